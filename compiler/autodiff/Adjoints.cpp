@@ -1,0 +1,206 @@
+// Adjoints.cpp: per-kind gradient rules, written with the IR's own ops so the
+// backward pass is an ordinary graph that later passes and codegen handle alike.
+#include "autodiff/Adjoints.h"
+
+#include <fmt/format.h>
+
+namespace mtl::autodiff {
+
+using ir::OpKind;
+using ir::ReduceAxis;
+using ir::ValueId;
+
+ValueId unbroadcast(ir::Builder &b, ValueId grad, const ir::TensorType &target) {
+  const ir::TensorType &from = b.graph().type(grad);
+  if (from == target)
+    return grad;
+  if (target.isScalar())
+    return b.reduceSum(grad, ReduceAxis::All);
+  return b.reduceSum(grad, ReduceAxis::Leading); // target is a static [last]
+}
+
+namespace {
+
+/// d mean / d x: the broadcast adjoint divided by the number of reduced
+/// elements, which depends on the batch size when x is batched.
+ValueId meanAdjoint(ir::Builder &b, const ir::Op &op, ValueId x, ValueId g) {
+  const ir::TensorType tx = b.graph().type(x); // a copy: building appends ops
+  double last = static_cast<double>(tx.lastDim());
+  if (op.attrs.axis == ReduceAxis::Last)
+    return b.scale(b.expandLast(g, tx.lastDim()), 1 / last);
+  ValueId spread = b.broadcastLike(g, x);
+  if (!tx.batched) {
+    double per = static_cast<double>(tx.rowElements());
+    if (op.attrs.axis == ReduceAxis::Leading)
+      per /= last;
+    return b.scale(spread, 1 / per);
+  }
+  ValueId count = b.elementCount(x);
+  if (op.attrs.axis == ReduceAxis::Leading)
+    count = b.scale(count, 1 / last);
+  return b.div(spread, count);
+}
+
+/// g * f'(x) for element-wise unary kinds; -1 where f' is zero almost everywhere.
+ValueId unaryAdjoint(ir::Builder &b, const ir::Op &op, ValueId y, ValueId g) {
+  ValueId x = op.operands[0];
+  switch (op.kind) {
+  case OpKind::Neg:
+    return b.unary(OpKind::Neg, g);
+  case OpKind::Relu:
+    return b.mul(g, b.unary(OpKind::Step, x));
+  case OpKind::LeakyRelu: {
+    ir::Attrs a;
+    a.alpha = op.attrs.alpha;
+    return b.mul(g, b.create(OpKind::LeakyReluDeriv, {x}, a));
+  }
+  case OpKind::Gelu:
+    return b.mul(g, b.unary(OpKind::GeluDeriv, x));
+  case OpKind::Tanh:
+    return b.mul(g, b.sub(b.constant(1), b.unary(OpKind::Square, y)));
+  case OpKind::Sigmoid:
+    return b.mul(g, b.mul(y, b.sub(b.constant(1), y)));
+  case OpKind::Exp:
+    return b.mul(g, y);
+  case OpKind::Log:
+    return b.div(g, x);
+  case OpKind::Abs:
+    return b.mul(g, b.unary(OpKind::Sign, x));
+  case OpKind::Square:
+    return b.scale(b.mul(g, x), 2);
+  default:
+    return -1; // Step, Sign, LeakyReluDeriv: zero almost everywhere
+  }
+}
+
+} // namespace
+
+AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bool> &wanted) {
+  const ir::Op op = b.graph().op(id); // a copy: building appends to the op list
+  AdjointTerms out;
+  auto want = [&](int k) { return k < static_cast<int>(wanted.size()) && wanted[k]; };
+  auto add = [&](int k, ValueId term) { out.terms.emplace_back(k, term); };
+  auto operand = [&](int k) { return op.operands[k]; };
+  auto typeOf = [&](int k) { return b.graph().type(op.operands[k]); };
+
+  if (ir::isElementwiseUnary(op.kind)) {
+    if (op.kind == OpKind::GeluDeriv) {
+      out.error = "second derivatives (of gelu_deriv) are not supported";
+      return out;
+    }
+    ValueId t = want(0) ? unaryAdjoint(b, op, id, g) : -1;
+    if (t >= 0)
+      add(0, t);
+    return out;
+  }
+  switch (op.kind) {
+  case OpKind::Input:
+  case OpKind::Param:
+  case OpKind::Constant:
+  case OpKind::ElementCount:
+    return out;
+  case OpKind::Add:
+    if (want(0))
+      add(0, unbroadcast(b, g, typeOf(0)));
+    if (want(1))
+      add(1, unbroadcast(b, g, typeOf(1)));
+    return out;
+  case OpKind::Sub:
+    if (want(0))
+      add(0, unbroadcast(b, g, typeOf(0)));
+    if (want(1))
+      add(1, unbroadcast(b, b.unary(OpKind::Neg, g), typeOf(1)));
+    return out;
+  case OpKind::Mul:
+    if (want(0))
+      add(0, unbroadcast(b, b.mul(g, operand(1)), typeOf(0)));
+    if (want(1))
+      add(1, unbroadcast(b, b.mul(g, operand(0)), typeOf(1)));
+    return out;
+  case OpKind::Div: // d(a/b)/db = -(a/b)/b
+    if (want(0))
+      add(0, unbroadcast(b, b.div(g, operand(1)), typeOf(0)));
+    if (want(1))
+      add(1, unbroadcast(b, b.unary(OpKind::Neg, b.div(b.mul(g, id), operand(1))), typeOf(1)));
+    return out;
+  case OpKind::Linear:
+    if (want(0))
+      add(0, b.matmul(g, operand(1)));
+    if (want(1))
+      add(1, b.matmulTN(g, operand(0)));
+    if (want(2))
+      add(2, b.reduceSum(g, ReduceAxis::Leading));
+    return out;
+  case OpKind::MatMul:
+    if (want(0))
+      add(0, b.linear(g, operand(1)));
+    if (want(1))
+      add(1, b.matmulTN(operand(0), g));
+    return out;
+  case OpKind::MatMulTN:
+    if (want(0))
+      add(0, b.linear(operand(1), g));
+    if (want(1))
+      add(1, b.matmul(operand(0), g));
+    return out;
+  case OpKind::Softmax:
+    if (want(0))
+      add(0, b.create(OpKind::SoftmaxGrad, {id, g}));
+    return out;
+  case OpKind::LogSoftmax:
+    if (want(0))
+      add(0, b.create(OpKind::LogSoftmaxGrad, {id, g}));
+    return out;
+  case OpKind::LayerNorm:
+    if (want(0))
+      add(0, b.create(OpKind::LayerNormGrad, {operand(0), g}, op.attrs));
+    return out;
+  case OpKind::Dropout: // linear in x with the same mask: re-derive it
+    if (want(0))
+      add(0, b.create(OpKind::Dropout, {g, operand(1)}, op.attrs));
+    return out;
+  case OpKind::Gather: {
+    if (!want(0))
+      return out;
+    ir::Attrs a;
+    a.size = typeOf(0).dims[0];
+    add(0, b.create(OpKind::GatherGrad, {g, operand(1)}, a));
+    return out;
+  }
+  case OpKind::Reshape:
+    if (want(0))
+      add(0, b.reshape(g, typeOf(0).dims));
+    return out;
+  case OpKind::BroadcastLike:
+    if (want(0))
+      add(0, unbroadcast(b, g, typeOf(0)));
+    return out;
+  case OpKind::ExpandLast:
+    if (want(0))
+      add(0, b.reduceSum(g, ReduceAxis::Last));
+    return out;
+  case OpKind::ReduceSum:
+    if (!want(0))
+      return out;
+    if (op.attrs.axis == ReduceAxis::Last)
+      add(0, b.expandLast(g, typeOf(0).lastDim()));
+    else
+      add(0, b.broadcastLike(g, operand(0)));
+    return out;
+  case OpKind::ReduceMean:
+    if (want(0))
+      add(0, meanAdjoint(b, op, operand(0), g));
+    return out;
+  case OpKind::Loss:
+    if (want(0))
+      add(0, b.create(OpKind::LossGrad, {operand(0), operand(1), g}, op.attrs));
+    return out;
+  default:
+    break;
+  }
+  out.error = fmt::format("cannot differentiate '{}': second derivatives are not supported",
+                          ir::opName(op.kind));
+  return out;
+}
+
+} // namespace mtl::autodiff

@@ -1,0 +1,46 @@
+// Jit.cpp: LLJIT with process-symbol resolution and one JITDylib per module.
+#include "backend/Jit.h"
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/TargetParser/Host.h>
+
+namespace mtl::backend {
+
+llvm::Expected<std::unique_ptr<Jit>> Jit::create(const TargetOptions &opts) {
+  initializeNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return jtmb.takeError();
+  if (opts.cpu != "native") {
+    jtmb->setCPU(opts.cpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures();
+  }
+  jtmb->setCodeGenOptLevel(opts.optLevel >= 3   ? llvm::CodeGenOpt::Aggressive
+                           : opts.optLevel == 0 ? llvm::CodeGenOpt::None
+                                                : llvm::CodeGenOpt::Default);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit)
+    return jit.takeError();
+  return std::unique_ptr<Jit>(new Jit(std::move(*jit)));
+}
+
+llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
+                                         const std::string &symbol) {
+  auto dylib = jit_->createJITDylib("model" + std::to_string(dylibs_++));
+  if (!dylib)
+    return dylib.takeError();
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      jit_->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return generator.takeError();
+  dylib->addGenerator(std::move(*generator));
+  if (auto err = jit_->addIRModule(*dylib, std::move(module)))
+    return std::move(err);
+  auto address = jit_->lookup(*dylib, symbol);
+  if (!address)
+    return address.takeError();
+  return address->toPtr<void *>();
+}
+
+} // namespace mtl::backend

@@ -1,0 +1,31 @@
+// Jit.h: in-process compilation with ORC LLJIT.
+#pragma once
+
+#include "backend/Target.h"
+
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+
+#include <memory>
+#include <string>
+
+namespace mtl::backend {
+
+/// An LLJIT instance for the host. Symbols of the running process (libm's
+/// expf, the runtime's functions) resolve automatically. Each added module
+/// lives in its own JITDylib so a recompiled model can replace an old one.
+class Jit {
+public:
+  static llvm::Expected<std::unique_ptr<Jit>> create(const TargetOptions &opts);
+
+  /// Compiles an already optimised module; returns the address of `symbol`.
+  llvm::Expected<void *> addAndLookup(llvm::orc::ThreadSafeModule module,
+                                      const std::string &symbol);
+
+private:
+  explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {}
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  unsigned dylibs_ = 0;
+};
+
+} // namespace mtl::backend

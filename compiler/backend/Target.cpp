@@ -1,0 +1,81 @@
+// Target.cpp: host detection and TargetMachine creation.
+#include "backend/Target.h"
+
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <mutex>
+
+namespace mtl::backend {
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+std::string resolvedCpu(const TargetOptions &opts) {
+  return opts.cpu == "native" ? std::string(llvm::sys::getHostCPUName()) : opts.cpu;
+}
+
+namespace {
+// Host features matter only for "native": a named level brings its own set.
+std::string featureString(const TargetOptions &opts) {
+  if (opts.cpu != "native")
+    return "";
+  llvm::StringMap<bool> features;
+  std::string out;
+  if (!llvm::sys::getHostCPUFeatures(features))
+    return out;
+  for (auto &f : features)
+    out += (out.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  return out;
+}
+
+llvm::CodeGenOpt::Level codegenLevel(int level) {
+  switch (level) {
+  case 0:
+    return llvm::CodeGenOpt::None;
+  case 1:
+    return llvm::CodeGenOpt::Less;
+  case 2:
+    return llvm::CodeGenOpt::Default;
+  default:
+    return llvm::CodeGenOpt::Aggressive;
+  }
+}
+} // namespace
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetOptions &opts) {
+  initializeNativeTarget();
+  std::string triple = llvm::sys::getProcessTriple();
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "no target for %s: %s",
+                                   triple.c_str(), error.c_str());
+  std::string cpu = resolvedCpu(opts);
+  std::unique_ptr<llvm::MCSubtargetInfo> probe(target->createMCSubtargetInfo(triple, cpu, ""));
+  if (!probe || !probe->isCPUStringValid(cpu))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "unknown target CPU '%s'; use native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an "
+        "LLVM CPU name such as skylake",
+        cpu.c_str());
+  llvm::TargetOptions to;
+  std::unique_ptr<llvm::TargetMachine> tm(
+      target->createTargetMachine(triple, cpu, featureString(opts), to, llvm::Reloc::PIC_,
+                                  std::nullopt, codegenLevel(opts.optLevel)));
+  if (!tm)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot create a target machine for %s", triple.c_str());
+  return tm;
+}
+
+} // namespace mtl::backend

@@ -1,0 +1,53 @@
+// CodeGen.cpp: plans memory for both step functions and assembles the module.
+#include "codegen/CodeGen.h"
+
+#include "codegen/Descriptor.h"
+#include "codegen/StepFunctions.h"
+
+namespace mtl::codegen {
+
+std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LLVMContext &ctx) {
+  auto module = std::make_unique<llvm::Module>(input.model.name, ctx);
+  const ir::Graph &g = input.graph;
+  const ir::StepSignature &sig = input.signature;
+  ArenaLayout layout = layoutArenas(g, input.model);
+
+  // Eval computes the losses and head outputs; train also every gradient.
+  std::vector<ir::ValueId> evalRoots = sig.taskLosses;
+  evalRoots.push_back(sig.loss);
+  evalRoots.insert(evalRoots.end(), sig.outputs.begin(), sig.outputs.end());
+  std::vector<ir::ValueId> trainRoots = evalRoots;
+  for (auto &[param, grad] : sig.gradients)
+    trainRoots.push_back(grad);
+
+  std::vector<bool> evalNeeded = passes::neededFor(g, evalRoots);
+  std::vector<bool> trainNeeded = passes::neededFor(g, trainRoots);
+  auto liveMask = [&](const std::vector<ir::ValueId> &roots) {
+    std::vector<bool> live(g.size(), false);
+    for (ir::ValueId r : roots)
+      live[r] = true;
+    return live;
+  };
+  passes::MemoryPlan evalPlan = passes::planMemory(g, evalNeeded, liveMask(evalRoots));
+  passes::MemoryPlan trainPlan = passes::planMemory(g, trainNeeded, liveMask(trainRoots));
+
+  llvm::Function *train = emitStepFunction(
+      {*module, g, sig, trainPlan, trainNeeded, layout, input.model.optimizer, true});
+  llvm::Function *eval = emitStepFunction(
+      {*module, g, sig, evalPlan, evalNeeded, layout, input.model.optimizer, false});
+
+  DescriptorInfo info;
+  info.sourceHash = input.sourceHash;
+  info.targetCpu = input.targetCpu;
+  info.symbol = input.symbol;
+  // The runtime allocates fixed + rows * perRow floats; the maxima of the two
+  // plans cover each function's own fixed + rows * perRow.
+  info.workspaceFixed = std::max(trainPlan.fixedSize, evalPlan.fixedSize);
+  info.workspacePerRow = std::max(trainPlan.perRowSize, evalPlan.perRowSize);
+  info.trainStep = train;
+  info.evalStep = eval;
+  emitDescriptor(*module, input.model, layout, info);
+  return module;
+}
+
+} // namespace mtl::codegen

@@ -1,0 +1,32 @@
+// CodeGen.h: a training-step graph → an LLVM module implementing the runtime ABI.
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Signature.h"
+#include "sema/Model.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <memory>
+#include <string>
+
+namespace mtl::codegen {
+
+/// Everything code generation reads.
+struct CodegenInput {
+  const sema::Model &model; ///< names, tasks, optimizer, initialisation
+  const ir::Graph &graph;   ///< forward, loss and gradient ops of one step
+  const ir::StepSignature &signature;
+  std::string sourceHash;               ///< recorded in the descriptor
+  std::string targetCpu;                ///< recorded in the descriptor
+  std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
+};
+
+/// Generates `train_step` (forward, backward, fused optimizer update),
+/// `eval_step` (forward only, dropout off), the constant `mtl_model`
+/// descriptor of runtime/include/mtlrt/Abi.h and a getter named
+/// `input.symbol` returning it. Every shape but the batch is a constant.
+std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LLVMContext &ctx);
+
+} // namespace mtl::codegen

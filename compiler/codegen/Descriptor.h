@@ -1,0 +1,24 @@
+// Descriptor.h: the constant mtl_model descriptor of a generated module.
+#pragma once
+
+#include "codegen/Layout.h"
+#include "sema/Model.h"
+
+#include <llvm/IR/Module.h>
+
+namespace mtl::codegen {
+
+/// Sizes and entry points that go into the descriptor besides the model itself.
+struct DescriptorInfo {
+  std::string sourceHash, targetCpu, symbol;
+  int64_t workspaceFixed = 0, workspacePerRow = 0;
+  llvm::Function *trainStep = nullptr, *evalStep = nullptr;
+};
+
+/// Emits the descriptor as a private constant laid out as `mtl_model` (with
+/// its input, task and tensor tables and strings) and an external function
+/// `info.symbol` that returns its address.
+void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaLayout &layout,
+                    const DescriptorInfo &info);
+
+} // namespace mtl::codegen

@@ -1,0 +1,248 @@
+// Emitter.cpp: buffers, loops, math helpers, and element-wise and shape ops.
+#include "codegen/Emitter.h"
+
+#include "ir/Math.h"
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace mtl::codegen {
+
+using ir::OpKind;
+
+Emitter::Emitter(llvm::Module &m, const ir::Graph &g, const passes::MemoryPlan &p)
+    : ctx(m.getContext()), module(m), b(m.getContext()), graph(g), plan(p), f32(b.getFloatTy()),
+      f64(b.getDoubleTy()), i32(b.getInt32Ty()), i64(b.getInt64Ty()),
+      ptr(llvm::PointerType::getUnqual(m.getContext())), buffers(g.size(), nullptr) {}
+
+llvm::Value *Emitter::rowsOf(const ir::TensorType &t) { return t.batched ? rows : cst(1); }
+
+llvm::Value *Emitter::count(const ir::TensorType &t) {
+  return t.batched ? b.CreateMul(rows, cst(t.rowElements())) : cst(t.rowElements());
+}
+
+llvm::Value *Emitter::at(llvm::Value *base, llvm::Value *index) {
+  return b.CreateInBoundsGEP(f32, base, index);
+}
+
+llvm::Value *Emitter::load(llvm::Value *base, llvm::Value *index) {
+  return b.CreateLoad(f32, at(base, index));
+}
+
+void Emitter::store(llvm::Value *v, llvm::Value *base, llvm::Value *index) {
+  b.CreateStore(v, at(base, index));
+}
+
+void Emitter::loop(llvm::Value *begin, llvm::Value *end,
+                   const std::function<void(llvm::Value *)> &body) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "loop", fn);
+  llvm::BasicBlock *bodyBlock = llvm::BasicBlock::Create(ctx, "body", fn);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateBr(head);
+  b.SetInsertPoint(head);
+  llvm::PHINode *i = b.CreatePHI(i64, 2, "i");
+  i->addIncoming(begin, pre);
+  b.CreateCondBr(b.CreateICmpSLT(i, end), bodyBlock, exit);
+  b.SetInsertPoint(bodyBlock);
+  body(i);
+  llvm::Value *next = b.CreateAdd(i, cst(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
+  i->addIncoming(next, b.GetInsertBlock());
+  b.CreateBr(head);
+  b.SetInsertPoint(exit);
+}
+
+llvm::Value *Emitter::accumulator(llvm::Type *type, llvm::Value *init) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+  llvm::Value *slot = entry.CreateAlloca(type);
+  b.CreateStore(init, slot);
+  return slot;
+}
+
+llvm::Value *Emitter::callMath(const char *name, llvm::Value *x) {
+  std::string n = name;
+  if (n == "expf" || n == "logf" || n == "sqrtf" || n == "fabsf") {
+    llvm::Intrinsic::ID id = n == "expf"    ? llvm::Intrinsic::exp
+                             : n == "logf"  ? llvm::Intrinsic::log
+                             : n == "sqrtf" ? llvm::Intrinsic::sqrt
+                                            : llvm::Intrinsic::fabs;
+    return b.CreateCall(llvm::Intrinsic::getDeclaration(&module, id, {x->getType()}), {x});
+  }
+  llvm::FunctionCallee fn =
+      module.getOrInsertFunction(name, llvm::FunctionType::get(f32, {f32}, false));
+  return b.CreateCall(fn, {x});
+}
+
+llvm::Value *Emitter::fmax(llvm::Value *a, llvm::Value *c) {
+  return b.CreateCall(llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::maxnum, {f32}),
+                      {a, c});
+}
+
+llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
+  llvm::Value *zero = fcst(0), *one = fcst(1);
+  auto gt0 = [&] { return b.CreateFCmpOGT(x, zero); };
+  switch (kind) {
+  case OpKind::Neg:
+    return b.CreateFNeg(x);
+  case OpKind::Relu:
+    return b.CreateSelect(gt0(), x, zero);
+  case OpKind::LeakyRelu:
+    return b.CreateSelect(gt0(), x, b.CreateFMul(fcst(a.alpha), x));
+  case OpKind::Tanh:
+    return callMath("tanhf", x);
+  case OpKind::Exp:
+    return callMath("expf", x);
+  case OpKind::Log:
+    return callMath("logf", x);
+  case OpKind::Abs:
+    return callMath("fabsf", x);
+  case OpKind::Square:
+    return b.CreateFMul(x, x);
+  case OpKind::Step:
+    return b.CreateSelect(gt0(), one, zero);
+  case OpKind::Sign:
+    return b.CreateSelect(gt0(), one, b.CreateSelect(b.CreateFCmpOLT(x, zero), fcst(-1), zero));
+  case OpKind::LeakyReluDeriv:
+    return b.CreateSelect(gt0(), one, fcst(a.alpha));
+  case OpKind::Sigmoid: {
+    // e = exp(-|x|) never overflows; sigmoid is 1/(1+e) or e/(1+e) by sign.
+    llvm::Value *e = callMath("expf", b.CreateFNeg(callMath("fabsf", x)));
+    llvm::Value *r = b.CreateFDiv(one, b.CreateFAdd(one, e));
+    return b.CreateSelect(b.CreateFCmpOGE(x, zero), r, b.CreateFMul(e, r));
+  }
+  case OpKind::Gelu:
+  case OpKind::GeluDeriv: {
+    llvm::Value *x3 = b.CreateFMul(b.CreateFMul(x, x), x);
+    llvm::Value *inner = b.CreateFMul(fcst(ir::math::kGeluC),
+                                      b.CreateFAdd(x, b.CreateFMul(fcst(ir::math::kGeluA), x3)));
+    llvm::Value *t = callMath("tanhf", inner);
+    llvm::Value *half = fcst(0.5);
+    if (kind == OpKind::Gelu)
+      return b.CreateFMul(b.CreateFMul(half, x), b.CreateFAdd(one, t));
+    llvm::Value *dInner = b.CreateFMul(
+        fcst(ir::math::kGeluC),
+        b.CreateFAdd(one, b.CreateFMul(fcst(3 * ir::math::kGeluA), b.CreateFMul(x, x))));
+    llvm::Value *sech2 = b.CreateFSub(one, b.CreateFMul(t, t));
+    return b.CreateFAdd(b.CreateFMul(half, b.CreateFAdd(one, t)),
+                        b.CreateFMul(b.CreateFMul(b.CreateFMul(half, x), sech2), dInner));
+  }
+  default:
+    return x;
+  }
+}
+
+void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
+  llvm::Value *out = buffers[id];
+  if (ir::isElementwiseUnary(op.kind)) {
+    llvm::Value *in = buffers[op.operands[0]];
+    loop(count(op.type),
+         [&](llvm::Value *i) { store(unary(op.kind, op.attrs, load(in, i)), out, i); });
+    return;
+  }
+  const ir::TensorType &ta = graph.type(op.operands[0]), &tb = graph.type(op.operands[1]);
+  llvm::Value *pa = buffers[op.operands[0]], *pb = buffers[op.operands[1]];
+  auto apply = [&](llvm::Value *x, llvm::Value *y) -> llvm::Value * {
+    switch (op.kind) {
+    case OpKind::Add:
+      return b.CreateFAdd(x, y);
+    case OpKind::Sub:
+      return b.CreateFSub(x, y);
+    case OpKind::Mul:
+      return b.CreateFMul(x, y);
+    default:
+      return b.CreateFDiv(x, y);
+    }
+  };
+  // Operands are the result type itself, a scalar, or a vector along the
+  // last dimension; row/column loops keep the inner loop contiguous.
+  int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
+  llvm::Value *total = count(op.type);
+  llvm::Value *nrows = b.CreateUDiv(total, cst(last));
+  auto operandAt = [&](const ir::TensorType &t, llvm::Value *p, llvm::Value *flat,
+                       llvm::Value *col) {
+    if (t == op.type)
+      return load(p, flat);
+    if (t.isScalar())
+      return load(p, cst(0));
+    return load(p, col);
+  };
+  loop(nrows, [&](llvm::Value *r) {
+    llvm::Value *base = b.CreateMul(r, cst(last));
+    loop(cst(last), [&](llvm::Value *c) {
+      llvm::Value *flat = b.CreateAdd(base, c);
+      store(apply(operandAt(ta, pa, flat, c), operandAt(tb, pb, flat, c)), out, flat);
+    });
+  });
+}
+
+void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
+  llvm::Value *out = buffers[id];
+  if (op.kind == OpKind::Constant) {
+    store(fcst(op.attrs.value), out, cst(0));
+    return;
+  }
+  const ir::TensorType &t0 = graph.type(op.operands[0]);
+  llvm::Value *in = buffers[op.operands[0]];
+  switch (op.kind) {
+  case OpKind::BroadcastLike: {
+    int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
+    loop(count(op.type), [&](llvm::Value *i) {
+      llvm::Value *src = t0 == op.type ? i : t0.isScalar() ? cst(0) : b.CreateURem(i, cst(last));
+      store(load(in, src), out, i);
+    });
+    return;
+  }
+  case OpKind::ExpandLast:
+    loop(count(op.type),
+         [&](llvm::Value *i) { store(load(in, b.CreateUDiv(i, cst(op.attrs.size))), out, i); });
+    return;
+  case OpKind::ElementCount:
+    store(b.CreateUIToFP(count(t0), f32), out, cst(0));
+    return;
+  default:
+    return;
+  }
+}
+
+void Emitter::emitOp(ir::ValueId id) {
+  const ir::Op &op = graph.op(id);
+  switch (op.kind) {
+  case OpKind::Input:
+  case OpKind::Param:
+  case OpKind::Reshape:
+    return; // storage only, set up by the caller
+  case OpKind::Linear:
+  case OpKind::MatMul:
+  case OpKind::MatMulTN:
+  case OpKind::Gather:
+  case OpKind::GatherGrad:
+  case OpKind::Dropout:
+    emitMatrix(op, id);
+    return;
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+  case OpKind::LayerNorm:
+  case OpKind::SoftmaxGrad:
+  case OpKind::LogSoftmaxGrad:
+  case OpKind::LayerNormGrad:
+    emitRowwise(op, id);
+    return;
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+    emitReduce(op, id);
+    return;
+  case OpKind::Loss:
+  case OpKind::LossGrad:
+    emitLoss(op, id);
+    return;
+  default:
+    break;
+  }
+  if (ir::isElementwiseUnary(op.kind) || ir::isElementwiseBinary(op.kind))
+    emitElementwise(op, id);
+  else
+    emitShapeOp(op, id);
+}
+
+} // namespace mtl::codegen

@@ -1,0 +1,84 @@
+// Emitter.h: shared state and helpers for turning IR ops into LLVM IR loops.
+#pragma once
+
+#include "ir/Graph.h"
+#include "passes/MemoryPlan.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+
+namespace mtl::codegen {
+
+/// Emits the body of one step function (train or eval). Every IR value lives
+/// in memory (a pointer per value); kernels are loops over those buffers with
+/// every dimension but the batch a constant, which lets LLVM unroll and
+/// vectorise them for the target CPU.
+class Emitter {
+public:
+  Emitter(llvm::Module &module, const ir::Graph &graph, const passes::MemoryPlan &plan);
+
+  llvm::LLVMContext &ctx;
+  llvm::Module &module;
+  llvm::IRBuilder<> b;
+  const ir::Graph &graph;
+  const passes::MemoryPlan &plan;
+  llvm::Type *f32, *f64, *i32, *i64, *ptr;
+
+  /// Base pointer of each value's buffer, set before ops are emitted.
+  std::vector<llvm::Value *> buffers;
+  /// The batch size of the function being emitted (i64).
+  llvm::Value *rows = nullptr;
+  /// The mtl_parallel* argument (may be null at run time).
+  llvm::Value *parallel = nullptr;
+  /// Whether dropout is active (train) or the identity (eval).
+  bool training = true;
+
+  /// Emits the computation of value `id`.
+  void emitOp(ir::ValueId id);
+
+  // Helpers used by the per-family kernel files.
+  llvm::Value *cst(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+  llvm::Value *fcst(double v) { return llvm::ConstantFP::get(f32, v); }
+  /// Number of elements of a value of type `t` in this step.
+  llvm::Value *count(const ir::TensorType &t);
+  /// Number of rows of a value: B for batched values, 1 for static ones.
+  llvm::Value *rowsOf(const ir::TensorType &t);
+  llvm::Value *at(llvm::Value *base, llvm::Value *index);
+  llvm::Value *load(llvm::Value *base, llvm::Value *index);
+  void store(llvm::Value *v, llvm::Value *base, llvm::Value *index);
+  /// for (i = begin; i < end; ++i) body(i)
+  void loop(llvm::Value *begin, llvm::Value *end, const std::function<void(llvm::Value *)> &body);
+  void loop(llvm::Value *end, const std::function<void(llvm::Value *)> &body) {
+    loop(cst(0), end, body);
+  }
+  /// A float accumulator in an alloca (promoted to a register by mem2reg).
+  llvm::Value *accumulator(llvm::Type *type, llvm::Value *init);
+  /// Calls a unary libm function or intrinsic ("expf", "tanhf", "logf", "log1pf").
+  llvm::Value *callMath(const char *name, llvm::Value *x);
+  llvm::Value *fmax(llvm::Value *a, llvm::Value *b);
+  llvm::Value *isNan(llvm::Value *x) { return b.CreateFCmpUNO(x, x); }
+  /// SplitMix64's finaliser, as ir::mix64.
+  llvm::Value *mix64(llvm::Value *z);
+
+  using KernelBody =
+      std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
+  /// Emits `body` as a separate function over rows [begin, end) of `n`, and a
+  /// call that goes through the runtime's parallel_for when there is a pool
+  /// and `n * workPerRow` is large enough. `args` (pointers or i64) are passed
+  /// through a context array and handed to `body` reloaded.
+  void parallelRows(llvm::Value *n, int64_t workPerRow, const std::vector<llvm::Value *> &args,
+                    const KernelBody &body);
+
+private:
+  void emitElementwise(const ir::Op &op, ir::ValueId id);
+  void emitRowwise(const ir::Op &op, ir::ValueId id);
+  void emitReduce(const ir::Op &op, ir::ValueId id);
+  void emitMatrix(const ir::Op &op, ir::ValueId id);
+  void emitLoss(const ir::Op &op, ir::ValueId id);
+  void emitShapeOp(const ir::Op &op, ir::ValueId id);
+  llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
+};
+
+} // namespace mtl::codegen

@@ -1,0 +1,217 @@
+// Matrix.cpp: matrix products (split across threads by independent rows),
+// embedding gather/scatter and dropout.
+//
+// Each product is written so that its innermost loop is contiguous with a
+// constant trip count; LLVM then vectorises and unrolls it for the target.
+// A row of the result is always computed by one thread in one fixed order,
+// so results do not depend on how the runtime splits the rows.
+#include "codegen/Emitter.h"
+
+#include "ir/Random.h"
+
+namespace mtl::codegen {
+
+using ir::OpKind;
+
+namespace {
+// Below this many multiply-adds a product runs on the calling thread: the
+// cost of waking the pool would dominate.
+constexpr int64_t kParallelThreshold = 1 << 15;
+} // namespace
+
+// Emits `body` into a new function kernel(ctx, begin, end) over rows
+// [begin, end) and calls it through the runtime's parallel_for (or directly).
+// `args` travel in a context array; the body receives them reloaded.
+void Emitter::parallelRows(llvm::Value *n, int64_t workPerRow,
+                           const std::vector<llvm::Value *> &args, const KernelBody &body) {
+  auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
+  auto *kernel =
+      llvm::Function::Create(kernelType, llvm::Function::InternalLinkage, "mtl.kernel", module);
+  kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  // Pack the arguments (pointers and i64s) into 8-byte slots.
+  llvm::Value *slots = b.CreateAlloca(i64, cst(static_cast<int64_t>(args.size())));
+  for (size_t k = 0; k < args.size(); ++k) {
+    llvm::Value *v = args[k]->getType()->isPointerTy() ? b.CreatePtrToInt(args[k], i64) : args[k];
+    b.CreateStore(v, b.CreateInBoundsGEP(i64, slots, cst(static_cast<int64_t>(k))));
+  }
+  // The call: parallel when there is a pool and enough work.
+  llvm::Function *outer = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *viaPool = llvm::BasicBlock::Create(ctx, "pool", outer);
+  llvm::BasicBlock *direct = llvm::BasicBlock::Create(ctx, "direct", outer);
+  llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx, "after", outer);
+  llvm::Value *big = b.CreateICmpSGE(b.CreateMul(n, cst(workPerRow)), cst(kParallelThreshold));
+  llvm::Value *hasPool =
+      b.CreateICmpNE(parallel, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
+  b.CreateCondBr(b.CreateAnd(big, hasPool), viaPool, direct);
+  b.SetInsertPoint(viaPool);
+  llvm::Value *fn = b.CreateLoad(ptr, parallel);
+  llvm::Value *pool = b.CreateLoad(ptr, b.CreateInBoundsGEP(b.getInt8Ty(), parallel, cst(8)));
+  auto *pforType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, ptr, ptr}, false);
+  b.CreateCall(pforType, fn, {pool, n, kernel, slots});
+  b.CreateBr(after);
+  b.SetInsertPoint(direct);
+  b.CreateCall(kernelType, kernel, {slots, cst(0), n});
+  b.CreateBr(after);
+
+  // The kernel's body, emitted with this builder, then restored.
+  llvm::IRBuilderBase::InsertPoint saved = b.saveIP();
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", kernel));
+  std::vector<llvm::Value *> loaded;
+  for (size_t k = 0; k < args.size(); ++k) {
+    llvm::Value *slot = b.CreateInBoundsGEP(i64, kernel->getArg(0), cst(static_cast<int64_t>(k)));
+    llvm::Value *v = b.CreateLoad(i64, slot);
+    loaded.push_back(args[k]->getType()->isPointerTy() ? b.CreateIntToPtr(v, ptr) : v);
+  }
+  body(loaded, kernel->getArg(1), kernel->getArg(2));
+  b.CreateRetVoid();
+  b.restoreIP(saved);
+  b.SetInsertPoint(after);
+}
+
+void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
+  llvm::Value *out = buffers[id];
+  const ir::TensorType &t0 = graph.type(op.operands[0]);
+  switch (op.kind) {
+  case OpKind::Linear: {
+    // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]: a dot product of two contiguous
+    // rows. `reassoc` lets LLVM vectorise the sum; the order it picks is fixed
+    // at compile time, so results stay deterministic.
+    int64_t in = t0.lastDim(), outDim = op.type.lastDim();
+    bool hasBias = op.operands.size() == 3;
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]],
+                                       hasBias ? buffers[op.operands[2]] : buffers[op.operands[1]],
+                                       out};
+    parallelRows(
+        rowsOf(op.type), in * outDim, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          loop(begin, end, [&](llvm::Value *r) {
+            loop(cst(outDim), [&](llvm::Value *o) {
+              llvm::FastMathFlags fmf;
+              fmf.setAllowReassoc();
+              b.setFastMathFlags(fmf);
+              llvm::Value *acc = accumulator(f32, fcst(0));
+              loop(cst(in), [&](llvm::Value *k) {
+                llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
+                llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
+                b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), b.CreateFMul(xv, wv)), acc);
+              });
+              b.clearFastMathFlags();
+              llvm::Value *s = b.CreateLoad(f32, acc);
+              if (hasBias)
+                s = b.CreateFAdd(s, load(a[2], o));
+              store(s, a[3], b.CreateAdd(b.CreateMul(r, cst(outDim)), o));
+            });
+          });
+        });
+    return;
+  }
+  case OpKind::MatMul: {
+    // c[r, :] = Σ_p a[r, p] b[p, :]: the inner loop runs along b's rows.
+    int64_t k = t0.lastDim(), n = op.type.lastDim();
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out};
+    parallelRows(rowsOf(op.type), k * n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+      loop(begin, end, [&](llvm::Value *r) {
+        llvm::Value *row = b.CreateMul(r, cst(n));
+        loop(cst(n), [&](llvm::Value *j) { store(fcst(0), a[2], b.CreateAdd(row, j)); });
+        loop(cst(k), [&](llvm::Value *p) {
+          llvm::Value *av = load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
+          loop(cst(n), [&](llvm::Value *j) {
+            llvm::Value *dst = b.CreateAdd(row, j);
+            llvm::Value *bv = load(a[1], b.CreateAdd(b.CreateMul(p, cst(n)), j));
+            store(b.CreateFAdd(load(a[2], dst), b.CreateFMul(av, bv)), a[2], dst);
+          });
+        });
+      });
+    });
+    return;
+  }
+  case OpKind::MatMulTN: {
+    // c[i, :] = Σ_r a[r, i] b[r, :]; rows i are independent, the sum over the
+    // batch runs in one fixed order inside each.
+    int64_t m = t0.lastDim(), n = op.type.lastDim();
+    llvm::Value *nrows = b.CreateUDiv(count(t0), cst(m));
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
+                                       nrows};
+    parallelRows(cst(m), n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+      loop(begin, end, [&](llvm::Value *i) {
+        llvm::Value *row = b.CreateMul(i, cst(n));
+        loop(cst(n), [&](llvm::Value *j) { store(fcst(0), a[2], b.CreateAdd(row, j)); });
+        loop(a[3], [&](llvm::Value *r) {
+          llvm::Value *av = load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
+          loop(cst(n), [&](llvm::Value *j) {
+            llvm::Value *dst = b.CreateAdd(row, j);
+            llvm::Value *bv = load(a[1], b.CreateAdd(b.CreateMul(r, cst(n)), j));
+            store(b.CreateFAdd(load(a[2], dst), b.CreateFMul(av, bv)), a[2], dst);
+          });
+        });
+      });
+    });
+    return;
+  }
+  case OpKind::Gather:
+  case OpKind::GatherGrad: {
+    // Ids outside the table read (or write) nothing; the data loader rejects
+    // them before training, this only keeps memory safe.
+    bool grad = op.kind == OpKind::GatherGrad;
+    llvm::Value *ids = buffers[op.operands[1]];
+    const ir::TensorType &idType = graph.type(op.operands[1]);
+    int64_t dim = op.type.lastDim();
+    int64_t vocab = grad ? op.attrs.size : t0.dims[0];
+    llvm::Value *src = buffers[op.operands[0]];
+    // Zero first: a gradient accumulates, and a row with an invalid id reads as zeros.
+    loop(count(op.type), [&](llvm::Value *i) { store(fcst(0), out, i); });
+    loop(count(idType), [&](llvm::Value *p) {
+      llvm::Value *id64 = b.CreateSExt(b.CreateLoad(i32, b.CreateInBoundsGEP(i32, ids, p)), i64);
+      llvm::Value *valid = b.CreateICmpULT(id64, cst(vocab));
+      llvm::Function *fn = b.GetInsertBlock()->getParent();
+      llvm::BasicBlock *yes = llvm::BasicBlock::Create(ctx, "id_ok", fn);
+      llvm::BasicBlock *cont = llvm::BasicBlock::Create(ctx, "id_next", fn);
+      b.CreateCondBr(valid, yes, cont);
+      b.SetInsertPoint(yes);
+      loop(cst(dim), [&](llvm::Value *j) {
+        llvm::Value *tableIdx = b.CreateAdd(b.CreateMul(id64, cst(dim)), j);
+        llvm::Value *posIdx = b.CreateAdd(b.CreateMul(p, cst(dim)), j);
+        if (grad)
+          store(b.CreateFAdd(load(out, tableIdx), load(src, posIdx)), out, tableIdx);
+        else
+          store(load(src, tableIdx), out, posIdx);
+      });
+      b.CreateBr(cont);
+      b.SetInsertPoint(cont);
+    });
+    return;
+  }
+  case OpKind::Dropout: {
+    llvm::Value *x = buffers[op.operands[0]];
+    if (!training || op.attrs.rate == 0) {
+      loop(count(op.type), [&](llvm::Value *i) { store(load(x, i), out, i); });
+      return;
+    }
+    llvm::Value *step = b.CreateFPToUI(load(buffers[op.operands[1]], cst(0)), i64);
+    llvm::Value *keepScale = fcst(1 - op.attrs.rate);
+    loop(count(op.type), [&](llvm::Value *i) {
+      // uniform = mix64(seed ^ mix64(step ^ mix64(i))) >> 40, as ir::dropoutUniform.
+      llvm::Value *h = mix64(b.CreateXor(cst(static_cast<int64_t>(op.attrs.seed)),
+                                         mix64(b.CreateXor(step, mix64(i)))));
+      llvm::Value *u =
+          b.CreateFMul(b.CreateUIToFP(b.CreateLShr(h, 40), f32), fcst(1.0 / 16777216.0));
+      llvm::Value *keep =
+          b.CreateFCmpOGE(b.CreateFPExt(u, f64), llvm::ConstantFP::get(f64, op.attrs.rate));
+      store(b.CreateSelect(keep, b.CreateFDiv(load(x, i), keepScale), fcst(0)), out, i);
+    });
+    return;
+  }
+  default:
+    return;
+  }
+}
+
+llvm::Value *Emitter::mix64(llvm::Value *z) {
+  z = b.CreateAdd(z, cst(static_cast<int64_t>(0x9E3779B97F4A7C15ull)));
+  z = b.CreateMul(b.CreateXor(z, b.CreateLShr(z, 30)),
+                  cst(static_cast<int64_t>(0xBF58476D1CE4E5B9ull)));
+  z = b.CreateMul(b.CreateXor(z, b.CreateLShr(z, 27)),
+                  cst(static_cast<int64_t>(0x94D049BB133111EBull)));
+  return b.CreateXor(z, b.CreateLShr(z, 31));
+}
+
+} // namespace mtl::codegen

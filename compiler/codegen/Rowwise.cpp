@@ -1,0 +1,132 @@
+// Rowwise.cpp: softmax, log-softmax, layer norm and their gradients, and reductions.
+#include "codegen/Emitter.h"
+
+namespace mtl::codegen {
+
+using ir::OpKind;
+
+void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
+  int64_t last = op.type.lastDim();
+  llvm::Value *x = buffers[op.operands[0]];
+  llvm::Value *g = op.operands.size() > 1 ? buffers[op.operands[1]] : nullptr;
+  llvm::Value *y = buffers[id];
+  llvm::Value *nrows = b.CreateUDiv(count(op.type), cst(last));
+  llvm::Value *n = cst(last);
+  // Sum over the row of f(j), in f32 like PyTorch's float kernels.
+  auto rowSum = [&](const std::function<llvm::Value *(llvm::Value *)> &f) {
+    llvm::Value *acc = accumulator(f32, fcst(0));
+    loop(n,
+         [&](llvm::Value *j) { b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), f(j)), acc); });
+    return b.CreateLoad(f32, acc);
+  };
+  loop(nrows, [&](llvm::Value *r) {
+    llvm::Value *base = b.CreateMul(r, cst(last));
+    auto xj = [&](llvm::Value *j) { return load(x, b.CreateAdd(base, j)); };
+    auto gj = [&](llvm::Value *j) { return load(g, b.CreateAdd(base, j)); };
+    auto put = [&](llvm::Value *j, llvm::Value *v) { store(v, y, b.CreateAdd(base, j)); };
+    switch (op.kind) {
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax: {
+      // Subtracting the row maximum keeps exp() finite for large logits.
+      llvm::Value *mxSlot = accumulator(f32, xj(cst(0)));
+      loop(n,
+           [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(f32, mxSlot), xj(j)), mxSlot); });
+      llvm::Value *mx = b.CreateLoad(f32, mxSlot);
+      llvm::Value *s =
+          rowSum([&](llvm::Value *j) { return callMath("expf", b.CreateFSub(xj(j), mx)); });
+      if (op.kind == OpKind::Softmax) {
+        loop(n, [&](llvm::Value *j) {
+          put(j, b.CreateFDiv(callMath("expf", b.CreateFSub(xj(j), mx)), s));
+        });
+      } else {
+        llvm::Value *shift = b.CreateFAdd(mx, callMath("logf", s));
+        loop(n, [&](llvm::Value *j) { put(j, b.CreateFSub(xj(j), shift)); });
+      }
+      return;
+    }
+    case OpKind::SoftmaxGrad: { // x holds y = softmax
+      llvm::Value *s = rowSum([&](llvm::Value *j) { return b.CreateFMul(gj(j), xj(j)); });
+      loop(n, [&](llvm::Value *j) { put(j, b.CreateFMul(xj(j), b.CreateFSub(gj(j), s))); });
+      return;
+    }
+    case OpKind::LogSoftmaxGrad: { // x holds y = log_softmax
+      llvm::Value *s = rowSum(gj);
+      loop(n, [&](llvm::Value *j) {
+        put(j, b.CreateFSub(gj(j), b.CreateFMul(callMath("expf", xj(j)), s)));
+      });
+      return;
+    }
+    default:
+      break;
+    }
+    // LayerNorm and its gradient: biased variance, as PyTorch.
+    llvm::Value *invN = fcst(1.0 / static_cast<double>(last));
+    llvm::Value *mean = b.CreateFMul(rowSum(xj), invN);
+    llvm::Value *var = b.CreateFMul(rowSum([&](llvm::Value *j) {
+                                      llvm::Value *d = b.CreateFSub(xj(j), mean);
+                                      return b.CreateFMul(d, d);
+                                    }),
+                                    invN);
+    llvm::Value *inv =
+        b.CreateFDiv(fcst(1), callMath("sqrtf", b.CreateFAdd(var, fcst(op.attrs.eps))));
+    auto xhat = [&](llvm::Value *j) { return b.CreateFMul(b.CreateFSub(xj(j), mean), inv); };
+    if (op.kind == OpKind::LayerNorm) {
+      loop(n, [&](llvm::Value *j) { put(j, xhat(j)); });
+      return;
+    }
+    // dx = inv * (g - mean(g) - xhat * mean(g * xhat))
+    llvm::Value *mg = b.CreateFMul(rowSum(gj), invN);
+    llvm::Value *mgx =
+        b.CreateFMul(rowSum([&](llvm::Value *j) { return b.CreateFMul(gj(j), xhat(j)); }), invN);
+    loop(n, [&](llvm::Value *j) {
+      llvm::Value *v = b.CreateFSub(b.CreateFSub(gj(j), mg), b.CreateFMul(xhat(j), mgx));
+      put(j, b.CreateFMul(inv, v));
+    });
+  });
+}
+
+void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
+  const ir::TensorType &tin = graph.type(op.operands[0]);
+  llvm::Value *x = buffers[op.operands[0]];
+  llvm::Value *y = buffers[id];
+  llvm::Value *total = count(tin);
+  llvm::Value *outCount = count(op.type);
+  loop(outCount, [&](llvm::Value *i) { store(fcst(0), y, i); });
+  int64_t last = std::max<int64_t>(tin.lastDim(), 1);
+  switch (op.attrs.axis) {
+  case ir::ReduceAxis::All: {
+    llvm::Value *acc = accumulator(f32, fcst(0));
+    loop(total, [&](llvm::Value *i) {
+      b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), load(x, i)), acc);
+    });
+    store(b.CreateLoad(f32, acc), y, cst(0));
+    break;
+  }
+  case ir::ReduceAxis::Last:
+    loop(outCount, [&](llvm::Value *r) {
+      llvm::Value *acc = accumulator(f32, fcst(0));
+      loop(cst(last), [&](llvm::Value *c) {
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc),
+                                   load(x, b.CreateAdd(b.CreateMul(r, cst(last)), c))),
+                      acc);
+      });
+      store(b.CreateLoad(f32, acc), y, r);
+    });
+    break;
+  case ir::ReduceAxis::Leading: // column sums: the row loop outside keeps the inner loop contiguous
+    loop(b.CreateUDiv(total, cst(last)), [&](llvm::Value *r) {
+      loop(cst(last), [&](llvm::Value *c) {
+        llvm::Value *v = load(x, b.CreateAdd(b.CreateMul(r, cst(last)), c));
+        store(b.CreateFAdd(load(y, c), v), y, c);
+      });
+    });
+    break;
+  }
+  if (op.kind == OpKind::ReduceMean) {
+    // mean = sum / (elements per output), computed at run time for batched inputs.
+    llvm::Value *per = b.CreateUIToFP(b.CreateUDiv(total, outCount), f32);
+    loop(outCount, [&](llvm::Value *i) { store(b.CreateFDiv(load(y, i), per), y, i); });
+  }
+}
+
+} // namespace mtl::codegen

@@ -1,0 +1,145 @@
+// StepFunctions.cpp: train_step and eval_step, the two entry points of the ABI.
+#include "codegen/StepFunctions.h"
+
+#include "codegen/Update.h"
+
+namespace mtl::codegen {
+namespace {
+
+// Byte offsets of fields in the ABI structs (x86-64 / LP64 layout).
+constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
+constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16;
+constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24;
+
+llvm::Value *field(Emitter &e, llvm::Value *base, int64_t offset) {
+  return e.b.CreateInBoundsGEP(e.b.getInt8Ty(), base, e.cst(offset));
+}
+llvm::Value *loadPtr(Emitter &e, llvm::Value *base, int64_t offset) {
+  return e.b.CreateLoad(e.ptr, field(e, base, offset));
+}
+llvm::Value *loadPtrAt(Emitter &e, llvm::Value *array, int64_t index) {
+  return e.b.CreateLoad(e.ptr, e.b.CreateInBoundsGEP(e.ptr, array, e.cst(index)));
+}
+
+// Skips `then` when `pointer` is null.
+void ifNonNull(Emitter &e, llvm::Value *pointer, const std::function<void()> &then) {
+  llvm::Function *fn = e.b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *yes = llvm::BasicBlock::Create(e.ctx, "nonnull", fn);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(e.ctx, "next", fn);
+  e.b.CreateCondBr(e.b.CreateIsNotNull(pointer), yes, done);
+  e.b.SetInsertPoint(yes);
+  then();
+  e.b.CreateBr(done);
+  e.b.SetInsertPoint(done);
+}
+
+} // namespace
+
+llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
+  const ir::Graph &g = spec.graph;
+  const ir::StepSignature &sig = spec.signature;
+  llvm::Module &m = spec.module;
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  // train: (batch, hyper, params, state, workspace, result, parallel)
+  // eval:  (batch, hyper, params, workspace, result, parallel)
+  std::vector<llvm::Type *> argTypes(spec.training ? 7 : 6, ptr);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), argTypes, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage,
+                                    spec.training ? "mtl.train_step" : "mtl.eval_step", m);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  int a = 0;
+  llvm::Value *batch = fn->getArg(a++), *hyper = fn->getArg(a++), *params = fn->getArg(a++);
+  llvm::Value *state = spec.training ? fn->getArg(a++) : nullptr;
+  llvm::Value *workspace = fn->getArg(a++), *result = fn->getArg(a++), *parallel = fn->getArg(a++);
+
+  Emitter e(m, g, spec.plan);
+  e.training = spec.training;
+  e.parallel = parallel;
+  e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
+  e.rows = e.b.CreateLoad(e.i64, field(e, batch, kBatchRows));
+  llvm::Value *inputs = loadPtr(e, batch, kBatchInputs);
+  llvm::Value *targets = loadPtr(e, batch, kBatchTargets);
+  llvm::Value *weights = loadPtr(e, hyper, kHyperWeights);
+  llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
+
+  // Where every value lives: caller buffers for inputs, the arenas otherwise.
+  for (size_t k = 0; k < sig.inputs.size(); ++k)
+    e.buffers[sig.inputs[k]] = loadPtrAt(e, inputs, static_cast<int64_t>(k));
+  for (size_t t = 0; t < sig.targets.size(); ++t) {
+    e.buffers[sig.targets[t]] = loadPtrAt(e, targets, static_cast<int64_t>(t));
+    if (sig.taskWeights[t] >= 0)
+      e.buffers[sig.taskWeights[t]] = e.at(weights, e.cst(static_cast<int64_t>(t)));
+  }
+  if (sig.step >= 0) {
+    llvm::Value *slot = e.b.CreateAlloca(e.f32);
+    e.b.CreateStore(e.b.CreateSIToFP(step, e.f32), slot);
+    e.buffers[sig.step] = slot;
+  }
+  for (const PlacedTensor &p : spec.layout.params)
+    e.buffers[p.param] = e.at(params, e.cst(p.offset));
+  llvm::Value *perRowBase = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
+  for (size_t v = 0; v < g.size(); ++v) {
+    ir::ValueId id = static_cast<ir::ValueId>(v);
+    if (!spec.needed[v] || e.buffers[v])
+      continue;
+    ir::ValueId owner = spec.plan.storage[v];
+    if (owner != id) {
+      e.buffers[v] = e.buffers[owner];
+      continue;
+    }
+    if (spec.plan.offset[v] < 0)
+      continue;
+    e.buffers[v] = g.op(id).type.batched
+                       ? e.at(perRowBase, e.b.CreateMul(e.rows, e.cst(spec.plan.offset[v])))
+                       : e.at(workspace, e.cst(spec.plan.offset[v]));
+  }
+
+  for (size_t v = 0; v < g.size(); ++v)
+    if (spec.needed[v])
+      e.emitOp(static_cast<ir::ValueId>(v));
+
+  // Results.
+  e.b.CreateStore(e.load(e.buffers[sig.loss], e.cst(0)), field(e, result, kResultLoss));
+  llvm::Value *taskLosses = loadPtr(e, result, kResultTaskLosses);
+  llvm::Value *counts = loadPtr(e, result, kResultCounts);
+  llvm::Value *outputs = loadPtr(e, result, kResultOutputs);
+  for (size_t t = 0; t < sig.taskLosses.size(); ++t) {
+    llvm::Value *tt = e.cst(static_cast<int64_t>(t));
+    ifNonNull(e, taskLosses,
+              [&] { e.store(e.load(e.buffers[sig.taskLosses[t]], e.cst(0)), taskLosses, tt); });
+    ifNonNull(e, counts, [&] {
+      // Rows labelled for the task: its first target value is not NaN.
+      const ir::TensorType &tt2 = g.type(sig.targets[t]);
+      int64_t width = tt2.rowElements();
+      llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
+      e.loop(e.rows, [&](llvm::Value *r) {
+        llvm::Value *x = e.load(e.buffers[sig.targets[t]], e.b.CreateMul(r, e.cst(width)));
+        llvm::Value *one = e.b.CreateSelect(e.isNan(x), e.fcst(0), e.fcst(1));
+        e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), one), acc);
+      });
+      e.store(e.b.CreateLoad(e.f32, acc), counts, tt);
+    });
+    ifNonNull(e, outputs, [&] {
+      llvm::Value *dst = loadPtrAt(e, outputs, static_cast<int64_t>(t));
+      ifNonNull(e, dst, [&] {
+        llvm::Value *src = e.buffers[sig.outputs[t]];
+        e.loop(e.count(g.type(sig.outputs[t])),
+               [&](llvm::Value *i) { e.store(e.load(src, i), dst, i); });
+      });
+    });
+  }
+  if (spec.training) {
+    std::vector<llvm::Value *> grads(spec.layout.params.size(), nullptr);
+    for (size_t k = 0; k < spec.layout.params.size(); ++k)
+      for (auto &[param, grad] : sig.gradients)
+        if (param == spec.layout.params[k].param)
+          grads[k] = e.buffers[grad];
+    llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
+    emitUpdate(e, spec.optimizer, spec.layout, grads, params, state, lr, step);
+  }
+  e.b.CreateRetVoid();
+  return fn;
+}
+
+} // namespace mtl::codegen

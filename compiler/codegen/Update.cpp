@@ -1,0 +1,69 @@
+// Update.cpp: SGD (with momentum), Adam and AdamW as fused element loops.
+#include "codegen/Update.h"
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace mtl::codegen {
+
+void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
+                const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
+                llvm::Value *lr, llvm::Value *step) {
+  auto &b = e.b;
+  bool adam = opt.kind != sema::OptimizerKind::Sgd;
+  llvm::Value *stepSize = nullptr, *bc2Sqrt = nullptr;
+  if (adam) {
+    // As torch.optim.Adam: bias corrections in double, then
+    // p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+    llvm::Value *t = b.CreateSIToFP(step, e.f64);
+    auto pow = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::pow, {e.f64});
+    auto one = llvm::ConstantFP::get(e.f64, 1.0);
+    llvm::Value *bc1 =
+        b.CreateFSub(one, b.CreateCall(pow, {llvm::ConstantFP::get(e.f64, opt.beta1), t}));
+    llvm::Value *bc2 =
+        b.CreateFSub(one, b.CreateCall(pow, {llvm::ConstantFP::get(e.f64, opt.beta2), t}));
+    stepSize = b.CreateFPTrunc(b.CreateFDiv(b.CreateFPExt(lr, e.f64), bc1), e.f32);
+    auto sqrt = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::sqrt, {e.f64});
+    bc2Sqrt = b.CreateFPTrunc(b.CreateCall(sqrt, {bc2}), e.f32);
+  }
+  llvm::Value *decay = nullptr;
+  if (opt.kind == sema::OptimizerKind::AdamW) // decoupled: p *= 1 - lr * wd, before the step
+    decay = b.CreateFSub(e.fcst(1), b.CreateFMul(lr, e.fcst(opt.weightDecay)));
+
+  for (size_t k = 0; k < layout.params.size(); ++k) {
+    const PlacedTensor &pt = layout.params[k];
+    llvm::Value *p = e.at(params, e.cst(pt.offset));
+    llvm::Value *g = grads[k];
+    if (!g)
+      continue; // a parameter the loss does not depend on keeps its value
+    std::vector<llvm::Value *> slots;
+    for (int s : layout.stateOf[k])
+      slots.push_back(e.at(state, e.cst(layout.state[s].offset)));
+    e.loop(e.cst(pt.size), [&](llvm::Value *i) {
+      llvm::Value *gi = e.load(g, i);
+      llvm::Value *pi = e.load(p, i);
+      if (!adam) {
+        llvm::Value *dir = gi;
+        if (!slots.empty()) { // buf = momentum * buf + g (PyTorch, dampening 0)
+          dir = b.CreateFAdd(b.CreateFMul(e.fcst(opt.momentum), e.load(slots[0], i)), gi);
+          e.store(dir, slots[0], i);
+        }
+        e.store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
+        return;
+      }
+      if (decay)
+        pi = b.CreateFMul(pi, decay);
+      // m.lerp_(g, 1 - beta1); v = beta2 v + (1 - beta2) g²
+      llvm::Value *m = e.load(slots[0], i);
+      m = b.CreateFAdd(m, b.CreateFMul(e.fcst(1 - opt.beta1), b.CreateFSub(gi, m)));
+      llvm::Value *v = b.CreateFAdd(b.CreateFMul(e.fcst(opt.beta2), e.load(slots[1], i)),
+                                    b.CreateFMul(e.fcst(1 - opt.beta2), b.CreateFMul(gi, gi)));
+      e.store(m, slots[0], i);
+      e.store(v, slots[1], i);
+      llvm::Value *denom =
+          b.CreateFAdd(b.CreateFDiv(e.callMath("sqrtf", v), bc2Sqrt), e.fcst(opt.eps));
+      e.store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
+    });
+  }
+}
+
+} // namespace mtl::codegen

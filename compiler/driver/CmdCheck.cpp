@@ -1,0 +1,23 @@
+// CmdCheck.cpp: `mtlc check FILE...`: parse and check, report every error.
+#include "driver/Commands.h"
+#include "driver/Pipeline.h"
+#include "driver/Terminal.h"
+
+namespace mtl::driver {
+
+void addCheckCommand(CLI::App &app, const GlobalOptions &global, int &status) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App *cmd = app.add_subcommand("check", "Parse and check .mtl files; print every error");
+  cmd->add_option("files", *files, ".mtl files")->required();
+  cmd->callback([files, &global, &status] {
+    bool color = useColor(global.color, stderr);
+    for (const std::string &path : *files) {
+      Compilation c;
+      if (!runPipeline(path, Stage::Check, c))
+        status = 1;
+      c.diags.flush(stderr, color);
+    }
+  });
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,119 @@
+// CmdShapes.cpp: `mtlc shapes FILE`: every block, head and task with shapes and sizes.
+#include "driver/Commands.h"
+#include "driver/Pipeline.h"
+#include "driver/Terminal.h"
+
+#include <fmt/format.h>
+
+namespace mtl::driver {
+namespace {
+
+std::string layerCall(const sema::Layer &l) {
+  using K = sema::LayerKind;
+  switch (l.kind) {
+  case K::Dense:
+    return l.bias ? fmt::format("dense({})", l.units)
+                  : fmt::format("dense({}, bias = false)", l.units);
+  case K::LeakyRelu:
+    return fmt::format("leaky_relu({:g})", l.alpha);
+  case K::Dropout:
+    return fmt::format("dropout({:g})", l.rate);
+  case K::Embedding:
+    return fmt::format("embedding({}, {})", l.vocab, l.units);
+  default:
+    return sema::layerName(l.kind);
+  }
+}
+
+void printModule(const sema::Module &m) {
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const sema::Layer &l = m.layers[i];
+    std::string params = l.paramCount() ? fmt::format("{}", l.paramCount()) : "";
+    fmt::print("    {:<20} {:<24} {:>14} -> {:<14} {:>10}\n",
+               l.paramPrefix.empty() ? fmt::format("{}.{}", m.name, i) : l.paramPrefix,
+               layerCall(l), sema::formatShape(l.inShape), sema::formatShape(l.outShape), params);
+  }
+}
+
+// The modules a value passes through, from its input to the value itself.
+std::string path(const sema::Model &model, int value) {
+  std::vector<std::string> steps;
+  while (value >= 0) {
+    const sema::Value &v = model.values[value];
+    if (v.kind == sema::Value::InputRef) {
+      steps.push_back(model.inputs[v.input].name);
+      break;
+    }
+    steps.push_back(model.modules[v.module].name);
+    value = v.arg;
+  }
+  std::string out;
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it)
+    out += (out.empty() ? "" : " -> ") + *it;
+  return out;
+}
+
+std::string kindText(const sema::Task &t) {
+  switch (t.kind) {
+  case sema::TaskKind::Regress:
+    return fmt::format("regress({})", t.width);
+  case sema::TaskKind::Classify:
+    return fmt::format("classify({})", t.classes);
+  case sema::TaskKind::Multilabel:
+    return fmt::format("multilabel({})", t.width);
+  case sema::TaskKind::Binary:
+    break;
+  }
+  return "binary";
+}
+
+void printModel(const sema::Model &m) {
+  fmt::print("model {}\n", m.name);
+  fmt::print("  inputs\n");
+  for (const sema::Input &in : m.inputs)
+    fmt::print("    {:<20} {}{}\n", in.name, in.dtype == sema::DType::F32 ? "f32" : "i32",
+               sema::formatShape(in.shape));
+  for (const sema::Module &mod : m.modules) {
+    if (!mod.shared)
+      continue;
+    fmt::print("  shared {}{}  ({} parameters)\n", mod.name,
+               mod.softGroup >= 0 ? " (soft copy)" : "", mod.paramCount());
+    printModule(mod);
+  }
+  for (const sema::Task &t : m.tasks) {
+    std::vector<std::string> metrics;
+    for (sema::Metric x : t.metrics)
+      metrics.push_back(sema::metricName(x));
+    fmt::print("  task {} : {}{}  loss {}  weight {:g}  metrics {}\n", t.name, kindText(t),
+               t.auxiliary ? " auxiliary" : "", sema::lossName(t.loss), t.weight,
+               fmt::join(metrics, ", "));
+    fmt::print("    path: {}  output {}\n", path(m, t.head),
+               sema::formatShape(m.values[t.head].shape));
+    for (const sema::Module &mod : m.modules)
+      if (!mod.shared && mod.name == t.name)
+        printModule(mod);
+  }
+  fmt::print("  total parameters: {}\n", m.paramCount());
+}
+
+} // namespace
+
+void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status) {
+  auto file = std::make_shared<std::string>();
+  CLI::App *cmd = app.add_subcommand(
+      "shapes", "Print every block, head and task with tensor shapes and parameter counts");
+  cmd->add_option("file", *file, ".mtl file")->required();
+  cmd->callback([file, &global, &status] {
+    Compilation c;
+    bool ok = runPipeline(*file, Stage::Check, c);
+    c.diags.flush(stderr, useColor(global.color, stderr));
+    if (!ok) {
+      status = 1;
+      return;
+    }
+    for (const sema::Model &m : c.models)
+      printModel(m);
+  });
+}
+
+} // namespace mtl::driver

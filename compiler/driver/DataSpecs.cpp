@@ -1,0 +1,77 @@
+// DataSpecs.cpp: sema::DataSet → mtlrt::DataSpec, field by field.
+#include "driver/DataSpecs.h"
+
+namespace mtl::driver {
+
+std::vector<mtlrt::InputSpec> inputSpecs(const sema::Model &model) {
+  std::vector<mtlrt::InputSpec> out;
+  for (size_t i = 0; i < model.inputs.size(); ++i) {
+    const sema::Input &in = model.inputs[i];
+    mtlrt::InputSpec s{in.name, sema::elementCount(in.shape), 0};
+    // Integer inputs feed embeddings; their ids must fit the first table they index.
+    if (in.dtype == sema::DType::I32)
+      for (const sema::Value &v : model.values)
+        if (v.kind == sema::Value::Apply && model.values[v.arg].kind == sema::Value::InputRef &&
+            model.values[v.arg].input == static_cast<int>(i) &&
+            !model.modules[v.module].layers.empty() &&
+            model.modules[v.module].layers[0].kind == sema::LayerKind::Embedding)
+          s.vocab = model.modules[v.module].layers[0].vocab;
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<mtlrt::TaskSpec> taskSpecs(const sema::Model &model) {
+  std::vector<mtlrt::TaskSpec> out;
+  for (const sema::Task &t : model.tasks) {
+    auto kind = static_cast<mtlrt::TaskSpec::Kind>(static_cast<int>(t.kind));
+    out.push_back({t.name, kind, t.width});
+  }
+  return out;
+}
+
+mtlrt::DataSpec dataSpec(const sema::Model &model, int index,
+                         const std::map<std::string, std::string> &paths) {
+  const sema::DataSet &d = model.data[index];
+  auto path = [&](const std::string &key, const std::string &fallback) {
+    auto it = paths.find(key);
+    return it == paths.end() ? fallback : it->second;
+  };
+  mtlrt::DataSpec s;
+  s.name = d.name;
+  s.kind = static_cast<mtlrt::DataSpec::Kind>(static_cast<int>(d.kind));
+  s.csv.path = path(d.name, d.path);
+  s.csv.header = d.header;
+  s.csv.separator = d.separator;
+  s.csv.na = d.na;
+  s.csv.skip = d.skip;
+  s.images = path(d.name + ".images", d.images);
+  s.labels = path(d.name + ".labels", d.labels);
+  s.rows = d.rows;
+  s.seed = d.seed;
+  std::vector<mtlrt::TaskSpec> tasks = taskSpecs(model);
+  for (const sema::DataBinding &b : d.bindings) {
+    mtlrt::BindingSpec bs;
+    bs.target = b.target;
+    bs.isTask = b.isTask;
+    bs.slot = b.index;
+    bs.from = static_cast<mtlrt::BindingSpec::From>(static_cast<int>(b.from));
+    for (const sema::ColumnRef &c : b.columns)
+      bs.columns.push_back({c.name, c.index});
+    bs.standardize = b.standardize;
+    bs.scale = b.scale;
+    bs.asClass = b.asClass;
+    bs.inSet = b.inSet;
+    bs.width = b.isTask ? mtlrt::targetWidth(tasks[b.index])
+                        : sema::elementCount(model.inputs[b.index].shape);
+    s.bindings.push_back(std::move(bs));
+  }
+  return s;
+}
+
+mtlrt::Result<mtlrt::Dataset> loadModelData(const sema::Model &model, int index,
+                                            const std::map<std::string, std::string> &paths) {
+  return mtlrt::loadDataset(dataSpec(model, index, paths), inputSpecs(model), taskSpecs(model));
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,166 @@
+// Pipeline.cpp: parse → sema → lower → autodiff → codegen → optimise → JIT.
+#include "driver/Pipeline.h"
+
+#include "autodiff/Step.h"
+#include "backend/Optimize.h"
+#include "codegen/CodeGen.h"
+#include "frontend/Imports.h"
+#include "ir/Verifier.h"
+#include "sema/Sema.h"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace mtl::driver {
+namespace {
+
+// Times one stage for --verbose.
+class StageTimer {
+public:
+  StageTimer(const PipelineOptions &o, const char *name)
+      : verbose_(o.verbose), name_(name), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() {
+    if (!verbose_)
+      return;
+    std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start_;
+    fmt::print(stderr, "mtlc: {:<9} {:8.2f} ms\n", name_, ms.count());
+  }
+
+private:
+  bool verbose_;
+  const char *name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+bool selectModel(Compilation &c, const PipelineOptions &o) {
+  if (c.models.empty()) {
+    c.diags.error({}, "the file defines no model to compile");
+    return false;
+  }
+  if (o.modelName.empty()) {
+    if (c.models.size() > 1) {
+      c.diags.error(c.models[1].loc, fmt::format("the file defines {} models; choose one with "
+                                                 "--model (the first is '{}')",
+                                                 c.models.size(), c.models[0].name));
+      return false;
+    }
+    c.model = &c.models[0];
+    return true;
+  }
+  for (sema::Model &m : c.models)
+    if (m.name == o.modelName)
+      c.model = &m;
+  if (!c.model)
+    c.diags.error({}, fmt::format("no model named '{}' in the file", o.modelName));
+  return c.model != nullptr;
+}
+
+// Internal errors of later stages are reported as diagnostics, not crashes.
+bool internal(Compilation &c, const std::string &what) {
+  c.diags.error(c.model ? c.model->loc : SourceLoc{}, "internal compiler error: " + what);
+  return false;
+}
+
+} // namespace
+
+std::string hashText(const std::string &text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text)
+    h = (h ^ ch) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+bool runPipeline(const std::string &path, Stage last, Compilation &c, const PipelineOptions &o) {
+  {
+    StageTimer t(o, "parse");
+    c.files = loadWithImports(path, c.sources, c.diags);
+  }
+  if (c.diags.hasErrors() || c.files.empty())
+    return false;
+  c.sourceText = c.sources.text(c.files[0].fileId);
+  if (last == Stage::Parse)
+    return true;
+  {
+    StageTimer t(o, "sema");
+    c.models = sema::analyze(c.files, c.sources, c.diags);
+  }
+  if (c.diags.hasErrors())
+    return false;
+  if (last == Stage::Check)
+    return true;
+  if (!selectModel(c, o))
+    return false;
+  if (o.adjust)
+    o.adjust(*c.model);
+  {
+    StageTimer t(o, "lower");
+    c.step = lower::lowerModel(*c.model);
+    for (const Diagnostic &d : c.step.errors)
+      c.diags.error(d.loc, d.message);
+    if (!c.step.ok())
+      return false;
+  }
+  if (last == Stage::Lower)
+    return true;
+  {
+    StageTimer t(o, "autodiff");
+    std::vector<Diagnostic> errors = autodiff::differentiateStep(c.step.graph, c.step.signature);
+    for (Diagnostic &d : errors)
+      c.diags.error(d.loc, "internal compiler error: " + d.message);
+    if (!errors.empty())
+      return false;
+    std::vector<Diagnostic> problems = ir::verify(c.step.graph);
+    if (!problems.empty())
+      return internal(c, "invalid IR after autodiff: " + problems[0].message);
+  }
+  if (last == Stage::Grad)
+    return true;
+  {
+    StageTimer t(o, "codegen");
+    c.llvmContext = std::make_unique<llvm::LLVMContext>();
+    auto tm = backend::createTargetMachine(o.target);
+    if (!tm) {
+      c.diags.error({}, llvm::toString(tm.takeError()));
+      return false;
+    }
+    c.targetMachine = std::move(*tm);
+    codegen::CodegenInput in{*c.model, c.step.graph, c.step.signature, hashText(c.sourceText),
+                             backend::resolvedCpu(o.target)};
+    c.module = codegen::generateModule(in, *c.llvmContext);
+    std::string problems;
+    llvm::raw_string_ostream os(problems);
+    if (llvm::verifyModule(*c.module, &os))
+      return internal(c, "invalid LLVM IR: " + os.str());
+  }
+  if (last == Stage::Llvm)
+    return true;
+  {
+    StageTimer t(o, "optimize");
+    backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
+  }
+  if (last == Stage::Optimize)
+    return true;
+  {
+    StageTimer t(o, "jit");
+    auto jit = backend::Jit::create(o.target);
+    if (!jit) {
+      c.diags.error({}, llvm::toString(jit.takeError()));
+      return false;
+    }
+    c.jit = std::move(*jit);
+    auto address = c.jit->addAndLookup(
+        llvm::orc::ThreadSafeModule(std::move(c.module), std::move(c.llvmContext)),
+        "mtl_model_get");
+    if (!address) {
+      c.diags.error({}, llvm::toString(address.takeError()));
+      return false;
+    }
+    auto getter = reinterpret_cast<const mtl_model *(*)()>(*address);
+    c.compiled = getter();
+  }
+  return true;
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,66 @@
+// Pipeline.h: the one place that lists the compiler's stages in order.
+#pragma once
+
+#include "backend/Jit.h"
+#include "backend/Target.h"
+#include "frontend/Ast.h"
+#include "lower/Lower.h"
+#include "sema/Model.h"
+#include "support/Diagnostics.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct mtl_model;
+
+namespace mtl::driver {
+
+/// The stages, in pipeline order; running up to one runs all before it.
+enum class Stage {
+  Parse,    ///< text → AST (with imports)
+  Check,    ///< AST → sema::Model
+  Lower,    ///< model → IR of the forward step and losses
+  Grad,     ///< + reverse-mode gradients
+  Llvm,     ///< IR → LLVM module (not yet optimised)
+  Optimize, ///< LLVM's O2/O3 pipeline for the target
+  Jit,      ///< machine code in this process
+};
+
+/// Options that change what the later stages produce.
+struct PipelineOptions {
+  backend::TargetOptions target;
+  std::string modelName; ///< which model of the file; empty: the only one
+  bool verbose = false;  ///< print each stage's time to stderr
+  /// Settings applied to the checked model before lowering (command-line overrides).
+  std::function<void(sema::Model &)> adjust;
+};
+
+/// The state of one compilation: sources, diagnostics and each stage's output.
+struct Compilation {
+  SourceManager sources;
+  DiagnosticEngine diags{sources};
+  std::vector<ast::File> files; ///< the main file first, then its imports
+  std::vector<sema::Model> models;
+  sema::Model *model = nullptr; ///< the model the later stages compile (overrides applied)
+  lower::LoweredStep step;
+  std::unique_ptr<llvm::LLVMContext> llvmContext;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::TargetMachine> targetMachine;
+  std::unique_ptr<backend::Jit> jit;
+  const mtl_model *compiled = nullptr;
+  std::string sourceText; ///< the main file's text (hashed into the descriptor)
+};
+
+/// Runs the stages up to `last` on the file at `path`. Returns true when no
+/// error was reported; diagnostics stay in `c.diags` for the caller to print.
+bool runPipeline(const std::string &path, Stage last, Compilation &c,
+                 const PipelineOptions &options = {});
+
+/// A short hex digest of a text (FNV-1a 64), for the descriptor and checkpoints.
+std::string hashText(const std::string &text);
+
+} // namespace mtl::driver

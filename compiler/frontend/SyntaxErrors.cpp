@@ -1,0 +1,207 @@
+// SyntaxErrors.cpp: readable syntax error messages from ANTLR's error reports.
+#include "frontend/SyntaxErrors.h"
+
+#include "MtlLexer.h"
+#include "MtlParser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+
+namespace mtl {
+namespace {
+
+std::string describeTokenType(const antlr4::dfa::Vocabulary &vocab, size_t type) {
+  switch (type) {
+  case antlr4::Token::EOF:
+    return "end of file";
+  case mtlgen::MtlLexer::IDENT:
+    return "a name";
+  case mtlgen::MtlLexer::INT:
+    return "an integer";
+  case mtlgen::MtlLexer::NUMBER:
+    return "a number";
+  case mtlgen::MtlLexer::STRING:
+    return "a string";
+  default:
+    return vocab.getDisplayName(type);
+  }
+}
+
+// The width of a token on screen: UTF-8 continuation bytes take no column.
+int columns(const std::string &text) {
+  int n = static_cast<int>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
+  return std::max(n, 1);
+}
+
+std::string quoteToken(antlr4::Token *token) {
+  if (!token || token->getType() == antlr4::Token::EOF)
+    return "end of file";
+  std::string text = token->getText();
+  if (text.size() == 1) {
+    unsigned char c = static_cast<unsigned char>(text[0]);
+    if (c < 0x20 || c >= 0x7f)
+      return fmt::format("byte 0x{:02x}", c);
+  }
+  if (text.size() > 40)
+    text = text.substr(0, 37) + "...";
+  for (char &c : text)
+    if (static_cast<unsigned char>(c) < 0x20)
+      c = ' ';
+  return "'" + text + "'";
+}
+
+bool isKeyword(const std::string &display) {
+  return display.size() > 2 && display.front() == '\'' &&
+         std::isalpha(static_cast<unsigned char>(display[1]));
+}
+
+bool startsExpression(size_t type, const std::string &display) {
+  return type == mtlgen::MtlLexer::IDENT || type == mtlgen::MtlLexer::INT ||
+         type == mtlgen::MtlLexer::NUMBER || type == mtlgen::MtlLexer::STRING || display == "'('" ||
+         display == "'['" || display == "'-'" || isKeyword(display);
+}
+
+constexpr const char *kModelItems[] = {"'input'",      "'data'",      "'block'",
+                                       "'shared'",     "'task'",      "'balance'",
+                                       "'regularize'", "'optimizer'", "'train'"};
+
+bool isModelItem(const std::string &display) {
+  return std::find(std::begin(kModelItems), std::end(kModelItems), display) !=
+         std::end(kModelItems);
+}
+
+std::string alternatives(const std::vector<std::string> &items) {
+  if (items.size() == 1)
+    return "expected " + items[0];
+  if (items.size() == 2)
+    return "expected " + items[0] + " or " + items[1];
+  std::string out = "expected one of ";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ", " : "") + items[i];
+  return out;
+}
+
+// The set of tokens the parser could have accepted, phrased for people. Names
+// and keywords are interchangeable in many places, so a set holding IDENT
+// drops the keywords that are only there because they may serve as names;
+// the starts of an expression and of a model item are named as one each.
+std::string expectedPhrase(antlr4::Parser *parser) {
+  antlr4::misc::IntervalSet set;
+  try {
+    set = parser->getExpectedTokens();
+  } catch (...) {
+    return "";
+  }
+  const antlr4::dfa::Vocabulary &vocab = parser->getVocabulary();
+  std::vector<ssize_t> types = set.toList();
+  auto has = [&](size_t t) { return set.contains(t); };
+  auto hasDisplay = [&](const std::string &d) {
+    return std::any_of(types.begin(), types.end(),
+                       [&](size_t t) { return vocab.getDisplayName(t) == d; });
+  };
+  bool hasName = has(mtlgen::MtlLexer::IDENT);
+  bool expression =
+      hasName && has(mtlgen::MtlLexer::INT) && has(mtlgen::MtlLexer::STRING) && hasDisplay("'('");
+  bool modelItem = !hasName && std::all_of(std::begin(kModelItems), std::end(kModelItems),
+                                           [&](const char *k) { return hasDisplay(k); });
+  std::vector<std::string> items;
+  for (size_t t : types) {
+    std::string display = vocab.getDisplayName(t);
+    if (expression && startsExpression(t, display))
+      continue;
+    if (modelItem && isModelItem(display))
+      continue;
+    if (hasName && isKeyword(display) && display != "'true'" && display != "'false'")
+      continue;
+    items.push_back(describeTokenType(vocab, t));
+  }
+  if (expression)
+    items.push_back("an expression");
+  if (modelItem)
+    items.push_back("a model item");
+  if (items.empty() || items.size() > 6)
+    return "";
+  return alternatives(items);
+}
+
+// ANTLR names a missing token by its grammar name (`INT`) or as a set.
+std::string missingPhrase(const std::string &what) {
+  if (what == "INT")
+    return "an integer";
+  if (what == "NUMBER")
+    return "a number";
+  if (what == "STRING")
+    return "a string";
+  if (what == "IDENT")
+    return "a name";
+  return what;
+}
+
+} // namespace
+
+void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
+                                      antlr4::Token *offendingSymbol, size_t line,
+                                      size_t charPositionInLine, const std::string &msg,
+                                      std::exception_ptr) {
+  SourceLoc loc{fileId_, static_cast<int>(line), static_cast<int>(charPositionInLine) + 1, 1};
+  if (loc.line == lastLine_)
+    return;
+  lastLine_ = loc.line;
+
+  auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+  if (!parser) { // the lexer: our grammar's ANY rule leaves it nothing to reject
+    diags_.error(loc, "invalid input: " + msg);
+    return;
+  }
+  if (offendingSymbol && offendingSymbol->getType() != antlr4::Token::EOF)
+    loc.length = columns(offendingSymbol->getText());
+
+  std::string found = quoteToken(offendingSymbol);
+  if (offendingSymbol && offendingSymbol->getType() == mtlgen::MtlLexer::ANY &&
+      found.rfind("byte", 0) == 0) {
+    diags_.error(loc, fmt::format("invalid character ({}) in model source", found));
+    return;
+  }
+  if (msg.rfind("missing ", 0) == 0) {
+    // "missing X at 'y'": the parser would insert X.
+    size_t at = msg.rfind(" at ");
+    std::string what = msg.substr(8, at == std::string::npos ? std::string::npos : at - 8);
+    if (what.empty() || what[0] != '{') {
+      diags_.error(loc, fmt::format("expected {} before {}", missingPhrase(what), found));
+      return;
+    }
+  }
+  std::string expected = expectedPhrase(parser);
+  if (expected.empty())
+    diags_.error(loc, fmt::format("unexpected {}", found));
+  else
+    diags_.error(loc, fmt::format("unexpected {}; {}", found, expected));
+}
+
+bool reportLexicalErrors(antlr4::CommonTokenStream &tokens, int fileId, DiagnosticEngine &diags) {
+  const std::vector<antlr4::Token *> &all = tokens.getTokens();
+  bool ok = true;
+  for (size_t i = 0; i < all.size(); ++i) {
+    antlr4::Token *t = all[i];
+    SourceLoc loc{fileId, static_cast<int>(t->getLine()),
+                  static_cast<int>(t->getCharPositionInLine()) + 1, 1};
+    if (t->getType() == mtlgen::MtlLexer::ANY && t->getText() == "\"") {
+      diags.error(loc, "unterminated string; a string must end with '\"' on the line where "
+                       "it starts");
+      ok = false;
+    } else if (t->getText() == "/" && i + 1 < all.size() && all[i + 1]->getText() == "*" &&
+               all[i + 1]->getStartIndex() == t->getStopIndex() + 1) {
+      // A `/*` that lexed as two tokens found no `*/` anywhere after it, so
+      // the rest of the file was meant as comment: nothing more to parse.
+      loc.length = 2;
+      diags.error(loc, "unterminated comment; '/*' has no matching '*/'");
+      return false;
+    }
+  }
+  return ok;
+}
+
+} // namespace mtl

@@ -1,0 +1,25 @@
+// Signature.h: which values of a training-step graph are its inputs and results.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <utility>
+#include <vector>
+
+namespace mtl::ir {
+
+/// The interface of a training-step graph, as lowering builds it and code
+/// generation and the interpreter-based tests read it. Ids refer to one Graph.
+struct StepSignature {
+  std::vector<ValueId> inputs;      ///< per model input: its Input op (rows x elements)
+  std::vector<ValueId> targets;     ///< per task: its target Input op (NaN = no label)
+  std::vector<ValueId> taskWeights; ///< per task: a scalar Input holding the task's weight
+  ValueId step = -1;                ///< scalar Input: the 1-based step (dropout); -1 if unused
+  ValueId loss = -1;                ///< the scalar total loss
+  std::vector<ValueId> taskLosses;  ///< per task: its scalar mean loss
+  std::vector<ValueId> outputs;     ///< per task: the head output (logits or values)
+  /// Per trainable parameter: the Param op and the value holding d loss / d param.
+  std::vector<std::pair<ValueId, ValueId>> gradients;
+};
+
+} // namespace mtl::ir

@@ -1,0 +1,125 @@
+// Layers.cpp: model values and the layers of modules, as IR ops.
+#include "lower/LowerContext.h"
+
+#include "ir/Random.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mtl::lower {
+
+using ir::OpKind;
+using ir::ValueId;
+
+Lowering::Lowering(const sema::Model &m, LoweredStep &o)
+    : model(m), out(o), b(o.graph), values(m.values.size(), -1), visiting(m.values.size()),
+      moduleParams(m.modules.size()) {}
+
+void Lowering::error(SourceLoc loc, std::string message) {
+  Diagnostic d;
+  d.loc = loc;
+  d.message = std::move(message);
+  out.errors.push_back(std::move(d));
+}
+
+ValueId Lowering::stepInput() {
+  if (step < 0) {
+    SourceLoc saved = b.loc();
+    b.setLoc(model.train.loc);
+    step = b.input("train.step", ir::TensorType::scalar());
+    b.setLoc(saved);
+  }
+  return step;
+}
+
+ValueId Lowering::param(int module, const std::string &name, std::vector<int64_t> shape) {
+  ValueId p = b.paramOnce(name, std::move(shape));
+  std::vector<ValueId> &mine = moduleParams[static_cast<size_t>(module)];
+  if (std::find(mine.begin(), mine.end(), p) == mine.end())
+    mine.push_back(p);
+  return p;
+}
+
+ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x) {
+  ir::Builder &b = l.b;
+  b.setLoc(layer.useLoc.valid() ? layer.useLoc : layer.loc);
+  const std::string &prefix = layer.paramPrefix;
+  int64_t last = layer.inShape.empty() ? 0 : layer.inShape.back();
+  switch (layer.kind) {
+  case sema::LayerKind::Dense: {
+    ValueId w = l.param(module, prefix + ".weight", {layer.units, last});
+    if (!layer.bias)
+      return b.linear(x, w);
+    return b.linear(x, w, l.param(module, prefix + ".bias", {layer.units}));
+  }
+  case sema::LayerKind::Relu:
+    return b.unary(OpKind::Relu, x);
+  case sema::LayerKind::LeakyRelu:
+    return b.leakyRelu(x, layer.alpha);
+  case sema::LayerKind::Gelu:
+    return b.unary(OpKind::Gelu, x);
+  case sema::LayerKind::Tanh:
+    return b.unary(OpKind::Tanh, x);
+  case sema::LayerKind::Sigmoid:
+    return b.unary(OpKind::Sigmoid, x);
+  case sema::LayerKind::Softmax:
+    return b.softmax(x);
+  case sema::LayerKind::Dropout: {
+    if (layer.rate == 0)
+      return x;
+    // Each dropout layer draws its own stream from the run's seed.
+    uint64_t seed = ir::mix64(l.model.train.seed ^ ir::mix64(l.dropouts++));
+    return b.dropout(x, l.stepInput(), layer.rate, seed);
+  }
+  case sema::LayerKind::LayerNorm: {
+    // Normalisation, then PyTorch's elementwise affine: weight (gain) and bias.
+    ValueId n = b.layerNorm(x, layer.eps);
+    ValueId gain = l.param(module, prefix + ".weight", {last});
+    return b.add(b.mul(n, gain), l.param(module, prefix + ".bias", {last}));
+  }
+  case sema::LayerKind::Embedding:
+    return b.gather(l.param(module, prefix + ".weight", {layer.vocab, layer.units}), x);
+  case sema::LayerKind::Flatten:
+    return b.flatten(x);
+  }
+  l.error(layer.loc, "lowering does not know this layer");
+  return -1;
+}
+
+ValueId lowerValue(Lowering &l, int v) {
+  const sema::Model &m = l.model;
+  if (v < 0 || static_cast<size_t>(v) >= m.values.size()) {
+    l.error(m.loc, fmt::format("internal: value {} does not exist", v));
+    return -1;
+  }
+  if (l.values[v] >= 0)
+    return l.values[v];
+  if (l.visiting[v]) {
+    l.error(m.loc, fmt::format("internal: value {} depends on itself", v));
+    return -1;
+  }
+  const sema::Value &value = m.values[v];
+  if (value.kind == sema::Value::InputRef) {
+    if (value.input < 0 || static_cast<size_t>(value.input) >= m.inputs.size()) {
+      l.error(m.loc, fmt::format("internal: value {} reads a missing input", v));
+      return -1;
+    }
+    return l.values[v] = l.out.signature.inputs[value.input];
+  }
+  if (value.module < 0 || static_cast<size_t>(value.module) >= m.modules.size()) {
+    l.error(m.loc, fmt::format("internal: value {} applies a missing module", v));
+    return -1;
+  }
+  l.visiting[v] = true;
+  ValueId x = lowerValue(l, value.arg);
+  for (const sema::Layer &layer : m.modules[value.module].layers) {
+    if (x < 0)
+      break;
+    x = lowerLayer(l, value.module, layer, x);
+  }
+  l.visiting[v] = false;
+  return l.values[v] = x;
+}
+
+} // namespace mtl::lower

@@ -1,0 +1,114 @@
+// Lower.cpp: the training step of a model: inputs, heads, per-task masked
+// losses, static balancing and the penalty terms, with the step's signature.
+#include "lower/LowerContext.h"
+
+#include "ir/Verifier.h"
+
+#include <fmt/format.h>
+
+namespace mtl::lower {
+
+using ir::LossKind;
+using ir::TensorType;
+using ir::ValueId;
+
+namespace {
+
+LossKind lossKind(sema::Loss loss) {
+  switch (loss) {
+  case sema::Loss::Mse:
+    return LossKind::Mse;
+  case sema::Loss::Mae:
+    return LossKind::Mae;
+  case sema::Loss::Huber:
+    return LossKind::Huber;
+  case sema::Loss::Bce:
+    return LossKind::BceLogits;
+  case sema::Loss::CrossEntropy:
+    return LossKind::CrossEntropy;
+  }
+  return LossKind::Mse;
+}
+
+/// The task's target input: one class id per row for cross-entropy, else one
+/// value per head output.
+TensorType targetType(const sema::Task &task) {
+  if (task.loss == sema::Loss::CrossEntropy)
+    return TensorType::batch({1});
+  return TensorType::batch({task.width});
+}
+
+void lowerInputs(Lowering &l) {
+  for (const sema::Input &in : l.model.inputs) {
+    l.b.setLoc(in.loc);
+    ir::DType dtype = in.dtype == sema::DType::I32 ? ir::DType::I32 : ir::DType::F32;
+    l.out.signature.inputs.push_back(l.b.input(in.name, TensorType::batch(in.shape, dtype)));
+  }
+}
+
+/// Lowers every task's head and loss; returns sum_t w_t L_t, or -1 on error.
+ValueId lowerTasks(Lowering &l) {
+  ir::StepSignature &sig = l.out.signature;
+  ValueId total = -1;
+  for (const sema::Task &task : l.model.tasks) {
+    ValueId head = lowerValue(l, task.head);
+    if (head < 0)
+      return -1;
+    l.b.setLoc(task.loc);
+    ValueId target = l.b.input("target." + task.name, targetType(task));
+    ValueId weight = l.b.input("weight." + task.name, TensorType::scalar());
+    ValueId loss = l.b.loss(lossKind(task.loss), head, target, task.huberDelta);
+    sig.targets.push_back(target);
+    sig.taskWeights.push_back(weight);
+    sig.taskLosses.push_back(loss);
+    sig.outputs.push_back(head);
+    l.out.graph.setResult("output." + task.name, head);
+    l.out.graph.setResult("loss." + task.name, loss);
+    ValueId weighted = l.b.mul(weight, loss);
+    total = total < 0 ? weighted : l.b.add(total, weighted);
+  }
+  return total;
+}
+
+} // namespace
+
+LoweredStep lowerModel(const sema::Model &model) {
+  LoweredStep out;
+  Lowering l(model, out);
+  if (model.balance.kind != sema::BalanceKind::Static)
+    l.error(model.balance.loc, "lowering supports only 'balance static' so far");
+  if (model.tasks.empty())
+    l.error(model.loc, "a model needs at least one task");
+  if (!out.ok())
+    return out;
+  lowerInputs(l);
+  ValueId total = lowerTasks(l);
+  if (total < 0 || !out.ok()) {
+    if (out.ok())
+      l.error(model.loc, "internal: a task head could not be lowered");
+    return out;
+  }
+  // Penalties come after every module has created its parameters.
+  for (const sema::Regularizer &reg : model.regularizers) {
+    ValueId term = lowerRegularizer(l, reg);
+    if (term >= 0)
+      total = l.b.add(total, term);
+  }
+  for (const sema::SoftGroup &group : model.softGroups) {
+    ValueId term = lowerSoftGroup(l, group);
+    if (term >= 0)
+      total = l.b.add(total, term);
+  }
+  out.signature.step = l.step;
+  out.signature.loss = total;
+  out.graph.setResult("loss", total);
+  // Lowering a checked model must give a valid graph; anything else is a bug
+  // worth reporting with its location rather than passing on.
+  for (Diagnostic &d : ir::verify(out.graph)) {
+    d.message = "internal: lowering produced an invalid op: " + d.message;
+    out.errors.push_back(std::move(d));
+  }
+  return out;
+}
+
+} // namespace mtl::lower

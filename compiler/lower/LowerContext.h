@@ -1,0 +1,43 @@
+// LowerContext.h: state shared by the lowering files (internal to compiler/lower).
+#pragma once
+
+#include "ir/Builder.h"
+#include "lower/Lower.h"
+
+#include <string>
+#include <vector>
+
+namespace mtl::lower {
+
+/// One lowering in progress.
+struct Lowering {
+  Lowering(const sema::Model &m, LoweredStep &out);
+
+  const sema::Model &model;
+  LoweredStep &out;
+  ir::Builder b;
+  std::vector<ir::ValueId> values;                    ///< per sema value; -1 until lowered
+  std::vector<bool> visiting;                         ///< per sema value, to catch cycles
+  std::vector<std::vector<ir::ValueId>> moduleParams; ///< per module, in creation order
+  ir::ValueId step = -1;
+  uint64_t dropouts = 0; ///< dropout layers lowered so far (for their seeds)
+
+  void error(SourceLoc loc, std::string message);
+  /// The scalar "train.step" input (dotted, so no model input can clash), created on first use.
+  ir::ValueId stepInput();
+  /// The parameter of that name (created on first use) recorded as `module`'s.
+  ir::ValueId param(int module, const std::string &name, std::vector<int64_t> shape);
+};
+
+/// Lowers sema value `v` (and what it reads) once; -1 after an error.
+ir::ValueId lowerValue(Lowering &l, int v);
+/// Applies one layer of `module` to `x`.
+ir::ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
+/// lambda * sum |theta| or lambda * sum theta^2 over the regularised modules'
+/// parameters; -1 when there are none.
+ir::ValueId lowerRegularizer(Lowering &l, const sema::Regularizer &reg);
+/// lambda * sum_t ||theta_t - theta_mean||^2 over the group's copies; -1 when
+/// fewer than two copies have parameters.
+ir::ValueId lowerSoftGroup(Lowering &l, const sema::SoftGroup &group);
+
+} // namespace mtl::lower

@@ -1,0 +1,97 @@
+// MemoryPlan.cpp: liveness and first-fit slot assignment for the workspace arena.
+//
+// Why first-fit over live ranges rather than one slot per value: a training
+// step keeps forward activations alive until their gradient uses them, but
+// gradient temporaries die quickly; reuse roughly halves the workspace of the
+// seed models, which keeps it in cache at small batches.
+#include "passes/MemoryPlan.h"
+
+#include <algorithm>
+#include <map>
+
+namespace mtl::passes {
+
+std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots) {
+  std::vector<bool> needed(graph.size(), false);
+  for (ir::ValueId r : roots)
+    if (graph.contains(r))
+      needed[r] = true;
+  for (ir::ValueId v = static_cast<ir::ValueId>(graph.size()) - 1; v >= 0; --v)
+    if (needed[v])
+      for (ir::ValueId o : graph.op(v).operands)
+        needed[o] = true;
+  return needed;
+}
+
+namespace {
+
+// A set of occupied intervals [begin, end) in one region, kept sorted.
+class Region {
+public:
+  int64_t place(int64_t size) {
+    int64_t at = 0;
+    for (auto &[begin, end] : used_) {
+      if (begin - at >= size)
+        break;
+      at = std::max(at, end);
+    }
+    used_.emplace(at, at + size);
+    top_ = std::max(top_, at + size);
+    return at;
+  }
+  void release(int64_t at) { used_.erase(at); }
+  int64_t top() const { return top_; }
+
+private:
+  std::map<int64_t, int64_t> used_;
+  int64_t top_ = 0;
+};
+
+bool ownsWorkspace(const ir::Op &op) {
+  return op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Param &&
+         op.kind != ir::OpKind::Reshape;
+}
+
+} // namespace
+
+MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
+                      const std::vector<bool> &live) {
+  size_t n = graph.size();
+  MemoryPlan plan;
+  plan.storage.resize(n);
+  plan.offset.assign(n, -1);
+  for (size_t v = 0; v < n; ++v) {
+    const ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
+    plan.storage[v] =
+        op.kind == ir::OpKind::Reshape ? plan.storage[op.operands[0]] : static_cast<ir::ValueId>(v);
+  }
+  // The last op that reads each storage owner (through aliases too).
+  std::vector<size_t> lastUse(n, 0);
+  for (size_t v = 0; v < n; ++v) {
+    if (!needed[v])
+      continue;
+    lastUse[plan.storage[v]] = std::max(lastUse[plan.storage[v]], v);
+    for (ir::ValueId o : graph.op(static_cast<ir::ValueId>(v)).operands)
+      lastUse[plan.storage[o]] = std::max(lastUse[plan.storage[o]], v);
+    if (live[v])
+      lastUse[plan.storage[v]] = n;
+  }
+  std::vector<std::vector<ir::ValueId>> dyingAfter(n + 1);
+  Region fixed, perRow;
+  for (size_t v = 0; v < n; ++v) {
+    const ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
+    if (needed[v] && ownsWorkspace(op)) {
+      int64_t size = op.type.rowElements();
+      plan.offset[v] = op.type.batched ? perRow.place(size) : fixed.place(size);
+      dyingAfter[lastUse[v]].push_back(static_cast<ir::ValueId>(v));
+    }
+    // Values whose last reader is this op are free for the ops after it.
+    for (ir::ValueId d : dyingAfter[v])
+      (graph.op(d).type.batched ? perRow : fixed).release(plan.offset[d]);
+  }
+  plan.fixedSize = fixed.top();
+  plan.perRowSize = perRow.top();
+  return plan;
+}
+
+} // namespace mtl::passes

@@ -1,0 +1,35 @@
+// MemoryPlan.h: compile-time placement of every intermediate value in the workspace.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace mtl::passes {
+
+/// Where each value of a graph lives. Params are in the parameter arena (the
+/// caller's layout); Inputs are the caller's buffers; every other value gets a
+/// slot in the workspace arena: static values in a fixed region, batched values
+/// in a region whose size scales with the batch. Slots are reused once a value
+/// is dead (first-fit over live ranges), so the workspace is far smaller than
+/// the sum of all values. Reshape aliases its operand's slot.
+struct MemoryPlan {
+  /// Per value: the value whose storage it uses (itself, or what a Reshape views).
+  std::vector<ir::ValueId> storage;
+  /// Per value that owns storage: offset in floats. Static values: from the
+  /// workspace start. Batched values: `fixedSize + offset * B`.
+  std::vector<int64_t> offset;
+  int64_t fixedSize = 0;
+  int64_t perRowSize = 0;
+};
+
+/// Plans `graph`. `live` marks values that must stay alive until the end of
+/// the step (results, gradients read by the optimizer); `needed` marks the
+/// values that will be computed at all (others get no slot).
+MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
+                      const std::vector<bool> &live);
+
+/// The values needed to compute `roots`: each root and, transitively, its operands.
+std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots);
+
+} // namespace mtl::passes

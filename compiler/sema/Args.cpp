@@ -1,0 +1,90 @@
+// Args.cpp: argument binding with Python-like rules and clang-like messages.
+#include "sema/Args.h"
+
+#include "support/Suggest.h"
+
+#include <fmt/format.h>
+
+namespace mtl::sema {
+namespace {
+
+std::string arity(const std::string &callee, const std::vector<ParamSpec> &params, size_t given) {
+  size_t required = 0;
+  std::vector<std::string> names;
+  for (const ParamSpec &p : params) {
+    required += p.required ? 1 : 0;
+    names.push_back(p.name);
+  }
+  if (params.empty())
+    return fmt::format("{} expects no arguments, got {}", callee, given);
+  std::string count = required == params.size()
+                          ? fmt::format("{} argument{}", required, required == 1 ? "" : "s")
+                          : fmt::format("{} to {} arguments", required, params.size());
+  return fmt::format("{} expects {} ({}), got {}", callee, count, fmt::join(names, ", "), given);
+}
+
+} // namespace
+
+BoundArgs bindArgs(Context &ctx, const ast::Expr &call, const std::string &callee,
+                   const std::vector<ParamSpec> &params, bool allowRanges) {
+  BoundArgs out;
+  out.args.assign(params.size(), nullptr);
+  size_t positional = 0;
+  for (const ast::Arg &a : call.args)
+    positional += a.name.text.empty() ? 1 : 0;
+  bool sawNamed = false, reportedArity = false;
+  size_t next = 0;
+  for (const ast::Arg &a : call.args) {
+    if (a.rangeEnd && !allowRanges) {
+      ctx.error(a.loc, "a range 'a..b' is only allowed in columns(...)");
+      out.ok = false;
+    }
+    if (a.name.text.empty()) {
+      if (sawNamed) {
+        ctx.error(a.loc, "positional argument after a named argument");
+        out.ok = false;
+        continue;
+      }
+      if (next >= params.size()) {
+        if (!reportedArity)
+          ctx.error(a.loc, arity(callee, params, positional));
+        reportedArity = true;
+        out.ok = false;
+        continue;
+      }
+      out.args[next++] = &a;
+      continue;
+    }
+    sawNamed = true;
+    size_t i = 0;
+    while (i < params.size() && params[i].name != a.name.text)
+      ++i;
+    if (i == params.size()) {
+      std::vector<std::string> names;
+      for (const ParamSpec &p : params)
+        names.push_back(p.name);
+      if (names.empty())
+        ctx.error(a.name.loc, fmt::format("{} takes no arguments", callee));
+      else
+        ctx.error(a.name.loc, fmt::format("unknown argument '{}' for {}{}", a.name.text, callee,
+                                          didYouMean(a.name.text, names)));
+      out.ok = false;
+      continue;
+    }
+    if (out.args[i]) {
+      ctx.error(a.name.loc, fmt::format("argument '{}' is given twice", a.name.text))
+          .note(out.args[i]->loc, "first given here");
+      out.ok = false;
+      continue;
+    }
+    out.args[i] = &a;
+  }
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].required && !out.args[i] && !reportedArity) {
+      ctx.error(nameLoc(call), fmt::format("missing argument '{}' for {}", params[i].name, callee));
+      out.ok = false;
+    }
+  return out;
+}
+
+} // namespace mtl::sema

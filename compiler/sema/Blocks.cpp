@@ -1,0 +1,201 @@
+// Blocks.cpp: block definition checks, recursion detection and block expansion.
+#include "sema/Blocks.h"
+
+#include "sema/Args.h"
+#include "sema/ConstEval.h"
+#include "sema/Layers.h"
+#include "support/Suggest.h"
+
+#include <fmt/format.h>
+#include <map>
+
+namespace mtl::sema {
+namespace {
+
+const char *symbolWhat(Symbol::Kind kind) {
+  switch (kind) {
+  case Symbol::Input:
+    return "an input";
+  case Symbol::Shared:
+    return "a shared block";
+  case Symbol::Task:
+    return "a task";
+  case Symbol::Block:
+    return "a block";
+  }
+  return "a name";
+}
+
+Flow expandBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step, const Env *callerEnv,
+                 const Flow &in, SourceLoc useLoc, std::vector<Layer> &out) {
+  const ast::BlockDecl &decl = *info.decl;
+  const std::string &name = decl.name.text;
+  std::vector<ParamSpec> specs;
+  for (const ast::Param &p : decl.params)
+    specs.push_back({p.name.text, !p.defaultValue});
+  BoundArgs bound = bindArgs(ctx, step, fmt::format("block '{}'", name), specs);
+  Env env{name, info.topLevel, {}};
+  std::vector<bool> given(specs.size(), false);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::optional<double> v;
+    if (const ast::Expr *e = bound.value(i)) {
+      v = evalNumber(ctx, *e, callerEnv);
+      given[i] = true;
+    }
+    env.vars.push_back({specs[i].name, v});
+  }
+  if (info.bad) {
+    ctx.broken = true;
+    return {};
+  }
+  // A definition checked on its own does not look inside the blocks it calls:
+  // those are checked on their own too.
+  if (ctx.definitionMode)
+    return {};
+  for (const Expansion &e : ctx.expansions)
+    if (e.block == name)
+      return {}; // recursion, reported by checkBlocks
+  if (ctx.expansions.size() >= kMaxExpansionDepth) {
+    ctx.error(nameLoc(step),
+              fmt::format("blocks are nested more than {} deep here", kMaxExpansionDepth));
+    return {};
+  }
+  ctx.expansions.push_back({name, fmt::format("in expansion of block '{}' here", name), step.loc});
+  // Defaults may use earlier parameters, so they are evaluated in the block.
+  for (size_t i = 0; i < specs.size(); ++i)
+    if (!given[i] && decl.params[i].defaultValue)
+      env.vars[i].second = evalNumber(ctx, *decl.params[i].defaultValue, &env);
+  Flow flow = in;
+  for (const ast::Expr &s : decl.body.steps)
+    flow = applyStep(ctx, s, &env, flow, useLoc, out);
+  ctx.expansions.pop_back();
+  return flow;
+}
+
+// Depth-first search over "block calls block" edges; a back edge is a cycle.
+class CycleFinder {
+public:
+  CycleFinder(Context &ctx, const std::vector<BlockInfo *> &blocks) : ctx_(ctx), blocks_(blocks) {
+    for (size_t i = 0; i < blocks.size(); ++i)
+      index_[blocks[i]] = static_cast<int>(i);
+    color_.assign(blocks.size(), 0);
+  }
+
+  void run() {
+    for (size_t i = 0; i < blocks_.size(); ++i)
+      if (color_[i] == 0)
+        visit(static_cast<int>(i));
+  }
+
+private:
+  void visit(int i) {
+    color_[i] = 1;
+    path_.push_back(i);
+    const BlockInfo &b = *blocks_[i];
+    for (const ast::Expr &s : b.decl->body.steps) {
+      if (!s.isNamed() || layerByName(s.text))
+        continue;
+      auto it = index_.find(ctx_.findBlock(s.text, b.topLevel));
+      if (it == index_.end())
+        continue;
+      int j = it->second;
+      if (color_[j] == 0) {
+        visit(j);
+      } else if (color_[j] == 1) {
+        report(j, s);
+      }
+    }
+    path_.pop_back();
+    color_[i] = 2;
+  }
+
+  void report(int target, const ast::Expr &at) {
+    std::vector<std::string> through;
+    bool inCycle = false;
+    for (int k : path_) {
+      inCycle = inCycle || k == target;
+      if (inCycle) {
+        blocks_[k]->bad = true;
+        if (k != target)
+          through.push_back(blocks_[k]->decl->name.text);
+      }
+    }
+    const std::string &name = blocks_[target]->decl->name.text;
+    if (through.empty())
+      ctx_.error(nameLoc(at), fmt::format("block '{}' calls itself", name));
+    else
+      ctx_.error(nameLoc(at), fmt::format("block '{}' calls itself through {}", name,
+                                          quoteList(through, "and")));
+  }
+
+  Context &ctx_;
+  const std::vector<BlockInfo *> &blocks_;
+  std::map<const BlockInfo *, int> index_;
+  std::vector<int> color_, path_;
+};
+
+} // namespace
+
+void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
+  bool wasDefinition = ctx.definitionMode;
+  ctx.definitionMode = true;
+  for (BlockInfo *b : blocks) {
+    unsigned before = ctx.errorsSeen;
+    const ast::BlockDecl &d = *b->decl;
+    Env env{d.name.text, b->topLevel, {}};
+    std::map<std::string, SourceLoc> seen;
+    for (const ast::Param &p : d.params) {
+      auto [it, fresh] = seen.insert({p.name.text, p.name.loc});
+      if (!fresh)
+        ctx.error(p.name.loc,
+                  fmt::format("duplicate parameter '{}' in block '{}'", p.name.text, d.name.text))
+            .note(it->second, "previous definition is here");
+      if (p.defaultValue)
+        evalNumber(ctx, *p.defaultValue, &env);
+      env.vars.push_back({p.name.text, std::nullopt});
+    }
+    std::vector<Layer> scratch;
+    for (const ast::Expr &s : d.body.steps)
+      applyStep(ctx, s, &env, Flow{}, s.loc, scratch);
+    if (ctx.errorsSeen != before)
+      b->bad = true;
+  }
+  ctx.definitionMode = wasDefinition;
+  CycleFinder(ctx, blocks).run();
+}
+
+Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &in,
+               SourceLoc useLoc, std::vector<Layer> &out, const std::vector<std::string> &extra) {
+  if (!ctx.definitionMode && !ctx.takeBudget(useLoc))
+    return {};
+  if (!step.isNamed()) {
+    ctx.error(step.loc, fmt::format("expected a layer or a block, got {}", describe(step)));
+    return {};
+  }
+  if (auto kind = layerByName(step.text))
+    return applyLayer(ctx, *kind, step, env, in, useLoc, out);
+  bool topLevel = env && env->topLevel;
+  if (const BlockInfo *b = ctx.findBlock(step.text, topLevel))
+    return expandBlock(ctx, *b, step, env, in, useLoc, out);
+  if (env && env->find(step.text)) {
+    ctx.error(nameLoc(step),
+              fmt::format("'{}' is a parameter of block '{}', not a layer", step.text, env->block));
+    return {};
+  }
+  if (env && !topLevel)
+    if (const Symbol *sym = ctx.findSymbol(step.text)) {
+      ctx.error(nameLoc(step), fmt::format("'{}' is {}; a block body can only use layers "
+                                           "and other blocks",
+                                           step.text, symbolWhat(sym->kind)));
+      return {};
+    }
+  std::vector<std::string> candidates = layerNames();
+  for (const std::string &b : ctx.blockNames(topLevel))
+    candidates.push_back(b);
+  candidates.insert(candidates.end(), extra.begin(), extra.end());
+  ctx.error(nameLoc(step),
+            fmt::format("unknown layer '{}'{}", step.text, didYouMean(step.text, candidates)));
+  return {};
+}
+
+} // namespace mtl::sema

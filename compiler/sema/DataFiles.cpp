@@ -1,0 +1,145 @@
+// DataFiles.cpp: CSV header and IDX header reading through zlib (which reads plain files too).
+#include "sema/DataFiles.h"
+
+#include <zlib.h>
+
+namespace mtl::sema {
+namespace {
+
+constexpr size_t kMaxRecord = 64u << 20; // a header longer than this is not one
+
+struct GzFile {
+  gzFile f;
+  explicit GzFile(const std::string &path) : f(gzopen(path.c_str(), "rb")) {}
+  ~GzFile() {
+    if (f)
+      gzclose(f);
+  }
+};
+
+// One physical line without its line break; false at end of file.
+bool readLine(gzFile f, std::string &line) {
+  line.clear();
+  char buf[1 << 16];
+  bool any = false;
+  while (gzgets(f, buf, sizeof buf)) {
+    any = true;
+    line += buf;
+    if (!line.empty() && line.back() == '\n')
+      break;
+    if (line.size() > kMaxRecord)
+      break;
+  }
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.pop_back();
+  return any;
+}
+
+bool openQuote(const std::string &record) {
+  bool open = false;
+  for (char c : record)
+    if (c == '"')
+      open = !open;
+  return open;
+}
+
+} // namespace
+
+std::vector<std::string> splitCsvRecord(const std::string &record, char sep) {
+  std::vector<std::string> fields;
+  size_t i = 0, n = record.size();
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  if (sep == ' ') {
+    while (i < n && blank(record[i]))
+      ++i;
+    if (i == n)
+      return fields;
+  }
+  while (true) {
+    std::string field;
+    if (i < n && record[i] == '"') {
+      for (++i; i < n; ++i) {
+        if (record[i] != '"') {
+          field.push_back(record[i]);
+        } else if (i + 1 < n && record[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          ++i;
+          break;
+        }
+      }
+    }
+    while (i < n && !(sep == ' ' ? blank(record[i]) : record[i] == sep))
+      field.push_back(record[i++]);
+    fields.push_back(std::move(field));
+    if (i >= n)
+      break;
+    if (sep == ' ') {
+      while (i < n && blank(record[i]))
+        ++i;
+      if (i == n)
+        break;
+    } else {
+      ++i;
+      if (i == n) {
+        fields.emplace_back();
+        break;
+      }
+    }
+  }
+  return fields;
+}
+
+std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, char sep,
+                                         int64_t skip) {
+  GzFile in(path);
+  if (!in.f)
+    return std::nullopt;
+  std::string line;
+  bool first = true;
+  for (int64_t i = 0; i < skip; ++i, first = false)
+    if (!readLine(in.f, line))
+      return CsvColumns{};
+  std::string record;
+  if (!readLine(in.f, record))
+    return CsvColumns{};
+  if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
+    record.erase(0, 3);
+  // A quoted field may hold line breaks.
+  while (openQuote(record) && record.size() < kMaxRecord && readLine(in.f, line))
+    record += "\n" + line;
+  CsvColumns out;
+  std::vector<std::string> fields = splitCsvRecord(record, sep);
+  out.count = static_cast<int64_t>(fields.size());
+  if (header)
+    out.names = std::move(fields);
+  return out;
+}
+
+std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::string &error) {
+  GzFile in(path);
+  if (!in.f) {
+    error = "cannot be opened";
+    return std::nullopt;
+  }
+  unsigned char magic[4];
+  if (gzread(in.f, magic, 4) != 4 || magic[0] != 0 || magic[1] != 0 || magic[3] < 1 ||
+      magic[3] > 8) {
+    error = "is not an IDX file";
+    return std::nullopt;
+  }
+  std::vector<int64_t> dims;
+  for (int i = 0; i < magic[3]; ++i) {
+    unsigned char b[4];
+    if (gzread(in.f, b, 4) != 4) {
+      error = "is not an IDX file (its header is cut short)";
+      return std::nullopt;
+    }
+    dims.push_back((int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) |
+                   int64_t(b[3]));
+  }
+  return dims;
+}
+
+} // namespace mtl::sema

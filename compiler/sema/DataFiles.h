@@ -1,0 +1,32 @@
+// DataFiles.h: peeking into data files at check time: CSV header lines and IDX shapes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mtl::sema {
+
+/// The columns a CSV file declares: its header names (when it has a header)
+/// and the number of fields of its first record.
+struct CsvColumns {
+  std::vector<std::string> names;
+  int64_t count = 0;
+};
+
+/// Reads the first record of a CSV file (plain or gzip) after skipping `skip`
+/// lines: the header when `header`, else the first data line. Nothing if the
+/// file cannot be opened.
+std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, char sep,
+                                         int64_t skip);
+
+/// Splits one CSV record: RFC 4180 quoting (`"a,b"`, `""` for a quote);
+/// `sep == ' '` means fields are separated by runs of blanks.
+std::vector<std::string> splitCsvRecord(const std::string &record, char sep);
+
+/// The dimensions of an IDX file (plain or gzip), e.g. {60000, 28, 28}; nothing
+/// and `error` set if it cannot be read or is not IDX.
+std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::string &error);
+
+} // namespace mtl::sema

@@ -1,0 +1,203 @@
+// Layers.cpp: arguments, dtype and shape rules of each built-in layer (docs/language.md, "Layers").
+#include "sema/Layers.h"
+
+#include "sema/Args.h"
+#include "sema/ConstEval.h"
+
+#include <fmt/format.h>
+
+namespace mtl::sema {
+namespace {
+
+struct LayerSpec {
+  LayerKind kind;
+  std::string name;
+  std::vector<ParamSpec> params;
+};
+
+const std::vector<LayerSpec> &specs() {
+  static const std::vector<LayerSpec> table = {
+      {LayerKind::Dense, "dense", {{"units", true}, {"bias", false}}},
+      {LayerKind::Relu, "relu", {}},
+      {LayerKind::Gelu, "gelu", {}},
+      {LayerKind::Tanh, "tanh", {}},
+      {LayerKind::Sigmoid, "sigmoid", {}},
+      {LayerKind::LeakyRelu, "leaky_relu", {{"alpha", false}}},
+      {LayerKind::Softmax, "softmax", {}},
+      {LayerKind::Dropout, "dropout", {{"rate", true}}},
+      {LayerKind::LayerNorm, "layer_norm", {{"eps", false}}},
+      {LayerKind::Embedding, "embedding", {{"vocab", true}, {"dim", true}}},
+      {LayerKind::Flatten, "flatten", {}},
+  };
+  return table;
+}
+
+const LayerSpec &specOf(LayerKind kind) {
+  for (const LayerSpec &s : specs())
+    if (s.kind == kind)
+      return s;
+  return specs().front();
+}
+
+// Evaluates the layer's arguments into `layer`; false if any is missing or bad.
+bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer) {
+  const LayerSpec &spec = specOf(layer.kind);
+  BoundArgs b = bindArgs(ctx, step, spec.name, spec.params);
+  bool ok = b.ok;
+  auto number = [&](size_t i, double &dst) {
+    if (const ast::Expr *e = b.value(i)) {
+      if (auto v = evalNumber(ctx, *e, env))
+        dst = *v;
+      else
+        ok = false;
+    }
+  };
+  auto integer = [&](size_t i, int64_t &dst, const char *what) {
+    if (const ast::Expr *e = b.value(i)) {
+      if (auto v = evalInt(ctx, *e, env, what, 1, kMaxDim))
+        dst = *v;
+      else
+        ok = false;
+    }
+  };
+  switch (layer.kind) {
+  case LayerKind::Dense:
+    integer(0, layer.units, "units");
+    if (const ast::Expr *e = b.value(1)) {
+      if (auto v = evalBool(ctx, *e))
+        layer.bias = *v;
+      else
+        ok = false;
+    }
+    break;
+  case LayerKind::LeakyRelu:
+    number(0, layer.alpha);
+    break;
+  case LayerKind::Dropout:
+    number(0, layer.rate);
+    if (ok && b.value(0) && !(layer.rate >= 0 && layer.rate < 1)) {
+      ctx.error(b.value(0)->loc,
+                fmt::format("dropout rate must be in [0, 1), got {}", formatNumber(layer.rate)));
+      ok = false;
+    }
+    break;
+  case LayerKind::LayerNorm:
+    number(0, layer.eps);
+    if (ok && b.value(0) && !(layer.eps > 0)) {
+      ctx.error(b.value(0)->loc,
+                fmt::format("layer_norm eps must be positive, got {}", formatNumber(layer.eps)));
+      ok = false;
+    }
+    break;
+  case LayerKind::Embedding:
+    integer(0, layer.vocab, "vocab");
+    integer(1, layer.units, "dim");
+    break;
+  default:
+    break;
+  }
+  return ok;
+}
+
+std::string typed(const Flow &f) {
+  return fmt::format("{} {}", f.dtype == DType::I32 ? "i32 ids of shape" : "f32 values of shape",
+                     formatShape(f.shape));
+}
+
+// Shape and dtype rules; sets the output shape or reports why there is none.
+bool inferShape(Context &ctx, const ast::Expr &step, const Flow &in, Layer &layer, bool argsOk,
+                Flow &out) {
+  const std::string &name = specOf(layer.kind).name;
+  SourceLoc at = nameLoc(step);
+  if (layer.kind == LayerKind::Embedding) {
+    if (in.dtype != DType::I32) {
+      ctx.error(at, fmt::format("embedding expects i32 ids, got {}", typed(in)));
+      return false;
+    }
+    if (in.shape.size() != 1) {
+      ctx.error(at, fmt::format("embedding expects ids of shape [n], got {}; insert "
+                                "'flatten' before it",
+                                formatShape(in.shape)));
+      return false;
+    }
+    if (!argsOk)
+      return false;
+    if (static_cast<double>(in.shape[0]) * static_cast<double>(layer.units) >
+        static_cast<double>(kMaxElements)) {
+      ctx.error(at, "embedding output has more than 2^40 elements per row");
+      return false;
+    }
+    out = Flow::of(DType::F32, {in.shape[0], layer.units});
+    return true;
+  }
+  if (layer.kind != LayerKind::Flatten && in.dtype == DType::I32) {
+    ctx.error(at, fmt::format("{} expects f32 input, got {}; pass ids through "
+                              "'embedding' first",
+                              name, typed(in)));
+    return false;
+  }
+  switch (layer.kind) {
+  case LayerKind::Dense:
+    if (in.shape.size() != 1) {
+      ctx.error(at, fmt::format("dense expects a flat input of shape [n], got {}; insert "
+                                "'flatten' before it",
+                                formatShape(in.shape)));
+      return false;
+    }
+    if (!argsOk)
+      return false;
+    if (static_cast<double>(in.shape[0]) * static_cast<double>(layer.units) >
+        static_cast<double>(kMaxElements)) {
+      ctx.error(at, fmt::format("dense({}) on [{}] would have more than 2^40 parameters",
+                                layer.units, in.shape[0]));
+      return false;
+    }
+    out = Flow::of(DType::F32, {layer.units});
+    return true;
+  case LayerKind::Flatten:
+    out = Flow::of(in.dtype, {elementCount(in.shape)});
+    return argsOk;
+  default:
+    out = in;
+    return argsOk;
+  }
+}
+
+} // namespace
+
+std::optional<LayerKind> layerByName(const std::string &name) {
+  for (const LayerSpec &s : specs())
+    if (s.name == name)
+      return s.kind;
+  return std::nullopt;
+}
+
+const std::vector<std::string> &layerNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const LayerSpec &s : specs())
+      v.push_back(s.name);
+    return v;
+  }();
+  return names;
+}
+
+Flow applyLayer(Context &ctx, LayerKind kind, const ast::Expr &step, const Env *env, const Flow &in,
+                SourceLoc useLoc, std::vector<Layer> &out) {
+  Layer layer;
+  layer.kind = kind;
+  layer.loc = step.loc;
+  layer.useLoc = useLoc;
+  bool argsOk = readArgs(ctx, step, env, layer);
+  if (!in.known)
+    return {};
+  Flow result;
+  if (!inferShape(ctx, step, in, layer, argsOk, result))
+    return {};
+  layer.inShape = in.shape;
+  layer.outShape = result.shape;
+  out.push_back(std::move(layer));
+  return result;
+}
+
+} // namespace mtl::sema

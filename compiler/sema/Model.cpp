@@ -1,0 +1,126 @@
+// Model.cpp: small queries on the checked model (sizes, names, shapes).
+#include "sema/Model.h"
+
+#include <fmt/format.h>
+
+namespace mtl::sema {
+
+int64_t elementCount(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string formatShape(const Shape &shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+const char *layerName(LayerKind kind) {
+  switch (kind) {
+  case LayerKind::Dense:
+    return "dense";
+  case LayerKind::Relu:
+    return "relu";
+  case LayerKind::LeakyRelu:
+    return "leaky_relu";
+  case LayerKind::Gelu:
+    return "gelu";
+  case LayerKind::Tanh:
+    return "tanh";
+  case LayerKind::Sigmoid:
+    return "sigmoid";
+  case LayerKind::Softmax:
+    return "softmax";
+  case LayerKind::Dropout:
+    return "dropout";
+  case LayerKind::LayerNorm:
+    return "layer_norm";
+  case LayerKind::Embedding:
+    return "embedding";
+  case LayerKind::Flatten:
+    return "flatten";
+  }
+  return "?";
+}
+
+const char *taskKindName(TaskKind kind) {
+  switch (kind) {
+  case TaskKind::Regress:
+    return "regress";
+  case TaskKind::Binary:
+    return "binary";
+  case TaskKind::Classify:
+    return "classify";
+  case TaskKind::Multilabel:
+    return "multilabel";
+  }
+  return "?";
+}
+
+const char *lossName(Loss loss) {
+  switch (loss) {
+  case Loss::Mse:
+    return "mse";
+  case Loss::Mae:
+    return "mae";
+  case Loss::Huber:
+    return "huber";
+  case Loss::Bce:
+    return "bce";
+  case Loss::CrossEntropy:
+    return "cross_entropy";
+  }
+  return "?";
+}
+
+const char *metricName(Metric metric) {
+  switch (metric) {
+  case Metric::Accuracy:
+    return "accuracy";
+  case Metric::Precision:
+    return "precision";
+  case Metric::Recall:
+    return "recall";
+  case Metric::F1:
+    return "f1";
+  case Metric::MacroF1:
+    return "macro_f1";
+  case Metric::Auc:
+    return "auc";
+  case Metric::Mse:
+    return "mse";
+  case Metric::Mae:
+    return "mae";
+  case Metric::R2:
+    return "r2";
+  }
+  return "?";
+}
+
+int64_t Layer::paramCount() const {
+  switch (kind) {
+  case LayerKind::Dense:
+    return units * elementCount(inShape) + (bias ? units : 0);
+  case LayerKind::LayerNorm:
+    return inShape.empty() ? 0 : 2 * inShape.back();
+  case LayerKind::Embedding:
+    return vocab * units;
+  default:
+    return 0;
+  }
+}
+
+int64_t Module::paramCount() const {
+  int64_t n = 0;
+  for (const Layer &l : layers)
+    n += l.paramCount();
+  return n;
+}
+
+int64_t Model::paramCount() const {
+  int64_t n = 0;
+  for (const Module &m : modules)
+    n += m.paramCount();
+  return n;
+}
+
+} // namespace mtl::sema

@@ -1,0 +1,236 @@
+// Model.h: the checked model, sema's output and the input of lowering.
+//
+// Everything here is resolved: names are indices, block calls are expanded
+// into layers, every shape is known (per row; the batch dimension is implied)
+// and every setting has its value, defaults included.
+#pragma once
+
+#include "support/Source.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mtl::sema {
+
+using Shape = std::vector<int64_t>;
+
+/// Number of elements of a per-row shape (1 for a scalar).
+int64_t elementCount(const Shape &shape);
+/// "[4]", "[1, 28, 28]", "[]".
+std::string formatShape(const Shape &shape);
+
+enum class DType { F32, I32 };
+
+/// `input x : f32[4]`
+struct Input {
+  std::string name;
+  DType dtype = DType::F32;
+  Shape shape;
+  SourceLoc loc;
+};
+
+enum class LayerKind {
+  Dense, ///< y = x W^T + b, W is [units, in]
+  Relu,
+  LeakyRelu, ///< slope `alpha` for x < 0
+  Gelu,      ///< the tanh approximation
+  Tanh,
+  Sigmoid,
+  Softmax,   ///< over the last dimension
+  Dropout,   ///< inverted dropout with drop probability `rate`; identity in eval
+  LayerNorm, ///< over the last dimension, with learned gain and bias
+  Embedding, ///< i32 ids [n] -> [n, units], table [vocab, units]
+  Flatten,   ///< any shape -> [elements]
+};
+
+/// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
+const char *layerName(LayerKind kind);
+
+/// One layer with its hyper-parameters and shapes resolved.
+struct Layer {
+  LayerKind kind = LayerKind::Relu;
+  SourceLoc loc;    ///< the layer as written (inside a block body, if it came from one)
+  SourceLoc useLoc; ///< the outermost place that caused it (the block call in a chain)
+  Shape inShape, outShape;
+  int64_t units = 0;   ///< Dense: output features; Embedding: vector width
+  int64_t vocab = 0;   ///< Embedding: number of ids
+  bool bias = true;    ///< Dense
+  double alpha = 0.01; ///< LeakyRelu
+  double rate = 0.0;   ///< Dropout
+  double eps = 1e-5;   ///< LayerNorm
+  /// Checkpoint prefix, PyTorch nn.Sequential style: "<module>.<position>",
+  /// where the position counts every layer of the module, activations included.
+  std::string paramPrefix;
+
+  /// Number of trainable scalars this layer owns.
+  int64_t paramCount() const;
+};
+
+/// A sequence of layers whose parameters belong together: a shared block, or
+/// the part of a task's head that the task owns.
+struct Module {
+  std::string name; ///< "trunk", "species", or "trunk.species" for a soft copy
+  std::vector<Layer> layers;
+  SourceLoc loc;
+  bool shared = false; ///< declared with `shared`
+  int softGroup = -1;  ///< index into Model::softGroups for soft-shared copies
+  int64_t paramCount() const;
+};
+
+/// A tensor flowing through the model: an input, or a module applied to a value.
+/// Values form a DAG; a value with several consumers is where gradients add up.
+struct Value {
+  enum Kind { InputRef, Apply } kind = InputRef;
+  int input = -1;  ///< InputRef: index into Model::inputs
+  int module = -1; ///< Apply: index into Model::modules
+  int arg = -1;    ///< Apply: the value the module is applied to
+  Shape shape;
+};
+
+/// Soft parameter sharing: each task has its own copy of a block, and the loss
+/// gains `lambda * Σ_t ||θ_t − θ_mean||²` over the copies in `modules`.
+struct SoftGroup {
+  std::string block;
+  double lambda = 0;
+  std::vector<int> modules;
+  SourceLoc loc;
+};
+
+enum class TaskKind { Regress, Binary, Classify, Multilabel };
+enum class Loss { Mse, Mae, Huber, Bce, CrossEntropy };
+enum class Metric { Accuracy, Precision, Recall, F1, MacroF1, Auc, Mse, Mae, R2 };
+
+const char *taskKindName(TaskKind kind);
+const char *lossName(Loss loss);
+const char *metricName(Metric metric);
+
+/// A task: its head, what it predicts, how it is scored and weighted.
+/// Heads produce raw outputs: logits for `bce` and `cross_entropy` (the loss
+/// applies the sigmoid or softmax), values for regression losses.
+struct Task {
+  std::string name;
+  SourceLoc loc;
+  TaskKind kind = TaskKind::Regress;
+  int64_t width = 1;   ///< head output width: n, 1, k, k for the four kinds
+  int64_t classes = 0; ///< Classify: k
+  int head = -1;       ///< value id of the head output
+  Loss loss = Loss::Mse;
+  double huberDelta = 1.0;
+  double weight = 1.0;
+  std::vector<Metric> metrics;
+  bool auxiliary = false;
+};
+
+enum class BalanceKind { Static, Uncertainty, GradNorm, Dwa, PcGrad, Mgda };
+
+struct Balance {
+  BalanceKind kind = BalanceKind::Static;
+  double param = 0; ///< GradNorm: alpha; Dwa: temperature
+  SourceLoc loc;
+};
+
+/// `l1(λ)` or `l2(λ)` over every parameter of `modules` (all modules if empty).
+/// Biases and layer-norm parameters are included, as in PyTorch's weight_decay.
+struct Regularizer {
+  enum Kind { L1, L2 } kind = L2;
+  double lambda = 0;
+  std::vector<int> modules;
+  SourceLoc loc;
+};
+
+enum class OptimizerKind { Sgd, Adam, AdamW };
+
+struct Optimizer {
+  OptimizerKind kind = OptimizerKind::Adam;
+  double lr = 1e-3;
+  double momentum = 0;    ///< Sgd
+  double beta1 = 0.9;     ///< Adam, AdamW
+  double beta2 = 0.999;   ///< Adam, AdamW
+  double eps = 1e-8;      ///< Adam, AdamW
+  double weightDecay = 0; ///< AdamW (decoupled); default 0.01 for adamw
+  SourceLoc loc;
+};
+
+/// Early stopping on a validation quantity: "loss" (the total validation loss)
+/// or "<task>.<metric>".
+struct EarlyStop {
+  bool enabled = false;
+  int64_t patience = 5;
+  std::string monitor = "loss";
+  bool maximize = false; ///< true for metrics where larger is better
+  double minDelta = 0;
+};
+
+struct TrainConfig {
+  int64_t epochs = 10;
+  int64_t batch = 32;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  int trainData = -1;          ///< index into Model::data
+  double validateFraction = 0; ///< hold out this fraction of trainData
+  int validateData = -1;       ///< or validate on this data set
+  int testData = -1;           ///< evaluated once after training, if set
+  EarlyStop earlyStop;
+  SourceLoc loc;
+};
+
+/// A column of a CSV file, by header name or by 0-based number.
+struct ColumnRef {
+  std::string name; ///< empty when selected by number
+  int64_t index = -1;
+  SourceLoc loc;
+};
+
+/// Where one input or one task's target comes from, and how it is prepared.
+struct DataBinding {
+  std::string target;
+  bool isTask = false;
+  int index = -1; ///< into Model::inputs or Model::tasks
+  enum From { Columns, Images, Labels } from = Columns;
+  std::vector<ColumnRef> columns; ///< CSV sources
+  bool standardize = false;       ///< with mean and std of the training split
+  double scale = 1.0;
+  bool asClass = false;      ///< string (or integer) labels become class ids
+  std::vector<double> inSet; ///< `in [..]`: 1 where the value is listed, else 0
+  SourceLoc loc;
+};
+
+enum class DataKind { Csv, Idx, Synthetic };
+
+/// A data set: its file(s), format options and bindings.
+struct DataSet {
+  std::string name;
+  DataKind kind = DataKind::Csv;
+  SourceLoc loc;
+  std::string path;           ///< Csv: resolved against the model file's folder
+  bool header = true;         ///< Csv
+  char separator = ',';       ///< Csv; ' ' means runs of blanks
+  std::string na = "";        ///< Csv: the missing-value marker (empty cells are always missing)
+  int64_t skip = 0;           ///< Csv: lines to skip before the header or data
+  std::string images, labels; ///< Idx: resolved paths
+  int64_t rows = 0;           ///< Synthetic
+  uint64_t seed = 0;          ///< Synthetic
+  std::vector<DataBinding> bindings;
+};
+
+/// A whole checked model.
+struct Model {
+  std::string name;
+  SourceLoc loc;
+  std::string sourcePath;
+  std::vector<Input> inputs;
+  std::vector<Module> modules;
+  std::vector<Value> values;
+  std::vector<Task> tasks;
+  std::vector<SoftGroup> softGroups;
+  Balance balance;
+  std::vector<Regularizer> regularizers;
+  Optimizer optimizer;
+  TrainConfig train;
+  std::vector<DataSet> data;
+
+  int64_t paramCount() const;
+};
+
+} // namespace mtl::sema

@@ -1,0 +1,18 @@
+// Sema.h: semantic analysis, from ASTs to checked models.
+#pragma once
+
+#include "frontend/Ast.h"
+#include "sema/Model.h"
+#include "support/Diagnostics.h"
+
+#include <vector>
+
+namespace mtl::sema {
+
+/// Checks every model in `files[0]` (the main file); the other files are its
+/// imports, whose top-level blocks are visible to it. Reports every error it
+/// finds to `diags` and returns the models that checked without errors.
+std::vector<Model> analyze(const std::vector<ast::File> &files, const SourceManager &sources,
+                           DiagnosticEngine &diags);
+
+} // namespace mtl::sema

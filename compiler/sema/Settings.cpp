@@ -1,0 +1,165 @@
+// Settings.cpp: balance method, regularization terms and the optimizer.
+#include "sema/Settings.h"
+
+#include "sema/Args.h"
+#include "sema/ConstEval.h"
+#include "support/Suggest.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace mtl::sema {
+namespace {
+
+// The callee name of `e` if it is one of `names`; reports otherwise.
+std::optional<std::string> pick(Context &ctx, const ast::Expr &e, const char *what,
+                                const std::vector<std::string> &names) {
+  if (!e.isNamed()) {
+    ctx.error(e.loc, fmt::format("expected {}, got {}", what, describe(e)));
+    return std::nullopt;
+  }
+  if (std::find(names.begin(), names.end(), e.text) != names.end())
+    return e.text;
+  std::string hint = didYouMean(e.text, names);
+  ctx.error(nameLoc(e), fmt::format("unknown {} '{}'{}", what, e.text,
+                                    hint.empty() ? "; use " + quoteList(names) : hint));
+  return std::nullopt;
+}
+
+void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
+  if (!d)
+    return;
+  Balance &balance = ctx.model->balance;
+  balance.loc = d->loc;
+  auto name = pick(ctx, d->method, "balance method",
+                   {"static", "uncertainty", "gradnorm", "dwa", "pcgrad", "mgda"});
+  if (!name)
+    return;
+  if (*name == "static") {
+    bindArgs(ctx, d->method, "static", {});
+    return;
+  }
+  ctx.error(nameLoc(d->method), fmt::format("balance method '{}' is reserved for a later "
+                                            "version; use 'static'",
+                                            *name));
+}
+
+void checkTerm(Context &ctx, const ast::RegTerm &term) {
+  Regularizer r;
+  r.loc = term.loc;
+  bool ok = true;
+  if (auto name = pick(ctx, term.penalty, "regularizer", {"l1", "l2"})) {
+    r.kind = *name == "l1" ? Regularizer::L1 : Regularizer::L2;
+    BoundArgs b = bindArgs(ctx, term.penalty, *name, {{"lambda", true}});
+    ok = b.ok;
+    if (const ast::Expr *v = b.value(0)) {
+      auto lambda = evalNumber(ctx, *v, nullptr);
+      if (lambda && *lambda < 0)
+        ctx.error(v->loc, fmt::format("regularization strength must be finite and "
+                                      "non-negative, got {}",
+                                      formatNumber(*lambda)));
+      ok = ok && lambda && *lambda >= 0;
+      r.lambda = lambda.value_or(0);
+    }
+  } else {
+    ok = false;
+  }
+  for (const ast::Ident &t : term.targets) {
+    const Symbol *sym = ctx.findSymbol(t.text);
+    if (!sym) {
+      std::vector<std::string> names = ctx.symbolNames(Symbol::Shared);
+      for (const std::string &n : ctx.symbolNames(Symbol::Task))
+        names.push_back(n);
+      ctx.error(t.loc, fmt::format("unknown shared block or task '{}'{}", t.text,
+                                   didYouMean(t.text, names)));
+      ok = false;
+      continue;
+    }
+    if (sym->kind == Symbol::Input || sym->kind == Symbol::Block) {
+      ctx.error(t.loc, fmt::format("'{}' is {}; regularize names shared blocks and tasks", t.text,
+                                   sym->kind == Symbol::Input ? "an input" : "a block"));
+      ok = false;
+      continue;
+    }
+    const std::vector<int> *mods = nullptr;
+    if (sym->kind == Symbol::Task) {
+      mods = &ctx.tasks[sym->index].modules;
+    } else {
+      const SharedInfo &info = ctx.shared[sym->index];
+      if (!info.used) // reported as never used; it has no parameters in the model
+        continue;
+      mods = &info.modules;
+    }
+    bool any = false;
+    for (int m : *mods)
+      any = any || ctx.model->modules[m].paramCount() > 0;
+    if (!any)
+      ctx.warning(t.loc, fmt::format("'{}' has no parameters of its own to regularize", t.text));
+    r.modules.insert(r.modules.end(), mods->begin(), mods->end());
+  }
+  std::sort(r.modules.begin(), r.modules.end());
+  r.modules.erase(std::unique(r.modules.begin(), r.modules.end()), r.modules.end());
+  // An empty list means "every parameter": a term whose targets own nothing is dropped.
+  if (ok && (term.targets.empty() || !r.modules.empty()))
+    ctx.model->regularizers.push_back(r);
+}
+
+void checkOptimizer(Context &ctx, const ast::OptimizerDecl *d) {
+  if (!d)
+    return;
+  Optimizer &opt = ctx.model->optimizer;
+  opt.loc = d->loc;
+  const ast::Expr &e = d->optimizer;
+  auto name = pick(ctx, e, "optimizer", {"sgd", "adam", "adamw"});
+  if (!name)
+    return;
+  std::vector<ParamSpec> params;
+  if (*name == "sgd") {
+    opt.kind = OptimizerKind::Sgd;
+    params = {{"lr", true}, {"momentum", false}};
+  } else {
+    opt.kind = *name == "adam" ? OptimizerKind::Adam : OptimizerKind::AdamW;
+    params = {{"lr", false}, {"beta1", false}, {"beta2", false}, {"eps", false}};
+    if (opt.kind == OptimizerKind::AdamW) {
+      params.push_back({"weight_decay", false});
+      opt.weightDecay = 0.01;
+    }
+  }
+  BoundArgs b = bindArgs(ctx, e, *name, params);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ast::Expr *v = b.value(i);
+    if (!v)
+      continue;
+    auto x = evalNumber(ctx, *v, nullptr);
+    if (!x)
+      continue;
+    const std::string &p = params[i].name;
+    bool unit = p == "momentum" || p == "beta1" || p == "beta2";
+    bool positive = p == "lr" || p == "eps";
+    if (unit && !(*x >= 0 && *x < 1))
+      ctx.error(v->loc, fmt::format("{} must be in [0, 1), got {}", p, formatNumber(*x)));
+    else if (positive && !(*x > 0))
+      ctx.error(v->loc, fmt::format("{} must be positive, got {}", p, formatNumber(*x)));
+    else if (p == "weight_decay" && *x < 0)
+      ctx.error(v->loc, fmt::format("weight_decay must be non-negative, got {}", formatNumber(*x)));
+    else
+      (p == "lr"         ? opt.lr
+       : p == "momentum" ? opt.momentum
+       : p == "beta1"    ? opt.beta1
+       : p == "beta2"    ? opt.beta2
+       : p == "eps"      ? opt.eps
+                         : opt.weightDecay) = *x;
+  }
+}
+
+} // namespace
+
+void checkSettings(Context &ctx, const ModelDecls &decls) {
+  checkBalance(ctx, decls.balance);
+  for (const ast::RegularizeDecl *d : decls.regularize)
+    for (const ast::RegTerm &t : d->terms)
+      checkTerm(ctx, t);
+  checkOptimizer(ctx, decls.optimizer);
+}
+
+} // namespace mtl::sema

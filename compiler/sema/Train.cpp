@@ -1,0 +1,204 @@
+// Train.cpp: training settings, the data sets training uses, and early stopping.
+#include "sema/Settings.h"
+
+#include "sema/Args.h"
+#include "sema/ConstEval.h"
+#include "support/Suggest.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+
+namespace mtl::sema {
+namespace {
+
+enum Key { Epochs, Batch, Seed, Shuffle, DataKey, Validate, Test, EarlyStopKey, KeyCount };
+const std::vector<std::string> kKeys = {"epochs", "batch",    "seed", "shuffle",
+                                        "data",   "validate", "test", "early_stop"};
+
+std::vector<std::string> dataSetNames(const Context &ctx) {
+  std::vector<std::string> names;
+  for (const auto &[name, index] : ctx.dataNames)
+    names.push_back(name);
+  return names;
+}
+
+// A data set named by `e` (a name or a string); -1 after reporting.
+int dataSet(Context &ctx, const ast::Expr &e) {
+  if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
+    ctx.error(e.loc, fmt::format("expected the name of a data set, got {}", describe(e)));
+    return -1;
+  }
+  auto it = ctx.dataNames.find(e.text);
+  if (it != ctx.dataNames.end())
+    return it->second;
+  ctx.error(e.loc,
+            fmt::format("unknown data set '{}'{}", e.text, didYouMean(e.text, dataSetNames(ctx))));
+  return -1;
+}
+
+// Checks `monitor = loss | TASK.METRIC`; sets what to monitor and its direction.
+void readMonitor(Context &ctx, const ast::Expr &e, EarlyStop &es) {
+  if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
+    ctx.error(e.loc, fmt::format("monitor must be 'loss' or TASK.METRIC, got {}", describe(e)));
+    return;
+  }
+  if (e.text == "loss") {
+    es.monitor = "loss";
+    return;
+  }
+  size_t dot = e.text.find('.');
+  if (dot == std::string::npos || e.text.find('.', dot + 1) != std::string::npos) {
+    ctx.error(e.loc, fmt::format("monitor must be 'loss' or TASK.METRIC, got '{}'", e.text));
+    return;
+  }
+  std::string task = e.text.substr(0, dot), metric = e.text.substr(dot + 1);
+  const Symbol *sym = ctx.findSymbol(task);
+  if (!sym || sym->kind != Symbol::Task) {
+    ctx.error(e.loc, fmt::format("unknown task '{}' in monitor{}", task,
+                                 didYouMean(task, ctx.symbolNames(Symbol::Task))));
+    return;
+  }
+  const Task &t = ctx.model->tasks[sym->index];
+  if (!ctx.tasks[sym->index].metricsOk || !ctx.tasks[sym->index].kindOk)
+    return; // its metrics were reported already; don't guess
+  std::vector<std::string> reported;
+  for (Metric m : t.metrics)
+    reported.push_back(metricName(m));
+  if (std::find(reported.begin(), reported.end(), metric) == reported.end()) {
+    std::string hint = didYouMean(metric, reported);
+    ctx.error(e.loc,
+              fmt::format("task '{}' does not report '{}'{}", task, metric,
+                          hint.empty() ? "; its metrics are " + quoteList(reported, "and") : hint));
+    return;
+  }
+  es.monitor = e.text;
+  es.maximize = metric != "mse" && metric != "mae";
+}
+
+bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
+  if (!e.isNamed() || e.text != "early_stop") {
+    ctx.error(e.loc, fmt::format("expected early_stop(patience = N, monitor = ..., "
+                                 "min_delta = X), got {}",
+                                 describe(e)));
+    return false;
+  }
+  BoundArgs b = bindArgs(ctx, e, "early_stop",
+                         {{"patience", false}, {"monitor", false}, {"min_delta", false}});
+  if (const ast::Expr *v = b.value(0))
+    es.patience = evalInt(ctx, *v, nullptr, "patience", 1, kMaxDim).value_or(es.patience);
+  if (const ast::Expr *v = b.value(1))
+    readMonitor(ctx, *v, es);
+  if (const ast::Expr *v = b.value(2))
+    if (auto x = evalNumber(ctx, *v, nullptr)) {
+      if (*x < 0)
+        ctx.error(v->loc, fmt::format("min_delta must be non-negative, got {}", formatNumber(*x)));
+      else
+        es.minDelta = *x;
+    }
+  es.enabled = true;
+  return true;
+}
+
+// Every input and task must be bound in a data set the model trains or evaluates on.
+void checkCovers(Context &ctx, int index) {
+  const DataInfo &info = ctx.data[index];
+  if (info.synthetic || info.unresolved)
+    return; // synthetic data makes everything; an unknown target was reported already
+  const std::string &name = info.decl->name.text;
+  for (const auto &[n, sym] : ctx.names) {
+    bool isInput = sym.kind == Symbol::Input, isTask = sym.kind == Symbol::Task;
+    if ((isInput && !info.inputs.count(sym.index)) || (isTask && !info.tasks.count(sym.index)))
+      ctx.error(info.decl->name.loc, fmt::format("data set '{}' does not bind {} '{}'", name,
+                                                 isInput ? "input" : "task", n))
+          .note(sym.loc, fmt::format("'{}' is declared here", n));
+  }
+}
+
+} // namespace
+
+void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model) {
+  TrainConfig &cfg = ctx.model->train;
+  const ast::Setting *given[KeyCount] = {};
+  if (decl) {
+    cfg.loc = decl->loc;
+    for (const ast::Setting &s : decl->settings) {
+      auto it = std::find(kKeys.begin(), kKeys.end(), s.key.text);
+      if (it == kKeys.end()) {
+        ctx.error(s.key.loc,
+                  fmt::format("unknown setting '{}'{}", s.key.text, didYouMean(s.key.text, kKeys)));
+        continue;
+      }
+      const ast::Setting *&slot = given[it - kKeys.begin()];
+      if (slot) {
+        ctx.error(s.key.loc, fmt::format("duplicate setting '{}'", s.key.text))
+            .note(slot->key.loc, "previous definition is here");
+        continue;
+      }
+      slot = &s;
+    }
+  }
+  if (auto *s = given[Epochs])
+    cfg.epochs = evalInt(ctx, s->value, nullptr, "epochs", 1, kMaxDim).value_or(cfg.epochs);
+  if (auto *s = given[Batch])
+    cfg.batch = evalInt(ctx, s->value, nullptr, "batch", 1, kMaxDim).value_or(cfg.batch);
+  if (auto *s = given[Seed])
+    cfg.seed = static_cast<uint64_t>(
+        evalInt(ctx, s->value, nullptr, "seed", 0, int64_t(1) << 53).value_or(0));
+  if (auto *s = given[Shuffle])
+    cfg.shuffle = evalBool(ctx, s->value).value_or(true);
+
+  bool dataOk = true;
+  if (auto *s = given[DataKey]) {
+    cfg.trainData = dataSet(ctx, s->value);
+    dataOk = cfg.trainData >= 0;
+  } else if (ctx.dataNames.count("train")) {
+    cfg.trainData = ctx.dataNames.at("train");
+  } else if (ctx.dataNames.size() == 1) {
+    cfg.trainData = ctx.dataNames.begin()->second;
+  } else if (ctx.dataNames.size() > 1) {
+    ctx.error(decl ? decl->loc : model.name.loc,
+              fmt::format("the model has {} data sets and none is named 'train'; choose one "
+                          "with 'train {{ data = NAME }}'",
+                          ctx.dataNames.size()));
+    dataOk = false;
+  }
+  bool validateOk = true; // no validate, or one without errors
+  if (auto *s = given[Validate]) {
+    unsigned before = ctx.errorsSeen;
+    const ast::Expr &v = s->value;
+    if (v.kind == ast::ExprKind::Name || v.kind == ast::ExprKind::String) {
+      cfg.validateData = dataSet(ctx, v);
+      if (cfg.validateData >= 0 && cfg.validateData == cfg.trainData) {
+        ctx.error(v.loc, fmt::format("validate names the training data set '{}'; hold out a "
+                                     "fraction of it instead, such as validate = 0.2",
+                                     v.text));
+        cfg.validateData = -1;
+      }
+    } else if (auto x = evalNumber(ctx, v, nullptr)) {
+      if (*x >= 0 && *x < 1)
+        cfg.validateFraction = *x;
+      else
+        ctx.error(v.loc, fmt::format("validate must be a fraction in [0, 1) or a data set, "
+                                     "got {}",
+                                     formatNumber(*x)));
+    }
+    validateOk = ctx.errorsSeen == before;
+  }
+  if (auto *s = given[Test])
+    cfg.testData = dataSet(ctx, s->value);
+  if (auto *s = given[EarlyStopKey]) {
+    bool read = readEarlyStop(ctx, s->value, cfg.earlyStop);
+    bool validation = cfg.validateFraction > 0 || cfg.validateData >= 0;
+    if (read && !validation && validateOk)
+      ctx.error(s->key.loc, "early_stop needs validation data; set 'validate' to a fraction "
+                            "or a data set");
+  }
+  if (dataOk && cfg.trainData >= 0)
+    checkCovers(ctx, cfg.trainData);
+  for (int other : std::set<int>{cfg.validateData, cfg.testData})
+    if (other >= 0 && other != cfg.trainData)
+      checkCovers(ctx, other);
+}
+
+} // namespace mtl::sema

@@ -1,0 +1,60 @@
+// Values.h: chains, shared values and shared modules (hard and soft) turned into modules and
+// values.
+#pragma once
+
+#include "sema/SemaContext.h"
+
+#include <string>
+#include <vector>
+
+namespace mtl::sema {
+
+/// The task context of a dry run (checking unused shared blocks): soft blocks
+/// behave as if some task used them.
+constexpr int kDryTask = -2;
+
+/// Who owns the layers that a chain creates, and in which task's context it
+/// runs (soft-shared blocks make one copy per task).
+struct Owner {
+  std::string name; ///< Module::name; paramPrefix is "<name>.<position>"
+  SourceLoc loc;    ///< Module::loc
+  bool shared = false;
+  int softGroup = -1;
+  std::vector<int> *modules = nullptr; ///< where to record the modules made
+  int task = -1;                       ///< the task using it; -1 in a hard-shared context
+  std::string what;                    ///< "task 'species'", "shared block 'trunk'", for messages
+};
+
+/// Resolves sharing (`hard`, `soft(λ)`) and the form of every shared block:
+/// a value (starts from an input or a shared value) or a module (starts with
+/// a layer, block or shared module). Reports shared blocks that use
+/// themselves (once per cycle) and bad first steps; marks those `bad`.
+void classifyShared(Context &ctx);
+
+/// The first step of a head or shared value: an input or a shared value
+/// (instantiated for `owner.task` if soft). `role` starts messages ("a head").
+Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role);
+
+/// Applies `steps[first..]` to `start`: layers and block calls become the
+/// owner's modules (a new module after each shared module in between, with
+/// positions counted across them), shared modules are applied (one Module per
+/// hard module, one copy per task for soft ones). Records what was applied in
+/// `ops` if given. Returns the final value.
+Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t first, Val start,
+                  const Owner &owner, std::vector<Op> *ops);
+
+/// The value of shared value `s` for `user` (its task's copy if soft);
+/// `useLoc` is where it is named.
+Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc);
+
+/// Shared module `s` applied to `arg` for `user`: built at the first
+/// application, replayed (same modules, new values) after that.
+Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc useLoc);
+
+/// After the task heads: warns about shared blocks no task uses and checks
+/// them in a dry run (whatever it builds is dropped), warns about soft
+/// sharing with a single task and about inputs nothing reads. The warnings
+/// are left out when the model already has errors: they would mostly echo them.
+void finishValues(Context &ctx);
+
+} // namespace mtl::sema

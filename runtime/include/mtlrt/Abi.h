@@ -1,0 +1,148 @@
+/* Abi.h: the one C interface between generated model code and the runtime.
+ *
+ * The compiler generates, for each model, a constant `mtl_model` descriptor
+ * and the functions it points to. The runtime (data, the epoch loop, metrics,
+ * checkpoints) knows a model only through this descriptor, which is why the
+ * JIT and an ahead-of-time binary give bit-identical results: the same runtime
+ * drives the same generated code through the same interface.
+ *
+ * Memory: the runtime owns three float arenas whose sizes the descriptor
+ * gives, planned at compile time: parameters, optimizer state, and a
+ * workspace for activations and gradients (a fixed part plus a part per batch
+ * row). A step allocates nothing.
+ */
+#ifndef MTLRT_ABI_H
+#define MTLRT_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTL_ABI_VERSION 1u
+#define MTL_MAX_RANK 4
+
+enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
+enum mtl_task_kind { MTL_REGRESS = 0, MTL_BINARY = 1, MTL_CLASSIFY = 2, MTL_MULTILABEL = 3 };
+enum mtl_loss { MTL_MSE = 0, MTL_MAE = 1, MTL_HUBER = 2, MTL_BCE = 3, MTL_CROSS_ENTROPY = 4 };
+/* Metric bits of mtl_task_desc.metrics. */
+enum mtl_metric {
+  MTL_ACCURACY = 1u << 0,
+  MTL_PRECISION = 1u << 1,
+  MTL_RECALL = 1u << 2,
+  MTL_F1 = 1u << 3,
+  MTL_MACRO_F1 = 1u << 4,
+  MTL_AUC = 1u << 5,
+  MTL_METRIC_MSE = 1u << 6,
+  MTL_METRIC_MAE = 1u << 7,
+  MTL_R2 = 1u << 8
+};
+/* How the runtime initialises a parameter tensor (PyTorch's defaults). */
+enum mtl_init {
+  MTL_INIT_ZEROS = 0,
+  MTL_INIT_ONES = 1,
+  MTL_INIT_UNIFORM = 2, /* U(-scale, scale); dense weight and bias: scale = 1/sqrt(in) */
+  MTL_INIT_NORMAL = 3   /* N(0, scale^2); embedding: scale = 1 */
+};
+
+/** One model input: `elements` values per row. */
+typedef struct mtl_input_desc {
+  const char *name;
+  int32_t dtype; /* enum mtl_dtype */
+  int32_t rank;
+  int64_t dims[MTL_MAX_RANK];
+  int64_t elements;
+} mtl_input_desc;
+
+/** One task: what its head predicts and how it is scored. */
+typedef struct mtl_task_desc {
+  const char *name;
+  int32_t kind;      /* enum mtl_task_kind */
+  int32_t loss;      /* enum mtl_loss */
+  int64_t width;     /* head outputs per row; also target values per row, except
+                        classify, whose target is one class id per row */
+  int64_t classes;   /* classify: k; else 0 */
+  double weight;     /* the weight written in the model; the runtime may override */
+  int32_t auxiliary; /* 1: trained, reported apart from the headline score */
+  uint32_t metrics;  /* enum mtl_metric bits */
+} mtl_task_desc;
+
+/** A named tensor inside one of the arenas, PyTorch layout (dense weight [out, in]). */
+typedef struct mtl_tensor_desc {
+  const char *name;
+  int32_t rank;
+  int64_t dims[MTL_MAX_RANK];
+  int64_t offset; /* in floats, from the start of its arena */
+  int64_t size;   /* in floats */
+  int32_t init;   /* enum mtl_init (parameters only) */
+  float init_scale;
+} mtl_tensor_desc;
+
+/** The runtime's thread pool, handed to generated code. `parallel_for` calls
+ * body(ctx, begin, end) on disjoint chunks covering [0, n) and returns when all
+ * are done. Generated code splits only work whose result does not depend on
+ * the split, so results do not change with the number of threads. */
+typedef struct mtl_parallel {
+  void (*parallel_for)(void *pool, int64_t n, void (*body)(void *ctx, int64_t begin, int64_t end),
+                       void *ctx);
+  void *pool;
+} mtl_parallel;
+
+/** A batch of rows. Inputs are row-major `rows x elements` (f32 or i32 per
+ * the input's dtype); targets are row-major f32 (class ids as floats), NaN
+ * where a row has no label for that task. */
+typedef struct mtl_batch {
+  int64_t rows;
+  const void *const *inputs;
+  const float *const *targets;
+} mtl_batch;
+
+/** Settings that may change between steps without recompiling. */
+typedef struct mtl_hyper {
+  float lr;
+  const float *task_weights; /* one per task */
+  int64_t step;              /* 1-based optimizer step (Adam's bias correction) */
+  uint64_t seed;             /* dropout masks are a hash of (seed, step, element) */
+} mtl_hyper;
+
+/** What a step reports. Arrays are the caller's, sized by the descriptor. */
+typedef struct mtl_result {
+  float total_loss;      /* Σ_t w_t L_t + regularisers + soft-sharing penalties */
+  float *task_losses;    /* per task: mean loss over labelled rows, 0 if none */
+  float *task_counts;    /* per task: labelled rows in the batch */
+  float *const *outputs; /* per task, rows x width head outputs; NULL: not wanted */
+} mtl_result;
+
+/** The descriptor of one compiled model. */
+typedef struct mtl_model {
+  uint32_t abi_version; /* MTL_ABI_VERSION */
+  const char *name;
+  const char *source_hash; /* hex digest of the .mtl source */
+  const char *mtlc_version;
+  const char *target_cpu;
+  int32_t num_inputs;
+  const mtl_input_desc *inputs;
+  int32_t num_tasks;
+  const mtl_task_desc *tasks;
+  int32_t num_params;
+  const mtl_tensor_desc *params; /* in the parameter arena */
+  int32_t num_state;
+  const mtl_tensor_desc *state; /* in the optimizer-state arena: "<param>.exp_avg", ... */
+  int64_t params_size;
+  int64_t state_size;
+  int64_t workspace_fixed;   /* floats */
+  int64_t workspace_per_row; /* floats per batch row */
+  /* Forward, backward and optimizer update on one batch. */
+  void (*train_step)(const mtl_batch *batch, const mtl_hyper *hyper, float *params, float *state,
+                     float *workspace, mtl_result *result, const mtl_parallel *parallel);
+  /* Forward only (dropout off): losses, and head outputs where asked. */
+  void (*eval_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
+                    float *workspace, mtl_result *result, const mtl_parallel *parallel);
+} mtl_model;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTLRT_ABI_H */

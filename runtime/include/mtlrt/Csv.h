@@ -1,0 +1,78 @@
+// Csv.h: reading delimited text tables (plain or gzip) and turning columns into numbers or classes.
+#pragma once
+
+#include "mtlrt/Result.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+/// How to read one CSV file.
+struct CsvOptions {
+  std::string path; ///< plain or gzip-compressed; named as given in every message
+  bool header = true;
+  /// Field separator; ' ' means runs of blanks and tabs, with blanks at the
+  /// start and end of a line ignored (for whitespace-aligned tables).
+  char separator = ',';
+  /// An extra missing-value marker such as "NA"; empty cells are always missing.
+  std::string na;
+  /// Physical lines dropped before the header (or the data), e.g. a title line.
+  int64_t skip = 0;
+};
+
+/// A parsed table: every row has as many cells as there are columns.
+struct CsvTable {
+  /// Header names, trimmed; empty strings when the file has no header.
+  std::vector<std::string> columns;
+  /// Cells as written (quotes removed, unquoted cells trimmed of blanks).
+  /// Missing cells, including those equal to the NA marker, are stored empty.
+  std::vector<std::vector<std::string>> rows;
+  /// 1-based source line where each row starts, for messages.
+  std::vector<int64_t> lines;
+  /// 1-based line of the header, 0 without one.
+  int64_t headerLine = 0;
+};
+
+/// Reads a whole table. Accepts RFC 4180 quoting ("a,b", "say ""hi""", line
+/// breaks inside quotes), LF or CRLF endings, a final line with or without a
+/// newline, a UTF-8 byte-order mark, and skips blank lines. Fails, naming the
+/// file and line, on ragged rows ("f.csv:17: row has 7 fields, expected 8 (the
+/// header has 8 columns)"), an unterminated quote (at the line it opens), an
+/// empty file ("f.csv: file is empty"), or a file that cannot be read.
+Result<CsvTable> readCsv(const CsvOptions &options);
+
+/// Reads only as far as the header, for checks that must not load the data.
+/// Without a header, returns as many empty names as the first row has fields.
+Result<std::vector<std::string>> readCsvHeader(const CsvOptions &options);
+
+/// "'bill_length_mm'" for a named column, "3" for an unnamed one: how
+/// messages refer to column `col`.
+std::string describeColumn(const CsvTable &table, size_t col);
+
+/// Finds a column by header name. Fails with the available columns and a
+/// did-you-mean: "f.csv: no column named 'bil_length' (columns: species, ...);
+/// did you mean 'bill_length_mm'?".
+Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path);
+
+/// The numbers of column `col`: missing cells become NaN; anything that is not
+/// a number fails with "f.csv:9: column 'x': 'abc' is not a number".
+/// Accepts what strtof accepts in the C locale, less hex; "nan" and "inf" too.
+Result<std::vector<float>> numericColumn(const CsvTable &table, size_t col,
+                                         const std::string &path);
+
+/// A column of class labels encoded as ids 0..k-1.
+struct ClassColumn {
+  std::vector<int32_t> ids;       ///< per row; -1 where the label is missing
+  std::vector<std::string> names; ///< names[id]; k = names.size()
+};
+
+/// Encodes labels as class ids. With `order`, names[i] = order[i] and any
+/// other label is an error. Otherwise, when every label is a non-negative
+/// integer, the integer is the id (names are "0".."max"; a negative one is an
+/// error); else the distinct labels sorted by byte value get ids 0..k-1.
+Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::string &path,
+                                std::vector<std::string> order = {});
+
+} // namespace mtlrt

@@ -1,0 +1,169 @@
+// Dataset.h: assembling a model's inputs and task targets from CSV, IDX or synthetic data.
+//
+// The compiler's driver fills these plain descriptions from its checked model;
+// the runtime never sees compiler types.
+#pragma once
+
+#include "mtlrt/Csv.h"
+#include "mtlrt/Result.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+/// A CSV column, by header name or by 0-based number (name empty).
+struct ColumnSel {
+  std::string name;
+  int64_t index = -1;
+};
+
+/// Where one input's values or one task's targets come from, and how they
+/// are prepared. Order of preparation: read, `as class` or `in [..]`, `scale`.
+struct BindingSpec {
+  std::string target; ///< the input's or task's name, for messages
+  bool isTask = false;
+  int slot = -1; ///< index of the input or task
+  enum From { Columns, Images, Labels } from = Columns;
+  std::vector<ColumnSel> columns; ///< Columns: the CSV columns, in order
+  bool standardize = false;       ///< recorded in the Dataset; applied by the loop
+  double scale = 1.0;
+  bool asClass = false;      ///< labels become class ids (see classColumn)
+  std::vector<double> inSet; ///< non-empty: 1 where the value is listed, else 0
+  int64_t width = 1;         ///< values per row this binding must produce
+};
+
+/// One data set of a model.
+struct DataSpec {
+  std::string name;
+  enum Kind { Csv, Idx, Synthetic } kind = Csv;
+  CsvOptions csv;                    ///< Csv
+  std::string images, labels;        ///< Idx: paths; either may be empty if unbound
+  int64_t rows = 0;                  ///< Synthetic
+  uint64_t seed = 0;                 ///< Synthetic
+  std::vector<BindingSpec> bindings; ///< ignored for Synthetic
+};
+
+/// One input of the model, as far as data is concerned.
+struct InputSpec {
+  std::string name;
+  int64_t width = 1; ///< elements per row
+  int64_t vocab = 0; ///< > 0: integer ids in [0, vocab) (embedding inputs)
+};
+
+/// One task of the model, as far as data is concerned.
+struct TaskSpec {
+  std::string name;
+  enum Kind { Regress, Binary, Classify, Multilabel } kind = Regress;
+  int64_t width = 1; ///< head width: n, 1, k, k for the four kinds (k = classes)
+};
+
+/// Values per row of a task's target: 1 class id for Classify, else its width.
+int64_t targetWidth(const TaskSpec &task);
+
+/// A loaded data set, ready for batching. Matrices are row-major, rows x width.
+struct Dataset {
+  std::string name;
+  int64_t rows = 0;
+  std::vector<int64_t> inputWidths, targetWidths;
+  std::vector<std::vector<float>> inputs; ///< per input slot
+  /// Per task slot. Classify: the class id; Binary and Multilabel: 0/1;
+  /// NaN marks a missing label (the task's loss skips it). A task that no
+  /// binding feeds is all NaN.
+  std::vector<std::vector<float>> targets;
+  /// Per task slot: names[id] for `as class` targets, "0".."k-1" for other
+  /// classify(k) targets, empty otherwise.
+  std::vector<std::vector<std::string>> classNames;
+  std::vector<uint8_t> standardizeInputs, standardizeTargets; ///< per slot: 1 if asked
+  /// Where each row came from: the 1-based line for CSV, the 0-based item for
+  /// IDX and synthetic data.
+  std::vector<int64_t> sourceRows;
+  /// Things a person should know, e.g. "penguins.csv: dropped 2 rows with
+  /// missing input values (lines 5, 273)".
+  std::vector<std::string> notes;
+};
+
+/// Loads `spec` for a model with these inputs and tasks.
+///
+/// Csv and Idx: every input needs exactly one binding; a task without one
+/// gets all-missing targets. Rows where any input value is missing are
+/// dropped (a model cannot consume NaN) and reported in `notes`. Checks, with
+/// messages naming the file and line: columns exist, each binding yields
+/// `width` values per row, class counts fit the task (at most k for
+/// classify(k), 2 for binary), Classify targets are integers in [0, k),
+/// Binary and Multilabel targets lie in [0, 1], embedding ids lie in [0, vocab).
+///
+/// Synthetic: `rows` rows of inputs drawn from N(0,1) (ids uniform in
+/// [0, vocab)), and targets from a fixed random teacher per task: a random
+/// linear map of the concatenated inputs (entries N(0, 1/D)), then tanh; then
+/// regress: the values plus N(0, 0.05²) noise; binary: value > 0;
+/// classify(k): argmax of k values; multilabel(k): each value > 0. Inputs,
+/// teachers and noise use separate Rng streams of `seed`, so changing `rows`
+/// leaves the teacher unchanged.
+Result<Dataset> loadDataset(const DataSpec &spec, const std::vector<InputSpec> &inputs,
+                            const std::vector<TaskSpec> &tasks);
+
+/// Per-feature standardisation, fitted on one split and applied to all rows.
+struct Standardizer {
+  std::vector<double> mean;   ///< per feature
+  std::vector<double> stddev; ///< population std; 1 where it is 0 or undefined
+
+  /// Mean and population standard deviation of each of the `width` features
+  /// over the listed rows of a row-major matrix, ignoring NaN. A feature with
+  /// no values gets mean 0, std 1.
+  static Standardizer fit(std::span<const float> data, int64_t width,
+                          std::span<const int64_t> rows);
+  /// x := (x - mean) / std for every row; NaN stays NaN.
+  void apply(std::span<float> data) const;
+};
+
+/// xoshiro256** 1.0 (Blackman & Vigna), seeded by running splitmix64 from
+/// `seed ^ (stream * 0x9E3779B97F4A7C15)` to fill the four state words. Fixed
+/// and documented so that runs repeat on every platform and standard library.
+class Rng {
+public:
+  explicit Rng(uint64_t seed, uint64_t stream = 0);
+  /// The next 64 random bits.
+  uint64_t next();
+  /// Uniform in [0, 1): the top 53 bits of next() times 2^-53.
+  double uniform();
+  /// Uniform integer in [0, bound) for bound > 0, unbiased: draws below
+  /// 2^64 mod bound are rejected, then the draw is taken mod bound.
+  uint64_t below(uint64_t bound);
+  /// N(0,1) by Box–Muller on u1 in (0,1] and u2 in [0,1): returns
+  /// sqrt(-2 ln u1) cos(2π u2), then the matching sine variate on the next call.
+  double normal();
+
+  /// The full state, for checkpoints; restoring it continues the stream exactly.
+  struct State {
+    uint64_t s[4];
+    bool hasSpare;
+    double spare;
+  };
+  State state() const;
+  void setState(const State &state);
+
+  /// One step of splitmix64 (Steele, Lea & Flood), as used for seeding.
+  static uint64_t splitmix64(uint64_t &x);
+
+private:
+  uint64_t s[4];
+  bool hasSpare = false;
+  double spare = 0;
+};
+
+/// Training and validation rows of a hold-out split.
+struct Split {
+  std::vector<int64_t> train, validation; ///< each sorted ascending
+};
+
+/// Holds out ceil(rows * validateFraction) rows (as scikit-learn's
+/// train_test_split does), chosen by a Fisher–Yates shuffle with Rng(seed, 1):
+/// for i from rows-1 down to 1, swap i with below(i + 1); the last rows of
+/// the shuffled order are held out. The fraction is clamped to [0, 1); when it
+/// is positive and rows >= 2, both parts get at least one row.
+Split splitRows(int64_t rows, double validateFraction, uint64_t seed);
+
+} // namespace mtlrt

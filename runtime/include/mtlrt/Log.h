@@ -1,0 +1,51 @@
+// Log.h: the JSON-lines training log, one object per line, for programs that follow a run.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Result.h"
+#include "mtlrt/Trainer.h"
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+
+namespace mtlrt {
+
+/// Writes one JSON object per line and flushes each, so a reader (or a run
+/// that crashes) always sees whole records. Record types, in order:
+///   {"type":"start","model":..,"seed":..,"epochs":..,"batch":..,"lr":..,
+///    "threads":..,"train_rows":..,"val_rows":..,"tasks":[{"name","kind","weight","auxiliary"}]}
+///   {"type":"step","epoch":e,"step":s,"loss":total,"tasks":{"T":{"loss":..,"labelled":..}}}
+///   {"type":"epoch","epoch":e,"steps":s,"seconds":..,"loss":train total,
+///    "tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
+///    "val":{"loss":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}}}
+///   {"type":"error","epoch":e,"step":s,"message":..}   (training diverged)
+///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,
+///    "stopped_early":..,"test":{"loss":..,"rows":..,"tasks":{..}}}
+/// "val" and "test" appear only when there was such data; NaN is written as null.
+class RunLog {
+public:
+  /// A log that writes nothing.
+  RunLog() = default;
+  /// Creates (or truncates) the file at `path`.
+  static Result<RunLog> open(const std::string &path);
+
+  void start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,
+             int64_t valRows);
+  void step(const mtl_model &model, int64_t epoch, int64_t step, float loss,
+            std::span<const float> taskLosses, std::span<const float> taskCounts);
+  void epoch(const EpochRecord &record);
+  void failure(int64_t epoch, int64_t step, const std::string &message);
+  void end(const TrainResult &result);
+
+private:
+  struct Close {
+    void operator()(std::FILE *f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Close> file;
+  void writeLine(const nlohmann::ordered_json &record);
+};
+
+} // namespace mtlrt

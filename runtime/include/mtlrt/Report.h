@@ -1,0 +1,52 @@
+// Report.h: the human-readable per-epoch table and the end-of-run summary.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Trainer.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+/// Names of the metrics set in an mtl_metric bit mask, in bit order (the
+/// order in which TaskScores lists them).
+std::vector<std::string> metricNames(uint32_t bits);
+
+/// A number as the table prints it: 4 decimals, or scientific notation when
+/// very large or small; "-" for NaN.
+std::string formatValue(double value);
+
+/// The per-epoch table: epoch | total loss | per task: train loss, val loss
+/// and val metrics (train metrics too with evalTrain). A null `out` prints nothing.
+class EpochTable {
+public:
+  EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics);
+  /// Two header lines: task names over their columns, then column names.
+  void header();
+  void row(const EpochRecord &record);
+
+private:
+  struct Column {
+    std::string label;
+    size_t width;
+  };
+  struct Group {
+    std::string title;
+    std::vector<Column> columns;
+  };
+  std::FILE *out;
+  bool validation, trainMetrics;
+  std::vector<Group> groups;
+  void printRow(const std::vector<std::vector<std::string>> &cells);
+};
+
+/// The end of a run: epochs, steps and time, why it stopped, then every task's
+/// losses and metrics at the best epoch (the last one without validation),
+/// auxiliary tasks listed apart, and the test results when there are any.
+void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &result,
+                  const std::string &monitor);
+
+} // namespace mtlrt

@@ -1,0 +1,175 @@
+// Trainer.h: the epoch loop that drives a compiled model (mtl_model) over loaded data.
+//
+// The Trainer owns the three arenas of the ABI (parameters, optimizer state,
+// workspace for the largest batch) and the batch buffers, all allocated once
+// in create(); a training step gathers rows into those buffers and calls the
+// model, allocating nothing. Every random choice (initialisation, the
+// validation split, the per-epoch shuffle, dropout) derives from the seed, and
+// the thread pool only splits independent work, so a run repeats bit for bit
+// with any number of threads.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Dataset.h"
+#include "mtlrt/Result.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mtlrt {
+
+class ThreadPool;
+
+/// Stop when the monitored validation value has not improved for `patience` epochs.
+struct EarlyStopOptions {
+  bool enabled = false;
+  int64_t patience = 5;
+  /// "loss" (total validation loss), "TASK.loss", or "TASK.METRIC" for one of
+  /// that task's metrics (accuracy, precision, recall, f1, macro_f1, auc, mse,
+  /// mae, r2). Losses, mse and mae are minimised; every other metric is maximised.
+  std::string monitor = "loss";
+  /// An epoch improves on the best only by more than this.
+  double minDelta = 0;
+};
+
+/// How to train. The driver fills it from the model's `train` block and the
+/// command line.
+struct TrainOptions {
+  int64_t epochs = 10; ///< >= 1
+  int64_t batch = 32;  ///< rows per step, >= 1; evaluation uses the same size
+  uint64_t seed = 0;
+  bool shuffle = true;
+  int threads = 2; ///< threads of the pool, the caller's included; >= 1
+  /// The learning rate handed to every step: the optimizer's, or an override.
+  float lr = 1e-3f;
+  /// Per-task weight overrides by task name; other tasks keep the model's weight.
+  std::vector<std::pair<std::string, double>> taskWeights;
+  /// Fraction of the training data held out (see splitRows) when fit() gets no
+  /// validation Dataset; 0: no validation.
+  double validate = 0;
+  EarlyStopOptions earlyStop;
+  bool evalTrain = false;       ///< also compute metrics on the training split each epoch
+  std::string logPath;          ///< JSON-lines log; empty: none
+  int64_t logEvery = 0;         ///< a step record every this many steps; 0: epochs only
+  bool quiet = false;           ///< no progress bar, table or summary
+  bool keepStepLosses = false;  ///< record every step's total loss in TrainResult
+  std::FILE *table = stdout;    ///< where the epoch table and summary go
+  std::FILE *progress = stderr; ///< where the progress bar goes, if it is a terminal
+};
+
+/// One named metric value.
+struct MetricValue {
+  std::string name; ///< "accuracy", "macro_f1", "auc", ...
+  double value = 0;
+};
+
+/// How one task did on one pass over some rows.
+struct TaskScores {
+  std::string name;
+  bool auxiliary = false;
+  double loss = 0;     ///< mean over labelled rows (each batch's mean, weighted by its count)
+  double labelled = 0; ///< labelled rows seen
+  std::vector<MetricValue> metrics; ///< in the order of mtl_metric bits; empty if not computed
+};
+
+/// One pass over a split: losses, and metrics where they were computed.
+struct EvalReport {
+  double loss = 0; ///< total loss: mean of each batch's total, weighted by its rows
+  int64_t rows = 0;
+  std::vector<TaskScores> tasks; ///< in the model's task order
+};
+
+/// What one epoch did.
+struct EpochRecord {
+  int64_t epoch = 0; ///< 1-based
+  int64_t steps = 0; ///< optimizer steps taken so far, over all epochs
+  double seconds = 0;
+  EvalReport train; ///< losses of the training steps (metrics only with evalTrain)
+  std::optional<EvalReport> validation;
+};
+
+/// What fit() did.
+struct TrainResult {
+  std::vector<EpochRecord> epochs;
+  /// 1-based best epoch by earlyStop.monitor ("loss" unless set), tracked
+  /// even when early stopping is off; 0 without validation.
+  int64_t bestEpoch = 0;
+  bool stoppedEarly = false;
+  int64_t steps = 0;
+  double seconds = 0;
+  std::optional<EvalReport> test;
+  std::vector<float> stepLosses; ///< each step's total loss, with keepStepLosses
+
+  /// The best epoch's record, or the last one without validation; null if no epoch ran.
+  const EpochRecord *best() const;
+};
+
+/// Trains one model. Create it, optionally overwrite params()/state()/step
+/// (a resumed checkpoint), then fit().
+class Trainer {
+public:
+  /// Checks the model and the options, starts the thread pool, allocates the
+  /// arenas and buffers, initialises the parameters from options.seed and
+  /// zeroes the optimizer state. The model must outlive the Trainer.
+  static Result<Trainer> create(const mtl_model *model, TrainOptions options);
+
+  Trainer(Trainer &&) noexcept;
+  Trainer &operator=(Trainer &&) noexcept;
+  ~Trainer();
+
+  /// Trains for options.epochs epochs (fewer with early stopping) on `train`,
+  /// validating on `validation` or else on the held-out fraction, and
+  /// evaluates `test` once at the end. Standardisation statistics (for the
+  /// bindings the Datasets mark) come from the training rows and are applied
+  /// to every split. Fails on data that does not fit the model, and when a
+  /// loss stops being finite, naming the epoch, step and task.
+  Result<TrainResult> fit(const Dataset &train, const Dataset *validation = nullptr,
+                          const Dataset *test = nullptr);
+
+  /// Losses and metrics of the current parameters on every row of `data`,
+  /// standardised with the statistics of the last fit (none before a fit).
+  /// Regression targets marked standardize are scored on the standardised
+  /// scale, the scale the model is trained on.
+  Result<EvalReport> evaluate(const Dataset &data);
+
+  /// The standardisation statistics per input and per task slot (unset: the
+  /// slot is not standardised), for checkpoints; fit() refits them.
+  const std::vector<std::optional<Standardizer>> &inputStandardizers() const;
+  const std::vector<std::optional<Standardizer>> &targetStandardizers() const;
+  /// Installs saved statistics (a resumed run, or evaluation without a fit).
+  /// Fails when the counts of slots or features do not match the model.
+  Status setStandardizers(std::vector<std::optional<Standardizer>> inputs,
+                          std::vector<std::optional<Standardizer>> targets);
+
+  std::span<float> params();
+  std::span<float> state();
+  /// Optimizer steps taken; the next step passes step() + 1 to the model.
+  int64_t step() const;
+  void setStep(int64_t step);
+  const mtl_model &model() const;
+  const TrainOptions &options() const;
+
+  struct Impl;
+
+private:
+  explicit Trainer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+/// The Rng stream that shuffles the training rows in `epoch` (1-based). Each
+/// epoch shuffles the training rows, in ascending order, with a Fisher–Yates
+/// pass (for i from n-1 down to 1, swap i with below(i + 1)) of
+/// Rng(seed, shuffleStream(epoch)), so an epoch's order depends only on the
+/// seed and the epoch number, and a resumed run repeats it.
+uint64_t shuffleStream(int64_t epoch);
+
+/// Shuffles `rows` in place as described above.
+void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch);
+
+} // namespace mtlrt

@@ -1,0 +1,307 @@
+// Csv.cpp: the delimited-text reader: quoting, line endings, blank lines, headers.
+#include "mtlrt/Csv.h"
+
+#include "GzFile.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <new>
+#include <string_view>
+
+namespace mtlrt {
+namespace {
+
+bool isBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trimBlanks(std::string_view s) {
+  while (!s.empty() && (isBlank(s.front()) || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (isBlank(s.back()) || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+enum class Scan { Row, End, NeedMore, Error };
+
+/// A record-at-a-time scanner over text that may be only a prefix of the file
+/// (`eof` false): it then answers NeedMore rather than guess at a record that
+/// might continue in the next chunk.
+class Parser {
+public:
+  Parser(std::string_view text, bool eof, const CsvOptions &options)
+      : text(text), eof(eof), path(options.path), sep(options.separator),
+        blanks(options.separator == ' '), fieldEnds{options.separator, '\n'} {
+    if (this->text.substr(0, 3) == "\xEF\xBB\xBF")
+      pos = 3;
+  }
+
+  std::string error;
+  int64_t line = 1;
+
+  /// Drops `count` physical lines, quotes or not: skipped lines are not CSV.
+  Scan skipLines(int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) {
+        if (!eof)
+          return Scan::NeedMore;
+        int64_t lines = i + (pos < text.size() ? 1 : 0);
+        error = fmt::format("{}: cannot skip {} line{}: the file has only {}", path, count,
+                            count == 1 ? "" : "s", lines);
+        return Scan::Error;
+      }
+      pos = end + 1;
+      ++line;
+    }
+    return Scan::Row;
+  }
+
+  /// Parses the next non-blank record into `fields`; `startLine` is where it begins.
+  Scan next(std::vector<std::string> &fields, int64_t &startLine) {
+    fields.clear();
+    if (Scan s = skipBlankLines(); s != Scan::Row)
+      return s;
+    startLine = line;
+    const size_t n = text.size();
+    for (;;) {
+      if (blanks)
+        while (pos < n && isBlank(text[pos]))
+          ++pos;
+      std::string field;
+      bool quoted = pos < n && text[pos] == '"';
+      if (quoted) {
+        if (Scan s = quotedField(field); s != Scan::Row)
+          return s;
+      } else {
+        size_t end = text.find_first_of(blanks ? " \t\n" : fieldEnds, pos);
+        if (end == std::string_view::npos)
+          end = n;
+        field = std::string(trimBlanks(text.substr(pos, end - pos)));
+        pos = end;
+      }
+      fields.push_back(std::move(field));
+      // Blanks after a closing quote (or between blank-separated fields) are padding.
+      size_t p = pos;
+      if (quoted || blanks)
+        while (p < n && isBlank(text[p]) && (blanks || text[p] != sep))
+          ++p;
+      if (p == n || text[p] == '\n' || text[p] == '\r') {
+        pos = p;
+        break;
+      }
+      if (blanks ? p > pos : text[p] == sep) {
+        pos = blanks ? p : p + 1;
+        continue;
+      }
+      unsigned char c = static_cast<unsigned char>(text[p]);
+      std::string shown =
+          c >= 0x20 && c < 0x7F ? fmt::format("'{}'", text[p]) : fmt::format("byte 0x{:02X}", c);
+      error = fmt::format("{}:{}: unexpected {} after a closing quote (a field that starts "
+                          "with a quote must end with one)",
+                          path, line, shown);
+      return Scan::Error;
+    }
+    return endRecord();
+  }
+
+private:
+  std::string_view text;
+  bool eof;
+  const std::string &path;
+  char sep;
+  bool blanks;
+  std::string fieldEnds; // where an unquoted field stops: the separator or a newline
+  size_t pos = 0;
+
+  Scan skipBlankLines() {
+    for (;;) {
+      size_t p = pos;
+      while (p < text.size() && (isBlank(text[p]) || text[p] == '\r'))
+        ++p;
+      if (p == text.size())
+        return eof ? Scan::End : Scan::NeedMore;
+      if (text[p] != '\n')
+        return Scan::Row;
+      pos = p + 1;
+      ++line;
+    }
+  }
+
+  Scan quotedField(std::string &field) {
+    int64_t openLine = line;
+    ++pos;
+    for (;;) {
+      size_t q = text.find('"', pos);
+      if (q == std::string_view::npos) {
+        if (!eof)
+          return Scan::NeedMore;
+        error = fmt::format("{}:{}: unterminated quoted field (the quote opened on this line "
+                            "is never closed)",
+                            path, openLine);
+        return Scan::Error;
+      }
+      std::string_view chunk = text.substr(pos, q - pos);
+      line += std::count(chunk.begin(), chunk.end(), '\n');
+      field.append(chunk);
+      if (q + 1 == text.size() && !eof)
+        return Scan::NeedMore; // the quote may be the first of a doubled pair
+      if (q + 1 < text.size() && text[q + 1] == '"') {
+        field.push_back('"');
+        pos = q + 2;
+        continue;
+      }
+      pos = q + 1;
+      return Scan::Row;
+    }
+  }
+
+  Scan endRecord() {
+    const size_t n = text.size();
+    if (pos == n)
+      return eof ? Scan::Row : Scan::NeedMore;
+    if (text[pos] == '\r')
+      ++pos;
+    if (pos < n && text[pos] == '\n') {
+      ++pos;
+      ++line;
+    }
+    return Scan::Row;
+  }
+};
+
+Status checkOptions(const CsvOptions &options) {
+  if (options.skip < 0)
+    return fail(fmt::format("{}: skip must not be negative (got {})", options.path, options.skip));
+  char sep = options.separator;
+  if (sep == '"' || sep == '\n' || sep == '\r' || sep == '\0')
+    return fail(fmt::format("{}: {} cannot separate fields", options.path,
+                            sep == '"' ? "a quote" : "a line break or NUL"));
+  return Ok{};
+}
+
+/// Reads through the header (if any) of `text`; on Row, `first` holds the
+/// header or the first data row and the parser stands after it.
+Scan readHead(Parser &parser, const CsvOptions &options, std::vector<std::string> &first,
+              int64_t &firstLine) {
+  if (Scan s = parser.skipLines(options.skip); s != Scan::Row)
+    return s;
+  Scan s = parser.next(first, firstLine);
+  if (s == Scan::End) {
+    parser.error = options.skip == 0
+                       ? fmt::format("{}: file is empty", options.path)
+                       : fmt::format("{}: file is empty after skipping {} line{}", options.path,
+                                     options.skip, options.skip == 1 ? "" : "s");
+    return Scan::Error;
+  }
+  return s;
+}
+
+Result<CsvTable> readCsvImpl(const CsvOptions &options) {
+  if (auto ok = checkOptions(options); !ok)
+    return ok.takeError();
+  auto file = detail::GzFile::open(options.path);
+  if (!file)
+    return file.takeError();
+  auto text = file->readAll();
+  if (!text)
+    return text.takeError();
+
+  Parser parser(*text, /*eof=*/true, options);
+  CsvTable table;
+  std::vector<std::string> fields;
+  int64_t line = 0;
+  if (readHead(parser, options, fields, line) == Scan::Error)
+    return fail(parser.error);
+  const size_t width = fields.size();
+  const int64_t firstLine = line;
+  auto addRow = [&](std::vector<std::string> &cells, int64_t at) {
+    for (std::string &cell : cells)
+      if (!options.na.empty() && cell == options.na)
+        cell.clear();
+    table.rows.push_back(std::move(cells));
+    table.lines.push_back(at);
+  };
+  if (options.header) {
+    for (std::string &name : fields)
+      table.columns.emplace_back(trimBlanks(name));
+    table.headerLine = line;
+  } else {
+    table.columns.assign(width, "");
+    addRow(fields, line);
+  }
+  for (;;) {
+    Scan s = parser.next(fields, line);
+    if (s == Scan::End)
+      break;
+    if (s == Scan::Error)
+      return fail(parser.error);
+    if (fields.size() != width) {
+      std::string why = options.header ? fmt::format("the header has {} columns", width)
+                                       : fmt::format("as the first row, line {}", firstLine);
+      return fail(fmt::format("{}:{}: row has {} field{}, expected {} ({})", options.path, line,
+                              fields.size(), fields.size() == 1 ? "" : "s", width, why));
+    }
+    addRow(fields, line);
+  }
+  return table;
+}
+
+Result<std::vector<std::string>> readCsvHeaderImpl(const CsvOptions &options) {
+  if (auto ok = checkOptions(options); !ok)
+    return ok.takeError();
+  auto file = detail::GzFile::open(options.path);
+  if (!file)
+    return file.takeError();
+  std::string text;
+  size_t chunk = 1 << 16;
+  for (;;) {
+    size_t used = text.size();
+    text.resize(used + chunk);
+    auto got = file->read(text.data() + used, chunk);
+    if (!got)
+      return got.takeError();
+    text.resize(used + *got);
+    bool eof = *got < chunk;
+    if (eof && file->truncated())
+      return fail(
+          fmt::format("{}: truncated gzip file (the compressed data ends early)", options.path));
+    Parser parser(text, eof, options);
+    std::vector<std::string> fields;
+    int64_t line = 0;
+    Scan s = readHead(parser, options, fields, line);
+    if (s == Scan::Error)
+      return fail(parser.error);
+    if (s == Scan::Row) {
+      std::vector<std::string> names;
+      for (const std::string &name : fields)
+        names.emplace_back(options.header ? trimBlanks(name) : std::string_view());
+      return names;
+    }
+    chunk *= 2; // NeedMore: the head spans more than we have read
+  }
+}
+
+} // namespace
+
+Result<CsvTable> readCsv(const CsvOptions &options) {
+  try {
+    return readCsvImpl(options);
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &e) {
+    return fail(fmt::format("{}: {}", options.path, e.what()));
+  }
+}
+
+Result<std::vector<std::string>> readCsvHeader(const CsvOptions &options) {
+  try {
+    return readCsvHeaderImpl(options);
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &e) {
+    return fail(fmt::format("{}: {}", options.path, e.what()));
+  }
+}
+
+} // namespace mtlrt

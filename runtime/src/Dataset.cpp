@@ -1,0 +1,378 @@
+// Dataset.cpp: turning a DataSpec's bindings over CSV or IDX files into input and target matrices.
+#include "mtlrt/Dataset.h"
+
+#include "mtlrt/Idx.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <new>
+#include <optional>
+
+namespace mtlrt {
+
+namespace detail {
+/// Synthetic.cpp: the Synthetic kind of loadDataset, after its common checks.
+Result<Dataset> loadSynthetic(const DataSpec &spec, const std::vector<InputSpec> &inputs,
+                              const std::vector<TaskSpec> &tasks);
+} // namespace detail
+
+int64_t targetWidth(const TaskSpec &task) {
+  return task.kind == TaskSpec::Classify ? 1 : task.width;
+}
+
+namespace {
+
+constexpr float missing = std::numeric_limits<float>::quiet_NaN();
+
+/// One binding's values before they are checked and stored.
+struct Block {
+  std::vector<float> values; ///< rows x width
+  int64_t width = 0;
+  std::vector<std::string> classNames;
+  std::vector<std::string> elementNames; ///< per element of a row, for messages
+  std::string source;                    ///< "columns a, b", "the images (28 x 28)", for messages
+  std::string path;                      ///< the file the values came from
+};
+
+/// The raw data a binding can draw from: a CSV table or IDX arrays.
+struct Sources {
+  const DataSpec &spec;
+  std::optional<CsvTable> table;
+  std::optional<IdxArray> images, labels;
+  int64_t rows = 0;
+  std::vector<int64_t> sourceRows;
+};
+
+std::string slotName(const BindingSpec &b) {
+  return fmt::format("{} '{}'", b.isTask ? "task" : "input", b.target);
+}
+
+Result<Block> fromColumns(const Sources &src, const BindingSpec &b) {
+  const CsvTable &table = *src.table;
+  const std::string &path = src.spec.csv.path;
+  if (b.columns.empty())
+    return fail(fmt::format("{}: {} selects no columns", path, slotName(b)));
+  std::vector<size_t> cols;
+  for (const ColumnSel &sel : b.columns) {
+    if (!sel.name.empty()) {
+      auto col = findColumn(table, sel.name, path);
+      if (!col)
+        return col.takeError();
+      cols.push_back(*col);
+    } else if (sel.index < 0 || static_cast<size_t>(sel.index) >= table.columns.size()) {
+      return fail(fmt::format("{}: column {} is out of range (the file has {} columns, numbered "
+                              "from 0)",
+                              path, sel.index, table.columns.size()));
+    } else {
+      cols.push_back(static_cast<size_t>(sel.index));
+    }
+  }
+  Block block;
+  block.path = path;
+  for (size_t c : cols)
+    block.elementNames.push_back(describeColumn(table, c));
+  block.source =
+      fmt::format("column{} {}", cols.size() == 1 ? "" : "s", fmt::join(block.elementNames, ", "));
+  const size_t rows = table.rows.size();
+  if (b.asClass) {
+    if (cols.size() != 1)
+      return fail(fmt::format("{}: {} is read 'as class' from {}; that needs exactly one column",
+                              path, slotName(b), block.source));
+    auto classes = classColumn(table, cols[0], path);
+    if (!classes)
+      return classes.takeError();
+    block.width = 1;
+    block.values.resize(rows);
+    for (size_t r = 0; r < rows; ++r)
+      block.values[r] = classes->ids[r] < 0 ? missing : static_cast<float>(classes->ids[r]);
+    block.classNames = std::move(classes->names);
+    return block;
+  }
+  block.width = static_cast<int64_t>(cols.size());
+  block.values.resize(rows * cols.size());
+  for (size_t j = 0; j < cols.size(); ++j) {
+    auto column = numericColumn(table, cols[j], path);
+    if (!column)
+      return column.takeError();
+    for (size_t r = 0; r < rows; ++r)
+      block.values[r * cols.size() + j] = (*column)[r];
+  }
+  return block;
+}
+
+Result<Block> fromIdx(const Sources &src, const BindingSpec &b) {
+  const bool images = b.from == BindingSpec::Images;
+  const IdxArray &array = images ? *src.images : *src.labels;
+  Block block;
+  block.path = images ? src.spec.images : src.spec.labels;
+  block.width = array.itemSize();
+  std::vector<int64_t> shape(array.dims.begin() + 1, array.dims.end());
+  block.source =
+      shape.empty()
+          ? fmt::format("the {} (one value each)", images ? "images" : "labels")
+          : fmt::format("the {} ({})", images ? "images" : "labels", fmt::join(shape, " x "));
+  block.values.assign(array.data.begin(), array.data.end());
+  if (b.asClass) {
+    if (block.width != 1)
+      return fail(fmt::format("{}: {} is read 'as class' from {}; that needs one value per item",
+                              block.path, slotName(b), block.source));
+    int max = -1;
+    for (uint8_t v : array.data)
+      max = std::max<int>(max, v);
+    for (int i = 0; i <= max; ++i)
+      block.classNames.push_back(std::to_string(i));
+  }
+  return block;
+}
+
+/// Applies `in [..]` and `scale`, then checks the values suit the slot.
+Status prepare(Block &block, const BindingSpec &b, const Sources &src,
+               const std::vector<InputSpec> &inputs, const std::vector<TaskSpec> &tasks) {
+  const int64_t expected =
+      b.isTask ? targetWidth(tasks[b.slot]) : inputs[static_cast<size_t>(b.slot)].width;
+  if (block.width != expected || (b.width > 0 && b.width != block.width))
+    return fail(fmt::format("{}: {} gets {} value{} per row from {}, but it needs {}", block.path,
+                            slotName(b), block.width, block.width == 1 ? "" : "s", block.source,
+                            b.width > 0 && b.width != block.width ? b.width : expected));
+  if (!b.inSet.empty()) {
+    // Compare as floats: the values were read as floats, so 0.1 must match 0.1f.
+    std::vector<float> listed(b.inSet.begin(), b.inSet.end());
+    for (float &v : block.values)
+      if (!std::isnan(v))
+        v = std::find(listed.begin(), listed.end(), v) != listed.end() ? 1.0f : 0.0f;
+  }
+  if (b.scale != 1.0)
+    for (float &v : block.values)
+      v = static_cast<float>(v * b.scale);
+
+  const TaskSpec *task = b.isTask ? &tasks[static_cast<size_t>(b.slot)] : nullptr;
+  if (task && !block.classNames.empty()) {
+    size_t limit = task->kind == TaskSpec::Classify ? static_cast<size_t>(task->width)
+                   : task->kind == TaskSpec::Binary ? 2
+                                                    : 0;
+    if (block.classNames.size() > limit && limit > 0)
+      return fail(
+          fmt::format("{}: {} has {} classes ({}), but task '{}' is {}", block.path, block.source,
+                      block.classNames.size(), fmt::join(block.classNames, ", "), task->name,
+                      task->kind == TaskSpec::Binary ? std::string("binary")
+                                                     : fmt::format("classify({})", task->width)));
+    if (limit == 0)
+      return fail(fmt::format("{}: {} is read 'as class', which suits classify and binary tasks "
+                              "only",
+                              block.path, slotName(b)));
+  }
+  // The kind of value each slot accepts, and how to say so.
+  double lo = -INFINITY, hi = INFINITY;
+  bool integer = false;
+  std::string need;
+  if (task && task->kind == TaskSpec::Classify) {
+    lo = 0, hi = static_cast<double>(task->width - 1), integer = true;
+    need = fmt::format("task '{}' is classify({}) and needs class ids 0..{}", task->name,
+                       task->width, task->width - 1);
+  } else if (task && task->kind != TaskSpec::Regress) {
+    lo = 0, hi = 1;
+    need = fmt::format("task '{}' needs targets in [0, 1]; 'in [..]' or 'as class' can make "
+                       "them",
+                       task->name);
+  } else if (!task && inputs[static_cast<size_t>(b.slot)].vocab > 0) {
+    const InputSpec &in = inputs[static_cast<size_t>(b.slot)];
+    lo = 0, hi = static_cast<double>(in.vocab - 1), integer = true;
+    need = fmt::format("input '{}' takes ids 0..{}", in.name, in.vocab - 1);
+  }
+  if (need.empty())
+    return Ok{};
+  for (size_t i = 0; i < block.values.size(); ++i) {
+    float v = block.values[i];
+    if (std::isnan(v) || (v >= lo && v <= hi && (!integer || v == std::floor(v))))
+      continue;
+    size_t row = i / static_cast<size_t>(block.width);
+    size_t element = i % static_cast<size_t>(block.width);
+    std::string where = src.table ? fmt::format("{}:{}", block.path, src.sourceRows[row])
+                                  : fmt::format("{}: item {}", block.path, row);
+    std::string what = element < block.elementNames.size()
+                           ? fmt::format("column {}: ", block.elementNames[element])
+                           : std::string();
+    return fail(fmt::format("{}: {}{} is out of range: {}", where, what, v, need));
+  }
+  return Ok{};
+}
+
+Status readSources(Sources &src) {
+  const DataSpec &spec = src.spec;
+  if (spec.kind == DataSpec::Csv) {
+    auto table = readCsv(spec.csv);
+    if (!table)
+      return table.takeError();
+    if (table->rows.empty())
+      return fail(fmt::format("{}: no data rows{}", spec.csv.path,
+                              spec.csv.header ? " after the header" : ""));
+    src.rows = static_cast<int64_t>(table->rows.size());
+    src.sourceRows = table->lines;
+    src.table = std::move(*table);
+    return Ok{};
+  }
+  auto uses = [&](BindingSpec::From from) {
+    return std::any_of(spec.bindings.begin(), spec.bindings.end(),
+                       [&](const BindingSpec &b) { return b.from == from; });
+  };
+  for (bool images : {true, false}) {
+    const std::string &path = images ? spec.images : spec.labels;
+    if (!uses(images ? BindingSpec::Images : BindingSpec::Labels))
+      continue;
+    if (path.empty())
+      return fail(fmt::format("data '{}': a binding reads {}, but no {} file is given", spec.name,
+                              images ? "images" : "labels", images ? "images" : "labels"));
+    auto array = readIdx(path);
+    if (!array)
+      return array.takeError();
+    if (array->items() == 0)
+      return fail(fmt::format("{}: the IDX file holds no items", path));
+    (images ? src.images : src.labels) = std::move(*array);
+  }
+  if (src.images && src.labels && src.images->items() != src.labels->items())
+    return fail(fmt::format("{} has {} items but {} has {}; they must match", spec.images,
+                            src.images->items(), spec.labels, src.labels->items()));
+  src.rows = src.images ? src.images->items() : src.labels ? src.labels->items() : 0;
+  for (int64_t i = 0; i < src.rows; ++i)
+    src.sourceRows.push_back(i);
+  return Ok{};
+}
+
+Status checkBindings(const DataSpec &spec, const std::vector<InputSpec> &inputs,
+                     const std::vector<TaskSpec> &tasks) {
+  std::vector<int> inputSeen(inputs.size()), taskSeen(tasks.size());
+  for (const BindingSpec &b : spec.bindings) {
+    size_t count = b.isTask ? tasks.size() : inputs.size();
+    if (b.slot < 0 || static_cast<size_t>(b.slot) >= count)
+      return fail(fmt::format("data '{}': {} has slot {}, but the model has {} {}", spec.name,
+                              slotName(b), b.slot, count, b.isTask ? "tasks" : "inputs"));
+    int &seen = (b.isTask ? taskSeen : inputSeen)[static_cast<size_t>(b.slot)];
+    if (seen++)
+      return fail(fmt::format("data '{}': {} is bound twice", spec.name, slotName(b)));
+    bool csvBinding = b.from == BindingSpec::Columns;
+    if (csvBinding != (spec.kind == DataSpec::Csv))
+      return fail(fmt::format("data '{}': {} reads {}, which a {} data set does not have",
+                              spec.name, slotName(b), csvBinding ? "columns" : "IDX files",
+                              spec.kind == DataSpec::Csv ? "CSV" : "IDX"));
+    if (b.asClass && !b.inSet.empty())
+      return fail(
+          fmt::format("data '{}': {} uses both 'as class' and 'in [..]'", spec.name, slotName(b)));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!inputSeen[i])
+      return fail(
+          fmt::format("data '{}' gives no values for input '{}'", spec.name, inputs[i].name));
+  return Ok{};
+}
+
+/// Keeps the rows whose inputs are all present; a model cannot consume NaN.
+void dropIncompleteRows(Dataset &ds, const std::string &path, bool csv) {
+  std::vector<int64_t> keep, dropped;
+  for (int64_t r = 0; r < ds.rows; ++r) {
+    bool complete = true;
+    for (size_t i = 0; i < ds.inputs.size() && complete; ++i)
+      for (int64_t j = 0; j < ds.inputWidths[i] && complete; ++j)
+        complete = !std::isnan(ds.inputs[i][static_cast<size_t>(r * ds.inputWidths[i] + j)]);
+    (complete ? keep : dropped).push_back(r);
+  }
+  if (dropped.empty())
+    return;
+  auto compact = [&](std::vector<float> &m, int64_t width) {
+    for (size_t k = 0; k < keep.size(); ++k)
+      std::copy_n(m.begin() + keep[k] * width, width, m.begin() + static_cast<int64_t>(k) * width);
+    m.resize(keep.size() * static_cast<size_t>(width));
+  };
+  for (size_t i = 0; i < ds.inputs.size(); ++i)
+    compact(ds.inputs[i], ds.inputWidths[i]);
+  for (size_t t = 0; t < ds.targets.size(); ++t)
+    compact(ds.targets[t], ds.targetWidths[t]);
+  std::vector<int64_t> where;
+  for (size_t k = 0; k < dropped.size() && k < 5; ++k)
+    where.push_back(ds.sourceRows[static_cast<size_t>(dropped[k])]);
+  ds.notes.push_back(fmt::format("{}: dropped {} row{} with missing input values ({} {}{})", path,
+                                 dropped.size(), dropped.size() == 1 ? "" : "s",
+                                 csv ? "lines" : "items", fmt::join(where, ", "),
+                                 dropped.size() > 5 ? ", ..." : ""));
+  std::vector<int64_t> rows;
+  for (int64_t r : keep)
+    rows.push_back(ds.sourceRows[static_cast<size_t>(r)]);
+  ds.sourceRows = std::move(rows);
+  ds.rows = static_cast<int64_t>(keep.size());
+}
+
+Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &inputs,
+                          const std::vector<TaskSpec> &tasks) {
+  if (auto ok = checkBindings(spec, inputs, tasks); !ok)
+    return ok.takeError();
+  Sources src{spec, {}, {}, {}, 0, {}};
+  if (auto ok = readSources(src); !ok)
+    return ok.takeError();
+
+  Dataset ds;
+  ds.name = spec.name;
+  ds.rows = src.rows;
+  ds.sourceRows = src.sourceRows;
+  ds.inputs.resize(inputs.size());
+  ds.standardizeInputs.assign(inputs.size(), 0);
+  for (const InputSpec &in : inputs)
+    ds.inputWidths.push_back(in.width);
+  ds.targets.resize(tasks.size());
+  ds.classNames.resize(tasks.size());
+  ds.standardizeTargets.assign(tasks.size(), 0);
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    ds.targetWidths.push_back(targetWidth(tasks[t]));
+    ds.targets[t].assign(static_cast<size_t>(src.rows * ds.targetWidths[t]), missing);
+  }
+  for (const BindingSpec &b : spec.bindings) {
+    auto block = b.from == BindingSpec::Columns ? fromColumns(src, b) : fromIdx(src, b);
+    if (!block)
+      return block.takeError();
+    if (auto ok = prepare(*block, b, src, inputs, tasks); !ok)
+      return ok.takeError();
+    size_t slot = static_cast<size_t>(b.slot);
+    (b.isTask ? ds.targets : ds.inputs)[slot] = std::move(block->values);
+    (b.isTask ? ds.standardizeTargets : ds.standardizeInputs)[slot] = b.standardize;
+    if (b.isTask)
+      ds.classNames[slot] = std::move(block->classNames);
+  }
+  for (size_t t = 0; t < tasks.size(); ++t) // numeric ids still deserve names in reports
+    if (tasks[t].kind == TaskSpec::Classify && ds.classNames[t].empty())
+      for (int64_t c = 0; c < tasks[t].width; ++c)
+        ds.classNames[t].push_back(std::to_string(c));
+  const std::string &path = spec.kind == DataSpec::Csv ? spec.csv.path
+                            : src.images               ? spec.images
+                                                       : spec.labels;
+  dropIncompleteRows(ds, path, spec.kind == DataSpec::Csv);
+  if (ds.rows == 0)
+    return fail(fmt::format("{}: every row has a missing input value", path));
+  return ds;
+}
+
+} // namespace
+
+Result<Dataset> loadDataset(const DataSpec &spec, const std::vector<InputSpec> &inputs,
+                            const std::vector<TaskSpec> &tasks) {
+  try {
+    for (const InputSpec &in : inputs)
+      if (in.width < 1)
+        return fail(
+            fmt::format("data '{}': input '{}' has width {}", spec.name, in.name, in.width));
+    for (const TaskSpec &task : tasks)
+      if (task.width < 1)
+        return fail(
+            fmt::format("data '{}': task '{}' has width {}", spec.name, task.name, task.width));
+    if (spec.kind == DataSpec::Synthetic)
+      return detail::loadSynthetic(spec, inputs, tasks);
+    return loadFiles(spec, inputs, tasks);
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &e) {
+    return fail(fmt::format("data '{}': {}", spec.name, e.what()));
+  }
+}
+
+} // namespace mtlrt

@@ -1,0 +1,53 @@
+// GzFile.h: reading plain or gzip-compressed files through zlib (private to the runtime).
+#pragma once
+
+#include "mtlrt/Result.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mtlrt::detail {
+
+/// A file opened for reading with zlib's gzopen, which passes plain files
+/// through unchanged, so every loader accepts both forms. Move-only.
+class GzFile {
+public:
+  /// Opens `path`; fails with "path: cannot open: <reason>" or "path: is a directory".
+  static Result<GzFile> open(const std::string &path);
+
+  GzFile(GzFile &&other) noexcept;
+  GzFile &operator=(GzFile &&other) noexcept;
+  GzFile(const GzFile &) = delete;
+  GzFile &operator=(const GzFile &) = delete;
+  ~GzFile();
+
+  /// Reads up to `size` bytes into `dest`; returns the count, which is less than
+  /// `size` only at the end of the data. A gzip stream that ends early counts
+  /// as an end (see truncated()); corrupt compressed data is an error.
+  Result<size_t> read(void *dest, size_t size);
+  /// Reads everything that is left; a truncated gzip stream is an error here.
+  Result<std::string> readAll();
+
+  /// True once a read met a gzip stream that ended before its trailer.
+  bool truncated() const { return streamTruncated; }
+  /// True when the file is not gzip-compressed.
+  bool plain() const;
+  /// Size of the file on disk (compressed size for gzip files).
+  uint64_t diskSize() const { return bytesOnDisk; }
+  /// An upper bound on the number of bytes read() can return, from the size on
+  /// disk (deflate expands at most ~1032:1); guards allocations against
+  /// corrupt headers that claim huge sizes.
+  uint64_t maxDataSize() const;
+  const std::string &path() const { return filePath; }
+
+private:
+  GzFile(void *handle, std::string path, uint64_t size)
+      : handle(handle), filePath(std::move(path)), bytesOnDisk(size) {}
+  void *handle = nullptr; // gzFile, kept opaque so zlib.h stays out of headers
+  std::string filePath;
+  uint64_t bytesOnDisk = 0;
+  bool streamTruncated = false;
+};
+
+} // namespace mtlrt::detail

@@ -1,0 +1,154 @@
+// Log.cpp: JSON-lines records of a training run, written with nlohmann-json.
+#include "mtlrt/Log.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace mtlrt {
+
+namespace {
+// Keys keep their insertion order, so "type" leads every record.
+using json = nlohmann::ordered_json;
+
+const char *kindName(int32_t kind) {
+  switch (kind) {
+  case MTL_REGRESS:
+    return "regress";
+  case MTL_BINARY:
+    return "binary";
+  case MTL_CLASSIFY:
+    return "classify";
+  case MTL_MULTILABEL:
+    return "multilabel";
+  }
+  return "unknown";
+}
+
+// JSON has no NaN or infinity; null says "undefined" to every reader.
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// A float as the shortest decimal that reads back as it (0.01, not 0.009999999776482582).
+json shortest(float v) {
+  return std::isfinite(v) ? json(std::strtod(fmt::format("{}", v).c_str(), nullptr))
+                          : json(nullptr);
+}
+
+// Labelled-row counts travel as floats through the ABI but are whole numbers.
+json count(double v) { return std::isfinite(v) ? json(int64_t(std::llround(v))) : json(nullptr); }
+
+json tasksJson(const std::vector<TaskScores> &tasks) {
+  json out = json::object();
+  for (const TaskScores &task : tasks) {
+    json t = {{"loss", number(task.loss)}, {"labelled", count(task.labelled)}};
+    for (const MetricValue &m : task.metrics)
+      t[m.name] = number(m.value);
+    out[task.name] = std::move(t);
+  }
+  return out;
+}
+
+json reportJson(const EvalReport &report) {
+  return {{"loss", number(report.loss)}, {"rows", report.rows}, {"tasks", tasksJson(report.tasks)}};
+}
+} // namespace
+
+Result<RunLog> RunLog::open(const std::string &path) {
+  RunLog log;
+  log.file.reset(std::fopen(path.c_str(), "w"));
+  if (!log.file)
+    return fail(fmt::format("{}: cannot write the log: {}", path, std::strerror(errno)));
+  return log;
+}
+
+void RunLog::writeLine(const json &record) {
+  if (!file)
+    return;
+  // Replacing invalid UTF-8 (say, in a path inside a message) keeps dump() from throwing.
+  std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::fputs(line.c_str(), file.get());
+  std::fputc('\n', file.get());
+  std::fflush(file.get());
+}
+
+void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,
+                   int64_t valRows) {
+  if (!file)
+    return;
+  json tasks = json::array();
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    tasks.push_back({{"name", model.tasks[t].name},
+                     {"kind", kindName(model.tasks[t].kind)},
+                     {"weight", number(model.tasks[t].weight)},
+                     {"auxiliary", model.tasks[t].auxiliary != 0}});
+  for (const auto &[name, weight] : options.taskWeights)
+    for (json &t : tasks)
+      if (t["name"] == name)
+        t["weight"] = number(weight);
+  json record = {{"type", "start"},
+                 {"model", model.name ? model.name : ""},
+                 {"seed", options.seed},
+                 {"epochs", options.epochs},
+                 {"batch", options.batch},
+                 {"lr", shortest(options.lr)},
+                 {"threads", options.threads},
+                 {"shuffle", options.shuffle},
+                 {"train_rows", trainRows},
+                 {"val_rows", valRows},
+                 {"tasks", std::move(tasks)}};
+  writeLine(record);
+}
+
+void RunLog::step(const mtl_model &model, int64_t epoch, int64_t step, float loss,
+                  std::span<const float> taskLosses, std::span<const float> taskCounts) {
+  if (!file)
+    return;
+  json tasks = json::object();
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    tasks[model.tasks[t].name] = {{"loss", shortest(taskLosses[size_t(t)])},
+                                  {"labelled", count(taskCounts[size_t(t)])}};
+  json record = {{"type", "step"},
+                 {"epoch", epoch},
+                 {"step", step},
+                 {"loss", shortest(loss)},
+                 {"tasks", std::move(tasks)}};
+  writeLine(record);
+}
+
+void RunLog::epoch(const EpochRecord &record) {
+  if (!file)
+    return;
+  json out = {{"type", "epoch"},
+              {"epoch", record.epoch},
+              {"steps", record.steps},
+              {"seconds", record.seconds},
+              {"loss", number(record.train.loss)},
+              {"tasks", tasksJson(record.train.tasks)}};
+  if (record.validation)
+    out["val"] = reportJson(*record.validation);
+  writeLine(out);
+}
+
+void RunLog::failure(int64_t epoch, int64_t step, const std::string &message) {
+  json record = {{"type", "error"}, {"epoch", epoch}, {"step", step}, {"message", message}};
+  writeLine(record);
+}
+
+void RunLog::end(const TrainResult &result) {
+  if (!file)
+    return;
+  json out = {{"type", "end"},
+              {"epochs", result.epochs.size()},
+              {"steps", result.steps},
+              {"seconds", result.seconds},
+              {"best_epoch", result.bestEpoch},
+              {"stopped_early", result.stoppedEarly}};
+  if (result.test)
+    out["test"] = reportJson(*result.test);
+  writeLine(out);
+}
+
+} // namespace mtlrt

@@ -1,0 +1,171 @@
+// Report.cpp: formatting the epoch table and the final summary for people.
+#include "mtlrt/Report.h"
+
+#include "mtlrt/Metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace mtlrt {
+
+std::vector<std::string> metricNames(uint32_t bits) {
+  std::vector<std::string> names;
+  for (int bit = 0; bit <= int(MetricKind::R2); ++bit)
+    if (bits & (1u << bit))
+      names.push_back(metricKindName(MetricKind(bit)));
+  return names;
+}
+
+std::string formatValue(double v) {
+  if (std::isnan(v))
+    return "-";
+  double a = std::fabs(v);
+  if (a != 0 && (a >= 1e5 || a < 1e-3))
+    return fmt::format("{:.3e}", v);
+  return fmt::format("{:.4f}", v);
+}
+
+EpochTable::EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics)
+    : out(out), validation(validation), trainMetrics(trainMetrics) {
+  auto column = [](std::string label) {
+    size_t width = std::max<size_t>(label.size(), 9);
+    return Column{std::move(label), width};
+  };
+  groups.push_back({"", {column("epoch")}});
+  Group total{"total", {column("train")}};
+  if (validation)
+    total.columns.push_back(column("val"));
+  groups.push_back(std::move(total));
+  for (int32_t t = 0; t < model.num_tasks; ++t) {
+    const mtl_task_desc &task = model.tasks[t];
+    Group g{std::string(task.name) + (task.auxiliary ? " (aux)" : ""), {column("train")}};
+    std::vector<std::string> names = metricNames(task.metrics);
+    if (trainMetrics)
+      for (const std::string &name : names)
+        g.columns.push_back(column("train " + name));
+    if (validation) {
+      g.columns.push_back(column("val"));
+      for (const std::string &name : names)
+        g.columns.push_back(column(name));
+    }
+    groups.push_back(std::move(g));
+  }
+  // A group's title must fit over its columns.
+  for (Group &g : groups) {
+    size_t width = 0;
+    for (const Column &c : g.columns)
+      width += c.width + 1;
+    if (g.title.size() + 1 > width)
+      g.columns.back().width += g.title.size() + 1 - width;
+  }
+}
+
+void EpochTable::printRow(const std::vector<std::vector<std::string>> &cells) {
+  std::string line;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (g > 0)
+      line += " |";
+    for (size_t c = 0; c < groups[g].columns.size(); ++c)
+      line += fmt::format(" {:>{}}", cells[g][c], groups[g].columns[c].width);
+  }
+  std::fprintf(out, "%s\n", line.c_str());
+}
+
+void EpochTable::header() {
+  if (!out)
+    return;
+  std::string titles;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    size_t width = 0;
+    for (const Column &c : groups[g].columns)
+      width += c.width + 1;
+    titles += fmt::format("{}{:<{}}", g > 0 ? " |" : "", " " + groups[g].title, width);
+  }
+  // Trailing blanks would only confuse diffs of captured output.
+  titles.erase(titles.find_last_not_of(' ') + 1);
+  std::fprintf(out, "%s\n", titles.c_str());
+  std::vector<std::vector<std::string>> labels;
+  for (const Group &g : groups) {
+    labels.emplace_back();
+    for (const Column &c : g.columns)
+      labels.back().push_back(c.label);
+  }
+  printRow(labels);
+  std::fflush(out);
+}
+
+void EpochTable::row(const EpochRecord &r) {
+  if (!out)
+    return;
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({std::to_string(r.epoch)});
+  cells.push_back({formatValue(r.train.loss)});
+  if (validation)
+    cells.back().push_back(r.validation ? formatValue(r.validation->loss) : "-");
+  for (size_t t = 0; t < r.train.tasks.size(); ++t) {
+    std::vector<std::string> group{formatValue(r.train.tasks[t].loss)};
+    if (trainMetrics)
+      for (const MetricValue &m : r.train.tasks[t].metrics)
+        group.push_back(formatValue(m.value));
+    if (validation && r.validation) {
+      const TaskScores &v = r.validation->tasks[t];
+      group.push_back(formatValue(v.loss));
+      for (const MetricValue &m : v.metrics)
+        group.push_back(formatValue(m.value));
+    }
+    group.resize(groups[t + 2].columns.size(), "-");
+    cells.push_back(std::move(group));
+  }
+  printRow(cells);
+  std::fflush(out);
+}
+
+namespace {
+void printTasks(std::FILE *out, const EvalReport &report, bool auxiliary) {
+  size_t width = 4;
+  for (const TaskScores &t : report.tasks)
+    width = std::max(width, t.name.size());
+  for (const TaskScores &t : report.tasks) {
+    if (t.auxiliary != auxiliary)
+      continue;
+    std::string line = fmt::format("  {:<{}}  loss {}", t.name, width, formatValue(t.loss));
+    for (const MetricValue &m : t.metrics)
+      line += fmt::format("  {} {}", m.name, formatValue(m.value));
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+}
+
+void printReport(std::FILE *out, const std::string &title, const EvalReport &report) {
+  std::fprintf(out, "%s (%lld rows, total loss %s):\n", title.c_str(), (long long)report.rows,
+               formatValue(report.loss).c_str());
+  printTasks(out, report, false);
+  if (std::any_of(report.tasks.begin(), report.tasks.end(),
+                  [](const TaskScores &t) { return t.auxiliary; })) {
+    std::fprintf(out, " auxiliary tasks:\n");
+    printTasks(out, report, true);
+  }
+}
+} // namespace
+
+void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &result,
+                  const std::string &monitor) {
+  if (!out || result.epochs.empty())
+    return;
+  std::fprintf(out, "\n%s: %zu epochs, %lld steps in %.1f s%s\n", model.name ? model.name : "model",
+               result.epochs.size(), (long long)result.steps, result.seconds,
+               result.stoppedEarly
+                   ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
+                   : "");
+  const EpochRecord &best = *result.best();
+  if (best.validation)
+    printReport(out, fmt::format("validation, best epoch {} by {}", best.epoch, monitor),
+                *best.validation);
+  else
+    printReport(out, fmt::format("training, epoch {}", best.epoch), best.train);
+  if (result.test)
+    printReport(out, "test", *result.test);
+  std::fflush(out);
+}
+
+} // namespace mtlrt

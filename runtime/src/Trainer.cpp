@@ -1,0 +1,202 @@
+// Trainer.cpp: setting up a training run: checks, arenas, buffers, initial parameters.
+#include "mtlrt/Trainer.h"
+
+#include "TrainerImpl.h"
+#include "mtlrt/Init.h"
+#include "mtlrt/Report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace mtlrt {
+
+std::vector<int64_t> allRows(int64_t n) {
+  std::vector<int64_t> rows(size_t(n > 0 ? n : 0));
+  for (int64_t i = 0; i < n; ++i)
+    rows[size_t(i)] = i;
+  return rows;
+}
+
+Result<Monitor> resolveMonitor(const mtl_model &model, const std::string &spec) {
+  Monitor mon;
+  if (spec.empty() || spec == "loss") {
+    mon.metric = "loss";
+    return mon;
+  }
+  size_t dot = spec.find('.');
+  std::string taskName = spec.substr(0, dot);
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    if (taskName == model.tasks[t].name)
+      mon.task = t;
+  if (dot == std::string::npos || mon.task < 0)
+    return fail(fmt::format("early stopping: cannot monitor '{}': expected 'loss', "
+                            "'TASK.loss' or 'TASK.METRIC' for a task of model '{}'",
+                            spec, model.name ? model.name : ""));
+  mon.metric = spec.substr(dot + 1);
+  std::vector<std::string> names = metricNames(model.tasks[mon.task].metrics);
+  if (mon.metric != "loss" && std::find(names.begin(), names.end(), mon.metric) == names.end())
+    return fail(fmt::format("early stopping: task '{}' has no metric '{}' (its metrics: loss{}{})",
+                            taskName, mon.metric, names.empty() ? "" : ", ",
+                            fmt::join(names, ", ")));
+  mon.minimize = mon.metric == "loss" || mon.metric == "mse" || mon.metric == "mae";
+  return mon;
+}
+
+Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
+  if (!model)
+    return fail("trainer: no model");
+  if (Status s = checkModel(*model); !s)
+    return s.takeError();
+  if (options.epochs < 1 || options.batch < 1)
+    return fail(fmt::format("trainer: epochs ({}) and batch ({}) must be at least 1",
+                            options.epochs, options.batch));
+  if (!std::isfinite(options.lr) || options.lr < 0)
+    return fail(fmt::format("trainer: learning rate {} is not a finite number >= 0", options.lr));
+  if (!(options.validate >= 0 && options.validate < 1))
+    return fail(
+        fmt::format("trainer: validate = {} is not a fraction in [0, 1)", options.validate));
+  if (options.earlyStop.enabled && options.earlyStop.patience < 1)
+    return fail("trainer: early stopping needs patience >= 1");
+  if (Result<Monitor> mon = resolveMonitor(*model, options.earlyStop.monitor); !mon)
+    return mon.takeError();
+
+  auto impl = std::make_unique<Impl>();
+  Impl &m = *impl;
+  m.model = model;
+  m.taskWeights.resize(size_t(model->num_tasks));
+  for (int32_t t = 0; t < model->num_tasks; ++t)
+    m.taskWeights[size_t(t)] = float(model->tasks[t].weight);
+  for (const auto &[name, weight] : options.taskWeights) {
+    int32_t t = 0;
+    while (t < model->num_tasks && name != model->tasks[t].name)
+      ++t;
+    if (t == model->num_tasks)
+      return fail(
+          fmt::format("trainer: weight given for '{}', which is not a task of the model", name));
+    if (!std::isfinite(weight) || weight < 0)
+      return fail(
+          fmt::format("trainer: weight {} of task '{}' is not finite and >= 0", weight, name));
+    m.taskWeights[size_t(t)] = float(weight);
+  }
+  m.options = std::move(options);
+  m.pool = std::make_unique<ThreadPool>(m.options.threads);
+  m.parallel = m.pool->abi();
+
+  m.maxRows = m.options.batch;
+  m.params = Buffer(model->params_size);
+  m.state = Buffer(model->state_size);
+  // Sizes come from a descriptor and the options: an overflowed product makes
+  // a buffer that is not ok(), reported below like a failed allocation.
+  int64_t perRow = sizeProduct(model->workspace_per_row, m.maxRows);
+  m.workspace = Buffer(perRow < 0 || perRow > INT64_MAX - model->workspace_fixed
+                           ? -1
+                           : model->workspace_fixed + perRow);
+
+  for (int32_t i = 0; i < model->num_inputs; ++i) {
+    m.inputBufs.emplace_back(sizeProduct(model->inputs[i].elements, m.maxRows));
+    m.inputPtrs.push_back(m.inputBufs.back().floats());
+  }
+  for (int32_t t = 0; t < model->num_tasks; ++t) {
+    const mtl_task_desc &task = model->tasks[t];
+    int64_t targetWidth = task.kind == MTL_CLASSIFY ? 1 : task.width;
+    m.targetBufs.emplace_back(sizeProduct(targetWidth, m.maxRows));
+    m.targetPtrs.push_back(m.targetBufs.back().floats());
+    m.outputBufs.emplace_back(sizeProduct(task.width, m.maxRows));
+    m.outputPtrs.push_back(m.outputBufs.back().floats());
+  }
+  bool allocated = m.params.ok() && m.state.ok() && m.workspace.ok();
+  for (const std::vector<Buffer> *group : {&m.inputBufs, &m.targetBufs, &m.outputBufs})
+    for (const Buffer &b : *group)
+      allocated = allocated && b.ok();
+  if (!allocated)
+    return fail(fmt::format("trainer: cannot allocate the model's memory (arenas of {} floats, "
+                            "and a workspace of {} + {} floats a row, for batches of {} rows)",
+                            model->params_size + model->state_size, model->workspace_fixed,
+                            model->workspace_per_row, m.maxRows));
+  if (Status s = initParams(*model, m.params.floats(), m.options.seed); !s)
+    return s.takeError();
+  initState(*model, m.state.floats());
+  m.noOutputs.assign(size_t(model->num_tasks), nullptr);
+  m.taskLosses.assign(size_t(model->num_tasks), 0.0f);
+  m.taskCounts.assign(size_t(model->num_tasks), 0.0f);
+  m.epochLossSums.assign(size_t(model->num_tasks), 0.0);
+  m.epochCounts.assign(size_t(model->num_tasks), 0.0);
+  m.inputStd.resize(size_t(model->num_inputs));
+  m.targetStd.resize(size_t(model->num_tasks));
+  m.batch.inputs = m.inputPtrs.data();
+  m.batch.targets = m.targetPtrs.data();
+  m.hyper.lr = m.options.lr;
+  m.hyper.task_weights = m.taskWeights.data();
+  m.hyper.seed = m.options.seed;
+  return Trainer(std::move(impl));
+}
+
+Trainer::Trainer(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+Trainer::Trainer(Trainer &&) noexcept = default;
+Trainer &Trainer::operator=(Trainer &&) noexcept = default;
+Trainer::~Trainer() = default;
+
+std::span<float> Trainer::params() {
+  return {impl->params.floats(), size_t(impl->model->params_size)};
+}
+std::span<float> Trainer::state() {
+  return {impl->state.floats(), size_t(impl->model->state_size)};
+}
+int64_t Trainer::step() const { return impl->step; }
+void Trainer::setStep(int64_t step) { impl->step = step; }
+const mtl_model &Trainer::model() const { return *impl->model; }
+const TrainOptions &Trainer::options() const { return impl->options; }
+
+const std::vector<std::optional<Standardizer>> &Trainer::inputStandardizers() const {
+  return impl->inputStd;
+}
+const std::vector<std::optional<Standardizer>> &Trainer::targetStandardizers() const {
+  return impl->targetStd;
+}
+
+Status Trainer::setStandardizers(std::vector<std::optional<Standardizer>> inputs,
+                                 std::vector<std::optional<Standardizer>> targets) {
+  const mtl_model &model = *impl->model;
+  if (inputs.size() != size_t(model.num_inputs) || targets.size() != size_t(model.num_tasks))
+    return fail(fmt::format("standardisation statistics for {} inputs and {} tasks do not fit "
+                            "model '{}' ({} inputs, {} tasks)",
+                            inputs.size(), targets.size(), model.name ? model.name : "",
+                            model.num_inputs, model.num_tasks));
+  auto fits = [](const std::optional<Standardizer> &z, int64_t width, const char *what,
+                 const char *name) -> Status {
+    if (z && (z->mean.size() != size_t(width) || z->stddev.size() != size_t(width)))
+      return fail(fmt::format("standardisation statistics of {} '{}' have {} features, not {}",
+                              what, name, z->mean.size(), width));
+    return Ok{};
+  };
+  for (int32_t i = 0; i < model.num_inputs; ++i)
+    if (Status s = fits(inputs[size_t(i)], model.inputs[i].elements, "input", model.inputs[i].name);
+        !s)
+      return s;
+  for (int32_t t = 0; t < model.num_tasks; ++t) {
+    int64_t width = model.tasks[t].kind == MTL_CLASSIFY ? 1 : model.tasks[t].width;
+    if (Status s = fits(targets[size_t(t)], width, "task", model.tasks[t].name); !s)
+      return s;
+  }
+  impl->inputStd = std::move(inputs);
+  impl->targetStd = std::move(targets);
+  return Ok{};
+}
+
+const EpochRecord *TrainResult::best() const {
+  if (epochs.empty())
+    return nullptr;
+  return bestEpoch > 0 ? &epochs[size_t(bestEpoch - 1)] : &epochs.back();
+}
+
+Result<EvalReport> Trainer::evaluate(const Dataset &data) {
+  if (Status s = impl->checkData(data); !s)
+    return s.takeError();
+  std::vector<int64_t> rows = allRows(data.rows);
+  return impl->evaluateRows(data, rows, true);
+}
+
+} // namespace mtlrt

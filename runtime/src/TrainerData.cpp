@@ -1,0 +1,190 @@
+// TrainerData.cpp: checking data against the model, batching rows, shuffling, and evaluation.
+#include "TrainerImpl.h"
+#include "mtlrt/Metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fmt/format.h>
+
+namespace mtlrt {
+
+// The ABI's enums and the data layer's share their order; taskMetrics relies on it.
+static_assert(int(TaskSpec::Regress) == MTL_REGRESS && int(TaskSpec::Binary) == MTL_BINARY &&
+              int(TaskSpec::Classify) == MTL_CLASSIFY &&
+              int(TaskSpec::Multilabel) == MTL_MULTILABEL);
+static_assert((1u << int(MetricKind::Accuracy)) == MTL_ACCURACY &&
+              (1u << int(MetricKind::MacroF1)) == MTL_MACRO_F1 &&
+              (1u << int(MetricKind::Auc)) == MTL_AUC && (1u << int(MetricKind::R2)) == MTL_R2);
+
+Buffer::Buffer(int64_t n) : count(n) {
+  if (n < 0 || size_t(n) > (SIZE_MAX - 128) / 4)
+    return; // an overflowed size (see sizeProduct) or more bytes than size_t holds
+  // aligned_alloc needs a multiple of the alignment; the spare line keeps an
+  // empty arena a valid pointer and lets vector kernels read past the end.
+  size_t bytes = (size_t(count) * 4 + 63) / 64 * 64 + 64;
+  mem.reset(std::aligned_alloc(64, bytes));
+  if (mem)
+    std::memset(mem.get(), 0, bytes);
+}
+
+int64_t sizeProduct(int64_t a, int64_t b) {
+  int64_t product = 0;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &product) ? -1 : product;
+}
+
+uint64_t shuffleStream(int64_t epoch) { return 0x5348554600000000ull + uint64_t(epoch); }
+
+void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch) {
+  Rng rng(seed, shuffleStream(epoch));
+  for (size_t i = rows.size(); i-- > 1;)
+    std::swap(rows[i], rows[size_t(rng.below(uint64_t(i) + 1))]);
+}
+
+Status Trainer::Impl::checkData(const Dataset &data) const {
+  auto bad = [&](const std::string &what) {
+    return fail(fmt::format("data set '{}' does not fit model '{}': {}", data.name,
+                            model->name ? model->name : "", what));
+  };
+  if (data.rows < 0 || data.inputs.size() != size_t(model->num_inputs) ||
+      data.targets.size() != size_t(model->num_tasks) ||
+      data.inputWidths.size() != data.inputs.size() ||
+      data.targetWidths.size() != data.targets.size())
+    return bad(fmt::format("it has {} inputs and {} targets, the model {} inputs and {} tasks",
+                           data.inputs.size(), data.targets.size(), model->num_inputs,
+                           model->num_tasks));
+  for (int32_t i = 0; i < model->num_inputs; ++i) {
+    const mtl_input_desc &in = model->inputs[i];
+    if (data.inputWidths[size_t(i)] != in.elements ||
+        int64_t(data.inputs[size_t(i)].size()) != data.rows * in.elements)
+      return bad(fmt::format("input '{}' has {} values per row, the model expects {}", in.name,
+                             data.inputWidths[size_t(i)], in.elements));
+  }
+  for (int32_t t = 0; t < model->num_tasks; ++t) {
+    const mtl_task_desc &task = model->tasks[t];
+    int64_t width = task.kind == MTL_CLASSIFY ? 1 : task.width;
+    if (data.targetWidths[size_t(t)] != width ||
+        int64_t(data.targets[size_t(t)].size()) != data.rows * width)
+      return bad(fmt::format("task '{}' has {} target values per row, the model expects {}",
+                             task.name, data.targetWidths[size_t(t)], width));
+  }
+  return Ok{};
+}
+
+void Trainer::Impl::fitStandardizers(const Dataset &data, std::span<const int64_t> rows) {
+  auto flagged = [](const std::vector<uint8_t> &flags, size_t slot) {
+    return slot < flags.size() && flags[slot] != 0;
+  };
+  for (size_t i = 0; i < inputStd.size(); ++i)
+    if (flagged(data.standardizeInputs, i) && model->inputs[i].dtype == MTL_F32)
+      inputStd[i] = Standardizer::fit(data.inputs[i], data.inputWidths[i], rows);
+    else
+      inputStd[i].reset();
+  for (size_t t = 0; t < targetStd.size(); ++t)
+    if (flagged(data.standardizeTargets, t) && model->tasks[t].kind == MTL_REGRESS)
+      targetStd[t] = Standardizer::fit(data.targets[t], data.targetWidths[t], rows);
+    else
+      targetStd[t].reset();
+}
+
+void Trainer::Impl::gather(const Dataset &data, std::span<const int64_t> rows) {
+  const size_t n = rows.size();
+  for (size_t i = 0; i < inputBufs.size(); ++i) {
+    const size_t w = size_t(model->inputs[i].elements);
+    const float *src = data.inputs[i].data();
+    if (model->inputs[i].dtype == MTL_I32) {
+      int32_t *dst = inputBufs[i].ints();
+      for (size_t r = 0; r < n; ++r)
+        for (size_t j = 0; j < w; ++j)
+          dst[r * w + j] = int32_t(src[size_t(rows[r]) * w + j]);
+      continue;
+    }
+    float *dst = inputBufs[i].floats();
+    for (size_t r = 0; r < n; ++r)
+      std::memcpy(dst + r * w, src + size_t(rows[r]) * w, w * sizeof(float));
+    if (inputStd[i])
+      inputStd[i]->apply(std::span<float>(dst, n * w));
+  }
+  for (size_t t = 0; t < targetBufs.size(); ++t) {
+    const size_t w = size_t(data.targetWidths[t]);
+    const float *src = data.targets[t].data();
+    float *dst = targetBufs[t].floats();
+    for (size_t r = 0; r < n; ++r)
+      std::memcpy(dst + r * w, src + size_t(rows[r]) * w, w * sizeof(float));
+    if (targetStd[t])
+      targetStd[t]->apply(std::span<float>(dst, n * w));
+  }
+  batch.rows = int64_t(n);
+}
+
+std::vector<TaskScores> Trainer::Impl::emptyScores() const {
+  std::vector<TaskScores> scores(size_t(model->num_tasks));
+  for (int32_t t = 0; t < model->num_tasks; ++t) {
+    scores[size_t(t)].name = model->tasks[t].name;
+    scores[size_t(t)].auxiliary = model->tasks[t].auxiliary != 0;
+  }
+  return scores;
+}
+
+EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int64_t> rows,
+                                       bool metrics) {
+  const size_t tasks = size_t(model->num_tasks);
+  EvalReport report;
+  report.rows = int64_t(rows.size());
+  report.tasks = emptyScores();
+  evalOutputs.resize(tasks);
+  evalTargets.resize(tasks);
+  for (size_t t = 0; t < tasks; ++t) {
+    evalOutputs[t].resize(rows.size() * size_t(model->tasks[t].width));
+    evalTargets[t].resize(rows.size() * size_t(data.targetWidths[t]));
+  }
+  std::vector<double> lossSums(tasks, 0.0), counts(tasks, 0.0);
+  double totalSum = 0;
+  hyper.step = step;
+  for (size_t begin = 0; begin < rows.size(); begin += size_t(maxRows)) {
+    size_t n = std::min(rows.size() - begin, size_t(maxRows));
+    gather(data, rows.subspan(begin, n));
+    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data()};
+    model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
+    totalSum += double(res.total_loss) * double(n);
+    for (size_t t = 0; t < tasks; ++t) {
+      lossSums[t] += double(taskLosses[t]) * double(taskCounts[t]);
+      counts[t] += double(taskCounts[t]);
+      size_t w = size_t(model->tasks[t].width), tw = size_t(data.targetWidths[t]);
+      std::memcpy(evalOutputs[t].data() + begin * w, outputBufs[t].floats(), n * w * 4);
+      std::memcpy(evalTargets[t].data() + begin * tw, targetBufs[t].floats(), n * tw * 4);
+    }
+  }
+  report.loss = rows.empty() ? 0.0 : totalSum / double(rows.size());
+  for (size_t t = 0; t < tasks; ++t) {
+    report.tasks[t].loss = counts[t] > 0 ? lossSums[t] / counts[t] : 0.0;
+    report.tasks[t].labelled = counts[t];
+    if (metrics)
+      report.tasks[t].metrics =
+          taskMetrics(model->tasks[t], evalOutputs[t], evalTargets[t], report.rows);
+  }
+  return report;
+}
+
+std::vector<MetricValue> taskMetrics(const mtl_task_desc &task, std::span<const float> outputs,
+                                     std::span<const float> targets, int64_t rows) {
+  MetricInput in;
+  in.kind = TaskSpec::Kind(task.kind); // mtl_task_kind and TaskSpec::Kind share their order
+  in.rows = rows;
+  in.width = task.width;
+  in.outputs = outputs;
+  in.targets = targets;
+  std::vector<MetricValue> values;
+  for (int bit = 0; bit <= int(MetricKind::R2); ++bit) {
+    if (!(task.metrics & (1u << bit)))
+      continue;
+    // mtl_metric bit i is MetricKind i; a metric that cannot be computed (it
+    // does not suit the task, or nothing is labelled) reads NaN.
+    Result<double> value = computeMetric(MetricKind(bit), in);
+    values.push_back({metricKindName(MetricKind(bit)), value ? *value : NAN});
+  }
+  return values;
+}
+
+} // namespace mtlrt

@@ -1,0 +1,113 @@
+// TrainerImpl.h: the Trainer's private state, shared by the files that implement it.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Dataset.h"
+#include "mtlrt/ThreadPool.h"
+#include "mtlrt/Trainer.h"
+
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+class ProgressBar;
+class RunLog;
+
+/// 64-byte aligned, zeroed memory for `count` 4-byte values (floats or int32
+/// ids): generated kernels use aligned vector loads on the arenas.
+class Buffer {
+public:
+  Buffer() = default;
+  /// Allocates; check ok(), as a large arena may not fit in memory. A
+  /// negative count (an overflowed size) allocates nothing and is not ok().
+  explicit Buffer(int64_t count);
+  bool ok() const { return mem != nullptr; }
+  float *floats() const { return static_cast<float *>(mem.get()); }
+  int32_t *ints() const { return static_cast<int32_t *>(mem.get()); }
+  int64_t size() const { return count; }
+
+private:
+  struct Free {
+    void operator()(void *p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> mem;
+  int64_t count = 0;
+};
+
+struct Trainer::Impl {
+  const mtl_model *model = nullptr;
+  TrainOptions options;
+  std::unique_ptr<ThreadPool> pool;
+  mtl_parallel parallel{};
+  Buffer params, state, workspace;
+  int64_t step = 0;
+  int64_t maxRows = 0; ///< rows of the largest batch the buffers hold
+
+  // Batch buffers and the ABI structures that point at them.
+  std::vector<Buffer> inputBufs, targetBufs, outputBufs;
+  std::vector<const void *> inputPtrs;
+  std::vector<const float *> targetPtrs;
+  std::vector<float *> outputPtrs, noOutputs;
+  std::vector<float> taskLosses, taskCounts, taskWeights;
+  mtl_batch batch{};
+  mtl_hyper hyper{};
+
+  // Fitted on the training rows of the last fit(); unset slots are left as they are.
+  std::vector<std::optional<Standardizer>> inputStd, targetStd;
+
+  // Whole-split head outputs and targets per task, for metrics; reused.
+  std::vector<std::vector<float>> evalOutputs, evalTargets;
+  // Per-task sums of an epoch's losses (times labelled rows) and labelled rows.
+  std::vector<double> epochLossSums, epochCounts;
+
+  /// Where a training epoch reports as it goes.
+  struct EpochOutputs {
+    RunLog &log;
+    ProgressBar &progress;
+    std::vector<float> *stepLosses; ///< null: not kept; else reserved for every step
+  };
+
+  /// Checks that `data` has the model's inputs and targets, with matching widths.
+  Status checkData(const Dataset &data) const;
+  /// Fits the standardisers on `rows` of `data` for every slot it marks.
+  void fitStandardizers(const Dataset &data, std::span<const int64_t> rows);
+  /// Copies `rows` of `data` into the batch buffers (standardised, ids as
+  /// int32) and sets batch.rows. Allocates nothing.
+  void gather(const Dataset &data, std::span<const int64_t> rows);
+  /// One training step per batch of `order`; fills `train` with the epoch's
+  /// losses. Fails, having logged it, when a total loss is not finite.
+  Status trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,
+                    EpochOutputs &out, EvalReport &train);
+  /// Runs eval_step over `rows` in batches; with `metrics`, also every task's metrics.
+  EvalReport evaluateRows(const Dataset &data, std::span<const int64_t> rows, bool metrics);
+  /// A TaskScores list with names and auxiliary flags filled in.
+  std::vector<TaskScores> emptyScores() const;
+};
+
+/// a * b, or -1 when either is negative or the product overflows.
+int64_t sizeProduct(int64_t a, int64_t b);
+
+/// What early stopping (and the best epoch) watches, resolved against the model.
+struct Monitor {
+  int task = -1;      ///< -1: the total loss
+  std::string metric; ///< "loss" or a metric name
+  bool minimize = true;
+};
+
+/// Resolves "loss", "TASK.loss" or "TASK.METRIC"; fails naming what is wrong.
+Result<Monitor> resolveMonitor(const mtl_model &model, const std::string &spec);
+
+/// 0, 1, ..., n-1.
+std::vector<int64_t> allRows(int64_t n);
+
+/// Every metric of `task` on the labelled rows: `outputs` is rows x width
+/// head outputs, `targets` rows x target width (NaN: no label).
+std::vector<MetricValue> taskMetrics(const mtl_task_desc &task, std::span<const float> outputs,
+                                     std::span<const float> targets, int64_t rows);
+
+} // namespace mtlrt

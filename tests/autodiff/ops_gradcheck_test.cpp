@@ -1,0 +1,132 @@
+// ops_gradcheck_test.cpp: central differences vs autodiff for every differentiable op.
+#include "GradCheck.h"
+
+using namespace mtl;
+using namespace mtl::ir;
+using gradcheck::Case;
+using gradcheck::feature;
+using gradcheck::probeSum;
+
+namespace {
+
+/// Builds a case whose loss is probeSum(make(builder)).
+template <typename Make> double checkValue(Make make, int64_t batch = 3) {
+  Case c;
+  c.batch = batch;
+  Builder b(c.graph);
+  c.loss = probeSum(b, make(b));
+  return gradcheck::check(c);
+}
+
+} // namespace
+
+TEST(GradCheck, UnaryActivations) {
+  for (OpKind kind : {OpKind::Neg, OpKind::Relu, OpKind::Gelu, OpKind::Tanh, OpKind::Sigmoid,
+                      OpKind::Exp, OpKind::Abs, OpKind::Square}) {
+    SCOPED_TRACE(opName(kind));
+    checkValue([&](Builder &b) { return b.unary(kind, feature(b, "h", {4})); });
+  }
+  checkValue([](Builder &b) { return b.leakyRelu(feature(b, "h", {4}), 0.1); });
+  // log on positive values: log(h^2 + 0.5)
+  checkValue([](Builder &b) {
+    ValueId h = feature(b, "h", {4});
+    return b.unary(OpKind::Log, b.add(b.unary(OpKind::Square, h), b.constant(0.5)));
+  });
+}
+
+TEST(GradCheck, PiecewiseConstantKindsAddZero) {
+  // step, sign and leaky_relu_deriv have derivative zero almost everywhere;
+  // element_count does not depend on values. The h term keeps a gradient.
+  for (OpKind kind : {OpKind::Step, OpKind::Sign, OpKind::LeakyReluDeriv, OpKind::ElementCount}) {
+    SCOPED_TRACE(opName(kind));
+    checkValue([&](Builder &b) {
+      ValueId h = feature(b, "h", {4});
+      Attrs a;
+      a.alpha = 0.3;
+      ValueId k = b.create(kind, {h}, a);
+      return b.add(b.mul(k, b.constant(2)), h);
+    });
+  }
+}
+
+TEST(GradCheck, BinaryWithBroadcasting) {
+  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) {
+    SCOPED_TRACE(opName(kind));
+    // Keeps divisors away from zero: d = h^2 + 0.5 in every shape.
+    auto positive = [](Builder &b, ValueId v) {
+      return b.add(b.unary(OpKind::Square, v), b.constant(0.5));
+    };
+    auto rhs = [&](Builder &b, ValueId v) { return kind == OpKind::Div ? positive(b, v) : v; };
+    checkValue([&](Builder &b) { // same shape
+      return b.create(kind, {feature(b, "a", {4}), rhs(b, feature(b, "c", {4}))});
+    });
+    checkValue([&](Builder &b) { // a static [n] on the right
+      return b.create(kind, {feature(b, "a", {2, 4}), rhs(b, b.param("v", {4}))});
+    });
+    checkValue([&](Builder &b) { // a static [n] on the left
+      ValueId lhs = b.param("v", {4});
+      return b.create(kind, {lhs, rhs(b, feature(b, "a", {4}))});
+    });
+    checkValue([&](Builder &b) { // a scalar on either side
+      ValueId s = b.reduceSum(b.param("s", {1}));
+      return b.create(kind, {b.create(kind, {feature(b, "a", {4}), rhs(b, s)}), b.param("t", {})});
+    });
+  }
+}
+
+TEST(GradCheck, DenseAlgebra) {
+  checkValue([](Builder &b) {
+    return b.linear(feature(b, "h", {4}), b.param("w", {2, 4}), b.param("b", {2}));
+  });
+  checkValue([](Builder &b) { return b.linear(feature(b, "h", {2, 4}), b.param("w", {3, 4})); });
+  checkValue([](Builder &b) { return b.matmul(feature(b, "h", {4}), b.param("m", {4, 2})); });
+  checkValue([](Builder &b) { return b.matmulTN(feature(b, "a", {3}), feature(b, "c", {2})); });
+}
+
+TEST(GradCheck, RowWise) {
+  checkValue([](Builder &b) { return b.softmax(feature(b, "h", {5})); });
+  checkValue([](Builder &b) { return b.logSoftmax(feature(b, "h", {2, 5})); });
+  checkValue([](Builder &b) { return b.layerNorm(feature(b, "h", {5}), 1e-5); });
+  // layer_norm with learned gain and bias, as lowering composes it
+  checkValue([](Builder &b) {
+    ValueId n = b.layerNorm(feature(b, "h", {5}), 1e-5);
+    return b.add(b.mul(n, b.param("ln.weight", {5})), b.param("ln.bias", {5}));
+  });
+  checkValue([](Builder &b) { return b.softmax(b.param("p", {2, 3})); });
+}
+
+TEST(GradCheck, DropoutGatherAndShapes) {
+  {
+    Case c;
+    Builder b(c.graph);
+    ValueId step = b.input("step", TensorType::scalar(DType::I32));
+    c.feeds["step"] = {5};
+    c.loss = probeSum(b, b.dropout(feature(b, "h", {6}), step, 0.4, 7));
+    gradcheck::check(c);
+  }
+  {
+    Case c;
+    Builder b(c.graph);
+    ValueId ids = b.input("ids", TensorType::batch({2}, DType::I32));
+    c.feeds["ids"] = {0, 3, 3, 1, 2, 3}; // id 3 repeats: its gradient rows add up
+    c.loss = probeSum(b, b.gather(b.param("emb", {5, 3}), ids));
+    gradcheck::check(c);
+  }
+  checkValue([](Builder &b) { return b.flatten(feature(b, "h", {2, 3})); });
+  checkValue([](Builder &b) { return b.softmax(b.reshape(feature(b, "h", {6}), {3, 2})); });
+  checkValue([](Builder &b) { return b.reshape(b.param("p", {2, 3}), {6}); });
+  checkValue([](Builder &b) { return b.broadcastLike(b.param("v", {4}), feature(b, "h", {4})); });
+  checkValue([](Builder &b) { return b.broadcastLike(b.param("s", {}), feature(b, "h", {4})); });
+  checkValue([](Builder &b) { return b.expandLast(feature(b, "h", {2}), 3); });
+}
+
+TEST(GradCheck, Reductions) {
+  for (OpKind kind : {OpKind::ReduceSum, OpKind::ReduceMean})
+    for (ReduceAxis axis : {ReduceAxis::All, ReduceAxis::Last, ReduceAxis::Leading}) {
+      SCOPED_TRACE(std::string(opName(kind)) + " " + axisName(axis));
+      Attrs a;
+      a.axis = axis;
+      checkValue([&](Builder &b) { return b.create(kind, {feature(b, "h", {2, 4})}, a); });
+      checkValue([&](Builder &b) { return b.create(kind, {b.param("p", {3, 4})}, a); });
+    }
+}

@@ -1,0 +1,260 @@
+// lower_test.cpp: lowering hand-built sema::Model values into training steps,
+// checked by value on the interpreter and by gradient checks through autodiff.
+#include "../autodiff/GradCheck.h"
+#include "autodiff/Step.h"
+#include "ir/Printer.h"
+#include "lower/Lower.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mtl;
+using namespace mtl::ir;
+
+namespace {
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+sema::Layer layer(sema::LayerKind kind, std::string prefix, sema::Shape in, sema::Shape out) {
+  sema::Layer l;
+  l.kind = kind;
+  l.paramPrefix = std::move(prefix);
+  l.inShape = std::move(in);
+  l.outShape = std::move(out);
+  l.loc = {0, 5, 3, 4};
+  return l;
+}
+
+sema::Layer dense(std::string prefix, int64_t in, int64_t units) {
+  sema::Layer l = layer(sema::LayerKind::Dense, std::move(prefix), {in}, {units});
+  l.units = units;
+  return l;
+}
+
+sema::Value apply(int module, int arg, sema::Shape shape) {
+  sema::Value v;
+  v.kind = sema::Value::Apply;
+  v.module = module;
+  v.arg = arg;
+  v.shape = std::move(shape);
+  return v;
+}
+
+sema::Value inputRef(int input, sema::Shape shape) {
+  sema::Value v;
+  v.input = input;
+  v.shape = std::move(shape);
+  return v;
+}
+
+sema::Task task(std::string name, sema::TaskKind kind, int64_t width, int head, sema::Loss loss,
+                double weight) {
+  sema::Task t;
+  t.name = std::move(name);
+  t.kind = kind;
+  t.width = width;
+  t.classes = kind == sema::TaskKind::Classify ? width : 0;
+  t.head = head;
+  t.loss = loss;
+  t.weight = weight;
+  return t;
+}
+
+/// x:f32[4] -> trunk(dense 6, relu, dropout .25, layer_norm) -> species
+/// (classify 3, cross-entropy) and sex (binary, bce, weight 0.5); l2(1e-3) on
+/// everything and l1(1e-4) on the trunk.
+sema::Model hardSharing() {
+  sema::Model m;
+  m.name = "penguins";
+  m.train.seed = 7;
+  m.inputs.push_back({"x", sema::DType::F32, {4}, {}});
+  sema::Module trunk;
+  trunk.name = "trunk";
+  trunk.shared = true;
+  trunk.layers = {dense("trunk.0", 4, 6), layer(sema::LayerKind::Relu, "trunk.1", {6}, {6}),
+                  layer(sema::LayerKind::Dropout, "trunk.2", {6}, {6}),
+                  layer(sema::LayerKind::LayerNorm, "trunk.3", {6}, {6})};
+  trunk.layers[2].rate = 0.25;
+  m.modules.push_back(trunk);
+  m.modules.push_back({"species", {dense("species.0", 6, 3)}, {}, false, -1});
+  m.modules.push_back({"sex", {dense("sex.0", 6, 1)}, {}, false, -1});
+  m.values = {inputRef(0, {4}), apply(0, 0, {6}), apply(1, 1, {3}), apply(2, 1, {1})};
+  m.tasks.push_back(task("species", sema::TaskKind::Classify, 3, 2, sema::Loss::CrossEntropy, 1));
+  m.tasks.push_back(task("sex", sema::TaskKind::Binary, 1, 3, sema::Loss::Bce, 0.5));
+  m.regularizers.push_back({sema::Regularizer::L2, 1e-3, {}, {}});
+  m.regularizers.push_back({sema::Regularizer::L1, 1e-4, {0}, {}});
+  return m;
+}
+
+/// Feeds for a lowered step: random inputs and parameters, given targets,
+/// the model's static weights and a step number.
+gradcheck::Case caseFor(const sema::Model &m, lower::LoweredStep &step, int64_t batch) {
+  gradcheck::Case c;
+  c.batch = batch;
+  c.graph = step.graph;
+  c.loss = step.signature.loss;
+  for (const sema::Task &t : m.tasks)
+    c.feeds["weight." + t.name] = {t.weight};
+  if (step.signature.step >= 0)
+    c.feeds["train.step"] = {3};
+  return c;
+}
+
+} // namespace
+
+TEST(Lower, SignatureNamesAndShapes) {
+  sema::Model m = hardSharing();
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok()) << step.errors.front().message;
+  const Graph &g = step.graph;
+  const StepSignature &sig = step.signature;
+  ASSERT_EQ(sig.inputs.size(), 1u);
+  EXPECT_EQ(g.op(sig.inputs[0]).name, "x");
+  ASSERT_EQ(sig.targets.size(), 2u);
+  EXPECT_EQ(g.op(sig.targets[0]).name, "target.species");
+  EXPECT_EQ(g.type(sig.targets[0]), TensorType::batch({1}));
+  EXPECT_EQ(g.type(sig.outputs[0]), TensorType::batch({3}));
+  EXPECT_EQ(g.type(sig.outputs[1]), TensorType::batch({1}));
+  EXPECT_EQ(g.op(sig.taskWeights[1]).name, "weight.sex");
+  EXPECT_GE(sig.step, 0);
+  EXPECT_EQ(*g.result("loss"), sig.loss);
+  std::vector<std::string> names;
+  for (ValueId p : g.params())
+    names.push_back(g.op(p).name + formatType(g.type(p)));
+  EXPECT_EQ(names, (std::vector<std::string>{"trunk.0.weightf32[6, 4]", "trunk.0.biasf32[6]",
+                                             "trunk.3.weightf32[6]", "trunk.3.biasf32[6]",
+                                             "species.0.weightf32[3, 6]", "species.0.biasf32[3]",
+                                             "sex.0.weightf32[1, 6]", "sex.0.biasf32[1]"}));
+  int linearsOnX = 0; // the shared trunk is computed once and fans out
+  for (const Op &op : g.ops())
+    linearsOnX += op.kind == OpKind::Linear && op.operands[0] == sig.inputs[0];
+  EXPECT_EQ(linearsOnX, 1);
+  EXPECT_NE(print(g).find("linear %x, %trunk.0.weight, %trunk.0.bias : f32[B, 6]  // 5:3"),
+            std::string::npos)
+      << print(g);
+}
+
+TEST(Lower, TotalLossIsWeightedSumPlusPenalties) {
+  sema::Model m = hardSharing();
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok());
+  gradcheck::Case c = caseFor(m, step, 4);
+  c.feeds["target.species"] = {0, 2, kNaN, 1};
+  c.feeds["target.sex"] = {1, kNaN, 0, 0};
+  gradcheck::fillRandom(c);
+  Execution ex = interpret(c.graph, c.feeds, {4, false});
+  ASSERT_TRUE(ex.ok()) << ex.error;
+  const StepSignature &sig = step.signature;
+  double expect = ex[sig.taskLosses[0]][0] + 0.5 * ex[sig.taskLosses[1]][0];
+  for (ValueId p : c.graph.params()) {
+    const std::string &name = c.graph.op(p).name;
+    for (double v : c.feeds[name])
+      expect += 1e-3 * v * v + (name.rfind("trunk.", 0) == 0 ? 1e-4 * std::fabs(v) : 0.0);
+  }
+  EXPECT_NEAR(ex[sig.loss][0], expect, 1e-12);
+}
+
+TEST(Lower, GradientsOfTheWholeStep) {
+  sema::Model m = hardSharing();
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok());
+  gradcheck::Case c = caseFor(m, step, 5);
+  c.feeds["target.species"] = {0, 2, kNaN, 1, 1};
+  c.feeds["target.sex"] = {1, kNaN, 0, 0, 1};
+  EXPECT_LT(gradcheck::check(c), 1e-6);
+  std::vector<Diagnostic> errors = autodiff::differentiateStep(step.graph, step.signature);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(step.signature.gradients.size(), 8u);
+}
+
+TEST(Lower, SoftSharingPenalty) {
+  // Two tasks, each with its own copy of a dense(3) -> tanh block, pulled
+  // together by 0.1 * sum_t ||theta_t - theta_mean||^2.
+  sema::Model m;
+  m.inputs.push_back({"x", sema::DType::F32, {2}, {}});
+  for (const char *t : {"a", "b"}) {
+    sema::Module copy;
+    copy.name = std::string("trunk.") + t;
+    copy.softGroup = 0;
+    copy.layers = {dense(copy.name + ".0", 2, 3),
+                   layer(sema::LayerKind::Tanh, copy.name + ".1", {3}, {3})};
+    m.modules.push_back(copy);
+    m.modules.push_back({t, {dense(std::string(t) + ".0", 3, 1)}, {}, false, -1});
+  }
+  m.values = {inputRef(0, {2}), apply(0, 0, {3}), apply(1, 1, {1}), apply(2, 0, {3}),
+              apply(3, 3, {1})};
+  m.tasks.push_back(task("a", sema::TaskKind::Regress, 1, 2, sema::Loss::Mse, 1));
+  m.tasks.push_back(task("b", sema::TaskKind::Regress, 1, 4, sema::Loss::Mae, 2));
+  m.softGroups.push_back({"trunk", 0.1, {0, 2}, {}});
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok()) << step.errors.front().message;
+  gradcheck::Case c = caseFor(m, step, 3);
+  c.feeds["target.b"] = {0.5, kNaN, -0.5};
+  EXPECT_LT(gradcheck::check(c), 1e-6);
+  Execution ex = interpret(c.graph, c.feeds, {3, false});
+  ASSERT_TRUE(ex.ok()) << ex.error;
+  double expect = ex[step.signature.taskLosses[0]][0] + 2 * ex[step.signature.taskLosses[1]][0];
+  for (const char *suffix : {".0.weight", ".0.bias"}) {
+    const std::vector<double> &ta = c.feeds[std::string("trunk.a") + suffix];
+    const std::vector<double> &tb = c.feeds[std::string("trunk.b") + suffix];
+    for (size_t i = 0; i < ta.size(); ++i) {
+      double mean = (ta[i] + tb[i]) / 2;
+      expect += 0.1 * ((ta[i] - mean) * (ta[i] - mean) + (tb[i] - mean) * (tb[i] - mean));
+    }
+  }
+  EXPECT_NEAR(ex[step.signature.loss][0], expect, 1e-12);
+}
+
+TEST(Lower, EmbeddingsActivationsAndRegressionLosses) {
+  // ids:i32[2] -> embedding(5, 3) -> flatten -> dense(4) -> gelu -> leaky_relu
+  // -> sigmoid -> softmax; heads: regress(2) huber(0.5) and regress(1) mae.
+  sema::Model m;
+  m.inputs.push_back({"ids", sema::DType::I32, {2}, {}});
+  sema::Module enc;
+  enc.name = "enc";
+  enc.layers = {layer(sema::LayerKind::Embedding, "enc.0", {2}, {2, 3}),
+                layer(sema::LayerKind::Flatten, "enc.1", {2, 3}, {6}),
+                dense("enc.2", 6, 4),
+                layer(sema::LayerKind::Gelu, "enc.3", {4}, {4}),
+                layer(sema::LayerKind::LeakyRelu, "enc.4", {4}, {4}),
+                layer(sema::LayerKind::Sigmoid, "enc.5", {4}, {4}),
+                layer(sema::LayerKind::Softmax, "enc.6", {4}, {4})};
+  enc.layers[0].vocab = 5;
+  enc.layers[0].units = 3;
+  enc.layers[4].alpha = 0.2;
+  m.modules.push_back(enc);
+  m.modules.push_back({"r", {dense("r.0", 4, 2)}, {}, false, -1});
+  m.modules.push_back({"q", {dense("q.0", 4, 1)}, {}, false, -1});
+  m.modules[2].layers[0].bias = false;
+  m.values = {inputRef(0, {2}), apply(0, 0, {4}), apply(1, 1, {2}), apply(2, 1, {1})};
+  m.tasks.push_back(task("r", sema::TaskKind::Regress, 2, 2, sema::Loss::Huber, 1));
+  m.tasks.back().huberDelta = 0.5;
+  m.tasks.push_back(task("q", sema::TaskKind::Regress, 1, 3, sema::Loss::Mae, 1));
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok()) << step.errors.front().message;
+  EXPECT_FALSE(step.graph.findParam("q.0.bias").has_value());
+  EXPECT_LT(step.signature.step, 0); // no dropout, no step input
+  gradcheck::Case c = caseFor(m, step, 3);
+  c.feeds["ids"] = {0, 4, 2, 2, 1, 3};
+  c.feeds["target.r"] = {2, kNaN, -1, 0.3, kNaN, kNaN};
+  EXPECT_LT(gradcheck::check(c), 1e-6);
+}
+
+TEST(Lower, ErrorsAreValues) {
+  sema::Model m = hardSharing();
+  m.balance.kind = sema::BalanceKind::GradNorm;
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_FALSE(step.ok());
+  EXPECT_NE(step.errors[0].message.find("balance static"), std::string::npos);
+  m = hardSharing();
+  m.tasks[0].head = 42;
+  EXPECT_FALSE(lower::lowerModel(m).ok());
+  m = hardSharing();
+  m.values[1].arg = 1; // a value that reads itself
+  EXPECT_FALSE(lower::lowerModel(m).ok());
+  m = hardSharing();
+  m.modules[1].layers[0].inShape = {5}; // a dense that does not fit its input
+  step = lower::lowerModel(m);
+  ASSERT_FALSE(step.ok());
+  EXPECT_NE(step.errors[0].message.find("internal"), std::string::npos);
+}

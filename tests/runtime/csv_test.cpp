@@ -1,0 +1,333 @@
+// csv_test.cpp: the CSV reader on the real data files' quirks and on malformed input.
+#include "mtlrt/Csv.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+using namespace mtlrt;
+
+namespace {
+
+std::string fixture(const std::string &name) {
+  return std::string(MTL_SOURCE_DIR) + "/tests/runtime/data/" + name;
+}
+
+/// Writes `content` to a fresh file in the test temp dir, gzipped if asked.
+std::string writeTemp(const std::string &name, const std::string &content, bool gzip = false) {
+  std::string path = ::testing::TempDir() + "mtlrt_csv_" + name;
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary) << content;
+  }
+  return path;
+}
+
+CsvOptions opts(std::string path, bool header = true, char separator = ',', std::string na = "",
+                int64_t skip = 0) {
+  CsvOptions options;
+  options.path = std::move(path);
+  options.header = header;
+  options.separator = separator;
+  options.na = std::move(na);
+  options.skip = skip;
+  return options;
+}
+
+CsvTable readOk(const CsvOptions &options) {
+  auto table = readCsv(options);
+  EXPECT_TRUE(table.ok()) << table.error();
+  return table.ok() ? std::move(table).value() : CsvTable{};
+}
+
+std::string readError(const CsvOptions &options) {
+  auto table = readCsv(options);
+  EXPECT_FALSE(table.ok());
+  return table.ok() ? std::string() : table.error();
+}
+
+} // namespace
+
+TEST(Result, HoldsValueOrError) {
+  Result<int> good = 3;
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, 3);
+  Result<int> bad = fail("f.csv: broken");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), "f.csv: broken");
+  Status status = Ok{};
+  EXPECT_TRUE(status.ok());
+}
+
+TEST(Csv, PenguinsHeaderAndNa) {
+  CsvOptions options = opts(fixture("penguins.csv"), true, ',', "NA", 0);
+  CsvTable table = readOk(options);
+  ASSERT_EQ(table.columns.size(), 8u);
+  EXPECT_EQ(table.columns[0], "species");
+  EXPECT_EQ(table.columns[7], "year");
+  ASSERT_EQ(table.rows.size(), 344u);
+  EXPECT_EQ(table.headerLine, 1);
+  EXPECT_EQ(table.lines[0], 2);
+  EXPECT_EQ(table.lines[343], 345);
+  EXPECT_EQ(table.rows[0][2], "39.1");
+  EXPECT_EQ(table.rows[3][2], ""); // line 5: NA
+  auto bill = numericColumn(table, 2, options.path);
+  ASSERT_TRUE(bill.ok()) << bill.error();
+  EXPECT_FLOAT_EQ((*bill)[0], 39.1f);
+  EXPECT_TRUE(std::isnan((*bill)[3]));
+  auto species = classColumn(table, 0, options.path);
+  ASSERT_TRUE(species.ok());
+  EXPECT_EQ(species->names, (std::vector<std::string>{"Adelie", "Chinstrap", "Gentoo"}));
+  EXPECT_EQ(species->ids[0], 0);
+  EXPECT_EQ(species->ids[343], 1);
+  auto sex = classColumn(table, 6, options.path);
+  ASSERT_TRUE(sex.ok());
+  EXPECT_EQ(sex->names, (std::vector<std::string>{"female", "male"}));
+  EXPECT_EQ(std::count(sex->ids.begin(), sex->ids.end(), -1), 11);
+  EXPECT_EQ(sex->ids[0], 1);
+}
+
+TEST(Csv, PenguinsWithoutNaMarkerRejectsNa) {
+  CsvOptions options = opts(fixture("penguins.csv"));
+  CsvTable table = readOk(options);
+  auto bill = numericColumn(table, 2, options.path);
+  ASSERT_FALSE(bill.ok());
+  EXPECT_EQ(bill.error(), options.path + ":5: column 'bill_length_mm': 'NA' is not a number");
+}
+
+TEST(Csv, WineSkipsCountLineAndHasIntegerClasses) {
+  CsvOptions options = opts(fixture("wine_data.csv"), false, ',', "", 1);
+  CsvTable table = readOk(options);
+  ASSERT_EQ(table.rows.size(), 178u);
+  ASSERT_EQ(table.columns.size(), 14u);
+  EXPECT_EQ(table.columns[0], "");
+  EXPECT_EQ(table.lines[0], 2);
+  EXPECT_EQ(table.rows[0][0], "14.23");
+  auto classes = classColumn(table, 13, options.path);
+  ASSERT_TRUE(classes.ok());
+  EXPECT_EQ(classes->names, (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(std::count(classes->ids.begin(), classes->ids.end(), 1), 71);
+  // Read with a header, the count line's 5 fields clash with the 14-field rows.
+  EXPECT_EQ(readError(opts(fixture("wine_data.csv"))),
+            fixture("wine_data.csv") +
+                ":2: row has 14 fields, expected 5 (the header has 5 columns)");
+}
+
+TEST(Csv, LinnerudIsSpaceSeparated) {
+  CsvOptions options = opts(fixture("linnerud_exercise.csv"), true, ' ');
+  CsvTable table = readOk(options);
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"Chins", "Situps", "Jumps"}));
+  ASSERT_EQ(table.rows.size(), 20u);
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"5", "162", "60"}));
+  auto header = readCsvHeader(opts(fixture("linnerud_physiological.csv"), true, ' '));
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(*header, (std::vector<std::string>{"Weight", "Waist", "Pulse"}));
+}
+
+TEST(Csv, DigitsIsGzippedWithoutHeader) {
+  CsvOptions options = opts(fixture("digits.csv.gz"), false);
+  CsvTable table = readOk(options);
+  ASSERT_EQ(table.rows.size(), 1797u);
+  ASSERT_EQ(table.columns.size(), 65u);
+  auto labels = classColumn(table, 64, options.path);
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(labels->names.size(), 10u);
+  EXPECT_EQ(labels->ids[0], 0);
+  EXPECT_EQ(labels->ids[1796], 8);
+  auto header = readCsvHeader(options);
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->size(), 65u);
+}
+
+TEST(Csv, HeaderOnlyReadOfPenguins) {
+  auto header = readCsvHeader(opts(fixture("penguins.csv")));
+  ASSERT_TRUE(header.ok()) << header.error();
+  EXPECT_EQ(header->size(), 8u);
+  EXPECT_EQ((*header)[5], "body_mass_g");
+}
+
+TEST(Csv, QuotingCrlfBomAndBlankLines) {
+  std::string text = "\xEF\xBB\xBFname,note,n\r\n"
+                     "\r\n"
+                     "\"Smith, J\",\"said \"\"hi\"\"\",1\r\n"
+                     "   \r\n"
+                     "\"multi\nline\",plain text , 2\r\n"
+                     "x,\"\",3"; // no final newline, quoted empty cell
+  std::string path = writeTemp("quoting.csv", text);
+  CsvTable table = readOk(opts(path));
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"name", "note", "n"}));
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"Smith, J", "said \"hi\"", "1"}));
+  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"multi\nline", "plain text", "2"}));
+  EXPECT_EQ(table.rows[2], (std::vector<std::string>{"x", "", "3"}));
+  EXPECT_EQ(table.lines, (std::vector<int64_t>{3, 5, 7}));
+  // The same bytes gzipped read the same.
+  CsvTable zipped = readOk(opts(writeTemp("quoting.csv.gz", text, true)));
+  EXPECT_EQ(zipped.rows, table.rows);
+  auto header = readCsvHeader(opts(path));
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ((*header)[0], "name");
+}
+
+TEST(Csv, BlankSeparatedWithTabsAndPadding) {
+  std::string path = writeTemp("blanks.txt", "  a\tb   c  \n1 \t 2 3\n\n 4 \"5 6\" 7 \n");
+  CsvTable table = readOk(opts(path, true, ' '));
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"4", "5 6", "7"}));
+  EXPECT_EQ(table.lines[1], 4);
+}
+
+TEST(Csv, OtherSeparatorAndNaMarker) {
+  std::string path = writeTemp("semi.csv", "a;b\n1,5;?\n;2\n");
+  CsvTable table = readOk(opts(path, true, ';', "?"));
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"1,5", ""}));
+  auto b = numericColumn(table, 1, path);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(std::isnan((*b)[0]));
+  EXPECT_EQ((*b)[1], 2.0f);
+}
+
+TEST(Csv, RaggedRowNamesLineAndCounts) {
+  std::string path = writeTemp("ragged.csv", "a,b,c\n1,2,3\n\n4,5\n");
+  EXPECT_EQ(readError(opts(path)),
+            path + ":4: row has 2 fields, expected 3 (the header has 3 columns)");
+  std::string noHeader = writeTemp("ragged2.csv", "1,2\n3,4,5\n");
+  EXPECT_EQ(readError(opts(noHeader, false)),
+            noHeader + ":2: row has 3 fields, expected 2 (as the first row, line 1)");
+}
+
+TEST(Csv, EmptyFiles) {
+  std::string empty = writeTemp("empty.csv", "");
+  EXPECT_EQ(readError(opts(empty)), empty + ": file is empty");
+  std::string blank = writeTemp("blank.csv", "\n  \r\n\n");
+  EXPECT_EQ(readError(opts(blank)), blank + ": file is empty");
+  auto header = readCsvHeader(opts(empty));
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error(), empty + ": file is empty");
+  std::string onlyHeader = writeTemp("header.csv", "a,b\n");
+  CsvTable table = readOk(opts(onlyHeader));
+  EXPECT_EQ(table.columns.size(), 2u);
+  EXPECT_TRUE(table.rows.empty());
+  std::string shortFile = writeTemp("short.csv", "title\n");
+  EXPECT_EQ(readError(opts(shortFile, true, ',', "", 3)),
+            shortFile + ": cannot skip 3 lines: the file has only 1");
+  EXPECT_EQ(readError(opts(shortFile, true, ',', "", 1)),
+            shortFile + ": file is empty after skipping 1 line");
+}
+
+TEST(Csv, UnterminatedQuoteNamesItsLine) {
+  std::string path = writeTemp("quote.csv", "a,b\n1,2\n3,\"open\n4,5\n6,7\n");
+  EXPECT_EQ(readError(opts(path)),
+            path + ":3: unterminated quoted field (the quote opened on this line is never closed)");
+  EXPECT_FALSE(readCsvHeader(opts(writeTemp("quote2.csv", "\"a,b\n1,2\n"))).ok());
+  std::string after = writeTemp("after.csv", "a,b\n\"x\"y,2\n");
+  EXPECT_EQ(readError(opts(after)), after +
+                                        ":2: unexpected 'y' after a closing quote (a field that "
+                                        "starts with a quote must end with one)");
+}
+
+TEST(Csv, MissingAndBadFiles) {
+  std::string missing = ::testing::TempDir() + "mtlrt_no_such_file.csv";
+  EXPECT_EQ(readError(opts(missing)), missing + ": cannot open: No such file or directory");
+  std::string dir = ::testing::TempDir();
+  EXPECT_NE(readError(opts(dir)).find("is a directory"), std::string::npos);
+  // A gzip file cut short, and one with garbage in its compressed data.
+  std::string big;
+  for (int i = 0; i < 20000; ++i)
+    big += std::to_string(i * 7919 % 10007) + "," + std::to_string(i) + "\n";
+  std::string full = writeTemp("full.csv.gz", big, true);
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::string cut = writeTemp("cut.csv.gz", bytes.substr(0, bytes.size() / 2));
+  EXPECT_EQ(readError(opts(cut, false)),
+            cut + ": truncated gzip file (the compressed data ends early)");
+  std::string corrupt = bytes;
+  for (size_t i = 100; i < 400; ++i)
+    corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5A);
+  std::string bad = writeTemp("corrupt.csv.gz", corrupt);
+  std::string message = readError(opts(bad, false));
+  EXPECT_EQ(message.rfind(bad + ": corrupt gzip data: ", 0), 0u) << message;
+  EXPECT_EQ(readError(opts(full, true, ',', "", -1)),
+            full + ": skip must not be negative (got -1)");
+  EXPECT_EQ(readError(opts(full, true, '"')), full + ": a quote cannot separate fields");
+}
+
+TEST(CsvColumns, NumbersAndBadCells) {
+  std::string path = writeTemp("nums.csv", "x,y\n1.5,+2\n-3e2, 4 \nnan,inf\n1e-50,abc\n");
+  CsvTable table = readOk(opts(path));
+  auto x = numericColumn(table, 0, path);
+  ASSERT_TRUE(x.ok()) << x.error();
+  EXPECT_EQ((*x)[0], 1.5f);
+  EXPECT_EQ((*x)[1], -300.0f);
+  EXPECT_TRUE(std::isnan((*x)[2]));
+  EXPECT_EQ((*x)[3], 0.0f);
+  auto y = numericColumn(table, 1, path);
+  ASSERT_FALSE(y.ok());
+  EXPECT_EQ(y.error(), path + ":5: column 'y': 'abc' is not a number");
+  auto out = numericColumn(table, 2, path);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error(),
+            path + ": column 2 is out of range (the file has 2 columns, numbered from 0)");
+  std::string huge = writeTemp("huge.csv", "v\n1e50\n");
+  auto h = numericColumn(readOk(opts(huge)), 0, huge);
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error(), huge + ":2: column 'v': 1e50 is out of range for a 32-bit float");
+}
+
+TEST(CsvColumns, FindColumnSuggests) {
+  CsvOptions options = opts(fixture("penguins.csv"), true, ',', "NA");
+  CsvTable table = readOk(options);
+  auto found = findColumn(table, "sex", options.path);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(*found, 6u);
+  auto typo = findColumn(table, "bil_length", options.path);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error(), options.path +
+                              ": no column named 'bil_length' (columns: species, island, "
+                              "bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, "
+                              "sex, year); did you mean 'bill_length_mm'?");
+  auto far = findColumn(table, "colour", options.path);
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(far.error().find("did you mean"), std::string::npos);
+  CsvTable digits = readOk(opts(fixture("digits.csv.gz"), false));
+  auto unnamed = findColumn(digits, "label", "digits.csv.gz");
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_EQ(unnamed.error(), "digits.csv.gz: no column named 'label': the file is read without a "
+                             "header, so select columns by number (from 0)");
+}
+
+TEST(CsvColumns, ClassLabels) {
+  std::string path =
+      writeTemp("labels.csv", "s,i,neg,mixed\nb,3,1,10\na,,-1,x\nc,0,2,9\n,1,0,10\n");
+  CsvTable table = readOk(opts(path));
+  auto s = classColumn(table, 0, path);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->names, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(s->ids, (std::vector<int32_t>{1, 0, 2, -1}));
+  auto i = classColumn(table, 1, path);
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->names, (std::vector<std::string>{"0", "1", "2", "3"}));
+  EXPECT_EQ(i->ids, (std::vector<int32_t>{3, -1, 0, 1}));
+  auto neg = classColumn(table, 2, path);
+  ASSERT_FALSE(neg.ok());
+  EXPECT_EQ(neg.error(), path + ":3: column 'neg': class label -1 is negative (integer labels "
+                                "are class ids, which start at 0)");
+  auto mixed = classColumn(table, 3, path); // not all integers: sorted as text
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_EQ(mixed->names, (std::vector<std::string>{"10", "9", "x"}));
+  EXPECT_EQ(mixed->ids, (std::vector<int32_t>{0, 2, 1, 0}));
+  auto ordered = classColumn(table, 0, path, {"c", "b", "a"});
+  ASSERT_TRUE(ordered.ok());
+  EXPECT_EQ(ordered->ids, (std::vector<int32_t>{1, 2, 0, -1}));
+  auto unknown = classColumn(table, 0, path, {"a", "b"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error(), path + ":4: column 's': 'c' is not one of the classes (a, b)");
+}
