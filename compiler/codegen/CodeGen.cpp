@@ -28,13 +28,14 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
       live[r] = true;
     return live;
   };
-  passes::MemoryPlan evalPlan = passes::planMemory(g, evalNeeded, liveMask(evalRoots));
-  passes::MemoryPlan trainPlan = passes::planMemory(g, trainNeeded, liveMask(trainRoots));
+  passes::MemoryPlan evalPlan = passes::planMemory(g, evalNeeded, liveMask(evalRoots), input.fused);
+  passes::MemoryPlan trainPlan =
+      passes::planMemory(g, trainNeeded, liveMask(trainRoots), input.fused);
 
   llvm::Function *train = emitStepFunction(
-      {*module, g, sig, trainPlan, trainNeeded, layout, input.model.optimizer, true});
+      {*module, g, sig, trainPlan, trainNeeded, layout, input.model.optimizer, input.fused, true});
   llvm::Function *eval = emitStepFunction(
-      {*module, g, sig, evalPlan, evalNeeded, layout, input.model.optimizer, false});
+      {*module, g, sig, evalPlan, evalNeeded, layout, input.model.optimizer, input.fused, false});
 
   DescriptorInfo info;
   info.sourceHash = input.sourceHash;

@@ -21,6 +21,7 @@ struct CodegenInput {
   std::string sourceHash;               ///< recorded in the descriptor
   std::string targetCpu;                ///< recorded in the descriptor
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
+  std::vector<bool> fused;              ///< passes::fuseElementwise's marks; empty: none
 };
 
 /// Generates `train_step` (forward, backward, fused optimizer update),

@@ -132,46 +132,48 @@ llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
   }
 }
 
-void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
-  llvm::Value *out = buffers[id];
-  if (ir::isElementwiseUnary(op.kind)) {
-    llvm::Value *in = buffers[op.operands[0]];
-    loop(count(op.type),
-         [&](llvm::Value *i) { store(unary(op.kind, op.attrs, load(in, i)), out, i); });
-    return;
-  }
-  const ir::TensorType &ta = graph.type(op.operands[0]), &tb = graph.type(op.operands[1]);
-  llvm::Value *pa = buffers[op.operands[0]], *pb = buffers[op.operands[1]];
-  auto apply = [&](llvm::Value *x, llvm::Value *y) -> llvm::Value * {
-    switch (op.kind) {
-    case OpKind::Add:
-      return b.CreateFAdd(x, y);
-    case OpKind::Sub:
-      return b.CreateFSub(x, y);
-    case OpKind::Mul:
-      return b.CreateFMul(x, y);
-    default:
-      return b.CreateFDiv(x, y);
-    }
-  };
-  // Operands are the result type itself, a scalar, or a vector along the
-  // last dimension; row/column loops keep the inner loop contiguous.
-  int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
-  llvm::Value *total = count(op.type);
-  llvm::Value *nrows = b.CreateUDiv(total, cst(last));
-  auto operandAt = [&](const ir::TensorType &t, llvm::Value *p, llvm::Value *flat,
-                       llvm::Value *col) {
+llvm::Value *Emitter::valueAt(ir::ValueId id, llvm::Value *flat, llvm::Value *col) {
+  return isFused(id) ? compute(id, flat, col) : load(buffers[id], flat);
+}
+
+llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col) {
+  const ir::Op &op = graph.op(id);
+  // Operands are the op's own type, a scalar, or a vector along the last
+  // dimension (whose flat index is the column).
+  auto operand = [&](int k) {
+    ir::ValueId o = op.operands[k];
+    const ir::TensorType &t = graph.type(o);
     if (t == op.type)
-      return load(p, flat);
+      return valueAt(o, flat, col);
     if (t.isScalar())
-      return load(p, cst(0));
-    return load(p, col);
+      return valueAt(o, cst(0), cst(0));
+    return valueAt(o, col, col);
   };
+  if (ir::isElementwiseUnary(op.kind))
+    return unary(op.kind, op.attrs, operand(0));
+  llvm::Value *x = operand(0), *y = operand(1);
+  switch (op.kind) {
+  case OpKind::Add:
+    return b.CreateFAdd(x, y);
+  case OpKind::Sub:
+    return b.CreateFSub(x, y);
+  case OpKind::Mul:
+    return b.CreateFMul(x, y);
+  default:
+    return b.CreateFDiv(x, y);
+  }
+}
+
+void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
+  // Rows outside, the last dimension inside: the inner loop is contiguous and
+  // has a constant trip count, and a broadcast vector operand is indexed by it.
+  int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
+  llvm::Value *nrows = b.CreateUDiv(count(op.type), cst(last));
   loop(nrows, [&](llvm::Value *r) {
     llvm::Value *base = b.CreateMul(r, cst(last));
     loop(cst(last), [&](llvm::Value *c) {
       llvm::Value *flat = b.CreateAdd(base, c);
-      store(apply(operandAt(ta, pa, flat, c), operandAt(tb, pb, flat, c)), out, flat);
+      store(compute(id, flat, c), buffers[id], flat);
     });
   });
 }
@@ -239,6 +241,8 @@ void Emitter::emitOp(ir::ValueId id) {
   default:
     break;
   }
+  if (isFused(id))
+    return; // computed inside its consumer's loop
   if (ir::isElementwiseUnary(op.kind) || ir::isElementwiseBinary(op.kind))
     emitElementwise(op, id);
   else

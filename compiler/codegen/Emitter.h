@@ -34,6 +34,9 @@ public:
   llvm::Value *parallel = nullptr;
   /// Whether dropout is active (train) or the identity (eval).
   bool training = true;
+  /// Values computed inside their consumer's loop (see passes/Fusion.h); may be empty.
+  std::vector<bool> fused;
+  bool isFused(ir::ValueId id) const { return !fused.empty() && fused[id]; }
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);
@@ -79,6 +82,11 @@ private:
   void emitLoss(const ir::Op &op, ir::ValueId id);
   void emitShapeOp(const ir::Op &op, ir::ValueId id);
   llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
+  /// Element `flat` (column `col` of its row) of an element-wise op, computed
+  /// from its operands; fused operands are computed in place, recursively.
+  llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);
+  /// The stored element, or the computed one for a fused value.
+  llvm::Value *valueAt(ir::ValueId id, llvm::Value *flat, llvm::Value *col);
 };
 
 } // namespace mtl::codegen

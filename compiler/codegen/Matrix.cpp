@@ -7,6 +7,7 @@
 // so results do not depend on how the runtime splits the rows.
 #include "codegen/Emitter.h"
 
+#include "codegen/MicroKernel.h"
 #include "ir/Random.h"
 
 namespace mtl::codegen {
@@ -73,77 +74,84 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   const ir::TensorType &t0 = graph.type(op.operands[0]);
   switch (op.kind) {
   case OpKind::Linear: {
-    // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]: a dot product of two contiguous
-    // rows. `reassoc` lets LLVM vectorise the sum; the order it picks is fixed
-    // at compile time, so results stay deterministic.
+    // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]: dot products of contiguous rows,
+    // four batch rows at a time so each weight load feeds four sums.
+    // `reassoc` lets LLVM vectorise the sums; the order it picks is fixed at
+    // compile time, so results stay deterministic.
     int64_t in = t0.lastDim(), outDim = op.type.lastDim();
     bool hasBias = op.operands.size() == 3;
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]],
                                        hasBias ? buffers[op.operands[2]] : buffers[op.operands[1]],
                                        out};
-    parallelRows(
-        rowsOf(op.type), in * outDim, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-          loop(begin, end, [&](llvm::Value *r) {
-            loop(cst(outDim), [&](llvm::Value *o) {
-              llvm::FastMathFlags fmf;
-              fmf.setAllowReassoc();
-              b.setFastMathFlags(fmf);
-              llvm::Value *acc = accumulator(f32, fcst(0));
-              loop(cst(in), [&](llvm::Value *k) {
-                llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
-                llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
-                b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), b.CreateFMul(xv, wv)), acc);
-              });
-              b.clearFastMathFlags();
-              llvm::Value *s = b.CreateLoad(f32, acc);
-              if (hasBias)
-                s = b.CreateFAdd(s, load(a[2], o));
-              store(s, a[3], b.CreateAdd(b.CreateMul(r, cst(outDim)), o));
-            });
-          });
+    auto rowsFrom = [&](auto &a, llvm::Value *row0, int rows) {
+      loop(cst(outDim), [&](llvm::Value *o) {
+        std::vector<llvm::Value *> acc;
+        for (int q = 0; q < rows; ++q)
+          acc.push_back(accumulator(f32, fcst(0)));
+        llvm::FastMathFlags fmf;
+        fmf.setAllowReassoc();
+        fmf.setAllowContract();
+        b.setFastMathFlags(fmf);
+        loop(cst(in), [&](llvm::Value *k) {
+          llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
+          for (int q = 0; q < rows; ++q) {
+            llvm::Value *row = b.CreateAdd(row0, cst(q));
+            llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(row, cst(in)), k));
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc[q]), b.CreateFMul(xv, wv)), acc[q]);
+          }
         });
+        b.clearFastMathFlags();
+        for (int q = 0; q < rows; ++q) {
+          llvm::Value *s = b.CreateLoad(f32, acc[q]);
+          if (hasBias)
+            s = b.CreateFAdd(s, load(a[2], o));
+          llvm::Value *row = b.CreateAdd(row0, cst(q));
+          store(s, a[3], b.CreateAdd(b.CreateMul(row, cst(outDim)), o));
+        }
+      });
+    };
+    parallelRows(rowsOf(op.type), in * outDim, args,
+                 [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+                   llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(4));
+                   loop(blocks, [&](llvm::Value *blk) {
+                     rowsFrom(a, b.CreateAdd(begin, b.CreateMul(blk, cst(4))), 4);
+                   });
+                   loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(4))), end,
+                        [&](llvm::Value *r) { rowsFrom(a, r, 1); });
+                 });
     return;
   }
   case OpKind::MatMul: {
-    // c[r, :] = Σ_p a[r, p] b[p, :]: the inner loop runs along b's rows.
+    // c[r, :] = Σ_p a[r, p] b[p, :] (the input gradient of a dense layer).
     int64_t k = t0.lastDim(), n = op.type.lastDim();
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out};
     parallelRows(rowsOf(op.type), k * n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-      loop(begin, end, [&](llvm::Value *r) {
-        llvm::Value *row = b.CreateMul(r, cst(n));
-        loop(cst(n), [&](llvm::Value *j) { store(fcst(0), a[2], b.CreateAdd(row, j)); });
-        loop(cst(k), [&](llvm::Value *p) {
-          llvm::Value *av = load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
-          loop(cst(n), [&](llvm::Value *j) {
-            llvm::Value *dst = b.CreateAdd(row, j);
-            llvm::Value *bv = load(a[1], b.CreateAdd(b.CreateMul(p, cst(n)), j));
-            store(b.CreateFAdd(load(a[2], dst), b.CreateFMul(av, bv)), a[2], dst);
-          });
-        });
-      });
+      TileAccess access{cst(k),
+                        [&](llvm::Value *r, llvm::Value *p) {
+                          return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
+                        },
+                        [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
+                        [&](llvm::Value *r) { return at(a[2], b.CreateMul(r, cst(n))); }, n};
+      emitTiledProduct(*this, access, begin, end);
     });
     return;
   }
   case OpKind::MatMulTN: {
-    // c[i, :] = Σ_r a[r, i] b[r, :]; rows i are independent, the sum over the
-    // batch runs in one fixed order inside each.
+    // c[i, :] = Σ_r a[r, i] b[r, :] (the weight gradient of a dense layer);
+    // rows i of c are independent, and the sum over the batch runs in one
+    // fixed order inside each.
     int64_t m = t0.lastDim(), n = op.type.lastDim();
     llvm::Value *nrows = b.CreateUDiv(count(t0), cst(m));
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
                                        nrows};
     parallelRows(cst(m), n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-      loop(begin, end, [&](llvm::Value *i) {
-        llvm::Value *row = b.CreateMul(i, cst(n));
-        loop(cst(n), [&](llvm::Value *j) { store(fcst(0), a[2], b.CreateAdd(row, j)); });
-        loop(a[3], [&](llvm::Value *r) {
-          llvm::Value *av = load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
-          loop(cst(n), [&](llvm::Value *j) {
-            llvm::Value *dst = b.CreateAdd(row, j);
-            llvm::Value *bv = load(a[1], b.CreateAdd(b.CreateMul(r, cst(n)), j));
-            store(b.CreateFAdd(load(a[2], dst), b.CreateFMul(av, bv)), a[2], dst);
-          });
-        });
-      });
+      TileAccess access{a[3],
+                        [&](llvm::Value *i, llvm::Value *r) {
+                          return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
+                        },
+                        [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
+                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); }, n};
+      emitTiledProduct(*this, access, begin, end);
     });
     return;
   }

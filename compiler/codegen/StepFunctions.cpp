@@ -55,6 +55,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
   Emitter e(m, g, spec.plan);
   e.training = spec.training;
+  e.fused = spec.fused;
   e.parallel = parallel;
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
   e.rows = e.b.CreateLoad(e.i64, field(e, batch, kBatchRows));
@@ -81,7 +82,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   llvm::Value *perRowBase = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
   for (size_t v = 0; v < g.size(); ++v) {
     ir::ValueId id = static_cast<ir::ValueId>(v);
-    if (!spec.needed[v] || e.buffers[v])
+    if (!spec.needed[v] || e.buffers[v] || e.isFused(id))
       continue;
     ir::ValueId owner = spec.plan.storage[v];
     if (owner != id) {

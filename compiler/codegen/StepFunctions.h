@@ -18,6 +18,7 @@ struct StepFunctionSpec {
   const std::vector<bool> &needed;
   const ArenaLayout &layout;
   const sema::Optimizer &optimizer;
+  const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
   bool training = true;
 };
 

@@ -1,30 +1,108 @@
-// CmdEmit.cpp: `mtlc emit STAGE FILE`: dump the output of one pipeline stage.
+// CmdEmit.cpp: `mtlc emit STAGE FILE`: print (or write) what one pipeline stage produces.
 #include "driver/Commands.h"
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
+
+#include "backend/Emit.h"
 #include "frontend/AstPrinter.h"
+#include "ir/Printer.h"
 
 #include <fmt/format.h>
+#include <fstream>
+#include <llvm/Support/raw_ostream.h>
 
 namespace mtl::driver {
+namespace {
+
+struct EmitOptions {
+  std::string stage, file, output, model, targetCpu = "native";
+  int optLevel = 3;
+};
+
+Stage stageFor(const std::string &what) {
+  if (what == "ast")
+    return Stage::Parse;
+  if (what == "ir")
+    return Stage::Lower;
+  if (what == "grad")
+    return Stage::Grad;
+  if (what == "opt")
+    return Stage::Passes;
+  if (what == "llvm")
+    return Stage::Optimize;
+  return Stage::Optimize; // asm, obj: machine code from the optimised module
+}
+
+bool writeOut(const EmitOptions &o, const std::string &bytes) {
+  if (o.output.empty() || o.output == "-") {
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    return true;
+  }
+  std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  if (!out) {
+    fmt::print(stderr, "error: cannot write '{}'\n", o.output);
+    return false;
+  }
+  return true;
+}
+
+int runEmit(const EmitOptions &o, const GlobalOptions &global) {
+  if (o.stage == "obj" && o.output.empty()) {
+    fmt::print(stderr, "error: emit obj writes a binary object file; name it with -o FILE\n");
+    return 1;
+  }
+  PipelineOptions po;
+  po.verbose = global.verbose;
+  po.modelName = o.model;
+  po.target.cpu = o.targetCpu;
+  po.target.optLevel = o.optLevel;
+  Compilation c;
+  bool ok = runPipeline(o.file, stageFor(o.stage), c, po);
+  c.diags.flush(stderr, useColor(global.color, stderr));
+  if (!ok)
+    return 1;
+  if (o.stage == "ast") {
+    std::string text;
+    for (const ast::File &f : c.files)
+      text += printAst(f, c.sources);
+    return writeOut(o, text) ? 0 : 1;
+  }
+  if (o.stage == "ir" || o.stage == "grad" || o.stage == "opt")
+    return writeOut(o, ir::print(c.step.graph, &c.sources)) ? 0 : 1;
+  if (o.stage == "llvm") {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    c.module->print(os, nullptr);
+    return writeOut(o, os.str()) ? 0 : 1;
+  }
+  auto kind = o.stage == "asm" ? backend::FileKind::Assembly : backend::FileKind::Object;
+  auto bytes = backend::emitMachineCode(*c.module, *c.targetMachine, kind);
+  if (!bytes) {
+    fmt::print(stderr, "error: {}\n", llvm::toString(bytes.takeError()));
+    return 1;
+  }
+  return writeOut(o, *bytes) ? 0 : 1;
+}
+
+} // namespace
 
 void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status) {
-  auto stage = std::make_shared<std::string>();
-  auto file = std::make_shared<std::string>();
-  CLI::App *cmd = app.add_subcommand("emit", "Print what a pipeline stage produces");
-  cmd->add_option("stage", *stage, "ast")->required()->check(CLI::IsMember({"ast"}));
-  cmd->add_option("file", *file, ".mtl file")->required();
-  cmd->callback([stage, file, &global, &status] {
-    Compilation c;
-    bool ok = runPipeline(*file, Stage::Parse, c);
-    c.diags.flush(stderr, useColor(global.color, stderr));
-    if (!ok) {
-      status = 1;
-      return;
-    }
-    for (const ast::File &f : c.files)
-      fmt::print("{}", printAst(f, c.sources));
-  });
+  auto o = std::make_shared<EmitOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "emit", "Print what a pipeline stage produces: ast, ir (forward and losses), grad (with "
+              "gradients), opt (after the IR passes), llvm, asm, or obj (-o FILE)");
+  cmd->add_option("stage", o->stage, "ast | ir | grad | opt | llvm | asm | obj")
+      ->required()
+      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "llvm", "asm", "obj"}));
+  cmd->add_option("file", o->file, ".mtl file")->required();
+  cmd->add_option("-o,--output", o->output, "Write to FILE instead of standard output");
+  cmd->add_option("--model", o->model, "Which model of the file (if it has several)");
+  cmd->add_option("--target-cpu", o->targetCpu, "CPU to generate code for")->capture_default_str();
+  cmd->add_option("-O", o->optLevel, "Optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  cmd->callback([o, &global, &status] { status = runEmit(*o, global); });
 }
 
 } // namespace mtl::driver

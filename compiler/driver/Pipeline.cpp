@@ -6,6 +6,9 @@
 #include "codegen/CodeGen.h"
 #include "frontend/Imports.h"
 #include "ir/Verifier.h"
+#include "passes/CommonSubexpr.h"
+#include "passes/DeadCode.h"
+#include "passes/Fusion.h"
 #include "sema/Sema.h"
 
 #include <chrono>
@@ -118,6 +121,17 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   if (last == Stage::Grad)
     return true;
   {
+    StageTimer t(o, "passes");
+    passes::eliminateCommonSubexpressions(c.step.graph, c.step.signature);
+    passes::eliminateDeadCode(c.step.graph, c.step.signature);
+    c.fused = passes::fuseElementwise(c.step.graph, c.step.signature);
+    std::vector<Diagnostic> problems = ir::verify(c.step.graph);
+    if (!problems.empty())
+      return internal(c, "invalid IR after the IR passes: " + problems[0].message);
+  }
+  if (last == Stage::Passes)
+    return true;
+  {
     StageTimer t(o, "codegen");
     c.llvmContext = std::make_unique<llvm::LLVMContext>();
     auto tm = backend::createTargetMachine(o.target);
@@ -128,6 +142,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     c.targetMachine = std::move(*tm);
     codegen::CodegenInput in{*c.model, c.step.graph, c.step.signature, hashText(c.sourceText),
                              backend::resolvedCpu(o.target)};
+    in.fused = c.fused;
     c.module = codegen::generateModule(in, *c.llvmContext);
     std::string problems;
     llvm::raw_string_ostream os(problems);

@@ -25,6 +25,7 @@ enum class Stage {
   Check,    ///< AST → sema::Model
   Lower,    ///< model → IR of the forward step and losses
   Grad,     ///< + reverse-mode gradients
+  Passes,   ///< IR passes: common subexpressions, dead code, element-wise fusion
   Llvm,     ///< IR → LLVM module (not yet optimised)
   Optimize, ///< LLVM's O2/O3 pipeline for the target
   Jit,      ///< machine code in this process
@@ -47,6 +48,7 @@ struct Compilation {
   std::vector<sema::Model> models;
   sema::Model *model = nullptr; ///< the model the later stages compile (overrides applied)
   lower::LoweredStep step;
+  std::vector<bool> fused; ///< element-wise ops fused into their consumers (Stage::Passes)
   std::unique_ptr<llvm::LLVMContext> llvmContext;
   std::unique_ptr<llvm::Module> module;
   std::unique_ptr<llvm::TargetMachine> targetMachine;

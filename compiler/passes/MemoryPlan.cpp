@@ -55,7 +55,8 @@ bool ownsWorkspace(const ir::Op &op) {
 } // namespace
 
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
-                      const std::vector<bool> &live) {
+                      const std::vector<bool> &live, const std::vector<bool> &fused) {
+  auto isFused = [&](ir::ValueId v) { return !fused.empty() && fused[v]; };
   size_t n = graph.size();
   MemoryPlan plan;
   plan.storage.resize(n);
@@ -71,8 +72,16 @@ MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
     if (!needed[v])
       continue;
     lastUse[plan.storage[v]] = std::max(lastUse[plan.storage[v]], v);
-    for (ir::ValueId o : graph.op(static_cast<ir::ValueId>(v)).operands)
+    // A fused operand is computed inside this op's loop, so what it reads is
+    // read here too (transitively, through chains of fused ops).
+    std::vector<ir::ValueId> reads = graph.op(static_cast<ir::ValueId>(v)).operands;
+    while (!reads.empty()) {
+      ir::ValueId o = reads.back();
+      reads.pop_back();
       lastUse[plan.storage[o]] = std::max(lastUse[plan.storage[o]], v);
+      if (isFused(o))
+        reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
+    }
     if (live[v])
       lastUse[plan.storage[v]] = n;
   }
@@ -80,7 +89,7 @@ MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
   Region fixed, perRow;
   for (size_t v = 0; v < n; ++v) {
     const ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
-    if (needed[v] && ownsWorkspace(op)) {
+    if (needed[v] && ownsWorkspace(op) && !isFused(static_cast<ir::ValueId>(v))) {
       int64_t size = op.type.rowElements();
       plan.offset[v] = op.type.batched ? perRow.place(size) : fixed.place(size);
       dyingAfter[lastUse[v]].push_back(static_cast<ir::ValueId>(v));

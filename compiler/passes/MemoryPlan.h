@@ -25,9 +25,11 @@ struct MemoryPlan {
 
 /// Plans `graph`. `live` marks values that must stay alive until the end of
 /// the step (results, gradients read by the optimizer); `needed` marks the
-/// values that will be computed at all (others get no slot).
+/// values that will be computed at all (others get no slot); `fused` marks
+/// values computed inside their consumer's loop (no slot; their operands stay
+/// alive until the consumer runs). An empty `fused` means none.
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
-                      const std::vector<bool> &live);
+                      const std::vector<bool> &live, const std::vector<bool> &fused = {});
 
 /// The values needed to compute `roots`: each root and, transitively, its operands.
 std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots);

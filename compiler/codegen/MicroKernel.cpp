@@ -1,0 +1,86 @@
+// MicroKernel.cpp: panels, row blocks and the accumulator tile of a product.
+#include "codegen/MicroKernel.h"
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace mtl::codegen {
+namespace {
+
+constexpr int kRowBlock = 4;
+
+// One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from `col0`.
+void emitTile(Emitter &e, const TileAccess &acc, llvm::Value *row0, int rows, llvm::Value *col0,
+              int vectors, int width) {
+  auto &b = e.b;
+  llvm::Type *type = width == 1 ? e.f32 : llvm::FixedVectorType::get(e.f32, width);
+  llvm::Value *zero = llvm::Constant::getNullValue(type);
+  std::vector<llvm::Value *> slots;
+  for (int k = 0; k < rows * vectors; ++k)
+    slots.push_back(e.accumulator(type, zero));
+  auto *fmuladd = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::fmuladd, {type});
+  e.loop(acc.steps, [&](llvm::Value *s) {
+    llvm::Value *bRow = acc.bRow(s);
+    std::vector<llvm::Value *> bv;
+    for (int v = 0; v < vectors; ++v)
+      bv.push_back(b.CreateAlignedLoad(type, e.at(bRow, b.CreateAdd(col0, e.cst(v * width))),
+                                       llvm::Align(4)));
+    for (int q = 0; q < rows; ++q) {
+      llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s);
+      if (width > 1)
+        a = b.CreateVectorSplat(width, a);
+      for (int v = 0; v < vectors; ++v) {
+        llvm::Value *slot = slots[q * vectors + v];
+        b.CreateStore(b.CreateCall(fmuladd, {a, bv[v], b.CreateLoad(type, slot)}), slot);
+      }
+    }
+  });
+  for (int q = 0; q < rows; ++q) {
+    llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
+    for (int v = 0; v < vectors; ++v)
+      b.CreateAlignedStore(b.CreateLoad(type, slots[q * vectors + v]),
+                           e.at(cRow, b.CreateAdd(col0, e.cst(v * width))), llvm::Align(4));
+  }
+}
+
+// Columns in runs of equal panels: 64 wide, 16 wide, then scalar groups of 4
+// and singles. A run is a loop, so code size does not grow with n.
+struct PanelRun {
+  int64_t col0, count;
+  int vectors, width;
+};
+
+std::vector<PanelRun> panelRuns(int64_t n) {
+  std::vector<PanelRun> out;
+  int64_t c = 0;
+  for (auto [vectors, width] : {std::pair{4, 16}, {1, 16}, {4, 1}, {1, 1}}) {
+    int64_t w = vectors * width, count = (n - c) / w;
+    if (count > 0)
+      out.push_back({c, count, vectors, width});
+    c += count * w;
+  }
+  return out;
+}
+
+} // namespace
+
+void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end) {
+  auto &b = e.b;
+  // Full blocks of 4 rows, then single rows.
+  llvm::Value *span = b.CreateSub(end, begin);
+  llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
+  llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
+  for (const PanelRun &run : panelRuns(access.columns)) {
+    int64_t w = run.vectors * run.width;
+    e.loop(e.cst(run.count), [&](llvm::Value *panel) {
+      llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
+      e.loop(blocks, [&](llvm::Value *blk) {
+        llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
+        emitTile(e, access, row0, kRowBlock, col0, run.vectors, run.width);
+      });
+      e.loop(tailStart, end,
+             [&](llvm::Value *row) { emitTile(e, access, row, 1, col0, run.vectors, run.width); });
+    });
+  }
+}
+
+} // namespace mtl::codegen

@@ -1,0 +1,26 @@
+// MicroKernel.h: a register-blocked tile for the products C (+)= A B.
+#pragma once
+
+#include "codegen/Emitter.h"
+
+namespace mtl::codegen {
+
+/// How to address one product C[m, n] = Σ_s A(m, s) B(s, n), for tiles.
+struct TileAccess {
+  llvm::Value *steps;                                               ///< the length of the sum (i64)
+  std::function<llvm::Value *(llvm::Value *row, llvm::Value *s)> a; ///< the scalar A(row, s)
+  std::function<llvm::Value *(llvm::Value *s)> bRow;                ///< pointer to B(s, 0)
+  std::function<llvm::Value *(llvm::Value *row)> cRow;              ///< pointer to C(row, 0)
+  int64_t columns;                                                  ///< n, a constant
+};
+
+/// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
+/// columns in panels of 64 then 16 (vectors of 16 floats: AVX-512 registers,
+/// split by LLVM on narrower targets), then in scalar tiles; each tile keeps
+/// its accumulators in registers for the whole sum over s, so the inner loop
+/// does one broadcast of A and one vector load of B per 16 multiply-adds,
+/// and no stores. Each element is summed in one fixed order, whatever the
+/// row range, so splitting rows across threads cannot change results.
+void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end);
+
+} // namespace mtl::codegen
