@@ -61,8 +61,10 @@ createTargetMachine(const TargetOptions &opts) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "no target for %s: %s",
                                    triple.c_str(), error.c_str());
   std::string cpu = resolvedCpu(opts);
-  std::unique_ptr<llvm::MCSubtargetInfo> probe(target->createMCSubtargetInfo(triple, cpu, ""));
-  if (!probe || !probe->isCPUStringValid(cpu))
+  // Look the name up in the target's processor table: creating a subtarget
+  // for an unknown CPU would make LLVM print warnings of its own.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu))
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "unknown target CPU '%s'; use native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an "
