@@ -102,6 +102,14 @@ std::vector<float> randomParams(const mtl_model &m, std::mt19937 &rng) {
   return params;
 }
 
+// The interpreter reads parameters by name, from the same values the JIT gets.
+void feedParams(const mtl_model &m, const std::vector<float> &params, ir::Feeds &feeds) {
+  for (int p = 0; p < m.num_params; ++p) {
+    auto begin = params.begin() + m.params[p].offset;
+    feeds[m.params[p].name] = std::vector<double>(begin, begin + m.params[p].size);
+  }
+}
+
 struct Compiled {
   driver::Compilation c;
   bool ok = false;
@@ -130,10 +138,7 @@ TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
   std::mt19937 rng(42);
   Batch batch = makeBatch(m, sgd.c.step, rng);
   std::vector<float> params = randomParams(m, rng);
-  for (int p = 0; p < m.num_params; ++p)
-    batch.feeds[m.params[p].name] =
-        std::vector<double>(params.begin() + m.params[p].offset,
-                            params.begin() + m.params[p].offset + m.params[p].size);
+  feedParams(m, params, batch.feeds);
 
   // Eval runs without dropout; the train step (gradients) with it.
   ir::Execution evalRef = ir::interpret(sgd.c.step.graph, batch.feeds, {kRows, false, false});
@@ -189,10 +194,7 @@ TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
   std::mt19937 rng(7);
   Batch batch = makeBatch(m, own.c.step, rng);
   std::vector<float> params = randomParams(m, rng);
-  for (int p = 0; p < m.num_params; ++p)
-    batch.feeds[m.params[p].name] =
-        std::vector<double>(params.begin() + m.params[p].offset,
-                            params.begin() + m.params[p].offset + m.params[p].size);
+  feedParams(m, params, batch.feeds);
   ir::Execution ref = ir::interpret(own.c.step.graph, batch.feeds, {kRows, false});
   ASSERT_TRUE(ref.ok()) << ref.error;
 
