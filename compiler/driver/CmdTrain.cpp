@@ -25,6 +25,8 @@ struct TrainCommandOptions {
   std::string targetCpu = "native";
   int optLevel = 3;
   bool quiet = false;
+  std::string checkpointDir, resume, initFrom;
+  bool keepBest = false, saveInit = false;
 };
 
 // "name=path" pairs from --data.
@@ -113,6 +115,11 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   to.logPath = o.log;
   to.logEvery = o.logEvery;
   to.quiet = o.quiet;
+  to.checkpointDir = o.checkpointDir;
+  to.keepBest = o.keepBest;
+  to.saveInit = o.saveInit;
+  to.resumeFrom = o.resume;
+  to.initFrom = o.initFrom;
   auto trainer = mtlrt::Trainer::create(c.compiled, to);
   if (!trainer) {
     fmt::print(stderr, "error: {}\n", trainer.error());
@@ -152,6 +159,16 @@ void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status) {
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "No progress bar, table or summary");
+  cmd->add_option("--checkpoint-dir", o->checkpointDir,
+                  "Write last.safetensors there after every epoch (see docs/checkpoints.md)");
+  cmd->add_flag("--keep-best", o->keepBest,
+                "Also keep best.safetensors, by the early-stop monitor (needs --checkpoint-dir)");
+  cmd->add_flag("--save-init", o->saveInit,
+                "Write init.safetensors with the starting parameters (needs --checkpoint-dir)");
+  auto *resume = cmd->add_option("--resume", o->resume,
+                                 "Continue a run exactly from a checkpoint written by it");
+  cmd->add_option("--init-from", o->initFrom, "Start from a checkpoint's parameters only")
+      ->excludes(resume);
   cmd->callback([o, &global, &status] { status = runTrain(*o, global); });
 }
 

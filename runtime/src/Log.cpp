@@ -56,9 +56,9 @@ json reportJson(const EvalReport &report) {
 }
 } // namespace
 
-Result<RunLog> RunLog::open(const std::string &path) {
+Result<RunLog> RunLog::open(const std::string &path, bool append) {
   RunLog log;
-  log.file.reset(std::fopen(path.c_str(), "w"));
+  log.file.reset(std::fopen(path.c_str(), append ? "a" : "w"));
   if (!log.file)
     return fail(fmt::format("{}: cannot write the log: {}", path, std::strerror(errno)));
   return log;

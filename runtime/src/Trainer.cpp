@@ -2,6 +2,7 @@
 #include "mtlrt/Trainer.h"
 
 #include "TrainerImpl.h"
+#include "mtlrt/Checkpoint.h"
 #include "mtlrt/Init.h"
 #include "mtlrt/Report.h"
 
@@ -62,6 +63,10 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     return fail("trainer: early stopping needs patience >= 1");
   if (Result<Monitor> mon = resolveMonitor(*model, options.earlyStop.monitor); !mon)
     return mon.takeError();
+  if ((options.keepBest || options.saveInit) && options.checkpointDir.empty())
+    return fail("trainer: keepBest and saveInit need a checkpoint directory");
+  if (!options.resumeFrom.empty() && !options.initFrom.empty())
+    return fail("trainer: resume from a checkpoint or initialise from one, not both");
 
   auto impl = std::make_unique<Impl>();
   Impl &m = *impl;
@@ -131,7 +136,19 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.hyper.lr = m.options.lr;
   m.hyper.task_weights = m.taskWeights.data();
   m.hyper.seed = m.options.seed;
-  return Trainer(std::move(impl));
+  Trainer trainer(std::move(impl));
+  const TrainOptions &opt = trainer.options();
+  if (!opt.resumeFrom.empty() || !opt.initFrom.empty()) {
+    bool resume = !opt.resumeFrom.empty();
+    Result<Checkpoint> ck = readCheckpoint(resume ? opt.resumeFrom : opt.initFrom);
+    if (!ck)
+      return ck.takeError();
+    if (Status s =
+            applyCheckpoint(*ck, trainer, resume ? Restore::Everything : Restore::ParamsOnly);
+        !s)
+      return s.takeError();
+  }
+  return trainer;
 }
 
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -144,6 +161,18 @@ std::span<float> Trainer::params() {
 }
 std::span<float> Trainer::state() {
   return {impl->state.floats(), size_t(impl->model->state_size)};
+}
+std::span<const float> Trainer::params() const {
+  return {impl->params.floats(), size_t(impl->model->params_size)};
+}
+std::span<const float> Trainer::state() const {
+  return {impl->state.floats(), size_t(impl->model->state_size)};
+}
+std::span<const float> Trainer::taskWeights() const { return impl->taskWeights; }
+const RunState &Trainer::runState() const { return impl->run; }
+void Trainer::resumeAt(const RunState &state) {
+  impl->run = state;
+  impl->resumePending = true;
 }
 int64_t Trainer::step() const { return impl->step; }
 void Trainer::setStep(int64_t step) { impl->step = step; }
@@ -189,7 +218,11 @@ Status Trainer::setStandardizers(std::vector<std::optional<Standardizer>> inputs
 const EpochRecord *TrainResult::best() const {
   if (epochs.empty())
     return nullptr;
-  return bestEpoch > 0 ? &epochs[size_t(bestEpoch - 1)] : &epochs.back();
+  // A resumed run's records start after the checkpoint's epoch.
+  for (const EpochRecord &record : epochs)
+    if (record.epoch == bestEpoch)
+      return &record;
+  return &epochs.back();
 }
 
 Result<EvalReport> Trainer::evaluate(const Dataset &data) {

@@ -72,10 +72,13 @@ Status Trainer::Impl::checkData(const Dataset &data) const {
   return Ok{};
 }
 
+namespace {
+bool flagged(const std::vector<uint8_t> &flags, size_t slot) {
+  return slot < flags.size() && flags[slot] != 0;
+}
+} // namespace
+
 void Trainer::Impl::fitStandardizers(const Dataset &data, std::span<const int64_t> rows) {
-  auto flagged = [](const std::vector<uint8_t> &flags, size_t slot) {
-    return slot < flags.size() && flags[slot] != 0;
-  };
   for (size_t i = 0; i < inputStd.size(); ++i)
     if (flagged(data.standardizeInputs, i) && model->inputs[i].dtype == MTL_F32)
       inputStd[i] = Standardizer::fit(data.inputs[i], data.inputWidths[i], rows);
@@ -86,6 +89,28 @@ void Trainer::Impl::fitStandardizers(const Dataset &data, std::span<const int64_
       targetStd[t] = Standardizer::fit(data.targets[t], data.targetWidths[t], rows);
     else
       targetStd[t].reset();
+}
+
+Status Trainer::Impl::checkStandardizers(const Dataset &data) const {
+  auto check = [&](bool wanted, bool have, const char *what, const char *name) -> Status {
+    if (wanted == have)
+      return Ok{};
+    return fail(fmt::format("cannot resume on data set '{}': it {} {} '{}', the checkpoint's run "
+                            "did {}",
+                            data.name, wanted ? "standardizes" : "does not standardize", what, name,
+                            wanted ? "not" : "so"));
+  };
+  for (size_t i = 0; i < inputStd.size(); ++i)
+    if (Status s = check(flagged(data.standardizeInputs, i) && model->inputs[i].dtype == MTL_F32,
+                         inputStd[i].has_value(), "input", model->inputs[i].name);
+        !s)
+      return s;
+  for (size_t t = 0; t < targetStd.size(); ++t)
+    if (Status s = check(flagged(data.standardizeTargets, t) && model->tasks[t].kind == MTL_REGRESS,
+                         targetStd[t].has_value(), "task", model->tasks[t].name);
+        !s)
+      return s;
+  return Ok{};
 }
 
 void Trainer::Impl::gather(const Dataset &data, std::span<const int64_t> rows) {

@@ -46,7 +46,9 @@ struct Trainer::Impl {
   mtl_parallel parallel{};
   Buffer params, state, workspace;
   int64_t step = 0;
-  int64_t maxRows = 0; ///< rows of the largest batch the buffers hold
+  RunState run;               ///< where the last fit stands
+  bool resumePending = false; ///< the next fit() continues `run` (resumeAt)
+  int64_t maxRows = 0;        ///< rows of the largest batch the buffers hold
 
   // Batch buffers and the ABI structures that point at them.
   std::vector<Buffer> inputBufs, targetBufs, outputBufs;
@@ -76,6 +78,9 @@ struct Trainer::Impl {
   Status checkData(const Dataset &data) const;
   /// Fits the standardisers on `rows` of `data` for every slot it marks.
   void fitStandardizers(const Dataset &data, std::span<const int64_t> rows);
+  /// For a resumed fit: fails unless the slots `data` marks for
+  /// standardisation are exactly those with statistics.
+  Status checkStandardizers(const Dataset &data) const;
   /// Copies `rows` of `data` into the batch buffers (standardised, ids as
   /// int32) and sets batch.rows. Allocates nothing.
   void gather(const Dataset &data, std::span<const int64_t> rows);

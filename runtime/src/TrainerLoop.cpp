@@ -1,5 +1,6 @@
 // TrainerLoop.cpp: the epoch loop: shuffled batches, training steps, validation, early stopping.
 #include "TrainerImpl.h"
+#include "mtlrt/Checkpoint.h"
 #include "mtlrt/Log.h"
 #include "mtlrt/Progress.h"
 #include "mtlrt/Report.h"
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -68,6 +70,15 @@ std::string divergenceMessage(const mtl_model &model, int64_t epoch, int64_t ste
                      epoch, step, total, culprit);
 }
 } // namespace
+
+/// Writes the trainer as it stands to `name` in the checkpoint directory.
+static Status saveCheckpoint(const Trainer &trainer, const char *name) {
+  std::string path = (std::filesystem::path(trainer.options().checkpointDir) / name).string();
+  Result<Checkpoint> ck = captureCheckpoint(trainer);
+  if (!ck)
+    return fail(fmt::format("{}: {}", path, ck.error()));
+  return writeCheckpoint(path, *ck);
+}
 
 Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,
                                  EpochOutputs &out, EvalReport &train) {
@@ -145,11 +156,41 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     return fail(fmt::format("training data '{}' has no rows to train on", train.name));
   if (opt.earlyStop.enabled && !validating)
     return fail("early stopping needs validation data: set validate to a fraction or a data set");
-  m.fitStandardizers(train, trainRows);
+  if (opt.keepBest && !validating)
+    return fail("keeping the best checkpoint needs validation data: set validate to a fraction "
+                "or a data set");
+  const int64_t valCount = validating ? int64_t(valRows.size()) : 0;
+  const bool resuming = m.resumePending;
+  if (resuming) {
+    // The checkpoint's statistics stay; the data must be what the run trained on.
+    if (m.run.trainRows != int64_t(trainRows.size()) || m.run.valRows != valCount)
+      return fail(fmt::format("cannot resume on data set '{}': it gives {} training and {} "
+                              "validation rows, the checkpoint's run had {} and {}",
+                              train.name, trainRows.size(), valCount, m.run.trainRows,
+                              m.run.valRows));
+    if (Status s = m.checkStandardizers(train); !s)
+      return s.takeError();
+  } else {
+    m.fitStandardizers(train, trainRows);
+    m.run = RunState{};
+    m.run.trainRows = int64_t(trainRows.size());
+    m.run.valRows = valCount;
+  }
+  m.resumePending = false;
+  if (!opt.checkpointDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.checkpointDir, ec);
+    if (ec)
+      return fail(fmt::format("{}: cannot create the checkpoint directory: {}", opt.checkpointDir,
+                              ec.message()));
+    if (opt.saveInit)
+      if (Status s = saveCheckpoint(*this, "init.safetensors"); !s)
+        return s.takeError();
+  }
 
   RunLog log;
   if (!opt.logPath.empty()) {
-    Result<RunLog> opened = RunLog::open(opt.logPath);
+    Result<RunLog> opened = RunLog::open(opt.logPath, resuming);
     if (!opened)
       return opened.takeError();
     log = std::move(opened.value());
@@ -160,15 +201,18 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   table.header();
 
   TrainResult result;
-  if (opt.keepStepLosses)
-    result.stepLosses.reserve(
-        size_t((int64_t(trainRows.size()) + opt.batch - 1) / opt.batch * opt.epochs));
+  const int64_t firstEpoch = m.run.epoch + 1;
+  if (opt.keepStepLosses && firstEpoch <= opt.epochs)
+    result.stepLosses.reserve(size_t((int64_t(trainRows.size()) + opt.batch - 1) / opt.batch *
+                                     (opt.epochs - firstEpoch + 1)));
   Impl::EpochOutputs out{log, progress, opt.keepStepLosses ? &result.stepLosses : nullptr};
-  BestTracker tracker{resolveMonitor(model, opt.earlyStop.monitor).value(), opt.earlyStop.minDelta};
+  BestTracker tracker{resolveMonitor(model, opt.earlyStop.monitor).value(), opt.earlyStop.minDelta,
+                      m.run.bestValue, m.run.sinceBest};
+  result.bestEpoch = m.run.bestEpoch;
   std::vector<int64_t> order(trainRows.size());
   Clock::time_point runStart = Clock::now();
 
-  for (int64_t epoch = 1; epoch <= opt.epochs; ++epoch) {
+  for (int64_t epoch = firstEpoch; epoch <= opt.epochs; ++epoch) {
     Clock::time_point epochStart = Clock::now();
     // Each epoch shuffles the split's rows afresh, so its order depends only on (seed, epoch).
     std::copy(trainRows.begin(), trainRows.end(), order.begin());
@@ -191,11 +235,27 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     log.epoch(record);
     result.epochs.push_back(std::move(record));
 
-    if (!validating)
-      continue;
-    if (tracker.improves(*result.epochs.back().validation))
-      result.bestEpoch = epoch;
-    else if (opt.earlyStop.enabled && tracker.sinceBest >= opt.earlyStop.patience) {
+    bool improved = false, stop = false;
+    if (validating) {
+      improved = tracker.improves(*result.epochs.back().validation);
+      if (improved)
+        result.bestEpoch = epoch;
+      else
+        stop = opt.earlyStop.enabled && tracker.sinceBest >= opt.earlyStop.patience;
+    }
+    m.run.epoch = epoch;
+    m.run.bestEpoch = result.bestEpoch;
+    m.run.bestValue = tracker.best;
+    m.run.sinceBest = tracker.sinceBest;
+    m.run.stoppedEarly = stop;
+    if (!opt.checkpointDir.empty()) {
+      if (Status s = saveCheckpoint(*this, "last.safetensors"); !s)
+        return s.takeError();
+      if (opt.keepBest && improved)
+        if (Status s = saveCheckpoint(*this, "best.safetensors"); !s)
+          return s.takeError();
+    }
+    if (stop) {
       result.stoppedEarly = true;
       break;
     }

@@ -29,8 +29,9 @@ class RunLog {
 public:
   /// A log that writes nothing.
   RunLog() = default;
-  /// Creates (or truncates) the file at `path`.
-  static Result<RunLog> open(const std::string &path);
+  /// Creates (or truncates) the file at `path`; with `append` (a resumed run),
+  /// adds to it instead, so the log reads as one run with a second "start".
+  static Result<RunLog> open(const std::string &path, bool append = false);
 
   void start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,
              int64_t valRows);

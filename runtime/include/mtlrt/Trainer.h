@@ -13,6 +13,7 @@
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -61,6 +62,26 @@ struct TrainOptions {
   bool keepStepLosses = false;  ///< record every step's total loss in TrainResult
   std::FILE *table = stdout;    ///< where the epoch table and summary go
   std::FILE *progress = stderr; ///< where the progress bar goes, if it is a terminal
+
+  // Checkpoints (docs/checkpoints.md). Failing to write one fails fit().
+  /// Non-empty: fit() creates the directory and writes `last.safetensors`
+  /// there after every epoch.
+  std::string checkpointDir;
+  /// Also write `best.safetensors` in checkpointDir after each epoch that
+  /// improves on the best by earlyStop.monitor (needs validation data).
+  bool keepBest = false;
+  /// Write `init.safetensors` in checkpointDir with the parameters fit() starts from.
+  bool saveInit = false;
+  /// Non-empty: create() resumes the checkpoint at this path (parameters,
+  /// optimizer state, step, standardisation, run position), and fit()
+  /// continues at the epoch after the checkpoint's, repeating bit for bit
+  /// what an uninterrupted run would have done. The model and the settings
+  /// that steer the run (seed, batch, shuffle, validate, lr, task weights, monitor)
+  /// must equal the checkpoint's.
+  std::string resumeFrom;
+  /// Non-empty: create() loads only the parameters of this checkpoint; the
+  /// optimizer state, step and epochs start afresh. Excludes resumeFrom.
+  std::string initFrom;
 };
 
 /// One named metric value.
@@ -106,12 +127,24 @@ struct TrainResult {
   std::optional<EvalReport> test;
   std::vector<float> stepLosses; ///< each step's total loss, with keepStepLosses
 
-  /// The best epoch's record, or the last one without validation; null if no epoch ran.
+  /// The best epoch's record, or the last one without validation or when the
+  /// best epoch came before a resume; null if no epoch ran.
   const EpochRecord *best() const;
 };
 
+/// Where a run stands between epochs: what a checkpoint records besides tensors.
+struct RunState {
+  int64_t epoch = 0;      ///< epochs completed
+  int64_t trainRows = 0;  ///< rows trained on per epoch (0: no fit yet)
+  int64_t valRows = 0;    ///< validation rows
+  int64_t bestEpoch = 0;  ///< 1-based best epoch by earlyStop.monitor; 0: none yet
+  double bestValue = NAN; ///< the monitored value at bestEpoch
+  int64_t sinceBest = 0;  ///< epochs since the best one
+  bool stoppedEarly = false;
+};
+
 /// Trains one model. Create it, optionally overwrite params()/state()/step
-/// (a resumed checkpoint), then fit().
+/// or apply a checkpoint (Checkpoint.h), then fit().
 class Trainer {
 public:
   /// Checks the model and the options, starts the thread pool, allocates the
@@ -149,11 +182,22 @@ public:
 
   std::span<float> params();
   std::span<float> state();
+  std::span<const float> params() const;
+  std::span<const float> state() const;
   /// Optimizer steps taken; the next step passes step() + 1 to the model.
   int64_t step() const;
   void setStep(int64_t step);
   const mtl_model &model() const;
   const TrainOptions &options() const;
+  /// The per-task weights handed to every step (the model's, or overrides).
+  std::span<const float> taskWeights() const;
+
+  /// The position of the last (or current) fit: updated after every epoch.
+  const RunState &runState() const;
+  /// Makes the next fit() continue after `state.epoch` with this early-stopping
+  /// state and keep the current standardisation statistics instead of refitting
+  /// them; fit() then fails if the data's rows or standardised slots differ.
+  void resumeAt(const RunState &state);
 
   struct Impl;
 

@@ -1,0 +1,121 @@
+// Checkpoint.h: safetensors checkpoints of a training run, written atomically and read defensively.
+//
+// A checkpoint is one safetensors file (docs/checkpoints.md): an 8-byte
+// little-endian header length N, N bytes of JSON padded with spaces to a
+// multiple of 8, then the tensors' raw little-endian bytes, back to back. The
+// JSON maps each tensor name to {"dtype", "shape", "data_offsets"} and holds
+// string-to-string "__metadata__". Parameters and optimizer state keep their
+// descriptor names (PyTorch nn.Sequential names, dense weights [out, in]), so
+// a trunk loads into PyTorch with load_state_dict; the run's position (step,
+// epoch, seed, early-stopping state) is metadata, and standardisation
+// statistics are F64 tensors under "__standardize__.".
+#pragma once
+
+#include "mtlrt/Result.h"
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+class Trainer;
+
+/// The value of metadata "format" in every checkpoint this runtime writes.
+inline constexpr const char *kCheckpointFormat = "mtlc-checkpoint-1";
+
+/// The element types a checkpoint may hold (safetensors spellings "F32", "F64", "I64").
+enum class Dtype { F32, F64, I64 };
+
+/// "F32", "F64" or "I64".
+const char *dtypeName(Dtype dtype);
+/// Bytes per element: 4 or 8.
+int64_t dtypeSize(Dtype dtype);
+
+/// One named tensor with its bytes (little-endian, row-major).
+struct CheckpointTensor {
+  std::string name;
+  Dtype dtype = Dtype::F32;
+  std::vector<int64_t> shape; ///< empty: a scalar (one element)
+  std::vector<unsigned char> data;
+
+  /// An F32 tensor holding `values`, which must have product(shape) elements.
+  static CheckpointTensor f32(std::string name, std::vector<int64_t> shape,
+                              std::span<const float> values);
+  /// An F64 tensor holding `values`, which must have product(shape) elements.
+  static CheckpointTensor f64(std::string name, std::vector<int64_t> shape,
+                              std::span<const double> values);
+  /// Elements: the product of the shape.
+  int64_t elements() const;
+  /// The values as floats; only for F32 tensors (others give an empty vector).
+  std::vector<float> floats() const;
+  /// The values as doubles; only for F64 tensors (others give an empty vector).
+  std::vector<double> doubles() const;
+};
+
+/// The contents of a checkpoint file, tensors in file order.
+struct Checkpoint {
+  std::string source; ///< the file it was read from (for messages); empty if built in memory
+  std::map<std::string, std::string> metadata;
+  std::vector<CheckpointTensor> tensors;
+
+  /// The tensor named `name`, or null.
+  const CheckpointTensor *find(const std::string &name) const;
+  /// The metadata value of `key`, or null.
+  const std::string *meta(const std::string &key) const;
+};
+
+/// "[3, 32]": a shape as messages and docs print it.
+std::string shapeString(std::span<const int64_t> shape);
+
+/// The file's bytes. Tensors are laid out in the order given, with no gaps;
+/// the JSON header lists "__metadata__" first. Names must be unique and not
+/// "__metadata__", and each tensor's data must be elements() * dtypeSize() bytes.
+Result<std::vector<unsigned char>> serializeCheckpoint(const Checkpoint &checkpoint);
+
+/// Parses and validates a whole checkpoint image; `source` names it in
+/// messages ("FILE: what is wrong"). Checks the header length against the
+/// size, that the header is a JSON object of string metadata and tensor
+/// entries with a supported dtype, a shape of non-negative integers, and
+/// data_offsets that are in bounds, sized product(shape) * dtype size, and
+/// that tile the data section exactly (no overlap, no gap, nothing after).
+/// Never crashes on malformed input: every failure is an Error.
+Result<Checkpoint> parseCheckpoint(std::span<const unsigned char> bytes, const std::string &source);
+
+/// Reads and parses the file at `path` (see parseCheckpoint).
+Result<Checkpoint> readCheckpoint(const std::string &path);
+
+/// Writes `checkpoint` to `path` atomically: to "<path>.tmp-<pid>", flushed
+/// and fsync'ed, renamed over `path`, then the directory fsync'ed. A process
+/// killed at any moment leaves either the previous file or the new one, both
+/// whole (at worst a stale .tmp file remains beside them).
+Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint);
+
+/// A checkpoint of `trainer` as it stands: every parameter and optimizer
+/// state tensor under its descriptor name, the standardisation statistics,
+/// and metadata for the model (name, source_hash, mtlc_version), the run's
+/// settings (seed, batch, shuffle, validate, lr, task weights) and its
+/// position (step, epoch, rows, early-stopping state). docs/checkpoints.md
+/// lists every key.
+Result<Checkpoint> captureCheckpoint(const Trainer &trainer);
+
+/// What applyCheckpoint restores.
+enum class Restore {
+  Everything, ///< resume: parameters, optimizer state, step, statistics, run position
+  ParamsOnly  ///< initialise from: parameters only; optimizer and run start fresh
+};
+
+/// Loads `checkpoint` into `trainer`, or changes nothing and fails. Always
+/// checks the format and that the parameter names and shapes match the model,
+/// listing every difference ("missing in checkpoint: trunk.2.weight [32, 64];
+/// unexpected: trunk.2.bias [16]; shape differs: species.0.weight: checkpoint
+/// [3, 32], model [4, 32]"). Everything also checks the optimizer state, the
+/// model's source hash and the settings that decide the run's course (seed,
+/// batch, shuffle, validate, lr, task weights, monitor), since an exact resume needs
+/// them equal, and makes the next fit() continue after the checkpoint's epoch.
+Status applyCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
+                       Restore what = Restore::Everything);
+
+} // namespace mtlrt

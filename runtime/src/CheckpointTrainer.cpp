@@ -1,0 +1,263 @@
+// CheckpointTrainer.cpp: what a checkpoint holds of a Trainer, and restoring it with every check.
+//
+// The per-epoch shuffle is a function of (seed, epoch) (shuffleRows), the
+// validation split of (seed, validate), dropout of (seed, step): recording
+// the seed, the epoch and the step is all the random state a resume needs.
+#include "mtlrt/Checkpoint.h"
+#include "mtlrt/Trainer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <set>
+
+namespace mtlrt {
+
+namespace {
+constexpr const char *kStdPrefix = "__standardize__.";
+
+std::vector<int64_t> shapeOf(const mtl_tensor_desc &d) {
+  return std::vector<int64_t>(d.dims, d.dims + std::clamp(d.rank, 0, MTL_MAX_RANK));
+}
+
+/// What checkModel leaves to us: every name present, shapes that agree with sizes.
+Status checkNames(const mtl_model &model) {
+  auto tensors = [](const mtl_tensor_desc *descs, int32_t n) -> Status {
+    for (int32_t i = 0; i < n; ++i) {
+      const mtl_tensor_desc &d = descs[i];
+      int64_t elements = 1;
+      for (int64_t dim : shapeOf(d))
+        if (dim < 0 || __builtin_mul_overflow(elements, dim, &elements))
+          elements = -1;
+      if (!d.name || d.rank < 0 || d.rank > MTL_MAX_RANK || elements != d.size)
+        return fail(fmt::format("model: tensor '{}' has no name, or a shape that does not match "
+                                "its size {}",
+                                d.name ? d.name : "(unnamed)", d.size));
+    }
+    return Ok{};
+  };
+  for (int32_t i = 0; i < model.num_inputs; ++i)
+    if (!model.inputs[i].name)
+      return fail("model: an input has no name");
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    if (!model.tasks[t].name)
+      return fail("model: a task has no name");
+  if (Status s = tensors(model.params, model.num_params); !s)
+    return s;
+  return tensors(model.state, model.num_state);
+}
+
+/// The run settings an exact resume needs unchanged, as the metadata writes them
+/// (the monitor too: the saved best value is a value of it).
+std::map<std::string, std::string> runSettings(const Trainer &trainer) {
+  const TrainOptions &o = trainer.options();
+  const mtl_model &model = trainer.model();
+  std::vector<std::string> weights;
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    weights.push_back(fmt::format("{}={}", model.tasks[t].name, trainer.taskWeights()[size_t(t)]));
+  return {{"seed", std::to_string(o.seed)},
+          {"batch", std::to_string(o.batch)},
+          {"shuffle", o.shuffle ? "true" : "false"},
+          {"validate", fmt::format("{}", o.validate)},
+          {"lr", fmt::format("{}", o.lr)},
+          {"task_weights", fmt::format("{}", fmt::join(weights, ","))},
+          {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor}};
+}
+
+/// Standardisation tensor names of one slot: {mean, std}.
+std::pair<std::string, std::string> stdNames(const char *kind, const char *name) {
+  std::string base = fmt::format("{}{}.{}", kStdPrefix, kind, name);
+  return {base + ".mean", base + ".std"};
+}
+
+void addStats(Checkpoint &ck, const char *kind, const char *name,
+              const std::optional<Standardizer> &z) {
+  if (!z)
+    return;
+  auto [mean, std] = stdNames(kind, name);
+  ck.tensors.push_back(CheckpointTensor::f64(mean, {int64_t(z->mean.size())}, z->mean));
+  ck.tensors.push_back(CheckpointTensor::f64(std, {int64_t(z->stddev.size())}, z->stddev));
+}
+
+/// Parses all of `text` as a T, independent of the C locale.
+template <typename T> bool parseNumber(const std::string &text, T &out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+const char *nameOf(const mtl_model &model) { return model.name ? model.name : ""; }
+} // namespace
+
+Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
+  const mtl_model &model = trainer.model();
+  if (Status s = checkNames(model); !s)
+    return s.takeError();
+  Checkpoint ck;
+  std::vector<std::string> stateNames;
+  // Trainer::create checked that every tensor lies inside its arena.
+  auto add = [&](const mtl_tensor_desc &d, std::span<const float> arena) {
+    ck.tensors.push_back(
+        CheckpointTensor::f32(d.name, shapeOf(d), arena.subspan(size_t(d.offset), size_t(d.size))));
+  };
+  for (int32_t i = 0; i < model.num_params; ++i)
+    add(model.params[i], trainer.params());
+  for (int32_t i = 0; i < model.num_state; ++i) {
+    add(model.state[i], trainer.state());
+    stateNames.push_back(model.state[i].name);
+  }
+  for (int32_t i = 0; i < model.num_inputs; ++i)
+    addStats(ck, "input", model.inputs[i].name, trainer.inputStandardizers()[size_t(i)]);
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    addStats(ck, "task", model.tasks[t].name, trainer.targetStandardizers()[size_t(t)]);
+
+  const RunState &run = trainer.runState();
+  ck.metadata = runSettings(trainer);
+  ck.metadata.insert({{"format", kCheckpointFormat},
+                      {"model", nameOf(model)},
+                      {"source_hash", model.source_hash ? model.source_hash : ""},
+                      {"mtlc_version", model.mtlc_version ? model.mtlc_version : ""},
+                      {"step", std::to_string(trainer.step())},
+                      {"epoch", std::to_string(run.epoch)},
+                      {"train_rows", std::to_string(run.trainRows)},
+                      {"val_rows", std::to_string(run.valRows)},
+                      {"best_epoch", std::to_string(run.bestEpoch)},
+                      {"best_value", fmt::format("{}", run.bestValue)},
+                      {"since_best", std::to_string(run.sinceBest)},
+                      {"stopped_early", run.stoppedEarly ? "true" : "false"},
+                      {"state_tensors", fmt::format("{}", fmt::join(stateNames, ","))}});
+  return ck;
+}
+
+Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
+  const mtl_model &model = trainer.model();
+  const std::string where = ck.source.empty() ? std::string("checkpoint") : ck.source;
+  if (Status s = checkNames(model); !s)
+    return fail(fmt::format("{}: {}", where, s.error()));
+  const std::string *format = ck.meta("format");
+  if (!format || *format != kCheckpointFormat)
+    return fail(fmt::format("{}: not an mtlc checkpoint: metadata \"format\" is {}, expected '{}'",
+                            where, format ? "'" + *format + "'" : std::string("missing"),
+                            kCheckpointFormat));
+  const bool everything = what == Restore::Everything;
+  std::vector<std::string> diffs;
+  std::set<std::string> known; // checkpoint tensors the model accounts for
+  auto compare = [&](const mtl_tensor_desc &d) {
+    known.insert(d.name);
+    std::vector<int64_t> shape = shapeOf(d);
+    const CheckpointTensor *t = ck.find(d.name);
+    if (!t)
+      diffs.push_back(fmt::format("missing in checkpoint: {} {}", d.name, shapeString(shape)));
+    else if (t->shape != shape)
+      diffs.push_back(fmt::format("shape differs: {}: checkpoint {}, model {}", d.name,
+                                  shapeString(t->shape), shapeString(shape)));
+    else if (t->dtype != Dtype::F32 || t->elements() != d.size)
+      diffs.push_back(
+          fmt::format("dtype differs: {}: checkpoint {}, model F32", d.name, dtypeName(t->dtype)));
+  };
+  for (int32_t i = 0; i < model.num_params; ++i)
+    compare(model.params[i]);
+  if (everything) {
+    for (int32_t i = 0; i < model.num_state; ++i)
+      compare(model.state[i]);
+  } else if (const std::string *names = ck.meta("state_tensors")) {
+    // Loading parameters only: the checkpoint's optimizer state is not unexpected.
+    for (size_t begin = 0; begin <= names->size();) {
+      size_t comma = std::min(names->find(',', begin), names->size());
+      known.insert(names->substr(begin, comma - begin));
+      begin = comma + 1;
+    }
+  }
+
+  // Standardisation statistics: a pair of F64 vectors per standardised slot.
+  std::vector<std::optional<Standardizer>> inputs(size_t(model.num_inputs)),
+      targets(size_t(model.num_tasks));
+  auto stats = [&](const char *kind, const char *name, int64_t width,
+                   std::optional<Standardizer> &out) {
+    auto [meanName, stdName] = stdNames(kind, name);
+    known.insert(meanName);
+    known.insert(stdName);
+    const CheckpointTensor *mean = ck.find(meanName), *sd = ck.find(stdName);
+    if (!everything || (!mean && !sd))
+      return;
+    std::vector<int64_t> shape{width};
+    for (const CheckpointTensor *t : {mean, sd})
+      if (!t || t->dtype != Dtype::F64 || t->shape != shape) {
+        diffs.push_back(fmt::format("standardisation of {} '{}': expected F64 {} and {}, both {}",
+                                    kind, name, meanName, stdName, shapeString(shape)));
+        return;
+      }
+    out = Standardizer{mean->doubles(), sd->doubles()};
+  };
+  for (int32_t i = 0; i < model.num_inputs; ++i)
+    stats("input", model.inputs[i].name, model.inputs[i].elements, inputs[size_t(i)]);
+  for (int32_t t = 0; t < model.num_tasks; ++t)
+    stats("task", model.tasks[t].name,
+          model.tasks[t].kind == MTL_CLASSIFY ? 1 : model.tasks[t].width, targets[size_t(t)]);
+  for (const CheckpointTensor &t : ck.tensors)
+    if (!known.count(t.name) && (everything || t.name.rfind(kStdPrefix, 0) != 0))
+      diffs.push_back(fmt::format("unexpected: {} {}", t.name, shapeString(t.shape)));
+  if (!diffs.empty())
+    return fail(fmt::format("{}: checkpoint does not fit model '{}': {}", where, nameOf(model),
+                            fmt::join(diffs, "; ")));
+
+  RunState run;
+  int64_t step = 0;
+  if (everything) {
+    // An exact resume continues the same model with the same settings.
+    std::map<std::string, std::string> now = runSettings(trainer);
+    now["model"] = nameOf(model);
+    now["source_hash"] = model.source_hash ? model.source_hash : "";
+    for (const auto &[key, value] : now) {
+      const std::string *saved = ck.meta(key);
+      if (!saved || *saved != value)
+        diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
+                                    saved ? "'" + *saved + "'" : std::string("missing"),
+                                    "'" + value + "'"));
+    }
+    if (!diffs.empty())
+      return fail(fmt::format("{}: cannot resume: the run's settings differ (use initFrom to "
+                              "start a new run from its parameters): {}",
+                              where, fmt::join(diffs, "; ")));
+    std::string bad;
+    auto number = [&](const char *key, auto &out) {
+      const std::string *text = ck.meta(key);
+      if (!text || !parseNumber(*text, out))
+        bad += fmt::format("{}{} ({})", bad.empty() ? "" : ", ", key,
+                           text ? "'" + *text + "'" : std::string("missing"));
+    };
+    number("step", step);
+    number("epoch", run.epoch);
+    number("train_rows", run.trainRows);
+    number("val_rows", run.valRows);
+    number("best_epoch", run.bestEpoch);
+    number("best_value", run.bestValue);
+    number("since_best", run.sinceBest);
+    const std::string *stopped = ck.meta("stopped_early");
+    run.stoppedEarly = stopped && *stopped == "true";
+    if (bad.empty() && (step < 0 || run.epoch < 0 || run.bestEpoch > run.epoch))
+      bad = "step, epoch or best_epoch out of range";
+    if (!bad.empty())
+      return fail(fmt::format("{}: cannot resume: bad run metadata: {}", where, bad));
+  }
+
+  // Everything is checked: from here on nothing fails.
+  auto copy = [&](const mtl_tensor_desc &d, std::span<float> arena) {
+    if (d.size > 0)
+      std::memcpy(arena.data() + d.offset, ck.find(d.name)->data.data(), size_t(d.size) * 4);
+  };
+  for (int32_t i = 0; i < model.num_params; ++i)
+    copy(model.params[i], trainer.params());
+  if (!everything)
+    return Ok{};
+  for (int32_t i = 0; i < model.num_state; ++i)
+    copy(model.state[i], trainer.state());
+  trainer.setStep(step);
+  if (Status s = trainer.setStandardizers(std::move(inputs), std::move(targets)); !s)
+    return fail(fmt::format("{}: {}", where, s.error()));
+  trainer.resumeAt(run);
+  return Ok{};
+}
+
+} // namespace mtlrt
