@@ -273,7 +273,8 @@ private:
     char *end = nullptr;
     double v = std::strtod(text.c_str(), &end);
     if (!std::isfinite(v)) {
-      diags_.error(loc(tok), fmt::format("number '{}' is out of range for a double", text));
+      diags_.error(loc(tok),
+                   fmt::format("number '{}' is too large (the largest is about 1.8e308)", text));
       return 0;
     }
     return v;

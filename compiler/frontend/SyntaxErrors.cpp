@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
+#include <optional>
 
 namespace mtl {
 namespace {
@@ -140,6 +141,53 @@ std::string missingPhrase(const std::string &what) {
   return what;
 }
 
+// The default-channel token `steps` places before `index` (negative: earlier), or null.
+antlr4::Token *neighbour(antlr4::TokenStream *tokens, size_t index, int steps) {
+  long i = static_cast<long>(index);
+  while (steps < 0 && i > 0) {
+    antlr4::Token *t = tokens->get(static_cast<size_t>(--i));
+    if (t->getChannel() == antlr4::Token::DEFAULT_CHANNEL && ++steps == 0)
+      return t;
+  }
+  return nullptr;
+}
+
+// `in 1, 2` (the list without its brackets) parses as a new binding named
+// `in`, so ANTLR would ask for '='. When the offending token follows an `in`
+// that comes where a modifier may, say what `in` needs instead, with the
+// values the user wrote on that line as the example.
+std::optional<std::string> inWithoutList(antlr4::Parser *parser, antlr4::Token *offending) {
+  if (!offending || offending->getText() == "[")
+    return std::nullopt;
+  antlr4::TokenStream *tokens = parser->getTokenStream();
+  size_t index = offending->getTokenIndex();
+  antlr4::Token *in = neighbour(tokens, index, -1);
+  if (!in || in->getText() != "in")
+    return std::nullopt;
+  // Only where a modifier may follow: after a selection or another modifier.
+  antlr4::Token *before = neighbour(tokens, index, -2);
+  static const char *const kEnds[] = {")", "]", "standardize", "class", "images", "labels"};
+  if (!before ||
+      std::find(std::begin(kEnds), std::end(kEnds), before->getText()) == std::end(kEnds))
+    return std::nullopt;
+  std::string values;
+  for (size_t i = index; i < tokens->size(); ++i) {
+    antlr4::Token *t = tokens->get(i);
+    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+      continue;
+    size_t type = t->getType();
+    bool value = type == mtlgen::MtlLexer::INT || type == mtlgen::MtlLexer::NUMBER ||
+                 type == mtlgen::MtlLexer::STRING;
+    if (t->getLine() != in->getLine() || !(value || t->getText() == ","))
+      break;
+    values += value ? t->getText() : ", ";
+  }
+  if (values.empty() || values.size() > 40 || values.back() == ' ')
+    values = "1, 2";
+  return fmt::format("expected '[' after 'in'; 'in' takes a list in brackets (write in [{}])",
+                     values);
+}
+
 } // namespace
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
@@ -163,6 +211,10 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
   if (offendingSymbol && offendingSymbol->getType() == mtlgen::MtlLexer::ANY &&
       found.rfind("byte", 0) == 0) {
     diags_.error(loc, fmt::format("invalid character ({}) in model source", found));
+    return;
+  }
+  if (auto message = inWithoutList(parser, offendingSymbol)) {
+    diags_.error(loc, *message);
     return;
   }
   if (msg.rfind("missing ", 0) == 0) {

@@ -190,11 +190,12 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
       return {};
     }
   std::vector<std::string> candidates = layerNames();
-  for (const std::string &b : ctx.blockNames(topLevel))
-    candidates.push_back(b);
+  std::vector<std::string> blocks = ctx.blockNames(topLevel);
+  candidates.insert(candidates.end(), blocks.begin(), blocks.end());
   candidates.insert(candidates.end(), extra.begin(), extra.end());
-  ctx.error(nameLoc(step),
-            fmt::format("unknown layer '{}'{}", step.text, didYouMean(step.text, candidates)));
+  // Where blocks exist the name may have meant one, so the message says so.
+  ctx.error(nameLoc(step), fmt::format("unknown layer {}'{}'{}", blocks.empty() ? "" : "or block ",
+                                       step.text, didYouMean(step.text, candidates)));
   return {};
 }
 

@@ -54,6 +54,7 @@ bool isFile(const std::string &p) {
 // What the source says, beyond the DataSet fields.
 struct Source {
   bool ok = false;
+  bool known = false; // csv, idx or synthetic: the bindings can be checked against it
   std::optional<CsvColumns> columns;  // CSV: the file exists
   std::optional<int64_t> imageValues; // IDX: values per image, when the file exists
 };
@@ -81,6 +82,7 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
                 fmt::format("expected a data source (csv, idx or synthetic), got {}", describe(e)));
     return src;
   }
+  src.known = true;
   unsigned before = ctx.errorsSeen;
   if (e.text == "csv") {
     ds.kind = DataKind::Csv;
@@ -264,7 +266,7 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
       ctx.error(d->name.loc, fmt::format("duplicate data set '{}'", d->name.text))
           .note(ctx.data[prev->second].decl->name.loc, "previous definition is here");
     model.data.emplace_back();
-    ctx.data.push_back(DataInfo{d, false, false, {}, {}});
+    ctx.data.push_back(DataInfo{d, false, false, false, {}, {}});
     DataSet ds;
     ds.name = d->name.text;
     ds.loc = d->loc;
@@ -272,6 +274,7 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
     Source src = readSource(ctx, d->source, ds, located ? ctx.sources.name(d->loc.file) : "");
     DataInfo &info = ctx.data.back();
     info.synthetic = ds.kind == DataKind::Synthetic;
+    info.badSource = !src.known;
     if (info.synthetic && !d->bindings.empty())
       ctx.error(d->bindings[0].target.loc, "synthetic data takes no bindings: it generates "
                                            "every input and task target itself");
@@ -308,6 +311,8 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
           targetOk = false;
         }
       }
+      if (info.badSource)
+        continue; // what a selection means depends on the source, which is unknown
       bool selOk = false;
       std::optional<int64_t> count = readSelection(ctx, ab.source, ds, src, b, selOk);
       if (selOk && ds.kind == DataKind::Csv)

@@ -112,6 +112,7 @@ struct DataInfo {
   const ast::DataDecl *decl = nullptr;
   bool synthetic = false;      ///< binds every input and task implicitly
   bool unresolved = false;     ///< a binding named no input or task (already reported)
+  bool badSource = false;      ///< its source is unknown (reported): bindings go unchecked
   std::set<int> inputs, tasks; ///< bound targets
 };
 

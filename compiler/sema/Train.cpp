@@ -103,8 +103,8 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
 // Every input and task must be bound in a data set the model trains or evaluates on.
 void checkCovers(Context &ctx, int index) {
   const DataInfo &info = ctx.data[index];
-  if (info.synthetic || info.unresolved)
-    return; // synthetic data makes everything; an unknown target was reported already
+  if (info.synthetic || info.unresolved || info.badSource)
+    return; // synthetic data makes everything; an unknown target or source was reported
   const std::string &name = info.decl->name.text;
   for (const auto &[n, sym] : ctx.names) {
     bool isInput = sym.kind == Symbol::Input, isTask = sym.kind == Symbol::Task;

@@ -2,6 +2,7 @@
 #include "support/Diagnostics.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <fmt/format.h>
 
 namespace mtl {
@@ -48,14 +49,50 @@ const char *colorOf(Severity s) {
   return "";
 }
 
-// Source lines may hold tabs or control bytes; print them as one space each so
-// the caret stays under the column it names and a terminal is never confused.
-std::string printable(std::string_view line) {
-  std::string out;
-  out.reserve(line.size());
-  for (unsigned char c : line)
-    out.push_back(c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c));
-  return out;
+// The length of the well-formed UTF-8 sequence at the start of `s`, or 0 if
+// it is malformed (a stray continuation byte, a truncated sequence, an overlong
+// form, a surrogate, or a value past U+10FFFF).
+size_t utf8Length(std::string_view s, uint32_t &cp) {
+  unsigned char c = static_cast<unsigned char>(s[0]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || n > s.size())
+    return 0;
+  cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+  for (size_t k = 1; k < n; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[k]);
+    if ((cc >> 6) != 0x2)
+      return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  static constexpr uint32_t kMinOf[] = {0, 0, 0x80, 0x800, 0x10000};
+  bool ok = cp >= kMinOf[n] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+  return ok ? n : 0;
+}
+
+// A source line as it is shown: one entry per column (columns count
+// characters, as locations do). The terminal must never receive invalid UTF-8
+// or control codes, so a tab becomes a space, and every other control
+// character (C0, DEL, C1) and every byte that is not part of well-formed UTF-8
+// becomes U+FFFD, one per byte; the caret stays under the column it names.
+std::vector<std::string> displayColumns(std::string_view line) {
+  std::vector<std::string> cells;
+  for (size_t i = 0; i < line.size();) {
+    uint32_t cp = 0;
+    size_t n = utf8Length(line.substr(i), cp);
+    if (n == 0) {
+      cells.emplace_back("\xef\xbf\xbd");
+      ++i;
+      continue;
+    }
+    if (cp == '\t')
+      cells.emplace_back(" ");
+    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+      cells.emplace_back("\xef\xbf\xbd");
+    else
+      cells.emplace_back(line.substr(i, n));
+    i += n;
+  }
+  return cells;
 }
 
 void renderOne(std::string &out, const SourceManager &sm, Severity sev, const SourceLoc &loc,
@@ -68,17 +105,18 @@ void renderOne(std::string &out, const SourceManager &sm, Severity sev, const So
   out += fmt::format("{}{}:{} {}{}{}\n", sevColor, label(sev), reset, bold, message, reset);
   if (!loc.valid())
     return;
-  std::string_view line = sm.line(loc.file, loc.line);
+  std::vector<std::string> cells = displayColumns(sm.line(loc.file, loc.line));
   constexpr size_t kMaxShown = 200; // very long lines are cut, not dumped
-  if (line.size() > kMaxShown && static_cast<size_t>(loc.col) < kMaxShown)
-    line = line.substr(0, kMaxShown);
-  else if (line.size() > kMaxShown)
+  if (cells.size() > kMaxShown && static_cast<size_t>(loc.col) < kMaxShown)
+    cells.resize(kMaxShown);
+  else if (cells.size() > kMaxShown)
     return;
-  out += printable(line);
+  for (const std::string &cell : cells)
+    out += cell;
   out += '\n';
   int col = std::max(loc.col, 1);
   int width = std::max(loc.length, 1);
-  int room = static_cast<int>(line.size()) - (col - 1);
+  int room = static_cast<int>(cells.size()) - (col - 1);
   if (room > 0)
     width = std::min(width, room);
   out += std::string(col - 1, ' ');

@@ -152,8 +152,10 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
                   const std::string &monitor) {
   if (!out || result.epochs.empty())
     return;
-  std::fprintf(out, "\n%s: %zu epochs, %lld steps in %.1f s%s\n", model.name ? model.name : "model",
-               result.epochs.size(), (long long)result.steps, result.seconds,
+  size_t epochs = result.epochs.size();
+  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %.1f s%s\n",
+               model.name ? model.name : "model", epochs, epochs == 1 ? "" : "s",
+               (long long)result.steps, result.steps == 1 ? "" : "s", result.seconds,
                result.stoppedEarly
                    ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
                    : "");

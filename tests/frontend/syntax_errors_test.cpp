@@ -73,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
             "model m { input x : f32[99999999999999999999] }",
             "test.mtl:1:25: error: integer '99999999999999999999' is too large; the limit is 2^53"},
         Case{"model m { optimizer sgd(lr = 1e999) }",
-             "test.mtl:1:30: error: number '1e999' is out of range for a double"},
+             "test.mtl:1:30: error: number '1e999' is too large (the largest is about 1.8e308)"},
         Case{"model m { data d = csv(\"a\\qb\") {} }",
              "test.mtl:1:26: error: unknown escape sequence '\\q' in string; use \\\\, \\\", \\n "
              "or \\t"}));
@@ -161,6 +161,31 @@ TEST(SyntaxErrors, NulBytesAndControlCharacters) {
   Parsed p(text);
   EXPECT_FALSE(p.file);
   EXPECT_EQ(firstLine(p), "test.mtl:2:19: error: invalid character (byte 0x00) in model source");
+}
+
+// Invalid UTF-8 and control bytes are shown as U+FFFD, one per byte, so the
+// terminal only ever receives valid UTF-8, and the caret stays under its column.
+TEST(SyntaxErrors, EchoedLineIsValidUtf8) {
+  Parsed p("model m { input x : f32[4] } \x01\x7f");
+  EXPECT_EQ(p.errors(), "test.mtl:1:30: error: invalid character (byte 0x01) in model source\n"
+                        "model m { input x : f32[4] } \xef\xbf\xbd\xef\xbf\xbd\n"
+                        "                             ^\n"
+                        "1 error generated.\n");
+  Parsed bad("model m { data d = csv(\"\xc3\xa9\") {} } \xff\tz");
+  EXPECT_EQ(bad.errors(), "test.mtl:1:34: error: invalid UTF-8 byte 0xff; model source must be "
+                          "UTF-8 text\n"
+                          "model m { data d = csv(\"\xc3\xa9\") {} } \xef\xbf\xbd z\n"
+                          "                                 ^\n"
+                          "1 error generated.\n");
+}
+
+TEST(SyntaxErrors, InWithoutBrackets) {
+  Parsed p("model m {\n  data d = csv(\"a.csv\") {\n    y = column(c) in 1, 2\n  }\n}\n");
+  EXPECT_EQ(firstLine(p), "test.mtl:3:22: error: expected '[' after 'in'; 'in' takes a list in "
+                          "brackets (write in [1, 2])");
+  Parsed q("model m {\n  data d = csv(\"a.csv\") {\n    y = column(c) in (5)\n  }\n}\n");
+  EXPECT_EQ(firstLine(q), "test.mtl:3:22: error: expected '[' after 'in'; 'in' takes a list in "
+                          "brackets (write in [1, 2])");
 }
 
 } // namespace

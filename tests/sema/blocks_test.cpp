@@ -40,6 +40,14 @@ TEST(Blocks, NestedBlocksAndBlocksWithoutParameters) {
                                       "t.3=dense[16]", "t.4=relu[16]"}));
 }
 
+TEST(Blocks, MisspeltBlockIsNamedAsLayerOrBlock) {
+  Checked c = check(model("  input x : f32[4]\n"
+                          "  block mlp(width) { dense(width) -> relu }\n"
+                          "  task t : regress { head = x -> mpl(8) -> dense(1) }"));
+  EXPECT_DIAG(c, "m.mtl:4:34: error: unknown layer or block 'mpl'; did you mean 'mlp'?");
+  EXPECT_EQ(c.errors, 1u) << c.text;
+}
+
 TEST(Blocks, ErrorInsideExpansionHasNote) {
   Checked c = check(model("  input x : f32[4]\n"
                           "  block mlp(width) { dense(width) -> relu }\n"
@@ -72,7 +80,7 @@ TEST(Blocks, ErrorThatDoesNotDependOnArgumentsIsReportedOnce) {
                           "  block mlp(width) { dens(width) -> relu }\n"
                           "  task a : regress { head = x -> mlp(3) -> dense(1) }\n"
                           "  task b : regress { head = x -> mlp(4) -> dense(1) }"));
-  EXPECT_DIAG(c, "m.mtl:3:22: error: unknown layer 'dens'; did you mean 'dense'?\n"
+  EXPECT_DIAG(c, "m.mtl:3:22: error: unknown layer or block 'dens'; did you mean 'dense'?\n"
                  "  block mlp(width) { dens(width) -> relu }\n");
   EXPECT_EQ(c.errors, 1u) << c.text;
   EXPECT_NO_DIAG(c, "note: in expansion");
@@ -173,7 +181,7 @@ TEST(Blocks, TopLevelBlocksDoNotSeeModelBlocks) {
   Checked c =
       check("block outer { inner }\n" + model("  input x : f32[4]\n  block inner { relu }\n"
                                               "  task t : regress(4) { head = x -> outer }"));
-  EXPECT_DIAG(c, "m.mtl:1:15: error: unknown layer 'inner'");
+  EXPECT_DIAG(c, "m.mtl:1:15: error: unknown layer or block 'inner'");
   EXPECT_TRUE(c.models.empty());
 }
 
@@ -186,7 +194,7 @@ TEST(Blocks, ModelBlockShadowsTopLevelBlock) {
 
 TEST(Blocks, ErrorsInUnusedLibraryBlocksAreReported) {
   Checked c = check("block lib { dense(2) -> rleu }\n");
-  EXPECT_DIAG(c, "m.mtl:1:25: error: unknown layer 'rleu'; did you mean 'relu'?");
+  EXPECT_DIAG(c, "m.mtl:1:25: error: unknown layer or block 'rleu'; did you mean 'relu'?");
   EXPECT_TRUE(c.models.empty());
   Checked ok = check("block lib(w) { dense(w) -> relu }\n");
   EXPECT_EQ(ok.text, "");

@@ -135,6 +135,14 @@ TEST_F(Data, MissingFilesAreNotChecked) {
   EXPECT_DIAG(c, "note: 't' is declared here");
 }
 
+TEST_F(Data, UnknownSourceHasNoFollowOns) {
+  Checked c = run("  input x : f32[2]\n"
+                  "  data train = parquet(\"a.parquet\") { x = images }\n"
+                  "  task t : regress { head = x -> dense(1) }");
+  EXPECT_DIAG(c, ":3:16: error: unknown data source 'parquet'");
+  EXPECT_EQ(c.errors, 1u) << c.text; // neither "does not bind" nor a selection complaint
+}
+
 TEST_F(Data, SelectionWidthMustMatchTarget) {
   Checked c = penguins("  data train = csv(\"data/penguins.csv\") {\n"
                        "    x = columns(0..3)\n    species = columns(0, 1) as class\n"

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bad_data.sh: malformed data through `mtlc train` gives a clear error that
+# names the file (and, for CSV rows, the line) and exit status 1, never a crash.
+#
+# Usage: bad_data.sh MTLC LOG_CHECK
+# The fixtures in data/ are a small valid CSV model (tabular.mtl, good.csv)
+# and malformed copies of its data passed with --data train=PATH; IDX files are
+# written into the scratch folder (a tiny valid pair, then truncated copies,
+# and a truncated copy of Fashion-MNIST's test images when it is installed).
+source "$(dirname "$0")/common.sh"
+
+# expect_error WHAT PATTERN MTLC_ARGS...: runs mtlc and asserts exit status 1,
+# an `error:` line matching the extended regex PATTERN, and no sign of a crash.
+expect_error() {
+  local what=$1 pattern=$2
+  shift 2
+  timeout 60 "$mtlc" "$@" >"$work/out.txt" 2>&1
+  local status=$?
+  echo "--- $what (exit status $status):"
+  head -n 8 "$work/out.txt"
+  if [[ $status -ne 1 ]]; then
+    fail "$what: exit status $status, expected 1"
+  fi
+  if ! grep -Eq "$pattern" "$work/out.txt"; then
+    fail "$what: no message matching /$pattern/"
+  fi
+  if grep -Eqi 'internal|terminate called|assert|segmentation|core dumped|exception' \
+    "$work/out.txt"; then
+    fail "$what: the output looks like a crash"
+  fi
+}
+
+tab=$fixtures/tabular.mtl
+# The fixture model trains on its own data, so every failure below is the data's.
+"$mtlc" train "$tab" -q >"$work/out.txt" 2>&1 || {
+  fail "the fixture tabular.mtl does not train on good.csv:"
+  cat "$work/out.txt" >&2
+}
+
+expect_error "ragged CSV row" 'error: .*ragged\.csv:5: row has 3 fields, expected 4' \
+  train "$tab" --data "train=$fixtures/ragged.csv"
+expect_error "non-numeric cell" 'error: .*non_numeric\.csv:6:.*abc' \
+  train "$tab" --data "train=$fixtures/non_numeric.csv"
+expect_error "missing column (data file replaced)" "error: .*missing_column\.csv.*'c'" \
+  train "$tab" --data "train=$fixtures/missing_column.csv"
+expect_error "missing column (named in the model)" \
+  "missing_column\.mtl:6:27: error: no column named 'd' in '.*good\.csv'" \
+  train "$fixtures/missing_column.mtl"
+expect_error "missing column (mtlc check)" \
+  "missing_column\.mtl:6:27: error: no column named 'd' in '.*good\.csv'" \
+  check "$fixtures/missing_column.mtl"
+expect_error "empty CSV file" 'error: .*empty\.csv: file is empty' \
+  train "$tab" --data "train=$fixtures/empty.csv"
+expect_error "CSV header without rows" 'error: .*header_only\.csv' \
+  train "$tab" --data "train=$fixtures/header_only.csv"
+expect_error "nonexistent CSV file" "error: .*$work/nope\.csv" \
+  train "$tab" --data "train=$work/nope.csv"
+
+# A tiny IDX pair: 4 images of 2x2 (unsigned bytes) and their 4 labels.
+printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02' >"$work/images.idx"
+printf '\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0\xd0\xe0\xf0' >>"$work/images.idx"
+printf '\x00\x00\x08\x01\x00\x00\x00\x04\x00\x01\x00\x01' >"$work/labels.idx"
+idx=$fixtures/idx.mtl
+if "$mtlc" train "$idx" -q --data "train.images=$work/images.idx" \
+  --data "train.labels=$work/labels.idx" >"$work/out.txt" 2>&1; then
+  head -c 24 "$work/images.idx" >"$work/trunc-data.idx"
+  head -c 10 "$work/images.idx" >"$work/trunc-header.idx"
+  expect_error "IDX data cut short" 'error: .*trunc-data\.idx: truncated' \
+    train "$idx" --data "train.images=$work/trunc-data.idx" --data "train.labels=$work/labels.idx"
+  expect_error "IDX header cut short" 'error: .*trunc-header\.idx: truncated' \
+    train "$idx" --data "train.images=$work/trunc-header.idx" --data "train.labels=$work/labels.idx"
+  expect_error "CSV passed as IDX" 'error: .*good\.csv: not an IDX file' \
+    train "$idx" --data "train.images=$fixtures/good.csv" --data "train.labels=$work/labels.idx"
+  expect_error "nonexistent IDX file" "error: .*$work/nope\.idx" \
+    train "$idx" --data "train.images=$work/nope.idx" --data "train.labels=$work/labels.idx"
+else
+  fail "the fixture idx.mtl does not train on a valid tiny IDX pair:"
+  cat "$work/out.txt" >&2
+fi
+
+if have_fashion; then
+  gunzip -c "$fashion/t10k-images-idx3-ubyte.gz" | head -c 100000 >"$work/fashion-cut"
+  expect_error "truncated Fashion-MNIST images" 'error: .*fashion-cut: truncated' \
+    train "$examples/fashion_mnist.mtl" --data "train.images=$work/fashion-cut"
+else
+  echo "note: $fashion is absent; the Fashion-MNIST truncation case is left out"
+fi
+finish

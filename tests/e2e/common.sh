@@ -1,0 +1,51 @@
+# common.sh: shared set-up for the end-to-end test scripts (sourced, not run).
+#
+# Every script is called as `SCRIPT MTLC LOG_CHECK [ARGS...]` from ctest; this
+# sets $mtlc, $log_check, $examples, $fixtures and a scratch folder $work that
+# is removed on exit, and defines fail/expect helpers.
+set -u -o pipefail
+
+if [[ $# -lt 2 ]]; then
+  echo "usage: $0 MTLC LOG_CHECK [ARGS...]" >&2
+  exit 2
+fi
+mtlc=$1
+log_check=$2
+shift 2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+examples=$(cd "$here/../../examples" && pwd)
+fixtures=$here/data
+fashion=/usr/share/datasets/fashion-mnist
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export NO_COLOR=1 LC_ALL=C
+
+failures=0
+
+# fail MESSAGE: records a failed assertion and goes on.
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# finish: the script's exit status (0 only if no assertion failed).
+finish() {
+  if [[ $failures -gt 0 ]]; then
+    echo "$failures assertion(s) failed" >&2
+    exit 1
+  fi
+  echo "all assertions held"
+  exit 0
+}
+
+# have_fashion: whether Debian's dataset-fashion-mnist files are installed.
+have_fashion() {
+  [[ -f $fashion/train-images-idx3-ubyte.gz && -f $fashion/train-labels-idx1-ubyte.gz &&
+    -f $fashion/t10k-images-idx3-ubyte.gz && -f $fashion/t10k-labels-idx1-ubyte.gz ]]
+}
+
+# skip MESSAGE: ends the test as skipped (ctest maps status 77 to "Skipped").
+skip() {
+  echo "SKIPPED: $*"
+  exit 77
+}
