@@ -32,18 +32,24 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   passes::MemoryPlan trainPlan =
       passes::planMemory(g, trainNeeded, liveMask(trainRoots), input.fused);
 
-  llvm::Function *train = emitStepFunction(
-      {*module, g, sig, trainPlan, trainNeeded, layout, input.model.optimizer, input.fused, true});
-  llvm::Function *eval = emitStepFunction(
-      {*module, g, sig, evalPlan, evalNeeded, layout, input.model.optimizer, input.fused, false});
+  // Scratch for the largest transposed dense weight.
+  int64_t scratch = 0;
+  for (const ir::Op &op : g.ops())
+    if (op.kind == ir::OpKind::Linear)
+      scratch = std::max(scratch, g.type(op.operands[1]).rowElements());
+
+  llvm::Function *train = emitStepFunction({*module, g, sig, trainPlan, trainNeeded, layout,
+                                            input.model.optimizer, input.fused, scratch, true});
+  llvm::Function *eval = emitStepFunction({*module, g, sig, evalPlan, evalNeeded, layout,
+                                           input.model.optimizer, input.fused, scratch, false});
 
   DescriptorInfo info;
   info.sourceHash = input.sourceHash;
   info.targetCpu = input.targetCpu;
   info.symbol = input.symbol;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the two
-  // plans cover each function's own fixed + rows * perRow.
-  info.workspaceFixed = std::max(trainPlan.fixedSize, evalPlan.fixedSize);
+  // plans (plus the scratch both share) cover each function's own layout.
+  info.workspaceFixed = std::max(trainPlan.fixedSize, evalPlan.fixedSize) + scratch;
   info.workspacePerRow = std::max(trainPlan.perRowSize, evalPlan.perRowSize);
   info.trainStep = train;
   info.evalStep = eval;

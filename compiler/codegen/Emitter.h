@@ -69,10 +69,15 @@ public:
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
   /// Emits `body` as a separate function over rows [begin, end) of `n`, and a
   /// call that goes through the runtime's parallel_for when there is a pool
-  /// and `n * workPerRow` is large enough. `args` (pointers or i64) are passed
+  /// and `work` (multiply-adds in all, i64) is large enough. `args` (pointers or i64) are passed
   /// through a context array and handed to `body` reloaded.
-  void parallelRows(llvm::Value *n, int64_t workPerRow, const std::vector<llvm::Value *> &args,
+  void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
                     const KernelBody &body);
+  /// if (cond) then() else otherwise()
+  void ifElse(llvm::Value *cond, const std::function<void()> &then,
+              const std::function<void()> &otherwise);
+  /// A fixed scratch area of the workspace (floats), for transposed weights.
+  llvm::Value *scratch = nullptr;
 
 private:
   void emitElementwise(const ir::Op &op, ir::ValueId id);

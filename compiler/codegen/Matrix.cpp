@@ -17,13 +17,29 @@ using ir::OpKind;
 namespace {
 // Below this many multiply-adds a product runs on the calling thread: the
 // cost of waking the pool would dominate.
-constexpr int64_t kParallelThreshold = 1 << 15;
+constexpr int64_t kParallelThreshold = 1 << 17;
 } // namespace
 
 // Emits `body` into a new function kernel(ctx, begin, end) over rows
 // [begin, end) and calls it through the runtime's parallel_for (or directly).
 // `args` travel in a context array; the body receives them reloaded.
-void Emitter::parallelRows(llvm::Value *n, int64_t workPerRow,
+void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
+                     const std::function<void()> &otherwise) {
+  llvm::Function *fn = b.GetInsertBlock()->getParent();
+  llvm::BasicBlock *yes = llvm::BasicBlock::Create(ctx, "then", fn);
+  llvm::BasicBlock *no = llvm::BasicBlock::Create(ctx, "else", fn);
+  llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx, "join", fn);
+  b.CreateCondBr(cond, yes, no);
+  b.SetInsertPoint(yes);
+  then();
+  b.CreateBr(join);
+  b.SetInsertPoint(no);
+  otherwise();
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+}
+
+void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
                            const std::vector<llvm::Value *> &args, const KernelBody &body) {
   auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
   auto *kernel =
@@ -40,7 +56,7 @@ void Emitter::parallelRows(llvm::Value *n, int64_t workPerRow,
   llvm::BasicBlock *viaPool = llvm::BasicBlock::Create(ctx, "pool", outer);
   llvm::BasicBlock *direct = llvm::BasicBlock::Create(ctx, "direct", outer);
   llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx, "after", outer);
-  llvm::Value *big = b.CreateICmpSGE(b.CreateMul(n, cst(workPerRow)), cst(kParallelThreshold));
+  llvm::Value *big = b.CreateICmpSGE(work, cst(kParallelThreshold));
   llvm::Value *hasPool =
       b.CreateICmpNE(parallel, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
   b.CreateCondBr(b.CreateAnd(big, hasPool), viaPool, direct);
@@ -74,58 +90,97 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   const ir::TensorType &t0 = graph.type(op.operands[0]);
   switch (op.kind) {
   case OpKind::Linear: {
-    // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]: dot products of contiguous rows,
-    // four batch rows at a time so each weight load feeds four sums.
-    // `reassoc` lets LLVM vectorise the sums; the order it picks is fixed at
+    // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]. From 16 rows on, W is first
+    // transposed into scratch so the tiled kernel can stream its rows (the
+    // transpose costs in·out, the product rows·in·out); below that, dot
+    // products of contiguous rows, four batch rows per weight load, are
+    // cheaper. `reassoc` lets LLVM vectorise those sums in an order fixed at
     // compile time, so results stay deterministic.
     int64_t in = t0.lastDim(), outDim = op.type.lastDim();
     bool hasBias = op.operands.size() == 3;
-    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]],
-                                       hasBias ? buffers[op.operands[2]] : buffers[op.operands[1]],
-                                       out};
-    auto rowsFrom = [&](auto &a, llvm::Value *row0, int rows) {
-      loop(cst(outDim), [&](llvm::Value *o) {
-        std::vector<llvm::Value *> acc;
-        for (int q = 0; q < rows; ++q)
-          acc.push_back(accumulator(f32, fcst(0)));
-        llvm::FastMathFlags fmf;
-        fmf.setAllowReassoc();
-        fmf.setAllowContract();
-        b.setFastMathFlags(fmf);
-        loop(cst(in), [&](llvm::Value *k) {
-          llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
-          for (int q = 0; q < rows; ++q) {
-            llvm::Value *row = b.CreateAdd(row0, cst(q));
-            llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(row, cst(in)), k));
-            b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc[q]), b.CreateFMul(xv, wv)), acc[q]);
-          }
+    llvm::Value *x = buffers[op.operands[0]], *w = buffers[op.operands[1]];
+    llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
+    llvm::Value *nrows = rowsOf(op.type);
+    llvm::Value *work = b.CreateMul(nrows, cst(in * outDim));
+    auto addBias = [&](llvm::Value *biasPtr, llvm::Value *y, llvm::Value *begin, llvm::Value *end) {
+      if (!hasBias)
+        return;
+      loop(begin, end, [&](llvm::Value *r) {
+        loop(cst(outDim), [&](llvm::Value *o) {
+          llvm::Value *at = b.CreateAdd(b.CreateMul(r, cst(outDim)), o);
+          store(b.CreateFAdd(load(y, at), load(biasPtr, o)), y, at);
         });
-        b.clearFastMathFlags();
-        for (int q = 0; q < rows; ++q) {
-          llvm::Value *s = b.CreateLoad(f32, acc[q]);
-          if (hasBias)
-            s = b.CreateFAdd(s, load(a[2], o));
-          llvm::Value *row = b.CreateAdd(row0, cst(q));
-          store(s, a[3], b.CreateAdd(b.CreateMul(row, cst(outDim)), o));
-        }
       });
     };
-    parallelRows(rowsOf(op.type), in * outDim, args,
-                 [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-                   llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(4));
-                   loop(blocks, [&](llvm::Value *blk) {
-                     rowsFrom(a, b.CreateAdd(begin, b.CreateMul(blk, cst(4))), 4);
-                   });
-                   loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(4))), end,
-                        [&](llvm::Value *r) { rowsFrom(a, r, 1); });
-                 });
+    ifElse(
+        b.CreateICmpSGE(nrows, cst(16)),
+        [&] {
+          loop(cst(in), [&](llvm::Value *k) {
+            loop(cst(outDim), [&](llvm::Value *o) {
+              store(load(w, b.CreateAdd(b.CreateMul(o, cst(in)), k)), scratch,
+                    b.CreateAdd(b.CreateMul(k, cst(outDim)), o));
+            });
+          });
+          parallelRows(nrows, work, {x, scratch, bias, out},
+                       [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+                         TileAccess access{
+                             cst(in),
+                             [&](llvm::Value *r, llvm::Value *k) {
+                               return load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
+                             },
+                             [&](llvm::Value *k) { return at(a[1], b.CreateMul(k, cst(outDim))); },
+                             [&](llvm::Value *r) { return at(a[3], b.CreateMul(r, cst(outDim))); },
+                             outDim};
+                         emitTiledProduct(*this, access, begin, end);
+                         addBias(a[2], a[3], begin, end);
+                       });
+        },
+        [&] {
+          auto rowsFrom = [&](auto &a, llvm::Value *row0, int rows) {
+            loop(cst(outDim), [&](llvm::Value *o) {
+              std::vector<llvm::Value *> acc;
+              for (int q = 0; q < rows; ++q)
+                acc.push_back(accumulator(f32, fcst(0)));
+              llvm::FastMathFlags fmf;
+              fmf.setAllowReassoc();
+              fmf.setAllowContract();
+              b.setFastMathFlags(fmf);
+              loop(cst(in), [&](llvm::Value *k) {
+                llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
+                for (int q = 0; q < rows; ++q) {
+                  llvm::Value *row = b.CreateAdd(row0, cst(q));
+                  llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(row, cst(in)), k));
+                  b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc[q]), b.CreateFMul(xv, wv)),
+                                acc[q]);
+                }
+              });
+              b.clearFastMathFlags();
+              for (int q = 0; q < rows; ++q) {
+                llvm::Value *row = b.CreateAdd(row0, cst(q));
+                store(b.CreateLoad(f32, acc[q]), a[3],
+                      b.CreateAdd(b.CreateMul(row, cst(outDim)), o));
+              }
+            });
+          };
+          parallelRows(nrows, work, {x, w, bias, out},
+                       [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+                         llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(4));
+                         loop(blocks, [&](llvm::Value *blk) {
+                           rowsFrom(a, b.CreateAdd(begin, b.CreateMul(blk, cst(4))), 4);
+                         });
+                         loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(4))), end,
+                              [&](llvm::Value *r) { rowsFrom(a, r, 1); });
+                         addBias(a[2], a[3], begin, end);
+                       });
+        });
     return;
   }
   case OpKind::MatMul: {
     // c[r, :] = Σ_p a[r, p] b[p, :] (the input gradient of a dense layer).
     int64_t k = t0.lastDim(), n = op.type.lastDim();
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out};
-    parallelRows(rowsOf(op.type), k * n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+    llvm::Value *work = b.CreateMul(rowsOf(op.type), cst(k * n));
+    parallelRows(rowsOf(op.type), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
       TileAccess access{cst(k),
                         [&](llvm::Value *r, llvm::Value *p) {
                           return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
@@ -144,7 +199,9 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *nrows = b.CreateUDiv(count(t0), cst(m));
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
                                        nrows};
-    parallelRows(cst(m), n, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+    // The work is m·n multiply-adds per batch row, not m·n.
+    llvm::Value *work = b.CreateMul(nrows, cst(m * n));
+    parallelRows(cst(m), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
       TileAccess access{a[3],
                         [&](llvm::Value *i, llvm::Value *r) {
                           return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));

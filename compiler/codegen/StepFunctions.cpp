@@ -79,7 +79,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   }
   for (const PlacedTensor &p : spec.layout.params)
     e.buffers[p.param] = e.at(params, e.cst(p.offset));
-  llvm::Value *perRowBase = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
+  // Workspace: the planned fixed region, the scratch area, then the rows.
+  e.scratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
+  llvm::Value *perRowBase =
+      e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize + spec.scratchFloats));
   for (size_t v = 0; v < g.size(); ++v) {
     ir::ValueId id = static_cast<ir::ValueId>(v);
     if (!spec.needed[v] || e.buffers[v] || e.isFused(id))

@@ -19,6 +19,7 @@ struct StepFunctionSpec {
   const ArenaLayout &layout;
   const sema::Optimizer &optimizer;
   const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
+  int64_t scratchFloats = 0;      ///< fixed scratch after the planned fixed region
   bool training = true;
 };
 

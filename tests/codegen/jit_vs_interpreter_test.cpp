@@ -16,7 +16,9 @@ namespace mtl {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr int64_t kRows = 5;
+// A batch below the tiled path's threshold (16 rows) and one above it that is
+// not a multiple of the 4-row blocks, so remainder tiles run too.
+constexpr int64_t kBatchSizes[] = {5, 37};
 
 std::vector<std::string> exampleFiles() {
   std::vector<std::string> out;
@@ -43,7 +45,8 @@ struct Batch {
   ir::Feeds feeds;
 };
 
-Batch makeBatch(const mtl_model &m, const lower::LoweredStep &step, std::mt19937 &rng) {
+Batch makeBatch(const mtl_model &m, const lower::LoweredStep &step, int64_t kRows,
+                std::mt19937 &rng) {
   const ir::StepSignature &sig = step.signature;
   auto nameOf = [&](ir::ValueId id) { return step.graph.op(id).name; };
   Batch b;
@@ -124,11 +127,12 @@ void compile(const std::string &file, Compiled &out,
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
+void checkLossesOutputsAndGradients(const std::string &file, int64_t kRows) {
+  SCOPED_TRACE("batch " + std::to_string(kRows));
   // SGD with lr 1 turns one train step into "params -= gradient", which
   // exposes the generated gradients through the ABI.
   Compiled sgd;
-  compile(GetParam(), sgd, [](sema::Model &m) {
+  compile(file, sgd, [](sema::Model &m) {
     m.optimizer = sema::Optimizer{};
     m.optimizer.kind = sema::OptimizerKind::Sgd;
     m.optimizer.lr = 1.0;
@@ -136,7 +140,7 @@ TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
   ASSERT_TRUE(sgd.ok) << sgd.c.diags.render(false);
   const mtl_model &m = *sgd.c.compiled;
   std::mt19937 rng(42);
-  Batch batch = makeBatch(m, sgd.c.step, rng);
+  Batch batch = makeBatch(m, sgd.c.step, kRows, rng);
   std::vector<float> params = randomParams(m, rng);
   feedParams(m, params, batch.feeds);
 
@@ -185,14 +189,15 @@ TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
   }
 }
 
-TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
+void checkOneUpdate(const std::string &file, int64_t kRows) {
+  SCOPED_TRACE("batch " + std::to_string(kRows));
   Compiled own;
-  compile(GetParam(), own);
+  compile(file, own);
   ASSERT_TRUE(own.ok) << own.c.diags.render(false);
   const mtl_model &m = *own.c.compiled;
   const sema::Optimizer &opt = own.c.model->optimizer;
   std::mt19937 rng(7);
-  Batch batch = makeBatch(m, own.c.step, rng);
+  Batch batch = makeBatch(m, own.c.step, kRows, rng);
   std::vector<float> params = randomParams(m, rng);
   feedParams(m, params, batch.feeds);
   ir::Execution ref = ir::interpret(own.c.step.graph, batch.feeds, {kRows, false});
@@ -238,6 +243,16 @@ TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
       }
     }
   }
+}
+
+TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
+  for (int64_t rows : kBatchSizes)
+    checkLossesOutputsAndGradients(GetParam(), rows);
+}
+
+TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
+  for (int64_t rows : kBatchSizes)
+    checkOneUpdate(GetParam(), rows);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(exampleFiles()),

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+# compare.py: joins the --json outputs of mtl_step_bench and pytorch_reference.py into the
+# Markdown table of bench/README.md: µs per step of mtlc and PyTorch and the speed-up.
+#
+#   python3 bench/compare.py --mtlc run1.json [run2.json ...] --pytorch run1.json [...]
+#
+# With several runs per tool (on a shared, noisy machine), each row shows the lowest of
+# the runs' medians: wall-clock µs per step, and process CPU µs per step (all threads),
+# which does not count time spent waiting for a core that another program held.
+import argparse
+import json
+
+
+def load(paths):
+    rows = {}
+    for path in paths:
+        with open(path) as f:
+            for r in json.load(f)["results"]:
+                key = (r["model"], r["batch"], r["threads"])
+                best = rows.setdefault(key, {"median": float("inf"), "cpu": float("inf")})
+                best["median"] = min(best["median"], r["us_per_step_median"])
+                best["cpu"] = min(best["cpu"], r.get("cpu_us_per_step_median", float("inf")))
+    return rows
+
+
+def fmt(us):
+    return f"{us:,.1f}" if us < 100 else f"{us:,.0f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description="mtlc vs PyTorch table from --json outputs")
+    parser.add_argument("--mtlc", nargs="+", required=True)
+    parser.add_argument("--pytorch", nargs="+", required=True)
+    args = parser.parse_args()
+    mtlc, torch = load(args.mtlc), load(args.pytorch)
+    print("| model | batch | threads | mtlc µs/step | PyTorch µs/step | speed-up "
+          "| mtlc CPU µs/step | PyTorch CPU µs/step | CPU speed-up |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in sorted(mtlc, key=lambda k: (k[0], k[2], k[1])):
+        m, t = mtlc[key], torch.get(key)
+        cells = [key[0], str(key[1]), str(key[2]), fmt(m["median"])]
+        if t:
+            cells += [fmt(t["median"]), f"{t['median'] / m['median']:.1f}×"]
+        else:
+            cells += ["–", "–"]
+        cells.append(fmt(m["cpu"]))
+        if t:
+            cells += [fmt(t["cpu"]), f"{t['cpu'] / m['cpu']:.1f}×"]
+        else:
+            cells += ["–", "–"]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
