@@ -1,6 +1,7 @@
 // CmdEmit.cpp: `mtlc emit STAGE FILE`: print (or write) what one pipeline stage produces.
 #include "driver/Commands.h"
 #include "driver/Pipeline.h"
+#include "driver/Printers.h"
 #include "driver/Terminal.h"
 
 #include "backend/Emit.h"
@@ -19,7 +20,9 @@ struct EmitOptions {
   int optLevel = 3;
 };
 
-Stage stageFor(const std::string &what) {
+} // namespace
+
+Stage emitStage(const std::string &what) {
   if (what == "ast")
     return Stage::Parse;
   if (what == "ir")
@@ -32,6 +35,27 @@ Stage stageFor(const std::string &what) {
     return Stage::Optimize;
   return Stage::Optimize; // asm, obj: machine code from the optimised module
 }
+
+llvm::Expected<std::string> emitText(const std::string &what, Compilation &c) {
+  if (what == "ast") {
+    std::string text;
+    for (const ast::File &f : c.files)
+      text += printAst(f, c.sources);
+    return text;
+  }
+  if (what == "ir" || what == "grad" || what == "opt")
+    return ir::print(c.step.graph, &c.sources);
+  if (what == "llvm") {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    c.module->print(os, nullptr);
+    return os.str();
+  }
+  auto kind = what == "asm" ? backend::FileKind::Assembly : backend::FileKind::Object;
+  return backend::emitMachineCode(*c.module, *c.targetMachine, kind);
+}
+
+namespace {
 
 bool writeOut(const EmitOptions &o, const std::string &bytes) {
   if (o.output.empty() || o.output == "-") {
@@ -58,31 +82,16 @@ int runEmit(const EmitOptions &o, const GlobalOptions &global) {
   po.target.cpu = o.targetCpu;
   po.target.optLevel = o.optLevel;
   Compilation c;
-  bool ok = runPipeline(o.file, stageFor(o.stage), c, po);
+  bool ok = runPipeline(o.file, emitStage(o.stage), c, po);
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
-  if (o.stage == "ast") {
-    std::string text;
-    for (const ast::File &f : c.files)
-      text += printAst(f, c.sources);
-    return writeOut(o, text) ? 0 : 1;
-  }
-  if (o.stage == "ir" || o.stage == "grad" || o.stage == "opt")
-    return writeOut(o, ir::print(c.step.graph, &c.sources)) ? 0 : 1;
-  if (o.stage == "llvm") {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    c.module->print(os, nullptr);
-    return writeOut(o, os.str()) ? 0 : 1;
-  }
-  auto kind = o.stage == "asm" ? backend::FileKind::Assembly : backend::FileKind::Object;
-  auto bytes = backend::emitMachineCode(*c.module, *c.targetMachine, kind);
-  if (!bytes) {
-    fmt::print(stderr, "error: {}\n", llvm::toString(bytes.takeError()));
+  auto text = emitText(o.stage, c);
+  if (!text) {
+    fmt::print(stderr, "error: {}\n", llvm::toString(text.takeError()));
     return 1;
   }
-  return writeOut(o, *bytes) ? 0 : 1;
+  return writeOut(o, *text) ? 0 : 1;
 }
 
 } // namespace

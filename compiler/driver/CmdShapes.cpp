@@ -1,6 +1,7 @@
 // CmdShapes.cpp: `mtlc shapes FILE`: every block, head and task with shapes and sizes.
 #include "driver/Commands.h"
 #include "driver/Pipeline.h"
+#include "driver/Printers.h"
 #include "driver/Terminal.h"
 
 #include <fmt/format.h>
@@ -53,21 +54,9 @@ std::string path(const sema::Model &model, int value) {
   return out;
 }
 
-std::string kindText(const sema::Task &t) {
-  switch (t.kind) {
-  case sema::TaskKind::Regress:
-    return fmt::format("regress({})", t.width);
-  case sema::TaskKind::Classify:
-    return fmt::format("classify({})", t.classes);
-  case sema::TaskKind::Multilabel:
-    return fmt::format("multilabel({})", t.width);
-  case sema::TaskKind::Binary:
-    break;
-  }
-  return "binary";
-}
+} // namespace
 
-void printModel(const sema::Model &m) {
+void printModelShapes(const sema::Model &m) {
   fmt::print("model {}\n", m.name);
   fmt::print("  inputs\n");
   for (const sema::Input &in : m.inputs)
@@ -84,9 +73,9 @@ void printModel(const sema::Model &m) {
     std::vector<std::string> metrics;
     for (sema::Metric x : t.metrics)
       metrics.push_back(sema::metricName(x));
-    fmt::print("  task {} : {}{}  loss {}  weight {:g}  metrics {}\n", t.name, kindText(t),
-               t.auxiliary ? " auxiliary" : "", sema::lossName(t.loss), t.weight,
-               fmt::join(metrics, ", "));
+    fmt::print("  task {} : {}{}  loss {}  weight {:g}  metrics {}\n", t.name,
+               sema::taskKindText(t), t.auxiliary ? " auxiliary" : "", sema::lossName(t.loss),
+               t.weight, fmt::join(metrics, ", "));
     fmt::print("    path: {}  output {}\n", path(m, t.head),
                sema::formatShape(m.values[t.head].shape));
     for (const sema::Module &mod : m.modules)
@@ -95,8 +84,6 @@ void printModel(const sema::Model &m) {
   }
   fmt::print("  total parameters: {}\n", m.paramCount());
 }
-
-} // namespace
 
 void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   auto file = std::make_shared<std::string>();
@@ -112,7 +99,7 @@ void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status) {
       return;
     }
     for (const sema::Model &m : c.models)
-      printModel(m);
+      printModelShapes(m);
   });
 }
 

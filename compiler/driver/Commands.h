@@ -20,5 +20,6 @@ void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addFmtCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
+void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
 
 } // namespace mtl::driver

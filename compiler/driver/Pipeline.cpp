@@ -12,6 +12,7 @@
 #include "sema/Sema.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fmt/format.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -23,16 +24,19 @@ namespace {
 class StageTimer {
 public:
   StageTimer(const PipelineOptions &o, const char *name)
-      : verbose_(o.verbose), name_(name), start_(std::chrono::steady_clock::now()) {}
+      : verbose_(o.verbose), timings_(o.timings), name_(name),
+        start_(std::chrono::steady_clock::now()) {}
   ~StageTimer() {
-    if (!verbose_)
-      return;
     std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start_;
-    fmt::print(stderr, "mtlc: {:<9} {:8.2f} ms\n", name_, ms.count());
+    if (timings_)
+      timings_->emplace_back(name_, ms.count());
+    if (verbose_)
+      fmt::print(stderr, "mtlc: {:<9} {:8.2f} ms\n", name_, ms.count());
   }
 
 private:
   bool verbose_;
+  std::vector<std::pair<std::string, double>> *timings_;
   const char *name_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -78,7 +82,12 @@ std::string hashText(const std::string &text) {
 bool runPipeline(const std::string &path, Stage last, Compilation &c, const PipelineOptions &o) {
   {
     StageTimer t(o, "parse");
-    c.files = loadWithImports(path, c.sources, c.diags);
+    if (o.text) {
+      std::string dir = std::filesystem::path(path).parent_path().string();
+      c.files = loadBufferWithImports(path, *o.text, dir, c.sources, c.diags);
+    } else {
+      c.files = loadWithImports(path, c.sources, c.diags);
+    }
   }
   if (c.diags.hasErrors() || c.files.empty())
     return false;

@@ -11,7 +11,9 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct PipelineOptions {
   bool verbose = false;  ///< print each stage's time to stderr
   /// Settings applied to the checked model before lowering (command-line overrides).
   std::function<void(sema::Model &)> adjust;
+  /// When set, the main file's text (the REPL's in-memory model) instead of
+  /// reading `path`; `path` still names it and resolves its imports.
+  std::optional<std::string> text;
+  /// When set, each stage that ran appends its name and time in milliseconds.
+  std::vector<std::pair<std::string, double>> *timings = nullptr;
 };
 
 /// The state of one compilation: sources, diagnostics and each stage's output.

@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
   addEmitCommand(app, global, status);
   addFmtCommand(app, global, status);
   addTrainCommand(app, global, status);
+  addReplCommand(app, global, status);
 
   try {
     app.parse(argc, argv);

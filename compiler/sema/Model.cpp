@@ -56,6 +56,20 @@ const char *taskKindName(TaskKind kind) {
   return "?";
 }
 
+std::string taskKindText(const Task &t) {
+  switch (t.kind) {
+  case TaskKind::Regress:
+    return fmt::format("regress({})", t.width);
+  case TaskKind::Classify:
+    return fmt::format("classify({})", t.classes);
+  case TaskKind::Multilabel:
+    return fmt::format("multilabel({})", t.width);
+  case TaskKind::Binary:
+    break;
+  }
+  return "binary";
+}
+
 const char *lossName(Loss loss) {
   switch (loss) {
   case Loss::Mse:

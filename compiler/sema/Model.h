@@ -122,6 +122,9 @@ struct Task {
   bool auxiliary = false;
 };
 
+/// The kind as written in .mtl: "regress(2)", "binary", "classify(3)", "multilabel(5)".
+std::string taskKindText(const Task &task);
+
 enum class BalanceKind { Static, Uncertainty, GradNorm, Dwa, PcGrad, Mgda };
 
 struct Balance {

@@ -1,0 +1,23 @@
+// Printers.h: what `mtlc shapes` and `mtlc emit` print, callable by other commands (the REPL).
+#pragma once
+
+#include "driver/Pipeline.h"
+
+#include <llvm/Support/Error.h>
+
+#include <string>
+
+namespace mtl::driver {
+
+/// Prints every input, shared block and task of `model` with shapes and
+/// parameter counts to standard output, exactly as `mtlc shapes` does.
+void printModelShapes(const sema::Model &model);
+
+/// The stage `mtlc emit WHAT` runs the pipeline to (ast, ir, grad, opt, llvm, asm, obj).
+Stage emitStage(const std::string &what);
+
+/// What `mtlc emit WHAT` writes for `c`, which ran to emitStage(what): text for
+/// every stage but obj (object-file bytes). Consumes c.module for asm and obj.
+llvm::Expected<std::string> emitText(const std::string &what, Compilation &c);
+
+} // namespace mtl::driver

@@ -1,0 +1,291 @@
+// ReplCommands.cpp: the REPL's loop, its `:` commands and their completion.
+//
+// Every input is either a command (it starts with `:`) or `.mtl` model items,
+// which may span lines: a line that leaves a bracket open asks for more.
+#include "driver/ReplCommands.h"
+#include "driver/ReplLine.h"
+
+#include "support/Suggest.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace mtl::driver {
+namespace {
+
+const char *kHelp =
+    R"(Commands (anything else is .mtl model items: a task, shared, input, data, block,
+balance, optimizer, regularize or train item replaces the one of the same name or kind):
+  :load FILE [MODEL]        load and compile a model file (settings from :set start afresh)
+  :reload                   load the current file again (drops items typed since)
+  :train [EPOCHS] [--reset] train, continuing from the current parameters unless --reset
+  :eval                     validation losses and metrics of the current parameters
+  :reset                    forget the trained parameters
+  :set weight TASK X        a task's weight (no recompilation)
+  :set lr X | batch N | epochs N | seed N
+  :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks
+  :time                     the last compilation per stage, the last run's time per step
+  :runs                     every training run of the session with its settings and metrics
+  :compare A B              two runs side by side; differing settings are marked
+  :plot [TASK]              each task's training loss per epoch
+  :help                     this text
+  :quit                     leave (also end of input)
+)";
+
+const std::vector<std::string> kShowWhat = {"ast", "ir",     "grad",   "opt",  "llvm",
+                                            "asm", "shapes", "params", "tasks"};
+const std::vector<std::string> kSetWhat = {"weight", "lr", "batch", "epochs", "seed"};
+const std::vector<std::string> kKeywords = {"input", "data",    "block",      "shared",
+                                            "task",  "balance", "regularize", "optimizer",
+                                            "train", "dense",   "relu",       "dropout"};
+
+std::vector<std::string> words(const std::string &line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  return out;
+}
+
+template <typename T> std::optional<T> number(const std::string &text) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+std::optional<double> real(const std::string &text) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size())
+    return std::nullopt;
+  return v;
+}
+
+bool usage(const char *text) {
+  fmt::print("error: usage: {}\n", text);
+  return false;
+}
+
+bool runSet(ReplSession &s, const std::vector<std::string> &w) {
+  if (w.size() >= 2 && w[1] == "weight") {
+    if (w.size() != 4)
+      return usage(":set weight TASK X");
+    auto x = real(w[3]);
+    if (!x)
+      return usage(":set weight TASK X (X a number)");
+    return s.setWeight(w[2], *x);
+  }
+  if (w.size() != 3)
+    return usage(":set weight TASK X | lr X | batch N | epochs N | seed N");
+  if (w[1] == "lr") {
+    auto x = real(w[2]);
+    return x ? s.setLr(*x) : usage(":set lr X (X a number)");
+  }
+  if (w[1] == "seed") {
+    auto n = number<uint64_t>(w[2]);
+    return n ? s.setSeed(*n) : usage(":set seed N (N a non-negative integer)");
+  }
+  auto n = number<int64_t>(w[2]);
+  if (w[1] == "batch")
+    return n ? s.setBatch(*n) : usage(":set batch N (N an integer)");
+  if (w[1] == "epochs")
+    return n ? s.setEpochs(*n) : usage(":set epochs N (N an integer)");
+  fmt::print("error: :set takes weight, lr, batch, epochs or seed, not '{}'{}\n", w[1],
+             didYouMean(w[1], kSetWhat));
+  return false;
+}
+
+bool runTrainCommand(ReplSession &s, const std::vector<std::string> &w) {
+  std::optional<int64_t> epochs;
+  bool reset = false;
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] == "--reset") {
+      reset = true;
+      continue;
+    }
+    auto n = number<int64_t>(w[i]);
+    if (!n || *n < 1 || epochs)
+      return usage(":train [EPOCHS] [--reset] (EPOCHS a positive integer)");
+    epochs = n;
+  }
+  return s.train(epochs, reset);
+}
+
+void runCommand(ReplSession &s, const std::vector<std::string> &w) {
+  const std::string &cmd = w[0];
+  if (cmd == ":help") {
+    fmt::print("{}", kHelp);
+  } else if (cmd == ":load") {
+    if (w.size() < 2 || w.size() > 3)
+      usage(":load FILE [MODEL]");
+    else
+      s.load(w[1], w.size() == 3 ? w[2] : "");
+  } else if (cmd == ":reload") {
+    w.size() == 1 ? s.reload() : usage(":reload");
+  } else if (cmd == ":train") {
+    runTrainCommand(s, w);
+  } else if (cmd == ":eval") {
+    w.size() == 1 ? s.eval() : usage(":eval");
+  } else if (cmd == ":reset") {
+    w.size() == 1 ? s.resetParams() : usage(":reset");
+  } else if (cmd == ":set") {
+    runSet(s, w);
+  } else if (cmd == ":show") {
+    w.size() == 2 ? s.show(w[1]) : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks");
+  } else if (cmd == ":time") {
+    s.printTime();
+  } else if (cmd == ":runs") {
+    s.printRuns();
+  } else if (cmd == ":compare") {
+    auto a = w.size() == 3 ? number<int>(w[1]) : std::nullopt;
+    auto b = w.size() == 3 ? number<int>(w[2]) : std::nullopt;
+    a &&b ? s.compare(*a, *b) : usage(":compare A B (two run numbers, see :runs)");
+  } else if (cmd == ":plot") {
+    w.size() <= 2 ? s.plot(w.size() == 2 ? w[1] : "") : usage(":plot [TASK]");
+  } else {
+    std::string hint = didYouMean(cmd, replCommandNames());
+    fmt::print("error: unknown command '{}'{}\n", cmd,
+               hint.empty() ? "; :help lists the commands" : hint);
+  }
+}
+
+// The text without its comments (each replaced by a space).
+std::string withoutComments(const std::string &text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"') {
+      size_t end = i + 1;
+      while (end < text.size() && text[end] != '"')
+        end += text[end] == '\\' ? 2 : 1;
+      out += text.substr(i, end + 1 - i);
+      i = end;
+    } else if (text.compare(i, 2, "//") == 0) {
+      i = std::min(text.find('\n', i), text.size()) - 1;
+      out += ' ';
+    } else if (text.compare(i, 2, "/*") == 0) {
+      i = std::min(text.find("*/", i + 2), text.size()) + 1;
+      out += ' ';
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// How many brackets the text leaves open, skipping strings and comments;
+// negative when it closes more than it opens.
+int openBrackets(const std::string &text) {
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (ch == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (ch == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      i = text.find('\n', i);
+      if (i == std::string::npos)
+        break;
+    } else if (ch == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      i = text.find("*/", i + 2);
+      if (i == std::string::npos)
+        return depth + 1; // an open comment waits for its end like a bracket
+      ++i;
+    } else if (ch == '{' || ch == '(' || ch == '[') {
+      ++depth;
+    } else if (ch == '}' || ch == ')' || ch == ']') {
+      --depth;
+    }
+  }
+  return depth;
+}
+
+std::vector<std::string> completions(const ReplSession &s, const std::string &before) {
+  std::vector<std::string> w = words(before);
+  if (w.empty())
+    return before.empty() ? replCommandNames() : kKeywords;
+  const std::string &cmd = w[0];
+  if (cmd == ":load" && w.size() == 1)
+    return {kCompletePaths};
+  if (cmd == ":show" && w.size() == 1)
+    return kShowWhat;
+  if (cmd == ":set" && w.size() == 1)
+    return kSetWhat;
+  if ((cmd == ":set" && w.size() == 2 && w[1] == "weight") || (cmd == ":plot" && w.size() == 1))
+    return s.taskNames();
+  if (cmd[0] == ':')
+    return {};
+  std::vector<std::string> out = s.names();
+  out.insert(out.end(), kKeywords.begin(), kKeywords.end());
+  return out;
+}
+
+std::string historyFile() {
+  const char *home = std::getenv("HOME");
+  return home && *home ? std::string(home) + "/.mtlc_history" : "";
+}
+
+} // namespace
+
+const std::vector<std::string> &replCommandNames() {
+  static const std::vector<std::string> names = {":load", ":reload", ":train", ":eval", ":reset",
+                                                 ":set",  ":show",   ":time",  ":runs", ":compare",
+                                                 ":plot", ":help",   ":quit"};
+  return names;
+}
+
+bool runReplInput(ReplSession &session, const std::string &input) {
+  std::vector<std::string> w = words(input);
+  if (w.empty())
+    return true;
+  if (w[0][0] == ':') {
+    if (w[0] == ":quit" || w[0] == ":q")
+      return false;
+    runCommand(session, w);
+  } else if (withoutComments(input).find_first_not_of(" \t\r\n") != std::string::npos) {
+    session.addItems(input);
+  }
+  std::fflush(stdout);
+  return true;
+}
+
+int runRepl(const ReplOptions &options) {
+  ReplSession session(options.color, options.targetCpu);
+  bool interactive = isatty(STDIN_FILENO) != 0;
+  LineReader reader(
+      interactive, historyFile(),
+      [&](const std::string &before, const std::string &) { return completions(session, before); });
+  if (interactive)
+    fmt::print("mtlc {} REPL; :help lists the commands, :quit leaves\n", MTLC_VERSION);
+  if (!options.file.empty())
+    session.load(options.file, options.model);
+  std::fflush(stdout);
+  while (true) {
+    std::optional<std::string> line = reader.read("mtl> ");
+    if (!line)
+      break;
+    reader.remember(*line);
+    std::string input = *line;
+    // Model items continue over lines until their brackets close.
+    while (input.find_first_not_of(" \t") != std::string::npos &&
+           input[input.find_first_not_of(" \t")] != ':' && openBrackets(input) > 0) {
+      std::optional<std::string> more = reader.read("...> ");
+      if (!more)
+        break;
+      reader.remember(*more);
+      input += "\n" + *more;
+    }
+    if (!runReplInput(session, input))
+      break;
+  }
+  if (interactive)
+    fmt::print("\n");
+  return 0;
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,328 @@
+// ReplModel.cpp: the REPL's model as source text: load, reload, splice typed items, compile.
+//
+// The session keeps the main file's text and edits it: an item typed at the
+// prompt blanks out the item it replaces (spaces, keeping line breaks, so
+// every other location in the file stays where it was) and is inserted
+// verbatim, on lines of its own, before the model's closing brace. Compiling
+// that text reports locations in the inserted lines back into the input as
+// `<repl>:LINE:COL`, so errors read as they would in `mtlc check`.
+#include "driver/DataSpecs.h"
+#include "driver/ReplSession.h"
+
+#include "frontend/Imports.h"
+#include "frontend/Parser.h"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <set>
+
+namespace mtl::driver {
+namespace {
+
+const std::string kWrapper = "model __repl__ {";
+
+// The byte offset of a 1-based line and column (columns count code points).
+size_t offsetOf(const std::string &text, int line, int col) {
+  size_t at = 0;
+  for (int l = 1; l < line && at < text.size(); ++l) {
+    size_t nl = text.find('\n', at);
+    at = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  for (int c = 1; c < col && at < text.size() && text[at] != '\n'; ++c) {
+    ++at;
+    while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80)
+      ++at;
+  }
+  return at;
+}
+
+// What an item replaces: items of one kind and name (balance, optimizer,
+// regularize and train are one of a kind).
+std::string itemKey(const ast::ModelItem &item) {
+  return std::visit(
+      [](const auto &d) -> std::string {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, ast::InputDecl>)
+          return "input " + d.name.text;
+        else if constexpr (std::is_same_v<T, ast::DataDecl>)
+          return "data " + d.name.text;
+        else if constexpr (std::is_same_v<T, ast::BlockDecl>)
+          return "block " + d.name.text;
+        else if constexpr (std::is_same_v<T, ast::SharedDecl>)
+          return "shared " + d.name.text;
+        else if constexpr (std::is_same_v<T, ast::TaskDecl>)
+          return "task " + d.name.text;
+        else if constexpr (std::is_same_v<T, ast::BalanceDecl>)
+          return "balance";
+        else if constexpr (std::is_same_v<T, ast::RegularizeDecl>)
+          return "regularize";
+        else if constexpr (std::is_same_v<T, ast::OptimizerDecl>)
+          return "optimizer";
+        else
+          return "train";
+      },
+      item);
+}
+
+SourceLoc itemLoc(const ast::ModelItem &item) {
+  return std::visit([](const auto &d) { return d.loc; }, item);
+}
+
+// Copies `from`'s diagnostics into `to`, moving each location with `map`.
+template <typename Map>
+void copyDiagnostics(const DiagnosticEngine &from, DiagnosticEngine &to, Map map) {
+  for (const Diagnostic &d : from.diagnostics()) {
+    Diagnostic &copy = d.severity == Severity::Warning ? to.warning(map(d.loc), d.message)
+                                                       : to.error(map(d.loc), d.message);
+    for (const Diagnostic::Note &n : d.notes)
+      copy.note(map(n.loc), n.message);
+  }
+}
+
+int lineCount(const std::string &text) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+} // namespace
+
+bool ReplSession::needLoaded() const {
+  if (c_)
+    return true;
+  fmt::print("error: no model is loaded; use :load FILE\n");
+  return false;
+}
+
+bool ReplSession::load(const std::string &path, const std::string &modelName) {
+  std::string error;
+  std::optional<std::string> text = readFile(path, error);
+  if (!text) {
+    fmt::print("error: cannot read '{}': {}\n", path, error);
+    return false;
+  }
+  std::string oldPath = path_, oldModel = modelName_;
+  ReplOverrides oldOverrides = overrides_;
+  // Another model starts from its own settings; :reload keeps the :set ones.
+  if (path != path_ || modelName != modelName_)
+    overrides_ = {};
+  path_ = path;
+  modelName_ = modelName;
+  if (!compile(*text, nullptr, 0)) {
+    path_ = oldPath;
+    modelName_ = oldModel;
+    overrides_ = std::move(oldOverrides);
+    return false;
+  }
+  return true;
+}
+
+bool ReplSession::reload() {
+  if (!needLoaded())
+    return false;
+  return load(path_, modelName_);
+}
+
+bool ReplSession::addItems(const std::string &input) {
+  // Parse the input alone as the items of a model, so syntax errors point into it.
+  SourceManager scratch;
+  DiagnosticEngine scratchDiags(scratch);
+  int id = scratch.add("<repl>", kWrapper + input + "\n}");
+  std::optional<ast::File> parsed = parseFile(scratch, id, scratchDiags);
+  if (!parsed || scratchDiags.hasErrors()) {
+    SourceManager display;
+    DiagnosticEngine diags(display);
+    int replId = display.add("<repl>", input);
+    int last = lineCount(input);
+    copyDiagnostics(scratchDiags, diags, [&](SourceLoc loc) {
+      if (!loc.valid())
+        return loc;
+      loc.file = replId;
+      if (loc.line == 1)
+        loc.col = std::max(1, loc.col - static_cast<int>(kWrapper.size()));
+      if (loc.line > last) { // the wrapper's closing brace: the end of the input
+        loc.line = last;
+        loc.col = static_cast<int>(display.line(replId, last).size()) + 1;
+      }
+      return loc;
+    });
+    diags.flush(stdout, color_);
+    return false;
+  }
+  if (!needLoaded())
+    return false;
+  const auto &newItems = std::get<ast::ModelDecl>(parsed->items.at(0)).items;
+  if (newItems.empty())
+    return true;
+  std::set<std::string> keys;
+  for (const ast::ModelItem &item : newItems)
+    keys.insert(itemKey(item));
+
+  // Blank the items the input replaces, from each one's start to the next item's.
+  const ast::ModelDecl *model = nullptr;
+  for (const ast::TopItem &top : c_->files[0].items)
+    if (auto *m = std::get_if<ast::ModelDecl>(&top); m && m->name.text == c_->model->name)
+      model = m;
+  if (!model) {
+    fmt::print("error: internal: the current model's syntax tree is missing\n");
+    return false;
+  }
+  std::string text = text_;
+  std::vector<size_t> starts;
+  for (const ast::ModelItem &item : model->items)
+    starts.push_back(offsetOf(text_, itemLoc(item).line, itemLoc(item).col));
+  size_t close = offsetOf(text_, model->closeLoc.line, model->closeLoc.col);
+  for (size_t i = 0; i < model->items.size(); ++i) {
+    if (!keys.count(itemKey(model->items[i])))
+      continue;
+    size_t end = close;
+    for (size_t s : starts)
+      if (s > starts[i] && s < end)
+        end = s;
+    for (size_t k = starts[i]; k < end; ++k)
+      if (text[k] != '\n')
+        text[k] = ' ';
+  }
+  std::string prefix = text.substr(0, close);
+  if (!prefix.empty() && prefix.back() != '\n')
+    prefix += '\n';
+  int firstLine = lineCount(prefix);
+  std::string spliced = prefix + input + "\n" + text.substr(close);
+  return compile(spliced, &input, firstLine);
+}
+
+bool ReplSession::compile(const std::string &text, const std::string *replInput, int replLine) {
+  PipelineOptions po;
+  po.text = text;
+  po.modelName = modelName_;
+  po.target.cpu = targetCpu_;
+  po.target.optLevel = 2; // recompiles stay fast; O3 buys little on these kernels
+  std::vector<std::pair<std::string, double>> times;
+  po.timings = &times;
+  std::optional<uint64_t> seed = overrides_.seed;
+  po.adjust = [seed](sema::Model &m) {
+    if (seed)
+      m.train.seed = *seed;
+  };
+  auto start = std::chrono::steady_clock::now();
+  auto c = std::make_unique<Compilation>();
+  bool ok = runPipeline(path_, Stage::Jit, *c, po);
+  std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+  printDiagnostics(*c, replInput, replLine, replInput ? lineCount(*replInput) : 0);
+  if (!ok)
+    return false;
+  // The data the new model trains on; a failure leaves the session as it was.
+  std::swap(c, c_);
+  if (!loadData()) {
+    std::swap(c, c_);
+    return false;
+  }
+  text_ = text;
+  compileTimes_ = std::move(times);
+  compileMs_ = ms.count();
+  fmt::print("compiled model '{}' in {:.0f} ms\n", c_->model->name, compileMs_);
+  // Keep the trained parameters only when the new model lays them out the same way.
+  auto sameLayout = [](const mtl_model &a, const mtl_model &b) {
+    if (a.num_params != b.num_params || a.num_state != b.num_state ||
+        a.params_size != b.params_size || a.state_size != b.state_size)
+      return false;
+    for (int i = 0; i < a.num_params; ++i)
+      if (std::string(a.params[i].name) != b.params[i].name ||
+          a.params[i].offset != b.params[i].offset || a.params[i].size != b.params[i].size)
+        return false;
+    return true;
+  };
+  if (!params_.empty() && (!c || !sameLayout(*c->compiled, *c_->compiled))) {
+    params_.clear();
+    state_.clear();
+    step_ = 0;
+    lossHistory_.clear();
+    fmt::print("note: the parameters changed shape; the next :train starts from fresh ones\n");
+  }
+  // Weight overrides of tasks that no longer exist are dropped.
+  std::erase_if(overrides_.weights, [&](const auto &w) {
+    for (const sema::Task &t : c_->model->tasks)
+      if (t.name == w.first)
+        return false;
+    return true;
+  });
+  return true;
+}
+
+void ReplSession::printDiagnostics(Compilation &c, const std::string *replInput, int replLine,
+                                   int replLines) const {
+  if (c.diags.diagnostics().empty())
+    return;
+  if (!replInput) {
+    c.diags.flush(stdout, color_);
+    return;
+  }
+  SourceManager display = c.sources;
+  DiagnosticEngine diags(display);
+  int replId = display.add("<repl>", *replInput);
+  int mainId = c.files.empty() ? 0 : c.files[0].fileId;
+  copyDiagnostics(c.diags, diags, [&](SourceLoc loc) {
+    if (loc.file == mainId && loc.line >= replLine && loc.line < replLine + replLines) {
+      loc.file = replId;
+      loc.line -= replLine - 1;
+    }
+    return loc;
+  });
+  diags.flush(stdout, color_);
+}
+
+bool ReplSession::loadData() {
+  const sema::Model &m = *c_->model;
+  trainData_.reset();
+  validationData_.reset();
+  if (m.train.trainData < 0)
+    return true; // a model without data compiles; :train says what is missing
+  auto load = [&](int index) -> std::optional<mtlrt::Dataset> {
+    auto d = loadModelData(m, index, {});
+    if (!d) {
+      fmt::print("error: {}\n", d.error());
+      return std::nullopt;
+    }
+    for (const std::string &note : d->notes)
+      fmt::print("note: {}\n", note);
+    return std::move(d.value());
+  };
+  trainData_ = load(m.train.trainData);
+  if (!trainData_)
+    return false;
+  if (m.train.validateData >= 0) {
+    validationData_ = load(m.train.validateData);
+    if (!validationData_)
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::string> ReplSession::taskNames() const {
+  std::vector<std::string> out;
+  if (c_)
+    for (const sema::Task &t : c_->model->tasks)
+      out.push_back(t.name);
+  return out;
+}
+
+std::vector<std::string> ReplSession::names() const {
+  std::vector<std::string> out;
+  if (!c_)
+    return out;
+  for (const sema::Task &t : c_->model->tasks)
+    out.push_back(t.name);
+  for (const ast::File &f : c_->files)
+    for (const ast::TopItem &top : f.items) {
+      if (auto *b = std::get_if<ast::BlockDecl>(&top))
+        out.push_back(b->name.text);
+      if (auto *m = std::get_if<ast::ModelDecl>(&top))
+        for (const ast::ModelItem &item : m->items) {
+          if (auto *b = std::get_if<ast::BlockDecl>(&item))
+            out.push_back(b->name.text);
+          if (auto *s = std::get_if<ast::SharedDecl>(&item))
+            out.push_back(s->name.text);
+        }
+    }
+  return out;
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,241 @@
+// ReplReport.cpp: what the REPL shows: :show, :time, :runs, :compare and :plot.
+#include "driver/Printers.h"
+#include "driver/ReplSession.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+
+namespace mtl::driver {
+namespace {
+
+// "task.metric" → value for one run's validation scores, in a stable order.
+std::vector<std::pair<std::string, double>> scoreList(const ReplRun &r) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const mtlrt::TaskScores &t : r.validation) {
+    out.emplace_back(fmt::format("{}.loss", t.name), t.loss);
+    for (const mtlrt::MetricValue &m : t.metrics)
+      out.emplace_back(fmt::format("{}.{}", t.name, m.name), m.value);
+  }
+  return out;
+}
+
+std::string weightsText(const ReplRun &r) {
+  std::vector<std::string> parts;
+  for (const auto &[task, w] : r.weights)
+    parts.push_back(fmt::format("{}={:g}", task, w));
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+// One task's loss per epoch as a text chart, `height` rows high.
+void plotSeries(const std::string &task, const std::vector<double> &ys) {
+  constexpr int kHeight = 8, kWidth = 60;
+  int n = static_cast<int>(ys.size());
+  int width = std::min(n, kWidth);
+  double lo = *std::min_element(ys.begin(), ys.end());
+  double hi = *std::max_element(ys.begin(), ys.end());
+  std::vector<std::string> rows(kHeight, std::string(width, ' '));
+  for (int c = 0; c < width; ++c) {
+    double y = ys[static_cast<size_t>(c) * n / width];
+    int row =
+        hi > lo ? static_cast<int>(std::lround((hi - y) / (hi - lo) * (kHeight - 1))) : kHeight / 2;
+    rows[row][c] = '*';
+  }
+  fmt::print("{}: training loss per epoch (epochs 1-{})\n", task, n);
+  for (int r = 0; r < kHeight; ++r) {
+    std::string label;
+    if (r == 0)
+      label = fmt::format("{:.4f}", hi);
+    else if (r == kHeight - 1)
+      label = fmt::format("{:.4f}", lo);
+    fmt::print("  {:>10} |{}\n", label, rows[r]);
+  }
+  fmt::print("  {:>10} +{}\n", "", std::string(width, '-'));
+  std::string axis = fmt::format("1{:>{}}", n, std::max(width - 1, 1));
+  fmt::print("  {:>10}  {}\n", "", width > 1 ? axis : "1");
+}
+
+} // namespace
+
+bool ReplSession::show(const std::string &what) {
+  if (!needLoaded())
+    return false;
+  const sema::Model &m = *c_->model;
+  if (what == "shapes") {
+    printModelShapes(m);
+    return true;
+  }
+  if (what == "tasks") {
+    for (const sema::Task &t : m.tasks) {
+      std::vector<std::string> metrics;
+      for (sema::Metric x : t.metrics)
+        metrics.push_back(sema::metricName(x));
+      bool overridden = std::any_of(overrides_.weights.begin(), overrides_.weights.end(),
+                                    [&](const auto &w) { return w.first == t.name; });
+      fmt::print("  {:<12} {:<16} loss {:<14} weight {:g}{}  metrics {}{}\n", t.name,
+                 sema::taskKindText(t), sema::lossName(t.loss), weightOf(t.name),
+                 overridden ? " (:set)" : "", fmt::join(metrics, ", "),
+                 t.auxiliary ? "  auxiliary" : "");
+    }
+    return true;
+  }
+  if (what == "params") {
+    const mtl_model &d = *c_->compiled;
+    for (int i = 0; i < d.num_params; ++i) {
+      const mtl_tensor_desc &t = d.params[i];
+      std::vector<int64_t> dims(t.dims, t.dims + t.rank);
+      std::string norm = "-";
+      if (!params_.empty()) {
+        double sum = 0;
+        for (int64_t k = 0; k < t.size; ++k)
+          sum += double(params_[t.offset + k]) * params_[t.offset + k];
+        norm = fmt::format("{:.4f}", std::sqrt(sum));
+      }
+      fmt::print("  {:<24} {:<12} {:>8}  norm {}\n", t.name,
+                 fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm);
+    }
+    fmt::print("  {} parameters{}\n", d.params_size,
+               params_.empty() ? " (not trained: initialised at the next :train)"
+                               : fmt::format(", trained for {} steps", step_));
+    return true;
+  }
+  static const std::vector<std::string> stages = {"ast", "ir", "grad", "opt", "llvm", "asm"};
+  if (std::find(stages.begin(), stages.end(), what) == stages.end()) {
+    fmt::print("error: :show takes ast, ir, grad, opt, llvm, asm, shapes, params or tasks, "
+               "not '{}'\n",
+               what);
+    return false;
+  }
+  PipelineOptions po;
+  po.text = text_;
+  po.modelName = modelName_;
+  po.target.cpu = targetCpu_;
+  po.target.optLevel = 2;
+  std::optional<uint64_t> seed = overrides_.seed;
+  po.adjust = [seed](sema::Model &model) {
+    if (seed)
+      model.train.seed = *seed;
+  };
+  Compilation c;
+  bool ok = runPipeline(path_, emitStage(what), c, po);
+  c.diags.flush(stdout, color_);
+  if (!ok)
+    return false;
+  auto text = emitText(what, c);
+  if (!text) {
+    fmt::print("error: {}\n", llvm::toString(text.takeError()));
+    return false;
+  }
+  fmt::print("{}", *text);
+  return true;
+}
+
+void ReplSession::printTime() const {
+  if (!c_) {
+    fmt::print("nothing compiled yet\n");
+    return;
+  }
+  fmt::print("last compilation: {:.1f} ms (-O2)\n", compileMs_);
+  for (const auto &[stage, ms] : compileTimes_)
+    fmt::print("  {:<9} {:8.2f} ms\n", stage, ms);
+  if (runs_.empty())
+    fmt::print("no training run yet\n");
+  else
+    fmt::print("last training run (run {}): {:.1f} µs/step\n", runs_.back().number,
+               runs_.back().usPerStep);
+}
+
+void ReplSession::printRuns() const {
+  if (runs_.empty()) {
+    fmt::print("no training runs yet; use :train\n");
+    return;
+  }
+  std::vector<std::string> columns;
+  for (const ReplRun &r : runs_)
+    for (const auto &[name, v] : scoreList(r))
+      if (std::find(columns.begin(), columns.end(), name) == columns.end())
+        columns.push_back(name);
+  std::string header = fmt::format("{:>3}  {:<8} {:>5} {:>6} {:>5}  {:<20}", "run", "lr", "batch",
+                                   "epochs", "seed", "weights");
+  for (const std::string &c : columns)
+    header += fmt::format(" {:>{}}", c, std::max<size_t>(c.size(), 7));
+  fmt::print("{}\n", header);
+  for (const ReplRun &r : runs_) {
+    std::string line = fmt::format("{:>3}  {:<8g} {:>5} {:>6} {:>5}  {:<20}", r.number, r.lr,
+                                   r.batch, r.epochs, r.seed, weightsText(r));
+    auto scores = scoreList(r);
+    for (const std::string &c : columns) {
+      auto it =
+          std::find_if(scores.begin(), scores.end(), [&](const auto &s) { return s.first == c; });
+      std::string v = it == scores.end() ? "-" : fmt::format("{:.4f}", it->second);
+      line += fmt::format(" {:>{}}", v, std::max<size_t>(c.size(), 7));
+    }
+    fmt::print("{}{}\n", line, r.continued ? "  (continued)" : "");
+  }
+}
+
+bool ReplSession::compare(int a, int b) const {
+  int n = static_cast<int>(runs_.size());
+  for (int x : {a, b})
+    if (x < 1 || x > n) {
+      fmt::print("error: no run {} (runs: {})\n", x, n == 0 ? "none yet" : fmt::format("1-{}", n));
+      return false;
+    }
+  const ReplRun &ra = runs_[a - 1], &rb = runs_[b - 1];
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> settings = {
+      {"lr", {fmt::format("{:g}", ra.lr), fmt::format("{:g}", rb.lr)}},
+      {"batch", {fmt::format("{}", ra.batch), fmt::format("{}", rb.batch)}},
+      {"epochs", {fmt::format("{}", ra.epochs), fmt::format("{}", rb.epochs)}},
+      {"seed", {fmt::format("{}", ra.seed), fmt::format("{}", rb.seed)}},
+      {"continued", {ra.continued ? "yes" : "no", rb.continued ? "yes" : "no"}}};
+  std::map<std::string, std::pair<std::string, std::string>> weights;
+  for (const auto &[t, w] : ra.weights)
+    weights[t] = {fmt::format("{:g}", w), "-"};
+  for (const auto &[t, w] : rb.weights) {
+    auto &slot = weights[t];
+    if (slot.first.empty())
+      slot.first.push_back('-'); // (assigning "-" trips GCC 12's -Wrestrict)
+    slot.second = fmt::format("{:g}", w);
+  }
+  for (const auto &[t, v] : weights)
+    settings.push_back({fmt::format("weight {}", t), v});
+  fmt::print("{:<22} {:>12} {:>12}\n", "setting", fmt::format("run {}", a),
+             fmt::format("run {}", b));
+  for (const auto &[name, v] : settings)
+    fmt::print("{:<22} {:>12} {:>12}{}\n", name, v.first, v.second,
+               v.first != v.second ? "   * differs" : "");
+  auto sa = scoreList(ra), sb = scoreList(rb);
+  if (!sa.empty() || !sb.empty())
+    fmt::print("{:<22} {:>12} {:>12} {:>10}\n", "validation", "", "", "b - a");
+  for (const auto &[name, va] : sa) {
+    auto it = std::find_if(sb.begin(), sb.end(), [&](const auto &s) { return s.first == name; });
+    if (it == sb.end())
+      fmt::print("{:<22} {:>12.4f} {:>12}\n", name, va, "-");
+    else
+      fmt::print("{:<22} {:>12.4f} {:>12.4f} {:>+10.4f}\n", name, va, it->second, it->second - va);
+  }
+  return true;
+}
+
+bool ReplSession::plot(const std::string &task) const {
+  if (lossHistory_.empty()) {
+    fmt::print("nothing to plot: no epochs trained since the parameters were reset\n");
+    return false;
+  }
+  bool found = false;
+  for (const auto &[name, ys] : lossHistory_)
+    if (task.empty() || name == task) {
+      plotSeries(name, ys);
+      found = true;
+    }
+  if (!found) {
+    std::vector<std::string> names;
+    for (const auto &h : lossHistory_)
+      names.push_back(h.first);
+    fmt::print("error: no trained task named '{}' (tasks: {})\n", task, fmt::join(names, ", "));
+  }
+  return found;
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,108 @@
+// ReplSession.h: the state of one `mtlc repl` session: the model, its compilation, runs.
+#pragma once
+
+#include "driver/Pipeline.h"
+
+#include "mtlrt/Dataset.h"
+#include "mtlrt/Trainer.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mtl::driver {
+
+/// Settings the user changed with `:set`; unset values come from the model.
+struct ReplOverrides {
+  std::optional<double> lr;
+  std::optional<int64_t> batch, epochs;
+  std::optional<uint64_t> seed;
+  std::vector<std::pair<std::string, double>> weights; ///< by task name
+};
+
+/// One `:train` of the session: its settings and what it reached.
+struct ReplRun {
+  int number = 0;
+  double lr = 0;
+  int64_t batch = 0, epochs = 0;
+  uint64_t seed = 0;
+  std::vector<std::pair<std::string, double>> weights; ///< every task's weight
+  bool continued = false;                              ///< started from earlier parameters
+  std::vector<mtlrt::TaskScores> validation;           ///< the last epoch's, if validated
+  double usPerStep = 0;
+};
+
+/// A loaded model and everything the REPL's commands act on. Every method
+/// prints its result (or its errors, as diagnostics) to standard output and
+/// returns false on failure; a failure never changes the model.
+class ReplSession {
+public:
+  ReplSession(bool color, std::string targetCpu)
+      : color_(color), targetCpu_(std::move(targetCpu)) {}
+
+  /// Reads and compiles FILE (its model `modelName`, or its only one).
+  bool load(const std::string &path, const std::string &modelName = "");
+  /// Loads the current file again from disk, dropping statements typed since.
+  bool reload();
+  /// Model items typed at the prompt: each replaces the item of the same kind
+  /// and name (balance, optimizer, regularize, train: of the same kind), or is
+  /// added. Errors are located in `text` as `<repl>:LINE:COL`.
+  bool addItems(const std::string &text);
+
+  /// Trains `epochs` (default: the model's or :set's) from the current
+  /// parameters, or from fresh ones with `reset`.
+  bool train(std::optional<int64_t> epochs, bool reset);
+  /// Validation losses and metrics of the current parameters.
+  bool eval();
+  /// Forgets the trained parameters (the next :train initialises them).
+  bool resetParams();
+  bool setWeight(const std::string &task, double weight);
+  bool setLr(double lr);
+  bool setBatch(int64_t batch);
+  bool setEpochs(int64_t epochs);
+  bool setSeed(uint64_t seed);
+
+  /// `:show WHAT`: a stage's dump, shapes, params or tasks.
+  bool show(const std::string &what);
+  void printTime() const;
+  void printRuns() const;
+  bool compare(int a, int b) const;
+  bool plot(const std::string &task) const;
+
+  bool loaded() const { return c_ != nullptr; }
+  /// Task, shared and block names of the current model, for completion.
+  std::vector<std::string> names() const;
+  /// Task names of the current model, for completion.
+  std::vector<std::string> taskNames() const;
+
+private:
+  bool compile(const std::string &text, const std::string *replInput, int replLine);
+  void printDiagnostics(Compilation &c, const std::string *replInput, int replLine,
+                        int replLines) const;
+  bool needLoaded() const;
+  bool loadData();
+  mtlrt::TrainOptions trainOptions() const;
+  double weightOf(const std::string &task) const;
+
+  bool color_;
+  std::string targetCpu_;
+  std::string path_, modelName_;
+  std::string text_; ///< the main file's text, with the statements typed since applied
+  std::unique_ptr<Compilation> c_;
+  std::optional<mtlrt::Dataset> trainData_, validationData_;
+  ReplOverrides overrides_;
+  std::vector<std::pair<std::string, double>> compileTimes_;
+  double compileMs_ = 0;
+  // The current parameters between runs (empty: not trained since a reset).
+  std::vector<float> params_, state_;
+  int64_t step_ = 0;
+  std::vector<std::optional<mtlrt::Standardizer>> inputStd_, targetStd_;
+  /// Each task's mean training loss per epoch since the parameters were reset.
+  std::vector<std::pair<std::string, std::vector<double>>> lossHistory_;
+  std::vector<ReplRun> runs_;
+};
+
+} // namespace mtl::driver

@@ -1,0 +1,289 @@
+// ReplTrain.cpp: the REPL's training commands: :train, :eval, :reset and :set.
+//
+// Parameters and optimizer state live in the session between runs, so a
+// :train continues where the last one stopped: each run creates a Trainer
+// with the current settings and copies the arrays (and the step count) into
+// it. Task weights and the learning rate are run-time inputs of the compiled
+// step, so :set never recompiles, except a new seed for a model with dropout
+// (its masks are derived from the seed in the compiled code).
+#include "driver/ReplSession.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace mtl::driver {
+namespace {
+
+// The rows `rows` of `data`, as a data set of their own.
+mtlrt::Dataset subsetRows(const mtlrt::Dataset &data, const std::vector<int64_t> &rows) {
+  mtlrt::Dataset out;
+  out.name = data.name;
+  out.rows = static_cast<int64_t>(rows.size());
+  out.inputWidths = data.inputWidths;
+  out.targetWidths = data.targetWidths;
+  out.classNames = data.classNames;
+  out.standardizeInputs = data.standardizeInputs;
+  out.standardizeTargets = data.standardizeTargets;
+  auto pick = [&](const std::vector<std::vector<float>> &from, const std::vector<int64_t> &widths,
+                  std::vector<std::vector<float>> &to) {
+    for (size_t s = 0; s < from.size(); ++s) {
+      std::vector<float> values;
+      for (int64_t r : rows)
+        values.insert(values.end(), from[s].begin() + r * widths[s],
+                      from[s].begin() + (r + 1) * widths[s]);
+      to.push_back(std::move(values));
+    }
+  };
+  pick(data.inputs, data.inputWidths, out.inputs);
+  pick(data.targets, data.targetWidths, out.targets);
+  for (int64_t r : rows)
+    if (r < static_cast<int64_t>(data.sourceRows.size()))
+      out.sourceRows.push_back(data.sourceRows[r]);
+  return out;
+}
+
+std::string metricsText(const mtlrt::TaskScores &t) {
+  std::string out = fmt::format("loss {:.4f}", t.loss);
+  for (const mtlrt::MetricValue &m : t.metrics)
+    out += fmt::format("  {} {:.4f}", m.name, m.value);
+  return out;
+}
+
+} // namespace
+
+double ReplSession::weightOf(const std::string &task) const {
+  for (const auto &[name, w] : overrides_.weights)
+    if (name == task)
+      return w;
+  for (const sema::Task &t : c_->model->tasks)
+    if (t.name == task)
+      return t.weight;
+  return 0;
+}
+
+mtlrt::TrainOptions ReplSession::trainOptions() const {
+  const sema::Model &m = *c_->model;
+  mtlrt::TrainOptions to;
+  to.epochs = overrides_.epochs.value_or(m.train.epochs);
+  to.batch = overrides_.batch.value_or(m.train.batch);
+  to.seed = overrides_.seed.value_or(m.train.seed);
+  to.shuffle = m.train.shuffle;
+  to.lr = static_cast<float>(overrides_.lr.value_or(m.optimizer.lr));
+  to.taskWeights = overrides_.weights;
+  to.validate = m.train.validateFraction;
+  to.earlyStop.enabled = m.train.earlyStop.enabled;
+  to.earlyStop.patience = m.train.earlyStop.patience;
+  to.earlyStop.monitor = m.train.earlyStop.monitor;
+  to.earlyStop.minDelta = m.train.earlyStop.minDelta;
+  to.quiet = true; // the REPL prints its own, time-free summary
+  return to;
+}
+
+bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
+  if (!needLoaded())
+    return false;
+  if (!trainData_) {
+    fmt::print("error: model '{}' has no data to train on; add a `data` item\n", c_->model->name);
+    return false;
+  }
+  mtlrt::TrainOptions to = trainOptions();
+  if (epochs)
+    to.epochs = *epochs;
+  if (reset)
+    resetParams();
+  auto trainer = mtlrt::Trainer::create(c_->compiled, to);
+  if (!trainer) {
+    fmt::print("error: {}\n", trainer.error());
+    return false;
+  }
+  bool continued = !params_.empty();
+  if (continued) {
+    std::copy(params_.begin(), params_.end(), trainer->params().begin());
+    std::copy(state_.begin(), state_.end(), trainer->state().begin());
+    trainer->setStep(step_);
+  }
+  int64_t firstStep = step_;
+  auto result = trainer->fit(*trainData_, validationData_ ? &*validationData_ : nullptr);
+  if (!result) {
+    fmt::print("error: {}\n", result.error());
+    return false;
+  }
+  auto params = trainer->params();
+  auto state = trainer->state();
+  params_.assign(params.begin(), params.end());
+  state_.assign(state.begin(), state.end());
+  step_ = trainer->step();
+  inputStd_ = trainer->inputStandardizers();
+  targetStd_ = trainer->targetStandardizers();
+
+  ReplRun run;
+  run.number = static_cast<int>(runs_.size()) + 1;
+  run.lr = to.lr;
+  run.batch = to.batch;
+  run.epochs = to.epochs;
+  run.seed = to.seed;
+  run.continued = continued;
+  for (const sema::Task &t : c_->model->tasks)
+    run.weights.emplace_back(t.name, weightOf(t.name));
+  if (result->steps > 0)
+    run.usPerStep = result->seconds * 1e6 / static_cast<double>(result->steps);
+  fmt::print("run {}: {} epoch{}, steps {}-{}{}\n", run.number, result->epochs.size(),
+             result->epochs.size() == 1 ? "" : "s", firstStep + 1, step_,
+             continued ? " (continued)" : "");
+  for (const mtlrt::EpochRecord &e : result->epochs) {
+    std::string line = fmt::format("  epoch {:>3}  train loss {:.4f}", e.epoch, e.train.loss);
+    if (e.validation)
+      line += fmt::format("  val loss {:.4f}", e.validation->loss);
+    fmt::print("{}\n", line);
+    for (const mtlrt::TaskScores &t : e.train.tasks) {
+      auto it = std::find_if(lossHistory_.begin(), lossHistory_.end(),
+                             [&](const auto &h) { return h.first == t.name; });
+      if (it == lossHistory_.end())
+        it = lossHistory_.insert(lossHistory_.end(), {t.name, {}});
+      it->second.push_back(t.loss);
+    }
+  }
+  if (!result->epochs.empty() && result->epochs.back().validation) {
+    run.validation = result->epochs.back().validation->tasks;
+    for (const mtlrt::TaskScores &t : run.validation)
+      fmt::print("  {:<12} {}\n", t.name, metricsText(t));
+  }
+  runs_.push_back(std::move(run));
+  return true;
+}
+
+bool ReplSession::eval() {
+  if (!needLoaded())
+    return false;
+  if (!trainData_) {
+    fmt::print("error: model '{}' has no data to evaluate on\n", c_->model->name);
+    return false;
+  }
+  mtlrt::TrainOptions to = trainOptions();
+  std::optional<mtlrt::Dataset> held;
+  const mtlrt::Dataset *data = validationData_ ? &*validationData_ : nullptr;
+  if (!data && to.validate > 0) {
+    held = subsetRows(*trainData_,
+                      mtlrt::splitRows(trainData_->rows, to.validate, to.seed).validation);
+    data = &*held;
+  }
+  if (!data) {
+    fmt::print("error: model '{}' has no validation data (set `validate` in its train item)\n",
+               c_->model->name);
+    return false;
+  }
+  auto trainer = mtlrt::Trainer::create(c_->compiled, to);
+  if (!trainer) {
+    fmt::print("error: {}\n", trainer.error());
+    return false;
+  }
+  if (!params_.empty()) {
+    std::copy(params_.begin(), params_.end(), trainer->params().begin());
+    if (mtlrt::Status s = trainer->setStandardizers(inputStd_, targetStd_); !s) {
+      fmt::print("error: {}\n", s.error());
+      return false;
+    }
+  }
+  auto report = trainer->evaluate(*data);
+  if (!report) {
+    fmt::print("error: {}\n", report.error());
+    return false;
+  }
+  fmt::print("validation ({} rows{}): loss {:.4f}\n", report->rows,
+             params_.empty() ? ", untrained parameters" : "", report->loss);
+  for (const mtlrt::TaskScores &t : report->tasks)
+    fmt::print("  {:<12} {}\n", t.name, metricsText(t));
+  return true;
+}
+
+bool ReplSession::resetParams() {
+  if (!needLoaded())
+    return false;
+  params_.clear();
+  state_.clear();
+  step_ = 0;
+  inputStd_.clear();
+  targetStd_.clear();
+  lossHistory_.clear();
+  fmt::print("parameters reset: the next :train starts from initial parameters (seed {})\n",
+             overrides_.seed.value_or(c_->model->train.seed));
+  return true;
+}
+
+bool ReplSession::setWeight(const std::string &task, double weight) {
+  if (!needLoaded())
+    return false;
+  bool known = false;
+  std::vector<std::string> names;
+  for (const sema::Task &t : c_->model->tasks) {
+    known = known || t.name == task;
+    names.push_back(t.name);
+  }
+  if (!known) {
+    fmt::print("error: no task named '{}' (tasks: {})\n", task, fmt::join(names, ", "));
+    return false;
+  }
+  if (!std::isfinite(weight) || weight < 0) {
+    fmt::print("error: a task weight is finite and non-negative, got {}\n", weight);
+    return false;
+  }
+  std::erase_if(overrides_.weights, [&](const auto &w) { return w.first == task; });
+  overrides_.weights.emplace_back(task, weight);
+  fmt::print("weight of '{}' = {:g} (no recompilation)\n", task, weight);
+  return true;
+}
+
+bool ReplSession::setLr(double lr) {
+  if (!std::isfinite(lr) || lr <= 0) {
+    fmt::print("error: the learning rate is positive, got {}\n", lr);
+    return false;
+  }
+  overrides_.lr = lr;
+  fmt::print("lr = {:g} (no recompilation)\n", lr);
+  return true;
+}
+
+bool ReplSession::setBatch(int64_t batch) {
+  if (batch < 1) {
+    fmt::print("error: the batch size is at least 1, got {}\n", batch);
+    return false;
+  }
+  overrides_.batch = batch;
+  fmt::print("batch = {} (no recompilation)\n", batch);
+  return true;
+}
+
+bool ReplSession::setEpochs(int64_t epochs) {
+  if (epochs < 1) {
+    fmt::print("error: epochs is at least 1, got {}\n", epochs);
+    return false;
+  }
+  overrides_.epochs = epochs;
+  fmt::print("epochs = {} (no recompilation)\n", epochs);
+  return true;
+}
+
+bool ReplSession::setSeed(uint64_t seed) {
+  std::optional<uint64_t> old = overrides_.seed;
+  overrides_.seed = seed;
+  bool dropout = false;
+  if (c_)
+    for (const sema::Module &m : c_->model->modules)
+      for (const sema::Layer &l : m.layers)
+        dropout = dropout || l.kind == sema::LayerKind::Dropout;
+  if (!dropout) {
+    fmt::print("seed = {} (no recompilation)\n", seed);
+    return true;
+  }
+  fmt::print("seed = {}; the model has dropout, whose masks the compiled code derives from the "
+             "seed: recompiling\n",
+             seed);
+  if (!compile(text_, nullptr, 0)) {
+    overrides_.seed = old;
+    return false;
+  }
+  return true;
+}
+
+} // namespace mtl::driver
