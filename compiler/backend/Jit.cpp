@@ -36,7 +36,7 @@ llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
     return generator.takeError();
   dylib->addGenerator(std::move(*generator));
   if (auto err = jit_->addIRModule(*dylib, std::move(module)))
-    return std::move(err);
+    return err;
   auto address = jit_->lookup(*dylib, symbol);
   if (!address)
     return address.takeError();

@@ -32,8 +32,12 @@ std::string featureString(const TargetOptions &opts) {
   std::string out;
   if (!llvm::sys::getHostCPUFeatures(features))
     return out;
-  for (auto &f : features)
-    out += (out.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  for (auto &f : features) {
+    if (!out.empty())
+      out += ',';
+    out += f.second ? '+' : '-';
+    out += f.first().str();
+  }
   return out;
 }
 

@@ -149,9 +149,13 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       return false;
     }
     c.targetMachine = std::move(*tm);
-    codegen::CodegenInput in{*c.model, c.step.graph, c.step.signature, hashText(c.sourceText),
-                             backend::resolvedCpu(o.target)};
-    in.fused = c.fused;
+    codegen::CodegenInput in{*c.model,
+                             c.step.graph,
+                             c.step.signature,
+                             hashText(c.sourceText),
+                             backend::resolvedCpu(o.target),
+                             "mtl_model_get",
+                             c.fused};
     c.module = codegen::generateModule(in, *c.llvmContext);
     std::string problems;
     llvm::raw_string_ostream os(problems);
