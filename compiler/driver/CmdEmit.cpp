@@ -16,8 +16,8 @@ namespace mtl::driver {
 namespace {
 
 struct EmitOptions {
-  std::string stage, file, output, model, targetCpu = "native";
-  int optLevel = 3;
+  std::string stage, file, output;
+  CompileFlags compile;
 };
 
 } // namespace
@@ -76,11 +76,7 @@ int runEmit(const EmitOptions &o, const GlobalOptions &global) {
     fmt::print(stderr, "error: emit obj writes a binary object file; name it with -o FILE\n");
     return 1;
   }
-  PipelineOptions po;
-  po.verbose = global.verbose;
-  po.modelName = o.model;
-  po.target.cpu = o.targetCpu;
-  po.target.optLevel = o.optLevel;
+  PipelineOptions po = pipelineOptions(o.compile, global);
   Compilation c;
   bool ok = runPipeline(o.file, emitStage(o.stage), c, po);
   c.diags.flush(stderr, useColor(global.color, stderr));
@@ -106,11 +102,7 @@ void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status) {
       ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "llvm", "asm", "obj"}));
   cmd->add_option("file", o->file, ".mtl file")->required();
   cmd->add_option("-o,--output", o->output, "Write to FILE instead of standard output");
-  cmd->add_option("--model", o->model, "Which model of the file (if it has several)");
-  cmd->add_option("--target-cpu", o->targetCpu, "CPU to generate code for")->capture_default_str();
-  cmd->add_option("-O", o->optLevel, "Optimisation level 0-3")
-      ->check(CLI::Range(0, 3))
-      ->capture_default_str();
+  addCompileFlags(cmd, o->compile);
   cmd->callback([o, &global, &status] { status = runEmit(*o, global); });
 }
 

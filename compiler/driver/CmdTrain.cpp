@@ -13,7 +13,7 @@ namespace {
 
 struct TrainCommandOptions {
   std::string file;
-  std::string model;
+  CompileFlags compile;
   std::optional<int64_t> epochs, batch;
   std::optional<double> lr;
   std::optional<uint64_t> seed;
@@ -22,8 +22,6 @@ struct TrainCommandOptions {
   std::vector<std::string> data;
   std::string log;
   int64_t logEvery = 0;
-  std::string targetCpu = "native";
-  int optLevel = 3;
   bool quiet = false;
   std::string checkpointDir, resume, initFrom;
   bool keepBest = false, saveInit = false;
@@ -50,11 +48,7 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   std::map<std::string, std::string> paths;
   if (!parseDataOverrides(o.data, paths))
     return 1;
-  PipelineOptions po;
-  po.verbose = global.verbose;
-  po.modelName = o.model;
-  po.target.cpu = o.targetCpu;
-  po.target.optLevel = o.optLevel;
+  PipelineOptions po = pipelineOptions(o.compile, global);
   po.adjust = [&](sema::Model &m) {
     if (o.epochs)
       m.train.epochs = *o.epochs;
@@ -139,7 +133,7 @@ void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   auto o = std::make_shared<TrainCommandOptions>();
   CLI::App *cmd = app.add_subcommand("train", "Compile a model with the JIT and train it");
   cmd->add_option("file", o->file, ".mtl file")->required();
-  cmd->add_option("--model", o->model, "Which model of the file (if it has several)");
+  addCompileFlags(cmd, o->compile);
   cmd->add_option("--epochs", o->epochs, "Override the number of epochs")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Override the batch size")->check(CLI::PositiveNumber);
@@ -154,10 +148,6 @@ void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   cmd->add_option("--log", o->log, "Write a JSON-lines log to this file");
   cmd->add_option("--log-every", o->logEvery, "Log every N steps (0: epochs only)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--target-cpu", o->targetCpu, "CPU to generate code for")->capture_default_str();
-  cmd->add_option("-O", o->optLevel, "Optimisation level 0-3")
-      ->check(CLI::Range(0, 3))
-      ->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "No progress bar, table or summary");
   cmd->add_option("--checkpoint-dir", o->checkpointDir,
                   "Write last.safetensors there after every epoch (see docs/checkpoints.md)");

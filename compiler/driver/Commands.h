@@ -1,6 +1,8 @@
 // Commands.h: the mtlc subcommands; each file Cmd*.cpp defines one.
 #pragma once
 
+#include "driver/Pipeline.h"
+
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -11,6 +13,19 @@ struct GlobalOptions {
   std::string color = "auto";
   bool verbose = false;
 };
+
+/// Flags of every command that compiles a model past sema.
+struct CompileFlags {
+  std::string model;                ///< --model: which model of the file
+  std::string targetCpu = "native"; ///< --target-cpu
+  int optLevel = 3;                 ///< -O
+};
+
+/// Adds --model, --target-cpu and -O to `cmd`, stored in `flags`.
+void addCompileFlags(CLI::App *cmd, CompileFlags &flags);
+
+/// The pipeline options those flags and the global options ask for.
+PipelineOptions pipelineOptions(const CompileFlags &flags, const GlobalOptions &global);
 
 /// Each function adds one subcommand to `app`; when the subcommand runs, it
 /// stores its exit status in `status`. Options outlive the parse because the

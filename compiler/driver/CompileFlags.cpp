@@ -1,0 +1,25 @@
+// CompileFlags.cpp: the flags shared by the commands that compile a model.
+#include "driver/Commands.h"
+
+namespace mtl::driver {
+
+void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {
+  cmd->add_option("--model", flags.model, "Which model of the file (if it has several)");
+  cmd->add_option("--target-cpu", flags.targetCpu,
+                  "CPU to generate code for: native, x86-64-v2, x86-64-v3, x86-64-v4, ...")
+      ->capture_default_str();
+  cmd->add_option("-O", flags.optLevel, "Optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+}
+
+PipelineOptions pipelineOptions(const CompileFlags &flags, const GlobalOptions &global) {
+  PipelineOptions po;
+  po.verbose = global.verbose;
+  po.modelName = flags.model;
+  po.target.cpu = flags.targetCpu;
+  po.target.optLevel = flags.optLevel;
+  return po;
+}
+
+} // namespace mtl::driver
