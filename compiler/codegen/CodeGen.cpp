@@ -3,6 +3,7 @@
 
 #include "codegen/Descriptor.h"
 #include "codegen/StepFunctions.h"
+#include "passes/DeadCode.h"
 
 namespace mtl::codegen {
 
@@ -12,13 +13,11 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   const ir::StepSignature &sig = input.signature;
   ArenaLayout layout = layoutArenas(g, input.model);
 
-  // Eval computes the losses and head outputs; train also every gradient.
+  // Train computes every result of the step; eval the losses and head outputs.
+  std::vector<ir::ValueId> trainRoots = passes::resultValues(sig);
   std::vector<ir::ValueId> evalRoots = sig.taskLosses;
   evalRoots.push_back(sig.loss);
   evalRoots.insert(evalRoots.end(), sig.outputs.begin(), sig.outputs.end());
-  std::vector<ir::ValueId> trainRoots = evalRoots;
-  for (auto &[param, grad] : sig.gradients)
-    trainRoots.push_back(grad);
 
   std::vector<bool> evalNeeded = passes::neededFor(g, evalRoots);
   std::vector<bool> trainNeeded = passes::neededFor(g, trainRoots);
