@@ -46,6 +46,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.sourceHash = input.sourceHash;
   info.targetCpu = input.targetCpu;
   info.symbol = input.symbol;
+  info.config = input.config;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the two
   // plans (plus the scratch both share) cover each function's own layout.
   info.workspaceFixed = std::max(trainPlan.fixedSize, evalPlan.fixedSize) + scratch;

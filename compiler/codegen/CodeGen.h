@@ -22,6 +22,7 @@ struct CodegenInput {
   std::string targetCpu;                ///< recorded in the descriptor
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
   std::vector<bool> fused;              ///< passes::fuseElementwise's marks; empty: none
+  std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
 };
 
 /// Generates `train_step` (forward, backward, fused optimizer update),

@@ -138,7 +138,7 @@ void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaL
 
   auto *modelType = llvm::StructType::get(
       c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_,
-               c.ptr_, c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.ptr_, c.ptr_});
+               c.ptr_, c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.ptr_, c.ptr_, c.ptr_});
   llvm::Constant *fields[] = {c.i32(MTL_ABI_VERSION),
                               c.str(model.name),
                               c.str(info.sourceHash),
@@ -157,7 +157,8 @@ void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaL
                               c.i64(info.workspaceFixed),
                               c.i64(info.workspacePerRow),
                               info.trainStep,
-                              info.evalStep};
+                              info.evalStep,
+                              c.str(info.config)};
   auto *descriptor =
       new llvm::GlobalVariable(module, modelType, true, llvm::GlobalValue::PrivateLinkage,
                                llvm::ConstantStruct::get(modelType, fields), "mtl.model");

@@ -11,6 +11,7 @@ namespace mtl::codegen {
 /// Sizes and entry points that go into the descriptor besides the model itself.
 struct DescriptorInfo {
   std::string sourceHash, targetCpu, symbol;
+  std::string config; ///< the run configuration's JSON (mtl_model.config)
   int64_t workspaceFixed = 0, workspacePerRow = 0;
   llvm::Function *trainStep = nullptr, *evalStep = nullptr;
 };

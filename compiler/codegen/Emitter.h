@@ -34,6 +34,9 @@ public:
   llvm::Value *parallel = nullptr;
   /// Whether dropout is active (train) or the identity (eval).
   bool training = true;
+  /// mix64 of the run's seed (mtl_hyper.seed, i64), mixed into each dropout
+  /// op's constant seed as ir::dropoutSeed does; set by train_step.
+  llvm::Value *runSeed = nullptr;
   /// Values computed inside their consumer's loop (see passes/Fusion.h); may be empty.
   std::vector<bool> fused;
   bool isFused(ir::ValueId id) const { return !fused.empty() && fused[id]; }

@@ -254,9 +254,10 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *step = b.CreateFPToUI(load(buffers[op.operands[1]], cst(0)), i64);
     llvm::Value *keepScale = fcst(1 - op.attrs.rate);
     loop(count(op.type), [&](llvm::Value *i) {
-      // uniform = mix64(seed ^ mix64(step ^ mix64(i))) >> 40, as ir::dropoutUniform.
-      llvm::Value *h = mix64(b.CreateXor(cst(static_cast<int64_t>(op.attrs.seed)),
-                                         mix64(b.CreateXor(step, mix64(i)))));
+      // uniform = mix64(seed ^ mix64(step ^ mix64(i))) >> 40, as ir::dropoutUniform,
+      // with seed = ir::dropoutSeed(op seed, run seed).
+      llvm::Value *seed = b.CreateXor(cst(static_cast<int64_t>(op.attrs.seed)), runSeed);
+      llvm::Value *h = mix64(b.CreateXor(seed, mix64(b.CreateXor(step, mix64(i)))));
       llvm::Value *u =
           b.CreateFMul(b.CreateUIToFP(b.CreateLShr(h, 40), f32), fcst(1.0 / 16777216.0));
       llvm::Value *keep =

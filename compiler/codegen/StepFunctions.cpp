@@ -8,7 +8,7 @@ namespace {
 
 // Byte offsets of fields in the ABI structs (x86-64 / LP64 layout).
 constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
-constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16;
+constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24;
 constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24;
 
 llvm::Value *field(Emitter &e, llvm::Value *base, int64_t offset) {
@@ -72,6 +72,8 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     if (sig.taskWeights[t] >= 0)
       e.buffers[sig.taskWeights[t]] = e.at(weights, e.cst(static_cast<int64_t>(t)));
   }
+  if (spec.training)
+    e.runSeed = e.mix64(e.b.CreateLoad(e.i64, field(e, hyper, kHyperSeed)));
   if (sig.step >= 0) {
     llvm::Value *slot = e.b.CreateAlloca(e.f32);
     e.b.CreateStore(e.b.CreateSIToFP(step, e.f32), slot);

@@ -34,6 +34,7 @@ void addCheckCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addFmtCommand(CLI::App &app, const GlobalOptions &global, int &status);
+void addBuildCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
 

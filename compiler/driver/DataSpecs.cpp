@@ -1,6 +1,8 @@
 // DataSpecs.cpp: sema::DataSet → mtlrt::DataSpec, field by field.
 #include "driver/DataSpecs.h"
 
+#include <filesystem>
+
 namespace mtl::driver {
 
 std::vector<mtlrt::InputSpec> inputSpecs(const sema::Model &model) {
@@ -67,6 +69,38 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index,
     s.bindings.push_back(std::move(bs));
   }
   return s;
+}
+
+mtlrt::RunConfig runConfig(const sema::Model &model) {
+  mtlrt::RunConfig c;
+  c.inputs = inputSpecs(model);
+  c.tasks = taskSpecs(model);
+  auto absolute = [](std::string &path) {
+    if (!path.empty())
+      path = std::filesystem::absolute(path).lexically_normal().string();
+  };
+  for (size_t i = 0; i < model.data.size(); ++i) {
+    mtlrt::DataSpec d = dataSpec(model, static_cast<int>(i), {});
+    absolute(d.csv.path);
+    absolute(d.images);
+    absolute(d.labels);
+    c.data.push_back(std::move(d));
+  }
+  c.trainData = model.train.trainData;
+  c.validateData = model.train.validateData;
+  c.testData = model.train.testData;
+  mtlrt::TrainOptions &t = c.train;
+  t.epochs = model.train.epochs;
+  t.batch = model.train.batch;
+  t.seed = model.train.seed;
+  t.shuffle = model.train.shuffle;
+  t.lr = static_cast<float>(model.optimizer.lr);
+  t.validate = model.train.validateFraction;
+  t.earlyStop.enabled = model.train.earlyStop.enabled;
+  t.earlyStop.patience = model.train.earlyStop.patience;
+  t.earlyStop.monitor = model.train.earlyStop.monitor;
+  t.earlyStop.minDelta = model.train.earlyStop.minDelta;
+  return c;
 }
 
 mtlrt::Result<mtlrt::Dataset> loadModelData(const sema::Model &model, int index,

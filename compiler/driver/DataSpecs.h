@@ -4,6 +4,7 @@
 #include "sema/Model.h"
 
 #include "mtlrt/Dataset.h"
+#include "mtlrt/RunConfig.h"
 
 #include <map>
 #include <string>
@@ -19,6 +20,10 @@ std::vector<mtlrt::TaskSpec> taskSpecs(const sema::Model &model);
 /// for IDX files), as `--data name=path` on the command line.
 mtlrt::DataSpec dataSpec(const sema::Model &model, int index,
                          const std::map<std::string, std::string> &paths);
+
+/// The run configuration the descriptor carries (mtl_model.config): every
+/// data set with absolute paths, and the `train` item's settings.
+mtlrt::RunConfig runConfig(const sema::Model &model);
 
 /// Loads data set `index`, or returns the loader's message.
 mtlrt::Result<mtlrt::Dataset> loadModelData(const sema::Model &model, int index,

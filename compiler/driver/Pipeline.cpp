@@ -1,5 +1,6 @@
 // Pipeline.cpp: parse → sema → lower → autodiff → codegen → optimise → JIT.
 #include "driver/Pipeline.h"
+#include "driver/DataSpecs.h"
 
 #include "autodiff/Step.h"
 #include "backend/Optimize.h"
@@ -79,6 +80,10 @@ std::string hashText(const std::string &text) {
   return fmt::format("{:016x}", h);
 }
 
+std::string getterName(const sema::Model &model, const PipelineOptions &options) {
+  return options.libraryGetter ? model.name + "_model" : "mtl_model_get";
+}
+
 bool runPipeline(const std::string &path, Stage last, Compilation &c, const PipelineOptions &o) {
   {
     StageTimer t(o, "parse");
@@ -154,8 +159,9 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                              c.step.signature,
                              hashText(c.sourceText),
                              backend::resolvedCpu(o.target),
-                             "mtl_model_get",
-                             c.fused};
+                             getterName(*c.model, o),
+                             c.fused,
+                             mtlrt::runConfigJson(runConfig(*c.model))};
     c.module = codegen::generateModule(in, *c.llvmContext);
     std::string problems;
     llvm::raw_string_ostream os(problems);

@@ -37,7 +37,10 @@ enum class Stage {
 struct PipelineOptions {
   backend::TargetOptions target;
   std::string modelName; ///< which model of the file; empty: the only one
-  bool verbose = false;  ///< print each stage's time to stderr
+  /// Name the descriptor getter NAME_model (libraries, so that several models
+  /// link into one program) instead of mtl_model_get (the JIT and programs).
+  bool libraryGetter = false;
+  bool verbose = false; ///< print each stage's time to stderr
   /// Settings applied to the checked model before lowering (command-line overrides).
   std::function<void(sema::Model &)> adjust;
   /// When set, the main file's text (the REPL's in-memory model) instead of
@@ -68,6 +71,9 @@ struct Compilation {
 /// error was reported; diagnostics stay in `c.diags` for the caller to print.
 bool runPipeline(const std::string &path, Stage last, Compilation &c,
                  const PipelineOptions &options = {});
+
+/// The descriptor getter's name for `model` (see PipelineOptions::libraryGetter).
+std::string getterName(const sema::Model &model, const PipelineOptions &options);
 
 /// A short hex digest of a text (FNV-1a 64), for the descriptor and checkpoints.
 std::string hashText(const std::string &text);

@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
   addShapesCommand(app, global, status);
   addEmitCommand(app, global, status);
   addFmtCommand(app, global, status);
+  addBuildCommand(app, global, status);
   addTrainCommand(app, global, status);
   addReplCommand(app, global, status);
 

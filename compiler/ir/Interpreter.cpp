@@ -168,7 +168,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     if (!(s >= 0) || s != std::floor(s))
       return fmt::format("dropout step {} is not a non-negative integer", s);
     for (size_t i = 0; i < n; ++i)
-      out[i] = dropoutKeep(a.seed, static_cast<uint64_t>(s), i, a.rate)
+      out[i] = dropoutKeep(dropoutSeed(a.seed, opt_.seed), static_cast<uint64_t>(s), i, a.rate)
                    ? in(op, 0)[i] / (1 - a.rate)
                    : 0.0;
     return {};

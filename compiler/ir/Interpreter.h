@@ -25,6 +25,8 @@ struct InterpretOptions {
   bool roundToF32 = false;
   /// When false, dropout is the identity, as in the generated eval step.
   bool training = true;
+  /// The run's seed, mixed into every dropout op's own (see dropoutSeed).
+  uint64_t seed = 0;
 };
 
 /// The outcome of a run: every value's data, or the first error.

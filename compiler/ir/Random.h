@@ -18,6 +18,11 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+/// The seed a dropout op with `opSeed` uses in a run with seed `runSeed`:
+/// the op's own constant is fixed at compile time, the run's seed arrives with
+/// every step (mtl_hyper.seed), so changing it recompiles nothing.
+inline uint64_t dropoutSeed(uint64_t opSeed, uint64_t runSeed) { return opSeed ^ mix64(runSeed); }
+
 /// A uniform number in [0, 1) with 24 random bits (exact in f32), for the
 /// element `index` of the dropout op with `seed` at training step `step`.
 inline float dropoutUniform(uint64_t seed, uint64_t step, uint64_t index) {

@@ -68,8 +68,9 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
   case sema::LayerKind::Dropout: {
     if (layer.rate == 0)
       return x;
-    // Each dropout layer draws its own stream from the run's seed.
-    uint64_t seed = ir::mix64(l.model.train.seed ^ ir::mix64(l.dropouts++));
+    // Each dropout layer has its own stream; the run's seed is mixed in at
+    // run time (ir::dropoutSeed), so a new seed needs no recompilation.
+    uint64_t seed = ir::mix64(l.dropouts++);
     return b.dropout(x, l.stepInput(), layer.rate, seed);
   }
   case sema::LayerKind::LayerNorm: {

@@ -30,8 +30,8 @@ struct LoweredStep {
 /// Each value of the model is computed once, so a shared module's output fans
 /// out to every head that reads it. Parameters are named by the layers'
 /// checkpoint prefixes ("trunk.0.weight", [out, in]); a module applied twice
-/// reuses its parameters. Dropout reads the scalar f32 input "train.step" and a
-/// per-layer seed derived from the model's seed. Classification targets hold
+/// reuses its parameters. Dropout reads the scalar f32 input "train.step" and has a
+/// per-layer seed that the run's seed is mixed into at run time. Classification targets hold
 /// one class id per row ([B, 1]); other targets have the head's width. Ops
 /// carry the location of the chain that created them. Malformed models (bad
 /// indices, unsupported balancing) yield errors, never a crash.

@@ -11,12 +11,14 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace mtlrt {
 
 namespace {
 constexpr const char *kStdPrefix = "__standardize__.";
+constexpr const char *kClassesPrefix = "classes.";
 
 std::vector<int64_t> shapeOf(const mtl_tensor_desc &d) {
   return std::vector<int64_t>(d.dims, d.dims + std::clamp(d.rank, 0, MTL_MAX_RANK));
@@ -114,6 +116,12 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
 
   const RunState &run = trainer.runState();
   ck.metadata = runSettings(trainer);
+  // Class names (as JSON arrays), so predictions can name classes without the data.
+  const auto &classes = trainer.classNames();
+  for (int32_t t = 0; t < model.num_tasks && size_t(t) < classes.size(); ++t)
+    if (!classes[size_t(t)].empty())
+      ck.metadata[std::string(kClassesPrefix) + model.tasks[t].name] =
+          nlohmann::json(classes[size_t(t)]).dump();
   ck.metadata.insert({{"format", kCheckpointFormat},
                       {"model", nameOf(model)},
                       {"source_hash", model.source_hash ? model.source_hash : ""},
@@ -141,6 +149,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
                             where, format ? "'" + *format + "'" : std::string("missing"),
                             kCheckpointFormat));
   const bool everything = what == Restore::Everything;
+  const bool withStats = what != Restore::ParamsOnly;
   std::vector<std::string> diffs;
   std::set<std::string> known; // checkpoint tensors the model accounts for
   auto compare = [&](const mtl_tensor_desc &d) {
@@ -179,7 +188,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     known.insert(meanName);
     known.insert(stdName);
     const CheckpointTensor *mean = ck.find(meanName), *sd = ck.find(stdName);
-    if (!everything || (!mean && !sd))
+    if (!withStats || (!mean && !sd))
       return;
     std::vector<int64_t> shape{width};
     for (const CheckpointTensor *t : {mean, sd})
@@ -195,8 +204,20 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
   for (int32_t t = 0; t < model.num_tasks; ++t)
     stats("task", model.tasks[t].name,
           model.tasks[t].kind == MTL_CLASSIFY ? 1 : model.tasks[t].width, targets[size_t(t)]);
+  std::vector<std::vector<std::string>> classes(size_t(model.num_tasks));
+  for (int32_t t = 0; t < model.num_tasks && withStats; ++t) {
+    std::string key = std::string(kClassesPrefix) + model.tasks[t].name;
+    if (const std::string *text = ck.meta(key)) {
+      nlohmann::json names = nlohmann::json::parse(*text, nullptr, false);
+      if (names.is_array() &&
+          std::all_of(names.begin(), names.end(), [](const auto &n) { return n.is_string(); }))
+        classes[size_t(t)] = names.get<std::vector<std::string>>();
+      else
+        diffs.push_back(fmt::format("metadata \"{}\" is not a JSON array of strings", key));
+    }
+  }
   for (const CheckpointTensor &t : ck.tensors)
-    if (!known.count(t.name) && (everything || t.name.rfind(kStdPrefix, 0) != 0))
+    if (!known.count(t.name) && (withStats || t.name.rfind(kStdPrefix, 0) != 0))
       diffs.push_back(fmt::format("unexpected: {} {}", t.name, shapeString(t.shape)));
   if (!diffs.empty())
     return fail(fmt::format("{}: checkpoint does not fit model '{}': {}", where, nameOf(model),
@@ -249,13 +270,16 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
   };
   for (int32_t i = 0; i < model.num_params; ++i)
     copy(model.params[i], trainer.params());
+  if (withStats) {
+    if (Status s = trainer.setStandardizers(std::move(inputs), std::move(targets)); !s)
+      return fail(fmt::format("{}: {}", where, s.error()));
+    trainer.setClassNames(std::move(classes));
+  }
   if (!everything)
     return Ok{};
   for (int32_t i = 0; i < model.num_state; ++i)
     copy(model.state[i], trainer.state());
   trainer.setStep(step);
-  if (Status s = trainer.setStandardizers(std::move(inputs), std::move(targets)); !s)
-    return fail(fmt::format("{}: {}", where, s.error()));
   trainer.resumeAt(run);
   return Ok{};
 }

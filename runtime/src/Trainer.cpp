@@ -215,6 +215,13 @@ Status Trainer::setStandardizers(std::vector<std::optional<Standardizer>> inputs
   return Ok{};
 }
 
+const std::vector<std::vector<std::string>> &Trainer::classNames() const {
+  return impl->classNames;
+}
+void Trainer::setClassNames(std::vector<std::vector<std::string>> names) {
+  impl->classNames = std::move(names);
+}
+
 const EpochRecord *TrainResult::best() const {
   if (epochs.empty())
     return nullptr;
@@ -229,6 +236,16 @@ Result<EvalReport> Trainer::evaluate(const Dataset &data) {
   if (Status s = impl->checkData(data); !s)
     return s.takeError();
   std::vector<int64_t> rows = allRows(data.rows);
+  return impl->evaluateRows(data, rows, true);
+}
+
+Result<EvalReport> Trainer::evaluate(const Dataset &data, std::span<const int64_t> rows) {
+  if (Status s = impl->checkData(data); !s)
+    return s.takeError();
+  for (int64_t r : rows)
+    if (r < 0 || r >= data.rows)
+      return fail(
+          fmt::format("row {} is outside data set '{}' ({} rows)", r, data.name, data.rows));
   return impl->evaluateRows(data, rows, true);
 }
 

@@ -61,6 +61,8 @@ struct Trainer::Impl {
 
   // Fitted on the training rows of the last fit(); unset slots are left as they are.
   std::vector<std::optional<Standardizer>> inputStd, targetStd;
+  // Per task: the class names of the last fit's training data (may be empty).
+  std::vector<std::vector<std::string>> classNames;
 
   // Whole-split head outputs and targets per task, for metrics; reused.
   std::vector<std::vector<float>> evalOutputs, evalTargets;
@@ -84,6 +86,14 @@ struct Trainer::Impl {
   /// Copies `rows` of `data` into the batch buffers (standardised, ids as
   /// int32) and sets batch.rows. Allocates nothing.
   void gather(const Dataset &data, std::span<const int64_t> rows);
+  /// Checks raw rows for forward()/trainBatch(): slot counts, ids, labels
+  /// (`targets` may be empty: no labels to check).
+  Status checkRaw(int64_t rows, std::span<const float *const> inputs,
+                  std::span<const float *const> targets) const;
+  /// Copies `n` raw rows starting at row `first` into the batch buffers,
+  /// standardised, ids as int32; without targets, the targets are NaN.
+  void gatherRaw(int64_t first, int64_t n, std::span<const float *const> inputs,
+                 std::span<const float *const> targets);
   /// One training step per batch of `order`; fills `train` with the epoch's
   /// losses. Fails, having logged it, when a total loss is not finite.
   Status trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,

@@ -172,6 +172,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       return s.takeError();
   } else {
     m.fitStandardizers(train, trainRows);
+    m.classNames = train.classNames;
     m.run = RunState{};
     m.run.trainRows = int64_t(trainRows.size());
     m.run.valRows = valCount;

@@ -137,7 +137,8 @@ inline const mtl_model kModel = {MTL_ABI_VERSION,
                                  /*workspace_fixed=*/kParams,
                                  /*workspace_per_row=*/kTasks,
                                  trainStep,
-                                 evalStep};
+                                 evalStep,
+                                 /*config=*/nullptr};
 
 /// `rows` rows of x ~ N(0, 1) * scale + offset; y = 2x0 - x1 + 0.5x2 + 0.3 on
 /// the unscaled features, pos = [x0 + x1 > 0] (missing on every 7th row), aux = x0.

@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 1u
+#define MTL_ABI_VERSION 2u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -103,7 +103,8 @@ typedef struct mtl_hyper {
   float lr;
   const float *task_weights; /* one per task */
   int64_t step;              /* 1-based optimizer step (Adam's bias correction) */
-  uint64_t seed;             /* dropout masks are a hash of (seed, step, element) */
+  uint64_t seed;             /* the run's seed: dropout masks are a hash of
+                                (the op's seed ^ mix64(seed), step, element) */
 } mtl_hyper;
 
 /** What a step reports. Arrays are the caller's, sized by the descriptor. */
@@ -139,6 +140,10 @@ typedef struct mtl_model {
   /* Forward only (dropout off): losses, and head outputs where asked. */
   void (*eval_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
                     float *workspace, mtl_result *result, const mtl_parallel *parallel);
+  /* How to run the model: its data sets and train settings as JSON
+   * (runtime/include/mtlrt/RunConfig.h), so a built program trains on what
+   * `mtlc train` would. */
+  const char *config;
 } mtl_model;
 
 #ifdef __cplusplus

@@ -104,6 +104,7 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer);
 /// What applyCheckpoint restores.
 enum class Restore {
   Everything, ///< resume: parameters, optimizer state, step, statistics, run position
+  Trained,    ///< evaluate or predict: parameters and standardisation statistics
   ParamsOnly  ///< initialise from: parameters only; optimizer and run start fresh
 };
 

@@ -170,6 +170,27 @@ public:
   /// Regression targets marked standardize are scored on the standardised
   /// scale, the scale the model is trained on.
   Result<EvalReport> evaluate(const Dataset &data);
+  /// The same on the listed rows of `data` only (each in [0, data.rows)).
+  Result<EvalReport> evaluate(const Dataset &data, std::span<const int64_t> rows);
+
+  /// Raw head outputs (logits for classify, binary and multilabel) of the
+  /// current parameters for `rows` rows given in the model's layout:
+  /// `inputs[i]` holds rows x elements values of input i (ids as floats),
+  /// standardised here with the current statistics as training does.
+  /// `outputs[t]` receives rows x width values of task t. Runs in batches of
+  /// options.batch rows. Fails on a wrong number of slots, rows < 0, or an id
+  /// that is not an integer >= 0.
+  Status forward(int64_t rows, std::span<const float *const> inputs,
+                 std::span<float *const> outputs);
+
+  /// One optimizer step on 1 to options.batch raw rows, for callers that
+  /// drive their own loop: inputs as for forward(), `targets[t]` rows x
+  /// target width values of task t (class ids for classify; NaN: no label),
+  /// both standardised with the current statistics. Advances step(). Writes
+  /// each task's mean loss to `taskLosses` (one per task) and returns the
+  /// total loss. Fails, changing nothing, on bad shapes, ids or labels.
+  Result<float> trainBatch(int64_t rows, std::span<const float *const> inputs,
+                           std::span<const float *const> targets, std::span<float> taskLosses);
 
   /// The standardisation statistics per input and per task slot (unset: the
   /// slot is not standardised), for checkpoints; fit() refits them.
@@ -179,6 +200,11 @@ public:
   /// Fails when the counts of slots or features do not match the model.
   Status setStandardizers(std::vector<std::optional<Standardizer>> inputs,
                           std::vector<std::optional<Standardizer>> targets);
+
+  /// Per task: the names of its classes in the training data of the last
+  /// fit (Dataset::classNames), or from a checkpoint; empty before either.
+  const std::vector<std::vector<std::string>> &classNames() const;
+  void setClassNames(std::vector<std::vector<std::string>> names);
 
   std::span<float> params();
   std::span<float> state();

@@ -1,0 +1,127 @@
+// CmdBuild.cpp: `mtlc build FILE`: a standalone program, a bare object file, or a C library.
+#include "driver/CHeader.h"
+#include "driver/Commands.h"
+#include "driver/Pipeline.h"
+#include "driver/Terminal.h"
+#include "driver/Toolchain.h"
+
+#include "backend/Emit.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <llvm/Support/FileSystem.h>
+
+namespace mtl::driver {
+namespace {
+namespace fs = std::filesystem;
+
+struct BuildOptions {
+  std::string file, output, emit = "exe";
+  bool lib = false;
+  CompileFlags compile;
+};
+
+bool writeFile(const std::string &path, const std::string &bytes, std::string &error) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  out.close();
+  if (!out)
+    error = fmt::format("cannot write '{}'", path);
+  return static_cast<bool>(out);
+}
+
+bool buildProgram(const std::string &object, const std::string &output, std::string &error) {
+  std::string runtime = runtimeLibraryDir(error);
+  if (runtime.empty())
+    return false;
+  llvm::SmallString<128> temp;
+  if (llvm::sys::fs::createTemporaryFile("mtlc-model", "o", temp)) {
+    error = "cannot create a temporary object file";
+    return false;
+  }
+  bool ok = writeFile(std::string(temp), object, error) &&
+            linkProgram(std::string(temp), runtime, output, error);
+  llvm::sys::fs::remove(temp);
+  return ok;
+}
+
+bool buildLibrary(const Compilation &c, const std::string &object, const std::string &dir,
+                  std::string &error) {
+  std::string runtime = runtimeLibraryDir(error);
+  if (runtime.empty())
+    return false;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    error = fmt::format("cannot create '{}': {}", dir, ec.message());
+    return false;
+  }
+  const sema::Model &m = *c.model;
+  std::string header = modelHeader(m, m.name + "_model", m.sourcePath, hashText(c.sourceText),
+                                   c.targetMachine->getTargetCPU().str());
+  return writeModelLibrary(object, m.name + "_model.o", runtime,
+                           (fs::path(dir) / ("lib" + m.name + ".a")).string(), error) &&
+         writeFile((fs::path(dir) / (m.name + ".h")).string(), header, error);
+}
+
+int runBuild(const BuildOptions &o, const GlobalOptions &global) {
+  PipelineOptions po = pipelineOptions(o.compile, global);
+  po.libraryGetter = o.lib;
+  Compilation c;
+  bool ok = runPipeline(o.file, Stage::Optimize, c, po);
+  c.diags.flush(stderr, useColor(global.color, stderr));
+  if (!ok)
+    return 1;
+  auto object = backend::emitMachineCode(*c.module, *c.targetMachine, backend::FileKind::Object);
+  if (!object) {
+    fmt::print(stderr, "error: {}\n", llvm::toString(object.takeError()));
+    return 1;
+  }
+  const std::string &name = c.model->name;
+  std::string error, output = o.output;
+  bool built = false;
+  if (o.lib) {
+    output = output.empty() ? name : output;
+    built = buildLibrary(c, *object, output, error);
+  } else if (o.emit == "obj") {
+    output = output.empty() ? name + ".o" : output;
+    built = writeFile(output, *object, error);
+  } else {
+    output = output.empty() ? name : output;
+    built = buildProgram(*object, output, error);
+  }
+  if (!built) {
+    fmt::print(stderr, "error: {}\n", error);
+    return 1;
+  }
+  fmt::print(stderr, "mtlc: built {} {} (model '{}', target CPU {})\n",
+             o.lib             ? "library"
+             : o.emit == "obj" ? "object"
+                               : "program",
+             output, name, c.targetMachine->getTargetCPU().str());
+  return 0;
+}
+
+} // namespace
+
+void addBuildCommand(CLI::App &app, const GlobalOptions &global, int &status) {
+  auto o = std::make_shared<BuildOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "build", "Compile a model ahead of time into a program (train, eval, predict, info), an "
+               "object file, or a static library with a C header");
+  cmd->add_option("file", o->file, ".mtl file")->required();
+  cmd->add_option("-o,--output", o->output,
+                  "The program or object file to write, or the library's folder (default: the "
+                  "model's name)");
+  auto *lib = cmd->add_flag(
+      "--lib", o->lib, "Write libNAME.a and NAME.h into the -o folder (see docs/embedding.md)");
+  cmd->add_option("--emit", o->emit, "exe (a program) or obj (the bare object file)")
+      ->check(CLI::IsMember({"exe", "obj"}))
+      ->capture_default_str()
+      ->excludes(lib);
+  addCompileFlags(cmd, o->compile);
+  cmd->callback([o, &global, &status] { status = runBuild(*o, global); });
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,64 @@
+/* Embed.h: the C interface of a model library built by `mtlc build --lib`.
+ *
+ * `mtlc build --lib FILE -o DIR` copies this declaration block into the
+ * generated header DIR/NAME.h, after which come the model's own constants
+ * and its descriptor getter. Plain C: a C or C++ program uses it alike.
+ *
+ * A session holds one model's parameters, optimizer state and
+ * standardisation statistics. Functions that can fail return 0 on success
+ * and -1 on failure; mtl_last_error() then says why. Rows are row-major
+ * float arrays, one per input and one per task, in the order of the
+ * header's constants.
+ */
+#ifndef MTLRT_EMBED_H
+#define MTLRT_EMBED_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mtl_model;
+typedef struct mtl_session mtl_session;
+
+/** A session for `model` with freshly initialised parameters (from the
+ * model's seed) and room for training batches of up to `max_batch` rows.
+ * `threads` >= 1 (results do not depend on it). NULL on failure. */
+mtl_session *mtl_session_create(const struct mtl_model *model, int threads, int64_t max_batch);
+
+/** Frees the session; NULL is ignored. */
+void mtl_session_destroy(mtl_session *session);
+
+/** Loads a checkpoint's parameters and standardisation statistics (the
+ * session's optimizer state and step are kept). A checkpoint of another
+ * model fails, listing the differences, and changes nothing. */
+int mtl_session_load(mtl_session *session, const char *checkpoint_path);
+
+/** Writes the session as a checkpoint (atomically, see docs/checkpoints.md). */
+int mtl_session_save(mtl_session *session, const char *checkpoint_path);
+
+/** Predicts `rows` rows: inputs[i] holds rows x (elements of input i) raw
+ * values, standardised here as in training (ids of integer inputs as
+ * floats); outputs[t] receives rows x (width of task t) values: class
+ * probabilities (classify), the probability of 1 (binary), per-label
+ * probabilities (multilabel) or values on the data's scale (regress). The
+ * numbers equal those of `NAME predict` for the same rows. */
+int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *inputs,
+                        float *const *outputs);
+
+/** One optimizer step on 1 to max_batch rows: inputs as for predict,
+ * targets[t] rows x (target width of task t) labels (a class id for
+ * classify, 0/1 for binary, NaN for no label). Writes the total loss and,
+ * when task_losses is not NULL, each task's mean loss. */
+int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *const *inputs,
+                            const float *const *targets, float *total_loss, float *task_losses);
+
+/** Why the last failing call on this thread failed ("" if none did). */
+const char *mtl_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTLRT_EMBED_H */

@@ -1,0 +1,66 @@
+// Predictor.h: a trained model's predictions on raw rows, as `NAME predict` and the C library give
+// them.
+//
+// A Predictor owns a copy of the parameters and the standardisation
+// statistics of a run (from a checkpoint or a Trainer) and a workspace sized
+// for its largest batch. predict() standardises the raw inputs as training
+// did, runs the eval step, and turns each head's outputs into what a user
+// wants: probabilities for classify (softmax), binary and multilabel
+// (sigmoid), and regression values on the data's original scale (targets
+// trained standardised are mapped back).
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Result.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+struct Checkpoint;
+class Trainer;
+
+class Predictor {
+public:
+  /// A predictor for `model` with freshly initialised parameters (seed 0) and
+  /// no standardisation; load() or copyFrom() a run before predicting.
+  /// `threads` >= 1 (results do not depend on it). The model must outlive it.
+  static Result<Predictor> create(const mtl_model *model, int threads = 1);
+
+  Predictor(Predictor &&) noexcept;
+  Predictor &operator=(Predictor &&) noexcept;
+  ~Predictor();
+
+  /// Takes the parameters and standardisation statistics of a checkpoint,
+  /// after checking that its parameter names and shapes match the model
+  /// (the message lists every difference). Changes nothing on failure.
+  Status load(const Checkpoint &checkpoint);
+  /// Takes the current parameters and statistics of a Trainer of the same model.
+  Status copyFrom(const Trainer &trainer);
+
+  /// Predicts `rows` rows. `inputs[i]` holds rows x elements raw values of
+  /// input i (f32 values; for i32 inputs, ids stored as floats), row-major.
+  /// `outputs[t]` receives rows x width values of task t: class
+  /// probabilities (classify), the probability of 1 (binary), per-label
+  /// probabilities (multilabel) or values (regress). Fails on a non-integer
+  /// or out-of-range id and on rows < 0.
+  Status predict(int64_t rows, std::span<const float *const> inputs,
+                 std::span<float *const> outputs);
+
+  const mtl_model &model() const;
+  /// Per task: its class names as the checkpoint or trainer recorded them
+  /// (Trainer::classNames); empty where none are known.
+  const std::vector<std::vector<std::string>> &classNames() const;
+
+  struct Impl;
+
+private:
+  explicit Predictor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace mtlrt

@@ -1,0 +1,70 @@
+// Program.h: the command line of a compiled model (train, eval, predict, info), shared by mtlc and
+// built programs.
+//
+// `mtlc train FILE` compiles with the JIT and then runs exactly the code a
+// program built by `mtlc build` runs as `NAME train`: the options, the
+// output, the data loading and the numbers are the same, because both read
+// the model's run configuration from its descriptor and drive it through
+// this file's functions.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Dataset.h"
+#include "mtlrt/Result.h"
+#include "mtlrt/RunConfig.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mtlrt {
+
+/// The options of `train`.
+struct TrainFlags {
+  std::optional<int64_t> epochs, batch;
+  std::optional<double> lr;
+  std::optional<uint64_t> seed;
+  int threads = 2;
+  bool noShuffle = false;
+  std::vector<std::string> data; ///< NAME=PATH
+  std::string log;
+  int64_t logEvery = 0;
+  bool quiet = false;
+  std::string checkpointDir, resume, initFrom;
+  bool keepBest = false, saveInit = false;
+};
+
+/// Adds the options of `train` to `cmd`, stored in `flags`.
+void addTrainFlags(CLI::App *cmd, TrainFlags &flags);
+
+/// Adds `--data NAME=PATH` (repeatable) to `cmd`, stored in `data`.
+void addDataFlag(CLI::App *cmd, std::vector<std::string> &data);
+
+/// Adds `--threads N` to `cmd`, stored in `threads`.
+void addThreadsFlag(CLI::App *cmd, int &threads);
+
+/// Trains `model` as its run configuration and the flags say, printing what
+/// `mtlc train` prints; returns the exit status (0, or 1 after an error
+/// message on stderr).
+int runTrain(const mtl_model &model, const TrainFlags &flags);
+
+/// File paths by data set name from `--data NAME=PATH` items (NAME.images
+/// and NAME.labels for IDX data). Fails on a malformed item or a name that
+/// is not one of the configuration's data sets (the message lists them).
+Result<std::map<std::string, std::string>> dataOverrides(const RunConfig &config,
+                                                         const std::vector<std::string> &items);
+
+/// Loads data set `index` of the configuration, with `paths` replacing its
+/// files, and prints the loader's notes to stderr.
+Result<Dataset> loadConfigData(const RunConfig &config, int index,
+                               const std::map<std::string, std::string> &paths);
+
+/// The main function of a program built by `mtlc build`: subcommands train,
+/// eval, predict and info (see docs/programs.md).
+int programMain(const mtl_model *model, int argc, char **argv);
+
+} // namespace mtlrt

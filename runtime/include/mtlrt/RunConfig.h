@@ -1,0 +1,45 @@
+// RunConfig.h: how to run a compiled model (its data sets and train settings), carried as JSON in
+// the descriptor.
+//
+// The compiler writes this configuration into every model it generates
+// (mtl_model.config), and every way of running a model reads it back from
+// there: `mtlc train` after the JIT, a built program, the C library. So a
+// built program trains on exactly the data, split and settings that
+// `mtlc train` would, and both take the same command-line overrides.
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Dataset.h"
+#include "mtlrt/Result.h"
+#include "mtlrt/Trainer.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mtlrt {
+
+/// What the model's `data` and `train` items say.
+struct RunConfig {
+  std::vector<InputSpec> inputs;
+  std::vector<TaskSpec> tasks;
+  std::vector<DataSpec> data; ///< paths absolute, so a program runs from any folder
+  int trainData = -1;         ///< index into data; -1: the model names no training data
+  int validateData = -1;      ///< validate on this data set (else on train.validate)
+  int testData = -1;          ///< evaluated once after training
+  /// The model's settings: epochs, batch, seed, shuffle, lr, validate and
+  /// earlyStop are read from and written to JSON; the other fields keep their defaults.
+  TrainOptions train;
+};
+
+/// The JSON text of `config` (the format is internal to one mtlc version).
+std::string runConfigJson(const RunConfig &config);
+
+/// Parses what runConfigJson wrote. Fails with a message on malformed text.
+Result<RunConfig> parseRunConfig(std::string_view json);
+
+/// The configuration of a compiled model: parsed from model.config, checked
+/// against the descriptor (the inputs' and tasks' names and widths).
+Result<RunConfig> modelRunConfig(const mtl_model &model);
+
+} // namespace mtlrt

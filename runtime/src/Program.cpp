@@ -1,0 +1,39 @@
+// Program.cpp: the main function of a built program: its subcommands and their exit statuses.
+#include "mtlrt/Program.h"
+
+#include "ProgramCommands.h"
+#include "mtlrt/Init.h"
+
+#include <fmt/format.h>
+
+namespace mtlrt {
+
+int programMain(const mtl_model *model, int argc, char **argv) {
+  if (Status s = model ? checkModel(*model) : Status(fail("no model")); !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
+    return 1;
+  }
+  CLI::App app(fmt::format("{}: a multi-task model compiled by mtlc {} (tasks: {})", model->name,
+                           model->mtlc_version, model->num_tasks),
+               model->name);
+  app.set_version_flag("--version",
+                       fmt::format("{} (mtlc {}, target CPU {}, source {})", model->name,
+                                   model->mtlc_version, model->target_cpu, model->source_hash));
+  app.require_subcommand(1);
+  int status = 0;
+  auto train = std::make_shared<TrainFlags>();
+  CLI::App *cmd = app.add_subcommand("train", "Train on the model's data (or --data files)");
+  addTrainFlags(cmd, *train);
+  cmd->callback([train, model, &status] { status = runTrain(*model, *train); });
+  addEvalCommand(app, *model, status);
+  addPredictCommand(app, *model, status);
+  addInfoCommand(app, *model, status);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  }
+  return status;
+}
+
+} // namespace mtlrt

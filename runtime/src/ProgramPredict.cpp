@@ -1,0 +1,202 @@
+// ProgramPredict.cpp: `NAME predict --checkpoint CK --input FILE`: one CSV row of predictions per
+// input row.
+//
+// The input file has the layout of the model's training data (the same CSV
+// columns, or an IDX image file); label columns may be absent. A model
+// trained on synthetic data reads a CSV whose columns are its inputs'
+// values in order. Rows with a missing input value are skipped with a note,
+// so the first column, `row`, says which input row each line predicts (the
+// CSV line number, or the IDX item from 0).
+#include "ProgramCommands.h"
+#include "mtlrt/Checkpoint.h"
+#include "mtlrt/Predictor.h"
+#include "mtlrt/Program.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace mtlrt {
+namespace {
+
+struct PredictFlags {
+  std::string checkpoint, input, output;
+  int threads = 2;
+};
+
+/// How to read prediction inputs from `path`, following the training data.
+DataSpec inputSpec(const RunConfig &c, const std::string &path) {
+  DataSpec spec;
+  const DataSpec *train = c.trainData >= 0 ? &c.data[size_t(c.trainData)] : nullptr;
+  if (train && train->kind != DataSpec::Synthetic) {
+    spec = *train;
+    spec.csv.path = spec.images = path;
+    spec.labels.clear();
+    std::erase_if(spec.bindings, [](const BindingSpec &b) { return b.isTask; });
+    return spec;
+  }
+  spec.name = "input";
+  spec.csv.path = path;
+  int64_t column = 0;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    BindingSpec b;
+    b.target = c.inputs[i].name;
+    b.slot = int(i);
+    b.width = c.inputs[i].width;
+    for (int64_t k = 0; k < b.width; ++k)
+      b.columns.push_back({"", column++});
+    spec.bindings.push_back(std::move(b));
+  }
+  return spec;
+}
+
+std::string csvCell(const std::string &text) {
+  if (text.find_first_of(",\"\n") == std::string::npos)
+    return text;
+  std::string quoted = "\"";
+  for (char ch : text)
+    quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return quoted + "\"";
+}
+
+/// Class names of task t when the checkpoint knows one per class.
+const std::vector<std::string> *namesOf(const Predictor &p, int32_t t) {
+  const mtl_task_desc &task = p.model().tasks[t];
+  const auto &all = p.classNames();
+  if (size_t(t) >= all.size())
+    return nullptr;
+  size_t want = task.kind == MTL_CLASSIFY ? size_t(task.classes) : 2;
+  return all[size_t(t)].size() == want ? &all[size_t(t)] : nullptr;
+}
+
+std::string header(const Predictor &p) {
+  const mtl_model &m = p.model();
+  std::vector<std::string> cols{"row"};
+  for (int32_t t = 0; t < m.num_tasks; ++t) {
+    const mtl_task_desc &task = m.tasks[t];
+    std::string name = task.name;
+    const std::vector<std::string> *names = namesOf(p, t);
+    if (task.kind == MTL_CLASSIFY || task.kind == MTL_BINARY) {
+      cols.push_back(name + ".class");
+      if (names)
+        cols.push_back(name + ".label");
+    }
+    if (task.kind == MTL_CLASSIFY)
+      for (int64_t k = 0; k < task.width; ++k)
+        cols.push_back(name + ".prob." + (names ? (*names)[size_t(k)] : std::to_string(k)));
+    else if (task.kind == MTL_BINARY)
+      cols.push_back(name + ".prob");
+    else if (task.kind == MTL_MULTILABEL)
+      for (int64_t k = 0; k < task.width; ++k)
+        cols.push_back(name + ".prob." + std::to_string(k));
+    else if (task.width == 1)
+      cols.push_back(name);
+    else
+      for (int64_t k = 0; k < task.width; ++k)
+        cols.push_back(name + "." + std::to_string(k));
+  }
+  std::string line;
+  for (const std::string &c : cols)
+    line += (line.empty() ? "" : ",") + csvCell(c);
+  return line;
+}
+
+std::string rowLine(const Predictor &p, int64_t source, int64_t r,
+                    const std::vector<std::vector<float>> &outputs) {
+  const mtl_model &m = p.model();
+  std::string line = std::to_string(source);
+  for (int32_t t = 0; t < m.num_tasks; ++t) {
+    const mtl_task_desc &task = m.tasks[t];
+    const float *v = outputs[size_t(t)].data() + r * task.width;
+    const std::vector<std::string> *names = namesOf(p, t);
+    if (task.kind == MTL_CLASSIFY || task.kind == MTL_BINARY) {
+      int64_t cls = 0;
+      if (task.kind == MTL_BINARY)
+        cls = v[0] >= 0.5f ? 1 : 0;
+      else
+        for (int64_t k = 1; k < task.width; ++k)
+          cls = v[k] > v[cls] ? k : cls;
+      line += fmt::format(",{}", cls);
+      if (names)
+        line += "," + csvCell((*names)[size_t(cls)]);
+    }
+    for (int64_t k = 0; k < task.width; ++k)
+      line += fmt::format(",{}", v[k]);
+  }
+  return line;
+}
+
+Status predict(const mtl_model &model, const PredictFlags &f) {
+  Result<RunConfig> config = modelRunConfig(model);
+  if (!config)
+    return config.takeError();
+  Result<Checkpoint> ck = readCheckpoint(f.checkpoint);
+  if (!ck)
+    return ck.takeError();
+  auto predictor = Predictor::create(&model, f.threads);
+  if (!predictor)
+    return predictor.takeError();
+  if (Status s = predictor->load(*ck); !s)
+    return s;
+  Result<Dataset> data = loadDataset(inputSpec(*config, f.input), config->inputs, config->tasks);
+  if (!data)
+    return data.takeError();
+  for (const std::string &note : data->notes)
+    fmt::print(stderr, "note: {}\n", note);
+
+  std::vector<const float *> inputs;
+  for (const std::vector<float> &values : data->inputs)
+    inputs.push_back(values.data());
+  std::vector<std::vector<float>> outputs(size_t(model.num_tasks));
+  std::vector<float *> outputPtrs;
+  for (int32_t t = 0; t < model.num_tasks; ++t) {
+    outputs[size_t(t)].resize(size_t(data->rows * model.tasks[t].width));
+    outputPtrs.push_back(outputs[size_t(t)].data());
+  }
+  if (Status s = predictor->predict(data->rows, inputs, outputPtrs); !s)
+    return fail(fmt::format("{}: {}", f.input, s.error()));
+
+  std::FILE *out = stdout;
+  std::string tmp;
+  if (!f.output.empty()) {
+    tmp = f.output + ".tmp";
+    out = std::fopen(tmp.c_str(), "w");
+    if (!out)
+      return fail(fmt::format("{}: cannot write: {}", f.output, std::strerror(errno)));
+  }
+  fmt::print(out, "{}\n", header(*predictor));
+  for (int64_t r = 0; r < data->rows; ++r)
+    fmt::print(out, "{}\n", rowLine(*predictor, data->sourceRows[size_t(r)], r, outputs));
+  if (out == stdout)
+    return std::fflush(out) == 0 ? Status(Ok{}) : fail("cannot write predictions to stdout");
+  bool ok = std::fflush(out) == 0 && !std::ferror(out);
+  ok = std::fclose(out) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), f.output.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return fail(fmt::format("{}: cannot write: {}", f.output, std::strerror(errno)));
+  }
+  return Ok{};
+}
+
+} // namespace
+
+void addPredictCommand(CLI::App &app, const mtl_model &model, int &status) {
+  auto f = std::make_shared<PredictFlags>();
+  CLI::App *cmd = app.add_subcommand("predict", "Predict every task for the rows of a file (CSV)");
+  cmd->add_option("--checkpoint", f->checkpoint, "A checkpoint written by train")->required();
+  cmd->add_option("--input", f->input,
+                  "Rows to predict: a file laid out as the training data (labels may be absent)")
+      ->required();
+  cmd->add_option("--output", f->output, "Write the CSV here instead of to standard output");
+  addThreadsFlag(cmd, f->threads);
+  cmd->callback([f, &model, &status] {
+    if (Status s = predict(model, *f); !s) {
+      fmt::print(stderr, "error: {}\n", s.error());
+      status = 1;
+      return;
+    }
+    status = 0;
+  });
+}
+
+} // namespace mtlrt

@@ -1,0 +1,150 @@
+// ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
+// overrides, the Trainer.
+#include "mtlrt/Program.h"
+#include "mtlrt/Trainer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace mtlrt {
+
+void addDataFlag(CLI::App *cmd, std::vector<std::string> &data) {
+  cmd->add_option("--data", data,
+                  "Replace a data file: NAME=PATH (NAME.images=, NAME.labels= for idx)");
+}
+
+void addThreadsFlag(CLI::App *cmd, int &threads) {
+  cmd->add_option("--threads", threads, "Threads (results do not depend on it)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+}
+
+void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
+  cmd->add_option("--epochs", f.epochs, "Override the number of epochs")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", f.batch, "Override the batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", f.lr, "Override the learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", f.seed, "Override the seed");
+  addThreadsFlag(cmd, f.threads);
+  cmd->add_flag("--no-shuffle", f.noShuffle, "Keep the training rows in file order");
+  addDataFlag(cmd, f.data);
+  cmd->add_option("--log", f.log, "Write a JSON-lines log to this file");
+  cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("-q,--quiet", f.quiet, "No progress bar, table or summary");
+  cmd->add_option("--checkpoint-dir", f.checkpointDir,
+                  "Write last.safetensors there after every epoch (see docs/checkpoints.md)");
+  cmd->add_flag("--keep-best", f.keepBest,
+                "Also keep best.safetensors, by the early-stop monitor (needs --checkpoint-dir)");
+  cmd->add_flag("--save-init", f.saveInit,
+                "Write init.safetensors with the starting parameters (needs --checkpoint-dir)");
+  auto *resume = cmd->add_option("--resume", f.resume,
+                                 "Continue a run exactly from a checkpoint written by it");
+  cmd->add_option("--init-from", f.initFrom, "Start from a checkpoint's parameters only")
+      ->excludes(resume);
+}
+
+Result<std::map<std::string, std::string>> dataOverrides(const RunConfig &config,
+                                                         const std::vector<std::string> &items) {
+  std::vector<std::string> names;
+  for (const DataSpec &d : config.data)
+    names.push_back(d.kind == DataSpec::Idx ? d.name + ".images, " + d.name + ".labels" : d.name);
+  std::map<std::string, std::string> out;
+  for (const std::string &item : items) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      return fail(fmt::format("--data expects NAME=PATH (for example --data train=other.csv), "
+                              "got '{}'",
+                              item));
+    std::string key = item.substr(0, eq);
+    bool known = false;
+    for (const DataSpec &d : config.data)
+      known =
+          known || (d.kind == DataSpec::Idx ? key == d.name + ".images" || key == d.name + ".labels"
+                                            : key == d.name && d.kind == DataSpec::Csv);
+    if (!known)
+      return fail(fmt::format("--data {}: the model has no data file named '{}' (it has: {})", item,
+                              key,
+                              names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+    out[key] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+Result<Dataset> loadConfigData(const RunConfig &config, int index,
+                               const std::map<std::string, std::string> &paths) {
+  DataSpec spec = config.data[size_t(index)];
+  auto replace = [&](const std::string &key, std::string &path) {
+    if (auto it = paths.find(key); it != paths.end())
+      path = it->second;
+  };
+  replace(spec.name, spec.csv.path);
+  replace(spec.name + ".images", spec.images);
+  replace(spec.name + ".labels", spec.labels);
+  Result<Dataset> data = loadDataset(spec, config.inputs, config.tasks);
+  if (data)
+    for (const std::string &note : data->notes)
+      fmt::print(stderr, "note: {}\n", note);
+  return data;
+}
+
+namespace {
+
+Status train(const mtl_model &model, const TrainFlags &f) {
+  Result<RunConfig> config = modelRunConfig(model);
+  if (!config)
+    return config.takeError();
+  const RunConfig &c = *config;
+  auto paths = dataOverrides(c, f.data);
+  if (!paths)
+    return paths.takeError();
+  if (c.trainData < 0)
+    return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
+                            "(see docs/language.md)",
+                            model.name));
+  std::optional<Dataset> sets[3];
+  int indices[3] = {c.trainData, c.validateData, c.testData};
+  for (int k = 0; k < 3; ++k) {
+    if (indices[k] < 0)
+      continue;
+    Result<Dataset> d = loadConfigData(c, indices[k], *paths);
+    if (!d)
+      return d.takeError();
+    sets[k] = std::move(*d);
+  }
+  TrainOptions to = c.train;
+  to.epochs = f.epochs.value_or(to.epochs);
+  to.batch = f.batch.value_or(to.batch);
+  to.seed = f.seed.value_or(to.seed);
+  to.lr = f.lr ? float(*f.lr) : to.lr;
+  to.shuffle = to.shuffle && !f.noShuffle;
+  to.threads = f.threads;
+  to.logPath = f.log;
+  to.logEvery = f.logEvery;
+  to.quiet = f.quiet;
+  to.checkpointDir = f.checkpointDir;
+  to.keepBest = f.keepBest;
+  to.saveInit = f.saveInit;
+  to.resumeFrom = f.resume;
+  to.initFrom = f.initFrom;
+  auto trainer = Trainer::create(&model, to);
+  if (!trainer)
+    return trainer.takeError();
+  auto result =
+      trainer->fit(*sets[0], sets[1] ? &*sets[1] : nullptr, sets[2] ? &*sets[2] : nullptr);
+  if (!result)
+    return result.takeError();
+  return Ok{};
+}
+
+} // namespace
+
+int runTrain(const mtl_model &model, const TrainFlags &flags) {
+  if (Status s = train(model, flags); !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace mtlrt

@@ -1,0 +1,190 @@
+// RunConfig.cpp: the run configuration to and from JSON, field by field.
+#include "mtlrt/RunConfig.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace mtlrt {
+namespace {
+
+using nlohmann::json;
+
+const char *const kDataKinds[] = {"csv", "idx", "synthetic"};
+const char *const kTaskKinds[] = {"regress", "binary", "classify", "multilabel"};
+const char *const kFromKinds[] = {"columns", "images", "labels"};
+
+template <size_t N> int kindIndex(const char *const (&names)[N], const std::string &name) {
+  for (size_t i = 0; i < N; ++i)
+    if (name == names[i])
+      return static_cast<int>(i);
+  throw std::invalid_argument("unknown kind '" + name + "'");
+}
+
+json bindingJson(const BindingSpec &b) {
+  json columns = json::array();
+  for (const ColumnSel &c : b.columns)
+    columns.push_back({{"name", c.name}, {"index", c.index}});
+  return {{"target", b.target}, {"task", b.isTask},
+          {"slot", b.slot},     {"from", kFromKinds[b.from]},
+          {"columns", columns}, {"standardize", b.standardize},
+          {"scale", b.scale},   {"as_class", b.asClass},
+          {"in", b.inSet},      {"width", b.width}};
+}
+
+BindingSpec bindingFrom(const json &j) {
+  BindingSpec b;
+  b.target = j.at("target").get<std::string>();
+  b.isTask = j.at("task").get<bool>();
+  b.slot = j.at("slot").get<int>();
+  b.from = static_cast<BindingSpec::From>(kindIndex(kFromKinds, j.at("from").get<std::string>()));
+  for (const json &c : j.at("columns"))
+    b.columns.push_back({c.at("name").get<std::string>(), c.at("index").get<int64_t>()});
+  b.standardize = j.at("standardize").get<bool>();
+  b.scale = j.at("scale").get<double>();
+  b.asClass = j.at("as_class").get<bool>();
+  b.inSet = j.at("in").get<std::vector<double>>();
+  b.width = j.at("width").get<int64_t>();
+  return b;
+}
+
+json dataJson(const DataSpec &d) {
+  json bindings = json::array();
+  for (const BindingSpec &b : d.bindings)
+    bindings.push_back(bindingJson(b));
+  return {{"name", d.name},
+          {"kind", kDataKinds[d.kind]},
+          {"path", d.csv.path},
+          {"header", d.csv.header},
+          {"separator", std::string(1, d.csv.separator)},
+          {"na", d.csv.na},
+          {"skip", d.csv.skip},
+          {"images", d.images},
+          {"labels", d.labels},
+          {"rows", d.rows},
+          {"seed", d.seed},
+          {"bindings", bindings}};
+}
+
+DataSpec dataFrom(const json &j) {
+  DataSpec d;
+  d.name = j.at("name").get<std::string>();
+  d.kind = static_cast<DataSpec::Kind>(kindIndex(kDataKinds, j.at("kind").get<std::string>()));
+  d.csv.path = j.at("path").get<std::string>();
+  d.csv.header = j.at("header").get<bool>();
+  std::string sep = j.at("separator").get<std::string>();
+  if (sep.size() != 1)
+    throw std::invalid_argument("separator must be one character");
+  d.csv.separator = sep[0];
+  d.csv.na = j.at("na").get<std::string>();
+  d.csv.skip = j.at("skip").get<int64_t>();
+  d.images = j.at("images").get<std::string>();
+  d.labels = j.at("labels").get<std::string>();
+  d.rows = j.at("rows").get<int64_t>();
+  d.seed = j.at("seed").get<uint64_t>();
+  for (const json &b : j.at("bindings"))
+    d.bindings.push_back(bindingFrom(b));
+  return d;
+}
+
+json trainJson(const RunConfig &c) {
+  const TrainOptions &t = c.train;
+  return {{"data", c.trainData},
+          {"validate_data", c.validateData},
+          {"test_data", c.testData},
+          {"epochs", t.epochs},
+          {"batch", t.batch},
+          {"seed", t.seed},
+          {"shuffle", t.shuffle},
+          {"lr", t.lr},
+          {"validate", t.validate},
+          {"early_stop",
+           {{"enabled", t.earlyStop.enabled},
+            {"patience", t.earlyStop.patience},
+            {"monitor", t.earlyStop.monitor},
+            {"min_delta", t.earlyStop.minDelta}}}};
+}
+
+void trainFrom(const json &j, RunConfig &c) {
+  c.trainData = j.at("data").get<int>();
+  c.validateData = j.at("validate_data").get<int>();
+  c.testData = j.at("test_data").get<int>();
+  TrainOptions &t = c.train;
+  t.epochs = j.at("epochs").get<int64_t>();
+  t.batch = j.at("batch").get<int64_t>();
+  t.seed = j.at("seed").get<uint64_t>();
+  t.shuffle = j.at("shuffle").get<bool>();
+  t.lr = j.at("lr").get<float>();
+  t.validate = j.at("validate").get<double>();
+  const json &e = j.at("early_stop");
+  t.earlyStop.enabled = e.at("enabled").get<bool>();
+  t.earlyStop.patience = e.at("patience").get<int64_t>();
+  t.earlyStop.monitor = e.at("monitor").get<std::string>();
+  t.earlyStop.minDelta = e.at("min_delta").get<double>();
+}
+
+// Every data index must name a data set or be -1.
+void checkIndices(const RunConfig &c) {
+  int n = static_cast<int>(c.data.size());
+  for (int index : {c.trainData, c.validateData, c.testData})
+    if (index < -1 || index >= n)
+      throw std::invalid_argument(fmt::format("data index {} out of range", index));
+}
+
+} // namespace
+
+std::string runConfigJson(const RunConfig &config) {
+  json inputs = json::array(), tasks = json::array(), data = json::array();
+  for (const InputSpec &i : config.inputs)
+    inputs.push_back({{"name", i.name}, {"width", i.width}, {"vocab", i.vocab}});
+  for (const TaskSpec &t : config.tasks)
+    tasks.push_back({{"name", t.name}, {"kind", kTaskKinds[t.kind]}, {"width", t.width}});
+  for (const DataSpec &d : config.data)
+    data.push_back(dataJson(d));
+  json j = {{"inputs", inputs}, {"tasks", tasks}, {"data", data}, {"train", trainJson(config)}};
+  return j.dump();
+}
+
+Result<RunConfig> parseRunConfig(std::string_view text) {
+  try {
+    json j = json::parse(text);
+    RunConfig c;
+    for (const json &i : j.at("inputs"))
+      c.inputs.push_back({i.at("name").get<std::string>(), i.at("width").get<int64_t>(),
+                          i.at("vocab").get<int64_t>()});
+    for (const json &t : j.at("tasks"))
+      c.tasks.push_back(
+          {t.at("name").get<std::string>(),
+           static_cast<TaskSpec::Kind>(kindIndex(kTaskKinds, t.at("kind").get<std::string>())),
+           t.at("width").get<int64_t>()});
+    for (const json &d : j.at("data"))
+      c.data.push_back(dataFrom(d));
+    trainFrom(j.at("train"), c);
+    checkIndices(c);
+    return c;
+  } catch (const std::exception &e) {
+    return fail(fmt::format("the model's run configuration is malformed: {}", e.what()));
+  }
+}
+
+Result<RunConfig> modelRunConfig(const mtl_model &model) {
+  if (!model.config)
+    return fail(fmt::format("model '{}' carries no run configuration", model.name));
+  auto config = parseRunConfig(model.config);
+  if (!config)
+    return config;
+  bool same = config->inputs.size() == static_cast<size_t>(model.num_inputs) &&
+              config->tasks.size() == static_cast<size_t>(model.num_tasks);
+  for (int i = 0; same && i < model.num_inputs; ++i)
+    same = config->inputs[i].name == model.inputs[i].name &&
+           config->inputs[i].width == model.inputs[i].elements;
+  for (int t = 0; same && t < model.num_tasks; ++t)
+    same = config->tasks[t].name == model.tasks[t].name &&
+           config->tasks[t].width == model.tasks[t].width;
+  if (!same)
+    return fail(fmt::format("the run configuration of model '{}' does not match its inputs "
+                            "and tasks",
+                            model.name));
+  return config;
+}
+
+} // namespace mtlrt

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bad_checkpoints.sh: a built program given a truncated, corrupted, foreign or
+# missing checkpoint exits with status 1 and a message naming the file and
+# what is wrong, from eval, predict and train --resume alike; it never crashes.
+#
+# Usage: bad_checkpoints.sh MTLC LOG_CHECK
+source "$(dirname "$0")/common.sh"
+wine=$work/wine
+penguins=$work/penguins
+"$mtlc" build "$examples/wine.mtl" -o "$wine" 2>/dev/null || { fail "build wine failed"; finish; }
+"$mtlc" build "$examples/penguins.mtl" -o "$penguins" 2>/dev/null || { fail "build penguins failed"; finish; }
+"$wine" train --epochs 1 -q --checkpoint-dir "$work/wine-ck" || fail "wine did not train"
+"$penguins" train --epochs 1 -q --checkpoint-dir "$work/penguins-ck" || fail "penguins did not train"
+good=$work/wine-ck/last.safetensors
+size=$(stat -c %s "$good")
+
+head -c $((size / 2)) "$good" >"$work/truncated.safetensors"
+head -c 5 "$good" >"$work/tiny.safetensors"
+: >"$work/empty.safetensors"
+cp "$good" "$work/header.safetensors"
+printf '\x7b\x7b\x7b\x7b' | dd of="$work/header.safetensors" bs=1 seek=20 conv=notrunc 2>/dev/null
+cp "$good" "$work/length.safetensors"
+printf '\xff\xff\xff\xff\xff\xff\xff\x7f' | dd of="$work/length.safetensors" bs=1 conv=notrunc 2>/dev/null
+head -c 4096 /dev/urandom >"$work/random.safetensors"
+
+# expect WHAT PATTERN COMMAND...: exit status 1 and PATTERN in the output.
+expect() {
+  local what=$1 pattern=$2
+  shift 2
+  local out status
+  out=$("$@" 2>&1)
+  status=$?
+  if [[ $status -ne 1 ]]; then
+    fail "$what: exit status $status (expected 1): $out"
+  elif ! grep -qE "$pattern" <<<"$out"; then
+    fail "$what: no message matching '$pattern' in: $out"
+  fi
+}
+
+data=$examples/data/wine_data.csv
+for bad in truncated tiny empty header length random; do
+  file=$work/$bad.safetensors
+  expect "eval, $bad" "error: .*$bad\.safetensors" "$wine" eval --checkpoint "$file"
+  expect "predict, $bad" "error: .*$bad\.safetensors" "$wine" predict --checkpoint "$file" --input "$data"
+  expect "resume, $bad" "error: .*$bad\.safetensors" "$wine" train -q --resume "$file"
+done
+expect "missing checkpoint" "error: .*nope\.safetensors" "$wine" eval --checkpoint "$work/nope.safetensors"
+expect "a folder as checkpoint" "error: .*wine-ck" "$wine" eval --checkpoint "$work/wine-ck"
+# Another model's checkpoint: the differences are listed.
+foreign=$work/penguins-ck/last.safetensors
+expect "eval, foreign" "does not fit model 'wine'.*shape differs: trunk\.0\.weight: checkpoint \[64, 3\], model \[32, 12\]" \
+  "$wine" eval --checkpoint "$foreign"
+expect "predict, foreign" "does not fit model 'wine'" "$wine" predict --checkpoint "$foreign" --input "$data"
+expect "resume, foreign" "does not fit model 'wine'" "$wine" train -q --resume "$foreign"
+expect "init-from, foreign" "does not fit model 'wine'" "$wine" train -q --init-from "$foreign"
+# The good checkpoint still works after all that.
+"$wine" eval --checkpoint "$good" >/dev/null || fail "the good checkpoint no longer loads"
+finish

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# kill_program.sh: a built program killed with SIGKILL at random moments while
+# it trains and writes a checkpoint every epoch always leaves a last
+# checkpoint that loads, and resuming from it again and again ends with the
+# very checkpoint an uninterrupted run writes (byte for byte).
+#
+# Usage: kill_program.sh MTLC LOG_CHECK [KILLS]
+source "$(dirname "$0")/common.sh"
+kills=${1:-12}
+epochs=200
+program=$work/digits
+"$mtlc" build "$examples/digits.mtl" -o "$program" 2>/dev/null || { fail "mtlc build failed"; finish; }
+
+"$program" train --epochs $epochs -q --checkpoint-dir "$work/full" ||
+  { fail "the uninterrupted run failed"; finish; }
+
+RANDOM=20261123
+ck=$work/killed/last.safetensors
+landed=0
+for ((k = 1; k <= kills; k++)); do
+  args=(train --epochs $epochs -q --checkpoint-dir "$work/killed")
+  [[ -f $ck ]] && args+=(--resume "$ck")
+  "$program" "${args[@]}" &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  if kill -KILL "$pid" 2>/dev/null; then
+    landed=$((landed + 1))
+  fi
+  wait "$pid" 2>/dev/null
+  if [[ -f $ck ]]; then
+    "$program" eval --checkpoint "$ck" >"$work/eval.txt" 2>&1 ||
+      fail "after kill $k the last checkpoint does not load: $(cat "$work/eval.txt")"
+  fi
+done
+echo "$landed of $kills kills landed while the program ran"
+[[ $landed -gt 0 ]] || fail "no kill landed while the program ran"
+
+args=(train --epochs $epochs -q --checkpoint-dir "$work/killed")
+[[ -f $ck ]] && args+=(--resume "$ck")
+"$program" "${args[@]}" || fail "the final resumed run failed"
+cmp -s "$work/full/last.safetensors" "$ck" ||
+  fail "after $landed kills and resumes the final checkpoint differs from the uninterrupted run's"
+finish

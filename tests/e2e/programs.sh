@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# programs.sh: `mtlc build` turns each example into a standalone program that
+# depends on neither LLVM nor ANTLR (nor libfmt or the C++ runtime: ldd lists
+# the C library only), and the program's info, train, eval (table and JSON)
+# and predict commands work on the example's data.
+#
+# Usage: programs.sh MTLC LOG_CHECK EXAMPLE...
+# Examples on Fashion-MNIST are skipped when the data set is not installed.
+source "$(dirname "$0")/common.sh"
+
+# predict_input NAME PROGRAM: a file to predict on: the training data file of
+# a CSV or IDX model (the first path `info` lists), or else a small CSV with
+# one column per input value, as programs read for synthetic-data models.
+predict_input() {
+  local name=$1 program=$2 line
+  line=$("$program" info | grep '^data .*(train)')
+  if [[ $line != *synthetic* ]]; then
+    line=${line#*: }
+    echo "${line%%, *}"
+    return
+  fi
+  local width
+  width=$("$program" info | awk '/^inputs$/ {on = 1; next} /^tasks$/ {on = 0}
+    on { shape = $0; sub(/.*\[/, "", shape); sub(/\].*/, "", shape); n = split(shape, d, ", ");
+         p = 1; for (i = 1; i <= n; i++) p *= d[i]; total += p }
+    END { print total }')
+  awk -v w="$width" 'BEGIN { for (r = 0; r < 4; r++) { line = "";
+      for (c = 0; c < w; c++) line = line (c ? "," : "") (r == 0 ? "c" c : (c % 7) / 10 - 0.3);
+      print line } }' >"$work/$name-input.csv"
+  echo "$work/$name-input.csv"
+}
+
+check_example() {
+  local name=$1 file=$examples/$1.mtl program=$work/$1
+  if grep -q "$fashion" "$file" && ! have_fashion; then
+    echo "$name: skipped (no Fashion-MNIST)"
+    return
+  fi
+  "$mtlc" build "$file" -o "$program" 2>"$work/$name-build.txt" ||
+    { fail "$name: mtlc build failed: $(cat "$work/$name-build.txt")"; return; }
+  local libs
+  libs=$(ldd "$program")
+  grep -qiE 'llvm|antlr|fmt|stdc\+\+' <<<"$libs" && fail "$name: the program links $libs"
+  grep -q 'libc\.so' <<<"$libs" || fail "$name: ldd shows no C library: $libs"
+
+  "$program" --help | grep -q 'predict' || fail "$name: --help does not list predict"
+  "$program" info >"$work/$name-info.txt" || fail "$name: info failed"
+  grep -q "^model $name" "$work/$name-info.txt" || fail "$name: info does not name the model"
+  grep -q "^  total " "$work/$name-info.txt" || fail "$name: info has no parameter count"
+
+  local ck=$work/$name-ck
+  "$program" train --epochs 1 -q --checkpoint-dir "$ck" --log "$work/$name.jsonl" \
+    2>"$work/$name-train.txt" || { fail "$name: train failed: $(cat "$work/$name-train.txt")"; return; }
+  [[ -f $ck/last.safetensors ]] || { fail "$name: train wrote no checkpoint"; return; }
+  "$log_check" value "$work/$name.jsonl" end.epochs >/dev/null ||
+    fail "$name: the training log has no end record"
+
+  "$program" eval --checkpoint "$ck/last.safetensors" >"$work/$name-eval.txt" 2>&1 ||
+    fail "$name: eval failed: $(cat "$work/$name-eval.txt")"
+  grep -q 'loss' "$work/$name-eval.txt" || fail "$name: eval printed no losses"
+  "$program" eval --checkpoint "$ck/last.safetensors" --json >"$work/$name-eval.json" \
+    2>/dev/null || fail "$name: eval --json failed"
+  grep -q '"splits"' "$work/$name-eval.json" || fail "$name: eval --json printed no splits"
+
+  local input
+  input=$(predict_input "$name" "$program")
+  "$program" predict --checkpoint "$ck/last.safetensors" --input "$input" \
+    --output "$work/$name-pred.csv" 2>"$work/$name-pred.txt" ||
+    { fail "$name: predict failed: $(cat "$work/$name-pred.txt")"; return; }
+  # A header, at least one row, and as many fields in every row as in the header.
+  awk -F, 'NR == 1 { n = NF; if ($1 != "row") bad = 1 } NR > 1 && NF != n { bad = 1 }
+    END { exit bad || NR < 2 }' "$work/$name-pred.csv" ||
+    fail "$name: malformed predictions: $(head -3 "$work/$name-pred.csv")"
+  echo "$name: built, trained, evaluated, predicted $(($(wc -l <"$work/$name-pred.csv") - 1)) rows"
+}
+
+for example in "$@"; do
+  check_example "$example"
+done
+finish
