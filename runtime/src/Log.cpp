@@ -1,5 +1,6 @@
 // Log.cpp: JSON-lines records of a training run, written with nlohmann-json.
 #include "mtlrt/Log.h"
+#include "mtlrt/Report.h"
 
 #include <cerrno>
 #include <cmath>
@@ -13,20 +14,6 @@ namespace mtlrt {
 namespace {
 // Keys keep their insertion order, so "type" leads every record.
 using json = nlohmann::ordered_json;
-
-const char *kindName(int32_t kind) {
-  switch (kind) {
-  case MTL_REGRESS:
-    return "regress";
-  case MTL_BINARY:
-    return "binary";
-  case MTL_CLASSIFY:
-    return "classify";
-  case MTL_MULTILABEL:
-    return "multilabel";
-  }
-  return "unknown";
-}
 
 // JSON has no NaN or infinity; null says "undefined" to every reader.
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -81,7 +68,7 @@ void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t 
   json tasks = json::array();
   for (int32_t t = 0; t < model.num_tasks; ++t)
     tasks.push_back({{"name", model.tasks[t].name},
-                     {"kind", kindName(model.tasks[t].kind)},
+                     {"kind", taskKindName(model.tasks[t].kind)},
                      {"weight", number(model.tasks[t].weight)},
                      {"auxiliary", model.tasks[t].auxiliary != 0}});
   for (const auto &[name, weight] : options.taskWeights)

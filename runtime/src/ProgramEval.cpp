@@ -45,13 +45,10 @@ void runSettingsFrom(const Checkpoint &ck, TrainOptions &to) {
 }
 
 Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const EvalFlags &f) {
-  Result<RunConfig> config = modelRunConfig(model);
-  if (!config)
-    return config.takeError();
-  const RunConfig &c = *config;
-  auto paths = dataOverrides(c, f.data);
-  if (!paths)
-    return paths.takeError();
+  Result<RunData> run = runData(model, f.data);
+  if (!run)
+    return run.takeError();
+  const RunConfig &c = run->config;
   Result<Checkpoint> ck = readCheckpoint(f.checkpoint);
   if (!ck)
     return ck.takeError();
@@ -68,7 +65,7 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
 
   std::vector<SplitReport> out;
   auto evaluate = [&](const char *name, int index, bool heldOut) -> Status {
-    Result<Dataset> data = loadConfigData(c, index, *paths);
+    Result<Dataset> data = loadConfigData(c, index, run->paths);
     if (!data)
       return data.takeError();
     std::vector<int64_t> rows;

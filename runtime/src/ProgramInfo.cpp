@@ -10,19 +10,6 @@
 namespace mtlrt {
 namespace {
 
-const char *kindName(int32_t kind) {
-  switch (kind) {
-  case MTL_BINARY:
-    return "binary";
-  case MTL_CLASSIFY:
-    return "classify";
-  case MTL_MULTILABEL:
-    return "multilabel";
-  default:
-    return "regress";
-  }
-}
-
 const char *lossName(int32_t loss) {
   static const char *const names[] = {"mse", "mae", "huber", "bce", "cross_entropy"};
   return loss >= 0 && loss <= MTL_CROSS_ENTROPY ? names[loss] : "?";
@@ -44,10 +31,10 @@ void printInfo(const mtl_model &m) {
   for (int32_t t = 0; t < m.num_tasks; ++t) {
     const mtl_task_desc &task = m.tasks[t];
     std::string kind = task.kind == MTL_CLASSIFY || task.kind == MTL_MULTILABEL
-                           ? fmt::format("{}({})", kindName(task.kind), task.width)
+                           ? fmt::format("{}({})", taskKindName(task.kind), task.width)
                        : task.kind == MTL_REGRESS && task.width > 1
                            ? fmt::format("regress({})", task.width)
-                           : std::string(kindName(task.kind));
+                           : std::string(taskKindName(task.kind));
     std::vector<std::string> metrics = metricNames(task.metrics);
     fmt::print("  {:<16} {:<16} loss {}, weight {}{}{}\n", task.name, kind, lossName(task.loss),
                task.weight, metrics.empty() ? "" : ", metrics ", fmt::join(metrics, ", "));

@@ -44,8 +44,11 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       ->excludes(resume);
 }
 
-Result<std::map<std::string, std::string>> dataOverrides(const RunConfig &config,
-                                                         const std::vector<std::string> &items) {
+Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &items) {
+  Result<RunConfig> parsed = modelRunConfig(model);
+  if (!parsed)
+    return parsed.takeError();
+  const RunConfig &config = *parsed;
   std::vector<std::string> names;
   for (const DataSpec &d : config.data)
     names.push_back(d.kind == DataSpec::Idx ? d.name + ".images, " + d.name + ".labels" : d.name);
@@ -68,7 +71,7 @@ Result<std::map<std::string, std::string>> dataOverrides(const RunConfig &config
                               names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
     out[key] = item.substr(eq + 1);
   }
-  return out;
+  return RunData{std::move(*parsed), std::move(out)};
 }
 
 Result<Dataset> loadConfigData(const RunConfig &config, int index,
@@ -91,13 +94,10 @@ Result<Dataset> loadConfigData(const RunConfig &config, int index,
 namespace {
 
 Status train(const mtl_model &model, const TrainFlags &f) {
-  Result<RunConfig> config = modelRunConfig(model);
-  if (!config)
-    return config.takeError();
-  const RunConfig &c = *config;
-  auto paths = dataOverrides(c, f.data);
-  if (!paths)
-    return paths.takeError();
+  Result<RunData> run = runData(model, f.data);
+  if (!run)
+    return run.takeError();
+  const RunConfig &c = run->config;
   if (c.trainData < 0)
     return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
                             "(see docs/language.md)",
@@ -107,7 +107,7 @@ Status train(const mtl_model &model, const TrainFlags &f) {
   for (int k = 0; k < 3; ++k) {
     if (indices[k] < 0)
       continue;
-    Result<Dataset> d = loadConfigData(c, indices[k], *paths);
+    Result<Dataset> d = loadConfigData(c, indices[k], run->paths);
     if (!d)
       return d.takeError();
     sets[k] = std::move(*d);

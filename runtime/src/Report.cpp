@@ -17,6 +17,20 @@ std::vector<std::string> metricNames(uint32_t bits) {
   return names;
 }
 
+const char *taskKindName(int32_t kind) {
+  switch (kind) {
+  case MTL_REGRESS:
+    return "regress";
+  case MTL_BINARY:
+    return "binary";
+  case MTL_CLASSIFY:
+    return "classify";
+  case MTL_MULTILABEL:
+    return "multilabel";
+  }
+  return "unknown";
+}
+
 std::string formatValue(double v) {
   if (std::isnan(v))
     return "-";

@@ -199,10 +199,19 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   log.start(model, opt, int64_t(trainRows.size()), int64_t(valRows.size()));
   ProgressBar progress(opt.quiet ? nullptr : opt.progress);
   EpochTable table(opt.quiet ? nullptr : opt.table, model, validating, opt.evalTrain);
-  table.header();
-
   TrainResult result;
   const int64_t firstEpoch = m.run.epoch + 1;
+  if (firstEpoch > opt.epochs) {
+    // A resumed run that has already reached its epochs: say so rather than print an empty table.
+    if (!opt.quiet)
+      std::fprintf(opt.table,
+                   "%s: the checkpoint has trained %lld of %lld epochs; nothing to do "
+                   "(raise the epochs to train on)\n",
+                   model.name, static_cast<long long>(m.run.epoch),
+                   static_cast<long long>(opt.epochs));
+  } else {
+    table.header();
+  }
   if (opt.keepStepLosses && firstEpoch <= opt.epochs)
     result.stepLosses.reserve(size_t((int64_t(trainRows.size()) + opt.batch - 1) / opt.batch *
                                      (opt.epochs - firstEpoch + 1)));
@@ -268,7 +277,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   }
   result.seconds = secondsSince(runStart);
   log.end(result);
-  if (!opt.quiet)
+  if (!opt.quiet && !result.epochs.empty())
     printSummary(opt.table, model, result,
                  opt.earlyStop.monitor.empty() ? "loss" : opt.earlyStop.monitor);
   return result;

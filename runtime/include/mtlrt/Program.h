@@ -52,11 +52,17 @@ void addThreadsFlag(CLI::App *cmd, int &threads);
 /// message on stderr).
 int runTrain(const mtl_model &model, const TrainFlags &flags);
 
-/// File paths by data set name from `--data NAME=PATH` items (NAME.images
-/// and NAME.labels for IDX data). Fails on a malformed item or a name that
-/// is not one of the configuration's data sets (the message lists them).
-Result<std::map<std::string, std::string>> dataOverrides(const RunConfig &config,
-                                                         const std::vector<std::string> &items);
+/// A model's run configuration and the files that `--data NAME=PATH` items
+/// put in place of its data sets' (NAME.images and NAME.labels for IDX data).
+struct RunData {
+  RunConfig config;
+  std::map<std::string, std::string> paths;
+};
+
+/// The RunData of `model`. Fails on a model without a run configuration, a
+/// malformed item, or a name that is not one of the model's data sets (the
+/// message lists them).
+Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &dataFlags);
 
 /// Loads data set `index` of the configuration, with `paths` replacing its
 /// files, and prints the loader's notes to stderr.

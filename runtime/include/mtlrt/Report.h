@@ -15,6 +15,9 @@ namespace mtlrt {
 /// order in which TaskScores lists them).
 std::vector<std::string> metricNames(uint32_t bits);
 
+/// "regress", "binary", "classify" or "multilabel" for an mtl_task_kind; "unknown" otherwise.
+const char *taskKindName(int32_t kind);
+
 /// A number as the table prints it: 4 decimals, or scientific notation when
 /// very large or small; "-" for NaN.
 std::string formatValue(double value);
