@@ -3,6 +3,7 @@
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/TargetParser/Host.h>
 
 namespace mtl::backend {
@@ -25,8 +26,7 @@ llvm::Expected<std::unique_ptr<Jit>> Jit::create(const TargetOptions &opts) {
   return std::unique_ptr<Jit>(new Jit(std::move(*jit)));
 }
 
-llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
-                                         const std::string &symbol) {
+llvm::Expected<llvm::orc::JITDylib *> Jit::createLibrary(llvm::orc::JITDylib *linksTo) {
   auto dylib = jit_->createJITDylib("model" + std::to_string(dylibs_++));
   if (!dylib)
     return dylib.takeError();
@@ -35,12 +35,33 @@ llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
   if (!generator)
     return generator.takeError();
   dylib->addGenerator(std::move(*generator));
-  if (auto err = jit_->addIRModule(*dylib, std::move(module)))
+  if (linksTo)
+    dylib->addToLinkOrder(*linksTo);
+  return &*dylib;
+}
+
+llvm::Error Jit::addObject(llvm::orc::JITDylib &library, const std::string &bytes,
+                           const std::string &name) {
+  return jit_->addObjectFile(library, llvm::MemoryBuffer::getMemBufferCopy(bytes, name));
+}
+
+llvm::Expected<void *> Jit::addAndLookup(llvm::orc::JITDylib &library,
+                                         llvm::orc::ThreadSafeModule module,
+                                         const std::string &symbol) {
+  if (auto err = jit_->addIRModule(library, std::move(module)))
     return err;
-  auto address = jit_->lookup(*dylib, symbol);
+  auto address = jit_->lookup(library, symbol);
   if (!address)
     return address.takeError();
   return address->toPtr<void *>();
+}
+
+llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
+                                         const std::string &symbol) {
+  auto dylib = createLibrary();
+  if (!dylib)
+    return dylib.takeError();
+  return addAndLookup(**dylib, std::move(module), symbol);
 }
 
 } // namespace mtl::backend

@@ -22,6 +22,18 @@ public:
   llvm::Expected<void *> addAndLookup(llvm::orc::ThreadSafeModule module,
                                       const std::string &symbol);
 
+  /// A new, empty library (JITDylib) that resolves the process's symbols,
+  /// then those of `linksTo` when given.
+  llvm::Expected<llvm::orc::JITDylib *> createLibrary(llvm::orc::JITDylib *linksTo = nullptr);
+  /// Adds an object file (ELF bytes for this host) to `library`; its symbols
+  /// are linked when first looked up.
+  llvm::Error addObject(llvm::orc::JITDylib &library, const std::string &bytes,
+                        const std::string &name);
+  /// Compiles an already optimised module into `library`; returns the address of `symbol`.
+  llvm::Expected<void *> addAndLookup(llvm::orc::JITDylib &library,
+                                      llvm::orc::ThreadSafeModule module,
+                                      const std::string &symbol);
+
 private:
   explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {}
   std::unique_ptr<llvm::orc::LLJIT> jit_;

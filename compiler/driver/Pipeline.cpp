@@ -172,12 +172,30 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     return true;
   {
     StageTimer t(o, "optimize");
-    backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
+    if (o.cache) {
+      // Per function, and only the functions the session has not compiled yet.
+      if (auto err = o.cache->optimize(*c.module, getterName(*c.model, o))) {
+        c.diags.error({}, llvm::toString(std::move(err)));
+        return false;
+      }
+    } else {
+      backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
+    }
   }
   if (last == Stage::Optimize)
     return true;
   {
     StageTimer t(o, "jit");
+    if (o.cache) {
+      auto address =
+          o.cache->link(std::move(c.module), std::move(c.llvmContext), getterName(*c.model, o));
+      if (!address) {
+        c.diags.error({}, llvm::toString(address.takeError()));
+        return false;
+      }
+      c.compiled = reinterpret_cast<const mtl_model *(*)()>(*address)();
+      return true;
+    }
     auto jit = backend::Jit::create(o.target);
     if (!jit) {
       c.diags.error({}, llvm::toString(jit.takeError()));

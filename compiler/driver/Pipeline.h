@@ -1,6 +1,7 @@
 // Pipeline.h: the one place that lists the compiler's stages in order.
 #pragma once
 
+#include "backend/FunctionCache.h"
 #include "backend/Jit.h"
 #include "backend/Target.h"
 #include "frontend/Ast.h"
@@ -48,6 +49,11 @@ struct PipelineOptions {
   std::optional<std::string> text;
   /// When set, each stage that ran appends its name and time in milliseconds.
   std::vector<std::pair<std::string, double>> *timings = nullptr;
+  /// When set (the REPL), the optimise and JIT stages go function by function
+  /// through this session cache, which then owns the machine code, and
+  /// compile only functions it has not compiled before. Its target must match
+  /// `target`.
+  backend::FunctionCache *cache = nullptr;
 };
 
 /// The state of one compilation: sources, diagnostics and each stage's output.

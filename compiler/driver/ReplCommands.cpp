@@ -20,9 +20,12 @@ const char *kHelp =
     R"(Commands (anything else is .mtl model items: a task, shared, input, data, block,
 balance, optimizer, regularize or train item replaces the one of the same name or kind):
   :load FILE [MODEL]        load and compile a model file (settings from :set start afresh)
+  :load FILE.safetensors    take a checkpoint's parameters, statistics and optimizer state
+  :save FILE                save the current parameters, optimizer state and statistics
   :reload                   load the current file again (drops items typed since)
   :train [EPOCHS] [--reset] train, continuing from the current parameters unless --reset
   :eval                     validation losses and metrics of the current parameters
+  :predict ROW | FIRST-LAST predictions beside the labels for rows of the data (1-based)
   :reset                    forget the trained parameters
   :set weight TASK X        a task's weight (no recompilation)
   :set lr X | batch N | epochs N | seed N
@@ -116,15 +119,35 @@ bool runTrainCommand(ReplSession &s, const std::vector<std::string> &w) {
   return s.train(epochs, reset);
 }
 
+// `:predict 5` or `:predict 1-10`.
+bool runPredict(ReplSession &s, const std::vector<std::string> &w) {
+  const char *text = ":predict ROW | FIRST-LAST (1-based rows of the data)";
+  if (w.size() != 2)
+    return usage(text);
+  size_t dash = w[1].find('-', 1);
+  auto first = number<int64_t>(w[1].substr(0, dash));
+  auto last = dash == std::string::npos ? first : number<int64_t>(w[1].substr(dash + 1));
+  if (!first || !last)
+    return usage(text);
+  return s.predict(*first, *last);
+}
+
 void runCommand(ReplSession &s, const std::vector<std::string> &w) {
   const std::string &cmd = w[0];
   if (cmd == ":help") {
     fmt::print("{}", kHelp);
   } else if (cmd == ":load") {
-    if (w.size() < 2 || w.size() > 3)
-      usage(":load FILE [MODEL]");
+    bool checkpoint = w.size() >= 2 && w[1].ends_with(".safetensors");
+    if (checkpoint)
+      w.size() == 2 ? s.loadCheckpoint(w[1]) : usage(":load FILE.safetensors");
+    else if (w.size() < 2 || w.size() > 3)
+      usage(":load FILE [MODEL] | :load FILE.safetensors");
     else
       s.load(w[1], w.size() == 3 ? w[2] : "");
+  } else if (cmd == ":predict") {
+    runPredict(s, w);
+  } else if (cmd == ":save") {
+    w.size() == 2 ? s.save(w[1]) : usage(":save FILE");
   } else if (cmd == ":reload") {
     w.size() == 1 ? s.reload() : usage(":reload");
   } else if (cmd == ":train") {
@@ -210,7 +233,7 @@ std::vector<std::string> completions(const ReplSession &s, const std::string &be
   if (w.empty())
     return before.empty() ? replCommandNames() : kKeywords;
   const std::string &cmd = w[0];
-  if (cmd == ":load" && w.size() == 1)
+  if ((cmd == ":load" || cmd == ":save") && w.size() == 1)
     return {kCompletePaths};
   if (cmd == ":show" && w.size() == 1)
     return kShowWhat;
@@ -233,9 +256,9 @@ std::string historyFile() {
 } // namespace
 
 const std::vector<std::string> &replCommandNames() {
-  static const std::vector<std::string> names = {":load", ":reload", ":train", ":eval", ":reset",
-                                                 ":set",  ":show",   ":time",  ":runs", ":compare",
-                                                 ":plot", ":help",   ":quit"};
+  static const std::vector<std::string> names = {
+      ":load", ":reload", ":train", ":eval",    ":predict", ":reset", ":set", ":show",
+      ":time", ":runs",   ":save",  ":compare", ":plot",    ":help",  ":quit"};
   return names;
 }
 

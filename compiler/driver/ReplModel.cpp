@@ -197,11 +197,15 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
   po.target.optLevel = 2; // recompiles stay fast; O3 buys little on these kernels
   std::vector<std::pair<std::string, double>> times;
   po.timings = &times;
-  std::optional<uint64_t> seed = overrides_.seed;
-  po.adjust = [seed](sema::Model &m) {
-    if (seed)
-      m.train.seed = *seed;
-  };
+  if (!cache_) {
+    auto cache = backend::FunctionCache::create(po.target);
+    if (!cache) {
+      fmt::print("error: {}\n", llvm::toString(cache.takeError()));
+      return false;
+    }
+    cache_ = std::move(*cache);
+  }
+  po.cache = cache_.get();
   auto start = std::chrono::steady_clock::now();
   auto c = std::make_unique<Compilation>();
   bool ok = runPipeline(path_, Stage::Jit, *c, po);
@@ -218,7 +222,10 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
   text_ = text;
   compileTimes_ = std::move(times);
   compileMs_ = ms.count();
-  fmt::print("compiled model '{}' in {:.0f} ms\n", c_->model->name, compileMs_);
+  cacheReport_ = cache_->report();
+  const backend::FunctionCacheReport &r = cacheReport_;
+  fmt::print("compiled model '{}' in {:.0f} ms ({} functions: {} compiled, {} reused)\n",
+             c_->model->name, compileMs_, r.functions, r.compiled, r.functions - r.compiled);
   // Keep the trained parameters only when the new model lays them out the same way.
   auto sameLayout = [](const mtl_model &a, const mtl_model &b) {
     if (a.num_params != b.num_params || a.num_state != b.num_state ||
@@ -234,6 +241,7 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
     params_.clear();
     state_.clear();
     step_ = 0;
+    epochs_ = 0;
     lossHistory_.clear();
     fmt::print("note: the parameters changed shape; the next :train starts from fresh ones\n");
   }

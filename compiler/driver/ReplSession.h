@@ -65,6 +65,18 @@ public:
   bool setEpochs(int64_t epochs);
   bool setSeed(uint64_t seed);
 
+  /// `:save PATH`: the current parameters, optimizer state, step, statistics
+  /// and settings as a checkpoint (docs/checkpoints.md), written atomically.
+  bool save(const std::string &path);
+  /// `:load PATH.safetensors`: the checkpoint's parameters and statistics
+  /// (and its optimizer state and step when it has all of them) become the
+  /// current ones. A checkpoint that does not fit the model changes nothing.
+  bool loadCheckpoint(const std::string &path);
+  /// `:predict FIRST-LAST`: a table of each task's prediction of the current
+  /// parameters beside the label, for rows FIRST to LAST (1-based) of the
+  /// training data as loaded.
+  bool predict(int64_t first, int64_t last);
+
   /// `:show WHAT`: a stage's dump, shapes, params or tasks.
   bool show(const std::string &what);
   void printTime() const;
@@ -85,12 +97,18 @@ private:
   bool needLoaded() const;
   bool loadData();
   mtlrt::TrainOptions trainOptions() const;
+  /// A Trainer of the compiled model holding the current parameters, state and statistics.
+  mtlrt::Result<mtlrt::Trainer> currentTrainer() const;
   double weightOf(const std::string &task) const;
 
   bool color_;
   std::string targetCpu_;
   std::string path_, modelName_;
   std::string text_; ///< the main file's text, with the statements typed since applied
+  /// Machine code of every function compiled in the session, by content
+  /// (declared before c_, whose descriptor lives in it).
+  std::unique_ptr<backend::FunctionCache> cache_;
+  backend::FunctionCacheReport cacheReport_; ///< what the last compilation reused
   std::unique_ptr<Compilation> c_;
   std::optional<mtlrt::Dataset> trainData_, validationData_;
   ReplOverrides overrides_;
@@ -100,6 +118,9 @@ private:
   std::vector<float> params_, state_;
   int64_t step_ = 0;
   std::vector<std::optional<mtlrt::Standardizer>> inputStd_, targetStd_;
+  std::vector<std::vector<std::string>> classNames_; ///< per task, from the data or a checkpoint
+  mtlrt::RunState runState_;                         ///< of the last run
+  int64_t epochs_ = 0;                               ///< epochs trained since the last reset
   /// Each task's mean training loss per epoch since the parameters were reset.
   std::vector<std::pair<std::string, std::vector<double>>> lossHistory_;
   std::vector<ReplRun> runs_;

@@ -4,8 +4,8 @@
 // :train continues where the last one stopped: each run creates a Trainer
 // with the current settings and copies the arrays (and the step count) into
 // it. Task weights and the learning rate are run-time inputs of the compiled
-// step, so :set never recompiles, except a new seed for a model with dropout
-// (its masks are derived from the seed in the compiled code).
+// step, and so is the seed (dropout mixes it into its masks at run time), so
+// :set never recompiles.
 #include "driver/ReplSession.h"
 
 #include <algorithm>
@@ -116,6 +116,9 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   step_ = trainer->step();
   inputStd_ = trainer->inputStandardizers();
   targetStd_ = trainer->targetStandardizers();
+  classNames_ = trainer->classNames();
+  runState_ = trainer->runState();
+  epochs_ += static_cast<int64_t>(result->epochs.size());
 
   ReplRun run;
   run.number = static_cast<int>(runs_.size()) + 1;
@@ -205,6 +208,9 @@ bool ReplSession::resetParams() {
   step_ = 0;
   inputStd_.clear();
   targetStd_.clear();
+  classNames_.clear();
+  runState_ = {};
+  epochs_ = 0;
   lossHistory_.clear();
   fmt::print("parameters reset: the next :train starts from initial parameters (seed {})\n",
              overrides_.seed.value_or(c_->model->train.seed));
@@ -265,24 +271,8 @@ bool ReplSession::setEpochs(int64_t epochs) {
 }
 
 bool ReplSession::setSeed(uint64_t seed) {
-  std::optional<uint64_t> old = overrides_.seed;
   overrides_.seed = seed;
-  bool dropout = false;
-  if (c_)
-    for (const sema::Module &m : c_->model->modules)
-      for (const sema::Layer &l : m.layers)
-        dropout = dropout || l.kind == sema::LayerKind::Dropout;
-  if (!dropout) {
-    fmt::print("seed = {} (no recompilation)\n", seed);
-    return true;
-  }
-  fmt::print("seed = {}; the model has dropout, whose masks the compiled code derives from the "
-             "seed: recompiling\n",
-             seed);
-  if (!compile(text_, nullptr, 0)) {
-    overrides_.seed = old;
-    return false;
-  }
+  fmt::print("seed = {} (no recompilation)\n", seed);
   return true;
 }
 

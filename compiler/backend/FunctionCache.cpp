@@ -1,0 +1,305 @@
+// FunctionCache.cpp: split a module per function, key each by its IR, compile only new ones.
+//
+// Why: a REPL edit usually changes one task head, yet the whole module (the
+// step functions and every outlined product kernel) went through LLVM's
+// optimiser and code generator again. Keyed by content, an unchanged kernel
+// is found in the session's JIT and only what changed is compiled. Functions
+// are visited callees first and renamed to their key before their callers
+// are printed, so a caller's key changes when a callee does. Two identical
+// functions of one module (the same product in train_step and eval_step)
+// become one.
+#include "backend/FunctionCache.h"
+
+#include "backend/Emit.h"
+#include "backend/Optimize.h"
+
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/SHA1.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace mtl::backend {
+namespace {
+
+const char *kPlaceholder = "mtl.fn";
+
+// The functions and global variables that `root` refers to, through
+// instructions and the constants they use (global initialisers included).
+void collectReferences(const llvm::Function &root, std::set<const llvm::Function *> &functions,
+                       std::set<const llvm::GlobalVariable *> &globals) {
+  std::vector<const llvm::Value *> work;
+  std::set<const llvm::Value *> seen;
+  for (const llvm::BasicBlock &bb : root)
+    for (const llvm::Instruction &inst : bb)
+      for (const llvm::Value *op : inst.operands())
+        work.push_back(op);
+  while (!work.empty()) {
+    const llvm::Value *v = work.back();
+    work.pop_back();
+    if (!seen.insert(v).second)
+      continue;
+    if (auto *f = llvm::dyn_cast<llvm::Function>(v)) {
+      functions.insert(f);
+    } else if (auto *g = llvm::dyn_cast<llvm::GlobalVariable>(v)) {
+      globals.insert(g);
+      if (g->hasInitializer())
+        work.push_back(g->getInitializer());
+    } else if (auto *c = llvm::dyn_cast<llvm::Constant>(v)) {
+      for (const llvm::Value *op : c->operands())
+        work.push_back(op);
+    }
+  }
+}
+
+// Runs `task(i, worker)` for i in [0, n) on up to hardware_concurrency threads.
+void parallelFor(size_t n, const std::function<void(size_t, unsigned)> &task) {
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), n));
+  std::atomic<size_t> next{0};
+  auto run = [&](unsigned worker) {
+    for (size_t i = next++; i < n; i = next++)
+      task(i, worker);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < workers; ++w)
+    threads.emplace_back(run, w);
+  run(0);
+  for (std::thread &t : threads)
+    t.join();
+}
+
+// One TargetMachine per worker: a TargetMachine is not safe to share across threads.
+llvm::Expected<std::vector<std::unique_ptr<llvm::TargetMachine>>>
+workerMachines(const TargetOptions &opts, size_t tasks) {
+  std::vector<std::unique_ptr<llvm::TargetMachine>> out;
+  size_t n = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), tasks));
+  for (size_t i = 0; i < n; ++i) {
+    auto tm = createTargetMachine(opts);
+    if (!tm)
+      return tm.takeError();
+    out.push_back(std::move(*tm));
+  }
+  return out;
+}
+
+llvm::Error failure(const std::string &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", message.c_str());
+}
+
+} // namespace
+
+llvm::Error
+FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work) {
+  auto machines = workerMachines(opts_, pending_.size());
+  if (!machines)
+    return machines.takeError();
+  // Largest first (by un-optimised size), so the step functions do not start last.
+  std::vector<size_t> order(pending_.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return pending_[a].bitcode.size() > pending_[b].bitcode.size();
+  });
+  std::mutex lock;
+  std::string problem;
+  parallelFor(pending_.size(), [&](size_t i, unsigned worker) {
+    llvm::Error err = work(pending_[order[i]], *(*machines)[worker]);
+    if (!err)
+      return;
+    std::lock_guard<std::mutex> guard(lock);
+    problem = llvm::toString(std::move(err));
+  });
+  return problem.empty() ? llvm::Error::success() : failure(problem);
+}
+
+llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const TargetOptions &opts) {
+  auto jit = Jit::create(opts);
+  if (!jit)
+    return jit.takeError();
+  auto library = (*jit)->createLibrary();
+  if (!library)
+    return library.takeError();
+  std::unique_ptr<FunctionCache> cache(new FunctionCache(opts, std::move(*jit)));
+  cache->library_ = *library;
+  return cache;
+}
+
+llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &entry) {
+  report_ = {};
+  pending_.clear();
+  auto tm = createTargetMachine(opts_);
+  if (!tm)
+    return tm.takeError();
+  module.setTargetTriple((*tm)->getTargetTriple().str());
+  module.setDataLayout((*tm)->createDataLayout());
+  // The key covers what decides the machine code besides the IR.
+  std::string target = (*tm)->getTargetCPU().str() + " " + (*tm)->getTargetFeatureString().str() +
+                       " -O" + std::to_string(opts_.optLevel);
+
+  // Which defined functions may stand alone, visited callees first.
+  std::map<const llvm::Function *, std::set<const llvm::Function *>> callees;
+  std::set<const llvm::Function *> alone;
+  std::vector<llvm::Function *> order, todo;
+  for (llvm::Function &f : module)
+    if (!f.isDeclaration() && f.getName() != entry)
+      todo.push_back(&f);
+  for (llvm::Function *f : todo) {
+    std::set<const llvm::Function *> fns;
+    std::set<const llvm::GlobalVariable *> globals;
+    collectReferences(*f, fns, globals);
+    bool ok = std::all_of(globals.begin(), globals.end(), [](const llvm::GlobalVariable *g) {
+      return g->hasLocalLinkage() && g->isConstant() && g->hasInitializer();
+    });
+    std::erase_if(fns, [&](const llvm::Function *c) { return c->isDeclaration() || c == f; });
+    if (ok)
+      callees[f] = fns;
+  }
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (llvm::Function *f : todo) {
+      if (alone.count(f) || !callees.count(f))
+        continue;
+      const auto &cs = callees[f];
+      if (std::all_of(cs.begin(), cs.end(),
+                      [&](const llvm::Function *c) { return alone.count(c); })) {
+        alone.insert(f);
+        order.push_back(f);
+        progress = true;
+      }
+    }
+  }
+  report_.kept = 1 + static_cast<int>(todo.size() - order.size());
+
+  std::map<std::string, llvm::Function *> byName;
+  for (llvm::Function *f : order) {
+    ++report_.functions;
+    // The function alone in a module, with the constants it reads.
+    std::set<const llvm::Function *> fns;
+    std::set<const llvm::GlobalVariable *> globals;
+    collectReferences(*f, fns, globals);
+    llvm::ValueToValueMapTy map;
+    std::unique_ptr<llvm::Module> alone =
+        llvm::CloneModule(module, map, [&](const llvm::GlobalValue *g) {
+          auto *var = llvm::dyn_cast<llvm::GlobalVariable>(g);
+          return g == f || (var && globals.count(var));
+        });
+    alone->setModuleIdentifier(kPlaceholder);
+    alone->setSourceFileName(kPlaceholder);
+    // Only what the function uses, with names that do not depend on the rest
+    // of the module: unused declarations go, constants and local values lose
+    // their names (codegen numbers labels across the whole module).
+    for (auto it = alone->begin(); it != alone->end();) {
+      llvm::Function &g = *it++;
+      if (g.isDeclaration() && g.use_empty())
+        g.eraseFromParent();
+    }
+    for (auto it = alone->global_begin(); it != alone->global_end();) {
+      llvm::GlobalVariable &g = *it++;
+      if (g.isDeclaration() && g.use_empty())
+        g.eraseFromParent();
+      else if (g.hasLocalLinkage())
+        g.setName("mtl.c");
+    }
+    auto *copy = llvm::cast<llvm::Function>(map[f]);
+    for (llvm::Argument &a : copy->args())
+      a.setName("");
+    for (llvm::BasicBlock &bb : *copy) {
+      bb.setName("");
+      for (llvm::Instruction &inst : bb)
+        inst.setName("");
+    }
+    copy->setName(kPlaceholder);
+    copy->setLinkage(llvm::GlobalValue::ExternalLinkage);
+    copy->setVisibility(llvm::GlobalValue::DefaultVisibility);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    alone->print(os, nullptr);
+    os.flush();
+    std::string keyed = target + "\n" + text;
+    auto digest = llvm::SHA1::hash(llvm::arrayRefFromStringRef(keyed));
+    std::string key = llvm::toHex(digest, /*LowerCase=*/true);
+    std::string name = "mtl.fn." + key;
+
+    if (auto same = byName.find(name); same != byName.end()) {
+      ++report_.duplicates;
+      f->replaceAllUsesWith(same->second);
+      f->eraseFromParent();
+      continue;
+    }
+    f->setName(name);
+    f->deleteBody(); // a declaration with external linkage
+    f->setVisibility(llvm::GlobalValue::DefaultVisibility);
+    byName[name] = f;
+    if (compiled_.count(key)) {
+      ++report_.reused;
+      continue;
+    }
+    ++report_.compiled;
+    copy->setName(name);
+    Pending p;
+    p.key = key;
+    p.name = name;
+    llvm::raw_string_ostream bc(p.bitcode);
+    llvm::WriteBitcodeToFile(*alone, bc);
+    bc.flush();
+    pending_.push_back(std::move(p));
+  }
+  // Constants only the moved functions used are dead now.
+  for (auto it = module.global_begin(); it != module.global_end();) {
+    llvm::GlobalVariable &g = *it++;
+    g.removeDeadConstantUsers();
+    if (g.hasLocalLinkage() && g.use_empty())
+      g.eraseFromParent();
+  }
+
+  // Each new function in a context of its own, optimised on a worker thread.
+  if (auto err = onWorkers([&](Pending &p, llvm::TargetMachine &machine) -> llvm::Error {
+        p.context = std::make_unique<llvm::LLVMContext>();
+        auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), *p.context);
+        if (!parsed)
+          return parsed.takeError();
+        p.module = std::move(*parsed);
+        optimizeModule(*p.module, machine, opts_.optLevel);
+        return llvm::Error::success();
+      }))
+    return err;
+  optimizeModule(module, **tm, opts_.optLevel);
+  return llvm::Error::success();
+}
+
+llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
+                                           std::unique_ptr<llvm::LLVMContext> context,
+                                           const std::string &entry) {
+  if (auto err = onWorkers([&](Pending &p, llvm::TargetMachine &machine) -> llvm::Error {
+        auto object = emitMachineCode(*p.module, machine, FileKind::Object);
+        if (!object)
+          return object.takeError();
+        p.object = std::move(*object);
+        return llvm::Error::success();
+      }))
+    return err;
+  for (Pending &p : pending_) {
+    if (auto err = jit_->addObject(*library_, p.object, p.name))
+      return err;
+    compiled_.insert(p.key);
+  }
+  pending_.clear();
+  auto library = jit_->createLibrary(library_);
+  if (!library)
+    return library.takeError();
+  return jit_->addAndLookup(
+      **library, llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), entry);
+}
+
+} // namespace mtl::backend

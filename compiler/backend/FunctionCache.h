@@ -1,0 +1,84 @@
+// FunctionCache.h: a session's content-addressed cache of JIT-compiled functions (the REPL's).
+#pragma once
+
+#include "backend/Jit.h"
+#include "backend/Target.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mtl::backend {
+
+/// What the last compilation through a FunctionCache did.
+struct FunctionCacheReport {
+  int functions = 0;  ///< functions of the module that went through the cache
+  int reused = 0;     ///< of these, compiled by an earlier compilation of the session
+  int compiled = 0;   ///< of these, optimised and compiled now
+  int duplicates = 0; ///< of these, identical to another function of the same module
+  int kept = 0;       ///< functions left in the model's own module (the entry and what it needs)
+};
+
+/// Compiles modules function by function and keeps every compiled function
+/// for the rest of the session, keyed by its content. Each function that can
+/// stand alone (it uses only constant module-local globals and functions
+/// that can stand alone) is moved into a module of its own and named by a
+/// SHA-1 of that module's un-optimised IR text (its own name replaced by a
+/// placeholder, callees already renamed, so the key covers what it calls),
+/// the target CPU, its features and the optimisation level. A key seen
+/// before is not compiled again: the new module calls the existing machine
+/// code. New functions are optimised and compiled on a few threads, each
+/// with its own LLVMContext and TargetMachine. The optimisation pipeline
+/// runs per function, so nothing is inlined across functions; LLVM keeps the
+/// exact floating-point operations either way, except where code allows
+/// reassociation.
+class FunctionCache {
+public:
+  /// A cache whose machine code is for `opts` (CPU and optimisation level).
+  static llvm::Expected<std::unique_ptr<FunctionCache>> create(const TargetOptions &opts);
+
+  /// The optimise stage: splits `module` (whose functions but `entry` may go
+  /// to the cache), optimises the functions not compiled before, and
+  /// optimises what stays in `module` (`entry` and the data it references).
+  /// `module` is left calling the cached functions by their content names.
+  llvm::Error optimize(llvm::Module &module, const std::string &entry);
+
+  /// The JIT stage: compiles the functions optimize() found new, adds them
+  /// to the session's library of functions, then adds `module` (the rest)
+  /// as a library of its own that links against it; returns `entry`'s address.
+  llvm::Expected<void *> link(std::unique_ptr<llvm::Module> module,
+                              std::unique_ptr<llvm::LLVMContext> context, const std::string &entry);
+
+  /// What the last optimize() and link() did.
+  const FunctionCacheReport &report() const { return report_; }
+
+private:
+  /// A new function waiting to be optimised and compiled, in its own context.
+  struct Pending {
+    std::string key, name;
+    std::string bitcode;
+    std::unique_ptr<llvm::LLVMContext> context;
+    std::unique_ptr<llvm::Module> module;
+    std::string object;
+  };
+
+  /// Runs `work` on every pending function, on worker threads with a
+  /// TargetMachine each; the first failure, if any.
+  llvm::Error onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work);
+
+  FunctionCache(TargetOptions opts, std::unique_ptr<Jit> jit) : opts_(opts), jit_(std::move(jit)) {}
+
+  TargetOptions opts_;
+  std::unique_ptr<Jit> jit_;
+  llvm::orc::JITDylib *library_ = nullptr; ///< every cached function, for the session
+  std::set<std::string> compiled_;         ///< keys of the functions in the JIT
+  std::vector<Pending> pending_;
+  FunctionCacheReport report_;
+};
+
+} // namespace mtl::backend

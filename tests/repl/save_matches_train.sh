@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# save_matches_train.sh: a REPL run, compiled function by function through the session's cache,
+# ends byte-identical to `mtlc train -O2`: `:save` writes the same checkpoint file.
+#
+# Usage: save_matches_train.sh MTLC REPO_ROOT
+#
+# For each model (one with dropout), `mtlc train -O2 --checkpoint-dir` and a
+# REPL session that loads the model, edits a task head and changes it back
+# (so the second compilation reuses cached code) and then trains as many
+# epochs must leave identical last.safetensors files (but for the source hash).
+set -u
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 MTLC REPO_ROOT" >&2
+  exit 2
+fi
+mtlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$2" || exit 2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export NO_COLOR=1 HOME=$scratch
+
+failed=0
+check() { # NAME FILE MODEL EPOCHS HEAD_EDIT HEAD_ORIGINAL
+  local name=$1 file=$2 model=$3 epochs=$4
+  timeout 300 "$mtlc" train -O2 --target-cpu x86-64-v2 "$file" ${model:+--model "$model"} \
+    --epochs "$epochs" --checkpoint-dir "$scratch/$name" -q >"$scratch/$name.train.log" 2>&1 ||
+    { echo "FAIL: $name: mtlc train failed"; cat "$scratch/$name.train.log"; failed=1; return; }
+  printf '%s\n' ":load $file $model" "$5" "$6" ":train $epochs" ":save $scratch/$name.repl.safetensors" |
+    timeout 300 "$mtlc" repl --target-cpu x86-64-v2 >"$scratch/$name.repl.log" 2>&1
+  if ! grep -q "0 compiled" "$scratch/$name.repl.log"; then
+    echo "FAIL: $name: changing the head back did not reuse every function"
+    cat "$scratch/$name.repl.log"
+    failed=1
+  fi
+  # The REPL's model text differs from the file's (the typed items moved), so
+  # only the source hash in the header may differ: mask it, compare the rest.
+  local f
+  for f in "$scratch/$name/last.safetensors" "$scratch/$name.repl.safetensors"; do
+    LC_ALL=C sed -E 's/("source_hash":")[0-9a-f]+/\1/' "$f" >"$f.masked"
+  done
+  if cmp -s "$scratch/$name/last.safetensors.masked" "$scratch/$name.repl.safetensors.masked"; then
+    echo "ok: $name: the REPL's checkpoint equals mtlc train's"
+  else
+    echo "FAIL: $name: the REPL's checkpoint differs from mtlc train -O2's"
+    cat "$scratch/$name.repl.log"
+    failed=1
+  fi
+}
+check penguins examples/penguins.mtl "" 3 \
+  'task body_mass : regress { head = trunk -> dense(4) -> relu -> dense(1)  loss = mse  weight = 0.5  metrics = mse, r2 }' \
+  'task body_mass : regress { head = trunk -> dense(1)  loss = mse  weight = 0.5  metrics = mse, r2 }'
+check dropout tests/repl/dropout.mtl d 2 'task y : regress { head = trunk -> dense(4) -> relu -> dense(1) }' \
+  'task y : regress { head = trunk -> dense(1) }'
+exit $failed
