@@ -65,7 +65,22 @@ bool buildLibrary(const Compilation &c, const std::string &object, const std::st
          writeFile((fs::path(dir) / (m.name + ".h")).string(), header, error);
 }
 
+// The folder a program or object file goes into must exist (a library's is created).
+bool outputFolderExists(const BuildOptions &o) {
+  if (o.lib || o.output.empty())
+    return true;
+  fs::path parent = fs::path(o.output).parent_path();
+  std::error_code ec;
+  if (parent.empty() || fs::is_directory(parent, ec))
+    return true;
+  fmt::print(stderr, "error: cannot write '{}': there is no folder '{}'\n", o.output,
+             parent.string());
+  return false;
+}
+
 int runBuild(const BuildOptions &o, const GlobalOptions &global) {
+  if (!outputFolderExists(o))
+    return 1;
   PipelineOptions po = pipelineOptions(o.compile, global);
   po.libraryGetter = o.lib;
   Compilation c;

@@ -1,6 +1,8 @@
 // main.cpp: the mtlc command line.
 #include "driver/Commands.h"
 
+#include "mtlrt/Program.h"
+
 #include <cstdio>
 
 int main(int argc, char **argv) {
@@ -25,6 +27,8 @@ int main(int argc, char **argv) {
   addTrainCommand(app, global, status);
   addReplCommand(app, global, status);
 
+  if (mtlrt::rejectUnknownCommand(app, argc, argv))
+    return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -8,6 +8,20 @@
 
 namespace mtlrt {
 
+bool rejectUnknownCommand(const CLI::App &app, int argc, char **argv) {
+  if (argc < 2 || argv[1][0] == '-')
+    return false;
+  std::string names;
+  for (const CLI::App *sub : app.get_subcommands({})) {
+    if (sub->get_name() == argv[1])
+      return false;
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  fmt::print(stderr, "error: unknown command '{}'; the commands are: {} (see --help)\n", argv[1],
+             names);
+  return true;
+}
+
 int programMain(const mtl_model *model, int argc, char **argv) {
   if (Status s = model ? checkModel(*model) : Status(fail("no model")); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
@@ -28,10 +42,13 @@ int programMain(const mtl_model *model, int argc, char **argv) {
   addEvalCommand(app, *model, status);
   addPredictCommand(app, *model, status);
   addInfoCommand(app, *model, status);
+  if (rejectUnknownCommand(app, argc, argv))
+    return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    // --help and --version exit 0; a usage error exits 2, as mtlc does.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return status;
 }

@@ -44,6 +44,11 @@ check_example() {
   grep -q 'libc\.so' <<<"$libs" || fail "$name: ldd shows no C library: $libs"
 
   "$program" --help | grep -q 'predict' || fail "$name: --help does not list predict"
+  local out status
+  out=$("$program" bogus 2>&1)
+  status=$?
+  [[ $status -eq 2 && $out == *"unknown command 'bogus'; the commands are: train, eval, predict, info"* ]] ||
+    fail "$name: an unknown command gave status $status and: $out"
   "$program" info >"$work/$name-info.txt" || fail "$name: info failed"
   grep -q "^model $name" "$work/$name-info.txt" || fail "$name: info does not name the model"
   grep -q "^  total " "$work/$name-info.txt" || fail "$name: info has no parameter count"
@@ -73,6 +78,13 @@ check_example() {
     fail "$name: malformed predictions: $(head -3 "$work/$name-pred.csv")"
   echo "$name: built, trained, evaluated, predicted $(($(wc -l <"$work/$name-pred.csv") - 1)) rows"
 }
+
+# mtlc itself names an unknown command, and refuses to write into a missing folder.
+out=$("$mtlc" bogus 2>&1)
+[[ $? -eq 2 && $out == *"unknown command 'bogus'; the commands are: check, shapes, emit"* ]] ||
+  fail "mtlc bogus: $out"
+out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
+[[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
 
 for example in "$@"; do
   check_example "$example"

@@ -69,6 +69,12 @@ Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &
 Result<Dataset> loadConfigData(const RunConfig &config, int index,
                                const std::map<std::string, std::string> &paths);
 
+/// When argv[1] is neither an option nor one of `app`'s subcommands, prints
+/// "error: unknown command 'X'; the commands are: ..." to stderr and returns
+/// true (the caller exits with status 2), as CLI11 alone would only say that
+/// a subcommand is required.
+bool rejectUnknownCommand(const CLI::App &app, int argc, char **argv);
+
 /// The main function of a program built by `mtlc build`: subcommands train,
 /// eval, predict and info (see docs/programs.md).
 int programMain(const mtl_model *model, int argc, char **argv);
