@@ -37,6 +37,9 @@ public:
   /// mix64 of the run's seed (mtl_hyper.seed, i64), mixed into each dropout
   /// op's constant seed as ir::dropoutSeed does; set by train_step.
   llvm::Value *runSeed = nullptr;
+  /// The optimizer step (mtl_hyper.step, i64) for dropout masks; exact at any
+  /// step, where the graph's f32 "train.step" input is exact only to 2^24.
+  llvm::Value *step = nullptr;
   /// Values computed inside their consumer's loop (see passes/Fusion.h); may be empty.
   std::vector<bool> fused;
   bool isFused(ir::ValueId id) const { return !fused.empty() && fused[id]; }

@@ -251,7 +251,6 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
       loop(count(op.type), [&](llvm::Value *i) { store(load(x, i), out, i); });
       return;
     }
-    llvm::Value *step = b.CreateFPToUI(load(buffers[op.operands[1]], cst(0)), i64);
     llvm::Value *keepScale = fcst(1 - op.attrs.rate);
     loop(count(op.type), [&](llvm::Value *i) {
       // uniform = mix64(seed ^ mix64(step ^ mix64(i))) >> 40, as ir::dropoutUniform,

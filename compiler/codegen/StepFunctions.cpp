@@ -72,8 +72,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     if (sig.taskWeights[t] >= 0)
       e.buffers[sig.taskWeights[t]] = e.at(weights, e.cst(static_cast<int64_t>(t)));
   }
-  if (spec.training)
+  if (spec.training) {
     e.runSeed = e.mix64(e.b.CreateLoad(e.i64, field(e, hyper, kHyperSeed)));
+    e.step = step;
+  }
   if (sig.step >= 0) {
     llvm::Value *slot = e.b.CreateAlloca(e.f32);
     e.b.CreateStore(e.b.CreateSIToFP(step, e.f32), slot);
