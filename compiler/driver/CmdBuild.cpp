@@ -31,10 +31,8 @@ bool writeFile(const std::string &path, const std::string &bytes, std::string &e
   return static_cast<bool>(out);
 }
 
-bool buildProgram(const std::string &object, const std::string &output, std::string &error) {
-  std::string runtime = runtimeLibraryDir(error);
-  if (runtime.empty())
-    return false;
+bool buildProgram(const std::string &object, const std::string &runtime, const std::string &output,
+                  std::string &error) {
   llvm::SmallString<128> temp;
   if (llvm::sys::fs::createTemporaryFile("mtlc-model", "o", temp)) {
     error = "cannot create a temporary object file";
@@ -46,11 +44,8 @@ bool buildProgram(const std::string &object, const std::string &output, std::str
   return ok;
 }
 
-bool buildLibrary(const Compilation &c, const std::string &object, const std::string &dir,
-                  std::string &error) {
-  std::string runtime = runtimeLibraryDir(error);
-  if (runtime.empty())
-    return false;
+bool buildLibrary(const Compilation &c, const std::string &object, const std::string &runtime,
+                  const std::string &dir, std::string &error) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -81,6 +76,15 @@ bool outputFolderExists(const BuildOptions &o) {
 int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   if (!outputFolderExists(o))
     return 1;
+  // Programs and libraries need the runtime: find it before compiling.
+  std::string error, runtime;
+  if (o.lib || o.emit == "exe") {
+    runtime = runtimeLibraryDir(error);
+    if (runtime.empty()) {
+      fmt::print(stderr, "error: {}\n", error);
+      return 1;
+    }
+  }
   PipelineOptions po = pipelineOptions(o.compile, global);
   po.libraryGetter = o.lib;
   Compilation c;
@@ -94,17 +98,17 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
     return 1;
   }
   const std::string &name = c.model->name;
-  std::string error, output = o.output;
+  std::string output = o.output;
   bool built = false;
   if (o.lib) {
     output = output.empty() ? name : output;
-    built = buildLibrary(c, *object, output, error);
+    built = buildLibrary(c, *object, runtime, output, error);
   } else if (o.emit == "obj") {
     output = output.empty() ? name + ".o" : output;
     built = writeFile(output, *object, error);
   } else {
     output = output.empty() ? name : output;
-    built = buildProgram(*object, output, error);
+    built = buildProgram(*object, runtime, output, error);
   }
   if (!built) {
     fmt::print(stderr, "error: {}\n", error);

@@ -30,6 +30,7 @@ DataSpec inputSpec(const RunConfig &c, const std::string &path) {
   const DataSpec *train = c.trainData >= 0 ? &c.data[size_t(c.trainData)] : nullptr;
   if (train && train->kind != DataSpec::Synthetic) {
     spec = *train;
+    // A CSV data set reads csv.path, an IDX one its images; the labels are not needed.
     spec.csv.path = spec.images = path;
     spec.labels.clear();
     std::erase_if(spec.bindings, [](const BindingSpec &b) { return b.isTask; });
