@@ -46,6 +46,18 @@ public:
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);
+  /// Emits the computation of value `id` as an internal, always-inlined
+  /// function of its own (see Outline.cpp) and a call to it; ops too small to
+  /// be worth a function (and ops with no code) go through emitOp.
+  void emitOpOutlined(ir::ValueId id);
+  /// Whether emitOpOutlined gives value `id` a function of its own.
+  bool outlines(ir::ValueId id) const;
+  using OutlinedBody = std::function<void(const std::vector<llvm::Value *> &args)>;
+  /// Emits a call `f(args...)` to a new internal, always-inlined function `f`
+  /// whose body `body` emits, given f's arguments, with this builder; the
+  /// insertion point is restored after. The body must use only those arguments
+  /// and constants, so that equal bodies are equal functions (the REPL's cache).
+  void outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body);
 
   // Helpers used by the per-family kernel files.
   llvm::Value *cst(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }

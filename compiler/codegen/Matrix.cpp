@@ -46,7 +46,11 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
       llvm::Function::Create(kernelType, llvm::Function::InternalLinkage, "mtl.kernel", module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);
   // Pack the arguments (pointers and i64s) into 8-byte slots.
-  llvm::Value *slots = b.CreateAlloca(i64, cst(static_cast<int64_t>(args.size())));
+  // In the entry block, so the slots are a fixed part of the frame (a static
+  // alloca) and inlining the function that holds them adds no stack save.
+  llvm::Function *caller = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&caller->getEntryBlock(), caller->getEntryBlock().begin());
+  llvm::Value *slots = entry.CreateAlloca(i64, cst(static_cast<int64_t>(args.size())));
   for (size_t k = 0; k < args.size(); ++k) {
     llvm::Value *v = args[k]->getType()->isPointerTy() ? b.CreatePtrToInt(args[k], i64) : args[k];
     b.CreateStore(v, b.CreateInBoundsGEP(i64, slots, cst(static_cast<int64_t>(k))));

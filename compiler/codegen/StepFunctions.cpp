@@ -105,7 +105,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
   for (size_t v = 0; v < g.size(); ++v)
     if (spec.needed[v])
-      e.emitOp(static_cast<ir::ValueId>(v));
+      e.emitOpOutlined(static_cast<ir::ValueId>(v));
 
   // Results.
   e.b.CreateStore(e.load(e.buffers[sig.loss], e.cst(0)), field(e, result, kResultLoss));

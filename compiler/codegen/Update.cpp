@@ -5,6 +5,51 @@
 
 namespace mtl::codegen {
 
+namespace {
+
+// One tensor's update loop, over the arguments of its outlined function:
+// p, g, the optimizer's state tensors (nslots), lr, then for Adam the step
+// size and sqrt(bc2), then for AdamW the decay factor.
+void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
+                      const std::vector<llvm::Value *> &a, size_t nslots, bool decayed) {
+  auto &b = e.b;
+  bool adam = opt.kind != sema::OptimizerKind::Sgd;
+  llvm::Value *p = a[0], *g = a[1];
+  std::vector<llvm::Value *> slots(a.begin() + 2, a.begin() + 2 + static_cast<long>(nslots));
+  size_t next = 2 + nslots;
+  llvm::Value *lr = a[next++];
+  llvm::Value *stepSize = adam ? a[next++] : nullptr;
+  llvm::Value *bc2Sqrt = adam ? a[next++] : nullptr;
+  llvm::Value *decay = decayed ? a[next++] : nullptr;
+  e.loop(e.cst(size), [&](llvm::Value *i) {
+    llvm::Value *gi = e.load(g, i);
+    llvm::Value *pi = e.load(p, i);
+    if (!adam) {
+      llvm::Value *dir = gi;
+      if (!slots.empty()) { // buf = momentum * buf + g (PyTorch, dampening 0)
+        dir = b.CreateFAdd(b.CreateFMul(e.fcst(opt.momentum), e.load(slots[0], i)), gi);
+        e.store(dir, slots[0], i);
+      }
+      e.store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
+      return;
+    }
+    if (decay)
+      pi = b.CreateFMul(pi, decay);
+    // m.lerp_(g, 1 - beta1); v = beta2 v + (1 - beta2) g²
+    llvm::Value *m = e.load(slots[0], i);
+    m = b.CreateFAdd(m, b.CreateFMul(e.fcst(1 - opt.beta1), b.CreateFSub(gi, m)));
+    llvm::Value *v = b.CreateFAdd(b.CreateFMul(e.fcst(opt.beta2), e.load(slots[1], i)),
+                                  b.CreateFMul(e.fcst(1 - opt.beta2), b.CreateFMul(gi, gi)));
+    e.store(m, slots[0], i);
+    e.store(v, slots[1], i);
+    llvm::Value *denom =
+        b.CreateFAdd(b.CreateFDiv(e.callMath("sqrtf", v), bc2Sqrt), e.fcst(opt.eps));
+    e.store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
+  });
+}
+
+} // namespace
+
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                 const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
                 llvm::Value *lr, llvm::Value *step) {
@@ -35,33 +80,18 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layou
     llvm::Value *g = grads[k];
     if (!g)
       continue; // a parameter the loss does not depend on keeps its value
-    std::vector<llvm::Value *> slots;
+    // Each tensor's update is a function of its own (see Outline.cpp): equal
+    // for tensors of equal size, so the REPL compiles it once.
+    std::vector<llvm::Value *> args = {p, g};
     for (int s : layout.stateOf[k])
-      slots.push_back(e.at(state, e.cst(layout.state[s].offset)));
-    e.loop(e.cst(pt.size), [&](llvm::Value *i) {
-      llvm::Value *gi = e.load(g, i);
-      llvm::Value *pi = e.load(p, i);
-      if (!adam) {
-        llvm::Value *dir = gi;
-        if (!slots.empty()) { // buf = momentum * buf + g (PyTorch, dampening 0)
-          dir = b.CreateFAdd(b.CreateFMul(e.fcst(opt.momentum), e.load(slots[0], i)), gi);
-          e.store(dir, slots[0], i);
-        }
-        e.store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
-        return;
-      }
-      if (decay)
-        pi = b.CreateFMul(pi, decay);
-      // m.lerp_(g, 1 - beta1); v = beta2 v + (1 - beta2) g²
-      llvm::Value *m = e.load(slots[0], i);
-      m = b.CreateFAdd(m, b.CreateFMul(e.fcst(1 - opt.beta1), b.CreateFSub(gi, m)));
-      llvm::Value *v = b.CreateFAdd(b.CreateFMul(e.fcst(opt.beta2), e.load(slots[1], i)),
-                                    b.CreateFMul(e.fcst(1 - opt.beta2), b.CreateFMul(gi, gi)));
-      e.store(m, slots[0], i);
-      e.store(v, slots[1], i);
-      llvm::Value *denom =
-          b.CreateFAdd(b.CreateFDiv(e.callMath("sqrtf", v), bc2Sqrt), e.fcst(opt.eps));
-      e.store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
+      args.push_back(e.at(state, e.cst(layout.state[s].offset)));
+    size_t nslots = args.size() - 2;
+    args.push_back(lr);
+    for (llvm::Value *v : {stepSize, bc2Sqrt, decay})
+      if (v)
+        args.push_back(v);
+    e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
+      emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
     });
   }
 }
