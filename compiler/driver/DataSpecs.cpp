@@ -1,9 +1,10 @@
-// DataSpecs.cpp: sema::DataSet → mtlrt::DataSpec, field by field.
+// DataSpecs.cpp: sema::Model → mtlrt::RunConfig, field by field.
 #include "driver/DataSpecs.h"
 
 #include <filesystem>
 
 namespace mtl::driver {
+namespace {
 
 std::vector<mtlrt::InputSpec> inputSpecs(const sema::Model &model) {
   std::vector<mtlrt::InputSpec> out;
@@ -32,23 +33,18 @@ std::vector<mtlrt::TaskSpec> taskSpecs(const sema::Model &model) {
   return out;
 }
 
-mtlrt::DataSpec dataSpec(const sema::Model &model, int index,
-                         const std::map<std::string, std::string> &paths) {
+mtlrt::DataSpec dataSpec(const sema::Model &model, int index) {
   const sema::DataSet &d = model.data[index];
-  auto path = [&](const std::string &key, const std::string &fallback) {
-    auto it = paths.find(key);
-    return it == paths.end() ? fallback : it->second;
-  };
   mtlrt::DataSpec s;
   s.name = d.name;
   s.kind = static_cast<mtlrt::DataSpec::Kind>(static_cast<int>(d.kind));
-  s.csv.path = path(d.name, d.path);
+  s.csv.path = d.path;
   s.csv.header = d.header;
   s.csv.separator = d.separator;
   s.csv.na = d.na;
   s.csv.skip = d.skip;
-  s.images = path(d.name + ".images", d.images);
-  s.labels = path(d.name + ".labels", d.labels);
+  s.images = d.images;
+  s.labels = d.labels;
   s.rows = d.rows;
   s.seed = d.seed;
   std::vector<mtlrt::TaskSpec> tasks = taskSpecs(model);
@@ -71,6 +67,8 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index,
   return s;
 }
 
+} // namespace
+
 mtlrt::RunConfig runConfig(const sema::Model &model) {
   mtlrt::RunConfig c;
   c.inputs = inputSpecs(model);
@@ -80,7 +78,7 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
       path = std::filesystem::absolute(path).lexically_normal().string();
   };
   for (size_t i = 0; i < model.data.size(); ++i) {
-    mtlrt::DataSpec d = dataSpec(model, static_cast<int>(i), {});
+    mtlrt::DataSpec d = dataSpec(model, static_cast<int>(i));
     absolute(d.csv.path);
     absolute(d.images);
     absolute(d.labels);
@@ -101,11 +99,6 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.earlyStop.monitor = model.train.earlyStop.monitor;
   t.earlyStop.minDelta = model.train.earlyStop.minDelta;
   return c;
-}
-
-mtlrt::Result<mtlrt::Dataset> loadModelData(const sema::Model &model, int index,
-                                            const std::map<std::string, std::string> &paths) {
-  return mtlrt::loadDataset(dataSpec(model, index, paths), inputSpecs(model), taskSpecs(model));
 }
 
 } // namespace mtl::driver

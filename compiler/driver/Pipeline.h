@@ -42,7 +42,8 @@ struct PipelineOptions {
   /// link into one program) instead of mtl_model_get (the JIT and programs).
   bool libraryGetter = false;
   bool verbose = false; ///< print each stage's time to stderr
-  /// Settings applied to the checked model before lowering (command-line overrides).
+  /// Changes applied to the checked model before lowering (tests use it to swap the
+  /// optimizer; run settings need none, as they are run-time values).
   std::function<void(sema::Model &)> adjust;
   /// When set, the main file's text (the REPL's in-memory model) instead of
   /// reading `path`; `path` still names it and resolves its imports.

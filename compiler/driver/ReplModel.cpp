@@ -278,13 +278,13 @@ void ReplSession::printDiagnostics(Compilation &c, const std::string *replInput,
 }
 
 bool ReplSession::loadData() {
-  const sema::Model &m = *c_->model;
+  const mtlrt::RunConfig config = runConfig(*c_->model);
   trainData_.reset();
   validationData_.reset();
-  if (m.train.trainData < 0)
+  if (config.trainData < 0)
     return true; // a model without data compiles; :train says what is missing
   auto load = [&](int index) -> std::optional<mtlrt::Dataset> {
-    auto d = loadModelData(m, index, {});
+    auto d = mtlrt::loadDataset(config.data[size_t(index)], config.inputs, config.tasks);
     if (!d) {
       fmt::print("error: {}\n", d.error());
       return std::nullopt;
@@ -293,11 +293,11 @@ bool ReplSession::loadData() {
       fmt::print("note: {}\n", note);
     return std::move(d.value());
   };
-  trainData_ = load(m.train.trainData);
+  trainData_ = load(config.trainData);
   if (!trainData_)
     return false;
-  if (m.train.validateData >= 0) {
-    validationData_ = load(m.train.validateData);
+  if (config.validateData >= 0) {
+    validationData_ = load(config.validateData);
     if (!validationData_)
       return false;
   }

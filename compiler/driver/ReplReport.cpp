@@ -112,11 +112,6 @@ bool ReplSession::show(const std::string &what) {
   po.modelName = modelName_;
   po.target.cpu = targetCpu_;
   po.target.optLevel = 2;
-  std::optional<uint64_t> seed = overrides_.seed;
-  po.adjust = [seed](sema::Model &model) {
-    if (seed)
-      model.train.seed = *seed;
-  };
   Compilation c;
   bool ok = runPipeline(path_, emitStage(what), c, po);
   c.diags.flush(stdout, color_);

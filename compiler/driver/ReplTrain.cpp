@@ -6,6 +6,7 @@
 // it. Task weights and the learning rate are run-time inputs of the compiled
 // step, and so is the seed (dropout mixes it into its masks at run time), so
 // :set never recompiles.
+#include "driver/DataSpecs.h"
 #include "driver/ReplSession.h"
 
 #include <algorithm>
@@ -63,19 +64,14 @@ double ReplSession::weightOf(const std::string &task) const {
 }
 
 mtlrt::TrainOptions ReplSession::trainOptions() const {
-  const sema::Model &m = *c_->model;
-  mtlrt::TrainOptions to;
-  to.epochs = overrides_.epochs.value_or(m.train.epochs);
-  to.batch = overrides_.batch.value_or(m.train.batch);
-  to.seed = overrides_.seed.value_or(m.train.seed);
-  to.shuffle = m.train.shuffle;
-  to.lr = static_cast<float>(overrides_.lr.value_or(m.optimizer.lr));
+  // The model's settings as every run of it reads them, then the session's overrides.
+  mtlrt::TrainOptions to = runConfig(*c_->model).train;
+  to.epochs = overrides_.epochs.value_or(to.epochs);
+  to.batch = overrides_.batch.value_or(to.batch);
+  to.seed = overrides_.seed.value_or(to.seed);
+  if (overrides_.lr)
+    to.lr = static_cast<float>(*overrides_.lr);
   to.taskWeights = overrides_.weights;
-  to.validate = m.train.validateFraction;
-  to.earlyStop.enabled = m.train.earlyStop.enabled;
-  to.earlyStop.patience = m.train.earlyStop.patience;
-  to.earlyStop.monitor = m.train.earlyStop.monitor;
-  to.earlyStop.minDelta = m.train.earlyStop.minDelta;
   to.quiet = true; // the REPL prints its own, time-free summary
   return to;
 }

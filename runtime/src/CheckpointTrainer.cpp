@@ -7,7 +7,6 @@
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -81,12 +80,6 @@ void addStats(Checkpoint &ck, const char *kind, const char *name,
   auto [mean, std] = stdNames(kind, name);
   ck.tensors.push_back(CheckpointTensor::f64(mean, {int64_t(z->mean.size())}, z->mean));
   ck.tensors.push_back(CheckpointTensor::f64(std, {int64_t(z->stddev.size())}, z->stddev));
-}
-
-/// Parses all of `text` as a T, independent of the C locale.
-template <typename T> bool parseNumber(const std::string &text, T &out) {
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size();
 }
 
 const char *nameOf(const mtl_model &model) { return model.name ? model.name : ""; }
@@ -243,10 +236,11 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
                               where, fmt::join(diffs, "; ")));
     std::string bad;
     auto number = [&](const char *key, auto &out) {
-      const std::string *text = ck.meta(key);
-      if (!text || !parseNumber(*text, out))
+      if (!ck.metaNumber(key, out)) {
+        const std::string *text = ck.meta(key);
         bad += fmt::format("{}{} ({})", bad.empty() ? "" : ", ", key,
                            text ? "'" + *text + "'" : std::string("missing"));
+      }
     };
     number("step", step);
     number("epoch", run.epoch);

@@ -6,9 +6,11 @@
 #include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
 
+#include <algorithm>
 #include <new>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -27,7 +29,8 @@ int failed(std::string message) {
 struct mtl_session {
   mtlrt::Trainer trainer;
   mtlrt::Predictor predictor;
-  bool stale = true; ///< the predictor's parameters lag the trainer's
+  bool stale = true;             ///< the predictor's parameters lag the trainer's
+  std::vector<float> taskLosses; ///< one per task, so a training step allocates nothing
 };
 
 extern "C" {
@@ -54,7 +57,8 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     failed(predictor.error());
     return nullptr;
   }
-  auto *session = new (std::nothrow) mtl_session{std::move(*trainer), std::move(*predictor)};
+  auto *session = new (std::nothrow) mtl_session{std::move(*trainer), std::move(*predictor), true,
+                                                 std::vector<float>(size_t(model->num_tasks))};
   if (!session)
     failed("mtl_session_create: out of memory");
   return session;
@@ -105,7 +109,7 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
   if (!session || !inputs || !targets)
     return failed("mtl_session_train_batch: no session, inputs or targets");
   const mtl_model &m = session->trainer.model();
-  std::vector<float> losses(size_t(m.num_tasks));
+  std::vector<float> &losses = session->taskLosses;
   auto total = session->trainer.trainBatch(rows, {inputs, size_t(m.num_inputs)},
                                            {targets, size_t(m.num_tasks)}, losses);
   if (!total)

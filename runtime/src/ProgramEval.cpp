@@ -11,7 +11,6 @@
 #include "mtlrt/Report.h"
 #include "mtlrt/Trainer.h"
 
-#include <charconv>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -32,16 +31,8 @@ struct SplitReport {
 
 /// The run's seed and validation fraction from the checkpoint (the model's if absent).
 void runSettingsFrom(const Checkpoint &ck, TrainOptions &to) {
-  auto number = [&](const char *key, auto &out) {
-    if (const std::string *text = ck.meta(key)) {
-      auto value = out;
-      auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-      if (ec == std::errc() && ptr == text->data() + text->size())
-        out = value;
-    }
-  };
-  number("seed", to.seed);
-  number("validate", to.validate);
+  ck.metaNumber("seed", to.seed);
+  ck.metaNumber("validate", to.validate);
 }
 
 Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const EvalFlags &f) {

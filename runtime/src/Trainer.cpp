@@ -233,10 +233,7 @@ const EpochRecord *TrainResult::best() const {
 }
 
 Result<EvalReport> Trainer::evaluate(const Dataset &data) {
-  if (Status s = impl->checkData(data); !s)
-    return s.takeError();
-  std::vector<int64_t> rows = allRows(data.rows);
-  return impl->evaluateRows(data, rows, true);
+  return evaluate(data, allRows(data.rows));
 }
 
 Result<EvalReport> Trainer::evaluate(const Dataset &data, std::span<const int64_t> rows) {

@@ -7,7 +7,9 @@
 # standard input, from REPO_ROOT (so sessions load examples/... by relative
 # path), with `$SCRATCH` replaced by an empty directory of its own (and
 # shown as `$SCRATCH` again in the transcript) for the files a session writes;
-# process ids in temporary file names are masked too (`.tmp-PID`). Its stdout+stderr, with times masked (`12.3 ms` -> `N ms`,
+# process ids in temporary file names are masked too (`.tmp-PID`), and so is
+# REPO_ROOT in the absolute data paths the runtime prints (`REPO_ROOT/examples/...`
+# -> `examples/...`). Its stdout+stderr, with times masked (`12.3 ms` -> `N ms`,
 # `4.5 µs/step` -> `N µs/step`), must equal CASES_DIR/NAME.expected. A fixed
 # target CPU keeps the numbers of a transcript the same on every x86-64 host.
 # With --update the .expected files are rewritten. Prints `N passed, M failed`.
@@ -37,7 +39,7 @@ for script in "$dir"/*.txt; do
   mkdir -p "$scratch/$name"
   (cd "$root" && sed "s|\$SCRATCH|$scratch/$name|g" "$script" |
     timeout 300 "$mtlc" repl --target-cpu x86-64-v2) 2>&1 |
-    sed -E "s|$scratch/$name|\$SCRATCH|g; s/\.tmp-[0-9]+/.tmp-PID/g" |
+    sed -E "s|$scratch/$name|\$SCRATCH|g; s|$root/||g; s/\.tmp-[0-9]+/.tmp-PID/g" |
     sed -E 's/ *[0-9]+(\.[0-9]+)? ms/ N ms/g; s/ *[0-9]+(\.[0-9]+)? µs/ N µs/g' >"$actual"
   status=${PIPESTATUS[0]}
   problem=""

@@ -13,6 +13,7 @@
 
 #include "mtlrt/Result.h"
 
+#include <charconv>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -65,6 +66,20 @@ struct Checkpoint {
   const CheckpointTensor *find(const std::string &name) const;
   /// The metadata value of `key`, or null.
   const std::string *meta(const std::string &key) const;
+  /// Reads metadata `key`, all of it, as a number (independent of the C
+  /// locale) into `out`; false, leaving `out` as it was, when the key is
+  /// absent or its value is not such a number.
+  template <typename T> bool metaNumber(const std::string &key, T &out) const {
+    const std::string *text = meta(key);
+    T value{};
+    if (!text)
+      return false;
+    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || ptr != text->data() + text->size())
+      return false;
+    out = value;
+    return true;
+  }
 };
 
 /// "[3, 32]": a shape as messages and docs print it.
