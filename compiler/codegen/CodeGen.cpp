@@ -17,6 +17,8 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   std::vector<ir::ValueId> trainRoots = passes::resultValues(sig);
   std::vector<ir::ValueId> evalRoots = sig.taskLosses;
   evalRoots.push_back(sig.loss);
+  if (sig.penalty >= 0)
+    evalRoots.push_back(sig.penalty);
   evalRoots.insert(evalRoots.end(), sig.outputs.begin(), sig.outputs.end());
 
   std::vector<bool> evalNeeded = passes::neededFor(g, evalRoots);

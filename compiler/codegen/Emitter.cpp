@@ -52,6 +52,13 @@ void Emitter::loop(llvm::Value *begin, llvm::Value *end,
   b.SetInsertPoint(exit);
 }
 
+void Emitter::flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBits) {
+  llvm::Value *exponent = b.CreateAnd(b.CreateBitCast(x, b.getInt32Ty()), b.getInt32(0x7f800000));
+  llvm::Value *hit =
+      b.CreateZExt(b.CreateICmpUGE(exponent, b.getInt32(exponentBits)), b.getInt32Ty());
+  b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), flag), hit), flag);
+}
+
 llvm::Value *Emitter::accumulator(llvm::Type *type, llvm::Value *init) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());

@@ -80,6 +80,14 @@ public:
   llvm::Value *callMath(const char *name, llvm::Value *x);
   llvm::Value *fmax(llvm::Value *a, llvm::Value *b);
   llvm::Value *isNan(llvm::Value *x) { return b.CreateFCmpUNO(x, x); }
+  /// Exponent bits of a float at or above which flagAtLeast flags it: inf
+  /// and NaN; or |x| >= 2^60, past which a square or a product of two such
+  /// numbers could overflow.
+  static constexpr uint32_t kNonFinite = 0x7f800000u, kHuge = (127u + 60u) << 23;
+  /// ORs into the i32 at `flag` whether float `x`'s exponent bits reach
+  /// `exponentBits`. Integer ORs, unlike float compares chained in order,
+  /// let loops over whole arrays vectorise.
+  void flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBits);
   /// SplitMix64's finaliser, as ir::mix64.
   llvm::Value *mix64(llvm::Value *z);
 

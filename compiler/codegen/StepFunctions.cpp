@@ -9,7 +9,8 @@ namespace {
 // Byte offsets of fields in the ABI structs (x86-64 / LP64 layout).
 constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
 constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24;
-constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24;
+constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24,
+                  kResultPenalty = 32, kResultSkipped = 36;
 
 llvm::Value *field(Emitter &e, llvm::Value *base, int64_t offset) {
   return e.b.CreateInBoundsGEP(e.b.getInt8Ty(), base, e.cst(offset));
@@ -108,7 +109,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
       e.emitOpOutlined(static_cast<ir::ValueId>(v));
 
   // Results.
-  e.b.CreateStore(e.load(e.buffers[sig.loss], e.cst(0)), field(e, result, kResultLoss));
+  llvm::Value *loss = e.load(e.buffers[sig.loss], e.cst(0));
+  e.b.CreateStore(loss, field(e, result, kResultLoss));
+  e.b.CreateStore(sig.penalty >= 0 ? e.load(e.buffers[sig.penalty], e.cst(0)) : e.fcst(0),
+                  field(e, result, kResultPenalty));
   llvm::Value *taskLosses = loadPtr(e, result, kResultTaskLosses);
   llvm::Value *counts = loadPtr(e, result, kResultCounts);
   llvm::Value *outputs = loadPtr(e, result, kResultOutputs);
@@ -143,8 +147,27 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
       for (auto &[param, grad] : sig.gradients)
         if (param == spec.layout.params[k].param)
           grads[k] = e.buffers[grad];
+    // A step whose loss is not finite, or whose gradients or learning rate
+    // are large enough to overflow the update, changes nothing: the
+    // parameters and optimizer state stay those of the last good step, and
+    // the runtime, told so (skipped = 1), stops the run with a message. An
+    // update that still overflows is reported too (skipped = 2).
+    llvm::Value *refused = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
+    llvm::Value *overflowed = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
+    e.flagAtLeast(refused, loss, Emitter::kNonFinite);
+    for (size_t k = 0; k < grads.size(); ++k)
+      if (grads[k])
+        e.loop(e.cst(spec.layout.params[k].size), [&](llvm::Value *i) {
+          e.flagAtLeast(refused, e.load(grads[k], i), Emitter::kHuge);
+        });
     llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
-    emitUpdate(e, spec.optimizer, spec.layout, grads, params, state, lr, step);
+    emitUpdate(e, spec.optimizer, spec.layout, grads, params, state, lr, step, refused, overflowed);
+    llvm::Value *wasRefused =
+        e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
+    e.b.CreateStore(
+        e.b.CreateSelect(wasRefused, e.b.getInt32(1),
+                         e.b.CreateShl(e.b.CreateLoad(e.b.getInt32Ty(), overflowed), 1)),
+        field(e, result, kResultSkipped));
   }
   e.b.CreateRetVoid();
   return fn;

@@ -9,7 +9,8 @@ namespace {
 
 // One tensor's update loop, over the arguments of its outlined function:
 // p, g, the optimizer's state tensors (nslots), lr, then for Adam the step
-// size and sqrt(bc2), then for AdamW the decay factor.
+// size and sqrt(bc2), then for AdamW the decay factor, and last a pointer to
+// the i32 flag that records whether any value stored was not finite.
 void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
                       const std::vector<llvm::Value *> &a, size_t nslots, bool decayed) {
   auto &b = e.b;
@@ -21,6 +22,13 @@ void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
   llvm::Value *stepSize = adam ? a[next++] : nullptr;
   llvm::Value *bc2Sqrt = adam ? a[next++] : nullptr;
   llvm::Value *decay = decayed ? a[next++] : nullptr;
+  llvm::Value *overflowed = a[next++];
+  // A local flag, kept in a register through the loop, then ORed into the caller's.
+  llvm::Value *local = e.accumulator(b.getInt32Ty(), b.getInt32(0));
+  auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
+    e.flagAtLeast(local, x, Emitter::kNonFinite);
+    e.store(x, base, i);
+  };
   e.loop(e.cst(size), [&](llvm::Value *i) {
     llvm::Value *gi = e.load(g, i);
     llvm::Value *pi = e.load(p, i);
@@ -28,9 +36,9 @@ void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
       llvm::Value *dir = gi;
       if (!slots.empty()) { // buf = momentum * buf + g (PyTorch, dampening 0)
         dir = b.CreateFAdd(b.CreateFMul(e.fcst(opt.momentum), e.load(slots[0], i)), gi);
-        e.store(dir, slots[0], i);
+        store(dir, slots[0], i);
       }
-      e.store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
+      store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
       return;
     }
     if (decay)
@@ -40,19 +48,50 @@ void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
     m = b.CreateFAdd(m, b.CreateFMul(e.fcst(1 - opt.beta1), b.CreateFSub(gi, m)));
     llvm::Value *v = b.CreateFAdd(b.CreateFMul(e.fcst(opt.beta2), e.load(slots[1], i)),
                                   b.CreateFMul(e.fcst(1 - opt.beta2), b.CreateFMul(gi, gi)));
-    e.store(m, slots[0], i);
-    e.store(v, slots[1], i);
+    store(m, slots[0], i);
+    store(v, slots[1], i);
     llvm::Value *denom =
         b.CreateFAdd(b.CreateFDiv(e.callMath("sqrtf", v), bc2Sqrt), e.fcst(opt.eps));
-    e.store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
+    store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
   });
+  b.CreateStore(
+      b.CreateOr(b.CreateLoad(b.getInt32Ty(), overflowed), b.CreateLoad(b.getInt32Ty(), local)),
+      overflowed);
+}
+
+// Every parameter tensor's update loop, each an outlined function of its own.
+void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
+                     const std::vector<llvm::Value *> &grads, llvm::Value *params,
+                     llvm::Value *state, llvm::Value *lr, llvm::Value *stepSize,
+                     llvm::Value *bc2Sqrt, llvm::Value *decay, llvm::Value *overflowed) {
+  for (size_t k = 0; k < layout.params.size(); ++k) {
+    const PlacedTensor &pt = layout.params[k];
+    llvm::Value *p = e.at(params, e.cst(pt.offset));
+    llvm::Value *g = grads[k];
+    if (!g)
+      continue; // a parameter the loss does not depend on keeps its value
+    // Each tensor's update is a function of its own (see Outline.cpp): equal
+    // for tensors of equal size, so the REPL compiles it once.
+    std::vector<llvm::Value *> args = {p, g};
+    for (int s : layout.stateOf[k])
+      args.push_back(e.at(state, e.cst(layout.state[s].offset)));
+    size_t nslots = args.size() - 2;
+    args.push_back(lr);
+    for (llvm::Value *v : {stepSize, bc2Sqrt, decay})
+      if (v)
+        args.push_back(v);
+    args.push_back(overflowed);
+    e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
+      emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
+    });
+  }
 }
 
 } // namespace
 
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                 const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
-                llvm::Value *lr, llvm::Value *step) {
+                llvm::Value *lr, llvm::Value *step, llvm::Value *refused, llvm::Value *overflowed) {
   auto &b = e.b;
   bool adam = opt.kind != sema::OptimizerKind::Sgd;
   llvm::Value *stepSize = nullptr, *bc2Sqrt = nullptr;
@@ -73,27 +112,19 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layou
   llvm::Value *decay = nullptr;
   if (opt.kind == sema::OptimizerKind::AdamW) // decoupled: p *= 1 - lr * wd, before the step
     decay = b.CreateFSub(e.fcst(1), b.CreateFMul(lr, e.fcst(opt.weightDecay)));
+  // Scalars that would make every update overflow refuse the step, as a
+  // non-finite gradient does.
+  for (llvm::Value *v : {lr, stepSize, decay})
+    if (v)
+      e.flagAtLeast(refused, v, Emitter::kHuge);
 
-  for (size_t k = 0; k < layout.params.size(); ++k) {
-    const PlacedTensor &pt = layout.params[k];
-    llvm::Value *p = e.at(params, e.cst(pt.offset));
-    llvm::Value *g = grads[k];
-    if (!g)
-      continue; // a parameter the loss does not depend on keeps its value
-    // Each tensor's update is a function of its own (see Outline.cpp): equal
-    // for tensors of equal size, so the REPL compiles it once.
-    std::vector<llvm::Value *> args = {p, g};
-    for (int s : layout.stateOf[k])
-      args.push_back(e.at(state, e.cst(layout.state[s].offset)));
-    size_t nslots = args.size() - 2;
-    args.push_back(lr);
-    for (llvm::Value *v : {stepSize, bc2Sqrt, decay})
-      if (v)
-        args.push_back(v);
-    e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
-      emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
-    });
-  }
+  e.ifElse(
+      b.CreateICmpEQ(b.CreateLoad(b.getInt32Ty(), refused), b.getInt32(0)),
+      [&] {
+        emitTensorLoops(e, opt, layout, grads, params, state, lr, stepSize, bc2Sqrt, decay,
+                        overflowed);
+      },
+      [] {});
 }
 
 } // namespace mtl::codegen

@@ -28,7 +28,7 @@ std::vector<mtlrt::TaskSpec> taskSpecs(const sema::Model &model) {
   std::vector<mtlrt::TaskSpec> out;
   for (const sema::Task &t : model.tasks) {
     auto kind = static_cast<mtlrt::TaskSpec::Kind>(static_cast<int>(t.kind));
-    out.push_back({t.name, kind, t.width});
+    out.push_back({t.name, kind, t.width, t.classNames});
   }
   return out;
 }
@@ -94,6 +94,7 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.shuffle = model.train.shuffle;
   t.lr = static_cast<float>(model.optimizer.lr);
   t.validate = model.train.validateFraction;
+  t.test = model.train.testFraction;
   t.earlyStop.enabled = model.train.earlyStop.enabled;
   t.earlyStop.patience = model.train.earlyStop.patience;
   t.earlyStop.monitor = model.train.earlyStop.monitor;

@@ -15,7 +15,8 @@ struct StepSignature {
   std::vector<ValueId> targets;     ///< per task: its target Input op (NaN = no label)
   std::vector<ValueId> taskWeights; ///< per task: a scalar Input holding the task's weight
   ValueId step = -1;                ///< scalar Input: the 1-based step (dropout); -1 if unused
-  ValueId loss = -1;                ///< the scalar total loss
+  ValueId loss = -1;                ///< the scalar total loss: Σ_t w_t L_t + penalty
+  ValueId penalty = -1;             ///< scalar regularisers + soft-sharing terms; -1: none
   std::vector<ValueId> taskLosses;  ///< per task: its scalar mean loss
   std::vector<ValueId> outputs;     ///< per task: the head output (logits or values)
   /// Per trainable parameter: the Param op and the value holding d loss / d param.

@@ -88,19 +88,24 @@ LoweredStep lowerModel(const sema::Model &model) {
       l.error(model.loc, "internal: a task head could not be lowered");
     return out;
   }
-  // Penalties come after every module has created its parameters.
-  for (const sema::Regularizer &reg : model.regularizers) {
-    ValueId term = lowerRegularizer(l, reg);
+  // Penalties come after every module has created its parameters. They are
+  // summed apart so that a run can report them beside the task losses.
+  ValueId penalty = -1;
+  auto addTerm = [&](ValueId term) {
     if (term >= 0)
-      total = l.b.add(total, term);
-  }
-  for (const sema::SoftGroup &group : model.softGroups) {
-    ValueId term = lowerSoftGroup(l, group);
-    if (term >= 0)
-      total = l.b.add(total, term);
+      penalty = penalty < 0 ? term : l.b.add(penalty, term);
+  };
+  for (const sema::Regularizer &reg : model.regularizers)
+    addTerm(lowerRegularizer(l, reg));
+  for (const sema::SoftGroup &group : model.softGroups)
+    addTerm(lowerSoftGroup(l, group));
+  if (penalty >= 0) {
+    total = l.b.add(total, penalty);
+    out.graph.setResult("penalty", penalty);
   }
   out.signature.step = l.step;
   out.signature.loss = total;
+  out.signature.penalty = penalty;
   out.graph.setResult("loss", total);
   // Lowering a checked model must give a valid graph; anything else is a bug
   // worth reporting with its location rather than passing on.

@@ -11,6 +11,8 @@ namespace mtl::passes {
 std::vector<ir::ValueId> resultValues(const ir::StepSignature &s) {
   std::vector<ir::ValueId> roots = s.taskLosses;
   roots.push_back(s.loss);
+  if (s.penalty >= 0)
+    roots.push_back(s.penalty);
   roots.insert(roots.end(), s.outputs.begin(), s.outputs.end());
   for (auto &[param, grad] : s.gradients)
     roots.push_back(grad);
@@ -27,6 +29,7 @@ void remapSignature(ir::StepSignature &s, const std::vector<ir::ValueId> &map) {
       fix(id);
   fix(s.step);
   fix(s.loss);
+  fix(s.penalty);
   for (auto &[param, grad] : s.gradients) {
     fix(param);
     fix(grad);

@@ -114,7 +114,10 @@ struct Task {
   TaskKind kind = TaskKind::Regress;
   int64_t width = 1;   ///< head output width: n, 1, k, k for the four kinds
   int64_t classes = 0; ///< Classify: k
-  int head = -1;       ///< value id of the head output
+  /// `classes = [..]`: the class names in id order (k for classify(k), 2 for
+  /// binary); empty: the training data's labels decide.
+  std::vector<std::string> classNames;
+  int head = -1; ///< value id of the head output
   Loss loss = Loss::Mse;
   double huberDelta = 1.0;
   double weight = 1.0;
@@ -173,7 +176,8 @@ struct TrainConfig {
   int trainData = -1;          ///< index into Model::data
   double validateFraction = 0; ///< hold out this fraction of trainData
   int validateData = -1;       ///< or validate on this data set
-  int testData = -1;           ///< evaluated once after training, if set
+  double testFraction = 0;     ///< hold out this fraction of trainData for the test
+  int testData = -1;           ///< or test on this data set (evaluated once after training)
   EarlyStop earlyStop;
   SourceLoc loc;
 };

@@ -12,8 +12,9 @@
 namespace mtl::sema {
 namespace {
 
-enum Field { Head, LossField, Weight, Metrics, Auxiliary, FieldCount };
-const std::vector<std::string> kFieldNames = {"head", "loss", "weight", "metrics", "auxiliary"};
+enum Field { Head, LossField, Weight, Metrics, Auxiliary, Classes, FieldCount };
+const std::vector<std::string> kFieldNames = {"head",    "loss",      "weight",
+                                              "metrics", "auxiliary", "classes"};
 
 const std::vector<Loss> kLosses = {Loss::Mse, Loss::Mae, Loss::Huber, Loss::Bce,
                                    Loss::CrossEntropy};
@@ -124,6 +125,52 @@ const ast::Expr *singleValue(Context &ctx, const ast::TaskField &f) {
     return nullptr;
   }
   return &c.steps[0];
+}
+
+/// `classes = [Adelie, "Gentoo", 3]`: the task's class names in id order,
+/// which fix how every data file's labels are numbered.
+void readClasses(Context &ctx, const ast::TaskField &f, Task &task, bool kindOk) {
+  const ast::Expr *e = singleValue(ctx, f);
+  if (!e)
+    return;
+  if (e->kind != ast::ExprKind::List) {
+    ctx.error(e->loc, fmt::format("'classes' takes a list of class names, such as classes = "
+                                  "[\"no\", \"yes\"]; got {}",
+                                  describe(*e)));
+    return;
+  }
+  std::vector<std::string> names;
+  for (const ast::Expr &x : e->operands) {
+    std::string name = x.kind == ast::ExprKind::Int ? fmt::format("{}", int64_t(x.number))
+                       : x.kind == ast::ExprKind::String || x.isName() ? x.text
+                                                                       : std::string();
+    if (name.empty()) {
+      ctx.error(x.loc, fmt::format("a class name is a name, a non-empty string or an integer; "
+                                   "got {}",
+                                   describe(x)));
+      return;
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      ctx.error(x.loc, fmt::format("class '{}' is listed twice", name));
+      return;
+    }
+    names.push_back(std::move(name));
+  }
+  if (!kindOk)
+    return;
+  if (task.kind == TaskKind::Classify && int64_t(names.size()) != task.classes)
+    ctx.error(e->loc,
+              fmt::format("task '{}' is classify({}), but 'classes' lists {} name{}", task.name,
+                          task.classes, names.size(), names.size() == 1 ? "" : "s"));
+  else if (task.kind == TaskKind::Binary && names.size() != 2)
+    ctx.error(e->loc, fmt::format("a binary task has two classes, the one for 0 and the one for "
+                                  "1; 'classes' lists {}",
+                                  names.size()));
+  else if (task.kind != TaskKind::Classify && task.kind != TaskKind::Binary)
+    ctx.error(f.key.loc, fmt::format("'classes' suits classify and binary tasks; task '{}' is {}",
+                                     task.name, taskKindText(task)));
+  else
+    task.classNames = std::move(names);
 }
 
 bool readLoss(Context &ctx, const ast::Expr &e, Task &task, bool kindOk) {
@@ -297,6 +344,8 @@ void checkTask(Context &ctx, int index) {
         if (auto b = evalBool(ctx, *e))
           task.auxiliary = *b;
   }
+  if (const ast::TaskField *f = fields[Classes])
+    readClasses(ctx, *f, task, info.kindOk);
   const ast::TaskField *head = fields[Head];
   if (!head) {
     ctx.error(d.name.loc,

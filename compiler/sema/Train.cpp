@@ -101,17 +101,43 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
 }
 
 // Every input and task must be bound in a data set the model trains or evaluates on.
-void checkCovers(Context &ctx, int index) {
+/// Every input (and, for the training data, every task) has a binding in
+/// data set `index`. A data set used only to validate or test may leave a
+/// task out: that task is not scored there.
+void checkCovers(Context &ctx, int index, bool tasksToo) {
   const DataInfo &info = ctx.data[index];
   if (info.synthetic || info.unresolved || info.badSource)
     return; // synthetic data makes everything; an unknown target or source was reported
   const std::string &name = info.decl->name.text;
   for (const auto &[n, sym] : ctx.names) {
     bool isInput = sym.kind == Symbol::Input, isTask = sym.kind == Symbol::Task;
-    if ((isInput && !info.inputs.count(sym.index)) || (isTask && !info.tasks.count(sym.index)))
+    if ((isInput && !info.inputs.count(sym.index)) ||
+        (isTask && tasksToo && !info.tasks.count(sym.index)))
       ctx.error(info.decl->name.loc, fmt::format("data set '{}' does not bind {} '{}'", name,
                                                  isInput ? "input" : "task", n))
           .note(sym.loc, fmt::format("'{}' is declared here", n));
+  }
+}
+
+/// `validate = ...` or `test = ...`: a data set, or a fraction of the training
+/// data held out.
+void heldOut(Context &ctx, const ast::Setting &s, int trainData, int &data, double &fraction) {
+  const ast::Expr &v = s.value;
+  const std::string &key = s.key.text;
+  if (v.kind == ast::ExprKind::Name || v.kind == ast::ExprKind::String) {
+    data = dataSet(ctx, v);
+    if (data >= 0 && data == trainData) {
+      ctx.error(v.loc, fmt::format("{} names the training data set '{}'; hold out a fraction of "
+                                   "it instead, such as {} = 0.2",
+                                   key, v.text, key));
+      data = -1;
+    }
+  } else if (auto x = evalNumber(ctx, v, nullptr)) {
+    if (*x >= 0 && *x < 1)
+      fraction = *x;
+    else
+      ctx.error(v.loc, fmt::format("{} must be a fraction in [0, 1) or a data set, got {}", key,
+                                   formatNumber(*x)));
   }
 }
 
@@ -166,27 +192,16 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   bool validateOk = true; // no validate, or one without errors
   if (auto *s = given[Validate]) {
     unsigned before = ctx.errorsSeen;
-    const ast::Expr &v = s->value;
-    if (v.kind == ast::ExprKind::Name || v.kind == ast::ExprKind::String) {
-      cfg.validateData = dataSet(ctx, v);
-      if (cfg.validateData >= 0 && cfg.validateData == cfg.trainData) {
-        ctx.error(v.loc, fmt::format("validate names the training data set '{}'; hold out a "
-                                     "fraction of it instead, such as validate = 0.2",
-                                     v.text));
-        cfg.validateData = -1;
-      }
-    } else if (auto x = evalNumber(ctx, v, nullptr)) {
-      if (*x >= 0 && *x < 1)
-        cfg.validateFraction = *x;
-      else
-        ctx.error(v.loc, fmt::format("validate must be a fraction in [0, 1) or a data set, "
-                                     "got {}",
-                                     formatNumber(*x)));
-    }
+    heldOut(ctx, *s, cfg.trainData, cfg.validateData, cfg.validateFraction);
     validateOk = ctx.errorsSeen == before;
   }
   if (auto *s = given[Test])
-    cfg.testData = dataSet(ctx, s->value);
+    heldOut(ctx, *s, cfg.trainData, cfg.testData, cfg.testFraction);
+  if (cfg.testFraction > 0 && cfg.validateFraction + cfg.testFraction >= 1)
+    ctx.error(given[Test]->value.loc,
+              fmt::format("validate ({}) and test ({}) hold out all of the training data; "
+                          "together they must stay below 1",
+                          formatNumber(cfg.validateFraction), formatNumber(cfg.testFraction)));
   if (auto *s = given[EarlyStopKey]) {
     bool read = readEarlyStop(ctx, s->value, cfg.earlyStop);
     bool validation = cfg.validateFraction > 0 || cfg.validateData >= 0;
@@ -195,10 +210,10 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
                             "or a data set");
   }
   if (dataOk && cfg.trainData >= 0)
-    checkCovers(ctx, cfg.trainData);
+    checkCovers(ctx, cfg.trainData, true);
   for (int other : std::set<int>{cfg.validateData, cfg.testData})
     if (other >= 0 && other != cfg.trainData)
-      checkCovers(ctx, other);
+      checkCovers(ctx, other, false);
 }
 
 } // namespace mtl::sema

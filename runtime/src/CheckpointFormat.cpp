@@ -2,6 +2,8 @@
 // writes.
 #include "mtlrt/Checkpoint.h"
 
+#include "mtlrt/AtomicFile.h"
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -53,19 +55,6 @@ template <typename T> std::vector<T> valuesOf(const std::vector<unsigned char> &
 
 std::string errnoText() { return std::strerror(errno); }
 
-/// Writes all of `bytes` to `fd`, retrying short writes and interrupts.
-bool writeAll(int fd, const unsigned char *bytes, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= size_t(n);
-  }
-  return true;
-}
 } // namespace
 
 const char *dtypeName(Dtype dtype) {
@@ -325,34 +314,9 @@ Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint) {
   Result<std::vector<unsigned char>> bytes = serializeCheckpoint(checkpoint);
   if (!bytes)
     return fail(fmt::format("{}: {}", path, bytes.error()));
-  std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-  auto failed = [&](const char *what) {
-    std::string message =
-        fmt::format("{}: cannot write checkpoint ({} {}): {}", path, what, tmp, errnoText());
-    ::unlink(tmp.c_str());
-    return fail(message);
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return failed("creating");
-  if (!writeAll(fd, bytes->data(), bytes->size()) || ::fsync(fd) != 0) {
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return failed("writing");
-  }
-  if (::close(fd) != 0)
-    return failed("closing");
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return failed("renaming");
-  // The rename is durable only once the directory entry is on disk.
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  int dirFd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
-  return Ok{};
+  return writeFileAtomic(
+      path, std::string_view(reinterpret_cast<const char *>(bytes->data()), bytes->size()),
+      "checkpoint");
 }
 
 } // namespace mtlrt

@@ -62,6 +62,7 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"batch", std::to_string(o.batch)},
           {"shuffle", o.shuffle ? "true" : "false"},
           {"validate", fmt::format("{}", o.validate)},
+          {"test", fmt::format("{}", o.test)},
           {"lr", fmt::format("{}", o.lr)},
           {"task_weights", fmt::format("{}", fmt::join(weights, ","))},
           {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor}};

@@ -149,6 +149,12 @@ Result<std::vector<float>> numericColumn(const CsvTable &table, size_t col,
       if (outOfRange)
         return fail(fmt::format("{}: column {}: {} is out of range for a 32-bit float",
                                 where(table, path, r), describeColumn(table, col), cell));
+      // A model cannot learn from inf or NaN; a file that means "missing" by
+      // them says so with na = "...", which turns them into empty cells.
+      if (!std::isfinite(values[r]))
+        return fail(fmt::format("{}: column {}: '{}' is not a finite number; if it marks a "
+                                "missing value, declare it with na = \"{}\" in csv(...)",
+                                where(table, path, r), describeColumn(table, col), cell, cell));
     }
     return values;
   } catch (const std::bad_alloc &) {
@@ -178,10 +184,16 @@ Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::st
         if (label.empty())
           continue;
         auto it = ids.find(label);
+        // Integer labels match by value, so "+2" and "02" are class "2".
+        int64_t value = 0;
+        std::string canonical;
+        if (it == ids.end() && parseInteger(label, value))
+          it = ids.find(canonical = std::to_string(value));
         if (it == ids.end())
-          return fail(fmt::format("{}: column {}: '{}' is not one of the classes ({})",
+          return fail(fmt::format("{}: column {}: class '{}' is not one of the task's {} "
+                                  "classes ({})",
                                   where(table, path, r), describeColumn(table, col), label,
-                                  fmt::join(order, ", ")));
+                                  order.size(), fmt::join(order, ", ")));
         out.ids[r] = it->second;
       }
       out.names = std::move(order);

@@ -24,6 +24,14 @@ int64_t targetWidth(const TaskSpec &task) {
   return task.kind == TaskSpec::Classify ? 1 : task.width;
 }
 
+std::vector<TaskSpec> withClasses(std::vector<TaskSpec> tasks,
+                                  const std::vector<std::vector<std::string>> &names) {
+  for (size_t t = 0; t < tasks.size() && t < names.size(); ++t)
+    if (tasks[t].classes.empty())
+      tasks[t].classes = names[t];
+  return tasks;
+}
+
 namespace {
 
 constexpr float missing = std::numeric_limits<float>::quiet_NaN();
@@ -51,7 +59,8 @@ std::string slotName(const BindingSpec &b) {
   return fmt::format("{} '{}'", b.isTask ? "task" : "input", b.target);
 }
 
-Result<Block> fromColumns(const Sources &src, const BindingSpec &b) {
+Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
+                          const std::vector<TaskSpec> &tasks) {
   const CsvTable &table = *src.table;
   const std::string &path = src.spec.csv.path;
   if (b.columns.empty())
@@ -82,7 +91,7 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b) {
     if (cols.size() != 1)
       return fail(fmt::format("{}: {} is read 'as class' from {}; that needs exactly one column",
                               path, slotName(b), block.source));
-    auto classes = classColumn(table, cols[0], path);
+    auto classes = classColumn(table, cols[0], path, tasks[static_cast<size_t>(b.slot)].classes);
     if (!classes)
       return classes.takeError();
     block.width = 1;
@@ -104,7 +113,8 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b) {
   return block;
 }
 
-Result<Block> fromIdx(const Sources &src, const BindingSpec &b) {
+Result<Block> fromIdx(const Sources &src, const BindingSpec &b,
+                      const std::vector<TaskSpec> &tasks) {
   const bool images = b.from == BindingSpec::Images;
   const IdxArray &array = images ? *src.images : *src.labels;
   Block block;
@@ -120,11 +130,30 @@ Result<Block> fromIdx(const Sources &src, const BindingSpec &b) {
     if (block.width != 1)
       return fail(fmt::format("{}: {} is read 'as class' from {}; that needs one value per item",
                               block.path, slotName(b), block.source));
-    int max = -1;
-    for (uint8_t v : array.data)
-      max = std::max<int>(max, v);
-    for (int i = 0; i <= max; ++i)
-      block.classNames.push_back(std::to_string(i));
+    const std::vector<std::string> &vocabulary = tasks[static_cast<size_t>(b.slot)].classes;
+    if (vocabulary.empty()) {
+      int max = -1;
+      for (uint8_t v : array.data)
+        max = std::max<int>(max, v);
+      for (int i = 0; i <= max; ++i)
+        block.classNames.push_back(std::to_string(i));
+      return block;
+    }
+    // Labels are looked up by name, as CSV labels are.
+    std::vector<int> ids(256, -1);
+    for (size_t i = 0; i < vocabulary.size(); ++i)
+      for (int v = 0; v < 256; ++v)
+        if (vocabulary[i] == std::to_string(v))
+          ids[size_t(v)] = static_cast<int>(i);
+    for (size_t item = 0; item < array.data.size(); ++item) {
+      int id = ids[array.data[item]];
+      if (id < 0)
+        return fail(fmt::format("{}: item {}: class '{}' is not one of the task's {} classes ({})",
+                                block.path, item, array.data[item], vocabulary.size(),
+                                fmt::join(vocabulary, ", ")));
+      block.values[item] = static_cast<float>(id);
+    }
+    block.classNames = vocabulary;
   }
   return block;
 }
@@ -165,10 +194,12 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
                               "only",
                               block.path, slotName(b)));
   }
-  // The kind of value each slot accepts, and how to say so.
+  // The kind of value each slot accepts, and how to say so. Every value must
+  // be finite (NaN is a missing value): `scale` can overflow a float.
   double lo = -INFINITY, hi = INFINITY;
   bool integer = false;
-  std::string need;
+  std::string need = fmt::format("{} takes finite values{}", slotName(b),
+                                 b.scale != 1.0 ? fmt::format(" (after scale({}))", b.scale) : "");
   if (task && task->kind == TaskSpec::Classify) {
     lo = 0, hi = static_cast<double>(task->width - 1), integer = true;
     need = fmt::format("task '{}' is classify({}) and needs class ids 0..{}", task->name,
@@ -183,11 +214,10 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
     lo = 0, hi = static_cast<double>(in.vocab - 1), integer = true;
     need = fmt::format("input '{}' takes ids 0..{}", in.name, in.vocab - 1);
   }
-  if (need.empty())
-    return Ok{};
   for (size_t i = 0; i < block.values.size(); ++i) {
     float v = block.values[i];
-    if (std::isnan(v) || (v >= lo && v <= hi && (!integer || v == std::floor(v))))
+    if (std::isnan(v) ||
+        (std::isfinite(v) && v >= lo && v <= hi && (!integer || v == std::floor(v))))
       continue;
     size_t row = i / static_cast<size_t>(block.width);
     size_t element = i % static_cast<size_t>(block.width);
@@ -328,7 +358,8 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
     ds.targets[t].assign(static_cast<size_t>(src.rows * ds.targetWidths[t]), missing);
   }
   for (const BindingSpec &b : spec.bindings) {
-    auto block = b.from == BindingSpec::Columns ? fromColumns(src, b) : fromIdx(src, b);
+    auto block =
+        b.from == BindingSpec::Columns ? fromColumns(src, b, tasks) : fromIdx(src, b, tasks);
     if (!block)
       return block.takeError();
     if (auto ok = prepare(*block, b, src, inputs, tasks); !ok)
@@ -339,10 +370,15 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
     if (b.isTask)
       ds.classNames[slot] = std::move(block->classNames);
   }
-  for (size_t t = 0; t < tasks.size(); ++t) // numeric ids still deserve names in reports
-    if (tasks[t].kind == TaskSpec::Classify && ds.classNames[t].empty())
+  for (size_t t = 0; t < tasks.size(); ++t) { // numeric ids still deserve names in reports
+    if (!ds.classNames[t].empty())
+      continue;
+    if (!tasks[t].classes.empty())
+      ds.classNames[t] = tasks[t].classes;
+    else if (tasks[t].kind == TaskSpec::Classify)
       for (int64_t c = 0; c < tasks[t].width; ++c)
         ds.classNames[t].push_back(std::to_string(c));
+  }
   const std::string &path = spec.kind == DataSpec::Csv ? spec.csv.path
                             : src.images               ? spec.images
                                                        : spec.labels;

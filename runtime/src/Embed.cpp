@@ -7,6 +7,8 @@
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <new>
 #include <optional>
 #include <string>
@@ -31,6 +33,8 @@ struct mtl_session {
   mtlrt::Predictor predictor;
   bool stale = true;             ///< the predictor's parameters lag the trainer's
   std::vector<float> taskLosses; ///< one per task, so a training step allocates nothing
+  /// Per task: the model's `classes = [..]`, for a session with no checkpoint loaded.
+  std::vector<std::vector<std::string>> declaredClasses;
 };
 
 extern "C" {
@@ -41,8 +45,12 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     return nullptr;
   }
   mtlrt::TrainOptions options;
-  if (auto config = mtlrt::modelRunConfig(*model))
+  std::vector<std::vector<std::string>> declared(size_t(std::max(model->num_tasks, 0)));
+  if (auto config = mtlrt::modelRunConfig(*model)) {
     options = config->train;
+    for (size_t t = 0; t < config->tasks.size() && t < declared.size(); ++t)
+      declared[t] = config->tasks[t].classes;
+  }
   options.batch = max_batch;
   options.threads = threads;
   options.quiet = true;
@@ -57,8 +65,9 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     failed(predictor.error());
     return nullptr;
   }
-  auto *session = new (std::nothrow) mtl_session{std::move(*trainer), std::move(*predictor), true,
-                                                 std::vector<float>(size_t(model->num_tasks))};
+  auto *session = new (std::nothrow)
+      mtl_session{std::move(*trainer), std::move(*predictor), true,
+                  std::vector<float>(size_t(model->num_tasks)), std::move(declared)};
   if (!session)
     failed("mtl_session_create: out of memory");
   return session;
@@ -120,6 +129,59 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
   if (task_losses)
     std::copy(losses.begin(), losses.end(), task_losses);
   return 0;
+}
+
+/// The class names of `task` (the checkpoint's, else the model's), or null after failed().
+static const std::vector<std::string> *classNamesOf(const mtl_session *session, int32_t task,
+                                                    const char *caller) {
+  if (!session) {
+    failed(fmt::format("{}: no session", caller));
+    return nullptr;
+  }
+  const mtl_model &m = session->trainer.model();
+  if (task < 0 || task >= m.num_tasks) {
+    failed(
+        fmt::format("{}: task {} is out of range (the model has {})", caller, task, m.num_tasks));
+    return nullptr;
+  }
+  const std::vector<std::string> *names = nullptr;
+  const auto &loaded = session->trainer.classNames();
+  if (size_t(task) < loaded.size() && !loaded[size_t(task)].empty())
+    names = &loaded[size_t(task)];
+  else if (size_t(task) < session->declaredClasses.size() &&
+           !session->declaredClasses[size_t(task)].empty())
+    names = &session->declaredClasses[size_t(task)];
+  if (!names)
+    failed(fmt::format("{}: task '{}' has no named classes (load a checkpoint trained on "
+                       "labelled data, or declare classes = [..] in the model)",
+                       caller, m.tasks[task].name));
+  return names;
+}
+
+const char *mtl_session_class_name(const mtl_session *session, int32_t task, int64_t id) {
+  const std::vector<std::string> *names = classNamesOf(session, task, "mtl_session_class_name");
+  if (!names)
+    return nullptr;
+  if (id < 0 || size_t(id) >= names->size()) {
+    failed(fmt::format("mtl_session_class_name: task '{}' has classes 0..{}, not {}",
+                       session->trainer.model().tasks[task].name, names->size() - 1, id));
+    return nullptr;
+  }
+  return (*names)[size_t(id)].c_str();
+}
+
+int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name) {
+  const std::vector<std::string> *names = classNamesOf(session, task, "mtl_session_class_id");
+  if (!names)
+    return -1;
+  if (name)
+    for (size_t i = 0; i < names->size(); ++i)
+      if ((*names)[i] == name)
+        return int64_t(i);
+  failed(fmt::format("mtl_session_class_id: '{}' is not one of the {} classes of task '{}' ({})",
+                     name ? name : "(null)", names->size(),
+                     session->trainer.model().tasks[task].name, fmt::join(*names, ", ")));
+  return -1;
 }
 
 const char *mtl_last_error(void) { return lastError.c_str(); }

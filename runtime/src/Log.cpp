@@ -38,10 +38,14 @@ json tasksJson(const std::vector<TaskScores> &tasks) {
   return out;
 }
 
-json reportJson(const EvalReport &report) {
-  return {{"loss", number(report.loss)}, {"rows", report.rows}, {"tasks", tasksJson(report.tasks)}};
-}
 } // namespace
+
+json reportJson(const EvalReport &report) {
+  return {{"loss", number(report.loss)},
+          {"penalty", number(report.penalty)},
+          {"rows", report.rows},
+          {"tasks", tasksJson(report.tasks)}};
+}
 
 Result<RunLog> RunLog::open(const std::string &path, bool append) {
   RunLog log;
@@ -113,6 +117,7 @@ void RunLog::epoch(const EpochRecord &record) {
               {"steps", record.steps},
               {"seconds", record.seconds},
               {"loss", number(record.train.loss)},
+              {"penalty", number(record.train.penalty)},
               {"tasks", tasksJson(record.train.tasks)}};
   if (record.validation)
     out["val"] = reportJson(*record.validation);
@@ -132,6 +137,7 @@ void RunLog::end(const TrainResult &result) {
               {"steps", result.steps},
               {"seconds", result.seconds},
               {"best_epoch", result.bestEpoch},
+              {"kept_epoch", result.keptEpoch},
               {"stopped_early", result.stoppedEarly}};
   if (result.test)
     out["test"] = reportJson(*result.test);

@@ -1,12 +1,16 @@
 // ProgramEval.cpp: `NAME eval --checkpoint CK`: every task's losses and metrics on the run's
-// held-out data.
+// held-out data, or on every row of the files given with --data.
 //
-// Which rows: the model's validation data set, or else the rows its
-// `validate` fraction held out (the same split as the run, from the seed
-// recorded in the checkpoint); then the test data set if there is one. A
-// model with neither is evaluated on all its training data.
+// Which rows: with --data NAME=FILE, every row of each file given. Else the
+// model's validation data set, or the rows its `validate` fraction held out
+// (the same split as the run: the seed, fractions and batch size come from
+// the checkpoint, so the numbers are the run's to the last bit); then the test
+// data set, or the rows its `test` fraction held out. A model with none of
+// these is evaluated on all its training data. Labels are numbered by the
+// checkpoint's class vocabulary.
 #include "ProgramCommands.h"
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/Log.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/Report.h"
 #include "mtlrt/Trainer.h"
@@ -29,10 +33,13 @@ struct SplitReport {
   EvalReport report;
 };
 
-/// The run's seed and validation fraction from the checkpoint (the model's if absent).
+/// The settings that decide which rows a run held out, and how it batched
+/// them, from the checkpoint (the model's where absent).
 void runSettingsFrom(const Checkpoint &ck, TrainOptions &to) {
   ck.metaNumber("seed", to.seed);
   ck.metaNumber("validate", to.validate);
+  ck.metaNumber("test", to.test);
+  ck.metaNumber("batch", to.batch);
 }
 
 Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const EvalFlags &f) {
@@ -53,36 +60,51 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     return trainer.takeError();
   if (Status s = applyCheckpoint(*ck, *trainer, Restore::Trained); !s)
     return s.takeError();
+  const std::vector<TaskSpec> tasks = withClasses(c.tasks, trainer->classNames());
 
   std::vector<SplitReport> out;
-  auto evaluate = [&](const char *name, int index, bool heldOut) -> Status {
-    Result<Dataset> data = loadConfigData(c, index, run->paths);
+  enum Rows { All, HeldForValidation, HeldForTest };
+  auto evaluate = [&](const std::string &name, int index, Rows which) -> Status {
+    Result<Dataset> data = loadConfigData(c, index, run->paths, tasks);
     if (!data)
       return data.takeError();
-    std::vector<int64_t> rows;
-    if (heldOut)
-      rows = splitRows(data->rows, to.validate, to.seed).validation;
-    else
-      for (int64_t r = 0; r < data->rows; ++r)
-        rows.push_back(r);
-    Result<EvalReport> report = trainer->evaluate(*data, rows);
+    Split split = splitRows(data->rows, to.validate, to.seed, to.test);
+    Result<EvalReport> report =
+        which == All
+            ? trainer->evaluate(*data)
+            : trainer->evaluate(*data, which == HeldForValidation ? split.validation : split.test);
     if (!report)
       return report.takeError();
     out.push_back({name, std::move(*report)});
     return Ok{};
   };
   Status s = Ok{};
+  if (!run->paths.empty()) {
+    // The files given, every row of each.
+    for (size_t i = 0; i < c.data.size() && s; ++i) {
+      DataSpec spec = c.data[i];
+      applyPaths(spec, run->paths);
+      if (spec.csv.path != c.data[i].csv.path || spec.images != c.data[i].images ||
+          spec.labels != c.data[i].labels)
+        s = evaluate(spec.name, int(i), All);
+    }
+    if (!s)
+      return s.takeError();
+    return out;
+  }
   if (c.validateData >= 0)
-    s = evaluate("validation", c.validateData, false);
+    s = evaluate("validation", c.validateData, All);
   else if (c.trainData >= 0 && to.validate > 0)
-    s = evaluate("validation", c.trainData, true);
+    s = evaluate("validation", c.trainData, HeldForValidation);
   if (s && c.testData >= 0)
-    s = evaluate("test", c.testData, false);
+    s = evaluate("test", c.testData, All);
+  else if (s && c.trainData >= 0 && to.test > 0)
+    s = evaluate("test", c.trainData, HeldForTest);
   if (s && out.empty()) {
     if (c.trainData < 0)
       return fail(
           fmt::format("model '{}' names no data to evaluate on; add a `data` block", model.name));
-    s = evaluate("train", c.trainData, false);
+    s = evaluate("train", c.trainData, All);
   }
   if (!s)
     return s.takeError();
@@ -107,33 +129,14 @@ void printTable(const mtl_model &model, const std::vector<SplitReport> &splits) 
   }
 }
 
-// NaN (an undefined metric) becomes null.
-nlohmann::json number(double v) {
-  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-}
-
+// Each split as the log and summary.json write a report, so the numbers compare key for key.
 void printJson(const mtl_model &model, const std::string &checkpoint,
                const std::vector<SplitReport> &splits) {
-  nlohmann::json j = {{"model", model.name}, {"checkpoint", checkpoint}};
-  j["splits"] = nlohmann::json::array();
-  for (const SplitReport &split : splits) {
-    nlohmann::json tasks = nlohmann::json::array();
-    for (const TaskScores &s : split.report.tasks) {
-      nlohmann::json metrics = nlohmann::json::object();
-      for (const MetricValue &m : s.metrics)
-        metrics[m.name] = number(m.value);
-      tasks.push_back({{"name", s.name},
-                       {"auxiliary", s.auxiliary},
-                       {"loss", number(s.loss)},
-                       {"labelled", int64_t(s.labelled)},
-                       {"metrics", metrics}});
-    }
-    j["splits"].push_back({{"name", split.name},
-                           {"rows", split.report.rows},
-                           {"loss", number(split.report.loss)},
-                           {"tasks", tasks}});
-  }
-  fmt::print("{}\n", j.dump(2));
+  nlohmann::ordered_json j = {{"model", model.name}, {"checkpoint", checkpoint}};
+  j["splits"] = nlohmann::ordered_json::object();
+  for (const SplitReport &split : splits)
+    j["splits"][split.name] = reportJson(split.report);
+  fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 } // namespace

@@ -1,7 +1,11 @@
 // ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
 // overrides, the Trainer.
 #include "mtlrt/Program.h"
+#include "mtlrt/RunFolder.h"
 #include "mtlrt/Trainer.h"
+
+#include <array>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -32,12 +36,13 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar, table or summary");
-  cmd->add_option("--checkpoint-dir", f.checkpointDir,
-                  "Write last.safetensors there after every epoch (see docs/checkpoints.md)");
-  cmd->add_flag("--keep-best", f.keepBest,
-                "Also keep best.safetensors, by the early-stop monitor (needs --checkpoint-dir)");
+  auto *runDir =
+      cmd->add_option("--run-dir", f.runDir,
+                      "Write the run's files here instead of runs/MODEL/N (see docs/programs.md)");
+  auto *noSave = cmd->add_flag("--no-save", f.noSave, "Write no run folder")->excludes(runDir);
   cmd->add_flag("--save-init", f.saveInit,
-                "Write init.safetensors with the starting parameters (needs --checkpoint-dir)");
+                "Also write init.safetensors with the starting parameters")
+      ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
                                  "Continue a run exactly from a checkpoint written by it");
   cmd->add_option("--init-from", f.initFrom, "Start from a checkpoint's parameters only")
@@ -74,9 +79,7 @@ Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &
   return RunData{std::move(*parsed), std::move(out)};
 }
 
-Result<Dataset> loadConfigData(const RunConfig &config, int index,
-                               const std::map<std::string, std::string> &paths) {
-  DataSpec spec = config.data[size_t(index)];
+void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths) {
   auto replace = [&](const std::string &key, std::string &path) {
     if (auto it = paths.find(key); it != paths.end())
       path = it->second;
@@ -84,7 +87,14 @@ Result<Dataset> loadConfigData(const RunConfig &config, int index,
   replace(spec.name, spec.csv.path);
   replace(spec.name + ".images", spec.images);
   replace(spec.name + ".labels", spec.labels);
-  Result<Dataset> data = loadDataset(spec, config.inputs, config.tasks);
+}
+
+Result<Dataset> loadConfigData(const RunConfig &config, int index,
+                               const std::map<std::string, std::string> &paths,
+                               const std::vector<TaskSpec> &tasks) {
+  DataSpec spec = config.data[size_t(index)];
+  applyPaths(spec, paths);
+  Result<Dataset> data = loadDataset(spec, config.inputs, tasks);
   if (data)
     for (const std::string &note : data->notes)
       fmt::print(stderr, "note: {}\n", note);
@@ -93,25 +103,8 @@ Result<Dataset> loadConfigData(const RunConfig &config, int index,
 
 namespace {
 
-Status train(const mtl_model &model, const TrainFlags &f) {
-  Result<RunData> run = runData(model, f.data);
-  if (!run)
-    return run.takeError();
-  const RunConfig &c = run->config;
-  if (c.trainData < 0)
-    return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
-                            "(see docs/language.md)",
-                            model.name));
-  std::optional<Dataset> sets[3];
-  int indices[3] = {c.trainData, c.validateData, c.testData};
-  for (int k = 0; k < 3; ++k) {
-    if (indices[k] < 0)
-      continue;
-    Result<Dataset> d = loadConfigData(c, indices[k], run->paths);
-    if (!d)
-      return d.takeError();
-    sets[k] = std::move(*d);
-  }
+/// The run's settings: the model's, then the flags.
+TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
   TrainOptions to = c.train;
   to.epochs = f.epochs.value_or(to.epochs);
   to.batch = f.batch.value_or(to.batch);
@@ -122,16 +115,73 @@ Status train(const mtl_model &model, const TrainFlags &f) {
   to.logPath = f.log;
   to.logEvery = f.logEvery;
   to.quiet = f.quiet;
-  to.checkpointDir = f.checkpointDir;
-  to.keepBest = f.keepBest;
   to.saveInit = f.saveInit;
   to.resumeFrom = f.resume;
   to.initFrom = f.initFrom;
+  return to;
+}
+
+/// The run's data sets: training first, whose class vocabulary the others
+/// must follow.
+Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
+  const RunConfig &c = run.config;
+  std::array<std::optional<Dataset>, 3> sets;
+  std::vector<TaskSpec> tasks = c.tasks;
+  int indices[3] = {c.trainData, c.validateData, c.testData};
+  for (int k = 0; k < 3; ++k) {
+    if (indices[k] < 0)
+      continue;
+    Result<Dataset> d = loadConfigData(c, indices[k], run.paths, tasks);
+    if (!d)
+      return d.takeError();
+    if (k == 0)
+      tasks = withClasses(std::move(tasks), d->classNames);
+    sets[size_t(k)] = std::move(*d);
+  }
+  return sets;
+}
+
+Status train(const mtl_model &model, const TrainFlags &f) {
+  Result<RunData> run = runData(model, f.data);
+  if (!run)
+    return run.takeError();
+  const RunConfig &c = run->config;
+  if (c.trainData < 0)
+    return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
+                            "(see docs/language.md)",
+                            model.name));
+  auto sets = loadRunData(*run);
+  if (!sets)
+    return sets.takeError();
+  TrainOptions to = trainOptions(c, f);
+  std::string folder;
+  if (!f.noSave) {
+    Result<std::string> made = createRunFolder(model.name, f.runDir);
+    if (!made)
+      return made.takeError();
+    folder = *made;
+    to.checkpointDir = folder;
+    if (to.logPath.empty())
+      to.logPath = (std::filesystem::path(folder) / "log.jsonl").string();
+    RunConfig used = c;
+    for (DataSpec &d : used.data)
+      applyPaths(d, run->paths);
+    if (Status s = writeRunSettings(folder, model, used, to); !s)
+      return s;
+  }
   auto trainer = Trainer::create(&model, to);
   if (!trainer)
     return trainer.takeError();
-  auto result =
-      trainer->fit(*sets[0], sets[1] ? &*sets[1] : nullptr, sets[2] ? &*sets[2] : nullptr);
+  auto &[train, validation, test] = *sets;
+  Result<TrainResult> result =
+      trainer->fit(*train, validation ? &*validation : nullptr, test ? &*test : nullptr);
+  if (!folder.empty()) {
+    if (Status s = writeRunSummary(folder, model, trainer->options(), result); !s)
+      return result ? s : fail(fmt::format("{}; and {}", result.error(), s.error()));
+    if (!f.quiet)
+      fmt::print("\nrun folder: {} (summary.json, config.json, {}checkpoints)\n", folder,
+                 to.logPath.rfind(folder, 0) == 0 ? "log.jsonl, " : "");
+  }
   if (!result)
     return result.takeError();
   return Ok{};

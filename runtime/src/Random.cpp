@@ -68,16 +68,23 @@ void Rng::setState(const State &state) {
   spare = state.spare;
 }
 
-Split splitRows(int64_t rows, double validateFraction, uint64_t seed) {
+namespace {
+/// How many of `rows` rows a fraction holds out, leaving at least `keep`.
+int64_t heldRows(int64_t rows, double fraction, int64_t keep) {
+  fraction = std::isnan(fraction) ? 0.0 : std::clamp(fraction, 0.0, 1.0);
+  int64_t held = static_cast<int64_t>(std::ceil(fraction * static_cast<double>(rows)));
+  if (fraction > 0 && rows > keep)
+    return std::clamp<int64_t>(held, 1, rows - keep);
+  return std::max<int64_t>(0, std::min(held, rows - keep));
+}
+} // namespace
+
+Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction) {
   Split split;
   if (rows <= 0)
     return split;
-  double fraction = std::isnan(validateFraction) ? 0.0 : std::clamp(validateFraction, 0.0, 1.0);
-  int64_t held = static_cast<int64_t>(std::ceil(fraction * static_cast<double>(rows)));
-  if (fraction > 0 && rows >= 2)
-    held = std::clamp<int64_t>(held, 1, rows - 1);
-  else
-    held = std::min(held, rows - 1);
+  int64_t held = heldRows(rows, validateFraction, 1);
+  int64_t tested = std::min(heldRows(rows, testFraction, 1), std::max<int64_t>(0, rows - held - 1));
   std::vector<int64_t> order(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i)
     order[static_cast<size_t>(i)] = i;
@@ -85,9 +92,11 @@ Split splitRows(int64_t rows, double validateFraction, uint64_t seed) {
   for (int64_t i = rows - 1; i >= 1; --i)
     std::swap(order[static_cast<size_t>(i)],
               order[static_cast<size_t>(rng.below(static_cast<uint64_t>(i) + 1))]);
-  split.train.assign(order.begin(), order.end() - held);
+  split.train.assign(order.begin(), order.end() - held - tested);
+  split.test.assign(order.end() - held - tested, order.end() - held);
   split.validation.assign(order.end() - held, order.end());
   std::sort(split.train.begin(), split.train.end());
+  std::sort(split.test.begin(), split.test.end());
   std::sort(split.validation.begin(), split.validation.end());
   return split;
 }

@@ -41,13 +41,16 @@ std::string formatValue(double v) {
 }
 
 EpochTable::EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics)
-    : out(out), validation(validation), trainMetrics(trainMetrics) {
+    : out(out), validation(validation), trainMetrics(trainMetrics),
+      penalty(model.has_penalty != 0) {
   auto column = [](std::string label) {
     size_t width = std::max<size_t>(label.size(), 9);
     return Column{std::move(label), width};
   };
   groups.push_back({"", {column("epoch")}});
   Group total{"total", {column("train")}};
+  if (penalty) // the train total is Σ w_t (task train loss) + this
+    total.columns.push_back(column("penalty"));
   if (validation)
     total.columns.push_back(column("val"));
   groups.push_back(std::move(total));
@@ -115,6 +118,8 @@ void EpochTable::row(const EpochRecord &r) {
   std::vector<std::vector<std::string>> cells;
   cells.push_back({std::to_string(r.epoch)});
   cells.push_back({formatValue(r.train.loss)});
+  if (penalty)
+    cells.back().push_back(formatValue(r.train.penalty));
   if (validation)
     cells.back().push_back(r.validation ? formatValue(r.validation->loss) : "-");
   for (size_t t = 0; t < r.train.tasks.size(); ++t) {
@@ -166,21 +171,33 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
                   const std::string &monitor) {
   if (!out || result.epochs.empty())
     return;
-  size_t epochs = result.epochs.size();
+  const size_t epochs = result.epochs.size();
   std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %.1f s%s\n",
                model.name ? model.name : "model", epochs, epochs == 1 ? "" : "s",
                (long long)result.steps, result.steps == 1 ? "" : "s", result.seconds,
                result.stoppedEarly
                    ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
                    : "");
-  const EpochRecord &best = *result.best();
-  if (best.validation)
-    printReport(out, fmt::format("validation, best epoch {} by {}", best.epoch, monitor),
-                *best.validation);
-  else
-    printReport(out, fmt::format("training, epoch {}", best.epoch), best.train);
+  // Both ends of the run, each labelled; the kept parameters are the test's.
+  const EpochRecord &last = result.epochs.back();
+  const EpochRecord *kept = result.record(result.keptEpoch);
+  if (last.validation) {
+    if (kept && kept != &last)
+      printReport(out, fmt::format("validation, epoch {} (best by {}; kept)", kept->epoch, monitor),
+                  *kept->validation);
+    else if (!kept)
+      std::fprintf(out, "kept: epoch %lld, the best by %s (before this run resumed)\n",
+                   (long long)result.keptEpoch, monitor.c_str());
+    printReport(out,
+                fmt::format("validation, epoch {} (last{})", last.epoch,
+                            kept == &last ? fmt::format(", best by {}; kept", monitor) : ""),
+                *last.validation);
+  } else {
+    printReport(out, fmt::format("training, epoch {} (last; kept)", last.epoch), last.train);
+  }
   if (result.test)
-    printReport(out, "test", *result.test);
+    printReport(out, fmt::format("test, with the parameters of epoch {}", result.keptEpoch),
+                *result.test);
   std::fflush(out);
 }
 

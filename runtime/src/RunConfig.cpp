@@ -97,6 +97,7 @@ json trainJson(const RunConfig &c) {
           {"shuffle", t.shuffle},
           {"lr", t.lr},
           {"validate", t.validate},
+          {"test", t.test},
           {"early_stop",
            {{"enabled", t.earlyStop.enabled},
             {"patience", t.earlyStop.patience},
@@ -115,6 +116,7 @@ void trainFrom(const json &j, RunConfig &c) {
   t.shuffle = j.at("shuffle").get<bool>();
   t.lr = j.at("lr").get<float>();
   t.validate = j.at("validate").get<double>();
+  t.test = j.at("test").get<double>();
   const json &e = j.at("early_stop");
   t.earlyStop.enabled = e.at("enabled").get<bool>();
   t.earlyStop.patience = e.at("patience").get<int64_t>();
@@ -137,7 +139,10 @@ std::string runConfigJson(const RunConfig &config) {
   for (const InputSpec &i : config.inputs)
     inputs.push_back({{"name", i.name}, {"width", i.width}, {"vocab", i.vocab}});
   for (const TaskSpec &t : config.tasks)
-    tasks.push_back({{"name", t.name}, {"kind", kTaskKinds[t.kind]}, {"width", t.width}});
+    tasks.push_back({{"name", t.name},
+                     {"kind", kTaskKinds[t.kind]},
+                     {"width", t.width},
+                     {"classes", t.classes}});
   for (const DataSpec &d : config.data)
     data.push_back(dataJson(d));
   json j = {{"inputs", inputs}, {"tasks", tasks}, {"data", data}, {"train", trainJson(config)}};
@@ -155,7 +160,7 @@ Result<RunConfig> parseRunConfig(std::string_view text) {
       c.tasks.push_back(
           {t.at("name").get<std::string>(),
            static_cast<TaskSpec::Kind>(kindIndex(kTaskKinds, t.at("kind").get<std::string>())),
-           t.at("width").get<int64_t>()});
+           t.at("width").get<int64_t>(), t.at("classes").get<std::vector<std::string>>()});
     for (const json &d : j.at("data"))
       c.data.push_back(dataFrom(d));
     trainFrom(j.at("train"), c);

@@ -59,12 +59,15 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   if (!(options.validate >= 0 && options.validate < 1))
     return fail(
         fmt::format("trainer: validate = {} is not a fraction in [0, 1)", options.validate));
+  if (!(options.test >= 0 && options.validate + options.test < 1))
+    return fail(
+        fmt::format("trainer: test = {} is not a fraction in [0, 1 - validate)", options.test));
   if (options.earlyStop.enabled && options.earlyStop.patience < 1)
     return fail("trainer: early stopping needs patience >= 1");
   if (Result<Monitor> mon = resolveMonitor(*model, options.earlyStop.monitor); !mon)
     return mon.takeError();
-  if ((options.keepBest || options.saveInit) && options.checkpointDir.empty())
-    return fail("trainer: keepBest and saveInit need a checkpoint directory");
+  if (options.saveInit && options.checkpointDir.empty())
+    return fail("trainer: saveInit needs a checkpoint directory");
   if (!options.resumeFrom.empty() && !options.initFrom.empty())
     return fail("trainer: resume from a checkpoint or initialise from one, not both");
 
@@ -222,14 +225,11 @@ void Trainer::setClassNames(std::vector<std::vector<std::string>> names) {
   impl->classNames = std::move(names);
 }
 
-const EpochRecord *TrainResult::best() const {
-  if (epochs.empty())
-    return nullptr;
-  // A resumed run's records start after the checkpoint's epoch.
-  for (const EpochRecord &record : epochs)
-    if (record.epoch == bestEpoch)
-      return &record;
-  return &epochs.back();
+const EpochRecord *TrainResult::record(int64_t epoch) const {
+  for (const EpochRecord &r : epochs)
+    if (r.epoch == epoch)
+      return &r;
+  return nullptr;
 }
 
 Result<EvalReport> Trainer::evaluate(const Dataset &data) {

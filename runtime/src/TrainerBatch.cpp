@@ -26,14 +26,15 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
   for (int32_t i = 0; i < model->num_inputs; ++i) {
     if (rows > 0 && !inputs[size_t(i)])
       return fail(fmt::format("input '{}': no values", model->inputs[i].name));
-    if (model->inputs[i].dtype != MTL_I32)
-      continue;
-    const int64_t n = rows * model->inputs[i].elements;
+    const int64_t w = model->inputs[i].elements, n = rows * w;
+    const bool ids = model->inputs[i].dtype == MTL_I32;
     for (int64_t k = 0; k < n; ++k) {
-      float id = inputs[size_t(i)][k];
-      if (!(id >= 0) || id != std::floor(id) || id > 2147483647.0f)
-        return fail(fmt::format("input '{}', row {}: id {} is not an integer >= 0",
-                                model->inputs[i].name, k / model->inputs[i].elements + 1, id));
+      float x = inputs[size_t(i)][k];
+      bool ok = ids ? x >= 0 && x == std::floor(x) && x <= 2147483647.0f : std::isfinite(x);
+      if (!ok)
+        return fail(fmt::format("input '{}', row {}, column {} (from 0): {} is not {}",
+                                model->inputs[i].name, k / w, k % w, x,
+                                ids ? "an integer id >= 0" : "a finite number"));
     }
   }
   for (size_t t = 0; t < targets.size(); ++t) {
@@ -48,11 +49,11 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
                  : task.kind == MTL_REGRESS ? std::isfinite(y)
                                             : y >= 0 && y <= 1);
       if (!ok)
-        return fail(fmt::format("task '{}', row {}: label {} is not {}", task.name, k / w + 1, y,
-                                task.kind == MTL_CLASSIFY
-                                    ? fmt::format("a class id in [0, {})", task.classes)
-                                : task.kind == MTL_REGRESS ? std::string("a finite number")
-                                                           : std::string("in [0, 1]")));
+        return fail(fmt::format(
+            "task '{}', row {}, column {} (from 0): label {} is not {}", task.name, k / w, k % w, y,
+            task.kind == MTL_CLASSIFY  ? fmt::format("a class id in [0, {})", task.classes)
+            : task.kind == MTL_REGRESS ? std::string("a finite number")
+                                       : std::string("in [0, 1]")));
     }
   }
   return Ok{};
@@ -101,7 +102,7 @@ Status Trainer::forward(int64_t rows, std::span<const float *const> inputs,
   for (int64_t begin = 0; begin < rows; begin += m.maxRows) {
     const int64_t n = std::min(rows - begin, m.maxRows);
     m.gatherRaw(begin, n, inputs, {});
-    mtl_result res{0.0f, m.taskLosses.data(), m.taskCounts.data(), m.outputPtrs.data()};
+    mtl_result res{0.0f, m.taskLosses.data(), m.taskCounts.data(), m.outputPtrs.data(), 0.0f, 0};
     m.model->eval_step(&m.batch, &m.hyper, m.params.floats(), m.workspace.floats(), &res,
                        &m.parallel);
     for (size_t t = 0; t < outputs.size(); ++t) {
@@ -129,10 +130,23 @@ Result<float> Trainer::trainBatch(int64_t rows, std::span<const float *const> in
     return s.takeError();
   m.gatherRaw(0, rows, inputs, targets);
   m.hyper.step = ++m.step;
-  mtl_result res{0.0f, m.taskLosses.data(), m.taskCounts.data(), m.noOutputs.data()};
+  mtl_result res{0.0f, m.taskLosses.data(), m.taskCounts.data(), m.noOutputs.data(), 0.0f, 0};
   m.model->train_step(&m.batch, &m.hyper, m.params.floats(), m.state.floats(), m.workspace.floats(),
                       &res, &m.parallel);
   std::copy(m.taskLosses.begin(), m.taskLosses.end(), taskLosses.begin());
+  if (res.skipped == 2) {
+    m.broken = true;
+    return fail(fmt::format("step {}: its update overflowed, leaving parameters or optimizer "
+                            "state that are not finite; load a checkpoint to go on",
+                            m.step));
+  }
+  if (res.skipped) {
+    m.hyper.step = --m.step;
+    return fail(fmt::format("step {} not taken: its total loss is {} (or a gradient or the "
+                            "learning rate is 2^60 or more); the parameters and optimizer state "
+                            "are unchanged",
+                            m.step + 1, res.total_loss));
+  }
   return res.total_loss;
 }
 

@@ -165,14 +165,15 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
     evalTargets[t].resize(rows.size() * size_t(data.targetWidths[t]));
   }
   std::vector<double> lossSums(tasks, 0.0), counts(tasks, 0.0);
-  double totalSum = 0;
+  double totalSum = 0, penaltySum = 0;
   hyper.step = step;
   for (size_t begin = 0; begin < rows.size(); begin += size_t(maxRows)) {
     size_t n = std::min(rows.size() - begin, size_t(maxRows));
     gather(data, rows.subspan(begin, n));
-    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data()};
+    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0};
     model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
     totalSum += double(res.total_loss) * double(n);
+    penaltySum += double(res.penalty) * double(n);
     for (size_t t = 0; t < tasks; ++t) {
       lossSums[t] += double(taskLosses[t]) * double(taskCounts[t]);
       counts[t] += double(taskCounts[t]);
@@ -182,6 +183,7 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
     }
   }
   report.loss = rows.empty() ? 0.0 : totalSum / double(rows.size());
+  report.penalty = rows.empty() ? 0.0 : penaltySum / double(rows.size());
   for (size_t t = 0; t < tasks; ++t) {
     report.tasks[t].loss = counts[t] > 0 ? lossSums[t] / counts[t] : 0.0;
     report.tasks[t].labelled = counts[t];

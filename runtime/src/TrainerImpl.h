@@ -48,7 +48,9 @@ struct Trainer::Impl {
   int64_t step = 0;
   RunState run;               ///< where the last fit stands
   bool resumePending = false; ///< the next fit() continues `run` (resumeAt)
-  int64_t maxRows = 0;        ///< rows of the largest batch the buffers hold
+  /// A step's update overflowed: the parameters are not finite (see mtl_result.skipped).
+  bool broken = false;
+  int64_t maxRows = 0; ///< rows of the largest batch the buffers hold
 
   // Batch buffers and the ABI structures that point at them.
   std::vector<Buffer> inputBufs, targetBufs, outputBufs;
@@ -63,6 +65,9 @@ struct Trainer::Impl {
   std::vector<std::optional<Standardizer>> inputStd, targetStd;
   // Per task: the class names of the last fit's training data (may be empty).
   std::vector<std::vector<std::string>> classNames;
+
+  // The parameters of the best epoch so far of the current fit (validation only).
+  std::vector<float> bestParams;
 
   // Whole-split head outputs and targets per task, for metrics; reused.
   std::vector<std::vector<float>> evalOutputs, evalTargets;
@@ -98,6 +103,9 @@ struct Trainer::Impl {
   /// losses. Fails, having logged it, when a total loss is not finite.
   Status trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,
                     EpochOutputs &out, EvalReport &train);
+  /// After a fit: puts back the parameters of `bestEpoch` (0: none) from
+  /// bestParams (`haveCopy`) or best.safetensors; returns the kept epoch.
+  int64_t keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCopy);
   /// Runs eval_step over `rows` in batches; with `metrics`, also every task's metrics.
   EvalReport evaluateRows(const Dataset &data, std::span<const int64_t> rows, bool metrics);
   /// A TaskScores list with names and auxiliary flags filled in.

@@ -56,18 +56,35 @@ struct BestTracker {
   }
 };
 
-std::string divergenceMessage(const mtl_model &model, int64_t epoch, int64_t step, float total,
-                              std::span<const float> losses) {
+// "nan" whatever its sign bit, "inf" or "-inf".
+std::string nonFinite(float v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
+
+std::string divergenceMessage(const mtl_model &model, int64_t epoch, int64_t step,
+                              const mtl_result &res) {
+  if (res.skipped == 2)
+    return fmt::format("training stopped at epoch {}, step {}: its update overflowed, leaving "
+                       "parameters or optimizer state that are not finite, so nothing of it is "
+                       "saved (the run's last checkpoint is the last epoch's). A lower learning "
+                       "rate may help",
+                       epoch, step);
   std::vector<std::string> bad;
   for (int32_t t = 0; t < model.num_tasks; ++t)
-    if (!std::isfinite(losses[size_t(t)]))
-      bad.push_back(fmt::format("task '{}' has loss {}", model.tasks[t].name, losses[size_t(t)]));
+    if (!std::isfinite(res.task_losses[t]))
+      bad.push_back(
+          fmt::format("task '{}' has loss {}", model.tasks[t].name, nonFinite(res.task_losses[t])));
+  if (!std::isfinite(res.penalty))
+    bad.push_back(
+        fmt::format("the regularisation and soft-sharing penalty is {}", nonFinite(res.penalty)));
   std::string culprit =
-      bad.empty() ? std::string("every task loss is finite, so a regulariser or penalty overflowed")
-                  : fmt::format("{}", fmt::join(bad, ", "));
-  return fmt::format("training diverged at epoch {}, step {}: the total loss is {} ({}); "
-                     "a lower learning rate or standardized inputs may help",
-                     epoch, step, total, culprit);
+      !bad.empty() ? fmt::format("{}", fmt::join(bad, ", "))
+      : !std::isfinite(res.total_loss)
+          ? fmt::format("the total loss is {}", nonFinite(res.total_loss))
+          : std::string("every loss is finite, but a gradient or the learning rate is too large "
+                        "(2^60 or more) to update with");
+  return fmt::format("training stopped at epoch {}, step {}: {}; the parameters and optimizer "
+                     "state of step {}, the last good one, are kept. A lower learning rate or "
+                     "standardized inputs may help",
+                     epoch, step, culprit, step - 1);
 }
 } // namespace
 
@@ -86,25 +103,29 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
   const int64_t batches = (rows + options.batch - 1) / options.batch;
   std::fill(epochLossSums.begin(), epochLossSums.end(), 0.0);
   std::fill(epochCounts.begin(), epochCounts.end(), 0.0);
-  double totalSum = 0;
+  double totalSum = 0, penaltySum = 0;
   int64_t rowsDone = 0;
   out.progress.startEpoch(epoch, options.epochs, batches);
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t begin = b * options.batch, n = std::min(options.batch, rows - begin);
     gather(data, order.subspan(size_t(begin), size_t(n)));
     hyper.step = ++step;
-    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data()};
+    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data(), 0.0f, 0};
     model->train_step(&batch, &hyper, params.floats(), state.floats(), workspace.floats(), &res,
                       &parallel);
-    if (!std::isfinite(res.total_loss)) {
+    if (res.skipped) {
       out.progress.finish();
-      std::string message = divergenceMessage(*model, epoch, step, res.total_loss, taskLosses);
+      std::string message = divergenceMessage(*model, epoch, step, res);
       out.log.failure(epoch, step, message);
+      broken = res.skipped == 2;
+      if (!broken) // the step changed nothing: the model still holds the last good step
+        hyper.step = --step;
       return fail(message);
     }
     // Epoch means weight each batch by its rows (total) or labelled rows (a
     // task), so a smaller last batch or sparse labels count for what they are.
     totalSum += double(res.total_loss) * double(n);
+    penaltySum += double(res.penalty) * double(n);
     rowsDone += n;
     for (size_t t = 0; t < epochLossSums.size(); ++t) {
       epochLossSums[t] += double(taskLosses[t]) * double(taskCounts[t]);
@@ -119,12 +140,38 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
   out.progress.finish();
   train.rows = rowsDone;
   train.loss = totalSum / double(rowsDone);
+  train.penalty = penaltySum / double(rowsDone);
   train.tasks = emptyScores();
   for (size_t t = 0; t < epochLossSums.size(); ++t) {
     train.tasks[t].loss = epochCounts[t] > 0 ? epochLossSums[t] / epochCounts[t] : 0.0;
     train.tasks[t].labelled = epochCounts[t];
   }
   return Ok{};
+}
+
+/// Puts the best epoch's parameters back after a fit, from the copy taken
+/// when it ran or, when it ran before a resume, from the best.safetensors
+/// beside the resumed checkpoint (copied into this run's checkpoint
+/// directory). Returns the epoch whose parameters the trainer now holds.
+int64_t Trainer::Impl::keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCopy) {
+  if (bestEpoch <= 0 || bestEpoch == run.epoch)
+    return run.epoch;
+  if (haveCopy) {
+    std::copy(bestParams.begin(), bestParams.end(), params.floats());
+    return bestEpoch;
+  }
+  if (options.resumeFrom.empty())
+    return run.epoch;
+  namespace fs = std::filesystem;
+  Result<Checkpoint> ck =
+      readCheckpoint((fs::path(options.resumeFrom).parent_path() / "best.safetensors").string());
+  int64_t epoch = -1;
+  if (!ck || !ck->metaNumber("epoch", epoch) || epoch != bestEpoch ||
+      !applyCheckpoint(*ck, trainer, Restore::ParamsOnly))
+    return run.epoch;
+  if (!options.checkpointDir.empty())
+    (void)writeCheckpoint((fs::path(options.checkpointDir) / "best.safetensors").string(), *ck);
+  return bestEpoch;
 }
 
 Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation,
@@ -137,29 +184,21 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       if (Status s = m.checkData(*d); !s)
         return s.takeError();
 
-  // The rows to train on, and where validation rows come from.
-  std::vector<int64_t> trainRows, valRows;
-  const Dataset *valData = validation;
-  if (validation) {
-    trainRows = allRows(train.rows);
-    valRows = allRows(validation->rows);
-  } else if (opt.validate > 0) {
-    Split split = splitRows(train.rows, opt.validate, opt.seed);
-    trainRows = std::move(split.train);
-    valRows = std::move(split.validation);
-    valData = &train;
-  } else {
-    trainRows = allRows(train.rows);
-  }
-  const bool validating = valData && !valRows.empty();
+  // The rows to train on, and where validation and test rows come from: the
+  // data sets given, or fractions held out of the training data.
+  Split split =
+      splitRows(train.rows, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
+  const std::vector<int64_t> trainRows = std::move(split.train);
+  const std::vector<int64_t> valRows = validation ? allRows(validation->rows) : split.validation;
+  const std::vector<int64_t> testRows = test ? allRows(test->rows) : split.test;
+  const Dataset &valData = validation ? *validation : train;
+  const Dataset &testData = test ? *test : train;
+  const bool validating = !valRows.empty();
   if (trainRows.empty())
     return fail(fmt::format("training data '{}' has no rows to train on", train.name));
   if (opt.earlyStop.enabled && !validating)
     return fail("early stopping needs validation data: set validate to a fraction or a data set");
-  if (opt.keepBest && !validating)
-    return fail("keeping the best checkpoint needs validation data: set validate to a fraction "
-                "or a data set");
-  const int64_t valCount = validating ? int64_t(valRows.size()) : 0;
+  const int64_t valCount = int64_t(valRows.size());
   const bool resuming = m.resumePending;
   if (resuming) {
     // The checkpoint's statistics stay; the data must be what the run trained on.
@@ -196,7 +235,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       return opened.takeError();
     log = std::move(opened.value());
   }
-  log.start(model, opt, int64_t(trainRows.size()), int64_t(valRows.size()));
+  log.start(model, opt, int64_t(trainRows.size()), valCount);
   ProgressBar progress(opt.quiet ? nullptr : opt.progress);
   EpochTable table(opt.quiet ? nullptr : opt.table, model, validating, opt.evalTrain);
   TrainResult result;
@@ -219,6 +258,9 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   BestTracker tracker{resolveMonitor(model, opt.earlyStop.monitor).value(), opt.earlyStop.minDelta,
                       m.run.bestValue, m.run.sinceBest};
   result.bestEpoch = m.run.bestEpoch;
+  bool haveBestCopy = false;
+  if (validating)
+    m.bestParams.resize(size_t(model.params_size));
   std::vector<int64_t> order(trainRows.size());
   Clock::time_point runStart = Clock::now();
 
@@ -230,8 +272,13 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       shuffleRows(order, opt.seed, epoch);
     EpochRecord record;
     record.epoch = epoch;
-    if (Status s = m.trainEpoch(train, order, epoch, out, record.train); !s)
+    if (Status s = m.trainEpoch(train, order, epoch, out, record.train); !s) {
+      // What is kept, and saved, is the last good step (unless the update broke it).
+      if (!opt.checkpointDir.empty() && !m.broken)
+        if (Status saved = saveCheckpoint(*this, "last.safetensors"); !saved)
+          return fail(fmt::format("{}; and {}", s.error(), saved.error()));
       return s.takeError();
+    }
     record.steps = m.step;
     if (opt.evalTrain) {
       EvalReport again = m.evaluateRows(train, trainRows, true);
@@ -239,7 +286,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
         record.train.tasks[t].metrics = std::move(again.tasks[t].metrics);
     }
     if (validating)
-      record.validation = m.evaluateRows(*valData, valRows, true);
+      record.validation = m.evaluateRows(valData, valRows, true);
     record.seconds = secondsSince(epochStart);
     table.row(record);
     log.epoch(record);
@@ -248,10 +295,13 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     bool improved = false, stop = false;
     if (validating) {
       improved = tracker.improves(*result.epochs.back().validation);
-      if (improved)
+      if (improved) {
         result.bestEpoch = epoch;
-      else
+        std::copy_n(m.params.floats(), m.bestParams.size(), m.bestParams.begin());
+        haveBestCopy = true;
+      } else {
         stop = opt.earlyStop.enabled && tracker.sinceBest >= opt.earlyStop.patience;
+      }
     }
     m.run.epoch = epoch;
     m.run.bestEpoch = result.bestEpoch;
@@ -261,7 +311,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     if (!opt.checkpointDir.empty()) {
       if (Status s = saveCheckpoint(*this, "last.safetensors"); !s)
         return s.takeError();
-      if (opt.keepBest && improved)
+      if (improved)
         if (Status s = saveCheckpoint(*this, "best.safetensors"); !s)
           return s.takeError();
     }
@@ -271,10 +321,9 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     }
   }
   result.steps = m.step;
-  if (test) {
-    std::vector<int64_t> rows = allRows(test->rows);
-    result.test = m.evaluateRows(*test, rows, true);
-  }
+  result.keptEpoch = m.keepBest(*this, validating ? result.bestEpoch : 0, haveBestCopy);
+  if (!testRows.empty())
+    result.test = m.evaluateRows(testData, testRows, true);
   result.seconds = secondsSince(runStart);
   log.end(result);
   if (!opt.quiet && !result.epochs.empty())

@@ -166,10 +166,11 @@ void checkLossesOutputsAndGradients(const std::string &file, int64_t kRows) {
     outputs[t].resize(kRows * m.tasks[t].width);
     outputPtrs.push_back(outputs[t].data());
   }
-  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data()};
+  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data(), 0, 0};
   m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
 
   expectClose(result.total_loss, evalRef[sig.loss][0], "total loss");
+  expectClose(result.penalty, sig.penalty >= 0 ? evalRef[sig.penalty][0] : 0.0, "penalty");
   for (int t = 0; t < m.num_tasks; ++t) {
     std::string task = m.tasks[t].name;
     expectClose(taskLosses[t], evalRef[sig.taskLosses[t]][0], task + " loss");
@@ -213,9 +214,10 @@ void checkOneUpdate(const std::string &file, int64_t kRows) {
   mtl_hyper hyper{static_cast<float>(lr), batch.weights.data(), 1, 0};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), state(m.state_size);
-  mtl_result result{0, taskLosses.data(), counts.data(), nullptr};
+  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0};
   std::vector<float> updated = params;
   m.train_step(&mb, &hyper, updated.data(), state.data(), workspace.data(), &result, nullptr);
+  EXPECT_EQ(result.skipped, 0) << "a finite step was skipped";
 
   // The first step of each optimizer from zero state, written out plainly.
   for (auto &[param, grad] : own.c.step.signature.gradients) {

@@ -9,8 +9,8 @@ wine=$work/wine
 penguins=$work/penguins
 "$mtlc" build "$examples/wine.mtl" -o "$wine" 2>/dev/null || { fail "build wine failed"; finish; }
 "$mtlc" build "$examples/penguins.mtl" -o "$penguins" 2>/dev/null || { fail "build penguins failed"; finish; }
-"$wine" train --epochs 1 -q --checkpoint-dir "$work/wine-ck" || fail "wine did not train"
-"$penguins" train --epochs 1 -q --checkpoint-dir "$work/penguins-ck" || fail "penguins did not train"
+"$wine" train --epochs 1 -q --run-dir "$work/wine-ck" || fail "wine did not train"
+"$penguins" train --epochs 1 -q --run-dir "$work/penguins-ck" || fail "penguins did not train"
 good=$work/wine-ck/last.safetensors
 size=$(stat -c %s "$good")
 

@@ -18,6 +18,8 @@ fixtures=$here/data
 fashion=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Runs write their run folder (runs/MODEL/N) under the current folder: keep them in the scratch.
+cd "$work" || exit 1
 export NO_COLOR=1 LC_ALL=C
 
 failures=0

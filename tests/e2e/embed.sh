@@ -26,7 +26,7 @@ echo '#include "wine.h"' >"$work/only_header.c"
   { fail "the embedding example does not build"; finish; }
 
 "$mtlc" build "$examples/wine.mtl" -o "$work/wine" 2>/dev/null || { fail "mtlc build failed"; finish; }
-"$work/wine" train --epochs 10 -q --checkpoint-dir "$work/ck" || { fail "wine train failed"; finish; }
+"$work/wine" train --epochs 10 -q --run-dir "$work/ck" || { fail "wine train failed"; finish; }
 ck=$work/ck/last.safetensors
 
 "$work/wine_predict" "$ck" "$data" >"$work/c.csv" || fail "wine_predict failed"

@@ -11,14 +11,14 @@ epochs=200
 program=$work/digits
 "$mtlc" build "$examples/digits.mtl" -o "$program" 2>/dev/null || { fail "mtlc build failed"; finish; }
 
-"$program" train --epochs $epochs -q --checkpoint-dir "$work/full" ||
+"$program" train --epochs $epochs -q --run-dir "$work/full" ||
   { fail "the uninterrupted run failed"; finish; }
 
 RANDOM=20261123
 ck=$work/killed/last.safetensors
 landed=0
 for ((k = 1; k <= kills; k++)); do
-  args=(train --epochs $epochs -q --checkpoint-dir "$work/killed")
+  args=(train --epochs $epochs -q --run-dir "$work/killed")
   [[ -f $ck ]] && args+=(--resume "$ck")
   "$program" "${args[@]}" &
   pid=$!
@@ -35,7 +35,7 @@ done
 echo "$landed of $kills kills landed while the program ran"
 [[ $landed -gt 0 ]] || fail "no kill landed while the program ran"
 
-args=(train --epochs $epochs -q --checkpoint-dir "$work/killed")
+args=(train --epochs $epochs -q --run-dir "$work/killed")
 [[ -f $ck ]] && args+=(--resume "$ck")
 "$program" "${args[@]}" || fail "the final resumed run failed"
 cmp -s "$work/full/last.safetensors" "$ck" ||

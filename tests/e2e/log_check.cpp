@@ -13,6 +13,10 @@
 //   log_check same-steps LOG_A LOG_B
 //       The step and epoch records of both logs are identical once the timing
 //       field ("seconds") is dropped; fails naming the first record that differs.
+//   log_check same-json FILE_A POINTER_A FILE_B POINTER_B
+//       Two whole JSON documents (summary.json, `eval --json` output) hold the
+//       same value at the two JSON pointers (/kept/validation, /splits/test),
+//       number for number; fails naming the first place that differs.
 //
 // Exit status: 0 when the check holds, 1 when it does not, 2 on bad usage or an
 // unreadable log. Every failure says why on stderr.
@@ -188,9 +192,39 @@ int checkSameSteps(const Log &a, const Log &b) {
   return 0;
 }
 
+std::optional<Json> readJson(const std::string &path) {
+  std::ifstream in(path);
+  Json doc = Json::parse(in, nullptr, false);
+  if (!in.is_open() || doc.is_discarded()) {
+    std::cerr << "log_check: cannot read JSON from " << path << "\n";
+    return std::nullopt;
+  }
+  return doc;
+}
+
+int checkSameJson(const std::vector<std::string> &args) {
+  std::optional<Json> a = readJson(args[1]), b = readJson(args[3]);
+  if (!a || !b)
+    return 2;
+  Json::json_pointer pa(args[2]), pb(args[4]);
+  if (!a->contains(pa) || !b->contains(pb)) {
+    std::cerr << "no value at "
+              << (a->contains(pa) ? args[3] + " " + args[4] : args[1] + " " + args[2]) << "\n";
+    return 1;
+  }
+  Json diff = Json::diff(a->at(pa), b->at(pb));
+  if (!diff.empty()) {
+    std::cerr << args[1] << args[2] << " and " << args[3] << args[4] << " differ: " << diff.dump()
+              << "\n";
+    return 1;
+  }
+  std::cout << args[2] << " and " << args[4] << " are identical: " << a->at(pa).dump() << "\n";
+  return 0;
+}
+
 int usage() {
   std::cerr << "usage: log_check falls LOG | value LOG PATH | at-least LOG PATH MIN | "
-               "same-steps LOG_A LOG_B\n";
+               "same-steps LOG_A LOG_B | same-json FILE_A POINTER_A FILE_B POINTER_B\n";
   return 2;
 }
 
@@ -201,6 +235,8 @@ int main(int argc, char **argv) {
   if (args.size() < 2)
     return usage();
   const std::string &command = args[0];
+  if (command == "same-json" && args.size() == 5)
+    return checkSameJson(args);
   std::optional<Log> log = readLog(args[1]);
   if (!log)
     return 2;

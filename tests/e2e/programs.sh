@@ -54,7 +54,7 @@ check_example() {
   grep -q "^  total " "$work/$name-info.txt" || fail "$name: info has no parameter count"
 
   local ck=$work/$name-ck
-  "$program" train --epochs 1 -q --checkpoint-dir "$ck" --log "$work/$name.jsonl" \
+  "$program" train --epochs 1 -q --run-dir "$ck" --log "$work/$name.jsonl" \
     2>"$work/$name-train.txt" || { fail "$name: train failed: $(cat "$work/$name-train.txt")"; return; }
   [[ -f $ck/last.safetensors ]] || { fail "$name: train wrote no checkpoint"; return; }
   "$log_check" value "$work/$name.jsonl" end.epochs >/dev/null ||

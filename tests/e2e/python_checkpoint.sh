@@ -10,7 +10,7 @@
 source "$(dirname "$0")/common.sh"
 python=$(command -v python3) || skip "no python3"
 
-"$mtlc" train "$examples/penguins.mtl" --epochs 2 -q --checkpoint-dir "$work/ck" 2>/dev/null ||
+"$mtlc" train "$examples/penguins.mtl" --epochs 2 -q --run-dir "$work/ck" 2>/dev/null ||
   { fail "mtlc train failed"; finish; }
 "$python" "$here/../runtime/read_checkpoint.py" "$work/ck/last.safetensors" >"$work/ck.json" ||
   { fail "read_checkpoint.py cannot read the checkpoint"; finish; }

@@ -7,12 +7,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 model=$examples/wine.mtl
 steps() { grep '"type":"step"' "$1" | sed 's/"seconds":[0-9.eE+-]*//g'; }
 
-"$mtlc" train "$model" --epochs 6 --checkpoint-dir "$work/full" --log "$work/full.jsonl" \
+"$mtlc" train "$model" --epochs 6 --run-dir "$work/full" --log "$work/full.jsonl" \
   --log-every 1 -q || fail "the uninterrupted run failed"
-"$mtlc" train "$model" --epochs 3 --checkpoint-dir "$work/part" --log "$work/part.jsonl" \
+"$mtlc" train "$model" --epochs 3 --run-dir "$work/part" --log "$work/part.jsonl" \
   --log-every 1 -q || fail "the first half failed"
 "$mtlc" train "$model" --epochs 6 --resume "$work/part/last.safetensors" \
-  --checkpoint-dir "$work/part" --log "$work/part.jsonl" --log-every 1 -q ||
+  --run-dir "$work/part" --log "$work/part.jsonl" --log-every 1 -q ||
   fail "the resumed run failed"
 
 cmp -s "$work/full/last.safetensors" "$work/part/last.safetensors" ||

@@ -4,7 +4,7 @@
 #
 # Usage: save_matches_train.sh MTLC REPO_ROOT
 #
-# For each model (one with dropout), `mtlc train -O2 --checkpoint-dir` and a
+# For each model (one with dropout), `mtlc train -O2 --run-dir` and a
 # REPL session that loads the model, edits a task head and changes it back
 # (so the second compilation reuses cached code) and then trains as many
 # epochs must leave identical last.safetensors files (but for the source hash).
@@ -23,7 +23,7 @@ failed=0
 check() { # NAME FILE MODEL EPOCHS HEAD_EDIT HEAD_ORIGINAL
   local name=$1 file=$2 model=$3 epochs=$4
   timeout 300 "$mtlc" train -O2 --target-cpu x86-64-v2 "$file" ${model:+--model "$model"} \
-    --epochs "$epochs" --checkpoint-dir "$scratch/$name" -q >"$scratch/$name.train.log" 2>&1 ||
+    --epochs "$epochs" --run-dir "$scratch/$name" -q >"$scratch/$name.train.log" 2>&1 ||
     { echo "FAIL: $name: mtlc train failed"; cat "$scratch/$name.train.log"; failed=1; return; }
   printf '%s\n' ":load $file $model" "$5" "$6" ":train $epochs" ":save $scratch/$name.repl.safetensors" |
     timeout 300 "$mtlc" repl --target-cpu x86-64-v2 >"$scratch/$name.repl.log" 2>&1

@@ -108,6 +108,12 @@ inline void trainStep(const mtl_batch *batch, const mtl_hyper *hyper, float *par
                       float *workspace, mtl_result *result, const mtl_parallel *parallel) {
   float *grads = workspace;
   forwardAndLoss(batch, hyper, params, workspace, result, parallel, grads);
+  // As generated code does: a step that is not finite changes nothing.
+  result->skipped = std::isfinite(result->total_loss) ? 0 : 1;
+  for (int i = 0; i < kParams; ++i)
+    result->skipped |= std::isfinite(grads[i]) ? 0 : 1;
+  if (result->skipped)
+    return;
   for (int i = 0; i < kParams; ++i) {
     state[i] = kMomentum * state[i] + grads[i];
     params[i] -= hyper->lr * state[i];
@@ -138,7 +144,8 @@ inline const mtl_model kModel = {MTL_ABI_VERSION,
                                  /*workspace_per_row=*/kTasks,
                                  trainStep,
                                  evalStep,
-                                 /*config=*/nullptr};
+                                 /*config=*/nullptr,
+                                 /*has_penalty=*/0};
 
 /// `rows` rows of x ~ N(0, 1) * scale + offset; y = 2x0 - x1 + 0.5x2 + 0.3 on
 /// the unscaled features, pos = [x0 + x1 > 0] (missing on every 7th row), aux = x0.

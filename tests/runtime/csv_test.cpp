@@ -1,6 +1,8 @@
 // csv_test.cpp: the CSV reader on the real data files' quirks and on malformed input.
 #include "mtlrt/Csv.h"
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -261,17 +263,30 @@ TEST(Csv, MissingAndBadFiles) {
 }
 
 TEST(CsvColumns, NumbersAndBadCells) {
-  std::string path = writeTemp("nums.csv", "x,y\n1.5,+2\n-3e2, 4 \nnan,inf\n1e-50,abc\n");
+  std::string path = writeTemp("nums.csv", "x,y\n1.5,+2\n-3e2, 4 \n,7\n1e-50,abc\n");
   CsvTable table = readOk(opts(path));
   auto x = numericColumn(table, 0, path);
   ASSERT_TRUE(x.ok()) << x.error();
   EXPECT_EQ((*x)[0], 1.5f);
   EXPECT_EQ((*x)[1], -300.0f);
-  EXPECT_TRUE(std::isnan((*x)[2]));
+  EXPECT_TRUE(std::isnan((*x)[2])); // an empty cell is missing
   EXPECT_EQ((*x)[3], 0.0f);
   auto y = numericColumn(table, 1, path);
   ASSERT_FALSE(y.ok());
   EXPECT_EQ(y.error(), path + ":5: column 'y': 'abc' is not a number");
+  // Non-finite numbers are errors, each named with its line and column,
+  // unless the file declares the spelling a missing value.
+  for (const char *cell : {"inf", "-inf", "nan", "NaN", "+inf", "infinity"}) {
+    std::string odd = writeTemp("odd.csv", fmt::format("a,b\n1,2\n3,{}\n", cell));
+    auto b = numericColumn(readOk(opts(odd)), 1, odd);
+    ASSERT_FALSE(b.ok()) << cell;
+    EXPECT_EQ(b.error(), fmt::format("{}:3: column 'b': '{}' is not a finite number; if it marks "
+                                     "a missing value, declare it with na = \"{}\" in csv(...)",
+                                     odd, cell, cell));
+    auto declared = numericColumn(readOk(opts(odd, true, ',', cell)), 1, odd);
+    ASSERT_TRUE(declared.ok()) << declared.error();
+    EXPECT_TRUE(std::isnan((*declared)[1]));
+  }
   auto out = numericColumn(table, 2, path);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error(),
@@ -329,5 +344,11 @@ TEST(CsvColumns, ClassLabels) {
   EXPECT_EQ(ordered->ids, (std::vector<int32_t>{1, 2, 0, -1}));
   auto unknown = classColumn(table, 0, path, {"a", "b"});
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.error(), path + ":4: column 's': 'c' is not one of the classes (a, b)");
+  EXPECT_EQ(unknown.error(),
+            path + ":4: column 's': class 'c' is not one of the task's 2 classes (a, b)");
+  // Integer labels match a vocabulary by value.
+  std::string padded = writeTemp("padded.csv", "k\n02\n+1\n0\n");
+  auto byValue = classColumn(readOk(opts(padded)), 0, padded, {"0", "1", "2"});
+  ASSERT_TRUE(byValue.ok()) << byValue.error();
+  EXPECT_EQ(byValue->ids, (std::vector<int32_t>{2, 1, 0}));
 }

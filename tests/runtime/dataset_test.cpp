@@ -72,9 +72,9 @@ DataSpec penguins() {
 }
 
 const std::vector<InputSpec> penguinInputs = {{"x", 4, 0}};
-const std::vector<TaskSpec> penguinTasks = {{"species", TaskSpec::Classify, 3},
-                                            {"sex", TaskSpec::Binary, 1},
-                                            {"mass", TaskSpec::Regress, 1}};
+const std::vector<TaskSpec> penguinTasks = {{"species", TaskSpec::Classify, 3, {}},
+                                            {"sex", TaskSpec::Binary, 1, {}},
+                                            {"mass", TaskSpec::Regress, 1, {}}};
 
 std::string loadError(const DataSpec &spec, const std::vector<InputSpec> &inputs,
                       const std::vector<TaskSpec> &tasks) {
@@ -116,8 +116,9 @@ TEST(Dataset, WineDigitsLinnerud) {
   wine.bindings.push_back(binding("class", true, 0, {byIndex(13)}));
   wine.bindings[1].asClass = true;
   wine.bindings.push_back(binding("alcohol", true, 1, {byIndex(0)}));
-  auto w = loadDataset(wine, {{"x", 12, 0}},
-                       {{"class", TaskSpec::Classify, 3}, {"alcohol", TaskSpec::Regress, 1}});
+  auto w =
+      loadDataset(wine, {{"x", 12, 0}},
+                  {{"class", TaskSpec::Classify, 3, {}}, {"alcohol", TaskSpec::Regress, 1, {}}});
   ASSERT_TRUE(w.ok()) << w.error();
   EXPECT_EQ(w->rows, 178);
   EXPECT_FLOAT_EQ(w->inputs[0][0], 1.71f);
@@ -132,7 +133,7 @@ TEST(Dataset, WineDigitsLinnerud) {
   digits.bindings.push_back(binding("odd", true, 1, {byIndex(64)}));
   digits.bindings[2].inSet = {1, 3, 5, 7, 9};
   auto d = loadDataset(digits, {{"pixels", 64, 0}},
-                       {{"digit", TaskSpec::Classify, 10}, {"odd", TaskSpec::Binary, 1}});
+                       {{"digit", TaskSpec::Classify, 10, {}}, {"odd", TaskSpec::Binary, 1, {}}});
   ASSERT_TRUE(d.ok()) << d.error();
   EXPECT_EQ(d->rows, 1797);
   EXPECT_FLOAT_EQ(d->inputs[0][3], 13.0f / 16);
@@ -145,7 +146,7 @@ TEST(Dataset, WineDigitsLinnerud) {
   DataSpec lin = csvSpec("linnerud_exercise.csv", true, ' ');
   lin.bindings.push_back(binding("chins", false, 0, {byName("Chins")}));
   lin.bindings.push_back(binding("rest", true, 0, {byName("Situps"), byName("Jumps")}));
-  auto l = loadDataset(lin, {{"chins", 1, 0}}, {{"rest", TaskSpec::Regress, 2}});
+  auto l = loadDataset(lin, {{"chins", 1, 0}}, {{"rest", TaskSpec::Regress, 2, {}}});
   ASSERT_TRUE(l.ok()) << l.error();
   EXPECT_EQ(l->rows, 20);
   EXPECT_EQ(l->targets[0][0], 162.0f);
@@ -175,11 +176,11 @@ TEST(Dataset, BindingErrors) {
             path + ": input 'x' gets 3 values per row from columns 'bill_length_mm', "
                    "'bill_depth_mm', 'flipper_length_mm', but it needs 4");
   EXPECT_EQ(loadError(penguins(), penguinInputs,
-                      {{"species", TaskSpec::Classify, 2}, penguinTasks[1], penguinTasks[2]}),
+                      {{"species", TaskSpec::Classify, 2, {}}, penguinTasks[1], penguinTasks[2]}),
             path + ": column 'species' has 3 classes (Adelie, Chinstrap, Gentoo), but task "
                    "'species' is classify(2)");
   EXPECT_EQ(loadError(penguins(), penguinInputs,
-                      {penguinTasks[0], {"sex", TaskSpec::Regress, 1}, penguinTasks[2]}),
+                      {penguinTasks[0], {"sex", TaskSpec::Regress, 1, {}}, penguinTasks[2]}),
             path + ": task 'sex' is read 'as class', which suits classify and binary tasks only");
   DataSpec species = penguins();
   species.bindings[1].asClass = false;
@@ -205,14 +206,14 @@ TEST(Dataset, BindingErrors) {
   DataSpec digits = csvSpec("digits.csv.gz", false);
   digits.bindings.push_back(binding("pixels", false, 0, indexRange(0, 64)));
   digits.bindings.push_back(binding("digit", true, 0, {byIndex(64)}));
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 8}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 8, {}}}),
             fixture("digits.csv.gz") + ":9: column 64: 8 is out of range: task 'digit' is "
                                        "classify(8) and needs class ids 0..7");
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Binary, 1}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Binary, 1, {}}}),
             fixture("digits.csv.gz") + ":3: column 64: 2 is out of range: task 'digit' needs "
                                        "targets in [0, 1]; 'in [..]' or 'as class' can make them");
   digits.bindings[1].columns = {byIndex(65)};
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 10}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 10, {}}}),
             fixture("digits.csv.gz") +
                 ": column 65 is out of range (the file has 65 columns, numbered from 0)");
 }
@@ -248,8 +249,8 @@ TEST(Dataset, FashionMnistIdx) {
   shoe.from = BindingSpec::Labels;
   shoe.inSet = {5, 7, 9};
   spec.bindings = {x, cls, shoe};
-  std::vector<TaskSpec> tasks = {{"cloth", TaskSpec::Classify, 10},
-                                 {"footwear", TaskSpec::Binary, 1}};
+  std::vector<TaskSpec> tasks = {{"cloth", TaskSpec::Classify, 10, {}},
+                                 {"footwear", TaskSpec::Binary, 1, {}}};
   auto data = loadDataset(spec, {{"x", 784, 0}}, tasks);
   ASSERT_TRUE(data.ok()) << data.error();
   EXPECT_EQ(data->rows, 10000);
@@ -280,10 +281,10 @@ TEST(Dataset, SyntheticIsDeterministicAndLearnable) {
   spec.rows = 2000;
   spec.seed = 42;
   std::vector<InputSpec> inputs = {{"x", 8, 0}, {"ids", 2, 5}};
-  std::vector<TaskSpec> tasks = {{"r", TaskSpec::Regress, 2},
-                                 {"b", TaskSpec::Binary, 1},
-                                 {"c", TaskSpec::Classify, 4},
-                                 {"m", TaskSpec::Multilabel, 3}};
+  std::vector<TaskSpec> tasks = {{"r", TaskSpec::Regress, 2, {}},
+                                 {"b", TaskSpec::Binary, 1, {}},
+                                 {"c", TaskSpec::Classify, 4, {}},
+                                 {"m", TaskSpec::Multilabel, 3, {}}};
   auto a = loadDataset(spec, inputs, tasks);
   ASSERT_TRUE(a.ok()) << a.error();
   auto again = loadDataset(spec, inputs, tasks);
@@ -334,4 +335,68 @@ TEST(Dataset, SyntheticIsDeterministicAndLearnable) {
   spec.rows = int64_t(1) << 40;
   EXPECT_EQ(loadError(spec, inputs, tasks),
             "data 'toy': 1099511627776 synthetic rows of 17 values are too many");
+}
+
+namespace {
+std::string writeCsv(const std::string &name, const std::string &text) {
+  std::string path = std::string(::testing::TempDir()) + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+DataSpec labelled(const std::string &path) {
+  DataSpec spec;
+  spec.name = "labels";
+  spec.csv.path = path;
+  spec.bindings.push_back(binding("x", false, 0, {byName("x")}));
+  BindingSpec y = binding("y", true, 0, {byName("y")});
+  y.asClass = true;
+  spec.bindings.push_back(y);
+  return spec;
+}
+} // namespace
+
+TEST(Dataset, ClassVocabularyComesFromTrainingData) {
+  const std::vector<InputSpec> inputs = {{"x", 1, 0}};
+  const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Classify, 3, {}}};
+  auto train =
+      loadDataset(labelled(writeCsv("voc_train.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, tasks);
+  ASSERT_TRUE(train.ok()) << train.error();
+  EXPECT_EQ(train->classNames[0], (std::vector<std::string>{"a", "b", "c"}));
+  // A file that lacks class 'b' keeps 'c' at id 2 (numbered on its own, it would be 1).
+  const std::vector<TaskSpec> fixed = withClasses(tasks, train->classNames);
+  auto val = loadDataset(labelled(writeCsv("voc_val.csv", "x,y\n1,c\n2,a\n")), inputs, fixed);
+  ASSERT_TRUE(val.ok()) << val.error();
+  EXPECT_EQ(val->targets[0], (std::vector<float>{2, 0}));
+  EXPECT_EQ(val->classNames[0], train->classNames[0]);
+  // A label training never saw is an error naming the line, the label and the classes.
+  std::string unseen = writeCsv("voc_unseen.csv", "x,y\n1,a\n2,d\n");
+  EXPECT_EQ(loadError(labelled(unseen), inputs, fixed),
+            unseen + ":3: column 'y': class 'd' is not one of the task's 3 classes (a, b, c)");
+  // A declared vocabulary fixes the order, even of the training data.
+  const std::vector<TaskSpec> declared = {{"y", TaskSpec::Classify, 3, {"c", "b", "a"}}};
+  auto ordered =
+      loadDataset(labelled(writeCsv("voc_train2.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, declared);
+  ASSERT_TRUE(ordered.ok()) << ordered.error();
+  EXPECT_EQ(ordered->targets[0], (std::vector<float>{1, 2, 0}));
+  // Numeric ids outside classify(k) are errors, never clamped.
+  DataSpec ids = labelled(writeCsv("voc_ids.csv", "x,y\n1,0\n2,3\n"));
+  ids.bindings[1].asClass = false;
+  EXPECT_EQ(loadError(ids, inputs, tasks),
+            ids.csv.path + ":3: column 'y': 3 is out of range: task 'y' is classify(3) and needs "
+                           "class ids 0..2");
+}
+
+TEST(Dataset, ValuesMustStayFiniteAfterScale) {
+  const std::vector<InputSpec> inputs = {{"x", 1, 0}};
+  const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}}};
+  DataSpec spec;
+  spec.name = "big";
+  spec.csv.path = writeCsv("big.csv", "x,y\n1,2\n3e38,4\n");
+  spec.bindings.push_back(binding("x", false, 0, {byName("x")}));
+  spec.bindings.back().scale = 10;
+  spec.bindings.push_back(binding("y", true, 0, {byName("y")}));
+  EXPECT_EQ(loadError(spec, inputs, tasks),
+            spec.csv.path + ":3: column 'x': inf is out of range: input 'x' takes finite values "
+                            "(after scale(10))");
 }

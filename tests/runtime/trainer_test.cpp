@@ -3,6 +3,7 @@
 #include "TrainerTestModel.h"
 #include "mtlrt/Trainer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -248,10 +249,20 @@ TEST(Trainer, DivergenceNamesEpochStepAndTask) {
   int64_t epoch = record["epoch"], step = record["step"];
   EXPECT_GE(step, 1);
   EXPECT_EQ(epoch, (step - 1) / 7 + 1); // 100 rows in batches of 16: 7 steps an epoch
-  std::string where = "training diverged at epoch " + std::to_string(epoch) + ", step " +
-                      std::to_string(step) + ": the total loss is ";
+  std::string where = "training stopped at epoch " + std::to_string(epoch) + ", step " +
+                      std::to_string(step) + ": task 'y' has loss ";
   EXPECT_EQ(r.error().find(where), 0u) << r.error();
-  EXPECT_NE(r.error().find("task 'y' has loss"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find(fmt::format("the parameters and optimizer state of step {}, the last "
+                                       "good one, are kept",
+                                       step - 1)),
+            std::string::npos)
+      << r.error();
+  // The step that failed changed nothing: what the trainer holds is finite.
+  EXPECT_EQ(trainer.step(), step - 1);
+  for (float p : trainer.params())
+    ASSERT_TRUE(std::isfinite(p));
+  for (float s : trainer.state())
+    ASSERT_TRUE(std::isfinite(s));
   std::filesystem::remove(o.logPath);
 }
 
@@ -295,8 +306,9 @@ TEST(Trainer, SeparateValidationAndTestData) {
   ASSERT_TRUE(r.test.has_value());
   EXPECT_EQ(r.test->rows, 80);
   EXPECT_GT(metric(r.test->tasks[1], "accuracy"), 0.8);
-  ASSERT_NE(r.best(), nullptr);
-  EXPECT_EQ(r.best()->epoch, r.bestEpoch);
+  ASSERT_NE(r.record(r.bestEpoch), nullptr);
+  EXPECT_EQ(r.record(r.bestEpoch)->epoch, r.bestEpoch);
+  EXPECT_EQ(r.keptEpoch, r.bestEpoch); // with validation data, the best epoch is kept
 }
 
 TEST(Trainer, TaskWeightOverridesReachTheModel) {
@@ -403,7 +415,8 @@ TEST(Trainer, TableAndSummaryGoToTheirStream) {
   EXPECT_NE(text.find("aux (aux)"), std::string::npos) << text;
   EXPECT_NE(text.find("accuracy"), std::string::npos) << text;
   EXPECT_NE(text.find("auxiliary tasks:"), std::string::npos) << text;
-  EXPECT_NE(text.find("test (30 rows"), std::string::npos) << text;
+  EXPECT_NE(text.find("test, with the parameters of epoch "), std::string::npos) << text;
+  EXPECT_NE(text.find("(30 rows"), std::string::npos) << text;
   EXPECT_EQ(text.find('\r'), std::string::npos);
   EXPECT_EQ(text.find("epoch 1/2"), std::string::npos);
 }

@@ -237,8 +237,15 @@ TEST(Settings, TrainingDataChoiceAndCoverage) {
       decls + "  data train = synthetic() {}\n"
               "  data t2 = csv(\"nowhere.csv\") { x = columns(0, 1) y = column(2) t = column(3) }\n"
               "  train { test = t2 }"));
-  EXPECT_DIAG(test, "error: data set 't2' does not bind task 'u'");
-  EXPECT_EQ(test.errors, 1u) << test.text;
+  // A data set that only tests may leave a task out (it is not scored there)...
+  EXPECT_EQ(test.errors, 0u) << test.text;
+  // ...but not an input.
+  Checked noInput =
+      check(model(decls + "  data train = synthetic() {}\n"
+                          "  data t3 = csv(\"nowhere.csv\") { y = column(2) t = column(3) }\n"
+                          "  train { validate = t3 }"));
+  EXPECT_DIAG(noInput, "error: data set 't3' does not bind input 'x'");
+  EXPECT_EQ(noInput.errors, 1u) << noInput.text;
 }
 
 } // namespace

@@ -45,6 +45,29 @@ TEST(Tasks, KindsWidthsAndDefaults) {
   }
 }
 
+TEST(Tasks, ClassesFixTheVocabulary) {
+  Checked c = task("classify(3)", "head = x -> dense(3) classes = [Adelie, \"Chin strap\", 3]");
+  ASSERT_EQ(c.models.size(), 1u) << c.text;
+  EXPECT_EQ(c.model().tasks[0].classNames, (std::vector<std::string>{"Adelie", "Chin strap", "3"}));
+  Checked b = task("binary", "head = x -> dense(1) classes = [no, yes]");
+  ASSERT_EQ(b.models.size(), 1u) << b.text;
+  EXPECT_EQ(b.model().tasks[0].classNames, (std::vector<std::string>{"no", "yes"}));
+  EXPECT_DIAG(task("classify(3)", "head = x -> dense(3) classes = [a, b]"),
+              "m.mtl:3:57: error: task 't' is classify(3), but 'classes' lists 2 names");
+  EXPECT_DIAG(task("binary", "head = x -> dense(1) classes = [a, b, c]"),
+              "m.mtl:3:52: error: a binary task has two classes, the one for 0 and the one for 1; "
+              "'classes' lists 3");
+  EXPECT_DIAG(task("classify(2)", "head = x -> dense(2) classes = [a, a]"),
+              "m.mtl:3:61: error: class 'a' is listed twice");
+  EXPECT_DIAG(task("classify(2)", "head = x -> dense(2) classes = a"),
+              "error: 'classes' takes a list of class names, such as classes = [\"no\", "
+              "\"yes\"]; got");
+  EXPECT_DIAG(task("classify(2)", "head = x -> dense(2) classes = [a, 1.5]"),
+              "error: a class name is a name, a non-empty string or an integer; got");
+  EXPECT_DIAG(task("regress", "head = x -> dense(1) classes = [a, b]"),
+              "error: 'classes' suits classify and binary tasks; task 't' is regress");
+}
+
 TEST(Tasks, FieldsAreRead) {
   Checked c = task("regress(2)", "head = x -> dense(2) loss = huber(delta = 0.5) weight = 0.25 "
                                  "metrics = mae, r2 auxiliary");

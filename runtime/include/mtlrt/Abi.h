@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 2u
+#define MTL_ABI_VERSION 3u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -109,10 +109,16 @@ typedef struct mtl_hyper {
 
 /** What a step reports. Arrays are the caller's, sized by the descriptor. */
 typedef struct mtl_result {
-  float total_loss;      /* Σ_t w_t L_t + regularisers + soft-sharing penalties */
+  float total_loss;      /* Σ_t w_t L_t + penalty */
   float *task_losses;    /* per task: mean loss over labelled rows, 0 if none */
   float *task_counts;    /* per task: labelled rows in the batch */
   float *const *outputs; /* per task, rows x width head outputs; NULL: not wanted */
+  float penalty;         /* regularisers + soft-sharing penalties; 0 if the model has none */
+  int32_t skipped;       /* train_step: 1 when the total loss was not finite, or a gradient
+                            or the learning rate was 2^60 or more, so the update was not
+                            made: parameters and optimizer state are unchanged; 2 when
+                            the update was made and stored a non-finite value (they are
+                            changed and not finite). 0 otherwise, and in eval_step. */
 } mtl_result;
 
 /** The descriptor of one compiled model. */
@@ -144,6 +150,9 @@ typedef struct mtl_model {
    * (runtime/include/mtlrt/RunConfig.h), so a built program trains on what
    * `mtlc train` would. */
   const char *config;
+  /* 1: the total loss has a penalty term (regularisers, soft sharing), which
+   * mtl_result.penalty reports; 0: it is always 0. */
+  int32_t has_penalty;
 } mtl_model;
 
 #ifdef __cplusplus

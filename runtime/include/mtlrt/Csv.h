@@ -57,8 +57,9 @@ std::string describeColumn(const CsvTable &table, size_t col);
 Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path);
 
 /// The numbers of column `col`: missing cells become NaN; anything that is not
-/// a number fails with "f.csv:9: column 'x': 'abc' is not a number".
-/// Accepts what strtof accepts in the C locale, less hex; "nan" and "inf" too.
+/// a number fails with "f.csv:9: column 'x': 'abc' is not a number", and so
+/// does a non-finite one ("inf", "nan": declare such markers with `na`).
+/// Accepts what strtof accepts in the C locale, less hex.
 Result<std::vector<float>> numericColumn(const CsvTable &table, size_t col,
                                          const std::string &path);
 
@@ -69,9 +70,10 @@ struct ClassColumn {
 };
 
 /// Encodes labels as class ids. With `order`, names[i] = order[i] and any
-/// other label is an error. Otherwise, when every label is a non-negative
-/// integer, the integer is the id (names are "0".."max"; a negative one is an
-/// error); else the distinct labels sorted by byte value get ids 0..k-1.
+/// other label is an error naming the label, its line and the known classes
+/// (an integer label matches by value: "02" is class "2"). Otherwise, when every label is a
+/// non-negative integer, the integer is the id (names are "0".."max"; a negative one is an error);
+/// else the distinct labels sorted by byte value get ids 0..k-1.
 Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::string &path,
                                 std::vector<std::string> order = {});
 

@@ -58,10 +58,22 @@ struct TaskSpec {
   std::string name;
   enum Kind { Regress, Binary, Classify, Multilabel } kind = Regress;
   int64_t width = 1; ///< head width: n, 1, k, k for the four kinds (k = classes)
+  /// The task's class vocabulary, names[id]: from the model's `classes = [..]`,
+  /// or the training data's labels (see withClasses). Empty: a data set that
+  /// reads the task 'as class' makes its own from its labels, and only the
+  /// training data may do that. Non-empty: every label is looked up by name.
+  std::vector<std::string> classes;
 };
 
 /// Values per row of a task's target: 1 class id for Classify, else its width.
 int64_t targetWidth(const TaskSpec &task);
+
+/// `tasks` with every empty class vocabulary filled from `names` (per task:
+/// the training data's Dataset::classNames, or a checkpoint's), so that
+/// validation, test and evaluation files number their labels exactly as
+/// training did (a label training never saw is an error).
+std::vector<TaskSpec> withClasses(std::vector<TaskSpec> tasks,
+                                  const std::vector<std::vector<std::string>> &names);
 
 /// A loaded data set, ready for batching. Matrices are row-major, rows x width.
 struct Dataset {
@@ -154,16 +166,19 @@ private:
   double spare = 0;
 };
 
-/// Training and validation rows of a hold-out split.
+/// Training, validation and test rows of a hold-out split.
 struct Split {
-  std::vector<int64_t> train, validation; ///< each sorted ascending
+  std::vector<int64_t> train, validation, test; ///< each sorted ascending
 };
 
-/// Holds out ceil(rows * validateFraction) rows (as scikit-learn's
-/// train_test_split does), chosen by a Fisher–Yates shuffle with Rng(seed, 1):
+/// Holds out ceil(rows * validateFraction) rows for validation (as
+/// scikit-learn's train_test_split does), then ceil(rows * testFraction)
+/// for the test, chosen by a Fisher–Yates shuffle with Rng(seed, 1):
 /// for i from rows-1 down to 1, swap i with below(i + 1); the last rows of
-/// the shuffled order are held out. The fraction is clamped to [0, 1); when it
-/// is positive and rows >= 2, both parts get at least one row.
-Split splitRows(int64_t rows, double validateFraction, uint64_t seed);
+/// the shuffled order are the validation rows, the rows before them the test
+/// rows (so adding a test fraction leaves the validation rows unchanged).
+/// Fractions are clamped to [0, 1); a positive one holds out at least one
+/// row while the training part keeps at least one.
+Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction = 0);
 
 } // namespace mtlrt

@@ -54,6 +54,18 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
 int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *const *inputs,
                             const float *const *targets, float *total_loss, float *task_losses);
 
+/** The name of class `id` of task `task` (tasks counted from 0): the
+ * training data's label, from the loaded checkpoint (or the model's
+ * `classes = [..]`), so that ids read the same in every program. NULL (and
+ * mtl_last_error says why) for a task without named classes or an id out of
+ * range. The string lives as long as the session or its next load. */
+const char *mtl_session_class_name(const mtl_session *session, int32_t task, int64_t id);
+
+/** The id of the class named `name` of task `task`: what train_batch takes as
+ * that class's label. -1 for a name the task does not know (mtl_last_error
+ * lists the names it knows). */
+int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name);
+
 /** Why the last failing call on this thread failed ("" if none did). */
 const char *mtl_last_error(void);
 

@@ -19,12 +19,15 @@ namespace mtlrt {
 ///    "threads":..,"train_rows":..,"val_rows":..,"tasks":[{"name","kind","weight","auxiliary"}]}
 ///   {"type":"step","epoch":e,"step":s,"loss":total,"tasks":{"T":{"loss":..,"labelled":..}}}
 ///   {"type":"epoch","epoch":e,"steps":s,"seconds":..,"loss":train total,
-///    "tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
-///    "val":{"loss":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}}}
-///   {"type":"error","epoch":e,"step":s,"message":..}   (training diverged)
-///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,
-///    "stopped_early":..,"test":{"loss":..,"rows":..,"tasks":{..}}}
+///    "penalty":its penalty part,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
+///    "val":{"loss":..,"penalty":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}}}
+///   {"type":"error","epoch":e,"step":s,"message":..}   (a step was not finite)
+///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,"kept_epoch":..,
+///    "stopped_early":..,"test":{"loss":..,"penalty":..,"rows":..,"tasks":{..}}}
 /// "val" and "test" appear only when there was such data; NaN is written as null.
+/// An EvalReport as the log writes it: {"loss","penalty","rows","tasks":{..}}.
+nlohmann::ordered_json reportJson(const EvalReport &report);
+
 class RunLog {
 public:
   /// A log that writes nothing.

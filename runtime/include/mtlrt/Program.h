@@ -34,8 +34,8 @@ struct TrainFlags {
   std::string log;
   int64_t logEvery = 0;
   bool quiet = false;
-  std::string checkpointDir, resume, initFrom;
-  bool keepBest = false, saveInit = false;
+  std::string runDir, resume, initFrom;
+  bool noSave = false, saveInit = false;
 };
 
 /// Adds the options of `train` to `cmd`, stored in `flags`.
@@ -64,10 +64,16 @@ struct RunData {
 /// message lists them).
 Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &dataFlags);
 
+/// Puts the files of `paths` (as RunData holds them) in place of `spec`'s.
+void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths);
+
 /// Loads data set `index` of the configuration, with `paths` replacing its
-/// files, and prints the loader's notes to stderr.
+/// files, and prints the loader's notes to stderr. Labels read 'as class'
+/// are numbered by `tasks` (config.tasks with the training vocabulary, see
+/// withClasses); only the training data may leave a vocabulary empty.
 Result<Dataset> loadConfigData(const RunConfig &config, int index,
-                               const std::map<std::string, std::string> &paths);
+                               const std::map<std::string, std::string> &paths,
+                               const std::vector<TaskSpec> &tasks);
 
 /// When argv[1] is neither an option nor one of `app`'s subcommands, prints
 /// "error: unknown command 'X'; the commands are: ..." to stderr and returns

@@ -22,8 +22,9 @@ const char *taskKindName(int32_t kind);
 /// very large or small; "-" for NaN.
 std::string formatValue(double value);
 
-/// The per-epoch table: epoch | total loss | per task: train loss, val loss
-/// and val metrics (train metrics too with evalTrain). A null `out` prints nothing.
+/// The per-epoch table: epoch | total loss (train, the penalty part of it
+/// when the model has one, val) | per task: train loss, val loss and val
+/// metrics (train metrics too with evalTrain). A null `out` prints nothing.
 class EpochTable {
 public:
   EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics);
@@ -41,14 +42,15 @@ private:
     std::vector<Column> columns;
   };
   std::FILE *out;
-  bool validation, trainMetrics;
+  bool validation, trainMetrics, penalty;
   std::vector<Group> groups;
   void printRow(const std::vector<std::vector<std::string>> &cells);
 };
 
 /// The end of a run: epochs, steps and time, why it stopped, then every task's
-/// losses and metrics at the best epoch (the last one without validation),
-/// auxiliary tasks listed apart, and the test results when there are any.
+/// losses and metrics at the kept epoch (TrainResult::keptEpoch) and at the
+/// last, each labelled, auxiliary tasks listed apart, and the test results
+/// (with the kept parameters) when there are any.
 void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &result,
                   const std::string &monitor);
 

@@ -54,6 +54,9 @@ struct TrainOptions {
   /// Fraction of the training data held out (see splitRows) when fit() gets no
   /// validation Dataset; 0: no validation.
   double validate = 0;
+  /// Fraction of the training data held out for the test when fit() gets no
+  /// test Dataset; 0: no test.
+  double test = 0;
   EarlyStopOptions earlyStop;
   bool evalTrain = false;       ///< also compute metrics on the training split each epoch
   std::string logPath;          ///< JSON-lines log; empty: none
@@ -65,11 +68,10 @@ struct TrainOptions {
 
   // Checkpoints (docs/checkpoints.md). Failing to write one fails fit().
   /// Non-empty: fit() creates the directory and writes `last.safetensors`
-  /// there after every epoch.
+  /// there after every epoch (and, when a step fails, the last good step's),
+  /// and with validation data `best.safetensors` after each epoch that
+  /// improves on the best by earlyStop.monitor.
   std::string checkpointDir;
-  /// Also write `best.safetensors` in checkpointDir after each epoch that
-  /// improves on the best by earlyStop.monitor (needs validation data).
-  bool keepBest = false;
   /// Write `init.safetensors` in checkpointDir with the parameters fit() starts from.
   bool saveInit = false;
   /// Non-empty: create() resumes the checkpoint at this path (parameters,
@@ -101,7 +103,8 @@ struct TaskScores {
 
 /// One pass over a split: losses, and metrics where they were computed.
 struct EvalReport {
-  double loss = 0; ///< total loss: mean of each batch's total, weighted by its rows
+  double loss = 0;    ///< total loss: mean of each batch's total, weighted by its rows
+  double penalty = 0; ///< the part of `loss` from regularisers and soft sharing, averaged alike
   int64_t rows = 0;
   std::vector<TaskScores> tasks; ///< in the model's task order
 };
@@ -116,20 +119,31 @@ struct EpochRecord {
 };
 
 /// What fit() did.
+///
+/// What a run keeps: with validation data, the parameters of the best epoch
+/// by earlyStop.monitor (as Keras' restore_best_weights and Lightning's
+/// best checkpoint do); without, the last epoch's. The Trainer holds the kept
+/// parameters when fit() returns (the optimizer state and step stay the last
+/// epoch's), `best.safetensors` and `last.safetensors` hold both, and the
+/// test is evaluated with the kept ones.
 struct TrainResult {
   std::vector<EpochRecord> epochs;
   /// 1-based best epoch by earlyStop.monitor ("loss" unless set), tracked
   /// even when early stopping is off; 0 without validation.
   int64_t bestEpoch = 0;
+  /// The epoch whose parameters the Trainer holds after fit(): bestEpoch, or
+  /// the last epoch without validation (or when the best one's parameters
+  /// are not at hand after a resume).
+  int64_t keptEpoch = 0;
   bool stoppedEarly = false;
   int64_t steps = 0;
   double seconds = 0;
-  std::optional<EvalReport> test;
-  std::vector<float> stepLosses; ///< each step's total loss, with keepStepLosses
+  std::optional<EvalReport> test; ///< with the kept parameters
+  std::vector<float> stepLosses;  ///< each step's total loss, with keepStepLosses
 
-  /// The best epoch's record, or the last one without validation or when the
-  /// best epoch came before a resume; null if no epoch ran.
-  const EpochRecord *best() const;
+  /// The record of `epoch`, or null if this fit did not run it (a resumed
+  /// run's records start after the checkpoint's epoch).
+  const EpochRecord *record(int64_t epoch) const;
 };
 
 /// Where a run stands between epochs: what a checkpoint records besides tensors.

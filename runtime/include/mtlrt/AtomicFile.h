@@ -1,0 +1,18 @@
+// AtomicFile.h: writing a whole file so that a reader, or a crash, never sees half of it.
+#pragma once
+
+#include "mtlrt/Result.h"
+
+#include <string>
+#include <string_view>
+
+namespace mtlrt {
+
+/// Writes `bytes` to `path` atomically: to "<path>.tmp-<pid>", flushed and
+/// fsync'ed, renamed over `path`, then the directory fsync'ed. A process
+/// killed at any moment leaves either the old file or the new one. Fails
+/// with "PATH: cannot write WHAT (STEP TMP): REASON", removing the
+/// temporary file.
+Status writeFileAtomic(const std::string &path, std::string_view bytes, const char *what);
+
+} // namespace mtlrt

@@ -1,0 +1,45 @@
+// RunFolder.h: the folder every training run writes: its configuration, log, checkpoints, summary.
+//
+// Like Lightning's and YOLO's run folders: `mtlc train` (and a built
+// program's `train`) writes runs/<model>/<n>/ under the current folder unless
+// told otherwise, so a run's results are never lost and never overwritten:
+//   config.json        the model, its data files and every run setting
+//   log.jsonl          the JSON-lines log (Log.h), unless --log puts it elsewhere
+//   best.safetensors   the best epoch's checkpoint (with validation data)
+//   last.safetensors   the last epoch's (or the last good step's)
+//   summary.json       what the run kept and how it scored (writeRunSummary)
+#pragma once
+
+#include "mtlrt/Abi.h"
+#include "mtlrt/Result.h"
+#include "mtlrt/RunConfig.h"
+#include "mtlrt/Trainer.h"
+
+#include <string>
+
+namespace mtlrt {
+
+/// Creates the run folder: `dir` itself when not empty (with its parents;
+/// files of an earlier run there are replaced), else runs/<model>/<n> for the
+/// smallest n >= 1 that does not exist yet (claimed with mkdir, so runs that
+/// start together get different folders). Returns its path.
+Result<std::string> createRunFolder(const std::string &model, const std::string &dir);
+
+/// Writes `folder`/config.json: the model's name, source hash and mtlc
+/// version, the data files read (after --data), and the run's settings.
+Status writeRunSettings(const std::string &folder, const mtl_model &model, const RunConfig &config,
+                        const TrainOptions &options);
+
+/// Writes `folder`/summary.json. A finished run:
+///   {"model", "status": "finished" | "stopped_early", "epochs", "steps",
+///    "seconds", "monitor", "best_epoch", "kept_epoch",
+///    "kept": {"epoch", "checkpoint", "train", "validation"},
+///    "last": {"epoch", "checkpoint", "train", "validation"},
+///    "test": with the kept parameters}
+/// where each report is Log.h's reportJson and "validation" and "test"
+/// appear only with such data. A failed run: {"model", "status": "failed",
+/// "error", "checkpoint": the last good step's, when one was written}.
+Status writeRunSummary(const std::string &folder, const mtl_model &model,
+                       const TrainOptions &options, const Result<TrainResult> &result);
+
+} // namespace mtlrt

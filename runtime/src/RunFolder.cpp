@@ -1,0 +1,131 @@
+// RunFolder.cpp: choosing a run's folder and writing its config.json and summary.json.
+#include "mtlrt/RunFolder.h"
+
+#include "mtlrt/AtomicFile.h"
+#include "mtlrt/Log.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace mtlrt {
+namespace {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+Status writeJson(const std::string &folder, const char *name, const json &j) {
+  return writeFileAtomic((fs::path(folder) / name).string(),
+                         j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", name);
+}
+
+json epochJson(const TrainResult &r, int64_t epoch, const char *checkpoint) {
+  json out = {{"epoch", epoch}, {"checkpoint", checkpoint}};
+  if (const EpochRecord *record = r.record(epoch)) {
+    out["train"] = reportJson(record->train);
+    if (record->validation)
+      out["validation"] = reportJson(*record->validation);
+  }
+  return out;
+}
+} // namespace
+
+Result<std::string> createRunFolder(const std::string &model, const std::string &dir) {
+  std::error_code ec;
+  if (!dir.empty()) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return fail(fmt::format("{}: cannot create the run folder: {}", dir, ec.message()));
+    return dir;
+  }
+  fs::path parent = fs::path("runs") / model;
+  fs::create_directories(parent, ec);
+  if (ec)
+    return fail(
+        fmt::format("{}: cannot create the runs folder: {}", parent.string(), ec.message()));
+  // Numbers after the highest taken one, so a deleted run's number is not reused mid-series.
+  int64_t next = 1;
+  for (const fs::directory_entry &entry : fs::directory_iterator(parent, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos &&
+        name.size() < 10)
+      next = std::max<int64_t>(next, std::stoll(name) + 1);
+  }
+  for (int64_t n = next; n < next + 1000; ++n) {
+    fs::path path = parent / std::to_string(n);
+    if (fs::create_directory(path, ec))
+      return path.string();
+    if (ec)
+      return fail(fmt::format("{}: cannot create the run folder: {}", path.string(), ec.message()));
+  }
+  return fail(fmt::format("{}: cannot find a free run folder", parent.string()));
+}
+
+Status writeRunSettings(const std::string &folder, const mtl_model &model, const RunConfig &config,
+                        const TrainOptions &o) {
+  json data = json::object();
+  for (const DataSpec &d : config.data) {
+    if (d.kind == DataSpec::Csv)
+      data[d.name] = d.csv.path;
+    else if (d.kind == DataSpec::Idx)
+      data[d.name] = {{"images", d.images}, {"labels", d.labels}};
+    else
+      data[d.name] = {{"synthetic_rows", d.rows}, {"seed", d.seed}};
+  }
+  std::vector<std::string> weights;
+  for (const auto &[task, w] : o.taskWeights)
+    weights.push_back(fmt::format("{}={}", task, w));
+  json j = {{"model", model.name ? model.name : ""},
+            {"source_hash", model.source_hash ? model.source_hash : ""},
+            {"mtlc_version", model.mtlc_version ? model.mtlc_version : ""},
+            {"target_cpu", model.target_cpu ? model.target_cpu : ""},
+            {"data", data},
+            {"settings",
+             {{"epochs", o.epochs},
+              {"batch", o.batch},
+              {"seed", o.seed},
+              {"shuffle", o.shuffle},
+              {"lr", o.lr},
+              {"validate", o.validate},
+              {"test", o.test},
+              {"threads", o.threads},
+              {"task_weights", weights},
+              {"early_stop",
+               {{"enabled", o.earlyStop.enabled},
+                {"patience", o.earlyStop.patience},
+                {"monitor", o.earlyStop.monitor},
+                {"min_delta", o.earlyStop.minDelta}}},
+              {"resume_from", o.resumeFrom},
+              {"init_from", o.initFrom},
+              {"log", o.logPath}}}};
+  return writeJson(folder, "config.json", j);
+}
+
+Status writeRunSummary(const std::string &folder, const mtl_model &model,
+                       const TrainOptions &options, const Result<TrainResult> &result) {
+  json j = {{"model", model.name ? model.name : ""}};
+  if (!result) {
+    j["status"] = "failed";
+    j["error"] = result.error();
+    if (fs::exists(fs::path(folder) / "last.safetensors"))
+      j["checkpoint"] = "last.safetensors";
+    return writeJson(folder, "summary.json", j);
+  }
+  const TrainResult &r = *result;
+  const int64_t lastEpoch = r.epochs.empty() ? r.keptEpoch : r.epochs.back().epoch;
+  j["status"] = r.stoppedEarly ? "stopped_early" : "finished";
+  j["epochs"] = r.epochs.size();
+  j["steps"] = r.steps;
+  j["seconds"] = r.seconds;
+  j["monitor"] = options.earlyStop.monitor.empty() ? "loss" : options.earlyStop.monitor;
+  j["best_epoch"] = r.bestEpoch;
+  j["kept_epoch"] = r.keptEpoch;
+  j["kept"] = epochJson(r, r.keptEpoch,
+                        r.keptEpoch == r.bestEpoch && r.bestEpoch > 0 ? "best.safetensors"
+                                                                      : "last.safetensors");
+  j["last"] = epochJson(r, lastEpoch, "last.safetensors");
+  if (r.test)
+    j["test"] = reportJson(*r.test);
+  return writeJson(folder, "summary.json", j);
+}
+
+} // namespace mtlrt

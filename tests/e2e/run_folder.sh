@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# run_folder.sh: every `train` writes a run folder (config, log, best and last
+# checkpoints, summary), numbered so no run overwrites another; the summary
+# labels what the run kept; and the built program's `eval` on the kept
+# checkpoint reproduces the summary's validation and test numbers exactly.
+source "$(dirname "$0")/common.sh"
+
+model=$fixtures/held_out.mtl
+"$mtlc" build "$model" -o "$work/held_out" >"$work/build.txt" 2>&1 ||
+  { fail "build failed: $(cat "$work/build.txt")"; finish; }
+
+"$work/held_out" train >"$work/train.txt" 2>&1 || fail "train failed: $(cat "$work/train.txt")"
+cat "$work/train.txt"
+run=runs/held_out/1
+for f in config.json log.jsonl best.safetensors last.safetensors summary.json; do
+  [[ -f $run/$f ]] || fail "the run folder lacks $f"
+done
+grep -q "run folder: $run" "$work/train.txt" || fail "train did not name its run folder"
+grep -Eq '^validation, epoch [0-9]+ \((best|last)' "$work/train.txt" ||
+  fail "the summary does not label its validation report"
+grep -Eq '^test, with the parameters of epoch [0-9]+' "$work/train.txt" ||
+  fail "the summary does not say which parameters the test used"
+
+# A second run gets the next number; --run-dir and --no-save are obeyed.
+"$mtlc" train "$model" -q --epochs 1 || fail "mtlc train failed"
+[[ -f runs/held_out/2/summary.json ]] || fail "the second run did not get runs/held_out/2"
+"$mtlc" train "$model" -q --epochs 1 --run-dir "$work/mine" || fail "--run-dir failed"
+[[ -f $work/mine/last.safetensors ]] || fail "--run-dir wrote no checkpoint"
+"$mtlc" train "$model" -q --epochs 1 --no-save || fail "--no-save failed"
+[[ ! -d runs/held_out/3 ]] || fail "--no-save wrote a run folder"
+
+# eval on the kept checkpoint gives the summary's numbers, to the last bit.
+kept=$("$log_check" value "$run/log.jsonl" end.kept_epoch | sed 's/.* = //')
+best=$("$log_check" value "$run/log.jsonl" end.best_epoch | sed 's/.* = //')
+[[ $kept == "$best" ]] || fail "with validation data the run kept epoch $kept, not the best ($best)"
+"$work/held_out" eval --checkpoint "$run/best.safetensors" --json >"$work/eval.json" ||
+  fail "eval failed"
+"$log_check" same-json "$run/summary.json" /kept/validation "$work/eval.json" /splits/validation ||
+  fail "eval's validation numbers differ from the summary's"
+"$log_check" same-json "$run/summary.json" /test "$work/eval.json" /splits/test ||
+  fail "eval's test numbers differ from the summary's"
+"$work/held_out" eval --checkpoint "$run/last.safetensors" --json >"$work/eval-last.json" ||
+  fail "eval of last failed"
+"$log_check" same-json "$run/summary.json" /last/validation "$work/eval-last.json" \
+  /splits/validation || fail "eval's numbers for the last epoch differ from the summary's"
+
+# A step that is not finite is not taken: the run stops with exit status 1,
+# names the epoch, step and task, and saves the last good step's parameters.
+"$work/held_out" train --lr 1e17 --run-dir "$work/diverged" >"$work/diverged.txt" 2>&1
+status=$?
+cat "$work/diverged.txt"
+[[ $status -eq 1 ]] || fail "a diverging run exited with status $status"
+grep -Eq "error: training stopped at epoch 1, step [0-9]+: task '[a-z_]+' has loss (-?inf|nan)" \
+  "$work/diverged.txt" || fail "the divergence message does not name the epoch, step and task"
+grep -q '"status": "failed"' "$work/diverged/summary.json" || fail "summary.json does not say failed"
+failed_step=$(sed -n 's/.*training stopped at epoch 1, step \([0-9]*\).*/\1/p' "$work/diverged.txt")
+if python=$(command -v python3); then
+  "$python" "$here/../runtime/read_checkpoint.py" "$work/diverged/last.safetensors" \
+    >"$work/diverged.json" || fail "the last good step's checkpoint does not read"
+  "$python" - "$work/diverged.json" "$failed_step" <<'PY' ||
+import json, math, sys
+ck = json.load(open(sys.argv[1]))
+assert ck["metadata"]["step"] == str(int(sys.argv[2]) - 1), ck["metadata"]["step"]
+bad = [n for n, t in ck["tensors"].items() if not all(math.isfinite(v) for v in t["values"])]
+assert not bad, bad
+PY
+    fail "last.safetensors does not hold the finite parameters of the last good step"
+fi
+# A learning rate that would overflow every update is refused at the first step.
+"$mtlc" train "$model" --lr 1e38 --no-save >"$work/huge.txt" 2>&1
+status=$?
+[[ $status -eq 1 ]] || fail "a learning rate of 1e38 exited with status $status"
+grep -q "error: training stopped at epoch 1, step 1: every loss is finite, but a gradient or the \
+learning rate is too large (2^60 or more) to update with" "$work/huge.txt" ||
+  fail "a learning rate of 1e38 was not refused at step 1: $(cat "$work/huge.txt")"
+finish
