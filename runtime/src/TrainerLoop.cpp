@@ -115,6 +115,8 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
     if (options.logEvery > 0 && step % options.logEvery == 0)
       out.log.step(*model, epoch, step, res.total_loss, taskLosses, taskCounts);
     out.progress.update(b + 1, totalSum / double(rowsDone), rowsDone);
+    if (options.interrupt && options.interrupt->load(std::memory_order_relaxed))
+      break; // fit() sees the short epoch by its rows
   }
   out.progress.finish();
   train.rows = rowsDone;
@@ -232,6 +234,12 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     record.epoch = epoch;
     if (Status s = m.trainEpoch(train, order, epoch, out, record.train); !s)
       return s.takeError();
+    if (record.train.rows < int64_t(order.size())) {
+      // Interrupted mid-epoch: the steps stay taken, but part of an epoch is
+      // no epoch to validate, log or resume from.
+      result.interrupted = true;
+      break;
+    }
     record.steps = m.step;
     if (opt.evalTrain) {
       EvalReport again = m.evaluateRows(train, trainRows, true);
@@ -267,6 +275,10 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     }
     if (stop) {
       result.stoppedEarly = true;
+      break;
+    }
+    if (opt.interrupt && opt.interrupt->load(std::memory_order_relaxed)) {
+      result.interrupted = true; // during the epoch's last step or its validation
       break;
     }
   }
