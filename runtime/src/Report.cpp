@@ -40,6 +40,22 @@ std::string formatValue(double v) {
   return fmt::format("{:.4f}", v);
 }
 
+std::string formatDuration(double seconds) {
+  double ms = seconds * 1e3;
+  if (ms < 9.95)
+    return fmt::format("{:.1f} ms", ms);
+  if (ms < 999.5)
+    return fmt::format("{:.0f} ms", ms);
+  if (seconds < 9.995)
+    return fmt::format("{:.2f} s", seconds);
+  if (seconds < 59.95)
+    return fmt::format("{:.1f} s", seconds);
+  auto s = int64_t(std::llround(seconds));
+  if (s < 3600)
+    return fmt::format("{} min {:02} s", s / 60, s % 60);
+  return fmt::format("{} h {:02} min", s / 3600, s / 60 % 60);
+}
+
 EpochTable::EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics)
     : out(out), validation(validation), trainMetrics(trainMetrics) {
   auto column = [](std::string label) {
@@ -167,9 +183,9 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
   if (!out || result.epochs.empty())
     return;
   size_t epochs = result.epochs.size();
-  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %.1f s%s\n",
-               model.name ? model.name : "model", epochs, epochs == 1 ? "" : "s",
-               (long long)result.steps, result.steps == 1 ? "" : "s", result.seconds,
+  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %s%s\n", model.name ? model.name : "model",
+               epochs, epochs == 1 ? "" : "s", (long long)result.steps,
+               result.steps == 1 ? "" : "s", formatDuration(result.seconds).c_str(),
                result.stoppedEarly
                    ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
                    : "");

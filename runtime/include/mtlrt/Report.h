@@ -22,6 +22,11 @@ const char *taskKindName(int32_t kind);
 /// very large or small; "-" for NaN.
 std::string formatValue(double value);
 
+/// A duration for people: milliseconds under a second ("0.4 ms", "12 ms"),
+/// then seconds ("1.25 s", "12.3 s"), then minutes ("2 min 05 s") and hours
+/// ("1 h 02 min").
+std::string formatDuration(double seconds);
+
 /// The per-epoch table: epoch | total loss | per task: train loss, val loss
 /// and val metrics (train metrics too with evalTrain). A null `out` prints nothing.
 class EpochTable {
