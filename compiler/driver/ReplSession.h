@@ -53,7 +53,9 @@ public:
   bool addItems(const std::string &text);
 
   /// Trains `epochs` (default: the model's or :set's) from the current
-  /// parameters, or from fresh ones with `reset`.
+  /// parameters, or from fresh ones with `reset`. On a terminal it draws a
+  /// progress bar; it prints a compact table of the epochs
+  /// (mtlrt::compactTableShows).
   bool train(std::optional<int64_t> epochs, bool reset);
   /// Validation losses and metrics of the current parameters.
   bool eval();

@@ -56,6 +56,17 @@ std::string formatDuration(double seconds) {
   return fmt::format("{} h {:02} min", s / 3600, s / 60 % 60);
 }
 
+bool compactTableShows(int64_t epoch, int64_t epochs) {
+  constexpr int64_t kAll = 20, kFirst = 3, kMultiples = 15;
+  if (epochs <= kAll || epoch <= kFirst || epoch == epochs)
+    return true;
+  // 2, 5, 10, 20, 50, 100, ...: round epoch numbers are easy to read down a column.
+  for (int64_t scale = 1;; scale *= 10)
+    for (int64_t every : {2 * scale, 5 * scale, 10 * scale})
+      if (epochs / every <= kMultiples)
+        return epoch % every == 0;
+}
+
 EpochTable::EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics)
     : out(out), validation(validation), trainMetrics(trainMetrics) {
   auto column = [](std::string label) {

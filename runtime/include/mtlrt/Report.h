@@ -27,6 +27,12 @@ std::string formatValue(double value);
 /// ("1 h 02 min").
 std::string formatDuration(double seconds);
 
+/// Whether a compact table of a run of `epochs` epochs shows epoch `epoch`
+/// (1-based): every epoch of up to 20; else the first three, every k-th and
+/// the last, k the first of 2, 5, 10, 20, 50, 100, ... that leaves at most 15
+/// multiples of k, so such a table has 10 to 20 rows.
+bool compactTableShows(int64_t epoch, int64_t epochs);
+
 /// The per-epoch table: epoch | total loss | per task: train loss, val loss
 /// and val metrics (train metrics too with evalTrain). A null `out` prints nothing.
 class EpochTable {
