@@ -9,8 +9,10 @@
 //
 // A run on a terminal shows the runtime's progress bar (epoch, loss, ETA) and
 // its time; piped output has neither, so a scripted session's transcript is
-// the same on every run.
+// the same on every run. Ctrl-C stops a run after the current step and keeps
+// what it trained, so nothing of the session is lost.
 #include "driver/DataSpecs.h"
+#include "driver/ReplInterrupt.h"
 #include "driver/ReplSession.h"
 
 #include "mtlrt/Report.h"
@@ -98,6 +100,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   to.quiet = false;
   to.table = nullptr;
   to.progress = stdout;
+  to.interrupt = &replInterrupted();
   if (reset)
     resetParams();
   auto trainer = mtlrt::Trainer::create(c_->compiled, to);
@@ -141,6 +144,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     run.usPerStep = result->seconds * 1e6 / static_cast<double>(step_ - firstStep);
   const auto epochCount = static_cast<int64_t>(result->epochs.size());
   const bool terminal = isatty(fileno(stdout)) != 0;
+  if (terminal && result->interrupted)
+    fmt::print("\r\x1b[K"); // over the "^C" the terminal echoed
   fmt::print("run {}: {} epoch{}, steps {}-{}{}{}\n", run.number, epochCount,
              epochCount == 1 ? "" : "s", firstStep + 1, step_, continued ? " (continued)" : "",
              terminal ? " in " + mtlrt::formatDuration(result->seconds) : "");
@@ -161,10 +166,17 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
       it->second.push_back(t.loss);
     }
   }
-  if (!result->epochs.empty() && result->epochs.back().validation) {
+  // Stopped inside an epoch, the parameters are past the last validation.
+  bool midEpoch = result->epochs.empty() || result->epochs.back().steps != step_;
+  if (!midEpoch && result->epochs.back().validation) {
     run.validation = result->epochs.back().validation->tasks;
     for (const mtlrt::TaskScores &t : run.validation)
       fmt::print("  {:<12} {}\n", t.name, metricsText(t));
+  }
+  if (result->interrupted) {
+    run.interruptedAt = step_;
+    fmt::print("interrupted {} epoch {}, step {}; kept the parameters of step {}\n",
+               midEpoch ? "at" : "after", midEpoch ? epochCount + 1 : epochCount, step_, step_);
   }
   runs_.push_back(std::move(run));
   return true;
