@@ -3,6 +3,7 @@
 // Every input is either a command (it starts with `:`) or `.mtl` model items,
 // which may span lines: a line that leaves a bracket open asks for more.
 #include "driver/ReplCommands.h"
+#include "driver/ReplInterrupt.h"
 #include "driver/ReplLine.h"
 
 #include "support/Suggest.h"
@@ -278,6 +279,8 @@ bool runReplInput(ReplSession &session, const std::string &input) {
 }
 
 int runRepl(const ReplOptions &options) {
+  // Ctrl-C stops a :train or drops the line being typed; it never ends the session.
+  InterruptHandler ctrlC;
   ReplSession session(options.color, options.targetCpu);
   bool interactive = isatty(STDIN_FILENO) != 0;
   LineReader reader(
@@ -289,20 +292,27 @@ int runRepl(const ReplOptions &options) {
     session.load(options.file, options.model);
   std::fflush(stdout);
   while (true) {
-    std::optional<std::string> line = reader.read("mtl> ");
-    if (!line)
+    ReadResult line = reader.read("mtl> ");
+    if (line.kind == ReadResult::End)
       break;
-    reader.remember(*line);
-    std::string input = *line;
-    // Model items continue over lines until their brackets close.
+    if (line.kind == ReadResult::Interrupted)
+      continue;
+    reader.remember(line.line);
+    std::string input = line.line;
+    // Model items continue over lines until their brackets close; Ctrl-C drops them all.
     while (input.find_first_not_of(" \t") != std::string::npos &&
            input[input.find_first_not_of(" \t")] != ':' && openBrackets(input) > 0) {
-      std::optional<std::string> more = reader.read("...> ");
-      if (!more)
+      ReadResult more = reader.read("...> ");
+      if (more.kind != ReadResult::Line) {
+        line.kind = more.kind;
         break;
-      reader.remember(*more);
-      input += "\n" + *more;
+      }
+      reader.remember(more.line);
+      input += "\n" + more.line;
     }
+    if (line.kind == ReadResult::Interrupted)
+      continue;
+    replInterrupted().store(false); // only a Ctrl-C from now on stops what this input runs
     if (!runReplInput(session, input))
       break;
   }

@@ -1,7 +1,10 @@
 // ReplLine.cpp: libedit (through its readline interface) for terminals, std::getline otherwise.
 #include "driver/ReplLine.h"
+#include "driver/ReplInterrupt.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +12,8 @@
 #include <iostream>
 
 #include <editline/readline.h>
+#include <poll.h>
+#include <unistd.h>
 
 namespace mtl::driver {
 namespace {
@@ -59,6 +64,51 @@ char **completeWord(const char *text, int start, int /*end*/) {
   return rl_completion_matches(text, nextCandidate);
 }
 
+// The next byte of `fd`; EOF at its end, or once replInterrupted() is set.
+// It waits in ppoll(), which a signal always ends (read() goes on through
+// one: SA_RESTART). SIGINT stays blocked from the test of the flag until
+// ppoll() unblocks it atomically, so a Ctrl-C in between is not lost.
+int waitForKey(int fd) {
+  sigset_t sigint, before;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, &before);
+  int key = EOF;
+  while (!replInterrupted().load()) {
+    pollfd ready{fd, POLLIN, 0};
+    if (ppoll(&ready, 1, nullptr, &before) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    unsigned char c = 0;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n == 1) {
+      key = c;
+      break;
+    }
+    if (n == 0 || errno != EINTR)
+      break;
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return key;
+}
+
+// libedit's key reader. After a Ctrl-C it gives Ctrl-E (to the end of the
+// line, so that "^C" follows the whole line) and then EOF, on which libedit
+// gives up the line and LineReader::read drops it.
+int readKey(std::FILE *in) {
+  constexpr int kEndOfLine = 0x05;
+  static bool atEnd = false;
+  if (!replInterrupted().load()) {
+    int key = waitForKey(fileno(in));
+    if (key != EOF || !replInterrupted().load())
+      return key;
+  }
+  atEnd = !atEnd;
+  return atEnd ? kEndOfLine : EOF;
+}
+
 } // namespace
 
 LineReader::LineReader(bool interactive, std::string historyPath, Completer complete)
@@ -66,6 +116,10 @@ LineReader::LineReader(bool interactive, std::string historyPath, Completer comp
   if (!interactive_)
     return;
   gComplete = std::move(complete);
+  // Read before libedit initialises (using_history below): our key reader, and
+  // no handlers of libedit's, which would put SIGINT back to ours and raise it again.
+  rl_getc_function = readKey;
+  rl_catch_signals = 0;
   rl_readline_name = "mtlc";
   rl_attempted_completion_function = completeWord;
   static char breaks[] = " \t\n\"'";
@@ -83,23 +137,27 @@ LineReader::~LineReader() {
   gComplete = nullptr;
 }
 
-std::optional<std::string> LineReader::read(const std::string &prompt) {
+ReadResult LineReader::read(const std::string &prompt) {
   if (interactive_) {
+    replInterrupted().store(false); // a Ctrl-C during the last command was for that command
     char *line = readline(prompt.c_str());
-    if (!line)
-      return std::nullopt;
-    std::string out(line);
+    ReadResult out{line ? ReadResult::Line : ReadResult::End, line ? line : ""};
     std::free(line);
+    if (replInterrupted().exchange(false)) {
+      std::fputs("^C\n", stdout);
+      std::fflush(stdout);
+      return {ReadResult::Interrupted, ""};
+    }
     return out;
   }
   std::string line;
   if (!std::getline(std::cin, line))
-    return std::nullopt;
+    return {};
   if (!line.empty() && line.back() == '\r')
     line.pop_back();
   std::fprintf(stdout, "%s%s\n", prompt.c_str(), line.c_str());
   std::fflush(stdout);
-  return line;
+  return {ReadResult::Line, line};
 }
 
 void LineReader::remember(const std::string &entry) {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +14,23 @@ using Completer =
 /// What a Completer returns to ask for file names instead.
 inline const std::string kCompletePaths = "\x01paths";
 
+/// What one LineReader::read got.
+struct ReadResult {
+  enum Kind {
+    Line,        ///< a line, in `line` without its line break
+    Interrupted, ///< Ctrl-C at the prompt: the line typed so far is dropped
+    End          ///< the end of the input (Ctrl-D on an empty line)
+  };
+  Kind kind = End;
+  std::string line;
+};
+
 /// Reads lines. On a terminal: libedit with history (loaded from and saved to
-/// `historyPath`, when not empty) and tab completion. Otherwise: plain lines,
-/// each echoed after its prompt on standard output, so a piped session
-/// prints as a transcript. One LineReader per process (libedit's state is global).
+/// `historyPath`, when not empty) and tab completion; Ctrl-C (replInterrupted()
+/// set while waiting for a key, so an InterruptHandler must be installed)
+/// abandons the line. Otherwise: plain lines, each echoed after its prompt on
+/// standard output, so a piped session prints as a transcript. One LineReader
+/// per process (libedit's state is global).
 class LineReader {
 public:
   LineReader(bool interactive, std::string historyPath, Completer complete);
@@ -26,8 +38,9 @@ public:
   LineReader(const LineReader &) = delete;
   LineReader &operator=(const LineReader &) = delete;
 
-  /// The next line without its line break; nullopt at the end of the input.
-  std::optional<std::string> read(const std::string &prompt);
+  /// The next line, Ctrl-C, or the end of the input. On a terminal, Ctrl-C
+  /// prints "^C" and ends the line, so the next prompt starts on a fresh one.
+  ReadResult read(const std::string &prompt);
   /// Adds a (possibly multi-line) entry to the history.
   void remember(const std::string &entry);
   bool interactive() const { return interactive_; }

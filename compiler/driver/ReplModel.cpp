@@ -283,8 +283,10 @@ bool ReplSession::loadData() {
   validationData_.reset();
   if (config.trainData < 0)
     return true; // a model without data compiles; :train says what is missing
-  auto load = [&](int index) -> std::optional<mtlrt::Dataset> {
-    auto d = mtlrt::loadDataset(config.data[size_t(index)], config.inputs, config.tasks);
+  // The validation data numbers its labels by the training data's classes.
+  auto load = [&](int index,
+                  const std::vector<mtlrt::TaskSpec> &tasks) -> std::optional<mtlrt::Dataset> {
+    auto d = mtlrt::loadDataset(config.data[size_t(index)], config.inputs, tasks);
     if (!d) {
       fmt::print("error: {}\n", d.error());
       return std::nullopt;
@@ -293,11 +295,12 @@ bool ReplSession::loadData() {
       fmt::print("note: {}\n", note);
     return std::move(d.value());
   };
-  trainData_ = load(config.trainData);
+  trainData_ = load(config.trainData, config.tasks);
   if (!trainData_)
     return false;
   if (config.validateData >= 0) {
-    validationData_ = load(config.validateData);
+    validationData_ =
+        load(config.validateData, mtlrt::withClasses(config.tasks, trainData_->classNames));
     if (!validationData_)
       return false;
   }

@@ -96,8 +96,9 @@ bool ReplSession::show(const std::string &what) {
                  fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm);
     }
     fmt::print("  {} parameters{}\n", d.params_size,
-               params_.empty() ? " (not trained: initialised at the next :train)"
-                               : fmt::format(", trained for {} steps", step_));
+               params_.empty()
+                   ? " (not trained: initialised at the next :train)"
+                   : fmt::format(", trained for {} step{}", step_, step_ == 1 ? "" : "s"));
     return true;
   }
   static const std::vector<std::string> stages = {"ast", "ir", "grad", "opt", "llvm", "asm"};
@@ -170,7 +171,12 @@ void ReplSession::printRuns() const {
       std::string v = it == scores.end() ? "-" : fmt::format("{:.4f}", it->second);
       line += fmt::format(" {:>{}}", v, std::max<size_t>(c.size(), 7));
     }
-    fmt::print("{}{}\n", line, r.continued ? "  (continued)" : "");
+    std::vector<std::string> notes;
+    if (r.continued)
+      notes.push_back("continued");
+    if (r.interruptedAt > 0)
+      notes.push_back(fmt::format("interrupted at step {}", r.interruptedAt));
+    fmt::print("{}{}\n", line, notes.empty() ? "" : fmt::format("  ({})", fmt::join(notes, ", ")));
   }
 }
 
@@ -188,6 +194,11 @@ bool ReplSession::compare(int a, int b) const {
       {"epochs", {fmt::format("{}", ra.epochs), fmt::format("{}", rb.epochs)}},
       {"seed", {fmt::format("{}", ra.seed), fmt::format("{}", rb.seed)}},
       {"continued", {ra.continued ? "yes" : "no", rb.continued ? "yes" : "no"}}};
+  auto stoppedAt = [](const ReplRun &r) {
+    return r.interruptedAt > 0 ? fmt::format("step {}", r.interruptedAt) : std::string("no");
+  };
+  if (ra.interruptedAt > 0 || rb.interruptedAt > 0)
+    settings.push_back({"interrupted", {stoppedAt(ra), stoppedAt(rb)}});
   std::map<std::string, std::pair<std::string, std::string>> weights;
   for (const auto &[t, w] : ra.weights)
     weights[t] = {fmt::format("{:g}", w), "-"};

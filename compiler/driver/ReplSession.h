@@ -31,8 +31,10 @@ struct ReplRun {
   uint64_t seed = 0;
   std::vector<std::pair<std::string, double>> weights; ///< every task's weight
   bool continued = false;                              ///< started from earlier parameters
-  std::vector<mtlrt::TaskScores> validation;           ///< the last epoch's, if validated
+  /// The last epoch's, if validated and the run did not go on past it.
+  std::vector<mtlrt::TaskScores> validation;
   double usPerStep = 0;
+  int64_t interruptedAt = 0; ///< the step Ctrl-C stopped the run after; 0: not interrupted
 };
 
 /// A loaded model and everything the REPL's commands act on. Every method
@@ -53,7 +55,10 @@ public:
   bool addItems(const std::string &text);
 
   /// Trains `epochs` (default: the model's or :set's) from the current
-  /// parameters, or from fresh ones with `reset`.
+  /// parameters, or from fresh ones with `reset`. On a terminal it draws a
+  /// progress bar; it prints a compact table of the epochs
+  /// (mtlrt::compactTableShows). Ctrl-C (replInterrupted()) stops it after
+  /// the current step, keeping every step taken.
   bool train(std::optional<int64_t> epochs, bool reset);
   /// Validation losses and metrics of the current parameters.
   bool eval();

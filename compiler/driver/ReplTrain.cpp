@@ -6,12 +6,22 @@
 // it. Task weights and the learning rate are run-time inputs of the compiled
 // step, and so is the seed (dropout mixes it into its masks at run time), so
 // :set never recompiles.
+//
+// A run on a terminal shows the runtime's progress bar (epoch, loss, ETA) and
+// its time; piped output has neither, so a scripted session's transcript is
+// the same on every run. Ctrl-C stops a run after the current step and keeps
+// what it trained, so nothing of the session is lost.
 #include "driver/DataSpecs.h"
+#include "driver/ReplInterrupt.h"
 #include "driver/ReplSession.h"
+
+#include "mtlrt/Report.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace mtl::driver {
 namespace {
@@ -86,6 +96,11 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   mtlrt::TrainOptions to = trainOptions();
   if (epochs)
     to.epochs = *epochs;
+  // The progress bar only: the REPL prints its own table and summary.
+  to.quiet = false;
+  to.table = nullptr;
+  to.progress = stdout;
+  to.interrupt = &replInterrupted();
   if (reset)
     resetParams();
   auto trainer = mtlrt::Trainer::create(c_->compiled, to);
@@ -125,16 +140,24 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   run.continued = continued;
   for (const sema::Task &t : c_->model->tasks)
     run.weights.emplace_back(t.name, weightOf(t.name));
-  if (result->steps > 0)
-    run.usPerStep = result->seconds * 1e6 / static_cast<double>(result->steps);
-  fmt::print("run {}: {} epoch{}, steps {}-{}{}\n", run.number, result->epochs.size(),
-             result->epochs.size() == 1 ? "" : "s", firstStep + 1, step_,
-             continued ? " (continued)" : "");
+  if (step_ > firstStep)
+    run.usPerStep = result->seconds * 1e6 / static_cast<double>(step_ - firstStep);
+  const auto epochCount = static_cast<int64_t>(result->epochs.size());
+  const bool terminal = isatty(fileno(stdout)) != 0;
+  if (terminal && result->interrupted)
+    fmt::print("\r\x1b[K"); // over the "^C" the terminal echoed
+  fmt::print("run {}: {} epoch{}, steps {}-{}{}{}\n", run.number, epochCount,
+             epochCount == 1 ? "" : "s", firstStep + 1, step_, continued ? " (continued)" : "",
+             terminal ? " in " + mtlrt::formatDuration(result->seconds) : "");
+  const size_t epochWidth = std::max<size_t>(3, std::to_string(epochCount).size());
   for (const mtlrt::EpochRecord &e : result->epochs) {
-    std::string line = fmt::format("  epoch {:>3}  train loss {:.4f}", e.epoch, e.train.loss);
-    if (e.validation)
-      line += fmt::format("  val loss {:.4f}", e.validation->loss);
-    fmt::print("{}\n", line);
+    if (mtlrt::compactTableShows(e.epoch, epochCount)) {
+      std::string line =
+          fmt::format("  epoch {:>{}}  train loss {:.4f}", e.epoch, epochWidth, e.train.loss);
+      if (e.validation)
+        line += fmt::format("  val loss {:.4f}", e.validation->loss);
+      fmt::print("{}\n", line);
+    }
     for (const mtlrt::TaskScores &t : e.train.tasks) {
       auto it = std::find_if(lossHistory_.begin(), lossHistory_.end(),
                              [&](const auto &h) { return h.first == t.name; });
@@ -143,10 +166,17 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
       it->second.push_back(t.loss);
     }
   }
-  if (!result->epochs.empty() && result->epochs.back().validation) {
+  // Stopped inside an epoch, the parameters are past the last validation.
+  bool midEpoch = result->epochs.empty() || result->epochs.back().steps != step_;
+  if (!midEpoch && result->epochs.back().validation) {
     run.validation = result->epochs.back().validation->tasks;
     for (const mtlrt::TaskScores &t : run.validation)
       fmt::print("  {:<12} {}\n", t.name, metricsText(t));
+  }
+  if (result->interrupted) {
+    run.interruptedAt = step_;
+    fmt::print("interrupted {} epoch {}, step {}; kept the parameters of step {}\n",
+               midEpoch ? "at" : "after", midEpoch ? epochCount + 1 : epochCount, step_, step_);
   }
   runs_.push_back(std::move(run));
   return true;

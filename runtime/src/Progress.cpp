@@ -18,15 +18,28 @@ std::string rate(double perSecond) {
     return fmt::format("{:.1f}k", perSecond / 1e3);
   return fmt::format("{:.0f}", perSecond);
 }
+
+// Whole seconds as a clock: "0:42", "12:05", "1:02:03".
+std::string clock(double seconds) {
+  auto s = int64_t(seconds + 0.5);
+  if (s >= 3600)
+    return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  return fmt::format("{}:{:02}", s / 60, s % 60);
+}
 } // namespace
 
 ProgressBar::ProgressBar(std::FILE *out) : out(out && isatty(fileno(out)) ? out : nullptr) {}
 
 void ProgressBar::startEpoch(int64_t e, int64_t es, int64_t bs) {
+  epochStart = Clock::now();
+  if (started)
+    stepsBefore += batches;
+  else
+    runStart = epochStart;
+  started = true;
   epoch = e;
   epochs = es;
   batches = bs;
-  epochStart = Clock::now();
   lastDraw = epochStart;
 }
 
@@ -43,9 +56,13 @@ void ProgressBar::update(int64_t done, double loss, int64_t rows) {
   if (filled < kBarWidth)
     bar += '>' + std::string(size_t(kBarWidth - filled - 1), ' ');
   double seconds = std::chrono::duration<double>(now - epochStart).count();
-  std::string line = fmt::format("\r\x1b[Kepoch {}/{} [{}] {}/{} loss {:.4f} {} samples/s", epoch,
-                                 epochs, bar, done, batches, loss,
-                                 seconds > 0 ? rate(double(rows) / seconds) : std::string("-"));
+  double perStep =
+      std::chrono::duration<double>(now - runStart).count() / double(stepsBefore + done);
+  int64_t stepsLeft = (epochs - epoch) * batches + batches - done;
+  std::string line = fmt::format("\r\x1b[Kepoch {}/{} [{}] {}/{} loss {:.4f} {} samples/s ETA {}",
+                                 epoch, epochs, bar, done, batches, loss,
+                                 seconds > 0 ? rate(double(rows) / seconds) : std::string("-"),
+                                 clock(perStep * double(stepsLeft)));
   std::fputs(line.c_str(), out);
   std::fflush(out);
 }

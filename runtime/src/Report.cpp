@@ -40,6 +40,33 @@ std::string formatValue(double v) {
   return fmt::format("{:.4f}", v);
 }
 
+std::string formatDuration(double seconds) {
+  double ms = seconds * 1e3;
+  if (ms < 9.95)
+    return fmt::format("{:.1f} ms", ms);
+  if (ms < 999.5)
+    return fmt::format("{:.0f} ms", ms);
+  if (seconds < 9.995)
+    return fmt::format("{:.2f} s", seconds);
+  if (seconds < 59.95)
+    return fmt::format("{:.1f} s", seconds);
+  auto s = int64_t(std::llround(seconds));
+  if (s < 3600)
+    return fmt::format("{} min {:02} s", s / 60, s % 60);
+  return fmt::format("{} h {:02} min", s / 3600, s / 60 % 60);
+}
+
+bool compactTableShows(int64_t epoch, int64_t epochs) {
+  constexpr int64_t kAll = 20, kFirst = 3, kMultiples = 15;
+  if (epochs <= kAll || epoch <= kFirst || epoch == epochs)
+    return true;
+  // 2, 5, 10, 20, 50, 100, ...: round epoch numbers are easy to read down a column.
+  for (int64_t scale = 1;; scale *= 10)
+    for (int64_t every : {2 * scale, 5 * scale, 10 * scale})
+      if (epochs / every <= kMultiples)
+        return epoch % every == 0;
+}
+
 EpochTable::EpochTable(std::FILE *out, const mtl_model &model, bool validation, bool trainMetrics)
     : out(out), validation(validation), trainMetrics(trainMetrics),
       penalty(model.has_penalty != 0) {
@@ -171,10 +198,10 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
                   const std::string &monitor) {
   if (!out || result.epochs.empty())
     return;
-  const size_t epochs = result.epochs.size();
-  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %.1f s%s\n",
-               model.name ? model.name : "model", epochs, epochs == 1 ? "" : "s",
-               (long long)result.steps, result.steps == 1 ? "" : "s", result.seconds,
+  size_t epochs = result.epochs.size();
+  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %s%s\n", model.name ? model.name : "model",
+               epochs, epochs == 1 ? "" : "s", (long long)result.steps,
+               result.steps == 1 ? "" : "s", formatDuration(result.seconds).c_str(),
                result.stoppedEarly
                    ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
                    : "");

@@ -136,6 +136,8 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
     if (options.logEvery > 0 && step % options.logEvery == 0)
       out.log.step(*model, epoch, step, res.total_loss, taskLosses, taskCounts);
     out.progress.update(b + 1, totalSum / double(rowsDone), rowsDone);
+    if (options.interrupt && options.interrupt->load(std::memory_order_relaxed))
+      break; // fit() sees the short epoch by its rows
   }
   out.progress.finish();
   train.rows = rowsDone;
@@ -279,6 +281,12 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
           return fail(fmt::format("{}; and {}", s.error(), saved.error()));
       return s.takeError();
     }
+    if (record.train.rows < int64_t(order.size())) {
+      // Interrupted mid-epoch: the steps stay taken, but part of an epoch is
+      // no epoch to validate, log or resume from.
+      result.interrupted = true;
+      break;
+    }
     record.steps = m.step;
     if (opt.evalTrain) {
       EvalReport again = m.evaluateRows(train, trainRows, true);
@@ -319,9 +327,16 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       result.stoppedEarly = true;
       break;
     }
+    if (opt.interrupt && opt.interrupt->load(std::memory_order_relaxed)) {
+      result.interrupted = true; // during the epoch's last step or its validation
+      break;
+    }
   }
   result.steps = m.step;
-  result.keptEpoch = m.keepBest(*this, validating ? result.bestEpoch : 0, haveBestCopy);
+  // An interrupted run keeps what it trained, up to its last step.
+  result.keptEpoch = result.interrupted
+                         ? m.run.epoch
+                         : m.keepBest(*this, validating ? result.bestEpoch : 0, haveBestCopy);
   if (!testRows.empty())
     result.test = m.evaluateRows(testData, testRows, true);
   result.seconds = secondsSince(runStart);

@@ -8,16 +8,7 @@
 # REPL session that loads the model, edits a task head and changes it back
 # (so the second compilation reuses cached code) and then trains as many
 # epochs must leave identical last.safetensors files (but for the source hash).
-set -u
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 MTLC REPO_ROOT" >&2
-  exit 2
-fi
-mtlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$2" || exit 2
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-export NO_COLOR=1 HOME=$scratch
+source "$(dirname "$0")/setup.sh" 2 "$@"
 
 failed=0
 check() { # NAME FILE MODEL EPOCHS HEAD_EDIT HEAD_ORIGINAL

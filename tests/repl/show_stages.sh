@@ -6,15 +6,7 @@
 # These dumps depend on the LLVM version and the host CPU, so they are not
 # golden transcripts: the test checks that each one appears, with a line only
 # that stage prints, and that the session ends normally.
-set -u
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 MTLC REPO_ROOT" >&2
-  exit 2
-fi
-mtlc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$2" || exit 2
-export NO_COLOR=1 HOME=$(mktemp -d)
-trap 'rm -rf "$HOME"' EXIT
+source "$(dirname "$0")/setup.sh" 2 "$@"
 
 out=$(printf '%s\n' ':load examples/two_classifiers.mtl' ':show ir' ':show grad' ':show opt' \
   ':show llvm' ':show asm' ':quit' | timeout 300 "$mtlc" repl 2>&1)

@@ -22,6 +22,17 @@ const char *taskKindName(int32_t kind);
 /// very large or small; "-" for NaN.
 std::string formatValue(double value);
 
+/// A duration for people: milliseconds under a second ("0.4 ms", "12 ms"),
+/// then seconds ("1.25 s", "12.3 s"), then minutes ("2 min 05 s") and hours
+/// ("1 h 02 min").
+std::string formatDuration(double seconds);
+
+/// Whether a compact table of a run of `epochs` epochs shows epoch `epoch`
+/// (1-based): every epoch of up to 20; else the first three, every k-th and
+/// the last, k the first of 2, 5, 10, 20, 50, 100, ... that leaves at most 15
+/// multiples of k, so such a table has 10 to 20 rows.
+bool compactTableShows(int64_t epoch, int64_t epochs);
+
 /// The per-epoch table: epoch | total loss (train, the penalty part of it
 /// when the model has one, val) | per task: train loss, val loss and val
 /// metrics (train metrics too with evalTrain). A null `out` prints nothing.

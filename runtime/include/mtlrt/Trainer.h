@@ -13,6 +13,7 @@
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -65,6 +66,14 @@ struct TrainOptions {
   bool keepStepLosses = false;  ///< record every step's total loss in TrainResult
   std::FILE *table = stdout;    ///< where the epoch table and summary go
   std::FILE *progress = stderr; ///< where the progress bar goes, if it is a terminal
+  /// Non-null: fit() reads it after every training step and, once it is
+  /// true, stops after that step (a signal handler may set it: Ctrl-C in the
+  /// REPL). The steps taken stay taken: parameters, optimizer state and
+  /// step() are those of the last step. An epoch cut short is not validated,
+  /// logged, checkpointed or counted in runState(); one whose last step had
+  /// run ends as every epoch does. fit() then returns with
+  /// TrainResult::interrupted set. The caller clears the flag.
+  const std::atomic<bool> *interrupt = nullptr;
 
   // Checkpoints (docs/checkpoints.md). Failing to write one fails fit().
   /// Non-empty: fit() creates the directory and writes `last.safetensors`
@@ -136,6 +145,9 @@ struct TrainResult {
   /// are not at hand after a resume).
   int64_t keptEpoch = 0;
   bool stoppedEarly = false;
+  /// TrainOptions::interrupt stopped the run; `epochs` lists the complete
+  /// epochs only, and steps counts every step taken.
+  bool interrupted = false;
   int64_t steps = 0;
   double seconds = 0;
   std::optional<EvalReport> test; ///< with the kept parameters
