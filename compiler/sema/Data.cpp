@@ -265,6 +265,21 @@ void checkColumns(Context &ctx, const DataSet &ds, const Source &src, const Data
   }
 }
 
+// A word where a modifier may stand is reported whatever the binding's
+// target and source, so that a misspelling is never hidden by another error.
+void reportUnknownModifiers(Context &ctx, const ast::Binding &ab) {
+  static const std::vector<std::string> known = {"standardize", "scale", "as", "in"};
+  for (const ast::Modifier &m : ab.modifiers) {
+    if (m.kind != ast::Modifier::Unknown)
+      continue;
+    const std::string &word = m.word.text;
+    std::string hint = word == "class" ? "; did you mean 'as class'?" : didYouMean(word, known);
+    if (hint.empty())
+      hint = "; the modifiers are standardize, scale(x), as class and in [v, ...]";
+    ctx.error(m.word.loc, fmt::format("unknown modifier '{}'{}", word, hint));
+  }
+}
+
 } // namespace
 
 void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
@@ -293,6 +308,7 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
     for (const ast::Binding &ab : d->bindings) {
       if (info.synthetic)
         break;
+      reportUnknownModifiers(ctx, ab);
       DataBinding b;
       b.target = ab.target.text;
       b.loc = ab.loc;

@@ -191,6 +191,27 @@ TEST_F(Data, ModifiersMustSuitTarget) {
   EXPECT_DIAG(c, ":11:34: error: 'standardize' is given twice");
 }
 
+TEST_F(Data, MisspeltModifiersAreUnknownModifiers) {
+  Checked c = run("  input x : f32[1]\n  input ids : i32[1]\n"
+                  "  data train = csv(\"data/penguins.csv\") {\n"
+                  "    x = column(year) standardise\n    c = column(species) sa class\n"
+                  "    b = column(year) ni [1] scal(2)\n    c2 = column(species) class\n"
+                  "    nope = column(year) normalize\n  }\n"
+                  "  task c : classify(3) { head = x -> dense(3) }\n"
+                  "  task c2 : classify(3) { head = x -> dense(3) }\n"
+                  "  task b : binary { head = ids -> embedding(4, 1) -> flatten }");
+  EXPECT_DIAG(c, ":5:22: error: unknown modifier 'standardise'; did you mean 'standardize'?");
+  EXPECT_DIAG(c, ":6:25: error: unknown modifier 'sa'; did you mean 'as'?");
+  EXPECT_DIAG(c, ":7:22: error: unknown modifier 'ni'; did you mean 'in'?");
+  EXPECT_DIAG(c, ":7:29: error: unknown modifier 'scal'; did you mean 'scale'?");
+  EXPECT_DIAG(c, ":8:26: error: unknown modifier 'class'; did you mean 'as class'?");
+  // An unknown target does not hide the unknown modifier, nor the other way round.
+  EXPECT_DIAG(c, ":9:5: error: no input or task named 'nope'");
+  EXPECT_DIAG(c, ":9:25: error: unknown modifier 'normalize'; the modifiers are standardize, "
+                 "scale(x), as class and in [v, ...]");
+  EXPECT_EQ(c.errors, 7u) << c.text;
+}
+
 // A file read with the wrong separator has a header of one column; the
 // message names the separator it more likely uses, once per data set.
 TEST_F(Data, WrongSeparatorIsNamed) {
