@@ -5,6 +5,10 @@
 // "unknown loss 'msee', did you mean 'mse'?" than a parser could.
 grammar Mtl;
 
+// A name that is the first token on its line: the lexer makes every name an
+// IDENT and the parser's driver (Parser.cpp) retypes these before parsing.
+tokens { LINE_IDENT }
+
 file        : importDecl* topDecl* EOF ;
 importDecl  : 'import' STRING ;
 topDecl     : blockDecl | modelDecl ;
@@ -20,11 +24,17 @@ shape       : '[' INT (',' INT)* ']' ;
 // data train = csv("penguins.csv", na = "NA") { x = columns(a, b) standardize }
 dataDecl    : 'data' name '=' expr '{' binding* '}' ;
 binding     : name '=' expr modifier* ;
+// Any other word after a selection, on the same line, is read as a modifier too,
+// so that sema can say "unknown modifier 'standardise'; did you mean ...?" and
+// go on checking; a word that starts a line (LINE_IDENT) starts the next binding.
 modifier    : 'standardize'                      # standardizeMod
             | 'as' name                          # asMod
             | 'scale' '(' expr ')'               # scaleMod
             | 'in' '[' expr (',' expr)* ']'      # inMod
+            | word=IDENT
+              ( after=IDENT | open='(' exprList? ')' | open='[' exprList? ']' )?  # otherMod
             ;
+exprList    : expr (',' expr)* ;
 
 // block mlp(width, p = 0.1) { dense(width) -> relu -> dropout(p) }
 blockDecl   : 'block' name ('(' (param (',' param)*)? ')')? '{' chain '}' ;
@@ -63,9 +73,9 @@ arg         : (name '=')? expr ('..' expr)? ;
 qualName    : name ('.' name)* ;
 
 // Keywords stay usable as names (a data set called `train`, a column called `scale`).
-name        : IDENT | 'model' | 'input' | 'data' | 'block' | 'shared' | 'task' | 'balance'
-            | 'regularize' | 'optimizer' | 'train' | 'import' | 'on' | 'as' | 'standardize'
-            | 'scale' | 'in' ;
+name        : IDENT | LINE_IDENT | 'model' | 'input' | 'data' | 'block' | 'shared' | 'task'
+            | 'balance' | 'regularize' | 'optimizer' | 'train' | 'import' | 'on' | 'as'
+            | 'standardize' | 'scale' | 'in' ;
 
 INT         : [0-9]+ ;
 NUMBER      : [0-9]+ '.' [0-9]+ EXPONENT? | [0-9]+ EXPONENT | '.' [0-9]+ EXPONENT? ;

@@ -85,16 +85,19 @@ std::string getterName(const sema::Model &model, const PipelineOptions &options)
 }
 
 bool runPipeline(const std::string &path, Stage last, Compilation &c, const PipelineOptions &o) {
+  bool whole = false;
   {
     StageTimer t(o, "parse");
     if (o.text) {
       std::string dir = std::filesystem::path(path).parent_path().string();
-      c.files = loadBufferWithImports(path, *o.text, dir, c.sources, c.diags);
+      c.files = loadBufferWithImports(path, *o.text, dir, c.sources, c.diags, &whole);
     } else {
-      c.files = loadWithImports(path, c.sources, c.diags);
+      c.files = loadWithImports(path, c.sources, c.diags, &whole);
     }
   }
-  if (c.diags.hasErrors() || c.files.empty())
+  // Files with syntax errors are still checked (without the declarations the
+  // parser had to skip), so that one run reports every error.
+  if (!whole || c.files.empty() || (c.diags.hasErrors() && last == Stage::Parse))
     return false;
   c.sourceText = c.sources.text(c.files[0].fileId);
   if (last == Stage::Parse)

@@ -80,9 +80,13 @@ struct InputDecl {
 
 /// A postfix modifier of a data binding.
 struct Modifier {
-  enum Kind { Standardize, As, Scale, In } kind = Standardize;
-  Ident asName;             ///< As: `as class`
-  std::vector<Expr> values; ///< Scale: 1 value; In: the listed values
+  /// Unknown: another word where a modifier may stand (`standardise`,
+  /// `sa class`, `scal(0.5)`), which sema reports with a suggestion.
+  enum Kind { Standardize, As, Scale, In, Unknown } kind = Standardize;
+  Ident asName;             ///< As: `as class`; Unknown: a name after the word
+  std::vector<Expr> values; ///< Scale: 1 value; In: the listed values; Unknown: those in () or []
+  Ident word;               ///< Unknown: the word as written
+  char open = 0;            ///< Unknown: '(' or '[' when values follow the word, else 0
   SourceLoc loc;
 };
 

@@ -13,7 +13,8 @@ using P = mtlgen::MtlParser;
 
 class Builder {
 public:
-  Builder(int fileId, DiagnosticEngine &diags) : fileId_(fileId), diags_(diags) {}
+  Builder(int fileId, DiagnosticEngine &diags, const Losses &losses, SkippedParts &skipped)
+      : fileId_(fileId), diags_(diags), losses_(losses), skipped_(skipped) {}
 
   SourceLoc loc(antlr4::Token *t) const {
     if (!t)
@@ -41,6 +42,10 @@ public:
     for (auto *imp : ctx->importDecl())
       f.imports.push_back({unquote(imp->STRING()->getSymbol()), loc(imp)});
     for (auto *top : ctx->topDecl()) {
+      if (leftOut(top, {top->blockDecl() && top->blockDecl()->name()
+                            ? top->blockDecl()->name()->getText()
+                            : ""}))
+        continue;
       if (top->blockDecl())
         f.items.emplace_back(block(top->blockDecl()));
       else
@@ -50,13 +55,52 @@ public:
   }
 
 private:
+  // Whether `unit` is damaged and so left out; records what it covered and
+  // the names it may declare, as far as it got.
+  bool leftOut(antlr4::ParserRuleContext *unit, std::vector<std::string> declares) {
+    if (!losses_.units.count(unit))
+      return false;
+    skipped(unit);
+    for (std::string &name : declares)
+      skipped_.names.push_back(std::move(name));
+    return true;
+  }
+
+  void skipped(antlr4::ParserRuleContext *ctx) {
+    antlr4::Token *stop = ctx->getStop();
+    bool ends = stop && stop->getTokenIndex() >= ctx->getStart()->getTokenIndex();
+    skipped_.ranges.emplace_back(loc(ctx->getStart()), loc(ends ? stop : ctx->getStart()));
+    lostInModel_ = true;
+  }
+
+  static std::vector<std::string> declaredNames(P::ModelItemContext *ctx) {
+    auto text = [](antlr4::tree::ParseTree *t) { return t ? t->getText() : std::string(); };
+    if (auto *c = ctx->inputDecl())
+      return {c->name().empty() ? "" : c->name(0)->getText()};
+    if (auto *c = ctx->dataDecl())
+      return {text(c->name())};
+    if (auto *c = ctx->blockDecl())
+      return {text(c->name())};
+    // In `shared trunk x -> dense(8)` (no '='), `trunk` reads as the sharing.
+    if (auto *c = ctx->sharedDecl())
+      return {text(c->name()), text(c->sharing)};
+    if (auto *c = ctx->taskDecl())
+      return {text(c->name())};
+    return {};
+  }
+
   ast::ModelDecl model(P::ModelDeclContext *ctx) {
     ast::ModelDecl m;
     m.name = ident(ctx->name());
     m.loc = loc(ctx->getStart()).to(m.name.loc);
     m.closeLoc = loc(ctx->getStop());
+    lostInModel_ = losses_.containers.count(ctx) > 0;
     for (auto *item : ctx->modelItem())
-      m.items.push_back(modelItem(item));
+      if (!leftOut(item, declaredNames(item)))
+        m.items.push_back(modelItem(item));
+    // "model 'm' has no task" may be about a task that was left out.
+    if (lostInModel_)
+      skipped_.ranges.emplace_back(m.name.loc, m.name.loc);
     return m;
   }
 
@@ -87,8 +131,10 @@ private:
       return ast::OptimizerDecl{expr(c->expr()), loc(c)};
     auto *c = ctx->trainDecl();
     ast::TrainDecl t{{}, loc(c->getStart())};
+    lostBetweenUnits(c);
     for (auto *s : c->setting())
-      t.settings.push_back({ident(s->name()), expr(s->expr()), loc(s)});
+      if (!leftOutOf(c, s))
+        t.settings.push_back({ident(s->name()), expr(s->expr()), loc(s)});
     return t;
   }
 
@@ -110,7 +156,10 @@ private:
     d.name = ident(ctx->name());
     d.source = expr(ctx->expr());
     d.loc = loc(ctx->getStart()).to(d.source.loc);
+    lostBetweenUnits(ctx);
     for (auto *b : ctx->binding()) {
+      if (leftOutOf(ctx, b))
+        continue;
       ast::Binding bind{ident(b->name()), expr(b->expr()), {}, loc(b)};
       for (auto *m : b->modifier())
         bind.modifiers.push_back(modifier(m));
@@ -132,6 +181,16 @@ private:
       m.kind = ast::Modifier::In;
       for (auto *e : in->expr())
         m.values.push_back(expr(e));
+    } else if (auto *other = dynamic_cast<P::OtherModContext *>(ctx)) {
+      m.kind = ast::Modifier::Unknown;
+      m.word = {other->word->getText(), loc(other->word)};
+      if (other->after)
+        m.asName = {other->after->getText(), loc(other->after)};
+      if (other->open)
+        m.open = other->open->getText()[0];
+      if (auto *list = other->exprList())
+        for (auto *e : list->expr())
+          m.values.push_back(expr(e));
     } else {
       m.kind = ast::Modifier::Standardize;
     }
@@ -168,7 +227,10 @@ private:
     t.name = ident(ctx->name());
     t.kind = expr(ctx->kind);
     t.loc = loc(ctx->getStart()).to(t.kind.loc);
+    lostBetweenUnits(ctx);
     for (auto *f : ctx->taskField()) {
+      if (leftOutOf(ctx, f))
+        continue;
       ast::TaskField field{ident(f->name()), {}, loc(f)};
       for (auto *c : f->chain())
         field.values.push_back(chain(c));
@@ -318,15 +380,35 @@ private:
     return out;
   }
 
+  // A damaged unit inside `container` (a data block, task or train block) is
+  // left out, and what is said about the container is left out with it:
+  // "data set 'train' does not bind input 'x'" may be about the lost binding.
+  // So is what is said about a container that lost text between its units.
+  void lostBetweenUnits(antlr4::ParserRuleContext *container) {
+    if (losses_.containers.count(container))
+      skipped(container);
+  }
+
+  bool leftOutOf(antlr4::ParserRuleContext *container, antlr4::ParserRuleContext *unit) {
+    if (!losses_.units.count(unit))
+      return false;
+    skipped(container);
+    return true;
+  }
+
   int fileId_;
   DiagnosticEngine &diags_;
+  const Losses &losses_;
+  SkippedParts &skipped_;
+  bool lostInModel_ = false; ///< some part of the current model was left out
 };
 
 } // namespace
 
 ast::File buildAst(P::FileContext *tree, antlr4::CommonTokenStream &tokens, int fileId,
-                   DiagnosticEngine &diags) {
-  Builder b(fileId, diags);
+                   DiagnosticEngine &diags, const Losses &losses, SkippedParts &skipped) {
+  Builder b(fileId, diags, losses, skipped);
+  skipped.names = losses.words;
   ast::File f = b.file(tree);
   for (antlr4::Token *t : tokens.getTokens())
     if (t->getChannel() == antlr4::Token::HIDDEN_CHANNEL)

@@ -171,6 +171,12 @@ private:
         case ast::Modifier::In:
           line(depth + 2, "Modifier in", m.loc);
           break;
+        case ast::Modifier::Unknown:
+          line(depth + 2,
+               "Modifier unknown " + m.word.text + (m.asName.text.empty() ? "" : " ") +
+                   m.asName.text,
+               m.loc);
+          break;
         }
         for (const ast::Expr &v : m.values)
           expr(depth + 3, "", v);

@@ -44,6 +44,14 @@ std::string modifierText(const ast::Modifier &m) {
       out += (i ? ", " : "") + exprText(m.values[i]);
     return out + "]";
   }
+  case ast::Modifier::Unknown: {
+    std::string out = m.word.text + (m.asName.text.empty() ? "" : " " + m.asName.text);
+    if (m.open)
+      out += m.open == '(' ? "(" : " [";
+    for (size_t i = 0; i < m.values.size(); ++i)
+      out += (i ? ", " : "") + exprText(m.values[i]);
+    return m.open ? out + (m.open == '(' ? ")" : "]") : out;
+  }
   }
   return "";
 }

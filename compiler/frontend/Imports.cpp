@@ -38,9 +38,12 @@ public:
 
   void loadText(const std::string &name, std::string text, const fs::path &dir) {
     int id = sources_.add(name, std::move(text));
-    std::optional<ast::File> file = parseFile(sources_, id, diags_);
-    if (!file)
+    std::optional<ast::File> file =
+        parseFile(sources_, id, diags_, SyntaxErrorPolicy::RecoveredAst);
+    if (!file) {
+      whole_ = false;
       return;
+    }
     std::vector<ast::ImportDecl> imports = file->imports;
     files_.push_back(std::move(*file));
     for (const ast::ImportDecl &imp : imports)
@@ -52,12 +55,17 @@ public:
     std::optional<std::string> text = readFile(path, error);
     if (!text) {
       diags_.error(from, fmt::format("cannot read '{}': {}", path, error));
+      whole_ = false;
       return;
     }
     loadText(path, std::move(*text), fs::path(path).parent_path());
   }
 
-  std::vector<ast::File> take() { return std::move(files_); }
+  std::vector<ast::File> take(bool *whole) {
+    if (whole)
+      *whole = whole_;
+    return std::move(files_);
+  }
 
   // Canonical paths of files being loaded (for cycles) or already loaded.
   std::map<std::string, bool> state_; // true while in progress
@@ -84,26 +92,27 @@ private:
   SourceManager &sources_;
   DiagnosticEngine &diags_;
   std::vector<ast::File> files_;
+  bool whole_ = true;
 };
 
 } // namespace
 
 std::vector<ast::File> loadWithImports(const std::string &path, SourceManager &sources,
-                                       DiagnosticEngine &diags) {
+                                       DiagnosticEngine &diags, bool *whole) {
   Loader loader(sources, diags);
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(path, ec);
   loader.state_[ec ? path : canonical.string()] = true;
   loader.loadPath(path, SourceLoc{});
-  return loader.take();
+  return loader.take(whole);
 }
 
 std::vector<ast::File> loadBufferWithImports(const std::string &name, std::string text,
                                              const std::string &baseDir, SourceManager &sources,
-                                             DiagnosticEngine &diags) {
+                                             DiagnosticEngine &diags, bool *whole) {
   Loader loader(sources, diags);
   loader.loadText(name, std::move(text), baseDir);
-  return loader.take();
+  return loader.take(whole);
 }
 
 } // namespace mtl

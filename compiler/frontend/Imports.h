@@ -16,13 +16,17 @@ std::optional<std::string> readFile(const std::string &path, std::string &error)
 /// Parses `path` and, transitively, the files it imports (paths relative to
 /// the importing file). The main file comes first. Unreadable files, import
 /// cycles and syntax errors are reported to `diags`; each file is loaded once.
+/// `whole`, when given, is set to whether every file was read and parsed
+/// (SyntaxErrorPolicy::RecoveredAst): then the files can be checked even if
+/// syntax errors were reported, and what the checker reports are the file's
+/// other errors.
 std::vector<ast::File> loadWithImports(const std::string &path, SourceManager &sources,
-                                       DiagnosticEngine &diags);
+                                       DiagnosticEngine &diags, bool *whole = nullptr);
 
 /// Like loadWithImports for text that is already in memory (the REPL):
 /// `name` is how locations are shown, `baseDir` resolves its imports.
 std::vector<ast::File> loadBufferWithImports(const std::string &name, std::string text,
                                              const std::string &baseDir, SourceManager &sources,
-                                             DiagnosticEngine &diags);
+                                             DiagnosticEngine &diags, bool *whole = nullptr);
 
 } // namespace mtl

@@ -2,6 +2,7 @@
 #include "frontend/Parser.h"
 
 #include "frontend/AstBuilder.h"
+#include "frontend/Recovery.h"
 #include "frontend/SyntaxErrors.h"
 #include "support/BigStack.h"
 
@@ -96,10 +97,25 @@ bool checkUtf8(const std::string &text, int fileId, DiagnosticEngine &diags) {
   return true;
 }
 
+// Names that start a line become LINE_IDENT: a binding's modifiers follow
+// its selection on the same line, so the grammar can tell an unknown word
+// there (a misspelt modifier) from the name that starts the next binding
+// with one token of lookahead, whatever follows.
+void markLineStarts(antlr4::CommonTokenStream &tokens) {
+  size_t lastLine = 0;
+  for (antlr4::Token *t : tokens.getTokens()) {
+    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+      continue;
+    if (t->getType() == mtlgen::MtlLexer::IDENT && t->getLine() != lastLine)
+      static_cast<antlr4::WritableToken *>(t)->setType(mtlgen::MtlParser::LINE_IDENT);
+    lastLine = t->getLine();
+  }
+}
+
 } // namespace
 
 std::optional<ast::File> parseFile(const SourceManager &sources, int fileId,
-                                   DiagnosticEngine &diags) {
+                                   DiagnosticEngine &diags, SyntaxErrorPolicy policy) {
   std::optional<ast::File> result;
   unsigned before = diags.errorCount();
   runWithBigStack([&] {
@@ -115,15 +131,25 @@ std::optional<ast::File> parseFile(const SourceManager &sources, int fileId,
       tokens.fill();
       if (!checkLimits(tokens, fileId, diags) || !reportLexicalErrors(tokens, fileId, diags))
         return;
+      markLineStarts(tokens);
       mtlgen::MtlParser parser(&tokens);
       parser.removeErrorListeners();
       parser.addErrorListener(&listener);
+      auto strategy = std::make_shared<RecoveringErrorStrategy>(listener, fileId);
+      parser.setErrorHandler(strategy);
       auto *tree = parser.file();
-      if (diags.errorCount() != before)
+      unsigned parsed = diags.errorCount();
+      if (strategy->losses().topLevel || (parsed != before && policy == SyntaxErrorPolicy::NoAst))
         return;
-      ast::File file = buildAst(tree, tokens, fileId, diags);
-      if (diags.errorCount() == before)
-        result = std::move(file);
+      SkippedParts skipped;
+      ast::File file = buildAst(tree, tokens, fileId, diags, strategy->losses(), skipped);
+      if (diags.errorCount() != parsed)
+        return;
+      for (const auto &[from, to] : skipped.ranges)
+        diags.quiet(from, to);
+      for (const std::string &name : skipped.names)
+        diags.quietName(fileId, name);
+      result = std::move(file);
     } catch (const std::exception &e) {
       diags.error({fileId, 1, 1, 1}, fmt::format("internal parser failure: {}", e.what()));
     }

@@ -17,6 +17,7 @@ std::string describeTokenType(const antlr4::dfa::Vocabulary &vocab, size_t type)
   case antlr4::Token::EOF:
     return "end of file";
   case mtlgen::MtlLexer::IDENT:
+  case mtlgen::MtlParser::LINE_IDENT:
     return "a name";
   case mtlgen::MtlLexer::INT:
     return "an integer";
@@ -60,9 +61,10 @@ bool isKeyword(const std::string &display) {
 }
 
 bool startsExpression(size_t type, const std::string &display) {
-  return type == mtlgen::MtlLexer::IDENT || type == mtlgen::MtlLexer::INT ||
-         type == mtlgen::MtlLexer::NUMBER || type == mtlgen::MtlLexer::STRING || display == "'('" ||
-         display == "'['" || display == "'-'" || isKeyword(display);
+  return type == mtlgen::MtlLexer::IDENT || type == mtlgen::MtlParser::LINE_IDENT ||
+         type == mtlgen::MtlLexer::INT || type == mtlgen::MtlLexer::NUMBER ||
+         type == mtlgen::MtlLexer::STRING || display == "'('" || display == "'['" ||
+         display == "'-'" || isKeyword(display);
 }
 
 constexpr const char *kModelItems[] = {"'input'",      "'data'",      "'block'",
@@ -103,7 +105,7 @@ std::string expectedPhrase(antlr4::Parser *parser) {
     return std::any_of(types.begin(), types.end(),
                        [&](size_t t) { return vocab.getDisplayName(t) == d; });
   };
-  bool hasName = has(mtlgen::MtlLexer::IDENT);
+  bool hasName = has(mtlgen::MtlLexer::IDENT) || has(mtlgen::MtlParser::LINE_IDENT);
   bool expression =
       hasName && has(mtlgen::MtlLexer::INT) && has(mtlgen::MtlLexer::STRING) && hasDisplay("'('");
   bool modelItem = !hasName && std::all_of(std::begin(kModelItems), std::end(kModelItems),
@@ -117,7 +119,9 @@ std::string expectedPhrase(antlr4::Parser *parser) {
       continue;
     if (hasName && isKeyword(display) && display != "'true'" && display != "'false'")
       continue;
-    items.push_back(describeTokenType(vocab, t));
+    std::string item = describeTokenType(vocab, t);
+    if (std::find(items.begin(), items.end(), item) == items.end())
+      items.push_back(item);
   }
   if (expression)
     items.push_back("an expression");
@@ -136,7 +140,7 @@ std::string missingPhrase(const std::string &what) {
     return "a number";
   if (what == "STRING")
     return "a string";
-  if (what == "IDENT")
+  if (what == "IDENT" || what == "LINE_IDENT")
     return "a name";
   return what;
 }
@@ -197,11 +201,10 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
   SourceLoc loc{fileId_, static_cast<int>(line), static_cast<int>(charPositionInLine) + 1, 1};
   if (loc.line == lastLine_)
     return;
-  lastLine_ = loc.line;
 
   auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
   if (!parser) { // the lexer: our grammar's ANY rule leaves it nothing to reject
-    diags_.error(loc, "invalid input: " + msg);
+    report(loc, "invalid input: " + msg);
     return;
   }
   if (offendingSymbol && offendingSymbol->getType() != antlr4::Token::EOF)
@@ -210,11 +213,11 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
   std::string found = quoteToken(offendingSymbol);
   if (offendingSymbol && offendingSymbol->getType() == mtlgen::MtlLexer::ANY &&
       found.rfind("byte", 0) == 0) {
-    diags_.error(loc, fmt::format("invalid character ({}) in model source", found));
+    report(loc, fmt::format("invalid character ({}) in model source", found));
     return;
   }
   if (auto message = inWithoutList(parser, offendingSymbol)) {
-    diags_.error(loc, *message);
+    report(loc, *message);
     return;
   }
   if (msg.rfind("missing ", 0) == 0) {
@@ -222,15 +225,22 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
     size_t at = msg.rfind(" at ");
     std::string what = msg.substr(8, at == std::string::npos ? std::string::npos : at - 8);
     if (what.empty() || what[0] != '{') {
-      diags_.error(loc, fmt::format("expected {} before {}", missingPhrase(what), found));
+      report(loc, fmt::format("expected {} before {}", missingPhrase(what), found));
       return;
     }
   }
   std::string expected = expectedPhrase(parser);
   if (expected.empty())
-    diags_.error(loc, fmt::format("unexpected {}", found));
+    report(loc, fmt::format("unexpected {}", found));
   else
-    diags_.error(loc, fmt::format("unexpected {}; {}", found, expected));
+    report(loc, fmt::format("unexpected {}; {}", found, expected));
+}
+
+Diagnostic *SyntaxErrorListener::report(SourceLoc loc, std::string message) {
+  if (loc.line == lastLine_)
+    return nullptr;
+  lastLine_ = loc.line;
+  return &diags_.error(loc, std::move(message));
 }
 
 bool reportLexicalErrors(antlr4::CommonTokenStream &tokens, int fileId, DiagnosticEngine &diags) {

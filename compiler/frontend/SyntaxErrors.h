@@ -21,6 +21,10 @@ public:
                    size_t charPositionInLine, const std::string &msg,
                    std::exception_ptr e) override;
 
+  /// Reports `message` at `loc` unless an error was reported on that line
+  /// already; returns the diagnostic (to attach notes), or null.
+  Diagnostic *report(SourceLoc loc, std::string message);
+
 private:
   DiagnosticEngine &diags_;
   int fileId_;

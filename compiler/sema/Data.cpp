@@ -234,7 +234,10 @@ std::optional<int64_t> readSelection(Context &ctx, const ast::Expr &e, const Dat
   return good ? std::optional<int64_t>(b.columns.size()) : std::nullopt;
 }
 
-void checkColumns(Context &ctx, const DataSet &ds, const Source &src, const DataBinding &b) {
+// `hinted`: whether a missing column of this data set was already blamed on
+// the separator; the other names are missing for the same reason.
+void checkColumns(Context &ctx, const DataSet &ds, const Source &src, const DataBinding &b,
+                  bool &hinted) {
   for (const ColumnRef &c : b.columns) {
     if (!c.name.empty() && !ds.header) {
       ctx.error(c.loc, fmt::format("column names need a header line, but data set '{}' has "
@@ -245,13 +248,35 @@ void checkColumns(Context &ctx, const DataSet &ds, const Source &src, const Data
     if (!src.columns)
       continue;
     const CsvColumns &cols = *src.columns;
-    if (!c.name.empty() &&
-        std::find(cols.names.begin(), cols.names.end(), c.name) == cols.names.end())
+    bool missing = !c.name.empty() &&
+                   std::find(cols.names.begin(), cols.names.end(), c.name) == cols.names.end();
+    std::optional<char> sep;
+    if (missing && cols.names.size() == 1)
+      sep = likelySeparator(cols.names[0], c.name, ds.separator);
+    if (missing && sep && !hinted)
+      ctx.error(c.loc, separatorHint(c.name, ds.path, cols.names[0], *sep));
+    else if (missing && !sep)
       ctx.error(c.loc, fmt::format("no column named '{}' in '{}'{}", c.name, ds.path,
                                    suggestColumn(c.name, cols.names)));
+    hinted = hinted || sep.has_value();
     if (c.name.empty() && c.index >= cols.count)
       ctx.error(c.loc, fmt::format("column {} is out of range; '{}' has {} column{}", c.index,
                                    ds.path, cols.count, cols.count == 1 ? "" : "s"));
+  }
+}
+
+// A word where a modifier may stand is reported whatever the binding's
+// target and source, so that a misspelling is never hidden by another error.
+void reportUnknownModifiers(Context &ctx, const ast::Binding &ab) {
+  static const std::vector<std::string> known = {"standardize", "scale", "as", "in"};
+  for (const ast::Modifier &m : ab.modifiers) {
+    if (m.kind != ast::Modifier::Unknown)
+      continue;
+    const std::string &word = m.word.text;
+    std::string hint = word == "class" ? "; did you mean 'as class'?" : didYouMean(word, known);
+    if (hint.empty())
+      hint = "; the modifiers are standardize, scale(x), as class and in [v, ...]";
+    ctx.error(m.word.loc, fmt::format("unknown modifier '{}'{}", word, hint));
   }
 }
 
@@ -279,9 +304,11 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
       ctx.error(d->bindings[0].target.loc, "synthetic data takes no bindings: it generates "
                                            "every input and task target itself");
     std::map<std::string, SourceLoc> seen;
+    bool hinted = false;
     for (const ast::Binding &ab : d->bindings) {
       if (info.synthetic)
         break;
+      reportUnknownModifiers(ctx, ab);
       DataBinding b;
       b.target = ab.target.text;
       b.loc = ab.loc;
@@ -316,7 +343,7 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
       bool selOk = false;
       std::optional<int64_t> count = readSelection(ctx, ab.source, ds, src, b, selOk);
       if (selOk && ds.kind == DataKind::Csv)
-        checkColumns(ctx, ds, src, b);
+        checkColumns(ctx, ds, src, b, hinted);
       if (!targetOk)
         continue;
       checkBindingTarget(ctx, ab, b, selOk ? count : std::nullopt);

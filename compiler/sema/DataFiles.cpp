@@ -1,6 +1,8 @@
 // DataFiles.cpp: CSV header and IDX header reading through zlib (which reads plain files too).
 #include "sema/DataFiles.h"
 
+#include <algorithm>
+#include <fmt/format.h>
 #include <zlib.h>
 
 namespace mtl::sema {
@@ -115,6 +117,43 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   if (header)
     out.names = std::move(fields);
   return out;
+}
+
+std::optional<char> likelySeparator(const std::string &header, const std::string &wanted,
+                                    char sep) {
+  std::optional<char> best;
+  size_t most = 0;
+  for (char c : {';', '\t', '|', ','}) {
+    size_t n = static_cast<size_t>(std::count(header.begin(), header.end(), c));
+    if (c != sep && n > most) {
+      most = n;
+      best = c;
+    }
+  }
+  if (best || sep == ' ')
+    return best;
+  // Blanks also occur inside names ("body mass"), so they only count when
+  // the missing name is one of the words.
+  std::vector<std::string> words = splitCsvRecord(header, ' ');
+  if (words.size() > 1 && std::find(words.begin(), words.end(), wanted) != words.end())
+    return ' ';
+  return std::nullopt;
+}
+
+std::string separatorHint(const std::string &wanted, const std::string &path,
+                          const std::string &header, char likely) {
+  // The first two fields show the pattern; the rest would only be long.
+  std::vector<std::string> fields = splitCsvRecord(header, likely);
+  std::string gap = likely == '\t' ? "\\t" : std::string(1, likely);
+  std::string shown = fields.empty() ? "" : fields[0];
+  if (fields.size() > 1)
+    shown += gap + fields[1] + (fields.size() > 2 ? gap + "..." : "");
+  if (shown.size() > 80)
+    shown = shown.substr(0, 77) + "...";
+  std::string by = likely == '\t' ? "tabs" : likely == ' ' ? "blanks" : fmt::format("'{}'", likely);
+  return fmt::format("no column named '{}' in '{}': its header has one column '{}'; is the file "
+                     "separated by {}? add sep = \"{}\" to csv(...)",
+                     wanted, path, shown, by, gap);
 }
 
 std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::string &error) {

@@ -25,6 +25,19 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
 /// `sep == ' '` means fields are separated by runs of blanks.
 std::vector<std::string> splitCsvRecord(const std::string &record, char sep);
 
+/// When a CSV header read with separator `sep` gave the single column
+/// `header` and the model names a column that is not there: the separator
+/// the file more likely uses (the most frequent of `;`, tab, `|` and `,` in
+/// that name; or blanks when `wanted` is one of its blank-separated words),
+/// or nothing.
+std::optional<char> likelySeparator(const std::string &header, const std::string &wanted, char sep);
+
+/// "no column named 'x' in 'f.csv': its header has one column 'x;y;...'; is
+/// the file separated by ';'? add sep = \";\" to csv(...)": the message for
+/// a missing column when likelySeparator found `likely`.
+std::string separatorHint(const std::string &wanted, const std::string &path,
+                          const std::string &header, char likely);
+
 /// The dimensions of an IDX file (plain or gzip), e.g. {60000, 28, 28}; nothing
 /// and `error` set if it cannot be read or is not IDX.
 std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::string &error);

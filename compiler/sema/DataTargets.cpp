@@ -19,6 +19,8 @@ const char *modifierText(ast::Modifier::Kind kind) {
     return "'as class'";
   case ast::Modifier::In:
     return "'in [...]'";
+  case ast::Modifier::Unknown:
+    break;
   }
   return "?";
 }
@@ -53,6 +55,8 @@ void checkBindingTarget(Context &ctx, const ast::Binding &ab, DataBinding &b,
 
   const ast::Modifier *given[4] = {};
   for (const ast::Modifier &m : ab.modifiers) {
+    if (m.kind == ast::Modifier::Unknown)
+      continue; // reported with the binding, whatever its target
     const ast::Modifier *&slot = given[m.kind];
     if (slot) {
       ctx.error(m.loc, fmt::format("{} is given twice", modifierText(m.kind)))

@@ -8,12 +8,16 @@
 namespace mtl {
 
 Diagnostic &DiagnosticEngine::error(SourceLoc loc, std::string message) {
+  if (isQuiet(loc))
+    return leftOut_ = {};
   ++errors_;
   diags_.push_back({Severity::Error, loc, std::move(message), {}});
   return diags_.back();
 }
 
 Diagnostic &DiagnosticEngine::warning(SourceLoc loc, std::string message) {
+  if (isQuiet(loc))
+    return leftOut_ = {};
   diags_.push_back({Severity::Warning, loc, std::move(message), {}});
   return diags_.back();
 }
@@ -21,6 +25,40 @@ Diagnostic &DiagnosticEngine::warning(SourceLoc loc, std::string message) {
 void DiagnosticEngine::clear() {
   diags_.clear();
   errors_ = 0;
+  quietRanges_.clear();
+  quietNames_.clear();
+}
+
+void DiagnosticEngine::quiet(SourceLoc from, SourceLoc to) {
+  if (from.valid() && to.valid() && from.file == to.file)
+    quietRanges_.emplace_back(from, to);
+}
+
+void DiagnosticEngine::quietName(int file, std::string name) {
+  if (!name.empty())
+    quietNames_.emplace_back(file, std::move(name));
+}
+
+bool DiagnosticEngine::isQuiet(const SourceLoc &loc) const {
+  if (!loc.valid())
+    return false;
+  for (const auto &[from, to] : quietRanges_)
+    if (loc.file == from.file && std::pair(loc.line, loc.col) >= std::pair(from.line, from.col) &&
+        std::pair(loc.line, loc.col) <= std::pair(to.line, to.col + to.length - 1))
+      return true;
+  if (quietNames_.empty())
+    return false;
+  // Columns count characters; find the byte where column `loc.col` starts.
+  std::string_view line = sources_.line(loc.file, loc.line);
+  size_t at = 0;
+  for (int col = 1; at < line.size() && col < loc.col; ++col)
+    for (++at; at < line.size() && (static_cast<unsigned char>(line[at]) & 0xc0) == 0x80;)
+      ++at;
+  for (const auto &[file, name] : quietNames_)
+    if (file == loc.file && loc.length == static_cast<int>(name.size()) &&
+        line.substr(at, name.size()) == name)
+      return true;
+  return false;
 }
 
 namespace {

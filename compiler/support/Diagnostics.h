@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mtl {
@@ -51,10 +52,25 @@ public:
   /// Drops collected diagnostics and resets the error count.
   void clear();
 
+  /// Leaves out errors and warnings reported from now on inside `from` ..
+  /// `to` (inclusive, in one file): the parser skipped part of the text
+  /// there after a syntax error, and what later stages say about it would be
+  /// about the part they never saw.
+  void quiet(SourceLoc from, SourceLoc to);
+  /// Leaves out errors and warnings reported from now on at an occurrence of
+  /// `name` in `file`: a name declared by a declaration the parser skipped,
+  /// which every use would otherwise report as unknown.
+  void quietName(int file, std::string name);
+
 private:
+  bool isQuiet(const SourceLoc &loc) const;
+
   const SourceManager &sources_;
   std::vector<Diagnostic> diags_;
   unsigned errors_ = 0;
+  std::vector<std::pair<SourceLoc, SourceLoc>> quietRanges_;
+  std::vector<std::pair<int, std::string>> quietNames_;
+  Diagnostic leftOut_; ///< what a left-out report returns, so notes can still be attached
 };
 
 } // namespace mtl

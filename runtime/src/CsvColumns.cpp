@@ -108,6 +108,36 @@ Result<size_t> findColumn(const CsvTable &table, const std::string &name, const 
     return fail(fmt::format("{}: no column named '{}': the file is read without a header, so "
                             "select columns by number (from 0)",
                             path, name));
+  // A header that read as one column holding separators: the file is most
+  // likely separated by another character (the checker says the same).
+  if (table.columns.size() == 1) {
+    const std::string &only = table.columns[0];
+    char likely = 0;
+    size_t most = 0;
+    for (char c : {';', '\t', '|', ','}) {
+      size_t n = static_cast<size_t>(std::count(only.begin(), only.end(), c));
+      if (n > most) {
+        most = n;
+        likely = c;
+      }
+    }
+    if (likely) {
+      std::string gap = likely == '\t' ? "\\t" : std::string(1, likely);
+      // The first two fields show the pattern; the rest would only be long.
+      size_t second = only.find(likely, only.find(likely) + 1);
+      std::string shown;
+      for (char c : only.substr(0, second))
+        shown += c == '\t' ? "\\t" : std::string(1, c);
+      if (second != std::string::npos)
+        shown += gap + "...";
+      if (shown.size() > 80)
+        shown = shown.substr(0, 77) + "...";
+      return fail(fmt::format("{}: no column named '{}': its header has one column '{}'; is the "
+                              "file separated by {}? add sep = \"{}\" to csv(...)",
+                              path, name, shown,
+                              likely == '\t' ? "tabs" : fmt::format("'{}'", likely), gap));
+    }
+  }
   constexpr size_t listed = 12;
   std::string list;
   for (size_t i = 0; i < table.columns.size() && i < listed; ++i)

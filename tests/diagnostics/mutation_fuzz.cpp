@@ -5,7 +5,7 @@
 //
 // With a fixed seed it derives N mutants from the .mtl files under
 // EXAMPLES_DIR (byte flips, byte insertions and deletions, token deletion,
-// duplication and swaps, truncation, splicing two files) and runs
+// duplication and swaps, misspelt words, truncation, splicing two files) and runs
 // `mtlc check` on each, J at a time, with a 10 s alarm. A run fails when mtlc
 // dies of a signal, hangs, exits with a status other than 0 or 1, exits 1
 // without an error (or 0 with one), or prints a line that is not part of a
@@ -136,7 +136,7 @@ const char *const kWords[] = {"model",     "input",
 std::string mutateOnce(const std::string &src, const std::vector<std::string> &corpus, Rng &rng) {
   std::string s = src;
   std::vector<Token> tokens = tokenize(s);
-  switch (rng.below(11)) {
+  switch (rng.below(12)) {
   case 0: // flip one bit
     if (!s.empty())
       s[rng.below(s.size())] ^= static_cast<char>(1u << rng.below(8));
@@ -185,6 +185,22 @@ std::string mutateOnce(const std::string &src, const std::vector<std::string> &c
     if (!tokens.empty()) {
       Token t = tokens[rng.below(tokens.size())];
       s.replace(t.begin, t.end - t.begin, kWords[rng.below(std::size(kWords))]);
+    }
+    break;
+  case 11: // misspell a word: swap two letters, or drop or double one
+    if (!tokens.empty()) {
+      Token t = tokens[rng.below(tokens.size())];
+      size_t n = t.end - t.begin;
+      if (n >= 2 && std::isalpha(static_cast<unsigned char>(s[t.begin]))) {
+        size_t at = t.begin + rng.below(n - 1);
+        size_t how = rng.below(3);
+        if (how == 0)
+          std::swap(s[at], s[at + 1]);
+        else if (how == 1)
+          s.erase(at, 1);
+        else
+          s.insert(at, 1, s[at]);
+      }
     }
     break;
   case 8: // truncate

@@ -19,8 +19,10 @@ struct Parsed {
   int id;
   std::optional<ast::File> file;
 
-  explicit Parsed(std::string text, std::string name = "test.mtl")
-      : id(sources.add(std::move(name), std::move(text))), file(parseFile(sources, id, diags)) {}
+  explicit Parsed(std::string text, std::string name = "test.mtl",
+                  SyntaxErrorPolicy policy = SyntaxErrorPolicy::NoAst)
+      : id(sources.add(std::move(name), std::move(text))),
+        file(parseFile(sources, id, diags, policy)) {}
 
   std::string errors() const { return diags.render(false); }
   const ast::ModelDecl &model(size_t i = 0) const {
@@ -151,6 +153,8 @@ private:
         for (const ast::Modifier &m : b.modifiers) {
           out_ += "modifier " + std::to_string(m.kind) + "\n";
           put("as", m.asName.text);
+          put("word", m.word.text);
+          out_ += m.open ? std::string("open ") + m.open + "\n" : "";
           for (const ast::Expr &v : m.values)
             expr(v);
         }

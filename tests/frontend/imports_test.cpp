@@ -104,11 +104,24 @@ TEST_F(ImportsTest, SelfImportIsACycle) {
 
 TEST_F(ImportsTest, SyntaxErrorInImportedFileIsReportedInThatFile) {
   std::string main = write("main.mtl", "import \"broken.mtl\"\nmodel m {}\n");
+  // The missing '}' loses nothing: the file is kept, and can be checked.
   write("broken.mtl", "block b { relu \n");
-  std::vector<ast::File> files = loadWithImports(main, sources_, diags_);
-  EXPECT_EQ(files.size(), 1u);
+  bool whole = false;
+  std::vector<ast::File> files = loadWithImports(main, sources_, diags_, &whole);
+  EXPECT_EQ(files.size(), 2u);
+  EXPECT_TRUE(whole);
   ASSERT_EQ(diags_.errorCount(), 1u);
   EXPECT_EQ(fs::path(sources_.name(diags_.diagnostics()[0].loc.file)).filename(), "broken.mtl");
+}
+
+TEST_F(ImportsTest, ImportedFileThatLostTopLevelTextIsNotWhole) {
+  std::string main = write("main.mtl", "import \"broken.mtl\"\nmodel m {}\n");
+  write("broken.mtl", "blk b { relu }\n");
+  bool whole = true;
+  std::vector<ast::File> files = loadWithImports(main, sources_, diags_, &whole);
+  EXPECT_EQ(files.size(), 1u);
+  EXPECT_FALSE(whole);
+  EXPECT_EQ(diags_.errorCount(), 1u) << diags_.render(false);
 }
 
 TEST_F(ImportsTest, BufferImportsResolveAgainstBaseDir) {

@@ -1,5 +1,6 @@
 // data_test.cpp: data sources, bindings, widths, modifiers, and CSV/IDX files read at check time.
 #include "SemaTestUtil.h"
+#include "sema/DataFiles.h"
 
 #include <filesystem>
 #include <fstream>
@@ -188,6 +189,71 @@ TEST_F(Data, ModifiersMustSuitTarget) {
   EXPECT_DIAG(c, ":9:41: error: use either 'standardize' or 'scale(...)', not both");
   EXPECT_DIAG(c, ":10:26: error: unknown conversion 'klass'; did you mean 'class'?");
   EXPECT_DIAG(c, ":11:34: error: 'standardize' is given twice");
+}
+
+TEST_F(Data, MisspeltModifiersAreUnknownModifiers) {
+  Checked c = run("  input x : f32[1]\n  input ids : i32[1]\n"
+                  "  data train = csv(\"data/penguins.csv\") {\n"
+                  "    x = column(year) standardise\n    c = column(species) sa class\n"
+                  "    b = column(year) ni [1] scal(2)\n    c2 = column(species) class\n"
+                  "    nope = column(year) normalize\n  }\n"
+                  "  task c : classify(3) { head = x -> dense(3) }\n"
+                  "  task c2 : classify(3) { head = x -> dense(3) }\n"
+                  "  task b : binary { head = ids -> embedding(4, 1) -> flatten }");
+  EXPECT_DIAG(c, ":5:22: error: unknown modifier 'standardise'; did you mean 'standardize'?");
+  EXPECT_DIAG(c, ":6:25: error: unknown modifier 'sa'; did you mean 'as'?");
+  EXPECT_DIAG(c, ":7:22: error: unknown modifier 'ni'; did you mean 'in'?");
+  EXPECT_DIAG(c, ":7:29: error: unknown modifier 'scal'; did you mean 'scale'?");
+  EXPECT_DIAG(c, ":8:26: error: unknown modifier 'class'; did you mean 'as class'?");
+  // An unknown target does not hide the unknown modifier, nor the other way round.
+  EXPECT_DIAG(c, ":9:5: error: no input or task named 'nope'");
+  EXPECT_DIAG(c, ":9:25: error: unknown modifier 'normalize'; the modifiers are standardize, "
+                 "scale(x), as class and in [v, ...]");
+  EXPECT_EQ(c.errors, 7u) << c.text;
+}
+
+// A file read with the wrong separator has a header of one column; the
+// message names the separator it more likely uses, once per data set.
+TEST_F(Data, WrongSeparatorIsNamed) {
+  write("data/semi.csv", "bill_length_mm;bill_depth_mm;flipper_length_mm;sex\n1;2;3;male\n");
+  write("data/tabs.tsv", "a\tb\n1\t2\n");
+  write("data/pipes.txt", "a|b|c\n1|2|3\n");
+  write("data/blanks.txt", "a b\n1 2\n");
+  write("data/spaced.csv", "body mass\n1\n");
+  write("data/commas.csv", "a,b\n1,2\n");
+  Checked c = run("  input x : f32[2]\n"
+                  "  data train = csv(\"data/semi.csv\") {\n"
+                  "    x = columns(bill_length_mm, bill_depth_mm)\n    t = column(sex)\n  }\n"
+                  "  data b = csv(\"data/tabs.tsv\") { x = columns(a, b) }\n"
+                  "  data c = csv(\"data/pipes.txt\") { x = columns(a, b) }\n"
+                  "  data d = csv(\"data/blanks.txt\") { x = columns(a, b) }\n"
+                  "  data e = csv(\"data/spaced.csv\") { x = columns(weight, 0) }\n"
+                  "  data f = csv(\"data/commas.csv\", sep = \";\") { x = columns(a, b) }\n"
+                  "  task t : binary { head = x -> dense(1) }");
+  EXPECT_DIAG(c, ":4:17: error: no column named 'bill_length_mm' in '" + path("data/semi.csv") +
+                     "': its header has one column 'bill_length_mm;bill_depth_mm;...'; is the "
+                     "file separated by ';'? add sep = \";\" to csv(...)");
+  EXPECT_DIAG(c, "in '" + path("data/tabs.tsv") +
+                     "': its header has one column 'a\\tb'; is the file separated by tabs? add "
+                     "sep = \"\\t\" to csv(...)");
+  EXPECT_DIAG(c, "one column 'a|b|...'; is the file separated by '|'? add sep = \"|\"");
+  EXPECT_DIAG(c, "one column 'a b'; is the file separated by blanks? add sep = \" \"");
+  EXPECT_DIAG(c, "one column 'a,b'; is the file separated by ','? add sep = \",\"");
+  // Blanks inside a name are no sign of a wrong separator.
+  EXPECT_DIAG(c, "error: no column named 'weight' in '" + path("data/spaced.csv") + "'\n");
+  EXPECT_NO_DIAG(c, "'bill_depth_mm' in");
+  EXPECT_NO_DIAG(c, "'sex' in");
+  EXPECT_EQ(c.errors, 6u) << c.text;
+}
+
+TEST(DataFiles, LikelySeparator) {
+  EXPECT_EQ(likelySeparator("a;b;c", "a", ','), ';');
+  EXPECT_EQ(likelySeparator("a;b|c|d", "a", ','), '|');
+  EXPECT_EQ(likelySeparator("a\tb", "b", ','), '\t');
+  EXPECT_EQ(likelySeparator("a;b", "a", ';'), std::nullopt); // read with ';' already
+  EXPECT_EQ(likelySeparator("a  b", "b", ','), ' ');
+  EXPECT_EQ(likelySeparator("a b", "c", ','), std::nullopt);
+  EXPECT_EQ(likelySeparator("value", "x", ','), std::nullopt);
 }
 
 TEST_F(Data, SelectionErrors) {
