@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <new>
 #include <string_view>
+#include <unordered_map>
 
 namespace mtlrt {
 namespace {
@@ -38,6 +39,18 @@ public:
 
   std::string error;
   int64_t line = 1;
+
+  /// Fails on a UTF-16 byte-order mark: such text is not ASCII-compatible, so
+  /// it would otherwise surface as a puzzling error about fields or numbers.
+  Scan checkEncoding() {
+    if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
+      error = fmt::format("{}:1: the file is UTF-16 text (it starts with a UTF-16 byte-order "
+                          "mark); save it as UTF-8",
+                          path);
+      return Scan::Error;
+    }
+    return Scan::Row;
+  }
 
   /// Drops `count` physical lines, quotes or not: skipped lines are not CSV.
   Scan skipLines(int64_t count) {
@@ -79,6 +92,12 @@ public:
           end = n;
         field = std::string(trimBlanks(text.substr(pos, end - pos)));
         pos = end;
+      }
+      if (field.find('\0') != std::string::npos) {
+        error = fmt::format("{}:{}: a NUL byte in field {}: the file is binary or UTF-16 text, "
+                            "not CSV",
+                            path, line, fields.size() + 1);
+        return Scan::Error;
       }
       fields.push_back(std::move(field));
       // Blanks after a closing quote (or between blank-separated fields) are padding.
@@ -184,6 +203,8 @@ Status checkOptions(const CsvOptions &options) {
 /// header or the first data row and the parser stands after it.
 Scan readHead(Parser &parser, const CsvOptions &options, std::vector<std::string> &first,
               int64_t &firstLine) {
+  if (Scan s = parser.checkEncoding(); s != Scan::Row)
+    return s;
   if (Scan s = parser.skipLines(options.skip); s != Scan::Row)
     return s;
   Scan s = parser.next(first, firstLine);
@@ -195,6 +216,26 @@ Scan readHead(Parser &parser, const CsvOptions &options, std::vector<std::string
     return Scan::Error;
   }
   return s;
+}
+
+/// Header names, trimmed; a name given twice is an error, since a lookup by
+/// name could not tell which column is meant. Unnamed columns may repeat.
+Result<std::vector<std::string>> headerNames(const std::vector<std::string> &fields,
+                                             const CsvOptions &options, int64_t line) {
+  std::vector<std::string> names;
+  std::unordered_map<std::string_view, size_t> seen;
+  for (const std::string &field : fields)
+    names.emplace_back(trimBlanks(field));
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty())
+      continue;
+    auto [it, fresh] = seen.emplace(names[i], i);
+    if (!fresh)
+      return fail(fmt::format("{}:{}: duplicate column name '{}' (columns {} and {}, numbered "
+                              "from 0)",
+                              options.path, line, names[i], it->second, i));
+  }
+  return names;
 }
 
 Result<CsvTable> readCsvImpl(const CsvOptions &options) {
@@ -223,8 +264,10 @@ Result<CsvTable> readCsvImpl(const CsvOptions &options) {
     table.lines.push_back(at);
   };
   if (options.header) {
-    for (std::string &name : fields)
-      table.columns.emplace_back(trimBlanks(name));
+    auto names = headerNames(fields, options, line);
+    if (!names)
+      return names.takeError();
+    table.columns = std::move(*names);
     table.headerLine = line;
   } else {
     table.columns.assign(width, "");
@@ -273,10 +316,9 @@ Result<std::vector<std::string>> readCsvHeaderImpl(const CsvOptions &options) {
     if (s == Scan::Error)
       return fail(parser.error);
     if (s == Scan::Row) {
-      std::vector<std::string> names;
-      for (const std::string &name : fields)
-        names.emplace_back(options.header ? trimBlanks(name) : std::string_view());
-      return names;
+      if (options.header)
+        return headerNames(fields, options, line);
+      return std::vector<std::string>(fields.size());
     }
     chunk *= 2; // NeedMore: the head spans more than we have read
   }

@@ -27,7 +27,14 @@ Result<GzFile> GzFile::open(const std::string &path) {
         fmt::format("{}: cannot open: {}", path, errno ? std::strerror(errno) : "out of memory"));
   // A larger buffer than zlib's 8 KiB default halves the time for big files.
   gzbuffer(handle, 1 << 17);
-  return GzFile(handle, path, static_cast<uint64_t>(info.st_size));
+  GzFile file(handle, path, static_cast<uint64_t>(info.st_size));
+  // zlib reads a file that is not gzip as it is; one named .gz that is not
+  // is a mistake (a zip, a renamed file) whose bytes would be read as data.
+  if (path.ends_with(".gz") && info.st_size > 0 && file.plain())
+    return fail(fmt::format("{}: not a gzip file (the name ends in .gz, but the file does not "
+                            "start with the gzip signature 1f 8b)",
+                            path));
+  return file;
 }
 
 GzFile::GzFile(GzFile &&other) noexcept

@@ -13,7 +13,9 @@ namespace mtlrt::detail {
 /// through unchanged, so every loader accepts both forms. Move-only.
 class GzFile {
 public:
-  /// Opens `path`; fails with "path: cannot open: <reason>" or "path: is a directory".
+  /// Opens `path`; fails with "path: cannot open: <reason>", "path: is a
+  /// directory", or "path: not a gzip file" when a non-empty file named .gz
+  /// does not hold gzip data.
   static Result<GzFile> open(const std::string &path);
 
   GzFile(GzFile &&other) noexcept;

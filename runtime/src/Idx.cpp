@@ -44,7 +44,9 @@ Result<IdxArray> readIdxImpl(const std::string &path) {
   if (!got)
     return got.takeError();
   if (*got == 0)
-    return fail(fmt::format("{}: file is empty", path));
+    return fail(file.truncated()
+                    ? fmt::format("{}: truncated gzip file (the compressed data ends early)", path)
+                    : fmt::format("{}: file is empty", path));
   if (*got < 4)
     return fail(fmt::format("{}: truncated: the IDX header needs 4 bytes, found {}", path, *got));
   if (magic[0] != 0 || magic[1] != 0)
@@ -72,6 +74,11 @@ Result<IdxArray> readIdxImpl(const std::string &path) {
     const uint8_t *b = &header[4 * static_cast<size_t>(i)];
     int64_t dim = (int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | b[3];
     array.dims.push_back(dim);
+    // No items is a valid (empty) array; items of no values are not.
+    if (dim == 0 && i > 0)
+      return fail(fmt::format("{}: IDX dimension {} is 0 (dimensions [{}...]): its items would "
+                              "hold no values",
+                              path, i + 1, fmt::join(array.dims, ", ")));
     if (dim != 0 && total > maxElements / dim)
       return fail(fmt::format("{}: IDX dimensions [{}...] are too large to be real", path,
                               fmt::join(array.dims, ", ")));

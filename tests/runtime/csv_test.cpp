@@ -236,6 +236,56 @@ TEST(Csv, UnterminatedQuoteNamesItsLine) {
                                         "starts with a quote must end with one)");
 }
 
+TEST(Csv, DuplicateHeaderNames) {
+  std::string path = writeTemp("dup.csv", "a, b ,c,b\n1,2,3,4\n");
+  EXPECT_EQ(readError(opts(path)),
+            path + ":1: duplicate column name 'b' (columns 1 and 3, numbered from 0)");
+  auto header = readCsvHeader(opts(path));
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error(), readError(opts(path)));
+  // Unnamed columns may repeat, and without a header names do not matter.
+  CsvTable unnamed = readOk(opts(writeTemp("unnamed.csv", "a,,b,\n1,2,3,4\n")));
+  EXPECT_EQ(unnamed.columns, (std::vector<std::string>{"a", "", "b", ""}));
+  EXPECT_EQ(readOk(opts(path, false)).rows.size(), 2u);
+  // After skipped lines the header's own line is named.
+  std::string skipped = writeTemp("dup2.csv", "title\nx,x\n1,2\n");
+  EXPECT_EQ(readError(opts(skipped, true, ',', "", 1)),
+            skipped + ":2: duplicate column name 'x' (columns 0 and 1, numbered from 0)");
+}
+
+TEST(Csv, BinaryAndUtf16Text) {
+  std::string nul = writeTemp("nul.csv", std::string("a,b\n1,2\n3,4\0 5\n", 15));
+  EXPECT_EQ(readError(opts(nul)),
+            nul + ":3: a NUL byte in field 2: the file is binary or UTF-16 text, not CSV");
+  const std::string utf16Text("a\0,\0b\0\n\0", 8); // "a,b\n" in UTF-16LE
+  std::string utf16 = writeTemp("utf16.csv", "\xFF\xFE" + utf16Text);
+  std::string message =
+      utf16 + ":1: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as "
+              "UTF-8";
+  EXPECT_EQ(readError(opts(utf16)), message);
+  auto header = readCsvHeader(opts(utf16));
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error(), message);
+  // Without a byte-order mark, UTF-16 text holds NUL bytes.
+  std::string bare = writeTemp("utf16le.csv", utf16Text);
+  EXPECT_EQ(readError(opts(bare)),
+            bare + ":1: a NUL byte in field 1: the file is binary or UTF-16 text, not CSV");
+}
+
+TEST(Csv, FileNamedGzMustBeGzip) {
+  std::string plain = writeTemp("plain.csv.gz", "a,b\n1,2\n");
+  EXPECT_EQ(readError(opts(plain)), plain + ": not a gzip file (the name ends in .gz, but the file "
+                                            "does not start with the gzip signature 1f 8b)");
+  EXPECT_FALSE(readCsvHeader(opts(plain)).ok());
+  // An empty file is reported as empty, whatever its name; so is empty gzip data.
+  std::string empty = writeTemp("empty.csv.gz", "");
+  EXPECT_EQ(readError(opts(empty)), empty + ": file is empty");
+  std::string emptyGzip = writeTemp("empty-data.csv.gz", "", true);
+  EXPECT_EQ(readError(opts(emptyGzip)), emptyGzip + ": file is empty");
+  // Other names are read as they are, compressed or not.
+  EXPECT_EQ(readOk(opts(writeTemp("zipped.csv", "a,b\n1,2\n", true))).rows.size(), 1u);
+}
+
 TEST(Csv, MissingAndBadFiles) {
   std::string missing = ::testing::TempDir() + "mtlrt_no_such_file.csv";
   EXPECT_EQ(readError(opts(missing)), missing + ": cannot open: No such file or directory");

@@ -87,6 +87,13 @@ TEST(Idx, RejectsBadHeaders) {
   std::string dims = writeTemp("dims", header(0x08, {10, 28, 28}).substr(0, 9));
   EXPECT_EQ(readError(dims),
             dims + ": truncated: the IDX header of rank 3 needs 16 bytes, found 9");
+  // Items of no values: a 0 after the first dimension, even with no items.
+  std::string zeroWidth = writeTemp("zero-width", header(0x08, {4, 0, 2}));
+  EXPECT_EQ(readError(zeroWidth), zeroWidth + ": IDX dimension 2 is 0 (dimensions [4, 0...]): its "
+                                              "items would hold no values");
+  std::string noneOfNone = writeTemp("zero-zero", header(0x08, {0, 28, 0}));
+  EXPECT_EQ(readError(noneOfNone), noneOfNone + ": IDX dimension 3 is 0 (dimensions [0, 28, "
+                                                "0...]): its items would hold no values");
   // 2^32-1 cubed overflows any sane size; it must fail fast, without allocating.
   std::string giant = writeTemp("giant", header(0x08, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
   EXPECT_EQ(readError(giant), giant + ": IDX dimensions [4294967295, 4294967295...] are too large "
@@ -109,6 +116,9 @@ TEST(Idx, RejectsTruncatedAndOverlongData) {
   std::string cut = writeTemp("cut.gz", gz.substr(0, gz.size() - 10));
   std::string message = readError(cut);
   EXPECT_EQ(message.rfind(cut + ": truncated", 0), 0u) << message;
+  // Cut inside the first block: not a byte of data comes out, yet it is no empty file.
+  std::string early = writeTemp("early.gz", gz.substr(0, 11));
+  EXPECT_EQ(readError(early), early + ": truncated gzip file (the compressed data ends early)");
   std::string flipped = gz;
   flipped[gz.size() - 6] = static_cast<char>(flipped[gz.size() - 6] ^ 0xFF); // the CRC
   std::string crc = writeTemp("crc.gz", flipped);

@@ -39,12 +39,16 @@ struct CsvTable {
 /// breaks inside quotes), LF or CRLF endings, a final line with or without a
 /// newline, a UTF-8 byte-order mark, and skips blank lines. Fails, naming the
 /// file and line, on ragged rows ("f.csv:17: row has 7 fields, expected 8 (the
-/// header has 8 columns)"), an unterminated quote (at the line it opens), an
-/// empty file ("f.csv: file is empty"), or a file that cannot be read.
+/// header has 8 columns)"), an unterminated quote (at the line it opens), a
+/// header name given twice ("f.csv:1: duplicate column name 'b' (columns 1 and
+/// 6, numbered from 0)"), a NUL byte or a UTF-16 byte-order mark (binary or
+/// UTF-16 files), an empty file ("f.csv: file is empty"), or a file that
+/// cannot be read (including a file named .gz that is not gzip).
 Result<CsvTable> readCsv(const CsvOptions &options);
 
-/// Reads only as far as the header, for checks that must not load the data.
-/// Without a header, returns as many empty names as the first row has fields.
+/// Reads only as far as the header, for checks that must not load the data,
+/// with the same checks as readCsv on what it reads. Without a header,
+/// returns as many empty names as the first row has fields.
 Result<std::vector<std::string>> readCsvHeader(const CsvOptions &options);
 
 /// "'bill_length_mm'" for a named column, "3" for an unnamed one: how

@@ -22,7 +22,8 @@ struct IdxArray {
 
 /// Reads an IDX file of element type 0x08 (unsigned byte) and any rank >= 1.
 /// Fails with a message naming the file on: a wrong magic number, another
-/// element type, rank 0, sizes whose product overflows, data shorter than the
+/// element type, rank 0, a dimension of 0 after the first (a first dimension
+/// of 0 is an empty array), sizes whose product overflows, data shorter than the
 /// header promises ("f.gz: truncated: expected 7840000 data bytes, found
 /// 1234"), bytes left after the data, and corrupt or truncated gzip streams.
 Result<IdxArray> readIdx(const std::string &path);
