@@ -385,6 +385,13 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   dropIncompleteRows(ds, path, spec.kind == DataSpec::Csv);
   if (ds.rows == 0)
     return fail(fmt::format("{}: every row has a missing input value", path));
+  // A bound task without one label would train on nothing and score nothing.
+  for (const BindingSpec &b : spec.bindings) {
+    const std::vector<float> &y = ds.targets[static_cast<size_t>(b.slot)];
+    if (b.isTask && std::all_of(y.begin(), y.end(), [](float v) { return std::isnan(v); }))
+      return fail(fmt::format("{}: {} has no labelled rows: every value it reads is missing", path,
+                              slotName(b)));
+  }
   return ds;
 }
 

@@ -98,6 +98,9 @@ Status Trainer::forward(int64_t rows, std::span<const float *const> inputs,
   if (outputs.size() != size_t(m.model->num_tasks))
     return fail(fmt::format("model '{}' has {} tasks, got {} output arrays", m.model->name,
                             m.model->num_tasks, outputs.size()));
+  for (int32_t t = 0; t < m.model->num_tasks; ++t)
+    if (rows > 0 && !outputs[size_t(t)])
+      return fail(fmt::format("task '{}': no output array", m.model->tasks[t].name));
   m.hyper.step = m.step;
   for (int64_t begin = 0; begin < rows; begin += m.maxRows) {
     const int64_t n = std::min(rows - begin, m.maxRows);

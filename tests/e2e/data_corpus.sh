@@ -26,7 +26,7 @@ model=$corpus/corpus.mtl
   { fail "mtlc build corpus.mtl failed: $(cat "$work/build.txt")"; finish; }
 "$mtlc" train -O 0 -q "$model" --log "$work/ref.jsonl" --log-every 1 >"$work/train.txt" 2>&1 ||
   { fail "corpus.mtl does not train on its own data: $(cat "$work/train.txt")"; finish; }
-"$work/corpus" train -q --checkpoint-dir "$work/ck" >"$work/train.txt" 2>&1 ||
+"$work/corpus" train -q --run-dir "$work/ck" >"$work/train.txt" 2>&1 ||
   { fail "the corpus program does not train: $(cat "$work/train.txt")"; finish; }
 ck=$work/ck/last.safetensors
 "$work/corpus" predict --checkpoint "$ck" --input "$corpus/train.csv" --output "$work/ref.csv" ||

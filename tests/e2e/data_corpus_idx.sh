@@ -42,7 +42,7 @@ write images.idx 8 4 2 2 -- "$pixels"
 write labels.idx 8 4 -- '\x00\x01\x00\x01'
 "$mtlc" build -O 0 "$model" -o "$work/idx" >"$work/build.txt" 2>&1 ||
   { fail "mtlc build idx.mtl failed: $(cat "$work/build.txt")"; finish; }
-"$work/idx" train -q --checkpoint-dir "$work/ck" --data "train.images=$work/images.idx" \
+"$work/idx" train -q --run-dir "$work/ck" --data "train.images=$work/images.idx" \
   --data "train.labels=$work/labels.idx" >"$work/train.txt" 2>&1 ||
   { fail "idx.mtl does not train on a valid pair: $(cat "$work/train.txt")"; finish; }
 ck=$work/ck/last.safetensors

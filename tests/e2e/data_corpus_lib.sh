@@ -27,19 +27,19 @@ done
 bad() {
   expect_fail "$1" "^error: .*$2" "$work/bad_arrays" "$1"
 }
-# Non-finite inputs: the input, the row and the column (1-based or 0-based).
-bad predict_nan_input "input 'x'.*row 2.*column [23]"
-bad predict_inf_input "input 'x'.*row 2.*column [23]"
-bad predict_neg_inf_input "input 'x'.*row 2.*column [23]"
-bad train_nan_input "input 'x'.*row 2.*column [23]"
-bad train_inf_input "input 'x'.*row 2.*column [23]"
+# Non-finite inputs: the input, the row and the column (counted from 0).
+bad predict_nan_input "input 'x'.*row 1, column 2 \(from 0\)"
+bad predict_inf_input "input 'x'.*row 1, column 2 \(from 0\)"
+bad predict_neg_inf_input "input 'x'.*row 1, column 2 \(from 0\)"
+bad train_nan_input "input 'x'.*row 1, column 2 \(from 0\)"
+bad train_inf_input "input 'x'.*row 1, column 2 \(from 0\)"
 # Labels a task cannot take.
-bad train_class_out_of_range "task 'kind', row 2: label 3"
-bad train_class_negative "task 'level', row 2: label -1"
-bad train_class_not_integer "task 'level', row 2: label 1\.5"
-bad train_class_inf "task 'kind', row 2: label inf"
-bad train_binary_out_of_range "task 'flag', row 2: label 2"
-bad train_regress_inf "task 'size', row 2: label -inf"
+bad train_class_out_of_range "task 'kind', row 1, column 0 \(from 0\): label 3"
+bad train_class_negative "task 'level', row 1, column 0 \(from 0\): label -1"
+bad train_class_not_integer "task 'level', row 1, column 0 \(from 0\): label 1\.5"
+bad train_class_inf "task 'kind', row 1, column 0 \(from 0\): label inf"
+bad train_binary_out_of_range "task 'flag', row 1, column 0 \(from 0\): label 2"
+bad train_regress_inf "task 'size', row 1, column 0 \(from 0\): label -inf"
 # Row counts.
 bad train_rows_over_max_batch "1 to 4 rows.*got 5"
 bad train_zero_rows "1 to 4 rows.*got 0"

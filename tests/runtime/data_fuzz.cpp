@@ -125,8 +125,9 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   Seed trains = csvSeed("corpus-trains", corpus, ',', "", 0, true);
   trains.trains = true;
   trains.inputs = {{"x", testmodel::kFeatures, 0}};
-  trains.tasks = {
-      {"y", TaskSpec::Regress, 1}, {"pos", TaskSpec::Binary, 1}, {"aux", TaskSpec::Regress, 1}};
+  trains.tasks = {{"y", TaskSpec::Regress, 1, {}},
+                  {"pos", TaskSpec::Binary, 1, {}},
+                  {"aux", TaskSpec::Regress, 1, {}}};
   trains.spec.bindings = {bind("x", false, 0, {{"a", -1}, {"b", -1}, {"c", -1}}),
                           bind("y", true, 0, {{"size", -1}}), bind("pos", true, 1, {{"flag", -1}}),
                           bind("aux", true, 2, {{"level", -1}})};
@@ -134,10 +135,10 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   // Every kind of label: as class, numeric ids, regression, binary; an id input.
   Seed kinds = csvSeed("corpus-kinds", corpus, ',', "NA", 0, true);
   kinds.inputs = {{"x", 3, 0}, {"id", 1, 3}};
-  kinds.tasks = {{"kind", TaskSpec::Classify, 3},
-                 {"level", TaskSpec::Classify, 3},
-                 {"size", TaskSpec::Regress, 1},
-                 {"flag", TaskSpec::Binary, 1}};
+  kinds.tasks = {{"kind", TaskSpec::Classify, 3, {}},
+                 {"level", TaskSpec::Classify, 3, {}},
+                 {"size", TaskSpec::Regress, 1, {}},
+                 {"flag", TaskSpec::Binary, 1, {}}};
   kinds.spec.bindings = {bind("x", false, 0, {{"a", -1}, {"b", -1}, {"c", -1}}),
                          bind("id", false, 1, {{"level", -1}}),
                          bind("kind", true, 0, {{"kind", -1}}),
@@ -162,9 +163,9 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   Seed penguins =
       csvSeed("penguins", head(readFile(data / "penguins.csv"), 40), ',', "NA", 0, true);
   penguins.inputs = {{"x", 4, 0}};
-  penguins.tasks = {{"species", TaskSpec::Classify, 3},
-                    {"sex", TaskSpec::Binary, 1},
-                    {"mass", TaskSpec::Regress, 1}};
+  penguins.tasks = {{"species", TaskSpec::Classify, 3, {}},
+                    {"sex", TaskSpec::Binary, 1, {}},
+                    {"mass", TaskSpec::Regress, 1, {}}};
   penguins.spec.bindings = {bind("x", false, 0,
                                  {{"bill_length_mm", -1},
                                   {"bill_depth_mm", -1},
@@ -178,7 +179,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   // Wine: a line to skip, no header, columns by number, integer classes.
   Seed wine = csvSeed("wine", head(readFile(data / "wine_data.csv"), 30), ',', "", 1, false);
   wine.inputs = {{"x", 12, 0}};
-  wine.tasks = {{"class", TaskSpec::Classify, 3}, {"alcohol", TaskSpec::Regress, 1}};
+  wine.tasks = {{"class", TaskSpec::Classify, 3, {}}, {"alcohol", TaskSpec::Regress, 1, {}}};
   std::vector<ColumnSel> measures;
   for (int64_t c = 1; c < 13; ++c)
     measures.push_back({"", c});
@@ -189,7 +190,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   // Linnerud: blank-separated; a binary target made with `in [..]`.
   Seed linnerud = csvSeed("linnerud", readFile(data / "linnerud_exercise.csv"), ' ', "", 0, true);
   linnerud.inputs = {{"x", 2, 0}};
-  linnerud.tasks = {{"high", TaskSpec::Binary, 1}};
+  linnerud.tasks = {{"high", TaskSpec::Binary, 1, {}}};
   linnerud.spec.bindings = {bind("x", false, 0, {{"Chins", -1}, {"Situps", -1}}),
                             bind("high", true, 0, {{"Jumps", -1}})};
   linnerud.spec.bindings[1].inSet = {60, 101};
@@ -211,7 +212,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
     idx.spec.name = "train";
     idx.spec.kind = DataSpec::Idx;
     idx.inputs = {{"x", 4, 0}};
-    idx.tasks = {{"class", TaskSpec::Classify, 2}};
+    idx.tasks = {{"class", TaskSpec::Classify, 2, {}}};
     BindingSpec x = bind("x", false, 0, {}), y = bind("class", true, 0, {});
     x.from = BindingSpec::Images;
     x.width = 4;

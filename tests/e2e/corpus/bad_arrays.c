@@ -50,7 +50,7 @@ static int run(const char *name, mtl_session *s) {
   float *outputs[CORPUS_NUM_TASKS] = {probs[0], levels[0], sizes, flags};
   const float *targets[CORPUS_NUM_TASKS] = {kind, level, size, flag};
   float total;
-  /* Flaws sit in row 2 (index 1), column 3 (index 2) of the input where they can. */
+  /* Flaws sit in row 1, column 2 (from 0) of the input where they can. */
   if (strcmp(name, "ok_predict") == 0)
     return predict(s, ROWS);
   if (strcmp(name, "ok_train") == 0)
