@@ -5,6 +5,7 @@
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Init.h"
 #include "mtlrt/Report.h"
+#include "mtlrt/RunConfig.h"
 
 #include <algorithm>
 #include <cmath>
@@ -51,6 +52,9 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     return fail("trainer: no model");
   if (Status s = checkModel(*model); !s)
     return s.takeError();
+  if (options.threads < 1 || options.threads > kMaxThreads)
+    return fail(
+        fmt::format("trainer: threads = {} is not in [1, {}]", options.threads, kMaxThreads));
   if (options.epochs < 1 || options.batch < 1)
     return fail(fmt::format("trainer: epochs ({}) and batch ({}) must be at least 1",
                             options.epochs, options.batch));
@@ -89,6 +93,11 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
           fmt::format("trainer: weight {} of task '{}' is not finite and >= 0", weight, name));
     m.taskWeights[size_t(t)] = float(weight);
   }
+  m.idLimits.assign(size_t(model->num_inputs), int64_t(1) << 31);
+  if (auto config = modelRunConfig(*model))
+    for (size_t i = 0; i < config->inputs.size(); ++i)
+      if (config->inputs[i].vocab > 0)
+        m.idLimits[i] = config->inputs[i].vocab;
   m.options = std::move(options);
   m.pool = std::make_unique<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();

@@ -28,13 +28,15 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
       return fail(fmt::format("input '{}': no values", model->inputs[i].name));
     const int64_t w = model->inputs[i].elements, n = rows * w;
     const bool ids = model->inputs[i].dtype == MTL_I32;
+    const auto limit = double(idLimits[size_t(i)]);
     for (int64_t k = 0; k < n; ++k) {
       float x = inputs[size_t(i)][k];
-      bool ok = ids ? x >= 0 && x == std::floor(x) && x <= 2147483647.0f : std::isfinite(x);
+      bool ok = ids ? x >= 0 && x == std::floor(x) && double(x) < limit : std::isfinite(x);
       if (!ok)
         return fail(fmt::format("input '{}', row {}, column {} (from 0): {} is not {}",
                                 model->inputs[i].name, k / w, k % w, x,
-                                ids ? "an integer id >= 0" : "a finite number"));
+                                ids ? fmt::format("an integer id in [0, {})", idLimits[size_t(i)])
+                                    : std::string("a finite number")));
     }
   }
   for (size_t t = 0; t < targets.size(); ++t) {

@@ -51,6 +51,9 @@ struct Trainer::Impl {
   /// A step's update overflowed: the parameters are not finite (see mtl_result.skipped).
   bool broken = false;
   int64_t maxRows = 0; ///< rows of the largest batch the buffers hold
+  /// Per input: ids must be below this (the embedding's vocabulary; 2^31 when
+  /// the model carries no run configuration); unused for float inputs.
+  std::vector<int64_t> idLimits;
 
   // Batch buffers and the ABI structures that point at them.
   std::vector<Buffer> inputBufs, targetBufs, outputBufs;

@@ -115,6 +115,22 @@ TEST(Metrics, Classify) {
   EXPECT_DOUBLE_EQ(metric(MetricKind::Auc, input(TaskSpec::Classify, 3, 3, perfect, y3)), 1.0);
 }
 
+TEST(Metrics, MacroF1CountsClassesNeverPredictedAndNeverTrue) {
+  // Targets 0 0 1 1; predictions 0 0 0 2. Scikit-learn's f1_score(average =
+  // "macro") averages over the classes in targets or predictions:
+  //   class 0: tp 2, fp 1, fn 0: P 2/3, R 1, F1 4/5;
+  //   class 1: occurs twice, never predicted: F1 0;
+  //   class 2: predicted once, never occurs: F1 0;
+  //   class 3: neither: left out.
+  std::vector<float> out = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+  std::vector<float> y = {0, 0, 1, 1};
+  MetricInput in = input(TaskSpec::Classify, 4, 4, out, y);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::MacroF1, in), (4.0 / 5 + 0 + 0) / 3);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::Precision, in), (2.0 / 3 + 0 + 0) / 3);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::Recall, in), (1.0 + 0 + 0) / 3);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::Accuracy, in), 2.0 / 4);
+}
+
 TEST(Metrics, MultilabelIsMicroAveraged) {
   std::vector<float> out = {1, -1, 1, 1, -1, -1, -2, 2};
   std::vector<float> y = {1, 0, 0, 1, 1, missing, 0, 1};

@@ -1,6 +1,7 @@
 // trainer_test.cpp: the epoch loop on a hand-written model: learning, determinism, early stop,
 // logs.
 #include "TrainerTestModel.h"
+#include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
 
 #include <fmt/format.h>
@@ -330,6 +331,48 @@ TEST(Trainer, ArenasTooLargeForMemoryAreAnError) {
   Result<Trainer> t = Trainer::create(&huge, quietOptions());
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.error().find("cannot allocate"), std::string::npos) << t.error();
+}
+
+TEST(Trainer, ThreadCountsOutsideOneTo1024AreAnError) {
+  for (int threads : {0, -1, kMaxThreads + 1}) {
+    TrainOptions o = quietOptions();
+    o.threads = threads;
+    Result<Trainer> t = Trainer::create(&kModel, o);
+    ASSERT_FALSE(t.ok()) << threads;
+    EXPECT_EQ(t.error(), fmt::format("trainer: threads = {} is not in [1, 1024]", threads));
+  }
+}
+
+TEST(Trainer, RawIdsMustBeInTheEmbeddingsVocabulary) {
+  // The test model with its input read as ids of a 5-word vocabulary, as the
+  // run configuration of a compiled model with an embedding says.
+  RunConfig config;
+  config.inputs = {{"x", testmodel::kFeatures, 5}};
+  for (const mtl_task_desc &task : testmodel::kTaskDescs)
+    config.tasks.push_back({task.name, TaskSpec::Regress, task.width, {}});
+  const std::string json = runConfigJson(config);
+  mtl_input_desc ids = testmodel::kInputs[0];
+  ids.dtype = MTL_I32;
+  mtl_model model = kModel;
+  model.inputs = &ids;
+  model.config = json.c_str();
+  Result<Trainer> t = Trainer::create(&model, quietOptions());
+  ASSERT_TRUE(t.ok()) << t.error();
+  std::vector<float> out(3 * 2);
+  std::vector<float *> outs{out.data(), out.data() + 2, out.data() + 4};
+  // Row 1, column 2 holds the flaw; 4 is the last id of the vocabulary.
+  for (float bad : {5.0f, -1.0f, 2.5f, 2147483648.0f}) {
+    std::vector<float> x = {0, 1, 4, 3, 2, bad};
+    const float *in[] = {x.data()};
+    Status s = t->forward(2, in, outs);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error(), fmt::format("input 'x', row 1, column 2 (from 0): {} is not an integer "
+                                     "id in [0, 5)",
+                                     bad));
+  }
+  std::vector<float> x = {0, 1, 4, 3, 2, 4};
+  const float *in[] = {x.data()};
+  EXPECT_TRUE(t->forward(2, in, outs).ok());
 }
 
 TEST(Trainer, DataThatDoesNotFitIsAnError) {

@@ -24,7 +24,7 @@ typedef struct mtl_session mtl_session;
 
 /** A session for `model` with freshly initialised parameters (from the
  * model's seed) and room for training batches of up to `max_batch` rows.
- * `threads` >= 1 (results do not depend on it). NULL on failure. */
+ * `threads` in [1, 1024] (results do not depend on it). NULL on failure. */
 mtl_session *mtl_session_create(const struct mtl_model *model, int threads, int64_t max_batch);
 
 /** Frees the session; NULL is ignored. */

@@ -40,6 +40,9 @@ struct EarlyStopOptions {
   double minDelta = 0;
 };
 
+/// The most threads a trainer or predictor runs.
+inline constexpr int kMaxThreads = 1024;
+
 /// How to train. The driver fills it from the model's `train` block and the
 /// command line.
 struct TrainOptions {
@@ -47,7 +50,7 @@ struct TrainOptions {
   int64_t batch = 32;  ///< rows per step, >= 1; evaluation uses the same size
   uint64_t seed = 0;
   bool shuffle = true;
-  int threads = 2; ///< threads of the pool, the caller's included; >= 1
+  int threads = 2; ///< threads of the pool, the caller's included; in [1, kMaxThreads]
   /// The learning rate handed to every step: the optimizer's, or an override.
   float lr = 1e-3f;
   /// Per-task weight overrides by task name; other tasks keep the model's weight.
