@@ -1,6 +1,7 @@
 // jit_vs_interpreter_test.cpp: on every example, the JIT-compiled step agrees
 // with the reference interpreter: losses, head outputs, gradients, and one
 // optimizer update.
+#include "ModelFiles.h"
 #include "driver/Pipeline.h"
 #include "ir/Interpreter.h"
 
@@ -15,22 +16,9 @@
 namespace mtl {
 namespace {
 
-namespace fs = std::filesystem;
 // A batch below the tiled path's threshold (16 rows) and one above it that is
 // not a multiple of the 4-row blocks, so remainder tiles run too.
 constexpr int64_t kBatchSizes[] = {5, 37};
-
-// Every example, and the models of tests/codegen/models (ops no example uses),
-// as paths relative to the source folder.
-std::vector<std::string> modelFiles() {
-  std::vector<std::string> out;
-  for (const char *dir : {"examples", "tests/codegen/models"})
-    for (const auto &e : fs::directory_iterator(fs::path(MTL_SOURCE_DIR) / dir))
-      if (e.path().extension() == ".mtl")
-        out.push_back(std::string(dir) + "/" + e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // f32 generated code against the f64 interpreter.
 void expectClose(double jit, double ref, const std::string &what) {
@@ -130,17 +118,10 @@ void compile(const std::string &file, Compiled &out,
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
 
-void checkLossesOutputsAndGradients(const std::string &file, int64_t kRows) {
+/// `sgd` is the model compiled with SGD at lr 1, which turns one train step
+/// into "params -= gradient" and so exposes the generated gradients.
+void checkLossesOutputsAndGradients(const Compiled &sgd, int64_t kRows) {
   SCOPED_TRACE("batch " + std::to_string(kRows));
-  // SGD with lr 1 turns one train step into "params -= gradient", which
-  // exposes the generated gradients through the ABI.
-  Compiled sgd;
-  compile(file, sgd, [](sema::Model &m) {
-    m.optimizer = sema::Optimizer{};
-    m.optimizer.kind = sema::OptimizerKind::Sgd;
-    m.optimizer.lr = 1.0;
-  });
-  ASSERT_TRUE(sgd.ok) << sgd.c.diags.render(false);
   const mtl_model &m = *sgd.c.compiled;
   std::mt19937 rng(42);
   Batch batch = makeBatch(m, sgd.c.step, kRows, rng);
@@ -195,11 +176,9 @@ void checkLossesOutputsAndGradients(const std::string &file, int64_t kRows) {
   }
 }
 
-void checkOneUpdate(const std::string &file, int64_t kRows) {
+/// `own` is the model compiled with its own optimizer.
+void checkOneUpdate(const Compiled &own, int64_t kRows) {
   SCOPED_TRACE("batch " + std::to_string(kRows));
-  Compiled own;
-  compile(file, own);
-  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
   const mtl_model &m = *own.c.compiled;
   const sema::Optimizer &opt = own.c.model->optimizer;
   std::mt19937 rng(7);
@@ -253,21 +232,28 @@ void checkOneUpdate(const std::string &file, int64_t kRows) {
 }
 
 TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
+  // Compiled once: the machine code does not depend on the batch size.
+  Compiled sgd;
+  compile(GetParam(), sgd, [](sema::Model &m) {
+    m.optimizer = sema::Optimizer{};
+    m.optimizer.kind = sema::OptimizerKind::Sgd;
+    m.optimizer.lr = 1.0;
+  });
+  ASSERT_TRUE(sgd.ok) << sgd.c.diags.render(false);
   for (int64_t rows : kBatchSizes)
-    checkLossesOutputsAndGradients(GetParam(), rows);
+    checkLossesOutputsAndGradients(sgd, rows);
 }
 
 TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
+  Compiled own;
+  compile(GetParam(), own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
   for (int64_t rows : kBatchSizes)
-    checkOneUpdate(GetParam(), rows);
+    checkOneUpdate(own, rows);
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(modelFiles()),
-                         [](const auto &info) {
-                           // "examples/wine.mtl" -> "wine"
-                           std::string n = fs::path(info.param).stem().string();
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),
+                         [](const auto &info) { return test::modelName(info.param); });
 
 } // namespace
 } // namespace mtl
