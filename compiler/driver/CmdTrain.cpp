@@ -1,10 +1,13 @@
-// CmdTrain.cpp: `mtlc train FILE`: compile with the JIT, then train as a built program's `train`
-// does.
+// CmdTrain.cpp: `mtlc train FILE`: load the data, compile with the JIT, then train as a built
+// program's `train` does.
 #include "driver/Commands.h"
+#include "driver/DataSpecs.h"
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 
 #include "mtlrt/Program.h"
+
+#include <fmt/format.h>
 
 namespace mtl::driver {
 namespace {
@@ -16,13 +19,30 @@ struct TrainCommandOptions {
 };
 
 int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
+  // The data first, from the checked model's run configuration: a missing
+  // file or a bad cell is reported before the compiler's time is spent.
+  PipelineOptions options = pipelineOptions(o.compile, global);
+  PipelineOptions checkOnly = options;
+  checkOnly.verbose = false;
+  checkOnly.timings = nullptr;
+  Compilation checked;
+  if (!runPipeline(o.file, Stage::Lower, checked, checkOnly)) {
+    checked.diags.flush(stderr, useColor(global.color, stderr));
+    return 1;
+  }
+  auto data = mtlrt::loadTrainingData(runConfig(*checked.model), checked.model->name, o.train);
+  if (!data) {
+    checked.diags.flush(stderr, useColor(global.color, stderr)); // its warnings
+    fmt::print(stderr, "error: {}\n", data.error());
+    return 1;
+  }
   Compilation c;
-  bool ok = runPipeline(o.file, Stage::Jit, c, pipelineOptions(o.compile, global));
+  bool ok = runPipeline(o.file, Stage::Jit, c, options);
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
   // The same code path as `NAME train` of a program built by `mtlc build`.
-  return mtlrt::runTrain(*c.compiled, o.train);
+  return mtlrt::runTrain(*c.compiled, o.train, std::move(*data));
 }
 
 } // namespace

@@ -53,7 +53,10 @@ Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &
   Result<RunConfig> parsed = modelRunConfig(model);
   if (!parsed)
     return parsed.takeError();
-  const RunConfig &config = *parsed;
+  return runData(std::move(*parsed), items);
+}
+
+Result<RunData> runData(RunConfig config, const std::vector<std::string> &items) {
   std::vector<std::string> names;
   for (const DataSpec &d : config.data)
     names.push_back(d.kind == DataSpec::Idx ? d.name + ".images, " + d.name + ".labels" : d.name);
@@ -76,7 +79,7 @@ Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &
                               names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
     out[key] = item.substr(eq + 1);
   }
-  return RunData{std::move(*parsed), std::move(out)};
+  return RunData{std::move(config), std::move(out)};
 }
 
 void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths) {
@@ -141,18 +144,8 @@ Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
   return sets;
 }
 
-Status train(const mtl_model &model, const TrainFlags &f) {
-  Result<RunData> run = runData(model, f.data);
-  if (!run)
-    return run.takeError();
-  const RunConfig &c = run->config;
-  if (c.trainData < 0)
-    return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
-                            "(see docs/language.md)",
-                            model.name));
-  auto sets = loadRunData(*run);
-  if (!sets)
-    return sets.takeError();
+Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
+  const RunConfig &c = data.run.config;
   TrainOptions to = trainOptions(c, f);
   std::string folder;
   if (!f.noSave) {
@@ -165,14 +158,14 @@ Status train(const mtl_model &model, const TrainFlags &f) {
       to.logPath = (std::filesystem::path(folder) / "log.jsonl").string();
     RunConfig used = c;
     for (DataSpec &d : used.data)
-      applyPaths(d, run->paths);
+      applyPaths(d, data.run.paths);
     if (Status s = writeRunSettings(folder, model, used, to); !s)
       return s;
   }
   auto trainer = Trainer::create(&model, to);
   if (!trainer)
     return trainer.takeError();
-  auto &[train, validation, test] = *sets;
+  auto &[train, validation, test] = data.sets;
   Result<TrainResult> result =
       trainer->fit(*train, validation ? &*validation : nullptr, test ? &*test : nullptr);
   if (!folder.empty()) {
@@ -189,12 +182,38 @@ Status train(const mtl_model &model, const TrainFlags &f) {
 
 } // namespace
 
-int runTrain(const mtl_model &model, const TrainFlags &flags) {
-  if (Status s = train(model, flags); !s) {
+Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
+                                      const TrainFlags &flags) {
+  Result<RunData> run = runData(std::move(config), flags.data);
+  if (!run)
+    return run.takeError();
+  if (run->config.trainData < 0)
+    return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
+                            "(see docs/language.md)",
+                            modelName));
+  auto sets = loadRunData(*run);
+  if (!sets)
+    return sets.takeError();
+  return TrainingData{std::move(*run), std::move(*sets)};
+}
+
+int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data) {
+  if (Status s = train(model, flags, std::move(data)); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }
   return 0;
+}
+
+int runTrain(const mtl_model &model, const TrainFlags &flags) {
+  Result<RunConfig> config = modelRunConfig(model);
+  Result<TrainingData> data = config ? loadTrainingData(std::move(*config), model.name, flags)
+                                     : Result<TrainingData>(config.takeError());
+  if (!data) {
+    fmt::print(stderr, "error: {}\n", data.error());
+    return 1;
+  }
+  return runTrain(model, flags, std::move(*data));
 }
 
 } // namespace mtlrt

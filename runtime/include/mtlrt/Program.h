@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -47,11 +48,6 @@ void addDataFlag(CLI::App *cmd, std::vector<std::string> &data);
 /// Adds `--threads N` to `cmd`, stored in `threads`.
 void addThreadsFlag(CLI::App *cmd, int &threads);
 
-/// Trains `model` as its run configuration and the flags say, printing what
-/// `mtlc train` prints; returns the exit status (0, or 1 after an error
-/// message on stderr).
-int runTrain(const mtl_model &model, const TrainFlags &flags);
-
 /// A model's run configuration and the files that `--data NAME=PATH` items
 /// put in place of its data sets' (NAME.images and NAME.labels for IDX data).
 struct RunData {
@@ -63,6 +59,28 @@ struct RunData {
 /// malformed item, or a name that is not one of the model's data sets (the
 /// message lists them).
 Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &dataFlags);
+/// The same for a run configuration.
+Result<RunData> runData(RunConfig config, const std::vector<std::string> &dataFlags);
+
+/// What a training run reads: the configuration with the flags' files in
+/// place, and the training, validation and test sets (absent ones empty).
+struct TrainingData {
+  RunData run;
+  std::array<std::optional<Dataset>, 3> sets;
+};
+
+/// Loads and checks the data of a run of `config` (the model `modelName`)
+/// with the flags' `--data` items. `mtlc train` calls it before compiling,
+/// so a data error is reported without waiting for the compiler.
+Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
+                                      const TrainFlags &flags);
+
+/// Trains `model` as its run configuration and the flags say, printing what
+/// `mtlc train` prints; returns the exit status (0, or 1 after an error
+/// message on stderr).
+int runTrain(const mtl_model &model, const TrainFlags &flags);
+/// The same on data already loaded by loadTrainingData.
+int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data);
 
 /// Puts the files of `paths` (as RunData holds them) in place of `spec`'s.
 void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths);
