@@ -82,16 +82,18 @@ std::optional<int64_t> evalInt(Context &ctx, const ast::Expr &e, const Env *env,
   auto v = evalNumber(ctx, e, env);
   if (!v)
     return std::nullopt;
+  // Range first: a value too large to be a whole number exactly (beyond 2^53)
+  // is out of every range, and saying so is the clearer message.
+  if (std::isfinite(*v) && *v > static_cast<double>(hi)) {
+    ctx.error(e.loc, fmt::format("{} must be at most {}, got {}", what, hi, formatNumber(*v)));
+    return std::nullopt;
+  }
   if (!isWhole(*v)) {
     ctx.error(e.loc, fmt::format("{} must be an integer, got {}", what, formatNumber(*v)));
     return std::nullopt;
   }
   if (*v < static_cast<double>(lo)) {
     ctx.error(e.loc, fmt::format("{} must be at least {}, got {}", what, lo, formatNumber(*v)));
-    return std::nullopt;
-  }
-  if (*v > static_cast<double>(hi)) {
-    ctx.error(e.loc, fmt::format("{} must be at most {}, got {}", what, hi, formatNumber(*v)));
     return std::nullopt;
   }
   return static_cast<int64_t>(*v);

@@ -205,6 +205,12 @@ std::optional<int64_t> readSelection(Context &ctx, const ast::Expr &e, const Dat
     }
     const ast::Expr &v = a.value;
     if (!a.rangeEnd && (v.isName() || v.kind == ast::ExprKind::String)) {
+      if (v.text.empty()) {
+        ctx.error(v.loc, "a column name cannot be empty; write the header's name or a "
+                         "column number");
+        good = false;
+        continue;
+      }
       b.columns.push_back({v.text, -1, v.loc});
       continue;
     }

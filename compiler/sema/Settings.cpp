@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <string_view>
 
 namespace mtl::sema {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 std::optional<std::string> pick(Context &ctx, const ast::Expr &e, const char *what,
                                 const std::vector<std::string> &names) {
   if (!e.isNamed()) {
-    ctx.error(e.loc, fmt::format("expected {}, got {}", what, describe(e)));
+    const bool vowel = std::string_view("aeiou").find(what[0]) != std::string_view::npos;
+    ctx.error(e.loc, fmt::format("expected {} {}, got {}", vowel ? "an" : "a", what, describe(e)));
     return std::nullopt;
   }
   if (std::find(names.begin(), names.end(), e.text) != names.end())
