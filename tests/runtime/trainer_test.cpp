@@ -333,6 +333,37 @@ TEST(Trainer, ArenasTooLargeForMemoryAreAnError) {
   EXPECT_NE(t.error().find("cannot allocate"), std::string::npos) << t.error();
 }
 
+TEST(Trainer, EvaluationLossIsTheMeanOverLabelledRows) {
+  // Batches of 4 rows with 1, 4 and 2 labels for task y: each batch's mean
+  // loss counts as many times as it has labels, not rows, so the result is
+  // the plain mean over the 7 labelled rows, computed here from the
+  // parameters: y's head is x . w + b (w at offsets 0-2, b at 3), with MSE.
+  TrainOptions o = quietOptions();
+  o.batch = 4;
+  Trainer trainer = makeTrainer(o);
+  Dataset data = makeData(10, 3);
+  for (int64_t r : {0, 1, 2})
+    data.targets[0][size_t(r)] = NAN;
+  Result<EvalReport> report = trainer.evaluate(data);
+  ASSERT_TRUE(report.ok()) << report.error();
+  std::span<const float> p = trainer.params();
+  double sum = 0;
+  int labelled = 0;
+  for (int64_t r = 0; r < data.rows; ++r) {
+    const float y = data.targets[0][size_t(r)];
+    if (std::isnan(y))
+      continue;
+    double out = p[3];
+    for (int k = 0; k < testmodel::kFeatures; ++k)
+      out += double(p[size_t(k)]) * data.inputs[0][size_t(r * testmodel::kFeatures + k)];
+    sum += (out - y) * (out - y);
+    ++labelled;
+  }
+  ASSERT_EQ(labelled, 7);
+  EXPECT_EQ(report->tasks[0].labelled, 7);
+  EXPECT_NEAR(report->tasks[0].loss, sum / labelled, 1e-5 * (sum / labelled));
+}
+
 TEST(Trainer, ThreadCountsOutsideOneTo1024AreAnError) {
   for (int threads : {0, -1, kMaxThreads + 1}) {
     TrainOptions o = quietOptions();
