@@ -67,7 +67,9 @@ struct Reference {
 /// Compiles the model with `opt`, runs kSteps train steps on the rows and
 /// compares weight and bias after each with the reference.
 void checkOptimizer(const sema::Optimizer &opt) {
-  const std::string path = ::testing::TempDir() + "optimizer_formulas.mtl";
+  // One file per test: ctest runs the tests of this file in parallel.
+  const std::string path = ::testing::TempDir() + "optimizer_formulas_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".mtl";
   std::ofstream(path) << kModel;
   driver::Compilation c;
   driver::PipelineOptions options;
