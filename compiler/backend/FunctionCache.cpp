@@ -101,19 +101,23 @@ llvm::Error failure(const std::string &message) {
 
 llvm::Error
 FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work) {
-  auto machines = workerMachines(opts_, pending_.size());
+  // Only functions to compile (not read from disk), largest first (by
+  // un-optimised size), so the step functions do not start last.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < pending_.size(); ++i)
+    if (!pending_[i].fromDisk)
+      order.push_back(i);
+  if (order.empty())
+    return llvm::Error::success();
+  auto machines = workerMachines(opts_, order.size());
   if (!machines)
     return machines.takeError();
-  // Largest first (by un-optimised size), so the step functions do not start last.
-  std::vector<size_t> order(pending_.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return pending_[a].bitcode.size() > pending_[b].bitcode.size();
   });
   std::mutex lock;
   std::string problem;
-  parallelFor(pending_.size(), [&](size_t i, unsigned worker) {
+  parallelFor(order.size(), [&](size_t i, unsigned worker) {
     llvm::Error err = work(pending_[order[i]], *(*machines)[worker]);
     if (!err)
       return;
@@ -123,14 +127,15 @@ FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::Target
   return problem.empty() ? llvm::Error::success() : failure(problem);
 }
 
-llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const TargetOptions &opts) {
+llvm::Expected<std::unique_ptr<FunctionCache>>
+FunctionCache::create(const TargetOptions &opts, std::unique_ptr<DiskCache> disk) {
   auto jit = Jit::create(opts);
   if (!jit)
     return jit.takeError();
   auto library = (*jit)->createLibrary();
   if (!library)
     return library.takeError();
-  std::unique_ptr<FunctionCache> cache(new FunctionCache(opts, std::move(*jit)));
+  std::unique_ptr<FunctionCache> cache(new FunctionCache(opts, std::move(*jit), std::move(disk)));
   cache->library_ = *library;
   return cache;
 }
@@ -245,11 +250,18 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       ++report_.reused;
       continue;
     }
-    ++report_.compiled;
-    copy->setName(name);
     Pending p;
     p.key = key;
     p.name = name;
+    if (auto object = disk_ ? disk_->load(key) : std::nullopt) {
+      ++report_.loaded;
+      p.object = std::move(*object);
+      p.fromDisk = true;
+      pending_.push_back(std::move(p));
+      continue;
+    }
+    ++report_.compiled;
+    copy->setName(name);
     llvm::raw_string_ostream bc(p.bitcode);
     llvm::WriteBitcodeToFile(*alone, bc);
     bc.flush();
@@ -289,11 +301,18 @@ llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
         return llvm::Error::success();
       }))
     return err;
+  bool stored = false;
   for (Pending &p : pending_) {
     if (auto err = jit_->addObject(*library_, p.object, p.name))
       return err;
     compiled_.insert(p.key);
+    if (disk_ && !p.fromDisk) {
+      disk_->store(p.key, p.object);
+      stored = true;
+    }
   }
+  if (stored)
+    disk_->trim();
   pending_.clear();
   auto library = jit_->createLibrary(library_);
   if (!library)

@@ -1,6 +1,7 @@
 // FunctionCache.h: a session's content-addressed cache of JIT-compiled functions (the REPL's).
 #pragma once
 
+#include "backend/DiskCache.h"
 #include "backend/Jit.h"
 #include "backend/Target.h"
 
@@ -19,6 +20,7 @@ namespace mtl::backend {
 struct FunctionCacheReport {
   int functions = 0;  ///< functions of the module that went through the cache
   int reused = 0;     ///< of these, compiled by an earlier compilation of the session
+  int loaded = 0;     ///< of these, read from the on-disk cache (compiled by an earlier run)
   int compiled = 0;   ///< of these, optimised and compiled now
   int duplicates = 0; ///< of these, identical to another function of the same module
   int kept = 0;       ///< functions left in the model's own module (the entry and what it needs)
@@ -40,7 +42,10 @@ struct FunctionCacheReport {
 class FunctionCache {
 public:
   /// A cache whose machine code is for `opts` (CPU and optimisation level).
-  static llvm::Expected<std::unique_ptr<FunctionCache>> create(const TargetOptions &opts);
+  /// With `disk`, functions not compiled in this session are looked up there
+  /// first, and what is compiled is stored there for later runs.
+  static llvm::Expected<std::unique_ptr<FunctionCache>>
+  create(const TargetOptions &opts, std::unique_ptr<DiskCache> disk = nullptr);
 
   /// The optimise stage: splits `module` (whose functions but `entry` may go
   /// to the cache), optimises the functions not compiled before, and
@@ -64,17 +69,20 @@ private:
     std::string bitcode;
     std::unique_ptr<llvm::LLVMContext> context;
     std::unique_ptr<llvm::Module> module;
-    std::string object;
+    std::string object; ///< machine code: emitted by link(), or read from disk
+    bool fromDisk = false;
   };
 
-  /// Runs `work` on every pending function, on worker threads with a
+  /// Runs `work` on every pending function not read from disk, on worker threads with a
   /// TargetMachine each; the first failure, if any.
   llvm::Error onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work);
 
-  FunctionCache(TargetOptions opts, std::unique_ptr<Jit> jit) : opts_(opts), jit_(std::move(jit)) {}
+  FunctionCache(TargetOptions opts, std::unique_ptr<Jit> jit, std::unique_ptr<DiskCache> disk)
+      : opts_(opts), jit_(std::move(jit)), disk_(std::move(disk)) {}
 
   TargetOptions opts_;
   std::unique_ptr<Jit> jit_;
+  std::unique_ptr<DiskCache> disk_;
   llvm::orc::JITDylib *library_ = nullptr; ///< every cached function, for the session
   std::set<std::string> compiled_;         ///< keys of the functions in the JIT
   std::vector<Pending> pending_;

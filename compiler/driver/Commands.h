@@ -19,9 +19,10 @@ struct CompileFlags {
   std::string model;                ///< --model: which model of the file
   std::string targetCpu = "native"; ///< --target-cpu
   int optLevel = 3;                 ///< -O
+  bool noCache = false;             ///< --no-cache: neither read nor fill the on-disk cache
 };
 
-/// Adds --model, --target-cpu and -O to `cmd`, stored in `flags`.
+/// Adds --model, --target-cpu, -O and --no-cache to `cmd`, stored in `flags`.
 void addCompileFlags(CLI::App *cmd, CompileFlags &flags);
 
 /// The pipeline options those flags and the global options ask for.

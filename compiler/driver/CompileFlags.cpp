@@ -11,6 +11,9 @@ void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {
   cmd->add_option("-O", flags.optLevel, "Optimisation level 0-3")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
+  cmd->add_flag("--no-cache", flags.noCache,
+                "Compile every function afresh: neither read nor fill the on-disk cache of "
+                "compiled functions ($MTLC_CACHE_DIR, else $XDG_CACHE_HOME/mtlc or ~/.cache/mtlc)");
 }
 
 PipelineOptions pipelineOptions(const CompileFlags &flags, const GlobalOptions &global) {
@@ -19,6 +22,8 @@ PipelineOptions pipelineOptions(const CompileFlags &flags, const GlobalOptions &
   po.modelName = flags.model;
   po.target.cpu = flags.targetCpu;
   po.target.optLevel = flags.optLevel;
+  if (!flags.noCache)
+    po.diskCache = backend::DiskCache::defaultRoot();
   return po;
 }
 

@@ -173,47 +173,53 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   }
   if (last == Stage::Llvm)
     return true;
+  if (last == Stage::Optimize && !o.cache) {
+    // A whole module for `emit` and `build`, which write it out as one file.
+    StageTimer t(o, "optimize");
+    backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
+    return true;
+  }
+  backend::FunctionCache *cache = o.cache;
+  if (!cache) {
+    std::unique_ptr<backend::DiskCache> disk;
+    if (!o.diskCache.empty())
+      disk =
+          std::make_unique<backend::DiskCache>(o.diskCache, backend::DiskCache::defaultMaxBytes());
+    auto own = backend::FunctionCache::create(o.target, std::move(disk));
+    if (!own) {
+      c.diags.error({}, llvm::toString(own.takeError()));
+      return false;
+    }
+    c.functions = std::move(*own);
+    cache = c.functions.get();
+  }
   {
     StageTimer t(o, "optimize");
-    if (o.cache) {
-      // Per function, and only the functions the session has not compiled yet.
-      if (auto err = o.cache->optimize(*c.module, getterName(*c.model, o))) {
-        c.diags.error({}, llvm::toString(std::move(err)));
-        return false;
-      }
-    } else {
-      backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
+    // Per function, and only the functions the cache has not compiled yet.
+    if (auto err = cache->optimize(*c.module, getterName(*c.model, o))) {
+      c.diags.error({}, llvm::toString(std::move(err)));
+      return false;
     }
   }
   if (last == Stage::Optimize)
     return true;
   {
     StageTimer t(o, "jit");
-    if (o.cache) {
-      auto address =
-          o.cache->link(std::move(c.module), std::move(c.llvmContext), getterName(*c.model, o));
-      if (!address) {
-        c.diags.error({}, llvm::toString(address.takeError()));
-        return false;
-      }
-      c.compiled = reinterpret_cast<const mtl_model *(*)()>(*address)();
-      return true;
-    }
-    auto jit = backend::Jit::create(o.target);
-    if (!jit) {
-      c.diags.error({}, llvm::toString(jit.takeError()));
-      return false;
-    }
-    c.jit = std::move(*jit);
-    auto address = c.jit->addAndLookup(
-        llvm::orc::ThreadSafeModule(std::move(c.module), std::move(c.llvmContext)),
-        "mtl_model_get");
+    auto address =
+        cache->link(std::move(c.module), std::move(c.llvmContext), getterName(*c.model, o));
     if (!address) {
       c.diags.error({}, llvm::toString(address.takeError()));
       return false;
     }
-    auto getter = reinterpret_cast<const mtl_model *(*)()>(*address);
-    c.compiled = getter();
+    c.compiled = reinterpret_cast<const mtl_model *(*)()>(*address)();
+  }
+  if (o.verbose) {
+    const backend::FunctionCacheReport &r = cache->report();
+    fmt::print(stderr,
+               "mtlc: {} functions: {} compiled, {} from the disk cache{}, {} reused in this "
+               "session, {} identical to another\n",
+               r.functions, r.compiled, r.loaded,
+               o.diskCache.empty() ? " (off)" : " (" + o.diskCache + ")", r.reused, r.duplicates);
   }
   return true;
 }

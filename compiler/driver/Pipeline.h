@@ -55,6 +55,10 @@ struct PipelineOptions {
   /// compile only functions it has not compiled before. Its target must match
   /// `target`.
   backend::FunctionCache *cache = nullptr;
+  /// The root of the on-disk cache of compiled functions that the JIT stage
+  /// reads and fills (see backend::DiskCache); empty: none. Used when `cache`
+  /// is not set; the REPL gives its session cache one itself.
+  std::string diskCache;
 };
 
 /// The state of one compilation: sources, diagnostics and each stage's output.
@@ -69,7 +73,8 @@ struct Compilation {
   std::unique_ptr<llvm::LLVMContext> llvmContext;
   std::unique_ptr<llvm::Module> module;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
-  std::unique_ptr<backend::Jit> jit;
+  /// The compilation's own function cache (and JIT) when the options gave none.
+  std::unique_ptr<backend::FunctionCache> functions;
   const mtl_model *compiled = nullptr;
   std::string sourceText; ///< the main file's text (hashed into the descriptor)
 };

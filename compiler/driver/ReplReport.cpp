@@ -136,9 +136,9 @@ void ReplSession::printTime() const {
   for (const auto &[stage, ms] : compileTimes_)
     fmt::print("  {:<9} {:8.2f} ms\n", stage, ms);
   const backend::FunctionCacheReport &r = cacheReport_;
-  fmt::print("functions: {} compiled, {} reused from earlier compilations, {} identical to "
-             "another of the model, {} in the model's own module\n",
-             r.compiled, r.reused, r.duplicates, r.kept);
+  fmt::print("functions: {} compiled, {} reused from earlier compilations, {} from the disk "
+             "cache, {} identical to another of the model, {} in the model's own module\n",
+             r.compiled, r.reused, r.loaded, r.duplicates, r.kept);
   if (runs_.empty())
     fmt::print("no training run yet\n");
   else

@@ -5,6 +5,7 @@
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/Support/SourceMgr.h>
 
+#include <filesystem>
 #include <string>
 
 namespace mtl::backend {
@@ -92,6 +93,26 @@ TEST(FunctionCache, CompilesEachDistinctFunctionOnce) {
   EXPECT_EQ(changed.report.compiled, 2);
   EXPECT_EQ(changed.report.reused, 1);
   EXPECT_EQ(first.step(3.0f), 13.0f); // earlier code stays valid
+}
+
+TEST(FunctionCache, LaterSessionsReadTheDiskCache) {
+  std::string root = ::testing::TempDir() + "mtl_function_cache_disk";
+  std::filesystem::remove_all(root);
+  // Each session is a new FunctionCache (a new JIT) on the same disk cache;
+  // each gets the same results, so only the counts tell where code came from.
+  auto session = [&](int optLevel) {
+    auto cache = FunctionCache::create({"x86-64-v2", optLevel},
+                                       std::make_unique<DiskCache>(root, uint64_t(1) << 30));
+    EXPECT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+    Compiled c = cache ? compile(**cache, moduleText("fadd float %x, 1.0")) : Compiled{};
+    EXPECT_TRUE(c.step && c.step(3.0f) == 13.0f);
+    return std::make_pair(c.report.compiled, c.report.loaded);
+  };
+  EXPECT_EQ(session(2), std::make_pair(3, 0)); // cold: compiles and stores
+  EXPECT_EQ(session(2), std::make_pair(0, 3)); // a later session reads them back
+  // Another optimisation level is other machine code: nothing is shared.
+  EXPECT_EQ(session(1), std::make_pair(3, 0));
+  std::filesystem::remove_all(root);
 }
 
 TEST(FunctionCache, FunctionsWithMutableGlobalsStayInTheModel) {

@@ -37,7 +37,9 @@ for script in "$dir"/*.txt; do
   name=$(basename "$script" .txt)
   actual=$scratch/$name.actual
   mkdir -p "$scratch/$name"
-  (cd "$root" && sed "s|\$SCRATCH|$scratch/$name|g" "$script" |
+  # An empty on-disk cache per session, so the counts of compiled functions
+  # in the transcript do not depend on which sessions ran before.
+  (cd "$root" && export MTLC_CACHE_DIR=$scratch/cache/$name && sed "s|\$SCRATCH|$scratch/$name|g" "$script" |
     timeout 300 "$mtlc" repl --target-cpu x86-64-v2) 2>&1 |
     sed -E "s|$scratch/$name|\$SCRATCH|g; s|$root/||g; s/\.tmp-[0-9]+/.tmp-PID/g" |
     sed -E 's/ *[0-9]+(\.[0-9]+)? ms/ N ms/g; s/ *[0-9]+(\.[0-9]+)? µs/ N µs/g' >"$actual"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# compile_times.sh: how long mtlc takes to compile each example and bench
+# model, from parse to runnable JIT code, with an empty on-disk cache (cold)
+# and again with the cache it filled (cached); milliseconds per stage as
+# `mtlc -v` prints them. Not a test: a table for bench/README.md.
+#
+# Usage: bench/compile_times.sh [MTLC]   (default build/compiler/mtlc; run from the repository root)
+set -euo pipefail
+mtlc=${1:-build/compiler/mtlc}
+cache=$(mktemp -d)
+trap 'rm -rf "$cache"' EXIT
+export NO_COLOR=1
+
+# stages FILE: "total parse..codegen optimize jit functions" from one -v run of FILE.
+stages() {
+  "$mtlc" -v train "$1" -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
+    /^mtlc: [a-z]+ +[0-9.]+ ms$/ { ms[$2] = $3; total += $3 }
+    /^mtlc: [0-9]+ functions:/ { fns = $2 }
+    END {
+      front = ms["parse"] + ms["sema"] + ms["lower"] + ms["autodiff"] + ms["passes"] + ms["codegen"]
+      printf "%8.0f %8.0f %8.0f %8.0f %6d", total, front, ms["optimize"], ms["jit"], fns
+    }'
+}
+
+printf '%-34s %8s %8s %8s %8s %6s | %8s %8s %8s %8s\n' model cold front optimize jit fns \
+  cached front optimize jit
+for file in examples/*.mtl bench/models/*.mtl; do
+  # A cache of its own: models that share functions would warm each other.
+  export MTLC_CACHE_DIR=$cache/$(basename "$file" .mtl)
+  cold=$(stages "$file")
+  warm=$(stages "$file")
+  read -r wt wf wo wj _ <<<"$warm"
+  printf '%-34s %s | %8.0f %8.0f %8.0f %8.0f\n' "$file" "$cold" "$wt" "$wf" "$wo" "$wj"
+done

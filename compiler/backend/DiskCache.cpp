@@ -1,0 +1,184 @@
+// DiskCache.cpp: verified, atomically written cache entries with an LRU size bound.
+//
+// Entry layout: the 8-byte magic "MTLCOBJ1", the payload's length as 8
+// little-endian bytes, the 20-byte SHA-1 of the payload, then the payload.
+// A hit sets the entry's modification time to now, so trim() removes the
+// entries used least recently.
+#include "backend/DiskCache.h"
+
+#include "backend/Optimize.h"
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ADT/StringExtras.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/Support/SHA1.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+namespace mtl::backend {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr char kMagic[8] = {'M', 'T', 'L', 'C', 'O', 'B', 'J', '1'};
+constexpr size_t kHeader = 8 + 8 + 20;
+
+std::string digest(const std::string &bytes) {
+  auto hash = llvm::SHA1::hash(llvm::arrayRefFromStringRef(bytes));
+  return std::string(hash.begin(), hash.end());
+}
+
+std::string envOr(const char *name, const std::string &fallback) {
+  const char *v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+} // namespace
+
+DiskCache::DiskCache(std::string root, uint64_t maxBytes, std::string version)
+    : root_(std::move(root)), dir_((fs::path(root_) / version).string()), maxBytes_(maxBytes) {}
+
+std::string DiskCache::versionTag() {
+  return "mtlc-" + std::string(MTLC_VERSION) + "-llvm-" + LLVM_VERSION_STRING + "-r" +
+         std::to_string(kMachineCodeRevision);
+}
+
+std::string DiskCache::defaultRoot() {
+  std::string dir = envOr("MTLC_CACHE_DIR", "");
+  if (!dir.empty())
+    return dir;
+  std::string xdg = envOr("XDG_CACHE_HOME", "");
+  if (!xdg.empty())
+    return (fs::path(xdg) / "mtlc").string();
+  std::string home = envOr("HOME", "");
+  return home.empty() ? "" : (fs::path(home) / ".cache" / "mtlc").string();
+}
+
+uint64_t DiskCache::defaultMaxBytes() {
+  std::string mb = envOr("MTLC_CACHE_MAX_MB", "");
+  char *end = nullptr;
+  unsigned long long v = mb.empty() ? 0 : std::strtoull(mb.c_str(), &end, 10);
+  if (!mb.empty() && end && *end == '\0')
+    return static_cast<uint64_t>(v) << 20;
+  return uint64_t(1) << 30;
+}
+
+std::string DiskCache::entryPath(const std::string &key) const {
+  return (fs::path(dir_) / (key + ".o")).string();
+}
+
+std::optional<std::string> DiskCache::load(const std::string &key) {
+  std::string path = entryPath(key);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  std::ostringstream all;
+  all << in.rdbuf();
+  std::string bytes = all.str();
+  uint64_t length = 0;
+  bool ok = bytes.size() >= kHeader && std::equal(kMagic, kMagic + 8, bytes.begin());
+  if (ok) {
+    for (int i = 0; i < 8; ++i)
+      length |= uint64_t(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+    ok = length == bytes.size() - kHeader;
+  }
+  std::string payload = ok ? bytes.substr(kHeader) : std::string();
+  if (!ok || digest(payload) != bytes.substr(16, 20)) {
+    ++stats_.corrupt;
+    std::error_code ec;
+    fs::remove(path, ec);
+    return std::nullopt;
+  }
+  std::error_code ec;
+  fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
+  ++stats_.hits;
+  return payload;
+}
+
+void DiskCache::store(const std::string &key, const std::string &bytes) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec)
+    return;
+  static std::atomic<unsigned> counter{0};
+  std::string tmp =
+      entryPath(key) + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return;
+    std::string header(kMagic, 8);
+    for (int i = 0; i < 8; ++i)
+      header.push_back(static_cast<char>((uint64_t(bytes.size()) >> (8 * i)) & 0xff));
+    header += digest(bytes);
+    out << header << bytes;
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      return;
+    }
+  }
+  fs::rename(tmp, entryPath(key), ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return;
+  }
+  ++stats_.stored;
+}
+
+void DiskCache::trim() {
+  struct Entry {
+    fs::path path;
+    uint64_t size;
+    fs::file_time_type used;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_regular_file(e2))
+      continue;
+    uint64_t size = it->file_size(e2);
+    auto used = it->last_write_time(e2);
+    if (e2)
+      continue;
+    if (it->path().filename().string().find(".o.tmp.") != std::string::npos) {
+      // Left by a run that died while writing; a live writer renames within seconds.
+      if (fs::file_time_type::clock::now() - used > std::chrono::hours(1))
+        fs::remove(it->path(), e2);
+      continue;
+    }
+    if (it->path().extension() != ".o")
+      continue;
+    entries.push_back({it->path(), size, used});
+    total += size;
+  }
+  if (total <= maxBytes_)
+    return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.used < b.used; });
+  for (const Entry &e : entries) {
+    if (total <= maxBytes_)
+      break;
+    if (fs::remove(e.path, ec)) {
+      total -= e.size;
+      ++stats_.evicted;
+    }
+  }
+}
+
+} // namespace mtl::backend

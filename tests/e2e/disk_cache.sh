@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# disk_cache.sh: the on-disk cache of compiled functions (README, "Compile time").
+# A second run of an unchanged model compiles nothing and trains to the same
+# bytes; a truncated and a corrupted entry are recompiled and replaced; an
+# edited model compiles only what changed; --no-cache neither reads nor
+# writes; two runs filling an empty cache at once both succeed.
+#
+# Usage: disk_cache.sh MTLC LOG_CHECK
+source "$(dirname "$0")/common.sh"
+
+export MTLC_CACHE_DIR=$work/cache
+
+# train TAG ARGS...: trains penguins for 2 epochs into $work/TAG, -v output in $work/TAG.err.
+train() {
+  local tag=$1
+  shift
+  if ! "$mtlc" -v train "$examples/penguins.mtl" -q --epochs 2 --run-dir "$work/$tag" "$@" \
+    >"$work/$tag.out" 2>"$work/$tag.err"; then
+    fail "run $tag failed:"
+    cat "$work/$tag.err" >&2
+    return 1
+  fi
+}
+
+# counts TAG: "COMPILED LOADED" from the -v line of run TAG.
+counts() {
+  sed -nE 's/^mtlc: [0-9]+ functions: ([0-9]+) compiled, ([0-9]+) from the disk cache.*/\1 \2/p' \
+    "$work/$1.err"
+}
+
+# expect_counts TAG COMPILED LOADED
+expect_counts() {
+  local got
+  got=$(counts "$1")
+  [[ $got == "$2 $3" ]] || fail "run $1: expected '$2 compiled, $3 from the disk cache', got '$got'"
+}
+
+# same_params A B: the runs' final checkpoints are byte-identical.
+same_params() {
+  cmp -s "$work/$1/last.safetensors" "$work/$2/last.safetensors" ||
+    fail "runs $1 and $2 ended with different parameters"
+}
+
+entries() { find "$MTLC_CACHE_DIR" -name '*.o' | sort; }
+
+train cold || finish
+read -r total _ <<<"$(counts cold)"
+[[ ${total:-0} -gt 10 ]] || fail "the cold run compiled only '${total:-}' functions"
+expect_counts cold "$total" 0
+[[ $(entries | wc -l) -eq $total ]] || fail "expected $total cache entries, found $(entries | wc -l)"
+
+train warm
+expect_counts warm 0 "$total"
+same_params cold warm
+
+# A truncated entry and one with a flipped byte: each is a miss, recompiled
+# and written again, and the run is unchanged.
+mapfile -t files < <(entries)
+truncate -s 100 "${files[0]}"
+printf '\xff' | dd of="${files[1]}" bs=1 seek=200 conv=notrunc status=none
+train damaged
+expect_counts damaged 2 $((total - 2))
+same_params cold damaged
+train repaired
+expect_counts repaired 0 "$total"
+
+# An edited model (a species head one layer deeper): the functions that
+# changed are compiled, the rest come from disk.
+mkdir -p "$work/edited/data"
+cp -r "$examples/lib" "$work/edited/"
+cp "$examples/data/penguins.csv" "$work/edited/data/"
+sed 's/head    = trunk -> dense(3)/head    = trunk -> mlp(8) -> dense(3)/' "$examples/penguins.mtl" \
+  >"$work/edited/penguins.mtl"
+cmp -s "$examples/penguins.mtl" "$work/edited/penguins.mtl" && fail "the edit did not change the model"
+if "$mtlc" -v train "$work/edited/penguins.mtl" -q --epochs 1 --no-save \
+  >"$work/edited.out" 2>"$work/edited.err"; then
+  read -r compiled loaded <<<"$(counts edited)"
+  [[ ${compiled:-0} -gt 0 && ${loaded:-0} -gt 0 ]] ||
+    fail "edited model: expected some functions compiled and some from disk, got '${compiled:-} ${loaded:-}'"
+else
+  fail "the edited model did not train:"
+  cat "$work/edited.err" >&2
+fi
+
+# --no-cache: nothing read, nothing written.
+before=$(entries | wc -l)
+train off --no-cache
+expect_counts off "$total" 0
+grep -q 'from the disk cache (off)' "$work/off.err" || fail "--no-cache: -v does not say the cache is off"
+[[ $(entries | wc -l) -eq $before ]] || fail "--no-cache wrote cache entries"
+same_params cold off
+
+# Two runs filling an empty cache at the same time.
+export MTLC_CACHE_DIR=$work/cache2
+train p1 &
+train p2 &
+wait
+same_params cold p1
+same_params cold p2
+[[ $(find "$MTLC_CACHE_DIR" -name '*.o' | wc -l) -eq $total ]] ||
+  fail "concurrent runs left $(find "$MTLC_CACHE_DIR" -name '*.o' | wc -l) entries, expected $total"
+[[ -z $(find "$MTLC_CACHE_DIR" -name '*.tmp.*') ]] || fail "concurrent runs left temporary files"
+finish
