@@ -13,6 +13,7 @@
 #include "driver/Pipeline.h"
 
 #include "mtlrt/Abi.h"
+#include "mtlrt/FloatMode.h"
 #include "mtlrt/Init.h"
 #include "mtlrt/ThreadPool.h"
 
@@ -61,6 +62,10 @@ struct Budget {
   double minSampleSeconds = 1e-3;
   int minSamples = 15;
   int maxSamples = 500;
+  /// > 0: train this many steps before timing and never reset the parameters
+  /// between samples, so the timed steps are those of a model that has fit
+  /// its data (where values decay towards denormals).
+  int64_t convergedSteps = 0;
 };
 
 /// One measured configuration, times in microseconds per step.
@@ -208,6 +213,7 @@ Measurement measure(const std::string &name, const mtl_model &model, int64_t row
     return m;
   mtlrt::ThreadPool pool(threads);
   mtl_parallel parallel = pool.abi();
+  runner.run(budget.convergedSteps, &parallel);
 
   // Warm-up: caches, page faults of the arenas, the pool's threads; at least
   // 5 steps and ~10% of the budget. It also tells how long one step takes.
@@ -227,7 +233,7 @@ Measurement measure(const std::string &name, const mtl_model &model, int64_t row
   times.reserve(samples);
   cpuTimes.reserve(samples);
   for (int s = 0; s < samples; ++s) {
-    if (!runner.reset(/*seed=*/0))
+    if (budget.convergedSteps == 0 && !runner.reset(/*seed=*/0))
       return m;
     double cpu0 = processCpuSeconds();
     auto t0 = Clock::now();
@@ -290,7 +296,7 @@ int main(int argc, char **argv) {
   std::string modelFilter, jsonPath, modelsDir = MTL_BENCH_DIR "/models", cpu = "native";
   std::vector<int64_t> batchFilter;
   std::vector<int> threadCounts = {2};
-  bool perfMap = false, ftz = false;
+  bool perfMap = false, noFtz = false;
   Budget budget;
   app.add_option("--model", modelFilter, "Only this model (M1, M2, M3 or M4)");
   app.add_option("--batch", batchFilter, "Only these batch sizes (repeat or comma-separate)")
@@ -305,11 +311,16 @@ int main(int argc, char **argv) {
   app.add_option("--cpu", cpu, "Target CPU for the JIT (native, x86-64-v3, ...)");
   app.add_flag("--perf-map", perfMap,
                "Name the generated functions for `perf record` in /tmp/perf-<pid>.map");
-  app.add_flag("--ftz", ftz, "Flush denormals to zero (MXCSR FTZ+DAZ) in the bench's threads");
+  app.add_flag("--no-ftz", noFtz,
+               "Keep denormal floats (training flushes them to zero by default: MXCSR FTZ+DAZ)");
+  app.add_option("--converged", budget.convergedSteps,
+                 "Train this many steps first and time the steps after them, without resetting "
+                 "the parameters between samples")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
-  // MXCSR bits FTZ (15) and DAZ (6); the pool's threads, started later, inherit them.
-  if (ftz)
-    _mm_setcsr(_mm_getcsr() | 0x8040);
+  // As mtlc train does (mtlrt/FloatMode.h); the pool's workers take the caller's mode.
+  if (!noFtz)
+    _mm_setcsr(_mm_getcsr() | mtlrt::kFlushDenormals);
 
   bool anyModel = false;
   std::vector<Measurement> all;

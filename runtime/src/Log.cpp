@@ -87,6 +87,7 @@ void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t 
                  {"lr", shortest(options.lr)},
                  {"threads", options.threads},
                  {"shuffle", options.shuffle},
+                 {"flush_denormals", options.flushDenormals},
                  {"train_rows", trainRows},
                  {"val_rows", valRows},
                  {"tasks", std::move(tasks)}};

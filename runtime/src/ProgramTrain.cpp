@@ -31,6 +31,9 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--seed", f.seed, "Override the seed");
   addThreadsFlag(cmd, f.threads);
   cmd->add_flag("--no-shuffle", f.noShuffle, "Keep the training rows in file order");
+  cmd->add_flag("--no-ftz", f.noFtz,
+                "Keep denormal floats instead of flushing them to zero (IEEE results; steps "
+                "slow down once values decay into denormals)");
   addDataFlag(cmd, f.data);
   cmd->add_option("--log", f.log, "Write a JSON-lines log to this file");
   cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
@@ -114,6 +117,7 @@ TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
   to.seed = f.seed.value_or(to.seed);
   to.lr = f.lr ? float(*f.lr) : to.lr;
   to.shuffle = to.shuffle && !f.noShuffle;
+  to.flushDenormals = !f.noFtz;
   to.threads = f.threads;
   to.logPath = f.log;
   to.logEvery = f.logEvery;

@@ -84,6 +84,7 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
               {"batch", o.batch},
               {"seed", o.seed},
               {"shuffle", o.shuffle},
+              {"flush_denormals", o.flushDenormals},
               {"lr", o.lr},
               {"validate", o.validate},
               {"test", o.test},

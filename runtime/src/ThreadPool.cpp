@@ -7,6 +7,8 @@
 // the generation); the mutex is taken only to sleep and to wake sleepers.
 #include "mtlrt/ThreadPool.h"
 
+#include <xmmintrin.h>
+
 namespace mtlrt {
 
 namespace {
@@ -63,6 +65,7 @@ void ThreadPool::parallelFor(int64_t n, Body body, void *ctx) {
   jobBody = body;
   jobCtx = ctx;
   jobSize = n;
+  jobFloatMode = _mm_getcsr();
   pending.store(numThreads - 1, std::memory_order_relaxed);
   // Sequentially consistent with the sleepers check below and the sleepers
   // increment in workerLoop: either we see a sleeper and wake it, or it sees
@@ -99,6 +102,8 @@ void ThreadPool::workerLoop(int index) {
     seen = now;
     if (stopping.load(std::memory_order_acquire))
       return;
+    if (_mm_getcsr() != jobFloatMode)
+      _mm_setcsr(jobFloatMode);
     runChunk(index);
     pending.fetch_sub(1, std::memory_order_acq_rel);
   }

@@ -1,5 +1,6 @@
 // Trainer.cpp: setting up a training run: checks, arenas, buffers, initial parameters.
 #include "mtlrt/Trainer.h"
+#include "mtlrt/FloatMode.h"
 
 #include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
@@ -246,6 +247,7 @@ Result<EvalReport> Trainer::evaluate(const Dataset &data) {
 }
 
 Result<EvalReport> Trainer::evaluate(const Dataset &data, std::span<const int64_t> rows) {
+  ScopedFloatMode mode(impl->options.flushDenormals);
   if (Status s = impl->checkData(data); !s)
     return s.takeError();
   for (int64_t r : rows)

@@ -5,6 +5,7 @@
 // into the same batch buffers fit() uses, so the generated steps see exactly
 // what they see in training.
 #include "TrainerImpl.h"
+#include "mtlrt/FloatMode.h"
 
 #include <algorithm>
 #include <cmath>
@@ -95,6 +96,7 @@ void Trainer::Impl::gatherRaw(int64_t first, int64_t n, std::span<const float *c
 Status Trainer::forward(int64_t rows, std::span<const float *const> inputs,
                         std::span<float *const> outputs) {
   Impl &m = *impl;
+  ScopedFloatMode mode(m.options.flushDenormals);
   if (Status s = m.checkRaw(rows, inputs, {}); !s)
     return s;
   if (outputs.size() != size_t(m.model->num_tasks))
@@ -122,6 +124,7 @@ Result<float> Trainer::trainBatch(int64_t rows, std::span<const float *const> in
                                   std::span<const float *const> targets,
                                   std::span<float> taskLosses) {
   Impl &m = *impl;
+  ScopedFloatMode mode(m.options.flushDenormals);
   if (rows < 1 || rows > m.maxRows)
     return fail(fmt::format("a training batch needs 1 to {} rows (the batch size), got {}",
                             m.maxRows, rows));

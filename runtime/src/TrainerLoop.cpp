@@ -1,6 +1,7 @@
 // TrainerLoop.cpp: the epoch loop: shuffled batches, training steps, validation, early stopping.
 #include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/FloatMode.h"
 #include "mtlrt/Log.h"
 #include "mtlrt/Progress.h"
 #include "mtlrt/Report.h"
@@ -181,6 +182,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   Impl &m = *impl;
   const mtl_model &model = *m.model;
   const TrainOptions &opt = m.options;
+  ScopedFloatMode mode(opt.flushDenormals);
   for (const Dataset *d : {&train, validation, test})
     if (d)
       if (Status s = m.checkData(*d); !s)

@@ -1,4 +1,5 @@
-// threadpool_test.cpp: the pool covers every index once, chunks as documented, and nests safely.
+// threadpool_test.cpp: the pool covers every index once, chunks as documented, nests safely
+// and runs loops in the caller's floating-point mode.
 #include "mtlrt/ThreadPool.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <xmmintrin.h>
 
 using namespace mtlrt;
 
@@ -130,5 +132,34 @@ TEST(ThreadPool, ConcurrentCallersBothFinish) {
   for (size_t i = 0; i < 1000; ++i) {
     EXPECT_EQ(a.counts[i].load(), 500);
     EXPECT_EQ(b.counts[i].load(), 500);
+  }
+}
+
+namespace {
+// Records each chunk's thread MXCSR: a worker must run the loop in the caller's mode.
+struct Modes {
+  std::mutex mutex;
+  std::vector<unsigned> seen;
+};
+
+void recordMode(void *ctx, int64_t, int64_t) {
+  auto *modes = static_cast<Modes *>(ctx);
+  std::lock_guard<std::mutex> lock(modes->mutex);
+  modes->seen.push_back(_mm_getcsr());
+}
+} // namespace
+
+TEST(ThreadPool, WorkersRunEachLoopInTheCallersFloatMode) {
+  ThreadPool pool(3);
+  const unsigned plain = _mm_getcsr();
+  // Flush-to-zero and denormals-are-zero, then round toward zero, then back.
+  for (unsigned mode : {plain | 0x8040u, (plain & ~0x6000u) | 0x6000u, plain}) {
+    _mm_setcsr(mode);
+    Modes modes;
+    pool.parallelFor(3, &recordMode, &modes);
+    _mm_setcsr(plain);
+    ASSERT_EQ(modes.seen.size(), 3u);
+    for (unsigned seen : modes.seen)
+      EXPECT_EQ(seen, mode);
   }
 }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <new>
 #include <set>
+#include <xmmintrin.h>
 
 using namespace mtlrt;
 using testmodel::kModel;
@@ -404,6 +405,40 @@ TEST(Trainer, RawIdsMustBeInTheEmbeddingsVocabulary) {
   std::vector<float> x = {0, 1, 4, 3, 2, 4};
   const float *in[] = {x.data()};
   EXPECT_TRUE(t->forward(2, in, outs).ok());
+}
+
+// Inputs and weights of 1e-20 make every product 1e-40, a denormal float.
+// Flushed (the default), each head's output is exactly 0 on both threads of
+// the pool; with flushDenormals off it is the IEEE denormal sum. Either way
+// the caller's floating-point mode is the same after the call.
+TEST(Trainer, DenormalsAreFlushedOnEveryThreadAndTheCallersModeIsKept) {
+  constexpr int64_t kRows = 64; // enough rows for both threads to take a chunk
+  for (bool flush : {true, false}) {
+    TrainOptions o = quietOptions();
+    o.batch = kRows;
+    o.threads = 2;
+    o.flushDenormals = flush;
+    Trainer trainer = makeTrainer(o);
+    for (int t = 0; t < testmodel::kTasks; ++t)
+      for (int j = 0; j < testmodel::kParamsPerTask; ++j)
+        trainer.params()[size_t(t * testmodel::kParamsPerTask + j)] =
+            j < testmodel::kFeatures ? 1e-20f : 0.0f;
+    std::vector<float> x(kRows * testmodel::kFeatures, 1e-20f);
+    std::vector<float> out(kRows * testmodel::kTasks, -1.0f);
+    std::vector<float *> outs;
+    for (int t = 0; t < testmodel::kTasks; ++t)
+      outs.push_back(out.data() + t * kRows);
+    const float *in[] = {x.data()};
+    const unsigned before = _mm_getcsr();
+    ASSERT_TRUE(trainer.forward(kRows, in, outs).ok());
+    EXPECT_EQ(_mm_getcsr(), before) << flush;
+    for (int64_t r = 0; r < kRows * testmodel::kTasks; ++r) {
+      if (flush)
+        ASSERT_EQ(out[size_t(r)], 0.0f) << "row " << r % kRows;
+      else
+        ASSERT_TRUE(out[size_t(r)] > 0.0f && out[size_t(r)] < 1e-38f) << out[size_t(r)];
+    }
+  }
 }
 
 TEST(Trainer, DataThatDoesNotFitIsAnError) {

@@ -31,6 +31,7 @@ struct TrainFlags {
   std::optional<uint64_t> seed;
   int threads = 2;
   bool noShuffle = false;
+  bool noFtz = false;            ///< keep denormal floats (TrainOptions::flushDenormals off)
   std::vector<std::string> data; ///< NAME=PATH
   std::string log;
   int64_t logEvery = 0;

@@ -23,7 +23,8 @@ namespace mtlrt {
 /// another thread while a loop is running, runs inline on its caller, so
 /// nesting cannot deadlock. Results never depend on the thread count because
 /// the ABI only lets generated code split work whose result is the same
-/// however it is split.
+/// however it is split. Workers run each loop in the caller's floating-point
+/// mode (MXCSR: rounding, flush-to-zero), so a chunk rounds alike on any thread.
 class ThreadPool {
 public:
   using Body = void (*)(void *ctx, int64_t begin, int64_t end);
@@ -54,6 +55,7 @@ private:
   // The current loop, published by bumping `generation` after the fields are set.
   Body jobBody = nullptr;
   void *jobCtx = nullptr;
+  unsigned jobFloatMode = 0; ///< the caller's MXCSR: workers run the loop in the same mode
   int64_t jobSize = 0;
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};  // workers still running the current loop

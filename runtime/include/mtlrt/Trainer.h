@@ -51,6 +51,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   int threads = 2; ///< threads of the pool, the caller's included; in [1, kMaxThreads]
+  /// Flush denormal floats to zero (MXCSR FTZ and DAZ) while the model's
+  /// code runs, on every thread of the pool; the caller's mode is restored
+  /// when each call returns. False: IEEE denormals (slower once values decay).
+  bool flushDenormals = true;
   /// The learning rate handed to every step: the optimizer's, or an override.
   float lr = 1e-3f;
   /// Per-task weight overrides by task name; other tasks keep the model's weight.
