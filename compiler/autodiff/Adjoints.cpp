@@ -68,8 +68,12 @@ ValueId unaryAdjoint(ir::Builder &b, const ir::Op &op, ValueId y, ValueId g) {
     return b.mul(g, b.unary(OpKind::Sign, x));
   case OpKind::Square:
     return b.scale(b.mul(g, x), 2);
-  default:
-    return -1; // Step, Sign, LeakyReluDeriv: zero almost everywhere
+  case OpKind::Step:
+  case OpKind::Sign:
+  case OpKind::LeakyReluDeriv:
+    return -1; // zero almost everywhere
+  default:     // the caller passes only differentiable OpClass::Unary kinds
+    ir::unexpectedOp(op.kind, "the unary adjoints");
   }
 }
 
@@ -83,11 +87,12 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
   auto operand = [&](int k) { return op.operands[k]; };
   auto typeOf = [&](int k) { return b.graph().type(op.operands[k]); };
 
+  if (!ir::opInfo(op.kind).differentiable) {
+    out.error = fmt::format("cannot differentiate '{}': second derivatives are not supported",
+                            ir::opName(op.kind));
+    return out;
+  }
   if (ir::isElementwiseUnary(op.kind)) {
-    if (op.kind == OpKind::GeluDeriv) {
-      out.error = "second derivatives (of gelu_deriv) are not supported";
-      return out;
-    }
     ValueId t = want(0) ? unaryAdjoint(b, op, id, g) : -1;
     if (t >= 0)
       add(0, t);
@@ -195,12 +200,12 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
     if (want(0))
       add(0, b.create(OpKind::LossGrad, {operand(0), operand(1), g}, op.attrs));
     return out;
-  default:
-    break;
+    MTL_CASE_UNARY_OPS // handled above
+        case OpKind::SoftmaxGrad : case OpKind::LogSoftmaxGrad : case OpKind::LayerNormGrad
+        : case OpKind::GatherGrad : case OpKind::LossGrad
+        : break; // not differentiable: refused above
   }
-  out.error = fmt::format("cannot differentiate '{}': second derivatives are not supported",
-                          ir::opName(op.kind));
-  return out;
+  ir::unexpectedOp(op.kind, "the adjoints");
 }
 
 } // namespace mtl::autodiff

@@ -134,8 +134,8 @@ llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
     return b.CreateFAdd(b.CreateFMul(half, b.CreateFAdd(one, t)),
                         b.CreateFMul(b.CreateFMul(b.CreateFMul(half, x), sech2), dInner));
   }
-  default:
-    return x;
+  default: // callers pass only OpClass::Unary kinds
+    ir::unexpectedOp(kind, "the unary code generator");
   }
 }
 
@@ -166,8 +166,10 @@ llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *co
     return b.CreateFSub(x, y);
   case OpKind::Mul:
     return b.CreateFMul(x, y);
-  default:
+  case OpKind::Div:
     return b.CreateFDiv(x, y);
+  default: // fusion fuses only OpClass::Unary and OpClass::Binary kinds
+    ir::unexpectedOp(op.kind, "the element-wise code generator");
   }
 }
 
@@ -209,8 +211,8 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
   case OpKind::ElementCount:
     store(b.CreateUIToFP(count(t0), f32), out, cst(0));
     return;
-  default:
-    return;
+  default: // emitOp sends only these kinds here
+    ir::unexpectedOp(op.kind, "the shape-op code generator");
   }
 }
 
@@ -245,8 +247,13 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::LossGrad:
     emitLoss(op, id);
     return;
-  default:
-    break;
+  case OpKind::Constant:
+  case OpKind::BroadcastLike:
+  case OpKind::ExpandLast:
+  case OpKind::ElementCount:
+    MTL_CASE_BINARY_OPS
+    MTL_CASE_UNARY_OPS
+    break; // below: element-wise (unless fused) or a shape op
   }
   if (isFused(id))
     return; // computed inside its consumer's loop

@@ -46,7 +46,8 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const sema::Model &model) {
     if (model.optimizer.momentum != 0)
       slots = {"momentum_buffer"};
     break;
-  default:
+  case sema::OptimizerKind::Adam:
+  case sema::OptimizerKind::AdamW:
     slots = {"exp_avg", "exp_avg_sq"};
     break;
   }

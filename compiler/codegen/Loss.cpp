@@ -97,7 +97,9 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
           b.CreateSelect(b.CreateFCmpOLT(d, b.CreateFNeg(delta)), b.CreateFNeg(delta), d));
       break;
     }
-    default: { // BCE with logits, stable: max(p, 0) - p t + log(1 + exp(-|p|))
+    case LossKind::CrossEntropy:
+      ir::unexpectedLoss(a.loss, "the element-wise loss code generator"); // per row, above
+    case LossKind::BceLogits: { // stable: max(p, 0) - p t + log(1 + exp(-|p|))
       llvm::Value *e = callMath("expf", b.CreateFNeg(callMath("fabsf", p)));
       value = b.CreateFAdd(b.CreateFSub(fmax(p, zero), b.CreateFMul(p, t)), callMath("log1pf", e));
       llvm::Value *r = b.CreateFDiv(one, b.CreateFAdd(one, e));

@@ -269,8 +269,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     });
     return;
   }
-  default:
-    return;
+  default: // emitOp sends only these kinds here
+    ir::unexpectedOp(op.kind, "the matrix code generator");
   }
 }
 

@@ -18,17 +18,12 @@ namespace mtl::codegen {
 using ir::OpKind;
 
 bool Emitter::outlines(ir::ValueId id) const {
-  switch (graph.op(id).kind) {
-  case OpKind::Input:
-  case OpKind::Param:
-  case OpKind::Reshape:
-  case OpKind::Constant:     // one store
-  case OpKind::ElementCount: // one store
-    return false;
-  default:
-    // A fused value is computed inside its consumer's function.
-    return !isFused(id);
-  }
+  OpKind kind = graph.op(id).kind;
+  // Storage only (set up by the caller) or one store: no function of its own.
+  bool trivial = kind == OpKind::Input || kind == OpKind::Param || kind == OpKind::Reshape ||
+                 kind == OpKind::Constant || kind == OpKind::ElementCount;
+  // A fused value is computed inside its consumer's function.
+  return !trivial && !isFused(id);
 }
 
 void Emitter::emitOpOutlined(ir::ValueId id) {

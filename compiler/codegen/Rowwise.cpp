@@ -56,8 +56,11 @@ void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
       });
       return;
     }
-    default:
-      break;
+    case OpKind::LayerNorm:
+    case OpKind::LayerNormGrad:
+      break; // below
+    default: // emitOp sends only OpClass::Rowwise kinds here
+      ir::unexpectedOp(op.kind, "the row-wise code generator");
     }
     // LayerNorm and its gradient: biased variance, as PyTorch.
     llvm::Value *invN = fcst(1.0 / static_cast<double>(last));

@@ -198,8 +198,9 @@ Inferred inferType(const Graph &g, const Op &op) {
       return fail("loss_grad takes a scalar incoming gradient");
     return ok(t(0));
   }
-  default:
-    break;
+    MTL_CASE_BINARY_OPS
+    MTL_CASE_UNARY_OPS
+    break; // handled above
   }
   return fail(fmt::format("unknown op kind {}", static_cast<int>(op.kind)));
 }

@@ -47,8 +47,8 @@ double unaryOp(OpKind kind, const Attrs &a, double x) {
     return x > 0 ? 1.0 : a.alpha;
   case OpKind::GeluDeriv:
     return math::geluDeriv(x);
-  default:
-    return 0;
+  default: // the caller passes only OpClass::Unary kinds
+    unexpectedOp(kind, "the interpreter's unary kernel");
   }
 }
 
@@ -62,8 +62,8 @@ double binaryOp(OpKind kind, double x, double y) {
     return x * y;
   case OpKind::Div:
     return x / y;
-  default:
-    return 0;
+  default: // the caller passes only OpClass::Binary kinds
+    unexpectedOp(kind, "the interpreter's binary kernel");
   }
 }
 
@@ -199,8 +199,11 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
   case OpKind::LossGrad:
     return kernels::loss(a, in(op, 0), in(op, 1), ty(op, 0).lastDim(),
                          op.kind == OpKind::LossGrad ? &in(op, 2) : nullptr, out);
-  default:
-    break;
+  case OpKind::Input:
+  case OpKind::Param:
+    MTL_CASE_BINARY_OPS
+    MTL_CASE_UNARY_OPS
+    break; // handled above
   }
   return "the interpreter does not know this op";
 }

@@ -192,11 +192,13 @@ std::string loss(const Attrs &a, const Buffer &pred, const Buffer &target, int64
       if (g)
         out[i] = math::huberDeriv(d, a.delta);
       break;
-    default:
+    case LossKind::BceLogits:
       sum += math::bceLogits(p, t);
       if (g)
         out[i] = math::bceLogitsDeriv(p, t);
       break;
+    case LossKind::CrossEntropy:
+      unexpectedLoss(a.loss, "the element-wise loss kernel"); // handled per row above
     }
   }
   if (!g) {

@@ -1,97 +1,54 @@
-// Op.cpp: names, arities and attribute printing of the IR's op kinds.
+// Op.cpp: the registry (Ops.def) as tables, and attribute printing of the IR's op kinds.
 #include "ir/Op.h"
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace mtl::ir {
 
-const char *opName(OpKind kind) {
+namespace {
+
+constexpr OpInfo kOps[] = {
+#define OP(name, mnemonic, minOps, maxOps, cls, diff)                                              \
+  {mnemonic, minOps, maxOps, OpClass::cls, #diff[0] == 'Y'},
+#include "ir/Ops.def"
+#undef OP
+};
+static_assert(sizeof(kOps) / sizeof(kOps[0]) == kNumOpKinds);
+
+constexpr const char *kLossNames[] = {
+#define LOSS(name, mnemonic) mnemonic,
+#include "ir/Ops.def"
+#undef LOSS
+};
+
+// The case-label macros of Op.h list exactly the Binary and the Unary kinds.
+constexpr bool inMacro(OpKind kind, OpClass cls) {
   switch (kind) {
-  case OpKind::Input:
-    return "input";
-  case OpKind::Param:
-    return "param";
-  case OpKind::Constant:
-    return "constant";
-  case OpKind::Linear:
-    return "linear";
-  case OpKind::MatMul:
-    return "matmul";
-  case OpKind::MatMulTN:
-    return "matmul_tn";
-  case OpKind::Add:
-    return "add";
-  case OpKind::Sub:
-    return "sub";
-  case OpKind::Mul:
-    return "mul";
-  case OpKind::Div:
-    return "div";
-  case OpKind::Neg:
-    return "neg";
-  case OpKind::Relu:
-    return "relu";
-  case OpKind::LeakyRelu:
-    return "leaky_relu";
-  case OpKind::Gelu:
-    return "gelu";
-  case OpKind::Tanh:
-    return "tanh";
-  case OpKind::Sigmoid:
-    return "sigmoid";
-  case OpKind::Exp:
-    return "exp";
-  case OpKind::Log:
-    return "log";
-  case OpKind::Abs:
-    return "abs";
-  case OpKind::Square:
-    return "square";
-  case OpKind::Step:
-    return "step";
-  case OpKind::Sign:
-    return "sign";
-  case OpKind::LeakyReluDeriv:
-    return "leaky_relu_deriv";
-  case OpKind::GeluDeriv:
-    return "gelu_deriv";
-  case OpKind::Softmax:
-    return "softmax";
-  case OpKind::LogSoftmax:
-    return "log_softmax";
-  case OpKind::LayerNorm:
-    return "layer_norm";
-  case OpKind::SoftmaxGrad:
-    return "softmax_grad";
-  case OpKind::LogSoftmaxGrad:
-    return "log_softmax_grad";
-  case OpKind::LayerNormGrad:
-    return "layer_norm_grad";
-  case OpKind::Dropout:
-    return "dropout";
-  case OpKind::Gather:
-    return "gather";
-  case OpKind::GatherGrad:
-    return "gather_grad";
-  case OpKind::Reshape:
-    return "reshape";
-  case OpKind::BroadcastLike:
-    return "broadcast_like";
-  case OpKind::ExpandLast:
-    return "expand_last";
-  case OpKind::ReduceSum:
-    return "reduce_sum";
-  case OpKind::ReduceMean:
-    return "reduce_mean";
-  case OpKind::ElementCount:
-    return "element_count";
-  case OpKind::Loss:
-    return "loss";
-  case OpKind::LossGrad:
-    return "loss_grad";
+    MTL_CASE_BINARY_OPS
+    return cls == OpClass::Binary;
+    MTL_CASE_UNARY_OPS
+    return cls == OpClass::Unary;
+  default:
+    return cls != OpClass::Binary && cls != OpClass::Unary;
   }
-  return "?";
 }
+constexpr bool macrosMatchRegistry() {
+  for (int k = 0; k < kNumOpKinds; ++k)
+    if (!inMacro(static_cast<OpKind>(k), kOps[k].opClass))
+      return false;
+  return true;
+}
+static_assert(macrosMatchRegistry(),
+              "MTL_CASE_BINARY_OPS / MTL_CASE_UNARY_OPS differ from Ops.def");
+
+} // namespace
+
+const OpInfo &opInfo(OpKind kind) { return kOps[static_cast<int>(kind)]; }
+
+const char *opName(OpKind kind) { return opInfo(kind).name; }
 
 const char *axisName(ReduceAxis axis) {
   switch (axis) {
@@ -105,57 +62,24 @@ const char *axisName(ReduceAxis axis) {
   return "?";
 }
 
-const char *lossKindName(LossKind loss) {
-  switch (loss) {
-  case LossKind::Mse:
-    return "mse";
-  case LossKind::Mae:
-    return "mae";
-  case LossKind::Huber:
-    return "huber";
-  case LossKind::BceLogits:
-    return "bce_logits";
-  case LossKind::CrossEntropy:
-    return "cross_entropy";
-  }
-  return "?";
-}
+const char *lossKindName(LossKind loss) { return kLossNames[static_cast<int>(loss)]; }
 
-bool isElementwiseBinary(OpKind kind) {
-  return kind == OpKind::Add || kind == OpKind::Sub || kind == OpKind::Mul || kind == OpKind::Div;
-}
+bool isElementwiseBinary(OpKind kind) { return opInfo(kind).opClass == OpClass::Binary; }
 
-bool isElementwiseUnary(OpKind kind) {
-  return static_cast<int>(kind) >= static_cast<int>(OpKind::Neg) &&
-         static_cast<int>(kind) <= static_cast<int>(OpKind::GeluDeriv);
-}
+bool isElementwiseUnary(OpKind kind) { return opInfo(kind).opClass == OpClass::Unary; }
 
 std::pair<int, int> operandCount(OpKind kind) {
-  if (isElementwiseUnary(kind))
-    return {1, 1};
-  if (isElementwiseBinary(kind))
-    return {2, 2};
-  switch (kind) {
-  case OpKind::Input:
-  case OpKind::Param:
-  case OpKind::Constant:
-    return {0, 0};
-  case OpKind::Linear:
-    return {2, 3};
-  case OpKind::LossGrad:
-    return {3, 3};
-  case OpKind::Softmax:
-  case OpKind::LogSoftmax:
-  case OpKind::LayerNorm:
-  case OpKind::Reshape:
-  case OpKind::ExpandLast:
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMean:
-  case OpKind::ElementCount:
-    return {1, 1};
-  default:
-    return {2, 2};
-  }
+  return {opInfo(kind).minOperands, opInfo(kind).maxOperands};
+}
+
+void unexpectedOp(OpKind kind, const char *where) {
+  std::fprintf(stderr, "mtlc: internal error: op '%s' reached %s\n", opName(kind), where);
+  std::abort();
+}
+
+void unexpectedLoss(LossKind loss, const char *where) {
+  std::fprintf(stderr, "mtlc: internal error: loss '%s' reached %s\n", lossKindName(loss), where);
+  std::abort();
 }
 
 std::string formatAttrs(OpKind kind, const Attrs &a) {
@@ -181,9 +105,38 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
     if (a.loss == LossKind::Huber)
       return fmt::format(" {{loss = huber, delta = {}}}", a.delta);
     return fmt::format(" {{loss = {}}}", lossKindName(a.loss));
-  default:
+  case OpKind::Input:
+  case OpKind::Param:
+  case OpKind::Linear:
+  case OpKind::MatMul:
+  case OpKind::MatMulTN:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Neg:
+  case OpKind::Relu:
+  case OpKind::Gelu:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Abs:
+  case OpKind::Square:
+  case OpKind::Step:
+  case OpKind::Sign:
+  case OpKind::GeluDeriv:
+  case OpKind::Softmax:
+  case OpKind::LogSoftmax:
+  case OpKind::SoftmaxGrad:
+  case OpKind::LogSoftmaxGrad:
+  case OpKind::Gather:
+  case OpKind::Reshape:
+  case OpKind::BroadcastLike:
+  case OpKind::ElementCount:
     return "";
   }
+  return "";
 }
 
 } // namespace mtl::ir

@@ -1,8 +1,9 @@
 // Op.h: the operation kinds of the graph IR, their attributes and arity.
 //
 // Ops are data, not classes: an OpKind, operand value ids and a flat attribute
-// record. Passes and code generators switch over OpKind; the tables in Op.cpp
-// say how many operands each kind takes and how it is spelled.
+// record. Passes and code generators switch over OpKind; the registry,
+// Ops.def, says how each kind is spelled, how many operands it takes, its
+// class and whether it can be differentiated.
 #pragma once
 
 #include <cstdint>
@@ -12,60 +13,57 @@
 
 namespace mtl::ir {
 
+/// The op kinds, in the order of Ops.def (where each is described).
 enum class OpKind {
-  // Leaves.
-  Input,    ///< a per-step input (features, targets, the step counter); named
-  Param,    ///< a trainable parameter, static shape, PyTorch layout; named
-  Constant, ///< f32 scalar `value`
-  // Dense algebra. Operands are viewed as matrices [rows, last dim].
-  Linear,   ///< (x[.., in], W[out, in] [, b[out]]) -> x W^T + b : [.., out]
-  MatMul,   ///< (a[.., k], b[k, n]) -> a b : [.., n]
-  MatMulTN, ///< (a[.., m], b[.., n]) with equal leading dims -> a^T b : [m, n]
-  // Element-wise binary; one operand may be a scalar or a static [n] matching
-  // the other's last dimension, which is broadcast.
-  Add,
-  Sub,
-  Mul,
-  Div,
-  // Element-wise unary.
-  Neg,
-  Relu,
-  LeakyRelu, ///< slope `alpha` for x < 0
-  Gelu,      ///< tanh approximation
-  Tanh,
-  Sigmoid,
-  Exp,
-  Log,
-  Abs,
-  Square,
-  Step,           ///< 1 where x > 0, else 0 (derivative of relu)
-  Sign,           ///< -1, 0 or 1 (derivative of abs, as in PyTorch)
-  LeakyReluDeriv, ///< 1 where x > 0, else `alpha`
-  GeluDeriv,      ///< derivative of the tanh-approximated gelu
-  // Row-wise over the last dimension.
-  Softmax,
-  LogSoftmax,
-  LayerNorm,      ///< (x - mean) / sqrt(var + eps), no affine part (see docs)
-  SoftmaxGrad,    ///< (y, g) -> y * (g - sum(g * y)), y = softmax(x)
-  LogSoftmaxGrad, ///< (y, g) -> g - exp(y) * sum(g), y = log_softmax(x)
-  LayerNormGrad,  ///< (x, g) -> gradient of LayerNorm(x) w.r.t. x, `eps`
-  // Randomness: inverted dropout with a counter-based hash (see Random.h).
-  Dropout, ///< (x, step) -> x * keep(seed, step, i) / (1 - rate)
-  // Embedding.
-  Gather,     ///< (table[V, D], ids i32[..]) -> [.., D]
-  GatherGrad, ///< (g[.., D], ids i32[..]) -> scatter-add into [size, D]
-  // Shapes.
-  Reshape,       ///< same elements per row, new per-row `dims`
-  BroadcastLike, ///< (x, like) -> x broadcast to like's type (element-wise rule)
-  ExpandLast,    ///< x[..] -> [.., size], repeating along a new last dimension
-  // Reductions.
-  ReduceSum,    ///< over `axis`
-  ReduceMean,   ///< over `axis`
-  ElementCount, ///< (x) -> f32 scalar: number of elements of x at run time
-  // Masked losses: mean over labelled targets (NaN = missing); scalar result.
-  Loss,     ///< (pred, target) with `loss`, `delta`
-  LossGrad, ///< (pred, target, g) -> d loss / d pred, scaled by scalar g
+#define OP(name, mnemonic, minOps, maxOps, cls, diff) name,
+#include "ir/Ops.def"
+#undef OP
 };
+
+/// How many op kinds there are.
+inline constexpr int kNumOpKinds = 0
+#define OP(name, mnemonic, minOps, maxOps, cls, diff) +1
+#include "ir/Ops.def"
+#undef OP
+    ;
+
+/// The families of Ops.def's `class` column.
+enum class OpClass { Leaf, Dense, Binary, Unary, Rowwise, Random, Embedding, Shape, Reduce, Loss };
+
+/// One row of the registry.
+struct OpInfo {
+  const char *name; ///< lower-case mnemonic, as printed and parsed
+  int minOperands, maxOperands;
+  OpClass opClass;
+  bool differentiable; ///< autodiff has an adjoint (false: ops only gradients contain)
+};
+
+/// The registry row of `kind`.
+const OpInfo &opInfo(OpKind kind);
+
+/// `case` labels of every OpClass::Binary and every OpClass::Unary kind, for
+/// exhaustive switches whose code handles these classes before the switch.
+/// Op.cpp checks at compile time that they list exactly those classes.
+#define MTL_CASE_BINARY_OPS                                                                        \
+  case OpKind::Add:                                                                                \
+  case OpKind::Sub:                                                                                \
+  case OpKind::Mul:                                                                                \
+  case OpKind::Div:
+#define MTL_CASE_UNARY_OPS                                                                         \
+  case OpKind::Neg:                                                                                \
+  case OpKind::Relu:                                                                               \
+  case OpKind::LeakyRelu:                                                                          \
+  case OpKind::Gelu:                                                                               \
+  case OpKind::Tanh:                                                                               \
+  case OpKind::Sigmoid:                                                                            \
+  case OpKind::Exp:                                                                                \
+  case OpKind::Log:                                                                                \
+  case OpKind::Abs:                                                                                \
+  case OpKind::Square:                                                                             \
+  case OpKind::Step:                                                                               \
+  case OpKind::Sign:                                                                               \
+  case OpKind::LeakyReluDeriv:                                                                     \
+  case OpKind::GeluDeriv:
 
 /// Which elements a reduction combines.
 enum class ReduceAxis {
@@ -74,9 +72,12 @@ enum class ReduceAxis {
   Leading, ///< every dimension but the last -> static [last]
 };
 
-/// The loss functions. Cross-entropy reads class ids stored as f32 (NaN =
-/// missing), one per row of logits; the others compare element by element.
-enum class LossKind { Mse, Mae, Huber, BceLogits, CrossEntropy };
+/// The loss functions (Ops.def).
+enum class LossKind {
+#define LOSS(name, mnemonic) name,
+#include "ir/Ops.def"
+#undef LOSS
+};
 
 /// Attributes; each kind reads only the fields its comment in OpKind names.
 struct Attrs {
@@ -107,6 +108,11 @@ std::pair<int, int> operandCount(OpKind kind);
 bool isElementwiseBinary(OpKind kind);
 /// Element-wise unary kinds (Neg .. GeluDeriv).
 bool isElementwiseUnary(OpKind kind);
+/// Stops the compiler with an internal error: `kind` reached `where`, which
+/// the registry says it cannot (a bug in mtlc, never a user's mistake).
+[[noreturn]] void unexpectedOp(OpKind kind, const char *where);
+/// The same for a loss kind.
+[[noreturn]] void unexpectedLoss(LossKind loss, const char *where);
 /// The attributes a kind reads, as " {alpha = 0.01}", or "" when it reads none.
 std::string formatAttrs(OpKind kind, const Attrs &attrs);
 

@@ -4,6 +4,8 @@
 #include "autodiff/Step.h"
 #include "ir/Verifier.h"
 
+#include <fmt/format.h>
+
 using namespace mtl;
 using namespace mtl::ir;
 
@@ -110,6 +112,18 @@ TEST(Autodiff, ErrorsAreValues) {
     r = autodiff::differentiate(g, b.reduceSum(h), {x});
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.errors[0].message.find("is not a parameter"), std::string::npos);
+  }
+  // Every kind the registry marks not differentiable: a second derivative.
+  for (OpKind kind : {OpKind::SoftmaxGrad, OpKind::LogSoftmaxGrad, OpKind::LayerNormGrad}) {
+    Graph g;
+    Builder b(g);
+    ValueId w = b.param("w", {2, 3});
+    ValueId d = b.create(kind, {w, w}, {});
+    autodiff::Gradients r = autodiff::differentiate(g, b.reduceSum(d));
+    ASSERT_FALSE(r.ok()) << ir::opName(kind);
+    EXPECT_EQ(r.errors[0].message, fmt::format("cannot differentiate '{}': second derivatives "
+                                               "are not supported",
+                                               ir::opName(kind)));
   }
   {
     Graph g;

@@ -164,14 +164,36 @@ TEST(IrVerifier, RejectsBadAttributes) {
 
 TEST(IrOps, EveryKindHasANameAndArity) {
   std::set<std::string> names;
-  for (int k = static_cast<int>(OpKind::Input); k <= static_cast<int>(OpKind::LossGrad); ++k) {
+  for (int k = 0; k < kNumOpKinds; ++k) {
     auto kind = static_cast<OpKind>(k);
+    const OpInfo &info = opInfo(kind);
     std::string name = opName(kind);
-    EXPECT_NE(name, "?");
+    EXPECT_FALSE(name.empty());
     EXPECT_TRUE(names.insert(name).second) << name;
     auto [lo, hi] = operandCount(kind);
     EXPECT_LE(lo, hi) << name;
+    // The arity each class implies.
+    EXPECT_EQ(hi == 0, info.opClass == OpClass::Leaf) << name;
+    EXPECT_GE(lo, info.opClass == OpClass::Leaf ? 0 : 1) << name;
+    if (info.opClass == OpClass::Unary) {
+      EXPECT_TRUE(lo == 1 && hi == 1) << name;
+    }
+    if (info.opClass == OpClass::Binary) {
+      EXPECT_TRUE(lo == 2 && hi == 2) << name;
+    }
+    EXPECT_EQ(isElementwiseUnary(kind), info.opClass == OpClass::Unary) << name;
+    EXPECT_EQ(isElementwiseBinary(kind), info.opClass == OpClass::Binary) << name;
+    // Only gradient helpers are not differentiable, and they are named for it.
+    if (!info.differentiable) {
+      EXPECT_TRUE(name.ends_with("_grad") || name.ends_with("_deriv")) << name;
+    }
   }
+  EXPECT_EQ(static_cast<int>(OpKind::LossGrad), kNumOpKinds - 1);
+  std::set<std::string> losses;
+  for (LossKind l :
+       {LossKind::Mse, LossKind::Mae, LossKind::Huber, LossKind::BceLogits, LossKind::CrossEntropy})
+    EXPECT_TRUE(losses.insert(lossKindName(l)).second) << lossKindName(l);
+  EXPECT_EQ(std::string(lossKindName(LossKind::BceLogits)), "bce_logits");
   Attrs drop;
   drop.rate = 0.5;
   drop.seed = 3;
@@ -181,4 +203,13 @@ TEST(IrOps, EveryKindHasANameAndArity) {
   huber.delta = 2;
   EXPECT_EQ(formatAttrs(OpKind::Loss, huber), " {loss = huber, delta = 2}");
   EXPECT_EQ(formatAttrs(OpKind::Relu, {}), "");
+}
+
+// A kind that reaches code the registry says it cannot is an internal error
+// naming the op, never a silent result.
+TEST(IrOpsDeathTest, UnexpectedKindsStopWithAnInternalError) {
+  EXPECT_DEATH(unexpectedOp(OpKind::Softmax, "the unary kernels"),
+               "internal error: op 'softmax' reached the unary kernels");
+  EXPECT_DEATH(unexpectedLoss(LossKind::CrossEntropy, "the element-wise loss"),
+               "internal error: loss 'cross_entropy' reached the element-wise loss");
 }

@@ -29,7 +29,7 @@ struct Case {
   std::string bytes;
   Rows cells;
   char sep = ',';
-  std::string na;
+  std::string na = "";
   bool python = true; ///< compare with Python's csv module too
 };
 
