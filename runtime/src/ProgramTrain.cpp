@@ -19,7 +19,7 @@ void addDataFlag(CLI::App *cmd, std::vector<std::string> &data) {
 
 void addThreadsFlag(CLI::App *cmd, int &threads) {
   cmd->add_option("--threads", threads, "Threads (results do not depend on it)")
-      ->check(CLI::Range(1, 256))
+      ->check(CLI::Range(1, kMaxThreads))
       ->capture_default_str();
 }
 
