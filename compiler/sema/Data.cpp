@@ -23,6 +23,15 @@ std::string resolvePath(const std::string &modelFile, const std::string &p) {
   return (fs::path(modelFile).parent_path() / path).lexically_normal().string();
 }
 
+// The first name that occurs twice, as the indices of its two columns.
+std::optional<std::pair<size_t, size_t>> duplicateColumn(const std::vector<std::string> &names) {
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (names[i] == names[j])
+        return std::make_pair(j, i);
+  return std::nullopt;
+}
+
 // "did you mean" for column names, which are often long: besides close
 // names, a name close to the start of a column name ('bil_length' for
 // 'bill_length_mm') is a likely slip.
@@ -106,6 +115,21 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
       ds.skip = evalInt(ctx, *v, nullptr, "skip", 0, kMaxDim).value_or(0);
     if (ctx.errorsSeen == before && isFile(ds.path))
       src.columns = readCsvColumns(ds.path, ds.header, ds.separator, ds.skip);
+    // Two columns of one name: a column() binding could not say which it means
+    // (training refuses such a file too, runtime/src/Csv.cpp).
+    if (src.columns && src.columns->utf16) {
+      ctx.error(b.value(0)->loc, fmt::format("'{}' is UTF-16 text (it starts with a UTF-16 "
+                                             "byte-order mark); save it as UTF-8",
+                                             ds.path));
+      src.columns.reset(); // its columns are unknown, not missing
+    }
+    if (src.columns && ds.header)
+      if (auto twice = duplicateColumn(src.columns->names))
+        ctx.error(b.value(0)->loc,
+                  fmt::format("'{}': its header names column '{}' twice (columns {} and {}, "
+                              "numbered from 0); rename one",
+                              ds.path, src.columns->names[twice->second], twice->first,
+                              twice->second));
   } else if (e.text == "idx") {
     ds.kind = DataKind::Idx;
     BoundArgs b = bindArgs(ctx, e, "idx", {{"images", false}, {"labels", false}});

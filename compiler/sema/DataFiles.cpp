@@ -108,6 +108,11 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
     return CsvColumns{};
   if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
     record.erase(0, 3);
+  if (first && (record.rfind("\xFF\xFE", 0) == 0 || record.rfind("\xFE\xFF", 0) == 0)) {
+    CsvColumns out;
+    out.utf16 = true;
+    return out;
+  }
   // A quoted field may hold line breaks.
   while (openQuote(record) && record.size() < kMaxRecord && readLine(in.f, line))
     record += "\n" + line;

@@ -13,6 +13,7 @@ namespace mtl::sema {
 struct CsvColumns {
   std::vector<std::string> names;
   int64_t count = 0;
+  bool utf16 = false; ///< the file starts with a UTF-16 byte-order mark (names and count unset)
 };
 
 /// Reads the first record of a CSV file (plain or gzip) after skipping `skip`
