@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mtl::sema {
 namespace {
 
@@ -49,7 +51,14 @@ void checkBindingTarget(Context &ctx, const ast::Binding &ab, DataBinding &b,
       width = kind == TaskKind::Binary || kind == TaskKind::Classify ? 1 : t.width;
     desc = fmt::format("task '{}' ({})", t.name, kindText(t));
   }
-  if (count && width && *count != *width)
+  // A class target converted with 'as class' or 'in [...]' reads one column;
+  // the modifier's own check below says so more precisely.
+  bool converted =
+      b.isTask && kindOk && (kind == TaskKind::Classify || kind == TaskKind::Binary) &&
+      std::any_of(ab.modifiers.begin(), ab.modifiers.end(), [](const ast::Modifier &m) {
+        return m.kind == ast::Modifier::As || m.kind == ast::Modifier::In;
+      });
+  if (count && width && *count != *width && !converted)
     ctx.error(ab.source.loc, fmt::format("the selection gives {} value{} but {} needs {}", *count,
                                          *count == 1 ? "" : "s", desc, *width));
 

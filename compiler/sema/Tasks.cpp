@@ -141,7 +141,11 @@ void readClasses(Context &ctx, const ast::TaskField &f, Task &task, bool kindOk)
   }
   std::vector<std::string> names;
   for (const ast::Expr &x : e->operands) {
+    // -1 as a class name: labels such as -1/1 are common for binary data.
+    bool negInt = x.kind == ast::ExprKind::Neg && x.operands.size() == 1 &&
+                  x.operands[0].kind == ast::ExprKind::Int;
     std::string name = x.kind == ast::ExprKind::Int ? fmt::format("{}", int64_t(x.number))
+                       : negInt ? fmt::format("-{}", int64_t(x.operands[0].number))
                        : x.kind == ast::ExprKind::String || x.isName() ? x.text
                                                                        : std::string();
     if (name.empty()) {
