@@ -277,6 +277,10 @@ trap restore EXIT
 trap on_signal INT TERM
 
 ctest_run() { # $1: label expression, $2: log file
+  # The tests' on-disk cache of compiled functions (tests/CMakeLists.txt) is
+  # keyed by the generated code, not by the compiler that made it: a mutant
+  # of the optimiser or emitter would find the unmutated machine code there.
+  rm -rf "$build/test-cache"
   ctest --test-dir "$build" -L "$1" -j"$jobs" --stop-on-failure --timeout 600 \
     --no-tests=error --output-on-failure >"$2" 2>&1
 }
