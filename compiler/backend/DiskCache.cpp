@@ -6,7 +6,7 @@
 // entries used least recently.
 #include "backend/DiskCache.h"
 
-#include "backend/Optimize.h"
+#include "backend/MachineCodeSources.h" // generated: the hash of Optimize/Emit/Target.cpp
 
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/ADT/StringExtras.h>
@@ -48,8 +48,8 @@ DiskCache::DiskCache(std::string root, uint64_t maxBytes, std::string version)
     : root_(std::move(root)), dir_((fs::path(root_) / version).string()), maxBytes_(maxBytes) {}
 
 std::string DiskCache::versionTag() {
-  return "mtlc-" + std::string(MTLC_VERSION) + "-llvm-" + LLVM_VERSION_STRING + "-r" +
-         std::to_string(kMachineCodeRevision);
+  return "mtlc-" + std::string(MTLC_VERSION) + "-llvm-" + LLVM_VERSION_STRING + "-" +
+         std::string(MTL_MACHINE_CODE_SOURCES).substr(0, 12);
 }
 
 std::string DiskCache::defaultRoot() {

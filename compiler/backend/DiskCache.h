@@ -18,8 +18,9 @@ struct DiskCacheStats {
 
 /// A directory of object files, one per key, shared by every mtlc process of
 /// the user. Entries live under `root/VERSION/`, where VERSION names the
-/// mtlc version, the LLVM version and the machine-code revision (so another
-/// compiler never reads them). Each entry carries a magic, its length and a
+/// mtlc version, the LLVM version and a hash of the sources that turn IR
+/// into machine code (Optimize.cpp, Emit.cpp, Target.cpp), so another
+/// compiler never reads them. Each entry carries a magic, its length and a
 /// SHA-1 of its bytes: a truncated or corrupt entry is a miss, and is removed.
 /// Writes go to a temporary file that is renamed into place, so concurrent
 /// runs never see half an entry. Problems with the directory itself (not
@@ -41,7 +42,7 @@ public:
   const std::string &directory() const { return dir_; }
   const DiskCacheStats &stats() const { return stats_; }
 
-  /// mtlc version, LLVM version and machine-code revision, as a directory name.
+  /// mtlc version, LLVM version and machine-code sources' hash, as a directory name.
   static std::string versionTag();
   /// $MTLC_CACHE_DIR, else $XDG_CACHE_HOME/mtlc, else $HOME/.cache/mtlc;
   /// empty when none of these is set.

@@ -6,12 +6,6 @@
 
 namespace mtl::backend {
 
-/// The revision of what optimizeModule, emitMachineCode and
-/// createTargetMachine make of a given module. Machine code cached on disk is
-/// filed under it: raise it whenever a change there alters the machine code
-/// for the same IR, CPU and optimisation level.
-constexpr int kMachineCodeRevision = 1;
-
 /// Sets the module's triple and data layout from `tm` and runs LLVM's default
 /// per-module pipeline at `optLevel` (0-3), with loop and SLP vectorisation
 /// and the target's cost model, so vector widths match the chosen CPU.

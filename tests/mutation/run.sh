@@ -278,8 +278,9 @@ trap on_signal INT TERM
 
 ctest_run() { # $1: label expression, $2: log file
   # The tests' on-disk cache of compiled functions (tests/CMakeLists.txt) is
-  # keyed by the generated code, not by the compiler that made it: a mutant
-  # of the optimiser or emitter would find the unmutated machine code there.
+  # keyed by the generated code and the backend's sources, not by all of the
+  # compiler: a mutant of the cache's own keying would find the unmutated
+  # machine code there.
   rm -rf "$build/test-cache"
   ctest --test-dir "$build" -L "$1" -j"$jobs" --stop-on-failure --timeout 600 \
     --no-tests=error --output-on-failure >"$2" 2>&1
