@@ -3,7 +3,7 @@
 
 #include "ir/Graph.h"
 #include "ir/Signature.h"
-#include "sema/Model.h"
+#include "lower/StepModel.h"
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -15,8 +15,8 @@ namespace mtl::codegen {
 
 /// Everything code generation reads.
 struct CodegenInput {
-  const sema::Model &model; ///< names, tasks, optimizer, initialisation
-  const ir::Graph &graph;   ///< forward, loss and gradient ops of one step
+  const lower::StepModel &model; ///< names, tasks, optimizer, initialisation
+  const ir::Graph &graph;        ///< forward, loss and gradient ops of one step
   const ir::StepSignature &signature;
   std::string sourceHash;               ///< recorded in the descriptor
   std::string targetCpu;                ///< recorded in the descriptor

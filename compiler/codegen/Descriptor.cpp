@@ -116,7 +116,7 @@ int lossCode(sema::Loss l) {
 
 } // namespace
 
-void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaLayout &layout,
+void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const ArenaLayout &layout,
                     const DescriptorInfo &info) {
   Builder c(module);
   std::vector<llvm::Constant *> inputs, tasks, params, state;
@@ -140,28 +140,27 @@ void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaL
       llvm::StructType::get(c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_,
                                      c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i64_,
                                      c.i64_, c.i64_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.i32_});
-  llvm::Constant *fields[] = {
-      c.i32(MTL_ABI_VERSION),
-      c.str(model.name),
-      c.str(info.sourceHash),
-      c.str(MTLC_VERSION),
-      c.str(info.targetCpu),
-      c.i32(static_cast<int64_t>(inputs.size())),
-      c.table(c.inputType_, inputs),
-      c.i32(static_cast<int64_t>(tasks.size())),
-      c.table(c.taskType_, tasks),
-      c.i32(static_cast<int64_t>(params.size())),
-      c.table(c.tensorType_, params),
-      c.i32(static_cast<int64_t>(state.size())),
-      c.table(c.tensorType_, state),
-      c.i64(layout.paramsSize),
-      c.i64(layout.stateSize),
-      c.i64(info.workspaceFixed),
-      c.i64(info.workspacePerRow),
-      info.trainStep,
-      info.evalStep,
-      c.str(info.config),
-      c.i32(model.regularizers.empty() && model.softGroups.empty() ? 0 : 1)};
+  llvm::Constant *fields[] = {c.i32(MTL_ABI_VERSION),
+                              c.str(model.name),
+                              c.str(info.sourceHash),
+                              c.str(MTLC_VERSION),
+                              c.str(info.targetCpu),
+                              c.i32(static_cast<int64_t>(inputs.size())),
+                              c.table(c.inputType_, inputs),
+                              c.i32(static_cast<int64_t>(tasks.size())),
+                              c.table(c.taskType_, tasks),
+                              c.i32(static_cast<int64_t>(params.size())),
+                              c.table(c.tensorType_, params),
+                              c.i32(static_cast<int64_t>(state.size())),
+                              c.table(c.tensorType_, state),
+                              c.i64(layout.paramsSize),
+                              c.i64(layout.stateSize),
+                              c.i64(info.workspaceFixed),
+                              c.i64(info.workspacePerRow),
+                              info.trainStep,
+                              info.evalStep,
+                              c.str(info.config),
+                              c.i32(model.hasPenalty ? 1 : 0)};
   auto *descriptor =
       new llvm::GlobalVariable(module, modelType, true, llvm::GlobalValue::PrivateLinkage,
                                llvm::ConstantStruct::get(modelType, fields), "mtl.model");

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "codegen/Layout.h"
-#include "sema/Model.h"
+#include "lower/StepModel.h"
 
 #include <llvm/IR/Module.h>
 
@@ -19,7 +19,7 @@ struct DescriptorInfo {
 /// Emits the descriptor as a private constant laid out as `mtl_model` (with
 /// its input, task and tensor tables and strings) and an external function
 /// `info.symbol` that returns its address.
-void emitDescriptor(llvm::Module &module, const sema::Model &model, const ArenaLayout &layout,
+void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const ArenaLayout &layout,
                     const DescriptorInfo &info);
 
 } // namespace mtl::codegen

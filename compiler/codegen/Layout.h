@@ -2,7 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
-#include "sema/Model.h"
+#include "lower/StepModel.h"
 
 #include <string>
 #include <vector>
@@ -33,8 +33,8 @@ struct ArenaLayout {
   std::vector<std::vector<int>> stateOf;
 };
 
-/// Lays out parameters and state; initialisation follows PyTorch's defaults
-/// for the layer each parameter belongs to (found by its name's prefix).
-ArenaLayout layoutArenas(const ir::Graph &graph, const sema::Model &model);
+/// Lays out parameters and state, each parameter with the initialisation
+/// lowering chose (StepModel::init).
+ArenaLayout layoutArenas(const ir::Graph &graph, const lower::StepModel &model);
 
 } // namespace mtl::codegen

@@ -157,7 +157,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       return false;
     }
     c.targetMachine = std::move(*tm);
-    codegen::CodegenInput in{*c.model,
+    codegen::CodegenInput in{c.step.model,
                              c.step.graph,
                              c.step.signature,
                              hashText(c.sourceText),

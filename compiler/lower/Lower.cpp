@@ -107,6 +107,7 @@ LoweredStep lowerModel(const sema::Model &model) {
   out.signature.loss = total;
   out.signature.penalty = penalty;
   out.graph.setResult("loss", total);
+  out.model = describeStep(model, out.graph);
   // Lowering a checked model must give a valid graph; anything else is a bug
   // worth reporting with its location rather than passing on.
   for (Diagnostic &d : ir::verify(out.graph)) {

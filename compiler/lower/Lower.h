@@ -3,6 +3,7 @@
 
 #include "ir/Graph.h"
 #include "ir/Signature.h"
+#include "lower/StepModel.h"
 #include "sema/Model.h"
 #include "support/Diagnostics.h"
 
@@ -15,6 +16,7 @@ namespace mtl::lower {
 struct LoweredStep {
   ir::Graph graph;
   ir::StepSignature signature;
+  StepModel model;                ///< what code generation needs of the model besides the graph
   std::vector<Diagnostic> errors; ///< empty on success
 
   bool ok() const { return errors.empty(); }

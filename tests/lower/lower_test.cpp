@@ -240,6 +240,52 @@ TEST(Lower, EmbeddingsActivationsAndRegressionLosses) {
   EXPECT_LT(gradcheck::check(c), 1e-6);
 }
 
+// Each parameter's initialisation is PyTorch's default for its layer: dense
+// U(±1/sqrt(fan_in)), layer norm weight 1 and bias 0, embedding N(0, 1).
+TEST(Lower, RecordsEachParametersInitialisation) {
+  sema::Model m = hardSharing();
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok()) << step.errors.front().message;
+  const lower::StepModel &d = step.model;
+  EXPECT_EQ(d.name, "penguins");
+  EXPECT_EQ(d.tasks.size(), 2u);
+  EXPECT_TRUE(d.hasPenalty);
+  ASSERT_EQ(d.init.size(), step.graph.params().size());
+  using Kind = lower::ParamInit::Kind;
+  for (size_t i = 0; i < d.init.size(); ++i) {
+    const std::string &name = step.graph.op(step.graph.params()[i]).name;
+    const lower::ParamInit &init = d.init[i];
+    if (name == "trunk.3.weight") {
+      EXPECT_EQ(init.kind, Kind::Ones);
+    } else if (name == "trunk.3.bias") {
+      EXPECT_EQ(init.kind, Kind::Zeros);
+    } else {
+      // trunk.0 reads 4 features, the heads the trunk's 6.
+      double fanIn = name.starts_with("trunk.0") ? 4 : 6;
+      EXPECT_EQ(init.kind, Kind::Uniform) << name;
+      EXPECT_DOUBLE_EQ(init.scale, 1 / std::sqrt(fanIn)) << name;
+    }
+  }
+  sema::Model e;
+  e.inputs.push_back({"ids", sema::DType::I32, {2}, {}});
+  sema::Module enc;
+  enc.name = "enc";
+  enc.layers = {layer(sema::LayerKind::Embedding, "enc.0", {2}, {2, 3}),
+                layer(sema::LayerKind::Flatten, "enc.1", {2, 3}, {6})};
+  enc.layers[0].vocab = 5;
+  enc.layers[0].units = 3;
+  e.modules.push_back(enc);
+  e.modules.push_back({"r", {dense("r.0", 6, 1)}, {}, false, -1});
+  e.values = {inputRef(0, {2}), apply(0, 0, {6}), apply(1, 1, {1})};
+  e.tasks.push_back(task("r", sema::TaskKind::Regress, 1, 2, sema::Loss::Mse, 1));
+  step = lower::lowerModel(e);
+  ASSERT_TRUE(step.ok()) << step.errors.front().message;
+  EXPECT_FALSE(step.model.hasPenalty);
+  ASSERT_EQ(step.model.init.size(), 3u); // enc.0.weight, r.0.weight, r.0.bias
+  EXPECT_EQ(step.model.init[0].kind, Kind::Normal);
+  EXPECT_EQ(step.model.init[0].scale, 1.0);
+}
+
 TEST(Lower, ErrorsAreValues) {
   sema::Model m = hardSharing();
   m.balance.kind = sema::BalanceKind::GradNorm;
