@@ -290,9 +290,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   return llvm::Error::success();
 }
 
-llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
-                                           std::unique_ptr<llvm::LLVMContext> context,
-                                           const std::string &entry) {
+llvm::Error FunctionCache::emitPending() {
   if (auto err = onWorkers([&](Pending &p, llvm::TargetMachine &machine) -> llvm::Error {
         auto object = emitMachineCode(*p.module, machine, FileKind::Object);
         if (!object)
@@ -301,24 +299,54 @@ llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
         return llvm::Error::success();
       }))
     return err;
+  if (!disk_)
+    return llvm::Error::success();
   bool stored = false;
+  for (const Pending &p : pending_)
+    if (!p.fromDisk) {
+      disk_->store(p.key, p.object);
+      stored = true;
+    }
+  if (stored)
+    disk_->trim();
+  return llvm::Error::success();
+}
+
+llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
+                                           std::unique_ptr<llvm::LLVMContext> context,
+                                           const std::string &entry) {
+  if (auto err = emitPending())
+    return err;
   for (Pending &p : pending_) {
     if (auto err = jit_->addObject(*library_, p.object, p.name))
       return err;
     compiled_.insert(p.key);
-    if (disk_ && !p.fromDisk) {
-      disk_->store(p.key, p.object);
-      stored = true;
-    }
   }
-  if (stored)
-    disk_->trim();
   pending_.clear();
   auto library = jit_->createLibrary(library_);
   if (!library)
     return library.takeError();
   return jit_->addAndLookup(
       **library, llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), entry);
+}
+
+llvm::Expected<std::vector<std::string>> FunctionCache::objects(llvm::Module &module) {
+  if (report_.reused > 0)
+    return failure("objects() needs a function cache that has compiled nothing before");
+  if (auto err = emitPending())
+    return err;
+  auto tm = createTargetMachine(opts_);
+  if (!tm)
+    return tm.takeError();
+  auto rest = emitMachineCode(module, **tm, FileKind::Object);
+  if (!rest)
+    return rest.takeError();
+  std::vector<std::string> out;
+  for (Pending &p : pending_)
+    out.push_back(std::move(p.object));
+  out.push_back(std::move(*rest));
+  pending_.clear();
+  return out;
 }
 
 } // namespace mtl::backend

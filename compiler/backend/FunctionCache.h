@@ -59,7 +59,14 @@ public:
   llvm::Expected<void *> link(std::unique_ptr<llvm::Module> module,
                               std::unique_ptr<llvm::LLVMContext> context, const std::string &entry);
 
-  /// What the last optimize() and link() did.
+  /// The ahead-of-time alternative to link(), for programs: compiles the
+  /// functions optimize() found new (or has from disk) and what stays in
+  /// `module`, and returns the object files of the whole model, one per
+  /// function and one for the rest, to be linked together. Needs a cache
+  /// that has compiled nothing into its JIT before (it keeps no object code).
+  llvm::Expected<std::vector<std::string>> objects(llvm::Module &module);
+
+  /// What the last optimize() and link() (or objects()) did.
   const FunctionCacheReport &report() const { return report_; }
 
 private:
@@ -72,6 +79,10 @@ private:
     std::string object; ///< machine code: emitted by link(), or read from disk
     bool fromDisk = false;
   };
+
+  /// Emits the pending functions not read from disk (on workers) and stores
+  /// them on disk.
+  llvm::Error emitPending();
 
   /// Runs `work` on every pending function not read from disk, on worker threads with a
   /// TargetMachine each; the first failure, if any.

@@ -31,16 +31,26 @@ bool writeFile(const std::string &path, const std::string &bytes, std::string &e
   return static_cast<bool>(out);
 }
 
-bool buildProgram(const std::string &object, const std::string &runtime, const std::string &output,
-                  std::string &error) {
-  llvm::SmallString<128> temp;
-  if (llvm::sys::fs::createTemporaryFile("mtlc-model", "o", temp)) {
-    error = "cannot create a temporary object file";
-    return false;
+bool buildProgram(const std::vector<std::string> &objects, const std::string &runtime,
+                  const std::string &output, std::string &error) {
+  std::vector<std::string> paths;
+  bool ok = true;
+  for (const std::string &object : objects) {
+    llvm::SmallString<128> temp;
+    if (llvm::sys::fs::createTemporaryFile("mtlc-model", "o", temp)) {
+      error = "cannot create a temporary object file";
+      ok = false;
+      break;
+    }
+    paths.emplace_back(temp);
+    if (!writeFile(paths.back(), object, error)) {
+      ok = false;
+      break;
+    }
   }
-  bool ok = writeFile(std::string(temp), object, error) &&
-            linkProgram(std::string(temp), runtime, output, error);
-  llvm::sys::fs::remove(temp);
+  ok = ok && linkProgram(paths, runtime, output, error);
+  for (const std::string &path : paths)
+    llvm::sys::fs::remove(path);
   return ok;
 }
 
@@ -87,14 +97,40 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   }
   PipelineOptions po = pipelineOptions(o.compile, global);
   po.libraryGetter = o.lib;
+  // A program links one object per function, compiled on every core and
+  // kept in the disk cache as the JIT's are; a library or a bare object file
+  // is one module (its symbols must not clash with another model's).
+  bool program = !o.lib && o.emit == "exe";
+  std::unique_ptr<backend::FunctionCache> functions;
+  if (program) {
+    std::unique_ptr<backend::DiskCache> disk;
+    if (!po.diskCache.empty())
+      disk =
+          std::make_unique<backend::DiskCache>(po.diskCache, backend::DiskCache::defaultMaxBytes());
+    auto cache = backend::FunctionCache::create(po.target, std::move(disk));
+    if (!cache) {
+      fmt::print(stderr, "error: {}\n", llvm::toString(cache.takeError()));
+      return 1;
+    }
+    functions = std::move(*cache);
+    po.cache = functions.get();
+  }
   Compilation c;
   bool ok = runPipeline(o.file, Stage::Optimize, c, po);
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
-  auto object = backend::emitMachineCode(*c.module, *c.targetMachine, backend::FileKind::Object);
-  if (!object) {
-    fmt::print(stderr, "error: {}\n", llvm::toString(object.takeError()));
+  auto compile = [&]() -> llvm::Expected<std::vector<std::string>> {
+    if (program)
+      return functions->objects(*c.module);
+    auto one = backend::emitMachineCode(*c.module, *c.targetMachine, backend::FileKind::Object);
+    if (!one)
+      return one.takeError();
+    return std::vector<std::string>{std::move(*one)};
+  };
+  auto objects = compile();
+  if (!objects) {
+    fmt::print(stderr, "error: {}\n", llvm::toString(objects.takeError()));
     return 1;
   }
   const std::string &name = c.model->name;
@@ -102,13 +138,13 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   bool built = false;
   if (o.lib) {
     output = output.empty() ? name : output;
-    built = buildLibrary(c, *object, runtime, output, error);
+    built = buildLibrary(c, objects->front(), runtime, output, error);
   } else if (o.emit == "obj") {
     output = output.empty() ? name + ".o" : output;
-    built = writeFile(output, *object, error);
+    built = writeFile(output, objects->front(), error);
   } else {
     output = output.empty() ? name : output;
-    built = buildProgram(*object, runtime, output, error);
+    built = buildProgram(*objects, runtime, output, error);
   }
   if (!built) {
     fmt::print(stderr, "error: {}\n", error);

@@ -59,7 +59,7 @@ std::string runtimeLibraryDir(std::string &error) {
   return "";
 }
 
-bool linkProgram(const std::string &object, const std::string &runtimeDir,
+bool linkProgram(const std::vector<std::string> &objects, const std::string &runtimeDir,
                  const std::string &output, std::string &error) {
   const char *cxx = std::getenv("CXX");
   std::string driverName = cxx && *cxx ? cxx : "c++";
@@ -71,19 +71,11 @@ bool linkProgram(const std::string &object, const std::string &runtimeDir,
     return false;
   }
   fs::path rt(runtimeDir);
-  std::vector<std::string> args = {*driver,
-                                   "-o",
-                                   output,
-                                   object,
-                                   (rt / kMainLib).string(),
-                                   (rt / kRuntimeLib).string(),
-                                   "-static-libstdc++",
-                                   "-static-libgcc",
-                                   "-Wl,-Bstatic",
-                                   "-lz",
-                                   "-Wl,-Bdynamic",
-                                   "-pthread",
-                                   "-lm"};
+  std::vector<std::string> args = {*driver, "-o", output};
+  args.insert(args.end(), objects.begin(), objects.end());
+  args.insert(args.end(),
+              {(rt / kMainLib).string(), (rt / kRuntimeLib).string(), "-static-libstdc++",
+               "-static-libgcc", "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-pthread", "-lm"});
   llvm::SmallString<128> log;
   if (llvm::sys::fs::createTemporaryFile("mtlc-link", "log", log)) {
     error = "cannot create a temporary file for the linker's messages";

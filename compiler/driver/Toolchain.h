@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace mtl::driver {
 
@@ -12,11 +13,11 @@ namespace mtl::driver {
 /// Empty, with `error` set, when none holds them.
 std::string runtimeLibraryDir(std::string &error);
 
-/// Links the object file at `object` with the runtime into the executable
+/// Links the object files at `objects` with the runtime into the executable
 /// `output`, through $CXX or else `c++`. The C++ runtime, libgcc and zlib are
 /// linked statically, so the program needs only the C library at run time.
 /// False with `error` set (including the driver's own messages) on failure.
-bool linkProgram(const std::string &object, const std::string &runtimeDir,
+bool linkProgram(const std::vector<std::string> &objects, const std::string &runtimeDir,
                  const std::string &output, std::string &error);
 
 /// Writes the static library `output`: the model's object code (as member
