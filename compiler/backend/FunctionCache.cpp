@@ -127,8 +127,11 @@ FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::Target
   return problem.empty() ? llvm::Error::success() : failure(problem);
 }
 
-llvm::Expected<std::unique_ptr<FunctionCache>>
-FunctionCache::create(const TargetOptions &opts, std::unique_ptr<DiskCache> disk) {
+llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const TargetOptions &opts,
+                                                                     const std::string &diskRoot) {
+  std::unique_ptr<DiskCache> disk;
+  if (!diskRoot.empty())
+    disk = std::make_unique<DiskCache>(diskRoot, DiskCache::defaultMaxBytes());
   auto jit = Jit::create(opts);
   if (!jit)
     return jit.takeError();

@@ -42,10 +42,11 @@ struct FunctionCacheReport {
 class FunctionCache {
 public:
   /// A cache whose machine code is for `opts` (CPU and optimisation level).
-  /// With `disk`, functions not compiled in this session are looked up there
-  /// first, and what is compiled is stored there for later runs.
-  static llvm::Expected<std::unique_ptr<FunctionCache>>
-  create(const TargetOptions &opts, std::unique_ptr<DiskCache> disk = nullptr);
+  /// With a `diskRoot` (see DiskCache), functions not compiled in this
+  /// session are looked up on disk first, and what is compiled is stored
+  /// there for later runs; empty: no disk cache.
+  static llvm::Expected<std::unique_ptr<FunctionCache>> create(const TargetOptions &opts,
+                                                               const std::string &diskRoot = "");
 
   /// The optimise stage: splits `module` (whose functions but `entry` may go
   /// to the cache), optimises the functions not compiled before, and

@@ -103,11 +103,7 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   bool program = !o.lib && o.emit == "exe";
   std::unique_ptr<backend::FunctionCache> functions;
   if (program) {
-    std::unique_ptr<backend::DiskCache> disk;
-    if (!po.diskCache.empty())
-      disk =
-          std::make_unique<backend::DiskCache>(po.diskCache, backend::DiskCache::defaultMaxBytes());
-    auto cache = backend::FunctionCache::create(po.target, std::move(disk));
+    auto cache = backend::FunctionCache::create(po.target, po.diskCache);
     if (!cache) {
       fmt::print(stderr, "error: {}\n", llvm::toString(cache.takeError()));
       return 1;

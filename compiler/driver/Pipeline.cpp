@@ -181,11 +181,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   }
   backend::FunctionCache *cache = o.cache;
   if (!cache) {
-    std::unique_ptr<backend::DiskCache> disk;
-    if (!o.diskCache.empty())
-      disk =
-          std::make_unique<backend::DiskCache>(o.diskCache, backend::DiskCache::defaultMaxBytes());
-    auto own = backend::FunctionCache::create(o.target, std::move(disk));
+    auto own = backend::FunctionCache::create(o.target, o.diskCache);
     if (!own) {
       c.diags.error({}, llvm::toString(own.takeError()));
       return false;

@@ -199,10 +199,7 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
   po.timings = &times;
   if (!cache_) {
     // Functions compiled by earlier sessions (and runs of mtlc) come from disk.
-    std::unique_ptr<backend::DiskCache> disk;
-    if (std::string root = backend::DiskCache::defaultRoot(); !root.empty())
-      disk = std::make_unique<backend::DiskCache>(root, backend::DiskCache::defaultMaxBytes());
-    auto cache = backend::FunctionCache::create(po.target, std::move(disk));
+    auto cache = backend::FunctionCache::create(po.target, backend::DiskCache::defaultRoot());
     if (!cache) {
       fmt::print("error: {}\n", llvm::toString(cache.takeError()));
       return false;

@@ -101,8 +101,7 @@ TEST(FunctionCache, LaterSessionsReadTheDiskCache) {
   // Each session is a new FunctionCache (a new JIT) on the same disk cache;
   // each gets the same results, so only the counts tell where code came from.
   auto session = [&](int optLevel) {
-    auto cache = FunctionCache::create({"x86-64-v2", optLevel},
-                                       std::make_unique<DiskCache>(root, uint64_t(1) << 30));
+    auto cache = FunctionCache::create({"x86-64-v2", optLevel}, root);
     EXPECT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
     Compiled c = cache ? compile(**cache, moduleText("fadd float %x, 1.0")) : Compiled{};
     EXPECT_TRUE(c.step && c.step(3.0f) == 13.0f);
