@@ -56,12 +56,4 @@ llvm::Expected<void *> Jit::addAndLookup(llvm::orc::JITDylib &library,
   return address->toPtr<void *>();
 }
 
-llvm::Expected<void *> Jit::addAndLookup(llvm::orc::ThreadSafeModule module,
-                                         const std::string &symbol) {
-  auto dylib = createLibrary();
-  if (!dylib)
-    return dylib.takeError();
-  return addAndLookup(**dylib, std::move(module), symbol);
-}
-
 } // namespace mtl::backend

@@ -18,10 +18,6 @@ class Jit {
 public:
   static llvm::Expected<std::unique_ptr<Jit>> create(const TargetOptions &opts);
 
-  /// Compiles an already optimised module; returns the address of `symbol`.
-  llvm::Expected<void *> addAndLookup(llvm::orc::ThreadSafeModule module,
-                                      const std::string &symbol);
-
   /// A new, empty library (JITDylib) that resolves the process's symbols,
   /// then those of `linksTo` when given.
   llvm::Expected<llvm::orc::JITDylib *> createLibrary(llvm::orc::JITDylib *linksTo = nullptr);

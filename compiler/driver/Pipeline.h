@@ -2,7 +2,6 @@
 #pragma once
 
 #include "backend/FunctionCache.h"
-#include "backend/Jit.h"
 #include "backend/Target.h"
 #include "frontend/Ast.h"
 #include "lower/Lower.h"
