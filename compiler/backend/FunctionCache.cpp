@@ -3,7 +3,9 @@
 // Why: a REPL edit usually changes one task head, yet the whole module (the
 // step functions and every outlined product kernel) went through LLVM's
 // optimiser and code generator again. Keyed by content, an unchanged kernel
-// is found in the session's JIT and only what changed is compiled. Functions
+// is found in the session's JIT (or in the on-disk cache, from an earlier
+// run) and only what changed is compiled; new functions compile on every
+// core at once, which is also why `mtlc train` and programs compile this way. Functions
 // are visited callees first and renamed to their key before their callers
 // are printed, so a caller's key changes when a callee does. Two identical
 // functions of one module (the same product in train_step and eval_step)

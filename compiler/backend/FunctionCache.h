@@ -1,4 +1,4 @@
-// FunctionCache.h: a session's content-addressed cache of JIT-compiled functions (the REPL's).
+// FunctionCache.h: how models are compiled: function by function, content-addressed, cached.
 #pragma once
 
 #include "backend/DiskCache.h"
