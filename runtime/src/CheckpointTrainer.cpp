@@ -65,7 +65,8 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"test", fmt::format("{}", o.test)},
           {"lr", fmt::format("{}", o.lr)},
           {"task_weights", fmt::format("{}", fmt::join(weights, ","))},
-          {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor}};
+          {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor},
+          {"flush_denormals", o.flushDenormals ? "true" : "false"}};
 }
 
 /// Standardisation tensor names of one slot: {mean, std}.
@@ -226,6 +227,10 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     now["source_hash"] = model.source_hash ? model.source_hash : "";
     for (const auto &[key, value] : now) {
       const std::string *saved = ck.meta(key);
+      // Checkpoints from before denormal flushing existed ran without it.
+      static const std::string kNoFlush = "false";
+      if (!saved && key == "flush_denormals")
+        saved = &kNoFlush;
       if (!saved || *saved != value)
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),

@@ -139,6 +139,12 @@ TEST(CheckpointResume, ResumeRefusesOtherSettingsAndData) {
 
   o.seed = 21;
   o.batch = 16;
+  o.flushDenormals = false; // the arithmetic would differ from the checkpoint's run
+  t = Trainer::create(&testmodel::kModel, o);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().find("flush_denormals: checkpoint 'true', now 'false'"), std::string::npos)
+      << t.error();
+  o.flushDenormals = true;
   Trainer resumed = create(o);
   Dataset fewer = testmodel::makeData(140, 9, 3.0f, 5.0f);
   fewer.standardizeInputs = {1};
