@@ -10,6 +10,7 @@
 // the samples is the headline number; min and max show how noisy the machine
 // was. bench/pytorch_reference.py measures PyTorch the same way.
 #include "PerfMapJit.h"
+#include "balance/Balancer.h"
 #include "driver/Pipeline.h"
 
 #include "mtlrt/Abi.h"
@@ -90,7 +91,9 @@ constexpr int kDistinctBatches = 8;
 /// cannot memorise one batch.
 class StepRunner {
 public:
-  StepRunner(const mtl_model &model, int64_t rows, uint64_t seed) : model(model), rows(rows) {
+  StepRunner(const mtl_model &model, int64_t rows, uint64_t seed,
+             const mtlrt::balance::Method &method)
+      : model(model), rows(rows), balancer(model, method, seed, false) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
     for (int k = 0; k < model.num_inputs; ++k) {
@@ -138,6 +141,7 @@ public:
     }
     params.resize(model.params_size);
     state.resize(model.state_size);
+    grads.resize(model.grads_size);
     workspace.resize(model.workspace_fixed + rows * model.workspace_per_row);
     taskLosses.resize(model.num_tasks);
     taskCounts.resize(model.num_tasks);
@@ -166,8 +170,9 @@ public:
       mtl_batch batch{rows, inputPtrs.data() + which * model.num_inputs,
                       targetPtrs.data() + which * model.num_tasks};
       mtl_hyper hyper{0.001f, weights.data(), ++step, 0};
-      model.train_step(&batch, &hyper, params.data(), state.data(), workspace.data(), &result,
-                       parallel);
+      // The step as the trainer takes it: gradients, balancing, update.
+      balancer.step(batch, hyper, weights, params.data(), state.data(), workspace.data(),
+                    grads.data(), result, parallel);
     }
     lastLoss = result.total_loss;
   }
@@ -181,7 +186,8 @@ private:
   std::vector<std::vector<int32_t>> intInputs;
   std::vector<const void *> inputPtrs;
   std::vector<const float *> targetPtrs;
-  std::vector<float> weights, params, state, workspace, taskLosses, taskCounts;
+  std::vector<float> weights, params, state, grads, workspace, taskLosses, taskCounts;
+  mtlrt::balance::Balancer balancer;
   int64_t step = 0;
   float lastLoss = 0;
 };
@@ -206,8 +212,8 @@ double median(std::vector<double> v) {
 }
 
 Measurement measure(const std::string &name, const mtl_model &model, int64_t rows, int threads,
-                    const Budget &budget) {
-  StepRunner runner(model, rows, /*seed=*/1234);
+                    const Budget &budget, const mtlrt::balance::Method &method) {
+  StepRunner runner(model, rows, /*seed=*/1234, method);
   Measurement m{name, rows, threads};
   if (!runner.reset(/*seed=*/0))
     return m;
@@ -297,6 +303,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> batchFilter;
   std::vector<int> threadCounts = {2};
   bool perfMap = false, noFtz = false;
+  std::string balance = "static";
   Budget budget;
   app.add_option("--model", modelFilter, "Only this model (M1, M2, M3 or M4)");
   app.add_option("--batch", batchFilter, "Only these batch sizes (repeat or comma-separate)")
@@ -317,7 +324,16 @@ int main(int argc, char **argv) {
                  "Train this many steps first and time the steps after them, without resetting "
                  "the parameters between samples")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--balance", balance,
+                 "Balance the tasks with this method (static, pcgrad, mgda, gradnorm, ...), as "
+                 "mtlc train --balance; a one-task model runs static")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  auto method = mtlrt::balance::parseMethod(balance);
+  if (!method) {
+    fmt::print(stderr, "mtl_step_bench: {}\n", method.error());
+    return 1;
+  }
   // As mtlc train does (mtlrt/FloatMode.h); the pool's workers take the caller's mode.
   if (!noFtz)
     _mm_setcsr(_mm_getcsr() | mtlrt::kFlushDenormals);
@@ -365,7 +381,11 @@ int main(int argc, char **argv) {
         if (!batchFilter.empty() &&
             std::find(batchFilter.begin(), batchFilter.end(), rows) == batchFilter.end())
           continue;
-        Measurement m = measure(bm.name, model, rows, threads, budget);
+        // A gradient method needs tasks that share parameters (M1 has one task).
+        const mtlrt::balance::Method used = method->combinesGradients() && !model.task_grad_step
+                                                ? mtlrt::balance::Method{}
+                                                : *method;
+        Measurement m = measure(bm.name, model, rows, threads, budget, used);
         if (m.samples == 0)
           return 1;
         printRow(table, m);

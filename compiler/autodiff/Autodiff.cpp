@@ -54,7 +54,8 @@ std::vector<bool> markNeeded(const ir::Graph &g, ValueId loss, const std::vector
 
 } // namespace
 
-Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt) {
+Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt,
+                        const std::string &prefix) {
   Gradients result;
   result.errors = ir::verify(graph);
   if (!result.ok())
@@ -110,7 +111,7 @@ Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt
     for (auto [param, grad] : found)
       if (param == p) {
         result.params.emplace_back(p, grad);
-        graph.setResult("grad." + graph.op(p).name, grad);
+        graph.setResult(prefix + graph.op(p).name, grad);
       }
   return result;
 }

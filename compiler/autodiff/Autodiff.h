@@ -31,9 +31,10 @@ struct Gradients {
 /// training step. Only ops on a path from a wanted parameter to the loss get
 /// an adjoint. Where a value has several consumers, the gradient terms are
 /// summed, in the reverse order of the consumers. Each gradient is also named
-/// as the graph result "grad.<param name>". Loss targets are constants to
+/// as the graph result "<prefix><param name>". Loss targets are constants to
 /// differentiation (a stop-gradient). `loss` must be an f32 scalar. On error,
 /// the graph may hold unused partial backward ops; callers drop it.
-Gradients differentiate(ir::Graph &graph, ir::ValueId loss, std::vector<ir::ValueId> wrt = {});
+Gradients differentiate(ir::Graph &graph, ir::ValueId loss, std::vector<ir::ValueId> wrt = {},
+                        const std::string &prefix = "grad.");
 
 } // namespace mtl::autodiff

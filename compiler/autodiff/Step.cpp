@@ -1,27 +1,69 @@
-// Step.cpp: gradients for every parameter of a training-step graph.
+// Step.cpp: gradients for every parameter of a training-step graph, and each
+// task's gradient apart on the shared parameters.
 #include "autodiff/Step.h"
 
 #include "autodiff/Autodiff.h"
 #include "ir/Builder.h"
 
 namespace mtl::autodiff {
+namespace {
 
-std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature) {
-  Gradients grads = differentiate(graph, signature.loss);
-  if (!grads.ok())
-    return grads.errors;
-  signature.gradients.clear();
+/// d `loss` / d p for each p of `wrt`, in that order: zeros (named
+/// "<prefix><param>") where the loss does not depend on p. Empty on error.
+std::vector<ir::ValueId> gradientsOf(ir::Graph &graph, ir::ValueId loss,
+                                     const std::vector<ir::ValueId> &wrt, const std::string &prefix,
+                                     std::vector<Diagnostic> &errors) {
+  Gradients grads;
+  if (loss >= 0) {
+    grads = differentiate(graph, loss, wrt, prefix);
+    if (!grads.ok()) {
+      errors = grads.errors;
+      return {};
+    }
+  }
   ir::Builder b(graph);
-  for (ir::ValueId p : graph.params()) {
+  std::vector<ir::ValueId> out;
+  for (ir::ValueId p : wrt) {
     std::optional<ir::ValueId> g = grads.of(p);
     if (!g) {
       b.setLoc(graph.op(p).loc);
       g = b.broadcastLike(b.constant(0), p);
-      graph.setResult("grad." + graph.op(p).name, *g);
+      graph.setResult(prefix + graph.op(p).name, *g);
     }
-    signature.gradients.emplace_back(p, *g);
+    out.push_back(*g);
   }
-  return {};
+  return out;
+}
+
+} // namespace
+
+std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature) {
+  std::vector<Diagnostic> errors;
+  std::vector<ir::ValueId> params = graph.params();
+  std::vector<ir::ValueId> grads = gradientsOf(graph, signature.loss, params, "grad.", errors);
+  if (!errors.empty())
+    return errors;
+  signature.gradients.clear();
+  for (size_t k = 0; k < params.size(); ++k)
+    signature.gradients.emplace_back(params[k], grads[k]);
+
+  // Each task's term apart, on the shared parameters only: its backward
+  // through the head repeats the total's (common-subexpression elimination
+  // merges the two), then runs the shared trunk once per task.
+  signature.taskGradients.clear();
+  signature.penaltyGradients.clear();
+  const std::vector<ir::ValueId> &shared = signature.sharedParams;
+  if (shared.empty() || signature.weightedLosses.size() < 2)
+    return {};
+  for (ir::ValueId weighted : signature.weightedLosses) {
+    std::string prefix = "taskgrad." + std::to_string(signature.taskGradients.size()) + ".";
+    signature.taskGradients.push_back(gradientsOf(graph, weighted, shared, prefix, errors));
+    if (!errors.empty())
+      return errors;
+  }
+  signature.penaltyGradients =
+      gradientsOf(graph, signature.penalty, shared, "penaltygrad.", errors);
+  return errors;
 }
 
 } // namespace mtl::autodiff

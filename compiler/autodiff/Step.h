@@ -15,6 +15,13 @@ namespace mtl::autodiff {
 /// parameter the same way. A parameter without a path to the loss gets an
 /// explicit zero gradient (broadcast_like 0.0 to its type). Returns the
 /// errors of `differentiate`, empty on success.
+///
+/// When at least two tasks share parameters, also fills
+/// `signature.taskGradients` (d w_t L_t / d p for each shared p, results
+/// "taskgrad.<task index>.<param>") and `signature.penaltyGradients`
+/// ("penaltygrad.<param>"), so a balancing method can combine the tasks'
+/// gradients itself: Σ_t taskGradients[t][k] + penaltyGradients[k] is the
+/// shared parameter's gradient of the total loss.
 std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature);
 
 } // namespace mtl::autodiff

@@ -8,7 +8,7 @@
 // core at once, which is also why `mtlc train` and programs compile this way. Functions
 // are visited callees first and renamed to their key before their callers
 // are printed, so a caller's key changes when a callee does. Two identical
-// functions of one module (the same product in train_step and eval_step)
+// functions of one module (the same product in grad_step and eval_step)
 // become one.
 #include "backend/FunctionCache.h"
 

@@ -11,27 +11,37 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   auto module = std::make_unique<llvm::Module>(input.model.name, ctx);
   const ir::Graph &g = input.graph;
   const ir::StepSignature &sig = input.signature;
-  ArenaLayout layout = layoutArenas(g, input.model);
+  ArenaLayout layout = layoutArenas(g, sig, input.model);
 
-  // Train computes every result of the step; eval the losses and head outputs.
-  std::vector<ir::ValueId> trainRoots = passes::resultValues(sig);
+  // Each step computes the values its roots need and keeps the roots live
+  // to its end: the losses and head outputs, and the gradients it stores.
   std::vector<ir::ValueId> evalRoots = sig.taskLosses;
   evalRoots.push_back(sig.loss);
   if (sig.penalty >= 0)
     evalRoots.push_back(sig.penalty);
   evalRoots.insert(evalRoots.end(), sig.outputs.begin(), sig.outputs.end());
-
-  std::vector<bool> evalNeeded = passes::neededFor(g, evalRoots);
-  std::vector<bool> trainNeeded = passes::neededFor(g, trainRoots);
-  auto liveMask = [&](const std::vector<ir::ValueId> &roots) {
+  struct Planned {
+    std::vector<bool> needed;
+    passes::MemoryPlan plan;
+  };
+  auto plan = [&](const std::vector<ir::ValueId> &roots) {
     std::vector<bool> live(g.size(), false);
     for (ir::ValueId r : roots)
       live[r] = true;
-    return live;
+    Planned p{passes::neededFor(g, roots), {}};
+    p.plan = passes::planMemory(g, p.needed, live, input.fused);
+    return p;
   };
-  passes::MemoryPlan evalPlan = passes::planMemory(g, evalNeeded, liveMask(evalRoots), input.fused);
-  passes::MemoryPlan trainPlan =
-      passes::planMemory(g, trainNeeded, liveMask(trainRoots), input.fused);
+  auto withGradients = [&](StepKind kind) {
+    std::vector<ir::ValueId> roots = evalRoots;
+    for (ir::ValueId v : gradientRoots(sig, layout, kind))
+      roots.push_back(v);
+    return roots;
+  };
+  const bool split = !sig.taskGradients.empty();
+  Planned evalPlan = plan(evalRoots);
+  Planned gradPlan = plan(withGradients(StepKind::Grad));
+  Planned taskPlan = split ? plan(withGradients(StepKind::TaskGrad)) : Planned{};
 
   // Scratch for the largest transposed dense weight.
   int64_t scratch = 0;
@@ -39,22 +49,25 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     if (op.kind == ir::OpKind::Linear)
       scratch = std::max(scratch, g.type(op.operands[1]).rowElements());
 
-  llvm::Function *train = emitStepFunction({*module, g, sig, trainPlan, trainNeeded, layout,
-                                            input.model.optimizer, input.fused, scratch, true});
-  llvm::Function *eval = emitStepFunction({*module, g, sig, evalPlan, evalNeeded, layout,
-                                           input.model.optimizer, input.fused, scratch, false});
-
+  auto emit = [&](const Planned &p, StepKind kind) {
+    return emitStepFunction(
+        {*module, g, sig, p.plan, p.needed, layout, input.fused, scratch, kind});
+  };
   DescriptorInfo info;
+  info.gradStep = emit(gradPlan, StepKind::Grad);
+  info.taskGradStep = split ? emit(taskPlan, StepKind::TaskGrad) : nullptr;
+  info.evalStep = emit(evalPlan, StepKind::Eval);
+  info.update = emitUpdateFunction(*module, g, gradPlan.plan, layout, input.model.optimizer);
   info.sourceHash = input.sourceHash;
   info.targetCpu = input.targetCpu;
   info.symbol = input.symbol;
   info.config = input.config;
-  // The runtime allocates fixed + rows * perRow floats; the maxima of the two
-  // plans (plus the scratch both share) cover each function's own layout.
-  info.workspaceFixed = std::max(trainPlan.fixedSize, evalPlan.fixedSize) + scratch;
-  info.workspacePerRow = std::max(trainPlan.perRowSize, evalPlan.perRowSize);
-  info.trainStep = train;
-  info.evalStep = eval;
+  // The runtime allocates fixed + rows * perRow floats; the maxima of the
+  // plans (plus the scratch they share) cover each function's own layout.
+  for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan}) {
+    info.workspaceFixed = std::max(info.workspaceFixed, p->plan.fixedSize + scratch);
+    info.workspacePerRow = std::max(info.workspacePerRow, p->plan.perRowSize);
+  }
   emitDescriptor(*module, input.model, layout, info);
   return module;
 }

@@ -25,7 +25,9 @@ struct CodegenInput {
   std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
 };
 
-/// Generates `train_step` (forward, backward, fused optimizer update),
+/// Generates `grad_step` (forward and backward into the gradient arena),
+/// `task_grad_step` (the same, split by task on the shared parameters; only
+/// when two tasks share one), `update` (the optimizer over the arena),
 /// `eval_step` (forward only, dropout off), the constant `mtl_model`
 /// descriptor of runtime/include/mtlrt/Abi.h and a getter named
 /// `input.symbol` returning it. Every shape but the batch is a constant.

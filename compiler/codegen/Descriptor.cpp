@@ -48,6 +48,13 @@ public:
     return new llvm::GlobalVariable(m_, arrayType, true, llvm::GlobalValue::PrivateLinkage,
                                     llvm::ConstantArray::get(arrayType, rows), "mtl.table");
   }
+  llvm::Constant *array(const std::vector<llvm::Constant *> &ints) {
+    if (ints.empty())
+      return llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_));
+    auto *arrayType = llvm::ArrayType::get(i32_, ints.size());
+    return new llvm::GlobalVariable(m_, arrayType, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrayType, ints), "mtl.indices");
+  }
   llvm::Constant *tensor(const PlacedTensor &t) {
     return llvm::ConstantStruct::get(
         tensorType_, {str(t.name), i32(static_cast<int64_t>(t.dims.size())), dims(t.dims),
@@ -136,10 +143,16 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
   for (const PlacedTensor &t : layout.state)
     state.push_back(c.tensor(t));
 
-  auto *modelType =
-      llvm::StructType::get(c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_,
-                                     c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i64_,
-                                     c.i64_, c.i64_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.i32_});
+  std::vector<llvm::Constant *> shared, sharedIndex;
+  for (const PlacedTensor &t : layout.shared)
+    shared.push_back(c.tensor(t));
+  for (int k : layout.sharedIndex)
+    sharedIndex.push_back(c.i32(k));
+  auto *modelType = llvm::StructType::get(
+      c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_,
+               c.ptr_, c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.i64_, c.i32_, c.ptr_,
+               c.ptr_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_});
+  llvm::Constant *null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(c.ctx_));
   llvm::Constant *fields[] = {c.i32(MTL_ABI_VERSION),
                               c.str(model.name),
                               c.str(info.sourceHash),
@@ -157,7 +170,14 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
                               c.i64(layout.stateSize),
                               c.i64(info.workspaceFixed),
                               c.i64(info.workspacePerRow),
-                              info.trainStep,
+                              c.i64(layout.gradsSize),
+                              c.i32(static_cast<int64_t>(shared.size())),
+                              c.table(c.tensorType_, shared),
+                              c.array(sharedIndex),
+                              c.i64(layout.sharedSize),
+                              info.gradStep,
+                              info.taskGradStep ? info.taskGradStep : null,
+                              info.update,
                               info.evalStep,
                               c.str(info.config),
                               c.i32(model.hasPenalty ? 1 : 0)};

@@ -13,7 +13,8 @@ struct DescriptorInfo {
   std::string sourceHash, targetCpu, symbol;
   std::string config; ///< the run configuration's JSON (mtl_model.config)
   int64_t workspaceFixed = 0, workspacePerRow = 0;
-  llvm::Function *trainStep = nullptr, *evalStep = nullptr;
+  llvm::Function *gradStep = nullptr, *taskGradStep = nullptr, *update = nullptr;
+  llvm::Function *evalStep = nullptr;
 };
 
 /// Emits the descriptor as a private constant laid out as `mtl_model` (with

@@ -35,7 +35,7 @@ public:
   /// Whether dropout is active (train) or the identity (eval).
   bool training = true;
   /// mix64 of the run's seed (mtl_hyper.seed, i64), mixed into each dropout
-  /// op's constant seed as ir::dropoutSeed does; set by train_step.
+  /// op's constant seed as ir::dropoutSeed does; set by the gradient steps.
   llvm::Value *runSeed = nullptr;
   /// The optimizer step (mtl_hyper.step, i64) for dropout masks; exact at any
   /// step, where the graph's f32 "train.step" input is exact only to 2^24.

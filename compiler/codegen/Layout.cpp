@@ -24,7 +24,8 @@ int initCode(lower::ParamInit::Kind kind) {
 
 } // namespace
 
-ArenaLayout layoutArenas(const ir::Graph &graph, const lower::StepModel &model) {
+ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signature,
+                         const lower::StepModel &model) {
   std::vector<std::string> slots;
   switch (model.optimizer.kind) {
   case sema::OptimizerKind::Sgd:
@@ -57,6 +58,19 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const lower::StepModel &model) 
     }
     out.params.push_back(std::move(t));
   }
+  out.gradsSize = out.paramsSize;
+  if (signature.taskGradients.empty())
+    return out;
+  for (ir::ValueId p : signature.sharedParams)
+    for (size_t k = 0; k < out.params.size(); ++k)
+      if (out.params[k].param == p) {
+        PlacedTensor t = out.params[k];
+        t.offset = out.sharedSize;
+        out.sharedSize += alignUp(t.size);
+        out.shared.push_back(std::move(t));
+        out.sharedIndex.push_back(static_cast<int>(k));
+      }
+  out.gradsSize += out.sharedSize * static_cast<int64_t>(signature.taskGradients.size());
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/Signature.h"
 #include "lower/StepModel.h"
 
 #include <string>
@@ -31,10 +32,22 @@ struct ArenaLayout {
   int64_t stateSize = 0;
   /// Per parameter (same order): indices into `state` of its slots.
   std::vector<std::vector<int>> stateOf;
+  /// The shared parameters as laid out in each task's block of the gradient
+  /// arena (after its first paramsSize floats, one block of sharedSize per
+  /// task); `param` is the Param op, as in `params`.
+  std::vector<PlacedTensor> shared;
+  int64_t sharedSize = 0;
+  /// Floats of the gradient arena: paramsSize, plus a block per task when
+  /// the step splits gradients by task.
+  int64_t gradsSize = 0;
+  /// The index into `params` of each of `shared`.
+  std::vector<int> sharedIndex;
 };
 
-/// Lays out parameters and state, each parameter with the initialisation
-/// lowering chose (StepModel::init).
-ArenaLayout layoutArenas(const ir::Graph &graph, const lower::StepModel &model);
+/// Lays out parameters, state and gradients, each parameter with the
+/// initialisation lowering chose (StepModel::init); task blocks only when
+/// `signature.taskGradients` is set.
+ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signature,
+                         const lower::StepModel &model);
 
 } // namespace mtl::codegen

@@ -3,7 +3,7 @@
 // Why: the REPL's function cache (backend/FunctionCache.cpp) reuses machine code per
 // function, keyed by content. With every op (and the element-wise producers fused into
 // it) in a function whose body depends only on the op and its constant shapes, the same
-// op in train_step and eval_step, or an unchanged trunk after a head was retyped, is
+// op in grad_step and eval_step, or an unchanged trunk after a head was retyped, is
 // compiled once; a changed head recompiles only its own small functions and the step
 // functions, which are then little more than a list of calls. The functions are
 // `alwaysinline` with internal linkage, so a whole-module compilation (`mtlc train`,

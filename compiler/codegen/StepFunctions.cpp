@@ -1,4 +1,4 @@
-// StepFunctions.cpp: train_step and eval_step, the two entry points of the ABI.
+// StepFunctions.cpp: the gradient, update and eval steps, the entry points of the ABI.
 #include "codegen/StepFunctions.h"
 
 #include "codegen/Update.h"
@@ -34,7 +34,46 @@ void ifNonNull(Emitter &e, llvm::Value *pointer, const std::function<void()> &th
   e.b.SetInsertPoint(done);
 }
 
+/// One gradient value and where the step stores it in the gradient arena.
+struct ArenaSlot {
+  ir::ValueId value;
+  int64_t offset, size;
+};
+
+std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayout &layout,
+                                  StepKind kind) {
+  std::vector<ArenaSlot> slots;
+  std::vector<int> sharedAt(layout.params.size(), -1);
+  if (kind == StepKind::TaskGrad)
+    for (size_t j = 0; j < layout.sharedIndex.size(); ++j)
+      sharedAt[static_cast<size_t>(layout.sharedIndex[j])] = static_cast<int>(j);
+  for (size_t k = 0; k < layout.params.size(); ++k) {
+    const PlacedTensor &p = layout.params[k];
+    int j = sharedAt[k];
+    for (const auto &[param, grad] : sig.gradients)
+      if (param == p.param)
+        slots.push_back(
+            {j < 0 ? grad : sig.penaltyGradients[static_cast<size_t>(j)], p.offset, p.size});
+  }
+  if (kind == StepKind::TaskGrad)
+    for (size_t t = 0; t < sig.taskGradients.size(); ++t)
+      for (size_t j = 0; j < layout.shared.size(); ++j)
+        slots.push_back({sig.taskGradients[t][j],
+                         layout.paramsSize + static_cast<int64_t>(t) * layout.sharedSize +
+                             layout.shared[j].offset,
+                         layout.shared[j].size});
+  return slots;
+}
+
 } // namespace
+
+std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
+                                       const ArenaLayout &layout, StepKind kind) {
+  std::vector<ir::ValueId> roots;
+  for (const ArenaSlot &slot : arenaSlots(signature, layout, kind))
+    roots.push_back(slot.value);
+  return roots;
+}
 
 llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   const ir::Graph &g = spec.graph;
@@ -42,20 +81,24 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   llvm::Module &m = spec.module;
   llvm::LLVMContext &ctx = m.getContext();
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
-  // train: (batch, hyper, params, state, workspace, result, parallel)
-  // eval:  (batch, hyper, params, workspace, result, parallel)
-  std::vector<llvm::Type *> argTypes(spec.training ? 7 : 6, ptr);
+  // grad steps: (batch, hyper, params, workspace, grads, result, parallel)
+  // eval:       (batch, hyper, params, workspace, result, parallel)
+  const bool training = spec.kind != StepKind::Eval;
+  std::vector<llvm::Type *> argTypes(training ? 7 : 6, ptr);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), argTypes, false);
-  auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage,
-                                    spec.training ? "mtl.train_step" : "mtl.eval_step", m);
+  const char *name = spec.kind == StepKind::Grad       ? "mtl.grad_step"
+                     : spec.kind == StepKind::TaskGrad ? "mtl.task_grad_step"
+                                                       : "mtl.eval_step";
+  auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   int a = 0;
   llvm::Value *batch = fn->getArg(a++), *hyper = fn->getArg(a++), *params = fn->getArg(a++);
-  llvm::Value *state = spec.training ? fn->getArg(a++) : nullptr;
-  llvm::Value *workspace = fn->getArg(a++), *result = fn->getArg(a++), *parallel = fn->getArg(a++);
+  llvm::Value *workspace = fn->getArg(a++);
+  llvm::Value *grads = training ? fn->getArg(a++) : nullptr;
+  llvm::Value *result = fn->getArg(a++), *parallel = fn->getArg(a++);
 
   Emitter e(m, g, spec.plan);
-  e.training = spec.training;
+  e.training = training;
   e.fused = spec.fused;
   e.parallel = parallel;
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
@@ -73,7 +116,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     if (sig.taskWeights[t] >= 0)
       e.buffers[sig.taskWeights[t]] = e.at(weights, e.cst(static_cast<int64_t>(t)));
   }
-  if (spec.training) {
+  if (training) {
     e.runSeed = e.mix64(e.b.CreateLoad(e.i64, field(e, hyper, kHyperSeed)));
     e.step = step;
   }
@@ -84,6 +127,23 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   }
   for (const PlacedTensor &p : spec.layout.params)
     e.buffers[p.param] = e.at(params, e.cst(p.offset));
+  // A gradient that owns its storage is computed in the gradient arena
+  // itself; the rest (a view of another value, or a value stored in two
+  // places) are copied there at the end.
+  std::vector<ArenaSlot> slots, copies;
+  if (training)
+    slots = arenaSlots(sig, spec.layout, spec.kind);
+  std::vector<int> uses(g.size(), 0);
+  for (const ArenaSlot &slot : slots)
+    ++uses[static_cast<size_t>(slot.value)];
+  for (const ArenaSlot &slot : slots) {
+    const auto v = static_cast<size_t>(slot.value);
+    if (uses[v] == 1 && spec.plan.storage[v] == slot.value && spec.plan.offset[v] >= 0 &&
+        !g.op(slot.value).type.batched)
+      e.buffers[v] = e.at(grads, e.cst(slot.offset));
+    else
+      copies.push_back(slot);
+  }
   // Workspace: the planned fixed region, the scratch area, then the rows.
   e.scratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
   llvm::Value *perRowBase =
@@ -141,34 +201,52 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
       });
     });
   }
-  if (spec.training) {
-    std::vector<llvm::Value *> grads(spec.layout.params.size(), nullptr);
-    for (size_t k = 0; k < spec.layout.params.size(); ++k)
-      for (auto &[param, grad] : sig.gradients)
-        if (param == spec.layout.params[k].param)
-          grads[k] = e.buffers[grad];
-    // A step whose loss is not finite, or whose gradients or learning rate
-    // are large enough to overflow the update, changes nothing: the
-    // parameters and optimizer state stay those of the last good step, and
-    // the runtime, told so (skipped = 1), stops the run with a message. An
-    // update that still overflows is reported too (skipped = 2).
-    llvm::Value *refused = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
-    llvm::Value *overflowed = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
-    e.flagAtLeast(refused, loss, Emitter::kNonFinite);
-    for (size_t k = 0; k < grads.size(); ++k)
-      if (grads[k])
-        e.loop(e.cst(spec.layout.params[k].size), [&](llvm::Value *i) {
-          e.flagAtLeast(refused, e.load(grads[k], i), Emitter::kHuge);
-        });
-    llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
-    emitUpdate(e, spec.optimizer, spec.layout, grads, params, state, lr, step, refused, overflowed);
-    llvm::Value *wasRefused =
-        e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
-    e.b.CreateStore(
-        e.b.CreateSelect(wasRefused, e.b.getInt32(1),
-                         e.b.CreateShl(e.b.CreateLoad(e.b.getInt32Ty(), overflowed), 1)),
-        field(e, result, kResultSkipped));
-  }
+  e.b.CreateStore(e.b.getInt32(0), field(e, result, kResultSkipped));
+  for (const ArenaSlot &slot : copies) // one function for every copy: the size is an argument
+    e.outlined({e.buffers[slot.value], e.at(grads, e.cst(slot.offset)), e.cst(slot.size)},
+               [&](const std::vector<llvm::Value *> &a) {
+                 e.loop(a[2], [&](llvm::Value *i) { e.store(e.load(a[0], i), a[1], i); });
+               });
+  e.b.CreateRetVoid();
+  return fn;
+}
+
+llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
+                                   const passes::MemoryPlan &plan, const ArenaLayout &layout,
+                                   const sema::Optimizer &optimizer) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  // (hyper, params, state, grads, result)
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), std::vector<llvm::Type *>(5, ptr), false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "mtl.update", module);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *hyper = fn->getArg(0), *params = fn->getArg(1), *state = fn->getArg(2);
+  llvm::Value *grads = fn->getArg(3), *result = fn->getArg(4);
+  Emitter e(module, graph, plan);
+  e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
+  std::vector<llvm::Value *> gradPtrs;
+  for (const PlacedTensor &p : layout.params)
+    gradPtrs.push_back(e.at(grads, e.cst(p.offset)));
+  // A step whose loss is not finite, or whose gradients or learning rate
+  // are large enough to overflow the update, changes nothing: the
+  // parameters and optimizer state stay those of the last good step, and
+  // the runtime, told so (skipped = 1), stops the run with a message. An
+  // update that still overflows is reported too (skipped = 2).
+  llvm::Value *refused = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
+  llvm::Value *overflowed = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
+  e.flagAtLeast(refused, e.b.CreateLoad(e.f32, field(e, result, kResultLoss)), Emitter::kNonFinite);
+  for (size_t k = 0; k < gradPtrs.size(); ++k)
+    e.loop(e.cst(layout.params[k].size),
+           [&](llvm::Value *i) { e.flagAtLeast(refused, e.load(gradPtrs[k], i), Emitter::kHuge); });
+  llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
+  llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
+  emitUpdate(e, optimizer, layout, gradPtrs, params, state, lr, step, refused, overflowed);
+  llvm::Value *wasRefused =
+      e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
+  e.b.CreateStore(e.b.CreateSelect(wasRefused, e.b.getInt32(1),
+                                   e.b.CreateShl(e.b.CreateLoad(e.b.getInt32Ty(), overflowed), 1)),
+                  field(e, result, kResultSkipped));
   e.b.CreateRetVoid();
   return fn;
 }

@@ -8,8 +8,15 @@
 
 namespace mtl::codegen {
 
+/// Which entry point of the ABI a step function is.
+enum class StepKind {
+  Grad,     ///< mtl.grad_step: forward and backward into the gradient arena
+  TaskGrad, ///< mtl.task_grad_step: as Grad, with each task's shared gradient apart
+  Eval,     ///< mtl.eval_step: forward only, dropout off
+};
+
 /// What one step function needs: the graph, which of its values to compute,
-/// where they live, and (for training) the optimizer.
+/// and where they live.
 struct StepFunctionSpec {
   llvm::Module &module;
   const ir::Graph &graph;
@@ -17,14 +24,22 @@ struct StepFunctionSpec {
   const passes::MemoryPlan &plan;
   const std::vector<bool> &needed;
   const ArenaLayout &layout;
-  const sema::Optimizer &optimizer;
   const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
   int64_t scratchFloats = 0;      ///< fixed scratch after the planned fixed region
-  bool training = true;
+  StepKind kind = StepKind::Grad;
 };
 
-/// Emits `mtl.train_step` (forward, backward, update) or `mtl.eval_step`
-/// (forward only, dropout off) with the signatures of mtl_model in Abi.h.
+/// Emits a step function with the signature of its mtl_model entry in Abi.h.
 llvm::Function *emitStepFunction(const StepFunctionSpec &spec);
+
+/// The gradient arena's values of a step of `kind` (Grad or TaskGrad), in
+/// the order emitStepFunction stores them: the roots its plan keeps live.
+std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
+                                       const ArenaLayout &layout, StepKind kind);
+
+/// Emits `mtl.update`: the optimizer over the gradient arena (see Update.h).
+llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
+                                   const passes::MemoryPlan &plan, const ArenaLayout &layout,
+                                   const sema::Optimizer &optimizer);
 
 } // namespace mtl::codegen

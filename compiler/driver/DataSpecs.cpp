@@ -93,6 +93,7 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.seed = model.train.seed;
   t.shuffle = model.train.shuffle;
   t.lr = static_cast<float>(model.optimizer.lr);
+  t.balance = model.balance.text;
   t.validate = model.train.validateFraction;
   t.test = model.train.testFraction;
   t.earlyStop.enabled = model.train.earlyStop.enabled;

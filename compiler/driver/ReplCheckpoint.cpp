@@ -30,6 +30,8 @@ mtlrt::Result<mtlrt::Trainer> ReplSession::currentTrainer() const {
   if (mtlrt::Status s = trainer->setStandardizers(inputStd_, targetStd_); !s)
     return s.takeError();
   trainer->setClassNames(classNames_);
+  if (!balanceState_.empty())
+    (void)trainer->setBalanceState(balanceState_);
   mtlrt::RunState run = runState_;
   run.epoch = epochs_;
   run.bestEpoch = std::min(run.bestEpoch, run.epoch);
@@ -107,6 +109,7 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   targetStd_ = trainer->targetStandardizers();
   classNames_ = trainer->classNames();
   runState_ = {};
+  balanceState_.clear();
   epochs_ = 0;
   lossHistory_.clear();
   const std::string *model = checkpoint->meta("model");

@@ -29,8 +29,8 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :predict ROW | FIRST-LAST predictions beside the labels for rows of the data (1-based)
   :reset                    forget the trained parameters
   :set weight TASK X        a task's weight (no recompilation)
-  :set lr X | batch N | epochs N | seed N
-  :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks
+  :set lr X | batch N | epochs N | seed N | balance METHOD
+  :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance
   :time                     the last compilation per stage, the last run's time per step
   :runs                     every training run of the session with its settings and metrics
   :compare A B              two runs side by side; differing settings are marked
@@ -39,9 +39,9 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :quit                     leave (also end of input)
 )";
 
-const std::vector<std::string> kShowWhat = {"ast", "ir",     "grad",   "opt",  "llvm",
-                                            "asm", "shapes", "params", "tasks"};
-const std::vector<std::string> kSetWhat = {"weight", "lr", "batch", "epochs", "seed"};
+const std::vector<std::string> kShowWhat = {"ast", "ir",     "grad",   "opt",   "llvm",
+                                            "asm", "shapes", "params", "tasks", "balance"};
+const std::vector<std::string> kSetWhat = {"weight", "lr", "batch", "epochs", "seed", "balance"};
 const std::vector<std::string> kKeywords = {"input", "data",    "block",      "shared",
                                             "task",  "balance", "regularize", "optimizer",
                                             "train", "dense",   "relu",       "dropout"};
@@ -84,8 +84,14 @@ bool runSet(ReplSession &s, const std::vector<std::string> &w) {
       return usage(":set weight TASK X (X a number)");
     return s.setWeight(w[2], *x);
   }
+  if (w.size() >= 3 && w[1] == "balance") { // the method may hold spaces: cagrad(c = 0.4)
+    std::string method;
+    for (size_t k = 2; k < w.size(); ++k)
+      method += (k > 2 ? " " : "") + w[k];
+    return s.setBalance(method);
+  }
   if (w.size() != 3)
-    return usage(":set weight TASK X | lr X | batch N | epochs N | seed N");
+    return usage(":set weight TASK X | lr X | batch N | epochs N | seed N | balance METHOD");
   if (w[1] == "lr") {
     auto x = real(w[2]);
     return x ? s.setLr(*x) : usage(":set lr X (X a number)");
@@ -99,7 +105,7 @@ bool runSet(ReplSession &s, const std::vector<std::string> &w) {
     return n ? s.setBatch(*n) : usage(":set batch N (N an integer)");
   if (w[1] == "epochs")
     return n ? s.setEpochs(*n) : usage(":set epochs N (N an integer)");
-  fmt::print("error: :set takes weight, lr, batch, epochs or seed, not '{}'{}\n", w[1],
+  fmt::print("error: :set takes weight, lr, batch, epochs, seed or balance, not '{}'{}\n", w[1],
              didYouMean(w[1], kSetWhat));
   return false;
 }
@@ -160,7 +166,8 @@ void runCommand(ReplSession &s, const std::vector<std::string> &w) {
   } else if (cmd == ":set") {
     runSet(s, w);
   } else if (cmd == ":show") {
-    w.size() == 2 ? s.show(w[1]) : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks");
+    w.size() == 2 ? s.show(w[1])
+                  : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance");
   } else if (cmd == ":time") {
     s.printTime();
   } else if (cmd == ":runs") {

@@ -243,6 +243,7 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
     state_.clear();
     step_ = 0;
     epochs_ = 0;
+    balanceState_.clear();
     lossHistory_.clear();
     fmt::print("note: the parameters changed shape; the next :train starts from fresh ones\n");
   }

@@ -58,12 +58,45 @@ void plotSeries(const std::string &task, const std::vector<double> &ys) {
 
 } // namespace
 
+void ReplSession::printBalance(const sema::Model &m) const {
+  const std::string method = overrides_.balance.value_or(m.balance.text);
+  fmt::print("balance {}{}\n", method, overrides_.balance ? " (:set)" : "");
+  if (runs_.empty()) {
+    fmt::print("  no run yet: :train, then :show balance tells what it did\n");
+    return;
+  }
+  const ReplRun &run = runs_.back();
+  const mtlrt::BalanceStats &b = run.balancing;
+  fmt::print("run {} ({}), its last epoch, {} steps:\n", run.number, run.balance, b.steps);
+  const size_t n = b.weights.size();
+  size_t width = 4;
+  for (const sema::Task &t : m.tasks)
+    width = std::max(width, t.name.size());
+  const bool grads = b.gradNorms.size() == n;
+  fmt::print("  {:<{}}  {:>8}{}\n", "task", width, "weight", grads ? "  grad norm" : "");
+  for (size_t t = 0; t < n && t < m.tasks.size(); ++t)
+    fmt::print("  {:<{}}  {:>8.4g}{}\n", m.tasks[t].name, width, b.weights[t],
+               grads ? fmt::format("  {:>9.4g}", b.gradNorms[t]) : "");
+  if (!grads) {
+    fmt::print("  (gradient statistics: with a gradient method, or :set balance pcgrad ...)\n");
+    return;
+  }
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j)
+      fmt::print("  {} / {}: cosine {:+.3f}, conflicting in {:.0f}% of steps\n", m.tasks[i].name,
+                 m.tasks[j].name, b.cosines[i * n + j], 100 * b.conflicts[i * n + j]);
+}
+
 bool ReplSession::show(const std::string &what) {
   if (!needLoaded())
     return false;
   const sema::Model &m = *c_->model;
   if (what == "shapes") {
     printModelShapes(m);
+    return true;
+  }
+  if (what == "balance") {
+    printBalance(m);
     return true;
   }
   if (what == "tasks") {

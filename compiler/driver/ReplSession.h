@@ -18,6 +18,7 @@ namespace mtl::driver {
 /// Settings the user changed with `:set`; unset values come from the model.
 struct ReplOverrides {
   std::optional<double> lr;
+  std::optional<std::string> balance; ///< canonical (mtlrt::canonicalBalance)
   std::optional<int64_t> batch, epochs;
   std::optional<uint64_t> seed;
   std::vector<std::pair<std::string, double>> weights; ///< by task name
@@ -33,6 +34,8 @@ struct ReplRun {
   bool continued = false;                              ///< started from earlier parameters
   /// The last epoch's, if validated and the run did not go on past it.
   std::vector<mtlrt::TaskScores> validation;
+  std::string balance;           ///< the method
+  mtlrt::BalanceStats balancing; ///< what it did in the last epoch
   double usPerStep = 0;
   int64_t interruptedAt = 0; ///< the step Ctrl-C stopped the run after; 0: not interrupted
 };
@@ -66,6 +69,7 @@ public:
   bool resetParams();
   bool setWeight(const std::string &task, double weight);
   bool setLr(double lr);
+  bool setBalance(const std::string &method);
   bool setBatch(int64_t batch);
   bool setEpochs(int64_t epochs);
   bool setSeed(uint64_t seed);
@@ -84,6 +88,9 @@ public:
 
   /// `:show WHAT`: a stage's dump, shapes, params or tasks.
   bool show(const std::string &what);
+  /// `:show balance`: the method, and each task's weight, gradient norm and
+  /// conflicts in the last run's last epoch.
+  void printBalance(const sema::Model &model) const;
   void printTime() const;
   void printRuns() const;
   bool compare(int a, int b) const;
@@ -125,7 +132,8 @@ private:
   std::vector<std::optional<mtlrt::Standardizer>> inputStd_, targetStd_;
   std::vector<std::vector<std::string>> classNames_; ///< per task, from the data or a checkpoint
   mtlrt::RunState runState_;                         ///< of the last run
-  int64_t epochs_ = 0;                               ///< epochs trained since the last reset
+  std::vector<double> balanceState_; ///< the balancing method's (Trainer::balanceState)
+  int64_t epochs_ = 0;               ///< epochs trained since the last reset
   /// Each task's mean training loss per epoch since the parameters were reset.
   std::vector<std::pair<std::string, std::vector<double>>> lossHistory_;
   std::vector<ReplRun> runs_;

@@ -81,6 +81,7 @@ mtlrt::TrainOptions ReplSession::trainOptions() const {
   to.seed = overrides_.seed.value_or(to.seed);
   if (overrides_.lr)
     to.lr = static_cast<float>(*overrides_.lr);
+  to.balance = overrides_.balance.value_or(to.balance);
   to.taskWeights = overrides_.weights;
   to.quiet = true; // the REPL prints its own, time-free summary
   return to;
@@ -113,6 +114,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     std::copy(params_.begin(), params_.end(), trainer->params().begin());
     std::copy(state_.begin(), state_.end(), trainer->state().begin());
     trainer->setStep(step_);
+    if (!balanceState_.empty())
+      (void)trainer->setBalanceState(balanceState_); // false: another method, which starts afresh
   }
   int64_t firstStep = step_;
   auto result = trainer->fit(*trainData_, validationData_ ? &*validationData_ : nullptr);
@@ -129,6 +132,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   targetStd_ = trainer->targetStandardizers();
   classNames_ = trainer->classNames();
   runState_ = trainer->runState();
+  balanceState_ = trainer->balanceState();
   epochs_ += static_cast<int64_t>(result->epochs.size());
 
   ReplRun run;
@@ -138,6 +142,9 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   run.epochs = to.epochs;
   run.seed = to.seed;
   run.continued = continued;
+  run.balance = trainer->options().balance;
+  if (!result->epochs.empty())
+    run.balancing = result->epochs.back().balance;
   for (const sema::Task &t : c_->model->tasks)
     run.weights.emplace_back(t.name, weightOf(t.name));
   if (step_ > firstStep)
@@ -236,6 +243,7 @@ bool ReplSession::resetParams() {
   targetStd_.clear();
   classNames_.clear();
   runState_ = {};
+  balanceState_.clear();
   epochs_ = 0;
   lossHistory_.clear();
   fmt::print("parameters reset: the next :train starts from initial parameters (seed {})\n",
@@ -273,6 +281,17 @@ bool ReplSession::setLr(double lr) {
   }
   overrides_.lr = lr;
   fmt::print("lr = {:g} (no recompilation)\n", lr);
+  return true;
+}
+
+bool ReplSession::setBalance(const std::string &method) {
+  mtlrt::Result<std::string> text = mtlrt::canonicalBalance(method);
+  if (!text) {
+    fmt::print("error: {}\n", text.error());
+    return false;
+  }
+  overrides_.balance = *text;
+  fmt::print("balance = {} (no recompilation)\n", *text);
   return true;
 }
 

@@ -376,6 +376,72 @@ private:
         sig.gradients.emplace_back(*param, id);
       }
     }
+    splitGradients();
+  }
+
+  /// The per-task results: "weighted.<task>" in task order, then
+  /// "taskgrad.<task index>.<param>" and "penaltygrad.<param>".
+  void splitGradients() {
+    const Graph &g = out_.graph;
+    StepSignature &sig = out_.signature;
+    for (ValueId loss : sig.taskLosses)
+      for (const auto &[name, id] : g.results())
+        if (name.starts_with("loss.") && id == loss)
+          if (std::optional<ValueId> w = g.result("weighted." + name.substr(5)))
+            sig.weightedLosses.push_back(*w);
+    std::map<ValueId, ValueId> penalty;
+    std::vector<std::map<ValueId, ValueId>> tasks(sig.taskLosses.size());
+    for (const auto &[name, id] : g.results()) {
+      std::string_view rest = name;
+      std::map<ValueId, ValueId> *into = nullptr;
+      if (rest.starts_with("penaltygrad.")) {
+        rest.remove_prefix(12);
+        into = &penalty;
+      } else if (rest.starts_with("taskgrad.")) {
+        rest.remove_prefix(9);
+        size_t dot = rest.find('.');
+        std::optional<size_t> t =
+            dot == std::string_view::npos ? std::nullopt : number<size_t>(rest.substr(0, dot));
+        if (!t || *t >= tasks.size()) {
+          out_.errors.push_back(fmt::format("{}: result '{}' names no task", name_, name));
+          continue;
+        }
+        rest.remove_prefix(dot + 1);
+        into = &tasks[*t];
+      } else {
+        continue;
+      }
+      std::optional<ValueId> param = g.findParam(std::string(rest));
+      if (!param) {
+        out_.errors.push_back(fmt::format("{}: result '{}' names no parameter", name_, name));
+        continue;
+      }
+      (*into)[*param] = id;
+    }
+    for (const auto &[param, grad] : penalty)
+      sig.sharedParams.push_back(param);
+    for (const std::map<ValueId, ValueId> &task : tasks) {
+      if (task.size() != penalty.size()) {
+        if (!penalty.empty() || !task.empty())
+          out_.errors.push_back(fmt::format("{}: every task needs a taskgrad result for each "
+                                            "penaltygrad parameter",
+                                            name_));
+        return;
+      }
+      sig.taskGradients.emplace_back();
+      for (ValueId p : sig.sharedParams) {
+        auto it = task.find(p);
+        if (it == task.end()) {
+          out_.errors.push_back(fmt::format("{}: every task needs a taskgrad result for each "
+                                            "penaltygrad parameter",
+                                            name_));
+          return;
+        }
+        sig.taskGradients.back().push_back(it->second);
+      }
+    }
+    for (const auto &[param, grad] : penalty)
+      sig.penaltyGradients.push_back(grad);
   }
 
   std::string name_;

@@ -21,6 +21,16 @@ struct StepSignature {
   std::vector<ValueId> outputs;     ///< per task: the head output (logits or values)
   /// Per trainable parameter: the Param op and the value holding d loss / d param.
   std::vector<std::pair<ValueId, ValueId>> gradients;
+
+  // What balancing methods need: each task's gradient apart on the shared parameters.
+  std::vector<ValueId> weightedLosses; ///< per task: w_t L_t, the task's term of the loss
+  /// The Params that more than one task's loss depends on, in graph.params() order.
+  std::vector<ValueId> sharedParams;
+  /// [task][k]: d (w_t L_t) / d sharedParams[k]; empty when there is nothing to split
+  /// (fewer than two tasks, or no shared parameter).
+  std::vector<std::vector<ValueId>> taskGradients;
+  /// [k]: d penalty / d sharedParams[k] (zeros without a penalty); set with taskGradients.
+  std::vector<ValueId> penaltyGradients;
 };
 
 } // namespace mtl::ir

@@ -65,9 +65,32 @@ ValueId lowerTasks(Lowering &l) {
     l.out.graph.setResult("output." + task.name, head);
     l.out.graph.setResult("loss." + task.name, loss);
     ValueId weighted = l.b.mul(weight, loss);
+    sig.weightedLosses.push_back(weighted);
+    l.out.graph.setResult("weighted." + task.name, weighted);
     total = total < 0 ? weighted : l.b.add(total, weighted);
   }
   return total;
+}
+
+/// The parameters that more than one task's loss depends on: the ones whose
+/// gradient a balancing method may combine task by task.
+std::vector<ValueId> sharedParams(const ir::Graph &g, const std::vector<ValueId> &taskLosses) {
+  std::vector<int> tasksOf(g.size(), 0);
+  for (ValueId loss : taskLosses) {
+    std::vector<bool> reaches(g.size(), false);
+    reaches[loss] = true;
+    for (ValueId v = loss; v >= 0; --v)
+      if (reaches[v])
+        for (ValueId o : g.op(v).operands)
+          reaches[o] = true;
+    for (size_t v = 0; v < g.size(); ++v)
+      tasksOf[v] += reaches[v] ? 1 : 0;
+  }
+  std::vector<ValueId> shared;
+  for (ValueId p : g.params())
+    if (tasksOf[p] > 1)
+      shared.push_back(p);
+  return shared;
 }
 
 } // namespace
@@ -75,8 +98,6 @@ ValueId lowerTasks(Lowering &l) {
 LoweredStep lowerModel(const sema::Model &model) {
   LoweredStep out;
   Lowering l(model, out);
-  if (model.balance.kind != sema::BalanceKind::Static)
-    l.error(model.balance.loc, "lowering supports only 'balance static' so far");
   if (model.tasks.empty())
     l.error(model.loc, "a model needs at least one task");
   if (!out.ok())
@@ -106,6 +127,7 @@ LoweredStep lowerModel(const sema::Model &model) {
   out.signature.step = l.step;
   out.signature.loss = total;
   out.signature.penalty = penalty;
+  out.signature.sharedParams = sharedParams(out.graph, out.signature.taskLosses);
   out.graph.setResult("loss", total);
   out.model = describeStep(model, out.graph);
   // Lowering a checked model must give a valid graph; anything else is a bug

@@ -16,6 +16,9 @@ std::vector<ir::ValueId> resultValues(const ir::StepSignature &s) {
   roots.insert(roots.end(), s.outputs.begin(), s.outputs.end());
   for (auto &[param, grad] : s.gradients)
     roots.push_back(grad);
+  for (const std::vector<ir::ValueId> &task : s.taskGradients)
+    roots.insert(roots.end(), task.begin(), task.end());
+  roots.insert(roots.end(), s.penaltyGradients.begin(), s.penaltyGradients.end());
   return roots;
 }
 
@@ -24,8 +27,12 @@ void remapSignature(ir::StepSignature &s, const std::vector<ir::ValueId> &map) {
     if (id >= 0)
       id = map[id];
   };
-  for (auto *list : {&s.inputs, &s.targets, &s.taskWeights, &s.taskLosses, &s.outputs})
+  for (auto *list : {&s.inputs, &s.targets, &s.taskWeights, &s.taskLosses, &s.outputs,
+                     &s.weightedLosses, &s.sharedParams, &s.penaltyGradients})
     for (ir::ValueId &id : *list)
+      fix(id);
+  for (std::vector<ir::ValueId> &task : s.taskGradients)
+    for (ir::ValueId &id : task)
       fix(id);
   fix(s.step);
   fix(s.loss);

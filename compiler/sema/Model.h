@@ -128,11 +128,26 @@ struct Task {
 /// The kind as written in .mtl: "regress(2)", "binary", "classify(3)", "multilabel(5)".
 std::string taskKindText(const Task &task);
 
-enum class BalanceKind { Static, Uncertainty, GradNorm, Dwa, PcGrad, Mgda };
+/// How the task losses are balanced (docs/balancing.md). Every method but
+/// `static` runs in the runtime between the gradient step and the update.
+enum class BalanceKind {
+  Static,
+  Dwa,
+  Rlw,
+  GradNorm,
+  PcGrad,
+  Mgda,
+  CaGrad,
+  Imtl,
+  AlignedMtl,
+  NashMtl
+};
 
 struct Balance {
   BalanceKind kind = BalanceKind::Static;
-  double param = 0; ///< GradNorm: alpha; Dwa: temperature
+  double param = 0; ///< Dwa: temperature; GradNorm: alpha; CaGrad: c
+  /// As the runtime reads it (TrainOptions::balance): "static", "dwa(temperature = 2)", ...
+  std::string text = "static";
   SourceLoc loc;
 };
 

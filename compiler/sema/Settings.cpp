@@ -28,22 +28,78 @@ std::optional<std::string> pick(Context &ctx, const ast::Expr &e, const char *wh
   return std::nullopt;
 }
 
+struct BalanceMethod {
+  const char *name;
+  BalanceKind kind;
+  const char *arg; ///< its one argument; null: none
+  double defaultArg;
+};
+
+// The runtime parses the same names (runtime/src/balance/Method.cpp); a
+// codegen test checks that every text written here parses there.
+constexpr BalanceMethod kBalanceMethods[] = {
+    {"static", BalanceKind::Static, nullptr, 0},
+    {"dwa", BalanceKind::Dwa, "temperature", 2.0},
+    {"rlw", BalanceKind::Rlw, nullptr, 0},
+    {"gradnorm", BalanceKind::GradNorm, "alpha", 1.5},
+    {"pcgrad", BalanceKind::PcGrad, nullptr, 0},
+    {"mgda", BalanceKind::Mgda, nullptr, 0},
+    {"cagrad", BalanceKind::CaGrad, "c", 0.5},
+    {"imtl", BalanceKind::Imtl, nullptr, 0},
+    {"aligned_mtl", BalanceKind::AlignedMtl, nullptr, 0},
+    {"nash_mtl", BalanceKind::NashMtl, nullptr, 0},
+};
+// Named in the literature and planned; rejected with a clear message.
+const char *const kReservedBalance[] = {"uncertainty", "famo"};
+
 void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   if (!d)
     return;
   Balance &balance = ctx.model->balance;
   balance.loc = d->loc;
-  auto name = pick(ctx, d->method, "balance method",
-                   {"static", "uncertainty", "gradnorm", "dwa", "pcgrad", "mgda"});
+  std::vector<std::string> names;
+  for (const BalanceMethod &m : kBalanceMethods)
+    names.push_back(m.name);
+  for (const char *r : kReservedBalance)
+    names.push_back(r);
+  auto name = pick(ctx, d->method, "balance method", names);
   if (!name)
     return;
-  if (*name == "static") {
-    bindArgs(ctx, d->method, "static", {});
+  const BalanceMethod *method = nullptr;
+  for (const BalanceMethod &m : kBalanceMethods)
+    if (*name == m.name)
+      method = &m;
+  if (!method) {
+    ctx.error(nameLoc(d->method),
+              fmt::format("balance method '{}' is reserved for a later "
+                          "version; use one of {}",
+                          *name,
+                          quoteList(std::vector<std::string>(names.begin(), names.end() - 2))));
     return;
   }
-  ctx.error(nameLoc(d->method), fmt::format("balance method '{}' is reserved for a later "
-                                            "version; use 'static'",
-                                            *name));
+  std::vector<ParamSpec> params;
+  if (method->arg)
+    params.push_back({method->arg, false});
+  BoundArgs b = bindArgs(ctx, d->method, *name, params);
+  double arg = method->defaultArg;
+  if (const ast::Expr *v = method->arg ? b.value(0) : nullptr) {
+    auto x = evalNumber(ctx, *v, nullptr);
+    if (!x)
+      return;
+    bool zeroOk = method->kind == BalanceKind::CaGrad;
+    if (zeroOk ? !(*x >= 0) : !(*x > 0)) {
+      ctx.error(v->loc, fmt::format("{} must be {}, got {}", method->arg,
+                                    zeroOk ? "non-negative" : "positive", formatNumber(*x)));
+      return;
+    }
+    arg = *x;
+  }
+  if (!b.ok)
+    return;
+  balance.kind = method->kind;
+  balance.param = arg;
+  balance.text = method->arg ? fmt::format("{}({} = {})", method->name, method->arg, arg)
+                             : std::string(method->name);
 }
 
 void checkTerm(Context &ctx, const ast::RegTerm &term) {

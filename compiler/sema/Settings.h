@@ -6,8 +6,8 @@
 
 namespace mtl::sema {
 
-/// Reads `balance` (default `static`; the adaptive methods are reserved and
-/// rejected), every `regularize` term (l1/l2 with a finite, non-negative
+/// Reads `balance` (default `static`; a method with its argument in range,
+/// `uncertainty` and `famo` reserved), every `regularize` term (l1/l2 with a finite, non-negative
 /// strength, over the modules of the shared blocks and tasks named after
 /// `on`, or the whole model), and `optimizer` (sgd/adam/adamw, arguments by
 /// position or name, each in its range; default adam(lr = 0.001)). Needs

@@ -66,7 +66,8 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"lr", fmt::format("{}", o.lr)},
           {"task_weights", fmt::format("{}", fmt::join(weights, ","))},
           {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor},
-          {"flush_denormals", o.flushDenormals ? "true" : "false"}};
+          {"flush_denormals", o.flushDenormals ? "true" : "false"},
+          {"balance", o.balance}};
 }
 
 /// Standardisation tensor names of one slot: {mean, std}.
@@ -129,7 +130,8 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
                       {"best_value", fmt::format("{}", run.bestValue)},
                       {"since_best", std::to_string(run.sinceBest)},
                       {"stopped_early", run.stoppedEarly ? "true" : "false"},
-                      {"state_tensors", fmt::format("{}", fmt::join(stateNames, ","))}});
+                      {"state_tensors", fmt::format("{}", fmt::join(stateNames, ","))},
+                      {"balance_state", nlohmann::json(trainer.balanceState()).dump()}});
   return ck;
 }
 
@@ -227,10 +229,12 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     now["source_hash"] = model.source_hash ? model.source_hash : "";
     for (const auto &[key, value] : now) {
       const std::string *saved = ck.meta(key);
-      // Checkpoints from before denormal flushing existed ran without it.
-      static const std::string kNoFlush = "false";
+      // Checkpoints from before these settings existed ran without them.
+      static const std::string kNoFlush = "false", kStatic = "static";
       if (!saved && key == "flush_denormals")
         saved = &kNoFlush;
+      if (!saved && key == "balance")
+        saved = &kStatic;
       if (!saved || *saved != value)
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),
@@ -255,6 +259,17 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     number("best_epoch", run.bestEpoch);
     number("best_value", run.bestValue);
     number("since_best", run.sinceBest);
+    if (const std::string *text = ck.meta("balance_state")) {
+      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      std::vector<double> state;
+      bool numbers = j.is_array();
+      for (const nlohmann::json &x : numbers ? j : nlohmann::json::array())
+        numbers = numbers && x.is_number();
+      if (numbers)
+        state = j.get<std::vector<double>>();
+      if (!numbers || !trainer.setBalanceState(state))
+        bad += fmt::format("{}balance_state ('{}')", bad.empty() ? "" : ", ", *text);
+    }
     const std::string *stopped = ck.meta("stopped_early");
     run.stoppedEarly = stopped && *stopped == "true";
     if (bad.empty() && (step < 0 || run.epoch < 0 || run.bestEpoch > run.epoch))

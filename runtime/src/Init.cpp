@@ -28,15 +28,21 @@ Status checkModel(const mtl_model &model) {
   if (model.abi_version != MTL_ABI_VERSION)
     return fail(fmt::format("model: ABI version {} does not match the runtime's {}",
                             model.abi_version, MTL_ABI_VERSION));
-  if (!model.train_step || !model.eval_step)
-    return fail("model: missing train_step or eval_step");
+  if (!model.grad_step || !model.update || !model.eval_step)
+    return fail("model: missing grad_step, update or eval_step");
   if (model.num_inputs < 1 || !model.inputs || model.num_tasks < 1 || !model.tasks)
     return fail("model: needs at least one input and one task");
   if ((model.num_params > 0 && !model.params) || (model.num_state > 0 && !model.state))
     return fail("model: tensor count without a tensor list");
   if (model.params_size < 0 || model.state_size < 0 || model.workspace_fixed < 0 ||
-      model.workspace_per_row < 0)
+      model.workspace_per_row < 0 || model.shared_size < 0)
     return fail("model: negative arena size");
+  if (model.task_grad_step &&
+      (model.num_shared < 1 || !model.shared || !model.shared_params || model.num_tasks < 2 ||
+       model.grads_size != model.params_size + model.num_tasks * model.shared_size))
+    return fail("model: task_grad_step without a consistent shared-parameter table");
+  if (!model.task_grad_step && model.grads_size != model.params_size)
+    return fail("model: the gradient arena must match the parameter arena");
   for (int32_t i = 0; i < model.num_inputs; ++i)
     if (model.inputs[i].elements < 1)
       return fail(fmt::format("model: input '{}' has no elements", model.inputs[i].name));
@@ -54,6 +60,14 @@ Status checkModel(const mtl_model &model) {
   for (int32_t i = 0; i < model.num_state; ++i)
     if (Status s = checkTensor(model.state[i], model.state_size, "optimizer-state"); !s)
       return s;
+  for (int32_t i = 0; model.task_grad_step && i < model.num_shared; ++i) {
+    if (Status s = checkTensor(model.shared[i], model.shared_size, "shared-gradient"); !s)
+      return s;
+    const int32_t p = model.shared_params[i];
+    if (p < 0 || p >= model.num_params || model.params[p].size != model.shared[i].size)
+      return fail(fmt::format("model: shared tensor '{}' names no parameter of its size",
+                              model.shared[i].name));
+  }
   return Ok{};
 }
 

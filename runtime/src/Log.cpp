@@ -38,6 +38,31 @@ json tasksJson(const std::vector<TaskScores> &tasks) {
   return out;
 }
 
+/// {"weights":{"T":..},"grad_norms":{"T":..},"cosines":{"A,B":..},"conflicts":{"A,B":..}}:
+/// the gradient entries only when the steps split the gradients by task.
+json balanceJson(const BalanceStats &stats, const std::vector<TaskScores> &tasks) {
+  json out = json::object(), weights = json::object();
+  for (size_t t = 0; t < tasks.size() && t < stats.weights.size(); ++t)
+    weights[tasks[t].name] = number(stats.weights[t]);
+  out["weights"] = std::move(weights);
+  if (stats.gradNorms.size() != tasks.size())
+    return out;
+  json norms = json::object(), cosines = json::object(), conflicts = json::object();
+  const size_t n = tasks.size();
+  for (size_t i = 0; i < n; ++i) {
+    norms[tasks[i].name] = number(stats.gradNorms[i]);
+    for (size_t j = i + 1; j < n; ++j) {
+      std::string pair = tasks[i].name + "," + tasks[j].name;
+      cosines[pair] = number(stats.cosines[i * n + j]);
+      conflicts[pair] = number(stats.conflicts[i * n + j]);
+    }
+  }
+  out["grad_norms"] = std::move(norms);
+  out["cosines"] = std::move(cosines);
+  out["conflicts"] = std::move(conflicts);
+  return out;
+}
+
 } // namespace
 
 json reportJson(const EvalReport &report) {
@@ -88,6 +113,7 @@ void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t 
                  {"threads", options.threads},
                  {"shuffle", options.shuffle},
                  {"flush_denormals", options.flushDenormals},
+                 {"balance", options.balance},
                  {"train_rows", trainRows},
                  {"val_rows", valRows},
                  {"tasks", std::move(tasks)}};
@@ -122,6 +148,8 @@ void RunLog::epoch(const EpochRecord &record) {
               {"tasks", tasksJson(record.train.tasks)}};
   if (record.validation)
     out["val"] = reportJson(*record.validation);
+  if (record.balance.steps > 0)
+    out["balance"] = balanceJson(record.balance, record.train.tasks);
   writeLine(out);
 }
 

@@ -34,6 +34,13 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_flag("--no-ftz", f.noFtz,
                 "Keep denormal floats instead of flushing them to zero (IEEE results; steps "
                 "slow down once values decay into denormals)");
+  cmd->add_option("--balance", f.balance,
+                  "Balance the task losses with this method instead of the model's: static, "
+                  "dwa, rlw, gradnorm, pcgrad, mgda, cagrad, imtl, aligned_mtl, nash_mtl, "
+                  "with an argument as in .mtl: 'cagrad(c = 0.4)' (docs/balancing.md)");
+  cmd->add_flag("--grad-stats", f.gradStats,
+                "Log each task's gradient norm on the shared parameters and the tasks' "
+                "gradient cosines every epoch, whatever the balancing method");
   addDataFlag(cmd, f.data);
   cmd->add_option("--log", f.log, "Write a JSON-lines log to this file");
   cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
@@ -118,6 +125,9 @@ TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
   to.lr = f.lr ? float(*f.lr) : to.lr;
   to.shuffle = to.shuffle && !f.noShuffle;
   to.flushDenormals = !f.noFtz;
+  if (!f.balance.empty())
+    to.balance = f.balance;
+  to.gradStats = to.gradStats || f.gradStats;
   to.threads = f.threads;
   to.logPath = f.log;
   to.logEvery = f.logEvery;

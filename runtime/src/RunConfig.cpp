@@ -96,6 +96,7 @@ json trainJson(const RunConfig &c) {
           {"seed", t.seed},
           {"shuffle", t.shuffle},
           {"lr", t.lr},
+          {"balance", t.balance},
           {"validate", t.validate},
           {"test", t.test},
           {"early_stop",
@@ -115,6 +116,7 @@ void trainFrom(const json &j, RunConfig &c) {
   t.seed = j.at("seed").get<uint64_t>();
   t.shuffle = j.at("shuffle").get<bool>();
   t.lr = j.at("lr").get<float>();
+  t.balance = j.at("balance").get<std::string>();
   t.validate = j.at("validate").get<double>();
   t.test = j.at("test").get<double>();
   const json &e = j.at("early_stop");

@@ -99,6 +99,16 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     for (size_t i = 0; i < config->inputs.size(); ++i)
       if (config->inputs[i].vocab > 0)
         m.idLimits[i] = config->inputs[i].vocab;
+  Result<balance::Method> method = balance::parseMethod(options.balance);
+  if (!method)
+    return fail(method.error());
+  if (method->combinesGradients() && !model->task_grad_step)
+    return fail(fmt::format("balance '{}' combines the tasks' gradients on their shared "
+                            "parameters, and model '{}' has {}",
+                            method->text(), model->name,
+                            model->num_tasks < 2 ? "one task" : "no parameter that tasks share"));
+  options.balance = method->text();
+  m.balancer = balance::Balancer(*model, *method, options.seed, options.gradStats);
   m.options = std::move(options);
   m.pool = std::make_unique<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();
@@ -106,6 +116,7 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.maxRows = m.options.batch;
   m.params = Buffer(model->params_size);
   m.state = Buffer(model->state_size);
+  m.grads = Buffer(model->grads_size);
   // Sizes come from a descriptor and the options: an overflowed product makes
   // a buffer that is not ok(), reported below like a failed allocation.
   int64_t perRow = sizeProduct(model->workspace_per_row, m.maxRows);
@@ -125,15 +136,15 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     m.outputBufs.emplace_back(sizeProduct(task.width, m.maxRows));
     m.outputPtrs.push_back(m.outputBufs.back().floats());
   }
-  bool allocated = m.params.ok() && m.state.ok() && m.workspace.ok();
+  bool allocated = m.params.ok() && m.state.ok() && m.workspace.ok() && m.grads.ok();
   for (const std::vector<Buffer> *group : {&m.inputBufs, &m.targetBufs, &m.outputBufs})
     for (const Buffer &b : *group)
       allocated = allocated && b.ok();
   if (!allocated)
     return fail(fmt::format("trainer: cannot allocate the model's memory (arenas of {} floats, "
                             "and a workspace of {} + {} floats a row, for batches of {} rows)",
-                            model->params_size + model->state_size, model->workspace_fixed,
-                            model->workspace_per_row, m.maxRows));
+                            model->params_size + model->state_size + model->grads_size,
+                            model->workspace_fixed, model->workspace_per_row, m.maxRows));
   if (Status s = initParams(*model, m.params.floats(), m.options.seed); !s)
     return s.takeError();
   initState(*model, m.state.floats());
@@ -255,6 +266,19 @@ Result<EvalReport> Trainer::evaluate(const Dataset &data, std::span<const int64_
       return fail(
           fmt::format("row {} is outside data set '{}' ({} rows)", r, data.name, data.rows));
   return impl->evaluateRows(data, rows, true);
+}
+
+Result<std::string> canonicalBalance(std::string_view text) {
+  Result<balance::Method> method = balance::parseMethod(text);
+  if (!method)
+    return method.takeError();
+  return method->text();
+}
+
+std::vector<double> Trainer::balanceState() const { return impl->balancer.state(); }
+
+bool Trainer::setBalanceState(const std::vector<double> &state) {
+  return impl->balancer.setState(state);
 }
 
 } // namespace mtlrt

@@ -139,8 +139,7 @@ Result<float> Trainer::trainBatch(int64_t rows, std::span<const float *const> in
   m.gatherRaw(0, rows, inputs, targets);
   m.hyper.step = ++m.step;
   mtl_result res{0.0f, m.taskLosses.data(), m.taskCounts.data(), m.noOutputs.data(), 0.0f, 0};
-  m.model->train_step(&m.batch, &m.hyper, m.params.floats(), m.state.floats(), m.workspace.floats(),
-                      &res, &m.parallel);
+  m.trainStep(res);
   std::copy(m.taskLosses.begin(), m.taskLosses.end(), taskLosses.begin());
   if (res.skipped == 2) {
     m.broken = true;

@@ -1,6 +1,7 @@
 // TrainerImpl.h: the Trainer's private state, shared by the files that implement it.
 #pragma once
 
+#include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/ThreadPool.h"
@@ -44,7 +45,8 @@ struct Trainer::Impl {
   TrainOptions options;
   std::unique_ptr<ThreadPool> pool;
   mtl_parallel parallel{};
-  Buffer params, state, workspace;
+  Buffer params, state, workspace, grads;
+  balance::Balancer balancer;
   int64_t step = 0;
   RunState run;               ///< where the last fit stands
   bool resumePending = false; ///< the next fit() continues `run` (resumeAt)
@@ -102,6 +104,11 @@ struct Trainer::Impl {
   /// standardised, ids as int32; without targets, the targets are NaN.
   void gatherRaw(int64_t first, int64_t n, std::span<const float *const> inputs,
                  std::span<const float *const> targets);
+  /// One training step (gradients, balancing, update) on the gathered batch.
+  void trainStep(mtl_result &result) {
+    balancer.step(batch, hyper, taskWeights, params.floats(), state.floats(), workspace.floats(),
+                  grads.floats(), result, &parallel);
+  }
   /// One training step per batch of `order`; fills `train` with the epoch's
   /// losses. Fails, having logged it, when a total loss is not finite.
   Status trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,

@@ -107,13 +107,13 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
   double totalSum = 0, penaltySum = 0;
   int64_t rowsDone = 0;
   out.progress.startEpoch(epoch, options.epochs, batches);
+  balancer.startEpoch(batches);
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t begin = b * options.batch, n = std::min(options.batch, rows - begin);
     gather(data, order.subspan(size_t(begin), size_t(n)));
     hyper.step = ++step;
     mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data(), 0.0f, 0};
-    model->train_step(&batch, &hyper, params.floats(), state.floats(), workspace.floats(), &res,
-                      &parallel);
+    trainStep(res);
     if (res.skipped) {
       out.progress.finish();
       std::string message = divergenceMessage(*model, epoch, step, res);
@@ -290,6 +290,11 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       break;
     }
     record.steps = m.step;
+    record.balance = m.balancer.takeStats();
+    std::vector<double> epochLosses;
+    for (const TaskScores &t : record.train.tasks)
+      epochLosses.push_back(t.loss);
+    m.balancer.endEpoch(epochLosses);
     if (opt.evalTrain) {
       EvalReport again = m.evaluateRows(train, trainRows, true);
       for (size_t t = 0; t < again.tasks.size(); ++t)

@@ -117,24 +117,32 @@ void compile(const std::string &file, Compiled &out,
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
 
-/// `sgd` is the model compiled with SGD at lr 1, which turns one train step
-/// into "params -= gradient" and so exposes the generated gradients.
-void checkLossesOutputsAndGradients(const Compiled &sgd, int64_t kRows) {
+/// The offset of parameter `name` in the model's arenas.
+const mtl_tensor_desc *paramNamed(const mtl_model &m, const std::string &name) {
+  for (int p = 0; p < m.num_params; ++p)
+    if (name == m.params[p].name)
+      return &m.params[p];
+  return nullptr;
+}
+
+/// Losses and outputs of eval_step, and the gradient arena of grad_step and
+/// task_grad_step, against the interpreter.
+void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
   SCOPED_TRACE("batch " + std::to_string(kRows));
-  const mtl_model &m = *sgd.c.compiled;
+  const mtl_model &m = *own.c.compiled;
   std::mt19937 rng(42);
-  Batch batch = makeBatch(m, sgd.c.step, kRows, rng);
+  Batch batch = makeBatch(m, own.c.step, kRows, rng);
   std::vector<float> params = randomParams(m, rng);
   feedParams(m, params, batch.feeds);
 
   // Eval runs without dropout; the train step (gradients) with it, under a
   // run seed that both sides mix into every dropout op's own.
   constexpr uint64_t kRunSeed = 20261123;
-  ir::Execution evalRef = ir::interpret(sgd.c.step.graph, batch.feeds, {kRows, false, false});
-  ir::Execution ref = ir::interpret(sgd.c.step.graph, batch.feeds, {kRows, false, true, kRunSeed});
+  ir::Execution evalRef = ir::interpret(own.c.step.graph, batch.feeds, {kRows, false, false});
+  ir::Execution ref = ir::interpret(own.c.step.graph, batch.feeds, {kRows, false, true, kRunSeed});
   ASSERT_TRUE(evalRef.ok()) << evalRef.error;
   ASSERT_TRUE(ref.ok()) << ref.error;
-  const ir::StepSignature &sig = sgd.c.step.signature;
+  const ir::StepSignature &sig = own.c.step.signature;
 
   mtl_batch mb{kRows, batch.inputPtrs.data(), batch.targetPtrs.data()};
   mtl_hyper hyper{1.0f, batch.weights.data(), 1, kRunSeed};
@@ -159,19 +167,40 @@ void checkLossesOutputsAndGradients(const Compiled &sgd, int64_t kRows) {
       expectClose(outputs[t][i], evalRef[sig.outputs[t]][i], task + " output " + std::to_string(i));
   }
 
-  std::vector<float> updated = params, state(m.state_size);
-  m.train_step(&mb, &hyper, updated.data(), state.data(), workspace.data(), &result, nullptr);
+  const ir::Graph &g = own.c.step.graph;
+  std::vector<float> grads(m.grads_size, NAN);
+  m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
   ASSERT_FALSE(sig.gradients.empty());
   for (auto &[param, grad] : sig.gradients) {
-    const std::string &name = sgd.c.step.graph.op(param).name;
-    const mtl_tensor_desc *d = nullptr;
-    for (int p = 0; p < m.num_params; ++p)
-      if (name == m.params[p].name)
-        d = &m.params[p];
+    const std::string &name = g.op(param).name;
+    const mtl_tensor_desc *d = paramNamed(m, name);
     ASSERT_NE(d, nullptr) << name;
     for (int64_t i = 0; i < d->size; ++i)
-      expectClose(params[d->offset + i] - updated[d->offset + i], ref[grad][i],
+      expectClose(grads[d->offset + i], ref[grad][i],
                   "gradient of " + name + "[" + std::to_string(i) + "]");
+  }
+  if (sig.taskGradients.empty()) {
+    EXPECT_EQ(m.task_grad_step, nullptr);
+    return;
+  }
+  // Split by task: each task's block, and the penalty's gradient where the
+  // shared parameters sit in the first part of the arena.
+  ASSERT_NE(m.task_grad_step, nullptr);
+  ASSERT_EQ(m.num_shared, int32_t(sig.sharedParams.size()));
+  std::vector<float> split(m.grads_size, NAN);
+  m.task_grad_step(&mb, &hyper, params.data(), workspace.data(), split.data(), &result, nullptr);
+  expectClose(result.total_loss, ref[sig.loss][0], "total loss of task_grad_step");
+  for (int32_t s = 0; s < m.num_shared; ++s) {
+    const mtl_tensor_desc &d = m.params[m.shared_params[s]];
+    EXPECT_EQ(std::string(d.name), g.op(sig.sharedParams[s]).name);
+    for (int64_t i = 0; i < d.size; ++i) {
+      const std::string at = std::string(d.name) + "[" + std::to_string(i) + "]";
+      expectClose(split[d.offset + i], ref[sig.penaltyGradients[s]][i], "penalty gradient " + at);
+      for (int t = 0; t < m.num_tasks; ++t)
+        expectClose(split[m.params_size + t * m.shared_size + m.shared[s].offset + i],
+                    ref[sig.taskGradients[t][s]][i],
+                    std::string(m.tasks[t].name) + "'s gradient of " + at);
+    }
   }
 }
 
@@ -193,8 +222,9 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), state(m.state_size);
   mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0};
-  std::vector<float> updated = params;
-  m.train_step(&mb, &hyper, updated.data(), state.data(), workspace.data(), &result, nullptr);
+  std::vector<float> updated = params, grads(m.grads_size);
+  m.grad_step(&mb, &hyper, updated.data(), workspace.data(), grads.data(), &result, nullptr);
+  m.update(&hyper, updated.data(), state.data(), grads.data(), &result);
   EXPECT_EQ(result.skipped, 0) << "a finite step was skipped";
 
   // The first step of each optimizer from zero state, written out plainly.
@@ -230,25 +260,15 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
   }
 }
 
-TEST_P(JitVsInterpreter, LossesOutputsAndGradientsAgree) {
+TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {
   // Compiled once: the machine code does not depend on the batch size.
-  Compiled sgd;
-  compile(GetParam(), sgd, [](sema::Model &m) {
-    m.optimizer = sema::Optimizer{};
-    m.optimizer.kind = sema::OptimizerKind::Sgd;
-    m.optimizer.lr = 1.0;
-  });
-  ASSERT_TRUE(sgd.ok) << sgd.c.diags.render(false);
-  for (int64_t rows : kBatchSizes)
-    checkLossesOutputsAndGradients(sgd, rows);
-}
-
-TEST_P(JitVsInterpreter, OneUpdateOfTheModelsOptimizerAgrees) {
   Compiled own;
   compile(GetParam(), own);
   ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-  for (int64_t rows : kBatchSizes)
+  for (int64_t rows : kBatchSizes) {
+    checkLossesOutputsAndGradients(own, rows);
     checkOneUpdate(own, rows);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),

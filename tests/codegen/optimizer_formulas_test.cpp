@@ -82,6 +82,7 @@ void checkOptimizer(const sema::Optimizer &opt) {
 
   Reference ref{opt};
   std::vector<float> params(size_t(m.params_size)), state(size_t(m.state_size), 0.0f);
+  std::vector<float> grads(size_t(m.grads_size));
   params[size_t(m.params[0].offset)] = float(ref.p[0]);
   params[size_t(m.params[1].offset)] = float(ref.p[1]);
   const auto rows = int64_t(kX.size());
@@ -93,7 +94,8 @@ void checkOptimizer(const sema::Optimizer &opt) {
   for (int t = 1; t <= kSteps; ++t) {
     mtl_hyper hyper{float(kLr), &weight, t, 0};
     mtl_result result{0, &taskLoss, &count, nullptr, 0, 0};
-    m.train_step(&batch, &hyper, params.data(), state.data(), workspace.data(), &result, nullptr);
+    m.grad_step(&batch, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
+    m.update(&hyper, params.data(), state.data(), grads.data(), &result);
     ASSERT_EQ(result.skipped, 0);
     ref.step(t);
     EXPECT_NEAR(params[size_t(m.params[0].offset)], ref.p[0], 1e-5) << "weight after step " << t;

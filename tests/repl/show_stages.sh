@@ -22,8 +22,8 @@ expect() {
 expect '^mtl> :show ir$' "the echoed command"
 expect 'cross_entropy|log_softmax' "the IR's loss ops"
 expect 'matmul' "the gradient's products (grad, opt)"
-expect '^define .*@mtl\.train_step' "the LLVM module"
-expect '^mtl\.train_step:' "the assembly"
+expect '^define .*@mtl\.grad_step' "the LLVM module"
+expect '^mtl\.grad_step:' "the assembly"
 expect '^mtl> :quit$' "the session reached its end"
 if grep -q 'error' <<<"$out"; then
   echo "FAIL: an error was printed"

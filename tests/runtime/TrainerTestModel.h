@@ -104,10 +104,15 @@ inline void forwardAndLoss(const mtl_batch *batch, const mtl_hyper *hyper, const
   result->total_loss = total;
 }
 
-inline void trainStep(const mtl_batch *batch, const mtl_hyper *hyper, float *params, float *state,
-                      float *workspace, mtl_result *result, const mtl_parallel *parallel) {
-  float *grads = workspace;
+inline void gradStep(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
+                     float *workspace, float *grads, mtl_result *result,
+                     const mtl_parallel *parallel) {
   forwardAndLoss(batch, hyper, params, workspace, result, parallel, grads);
+  result->skipped = 0;
+}
+
+inline void update(const mtl_hyper *hyper, float *params, float *state, const float *grads,
+                   mtl_result *result) {
   // As generated code does: a step that is not finite changes nothing.
   result->skipped = std::isfinite(result->total_loss) ? 0 : 1;
   for (int i = 0; i < kParams; ++i)
@@ -142,7 +147,14 @@ inline const mtl_model kModel = {MTL_ABI_VERSION,
                                  kParams,
                                  /*workspace_fixed=*/kParams,
                                  /*workspace_per_row=*/kTasks,
-                                 trainStep,
+                                 /*grads_size=*/kParams,
+                                 /*num_shared=*/0,
+                                 /*shared=*/nullptr,
+                                 /*shared_params=*/nullptr,
+                                 /*shared_size=*/0,
+                                 gradStep,
+                                 /*task_grad_step=*/nullptr,
+                                 update,
                                  evalStep,
                                  /*config=*/nullptr,
                                  /*has_penalty=*/0};

@@ -11,8 +11,9 @@
 using namespace mtlrt;
 
 namespace {
-void noTrain(const mtl_batch *, const mtl_hyper *, float *, float *, float *, mtl_result *,
-             const mtl_parallel *) {}
+void noGrad(const mtl_batch *, const mtl_hyper *, const float *, float *, float *, mtl_result *,
+            const mtl_parallel *) {}
+void noUpdate(const mtl_hyper *, float *, float *, const float *, mtl_result *) {}
 void noEval(const mtl_batch *, const mtl_hyper *, const float *, float *, mtl_result *,
             const mtl_parallel *) {}
 
@@ -39,7 +40,9 @@ struct FakeModel {
     model.params = params.data();
     model.params_size = offset;
     model.state_size = 7;
-    model.train_step = noTrain;
+    model.grads_size = offset;
+    model.grad_step = noGrad;
+    model.update = noUpdate;
     model.eval_step = noEval;
   }
 };

@@ -41,12 +41,32 @@ TEST(Settings, Balance) {
   Checked ok = withSettings("  balance static");
   ASSERT_EQ(ok.models.size(), 1u) << ok.text;
   EXPECT_EQ(ok.model().balance.loc.line, 7);
-  EXPECT_DIAG(
-      withSettings("  balance gradnorm(1.5)"),
-      "m.mtl:7:11: error: balance method 'gradnorm' is reserved for a later version; use 'static'");
+  EXPECT_EQ(ok.model().balance.text, "static");
+  // Each method's text is what the runtime parses: the argument by name,
+  // given by position or by name, or its default.
+  for (auto [written, kind, text] :
+       {std::tuple{"gradnorm(2)", BalanceKind::GradNorm, "gradnorm(alpha = 2)"},
+        std::tuple{"gradnorm", BalanceKind::GradNorm, "gradnorm(alpha = 1.5)"},
+        std::tuple{"dwa(temperature = 0.5)", BalanceKind::Dwa, "dwa(temperature = 0.5)"},
+        std::tuple{"cagrad(0)", BalanceKind::CaGrad, "cagrad(c = 0)"},
+        std::tuple{"pcgrad", BalanceKind::PcGrad, "pcgrad"},
+        std::tuple{"aligned_mtl", BalanceKind::AlignedMtl, "aligned_mtl"}}) {
+    Checked c = withSettings(std::string("  balance ") + written);
+    ASSERT_EQ(c.models.size(), 1u) << c.text;
+    EXPECT_EQ(c.model().balance.kind, kind) << written;
+    EXPECT_EQ(c.model().balance.text, text);
+  }
+  EXPECT_DIAG(withSettings("  balance famo"),
+              "m.mtl:7:11: error: balance method 'famo' is reserved for a later version; use "
+              "one of 'static', 'dwa', 'rlw', 'gradnorm', 'pcgrad', 'mgda', 'cagrad', 'imtl', "
+              "'aligned_mtl' or 'nash_mtl'");
   EXPECT_DIAG(withSettings("  balance statc"),
               "error: unknown balance method 'statc'; did you mean 'static'?");
   EXPECT_DIAG(withSettings("  balance static(1)"), "error: static expects no arguments, got 1");
+  EXPECT_DIAG(withSettings("  balance gradnorm(alpha = -1)"),
+              "error: alpha must be positive, got -1");
+  EXPECT_DIAG(withSettings("  balance cagrad(c = -0.5)"),
+              "error: c must be non-negative, got -0.5");
 }
 
 TEST(Settings, Regularize) {

@@ -6,10 +6,15 @@
  * JIT and an ahead-of-time binary give bit-identical results: the same runtime
  * drives the same generated code through the same interface.
  *
- * Memory: the runtime owns three float arenas whose sizes the descriptor
- * gives, planned at compile time: parameters, optimizer state, and a
- * workspace for activations and gradients (a fixed part plus a part per batch
- * row). A step allocates nothing.
+ * Memory: the runtime owns four float arenas whose sizes the descriptor
+ * gives, planned at compile time: parameters, optimizer state, gradients, and
+ * a workspace for activations (a fixed part plus a part per batch row). A
+ * step allocates nothing.
+ *
+ * A training step is two calls, so that the runtime sees the gradients in
+ * between (loss balancing, gradient surgery, telemetry): grad_step (or
+ * task_grad_step) writes the gradient arena, then update applies the
+ * optimizer to it.
  */
 #ifndef MTLRT_ABI_H
 #define MTLRT_ABI_H
@@ -20,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 3u
+#define MTL_ABI_VERSION 4u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -114,11 +119,11 @@ typedef struct mtl_result {
   float *task_counts;    /* per task: labelled rows in the batch */
   float *const *outputs; /* per task, rows x width head outputs; NULL: not wanted */
   float penalty;         /* regularisers + soft-sharing penalties; 0 if the model has none */
-  int32_t skipped;       /* train_step: 1 when the total loss was not finite, or a gradient
+  int32_t skipped;       /* update: 1 when the total loss was not finite, or a gradient
                             or the learning rate was 2^60 or more, so the update was not
                             made: parameters and optimizer state are unchanged; 2 when
                             the update was made and stored a non-finite value (they are
-                            changed and not finite). 0 otherwise, and in eval_step. */
+                            changed and not finite). 0 otherwise, and in the other steps. */
 } mtl_result;
 
 /** The descriptor of one compiled model. */
@@ -140,9 +145,31 @@ typedef struct mtl_model {
   int64_t state_size;
   int64_t workspace_fixed;   /* floats */
   int64_t workspace_per_row; /* floats per batch row */
-  /* Forward, backward and optimizer update on one batch. */
-  void (*train_step)(const mtl_batch *batch, const mtl_hyper *hyper, float *params, float *state,
-                     float *workspace, mtl_result *result, const mtl_parallel *parallel);
+  /* The gradient arena: grads_size floats. Its first params_size floats are
+   * laid out as the parameter arena; when the model has task_grad_step, one
+   * block of shared_size floats per task follows, holding the shared
+   * parameters as `shared` places them (offsets within a block). */
+  int64_t grads_size;
+  int32_t num_shared;
+  const mtl_tensor_desc *shared; /* parameters that more than one task's loss depends on */
+  const int32_t *shared_params;  /* per shared tensor: its index into params */
+  int64_t shared_size;
+  /* Forward and backward: d total_loss / d params into grads[0, params_size). */
+  void (*grad_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
+                    float *workspace, float *grads, mtl_result *result,
+                    const mtl_parallel *parallel);
+  /* As grad_step, with each task's term apart on the shared parameters: task t's
+   * block gets d (w_t L_t) / d p for each shared p, and grads[0, params_size)
+   * gets d total_loss / d p for the other parameters but only the penalty's
+   * gradient for the shared ones, so that adding every task's block to it gives
+   * grad_step's arena. NULL when fewer than two tasks share a parameter. */
+  void (*task_grad_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
+                         float *workspace, float *grads, mtl_result *result,
+                         const mtl_parallel *parallel);
+  /* The optimizer's step with the gradients grads[0, params_size), after a
+   * gradient step filled `result` (its total_loss); sets result->skipped. */
+  void (*update)(const mtl_hyper *hyper, float *params, float *state, const float *grads,
+                 mtl_result *result);
   /* Forward only (dropout off): losses, and head outputs where asked. */
   void (*eval_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
                     float *workspace, mtl_result *result, const mtl_parallel *parallel);

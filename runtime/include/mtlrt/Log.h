@@ -15,12 +15,14 @@ namespace mtlrt {
 
 /// Writes one JSON object per line and flushes each, so a reader (or a run
 /// that crashes) always sees whole records. Record types, in order:
-///   {"type":"start","model":..,"seed":..,"epochs":..,"batch":..,"lr":..,
+///   {"type":"start","model":..,"seed":..,"epochs":..,"batch":..,"lr":..,"balance":..,
 ///    "threads":..,"train_rows":..,"val_rows":..,"tasks":[{"name","kind","weight","auxiliary"}]}
 ///   {"type":"step","epoch":e,"step":s,"loss":total,"tasks":{"T":{"loss":..,"labelled":..}}}
 ///   {"type":"epoch","epoch":e,"steps":s,"seconds":..,"loss":train total,
 ///    "penalty":its penalty part,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
-///    "val":{"loss":..,"penalty":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}}}
+///    "val":{"loss":..,"penalty":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}},
+///    "balance":{"weights":{"T":..},"grad_norms":{"T":..},"cosines":{"A,B":..},
+///               "conflicts":{"A,B":..}}}   (grad_norms on: see BalanceStats)
 ///   {"type":"error","epoch":e,"step":s,"message":..}   (a step was not finite)
 ///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,"kept_epoch":..,
 ///    "stopped_early":..,"test":{"loss":..,"penalty":..,"rows":..,"tasks":{..}}}

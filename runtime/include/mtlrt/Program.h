@@ -32,6 +32,8 @@ struct TrainFlags {
   int threads = 2;
   bool noShuffle = false;
   bool noFtz = false;            ///< keep denormal floats (TrainOptions::flushDenormals off)
+  std::string balance;           ///< empty: the model's (TrainOptions::balance)
+  bool gradStats = false;        ///< TrainOptions::gradStats
   std::vector<std::string> data; ///< NAME=PATH
   std::string log;
   int64_t logEvery = 0;

@@ -59,6 +59,13 @@ struct TrainOptions {
   float lr = 1e-3f;
   /// Per-task weight overrides by task name; other tasks keep the model's weight.
   std::vector<std::pair<std::string, double>> taskWeights;
+  /// How the task losses are balanced (docs/balancing.md): "static",
+  /// "pcgrad", "dwa(temperature = 2)", ...
+  std::string balance = "static";
+  /// Split every step's gradients by task for the statistics (each task's
+  /// gradient norm and the tasks' cosine similarities), even when the
+  /// balancing method does not need them.
+  bool gradStats = false;
   /// Fraction of the training data held out (see splitRows) when fit() gets no
   /// validation Dataset; 0: no validation.
   double validate = 0;
@@ -126,12 +133,31 @@ struct EvalReport {
 };
 
 /// What one epoch did.
+/// What the balancing did over an epoch's steps.
+struct BalanceStats {
+  int64_t steps = 0;
+  /// Per task: its effective weight on the shared gradient (the run's weight
+  /// times the method's loss weight times its gradient coefficient), the
+  /// median over the steps; the other fields are means.
+  std::vector<double> weights;
+  /// Per task: the norm of its gradient of w_t L_t on the shared parameters;
+  /// empty unless the steps split the gradients by task (a gradient method,
+  /// or TrainOptions::gradStats).
+  std::vector<double> gradNorms;
+  /// Row-major tasks x tasks: the cosine similarity of two tasks' gradients;
+  /// empty with gradNorms.
+  std::vector<double> cosines;
+  /// Row-major tasks x tasks: the fraction of steps whose cosine was negative.
+  std::vector<double> conflicts;
+};
+
 struct EpochRecord {
   int64_t epoch = 0; ///< 1-based
   int64_t steps = 0; ///< optimizer steps taken so far, over all epochs
   double seconds = 0;
   EvalReport train; ///< losses of the training steps (metrics only with evalTrain)
   std::optional<EvalReport> validation;
+  BalanceStats balance;
 };
 
 /// What fit() did.
@@ -250,6 +276,10 @@ public:
   const TrainOptions &options() const;
   /// The per-task weights handed to every step (the model's, or overrides).
   std::span<const float> taskWeights() const;
+  /// The balancing method's state that a resume needs (DWA's loss history,
+  /// GradNorm's weights), and restoring it; false when it does not fit.
+  std::vector<double> balanceState() const;
+  bool setBalanceState(const std::vector<double> &state);
 
   /// The position of the last (or current) fit: updated after every epoch.
   const RunState &runState() const;
@@ -264,6 +294,11 @@ private:
   explicit Trainer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl;
 };
+
+/// The canonical text of a balancing method as TrainOptions::balance takes
+/// it ("cagrad(0.4)" -> "cagrad(c = 0.4)"); fails naming what is wrong and the
+/// methods there are.
+Result<std::string> canonicalBalance(std::string_view text);
 
 /// The Rng stream that shuffles the training rows in `epoch` (1-based). Each
 /// epoch shuffles the training rows, in ascending order, with a Fisher–Yates

@@ -1,0 +1,237 @@
+// Balancer.cpp: the step between a model's gradients and its update.
+//
+// Every gradient method here reduces to one coefficient per task: the shared
+// gradient is the penalty's gradient plus Σ_t c_t g_t, where g_t is task t's
+// gradient of w_t L_t on the shared parameters. The methods need only the
+// tasks' Gram matrix (T x T inner products, in double), so their cost beside
+// the gradient step is one pass over the task blocks to form it and one to
+// combine them, whatever the method.
+#include "balance/Balancer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mtlrt::balance {
+
+Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gradStats)
+    : model_(&model), method_(method), seed_(seed), tasks_(model.num_tasks) {
+  splits_ = model.task_grad_step && (method.combinesGradients() || gradStats);
+  const size_t t = size_t(tasks_);
+  stepWeights_.assign(t, 1.0f);
+  factors_.assign(t, 1.0);
+  coefficients_.assign(t, 1.0);
+  gram_.assign(t * t, 0.0);
+  losses_.assign(t, 0.0);
+  norms_.assign(t, 0.0);
+  gradNorm_ = GradNorm(tasks_, GradNormOptions{method.arg > 0 ? method.arg : 1.5});
+  takeStats();
+}
+
+void Balancer::lossWeights(uint64_t step) {
+  switch (method_.kind) {
+  case Method::Kind::Dwa:
+    if (lossesBefore_.empty())
+      std::fill(factors_.begin(), factors_.end(), 1.0);
+    else
+      factors_ = dwa(lastLosses_, lossesBefore_, method_.arg);
+    break;
+  case Method::Kind::Rlw: // softmax weights sum to 1; times T, as static's sum
+    factors_ = rlw(tasks_, seed_, step);
+    for (double &f : factors_)
+      f *= tasks_;
+    break;
+  case Method::Kind::GradNorm:
+    factors_ = gradNorm_.weights();
+    break;
+  case Method::Kind::Static:
+  case Method::Kind::PcGrad:
+  case Method::Kind::Mgda:
+  case Method::Kind::CaGrad:
+  case Method::Kind::Imtl:
+  case Method::Kind::AlignedMtl:
+  case Method::Kind::NashMtl:
+    break;
+  }
+}
+
+void Balancer::combine(uint64_t step) {
+  // Methods that return a convex combination are scaled by T, so that at
+  // their neutral point (equal weights) a step is as large as static's sum.
+  const double T = tasks_;
+  auto convex = [&](std::vector<double> alpha) {
+    for (double &a : alpha)
+      a *= T;
+    return alpha;
+  };
+  switch (method_.kind) {
+  case Method::Kind::Static:
+  case Method::Kind::Dwa:
+  case Method::Kind::Rlw:
+  case Method::Kind::GradNorm:
+    std::fill(coefficients_.begin(), coefficients_.end(), 1.0);
+    break;
+  case Method::Kind::PcGrad:
+    coefficients_ = pcgrad(gram_, tasks_, seed_, step);
+    break;
+  case Method::Kind::Mgda:
+    coefficients_ = convex(minNorm(gram_, tasks_));
+    break;
+  case Method::Kind::CaGrad:
+    coefficients_ = convex(cagrad(gram_, tasks_, method_.arg));
+    break;
+  case Method::Kind::Imtl:
+    coefficients_ = convex(imtl(gram_, tasks_));
+    break;
+  case Method::Kind::AlignedMtl: // the sum of the aligned gradients already
+    coefficients_ = alignedMtl(gram_, tasks_);
+    break;
+  case Method::Kind::NashMtl: // scaled with the gradients, as a plain sum is
+    coefficients_ = nashMtl(gram_, tasks_, NashScale::LibMtl);
+    break;
+  }
+}
+
+void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const float> weights,
+                    float *params, float *state, float *workspace, float *grads, mtl_result &result,
+                    const mtl_parallel *parallel) {
+  const mtl_model &m = *model_;
+  const uint64_t step = uint64_t(hyper.step);
+  lossWeights(step);
+  for (int t = 0; t < tasks_; ++t)
+    stepWeights_[size_t(t)] = float(double(weights[size_t(t)]) * factors_[size_t(t)]);
+  const float *runWeights = hyper.task_weights;
+  hyper.task_weights = stepWeights_.data();
+  (splits_ ? m.task_grad_step : m.grad_step)(&batch, &hyper, params, workspace, grads, &result,
+                                             parallel);
+  hyper.task_weights = runWeights;
+  if (splits_) {
+    const float *blocks = grads + m.params_size;
+    for (int i = 0; i < tasks_; ++i)
+      for (int j = 0; j <= i; ++j) {
+        const float *a = blocks + i * m.shared_size, *b = blocks + j * m.shared_size;
+        double dot = 0;
+        for (int64_t k = 0; k < m.shared_size; ++k)
+          dot += double(a[k]) * double(b[k]);
+        gram_[size_t(i * tasks_ + j)] = gram_[size_t(j * tasks_ + i)] = dot;
+      }
+    combine(step);
+    for (int32_t s = 0; s < m.num_shared; ++s) {
+      float *g = grads + m.params[m.shared_params[s]].offset;
+      for (int t = 0; t < tasks_; ++t) {
+        const float *block = blocks + t * m.shared_size + m.shared[s].offset;
+        const float c = float(coefficients_[size_t(t)]);
+        for (int64_t k = 0; k < m.shared[s].size; ++k)
+          g[k] += c * block[k];
+      }
+    }
+  }
+  for (int t = 0; t < tasks_; ++t)
+    losses_[size_t(t)] = result.task_losses[t];
+  record();
+  m.update(&hyper, params, state, grads, &result);
+  if (method_.kind == Method::Kind::GradNorm && splits_ && !result.skipped) {
+    // GradNorm needs ||∇ L_t|| of the unweighted loss: the block holds w_t L_t's.
+    bool labelled = true;
+    for (int t = 0; t < tasks_; ++t) {
+      const double w = stepWeights_[size_t(t)];
+      norms_[size_t(t)] = w > 0 ? std::sqrt(gram_[size_t(t * tasks_ + t)]) / w : 0.0;
+      labelled = labelled && result.task_counts[t] > 0;
+    }
+    if (labelled) // a task without labels this step says nothing about its rate
+      gradNorm_.update(norms_, losses_);
+  }
+}
+
+void Balancer::record() {
+  BalanceStats &s = stats_;
+  ++s.steps;
+  // Within the room startEpoch made: a step allocates nothing, and steps
+  // outside an epoch (the C library's) keep no history.
+  for (int t = 0; t < tasks_ && stepWeights.size() < stepWeights.capacity(); ++t)
+    stepWeights.push_back(double(stepWeights_[size_t(t)]) *
+                          (splits_ ? coefficients_[size_t(t)] : 1.0));
+  if (!splits_)
+    return;
+  s.gradNorms.resize(size_t(tasks_));
+  s.cosines.resize(size_t(tasks_ * tasks_));
+  s.conflicts.resize(size_t(tasks_ * tasks_));
+  for (int i = 0; i < tasks_; ++i) {
+    const double ni = std::sqrt(gram_[size_t(i * tasks_ + i)]);
+    s.gradNorms[size_t(i)] += ni;
+    for (int j = 0; j < tasks_; ++j) {
+      const double nj = std::sqrt(gram_[size_t(j * tasks_ + j)]);
+      const double cos = ni > 0 && nj > 0 ? gram_[size_t(i * tasks_ + j)] / (ni * nj) : 0.0;
+      s.cosines[size_t(i * tasks_ + j)] += cos;
+      s.conflicts[size_t(i * tasks_ + j)] += cos < 0 ? 1.0 : 0.0;
+    }
+  }
+}
+
+void Balancer::startEpoch(int64_t steps) {
+  stepWeights.clear();
+  stepWeights.reserve(size_t(std::max<int64_t>(steps, 0)) * size_t(tasks_));
+}
+
+BalanceStats Balancer::takeStats() {
+  BalanceStats out = std::move(stats_);
+  for (std::vector<double> *v : {&out.gradNorms, &out.cosines, &out.conflicts})
+    for (double &x : *v)
+      x /= double(std::max<int64_t>(out.steps, 1));
+  // Each task's median over the steps (the upper one of an even count).
+  const size_t steps = stepWeights.size() / size_t(std::max(tasks_, 1));
+  out.weights.assign(size_t(tasks_), 0.0);
+  std::vector<double> column(steps);
+  for (int t = 0; t < tasks_ && steps > 0; ++t) {
+    for (size_t k = 0; k < steps; ++k)
+      column[k] = stepWeights[k * size_t(tasks_) + size_t(t)];
+    std::nth_element(column.begin(), column.begin() + long(steps / 2), column.end());
+    out.weights[size_t(t)] = column[steps / 2];
+  }
+  stepWeights.clear();
+  stats_ = BalanceStats{};
+  return out;
+}
+
+void Balancer::endEpoch(std::span<const double> taskLosses) {
+  lossesBefore_ = std::move(lastLosses_);
+  lastLosses_.assign(taskLosses.begin(), taskLosses.end());
+}
+
+MethodState Balancer::state() const {
+  // [n, last losses (n), n, losses before (n), n, gradnorm weights, n, initial losses]
+  MethodState s;
+  auto put = [&](const std::vector<double> &v) {
+    s.push_back(double(v.size()));
+    s.insert(s.end(), v.begin(), v.end());
+  };
+  put(lastLosses_);
+  put(lossesBefore_);
+  put(gradNorm_.state().weights);
+  put(gradNorm_.state().initialLosses);
+  return s;
+}
+
+bool Balancer::setState(const MethodState &s) {
+  size_t at = 0;
+  auto get = [&](std::vector<double> &v) {
+    if (at >= s.size())
+      return false;
+    const double n = s[at++];
+    if (!(n >= 0 && n <= double(tasks_)) || n != std::floor(n) || at + size_t(n) > s.size())
+      return false;
+    v.assign(s.begin() + long(at), s.begin() + long(at + size_t(n)));
+    at += size_t(n);
+    return true;
+  };
+  std::vector<double> last, before;
+  GradNorm::State gradNorm;
+  if (!get(last) || !get(before) || !get(gradNorm.weights) || !get(gradNorm.initialLosses) ||
+      at != s.size() || gradNorm.weights.size() != size_t(tasks_))
+    return false;
+  lastLosses_ = std::move(last);
+  lossesBefore_ = std::move(before);
+  gradNorm_.setState(std::move(gradNorm));
+  return true;
+}
+
+} // namespace mtlrt::balance

@@ -1,0 +1,207 @@
+// balance_step_test.cpp: one training step under each balancing method, as
+// the Trainer takes it, against the step assembled here from its parts: the
+// generated task_grad_step's arena (checked against the interpreter in
+// jit_vs_interpreter_test) and the methods' coefficients (checked against
+// hand-derived values in balance_methods_test), combined and applied with
+// SGD by this test. What it pins is the plumbing between them: which
+// parameters are shared and where their blocks lie, the penalty's part, the
+// task weights handed to the gradient step, the scaling by the task count.
+#include "balance/Methods.h"
+#include "driver/Pipeline.h"
+#include "mtlrt/Abi.h"
+#include "mtlrt/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace mtl {
+namespace {
+
+// Two tasks share a trunk; task b weighs 0.5; an l2 penalty reaches the
+// shared parameters too.
+constexpr const char *kModel = R"(
+model two {
+  input x : f32[3]
+  shared trunk = x -> dense(4) -> tanh
+  task a : regress { head = trunk -> dense(1) }
+  task b : regress(2) { head = trunk -> dense(2) weight = 0.5 }
+  regularize l2(0.01)
+  optimizer sgd(lr = 0.1)
+}
+)";
+
+constexpr int64_t kRows = 6;
+constexpr uint64_t kSeed = 11;
+constexpr float kLr = 0.1f;
+
+struct Fixture {
+  driver::Compilation c;
+  std::vector<float> x, ya, yb;
+
+  void compile() {
+    // One file per test: ctest runs the tests of this file in parallel.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char &ch : name)
+      ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+    const std::string path = ::testing::TempDir() + "balance_step_" + name + ".mtl";
+    std::ofstream(path) << kModel;
+    ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Jit, c, {})) << c.diags.render(false);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> n;
+    for (int64_t r = 0; r < kRows; ++r) {
+      for (int k = 0; k < 3; ++k)
+        x.push_back(n(rng));
+      ya.push_back(n(rng));
+      // Row 2 has no label for b: a method must take the mask in its stride.
+      yb.push_back(r == 2 ? NAN : n(rng));
+      yb.push_back(r == 2 ? NAN : n(rng));
+    }
+  }
+};
+
+/// The method's coefficients on the task gradients, as Balancer.cpp documents them.
+std::vector<double> coefficients(const std::string &method, const std::vector<double> &gram) {
+  using namespace mtlrt::balance;
+  auto times2 = [](std::vector<double> v) {
+    for (double &c : v)
+      c *= 2;
+    return v;
+  };
+  if (method == "pcgrad")
+    return pcgrad(gram, 2, kSeed, 1);
+  if (method == "mgda")
+    return times2(minNorm(gram, 2));
+  if (method == "cagrad")
+    return times2(cagrad(gram, 2, 0.5));
+  if (method == "imtl")
+    return times2(imtl(gram, 2));
+  if (method == "aligned_mtl")
+    return alignedMtl(gram, 2);
+  if (method == "nash_mtl")
+    return nashMtl(gram, 2, NashScale::LibMtl);
+  return {1.0, 1.0};
+}
+
+/// The method's factor on each task weight at the first step.
+std::vector<float> factors(const std::string &method) {
+  if (method == "rlw") {
+    std::vector<double> l = mtlrt::balance::rlw(2, kSeed, 1);
+    return {float(2 * l[0]), float(2 * l[1])};
+  }
+  return {1.0f, 1.0f}; // dwa and gradnorm start at 1
+}
+
+mtlrt::TrainOptions options(const std::string &method, bool gradStats) {
+  mtlrt::TrainOptions o;
+  o.seed = kSeed;
+  o.threads = 1;
+  o.batch = kRows;
+  o.lr = kLr;
+  o.quiet = true;
+  o.balance = method;
+  o.gradStats = gradStats;
+  return o;
+}
+
+class BalanceStep : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
+  static Fixture f;
+  if (!f.c.compiled)
+    f.compile();
+  ASSERT_NE(f.c.compiled, nullptr);
+  const mtl_model &m = *f.c.compiled;
+  ASSERT_NE(m.task_grad_step, nullptr);
+  ASSERT_EQ(m.num_shared, 2); // trunk.0.weight, trunk.0.bias
+  EXPECT_STREQ(m.shared[0].name, "trunk.0.weight");
+  EXPECT_STREQ(m.shared[1].name, "trunk.0.bias");
+  const std::string method = GetParam();
+
+  auto trainer = mtlrt::Trainer::create(&m, options(method, false));
+  ASSERT_TRUE(trainer.ok()) << trainer.error();
+  std::vector<float> before(trainer->params().begin(), trainer->params().end());
+
+  // The step assembled here: task_grad_step with the run's weights times the
+  // method's factors, then the shared gradient combined.
+  const std::vector<float> f0 = factors(method);
+  std::vector<float> weights = {1.0f * f0[0], 0.5f * f0[1]};
+  const void *inputs[] = {f.x.data()};
+  const float *targets[] = {f.ya.data(), f.yb.data()};
+  mtl_batch batch{kRows, inputs, targets};
+  mtl_hyper hyper{kLr, weights.data(), 1, kSeed};
+  std::vector<float> losses(2), counts(2), grads(size_t(m.grads_size));
+  std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
+  mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0};
+  m.task_grad_step(&batch, &hyper, before.data(), workspace.data(), grads.data(), &result, nullptr);
+  const float *blocks = grads.data() + m.params_size;
+  std::vector<double> gram(4);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      for (int64_t k = 0; k < m.shared_size; ++k)
+        gram[size_t(i * 2 + j)] +=
+            double(blocks[i * m.shared_size + k]) * double(blocks[j * m.shared_size + k]);
+  EXPECT_GT(gram[0], 0);
+  EXPECT_GT(gram[3], 0);
+  const std::vector<double> c = coefficients(method, gram);
+  std::vector<double> expected(before.begin(), before.end());
+  for (int32_t p = 0; p < m.num_params; ++p) {
+    const mtl_tensor_desc &d = m.params[p];
+    for (int64_t i = 0; i < d.size; ++i) {
+      double g = grads[size_t(d.offset + i)]; // the penalty's part, for shared ones
+      for (int32_t s = 0; s < m.num_shared; ++s)
+        if (m.shared_params[s] == p)
+          for (int t = 0; t < 2; ++t)
+            g += c[size_t(t)] * blocks[t * m.shared_size + m.shared[s].offset + i];
+      expected[size_t(d.offset + i)] -= double(kLr) * g;
+    }
+  }
+
+  std::vector<float> taskLosses(2);
+  const float *rawInputs[] = {f.x.data()};
+  ASSERT_TRUE(trainer->trainBatch(kRows, rawInputs, targets, taskLosses).ok());
+  EXPECT_NEAR(taskLosses[0], losses[0], 1e-6);
+  EXPECT_NEAR(taskLosses[1], losses[1], 1e-6);
+  bool moved = false;
+  for (int32_t p = 0; p < m.num_params; ++p) {
+    const mtl_tensor_desc &d = m.params[p];
+    for (int64_t i = 0; i < d.size; ++i) {
+      const size_t k = size_t(d.offset + i);
+      EXPECT_NEAR(trainer->params()[k], expected[k], 1e-5 + 1e-4 * std::fabs(expected[k]))
+          << d.name << "[" << i << "]";
+      moved = moved || trainer->params()[k] != before[k];
+    }
+  }
+  EXPECT_TRUE(moved);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, BalanceStep,
+                         ::testing::Values("static", "dwa", "rlw", "gradnorm", "pcgrad", "mgda",
+                                           "cagrad", "imtl", "aligned_mtl", "nash_mtl"));
+
+TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
+  // gradStats makes static run task_grad_step and sum the blocks: the same
+  // step as grad_step's, to float rounding.
+  static Fixture f;
+  f.compile();
+  ASSERT_NE(f.c.compiled, nullptr);
+  std::vector<std::vector<float>> after;
+  for (bool split : {false, true}) {
+    auto trainer = mtlrt::Trainer::create(f.c.compiled, options("static", split));
+    ASSERT_TRUE(trainer.ok()) << trainer.error();
+    const float *inputs[] = {f.x.data()};
+    const float *targets[] = {f.ya.data(), f.yb.data()};
+    std::vector<float> losses(2);
+    ASSERT_TRUE(trainer->trainBatch(kRows, inputs, targets, losses).ok());
+    after.emplace_back(trainer->params().begin(), trainer->params().end());
+  }
+  for (size_t k = 0; k < after[0].size(); ++k)
+    EXPECT_NEAR(after[0][k], after[1][k], 1e-6) << k;
+}
+
+} // namespace
+} // namespace mtl

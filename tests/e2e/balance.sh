@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# balance.sh: every balancing method trains an example from the command line
+# and reports what it did in the log; a gradient method repeats bit for bit
+# on one thread and on two; a DWA run stopped and resumed ends like one that
+# was not (its loss history is in the checkpoint); bad methods are refused.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+model=$examples/penguins.mtl
+steps() { grep '"type":"step"' "$1" | sed 's/"seconds":[0-9.eE+-]*//g'; }
+
+for method in static 'dwa(temperature = 1.5)' rlw gradnorm pcgrad mgda 'cagrad(c = 0.4)' imtl \
+  aligned_mtl nash_mtl; do
+  log="$work/${method%%(*}.jsonl"
+  "$mtlc" train "$model" --balance "$method" --epochs 3 --no-save --log "$log" -q ||
+    fail "--balance '$method' failed"
+  grep -qF "\"balance\":\"${method// /}" <(sed 's/ //g' "$log") ||
+    fail "the log's start record does not name '$method'"
+  "$log_check" value "$log" last.balance.weights.species >/dev/null ||
+    fail "--balance '$method': no effective weights in the epoch record"
+  "$log_check" at-least "$log" last.val.tasks.species.accuracy 0.5 >/dev/null ||
+    fail "--balance '$method' did not learn species (accuracy <= 0.5)"
+done
+# Gradient methods log the gradients' statistics; static does with --grad-stats.
+grep -q '"cosines"' "$work/pcgrad.jsonl" || fail "pcgrad logged no gradient cosines"
+grep -q '"grad_norms"' "$work/static.jsonl" && fail "static logged gradient norms unasked"
+"$mtlc" train "$model" --epochs 1 --grad-stats --no-save --log "$work/stats.jsonl" -q ||
+  fail "--grad-stats failed"
+grep -q '"species,sex"' "$work/stats.jsonl" || fail "--grad-stats logged no task pair"
+
+# One thread or two: the same numbers.
+for threads in 1 2; do
+  "$mtlc" train "$model" --balance pcgrad --epochs 2 --threads $threads --no-save \
+    --log "$work/t$threads.jsonl" --log-every 1 -q || fail "pcgrad on $threads threads failed"
+done
+[[ "$(steps "$work/t1.jsonl")" == "$(steps "$work/t2.jsonl")" ]] ||
+  fail "pcgrad's steps differ between 1 and 2 threads"
+
+# A DWA run resumed after epoch 3 (its weights then depend on epochs 1 and 2).
+"$mtlc" train "$model" --balance dwa --epochs 5 --run-dir "$work/full" --log "$work/full.jsonl" \
+  --log-every 1 -q || fail "the uninterrupted DWA run failed"
+"$mtlc" train "$model" --balance dwa --epochs 3 --run-dir "$work/part" --log "$work/part.jsonl" \
+  --log-every 1 -q || fail "the first half of the DWA run failed"
+"$mtlc" train "$model" --balance dwa --epochs 5 --resume "$work/part/last.safetensors" \
+  --run-dir "$work/part" --log "$work/part.jsonl" --log-every 1 -q || fail "the DWA resume failed"
+cmp -s "$work/full/last.safetensors" "$work/part/last.safetensors" ||
+  fail "the resumed DWA run's final checkpoint differs from the uninterrupted run's"
+[[ "$(steps "$work/full.jsonl")" == "$(steps "$work/part.jsonl")" ]] ||
+  fail "the per-step losses of the resumed DWA run differ"
+out=$("$mtlc" train "$model" --balance pcgrad --epochs 5 --resume "$work/part/last.safetensors" \
+  --no-save -q 2>&1)
+[[ $? -eq 1 ]] || fail "resuming with another balancing method did not exit 1"
+grep -q "balance: checkpoint 'dwa(temperature = 2)', now 'pcgrad'" <<<"$out" ||
+  fail "no clear error for another balancing method on resume: $out"
+
+# Bad methods, and a gradient method on a model whose tasks share nothing.
+out=$("$mtlc" train "$model" --balance pcgrd --epochs 1 --no-save -q 2>&1)
+[[ $? -eq 1 ]] || fail "an unknown method did not exit 1"
+grep -q "unknown balance method 'pcgrd'; use one of static, dwa" <<<"$out" ||
+  fail "no clear error for an unknown method: $out"
+out=$("$mtlc" train "$model" --balance 'cagrad(alpha = 1)' --epochs 1 --no-save -q 2>&1)
+grep -q "balance method 'cagrad' has no argument 'alpha'; its argument is 'c'" <<<"$out" ||
+  fail "no clear error for a wrong argument: $out"
+cat >"$work/one.mtl" <<'MTL'
+model one {
+  input x : f32[4]
+  data train = synthetic(rows = 40) {}
+  task y : regress { head = x -> dense(8) -> relu -> dense(1) }
+}
+MTL
+out=$("$mtlc" train "$work/one.mtl" --balance mgda --epochs 1 --no-save -q 2>&1)
+[[ $? -eq 1 ]] || fail "mgda on a one-task model did not exit 1"
+grep -q "combines the tasks' gradients on their shared parameters, and model 'one' has one task" \
+  <<<"$out" || fail "no clear error for mgda on one task: $out"
+
+finish
