@@ -8,6 +8,12 @@
 # least ~1 ms; parameters and Adam state are reset, untimed, before each) and the
 # median per step is reported with min and max, on torch.set_num_threads(2) by default.
 #
+# With --balance pcgrad|mgda|gradnorm, a step is what a Python MTL library (LibMTL's
+# "backward" mode) does: one forward, then one autograd backward per task (retaining the
+# graph), each task's gradient of the shared trunk copied out and the grads zeroed in
+# between, the method's combination of those gradients written back as the trunk's grad,
+# and the optimizer step; the heads keep the gradients their own losses gave them.
+#
 # Run with Debian's Python and PyTorch (the python3 of a pyenv or venv may lack torch), and
 # OpenBLAS: without it Debian's torch multiplies matrices with the reference BLAS, 10x slower:
 #   apt-get install -y python3-torch libopenblas0-openmp
@@ -94,7 +100,62 @@ def build(name):
 DISTINCT_BATCHES = 8
 
 
-def measure(name, rows, seconds):
+def min_norm(grads):
+    """MGDA's min-norm point of the rows of `grads` (T x n): exact for two tasks, else
+    Frank-Wolfe with exact line search (Sener & Koltun 2018, Algorithm 2)."""
+    gram = grads @ grads.T
+    t = gram.shape[0]
+    if t == 2:
+        d = gram[0, 0] + gram[1, 1] - 2 * gram[0, 1]
+        a = 0.5 if d <= 0 else float(((gram[1, 1] - gram[0, 1]) / d).clamp(0, 1))
+        return torch.tensor([a, 1 - a])
+    alpha = torch.full((t,), 1.0 / t, dtype=gram.dtype)
+    for _ in range(250):
+        g_alpha = gram @ alpha
+        k = int(torch.argmin(g_alpha))
+        a_a, a_k, k_k = alpha @ g_alpha, g_alpha[k], gram[k, k]
+        denom = a_a - 2 * a_k + k_k
+        step = 1.0 if denom <= 0 else float(((a_a - a_k) / denom).clamp(0, 1))
+        alpha = (1 - step) * alpha
+        alpha[k] += step
+        if step < 1e-6:
+            break
+    return alpha
+
+
+def pcgrad(grads, generator):
+    """PCGrad (Yu et al. 2020): each task's gradient projected off the tasks it conflicts
+    with, in a random order; the sum."""
+    out = grads.clone()
+    t = grads.shape[0]
+    for i in range(t):
+        for j in torch.randperm(t, generator=generator).tolist():
+            if j == i:
+                continue
+            dot = out[i] @ grads[j]
+            if dot < 0:
+                out[i] -= dot / (grads[j] @ grads[j]) * grads[j]
+    return out.sum(0)
+
+
+class GradNormWeights:
+    """GradNorm (Chen et al. 2018) weights, updated from the task gradients' norms."""
+
+    def __init__(self, tasks, alpha=1.5, lr=0.025):
+        self.w = torch.ones(tasks)
+        self.alpha, self.lr, self.initial = alpha, lr, None
+
+    def update(self, norms, losses):
+        if self.initial is None:
+            self.initial = losses.clone()
+        g = self.w * norms
+        ratio = losses / self.initial
+        target = g.mean() * (ratio / ratio.mean()) ** self.alpha
+        self.w = (self.w - self.lr * torch.sign(g - target) * norms).clamp(min=1e-4)
+        self.w *= len(self.w) / self.w.sum()
+
+
+def measure(name, rows, seconds, balance="static"):
     torch.manual_seed(1234)
     features, model, tasks = build(name)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -105,13 +166,41 @@ def measure(name, rows, seconds):
     initial = [p.detach().clone() for p in model.parameters()]
     calls_made = [0]
 
+    shared = list(model.trunk.parameters())
+    generator = torch.Generator().manual_seed(7)
+    gradnorm = GradNormWeights(len(tasks))
+
     def step():
         x, targets = batches[calls_made[0] % DISTINCT_BATCHES]
         calls_made[0] += 1
         optimizer.zero_grad()
         outputs = model(x)
-        total = sum(loss(out, y) for loss, out, y in zip(losses, outputs, targets))
-        total.backward()
+        task_losses = [loss(out, y) for loss, out, y in zip(losses, outputs, targets)]
+        total = sum(task_losses)
+        if balance == "static":
+            total.backward()
+            optimizer.step()
+            return total
+        weights = gradnorm.w if balance == "gradnorm" else torch.ones(len(tasks))
+        per_task = []
+        for t, task_loss in enumerate(task_losses):
+            (weights[t] * task_loss).backward(retain_graph=t + 1 < len(task_losses))
+            per_task.append(torch.cat([p.grad.reshape(-1) for p in shared]))
+            for p in shared:
+                p.grad = None
+        grads = torch.stack(per_task)
+        if balance == "pcgrad":
+            combined = pcgrad(grads, generator)
+        elif balance == "mgda":
+            combined = len(tasks) * (min_norm(grads) @ grads)
+        else:  # gradnorm: the weighted sum, and the weights' own update
+            combined = grads.sum(0)
+            gradnorm.update(grads.norm(dim=1) / weights,
+                            torch.tensor([float(l) for l in task_losses]))
+        offset = 0
+        for p in shared:
+            p.grad = combined[offset:offset + p.numel()].view_as(p).clone()
+            offset += p.numel()
         optimizer.step()
         return total
 
@@ -180,6 +269,8 @@ def main():
     parser.add_argument("--threads", default="2", help="thread counts, e.g. 1 or 1,2 (default 2)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--seconds", type=float, default=1.5, help="timed seconds per configuration")
+    parser.add_argument("--balance", default="static", choices=["static", "pcgrad", "mgda", "gradnorm"],
+                        help="balance the tasks as a Python MTL library does (see the top)")
     parser.add_argument("--flush-denormal", action="store_true",
                         help="torch.set_flush_denormal(True) (mtl_step_bench --ftz)")
     args = parser.parse_args()
@@ -201,7 +292,7 @@ def main():
             for rows in BATCHES[name]:
                 if only is not None and rows not in only:
                     continue
-                r = measure(name, rows, args.seconds)
+                r = measure(name, rows, args.seconds, args.balance)
                 r["threads"] = threads
                 results.append(r)
                 med = r["us_per_step_median"]
@@ -213,6 +304,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"tool": "pytorch", "torch": torch.__version__, "blas": loaded_blas(),
+                       "balance": args.balance,
                        "results": results}, f, indent=2)
             f.write("\n")
 

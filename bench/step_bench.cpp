@@ -92,8 +92,8 @@ constexpr int kDistinctBatches = 8;
 class StepRunner {
 public:
   StepRunner(const mtl_model &model, int64_t rows, uint64_t seed,
-             const mtlrt::balance::Method &method)
-      : model(model), rows(rows), balancer(model, method, seed, false) {
+             const mtlrt::balance::Method &method, bool gradStats)
+      : model(model), rows(rows), balancer(model, method, seed, gradStats) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
     for (int k = 0; k < model.num_inputs; ++k) {
@@ -212,8 +212,8 @@ double median(std::vector<double> v) {
 }
 
 Measurement measure(const std::string &name, const mtl_model &model, int64_t rows, int threads,
-                    const Budget &budget, const mtlrt::balance::Method &method) {
-  StepRunner runner(model, rows, /*seed=*/1234, method);
+                    const Budget &budget, const mtlrt::balance::Method &method, bool gradStats) {
+  StepRunner runner(model, rows, /*seed=*/1234, method, gradStats);
   Measurement m{name, rows, threads};
   if (!runner.reset(/*seed=*/0))
     return m;
@@ -302,7 +302,7 @@ int main(int argc, char **argv) {
   std::string modelFilter, jsonPath, modelsDir = MTL_BENCH_DIR "/models", cpu = "native";
   std::vector<int64_t> batchFilter;
   std::vector<int> threadCounts = {2};
-  bool perfMap = false, noFtz = false;
+  bool perfMap = false, noFtz = false, gradStats = false;
   std::string balance = "static";
   Budget budget;
   app.add_option("--model", modelFilter, "Only this model (M1, M2, M3 or M4)");
@@ -328,6 +328,9 @@ int main(int argc, char **argv) {
                  "Balance the tasks with this method (static, pcgrad, mgda, gradnorm, ...), as "
                  "mtlc train --balance; a one-task model runs static")
       ->capture_default_str();
+  app.add_flag("--grad-stats", gradStats,
+               "Split the gradients by task every step (the per-task trunk backward passes and "
+               "the Gram matrix a gradient method needs), as mtlc train --grad-stats");
   CLI11_PARSE(app, argc, argv);
   auto method = mtlrt::balance::parseMethod(balance);
   if (!method) {
@@ -385,7 +388,7 @@ int main(int argc, char **argv) {
         const mtlrt::balance::Method used = method->combinesGradients() && !model.task_grad_step
                                                 ? mtlrt::balance::Method{}
                                                 : *method;
-        Measurement m = measure(bm.name, model, rows, threads, budget, used);
+        Measurement m = measure(bm.name, model, rows, threads, budget, used, gradStats);
         if (m.samples == 0)
           return 1;
         printRow(table, m);

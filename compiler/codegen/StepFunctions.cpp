@@ -50,6 +50,8 @@ std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayou
   for (size_t k = 0; k < layout.params.size(); ++k) {
     const PlacedTensor &p = layout.params[k];
     int j = sharedAt[k];
+    if (j >= 0 && sig.penalty < 0)
+      continue; // no penalty: the runtime writes the shared gradient whole
     for (const auto &[param, grad] : sig.gradients)
       if (param == p.param)
         slots.push_back(

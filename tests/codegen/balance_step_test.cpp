@@ -43,13 +43,19 @@ struct Fixture {
   driver::Compilation c;
   std::vector<float> x, ya, yb;
 
-  void compile() {
+  /// With `penalty` false, the model without its l2 term: task_grad_step
+  /// then leaves the shared parameters' place in the arena to the runtime.
+  void compile(bool penalty) {
     // One file per test: ctest runs the tests of this file in parallel.
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (char &ch : name)
       ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-    const std::string path = ::testing::TempDir() + "balance_step_" + name + ".mtl";
-    std::ofstream(path) << kModel;
+    const std::string path =
+        ::testing::TempDir() + "balance_step_" + name + (penalty ? "" : "_np") + ".mtl";
+    std::string text = kModel;
+    if (!penalty)
+      text.erase(text.find("  regularize"), text.find("  optimizer") - text.find("  regularize"));
+    std::ofstream(path) << text;
     ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Jit, c, {})) << c.diags.render(false);
     std::mt19937 rng(5);
     std::normal_distribution<float> n;
@@ -110,18 +116,13 @@ mtlrt::TrainOptions options(const std::string &method, bool gradStats) {
 
 class BalanceStep : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
-  static Fixture f;
-  if (!f.c.compiled)
-    f.compile();
+void checkStep(const Fixture &f, const std::string &method) {
   ASSERT_NE(f.c.compiled, nullptr);
   const mtl_model &m = *f.c.compiled;
   ASSERT_NE(m.task_grad_step, nullptr);
   ASSERT_EQ(m.num_shared, 2); // trunk.0.weight, trunk.0.bias
   EXPECT_STREQ(m.shared[0].name, "trunk.0.weight");
   EXPECT_STREQ(m.shared[1].name, "trunk.0.bias");
-  const std::string method = GetParam();
-
   auto trainer = mtlrt::Trainer::create(&m, options(method, false));
   ASSERT_TRUE(trainer.ok()) << trainer.error();
   std::vector<float> before(trainer->params().begin(), trainer->params().end());
@@ -152,7 +153,11 @@ TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
   for (int32_t p = 0; p < m.num_params; ++p) {
     const mtl_tensor_desc &d = m.params[p];
     for (int64_t i = 0; i < d.size; ++i) {
-      double g = grads[size_t(d.offset + i)]; // the penalty's part, for shared ones
+      bool shared = false;
+      for (int32_t s = 0; s < m.num_shared; ++s)
+        shared = shared || m.shared_params[s] == p;
+      // The penalty's part, for shared ones (none without a penalty).
+      double g = shared && !m.has_penalty ? 0.0 : grads[size_t(d.offset + i)];
       for (int32_t s = 0; s < m.num_shared; ++s)
         if (m.shared_params[s] == p)
           for (int t = 0; t < 2; ++t)
@@ -179,6 +184,16 @@ TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
   EXPECT_TRUE(moved);
 }
 
+TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
+  for (bool penalty : {true, false}) {
+    SCOPED_TRACE(penalty ? "with a penalty" : "without a penalty");
+    Fixture f;
+    f.compile(penalty);
+    EXPECT_EQ(f.c.compiled ? f.c.compiled->has_penalty : -1, penalty ? 1 : 0);
+    checkStep(f, GetParam());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Methods, BalanceStep,
                          ::testing::Values("static", "dwa", "rlw", "gradnorm", "pcgrad", "mgda",
                                            "cagrad", "imtl", "aligned_mtl", "nash_mtl"));
@@ -186,8 +201,8 @@ INSTANTIATE_TEST_SUITE_P(Methods, BalanceStep,
 TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
   // gradStats makes static run task_grad_step and sum the blocks: the same
   // step as grad_step's, to float rounding.
-  static Fixture f;
-  f.compile();
+  Fixture f;
+  f.compile(true);
   ASSERT_NE(f.c.compiled, nullptr);
   std::vector<std::vector<float>> after;
   for (bool split : {false, true}) {

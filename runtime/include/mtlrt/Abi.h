@@ -162,7 +162,9 @@ typedef struct mtl_model {
    * block gets d (w_t L_t) / d p for each shared p, and grads[0, params_size)
    * gets d total_loss / d p for the other parameters but only the penalty's
    * gradient for the shared ones, so that adding every task's block to it gives
-   * grad_step's arena. NULL when fewer than two tasks share a parameter. */
+   * grad_step's arena. Without a penalty (has_penalty 0) the shared
+   * parameters' place in grads[0, params_size) is not written at all. NULL
+   * when fewer than two tasks share a parameter. */
   void (*task_grad_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
                          float *workspace, float *grads, mtl_result *result,
                          const mtl_parallel *parallel);

@@ -12,6 +12,43 @@
 #include <cmath>
 
 namespace mtlrt::balance {
+namespace {
+
+/// a · b in double over n floats, with eight accumulators that the compiler
+/// keeps in vector lanes (one long chain of dependent adds would wait on
+/// each add's latency), summed in a fixed order.
+double dot(const float *a, const float *b, int64_t n) {
+  constexpr int kLanes = 8;
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k)
+      acc[k] += double(a[i + k]) * double(b[i + k]);
+  for (; i < n; ++i)
+    acc[i % kLanes] += double(a[i]) * double(b[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/// The Gram matrix of `tasks` blocks of `size` floats, `stride` apart, in one
+/// pass over memory: chunk by chunk (each small enough to stay in the L1
+/// cache while every pair of its blocks is multiplied), the chunks' sums
+/// added in order. The chunking is fixed, so the result is too.
+void gramMatrix(const float *blocks, int tasks, int64_t size, int64_t stride,
+                std::vector<double> &gram) {
+  constexpr int64_t kChunk = 512;
+  std::fill(gram.begin(), gram.end(), 0.0);
+  for (int64_t at = 0; at < size; at += kChunk) {
+    const int64_t n = std::min(kChunk, size - at);
+    for (int i = 0; i < tasks; ++i)
+      for (int j = 0; j <= i; ++j)
+        gram[size_t(i * tasks + j)] += dot(blocks + i * stride + at, blocks + j * stride + at, n);
+  }
+  for (int i = 0; i < tasks; ++i)
+    for (int j = 0; j < i; ++j)
+      gram[size_t(j * tasks + i)] = gram[size_t(i * tasks + j)];
+}
+
+} // namespace
 
 Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gradStats)
     : model_(&model), method_(method), seed_(seed), tasks_(model.num_tasks) {
@@ -106,22 +143,20 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   hyper.task_weights = runWeights;
   if (splits_) {
     const float *blocks = grads + m.params_size;
-    for (int i = 0; i < tasks_; ++i)
-      for (int j = 0; j <= i; ++j) {
-        const float *a = blocks + i * m.shared_size, *b = blocks + j * m.shared_size;
-        double dot = 0;
-        for (int64_t k = 0; k < m.shared_size; ++k)
-          dot += double(a[k]) * double(b[k]);
-        gram_[size_t(i * tasks_ + j)] = gram_[size_t(j * tasks_ + i)] = dot;
-      }
+    gramMatrix(blocks, tasks_, m.shared_size, m.shared_size, gram_);
     combine(step);
+    // The penalty's gradient is there to add to; without one, nothing is.
     for (int32_t s = 0; s < m.num_shared; ++s) {
       float *g = grads + m.params[m.shared_params[s]].offset;
       for (int t = 0; t < tasks_; ++t) {
         const float *block = blocks + t * m.shared_size + m.shared[s].offset;
         const float c = float(coefficients_[size_t(t)]);
-        for (int64_t k = 0; k < m.shared[s].size; ++k)
-          g[k] += c * block[k];
+        if (t == 0 && !m.has_penalty)
+          for (int64_t k = 0; k < m.shared[s].size; ++k)
+            g[k] = c * block[k];
+        else
+          for (int64_t k = 0; k < m.shared[s].size; ++k)
+            g[k] += c * block[k];
       }
     }
   }
