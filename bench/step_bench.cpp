@@ -355,6 +355,7 @@ int main(int argc, char **argv) {
     mtl::driver::PipelineOptions options;
     options.target.cpu = cpu;
     options.target.optLevel = 3;
+    options.taskGradients = gradStats || method->combinesGradients();
     auto t0 = Clock::now();
     auto last = perfMap ? mtl::driver::Stage::Optimize : mtl::driver::Stage::Jit;
     if (!mtl::driver::runPipeline(modelsDir + "/" + bm.file, last, c, options)) {

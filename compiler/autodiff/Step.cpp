@@ -37,7 +37,8 @@ std::vector<ir::ValueId> gradientsOf(ir::Graph &graph, ir::ValueId loss,
 
 } // namespace
 
-std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature) {
+std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature,
+                                          bool splitByTask) {
   std::vector<Diagnostic> errors;
   std::vector<ir::ValueId> params = graph.params();
   std::vector<ir::ValueId> grads = gradientsOf(graph, signature.loss, params, "grad.", errors);
@@ -53,7 +54,7 @@ std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &s
   signature.taskGradients.clear();
   signature.penaltyGradients.clear();
   const std::vector<ir::ValueId> &shared = signature.sharedParams;
-  if (shared.empty() || signature.weightedLosses.size() < 2)
+  if (!splitByTask || shared.empty() || signature.weightedLosses.size() < 2)
     return {};
   for (ir::ValueId weighted : signature.weightedLosses) {
     std::string prefix = "taskgrad." + std::to_string(signature.taskGradients.size()) + ".";

@@ -16,12 +16,13 @@ namespace mtl::autodiff {
 /// explicit zero gradient (broadcast_like 0.0 to its type). Returns the
 /// errors of `differentiate`, empty on success.
 ///
-/// When at least two tasks share parameters, also fills
+/// With `splitByTask`, when at least two tasks share parameters, also fills
 /// `signature.taskGradients` (d w_t L_t / d p for each shared p, results
 /// "taskgrad.<task index>.<param>") and `signature.penaltyGradients`
 /// ("penaltygrad.<param>"), so a balancing method can combine the tasks'
 /// gradients itself: Σ_t taskGradients[t][k] + penaltyGradients[k] is the
 /// shared parameter's gradient of the total loss.
-std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature);
+std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature,
+                                          bool splitByTask);
 
 } // namespace mtl::autodiff

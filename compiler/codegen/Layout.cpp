@@ -59,8 +59,6 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signat
     out.params.push_back(std::move(t));
   }
   out.gradsSize = out.paramsSize;
-  if (signature.taskGradients.empty())
-    return out;
   for (ir::ValueId p : signature.sharedParams)
     for (size_t k = 0; k < out.params.size(); ++k)
       if (out.params[k].param == p) {
@@ -70,6 +68,7 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signat
         out.shared.push_back(std::move(t));
         out.sharedIndex.push_back(static_cast<int>(k));
       }
+  // Task blocks only when the step splits the gradients by task.
   out.gradsSize += out.sharedSize * static_cast<int64_t>(signature.taskGradients.size());
   return out;
 }

@@ -45,8 +45,8 @@ struct ArenaLayout {
 };
 
 /// Lays out parameters, state and gradients, each parameter with the
-/// initialisation lowering chose (StepModel::init); task blocks only when
-/// `signature.taskGradients` is set.
+/// initialisation lowering chose (StepModel::init); the shared parameters'
+/// task blocks count in gradsSize only when `signature.taskGradients` is set.
 ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signature,
                          const lower::StepModel &model);
 

@@ -96,6 +96,7 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
     }
   }
   PipelineOptions po = pipelineOptions(o.compile, global);
+  po.taskGradients = true; // a program's `train --balance` may choose any method
   po.libraryGetter = o.lib;
   // A program links one object per function, compiled on every core and
   // kept in the disk cache as the JIT's are; a library or a bare object file

@@ -22,6 +22,7 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   // The data first, from the checked model's run configuration: a missing
   // file or a bad cell is reported before the compiler's time is spent.
   PipelineOptions options = pipelineOptions(o.compile, global);
+  options.taskGradients = o.train.gradStats || mtlrt::balanceCombinesGradients(o.train.balance);
   PipelineOptions checkOnly = options;
   checkOnly.verbose = false;
   checkOnly.timings = nullptr;

@@ -126,7 +126,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     return true;
   {
     StageTimer t(o, "autodiff");
-    std::vector<Diagnostic> errors = autodiff::differentiateStep(c.step.graph, c.step.signature);
+    std::vector<Diagnostic> errors = autodiff::differentiateStep(
+        c.step.graph, c.step.signature, o.taskGradients || c.model->balance.combinesGradients());
     for (Diagnostic &d : errors)
       c.diags.error(d.loc, "internal compiler error: " + d.message);
     if (!errors.empty())

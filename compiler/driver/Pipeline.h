@@ -41,6 +41,10 @@ struct PipelineOptions {
   /// link into one program) instead of mtl_model_get (the JIT and programs).
   bool libraryGetter = false;
   bool verbose = false; ///< print each stage's time to stderr
+  /// Generate task_grad_step (each task's gradient on the shared parameters)
+  /// even when the model's balancing method does not need it: for a run
+  /// with another method (--balance) or gradient statistics.
+  bool taskGradients = false;
   /// Changes applied to the checked model before lowering (tests use it to swap the
   /// optimizer; run settings need none, as they are run-time values).
   std::function<void(sema::Model &)> adjust;

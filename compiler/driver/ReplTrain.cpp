@@ -291,6 +291,12 @@ bool ReplSession::setBalance(const std::string &method) {
     return false;
   }
   overrides_.balance = *text;
+  const mtl_model *m = c_ ? c_->compiled : nullptr;
+  if (m && !m->task_grad_step && m->num_shared > 0 && mtlrt::balanceCombinesGradients(*text)) {
+    // The model was compiled without each task's gradient: once more, with it.
+    fmt::print("balance = {} (recompiling with each task's gradient)\n", *text);
+    return compile(text_, nullptr, 0);
+  }
   fmt::print("balance = {} (no recompilation)\n", *text);
   return true;
 }

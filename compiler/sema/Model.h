@@ -145,6 +145,11 @@ enum class BalanceKind {
 
 struct Balance {
   BalanceKind kind = BalanceKind::Static;
+  /// Whether the method combines each task's gradient on the shared
+  /// parameters, so the step must compute them apart (task_grad_step).
+  bool combinesGradients() const {
+    return kind != BalanceKind::Static && kind != BalanceKind::Dwa && kind != BalanceKind::Rlw;
+  }
   double param = 0; ///< Dwa: temperature; GradNorm: alpha; CaGrad: c
   /// As the runtime reads it (TrainOptions::balance): "static", "dwa(temperature = 2)", ...
   std::string text = "static";

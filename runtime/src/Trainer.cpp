@@ -103,11 +103,22 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   if (!method)
     return fail(method.error());
   if (method->combinesGradients() && !model->task_grad_step)
-    return fail(fmt::format("balance '{}' combines the tasks' gradients on their shared "
-                            "parameters, and model '{}' has {}",
-                            method->text(), model->name,
-                            model->num_tasks < 2 ? "one task" : "no parameter that tasks share"));
+    return fail(
+        model->num_shared > 0 && model->num_tasks > 1
+            ? fmt::format("balance '{}' combines the tasks' gradients on their shared parameters, "
+                          "and model '{}' was compiled without them: its own method does not "
+                          "need them. Compile it with such a method (`balance {}` in the model, "
+                          "or mtlc train --balance) or with --grad-stats",
+                          method->text(), model->name, method->text())
+            : fmt::format("balance '{}' combines the tasks' gradients on their shared "
+                          "parameters, and model '{}' has {}",
+                          method->text(), model->name,
+                          model->num_tasks < 2 ? "one task" : "no parameter that tasks share"));
   options.balance = method->text();
+  if (options.gradStats && !model->task_grad_step && model->num_shared > 0 && model->num_tasks > 1)
+    return fail(fmt::format("gradient statistics need model '{}' compiled with them: "
+                            "mtlc train --grad-stats compiles it so",
+                            model->name));
   m.balancer = balance::Balancer(*model, *method, options.seed, options.gradStats);
   m.options = std::move(options);
   m.pool = std::make_unique<ThreadPool>(m.options.threads);
@@ -273,6 +284,11 @@ Result<std::string> canonicalBalance(std::string_view text) {
   if (!method)
     return method.takeError();
   return method->text();
+}
+
+bool balanceCombinesGradients(std::string_view text) {
+  Result<balance::Method> method = balance::parseMethod(text);
+  return method && method->combinesGradients();
 }
 
 std::vector<double> Trainer::balanceState() const { return impl->balancer.state(); }

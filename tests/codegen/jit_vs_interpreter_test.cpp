@@ -112,6 +112,7 @@ void compile(const std::string &file, Compiled &out,
              std::function<void(sema::Model &)> adjust = nullptr) {
   driver::PipelineOptions o;
   o.adjust = std::move(adjust);
+  o.taskGradients = true; // task_grad_step too, wherever tasks share parameters
   out.ok = driver::runPipeline(MTL_SOURCE_DIR "/" + file, driver::Stage::Jit, out.c, o);
 }
 

@@ -24,7 +24,7 @@ void checkModel(const sema::Model &m) {
   lower::LoweredStep step = lower::lowerModel(m);
   ASSERT_TRUE(step.ok()) << step.errors.front().message;
   Graph forward = step.graph;
-  ASSERT_TRUE(autodiff::differentiateStep(step.graph, step.signature).empty());
+  ASSERT_TRUE(autodiff::differentiateStep(step.graph, step.signature, true).empty());
   std::vector<Diagnostic> diags = verify(step.graph);
   ASSERT_TRUE(diags.empty()) << diags.front().message;
   EXPECT_EQ(step.signature.gradients.size(), step.graph.params().size());

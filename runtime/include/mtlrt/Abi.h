@@ -150,7 +150,7 @@ typedef struct mtl_model {
    * block of shared_size floats per task follows, holding the shared
    * parameters as `shared` places them (offsets within a block). */
   int64_t grads_size;
-  int32_t num_shared;
+  int32_t num_shared;            /* also when task_grad_step was not generated */
   const mtl_tensor_desc *shared; /* parameters that more than one task's loss depends on */
   const int32_t *shared_params;  /* per shared tensor: its index into params */
   int64_t shared_size;
@@ -164,7 +164,9 @@ typedef struct mtl_model {
    * gradient for the shared ones, so that adding every task's block to it gives
    * grad_step's arena. Without a penalty (has_penalty 0) the shared
    * parameters' place in grads[0, params_size) is not written at all. NULL
-   * when fewer than two tasks share a parameter. */
+   * when fewer than two tasks share a parameter, or when the model's
+   * balancing method does not need it and the compiler was not asked for it
+   * (mtlc train --balance/--grad-stats); `mtlc build` always generates it. */
   void (*task_grad_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
                          float *workspace, float *grads, mtl_result *result,
                          const mtl_parallel *parallel);

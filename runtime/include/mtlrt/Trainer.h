@@ -299,6 +299,9 @@ private:
 /// it ("cagrad(0.4)" -> "cagrad(c = 0.4)"); fails naming what is wrong and the
 /// methods there are.
 Result<std::string> canonicalBalance(std::string_view text);
+/// Whether the method `text` names combines the tasks' gradients (and so
+/// needs a model with task_grad_step); false for text that names no method.
+bool balanceCombinesGradients(std::string_view text);
 
 /// The Rng stream that shuffles the training rows in `epoch` (1-based). Each
 /// epoch shuffles the training rows, in ascending order, with a Fisher–Yates
