@@ -66,11 +66,7 @@ Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gr
 
 void Balancer::lossWeights(uint64_t step) {
   switch (method_.kind) {
-  case Method::Kind::Dwa:
-    if (lossesBefore_.empty())
-      std::fill(factors_.begin(), factors_.end(), 1.0);
-    else
-      factors_ = dwa(lastLosses_, lossesBefore_, method_.arg);
+  case Method::Kind::Dwa: // set once an epoch, by dwaFactors()
     break;
   case Method::Kind::Rlw: // softmax weights sum to 1; times T, as static's sum
     factors_ = rlw(tasks_, seed_, step);
@@ -230,6 +226,16 @@ BalanceStats Balancer::takeStats() {
 void Balancer::endEpoch(std::span<const double> taskLosses) {
   lossesBefore_ = std::move(lastLosses_);
   lastLosses_.assign(taskLosses.begin(), taskLosses.end());
+  dwaFactors();
+}
+
+void Balancer::dwaFactors() {
+  if (method_.kind != Method::Kind::Dwa)
+    return;
+  if (lossesBefore_.size() != size_t(tasks_) || lastLosses_.size() != size_t(tasks_))
+    std::fill(factors_.begin(), factors_.end(), 1.0); // the first two epochs
+  else
+    factors_ = dwa(lastLosses_, lossesBefore_, method_.arg);
 }
 
 MethodState Balancer::state() const {
@@ -265,6 +271,7 @@ bool Balancer::setState(const MethodState &s) {
     return false;
   lastLosses_ = std::move(last);
   lossesBefore_ = std::move(before);
+  dwaFactors();
   gradNorm_.setState(std::move(gradNorm));
   return true;
 }

@@ -54,6 +54,8 @@ public:
 private:
   /// The method's factor on each task's weight before the gradient step.
   void lossWeights(uint64_t step);
+  /// DWA's factors from the last two epochs' losses (1 before there are two).
+  void dwaFactors();
   /// The coefficient of each task's gradient in the shared gradient.
   void combine(uint64_t step);
   void record();
