@@ -6,6 +6,7 @@
 // SGD by this test. What it pins is the plumbing between them: which
 // parameters are shared and where their blocks lie, the penalty's part, the
 // task weights handed to the gradient step, the scaling by the task count.
+#include "balance/Method.h"
 #include "balance/Methods.h"
 #include "driver/Pipeline.h"
 #include "mtlrt/Abi.h"
@@ -218,6 +219,25 @@ TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
   }
   for (size_t k = 0; k < after[0].size(); ++k)
     EXPECT_NEAR(after[0][k], after[1][k], 1e-6) << k;
+}
+
+TEST(BalanceStep, SemaAndRuntimeKnowTheSameMethods) {
+  // sema (compiler/sema/Settings.cpp) and the runtime (balance/Method.cpp)
+  // each list the methods: every runtime method must check in .mtl, give the
+  // text the runtime prints, and agree on whether it needs task gradients.
+  const std::string path = ::testing::TempDir() + "balance_names.mtl";
+  for (const std::string &name : mtlrt::balance::methodNames()) {
+    SCOPED_TRACE(name);
+    std::string text = kModel;
+    text.insert(text.find("  optimizer"), "  balance " + name + "\n");
+    std::ofstream(path) << text;
+    driver::Compilation c;
+    ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Check, c, {})) << c.diags.render(false);
+    auto method = mtlrt::balance::parseMethod(name);
+    ASSERT_TRUE(method.ok()) << method.error();
+    EXPECT_EQ(c.models[0].balance.text, method->text());
+    EXPECT_EQ(c.models[0].balance.combinesGradients(), method->combinesGradients());
+  }
 }
 
 } // namespace

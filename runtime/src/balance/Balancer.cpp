@@ -178,9 +178,9 @@ void Balancer::record() {
   ++s.steps;
   // Within the room startEpoch made: a step allocates nothing, and steps
   // outside an epoch (the C library's) keep no history.
-  for (int t = 0; t < tasks_ && stepWeights.size() < stepWeights.capacity(); ++t)
-    stepWeights.push_back(double(stepWeights_[size_t(t)]) *
-                          (splits_ ? coefficients_[size_t(t)] : 1.0));
+  for (int t = 0; t < tasks_ && weightHistory_.size() < weightHistory_.capacity(); ++t)
+    weightHistory_.push_back(double(stepWeights_[size_t(t)]) *
+                             (splits_ ? coefficients_[size_t(t)] : 1.0));
   if (!splits_)
     return;
   s.gradNorms.resize(size_t(tasks_));
@@ -199,8 +199,8 @@ void Balancer::record() {
 }
 
 void Balancer::startEpoch(int64_t steps) {
-  stepWeights.clear();
-  stepWeights.reserve(size_t(std::max<int64_t>(steps, 0)) * size_t(tasks_));
+  weightHistory_.clear();
+  weightHistory_.reserve(size_t(std::max<int64_t>(steps, 0)) * size_t(tasks_));
 }
 
 BalanceStats Balancer::takeStats() {
@@ -209,16 +209,16 @@ BalanceStats Balancer::takeStats() {
     for (double &x : *v)
       x /= double(std::max<int64_t>(out.steps, 1));
   // Each task's median over the steps (the upper one of an even count).
-  const size_t steps = stepWeights.size() / size_t(std::max(tasks_, 1));
+  const size_t steps = weightHistory_.size() / size_t(std::max(tasks_, 1));
   out.weights.assign(size_t(tasks_), 0.0);
   std::vector<double> column(steps);
   for (int t = 0; t < tasks_ && steps > 0; ++t) {
     for (size_t k = 0; k < steps; ++k)
-      column[k] = stepWeights[k * size_t(tasks_) + size_t(t)];
+      column[k] = weightHistory_[k * size_t(tasks_) + size_t(t)];
     std::nth_element(column.begin(), column.begin() + long(steps / 2), column.end());
     out.weights[size_t(t)] = column[steps / 2];
   }
-  stepWeights.clear();
+  weightHistory_.clear();
   stats_ = BalanceStats{};
   return out;
 }

@@ -68,15 +68,14 @@ private:
   std::vector<float> stepWeights_; ///< handed to the gradient step
   std::vector<double> factors_;    ///< the method's factor per task weight
   std::vector<double> coefficients_;
-  std::vector<double> gram_; ///< tasks x tasks, of this step's task gradients
-  const float *taskBlocks_ = nullptr;
+  std::vector<double> gram_;   ///< tasks x tasks, of this step's task gradients
   std::vector<double> losses_; ///< this step's task losses
   std::vector<double> norms_;  ///< GradNorm: this step's unweighted gradient norms
   // DWA: the mean task losses of the last two epochs (newest first).
   std::vector<double> lastLosses_, lossesBefore_;
   GradNorm gradNorm_{1}; ///< learned weights and the first step's losses
   BalanceStats stats_;
-  std::vector<double> stepWeights; ///< steps x tasks effective weights, for the medians
+  std::vector<double> weightHistory_; ///< steps x tasks effective weights, for the medians
 };
 
 } // namespace mtlrt::balance
