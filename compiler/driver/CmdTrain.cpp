@@ -23,6 +23,8 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   // file or a bad cell is reported before the compiler's time is spent.
   PipelineOptions options = pipelineOptions(o.compile, global);
   options.taskGradients = o.train.gradStats || mtlrt::balanceCombinesGradients(o.train.balance);
+  if (!o.train.balance.empty())
+    options.balance = o.train.balance;
   PipelineOptions checkOnly = options;
   checkOnly.verbose = false;
   checkOnly.timings = nullptr;

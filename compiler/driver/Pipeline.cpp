@@ -114,6 +114,13 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     return false;
   if (o.adjust)
     o.adjust(*c.model);
+  if (o.balance) {
+    sema::BalanceKind &kind = c.model->balance.kind;
+    if (mtlrt::balanceAddsParameters(*o.balance))
+      kind = sema::BalanceKind::Uncertainty;
+    else if (kind == sema::BalanceKind::Uncertainty)
+      kind = sema::BalanceKind::Static; // the run's method works on the plain losses
+  }
   {
     StageTimer t(o, "lower");
     c.step = lower::lowerModel(*c.model);

@@ -45,6 +45,10 @@ struct PipelineOptions {
   /// even when the model's balancing method does not need it: for a run
   /// with another method (--balance) or gradient statistics.
   bool taskGradients = false;
+  /// The run's balancing method when it overrides the model's (--balance,
+  /// :set balance): lowering adds uncertainty's log-variances to the loss when
+  /// it names `uncertainty`, and leaves a model's own out when it names another.
+  std::optional<std::string> balance;
   /// Changes applied to the checked model before lowering (tests use it to swap the
   /// optimizer; run settings need none, as they are run-time values).
   std::function<void(sema::Model &)> adjust;

@@ -115,6 +115,9 @@ bool ReplSession::show(const std::string &what) {
   }
   if (what == "params") {
     const mtl_model &d = *c_->compiled;
+    size_t nameWidth = 24; // wider for long names (uncertainty.<task>.log_var)
+    for (int i = 0; i < d.num_params; ++i)
+      nameWidth = std::max(nameWidth, std::string_view(d.params[i].name).size());
     for (int i = 0; i < d.num_params; ++i) {
       const mtl_tensor_desc &t = d.params[i];
       std::vector<int64_t> dims(t.dims, t.dims + t.rank);
@@ -125,7 +128,7 @@ bool ReplSession::show(const std::string &what) {
           sum += double(params_[t.offset + k]) * params_[t.offset + k];
         norm = fmt::format("{:.4f}", std::sqrt(sum));
       }
-      fmt::print("  {:<24} {:<12} {:>8}  norm {}\n", t.name,
+      fmt::print("  {:<{}} {:<12} {:>8}  norm {}\n", t.name, nameWidth,
                  fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm);
     }
     fmt::print("  {} parameters{}\n", d.params_size,

@@ -297,6 +297,12 @@ bool ReplSession::setBalance(const std::string &method) {
     fmt::print("balance = {} (recompiling with each task's gradient)\n", *text);
     return compile(text_, nullptr, 0);
   }
+  const bool hasLogVars = c_ && c_->model->balance.kind == sema::BalanceKind::Uncertainty;
+  if (m && hasLogVars != mtlrt::balanceAddsParameters(*text)) {
+    fmt::print("balance = {} (recompiling {} uncertainty's log-variances in the loss)\n", *text,
+               hasLogVars ? "without" : "with");
+    return compile(text_, nullptr, 0);
+  }
   fmt::print("balance = {} (no recompilation)\n", *text);
   return true;
 }

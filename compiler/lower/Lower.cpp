@@ -4,6 +4,7 @@
 
 #include "ir/Verifier.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace mtl::lower {
@@ -46,10 +47,25 @@ void lowerInputs(Lowering &l) {
   }
 }
 
+/// Kendall et al.'s uncertainty weighting as LibMTL writes it: with the
+/// learned s_t = log σ_t² (a parameter of shape [1], 0 at the start), task t's
+/// term is exp(-s_t) L_t / 2 + s_t / 2. Its minimum over s_t is at
+/// σ_t² = L_t: a noisier task gets a smaller weight, and the s_t / 2 term
+/// keeps every weight from falling to zero.
+ValueId uncertaintyTerm(Lowering &l, const sema::Task &task, ValueId loss) {
+  ir::Builder &b = l.b;
+  ValueId logVar = b.paramOnce("uncertainty." + task.name + ".log_var", {1});
+  l.logVars.push_back(logVar);
+  ValueId s = b.reduceSum(logVar);
+  ValueId scaled = b.mul(b.unary(ir::OpKind::Exp, b.unary(ir::OpKind::Neg, s)), loss);
+  return b.scale(b.add(scaled, s), 0.5);
+}
+
 /// Lowers every task's head and loss; returns sum_t w_t L_t, or -1 on error.
+/// With `balance uncertainty`, each L_t is its uncertainty term, whose
+/// parameters follow every module's.
 ValueId lowerTasks(Lowering &l) {
   ir::StepSignature &sig = l.out.signature;
-  ValueId total = -1;
   for (const sema::Task &task : l.model.tasks) {
     ValueId head = lowerValue(l, task.head);
     if (head < 0)
@@ -64,7 +80,15 @@ ValueId lowerTasks(Lowering &l) {
     sig.outputs.push_back(head);
     l.out.graph.setResult("output." + task.name, head);
     l.out.graph.setResult("loss." + task.name, loss);
-    ValueId weighted = l.b.mul(weight, loss);
+  }
+  const bool uncertain = l.model.balance.kind == sema::BalanceKind::Uncertainty;
+  ValueId total = -1;
+  for (size_t t = 0; t < l.model.tasks.size(); ++t) {
+    const sema::Task &task = l.model.tasks[t];
+    l.b.setLoc(task.loc);
+    ValueId loss = sig.taskLosses[t];
+    ValueId weighted =
+        l.b.mul(sig.taskWeights[t], uncertain ? uncertaintyTerm(l, task, loss) : loss);
     sig.weightedLosses.push_back(weighted);
     l.out.graph.setResult("weighted." + task.name, weighted);
     total = total < 0 ? weighted : l.b.add(total, weighted);
@@ -130,6 +154,10 @@ LoweredStep lowerModel(const sema::Model &model) {
   out.signature.sharedParams = sharedParams(out.graph, out.signature.taskLosses);
   out.graph.setResult("loss", total);
   out.model = describeStep(model, out.graph);
+  const std::vector<ValueId> &params = out.graph.params();
+  for (size_t i = 0; i < params.size(); ++i)
+    if (std::find(l.logVars.begin(), l.logVars.end(), params[i]) != l.logVars.end())
+      out.model.init[i] = {ParamInit::Kind::Zeros, 0}; // σ² = 1
   // Lowering a checked model must give a valid graph; anything else is a bug
   // worth reporting with its location rather than passing on.
   for (Diagnostic &d : ir::verify(out.graph)) {

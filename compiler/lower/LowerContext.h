@@ -20,7 +20,8 @@ struct Lowering {
   std::vector<bool> visiting;                         ///< per sema value, to catch cycles
   std::vector<std::vector<ir::ValueId>> moduleParams; ///< per module, in creation order
   ir::ValueId step = -1;
-  uint64_t dropouts = 0; ///< dropout layers lowered so far (for their seeds)
+  uint64_t dropouts = 0;            ///< dropout layers lowered so far (for their seeds)
+  std::vector<ir::ValueId> logVars; ///< balance uncertainty: each task's log-variance
 
   void error(SourceLoc loc, std::string message);
   /// The scalar "train.step" input (dotted, so no model input can clash), created on first use.

@@ -134,6 +134,8 @@ enum class BalanceKind {
   Static,
   Dwa,
   Rlw,
+  Uncertainty, ///< learned log-variances: lowering adds them to the loss
+  Famo,
   GradNorm,
   PcGrad,
   Mgda,
@@ -148,7 +150,8 @@ struct Balance {
   /// Whether the method combines each task's gradient on the shared
   /// parameters, so the step must compute them apart (task_grad_step).
   bool combinesGradients() const {
-    return kind != BalanceKind::Static && kind != BalanceKind::Dwa && kind != BalanceKind::Rlw;
+    return kind != BalanceKind::Static && kind != BalanceKind::Dwa && kind != BalanceKind::Rlw &&
+           kind != BalanceKind::Uncertainty && kind != BalanceKind::Famo;
   }
   double param = 0; ///< Dwa: temperature; GradNorm: alpha; CaGrad: c
   /// As the runtime reads it (TrainOptions::balance): "static", "dwa(temperature = 2)", ...

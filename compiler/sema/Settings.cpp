@@ -41,6 +41,8 @@ constexpr BalanceMethod kBalanceMethods[] = {
     {"static", BalanceKind::Static, nullptr, 0},
     {"dwa", BalanceKind::Dwa, "temperature", 2.0},
     {"rlw", BalanceKind::Rlw, nullptr, 0},
+    {"uncertainty", BalanceKind::Uncertainty, nullptr, 0},
+    {"famo", BalanceKind::Famo, nullptr, 0},
     {"gradnorm", BalanceKind::GradNorm, "alpha", 1.5},
     {"pcgrad", BalanceKind::PcGrad, nullptr, 0},
     {"mgda", BalanceKind::Mgda, nullptr, 0},
@@ -49,9 +51,6 @@ constexpr BalanceMethod kBalanceMethods[] = {
     {"aligned_mtl", BalanceKind::AlignedMtl, nullptr, 0},
     {"nash_mtl", BalanceKind::NashMtl, nullptr, 0},
 };
-// Named in the literature and planned; rejected with a clear message.
-const char *const kReservedBalance[] = {"uncertainty", "famo"};
-
 void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   if (!d)
     return;
@@ -60,8 +59,6 @@ void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   std::vector<std::string> names;
   for (const BalanceMethod &m : kBalanceMethods)
     names.push_back(m.name);
-  for (const char *r : kReservedBalance)
-    names.push_back(r);
   auto name = pick(ctx, d->method, "balance method", names);
   if (!name)
     return;
@@ -69,14 +66,6 @@ void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   for (const BalanceMethod &m : kBalanceMethods)
     if (*name == m.name)
       method = &m;
-  if (!method) {
-    ctx.error(nameLoc(d->method),
-              fmt::format("balance method '{}' is reserved for a later "
-                          "version; use one of {}",
-                          *name,
-                          quoteList(std::vector<std::string>(names.begin(), names.end() - 2))));
-    return;
-  }
   std::vector<ParamSpec> params;
   if (method->arg)
     params.push_back({method->arg, false});

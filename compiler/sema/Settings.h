@@ -6,12 +6,11 @@
 
 namespace mtl::sema {
 
-/// Reads `balance` (default `static`; a method with its argument in range,
-/// `uncertainty` and `famo` reserved), every `regularize` term (l1/l2 with a finite, non-negative
-/// strength, over the modules of the shared blocks and tasks named after
-/// `on`, or the whole model), and `optimizer` (sgd/adam/adamw, arguments by
-/// position or name, each in its range; default adam(lr = 0.001)). Needs
-/// checkTasks() and finishValues() (module ownership).
+/// Reads `balance` (default `static`; a method with its argument in range),
+/// every `regularize` term (l1/l2 with a finite, non-negative strength, over the modules of the
+/// shared blocks and tasks named after `on`, or the whole model), and `optimizer` (sgd/adam/adamw,
+/// arguments by position or name, each in its range; default adam(lr = 0.001)). Needs checkTasks()
+/// and finishValues() (module ownership).
 void checkSettings(Context &ctx, const ModelDecls &decls);
 
 /// Reads `train { ... }` (defaults for what is left out) and resolves the data

@@ -39,27 +39,30 @@ json tasksJson(const std::vector<TaskScores> &tasks) {
 }
 
 /// {"weights":{"T":..},"grad_norms":{"T":..},"cosines":{"A,B":..},"conflicts":{"A,B":..}}:
-/// the gradient entries only when the steps split the gradients by task.
-json balanceJson(const BalanceStats &stats, const std::vector<TaskScores> &tasks) {
+/// the gradient entries only when the steps split the gradients by task;
+/// `conflicts` only with `conflicts` (a step's record has a cosine's sign).
+json balanceJson(const BalanceStats &stats, const std::vector<std::string> &names, bool conflicts) {
+  const size_t n = names.size();
+  auto name = [&](size_t t) { return names[t]; };
   json out = json::object(), weights = json::object();
-  for (size_t t = 0; t < tasks.size() && t < stats.weights.size(); ++t)
-    weights[tasks[t].name] = number(stats.weights[t]);
+  for (size_t t = 0; t < n && t < stats.weights.size(); ++t)
+    weights[name(t)] = number(stats.weights[t]);
   out["weights"] = std::move(weights);
-  if (stats.gradNorms.size() != tasks.size())
+  if (stats.gradNorms.size() != n)
     return out;
-  json norms = json::object(), cosines = json::object(), conflicts = json::object();
-  const size_t n = tasks.size();
+  json norms = json::object(), cosines = json::object(), conflicting = json::object();
   for (size_t i = 0; i < n; ++i) {
-    norms[tasks[i].name] = number(stats.gradNorms[i]);
+    norms[name(i)] = number(stats.gradNorms[i]);
     for (size_t j = i + 1; j < n; ++j) {
-      std::string pair = tasks[i].name + "," + tasks[j].name;
+      std::string pair = name(i) + "," + name(j);
       cosines[pair] = number(stats.cosines[i * n + j]);
-      conflicts[pair] = number(stats.conflicts[i * n + j]);
+      conflicting[pair] = number(stats.conflicts[i * n + j]);
     }
   }
   out["grad_norms"] = std::move(norms);
   out["cosines"] = std::move(cosines);
-  out["conflicts"] = std::move(conflicts);
+  if (conflicts)
+    out["conflicts"] = std::move(conflicting);
   return out;
 }
 
@@ -121,7 +124,8 @@ void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t 
 }
 
 void RunLog::step(const mtl_model &model, int64_t epoch, int64_t step, float loss,
-                  std::span<const float> taskLosses, std::span<const float> taskCounts) {
+                  std::span<const float> taskLosses, std::span<const float> taskCounts,
+                  const BalanceStats *balance) {
   if (!file)
     return;
   json tasks = json::object();
@@ -133,6 +137,12 @@ void RunLog::step(const mtl_model &model, int64_t epoch, int64_t step, float los
                  {"step", step},
                  {"loss", shortest(loss)},
                  {"tasks", std::move(tasks)}};
+  if (balance) {
+    std::vector<std::string> names;
+    for (int32_t t = 0; t < model.num_tasks; ++t)
+      names.push_back(model.tasks[t].name);
+    record["balance"] = balanceJson(*balance, names, false);
+  }
   writeLine(record);
 }
 
@@ -148,8 +158,12 @@ void RunLog::epoch(const EpochRecord &record) {
               {"tasks", tasksJson(record.train.tasks)}};
   if (record.validation)
     out["val"] = reportJson(*record.validation);
-  if (record.balance.steps > 0)
-    out["balance"] = balanceJson(record.balance, record.train.tasks);
+  if (record.balance.steps > 0) {
+    std::vector<std::string> names;
+    for (const TaskScores &t : record.train.tasks)
+      names.push_back(t.name);
+    out["balance"] = balanceJson(record.balance, names, true);
+  }
   writeLine(out);
 }
 

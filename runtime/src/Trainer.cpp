@@ -114,6 +114,20 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
                           "parameters, and model '{}' has {}",
                           method->text(), model->name,
                           model->num_tasks < 2 ? "one task" : "no parameter that tasks share"));
+  const bool compiledUncertainty = !balance::logVarOffsets(*model).empty();
+  if ((method->kind == balance::Method::Kind::Uncertainty) != compiledUncertainty)
+    return fail(
+        compiledUncertainty
+            ? fmt::format("model '{}' was compiled with balance 'uncertainty': its tasks' "
+                          "log-variances are parameters in its loss, so it trains only with "
+                          "that method, not '{}'. Compile it with the other method (`balance` "
+                          "in the model, or mtlc train --balance)",
+                          model->name, method->text())
+            : fmt::format("balance 'uncertainty' learns a log-variance per task as parameters "
+                          "in the loss, and model '{}' was compiled without them. Compile it "
+                          "with the method (`balance uncertainty` in the model, or mtlc train "
+                          "--balance uncertainty)",
+                          model->name));
   options.balance = method->text();
   if (options.gradStats && !model->task_grad_step && model->num_shared > 0 && model->num_tasks > 1)
     return fail(fmt::format("gradient statistics need model '{}' compiled with them: "
@@ -284,6 +298,11 @@ Result<std::string> canonicalBalance(std::string_view text) {
   if (!method)
     return method.takeError();
   return method->text();
+}
+
+bool balanceAddsParameters(std::string_view text) {
+  Result<balance::Method> method = balance::parseMethod(text);
+  return method && method->kind == balance::Method::Kind::Uncertainty;
 }
 
 bool balanceCombinesGradients(std::string_view text) {

@@ -134,8 +134,10 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
     }
     if (out.stepLosses)
       out.stepLosses->push_back(res.total_loss); // reserved in fit(): no allocation
-    if (options.logEvery > 0 && step % options.logEvery == 0)
-      out.log.step(*model, epoch, step, res.total_loss, taskLosses, taskCounts);
+    if (options.logEvery > 0 && step % options.logEvery == 0) {
+      const BalanceStats stepBalance = balancer.lastStep();
+      out.log.step(*model, epoch, step, res.total_loss, taskLosses, taskCounts, &stepBalance);
+    }
     out.progress.update(b + 1, totalSum / double(rowsDone), rowsDone);
     if (options.interrupt && options.interrupt->load(std::memory_order_relaxed))
       break; // fit() sees the short epoch by its rows

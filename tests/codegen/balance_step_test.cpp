@@ -96,11 +96,18 @@ std::vector<double> coefficients(const std::string &method, const std::vector<do
   return {1.0, 1.0};
 }
 
-/// The method's factor on each task weight at the first step.
-std::vector<float> factors(const std::string &method) {
+/// The method's factor on each task weight at the first step; `losses` are
+/// the batch's task losses before the step.
+std::vector<float> factors(const std::string &method, const std::vector<float> &losses) {
   if (method == "rlw") {
     std::vector<double> l = mtlrt::balance::rlw(2, kSeed, 1);
     return {float(2 * l[0]), float(2 * l[1])};
+  }
+  if (method == "famo") {
+    // Equal shares z = 1/2 at the start: λ_t = z_t / (L_t c), c = Σ z_k / L_k,
+    // i.e. λ_t = (1/L_t) / Σ_k (1/L_k), times T = 2.
+    const double inv0 = 1 / double(losses[0]), inv1 = 1 / double(losses[1]);
+    return {float(2 * inv0 / (inv0 + inv1)), float(2 * inv1 / (inv0 + inv1))};
   }
   return {1.0f, 1.0f}; // dwa and gradnorm start at 1
 }
@@ -132,15 +139,17 @@ void checkStep(const Fixture &f, const std::string &method) {
 
   // The step assembled here: task_grad_step with the run's weights times the
   // method's factors, then the shared gradient combined.
-  const std::vector<float> f0 = factors(method);
-  std::vector<float> weights = {1.0f * f0[0], 0.5f * f0[1]};
   const void *inputs[] = {f.x.data()};
   const float *targets[] = {f.ya.data(), f.yb.data()};
   mtl_batch batch{kRows, inputs, targets};
+  std::vector<float> weights = {1.0f, 0.5f};
   mtl_hyper hyper{kLr, weights.data(), 1, kSeed};
   std::vector<float> losses(2), counts(2), grads(size_t(m.grads_size));
   std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
   mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0};
+  m.eval_step(&batch, &hyper, before.data(), workspace.data(), &result, nullptr);
+  const std::vector<float> f0 = factors(method, losses);
+  weights = {1.0f * f0[0], 0.5f * f0[1]};
   m.task_grad_step(&batch, &hyper, before.data(), workspace.data(), grads.data(), &result, nullptr);
   const float *blocks = grads.data() + m.params_size;
   std::vector<double> gram(4);
@@ -198,8 +207,8 @@ TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, BalanceStep,
-                         ::testing::Values("static", "dwa", "rlw", "gradnorm", "pcgrad", "mgda",
-                                           "cagrad", "imtl", "aligned_mtl", "nash_mtl"));
+                         ::testing::Values("static", "dwa", "rlw", "famo", "gradnorm", "pcgrad",
+                                           "mgda", "cagrad", "imtl", "aligned_mtl", "nash_mtl"));
 
 TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
   // gradStats makes static run task_grad_step and sum the blocks: the same

@@ -2,14 +2,15 @@
 # balance.sh: every balancing method trains an example from the command line
 # and reports what it did in the log; a gradient method repeats bit for bit
 # on one thread and on two; a DWA run stopped and resumed ends like one that
-# was not (its loss history is in the checkpoint); bad methods are refused.
+# was not (its loss history is in the checkpoint), and a FAMO run too;
+# uncertainty compiles its log-variances in; bad methods are refused.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 model=$examples/penguins.mtl
 steps() { grep '"type":"step"' "$1" | sed 's/"seconds":[0-9.eE+-]*//g'; }
 
-for method in static 'dwa(temperature = 1.5)' rlw gradnorm pcgrad mgda 'cagrad(c = 0.4)' imtl \
-  aligned_mtl nash_mtl; do
+for method in static 'dwa(temperature = 1.5)' rlw uncertainty famo gradnorm pcgrad mgda \
+  'cagrad(c = 0.4)' imtl aligned_mtl nash_mtl; do
   log="$work/${method%%(*}.jsonl"
   "$mtlc" train "$model" --balance "$method" --epochs 3 --no-save --log "$log" -q ||
     fail "--balance '$method' failed"
@@ -34,6 +35,32 @@ for threads in 1 2; do
 done
 [[ "$(steps "$work/t1.jsonl")" == "$(steps "$work/t2.jsonl")" ]] ||
   fail "pcgrad's steps differ between 1 and 2 threads"
+# --log-every: each step record has that step's weights and gradient cosines.
+grep '"type":"step"' "$work/t1.jsonl" | grep -q '"balance":{"weights":{"species":.*"cosines"' ||
+  fail "pcgrad's step records have no balance weights and cosines"
+
+# A FAMO run resumed after epoch 2 (its logits and their Adam moments are in the checkpoint).
+"$mtlc" train "$model" --balance famo --epochs 3 --run-dir "$work/famo_full" -q ||
+  fail "the uninterrupted FAMO run failed"
+"$mtlc" train "$model" --balance famo --epochs 2 --run-dir "$work/famo_part" -q ||
+  fail "the first part of the FAMO run failed"
+"$mtlc" train "$model" --balance famo --epochs 3 --resume "$work/famo_part/last.safetensors" \
+  --run-dir "$work/famo_part" -q || fail "the FAMO resume failed"
+cmp -s "$work/famo_full/last.safetensors" "$work/famo_part/last.safetensors" ||
+  fail "the resumed FAMO run's final checkpoint differs from the uninterrupted run's"
+
+# Uncertainty's log-variances are compiled into the loss: mtlc train compiles
+# them in for --balance uncertainty, and a program built without them says
+# to rebuild.
+"$mtlc" train "$model" --balance uncertainty --epochs 1 --run-dir "$work/uw" -q ||
+  fail "--balance uncertainty failed"
+grep -q "uncertainty.species.log_var" "$work/uw/last.safetensors" ||
+  fail "the checkpoint has no uncertainty.species.log_var"
+"$mtlc" build -O 0 "$model" -o "$work/penguins" 2>/dev/null || fail "build penguins failed"
+out=$("$work/penguins" train --balance uncertainty --epochs 1 --no-save -q 2>&1)
+[[ $? -eq 1 ]] || fail "a program without log-variances took --balance uncertainty"
+grep -q "was compiled without them" <<<"$out" ||
+  fail "no clear error for --balance uncertainty on a program built without it: $out"
 
 # A DWA run resumed after epoch 3 (its weights then depend on epochs 1 and 2).
 "$mtlc" train "$model" --balance dwa --epochs 5 --run-dir "$work/full" --log "$work/full.jsonl" \

@@ -50,16 +50,16 @@ TEST(Settings, Balance) {
         std::tuple{"dwa(temperature = 0.5)", BalanceKind::Dwa, "dwa(temperature = 0.5)"},
         std::tuple{"cagrad(0)", BalanceKind::CaGrad, "cagrad(c = 0)"},
         std::tuple{"pcgrad", BalanceKind::PcGrad, "pcgrad"},
-        std::tuple{"aligned_mtl", BalanceKind::AlignedMtl, "aligned_mtl"}}) {
+        std::tuple{"aligned_mtl", BalanceKind::AlignedMtl, "aligned_mtl"},
+        std::tuple{"uncertainty", BalanceKind::Uncertainty, "uncertainty"},
+        std::tuple{"famo", BalanceKind::Famo, "famo"}}) {
     Checked c = withSettings(std::string("  balance ") + written);
     ASSERT_EQ(c.models.size(), 1u) << c.text;
     EXPECT_EQ(c.model().balance.kind, kind) << written;
     EXPECT_EQ(c.model().balance.text, text);
   }
-  EXPECT_DIAG(withSettings("  balance famo"),
-              "m.mtl:7:11: error: balance method 'famo' is reserved for a later version; use "
-              "one of 'static', 'dwa', 'rlw', 'gradnorm', 'pcgrad', 'mgda', 'cagrad', 'imtl', "
-              "'aligned_mtl' or 'nash_mtl'");
+  EXPECT_DIAG(withSettings("  balance uncertainty(1)"),
+              "m.mtl:7:23: error: uncertainty expects no arguments, got 1");
   EXPECT_DIAG(withSettings("  balance statc"),
               "error: unknown balance method 'statc'; did you mean 'static'?");
   EXPECT_DIAG(withSettings("  balance static(1)"), "error: static expects no arguments, got 1");

@@ -40,8 +40,11 @@ public:
 
   void start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,
              int64_t valRows);
+  /// A step record; `balance`, when given, is that step's alone (its
+  /// weights, and its gradient norms and cosines when the step split them).
   void step(const mtl_model &model, int64_t epoch, int64_t step, float loss,
-            std::span<const float> taskLosses, std::span<const float> taskCounts);
+            std::span<const float> taskLosses, std::span<const float> taskCounts,
+            const BalanceStats *balance = nullptr);
   void epoch(const EpochRecord &record);
   void failure(int64_t epoch, int64_t step, const std::string &message);
   void end(const TrainResult &result);

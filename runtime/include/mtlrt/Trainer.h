@@ -302,6 +302,9 @@ Result<std::string> canonicalBalance(std::string_view text);
 /// Whether the method `text` names combines the tasks' gradients (and so
 /// needs a model with task_grad_step); false for text that names no method.
 bool balanceCombinesGradients(std::string_view text);
+/// Whether the method `text` names adds parameters to the loss (uncertainty's
+/// log-variances): a model trains with it exactly when compiled with it.
+bool balanceAddsParameters(std::string_view text);
 
 /// The Rng stream that shuffles the training rows in `epoch` (1-based). Each
 /// epoch shuffles the training rows, in ascending order, with a Fisher–Yates

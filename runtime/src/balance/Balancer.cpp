@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace mtlrt::balance {
 namespace {
@@ -50,6 +51,18 @@ void gramMatrix(const float *blocks, int tasks, int64_t size, int64_t stride,
 
 } // namespace
 
+std::vector<int64_t> logVarOffsets(const mtl_model &model) {
+  std::vector<int64_t> out;
+  for (int t = 0; t < model.num_tasks; ++t)
+    for (int p = 0; p < model.num_params; ++p)
+      if (std::string(model.params[p].name) ==
+          std::string("uncertainty.") + model.tasks[t].name + ".log_var")
+        out.push_back(model.params[p].offset);
+  if (out.size() != size_t(model.num_tasks))
+    out.clear();
+  return out;
+}
+
 Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gradStats)
     : model_(&model), method_(method), seed_(seed), tasks_(model.num_tasks) {
   splits_ = model.task_grad_step && (method.combinesGradients() || gradStats);
@@ -61,6 +74,15 @@ Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gr
   losses_.assign(t, 0.0);
   norms_.assign(t, 0.0);
   gradNorm_ = GradNorm(tasks_, GradNormOptions{method.arg > 0 ? method.arg : 1.5});
+  famo_ = Famo(tasks_);
+  if (method.kind == Method::Kind::Uncertainty)
+    logVars_ = logVarOffsets(model);
+  famoBefore_.assign(t, 0.0);
+  famoAfter_.assign(t, 0.0);
+  evalLosses_.assign(t, 0.0f);
+  evalCounts_.assign(t, 0.0f);
+  noOutputs_.assign(t, nullptr);
+  lastWeights_.assign(t, 0.0);
   takeStats();
 }
 
@@ -76,6 +98,8 @@ void Balancer::lossWeights(uint64_t step) {
   case Method::Kind::GradNorm:
     factors_ = gradNorm_.weights();
     break;
+  case Method::Kind::Famo:        // from this batch's losses, by step()
+  case Method::Kind::Uncertainty: // compiled into the loss
   case Method::Kind::Static:
   case Method::Kind::PcGrad:
   case Method::Kind::Mgda:
@@ -100,6 +124,8 @@ void Balancer::combine(uint64_t step) {
   case Method::Kind::Static:
   case Method::Kind::Dwa:
   case Method::Kind::Rlw:
+  case Method::Kind::Uncertainty:
+  case Method::Kind::Famo:
   case Method::Kind::GradNorm:
     std::fill(coefficients_.begin(), coefficients_.end(), 1.0);
     break;
@@ -130,6 +156,13 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   const mtl_model &m = *model_;
   const uint64_t step = uint64_t(hyper.step);
   lossWeights(step);
+  const bool famo = method_.kind == Method::Kind::Famo;
+  if (famo) { // λ depends on this batch's losses: Σλ = 1, times T as static's sum
+    evalLosses(batch, hyper, params, workspace, parallel, famoBefore_);
+    factors_ = famo_.weights(famoBefore_);
+    for (double &f : factors_)
+      f *= tasks_;
+  }
   for (int t = 0; t < tasks_; ++t)
     stepWeights_[size_t(t)] = float(double(weights[size_t(t)]) * factors_[size_t(t)]);
   const float *runWeights = hyper.task_weights;
@@ -158,8 +191,12 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   }
   for (int t = 0; t < tasks_; ++t)
     losses_[size_t(t)] = result.task_losses[t];
-  record();
+  record(params);
   m.update(&hyper, params, state, grads, &result);
+  if (famo && !result.skipped) { // how far each task's loss fell on this batch
+    evalLosses(batch, hyper, params, workspace, parallel, famoAfter_);
+    famo_.update(famoBefore_, famoAfter_);
+  }
   if (method_.kind == Method::Kind::GradNorm && splits_ && !result.skipped) {
     // GradNorm needs ||∇ L_t|| of the unweighted loss: the block holds w_t L_t's.
     bool labelled = true;
@@ -173,16 +210,33 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   }
 }
 
-void Balancer::record() {
+void Balancer::evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,
+                          float *workspace, const mtl_parallel *parallel,
+                          std::vector<double> &out) {
+  mtl_result r{0.0f, evalLosses_.data(), evalCounts_.data(), noOutputs_.data(), 0.0f, 0};
+  model_->eval_step(&batch, &hyper, params, workspace, &r, parallel);
+  for (size_t t = 0; t < size_t(tasks_); ++t)
+    out[t] = evalCounts_[t] > 0 ? double(evalLosses_[t]) : std::nan("");
+}
+
+void Balancer::record(const float *params) {
   BalanceStats &s = stats_;
   ++s.steps;
   // Within the room startEpoch made: a step allocates nothing, and steps
-  // outside an epoch (the C library's) keep no history.
-  for (int t = 0; t < tasks_ && weightHistory_.size() < weightHistory_.capacity(); ++t)
-    weightHistory_.push_back(double(stepWeights_[size_t(t)]) *
-                             (splits_ ? coefficients_[size_t(t)] : 1.0));
-  if (!splits_)
-    return;
+  // outside an epoch (the C library's) keep no history. Uncertainty's
+  // weight on L_t is w_t exp(-s_t) / 2, as this step's parameters have it.
+  for (int t = 0; t < tasks_; ++t) {
+    lastWeights_[size_t(t)] =
+        double(stepWeights_[size_t(t)]) * (splits_ ? coefficients_[size_t(t)] : 1.0) *
+        (logVars_.empty() ? 1.0 : 0.5 * std::exp(-double(params[logVars_[size_t(t)]])));
+    if (weightHistory_.size() < weightHistory_.capacity())
+      weightHistory_.push_back(lastWeights_[size_t(t)]);
+  }
+  if (splits_)
+    addGradientStats(s);
+}
+
+void Balancer::addGradientStats(BalanceStats &s) const {
   s.gradNorms.resize(size_t(tasks_));
   s.cosines.resize(size_t(tasks_ * tasks_));
   s.conflicts.resize(size_t(tasks_ * tasks_));
@@ -196,6 +250,15 @@ void Balancer::record() {
       s.conflicts[size_t(i * tasks_ + j)] += cos < 0 ? 1.0 : 0.0;
     }
   }
+}
+
+BalanceStats Balancer::lastStep() const {
+  BalanceStats s;
+  s.steps = 1;
+  s.weights = lastWeights_;
+  if (splits_)
+    addGradientStats(s);
+  return s;
 }
 
 void Balancer::startEpoch(int64_t steps) {
@@ -239,7 +302,8 @@ void Balancer::dwaFactors() {
 }
 
 MethodState Balancer::state() const {
-  // [n, last losses (n), n, losses before (n), n, gradnorm weights, n, initial losses]
+  // [n, last losses (n), n, losses before (n), n, gradnorm weights, n, initial
+  // losses, n, famo logits, n, famo adam m, n, famo adam v, famo steps]
   MethodState s;
   auto put = [&](const std::vector<double> &v) {
     s.push_back(double(v.size()));
@@ -249,6 +313,10 @@ MethodState Balancer::state() const {
   put(lossesBefore_);
   put(gradNorm_.state().weights);
   put(gradNorm_.state().initialLosses);
+  put(famo_.state().logits);
+  put(famo_.state().adamM);
+  put(famo_.state().adamV);
+  s.push_back(double(famo_.state().steps));
   return s;
 }
 
@@ -267,12 +335,21 @@ bool Balancer::setState(const MethodState &s) {
   std::vector<double> last, before;
   GradNorm::State gradNorm;
   if (!get(last) || !get(before) || !get(gradNorm.weights) || !get(gradNorm.initialLosses) ||
-      at != s.size() || gradNorm.weights.size() != size_t(tasks_))
+      gradNorm.weights.size() != size_t(tasks_))
     return false;
+  // FAMO's part: absent from checkpoints written before it was.
+  Famo::State famo = Famo(tasks_).state();
+  if (at != s.size() &&
+      (!get(famo.logits) || !get(famo.adamM) || !get(famo.adamV) || at + 1 != s.size() ||
+       !(s[at] >= 0) || s[at] != std::floor(s[at]) || famo.logits.size() != size_t(tasks_) ||
+       famo.adamM.size() != size_t(tasks_) || famo.adamV.size() != size_t(tasks_)))
+    return false;
+  famo.steps = at < s.size() ? int64_t(s[at]) : 0;
   lastLosses_ = std::move(last);
   lossesBefore_ = std::move(before);
   dwaFactors();
   gradNorm_.setState(std::move(gradNorm));
+  famo_.setState(std::move(famo));
   return true;
 }
 

@@ -17,6 +17,11 @@ namespace mtlrt::balance {
 /// GradNorm's weights and initial losses), as numbers for a checkpoint.
 using MethodState = std::vector<double>;
 
+/// Where each task's learned log-variance ("uncertainty.<task>.log_var", which
+/// lowering adds for `balance uncertainty`) is in the parameter arena; empty
+/// when the model was compiled without them.
+std::vector<int64_t> logVarOffsets(const mtl_model &model);
+
 /// Runs a method between a model's gradient step and its update. Holds only
 /// buffers sized at construction: a step allocates nothing.
 class Balancer {
@@ -46,6 +51,9 @@ public:
 
   /// The statistics since the last call, then starts new ones.
   BalanceStats takeStats();
+  /// The last step's own: its effective weights, and when it split the
+  /// gradients their norms and cosines (conflicts: 1 where negative).
+  BalanceStats lastStep() const;
 
   MethodState state() const;
   /// Restores what state() returned; false if it does not fit the method.
@@ -58,7 +66,13 @@ private:
   void dwaFactors();
   /// The coefficient of each task's gradient in the shared gradient.
   void combine(uint64_t step);
-  void record();
+  /// Each task's loss on `batch` with the parameters as they are (NaN for a
+  /// task without labels there): FAMO's losses before and after a step.
+  void evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,
+                  float *workspace, const mtl_parallel *parallel, std::vector<double> &out);
+  void record(const float *params);
+  /// Adds this step's gradient norms, cosines and conflicts (from gram_) to `s`.
+  void addGradientStats(BalanceStats &s) const;
 
   const mtl_model *model_ = nullptr;
   Method method_;
@@ -74,8 +88,17 @@ private:
   // DWA: the mean task losses of the last two epochs (newest first).
   std::vector<double> lastLosses_, lossesBefore_;
   GradNorm gradNorm_{1}; ///< learned weights and the first step's losses
+  Famo famo_{0};         ///< the logits of the tasks' shares
+  // FAMO: the batch's losses before and after the update, and the buffers
+  // its forward passes report into.
+  std::vector<double> famoBefore_, famoAfter_;
+  std::vector<float> evalLosses_, evalCounts_;
+  std::vector<float *> noOutputs_;
+  /// uncertainty: where each task's log-variance s_t is in the parameters.
+  std::vector<int64_t> logVars_;
   BalanceStats stats_;
   std::vector<double> weightHistory_; ///< steps x tasks effective weights, for the medians
+  std::vector<double> lastWeights_;   ///< the last step's effective weights
 };
 
 } // namespace mtlrt::balance

@@ -22,6 +22,8 @@ constexpr Entry kMethods[] = {
     {"static", Method::Kind::Static, nullptr, 0, false},
     {"dwa", Method::Kind::Dwa, "temperature", 2.0, false},
     {"rlw", Method::Kind::Rlw, nullptr, 0, false},
+    {"uncertainty", Method::Kind::Uncertainty, nullptr, 0, false},
+    {"famo", Method::Kind::Famo, nullptr, 0, false},
     {"gradnorm", Method::Kind::GradNorm, "alpha", 1.5, true},
     {"pcgrad", Method::Kind::PcGrad, nullptr, 0, true},
     {"mgda", Method::Kind::Mgda, nullptr, 0, true},

@@ -12,16 +12,18 @@ namespace mtlrt::balance {
 /// A balancing method and its argument (docs/balancing.md gives each formula).
 struct Method {
   enum class Kind {
-    Static,     ///< the task weights as written
-    Dwa,        ///< dynamic weight average; arg: temperature
-    Rlw,        ///< random loss weighting
-    GradNorm,   ///< learned weights that equalise gradient norms; arg: alpha
-    PcGrad,     ///< projecting conflicting gradients
-    Mgda,       ///< the min-norm point of the task gradients
-    CaGrad,     ///< conflict-averse gradient; arg: c
-    Imtl,       ///< impartial MTL (IMTL-G)
-    AlignedMtl, ///< aligned MTL
-    NashMtl,    ///< Nash bargaining
+    Static,      ///< the task weights as written
+    Dwa,         ///< dynamic weight average; arg: temperature
+    Rlw,         ///< random loss weighting
+    Uncertainty, ///< learned log-variances, compiled into the loss
+    Famo,        ///< fast adaptive multitask optimisation
+    GradNorm,    ///< learned weights that equalise gradient norms; arg: alpha
+    PcGrad,      ///< projecting conflicting gradients
+    Mgda,        ///< the min-norm point of the task gradients
+    CaGrad,      ///< conflict-averse gradient; arg: c
+    Imtl,        ///< impartial MTL (IMTL-G)
+    AlignedMtl,  ///< aligned MTL
+    NashMtl,     ///< Nash bargaining
   };
   Kind kind = Kind::Static;
   double arg = 0;

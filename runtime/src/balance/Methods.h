@@ -182,7 +182,9 @@ struct FamoOptions {
 /// task's log loss fell), the logits' gradient is J^T δ, J the softmax
 /// Jacobian: grad_t = z_t (δ_t - Σ_k z_k δ_k); a task whose loss fell less than
 /// the others' sees its logit rise. D_t is floored at eps (LibMTL would take
-/// the log of a negative number when L_t < m_t).
+/// the log of a negative number when L_t < m_t). A task whose loss is not
+/// finite (NaN: no labels in the batch) gets weight 0 and is left out of c,
+/// and its δ is 0.
 class Famo {
 public:
   /// State a checkpoint saves; restoring it continues the sequence exactly.

@@ -63,27 +63,30 @@ Famo::Famo(int tasks, FamoOptions options) : opt(std::move(options)) {
 }
 
 double Famo::dShift(std::span<const double> losses, size_t t) const {
-  double d = (t < losses.size() ? losses[t] : 0.0) - opt.minLosses[t] + opt.eps;
-  return std::isfinite(d) ? std::max(d, opt.eps) : 1.0;
+  double d = losses[t] - opt.minLosses[t] + opt.eps;
+  return std::max(d, opt.eps);
 }
 
 std::vector<double> Famo::taskShares() const { return softmax(st.logits); }
 
 std::vector<double> Famo::weights(std::span<const double> losses) const {
   std::vector<double> z = taskShares();
+  auto present = [&](size_t t) { return t < losses.size() && std::isfinite(losses[t]); };
   double c = 0;
   for (size_t t = 0; t < z.size(); ++t)
-    c += z[t] / dShift(losses, t);
+    c += present(t) ? z[t] / dShift(losses, t) : 0.0;
   for (size_t t = 0; t < z.size(); ++t)
-    z[t] = z[t] / (dShift(losses, t) * c);
+    z[t] = present(t) && c > 0 ? z[t] / (dShift(losses, t) * c) : 0.0;
   return z;
 }
 
 void Famo::update(std::span<const double> before, std::span<const double> after) {
   const size_t n = st.logits.size();
-  std::vector<double> z = taskShares(), delta(n);
+  std::vector<double> z = taskShares(), delta(n, 0.0);
   for (size_t t = 0; t < n; ++t)
-    delta[t] = std::log(dShift(before, t)) - std::log(dShift(after, t));
+    if (t < before.size() && t < after.size() && std::isfinite(before[t]) &&
+        std::isfinite(after[t]))
+      delta[t] = std::log(dShift(before, t)) - std::log(dShift(after, t));
   double mean = std::inner_product(z.begin(), z.end(), delta.begin(), 0.0);
   ++st.steps;
   // torch's Adam, step `steps`: bias-corrected moments, eps outside the root.
