@@ -36,7 +36,8 @@ done
 [[ "$(steps "$work/t1.jsonl")" == "$(steps "$work/t2.jsonl")" ]] ||
   fail "pcgrad's steps differ between 1 and 2 threads"
 # --log-every: each step record has that step's weights and gradient cosines.
-grep '"type":"step"' "$work/t1.jsonl" | grep -q '"balance":{"weights":{"species":.*"cosines"' ||
+grep '"type":"step"' "$work/t1.jsonl" | grep '"balance":{"weights":{"species":' |
+  grep -c '"cosines":{"species,sex":' >/dev/null ||
   fail "pcgrad's step records have no balance weights and cosines"
 
 # A FAMO run resumed after epoch 2 (its logits and their Adam moments are in the checkpoint).

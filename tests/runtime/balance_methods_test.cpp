@@ -474,6 +474,21 @@ TEST(Famo, StateRestoresTheSequence) {
   EXPECT_EQ(a.weights(Vec{1, 1, 1}), b.weights(Vec{1, 1, 1}));
 }
 
+TEST(Famo, ATaskWithoutLabelsIsLeftOut) {
+  // Task 2 has no labels in the batch (NaN): weight 0, and the others as if
+  // it were not there: z = 1/3 each, L = (1, 3): λ = (3/4, 0, 1/4).
+  Famo famo(3);
+  const double nan = std::nan("");
+  expectNear(famo.weights(Vec{1, nan, 3}), {0.75, 0, 0.25}, 1e-8);
+  // Its δ is 0, so its logit moves only by the mean shift; the others' as
+  // with δ = (ln 2, 0, 0): grad = z (δ - z·δ) = (2/9, -1/9, -1/9) ln 2, and
+  // the first Adam step moves each logit by -lr sign(grad).
+  famo.update(Vec{1, nan, 1}, Vec{0.5, 0.7, 1});
+  expectNear(famo.state().logits, {-0.025, 0.025, 0.025}, 1e-8);
+  // None labelled: no weights at all, and no NaN.
+  expectNear(famo.weights(Vec{nan, nan, nan}), {0, 0, 0}, 0);
+}
+
 // ---- GradNorm ----
 
 TEST(GradNorm, OneStepByHand) {
