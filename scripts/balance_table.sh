@@ -11,7 +11,7 @@ mtlc=${1:-build/compiler/mtlc}
 model=${2:-examples/digits_balanced.mtl}
 seeds=${3:-5}
 metric=${4:-accuracy}
-methods=(static dwa rlw uncertainty famo gradnorm pcgrad mgda cagrad imtl aligned_mtl nash_mtl)
+methods=(static dwa rlw uncertainty famo gradnorm pcgrad mgda "mgda(rep)" cagrad imtl aligned_mtl nash_mtl)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

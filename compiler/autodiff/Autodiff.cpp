@@ -54,26 +54,27 @@ std::vector<bool> markNeeded(const ir::Graph &g, ValueId loss, const std::vector
 
 } // namespace
 
-Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt,
-                        const std::string &prefix) {
-  Gradients result;
-  result.errors = ir::verify(graph);
-  if (!result.ok())
-    return result;
-  if (!graph.contains(loss) || !graph.type(loss).isScalar() ||
-      graph.type(loss).dtype != ir::DType::F32) {
-    result.errors.push_back(makeError({}, fmt::format("the loss %{} is not an f32 scalar", loss)));
-    return result;
-  }
-  if (wrt.empty())
-    wrt = graph.params();
-  for (ValueId p : wrt)
-    if (!graph.contains(p) || graph.op(p).kind != OpKind::Param) {
-      result.errors.push_back(makeError({}, fmt::format("%{} is not a parameter", p)));
-      return result;
-    }
+namespace {
 
+/// Checks that `loss` is an f32 scalar of a valid graph; the errors otherwise.
+std::vector<Diagnostic> checkLoss(const ir::Graph &graph, ValueId loss) {
+  std::vector<Diagnostic> errors = ir::verify(graph);
+  if (errors.empty() && (!graph.contains(loss) || !graph.type(loss).isScalar() ||
+                         graph.type(loss).dtype != ir::DType::F32))
+    errors.push_back(makeError({}, fmt::format("the loss %{} is not an f32 scalar", loss)));
+  return errors;
+}
+
+/// The reverse sweep from `loss`: (v, d loss / d v) for each v of `wrt` that
+/// the loss depends on, in the order the sweep reaches them.
+std::vector<std::pair<ValueId, ValueId>> sweep(ir::Graph &graph, ValueId loss,
+                                               const std::vector<ValueId> &wrt,
+                                               std::vector<Diagnostic> &errors) {
   std::vector<bool> needed = markNeeded(graph, loss, wrt);
+  std::vector<bool> isWrt(static_cast<size_t>(loss) + 1, false);
+  for (ValueId v : wrt)
+    if (v <= loss)
+      isWrt[v] = true;
   std::vector<std::vector<ValueId>> terms(static_cast<size_t>(loss) + 1);
   ir::Builder b(graph);
   b.setLoc(graph.op(loss).loc);
@@ -88,22 +89,44 @@ Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt
     ValueId grad = terms[v][0];
     for (size_t k = 1; k < terms[v].size(); ++k)
       grad = b.add(grad, terms[v][k]);
-    if (graph.op(v).kind == OpKind::Param) {
+    if (isWrt[v])
       found.emplace_back(v, grad);
-      continue;
-    }
     const std::vector<ValueId> operands = graph.op(v).operands;
     std::vector<bool> wanted(operands.size());
-    for (size_t k = 0; k < operands.size(); ++k)
+    bool any = false;
+    for (size_t k = 0; k < operands.size(); ++k) {
       wanted[k] = needed[operands[k]];
+      any = any || wanted[k];
+    }
+    if (!any) // a wanted value that no other wanted value lies below
+      continue;
     AdjointTerms adj = adjoint(b, v, grad, wanted);
     if (!adj.error.empty()) {
-      result.errors.push_back(makeError(graph.op(v).loc, adj.error));
+      errors.push_back(makeError(graph.op(v).loc, adj.error));
       continue;
     }
     for (auto [k, term] : adj.terms)
       terms[operands[k]].push_back(term);
   }
+  return found;
+}
+
+} // namespace
+
+Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt,
+                        const std::string &prefix) {
+  Gradients result;
+  result.errors = checkLoss(graph, loss);
+  if (!result.ok())
+    return result;
+  if (wrt.empty())
+    wrt = graph.params();
+  for (ValueId p : wrt)
+    if (!graph.contains(p) || graph.op(p).kind != OpKind::Param) {
+      result.errors.push_back(makeError({}, fmt::format("%{} is not a parameter", p)));
+      return result;
+    }
+  std::vector<std::pair<ValueId, ValueId>> found = sweep(graph, loss, wrt, result.errors);
   if (!result.ok())
     return result;
   // Report in parameter definition order, whatever the order of `wrt`.
@@ -114,6 +137,26 @@ Gradients differentiate(ir::Graph &graph, ValueId loss, std::vector<ValueId> wrt
         graph.setResult(prefix + graph.op(p).name, grad);
       }
   return result;
+}
+
+std::vector<std::optional<ValueId>> differentiateValues(ir::Graph &graph, ValueId loss,
+                                                        const std::vector<ValueId> &values,
+                                                        std::vector<Diagnostic> &errors) {
+  errors = checkLoss(graph, loss);
+  for (ValueId v : values)
+    if (errors.empty() && (!graph.contains(v) || graph.type(v).dtype != ir::DType::F32))
+      errors.push_back(makeError({}, fmt::format("%{} is not an f32 value", v)));
+  if (!errors.empty())
+    return {};
+  std::vector<std::pair<ValueId, ValueId>> found = sweep(graph, loss, values, errors);
+  std::vector<std::optional<ValueId>> out;
+  for (ValueId v : values) {
+    out.emplace_back();
+    for (auto [value, grad] : found)
+      if (value == v)
+        out.back() = grad;
+  }
+  return out;
 }
 
 } // namespace mtl::autodiff

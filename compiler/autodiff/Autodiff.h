@@ -37,4 +37,12 @@ struct Gradients {
 Gradients differentiate(ir::Graph &graph, ir::ValueId loss, std::vector<ir::ValueId> wrt = {},
                         const std::string &prefix = "grad.");
 
+/// As differentiate, for any f32 values of the graph (a representation
+/// rather than parameters): d loss / d v for each v of `values`, in that
+/// order; nullopt where the loss does not depend on v. Names no results.
+/// Fills `errors` (and returns nothing) as differentiate would.
+std::vector<std::optional<ir::ValueId>> differentiateValues(ir::Graph &graph, ir::ValueId loss,
+                                                            const std::vector<ir::ValueId> &values,
+                                                            std::vector<Diagnostic> &errors);
+
 } // namespace mtl::autodiff

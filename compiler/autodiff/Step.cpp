@@ -35,6 +35,41 @@ std::vector<ir::ValueId> gradientsOf(ir::Graph &graph, ir::ValueId loss,
   return out;
 }
 
+/// signature.repGram: the inner products of the tasks' gradients on the
+/// shared representation, Σ_Z sum(dZ_i * dZ_j), named "repgram.<i>.<j>" for
+/// i <= j. Only the heads' backward: the sweep stops at Z.
+void representationGram(ir::Graph &graph, ir::StepSignature &signature,
+                        std::vector<Diagnostic> &errors) {
+  const std::vector<ir::ValueId> &values = signature.sharedValues;
+  signature.repGram.clear();
+  if (values.empty())
+    return;
+  std::vector<std::vector<std::optional<ir::ValueId>>> grads;
+  for (ir::ValueId weighted : signature.weightedLosses) {
+    grads.push_back(differentiateValues(graph, weighted, values, errors));
+    if (!errors.empty())
+      return;
+  }
+  const size_t tasks = grads.size();
+  ir::Builder b(graph);
+  signature.repGram.assign(tasks * tasks, -1);
+  for (size_t i = 0; i < tasks; ++i)
+    for (size_t j = i; j < tasks; ++j) {
+      ir::ValueId sum = -1;
+      for (size_t k = 0; k < values.size(); ++k) {
+        if (!grads[i][k] || !grads[j][k])
+          continue;
+        b.setLoc(graph.op(values[k]).loc);
+        ir::ValueId term = b.reduceSum(b.mul(*grads[i][k], *grads[j][k]));
+        sum = sum < 0 ? term : b.add(sum, term);
+      }
+      if (sum < 0)
+        sum = b.constant(0);
+      signature.repGram[i * tasks + j] = signature.repGram[j * tasks + i] = sum;
+      graph.setResult("repgram." + std::to_string(i) + "." + std::to_string(j), sum);
+    }
+}
+
 } // namespace
 
 std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature,
@@ -64,6 +99,8 @@ std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &s
   }
   signature.penaltyGradients =
       gradientsOf(graph, signature.penalty, shared, "penaltygrad.", errors);
+  if (errors.empty())
+    representationGram(graph, signature, errors);
   return errors;
 }
 

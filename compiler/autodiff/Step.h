@@ -21,7 +21,10 @@ namespace mtl::autodiff {
 /// "taskgrad.<task index>.<param>") and `signature.penaltyGradients`
 /// ("penaltygrad.<param>"), so a balancing method can combine the tasks'
 /// gradients itself: Σ_t taskGradients[t][k] + penaltyGradients[k] is the
-/// shared parameter's gradient of the total loss.
+/// shared parameter's gradient of the total loss. With them, when the tasks
+/// share a representation (`signature.sharedValues`), fills
+/// `signature.repGram`, the Gram matrix of the tasks' gradients on it
+/// (results "repgram.<i>.<j>", i <= j), for mgda(rep).
 std::vector<Diagnostic> differentiateStep(ir::Graph &graph, ir::StepSignature &signature,
                                           bool splitByTask);
 

@@ -42,6 +42,8 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   Planned evalPlan = plan(evalRoots);
   Planned gradPlan = plan(withGradients(StepKind::Grad));
   Planned taskPlan = split ? plan(withGradients(StepKind::TaskGrad)) : Planned{};
+  const bool rep = !sig.repGram.empty();
+  Planned repPlan = rep ? plan(withGradients(StepKind::RepGram)) : Planned{};
 
   // Scratch for the largest transposed dense weight.
   int64_t scratch = 0;
@@ -56,6 +58,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);
   info.taskGradStep = split ? emit(taskPlan, StepKind::TaskGrad) : nullptr;
+  info.repGradStep = rep ? emit(repPlan, StepKind::RepGram) : nullptr;
   info.evalStep = emit(evalPlan, StepKind::Eval);
   info.update = emitUpdateFunction(*module, g, gradPlan.plan, layout, input.model.optimizer);
   info.sourceHash = input.sourceHash;
@@ -64,7 +67,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.config = input.config;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the
   // plans (plus the scratch they share) cover each function's own layout.
-  for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan}) {
+  for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan, &repPlan}) {
     info.workspaceFixed = std::max(info.workspaceFixed, p->plan.fixedSize + scratch);
     info.workspacePerRow = std::max(info.workspacePerRow, p->plan.perRowSize);
   }

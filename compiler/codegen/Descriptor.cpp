@@ -151,7 +151,7 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
   auto *modelType = llvm::StructType::get(
       c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_,
                c.ptr_, c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.i64_, c.i32_, c.ptr_,
-               c.ptr_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_});
+               c.ptr_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i64_});
   llvm::Constant *null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(c.ctx_));
   llvm::Constant *fields[] = {c.i32(MTL_ABI_VERSION),
                               c.str(model.name),
@@ -180,7 +180,9 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
                               info.update,
                               info.evalStep,
                               c.str(info.config),
-                              c.i32(model.hasPenalty ? 1 : 0)};
+                              c.i32(model.hasPenalty ? 1 : 0),
+                              info.repGradStep ? info.repGradStep : null,
+                              c.i64(layout.repGramOffset)};
   auto *descriptor =
       new llvm::GlobalVariable(module, modelType, true, llvm::GlobalValue::PrivateLinkage,
                                llvm::ConstantStruct::get(modelType, fields), "mtl.model");

@@ -14,6 +14,7 @@ struct DescriptorInfo {
   std::string config; ///< the run configuration's JSON (mtl_model.config)
   int64_t workspaceFixed = 0, workspacePerRow = 0;
   llvm::Function *gradStep = nullptr, *taskGradStep = nullptr, *update = nullptr;
+  llvm::Function *repGradStep = nullptr;
   llvm::Function *evalStep = nullptr;
 };
 

@@ -70,6 +70,12 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signat
       }
   // Task blocks only when the step splits the gradients by task.
   out.gradsSize += out.sharedSize * static_cast<int64_t>(signature.taskGradients.size());
+  // Then the tasks' Gram matrix on the shared representation, T x T floats.
+  out.repGramOffset = out.gradsSize;
+  out.gradsSize += static_cast<int64_t>(signature.repGram.size());
+  // With it, a copy of the parameter arena for the unshared parameters' gradients.
+  if (!signature.repGram.empty())
+    out.gradsSize += out.paramsSize;
   return out;
 }
 

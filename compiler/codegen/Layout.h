@@ -38,8 +38,12 @@ struct ArenaLayout {
   std::vector<PlacedTensor> shared;
   int64_t sharedSize = 0;
   /// Floats of the gradient arena: paramsSize, plus a block per task when
-  /// the step splits gradients by task.
+  /// the step splits gradients by task, plus, when the tasks share a
+  /// representation, the T x T Gram matrix of their gradients on it and a
+  /// paramsSize block for the unshared parameters' gradients.
   int64_t gradsSize = 0;
+  /// Where that Gram matrix starts in the gradient arena (the block follows).
+  int64_t repGramOffset = 0;
   /// The index into `params` of each of `shared`.
   std::vector<int> sharedIndex;
 };

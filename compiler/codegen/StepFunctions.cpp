@@ -3,6 +3,8 @@
 
 #include "codegen/Update.h"
 
+#include <algorithm>
+
 namespace mtl::codegen {
 namespace {
 
@@ -44,6 +46,20 @@ std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayou
                                   StepKind kind) {
   std::vector<ArenaSlot> slots;
   std::vector<int> sharedAt(layout.params.size(), -1);
+  if (kind == StepKind::RepGram) {
+    // The Gram matrix, then the gradients the heads' backward gives: the
+    // unshared parameters', in a block laid out as the parameter arena.
+    const int64_t block = layout.repGramOffset + static_cast<int64_t>(sig.repGram.size());
+    for (size_t k = 0; k < sig.repGram.size(); ++k)
+      slots.push_back({sig.repGram[k], layout.repGramOffset + static_cast<int64_t>(k), 1});
+    for (const PlacedTensor &p : layout.params)
+      if (std::find(sig.sharedParams.begin(), sig.sharedParams.end(), p.param) ==
+          sig.sharedParams.end())
+        for (const auto &[param, grad] : sig.gradients)
+          if (param == p.param)
+            slots.push_back({grad, block + p.offset, p.size});
+    return slots;
+  }
   if (kind == StepKind::TaskGrad)
     for (size_t j = 0; j < layout.sharedIndex.size(); ++j)
       sharedAt[static_cast<size_t>(layout.sharedIndex[j])] = static_cast<int>(j);
@@ -90,6 +106,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), argTypes, false);
   const char *name = spec.kind == StepKind::Grad       ? "mtl.grad_step"
                      : spec.kind == StepKind::TaskGrad ? "mtl.task_grad_step"
+                     : spec.kind == StepKind::RepGram  ? "mtl.rep_grad_step"
                                                        : "mtl.eval_step";
   auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m);
   fn->addFnAttr(llvm::Attribute::NoUnwind);

@@ -12,6 +12,7 @@ namespace mtl::codegen {
 enum class StepKind {
   Grad,     ///< mtl.grad_step: forward and backward into the gradient arena
   TaskGrad, ///< mtl.task_grad_step: as Grad, with each task's shared gradient apart
+  RepGram,  ///< mtl.rep_grad_step: forward, the heads' backward, the representation's Gram
   Eval,     ///< mtl.eval_step: forward only, dropout off
 };
 

@@ -377,6 +377,41 @@ private:
       }
     }
     splitGradients();
+    representationGram();
+  }
+
+  /// "repgram.<i>.<j>" (i <= j) results: the Gram matrix of the tasks'
+  /// gradients on their shared representation, all of it or none.
+  void representationGram() {
+    const Graph &g = out_.graph;
+    StepSignature &sig = out_.signature;
+    const size_t tasks = sig.taskLosses.size();
+    std::vector<ValueId> gram(tasks * tasks, -1);
+    size_t found = 0;
+    for (const auto &[name, id] : g.results()) {
+      if (!name.starts_with("repgram."))
+        continue;
+      std::string_view rest = std::string_view(name).substr(8);
+      size_t dot = rest.find('.');
+      std::optional<size_t> i =
+          dot == std::string_view::npos ? std::nullopt : number<size_t>(rest.substr(0, dot));
+      std::optional<size_t> j = i ? number<size_t>(rest.substr(dot + 1)) : std::optional<size_t>();
+      if (!i || !j || *i > *j || *j >= tasks) {
+        out_.errors.push_back(
+            fmt::format("{}: result '{}' names no pair of tasks i <= j", name_, name));
+        continue;
+      }
+      gram[*i * tasks + *j] = gram[*j * tasks + *i] = id;
+      ++found;
+    }
+    if (found == 0)
+      return;
+    if (found != tasks * (tasks + 1) / 2) {
+      out_.errors.push_back(
+          fmt::format("{}: repgram results need every pair of tasks i <= j", name_));
+      return;
+    }
+    sig.repGram = std::move(gram);
   }
 
   /// The per-task results: "weighted.<task>" in task order, then

@@ -31,6 +31,16 @@ struct StepSignature {
   std::vector<std::vector<ValueId>> taskGradients;
   /// [k]: d penalty / d sharedParams[k] (zeros without a penalty); set with taskGradients.
   std::vector<ValueId> penaltyGradients;
+
+  // What mgda(rep) needs: the tasks' gradients on the representation they share.
+  /// The values every task's loss depends on (and that depend on a
+  /// parameter) that an op reads on the way to fewer tasks: the shared
+  /// representation, MGDA-UB's Z (the trunk's output, for one trunk).
+  std::vector<ValueId> sharedValues;
+  /// [i * T + j]: the f32 scalar Σ_Z <d (w_i L_i) / d Z, d (w_j L_j) / d Z>
+  /// over sharedValues, the same value for (i, j) and (j, i); set with
+  /// taskGradients when sharedValues is not empty.
+  std::vector<ValueId> repGram;
 };
 
 } // namespace mtl::ir

@@ -96,10 +96,9 @@ ValueId lowerTasks(Lowering &l) {
   return total;
 }
 
-/// The parameters that more than one task's loss depends on: the ones whose
-/// gradient a balancing method may combine task by task.
-std::vector<ValueId> sharedParams(const ir::Graph &g, const std::vector<ValueId> &taskLosses) {
-  std::vector<int> tasksOf(g.size(), 0);
+/// tasksOf[v]: how many task losses depend on value v.
+std::vector<int> tasksOf(const ir::Graph &g, const std::vector<ValueId> &taskLosses) {
+  std::vector<int> tasks(g.size(), 0);
   for (ValueId loss : taskLosses) {
     std::vector<bool> reaches(g.size(), false);
     reaches[loss] = true;
@@ -108,13 +107,38 @@ std::vector<ValueId> sharedParams(const ir::Graph &g, const std::vector<ValueId>
         for (ValueId o : g.op(v).operands)
           reaches[o] = true;
     for (size_t v = 0; v < g.size(); ++v)
-      tasksOf[v] += reaches[v] ? 1 : 0;
+      tasks[v] += reaches[v] ? 1 : 0;
   }
+  return tasks;
+}
+
+/// The parameters that more than one task's loss depends on: the ones whose
+/// gradient a balancing method may combine task by task.
+std::vector<ValueId> sharedParams(const ir::Graph &g, const std::vector<int> &tasks) {
   std::vector<ValueId> shared;
   for (ValueId p : g.params())
-    if (tasksOf[p] > 1)
+    if (tasks[p] > 1)
       shared.push_back(p);
   return shared;
+}
+
+/// The representation every task shares (StepSignature::sharedValues).
+std::vector<ValueId> sharedValues(const ir::Graph &g, const std::vector<int> &tasks, int all) {
+  std::vector<bool> fromParam(g.size(), false), frontier(g.size(), false);
+  for (size_t v = 0; v < g.size(); ++v) {
+    const ir::Op &op = g.op(ValueId(v));
+    fromParam[v] = op.kind == ir::OpKind::Param;
+    for (ValueId o : op.operands)
+      fromParam[v] = fromParam[v] || (fromParam[o] && g.type(ValueId(v)).dtype == ir::DType::F32);
+    for (ValueId o : op.operands)
+      if (tasks[o] == all && tasks[v] < all && fromParam[o] && tasks[v] > 0)
+        frontier[o] = true;
+  }
+  std::vector<ValueId> out;
+  for (size_t v = 0; v < g.size(); ++v)
+    if (frontier[v])
+      out.push_back(ValueId(v));
+  return out;
 }
 
 } // namespace
@@ -151,7 +175,9 @@ LoweredStep lowerModel(const sema::Model &model) {
   out.signature.step = l.step;
   out.signature.loss = total;
   out.signature.penalty = penalty;
-  out.signature.sharedParams = sharedParams(out.graph, out.signature.taskLosses);
+  const std::vector<int> tasks = tasksOf(out.graph, out.signature.taskLosses);
+  out.signature.sharedParams = sharedParams(out.graph, tasks);
+  out.signature.sharedValues = sharedValues(out.graph, tasks, static_cast<int>(model.tasks.size()));
   out.graph.setResult("loss", total);
   out.model = describeStep(model, out.graph);
   const std::vector<ValueId> &params = out.graph.params();

@@ -19,6 +19,7 @@ std::vector<ir::ValueId> resultValues(const ir::StepSignature &s) {
   for (const std::vector<ir::ValueId> &task : s.taskGradients)
     roots.insert(roots.end(), task.begin(), task.end());
   roots.insert(roots.end(), s.penaltyGradients.begin(), s.penaltyGradients.end());
+  roots.insert(roots.end(), s.repGram.begin(), s.repGram.end());
   return roots;
 }
 
@@ -27,8 +28,9 @@ void remapSignature(ir::StepSignature &s, const std::vector<ir::ValueId> &map) {
     if (id >= 0)
       id = map[id];
   };
-  for (auto *list : {&s.inputs, &s.targets, &s.taskWeights, &s.taskLosses, &s.outputs,
-                     &s.weightedLosses, &s.sharedParams, &s.penaltyGradients})
+  for (auto *list :
+       {&s.inputs, &s.targets, &s.taskWeights, &s.taskLosses, &s.outputs, &s.weightedLosses,
+        &s.sharedParams, &s.penaltyGradients, &s.sharedValues, &s.repGram})
     for (ir::ValueId &id : *list)
       fix(id);
   for (std::vector<ir::ValueId> &task : s.taskGradients)

@@ -139,6 +139,7 @@ enum class BalanceKind {
   GradNorm,
   PcGrad,
   Mgda,
+  MgdaRep, ///< mgda(rep): on the tasks' gradients on the shared representation
   CaGrad,
   Imtl,
   AlignedMtl,

@@ -66,6 +66,20 @@ void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   for (const BalanceMethod &m : kBalanceMethods)
     if (*name == m.name)
       method = &m;
+  if (method->kind == BalanceKind::Mgda && d->method.isCall() && !d->method.args.empty()) {
+    // mgda(rep): MGDA-UB on the shared representation; a word, not a number.
+    const ast::Arg &a = d->method.args[0];
+    if (d->method.args.size() > 1 || !a.name.text.empty() || !a.value.isName() ||
+        a.value.text != "rep") {
+      ctx.error(a.loc, fmt::format("mgda takes no argument (the shared parameters' gradients) "
+                                   "or `rep` (the shared representation's), got {}",
+                                   d->method.args.size() > 1 ? "several" : describe(a.value)));
+      return;
+    }
+    balance.kind = BalanceKind::MgdaRep;
+    balance.text = "mgda(rep)";
+    return;
+  }
   std::vector<ParamSpec> params;
   if (method->arg)
     params.push_back({method->arg, false});

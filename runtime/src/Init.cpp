@@ -37,10 +37,15 @@ Status checkModel(const mtl_model &model) {
   if (model.params_size < 0 || model.state_size < 0 || model.workspace_fixed < 0 ||
       model.workspace_per_row < 0 || model.shared_size < 0)
     return fail("model: negative arena size");
+  const int64_t blocks = model.params_size + model.num_tasks * model.shared_size;
+  const int64_t gram = int64_t(model.num_tasks) * model.num_tasks;
   if (model.task_grad_step &&
       (model.num_shared < 1 || !model.shared || !model.shared_params || model.num_tasks < 2 ||
-       model.grads_size != model.params_size + model.num_tasks * model.shared_size))
+       model.grads_size != blocks + (model.rep_grad_step ? gram + model.params_size : 0)))
     return fail("model: task_grad_step without a consistent shared-parameter table");
+  if (model.rep_grad_step && (!model.task_grad_step || model.rep_gram_offset != blocks))
+    return fail("model: rep_grad_step without task_grad_step or its Gram matrix after the "
+                "task blocks");
   if (!model.task_grad_step && model.grads_size != model.params_size)
     return fail("model: the gradient arena must match the parameter arena");
   for (int32_t i = 0; i < model.num_inputs; ++i)

@@ -128,6 +128,11 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
                           "with the method (`balance uncertainty` in the model, or mtlc train "
                           "--balance uncertainty)",
                           model->name));
+  if (method->kind == balance::Method::Kind::MgdaRep && !model->rep_grad_step)
+    return fail(fmt::format("balance 'mgda(rep)' needs a representation that every task's loss "
+                            "depends on (a shared trunk's output), and no value or parameter of "
+                            "model '{}' is shared by all its tasks; use 'mgda'",
+                            model->name));
   options.balance = method->text();
   if (options.gradStats && !model->task_grad_step && model->num_shared > 0 && model->num_tasks > 1)
     return fail(fmt::format("gradient statistics need model '{}' compiled with them: "

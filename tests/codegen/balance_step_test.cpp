@@ -148,7 +148,21 @@ void checkStep(const Fixture &f, const std::string &method) {
   std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
   mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0};
   m.eval_step(&batch, &hyper, before.data(), workspace.data(), &result, nullptr);
-  const std::vector<float> f0 = factors(method, losses);
+  std::vector<float> f0 = factors(method, losses);
+  // The unshared parameters' gradients with the run's weights: mgda(rep)
+  // weighs only the shared parameters' (as MGDA-UB does).
+  std::vector<float> ownGrads(size_t(m.grads_size));
+  m.grad_step(&batch, &hyper, before.data(), workspace.data(), ownGrads.data(), &result, nullptr);
+  if (method == "mgda(rep)") { // the min-norm weights of the representation's Gram matrix, times T
+    ASSERT_NE(m.rep_grad_step, nullptr);
+    std::vector<float> arena(size_t(m.grads_size));
+    m.rep_grad_step(&batch, &hyper, before.data(), workspace.data(), arena.data(), &result,
+                    nullptr);
+    std::vector<double> repGram(arena.begin() + m.rep_gram_offset,
+                                arena.begin() + m.rep_gram_offset + 4);
+    const std::vector<double> alpha = mtlrt::balance::minNorm(repGram, 2);
+    f0 = {float(2 * alpha[0]), float(2 * alpha[1])};
+  }
   weights = {1.0f * f0[0], 0.5f * f0[1]};
   m.task_grad_step(&batch, &hyper, before.data(), workspace.data(), grads.data(), &result, nullptr);
   const float *blocks = grads.data() + m.params_size;
@@ -170,6 +184,8 @@ void checkStep(const Fixture &f, const std::string &method) {
         shared = shared || m.shared_params[s] == p;
       // The penalty's part, for shared ones (none without a penalty).
       double g = shared && !m.has_penalty ? 0.0 : grads[size_t(d.offset + i)];
+      if (!shared && method == "mgda(rep)")
+        g = ownGrads[size_t(d.offset + i)];
       for (int32_t s = 0; s < m.num_shared; ++s)
         if (m.shared_params[s] == p)
           for (int t = 0; t < 2; ++t)
@@ -208,7 +224,8 @@ TEST_P(BalanceStep, IsTheTaskGradientsCombinedThenAnSgdStep) {
 
 INSTANTIATE_TEST_SUITE_P(Methods, BalanceStep,
                          ::testing::Values("static", "dwa", "rlw", "famo", "gradnorm", "pcgrad",
-                                           "mgda", "cagrad", "imtl", "aligned_mtl", "nash_mtl"));
+                                           "mgda", "mgda(rep)", "cagrad", "imtl", "aligned_mtl",
+                                           "nash_mtl"));
 
 TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
   // gradStats makes static run task_grad_step and sum the blocks: the same

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -206,6 +207,41 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
                     std::string(m.tasks[t].name) + "'s gradient of " + at);
     }
   }
+  // The tasks' Gram matrix on the shared representation (mgda(rep)), and
+  // nothing else of the arena written.
+  if (sig.repGram.empty()) {
+    EXPECT_EQ(m.rep_grad_step, nullptr);
+    return;
+  }
+  ASSERT_NE(m.rep_grad_step, nullptr);
+  std::vector<float> rep(m.grads_size, NAN);
+  m.rep_grad_step(&mb, &hyper, params.data(), workspace.data(), rep.data(), &result, nullptr);
+  expectClose(result.total_loss, ref[sig.loss][0], "total loss of rep_grad_step");
+  const int64_t tasks = m.num_tasks, block = m.rep_gram_offset + tasks * tasks;
+  ASSERT_EQ(block + m.params_size, m.grads_size);
+  std::vector<bool> written(size_t(m.grads_size), false);
+  for (int64_t k = 0; k < tasks * tasks; ++k) {
+    expectClose(rep[m.rep_gram_offset + k], ref[sig.repGram[k]][0],
+                "representation Gram [" + std::to_string(k) + "]");
+    written[size_t(m.rep_gram_offset + k)] = true;
+  }
+  EXPECT_GT(rep[m.rep_gram_offset], 0) << "a task's own gradient on the representation is zero";
+  // The unshared parameters' gradients, after it.
+  for (auto &[param, grad] : sig.gradients) {
+    if (std::find(sig.sharedParams.begin(), sig.sharedParams.end(), param) !=
+        sig.sharedParams.end())
+      continue;
+    const mtl_tensor_desc *d = paramNamed(m, g.op(param).name);
+    ASSERT_NE(d, nullptr);
+    for (int64_t i = 0; i < d->size; ++i) {
+      expectClose(rep[block + d->offset + i], ref[grad][i],
+                  "rep_grad_step's gradient of " + std::string(d->name));
+      written[size_t(block + d->offset + i)] = true;
+    }
+  }
+  for (int64_t k = 0; k < m.grads_size; ++k)
+    if (!written[size_t(k)])
+      EXPECT_TRUE(std::isnan(rep[k])) << "rep_grad_step wrote grads[" << k << "]";
 }
 
 /// `own` is the model compiled with its own optimizer.

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 model=$examples/penguins.mtl
 steps() { grep '"type":"step"' "$1" | sed 's/"seconds":[0-9.eE+-]*//g'; }
 
-for method in static 'dwa(temperature = 1.5)' rlw uncertainty famo gradnorm pcgrad mgda \
+for method in static 'dwa(temperature = 1.5)' rlw uncertainty famo gradnorm pcgrad mgda 'mgda(rep)' \
   'cagrad(c = 0.4)' imtl aligned_mtl nash_mtl; do
   log="$work/${method%%(*}.jsonl"
   "$mtlc" train "$model" --balance "$method" --epochs 3 --no-save --log "$log" -q ||

@@ -167,6 +167,66 @@ TEST(Lower, GradientsOfTheWholeStep) {
   EXPECT_EQ(step.signature.gradients.size(), 8u);
 }
 
+TEST(Lower, SharedRepresentationAndItsGram) {
+  // Both heads read the trunk's output Z (after its layer norm): the
+  // representation. With one row, a linear head y = Z W^T + b has
+  // d/dZ = (d/dy) W and d/db = d/dy, so each task's gradient on Z is its
+  // head bias's gradient times its head weight: the Gram matrix from the
+  // parameter gradients, independently of the representation's sweep.
+  sema::Model m = hardSharing();
+  m.regularizers.clear(); // the bias gradients are then the tasks' own
+  lower::LoweredStep step = lower::lowerModel(m);
+  ASSERT_TRUE(step.ok());
+  StepSignature &sig = step.signature;
+  ASSERT_EQ(sig.sharedValues.size(), 1u);
+  int readers = 0; // the heads' linear ops read it
+  for (const Op &op : step.graph.ops())
+    if (op.kind == OpKind::Linear && op.operands[0] == sig.sharedValues[0])
+      ++readers;
+  EXPECT_EQ(readers, 2);
+  ASSERT_TRUE(autodiff::differentiateStep(step.graph, sig, true).empty());
+  ASSERT_EQ(sig.repGram.size(), 4u);
+  EXPECT_EQ(sig.repGram[1], sig.repGram[2]);
+  gradcheck::Case c = caseFor(m, step, 1);
+  c.feeds["target.species"] = {2};
+  c.feeds["target.sex"] = {1};
+  gradcheck::fillRandom(c);
+  Execution ex = interpret(c.graph, c.feeds, {1, false});
+  ASSERT_TRUE(ex.ok()) << ex.error;
+  auto gradOf = [&](const std::string &name) {
+    for (auto [param, grad] : sig.gradients)
+      if (c.graph.op(param).name == name)
+        return ex[grad];
+    ADD_FAILURE() << name;
+    return std::vector<double>{};
+  };
+  std::vector<std::vector<double>> dz; // per task, [6]
+  for (const char *head : {"species", "sex"}) {
+    std::vector<double> db = gradOf(std::string(head) + ".0.bias");
+    const std::vector<double> &w = c.feeds[std::string(head) + ".0.weight"]; // [out, 6]
+    dz.emplace_back(6, 0.0);
+    for (size_t o = 0; o < db.size(); ++o)
+      for (size_t k = 0; k < 6; ++k)
+        dz.back()[k] += db[o] * w[o * 6 + k];
+  }
+  for (size_t i = 0; i < 2; ++i)
+    for (size_t j = 0; j < 2; ++j) {
+      double want = 0;
+      for (size_t k = 0; k < 6; ++k)
+        want += dz[i][k] * dz[j][k];
+      EXPECT_NEAR(ex[sig.repGram[i * 2 + j]][0], want, 1e-12 + 1e-9 * std::fabs(want));
+    }
+
+  // A third task on the input alone: no value is shared by all three.
+  m.modules.push_back({"solo", {dense("solo.0", 4, 1)}, {}, false, -1});
+  m.values.push_back(apply(3, 0, {1}));
+  m.tasks.push_back(task("solo", sema::TaskKind::Regress, 1, 4, sema::Loss::Mse, 1));
+  lower::LoweredStep three = lower::lowerModel(m);
+  ASSERT_TRUE(three.ok());
+  EXPECT_TRUE(three.signature.sharedValues.empty());
+  EXPECT_EQ(three.signature.sharedParams.size(), 4u); // the trunk's, shared by two tasks
+}
+
 TEST(Lower, SoftSharingPenalty) {
   // Two tasks, each with its own copy of a dense(3) -> tanh block, pulled
   // together by 0.1 * sum_t ||theta_t - theta_mean||^2.

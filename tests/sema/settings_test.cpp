@@ -52,12 +52,17 @@ TEST(Settings, Balance) {
         std::tuple{"pcgrad", BalanceKind::PcGrad, "pcgrad"},
         std::tuple{"aligned_mtl", BalanceKind::AlignedMtl, "aligned_mtl"},
         std::tuple{"uncertainty", BalanceKind::Uncertainty, "uncertainty"},
-        std::tuple{"famo", BalanceKind::Famo, "famo"}}) {
+        std::tuple{"famo", BalanceKind::Famo, "famo"},
+        std::tuple{"mgda(rep)", BalanceKind::MgdaRep, "mgda(rep)"},
+        std::tuple{"mgda", BalanceKind::Mgda, "mgda"}}) {
     Checked c = withSettings(std::string("  balance ") + written);
     ASSERT_EQ(c.models.size(), 1u) << c.text;
     EXPECT_EQ(c.model().balance.kind, kind) << written;
     EXPECT_EQ(c.model().balance.text, text);
   }
+  EXPECT_DIAG(withSettings("  balance mgda(params)"),
+              "m.mtl:7:16: error: mgda takes no argument (the shared parameters' gradients) or "
+              "`rep` (the shared representation's), got 'params'");
   EXPECT_DIAG(withSettings("  balance uncertainty(1)"),
               "m.mtl:7:23: error: uncertainty expects no arguments, got 1");
   EXPECT_DIAG(withSettings("  balance statc"),

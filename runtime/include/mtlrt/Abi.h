@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 4u
+#define MTL_ABI_VERSION 5u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -184,6 +184,20 @@ typedef struct mtl_model {
   /* 1: the total loss has a penalty term (regularisers, soft sharing), which
    * mtl_result.penalty reports; 0: it is always 0. */
   int32_t has_penalty;
+  /* Forward, and each head's backward down to the representation every task
+   * shares (the values all task losses depend on that feed the heads: a
+   * trunk's output), but not into the trunk: grads[rep_gram_offset +
+   * i * num_tasks + j] gets sum(dZ_i * dZ_j) summed over those values, dZ_t =
+   * d (w_t L_t) / d Z, the tasks' Gram matrix on the representation (for
+   * mgda(rep)); then, in the params_size floats from rep_gram_offset +
+   * num_tasks^2 (laid out as the parameter arena), d total_loss / d p for
+   * every parameter p that is not shared (the heads'). Writes nothing else of
+   * grads. NULL where task_grad_step is, or when the tasks share no
+   * representation. */
+  void (*rep_grad_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
+                        float *workspace, float *grads, mtl_result *result,
+                        const mtl_parallel *parallel);
+  int64_t rep_gram_offset;
 } mtl_model;
 
 #ifdef __cplusplus

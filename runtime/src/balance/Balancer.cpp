@@ -77,6 +77,9 @@ Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gr
   famo_ = Famo(tasks_);
   if (method.kind == Method::Kind::Uncertainty)
     logVars_ = logVarOffsets(model);
+  isShared_.assign(size_t(std::max(model.num_params, 0)), false);
+  for (int32_t s = 0; s < model.num_shared; ++s)
+    isShared_[size_t(model.shared_params[s])] = true;
   famoBefore_.assign(t, 0.0);
   famoAfter_.assign(t, 0.0);
   evalLosses_.assign(t, 0.0f);
@@ -99,6 +102,7 @@ void Balancer::lossWeights(uint64_t step) {
     factors_ = gradNorm_.weights();
     break;
   case Method::Kind::Famo:        // from this batch's losses, by step()
+  case Method::Kind::MgdaRep:     // from this batch's representation gradients, by step()
   case Method::Kind::Uncertainty: // compiled into the loss
   case Method::Kind::Static:
   case Method::Kind::PcGrad:
@@ -126,6 +130,7 @@ void Balancer::combine(uint64_t step) {
   case Method::Kind::Rlw:
   case Method::Kind::Uncertainty:
   case Method::Kind::Famo:
+  case Method::Kind::MgdaRep:
   case Method::Kind::GradNorm:
     std::fill(coefficients_.begin(), coefficients_.end(), 1.0);
     break;
@@ -156,6 +161,14 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   const mtl_model &m = *model_;
   const uint64_t step = uint64_t(hyper.step);
   lossWeights(step);
+  if (method_.kind == Method::Kind::MgdaRep) { // the run's weights, then α T on them
+    m.rep_grad_step(&batch, &hyper, params, workspace, grads, &result, parallel);
+    for (size_t k = 0; k < gram_.size(); ++k)
+      gram_[k] = grads[m.rep_gram_offset + int64_t(k)];
+    factors_ = minNorm(gram_, tasks_);
+    for (double &f : factors_)
+      f *= tasks_;
+  }
   const bool famo = method_.kind == Method::Kind::Famo;
   if (famo) { // λ depends on this batch's losses: Σλ = 1, times T as static's sum
     evalLosses(batch, hyper, params, workspace, parallel, famoBefore_);
@@ -192,6 +205,11 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   for (int t = 0; t < tasks_; ++t)
     losses_[size_t(t)] = result.task_losses[t];
   record(params);
+  if (method_.kind == Method::Kind::MgdaRep) // the heads keep their own gradients (w_t, not α_t T)
+    for (int32_t p = 0; p < m.num_params; ++p)
+      if (!isShared_[size_t(p)])
+        std::copy_n(grads + m.rep_gram_offset + tasks_ * tasks_ + m.params[p].offset,
+                    m.params[p].size, grads + m.params[p].offset);
   m.update(&hyper, params, state, grads, &result);
   if (famo && !result.skipped) { // how far each task's loss fell on this batch
     evalLosses(batch, hyper, params, workspace, parallel, famoAfter_);

@@ -96,6 +96,7 @@ private:
   std::vector<float *> noOutputs_;
   /// uncertainty: where each task's log-variance s_t is in the parameters.
   std::vector<int64_t> logVars_;
+  std::vector<bool> isShared_; ///< per parameter: whether tasks share it
   BalanceStats stats_;
   std::vector<double> weightHistory_; ///< steps x tasks effective weights, for the medians
   std::vector<double> lastWeights_;   ///< the last step's effective weights

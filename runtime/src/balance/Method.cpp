@@ -27,6 +27,7 @@ constexpr Entry kMethods[] = {
     {"gradnorm", Method::Kind::GradNorm, "alpha", 1.5, true},
     {"pcgrad", Method::Kind::PcGrad, nullptr, 0, true},
     {"mgda", Method::Kind::Mgda, nullptr, 0, true},
+    {"mgda(rep)", Method::Kind::MgdaRep, nullptr, 0, true},
     {"cagrad", Method::Kind::CaGrad, "c", 0.5, true},
     {"imtl", Method::Kind::Imtl, nullptr, 0, true},
     {"aligned_mtl", Method::Kind::AlignedMtl, nullptr, 0, true},
@@ -69,6 +70,13 @@ const std::vector<std::string> &methodNames() {
 
 Result<Method> parseMethod(std::string_view text) {
   std::string_view s = trim(text);
+  std::string bare; // a name whose argument is a word: "mgda(rep)", spaces dropped
+  for (char c : s)
+    if (c != ' ')
+      bare += c;
+  for (const Entry &e : kMethods)
+    if (bare == e.name && bare.find('(') != std::string::npos)
+      return Method{e.kind, e.defaultArg};
   size_t open = s.find('(');
   std::string_view name = trim(s.substr(0, open));
   const Entry *found = nullptr;

@@ -20,6 +20,7 @@ struct Method {
     GradNorm,    ///< learned weights that equalise gradient norms; arg: alpha
     PcGrad,      ///< projecting conflicting gradients
     Mgda,        ///< the min-norm point of the task gradients
+    MgdaRep,     ///< mgda(rep): MGDA-UB, the min-norm point on the shared representation
     CaGrad,      ///< conflict-averse gradient; arg: c
     Imtl,        ///< impartial MTL (IMTL-G)
     AlignedMtl,  ///< aligned MTL
