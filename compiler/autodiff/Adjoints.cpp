@@ -184,6 +184,20 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
     if (want(0))
       add(0, b.reduceSum(g, ReduceAxis::Last));
     return out;
+  case OpKind::Concat: { // each operand's part of the gradient's last dimension
+    int64_t at = 0;
+    for (int k = 0; k < static_cast<int>(op.operands.size()); ++k) {
+      const int64_t width = typeOf(k).lastDim();
+      if (want(k))
+        add(k, b.slice(g, at, width));
+      at += width;
+    }
+    return out;
+  }
+  case OpKind::Slice:
+    if (want(0))
+      add(0, b.sliceGrad(g, operand(0), op.attrs.begin, op.attrs.size));
+    return out;
   case OpKind::ReduceSum:
     if (!want(0))
       return out;
@@ -202,7 +216,7 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
     return out;
     MTL_CASE_UNARY_OPS // handled above
         case OpKind::SoftmaxGrad : case OpKind::LogSoftmaxGrad : case OpKind::LayerNormGrad
-        : case OpKind::GatherGrad : case OpKind::LossGrad
+        : case OpKind::GatherGrad : case OpKind::LossGrad : case OpKind::SliceGrad
         : break; // not differentiable: refused above
   }
   ir::unexpectedOp(op.kind, "the adjoints");

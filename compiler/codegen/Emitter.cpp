@@ -211,6 +211,43 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
   case OpKind::ElementCount:
     store(b.CreateUIToFP(count(t0), f32), out, cst(0));
     return;
+  case OpKind::Concat: { // each operand's rows into its columns of the output's
+    const int64_t width = op.type.lastDim();
+    int64_t at = 0;
+    for (ir::ValueId part : op.operands) {
+      const int64_t w = graph.type(part).lastDim();
+      llvm::Value *src = buffers[part];
+      loop(count(graph.type(part)), [&](llvm::Value *i) {
+        llvm::Value *row = b.CreateUDiv(i, cst(w)), *col = b.CreateURem(i, cst(w));
+        store(load(src, i), out,
+              b.CreateAdd(b.CreateMul(row, cst(width)), b.CreateAdd(col, cst(at))));
+      });
+      at += w;
+    }
+    return;
+  }
+  case OpKind::Slice: {
+    const int64_t size = op.attrs.size, from = t0.lastDim();
+    loop(count(op.type), [&](llvm::Value *i) {
+      llvm::Value *row = b.CreateUDiv(i, cst(size)), *col = b.CreateURem(i, cst(size));
+      store(
+          load(in, b.CreateAdd(b.CreateMul(row, cst(from)), b.CreateAdd(col, cst(op.attrs.begin)))),
+          out, i);
+    });
+    return;
+  }
+  case OpKind::SliceGrad: { // g where the slice came from, zero elsewhere
+    const int64_t size = op.attrs.size, width = op.type.lastDim(), begin = op.attrs.begin;
+    loop(count(op.type), [&](llvm::Value *i) {
+      llvm::Value *row = b.CreateUDiv(i, cst(width)), *col = b.CreateURem(i, cst(width));
+      llvm::Value *inside =
+          b.CreateAnd(b.CreateICmpUGE(col, cst(begin)), b.CreateICmpULT(col, cst(begin + size)));
+      llvm::Value *at = b.CreateSelect(
+          inside, b.CreateAdd(b.CreateMul(row, cst(size)), b.CreateSub(col, cst(begin))), cst(0));
+      store(b.CreateSelect(inside, load(in, at), fcst(0.0)), out, i);
+    });
+    return;
+  }
   default: // emitOp sends only these kinds here
     ir::unexpectedOp(op.kind, "the shape-op code generator");
   }
@@ -251,6 +288,9 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::BroadcastLike:
   case OpKind::ExpandLast:
   case OpKind::ElementCount:
+  case OpKind::Concat:
+  case OpKind::Slice:
+  case OpKind::SliceGrad:
     MTL_CASE_BINARY_OPS
     MTL_CASE_UNARY_OPS
     break; // below: element-wise (unless fused) or a shape op

@@ -36,22 +36,39 @@ void printModule(const sema::Module &m) {
   }
 }
 
-// The modules a value passes through, from its input to the value itself.
+// The modules a value passes through, from its inputs to the value itself,
+// with the values it combines written as in .mtl.
 std::string path(const sema::Model &model, int value) {
-  std::vector<std::string> steps;
-  while (value >= 0) {
-    const sema::Value &v = model.values[value];
-    if (v.kind == sema::Value::InputRef) {
-      steps.push_back(model.inputs[v.input].name);
-      break;
+  const sema::Value &v = model.values[value];
+  // Operands of an operator that hold a chain are put in parentheses.
+  const bool op = v.kind != sema::Value::Concat && v.kind != sema::Value::Mix;
+  auto args = [&](const char *sep) {
+    std::vector<std::string> parts;
+    for (int a : v.args) {
+      std::string p = path(model, a);
+      parts.push_back(op && p.find(" -> ") != std::string::npos ? "(" + p + ")" : p);
     }
-    steps.push_back(model.modules[v.module].name);
-    value = v.arg;
+    return fmt::format("{}", fmt::join(parts, sep));
+  };
+  switch (v.kind) {
+  case sema::Value::InputRef:
+    return model.inputs[v.input].name;
+  case sema::Value::Apply:
+    return path(model, v.arg) + " -> " + model.modules[v.module].name;
+  case sema::Value::Add:
+    return "(" + args(" + ") + ")";
+  case sema::Value::Sub:
+    return "(" + args(" - ") + ")";
+  case sema::Value::Mul:
+    return "(" + args(" * ") + ")";
+  case sema::Value::Scale:
+    return fmt::format("{:g} * {}", v.factor, args(""));
+  case sema::Value::Concat:
+    return "concat(" + args(", ") + ")";
+  case sema::Value::Mix:
+    return "mix(" + args(", ") + ")";
   }
-  std::string out;
-  for (auto it = steps.rbegin(); it != steps.rend(); ++it)
-    out += (out.empty() ? "" : " -> ") + *it;
-  return out;
+  return "?";
 }
 
 } // namespace

@@ -90,6 +90,23 @@ ValueId Builder::expandLast(ValueId x, int64_t size) {
   return create(OpKind::ExpandLast, {x}, a);
 }
 
+namespace {
+Attrs window(int64_t begin, int64_t size) {
+  Attrs a;
+  a.begin = begin;
+  a.size = size;
+  return a;
+}
+} // namespace
+
+ValueId Builder::slice(ValueId x, int64_t begin, int64_t size) {
+  return create(OpKind::Slice, {x}, window(begin, size));
+}
+
+ValueId Builder::sliceGrad(ValueId g, ValueId x, int64_t begin, int64_t size) {
+  return create(OpKind::SliceGrad, {g, x}, window(begin, size));
+}
+
 ValueId Builder::reduceSum(ValueId x, ReduceAxis axis) {
   Attrs a;
   a.axis = axis;

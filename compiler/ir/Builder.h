@@ -59,6 +59,12 @@ public:
     return create(OpKind::BroadcastLike, {x, like});
   }
   ValueId expandLast(ValueId x, int64_t size);
+  /// Along the last dimension.
+  ValueId concat(std::vector<ValueId> parts) { return create(OpKind::Concat, std::move(parts)); }
+  /// Elements [begin, begin + size) of the last dimension.
+  ValueId slice(ValueId x, int64_t begin, int64_t size);
+  /// The gradient of slice(x, begin, size) for x: `g` in place, zero elsewhere.
+  ValueId sliceGrad(ValueId g, ValueId x, int64_t begin, int64_t size);
   ValueId reduceSum(ValueId x, ReduceAxis axis = ReduceAxis::All);
   ValueId reduceMean(ValueId x, ReduceAxis axis = ReduceAxis::All);
   ValueId elementCount(ValueId x) { return create(OpKind::ElementCount, {x}); }

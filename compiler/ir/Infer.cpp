@@ -173,6 +173,40 @@ Inferred inferType(const Graph &g, const Op &op) {
     r.dims.push_back(op.attrs.size);
     return ok(r);
   }
+  case OpKind::Concat: {
+    TensorType r = t(0);
+    if (r.dtype != DType::F32 || r.dims.empty())
+      return fail("concat takes f32 values with a last dimension");
+    for (size_t k = 1; k < op.operands.size(); ++k) {
+      TensorType a = t(k), lead = r;
+      if (a.dims.empty())
+        return fail("concat takes f32 values with a last dimension");
+      lead.dims.back() = a.lastDim();
+      if (a != lead)
+        return fail(fmt::format("concat needs equal types but the last dimension, got {} and {}",
+                                formatType(t(0)), formatType(a)));
+      r.dims.back() += a.lastDim();
+    }
+    return ok(r);
+  }
+  case OpKind::Slice: {
+    if (t(0).dims.empty() || op.attrs.begin < 0 || op.attrs.size <= 0 ||
+        op.attrs.begin + op.attrs.size > t(0).lastDim())
+      return fail(fmt::format("cannot slice [{}, {}) of the last dimension of {}", op.attrs.begin,
+                              op.attrs.begin + op.attrs.size, formatType(t(0))));
+    TensorType r = t(0);
+    r.dims.back() = op.attrs.size;
+    return ok(r);
+  }
+  case OpKind::SliceGrad: {
+    TensorType expect = t(1);
+    if (!expect.dims.empty())
+      expect.dims.back() = op.attrs.size;
+    if (t(1).dims.empty() || t(0) != expect || op.attrs.begin < 0 || op.attrs.size <= 0 ||
+        op.attrs.begin + op.attrs.size > t(1).lastDim())
+      return fail("slice_grad takes the gradient of a slice and the sliced value");
+    return ok(t(1));
+  }
   case OpKind::ReduceSum:
   case OpKind::ReduceMean: {
     if (op.attrs.axis == ReduceAxis::All)

@@ -188,6 +188,34 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     for (size_t i = 0; i < n; ++i)
       out[i] = in(op, 0)[i / static_cast<size_t>(a.size)];
     return {};
+  case OpKind::Concat: { // row by row, each operand's row after the last
+    const size_t width = static_cast<size_t>(op.type.lastDim()), rows = n / width;
+    size_t at = 0;
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const size_t w = static_cast<size_t>(ty(op, k).lastDim());
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t c = 0; c < w; ++c)
+          out[r * width + at + c] = in(op, k)[r * w + c];
+      at += w;
+    }
+    return {};
+  }
+  case OpKind::Slice: {
+    const size_t size = static_cast<size_t>(a.size),
+                 from = static_cast<size_t>(ty(op, 0).lastDim());
+    for (size_t i = 0; i < n; ++i)
+      out[i] = in(op, 0)[(i / size) * from + static_cast<size_t>(a.begin) + i % size];
+    return {};
+  }
+  case OpKind::SliceGrad: {
+    const size_t size = static_cast<size_t>(a.size), width = static_cast<size_t>(op.type.lastDim());
+    const size_t begin = static_cast<size_t>(a.begin);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t c = i % width;
+      out[i] = c >= begin && c < begin + size ? in(op, 0)[(i / width) * size + c - begin] : 0.0;
+    }
+    return {};
+  }
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
     kernels::reduce(in(op, 0), a.axis, ty(op, 0).lastDim(), op.kind == OpKind::ReduceMean, out);

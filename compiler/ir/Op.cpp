@@ -97,6 +97,9 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   case OpKind::GatherGrad:
   case OpKind::ExpandLast:
     return fmt::format(" {{size = {}}}", a.size);
+  case OpKind::Slice:
+  case OpKind::SliceGrad:
+    return fmt::format(" {{begin = {}, size = {}}}", a.begin, a.size);
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
     return fmt::format(" {{axis = {}}}", axisName(a.axis));
@@ -107,6 +110,7 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
     return fmt::format(" {{loss = {}}}", lossKindName(a.loss));
   case OpKind::Input:
   case OpKind::Param:
+  case OpKind::Concat:
   case OpKind::Linear:
   case OpKind::MatMul:
   case OpKind::MatMulTN:

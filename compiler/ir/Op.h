@@ -87,7 +87,8 @@ struct Attrs {
   double rate = 0;   ///< Dropout
   uint64_t seed = 0; ///< Dropout
   double delta = 1;  ///< Loss/LossGrad with Huber
-  int64_t size = 0;  ///< ExpandLast, GatherGrad
+  int64_t size = 0;  ///< ExpandLast, GatherGrad, Slice, SliceGrad
+  int64_t begin = 0; ///< Slice, SliceGrad: the first index of the last dimension
   ReduceAxis axis = ReduceAxis::All;
   LossKind loss = LossKind::Mse;
   std::vector<int64_t> dims; ///< Reshape: the new per-row (or whole, if static) dims

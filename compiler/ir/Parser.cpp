@@ -261,10 +261,10 @@ private:
         return a.seed = *v, true;
       return bad(fmt::format("seed '{}' is not an unsigned integer", value));
     }
-    if (key == "size") {
+    if (key == "size" || key == "begin") {
       if (auto v = number<int64_t>(value))
-        return a.size = *v, true;
-      return bad(fmt::format("size '{}' is not an integer", value));
+        return (key == "size" ? a.size : a.begin) = *v, true;
+      return bad(fmt::format("{} '{}' is not an integer", key, value));
     }
     if (key == "axis") {
       for (ReduceAxis axis : {ReduceAxis::All, ReduceAxis::Last, ReduceAxis::Leading})

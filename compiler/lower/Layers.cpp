@@ -88,6 +88,48 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
   return -1;
 }
 
+namespace {
+
+/// A value that combines others (sema::Value's combining kinds).
+ValueId lowerCombination(Lowering &l, const sema::Value &value) {
+  std::vector<ValueId> args;
+  for (int a : value.args) {
+    args.push_back(lowerValue(l, a));
+    if (args.back() < 0)
+      return -1;
+  }
+  ir::Builder &b = l.b;
+  switch (value.kind) {
+  case sema::Value::Add:
+    return b.add(args[0], args[1]);
+  case sema::Value::Sub:
+    return b.sub(args[0], args[1]);
+  case sema::Value::Mul:
+    return b.mul(args[0], args[1]);
+  case sema::Value::Scale:
+    return b.scale(args[0], value.factor);
+  case sema::Value::Concat:
+    return b.concat(args);
+  case sema::Value::Mix: { // Σ_k gate[:, k] * expert_k, the gate's column spread over a row
+    const int64_t width = value.shape.empty() ? 1 : value.shape.back();
+    ValueId sum = -1;
+    for (size_t k = 1; k < args.size(); ++k) {
+      ValueId weight = b.reduceSum(b.slice(args[0], int64_t(k - 1), 1), ir::ReduceAxis::Last);
+      ValueId term = b.mul(b.expandLast(weight, width), args[k]);
+      sum = sum < 0 ? term : b.add(sum, term);
+    }
+    return sum;
+  }
+  case sema::Value::InputRef:
+  case sema::Value::Apply:
+    break;
+  }
+  l.error(l.model.loc, "internal: lowerCombination takes combining values only");
+  return -1;
+}
+
+} // namespace
+
 ValueId lowerValue(Lowering &l, int v) {
   const sema::Model &m = l.model;
   if (v < 0 || static_cast<size_t>(v) >= m.values.size()) {
@@ -107,6 +149,12 @@ ValueId lowerValue(Lowering &l, int v) {
       return -1;
     }
     return l.values[v] = l.out.signature.inputs[value.input];
+  }
+  if (value.kind != sema::Value::Apply) {
+    l.visiting[v] = true;
+    ValueId x = lowerCombination(l, value);
+    l.visiting[v] = false;
+    return l.values[v] = x;
   }
   if (value.module < 0 || static_cast<size_t>(value.module) >= m.modules.size()) {
     l.error(m.loc, fmt::format("internal: value {} applies a missing module", v));

@@ -152,6 +152,8 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
 }
 
 Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role) {
+  if (isCombination(step))
+    return combineValues(ctx, step, owner, role);
   if (!step.isNamed()) {
     ctx.error(step.loc, fmt::format("{} must start from an input or a shared value, got {}", role,
                                     describe(step)));

@@ -81,10 +81,21 @@ struct Module {
 /// A tensor flowing through the model: an input, or a module applied to a value.
 /// Values form a DAG; a value with several consumers is where gradients add up.
 struct Value {
-  enum Kind { InputRef, Apply } kind = InputRef;
-  int input = -1;  ///< InputRef: index into Model::inputs
-  int module = -1; ///< Apply: index into Model::modules
-  int arg = -1;    ///< Apply: the value the module is applied to
+  enum Kind {
+    InputRef,
+    Apply,
+    Add,    ///< args[0] + args[1], element-wise, equal shapes
+    Sub,    ///< args[0] - args[1]
+    Mul,    ///< args[0] * args[1]
+    Scale,  ///< factor * args[0]
+    Concat, ///< args along the last dimension
+    Mix,    ///< Σ_k args[0][k] * args[k + 1]: a gate's weights on experts of shape [n]
+  } kind = InputRef;
+  int input = -1;        ///< InputRef: index into Model::inputs
+  int module = -1;       ///< Apply: index into Model::modules
+  int arg = -1;          ///< Apply: the value the module is applied to
+  std::vector<int> args; ///< the values the combining kinds read
+  double factor = 1;     ///< Scale
   Shape shape;
 };
 

@@ -58,7 +58,11 @@ private:
   void visit(int i) {
     color_[i] = 1;
     path_.push_back(i);
-    for (const ast::Expr &s : ctx_.shared[i].decl->chain.steps) {
+    std::vector<const ast::Expr *> steps;
+    for (const ast::Expr &s : ctx_.shared[i].decl->chain.steps)
+      combinedNames(s, steps);
+    for (const ast::Expr *step : steps) {
+      const ast::Expr &s = *step;
       if (!s.isNamed() || layerByName(s.text))
         continue;
       const Symbol *sym = ctx_.findSymbol(s.text);
@@ -112,9 +116,11 @@ SharedInfo::Form formOf(Context &ctx, int s, std::vector<int> &state) {
   const ast::Expr &first = info.decl->chain.steps.front();
   const Symbol *sym =
       first.isNamed() && !layerByName(first.text) ? ctx.findSymbol(first.text) : nullptr;
-  if (!first.isNamed()) {
+  if (isCombination(first)) {
+    form = SharedInfo::ValueForm; // its operands are checked where it is built
+  } else if (!first.isNamed()) {
     ctx.error(first.loc, fmt::format("a shared block must start with an input, a shared "
-                                     "value or a layer, got {}",
+                                     "value, a combination of them or a layer, got {}",
                                      describe(first)));
   } else if (layerByName(first.text) || (sym && sym->kind == Symbol::Block) ||
              (!sym && ctx.findBlock(first.text, false))) {

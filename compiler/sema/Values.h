@@ -35,6 +35,16 @@ void classifyShared(Context &ctx);
 /// (instantiated for `owner.task` if soft). `role` starts messages ("a head").
 Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role);
 
+/// Whether `e` combines values (a + b, 0.5 * a, concat(..), mix(..)) rather
+/// than naming one.
+bool isCombination(const ast::Expr &e);
+/// The names (inputs, shared values) a combination reads, at any depth; `e`
+/// itself when it is not a combination but a name.
+void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out);
+/// The value `e` combines (isCombination), each operand started as a chain
+/// would be; checks shapes and reports, located, what does not fit.
+Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role);
+
 /// Applies `steps[first..]` to `start`: layers and block calls become the
 /// owner's modules (a new module after each shared module in between, with
 /// positions counted across them), shared modules are applied (one Module per

@@ -118,6 +118,16 @@ TEST(GradCheck, DropoutGatherAndShapes) {
   checkValue([](Builder &b) { return b.broadcastLike(b.param("v", {4}), feature(b, "h", {4})); });
   checkValue([](Builder &b) { return b.broadcastLike(b.param("s", {}), feature(b, "h", {4})); });
   checkValue([](Builder &b) { return b.expandLast(feature(b, "h", {2}), 3); });
+  // Concat with one operand twice (its gradient parts add), and slices.
+  checkValue([](Builder &b) {
+    ValueId h = feature(b, "h", {2});
+    return b.concat({h, b.unary(OpKind::Tanh, feature(b, "k", {3})), h});
+  });
+  checkValue([](Builder &b) {
+    return b.concat({feature(b, "h", {2, 3}), feature(b, "k", {2, 1})});
+  });
+  checkValue([](Builder &b) { return b.slice(feature(b, "h", {5}), 1, 3); });
+  checkValue([](Builder &b) { return b.slice(b.param("p", {2, 4}), 3, 1); });
 }
 
 TEST(GradCheck, Reductions) {

@@ -1,5 +1,6 @@
 // interpreter_test.cpp: the reference interpreter on small hand-computed cases.
 #include "ir/Builder.h"
+#include "ir/Infer.h"
 #include "ir/Interpreter.h"
 #include "ir/Math.h"
 
@@ -132,6 +133,34 @@ TEST(Interpreter, ReductionsAndShapes) {
   EXPECT_EQ(eval(g, ex, f, 2), (std::vector<double>{6, 6, 15, 15}));
   EXPECT_EQ(eval(g, cnt, f, 2), (std::vector<double>{6}));
   EXPECT_EQ(eval(g, bl, f, 2), (std::vector<double>{7, 8, 9, 7, 8, 9}));
+}
+
+TEST(Interpreter, ConcatSliceAndSliceGrad) {
+  // Two rows: a = [[1, 2], [3, 4]], c = [[5], [6]].
+  Graph g;
+  Builder b(g);
+  ValueId a = b.input("a", TensorType::batch({2}));
+  ValueId c = b.input("c", TensorType::batch({1}));
+  ValueId cat = b.concat({a, c, a});
+  ValueId mid = b.slice(cat, 1, 2);
+  ValueId back = b.sliceGrad(mid, cat, 1, 2);
+  Feeds feeds{{"a", {1, 2, 3, 4}}, {"c", {5, 6}}};
+  EXPECT_EQ(g.type(cat), TensorType::batch({5}));
+  EXPECT_EQ(eval(g, cat, feeds, 2), (std::vector<double>{1, 2, 5, 1, 2, 3, 4, 6, 3, 4}));
+  EXPECT_EQ(eval(g, mid, feeds, 2), (std::vector<double>{2, 5, 4, 6}));
+  EXPECT_EQ(eval(g, back, feeds, 2), (std::vector<double>{0, 2, 5, 0, 0, 0, 4, 6, 0, 0}));
+  // Mismatched leading shapes and a slice past the end are refused.
+  ValueId grid = b.input("grid", TensorType::batch({2, 2}));
+  Op concat;
+  concat.kind = OpKind::Concat;
+  concat.operands = {a, grid};
+  EXPECT_FALSE(inferType(g, concat).type);
+  Op slice;
+  slice.kind = OpKind::Slice;
+  slice.operands = {a};
+  slice.attrs.begin = 1;
+  slice.attrs.size = 2;
+  EXPECT_FALSE(inferType(g, slice).type);
 }
 
 TEST(Interpreter, GatherAndBadIds) {

@@ -109,6 +109,45 @@ model r {
   EXPECT_EQ(sig.penalty, -1);
 }
 
+TEST(Formulas, ValuesThatCombine) {
+  // Identity-free heads would hide the combination: each head is one dense
+  // layer whose weights the test sets, so each output is a known sum.
+  std::optional<lower::LoweredStep> step = lowerText(R"(
+model c {
+  input x : f32[2]
+  input y : f32[1]
+  shared g = x -> softmax
+  task cat : regress { head = concat(x, y, 3 * y) -> dense(1) }
+  task ops : regress(2) { head = (x + x * x) - x / 2 -> dense(2) }
+  task mixed : regress(2) { head = mix(g, x, -x) -> dense(2) }
+}
+)");
+  ASSERT_TRUE(step);
+  Feeds f;
+  f["x"] = {1, 2};
+  f["y"] = {4};
+  f["cat.0.weight"] = {1, 10, 100, 1000}; // reads the 4 columns apart
+  f["cat.0.bias"] = {0};
+  for (const char *t : {"ops", "mixed"}) {
+    f[std::string(t) + ".0.weight"] = {1, 0, 0, 1}; // identity
+    f[std::string(t) + ".0.bias"] = {0, 0};
+  }
+  f["target.cat"] = {0};
+  f["target.ops"] = {0, 0};
+  f["target.mixed"] = {0, 0};
+  Execution ex = run(*step, f, 1);
+  ASSERT_TRUE(ex.ok()) << ex.error;
+  const StepSignature &sig = step->signature;
+  // concat(x, y, 3y) = [1, 2, 4, 12]: 1 + 20 + 400 + 12000.
+  EXPECT_DOUBLE_EQ(ex[sig.outputs[0]][0], 12421);
+  // (x + x²) - x/2 = [1 + 1 - 0.5, 2 + 4 - 1] = [1.5, 5].
+  EXPECT_EQ(ex[sig.outputs[1]], (std::vector<double>{1.5, 5}));
+  // g = softmax([1, 2]) = [1, e] / (1 + e); mix = g0 x + g1 (-x) = (g0 - g1) x.
+  const double g0 = 1 / (1 + std::exp(1.0)), g1 = 1 - g0;
+  EXPECT_NEAR(ex[sig.outputs[2]][0], (g0 - g1) * 1, 1e-15);
+  EXPECT_NEAR(ex[sig.outputs[2]][1], (g0 - g1) * 2, 1e-15);
+}
+
 TEST(Formulas, ClassificationLossesTakeLogitsLikePyTorch) {
   std::optional<lower::LoweredStep> step = lowerText(R"(
 model k {
