@@ -99,6 +99,7 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
       return -1;
   }
   ir::Builder &b = l.b;
+  b.setLoc(value.loc);
   switch (value.kind) {
   case sema::Value::Add:
     return b.add(args[0], args[1]);

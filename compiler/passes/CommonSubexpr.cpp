@@ -14,27 +14,13 @@
 namespace mtl::passes {
 namespace {
 
-// Everything that determines an op's value.
-using Key =
-    std::tuple<int, std::vector<ir::ValueId>, double, double, double, double, uint64_t, double,
-               int64_t, int, int, std::vector<int64_t>, int, bool, std::vector<int64_t>>;
+// An op's kind, operands and type; ops that share them are the same value
+// when their attributes are equal too (Attrs::operator==, which covers every
+// attribute, so one added later cannot be forgotten here).
+using Key = std::tuple<int, std::vector<ir::ValueId>, int, bool, std::vector<int64_t>>;
 
 Key keyOf(const ir::Op &op) {
-  const ir::Attrs &a = op.attrs;
-  return {static_cast<int>(op.kind),
-          op.operands,
-          a.value,
-          a.alpha,
-          a.eps,
-          a.rate,
-          a.seed,
-          a.delta,
-          a.size,
-          static_cast<int>(a.axis),
-          static_cast<int>(a.loss),
-          a.dims,
-          static_cast<int>(op.type.dtype),
-          op.type.batched,
+  return {static_cast<int>(op.kind), op.operands, static_cast<int>(op.type.dtype), op.type.batched,
           op.type.dims};
 }
 
@@ -42,7 +28,7 @@ Key keyOf(const ir::Op &op) {
 
 size_t eliminateCommonSubexpressions(ir::Graph &graph, ir::StepSignature &signature) {
   std::vector<ir::ValueId> same(graph.size());
-  std::map<Key, ir::ValueId> seen;
+  std::map<Key, std::vector<ir::ValueId>> seen;
   for (size_t v = 0; v < graph.size(); ++v) {
     ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
     for (ir::ValueId &o : op.operands)
@@ -50,9 +36,14 @@ size_t eliminateCommonSubexpressions(ir::Graph &graph, ir::StepSignature &signat
     same[v] = static_cast<ir::ValueId>(v);
     if (op.kind == ir::OpKind::Input || op.kind == ir::OpKind::Param)
       continue;
-    auto [it, inserted] = seen.emplace(keyOf(op), static_cast<ir::ValueId>(v));
-    if (!inserted)
-      same[v] = it->second;
+    std::vector<ir::ValueId> &alike = seen[keyOf(op)];
+    for (ir::ValueId other : alike)
+      if (graph.op(other).attrs == op.attrs) {
+        same[v] = other;
+        break;
+      }
+    if (same[v] == static_cast<ir::ValueId>(v))
+      alike.push_back(static_cast<ir::ValueId>(v));
   }
   remapSignature(signature, same);
   std::vector<std::pair<std::string, ir::ValueId>> results = graph.results();

@@ -15,10 +15,11 @@ int addValue(Context &ctx, Value v) {
 }
 
 /// A new value of `kind` over `parts`, of shape `shape`.
-Val combined(Context &ctx, Value::Kind kind, const std::vector<Val> &parts, Shape shape,
-             double factor = 1) {
+Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
+             Shape shape, double factor = 1) {
   Value v;
   v.kind = kind;
+  v.loc = e.loc;
   for (const Val &p : parts)
     v.args.push_back(p.value);
   v.factor = factor;
@@ -69,7 +70,7 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
                                    op, formatShape(a.flow.shape), formatShape(b.flow.shape)));
       return {};
     }
-    return combined(ctx,
+    return combined(ctx, e,
                     e.op == '+'   ? Value::Add
                     : e.op == '-' ? Value::Sub
                                   : Value::Mul,
@@ -91,7 +92,7 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
     ctx.error(numberSide.loc, "a value divided by zero");
     return {};
   }
-  return combined(ctx, Value::Scale, {a}, a.flow.shape, e.op == '/' ? 1 / *factor : *factor);
+  return combined(ctx, e, Value::Scale, {a}, a.flow.shape, e.op == '/' ? 1 / *factor : *factor);
 }
 
 /// The positional arguments of concat/mix as values; nullopt after an error.
@@ -140,7 +141,7 @@ Val concat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
     if (k > 0)
       out.back() += s.back();
   }
-  return combined(ctx, Value::Concat, *parts, out);
+  return combined(ctx, call, Value::Concat, *parts, out);
 }
 
 Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
@@ -168,7 +169,7 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
       return {};
     }
   }
-  return combined(ctx, Value::Mix, *parts, expert);
+  return combined(ctx, call, Value::Mix, *parts, expert);
 }
 
 } // namespace
@@ -197,7 +198,7 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
     Val a = operand(ctx, e.operands[0], owner, role, "'-'");
     if (!a.ok())
       return {};
-    return combined(ctx, Value::Scale, {a}, a.flow.shape, -1);
+    return combined(ctx, e, Value::Scale, {a}, a.flow.shape, -1);
   }
   return e.text == "concat" ? concat(ctx, e, owner, role) : mix(ctx, e, owner, role);
 }

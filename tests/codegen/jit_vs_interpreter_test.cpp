@@ -311,6 +311,39 @@ TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {
   }
 }
 
+TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
+  // "JIT = interpreter" runs both on the graph after the IR passes, so a
+  // pass that merges two different values (CSE with a key that misses an
+  // attribute) passes it. Here the interpreter runs the graph before and
+  // after the passes on the same feeds: every named result must agree.
+  Compiled own;
+  compile(GetParam(), own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+  driver::Compilation before;
+  driver::PipelineOptions o;
+  o.taskGradients = true;
+  ASSERT_TRUE(driver::runPipeline(MTL_SOURCE_DIR "/" + GetParam(), driver::Stage::Grad, before, o));
+  const mtl_model &m = *own.c.compiled;
+  std::mt19937 rng(3);
+  constexpr int64_t kRows = 6;
+  Batch batch = makeBatch(m, own.c.step, kRows, rng);
+  feedParams(m, randomParams(m, rng), batch.feeds);
+  const ir::Graph &pre = before.step.graph, &post = own.c.step.graph;
+  ir::Execution a = ir::interpret(pre, batch.feeds, {kRows, false, true, 99});
+  ir::Execution b = ir::interpret(post, batch.feeds, {kRows, false, true, 99});
+  ASSERT_TRUE(a.ok()) << a.error;
+  ASSERT_TRUE(b.ok()) << b.error;
+  ASSERT_FALSE(pre.results().empty());
+  for (const auto &[name, id] : pre.results()) {
+    std::optional<ir::ValueId> after = post.result(name);
+    ASSERT_TRUE(after) << "the passes dropped result " << name;
+    ASSERT_EQ(a[id].size(), b[*after].size()) << name;
+    for (size_t i = 0; i < a[id].size(); ++i)
+      EXPECT_NEAR(a[id][i], b[*after][i], 1e-9 * (1 + std::fabs(a[id][i])))
+          << name << "[" << i << "]";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),
                          [](const auto &info) { return test::modelName(info.param); });
 

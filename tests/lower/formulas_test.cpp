@@ -6,6 +6,7 @@
 // formula in lowering passes both. Here each model is small enough that
 // every expected value is derived in the comment beside it, from the
 // formula's definition (PyTorch's, where the language follows PyTorch).
+#include "../autodiff/GradCheck.h"
 #include "frontend/Imports.h"
 #include "ir/Interpreter.h"
 #include "lower/Lower.h"
@@ -146,6 +147,26 @@ model c {
   const double g0 = 1 / (1 + std::exp(1.0)), g1 = 1 - g0;
   EXPECT_NEAR(ex[sig.outputs[2]][0], (g0 - g1) * 1, 1e-15);
   EXPECT_NEAR(ex[sig.outputs[2]][1], (g0 - g1) * 2, 1e-15);
+}
+
+TEST(Formulas, MixGradientsByCentralDifferences) {
+  std::optional<lower::LoweredStep> step = lowerText(R"(
+model m {
+  input x : f32[4]
+  shared e1 = x -> dense(3)
+  shared e2 = x -> dense(3) -> tanh
+  shared g = x -> dense(2) -> softmax
+  task a : classify(3) { head = mix(g, e1, e2) }
+}
+)");
+  ASSERT_TRUE(step);
+  gradcheck::Case c;
+  c.batch = 4;
+  c.graph = step->graph;
+  c.loss = step->signature.loss;
+  c.feeds["weight.a"] = {1};
+  c.feeds["target.a"] = {0, 2, 1, 2};
+  EXPECT_LT(gradcheck::check(c), 1e-6);
 }
 
 TEST(Formulas, ClassificationLossesTakeLogitsLikePyTorch) {
