@@ -242,6 +242,19 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
   };
   for (size_t i = first; i < steps.size(); ++i) {
     const ast::Expr &step = steps[i];
+    if (isCombination(step)) {
+      const std::string what = step.isCall() ? step.text : std::string(1, step.op ? step.op : '-');
+      ctx.error(step.loc, fmt::format("'{}' combines values, so it can only start a chain; name "
+                                      "what comes before it as a shared value ('shared h = ...') "
+                                      "and combine that, as in '{}'",
+                                      what,
+                                      step.isCall() ? fmt::format("{}(h, ...) -> ...", what)
+                                                    : fmt::format("h {} ... -> ...", what)));
+      flush();
+      cur = {};
+      flow = {};
+      continue;
+    }
     const Symbol *sym =
         step.isNamed() && !layerByName(step.text) ? ctx.findSymbol(step.text) : nullptr;
     if (sym && sym->kind == Symbol::Shared &&
