@@ -22,8 +22,10 @@ using MethodState = std::vector<double>;
 /// when the model was compiled without them.
 std::vector<int64_t> logVarOffsets(const mtl_model &model);
 
-/// Runs a method between a model's gradient step and its update. Holds only
-/// buffers sized at construction: a step allocates nothing.
+/// Runs a method between a model's gradient step and its update. Its buffers
+/// are sized at construction; what a step still allocates is the few
+/// T-sized vectors the methods of Methods.h return (coefficients, weights,
+/// FAMO's shares), never anything the size of the model or the batch.
 class Balancer {
 public:
   /// `gradStats`: split the gradients by task every step even when the
