@@ -10,7 +10,7 @@ std::vector<mtlrt::InputSpec> inputSpecs(const sema::Model &model) {
   std::vector<mtlrt::InputSpec> out;
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const sema::Input &in = model.inputs[i];
-    mtlrt::InputSpec s{in.name, sema::elementCount(in.shape), 0};
+    mtlrt::InputSpec s{in.name, sema::elementCount(in.shape), 0, {}};
     // Integer inputs feed embeddings; their ids must fit the first table they index.
     if (in.dtype == sema::DType::I32)
       for (const sema::Value &v : model.values)
@@ -59,6 +59,7 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index) {
     bs.standardize = b.standardize;
     bs.scale = b.scale;
     bs.asClass = b.asClass;
+    bs.asCategory = b.asCategory;
     bs.inSet = b.inSet;
     bs.width = b.isTask ? mtlrt::targetWidth(tasks[b.index])
                         : sema::elementCount(model.inputs[b.index].shape);

@@ -30,6 +30,7 @@ mtlrt::Result<mtlrt::Trainer> ReplSession::currentTrainer() const {
   if (mtlrt::Status s = trainer->setStandardizers(inputStd_, targetStd_); !s)
     return s.takeError();
   trainer->setClassNames(classNames_);
+  trainer->setCategories(categories_);
   if (!balanceState_.empty())
     (void)trainer->setBalanceState(balanceState_);
   mtlrt::RunState run = runState_;
@@ -108,6 +109,7 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   inputStd_ = trainer->inputStandardizers();
   targetStd_ = trainer->targetStandardizers();
   classNames_ = trainer->classNames();
+  categories_ = trainer->categories();
   runState_ = {};
   balanceState_.clear();
   epochs_ = 0;

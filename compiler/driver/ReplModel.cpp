@@ -287,10 +287,9 @@ bool ReplSession::loadData() {
   validationData_.reset();
   if (config.trainData < 0)
     return true; // a model without data compiles; :train says what is missing
-  // The validation data numbers its labels by the training data's classes.
-  auto load = [&](int index,
-                  const std::vector<mtlrt::TaskSpec> &tasks) -> std::optional<mtlrt::Dataset> {
-    auto d = mtlrt::loadDataset(config.data[size_t(index)], config.inputs, tasks);
+  // The validation data numbers its labels and categories as the training data does.
+  auto load = [&](int index, const mtlrt::RunConfig &read) -> std::optional<mtlrt::Dataset> {
+    auto d = mtlrt::loadDataset(read.data[size_t(index)], read.inputs, read.tasks);
     if (!d) {
       fmt::print("error: {}\n", d.error());
       return std::nullopt;
@@ -299,12 +298,13 @@ bool ReplSession::loadData() {
       fmt::print("note: {}\n", note);
     return std::move(d.value());
   };
-  trainData_ = load(config.trainData, config.tasks);
+  trainData_ = load(config.trainData, config);
   if (!trainData_)
     return false;
   if (config.validateData >= 0) {
     validationData_ =
-        load(config.validateData, mtlrt::withClasses(config.tasks, trainData_->classNames));
+        load(config.validateData,
+             mtlrt::withVocabularies(config, trainData_->classNames, trainData_->categories));
     if (!validationData_)
       return false;
   }

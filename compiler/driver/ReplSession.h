@@ -131,6 +131,7 @@ private:
   int64_t step_ = 0;
   std::vector<std::optional<mtlrt::Standardizer>> inputStd_, targetStd_;
   std::vector<std::vector<std::string>> classNames_; ///< per task, from the data or a checkpoint
+  std::vector<mtlrt::Categories> categories_;        ///< per input, from the data or a checkpoint
   mtlrt::RunState runState_;                         ///< of the last run
   std::vector<double> balanceState_; ///< the balancing method's (Trainer::balanceState)
   int64_t epochs_ = 0;               ///< epochs trained since the last reset

@@ -34,6 +34,7 @@ mtlrt::Dataset subsetRows(const mtlrt::Dataset &data, const std::vector<int64_t>
   out.inputWidths = data.inputWidths;
   out.targetWidths = data.targetWidths;
   out.classNames = data.classNames;
+  out.categories = data.categories;
   out.standardizeInputs = data.standardizeInputs;
   out.standardizeTargets = data.standardizeTargets;
   auto pick = [&](const std::vector<std::vector<float>> &from, const std::vector<int64_t> &widths,
@@ -131,6 +132,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   inputStd_ = trainer->inputStandardizers();
   targetStd_ = trainer->targetStandardizers();
   classNames_ = trainer->classNames();
+  categories_ = trainer->categories();
   runState_ = trainer->runState();
   balanceState_ = trainer->balanceState();
   epochs_ += static_cast<int64_t>(result->epochs.size());
@@ -242,6 +244,7 @@ bool ReplSession::resetParams() {
   inputStd_.clear();
   targetStd_.clear();
   classNames_.clear();
+  categories_.clear();
   runState_ = {};
   balanceState_.clear();
   epochs_ = 0;

@@ -68,8 +68,9 @@ void checkBindingTarget(Context &ctx, const ast::Binding &ab, DataBinding &b,
       continue; // reported with the binding, whatever its target
     const ast::Modifier *&slot = given[m.kind];
     if (slot) {
-      ctx.error(m.loc, fmt::format("{} is given twice", modifierText(m.kind)))
-          .note(slot->loc, "first given here");
+      std::string text = m.kind == ast::Modifier::As ? fmt::format("'as {}'", m.asName.text)
+                                                     : modifierText(m.kind);
+      ctx.error(m.loc, fmt::format("{} is given twice", text)).note(slot->loc, "first given here");
       continue;
     }
     slot = &m;
@@ -101,20 +102,37 @@ void checkBindingTarget(Context &ctx, const ast::Binding &ab, DataBinding &b,
       continue;
     }
     bool isAs = m.kind == ast::Modifier::As;
+    if (isAs && m.asName.text == "category") {
+      if (b.isTask)
+        ctx.error(m.loc, fmt::format("'as category' applies to i32 inputs (ids for an embedding); "
+                                     "task labels take 'as class'"));
+      else if (f32Input)
+        ctx.error(m.loc, fmt::format("'as category' applies to i32 inputs (ids for an embedding); "
+                                     "'{}' is an f32 input",
+                                     b.target));
+      else
+        b.asCategory = true;
+      continue;
+    }
     if (isAs && m.asName.text != "class") {
-      std::string hint = didYouMean(m.asName.text, {"class"});
-      ctx.error(m.asName.loc, fmt::format("unknown conversion '{}'{}", m.asName.text,
-                                          hint.empty() ? "; the only one is 'as class'" : hint));
+      std::string hint = didYouMean(m.asName.text, {"class", "category"});
+      ctx.error(m.asName.loc,
+                fmt::format("unknown conversion '{}'{}", m.asName.text,
+                            hint.empty() ? "; the conversions are 'as class' (task labels) and "
+                                           "'as category' (i32 inputs)"
+                                         : hint));
       continue;
     }
     bool allowed =
         isAs ? b.isTask && (!kindOk || kind == TaskKind::Classify || kind == TaskKind::Binary)
              : b.isTask && (!kindOk || kind == TaskKind::Binary);
     if (!allowed)
-      ctx.error(m.loc,
-                fmt::format("{} applies to {}; '{}' is {}", modifierText(m.kind),
-                            isAs ? "classify and binary targets" : "binary targets", b.target,
-                            b.isTask ? kindText(model.tasks[b.index]) : "an input"));
+      ctx.error(m.loc, fmt::format("{} applies to {}; '{}' is {}{}", modifierText(m.kind),
+                                   isAs ? "classify and binary targets" : "binary targets",
+                                   b.target, b.isTask ? kindText(model.tasks[b.index]) : "an input",
+                                   isAs && !b.isTask && !f32Input
+                                       ? "; i32 inputs read text values with 'as category'"
+                                       : ""));
     else if (count && *count != 1)
       ctx.error(m.loc,
                 fmt::format("{} needs exactly one column, got {}", modifierText(m.kind), *count));

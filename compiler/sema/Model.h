@@ -235,6 +235,7 @@ struct DataBinding {
   bool standardize = false;       ///< with mean and std of the training split
   double scale = 1.0;
   bool asClass = false;      ///< string (or integer) labels become class ids
+  bool asCategory = false;   ///< (i32 inputs) values become ids by a vocabulary per column
   std::vector<double> inSet; ///< `in [..]`: 1 where the value is listed, else 0
   SourceLoc loc;
 };

@@ -18,6 +18,7 @@ namespace mtlrt {
 namespace {
 constexpr const char *kStdPrefix = "__standardize__.";
 constexpr const char *kClassesPrefix = "classes.";
+constexpr const char *kCategoriesPrefix = "categories.";
 
 std::vector<int64_t> shapeOf(const mtl_tensor_desc &d) {
   return std::vector<int64_t>(d.dims, d.dims + std::clamp(d.rank, 0, MTL_MAX_RANK));
@@ -118,6 +119,11 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
     if (!classes[size_t(t)].empty())
       ck.metadata[std::string(kClassesPrefix) + model.tasks[t].name] =
           nlohmann::json(classes[size_t(t)]).dump();
+  const auto &categories = trainer.categories();
+  for (int32_t i = 0; i < model.num_inputs && size_t(i) < categories.size(); ++i)
+    if (!categories[size_t(i)].empty())
+      ck.metadata[std::string(kCategoriesPrefix) + model.inputs[i].name] =
+          nlohmann::json(categories[size_t(i)]).dump();
   ck.metadata.insert({{"format", kCheckpointFormat},
                       {"model", nameOf(model)},
                       {"source_hash", model.source_hash ? model.source_hash : ""},
@@ -213,6 +219,23 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
         diffs.push_back(fmt::format("metadata \"{}\" is not a JSON array of strings", key));
     }
   }
+  std::vector<Categories> categories(size_t(model.num_inputs));
+  for (int32_t i = 0; i < model.num_inputs && withStats; ++i) {
+    std::string key = std::string(kCategoriesPrefix) + model.inputs[i].name;
+    if (const std::string *text = ck.meta(key)) {
+      nlohmann::json names = nlohmann::json::parse(*text, nullptr, false);
+      bool ok = names.is_array();
+      for (const nlohmann::json &column : ok ? names : nlohmann::json::array())
+        ok = ok && column.is_array() && !column.empty() &&
+             std::all_of(column.begin(), column.end(), [](const auto &n) { return n.is_string(); });
+      if (ok)
+        categories[size_t(i)] = names.get<Categories>();
+      else
+        diffs.push_back(fmt::format("metadata \"{}\" is not a JSON array of non-empty arrays of "
+                                    "strings",
+                                    key));
+    }
+  }
   for (const CheckpointTensor &t : ck.tensors)
     if (!known.count(t.name) && (withStats || t.name.rfind(kStdPrefix, 0) != 0))
       diffs.push_back(fmt::format("unexpected: {} {}", t.name, shapeString(t.shape)));
@@ -289,6 +312,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     if (Status s = trainer.setStandardizers(std::move(inputs), std::move(targets)); !s)
       return fail(fmt::format("{}: {}", where, s.error()));
     trainer.setClassNames(std::move(classes));
+    trainer.setCategories(std::move(categories));
   }
   if (!everything)
     return Ok{};

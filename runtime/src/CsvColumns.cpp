@@ -1,4 +1,5 @@
-// CsvColumns.cpp: finding columns by name and converting cells to numbers or class ids.
+// CsvColumns.cpp: finding columns by name and converting cells to numbers, class ids or category
+// ids.
 #include "mtlrt/Csv.h"
 
 #include <fmt/format.h>
@@ -268,6 +269,63 @@ Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::st
     for (size_t r = 0; r < rows; ++r) {
       std::string_view label = cell(r);
       out.ids[r] = label.empty() ? -1 : sorted.at(label);
+    }
+    return out;
+  } catch (const std::bad_alloc &) {
+    throw;
+  } catch (const std::exception &e) {
+    return fail(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+Result<CategoryColumns> categoryColumns(const CsvTable &table, const std::vector<size_t> &cols,
+                                        const std::string &path,
+                                        const std::vector<std::vector<std::string>> &vocabulary) {
+  for (size_t col : cols)
+    if (auto ok = checkColumn(table, col, path); !ok)
+      return ok.takeError();
+  if (!vocabulary.empty() && vocabulary.size() != cols.size())
+    return fail(fmt::format("{}: {} columns are read 'as category', but the vocabulary has {}",
+                            path, cols.size(), vocabulary.size()));
+  try {
+    const size_t rows = table.rows.size(), width = cols.size();
+    CategoryColumns out;
+    out.ids.assign(rows * width, 0);
+    int32_t offset = 0;
+    for (size_t j = 0; j < width; ++j) {
+      const size_t col = cols[j];
+      auto cell = [&](size_t r) {
+        return col < table.rows[r].size() ? trim(table.rows[r][col]) : std::string_view();
+      };
+      std::vector<std::string> names;
+      if (!vocabulary.empty()) {
+        names = vocabulary[j];
+      } else {
+        std::map<std::string_view, int> sorted;
+        for (size_t r = 0; r < rows; ++r)
+          if (std::string_view value = cell(r); !value.empty())
+            sorted.emplace(value, 0);
+        names.emplace_back(kUnknownCategory);
+        for (const auto &entry : sorted)
+          names.emplace_back(entry.first);
+      }
+      std::unordered_map<std::string_view, int32_t> ids;
+      for (size_t i = 1; i < names.size(); ++i)
+        ids.emplace(names[i], static_cast<int32_t>(i));
+      for (size_t r = 0; r < rows; ++r) {
+        std::string_view value = cell(r);
+        auto it = value.empty() ? ids.end() : ids.find(value);
+        if (value.empty()) {
+          ++out.missing;
+        } else if (it == ids.end()) {
+          if (out.unknown++ == 0)
+            out.firstUnknown = fmt::format("{}: column {}: '{}'", where(table, path, r),
+                                           describeColumn(table, col), value);
+        }
+        out.ids[r * width + j] = offset + (it == ids.end() ? 0 : it->second);
+      }
+      offset += static_cast<int32_t>(names.size());
+      out.names.push_back(std::move(names));
     }
     return out;
   } catch (const std::bad_alloc &) {

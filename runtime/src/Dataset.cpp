@@ -32,6 +32,21 @@ std::vector<TaskSpec> withClasses(std::vector<TaskSpec> tasks,
   return tasks;
 }
 
+int64_t categoryCount(const Categories &categories) {
+  int64_t n = 0;
+  for (const std::vector<std::string> &column : categories)
+    n += static_cast<int64_t>(column.size());
+  return n;
+}
+
+std::vector<InputSpec> withCategories(std::vector<InputSpec> inputs,
+                                      const std::vector<Categories> &names) {
+  for (size_t i = 0; i < inputs.size() && i < names.size(); ++i)
+    if (inputs[i].categories.empty())
+      inputs[i].categories = names[i];
+  return inputs;
+}
+
 namespace {
 
 constexpr float missing = std::numeric_limits<float>::quiet_NaN();
@@ -41,6 +56,8 @@ struct Block {
   std::vector<float> values; ///< rows x width
   int64_t width = 0;
   std::vector<std::string> classNames;
+  Categories categories;                 ///< 'as category' inputs
+  std::vector<std::string> notes;        ///< e.g. how many values read as <unk>
   std::vector<std::string> elementNames; ///< per element of a row, for messages
   std::string source;                    ///< "columns a, b", "the images (28 x 28)", for messages
   std::string path;                      ///< the file the values came from
@@ -59,7 +76,36 @@ std::string slotName(const BindingSpec &b) {
   return fmt::format("{} '{}'", b.isTask ? "task" : "input", b.target);
 }
 
+/// Category ids for input `b` from columns `cols` (Block::source and
+/// elementNames already set), by the input's vocabulary or a new one.
+Status readCategories(Block &block, const CsvTable &table, const std::vector<size_t> &cols,
+                      const BindingSpec &b, const InputSpec &input) {
+  auto read = categoryColumns(table, cols, block.path, input.categories);
+  if (!read)
+    return read.takeError();
+  block.width = static_cast<int64_t>(cols.size());
+  block.values.assign(read->ids.begin(), read->ids.end());
+  block.categories = std::move(read->names);
+  const int64_t count = categoryCount(block.categories);
+  if (input.categories.empty() && count > input.vocab)
+    return fail(fmt::format("{}: {} reads {} categories from {} (each column's values and its "
+                            "<unk>), but the embedding it feeds has {} rows; make it "
+                            "embedding({}, ...)",
+                            block.path, slotName(b), count, block.source, input.vocab, count));
+  if (read->unknown > 0)
+    block.notes.push_back(fmt::format("{}: {} value{} that training did not see read as {} (the "
+                                      "first: {})",
+                                      block.path, read->unknown, read->unknown == 1 ? "" : "s",
+                                      kUnknownCategory, read->firstUnknown));
+  if (read->missing > 0)
+    block.notes.push_back(fmt::format("{}: {} missing value{} of {} read as {}", block.path,
+                                      read->missing, read->missing == 1 ? "" : "s", slotName(b),
+                                      kUnknownCategory));
+  return Ok{};
+}
+
 Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
+                          const std::vector<InputSpec> &inputs,
                           const std::vector<TaskSpec> &tasks) {
   const CsvTable &table = *src.table;
   const std::string &path = src.spec.csv.path;
@@ -87,6 +133,11 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
   block.source =
       fmt::format("column{} {}", cols.size() == 1 ? "" : "s", fmt::join(block.elementNames, ", "));
   const size_t rows = table.rows.size();
+  if (b.asCategory) {
+    if (Status ok = readCategories(block, table, cols, b, inputs[static_cast<size_t>(b.slot)]); !ok)
+      return ok.takeError();
+    return block;
+  }
   if (b.asClass) {
     if (cols.size() != 1)
       return fail(fmt::format("{}: {} is read 'as class' from {}; that needs exactly one column",
@@ -291,6 +342,10 @@ Status checkBindings(const DataSpec &spec, const std::vector<InputSpec> &inputs,
     if (b.asClass && !b.inSet.empty())
       return fail(
           fmt::format("data '{}': {} uses both 'as class' and 'in [..]'", spec.name, slotName(b)));
+    if (b.asCategory && (b.isTask || !csvBinding || inputs[size_t(b.slot)].vocab <= 0))
+      return fail(fmt::format("data '{}': {} is read 'as category', which suits CSV columns "
+                              "feeding an i32 input of an embedding",
+                              spec.name, slotName(b)));
   }
   for (size_t i = 0; i < inputs.size(); ++i)
     if (!inputSeen[i])
@@ -352,14 +407,15 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
     ds.inputWidths.push_back(in.width);
   ds.targets.resize(tasks.size());
   ds.classNames.resize(tasks.size());
+  ds.categories.resize(inputs.size());
   ds.standardizeTargets.assign(tasks.size(), 0);
   for (size_t t = 0; t < tasks.size(); ++t) {
     ds.targetWidths.push_back(targetWidth(tasks[t]));
     ds.targets[t].assign(static_cast<size_t>(src.rows * ds.targetWidths[t]), missing);
   }
   for (const BindingSpec &b : spec.bindings) {
-    auto block =
-        b.from == BindingSpec::Columns ? fromColumns(src, b, tasks) : fromIdx(src, b, tasks);
+    auto block = b.from == BindingSpec::Columns ? fromColumns(src, b, inputs, tasks)
+                                                : fromIdx(src, b, tasks);
     if (!block)
       return block.takeError();
     if (auto ok = prepare(*block, b, src, inputs, tasks); !ok)
@@ -369,6 +425,9 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
     (b.isTask ? ds.standardizeTargets : ds.standardizeInputs)[slot] = b.standardize;
     if (b.isTask)
       ds.classNames[slot] = std::move(block->classNames);
+    else
+      ds.categories[slot] = std::move(block->categories);
+    ds.notes.insert(ds.notes.end(), block->notes.begin(), block->notes.end());
   }
   for (size_t t = 0; t < tasks.size(); ++t) { // numeric ids still deserve names in reports
     if (!ds.classNames[t].empty())

@@ -184,6 +184,41 @@ int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const cha
   return -1;
 }
 
+int64_t mtl_session_category_id(const mtl_session *session, int32_t input, int64_t element,
+                                const char *value) {
+  if (!session) {
+    failed("mtl_session_category_id: no session");
+    return -1;
+  }
+  const mtl_model &m = session->trainer.model();
+  if (input < 0 || input >= m.num_inputs) {
+    failed(fmt::format("mtl_session_category_id: input {} is out of range (the model has {})",
+                       input, m.num_inputs));
+    return -1;
+  }
+  const auto &all = session->trainer.categories();
+  if (size_t(input) >= all.size() || all[size_t(input)].empty()) {
+    failed(fmt::format("mtl_session_category_id: input '{}' has no category vocabulary (load a "
+                       "checkpoint of a model that reads it 'as category')",
+                       m.inputs[input].name));
+    return -1;
+  }
+  const mtlrt::Categories &categories = all[size_t(input)];
+  if (element < 0 || size_t(element) >= categories.size()) {
+    failed(fmt::format("mtl_session_category_id: input '{}' has elements 0..{}, not {}",
+                       m.inputs[input].name, categories.size() - 1, element));
+    return -1;
+  }
+  int64_t offset = 0;
+  for (int64_t j = 0; j < element; ++j)
+    offset += int64_t(categories[size_t(j)].size());
+  const std::vector<std::string> &names = categories[size_t(element)];
+  for (size_t i = 1; value && i < names.size(); ++i)
+    if (names[i] == value)
+      return offset + int64_t(i);
+  return offset; // <unk>
+}
+
 const char *mtl_last_error(void) { return lastError.c_str(); }
 
 } // extern "C"

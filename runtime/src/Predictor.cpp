@@ -38,6 +38,7 @@ const mtl_model &Predictor::model() const { return impl->trainer.model(); }
 const std::vector<std::vector<std::string>> &Predictor::classNames() const {
   return impl->trainer.classNames();
 }
+const std::vector<Categories> &Predictor::categories() const { return impl->trainer.categories(); }
 
 Status Predictor::load(const Checkpoint &checkpoint) {
   return applyCheckpoint(checkpoint, impl->trainer, Restore::Trained);
@@ -51,6 +52,7 @@ Status Predictor::copyFrom(const Trainer &trainer) {
       !s)
     return s;
   impl->trainer.setClassNames(trainer.classNames());
+  impl->trainer.setCategories(trainer.categories());
   std::span<const float> from = trainer.params();
   std::copy(from.begin(), from.end(), impl->trainer.params().begin());
   return Ok{};

@@ -60,12 +60,12 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     return trainer.takeError();
   if (Status s = applyCheckpoint(*ck, *trainer, Restore::Trained); !s)
     return s.takeError();
-  const std::vector<TaskSpec> tasks = withClasses(c.tasks, trainer->classNames());
+  const RunConfig read = withVocabularies(c, trainer->classNames(), trainer->categories());
 
   std::vector<SplitReport> out;
   enum Rows { All, HeldForValidation, HeldForTest };
   auto evaluate = [&](const std::string &name, int index, Rows which) -> Status {
-    Result<Dataset> data = loadConfigData(c, index, run->paths, tasks);
+    Result<Dataset> data = loadConfigData(read, index, run->paths);
     if (!data)
       return data.takeError();
     Split split = splitRows(data->rows, to.validate, to.seed, to.test);

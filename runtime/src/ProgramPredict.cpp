@@ -139,7 +139,9 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
     return predictor.takeError();
   if (Status s = predictor->load(*ck); !s)
     return s;
-  Result<Dataset> data = loadDataset(inputSpec(*config, f.input), config->inputs, config->tasks);
+  const RunConfig read =
+      withVocabularies(*config, predictor->classNames(), predictor->categories());
+  Result<Dataset> data = loadDataset(inputSpec(read, f.input), read.inputs, read.tasks);
   if (!data)
     return data.takeError();
   for (const std::string &note : data->notes)

@@ -103,11 +103,10 @@ void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths)
 }
 
 Result<Dataset> loadConfigData(const RunConfig &config, int index,
-                               const std::map<std::string, std::string> &paths,
-                               const std::vector<TaskSpec> &tasks) {
+                               const std::map<std::string, std::string> &paths) {
   DataSpec spec = config.data[size_t(index)];
   applyPaths(spec, paths);
-  Result<Dataset> data = loadDataset(spec, config.inputs, tasks);
+  Result<Dataset> data = loadDataset(spec, config.inputs, config.tasks);
   if (data)
     for (const std::string &note : data->notes)
       fmt::print(stderr, "note: {}\n", note);
@@ -138,21 +137,20 @@ TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
   return to;
 }
 
-/// The run's data sets: training first, whose class vocabulary the others
+/// The run's data sets: training first, whose vocabularies the others
 /// must follow.
 Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
-  const RunConfig &c = run.config;
+  RunConfig c = run.config;
   std::array<std::optional<Dataset>, 3> sets;
-  std::vector<TaskSpec> tasks = c.tasks;
   int indices[3] = {c.trainData, c.validateData, c.testData};
   for (int k = 0; k < 3; ++k) {
     if (indices[k] < 0)
       continue;
-    Result<Dataset> d = loadConfigData(c, indices[k], run.paths, tasks);
+    Result<Dataset> d = loadConfigData(c, indices[k], run.paths);
     if (!d)
       return d.takeError();
     if (k == 0)
-      tasks = withClasses(std::move(tasks), d->classNames);
+      c = withVocabularies(std::move(c), d->classNames, d->categories);
     sets[size_t(k)] = std::move(*d);
   }
   return sets;

@@ -24,11 +24,11 @@ json bindingJson(const BindingSpec &b) {
   json columns = json::array();
   for (const ColumnSel &c : b.columns)
     columns.push_back({{"name", c.name}, {"index", c.index}});
-  return {{"target", b.target}, {"task", b.isTask},
-          {"slot", b.slot},     {"from", kFromKinds[b.from]},
-          {"columns", columns}, {"standardize", b.standardize},
-          {"scale", b.scale},   {"as_class", b.asClass},
-          {"in", b.inSet},      {"width", b.width}};
+  return {
+      {"target", b.target},         {"task", b.isTask},           {"slot", b.slot},
+      {"from", kFromKinds[b.from]}, {"columns", columns},         {"standardize", b.standardize},
+      {"scale", b.scale},           {"as_class", b.asClass},      {"in", b.inSet},
+      {"width", b.width},           {"as_category", b.asCategory}};
 }
 
 BindingSpec bindingFrom(const json &j) {
@@ -42,6 +42,7 @@ BindingSpec bindingFrom(const json &j) {
   b.standardize = j.at("standardize").get<bool>();
   b.scale = j.at("scale").get<double>();
   b.asClass = j.at("as_class").get<bool>();
+  b.asCategory = j.value("as_category", false); // absent before categories existed
   b.inSet = j.at("in").get<std::vector<double>>();
   b.width = j.at("width").get<int64_t>();
   return b;
@@ -156,8 +157,10 @@ Result<RunConfig> parseRunConfig(std::string_view text) {
     json j = json::parse(text);
     RunConfig c;
     for (const json &i : j.at("inputs"))
-      c.inputs.push_back({i.at("name").get<std::string>(), i.at("width").get<int64_t>(),
-                          i.at("vocab").get<int64_t>()});
+      c.inputs.push_back({i.at("name").get<std::string>(),
+                          i.at("width").get<int64_t>(),
+                          i.at("vocab").get<int64_t>(),
+                          {}});
     for (const json &t : j.at("tasks"))
       c.tasks.push_back(
           {t.at("name").get<std::string>(),
@@ -191,6 +194,13 @@ Result<RunConfig> modelRunConfig(const mtl_model &model) {
     return fail(fmt::format("the run configuration of model '{}' does not match its inputs "
                             "and tasks",
                             model.name));
+  return config;
+}
+
+RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,
+                           const std::vector<Categories> &categories) {
+  config.tasks = withClasses(std::move(config.tasks), classes);
+  config.inputs = withCategories(std::move(config.inputs), categories);
   return config;
 }
 

@@ -60,6 +60,7 @@ Result<Dataset> detail::loadSynthetic(const DataSpec &spec, const std::vector<In
   ds.inputs.resize(inputs.size());
   ds.targets.resize(tasks.size());
   ds.classNames.resize(tasks.size());
+  ds.categories.resize(inputs.size());
   ds.standardizeInputs.assign(inputs.size(), 0);
   ds.standardizeTargets.assign(tasks.size(), 0);
   for (size_t i = 0; i < inputs.size(); ++i) {

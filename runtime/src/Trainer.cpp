@@ -275,6 +275,10 @@ const std::vector<std::vector<std::string>> &Trainer::classNames() const {
 void Trainer::setClassNames(std::vector<std::vector<std::string>> names) {
   impl->classNames = std::move(names);
 }
+const std::vector<Categories> &Trainer::categories() const { return impl->categories; }
+void Trainer::setCategories(std::vector<Categories> categories) {
+  impl->categories = std::move(categories);
+}
 
 const EpochRecord *TrainResult::record(int64_t epoch) const {
   for (const EpochRecord &r : epochs)

@@ -70,6 +70,7 @@ struct Trainer::Impl {
   std::vector<std::optional<Standardizer>> inputStd, targetStd;
   // Per task: the class names of the last fit's training data (may be empty).
   std::vector<std::vector<std::string>> classNames;
+  std::vector<Categories> categories;
 
   // The parameters of the best epoch so far of the current fit (validation only).
   std::vector<float> bestParams;

@@ -218,6 +218,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   } else {
     m.fitStandardizers(train, trainRows);
     m.classNames = train.classNames;
+    m.categories = train.categories;
     m.run = RunState{};
     m.run.trainRows = int64_t(trainRows.size());
     m.run.valRows = valCount;

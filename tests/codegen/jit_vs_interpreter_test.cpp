@@ -239,9 +239,11 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
       written[size_t(block + d->offset + i)] = true;
     }
   }
-  for (int64_t k = 0; k < m.grads_size; ++k)
-    if (!written[size_t(k)])
+  for (int64_t k = 0; k < m.grads_size; ++k) {
+    if (!written[size_t(k)]) {
       EXPECT_TRUE(std::isnan(rep[k])) << "rep_grad_step wrote grads[" << k << "]";
+    }
+  }
 }
 
 /// `own` is the model compiled with its own optimizer.

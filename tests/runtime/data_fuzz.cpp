@@ -124,7 +124,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   // The corpus set in the shape of the test model: it loads, and it trains.
   Seed trains = csvSeed("corpus-trains", corpus, ',', "", 0, true);
   trains.trains = true;
-  trains.inputs = {{"x", testmodel::kFeatures, 0}};
+  trains.inputs = {{"x", testmodel::kFeatures, 0, {}}};
   trains.tasks = {{"y", TaskSpec::Regress, 1, {}},
                   {"pos", TaskSpec::Binary, 1, {}},
                   {"aux", TaskSpec::Regress, 1, {}}};
@@ -134,7 +134,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   seeds.push_back(trains);
   // Every kind of label: as class, numeric ids, regression, binary; an id input.
   Seed kinds = csvSeed("corpus-kinds", corpus, ',', "NA", 0, true);
-  kinds.inputs = {{"x", 3, 0}, {"id", 1, 3}};
+  kinds.inputs = {{"x", 3, 0, {}}, {"id", 1, 3, {}}};
   kinds.tasks = {{"kind", TaskSpec::Classify, 3, {}},
                  {"level", TaskSpec::Classify, 3, {}},
                  {"size", TaskSpec::Regress, 1, {}},
@@ -162,7 +162,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   const fs::path data = source / "tests/runtime/data";
   Seed penguins =
       csvSeed("penguins", head(readFile(data / "penguins.csv"), 40), ',', "NA", 0, true);
-  penguins.inputs = {{"x", 4, 0}};
+  penguins.inputs = {{"x", 4, 0, {}}};
   penguins.tasks = {{"species", TaskSpec::Classify, 3, {}},
                     {"sex", TaskSpec::Binary, 1, {}},
                     {"mass", TaskSpec::Regress, 1, {}}};
@@ -178,7 +178,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   seeds.push_back(penguins);
   // Wine: a line to skip, no header, columns by number, integer classes.
   Seed wine = csvSeed("wine", head(readFile(data / "wine_data.csv"), 30), ',', "", 1, false);
-  wine.inputs = {{"x", 12, 0}};
+  wine.inputs = {{"x", 12, 0, {}}};
   wine.tasks = {{"class", TaskSpec::Classify, 3, {}}, {"alcohol", TaskSpec::Regress, 1, {}}};
   std::vector<ColumnSel> measures;
   for (int64_t c = 1; c < 13; ++c)
@@ -189,7 +189,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
   seeds.push_back(wine);
   // Linnerud: blank-separated; a binary target made with `in [..]`.
   Seed linnerud = csvSeed("linnerud", readFile(data / "linnerud_exercise.csv"), ' ', "", 0, true);
-  linnerud.inputs = {{"x", 2, 0}};
+  linnerud.inputs = {{"x", 2, 0, {}}};
   linnerud.tasks = {{"high", TaskSpec::Binary, 1, {}}};
   linnerud.spec.bindings = {bind("x", false, 0, {{"Chins", -1}, {"Situps", -1}}),
                             bind("high", true, 0, {{"Jumps", -1}})};
@@ -211,7 +211,7 @@ std::vector<Seed> makeSeeds(const fs::path &source) {
       idx.bytes = gzipBytes(idx.bytes);
     idx.spec.name = "train";
     idx.spec.kind = DataSpec::Idx;
-    idx.inputs = {{"x", 4, 0}};
+    idx.inputs = {{"x", 4, 0, {}}};
     idx.tasks = {{"class", TaskSpec::Classify, 2, {}}};
     BindingSpec x = bind("x", false, 0, {}), y = bind("class", true, 0, {});
     x.from = BindingSpec::Images;

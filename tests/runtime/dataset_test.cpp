@@ -71,7 +71,7 @@ DataSpec penguins() {
   return spec;
 }
 
-const std::vector<InputSpec> penguinInputs = {{"x", 4, 0}};
+const std::vector<InputSpec> penguinInputs = {{"x", 4, 0, {}}};
 const std::vector<TaskSpec> penguinTasks = {{"species", TaskSpec::Classify, 3, {}},
                                             {"sex", TaskSpec::Binary, 1, {}},
                                             {"mass", TaskSpec::Regress, 1, {}}};
@@ -117,7 +117,7 @@ TEST(Dataset, WineDigitsLinnerud) {
   wine.bindings[1].asClass = true;
   wine.bindings.push_back(binding("alcohol", true, 1, {byIndex(0)}));
   auto w =
-      loadDataset(wine, {{"x", 12, 0}},
+      loadDataset(wine, {{"x", 12, 0, {}}},
                   {{"class", TaskSpec::Classify, 3, {}}, {"alcohol", TaskSpec::Regress, 1, {}}});
   ASSERT_TRUE(w.ok()) << w.error();
   EXPECT_EQ(w->rows, 178);
@@ -132,7 +132,7 @@ TEST(Dataset, WineDigitsLinnerud) {
   digits.bindings.push_back(binding("digit", true, 0, {byIndex(64)}));
   digits.bindings.push_back(binding("odd", true, 1, {byIndex(64)}));
   digits.bindings[2].inSet = {1, 3, 5, 7, 9};
-  auto d = loadDataset(digits, {{"pixels", 64, 0}},
+  auto d = loadDataset(digits, {{"pixels", 64, 0, {}}},
                        {{"digit", TaskSpec::Classify, 10, {}}, {"odd", TaskSpec::Binary, 1, {}}});
   ASSERT_TRUE(d.ok()) << d.error();
   EXPECT_EQ(d->rows, 1797);
@@ -146,7 +146,7 @@ TEST(Dataset, WineDigitsLinnerud) {
   DataSpec lin = csvSpec("linnerud_exercise.csv", true, ' ');
   lin.bindings.push_back(binding("chins", false, 0, {byName("Chins")}));
   lin.bindings.push_back(binding("rest", true, 0, {byName("Situps"), byName("Jumps")}));
-  auto l = loadDataset(lin, {{"chins", 1, 0}}, {{"rest", TaskSpec::Regress, 2, {}}});
+  auto l = loadDataset(lin, {{"chins", 1, 0, {}}}, {{"rest", TaskSpec::Regress, 2, {}}});
   ASSERT_TRUE(l.ok()) << l.error();
   EXPECT_EQ(l->rows, 20);
   EXPECT_EQ(l->targets[0][0], 162.0f);
@@ -206,14 +206,14 @@ TEST(Dataset, BindingErrors) {
   DataSpec digits = csvSpec("digits.csv.gz", false);
   digits.bindings.push_back(binding("pixels", false, 0, indexRange(0, 64)));
   digits.bindings.push_back(binding("digit", true, 0, {byIndex(64)}));
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 8, {}}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0, {}}}, {{"digit", TaskSpec::Classify, 8, {}}}),
             fixture("digits.csv.gz") + ":9: column 64: 8 is out of range: task 'digit' is "
                                        "classify(8) and needs class ids 0..7");
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Binary, 1, {}}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0, {}}}, {{"digit", TaskSpec::Binary, 1, {}}}),
             fixture("digits.csv.gz") + ":3: column 64: 2 is out of range: task 'digit' needs "
                                        "targets in [0, 1]; 'in [..]' or 'as class' can make them");
   digits.bindings[1].columns = {byIndex(65)};
-  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0}}, {{"digit", TaskSpec::Classify, 10, {}}}),
+  EXPECT_EQ(loadError(digits, {{"pixels", 64, 0, {}}}, {{"digit", TaskSpec::Classify, 10, {}}}),
             fixture("digits.csv.gz") +
                 ": column 65 is out of range (the file has 65 columns, numbered from 0)");
 }
@@ -224,10 +224,11 @@ TEST(Dataset, EmptyAndAllMissing) {
   DataSpec spec = csvSpec("x");
   spec.csv.path = header;
   spec.bindings.push_back(binding("x", false, 0, {byName("a")}));
-  EXPECT_EQ(loadError(spec, {{"x", 1, 0}}, {}), header + ": no data rows after the header");
+  EXPECT_EQ(loadError(spec, {{"x", 1, 0, {}}}, {}), header + ": no data rows after the header");
   std::ofstream(header) << "a,b\n,1\nNA,2\n";
   spec.csv.na = "NA";
-  EXPECT_EQ(loadError(spec, {{"x", 1, 0}}, {}), header + ": every row has a missing input value");
+  EXPECT_EQ(loadError(spec, {{"x", 1, 0, {}}}, {}),
+            header + ": every row has a missing input value");
 }
 
 TEST(Dataset, FashionMnistIdx) {
@@ -251,7 +252,7 @@ TEST(Dataset, FashionMnistIdx) {
   spec.bindings = {x, cls, shoe};
   std::vector<TaskSpec> tasks = {{"cloth", TaskSpec::Classify, 10, {}},
                                  {"footwear", TaskSpec::Binary, 1, {}}};
-  auto data = loadDataset(spec, {{"x", 784, 0}}, tasks);
+  auto data = loadDataset(spec, {{"x", 784, 0, {}}}, tasks);
   ASSERT_TRUE(data.ok()) << data.error();
   EXPECT_EQ(data->rows, 10000);
   EXPECT_EQ(data->classNames[0].size(), 10u);
@@ -260,17 +261,17 @@ TEST(Dataset, FashionMnistIdx) {
   float top = *std::max_element(data->inputs[0].begin(), data->inputs[0].end());
   EXPECT_FLOAT_EQ(top, 1.0f);
 
-  EXPECT_EQ(loadError(spec, {{"x", 28, 0}}, tasks),
+  EXPECT_EQ(loadError(spec, {{"x", 28, 0, {}}}, tasks),
             spec.images + ": input 'x' gets 784 values per row from the images (28 x 28), but "
                           "it needs 28");
   DataSpec mismatched = spec;
   mismatched.labels = dir + "train-labels-idx1-ubyte.gz";
-  EXPECT_EQ(loadError(mismatched, {{"x", 784, 0}}, tasks), spec.images + " has 10000 items but " +
-                                                               mismatched.labels +
-                                                               " has 60000; they must match");
+  EXPECT_EQ(loadError(mismatched, {{"x", 784, 0, {}}}, tasks),
+            spec.images + " has 10000 items but " + mismatched.labels +
+                " has 60000; they must match");
   DataSpec noLabels = spec;
   noLabels.labels.clear();
-  EXPECT_EQ(loadError(noLabels, {{"x", 784, 0}}, tasks),
+  EXPECT_EQ(loadError(noLabels, {{"x", 784, 0, {}}}, tasks),
             "data 'test': a binding reads labels, but no labels file is given");
 }
 
@@ -280,7 +281,7 @@ TEST(Dataset, SyntheticIsDeterministicAndLearnable) {
   spec.kind = DataSpec::Synthetic;
   spec.rows = 2000;
   spec.seed = 42;
-  std::vector<InputSpec> inputs = {{"x", 8, 0}, {"ids", 2, 5}};
+  std::vector<InputSpec> inputs = {{"x", 8, 0, {}}, {"ids", 2, 5, {}}};
   std::vector<TaskSpec> tasks = {{"r", TaskSpec::Regress, 2, {}},
                                  {"b", TaskSpec::Binary, 1, {}},
                                  {"c", TaskSpec::Classify, 4, {}},
@@ -357,7 +358,7 @@ DataSpec labelled(const std::string &path) {
 } // namespace
 
 TEST(Dataset, ClassVocabularyComesFromTrainingData) {
-  const std::vector<InputSpec> inputs = {{"x", 1, 0}};
+  const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}};
   const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Classify, 3, {}}};
   auto train =
       loadDataset(labelled(writeCsv("voc_train.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, tasks);
@@ -388,7 +389,7 @@ TEST(Dataset, ClassVocabularyComesFromTrainingData) {
 }
 
 TEST(Dataset, ValuesMustStayFiniteAfterScale) {
-  const std::vector<InputSpec> inputs = {{"x", 1, 0}};
+  const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}};
   const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}}};
   DataSpec spec;
   spec.name = "big";

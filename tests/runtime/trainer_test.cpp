@@ -379,7 +379,7 @@ TEST(Trainer, RawIdsMustBeInTheEmbeddingsVocabulary) {
   // The test model with its input read as ids of a 5-word vocabulary, as the
   // run configuration of a compiled model with an embedding says.
   RunConfig config;
-  config.inputs = {{"x", testmodel::kFeatures, 5}};
+  config.inputs = {{"x", testmodel::kFeatures, 5, {}}};
   for (const mtl_task_desc &task : testmodel::kTaskDescs)
     config.tasks.push_back({task.name, TaskSpec::Regress, task.width, {}});
   const std::string json = runConfigJson(config);

@@ -81,4 +81,26 @@ struct ClassColumn {
 Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::string &path,
                                 std::vector<std::string> order = {});
 
+/// Id 0 of every category column's vocabulary: values that training never
+/// saw, and missing cells.
+inline constexpr const char *kUnknownCategory = "<unk>";
+
+/// Columns of categories encoded as ids, one vocabulary per column.
+struct CategoryColumns {
+  std::vector<int32_t> ids; ///< rows x columns; ids of column j follow those of column j-1
+  std::vector<std::vector<std::string>> names; ///< per column: kUnknownCategory, then its values
+  int64_t unknown = 0;      ///< cells whose value the given vocabulary lacks, read as <unk>
+  int64_t missing = 0;      ///< missing cells, read as <unk>
+  std::string firstUnknown; ///< where the first unknown value is, for a note
+};
+
+/// Encodes category columns. With `vocabulary` (one per column, as this
+/// function makes them), each value is looked up in its column's vocabulary
+/// and an unknown one reads as <unk>; without, each column's vocabulary is
+/// <unk> followed by its distinct values sorted by byte value. Values are
+/// compared as text ("02" and "2" differ), with surrounding blanks trimmed.
+Result<CategoryColumns> categoryColumns(const CsvTable &table, const std::vector<size_t> &cols,
+                                        const std::string &path,
+                                        const std::vector<std::vector<std::string>> &vocabulary);
+
 } // namespace mtlrt

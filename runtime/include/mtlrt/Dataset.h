@@ -31,6 +31,7 @@ struct BindingSpec {
   bool standardize = false;       ///< recorded in the Dataset; applied by the loop
   double scale = 1.0;
   bool asClass = false;      ///< labels become class ids (see classColumn)
+  bool asCategory = false;   ///< values become category ids (see categoryColumns)
   std::vector<double> inSet; ///< non-empty: 1 where the value is listed, else 0
   int64_t width = 1;         ///< values per row this binding must produce
 };
@@ -46,11 +47,25 @@ struct DataSpec {
   std::vector<BindingSpec> bindings; ///< ignored for Synthetic
 };
 
+/// The vocabulary of an input read 'as category': per element of its row
+/// (one CSV column each), the names of that column's values, with
+/// kUnknownCategory (id 0 of the column) first. Ids run on from one column to the next: value v of
+/// element j has id (sizes of the vocabularies before j) + (v's index in
+/// vocabulary j), so one embedding table holds every column's rows.
+using Categories = std::vector<std::vector<std::string>>;
+
+/// How many ids a vocabulary uses: the sum of its columns' sizes.
+int64_t categoryCount(const Categories &categories);
+
 /// One input of the model, as far as data is concerned.
 struct InputSpec {
   std::string name;
   int64_t width = 1; ///< elements per row
   int64_t vocab = 0; ///< > 0: integer ids in [0, vocab) (embedding inputs)
+  /// Empty: a data set that reads the input 'as category' makes its
+  /// vocabulary from its values, and only the training data may do that.
+  /// Non-empty: values are looked up by name; unknown ones read as <unk>.
+  Categories categories;
 };
 
 /// One task of the model, as far as data is concerned.
@@ -75,6 +90,11 @@ int64_t targetWidth(const TaskSpec &task);
 std::vector<TaskSpec> withClasses(std::vector<TaskSpec> tasks,
                                   const std::vector<std::vector<std::string>> &names);
 
+/// `inputs` with every empty category vocabulary filled from `names` (per
+/// input: the training data's Dataset::categories, or a checkpoint's).
+std::vector<InputSpec> withCategories(std::vector<InputSpec> inputs,
+                                      const std::vector<Categories> &names);
+
 /// A loaded data set, ready for batching. Matrices are row-major, rows x width.
 struct Dataset {
   std::string name;
@@ -88,6 +108,8 @@ struct Dataset {
   /// Per task slot: names[id] for `as class` targets, "0".."k-1" for other
   /// classify(k) targets, empty otherwise.
   std::vector<std::vector<std::string>> classNames;
+  /// Per input slot: the vocabulary of an 'as category' input, else empty.
+  std::vector<Categories> categories;
   std::vector<uint8_t> standardizeInputs, standardizeTargets; ///< per slot: 1 if asked
   /// Where each row came from: the 1-based line for CSV, the 0-based item for
   /// IDX and synthetic data.

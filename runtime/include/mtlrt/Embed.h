@@ -66,6 +66,16 @@ const char *mtl_session_class_name(const mtl_session *session, int32_t task, int
  * lists the names it knows). */
 int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name);
 
+/** The id of category `value` in element `element` (its position in the
+ * row, from 0) of integer input `input`, read 'as category': what predict
+ * and train_batch take for it, by the vocabulary of the loaded checkpoint.
+ * A value that training never saw gets the id of that element's <unk>. -1
+ * (mtl_last_error says why) for an input without a vocabulary (no
+ * checkpoint loaded, or the input is not read 'as category') or an element
+ * out of range. */
+int64_t mtl_session_category_id(const mtl_session *session, int32_t input, int64_t element,
+                                const char *value);
+
 /** Why the last failing call on this thread failed ("" if none did). */
 const char *mtl_last_error(void);
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "mtlrt/Abi.h"
+#include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
 #include <cstdint>
@@ -55,6 +56,8 @@ public:
   /// Per task: its class names as the checkpoint or trainer recorded them
   /// (Trainer::classNames); empty where none are known.
   const std::vector<std::vector<std::string>> &classNames() const;
+  /// Per input: its category vocabulary (Trainer::categories).
+  const std::vector<Categories> &categories() const;
 
   struct Impl;
 

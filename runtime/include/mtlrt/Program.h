@@ -90,11 +90,11 @@ void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths)
 
 /// Loads data set `index` of the configuration, with `paths` replacing its
 /// files, and prints the loader's notes to stderr. Labels read 'as class'
-/// are numbered by `tasks` (config.tasks with the training vocabulary, see
-/// withClasses); only the training data may leave a vocabulary empty.
+/// and values read 'as category' are numbered by the vocabularies of
+/// config.tasks and config.inputs (the training data's, see withClasses and
+/// withCategories); only the training data may leave a vocabulary empty.
 Result<Dataset> loadConfigData(const RunConfig &config, int index,
-                               const std::map<std::string, std::string> &paths,
-                               const std::vector<TaskSpec> &tasks);
+                               const std::map<std::string, std::string> &paths);
 
 /// When argv[1] is neither an option nor one of `app`'s subcommands, prints
 /// "error: unknown command 'X'; the commands are: ..." to stderr and returns

@@ -42,4 +42,9 @@ Result<RunConfig> parseRunConfig(std::string_view json);
 /// against the descriptor (the inputs' and tasks' names and widths).
 Result<RunConfig> modelRunConfig(const mtl_model &model);
 
+/// `config` with the vocabularies of training (a training Dataset's, or a
+/// Trainer's) wherever the model declares none.
+RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,
+                           const std::vector<Categories> &categories);
+
 } // namespace mtlrt

@@ -264,6 +264,10 @@ public:
   /// fit (Dataset::classNames), or from a checkpoint; empty before either.
   const std::vector<std::vector<std::string>> &classNames() const;
   void setClassNames(std::vector<std::vector<std::string>> names);
+  /// Per input: the vocabulary of an 'as category' input in the training
+  /// data of the last fit (Dataset::categories), or from a checkpoint.
+  const std::vector<Categories> &categories() const;
+  void setCategories(std::vector<Categories> categories);
 
   std::span<float> params();
   std::span<float> state();

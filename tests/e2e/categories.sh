@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# categories.sh: inputs read 'as category' (examples/ctr.mtl on data from
+# examples/data/make_ctr.sh). The training data fixes each column's
+# vocabulary, which the checkpoint keeps: predict and eval read another file
+# by it, values training never saw (and missing cells) read as <unk> with a
+# note, and the C library numbers values as the program does.
+source "$(dirname "$0")/common.sh"
+cc=${CC:-cc}
+
+sh "$examples/data/make_ctr.sh" 3000 11 >"$work/ctr.csv" || { fail "make_ctr.sh failed"; finish; }
+[[ $(wc -l <"$work/ctr.csv") == 3001 ]] || fail "make_ctr.sh wrote $(wc -l <"$work/ctr.csv") lines"
+"$mtlc" build "$examples/ctr.mtl" -o "$work/ctr" >/dev/null 2>&1 || { fail "build failed"; finish; }
+"$work/ctr" train -q --epochs 2 --run-dir "$work/run" --data "train=$work/ctr.csv" ||
+  { fail "training failed"; finish; }
+ck=$work/run/last.safetensors
+
+# Rows 2 and 3 differ only in a user segment that training never saw, row 4
+# in a missing device: all three read <unk> there, so rows 2 and 3 predict
+# the same. Row 5 is a known row.
+{
+  head -n 1 "$work/ctr.csv"
+  echo "u_new,cat1,mobile,r2,12.50,9,1,1,0"
+  echo "u_other,cat1,mobile,r2,12.50,9,1,1,0"
+  echo "u1,cat1,,r2,12.50,9,1,0,"
+  echo "u1,cat1,mobile,r2,12.50,9,1,0,"
+} >"$work/new.csv"
+"$work/ctr" predict --checkpoint "$ck" --input "$work/new.csv" >"$work/pred.csv" 2>"$work/notes.txt" ||
+  fail "predict failed: $(cat "$work/notes.txt")"
+cat "$work/pred.csv" "$work/notes.txt"
+[[ $(sed -n 2p "$work/pred.csv" | cut -d, -f2-) == $(sed -n 3p "$work/pred.csv" | cut -d, -f2-) ]] ||
+  fail "two unseen user segments predict differently"
+[[ $(sed -n 4p "$work/pred.csv" | cut -d, -f2-) != $(sed -n 5p "$work/pred.csv" | cut -d, -f2-) ]] ||
+  fail "a missing device predicts as the known device 'mobile'"
+grep -c "new\.csv: 2 values that training did not see read as <unk> (the first: .*new\.csv:2: column 'user_segment': 'u_new')" \
+  "$work/notes.txt" >/dev/null || fail "no note on the unseen values"
+grep -c "new\.csv: 1 missing value of input 'fields' read as <unk>" "$work/notes.txt" >/dev/null ||
+  fail "no note on the missing value"
+"$work/ctr" eval --checkpoint "$ck" --data "train=$work/new.csv" >"$work/eval.txt" 2>&1 ||
+  fail "eval --data failed: $(cat "$work/eval.txt")"
+grep -c "^train (4 rows)" "$work/eval.txt" >/dev/null || fail "eval did not score the 4 rows"
+
+# A vocabulary larger than the embedding is an error that names the size to use.
+sed 's/embedding(100, 8)/embedding(20, 8)/' "$examples/ctr.mtl" >"$work/small.mtl"
+cp -r "$examples/lib" "$work/lib"
+"$mtlc" train "$work/small.mtl" --no-save --data "train=$work/ctr.csv" >"$work/small.txt" 2>&1
+status=$?
+cat "$work/small.txt"
+[[ $status == 1 ]] || fail "a vocabulary too large for its embedding: exit status $status"
+grep -Ec "input 'fields' reads [0-9]+ categories from columns 'user_segment', 'item_category', 'device', 'region' .*but the embedding it feeds has 20 rows; make it embedding\([0-9]+, \.\.\.\)" \
+  "$work/small.txt" >/dev/null || fail "no message for a vocabulary too large"
+
+# The C library: ids by the checkpoint's vocabulary, one range per column.
+if ! command -v "$cc" >/dev/null; then
+  echo "no C compiler: the library part is not run"
+  finish
+fi
+"$mtlc" build --lib "$examples/ctr.mtl" -o "$work/lib_ctr" >/dev/null 2>&1 || { fail "build --lib failed"; finish; }
+"$cc" -std=c99 -Wall -Wextra -Werror "$fixtures/category_ids.c" -I "$work/lib_ctr" \
+  "$work/lib_ctr/libctr.a" -lstdc++ -lz -lm -lpthread -o "$work/category_ids" ||
+  { fail "category_ids.c does not build"; finish; }
+"$work/category_ids" "$ck" 0 u0 0 never_seen 1 never_seen 1 cat0 4 u0 >"$work/ids.txt" ||
+  fail "category_ids failed"
+cat "$work/ids.txt"
+id() { sed -n "$1p" "$work/ids.txt" | cut -d' ' -f3; }
+# Column 0's vocabulary is <unk>, u0, u1, ...: u0 is 1 and an unseen value 0.
+[[ $(id 1) == 1 && $(id 2) == 0 ]] || fail "column 0: u0 -> $(id 1), unseen -> $(id 2); expected 1 and 0"
+# Column 1's ids follow column 0's: its <unk> is the size of column 0's vocabulary, cat0 the next.
+users=$(cut -d, -f1 "$work/ctr.csv" | tail -n +2 | sort -u | wc -l)
+[[ $(id 3) == $((users + 1)) && $(id 4) == $((users + 2)) ]] ||
+  fail "column 1: unseen -> $(id 3), cat0 -> $(id 4); expected $((users + 1)) and $((users + 2)) ($users users)"
+grep -c "^4 u0 -1 mtl_session_category_id: input 'fields' has elements 0..3, not 4" "$work/ids.txt" >/dev/null ||
+  fail "no error for an element out of range"
+finish
