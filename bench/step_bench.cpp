@@ -169,7 +169,7 @@ public:
       size_t which = static_cast<size_t>(step % kDistinctBatches);
       mtl_batch batch{rows, inputPtrs.data() + which * model.num_inputs,
                       targetPtrs.data() + which * model.num_tasks};
-      mtl_hyper hyper{0.001f, weights.data(), ++step, 0};
+      mtl_hyper hyper{0.001f, weights.data(), ++step, 0, nullptr};
       // The step as the trainer takes it: gradients, balancing, update.
       balancer.step(batch, hyper, weights, params.data(), state.data(), workspace.data(),
                     grads.data(), result, parallel);

@@ -10,7 +10,8 @@ namespace {
 
 // Byte offsets of fields in the ABI structs (x86-64 / LP64 layout).
 constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
-constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24;
+constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24,
+                  kHyperLrScales = 32;
 constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24,
                   kResultPenalty = 32, kResultSkipped = 36;
 
@@ -260,7 +261,9 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
            [&](llvm::Value *i) { e.flagAtLeast(refused, e.load(gradPtrs[k], i), Emitter::kHuge); });
   llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
-  emitUpdate(e, optimizer, layout, gradPtrs, params, state, lr, step, refused, overflowed);
+  llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);
+  emitUpdate(e, optimizer, layout, gradPtrs, params, state, {lr, lrScales, step}, refused,
+             overflowed);
   llvm::Value *wasRefused =
       e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
   e.b.CreateStore(e.b.CreateSelect(wasRefused, e.b.getInt32(1),

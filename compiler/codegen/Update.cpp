@@ -59,31 +59,64 @@ void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
       overflowed);
 }
 
-// Every parameter tensor's update loop, each an outlined function of its own.
+// The scalars of one update: the learning rate and, for Adam, the bias
+// corrections (bc1 in double, sqrt(bc2) in float).
+struct Scalars {
+  llvm::Value *lr, *bc1, *bc2Sqrt;
+};
+
+// Adam's step size lr / bc1 (as torch.optim.Adam: in double) and AdamW's
+// decoupled decay factor 1 - lr * wd, for the learning rate `lr`.
+std::pair<llvm::Value *, llvm::Value *> stepAndDecay(Emitter &e, const sema::Optimizer &opt,
+                                                     const Scalars &s, llvm::Value *lr) {
+  auto &b = e.b;
+  llvm::Value *stepSize =
+      s.bc1 ? b.CreateFPTrunc(b.CreateFDiv(b.CreateFPExt(lr, e.f64), s.bc1), e.f32) : nullptr;
+  llvm::Value *decay = opt.kind == sema::OptimizerKind::AdamW
+                           ? b.CreateFSub(e.fcst(1), b.CreateFMul(lr, e.fcst(opt.weightDecay)))
+                           : nullptr;
+  return {stepSize, decay};
+}
+
+// Every parameter tensor's update loop, each an outlined function of its own,
+// at learning rate lr * lrScales[k]; a scale of 0 skips the tensor.
 void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                      const std::vector<llvm::Value *> &grads, llvm::Value *params,
-                     llvm::Value *state, llvm::Value *lr, llvm::Value *stepSize,
-                     llvm::Value *bc2Sqrt, llvm::Value *decay, llvm::Value *overflowed) {
+                     llvm::Value *state, const Scalars &s, llvm::Value *lrScales,
+                     llvm::Value *overflowed) {
+  auto &b = e.b;
+  llvm::Value *scaled = b.CreateIsNotNull(lrScales);
   for (size_t k = 0; k < layout.params.size(); ++k) {
     const PlacedTensor &pt = layout.params[k];
     llvm::Value *p = e.at(params, e.cst(pt.offset));
     llvm::Value *g = grads[k];
     if (!g)
       continue; // a parameter the loss does not depend on keeps its value
-    // Each tensor's update is a function of its own (see Outline.cpp): equal
-    // for tensors of equal size, so the REPL compiles it once.
-    std::vector<llvm::Value *> args = {p, g};
-    for (int s : layout.stateOf[k])
-      args.push_back(e.at(state, e.cst(layout.state[s].offset)));
-    size_t nslots = args.size() - 2;
-    args.push_back(lr);
-    for (llvm::Value *v : {stepSize, bc2Sqrt, decay})
-      if (v)
-        args.push_back(v);
-    args.push_back(overflowed);
-    e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
-      emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
-    });
+    llvm::Value *scaleVar = e.accumulator(e.f32, e.fcst(1));
+    e.ifElse(
+        scaled, [&] { b.CreateStore(e.load(lrScales, e.cst(int64_t(k))), scaleVar); }, [] {});
+    llvm::Value *scale = b.CreateLoad(e.f32, scaleVar);
+    e.ifElse(
+        b.CreateFCmpONE(scale, e.fcst(0)),
+        [&] {
+          llvm::Value *lr = b.CreateFMul(s.lr, scale); // exact for a scale of 1
+          auto [stepSize, decay] = stepAndDecay(e, opt, s, lr);
+          // Each tensor's update is a function of its own (see Outline.cpp):
+          // equal for tensors of equal size, so the REPL compiles it once.
+          std::vector<llvm::Value *> args = {p, g};
+          for (int slot : layout.stateOf[k])
+            args.push_back(e.at(state, e.cst(layout.state[slot].offset)));
+          size_t nslots = args.size() - 2;
+          args.push_back(lr);
+          for (llvm::Value *v : {stepSize, s.bc2Sqrt, decay})
+            if (v)
+              args.push_back(v);
+          args.push_back(overflowed);
+          e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
+            emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
+          });
+        },
+        [] {});
   }
 }
 
@@ -91,39 +124,31 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &
 
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                 const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
-                llvm::Value *lr, llvm::Value *step, llvm::Value *refused, llvm::Value *overflowed) {
+                const UpdateInputs &in, llvm::Value *refused, llvm::Value *overflowed) {
   auto &b = e.b;
-  bool adam = opt.kind != sema::OptimizerKind::Sgd;
-  llvm::Value *stepSize = nullptr, *bc2Sqrt = nullptr;
-  if (adam) {
+  Scalars s{in.lr, nullptr, nullptr};
+  if (opt.kind != sema::OptimizerKind::Sgd) {
     // As torch.optim.Adam: bias corrections in double, then
     // p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
-    llvm::Value *t = b.CreateSIToFP(step, e.f64);
+    llvm::Value *t = b.CreateSIToFP(in.step, e.f64);
     auto pow = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::pow, {e.f64});
     auto one = llvm::ConstantFP::get(e.f64, 1.0);
-    llvm::Value *bc1 =
-        b.CreateFSub(one, b.CreateCall(pow, {llvm::ConstantFP::get(e.f64, opt.beta1), t}));
+    s.bc1 = b.CreateFSub(one, b.CreateCall(pow, {llvm::ConstantFP::get(e.f64, opt.beta1), t}));
     llvm::Value *bc2 =
         b.CreateFSub(one, b.CreateCall(pow, {llvm::ConstantFP::get(e.f64, opt.beta2), t}));
-    stepSize = b.CreateFPTrunc(b.CreateFDiv(b.CreateFPExt(lr, e.f64), bc1), e.f32);
     auto sqrt = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::sqrt, {e.f64});
-    bc2Sqrt = b.CreateFPTrunc(b.CreateCall(sqrt, {bc2}), e.f32);
+    s.bc2Sqrt = b.CreateFPTrunc(b.CreateCall(sqrt, {bc2}), e.f32);
   }
-  llvm::Value *decay = nullptr;
-  if (opt.kind == sema::OptimizerKind::AdamW) // decoupled: p *= 1 - lr * wd, before the step
-    decay = b.CreateFSub(e.fcst(1), b.CreateFMul(lr, e.fcst(opt.weightDecay)));
   // Scalars that would make every update overflow refuse the step, as a
-  // non-finite gradient does.
-  for (llvm::Value *v : {lr, stepSize, decay})
+  // non-finite gradient does (checked at the unscaled learning rate).
+  auto [stepSize, decay] = stepAndDecay(e, opt, s, in.lr);
+  for (llvm::Value *v : {in.lr, stepSize, decay})
     if (v)
       e.flagAtLeast(refused, v, Emitter::kHuge);
 
   e.ifElse(
       b.CreateICmpEQ(b.CreateLoad(b.getInt32Ty(), refused), b.getInt32(0)),
-      [&] {
-        emitTensorLoops(e, opt, layout, grads, params, state, lr, stepSize, bc2Sqrt, decay,
-                        overflowed);
-      },
+      [&] { emitTensorLoops(e, opt, layout, grads, params, state, s, in.lrScales, overflowed); },
       [] {});
 }
 

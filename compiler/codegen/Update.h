@@ -7,15 +7,23 @@
 
 namespace mtl::codegen {
 
+/// The run-time values of an update.
+struct UpdateInputs {
+  llvm::Value *lr;       ///< f32
+  llvm::Value *lrScales; ///< pointer to one f32 per parameter tensor, or null (all 1)
+  llvm::Value *step;     ///< i64, 1-based
+};
+
 /// Emits one fused loop per parameter applying `opt` (PyTorch's SGD, Adam or
 /// AdamW update, in PyTorch's order of operations) with gradient buffers
-/// `grads[k]` for `layout.params[k]`. `lr` (f32) and `step` (i64, 1-based)
-/// are run-time values; the other hyper-parameters are constants. The
-/// update runs only while the i32 at `refused` is 0; a learning rate or step
-/// size of 2^60 or more sets it. Any non-finite value stored sets the i32 at
-/// `overflowed`.
+/// `grads[k]` for `layout.params[k]` and learning rate lr * lrScales[k]; a
+/// tensor whose scale is 0 is left as it is, optimizer state included (as
+/// PyTorch leaves a parameter without a gradient). The other
+/// hyper-parameters are constants. The update runs only while the i32 at
+/// `refused` is 0; a learning rate or step size of 2^60 or more sets it. Any
+/// non-finite value stored sets the i32 at `overflowed`.
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                 const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
-                llvm::Value *lr, llvm::Value *step, llvm::Value *refused, llvm::Value *overflowed);
+                const UpdateInputs &in, llvm::Value *refused, llvm::Value *overflowed);
 
 } // namespace mtl::codegen

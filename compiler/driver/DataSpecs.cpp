@@ -101,6 +101,11 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.earlyStop.patience = model.train.earlyStop.patience;
   t.earlyStop.monitor = model.train.earlyStop.monitor;
   t.earlyStop.minDelta = model.train.earlyStop.minDelta;
+  t.initFrom = model.train.init;
+  t.initMap = model.train.initMap;
+  t.freeze = model.train.freeze;
+  t.unfreezeAfter = model.train.unfreezeAfter;
+  t.lrScales = model.train.lrScales;
   return c;
 }
 

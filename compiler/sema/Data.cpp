@@ -12,16 +12,16 @@
 
 namespace mtl::sema {
 namespace fs = std::filesystem;
-namespace {
-
-constexpr int64_t kMaxColumns = int64_t(1) << 20;
-
 std::string resolvePath(const std::string &modelFile, const std::string &p) {
   fs::path path(p);
   if (path.is_absolute())
     return path.lexically_normal().string();
   return (fs::path(modelFile).parent_path() / path).lexically_normal().string();
 }
+
+namespace {
+
+constexpr int64_t kMaxColumns = int64_t(1) << 20;
 
 // The first name that occurs twice, as the indices of its two columns.
 std::optional<std::pair<size_t, size_t>> duplicateColumn(const std::vector<std::string> &names) {

@@ -17,6 +17,10 @@ namespace mtl::sema {
 /// numbered columns are in range and IDX shapes fit. Needs checkTasks().
 void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls);
 
+/// Path `p` as written in `modelFile`: relative paths are resolved against
+/// the file's folder.
+std::string resolvePath(const std::string &modelFile, const std::string &p);
+
 /// Part of checkData: checks binding `ab` against its resolved target
 /// (`b.isTask`, `b.index`): the selection's width `count` (when known) against
 /// the target's width, and each modifier against the target's kind; fills

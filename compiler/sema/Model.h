@@ -215,6 +215,12 @@ struct TrainConfig {
   double testFraction = 0;     ///< hold out this fraction of trainData for the test
   int testData = -1;           ///< or test on this data set (evaluated once after training)
   EarlyStop earlyStop;
+  // Transfer (docs/transfer.md): parameters to start from, and what to train.
+  std::string init;                 ///< a checkpoint's path, resolved; empty: none
+  std::vector<std::string> initMap; ///< "trunk.* <- encoder.*" rules
+  std::vector<std::string> freeze;  ///< parameter groups not trained
+  int64_t unfreezeAfter = 0;        ///< > 0: frozen groups train after this many epochs
+  std::vector<std::pair<std::string, double>> lrScales; ///< learning-rate multipliers per group
   SourceLoc loc;
 };
 

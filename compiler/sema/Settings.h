@@ -20,4 +20,17 @@ void checkSettings(Context &ctx, const ModelDecls &decls);
 /// metrics. Needs checkData().
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model);
 
+/// The train block's transfer settings, each null when not given.
+struct TransferSettings {
+  const ast::Setting *init = nullptr, *initMap = nullptr, *freeze = nullptr,
+                     *unfreezeAfter = nullptr, *lrScale = nullptr;
+};
+
+/// Part of checkTrain: reads `init = "ck.safetensors"` (a path, resolved
+/// against the model file), `init_map = ["trunk.* <- encoder.*", ...]`,
+/// `freeze = [trunk, "trunk.0.*"]`, `unfreeze_after = N` and `lr_scale =
+/// [trunk(0.1), ...]` into Model::train. A parameter group is a shared value
+/// or a task by name, or a quoted pattern whose first part names one.
+void checkTransfer(Context &ctx, const TransferSettings &given);
+
 } // namespace mtl::sema

@@ -12,9 +12,25 @@
 namespace mtl::sema {
 namespace {
 
-enum Key { Epochs, Batch, Seed, Shuffle, DataKey, Validate, Test, EarlyStopKey, KeyCount };
-const std::vector<std::string> kKeys = {"epochs", "batch",    "seed", "shuffle",
-                                        "data",   "validate", "test", "early_stop"};
+enum Key {
+  Epochs,
+  Batch,
+  Seed,
+  Shuffle,
+  DataKey,
+  Validate,
+  Test,
+  EarlyStopKey,
+  Init,
+  InitMap,
+  Freeze,
+  UnfreezeAfter,
+  LrScale,
+  KeyCount
+};
+const std::vector<std::string> kKeys = {
+    "epochs",     "batch", "seed",     "shuffle", "data",           "validate", "test",
+    "early_stop", "init",  "init_map", "freeze",  "unfreeze_after", "lr_scale"};
 
 std::vector<std::string> dataSetNames(const Context &ctx) {
   std::vector<std::string> names;
@@ -209,6 +225,8 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
       ctx.error(s->key.loc, "early_stop needs validation data; set 'validate' to a fraction "
                             "or a data set");
   }
+  checkTransfer(ctx,
+                {given[Init], given[InitMap], given[Freeze], given[UnfreezeAfter], given[LrScale]});
   if (dataOk && cfg.trainData >= 0)
     checkCovers(ctx, cfg.trainData, true);
   for (int other : std::set<int>{cfg.validateData, cfg.testData})

@@ -56,9 +56,11 @@ Status checkNames(const mtl_model &model) {
 std::map<std::string, std::string> runSettings(const Trainer &trainer) {
   const TrainOptions &o = trainer.options();
   const mtl_model &model = trainer.model();
-  std::vector<std::string> weights;
+  std::vector<std::string> weights, scales;
   for (int32_t t = 0; t < model.num_tasks; ++t)
     weights.push_back(fmt::format("{}={}", model.tasks[t].name, trainer.taskWeights()[size_t(t)]));
+  for (const auto &[group, scale] : o.lrScales)
+    scales.push_back(fmt::format("{}={}", group, scale));
   return {{"seed", std::to_string(o.seed)},
           {"batch", std::to_string(o.batch)},
           {"shuffle", o.shuffle ? "true" : "false"},
@@ -68,7 +70,10 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"task_weights", fmt::format("{}", fmt::join(weights, ","))},
           {"monitor", o.earlyStop.monitor.empty() ? "loss" : o.earlyStop.monitor},
           {"flush_denormals", o.flushDenormals ? "true" : "false"},
-          {"balance", o.balance}};
+          {"balance", o.balance},
+          {"freeze", fmt::format("{}", fmt::join(o.freeze, ","))},
+          {"unfreeze_after", std::to_string(o.unfreezeAfter)},
+          {"lr_scales", fmt::format("{}", fmt::join(scales, ","))}};
 }
 
 /// Standardisation tensor names of one slot: {mean, std}.
@@ -253,11 +258,15 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     for (const auto &[key, value] : now) {
       const std::string *saved = ck.meta(key);
       // Checkpoints from before these settings existed ran without them.
-      static const std::string kNoFlush = "false", kStatic = "static";
+      static const std::string kNoFlush = "false", kStatic = "static", kNone = "", kZero = "0";
       if (!saved && key == "flush_denormals")
         saved = &kNoFlush;
       if (!saved && key == "balance")
         saved = &kStatic;
+      if (!saved && (key == "freeze" || key == "lr_scales"))
+        saved = &kNone;
+      if (!saved && key == "unfreeze_after")
+        saved = &kZero;
       if (!saved || *saved != value)
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),

@@ -5,6 +5,7 @@
 #include "mtlrt/Trainer.h"
 
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -55,8 +56,23 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
                                  "Continue a run exactly from a checkpoint written by it");
-  cmd->add_option("--init-from", f.initFrom, "Start from a checkpoint's parameters only")
-      ->excludes(resume);
+  auto *init = cmd->add_option("--init-from", f.initFrom,
+                               "Start from a checkpoint's parameters, matched by name "
+                               "(docs/transfer.md)")
+                   ->excludes(resume);
+  cmd->add_option("--init-map", f.initMap,
+                  "With --init-from: 'MODEL <- CHECKPOINT' names, such as 'trunk.* <- "
+                  "encoder.*' (repeatable)")
+      ->needs(init);
+  cmd->add_option("--freeze", f.freeze,
+                  "Do not train this parameter group: a shared value, a task, or a pattern "
+                  "such as 'trunk.0.*' (repeatable; replaces the model's freeze)");
+  cmd->add_option("--unfreeze-after", f.unfreezeAfter,
+                  "Train the frozen groups from the epoch after this one on")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr-scale", f.lrScales,
+                  "GROUP=SCALE: multiply the learning rate of a parameter group (repeatable; "
+                  "replaces the model's lr_scale)");
 }
 
 Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &items) {
@@ -116,7 +132,25 @@ Result<Dataset> loadConfigData(const RunConfig &config, int index,
 namespace {
 
 /// The run's settings: the model's, then the flags.
-TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
+/// "trunk=0.1" items of --lr-scale.
+Result<std::vector<std::pair<std::string, double>>>
+parseLrScales(const std::vector<std::string> &items) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::string &item : items) {
+    size_t eq = item.find('=');
+    double scale = 0;
+    const char *begin = item.c_str() + (eq == std::string::npos ? 0 : eq + 1);
+    char *end = nullptr;
+    if (eq != std::string::npos && eq > 0 && *begin)
+      scale = std::strtod(begin, &end);
+    if (eq == std::string::npos || eq == 0 || !end || *end)
+      return fail(fmt::format("--lr-scale '{}': expected GROUP=SCALE, such as trunk=0.1", item));
+    out.emplace_back(item.substr(0, eq), scale);
+  }
+  return out;
+}
+
+Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
   TrainOptions to = c.train;
   to.epochs = f.epochs.value_or(to.epochs);
   to.batch = f.batch.value_or(to.batch);
@@ -133,7 +167,22 @@ TrainOptions trainOptions(const RunConfig &c, const TrainFlags &f) {
   to.quiet = f.quiet;
   to.saveInit = f.saveInit;
   to.resumeFrom = f.resume;
-  to.initFrom = f.initFrom;
+  if (!f.initFrom.empty()) {
+    to.initFrom = f.initFrom;
+    to.initMap = f.initMap;
+  }
+  if (!f.resume.empty())
+    to.initFrom.clear(); // a resumed run has its parameters already
+  if (!f.freeze.empty())
+    to.freeze = f.freeze;
+  if (f.unfreezeAfter)
+    to.unfreezeAfter = *f.unfreezeAfter;
+  if (!f.lrScales.empty()) {
+    auto scales = parseLrScales(f.lrScales);
+    if (!scales)
+      return scales.takeError();
+    to.lrScales = std::move(*scales);
+  }
   return to;
 }
 
@@ -158,7 +207,10 @@ Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
 
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   const RunConfig &c = data.run.config;
-  TrainOptions to = trainOptions(c, f);
+  Result<TrainOptions> options = trainOptions(c, f);
+  if (!options)
+    return options.takeError();
+  TrainOptions &to = *options;
   std::string folder;
   if (!f.noSave) {
     Result<std::string> made = createRunFolder(model.name, f.runDir);
@@ -177,6 +229,8 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   auto trainer = Trainer::create(&model, to);
   if (!trainer)
     return trainer.takeError();
+  if (trainer->initReport() && !f.quiet)
+    fmt::print("{}\n", trainer->initReport()->summary());
   auto &[train, validation, test] = data.sets;
   Result<TrainResult> result =
       trainer->fit(*train, validation ? &*validation : nullptr, test ? &*test : nullptr);
@@ -203,6 +257,23 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
     return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
                             "(see docs/language.md)",
                             modelName));
+  // A run that starts from a checkpoint reads categories by its vocabularies:
+  // its embedding rows stand for those values.
+  const std::string &init = !flags.resume.empty()     ? std::string()
+                            : !flags.initFrom.empty() ? flags.initFrom
+                                                      : run->config.train.initFrom;
+  if (!init.empty()) {
+    Result<Checkpoint> ck = readCheckpoint(init);
+    if (!ck)
+      return ck.takeError();
+    std::vector<std::string> names;
+    for (const InputSpec &in : run->config.inputs)
+      names.push_back(in.name);
+    Result<std::vector<Categories>> vocabularies = checkpointCategories(*ck, names);
+    if (!vocabularies)
+      return vocabularies.takeError();
+    run->config.inputs = withCategories(std::move(run->config.inputs), *vocabularies);
+  }
   auto sets = loadRunData(*run);
   if (!sets)
     return sets.takeError();

@@ -104,7 +104,12 @@ json trainJson(const RunConfig &c) {
            {{"enabled", t.earlyStop.enabled},
             {"patience", t.earlyStop.patience},
             {"monitor", t.earlyStop.monitor},
-            {"min_delta", t.earlyStop.minDelta}}}};
+            {"min_delta", t.earlyStop.minDelta}}},
+          {"init_from", t.initFrom},
+          {"init_map", t.initMap},
+          {"freeze", t.freeze},
+          {"unfreeze_after", t.unfreezeAfter},
+          {"lr_scales", t.lrScales}};
 }
 
 void trainFrom(const json &j, RunConfig &c) {
@@ -125,6 +130,12 @@ void trainFrom(const json &j, RunConfig &c) {
   t.earlyStop.patience = e.at("patience").get<int64_t>();
   t.earlyStop.monitor = e.at("monitor").get<std::string>();
   t.earlyStop.minDelta = e.at("min_delta").get<double>();
+  // Absent in configurations written before transfer settings existed.
+  t.initFrom = j.value("init_from", std::string());
+  t.initMap = j.value("init_map", std::vector<std::string>());
+  t.freeze = j.value("freeze", std::vector<std::string>());
+  t.unfreezeAfter = j.value("unfreeze_after", int64_t(0));
+  t.lrScales = j.value("lr_scales", std::vector<std::pair<std::string, double>>());
 }
 
 // Every data index must name a data set or be -1.

@@ -97,6 +97,10 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
                 {"min_delta", o.earlyStop.minDelta}}},
               {"resume_from", o.resumeFrom},
               {"init_from", o.initFrom},
+              {"init_map", o.initMap},
+              {"freeze", o.freeze},
+              {"unfreeze_after", o.unfreezeAfter},
+              {"lr_scales", o.lrScales},
               {"log", o.logPath}}}};
   return writeJson(folder, "config.json", j);
 }

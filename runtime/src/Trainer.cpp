@@ -2,6 +2,7 @@
 #include "mtlrt/Trainer.h"
 #include "mtlrt/FloatMode.h"
 
+#include "ParamGroups.h"
 #include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Init.h"
@@ -94,6 +95,29 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
           fmt::format("trainer: weight {} of task '{}' is not finite and >= 0", weight, name));
     m.taskWeights[size_t(t)] = float(weight);
   }
+  m.lrScale.assign(size_t(model->num_params), 1.0f);
+  m.frozen.assign(size_t(model->num_params), 0);
+  for (const auto &[group, scale] : options.lrScales) {
+    if (!(scale >= 0 && scale <= 1e6))
+      return fail(
+          fmt::format("lr_scale: the scale of '{}' is {}; it must lie in [0, 1e6]", group, scale));
+    Result<std::vector<int32_t>> tensors = groupTensors(*model, group, "lr_scale");
+    if (!tensors)
+      return tensors.takeError();
+    for (int32_t k : *tensors)
+      m.lrScale[size_t(k)] = float(scale);
+  }
+  for (const std::string &group : options.freeze) {
+    Result<std::vector<int32_t>> tensors = groupTensors(*model, group, "freeze");
+    if (!tensors)
+      return tensors.takeError();
+    for (int32_t k : *tensors)
+      m.frozen[size_t(k)] = 1;
+  }
+  if (options.unfreezeAfter < 0)
+    return fail(fmt::format("trainer: unfreeze_after = {} is negative", options.unfreezeAfter));
+  m.setEpochScales(1);
+  m.hyper.lr_scales = m.stepScales.data();
   m.idLimits.assign(size_t(model->num_inputs), int64_t(1) << 31);
   if (auto config = modelRunConfig(*model))
     for (size_t i = 0; i < config->inputs.size(); ++i)
@@ -197,13 +221,27 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     Result<Checkpoint> ck = readCheckpoint(resume ? opt.resumeFrom : opt.initFrom);
     if (!ck)
       return ck.takeError();
-    if (Status s =
-            applyCheckpoint(*ck, trainer, resume ? Restore::Everything : Restore::ParamsOnly);
-        !s)
-      return s.takeError();
+    if (resume) {
+      if (Status s = applyCheckpoint(*ck, trainer, Restore::Everything); !s)
+        return s.takeError();
+    } else {
+      Result<InitReport> report = initFromCheckpoint(*ck, trainer, opt.initMap);
+      if (!report)
+        return report.takeError();
+      trainer.impl->initReport = std::move(*report);
+    }
   }
   return trainer;
 }
+
+void Trainer::Impl::setEpochScales(int64_t epoch) {
+  const bool frozenNow = options.unfreezeAfter == 0 || epoch <= options.unfreezeAfter;
+  stepScales.resize(lrScale.size()); // sized once, in create(): hyper.lr_scales stays valid
+  for (size_t k = 0; k < lrScale.size(); ++k)
+    stepScales[k] = frozen[k] && frozenNow ? 0.0f : lrScale[k];
+}
+
+const std::optional<InitReport> &Trainer::initReport() const { return impl->initReport; }
 
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Trainer::Trainer(Trainer &&) noexcept = default;

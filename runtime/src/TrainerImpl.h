@@ -71,6 +71,15 @@ struct Trainer::Impl {
   // Per task: the class names of the last fit's training data (may be empty).
   std::vector<std::vector<std::string>> classNames;
   std::vector<Categories> categories;
+  std::optional<InitReport> initReport;
+
+  // Per parameter tensor: its learning-rate scale and whether it is frozen
+  // (TrainOptions), and the scales of the current epoch's steps, which
+  // hyper.lr_scales points at.
+  std::vector<float> lrScale, stepScales;
+  std::vector<uint8_t> frozen;
+  /// Sets stepScales for the steps of `epoch`.
+  void setEpochScales(int64_t epoch);
 
   // The parameters of the best epoch so far of the current fit (validation only).
   std::vector<float> bestParams;

@@ -216,6 +216,15 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     if (Status s = m.checkStandardizers(train); !s)
       return s.takeError();
   } else {
+    // Embedding rows stand for the values of the vocabulary they were trained
+    // with (a checkpoint's, or an earlier fit's): the data must use it too.
+    for (size_t i = 0; i < m.categories.size() && i < train.categories.size(); ++i)
+      if (!m.categories[i].empty() && !train.categories[i].empty() &&
+          m.categories[i] != train.categories[i])
+        return fail(fmt::format("input '{}': the training data's categories differ from the "
+                                "vocabulary the parameters were trained with; read the data "
+                                "with that vocabulary (withCategories)",
+                                model.inputs[i].name));
     m.fitStandardizers(train, trainRows);
     m.classNames = train.classNames;
     m.categories = train.categories;
@@ -279,6 +288,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       shuffleRows(order, opt.seed, epoch);
     EpochRecord record;
     record.epoch = epoch;
+    m.setEpochScales(epoch);
     if (Status s = m.trainEpoch(train, order, epoch, out, record.train); !s) {
       // What is kept, and saved, is the last good step (unless the update broke it).
       if (!opt.checkpointDir.empty() && !m.broken)

@@ -2,6 +2,7 @@
 // combine gradients, trained end to end: uncertainty weighting's learned
 // variances (compiled into the loss), and that a model compiled with or
 // without them trains only with the method it was compiled for.
+#include "CompiledText.h"
 #include "driver/Pipeline.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Trainer.h"
@@ -29,14 +30,7 @@ model uw {
 }
 )";
 
-struct Compiled {
-  driver::Compilation c;
-  explicit Compiled(const std::string &text, const std::string &name) {
-    const std::string path = ::testing::TempDir() + name + ".mtl";
-    std::ofstream(path) << text;
-    EXPECT_TRUE(driver::runPipeline(path, driver::Stage::Jit, c, {})) << c.diags.render(false);
-  }
-};
+using Compiled = test::CompiledText;
 
 /// y_a = x·u + σ_a ε, y_b = x·v + σ_b ε, ε ~ N(0, 1).
 mtlrt::Dataset noisyTargets(int64_t rows, double sigmaA, double sigmaB) {

@@ -143,7 +143,7 @@ void checkStep(const Fixture &f, const std::string &method) {
   const float *targets[] = {f.ya.data(), f.yb.data()};
   mtl_batch batch{kRows, inputs, targets};
   std::vector<float> weights = {1.0f, 0.5f};
-  mtl_hyper hyper{kLr, weights.data(), 1, kSeed};
+  mtl_hyper hyper{kLr, weights.data(), 1, kSeed, nullptr};
   std::vector<float> losses(2), counts(2), grads(size_t(m.grads_size));
   std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
   mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0};

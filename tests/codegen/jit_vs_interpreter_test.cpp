@@ -147,7 +147,7 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
   const ir::StepSignature &sig = own.c.step.signature;
 
   mtl_batch mb{kRows, batch.inputPtrs.data(), batch.targetPtrs.data()};
-  mtl_hyper hyper{1.0f, batch.weights.data(), 1, kRunSeed};
+  mtl_hyper hyper{1.0f, batch.weights.data(), 1, kRunSeed, nullptr};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks);
   std::vector<std::vector<float>> outputs(m.num_tasks);
@@ -260,7 +260,7 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
 
   const double lr = 0.01;
   mtl_batch mb{kRows, batch.inputPtrs.data(), batch.targetPtrs.data()};
-  mtl_hyper hyper{static_cast<float>(lr), batch.weights.data(), 1, 0};
+  mtl_hyper hyper{static_cast<float>(lr), batch.weights.data(), 1, 0, nullptr};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), state(m.state_size);
   mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0};

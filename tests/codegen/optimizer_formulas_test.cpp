@@ -6,7 +6,9 @@
 // (x_i, y_i), i < N, with e_i = w x_i + b - y_i and L = (1/N) Σ e_i²,
 //   dL/dw = (2/N) Σ e_i x_i,   dL/db = (2/N) Σ e_i.
 // Three steps reach momentum's buffer and Adam's bias corrections beyond
-// their first-step shortcuts (Adam's first step is lr · sign(g)).
+// their first-step shortcuts (Adam's first step is lr · sign(g)). Learning-rate
+// scales per tensor (mtl_hyper.lr_scales) multiply lr, and a scale of 0
+// leaves the tensor and its optimizer state untouched (a frozen tensor).
 #include "driver/Pipeline.h"
 #include "mtlrt/Abi.h"
 
@@ -38,7 +40,9 @@ constexpr double kLr = 0.1;
 /// m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t); AdamW first scales p by 1 - lr·wd).
 struct Reference {
   sema::Optimizer opt;
+  std::array<float, 2> scale{1, 1}; ///< per tensor: weight, bias
   std::array<double, 2> p{0.5, -0.25}, m{}, v{};
+  std::array<bool, 2> started{}; ///< whether the tensor has taken a step (momentum's first)
 
   void step(int t) {
     std::array<double, 2> g{};
@@ -48,25 +52,30 @@ struct Reference {
       g[1] += 2.0 / kX.size() * e;
     }
     for (size_t k = 0; k < 2; ++k) {
+      if (scale[k] == 0)
+        continue; // frozen: no step, no state
+      const double lr = double(float(kLr) * scale[k]);
       if (opt.kind == sema::OptimizerKind::Sgd) {
-        m[k] = t == 1 ? g[k] : opt.momentum * m[k] + g[k];
-        p[k] -= kLr * m[k];
+        m[k] = !started[k] ? g[k] : opt.momentum * m[k] + g[k];
+        started[k] = true;
+        p[k] -= lr * m[k];
         continue;
       }
       if (opt.kind == sema::OptimizerKind::AdamW)
-        p[k] *= 1 - kLr * opt.weightDecay;
+        p[k] *= 1 - lr * opt.weightDecay;
       m[k] = opt.beta1 * m[k] + (1 - opt.beta1) * g[k];
       v[k] = opt.beta2 * v[k] + (1 - opt.beta2) * g[k] * g[k];
       double mhat = m[k] / (1 - std::pow(opt.beta1, t));
       double vhat = v[k] / (1 - std::pow(opt.beta2, t));
-      p[k] -= kLr * mhat / (std::sqrt(vhat) + opt.eps);
+      p[k] -= lr * mhat / (std::sqrt(vhat) + opt.eps);
     }
   }
 };
 
-/// Compiles the model with `opt`, runs kSteps train steps on the rows and
-/// compares weight and bias after each with the reference.
-void checkOptimizer(const sema::Optimizer &opt) {
+/// Compiles the model with `opt`, runs kSteps train steps on the rows at
+/// learning-rate scales `scales` (null: none given) and compares weight and
+/// bias after each with the reference.
+void checkOptimizer(const sema::Optimizer &opt, const std::array<float, 2> *scales = nullptr) {
   // One file per test: ctest runs the tests of this file in parallel.
   const std::string path = ::testing::TempDir() + "optimizer_formulas_" +
                            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".mtl";
@@ -81,6 +90,8 @@ void checkOptimizer(const sema::Optimizer &opt) {
   ASSERT_STREQ(m.params[1].name, "y.0.bias");
 
   Reference ref{opt};
+  if (scales)
+    ref.scale = *scales;
   std::vector<float> params(size_t(m.params_size)), state(size_t(m.state_size), 0.0f);
   std::vector<float> grads(size_t(m.grads_size));
   params[size_t(m.params[0].offset)] = float(ref.p[0]);
@@ -92,7 +103,7 @@ void checkOptimizer(const sema::Optimizer &opt) {
   float weight = 1, taskLoss = 0, count = 0;
   mtl_batch batch{rows, inputs, targets};
   for (int t = 1; t <= kSteps; ++t) {
-    mtl_hyper hyper{float(kLr), &weight, t, 0};
+    mtl_hyper hyper{float(kLr), &weight, t, 0, scales ? scales->data() : nullptr};
     mtl_result result{0, &taskLoss, &count, nullptr, 0, 0};
     m.grad_step(&batch, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
     m.update(&hyper, params.data(), state.data(), grads.data(), &result);
@@ -100,6 +111,19 @@ void checkOptimizer(const sema::Optimizer &opt) {
     ref.step(t);
     EXPECT_NEAR(params[size_t(m.params[0].offset)], ref.p[0], 1e-5) << "weight after step " << t;
     EXPECT_NEAR(params[size_t(m.params[1].offset)], ref.p[1], 1e-5) << "bias after step " << t;
+  }
+  // A frozen tensor keeps its value exactly, and its optimizer state stays 0.
+  for (int k = 0; k < 2 && scales; ++k) {
+    if ((*scales)[size_t(k)] != 0)
+      continue;
+    EXPECT_EQ(params[size_t(m.params[k].offset)], float(ref.p[size_t(k)]));
+    int slots = 0;
+    for (int32_t s = 0; s < m.num_state; ++s)
+      if (std::string(m.state[s].name).rfind(std::string(m.params[k].name) + ".", 0) == 0) {
+        EXPECT_EQ(state[size_t(m.state[s].offset)], 0.0f) << m.state[s].name;
+        ++slots;
+      }
+    EXPECT_EQ(slots, opt.kind == sema::OptimizerKind::Sgd ? 1 : 2) << m.params[k].name;
   }
 }
 
@@ -131,6 +155,22 @@ TEST(OptimizerFormulas, AdamW) {
   o.beta2 = 0.9;
   o.weightDecay = 0.5;
   checkOptimizer(o);
+}
+
+TEST(OptimizerFormulas, SgdWithMomentumAtScaledRates) {
+  sema::Optimizer o = optimizer(sema::OptimizerKind::Sgd);
+  o.momentum = 0.9;
+  const std::array<float, 2> scales{0.25f, 0};
+  checkOptimizer(o, &scales);
+}
+
+TEST(OptimizerFormulas, AdamWAtScaledRates) {
+  sema::Optimizer o = optimizer(sema::OptimizerKind::AdamW);
+  o.beta1 = 0.8;
+  o.beta2 = 0.9;
+  o.weightDecay = 0.5;
+  const std::array<float, 2> scales{0, 3};
+  checkOptimizer(o, &scales);
 }
 
 } // namespace

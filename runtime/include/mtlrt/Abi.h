@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 5u
+#define MTL_ABI_VERSION 6u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -110,6 +110,9 @@ typedef struct mtl_hyper {
   int64_t step;              /* 1-based optimizer step (Adam's bias correction) */
   uint64_t seed;             /* the run's seed: dropout masks are a hash of
                                 (the op's seed ^ mix64(seed), step, element) */
+  const float *lr_scales;    /* one per parameter tensor, multiplying lr in update;
+                                0 leaves the tensor and its optimizer state as they
+                                are (frozen). NULL: every scale is 1 */
 } mtl_hyper;
 
 /** What a step reports. Arrays are the caller's, sized by the descriptor. */

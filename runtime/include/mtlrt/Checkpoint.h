@@ -11,6 +11,7 @@
 // statistics are F64 tensors under "__standardize__.".
 #pragma once
 
+#include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
 #include <charconv>
@@ -133,5 +134,33 @@ enum class Restore {
 /// them equal, and makes the next fit() continue after the checkpoint's epoch.
 Status applyCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
                        Restore what = Restore::Everything);
+
+/// What initialising a model from a checkpoint by name did.
+struct InitReport {
+  std::string source;               ///< the checkpoint's file
+  std::vector<std::string> loaded;  ///< "trunk.0.weight", or "trunk.0.weight <- encoder.0.weight"
+  std::vector<std::string> fresh;   ///< model tensors left at their initial values, and why
+  std::vector<std::string> ignored; ///< checkpoint parameters the model does not take
+  /// "init from ae.safetensors: loaded 4 tensors (...); new: ...; ignored: ...".
+  std::string summary() const;
+};
+
+/// Initialises `trainer`'s parameters from `checkpoint` by name: each model
+/// parameter takes the checkpoint tensor of its name, or, where a rule of
+/// `map` ("trunk.* <- encoder.*", see InitRule) applies, of the name the
+/// first such rule gives. A tensor the checkpoint lacks, or has in another
+/// shape, keeps its initial value and is reported; a shape mismatch of a
+/// tensor that a rule maps, a rule that maps no parameter of the model, and
+/// a checkpoint that gives no tensor at all are errors, and nothing is
+/// changed. The category vocabularies of inputs
+/// of the same name are taken too (their embedding rows mean those values).
+/// The optimizer state, step and statistics start afresh.
+Result<InitReport> initFromCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
+                                      const std::vector<std::string> &map);
+
+/// Per name in `inputs`: the category vocabulary that `checkpoint` records
+/// for an input of that name (metadata categories.NAME), empty where none.
+Result<std::vector<Categories>> checkpointCategories(const Checkpoint &checkpoint,
+                                                     const std::vector<std::string> &inputs);
 
 } // namespace mtlrt

@@ -40,6 +40,9 @@ struct TrainFlags {
   bool quiet = false;
   std::string runDir, resume, initFrom;
   bool noSave = false, saveInit = false;
+  std::vector<std::string> initMap, freeze; ///< TrainOptions::initMap, freeze
+  std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
+  std::vector<std::string> lrScales;        ///< GROUP=SCALE
 };
 
 /// Adds the options of `train` to `cmd`, stored in `flags`.

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "mtlrt/Abi.h"
+#include "mtlrt/Checkpoint.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
@@ -104,9 +105,20 @@ struct TrainOptions {
   /// that steer the run (seed, batch, shuffle, validate, lr, task weights, monitor)
   /// must equal the checkpoint's.
   std::string resumeFrom;
-  /// Non-empty: create() loads only the parameters of this checkpoint; the
-  /// optimizer state, step and epochs start afresh. Excludes resumeFrom.
+  /// Non-empty: create() initialises the parameters from this checkpoint by
+  /// name (initFromCheckpoint, with initMap's rules); the optimizer state,
+  /// step and epochs start afresh. Excludes resumeFrom.
   std::string initFrom;
+  std::vector<std::string> initMap; ///< "trunk.* <- encoder.*" (InitRule)
+  /// Parameter groups that are not trained (a shared value or task name, a
+  /// tensor name, or a pattern with '*'): their tensors and optimizer state
+  /// stay as they are.
+  std::vector<std::string> freeze;
+  /// > 0: the frozen groups train from epoch unfreezeAfter + 1 on; 0: never.
+  int64_t unfreezeAfter = 0;
+  /// Learning-rate multipliers of parameter groups (as freeze names them);
+  /// a later entry overrides an earlier one for the tensors both name.
+  std::vector<std::pair<std::string, double>> lrScales;
 };
 
 /// One named metric value.
@@ -268,6 +280,8 @@ public:
   /// data of the last fit (Dataset::categories), or from a checkpoint.
   const std::vector<Categories> &categories() const;
   void setCategories(std::vector<Categories> categories);
+  /// What create() loaded from options.initFrom; empty without one.
+  const std::optional<InitReport> &initReport() const;
 
   std::span<float> params();
   std::span<float> state();

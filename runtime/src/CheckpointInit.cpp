@@ -1,0 +1,146 @@
+// CheckpointInit.cpp: starting a model from another model's checkpoint, tensor by tensor by name.
+#include "ParamGroups.h"
+#include "mtlrt/Checkpoint.h"
+#include "mtlrt/Trainer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <set>
+
+namespace mtlrt {
+namespace {
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// "4 tensors (a, b, c, ...)": a count and the first few names.
+std::string listed(const std::vector<std::string> &names, const char *noun) {
+  constexpr size_t kShown = 6;
+  std::vector<std::string> shown(names.begin(),
+                                 names.begin() + long(std::min(names.size(), kShown)));
+  return fmt::format("{} {}{} ({}{})", names.size(), noun, names.size() == 1 ? "" : "s",
+                     fmt::join(shown, ", "), names.size() > kShown ? ", ..." : "");
+}
+
+} // namespace
+
+std::string InitReport::summary() const {
+  std::string out = fmt::format("init from {}: loaded {}", source, listed(loaded, "tensor"));
+  if (!fresh.empty())
+    out += fmt::format("; new: {}", listed(fresh, "tensor"));
+  if (!ignored.empty())
+    out += fmt::format("; not used: {}", listed(ignored, "tensor"));
+  return out;
+}
+
+Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
+                                      const std::vector<std::string> &map) {
+  const mtl_model &model = trainer.model();
+  const std::string where = ck.source.empty() ? std::string("checkpoint") : ck.source;
+  const std::string *format = ck.meta("format");
+  if (!format || *format != "mtlc-checkpoint-1")
+    return fail(fmt::format("{}: not an mtlc checkpoint (metadata \"format\" is {})", where,
+                            format ? "'" + *format + "'" : std::string("missing")));
+  std::vector<InitRule> rules;
+  for (const std::string &text : map) {
+    Result<InitRule> rule = parseInitRule(text);
+    if (!rule)
+      return rule.takeError();
+    rules.push_back(std::move(*rule));
+  }
+
+  InitReport report;
+  report.source = where;
+  std::vector<std::string> errors;
+  std::vector<int> ruleUses(rules.size());
+  std::set<std::string> used;
+  std::vector<std::pair<int32_t, const CheckpointTensor *>> copies;
+  for (int32_t k = 0; k < model.num_params; ++k) {
+    const mtl_tensor_desc &d = model.params[k];
+    std::string source = d.name;
+    const InitRule *rule = nullptr;
+    for (size_t r = 0; r < rules.size() && !rule; ++r)
+      if (std::optional<std::string> mapped = mapName(rules[r], d.name)) {
+        source = *mapped;
+        rule = &rules[r];
+        ++ruleUses[r];
+      }
+    std::vector<int64_t> shape(d.dims, d.dims + d.rank);
+    const CheckpointTensor *t = ck.find(source);
+    std::string label = rule ? fmt::format("{} <- {}", d.name, source) : std::string(d.name);
+    if (!t) {
+      report.fresh.push_back(rule ? fmt::format("{} (the checkpoint has no {})", d.name, source)
+                                  : std::string(d.name));
+    } else if (t->shape != shape || t->dtype != Dtype::F32) {
+      std::string why = fmt::format("{}: checkpoint {}{}, model {}", label, shapeText(t->shape),
+                                    t->dtype != Dtype::F32 ? " (not F32)" : "", shapeText(shape));
+      if (rule)
+        errors.push_back(fmt::format("'{}' maps tensors of different shapes: {}", rule->text, why));
+      else
+        report.fresh.push_back(fmt::format("{} (shape differs: {})", d.name, why));
+    } else {
+      report.loaded.push_back(label);
+      used.insert(source);
+      copies.emplace_back(k, t);
+    }
+  }
+  for (size_t r = 0; r < rules.size(); ++r)
+    if (ruleUses[r] == 0)
+      errors.push_back(fmt::format("'{}' maps no parameter of model '{}'", rules[r].text,
+                                   model.name ? model.name : ""));
+  if (!errors.empty())
+    return fail(fmt::format("{}: cannot initialise from it: {}", where, fmt::join(errors, "; ")));
+  if (report.loaded.empty()) // another model's checkpoint, or one renamed without a map
+    return fail(fmt::format("{}: cannot initialise from it: no parameter of model '{}' is in it "
+                            "by name and shape (the model's: {}); an init map renames, such as "
+                            "'trunk.* <- encoder.*'",
+                            where, model.name ? model.name : "", fmt::join(report.fresh, ", ")));
+
+  // What the checkpoint holds beyond parameters: optimizer state and statistics.
+  std::set<std::string> other;
+  if (const std::string *names = ck.meta("state_tensors"))
+    for (size_t begin = 0; begin < names->size();) {
+      size_t comma = std::min(names->find(',', begin), names->size());
+      other.insert(names->substr(begin, comma - begin));
+      begin = comma + 1;
+    }
+  for (const CheckpointTensor &t : ck.tensors)
+    if (!used.count(t.name) && !other.count(t.name) && t.name.rfind("__standardize__.", 0) != 0)
+      report.ignored.push_back(t.name);
+
+  std::span<float> params = trainer.params();
+  for (auto [k, t] : copies)
+    std::memcpy(params.data() + model.params[k].offset, t->data.data(),
+                size_t(model.params[k].size) * 4);
+  std::vector<std::string> inputs;
+  for (int32_t i = 0; i < model.num_inputs; ++i)
+    inputs.push_back(model.inputs[i].name);
+  Result<std::vector<Categories>> categories = checkpointCategories(ck, inputs);
+  if (!categories)
+    return categories.takeError();
+  trainer.setCategories(std::move(*categories));
+  return report;
+}
+
+Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
+                                                     const std::vector<std::string> &inputs) {
+  std::vector<Categories> out(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (const std::string *text = ck.meta("categories." + inputs[i])) {
+      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      try {
+        out[i] = j.get<Categories>();
+      } catch (const std::exception &) {
+        return fail(fmt::format("{}: metadata \"categories.{}\" is not a JSON array of arrays of "
+                                "strings",
+                                ck.source.empty() ? "checkpoint" : ck.source, inputs[i]));
+      }
+    }
+  return out;
+}
+
+} // namespace mtlrt

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# transfer.sh: a model starts from another model's checkpoint by name
+# (examples/digits_autoencoder.mtl's encoder as the trunk of
+# examples/digits_transfer.mtl), from the .mtl's `init` settings and from the
+# flags; frozen groups do not change; a run with a frozen trunk that thaws
+# resumes bit for bit; and mistakes are errors that say what is wrong.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+digits=$examples/data/digits.csv.gz
+"$mtlc" train "$examples/digits_autoencoder.mtl" --epochs 3 --run-dir "$work/ae" -q ||
+  { fail "pretraining failed"; finish; }
+ae=$work/ae/last.safetensors
+
+# The settings in the model file: init, init_map, freeze.
+sed -e "s|\"data/digits.csv.gz\"|\"$digits\"|" \
+  -e "s|validate = 0.9 }|validate = 0.9, init = \"ae/last.safetensors\", init_map = \"trunk <- encoder\", freeze = trunk }|" \
+  "$examples/digits_transfer.mtl" >"$work/transfer.mtl"
+grep -c 'init_map = "trunk <- encoder"' "$work/transfer.mtl" >/dev/null || fail "fixture: no init in the model"
+"$mtlc" train "$work/transfer.mtl" --epochs 2 --run-dir "$work/t" >"$work/t.txt" 2>&1 ||
+  fail "training from the model's init failed: $(cat "$work/t.txt")"
+grep -c "^init from .*ae/last\.safetensors: loaded 4 tensors (trunk\.0\.weight <- encoder\.0\.weight, trunk\.0\.bias <- encoder\.0\.bias, .*; new: 4 tensors (digit\.0\.weight, .*; not used: 4 tensors (reconstruct\.0\.weight" \
+  "$work/t.txt" >/dev/null || fail "no report of what was loaded: $(head -3 "$work/t.txt")"
+[[ $(tr -d ' \n' <"$work/t/config.json") == *'"freeze":["trunk"]'* ]] ||
+  fail "config.json does not record the frozen trunk"
+
+# Every group frozen: the run ends where it started (the same predictions).
+model=$examples/digits_transfer.mtl
+"$mtlc" build "$model" -o "$work/transfer" >/dev/null 2>&1 || { fail "build failed"; finish; }
+"$work/transfer" train -q --epochs 2 --run-dir "$work/still" --save-init --init-from "$ae" \
+  --init-map 'trunk <- encoder' --freeze trunk --freeze digit --freeze odd ||
+  fail "training with everything frozen failed"
+"$work/transfer" predict --checkpoint "$work/still/init.safetensors" --input "$digits" >"$work/p0.csv" 2>/dev/null
+"$work/transfer" predict --checkpoint "$work/still/last.safetensors" --input "$digits" >"$work/p1.csv" 2>/dev/null
+cmp -s "$work/p0.csv" "$work/p1.csv" || fail "a run with every group frozen changed its predictions"
+"$work/transfer" train -q --epochs 2 --run-dir "$work/moving" --save-init --freeze trunk ||
+  fail "training with the trunk frozen failed"
+"$work/transfer" predict --checkpoint "$work/moving/init.safetensors" --input "$digits" >"$work/p2.csv" 2>/dev/null
+"$work/transfer" predict --checkpoint "$work/moving/last.safetensors" --input "$digits" >"$work/p3.csv" 2>/dev/null
+cmp -s "$work/p2.csv" "$work/p3.csv" && fail "the heads did not learn with the trunk frozen"
+
+# Frozen for an epoch, then thawed, with a slower trunk: a resumed run ends bit for bit as an uninterrupted one.
+args=(--init-from "$ae" --init-map 'trunk <- encoder' --freeze trunk --unfreeze-after 1 --lr-scale trunk=0.5)
+"$work/transfer" train -q --epochs 3 --run-dir "$work/full" "${args[@]}" || fail "the uninterrupted run failed"
+"$work/transfer" train -q --epochs 2 --run-dir "$work/part" "${args[@]}" || fail "the first part failed"
+"$work/transfer" train -q --epochs 3 --run-dir "$work/part" --resume "$work/part/last.safetensors" \
+  --freeze trunk --unfreeze-after 1 --lr-scale trunk=0.5 || fail "the resumed run failed"
+cmp -s "$work/full/last.safetensors" "$work/part/last.safetensors" ||
+  fail "the resumed run's checkpoint differs from the uninterrupted run's"
+"$work/transfer" train -q --epochs 3 --no-save --resume "$work/part/last.safetensors" >"$work/r.txt" 2>&1 &&
+  fail "resuming without the freeze it ran with was accepted"
+grep -c "cannot resume: the run's settings differ.*freeze: checkpoint 'trunk', now ''" "$work/r.txt" >/dev/null ||
+  fail "no message for a resume that changes freeze: $(cat "$work/r.txt")"
+
+# expect_error WHAT PATTERN CMD...: exit status 1 and a message matching PATTERN.
+expect_error() {
+  local what=$1 pattern=$2
+  shift 2
+  "$@" >"$work/out.txt" 2>&1
+  local status=$?
+  echo "--- $what (exit status $status):"
+  head -n 3 "$work/out.txt"
+  [[ $status -eq 1 ]] || fail "$what: exit status $status, expected 1"
+  grep -Ec -e "$pattern" "$work/out.txt" >/dev/null || fail "$what: no message matching /$pattern/"
+}
+expect_error "a map that matches nothing" "'tronk <- encoder' maps no parameter of model 'digits_transfer'" \
+  "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'tronk <- encoder'
+expect_error "a map between shapes that differ" "'digit <- reconstruct' maps tensors of different shapes: digit\.0\.weight <- reconstruct\.0\.weight: checkpoint \[32, 16\], model \[10, 16\]" \
+  "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'digit <- reconstruct'
+expect_error "freezing an unknown group" "freeze: 'trunkk' names no parameters of model 'digits_transfer' \(its groups: trunk, digit, odd\); did you mean 'trunk'\?" \
+  "$work/transfer" train -q --no-save --freeze trunkk
+expect_error "a malformed --lr-scale" "--lr-scale 'trunk': expected GROUP=SCALE" \
+  "$work/transfer" train -q --no-save --lr-scale trunk
+finish
