@@ -106,6 +106,8 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.freeze = model.train.freeze;
   t.unfreezeAfter = model.train.unfreezeAfter;
   t.lrScales = model.train.lrScales;
+  t.schedule = model.train.schedule;
+  t.clipNorm = model.train.clipNorm;
   return c;
 }
 

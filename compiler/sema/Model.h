@@ -221,6 +221,8 @@ struct TrainConfig {
   std::vector<std::string> freeze;  ///< parameter groups not trained
   int64_t unfreezeAfter = 0;        ///< > 0: frozen groups train after this many epochs
   std::vector<std::pair<std::string, double>> lrScales; ///< learning-rate multipliers per group
+  std::string schedule = "constant"; ///< as the runtime parses it: "cosine(warmup = 5)"
+  double clipNorm = 0;               ///< > 0: clip each step's gradient norm
   SourceLoc loc;
 };
 

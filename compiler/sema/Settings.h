@@ -33,4 +33,10 @@ struct TransferSettings {
 /// or a task by name, or a quoted pattern whose first part names one.
 void checkTransfer(Context &ctx, const TransferSettings &given);
 
+/// Part of checkTrain: reads `schedule = constant | cosine(warmup = N) |
+/// step(every = N, gamma = G) | plateau(patience = N, factor = F)` (plateau
+/// needs `validation` data) and `clip_norm = X` into Model::train.
+void checkSchedule(Context &ctx, const ast::Setting *schedule, const ast::Setting *clipNorm,
+                   bool validation);
+
 } // namespace mtl::sema

@@ -26,11 +26,14 @@ enum Key {
   Freeze,
   UnfreezeAfter,
   LrScale,
+  ScheduleKey,
+  ClipNorm,
   KeyCount
 };
-const std::vector<std::string> kKeys = {
-    "epochs",     "batch", "seed",     "shuffle", "data",           "validate", "test",
-    "early_stop", "init",  "init_map", "freeze",  "unfreeze_after", "lr_scale"};
+const std::vector<std::string> kKeys = {"epochs",   "batch",    "seed",     "shuffle",
+                                        "data",     "validate", "test",     "early_stop",
+                                        "init",     "init_map", "freeze",   "unfreeze_after",
+                                        "lr_scale", "schedule", "clip_norm"};
 
 std::vector<std::string> dataSetNames(const Context &ctx) {
   std::vector<std::string> names;
@@ -227,6 +230,8 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   }
   checkTransfer(ctx,
                 {given[Init], given[InitMap], given[Freeze], given[UnfreezeAfter], given[LrScale]});
+  checkSchedule(ctx, given[ScheduleKey], given[ClipNorm],
+                cfg.validateFraction > 0 || cfg.validateData >= 0 || !validateOk);
   if (dataOk && cfg.trainData >= 0)
     checkCovers(ctx, cfg.trainData, true);
   for (int other : std::set<int>{cfg.validateData, cfg.testData})

@@ -73,7 +73,9 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"balance", o.balance},
           {"freeze", fmt::format("{}", fmt::join(o.freeze, ","))},
           {"unfreeze_after", std::to_string(o.unfreezeAfter)},
-          {"lr_scales", fmt::format("{}", fmt::join(scales, ","))}};
+          {"lr_scales", fmt::format("{}", fmt::join(scales, ","))},
+          {"schedule", o.schedule},
+          {"clip_norm", fmt::format("{}", o.clipNorm)}};
 }
 
 /// Standardisation tensor names of one slot: {mean, std}.
@@ -142,7 +144,8 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
                       {"since_best", std::to_string(run.sinceBest)},
                       {"stopped_early", run.stoppedEarly ? "true" : "false"},
                       {"state_tensors", fmt::format("{}", fmt::join(stateNames, ","))},
-                      {"balance_state", nlohmann::json(trainer.balanceState()).dump()}});
+                      {"balance_state", nlohmann::json(trainer.balanceState()).dump()},
+                      {"schedule_state", nlohmann::json(trainer.scheduleState()).dump()}});
   return ck;
 }
 
@@ -265,8 +268,11 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
         saved = &kStatic;
       if (!saved && (key == "freeze" || key == "lr_scales"))
         saved = &kNone;
-      if (!saved && key == "unfreeze_after")
+      static const std::string kConstant = "constant";
+      if (!saved && (key == "unfreeze_after" || key == "clip_norm"))
         saved = &kZero;
+      if (!saved && key == "schedule")
+        saved = &kConstant;
       if (!saved || *saved != value)
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),
@@ -301,6 +307,18 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
         state = j.get<std::vector<double>>();
       if (!numbers || !trainer.setBalanceState(state))
         bad += fmt::format("{}balance_state ('{}')", bad.empty() ? "" : ", ", *text);
+    }
+    if (const std::string *text = ck.meta("schedule_state")) {
+      // NaN (no best value yet) is written as null.
+      nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+      std::vector<double> state;
+      bool numbers = j.is_array();
+      for (const nlohmann::json &x : numbers ? j : nlohmann::json::array()) {
+        numbers = numbers && (x.is_number() || x.is_null());
+        state.push_back(x.is_number() ? x.get<double>() : NAN);
+      }
+      if (!numbers || !trainer.setScheduleState(state))
+        bad += fmt::format("{}schedule_state ('{}')", bad.empty() ? "" : ", ", *text);
     }
     const std::string *stopped = ck.meta("stopped_early");
     run.stoppedEarly = stopped && *stopped == "true";

@@ -153,6 +153,7 @@ void RunLog::epoch(const EpochRecord &record) {
               {"epoch", record.epoch},
               {"steps", record.steps},
               {"seconds", record.seconds},
+              {"lr", record.lr},
               {"loss", number(record.train.loss)},
               {"penalty", number(record.train.penalty)},
               {"tasks", tasksJson(record.train.tasks)}};

@@ -70,6 +70,13 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--unfreeze-after", f.unfreezeAfter,
                   "Train the frozen groups from the epoch after this one on")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--schedule", f.schedule,
+                  "The learning-rate schedule instead of the model's: constant, "
+                  "'cosine(warmup = N)', 'step(every = N, gamma = G)' or 'plateau(patience = N, "
+                  "factor = F)'");
+  cmd->add_option("--clip-norm", f.clipNorm,
+                  "Clip each step's gradients to this L2 norm (0: no clipping)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--lr-scale", f.lrScales,
                   "GROUP=SCALE: multiply the learning rate of a parameter group (repeatable; "
                   "replaces the model's lr_scale)");
@@ -177,6 +184,10 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
     to.freeze = f.freeze;
   if (f.unfreezeAfter)
     to.unfreezeAfter = *f.unfreezeAfter;
+  if (!f.schedule.empty())
+    to.schedule = f.schedule;
+  if (f.clipNorm)
+    to.clipNorm = *f.clipNorm;
   if (!f.lrScales.empty()) {
     auto scales = parseLrScales(f.lrScales);
     if (!scales)

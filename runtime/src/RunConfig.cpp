@@ -109,7 +109,9 @@ json trainJson(const RunConfig &c) {
           {"init_map", t.initMap},
           {"freeze", t.freeze},
           {"unfreeze_after", t.unfreezeAfter},
-          {"lr_scales", t.lrScales}};
+          {"lr_scales", t.lrScales},
+          {"schedule", t.schedule},
+          {"clip_norm", t.clipNorm}};
 }
 
 void trainFrom(const json &j, RunConfig &c) {
@@ -136,6 +138,8 @@ void trainFrom(const json &j, RunConfig &c) {
   t.freeze = j.value("freeze", std::vector<std::string>());
   t.unfreezeAfter = j.value("unfreeze_after", int64_t(0));
   t.lrScales = j.value("lr_scales", std::vector<std::pair<std::string, double>>());
+  t.schedule = j.value("schedule", std::string("constant"));
+  t.clipNorm = j.value("clip_norm", 0.0);
 }
 
 // Every data index must name a data set or be -1.

@@ -101,6 +101,8 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
               {"freeze", o.freeze},
               {"unfreeze_after", o.unfreezeAfter},
               {"lr_scales", o.lrScales},
+              {"schedule", o.schedule},
+              {"clip_norm", o.clipNorm},
               {"log", o.logPath}}}};
   return writeJson(folder, "config.json", j);
 }

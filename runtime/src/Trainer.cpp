@@ -118,6 +118,14 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     return fail(fmt::format("trainer: unfreeze_after = {} is negative", options.unfreezeAfter));
   m.setEpochScales(1);
   m.hyper.lr_scales = m.stepScales.data();
+  Result<Schedule> schedule = Schedule::parse(options.schedule);
+  if (!schedule)
+    return schedule.takeError();
+  m.schedule = *schedule;
+  if (!(options.clipNorm >= 0 && std::isfinite(options.clipNorm)))
+    return fail(
+        fmt::format("trainer: clip_norm = {} is not a finite number >= 0", options.clipNorm));
+
   m.idLimits.assign(size_t(model->num_inputs), int64_t(1) << 31);
   if (auto config = modelRunConfig(*model))
     for (size_t i = 0; i < config->inputs.size(); ++i)
@@ -163,6 +171,7 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
                             "mtlc train --grad-stats compiles it so",
                             model->name));
   m.balancer = balance::Balancer(*model, *method, options.seed, options.gradStats);
+  m.balancer.setClipNorm(options.clipNorm);
   m.options = std::move(options);
   m.pool = std::make_unique<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();
@@ -358,6 +367,10 @@ bool balanceCombinesGradients(std::string_view text) {
 }
 
 std::vector<double> Trainer::balanceState() const { return impl->balancer.state(); }
+std::vector<double> Trainer::scheduleState() const { return impl->schedule.state(); }
+bool Trainer::setScheduleState(const std::vector<double> &state) {
+  return impl->schedule.setState(state);
+}
 
 bool Trainer::setBalanceState(const std::vector<double> &state) {
   return impl->balancer.setState(state);

@@ -1,6 +1,7 @@
 // TrainerImpl.h: the Trainer's private state, shared by the files that implement it.
 #pragma once
 
+#include "Schedule.h"
 #include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Dataset.h"
@@ -78,6 +79,7 @@ struct Trainer::Impl {
   // hyper.lr_scales points at.
   std::vector<float> lrScale, stepScales;
   std::vector<uint8_t> frozen;
+  Schedule schedule;
   /// Sets stepScales for the steps of `epoch`.
   void setEpochScales(int64_t epoch);
 

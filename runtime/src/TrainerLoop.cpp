@@ -112,6 +112,7 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
     const int64_t begin = b * options.batch, n = std::min(options.batch, rows - begin);
     gather(data, order.subspan(size_t(begin), size_t(n)));
     hyper.step = ++step;
+    hyper.lr = float(double(options.lr) * schedule.factor(step, epoch, batches, options.epochs));
     mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data(), 0.0f, 0};
     trainStep(res);
     if (res.skipped) {
@@ -303,6 +304,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       break;
     }
     record.steps = m.step;
+    record.lr = m.hyper.lr;
     record.balance = m.balancer.takeStats();
     std::vector<double> epochLosses;
     for (const TaskScores &t : record.train.tasks)
@@ -322,6 +324,8 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
 
     bool improved = false, stop = false;
     if (validating) {
+      const double value = tracker.valueOf(*result.epochs.back().validation);
+      m.schedule.endEpoch(tracker.monitor.minimize ? value : -value);
       improved = tracker.improves(*result.epochs.back().validation);
       if (improved) {
         result.bestEpoch = epoch;

@@ -21,6 +21,22 @@ cmp -s "$work/full/last.safetensors" "$work/part/last.safetensors" ||
   fail "the per-step losses of the resumed run differ"
 [[ $(steps "$work/full.jsonl" | wc -l) -gt 0 ]] || fail "no step records were logged"
 
+# The same with a schedule whose state is in the checkpoint (plateau) and clipping.
+sched=(--lr 0.03 --schedule 'plateau(patience = 0, factor = 0.5)' --clip-norm 0.5)
+"$mtlc" train "$model" --epochs 6 --run-dir "$work/sfull" --log "$work/sfull.jsonl" -q "${sched[@]}" ||
+  fail "the uninterrupted scheduled run failed"
+"$mtlc" train "$model" --epochs 3 --run-dir "$work/spart" -q "${sched[@]}" || fail "the first scheduled half failed"
+"$mtlc" train "$model" --epochs 6 --resume "$work/spart/last.safetensors" --run-dir "$work/spart" -q \
+  "${sched[@]}" || fail "the resumed scheduled run failed"
+cmp -s "$work/sfull/last.safetensors" "$work/spart/last.safetensors" ||
+  fail "the resumed scheduled run's final checkpoint differs from the uninterrupted run's"
+lrs=$(grep '"type":"epoch"' "$work/sfull.jsonl" | grep -o '"lr":[0-9.e-]*' | sort -u | wc -l)
+[[ $lrs -gt 1 ]] || fail "plateau never lowered the learning rate in 6 epochs of wine"
+"$mtlc" train "$model" --epochs 6 --lr 0.03 --resume "$work/spart/last.safetensors" --no-save -q 2>"$work/s.txt" &&
+  fail "resuming without the schedule it ran with was accepted"
+grep -c "schedule: checkpoint 'plateau(patience = 0, factor = 0.5)', now 'constant'" "$work/s.txt" >/dev/null ||
+  fail "no message for a resume that changes the schedule: $(cat "$work/s.txt")"
+
 # A checkpoint of another model is refused with the differences listed.
 out=$("$mtlc" train "$examples/penguins.mtl" --epochs 1 --resume "$work/part/last.safetensors" -q 2>&1)
 [[ $? -eq 1 ]] || fail "resuming from another model's checkpoint did not exit 1"

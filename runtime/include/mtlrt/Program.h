@@ -43,6 +43,8 @@ struct TrainFlags {
   std::vector<std::string> initMap, freeze; ///< TrainOptions::initMap, freeze
   std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
   std::vector<std::string> lrScales;        ///< GROUP=SCALE
+  std::string schedule;                     ///< empty: the model's
+  std::optional<double> clipNorm;           ///< TrainOptions::clipNorm
 };
 
 /// Adds the options of `train` to `cmd`, stored in `flags`.

@@ -63,6 +63,12 @@ struct TrainOptions {
   /// How the task losses are balanced (docs/balancing.md): "static",
   /// "pcgrad", "dwa(temperature = 2)", ...
   std::string balance = "static";
+  /// The learning-rate schedule: constant, cosine(warmup = N), step(every =
+  /// N, gamma = G) or plateau(patience = N, factor = F) (Schedule.h); plateau
+  /// follows earlyStop.monitor on the validation data.
+  std::string schedule = "constant";
+  /// > 0: scale the gradients of each step to at most this L2 norm.
+  double clipNorm = 0;
   /// Split every step's gradients by task for the statistics (each task's
   /// gradient norm and the tasks' cosine similarities), even when the
   /// balancing method does not need them.
@@ -167,6 +173,7 @@ struct EpochRecord {
   int64_t epoch = 0; ///< 1-based
   int64_t steps = 0; ///< optimizer steps taken so far, over all epochs
   double seconds = 0;
+  double lr = 0;    ///< the learning rate of the epoch's last step (after the schedule)
   EvalReport train; ///< losses of the training steps (metrics only with evalTrain)
   std::optional<EvalReport> validation;
   BalanceStats balance;
@@ -298,6 +305,10 @@ public:
   /// GradNorm's weights), and restoring it; false when it does not fit.
   std::vector<double> balanceState() const;
   bool setBalanceState(const std::vector<double> &state);
+  /// The schedule's state that a resume needs (plateau's factor, best value
+  /// and epochs since), and restoring it; false when it does not fit.
+  std::vector<double> scheduleState() const;
+  bool setScheduleState(const std::vector<double> &state);
 
   /// The position of the last (or current) fit: updated after every epoch.
   const RunState &runState() const;

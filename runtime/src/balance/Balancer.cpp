@@ -8,6 +8,8 @@
 // combine them, whatever the method.
 #include "balance/Balancer.h"
 
+#include "Schedule.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -210,6 +212,8 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
       if (!isShared_[size_t(p)])
         std::copy_n(grads + m.rep_gram_offset + tasks_ * tasks_ + m.params[p].offset,
                     m.params[p].size, grads + m.params[p].offset);
+  if (clipNorm_ > 0)
+    clipGradNorm(m, grads, hyper.lr_scales, clipNorm_);
   m.update(&hyper, params, state, grads, &result);
   if (famo && !result.skipped) { // how far each task's loss fell on this batch
     evalLosses(batch, hyper, params, workspace, parallel, famoAfter_);

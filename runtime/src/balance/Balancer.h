@@ -34,6 +34,9 @@ public:
   Balancer() = default;
 
   const Method &method() const { return method_; }
+  /// > 0: every step's gradients are clipped to this L2 norm before the
+  /// update, after the method combined them (clipGradNorm).
+  void setClipNorm(double maxNorm) { clipNorm_ = maxNorm; }
   /// Whether steps split the gradients by task (the model can, and the
   /// method or the statistics need it).
   bool splits() const { return splits_; }
@@ -62,6 +65,7 @@ public:
   bool setState(const MethodState &state);
 
 private:
+  double clipNorm_ = 0;
   /// The method's factor on each task's weight before the gradient step.
   void lossWeights(uint64_t step);
   /// DWA's factors from the last two epochs' losses (1 before there are two).

@@ -1,0 +1,81 @@
+// schedule_test.cpp: learning-rate schedules and gradient clipping against values worked by hand.
+#include "Schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace mtlrt;
+
+TEST(Schedule, CosineWarmsUpThenAnneals) {
+  // 4 epochs of 10 steps, 2 warm-up epochs: steps 1..20 rise as t/20, steps
+  // 21..40 are s = 0..19 of S = 20: ½(1 + cos(π s / 20)).
+  Schedule s = Schedule::parse("cosine(warmup = 2)").value();
+  EXPECT_DOUBLE_EQ(s.factor(1, 1, 10, 4), 0.05);
+  EXPECT_DOUBLE_EQ(s.factor(10, 1, 10, 4), 0.5);
+  EXPECT_DOUBLE_EQ(s.factor(20, 2, 10, 4), 1.0);
+  EXPECT_DOUBLE_EQ(s.factor(21, 3, 10, 4), 1.0);
+  EXPECT_DOUBLE_EQ(s.factor(31, 4, 10, 4), 0.5); // s = 10: cos(π/2) = 0
+  EXPECT_NEAR(s.factor(40, 4, 10, 4), 0.5 * (1 + std::cos(M_PI * 19 / 20)), 1e-15);
+  // Without warm-up the first step has the full rate.
+  EXPECT_DOUBLE_EQ(Schedule::parse("cosine").value().factor(1, 1, 10, 4), 1.0);
+}
+
+TEST(Schedule, StepDecaysEveryEEpochs) {
+  Schedule s = Schedule::parse("step(every = 3, gamma = 0.5)").value();
+  EXPECT_DOUBLE_EQ(s.factor(1, 1, 10, 9), 1.0);
+  EXPECT_DOUBLE_EQ(s.factor(30, 3, 10, 9), 1.0);
+  EXPECT_DOUBLE_EQ(s.factor(31, 4, 10, 9), 0.5);
+  EXPECT_DOUBLE_EQ(s.factor(70, 7, 10, 9), 0.25);
+  EXPECT_DOUBLE_EQ(Schedule::parse("constant").value().factor(70, 7, 10, 9), 1.0);
+}
+
+TEST(Schedule, PlateauShrinksAfterPatienceEpochsWithoutABest) {
+  Schedule s = Schedule::parse("plateau(patience = 1, factor = 0.5)").value();
+  for (double loss : {1.0, 0.9, 0.95}) // a best, a best, one epoch without
+    s.endEpoch(loss);
+  EXPECT_DOUBLE_EQ(s.factor(1, 1, 1, 1), 1.0);
+  s.endEpoch(0.97); // a second epoch without: more than patience
+  EXPECT_DOUBLE_EQ(s.factor(1, 1, 1, 1), 0.5);
+  EXPECT_EQ(s.state(), (std::vector<double>{0.5, 0.9, 0}));
+  s.endEpoch(0.96);
+  s.endEpoch(0.98);
+  EXPECT_DOUBLE_EQ(s.factor(1, 1, 1, 1), 0.25);
+  // The state restores exactly; a state out of range is refused.
+  Schedule t = Schedule::parse("plateau(patience = 1, factor = 0.5)").value();
+  ASSERT_TRUE(t.setState(s.state()));
+  EXPECT_EQ(t.state(), s.state());
+  EXPECT_FALSE(t.setState({2, 0, 0}));
+  EXPECT_FALSE(t.setState({0.5}));
+}
+
+TEST(Schedule, MalformedTextIsNamed) {
+  EXPECT_EQ(Schedule::parse("cosin").error(),
+            "unknown schedule 'cosin'; use constant, cosine(warmup = N), step(every = N, gamma "
+            "= G) or plateau(patience = N, factor = F)");
+  EXPECT_EQ(Schedule::parse("step(gamma = 2)").error(),
+            "schedule 'step(gamma = 2)': 'gamma = 2' is not one of its arguments in range");
+  EXPECT_FALSE(Schedule::parse("plateau(patience = 3").ok());
+  EXPECT_FALSE(Schedule::parse("cosine(warm = 3)").ok());
+}
+
+TEST(Schedule, ClipGradNormScalesTheTrainedTensors) {
+  // Two tensors, gradients (3, 4) and (12): the norm of all is 13; the
+  // second frozen (scale 0), the norm is 5.
+  mtl_tensor_desc params[2] = {{"a", 1, {2, 0, 0, 0}, 0, 2, 0, 0},
+                               {"b", 1, {1, 0, 0, 0}, 2, 1, 0, 0}};
+  mtl_model model{};
+  model.num_params = 2;
+  model.params = params;
+  float grads[3] = {3, 4, 12};
+  EXPECT_DOUBLE_EQ(clipGradNorm(model, grads, nullptr, 26), 13);
+  EXPECT_EQ(grads[0], 3); // below the limit: unchanged
+  const float scales[2] = {1, 0};
+  EXPECT_DOUBLE_EQ(clipGradNorm(model, grads, scales, 1), 5);
+  EXPECT_FLOAT_EQ(grads[0], float(3 / (5 + 1e-6)));
+  EXPECT_FLOAT_EQ(grads[1], float(4 / (5 + 1e-6)));
+  EXPECT_EQ(grads[2], 12); // frozen: not counted, not scaled
+  float bad[3] = {NAN, 1, 1};
+  EXPECT_TRUE(std::isnan(clipGradNorm(model, bad, nullptr, 1)));
+  EXPECT_EQ(bad[1], 1); // a non-finite norm changes nothing
+}
