@@ -381,6 +381,21 @@ void checkData(Context &ctx, const std::vector<const ast::DataDecl *> &decls) {
     }
     model.data[index] = std::move(ds);
   }
+  // An input's ids mean its training vocabulary's values: every data set
+  // must read it the same way, as categories or as ids.
+  std::map<int, const DataBinding *> firstOfInput;
+  for (const DataSet &ds : model.data)
+    for (const DataBinding &b : ds.bindings) {
+      if (b.isTask)
+        continue;
+      auto [first, isNew] = firstOfInput.insert({b.index, &b});
+      if (!isNew && first->second->asCategory != b.asCategory)
+        ctx.error(b.loc, fmt::format("input '{}' is read {} here and {} in another data set; "
+                                     "every data set must read it the same way",
+                                     b.target, b.asCategory ? "'as category'" : "as ids",
+                                     b.asCategory ? "as ids" : "'as category'"))
+            .note(first->second->loc, "the other binding is here");
+    }
 }
 
 } // namespace mtl::sema
