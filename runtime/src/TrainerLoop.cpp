@@ -205,6 +205,10 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     return fail(fmt::format("training data '{}' has no rows to train on", train.name));
   if (opt.earlyStop.enabled && !validating)
     return fail("early stopping needs validation data: set validate to a fraction or a data set");
+  if (m.schedule.kind() == Schedule::Kind::Plateau && !validating)
+    return fail(fmt::format("schedule '{}' follows the validation loss and needs validation "
+                            "data: set validate to a fraction or a data set",
+                            opt.schedule));
   const int64_t valCount = int64_t(valRows.size());
   const bool resuming = m.resumePending;
   if (resuming) {

@@ -1,5 +1,7 @@
 // schedule_test.cpp: learning-rate schedules and gradient clipping against values worked by hand.
 #include "Schedule.h"
+#include "TrainerTestModel.h"
+#include "mtlrt/Trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -78,4 +80,22 @@ TEST(Schedule, ClipGradNormScalesTheTrainedTensors) {
   float bad[3] = {NAN, 1, 1};
   EXPECT_TRUE(std::isnan(clipGradNorm(model, bad, nullptr, 1)));
   EXPECT_EQ(bad[1], 1); // a non-finite norm changes nothing
+}
+
+TEST(Schedule, PlateauWithoutValidationDataIsAnError) {
+  TrainOptions o;
+  o.quiet = true;
+  o.epochs = 1;
+  o.schedule = "plateau(patience = 2)";
+  Result<Trainer> trainer = Trainer::create(&testmodel::kModel, o);
+  ASSERT_TRUE(trainer.ok()) << trainer.error();
+  Result<TrainResult> r = trainer->fit(testmodel::makeData(40, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "schedule 'plateau(patience = 2)' follows the validation loss and needs "
+                       "validation data: set validate to a fraction or a data set");
+  o.validate = 0.25; // with validation it runs
+  EXPECT_TRUE(Trainer::create(&testmodel::kModel, o)->fit(testmodel::makeData(40, 1)).ok());
+  o.schedule = "cosine(warmup = x)";
+  EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
+            "schedule 'cosine(warmup = x)': 'warmup = x' is not one of its arguments in range");
 }
