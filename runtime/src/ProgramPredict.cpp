@@ -139,8 +139,9 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
     return predictor.takeError();
   if (Status s = predictor->load(*ck); !s)
     return s;
-  const RunConfig read =
-      withVocabularies(*config, predictor->classNames(), predictor->categories());
+  // Inputs read 'as category' are numbered as in training; labels, which
+  // predict does not use, are not looked up.
+  const RunConfig read = withVocabularies(*config, {}, predictor->categories());
   Result<Dataset> data = loadDataset(inputSpec(read, f.input), read.inputs, read.tasks);
   if (!data)
     return data.takeError();
