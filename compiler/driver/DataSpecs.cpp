@@ -45,6 +45,7 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index) {
   s.csv.skip = d.skip;
   s.images = d.images;
   s.labels = d.labels;
+  s.arrays = d.arrays;
   s.rows = d.rows;
   s.seed = d.seed;
   std::vector<mtlrt::TaskSpec> tasks = taskSpecs(model);
@@ -54,6 +55,7 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index) {
     bs.isTask = b.isTask;
     bs.slot = b.index;
     bs.from = static_cast<mtlrt::BindingSpec::From>(static_cast<int>(b.from));
+    bs.array = b.array;
     for (const sema::ColumnRef &c : b.columns)
       bs.columns.push_back({c.name, c.index});
     bs.standardize = b.standardize;
@@ -83,6 +85,8 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
     absolute(d.csv.path);
     absolute(d.images);
     absolute(d.labels);
+    for (auto &[name, path] : d.arrays)
+      absolute(path);
     c.data.push_back(std::move(d));
   }
   c.trainData = model.train.trainData;
@@ -108,6 +112,7 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.lrScales = model.train.lrScales;
   t.schedule = model.train.schedule;
   t.clipNorm = model.train.clipNorm;
+  t.sampling = model.train.sampling;
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include "frontend/Parser.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fmt/format.h>
 #include <set>
 
@@ -281,15 +282,44 @@ void ReplSession::printDiagnostics(Compilation &c, const std::string *replInput,
   diags.flush(stdout, color_);
 }
 
+namespace {
+
+/// What loading a model's data depends on: its data sets, inputs and tasks as
+/// the run configuration describes them (not its training settings), and the
+/// size and modification time of every file they read.
+std::string dataKey(mtlrt::RunConfig config) {
+  config.train = mtlrt::TrainOptions{};
+  std::string key = mtlrt::runConfigJson(config);
+  for (const mtlrt::DataSpec &d : config.data) {
+    std::vector<std::string> files = {d.csv.path, d.images, d.labels};
+    for (const auto &[name, path] : d.arrays)
+      files.push_back(path);
+    for (const std::string &f : files) {
+      std::error_code ec;
+      if (f.empty() || !std::filesystem::exists(f, ec))
+        continue;
+      const auto size = std::filesystem::file_size(f, ec);
+      const auto time = std::filesystem::last_write_time(f, ec).time_since_epoch().count();
+      key += fmt::format("\n{} {} {}", f, size, time);
+    }
+  }
+  return key;
+}
+
+} // namespace
+
 bool ReplSession::loadData() {
   const mtlrt::RunConfig config = runConfig(*c_->model);
-  trainData_.reset();
-  validationData_.reset();
-  if (config.trainData < 0)
-    return true; // a model without data compiles; :train says what is missing
+  const std::string key = dataKey(config);
+  if (key == dataKey_ && (trainData_ || config.trainData.empty())) {
+    ++dataReuses_; // the data read for an earlier model, unchanged
+    return true;
+  }
+  std::optional<mtlrt::Dataset> train, validation;
   // The validation data numbers its labels and categories as the training data does.
-  auto load = [&](int index, const mtlrt::RunConfig &read) -> std::optional<mtlrt::Dataset> {
-    auto d = mtlrt::loadDataset(read.data[size_t(index)], read.inputs, read.tasks);
+  auto load = [&](const std::vector<int> &indices,
+                  const mtlrt::RunConfig &read) -> std::optional<mtlrt::Dataset> {
+    auto d = mtlrt::loadDataSets(read, indices);
     if (!d) {
       fmt::print("error: {}\n", d.error());
       return std::nullopt;
@@ -298,17 +328,45 @@ bool ReplSession::loadData() {
       fmt::print("note: {}\n", note);
     return std::move(d.value());
   };
-  trainData_ = load(config.trainData, config);
-  if (!trainData_)
-    return false;
-  if (config.validateData >= 0) {
-    validationData_ =
-        load(config.validateData,
-             mtlrt::withVocabularies(config, trainData_->classNames, trainData_->categories));
-    if (!validationData_)
+  if (!config.trainData.empty()) { // a model without data compiles; :train says what is missing
+    train = load(config.trainData, config);
+    if (!train)
       return false;
   }
+  if (train && !config.validateData.empty()) {
+    validation = load(config.validateData,
+                      mtlrt::withVocabularies(config, train->classNames, train->categories));
+    if (!validation)
+      return false;
+  }
+  trainData_ = std::move(train);
+  validationData_ = std::move(validation);
+  dataKey_ = key;
+  dataReads_ += trainData_ ? 1 : 0;
+  dataReuses_ = 0;
   return true;
+}
+
+void ReplSession::printData() const {
+  if (!trainData_) {
+    fmt::print("model '{}' has no data to train on\n", c_->model->name);
+    return;
+  }
+  auto describe = [](const char *role, const mtlrt::Dataset &d) {
+    std::string parts;
+    if (!d.sources.empty()) {
+      std::vector<std::string> counts;
+      for (const std::vector<int64_t> &rows : mtlrt::sourceRowLists(d))
+        counts.push_back(fmt::format("{} {}", d.sourceNames[counts.size()], rows.size()));
+      parts = fmt::format(" ({})", fmt::join(counts, ", "));
+    }
+    fmt::print("{} data '{}': {} rows{}\n", role, d.name, d.rows, parts);
+  };
+  describe("training", *trainData_);
+  if (validationData_)
+    describe("validation", *validationData_);
+  fmt::print("read {} time{} in this session; {} later compilation{} reused it unchanged\n",
+             dataReads_, dataReads_ == 1 ? "" : "s", dataReuses_, dataReuses_ == 1 ? "" : "s");
 }
 
 std::vector<std::string> ReplSession::taskNames() const {

@@ -102,9 +102,20 @@ bool ReplSession::predict(int64_t first, int64_t last) {
     return false;
   }
   const mtl_model &m = *c_->compiled;
+  // Rows of a data set that does not bind an input read it as 0, as training does.
+  const std::vector<int64_t> picked = [&] {
+    std::vector<int64_t> r;
+    for (int64_t k = first - 1; k < last; ++k)
+      r.push_back(k);
+    return r;
+  }();
+  mtlrt::Dataset shown = mtlrt::subsetRows(data, picked);
   std::vector<const float *> inputs;
-  for (size_t i = 0; i < data.inputs.size(); ++i)
-    inputs.push_back(data.inputs[i].data() + (first - 1) * data.inputWidths[i]);
+  for (size_t i = 0; i < shown.inputs.size(); ++i) {
+    for (float &v : shown.inputs[i])
+      v = std::isnan(v) ? 0.0f : v;
+    inputs.push_back(shown.inputs[i].data());
+  }
   std::vector<std::vector<float>> outputs(size_t(m.num_tasks));
   std::vector<float *> outputPtrs;
   for (int t = 0; t < m.num_tasks; ++t) {

@@ -99,6 +99,10 @@ bool ReplSession::show(const std::string &what) {
     printBalance(m);
     return true;
   }
+  if (what == "data") {
+    printData();
+    return true;
+  }
   if (what == "tasks") {
     for (const sema::Task &t : m.tasks) {
       std::vector<std::string> metrics;
@@ -139,8 +143,8 @@ bool ReplSession::show(const std::string &what) {
   }
   static const std::vector<std::string> stages = {"ast", "ir", "grad", "opt", "llvm", "asm"};
   if (std::find(stages.begin(), stages.end(), what) == stages.end()) {
-    fmt::print("error: :show takes ast, ir, grad, opt, llvm, asm, shapes, params or tasks, "
-               "not '{}'\n",
+    fmt::print("error: :show takes ast, ir, grad, opt, llvm, asm, shapes, params, tasks, balance "
+               "or data, not '{}'\n",
                what);
     return false;
   }

@@ -99,6 +99,8 @@ public:
   bool loaded() const { return c_ != nullptr; }
   /// Task, shared and block names of the current model, for completion.
   std::vector<std::string> names() const;
+  /// `:show data`: the loaded data sets, their rows, and how often they were read.
+  void printData() const;
   /// Task names of the current model, for completion.
   std::vector<std::string> taskNames() const;
 
@@ -107,6 +109,8 @@ private:
   void printDiagnostics(Compilation &c, const std::string *replInput, int replLine,
                         int replLines) const;
   bool needLoaded() const;
+  /// Loads the current model's data, unless the data read for the model
+  /// before it is unchanged (dataKey_); on a failure the session keeps its data.
   bool loadData();
   mtlrt::TrainOptions trainOptions() const;
   /// A Trainer of the compiled model holding the current parameters, state and statistics.
@@ -123,6 +127,8 @@ private:
   backend::FunctionCacheReport cacheReport_; ///< what the last compilation reused
   std::unique_ptr<Compilation> c_;
   std::optional<mtlrt::Dataset> trainData_, validationData_;
+  std::string dataKey_;                ///< what the loaded data was read from
+  int dataReads_ = 0, dataReuses_ = 0; ///< reads this session; compilations since that reused it
   ReplOverrides overrides_;
   std::vector<std::pair<std::string, double>> compileTimes_;
   double compileMs_ = 0;

@@ -27,34 +27,6 @@ namespace mtl::driver {
 namespace {
 
 // The rows `rows` of `data`, as a data set of their own.
-mtlrt::Dataset subsetRows(const mtlrt::Dataset &data, const std::vector<int64_t> &rows) {
-  mtlrt::Dataset out;
-  out.name = data.name;
-  out.rows = static_cast<int64_t>(rows.size());
-  out.inputWidths = data.inputWidths;
-  out.targetWidths = data.targetWidths;
-  out.classNames = data.classNames;
-  out.categories = data.categories;
-  out.standardizeInputs = data.standardizeInputs;
-  out.standardizeTargets = data.standardizeTargets;
-  auto pick = [&](const std::vector<std::vector<float>> &from, const std::vector<int64_t> &widths,
-                  std::vector<std::vector<float>> &to) {
-    for (size_t s = 0; s < from.size(); ++s) {
-      std::vector<float> values;
-      for (int64_t r : rows)
-        values.insert(values.end(), from[s].begin() + r * widths[s],
-                      from[s].begin() + (r + 1) * widths[s]);
-      to.push_back(std::move(values));
-    }
-  };
-  pick(data.inputs, data.inputWidths, out.inputs);
-  pick(data.targets, data.targetWidths, out.targets);
-  for (int64_t r : rows)
-    if (r < static_cast<int64_t>(data.sourceRows.size()))
-      out.sourceRows.push_back(data.sourceRows[r]);
-  return out;
-}
-
 std::string metricsText(const mtlrt::TaskScores &t) {
   std::string out = fmt::format("loss {:.4f}", t.loss);
   for (const mtlrt::MetricValue &m : t.metrics)
@@ -202,8 +174,8 @@ bool ReplSession::eval() {
   std::optional<mtlrt::Dataset> held;
   const mtlrt::Dataset *data = validationData_ ? &*validationData_ : nullptr;
   if (!data && to.validate > 0) {
-    held = subsetRows(*trainData_,
-                      mtlrt::splitRows(trainData_->rows, to.validate, to.seed).validation);
+    held = mtlrt::subsetRows(*trainData_,
+                             mtlrt::splitSources(*trainData_, to.validate, to.seed).validation);
     data = &*held;
   }
   if (!data) {

@@ -87,4 +87,14 @@ BoundArgs bindArgs(Context &ctx, const ast::Expr &call, const std::string &calle
   return out;
 }
 
+std::vector<const ast::Expr *> listElements(const ast::Expr &e) {
+  std::vector<const ast::Expr *> out;
+  if (e.kind == ast::ExprKind::List)
+    for (const ast::Expr &x : e.operands)
+      out.push_back(&x);
+  else
+    out.push_back(&e);
+  return out;
+}
+
 } // namespace mtl::sema

@@ -23,6 +23,9 @@ struct BoundArgs {
   const ast::Expr *value(size_t i) const { return args[i] ? &args[i]->value : nullptr; }
 };
 
+/// The elements of `[a, b]`, or the one value given without brackets.
+std::vector<const ast::Expr *> listElements(const ast::Expr &e);
+
 /// Binds the arguments of `call` (a Call, or a Name: no arguments) to
 /// `params`. `callee` names it in messages ("dense", "block 'mlp'"). Reports
 /// too many arguments ("dense expects 1 to 2 arguments (units, bias), got 3"),

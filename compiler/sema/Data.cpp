@@ -21,8 +21,6 @@ std::string resolvePath(const std::string &modelFile, const std::string &p) {
 
 namespace {
 
-constexpr int64_t kMaxColumns = int64_t(1) << 20;
-
 // The first name that occurs twice, as the indices of its two columns.
 std::optional<std::pair<size_t, size_t>> duplicateColumn(const std::vector<std::string> &names) {
   for (size_t i = 0; i < names.size(); ++i)
@@ -66,6 +64,7 @@ struct Source {
   bool known = false; // csv, idx or synthetic: the bindings can be checked against it
   std::optional<CsvColumns> columns;  // CSV: the file exists
   std::optional<int64_t> imageValues; // IDX: values per image, when the file exists
+  ArrayFiles arrays;                  // npy, npz
 };
 
 std::optional<std::string> pathArg(Context &ctx, const ast::Expr *e, const std::string &file) {
@@ -81,14 +80,15 @@ std::optional<std::string> pathArg(Context &ctx, const ast::Expr *e, const std::
 
 Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::string &file) {
   Source src;
-  static const std::vector<std::string> kinds = {"csv", "idx", "synthetic"};
+  static const std::vector<std::string> kinds = {"csv", "idx", "npy", "npz", "synthetic"};
   if (!e.isNamed() || std::find(kinds.begin(), kinds.end(), e.text) == kinds.end()) {
     if (e.isNamed())
       ctx.error(nameLoc(e),
                 fmt::format("unknown data source '{}'{}", e.text, didYouMean(e.text, kinds)));
     else
-      ctx.error(e.loc,
-                fmt::format("expected a data source (csv, idx or synthetic), got {}", describe(e)));
+      ctx.error(e.loc, fmt::format("expected a data source (csv, idx, npy, npz or synthetic), "
+                                   "got {}",
+                                   describe(e)));
     return src;
   }
   src.known = true;
@@ -155,6 +155,8 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
       else if (dims->size() != 1)
         ctx.error(b.value(1)->loc, fmt::format("'{}' holds images, not labels", ds.labels));
     }
+  } else if (e.text == "npy" || e.text == "npz") {
+    readArraySource(ctx, e, ds, file, src.arrays);
   } else {
     ds.kind = DataKind::Synthetic;
     BoundArgs b = bindArgs(ctx, e, "synthetic", {{"rows", false}, {"seed", false}});
@@ -173,16 +175,19 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
 // the number of values it selects when known, or nothing (maybe reported).
 std::optional<int64_t> readSelection(Context &ctx, const ast::Expr &e, const DataSet &ds,
                                      const Source &src, DataBinding &b, bool &ok) {
-  static const std::vector<std::string> kinds = {"column", "columns", "images", "labels"};
+  static const std::vector<std::string> kinds = {"column", "columns", "images", "labels", "array"};
   ok = false;
+  if (e.isNamed() && e.text == "array")
+    return readArraySelection(ctx, e, ds, src.arrays, b, ok);
   if (!e.isNamed() || std::find(kinds.begin(), kinds.end(), e.text) == kinds.end()) {
     std::string hint = e.isNamed() ? didYouMean(e.text, kinds) : "";
-    ctx.error(
-        e.isNamed() ? nameLoc(e) : e.loc,
-        fmt::format("{}{}",
-                    e.isNamed() ? "unknown selection '" + e.text + "'"
-                                : "expected a selection, got " + describe(e),
-                    hint.empty() ? "; use column(...), columns(...), images or labels" : hint));
+    ctx.error(e.isNamed() ? nameLoc(e) : e.loc,
+              fmt::format("{}{}",
+                          e.isNamed() ? "unknown selection '" + e.text + "'"
+                                      : "expected a selection, got " + describe(e),
+                          hint.empty()
+                              ? "; use column(...), columns(...), images, labels or array(...)"
+                              : hint));
     return std::nullopt;
   }
   if (e.text == "images" || e.text == "labels") {
@@ -204,9 +209,10 @@ std::optional<int64_t> readSelection(Context &ctx, const ast::Expr &e, const Dat
     return images ? src.imageValues : std::optional<int64_t>(1);
   }
   if (ds.kind != DataKind::Csv) {
-    ctx.error(nameLoc(e), fmt::format("'{}' selects csv columns; select from idx data with "
-                                      "'images' or 'labels'",
-                                      e.text));
+    ctx.error(nameLoc(e),
+              fmt::format("'{}' selects csv columns; select from {} data with {}", e.text,
+                          ds.kind == DataKind::Idx ? "idx" : "npy or npz",
+                          ds.kind == DataKind::Idx ? "'images' or 'labels'" : "array(NAME)"));
     return std::nullopt;
   }
   bool single = e.text == "column";

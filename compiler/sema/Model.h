@@ -209,11 +209,14 @@ struct TrainConfig {
   int64_t batch = 32;
   uint64_t seed = 0;
   bool shuffle = true;
-  int trainData = -1;          ///< index into Model::data
-  double validateFraction = 0; ///< hold out this fraction of trainData
-  int validateData = -1;       ///< or validate on this data set
-  double testFraction = 0;     ///< hold out this fraction of trainData for the test
-  int testData = -1;           ///< or test on this data set (evaluated once after training)
+  /// Indices into Model::data: the data sets to train on (several train
+  /// together, their batches drawn by `sampling`), or validate on, or test
+  /// on (evaluated once after training).
+  std::vector<int> trainData, validateData, testData;
+  SourceLoc dataLoc;                     ///< where `data` names them (the train item's, by default)
+  double validateFraction = 0;           ///< hold out this fraction of each training data set
+  double testFraction = 0;               ///< hold out this fraction of each for the test
+  std::string sampling = "proportional"; ///< canonical: round_robin, proportional, temperature(T)
   EarlyStop earlyStop;
   // Transfer (docs/transfer.md): parameters to start from, and what to train.
   std::string init;                 ///< a checkpoint's path, resolved; empty: none
@@ -238,7 +241,8 @@ struct DataBinding {
   std::string target;
   bool isTask = false;
   int index = -1; ///< into Model::inputs or Model::tasks
-  enum From { Columns, Images, Labels } from = Columns;
+  enum From { Columns, Images, Labels, Array } from = Columns;
+  std::string array; ///< Array: the NumPy array's name (columns: its elements, all if none)
   std::vector<ColumnRef> columns; ///< CSV sources
   bool standardize = false;       ///< with mean and std of the training split
   double scale = 1.0;
@@ -248,7 +252,7 @@ struct DataBinding {
   SourceLoc loc;
 };
 
-enum class DataKind { Csv, Idx, Synthetic };
+enum class DataKind { Csv, Idx, Synthetic, Npy, Npz };
 
 /// A data set: its file(s), format options and bindings.
 struct DataSet {
@@ -261,8 +265,10 @@ struct DataSet {
   std::string na = "";        ///< Csv: the missing-value marker (empty cells are always missing)
   int64_t skip = 0;           ///< Csv: lines to skip before the header or data
   std::string images, labels; ///< Idx: resolved paths
-  int64_t rows = 0;           ///< Synthetic
-  uint64_t seed = 0;          ///< Synthetic
+  /// Npy: each array's name and resolved path (Npz: `path` is the archive).
+  std::vector<std::pair<std::string, std::string>> arrays;
+  int64_t rows = 0;  ///< Synthetic
+  uint64_t seed = 0; ///< Synthetic
   std::vector<DataBinding> bindings;
 };
 

@@ -20,6 +20,27 @@ void checkSettings(Context &ctx, const ModelDecls &decls);
 /// metrics. Needs checkData().
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model);
 
+/// The train block's data settings, each null when not given.
+struct DataSettings {
+  const ast::Setting *data = nullptr, *validate = nullptr, *test = nullptr, *sampling = nullptr;
+};
+
+/// Part of checkTrain: resolves `data = NAME | [NAME, ...]` (default: the
+/// data set named `train`, or the only one), `validate` and `test` (a
+/// fraction held out of each training data set, or data sets) and
+/// `sampling = round_robin | proportional | temperature(T)` into
+/// Model::train. Returns false when `validate` had errors.
+bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDecl *decl,
+                    const ast::ModelDecl &model);
+
+/// Part of checkTrain, after the data sets are resolved: a model that trains
+/// on one data set binds every input and task there. One that trains on
+/// several binds every task in at least one of them, each of them binds a
+/// task, and at most one reads an input 'as category'. Every data set a
+/// model trains (with others), validates or tests on binds each input that
+/// the heads of the tasks it binds read.
+void checkDataCoverage(Context &ctx);
+
 /// The train block's transfer settings, each null when not given.
 struct TransferSettings {
   const ast::Setting *init = nullptr, *initMap = nullptr, *freeze = nullptr,

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <set>
 
 namespace mtl::sema {
 namespace {
@@ -28,33 +27,13 @@ enum Key {
   LrScale,
   ScheduleKey,
   ClipNorm,
+  SamplingKey,
   KeyCount
 };
-const std::vector<std::string> kKeys = {"epochs",   "batch",    "seed",     "shuffle",
-                                        "data",     "validate", "test",     "early_stop",
-                                        "init",     "init_map", "freeze",   "unfreeze_after",
-                                        "lr_scale", "schedule", "clip_norm"};
-
-std::vector<std::string> dataSetNames(const Context &ctx) {
-  std::vector<std::string> names;
-  for (const auto &[name, index] : ctx.dataNames)
-    names.push_back(name);
-  return names;
-}
-
-// A data set named by `e` (a name or a string); -1 after reporting.
-int dataSet(Context &ctx, const ast::Expr &e) {
-  if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
-    ctx.error(e.loc, fmt::format("expected the name of a data set, got {}", describe(e)));
-    return -1;
-  }
-  auto it = ctx.dataNames.find(e.text);
-  if (it != ctx.dataNames.end())
-    return it->second;
-  ctx.error(e.loc,
-            fmt::format("unknown data set '{}'{}", e.text, didYouMean(e.text, dataSetNames(ctx))));
-  return -1;
-}
+const std::vector<std::string> kKeys = {"epochs",   "batch",    "seed",      "shuffle",
+                                        "data",     "validate", "test",      "early_stop",
+                                        "init",     "init_map", "freeze",    "unfreeze_after",
+                                        "lr_scale", "schedule", "clip_norm", "sampling"};
 
 // Checks `monitor = loss | TASK.METRIC`; sets what to monitor and its direction.
 void readMonitor(Context &ctx, const ast::Expr &e, EarlyStop &es) {
@@ -119,47 +98,6 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
   return true;
 }
 
-// Every input and task must be bound in a data set the model trains or evaluates on.
-/// Every input (and, for the training data, every task) has a binding in
-/// data set `index`. A data set used only to validate or test may leave a
-/// task out: that task is not scored there.
-void checkCovers(Context &ctx, int index, bool tasksToo) {
-  const DataInfo &info = ctx.data[index];
-  if (info.synthetic || info.unresolved || info.badSource)
-    return; // synthetic data makes everything; an unknown target or source was reported
-  const std::string &name = info.decl->name.text;
-  for (const auto &[n, sym] : ctx.names) {
-    bool isInput = sym.kind == Symbol::Input, isTask = sym.kind == Symbol::Task;
-    if ((isInput && !info.inputs.count(sym.index)) ||
-        (isTask && tasksToo && !info.tasks.count(sym.index)))
-      ctx.error(info.decl->name.loc, fmt::format("data set '{}' does not bind {} '{}'", name,
-                                                 isInput ? "input" : "task", n))
-          .note(sym.loc, fmt::format("'{}' is declared here", n));
-  }
-}
-
-/// `validate = ...` or `test = ...`: a data set, or a fraction of the training
-/// data held out.
-void heldOut(Context &ctx, const ast::Setting &s, int trainData, int &data, double &fraction) {
-  const ast::Expr &v = s.value;
-  const std::string &key = s.key.text;
-  if (v.kind == ast::ExprKind::Name || v.kind == ast::ExprKind::String) {
-    data = dataSet(ctx, v);
-    if (data >= 0 && data == trainData) {
-      ctx.error(v.loc, fmt::format("{} names the training data set '{}'; hold out a fraction of "
-                                   "it instead, such as {} = 0.2",
-                                   key, v.text, key));
-      data = -1;
-    }
-  } else if (auto x = evalNumber(ctx, v, nullptr)) {
-    if (*x >= 0 && *x < 1)
-      fraction = *x;
-    else
-      ctx.error(v.loc, fmt::format("{} must be a fraction in [0, 1) or a data set, got {}", key,
-                                   formatNumber(*x)));
-  }
-}
-
 } // namespace
 
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model) {
@@ -193,37 +131,11 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   if (auto *s = given[Shuffle])
     cfg.shuffle = evalBool(ctx, s->value).value_or(true);
 
-  bool dataOk = true;
-  if (auto *s = given[DataKey]) {
-    cfg.trainData = dataSet(ctx, s->value);
-    dataOk = cfg.trainData >= 0;
-  } else if (ctx.dataNames.count("train")) {
-    cfg.trainData = ctx.dataNames.at("train");
-  } else if (ctx.dataNames.size() == 1) {
-    cfg.trainData = ctx.dataNames.begin()->second;
-  } else if (ctx.dataNames.size() > 1) {
-    ctx.error(decl ? decl->loc : model.name.loc,
-              fmt::format("the model has {} data sets and none is named 'train'; choose one "
-                          "with 'train {{ data = NAME }}'",
-                          ctx.dataNames.size()));
-    dataOk = false;
-  }
-  bool validateOk = true; // no validate, or one without errors
-  if (auto *s = given[Validate]) {
-    unsigned before = ctx.errorsSeen;
-    heldOut(ctx, *s, cfg.trainData, cfg.validateData, cfg.validateFraction);
-    validateOk = ctx.errorsSeen == before;
-  }
-  if (auto *s = given[Test])
-    heldOut(ctx, *s, cfg.trainData, cfg.testData, cfg.testFraction);
-  if (cfg.testFraction > 0 && cfg.validateFraction + cfg.testFraction >= 1)
-    ctx.error(given[Test]->value.loc,
-              fmt::format("validate ({}) and test ({}) hold out all of the training data; "
-                          "together they must stay below 1",
-                          formatNumber(cfg.validateFraction), formatNumber(cfg.testFraction)));
+  const bool validateOk = checkTrainData(
+      ctx, {given[DataKey], given[Validate], given[Test], given[SamplingKey]}, decl, model);
   if (auto *s = given[EarlyStopKey]) {
     bool read = readEarlyStop(ctx, s->value, cfg.earlyStop);
-    bool validation = cfg.validateFraction > 0 || cfg.validateData >= 0;
+    bool validation = cfg.validateFraction > 0 || !cfg.validateData.empty();
     if (read && !validation && validateOk)
       ctx.error(s->key.loc, "early_stop needs validation data; set 'validate' to a fraction "
                             "or a data set");
@@ -231,12 +143,8 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   checkTransfer(ctx,
                 {given[Init], given[InitMap], given[Freeze], given[UnfreezeAfter], given[LrScale]});
   checkSchedule(ctx, given[ScheduleKey], given[ClipNorm],
-                cfg.validateFraction > 0 || cfg.validateData >= 0 || !validateOk);
-  if (dataOk && cfg.trainData >= 0)
-    checkCovers(ctx, cfg.trainData, true);
-  for (int other : std::set<int>{cfg.validateData, cfg.testData})
-    if (other >= 0 && other != cfg.trainData)
-      checkCovers(ctx, other, false);
+                cfg.validateFraction > 0 || !cfg.validateData.empty() || !validateOk);
+  checkDataCoverage(ctx);
 }
 
 } // namespace mtl::sema

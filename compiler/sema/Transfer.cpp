@@ -2,6 +2,7 @@
 // lr_scale.
 #include "sema/Settings.h"
 
+#include "sema/Args.h"
 #include "sema/ConstEval.h"
 #include "sema/Data.h"
 #include "support/Suggest.h"
@@ -49,17 +50,6 @@ std::optional<std::string> readGroup(Context &ctx, const ast::Expr &e, const cha
   return e.text;
 }
 
-/// The elements of `[a, b]`, or the one value given without brackets.
-std::vector<const ast::Expr *> elements(const ast::Expr &e) {
-  std::vector<const ast::Expr *> out;
-  if (e.kind == ast::ExprKind::List)
-    for (const ast::Expr &x : e.operands)
-      out.push_back(&x);
-  else
-    out.push_back(&e);
-  return out;
-}
-
 /// "MODEL <- CHECKPOINT" with one '*' on both sides or on neither.
 void readInitRule(Context &ctx, const ast::Expr &e, TrainConfig &cfg) {
   auto rule = evalString(ctx, e);
@@ -100,11 +90,11 @@ void checkTransfer(Context &ctx, const TransferSettings &given) {
   if (const ast::Setting *s = given.initMap) {
     if (!given.init)
       ctx.error(s->key.loc, "init_map renames the tensors of 'init', which is not given");
-    for (const ast::Expr *e : elements(s->value))
+    for (const ast::Expr *e : listElements(s->value))
       readInitRule(ctx, *e, cfg);
   }
   if (const ast::Setting *s = given.freeze)
-    for (const ast::Expr *e : elements(s->value))
+    for (const ast::Expr *e : listElements(s->value))
       if (auto group = readGroup(ctx, *e, "freeze"))
         cfg.freeze.push_back(*group);
   if (const ast::Setting *s = given.unfreezeAfter) {
@@ -120,7 +110,7 @@ void checkTransfer(Context &ctx, const TransferSettings &given) {
     }
   }
   if (const ast::Setting *s = given.lrScale) {
-    for (const ast::Expr *e : elements(s->value)) {
+    for (const ast::Expr *e : listElements(s->value)) {
       if (!e->isCall() || e->args.size() != 1 || !e->args[0].name.text.empty()) {
         ctx.error(e->loc, fmt::format("lr_scale: expected GROUP(SCALE), such as trunk(0.1), "
                                       "got {}",

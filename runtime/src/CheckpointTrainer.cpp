@@ -75,7 +75,8 @@ std::map<std::string, std::string> runSettings(const Trainer &trainer) {
           {"unfreeze_after", std::to_string(o.unfreezeAfter)},
           {"lr_scales", fmt::format("{}", fmt::join(scales, ","))},
           {"schedule", o.schedule},
-          {"clip_norm", fmt::format("{}", o.clipNorm)}};
+          {"clip_norm", fmt::format("{}", o.clipNorm)},
+          {"sampling", o.sampling}};
 }
 
 /// Standardisation tensor names of one slot: {mean, std}.
@@ -273,6 +274,9 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
         saved = &kZero;
       if (!saved && key == "schedule")
         saved = &kConstant;
+      static const std::string kProportional = "proportional";
+      if (!saved && key == "sampling")
+        saved = &kProportional;
       if (!saved || *saved != value)
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),

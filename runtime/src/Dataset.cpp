@@ -2,6 +2,7 @@
 #include "mtlrt/Dataset.h"
 
 #include "mtlrt/Idx.h"
+#include "mtlrt/Npy.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <new>
 #include <optional>
 
@@ -68,6 +70,7 @@ struct Sources {
   const DataSpec &spec;
   std::optional<CsvTable> table;
   std::optional<IdxArray> images, labels;
+  std::map<std::string, NpyArray> arrays; ///< Npy and Npz: the arrays bindings read
   int64_t rows = 0;
   std::vector<int64_t> sourceRows;
 };
@@ -209,6 +212,77 @@ Result<Block> fromIdx(const Sources &src, const BindingSpec &b,
   return block;
 }
 
+/// Integer labels read 'as class': ids by the task's vocabulary (the labels'
+/// decimal names), or the labels themselves with names "0".."max".
+Status labelIds(Block &block, const std::vector<std::string> &vocabulary, const std::string &what) {
+  std::map<std::string, int> ids;
+  for (size_t i = 0; i < vocabulary.size(); ++i)
+    ids[vocabulary[i]] = static_cast<int>(i);
+  double max = -1;
+  for (size_t item = 0; item < block.values.size(); ++item) {
+    const float v = block.values[item];
+    if (std::isnan(v))
+      continue;
+    if (v != std::floor(v) || v < 0 || v > 1e6)
+      return fail(fmt::format("{}: item {}: label {} is not a class id (an integer from 0)", what,
+                              item, v));
+    max = std::max<double>(max, v);
+    if (vocabulary.empty())
+      continue;
+    auto it = ids.find(fmt::format("{}", static_cast<int64_t>(v)));
+    if (it == ids.end())
+      return fail(fmt::format("{}: item {}: class '{}' is not one of the task's {} classes ({})",
+                              what, item, static_cast<int64_t>(v), vocabulary.size(),
+                              fmt::join(vocabulary, ", ")));
+    block.values[item] = static_cast<float>(it->second);
+  }
+  block.classNames = vocabulary;
+  for (int64_t i = 0; vocabulary.empty() && i <= static_cast<int64_t>(max); ++i)
+    block.classNames.push_back(std::to_string(i));
+  return Ok{};
+}
+
+Result<Block> fromArray(const Sources &src, const BindingSpec &b,
+                        const std::vector<TaskSpec> &tasks) {
+  const NpyArray &array = src.arrays.at(b.array);
+  Block block;
+  block.path = src.spec.kind == DataSpec::Npz
+                   ? fmt::format("{}: array '{}'", src.spec.csv.path, b.array)
+                   : array.name;
+  const int64_t rowSize = array.rowSize();
+  std::vector<int64_t> picked;
+  for (const ColumnSel &c : b.columns) {
+    if (c.index < 0 || c.index >= rowSize)
+      return fail(fmt::format("{}: element {} is out of range: the array has {} value{} per row "
+                              "(shape {})",
+                              block.path, c.index, rowSize, rowSize == 1 ? "" : "s",
+                              fmt::join(array.dims, " x ")));
+    picked.push_back(c.index);
+    block.elementNames.push_back(fmt::format("element {}", c.index));
+  }
+  block.width = picked.empty() ? rowSize : static_cast<int64_t>(picked.size());
+  block.source = picked.empty()
+                     ? fmt::format("array '{}' ({})", b.array, fmt::join(array.dims, " x "))
+                     : fmt::format("array '{}', elements {}", b.array, fmt::join(picked, ", "));
+  if (picked.empty()) {
+    block.values = array.data;
+  } else {
+    block.values.resize(static_cast<size_t>(array.rows() * block.width));
+    for (int64_t r = 0; r < array.rows(); ++r)
+      for (size_t j = 0; j < picked.size(); ++j)
+        block.values[static_cast<size_t>(r * block.width) + j] =
+            array.data[static_cast<size_t>(r * rowSize + picked[j])];
+  }
+  if (b.asClass) {
+    if (block.width != 1)
+      return fail(fmt::format("{}: {} is read 'as class' from {}; that needs one value per row",
+                              block.path, slotName(b), block.source));
+    if (Status s = labelIds(block, tasks[static_cast<size_t>(b.slot)].classes, block.path); !s)
+      return s.takeError();
+  }
+  return block;
+}
+
 /// Applies `in [..]` and `scale`, then checks the values suit the slot.
 Status prepare(Block &block, const BindingSpec &b, const Sources &src,
                const std::vector<InputSpec> &inputs, const std::vector<TaskSpec> &tasks) {
@@ -282,8 +356,65 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
   return Ok{};
 }
 
+/// Npy and Npz: the arrays the bindings read, which must have one row per item alike.
+Status readArrays(Sources &src) {
+  const DataSpec &spec = src.spec;
+  std::vector<NpyArray> all;
+  if (spec.kind == DataSpec::Npz) {
+    auto read = readNpz(spec.csv.path);
+    if (!read)
+      return read.takeError();
+    all = std::move(*read);
+  }
+  std::string first;
+  for (const BindingSpec &b : spec.bindings) {
+    if (src.arrays.count(b.array))
+      continue;
+    if (spec.kind == DataSpec::Npy) {
+      auto named = std::find_if(spec.arrays.begin(), spec.arrays.end(),
+                                [&](const auto &a) { return a.first == b.array; });
+      if (named == spec.arrays.end())
+        return fail(fmt::format("data '{}': {} reads array '{}', which npy(...) does not name",
+                                spec.name, slotName(b), b.array));
+      auto read = readNpy(named->second);
+      if (!read)
+        return read.takeError();
+      src.arrays[b.array] = std::move(*read);
+    } else {
+      auto found = std::find_if(all.begin(), all.end(),
+                                [&](const NpyArray &a) { return a.name == b.array; });
+      if (found == all.end()) {
+        std::vector<std::string> names;
+        for (const NpyArray &a : all)
+          names.push_back(a.name);
+        return fail(fmt::format("{}: no array named '{}' (it has: {})", spec.csv.path, b.array,
+                                fmt::join(names, ", ")));
+      }
+      src.arrays[b.array] = std::move(*found);
+    }
+    const NpyArray &a = src.arrays[b.array];
+    if (first.empty()) {
+      first = b.array;
+      src.rows = a.rows();
+    } else if (a.rows() != src.rows) {
+      return fail(fmt::format("data '{}': array '{}' has {} rows but array '{}' has {}; the "
+                              "arrays of a data set have one row per item",
+                              spec.name, b.array, a.rows(), first, src.rows));
+    }
+  }
+  if (src.rows == 0)
+    return fail(
+        fmt::format("data '{}': {}", spec.name,
+                    first.empty() ? "no binding reads an array" : "the arrays have no rows"));
+  for (int64_t i = 0; i < src.rows; ++i)
+    src.sourceRows.push_back(i);
+  return Ok{};
+}
+
 Status readSources(Sources &src) {
   const DataSpec &spec = src.spec;
+  if (spec.kind == DataSpec::Npy || spec.kind == DataSpec::Npz)
+    return readArrays(src);
   if (spec.kind == DataSpec::Csv) {
     auto table = readCsv(spec.csv);
     if (!table)
@@ -335,10 +466,16 @@ Status checkBindings(const DataSpec &spec, const std::vector<InputSpec> &inputs,
     if (seen++)
       return fail(fmt::format("data '{}': {} is bound twice", spec.name, slotName(b)));
     bool csvBinding = b.from == BindingSpec::Columns;
-    if (csvBinding != (spec.kind == DataSpec::Csv))
+    const bool arrays = spec.kind == DataSpec::Npy || spec.kind == DataSpec::Npz;
+    if (csvBinding != (spec.kind == DataSpec::Csv) || (b.from == BindingSpec::Array) != arrays)
       return fail(fmt::format("data '{}': {} reads {}, which a {} data set does not have",
-                              spec.name, slotName(b), csvBinding ? "columns" : "IDX files",
-                              spec.kind == DataSpec::Csv ? "CSV" : "IDX"));
+                              spec.name, slotName(b),
+                              csvBinding                     ? "columns"
+                              : b.from == BindingSpec::Array ? "NumPy arrays"
+                                                             : "IDX files",
+                              spec.kind == DataSpec::Csv   ? "CSV"
+                              : spec.kind == DataSpec::Idx ? "IDX"
+                                                           : "NumPy"));
     if (b.asClass && !b.inSet.empty())
       return fail(
           fmt::format("data '{}': {} uses both 'as class' and 'in [..]'", spec.name, slotName(b)));
@@ -347,20 +484,16 @@ Status checkBindings(const DataSpec &spec, const std::vector<InputSpec> &inputs,
                               "feeding an i32 input of an embedding",
                               spec.name, slotName(b)));
   }
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (!inputSeen[i])
-      return fail(
-          fmt::format("data '{}' gives no values for input '{}'", spec.name, inputs[i].name));
   return Ok{};
 }
 
-/// Keeps the rows whose inputs are all present; a model cannot consume NaN.
+/// Keeps the rows whose bound inputs are all present; a model cannot consume NaN.
 void dropIncompleteRows(Dataset &ds, const std::string &path, bool csv) {
   std::vector<int64_t> keep, dropped;
   for (int64_t r = 0; r < ds.rows; ++r) {
     bool complete = true;
     for (size_t i = 0; i < ds.inputs.size() && complete; ++i)
-      for (int64_t j = 0; j < ds.inputWidths[i] && complete; ++j)
+      for (int64_t j = 0; !ds.inputGaps[i] && j < ds.inputWidths[i] && complete; ++j)
         complete = !std::isnan(ds.inputs[i][static_cast<size_t>(r * ds.inputWidths[i] + j)]);
     (complete ? keep : dropped).push_back(r);
   }
@@ -393,7 +526,7 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
                           const std::vector<TaskSpec> &tasks) {
   if (auto ok = checkBindings(spec, inputs, tasks); !ok)
     return ok.takeError();
-  Sources src{spec, {}, {}, {}, 0, {}};
+  Sources src{spec, {}, {}, {}, {}, 0, {}};
   if (auto ok = readSources(src); !ok)
     return ok.takeError();
 
@@ -403,8 +536,11 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   ds.sourceRows = src.sourceRows;
   ds.inputs.resize(inputs.size());
   ds.standardizeInputs.assign(inputs.size(), 0);
-  for (const InputSpec &in : inputs)
-    ds.inputWidths.push_back(in.width);
+  ds.inputGaps.assign(inputs.size(), 1);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    ds.inputWidths.push_back(inputs[i].width);
+    ds.inputs[i].assign(static_cast<size_t>(src.rows * inputs[i].width), missing);
+  }
   ds.targets.resize(tasks.size());
   ds.classNames.resize(tasks.size());
   ds.categories.resize(inputs.size());
@@ -415,6 +551,7 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   }
   for (const BindingSpec &b : spec.bindings) {
     auto block = b.from == BindingSpec::Columns ? fromColumns(src, b, inputs, tasks)
+                 : b.from == BindingSpec::Array ? fromArray(src, b, tasks)
                                                 : fromIdx(src, b, tasks);
     if (!block)
       return block.takeError();
@@ -422,6 +559,8 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
       return ok.takeError();
     size_t slot = static_cast<size_t>(b.slot);
     (b.isTask ? ds.targets : ds.inputs)[slot] = std::move(block->values);
+    if (!b.isTask)
+      ds.inputGaps[slot] = 0;
     (b.isTask ? ds.standardizeTargets : ds.standardizeInputs)[slot] = b.standardize;
     if (b.isTask)
       ds.classNames[slot] = std::move(block->classNames);
@@ -438,9 +577,11 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
       for (int64_t c = 0; c < tasks[t].width; ++c)
         ds.classNames[t].push_back(std::to_string(c));
   }
-  const std::string &path = spec.kind == DataSpec::Csv ? spec.csv.path
-                            : src.images               ? spec.images
-                                                       : spec.labels;
+  const std::string &path = spec.kind == DataSpec::Csv || spec.kind == DataSpec::Npz ? spec.csv.path
+                            : spec.kind == DataSpec::Npy
+                                ? (spec.arrays.empty() ? spec.name : spec.arrays[0].second)
+                            : src.images ? spec.images
+                                         : spec.labels;
   dropIncompleteRows(ds, path, spec.kind == DataSpec::Csv);
   if (ds.rows == 0)
     return fail(fmt::format("{}: every row has a missing input value", path));

@@ -64,11 +64,11 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
 
   std::vector<SplitReport> out;
   enum Rows { All, HeldForValidation, HeldForTest };
-  auto evaluate = [&](const std::string &name, int index, Rows which) -> Status {
-    Result<Dataset> data = loadConfigData(read, index, run->paths);
+  auto evaluate = [&](const std::string &name, std::span<const int> indices, Rows which) -> Status {
+    Result<Dataset> data = loadConfigData(read, indices, run->paths);
     if (!data)
       return data.takeError();
-    Split split = splitRows(data->rows, to.validate, to.seed, to.test);
+    Split split = splitSources(*data, to.validate, to.seed, to.test);
     Result<EvalReport> report =
         which == All
             ? trainer->evaluate(*data)
@@ -86,22 +86,22 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
       applyPaths(spec, run->paths);
       if (spec.csv.path != c.data[i].csv.path || spec.images != c.data[i].images ||
           spec.labels != c.data[i].labels)
-        s = evaluate(spec.name, int(i), All);
+        s = evaluate(spec.name, std::vector<int>{int(i)}, All);
     }
     if (!s)
       return s.takeError();
     return out;
   }
-  if (c.validateData >= 0)
+  if (!c.validateData.empty())
     s = evaluate("validation", c.validateData, All);
-  else if (c.trainData >= 0 && to.validate > 0)
+  else if (!c.trainData.empty() && to.validate > 0)
     s = evaluate("validation", c.trainData, HeldForValidation);
-  if (s && c.testData >= 0)
+  if (s && !c.testData.empty())
     s = evaluate("test", c.testData, All);
-  else if (s && c.trainData >= 0 && to.test > 0)
+  else if (s && !c.trainData.empty() && to.test > 0)
     s = evaluate("test", c.trainData, HeldForTest);
   if (s && out.empty()) {
-    if (c.trainData < 0)
+    if (c.trainData.empty())
       return fail(
           fmt::format("model '{}' names no data to evaluate on; add a `data` block", model.name));
     s = evaluate("train", c.trainData, All);

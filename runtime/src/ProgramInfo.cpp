@@ -4,6 +4,7 @@
 #include "mtlrt/Program.h"
 #include "mtlrt/Report.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -58,10 +59,13 @@ void printInfo(const mtl_model &m) {
     std::string where = data.kind == DataSpec::Csv   ? data.csv.path
                         : data.kind == DataSpec::Idx ? data.images + ", " + data.labels
                                                      : fmt::format("synthetic, {} rows", data.rows);
-    const char *role = int(d) == c.trainData      ? " (train)"
-                       : int(d) == c.validateData ? " (validate)"
-                       : int(d) == c.testData     ? " (test)"
-                                                  : "";
+    auto in = [&](const std::vector<int> &list) {
+      return std::find(list.begin(), list.end(), int(d)) != list.end();
+    };
+    const char *role = in(c.trainData)      ? " (train)"
+                       : in(c.validateData) ? " (validate)"
+                       : in(c.testData)     ? " (test)"
+                                            : "";
     fmt::print("data {}{}: {}\n", data.name, role, where);
   }
   const TrainOptions &t = c.train;

@@ -2,7 +2,9 @@
 // input row.
 //
 // The input file has the layout of the model's training data (the same CSV
-// columns, or an IDX image file); label columns may be absent. A model
+// columns, or an IDX image file); label columns may be absent. A model that
+// trains on several data sets reads the layout of the first, or of the one
+// `--like NAME` names, and predicts the tasks that data set labels. A model
 // trained on synthetic data reads a CSV whose columns are its inputs'
 // values in order. Rows with a missing input value are skipped with a note,
 // so the first column, `row`, says which input row each line predicts (the
@@ -14,26 +16,56 @@
 
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 
 namespace mtlrt {
 namespace {
 
 struct PredictFlags {
-  std::string checkpoint, input, output;
+  std::string checkpoint, input, output, like;
   int threads = 2;
 };
 
+/// The data set whose layout the input file has: `like`, or the first
+/// training data set (null: none, or a synthetic one).
+Result<const DataSpec *> layoutOf(const RunConfig &c, const std::string &like) {
+  if (like.empty())
+    return c.trainData.empty() ? nullptr : &c.data[size_t(c.trainData.front())];
+  std::vector<std::string> names;
+  for (const DataSpec &d : c.data) {
+    if (d.name == like)
+      return &d;
+    names.push_back(d.name);
+  }
+  return fail(fmt::format("--like {}: the model has no data set named '{}' (it has: {})", like,
+                          like, fmt::join(names, ", ")));
+}
+
+/// Which tasks to predict: every task, unless the model trains on several
+/// data sets; then the tasks that `layout` binds (the others' heads may read
+/// inputs the file does not have).
+std::vector<bool> shownTasks(const RunConfig &c, const DataSpec *layout) {
+  std::vector<bool> shown(c.tasks.size(), c.trainData.size() <= 1 || !layout);
+  if (layout)
+    for (const BindingSpec &b : layout->bindings)
+      if (b.isTask)
+        shown[size_t(b.slot)] = true;
+  return shown;
+}
+
 /// How to read prediction inputs from `path`, following the training data.
-DataSpec inputSpec(const RunConfig &c, const std::string &path) {
+DataSpec inputSpec(const RunConfig &c, const DataSpec *train, const std::string &path) {
   DataSpec spec;
-  const DataSpec *train = c.trainData >= 0 ? &c.data[size_t(c.trainData)] : nullptr;
   if (train && train->kind != DataSpec::Synthetic) {
     spec = *train;
-    // A CSV data set reads csv.path, an IDX one its images; the labels are not needed.
+    // A CSV data set reads csv.path, an IDX one its images, an npz archive
+    // csv.path, npy data every array its inputs read; the labels are not needed.
     spec.csv.path = spec.images = path;
     spec.labels.clear();
     std::erase_if(spec.bindings, [](const BindingSpec &b) { return b.isTask; });
+    for (auto &[name, file] : spec.arrays)
+      file = path;
     return spec;
   }
   spec.name = "input";
@@ -70,10 +102,12 @@ const std::vector<std::string> *namesOf(const Predictor &p, int32_t t) {
   return all[size_t(t)].size() == want ? &all[size_t(t)] : nullptr;
 }
 
-std::string header(const Predictor &p) {
+std::string header(const Predictor &p, const std::vector<bool> &shown) {
   const mtl_model &m = p.model();
   std::vector<std::string> cols{"row"};
   for (int32_t t = 0; t < m.num_tasks; ++t) {
+    if (!shown[size_t(t)])
+      continue;
     const mtl_task_desc &task = m.tasks[t];
     std::string name = task.name;
     const std::vector<std::string> *names = namesOf(p, t);
@@ -102,11 +136,13 @@ std::string header(const Predictor &p) {
   return line;
 }
 
-std::string rowLine(const Predictor &p, int64_t source, int64_t r,
+std::string rowLine(const Predictor &p, const std::vector<bool> &shown, int64_t source, int64_t r,
                     const std::vector<std::vector<float>> &outputs) {
   const mtl_model &m = p.model();
   std::string line = std::to_string(source);
   for (int32_t t = 0; t < m.num_tasks; ++t) {
+    if (!shown[size_t(t)])
+      continue;
     const mtl_task_desc &task = m.tasks[t];
     const float *v = outputs[size_t(t)].data() + r * task.width;
     const std::vector<std::string> *names = namesOf(p, t);
@@ -142,15 +178,23 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   // Inputs read 'as category' are numbered as in training; labels, which
   // predict does not use, are not looked up.
   const RunConfig read = withVocabularies(*config, {}, predictor->categories());
-  Result<Dataset> data = loadDataset(inputSpec(read, f.input), read.inputs, read.tasks);
+  Result<const DataSpec *> layout = layoutOf(read, f.like);
+  if (!layout)
+    return layout.takeError();
+  const std::vector<bool> shown = shownTasks(read, *layout);
+  Result<Dataset> data = loadDataset(inputSpec(read, *layout, f.input), read.inputs, read.tasks);
   if (!data)
     return data.takeError();
   for (const std::string &note : data->notes)
     fmt::print(stderr, "note: {}\n", note);
 
   std::vector<const float *> inputs;
-  for (const std::vector<float> &values : data->inputs)
-    inputs.push_back(values.data());
+  for (size_t i = 0; i < data->inputs.size(); ++i) {
+    // An input the layout does not bind feeds none of the tasks shown: 0.
+    if (i < data->inputGaps.size() && data->inputGaps[i])
+      std::fill(data->inputs[i].begin(), data->inputs[i].end(), 0.0f);
+    inputs.push_back(data->inputs[i].data());
+  }
   std::vector<std::vector<float>> outputs(size_t(model.num_tasks));
   std::vector<float *> outputPtrs;
   for (int32_t t = 0; t < model.num_tasks; ++t) {
@@ -168,9 +212,9 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
     if (!out)
       return fail(fmt::format("{}: cannot write: {}", f.output, std::strerror(errno)));
   }
-  fmt::print(out, "{}\n", header(*predictor));
+  fmt::print(out, "{}\n", header(*predictor, shown));
   for (int64_t r = 0; r < data->rows; ++r)
-    fmt::print(out, "{}\n", rowLine(*predictor, data->sourceRows[size_t(r)], r, outputs));
+    fmt::print(out, "{}\n", rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs));
   if (out == stdout)
     return std::fflush(out) == 0 ? Status(Ok{}) : fail("cannot write predictions to stdout");
   bool ok = std::fflush(out) == 0 && !std::ferror(out);
@@ -192,6 +236,9 @@ void addPredictCommand(CLI::App &app, const mtl_model &model, int &status) {
                   "Rows to predict: a file laid out as the training data (labels may be absent)")
       ->required();
   cmd->add_option("--output", f->output, "Write the CSV here instead of to standard output");
+  cmd->add_option("--like", f->like,
+                  "The data set whose layout the input has (default: the first training data "
+                  "set); a model trained on several predicts the tasks it labels");
   addThreadsFlag(cmd, f->threads);
   cmd->callback([f, &model, &status] {
     if (Status s = predict(model, *f); !s) {

@@ -4,7 +4,9 @@
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/Trainer.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
@@ -74,6 +76,9 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "The learning-rate schedule instead of the model's: constant, "
                   "'cosine(warmup = N)', 'step(every = N, gamma = G)' or 'plateau(patience = N, "
                   "factor = F)'");
+  cmd->add_option("--sampling", f.sampling,
+                  "How batches draw from the model's training data sets, instead of its own "
+                  "setting: round_robin, proportional or 'temperature(T)'");
   cmd->add_option("--clip-norm", f.clipNorm,
                   "Clip each step's gradients to this L2 norm (0: no clipping)")
       ->check(CLI::NonNegativeNumber);
@@ -91,8 +96,21 @@ Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &
 
 Result<RunData> runData(RunConfig config, const std::vector<std::string> &items) {
   std::vector<std::string> names;
+  // The keys of each data set's files: NAME, or NAME.images/.labels (IDX), NAME.ARRAY (npy).
+  auto keysOf = [](const DataSpec &d) {
+    std::vector<std::string> keys;
+    if (d.kind == DataSpec::Idx)
+      keys = {d.name + ".images", d.name + ".labels"};
+    else if (d.kind == DataSpec::Npy)
+      for (const auto &[name, path] : d.arrays)
+        keys.push_back(d.name + "." + name);
+    else if (d.kind != DataSpec::Synthetic)
+      keys = {d.name};
+    return keys;
+  };
   for (const DataSpec &d : config.data)
-    names.push_back(d.kind == DataSpec::Idx ? d.name + ".images, " + d.name + ".labels" : d.name);
+    for (const std::string &key : keysOf(d))
+      names.push_back(key);
   std::map<std::string, std::string> out;
   for (const std::string &item : items) {
     size_t eq = item.find('=');
@@ -101,11 +119,7 @@ Result<RunData> runData(RunConfig config, const std::vector<std::string> &items)
                               "got '{}'",
                               item));
     std::string key = item.substr(0, eq);
-    bool known = false;
-    for (const DataSpec &d : config.data)
-      known =
-          known || (d.kind == DataSpec::Idx ? key == d.name + ".images" || key == d.name + ".labels"
-                                            : key == d.name && d.kind == DataSpec::Csv);
+    bool known = std::find(names.begin(), names.end(), key) != names.end();
     if (!known)
       return fail(fmt::format("--data {}: the model has no data file named '{}' (it has: {})", item,
                               key,
@@ -123,13 +137,16 @@ void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths)
   replace(spec.name, spec.csv.path);
   replace(spec.name + ".images", spec.images);
   replace(spec.name + ".labels", spec.labels);
+  for (auto &[name, file] : spec.arrays)
+    replace(spec.name + "." + name, file);
 }
 
-Result<Dataset> loadConfigData(const RunConfig &config, int index,
+Result<Dataset> loadConfigData(const RunConfig &config, std::span<const int> indices,
                                const std::map<std::string, std::string> &paths) {
-  DataSpec spec = config.data[size_t(index)];
-  applyPaths(spec, paths);
-  Result<Dataset> data = loadDataset(spec, config.inputs, config.tasks);
+  RunConfig c = config;
+  for (DataSpec &spec : c.data)
+    applyPaths(spec, paths);
+  Result<Dataset> data = loadDataSets(c, indices);
   if (data)
     for (const std::string &note : data->notes)
       fmt::print(stderr, "note: {}\n", note);
@@ -186,6 +203,8 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
     to.unfreezeAfter = *f.unfreezeAfter;
   if (!f.schedule.empty())
     to.schedule = f.schedule;
+  if (!f.sampling.empty())
+    to.sampling = f.sampling;
   if (f.clipNorm)
     to.clipNorm = *f.clipNorm;
   if (!f.lrScales.empty()) {
@@ -202,11 +221,11 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
 Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
   RunConfig c = run.config;
   std::array<std::optional<Dataset>, 3> sets;
-  int indices[3] = {c.trainData, c.validateData, c.testData};
+  const std::vector<int> *indices[3] = {&c.trainData, &c.validateData, &c.testData};
   for (int k = 0; k < 3; ++k) {
-    if (indices[k] < 0)
+    if (indices[k]->empty())
       continue;
-    Result<Dataset> d = loadConfigData(c, indices[k], run.paths);
+    Result<Dataset> d = loadConfigData(c, *indices[k], run.paths);
     if (!d)
       return d.takeError();
     if (k == 0)
@@ -264,7 +283,7 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
   Result<RunData> run = runData(std::move(config), flags.data);
   if (!run)
     return run.takeError();
-  if (run->config.trainData < 0)
+  if (run->config.trainData.empty())
     return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
                             "(see docs/language.md)",
                             modelName));

@@ -79,7 +79,8 @@ int64_t heldRows(int64_t rows, double fraction, int64_t keep) {
 }
 } // namespace
 
-Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction) {
+Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction,
+                uint64_t stream) {
   Split split;
   if (rows <= 0)
     return split;
@@ -88,7 +89,7 @@ Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double tes
   std::vector<int64_t> order(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i)
     order[static_cast<size_t>(i)] = i;
-  Rng rng(seed, 1);
+  Rng rng(seed, stream);
   for (int64_t i = rows - 1; i >= 1; --i)
     std::swap(order[static_cast<size_t>(i)],
               order[static_cast<size_t>(rng.below(static_cast<uint64_t>(i) + 1))]);

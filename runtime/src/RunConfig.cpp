@@ -9,9 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-const char *const kDataKinds[] = {"csv", "idx", "synthetic"};
+const char *const kDataKinds[] = {"csv", "idx", "synthetic", "npy", "npz"};
 const char *const kTaskKinds[] = {"regress", "binary", "classify", "multilabel"};
-const char *const kFromKinds[] = {"columns", "images", "labels"};
+const char *const kFromKinds[] = {"columns", "images", "labels", "array"};
 
 template <size_t N> int kindIndex(const char *const (&names)[N], const std::string &name) {
   for (size_t i = 0; i < N; ++i)
@@ -24,11 +24,18 @@ json bindingJson(const BindingSpec &b) {
   json columns = json::array();
   for (const ColumnSel &c : b.columns)
     columns.push_back({{"name", c.name}, {"index", c.index}});
-  return {
-      {"target", b.target},         {"task", b.isTask},           {"slot", b.slot},
-      {"from", kFromKinds[b.from]}, {"columns", columns},         {"standardize", b.standardize},
-      {"scale", b.scale},           {"as_class", b.asClass},      {"in", b.inSet},
-      {"width", b.width},           {"as_category", b.asCategory}};
+  return {{"target", b.target},
+          {"task", b.isTask},
+          {"slot", b.slot},
+          {"from", kFromKinds[b.from]},
+          {"columns", columns},
+          {"standardize", b.standardize},
+          {"scale", b.scale},
+          {"as_class", b.asClass},
+          {"in", b.inSet},
+          {"width", b.width},
+          {"as_category", b.asCategory},
+          {"array", b.array}};
 }
 
 BindingSpec bindingFrom(const json &j) {
@@ -45,6 +52,7 @@ BindingSpec bindingFrom(const json &j) {
   b.asCategory = j.value("as_category", false); // absent before categories existed
   b.inSet = j.at("in").get<std::vector<double>>();
   b.width = j.at("width").get<int64_t>();
+  b.array = j.value("array", std::string());
   return b;
 }
 
@@ -63,6 +71,7 @@ json dataJson(const DataSpec &d) {
           {"labels", d.labels},
           {"rows", d.rows},
           {"seed", d.seed},
+          {"arrays", d.arrays},
           {"bindings", bindings}};
 }
 
@@ -82,6 +91,7 @@ DataSpec dataFrom(const json &j) {
   d.labels = j.at("labels").get<std::string>();
   d.rows = j.at("rows").get<int64_t>();
   d.seed = j.at("seed").get<uint64_t>();
+  d.arrays = j.value("arrays", std::vector<std::pair<std::string, std::string>>());
   for (const json &b : j.at("bindings"))
     d.bindings.push_back(bindingFrom(b));
   return d;
@@ -111,13 +121,14 @@ json trainJson(const RunConfig &c) {
           {"unfreeze_after", t.unfreezeAfter},
           {"lr_scales", t.lrScales},
           {"schedule", t.schedule},
-          {"clip_norm", t.clipNorm}};
+          {"clip_norm", t.clipNorm},
+          {"sampling", t.sampling}};
 }
 
 void trainFrom(const json &j, RunConfig &c) {
-  c.trainData = j.at("data").get<int>();
-  c.validateData = j.at("validate_data").get<int>();
-  c.testData = j.at("test_data").get<int>();
+  c.trainData = j.at("data").get<std::vector<int>>();
+  c.validateData = j.at("validate_data").get<std::vector<int>>();
+  c.testData = j.at("test_data").get<std::vector<int>>();
   TrainOptions &t = c.train;
   t.epochs = j.at("epochs").get<int64_t>();
   t.batch = j.at("batch").get<int64_t>();
@@ -140,14 +151,16 @@ void trainFrom(const json &j, RunConfig &c) {
   t.lrScales = j.value("lr_scales", std::vector<std::pair<std::string, double>>());
   t.schedule = j.value("schedule", std::string("constant"));
   t.clipNorm = j.value("clip_norm", 0.0);
+  t.sampling = j.value("sampling", std::string("proportional"));
 }
 
-// Every data index must name a data set or be -1.
+// Every data index must name a data set.
 void checkIndices(const RunConfig &c) {
   int n = static_cast<int>(c.data.size());
-  for (int index : {c.trainData, c.validateData, c.testData})
-    if (index < -1 || index >= n)
-      throw std::invalid_argument(fmt::format("data index {} out of range", index));
+  for (const std::vector<int> *list : {&c.trainData, &c.validateData, &c.testData})
+    for (int index : *list)
+      if (index < 0 || index >= n)
+        throw std::invalid_argument(fmt::format("data index {} out of range", index));
 }
 
 } // namespace
@@ -210,6 +223,27 @@ Result<RunConfig> modelRunConfig(const mtl_model &model) {
                             "and tasks",
                             model.name));
   return config;
+}
+
+Result<Dataset> loadDataSets(const RunConfig &config, std::span<const int> indices) {
+  RunConfig c = config;
+  std::vector<Dataset> parts;
+  for (int index : indices) {
+    const DataSpec &spec = c.data[size_t(index)];
+    Result<Dataset> data = loadDataset(spec, c.inputs, c.tasks);
+    if (!data)
+      return data.takeError();
+    // The data sets after it number what it binds by its vocabularies.
+    for (const BindingSpec &b : spec.bindings) {
+      const size_t slot = size_t(b.slot);
+      if (b.isTask && c.tasks[slot].classes.empty())
+        c.tasks[slot].classes = data->classNames[slot];
+      if (!b.isTask && b.asCategory && c.inputs[slot].categories.empty())
+        c.inputs[slot].categories = data->categories[slot];
+    }
+    parts.push_back(std::move(*data));
+  }
+  return mergeDatasets(std::move(parts), config.inputs, config.tasks);
 }
 
 RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace mtlrt {
@@ -64,8 +65,10 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
                         const TrainOptions &o) {
   json data = json::object();
   for (const DataSpec &d : config.data) {
-    if (d.kind == DataSpec::Csv)
+    if (d.kind == DataSpec::Csv || d.kind == DataSpec::Npz)
       data[d.name] = d.csv.path;
+    else if (d.kind == DataSpec::Npy)
+      data[d.name] = json(std::map<std::string, std::string>(d.arrays.begin(), d.arrays.end()));
     else if (d.kind == DataSpec::Idx)
       data[d.name] = {{"images", d.images}, {"labels", d.labels}};
     else
@@ -103,6 +106,7 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
               {"lr_scales", o.lrScales},
               {"schedule", o.schedule},
               {"clip_norm", o.clipNorm},
+              {"sampling", o.sampling},
               {"log", o.logPath}}}};
   return writeJson(folder, "config.json", j);
 }

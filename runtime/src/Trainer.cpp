@@ -122,6 +122,10 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   if (!schedule)
     return schedule.takeError();
   m.schedule = *schedule;
+  Result<Sampling> sampling = Sampling::parse(options.sampling);
+  if (!sampling)
+    return sampling.takeError();
+  m.sampling = *sampling;
   if (!(options.clipNorm >= 0 && std::isfinite(options.clipNorm)))
     return fail(
         fmt::format("trainer: clip_norm = {} is not a finite number >= 0", options.clipNorm));

@@ -36,8 +36,9 @@ int64_t sizeProduct(int64_t a, int64_t b) {
 
 uint64_t shuffleStream(int64_t epoch) { return 0x5348554600000000ull + uint64_t(epoch); }
 
-void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch) {
-  Rng rng(seed, shuffleStream(epoch));
+void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch, int64_t source,
+                 int64_t pass) {
+  Rng rng(seed, shuffleStream(epoch) ^ (uint64_t(source) << 48) ^ (uint64_t(pass) << 40));
   for (size_t i = rows.size(); i-- > 1;)
     std::swap(rows[i], rows[size_t(rng.below(uint64_t(i) + 1))]);
 }
@@ -118,11 +119,15 @@ void Trainer::Impl::gather(const Dataset &data, std::span<const int64_t> rows) {
   for (size_t i = 0; i < inputBufs.size(); ++i) {
     const size_t w = size_t(model->inputs[i].elements);
     const float *src = data.inputs[i].data();
+    // Rows that lack the input (a data set that does not bind it) read 0.
+    const bool gaps = flagged(data.inputGaps, i);
     if (model->inputs[i].dtype == MTL_I32) {
       int32_t *dst = inputBufs[i].ints();
       for (size_t r = 0; r < n; ++r)
-        for (size_t j = 0; j < w; ++j)
-          dst[r * w + j] = int32_t(src[size_t(rows[r]) * w + j]);
+        for (size_t j = 0; j < w; ++j) {
+          const float id = src[size_t(rows[r]) * w + j];
+          dst[r * w + j] = gaps && std::isnan(id) ? 0 : int32_t(id);
+        }
       continue;
     }
     float *dst = inputBufs[i].floats();
@@ -130,6 +135,9 @@ void Trainer::Impl::gather(const Dataset &data, std::span<const int64_t> rows) {
       std::memcpy(dst + r * w, src + size_t(rows[r]) * w, w * sizeof(float));
     if (inputStd[i])
       inputStd[i]->apply(std::span<float>(dst, n * w));
+    if (gaps)
+      for (size_t k = 0; k < n * w; ++k)
+        dst[k] = std::isnan(dst[k]) ? 0.0f : dst[k];
   }
   for (size_t t = 0; t < targetBufs.size(); ++t) {
     const size_t w = size_t(data.targetWidths[t]);

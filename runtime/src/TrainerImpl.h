@@ -1,6 +1,7 @@
 // TrainerImpl.h: the Trainer's private state, shared by the files that implement it.
 #pragma once
 
+#include "Sampling.h"
 #include "Schedule.h"
 #include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
@@ -80,6 +81,7 @@ struct Trainer::Impl {
   std::vector<float> lrScale, stepScales;
   std::vector<uint8_t> frozen;
   Schedule schedule;
+  Sampling sampling;
   /// Sets stepScales for the steps of `epoch`.
   void setEpochScales(int64_t epoch);
 
@@ -121,10 +123,10 @@ struct Trainer::Impl {
     balancer.step(batch, hyper, taskWeights, params.floats(), state.floats(), workspace.floats(),
                   grads.floats(), result, &parallel);
   }
-  /// One training step per batch of `order`; fills `train` with the epoch's
+  /// One training step per batch of `plan`; fills `train` with the epoch's
   /// losses. Fails, having logged it, when a total loss is not finite.
-  Status trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,
-                    EpochOutputs &out, EvalReport &train);
+  Status trainEpoch(const Dataset &data, const EpochPlan &plan, int64_t epoch, EpochOutputs &out,
+                    EvalReport &train);
   /// After a fit: puts back the parameters of `bestEpoch` (0: none) from
   /// bestParams (`haveCopy`) or best.safetensors; returns the kept epoch.
   int64_t keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCopy);

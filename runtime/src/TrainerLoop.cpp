@@ -98,10 +98,9 @@ static Status saveCheckpoint(const Trainer &trainer, const char *name) {
   return writeCheckpoint(path, *ck);
 }
 
-Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> order, int64_t epoch,
+Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int64_t epoch,
                                  EpochOutputs &out, EvalReport &train) {
-  const int64_t rows = int64_t(order.size());
-  const int64_t batches = (rows + options.batch - 1) / options.batch;
+  const int64_t batches = int64_t(plan.ends.size());
   std::fill(epochLossSums.begin(), epochLossSums.end(), 0.0);
   std::fill(epochCounts.begin(), epochCounts.end(), 0.0);
   double totalSum = 0, penaltySum = 0;
@@ -109,8 +108,8 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, std::span<const int64_t> o
   out.progress.startEpoch(epoch, options.epochs, batches);
   balancer.startEpoch(batches);
   for (int64_t b = 0; b < batches; ++b) {
-    const int64_t begin = b * options.batch, n = std::min(options.batch, rows - begin);
-    gather(data, order.subspan(size_t(begin), size_t(n)));
+    const int64_t begin = b == 0 ? 0 : plan.ends[size_t(b - 1)], n = plan.ends[size_t(b)] - begin;
+    gather(data, std::span(plan.rows).subspan(size_t(begin), size_t(n)));
     hyper.step = ++step;
     hyper.lr = float(double(options.lr) * schedule.factor(step, epoch, batches, options.epochs));
     mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data(), 0.0f, 0};
@@ -194,8 +193,14 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   // The rows to train on, and where validation and test rows come from: the
   // data sets given, or fractions held out of the training data.
   Split split =
-      splitRows(train.rows, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
+      splitSources(train, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
   const std::vector<int64_t> trainRows = std::move(split.train);
+  // Each data set's training rows, which the epochs' batches draw from.
+  std::vector<std::vector<int64_t>> sourceRows = sourceRowLists(train);
+  for (std::vector<int64_t> &rows : sourceRows)
+    std::erase_if(rows, [&](int64_t r) {
+      return !std::binary_search(trainRows.begin(), trainRows.end(), r);
+    });
   const std::vector<int64_t> valRows = validation ? allRows(validation->rows) : split.validation;
   const std::vector<int64_t> testRows = test ? allRows(test->rows) : split.test;
   const Dataset &valData = validation ? *validation : train;
@@ -272,9 +277,11 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   } else {
     table.header();
   }
+  int64_t stepsPerEpoch = 0;
+  for (const std::vector<int64_t> &rows : sourceRows)
+    stepsPerEpoch += (int64_t(rows.size()) + opt.batch - 1) / opt.batch;
   if (opt.keepStepLosses && firstEpoch <= opt.epochs)
-    result.stepLosses.reserve(size_t((int64_t(trainRows.size()) + opt.batch - 1) / opt.batch *
-                                     (opt.epochs - firstEpoch + 1)));
+    result.stepLosses.reserve(size_t(stepsPerEpoch * (opt.epochs - firstEpoch + 1)));
   Impl::EpochOutputs out{log, progress, opt.keepStepLosses ? &result.stepLosses : nullptr};
   BestTracker tracker{resolveMonitor(model, opt.earlyStop.monitor).value(), opt.earlyStop.minDelta,
                       m.run.bestValue, m.run.sinceBest};
@@ -282,26 +289,24 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   bool haveBestCopy = false;
   if (validating)
     m.bestParams.resize(size_t(model.params_size));
-  std::vector<int64_t> order(trainRows.size());
+  EpochPlan plan;
   Clock::time_point runStart = Clock::now();
 
   for (int64_t epoch = firstEpoch; epoch <= opt.epochs; ++epoch) {
     Clock::time_point epochStart = Clock::now();
     // Each epoch shuffles the split's rows afresh, so its order depends only on (seed, epoch).
-    std::copy(trainRows.begin(), trainRows.end(), order.begin());
-    if (opt.shuffle)
-      shuffleRows(order, opt.seed, epoch);
+    planEpoch(m.sampling, sourceRows, opt.batch, opt.shuffle, opt.seed, epoch, plan);
     EpochRecord record;
     record.epoch = epoch;
     m.setEpochScales(epoch);
-    if (Status s = m.trainEpoch(train, order, epoch, out, record.train); !s) {
+    if (Status s = m.trainEpoch(train, plan, epoch, out, record.train); !s) {
       // What is kept, and saved, is the last good step (unless the update broke it).
       if (!opt.checkpointDir.empty() && !m.broken)
         if (Status saved = saveCheckpoint(*this, "last.safetensors"); !saved)
           return fail(fmt::format("{}; and {}", s.error(), saved.error()));
       return s.takeError();
     }
-    if (record.train.rows < int64_t(order.size())) {
+    if (record.train.rows < int64_t(plan.rows.size())) {
       // Interrupted mid-epoch: the steps stay taken, but part of an epoch is
       // no epoch to validate, log or resume from.
       result.interrupted = true;

@@ -247,6 +247,39 @@ TEST(BalanceStep, StaticIsTheSameWithTheGradientsSplit) {
     EXPECT_NEAR(after[0][k], after[1][k], 1e-6) << k;
 }
 
+TEST(BalanceStep, ATaskWithoutLabelsIsLeftOutOfTheCombination) {
+  // A batch that labels only task a (as a batch of a's data set does when
+  // the tasks have their own): the gradient methods combine a's gradient
+  // alone, which is static's step. Before, b's zero gradient made MGDA's
+  // minimum-norm point zero, and the shared parameters stood still.
+  Fixture f;
+  f.compile(false);
+  ASSERT_NE(f.c.compiled, nullptr);
+  std::vector<float> none(f.yb.size(), NAN);
+  auto stepWith = [&](const std::string &method) {
+    auto trainer = mtlrt::Trainer::create(f.c.compiled, options(method, false));
+    EXPECT_TRUE(trainer.ok()) << trainer.error();
+    const float *inputs[] = {f.x.data()};
+    const float *targets[] = {f.ya.data(), none.data()};
+    std::vector<float> losses(2);
+    EXPECT_TRUE(trainer->trainBatch(kRows, inputs, targets, losses).ok());
+    return std::vector<float>(trainer->params().begin(), trainer->params().end());
+  };
+  const std::vector<float> before = [&] {
+    auto trainer = mtlrt::Trainer::create(f.c.compiled, options("static", false));
+    return std::vector<float>(trainer->params().begin(), trainer->params().end());
+  }();
+  const std::vector<float> reference = stepWith("static");
+  const mtl_tensor_desc &shared = f.c.compiled->params[f.c.compiled->shared_params[0]];
+  EXPECT_NE(reference[size_t(shared.offset)], before[size_t(shared.offset)]);
+  for (const char *method :
+       {"pcgrad", "mgda", "mgda(rep)", "cagrad", "imtl", "aligned_mtl", "nash_mtl"}) {
+    const std::vector<float> after = stepWith(method);
+    for (size_t k = 0; k < after.size(); ++k)
+      EXPECT_NEAR(after[k], reference[k], 1e-6) << method << " [" << k << "]";
+  }
+}
+
 TEST(BalanceStep, SemaAndRuntimeKnowTheSameMethods) {
   // sema (compiler/sema/Settings.cpp) and the runtime (balance/Method.cpp)
   // each list the methods: every runtime method must check in .mtl, give the

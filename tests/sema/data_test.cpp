@@ -86,7 +86,7 @@ TEST_F(Data, CsvBindingsAreResolved) {
   EXPECT_TRUE(d.bindings[1].asClass);
   EXPECT_EQ(d.bindings[2].inSet, (std::vector<double>{1, 2}));
   EXPECT_DOUBLE_EQ(d.bindings[3].scale, 0.001);
-  EXPECT_EQ(m.train.trainData, 0);
+  EXPECT_EQ(m.train.trainData, std::vector<int>{0});
 }
 
 TEST_F(Data, MissingColumnSuggestsAndOutOfRange) {
@@ -345,7 +345,7 @@ TEST_F(Data, PathsResolveAgainstTheModelFile) {
   ASSERT_EQ(c.models.size(), 1u) << c.text;
   EXPECT_EQ(c.model().data[0].path, "models/d/x.csv");
   EXPECT_EQ(c.model().data[1].path, "/srv/y.csv");
-  EXPECT_EQ(c.model().train.trainData, 2);
+  EXPECT_EQ(c.model().train.trainData, std::vector<int>{2});
 }
 
 } // namespace

@@ -30,10 +30,10 @@ TEST(Settings, Defaults) {
   EXPECT_EQ(m.train.batch, 32);
   EXPECT_EQ(m.train.seed, 0u);
   EXPECT_TRUE(m.train.shuffle);
-  EXPECT_EQ(m.train.trainData, 0);
-  EXPECT_EQ(m.train.validateData, -1);
+  EXPECT_EQ(m.train.trainData, std::vector<int>{0});
+  EXPECT_TRUE(m.train.validateData.empty());
   EXPECT_DOUBLE_EQ(m.train.validateFraction, 0);
-  EXPECT_EQ(m.train.testData, -1);
+  EXPECT_TRUE(m.train.testData.empty());
   EXPECT_FALSE(m.train.earlyStop.enabled);
 }
 
@@ -170,9 +170,9 @@ TEST(Settings, Train) {
   EXPECT_EQ(t.batch, 16);
   EXPECT_EQ(t.seed, 7u);
   EXPECT_FALSE(t.shuffle);
-  EXPECT_EQ(t.trainData, 0);
-  EXPECT_EQ(t.validateData, 1);
-  EXPECT_EQ(t.testData, 2);
+  EXPECT_EQ(t.trainData, std::vector<int>{0});
+  EXPECT_EQ(t.validateData, std::vector<int>{1});
+  EXPECT_EQ(t.testData, std::vector<int>{2});
   EXPECT_TRUE(t.earlyStop.enabled);
   EXPECT_EQ(t.earlyStop.patience, 3);
   EXPECT_EQ(t.earlyStop.monitor, "species.macro_f1");
@@ -251,13 +251,14 @@ TEST(Settings, TrainingDataChoiceAndCoverage) {
   EXPECT_DIAG(only, "m.mtl:3:9: note: 'y' is declared here");
   Checked several = check(model(decls + "  data a = synthetic() {}\n  data b = synthetic() {}"));
   EXPECT_DIAG(several, "m.mtl:1:7: error: the model has 2 data sets and none is named 'train'; "
-                       "choose one with 'train { data = NAME }'");
+                       "choose the one to train on with 'train { data = NAME }' (or several: "
+                       "data = [A, B])");
   Checked named = check(model(decls + "  data a = synthetic() {}\n  data train = synthetic() {}"));
   ASSERT_EQ(named.models.size(), 1u) << named.text;
-  EXPECT_EQ(named.model().train.trainData, 1);
+  EXPECT_EQ(named.model().train.trainData, std::vector<int>{1});
   Checked none = check(model(decls));
   ASSERT_EQ(none.models.size(), 1u) << none.text;
-  EXPECT_EQ(none.model().train.trainData, -1);
+  EXPECT_TRUE(none.model().train.trainData.empty());
   Checked test = check(model(
       decls + "  data train = synthetic() {}\n"
               "  data t2 = csv(\"nowhere.csv\") { x = columns(0, 1) y = column(2) t = column(3) }\n"

@@ -26,8 +26,10 @@ struct BindingSpec {
   std::string target; ///< the input's or task's name, for messages
   bool isTask = false;
   int slot = -1; ///< index of the input or task
-  enum From { Columns, Images, Labels } from = Columns;
-  std::vector<ColumnSel> columns; ///< Columns: the CSV columns, in order
+  enum From { Columns, Images, Labels, Array } from = Columns;
+  std::vector<ColumnSel> columns; ///< Columns: the CSV columns, in order; Array: elements (by
+                                  ///< index) of each row, all if empty
+  std::string array;              ///< Array: the NumPy array's name
   bool standardize = false;       ///< recorded in the Dataset; applied by the loop
   double scale = 1.0;
   bool asClass = false;      ///< labels become class ids (see classColumn)
@@ -39,9 +41,11 @@ struct BindingSpec {
 /// One data set of a model.
 struct DataSpec {
   std::string name;
-  enum Kind { Csv, Idx, Synthetic } kind = Csv;
-  CsvOptions csv;                    ///< Csv
-  std::string images, labels;        ///< Idx: paths; either may be empty if unbound
+  enum Kind { Csv, Idx, Synthetic, Npy, Npz } kind = Csv;
+  CsvOptions csv;             ///< Csv; Npz: csv.path is the archive
+  std::string images, labels; ///< Idx: paths; either may be empty if unbound
+  /// Npy: each array's name and path (.npy, plain or gzip).
+  std::vector<std::pair<std::string, std::string>> arrays;
   int64_t rows = 0;                  ///< Synthetic
   uint64_t seed = 0;                 ///< Synthetic
   std::vector<BindingSpec> bindings; ///< ignored for Synthetic
@@ -111,6 +115,16 @@ struct Dataset {
   /// Per input slot: the vocabulary of an 'as category' input, else empty.
   std::vector<Categories> categories;
   std::vector<uint8_t> standardizeInputs, standardizeTargets; ///< per slot: 1 if asked
+  /// Per input slot: 1 when some rows lack the input (NaN there: the data
+  /// set binds no column to it, or rows merged from one that does not, see
+  /// mergeDatasets). The model reads those values as 0; standardisation
+  /// statistics skip them. Only the tasks whose heads do not read the input
+  /// may be trained or scored on such rows, which `mtlc check` verifies.
+  std::vector<uint8_t> inputGaps;
+  /// Several data sets merged into one (mergeDatasets): their names, and per
+  /// row the index of the one it came from. Empty: one data set, `name`.
+  std::vector<std::string> sourceNames;
+  std::vector<int32_t> sources;
   /// Where each row came from: the 1-based line for CSV, the 0-based item for
   /// IDX and synthetic data.
   std::vector<int64_t> sourceRows;
@@ -121,13 +135,12 @@ struct Dataset {
 
 /// Loads `spec` for a model with these inputs and tasks.
 ///
-/// Csv and Idx: every input needs exactly one binding; a task without one
-/// gets all-missing targets. Rows where any input value is missing are
-/// dropped (a model cannot consume NaN) and reported in `notes`. Checks, with
-/// messages naming the file and line: columns exist, each binding yields
-/// `width` values per row, class counts fit the task (at most k for
-/// classify(k), 2 for binary), Classify targets are integers in [0, k),
-/// Binary and Multilabel targets lie in [0, 1], embedding ids lie in [0, vocab).
+/// Csv and Idx: an input or task is bound at most once; one without a
+/// binding is missing on every row (inputs are marked in inputGaps). Rows where any input value is
+/// missing are dropped (a model cannot consume NaN) and reported in `notes`. Checks, with messages
+/// naming the file and line: columns exist, each binding yields `width` values per row, class
+/// counts fit the task (at most k for classify(k), 2 for binary), Classify targets are integers in
+/// [0, k), Binary and Multilabel targets lie in [0, 1], embedding ids lie in [0, vocab).
 ///
 /// Synthetic: `rows` rows of inputs drawn from N(0,1) (ids uniform in
 /// [0, vocab)), and targets from a fixed random teacher per task: a random
@@ -138,6 +151,22 @@ struct Dataset {
 /// leaves the teacher unchanged.
 Result<Dataset> loadDataset(const DataSpec &spec, const std::vector<InputSpec> &inputs,
                             const std::vector<TaskSpec> &tasks);
+
+/// The data sets a run trains (validates, tests) on together, as one
+/// Dataset: the rows of each in turn, with Dataset::sources saying which
+/// each came from. A task or input that a part does not bind is missing
+/// (NaN) on its rows. Fails when two parts number one task's classes or
+/// one input's categories differently, or standardise one slot differently.
+/// One part is returned as it is.
+Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<InputSpec> &inputs,
+                              const std::vector<TaskSpec> &tasks);
+
+/// The listed rows of `data` (each in [0, data.rows)), in that order.
+Dataset subsetRows(const Dataset &data, std::span<const int64_t> rows);
+
+/// The rows of each source of `data` (one list, of every row, for a
+/// Dataset that is not merged), ascending.
+std::vector<std::vector<int64_t>> sourceRowLists(const Dataset &data);
 
 /// Per-feature standardisation, fitted on one split and applied to all rows.
 struct Standardizer {
@@ -201,6 +230,16 @@ struct Split {
 /// rows (so adding a test fraction leaves the validation rows unchanged).
 /// Fractions are clamped to [0, 1); a positive one holds out at least one
 /// row while the training part keeps at least one.
-Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction = 0);
+Split splitRows(int64_t rows, double validateFraction, uint64_t seed, double testFraction = 0,
+                uint64_t stream = 1);
+
+/// splitRows on each source of `data` (sourceRowLists) on its own, the
+/// first with Rng(seed, 1), source s > 0 with Rng(seed, splitStream(s)),
+/// so that every data set of a merged one keeps its share of validation
+/// and test rows; the rows of the Split are rows of `data`, each list
+/// sorted ascending. For a Dataset that is not merged, splitRows itself.
+Split splitSources(const Dataset &data, double validateFraction, uint64_t seed,
+                   double testFraction = 0);
+uint64_t splitStream(int64_t source);
 
 } // namespace mtlrt

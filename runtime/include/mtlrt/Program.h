@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct TrainFlags {
   std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
   std::vector<std::string> lrScales;        ///< GROUP=SCALE
   std::string schedule;                     ///< empty: the model's
+  std::string sampling;                     ///< empty: the model's
   std::optional<double> clipNorm;           ///< TrainOptions::clipNorm
 };
 
@@ -93,12 +95,9 @@ int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data)
 /// Puts the files of `paths` (as RunData holds them) in place of `spec`'s.
 void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths);
 
-/// Loads data set `index` of the configuration, with `paths` replacing its
-/// files, and prints the loader's notes to stderr. Labels read 'as class'
-/// and values read 'as category' are numbered by the vocabularies of
-/// config.tasks and config.inputs (the training data's, see withClasses and
-/// withCategories); only the training data may leave a vocabulary empty.
-Result<Dataset> loadConfigData(const RunConfig &config, int index,
+/// loadDataSets with `paths` replacing the files, printing the loader's
+/// notes to stderr.
+Result<Dataset> loadConfigData(const RunConfig &config, std::span<const int> indices,
                                const std::map<std::string, std::string> &paths);
 
 /// When argv[1] is neither an option nor one of `app`'s subcommands, prints

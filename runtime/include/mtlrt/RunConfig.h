@@ -13,6 +13,7 @@
 #include "mtlrt/Result.h"
 #include "mtlrt/Trainer.h"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +25,11 @@ struct RunConfig {
   std::vector<InputSpec> inputs;
   std::vector<TaskSpec> tasks;
   std::vector<DataSpec> data; ///< paths absolute, so a program runs from any folder
-  int trainData = -1;         ///< index into data; -1: the model names no training data
-  int validateData = -1;      ///< validate on this data set (else on train.validate)
-  int testData = -1;          ///< evaluated once after training
+  /// Indices into data: the data sets to train on (several train together,
+  /// see mergeDatasets and TrainOptions::sampling; none: the model names no
+  /// training data), to validate on (else on train.validate), and to test
+  /// on once after training.
+  std::vector<int> trainData, validateData, testData;
   /// The model's settings: epochs, batch, seed, shuffle, lr, validate and
   /// earlyStop are read from and written to JSON; the other fields keep their defaults.
   TrainOptions train;
@@ -41,6 +44,15 @@ Result<RunConfig> parseRunConfig(std::string_view json);
 /// The configuration of a compiled model: parsed from model.config, checked
 /// against the descriptor (the inputs' and tasks' names and widths).
 Result<RunConfig> modelRunConfig(const mtl_model &model);
+
+/// Loads the data sets `indices` of `config` and merges them
+/// (mergeDatasets) when there are several; the notes of each are in the
+/// result's. Labels read 'as class' and values read 'as category' are
+/// numbered by the vocabularies of config.tasks and config.inputs (the
+/// training data's, see withClasses and withCategories); only the training
+/// data may leave a vocabulary empty, and then the first of its data sets
+/// that binds a slot makes its vocabulary, which the later ones follow.
+Result<Dataset> loadDataSets(const RunConfig &config, std::span<const int> indices);
 
 /// `config` with the vocabularies of training (a training Dataset's, or a
 /// Trainer's) wherever the model declares none.

@@ -69,6 +69,10 @@ struct TrainOptions {
   std::string schedule = "constant";
   /// > 0: scale the gradients of each step to at most this L2 norm.
   double clipNorm = 0;
+  /// How the batches draw from the data sets when the training Dataset
+  /// merges several (Sampling.h): "round_robin", "proportional" or
+  /// "temperature(T)".
+  std::string sampling = "proportional";
   /// Split every step's gradients by task for the statistics (each task's
   /// gradient norm and the tasks' cosine similarities), even when the
   /// balancing method does not need them.
@@ -342,7 +346,10 @@ bool balanceAddsParameters(std::string_view text);
 /// seed and the epoch number, and a resumed run repeats it.
 uint64_t shuffleStream(int64_t epoch);
 
-/// Shuffles `rows` in place as described above.
-void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch);
+/// Shuffles `rows` in place as described above; a run that trains on
+/// several data sets shuffles pass `pass` of data set `source` with the
+/// stream shuffleStream(epoch) ^ (source << 48) ^ (pass << 40) instead.
+void shuffleRows(std::span<int64_t> rows, uint64_t seed, int64_t epoch, int64_t source = 0,
+                 int64_t pass = 0);
 
 } // namespace mtlrt

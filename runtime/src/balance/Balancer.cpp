@@ -117,13 +117,13 @@ void Balancer::lossWeights(uint64_t step) {
   }
 }
 
-void Balancer::combine(uint64_t step) {
+std::vector<double> Balancer::coefficientsOf(std::span<const double> gram, int tasks,
+                                             uint64_t step) const {
   // Methods that return a convex combination are scaled by T, so that at
   // their neutral point (equal weights) a step is as large as static's sum.
-  const double T = tasks_;
   auto convex = [&](std::vector<double> alpha) {
     for (double &a : alpha)
-      a *= T;
+      a *= tasks;
     return alpha;
   };
   switch (method_.kind) {
@@ -134,27 +134,49 @@ void Balancer::combine(uint64_t step) {
   case Method::Kind::Famo:
   case Method::Kind::MgdaRep:
   case Method::Kind::GradNorm:
-    std::fill(coefficients_.begin(), coefficients_.end(), 1.0);
-    break;
+    return std::vector<double>(size_t(tasks), 1.0);
   case Method::Kind::PcGrad:
-    coefficients_ = pcgrad(gram_, tasks_, seed_, step);
-    break;
+    return pcgrad(gram, tasks, seed_, step);
   case Method::Kind::Mgda:
-    coefficients_ = convex(minNorm(gram_, tasks_));
-    break;
+    return convex(minNorm(gram, tasks));
   case Method::Kind::CaGrad:
-    coefficients_ = convex(cagrad(gram_, tasks_, method_.arg));
-    break;
+    return convex(cagrad(gram, tasks, method_.arg));
   case Method::Kind::Imtl:
-    coefficients_ = convex(imtl(gram_, tasks_));
-    break;
+    return convex(imtl(gram, tasks));
   case Method::Kind::AlignedMtl: // the sum of the aligned gradients already
-    coefficients_ = alignedMtl(gram_, tasks_);
-    break;
+    return alignedMtl(gram, tasks);
   case Method::Kind::NashMtl: // scaled with the gradients, as a plain sum is
-    coefficients_ = nashMtl(gram_, tasks_, NashScale::LibMtl);
-    break;
+    return nashMtl(gram, tasks, NashScale::LibMtl);
   }
+  return std::vector<double>(size_t(tasks), 1.0);
+}
+
+template <class Solve>
+void Balancer::overLabelled(const float *counts, std::vector<double> &out, Solve solve) {
+  labelled_.clear();
+  for (int t = 0; t < tasks_; ++t)
+    if (counts[t] > 0)
+      labelled_.push_back(t);
+  if (labelled_.size() == size_t(tasks_)) {
+    out = solve(std::span<const double>(gram_), tasks_);
+    return;
+  }
+  // A task without labels in this batch (its data set is not the batch's,
+  // or its labels are missing here) has a zero gradient, which is no
+  // direction to balance against: MGDA's minimum-norm point would be that
+  // zero, stopping the shared update. The method sees the labelled tasks.
+  const int k = int(labelled_.size());
+  subGram_.resize(size_t(k * k));
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j)
+      subGram_[size_t(i * k + j)] =
+          gram_[size_t(labelled_[size_t(i)] * tasks_ + labelled_[size_t(j)])];
+  out.assign(size_t(tasks_), 0.0);
+  if (k == 0)
+    return;
+  const std::vector<double> c = solve(std::span<const double>(subGram_), k);
+  for (int i = 0; i < k; ++i)
+    out[size_t(labelled_[size_t(i)])] = c[size_t(i)];
 }
 
 void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const float> weights,
@@ -167,9 +189,12 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
     m.rep_grad_step(&batch, &hyper, params, workspace, grads, &result, parallel);
     for (size_t k = 0; k < gram_.size(); ++k)
       gram_[k] = grads[m.rep_gram_offset + int64_t(k)];
-    factors_ = minNorm(gram_, tasks_);
-    for (double &f : factors_)
-      f *= tasks_;
+    overLabelled(result.task_counts, factors_, [](std::span<const double> g, int k) {
+      std::vector<double> alpha = minNorm(g, k);
+      for (double &a : alpha)
+        a *= k;
+      return alpha;
+    });
   }
   const bool famo = method_.kind == Method::Kind::Famo;
   if (famo) { // λ depends on this batch's losses: Σλ = 1, times T as static's sum
@@ -188,7 +213,8 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   if (splits_) {
     const float *blocks = grads + m.params_size;
     gramMatrix(blocks, tasks_, m.shared_size, m.shared_size, gram_);
-    combine(step);
+    overLabelled(result.task_counts, coefficients_,
+                 [&](std::span<const double> g, int k) { return coefficientsOf(g, k, step); });
     // The penalty's gradient is there to add to; without one, nothing is.
     for (int32_t s = 0; s < m.num_shared; ++s) {
       float *g = grads + m.params[m.shared_params[s]].offset;

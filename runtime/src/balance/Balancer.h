@@ -70,8 +70,13 @@ private:
   void lossWeights(uint64_t step);
   /// DWA's factors from the last two epochs' losses (1 before there are two).
   void dwaFactors();
-  /// The coefficient of each task's gradient in the shared gradient.
-  void combine(uint64_t step);
+  /// `out` := per task, what `solve(gram, k)` gives for the k tasks with
+  /// labelled rows in the batch (`counts` per task), from their part of
+  /// gram_; 0 for the others.
+  template <class Solve>
+  void overLabelled(const float *counts, std::vector<double> &out, Solve solve);
+  /// The method's coefficients for `tasks` gradients with this Gram matrix.
+  std::vector<double> coefficientsOf(std::span<const double> gram, int tasks, uint64_t step) const;
   /// Each task's loss on `batch` with the parameters as they are (NaN for a
   /// task without labels there): FAMO's losses before and after a step.
   void evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,
@@ -88,9 +93,11 @@ private:
   std::vector<float> stepWeights_; ///< handed to the gradient step
   std::vector<double> factors_;    ///< the method's factor per task weight
   std::vector<double> coefficients_;
-  std::vector<double> gram_;   ///< tasks x tasks, of this step's task gradients
-  std::vector<double> losses_; ///< this step's task losses
-  std::vector<double> norms_;  ///< GradNorm: this step's unweighted gradient norms
+  std::vector<double> gram_;    ///< tasks x tasks, of this step's task gradients
+  std::vector<int> labelled_;   ///< overLabelled(): the tasks with labels in the batch
+  std::vector<double> subGram_; ///< overLabelled(): their Gram matrix
+  std::vector<double> losses_;  ///< this step's task losses
+  std::vector<double> norms_;   ///< GradNorm: this step's unweighted gradient norms
   // DWA: the mean task losses of the last two epochs (newest first).
   std::vector<double> lastLosses_, lossesBefore_;
   GradNorm gradNorm_{1}; ///< learned weights and the first step's losses
