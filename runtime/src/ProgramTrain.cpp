@@ -31,6 +31,9 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", f.batch, "Override the batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--lr", f.lr, "Override the learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--weight", f.weights,
+                  "TASK=WEIGHT: override a task's loss weight (repeatable; the model is not "
+                  "recompiled: weights are inputs of every step)");
   cmd->add_option("--seed", f.seed, "Override the seed");
   addThreadsFlag(cmd, f.threads);
   cmd->add_flag("--no-shuffle", f.noShuffle, "Keep the training rows in file order");
@@ -155,24 +158,45 @@ Result<Dataset> loadConfigData(const RunConfig &config, std::span<const int> ind
 
 namespace {
 
-/// The run's settings: the model's, then the flags.
-/// "trunk=0.1" items of --lr-scale.
+/// "NAME=NUMBER" items of a repeatable flag (--lr-scale trunk=0.1, --weight
+/// sex=2); `form` says what is expected, such as "GROUP=SCALE, such as trunk=0.1".
 Result<std::vector<std::pair<std::string, double>>>
-parseLrScales(const std::vector<std::string> &items) {
+parsePairs(const std::vector<std::string> &items, const char *flag, const char *form) {
   std::vector<std::pair<std::string, double>> out;
   for (const std::string &item : items) {
     size_t eq = item.find('=');
-    double scale = 0;
+    double value = 0;
     const char *begin = item.c_str() + (eq == std::string::npos ? 0 : eq + 1);
     char *end = nullptr;
     if (eq != std::string::npos && eq > 0 && *begin)
-      scale = std::strtod(begin, &end);
+      value = std::strtod(begin, &end);
     if (eq == std::string::npos || eq == 0 || !end || *end)
-      return fail(fmt::format("--lr-scale '{}': expected GROUP=SCALE, such as trunk=0.1", item));
-    out.emplace_back(item.substr(0, eq), scale);
+      return fail(fmt::format("{} '{}': expected {}", flag, item, form));
+    out.emplace_back(item.substr(0, eq), value);
   }
   return out;
 }
+
+/// --weight items: each names a task of `c` and gives a finite weight >= 0.
+Result<std::vector<std::pair<std::string, double>>>
+parseWeights(const RunConfig &c, const std::vector<std::string> &items) {
+  auto weights = parsePairs(items, "--weight", "TASK=WEIGHT, such as sex=2");
+  if (!weights)
+    return weights;
+  std::vector<std::string> names;
+  for (const TaskSpec &t : c.tasks)
+    names.push_back(t.name);
+  for (const auto &[task, w] : *weights) {
+    if (std::find(names.begin(), names.end(), task) == names.end())
+      return fail(fmt::format("--weight {}={}: the model has no task '{}' (its tasks: {})", task, w,
+                              task, fmt::join(names, ", ")));
+    if (!std::isfinite(w) || w < 0)
+      return fail(fmt::format("--weight {}={}: a task's weight is finite and >= 0", task, w));
+  }
+  return weights;
+}
+
+/// The run's settings: the model's, then the flags.
 
 Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
   TrainOptions to = c.train;
@@ -205,10 +229,16 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
     to.schedule = f.schedule;
   if (!f.sampling.empty())
     to.sampling = f.sampling;
+  if (!f.weights.empty()) {
+    auto weights = parseWeights(c, f.weights);
+    if (!weights)
+      return weights.takeError();
+    to.taskWeights = std::move(*weights);
+  }
   if (f.clipNorm)
     to.clipNorm = *f.clipNorm;
   if (!f.lrScales.empty()) {
-    auto scales = parseLrScales(f.lrScales);
+    auto scales = parsePairs(f.lrScales, "--lr-scale", "GROUP=SCALE, such as trunk=0.1");
     if (!scales)
       return scales.takeError();
     to.lrScales = std::move(*scales);

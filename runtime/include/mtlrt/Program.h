@@ -44,6 +44,7 @@ struct TrainFlags {
   std::vector<std::string> initMap, freeze; ///< TrainOptions::initMap, freeze
   std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
   std::vector<std::string> lrScales;        ///< GROUP=SCALE
+  std::vector<std::string> weights;         ///< TASK=WEIGHT (TrainOptions::taskWeights)
   std::string schedule;                     ///< empty: the model's
   std::string sampling;                     ///< empty: the model's
   std::optional<double> clipNorm;           ///< TrainOptions::clipNorm
