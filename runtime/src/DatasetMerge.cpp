@@ -16,27 +16,46 @@ bool unbound(const std::vector<float> &values) {
   return std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); });
 }
 
-/// Takes `part`'s vocabulary for a slot into `merged`, which the first part
-/// that binds the slot sets; a later one must agree.
-template <class Vocabulary>
-Status agree(Vocabulary &merged, const Vocabulary &part, const std::string &what,
-             const std::string &first, const std::string &other) {
-  if (part.empty())
-    return Ok{};
-  if (merged.empty()) {
-    merged = part;
-    return Ok{};
-  }
-  if (merged == part)
-    return Ok{};
-  return fail(fmt::format("data sets '{}' and '{}' number the {} differently; the data sets "
-                          "that train together must share one vocabulary",
-                          first, other, what));
-}
-
 /// `v[i]`, or an empty value where `v` is shorter (a Dataset built by hand
 /// may leave per-slot lists empty).
 template <class T> T slot(const std::vector<T> &v, size_t i) { return i < v.size() ? v[i] : T{}; }
+
+/// Where one slot (an input or a task) of the merged Dataset goes, and which
+/// part first bound it (-1: none yet), for messages.
+template <class Vocabulary> struct SlotInto {
+  std::vector<float> &values;
+  uint8_t &standardize;
+  Vocabulary &vocabulary;
+  int &owner;
+};
+
+/// Appends part `p`'s values of a slot (`slotName`: "input 'x'"). The first
+/// part that binds the slot sets its standardize flag and vocabulary; a
+/// later one must agree.
+template <class Vocabulary>
+Status mergeSlot(SlotInto<Vocabulary> into, std::vector<float> &values, bool standardize,
+                 const Vocabulary &vocabulary, const std::vector<Dataset> &parts, size_t p,
+                 const std::string &slotName, const char *vocabularyName) {
+  if (!unbound(values)) {
+    const std::string &first = into.owner >= 0 ? parts[size_t(into.owner)].name : parts[p].name;
+    if (into.owner >= 0 && bool(into.standardize) != standardize)
+      return fail(fmt::format("data sets '{}' and '{}' bind {} with and without standardize; "
+                              "the data sets that train together must agree",
+                              first, parts[p].name, slotName));
+    into.standardize = standardize;
+    if (into.vocabulary.empty())
+      into.vocabulary = vocabulary;
+    else if (!vocabulary.empty() && into.vocabulary != vocabulary)
+      return fail(fmt::format("data sets '{}' and '{}' number the {} of {} differently; the data "
+                              "sets that train together must share one vocabulary",
+                              first, parts[p].name, vocabularyName, slotName));
+    if (into.owner < 0)
+      into.owner = int(p);
+  }
+  into.values.insert(into.values.end(), values.begin(), values.end());
+  std::vector<float>().swap(values); // the merged copy is the only one kept
+  return Ok{};
+}
 
 } // namespace
 
@@ -72,48 +91,23 @@ Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<Inpu
     out.notes.insert(out.notes.end(), part.notes.begin(), part.notes.end());
     out.rows += part.rows;
     for (size_t i = 0; i < part.inputs.size(); ++i) {
-      const bool binds = !unbound(part.inputs[i]);
-      const bool gaps = i < part.inputGaps.size() && part.inputGaps[i];
-      out.inputGaps[i] = out.inputGaps[i] || !binds || gaps;
-      if (binds) {
-        const bool standardize = slot(part.standardizeInputs, i) != 0;
-        if (inputOwner[i] >= 0 && bool(out.standardizeInputs[i]) != standardize)
-          return fail(fmt::format("data sets '{}' and '{}' bind input '{}' with and "
-                                  "without standardize; the data sets that train together must "
-                                  "agree",
-                                  parts[size_t(inputOwner[i])].name, part.name, inputs[i].name));
-        out.standardizeInputs[i] = standardize;
-        const std::string first = inputOwner[i] >= 0 ? parts[size_t(inputOwner[i])].name : "";
-        if (Status s =
-                agree(out.categories[i], slot(part.categories, i),
-                      fmt::format("categories of input '{}'", inputs[i].name), first, part.name);
-            !s)
-          return s.takeError();
-        if (inputOwner[i] < 0)
-          inputOwner[i] = int(p);
-      }
-      out.inputs[i].insert(out.inputs[i].end(), part.inputs[i].begin(), part.inputs[i].end());
-      std::vector<float>().swap(part.inputs[i]); // the merged copy is the only one kept
+      out.inputGaps[i] = out.inputGaps[i] || unbound(part.inputs[i]) || slot(part.inputGaps, i);
+      SlotInto<Categories> into{out.inputs[i], out.standardizeInputs[i], out.categories[i],
+                                inputOwner[i]};
+      if (Status s = mergeSlot(into, part.inputs[i], slot(part.standardizeInputs, i) != 0,
+                               slot(part.categories, i), parts, p,
+                               fmt::format("input '{}'", inputs[i].name), "categories");
+          !s)
+        return s.takeError();
     }
     for (size_t t = 0; t < part.targets.size(); ++t) {
-      if (!unbound(part.targets[t])) {
-        const bool standardize = slot(part.standardizeTargets, t) != 0;
-        if (taskOwner[t] >= 0 && bool(out.standardizeTargets[t]) != standardize)
-          return fail(fmt::format("data sets '{}' and '{}' bind task '{}' with and "
-                                  "without standardize; the data sets that train together must "
-                                  "agree",
-                                  parts[size_t(taskOwner[t])].name, part.name, tasks[t].name));
-        out.standardizeTargets[t] = standardize;
-        const std::string first = taskOwner[t] >= 0 ? parts[size_t(taskOwner[t])].name : "";
-        if (Status s = agree(out.classNames[t], slot(part.classNames, t),
-                             fmt::format("classes of task '{}'", tasks[t].name), first, part.name);
-            !s)
-          return s.takeError();
-        if (taskOwner[t] < 0)
-          taskOwner[t] = int(p);
-      }
-      out.targets[t].insert(out.targets[t].end(), part.targets[t].begin(), part.targets[t].end());
-      std::vector<float>().swap(part.targets[t]);
+      SlotInto<std::vector<std::string>> into{out.targets[t], out.standardizeTargets[t],
+                                              out.classNames[t], taskOwner[t]};
+      if (Status s = mergeSlot(into, part.targets[t], slot(part.standardizeTargets, t) != 0,
+                               slot(part.classNames, t), parts, p,
+                               fmt::format("task '{}'", tasks[t].name), "classes");
+          !s)
+        return s.takeError();
     }
   }
   // A task no part binds still names its classes as each part does.
