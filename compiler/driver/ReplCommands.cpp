@@ -29,7 +29,7 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :predict ROW | FIRST-LAST predictions beside the labels for rows of the data (1-based)
   :reset                    forget the trained parameters
   :set weight TASK X        a task's weight (no recompilation)
-  :set lr X | batch N | epochs N | seed N | balance METHOD
+  :set lr X | batch N | epochs N | seed N | balance METHOD | sampling S
   :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|data
   :time                     the last compilation per stage, the last run's time per step
   :runs                     every training run of the session with its settings and metrics
@@ -41,7 +41,8 @@ balance, optimizer, regularize or train item replaces the one of the same name o
 
 const std::vector<std::string> kShowWhat = {"ast",    "ir",     "grad",  "opt",     "llvm", "asm",
                                             "shapes", "params", "tasks", "balance", "data"};
-const std::vector<std::string> kSetWhat = {"weight", "lr", "batch", "epochs", "seed", "balance"};
+const std::vector<std::string> kSetWhat = {"weight", "lr",      "batch",   "epochs",
+                                           "seed",   "balance", "sampling"};
 const std::vector<std::string> kKeywords = {"input", "data",    "block",      "shared",
                                             "task",  "balance", "regularize", "optimizer",
                                             "train", "dense",   "relu",       "dropout"};
@@ -90,8 +91,15 @@ bool runSet(ReplSession &s, const std::vector<std::string> &w) {
       method += (k > 2 ? " " : "") + w[k];
     return s.setBalance(method);
   }
+  if (w.size() >= 3 && w[1] == "sampling") { // temperature(t = 2) may hold spaces
+    std::string sampling;
+    for (size_t k = 2; k < w.size(); ++k)
+      sampling += (k > 2 ? " " : "") + w[k];
+    return s.setSampling(sampling);
+  }
   if (w.size() != 3)
-    return usage(":set weight TASK X | lr X | batch N | epochs N | seed N | balance METHOD");
+    return usage(
+        ":set weight TASK X | lr X | batch N | epochs N | seed N | balance METHOD | sampling S");
   if (w[1] == "lr") {
     auto x = real(w[2]);
     return x ? s.setLr(*x) : usage(":set lr X (X a number)");
@@ -105,8 +113,8 @@ bool runSet(ReplSession &s, const std::vector<std::string> &w) {
     return n ? s.setBatch(*n) : usage(":set batch N (N an integer)");
   if (w[1] == "epochs")
     return n ? s.setEpochs(*n) : usage(":set epochs N (N an integer)");
-  fmt::print("error: :set takes weight, lr, batch, epochs, seed or balance, not '{}'{}\n", w[1],
-             didYouMean(w[1], kSetWhat));
+  fmt::print("error: :set takes weight, lr, batch, epochs, seed, balance or sampling, not '{}'{}\n",
+             w[1], didYouMean(w[1], kSetWhat));
   return false;
 }
 

@@ -18,7 +18,8 @@ namespace mtl::driver {
 /// Settings the user changed with `:set`; unset values come from the model.
 struct ReplOverrides {
   std::optional<double> lr;
-  std::optional<std::string> balance; ///< canonical (mtlrt::canonicalBalance)
+  std::optional<std::string> balance;  ///< canonical (mtlrt::canonicalBalance)
+  std::optional<std::string> sampling; ///< canonical (mtlrt::canonicalSampling)
   std::optional<int64_t> batch, epochs;
   std::optional<uint64_t> seed;
   std::vector<std::pair<std::string, double>> weights; ///< by task name
@@ -73,6 +74,8 @@ public:
   bool setBatch(int64_t batch);
   bool setEpochs(int64_t epochs);
   bool setSeed(uint64_t seed);
+  /// How batches draw from several training data sets (docs/per-task-data.md).
+  bool setSampling(const std::string &sampling);
 
   /// `:save PATH`: the current parameters, optimizer state, step, statistics
   /// and settings as a checkpoint (docs/checkpoints.md), written atomically.

@@ -55,6 +55,7 @@ mtlrt::TrainOptions ReplSession::trainOptions() const {
   if (overrides_.lr)
     to.lr = static_cast<float>(*overrides_.lr);
   to.balance = overrides_.balance.value_or(to.balance);
+  to.sampling = overrides_.sampling.value_or(to.sampling);
   to.taskWeights = overrides_.weights;
   to.quiet = true; // the REPL prints its own, time-free summary
   return to;
@@ -299,6 +300,19 @@ bool ReplSession::setEpochs(int64_t epochs) {
   }
   overrides_.epochs = epochs;
   fmt::print("epochs = {} (no recompilation)\n", epochs);
+  return true;
+}
+
+bool ReplSession::setSampling(const std::string &sampling) {
+  mtlrt::Result<std::string> text = mtlrt::canonicalSampling(sampling);
+  if (!text) {
+    fmt::print("error: {}\n", text.error());
+    return false;
+  }
+  overrides_.sampling = *text;
+  const bool several = trainData_ && !trainData_->sources.empty();
+  fmt::print("sampling = {} (no recompilation){}\n", *text,
+             several ? "" : "; the model trains on one data set, which it does not change");
   return true;
 }
 

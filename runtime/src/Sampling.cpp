@@ -43,6 +43,21 @@ Result<Sampling> Sampling::parse(const std::string &text) {
                           text));
 }
 
+Result<std::string> canonicalSampling(std::string_view text) {
+  Result<Sampling> s = Sampling::parse(std::string(text));
+  if (!s)
+    return s.takeError();
+  switch (s->kind) {
+  case Sampling::Kind::RoundRobin:
+    return std::string("round_robin");
+  case Sampling::Kind::Proportional:
+    return std::string("proportional");
+  case Sampling::Kind::Temperature:
+    break;
+  }
+  return fmt::format("temperature({})", s->temperature);
+}
+
 uint64_t samplingStream(int64_t epoch) { return 0x53414d5000000000ull + uint64_t(epoch); }
 
 namespace {

@@ -332,6 +332,9 @@ private:
 /// it ("cagrad(0.4)" -> "cagrad(c = 0.4)"); fails naming what is wrong and the
 /// methods there are.
 Result<std::string> canonicalBalance(std::string_view text);
+/// The canonical text of a sampling as TrainOptions::sampling takes it
+/// ("temperature(t = 2)" -> "temperature(2)"); fails naming the forms there are.
+Result<std::string> canonicalSampling(std::string_view text);
 /// Whether the method `text` names combines the tasks' gradients (and so
 /// needs a model with task_grad_step); false for text that names no method.
 bool balanceCombinesGradients(std::string_view text);
