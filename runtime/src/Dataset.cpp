@@ -1,8 +1,8 @@
 // Dataset.cpp: turning a DataSpec's bindings over CSV or IDX files into input and target matrices.
 #include "mtlrt/Dataset.h"
 
+#include "DatasetBlocks.h"
 #include "mtlrt/Idx.h"
-#include "mtlrt/Npy.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -49,35 +49,13 @@ std::vector<InputSpec> withCategories(std::vector<InputSpec> inputs,
   return inputs;
 }
 
+using detail::Block;
+using detail::slotName;
+using detail::Sources;
+
 namespace {
 
 constexpr float missing = std::numeric_limits<float>::quiet_NaN();
-
-/// One binding's values before they are checked and stored.
-struct Block {
-  std::vector<float> values; ///< rows x width
-  int64_t width = 0;
-  std::vector<std::string> classNames;
-  Categories categories;                 ///< 'as category' inputs
-  std::vector<std::string> notes;        ///< e.g. how many values read as <unk>
-  std::vector<std::string> elementNames; ///< per element of a row, for messages
-  std::string source;                    ///< "columns a, b", "the images (28 x 28)", for messages
-  std::string path;                      ///< the file the values came from
-};
-
-/// The raw data a binding can draw from: a CSV table or IDX arrays.
-struct Sources {
-  const DataSpec &spec;
-  std::optional<CsvTable> table;
-  std::optional<IdxArray> images, labels;
-  std::map<std::string, NpyArray> arrays; ///< Npy and Npz: the arrays bindings read
-  int64_t rows = 0;
-  std::vector<int64_t> sourceRows;
-};
-
-std::string slotName(const BindingSpec &b) {
-  return fmt::format("{} '{}'", b.isTask ? "task" : "input", b.target);
-}
 
 /// Category ids for input `b` from columns `cols` (Block::source and
 /// elementNames already set), by the input's vocabulary or a new one.
@@ -212,77 +190,6 @@ Result<Block> fromIdx(const Sources &src, const BindingSpec &b,
   return block;
 }
 
-/// Integer labels read 'as class': ids by the task's vocabulary (the labels'
-/// decimal names), or the labels themselves with names "0".."max".
-Status labelIds(Block &block, const std::vector<std::string> &vocabulary, const std::string &what) {
-  std::map<std::string, int> ids;
-  for (size_t i = 0; i < vocabulary.size(); ++i)
-    ids[vocabulary[i]] = static_cast<int>(i);
-  double max = -1;
-  for (size_t item = 0; item < block.values.size(); ++item) {
-    const float v = block.values[item];
-    if (std::isnan(v))
-      continue;
-    if (v != std::floor(v) || v < 0 || v > 1e6)
-      return fail(fmt::format("{}: item {}: label {} is not a class id (an integer from 0)", what,
-                              item, v));
-    max = std::max<double>(max, v);
-    if (vocabulary.empty())
-      continue;
-    auto it = ids.find(fmt::format("{}", static_cast<int64_t>(v)));
-    if (it == ids.end())
-      return fail(fmt::format("{}: item {}: class '{}' is not one of the task's {} classes ({})",
-                              what, item, static_cast<int64_t>(v), vocabulary.size(),
-                              fmt::join(vocabulary, ", ")));
-    block.values[item] = static_cast<float>(it->second);
-  }
-  block.classNames = vocabulary;
-  for (int64_t i = 0; vocabulary.empty() && i <= static_cast<int64_t>(max); ++i)
-    block.classNames.push_back(std::to_string(i));
-  return Ok{};
-}
-
-Result<Block> fromArray(const Sources &src, const BindingSpec &b,
-                        const std::vector<TaskSpec> &tasks) {
-  const NpyArray &array = src.arrays.at(b.array);
-  Block block;
-  block.path = src.spec.kind == DataSpec::Npz
-                   ? fmt::format("{}: array '{}'", src.spec.csv.path, b.array)
-                   : array.name;
-  const int64_t rowSize = array.rowSize();
-  std::vector<int64_t> picked;
-  for (const ColumnSel &c : b.columns) {
-    if (c.index < 0 || c.index >= rowSize)
-      return fail(fmt::format("{}: element {} is out of range: the array has {} value{} per row "
-                              "(shape {})",
-                              block.path, c.index, rowSize, rowSize == 1 ? "" : "s",
-                              fmt::join(array.dims, " x ")));
-    picked.push_back(c.index);
-    block.elementNames.push_back(fmt::format("element {}", c.index));
-  }
-  block.width = picked.empty() ? rowSize : static_cast<int64_t>(picked.size());
-  block.source = picked.empty()
-                     ? fmt::format("array '{}' ({})", b.array, fmt::join(array.dims, " x "))
-                     : fmt::format("array '{}', elements {}", b.array, fmt::join(picked, ", "));
-  if (picked.empty()) {
-    block.values = array.data;
-  } else {
-    block.values.resize(static_cast<size_t>(array.rows() * block.width));
-    for (int64_t r = 0; r < array.rows(); ++r)
-      for (size_t j = 0; j < picked.size(); ++j)
-        block.values[static_cast<size_t>(r * block.width) + j] =
-            array.data[static_cast<size_t>(r * rowSize + picked[j])];
-  }
-  if (b.asClass) {
-    if (block.width != 1)
-      return fail(fmt::format("{}: {} is read 'as class' from {}; that needs one value per row",
-                              block.path, slotName(b), block.source));
-    if (Status s = labelIds(block, tasks[static_cast<size_t>(b.slot)].classes, block.path); !s)
-      return s.takeError();
-  }
-  return block;
-}
-
 /// Applies `in [..]` and `scale`, then checks the values suit the slot.
 Status prepare(Block &block, const BindingSpec &b, const Sources &src,
                const std::vector<InputSpec> &inputs, const std::vector<TaskSpec> &tasks) {
@@ -356,65 +263,10 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
   return Ok{};
 }
 
-/// Npy and Npz: the arrays the bindings read, which must have one row per item alike.
-Status readArrays(Sources &src) {
-  const DataSpec &spec = src.spec;
-  std::vector<NpyArray> all;
-  if (spec.kind == DataSpec::Npz) {
-    auto read = readNpz(spec.csv.path);
-    if (!read)
-      return read.takeError();
-    all = std::move(*read);
-  }
-  std::string first;
-  for (const BindingSpec &b : spec.bindings) {
-    if (src.arrays.count(b.array))
-      continue;
-    if (spec.kind == DataSpec::Npy) {
-      auto named = std::find_if(spec.arrays.begin(), spec.arrays.end(),
-                                [&](const auto &a) { return a.first == b.array; });
-      if (named == spec.arrays.end())
-        return fail(fmt::format("data '{}': {} reads array '{}', which npy(...) does not name",
-                                spec.name, slotName(b), b.array));
-      auto read = readNpy(named->second);
-      if (!read)
-        return read.takeError();
-      src.arrays[b.array] = std::move(*read);
-    } else {
-      auto found = std::find_if(all.begin(), all.end(),
-                                [&](const NpyArray &a) { return a.name == b.array; });
-      if (found == all.end()) {
-        std::vector<std::string> names;
-        for (const NpyArray &a : all)
-          names.push_back(a.name);
-        return fail(fmt::format("{}: no array named '{}' (it has: {})", spec.csv.path, b.array,
-                                fmt::join(names, ", ")));
-      }
-      src.arrays[b.array] = std::move(*found);
-    }
-    const NpyArray &a = src.arrays[b.array];
-    if (first.empty()) {
-      first = b.array;
-      src.rows = a.rows();
-    } else if (a.rows() != src.rows) {
-      return fail(fmt::format("data '{}': array '{}' has {} rows but array '{}' has {}; the "
-                              "arrays of a data set have one row per item",
-                              spec.name, b.array, a.rows(), first, src.rows));
-    }
-  }
-  if (src.rows == 0)
-    return fail(
-        fmt::format("data '{}': {}", spec.name,
-                    first.empty() ? "no binding reads an array" : "the arrays have no rows"));
-  for (int64_t i = 0; i < src.rows; ++i)
-    src.sourceRows.push_back(i);
-  return Ok{};
-}
-
 Status readSources(Sources &src) {
   const DataSpec &spec = src.spec;
   if (spec.kind == DataSpec::Npy || spec.kind == DataSpec::Npz)
-    return readArrays(src);
+    return detail::readArrays(src);
   if (spec.kind == DataSpec::Csv) {
     auto table = readCsv(spec.csv);
     if (!table)
@@ -551,7 +403,7 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   }
   for (const BindingSpec &b : spec.bindings) {
     auto block = b.from == BindingSpec::Columns ? fromColumns(src, b, inputs, tasks)
-                 : b.from == BindingSpec::Array ? fromArray(src, b, tasks)
+                 : b.from == BindingSpec::Array ? detail::fromArray(src, b, tasks)
                                                 : fromIdx(src, b, tasks);
     if (!block)
       return block.takeError();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -33,10 +34,11 @@ std::optional<std::string> after(const std::string &header, const std::string &k
   return at == std::string::npos ? std::nullopt : std::optional(header.substr(at));
 }
 
-template <class T> float as(const unsigned char *p) {
+/// The value of type T at `p`, as an R.
+template <class T, class R = float> R as(const unsigned char *p) {
   T v;
   std::memcpy(&v, p, sizeof v);
-  return static_cast<float>(v);
+  return static_cast<R>(v);
 }
 
 } // namespace
@@ -138,6 +140,23 @@ Result<NpyArray> npyFromBytes(const std::string &bytes, const std::string &where
                                                            : as<uint8_t>; // u1, b1
   for (uint64_t i = 0; i < count; ++i, p += h->itemBytes)
     a.data[i] = convert(p);
+  // An integer beyond 2^24 may have no float of its own (an id would become
+  // another id): refuse it rather than change it.
+  const bool wide = kind == "i4" || kind == "i8" || kind == "u4" || kind == "u8";
+  p = reinterpret_cast<const unsigned char *>(bytes.data()) + h->dataOffset;
+  for (uint64_t i = 0; wide && i < count; ++i, p += h->itemBytes) {
+    if (std::fabs(a.data[i]) < 16777216.0f)
+      continue;
+    const long double exact = kind == "i4"   ? (long double)as<int32_t, int32_t>(p)
+                              : kind == "i8" ? (long double)as<int64_t, int64_t>(p)
+                              : kind == "u4" ? (long double)as<uint32_t, uint32_t>(p)
+                                             : (long double)as<uint64_t, uint64_t>(p);
+    if ((long double)a.data[i] != exact)
+      return fail(fmt::format("{}: item {} of the array is {:.0f}, which a 32-bit float cannot "
+                              "hold exactly (integers above 2^24 = 16777216 are rounded); scale "
+                              "or renumber the values",
+                              where, i, double(exact)));
+  }
   return a;
 }
 

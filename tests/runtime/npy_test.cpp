@@ -180,6 +180,10 @@ TEST(Npy, RefusesWhatADataSetCannotUse) {
             p + ": it holds a single value (a 0-d array); a data set needs one row per item");
   p = write("s.npy", npy("<f4", "(2, 2)", raw<float>({1, 2, 3})));
   EXPECT_EQ(readError(p), p + ": the shape (2, 2) needs 16 bytes of data, the file has 12");
+  p = write("w.npy", npy("<i8", "(2,)", raw<int64_t>({16777216, 16777217})));
+  EXPECT_EQ(readError(p), p + ": item 1 of the array is 16777217, which a 32-bit float cannot "
+                              "hold exactly (integers above 2^24 = 16777216 are rounded); scale "
+                              "or renumber the values");
   p = write("n.npy", "hello, world");
   EXPECT_EQ(readError(p), p + ": not a NumPy .npy array (no \\x93NUMPY magic)");
 }
