@@ -36,9 +36,9 @@ bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDec
 /// Part of checkTrain, after the data sets are resolved: a model that trains
 /// on one data set binds every input and task there. One that trains on
 /// several binds every task in at least one of them, each of them binds a
-/// task, and at most one reads an input 'as category'. Every data set a
-/// model trains (with others), validates or tests on binds each input that
-/// the heads of the tasks it binds read.
+/// task, and at most one reads an input 'as category'. Every other data set
+/// (and each of several training ones) binds each input that the heads of
+/// the tasks it binds read.
 void checkDataCoverage(Context &ctx);
 
 /// The train block's transfer settings, each null when not given.

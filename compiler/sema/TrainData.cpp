@@ -251,16 +251,14 @@ bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDec
 void checkDataCoverage(Context &ctx) {
   const TrainConfig &cfg = ctx.model->train;
   if (cfg.trainData.size() == 1)
-    checkCovers(ctx, cfg.trainData[0]);
-  if (cfg.trainData.size() > 1) {
+    checkCovers(ctx, cfg.trainData[0]); // every input and task
+  if (cfg.trainData.size() > 1)
     checkSeveral(ctx, cfg.trainData);
-    for (int d : cfg.trainData)
+  // Every other data set (validation and test data, those only `eval --data`
+  // or `predict --like` read) binds what its tasks read.
+  for (int d = 0; d < int(ctx.data.size()); ++d)
+    if (cfg.trainData.size() != 1 || d != cfg.trainData[0])
       checkTaskInputs(ctx, d);
-  }
-  std::set<int> others(cfg.validateData.begin(), cfg.validateData.end());
-  others.insert(cfg.testData.begin(), cfg.testData.end());
-  for (int d : others)
-    checkTaskInputs(ctx, d);
 }
 
 } // namespace mtl::sema

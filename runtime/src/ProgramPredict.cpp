@@ -14,6 +14,7 @@
 #include "mtlrt/Predictor.h"
 #include "mtlrt/Program.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -42,15 +43,21 @@ Result<const DataSpec *> layoutOf(const RunConfig &c, const std::string &like) {
                           like, fmt::join(names, ", ")));
 }
 
-/// Which tasks to predict: every task, unless the model trains on several
-/// data sets; then the tasks that `layout` binds (the others' heads may read
-/// inputs the file does not have).
+/// Which tasks to predict: every task, unless `layout` leaves an input out
+/// (a model that trains on several data sets); then the tasks it binds.
 std::vector<bool> shownTasks(const RunConfig &c, const DataSpec *layout) {
-  std::vector<bool> shown(c.tasks.size(), c.trainData.size() <= 1 || !layout);
+  std::vector<bool> inputBound(c.inputs.size(), !layout || layout->kind == DataSpec::Synthetic);
   if (layout)
     for (const BindingSpec &b : layout->bindings)
-      if (b.isTask)
-        shown[size_t(b.slot)] = true;
+      if (!b.isTask)
+        inputBound[size_t(b.slot)] = true;
+  // A layout that gives every input feeds every head; otherwise only the
+  // tasks it binds are known (mtlc check) to read nothing else.
+  const bool all = std::all_of(inputBound.begin(), inputBound.end(), [](bool b) { return b; });
+  std::vector<bool> shown(c.tasks.size(), all);
+  for (const BindingSpec &b : layout ? layout->bindings : std::vector<BindingSpec>{})
+    if (b.isTask)
+      shown[size_t(b.slot)] = true;
   return shown;
 }
 
