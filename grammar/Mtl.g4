@@ -15,7 +15,7 @@ topDecl     : blockDecl | modelDecl ;
 
 modelDecl   : 'model' name '{' modelItem* '}' ;
 modelItem   : inputDecl | dataDecl | blockDecl | sharedDecl | taskDecl
-            | balanceDecl | regularizeDecl | optimizerDecl | trainDecl ;
+            | balanceDecl | regularizeDecl | optimizerDecl | trainDecl | experimentDecl ;
 
 // input x : f32[4]      input img : f32[1,28,28]      input ids : i32[8]
 inputDecl   : 'input' name ':' dtype=name shape? ;
@@ -52,6 +52,9 @@ regularizeDecl : 'regularize' regTerm (',' regTerm)* ;
 regTerm        : expr ('on' name (',' name)*)? ;
 optimizerDecl  : 'optimizer' expr ;
 trainDecl      : 'train' '{' (setting (','? setting)*)? ','? '}' ;
+// experiment { baselines = single_task, seeds = 5  search { weights = grid(...) } }
+experimentDecl : 'experiment' '{' ((setting | searchDecl) ','?)* '}' ;
+searchDecl     : 'search' '{' (setting (','? setting)*)? ','? '}' ;
 setting        : name '=' expr ;
 
 chain       : expr ('->' expr)* ;
@@ -74,7 +77,8 @@ qualName    : name ('.' name)* ;
 
 // Keywords stay usable as names (a data set called `train`, a column called `scale`).
 name        : IDENT | LINE_IDENT | 'model' | 'input' | 'data' | 'block' | 'shared' | 'task'
-            | 'balance' | 'regularize' | 'optimizer' | 'train' | 'import' | 'on' | 'as'
+            | 'balance' | 'regularize' | 'optimizer' | 'train' | 'experiment' | 'search'
+            | 'import' | 'on' | 'as'
             | 'standardize' | 'scale' | 'in' ;
 
 INT         : [0-9]+ ;

@@ -37,6 +37,7 @@ void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addFmtCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addBuildCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
+void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
 
 } // namespace mtl::driver

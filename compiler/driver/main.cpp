@@ -25,6 +25,7 @@ int main(int argc, char **argv) {
   addFmtCommand(app, global, status);
   addBuildCommand(app, global, status);
   addTrainCommand(app, global, status);
+  addExperimentCommand(app, global, status);
   addReplCommand(app, global, status);
 
   if (mtlrt::rejectUnknownCommand(app, argc, argv))

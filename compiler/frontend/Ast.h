@@ -180,8 +180,21 @@ struct TrainDecl {
   SourceLoc loc;
 };
 
+/// `search { weights = grid(...), lr = [...] }` inside `experiment { ... }`.
+struct SearchDecl {
+  std::vector<Setting> settings;
+  SourceLoc loc;
+};
+
+/// `experiment { baselines = single_task, seeds = 5  search { ... } }`
+struct ExperimentDecl {
+  std::vector<Setting> settings;
+  std::vector<SearchDecl> searches; ///< sema accepts one
+  SourceLoc loc;
+};
+
 using ModelItem = std::variant<InputDecl, DataDecl, BlockDecl, SharedDecl, TaskDecl, BalanceDecl,
-                               RegularizeDecl, OptimizerDecl, TrainDecl>;
+                               RegularizeDecl, OptimizerDecl, TrainDecl, ExperimentDecl>;
 
 /// `model name { ... }` with its items in source order.
 struct ModelDecl {

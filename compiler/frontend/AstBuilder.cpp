@@ -129,13 +129,25 @@ private:
     }
     if (auto *c = ctx->optimizerDecl())
       return ast::OptimizerDecl{expr(c->expr()), loc(c)};
+    if (auto *c = ctx->experimentDecl()) {
+      ast::ExperimentDecl e{settings(c, c->setting()), {}, loc(c->getStart())};
+      for (auto *s : c->searchDecl())
+        e.searches.push_back({settings(s, s->setting()), loc(s->getStart())});
+      return e;
+    }
     auto *c = ctx->trainDecl();
-    ast::TrainDecl t{{}, loc(c->getStart())};
-    lostBetweenUnits(c);
-    for (auto *s : c->setting())
-      if (!leftOutOf(c, s))
-        t.settings.push_back({ident(s->name()), expr(s->expr()), loc(s)});
-    return t;
+    return ast::TrainDecl{settings(c, c->setting()), loc(c->getStart())};
+  }
+
+  // The `key = value` settings of a braced item, less those recovery left out.
+  std::vector<ast::Setting> settings(antlr4::ParserRuleContext *container,
+                                     const std::vector<P::SettingContext *> &items) {
+    lostBetweenUnits(container);
+    std::vector<ast::Setting> out;
+    for (auto *s : items)
+      if (!leftOutOf(container, s))
+        out.push_back({ident(s->name()), expr(s->expr()), loc(s)});
+    return out;
   }
 
   ast::InputDecl input(P::InputDeclContext *ctx) {

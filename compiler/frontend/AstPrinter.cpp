@@ -144,10 +144,21 @@ private:
       expr(depth + 1, "", o->optimizer);
     } else if (auto *tr = std::get_if<ast::TrainDecl>(&item)) {
       line(depth, "Train", tr->loc);
-      for (const ast::Setting &s : tr->settings) {
-        line(depth + 1, "Setting " + s.key.text, s.loc);
-        expr(depth + 2, "", s.value);
+      settings(depth + 1, tr->settings);
+    } else if (auto *e = std::get_if<ast::ExperimentDecl>(&item)) {
+      line(depth, "Experiment", e->loc);
+      settings(depth + 1, e->settings);
+      for (const ast::SearchDecl &s : e->searches) {
+        line(depth + 1, "Search", s.loc);
+        settings(depth + 2, s.settings);
       }
+    }
+  }
+
+  void settings(int depth, const std::vector<ast::Setting> &list) {
+    for (const ast::Setting &s : list) {
+      line(depth, "Setting " + s.key.text, s.loc);
+      expr(depth + 1, "", s.value);
     }
   }
 

@@ -5,6 +5,7 @@
 #include "frontend/FormatLayout.h"
 
 #include <algorithm>
+#include <variant>
 
 namespace mtl {
 namespace {
@@ -186,7 +187,9 @@ private:
     else if (auto *o = std::get_if<ast::OptimizerDecl>(&item))
       add(indent, "optimizer " + exprText(o->optimizer), tok(o->loc));
     else if (auto *tr = std::get_if<ast::TrainDecl>(&item))
-      train(*tr, indent);
+      settingsBlock("train", tr->settings, tr->loc, indent);
+    else if (auto *e = std::get_if<ast::ExperimentDecl>(&item))
+      experiment(*e, indent);
   }
 
   void input(const ast::InputDecl &in, int indent) {
@@ -275,22 +278,56 @@ private:
     add(indent, std::move(text), tok(r.loc));
   }
 
-  void train(const ast::TrainDecl &t, int indent) {
-    int start = tok(t.loc);
-    std::string oneLine = "train {";
+  static size_t keyWidth(const std::vector<ast::Setting> &settings) {
     size_t width = 0;
-    for (size_t i = 0; i < t.settings.size(); ++i) {
-      const ast::Setting &s = t.settings[i];
-      oneLine += (i ? ", " : " ") + s.key.text + " = " + exprText(s.value);
+    for (const ast::Setting &s : settings)
       width = std::max(width, s.key.text.size());
-    }
-    oneLine += t.settings.empty() ? "}" : " }";
+    return width;
+  }
+
+  void setting(const ast::Setting &s, size_t width, int indent) {
+    add(indent, padded(s.key.text, width) + " = " + exprText(s.value), tok(s.loc));
+  }
+
+  // `train { ... }` or `search { ... }`: on one line when it fits.
+  void settingsBlock(const std::string &word, const std::vector<ast::Setting> &settings,
+                     SourceLoc loc, int indent) {
+    int start = tok(loc);
+    std::string oneLine = word + " {";
+    for (size_t i = 0; i < settings.size(); ++i)
+      oneLine += (i ? ", " : " ") + settings[i].key.text + " = " + exprText(settings[i].value);
+    oneLine += settings.empty() ? "}" : " }";
     if (fits(indent, oneLine) && !commentsInside(braces(start))) {
       add(indent, std::move(oneLine), start);
       return;
     }
-    braced(indent, "train", start, t.settings, [&](const ast::Setting &s) {
-      add(indent + 1, padded(s.key.text, width) + " = " + exprText(s.value), tok(s.loc));
+    size_t width = keyWidth(settings);
+    braced(indent, word, start, settings,
+           [&](const ast::Setting &s) { setting(s, width, indent + 1); });
+  }
+
+  // `experiment { ... }`: its settings and search blocks in source order.
+  void experiment(const ast::ExperimentDecl &e, int indent) {
+    if (e.searches.empty()) {
+      settingsBlock("experiment", e.settings, e.loc, indent);
+      return;
+    }
+    using Entry = std::variant<const ast::Setting *, const ast::SearchDecl *>;
+    std::vector<std::pair<int, Entry>> entries;
+    for (const ast::Setting &s : e.settings)
+      entries.emplace_back(tok(s.loc), &s);
+    for (const ast::SearchDecl &s : e.searches)
+      entries.emplace_back(tok(s.loc), &s);
+    std::sort(entries.begin(), entries.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
+    size_t width = keyWidth(e.settings);
+    braced(indent, "experiment", tok(e.loc), entries, [&](const std::pair<int, Entry> &entry) {
+      if (auto *s = std::get_if<const ast::Setting *>(&entry.second))
+        setting(**s, width, indent + 1);
+      else {
+        const ast::SearchDecl &search = *std::get<const ast::SearchDecl *>(entry.second);
+        settingsBlock("search", search.settings, search.loc, indent + 1);
+      }
     });
   }
 

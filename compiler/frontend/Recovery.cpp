@@ -24,8 +24,9 @@ namespace {
 
 using P = mtlgen::MtlParser;
 
-const std::vector<std::string> kItemWords = {"input",   "data",       "block",     "shared", "task",
-                                             "balance", "regularize", "optimizer", "train"};
+const std::vector<std::string> kItemWords = {"input", "data",      "block",      "shared",
+                                             "task",  "balance",   "regularize", "optimizer",
+                                             "train", "experiment"};
 const std::vector<std::string> kTopWords = {"model", "block", "import"};
 
 bool contains(const std::vector<std::string> &words, const std::string &w) {
@@ -58,7 +59,8 @@ bool isUnit(size_t rule) {
 
 bool isContainer(size_t rule) {
   return rule == P::RuleFile || rule == P::RuleModelDecl || rule == P::RuleDataDecl ||
-         rule == P::RuleTaskDecl || rule == P::RuleTrainDecl;
+         rule == P::RuleTaskDecl || rule == P::RuleTrainDecl || rule == P::RuleExperimentDecl ||
+         rule == P::RuleSearchDecl;
 }
 
 // The units a container holds.
@@ -71,6 +73,8 @@ size_t unitOf(size_t container) {
   case P::RuleTaskDecl:
     return P::RuleTaskField;
   case P::RuleTrainDecl:
+  case P::RuleExperimentDecl:
+  case P::RuleSearchDecl:
     return P::RuleSetting;
   default:
     return P::RuleTopDecl;

@@ -67,9 +67,9 @@ bool startsExpression(size_t type, const std::string &display) {
          display == "'-'" || isKeyword(display);
 }
 
-constexpr const char *kModelItems[] = {"'input'",      "'data'",      "'block'",
-                                       "'shared'",     "'task'",      "'balance'",
-                                       "'regularize'", "'optimizer'", "'train'"};
+constexpr const char *kModelItems[] = {"'input'", "'data'",      "'block'",      "'shared'",
+                                       "'task'",  "'balance'",   "'regularize'", "'optimizer'",
+                                       "'train'", "'experiment'"};
 
 bool isModelItem(const std::string &display) {
   return std::find(std::begin(kModelItems), std::end(kModelItems), display) !=

@@ -272,6 +272,32 @@ struct DataSet {
   std::vector<DataBinding> bindings;
 };
 
+/// One task's candidate weights in an experiment's search: `grid(sex = [0.5,
+/// 1, 2])` lists them; `random(n, sex = [0.1, 10])` gives the range [lo, hi]
+/// that each of n points draws from, log-uniformly.
+struct WeightChoice {
+  std::string task;
+  std::vector<double> values;
+};
+
+/// `experiment { ... }` (docs/experiments.md): what `mtlc experiment` runs.
+struct Experiment {
+  bool declared = false;
+  SourceLoc loc;
+  bool singleTaskBaselines = false; ///< `baselines = single_task`
+  int64_t seeds = 1;                ///< runs of each configuration, with seeds seed, seed + 1, ...
+  bool search = false;              ///< a `search { ... }` block
+  std::vector<WeightChoice> weights;
+  int64_t randomPoints = 0;         ///< > 0: `random(n, ...)`; else the grid of `weights`
+  std::vector<std::string> balance; ///< canonical texts (Balance::text); empty: the model's
+  std::vector<double> lr;           ///< empty: the optimizer's
+  int64_t folds = 3;                ///< k of the search's cross-validation
+  /// How the search chooses: "loss", "TASK.loss" or "TASK.METRIC", on the
+  /// held-out fold; maximised for metrics other than mse and mae.
+  std::string metric = "loss";
+  bool maximize = false;
+};
+
 /// A whole checked model.
 struct Model {
   std::string name;
@@ -287,6 +313,7 @@ struct Model {
   Optimizer optimizer;
   TrainConfig train;
   std::vector<DataSet> data;
+  Experiment experiment;
 
   int64_t paramCount() const;
 };

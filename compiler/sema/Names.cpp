@@ -139,6 +139,8 @@ ModelDecls collectNames(Context &ctx, const ast::ModelDecl &decl) {
       single(ctx, out.optimizer, *d, "optimizer");
     } else if (const auto *d = std::get_if<ast::TrainDecl>(&item)) {
       single(ctx, out.train, *d, "train");
+    } else if (const auto *d = std::get_if<ast::ExperimentDecl>(&item)) {
+      single(ctx, out.experiment, *d, "experiment");
     }
   }
   if (model.inputs.empty())

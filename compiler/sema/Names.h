@@ -15,6 +15,7 @@ struct ModelDecls {
   std::vector<const ast::RegularizeDecl *> regularize;
   const ast::OptimizerDecl *optimizer = nullptr;
   const ast::TrainDecl *train = nullptr;
+  const ast::ExperimentDecl *experiment = nullptr;
 };
 
 /// Registers the top-level blocks of every file in `ctx.topBlocks`, reporting

@@ -36,6 +36,7 @@ std::optional<Model> analyzeModel(Context &ctx, const ast::ModelDecl &decl) {
   checkData(ctx, decls.data);
   checkSettings(ctx, decls);
   checkTrain(ctx, decls.train, decl);
+  checkExperiment(ctx, decls.experiment);
   bool anyMain = false;
   for (const Task &t : model.tasks)
     anyMain = anyMain || !t.auxiliary;

@@ -54,55 +54,10 @@ constexpr BalanceMethod kBalanceMethods[] = {
 void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   if (!d)
     return;
-  Balance &balance = ctx.model->balance;
-  balance.loc = d->loc;
-  std::vector<std::string> names;
-  for (const BalanceMethod &m : kBalanceMethods)
-    names.push_back(m.name);
-  auto name = pick(ctx, d->method, "balance method", names);
-  if (!name)
-    return;
-  const BalanceMethod *method = nullptr;
-  for (const BalanceMethod &m : kBalanceMethods)
-    if (*name == m.name)
-      method = &m;
-  if (method->kind == BalanceKind::Mgda && d->method.isCall() && !d->method.args.empty()) {
-    // mgda(rep): MGDA-UB on the shared representation; a word, not a number.
-    const ast::Arg &a = d->method.args[0];
-    if (d->method.args.size() > 1 || !a.name.text.empty() || !a.value.isName() ||
-        a.value.text != "rep") {
-      ctx.error(a.loc, fmt::format("mgda takes no argument (the shared parameters' gradients) "
-                                   "or `rep` (the shared representation's), got {}",
-                                   d->method.args.size() > 1 ? "several" : describe(a.value)));
-      return;
-    }
-    balance.kind = BalanceKind::MgdaRep;
-    balance.text = "mgda(rep)";
-    return;
+  if (std::optional<Balance> balance = readBalance(ctx, d->method)) {
+    ctx.model->balance = *balance;
+    ctx.model->balance.loc = d->loc;
   }
-  std::vector<ParamSpec> params;
-  if (method->arg)
-    params.push_back({method->arg, false});
-  BoundArgs b = bindArgs(ctx, d->method, *name, params);
-  double arg = method->defaultArg;
-  if (const ast::Expr *v = method->arg ? b.value(0) : nullptr) {
-    auto x = evalNumber(ctx, *v, nullptr);
-    if (!x)
-      return;
-    bool zeroOk = method->kind == BalanceKind::CaGrad;
-    if (zeroOk ? !(*x >= 0) : !(*x > 0)) {
-      ctx.error(v->loc, fmt::format("{} must be {}, got {}", method->arg,
-                                    zeroOk ? "non-negative" : "positive", formatNumber(*x)));
-      return;
-    }
-    arg = *x;
-  }
-  if (!b.ok)
-    return;
-  balance.kind = method->kind;
-  balance.param = arg;
-  balance.text = method->arg ? fmt::format("{}({} = {})", method->name, method->arg, arg)
-                             : std::string(method->name);
 }
 
 void checkTerm(Context &ctx, const ast::RegTerm &term) {
@@ -214,6 +169,57 @@ void checkOptimizer(Context &ctx, const ast::OptimizerDecl *d) {
 }
 
 } // namespace
+
+std::optional<Balance> readBalance(Context &ctx, const ast::Expr &e) {
+  std::vector<std::string> names;
+  for (const BalanceMethod &m : kBalanceMethods)
+    names.push_back(m.name);
+  auto name = pick(ctx, e, "balance method", names);
+  if (!name)
+    return std::nullopt;
+  const BalanceMethod *method = nullptr;
+  for (const BalanceMethod &m : kBalanceMethods)
+    if (*name == m.name)
+      method = &m;
+  Balance balance;
+  if (method->kind == BalanceKind::Mgda && e.isCall() && !e.args.empty()) {
+    // mgda(rep): MGDA-UB on the shared representation; a word, not a number.
+    const ast::Arg &a = e.args[0];
+    if (e.args.size() > 1 || !a.name.text.empty() || !a.value.isName() || a.value.text != "rep") {
+      ctx.error(a.loc, fmt::format("mgda takes no argument (the shared parameters' gradients) "
+                                   "or `rep` (the shared representation's), got {}",
+                                   e.args.size() > 1 ? "several" : describe(a.value)));
+      return std::nullopt;
+    }
+    balance.kind = BalanceKind::MgdaRep;
+    balance.text = "mgda(rep)";
+    return balance;
+  }
+  std::vector<ParamSpec> params;
+  if (method->arg)
+    params.push_back({method->arg, false});
+  BoundArgs b = bindArgs(ctx, e, *name, params);
+  double arg = method->defaultArg;
+  if (const ast::Expr *v = method->arg ? b.value(0) : nullptr) {
+    auto x = evalNumber(ctx, *v, nullptr);
+    if (!x)
+      return std::nullopt;
+    bool zeroOk = method->kind == BalanceKind::CaGrad;
+    if (zeroOk ? !(*x >= 0) : !(*x > 0)) {
+      ctx.error(v->loc, fmt::format("{} must be {}, got {}", method->arg,
+                                    zeroOk ? "non-negative" : "positive", formatNumber(*x)));
+      return std::nullopt;
+    }
+    arg = *x;
+  }
+  if (!b.ok)
+    return std::nullopt;
+  balance.kind = method->kind;
+  balance.param = arg;
+  balance.text = method->arg ? fmt::format("{}({} = {})", method->name, method->arg, arg)
+                             : std::string(method->name);
+  return balance;
+}
 
 void checkSettings(Context &ctx, const ModelDecls &decls) {
   checkBalance(ctx, decls.balance);

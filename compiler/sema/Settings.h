@@ -4,6 +4,9 @@
 #include "sema/Names.h"
 #include "sema/SemaContext.h"
 
+#include <optional>
+#include <string>
+
 namespace mtl::sema {
 
 /// Reads `balance` (default `static`; a method with its argument in range),
@@ -13,6 +16,18 @@ namespace mtl::sema {
 /// and finishValues() (module ownership).
 void checkSettings(Context &ctx, const ModelDecls &decls);
 
+/// A balancing method as written in `balance` (a name with its argument in
+/// range); reports what is wrong and returns nothing otherwise.
+std::optional<Balance> readBalance(Context &ctx, const ast::Expr &method);
+/// Reads `loss`, `TASK.loss` or `TASK.METRIC` (one of the task's metrics)
+/// into `monitor`, and whether larger is better; reports otherwise, calling
+/// the setting `what` ("monitor").
+bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string &monitor,
+                 bool &maximize);
+/// Reads `experiment { baselines = single_task, seeds = N, folds = K, metric
+/// = ..., search { weights = grid(...) | random(n, ...), balance = [...], lr
+/// = [...] } }` into Model::experiment. Needs checkTrain().
+void checkExperiment(Context &ctx, const ast::ExperimentDecl *decl);
 /// Reads `train { ... }` (defaults for what is left out) and resolves the data
 /// sets to train, validate and test on (by default the data set named `train`,
 /// or the only one); checks that those bind every input and task, and that

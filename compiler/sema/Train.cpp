@@ -35,45 +35,6 @@ const std::vector<std::string> kKeys = {"epochs",   "batch",    "seed",      "sh
                                         "init",     "init_map", "freeze",    "unfreeze_after",
                                         "lr_scale", "schedule", "clip_norm", "sampling"};
 
-// Checks `monitor = loss | TASK.METRIC`; sets what to monitor and its direction.
-void readMonitor(Context &ctx, const ast::Expr &e, EarlyStop &es) {
-  if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
-    ctx.error(e.loc, fmt::format("monitor must be 'loss' or TASK.METRIC, got {}", describe(e)));
-    return;
-  }
-  if (e.text == "loss") {
-    es.monitor = "loss";
-    return;
-  }
-  size_t dot = e.text.find('.');
-  if (dot == std::string::npos || e.text.find('.', dot + 1) != std::string::npos) {
-    ctx.error(e.loc, fmt::format("monitor must be 'loss' or TASK.METRIC, got '{}'", e.text));
-    return;
-  }
-  std::string task = e.text.substr(0, dot), metric = e.text.substr(dot + 1);
-  const Symbol *sym = ctx.findSymbol(task);
-  if (!sym || sym->kind != Symbol::Task) {
-    ctx.error(e.loc, fmt::format("unknown task '{}' in monitor{}", task,
-                                 didYouMean(task, ctx.symbolNames(Symbol::Task))));
-    return;
-  }
-  const Task &t = ctx.model->tasks[sym->index];
-  if (!ctx.tasks[sym->index].metricsOk || !ctx.tasks[sym->index].kindOk)
-    return; // its metrics were reported already; don't guess
-  std::vector<std::string> reported;
-  for (Metric m : t.metrics)
-    reported.push_back(metricName(m));
-  if (std::find(reported.begin(), reported.end(), metric) == reported.end()) {
-    std::string hint = didYouMean(metric, reported);
-    ctx.error(e.loc,
-              fmt::format("task '{}' does not report '{}'{}", task, metric,
-                          hint.empty() ? "; its metrics are " + quoteList(reported, "and") : hint));
-    return;
-  }
-  es.monitor = e.text;
-  es.maximize = metric != "mse" && metric != "mae";
-}
-
 bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
   if (!e.isNamed() || e.text != "early_stop") {
     ctx.error(e.loc, fmt::format("expected early_stop(patience = N, monitor = ..., "
@@ -86,7 +47,7 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
   if (const ast::Expr *v = b.value(0))
     es.patience = evalInt(ctx, *v, nullptr, "patience", 1, kMaxDim).value_or(es.patience);
   if (const ast::Expr *v = b.value(1))
-    readMonitor(ctx, *v, es);
+    readMonitor(ctx, *v, "monitor", es.monitor, es.maximize);
   if (const ast::Expr *v = b.value(2))
     if (auto x = evalNumber(ctx, *v, nullptr)) {
       if (*x < 0)
@@ -99,6 +60,47 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
 }
 
 } // namespace
+
+bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string &monitor,
+                 bool &maximize) {
+  if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
+    ctx.error(e.loc, fmt::format("{} must be 'loss' or TASK.METRIC, got {}", what, describe(e)));
+    return false;
+  }
+  if (e.text == "loss") {
+    monitor = "loss";
+    maximize = false;
+    return true;
+  }
+  size_t dot = e.text.find('.');
+  if (dot == std::string::npos || e.text.find('.', dot + 1) != std::string::npos) {
+    ctx.error(e.loc, fmt::format("{} must be 'loss' or TASK.METRIC, got '{}'", what, e.text));
+    return false;
+  }
+  std::string task = e.text.substr(0, dot), metric = e.text.substr(dot + 1);
+  const Symbol *sym = ctx.findSymbol(task);
+  if (!sym || sym->kind != Symbol::Task) {
+    ctx.error(e.loc, fmt::format("unknown task '{}' in {}{}", task, what,
+                                 didYouMean(task, ctx.symbolNames(Symbol::Task))));
+    return false;
+  }
+  const Task &t = ctx.model->tasks[sym->index];
+  if (!ctx.tasks[sym->index].metricsOk || !ctx.tasks[sym->index].kindOk)
+    return false; // its metrics were reported already; don't guess
+  std::vector<std::string> reported = {"loss"};
+  for (Metric m : t.metrics)
+    reported.push_back(metricName(m));
+  if (std::find(reported.begin(), reported.end(), metric) == reported.end()) {
+    std::string hint = didYouMean(metric, reported);
+    ctx.error(e.loc,
+              fmt::format("task '{}' does not report '{}'{}", task, metric,
+                          hint.empty() ? "; it reports " + quoteList(reported, "and") : hint));
+    return false;
+  }
+  monitor = e.text;
+  maximize = metric != "loss" && metric != "mse" && metric != "mae";
+  return true;
+}
 
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model) {
   TrainConfig &cfg = ctx.model->train;

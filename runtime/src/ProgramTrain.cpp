@@ -145,12 +145,12 @@ void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths)
 }
 
 Result<Dataset> loadConfigData(const RunConfig &config, std::span<const int> indices,
-                               const std::map<std::string, std::string> &paths) {
+                               const std::map<std::string, std::string> &paths, bool notes) {
   RunConfig c = config;
   for (DataSpec &spec : c.data)
     applyPaths(spec, paths);
   Result<Dataset> data = loadDataSets(c, indices);
-  if (data)
+  if (data && notes)
     for (const std::string &note : data->notes)
       fmt::print(stderr, "note: {}\n", note);
   return data;
@@ -196,7 +196,7 @@ parseWeights(const RunConfig &c, const std::vector<std::string> &items) {
   return weights;
 }
 
-/// The run's settings: the model's, then the flags.
+} // namespace
 
 Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
   TrainOptions to = c.train;
@@ -246,16 +246,18 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
   return to;
 }
 
+namespace {
+
 /// The run's data sets: training first, whose vocabularies the others
 /// must follow.
-Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run) {
+Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run, bool notes) {
   RunConfig c = run.config;
   std::array<std::optional<Dataset>, 3> sets;
   const std::vector<int> *indices[3] = {&c.trainData, &c.validateData, &c.testData};
   for (int k = 0; k < 3; ++k) {
     if (indices[k]->empty())
       continue;
-    Result<Dataset> d = loadConfigData(c, *indices[k], run.paths);
+    Result<Dataset> d = loadConfigData(c, *indices[k], run.paths, notes);
     if (!d)
       return d.takeError();
     if (k == 0)
@@ -309,7 +311,7 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
 } // namespace
 
 Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
-                                      const TrainFlags &flags) {
+                                      const TrainFlags &flags, bool notes) {
   Result<RunData> run = runData(std::move(config), flags.data);
   if (!run)
     return run.takeError();
@@ -334,7 +336,7 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
       return vocabularies.takeError();
     run->config.inputs = withCategories(std::move(run->config.inputs), *vocabularies);
   }
-  auto sets = loadRunData(*run);
+  auto sets = loadRunData(*run, notes);
   if (!sets)
     return sets.takeError();
   return TrainingData{std::move(*run), std::move(*sets)};

@@ -30,7 +30,8 @@ json epochJson(const TrainResult &r, int64_t epoch, const char *checkpoint) {
 }
 } // namespace
 
-Result<std::string> createRunFolder(const std::string &model, const std::string &dir) {
+Result<std::string> createRunFolder(const std::string &model, const std::string &dir,
+                                    const std::string &root) {
   std::error_code ec;
   if (!dir.empty()) {
     fs::create_directories(dir, ec);
@@ -38,7 +39,7 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
       return fail(fmt::format("{}: cannot create the run folder: {}", dir, ec.message()));
     return dir;
   }
-  fs::path parent = fs::path("runs") / model;
+  fs::path parent = fs::path(root) / model;
   fs::create_directories(parent, ec);
   if (ec)
     return fail(

@@ -215,7 +215,7 @@ TEST(Settings, TrainErrors) {
               "fraction or a data set");
   EXPECT_DIAG(
       withSettings("  train { validate = 0.1, early_stop = early_stop(monitor = species.auc) }"),
-      "error: task 'species' does not report 'auc'; its metrics are 'accuracy' and 'macro_f1'");
+      "error: task 'species' does not report 'auc'; it reports 'loss', 'accuracy' and 'macro_f1'");
   EXPECT_DIAG(withSettings(
                   "  train { validate = 0.1, early_stop = early_stop(monitor = species.acuracy) }"),
               "error: task 'species' does not report 'acuracy'; did you mean 'accuracy'?");

@@ -50,6 +50,9 @@ struct TrainFlags {
   std::optional<double> clipNorm;           ///< TrainOptions::clipNorm
 };
 
+/// The settings of a run: the model's (`config.train`), then the flags'
+/// overrides. Fails on a malformed --weight or --lr-scale item.
+Result<TrainOptions> trainOptions(const RunConfig &config, const TrainFlags &flags);
 /// Adds the options of `train` to `cmd`, stored in `flags`.
 void addTrainFlags(CLI::App *cmd, TrainFlags &flags);
 
@@ -82,9 +85,10 @@ struct TrainingData {
 
 /// Loads and checks the data of a run of `config` (the model `modelName`)
 /// with the flags' `--data` items. `mtlc train` calls it before compiling,
-/// so a data error is reported without waiting for the compiler.
+/// so a data error is reported without waiting for the compiler. The
+/// loader's notes go to stderr unless `notes` is false.
 Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
-                                      const TrainFlags &flags);
+                                      const TrainFlags &flags, bool notes = true);
 
 /// Trains `model` as its run configuration and the flags say, printing what
 /// `mtlc train` prints; returns the exit status (0, or 1 after an error
@@ -97,9 +101,9 @@ int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data)
 void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths);
 
 /// loadDataSets with `paths` replacing the files, printing the loader's
-/// notes to stderr.
+/// notes to stderr (unless `notes` is false).
 Result<Dataset> loadConfigData(const RunConfig &config, std::span<const int> indices,
-                               const std::map<std::string, std::string> &paths);
+                               const std::map<std::string, std::string> &paths, bool notes = true);
 
 /// When argv[1] is neither an option nor one of `app`'s subcommands, prints
 /// "error: unknown command 'X'; the commands are: ..." to stderr and returns

@@ -20,10 +20,11 @@
 namespace mtlrt {
 
 /// Creates the run folder: `dir` itself when not empty (with its parents;
-/// files of an earlier run there are replaced), else runs/<model>/<n> for the
-/// smallest n >= 1 that does not exist yet (claimed with mkdir, so runs that
-/// start together get different folders). Returns its path.
-Result<std::string> createRunFolder(const std::string &model, const std::string &dir);
+/// files of an earlier run there are replaced), else <root>/<model>/<n> for
+/// the n after the highest taken (claimed with mkdir, so runs that start
+/// together get different folders). Returns its path.
+Result<std::string> createRunFolder(const std::string &model, const std::string &dir,
+                                    const std::string &root = "runs");
 
 /// Writes `folder`/config.json: the model's name, source hash and mtlc
 /// version, the data files read (after --data), and the run's settings.

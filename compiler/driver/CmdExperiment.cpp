@@ -1,0 +1,214 @@
+// CmdExperiment.cpp: `mtlc experiment FILE`: compile the model (and each task alone), then run the
+// experiment its `experiment` block and the flags describe (docs/experiments.md).
+#include "driver/Commands.h"
+#include "driver/DataSpecs.h"
+#include "driver/Pipeline.h"
+#include "driver/Terminal.h"
+
+#include "mtlrt/Experiment.h"
+#include "mtlrt/RunFolder.h"
+#include "sema/SingleTask.h"
+
+#include <fmt/format.h>
+#include <memory>
+#include <thread>
+
+namespace mtl::driver {
+namespace {
+
+struct ExperimentCommandOptions {
+  std::string file;
+  CompileFlags compile;
+  std::optional<int64_t> seeds, folds, epochs;
+  std::optional<uint64_t> seed;
+  int64_t logEvery = 0;
+  std::string baselines; ///< empty: the model's
+  std::vector<std::string> data;
+  std::string dir, resume;
+  int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = jobs;
+  bool quiet = false;
+};
+
+/// The plan: the model's experiment block, then the flags.
+mtlrt::ExperimentPlan experimentPlan(const sema::Model &m, const ExperimentCommandOptions &o) {
+  const sema::Experiment &x = m.experiment;
+  mtlrt::ExperimentPlan plan;
+  plan.singleTaskBaselines =
+      o.baselines.empty() ? x.singleTaskBaselines : o.baselines == "single_task";
+  plan.seeds = o.seeds.value_or(x.seeds);
+  plan.search = x.search;
+  for (const sema::WeightChoice &w : x.weights)
+    plan.weights.push_back({w.task, w.values});
+  plan.randomPoints = x.randomPoints;
+  plan.balance = x.balance;
+  plan.lr = x.lr;
+  plan.folds = o.folds.value_or(x.folds);
+  plan.metric = x.metric;
+  plan.maximize = x.maximize;
+  for (const sema::Task &t : m.tasks) {
+    if (t.auxiliary)
+      continue;
+    std::string metric = t.metrics.empty() ? "loss" : sema::metricName(t.metrics[0]);
+    plan.goals.push_back({t.name, metric, metric != "loss" && metric != "mse" && metric != "mae"});
+  }
+  return plan;
+}
+
+/// One compiled model of the experiment, kept alive with its compilation.
+struct Compiled {
+  std::unique_ptr<Compilation> c = std::make_unique<Compilation>();
+  mtlrt::ExperimentModel model;
+};
+
+int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions &global) {
+  PipelineOptions options = pipelineOptions(o.compile, global);
+  PipelineOptions checkOnly = options;
+  checkOnly.verbose = false;
+  checkOnly.timings = nullptr;
+  Compilation checked;
+  bool color = useColor(global.color, stderr);
+  if (!runPipeline(o.file, Stage::Lower, checked, checkOnly)) {
+    checked.diags.flush(stderr, color);
+    return 1;
+  }
+  checked.diags.flush(stderr, color);
+  const sema::Model &model = *checked.model;
+  if (!model.experiment.declared && !o.seeds && o.baselines.empty()) {
+    fmt::print(stderr,
+               "error: model '{}' has no experiment block; add one, such as "
+               "`experiment {{ baselines = single_task, seeds = 5 }}`, or give --seeds "
+               "or --baselines (docs/experiments.md)\n",
+               model.name);
+    return 1;
+  }
+  if (o.folds && !model.experiment.search) {
+    fmt::print(stderr,
+               "error: --folds sets the search's cross-validation, and model '{}' has "
+               "no search block\n",
+               model.name);
+    return 1;
+  }
+  mtlrt::ExperimentPlan plan = experimentPlan(model, o);
+
+  // The multi-task model, compiled once for each kind of code its methods
+  // need: with each task's gradients when one combines them, and apart for
+  // methods that add parameters (uncertainty's log-variances).
+  std::vector<std::string> balances = plan.balance;
+  if (balances.empty())
+    balances.push_back(model.balance.text);
+  bool taskGradients = false;
+  for (const std::string &b : balances)
+    taskGradients = taskGradients || mtlrt::balanceCombinesGradients(b);
+  const bool ownParameters = mtlrt::balanceAddsParameters(model.balance.text);
+  std::vector<Compiled> compiled;
+  std::vector<bool> made;
+  for (const std::string &b : balances) {
+    bool params = mtlrt::balanceAddsParameters(b);
+    if (std::find(made.begin(), made.end(), params) != made.end())
+      continue;
+    made.push_back(params);
+    Compiled &m = compiled.emplace_back();
+    PipelineOptions mtl = options;
+    mtl.taskGradients = taskGradients;
+    if (params != ownParameters)
+      mtl.balance = b;
+    m.model.config = "mtl";
+    m.model.balanceParameters = params;
+    if (!runPipeline(o.file, Stage::Jit, *m.c, mtl)) {
+      m.c->diags.flush(stderr, color);
+      return 1;
+    }
+  }
+  if (plan.singleTaskBaselines)
+    for (const mtlrt::TaskGoal &g : plan.goals) {
+      int task = 0;
+      while (model.tasks[size_t(task)].name != g.task)
+        ++task;
+      Compiled &m = compiled.emplace_back();
+      PipelineOptions single = options;
+      single.adjust = [task](sema::Model &md) { md = sema::singleTaskModel(md, task); };
+      m.model.config = "stl:" + g.task;
+      if (!runPipeline(o.file, Stage::Jit, *m.c, single)) {
+        m.c->diags.flush(stderr, color);
+        return 1;
+      }
+    }
+
+  mtlrt::TrainFlags flags;
+  flags.epochs = o.epochs;
+  flags.seed = o.seed;
+  flags.data = o.data;
+  flags.logEvery = o.logEvery;
+  std::vector<mtlrt::ExperimentModel> models;
+  for (Compiled &m : compiled) {
+    // The notes once: every model reads the same files.
+    auto data = mtlrt::loadTrainingData(runConfig(*m.c->model), model.name, flags, models.empty());
+    if (!data) {
+      fmt::print(stderr, "error: {}\n", data.error());
+      return 1;
+    }
+    m.model.model = m.c->compiled;
+    m.model.data = std::move(*data);
+    models.push_back(std::move(m.model));
+  }
+
+  mtlrt::ExperimentOptions eo;
+  eo.jobs = o.jobs;
+  eo.threads = o.threads;
+  eo.quiet = o.quiet;
+  eo.resume = !o.resume.empty();
+  eo.folder = o.resume;
+  if (!eo.resume) {
+    auto folder = mtlrt::createRunFolder(model.name, o.dir, "experiments");
+    if (!folder) {
+      fmt::print(stderr, "error: {}\n", folder.error());
+      return 1;
+    }
+    eo.folder = *folder;
+  }
+  if (!o.quiet)
+    fmt::print("experiment {}: {} model{} compiled, writing {}\n", model.name, models.size(),
+               models.size() == 1 ? "" : "s", eo.folder);
+  if (mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo); !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace
+
+void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &status) {
+  auto o = std::make_shared<ExperimentCommandOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "experiment", "Run the model's experiment: against single-task baselines, over seeds, "
+                    "with a cross-validated search (docs/experiments.md)");
+  cmd->add_option("file", o->file, ".mtl file")->required();
+  addCompileFlags(cmd, o->compile);
+  cmd->add_option("--seeds", o->seeds, "Runs of each configuration, instead of the block's")
+      ->check(CLI::Range(int64_t(1), int64_t(1000)));
+  cmd->add_option("--baselines", o->baselines, "single_task or none, instead of the block's")
+      ->check(CLI::IsMember({"single_task", "none"}));
+  cmd->add_option("--folds", o->folds, "The search's cross-validation folds")
+      ->check(CLI::Range(int64_t(2), int64_t(100)));
+  cmd->add_option("--epochs", o->epochs, "Override the number of epochs of every run")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "The first seed (and the split's) instead of the model's");
+  mtlrt::addDataFlag(cmd, o->data);
+  cmd->add_option("--log-every", o->logEvery,
+                  "Each run's log records every N steps (0: epochs only)")
+      ->check(CLI::NonNegativeNumber);
+  auto *dir =
+      cmd->add_option("--dir", o->dir, "Write the experiment here instead of experiments/MODEL/N");
+  cmd->add_option("--resume", o->resume,
+                  "Continue the experiment in this folder: finished runs are not repeated")
+      ->excludes(dir);
+  cmd->add_option("--jobs", o->jobs, "Runs at once (default: the cores)")
+      ->check(CLI::Range(1, mtlrt::kMaxThreads));
+  mtlrt::addThreadsFlag(cmd, o->threads);
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress line or tables");
+  cmd->callback([o, &global, &status] { status = runExperimentCommand(*o, global); });
+}
+
+} // namespace mtl::driver

@@ -1,0 +1,47 @@
+// Detail.h: what the experiment's runner (Run.cpp) hands its statistics and tables (Results.cpp).
+#pragma once
+
+#include "mtlrt/Experiment.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mtlrt::experiment {
+
+using json = nlohmann::ordered_json;
+
+/// One training run of an experiment.
+struct RunSpec {
+  std::string key;    ///< "search/p3/f1", "mtl/seed7", "stl:species/seed7"
+  std::string config; ///< "search", "mtl", "stl:TASK"
+  int64_t point = -1, fold = -1;
+  uint64_t seed = 0;
+};
+
+/// Finished runs by key: what runs.jsonl holds (see Experiment.h).
+using RunRecords = std::map<std::string, json>;
+
+/// The value a search point's run scored by the plan's metric ("loss": the
+/// total loss; "TASK.NAME": that task's loss or metric); NaN when absent.
+double searchValue(const json &run, const std::string &metric);
+
+/// The search's points with their fold values, and the chosen one's index
+/// (the best mean by the plan's metric; the first of equals).
+json searchResults(const ExperimentPlan &plan, const std::vector<SearchPoint> &points,
+                   const RunRecords &runs, int64_t &chosen);
+
+/// results.json: the per-task comparison of the final runs (and Δm) with
+/// the search's results; `seeds` are the final runs' seeds.
+json experimentResults(const ExperimentPlan &plan, const RunRecords &runs,
+                       const std::vector<uint64_t> &seeds, json search, const std::string &model,
+                       double seconds);
+
+/// The tables of results.json as the terminal shows them, and as CSV.
+std::string resultsTable(const json &results);
+std::string resultsCsv(const json &results);
+
+/// The key's folder name under runs/ ("mtl/seed7" -> "mtl-seed7").
+std::string runFolderName(const std::string &key);
+
+} // namespace mtlrt::experiment

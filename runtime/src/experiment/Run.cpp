@@ -1,0 +1,445 @@
+// Run.cpp: an experiment's runs: fixed splits, folds, a few runs at a time, resuming, progress.
+#include "experiment/Detail.h"
+
+#include "mtlrt/AtomicFile.h"
+#include "mtlrt/Log.h"
+#include "mtlrt/RunFolder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace mtlrt {
+namespace {
+namespace fs = std::filesystem;
+using experiment::json;
+using experiment::RunRecords;
+using experiment::RunSpec;
+
+/// A model's data, split once with the experiment's base seed: every run
+/// trains, validates and tests on the same rows, whatever its own seed.
+struct Prepared {
+  ExperimentModel *model = nullptr;
+  TrainOptions base;
+  Dataset train;
+  std::optional<Dataset> validation, test;
+  std::vector<int64_t> pool; ///< rows of the whole training data that the folds split
+};
+
+Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags) {
+  Prepared p;
+  p.model = &m;
+  Result<TrainOptions> base = trainOptions(m.data.run.config, flags);
+  if (!base)
+    return base.takeError();
+  p.base = std::move(*base);
+  auto &[full, validation, test] = m.data.sets;
+  Split split = splitSources(*full, validation ? 0.0 : p.base.validate, p.base.seed,
+                             test ? 0.0 : p.base.test);
+  p.train = subsetRows(*full, split.train);
+  if (validation)
+    p.validation = *validation;
+  else if (!split.validation.empty())
+    p.validation = subsetRows(*full, split.validation);
+  if (test)
+    p.test = *test;
+  else if (!split.test.empty())
+    p.test = subsetRows(*full, split.test);
+  if (!p.test && !p.validation)
+    return fail("an experiment scores each run on test data, or else on validation data, and "
+                "the model has neither; hold some out with `test = 0.2` (or `validate`) in "
+                "train { ... }, or name a data set");
+  p.pool = split.train;
+  if (!validation)
+    p.pool.insert(p.pool.end(), split.validation.begin(), split.validation.end());
+  std::sort(p.pool.begin(), p.pool.end());
+  p.base.validate = 0;
+  p.base.test = 0;
+  p.base.quiet = true;
+  p.base.checkpointDir.clear();
+  p.base.saveInit = false;
+  return p;
+}
+
+/// The task whose classes stratify the folds: the search metric's task if
+/// it is a classification, else the first classification task; -1: none.
+int strataTask(const RunConfig &config, const std::string &metric) {
+  auto classifies = [&](size_t t) {
+    return config.tasks[t].kind == TaskSpec::Classify || config.tasks[t].kind == TaskSpec::Binary;
+  };
+  const std::string task = metric.substr(0, metric.find('.'));
+  for (size_t t = 0; t < config.tasks.size(); ++t)
+    if (config.tasks[t].name == task && classifies(t))
+      return int(t);
+  for (size_t t = 0; t < config.tasks.size(); ++t)
+    if (classifies(t))
+      return int(t);
+  return -1;
+}
+
+/// What the folder records about the experiment; a resume must find the same.
+json identity(const ExperimentPlan &plan, const mtl_model &model, const TrainOptions &base,
+              const std::vector<SearchPoint> &points) {
+  json tasks = json::array();
+  for (const TaskGoal &g : plan.goals)
+    tasks.push_back(
+        {{"name", g.task}, {"metric", g.metric}, {"higher_is_better", g.higherIsBetter}});
+  json search = json::array();
+  for (const SearchPoint &p : points)
+    search.push_back(describePoint(p));
+  return {{"model", model.name},
+          {"source_hash", model.source_hash ? model.source_hash : ""},
+          {"seed", base.seed},
+          {"epochs", base.epochs},
+          {"batch", base.batch},
+          {"seeds", plan.seeds},
+          {"baselines", plan.singleTaskBaselines ? "single_task" : "none"},
+          {"folds", plan.search ? json(plan.folds) : json(nullptr)},
+          {"metric", plan.search ? json(plan.metric) : json(nullptr)},
+          {"search", plan.search ? search : json(nullptr)},
+          {"tasks", tasks}};
+}
+
+/// Reads the finished runs of a resumed experiment. A last line cut short
+/// (the process was killed while writing it) is dropped; any other bad line fails.
+Result<RunRecords> readRuns(const std::string &path) {
+  RunRecords runs;
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line))
+    if (!line.empty())
+      lines.push_back(line);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    json record = json::parse(lines[i], nullptr, false);
+    if (record.is_discarded() || !record.contains("key")) {
+      if (i + 1 == lines.size())
+        break;
+      return fail(fmt::format("{}:{}: not a run record; remove the line or start the "
+                              "experiment afresh",
+                              path, i + 1));
+    }
+    std::string key = record["key"].is_string() ? record["key"].get<std::string>() : "";
+    runs[key] = std::move(record);
+  }
+  return runs;
+}
+
+/// The experiment folder, new or resumed; checks a resumed one's identity.
+Result<RunRecords> openFolder(const ExperimentOptions &o, const json &id) {
+  const fs::path file = fs::path(o.folder) / "experiment.json";
+  std::error_code ec;
+  if (!o.resume) {
+    if (fs::exists(file, ec))
+      return fail(fmt::format("{} holds an experiment already; continue it with --resume {}, or "
+                              "choose another folder",
+                              o.folder, o.folder));
+    fs::create_directories(o.folder, ec);
+    if (ec)
+      return fail(
+          fmt::format("{}: cannot create the experiment folder: {}", o.folder, ec.message()));
+    if (Status s = writeFileAtomic(file.string(), id.dump(2) + "\n", "experiment.json"); !s)
+      return s.takeError();
+    return RunRecords{};
+  }
+  std::ifstream in(file);
+  json saved = json::parse(in, nullptr, false);
+  if (!in.is_open() || saved.is_discarded())
+    return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
+                            o.folder, file.string()));
+  for (const auto &[key, value] : id.items()) {
+    json was = saved.contains(key) ? saved[key] : json();
+    if (was != value)
+      return fail(fmt::format("--resume {}: that experiment's {} was {}, this one's is {}; a "
+                              "resumed experiment must be the same",
+                              o.folder, key, was.dump(), value.dump()));
+  }
+  // Written afresh without a line cut short, so that new records start on a line of their own.
+  const std::string path = (fs::path(o.folder) / "runs.jsonl").string();
+  Result<RunRecords> runs = readRuns(path);
+  if (!runs)
+    return runs;
+  std::string lines;
+  for (const auto &[key, record] : *runs)
+    lines += record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  if (Status s = writeFileAtomic(path, lines, "runs.jsonl"); !s)
+    return s.takeError();
+  return runs;
+}
+
+/// One line for the whole experiment: runs done, time, and the time left.
+class ProgressLine {
+public:
+  ProgressLine(std::FILE *out, int64_t total, int64_t done)
+      : out_(out && isatty(fileno(out)) ? out : nullptr), total_(total), skipped_(done),
+        done_(done), start_(Clock::now()) {}
+  void finished() {
+    ++done_;
+    if (!out_)
+      return;
+    double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    int64_t ran = done_ - skipped_;
+    double left = ran > 0 ? elapsed / double(ran) * double(total_ - done_) : 0;
+    fmt::print(out_, "\r\033[Kexperiment: {}/{} runs · {:.1f} s · about {:.0f} s left", done_,
+               total_, elapsed, std::ceil(left));
+    std::fflush(out_);
+  }
+  void clear() {
+    if (out_ && done_ > skipped_)
+      fmt::print(out_, "\r\033[K");
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  std::FILE *out_;
+  int64_t total_, skipped_, done_;
+  Clock::time_point start_;
+};
+
+class Runner {
+public:
+  Runner(const ExperimentPlan &plan, std::vector<Prepared> &prepared,
+         const std::vector<SearchPoint> &points, const ExperimentOptions &options, RunRecords &runs)
+      : plan_(plan), prepared_(prepared), points_(points), o_(options), runs_(runs) {
+    const Prepared &mtl = prepared_[0];
+    folds_ = kFolds(*mtl.model->data.sets[0], mtl.pool, plan.folds,
+                    strataTask(mtl.model->data.run.config, plan.metric), mtl.base.seed);
+  }
+
+  /// Runs every spec not finished yet, `jobs` at a time; the first failure
+  /// stops the runs not yet started and is returned.
+  Status runAll(const std::vector<RunSpec> &specs, ProgressLine &progress) {
+    std::vector<const RunSpec *> todo;
+    for (const RunSpec &s : specs)
+      if (!runs_.count(s.key))
+        todo.push_back(&s);
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::string error;
+    auto work = [&] {
+      for (size_t i; !failed && (i = next++) < todo.size();) {
+        Result<json> record = runOne(*todo[i]);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!record) {
+          if (!failed.exchange(true))
+            error = fmt::format("run {}: {}", todo[i]->key, record.error());
+          continue;
+        }
+        if (Status s = append(*record); !s) {
+          failed = true;
+          error = s.error();
+          continue;
+        }
+        runs_[todo[i]->key] = std::move(*record);
+        progress.finished();
+      }
+    };
+    int jobs = std::clamp<int>(o_.jobs, 1, int(std::max<size_t>(todo.size(), 1)));
+    std::vector<std::thread> threads;
+    for (int j = 1; j < jobs; ++j)
+      threads.emplace_back(work);
+    work();
+    for (std::thread &t : threads)
+      t.join();
+    if (failed)
+      return fail(error);
+    return Ok{};
+  }
+
+  int64_t chosen = 0; ///< the search point the final multi-task runs use
+
+private:
+  /// The compiled multi-task model whose code fits the balancing method.
+  const Prepared &mtlFor(const std::string &balance) const {
+    bool params = balanceAddsParameters(balance.empty() ? prepared_[0].base.balance : balance);
+    for (const Prepared &p : prepared_)
+      if (p.model->config == "mtl" && p.model->balanceParameters == params)
+        return p;
+    return prepared_[0];
+  }
+
+  Result<json> runOne(const RunSpec &spec) {
+    const SearchPoint &point = points_[size_t(spec.config == "search" ? spec.point : chosen)];
+    const bool single = spec.config.rfind("stl:", 0) == 0;
+    const Prepared *p = nullptr;
+    if (single) {
+      for (const Prepared &q : prepared_)
+        if (q.model->config == spec.config)
+          p = &q;
+    } else {
+      p = &mtlFor(point.balance);
+    }
+    TrainOptions o = p->base;
+    o.seed = spec.seed;
+    o.threads = std::max(1, o_.threads / std::max(1, o_.jobs));
+    if (!single) {
+      for (const auto &[task, w] : point.weights) {
+        std::erase_if(o.taskWeights, [&](const auto &tw) { return tw.first == task; });
+        o.taskWeights.emplace_back(task, w);
+      }
+      if (!point.balance.empty())
+        o.balance = point.balance;
+      if (point.lr)
+        o.lr = float(*point.lr);
+    }
+    const std::string logDir =
+        (fs::path(o_.folder) / "runs" / experiment::runFolderName(spec.key)).string();
+    std::error_code ec;
+    fs::create_directories(logDir, ec);
+    o.logPath = (fs::path(logDir) / "log.jsonl").string();
+    auto trainer = Trainer::create(p->model->model, o);
+    if (!trainer)
+      return trainer.takeError();
+    const Dataset *train = &p->train;
+    const Dataset *validation = p->validation ? &*p->validation : nullptr;
+    const Dataset *test = p->test ? &*p->test : nullptr;
+    Dataset foldTrain, foldValidation; // a search run: the other folds, and its own
+    if (spec.config == "search") {
+      std::vector<int64_t> rest;
+      for (size_t f = 0; f < folds_.size(); ++f)
+        if (int64_t(f) != spec.fold)
+          rest.insert(rest.end(), folds_[f].begin(), folds_[f].end());
+      std::sort(rest.begin(), rest.end());
+      const Dataset &full = *p->model->data.sets[0];
+      foldTrain = subsetRows(full, rest);
+      foldValidation = subsetRows(full, folds_[size_t(spec.fold)]);
+      train = &foldTrain;
+      validation = &foldValidation;
+      test = nullptr;
+    }
+    Result<TrainResult> result = trainer->fit(*train, validation, test);
+    if (!result)
+      return result.takeError();
+    const EpochRecord *kept = result->record(result->keptEpoch);
+    const EvalReport *scored = result->test               ? &*result->test
+                               : kept && kept->validation ? &*kept->validation
+                                                          : nullptr;
+    if (!scored)
+      return fail("the run has no test or validation scores");
+    json report = reportJson(*scored);
+    json record = {{"key", spec.key},
+                   {"config", spec.config},
+                   {"seed", spec.seed},
+                   {"balance", o.balance},
+                   {"lr", std::stod(fmt::format("{}", o.lr))},
+                   {"seconds", result->seconds},
+                   {"epochs", int64_t(result->epochs.size())},
+                   {"kept_epoch", result->keptEpoch},
+                   {"scored_on", result->test ? "test" : "validation"},
+                   {"total_loss", report["loss"]}};
+    if (spec.config == "search") {
+      record["point"] = spec.point;
+      record["fold"] = spec.fold;
+    }
+    json weights = json::object();
+    for (const auto &[task, w] : o.taskWeights)
+      weights[task] = w;
+    record["weights"] = weights;
+    record["scores"] = report["tasks"];
+    record["log"] = (fs::path("runs") / experiment::runFolderName(spec.key) / "log.jsonl").string();
+    return record;
+  }
+
+  Status append(const json &record) {
+    const std::string path = (fs::path(o_.folder) / "runs.jsonl").string();
+    std::FILE *f = std::fopen(path.c_str(), "a");
+    if (!f)
+      return fail(fmt::format("{}: cannot append a run record", path));
+    std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
+    ok = std::fflush(f) == 0 && ok;
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok)
+      return fail(fmt::format("{}: cannot append a run record", path));
+    return Ok{};
+  }
+
+  const ExperimentPlan &plan_;
+  std::vector<Prepared> &prepared_;
+  const std::vector<SearchPoint> &points_;
+  const ExperimentOptions &o_;
+  RunRecords &runs_;
+  std::vector<std::vector<int64_t>> folds_;
+  std::mutex mutex_;
+};
+
+} // namespace
+
+Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &models,
+                     const TrainFlags &flags, const ExperimentOptions &options) {
+  if (models.empty() || models[0].config != "mtl")
+    return fail("an experiment needs the multi-task model first");
+  std::vector<Prepared> prepared;
+  for (ExperimentModel &m : models) {
+    Result<Prepared> p = prepare(m, flags);
+    if (!p)
+      return p.takeError();
+    prepared.push_back(std::move(*p));
+  }
+  const TrainOptions &base = prepared[0].base;
+  const std::vector<SearchPoint> points = searchPoints(plan, base.seed);
+  Result<RunRecords> runs = openFolder(options, identity(plan, *models[0].model, base, points));
+  if (!runs)
+    return runs.takeError();
+
+  std::vector<uint64_t> seeds;
+  for (int64_t s = 0; s < plan.seeds; ++s)
+    seeds.push_back(base.seed + uint64_t(s));
+  std::vector<RunSpec> first, last;
+  if (plan.search)
+    for (int64_t p = 0; p < int64_t(points.size()); ++p)
+      for (int64_t f = 0; f < plan.folds; ++f)
+        first.push_back({fmt::format("search/p{}/f{}", p + 1, f + 1), "search", p, f, base.seed});
+  if (plan.singleTaskBaselines)
+    for (const TaskGoal &g : plan.goals)
+      for (uint64_t s : seeds)
+        first.push_back({fmt::format("stl:{}/seed{}", g.task, s), "stl:" + g.task, -1, -1, s});
+  for (uint64_t s : seeds)
+    (plan.search ? last : first).push_back({fmt::format("mtl/seed{}", s), "mtl", -1, -1, s});
+
+  auto start = std::chrono::steady_clock::now();
+  int64_t total = int64_t(first.size() + last.size());
+  int64_t done = 0;
+  for (const auto *list : {&first, &last})
+    for (const RunSpec &s : *list)
+      done += runs->count(s.key) ? 1 : 0;
+  if (!options.quiet && done > 0)
+    fmt::print(options.out, "resuming {}: {} of {} runs finished already\n", options.folder, done,
+               total);
+  ProgressLine progress(options.quiet ? nullptr : options.progress, total, done);
+  Runner runner(plan, prepared, points, options, *runs);
+  Status ran = runner.runAll(first, progress);
+  json search;
+  if (ran && plan.search) {
+    search = experiment::searchResults(plan, points, *runs, runner.chosen);
+    ran = runner.runAll(last, progress);
+  }
+  progress.clear();
+  if (!ran)
+    return ran;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  json results = experiment::experimentResults(plan, *runs, seeds, std::move(search),
+                                               models[0].model->name, seconds);
+  const fs::path folder(options.folder);
+  if (Status s = writeFileAtomic((folder / "results.json").string(), results.dump(2) + "\n",
+                                 "results.json");
+      !s)
+    return s;
+  if (Status s = writeFileAtomic((folder / "results.csv").string(), experiment::resultsCsv(results),
+                                 "results.csv");
+      !s)
+    return s;
+  if (!options.quiet)
+    fmt::print(options.out, "{}\nexperiment folder: {} (results.json, results.csv, runs.jsonl)\n",
+               experiment::resultsTable(results), options.folder);
+  return Ok{};
+}
+
+} // namespace mtlrt

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# experiment.sh: `mtlc experiment` on the penguins. Its multi-task run with a
+# search over one value is a plain `mtlc train` run with that value, step for
+# step; its single-task baseline of a task is a hand-written single-task
+# model of that task, step for step; the folder holds results.json, .csv and
+# a log per run; a resumed experiment repeats no finished run; bad plans are
+# errors that say what is wrong.
+source "$(dirname "$0")/common.sh"
+
+# penguins.mtl with a test split, fewer epochs and an experiment block.
+sed -e "s|import \"lib/blocks.mtl\"|import \"$examples/lib/blocks.mtl\"|" \
+  -e "s|data/penguins.csv|$examples/data/penguins.csv|" \
+  -e 's|train { epochs = 100, batch = 16, seed = 7, validate = 0.2 }|train { epochs = 8, batch = 16, seed = 7, validate = 0.2, test = 0.2 }\n  experiment {\n    baselines = single_task, seeds = 2\n    search { lr = [0.003] }\n  }|' \
+  "$examples/penguins.mtl" >"$work/pg.mtl"
+grep -c "search { lr = \[0.003\] }" "$work/pg.mtl" >/dev/null || fail "the model was not rewritten"
+
+"$mtlc" experiment "$work/pg.mtl" --dir "$work/exp" --log-every 1 >"$work/out.txt" 2>"$work/err.txt" ||
+  fail "the experiment failed: $(cat "$work/err.txt")"
+for file in experiment.json runs.jsonl results.json results.csv runs/mtl-seed7/log.jsonl \
+  runs/stl-species-seed8/log.jsonl runs/search-p1-f3/log.jsonl; do
+  [[ -s $work/exp/$file ]] || fail "the experiment folder lacks $file"
+done
+[[ $(wc -l <"$work/exp/runs.jsonl") -eq 11 ]] ||
+  fail "expected 11 runs (3 folds, 3 tasks x 2 seeds alone, 2 multi-task): $(wc -l <"$work/exp/runs.jsonl")"
+grep -c "Δm = " "$work/out.txt" >/dev/null || fail "no Δm in the table: $(cat "$work/out.txt")"
+grep -c "^delta_m,percent,true," "$work/exp/results.csv" >/dev/null || fail "no Δm in results.csv"
+[[ $(grep -c "^species,accuracy,true,\|^sex,accuracy,true,\|^body_mass,mse,false," \
+  "$work/exp/results.csv") -eq 3 ]] || fail "results.csv lacks a task: $(cat "$work/exp/results.csv")"
+
+# The search's one point, refitted with the model's seed, is a plain run.
+"$mtlc" train "$work/pg.mtl" --lr 0.003 --run-dir "$work/plain" --log-every 1 -q ||
+  fail "the plain run failed"
+"$log_check" same-steps "$work/exp/runs/mtl-seed7/log.jsonl" "$work/plain/log.jsonl" ||
+  fail "the experiment's multi-task run is not the plain run"
+for task in species sex body_mass; do
+  a=$("$log_check" value "$work/exp/runs/mtl-seed7/log.jsonl" "end.test.tasks.$task.loss")
+  b=$("$log_check" value "$work/plain/log.jsonl" "end.test.tasks.$task.loss")
+  [[ -n $a && $a == "$b" ]] || fail "test loss of $task: experiment $a, plain run $b"
+done
+
+# The single-task baseline of species is species.mtl written by hand.
+awk '
+  /^  task sex : binary/ || /^  task body_mass : regress/ { skip = 1 }
+  skip && /^  }/ { skip = 0; next }
+  skip { next }
+  /^    (sex|body_mass) +=/ { next }
+  { print }
+' "$work/pg.mtl" | sed -e '/^  experiment {/,/^  }/d' >"$work/species.mtl"
+grep -c "task sex" "$work/species.mtl" >/dev/null && fail "species.mtl still has the sex task"
+"$mtlc" train "$work/species.mtl" --run-dir "$work/alone" --log-every 1 -q 2>"$work/alone.txt" ||
+  fail "the hand-written single-task model failed: $(cat "$work/alone.txt")"
+"$log_check" same-steps "$work/exp/runs/stl-species-seed7/log.jsonl" "$work/alone/log.jsonl" ||
+  fail "the derived single-task baseline is not the hand-written single-task model"
+
+# Resuming: the finished runs stay, a cut-short last line is dropped, the rest run.
+cp -r "$work/exp" "$work/again"
+head -5 "$work/exp/runs.jsonl" >"$work/again/runs.jsonl"
+printf '{"key":"mtl/se' >>"$work/again/runs.jsonl"
+rm "$work/again/results.json"
+"$mtlc" experiment "$work/pg.mtl" --resume "$work/again" --log-every 1 >"$work/resumed.txt" 2>&1 ||
+  fail "resuming failed: $(cat "$work/resumed.txt")"
+grep -c "5 of 11 runs finished already" "$work/resumed.txt" >/dev/null ||
+  fail "the resume did not count the finished runs: $(cat "$work/resumed.txt")"
+"$log_check" same-json "$work/exp/results.json" /tasks "$work/again/results.json" /tasks ||
+  fail "the resumed experiment's results differ"
+
+expect_error() { # ARGS... then the message as the last argument
+  local message=${*: -1}
+  "$mtlc" experiment "${@:1:$#-1}" 2>"$work/e.txt" >/dev/null && fail "$* was accepted"
+  grep -c -F -e "$message" "$work/e.txt" >/dev/null || fail "for $*: $(cat "$work/e.txt")"
+}
+expect_error "$work/pg.mtl" --resume "$work/exp" --seeds 3 \
+  "that experiment's seeds was 2, this one's is 3; a resumed experiment must be the same"
+expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
+expect_error "$examples/wine.mtl" "model 'wine' has no experiment block"
+sed -e 's/, validate = 0.2, test = 0.2//' "$work/pg.mtl" >"$work/unscored.mtl"
+expect_error "$work/unscored.mtl" "an experiment scores each run on test data, or else on validation data"
+finish
