@@ -38,5 +38,6 @@ void addFmtCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addBuildCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
+void addReportCommand(CLI::App &app, const GlobalOptions &global, int &status);
 
 } // namespace mtl::driver

@@ -26,6 +26,7 @@ int main(int argc, char **argv) {
   addBuildCommand(app, global, status);
   addTrainCommand(app, global, status);
   addReplCommand(app, global, status);
+  addReportCommand(app, global, status);
 
   if (mtlrt::rejectUnknownCommand(app, argc, argv))
     return 2;
