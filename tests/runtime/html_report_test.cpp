@@ -233,7 +233,9 @@ TEST_F(HtmlReportTest, AnUnfinishedExperimentShowsItsRuns) {
   // Without logs: no plot, the runs' table only.
   std::string html = report(dir, 0);
   EXPECT_NE(html.find("There is no results.json"), std::string::npos);
-  EXPECT_NE(html.find(row({"mtl/seed1", "mtl", "1", "-", "0.50", "3", "0.9000", "1.1000"}, 2)),
+  EXPECT_NE(html.find(row({"mtl/seed1", "mtl", "a&lt;b=1 c&amp;d=0.5 static lr 0.01", "1", "-",
+                           "0.50", "3", "0.9000", "1.1000"},
+                          3)),
             std::string::npos);
   write(dir / "runs.jsonl", std::string(kRuns) + "{\"key\": \"x\", \"config\": \"mtl\", "
                                                  "\"seed\": \"one\"}\n");

@@ -5,7 +5,7 @@
 // its own as a file, or inline in HTML) with a title, axes with tick labels
 // and, where there is more than one series, a legend. Colours come from the
 // Okabe–Ito palette, which stays distinct under the common colour-vision
-// deficiencies; lines also differ by dash, so they survive a grey printer.
+// deficiencies.
 #pragma once
 
 #include <string>
@@ -54,6 +54,8 @@ struct IntervalChart {
   int width = 360, height = 240;
 };
 
+/// The chart as an <svg> element: the y axis holds every mean ± std (and
+/// zero, with bars); a category without a finite mean is left empty.
 std::string intervalChartSvg(const IntervalChart &chart);
 
 /// A grid of colours: one row per label, one column per x value (epochs),
@@ -69,6 +71,7 @@ struct HeatMap {
   int width = 760;
 };
 
+/// The map as an <svg> element, its height set by the number of rows.
 std::string heatMapSvg(const HeatMap &map);
 
 /// The palette's colour `index` (modulo its size) as "#RRGGBB".

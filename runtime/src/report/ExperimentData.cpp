@@ -63,7 +63,6 @@ ExperimentRun readRun(const JsonReader &j) {
   r.balance = j.text("balance");
   r.log = j.text("log");
   r.seed = j.integer("seed", 0);
-  r.point = j.integer("point", -1);
   r.fold = j.integer("fold", -1);
   r.epochs = j.integer("epochs", 0);
   r.weights = readWeights(j);
@@ -103,10 +102,8 @@ Result<Experiment> readExperiment(const std::string &folder) {
   Experiment e;
   JsonReader j(*setup, setupPath);
   e.model = j.text("model");
-  e.metric = j.text("metric");
   e.baselines = j.text("baselines");
   e.seeds = j.integer("seeds", 0);
-  e.folds = j.integer("folds", 0);
   for (const JsonReader &t : j.array("tasks"))
     e.tasks.push_back(readTask(t));
   if (Status s = j.status(); !s)

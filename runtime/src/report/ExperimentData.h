@@ -44,6 +44,7 @@ struct SearchPoint {
   Spread score; ///< values: one per fold
 };
 
+/// The weight search: its metric and direction, its settings, which it chose.
 struct Search {
   std::string metric;
   bool higherIsBetter = true;
@@ -55,15 +56,16 @@ struct Search {
 /// A finished run, as runs.jsonl records it.
 struct ExperimentRun {
   std::string key, config, balance, log; ///< log: relative to the folder; "" when absent
-  int64_t seed = 0, point = -1, fold = -1, epochs = 0;
+  int64_t seed = 0, fold = -1, epochs = 0;
   NamedValues weights;
   double lr = NAN, seconds = NAN;
   std::vector<TaskValues> scores;
 };
 
+/// What the report shows of an experiment folder.
 struct Experiment {
-  std::string model, metric, baselines;
-  int64_t seeds = 0, folds = 0;
+  std::string model, baselines;
+  int64_t seeds = 0;
   std::vector<ExperimentTask> tasks; ///< with scores when results.json exists
   bool finished = false;             ///< results.json exists
   double seconds = NAN;

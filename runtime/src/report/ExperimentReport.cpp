@@ -32,6 +32,11 @@ std::string weightsText(const NamedValues &weights) {
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
+// A run's or a search point's settings: "a=1 b=0.5 static lr 0.01".
+std::string settingsText(const NamedValues &weights, const std::string &balance, double lr) {
+  return fmt::format("{} {} lr {:g}", weightsText(weights), balance, lr);
+}
+
 std::string direction(bool higherIsBetter) {
   return higherIsBetter ? "higher is better" : "lower is better";
 }
@@ -104,8 +109,7 @@ void addSearch(HtmlPage &page, const Search &s) {
   for (size_t k = 0; k < s.points.size(); ++k) {
     const SearchPoint &p = s.points[k];
     const bool chosen = int64_t(k) == s.chosen;
-    chart.items.push_back({std::to_string(k + 1),
-                           fmt::format("{} {} lr {:g}", weightsText(p.weights), p.balance, p.lr),
+    chart.items.push_back({std::to_string(k + 1), settingsText(p.weights, p.balance, p.lr),
                            p.score.mean, p.score.std, kMtlColor, chosen});
     table.rows.push_back({fmt::format("{}{}", k + 1, chosen ? " (chosen)" : ""),
                           weightsText(p.weights), p.balance, fmt::format("{:g}", p.lr),
@@ -121,13 +125,14 @@ void addSearch(HtmlPage &page, const Search &s) {
 
 void addRuns(HtmlPage &page, const Experiment &e) {
   HtmlTable table;
-  table.textColumns = 2;
-  table.header = {"run", "configuration", "seed", "fold", "seconds", "epochs"};
+  table.textColumns = 3;
+  table.header = {"run", "configuration", "settings", "seed", "fold", "seconds", "epochs"};
   for (const ExperimentTask &t : e.tasks)
     table.header.push_back(fmt::format("{} {}", t.name, t.metric));
   for (const ExperimentRun &r : e.runs) {
     std::vector<std::string> row = {r.key,
                                     r.config,
+                                    settingsText(r.weights, r.balance, r.lr),
                                     std::to_string(r.seed),
                                     r.fold >= 0 ? std::to_string(r.fold) : "-",
                                     fmt::format("{:.2f}", r.seconds),

@@ -48,8 +48,6 @@ public:
   void beginFolded(const std::string &summary);
   void endFolded();
 
-  /// How many figures the page holds.
-  int figures() const { return figureCount; }
   /// The whole document.
   std::string html() const;
 

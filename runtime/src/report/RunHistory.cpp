@@ -23,7 +23,6 @@ EpochPoint readEpoch(const JsonReader &j) {
   if (!j.has("tasks"))
     j.problem("an epoch record needs its \"tasks\"");
   e.lr = j.number("lr");
-  e.seconds = j.number("seconds");
   e.train = readScores(j);
   if (std::optional<JsonReader> val = j.object("val"))
     e.validation = readScores(*val);
@@ -41,14 +40,10 @@ void readStart(const JsonReader &j, RunHistory &h) {
   h.balance = j.text("balance");
   h.tasks.clear();
   for (const JsonReader &t : j.array("tasks"))
-    h.tasks.push_back(
-        {t.text("name"), t.text("kind"), t.number("weight"), t.flag("auxiliary", false)});
+    h.tasks.push_back({t.text("name"), t.text("kind"), t.flag("auxiliary", false)});
 }
 
 void readEnd(const JsonReader &j, RunHistory &h) {
-  h.ended = true;
-  h.stoppedEarly = j.flag("stopped_early", false);
-  h.bestEpoch = j.integer("best_epoch", 0);
   h.keptEpoch = j.integer("kept_epoch", 0);
   if (std::optional<JsonReader> test = j.object("test"))
     h.test = readScores(*test);
@@ -73,8 +68,6 @@ const TaskValues *Scores::task(const std::string &name) const {
 Scores readScores(const JsonReader &j) {
   Scores s;
   s.loss = j.number("loss");
-  s.penalty = j.number("penalty");
-  s.rows = j.integer("rows", -1);
   if (std::optional<JsonReader> tasks = j.object("tasks"))
     s.tasks = readTaskValues(*tasks);
   return s;

@@ -28,15 +28,15 @@ struct TaskValues {
 /// A report as the log and summary.json write it (Log.h's reportJson), or
 /// an epoch record's training part: the total loss and each task's.
 struct Scores {
-  double loss = NAN, penalty = NAN;
-  int64_t rows = -1; ///< -1 when not recorded (an epoch's training part)
+  double loss = NAN;
   std::vector<TaskValues> tasks;
 
   /// The task named `name`, or null.
   const TaskValues *task(const std::string &name) const;
 };
 
-/// Reads {"loss", "penalty", "rows", "tasks": {T: {"loss", "labelled", METRIC: ..}}}.
+/// Reads the "loss" and "tasks" of {"loss", "penalty", "rows", "tasks": {T: {"loss",
+/// "labelled", METRIC: ..}}}.
 Scores readScores(const JsonReader &j);
 /// Reads {T: {"loss", "labelled", METRIC: ..}}: the tasks of a report.
 std::vector<TaskValues> readTaskValues(const JsonReader &j);
@@ -44,14 +44,13 @@ std::vector<TaskValues> readTaskValues(const JsonReader &j);
 /// A task as the log's start record describes it.
 struct LoggedTask {
   std::string name, kind;
-  double weight = NAN;
   bool auxiliary = false;
 };
 
 /// One epoch record.
 struct EpochPoint {
   int64_t epoch = 0;
-  double lr = NAN, seconds = NAN;
+  double lr = NAN;
   Scores train;
   std::optional<Scores> validation;
   /// The balancing statistics of the epoch: weights by task, gradient norms
@@ -63,12 +62,11 @@ struct EpochPoint {
 struct RunHistory {
   std::string model, balance;
   std::vector<LoggedTask> tasks; ///< from the last start record
-  std::vector<EpochPoint>
-      epochs;     ///< by epoch; a resumed run's record of an epoch replaces an earlier one
-  int starts = 0; ///< more than one: the run was resumed
-  bool ended = false, stoppedEarly = false;
-  int64_t bestEpoch = 0, keptEpoch = 0; ///< from the end record
-  std::optional<Scores> test;
+  /// By epoch; a resumed run's record of an epoch replaces an earlier one.
+  std::vector<EpochPoint> epochs;
+  int starts = 0;                    ///< more than one: the run was resumed
+  int64_t keptEpoch = 0;             ///< from the end record
+  std::optional<Scores> test;        ///< from the end record
   std::vector<std::string> failures; ///< the error records: "epoch E, step S: MESSAGE"
 };
 
