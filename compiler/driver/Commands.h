@@ -39,5 +39,6 @@ void addBuildCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
+void addReportCommand(CLI::App &app, const GlobalOptions &global, int &status);
 
 } // namespace mtl::driver

@@ -34,7 +34,7 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :time                     the last compilation per stage, the last run's time per step
   :runs                     every training run of the session with its settings and metrics
   :compare A B              two runs side by side; differing settings are marked
-  :plot [TASK]              each task's training loss per epoch
+  :plot [TASK] [--svg FILE] each task's training loss per epoch (--svg: as an SVG file)
   :help                     this text
   :quit                     leave (also end of input)
 )";
@@ -147,6 +147,20 @@ bool runPredict(ReplSession &s, const std::vector<std::string> &w) {
   return s.predict(*first, *last);
 }
 
+// `:plot`, `:plot TASK`, either with `--svg FILE`.
+bool runPlot(ReplSession &s, const std::vector<std::string> &w) {
+  std::string task, svg;
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] == "--svg" && i + 1 < w.size() && svg.empty())
+      svg = w[++i];
+    else if (w[i] != "--svg" && task.empty())
+      task = w[i];
+    else
+      return usage(":plot [TASK] [--svg FILE]");
+  }
+  return s.plot(task, svg);
+}
+
 void runCommand(ReplSession &s, const std::vector<std::string> &w) {
   const std::string &cmd = w[0];
   if (cmd == ":help") {
@@ -185,7 +199,7 @@ void runCommand(ReplSession &s, const std::vector<std::string> &w) {
     auto b = w.size() == 3 ? number<int>(w[2]) : std::nullopt;
     a &&b ? s.compare(*a, *b) : usage(":compare A B (two run numbers, see :runs)");
   } else if (cmd == ":plot") {
-    w.size() <= 2 ? s.plot(w.size() == 2 ? w[1] : "") : usage(":plot [TASK]");
+    runPlot(s, w);
   } else {
     std::string hint = didYouMean(cmd, replCommandNames());
     fmt::print("error: unknown command '{}'{}\n", cmd,
@@ -255,6 +269,8 @@ std::vector<std::string> completions(const ReplSession &s, const std::string &be
     return kShowWhat;
   if (cmd == ":set" && w.size() == 1)
     return kSetWhat;
+  if (cmd == ":plot" && w.back() == "--svg")
+    return {kCompletePaths};
   if ((cmd == ":set" && w.size() == 2 && w[1] == "weight") || (cmd == ":plot" && w.size() == 1))
     return s.taskNames();
   if (cmd[0] == ':')

@@ -2,6 +2,9 @@
 #include "driver/Printers.h"
 #include "driver/ReplSession.h"
 
+#include "mtlrt/AtomicFile.h"
+#include "mtlrt/Plot.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -268,24 +271,41 @@ bool ReplSession::compare(int a, int b) const {
   return true;
 }
 
-bool ReplSession::plot(const std::string &task) const {
+bool ReplSession::plot(const std::string &task, const std::string &svg) const {
   if (lossHistory_.empty()) {
     fmt::print("nothing to plot: no epochs trained since the parameters were reset\n");
     return false;
   }
-  bool found = false;
+  mtlrt::LineChart chart;
+  chart.title = "training loss per epoch";
+  chart.yLabel = "loss";
   for (const auto &[name, ys] : lossHistory_)
     if (task.empty() || name == task) {
-      plotSeries(name, ys);
-      found = true;
+      if (svg.empty())
+        plotSeries(name, ys);
+      mtlrt::PlotLine line{name, {}, ys, int(chart.lines.size()), false};
+      for (size_t e = 1; e <= ys.size(); ++e)
+        line.x.push_back(double(e));
+      chart.lines.push_back(std::move(line));
     }
-  if (!found) {
+  if (chart.lines.empty()) {
     std::vector<std::string> names;
     for (const auto &h : lossHistory_)
       names.push_back(h.first);
     fmt::print("error: no trained task named '{}' (tasks: {})\n", task, fmt::join(names, ", "));
+    return false;
   }
-  return found;
+  if (svg.empty())
+    return true;
+  if (mtlrt::Status s = mtlrt::writeFileAtomic(svg, mtlrt::lineChartSvg(chart) + "\n", "the plot");
+      !s) {
+    fmt::print("error: {}\n", s.error());
+    return false;
+  }
+  const size_t epochs = chart.lines.front().y.size();
+  fmt::print("wrote {}: the training loss of {} over {} epoch{}\n", svg,
+             task.empty() ? "every task" : task, epochs, epochs == 1 ? "" : "s");
+  return true;
 }
 
 } // namespace mtl::driver

@@ -97,7 +97,9 @@ public:
   void printTime() const;
   void printRuns() const;
   bool compare(int a, int b) const;
-  bool plot(const std::string &task) const;
+  /// `:plot [TASK] [--svg FILE]`: each task's (or TASK's) training loss per
+  /// epoch as a text chart, or with `svg` as one SVG chart written there.
+  bool plot(const std::string &task, const std::string &svg) const;
 
   bool loaded() const { return c_ != nullptr; }
   /// Task, shared and block names of the current model, for completion.

@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
   addTrainCommand(app, global, status);
   addExperimentCommand(app, global, status);
   addReplCommand(app, global, status);
+  addReportCommand(app, global, status);
 
   if (mtlrt::rejectUnknownCommand(app, argc, argv))
     return 2;

@@ -1,5 +1,6 @@
 // ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
 // overrides, the Trainer.
+#include "mtlrt/HtmlReport.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/Trainer.h"
@@ -58,6 +59,10 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   auto *noSave = cmd->add_flag("--no-save", f.noSave, "Write no run folder")->excludes(runDir);
   cmd->add_flag("--save-init", f.saveInit,
                 "Also write init.safetensors with the starting parameters")
+      ->excludes(noSave);
+  cmd->add_flag("--report", f.report,
+                "At the end, write report.html into the run folder: plots and tables of the "
+                "run (docs/reports.md)")
       ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
                                  "Continue a run exactly from a checkpoint written by it");
@@ -299,9 +304,16 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   if (!folder.empty()) {
     if (Status s = writeRunSummary(folder, model, trainer->options(), result); !s)
       return result ? s : fail(fmt::format("{}; and {}", result.error(), s.error()));
+    // A failed run's report too: its curves up to the failure say why.
+    if (f.report)
+      if (Status s =
+              writeHtmlReport(folder, (std::filesystem::path(folder) / "report.html").string());
+          !s)
+        return result ? s : fail(fmt::format("{}; and {}", result.error(), s.error()));
     if (!f.quiet)
-      fmt::print("\nrun folder: {} (summary.json, config.json, {}checkpoints)\n", folder,
-                 to.logPath.rfind(folder, 0) == 0 ? "log.jsonl, " : "");
+      fmt::print("\nrun folder: {} (summary.json, config.json, {}checkpoints{})\n", folder,
+                 to.logPath.rfind(folder, 0) == 0 ? "log.jsonl, " : "",
+                 f.report ? ", report.html" : "");
   }
   if (!result)
     return result.takeError();

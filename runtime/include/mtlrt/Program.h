@@ -41,6 +41,7 @@ struct TrainFlags {
   bool quiet = false;
   std::string runDir, resume, initFrom;
   bool noSave = false, saveInit = false;
+  bool report = false; ///< write report.html into the run folder at the end (HtmlReport.h)
   std::vector<std::string> initMap, freeze; ///< TrainOptions::initMap, freeze
   std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
   std::vector<std::string> lrScales;        ///< GROUP=SCALE

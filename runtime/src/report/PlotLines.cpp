@@ -1,0 +1,92 @@
+// PlotLines.cpp: line charts over epochs, with gaps where a value is missing.
+#include "mtlrt/Plot.h"
+#include "report/SvgParts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+namespace mtlrt {
+namespace {
+using namespace report;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The line's path, broken at missing values, and a dot for each point that
+// has no finite neighbour to join.
+std::string lineSvg(const PlotLine &line, const Frame &f, const Axis &x, const Axis &y) {
+  auto sx = [&](double v) { return f.left + (v - x.lo) / (x.hi - x.lo) * f.width(); };
+  auto sy = [&](double v) { return f.bottom - (v - y.lo) / (y.hi - y.lo) * f.height(); };
+  const size_t n = std::min(line.x.size(), line.y.size());
+  auto ok = [&](size_t i) { return i < n && std::isfinite(line.x[i]) && std::isfinite(line.y[i]); };
+  std::string path, dots;
+  for (size_t i = 0; i < n; ++i) {
+    if (!ok(i))
+      continue;
+    bool joinsLeft = i > 0 && ok(i - 1), joinsRight = ok(i + 1);
+    if (!joinsLeft && !joinsRight)
+      dots += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>", px(sx(line.x[i])),
+                          px(sy(line.y[i])), paletteColor(line.color));
+    else
+      path += fmt::format("{}{} {}",
+                          joinsLeft      ? " L"
+                          : path.empty() ? "M"
+                                         : " M",
+                          px(sx(line.x[i])), px(sy(line.y[i])));
+  }
+  std::string out;
+  if (!path.empty())
+    out +=
+        fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\" "
+                    "stroke-linejoin=\"round\"{}/>",
+                    path, paletteColor(line.color), line.dashed ? " stroke-dasharray=\"5 3\"" : "");
+  return out + dots;
+}
+
+} // namespace
+
+std::string lineChartSvg(const LineChart &chart) {
+  double xlo = kInf, xhi = -kInf, ylo = kInf, yhi = -kInf;
+  for (const PlotLine &line : chart.lines)
+    for (size_t i = 0; i < std::min(line.x.size(), line.y.size()); ++i)
+      if (std::isfinite(line.x[i]) && std::isfinite(line.y[i])) {
+        xlo = std::min(xlo, line.x[i]);
+        xhi = std::max(xhi, line.x[i]);
+        ylo = std::min(ylo, line.y[i]);
+        yhi = std::max(yhi, line.y[i]);
+      }
+  std::string out = svgOpen(chart.width, chart.height, chart.title);
+  std::vector<LegendEntry> entries;
+  for (const PlotLine &line : chart.lines)
+    if (!line.name.empty())
+      entries.push_back({line.name, line.color, line.dashed});
+  double legendHeight = 0;
+  out += legendSvg(entries, 54, 26, chart.width - 66, legendHeight);
+  Frame f{54, 26 + legendHeight + (entries.empty() ? 6 : 8), chart.width - 14.0,
+          chart.height - 34.0};
+  if (xlo > xhi) {
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#777\">no "
+                       "values</text></svg>",
+                       px((f.left + f.right) / 2), px((f.top + f.bottom) / 2));
+    return out;
+  }
+  Axis x = niceAxis(xlo, xhi, 6, true, false);
+  Axis y = niceAxis(ylo, yhi, 5, false, true);
+  out += yAxisSvg(f, y, chart.yLabel);
+  for (double t : x.ticks) {
+    double sx = f.left + (t - x.lo) / (x.hi - x.lo) * f.width();
+    out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#555\"/>"
+                       "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#333\">{4}</text>",
+                       px(sx), px(f.bottom), px(f.bottom + 4), px(f.bottom + 15), x.label(t));
+  }
+  out += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"#555\"/>"
+                     "<text x=\"{3}\" y=\"{4}\" text-anchor=\"middle\" fill=\"#333\">{5}</text>",
+                     px(f.left), px(f.right), px(f.bottom), px((f.left + f.right) / 2),
+                     px(chart.height - 5.0), escapeXml(chart.xLabel));
+  for (const PlotLine &line : chart.lines)
+    out += lineSvg(line, f, x, y);
+  return out + "</svg>";
+}
+
+} // namespace mtlrt

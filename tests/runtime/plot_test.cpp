@@ -1,0 +1,140 @@
+// plot_test.cpp: the SVG charts: round axes, gaps and dots, escaping, error bars, heat-map cells.
+#include "WellFormed.h"
+#include "mtlrt/Plot.h"
+#include "report/SvgParts.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace mtlrt;
+
+namespace {
+
+int count(const std::string &text, const std::string &what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+// The chart is one well-formed <svg> element.
+void expectOneSvg(const std::string &svg) {
+  mtltest::XmlCheck check = mtltest::checkXml(svg);
+  EXPECT_EQ(check.error, "");
+  EXPECT_EQ(check.counts["svg"], 1);
+  EXPECT_EQ(svg.rfind("<svg ", 0), 0u);
+  EXPECT_TRUE(svg.ends_with("</svg>"));
+}
+
+} // namespace
+
+TEST(Plot, AxesTickAtRoundNumbers) {
+  report::Axis y = report::niceAxis(0.13, 0.97, 5, false, true);
+  EXPECT_DOUBLE_EQ(y.lo, 0);
+  EXPECT_DOUBLE_EQ(y.hi, 1);
+  ASSERT_EQ(y.ticks.size(), 6u);
+  EXPECT_EQ(y.label(y.ticks[1]), "0.2");
+  // Epochs: whole steps inside [1, 30], the range itself kept.
+  report::Axis x = report::niceAxis(1, 30, 6, true, false);
+  EXPECT_DOUBLE_EQ(x.lo, 1);
+  EXPECT_DOUBLE_EQ(x.hi, 30);
+  EXPECT_EQ(x.ticks, (std::vector<double>{5, 10, 15, 20, 25, 30}));
+  EXPECT_EQ(x.label(5), "5");
+  // One epoch: one tick, at it.
+  EXPECT_EQ(report::niceAxis(1, 1, 6, true, false).ticks, std::vector<double>{1});
+  // A constant series still gets a range; no label reads "-0".
+  report::Axis flat = report::niceAxis(0, 0, 5, false, true);
+  EXPECT_LT(flat.lo, 0);
+  EXPECT_GT(flat.hi, 0);
+  EXPECT_EQ(report::niceAxis(-1, 1, 5, false, true).label(-0.0), "0.0");
+  EXPECT_TRUE(report::niceAxis(1e-7, 3e-7, 5, false, true).scientific);
+}
+
+TEST(Plot, LinesSpanTheFrameAndBreakAtMissingValues) {
+  LineChart chart;
+  chart.title = "loss";
+  chart.lines.push_back({"training", {1, 2, 3, 4, 5}, {1, 0.5, NAN, 0.25, 0}, 0, false});
+  std::string svg = lineChartSvg(chart);
+  expectOneSvg(svg);
+  // Epoch 1 at the frame's left (x = 54), epoch 5 at its right (width − 14);
+  // the gap at epoch 3 starts a second piece; the lone point at 4 joins 5.
+  EXPECT_NE(svg.find("d=\"M54.0 "), std::string::npos) << svg;
+  EXPECT_NE(svg.find(" M273.0 "), std::string::npos) << svg;
+  EXPECT_NE(svg.find(" L346.0 "), std::string::npos) << svg;
+  EXPECT_EQ(count(svg, "<circle"), 0);
+  EXPECT_NE(svg.find(">training</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">epoch</text>"), std::string::npos);
+}
+
+TEST(Plot, ALonePointIsADot) {
+  LineChart one;
+  one.title = "one epoch";
+  one.lines.push_back({"training", {1}, {0.7}, 0, false});
+  std::string svg = lineChartSvg(one);
+  expectOneSvg(svg);
+  EXPECT_EQ(count(svg, "<circle"), 1);
+  EXPECT_EQ(count(svg, "<path"), 0);
+  // Between missing values, too.
+  LineChart gaps;
+  gaps.lines.push_back({"", {1, 2, 3}, {NAN, 0.5, NAN}, 1, true});
+  EXPECT_EQ(count(lineChartSvg(gaps), "<circle"), 1);
+  // Without any value, the chart says so.
+  LineChart none;
+  none.lines.push_back({"", {1, 2}, {NAN, INFINITY}, 0, false});
+  std::string empty = lineChartSvg(none);
+  expectOneSvg(empty);
+  EXPECT_NE(empty.find(">no values</text>"), std::string::npos);
+}
+
+TEST(Plot, NamesAreEscaped) {
+  EXPECT_EQ(escapeXml("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
+  LineChart chart;
+  chart.title = "</svg><script>";
+  chart.yLabel = "a&b";
+  chart.lines.push_back({"a<b", {1, 2}, {1, 2}, 0, false});
+  std::string svg = lineChartSvg(chart);
+  expectOneSvg(svg);
+  EXPECT_EQ(svg.find("<script"), std::string::npos);
+  EXPECT_NE(svg.find(">a&lt;b</text>"), std::string::npos);
+}
+
+TEST(Plot, IntervalsHaveErrorBarsAndAMark) {
+  IntervalChart chart;
+  chart.title = "species: accuracy";
+  chart.items.push_back({"multi-task", "", 0.8, 0.1, 0, false});
+  chart.items.push_back({"single-task", "", 0.6, 0.0, 1, true});
+  std::string svg = intervalChartSvg(chart);
+  expectOneSvg(svg);
+  EXPECT_EQ(count(svg, "<rect x="), 2); // the bars (the background has no x)
+  // One error bar: the other's std is 0. It spans 0.7 to 0.9 on an axis from 0 to 1.
+  EXPECT_EQ(count(svg, "stroke=\"#222\""), 1);
+  EXPECT_NE(svg.find(">chosen</text>"), std::string::npos);
+  EXPECT_NE(svg.find(paletteColor(3)), std::string::npos);
+  EXPECT_NE(svg.find("multi-task: 0.8 ± 0.1"), std::string::npos);
+  // Dots fit the axis to the intervals instead of starting at zero.
+  chart.bars = false;
+  std::string dots = intervalChartSvg(chart);
+  expectOneSvg(dots);
+  EXPECT_EQ(count(dots, "<circle"), 2);
+  EXPECT_EQ(dots.find(">0.0</text>"), std::string::npos);
+}
+
+TEST(Plot, HeatMapColoursEveryKnownCell) {
+  HeatMap map;
+  map.title = "cosines";
+  map.rows = {"a / b", "a / c"};
+  map.columns = {1, 2, 3};
+  map.values = {0.5, -0.5, NAN, 0.0, 1.0, 0.5};
+  map.limit = 0.5;
+  std::string svg = heatMapSvg(map);
+  expectOneSvg(svg);
+  // 5 cells and the 11 swatches of the scale.
+  EXPECT_EQ(count(svg, "<rect x="), 5 + 11);
+  EXPECT_NE(svg.find("fill=\"#2166AC\""), std::string::npos); // +limit and beyond: blue
+  EXPECT_NE(svg.find("fill=\"#B2182B\""), std::string::npos); // −limit: red
+  EXPECT_NE(svg.find("fill=\"#F7F7F7\""), std::string::npos); // zero: near white
+  // Each row's last value at its end; row 1's last is missing.
+  EXPECT_NE(svg.find(">-<"), std::string::npos);
+  EXPECT_NE(svg.find(">+0.50<"), std::string::npos);
+}
