@@ -6,6 +6,7 @@
 #include "driver/Terminal.h"
 
 #include "mtlrt/Experiment.h"
+#include "mtlrt/HtmlReport.h"
 #include "mtlrt/RunFolder.h"
 #include "sema/SingleTask.h"
 
@@ -28,6 +29,7 @@ struct ExperimentCommandOptions {
   int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
   int threads = jobs;
   bool quiet = false;
+  bool report = false;
 };
 
 /// The plan: the model's experiment block, then the flags.
@@ -170,7 +172,14 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   if (!o.quiet)
     fmt::print("experiment {}: {} model{} compiled, writing {}\n", model.name, models.size(),
                models.size() == 1 ? "" : "s", eo.folder);
-  if (mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo); !s) {
+  mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo);
+  if (s && o.report) {
+    const std::string page = eo.folder + "/report.html";
+    s = mtlrt::writeHtmlReport(eo.folder, page);
+    if (s && !o.quiet)
+      fmt::print("report: {}\n", page);
+  }
+  if (!s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }
@@ -208,6 +217,8 @@ void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &statu
       ->check(CLI::Range(1, mtlrt::kMaxThreads));
   mtlrt::addThreadsFlag(cmd, o->threads);
   cmd->add_flag("-q,--quiet", o->quiet, "No progress line or tables");
+  cmd->add_flag("--report", o->report,
+                "Write report.html in the experiment folder at the end (docs/reports.md)");
   cmd->callback([o, &global, &status] { status = runExperimentCommand(*o, global); });
 }
 

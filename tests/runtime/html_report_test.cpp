@@ -215,7 +215,7 @@ TEST_F(HtmlReportTest, ExperimentComparesSearchesAndShowsTheFirstSeedsCurves) {
   EXPECT_NE(html.find("Δm = +10.67% ± 1.50 (mean ± std over 2 seeds)"), std::string::npos);
   EXPECT_NE(
       html.find(row({"a&lt;b", "accuracy (higher is better)", "0.8500 ± 0.0707", "0.7500 ± 0.0707",
-                     "0.1000", "[-0.0200, 0.2200]", "0.0400", "0.8000, 0.9000"},
+                     "0.1000", "[-0.0200, +0.2200]", "0.0400", "0.8000, 0.9000"},
                     2)),
       std::string::npos);
   // The chosen point (counted from 0 in results.json) is marked, in the table and the plot.

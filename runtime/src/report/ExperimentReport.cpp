@@ -6,6 +6,7 @@
 #include "report/Sections.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -81,7 +82,8 @@ void addComparison(HtmlPage &page, const Experiment &e) {
       row.push_back(t.stl ? meanStd(*t.stl) : "-");
       const Difference d = t.difference.value_or(Difference{});
       row.push_back(cell(d.mean));
-      row.push_back(fmt::format("[{}, {}]", cell(d.lower), cell(d.upper)));
+      row.push_back(std::isnan(d.lower) ? "-"
+                                        : fmt::format("[{:+.4f}, {:+.4f}]", d.lower, d.upper));
       row.push_back(cell(d.p));
     }
     row.push_back(t.mtl ? valuesText(t.mtl->values) : "-");
@@ -112,7 +114,8 @@ void addSearch(HtmlPage &page, const Search &s) {
     chart.items.push_back({std::to_string(k + 1), settingsText(p.weights, p.balance, p.lr),
                            p.score.mean, p.score.std, kMtlColor, chosen});
     table.rows.push_back({fmt::format("{}{}", k + 1, chosen ? " (chosen)" : ""),
-                          weightsText(p.weights), p.balance, fmt::format("{:g}", p.lr),
+                          weightsText(p.weights), p.balance.empty() ? "model's" : p.balance,
+                          std::isnan(p.lr) ? "model's" : fmt::format("{:g}", p.lr),
                           cell(p.score.mean), cell(p.score.std), valuesText(p.score.values)});
     if (chosen)
       table.highlighted.push_back(k);
