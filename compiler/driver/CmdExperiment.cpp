@@ -92,6 +92,15 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
     return 1;
   }
   mtlrt::ExperimentPlan plan = experimentPlan(model, o);
+  for (int d : model.train.trainData)
+    if (plan.singleTaskBaselines && model.data[size_t(d)].kind == sema::DataKind::Synthetic) {
+      fmt::print(stderr,
+                 "error: single-task baselines need data that binds each task's labels; "
+                 "synthetic data set '{}' draws each task's labels from a teacher in "
+                 "task order, so a task alone would learn other labels\n",
+                 model.data[size_t(d)].name);
+      return 1;
+    }
 
   // The multi-task model, compiled once for each kind of code its methods
   // need: with each task's gradients when one combines them, and apart for

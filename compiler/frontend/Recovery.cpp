@@ -54,7 +54,8 @@ bool isIdent(size_t type) { return type == P::IDENT || type == P::LINE_IDENT; }
 
 bool isUnit(size_t rule) {
   return rule == P::RuleBinding || rule == P::RuleTaskField || rule == P::RuleSetting ||
-         rule == P::RuleModelItem || rule == P::RuleTopDecl || rule == P::RuleImportDecl;
+         rule == P::RuleSearchDecl || rule == P::RuleModelItem || rule == P::RuleTopDecl ||
+         rule == P::RuleImportDecl;
 }
 
 bool isContainer(size_t rule) {
@@ -121,8 +122,9 @@ public:
   bool startsUnit(size_t rule, antlr4::Token *t) const {
     switch (rule) {
     case P::RuleBinding:
-    case P::RuleSetting:
       return isName(t) && followedBy(t, "=");
+    case P::RuleSetting: // or an experiment's `search { ... }`
+      return isName(t) && (followedBy(t, "=") || (keyword(t) == "search" && followedBy(t, "{")));
     case P::RuleTaskField:
       return isName(t) && (followedBy(t, "=") || firstOnLine(t));
     case P::RuleModelItem:
@@ -402,6 +404,13 @@ antlr4::Token *RecoveringErrorStrategy::singleTokenDeletion(antlr4::Parser *pars
   // for the operand.
   bool closes = closesOpenBracket(parser);
   if (inUnit && closes)
+    return nullptr;
+  // Nor is the last token of a line inside a unit: deleting the ',' of
+  // `seeds = ,` would take the next line's first word (`search`, also a
+  // name) for the missing value.
+  Around around(parser);
+  antlr4::Token *next = around.next(parser->getCurrentToken());
+  if (inUnit && next && around.firstOnLine(next))
     return nullptr;
   std::string text = parser->getCurrentToken()->getText();
   bool stray = text == ";" || (!closes && (text == ")" || text == "]" || text == "}"));

@@ -170,15 +170,16 @@ void checkExperiment(Context &ctx, const ast::ExperimentDecl *decl) {
                             given[size_t(key)]->key.text));
   if (const ast::Setting *s = given[Folds]; s && x.search)
     x.folds = evalInt(ctx, s->value, nullptr, "folds", 2, 100).value_or(x.folds);
+  bool metricOk = true; // a metric that did not read was reported already
   if (const ast::Setting *s = given[MetricKey]; s && x.search)
-    readMonitor(ctx, s->value, "metric", x.metric, x.maximize);
-  if (x.search && !x.weights.empty() && x.metric == "loss") {
+    metricOk = readMonitor(ctx, s->value, "metric", x.metric, x.maximize);
+  if (x.search && metricOk && (!x.weights.empty() || !x.balance.empty()) && x.metric == "loss") {
     const ast::Setting *s = given[MetricKey];
     ctx.error(s ? s->value.loc : decl->loc,
-              fmt::format("a search over task weights cannot choose by the total loss, which the "
-                          "weights scale; choose by one task's metric or loss, such as metric = "
-                          "{}.loss",
-                          x.weights[0].task));
+              fmt::format("a search over task weights or balancing methods cannot choose by the "
+                          "total loss, which they scale; choose by one task's metric or loss, "
+                          "such as metric = {}.loss",
+                          x.weights.empty() ? ctx.model->tasks[0].name : x.weights[0].task));
   }
   if (ctx.errorsSeen == errorsBefore && !x.singleTaskBaselines && x.seeds == 1 && !x.search)
     ctx.warning(decl->loc, "this experiment is one plain run; add baselines = single_task, "

@@ -34,11 +34,24 @@ std::vector<int> renumbered(const std::vector<int> &list, const Renumber &r) {
   return out;
 }
 
-/// Whether a freeze or lr_scale entry ("trunk", "trunk.0.*") names one of `gone`.
+/// Whether a parameter group ("trunk", "trunk.0.*", "a*", "tower.a.*", as
+/// freeze, lr_scale and init_map's model side name them) names one of `gone`:
+/// its first name (up to a '.' or '*', as sema reads it) is gone, or it lies
+/// inside a module that is gone (a soft-shared copy "tower.a").
 bool namesGone(const std::string &entry, const std::vector<std::string> &gone) {
-  std::string head = entry.substr(0, entry.find('.'));
-  return std::find(gone.begin(), gone.end(), head) != gone.end() ||
-         std::find(gone.begin(), gone.end(), entry) != gone.end();
+  const std::string head = entry.substr(0, entry.find_first_of(".*"));
+  for (const std::string &g : gone)
+    if (head == g || entry == g || entry.rfind(g + ".", 0) == 0)
+      return true;
+  return false;
+}
+
+/// The model side of an init_map rule "MODEL <- CHECKPOINT".
+std::string modelSide(const std::string &rule) {
+  std::string left = rule.substr(0, rule.find("<-"));
+  left.erase(left.find_last_not_of(" \t") + 1);
+  left.erase(0, left.find_first_not_of(" \t"));
+  return left;
 }
 
 } // namespace
@@ -141,6 +154,7 @@ Model singleTaskModel(const Model &model, int task) {
   };
   dropGone(train.freeze, [](const std::string &s) { return s; });
   dropGone(train.lrScales, [](const std::pair<std::string, double> &p) { return p.first; });
+  dropGone(train.initMap, modelSide);
   const std::string monitorTask =
       train.earlyStop.monitor.substr(0, train.earlyStop.monitor.find('.'));
   if (train.earlyStop.monitor != "loss" && monitorTask != kept.name) {

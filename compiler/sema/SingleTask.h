@@ -11,7 +11,7 @@ namespace mtl::sema {
 /// rest keep their order, so their parameters and initial values are those
 /// of a hand-written single-task model), with them the other tasks'
 /// bindings, the data sets that no longer bind a task, regularizer targets,
-/// soft-sharing copies, freeze and lr_scale entries; the task's weight is
+/// soft-sharing copies, freeze, lr_scale and init_map entries; the task's weight is
 /// 1, the balancing `static`, the experiment block gone, and early stopping
 /// on another task's metric monitors `loss` instead.
 Model singleTaskModel(const Model &model, int task);

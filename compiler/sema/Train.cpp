@@ -64,7 +64,8 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
 bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string &monitor,
                  bool &maximize) {
   if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
-    ctx.error(e.loc, fmt::format("{} must be 'loss' or TASK.METRIC, got {}", what, describe(e)));
+    ctx.error(e.loc, fmt::format("{} must be 'loss', TASK.loss or TASK.METRIC, got {}", what,
+                                 describe(e)));
     return false;
   }
   if (e.text == "loss") {
@@ -74,7 +75,8 @@ bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string
   }
   size_t dot = e.text.find('.');
   if (dot == std::string::npos || e.text.find('.', dot + 1) != std::string::npos) {
-    ctx.error(e.loc, fmt::format("{} must be 'loss' or TASK.METRIC, got '{}'", what, e.text));
+    ctx.error(e.loc,
+              fmt::format("{} must be 'loss', TASK.loss or TASK.METRIC, got '{}'", what, e.text));
     return false;
   }
   std::string task = e.text.substr(0, dot), metric = e.text.substr(dot + 1);

@@ -130,7 +130,16 @@ TEST(SingleTask, KeepsTheOtherTasksValuesOutOfTheModel) {
   std::ofstream(path) << kBoth;
   driver::Compilation c;
   ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Check, c)) << c.diags.render(false);
-  const sema::Model m = sema::singleTaskModel(c.models[0], 0);
+  sema::Model both = c.models[0];
+  both.train.freeze = {"a*", "b_gate", "e1.0.*", "tower.b.*"};
+  both.train.lrScales = {{"b", 0.1}, {"e2", 0.5}};
+  both.train.initMap = {"a.* <- x.*", "tower.b.* <- y.*", "e1.* <- enc.*"};
+  const sema::Model m = sema::singleTaskModel(both, 0);
+  // Entries about what went with b (its gate, its tower copy, its head) go too.
+  EXPECT_EQ(m.train.freeze, (std::vector<std::string>{"a*", "e1.0.*"}));
+  ASSERT_EQ(m.train.lrScales.size(), 1u);
+  EXPECT_EQ(m.train.lrScales[0].first, "e2");
+  EXPECT_EQ(m.train.initMap, (std::vector<std::string>{"a.* <- x.*", "e1.* <- enc.*"}));
   std::vector<std::string> modules;
   for (const sema::Module &mod : m.modules)
     modules.push_back(mod.name);

@@ -224,7 +224,7 @@ TEST(Settings, TrainErrors) {
               "error: unknown task 'specis' in monitor; did you mean 'species'?");
   EXPECT_DIAG(
       withSettings("  train { validate = 0.1, early_stop = early_stop(monitor = accuracy) }"),
-      "error: monitor must be 'loss' or TASK.METRIC, got 'accuracy'");
+      "error: monitor must be 'loss', TASK.loss or TASK.METRIC, got 'accuracy'");
   EXPECT_DIAG(withSettings("  train { validate = 0.1, early_stop = early_stop(patience = 0) }"),
               "error: patience must be at least 1, got 0");
   EXPECT_DIAG(

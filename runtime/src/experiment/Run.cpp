@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -28,12 +29,39 @@ using experiment::RunSpec;
 struct Prepared {
   ExperimentModel *model = nullptr;
   TrainOptions base;
+  Split split; ///< of the whole training data
   Dataset train;
   std::optional<Dataset> validation, test;
   std::vector<int64_t> pool; ///< rows of the whole training data that the folds split
 };
 
-Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags) {
+/// Where a row comes from: its data set's name and its row (or line) there.
+std::pair<std::string, int64_t> rowKey(const Dataset &d, int64_t r) {
+  const std::string &name =
+      d.sources.empty() ? d.name : d.sourceNames[size_t(d.sources[size_t(r)])];
+  return {name, r < int64_t(d.sourceRows.size()) ? d.sourceRows[size_t(r)] : r};
+}
+
+/// `split` (of `from`'s rows) carried over to `to`'s rows by data set and row,
+/// so that a baseline, which may load fewer data sets, validates and tests
+/// on the very rows the multi-task model does.
+Split carrySplit(const Dataset &from, const Split &split, const Dataset &to) {
+  std::map<std::pair<std::string, int64_t>, int> part;
+  for (int64_t r : split.validation)
+    part[rowKey(from, r)] = 1;
+  for (int64_t r : split.test)
+    part[rowKey(from, r)] = 2;
+  Split out;
+  for (int64_t r = 0; r < to.rows; ++r) {
+    auto it = part.find(rowKey(to, r));
+    (it == part.end() ? out.train : it->second == 1 ? out.validation : out.test).push_back(r);
+  }
+  return out;
+}
+
+/// A model's data and settings for the experiment's runs; a baseline takes
+/// the multi-task model's split (`mtl`).
+Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags, const Prepared *mtl) {
   Prepared p;
   p.model = &m;
   Result<TrainOptions> base = trainOptions(m.data.run.config, flags);
@@ -41,8 +69,10 @@ Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags) {
     return base.takeError();
   p.base = std::move(*base);
   auto &[full, validation, test] = m.data.sets;
-  Split split = splitSources(*full, validation ? 0.0 : p.base.validate, p.base.seed,
-                             test ? 0.0 : p.base.test);
+  const Split split = mtl ? carrySplit(*mtl->model->data.sets[0], mtl->split, *full)
+                          : splitSources(*full, validation ? 0.0 : p.base.validate, p.base.seed,
+                                         test ? 0.0 : p.base.test);
+  p.split = split;
   p.train = subsetRows(*full, split.train);
   if (validation)
     p.validation = *validation;
@@ -85,8 +115,12 @@ int strataTask(const RunConfig &config, const std::string &metric) {
 }
 
 /// What the folder records about the experiment; a resume must find the same.
-json identity(const ExperimentPlan &plan, const mtl_model &model, const TrainOptions &base,
+json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainOptions &base,
               const std::vector<SearchPoint> &points) {
+  const mtl_model &model = *m.model;
+  json data = json::object(); // the files --data put in place of the model's
+  for (const auto &[name, path] : m.data.run.paths)
+    data[name] = path;
   json tasks = json::array();
   for (const TaskGoal &g : plan.goals)
     tasks.push_back(
@@ -99,6 +133,7 @@ json identity(const ExperimentPlan &plan, const mtl_model &model, const TrainOpt
           {"seed", base.seed},
           {"epochs", base.epochs},
           {"batch", base.batch},
+          {"data", data},
           {"seeds", plan.seeds},
           {"baselines", plan.singleTaskBaselines ? "single_task" : "none"},
           {"folds", plan.search ? json(plan.folds) : json(nullptr)},
@@ -207,10 +242,11 @@ class Runner {
 public:
   Runner(const ExperimentPlan &plan, std::vector<Prepared> &prepared,
          const std::vector<SearchPoint> &points, const ExperimentOptions &options, RunRecords &runs)
-      : plan_(plan), prepared_(prepared), points_(points), o_(options), runs_(runs) {
+      : prepared_(prepared), points_(points), o_(options), runs_(runs) {
     const Prepared &mtl = prepared_[0];
-    folds_ = kFolds(*mtl.model->data.sets[0], mtl.pool, plan.folds,
-                    strataTask(mtl.model->data.run.config, plan.metric), mtl.base.seed);
+    if (plan.search)
+      folds_ = kFolds(*mtl.model->data.sets[0], mtl.pool, plan.folds,
+                      strataTask(mtl.model->data.run.config, plan.metric), mtl.base.seed);
   }
 
   /// Runs every spec not finished yet, `jobs` at a time; the first failure
@@ -242,6 +278,7 @@ public:
       }
     };
     int jobs = std::clamp<int>(o_.jobs, 1, int(std::max<size_t>(todo.size(), 1)));
+    threadsPerRun_ = std::max(1, o_.threads / jobs);
     std::vector<std::thread> threads;
     for (int j = 1; j < jobs; ++j)
       threads.emplace_back(work);
@@ -257,12 +294,13 @@ public:
 
 private:
   /// The compiled multi-task model whose code fits the balancing method.
+  /// (The caller compiled one for each kind the plan's methods need.)
   const Prepared &mtlFor(const std::string &balance) const {
     bool params = balanceAddsParameters(balance.empty() ? prepared_[0].base.balance : balance);
-    for (const Prepared &p : prepared_)
-      if (p.model->config == "mtl" && p.model->balanceParameters == params)
-        return p;
-    return prepared_[0];
+    auto it = std::find_if(prepared_.begin(), prepared_.end(), [&](const Prepared &p) {
+      return p.model->config == "mtl" && p.model->balanceParameters == params;
+    });
+    return it == prepared_.end() ? prepared_[0] : *it;
   }
 
   Result<json> runOne(const RunSpec &spec) {
@@ -278,7 +316,7 @@ private:
     }
     TrainOptions o = p->base;
     o.seed = spec.seed;
-    o.threads = std::max(1, o_.threads / std::max(1, o_.jobs));
+    o.threads = threadsPerRun_;
     if (!single) {
       for (const auto &[task, w] : point.weights) {
         std::erase_if(o.taskWeights, [&](const auto &tw) { return tw.first == task; });
@@ -361,12 +399,12 @@ private:
     return Ok{};
   }
 
-  const ExperimentPlan &plan_;
   std::vector<Prepared> &prepared_;
   const std::vector<SearchPoint> &points_;
   const ExperimentOptions &o_;
   RunRecords &runs_;
   std::vector<std::vector<int64_t>> folds_;
+  int threadsPerRun_ = 1; ///< the threads over the runs that go at once
   std::mutex mutex_;
 };
 
@@ -378,14 +416,14 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
     return fail("an experiment needs the multi-task model first");
   std::vector<Prepared> prepared;
   for (ExperimentModel &m : models) {
-    Result<Prepared> p = prepare(m, flags);
+    Result<Prepared> p = prepare(m, flags, prepared.empty() ? nullptr : &prepared[0]);
     if (!p)
       return p.takeError();
     prepared.push_back(std::move(*p));
   }
   const TrainOptions &base = prepared[0].base;
   const std::vector<SearchPoint> points = searchPoints(plan, base.seed);
-  Result<RunRecords> runs = openFolder(options, identity(plan, *models[0].model, base, points));
+  Result<RunRecords> runs = openFolder(options, identity(plan, models[0], base, points));
   if (!runs)
     return runs.takeError();
 
@@ -419,7 +457,13 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
   json search;
   if (ran && plan.search) {
     search = experiment::searchResults(plan, points, *runs, runner.chosen);
-    ran = runner.runAll(last, progress);
+    if (std::isnan(search["points"][size_t(runner.chosen)]["mean"].get<double>()))
+      ran = fail(fmt::format("no search point has a {} on every fold (a metric such as auc is "
+                             "undefined on a fold that holds one class); choose another metric "
+                             "or fewer folds",
+                             plan.metric));
+    else
+      ran = runner.runAll(last, progress);
   }
   progress.clear();
   if (!ran)

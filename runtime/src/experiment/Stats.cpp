@@ -1,6 +1,7 @@
 // Stats.cpp: mean and standard deviation, Student's t distribution, the paired t-test.
 #include "mtlrt/Stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -93,7 +94,9 @@ PairedTest pairedTTest(std::span<const double> a, std::span<const double> b) {
   if (se == 0)
     out.p = s.mean == 0 ? 1.0 : 0.0;
   else
-    out.p = 2 * (1 - studentTCdf(std::fabs(s.mean / se), dof));
+    // Two-sided: P(|T| > |t|) = I_{dof / (dof + t^2)}(dof / 2, 1 / 2), without
+    // the cancellation of 2 (1 - F(|t|)) for small p.
+    out.p = incompleteBeta(dof / 2, 0.5, dof / (dof + (s.mean / se) * (s.mean / se)));
   return out;
 }
 

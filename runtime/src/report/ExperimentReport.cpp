@@ -137,7 +137,7 @@ void addRuns(HtmlPage &page, const Experiment &e) {
                                     r.config,
                                     settingsText(r.weights, r.balance, r.lr),
                                     std::to_string(r.seed),
-                                    r.fold >= 0 ? std::to_string(r.fold) : "-",
+                                    r.fold >= 0 ? std::to_string(r.fold + 1) : "-",
                                     fmt::format("{:.2f}", r.seconds),
                                     std::to_string(r.epochs)};
     for (const ExperimentTask &t : e.tasks) {

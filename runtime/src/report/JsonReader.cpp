@@ -59,6 +59,8 @@ Status forEachJsonLine(const std::string &path, const std::string &skipPrefix,
         (!skipPrefix.empty() && line.starts_with(skipPrefix)))
       continue;
     Result<Json> record = parse(line);
+    if (!record && in.eof())
+      break; // a last line without its newline: a record still being written, or cut short
     if (!record)
       return fail(fmt::format("{}:{}: {}", path, number, record.error()));
     if (!record->is_object())

@@ -25,7 +25,9 @@ Result<Json> readJsonFile(const std::string &path);
 /// `path` that holds a JSON object, in order; blank lines are skipped, and
 /// lines that start with `skipPrefix` (when not empty) are not even parsed.
 /// A line that is not a JSON object fails with "PATH:LINE: ...", and so does
-/// a failure of `each`, which is returned as it is.
+/// a failure of `each`, which is returned as it is; only a last line that
+/// does not parse and lacks its newline (a record being written, or cut
+/// short when a process was killed) is left out.
 Status forEachJsonLine(const std::string &path, const std::string &skipPrefix,
                        const std::function<Status(const Json &, int64_t)> &each);
 
