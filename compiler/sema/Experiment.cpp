@@ -181,6 +181,12 @@ void checkExperiment(Context &ctx, const ast::ExperimentDecl *decl) {
                           "such as metric = {}.loss",
                           x.weights.empty() ? ctx.model->tasks[0].name : x.weights[0].task));
   }
+  const TrainConfig &train = ctx.model->train;
+  if (train.testFraction == 0 && train.testData.empty() && train.validateFraction == 0 &&
+      train.validateData.empty())
+    ctx.error(decl->loc, "an experiment scores each run on test data, or else on validation "
+                         "data, and the model has neither; hold some out with `test = 0.2` (or "
+                         "`validate`) in train { ... }, or name a data set");
   if (ctx.errorsSeen == errorsBefore && !x.singleTaskBaselines && x.seeds == 1 && !x.search)
     ctx.warning(decl->loc, "this experiment is one plain run; add baselines = single_task, "
                            "seeds = N or a search");
