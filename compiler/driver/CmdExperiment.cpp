@@ -52,7 +52,7 @@ mtlrt::ExperimentPlan experimentPlan(const sema::Model &m, const ExperimentComma
     if (t.auxiliary)
       continue;
     std::string metric = t.metrics.empty() ? "loss" : sema::metricName(t.metrics[0]);
-    plan.goals.push_back({t.name, metric, metric != "loss" && metric != "mse" && metric != "mae"});
+    plan.goals.push_back({t.name, metric, sema::higherIsBetter(metric)});
   }
   return plan;
 }

@@ -3,6 +3,7 @@
 
 #include "support/Suggest.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace mtl::sema {
@@ -95,6 +96,30 @@ std::vector<const ast::Expr *> listElements(const ast::Expr &e) {
   else
     out.push_back(&e);
   return out;
+}
+
+std::vector<const ast::Setting *> settingSlots(Context &ctx,
+                                               const std::vector<ast::Setting> &settings,
+                                               const std::vector<std::string> &keys,
+                                               const char *where) {
+  std::vector<const ast::Setting *> slots(keys.size(), nullptr);
+  for (const ast::Setting &s : settings) {
+    auto it = std::find(keys.begin(), keys.end(), s.key.text);
+    if (it == keys.end()) {
+      std::string hint = didYouMean(s.key.text, keys);
+      ctx.error(s.key.loc, fmt::format("unknown {} setting '{}'{}", where, s.key.text,
+                                       hint.empty() ? "; use " + quoteList(keys) : hint));
+      continue;
+    }
+    const ast::Setting *&slot = slots[size_t(it - keys.begin())];
+    if (slot) {
+      ctx.error(s.key.loc, fmt::format("duplicate setting '{}'", s.key.text))
+          .note(slot->key.loc, "previous definition is here");
+      continue;
+    }
+    slot = &s;
+  }
+  return slots;
 }
 
 } // namespace mtl::sema

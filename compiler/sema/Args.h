@@ -34,4 +34,11 @@ std::vector<const ast::Expr *> listElements(const ast::Expr &e);
 BoundArgs bindArgs(Context &ctx, const ast::Expr &call, const std::string &callee,
                    const std::vector<ParamSpec> &params, bool allowRanges = false);
 
+/// The first setting of each of `keys` in `settings` (null when absent);
+/// reports unknown keys (naming the block, `where`) and repeated ones.
+std::vector<const ast::Setting *> settingSlots(Context &ctx,
+                                               const std::vector<ast::Setting> &settings,
+                                               const std::vector<std::string> &keys,
+                                               const char *where);
+
 } // namespace mtl::sema

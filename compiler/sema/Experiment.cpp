@@ -12,32 +12,6 @@
 namespace mtl::sema {
 namespace {
 
-/// The first setting of each of `keys` in `settings` (null when absent);
-/// reports unknown and repeated keys.
-std::vector<const ast::Setting *> settingSlots(Context &ctx,
-                                               const std::vector<ast::Setting> &settings,
-                                               const std::vector<std::string> &keys,
-                                               const char *where) {
-  std::vector<const ast::Setting *> slots(keys.size(), nullptr);
-  for (const ast::Setting &s : settings) {
-    auto it = std::find(keys.begin(), keys.end(), s.key.text);
-    if (it == keys.end()) {
-      std::string hint = didYouMean(s.key.text, keys);
-      ctx.error(s.key.loc, fmt::format("unknown {} setting '{}'{}", where, s.key.text,
-                                       hint.empty() ? "; use " + quoteList(keys) : hint));
-      continue;
-    }
-    const ast::Setting *&slot = slots[size_t(it - keys.begin())];
-    if (slot) {
-      ctx.error(s.key.loc, fmt::format("duplicate setting '{}'", s.key.text))
-          .note(slot->key.loc, "previous definition is here");
-      continue;
-    }
-    slot = &s;
-  }
-  return slots;
-}
-
 /// The task a search argument names; reports otherwise.
 bool knownTask(Context &ctx, const ast::Arg &a) {
   const Symbol *sym = ctx.findSymbol(a.name.text);

@@ -86,6 +86,11 @@ const char *lossName(Loss loss) {
   return "?";
 }
 
+bool higherIsBetter(std::string_view monitored) {
+  return monitored != "loss" && monitored != metricName(Metric::Mse) &&
+         monitored != metricName(Metric::Mae);
+}
+
 const char *metricName(Metric metric) {
   switch (metric) {
   case Metric::Accuracy:

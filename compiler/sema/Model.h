@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mtl::sema {
@@ -116,6 +117,9 @@ enum class Metric { Accuracy, Precision, Recall, F1, MacroF1, Auc, Mse, Mae, R2 
 const char *taskKindName(TaskKind kind);
 const char *lossName(Loss loss);
 const char *metricName(Metric metric);
+/// Whether a larger value of a monitored quantity is better: "loss", mse and
+/// mae are minimised, every other metric is maximised.
+bool higherIsBetter(std::string_view monitored);
 
 /// A task: its head, what it predicts, how it is scored and weighted.
 /// Heads produce raw outputs: logits for `bce` and `cross_entropy` (the loss

@@ -100,30 +100,16 @@ bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string
     return false;
   }
   monitor = e.text;
-  maximize = metric != "loss" && metric != "mse" && metric != "mae";
+  maximize = higherIsBetter(metric);
   return true;
 }
 
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model) {
   TrainConfig &cfg = ctx.model->train;
-  const ast::Setting *given[KeyCount] = {};
+  std::vector<const ast::Setting *> given(KeyCount, nullptr);
   if (decl) {
     cfg.loc = decl->loc;
-    for (const ast::Setting &s : decl->settings) {
-      auto it = std::find(kKeys.begin(), kKeys.end(), s.key.text);
-      if (it == kKeys.end()) {
-        ctx.error(s.key.loc,
-                  fmt::format("unknown setting '{}'{}", s.key.text, didYouMean(s.key.text, kKeys)));
-        continue;
-      }
-      const ast::Setting *&slot = given[it - kKeys.begin()];
-      if (slot) {
-        ctx.error(s.key.loc, fmt::format("duplicate setting '{}'", s.key.text))
-            .note(slot->key.loc, "previous definition is here");
-        continue;
-      }
-      slot = &s;
-    }
+    given = settingSlots(ctx, decl->settings, kKeys, "train");
   }
   if (auto *s = given[Epochs])
     cfg.epochs = evalInt(ctx, s->value, nullptr, "epochs", 1, kMaxDim).value_or(cfg.epochs);

@@ -18,11 +18,8 @@ using json = nlohmann::ordered_json;
 // JSON has no NaN or infinity; null says "undefined" to every reader.
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-// A float as the shortest decimal that reads back as it (0.01, not 0.009999999776482582).
-json shortest(float v) {
-  return std::isfinite(v) ? json(std::strtod(fmt::format("{}", v).c_str(), nullptr))
-                          : json(nullptr);
-}
+// shortestDecimal, or null when not finite.
+json shortest(float v) { return std::isfinite(v) ? json(shortestDecimal(v)) : json(nullptr); }
 
 // Labelled-row counts travel as floats through the ABI but are whole numbers.
 json count(double v) { return std::isfinite(v) ? json(int64_t(std::llround(v))) : json(nullptr); }
@@ -67,6 +64,8 @@ json balanceJson(const BalanceStats &stats, const std::vector<std::string> &name
 }
 
 } // namespace
+
+double shortestDecimal(float v) { return std::strtod(fmt::format("{}", v).c_str(), nullptr); }
 
 json reportJson(const EvalReport &report) {
   return {{"loss", number(report.loss)},

@@ -162,6 +162,11 @@ bool metricHigherIsBetter(MetricKind metric) {
   return metric != MetricKind::Mse && metric != MetricKind::Mae;
 }
 
+bool higherIsBetter(std::string_view monitored) {
+  return monitored != "loss" && monitored != metricKindName(MetricKind::Mse) &&
+         monitored != metricKindName(MetricKind::Mae);
+}
+
 bool metricSuits(MetricKind metric, TaskSpec::Kind kind) {
   bool regression =
       metric == MetricKind::Mse || metric == MetricKind::Mae || metric == MetricKind::R2;

@@ -6,6 +6,7 @@
 #include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Init.h"
+#include "mtlrt/Metrics.h"
 #include "mtlrt/Report.h"
 #include "mtlrt/RunConfig.h"
 
@@ -45,7 +46,7 @@ Result<Monitor> resolveMonitor(const mtl_model &model, const std::string &spec) 
     return fail(fmt::format("early stopping: task '{}' has no metric '{}' (its metrics: loss{}{})",
                             taskName, mon.metric, names.empty() ? "" : ", ",
                             fmt::join(names, ", ")));
-  mon.minimize = mon.metric == "loss" || mon.metric == "mse" || mon.metric == "mae";
+  mon.minimize = !higherIsBetter(mon.metric);
   return mon;
 }
 

@@ -193,7 +193,7 @@ TEST(Settings, Train) {
 
 TEST(Settings, TrainErrors) {
   EXPECT_DIAG(withSettings("  train { epoch = 3 }"),
-              "m.mtl:7:11: error: unknown setting 'epoch'; did you mean 'epochs'?");
+              "m.mtl:7:11: error: unknown train setting 'epoch'; did you mean 'epochs'?");
   Checked dup = withSettings("  train { batch = 3, batch = 4 }");
   EXPECT_DIAG(dup, "m.mtl:7:22: error: duplicate setting 'batch'");
   EXPECT_DIAG(dup, "m.mtl:7:11: note: previous definition is here");

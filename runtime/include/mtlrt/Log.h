@@ -27,6 +27,9 @@ namespace mtlrt {
 ///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,"kept_epoch":..,
 ///    "stopped_early":..,"test":{"loss":..,"penalty":..,"rows":..,"tasks":{..}}}
 /// "val" and "test" appear only when there was such data; NaN is written as null.
+/// A float as the double of its shortest decimal form (0.01f gives 0.01, not
+/// 0.009999999776482582), as the log writes learning rates and losses.
+double shortestDecimal(float v);
 /// An EvalReport as the log writes it: {"loss","penalty","rows","tasks":{..}}.
 nlohmann::ordered_json reportJson(const EvalReport &report);
 

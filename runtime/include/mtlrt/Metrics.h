@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace mtlrt {
 
@@ -16,6 +17,9 @@ enum class MetricKind { Accuracy, Precision, Recall, F1, MacroF1, Auc, Mse, Mae,
 const char *metricKindName(MetricKind metric);
 /// True when larger values are better (all but mse and mae).
 bool metricHigherIsBetter(MetricKind metric);
+/// The same for a monitored quantity by name: "loss" is minimised, and so is
+/// a metric named as metricKindName names mse and mae.
+bool higherIsBetter(std::string_view monitored);
 /// Whether a metric is defined for a kind of task: mse, mae and r2 for
 /// regress; the others for binary, classify and multilabel.
 bool metricSuits(MetricKind metric, TaskSpec::Kind kind);

@@ -366,7 +366,7 @@ private:
                    {"config", spec.config},
                    {"seed", spec.seed},
                    {"balance", o.balance},
-                   {"lr", std::stod(fmt::format("{}", o.lr))},
+                   {"lr", shortestDecimal(o.lr)},
                    {"seconds", result->seconds},
                    {"epochs", int64_t(result->epochs.size())},
                    {"kept_epoch", result->keptEpoch},
