@@ -15,7 +15,8 @@
 #           params all say S, :eval works, and the next :train takes S+1...
 #   exact:  with one step per epoch, the parameters, optimizer state and step
 #           an interrupted `:train 1000000` keeps after step S are exactly
-#           those of `:train S` in a piped session: the :save files are equal.
+#           those of `:train S` in a piped session: the :save files are equal
+#           (a model without validation data: both keep their last step).
 # Exits 77 (skipped) when tmux (Debian package `tmux`) is not installed.
 source "$(dirname "$0")/setup.sh" 3 "$@"
 if ! command -v tmux >/dev/null; then
@@ -167,7 +168,7 @@ train)
   leave
   ;;
 exact)
-  start --model d tests/repl/dropout.mtl
+  start tests/repl/exact.mtl
   type_line ':set batch 1000'
   interrupt_train ':train 1000000'
   line=$(screen | grep -E 'kept the parameters of step')
@@ -179,7 +180,7 @@ exact)
   wait_for "^saved model 'd' at step $step to "
   leave
   printf '%s\n' ':set batch 1000' ":train $step" ":save $scratch/straight.safetensors" |
-    timeout 300 "$mtlc" repl --target-cpu x86-64-v2 --model d tests/repl/dropout.mtl \
+    timeout 300 "$mtlc" repl --target-cpu x86-64-v2 tests/repl/exact.mtl \
       >"$scratch/straight.log" 2>&1 || fail "the piped session failed: $(cat "$scratch/straight.log")"
   cmp -s "$scratch/interrupted.safetensors" "$scratch/straight.safetensors" ||
     fail "the interrupted run's checkpoint differs from :train $step's"
