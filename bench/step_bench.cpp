@@ -164,7 +164,7 @@ public:
 
   /// Runs `calls` training steps back to back.
   void run(int64_t calls, const mtl_parallel *parallel) {
-    mtl_result result{0, taskLosses.data(), taskCounts.data(), nullptr, 0, 0};
+    mtl_result result{0, taskLosses.data(), taskCounts.data(), nullptr, 0, 0, nullptr};
     for (int64_t i = 0; i < calls; ++i) {
       size_t which = static_cast<size_t>(step % kDistinctBatches);
       mtl_batch batch{rows, inputPtrs.data() + which * model.num_inputs,

@@ -14,12 +14,14 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   ArenaLayout layout = layoutArenas(g, sig, input.model);
 
   // Each step computes the values its roots need and keeps the roots live
-  // to its end: the losses and head outputs, and the gradients it stores.
+  // to its end: the losses, head outputs and gates, and the gradients it stores.
   std::vector<ir::ValueId> evalRoots = sig.taskLosses;
   evalRoots.push_back(sig.loss);
   if (sig.penalty >= 0)
     evalRoots.push_back(sig.penalty);
   evalRoots.insert(evalRoots.end(), sig.outputs.begin(), sig.outputs.end());
+  for (const ir::GateProbe &gate : sig.gates) // summed into gate_sums at the end
+    evalRoots.push_back(gate.gate);
   struct Planned {
     std::vector<bool> needed;
     passes::MemoryPlan plan;
@@ -65,6 +67,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.targetCpu = input.targetCpu;
   info.symbol = input.symbol;
   info.config = input.config;
+  info.gates = sig.gates;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the
   // plans (plus the scratch they share) cover each function's own layout.
   for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan, &repPlan}) {

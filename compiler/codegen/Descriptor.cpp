@@ -24,6 +24,7 @@ public:
         ctx_, {ptr_, i32_, i32_, i64_, i64_, llvm::Type::getDoubleTy(ctx_), i32_, i32_});
     tensorType_ = llvm::StructType::get(
         ctx_, {ptr_, i32_, dims_, i64_, i64_, i32_, llvm::Type::getFloatTy(ctx_)});
+    gateType_ = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, ptr_});
   }
 
   llvm::Constant *str(const std::string &s) {
@@ -55,6 +56,20 @@ public:
     return new llvm::GlobalVariable(m_, arrayType, true, llvm::GlobalValue::PrivateLinkage,
                                     llvm::ConstantArray::get(arrayType, ints), "mtl.indices");
   }
+  /// A constant array of string pointers.
+  llvm::Constant *strings(const std::vector<std::string> &items) {
+    std::vector<llvm::Constant *> ptrs;
+    for (const std::string &item : items)
+      ptrs.push_back(str(item));
+    auto *arrayType = llvm::ArrayType::get(ptr_, ptrs.size());
+    return new llvm::GlobalVariable(m_, arrayType, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrayType, ptrs), "mtl.names");
+  }
+  llvm::Constant *gate(const ir::GateProbe &g) {
+    return llvm::ConstantStruct::get(gateType_, {str(g.name), i32(g.task),
+                                                 i32(static_cast<int64_t>(g.experts.size())),
+                                                 strings(g.experts)});
+  }
   llvm::Constant *tensor(const PlacedTensor &t) {
     return llvm::ConstantStruct::get(
         tensorType_, {str(t.name), i32(static_cast<int64_t>(t.dims.size())), dims(t.dims),
@@ -66,7 +81,7 @@ public:
   llvm::LLVMContext &ctx_;
   llvm::Type *i32_, *i64_, *ptr_;
   llvm::ArrayType *dims_;
-  llvm::StructType *inputType_, *taskType_, *tensorType_;
+  llvm::StructType *inputType_, *taskType_, *tensorType_, *gateType_;
 };
 
 uint32_t metricBits(const std::vector<sema::Metric> &metrics) {
@@ -148,10 +163,14 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
     shared.push_back(c.tensor(t));
   for (int k : layout.sharedIndex)
     sharedIndex.push_back(c.i32(k));
+  std::vector<llvm::Constant *> gates;
+  for (const ir::GateProbe &g : info.gates)
+    gates.push_back(c.gate(g));
   auto *modelType = llvm::StructType::get(
-      c.ctx_, {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_,
-               c.ptr_, c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.i64_, c.i32_, c.ptr_,
-               c.ptr_, c.i64_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i64_});
+      c.ctx_,
+      {c.i32_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_, c.i32_, c.ptr_,
+       c.i32_, c.ptr_, c.i64_, c.i64_, c.i64_, c.i64_, c.i64_, c.i32_, c.ptr_, c.ptr_, c.i64_,
+       c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.ptr_, c.i32_, c.ptr_, c.i64_, c.i32_, c.ptr_});
   llvm::Constant *null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(c.ctx_));
   llvm::Constant *fields[] = {c.i32(MTL_ABI_VERSION),
                               c.str(model.name),
@@ -182,7 +201,9 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
                               c.str(info.config),
                               c.i32(model.hasPenalty ? 1 : 0),
                               info.repGradStep ? info.repGradStep : null,
-                              c.i64(layout.repGramOffset)};
+                              c.i64(layout.repGramOffset),
+                              c.i32(static_cast<int64_t>(gates.size())),
+                              c.table(c.gateType_, gates)};
   auto *descriptor =
       new llvm::GlobalVariable(module, modelType, true, llvm::GlobalValue::PrivateLinkage,
                                llvm::ConstantStruct::get(modelType, fields), "mtl.model");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "codegen/Layout.h"
+#include "ir/Signature.h"
 #include "lower/StepModel.h"
 
 #include <llvm/IR/Module.h>
@@ -16,6 +17,7 @@ struct DescriptorInfo {
   llvm::Function *gradStep = nullptr, *taskGradStep = nullptr, *update = nullptr;
   llvm::Function *repGradStep = nullptr;
   llvm::Function *evalStep = nullptr;
+  std::vector<ir::GateProbe> gates; ///< mtl_model.gates
 };
 
 /// Emits the descriptor as a private constant laid out as `mtl_model` (with

@@ -13,7 +13,7 @@ constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
 constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24,
                   kHyperLrScales = 32;
 constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24,
-                  kResultPenalty = 32, kResultSkipped = 36;
+                  kResultPenalty = 32, kResultSkipped = 36, kResultGateSums = 40;
 
 llvm::Value *field(Emitter &e, llvm::Value *base, int64_t offset) {
   return e.b.CreateInBoundsGEP(e.b.getInt8Ty(), base, e.cst(offset));
@@ -35,6 +35,34 @@ void ifNonNull(Emitter &e, llvm::Value *pointer, const std::function<void()> &th
   then();
   e.b.CreateBr(done);
   e.b.SetInsertPoint(done);
+}
+
+/// Whether row `r` is labelled for task `t`: its first target value is not NaN.
+llvm::Value *isLabelled(Emitter &e, const ir::StepSignature &sig, size_t t, llvm::Value *r) {
+  const int64_t width = e.graph.type(sig.targets[t]).rowElements();
+  llvm::Value *x = e.load(e.buffers[sig.targets[t]], e.b.CreateMul(r, e.cst(width)));
+  return e.b.CreateNot(e.isNan(x));
+}
+
+/// mtl_result.gate_sums: per gate and expert, the sum of the gate's weights
+/// over the rows labelled for its task (every row for a gate of several tasks).
+void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) {
+  int64_t at = 0;
+  for (const ir::GateProbe &gate : sig.gates) {
+    const auto k = static_cast<int64_t>(gate.experts.size());
+    for (int64_t j = 0; j < k; ++j) {
+      llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
+      e.loop(e.rows, [&](llvm::Value *r) {
+        llvm::Value *w =
+            e.load(e.buffers[gate.gate], e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)));
+        if (gate.task >= 0)
+          w = e.b.CreateSelect(isLabelled(e, sig, size_t(gate.task), r), w, e.fcst(0));
+        e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), w), acc);
+      });
+      e.store(e.b.CreateLoad(e.f32, acc), sums, e.cst(at + j));
+    }
+    at += k;
+  }
 }
 
 /// One gradient value and where the step stores it in the gradient arena.
@@ -201,13 +229,9 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     ifNonNull(e, taskLosses,
               [&] { e.store(e.load(e.buffers[sig.taskLosses[t]], e.cst(0)), taskLosses, tt); });
     ifNonNull(e, counts, [&] {
-      // Rows labelled for the task: its first target value is not NaN.
-      const ir::TensorType &tt2 = g.type(sig.targets[t]);
-      int64_t width = tt2.rowElements();
       llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
       e.loop(e.rows, [&](llvm::Value *r) {
-        llvm::Value *x = e.load(e.buffers[sig.targets[t]], e.b.CreateMul(r, e.cst(width)));
-        llvm::Value *one = e.b.CreateSelect(e.isNan(x), e.fcst(0), e.fcst(1));
+        llvm::Value *one = e.b.CreateSelect(isLabelled(e, sig, t, r), e.fcst(1), e.fcst(0));
         e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), one), acc);
       });
       e.store(e.b.CreateLoad(e.f32, acc), counts, tt);
@@ -220,6 +244,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
                [&](llvm::Value *i) { e.store(e.load(src, i), dst, i); });
       });
     });
+  }
+  if (!sig.gates.empty()) {
+    llvm::Value *gateSums = loadPtr(e, result, kResultGateSums);
+    ifNonNull(e, gateSums, [&] { storeGateSums(e, sig, gateSums); });
   }
   e.b.CreateStore(e.b.getInt32(0), field(e, result, kResultSkipped));
   for (const ArenaSlot &slot : copies) // one function for every copy: the size is an argument

@@ -30,7 +30,7 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :reset                    forget the trained parameters
   :set weight TASK X        a task's weight (no recompilation)
   :set lr X | batch N | epochs N | seed N | balance METHOD | sampling S
-  :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|data
+  :show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|gates|data
   :time                     the last compilation per stage, the last run's time per step
   :runs                     every training run of the session with its settings and metrics
   :compare A B              two runs side by side; differing settings are marked
@@ -39,8 +39,9 @@ balance, optimizer, regularize or train item replaces the one of the same name o
   :quit                     leave (also end of input)
 )";
 
-const std::vector<std::string> kShowWhat = {"ast",    "ir",     "grad",  "opt",     "llvm", "asm",
-                                            "shapes", "params", "tasks", "balance", "data"};
+const std::vector<std::string> kShowWhat = {"ast",   "ir",      "grad",   "opt",
+                                            "llvm",  "asm",     "shapes", "params",
+                                            "tasks", "balance", "gates",  "data"};
 const std::vector<std::string> kSetWhat = {"weight", "lr",      "batch",   "epochs",
                                            "seed",   "balance", "sampling"};
 const std::vector<std::string> kKeywords = {"input", "data",    "block",      "shared",
@@ -189,7 +190,7 @@ void runCommand(ReplSession &s, const std::vector<std::string> &w) {
     runSet(s, w);
   } else if (cmd == ":show") {
     w.size() == 2 ? s.show(w[1])
-                  : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|data");
+                  : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|gates|data");
   } else if (cmd == ":time") {
     s.printTime();
   } else if (cmd == ":runs") {

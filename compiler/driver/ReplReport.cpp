@@ -4,6 +4,7 @@
 
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Plot.h"
+#include "mtlrt/Report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -90,6 +91,42 @@ void ReplSession::printBalance(const sema::Model &m) const {
                  m.tasks[j].name, b.cosines[i * n + j], 100 * b.conflicts[i * n + j]);
 }
 
+void ReplSession::printGates() const {
+  const ReplRun *run = runs_.empty() ? nullptr : &runs_.back();
+  if (c_->compiled->num_gates == 0) {
+    fmt::print("the model has no gates (mix(gate, expert, ...) has one)\n");
+    return;
+  }
+  if (!run || run->gates.empty()) {
+    fmt::print("no run yet: :train, then :show gates tells which experts each task used\n");
+    return;
+  }
+  const auto epochs = static_cast<int64_t>(run->gates.size());
+  fmt::print("run {}, each gate's mean weight on its experts over the task's training rows:\n",
+             run->number);
+  for (size_t g = 0; g < run->gates.front().size(); ++g) {
+    const mtlrt::GateMeans &first = run->gates.front()[g];
+    fmt::print("  {} ({})\n    epoch", first.name,
+               first.task.empty() ? "several tasks" : "task " + first.task);
+    std::vector<size_t> widths;
+    for (const std::string &e : first.experts) {
+      widths.push_back(std::max<size_t>(6, e.size()));
+      fmt::print("  {:>{}}", e, widths.back());
+    }
+    fmt::print("\n");
+    for (int64_t e = 1; e <= epochs; ++e) {
+      if (!mtlrt::compactTableShows(e, epochs))
+        continue;
+      fmt::print("    {:>5}", e);
+      const std::vector<double> &means = run->gates[size_t(e - 1)][g].means;
+      for (size_t j = 0; j < means.size() && j < widths.size(); ++j)
+        fmt::print("  {:>{}}", std::isnan(means[j]) ? "-" : fmt::format("{:.4f}", means[j]),
+                   widths[j]);
+      fmt::print("\n");
+    }
+  }
+}
+
 bool ReplSession::show(const std::string &what) {
   if (!needLoaded())
     return false;
@@ -100,6 +137,10 @@ bool ReplSession::show(const std::string &what) {
   }
   if (what == "balance") {
     printBalance(m);
+    return true;
+  }
+  if (what == "gates") {
+    printGates();
     return true;
   }
   if (what == "data") {
@@ -146,8 +187,8 @@ bool ReplSession::show(const std::string &what) {
   }
   static const std::vector<std::string> stages = {"ast", "ir", "grad", "opt", "llvm", "asm"};
   if (std::find(stages.begin(), stages.end(), what) == stages.end()) {
-    fmt::print("error: :show takes ast, ir, grad, opt, llvm, asm, shapes, params, tasks, balance "
-               "or data, not '{}'\n",
+    fmt::print("error: :show takes ast, ir, grad, opt, llvm, asm, shapes, params, tasks, balance, "
+               "gates or data, not '{}'\n",
                what);
     return false;
   }

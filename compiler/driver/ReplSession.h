@@ -37,6 +37,8 @@ struct ReplRun {
   std::vector<mtlrt::TaskScores> validation;
   std::string balance;           ///< the method
   mtlrt::BalanceStats balancing; ///< what it did in the last epoch
+  /// Per epoch of the run: each mix gate's mean weight on its experts.
+  std::vector<std::vector<mtlrt::GateMeans>> gates;
   double usPerStep = 0;
   int64_t interruptedAt = 0; ///< the step Ctrl-C stopped the run after; 0: not interrupted
 };
@@ -94,6 +96,9 @@ public:
   /// `:show balance`: the method, and each task's weight, gradient norm and
   /// conflicts in the last run's last epoch.
   void printBalance(const sema::Model &model) const;
+  /// `:show gates`: the last run's mean gate weights per gate, per epoch
+  /// (the epochs :train's table shows).
+  void printGates() const;
   void printTime() const;
   void printRuns() const;
   bool compare(int a, int b) const;

@@ -133,6 +133,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
              terminal ? " in " + mtlrt::formatDuration(result->seconds) : "");
   const size_t epochWidth = std::max<size_t>(3, std::to_string(epochCount).size());
   for (const mtlrt::EpochRecord &e : result->epochs) {
+    run.gates.push_back(e.gates);
     if (mtlrt::compactTableShows(e.epoch, epochCount)) {
       std::string line =
           fmt::format("  epoch {:>{}}  train loss {:.4f}", e.epoch, epochWidth, e.train.loss);

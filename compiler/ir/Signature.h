@@ -3,10 +3,20 @@
 
 #include "ir/Graph.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace mtl::ir {
+
+/// A mix's gate, which the steps sum over a batch's rows for telemetry
+/// (which experts each task uses).
+struct GateProbe {
+  ValueId gate = -1;                ///< [B, k]: the gate's weight on each of the mix's k experts
+  int task = -1;                    ///< the one task whose loss reads the mix; -1 when several do
+  std::string name;                 ///< the gate as written in mix(..), unique among the probes
+  std::vector<std::string> experts; ///< the k experts as written
+};
 
 /// The interface of a training-step graph, as lowering builds it and code
 /// generation and the interpreter-based tests read it. Ids refer to one Graph.
@@ -41,6 +51,10 @@ struct StepSignature {
   /// over sharedValues, the same value for (i, j) and (j, i); set with
   /// taskGradients when sharedValues is not empty.
   std::vector<ValueId> repGram;
+
+  /// Every mix's gate, in the order lowering met them; kept alive to the
+  /// end of each step, which sums them into mtl_result.gate_sums.
+  std::vector<GateProbe> gates;
 };
 
 } // namespace mtl::ir

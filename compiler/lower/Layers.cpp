@@ -119,6 +119,13 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
       ValueId term = b.mul(b.expandLast(weight, width), args[k]);
       sum = sum < 0 ? term : b.add(sum, term);
     }
+    // Telemetry: lowerModel settles the probe's task and a unique name.
+    ir::GateProbe probe{args[0], -1, value.argTexts.empty() ? "gate" : value.argTexts[0], {}};
+    for (size_t k = 1; k < args.size(); ++k)
+      probe.experts.push_back(k < value.argTexts.size() ? value.argTexts[k]
+                                                        : fmt::format("expert{}", k));
+    l.out.signature.gates.push_back(std::move(probe));
+    l.mixes.push_back(sum);
     return sum;
   }
   case sema::Value::InputRef:

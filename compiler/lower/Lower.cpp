@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
+#include <set>
 
 namespace mtl::lower {
 
@@ -96,20 +98,55 @@ ValueId lowerTasks(Lowering &l) {
   return total;
 }
 
+/// reaches[v]: whether `root` depends on value v.
+std::vector<bool> dependencies(const ir::Graph &g, ValueId root) {
+  std::vector<bool> reaches(g.size(), false);
+  reaches[root] = true;
+  for (ValueId v = root; v >= 0; --v)
+    if (reaches[v])
+      for (ValueId o : g.op(v).operands)
+        reaches[o] = true;
+  return reaches;
+}
+
 /// tasksOf[v]: how many task losses depend on value v.
 std::vector<int> tasksOf(const ir::Graph &g, const std::vector<ValueId> &taskLosses) {
   std::vector<int> tasks(g.size(), 0);
   for (ValueId loss : taskLosses) {
-    std::vector<bool> reaches(g.size(), false);
-    reaches[loss] = true;
-    for (ValueId v = loss; v >= 0; --v)
-      if (reaches[v])
-        for (ValueId o : g.op(v).operands)
-          reaches[o] = true;
+    const std::vector<bool> reaches = dependencies(g, loss);
     for (size_t v = 0; v < g.size(); ++v)
       tasks[v] += reaches[v] ? 1 : 0;
   }
   return tasks;
+}
+
+/// Each gate probe's task (the one task whose loss reads its mix; -1 when
+/// several do) and a name unique among the probes: a gate that mixes
+/// experts for two tasks' heads is two probes, named GATE.TASK.
+void settleGates(Lowering &l) {
+  ir::StepSignature &sig = l.out.signature;
+  std::vector<std::vector<bool>> reads;
+  for (ValueId loss : sig.taskLosses)
+    reads.push_back(dependencies(l.out.graph, loss));
+  std::map<std::string, int> uses;
+  for (size_t k = 0; k < sig.gates.size(); ++k) {
+    ir::GateProbe &gate = sig.gates[k];
+    int readers = 0;
+    for (size_t t = 0; t < reads.size(); ++t)
+      if (reads[t][size_t(l.mixes[k])])
+        gate.task = readers++ == 0 ? int(t) : -1;
+    ++uses[gate.name];
+  }
+  std::set<std::string> taken;
+  for (ir::GateProbe &gate : sig.gates) {
+    std::string name = gate.name;
+    if (uses[gate.name] > 1)
+      name += "." + (gate.task >= 0 ? l.model.tasks[size_t(gate.task)].name : "shared");
+    for (int n = 2; taken.count(name); ++n)
+      name = fmt::format("{}.{}", gate.name, n);
+    taken.insert(name);
+    gate.name = std::move(name);
+  }
 }
 
 /// The parameters that more than one task's loss depends on: the ones whose
@@ -178,6 +215,7 @@ LoweredStep lowerModel(const sema::Model &model) {
   const std::vector<int> tasks = tasksOf(out.graph, out.signature.taskLosses);
   out.signature.sharedParams = sharedParams(out.graph, tasks);
   out.signature.sharedValues = sharedValues(out.graph, tasks, static_cast<int>(model.tasks.size()));
+  settleGates(l);
   out.graph.setResult("loss", total);
   out.model = describeStep(model, out.graph);
   const std::vector<ValueId> &params = out.graph.params();

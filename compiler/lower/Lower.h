@@ -29,6 +29,7 @@ struct LoweredStep {
 ///   "weight.<task>" (the runtime feeds the static weights, adaptive methods
 ///   their own) -> + l1/l2 terms + lambda sum_t ||theta_t - theta_mean||^2 per
 ///   soft-sharing group -> the total loss ("loss").
+/// Each mix's gate is recorded in `signature.gates` for telemetry.
 /// Each value of the model is computed once, so a shared module's output fans
 /// out to every head that reads it. Parameters are named by the layers'
 /// checkpoint prefixes ("trunk.0.weight", [out, in]); a module applied twice

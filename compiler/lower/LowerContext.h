@@ -22,6 +22,7 @@ struct Lowering {
   ir::ValueId step = -1;
   uint64_t dropouts = 0;            ///< dropout layers lowered so far (for their seeds)
   std::vector<ir::ValueId> logVars; ///< balance uncertainty: each task's log-variance
+  std::vector<ir::ValueId> mixes;   ///< per signature.gates probe: the mix it gates
 
   void error(SourceLoc loc, std::string message);
   /// The scalar "train.step" input (dotted, so no model input can clash), created on first use.

@@ -20,6 +20,8 @@ std::vector<ir::ValueId> resultValues(const ir::StepSignature &s) {
     roots.insert(roots.end(), task.begin(), task.end());
   roots.insert(roots.end(), s.penaltyGradients.begin(), s.penaltyGradients.end());
   roots.insert(roots.end(), s.repGram.begin(), s.repGram.end());
+  for (const ir::GateProbe &gate : s.gates)
+    roots.push_back(gate.gate);
   return roots;
 }
 
@@ -36,6 +38,8 @@ void remapSignature(ir::StepSignature &s, const std::vector<ir::ValueId> &map) {
   for (std::vector<ir::ValueId> &task : s.taskGradients)
     for (ir::ValueId &id : task)
       fix(id);
+  for (ir::GateProbe &gate : s.gates)
+    fix(gate.gate);
   fix(s.step);
   fix(s.loss);
   fix(s.penalty);

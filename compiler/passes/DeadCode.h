@@ -7,7 +7,7 @@
 namespace mtl::passes {
 
 /// Removes every op that no result of `signature` (loss, task losses, outputs,
-/// gradients) depends on, renumbering the survivors and the signature's ids.
+/// gradients, gate probes) depends on, renumbering the survivors and the signature's ids.
 /// Inputs and parameters always stay, so the step's interface is unchanged.
 /// Returns the number of ops removed.
 size_t eliminateDeadCode(ir::Graph &graph, ir::StepSignature &signature);

@@ -2,6 +2,7 @@
 // number * a, a / number, concat(a, b, ...) and mix(gate, e1, e2, ...).
 #include "sema/Values.h"
 
+#include "frontend/ExprText.h"
 #include "sema/ConstEval.h"
 
 #include <fmt/format.h>
@@ -169,7 +170,10 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
       return {};
     }
   }
-  return combined(ctx, call, Value::Mix, *parts, expert);
+  Val out = combined(ctx, call, Value::Mix, *parts, expert);
+  for (const ast::Arg &a : call.args)
+    ctx.model->values[size_t(out.value)].argTexts.push_back(exprText(a.value));
+  return out;
 }
 
 } // namespace

@@ -97,7 +97,10 @@ struct Value {
   int arg = -1;          ///< Apply: the value the module is applied to
   std::vector<int> args; ///< the values the combining kinds read
   double factor = 1;     ///< Scale
-  SourceLoc loc;         ///< the combining kinds: where the combination is written
+  /// Mix: each argument as written (the gate, then the experts), which
+  /// gate telemetry reports them by.
+  std::vector<std::string> argTexts;
+  SourceLoc loc; ///< the combining kinds: where the combination is written
   Shape shape;
 };
 

@@ -73,6 +73,13 @@ Status checkModel(const mtl_model &model) {
       return fail(fmt::format("model: shared tensor '{}' names no parameter of its size",
                               model.shared[i].name));
   }
+  if (model.num_gates < 0 || (model.num_gates > 0 && !model.gates))
+    return fail("model: gate count without a gate list");
+  for (int32_t i = 0; i < model.num_gates; ++i) {
+    const mtl_gate_desc &g = model.gates[i];
+    if (!g.name || g.task < -1 || g.task >= model.num_tasks || g.experts < 1 || !g.expert_names)
+      return fail(fmt::format("model: gate {} has no name, task or experts", i));
+  }
   return Ok{};
 }
 

@@ -63,6 +63,19 @@ json balanceJson(const BalanceStats &stats, const std::vector<std::string> &name
   return out;
 }
 
+/// {"GATE":{"task":"T" or null,"experts":{"E":mean,..}},..}
+json gatesJson(const std::vector<GateMeans> &gates) {
+  json out = json::object();
+  for (const GateMeans &g : gates) {
+    json experts = json::object();
+    for (size_t j = 0; j < g.experts.size() && j < g.means.size(); ++j)
+      experts[g.experts[j]] = number(g.means[j]);
+    out[g.name] = {{"task", g.task.empty() ? json(nullptr) : json(g.task)},
+                   {"experts", std::move(experts)}};
+  }
+  return out;
+}
+
 } // namespace
 
 double shortestDecimal(float v) { return std::strtod(fmt::format("{}", v).c_str(), nullptr); }
@@ -164,6 +177,8 @@ void RunLog::epoch(const EpochRecord &record) {
       names.push_back(t.name);
     out["balance"] = balanceJson(record.balance, names, true);
   }
+  if (!record.gates.empty())
+    out["gates"] = gatesJson(record.gates);
   writeLine(out);
 }
 

@@ -192,6 +192,24 @@ void printReport(std::FILE *out, const std::string &title, const EvalReport &rep
     printTasks(out, report, true);
   }
 }
+/// One line per gate: its task and mean weight on each expert (GateMeans).
+void printGates(std::FILE *out, const std::string &title, const std::vector<GateMeans> &gates) {
+  std::fprintf(out, "%s:\n", title.c_str());
+  std::vector<std::string> heads;
+  size_t width = 0;
+  for (const GateMeans &g : gates) {
+    heads.push_back(fmt::format("{} ({})", g.name, g.task.empty() ? "several tasks" : g.task));
+    width = std::max(width, heads.back().size());
+  }
+  for (size_t k = 0; k < gates.size(); ++k) {
+    std::string line = fmt::format("  {:<{}}", heads[k], width);
+    for (size_t j = 0; j < gates[k].experts.size() && j < gates[k].means.size(); ++j)
+      line += fmt::format("  {} {}", gates[k].experts[j],
+                          std::isnan(gates[k].means[j]) ? "-"
+                                                        : fmt::format("{:.3f}", gates[k].means[j]));
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+}
 } // namespace
 
 void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &result,
@@ -225,6 +243,13 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
   if (result.test)
     printReport(out, fmt::format("test, with the parameters of epoch {}", result.keptEpoch),
                 *result.test);
+  const EpochRecord &gated = kept ? *kept : last;
+  if (!gated.gates.empty())
+    printGates(out,
+               fmt::format("gates, epoch {}{}: mean weight on each expert over the task's "
+                           "training rows",
+                           gated.epoch, &gated == kept ? " (kept)" : " (last)"),
+               gated.gates);
   std::fflush(out);
 }
 

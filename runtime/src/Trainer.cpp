@@ -221,6 +221,12 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.taskCounts.assign(size_t(model->num_tasks), 0.0f);
   m.epochLossSums.assign(size_t(model->num_tasks), 0.0);
   m.epochCounts.assign(size_t(model->num_tasks), 0.0);
+  int64_t gateFloats = 0;
+  for (int32_t g = 0; g < model->num_gates; ++g)
+    gateFloats += model->gates[g].experts;
+  m.gateSums.assign(size_t(gateFloats), 0.0f);
+  m.epochGateSums.assign(size_t(gateFloats), 0.0);
+  m.epochGateRows.assign(size_t(model->num_gates), 0.0);
   m.inputStd.resize(size_t(model->num_inputs));
   m.targetStd.resize(size_t(model->num_tasks));
   m.batch.inputs = m.inputPtrs.data();

@@ -178,7 +178,7 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
   for (size_t begin = 0; begin < rows.size(); begin += size_t(maxRows)) {
     size_t n = std::min(rows.size() - begin, size_t(maxRows));
     gather(data, rows.subspan(begin, n));
-    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0};
+    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0, nullptr};
     model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
     totalSum += double(res.total_loss) * double(n);
     penaltySum += double(res.penalty) * double(n);

@@ -92,6 +92,12 @@ struct Trainer::Impl {
   std::vector<std::vector<float>> evalOutputs, evalTargets;
   // Per-task sums of an epoch's losses (times labelled rows) and labelled rows.
   std::vector<double> epochLossSums, epochCounts;
+  // mtl_result.gate_sums of a step, and their sums and the rows counted per
+  // gate over an epoch (empty for a model without gates).
+  std::vector<float> gateSums;
+  std::vector<double> epochGateSums, epochGateRows;
+  /// The epoch's mean gate weights, from epochGateSums and epochGateRows.
+  std::vector<GateMeans> gateMeans() const;
 
   /// Where a training epoch reports as it goes.
   struct EpochOutputs {

@@ -103,6 +103,8 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int
   const int64_t batches = int64_t(plan.ends.size());
   std::fill(epochLossSums.begin(), epochLossSums.end(), 0.0);
   std::fill(epochCounts.begin(), epochCounts.end(), 0.0);
+  std::fill(epochGateSums.begin(), epochGateSums.end(), 0.0);
+  std::fill(epochGateRows.begin(), epochGateRows.end(), 0.0);
   double totalSum = 0, penaltySum = 0;
   int64_t rowsDone = 0;
   out.progress.startEpoch(epoch, options.epochs, batches);
@@ -112,7 +114,13 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int
     gather(data, std::span(plan.rows).subspan(size_t(begin), size_t(n)));
     hyper.step = ++step;
     hyper.lr = float(double(options.lr) * schedule.factor(step, epoch, batches, options.epochs));
-    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), noOutputs.data(), 0.0f, 0};
+    mtl_result res{0.0f,
+                   taskLosses.data(),
+                   taskCounts.data(),
+                   noOutputs.data(),
+                   0.0f,
+                   0,
+                   gateSums.empty() ? nullptr : gateSums.data()};
     trainStep(res);
     if (res.skipped) {
       out.progress.finish();
@@ -131,6 +139,12 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int
     for (size_t t = 0; t < epochLossSums.size(); ++t) {
       epochLossSums[t] += double(taskLosses[t]) * double(taskCounts[t]);
       epochCounts[t] += double(taskCounts[t]);
+    }
+    for (int32_t g = 0, at = 0; g < model->num_gates; at += model->gates[g++].experts) {
+      const int32_t task = model->gates[g].task;
+      epochGateRows[size_t(g)] += task < 0 ? double(n) : double(taskCounts[size_t(task)]);
+      for (int32_t j = 0; j < model->gates[g].experts; ++j)
+        epochGateSums[size_t(at + j)] += double(gateSums[size_t(at + j)]);
     }
     if (out.stepLosses)
       out.stepLosses->push_back(res.total_loss); // reserved in fit(): no allocation
@@ -152,6 +166,21 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int
     train.tasks[t].labelled = epochCounts[t];
   }
   return Ok{};
+}
+
+std::vector<GateMeans> Trainer::Impl::gateMeans() const {
+  std::vector<GateMeans> out;
+  for (int32_t g = 0, at = 0; g < model->num_gates; at += model->gates[g++].experts) {
+    const mtl_gate_desc &gate = model->gates[g];
+    GateMeans means{gate.name, gate.task < 0 ? "" : model->tasks[gate.task].name, {}, {}};
+    const double rows = epochGateRows[size_t(g)];
+    for (int32_t j = 0; j < gate.experts; ++j) {
+      means.experts.push_back(gate.expert_names[j]);
+      means.means.push_back(rows > 0 ? epochGateSums[size_t(at + j)] / rows : NAN);
+    }
+    out.push_back(std::move(means));
+  }
+  return out;
 }
 
 /// Puts the best epoch's parameters back after a fit, from the copy taken
@@ -315,6 +344,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     record.steps = m.step;
     record.lr = m.hyper.lr;
     record.balance = m.balancer.takeStats();
+    record.gates = m.gateMeans();
     std::vector<double> epochLosses;
     for (const TaskScores &t : record.train.tasks)
       epochLosses.push_back(t.loss);

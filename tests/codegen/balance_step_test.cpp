@@ -146,7 +146,7 @@ void checkStep(const Fixture &f, const std::string &method) {
   mtl_hyper hyper{kLr, weights.data(), 1, kSeed, nullptr};
   std::vector<float> losses(2), counts(2), grads(size_t(m.grads_size));
   std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
-  mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0};
+  mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0, nullptr};
   m.eval_step(&batch, &hyper, before.data(), workspace.data(), &result, nullptr);
   std::vector<float> f0 = factors(method, losses);
   // The unshared parameters' gradients with the run's weights: mgda(rep)

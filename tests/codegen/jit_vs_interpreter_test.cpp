@@ -104,6 +104,48 @@ void feedParams(const mtl_model &m, const std::vector<float> &params, ir::Feeds 
   }
 }
 
+/// mtl_result.gate_sums as the interpreter's values give them: each gate's
+/// columns summed over the rows labelled for its task (every row when
+/// several tasks read the mix).
+std::vector<double> referenceGateSums(const ir::StepSignature &sig, const ir::Execution &ref,
+                                      const Batch &batch, int64_t rows) {
+  std::vector<double> out;
+  for (const ir::GateProbe &gate : sig.gates) {
+    const auto k = static_cast<int64_t>(gate.experts.size());
+    for (int64_t j = 0; j < k; ++j) {
+      double sum = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        if (gate.task >= 0) {
+          const std::vector<float> &y = batch.targets[size_t(gate.task)];
+          if (std::isnan(y[size_t(r) * (y.size() / size_t(rows))]))
+            continue;
+        }
+        sum += ref[gate.gate][size_t(r * k + j)];
+      }
+      out.push_back(sum);
+    }
+  }
+  return out;
+}
+
+/// The descriptor's gates are the signature's, and `sums` (a step's
+/// gate_sums) the interpreter's.
+void checkGates(const mtl_model &m, const ir::StepSignature &sig, const std::vector<float> &sums,
+                const std::vector<double> &ref, const std::string &step) {
+  ASSERT_EQ(m.num_gates, int32_t(sig.gates.size()));
+  ASSERT_EQ(sums.size(), ref.size());
+  for (int32_t g = 0; g < m.num_gates; ++g) {
+    const ir::GateProbe &probe = sig.gates[size_t(g)];
+    EXPECT_EQ(m.gates[g].name, probe.name);
+    EXPECT_EQ(m.gates[g].task, probe.task) << probe.name;
+    ASSERT_EQ(m.gates[g].experts, int32_t(probe.experts.size())) << probe.name;
+    for (int32_t j = 0; j < m.gates[g].experts; ++j)
+      EXPECT_EQ(m.gates[g].expert_names[j], probe.experts[size_t(j)]) << probe.name;
+  }
+  for (size_t i = 0; i < sums.size(); ++i)
+    expectClose(sums[i], ref[i], step + " gate sum " + std::to_string(i));
+}
+
 struct Compiled {
   driver::Compilation c;
   bool ok = false;
@@ -156,8 +198,10 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
     outputs[t].resize(kRows * m.tasks[t].width);
     outputPtrs.push_back(outputs[t].data());
   }
-  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data(), 0, 0};
+  std::vector<float> gateSums(referenceGateSums(sig, evalRef, batch, kRows).size(), NAN);
+  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data(), 0, 0, gateSums.data()};
   m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
+  checkGates(m, sig, gateSums, referenceGateSums(sig, evalRef, batch, kRows), "eval_step");
 
   expectClose(result.total_loss, evalRef[sig.loss][0], "total loss");
   expectClose(result.penalty, sig.penalty >= 0 ? evalRef[sig.penalty][0] : 0.0, "penalty");
@@ -171,7 +215,9 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
 
   const ir::Graph &g = own.c.step.graph;
   std::vector<float> grads(m.grads_size, NAN);
+  std::fill(gateSums.begin(), gateSums.end(), NAN);
   m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
+  checkGates(m, sig, gateSums, referenceGateSums(sig, ref, batch, kRows), "grad_step");
   ASSERT_FALSE(sig.gradients.empty());
   for (auto &[param, grad] : sig.gradients) {
     const std::string &name = g.op(param).name;
@@ -263,7 +309,7 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
   mtl_hyper hyper{static_cast<float>(lr), batch.weights.data(), 1, 0, nullptr};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), state(m.state_size);
-  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0};
+  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
   std::vector<float> updated = params, grads(m.grads_size);
   m.grad_step(&mb, &hyper, updated.data(), workspace.data(), grads.data(), &result, nullptr);
   m.update(&hyper, updated.data(), state.data(), grads.data(), &result);
@@ -311,6 +357,43 @@ TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {
     checkLossesOutputsAndGradients(own, rows);
     checkOneUpdate(own, rows);
   }
+}
+
+TEST(GateSums, SoftmaxGatesAverageToOneAndNullAsksForNothing) {
+  // digits_mmoe: one softmax gate per task, so each gate's weights on a row
+  // sum to 1 and its means over the labelled rows do too.
+  Compiled own;
+  compile("examples/digits_mmoe.mtl", own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+  const mtl_model &m = *own.c.compiled;
+  ASSERT_EQ(m.num_gates, 3);
+  constexpr int64_t kRows = 37;
+  std::mt19937 rng(5);
+  Batch batch = makeBatch(m, own.c.step, kRows, rng);
+  std::vector<float> params = randomParams(m, rng);
+  mtl_batch mb{kRows, batch.inputPtrs.data(), batch.targetPtrs.data()};
+  mtl_hyper hyper{1.0f, batch.weights.data(), 1, 0, nullptr};
+  std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
+  std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), sums(9, NAN);
+  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, sums.data()};
+  m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
+  const char *names[] = {"digit_gate", "odd_gate", "high_gate"};
+  for (int32_t g = 0; g < 3; ++g) {
+    const mtl_gate_desc &gate = m.gates[g];
+    EXPECT_STREQ(gate.name, names[g]);
+    EXPECT_EQ(gate.task, g) << "each gate belongs to the task whose head mixes with it";
+    ASSERT_EQ(gate.experts, 3);
+    double total = 0;
+    for (int32_t j = 0; j < 3; ++j) {
+      EXPECT_STREQ(gate.expert_names[j], ("e" + std::to_string(j + 1)).c_str());
+      EXPECT_GT(sums[size_t(3 * g + j)], 0.0f);
+      total += sums[size_t(3 * g + j)] / counts[size_t(g)];
+    }
+    EXPECT_NEAR(total, 1.0, 1e-5) << gate.name;
+  }
+  result.gate_sums = nullptr; // not wanted: a step that wrote through it would crash here
+  m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
+  EXPECT_EQ(result.gate_sums, nullptr);
 }
 
 TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {

@@ -169,6 +169,39 @@ model m {
   EXPECT_LT(gradcheck::check(c), 1e-6);
 }
 
+TEST(Formulas, EachMixGateIsAProbeOfTheTaskThatReadsIt) {
+  std::optional<lower::LoweredStep> step = lowerText(R"(
+model gates {
+  input x : f32[5]
+  shared e1 = x -> dense(3) -> relu
+  shared e2 = x -> dense(3) -> gelu
+  shared g = x -> softmax -> dense(2) -> softmax
+  shared gh = x -> dense(2) -> sigmoid
+  shared both = mix(gh, e1, e2)
+  task a : regress(3) { head = mix(g, e1, e2) }
+  task b : regress(3) { head = mix(g, e2, e1) + both }
+  task c : regress(3) { head = both }
+}
+)");
+  ASSERT_TRUE(step);
+  const std::vector<GateProbe> &gates = step->signature.gates;
+  ASSERT_EQ(gates.size(), 3u);
+  // One probe per mix: the same gate in two tasks' heads is two, named apart.
+  EXPECT_EQ(gates[0].name, "g.a");
+  EXPECT_EQ(gates[0].task, 0);
+  EXPECT_EQ(gates[0].experts, (std::vector<std::string>{"e1", "e2"}));
+  EXPECT_EQ(gates[1].name, "g.b");
+  EXPECT_EQ(gates[1].task, 1);
+  EXPECT_EQ(gates[1].experts, (std::vector<std::string>{"e2", "e1"}));
+  EXPECT_EQ(gates[2].name, "gh");
+  EXPECT_EQ(gates[2].task, -1) << "b and c both read the shared mix";
+  for (const GateProbe &gate : gates) {
+    EXPECT_EQ(step->graph.type(gate.gate).rowElements(), 2) << gate.name;
+    EXPECT_TRUE(step->graph.type(gate.gate).batched) << gate.name;
+  }
+  EXPECT_NE(gates[0].gate, gates[2].gate);
+}
+
 TEST(Formulas, ClassificationLossesTakeLogitsLikePyTorch) {
   std::optional<lower::LoweredStep> step = lowerText(R"(
 model k {

@@ -159,7 +159,9 @@ inline const mtl_model kModel = {MTL_ABI_VERSION,
                                  /*config=*/nullptr,
                                  /*has_penalty=*/0,
                                  /*rep_grad_step=*/nullptr,
-                                 /*rep_gram_offset=*/0};
+                                 /*rep_gram_offset=*/0,
+                                 /*num_gates=*/0,
+                                 /*gates=*/nullptr};
 
 /// `rows` rows of x ~ N(0, 1) * scale + offset; y = 2x0 - x1 + 0.5x2 + 0.3 on
 /// the unscaled features, pos = [x0 + x1 > 0] (missing on every 7th row), aux = x0.

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 6u
+#define MTL_ABI_VERSION 7u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -84,6 +84,15 @@ typedef struct mtl_tensor_desc {
   float init_scale;
 } mtl_tensor_desc;
 
+/** A mix's gate (`mix(gate, e1, ..., ek)`): its weights on the experts,
+ * which the steps sum for telemetry (mtl_result.gate_sums). */
+typedef struct mtl_gate_desc {
+  const char *name;                /* the gate as written; unique among the model's gates */
+  int32_t task;                    /* the one task whose loss reads the mix; -1: several */
+  int32_t experts;                 /* k */
+  const char *const *expert_names; /* k names, as written */
+} mtl_gate_desc;
+
 /** The runtime's thread pool, handed to generated code. `parallel_for` calls
  * body(ctx, begin, end) on disjoint chunks covering [0, n) and returns when all
  * are done. Generated code splits only work whose result does not depend on
@@ -127,6 +136,13 @@ typedef struct mtl_result {
                             made: parameters and optimizer state are unchanged; 2 when
                             the update was made and stored a non-finite value (they are
                             changed and not finite). 0 otherwise, and in the other steps. */
+  /* Each step that runs the forward writes, for each gate g and expert j
+   * (gate g's block starts after the earlier gates' experts), the sum over
+   * the batch's rows of the gate's weight on expert j: over the rows
+   * labelled for the gate's task (its first target value is not NaN, as
+   * task_counts counts them), or every row when the task is -1. NULL: not
+   * wanted, and nothing is computed. */
+  float *gate_sums;
 } mtl_result;
 
 /** The descriptor of one compiled model. */
@@ -201,6 +217,9 @@ typedef struct mtl_model {
                         float *workspace, float *grads, mtl_result *result,
                         const mtl_parallel *parallel);
   int64_t rep_gram_offset;
+  /* Every mix's gate, in the order the model's heads reach them. */
+  int32_t num_gates;
+  const mtl_gate_desc *gates;
 } mtl_model;
 
 #ifdef __cplusplus

@@ -22,7 +22,11 @@ namespace mtlrt {
 ///    "penalty":its penalty part,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
 ///    "val":{"loss":..,"penalty":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}},
 ///    "balance":{"weights":{"T":..},"grad_norms":{"T":..},"cosines":{"A,B":..},
-///               "conflicts":{"A,B":..}}}   (grad_norms on: see BalanceStats)
+///               "conflicts":{"A,B":..}},
+///    "gates":{"GATE":{"task":"T" or null,"experts":{"E":..}}}}
+///      (grad_norms on: see BalanceStats; "gates" only for a model with mix
+///      gates: each gate's mean weight per expert over the epoch's training
+///      rows labelled for its task, or every row when several tasks read it)
 ///   {"type":"error","epoch":e,"step":s,"message":..}   (a step was not finite)
 ///   {"type":"end","epochs":..,"steps":..,"seconds":..,"best_epoch":..,"kept_epoch":..,
 ///    "stopped_early":..,"test":{"loss":..,"penalty":..,"rows":..,"tasks":{..}}}

@@ -173,6 +173,17 @@ struct BalanceStats {
   std::vector<double> conflicts;
 };
 
+/// What a mix's gate (mtl_gate_desc) weighed each expert over an epoch's
+/// training steps: which experts the gate's task uses.
+struct GateMeans {
+  std::string name;
+  std::string task; ///< empty: several tasks read the mix
+  std::vector<std::string> experts;
+  /// Per expert: the gate's mean weight over the rows counted (the rows
+  /// labelled for the task, or every row); NaN when no row was counted.
+  std::vector<double> means;
+};
+
 struct EpochRecord {
   int64_t epoch = 0; ///< 1-based
   int64_t steps = 0; ///< optimizer steps taken so far, over all epochs
@@ -181,6 +192,7 @@ struct EpochRecord {
   EvalReport train; ///< losses of the training steps (metrics only with evalTrain)
   std::optional<EvalReport> validation;
   BalanceStats balance;
+  std::vector<GateMeans> gates; ///< per mtl_model.gates entry, over the training steps
 };
 
 /// What fit() did.

@@ -261,7 +261,7 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
 void Balancer::evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,
                           float *workspace, const mtl_parallel *parallel,
                           std::vector<double> &out) {
-  mtl_result r{0.0f, evalLosses_.data(), evalCounts_.data(), noOutputs_.data(), 0.0f, 0};
+  mtl_result r{0.0f, evalLosses_.data(), evalCounts_.data(), noOutputs_.data(), 0.0f, 0, nullptr};
   model_->eval_step(&batch, &hyper, params, workspace, &r, parallel);
   for (size_t t = 0; t < size_t(tasks_); ++t)
     out[t] = evalCounts_[t] > 0 ? double(evalLosses_[t]) : std::nan("");
