@@ -6,7 +6,7 @@ MTL_BUILD="${MTL_BUILD:-$MTL_ROOT/build}"
 
 # Every package the project needs, all from Debian 12.
 MTL_PACKAGES=(
-  g++ cmake ninja-build pkg-config clang-format tmux
+  g++ cmake ninja-build pkg-config clang-format tmux jq
   antlr4 libantlr4-runtime-dev
   llvm-16-dev
   libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev libedit-dev zlib1g-dev
