@@ -33,7 +33,9 @@ TEST_P(IrText, EveryStageRoundTrips) {
   for (driver::Stage stage : {driver::Stage::Lower, driver::Stage::Grad, driver::Stage::Passes}) {
     SCOPED_TRACE("stage " + std::to_string(static_cast<int>(stage)));
     driver::Compilation c;
-    ASSERT_TRUE(driver::runPipeline(MTL_SOURCE_DIR "/" + GetParam(), stage, c))
+    driver::PipelineOptions o;
+    o.modelName = test::modelOf(GetParam());
+    ASSERT_TRUE(driver::runPipeline(test::modelPath(GetParam()), stage, c, o))
         << c.diags.render(false);
     const std::string named = ir::print(c.step.graph, &c.sources);
     ir::ParsedStep again = ir::parseStep(named, "emitted.ir", &c.sources);

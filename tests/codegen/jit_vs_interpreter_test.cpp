@@ -151,12 +151,14 @@ struct Compiled {
   bool ok = false;
 };
 
-void compile(const std::string &file, Compiled &out,
+/// `entry`: a test::modelFiles() entry, or a path relative to the source folder.
+void compile(const std::string &entry, Compiled &out,
              std::function<void(sema::Model &)> adjust = nullptr) {
   driver::PipelineOptions o;
   o.adjust = std::move(adjust);
   o.taskGradients = true; // task_grad_step too, wherever tasks share parameters
-  out.ok = driver::runPipeline(MTL_SOURCE_DIR "/" + file, driver::Stage::Jit, out.c, o);
+  o.modelName = test::modelOf(entry);
+  out.ok = driver::runPipeline(test::modelPath(entry), driver::Stage::Jit, out.c, o);
 }
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
@@ -407,7 +409,8 @@ TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
   driver::Compilation before;
   driver::PipelineOptions o;
   o.taskGradients = true;
-  ASSERT_TRUE(driver::runPipeline(MTL_SOURCE_DIR "/" + GetParam(), driver::Stage::Grad, before, o));
+  o.modelName = test::modelOf(GetParam());
+  ASSERT_TRUE(driver::runPipeline(test::modelPath(GetParam()), driver::Stage::Grad, before, o));
   const mtl_model &m = *own.c.compiled;
   std::mt19937 rng(3);
   constexpr int64_t kRows = 6;
