@@ -3,6 +3,7 @@
 #include "WellFormed.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/Report.h"
+#include "report/RunHistory.h"
 
 #include <gtest/gtest.h>
 
@@ -95,6 +96,7 @@ TEST_F(HtmlReportTest, RunFolderPlotsEveryCurveOnce) {
   EXPECT_NE(html.find("<h3>c&amp;d (regress, auxiliary)</h3>"), std::string::npos);
   EXPECT_NE(html.find("a&lt;b / c&amp;d"), std::string::npos); // the heat map's row
   EXPECT_NE(html.find("balance pcgrad"), std::string::npos);
+  EXPECT_EQ(html.find(">Gates</h2>"), std::string::npos); // the log has no gates
   // The config's float settings as people write them.
   EXPECT_NE(html.find("<td>0.01</td>"), std::string::npos);
 }
@@ -122,6 +124,39 @@ TEST_F(HtmlReportTest, TablesHoldTheLogsNumbers) {
   EXPECT_NE(html.find(row({"a&lt;b", "accuracy", "-", "0.8750", "0.7000"}, 2)), std::string::npos);
   EXPECT_NE(html.find(row({"c&amp;d", "r2", "-", "-", "0.3000"}, 2)), std::string::npos);
   EXPECT_NE(html.find(row({"total", "loss", "1.0000", "1.2500", "1.5000"}, 2)), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, GatesGetAChartEachWithALinePerExpert) {
+  // Every epoch record gains two gates: one of task a<b, one that several tasks read.
+  std::string log = kLog;
+  const std::string gates[] = {
+      R"(,"gates":{"g<1":{"task":"a<b","experts":{"e1":0.25,"e&2":0.75}},"g2":{"task":null,"experts":{"x":0.5,"y":0.25,"z":0.25}}}})",
+      R"(,"gates":{"g<1":{"task":"a<b","experts":{"e1":0.125,"e&2":0.875}},"g2":{"task":null,"experts":{"x":0.5,"y":0.5,"z":0.0}}}})",
+      R"(,"gates":{"g<1":{"task":"a<b","experts":{"e1":0.0625,"e&2":0.9375}},"g2":{"task":null,"experts":{"x":0.25,"y":0.5,"z":0.25}}}})"};
+  size_t at = 0;
+  for (const std::string &g : gates) {
+    at = log.find("\"type\":\"epoch\"", at);
+    at = log.find('\n', at) - 1; // the record's closing brace
+    log.replace(at, 1, g);
+    at += g.size();
+  }
+  write(dir / "log.jsonl", log);
+  Result<report::RunHistory> h = report::readRunHistory((dir / "log.jsonl").string());
+  ASSERT_TRUE(h.ok()) << h.error();
+  ASSERT_EQ(h->epochs.size(), 3u);
+  ASSERT_EQ(h->epochs[1].gates.size(), 2u);
+  EXPECT_EQ(h->epochs[1].gates[0].name, "g<1");
+  EXPECT_EQ(h->epochs[1].gates[0].task, "a<b");
+  EXPECT_EQ(h->epochs[1].gates[1].task, ""); // null: several tasks
+  EXPECT_EQ(report::valueOf(h->epochs[1].gates[0].experts, "e&2"), 0.875);
+  EXPECT_EQ(report::valueOf(h->epochs[2].gates[1].experts, "y"), 0.5);
+  // The eight charts of the log without gates, and one per gate.
+  std::string html = report(dir, 10);
+  EXPECT_NE(html.find("\">Gates</h2>"), std::string::npos);
+  EXPECT_NE(html.find("g&lt;1 (a&lt;b)"), std::string::npos);
+  EXPECT_NE(html.find("g2 (several tasks)"), std::string::npos);
+  for (const char *expert : {">e1<", ">e&amp;2<", ">x<", ">y<", ">z<"})
+    EXPECT_NE(html.find(expert), std::string::npos) << expert;
 }
 
 TEST_F(HtmlReportTest, ASingleEpochIsADot) {

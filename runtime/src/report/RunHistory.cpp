@@ -31,6 +31,9 @@ EpochPoint readEpoch(const JsonReader &j) {
     e.gradNorms = numbers(balance->object("grad_norms"));
     e.cosines = numbers(balance->object("cosines"));
   }
+  if (std::optional<JsonReader> gates = j.object("gates"))
+    for (const auto &[name, gate] : gates->members())
+      e.gates.push_back({name, gate.text("task"), numbers(gate.object("experts"))});
   return e;
 }
 

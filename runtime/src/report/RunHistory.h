@@ -47,6 +47,13 @@ struct LoggedTask {
   bool auxiliary = false;
 };
 
+/// A mix gate's mean weight on each expert over an epoch (the log's "gates").
+struct GateValues {
+  std::string name;
+  std::string task; ///< "" when several tasks read the mix
+  NamedValues experts;
+};
+
 /// One epoch record.
 struct EpochPoint {
   int64_t epoch = 0;
@@ -56,6 +63,7 @@ struct EpochPoint {
   /// The balancing statistics of the epoch: weights by task, gradient norms
   /// by task and cosines by "A,B" pair (each empty when not recorded).
   NamedValues weights, gradNorms, cosines;
+  std::vector<GateValues> gates; ///< empty for a model without mix
 };
 
 /// What a log says of its run.

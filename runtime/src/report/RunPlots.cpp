@@ -170,6 +170,39 @@ void addBalancePlots(HtmlPage &page, const RunHistory &h, const std::string &who
   page.endFigures();
 }
 
+// One chart per gate: its mean weight on each expert over the epochs.
+void addGatePlots(HtmlPage &page, const RunHistory &h, const std::string &whose) {
+  std::vector<const GateValues *> gates; // as the first epoch that has each names it
+  for (const EpochPoint &e : h.epochs)
+    for (const GateValues &g : e.gates)
+      if (std::none_of(gates.begin(), gates.end(),
+                       [&](const GateValues *seen) { return seen->name == g.name; }))
+        gates.push_back(&g);
+  page.section(titled("Gates", whose));
+  page.paragraph("Each mix gate's mean weight on each expert over an epoch's training rows "
+                 "labelled for its task: which experts each task uses.");
+  page.beginFigures();
+  for (const GateValues *gate : gates) {
+    LineChart chart;
+    chart.title = gate->task.empty() ? fmt::format("{} (several tasks)", gate->name)
+                                     : fmt::format("{} ({})", gate->name, gate->task);
+    chart.yLabel = "mean weight";
+    const std::vector<double> xs = epochsOf(h);
+    for (size_t k = 0; k < gate->experts.size(); ++k) {
+      const std::string &expert = gate->experts[k].first;
+      std::vector<double> ys = series(h, [&](const EpochPoint &e) {
+        for (const GateValues &g : e.gates)
+          if (g.name == gate->name)
+            return valueOf(g.experts, expert);
+        return double(NAN);
+      });
+      chart.lines.push_back({expert, xs, std::move(ys), int(k), k >= 7});
+    }
+    page.figure(lineChartSvg(chart));
+  }
+  page.endFigures();
+}
+
 } // namespace
 
 std::vector<std::string> taskNames(const RunHistory &h) {
@@ -205,6 +238,9 @@ void addRunPlots(HtmlPage &page, const RunHistory &h, const std::string &whose) 
   if (std::any_of(h.epochs.begin(), h.epochs.end(),
                   [](const EpochPoint &e) { return !e.weights.empty(); }))
     addBalancePlots(page, h, whose);
+  if (std::any_of(h.epochs.begin(), h.epochs.end(),
+                  [](const EpochPoint &e) { return !e.gates.empty(); }))
+    addGatePlots(page, h, whose);
 }
 
 void addEpochTable(HtmlPage &page, const RunHistory &h) {

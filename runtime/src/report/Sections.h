@@ -15,7 +15,8 @@ std::vector<std::string> taskNames(const RunHistory &history);
 /// The plots of a log, in sections: the total loss (and the learning rate
 /// when it changed), each task's loss and metrics on the training and
 /// validation data, and the balancing (task weights, gradient norms, the
-/// gradient-cosine heat map) when the epochs recorded it. `whose`, when not
+/// gradient-cosine heat map) and each mix gate's mean weights on its experts,
+/// when the epochs recorded them. `whose`, when not
 /// empty, names the run in the section titles ("Losses (mtl/seed0)").
 void addRunPlots(HtmlPage &page, const RunHistory &history, const std::string &whose = "");
 
