@@ -17,11 +17,18 @@
 rho=${1:?usage: make_mmoe.sh RHO [ROWS] [SEED]}
 rows=${2:-10000}
 seed=${3:-11}
+for n in "$rows" "$seed"; do
+  case $n in
+  '' | *[!0-9]*) echo "make_mmoe.sh: ROWS and SEED are whole numbers, got '$n'" >&2; exit 1 ;;
+  esac
+done
 exec awk -v rho="$rho" -v rows="$rows" -v seed="$seed" '
 function uniform() { state = (48271 * state) % 2147483647; return state / 2147483647 }
 function normal(   u) { u = uniform(); return sqrt(-2 * log(u)) * cos(6.283185307179586 * uniform()) }
 BEGIN {
-  if (rho < -1 || rho > 1) { print "make_mmoe.sh: RHO must lie in [-1, 1]" > "/dev/stderr"; exit 1 }
+  if (rho !~ /^-?([0-9]+\.?[0-9]*|\.[0-9]+)$/ || rho < -1 || rho > 1) {
+    print "make_mmoe.sh: RHO must lie in [-1, 1], got " rho > "/dev/stderr"; exit 1
+  }
   state = seed % 2147483646 + 1
   d = 100; m = 10
   n1 = 0; for (j = 0; j < d; j++) { u1[j] = normal(); n1 += u1[j] * u1[j] }

@@ -3,7 +3,8 @@
 # (a header, 100 inputs and two labels a row), the same file for the same
 # arguments, and files for two RHO that differ only in the second label
 # (the inputs and the first task depend on the seed alone); whose labels
-# correlate more for a larger RHO; an RHO outside [-1, 1] is refused. Each
+# correlate more for a larger RHO; an RHO outside [-1, 1], or not a number,
+# and ROWS or SEED not whole numbers are refused. Each
 # model of examples/mmoe_synthetic.mtl trains on such a file and its losses
 # fall; the gated ones log their gates.
 source "$(dirname "$0")/common.sh"
@@ -29,8 +30,14 @@ corr() {
 low=$(corr "$work/m0.0.csv") high=$(corr "$work/m0.9.csv")
 awk -v l="$low" -v h="$high" 'BEGIN { exit !(l < 0.3 && h > 0.6) }' ||
   fail "label correlation $low at RHO 0 and $high at RHO 0.9: expected below 0.3 and above 0.6"
-sh "$gen" 1.5 10 >/dev/null 2>"$work/err.txt" && fail "RHO 1.5 was accepted"
-grep -q 'RHO must lie in \[-1, 1\]' "$work/err.txt" || fail "RHO 1.5: $(cat "$work/err.txt")"
+# Arguments that are not what they should be are refused, never read as 0.
+for args in "1.5 10" "abc 10" "0.5x 10" "0.5 1e3" "0.5 10 x"; do
+  # shellcheck disable=SC2086 # the arguments are split on purpose
+  sh "$gen" $args >"$work/bad.csv" 2>"$work/err.txt" && fail "make_mmoe.sh $args was accepted"
+  [[ -s $work/bad.csv ]] && fail "make_mmoe.sh $args wrote rows"
+  grep -qE 'RHO must lie in \[-1, 1\]|ROWS and SEED are whole numbers' "$work/err.txt" ||
+    fail "make_mmoe.sh $args: $(cat "$work/err.txt")"
+done
 
 for model in shared_bottom mmoe cgc; do
   "$mtlc" train "$examples/mmoe_synthetic.mtl" --model "$model" --epochs 3 --no-save \
