@@ -47,6 +47,8 @@ BATCHES = {
     "M2": [1, 100, 4096],
     "M3": [1, 64, 256, 1024],
     "M4": [1, 1024],
+    "M5": [1, 16, 64, 256],
+    "M6": [1, 16, 256, 1024],
 }
 
 
@@ -94,7 +96,37 @@ def build(name):
             nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1)) for _ in range(2)
         ]
         return 100, MultiTask(trunk, heads), [(bce, binary), (bce, binary)]
+    if name == "M5":
+        trunk = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.ReLU())
+        heads = [nn.Sequential(nn.Linear(128, 10)), nn.Sequential(nn.Linear(128, 1))]
+        return (1, 28, 28), MultiTask(trunk, heads), [(ce, classes(10)), (bce, binary)]
+    if name == "M6":
+        return 100, MMoE(100, experts=4, width=64, tasks=2), [(bce, binary), (bce, binary)]
     raise ValueError(name)
+
+
+class MMoE(nn.Module):
+    """Experts and one softmax gate per task (the shared part, `trunk`), a tower per task."""
+
+    def __init__(self, features, experts, width, tasks):
+        super().__init__()
+        self.trunk = nn.ModuleDict({
+            "experts": nn.ModuleList(
+                nn.Sequential(nn.Linear(features, width), nn.ReLU()) for _ in range(experts)),
+            "gates": nn.ModuleList(
+                nn.Sequential(nn.Linear(features, experts), nn.Softmax(dim=1))
+                for _ in range(tasks)),
+        })
+        self.heads = nn.ModuleList(
+            nn.Sequential(nn.Linear(width, 32), nn.ReLU(), nn.Linear(32, 1)) for _ in range(tasks))
+
+    def forward(self, x):
+        experts = torch.stack([e(x) for e in self.trunk["experts"]], dim=1)  # [B, k, width]
+        return [head((gate(x).unsqueeze(2) * experts).sum(1))
+                for gate, head in zip(self.trunk["gates"], self.heads)]
 
 
 DISTINCT_BATCHES = 8
@@ -161,7 +193,8 @@ def measure(name, rows, seconds, balance="static"):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     losses = [loss for loss, _ in tasks]
     # 8 distinct batches used in turn, as mtl_step_bench does.
-    batches = [(torch.randn(rows, features), [make(rows) for _, make in tasks])
+    shape = features if isinstance(features, tuple) else (features,)
+    batches = [(torch.randn(rows, *shape), [make(rows) for _, make in tasks])
                for _ in range(DISTINCT_BATCHES)]
     initial = [p.detach().clone() for p in model.parameters()]
     calls_made = [0]
@@ -264,7 +297,7 @@ def loaded_blas():
 def main():
     parser = argparse.ArgumentParser(
         description="Time one training step of the mtlc benchmark models in PyTorch.")
-    parser.add_argument("--model", help="only this model (M1, M2, M3 or M4)")
+    parser.add_argument("--model", help="only this model (M1 to M6)")
     parser.add_argument("--batch", help="only these batch sizes, comma-separated")
     parser.add_argument("--threads", default="2", help="thread counts, e.g. 1 or 1,2 (default 2)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
@@ -279,7 +312,7 @@ def main():
 
     names = [n for n in BATCHES if args.model is None or n == args.model.upper()]
     if not names:
-        sys.exit(f"unknown model '{args.model}' (expected M1, M2, M3 or M4)")
+        sys.exit(f"unknown model '{args.model}' (expected M1 to M6)")
     only = {int(b) for b in args.batch.split(",")} if args.batch else None
     print(f"torch {torch.__version__}; BLAS: {loaded_blas()}")
     header = f"{'model':<5} {'batch':>7} {'threads':>7} {'us/step':>12} {'samples/s':>14} " \

@@ -49,10 +49,9 @@ struct BenchModel {
 
 const std::vector<BenchModel> &benchModels() {
   static const std::vector<BenchModel> models = {
-      {"M1", "m1.mtl", {1, 32, 256, 4096}},
-      {"M2", "m2.mtl", {1, 100, 4096}},
-      {"M3", "m3.mtl", {1, 64, 256, 1024}},
-      {"M4", "m4.mtl", {1, 1024}},
+      {"M1", "m1.mtl", {1, 32, 256, 4096}}, {"M2", "m2.mtl", {1, 100, 4096}},
+      {"M3", "m3.mtl", {1, 64, 256, 1024}}, {"M4", "m4.mtl", {1, 1024}},
+      {"M5", "m5.mtl", {1, 16, 64, 256}},   {"M6", "m6.mtl", {1, 16, 256, 1024}},
   };
   return models;
 }
@@ -305,7 +304,7 @@ int main(int argc, char **argv) {
   bool perfMap = false, noFtz = false, gradStats = false;
   std::string balance = "static";
   Budget budget;
-  app.add_option("--model", modelFilter, "Only this model (M1, M2, M3 or M4)");
+  app.add_option("--model", modelFilter, "Only this model (M1 to M6)");
   app.add_option("--batch", batchFilter, "Only these batch sizes (repeat or comma-separate)")
       ->delimiter(',');
   app.add_option("--threads", threadCounts, "Thread counts to run, e.g. 1 or 1,2 (default 2)")
@@ -314,7 +313,7 @@ int main(int argc, char **argv) {
   app.add_option("--json", jsonPath, "Also write the results as JSON to this file ('-': stdout)");
   app.add_option("--seconds", budget.secondsPerConfig, "Timed seconds per configuration")
       ->check(CLI::PositiveNumber);
-  app.add_option("--models-dir", modelsDir, "Where m1.mtl ... m4.mtl are");
+  app.add_option("--models-dir", modelsDir, "Where m1.mtl ... m6.mtl are");
   app.add_option("--cpu", cpu, "Target CPU for the JIT (native, x86-64-v3, ...)");
   app.add_flag("--perf-map", perfMap,
                "Name the generated functions for `perf record` in /tmp/perf-<pid>.map");
@@ -398,8 +397,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!anyModel) {
-    fmt::print(stderr, "mtl_step_bench: unknown model '{}' (expected M1, M2, M3 or M4)\n",
-               modelFilter);
+    fmt::print(stderr, "mtl_step_bench: unknown model '{}' (expected M1 to M6)\n", modelFilter);
     return 1;
   }
   if (!jsonPath.empty()) {

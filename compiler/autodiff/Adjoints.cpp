@@ -198,6 +198,20 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
     if (want(0))
       add(0, b.sliceGrad(g, operand(0), op.attrs.begin, op.attrs.size));
     return out;
+  case OpKind::Transpose:
+    if (want(0))
+      add(0, b.transpose(g));
+    return out;
+  case OpKind::Im2Col:
+  case OpKind::MaxPool:
+  case OpKind::AvgPool: { // each (g, x) -> x's type; see Ops.def
+    const OpKind grad = op.kind == OpKind::Im2Col    ? OpKind::Im2ColGrad
+                        : op.kind == OpKind::MaxPool ? OpKind::MaxPoolGrad
+                                                     : OpKind::AvgPoolGrad;
+    if (want(0))
+      add(0, b.window(grad, {g, operand(0)}, op.attrs.kernel, op.attrs.stride, op.attrs.padding));
+    return out;
+  }
   case OpKind::ReduceSum:
     if (!want(0))
       return out;
@@ -217,6 +231,7 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
     MTL_CASE_UNARY_OPS // handled above
         case OpKind::SoftmaxGrad : case OpKind::LogSoftmaxGrad : case OpKind::LayerNormGrad
         : case OpKind::GatherGrad : case OpKind::LossGrad : case OpKind::SliceGrad
+        : case OpKind::Im2ColGrad : case OpKind::MaxPoolGrad : case OpKind::AvgPoolGrad
         : break; // not differentiable: refused above
   }
   ir::unexpectedOp(op.kind, "the adjoints");

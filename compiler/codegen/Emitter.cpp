@@ -14,7 +14,10 @@ Emitter::Emitter(llvm::Module &m, const ir::Graph &g, const passes::MemoryPlan &
       f64(b.getDoubleTy()), i32(b.getInt32Ty()), i64(b.getInt64Ty()),
       ptr(llvm::PointerType::getUnqual(m.getContext())), buffers(g.size(), nullptr) {}
 
-llvm::Value *Emitter::rowsOf(const ir::TensorType &t) { return t.batched ? rows : cst(1); }
+llvm::Value *Emitter::rowsOf(const ir::TensorType &t) {
+  const int64_t perRow = t.dims.empty() ? 1 : t.rowElements() / t.lastDim();
+  return t.batched ? b.CreateMul(rows, cst(perRow)) : cst(perRow);
+}
 
 llvm::Value *Emitter::count(const ir::TensorType &t) {
   return t.batched ? b.CreateMul(rows, cst(t.rowElements())) : cst(t.rowElements());
@@ -283,6 +286,17 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::Loss:
   case OpKind::LossGrad:
     emitLoss(op, id);
+    return;
+  case OpKind::Im2Col:
+  case OpKind::Im2ColGrad:
+  case OpKind::MaxPool:
+  case OpKind::MaxPoolGrad:
+  case OpKind::AvgPool:
+  case OpKind::AvgPoolGrad:
+    emitWindow(op, id);
+    return;
+  case OpKind::Transpose:
+    emitTranspose(op, id);
     return;
   case OpKind::Constant:
   case OpKind::BroadcastLike:

@@ -64,7 +64,8 @@ public:
   llvm::Value *fcst(double v) { return llvm::ConstantFP::get(f32, v); }
   /// Number of elements of a value of type `t` in this step.
   llvm::Value *count(const ir::TensorType &t);
-  /// Number of rows of a value: B for batched values, 1 for static ones.
+  /// Rows of a value's matrix view [rows, last dim]: every dimension but the
+  /// last, times B for a batched value.
   llvm::Value *rowsOf(const ir::TensorType &t);
   llvm::Value *at(llvm::Value *base, llvm::Value *index);
   llvm::Value *load(llvm::Value *base, llvm::Value *index);
@@ -112,6 +113,8 @@ private:
   void emitMatrix(const ir::Op &op, ir::ValueId id);
   void emitLoss(const ir::Op &op, ir::ValueId id);
   void emitShapeOp(const ir::Op &op, ir::ValueId id);
+  void emitWindow(const ir::Op &op, ir::ValueId id);
+  void emitTranspose(const ir::Op &op, ir::ValueId id);
   llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.

@@ -21,6 +21,15 @@ std::string layerCall(const sema::Layer &l) {
     return fmt::format("dropout({:g})", l.rate);
   case K::Embedding:
     return fmt::format("embedding({}, {})", l.vocab, l.units);
+  case K::Conv2d: // the arguments that differ from their defaults
+    return fmt::format("conv2d({}, {}{}{}{})", l.units, l.kernel,
+                       l.stride != 1 ? fmt::format(", stride = {}", l.stride) : "",
+                       l.padding ? fmt::format(", padding = {}", l.padding) : "",
+                       l.bias ? "" : ", bias = false");
+  case K::MaxPool:
+  case K::AvgPool:
+    return fmt::format("{}({}{})", sema::layerName(l.kind), l.kernel,
+                       l.stride != l.kernel ? fmt::format(", stride = {}", l.stride) : "");
   default:
     return sema::layerName(l.kind);
   }
@@ -30,7 +39,7 @@ void printModule(const sema::Module &m) {
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const sema::Layer &l = m.layers[i];
     std::string params = l.paramCount() ? fmt::format("{}", l.paramCount()) : "";
-    fmt::print("    {:<20} {:<24} {:>14} -> {:<14} {:>10}\n",
+    fmt::print("    {:<20} {:<28} {:>14} -> {:<14} {:>10}\n",
                l.paramPrefix.empty() ? fmt::format("{}.{}", m.name, i) : l.paramPrefix,
                layerCall(l), sema::formatShape(l.inShape), sema::formatShape(l.outShape), params);
   }

@@ -91,7 +91,7 @@ ValueId Builder::expandLast(ValueId x, int64_t size) {
 }
 
 namespace {
-Attrs window(int64_t begin, int64_t size) {
+Attrs sliceAttrs(int64_t begin, int64_t size) {
   Attrs a;
   a.begin = begin;
   a.size = size;
@@ -100,11 +100,20 @@ Attrs window(int64_t begin, int64_t size) {
 } // namespace
 
 ValueId Builder::slice(ValueId x, int64_t begin, int64_t size) {
-  return create(OpKind::Slice, {x}, window(begin, size));
+  return create(OpKind::Slice, {x}, sliceAttrs(begin, size));
+}
+
+ValueId Builder::window(OpKind kind, std::vector<ValueId> operands, int64_t kernel, int64_t stride,
+                        int64_t padding) {
+  Attrs a;
+  a.kernel = kernel;
+  a.stride = stride;
+  a.padding = padding;
+  return create(kind, std::move(operands), a);
 }
 
 ValueId Builder::sliceGrad(ValueId g, ValueId x, int64_t begin, int64_t size) {
-  return create(OpKind::SliceGrad, {g, x}, window(begin, size));
+  return create(OpKind::SliceGrad, {g, x}, sliceAttrs(begin, size));
 }
 
 ValueId Builder::reduceSum(ValueId x, ReduceAxis axis) {

@@ -65,6 +65,12 @@ public:
   ValueId slice(ValueId x, int64_t begin, int64_t size);
   /// The gradient of slice(x, begin, size) for x: `g` in place, zero elsewhere.
   ValueId sliceGrad(ValueId g, ValueId x, int64_t begin, int64_t size);
+  /// Swaps the last two dimensions.
+  ValueId transpose(ValueId x) { return create(OpKind::Transpose, {x}); }
+  /// A Window kind (Ops.def) on `operands`: (x) for the forward kinds, (g, x)
+  /// for their gradients.
+  ValueId window(OpKind kind, std::vector<ValueId> operands, int64_t kernel, int64_t stride,
+                 int64_t padding = 0);
   ValueId reduceSum(ValueId x, ReduceAxis axis = ReduceAxis::All);
   ValueId reduceMean(ValueId x, ReduceAxis axis = ReduceAxis::All);
   ValueId elementCount(ValueId x) { return create(OpKind::ElementCount, {x}); }

@@ -2,6 +2,8 @@
 // can be ill-typed (the Verifier turns these into diagnostics).
 #include "ir/Infer.h"
 
+#include "ir/Window.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -206,6 +208,36 @@ Inferred inferType(const Graph &g, const Op &op) {
         op.attrs.begin + op.attrs.size > t(1).lastDim())
       return fail("slice_grad takes the gradient of a slice and the sliced value");
     return ok(t(1));
+  }
+  case OpKind::Transpose: {
+    if (t(0).dims.size() < 2)
+      return fail(fmt::format("transpose needs two dimensions to swap, got {}", formatType(t(0))));
+    TensorType r = t(0);
+    std::swap(r.dims[r.dims.size() - 2], r.dims.back());
+    return ok(r);
+  }
+  case OpKind::Im2Col:
+  case OpKind::MaxPool:
+  case OpKind::AvgPool:
+  case OpKind::Im2ColGrad:
+  case OpKind::MaxPoolGrad:
+  case OpKind::AvgPoolGrad: {
+    // The gradient kinds take (g, x): g has the forward's type on x.
+    const OpKind forward = windowForward(op.kind);
+    const TensorType &image = t(forward == op.kind ? 0 : 1);
+    std::string why;
+    std::optional<WindowShape> w = windowShape(image, op.attrs, &why);
+    if (!w)
+      return fail(fmt::format("'{}': {}", opName(op.kind), why));
+    if (forward != OpKind::Im2Col && op.attrs.padding != 0)
+      return fail(fmt::format("'{}' takes no padding", opName(op.kind)));
+    TensorType result = windowResult(forward, image, *w);
+    if (forward == op.kind)
+      return ok(result);
+    if (t(0) != result)
+      return fail(fmt::format("'{}': gradient {} does not fit {} of {}", opName(op.kind),
+                              formatType(t(0)), formatType(result), formatType(image)));
+    return ok(image);
   }
   case OpKind::ReduceSum:
   case OpKind::ReduceMean: {

@@ -216,6 +216,29 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     }
     return {};
   }
+  case OpKind::Transpose: { // each [m, n] block to [n, m]
+    const size_t m = static_cast<size_t>(last), cols = static_cast<size_t>(ty(op, 0).lastDim());
+    for (size_t i = 0; i < n; ++i) {
+      const size_t block = i / (m * cols), r = i / m % cols, c = i % m;
+      out[i] = in(op, 0)[(block * m + c) * cols + r];
+    }
+    return {};
+  }
+  case OpKind::Im2Col:
+  case OpKind::Im2ColGrad:
+  case OpKind::MaxPool:
+  case OpKind::MaxPoolGrad:
+  case OpKind::AvgPool:
+  case OpKind::AvgPoolGrad: {
+    const TensorType &image = windowForward(op.kind) == op.kind ? ty(op, 0) : ty(op, 1);
+    std::string why;
+    std::optional<WindowShape> w = windowShape(image, a, &why);
+    if (!w)
+      return why;
+    kernels::windows(op.kind, *w, count(image) / w->imageSize(), in(op, 0),
+                     op.operands.size() > 1 ? &in(op, 1) : nullptr, out);
+    return {};
+  }
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
     kernels::reduce(in(op, 0), a.axis, ty(op, 0).lastDim(), op.kind == OpKind::ReduceMean, out);

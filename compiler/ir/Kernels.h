@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ir/Op.h"
+#include "ir/Window.h"
 
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ void rowwise(OpKind kind, const Attrs &attrs, const Buffer &x, const Buffer *sec
 std::string gather(const Buffer &table, int64_t vocab, const Buffer &ids, int64_t dim, Buffer &out);
 /// out[ids[p], :] += g[p, :] into a zeroed [vocab, dim] buffer.
 std::string gatherGrad(const Buffer &g, const Buffer &ids, int64_t vocab, int64_t dim, Buffer &out);
+/// A Window kind (Ops.def) over `images` images of `w`: `first` is x for the
+/// forward kinds, g for the gradient kinds, whose `second` is x. `out` starts
+/// zeroed.
+void windows(OpKind kind, const WindowShape &w, int64_t images, const Buffer &first,
+             const Buffer *second, Buffer &out);
 /// Sum (or mean) over `axis`; `last` is the input's last dimension.
 void reduce(const Buffer &x, ReduceAxis axis, int64_t last, bool mean, Buffer &out);
 /// The masked mean loss (g == nullptr) or g times its gradient w.r.t. pred.

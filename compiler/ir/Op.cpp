@@ -103,6 +103,15 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   case OpKind::ReduceSum:
   case OpKind::ReduceMean:
     return fmt::format(" {{axis = {}}}", axisName(a.axis));
+  case OpKind::Im2Col:
+  case OpKind::Im2ColGrad:
+    return fmt::format(" {{kernel = {}, stride = {}, padding = {}}}", a.kernel, a.stride,
+                       a.padding);
+  case OpKind::MaxPool:
+  case OpKind::MaxPoolGrad:
+  case OpKind::AvgPool:
+  case OpKind::AvgPoolGrad:
+    return fmt::format(" {{kernel = {}, stride = {}}}", a.kernel, a.stride);
   case OpKind::Loss:
   case OpKind::LossGrad:
     if (a.loss == LossKind::Huber)
@@ -136,6 +145,7 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   case OpKind::LogSoftmaxGrad:
   case OpKind::Gather:
   case OpKind::Reshape:
+  case OpKind::Transpose:
   case OpKind::BroadcastLike:
   case OpKind::ElementCount:
     return "";

@@ -28,7 +28,19 @@ inline constexpr int kNumOpKinds = 0
     ;
 
 /// The families of Ops.def's `class` column.
-enum class OpClass { Leaf, Dense, Binary, Unary, Rowwise, Random, Embedding, Shape, Reduce, Loss };
+enum class OpClass {
+  Leaf,
+  Dense,
+  Binary,
+  Unary,
+  Rowwise,
+  Random,
+  Embedding,
+  Shape,
+  Reduce,
+  Loss,
+  Window
+};
 
 /// One row of the registry.
 struct OpInfo {
@@ -92,6 +104,9 @@ struct Attrs {
   ReduceAxis axis = ReduceAxis::All;
   LossKind loss = LossKind::Mse;
   std::vector<int64_t> dims; ///< Reshape: the new per-row (or whole, if static) dims
+  int64_t kernel = 1;        ///< Window kinds: the side of a window
+  int64_t stride = 1;        ///< Window kinds: the step between windows
+  int64_t padding = 0;       ///< Im2Col, Im2ColGrad: zeros on each side of H and W
 
   bool operator==(const Attrs &) const = default;
 };

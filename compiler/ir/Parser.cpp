@@ -261,9 +261,14 @@ private:
         return a.seed = *v, true;
       return bad(fmt::format("seed '{}' is not an unsigned integer", value));
     }
-    if (key == "size" || key == "begin") {
+    if (int64_t *field = key == "size"      ? &a.size
+                         : key == "begin"   ? &a.begin
+                         : key == "kernel"  ? &a.kernel
+                         : key == "stride"  ? &a.stride
+                         : key == "padding" ? &a.padding
+                                            : nullptr) {
       if (auto v = number<int64_t>(value))
-        return (key == "size" ? a.size : a.begin) = *v, true;
+        return *field = *v, true;
       return bad(fmt::format("{} '{}' is not an integer", key, value));
     }
     if (key == "axis") {

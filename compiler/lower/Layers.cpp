@@ -83,6 +83,21 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     return b.gather(l.param(module, prefix + ".weight", {layer.vocab, layer.units}), x);
   case sema::LayerKind::Flatten:
     return b.flatten(x);
+  case sema::LayerKind::Conv2d: {
+    // Each output position's patch as a row (im2col), one product with the
+    // weight viewed as [out, C k k], then channels first again: [out, OH, OW].
+    const int64_t channels = layer.inShape[0], k = layer.kernel;
+    ValueId cols = b.window(OpKind::Im2Col, {x}, k, layer.stride, layer.padding);
+    ValueId w = b.reshape(l.param(module, prefix + ".weight", {layer.units, channels, k, k}),
+                          {layer.units, channels * k * k});
+    ValueId y = layer.bias ? b.linear(cols, w, l.param(module, prefix + ".bias", {layer.units}))
+                           : b.linear(cols, w);
+    return b.reshape(b.transpose(y), layer.outShape);
+  }
+  case sema::LayerKind::MaxPool:
+    return b.window(OpKind::MaxPool, {x}, layer.kernel, layer.stride);
+  case sema::LayerKind::AvgPool:
+    return b.window(OpKind::AvgPool, {x}, layer.kernel, layer.stride);
   }
   l.error(layer.loc, "lowering does not know this layer");
   return -1;

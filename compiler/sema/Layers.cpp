@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mtl::sema {
 namespace {
 
@@ -28,6 +30,11 @@ const std::vector<LayerSpec> &specs() {
       {LayerKind::LayerNorm, "layer_norm", {{"eps", false}}},
       {LayerKind::Embedding, "embedding", {{"vocab", true}, {"dim", true}}},
       {LayerKind::Flatten, "flatten", {}},
+      {LayerKind::Conv2d,
+       "conv2d",
+       {{"out", true}, {"kernel", true}, {"stride", false}, {"padding", false}, {"bias", false}}},
+      {LayerKind::MaxPool, "max_pool", {{"kernel", true}, {"stride", false}}},
+      {LayerKind::AvgPool, "avg_pool", {{"kernel", true}, {"stride", false}}},
   };
   return table;
 }
@@ -52,9 +59,9 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
         ok = false;
     }
   };
-  auto integer = [&](size_t i, int64_t &dst, const char *what) {
+  auto integer = [&](size_t i, int64_t &dst, const char *what, int64_t least = 1) {
     if (const ast::Expr *e = b.value(i)) {
-      if (auto v = evalInt(ctx, *e, env, what, 1, kMaxDim))
+      if (auto v = evalInt(ctx, *e, env, what, least, kMaxDim))
         dst = *v;
       else
         ok = false;
@@ -93,6 +100,30 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
     integer(0, layer.vocab, "vocab");
     integer(1, layer.units, "dim");
     break;
+  case LayerKind::Conv2d:
+    integer(0, layer.units, "out");
+    integer(1, layer.kernel, "kernel");
+    integer(2, layer.stride, "stride");
+    integer(3, layer.padding, "padding", 0);
+    if (const ast::Expr *e = b.value(4)) {
+      if (auto v = evalBool(ctx, *e))
+        layer.bias = *v;
+      else
+        ok = false;
+    }
+    if (ok && 2 * layer.padding > layer.kernel) {
+      ctx.error(b.value(3)->loc,
+                fmt::format("conv2d padding {} is more than half the kernel {} (at most {})",
+                            layer.padding, layer.kernel, layer.kernel / 2));
+      ok = false;
+    }
+    break;
+  case LayerKind::MaxPool:
+  case LayerKind::AvgPool:
+    integer(0, layer.kernel, "kernel");
+    layer.stride = layer.kernel; // PyTorch's default: windows side by side
+    integer(1, layer.stride, "stride");
+    break;
   default:
     break;
   }
@@ -102,6 +133,34 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
 std::string typed(const Flow &f) {
   return fmt::format("{} {}", f.dtype == DType::I32 ? "i32 ids of shape" : "f32 values of shape",
                      formatShape(f.shape));
+}
+
+// conv2d and the pools: an image [C, H, W] in, windows that fit it.
+bool windowShape(Context &ctx, SourceLoc at, const std::string &name, const Flow &in,
+                 const Layer &layer, bool argsOk, Flow &out) {
+  if (in.shape.size() != 3) {
+    ctx.error(at, fmt::format("{} expects an image of shape [channels, height, width], got {}{}",
+                              name, formatShape(in.shape),
+                              in.shape.size() == 2 ? fmt::format("; declare it as f32[1, {}, {}]",
+                                                                 in.shape[0], in.shape[1])
+                                                   : ""));
+    return false;
+  }
+  if (!argsOk)
+    return false;
+  const int64_t height = in.shape[1] + 2 * layer.padding, width = in.shape[2] + 2 * layer.padding;
+  if (layer.kernel > height || layer.kernel > width) {
+    ctx.error(at, fmt::format("{} window {} x {} is larger than its input {} x {}{}; the "
+                              "kernel can be at most {}",
+                              name, layer.kernel, layer.kernel, in.shape[1], in.shape[2],
+                              layer.padding ? fmt::format(" with padding {}", layer.padding) : "",
+                              std::min(height, width)));
+    return false;
+  }
+  const int64_t channels = layer.kind == LayerKind::Conv2d ? layer.units : in.shape[0];
+  out = Flow::of(DType::F32, {channels, (height - layer.kernel) / layer.stride + 1,
+                              (width - layer.kernel) / layer.stride + 1});
+  return true;
 }
 
 // Shape and dtype rules; sets the output shape or reports why there is none.
@@ -157,6 +216,10 @@ bool inferShape(Context &ctx, const ast::Expr &step, const Flow &in, Layer &laye
   case LayerKind::Flatten:
     out = Flow::of(in.dtype, {elementCount(in.shape)});
     return argsOk;
+  case LayerKind::Conv2d:
+  case LayerKind::MaxPool:
+  case LayerKind::AvgPool:
+    return windowShape(ctx, at, name, in, layer, argsOk, out);
   default:
     out = in;
     return argsOk;

@@ -36,6 +36,12 @@ const char *layerName(LayerKind kind) {
     return "layer_norm";
   case LayerKind::Embedding:
     return "embedding";
+  case LayerKind::Conv2d:
+    return "conv2d";
+  case LayerKind::MaxPool:
+    return "max_pool";
+  case LayerKind::AvgPool:
+    return "avg_pool";
   case LayerKind::Flatten:
     return "flatten";
   }
@@ -123,6 +129,8 @@ int64_t Layer::paramCount() const {
     return inShape.empty() ? 0 : 2 * inShape.back();
   case LayerKind::Embedding:
     return vocab * units;
+  case LayerKind::Conv2d:
+    return inShape.empty() ? 0 : units * inShape[0] * kernel * kernel + (bias ? units : 0);
   default:
     return 0;
   }

@@ -43,6 +43,9 @@ enum class LayerKind {
   LayerNorm, ///< over the last dimension, with learned gain and bias
   Embedding, ///< i32 ids [n] -> [n, units], table [vocab, units]
   Flatten,   ///< any shape -> [elements]
+  Conv2d,    ///< [C, H, W] -> [units, OH, OW], weight [units, C, kernel, kernel]
+  MaxPool,   ///< [C, H, W] -> [C, OH, OW], each window's maximum
+  AvgPool,   ///< [C, H, W] -> [C, OH, OW], each window's mean
 };
 
 /// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
@@ -54,12 +57,15 @@ struct Layer {
   SourceLoc loc;    ///< the layer as written (inside a block body, if it came from one)
   SourceLoc useLoc; ///< the outermost place that caused it (the block call in a chain)
   Shape inShape, outShape;
-  int64_t units = 0;   ///< Dense: output features; Embedding: vector width
+  int64_t units = 0;   ///< Dense: output features; Embedding: vector width; Conv2d: channels
   int64_t vocab = 0;   ///< Embedding: number of ids
-  bool bias = true;    ///< Dense
+  bool bias = true;    ///< Dense, Conv2d
   double alpha = 0.01; ///< LeakyRelu
   double rate = 0.0;   ///< Dropout
   double eps = 1e-5;   ///< LayerNorm
+  int64_t kernel = 1;  ///< Conv2d, MaxPool, AvgPool: the window's side
+  int64_t stride = 1;  ///< Conv2d (default 1), pools (default: the kernel)
+  int64_t padding = 0; ///< Conv2d: zeros on each side of the image
   /// Checkpoint prefix, PyTorch nn.Sequential style: "<module>.<position>",
   /// where the position counts every layer of the module, activations included.
   std::string paramPrefix;

@@ -1,6 +1,8 @@
 // ops_gradcheck_test.cpp: central differences vs autodiff for every differentiable op.
 #include "GradCheck.h"
 
+#include <fmt/format.h>
+
 using namespace mtl;
 using namespace mtl::ir;
 using gradcheck::Case;
@@ -139,4 +141,25 @@ TEST(GradCheck, Reductions) {
       checkValue([&](Builder &b) { return b.create(kind, {feature(b, "h", {2, 4})}, a); });
       checkValue([&](Builder &b) { return b.create(kind, {b.param("p", {3, 4})}, a); });
     }
+}
+
+TEST(GradCheck, WindowsAndTranspose) {
+  checkValue([](Builder &b) { return b.transpose(feature(b, "h", {2, 3})); });
+  checkValue([](Builder &b) { return b.transpose(feature(b, "h", {2, 3, 4})); });
+  // Windows with padding, overlapping (stride below the kernel), side by
+  // side, and not tiling their input (a row and a column left over).
+  struct Shape {
+    int64_t kernel, stride, padding;
+  };
+  for (Shape s : {Shape{3, 1, 1}, Shape{3, 2, 0}, Shape{2, 2, 0}, Shape{2, 3, 1}}) {
+    SCOPED_TRACE(fmt::format("kernel {} stride {} padding {}", s.kernel, s.stride, s.padding));
+    checkValue([&](Builder &b) {
+      return b.window(OpKind::Im2Col, {feature(b, "img", {2, 5, 4})}, s.kernel, s.stride,
+                      s.padding);
+    });
+    for (OpKind pool : {OpKind::MaxPool, OpKind::AvgPool})
+      checkValue([&](Builder &b) {
+        return b.window(pool, {feature(b, "img", {2, 5, 4})}, s.kernel, s.stride);
+      });
+  }
 }

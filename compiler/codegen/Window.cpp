@@ -1,0 +1,182 @@
+// Window.cpp: the Window kinds (im2col, im2col_grad, pools and their gradients)
+// and transpose.
+//
+// Images are independent, so the runtime splits them across threads; each
+// image is written by one thread in a fixed order, as the interpreter's
+// kernels do (ir/WindowKernels.cpp). Convolutions are im2col followed by the
+// tiled product of a linear op (lower/Layers.cpp).
+#include "codegen/Emitter.h"
+
+#include "ir/Window.h"
+
+#include <cmath>
+
+namespace mtl::codegen {
+
+using ir::OpKind;
+
+void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
+  const OpKind forward = ir::windowForward(op.kind);
+  const bool isGrad = forward != op.kind;
+  const ir::TensorType &image = graph.type(op.operands[isGrad ? 1 : 0]);
+  const ir::WindowShape w = *ir::windowShape(image, op.attrs, nullptr); // verified
+  const int64_t k = w.kernel, patches = w.patches();
+  llvm::Value *images = b.CreateUDiv(count(image), cst(w.imageSize()));
+  llvm::Value *work = b.CreateMul(images, cst(w.pooledSize() * k * k));
+  llvm::Value *first = buffers[op.operands[0]];
+  llvm::Value *x = isGrad ? buffers[op.operands[1]] : first;
+  parallelRows(
+      images, work, {first, x, buffers[id]}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+        llvm::Value *g = a[0], *in = a[1], *out = a[2];
+        loop(begin, end, [&](llvm::Value *img) {
+          llvm::Value *imageBase = b.CreateMul(img, cst(w.imageSize()));
+          if (isGrad) // the gradients add up in place: clear this image first
+            loop(cst(w.imageSize()),
+                 [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
+          // Calls body(x index, inside, window element) for each element (i, j)
+          // of the window of channel c at output position p, row by row. Bounds
+          // are tested only in windows that reach into the padding; elsewhere
+          // `inside` is the constant true.
+          auto eachElement =
+              [&](llvm::Value *c, llvm::Value *p,
+                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body) {
+                llvm::Value *top = b.CreateSub(
+                    b.CreateMul(b.CreateUDiv(p, cst(w.outWidth)), cst(w.stride)), cst(w.padding));
+                llvm::Value *left = b.CreateSub(
+                    b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride)), cst(w.padding));
+                llvm::Value *plane =
+                    b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+                auto elements = [&](bool tested) {
+                  loop(cst(k), [&](llvm::Value *i) {
+                    llvm::Value *row = b.CreateAdd(top, i);
+                    llvm::Value *rowBase = b.CreateAdd(plane, b.CreateMul(row, cst(w.width)));
+                    loop(cst(k), [&](llvm::Value *j) {
+                      llvm::Value *col = b.CreateAdd(left, j);
+                      llvm::Value *element = b.CreateAdd(b.CreateMul(i, cst(k)), j);
+                      if (!tested) {
+                        body(b.CreateAdd(rowBase, col), b.getTrue(), element);
+                        return;
+                      }
+                      llvm::Value *inside =
+                          b.CreateAnd(b.CreateAnd(b.CreateICmpSGE(row, cst(0)),
+                                                  b.CreateICmpSLT(row, cst(w.height))),
+                                      b.CreateAnd(b.CreateICmpSGE(col, cst(0)),
+                                                  b.CreateICmpSLT(col, cst(w.width))));
+                      // Outside, the index is the image's first element, never read for a value.
+                      body(b.CreateSelect(inside, b.CreateAdd(rowBase, col), imageBase), inside,
+                           element);
+                    });
+                  });
+                };
+                if (w.padding == 0)
+                  return elements(false);
+                llvm::Value *interior =
+                    b.CreateAnd(b.CreateAnd(b.CreateICmpSGE(top, cst(0)),
+                                            b.CreateICmpSLE(top, cst(w.height - k))),
+                                b.CreateAnd(b.CreateICmpSGE(left, cst(0)),
+                                            b.CreateICmpSLE(left, cst(w.width - k))));
+                ifElse(
+                    interior, [&] { elements(false); }, [&] { elements(true); });
+              };
+          if (forward == OpKind::Im2Col) {
+            // Patch by patch: a patch's row of the columns is written in order.
+            loop(cst(patches), [&](llvm::Value *p) {
+              llvm::Value *colRow =
+                  b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(patches)), p), cst(w.patchSize()));
+              loop(cst(w.channels), [&](llvm::Value *c) {
+                llvm::Value *patchBase = b.CreateAdd(colRow, b.CreateMul(c, cst(k * k)));
+                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *inside, llvm::Value *e) {
+                  llvm::Value *colAt = b.CreateAdd(patchBase, e);
+                  if (op.kind == OpKind::Im2Col) {
+                    store(b.CreateSelect(inside, load(in, xAt), fcst(0)), out, colAt);
+                  } else {
+                    llvm::Value *term = b.CreateSelect(inside, load(g, colAt), fcst(0));
+                    store(b.CreateFAdd(load(out, xAt), term), out, xAt);
+                  }
+                });
+              });
+            });
+            return;
+          }
+          // Pools: channel by channel, each output element in order.
+          loop(cst(w.channels), [&](llvm::Value *c) {
+            loop(cst(patches), [&](llvm::Value *p) {
+              llvm::Value *pooled = b.CreateAdd(
+                  b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p);
+              switch (op.kind) {
+              case OpKind::MaxPool:
+              case OpKind::MaxPoolGrad: {
+                // The first maximum in row-major order; a NaN wins and stays, as
+                // in PyTorch. Value and index stay in registers.
+                llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
+                llvm::Value *bestIndex = accumulator(i64, cst(-1));
+                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                  llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
+                  llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
+                  llvm::Value *take = b.CreateOr(
+                      firstOne, b.CreateAnd(b.CreateFCmpUGT(v, top), b.CreateNot(isNan(top))));
+                  b.CreateStore(b.CreateSelect(take, v, top), bestValue);
+                  b.CreateStore(b.CreateSelect(take, xAt, b.CreateLoad(i64, bestIndex)), bestIndex);
+                });
+                llvm::Value *at = b.CreateLoad(i64, bestIndex);
+                if (op.kind == OpKind::MaxPool) {
+                  store(b.CreateLoad(f32, bestValue), out, pooled);
+                } else if (w.stride >= k) {
+                  // Windows that do not overlap: each element is written once,
+                  // the gradient at the maximum and zero beside it.
+                  llvm::Value *grad = load(g, pooled);
+                  eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                    store(b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0)), out, xAt);
+                  });
+                } else {
+                  store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);
+                }
+                return;
+              }
+              case OpKind::AvgPool: {
+                llvm::Value *sum = accumulator(f32, fcst(0));
+                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                  b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
+                });
+                store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
+                      pooled);
+                return;
+              }
+              case OpKind::AvgPoolGrad: {
+                llvm::Value *share =
+                    b.CreateFDiv(load(g, pooled), fcst(static_cast<double>(k * k)));
+                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                  store(b.CreateFAdd(load(out, xAt), share), out, xAt);
+                });
+                return;
+              }
+              default: // emitOp sends only OpClass::Window kinds here
+                ir::unexpectedOp(op.kind, "the window code generator");
+              }
+            });
+          });
+        });
+      });
+}
+
+void Emitter::emitTranspose(const ir::Op &op, ir::ValueId id) {
+  // Output element (block, r, c) = input (block, c, r); the stores are contiguous.
+  const int64_t m = op.type.lastDim(), cols = graph.type(op.operands[0]).lastDim();
+  llvm::Value *in = buffers[op.operands[0]], *out = buffers[id];
+  llvm::Value *blocks = b.CreateUDiv(count(op.type), cst(m * cols));
+  parallelRows(
+      blocks, count(op.type), {in, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+        loop(begin, end, [&](llvm::Value *block) {
+          llvm::Value *base = b.CreateMul(block, cst(m * cols));
+          loop(cst(cols), [&](llvm::Value *r) {
+            loop(cst(m), [&](llvm::Value *c) {
+              llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
+              store(load(a[0], src), a[1],
+                    b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
+            });
+          });
+        });
+      });
+}
+
+} // namespace mtl::codegen
