@@ -51,3 +51,17 @@ skip() {
   echo "SKIPPED: $*"
   exit 77
 }
+
+# torch_python: sets $python to the first python3 that imports torch (the one
+# on PATH, else Debian's), or skips the test.
+torch_python() {
+  python=
+  local candidate
+  for candidate in "$(command -v python3)" /usr/bin/python3; do
+    if [[ -x $candidate ]] && "$candidate" -c 'import torch' 2>/dev/null; then
+      python=$candidate
+      return 0
+    fi
+  done
+  skip "no python3 with torch"
+}

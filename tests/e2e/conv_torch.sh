@@ -8,15 +8,7 @@
 #
 # Usage: conv_torch.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
-# The first python3 with torch: the one on PATH, else Debian's.
-python=
-for candidate in "$(command -v python3)" /usr/bin/python3; do
-  if [[ -x $candidate ]] && "$candidate" -c 'import torch' 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
-[[ -n $python ]] || skip "no python3 with torch"
+torch_python
 
 "$python" - "$work/images.csv" <<'PY' || { fail "could not write the images"; finish; }
 import random, sys
