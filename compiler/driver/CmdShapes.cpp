@@ -21,6 +21,8 @@ std::string layerCall(const sema::Layer &l) {
     return fmt::format("dropout({:g})", l.rate);
   case K::Embedding:
     return fmt::format("embedding({}, {})", l.vocab, l.units);
+  case K::Gru:
+    return fmt::format("gru({})", l.units);
   default:
     return sema::layerName(l.kind);
   }

@@ -83,6 +83,8 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     return b.gather(l.param(module, prefix + ".weight", {layer.vocab, layer.units}), x);
   case sema::LayerKind::Flatten:
     return b.flatten(x);
+  case sema::LayerKind::Gru:
+    return lowerGru(l, module, layer, x);
   }
   l.error(layer.loc, "lowering does not know this layer");
   return -1;

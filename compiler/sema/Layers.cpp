@@ -9,6 +9,11 @@
 namespace mtl::sema {
 namespace {
 
+/// Most steps a gru may have: lowering unrolls them (about 50 ops each with
+/// the gradient), and compiling grows faster than the graph: about a minute
+/// at 200 steps (docs/language.md).
+constexpr int64_t kMaxGruSteps = 200;
+
 struct LayerSpec {
   LayerKind kind;
   std::string name;
@@ -28,6 +33,7 @@ const std::vector<LayerSpec> &specs() {
       {LayerKind::LayerNorm, "layer_norm", {{"eps", false}}},
       {LayerKind::Embedding, "embedding", {{"vocab", true}, {"dim", true}}},
       {LayerKind::Flatten, "flatten", {}},
+      {LayerKind::Gru, "gru", {{"hidden", true}}},
   };
   return table;
 }
@@ -93,6 +99,9 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
     integer(0, layer.vocab, "vocab");
     integer(1, layer.units, "dim");
     break;
+  case LayerKind::Gru:
+    integer(0, layer.units, "hidden");
+    break;
   default:
     break;
   }
@@ -102,6 +111,36 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
 std::string typed(const Flow &f) {
   return fmt::format("{} {}", f.dtype == DType::I32 ? "i32 ids of shape" : "f32 values of shape",
                      formatShape(f.shape));
+}
+
+// gru: [steps, features] -> [hidden], unrolled over the steps when lowered.
+bool inferGru(Context &ctx, SourceLoc at, const Flow &in, const Layer &layer, bool argsOk,
+              Flow &out) {
+  if (in.shape.size() != 2) {
+    std::string hint =
+        in.shape.size() == 1
+            ? fmt::format("; {} steps of one feature would be [{}, 1]", in.shape[0], in.shape[0])
+            : "";
+    ctx.error(at, fmt::format("gru expects a sequence of shape [steps, features], got {}{}",
+                              formatShape(in.shape), hint));
+    return false;
+  }
+  if (in.shape[0] > kMaxGruSteps) {
+    ctx.error(at, fmt::format("gru unrolls its steps into the compiled graph: at most {} steps, "
+                              "got {}",
+                              kMaxGruSteps, in.shape[0]));
+    return false;
+  }
+  if (!argsOk)
+    return false;
+  const double h = static_cast<double>(layer.units);
+  if (3 * h * (static_cast<double>(in.shape[1]) + h + 2) > static_cast<double>(kMaxElements)) {
+    ctx.error(at, fmt::format("gru({}) on {} would have more than 2^40 parameters", layer.units,
+                              formatShape(in.shape)));
+    return false;
+  }
+  out = Flow::of(DType::F32, {layer.units});
+  return true;
 }
 
 // Shape and dtype rules; sets the output shape or reports why there is none.
@@ -157,6 +196,8 @@ bool inferShape(Context &ctx, const ast::Expr &step, const Flow &in, Layer &laye
   case LayerKind::Flatten:
     out = Flow::of(in.dtype, {elementCount(in.shape)});
     return argsOk;
+  case LayerKind::Gru:
+    return inferGru(ctx, at, in, layer, argsOk, out);
   default:
     out = in;
     return argsOk;

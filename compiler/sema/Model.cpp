@@ -38,6 +38,8 @@ const char *layerName(LayerKind kind) {
     return "embedding";
   case LayerKind::Flatten:
     return "flatten";
+  case LayerKind::Gru:
+    return "gru";
   }
   return "?";
 }
@@ -123,6 +125,8 @@ int64_t Layer::paramCount() const {
     return inShape.empty() ? 0 : 2 * inShape.back();
   case LayerKind::Embedding:
     return vocab * units;
+  case LayerKind::Gru: // weight_ih [3H, F], weight_hh [3H, H], bias_ih and bias_hh [3H]
+    return 3 * units * ((inShape.empty() ? 0 : inShape.back()) + units + 2);
   default:
     return 0;
   }

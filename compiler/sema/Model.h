@@ -43,6 +43,7 @@ enum class LayerKind {
   LayerNorm, ///< over the last dimension, with learned gain and bias
   Embedding, ///< i32 ids [n] -> [n, units], table [vocab, units]
   Flatten,   ///< any shape -> [elements]
+  Gru,       ///< f32 [steps, features] -> [units]: the last hidden state of torch.nn.GRU
 };
 
 /// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
@@ -54,7 +55,7 @@ struct Layer {
   SourceLoc loc;    ///< the layer as written (inside a block body, if it came from one)
   SourceLoc useLoc; ///< the outermost place that caused it (the block call in a chain)
   Shape inShape, outShape;
-  int64_t units = 0;   ///< Dense: output features; Embedding: vector width
+  int64_t units = 0;   ///< Dense: output features; Embedding: vector width; Gru: hidden size
   int64_t vocab = 0;   ///< Embedding: number of ids
   bool bias = true;    ///< Dense
   double alpha = 0.01; ///< LeakyRelu
