@@ -12,7 +12,8 @@
 // rather than all steps in one product: the gradient of a slice is as wide as
 // what it slices, so slicing one [T * 3H] projection would add T values of
 // that width to the backward pass, and slicing the input costs nothing when
-// the input needs no gradient. Step 0 uses gh = b_hh, which is what h_0 = 0 gives.
+// the input needs no gradient. The zero first state is a value of its own, so
+// that weight_hh_l0 is used (and has a gradient, zero) even over one step.
 #include "lower/LowerContext.h"
 
 namespace mtl::lower {
@@ -38,12 +39,14 @@ ValueId lowerGru(Lowering &l, int module, const sema::Layer &layer, ValueId x) {
   ValueId state = -1;
   for (int64_t t = 0; t < steps; ++t) {
     ValueId gx = b.linear(b.slice(flat, t * features, features), wIh, bIh);
-    ValueId gh = state < 0 ? bHh : b.linear(state, wHh, bHh);
+    if (state < 0) // h_0 = 0, [B, hidden] like one gate's part of gx
+      state = b.broadcastLike(b.constant(0), b.slice(gx, 0, h));
+    ValueId gh = b.linear(state, wHh, bHh);
     ValueId rz = b.unary(OpKind::Sigmoid, b.add(b.slice(gx, 0, 2 * h), b.slice(gh, 0, 2 * h)));
     ValueId r = b.slice(rz, 0, h), z = b.slice(rz, h, h);
     ValueId n =
         b.unary(OpKind::Tanh, b.add(b.slice(gx, 2 * h, h), b.mul(r, b.slice(gh, 2 * h, h))));
-    state = state < 0 ? b.sub(n, b.mul(n, z)) : b.add(b.mul(b.sub(state, n), z), n);
+    state = b.add(b.mul(b.sub(state, n), z), n);
   }
   return state;
 }

@@ -120,7 +120,7 @@ TEST(Gru, LastStateMatchesTorchFormulas) {
 }
 
 TEST(Gru, GradientsThroughTheSteps) {
-  for (const char *input : {"f32[4, 2]", "f32[1, 3]"}) { // one step: weight_hh gets zero
+  for (const char *input : {"f32[4, 2]", "f32[1, 3]"}) { // one step: weight_hh has gradient 0
     SCOPED_TRACE(input);
     std::optional<lower::LoweredStep> step = lowerText(gruModel(input, 3));
     ASSERT_TRUE(step);
