@@ -30,6 +30,8 @@ std::string layerCall(const sema::Layer &l) {
   case K::AvgPool:
     return fmt::format("{}({}{})", sema::layerName(l.kind), l.kernel,
                        l.stride != l.kernel ? fmt::format(", stride = {}", l.stride) : "");
+  case K::Gru:
+    return fmt::format("gru({})", l.units);
   default:
     return sema::layerName(l.kind);
   }

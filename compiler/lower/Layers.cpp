@@ -98,6 +98,8 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     return b.window(OpKind::MaxPool, {x}, layer.kernel, layer.stride);
   case sema::LayerKind::AvgPool:
     return b.window(OpKind::AvgPool, {x}, layer.kernel, layer.stride);
+  case sema::LayerKind::Gru:
+    return lowerGru(l, module, layer, x);
   }
   l.error(layer.loc, "lowering does not know this layer");
   return -1;

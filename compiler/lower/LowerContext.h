@@ -35,6 +35,8 @@ struct Lowering {
 ir::ValueId lowerValue(Lowering &l, int v);
 /// Applies one layer of `module` to `x`.
 ir::ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
+/// A gru layer of `module` on `x` [B, steps, features], unrolled: the last hidden state.
+ir::ValueId lowerGru(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
 /// lambda * sum |theta| or lambda * sum theta^2 over the regularised modules'
 /// parameters; -1 when there are none.
 ir::ValueId lowerRegularizer(Lowering &l, const sema::Regularizer &reg);

@@ -15,6 +15,9 @@ ParamInit initFor(const std::string &name, const std::vector<int64_t> &dims,
     return {isWeight ? ParamInit::Kind::Ones : ParamInit::Kind::Zeros, 0};
   if (layer && layer->kind == sema::LayerKind::Embedding)
     return {ParamInit::Kind::Normal, 1.0};
+  if (layer && layer->kind == sema::LayerKind::Gru) // nn.GRU: all four U(±1/sqrt(hidden))
+    return {ParamInit::Kind::Uniform,
+            1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(layer->units, 1)))};
   // PyTorch's fan-in: a dense layer's inputs, a convolution's patch (C k k).
   int64_t fanIn = layer ? sema::elementCount(layer->inShape) : (dims.size() == 2 ? dims[1] : 1);
   if (layer && layer->kind == sema::LayerKind::Conv2d)

@@ -33,7 +33,8 @@ struct StepModel {
 
 /// The record of `model`, lowered into `graph` (whose parameters are named
 /// by their layers' checkpoint prefixes). nn.Linear weight and bias:
-/// U(±1/sqrt(in)); nn.LayerNorm weight 1, bias 0; nn.Embedding weight N(0, 1).
+/// U(±1/sqrt(in)); nn.LayerNorm weight 1, bias 0; nn.Embedding weight N(0, 1);
+/// nn.GRU weights and biases U(±1/sqrt(hidden)).
 StepModel describeStep(const sema::Model &model, const ir::Graph &graph);
 
 } // namespace mtl::lower

@@ -11,6 +11,11 @@
 namespace mtl::sema {
 namespace {
 
+/// Most steps a gru may have: lowering unrolls them (about 50 ops each with
+/// the gradient), and compiling grows faster than the graph: about a minute
+/// at 200 steps (docs/language.md).
+constexpr int64_t kMaxGruSteps = 200;
+
 struct LayerSpec {
   LayerKind kind;
   std::string name;
@@ -35,6 +40,7 @@ const std::vector<LayerSpec> &specs() {
        {{"out", true}, {"kernel", true}, {"stride", false}, {"padding", false}, {"bias", false}}},
       {LayerKind::MaxPool, "max_pool", {{"kernel", true}, {"stride", false}}},
       {LayerKind::AvgPool, "avg_pool", {{"kernel", true}, {"stride", false}}},
+      {LayerKind::Gru, "gru", {{"hidden", true}}},
   };
   return table;
 }
@@ -124,6 +130,9 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
     layer.stride = layer.kernel; // PyTorch's default: windows side by side
     integer(1, layer.stride, "stride");
     break;
+  case LayerKind::Gru:
+    integer(0, layer.units, "hidden");
+    break;
   default:
     break;
   }
@@ -160,6 +169,36 @@ bool windowShape(Context &ctx, SourceLoc at, const std::string &name, const Flow
   const int64_t channels = layer.kind == LayerKind::Conv2d ? layer.units : in.shape[0];
   out = Flow::of(DType::F32, {channels, (height - layer.kernel) / layer.stride + 1,
                               (width - layer.kernel) / layer.stride + 1});
+  return true;
+}
+
+// gru: [steps, features] -> [hidden], unrolled over the steps when lowered.
+bool inferGru(Context &ctx, SourceLoc at, const Flow &in, const Layer &layer, bool argsOk,
+              Flow &out) {
+  if (in.shape.size() != 2) {
+    std::string hint =
+        in.shape.size() == 1
+            ? fmt::format("; {} steps of one feature would be [{}, 1]", in.shape[0], in.shape[0])
+            : "";
+    ctx.error(at, fmt::format("gru expects a sequence of shape [steps, features], got {}{}",
+                              formatShape(in.shape), hint));
+    return false;
+  }
+  if (in.shape[0] > kMaxGruSteps) {
+    ctx.error(at, fmt::format("gru unrolls its steps into the compiled graph: at most {} steps, "
+                              "got {}",
+                              kMaxGruSteps, in.shape[0]));
+    return false;
+  }
+  if (!argsOk)
+    return false;
+  const double h = static_cast<double>(layer.units);
+  if (3 * h * (static_cast<double>(in.shape[1]) + h + 2) > static_cast<double>(kMaxElements)) {
+    ctx.error(at, fmt::format("gru({}) on {} would have more than 2^40 parameters", layer.units,
+                              formatShape(in.shape)));
+    return false;
+  }
+  out = Flow::of(DType::F32, {layer.units});
   return true;
 }
 
@@ -220,6 +259,8 @@ bool inferShape(Context &ctx, const ast::Expr &step, const Flow &in, Layer &laye
   case LayerKind::MaxPool:
   case LayerKind::AvgPool:
     return windowShape(ctx, at, name, in, layer, argsOk, out);
+  case LayerKind::Gru:
+    return inferGru(ctx, at, in, layer, argsOk, out);
   default:
     out = in;
     return argsOk;

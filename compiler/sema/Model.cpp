@@ -44,6 +44,8 @@ const char *layerName(LayerKind kind) {
     return "avg_pool";
   case LayerKind::Flatten:
     return "flatten";
+  case LayerKind::Gru:
+    return "gru";
   }
   return "?";
 }
@@ -131,6 +133,8 @@ int64_t Layer::paramCount() const {
     return vocab * units;
   case LayerKind::Conv2d:
     return inShape.empty() ? 0 : units * inShape[0] * kernel * kernel + (bias ? units : 0);
+  case LayerKind::Gru: // weight_ih [3H, F], weight_hh [3H, H], bias_ih and bias_hh [3H]
+    return 3 * units * ((inShape.empty() ? 0 : inShape.back()) + units + 2);
   default:
     return 0;
   }

@@ -46,6 +46,7 @@ enum class LayerKind {
   Conv2d,    ///< [C, H, W] -> [units, OH, OW], weight [units, C, kernel, kernel]
   MaxPool,   ///< [C, H, W] -> [C, OH, OW], each window's maximum
   AvgPool,   ///< [C, H, W] -> [C, OH, OW], each window's mean
+  Gru,       ///< f32 [steps, features] -> [units]: the last hidden state of torch.nn.GRU
 };
 
 /// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
@@ -57,7 +58,8 @@ struct Layer {
   SourceLoc loc;    ///< the layer as written (inside a block body, if it came from one)
   SourceLoc useLoc; ///< the outermost place that caused it (the block call in a chain)
   Shape inShape, outShape;
-  int64_t units = 0;   ///< Dense: output features; Embedding: vector width; Conv2d: channels
+  /// Dense: output features; Embedding: vector width; Conv2d: channels; Gru: hidden size
+  int64_t units = 0;
   int64_t vocab = 0;   ///< Embedding: number of ids
   bool bias = true;    ///< Dense, Conv2d
   double alpha = 0.01; ///< LeakyRelu

@@ -131,7 +131,8 @@ const char *const kWords[] = {"model",     "input",
                               "->",        "\"\"",
                               "/*",        "99999999999999999999",
                               "embedding", "x",
-                              "trunk",     "mlp"};
+                              "trunk",     "mlp",
+                              "gru"};
 
 std::string mutateOnce(const std::string &src, const std::vector<std::string> &corpus, Rng &rng) {
   std::string s = src;

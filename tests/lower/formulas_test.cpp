@@ -7,10 +7,8 @@
 // every expected value is derived in the comment beside it, from the
 // formula's definition (PyTorch's, where the language follows PyTorch).
 #include "../autodiff/GradCheck.h"
-#include "frontend/Imports.h"
+#include "LowerText.h"
 #include "ir/Interpreter.h"
-#include "lower/Lower.h"
-#include "sema/Sema.h"
 
 #include <gtest/gtest.h>
 
@@ -21,28 +19,11 @@
 
 using namespace mtl;
 using namespace mtl::ir;
+using mtl::test::lowerText;
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-/// `text` through the frontend, sema and lowering; nullopt (with a failure) on any error.
-std::optional<lower::LoweredStep> lowerText(const std::string &text) {
-  SourceManager sm;
-  DiagnosticEngine diags(sm);
-  std::vector<ast::File> files = loadBufferWithImports("formulas.mtl", text, ".", sm, diags);
-  std::vector<sema::Model> models = sema::analyze(std::move(files), sm, diags);
-  if (diags.hasErrors() || models.size() != 1) {
-    ADD_FAILURE() << diags.render(false);
-    return std::nullopt;
-  }
-  lower::LoweredStep step = lower::lowerModel(models[0]);
-  if (!step.ok()) {
-    ADD_FAILURE() << step.errors.front().message;
-    return std::nullopt;
-  }
-  return step;
-}
 
 /// The names of the step's parameters, so a test states exactly what it feeds.
 std::set<std::string> paramNames(const lower::LoweredStep &step) {

@@ -101,6 +101,56 @@ TEST(Layers, EmbeddingOfMatrixNeedsFlatten) {
   EXPECT_EQ(ok.model().modules[0].layers[1].outShape, (Shape{8, 2}));
 }
 
+TEST(Layers, GruShapesAndParameters) {
+  Checked c = check(model("  input seq : f32[6, 3]\n  task t : regress { head = seq -> gru(5) -> "
+                          "dense(1) }"));
+  ASSERT_EQ(c.models.size(), 1u) << c.text;
+  const Layer &g = c.model().modules[0].layers[0];
+  EXPECT_EQ(g.kind, LayerKind::Gru);
+  EXPECT_EQ(g.inShape, (Shape{6, 3}));
+  EXPECT_EQ(g.outShape, Shape{5});
+  EXPECT_EQ(g.units, 5);
+  // weight_ih [15, 3], weight_hh [15, 5], bias_ih and bias_hh [15]
+  EXPECT_EQ(g.paramCount(), 45 + 75 + 15 + 15);
+  EXPECT_EQ(c.model().paramCount(), 150 + 6);
+  // An embedding's [n, dim] is a sequence of n steps.
+  Checked e = head("regress", "ids -> embedding(100, 3) -> gru(4) -> dense(1)");
+  ASSERT_EQ(e.models.size(), 1u) << e.text;
+  EXPECT_EQ(e.model().modules[0].layers[1].inShape, (Shape{8, 3}));
+  EXPECT_EQ(e.model().modules[0].layers[1].outShape, Shape{4});
+}
+
+TEST(Layers, GruNeedsSequenceOfValues) {
+  Checked v = head("regress", "x -> gru(4) -> dense(1)");
+  EXPECT_DIAG(v, "m.mtl:5:34: error: gru expects a sequence of shape [steps, features], got [4]; "
+                 "4 steps of one feature would be [4, 1]\n");
+  EXPECT_EQ(v.errors, 1u) << v.text;
+  EXPECT_DIAG(head("regress", "img -> gru(4) -> dense(1)"),
+              "error: gru expects a sequence of shape [steps, features], got [1, 28, 28]\n");
+  EXPECT_DIAG(head("regress", "ids -> gru(4) -> dense(1)"),
+              "error: gru expects f32 input, got i32 ids of shape [8]; pass ids through "
+              "'embedding' first");
+  EXPECT_DIAG(head("regress", "ids -> embedding(9, 2) -> gru -> dense(1)"),
+              "error: missing argument 'hidden' for gru");
+  EXPECT_DIAG(head("regress", "ids -> embedding(9, 2) -> gru(0) -> dense(1)"),
+              "error: hidden must be at least 1, got 0");
+}
+
+TEST(Layers, GruStepsAndParametersAreCapped) {
+  Checked steps = check(model("  input s : f32[201, 2]\n  task t : regress { head = s -> gru(4) -> "
+                              "dense(1) }"));
+  EXPECT_DIAG(steps, "error: gru unrolls its steps into the compiled graph: at most 200 steps, "
+                     "got 201");
+  EXPECT_TRUE(steps.models.empty());
+  ASSERT_EQ(check(model("  input s : f32[200, 2]\n  task t : regress { head = s -> gru(4) -> "
+                        "dense(1) }"))
+                .models.size(),
+            1u);
+  Checked params = check(model("  input s : f32[2, 1048576]\n  task t : regress { head = s -> "
+                               "gru(1048576) -> dense(1) }"));
+  EXPECT_DIAG(params, "error: gru(1048576) on [2, 1048576] would have more than 2^40 parameters");
+}
+
 TEST(Layers, ArgumentCountsAndNames) {
   Checked c = head("regress", "x -> dense(1, true, 3)");
   EXPECT_DIAG(c, "m.mtl:5:49: error: dense expects 1 to 2 arguments (units, bias), got 3\n");
