@@ -7,12 +7,16 @@
 # Usage: kill_program.sh MTLC LOG_CHECK [KILLS]
 source "$(dirname "$0")/common.sh"
 kills=${1:-12}
-epochs=200
+epochs=500
 program=$work/digits
 "$mtlc" build "$examples/digits.mtl" -o "$program" 2>/dev/null || { fail "mtlc build failed"; finish; }
 
+start=$(date +%s%N)
 "$program" train --epochs $epochs -q --run-dir "$work/full" ||
   { fail "the uninterrupted run failed"; finish; }
+# Kills come at random fractions of the uninterrupted run's time (2% to 11%
+# each), so they land on a fast machine as on a slow one.
+run_ms=$((($(date +%s%N) - start) / 1000000))
 
 RANDOM=20261123
 ck=$work/killed/last.safetensors
@@ -22,7 +26,8 @@ for ((k = 1; k <= kills; k++)); do
   [[ -f $ck ]] && args+=(--resume "$ck")
   "$program" "${args[@]}" &
   pid=$!
-  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  wait_ms=$((run_ms * (2 + RANDOM % 10) / 100 + 5))
+  sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
   if kill -KILL "$pid" 2>/dev/null; then
     landed=$((landed + 1))
   fi
@@ -32,7 +37,7 @@ for ((k = 1; k <= kills; k++)); do
       fail "after kill $k the last checkpoint does not load: $(cat "$work/eval.txt")"
   fi
 done
-echo "$landed of $kills kills landed while the program ran"
+echo "$landed of $kills kills landed while the program ran (the full run took $run_ms ms)"
 [[ $landed -gt 0 ]] || fail "no kill landed while the program ran"
 
 args=(train --epochs $epochs -q --run-dir "$work/killed")
