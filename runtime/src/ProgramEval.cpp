@@ -80,14 +80,17 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
   };
   Status s = Ok{};
   if (!run->paths.empty()) {
-    // The files given, every row of each.
-    for (size_t i = 0; i < c.data.size() && s; ++i) {
-      DataSpec spec = c.data[i];
-      applyPaths(spec, run->paths);
-      if (spec.csv.path != c.data[i].csv.path || spec.images != c.data[i].images ||
-          spec.labels != c.data[i].labels)
-        s = evaluate(spec.name, std::vector<int>{int(i)}, All);
-    }
+    // Every data set that --data names (NAME, or NAME.images and the like),
+    // every row of it, whether or not the path differs from the model's.
+    auto named = [&](const std::string &name) {
+      for (const auto &[key, path] : run->paths)
+        if (key == name || key.starts_with(name + "."))
+          return true;
+      return false;
+    };
+    for (size_t i = 0; i < c.data.size() && s; ++i)
+      if (named(c.data[i].name))
+        s = evaluate(c.data[i].name, std::vector<int>{int(i)}, All);
     if (!s)
       return s.takeError();
     return out;

@@ -37,6 +37,12 @@ sex_test=$("$log_check" value "$work/run/log.jsonl" end.test.tasks.sex.labelled 
 cat "$work/eval.txt"
 grep -q "^train ($rows_no_chinstrap rows)" "$work/eval.txt" ||
   fail "eval --data did not score all $rows_no_chinstrap complete rows of the file"
+# The model's own training file, named: every row of it too (it once printed nothing).
+rows_all=$(($(grep -vc ',NA,NA,NA,NA,' "$penguins") - 1))
+"$work/labels" eval --checkpoint "$work/run/best.safetensors" --data "train=$penguins" \
+  >"$work/eval.txt" 2>&1 || fail "eval --data with the training file failed: $(cat "$work/eval.txt")"
+grep -q "^train ($rows_all rows)" "$work/eval.txt" ||
+  fail "eval --data train=(its own file) did not score all $rows_all rows: $(cat "$work/eval.txt")"
 
 # expect_error WHAT PATTERN CMD...: exit status 1 and a message matching PATTERN.
 expect_error() {
