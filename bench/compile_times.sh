@@ -11,9 +11,9 @@ cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 export NO_COLOR=1
 
-# stages FILE: "total parse..codegen optimize jit functions" from one -v run of FILE.
+# stages FILE [--model M]: "total parse..codegen optimize jit functions" from one -v run.
 stages() {
-  "$mtlc" -v train "$1" -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
+  "$mtlc" -v train "$@" -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
     /^mtlc: [a-z]+ +[0-9.]+ ms$/ { ms[$2] = $3; total += $3 }
     /^mtlc: [0-9]+ functions:/ { fns = $2 }
     END {
@@ -25,10 +25,18 @@ stages() {
 printf '%-34s %8s %8s %8s %8s %6s | %8s %8s %8s %8s\n' model cold front optimize jit fns \
   cached front optimize jit
 for file in examples/*.mtl bench/models/*.mtl; do
-  # A cache of its own: models that share functions would warm each other.
-  export MTLC_CACHE_DIR=$cache/$(basename "$file" .mtl)
-  cold=$(stages "$file")
-  warm=$(stages "$file")
-  read -r wt wf wo wj _ <<<"$warm"
-  printf '%-34s %s | %8.0f %8.0f %8.0f %8.0f\n' "$file" "$cold" "$wt" "$wf" "$wo" "$wj"
+  models=$(sed -n 's/^model \([A-Za-z_0-9]*\).*/\1/p' "$file")
+  for model in $models; do
+    # A file of several models names each (FILE#MODEL) and passes --model.
+    label=$file select=()
+    if [[ $(wc -w <<<"$models") -gt 1 ]]; then
+      label=$file#$model select=(--model "$model")
+    fi
+    # A cache of its own: models that share functions would warm each other.
+    export MTLC_CACHE_DIR=$cache/$(basename "$file" .mtl)-$model
+    cold=$(stages "$file" "${select[@]}")
+    warm=$(stages "$file" "${select[@]}")
+    read -r wt wf wo wj _ <<<"$warm"
+    printf '%-34s %s | %8.0f %8.0f %8.0f %8.0f\n' "$label" "$cold" "$wt" "$wf" "$wo" "$wj"
+  done
 done
