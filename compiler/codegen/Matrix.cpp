@@ -18,6 +18,10 @@ namespace {
 // Below this many multiply-adds a product runs on the calling thread: the
 // cost of waking the pool would dominate.
 constexpr int64_t kParallelThreshold = 1 << 17;
+// A weight gradient sums over every row of the batch (every position of
+// every image, for a convolution): in blocks of this many rows, whose part
+// of the second operand stays in cache while every tile reads it.
+constexpr int64_t kStepBlock = 256;
 } // namespace
 
 // Emits `body` into a new function kernel(ctx, begin, end) over rows
@@ -211,7 +215,9 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                           return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
                         },
                         [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
-                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); }, n};
+                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                        n,
+                        kStepBlock};
       emitTiledProduct(*this, access, begin, end);
     });
     return;

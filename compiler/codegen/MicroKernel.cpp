@@ -8,17 +8,34 @@ namespace {
 
 constexpr int kRowBlock = 4;
 
+// The steps [sBegin, sEnd) of the sum of one tile.
+struct StepRange {
+  llvm::Value *begin, *end;
+  llvm::Value *resume; ///< true: the tile starts from C's values, not zero
+};
+
 // One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from `col0`.
-void emitTile(Emitter &e, const TileAccess &acc, llvm::Value *row0, int rows, llvm::Value *col0,
-              int vectors, int width) {
+void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::Value *row0,
+              int rows, llvm::Value *col0, int vectors, int width) {
   auto &b = e.b;
   llvm::Type *type = width == 1 ? e.f32 : llvm::FixedVectorType::get(e.f32, width);
   llvm::Value *zero = llvm::Constant::getNullValue(type);
   std::vector<llvm::Value *> slots;
-  for (int k = 0; k < rows * vectors; ++k)
-    slots.push_back(e.accumulator(type, zero));
+  for (int q = 0; q < rows; ++q) {
+    llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
+    for (int v = 0; v < vectors; ++v) {
+      llvm::Value *start = zero;
+      if (steps.resume)
+        start = b.CreateSelect(steps.resume,
+                               b.CreateAlignedLoad(type,
+                                                   e.at(cRow, b.CreateAdd(col0, e.cst(v * width))),
+                                                   llvm::Align(4)),
+                               zero);
+      slots.push_back(e.accumulator(type, start));
+    }
+  }
   auto *fmuladd = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::fmuladd, {type});
-  e.loop(acc.steps, [&](llvm::Value *s) {
+  e.loop(steps.begin, steps.end, [&](llvm::Value *s) {
     llvm::Value *bRow = acc.bRow(s);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)
@@ -69,18 +86,33 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
   llvm::Value *span = b.CreateSub(end, begin);
   llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
   llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
-  for (const PanelRun &run : panelRuns(access.columns)) {
-    int64_t w = run.vectors * run.width;
-    e.loop(e.cst(run.count), [&](llvm::Value *panel) {
-      llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
-      e.loop(blocks, [&](llvm::Value *blk) {
-        llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
-        emitTile(e, access, row0, kRowBlock, col0, run.vectors, run.width);
+  auto tiles = [&](const StepRange &steps) {
+    for (const PanelRun &run : panelRuns(access.columns)) {
+      int64_t w = run.vectors * run.width;
+      e.loop(e.cst(run.count), [&](llvm::Value *panel) {
+        llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
+        e.loop(blocks, [&](llvm::Value *blk) {
+          llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
+          emitTile(e, access, steps, row0, kRowBlock, col0, run.vectors, run.width);
+        });
+        e.loop(tailStart, end, [&](llvm::Value *row) {
+          emitTile(e, access, steps, row, 1, col0, run.vectors, run.width);
+        });
       });
-      e.loop(tailStart, end,
-             [&](llvm::Value *row) { emitTile(e, access, row, 1, col0, run.vectors, run.width); });
-    });
+    }
+  };
+  if (access.stepBlock <= 0) {
+    tiles({e.cst(0), access.steps, nullptr});
+    return;
   }
+  const int64_t block = access.stepBlock;
+  llvm::Value *count = b.CreateSDiv(b.CreateAdd(access.steps, e.cst(block - 1)), e.cst(block));
+  e.loop(count, [&](llvm::Value *k) {
+    llvm::Value *first = b.CreateMul(k, e.cst(block));
+    llvm::Value *last = b.CreateAdd(first, e.cst(block));
+    last = b.CreateSelect(b.CreateICmpSLT(last, access.steps), last, access.steps);
+    tiles({first, last, b.CreateICmpSGT(k, e.cst(0))});
+  });
 }
 
 } // namespace mtl::codegen

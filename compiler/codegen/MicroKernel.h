@@ -12,6 +12,12 @@ struct TileAccess {
   std::function<llvm::Value *(llvm::Value *s)> bRow;                ///< pointer to B(s, 0)
   std::function<llvm::Value *(llvm::Value *row)> cRow;              ///< pointer to C(row, 0)
   int64_t columns;                                                  ///< n, a constant
+  /// > 0: the sum over s goes in blocks of this many steps, each block over
+  /// every tile, so a block of B stays in cache while all rows use it (for
+  /// long sums: a weight gradient over every row of a batch). The tiles keep
+  /// C between blocks and continue its sums in the same order, so results
+  /// are those of one sum.
+  int64_t stepBlock = 0;
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
@@ -20,7 +26,8 @@ struct TileAccess {
 /// its accumulators in registers for the whole sum over s, so the inner loop
 /// does one broadcast of A and one vector load of B per 16 multiply-adds,
 /// and no stores. Each element is summed in one fixed order, whatever the
-/// row range, so splitting rows across threads cannot change results.
+/// row range, so splitting rows across threads cannot change results (nor
+/// `stepBlock`).
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end);
 
 } // namespace mtl::codegen
