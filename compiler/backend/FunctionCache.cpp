@@ -24,6 +24,7 @@
 #include <llvm/Support/SHA1.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <algorithm>
 #include <atomic>
@@ -63,6 +64,53 @@ void collectReferences(const llvm::Function &root, std::set<const llvm::Function
         work.push_back(op);
     }
   }
+}
+
+// A module that holds `f` and, as declarations and constants, only what it
+// references (`functions`, `globals`), in the order of `module`: the same
+// text for the same function whatever else the module holds. (CloneModule
+// would declare every function of the module in each copy, which makes
+// splitting a module of n functions cost n^2.)
+std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const llvm::Function &f,
+                                            const std::set<const llvm::Function *> &functions,
+                                            const std::set<const llvm::GlobalVariable *> &globals,
+                                            llvm::ValueToValueMapTy &map) {
+  auto out = std::make_unique<llvm::Module>(module.getModuleIdentifier(), module.getContext());
+  out->setTargetTriple(module.getTargetTriple());
+  out->setDataLayout(module.getDataLayout());
+  for (const llvm::GlobalVariable &g : module.globals()) {
+    if (!globals.count(&g))
+      continue;
+    auto *copy = new llvm::GlobalVariable(*out, g.getValueType(), g.isConstant(), g.getLinkage(),
+                                          nullptr, g.getName(), nullptr, g.getThreadLocalMode(),
+                                          g.getType()->getAddressSpace());
+    copy->copyAttributesFrom(&g);
+    map[&g] = copy;
+  }
+  for (const llvm::Function &c : module.functions()) {
+    if (&c == &f || !functions.count(&c))
+      continue;
+    auto *decl = llvm::Function::Create(c.getFunctionType(), llvm::GlobalValue::ExternalLinkage,
+                                        c.getName(), out.get());
+    decl->copyAttributesFrom(&c);
+    decl->setLinkage(llvm::GlobalValue::ExternalLinkage);
+    map[&c] = decl;
+  }
+  auto *copy = llvm::Function::Create(f.getFunctionType(), f.getLinkage(), f.getName(), out.get());
+  copy->copyAttributesFrom(&f);
+  map[&f] = copy;
+  for (const llvm::GlobalVariable &g : module.globals())
+    if (globals.count(&g) && g.hasInitializer())
+      llvm::cast<llvm::GlobalVariable>(map[&g])->setInitializer(
+          llvm::MapValue(g.getInitializer(), map));
+  auto arg = copy->arg_begin();
+  for (const llvm::Argument &a : f.args()) {
+    arg->setName(a.getName());
+    map[&a] = &*arg++;
+  }
+  llvm::SmallVector<llvm::ReturnInst *, 4> returns;
+  llvm::CloneFunctionInto(copy, &f, map, llvm::CloneFunctionChangeType::DifferentModule, returns);
+  return out;
 }
 
 // Runs `task(i, worker)` for i in [0, n) on up to hardware_concurrency threads.
@@ -199,11 +247,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     std::set<const llvm::GlobalVariable *> globals;
     collectReferences(*f, fns, globals);
     llvm::ValueToValueMapTy map;
-    std::unique_ptr<llvm::Module> alone =
-        llvm::CloneModule(module, map, [&](const llvm::GlobalValue *g) {
-          auto *var = llvm::dyn_cast<llvm::GlobalVariable>(g);
-          return g == f || (var && globals.count(var));
-        });
+    std::unique_ptr<llvm::Module> alone = functionAlone(module, *f, fns, globals, map);
     alone->setModuleIdentifier(kPlaceholder);
     alone->setSourceFileName(kPlaceholder);
     // Only what the function uses, with names that do not depend on the rest
