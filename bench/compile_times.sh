@@ -22,7 +22,7 @@ stages() {
     }'
 }
 
-printf '%-34s %8s %8s %8s %8s %6s | %8s %8s %8s %8s\n' model cold front optimize jit fns \
+printf '%-40s %8s %8s %8s %8s %6s | %8s %8s %8s %8s\n' model cold front optimize jit fns \
   cached front optimize jit
 for file in examples/*.mtl bench/models/*.mtl; do
   models=$(sed -n 's/^model \([A-Za-z_0-9]*\).*/\1/p' "$file")
@@ -37,6 +37,6 @@ for file in examples/*.mtl bench/models/*.mtl; do
     cold=$(stages "$file" "${select[@]}")
     warm=$(stages "$file" "${select[@]}")
     read -r wt wf wo wj _ <<<"$warm"
-    printf '%-34s %s | %8.0f %8.0f %8.0f %8.0f\n' "$label" "$cold" "$wt" "$wf" "$wo" "$wj"
+    printf '%-40s %s | %8.0f %8.0f %8.0f %8.0f\n' "$label" "$cold" "$wt" "$wf" "$wo" "$wj"
   done
 done
