@@ -46,11 +46,18 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
                     b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride)), cst(w.padding));
                 llvm::Value *plane =
                     b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+                // Small windows are written out element by element.
+                auto steps = [&](const std::function<void(llvm::Value *)> &fn) {
+                  if (k > 4)
+                    return loop(cst(k), fn);
+                  for (int64_t s = 0; s < k; ++s)
+                    fn(cst(s));
+                };
                 auto elements = [&](bool tested) {
-                  loop(cst(k), [&](llvm::Value *i) {
+                  steps([&](llvm::Value *i) {
                     llvm::Value *row = b.CreateAdd(top, i);
                     llvm::Value *rowBase = b.CreateAdd(plane, b.CreateMul(row, cst(w.width)));
-                    loop(cst(k), [&](llvm::Value *j) {
+                    steps([&](llvm::Value *j) {
                       llvm::Value *col = b.CreateAdd(left, j);
                       llvm::Value *element = b.CreateAdd(b.CreateMul(i, cst(k)), j);
                       if (!tested) {
