@@ -110,6 +110,18 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
   }
   llvm::SmallVector<llvm::ReturnInst *, 4> returns;
   llvm::CloneFunctionInto(copy, &f, map, llvm::CloneFunctionChangeType::DifferentModule, returns);
+  // Named metadata (module flags), as CloneModule copies it. Cloning into
+  // another module adds an "llvm.dbg.cu" list even when there is no debug
+  // info; left empty, it makes the bitcode reader warn that it strips
+  // invalid debug info, so it goes.
+  for (const llvm::NamedMDNode &node : module.named_metadata()) {
+    llvm::NamedMDNode *to = out->getOrInsertNamedMetadata(node.getName());
+    for (const llvm::MDNode *operand : node.operands())
+      to->addOperand(llvm::MapMetadata(operand, map));
+  }
+  if (llvm::NamedMDNode *units = out->getNamedMetadata("llvm.dbg.cu");
+      units && units->getNumOperands() == 0)
+    out->eraseNamedMetadata(units);
   return out;
 }
 
