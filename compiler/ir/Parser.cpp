@@ -3,6 +3,7 @@
 
 #include "ir/Verifier.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 #include <map>
@@ -381,6 +382,10 @@ private:
         sig.gradients.emplace_back(*param, id);
       }
     }
+    // In the parameters' order, as autodiff lists them: a zero gradient (of a
+    // parameter that does not reach the loss) is named after the others.
+    std::stable_sort(sig.gradients.begin(), sig.gradients.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
     splitGradients();
     representationGram();
   }

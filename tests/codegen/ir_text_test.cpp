@@ -6,7 +6,9 @@
 // file names, and the signature rebuilt from the text's names must be the
 // one the pipeline built.
 #include "ModelFiles.h"
+#include "autodiff/Step.h"
 #include "driver/Pipeline.h"
+#include "ir/Builder.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 
@@ -52,6 +54,33 @@ TEST_P(IrText, EveryStageRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(Examples, IrText, ::testing::ValuesIn(test::modelFiles()),
                          [](const auto &info) { return test::modelName(info.param); });
+
+} // namespace
+} // namespace mtl
+
+namespace mtl {
+namespace {
+
+// A parameter that does not reach the loss gets a zero gradient, named after
+// the others; the text still reads back with the gradients in the
+// parameters' order, as the pipeline's signature has them.
+TEST(IrTextSignature, GradientsReadBackInParameterOrder) {
+  ir::Graph g;
+  ir::Builder b(g);
+  ir::ValueId idle = b.param("idle", {3}); // defined first, no path to the loss
+  ir::ValueId w = b.param("w", {2});
+  ir::StepSignature sig;
+  sig.loss = b.reduceSum(b.unary(ir::OpKind::Square, w));
+  g.setResult("loss", sig.loss);
+  ASSERT_TRUE(autodiff::differentiateStep(g, sig, false).empty());
+  ASSERT_EQ(sig.gradients.size(), 2u);
+  ASSERT_EQ(sig.gradients[0].first, idle);
+  const std::string text = ir::print(g);
+  ir::ParsedStep again = ir::parseStep(text, "idle.ir");
+  ASSERT_TRUE(again.ok()) << again.errors.front();
+  EXPECT_EQ(ir::print(again.graph), text);
+  EXPECT_EQ(again.signature.gradients, sig.gradients);
+}
 
 } // namespace
 } // namespace mtl
