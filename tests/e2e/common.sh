@@ -52,6 +52,24 @@ skip() {
   exit 77
 }
 
+# train_and_predict MODEL INPUT [TRAIN ARGS...]: trains MODEL with mtlc into
+# the run folder $work/run, builds it as $work/program, predicts INPUT with
+# the last checkpoint into $work/pred.csv and reads that checkpoint with
+# read_checkpoint.py (and $python) into $work/ck.json. On a failed step it
+# records the failure and returns 1.
+train_and_predict() {
+  local model=$1 input=$2
+  shift 2
+  "$mtlc" train "$model" "$@" -q --run-dir "$work/run" >/dev/null 2>"$work/train.err" ||
+    { fail "mtlc train failed: $(cat "$work/train.err")"; return 1; }
+  "$mtlc" build "$model" -o "$work/program" 2>"$work/build.err" ||
+    { fail "mtlc build failed: $(cat "$work/build.err")"; return 1; }
+  "$work/program" predict --checkpoint "$work/run/last.safetensors" --input "$input" \
+    >"$work/pred.csv" 2>"$work/pred.err" || { fail "predict failed: $(cat "$work/pred.err")"; return 1; }
+  "$python" "$here/../runtime/read_checkpoint.py" "$work/run/last.safetensors" >"$work/ck.json" ||
+    { fail "read_checkpoint.py cannot read the checkpoint"; return 1; }
+}
+
 # torch_python: sets $python to the first python3 that imports torch (the one
 # on PATH, else Debian's), or skips the test.
 torch_python() {

@@ -36,14 +36,7 @@ model conv {
 }
 EOF_MTL
 
-"$mtlc" train "$work/conv.mtl" -q --run-dir "$work/run" >/dev/null 2>"$work/train.err" ||
-  { fail "mtlc train failed: $(cat "$work/train.err")"; finish; }
-"$mtlc" build "$work/conv.mtl" -o "$work/conv" 2>"$work/build.err" ||
-  { fail "mtlc build failed: $(cat "$work/build.err")"; finish; }
-"$work/conv" predict --checkpoint "$work/run/last.safetensors" --input "$work/images.csv" \
-  >"$work/pred.csv" 2>"$work/pred.err" || { fail "predict failed: $(cat "$work/pred.err")"; finish; }
-"$python" "$here/../runtime/read_checkpoint.py" "$work/run/last.safetensors" >"$work/ck.json" ||
-  { fail "read_checkpoint.py cannot read the checkpoint"; finish; }
+train_and_predict "$work/conv.mtl" "$work/images.csv" || finish
 
 "$python" - "$work/ck.json" "$work/images.csv" "$work/pred.csv" <<'PY' || fail "mtlc and torch differ"
 import csv, json, sys

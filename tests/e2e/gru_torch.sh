@@ -46,15 +46,12 @@ awk 'BEGIN { state = 7
 "$work/seq" train --run-dir "$work/ck" -q >"$work/train.txt" 2>&1 ||
   { fail "training failed: $(cat "$work/train.txt")"; finish; }
 ck=$work/ck/last.safetensors
-# Predicted and scored on a copy: `eval --data train=FILE` with the data
-# set's own file evaluates nothing (the runtime takes it for no file given).
-cp "$work/seq.csv" "$work/rows.csv"
-"$work/seq" predict --checkpoint "$ck" --input "$work/rows.csv" >"$work/pred.csv" 2>"$work/err.txt" ||
+"$work/seq" predict --checkpoint "$ck" --input "$work/seq.csv" >"$work/pred.csv" 2>"$work/err.txt" ||
   fail "predict failed: $(cat "$work/err.txt")"
-"$work/seq" eval --checkpoint "$ck" --data "train=$work/rows.csv" --json >"$work/eval.json" \
+"$work/seq" eval --checkpoint "$ck" --data "train=$work/seq.csv" --json >"$work/eval.json" \
   2>"$work/err.txt" || fail "eval failed: $(cat "$work/err.txt")"
 "$python" "$here/../runtime/read_checkpoint.py" "$ck" >"$work/ck.json" ||
   fail "read_checkpoint.py cannot read the checkpoint"
-"$python" "$here/gru_reference.py" "$how" "$work/ck.json" "$work/rows.csv" "$work/pred.csv" \
+"$python" "$here/gru_reference.py" "$how" "$work/ck.json" "$work/seq.csv" "$work/pred.csv" \
   "$work/eval.json" || fail "mtlc and the $how reference differ"
 finish

@@ -10,15 +10,7 @@
 source "$(dirname "$0")/common.sh"
 torch_python
 
-model=$examples/digits_mmoe.mtl
-"$mtlc" train "$model" --epochs 1 -q --run-dir "$work/run" >/dev/null 2>"$work/train.err" ||
-  { fail "mtlc train failed: $(cat "$work/train.err")"; finish; }
-"$mtlc" build "$model" -o "$work/mmoe" 2>"$work/build.err" ||
-  { fail "mtlc build failed: $(cat "$work/build.err")"; finish; }
-"$work/mmoe" predict --checkpoint "$work/run/last.safetensors" --input "$examples/data/digits.csv.gz" \
-  >"$work/pred.csv" 2>"$work/pred.err" || { fail "predict failed: $(cat "$work/pred.err")"; finish; }
-"$python" "$here/../runtime/read_checkpoint.py" "$work/run/last.safetensors" >"$work/ck.json" ||
-  { fail "read_checkpoint.py cannot read the checkpoint"; finish; }
+train_and_predict "$examples/digits_mmoe.mtl" "$examples/data/digits.csv.gz" --epochs 1 || finish
 
 "$python" - "$work/ck.json" "$examples/data/digits.csv.gz" "$work/pred.csv" <<'PY' || fail "mtlc and torch differ"
 import csv, gzip, json, sys
