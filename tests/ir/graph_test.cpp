@@ -116,6 +116,11 @@ TEST(IrVerifier, RejectsStructuralErrors) {
   forward.operands = {5};
   forward.type = TensorType::batch({4});
   g.append(forward);
+  Op self; // %3 reads itself
+  self.kind = OpKind::Relu;
+  self.operands = {3};
+  self.type = TensorType::batch({4});
+  g.append(self);
   Op arity; // relu with two operands
   arity.kind = OpKind::Relu;
   arity.operands = {x, x};
@@ -137,12 +142,13 @@ TEST(IrVerifier, RejectsStructuralErrors) {
   std::vector<Diagnostic> d = verify(g);
   EXPECT_TRUE(mentions(d, "defined twice"));
   EXPECT_TRUE(mentions(d, "%5 is not defined before its use"));
+  EXPECT_TRUE(mentions(d, "%3 = relu: operand %3 is not defined before its use"));
   EXPECT_TRUE(mentions(d, "takes 1 operands, not 2"));
   EXPECT_TRUE(mentions(d, "has type f32[B, 5] but its operands give f32[B, 4]"));
   EXPECT_TRUE(mentions(d, "static f32 shape"));
   EXPECT_TRUE(mentions(d, "needs f32 operands"));
   EXPECT_TRUE(mentions(d, "result 'missing'"));
-  EXPECT_EQ(d.size(), 8u);
+  EXPECT_EQ(d.size(), 9u);
 }
 
 TEST(IrVerifier, RejectsBadAttributes) {

@@ -160,6 +160,19 @@ TEST(Metrics, RegressionMeansOverColumns) {
   EXPECT_DOUBLE_EQ(metric(MetricKind::Mse, input(TaskSpec::Regress, 1, 1, one, oneY)), 1.0);
 }
 
+// A row the mask leaves out (the task's rows of another data set, or held out)
+// is not scored even though its target is a number.
+TEST(Metrics, RegressionScoresOnlyTheRowsTheMaskKeeps) {
+  std::vector<float> out = {1, 2, 10, 4};
+  std::vector<float> y = {1, 3, 0, 5};
+  std::vector<uint8_t> mask = {1, 1, 0, 1};
+  MetricInput in = input(TaskSpec::Regress, 4, 1, out, y, mask);
+  // Rows 0, 1, 3: errors 0, 1, 1; mean of y = 3, total sum of squares 4 + 0 + 4.
+  EXPECT_DOUBLE_EQ(metric(MetricKind::Mse, in), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::Mae, in), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(metric(MetricKind::R2, in), 1 - 2.0 / 8);
+}
+
 TEST(Metrics, ComputeMetricChecksItsInput) {
   std::vector<float> out = {0.5f}, y = {1};
   auto wrongKind = computeMetric(MetricKind::Mse, input(TaskSpec::Binary, 1, 1, out, y));
