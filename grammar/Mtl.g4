@@ -70,9 +70,10 @@ primary     : NUMBER                                 # numberLit
             | ('true' | 'false')                     # boolLit
             | qualName ('(' (arg (',' arg)*)? ')')?  # nameOrCall
             | '[' (expr (',' expr)*)? ']'            # listLit
-            | '(' expr ')'                           # parenExpr
+            | '(' chain ')'                          # parenExpr
             ;
-arg         : (name '=')? expr ('..' expr)? ;
+// A chain may stand where a value is combined: mix(x -> gate(4), e1, e2).
+arg         : (name '=')? chain ('..' expr)? ;
 qualName    : name ('.' name)* ;
 
 // Keywords stay usable as names (a data set called `train`, a column called `scale`).

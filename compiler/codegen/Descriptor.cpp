@@ -23,7 +23,7 @@ public:
     taskType_ = llvm::StructType::get(
         ctx_, {ptr_, i32_, i32_, i64_, i64_, llvm::Type::getDoubleTy(ctx_), i32_, i32_});
     tensorType_ = llvm::StructType::get(
-        ctx_, {ptr_, i32_, dims_, i64_, i64_, i32_, llvm::Type::getFloatTy(ctx_)});
+        ctx_, {ptr_, i32_, dims_, i64_, i64_, i32_, llvm::Type::getFloatTy(ctx_), ptr_});
     gateType_ = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, ptr_});
   }
 
@@ -72,9 +72,18 @@ public:
   }
   llvm::Constant *tensor(const PlacedTensor &t) {
     return llvm::ConstantStruct::get(
-        tensorType_, {str(t.name), i32(static_cast<int64_t>(t.dims.size())), dims(t.dims),
-                      i64(t.offset), i64(t.size), i32(t.init),
-                      llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx_), t.initScale)});
+        tensorType_,
+        {str(t.name), i32(static_cast<int64_t>(t.dims.size())), dims(t.dims), i64(t.offset),
+         i64(t.size), i32(t.init), llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx_), t.initScale),
+         floats(t.initValues)});
+  }
+  /// A constant array of floats; null when there are none.
+  llvm::Constant *floats(const std::vector<float> &values) {
+    if (values.empty())
+      return llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_));
+    auto *init = llvm::ConstantDataArray::get(ctx_, values);
+    return new llvm::GlobalVariable(m_, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                    init, "mtl.init");
   }
 
   llvm::Module &m_;

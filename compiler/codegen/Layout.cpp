@@ -18,6 +18,8 @@ int initCode(lower::ParamInit::Kind kind) {
     return MTL_INIT_ONES;
   case lower::ParamInit::Kind::Zeros:
     return MTL_INIT_ZEROS;
+  case lower::ParamInit::Kind::Values:
+    return MTL_INIT_VALUES;
   }
   return MTL_INIT_ZEROS;
 }
@@ -48,12 +50,13 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signat
                    op.type.rowElements(),
                    initCode(init.kind),
                    static_cast<float>(init.scale),
+                   std::vector<float>(init.values.begin(), init.values.end()),
                    p};
     out.paramsSize += alignUp(t.size);
     out.stateOf.emplace_back();
     for (const std::string &slot : slots) {
       out.stateOf.back().push_back(static_cast<int>(out.state.size()));
-      out.state.push_back({op.name + "." + slot, op.type.dims, out.stateSize, t.size, 0, 0, p});
+      out.state.push_back({op.name + "." + slot, op.type.dims, out.stateSize, t.size, 0, 0, {}, p});
       out.stateSize += alignUp(t.size);
     }
     out.params.push_back(std::move(t));

@@ -18,7 +18,8 @@ struct PlacedTensor {
   int64_t size = 0;
   int init = 0; ///< enum mtl_init
   float initScale = 0;
-  ir::ValueId param = -1; ///< the Param op (parameters only)
+  std::vector<float> initValues; ///< MTL_INIT_VALUES: one per element
+  ir::ValueId param = -1;        ///< the Param op (parameters only)
 };
 
 /// The parameter arena (every Param of the graph, in definition order) and the

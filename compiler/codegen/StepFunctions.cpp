@@ -50,11 +50,13 @@ void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) 
   int64_t at = 0;
   for (const ir::GateProbe &gate : sig.gates) {
     const auto k = static_cast<int64_t>(gate.experts.size());
+    const bool perRow = e.graph.type(gate.gate).batched; // else learned(...): every row alike
     for (int64_t j = 0; j < k; ++j) {
       llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
       e.loop(e.rows, [&](llvm::Value *r) {
         llvm::Value *w =
-            e.load(e.buffers[gate.gate], e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)));
+            e.load(e.buffers[gate.gate],
+                   perRow ? e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)) : e.cst(j));
         if (gate.task >= 0)
           w = e.b.CreateSelect(isLabelled(e, sig, size_t(gate.task), r), w, e.fcst(0));
         e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), w), acc);

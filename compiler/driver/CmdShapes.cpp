@@ -32,6 +32,8 @@ std::string layerCall(const sema::Layer &l) {
                        l.stride != l.kernel ? fmt::format(", stride = {}", l.stride) : "");
   case K::Gru:
     return fmt::format("gru({})", l.units);
+  case K::Learned:
+    return fmt::format("learned({:g})", fmt::join(l.values, ", "));
   default:
     return sema::layerName(l.kind);
   }
@@ -47,12 +49,23 @@ void printModule(const sema::Module &m) {
   }
 }
 
+// A module as a path names it: by its owner, or by the position its layers
+// are nested under when it was built inside a combination ("experts.0").
+std::string moduleLabel(const sema::Module &m) {
+  if (m.layers.empty())
+    return m.name;
+  const std::string &prefix = m.layers.front().paramPrefix;
+  std::string label = prefix.substr(0, prefix.rfind('.'));
+  return label.size() > m.name.size() ? label : m.name;
+}
+
 // The modules a value passes through, from its inputs to the value itself,
 // with the values it combines written as in .mtl.
 std::string path(const sema::Model &model, int value) {
   const sema::Value &v = model.values[value];
   // Operands of an operator that hold a chain are put in parentheses.
-  const bool op = v.kind != sema::Value::Concat && v.kind != sema::Value::Mix;
+  const bool op =
+      v.kind != sema::Value::Concat && v.kind != sema::Value::Mix && v.kind != sema::Value::Stack;
   auto args = [&](const char *sep) {
     std::vector<std::string> parts;
     for (int a : v.args) {
@@ -65,7 +78,7 @@ std::string path(const sema::Model &model, int value) {
   case sema::Value::InputRef:
     return model.inputs[v.input].name;
   case sema::Value::Apply:
-    return path(model, v.arg) + " -> " + model.modules[v.module].name;
+    return path(model, v.arg) + " -> " + moduleLabel(model.modules[v.module]);
   case sema::Value::Add:
     return "(" + args(" + ") + ")";
   case sema::Value::Sub:
@@ -78,6 +91,10 @@ std::string path(const sema::Model &model, int value) {
     return "concat(" + args(", ") + ")";
   case sema::Value::Mix:
     return "mix(" + args(", ") + ")";
+  case sema::Value::Stack:
+    return "stack(" + args(", ") + ")";
+  case sema::Value::Learned:
+    return layerCall(model.modules[size_t(v.module)].layers.front());
   }
   return "?";
 }
@@ -90,12 +107,24 @@ void printModelShapes(const sema::Model &m) {
   for (const sema::Input &in : m.inputs)
     fmt::print("    {:<20} {}{}\n", in.name, in.dtype == sema::DType::F32 ? "f32" : "i32",
                sema::formatShape(in.shape));
-  for (const sema::Module &mod : m.modules) {
-    if (!mod.shared)
+  // A shared block's modules (its copies in a repeat, its parts around a
+  // combination) under one heading, in the order they were first made.
+  std::vector<bool> printed(m.modules.size(), false);
+  for (size_t i = 0; i < m.modules.size(); ++i) {
+    const sema::Module &mod = m.modules[i];
+    if (!mod.shared || printed[i])
       continue;
+    auto same = [&](const sema::Module &o) { return o.shared && o.name == mod.name; };
+    int64_t params = 0;
+    for (const sema::Module &o : m.modules)
+      params += same(o) ? o.paramCount() : 0;
     fmt::print("  shared {}{}  ({} parameters)\n", mod.name,
-               mod.softGroup >= 0 ? " (soft copy)" : "", mod.paramCount());
-    printModule(mod);
+               mod.softGroup >= 0 ? " (soft copy)" : "", params);
+    for (size_t k = i; k < m.modules.size(); ++k)
+      if (same(m.modules[k])) {
+        printModule(m.modules[k]);
+        printed[k] = true;
+      }
   }
   for (const sema::Task &t : m.tasks) {
     std::vector<std::string> metrics;

@@ -32,6 +32,7 @@ enum class ExprKind {
   Call,   ///< a name with arguments: dense(64), adam(lr = 1e-3)
   List,   ///< [a, b, c]
   Neg,    ///< -operand
+  Chain,  ///< `a -> b(1)` inside a call or parentheses: operands are the steps
   Binary, ///< lhs op rhs, op in + - * /
 };
 

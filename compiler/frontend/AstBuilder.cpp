@@ -313,7 +313,7 @@ private:
         e.operands.push_back(expr(x));
     } else {
       auto *p = static_cast<P::ParenExprContext *>(ctx);
-      ast::Expr inner = expr(p->expr());
+      ast::Expr inner = chainExpr(p->chain());
       inner.loc = e.loc;
       return inner;
     }
@@ -325,10 +325,22 @@ private:
     a.loc = loc(ctx);
     if (ctx->name())
       a.name = ident(ctx->name());
-    a.value = expr(ctx->expr(0));
-    if (ctx->expr().size() > 1)
-      a.rangeEnd = expr(ctx->expr(1));
+    a.value = chainExpr(ctx->chain());
+    if (ctx->expr())
+      a.rangeEnd = expr(ctx->expr());
     return a;
+  }
+
+  /// A chain where an expression stands: its only step, or a Chain of its steps.
+  ast::Expr chainExpr(P::ChainContext *ctx) {
+    ast::Chain c = chain(ctx);
+    if (c.steps.size() == 1)
+      return std::move(c.steps[0]);
+    ast::Expr e;
+    e.kind = ast::ExprKind::Chain;
+    e.loc = c.loc;
+    e.operands = std::move(c.steps);
+    return e;
   }
 
   int64_t integer(antlr4::Token *tok) {

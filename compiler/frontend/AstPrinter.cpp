@@ -67,6 +67,9 @@ private:
     case ast::ExprKind::List:
       head = "List";
       break;
+    case ast::ExprKind::Chain:
+      head = "Chain";
+      break;
     case ast::ExprKind::Neg:
       head = "Neg";
       break;

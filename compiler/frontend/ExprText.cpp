@@ -11,6 +11,8 @@ namespace {
 // Binding strength as the grammar defines it; operands that bind less tightly
 // than their context need parentheses.
 int precedence(const ast::Expr &e) {
+  if (e.kind == ast::ExprKind::Chain)
+    return 0;
   if (e.kind != ast::ExprKind::Binary)
     return 3;
   return e.op == '*' || e.op == '/' ? 2 : 1;
@@ -73,6 +75,13 @@ void appendExpr(std::string &out, const ast::Expr &e) {
       appendExpr(out, e.operands[i]);
     }
     out += ']';
+    return;
+  case ast::ExprKind::Chain:
+    for (size_t i = 0; i < e.operands.size(); ++i) {
+      if (i)
+        out += " -> ";
+      appendExpr(out, e.operands[i]);
+    }
     return;
   case ast::ExprKind::Neg:
     out += '-';

@@ -2,11 +2,14 @@
 #include "frontend/Imports.h"
 
 #include "frontend/Parser.h"
+#include "frontend/Stdlib.h"
+#include "support/Suggest.h"
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -72,10 +75,22 @@ public:
 
 private:
   void loadImport(const ast::ImportDecl &imp, const fs::path &dir) {
+    if (imp.path.starts_with(kStdPrefix)) {
+      if (const char *text = stdlibText(imp))
+        once(imp, imp.path, [&] { loadText(imp.path, text, fs::path()); });
+      return;
+    }
     fs::path target = dir / imp.path;
     std::error_code ec;
     fs::path canonical = fs::weakly_canonical(target, ec);
-    std::string key = ec ? target.string() : canonical.string();
+    once(imp, ec ? target.string() : canonical.string(),
+         [&] { loadPath(target.lexically_normal().string(), imp.loc); });
+  }
+
+  // Loads the file known as `key` unless it is loaded or being loaded (a
+  // cycle, which is reported).
+  template <typename Load>
+  void once(const ast::ImportDecl &imp, const std::string &key, Load load) {
     auto it = state_.find(key);
     if (it != state_.end()) {
       if (it->second)
@@ -85,9 +100,29 @@ private:
       return;
     }
     state_[key] = true;
-    loadPath(target.lexically_normal().string(), imp.loc);
+    load();
     state_[key] = false;
   }
+
+  // `import "std/NAME.mtl"`: the text of a file of the standard library,
+  // compiled into mtlc; null (reported) when there is no such file.
+  const char *stdlibText(const ast::ImportDecl &imp) {
+    std::vector<std::string> names;
+    for (const StdlibFile &f : kStdlibFiles) {
+      if (imp.path == f.path)
+        return f.text;
+      names.push_back(f.path);
+    }
+    std::string hint = didYouMean(imp.path, names);
+    diags_.error(
+        imp.loc,
+        fmt::format("the standard library has no file '{}'{}", imp.path,
+                    hint.empty() ? fmt::format("; it has '{}'", fmt::join(names, "', '")) : hint));
+    whole_ = false;
+    return nullptr;
+  }
+
+  static constexpr const char *kStdPrefix = "std/";
 
   SourceManager &sources_;
   DiagnosticEngine &diags_;

@@ -230,6 +230,22 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
     }
   }
   std::string expected = expectedPhrase(parser);
+  // A bracket left open at the end of a line: the next line's first token is
+  // what the parser trips on, but the mistake is where the line ends.
+  antlr4::Token *before =
+      offendingSymbol ? neighbour(parser->getTokenStream(), offendingSymbol->getTokenIndex(), -1)
+                      : nullptr;
+  for (const char *closer : {"')'", "']'"})
+    if (before && before->getLine() < offendingSymbol->getLine() &&
+        expected.find(closer) != std::string::npos) {
+      SourceLoc end{
+          fileId_, static_cast<int>(before->getLine()),
+          static_cast<int>(before->getCharPositionInLine()) + 1 + columns(before->getText()), 1};
+      report(end, fmt::format("expected {} before the end of the line; a bracket opened on this "
+                              "line is not closed",
+                              closer));
+      return;
+    }
   if (expected.empty())
     report(loc, fmt::format("unexpected {}", found));
   else

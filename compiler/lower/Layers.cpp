@@ -100,6 +100,8 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     return b.window(OpKind::AvgPool, {x}, layer.kernel, layer.stride);
   case sema::LayerKind::Gru:
     return lowerGru(l, module, layer, x);
+  case sema::LayerKind::Learned: // a Value::Learned, lowered by lowerValue; never applied
+    break;
   }
   l.error(layer.loc, "lowering does not know this layer");
   return -1;
@@ -128,25 +130,44 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
     return b.scale(args[0], value.factor);
   case sema::Value::Concat:
     return b.concat(args);
-  case sema::Value::Mix: { // Σ_k gate[:, k] * expert_k, the gate's column spread over a row
+  case sema::Value::Stack: { // the parts side by side, viewed as [count, part shape]
+    std::vector<ValueId> flat;
+    for (size_t k = 0; k < args.size(); ++k)
+      flat.push_back(l.model.values[size_t(value.args[k])].shape.size() > 1 ? b.flatten(args[k])
+                                                                            : args[k]);
+    return b.reshape(flat.size() == 1 ? flat[0] : b.concat(flat), value.shape);
+  }
+  case sema::Value::Mix: { // Σ_j gate[:, j] * expert_j, the gate's column spread over a row
     const int64_t width = value.shape.empty() ? 1 : value.shape.back();
-    ValueId sum = -1;
+    std::vector<ValueId> experts; // a stack [k, n] is k experts, its rows
     for (size_t k = 1; k < args.size(); ++k) {
-      ValueId weight = b.reduceSum(b.slice(args[0], int64_t(k - 1), 1), ir::ReduceAxis::Last);
-      ValueId term = b.mul(b.expandLast(weight, width), args[k]);
+      const sema::Shape &s = l.model.values[size_t(value.args[k])].shape;
+      if (s.size() != 2) {
+        experts.push_back(args[k]);
+        continue;
+      }
+      ValueId flat = b.flatten(args[k]);
+      for (int64_t j = 0; j < s[0]; ++j)
+        experts.push_back(b.slice(flat, j * width, width));
+    }
+    ValueId sum = -1;
+    for (size_t j = 0; j < experts.size(); ++j) {
+      ValueId weight = b.reduceSum(b.slice(args[0], int64_t(j), 1), ir::ReduceAxis::Last);
+      ValueId term = b.mul(b.expandLast(weight, width), experts[j]);
       sum = sum < 0 ? term : b.add(sum, term);
     }
     // Telemetry: lowerModel settles the probe's task and a unique name.
     ir::GateProbe probe{args[0], -1, value.argTexts.empty() ? "gate" : value.argTexts[0], {}};
-    for (size_t k = 1; k < args.size(); ++k)
-      probe.experts.push_back(k < value.argTexts.size() ? value.argTexts[k]
-                                                        : fmt::format("expert{}", k));
+    for (size_t j = 0; j < experts.size(); ++j)
+      probe.experts.push_back(j + 1 < value.argTexts.size() ? value.argTexts[j + 1]
+                                                            : fmt::format("expert{}", j + 1));
     l.out.signature.gates.push_back(std::move(probe));
     l.mixes.push_back(sum);
     return sum;
   }
   case sema::Value::InputRef:
   case sema::Value::Apply:
+  case sema::Value::Learned:
     break;
   }
   l.error(l.model.loc, "internal: lowerCombination takes combining values only");
@@ -174,6 +195,10 @@ ValueId lowerValue(Lowering &l, int v) {
       return -1;
     }
     return l.values[v] = l.out.signature.inputs[value.input];
+  }
+  if (value.kind == sema::Value::Learned) { // its weight, [k] for every row alike
+    const sema::Layer &layer = m.modules[size_t(value.module)].layers.front();
+    return l.values[v] = l.param(value.module, layer.paramPrefix + ".weight", layer.outShape);
   }
   if (value.kind != sema::Value::Apply) {
     l.visiting[v] = true;

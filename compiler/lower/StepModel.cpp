@@ -11,6 +11,8 @@ namespace {
 ParamInit initFor(const std::string &name, const std::vector<int64_t> &dims,
                   const sema::Layer *layer) {
   bool isWeight = name.ends_with(".weight");
+  if (layer && layer->kind == sema::LayerKind::Learned) // the numbers written in learned(...)
+    return {ParamInit::Kind::Values, 0, layer->values};
   if (layer && layer->kind == sema::LayerKind::LayerNorm)
     return {isWeight ? ParamInit::Kind::Ones : ParamInit::Kind::Zeros, 0};
   if (layer && layer->kind == sema::LayerKind::Embedding)

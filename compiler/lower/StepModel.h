@@ -12,9 +12,10 @@ namespace mtl::lower {
 /// How a parameter's values are drawn before training (PyTorch's defaults
 /// for the layer it belongs to).
 struct ParamInit {
-  enum class Kind { Uniform, Normal, Ones, Zeros };
+  enum class Kind { Uniform, Normal, Ones, Zeros, Values };
   Kind kind = Kind::Uniform;
-  double scale = 0; ///< Uniform: U(-scale, scale); Normal: N(0, scale²)
+  double scale = 0;           ///< Uniform: U(-scale, scale); Normal: N(0, scale²)
+  std::vector<double> values; ///< Values: one per element (a `learned(...)` gate)
 };
 
 /// Lowering's record of the model for the later stages, so that code

@@ -6,6 +6,7 @@
 // Module, new Value), which needs the same input shape every time.
 #include "sema/Values.h"
 
+#include "frontend/ExprText.h"
 #include "sema/Blocks.h"
 #include "sema/Layers.h"
 #include "support/Suggest.h"
@@ -151,9 +152,39 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
   return out;
 }
 
+int addModule(Context &ctx, const Owner &owner, std::vector<Layer> layers) {
+  Model &model = *ctx.model;
+  int id = static_cast<int>(model.modules.size());
+  Module m;
+  m.name = owner.name;
+  m.layers = std::move(layers);
+  m.loc = owner.loc;
+  m.shared = owner.shared;
+  m.softGroup = owner.softGroup;
+  model.modules.push_back(std::move(m));
+  if (owner.modules)
+    owner.modules->push_back(id);
+  if (owner.softGroup >= 0 && !ctx.dry)
+    model.softGroups[owner.softGroup].modules.push_back(id);
+  return id;
+}
+
+Owner nestedOwner(const Owner &owner) {
+  Owner sub = owner;
+  sub.prefix =
+      fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, (*owner.position)++);
+  sub.position = std::make_shared<int64_t>(0);
+  return sub;
+}
+
 Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role) {
   if (isCombination(step))
     return combineValues(ctx, step, owner, role);
+  if (step.kind == ast::ExprKind::Chain) {
+    Owner sub = nestedOwner(owner);
+    Val start = startChain(ctx, step.operands.front(), sub, role);
+    return continueChain(ctx, step.operands, 1, start, sub, nullptr);
+  }
   if (!step.isNamed()) {
     ctx.error(step.loc, fmt::format("{} must start from an input or a shared value, got {}", role,
                                     describe(step)));
@@ -205,11 +236,11 @@ Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const ch
 
 Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t first, Val start,
                   const Owner &owner, std::vector<Op> *ops) {
-  Model &model = *ctx.model;
   Val cur = start;        // the last value made
   Flow flow = start.flow; // what flows after the pending layers
   std::vector<Layer> pending;
-  int64_t position = 0;
+  int64_t &position = *owner.position;
+  const std::string &prefix = owner.prefix.empty() ? owner.name : owner.prefix;
   auto flush = [&] {
     if (pending.empty()) {
       if (!flow.known) // a failed step: what flows on is unknown, not `cur`
@@ -217,25 +248,14 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       return;
     }
     for (Layer &l : pending)
-      l.paramPrefix = fmt::format("{}.{}", owner.name, position++);
+      l.paramPrefix = fmt::format("{}.{}", prefix, position++);
     if (cur.value < 0 || !flow.known) {
       pending.clear();
       cur = Val{-1, flow};
       return;
     }
-    int id = static_cast<int>(model.modules.size());
-    Module m;
-    m.name = owner.name;
-    m.layers = std::move(pending);
-    m.loc = owner.loc;
-    m.shared = owner.shared;
-    m.softGroup = owner.softGroup;
-    model.modules.push_back(std::move(m));
+    int id = addModule(ctx, owner, std::move(pending));
     pending.clear();
-    if (owner.modules)
-      owner.modules->push_back(id);
-    if (owner.softGroup >= 0 && !ctx.dry)
-      model.softGroups[owner.softGroup].modules.push_back(id);
     cur = Val{applyModule(ctx, id, cur.value, flow.shape), flow};
     if (ops)
       ops->push_back({id, -1, {}, flow});
@@ -244,12 +264,22 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
     const ast::Expr &step = steps[i];
     if (isCombination(step)) {
       const std::string what = step.isCall() ? step.text : std::string(1, step.op ? step.op : '-');
-      ctx.error(step.loc, fmt::format("'{}' combines values, so it can only start a chain; name "
-                                      "what comes before it as a shared value ('shared h = ...') "
-                                      "and combine that, as in '{}'",
-                                      what,
-                                      step.isCall() ? fmt::format("{}(h, ...) -> ...", what)
-                                                    : fmt::format("h {} ... -> ...", what)));
+      // `x -> dense(4) + y` reads as x -> (dense(4) + y): the chain before
+      // the operator ends in its left operand, `x -> -dense(4)` in its operand.
+      const bool binary = step.kind == ast::ExprKind::Binary;
+      ast::Expr before{ast::ExprKind::Chain};
+      before.operands.assign(steps.begin(), steps.begin() + static_cast<long>(i));
+      if (!step.isCall()) // an operator: its (left) operand ends the chain
+        before.operands.push_back(step.operands[0]);
+      const std::string h = exprText(before);
+      ctx.error(step.loc,
+                fmt::format(
+                    "'{}' combines values, so it can only start a chain; combine what "
+                    "comes before it inside it, as in '{}'",
+                    what,
+                    step.isCall() ? fmt::format("{}({}, ...) -> ...", what, h)
+                    : binary ? fmt::format("({}) {} {} -> ...", h, what, exprText(step.operands[1]))
+                             : fmt::format("-({}) -> ...", h)));
       flush();
       cur = {};
       flow = {};

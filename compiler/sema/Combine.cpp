@@ -1,11 +1,13 @@
 // Combine.cpp: values that combine other values: a + b, a - b, a * b,
-// number * a, a / number, concat(a, b, ...) and mix(gate, e1, e2, ...).
+// number * a, a / number, concat(a, b, ...), stack(a, b, ...),
+// repeat(n, chain) and mix(gate, e1, e2, ...).
 #include "sema/Values.h"
 
 #include "frontend/ExprText.h"
 #include "sema/ConstEval.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace mtl::sema {
 namespace {
@@ -96,9 +98,20 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
   return combined(ctx, e, Value::Scale, {a}, a.flow.shape, e.op == '/' ? 1 / *factor : *factor);
 }
 
-/// The positional arguments of concat/mix as values; nullopt after an error.
+/// What gate telemetry calls a mix's argument: a name as written, a chain
+/// by the prefix its layers get (taken before it is built), anything else
+/// as written.
+std::string argName(const ast::Expr &e, const Owner &owner) {
+  if (e.kind == ast::ExprKind::Chain)
+    return fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, *owner.position);
+  return exprText(e);
+}
+
+/// The positional arguments of concat/mix as values, from argument `from`
+/// on, and if `names` is given what telemetry calls each; nullopt after an error.
 std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, const Owner &owner,
-                                          const char *role, size_t least) {
+                                          const char *role, size_t least, size_t from = 0,
+                                          std::vector<std::string> *names = nullptr) {
   const std::string what = "'" + call.text + "'";
   if (call.args.size() < least) {
     ctx.error(call.loc, fmt::format("{} takes at least {} values, got {}", call.text, least,
@@ -107,13 +120,16 @@ std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, c
   }
   std::vector<Val> out;
   bool ok = true;
-  for (const ast::Arg &a : call.args) {
+  for (size_t k = from; k < call.args.size(); ++k) {
+    const ast::Arg &a = call.args[k];
     if (!a.name.text.empty() || a.rangeEnd) {
       ctx.error(a.loc,
                 fmt::format("{} takes values by position, as in '{}(a, b)'", call.text, call.text));
       ok = false;
       continue;
     }
+    if (names)
+      names->push_back(argName(a.value, owner));
     out.push_back(operand(ctx, a.value, owner, role, what.c_str()));
     ok = ok && out.back().ok();
   }
@@ -145,40 +161,163 @@ Val concat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
   return combined(ctx, call, Value::Concat, *parts, out);
 }
 
-Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
-  auto parts = valueArgs(ctx, call, owner, role, 3);
+/// Values of one shape stacked along a new first dimension.
+Val stack(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
+  auto parts = valueArgs(ctx, call, owner, role, 2);
   if (!parts)
     return {};
-  const size_t experts = parts->size() - 1;
-  const Shape &gate = (*parts)[0].flow.shape, &expert = (*parts)[1].flow.shape;
-  if (gate != Shape{int64_t(experts)}) {
-    ctx.error(call.args[0].loc,
-              fmt::format("mix's gate gives one weight per expert: {} experts need a gate of "
-                          "shape [{}] (e.g. 'x -> dense({}) -> softmax'), got {}",
-                          experts, experts, experts, formatShape(gate)));
-    return {};
-  }
-  for (size_t k = 1; k < parts->size(); ++k) {
-    const Shape &s = (*parts)[k].flow.shape;
-    if (s.size() != 1 || s != expert) {
+  const Shape &first = (*parts)[0].flow.shape;
+  for (size_t k = 1; k < parts->size(); ++k)
+    if ((*parts)[k].flow.shape != first) {
       ctx.error(call.args[k].loc,
-                fmt::format("mix's experts must all be vectors of one shape; expert {} is {}{}", k,
-                            formatShape(s),
-                            s.size() != 1
-                                ? " (flatten it first)"
-                                : fmt::format(" and expert 1 is {}", formatShape(expert))));
+                fmt::format("stack's values must all have one shape; argument {} is {} and the "
+                            "first is {}",
+                            k + 1, formatShape((*parts)[k].flow.shape), formatShape(first)));
       return {};
     }
+  Shape out{int64_t(parts->size())};
+  out.insert(out.end(), first.begin(), first.end());
+  return combined(ctx, call, Value::Stack, *parts, out);
+}
+
+/// `repeat(n, x -> expert)`: n copies of a chain, each with layers of its
+/// own (named under a position of the owner each), stacked: [n, shape].
+Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
+  constexpr int64_t kMaxCopies = 64;
+  const bool shapeOk = call.args.size() == 2 && call.args[0].name.text.empty() &&
+                       call.args[1].name.text.empty() && !call.args[0].rangeEnd &&
+                       !call.args[1].rangeEnd;
+  if (!shapeOk) {
+    ctx.error(call.loc, "repeat takes a count and a chain by position, as in "
+                        "'repeat(4, x -> dense(16) -> relu)'");
+    return {};
+  }
+  auto n = evalInt(ctx, call.args[0].value, nullptr, "repeat's count", 1, kMaxCopies);
+  const ast::Expr &chain = call.args[1].value;
+  if (chain.kind != ast::ExprKind::Chain) {
+    ctx.error(chain.loc,
+              fmt::format("repeat copies the layers of a chain, and {} has none; write the "
+                          "value and the layers to copy, as in 'repeat(4, x -> dense(16) -> "
+                          "relu)'",
+                          describe(chain)));
+    return {};
+  }
+  if (!n)
+    return {};
+  std::vector<Val> copies;
+  for (int64_t k = 0; k < *n; ++k) {
+    copies.push_back(operand(ctx, chain, owner, role, "'repeat'"));
+    if (!copies.back().ok())
+      return {};
+  }
+  Shape out{*n};
+  out.insert(out.end(), copies[0].flow.shape.begin(), copies[0].flow.shape.end());
+  return combined(ctx, call, Value::Stack, copies, out);
+}
+
+bool isLearned(const ast::Expr &e) { return e.isCall() && e.text == "learned"; }
+
+/// `learned(0.9, 0.1)`: a gate of weights learned as parameters, the same for
+/// every row, starting at the numbers given (a cross-stitch unit's
+/// coefficients). Its layer takes one position of the owner: "<prefix>.<p>".
+Val learned(Context &ctx, const ast::Expr &call, const Owner &owner) {
+  Layer layer;
+  layer.kind = LayerKind::Learned;
+  layer.loc = layer.useLoc = call.loc;
+  bool ok = !call.args.empty();
+  if (!ok)
+    ctx.error(call.loc, "learned takes the gate's starting weights, one number per expert, as "
+                        "in 'learned(0.9, 0.1)'");
+  for (const ast::Arg &a : call.args) {
+    std::optional<double> v;
+    if (a.name.text.empty() && !a.rangeEnd)
+      v = evalNumber(ctx, a.value, nullptr);
+    else
+      ctx.error(a.loc, "learned takes numbers by position, as in 'learned(0.9, 0.1)'");
+    ok = ok && v;
+    layer.values.push_back(v.value_or(0));
+  }
+  if (!ok)
+    return {};
+  layer.outShape = {int64_t(layer.values.size())};
+  layer.paramPrefix =
+      fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, (*owner.position)++);
+  Shape shape = layer.outShape;
+  Value v;
+  v.kind = Value::Learned;
+  v.loc = call.loc;
+  v.module = addModule(ctx, owner, {std::move(layer)});
+  v.shape = shape;
+  return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, std::move(shape))};
+}
+
+Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
+  // The gate: a value, or weights learned for every row alike; then the
+  // experts, each named (as telemetry reports it) just before it is built.
+  const ast::Expr *gateArg = call.args.empty() ? nullptr : &call.args[0].value;
+  Val weights = !gateArg              ? Val{}
+                : isLearned(*gateArg) ? learned(ctx, *gateArg, owner)
+                                      : operand(ctx, *gateArg, owner, role, "'mix'");
+  std::vector<std::string> names{""};
+  auto parts = valueArgs(ctx, call, owner, role, 2, 1, &names);
+  if (!parts || !weights.ok())
+    return {};
+  parts->insert(parts->begin(), weights);
+  // Experts: vectors of one width n, or stacks [k, n] of k of them.
+  Shape expert;
+  std::vector<std::string> expertNames;
+  for (size_t k = 1; k < parts->size(); ++k) {
+    const Shape &s = (*parts)[k].flow.shape;
+    const Shape vec = s.size() == 2 ? Shape{s[1]} : s;
+    if (expert.empty())
+      expert = vec;
+    if (s.empty() || s.size() > 2 || vec != expert) {
+      ctx.error(call.args[k].loc,
+                fmt::format("mix's experts must be vectors of one width, or stacks of them "
+                            "([k, n], from stack or repeat); argument {} is {}{}",
+                            k + 1, formatShape(s),
+                            s.size() > 2 ? " (flatten each expert first)"
+                                         : fmt::format(" and the experts before it are {}",
+                                                       formatShape(expert))));
+      return {};
+    }
+    const int64_t count = s.size() == 2 ? s[0] : 1;
+    for (int64_t j = 0; j < count; ++j) // a stack's experts as NAME[j]
+      expertNames.push_back(count == 1 ? names[k] : fmt::format("{}[{}]", names[k], j));
+  }
+  const auto experts = static_cast<int64_t>(expertNames.size());
+  if (call.args.size() == 2 && experts == 1) {
+    ctx.error(call.args[1].loc, "mix needs at least two experts: a stack of them ([k, n], from "
+                                "stack or repeat) or two values or more");
+    return {};
+  }
+  const Shape &gate = (*parts)[0].flow.shape;
+  if (gate != Shape{experts}) {
+    std::vector<std::string> even(size_t(experts), formatNumber(1.0 / double(experts)));
+    ctx.error(call.args[0].loc,
+              fmt::format("mix's gate gives one weight per expert: {} experts need a gate of "
+                          "shape [{}] (e.g. '{}'), got {}",
+                          experts, experts,
+                          isLearned(*gateArg) ? fmt::format("learned({})", fmt::join(even, ", "))
+                                              : fmt::format("x -> dense({}) -> softmax", experts),
+                          formatShape(gate)));
+    return {};
   }
   Val out = combined(ctx, call, Value::Mix, *parts, expert);
-  for (const ast::Arg &a : call.args)
-    ctx.model->values[size_t(out.value)].argTexts.push_back(exprText(a.value));
+  std::vector<std::string> &texts = ctx.model->values[size_t(out.value)].argTexts;
+  texts.push_back(gateArg->kind == ast::ExprKind::Name ? gateArg->text : owner.name + ".gate");
+  texts.insert(texts.end(), expertNames.begin(), expertNames.end());
   return out;
 }
 
 } // namespace
 
 void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
+  if (e.kind == ast::ExprKind::Chain) {
+    for (const ast::Expr &step : e.operands)
+      combinedNames(step, out);
+    return;
+  }
   if (!isCombination(e)) {
     if (e.isNamed())
       out.push_back(&e);
@@ -192,7 +331,8 @@ void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
 
 bool isCombination(const ast::Expr &e) {
   return e.kind == ast::ExprKind::Binary || e.kind == ast::ExprKind::Neg ||
-         (e.isCall() && (e.text == "concat" || e.text == "mix"));
+         (e.isCall() && (e.text == "concat" || e.text == "mix" || e.text == "stack" ||
+                         e.text == "repeat" || e.text == "learned"));
 }
 
 Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
@@ -204,7 +344,18 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
       return {};
     return combined(ctx, e, Value::Scale, {a}, a.flow.shape, -1);
   }
-  return e.text == "concat" ? concat(ctx, e, owner, role) : mix(ctx, e, owner, role);
+  if (e.text == "concat")
+    return concat(ctx, e, owner, role);
+  if (e.text == "stack")
+    return stack(ctx, e, owner, role);
+  if (e.text == "repeat")
+    return repeat(ctx, e, owner, role);
+  if (isLearned(e)) {
+    ctx.error(e.loc, "learned(...) is a gate of learned weights, used as mix's first "
+                     "argument, as in 'mix(learned(0.9, 0.1), a, b)'");
+    return {};
+  }
+  return mix(ctx, e, owner, role);
 }
 
 } // namespace mtl::sema

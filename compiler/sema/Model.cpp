@@ -46,6 +46,8 @@ const char *layerName(LayerKind kind) {
     return "flatten";
   case LayerKind::Gru:
     return "gru";
+  case LayerKind::Learned:
+    return "learned";
   }
   return "?";
 }
@@ -135,6 +137,8 @@ int64_t Layer::paramCount() const {
     return inShape.empty() ? 0 : units * inShape[0] * kernel * kernel + (bias ? units : 0);
   case LayerKind::Gru: // weight_ih [3H, F], weight_hh [3H, H], bias_ih and bias_hh [3H]
     return 3 * units * ((inShape.empty() ? 0 : inShape.back()) + units + 2);
+  case LayerKind::Learned:
+    return static_cast<int64_t>(values.size());
   default:
     return 0;
   }

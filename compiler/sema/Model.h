@@ -47,6 +47,7 @@ enum class LayerKind {
   MaxPool,   ///< [C, H, W] -> [C, OH, OW], each window's maximum
   AvgPool,   ///< [C, H, W] -> [C, OH, OW], each window's mean
   Gru,       ///< f32 [steps, features] -> [units]: the last hidden state of torch.nn.GRU
+  Learned,   ///< no input: a learned vector `weight`, starting at `values` (learned(...))
 };
 
 /// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
@@ -60,14 +61,15 @@ struct Layer {
   Shape inShape, outShape;
   /// Dense: output features; Embedding: vector width; Conv2d: channels; Gru: hidden size
   int64_t units = 0;
-  int64_t vocab = 0;   ///< Embedding: number of ids
-  bool bias = true;    ///< Dense, Conv2d
-  double alpha = 0.01; ///< LeakyRelu
-  double rate = 0.0;   ///< Dropout
-  double eps = 1e-5;   ///< LayerNorm
-  int64_t kernel = 1;  ///< Conv2d, MaxPool, AvgPool: the window's side
-  int64_t stride = 1;  ///< Conv2d (default 1), pools (default: the kernel)
-  int64_t padding = 0; ///< Conv2d: zeros on each side of the image
+  int64_t vocab = 0;          ///< Embedding: number of ids
+  bool bias = true;           ///< Dense, Conv2d
+  double alpha = 0.01;        ///< LeakyRelu
+  double rate = 0.0;          ///< Dropout
+  double eps = 1e-5;          ///< LayerNorm
+  int64_t kernel = 1;         ///< Conv2d, MaxPool, AvgPool: the window's side
+  int64_t stride = 1;         ///< Conv2d (default 1), pools (default: the kernel)
+  int64_t padding = 0;        ///< Conv2d: zeros on each side of the image
+  std::vector<double> values; ///< Learned: the starting values, one per element
   /// Checkpoint prefix, PyTorch nn.Sequential style: "<module>.<position>",
   /// where the position counts every layer of the module, activations included.
   std::string paramPrefix;
@@ -93,20 +95,23 @@ struct Value {
   enum Kind {
     InputRef,
     Apply,
-    Add,    ///< args[0] + args[1], element-wise, equal shapes
-    Sub,    ///< args[0] - args[1]
-    Mul,    ///< args[0] * args[1]
-    Scale,  ///< factor * args[0]
-    Concat, ///< args along the last dimension
-    Mix,    ///< Σ_k args[0][k] * args[k + 1]: a gate's weights on experts of shape [n]
+    Add,     ///< args[0] + args[1], element-wise, equal shapes
+    Sub,     ///< args[0] - args[1]
+    Mul,     ///< args[0] * args[1]
+    Scale,   ///< factor * args[0]
+    Concat,  ///< args along the last dimension
+    Mix,     ///< Σ_j gate[j] * expert_j: args[0] is the gate, the rest the experts, each
+             ///< of shape [n] or a stack [k, n] of k experts
+    Stack,   ///< args (of one shape s) stacked: [count, s...]
+    Learned, ///< a Learned layer's weight (module's only layer): the same for every row
   } kind = InputRef;
   int input = -1;        ///< InputRef: index into Model::inputs
-  int module = -1;       ///< Apply: index into Model::modules
+  int module = -1;       ///< Apply, Learned: index into Model::modules
   int arg = -1;          ///< Apply: the value the module is applied to
   std::vector<int> args; ///< the values the combining kinds read
   double factor = 1;     ///< Scale
-  /// Mix: each argument as written (the gate, then the experts), which
-  /// gate telemetry reports them by.
+  /// Mix: the gate's name, then each expert's (a stack's as `NAME[j]`),
+  /// which gate telemetry reports them by.
   std::vector<std::string> argTexts;
   SourceLoc loc; ///< the combining kinds: where the combination is written
   Shape shape;

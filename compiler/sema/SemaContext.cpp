@@ -134,6 +134,8 @@ std::string describe(const ast::Expr &e) {
     return "a call to '" + e.text + "'";
   case ast::ExprKind::List:
     return "a list";
+  case ast::ExprKind::Chain:
+    return "a chain";
   }
   return "a value";
 }

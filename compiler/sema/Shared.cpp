@@ -116,7 +116,7 @@ SharedInfo::Form formOf(Context &ctx, int s, std::vector<int> &state) {
   const ast::Expr &first = info.decl->chain.steps.front();
   const Symbol *sym =
       first.isNamed() && !layerByName(first.text) ? ctx.findSymbol(first.text) : nullptr;
-  if (isCombination(first)) {
+  if (isCombination(first) || first.kind == ast::ExprKind::Chain) {
     form = SharedInfo::ValueForm; // its operands are checked where it is built
   } else if (!first.isNamed()) {
     ctx.error(first.loc, fmt::format("a shared block must start with an input, a shared "

@@ -4,6 +4,7 @@
 
 #include "sema/SemaContext.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,13 @@ constexpr int kDryTask = -2;
 /// Who owns the layers that a chain creates, and in which task's context it
 /// runs (soft-shared blocks make one copy per task).
 struct Owner {
-  std::string name; ///< Module::name; paramPrefix is "<name>.<position>"
-  SourceLoc loc;    ///< Module::loc
+  std::string name;   ///< Module::name
+  std::string prefix; ///< layers are named "<prefix>.<position>"; empty: `name`
+  /// The next position, shared by every chain the owner builds: a chain
+  /// inside a combination takes one position and numbers its own layers
+  /// under it ("<prefix>.<position>.<k>"), as a PyTorch Sequential would.
+  std::shared_ptr<int64_t> position = std::make_shared<int64_t>(0);
+  SourceLoc loc; ///< Module::loc
   bool shared = false;
   int softGroup = -1;
   std::vector<int> *modules = nullptr; ///< where to record the modules made
@@ -32,14 +38,24 @@ struct Owner {
 void classifyShared(Context &ctx);
 
 /// The first step of a head or shared value: an input or a shared value
-/// (instantiated for `owner.task` if soft). `role` starts messages ("a head").
+/// (instantiated for `owner.task` if soft), a combination, or a chain in
+/// parentheses. `role` starts messages ("a head").
 Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role);
+
+/// A new module of `owner` holding `layers` (recorded with the owner's
+/// modules and soft group); its index.
+int addModule(Context &ctx, const Owner &owner, std::vector<Layer> layers);
+
+/// The owner of a chain nested in one of `owner`'s combinations: the same
+/// owner, its layers named under the next position of `owner`.
+Owner nestedOwner(const Owner &owner);
 
 /// Whether `e` combines values (a + b, 0.5 * a, concat(..), mix(..)) rather
 /// than naming one.
 bool isCombination(const ast::Expr &e);
-/// The names (inputs, shared values) a combination reads, at any depth; `e`
-/// itself when it is not a combination but a name.
+/// The names (inputs, shared values, and the steps of chains nested in it) a
+/// combination reads, at any depth; `e` itself when it is not a combination
+/// but a name.
 void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out);
 /// The value `e` combines (isCombination), each operand started as a chain
 /// would be; checks shapes and reports, located, what does not fit.

@@ -110,6 +110,11 @@ Status initParams(const mtl_model &model, float *params, uint64_t seed) {
       for (int64_t k = 0; k < t.size; ++k)
         out[k] = float(scale * rng.normal());
       break;
+    case MTL_INIT_VALUES:
+      if (!t.init_values)
+        return fail(fmt::format("model: parameter '{}' has no initial values", t.name));
+      std::copy(t.init_values, t.init_values + t.size, out);
+      break;
     default:
       return fail(fmt::format("model: parameter '{}' has unknown init kind {}", t.name, t.init));
     }

@@ -6,6 +6,7 @@
 #include "ir/Interpreter.h"
 
 #include "mtlrt/Abi.h"
+#include "mtlrt/Init.h"
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,7 @@ std::vector<double> referenceGateSums(const ir::StepSignature &sig, const ir::Ex
   std::vector<double> out;
   for (const ir::GateProbe &gate : sig.gates) {
     const auto k = static_cast<int64_t>(gate.experts.size());
+    const bool perRow = ref[gate.gate].size() == size_t(rows * k); // else learned(...)
     for (int64_t j = 0; j < k; ++j) {
       double sum = 0;
       for (int64_t r = 0; r < rows; ++r) {
@@ -120,7 +122,7 @@ std::vector<double> referenceGateSums(const ir::StepSignature &sig, const ir::Ex
           if (std::isnan(y[size_t(r) * (y.size() / size_t(rows))]))
             continue;
         }
-        sum += ref[gate.gate][size_t(r * k + j)];
+        sum += ref[gate.gate][size_t(perRow ? r * k + j : j)];
       }
       out.push_back(sum);
     }
@@ -430,6 +432,69 @@ TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
       EXPECT_NEAR(a[id][i], b[*after][i], 1e-9 * (1 + std::fabs(a[id][i])))
           << name << "[" << i << "]";
   }
+}
+
+// Generated cross-entropy reads a class id only inside [0, classes): an id
+// outside (the class count itself, or -1, which only a caller of the C
+// interface can pass; the interpreter refuses them) counts as a missing
+// label, so the step's loss and gradients equal those with NaN there.
+TEST(JitGuards, CrossEntropyTreatsAnIdOutsideTheClassesAsMissing) {
+  Compiled own;
+  compile("tests/codegen/models/combine.mtl", own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+  const mtl_model &m = *own.c.compiled;
+  constexpr int64_t kRows = 8;
+  std::mt19937 rng(7);
+  Batch batch = makeBatch(m, own.c.step, kRows, rng);
+  std::vector<float> params = randomParams(m, rng);
+  int classify = -1;
+  for (int t = 0; t < m.num_tasks; ++t)
+    if (m.tasks[t].kind == MTL_CLASSIFY)
+      classify = t;
+  ASSERT_GE(classify, 0);
+  auto step = [&](float row3, float row5, float &loss) {
+    std::vector<float> y = batch.targets[size_t(classify)];
+    y[3] = row3, y[5] = row5;
+    std::vector<const float *> targets = batch.targetPtrs;
+    targets[size_t(classify)] = y.data();
+    mtl_batch mb{kRows, batch.inputPtrs.data(), targets.data()};
+    mtl_hyper hyper{1.0f, batch.weights.data(), 1, 1, nullptr};
+    std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
+    std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), grads(m.grads_size, NAN);
+    mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
+    m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
+    loss = taskLosses[size_t(classify)];
+    return grads;
+  };
+  const auto classes = static_cast<float>(m.tasks[classify].classes);
+  float missingLoss = 0, outsideLoss = 0, labelledLoss = 0;
+  std::vector<float> missing = step(NAN, NAN, missingLoss);
+  std::vector<float> outside = step(classes, -1, outsideLoss);
+  std::vector<float> labelled = step(classes - 1, 0, labelledLoss);
+  EXPECT_EQ(outsideLoss, missingLoss);
+  EXPECT_NE(labelledLoss, missingLoss); // the rows matter when they are labelled
+  ASSERT_EQ(outside.size(), missing.size());
+  for (size_t i = 0; i < missing.size(); ++i) // NaN: padding the step does not write
+    EXPECT_TRUE(outside[i] == missing[i] || (std::isnan(outside[i]) && std::isnan(missing[i])))
+        << "gradient " << i << ": " << outside[i] << " and " << missing[i];
+}
+
+// A learned(...) gate starts at the numbers written: the descriptor carries
+// them (MTL_INIT_VALUES) and the runtime's initialisation copies them.
+TEST(JitInit, LearnedGateStartsAtTheNumbersWritten) {
+  Compiled own;
+  compile("tests/codegen/models/stacks.mtl", own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+  const mtl_model &m = *own.c.compiled;
+  const mtl_tensor_desc *gate = paramNamed(m, "d.0.weight");
+  ASSERT_NE(gate, nullptr);
+  EXPECT_EQ(gate->init, MTL_INIT_VALUES);
+  std::vector<float> params(size_t(m.params_size), NAN);
+  ASSERT_TRUE(mtlrt::initParams(m, params.data(), 5).ok());
+  const std::vector<float> written = {0.9f, 0.1f, -0.3f};
+  EXPECT_EQ(
+      std::vector<float>(params.begin() + gate->offset, params.begin() + gate->offset + gate->size),
+      written);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),

@@ -63,6 +63,9 @@ inline std::string sexpr(const ast::Expr &e) {
   case ast::ExprKind::Neg:
     out = "(neg";
     break;
+  case ast::ExprKind::Chain:
+    out = "(->";
+    break;
   case ast::ExprKind::Binary:
     out = std::string("(") + e.op;
     break;

@@ -152,6 +152,23 @@ TEST(AstBuilder, SharedWithAndWithoutSharing) {
   expectAt(tower.name.loc, 3, 22);
 }
 
+// A chain stands where a call's argument or a parenthesised value may: one
+// step is just that step, more are a Chain of them.
+TEST(AstBuilder, ChainsInArgumentsAndParentheses) {
+  Parsed p("model m {\n"
+           "  shared h = mix(x -> gate(4), e) + 0.5 * (y -> dense(2) -> relu)\n"
+           "  shared g = (x)\n"
+           "}\n");
+  ASSERT_TRUE(p.file) << p.errors();
+  const auto &h = p.item<ast::SharedDecl>(0);
+  ASSERT_EQ(h.chain.steps.size(), 1u);
+  EXPECT_EQ(sexpr(h.chain.steps[0]),
+            "(+ (call mix (-> x (call gate i4)) e) (* n0.5 (-> y (call dense i2) relu)))");
+  const ast::Expr &gate = h.chain.steps[0].operands[0].args[0].value;
+  expectAt(gate.loc, 2, 18, 12);
+  EXPECT_EQ(sexpr(p.item<ast::SharedDecl>(1).chain.steps[0]), "x");
+}
+
 TEST(AstBuilder, TaskFields) {
   Parsed p("model m {\n"
            "  task species : classify(3) {\n"

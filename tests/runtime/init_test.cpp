@@ -48,7 +48,7 @@ struct FakeModel {
 };
 
 mtl_tensor_desc tensor(const char *name, int64_t size, mtl_init init, float scale) {
-  return mtl_tensor_desc{name, 1, {size, 0, 0, 0}, 0, size, init, scale};
+  return mtl_tensor_desc{name, 1, {size, 0, 0, 0}, 0, size, init, scale, nullptr};
 }
 
 std::vector<float> initialised(const mtl_model &model, uint64_t seed) {
@@ -113,6 +113,16 @@ TEST(Init, ExactValuesArePinned) {
     EXPECT_EQ(p[i], float(0.5 * (2.0 * rng.uniform() - 1.0)));
 }
 
+TEST(Init, GivenValuesAreCopied) {
+  const float values[3] = {0.9f, 0.1f, -2.5f};
+  FakeModel fake({tensor("a.0.weight", 3, MTL_INIT_VALUES, 0)});
+  fake.params[0].init_values = values;
+  std::vector<float> p = initialised(fake.model, 7);
+  EXPECT_EQ(p[0], 0.9f);
+  EXPECT_EQ(p[1], 0.1f);
+  EXPECT_EQ(p[2], -2.5f);
+}
+
 TEST(Init, StateStartsAtZero) {
   FakeModel fake({tensor("w", 4, MTL_INIT_ONES, 0)});
   std::vector<float> state(7, 3.0f);
@@ -135,6 +145,11 @@ TEST(Init, BadDescriptorsAreErrorsNotCrashes) {
 
   FakeModel badScale({tensor("w", 4, MTL_INIT_UNIFORM, -1.0f)});
   EXPECT_FALSE(initParams(badScale.model, p.data(), 0).ok());
+
+  FakeModel noValues({tensor("w", 4, MTL_INIT_VALUES, 0)}); // init_values is null
+  Status values = initParams(noValues.model, p.data(), 0);
+  ASSERT_FALSE(values.ok());
+  EXPECT_NE(values.error().find("no initial values"), std::string::npos) << values.error();
 
   FakeModel oldAbi({tensor("w", 4, MTL_INIT_ONES, 0)});
   oldAbi.model.abi_version = 99;

@@ -247,5 +247,31 @@ TEST(Values, ComposedSharedModules) {
   }
 }
 
+// A chain inside a combination takes one position of its owner and numbers
+// its layers under it; repeat's copies take one position each (a PyTorch
+// ModuleList of Sequentials), and the chain after the combination goes on
+// from the next position.
+TEST(Values, NestedChainsAndRepeatNameLayersUnderOnePositionEach) {
+  Checked c = check(model("  input x : f32[4]\n"
+                          "  shared experts = repeat(3, x -> dense(8) -> relu)\n"
+                          "  task a : regress { head = mix(x -> dense(3) -> softmax, experts) "
+                          "+ 0.5 * (x -> dense(8)) -> dense(1) }"));
+  ASSERT_EQ(c.models.size(), 1u) << c.text;
+  const Model &m = c.model();
+  EXPECT_EQ(layersOf(m, "experts"),
+            (std::vector<std::string>{"experts.0.0=dense[8]", "experts.0.1=relu[8]",
+                                      "experts.1.0=dense[8]", "experts.1.1=relu[8]",
+                                      "experts.2.0=dense[8]", "experts.2.1=relu[8]"}));
+  EXPECT_EQ(layersOf(m, "a"), (std::vector<std::string>{"a.0.0=dense[3]", "a.0.1=softmax[3]",
+                                                        "a.1.0=dense[8]", "a.2=dense[1]"}));
+  const Value &mix = m.values[size_t(
+      m.values[size_t(m.values[size_t(taskOf(m, "a").head)].arg)].args[0])]; // (mix + scale) -> mix
+  EXPECT_EQ(mix.kind, Value::Mix);
+  EXPECT_EQ(m.values[size_t(mix.args[1])].kind, Value::Stack);
+  EXPECT_EQ(m.values[size_t(mix.args[1])].shape, (Shape{3, 8}));
+  EXPECT_EQ(mix.argTexts,
+            (std::vector<std::string>{"a.gate", "experts[0]", "experts[1]", "experts[2]"}));
+}
+
 } // namespace
 } // namespace mtl::sema::test

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 7u
+#define MTL_ABI_VERSION 8u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -48,7 +48,8 @@ enum mtl_init {
   MTL_INIT_ZEROS = 0,
   MTL_INIT_ONES = 1,
   MTL_INIT_UNIFORM = 2, /* U(-scale, scale); dense weight and bias: scale = 1/sqrt(in) */
-  MTL_INIT_NORMAL = 3   /* N(0, scale^2); embedding: scale = 1 */
+  MTL_INIT_NORMAL = 3,  /* N(0, scale^2); embedding: scale = 1 */
+  MTL_INIT_VALUES = 4   /* the tensor's init_values, given in the model (learned(...)) */
 };
 
 /** One model input: `elements` values per row. */
@@ -82,6 +83,7 @@ typedef struct mtl_tensor_desc {
   int64_t size;   /* in floats */
   int32_t init;   /* enum mtl_init (parameters only) */
   float init_scale;
+  const float *init_values; /* MTL_INIT_VALUES: `size` floats; else null */
 } mtl_tensor_desc;
 
 /** A mix's gate (`mix(gate, e1, ..., ek)`): its weights on the experts,

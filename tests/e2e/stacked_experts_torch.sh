@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# stacked_experts_torch.sh: experts stacked with `repeat`, gates written
+# inside `mix` and learned(...) gates are named as PyTorch names a
+# ModuleList of Sequentials and a module with a `weight` parameter. The
+# MMoE, CGC and cross-stitch models of examples/mmoe_synthetic.mtl
+# (std/sharing.mtl's expert, gate and tower blocks) train one epoch on 2,000
+# rows of the MMoE paper's synthetic data; each checkpoint loads with
+# load_state_dict(strict) into a PyTorch module written from the papers'
+# equations, and the built program's predictions equal torch's forward.
+# Skipped without python3 and torch.
+#
+# Usage: stacked_experts_torch.sh MTLC LOG_CHECK
+source "$(dirname "$0")/common.sh"
+torch_python
+
+sh "$examples/data/make_mmoe.sh" 0.5 2000 >"$work/mmoe.csv" || fail "make_mmoe.sh failed"
+for model in mmoe cgc cross_stitch; do
+  "$mtlc" train "$examples/mmoe_synthetic.mtl" --model $model --epochs 1 \
+    --data train="$work/mmoe.csv" -q --run-dir "$work/$model" >/dev/null 2>"$work/train.err" ||
+    { fail "mtlc train --model $model failed: $(cat "$work/train.err")"; continue; }
+  "$mtlc" build "$examples/mmoe_synthetic.mtl" --model $model -o "$work/$model.bin" \
+    2>"$work/build.err" || { fail "mtlc build --model $model failed: $(cat "$work/build.err")"; continue; }
+  "$work/$model.bin" predict --checkpoint "$work/$model/last.safetensors" --input "$work/mmoe.csv" \
+    >"$work/$model.pred.csv" 2>"$work/pred.err" || { fail "predict failed: $(cat "$work/pred.err")"; continue; }
+  "$python" "$here/../runtime/read_checkpoint.py" "$work/$model/last.safetensors" \
+    >"$work/$model.json" || { fail "read_checkpoint.py cannot read the checkpoint"; continue; }
+  "$python" - $model "$work/$model.json" "$work/mmoe.csv" "$work/$model.pred.csv" <<'PY' ||
+import csv, json, sys
+import torch
+from torch import nn
+
+kind, ck_path, data_path, pred_path = sys.argv[1:]
+expert = lambda width=16: nn.Sequential(nn.Linear(100, width), nn.ReLU())  # expert(width)
+
+class Learned(nn.Module):
+    """learned(...): a gate of weights that do not depend on the row."""
+    def __init__(self, k):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(k))
+
+    def forward(self, x):
+        return self.weight.expand(x.shape[0], -1)
+
+class Gated(nn.Module):
+    """Each task t reads tower_t(sum_j gate_t(x)_j expert_j(x)) over the experts it may use:
+    MMoE (Ma et al. 2018) all four shared ones; CGC (Tang et al. 2020) its own and two shared;
+    cross-stitch (Misra et al. 2016) both tasks' columns, with learned weights."""
+    def __init__(self, kind):
+        super().__init__()
+        if kind == "cross_stitch":
+            self.a1, self.b1 = expert(32), expert(32)
+            self.groups = {"y1": ["a1", "b1"], "y2": ["a1", "b1"]}
+            for task in self.groups:
+                setattr(self, task, nn.Sequential(Learned(2), nn.Linear(32, 16), nn.ReLU(),
+                                                  nn.Linear(16, 1)))
+            return
+        if kind == "mmoe":
+            self.experts = nn.ModuleList(expert() for _ in range(4))
+            self.groups = {"y1": ["experts"], "y2": ["experts"]}
+        else:
+            self.own1 = nn.ModuleList([expert()])
+            self.own2 = nn.ModuleList([expert()])
+            self.both = nn.ModuleList(expert() for _ in range(2))
+            self.groups = {"y1": ["own1", "both"], "y2": ["own2", "both"]}
+        for task, groups in self.groups.items():
+            k = sum(len(getattr(self, g)) for g in groups)
+            # position 0: the gate chain inside mix (gate(k)); then tower(16, 1)
+            setattr(self, task, nn.Sequential(nn.Sequential(nn.Linear(100, k), nn.Softmax(dim=1)),
+                                              nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+
+    def forward(self, x):
+        out = []
+        for task, groups in self.groups.items():
+            seq = getattr(self, task)
+            members = [getattr(self, g) for g in groups]  # a column is one expert, a ModuleList many
+            experts = torch.stack([e(x) for m in members
+                                   for e in (m if isinstance(m, nn.ModuleList) else [m])], dim=1)
+            mixed = (seq[0](x).unsqueeze(2) * experts).sum(1)
+            out.append(seq[3](seq[2](seq[1](mixed))).reshape(-1))
+        return out
+
+model = Gated(kind)
+ck = json.load(open(ck_path))["tensors"]
+# The parameters: every tensor but Adam's state (NAME.exp_avg, NAME.exp_avg_sq).
+params = {n: t for n, t in ck.items() if not n.endswith((".exp_avg", ".exp_avg_sq"))}
+if set(params) != set(model.state_dict()):
+    sys.exit(f"{kind}: checkpoint names {sorted(params)} are not torch's {sorted(model.state_dict())}")
+model.load_state_dict({n: torch.tensor(t["values"], dtype=torch.float32).reshape(t["shape"])
+                       for n, t in params.items()}, strict=True)
+
+rows = list(csv.DictReader(open(data_path)))
+x = torch.tensor([[float(r[f"x{i}"]) for i in range(100)] for r in rows])
+with torch.no_grad():
+    y1, y2 = model(x)
+pred = list(csv.DictReader(open(pred_path)))
+if len(pred) != len(rows):
+    sys.exit(f"{len(pred)} predictions for {len(rows)} rows")
+worst = max(max(abs(float(p["y1"]) - a), abs(float(p["y2"]) - b))
+            for p, a, b in zip(pred, y1.tolist(), y2.tolist()))
+print(f"{kind}: largest difference from torch over {len(rows)} rows: {worst:.3g}")
+if worst > 1e-5:
+    sys.exit(f"{kind}: predictions differ from torch's by up to {worst}")
+PY
+    fail "$model: mtlc and torch differ"
+done
+finish
