@@ -34,6 +34,8 @@ std::string layerCall(const sema::Layer &l) {
     return fmt::format("gru({})", l.units);
   case K::Learned:
     return fmt::format("learned({:g})", fmt::join(l.values, ", "));
+  case K::Attention:
+    return l.heads == 1 ? "attend" : fmt::format("attend(heads = {})", l.heads);
   default:
     return sema::layerName(l.kind);
   }
@@ -64,8 +66,8 @@ std::string moduleLabel(const sema::Module &m) {
 std::string path(const sema::Model &model, int value) {
   const sema::Value &v = model.values[value];
   // Operands of an operator that hold a chain are put in parentheses.
-  const bool op =
-      v.kind != sema::Value::Concat && v.kind != sema::Value::Mix && v.kind != sema::Value::Stack;
+  const bool op = v.kind != sema::Value::Concat && v.kind != sema::Value::Mix &&
+                  v.kind != sema::Value::Stack && v.kind != sema::Value::Attend;
   auto args = [&](const char *sep) {
     std::vector<std::string> parts;
     for (int a : v.args) {
@@ -95,6 +97,8 @@ std::string path(const sema::Model &model, int value) {
     return "stack(" + args(", ") + ")";
   case sema::Value::Learned:
     return layerCall(model.modules[size_t(v.module)].layers.front());
+  case sema::Value::Attend:
+    return "attend(" + args(", ") + ")";
   }
   return "?";
 }

@@ -12,7 +12,9 @@ namespace mtl::ir {
 /// A mix's gate, which the steps sum over a batch's rows for telemetry
 /// (which experts each task uses).
 struct GateProbe {
-  ValueId gate = -1;                ///< [B, k]: the gate's weight on each of the mix's k experts
+  /// [B, k]: the gate's weight on each of the mix's k experts (or an attention
+  /// head's); [k] for a learned(...) gate, the same for every row
+  ValueId gate = -1;
   int task = -1;                    ///< the one task whose loss reads the mix; -1 when several do
   std::string name;                 ///< the gate as written in mix(..), unique among the probes
   std::vector<std::string> experts; ///< the k experts as written

@@ -100,11 +100,28 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     return b.window(OpKind::AvgPool, {x}, layer.kernel, layer.stride);
   case sema::LayerKind::Gru:
     return lowerGru(l, module, layer, x);
-  case sema::LayerKind::Learned: // a Value::Learned, lowered by lowerValue; never applied
+  case sema::LayerKind::Learned:   // a Value::Learned, lowered by lowerValue; never applied
+  case sema::LayerKind::Attention: // a Value::Attend's, lowered by lowerAttend; never applied
     break;
   }
   l.error(layer.loc, "lowering does not know this layer");
   return -1;
+}
+
+std::vector<ValueId> expertValues(Lowering &l, const sema::Value &value,
+                                  const std::vector<ValueId> &args, size_t first) {
+  std::vector<ValueId> experts;
+  for (size_t k = first; k < args.size(); ++k) {
+    const sema::Shape &s = l.model.values[size_t(value.args[k])].shape;
+    if (s.size() != 2) {
+      experts.push_back(args[k]);
+      continue;
+    }
+    ValueId flat = l.b.flatten(args[k]);
+    for (int64_t j = 0; j < s[0]; ++j)
+      experts.push_back(l.b.slice(flat, j * s[1], s[1]));
+  }
+  return experts;
 }
 
 namespace {
@@ -137,19 +154,11 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
                                                                             : args[k]);
     return b.reshape(flat.size() == 1 ? flat[0] : b.concat(flat), value.shape);
   }
+  case sema::Value::Attend:
+    return lowerAttend(l, value, args);
   case sema::Value::Mix: { // Σ_j gate[:, j] * expert_j, the gate's column spread over a row
     const int64_t width = value.shape.empty() ? 1 : value.shape.back();
-    std::vector<ValueId> experts; // a stack [k, n] is k experts, its rows
-    for (size_t k = 1; k < args.size(); ++k) {
-      const sema::Shape &s = l.model.values[size_t(value.args[k])].shape;
-      if (s.size() != 2) {
-        experts.push_back(args[k]);
-        continue;
-      }
-      ValueId flat = b.flatten(args[k]);
-      for (int64_t j = 0; j < s[0]; ++j)
-        experts.push_back(b.slice(flat, j * width, width));
-    }
+    std::vector<ValueId> experts = expertValues(l, value, args, 1);
     ValueId sum = -1;
     for (size_t j = 0; j < experts.size(); ++j) {
       ValueId weight = b.reduceSum(b.slice(args[0], int64_t(j), 1), ir::ReduceAxis::Last);

@@ -35,6 +35,14 @@ struct Lowering {
 ir::ValueId lowerValue(Lowering &l, int v);
 /// Applies one layer of `module` to `x`.
 ir::ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
+/// The experts of a Mix or Attend value, whose lowered arguments are `args`
+/// (the experts from `args[first]` on): a stack [k, n] gives its k rows.
+std::vector<ir::ValueId> expertValues(Lowering &l, const sema::Value &value,
+                                      const std::vector<ir::ValueId> &args, size_t first);
+/// attend(query, experts..., heads): nn.MultiheadAttention with one query,
+/// and a gate probe per head for telemetry.
+ir::ValueId lowerAttend(Lowering &l, const sema::Value &value,
+                        const std::vector<ir::ValueId> &args);
 /// A gru layer of `module` on `x` [B, steps, features], unrolled: the last hidden state.
 ir::ValueId lowerGru(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
 /// lambda * sum |theta| or lambda * sum theta^2 over the regularised modules'

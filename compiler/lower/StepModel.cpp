@@ -13,6 +13,15 @@ ParamInit initFor(const std::string &name, const std::vector<int64_t> &dims,
   bool isWeight = name.ends_with(".weight");
   if (layer && layer->kind == sema::LayerKind::Learned) // the numbers written in learned(...)
     return {ParamInit::Kind::Values, 0, layer->values};
+  if (layer && layer->kind == sema::LayerKind::Attention) {
+    // nn.MultiheadAttention: Xavier-uniform projections, bound sqrt(6 / (fan_in +
+    // fan_out)); biases zero; out_proj.weight as nn.Linear, U(±1/sqrt(E)).
+    if (name.ends_with("bias"))
+      return {ParamInit::Kind::Zeros, 0};
+    if (name.ends_with("out_proj.weight"))
+      return {ParamInit::Kind::Uniform, 1.0 / std::sqrt(double(dims[1]))};
+    return {ParamInit::Kind::Uniform, std::sqrt(6.0 / double(dims[0] + dims[1]))};
+  }
   if (layer && layer->kind == sema::LayerKind::LayerNorm)
     return {isWeight ? ParamInit::Kind::Ones : ParamInit::Kind::Zeros, 0};
   if (layer && layer->kind == sema::LayerKind::Embedding)
@@ -43,8 +52,14 @@ StepModel describeStep(const sema::Model &model, const ir::Graph &graph) {
       layers[l.paramPrefix] = &l;
   for (ir::ValueId p : graph.params()) {
     const ir::Op &op = graph.op(p);
-    auto it = layers.find(op.name.substr(0, op.name.rfind('.')));
-    out.init.push_back(initFor(op.name, op.type.dims, it == layers.end() ? nullptr : it->second));
+    // The layer is the longest prefix of the name that names one
+    // (attention's "P.out_proj.weight" is layer P's).
+    const sema::Layer *layer = nullptr;
+    for (size_t dot = op.name.rfind('.'); !layer && dot != std::string::npos && dot > 0;
+         dot = op.name.rfind('.', dot - 1))
+      if (auto it = layers.find(op.name.substr(0, dot)); it != layers.end())
+        layer = it->second;
+    out.init.push_back(initFor(op.name, op.type.dims, layer));
   }
   return out;
 }

@@ -169,10 +169,19 @@ int addModule(Context &ctx, const Owner &owner, std::vector<Layer> layers) {
   return id;
 }
 
+std::string Owner::next() const {
+  return fmt::format("{}.{}", prefix.empty() ? name : prefix, *position);
+}
+
+std::string Owner::take() const {
+  std::string at = next();
+  ++*position;
+  return at;
+}
+
 Owner nestedOwner(const Owner &owner) {
   Owner sub = owner;
-  sub.prefix =
-      fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, (*owner.position)++);
+  sub.prefix = owner.take();
   sub.position = std::make_shared<int64_t>(0);
   return sub;
 }
@@ -239,8 +248,6 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
   Val cur = start;        // the last value made
   Flow flow = start.flow; // what flows after the pending layers
   std::vector<Layer> pending;
-  int64_t &position = *owner.position;
-  const std::string &prefix = owner.prefix.empty() ? owner.name : owner.prefix;
   auto flush = [&] {
     if (pending.empty()) {
       if (!flow.known) // a failed step: what flows on is unknown, not `cur`
@@ -248,7 +255,7 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       return;
     }
     for (Layer &l : pending)
-      l.paramPrefix = fmt::format("{}.{}", prefix, position++);
+      l.paramPrefix = owner.take();
     if (cur.value < 0 || !flow.known) {
       pending.clear();
       cur = Val{-1, flow};

@@ -1,7 +1,8 @@
 // Combine.cpp: values that combine other values: a + b, a - b, a * b,
-// number * a, a / number, concat(a, b, ...), stack(a, b, ...),
-// repeat(n, chain) and mix(gate, e1, e2, ...).
-#include "sema/Values.h"
+// number * a, a / number, concat(a, b, ...), stack(a, b, ...) and
+// repeat(n, chain); the helpers every combination uses (Combining.h).
+// Experts.cpp has the ones that weigh experts: mix and attend.
+#include "sema/Combining.h"
 
 #include "frontend/ExprText.h"
 #include "sema/ConstEval.h"
@@ -10,7 +11,6 @@
 #include <fmt/ranges.h>
 
 namespace mtl::sema {
-namespace {
 
 int addValue(Context &ctx, Value v) {
   ctx.model->values.push_back(std::move(v));
@@ -19,7 +19,7 @@ int addValue(Context &ctx, Value v) {
 
 /// A new value of `kind` over `parts`, of shape `shape`.
 Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
-             Shape shape, double factor = 1) {
+             Shape shape, double factor) {
   Value v;
   v.kind = kind;
   v.loc = e.loc;
@@ -28,16 +28,6 @@ Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vect
   v.factor = factor;
   v.shape = shape;
   return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, std::move(shape))};
-}
-
-/// Whether `e` names anything (a value); an expression of literals is a number.
-bool mentionsName(const ast::Expr &e) {
-  if (e.isNamed())
-    return true;
-  for (const ast::Expr &o : e.operands)
-    if (mentionsName(o))
-      return true;
-  return false;
 }
 
 /// A combination's operand as a value: f32 (ids must be embedded first).
@@ -51,6 +41,58 @@ Val operand(Context &ctx, const ast::Expr &e, const Owner &owner, const char *ro
     return {};
   }
   return v;
+}
+
+/// What gate telemetry calls a mix's argument: a name as written, a chain
+/// by the prefix its layers get (taken before it is built), anything else
+/// as written.
+std::string argName(const ast::Expr &e, const Owner &owner) {
+  if (e.kind == ast::ExprKind::Chain)
+    return owner.next();
+  return exprText(e);
+}
+
+/// The positional arguments of concat/mix as values, from argument `from`
+/// on, and if `names` is given what telemetry calls each; nullopt after an error.
+std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, const Owner &owner,
+                                          const char *role, size_t least, size_t from,
+                                          std::vector<std::string> *names) {
+  const std::string what = "'" + call.text + "'";
+  if (call.args.size() < least) {
+    ctx.error(call.loc, fmt::format("{} takes at least {} values, got {}", call.text, least,
+                                    call.args.size()));
+    return std::nullopt;
+  }
+  std::vector<Val> out;
+  bool ok = true;
+  for (size_t k = from; k < call.args.size(); ++k) {
+    const ast::Arg &a = call.args[k];
+    if (!a.name.text.empty() || a.rangeEnd) {
+      ctx.error(a.loc,
+                fmt::format("{} takes values by position, as in '{}(a, b)'", call.text, call.text));
+      ok = false;
+      continue;
+    }
+    if (names)
+      names->push_back(argName(a.value, owner));
+    out.push_back(operand(ctx, a.value, owner, role, what.c_str()));
+    ok = ok && out.back().ok();
+  }
+  if (!ok)
+    return std::nullopt;
+  return out;
+}
+
+namespace {
+
+/// Whether `e` names anything (a value); an expression of literals is a number.
+bool mentionsName(const ast::Expr &e) {
+  if (e.isNamed())
+    return true;
+  for (const ast::Expr &o : e.operands)
+    if (mentionsName(o))
+      return true;
+  return false;
 }
 
 Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
@@ -96,46 +138,6 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
     return {};
   }
   return combined(ctx, e, Value::Scale, {a}, a.flow.shape, e.op == '/' ? 1 / *factor : *factor);
-}
-
-/// What gate telemetry calls a mix's argument: a name as written, a chain
-/// by the prefix its layers get (taken before it is built), anything else
-/// as written.
-std::string argName(const ast::Expr &e, const Owner &owner) {
-  if (e.kind == ast::ExprKind::Chain)
-    return fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, *owner.position);
-  return exprText(e);
-}
-
-/// The positional arguments of concat/mix as values, from argument `from`
-/// on, and if `names` is given what telemetry calls each; nullopt after an error.
-std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, const Owner &owner,
-                                          const char *role, size_t least, size_t from = 0,
-                                          std::vector<std::string> *names = nullptr) {
-  const std::string what = "'" + call.text + "'";
-  if (call.args.size() < least) {
-    ctx.error(call.loc, fmt::format("{} takes at least {} values, got {}", call.text, least,
-                                    call.args.size()));
-    return std::nullopt;
-  }
-  std::vector<Val> out;
-  bool ok = true;
-  for (size_t k = from; k < call.args.size(); ++k) {
-    const ast::Arg &a = call.args[k];
-    if (!a.name.text.empty() || a.rangeEnd) {
-      ctx.error(a.loc,
-                fmt::format("{} takes values by position, as in '{}(a, b)'", call.text, call.text));
-      ok = false;
-      continue;
-    }
-    if (names)
-      names->push_back(argName(a.value, owner));
-    out.push_back(operand(ctx, a.value, owner, role, what.c_str()));
-    ok = ok && out.back().ok();
-  }
-  if (!ok)
-    return std::nullopt;
-  return out;
 }
 
 Val concat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
@@ -215,101 +217,6 @@ Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
   return combined(ctx, call, Value::Stack, copies, out);
 }
 
-bool isLearned(const ast::Expr &e) { return e.isCall() && e.text == "learned"; }
-
-/// `learned(0.9, 0.1)`: a gate of weights learned as parameters, the same for
-/// every row, starting at the numbers given (a cross-stitch unit's
-/// coefficients). Its layer takes one position of the owner: "<prefix>.<p>".
-Val learned(Context &ctx, const ast::Expr &call, const Owner &owner) {
-  Layer layer;
-  layer.kind = LayerKind::Learned;
-  layer.loc = layer.useLoc = call.loc;
-  bool ok = !call.args.empty();
-  if (!ok)
-    ctx.error(call.loc, "learned takes the gate's starting weights, one number per expert, as "
-                        "in 'learned(0.9, 0.1)'");
-  for (const ast::Arg &a : call.args) {
-    std::optional<double> v;
-    if (a.name.text.empty() && !a.rangeEnd)
-      v = evalNumber(ctx, a.value, nullptr);
-    else
-      ctx.error(a.loc, "learned takes numbers by position, as in 'learned(0.9, 0.1)'");
-    ok = ok && v;
-    layer.values.push_back(v.value_or(0));
-  }
-  if (!ok)
-    return {};
-  layer.outShape = {int64_t(layer.values.size())};
-  layer.paramPrefix =
-      fmt::format("{}.{}", owner.prefix.empty() ? owner.name : owner.prefix, (*owner.position)++);
-  Shape shape = layer.outShape;
-  Value v;
-  v.kind = Value::Learned;
-  v.loc = call.loc;
-  v.module = addModule(ctx, owner, {std::move(layer)});
-  v.shape = shape;
-  return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, std::move(shape))};
-}
-
-Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
-  // The gate: a value, or weights learned for every row alike; then the
-  // experts, each named (as telemetry reports it) just before it is built.
-  const ast::Expr *gateArg = call.args.empty() ? nullptr : &call.args[0].value;
-  Val weights = !gateArg              ? Val{}
-                : isLearned(*gateArg) ? learned(ctx, *gateArg, owner)
-                                      : operand(ctx, *gateArg, owner, role, "'mix'");
-  std::vector<std::string> names{""};
-  auto parts = valueArgs(ctx, call, owner, role, 2, 1, &names);
-  if (!parts || !weights.ok())
-    return {};
-  parts->insert(parts->begin(), weights);
-  // Experts: vectors of one width n, or stacks [k, n] of k of them.
-  Shape expert;
-  std::vector<std::string> expertNames;
-  for (size_t k = 1; k < parts->size(); ++k) {
-    const Shape &s = (*parts)[k].flow.shape;
-    const Shape vec = s.size() == 2 ? Shape{s[1]} : s;
-    if (expert.empty())
-      expert = vec;
-    if (s.empty() || s.size() > 2 || vec != expert) {
-      ctx.error(call.args[k].loc,
-                fmt::format("mix's experts must be vectors of one width, or stacks of them "
-                            "([k, n], from stack or repeat); argument {} is {}{}",
-                            k + 1, formatShape(s),
-                            s.size() > 2 ? " (flatten each expert first)"
-                                         : fmt::format(" and the experts before it are {}",
-                                                       formatShape(expert))));
-      return {};
-    }
-    const int64_t count = s.size() == 2 ? s[0] : 1;
-    for (int64_t j = 0; j < count; ++j) // a stack's experts as NAME[j]
-      expertNames.push_back(count == 1 ? names[k] : fmt::format("{}[{}]", names[k], j));
-  }
-  const auto experts = static_cast<int64_t>(expertNames.size());
-  if (call.args.size() == 2 && experts == 1) {
-    ctx.error(call.args[1].loc, "mix needs at least two experts: a stack of them ([k, n], from "
-                                "stack or repeat) or two values or more");
-    return {};
-  }
-  const Shape &gate = (*parts)[0].flow.shape;
-  if (gate != Shape{experts}) {
-    std::vector<std::string> even(size_t(experts), formatNumber(1.0 / double(experts)));
-    ctx.error(call.args[0].loc,
-              fmt::format("mix's gate gives one weight per expert: {} experts need a gate of "
-                          "shape [{}] (e.g. '{}'), got {}",
-                          experts, experts,
-                          isLearned(*gateArg) ? fmt::format("learned({})", fmt::join(even, ", "))
-                                              : fmt::format("x -> dense({}) -> softmax", experts),
-                          formatShape(gate)));
-    return {};
-  }
-  Val out = combined(ctx, call, Value::Mix, *parts, expert);
-  std::vector<std::string> &texts = ctx.model->values[size_t(out.value)].argTexts;
-  texts.push_back(gateArg->kind == ast::ExprKind::Name ? gateArg->text : owner.name + ".gate");
-  texts.insert(texts.end(), expertNames.begin(), expertNames.end());
-  return out;
-}
-
 } // namespace
 
 void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
@@ -332,7 +239,7 @@ void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
 bool isCombination(const ast::Expr &e) {
   return e.kind == ast::ExprKind::Binary || e.kind == ast::ExprKind::Neg ||
          (e.isCall() && (e.text == "concat" || e.text == "mix" || e.text == "stack" ||
-                         e.text == "repeat" || e.text == "learned"));
+                         e.text == "repeat" || e.text == "learned" || e.text == "attend"));
 }
 
 Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
@@ -350,7 +257,9 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
     return stack(ctx, e, owner, role);
   if (e.text == "repeat")
     return repeat(ctx, e, owner, role);
-  if (isLearned(e)) {
+  if (e.text == "attend")
+    return attend(ctx, e, owner, role);
+  if (e.text == "learned") {
     ctx.error(e.loc, "learned(...) is a gate of learned weights, used as mix's first "
                      "argument, as in 'mix(learned(0.9, 0.1), a, b)'");
     return {};

@@ -48,6 +48,8 @@ const char *layerName(LayerKind kind) {
     return "gru";
   case LayerKind::Learned:
     return "learned";
+  case LayerKind::Attention:
+    return "attend";
   }
   return "?";
 }
@@ -139,6 +141,8 @@ int64_t Layer::paramCount() const {
     return 3 * units * ((inShape.empty() ? 0 : inShape.back()) + units + 2);
   case LayerKind::Learned:
     return static_cast<int64_t>(values.size());
+  case LayerKind::Attention: // query and output [E, E], key and value [E, n], biases 3E + E
+    return 2 * units * units + 2 * units * (inShape.empty() ? 0 : inShape.back()) + 4 * units;
   default:
     return 0;
   }

@@ -48,6 +48,7 @@ enum class LayerKind {
   AvgPool,   ///< [C, H, W] -> [C, OH, OW], each window's mean
   Gru,       ///< f32 [steps, features] -> [units]: the last hidden state of torch.nn.GRU
   Learned,   ///< no input: a learned vector `weight`, starting at `values` (learned(...))
+  Attention, ///< attend(...)'s projections: query [units] over experts `inShape`, `heads`
 };
 
 /// Lower-case layer name as written in .mtl ("dense", "leaky_relu", ...).
@@ -70,6 +71,7 @@ struct Layer {
   int64_t stride = 1;         ///< Conv2d (default 1), pools (default: the kernel)
   int64_t padding = 0;        ///< Conv2d: zeros on each side of the image
   std::vector<double> values; ///< Learned: the starting values, one per element
+  int64_t heads = 1;          ///< Attention
   /// Checkpoint prefix, PyTorch nn.Sequential style: "<module>.<position>",
   /// where the position counts every layer of the module, activations included.
   std::string paramPrefix;
@@ -104,14 +106,16 @@ struct Value {
              ///< of shape [n] or a stack [k, n] of k experts
     Stack,   ///< args (of one shape s) stacked: [count, s...]
     Learned, ///< a Learned layer's weight (module's only layer): the same for every row
+    Attend,  ///< args[0] (the query) attends over the experts args[1..] (vectors or stacks)
+             ///< through the module's only layer, an Attention
   } kind = InputRef;
   int input = -1;        ///< InputRef: index into Model::inputs
-  int module = -1;       ///< Apply, Learned: index into Model::modules
+  int module = -1;       ///< Apply, Learned, Attend: index into Model::modules
   int arg = -1;          ///< Apply: the value the module is applied to
   std::vector<int> args; ///< the values the combining kinds read
   double factor = 1;     ///< Scale
-  /// Mix: the gate's name, then each expert's (a stack's as `NAME[j]`),
-  /// which gate telemetry reports them by.
+  /// Mix, Attend: the gate's name, then each expert's (a stack's as
+  /// `NAME[j]`), which gate telemetry reports them by.
   std::vector<std::string> argTexts;
   SourceLoc loc; ///< the combining kinds: where the combination is written
   Shape shape;

@@ -23,6 +23,11 @@ struct Owner {
   /// inside a combination takes one position and numbers its own layers
   /// under it ("<prefix>.<position>.<k>"), as a PyTorch Sequential would.
   std::shared_ptr<int64_t> position = std::make_shared<int64_t>(0);
+
+  /// The name of the next position ("<prefix>.<position>").
+  std::string next() const;
+  /// That name, and the position taken.
+  std::string take() const;
   SourceLoc loc; ///< Module::loc
   bool shared = false;
   int softGroup = -1;

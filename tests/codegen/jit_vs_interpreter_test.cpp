@@ -479,6 +479,33 @@ TEST(JitGuards, CrossEntropyTreatsAnIdOutsideTheClassesAsMissing) {
         << "gradient " << i << ": " << outside[i] << " and " << missing[i];
 }
 
+// A gradient of 2^60 or more, though finite, would overflow the update: the
+// step is refused (skipped = 1) and the parameters and optimizer state stay
+// as they were; one just under the bound is applied.
+TEST(JitGuards, UpdateRefusesAHugeFiniteGradient) {
+  Compiled own;
+  compile("tests/codegen/models/combine.mtl", own);
+  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+  const mtl_model &m = *own.c.compiled;
+  std::mt19937 rng(3);
+  const std::vector<float> before = randomParams(m, rng);
+  auto update = [&](float gradient, std::vector<float> &params) {
+    params = before;
+    std::vector<float> state(size_t(m.state_size), 0.0f), grads(size_t(m.grads_size), 0.0f);
+    grads[size_t(m.params[0].offset)] = gradient;
+    std::vector<float> weights(size_t(m.num_tasks), 1.0f);
+    mtl_hyper hyper{1e-3f, weights.data(), 1, 1, nullptr};
+    mtl_result result{};
+    m.update(&hyper, params.data(), state.data(), grads.data(), &result);
+    return result.skipped;
+  };
+  std::vector<float> params;
+  EXPECT_EQ(update(1e30f, params), 1); // finite, and past 2^60
+  EXPECT_EQ(params, before);
+  EXPECT_EQ(update(1e17f, params), 0); // under 2^60 (1.15e18)
+  EXPECT_NE(params, before);
+}
+
 // A learned(...) gate starts at the numbers written: the descriptor carries
 // them (MTL_INIT_VALUES) and the runtime's initialisation copies them.
 TEST(JitInit, LearnedGateStartsAtTheNumbersWritten) {

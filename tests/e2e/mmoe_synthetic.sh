@@ -39,7 +39,7 @@ for args in "1.5 10" "abc 10" "0.5x 10" "0.5 1e3" "0.5 10 x"; do
     fail "make_mmoe.sh $args: $(cat "$work/err.txt")"
 done
 
-for model in shared_bottom mmoe cgc ple; do
+for model in shared_bottom mmoe attention cgc cross_stitch ple; do
   "$mtlc" train "$examples/mmoe_synthetic.mtl" --model "$model" --epochs 3 --no-save \
     --data "train=$work/m0.9.csv" --log "$work/$model.jsonl" >"$work/$model.txt" 2>&1 ||
     { fail "training $model failed: $(cat "$work/$model.txt")"; continue; }
@@ -47,8 +47,8 @@ for model in shared_bottom mmoe cgc ple; do
   if [[ $model == shared_bottom ]]; then
     grep -q '^gates' "$work/$model.txt" && fail "shared_bottom printed gates"
   else
-    grep -qE '^  y1\.gate \(y1\) +[a-z0-9]+(\[0\])? 0\.[0-9]{3}' "$work/$model.txt" ||
-      fail "$model printed no y1.gate line"
+    grep -qE '^  y1\.(gate|attention\.head0) \(y1\) +[a-z0-9]+(\[0\])? -?[0-9]+\.[0-9]{3}' \
+      "$work/$model.txt" || fail "$model printed no gate line for y1"
   fi
 done
 finish

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # stacked_experts_torch.sh: experts stacked with `repeat`, gates written
-# inside `mix` and learned(...) gates are named as PyTorch names a
-# ModuleList of Sequentials and a module with a `weight` parameter. The
-# MMoE, CGC and cross-stitch models of examples/mmoe_synthetic.mtl
+# inside `mix`, learned(...) gates and attend(...) are named as PyTorch names
+# a ModuleList of Sequentials, a module with a `weight` parameter and an
+# nn.MultiheadAttention. The MMoE, attention, CGC and cross-stitch models of
+# examples/mmoe_synthetic.mtl
 # (std/sharing.mtl's expert, gate and tower blocks) train one epoch on 2,000
 # rows of the MMoE paper's synthetic data; each checkpoint loads with
 # load_state_dict(strict) into a PyTorch module written from the papers'
@@ -14,7 +15,7 @@ source "$(dirname "$0")/common.sh"
 torch_python
 
 sh "$examples/data/make_mmoe.sh" 0.5 2000 >"$work/mmoe.csv" || fail "make_mmoe.sh failed"
-for model in mmoe cgc cross_stitch; do
+for model in mmoe attention cgc cross_stitch; do
   "$mtlc" train "$examples/mmoe_synthetic.mtl" --model $model --epochs 1 \
     --data train="$work/mmoe.csv" -q --run-dir "$work/$model" >/dev/null 2>"$work/train.err" ||
     { fail "mtlc train --model $model failed: $(cat "$work/train.err")"; continue; }
@@ -54,6 +55,15 @@ class Gated(nn.Module):
                 setattr(self, task, nn.Sequential(Learned(2), nn.Linear(32, 16), nn.ReLU(),
                                                   nn.Linear(16, 1)))
             return
+        if kind == "attention":  # each task's query attends over the experts, 2 heads
+            self.experts = nn.ModuleList(expert() for _ in range(4))
+            self.groups = {"y1": ["experts"], "y2": ["experts"]}
+            for task in self.groups:
+                setattr(self, task, nn.Sequential(
+                    nn.Sequential(nn.Linear(100, 16)),
+                    nn.MultiheadAttention(16, 2, batch_first=True),
+                    nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+            return
         if kind == "mmoe":
             self.experts = nn.ModuleList(expert() for _ in range(4))
             self.groups = {"y1": ["experts"], "y2": ["experts"]}
@@ -75,7 +85,12 @@ class Gated(nn.Module):
             members = [getattr(self, g) for g in groups]  # a column is one expert, a ModuleList many
             experts = torch.stack([e(x) for m in members
                                    for e in (m if isinstance(m, nn.ModuleList) else [m])], dim=1)
-            mixed = (seq[0](x).unsqueeze(2) * experts).sum(1)
+            if isinstance(seq[1], nn.MultiheadAttention):
+                query = seq[0](x).unsqueeze(1)  # one query per row: [B, 1, 16]
+                mixed = seq[1](query, experts, experts, need_weights=False)[0].squeeze(1)
+                seq = seq[1:]
+            else:
+                mixed = (seq[0](x).unsqueeze(2) * experts).sum(1)
             out.append(seq[3](seq[2](seq[1](mixed))).reshape(-1))
         return out
 

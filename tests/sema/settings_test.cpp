@@ -191,6 +191,29 @@ TEST(Settings, Train) {
   EXPECT_EQ(loss.model().train.earlyStop.patience, 5);
 }
 
+// Early stopping keeps the smallest loss, mse and mae and the largest of every
+// other metric (accuracy, the F1s, AUC, R²), whichever task it is on.
+TEST(Settings, MonitorDirectionFollowsTheMetric) {
+  for (auto [metric, maximize] :
+       std::vector<std::pair<std::string, bool>>{{"mse", false}, {"mae", false}, {"r2", true}}) {
+    Checked c =
+        check(model("  input x : f32[4]\n"
+                    "  task mass : regress { head = x -> dense(1) metrics = mse, mae, r2 }\n"
+                    "  data train = synthetic() {}\n"
+                    "  train { validate = 0.2, early_stop = early_stop(monitor = mass." +
+                    metric + ") }"));
+    ASSERT_EQ(c.models.size(), 1u) << c.text;
+    EXPECT_EQ(c.model().train.earlyStop.maximize, maximize) << metric;
+  }
+  Checked accuracy = withSettings(
+      "  train { validate = 0.2, early_stop = early_stop(monitor = species.accuracy) }");
+  ASSERT_EQ(accuracy.models.size(), 1u) << accuracy.text;
+  EXPECT_TRUE(accuracy.model().train.earlyStop.maximize);
+  Checked loss = withSettings("  train { validate = 0.1, early_stop = early_stop }");
+  ASSERT_EQ(loss.models.size(), 1u) << loss.text;
+  EXPECT_FALSE(loss.model().train.earlyStop.maximize);
+}
+
 TEST(Settings, TrainErrors) {
   EXPECT_DIAG(withSettings("  train { epoch = 3 }"),
               "m.mtl:7:11: error: unknown train setting 'epoch'; did you mean 'epochs'?");

@@ -1,0 +1,44 @@
+// Combining.h: what the files that build combinations share (Combine.cpp,
+// Experts.cpp): new values, operands, and the values a call's arguments give.
+#pragma once
+
+#include "sema/Values.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mtl::sema {
+
+/// Appends `v` to the model's values; its index.
+int addValue(Context &ctx, Value v);
+
+/// A new value of `kind` over `parts`, of shape `shape`.
+Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
+             Shape shape, double factor = 1);
+
+/// A combination's operand as a value: f32 (ids must be embedded first);
+/// `what` names the combination in messages ("'mix'").
+Val operand(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role,
+            const char *what);
+
+/// What gate telemetry calls an argument: a name as written, a chain by the
+/// prefix its layers will get (so: call it just before the chain is built),
+/// anything else as written.
+std::string argName(const ast::Expr &e, const Owner &owner);
+
+/// The positional arguments of a call as values, from argument `from` on,
+/// each named into `names` (when given) just before it is built; at least
+/// `least` arguments in all. nullopt after an error.
+std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, const Owner &owner,
+                                          const char *role, size_t least, size_t from = 0,
+                                          std::vector<std::string> *names = nullptr);
+
+/// mix(gate, e1, ..., ek), the gate a value or learned(w1, ..., wk).
+Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role);
+
+/// attend(query, e1, ..., ek, heads = H): multi-head attention of a query
+/// over experts, as torch.nn.MultiheadAttention with one query.
+Val attend(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role);
+
+} // namespace mtl::sema
