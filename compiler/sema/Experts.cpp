@@ -79,6 +79,22 @@ expertList(Context &ctx, const ast::Expr &call, const std::vector<Val> &parts,
   return std::pair{expert, expertNames};
 }
 
+/// `base`, or `base2`, `base3`, ... when an earlier mix or attend of the
+/// model already has that name (two gates written as chains in one head).
+std::string gateName(const Context &ctx, const std::string &base) {
+  auto taken = [&](const std::string &name) {
+    for (const Value &v : ctx.model->values)
+      if ((v.kind == Value::Mix || v.kind == Value::Attend) && !v.argTexts.empty() &&
+          v.argTexts.front() == name)
+        return true;
+    return false;
+  };
+  std::string name = base;
+  for (int k = 2; taken(name); ++k)
+    name = base + std::to_string(k);
+  return name;
+}
+
 } // namespace
 
 Val attend(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
@@ -145,7 +161,7 @@ Val attend(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
     v.args.push_back(p.value);
   v.module = addModule(ctx, owner, {std::move(layer)});
   v.shape = query;
-  v.argTexts.push_back(owner.name + ".attention");
+  v.argTexts.push_back(gateName(ctx, owner.name + ".attention"));
   v.argTexts.insert(v.argTexts.end(), expertNames.begin(), expertNames.end());
   return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, query)};
 }
@@ -189,7 +205,8 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
   }
   Val out = combined(ctx, call, Value::Mix, *parts, expert);
   std::vector<std::string> &texts = ctx.model->values[size_t(out.value)].argTexts;
-  texts.push_back(gateArg->kind == ast::ExprKind::Name ? gateArg->text : owner.name + ".gate");
+  texts.push_back(gateArg->kind == ast::ExprKind::Name ? gateArg->text
+                                                       : gateName(ctx, owner.name + ".gate"));
   texts.insert(texts.end(), expertNames.begin(), expertNames.end());
   return out;
 }

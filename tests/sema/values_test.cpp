@@ -273,5 +273,21 @@ TEST(Values, NestedChainsAndRepeatNameLayersUnderOnePositionEach) {
             (std::vector<std::string>{"a.gate", "experts[0]", "experts[1]", "experts[2]"}));
 }
 
+// Gates written as chains (or learned) are named after their head's task or
+// shared value; a second in the same place is NAME.gate2.
+TEST(Values, UnnamedGatesInOneHeadGetNumberedNames) {
+  Checked c =
+      check(model("  input x : f32[4]\n"
+                  "  shared e = repeat(2, x -> dense(3))\n"
+                  "  task a : regress { head = mix(learned(0.5, 0.5), e) + "
+                  "mix(x -> dense(2) -> softmax, e) + attend(x -> dense(3), e) -> dense(1) }"));
+  ASSERT_EQ(c.models.size(), 1u) << c.text;
+  std::vector<std::string> gates;
+  for (const Value &v : c.model().values)
+    if (v.kind == Value::Mix || v.kind == Value::Attend)
+      gates.push_back(v.argTexts.front());
+  EXPECT_EQ(gates, (std::vector<std::string>{"a.gate", "a.gate2", "a.attention"}));
+}
+
 } // namespace
 } // namespace mtl::sema::test
