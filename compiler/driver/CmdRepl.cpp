@@ -1,7 +1,7 @@
 // CmdRepl.cpp: `mtlc repl [FILE]`: an interactive session of loading, changing and training models.
 #include "driver/Commands.h"
-#include "driver/ReplCommands.h"
 #include "driver/Terminal.h"
+#include "repl/ReplCommands.h"
 
 namespace mtl::driver {
 

@@ -8,7 +8,7 @@
 // reads: the most likely class and its probability (classify and binary,
 // where a binary task's classes are 0 and 1 or the data's names for them),
 // per-label probabilities (multilabel), values on the data's scale (regress).
-#include "driver/ReplSession.h"
+#include "repl/ReplSession.h"
 
 #include "mtlrt/Predictor.h"
 

@@ -1,6 +1,6 @@
 // ReplLine.cpp: libedit (through its readline interface) for terminals, std::getline otherwise.
-#include "driver/ReplLine.h"
-#include "driver/ReplInterrupt.h"
+#include "repl/ReplLine.h"
+#include "repl/ReplInterrupt.h"
 
 #include <algorithm>
 #include <cerrno>

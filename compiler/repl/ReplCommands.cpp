@@ -2,9 +2,9 @@
 //
 // Every input is either a command (it starts with `:`) or `.mtl` model items,
 // which may span lines: a line that leaves a bracket open asks for more.
-#include "driver/ReplCommands.h"
-#include "driver/ReplInterrupt.h"
-#include "driver/ReplLine.h"
+#include "repl/ReplCommands.h"
+#include "repl/ReplInterrupt.h"
+#include "repl/ReplLine.h"
 
 #include "support/Suggest.h"
 

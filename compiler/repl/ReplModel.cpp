@@ -7,7 +7,7 @@
 // that text reports locations in the inserted lines back into the input as
 // `<repl>:LINE:COL`, so errors read as they would in `mtlc check`.
 #include "driver/DataSpecs.h"
-#include "driver/ReplSession.h"
+#include "repl/ReplSession.h"
 
 #include "frontend/Imports.h"
 #include "frontend/Parser.h"

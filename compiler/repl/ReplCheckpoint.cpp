@@ -8,7 +8,7 @@
 // optimizer-state tensor of the model, the optimizer state and step too, so
 // the next :train continues from where the saved run stopped. Unlike a
 // resume, the settings need not match: the session's own settings apply.
-#include "driver/ReplSession.h"
+#include "repl/ReplSession.h"
 
 #include "mtlrt/Checkpoint.h"
 

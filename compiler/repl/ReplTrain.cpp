@@ -12,8 +12,8 @@
 // the same on every run. Ctrl-C stops a run after the current step and keeps
 // what it trained, so nothing of the session is lost.
 #include "driver/DataSpecs.h"
-#include "driver/ReplInterrupt.h"
-#include "driver/ReplSession.h"
+#include "repl/ReplInterrupt.h"
+#include "repl/ReplSession.h"
 
 #include "mtlrt/Report.h"
 

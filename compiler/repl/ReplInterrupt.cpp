@@ -1,5 +1,5 @@
 // ReplInterrupt.cpp: the SIGINT handler of the REPL and its installation.
-#include "driver/ReplInterrupt.h"
+#include "repl/ReplInterrupt.h"
 
 namespace mtl::driver {
 namespace {

@@ -1,7 +1,7 @@
 // ReplCommands.h: the REPL's `:` commands and the loop that reads them.
 #pragma once
 
-#include "driver/ReplSession.h"
+#include "repl/ReplSession.h"
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 // ReplReport.cpp: what the REPL shows: :show, :time, :runs, :compare and :plot.
 #include "driver/Printers.h"
-#include "driver/ReplSession.h"
+#include "repl/ReplSession.h"
 
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Plot.h"
