@@ -1,6 +1,6 @@
 // NpyFiles.cpp: peeking into NumPy files at check time: .npy headers and .npz member names.
 //
-// The runtime reads these files whole (runtime/src/Npy.cpp, Npz.cpp); sema
+// The runtime reads these files whole (runtime/src/data/Npy.cpp, Npz.cpp); sema
 // only needs the shapes and names, to report a mismatch at its binding.
 #include "sema/NpyFiles.h"
 

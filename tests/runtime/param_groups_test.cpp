@@ -1,5 +1,5 @@
 // param_groups_test.cpp: parameter groups (freeze, lr_scale) and init-map rules, by hand.
-#include "ParamGroups.h"
+#include "train/ParamGroups.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // per_task_data_test.cpp: runs that train on several data sets: loading with unbound inputs,
 // merging, per-data-set splits, the epoch plans of each sampling, and training and resuming.
-#include "Sampling.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Trainer.h"
+#include "train/Sampling.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

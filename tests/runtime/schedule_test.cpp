@@ -1,7 +1,7 @@
 // schedule_test.cpp: learning-rate schedules and gradient clipping against values worked by hand.
-#include "Schedule.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Trainer.h"
+#include "train/Schedule.h"
 
 #include <gtest/gtest.h>
 

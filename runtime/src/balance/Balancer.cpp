@@ -8,7 +8,7 @@
 // combine them, whatever the method.
 #include "balance/Balancer.h"
 
-#include "Schedule.h"
+#include "train/Schedule.h"
 
 #include <algorithm>
 #include <cmath>

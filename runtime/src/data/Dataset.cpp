@@ -1,7 +1,7 @@
 // Dataset.cpp: turning a DataSpec's bindings over CSV or IDX files into input and target matrices.
 #include "mtlrt/Dataset.h"
 
-#include "DatasetBlocks.h"
+#include "data/DatasetBlocks.h"
 #include "mtlrt/Idx.h"
 
 #include <fmt/format.h>

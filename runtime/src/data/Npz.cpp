@@ -3,8 +3,8 @@
 // Only what numpy.savez and savez_compressed write is needed, so this reads
 // the zip's central directory (zip64 sizes and offsets included), and each
 // member's data through its local header, inflating deflated ones with zlib.
-#include "GzFile.h"
-#include "NpyDetail.h"
+#include "data/GzFile.h"
+#include "data/NpyDetail.h"
 
 #include <fmt/format.h>
 #include <zlib.h>

@@ -1,7 +1,7 @@
 // Csv.cpp: the delimited-text reader: quoting, line endings, blank lines, headers.
 #include "mtlrt/Csv.h"
 
-#include "GzFile.h"
+#include "data/GzFile.h"
 
 #include <fmt/format.h>
 

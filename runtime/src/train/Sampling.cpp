@@ -1,6 +1,6 @@
 // Sampling.cpp: how the batches of an epoch draw from the data sets of a run that trains on
 // several.
-#include "Sampling.h"
+#include "train/Sampling.h"
 
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Trainer.h"

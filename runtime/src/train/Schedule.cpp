@@ -1,5 +1,5 @@
 // Schedule.cpp: learning-rate schedules (cosine with warm-up, step decay, reduce on plateau).
-#include "Schedule.h"
+#include "train/Schedule.h"
 
 #include "mtlrt/Abi.h"
 

@@ -1,8 +1,8 @@
 // Program.cpp: the main function of a built program: its subcommands and their exit statuses.
 #include "mtlrt/Program.h"
 
-#include "ProgramCommands.h"
 #include "mtlrt/Init.h"
+#include "program/ProgramCommands.h"
 
 #include <fmt/format.h>
 

@@ -1,13 +1,13 @@
 // TrainerImpl.h: the Trainer's private state, shared by the files that implement it.
 #pragma once
 
-#include "Sampling.h"
-#include "Schedule.h"
 #include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/ThreadPool.h"
 #include "mtlrt/Trainer.h"
+#include "train/Sampling.h"
+#include "train/Schedule.h"
 
 #include <cstdlib>
 #include <memory>

@@ -9,10 +9,10 @@
 // values in order. Rows with a missing input value are skipped with a note,
 // so the first column, `row`, says which input row each line predicts (the
 // CSV line number, or the IDX item from 0).
-#include "ProgramCommands.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Predictor.h"
 #include "mtlrt/Program.h"
+#include "program/ProgramCommands.h"
 
 #include <algorithm>
 #include <cstdio>

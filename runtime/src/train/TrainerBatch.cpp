@@ -4,8 +4,8 @@
 // model's own layout rather than as a Dataset; these entry points copy them
 // into the same batch buffers fit() uses, so the generated steps see exactly
 // what they see in training.
-#include "TrainerImpl.h"
 #include "mtlrt/FloatMode.h"
+#include "train/TrainerImpl.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // GzFile.cpp: reading plain or gzip-compressed files through zlib.
-#include "GzFile.h"
+#include "data/GzFile.h"
 
 #include <fmt/format.h>
 #include <zlib.h>

@@ -1,10 +1,10 @@
 // TrainerLoop.cpp: the epoch loop: shuffled batches, training steps, validation, early stopping.
-#include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/FloatMode.h"
 #include "mtlrt/Log.h"
 #include "mtlrt/Progress.h"
 #include "mtlrt/Report.h"
+#include "train/TrainerImpl.h"
 
 #include <algorithm>
 #include <chrono>

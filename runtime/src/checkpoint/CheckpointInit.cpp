@@ -1,7 +1,7 @@
 // CheckpointInit.cpp: starting a model from another model's checkpoint, tensor by tensor by name.
-#include "ParamGroups.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
+#include "train/ParamGroups.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

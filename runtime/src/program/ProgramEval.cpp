@@ -8,12 +8,12 @@
 // data set, or the rows its `test` fraction held out. A model with none of
 // these is evaluated on all its training data. Labels are numbered by the
 // checkpoint's class vocabulary.
-#include "ProgramCommands.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Log.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/Report.h"
 #include "mtlrt/Trainer.h"
+#include "program/ProgramCommands.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -2,13 +2,13 @@
 #include "mtlrt/Trainer.h"
 #include "mtlrt/FloatMode.h"
 
-#include "ParamGroups.h"
-#include "TrainerImpl.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Init.h"
 #include "mtlrt/Metrics.h"
 #include "mtlrt/Report.h"
 #include "mtlrt/RunConfig.h"
+#include "train/ParamGroups.h"
+#include "train/TrainerImpl.h"
 
 #include <algorithm>
 #include <cmath>

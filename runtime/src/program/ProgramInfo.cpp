@@ -1,8 +1,8 @@
 // ProgramInfo.cpp: `NAME info`: what the program is: tasks, shapes, parameters, how it was
 // compiled.
-#include "ProgramCommands.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/Report.h"
+#include "program/ProgramCommands.h"
 
 #include <algorithm>
 #include <fmt/format.h>

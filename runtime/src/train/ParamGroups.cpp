@@ -1,6 +1,6 @@
 // ParamGroups.cpp: naming sets of parameter tensors (freeze, lr_scale) and renaming them (init
 // map).
-#include "ParamGroups.h"
+#include "train/ParamGroups.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,6 +1,6 @@
 // DatasetArrays.cpp: NumPy sources of a data set: reading the arrays its bindings name, and
 // selecting from them.
-#include "DatasetBlocks.h"
+#include "data/DatasetBlocks.h"
 
 #include <fmt/ranges.h>
 

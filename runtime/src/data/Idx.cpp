@@ -1,7 +1,7 @@
 // Idx.cpp: the IDX reader: validate the header, then read the data in one piece.
 #include "mtlrt/Idx.h"
 
-#include "GzFile.h"
+#include "data/GzFile.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,8 +1,8 @@
 // Npy.cpp: NumPy's .npy format (a text header, then the raw values), read into floats.
 #include "mtlrt/Npy.h"
 
-#include "GzFile.h"
-#include "NpyDetail.h"
+#include "data/GzFile.h"
+#include "data/NpyDetail.h"
 
 #include <fmt/format.h>
 

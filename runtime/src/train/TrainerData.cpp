@@ -1,6 +1,6 @@
 // TrainerData.cpp: checking data against the model, batching rows, shuffling, and evaluation.
-#include "TrainerImpl.h"
 #include "mtlrt/Metrics.h"
+#include "train/TrainerImpl.h"
 
 #include <algorithm>
 #include <cmath>
