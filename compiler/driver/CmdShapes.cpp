@@ -67,7 +67,8 @@ std::string path(const sema::Model &model, int value) {
   const sema::Value &v = model.values[value];
   // Operands of an operator that hold a chain are put in parentheses.
   const bool op = v.kind != sema::Value::Concat && v.kind != sema::Value::Mix &&
-                  v.kind != sema::Value::Stack && v.kind != sema::Value::Attend;
+                  v.kind != sema::Value::Stack && v.kind != sema::Value::Attend &&
+                  v.kind != sema::Value::Select;
   auto args = [&](const char *sep) {
     std::vector<std::string> parts;
     for (int a : v.args) {
@@ -95,6 +96,8 @@ std::string path(const sema::Model &model, int value) {
     return "mix(" + args(", ") + ")";
   case sema::Value::Stack:
     return "stack(" + args(", ") + ")";
+  case sema::Value::Select:
+    return fmt::format("select({}, {})", args(""), v.index);
   case sema::Value::Learned:
     return layerCall(model.modules[size_t(v.module)].layers.front());
   case sema::Value::Attend:

@@ -156,6 +156,11 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
   }
   case sema::Value::Attend:
     return lowerAttend(l, value, args);
+  case sema::Value::Select: { // row `index` of the stack, its elements a slice of the row
+    const int64_t size = sema::elementCount(value.shape);
+    ValueId row = b.slice(b.flatten(args[0]), value.index * size, size);
+    return value.shape.size() > 1 ? b.reshape(row, value.shape) : row;
+  }
   case sema::Value::Mix: { // Σ_j gate[:, j] * expert_j, the gate's column spread over a row
     const int64_t width = value.shape.empty() ? 1 : value.shape.back();
     std::vector<ValueId> experts = expertValues(l, value, args, 1);

@@ -1,6 +1,6 @@
 // Combine.cpp: values that combine other values: a + b, a - b, a * b,
-// number * a, a / number, concat(a, b, ...), stack(a, b, ...) and
-// repeat(n, chain); the helpers every combination uses (Combining.h).
+// number * a, a / number, concat(a, b, ...), stack(a, b, ...),
+// select(stack, i) and repeat(n, chain); the helpers every combination uses (Combining.h).
 // Experts.cpp has the ones that weigh experts: mix and attend.
 #include "sema/Combining.h"
 
@@ -182,6 +182,33 @@ Val stack(Context &ctx, const ast::Expr &call, const Owner &owner, const char *r
   return combined(ctx, call, Value::Stack, *parts, out);
 }
 
+/// `select(s, i)`: expert i of a stack s [k, ...], counted from 0.
+Val select(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
+  if (call.args.size() != 2 || !call.args[0].name.text.empty() || !call.args[1].name.text.empty() ||
+      call.args[0].rangeEnd || call.args[1].rangeEnd) {
+    ctx.error(call.loc, "select takes a stack and the index of one of its experts, by position, "
+                        "as in 'select(experts, 0)'");
+    return {};
+  }
+  Val s = operand(ctx, call.args[0].value, owner, role, "'select'");
+  if (!s.ok())
+    return {};
+  const Shape &shape = s.flow.shape;
+  if (shape.size() < 2) {
+    ctx.error(call.args[0].loc,
+              fmt::format("select picks an expert of a stack ([k, n], from stack or repeat); "
+                          "{} is {}",
+                          describe(call.args[0].value), formatShape(shape)));
+    return {};
+  }
+  auto index = evalInt(ctx, call.args[1].value, nullptr, "select's index", 0, shape[0] - 1);
+  if (!index)
+    return {};
+  Val out = combined(ctx, call, Value::Select, {s}, Shape(shape.begin() + 1, shape.end()));
+  ctx.model->values[size_t(out.value)].index = *index;
+  return out;
+}
+
 /// `repeat(n, x -> expert)`: n copies of a chain, each with layers of its
 /// own (named under a position of the owner each), stacked: [n, shape].
 Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
@@ -238,8 +265,9 @@ void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
 
 bool isCombination(const ast::Expr &e) {
   return e.kind == ast::ExprKind::Binary || e.kind == ast::ExprKind::Neg ||
-         (e.isCall() && (e.text == "concat" || e.text == "mix" || e.text == "stack" ||
-                         e.text == "repeat" || e.text == "learned" || e.text == "attend"));
+         (e.isCall() &&
+          (e.text == "concat" || e.text == "mix" || e.text == "stack" || e.text == "repeat" ||
+           e.text == "learned" || e.text == "attend" || e.text == "select"));
 }
 
 Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
@@ -259,6 +287,8 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
     return repeat(ctx, e, owner, role);
   if (e.text == "attend")
     return attend(ctx, e, owner, role);
+  if (e.text == "select")
+    return select(ctx, e, owner, role);
   if (e.text == "learned") {
     ctx.error(e.loc, "learned(...) is a gate of learned weights, used as mix's first "
                      "argument, as in 'mix(learned(0.9, 0.1), a, b)'");

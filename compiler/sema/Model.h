@@ -105,6 +105,7 @@ struct Value {
     Mix,     ///< Σ_j gate[j] * expert_j: args[0] is the gate, the rest the experts, each
              ///< of shape [n] or a stack [k, n] of k experts
     Stack,   ///< args (of one shape s) stacked: [count, s...]
+    Select,  ///< row `index` of args[0], a stack [k, s...]: [s...]
     Learned, ///< a Learned layer's weight (module's only layer): the same for every row
     Attend,  ///< args[0] (the query) attends over the experts args[1..] (vectors or stacks)
              ///< through the module's only layer, an Attention
@@ -114,6 +115,7 @@ struct Value {
   int arg = -1;          ///< Apply: the value the module is applied to
   std::vector<int> args; ///< the values the combining kinds read
   double factor = 1;     ///< Scale
+  int64_t index = 0;     ///< Select
   /// Mix, Attend: the gate's name, then each expert's (a stack's as
   /// `NAME[j]`), which gate telemetry reports them by.
   std::vector<std::string> argTexts;
