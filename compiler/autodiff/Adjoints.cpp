@@ -68,6 +68,8 @@ ValueId unaryAdjoint(ir::Builder &b, const ir::Op &op, ValueId y, ValueId g) {
     return b.mul(g, b.unary(OpKind::Sign, x));
   case OpKind::Square:
     return b.scale(b.mul(g, x), 2);
+  case OpKind::Sqrt:
+    return b.div(g, b.scale(y, 2));
   case OpKind::Step:
   case OpKind::Sign:
   case OpKind::LeakyReluDeriv:
@@ -101,6 +103,7 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
   switch (op.kind) {
   case OpKind::Input:
   case OpKind::Param:
+  case OpKind::Buffer:
   case OpKind::Constant:
   case OpKind::ElementCount:
     return out;
@@ -201,6 +204,10 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
   case OpKind::Transpose:
     if (want(0))
       add(0, b.transpose(g));
+    return out;
+  case OpKind::TrainSelect: // gradients are of a training step, which reads operand 0
+    if (want(0))
+      add(0, g);
     return out;
   case OpKind::Im2Col:
   case OpKind::MaxPool:

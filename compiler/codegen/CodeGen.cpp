@@ -26,11 +26,11 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     std::vector<bool> needed;
     passes::MemoryPlan plan;
   };
-  auto plan = [&](const std::vector<ir::ValueId> &roots) {
+  auto plan = [&](const std::vector<ir::ValueId> &roots, bool training = true) {
     std::vector<bool> live(g.size(), false);
     for (ir::ValueId r : roots)
       live[r] = true;
-    Planned p{passes::neededFor(g, roots), {}};
+    Planned p{passes::neededFor(g, roots, training), {}};
     p.plan = passes::planMemory(g, p.needed, live, input.fused);
     return p;
   };
@@ -41,7 +41,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     return roots;
   };
   const bool split = !sig.taskGradients.empty();
-  Planned evalPlan = plan(evalRoots);
+  Planned evalPlan = plan(evalRoots, false);
   Planned gradPlan = plan(withGradients(StepKind::Grad));
   Planned taskPlan = split ? plan(withGradients(StepKind::TaskGrad)) : Planned{};
   const bool rep = !sig.repGram.empty();

@@ -23,7 +23,7 @@ public:
     taskType_ = llvm::StructType::get(
         ctx_, {ptr_, i32_, i32_, i64_, i64_, llvm::Type::getDoubleTy(ctx_), i32_, i32_});
     tensorType_ = llvm::StructType::get(
-        ctx_, {ptr_, i32_, dims_, i64_, i64_, i32_, llvm::Type::getFloatTy(ctx_), ptr_});
+        ctx_, {ptr_, i32_, dims_, i64_, i64_, i32_, llvm::Type::getFloatTy(ctx_), ptr_, i32_});
     gateType_ = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, ptr_});
   }
 
@@ -75,7 +75,7 @@ public:
         tensorType_,
         {str(t.name), i32(static_cast<int64_t>(t.dims.size())), dims(t.dims), i64(t.offset),
          i64(t.size), i32(t.init), llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx_), t.initScale),
-         floats(t.initValues)});
+         floats(t.initValues), i32(t.buffer ? 1 : 0)});
   }
   /// A constant array of floats; null when there are none.
   llvm::Constant *floats(const std::vector<float> &values) {
@@ -162,8 +162,9 @@ void emitDescriptor(llvm::Module &module, const lower::StepModel &model, const A
         {c.str(t.name), c.i32(static_cast<int>(t.kind)), c.i32(lossCode(t.loss)), c.i64(t.width),
          c.i64(t.classes), llvm::ConstantFP::get(llvm::Type::getDoubleTy(c.ctx_), t.weight),
          c.i32(t.auxiliary ? 1 : 0), c.i32(metricBits(t.metrics))}));
-  for (const PlacedTensor &t : layout.params)
-    params.push_back(c.tensor(t));
+  for (const std::vector<PlacedTensor> *list : {&layout.params, &layout.buffers})
+    for (const PlacedTensor &t : *list)
+      params.push_back(c.tensor(t));
   for (const PlacedTensor &t : layout.state)
     state.push_back(c.tensor(t));
 

@@ -109,6 +109,8 @@ llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
     return callMath("fabsf", x);
   case OpKind::Square:
     return b.CreateFMul(x, x);
+  case OpKind::Sqrt:
+    return callMath("sqrtf", x);
   case OpKind::Step:
     return b.CreateSelect(gt0(), one, zero);
   case OpKind::Sign:
@@ -239,6 +241,11 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
     });
     return;
   }
+  case OpKind::TrainSelect: { // a copy of the operand this step reads
+    llvm::Value *src = buffers[op.operands[training ? 0 : 1]];
+    loop(count(op.type), [&](llvm::Value *i) { store(load(src, i), out, i); });
+    return;
+  }
   case OpKind::SliceGrad: { // g where the slice came from, zero elsewhere
     const int64_t size = op.attrs.size, width = op.type.lastDim(), begin = op.attrs.begin;
     loop(count(op.type), [&](llvm::Value *i) {
@@ -261,6 +268,7 @@ void Emitter::emitOp(ir::ValueId id) {
   switch (op.kind) {
   case OpKind::Input:
   case OpKind::Param:
+  case OpKind::Buffer:
   case OpKind::Reshape:
     return; // storage only, set up by the caller
   case OpKind::Linear:
@@ -305,6 +313,7 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::Concat:
   case OpKind::Slice:
   case OpKind::SliceGrad:
+  case OpKind::TrainSelect:
     MTL_CASE_BINARY_OPS
     MTL_CASE_UNARY_OPS
     break; // below: element-wise (unless fused) or a shape op

@@ -58,6 +58,9 @@ public:
   /// insertion point is restored after. The body must use only those arguments
   /// and constants, so that equal bodies are equal functions (the REPL's cache).
   void outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body);
+  /// Copies `count` floats from `src` to `dst` in an outlined function (one
+  /// for every copy: the count is an argument).
+  void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
 
   // Helpers used by the per-family kernel files.
   llvm::Value *cst(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }

@@ -61,6 +61,20 @@ ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signat
     }
     out.params.push_back(std::move(t));
   }
+  for (size_t i = 0; i < graph.buffers().size(); ++i) {
+    const ir::Op &op = graph.op(graph.buffers()[i]);
+    PlacedTensor t{op.name,
+                   op.type.dims,
+                   out.paramsSize,
+                   op.type.rowElements(),
+                   initCode(model.bufferInit[i].kind),
+                   0,
+                   {},
+                   graph.buffers()[i],
+                   true};
+    out.paramsSize += alignUp(t.size);
+    out.buffers.push_back(std::move(t));
+  }
   out.gradsSize = out.paramsSize;
   for (ir::ValueId p : signature.sharedParams)
     for (size_t k = 0; k < out.params.size(); ++k)

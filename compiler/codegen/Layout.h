@@ -19,7 +19,8 @@ struct PlacedTensor {
   int init = 0; ///< enum mtl_init
   float initScale = 0;
   std::vector<float> initValues; ///< MTL_INIT_VALUES: one per element
-  ir::ValueId param = -1;        ///< the Param op (parameters only)
+  ir::ValueId param = -1;        ///< the Param or Buffer op (not for optimizer state)
+  bool buffer = false;           ///< a Buffer: not trained; the update stores its next value
 };
 
 /// The parameter arena (every Param of the graph, in definition order) and the
@@ -28,6 +29,10 @@ struct PlacedTensor {
 /// 16-float (64-byte) boundaries so vector loads stay aligned.
 struct ArenaLayout {
   std::vector<PlacedTensor> params;
+  /// The Buffer ops, in the parameter arena after the parameters; a
+  /// training step writes each one's next value at its place in the
+  /// gradient arena, and the update copies it over.
+  std::vector<PlacedTensor> buffers;
   std::vector<PlacedTensor> state;
   int64_t paramsSize = 0;
   int64_t stateSize = 0;

@@ -20,8 +20,8 @@ using ir::OpKind;
 bool Emitter::outlines(ir::ValueId id) const {
   OpKind kind = graph.op(id).kind;
   // Storage only (set up by the caller) or one store: no function of its own.
-  bool trivial = kind == OpKind::Input || kind == OpKind::Param || kind == OpKind::Reshape ||
-                 kind == OpKind::Constant || kind == OpKind::ElementCount;
+  bool trivial = ir::isNamedLeaf(kind) || kind == OpKind::Reshape || kind == OpKind::Constant ||
+                 kind == OpKind::ElementCount;
   // A fused value is computed inside its consumer's function.
   return !trivial && !isFused(id);
 }
@@ -85,6 +85,12 @@ void Emitter::emitOpOutlined(ir::ValueId id) {
   rows = savedRows;
   runSeed = savedSeed;
   step = savedStep;
+}
+
+void Emitter::copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count) {
+  outlined({src, dst, count}, [&](const std::vector<llvm::Value *> &a) {
+    loop(a[2], [&](llvm::Value *i) { store(load(a[0], i), a[1], i); });
+  });
 }
 
 void Emitter::outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body) {

@@ -67,11 +67,21 @@ void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) 
   }
 }
 
-/// One gradient value and where the step stores it in the gradient arena.
+/// One gradient value (or a buffer's next value) and where the step stores
+/// it in the gradient arena.
 struct ArenaSlot {
   ir::ValueId value;
   int64_t offset, size;
 };
+
+/// Each buffer's next value, at its place in the block that starts at `block`.
+void addBufferSlots(std::vector<ArenaSlot> &slots, const ir::StepSignature &sig,
+                    const ArenaLayout &layout, int64_t block) {
+  for (const PlacedTensor &p : layout.buffers)
+    for (const auto &[buffer, next] : sig.buffers)
+      if (buffer == p.param)
+        slots.push_back({next, block + p.offset, p.size});
+}
 
 std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayout &layout,
                                   StepKind kind) {
@@ -89,6 +99,7 @@ std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayou
         for (const auto &[param, grad] : sig.gradients)
           if (param == p.param)
             slots.push_back({grad, block + p.offset, p.size});
+    addBufferSlots(slots, sig, layout, block);
     return slots;
   }
   if (kind == StepKind::TaskGrad)
@@ -111,6 +122,7 @@ std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayou
                          layout.paramsSize + static_cast<int64_t>(t) * layout.sharedSize +
                              layout.shared[j].offset,
                          layout.shared[j].size});
+  addBufferSlots(slots, sig, layout, 0);
   return slots;
 }
 
@@ -175,8 +187,9 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     e.b.CreateStore(e.b.CreateSIToFP(step, e.f32), slot);
     e.buffers[sig.step] = slot;
   }
-  for (const PlacedTensor &p : spec.layout.params)
-    e.buffers[p.param] = e.at(params, e.cst(p.offset));
+  for (const std::vector<PlacedTensor> *list : {&spec.layout.params, &spec.layout.buffers})
+    for (const PlacedTensor &p : *list)
+      e.buffers[p.param] = e.at(params, e.cst(p.offset));
   // A gradient that owns its storage is computed in the gradient arena
   // itself; the rest (a view of another value, or a value stored in two
   // places) are copied there at the end.
@@ -252,11 +265,8 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     ifNonNull(e, gateSums, [&] { storeGateSums(e, sig, gateSums); });
   }
   e.b.CreateStore(e.b.getInt32(0), field(e, result, kResultSkipped));
-  for (const ArenaSlot &slot : copies) // one function for every copy: the size is an argument
-    e.outlined({e.buffers[slot.value], e.at(grads, e.cst(slot.offset)), e.cst(slot.size)},
-               [&](const std::vector<llvm::Value *> &a) {
-                 e.loop(a[2], [&](llvm::Value *i) { e.store(e.load(a[0], i), a[1], i); });
-               });
+  for (const ArenaSlot &slot : copies)
+    e.copyOutlined(e.buffers[slot.value], e.at(grads, e.cst(slot.offset)), e.cst(slot.size));
   e.b.CreateRetVoid();
   return fn;
 }
@@ -292,7 +302,7 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
   llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);
-  emitUpdate(e, optimizer, layout, gradPtrs, params, state, {lr, lrScales, step}, refused,
+  emitUpdate(e, optimizer, layout, gradPtrs, params, state, {lr, lrScales, step, grads}, refused,
              overflowed);
   llvm::Value *wasRefused =
       e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));

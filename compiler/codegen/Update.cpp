@@ -148,7 +148,15 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layou
 
   e.ifElse(
       b.CreateICmpEQ(b.CreateLoad(b.getInt32Ty(), refused), b.getInt32(0)),
-      [&] { emitTensorLoops(e, opt, layout, grads, params, state, s, in.lrScales, overflowed); },
+      [&] {
+        emitTensorLoops(e, opt, layout, grads, params, state, s, in.lrScales, overflowed);
+        // Each buffer's next value, which the gradient step left in its
+        // place of the gradient arena (frozen or not: PyTorch's running
+        // statistics change in training whether the layer trains or not).
+        for (const PlacedTensor &t : layout.buffers)
+          e.copyOutlined(e.at(in.grads, e.cst(t.offset)), e.at(params, e.cst(t.offset)),
+                         e.cst(t.size));
+      },
       [] {});
 }
 

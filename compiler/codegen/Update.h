@@ -12,6 +12,7 @@ struct UpdateInputs {
   llvm::Value *lr;       ///< f32
   llvm::Value *lrScales; ///< pointer to one f32 per parameter tensor, or null (all 1)
   llvm::Value *step;     ///< i64, 1-based
+  llvm::Value *grads;    ///< the gradient arena (the buffers' next values)
 };
 
 /// Emits one fused loop per parameter applying `opt` (PyTorch's SGD, Adam or
@@ -21,7 +22,9 @@ struct UpdateInputs {
 /// PyTorch leaves a parameter without a gradient). The other
 /// hyper-parameters are constants. The update runs only while the i32 at
 /// `refused` is 0; a learning rate or step size of 2^60 or more sets it. Any
-/// non-finite value stored sets the i32 at `overflowed`.
+/// non-finite value stored sets the i32 at `overflowed`. With the update,
+/// each of `layout.buffers` takes the next value a training step left at
+/// its place in the gradient arena.
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
                 const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
                 const UpdateInputs &in, llvm::Value *refused, llvm::Value *overflowed);

@@ -27,8 +27,16 @@ ValueId Builder::input(std::string name, TensorType type) {
 }
 
 ValueId Builder::param(std::string name, std::vector<int64_t> shape) {
+  return leaf(OpKind::Param, std::move(name), std::move(shape));
+}
+
+ValueId Builder::buffer(std::string name, std::vector<int64_t> shape) {
+  return leaf(OpKind::Buffer, std::move(name), std::move(shape));
+}
+
+ValueId Builder::leaf(OpKind kind, std::string name, std::vector<int64_t> shape) {
   Op op;
-  op.kind = OpKind::Param;
+  op.kind = kind;
   op.name = std::move(name);
   op.type = TensorType::fixed(std::move(shape));
   op.loc = loc_;

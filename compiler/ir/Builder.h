@@ -26,6 +26,10 @@ public:
   ValueId input(std::string name, TensorType type);
   /// A named f32 parameter with a static shape (PyTorch layout).
   ValueId param(std::string name, std::vector<int64_t> shape);
+  /// A named f32 tensor with a static shape that persists between steps but
+  /// is not trained: a training step computes its next value (a result
+  /// "buffer.<name>"), as batch_norm's running statistics.
+  ValueId buffer(std::string name, std::vector<int64_t> shape);
   /// The parameter of that name if it exists, otherwise a new one.
   ValueId paramOnce(const std::string &name, std::vector<int64_t> shape);
   ValueId constant(double value);
@@ -78,6 +82,8 @@ public:
   ValueId loss(LossKind kind, ValueId pred, ValueId target, double huberDelta = 1.0);
 
 private:
+  ValueId leaf(OpKind kind, std::string name, std::vector<int64_t> shape);
+
   Graph &graph_;
   SourceLoc loc_;
 };

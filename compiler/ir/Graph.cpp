@@ -23,21 +23,23 @@ std::optional<ValueId> Graph::findParam(std::string_view name) const {
   return findNamed(OpKind::Param, name);
 }
 
-std::vector<ValueId> Graph::params() const {
+std::optional<ValueId> Graph::findBuffer(std::string_view name) const {
+  return findNamed(OpKind::Buffer, name);
+}
+
+std::vector<ValueId> Graph::ofKind(OpKind kind) const {
   std::vector<ValueId> ids;
   for (size_t i = 0; i < ops_.size(); ++i)
-    if (ops_[i].kind == OpKind::Param)
+    if (ops_[i].kind == kind)
       ids.push_back(static_cast<ValueId>(i));
   return ids;
 }
 
-std::vector<ValueId> Graph::inputs() const {
-  std::vector<ValueId> ids;
-  for (size_t i = 0; i < ops_.size(); ++i)
-    if (ops_[i].kind == OpKind::Input)
-      ids.push_back(static_cast<ValueId>(i));
-  return ids;
-}
+std::vector<ValueId> Graph::params() const { return ofKind(OpKind::Param); }
+
+std::vector<ValueId> Graph::buffers() const { return ofKind(OpKind::Buffer); }
+
+std::vector<ValueId> Graph::inputs() const { return ofKind(OpKind::Input); }
 
 void Graph::setResult(std::string name, ValueId id) {
   for (auto &[n, v] : results_)

@@ -48,8 +48,11 @@ public:
   /// The Input or Param op of that name, if any.
   std::optional<ValueId> findInput(std::string_view name) const;
   std::optional<ValueId> findParam(std::string_view name) const;
+  std::optional<ValueId> findBuffer(std::string_view name) const;
   /// Ids of all Param ops, in definition order.
   std::vector<ValueId> params() const;
+  /// Ids of all Buffer ops, in definition order.
+  std::vector<ValueId> buffers() const;
   /// Ids of all Input ops, in definition order.
   std::vector<ValueId> inputs() const;
 
@@ -61,6 +64,7 @@ public:
 
 private:
   std::optional<ValueId> findNamed(OpKind kind, std::string_view name) const;
+  std::vector<ValueId> ofKind(OpKind kind) const;
 
   std::vector<Op> ops_;
   std::vector<std::pair<std::string, ValueId>> results_;

@@ -99,8 +99,9 @@ Inferred inferType(const Graph &g, const Op &op) {
       return fail("an input needs a name and positive dimensions");
     return ok(op.type);
   case OpKind::Param:
+  case OpKind::Buffer:
     if (op.name.empty() || op.type.batched || op.type.dtype != DType::F32 || !positiveDims(op.type))
-      return fail("a parameter needs a name and a static f32 shape");
+      return fail(fmt::format("a {} needs a name and a static f32 shape", opName(op.kind)));
     return ok(op.type);
   case OpKind::Constant:
     return ok(TensorType::scalar());
@@ -209,6 +210,11 @@ Inferred inferType(const Graph &g, const Op &op) {
       return fail("slice_grad takes the gradient of a slice and the sliced value");
     return ok(t(1));
   }
+  case OpKind::TrainSelect:
+    if (!(t(0) == t(1)))
+      return fail(
+          fmt::format("train_select: {} and {} need one type", formatType(t(0)), formatType(t(1))));
+    return ok(t(0));
   case OpKind::Transpose: {
     if (t(0).dims.size() < 2)
       return fail(fmt::format("transpose needs two dimensions to swap, got {}", formatType(t(0))));

@@ -39,6 +39,8 @@ double unaryOp(OpKind kind, const Attrs &a, double x) {
     return std::fabs(x);
   case OpKind::Square:
     return x * x;
+  case OpKind::Sqrt:
+    return std::sqrt(x);
   case OpKind::Step:
     return x > 0 ? 1.0 : 0.0;
   case OpKind::Sign:
@@ -112,7 +114,7 @@ private:
 
 std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
   size_t n = static_cast<size_t>(count(op.type));
-  if (op.kind == OpKind::Input || op.kind == OpKind::Param) {
+  if (op.kind == OpKind::Input || op.kind == OpKind::Param || op.kind == OpKind::Buffer) {
     auto it = feeds.find(op.name);
     if (it == feeds.end())
       return fmt::format("no value given for '{}'", op.name);
@@ -216,6 +218,9 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     }
     return {};
   }
+  case OpKind::TrainSelect:
+    out = in(op, opt_.training ? 0 : 1);
+    return {};
   case OpKind::Transpose: { // each [m, n] block to [n, m]
     const size_t m = static_cast<size_t>(last), cols = static_cast<size_t>(ty(op, 0).lastDim());
     for (size_t i = 0; i < n; ++i) {
@@ -252,6 +257,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
                          op.kind == OpKind::LossGrad ? &in(op, 2) : nullptr, out);
   case OpKind::Input:
   case OpKind::Param:
+  case OpKind::Buffer:
     MTL_CASE_BINARY_OPS
     MTL_CASE_UNARY_OPS
     break; // handled above

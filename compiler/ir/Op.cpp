@@ -64,6 +64,10 @@ const char *axisName(ReduceAxis axis) {
 
 const char *lossKindName(LossKind loss) { return kLossNames[static_cast<int>(loss)]; }
 
+bool isNamedLeaf(OpKind kind) {
+  return kind == OpKind::Input || kind == OpKind::Param || kind == OpKind::Buffer;
+}
+
 bool isElementwiseBinary(OpKind kind) { return opInfo(kind).opClass == OpClass::Binary; }
 
 bool isElementwiseUnary(OpKind kind) { return opInfo(kind).opClass == OpClass::Unary; }
@@ -119,6 +123,8 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
     return fmt::format(" {{loss = {}}}", lossKindName(a.loss));
   case OpKind::Input:
   case OpKind::Param:
+  case OpKind::Buffer:
+  case OpKind::TrainSelect:
   case OpKind::Concat:
   case OpKind::Linear:
   case OpKind::MatMul:
@@ -136,6 +142,7 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   case OpKind::Log:
   case OpKind::Abs:
   case OpKind::Square:
+  case OpKind::Sqrt:
   case OpKind::Step:
   case OpKind::Sign:
   case OpKind::GeluDeriv:

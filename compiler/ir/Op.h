@@ -72,6 +72,7 @@ const OpInfo &opInfo(OpKind kind);
   case OpKind::Log:                                                                                \
   case OpKind::Abs:                                                                                \
   case OpKind::Square:                                                                             \
+  case OpKind::Sqrt:                                                                               \
   case OpKind::Step:                                                                               \
   case OpKind::Sign:                                                                               \
   case OpKind::LeakyReluDeriv:                                                                     \
@@ -120,6 +121,8 @@ const char *lossKindName(LossKind loss);
 
 /// Operand count bounds for a kind: {min, max}.
 std::pair<int, int> operandCount(OpKind kind);
+/// Input, Param and Buffer: the named leaves, whose storage the caller provides.
+bool isNamedLeaf(OpKind kind);
 /// Element-wise binary kinds (Add, Sub, Mul, Div).
 bool isElementwiseBinary(OpKind kind);
 /// Element-wise unary kinds (Neg .. GeluDeriv).

@@ -173,16 +173,17 @@ private:
     }
     Op op;
     op.kind = *kind;
-    const bool leaf = op.kind == OpKind::Input || op.kind == OpKind::Param;
+    const bool leaf = isNamedLeaf(op.kind);
     if (auto id = number<int64_t>(defined)) {
       if (leaf || *id != position) {
-        r.failAt(nameCol, leaf
-                              ? std::string("inputs and parameters are named, not numbered")
-                              : fmt::format("this op is number {}: write %{}", position, position));
+        r.failAt(nameCol,
+                 leaf ? std::string("inputs, parameters and buffers are named, not numbered")
+                      : fmt::format("this op is number {}: write %{}", position, position));
         return;
       }
     } else if (!leaf) {
-      r.failAt(nameCol, fmt::format("only inputs and parameters are named; write %{}", position));
+      r.failAt(nameCol,
+               fmt::format("only inputs, parameters and buffers are named; write %{}", position));
       return;
     } else if (named_.count(std::string(defined))) {
       r.failAt(nameCol, fmt::format("%{} is defined twice", defined));
@@ -380,8 +381,16 @@ private:
           continue;
         }
         sig.gradients.emplace_back(*param, id);
+      } else if (name.starts_with("buffer.")) {
+        std::optional<ValueId> buffer = g.findBuffer(name.substr(7));
+        if (!buffer) {
+          out_.errors.push_back(fmt::format("{}: result '{}' names no buffer", name_, name));
+          continue;
+        }
+        sig.buffers.emplace_back(*buffer, id);
       }
     }
+    std::sort(sig.buffers.begin(), sig.buffers.end());
     // In the parameters' order, as autodiff lists them: a zero gradient (of a
     // parameter that does not reach the loss) is named after the others.
     std::stable_sort(sig.gradients.begin(), sig.gradients.end(),

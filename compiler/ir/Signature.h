@@ -33,6 +33,9 @@ struct StepSignature {
   std::vector<ValueId> outputs;     ///< per task: the head output (logits or values)
   /// Per trainable parameter: the Param op and the value holding d loss / d param.
   std::vector<std::pair<ValueId, ValueId>> gradients;
+  /// Per Buffer op, in definition order: it and the value a training step
+  /// makes its next contents (result "buffer.<name>"); the update stores it.
+  std::vector<std::pair<ValueId, ValueId>> buffers;
 
   // What balancing methods need: each task's gradient apart on the shared parameters.
   std::vector<ValueId> weightedLosses; ///< per task: w_t L_t, the task's term of the loss

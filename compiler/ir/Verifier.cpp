@@ -28,11 +28,11 @@ std::vector<Diagnostic> verify(const Graph &graph) {
         error(op, id, fmt::format("operand %{} is not defined before its use", v));
         operandsOk = false;
       }
-    if (op.kind == OpKind::Input || op.kind == OpKind::Param) {
+    if (isNamedLeaf(op.kind)) {
       if (!op.name.empty() && !names.insert(op.name).second)
         error(op, id, fmt::format("the name '{}' is defined twice", op.name));
     } else if (!op.name.empty()) {
-      error(op, id, "only inputs and parameters have names");
+      error(op, id, "only inputs, parameters and buffers have names");
     }
     if (!operandsOk)
       continue;

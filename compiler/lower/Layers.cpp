@@ -79,6 +79,8 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
     ValueId gain = l.param(module, prefix + ".weight", {last});
     return b.add(b.mul(n, gain), l.param(module, prefix + ".bias", {last}));
   }
+  case sema::LayerKind::BatchNorm:
+    return lowerBatchNorm(l, module, layer, x);
   case sema::LayerKind::Embedding:
     return b.gather(l.param(module, prefix + ".weight", {layer.vocab, layer.units}), x);
   case sema::LayerKind::Flatten:

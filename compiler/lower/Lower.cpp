@@ -216,6 +216,9 @@ LoweredStep lowerModel(const sema::Model &model) {
   out.signature.sharedParams = sharedParams(out.graph, tasks);
   out.signature.sharedValues = sharedValues(out.graph, tasks, static_cast<int>(model.tasks.size()));
   settleGates(l);
+  for (ValueId buffer : out.graph.buffers())
+    out.signature.buffers.emplace_back(buffer,
+                                       *out.graph.result("buffer." + out.graph.op(buffer).name));
   out.graph.setResult("loss", total);
   out.model = describeStep(model, out.graph);
   const std::vector<ValueId> &params = out.graph.params();

@@ -45,6 +45,10 @@ ir::ValueId lowerAttend(Lowering &l, const sema::Value &value,
                         const std::vector<ir::ValueId> &args);
 /// A gru layer of `module` on `x` [B, steps, features], unrolled: the last hidden state.
 ir::ValueId lowerGru(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
+/// A batch_norm layer of `module` on `x` [B, C] or [B, C, H, W]: batch
+/// statistics when training, running ones otherwise, and the running
+/// statistics' next values as results "buffer.<name>".
+ir::ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ir::ValueId x);
 /// lambda * sum |theta| or lambda * sum theta^2 over the regularised modules'
 /// parameters; -1 when there are none.
 ir::ValueId lowerRegularizer(Lowering &l, const sema::Regularizer &reg);

@@ -22,7 +22,8 @@ ParamInit initFor(const std::string &name, const std::vector<int64_t> &dims,
       return {ParamInit::Kind::Uniform, 1.0 / std::sqrt(double(dims[1]))};
     return {ParamInit::Kind::Uniform, std::sqrt(6.0 / double(dims[0] + dims[1]))};
   }
-  if (layer && layer->kind == sema::LayerKind::LayerNorm)
+  if (layer &&
+      (layer->kind == sema::LayerKind::LayerNorm || layer->kind == sema::LayerKind::BatchNorm))
     return {isWeight ? ParamInit::Kind::Ones : ParamInit::Kind::Zeros, 0};
   if (layer && layer->kind == sema::LayerKind::Embedding)
     return {ParamInit::Kind::Normal, 1.0};
@@ -61,6 +62,11 @@ StepModel describeStep(const sema::Model &model, const ir::Graph &graph) {
         layer = it->second;
     out.init.push_back(initFor(op.name, op.type.dims, layer));
   }
+  // nn.BatchNorm's buffers: running_var 1, running_mean and num_batches_tracked 0.
+  for (ir::ValueId v : graph.buffers())
+    out.bufferInit.push_back({graph.op(v).name.ends_with(".running_var") ? ParamInit::Kind::Ones
+                                                                         : ParamInit::Kind::Zeros,
+                              0});
   return out;
 }
 

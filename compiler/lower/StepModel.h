@@ -28,6 +28,8 @@ struct StepModel {
   std::vector<sema::Task> tasks;
   /// One per Param op of the graph, in graph.params() order.
   std::vector<ParamInit> init;
+  /// One per Buffer op of the graph, in graph.buffers() order.
+  std::vector<ParamInit> bufferInit;
   sema::Optimizer optimizer;
   bool hasPenalty = false; ///< l1/l2 or soft sharing
 };
@@ -35,7 +37,8 @@ struct StepModel {
 /// The record of `model`, lowered into `graph` (whose parameters are named
 /// by their layers' checkpoint prefixes). nn.Linear weight and bias:
 /// U(±1/sqrt(in)); nn.LayerNorm weight 1, bias 0; nn.Embedding weight N(0, 1);
-/// nn.GRU weights and biases U(±1/sqrt(hidden)).
+/// nn.GRU weights and biases U(±1/sqrt(hidden)); nn.BatchNorm weight 1, bias
+/// 0, running_var 1, running_mean and num_batches_tracked 0.
 StepModel describeStep(const sema::Model &model, const ir::Graph &graph);
 
 } // namespace mtl::lower

@@ -34,7 +34,7 @@ size_t eliminateCommonSubexpressions(ir::Graph &graph, ir::StepSignature &signat
     for (ir::ValueId &o : op.operands)
       o = same[o];
     same[v] = static_cast<ir::ValueId>(v);
-    if (op.kind == ir::OpKind::Input || op.kind == ir::OpKind::Param)
+    if (ir::isNamedLeaf(op.kind))
       continue;
     std::vector<ir::ValueId> &alike = seen[keyOf(op)];
     for (ir::ValueId other : alike)

@@ -16,6 +16,8 @@ std::vector<ir::ValueId> resultValues(const ir::StepSignature &s) {
   roots.insert(roots.end(), s.outputs.begin(), s.outputs.end());
   for (auto &[param, grad] : s.gradients)
     roots.push_back(grad);
+  for (auto &[buffer, next] : s.buffers)
+    roots.push_back(next);
   for (const std::vector<ir::ValueId> &task : s.taskGradients)
     roots.insert(roots.end(), task.begin(), task.end());
   roots.insert(roots.end(), s.penaltyGradients.begin(), s.penaltyGradients.end());
@@ -43,17 +45,17 @@ void remapSignature(ir::StepSignature &s, const std::vector<ir::ValueId> &map) {
   fix(s.step);
   fix(s.loss);
   fix(s.penalty);
-  for (auto &[param, grad] : s.gradients) {
-    fix(param);
-    fix(grad);
-  }
+  for (auto *pairs : {&s.gradients, &s.buffers})
+    for (auto &[leaf, value] : *pairs) {
+      fix(leaf);
+      fix(value);
+    }
 }
 
 size_t eliminateDeadCode(ir::Graph &graph, ir::StepSignature &signature) {
   std::vector<bool> keep = neededFor(graph, resultValues(signature));
   for (size_t v = 0; v < graph.size(); ++v) {
-    ir::OpKind k = graph.op(static_cast<ir::ValueId>(v)).kind;
-    if (k == ir::OpKind::Input || k == ir::OpKind::Param)
+    if (ir::isNamedLeaf(graph.op(static_cast<ir::ValueId>(v)).kind))
       keep[v] = true;
   }
   ir::Graph out;

@@ -11,15 +11,22 @@
 
 namespace mtl::passes {
 
-std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots) {
+std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                            bool training) {
   std::vector<bool> needed(graph.size(), false);
   for (ir::ValueId r : roots)
     if (graph.contains(r))
       needed[r] = true;
-  for (ir::ValueId v = static_cast<ir::ValueId>(graph.size()) - 1; v >= 0; --v)
-    if (needed[v])
-      for (ir::ValueId o : graph.op(v).operands)
+  for (ir::ValueId v = static_cast<ir::ValueId>(graph.size()) - 1; v >= 0; --v) {
+    if (!needed[v])
+      continue;
+    const ir::Op &op = graph.op(v);
+    if (op.kind == ir::OpKind::TrainSelect)
+      needed[op.operands[training ? 0 : 1]] = true;
+    else
+      for (ir::ValueId o : op.operands)
         needed[o] = true;
+  }
   return needed;
 }
 
@@ -48,8 +55,7 @@ private:
 };
 
 bool ownsWorkspace(const ir::Op &op) {
-  return op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Param &&
-         op.kind != ir::OpKind::Reshape;
+  return !ir::isNamedLeaf(op.kind) && op.kind != ir::OpKind::Reshape;
 }
 
 } // namespace

@@ -31,7 +31,10 @@ struct MemoryPlan {
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
                       const std::vector<bool> &live, const std::vector<bool> &fused = {});
 
-/// The values needed to compute `roots`: each root and, transitively, its operands.
-std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots);
+/// The values needed to compute `roots`: each root and, transitively, its
+/// operands; in an evaluation step (`training` false) a train_select reads
+/// only its second operand.
+std::vector<bool> neededFor(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                            bool training = true);
 
 } // namespace mtl::passes

@@ -176,8 +176,9 @@ bool ReplSession::show(const std::string &what) {
           sum += double(params_[t.offset + k]) * params_[t.offset + k];
         norm = fmt::format("{:.4f}", std::sqrt(sum));
       }
-      fmt::print("  {:<{}} {:<12} {:>8}  norm {}\n", t.name, nameWidth,
-                 fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm);
+      fmt::print("  {:<{}} {:<12} {:>8}  norm {}{}\n", t.name, nameWidth,
+                 fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm,
+                 t.buffer ? "  (buffer, not trained)" : "");
     }
     fmt::print("  {} parameters{}\n", d.params_size,
                params_.empty()

@@ -33,6 +33,7 @@ const std::vector<LayerSpec> &specs() {
       {LayerKind::Softmax, "softmax", {}},
       {LayerKind::Dropout, "dropout", {{"rate", true}}},
       {LayerKind::LayerNorm, "layer_norm", {{"eps", false}}},
+      {LayerKind::BatchNorm, "batch_norm", {{"momentum", false}, {"eps", false}}},
       {LayerKind::Embedding, "embedding", {{"vocab", true}, {"dim", true}}},
       {LayerKind::Flatten, "flatten", {}},
       {LayerKind::Conv2d,
@@ -99,6 +100,20 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
     if (ok && b.value(0) && !(layer.eps > 0)) {
       ctx.error(b.value(0)->loc,
                 fmt::format("layer_norm eps must be positive, got {}", formatNumber(layer.eps)));
+      ok = false;
+    }
+    break;
+  case LayerKind::BatchNorm:
+    number(0, layer.momentum);
+    if (ok && b.value(0) && !(layer.momentum > 0 && layer.momentum <= 1)) {
+      ctx.error(b.value(0)->loc, fmt::format("batch_norm momentum must be in (0, 1], got {}",
+                                             formatNumber(layer.momentum)));
+      ok = false;
+    }
+    number(1, layer.eps);
+    if (ok && b.value(1) && !(layer.eps > 0)) {
+      ctx.error(b.value(1)->loc,
+                fmt::format("batch_norm eps must be positive, got {}", formatNumber(layer.eps)));
       ok = false;
     }
     break;
@@ -261,6 +276,18 @@ bool inferShape(Context &ctx, const ast::Expr &step, const Flow &in, Layer &laye
     return windowShape(ctx, at, name, in, layer, argsOk, out);
   case LayerKind::Gru:
     return inferGru(ctx, at, in, layer, argsOk, out);
+  case LayerKind::BatchNorm:
+    if (in.shape.size() != 1 && in.shape.size() != 3) {
+      ctx.error(
+          at,
+          fmt::format("batch_norm normalises each channel of features [channels] or of "
+                      "an image [channels, height, width], got {}{}",
+                      formatShape(in.shape),
+                      in.shape.size() == 2 ? "; over a sequence's features, use layer_norm" : ""));
+      return false;
+    }
+    out = in;
+    return argsOk;
   default:
     out = in;
     return argsOk;

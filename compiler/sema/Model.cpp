@@ -34,6 +34,8 @@ const char *layerName(LayerKind kind) {
     return "dropout";
   case LayerKind::LayerNorm:
     return "layer_norm";
+  case LayerKind::BatchNorm:
+    return "batch_norm";
   case LayerKind::Embedding:
     return "embedding";
   case LayerKind::Conv2d:
@@ -133,6 +135,8 @@ int64_t Layer::paramCount() const {
     return units * elementCount(inShape) + (bias ? units : 0);
   case LayerKind::LayerNorm:
     return inShape.empty() ? 0 : 2 * inShape.back();
+  case LayerKind::BatchNorm: // weight and bias per channel (the running statistics are not trained)
+    return inShape.empty() ? 0 : 2 * inShape.front();
   case LayerKind::Embedding:
     return vocab * units;
   case LayerKind::Conv2d:

@@ -41,6 +41,7 @@ enum class LayerKind {
   Softmax,   ///< over the last dimension
   Dropout,   ///< inverted dropout with drop probability `rate`; identity in eval
   LayerNorm, ///< over the last dimension, with learned gain and bias
+  BatchNorm, ///< per channel ([C] or [C, H, W]) over the batch; running statistics for eval
   Embedding, ///< i32 ids [n] -> [n, units], table [vocab, units]
   Flatten,   ///< any shape -> [elements]
   Conv2d,    ///< [C, H, W] -> [units, OH, OW], weight [units, C, kernel, kernel]
@@ -66,7 +67,8 @@ struct Layer {
   bool bias = true;           ///< Dense, Conv2d
   double alpha = 0.01;        ///< LeakyRelu
   double rate = 0.0;          ///< Dropout
-  double eps = 1e-5;          ///< LayerNorm
+  double eps = 1e-5;          ///< LayerNorm, BatchNorm
+  double momentum = 0.1;      ///< BatchNorm: the running statistics' update factor
   int64_t kernel = 1;         ///< Conv2d, MaxPool, AvgPool: the window's side
   int64_t stride = 1;         ///< Conv2d (default 1), pools (default: the kernel)
   int64_t padding = 0;        ///< Conv2d: zeros on each side of the image

@@ -36,18 +36,19 @@ public:
 };
 inline ::testing::Environment *const gReport = ::testing::AddGlobalTestEnvironment(new Report);
 
-/// Gives every Input and Param without a feed values uniform in [-1, 1),
-/// from a fixed seed, so checks are reproducible.
+/// Gives every Input, Param and Buffer without a feed values uniform in
+/// [-1, 1) (a Buffer's in [1, 3), as a running variance needs), from a
+/// fixed seed, so checks are reproducible.
 inline void fillRandom(Case &c, uint64_t seed = 1) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(-1, 1);
   for (const ir::Op &op : c.graph.ops()) {
-    if ((op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Param) || c.feeds.count(op.name))
+    if (!ir::isNamedLeaf(op.kind) || c.feeds.count(op.name))
       continue;
     std::vector<double> &v = c.feeds[op.name];
     v.resize(static_cast<size_t>(op.type.elements(c.batch)));
     for (double &x : v)
-      x = u(rng);
+      x = op.kind == ir::OpKind::Buffer ? u(rng) + 2 : u(rng);
   }
 }
 

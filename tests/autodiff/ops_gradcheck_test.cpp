@@ -29,11 +29,14 @@ TEST(GradCheck, UnaryActivations) {
     checkValue([&](Builder &b) { return b.unary(kind, feature(b, "h", {4})); });
   }
   checkValue([](Builder &b) { return b.leakyRelu(feature(b, "h", {4}), 0.1); });
-  // log on positive values: log(h^2 + 0.5)
-  checkValue([](Builder &b) {
-    ValueId h = feature(b, "h", {4});
-    return b.unary(OpKind::Log, b.add(b.unary(OpKind::Square, h), b.constant(0.5)));
-  });
+  // log and sqrt on positive values: f(h^2 + 0.5)
+  for (OpKind kind : {OpKind::Log, OpKind::Sqrt}) {
+    SCOPED_TRACE(opName(kind));
+    checkValue([&](Builder &b) {
+      ValueId h = feature(b, "h", {4});
+      return b.unary(kind, b.add(b.unary(OpKind::Square, h), b.constant(0.5)));
+    });
+  }
 }
 
 TEST(GradCheck, PiecewiseConstantKindsAddZero) {
@@ -130,6 +133,11 @@ TEST(GradCheck, DropoutGatherAndShapes) {
   });
   checkValue([](Builder &b) { return b.slice(feature(b, "h", {5}), 1, 3); });
   checkValue([](Builder &b) { return b.slice(b.param("p", {2, 4}), 3, 1); });
+  // A training step reads train_select's first operand: the second's
+  // parameters get no gradient, and their numeric derivative is zero too.
+  checkValue([](Builder &b) {
+    return b.create(OpKind::TrainSelect, {feature(b, "h", {3}), feature(b, "k", {3})});
+  });
 }
 
 TEST(GradCheck, Reductions) {

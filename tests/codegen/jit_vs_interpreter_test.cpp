@@ -92,9 +92,30 @@ std::vector<float> randomParams(const mtl_model &m, std::mt19937 &rng) {
   std::vector<float> params(m.params_size, 0.0f);
   std::uniform_real_distribution<float> u(-0.5f, 0.5f);
   for (int p = 0; p < m.num_params; ++p)
-    for (int64_t i = 0; i < m.params[p].size; ++i)
-      params[m.params[p].offset + i] = u(rng);
+    for (int64_t i = 0; i < m.params[p].size; ++i) // a buffer's running variance is positive
+      params[m.params[p].offset + i] = m.params[p].buffer ? 1 + u(rng) : u(rng);
   return params;
+}
+
+/// Each buffer's next value, which a training step leaves in the block of
+/// `grads` that starts at `block`, against the interpreter's; marks them written.
+void checkBuffers(const mtl_model &m, const ir::Graph &g, const ir::StepSignature &sig,
+                  const ir::Execution &ref, const std::vector<float> &grads, int64_t block,
+                  const std::string &step, std::vector<bool> *written = nullptr) {
+  for (auto &[buffer, next] : sig.buffers) {
+    const mtl_tensor_desc *d = nullptr;
+    for (int p = 0; p < m.num_params; ++p)
+      if (g.op(buffer).name == m.params[p].name)
+        d = &m.params[p];
+    ASSERT_NE(d, nullptr) << g.op(buffer).name;
+    EXPECT_EQ(d->buffer, 1) << d->name;
+    for (int64_t i = 0; i < d->size; ++i) {
+      expectClose(grads[block + d->offset + i], ref[next][i],
+                  step + "'s next " + d->name + "[" + std::to_string(i) + "]");
+      if (written)
+        (*written)[size_t(block + d->offset + i)] = true;
+    }
+  }
 }
 
 // The interpreter reads parameters by name, from the same values the JIT gets.
@@ -231,6 +252,7 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
       expectClose(grads[d->offset + i], ref[grad][i],
                   "gradient of " + name + "[" + std::to_string(i) + "]");
   }
+  checkBuffers(m, g, sig, ref, grads, 0, "grad_step");
   if (sig.taskGradients.empty()) {
     EXPECT_EQ(m.task_grad_step, nullptr);
     return;
@@ -257,6 +279,7 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
                     std::string(m.tasks[t].name) + "'s gradient of " + at);
     }
   }
+  checkBuffers(m, g, sig, ref, split, 0, "task_grad_step");
   // The tasks' Gram matrix on the shared representation (mgda(rep)), and
   // nothing else of the arena written.
   if (sig.repGram.empty()) {
@@ -289,6 +312,7 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
       written[size_t(block + d->offset + i)] = true;
     }
   }
+  checkBuffers(m, g, sig, ref, rep, block, "rep_grad_step", &written);
   for (int64_t k = 0; k < m.grads_size; ++k) {
     if (!written[size_t(k)]) {
       EXPECT_TRUE(std::isnan(rep[k])) << "rep_grad_step wrote grads[" << k << "]";
@@ -350,6 +374,8 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
       }
     }
   }
+  // The update stores each buffer's next value: the training step's.
+  checkBuffers(m, own.c.step.graph, own.c.step.signature, ref, updated, 0, "update");
 }
 
 TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {

@@ -38,7 +38,7 @@ EOF_MTL
 
 train_and_predict "$work/conv.mtl" "$work/images.csv" || finish
 
-"$python" - "$work/ck.json" "$work/images.csv" "$work/pred.csv" <<'PY' || fail "mtlc and torch differ"
+"$python" - "$work/ck.json" "$work/images.csv" "$work/pred.csv" "$here" <<'PY' || fail "mtlc and torch differ"
 import csv, json, sys
 import torch
 from torch import nn
@@ -65,16 +65,8 @@ img = torch.tensor(rows).reshape(-1, 2, 9, 8)
 with torch.no_grad():
     a = model["a"](model["trunk"](img)).reshape(-1)
     b = torch.softmax(model["b"](img), dim=1)
-pred = list(csv.DictReader(open(sys.argv[3])))
-if len(pred) != len(rows):
-    sys.exit(f"{len(pred)} predictions for {len(rows)} rows")
-worst = 0.0
-for i, p in enumerate(pred):
-    ours = [float(p["a"])] + [float(p[f"b.prob.{c}"]) for c in range(3)]
-    theirs = [a[i].item()] + b[i].tolist()
-    worst = max(worst, max(abs(x - y) for x, y in zip(ours, theirs)))
-print(f"largest difference from torch: {worst:.3g}")
-if worst > 1e-5:
-    sys.exit(f"predictions differ from torch's by up to {worst}")
+sys.path.insert(0, sys.argv[4])
+from torch_heads import compare_heads
+compare_heads(sys.argv[3], a, b, 3, "predictions")
 PY
 finish

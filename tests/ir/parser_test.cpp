@@ -77,9 +77,9 @@ TEST(IrParser, EachMistakeIsLocated) {
   EXPECT_EQ(firstError("%x = input : f32[B]\n%2 = neg %x : f32[B]\n"),
             "t.ir:2:2: this op is number 1: write %1");
   EXPECT_EQ(firstError("%0 = input : f32[B]\n"),
-            "t.ir:1:2: inputs and parameters are named, not numbered");
+            "t.ir:1:2: inputs, parameters and buffers are named, not numbered");
   EXPECT_EQ(firstError("%x = input : f32[B]\n%y = neg %x : f32[B]\n"),
-            "t.ir:2:2: only inputs and parameters are named; write %1");
+            "t.ir:2:2: only inputs, parameters and buffers are named; write %1");
   EXPECT_EQ(firstError("%x = input : f32[B]\n%x = input : f32[B]\n"),
             "t.ir:2:2: %x is defined twice");
   EXPECT_EQ(firstError("%x = input : f32[B]\n%1 = nag %x : f32[B]\n"),

@@ -1,6 +1,6 @@
 // lower_test.cpp: lowering hand-built sema::Model values into training steps,
 // checked by value on the interpreter and by gradient checks through autodiff.
-#include "../autodiff/GradCheck.h"
+#include "SemaModels.h"
 #include "autodiff/Step.h"
 #include "ir/Printer.h"
 #include "lower/Lower.h"
@@ -10,55 +10,11 @@
 
 using namespace mtl;
 using namespace mtl::ir;
+using namespace mtl::test;
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-sema::Layer layer(sema::LayerKind kind, std::string prefix, sema::Shape in, sema::Shape out) {
-  sema::Layer l;
-  l.kind = kind;
-  l.paramPrefix = std::move(prefix);
-  l.inShape = std::move(in);
-  l.outShape = std::move(out);
-  l.loc = {0, 5, 3, 4};
-  return l;
-}
-
-sema::Layer dense(std::string prefix, int64_t in, int64_t units) {
-  sema::Layer l = layer(sema::LayerKind::Dense, std::move(prefix), {in}, {units});
-  l.units = units;
-  return l;
-}
-
-sema::Value apply(int module, int arg, sema::Shape shape) {
-  sema::Value v;
-  v.kind = sema::Value::Apply;
-  v.module = module;
-  v.arg = arg;
-  v.shape = std::move(shape);
-  return v;
-}
-
-sema::Value inputRef(int input, sema::Shape shape) {
-  sema::Value v;
-  v.input = input;
-  v.shape = std::move(shape);
-  return v;
-}
-
-sema::Task task(std::string name, sema::TaskKind kind, int64_t width, int head, sema::Loss loss,
-                double weight) {
-  sema::Task t;
-  t.name = std::move(name);
-  t.kind = kind;
-  t.width = width;
-  t.classes = kind == sema::TaskKind::Classify ? width : 0;
-  t.head = head;
-  t.loss = loss;
-  t.weight = weight;
-  return t;
-}
 
 /// x:f32[4] -> trunk(dense 6, relu, dropout .25, layer_norm) -> species
 /// (classify 3, cross-entropy) and sex (binary, bce, weight 0.5); l2(1e-3) on
@@ -84,20 +40,6 @@ sema::Model hardSharing() {
   m.regularizers.push_back({sema::Regularizer::L2, 1e-3, {}, {}});
   m.regularizers.push_back({sema::Regularizer::L1, 1e-4, {0}, {}});
   return m;
-}
-
-/// Feeds for a lowered step: random inputs and parameters, given targets,
-/// the model's static weights and a step number.
-gradcheck::Case caseFor(const sema::Model &m, lower::LoweredStep &step, int64_t batch) {
-  gradcheck::Case c;
-  c.batch = batch;
-  c.graph = step.graph;
-  c.loss = step.signature.loss;
-  for (const sema::Task &t : m.tasks)
-    c.feeds["weight." + t.name] = {t.weight};
-  if (step.signature.step >= 0)
-    c.feeds["train.step"] = {3};
-  return c;
 }
 
 } // namespace

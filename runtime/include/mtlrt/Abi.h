@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 8u
+#define MTL_ABI_VERSION 9u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -84,6 +84,10 @@ typedef struct mtl_tensor_desc {
   int32_t init;   /* enum mtl_init (parameters only) */
   float init_scale;
   const float *init_values; /* MTL_INIT_VALUES: `size` floats; else null */
+  /* 1: a buffer, not trained (batch_norm's running statistics): after the
+   * parameters in `params`; a training step writes its next value at its
+   * place in the gradient arena, and the update copies it over. 0 else. */
+  int32_t buffer;
 } mtl_tensor_desc;
 
 /** A mix's gate (`mix(gate, e1, ..., ek)`): its weights on the experts,

@@ -43,9 +43,10 @@ void printInfo(const mtl_model &m) {
   fmt::print("parameters\n");
   int64_t total = 0;
   for (int32_t p = 0; p < m.num_params; ++p) {
-    fmt::print("  {:<32} {:<12} {:>10}\n", m.params[p].name,
-               shape(m.params[p].rank, m.params[p].dims), m.params[p].size);
-    total += m.params[p].size;
+    fmt::print("  {:<32} {:<12} {:>10}{}\n", m.params[p].name,
+               shape(m.params[p].rank, m.params[p].dims), m.params[p].size,
+               m.params[p].buffer ? "  buffer, not trained" : "");
+    total += m.params[p].buffer ? 0 : m.params[p].size;
   }
   fmt::print("  {:<32} {:<12} {:>10}\n", "total", "", total);
   fmt::print("memory: parameters {} floats, optimizer state {}, workspace {} + {} per row\n",

@@ -117,8 +117,12 @@ bool Schedule::setState(const std::vector<double> &s) {
 
 double clipGradNorm(const mtl_model &model, float *grads, const float *lrScales, double maxNorm) {
   double sum = 0;
+  // A buffer's place holds its next value, not a gradient.
+  auto skipped = [&](int32_t k) {
+    return model.params[k].buffer || (lrScales && lrScales[k] == 0);
+  };
   for (int32_t k = 0; k < model.num_params; ++k) {
-    if (lrScales && lrScales[k] == 0)
+    if (skipped(k))
       continue;
     const float *g = grads + model.params[k].offset;
     for (int64_t i = 0; i < model.params[k].size; ++i)
@@ -129,7 +133,7 @@ double clipGradNorm(const mtl_model &model, float *grads, const float *lrScales,
   if (!std::isfinite(norm) || coefficient >= 1)
     return norm;
   for (int32_t k = 0; k < model.num_params; ++k) {
-    if (lrScales && lrScales[k] == 0)
+    if (skipped(k))
       continue;
     float *g = grads + model.params[k].offset;
     for (int64_t i = 0; i < model.params[k].size; ++i)
