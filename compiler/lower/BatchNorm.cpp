@@ -30,6 +30,23 @@ struct BufferUse {
   ValueId stored, next;
 };
 
+/// x [B, C, H, W] as rows of channels, [B, HW, C]. After a convolution,
+/// which computes [B, HW, C] and transposes it, that is the product itself:
+/// no transpose there and back (and none in the backward pass).
+ValueId channelsLast(ir::Builder &b, ValueId x, int64_t c, int64_t hw) {
+  const ir::Graph &g = b.graph();
+  if (g.op(x).kind == OpKind::Reshape) {
+    ValueId t = g.op(x).operands[0];
+    if (g.op(t).kind == OpKind::Transpose) {
+      ValueId rows = g.op(t).operands[0];
+      const ir::TensorType &type = g.type(rows);
+      if (type.batched && type.dims == std::vector<int64_t>{hw, c})
+        return rows;
+    }
+  }
+  return b.transpose(b.reshape(x, {c, hw}));
+}
+
 BufferUse bufferOnce(Lowering &l, const std::string &name, std::vector<int64_t> shape) {
   ir::Graph &g = l.b.graph();
   if (std::optional<ValueId> id = g.findBuffer(name))
@@ -47,7 +64,7 @@ ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ValueI
   const int64_t c = shape.empty() ? 0 : shape[0];
   const int64_t hw = shape.size() == 3 ? shape[1] * shape[2] : 1;
   // Channels last: [B, C] as it is, [B, C, H, W] as [B, HW, C].
-  ValueId rows = shape.size() == 3 ? b.transpose(b.reshape(x, {c, hw})) : x;
+  ValueId rows = shape.size() == 3 ? channelsLast(b, x, c, hw) : x;
   ValueId mean = b.reduceMean(rows, ir::ReduceAxis::Leading);
   ValueId varSum = b.reduceSum(b.unary(OpKind::Square, b.sub(rows, mean)), ir::ReduceAxis::Leading);
   ValueId n = b.div(b.elementCount(rows), b.constant(static_cast<double>(c)));
