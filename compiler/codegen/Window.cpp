@@ -166,22 +166,75 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
       });
 }
 
+namespace {
+
+constexpr int64_t kTile = 8;
+
+/// The 8 x 8 tile whose rows start at `src`, `stride` floats apart, written
+/// transposed to rows at `dst`, `dstStride` apart: eight vector loads, three
+/// rounds of eight two-vector shuffles and eight vector stores. Round k pairs
+/// rows i and i + h (h = 4, 2, 1) and interleaves their runs of h elements,
+/// which transposes the h x h blocks of the tile as wholes.
+void transposeTile(Emitter &e, llvm::Value *src, int64_t stride, llvm::Value *dst,
+                   int64_t dstStride) {
+  auto &b = e.b;
+  auto *vec = llvm::FixedVectorType::get(e.f32, kTile);
+  std::vector<llvm::Value *> rows;
+  for (int64_t i = 0; i < kTile; ++i)
+    rows.push_back(b.CreateAlignedLoad(vec, e.at(src, e.cst(i * stride)), llvm::Align(4)));
+  for (int64_t h = kTile / 2; h >= 1; h /= 2) {
+    std::vector<int> low, high;
+    for (int64_t s = 0; s < kTile; s += 2 * h)
+      for (int64_t part = 0; part < 2; ++part)
+        for (int64_t t = 0; t < h; ++t) {
+          low.push_back(int(part * kTile + s + t));
+          high.push_back(int(part * kTile + s + h + t));
+        }
+    std::vector<llvm::Value *> next(kTile);
+    for (int64_t i = 0; i < kTile; ++i)
+      if ((i & h) == 0) {
+        next[i] = b.CreateShuffleVector(rows[i], rows[i + h], low);
+        next[i + h] = b.CreateShuffleVector(rows[i], rows[i + h], high);
+      }
+    rows = next;
+  }
+  for (int64_t i = 0; i < kTile; ++i)
+    b.CreateAlignedStore(rows[i], e.at(dst, e.cst(i * dstStride)), llvm::Align(4));
+}
+
+} // namespace
+
 void Emitter::emitTranspose(const ir::Op &op, ir::ValueId id) {
-  // Output element (block, r, c) = input (block, c, r); the stores are contiguous.
+  // Output element (block, r, c) = input (block, c, r): an input block of m
+  // rows and `cols` columns becomes `cols` rows of m. Whole 8 x 8 tiles go
+  // through registers (transposeTile); the rest, a last band of rows or
+  // columns narrower than a tile, element by element.
   const int64_t m = op.type.lastDim(), cols = graph.type(op.operands[0]).lastDim();
+  const int64_t m8 = m / kTile * kTile, cols8 = cols / kTile * kTile;
   llvm::Value *in = buffers[op.operands[0]], *out = buffers[id];
   llvm::Value *blocks = b.CreateUDiv(count(op.type), cst(m * cols));
   parallelRows(
       blocks, count(op.type), {in, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+        auto element = [&](llvm::Value *base, llvm::Value *r, llvm::Value *c) {
+          llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
+          store(load(a[0], src), a[1], b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
+        };
         loop(begin, end, [&](llvm::Value *block) {
           llvm::Value *base = b.CreateMul(block, cst(m * cols));
-          loop(cst(cols), [&](llvm::Value *r) {
-            loop(cst(m), [&](llvm::Value *c) {
-              llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
-              store(load(a[0], src), a[1],
-                    b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
+          loop(cst(cols8 / kTile), [&](llvm::Value *rt) {
+            llvm::Value *r = b.CreateMul(rt, cst(kTile));
+            loop(cst(m8 / kTile), [&](llvm::Value *ct) {
+              llvm::Value *c = b.CreateMul(ct, cst(kTile));
+              transposeTile(
+                  *this, at(a[0], b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r))),
+                  cols, at(a[1], b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c))), m);
+            });
+            loop(cst(m8), cst(m), [&](llvm::Value *c) {
+              loop(cst(kTile), [&](llvm::Value *j) { element(base, b.CreateAdd(r, j), c); });
             });
           });
+          loop(cst(cols8), cst(cols),
+               [&](llvm::Value *r) { loop(cst(m), [&](llvm::Value *c) { element(base, r, c); }); });
         });
       });
 }
