@@ -89,8 +89,9 @@ void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
 }
 
 void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
-  const ir::TensorType &tin = graph.type(op.operands[0]);
-  llvm::Value *x = buffers[op.operands[0]];
+  // The operand may be fused (Fusion.cpp): computed here, element by element.
+  const ir::ValueId in = op.operands[0];
+  const ir::TensorType &tin = graph.type(in);
   llvm::Value *y = buffers[id];
   llvm::Value *total = count(tin);
   llvm::Value *outCount = count(op.type);
@@ -100,7 +101,8 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
   case ir::ReduceAxis::All: {
     llvm::Value *acc = accumulator(f32, fcst(0));
     loop(total, [&](llvm::Value *i) {
-      b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), load(x, i)), acc);
+      b.CreateStore(
+          b.CreateFAdd(b.CreateLoad(f32, acc), valueAt(in, i, b.CreateURem(i, cst(last)))), acc);
     });
     store(b.CreateLoad(f32, acc), y, cst(0));
     break;
@@ -110,7 +112,7 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
       llvm::Value *acc = accumulator(f32, fcst(0));
       loop(cst(last), [&](llvm::Value *c) {
         b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc),
-                                   load(x, b.CreateAdd(b.CreateMul(r, cst(last)), c))),
+                                   valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c)),
                       acc);
       });
       store(b.CreateLoad(f32, acc), y, r);
@@ -119,7 +121,7 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
   case ir::ReduceAxis::Leading: // column sums: the row loop outside keeps the inner loop contiguous
     loop(b.CreateUDiv(total, cst(last)), [&](llvm::Value *r) {
       loop(cst(last), [&](llvm::Value *c) {
-        llvm::Value *v = load(x, b.CreateAdd(b.CreateMul(r, cst(last)), c));
+        llvm::Value *v = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
         store(b.CreateFAdd(load(y, c), v), y, c);
       });
     });

@@ -1,4 +1,4 @@
-// Fusion.cpp: single-use element-wise producers fuse into element-wise consumers.
+// Fusion.cpp: single-use element-wise producers fuse into element-wise consumers and reductions.
 #include "passes/Fusion.h"
 
 #include "passes/DeadCode.h"
@@ -21,12 +21,17 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const ir::StepSignatur
     ir::OpKind k = graph.op(v).kind;
     return ir::isElementwiseUnary(k) || ir::isElementwiseBinary(k);
   };
+  auto reduction = [&](ir::ValueId v) {
+    ir::OpKind k = graph.op(v).kind;
+    return k == ir::OpKind::ReduceSum || k == ir::OpKind::ReduceMean;
+  };
   std::vector<bool> fused(n, false);
   for (size_t v = 0; v < n; ++v) {
     ir::ValueId id = static_cast<ir::ValueId>(v);
-    if (uses[v] != 1 || !elementwise(id) || !elementwise(consumer[v]))
+    if (uses[v] != 1 || !elementwise(id))
       continue;
-    fused[v] = graph.type(id) == graph.type(consumer[v]);
+    ir::ValueId c = consumer[v];
+    fused[v] = (elementwise(c) && graph.type(id) == graph.type(c)) || reduction(c);
   }
   return fused;
 }
