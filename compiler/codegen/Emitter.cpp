@@ -181,14 +181,50 @@ llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *co
 void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // Rows outside, the last dimension inside: the inner loop is contiguous and
   // has a constant trip count, and a broadcast vector operand is indexed by it.
+  // Rows are independent, so values that can be large (an image's
+  // activations over a batch) are split over the threads (one element per
+  // unit of work) with the same results; small ones (a dense layer's) keep
+  // the plain loop, which costs nothing to call.
   int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
   llvm::Value *nrows = b.CreateUDiv(count(op.type), cst(last));
-  loop(nrows, [&](llvm::Value *r) {
-    llvm::Value *base = b.CreateMul(r, cst(last));
-    loop(cst(last), [&](llvm::Value *c) {
-      llvm::Value *flat = b.CreateAdd(base, c);
-      store(compute(id, flat, c), buffers[id], flat);
+  auto rowsLoop = [&](llvm::Value *begin, llvm::Value *end) {
+    loop(begin, end, [&](llvm::Value *r) {
+      llvm::Value *base = b.CreateMul(r, cst(last));
+      loop(cst(last), [&](llvm::Value *c) {
+        llvm::Value *flat = b.CreateAdd(base, c);
+        store(compute(id, flat, c), buffers[id], flat);
+      });
     });
+  };
+  constexpr int64_t kThreadedRow = 1024; // elements per row: threads from batch 128
+  if (op.type.rowElements() < (op.type.batched ? kThreadedRow : kParallelWork)) {
+    rowsLoop(cst(0), nrows);
+    return;
+  }
+  // The kernel's arguments: the buffers the loop writes and reads, through
+  // fused operands too.
+  std::vector<ir::ValueId> ids;
+  std::function<void(ir::ValueId)> visit = [&](ir::ValueId v) {
+    if (v != id && isFused(v)) {
+      for (ir::ValueId o : graph.op(v).operands)
+        visit(o);
+      return;
+    }
+    if (buffers[v] && std::find(ids.begin(), ids.end(), v) == ids.end())
+      ids.push_back(v);
+  };
+  visit(id);
+  for (ir::ValueId o : op.operands)
+    visit(o);
+  std::vector<llvm::Value *> args;
+  for (ir::ValueId v : ids)
+    args.push_back(buffers[v]);
+  parallelRows(nrows, count(op.type), args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+    std::vector<llvm::Value *> saved = buffers;
+    for (size_t k = 0; k < ids.size(); ++k)
+      buffers[ids[k]] = a[k];
+    rowsLoop(begin, end);
+    buffers = std::move(saved);
   });
 }
 

@@ -95,6 +95,9 @@ public:
   /// SplitMix64's finaliser, as ir::mix64.
   llvm::Value *mix64(llvm::Value *z);
 
+  /// Below this much work (multiply-adds, or elements of an element-wise op)
+  /// parallelRows runs on the calling thread: waking the pool would cost more.
+  static constexpr int64_t kParallelWork = 1 << 17;
   using KernelBody =
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
   /// Emits `body` as a separate function over rows [begin, end) of `n`, and a

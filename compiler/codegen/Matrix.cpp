@@ -15,9 +15,6 @@ namespace mtl::codegen {
 using ir::OpKind;
 
 namespace {
-// Below this many multiply-adds a product runs on the calling thread: the
-// cost of waking the pool would dominate.
-constexpr int64_t kParallelThreshold = 1 << 17;
 // A weight gradient sums over every row of the batch (every position of
 // every image, for a convolution): in blocks of this many rows, whose part
 // of the second operand stays in cache while every tile reads it.
@@ -64,7 +61,7 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   llvm::BasicBlock *viaPool = llvm::BasicBlock::Create(ctx, "pool", outer);
   llvm::BasicBlock *direct = llvm::BasicBlock::Create(ctx, "direct", outer);
   llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx, "after", outer);
-  llvm::Value *big = b.CreateICmpSGE(work, cst(kParallelThreshold));
+  llvm::Value *big = b.CreateICmpSGE(work, cst(kParallelWork));
   llvm::Value *hasPool =
       b.CreateICmpNE(parallel, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
   b.CreateCondBr(b.CreateAnd(big, hasPool), viaPool, direct);
