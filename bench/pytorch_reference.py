@@ -49,6 +49,7 @@ BATCHES = {
     "M4": [1, 1024],
     "M5": [1, 16, 64, 256],
     "M6": [1, 16, 256, 1024],
+    "M7": [16, 64, 256],
 }
 
 
@@ -100,6 +101,15 @@ def build(name):
         trunk = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.ReLU())
+        heads = [nn.Sequential(nn.Linear(128, 10)), nn.Sequential(nn.Linear(128, 1))]
+        return (1, 28, 28), MultiTask(trunk, heads), [(ce, classes(10)), (bce, binary)]
+    if name == "M7":
+        trunk = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(3136, 128), nn.ReLU())
         heads = [nn.Sequential(nn.Linear(128, 10)), nn.Sequential(nn.Linear(128, 1))]
         return (1, 28, 28), MultiTask(trunk, heads), [(ce, classes(10)), (bce, binary)]
@@ -297,7 +307,7 @@ def loaded_blas():
 def main():
     parser = argparse.ArgumentParser(
         description="Time one training step of the mtlc benchmark models in PyTorch.")
-    parser.add_argument("--model", help="only this model (M1 to M6)")
+    parser.add_argument("--model", help="only this model (M1 to M7)")
     parser.add_argument("--batch", help="only these batch sizes, comma-separated")
     parser.add_argument("--threads", default="2", help="thread counts, e.g. 1 or 1,2 (default 2)")
     parser.add_argument("--json", help="also write the results as JSON to this file")
@@ -312,7 +322,7 @@ def main():
 
     names = [n for n in BATCHES if args.model is None or n == args.model.upper()]
     if not names:
-        sys.exit(f"unknown model '{args.model}' (expected M1 to M6)")
+        sys.exit(f"unknown model '{args.model}' (expected M1 to M7)")
     only = {int(b) for b in args.batch.split(",")} if args.batch else None
     print(f"torch {torch.__version__}; BLAS: {loaded_blas()}")
     header = f"{'model':<5} {'batch':>7} {'threads':>7} {'us/step':>12} {'samples/s':>14} " \

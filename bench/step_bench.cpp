@@ -52,6 +52,7 @@ const std::vector<BenchModel> &benchModels() {
       {"M1", "m1.mtl", {1, 32, 256, 4096}}, {"M2", "m2.mtl", {1, 100, 4096}},
       {"M3", "m3.mtl", {1, 64, 256, 1024}}, {"M4", "m4.mtl", {1, 1024}},
       {"M5", "m5.mtl", {1, 16, 64, 256}},   {"M6", "m6.mtl", {1, 16, 256, 1024}},
+      {"M7", "m7.mtl", {16, 64, 256}},
   };
   return models;
 }
@@ -304,7 +305,7 @@ int main(int argc, char **argv) {
   bool perfMap = false, noFtz = false, gradStats = false;
   std::string balance = "static";
   Budget budget;
-  app.add_option("--model", modelFilter, "Only this model (M1 to M6)");
+  app.add_option("--model", modelFilter, "Only this model (M1 to M7)");
   app.add_option("--batch", batchFilter, "Only these batch sizes (repeat or comma-separate)")
       ->delimiter(',');
   app.add_option("--threads", threadCounts, "Thread counts to run, e.g. 1 or 1,2 (default 2)")
@@ -397,7 +398,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!anyModel) {
-    fmt::print(stderr, "mtl_step_bench: unknown model '{}' (expected M1 to M6)\n", modelFilter);
+    fmt::print(stderr, "mtl_step_bench: unknown model '{}' (expected M1 to M7)\n", modelFilter);
     return 1;
   }
   if (!jsonPath.empty()) {
