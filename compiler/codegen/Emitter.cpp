@@ -163,8 +163,11 @@ llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *co
   };
   if (ir::isElementwiseUnary(op.kind))
     return unary(op.kind, op.attrs, operand(0));
-  llvm::Value *x = operand(0), *y = operand(1);
-  switch (op.kind) {
+  return binary(op.kind, operand(0), operand(1));
+}
+
+llvm::Value *Emitter::binary(OpKind kind, llvm::Value *x, llvm::Value *y) {
+  switch (kind) {
   case OpKind::Add:
     return b.CreateFAdd(x, y);
   case OpKind::Sub:
@@ -173,8 +176,8 @@ llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *co
     return b.CreateFMul(x, y);
   case OpKind::Div:
     return b.CreateFDiv(x, y);
-  default: // fusion fuses only OpClass::Unary and OpClass::Binary kinds
-    ir::unexpectedOp(op.kind, "the element-wise code generator");
+  default: // callers pass only OpClass::Binary kinds
+    ir::unexpectedOp(kind, "the binary code generator");
   }
 }
 

@@ -63,6 +63,9 @@ public:
   void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
 
   // Helpers used by the per-family kernel files.
+  /// One element of an element-wise unary or binary kind, from its operands' values.
+  llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
+  llvm::Value *binary(ir::OpKind kind, llvm::Value *x, llvm::Value *y);
   llvm::Value *cst(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
   llvm::Value *fcst(double v) { return llvm::ConstantFP::get(f32, v); }
   /// Number of elements of a value of type `t` in this step.
@@ -121,7 +124,6 @@ private:
   void emitShapeOp(const ir::Op &op, ir::ValueId id);
   void emitWindow(const ir::Op &op, ir::ValueId id);
   void emitTranspose(const ir::Op &op, ir::ValueId id);
-  llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.
   llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);

@@ -28,17 +28,7 @@ int initCode(lower::ParamInit::Kind kind) {
 
 ArenaLayout layoutArenas(const ir::Graph &graph, const ir::StepSignature &signature,
                          const lower::StepModel &model) {
-  std::vector<std::string> slots;
-  switch (model.optimizer.kind) {
-  case sema::OptimizerKind::Sgd:
-    if (model.optimizer.momentum != 0)
-      slots = {"momentum_buffer"};
-    break;
-  case sema::OptimizerKind::Adam:
-  case sema::OptimizerKind::AdamW:
-    slots = {"exp_avg", "exp_avg_sq"};
-    break;
-  }
+  const std::vector<std::string> &slots = model.update.slots;
   ArenaLayout out;
   for (size_t i = 0; i < graph.params().size(); ++i) {
     ir::ValueId p = graph.params()[i];

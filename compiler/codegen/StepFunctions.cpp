@@ -273,7 +273,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
-                                   const sema::Optimizer &optimizer) {
+                                   const lower::StepModel &model) {
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
   // (hyper, params, state, grads, result)
@@ -302,8 +302,8 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
   llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);
-  emitUpdate(e, optimizer, layout, gradPtrs, params, state, {lr, lrScales, step, grads}, refused,
-             overflowed);
+  emitUpdate(e, model.optimizer, model.update, layout, gradPtrs, params, state,
+             {lr, lrScales, step, grads}, refused, overflowed);
   llvm::Value *wasRefused =
       e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
   e.b.CreateStore(e.b.CreateSelect(wasRefused, e.b.getInt32(1),

@@ -41,6 +41,6 @@ std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
 /// Emits `mtl.update`: the optimizer over the gradient arena (see Update.h).
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
-                                   const sema::Optimizer &optimizer);
+                                   const lower::StepModel &model);
 
 } // namespace mtl::codegen

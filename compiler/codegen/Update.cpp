@@ -1,4 +1,4 @@
-// Update.cpp: SGD (with momentum), Adam and AdamW as fused element loops.
+// Update.cpp: the optimizer's update graph (lower/Update.cpp) as one fused loop per tensor.
 #include "codegen/Update.h"
 
 #include <llvm/IR/Intrinsics.h>
@@ -8,21 +8,21 @@ namespace mtl::codegen {
 namespace {
 
 // One tensor's update loop, over the arguments of its outlined function:
-// p, g, the optimizer's state tensors (nslots), lr, then for Adam the step
-// size and sqrt(bc2), then for AdamW the decay factor, and last a pointer to
-// the i32 flag that records whether any value stored was not finite.
-void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
-                      const std::vector<llvm::Value *> &a, size_t nslots, bool decayed) {
+// p, g, the optimizer's state tensors (as u.slots), lr, then for Adam the
+// step size and sqrt(bc2), then for AdamW the decay factor, and last a
+// pointer to the i32 flag that records whether any value stored was not
+// finite. Each element runs the update graph's ops in order.
+void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
+                      const std::vector<llvm::Value *> &a) {
   auto &b = e.b;
-  bool adam = opt.kind != sema::OptimizerKind::Sgd;
-  llvm::Value *p = a[0], *g = a[1];
-  std::vector<llvm::Value *> slots(a.begin() + 2, a.begin() + 2 + static_cast<long>(nslots));
-  size_t next = 2 + nslots;
-  llvm::Value *lr = a[next++];
-  llvm::Value *stepSize = adam ? a[next++] : nullptr;
-  llvm::Value *bc2Sqrt = adam ? a[next++] : nullptr;
-  llvm::Value *decay = decayed ? a[next++] : nullptr;
-  llvm::Value *overflowed = a[next++];
+  const ir::Graph &g = u.graph;
+  const size_t nslots = u.slots.size();
+  // The scalar inputs, in argument order after the tensors.
+  std::vector<ir::ValueId> scalars = {u.lr};
+  for (ir::ValueId s : {u.stepSize, u.bc2Sqrt, u.decay})
+    if (s >= 0)
+      scalars.push_back(s);
+  llvm::Value *overflowed = a[2 + nslots + scalars.size()];
   // A local flag, kept in a register through the loop, then ORed into the caller's.
   llvm::Value *local = e.accumulator(b.getInt32Ty(), b.getInt32(0));
   auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
@@ -30,29 +30,27 @@ void emitTensorUpdate(Emitter &e, const sema::Optimizer &opt, int64_t size,
     e.store(x, base, i);
   };
   e.loop(e.cst(size), [&](llvm::Value *i) {
-    llvm::Value *gi = e.load(g, i);
-    llvm::Value *pi = e.load(p, i);
-    if (!adam) {
-      llvm::Value *dir = gi;
-      if (!slots.empty()) { // buf = momentum * buf + g (PyTorch, dampening 0)
-        dir = b.CreateFAdd(b.CreateFMul(e.fcst(opt.momentum), e.load(slots[0], i)), gi);
-        store(dir, slots[0], i);
-      }
-      store(b.CreateFSub(pi, b.CreateFMul(lr, dir)), p, i);
-      return;
+    std::vector<llvm::Value *> val(g.size(), nullptr);
+    val[size_t(u.grad)] = e.load(a[1], i);
+    val[size_t(u.param)] = e.load(a[0], i);
+    for (size_t k = 0; k < nslots; ++k)
+      val[size_t(u.slotInputs[k])] = e.load(a[2 + k], i);
+    for (size_t k = 0; k < scalars.size(); ++k)
+      val[size_t(scalars[k])] = a[2 + nslots + k];
+    for (size_t v = 0; v < g.size(); ++v) {
+      const ir::Op &op = g.op(ir::ValueId(v));
+      if (op.kind == ir::OpKind::Constant)
+        val[v] = e.fcst(op.attrs.value);
+      else if (ir::isElementwiseUnary(op.kind))
+        val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
+      else if (ir::isElementwiseBinary(op.kind))
+        val[v] = e.binary(op.kind, val[size_t(op.operands[0])], val[size_t(op.operands[1])]);
+      else if (op.kind != ir::OpKind::Input)
+        ir::unexpectedOp(op.kind, "the update's code generator");
     }
-    if (decay)
-      pi = b.CreateFMul(pi, decay);
-    // m.lerp_(g, 1 - beta1); v = beta2 v + (1 - beta2) g²
-    llvm::Value *m = e.load(slots[0], i);
-    m = b.CreateFAdd(m, b.CreateFMul(e.fcst(1 - opt.beta1), b.CreateFSub(gi, m)));
-    llvm::Value *v = b.CreateFAdd(b.CreateFMul(e.fcst(opt.beta2), e.load(slots[1], i)),
-                                  b.CreateFMul(e.fcst(1 - opt.beta2), b.CreateFMul(gi, gi)));
-    store(m, slots[0], i);
-    store(v, slots[1], i);
-    llvm::Value *denom =
-        b.CreateFAdd(b.CreateFDiv(e.callMath("sqrtf", v), bc2Sqrt), e.fcst(opt.eps));
-    store(b.CreateFSub(pi, b.CreateFMul(stepSize, b.CreateFDiv(m, denom))), p, i);
+    for (size_t k = 0; k < nslots; ++k)
+      store(val[size_t(u.nextSlots[k])], a[2 + k], i);
+    store(val[size_t(u.nextParam)], a[0], i);
   });
   b.CreateStore(
       b.CreateOr(b.CreateLoad(b.getInt32Ty(), overflowed), b.CreateLoad(b.getInt32Ty(), local)),
@@ -80,10 +78,10 @@ std::pair<llvm::Value *, llvm::Value *> stepAndDecay(Emitter &e, const sema::Opt
 
 // Every parameter tensor's update loop, each an outlined function of its own,
 // at learning rate lr * lrScales[k]; a scale of 0 skips the tensor.
-void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
-                     const std::vector<llvm::Value *> &grads, llvm::Value *params,
-                     llvm::Value *state, const Scalars &s, llvm::Value *lrScales,
-                     llvm::Value *overflowed) {
+void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
+                     const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
+                     llvm::Value *params, llvm::Value *state, const Scalars &s,
+                     llvm::Value *lrScales, llvm::Value *overflowed) {
   auto &b = e.b;
   llvm::Value *scaled = b.CreateIsNotNull(lrScales);
   for (size_t k = 0; k < layout.params.size(); ++k) {
@@ -106,14 +104,13 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &
           std::vector<llvm::Value *> args = {p, g};
           for (int slot : layout.stateOf[k])
             args.push_back(e.at(state, e.cst(layout.state[slot].offset)));
-          size_t nslots = args.size() - 2;
           args.push_back(lr);
           for (llvm::Value *v : {stepSize, s.bc2Sqrt, decay})
             if (v)
               args.push_back(v);
           args.push_back(overflowed);
           e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
-            emitTensorUpdate(e, opt, pt.size, a, nslots, decay != nullptr);
+            emitTensorUpdate(e, u, pt.size, a);
           });
         },
         [] {});
@@ -122,9 +119,10 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &
 
 } // namespace
 
-void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
-                const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
-                const UpdateInputs &in, llvm::Value *refused, llvm::Value *overflowed) {
+void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
+                const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
+                llvm::Value *params, llvm::Value *state, const UpdateInputs &in,
+                llvm::Value *refused, llvm::Value *overflowed) {
   auto &b = e.b;
   Scalars s{in.lr, nullptr, nullptr};
   if (opt.kind != sema::OptimizerKind::Sgd) {
@@ -149,7 +147,7 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layou
   e.ifElse(
       b.CreateICmpEQ(b.CreateLoad(b.getInt32Ty(), refused), b.getInt32(0)),
       [&] {
-        emitTensorLoops(e, opt, layout, grads, params, state, s, in.lrScales, overflowed);
+        emitTensorLoops(e, opt, u, layout, grads, params, state, s, in.lrScales, overflowed);
         // Each buffer's next value, which the gradient step left in its
         // place of the gradient arena (frozen or not: PyTorch's running
         // statistics change in training whether the layer trains or not).

@@ -3,6 +3,7 @@
 
 #include "codegen/Emitter.h"
 #include "codegen/Layout.h"
+#include "lower/Update.h"
 #include "sema/Model.h"
 
 namespace mtl::codegen {
@@ -15,8 +16,10 @@ struct UpdateInputs {
   llvm::Value *grads;    ///< the gradient arena (the buffers' next values)
 };
 
-/// Emits one fused loop per parameter applying `opt` (PyTorch's SGD, Adam or
-/// AdamW update, in PyTorch's order of operations) with gradient buffers
+/// Emits one fused loop per parameter running `u`, the update graph of `opt`
+/// (PyTorch's SGD, Adam or AdamW update, in PyTorch's order of operations),
+/// on each element, after a prologue that computes the graph's per-step
+/// scalars from `opt` (Adam's bias corrections in double), with gradient buffers
 /// `grads[k]` for `layout.params[k]` and learning rate lr * lrScales[k]; a
 /// tensor whose scale is 0 is left as it is, optimizer state included (as
 /// PyTorch leaves a parameter without a gradient). The other
@@ -25,8 +28,9 @@ struct UpdateInputs {
 /// non-finite value stored sets the i32 at `overflowed`. With the update,
 /// each of `layout.buffers` takes the next value a training step left at
 /// its place in the gradient arena.
-void emitUpdate(Emitter &e, const sema::Optimizer &opt, const ArenaLayout &layout,
-                const std::vector<llvm::Value *> &grads, llvm::Value *params, llvm::Value *state,
-                const UpdateInputs &in, llvm::Value *refused, llvm::Value *overflowed);
+void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
+                const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
+                llvm::Value *params, llvm::Value *state, const UpdateInputs &in,
+                llvm::Value *refused, llvm::Value *overflowed);
 
 } // namespace mtl::codegen

@@ -25,7 +25,7 @@ struct EmitOptions {
 Stage emitStage(const std::string &what) {
   if (what == "ast")
     return Stage::Parse;
-  if (what == "ir")
+  if (what == "ir" || what == "update")
     return Stage::Lower;
   if (what == "grad")
     return Stage::Grad;
@@ -45,6 +45,8 @@ llvm::Expected<std::string> emitText(const std::string &what, Compilation &c) {
   }
   if (what == "ir" || what == "grad" || what == "opt")
     return ir::print(c.step.graph, &c.sources);
+  if (what == "update")
+    return ir::print(c.step.model.update.graph, &c.sources);
   if (what == "llvm") {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -96,10 +98,11 @@ void addEmitCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   auto o = std::make_shared<EmitOptions>();
   CLI::App *cmd = app.add_subcommand(
       "emit", "Print what a pipeline stage produces: ast, ir (forward and losses), grad (with "
-              "gradients), opt (after the IR passes), llvm, asm, or obj (-o FILE)");
-  cmd->add_option("stage", o->stage, "ast | ir | grad | opt | llvm | asm | obj")
+              "gradients), opt (after the IR passes), update (the optimizer's update of one "
+              "element), llvm, asm, or obj (-o FILE)");
+  cmd->add_option("stage", o->stage, "ast | ir | grad | opt | update | llvm | asm | obj")
       ->required()
-      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "llvm", "asm", "obj"}));
+      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "update", "llvm", "asm", "obj"}));
   cmd->add_option("file", o->file, ".mtl file")->required();
   cmd->add_option("-o,--output", o->output, "Write to FILE instead of standard output");
   addCompileFlags(cmd, o->compile);

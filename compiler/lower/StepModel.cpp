@@ -46,6 +46,7 @@ StepModel describeStep(const sema::Model &model, const ir::Graph &graph) {
   out.inputs = model.inputs;
   out.tasks = model.tasks;
   out.optimizer = model.optimizer;
+  out.update = lowerUpdate(model.optimizer);
   out.hasPenalty = !model.regularizers.empty() || !model.softGroups.empty();
   std::map<std::string, const sema::Layer *> layers;
   for (const sema::Module &m : model.modules)

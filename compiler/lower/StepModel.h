@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "lower/Update.h"
 #include "sema/Model.h"
 
 #include <string>
@@ -31,6 +32,7 @@ struct StepModel {
   /// One per Buffer op of the graph, in graph.buffers() order.
   std::vector<ParamInit> bufferInit;
   sema::Optimizer optimizer;
+  UpdateGraph update;      ///< the optimizer's update of one element
   bool hasPenalty = false; ///< l1/l2 or soft sharing
 };
 

@@ -9,14 +9,13 @@
 // their first-step shortcuts (Adam's first step is lr · sign(g)). Learning-rate
 // scales per tensor (mtl_hyper.lr_scales) multiply lr, and a scale of 0
 // leaves the tensor and its optimizer state untouched (a frozen tensor).
-#include "driver/Pipeline.h"
+#include "CompiledText.h"
 #include "mtlrt/Abi.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <string>
 
 namespace mtl {
@@ -76,15 +75,14 @@ struct Reference {
 /// learning-rate scales `scales` (null: none given) and compares weight and
 /// bias after each with the reference.
 void checkOptimizer(const sema::Optimizer &opt, const std::array<float, 2> *scales = nullptr) {
-  // One file per test: ctest runs the tests of this file in parallel.
-  const std::string path = ::testing::TempDir() + "optimizer_formulas_" +
-                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".mtl";
-  std::ofstream(path) << kModel;
-  driver::Compilation c;
   driver::PipelineOptions options;
   options.adjust = [&](sema::Model &model) { model.optimizer = opt; };
-  ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Jit, c, options)) << c.diags.render(false);
-  const mtl_model &m = *c.compiled;
+  test::CompiledText compiled(kModel,
+                              std::string("optimizer_formulas_") +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                              options);
+  ASSERT_NE(compiled.c.compiled, nullptr);
+  const mtl_model &m = *compiled.c.compiled;
   ASSERT_EQ(m.num_params, 2);
   ASSERT_STREQ(m.params[0].name, "y.0.weight");
   ASSERT_STREQ(m.params[1].name, "y.0.bias");
