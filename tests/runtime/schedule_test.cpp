@@ -80,6 +80,12 @@ TEST(Schedule, ClipGradNormScalesTheTrainedTensors) {
   float bad[3] = {NAN, 1, 1};
   EXPECT_TRUE(std::isnan(clipGradNorm(model, bad, nullptr, 1)));
   EXPECT_EQ(bad[1], 1); // a non-finite norm changes nothing
+  // A buffer's place holds its next value (a running variance), not a
+  // gradient: not counted, not scaled.
+  params[1].buffer = 1;
+  float withBuffer[3] = {3, 4, 12};
+  EXPECT_DOUBLE_EQ(clipGradNorm(model, withBuffer, nullptr, 1), 5);
+  EXPECT_EQ(withBuffer[2], 12);
 }
 
 TEST(Schedule, PlateauWithoutValidationDataIsAnError) {
