@@ -166,8 +166,10 @@ bool ReplSession::show(const std::string &what) {
     size_t nameWidth = 24; // wider for long names (uncertainty.<task>.log_var)
     for (int i = 0; i < d.num_params; ++i)
       nameWidth = std::max(nameWidth, std::string_view(d.params[i].name).size());
+    int64_t trained = 0; // elements, without the arena's padding or the buffers
     for (int i = 0; i < d.num_params; ++i) {
       const mtl_tensor_desc &t = d.params[i];
+      trained += t.buffer ? 0 : t.size;
       std::vector<int64_t> dims(t.dims, t.dims + t.rank);
       std::string norm = "-";
       if (!params_.empty()) {
@@ -180,7 +182,7 @@ bool ReplSession::show(const std::string &what) {
                  fmt::format("[{}]", fmt::join(dims, ", ")), t.size, norm,
                  t.buffer ? "  (buffer, not trained)" : "");
     }
-    fmt::print("  {} parameters{}\n", d.params_size,
+    fmt::print("  {} parameters{}\n", trained,
                params_.empty()
                    ? " (not trained: initialised at the next :train)"
                    : fmt::format(", trained for {} step{}", step_, step_ == 1 ? "" : "s"));
