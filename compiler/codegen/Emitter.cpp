@@ -204,21 +204,8 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
     rowsLoop(cst(0), nrows);
     return;
   }
-  // The kernel's arguments: the buffers the loop writes and reads, through
-  // fused operands too.
-  std::vector<ir::ValueId> ids;
-  std::function<void(ir::ValueId)> visit = [&](ir::ValueId v) {
-    if (v != id && isFused(v)) {
-      for (ir::ValueId o : graph.op(v).operands)
-        visit(o);
-      return;
-    }
-    if (buffers[v] && std::find(ids.begin(), ids.end(), v) == ids.end())
-      ids.push_back(v);
-  };
-  visit(id);
-  for (ir::ValueId o : op.operands)
-    visit(o);
+  // The kernel's arguments: the buffers the loop writes and reads.
+  std::vector<ir::ValueId> ids = storageOf(id);
   std::vector<llvm::Value *> args;
   for (ir::ValueId v : ids)
     args.push_back(buffers[v]);

@@ -52,6 +52,9 @@ public:
   void emitOpOutlined(ir::ValueId id);
   /// Whether emitOpOutlined gives value `id` a function of its own.
   bool outlines(ir::ValueId id) const;
+  /// The values with storage that computing `id` writes or reads: itself,
+  /// its operands and, through fused operands, theirs; each once, in a fixed order.
+  std::vector<ir::ValueId> storageOf(ir::ValueId id) const;
   using OutlinedBody = std::function<void(const std::vector<llvm::Value *> &args)>;
   /// Emits a call `f(args...)` to a new internal, always-inlined function `f`
   /// whose body `body` emits, given f's arguments, with this builder; the

@@ -26,6 +26,23 @@ bool Emitter::outlines(ir::ValueId id) const {
   return !trivial && !isFused(id);
 }
 
+std::vector<ir::ValueId> Emitter::storageOf(ir::ValueId id) const {
+  std::vector<ir::ValueId> ids;
+  std::function<void(ir::ValueId)> visit = [&](ir::ValueId v) {
+    if (v != id && isFused(v)) {
+      for (ir::ValueId o : graph.op(v).operands)
+        visit(o);
+      return;
+    }
+    if (buffers[v] && std::find(ids.begin(), ids.end(), v) == ids.end())
+      ids.push_back(v);
+  };
+  visit(id);
+  for (ir::ValueId o : graph.op(id).operands)
+    visit(o);
+  return ids;
+}
+
 void Emitter::emitOpOutlined(ir::ValueId id) {
   if (!outlines(id)) {
     emitOp(id);
@@ -33,23 +50,11 @@ void Emitter::emitOpOutlined(ir::ValueId id) {
   }
   // The buffers the op touches: its own, its operands', and through fused
   // operands theirs, each distinct pointer once, in a fixed order.
-  std::vector<ir::ValueId> ids;
+  std::vector<ir::ValueId> ids = storageOf(id);
   std::vector<llvm::Value *> pointers;
-  std::function<void(ir::ValueId)> visit = [&](ir::ValueId v) {
-    if (v != id && isFused(v)) {
-      for (ir::ValueId o : graph.op(v).operands)
-        visit(o);
-      return;
-    }
-    if (!buffers[v])
-      return;
-    ids.push_back(v);
+  for (ir::ValueId v : ids)
     if (std::find(pointers.begin(), pointers.end(), buffers[v]) == pointers.end())
       pointers.push_back(buffers[v]);
-  };
-  visit(id);
-  for (ir::ValueId o : graph.op(id).operands)
-    visit(o);
 
   bool seeded = graph.op(id).kind == OpKind::Dropout && training && runSeed && step;
   std::vector<llvm::Value *> args = pointers;

@@ -97,16 +97,21 @@ std::vector<float> randomParams(const mtl_model &m, std::mt19937 &rng) {
   return params;
 }
 
+/// The offset of parameter `name` in the model's arenas.
+const mtl_tensor_desc *paramNamed(const mtl_model &m, const std::string &name) {
+  for (int p = 0; p < m.num_params; ++p)
+    if (name == m.params[p].name)
+      return &m.params[p];
+  return nullptr;
+}
+
 /// Each buffer's next value, which a training step leaves in the block of
 /// `grads` that starts at `block`, against the interpreter's; marks them written.
 void checkBuffers(const mtl_model &m, const ir::Graph &g, const ir::StepSignature &sig,
                   const ir::Execution &ref, const std::vector<float> &grads, int64_t block,
                   const std::string &step, std::vector<bool> *written = nullptr) {
   for (auto &[buffer, next] : sig.buffers) {
-    const mtl_tensor_desc *d = nullptr;
-    for (int p = 0; p < m.num_params; ++p)
-      if (g.op(buffer).name == m.params[p].name)
-        d = &m.params[p];
+    const mtl_tensor_desc *d = paramNamed(m, g.op(buffer).name);
     ASSERT_NE(d, nullptr) << g.op(buffer).name;
     EXPECT_EQ(d->buffer, 1) << d->name;
     for (int64_t i = 0; i < d->size; ++i) {
@@ -185,14 +190,6 @@ void compile(const std::string &entry, Compiled &out,
 }
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
-
-/// The offset of parameter `name` in the model's arenas.
-const mtl_tensor_desc *paramNamed(const mtl_model &m, const std::string &name) {
-  for (int p = 0; p < m.num_params; ++p)
-    if (name == m.params[p].name)
-      return &m.params[p];
-  return nullptr;
-}
 
 /// Losses and outputs of eval_step, and the gradient arena of grad_step and
 /// task_grad_step, against the interpreter.
