@@ -55,6 +55,11 @@ void Emitter::loop(llvm::Value *begin, llvm::Value *end,
   b.SetInsertPoint(exit);
 }
 
+void Emitter::grid(llvm::Value *rows, int64_t width,
+                   const std::function<void(llvm::Value *, llvm::Value *)> &body) {
+  loop(rows, [&](llvm::Value *r) { loop(cst(width), [&](llvm::Value *c) { body(r, c); }); });
+}
+
 void Emitter::flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBits) {
   llvm::Value *exponent = b.CreateAnd(b.CreateBitCast(x, b.getInt32Ty()), b.getInt32(0x7f800000));
   llvm::Value *hit =
@@ -227,18 +232,27 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
   const ir::TensorType &t0 = graph.type(op.operands[0]);
   llvm::Value *in = buffers[op.operands[0]];
   switch (op.kind) {
+  // Loops over rows, then over a row's columns: the inner loop is contiguous
+  // and what is broadcast along it is invariant there, so it vectorises.
   case OpKind::BroadcastLike: {
+    if (t0 == op.type || t0.isScalar()) {
+      loop(count(op.type),
+           [&](llvm::Value *i) { store(load(in, t0 == op.type ? i : cst(0)), out, i); });
+      return;
+    }
     int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
-    loop(count(op.type), [&](llvm::Value *i) {
-      llvm::Value *src = t0 == op.type ? i : t0.isScalar() ? cst(0) : b.CreateURem(i, cst(last));
-      store(load(in, src), out, i);
+    grid(b.CreateUDiv(count(op.type), cst(last)), last, [&](llvm::Value *r, llvm::Value *c) {
+      store(load(in, c), out, b.CreateAdd(b.CreateMul(r, cst(last)), c));
     });
     return;
   }
-  case OpKind::ExpandLast:
-    loop(count(op.type),
-         [&](llvm::Value *i) { store(load(in, b.CreateUDiv(i, cst(op.attrs.size))), out, i); });
+  case OpKind::ExpandLast: {
+    const int64_t size = op.attrs.size;
+    grid(count(t0), size, [&](llvm::Value *r, llvm::Value *c) {
+      store(load(in, r), out, b.CreateAdd(b.CreateMul(r, cst(size)), c));
+    });
     return;
+  }
   case OpKind::ElementCount:
     store(b.CreateUIToFP(count(t0), f32), out, cst(0));
     return;
@@ -248,10 +262,9 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
     for (ir::ValueId part : op.operands) {
       const int64_t w = graph.type(part).lastDim();
       llvm::Value *src = buffers[part];
-      loop(count(graph.type(part)), [&](llvm::Value *i) {
-        llvm::Value *row = b.CreateUDiv(i, cst(w)), *col = b.CreateURem(i, cst(w));
-        store(load(src, i), out,
-              b.CreateAdd(b.CreateMul(row, cst(width)), b.CreateAdd(col, cst(at))));
+      grid(b.CreateUDiv(count(graph.type(part)), cst(w)), w, [&](llvm::Value *r, llvm::Value *c) {
+        store(load(src, b.CreateAdd(b.CreateMul(r, cst(w)), c)), out,
+              b.CreateAdd(b.CreateMul(r, cst(width)), b.CreateAdd(c, cst(at))));
       });
       at += w;
     }
@@ -259,11 +272,9 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
   }
   case OpKind::Slice: {
     const int64_t size = op.attrs.size, from = t0.lastDim();
-    loop(count(op.type), [&](llvm::Value *i) {
-      llvm::Value *row = b.CreateUDiv(i, cst(size)), *col = b.CreateURem(i, cst(size));
-      store(
-          load(in, b.CreateAdd(b.CreateMul(row, cst(from)), b.CreateAdd(col, cst(op.attrs.begin)))),
-          out, i);
+    grid(b.CreateUDiv(count(op.type), cst(size)), size, [&](llvm::Value *r, llvm::Value *c) {
+      store(load(in, b.CreateAdd(b.CreateMul(r, cst(from)), b.CreateAdd(c, cst(op.attrs.begin)))),
+            out, b.CreateAdd(b.CreateMul(r, cst(size)), c));
     });
     return;
   }
@@ -274,13 +285,15 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
   }
   case OpKind::SliceGrad: { // g where the slice came from, zero elsewhere
     const int64_t size = op.attrs.size, width = op.type.lastDim(), begin = op.attrs.begin;
-    loop(count(op.type), [&](llvm::Value *i) {
-      llvm::Value *row = b.CreateUDiv(i, cst(width)), *col = b.CreateURem(i, cst(width));
-      llvm::Value *inside =
-          b.CreateAnd(b.CreateICmpUGE(col, cst(begin)), b.CreateICmpULT(col, cst(begin + size)));
-      llvm::Value *at = b.CreateSelect(
-          inside, b.CreateAdd(b.CreateMul(row, cst(size)), b.CreateSub(col, cst(begin))), cst(0));
-      store(b.CreateSelect(inside, load(in, at), fcst(0.0)), out, i);
+    loop(b.CreateUDiv(count(op.type), cst(width)), [&](llvm::Value *r) {
+      llvm::Value *row = b.CreateMul(r, cst(width));
+      loop(cst(begin), [&](llvm::Value *c) { store(fcst(0.0), out, b.CreateAdd(row, c)); });
+      loop(cst(size), [&](llvm::Value *c) {
+        store(load(in, b.CreateAdd(b.CreateMul(r, cst(size)), c)), out,
+              b.CreateAdd(row, b.CreateAdd(c, cst(begin))));
+      });
+      loop(cst(begin + size), cst(width),
+           [&](llvm::Value *c) { store(fcst(0.0), out, b.CreateAdd(row, c)); });
     });
     return;
   }

@@ -84,6 +84,9 @@ public:
   void loop(llvm::Value *end, const std::function<void(llvm::Value *)> &body) {
     loop(cst(0), end, body);
   }
+  /// for (r = 0; r < rows; ++r) for (c = 0; c < width; ++c) body(r, c)
+  void grid(llvm::Value *rows, int64_t width,
+            const std::function<void(llvm::Value *, llvm::Value *)> &body);
   /// A float accumulator in an alloca (promoted to a register by mem2reg).
   llvm::Value *accumulator(llvm::Type *type, llvm::Value *init);
   /// Calls a unary libm function or intrinsic ("expf", "tanhf", "logf", "log1pf").
