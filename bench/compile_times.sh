@@ -4,16 +4,18 @@
 # and again with the cache it filled (cached); milliseconds per stage as
 # `mtlc -v` prints them. Not a test: a table for bench/README.md.
 #
-# Usage: bench/compile_times.sh [MTLC]   (default build/compiler/mtlc; run from the repository root)
+# Usage: bench/compile_times.sh [MTLC [FLAGS...]]   (default build/compiler/mtlc; run from the
+# repository root). FLAGS go to `mtlc train`: `-O3` times LLVM's O3 pipeline.
 set -euo pipefail
 mtlc=${1:-build/compiler/mtlc}
+flags=("${@:2}")
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 export NO_COLOR=1
 
 # stages FILE [--model M]: "total parse..codegen optimize jit functions" from one -v run.
 stages() {
-  "$mtlc" -v train "$@" -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
+  "$mtlc" -v train "$@" ${flags[@]+"${flags[@]}"} -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
     /^mtlc: [a-z]+ +[0-9.]+ ms$/ { ms[$2] = $3; total += $3 }
     /^mtlc: [0-9]+ functions:/ { fns = $2 }
     END {

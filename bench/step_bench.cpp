@@ -303,6 +303,7 @@ int main(int argc, char **argv) {
   std::vector<int64_t> batchFilter;
   std::vector<int> threadCounts = {2};
   bool perfMap = false, noFtz = false, gradStats = false;
+  int optLevel = mtl::backend::TargetOptions{}.optLevel;
   std::string balance = "static";
   Budget budget;
   app.add_option("--model", modelFilter, "Only this model (M1 to M7)");
@@ -316,6 +317,10 @@ int main(int argc, char **argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--models-dir", modelsDir, "Where m1.mtl ... m6.mtl are");
   app.add_option("--cpu", cpu, "Target CPU for the JIT (native, x86-64-v3, ...)");
+  app.add_option("-O", optLevel,
+                 "Optimisation level, as mtlc's -O (2: mtlc's pipeline, 3: LLVM's O3)")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   app.add_flag("--perf-map", perfMap,
                "Name the generated functions for `perf record` in /tmp/perf-<pid>.map");
   app.add_flag("--no-ftz", noFtz,
@@ -354,7 +359,7 @@ int main(int argc, char **argv) {
     mtl::driver::Compilation c;
     mtl::driver::PipelineOptions options;
     options.target.cpu = cpu;
-    options.target.optLevel = 3;
+    options.target.optLevel = optLevel;
     options.taskGradients = gradStats || method->combinesGradients();
     auto t0 = Clock::now();
     auto last = perfMap ? mtl::driver::Stage::Optimize : mtl::driver::Stage::Jit;
@@ -377,8 +382,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     resolvedCpu = model.target_cpu ? model.target_cpu : "";
-    fmt::print(table, "{} ({}): compiled in {:.0f} ms for {}\n", bm.name, bm.file,
-               secondsSince(t0) * 1e3, resolvedCpu);
+    fmt::print(table, "{} ({}): compiled in {:.0f} ms at -O{} for {}\n", bm.name, bm.file,
+               secondsSince(t0) * 1e3, optLevel, resolvedCpu);
     for (int threads : threadCounts) {
       printHeader(table);
       for (int64_t rows : bm.batches) {

@@ -12,7 +12,7 @@ namespace mtl::backend {
 /// Options that decide the generated machine code.
 struct TargetOptions {
   std::string cpu = "native"; ///< "native" (the host), "x86-64-v2", "x86-64-v3", "x86-64-v4", ...
-  int optLevel = 3;           ///< 0 to 3
+  int optLevel = 2;           ///< 0 to 3 (optimizeModule)
 };
 
 /// Initialises LLVM's native target once per process (idempotent).

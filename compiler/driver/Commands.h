@@ -18,7 +18,7 @@ struct GlobalOptions {
 struct CompileFlags {
   std::string model;                ///< --model: which model of the file
   std::string targetCpu = "native"; ///< --target-cpu
-  int optLevel = 3;                 ///< -O
+  int optLevel = 2;                 ///< -O
   bool noCache = false;             ///< --no-cache: neither read nor fill the on-disk cache
 };
 

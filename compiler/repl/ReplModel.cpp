@@ -195,7 +195,6 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
   po.text = text;
   po.modelName = modelName_;
   po.target.cpu = targetCpu_;
-  po.target.optLevel = 2; // recompiles stay fast; O3 buys little on these kernels
   po.taskGradients = overrides_.balance && mtlrt::balanceCombinesGradients(*overrides_.balance);
   po.balance = overrides_.balance;
   std::vector<std::pair<std::string, double>> times;

@@ -199,7 +199,6 @@ bool ReplSession::show(const std::string &what) {
   po.text = text_;
   po.modelName = modelName_;
   po.target.cpu = targetCpu_;
-  po.target.optLevel = 2;
   Compilation c;
   bool ok = runPipeline(path_, emitStage(what), c, po);
   c.diags.flush(stdout, color_);
@@ -219,7 +218,7 @@ void ReplSession::printTime() const {
     fmt::print("nothing compiled yet\n");
     return;
   }
-  fmt::print("last compilation: {:.1f} ms (-O2)\n", compileMs_);
+  fmt::print("last compilation: {:.1f} ms (-O{})\n", compileMs_, backend::TargetOptions{}.optLevel);
   for (const auto &[stage, ms] : compileTimes_)
     fmt::print("  {:<9} {:8.2f} ms\n", stage, ms);
   const backend::FunctionCacheReport &r = cacheReport_;

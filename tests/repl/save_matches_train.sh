@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # save_matches_train.sh: a REPL run, compiled function by function through the session's cache,
-# ends byte-identical to `mtlc train -O2`: `:save` writes the same checkpoint file.
+# ends byte-identical to `mtlc train` (both compile at -O2): `:save` writes the same checkpoint file.
 #
 # Usage: save_matches_train.sh MTLC REPO_ROOT
 #
-# For each model (one with dropout), `mtlc train -O2 --run-dir` and a
+# For each model (one with dropout), `mtlc train --run-dir` and a
 # REPL session that loads the model, edits a task head and changes it back
 # (so the second compilation reuses cached code) and then trains as many
 # epochs must leave identical last.safetensors files (but for the source hash).
@@ -13,7 +13,7 @@ source "$(dirname "$0")/setup.sh" 2 "$@"
 failed=0
 check() { # NAME FILE MODEL EPOCHS HEAD_EDIT HEAD_ORIGINAL
   local name=$1 file=$2 model=$3 epochs=$4
-  timeout 300 "$mtlc" train -O2 --target-cpu x86-64-v2 "$file" ${model:+--model "$model"} \
+  timeout 300 "$mtlc" train --target-cpu x86-64-v2 "$file" ${model:+--model "$model"} \
     --epochs "$epochs" --run-dir "$scratch/$name" -q >"$scratch/$name.train.log" 2>&1 ||
     { echo "FAIL: $name: mtlc train failed"; cat "$scratch/$name.train.log"; failed=1; return; }
   printf '%s\n' ":load $file $model" "$5" "$6" ":train $epochs" ":save $scratch/$name.repl.safetensors" |
@@ -32,7 +32,7 @@ check() { # NAME FILE MODEL EPOCHS HEAD_EDIT HEAD_ORIGINAL
   if cmp -s "$scratch/$name/last.safetensors.masked" "$scratch/$name.repl.safetensors.masked"; then
     echo "ok: $name: the REPL's checkpoint equals mtlc train's"
   else
-    echo "FAIL: $name: the REPL's checkpoint differs from mtlc train -O2's"
+    echo "FAIL: $name: the REPL's checkpoint differs from mtlc train's"
     cat "$scratch/$name.repl.log"
     failed=1
   fi
