@@ -7,6 +7,10 @@
 # With several runs per tool (on a shared, noisy machine), each row shows the lowest of
 # the runs' medians: wall-clock µs per step, and process CPU µs per step (all threads),
 # which does not count time spent waiting for a core that another program held.
+#
+# mtlc's rows also give the rate of the step's matrix products (GFLOP/s at the
+# median time); with --peak (mtl_peak_flops --json), that rate as a share of the
+# machine's f32 multiply-add peak at the row's thread count (its widest vectors).
 import argparse
 import json
 
@@ -18,9 +22,18 @@ def load(paths):
             for r in json.load(f)["results"]:
                 key = (r["model"], r["batch"], r["threads"])
                 best = rows.setdefault(key, {"median": float("inf"), "cpu": float("inf")})
+                best["flops"] = r.get("product_flops_per_step", 0)
                 best["median"] = min(best["median"], r["us_per_step_median"])
                 best["cpu"] = min(best["cpu"], r.get("cpu_us_per_step_median", float("inf")))
     return rows
+
+
+def load_peak(path):
+    """GFLOP/s per thread count, of the widest vectors measured (the first ISA listed)."""
+    with open(path) as f:
+        results = json.load(f)["results"]
+    widest = results[0]["isa"]
+    return {r["threads"]: r["gflops"] for r in results if r["isa"] == widest}
 
 
 def fmt(us):
@@ -31,11 +44,18 @@ def main():
     parser = argparse.ArgumentParser(description="mtlc vs PyTorch table from --json outputs")
     parser.add_argument("--mtlc", nargs="+", required=True)
     parser.add_argument("--pytorch", nargs="+", required=True)
+    parser.add_argument("--peak", help="mtl_peak_flops --json output")
     args = parser.parse_args()
     mtlc, torch = load(args.mtlc), load(args.pytorch)
-    print("| model | batch | threads | mtlc µs/step | PyTorch µs/step | speed-up "
-          "| mtlc CPU µs/step | PyTorch CPU µs/step | CPU speed-up |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    peak = load_peak(args.peak) if args.peak else {}
+    head = ("| model | batch | threads | mtlc µs/step | PyTorch µs/step | speed-up "
+            "| mtlc CPU µs/step | PyTorch CPU µs/step | CPU speed-up | mtlc GFLOP/s |")
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if peak:
+        head += " % of peak |"
+        rule += "---:|"
+    print(head)
+    print(rule)
     for key in sorted(mtlc, key=lambda k: (k[0], k[2], k[1])):
         m, t = mtlc[key], torch.get(key)
         cells = [key[0], str(key[1]), str(key[2]), fmt(m["median"])]
@@ -48,6 +68,10 @@ def main():
             cells += [fmt(t["cpu"]), f"{t['cpu'] / m['cpu']:.1f}×"]
         else:
             cells += ["–", "–"]
+        gflops = m["flops"] / m["median"] / 1e3
+        cells.append(f"{gflops:,.1f}")
+        if peak:
+            cells.append(f"{100 * gflops / peak[key[2]]:.0f}%" if key[2] in peak else "–")
         print("| " + " | ".join(cells) + " |")
 
 

@@ -79,7 +79,33 @@ struct Measurement {
   double median = 0, min = 0, max = 0;
   double cpuMedian = 0; ///< CPU time of the whole process per step (all threads)
   float finalLoss = 0;
+  double productFlops = 0; ///< of the step's matrix products (productFlops())
+  /// The products' rate in GFLOP/s at the median time.
+  double gflops() const { return median > 0 ? productFlops / median / 1e3 : 0; }
 };
+
+/// Two flops per multiply-add of the step graph's matrix products at `batch`
+/// rows: dense layers and convolutions (products over image patches) and
+/// their gradients. What the step does besides (activations, losses, the
+/// update) is not counted, so the rate is a lower bound on the products' own.
+double productFlops(const mtl::ir::Graph &g, int64_t batch) {
+  using mtl::ir::OpKind;
+  auto rows = [&](const mtl::ir::TensorType &t) {
+    return static_cast<double>(t.elements(batch)) /
+           static_cast<double>(std::max<int64_t>(t.lastDim(), 1));
+  };
+  double flops = 0;
+  for (size_t v = 0; v < g.size(); ++v) {
+    const mtl::ir::Op &op = g.op(static_cast<mtl::ir::ValueId>(v));
+    if (op.kind != OpKind::Linear && op.kind != OpKind::MatMul && op.kind != OpKind::MatMulTN)
+      continue;
+    const mtl::ir::TensorType &a = g.type(op.operands[0]);
+    // Linear and MatMul: a row of the output per row of a; MatMulTN sums over a's rows.
+    double outer = op.kind == OpKind::MatMulTN ? rows(a) : rows(op.type);
+    flops += 2 * outer * static_cast<double>(a.lastDim()) * static_cast<double>(op.type.lastDim());
+  }
+  return flops;
+}
 
 /// Distinct batches a run cycles through, as training walks through its data.
 constexpr int kDistinctBatches = 8;
@@ -264,15 +290,18 @@ std::string upper(std::string s) {
 }
 
 void printHeader(FILE *out) {
-  fmt::print(out, "{:<5} {:>7} {:>7} {:>12} {:>14} {:>11} {:>11} {:>8} {:>12}\n", "model", "batch",
-             "threads", "us/step", "samples/s", "min us", "max us", "spread", "cpu us/step");
+  fmt::print(out, "{:<5} {:>7} {:>7} {:>12} {:>14} {:>11} {:>11} {:>8} {:>12} {:>8}\n", "model",
+             "batch", "threads", "us/step", "samples/s", "min us", "max us", "spread",
+             "cpu us/step", "GFLOP/s");
 }
 
 void printRow(FILE *out, const Measurement &m) {
   double spread = m.median > 0 ? 100.0 * (m.max - m.min) / m.median : 0;
-  fmt::print(out, "{:<5} {:>7} {:>7} {:>12.2f} {:>14.0f} {:>11.2f} {:>11.2f} {:>7.1f}% {:>12.2f}\n",
-             m.model, m.batch, m.threads, m.median, 1e6 * static_cast<double>(m.batch) / m.median,
-             m.min, m.max, spread, m.cpuMedian);
+  fmt::print(
+      out,
+      "{:<5} {:>7} {:>7} {:>12.2f} {:>14.0f} {:>11.2f} {:>11.2f} {:>7.1f}% {:>12.2f} {:>8.1f}\n",
+      m.model, m.batch, m.threads, m.median, 1e6 * static_cast<double>(m.batch) / m.median, m.min,
+      m.max, spread, m.cpuMedian, m.gflops());
   if (!std::isfinite(m.finalLoss))
     fmt::print(stderr, "warning: {} batch {}: the loss became {} during the run\n", m.model,
                m.batch, m.finalLoss);
@@ -291,7 +320,9 @@ nlohmann::json toJson(const std::vector<Measurement> &all, const std::string &cp
                     {"cpu_us_per_step_median", m.cpuMedian},
                     {"samples_per_s", 1e6 * static_cast<double>(m.batch) / m.median},
                     {"samples", m.samples},
-                    {"calls_per_sample", m.callsPerSample}});
+                    {"calls_per_sample", m.callsPerSample},
+                    {"product_flops_per_step", m.productFlops},
+                    {"product_gflops", m.gflops()}});
   return {{"tool", "mtlc"}, {"target_cpu", cpu}, {"results", rows}};
 }
 
@@ -397,6 +428,7 @@ int main(int argc, char **argv) {
         Measurement m = measure(bm.name, model, rows, threads, budget, used, gradStats);
         if (m.samples == 0)
           return 1;
+        m.productFlops = productFlops(c.step.graph, rows);
         printRow(table, m);
         all.push_back(m);
       }
