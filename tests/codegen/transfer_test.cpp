@@ -158,6 +158,27 @@ TEST(Transfer, MistakesAreNamed) {
             "shapes: a.0.weight <- rebuild.0.weight: checkpoint [4, 6], model [1, 6]; 'a <- "
             "rebuild' maps tensors of different shapes: a.0.bias <- rebuild.0.bias: checkpoint "
             "[4], model [1]");
+  // A tensor of the right shape but another element type (an I64 tensor, as
+  // PyTorch saves a batch_norm's num_batches_tracked) is named for its dtype.
+  mtlrt::Checkpoint typed = ck;
+  for (mtlrt::CheckpointTensor &tensor : typed.tensors)
+    if (tensor.name == "encoder.0.bias") {
+      tensor.dtype = mtlrt::Dtype::I64;
+      tensor.data.resize(tensor.data.size() * 2);
+    }
+  auto dtypes = mtlrt::initFromCheckpoint(typed, *t, {"trunk.* <- encoder.*"});
+  ASSERT_FALSE(dtypes.ok());
+  EXPECT_EQ(dtypes.error(), "pre.safetensors: cannot initialise from it: 'trunk.* <- encoder.*' "
+                            "maps tensors of different dtypes: trunk.0.bias <- encoder.0.bias: "
+                            "checkpoint I64, model F32");
+  for (mtlrt::CheckpointTensor &tensor : typed.tensors) // the target's names, no map
+    if (tensor.name.rfind("encoder.", 0) == 0)
+      tensor.name = "trunk." + tensor.name.substr(8);
+  auto fresh = mtlrt::initFromCheckpoint(typed, *t, {});
+  ASSERT_TRUE(fresh.ok()) << fresh.error();
+  EXPECT_EQ(fresh->loaded, (std::vector<std::string>{"trunk.0.weight"}));
+  EXPECT_EQ(fresh->fresh[0],
+            "trunk.0.bias (dtype differs: trunk.0.bias: checkpoint I64, model F32)");
   auto bad = mtlrt::initFromCheckpoint(ck, *t, {"trunk -> encoder"});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("expected MODEL <- CHECKPOINT"), std::string::npos) << bad.error();

@@ -76,12 +76,18 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
       report.fresh.push_back(rule ? fmt::format("{} (the checkpoint has no {})", d.name, source)
                                   : std::string(d.name));
     } else if (t->shape != shape || t->dtype != Dtype::F32) {
-      std::string why = fmt::format("{}: checkpoint {}{}, model {}", label, shapeText(t->shape),
-                                    t->dtype != Dtype::F32 ? " (not F32)" : "", shapeText(shape));
+      // The shape first; a tensor of the right shape can still hold F64 or I64.
+      const bool shaped = t->shape != shape;
+      const char *what = shaped ? "shape" : "dtype";
+      std::string why =
+          shaped ? fmt::format("{}: checkpoint {}, model {}", label, shapeText(t->shape),
+                               shapeText(shape))
+                 : fmt::format("{}: checkpoint {}, model F32", label, dtypeName(t->dtype));
       if (rule)
-        errors.push_back(fmt::format("'{}' maps tensors of different shapes: {}", rule->text, why));
+        errors.push_back(
+            fmt::format("'{}' maps tensors of different {}s: {}", rule->text, what, why));
       else
-        report.fresh.push_back(fmt::format("{} (shape differs: {})", d.name, why));
+        report.fresh.push_back(fmt::format("{} ({} differs: {})", d.name, what, why));
     } else {
       report.loaded.push_back(label);
       used.insert(source);
