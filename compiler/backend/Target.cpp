@@ -55,6 +55,10 @@ llvm::CodeGenOpt::Level codegenLevel(int level) {
 }
 } // namespace
 
+bool hasMaskedVectorMoves(const llvm::TargetMachine &tm) {
+  return tm.getMCSubtargetInfo()->checkFeatures("+avx");
+}
+
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &opts) {
   initializeNativeTarget();

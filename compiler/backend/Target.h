@@ -15,6 +15,10 @@ struct TargetOptions {
   int optLevel = 2;           ///< 0 to 3 (optimizeModule)
 };
 
+/// Whether `tm`'s CPU loads and stores vectors under a mask in hardware
+/// (AVX and later: vmaskmovps, AVX-512's masked moves).
+bool hasMaskedVectorMoves(const llvm::TargetMachine &tm);
+
 /// Initialises LLVM's native target once per process (idempotent).
 void initializeNativeTarget();
 

@@ -55,7 +55,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
 
   auto emit = [&](const Planned &p, StepKind kind) {
     return emitStepFunction(
-        {*module, g, sig, p.plan, p.needed, layout, input.fused, scratch, kind});
+        {*module, g, sig, p.plan, p.needed, layout, input.fused, scratch, kind, input.maskedTails});
   };
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);

@@ -22,7 +22,8 @@ struct CodegenInput {
   std::string targetCpu;                ///< recorded in the descriptor
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
   std::vector<bool> fused;              ///< passes::fuseElementwise's marks; empty: none
-  std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
+  std::string config;       ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
+  bool maskedTails = false; ///< see Emitter::maskedTails
 };
 
 /// Generates `grad_step` (forward and backward into the gradient arena),

@@ -120,6 +120,10 @@ public:
               const std::function<void()> &otherwise);
   /// A fixed scratch area of the workspace (floats), for transposed weights.
   llvm::Value *scratch = nullptr;
+  /// The target loads and stores vectors under a mask in hardware (AVX and
+  /// later): a product's last columns are then one masked 16-wide panel,
+  /// else scalar tiles (MicroKernel.cpp).
+  bool maskedTails = false;
 
 private:
   void emitElementwise(const ir::Op &op, ir::ValueId id);

@@ -14,12 +14,26 @@ struct StepRange {
   llvm::Value *resume; ///< true: the tile starts from C's values, not zero
 };
 
-// One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from `col0`.
+// One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from
+// `col0`; with `active` > 0, one group of which only the first `active`
+// columns exist (masked loads and stores touch no others).
 void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::Value *row0,
-              int rows, llvm::Value *col0, int vectors, int width) {
+              int rows, llvm::Value *col0, int vectors, int width, int active) {
   auto &b = e.b;
   llvm::Type *type = width == 1 ? e.f32 : llvm::FixedVectorType::get(e.f32, width);
   llvm::Value *zero = llvm::Constant::getNullValue(type);
+  llvm::Value *mask = nullptr;
+  if (active > 0) {
+    std::vector<llvm::Constant *> lanes;
+    for (int l = 0; l < width; ++l)
+      lanes.push_back(b.getInt1(l < active));
+    mask = llvm::ConstantVector::get(lanes);
+  }
+  auto loadAt = [&](llvm::Value *ptr) -> llvm::Value * {
+    if (mask)
+      return b.CreateMaskedLoad(type, ptr, llvm::Align(4), mask, zero);
+    return b.CreateAlignedLoad(type, ptr, llvm::Align(4));
+  };
   std::vector<llvm::Value *> slots;
   for (int q = 0; q < rows; ++q) {
     llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
@@ -27,10 +41,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       llvm::Value *start = zero;
       if (steps.resume)
         start = b.CreateSelect(steps.resume,
-                               b.CreateAlignedLoad(type,
-                                                   e.at(cRow, b.CreateAdd(col0, e.cst(v * width))),
-                                                   llvm::Align(4)),
-                               zero);
+                               loadAt(e.at(cRow, b.CreateAdd(col0, e.cst(v * width)))), zero);
       slots.push_back(e.accumulator(type, start));
     }
   }
@@ -39,8 +50,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     llvm::Value *bRow = acc.bRow(s);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)
-      bv.push_back(b.CreateAlignedLoad(type, e.at(bRow, b.CreateAdd(col0, e.cst(v * width))),
-                                       llvm::Align(4)));
+      bv.push_back(loadAt(e.at(bRow, b.CreateAdd(col0, e.cst(v * width)))));
     for (int q = 0; q < rows; ++q) {
       llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s);
       if (width > 1)
@@ -53,28 +63,41 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
   });
   for (int q = 0; q < rows; ++q) {
     llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
-    for (int v = 0; v < vectors; ++v)
-      b.CreateAlignedStore(b.CreateLoad(type, slots[q * vectors + v]),
-                           e.at(cRow, b.CreateAdd(col0, e.cst(v * width))), llvm::Align(4));
+    for (int v = 0; v < vectors; ++v) {
+      llvm::Value *value = b.CreateLoad(type, slots[q * vectors + v]);
+      llvm::Value *ptr = e.at(cRow, b.CreateAdd(col0, e.cst(v * width)));
+      if (mask)
+        b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
+      else
+        b.CreateAlignedStore(value, ptr, llvm::Align(4));
+    }
   }
 }
 
-// Columns in runs of equal panels: 64 wide, 16 wide, then scalar groups of 4
-// and singles. A run is a loop, so code size does not grow with n.
+// Columns in runs of equal panels: 64 wide, 16 wide, then, where the target
+// masks vector moves in hardware (`masked`), one 16-wide panel of which only
+// the last columns exist (`active` of its lanes), else scalar groups of 4 and
+// singles. A run is a loop, so code size does not grow with n. Each column
+// sums in the same order in any panel, so the panels never change results.
 struct PanelRun {
   int64_t col0, count;
   int vectors, width;
+  int active = 0; ///< > 0: the lanes of a last, partial panel
 };
 
-std::vector<PanelRun> panelRuns(int64_t n) {
+std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
   std::vector<PanelRun> out;
   int64_t c = 0;
   for (auto [vectors, width] : {std::pair{4, 16}, {1, 16}, {4, 1}, {1, 1}}) {
+    if (masked && width == 1)
+      break;
     int64_t w = vectors * width, count = (n - c) / w;
     if (count > 0)
       out.push_back({c, count, vectors, width});
     c += count * w;
   }
+  if (masked && c < n)
+    out.push_back({c, 1, 1, 16, static_cast<int>(n - c)});
   return out;
 }
 
@@ -87,16 +110,16 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
   llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
   llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
   auto tiles = [&](const StepRange &steps) {
-    for (const PanelRun &run : panelRuns(access.columns)) {
+    for (const PanelRun &run : panelRuns(access.columns, e.maskedTails)) {
       int64_t w = run.vectors * run.width;
       e.loop(e.cst(run.count), [&](llvm::Value *panel) {
         llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
         e.loop(blocks, [&](llvm::Value *blk) {
           llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
-          emitTile(e, access, steps, row0, kRowBlock, col0, run.vectors, run.width);
+          emitTile(e, access, steps, row0, kRowBlock, col0, run.vectors, run.width, run.active);
         });
         e.loop(tailStart, end, [&](llvm::Value *row) {
-          emitTile(e, access, steps, row, 1, col0, run.vectors, run.width);
+          emitTile(e, access, steps, row, 1, col0, run.vectors, run.width, run.active);
         });
       });
     }

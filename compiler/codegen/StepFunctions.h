@@ -28,6 +28,7 @@ struct StepFunctionSpec {
   const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
   int64_t scratchFloats = 0;      ///< fixed scratch after the planned fixed region
   StepKind kind = StepKind::Grad;
+  bool maskedTails = false; ///< see Emitter::maskedTails
 };
 
 /// Emits a step function with the signature of its mtl_model entry in Abi.h.

@@ -172,7 +172,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                              backend::resolvedCpu(o.target),
                              getterName(*c.model, o),
                              c.fused,
-                             mtlrt::runConfigJson(runConfig(*c.model))};
+                             mtlrt::runConfigJson(runConfig(*c.model)),
+                             backend::hasMaskedVectorMoves(*c.targetMachine)};
     c.module = codegen::generateModule(in, *c.llvmContext);
     std::string problems;
     llvm::raw_string_ostream os(problems);
