@@ -189,10 +189,10 @@ llvm::Value *Emitter::binary(OpKind kind, llvm::Value *x, llvm::Value *y) {
 void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // Rows outside, the last dimension inside: the inner loop is contiguous and
   // has a constant trip count, and a broadcast vector operand is indexed by it.
-  // Rows are independent, so values that can be large (an image's
-  // activations over a batch) are split over the threads (one element per
-  // unit of work) with the same results; small ones (a dense layer's) keep
-  // the plain loop, which costs nothing to call.
+  // Rows are independent, so values that can be large (a layer's
+  // activations over a large batch) are split over the threads (one element
+  // per unit of work) with the same results; values with short rows keep the
+  // plain loop, which costs nothing to call.
   int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
   llvm::Value *nrows = b.CreateUDiv(count(op.type), cst(last));
   auto rowsLoop = [&](llvm::Value *begin, llvm::Value *end) {
@@ -204,7 +204,10 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
       });
     });
   };
-  constexpr int64_t kThreadedRow = 1024; // elements per row: threads from batch 128
+  // Shorter rows keep the plain loop: a call into a kernel would cost more
+  // than threads save. Longer ones thread once parallelRows sees enough work
+  // (kParallelWork elements: rows of 64 from batch 2048, of 1024 from 128).
+  constexpr int64_t kThreadedRow = 64;
   if (op.type.rowElements() < (op.type.batched ? kThreadedRow : kParallelWork)) {
     rowsLoop(cst(0), nrows);
     return;

@@ -134,6 +134,11 @@ private:
   void emitShapeOp(const ir::Op &op, ir::ValueId id);
   void emitWindow(const ir::Op &op, ir::ValueId id);
   void emitTranspose(const ir::Op &op, ir::ValueId id);
+  /// out[base + r * m + c] = in[base + c * cols + r] for r < cols, c < m: a
+  /// block of m rows and `cols` columns transposed, 8 x 8 tiles through
+  /// registers (Window.cpp).
+  void transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
+                      int64_t cols);
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.
   llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);

@@ -122,12 +122,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     ifElse(
         b.CreateICmpSGE(nrows, cst(16)),
         [&] {
-          loop(cst(in), [&](llvm::Value *k) {
-            loop(cst(outDim), [&](llvm::Value *o) {
-              store(load(w, b.CreateAdd(b.CreateMul(o, cst(in)), k)), scratch,
-                    b.CreateAdd(b.CreateMul(k, cst(outDim)), o));
-            });
-          });
+          transposeBlock(w, scratch, cst(0), outDim, in);
           parallelRows(nrows, work, {x, scratch, bias, out},
                        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
                          TileAccess access{

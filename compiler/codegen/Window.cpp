@@ -204,39 +204,41 @@ void transposeTile(Emitter &e, llvm::Value *src, int64_t stride, llvm::Value *ds
 
 } // namespace
 
+void Emitter::transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
+                             int64_t cols) {
+  // Whole 8 x 8 tiles go through registers (transposeTile); the rest, a last
+  // band of rows or columns narrower than a tile, element by element.
+  const int64_t m8 = m / kTile * kTile, cols8 = cols / kTile * kTile;
+  auto element = [&](llvm::Value *r, llvm::Value *c) {
+    llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
+    store(load(in, src), out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
+  };
+  loop(cst(cols8 / kTile), [&](llvm::Value *rt) {
+    llvm::Value *r = b.CreateMul(rt, cst(kTile));
+    loop(cst(m8 / kTile), [&](llvm::Value *ct) {
+      llvm::Value *c = b.CreateMul(ct, cst(kTile));
+      transposeTile(*this, at(in, b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r))),
+                    cols, at(out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c))), m);
+    });
+    loop(cst(m8), cst(m), [&](llvm::Value *c) {
+      loop(cst(kTile), [&](llvm::Value *j) { element(b.CreateAdd(r, j), c); });
+    });
+  });
+  loop(cst(cols8), cst(cols),
+       [&](llvm::Value *r) { loop(cst(m), [&](llvm::Value *c) { element(r, c); }); });
+}
+
 void Emitter::emitTranspose(const ir::Op &op, ir::ValueId id) {
   // Output element (block, r, c) = input (block, c, r): an input block of m
-  // rows and `cols` columns becomes `cols` rows of m. Whole 8 x 8 tiles go
-  // through registers (transposeTile); the rest, a last band of rows or
-  // columns narrower than a tile, element by element.
+  // rows and `cols` columns becomes `cols` rows of m.
   const int64_t m = op.type.lastDim(), cols = graph.type(op.operands[0]).lastDim();
-  const int64_t m8 = m / kTile * kTile, cols8 = cols / kTile * kTile;
-  llvm::Value *in = buffers[op.operands[0]], *out = buffers[id];
   llvm::Value *blocks = b.CreateUDiv(count(op.type), cst(m * cols));
-  parallelRows(
-      blocks, count(op.type), {in, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-        auto element = [&](llvm::Value *base, llvm::Value *r, llvm::Value *c) {
-          llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
-          store(load(a[0], src), a[1], b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
-        };
-        loop(begin, end, [&](llvm::Value *block) {
-          llvm::Value *base = b.CreateMul(block, cst(m * cols));
-          loop(cst(cols8 / kTile), [&](llvm::Value *rt) {
-            llvm::Value *r = b.CreateMul(rt, cst(kTile));
-            loop(cst(m8 / kTile), [&](llvm::Value *ct) {
-              llvm::Value *c = b.CreateMul(ct, cst(kTile));
-              transposeTile(
-                  *this, at(a[0], b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r))),
-                  cols, at(a[1], b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c))), m);
-            });
-            loop(cst(m8), cst(m), [&](llvm::Value *c) {
-              loop(cst(kTile), [&](llvm::Value *j) { element(base, b.CreateAdd(r, j), c); });
-            });
-          });
-          loop(cst(cols8), cst(cols),
-               [&](llvm::Value *r) { loop(cst(m), [&](llvm::Value *c) { element(base, r, c); }); });
-        });
-      });
+  parallelRows(blocks, count(op.type), {buffers[op.operands[0]], buffers[id]},
+               [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+                 loop(begin, end, [&](llvm::Value *block) {
+                   transposeBlock(a[0], a[1], b.CreateMul(block, cst(m * cols)), m, cols);
+                 });
+               });
 }
 
 } // namespace mtl::codegen
