@@ -6,8 +6,8 @@
 // op in grad_step and eval_step, or an unchanged trunk after a head was retyped, is
 // compiled once; a changed head recompiles only its own small functions and the step
 // functions, which are then little more than a list of calls. The functions are
-// `alwaysinline` with internal linkage, so a whole-module compilation (`mtlc train`,
-// `mtlc build`) inlines them back before optimising and gets the code it got before.
+// `alwaysinline` with internal linkage, so a whole-module compilation (`mtlc build
+// --lib`, `mtlc emit`) inlines them back before optimising and gets the code it got before.
 #include "codegen/Emitter.h"
 
 #include <algorithm>

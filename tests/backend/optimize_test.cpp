@@ -46,6 +46,16 @@ done:
   ret void
 }
 
+; an outlined op as codegen writes one, and a step that calls it
+define internal void @op(ptr %p) alwaysinline {
+  store float 1.0, ptr %p, align 4
+  ret void
+}
+define void @step(ptr %p) {
+  call void @op(ptr %p)
+  ret void
+}
+
 ; the sum of x[0..4) in order, in an alloca
 define float @short_sum(ptr %x) {
 entry:
@@ -121,6 +131,14 @@ TEST(Optimize, O2UnrollsALoopOfKnownShortLengthAndKeepsTheSumsOrder) {
         EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
       }
   EXPECT_EQ(adds, 4) << text;
+}
+
+TEST(Optimize, O2InlinesTheOutlinedOpsOfAWholeModule) {
+  auto o = optimized(2);
+  ASSERT_TRUE(o);
+  const std::string text = o->text("step");
+  EXPECT_EQ(text.find("call"), std::string::npos) << text;
+  EXPECT_NE(text.find("store float 1.000000e+00"), std::string::npos) << text;
 }
 
 TEST(Optimize, O0LeavesTheModuleAsItIs) {
