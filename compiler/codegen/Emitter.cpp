@@ -307,6 +307,7 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
 
 void Emitter::emitOp(ir::ValueId id) {
   const ir::Op &op = graph.op(id);
+  kernelOp = ir::opName(op.kind);
   switch (op.kind) {
   case OpKind::Input:
   case OpKind::Param:

@@ -9,6 +9,10 @@
 
 #include <functional>
 
+namespace mtl::ir {
+struct WindowShape;
+} // namespace mtl::ir
+
 namespace mtl::codegen {
 
 /// Emits the body of one step function (train or eval). Every IR value lives
@@ -113,8 +117,12 @@ public:
   /// call that goes through the runtime's parallel_for when there is a pool
   /// and `work` (multiply-adds in all, i64) is large enough. `args` (pointers or i64) are passed
   /// through a context array and handed to `body` reloaded.
+  /// The kernel function is named after the op being emitted
+  /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
                     const KernelBody &body);
+  /// The mnemonic of the op emitOp is emitting, for kernel names.
+  const char *kernelOp = "op";
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);
@@ -139,6 +147,18 @@ private:
   /// registers (Window.cpp).
   void transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
                       int64_t cols);
+  /// Whether a pool's windows tile their rows (stride = kernel <= 4), so
+  /// poolRow computes sixteen of them at once (PoolVectors.cpp).
+  bool poolsInVectors(const ir::Op &op, const ir::WindowShape &w) const;
+  /// One output row of such a pool (or its gradient), in vectors of 16
+  /// windows, the last one masked where the target masks vector moves;
+  /// returns how many windows from the left it computed.
+  struct PoolRow {
+    llvm::Value *g, *x, *out; ///< the op's buffers: gradient, image, result
+    llvm::Value *pooled;      ///< index of the row's first pooled element
+    llvm::Value *image;       ///< index of the image element at its first window's corner
+  };
+  int64_t poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolRow &row);
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.
   llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);

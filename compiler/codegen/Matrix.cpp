@@ -45,8 +45,8 @@ void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
 void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
                            const std::vector<llvm::Value *> &args, const KernelBody &body) {
   auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
-  auto *kernel =
-      llvm::Function::Create(kernelType, llvm::Function::InternalLinkage, "mtl.kernel", module);
+  auto *kernel = llvm::Function::Create(kernelType, llvm::Function::InternalLinkage,
+                                        std::string("mtl.kernel.") + kernelOp, module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);
   // Pack the arguments (pointers and i64s) into 8-byte slots.
   // In the entry block, so the slots are a fixed part of the frame (a static

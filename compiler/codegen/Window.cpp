@@ -25,12 +25,16 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   llvm::Value *work = b.CreateMul(images, cst(w.pooledSize() * k * k));
   llvm::Value *first = buffers[op.operands[0]];
   llvm::Value *x = isGrad ? buffers[op.operands[1]] : first;
+  const bool vectors = poolsInVectors(op, w);
+  // Tiling windows write every element of a gradient that lies in one; only
+  // rows and columns past the last window are left to clear.
+  const bool covered = vectors && w.outHeight * k == w.height && w.outWidth * k == w.width;
   parallelRows(
       images, work, {first, x, buffers[id]}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
         llvm::Value *g = a[0], *in = a[1], *out = a[2];
         loop(begin, end, [&](llvm::Value *img) {
           llvm::Value *imageBase = b.CreateMul(img, cst(w.imageSize()));
-          if (isGrad) // the gradients add up in place: clear this image first
+          if (isGrad && !covered) // the gradients add up in place: clear this image first
             loop(cst(w.imageSize()),
                  [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
           // Calls body(x index, inside, window element) for each element (i, j)
@@ -106,60 +110,83 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
             return;
           }
           // Pools: channel by channel, each output element in order.
+          auto poolAt = [&](llvm::Value *c, llvm::Value *p) {
+            llvm::Value *pooled = b.CreateAdd(
+                b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p);
+            switch (op.kind) {
+            case OpKind::MaxPool:
+            case OpKind::MaxPoolGrad: {
+              // The first maximum in row-major order; a NaN wins and stays, as
+              // in PyTorch. Value and index stay in registers.
+              llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
+              llvm::Value *bestIndex = accumulator(i64, cst(-1));
+              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
+                llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
+                llvm::Value *take = b.CreateOr(
+                    firstOne, b.CreateAnd(b.CreateFCmpUGT(v, top), b.CreateNot(isNan(top))));
+                b.CreateStore(b.CreateSelect(take, v, top), bestValue);
+                b.CreateStore(b.CreateSelect(take, xAt, b.CreateLoad(i64, bestIndex)), bestIndex);
+              });
+              llvm::Value *at = b.CreateLoad(i64, bestIndex);
+              if (op.kind == OpKind::MaxPool) {
+                store(b.CreateLoad(f32, bestValue), out, pooled);
+              } else if (w.stride >= k) {
+                // Windows that do not overlap: each element is written once,
+                // the gradient at the maximum and zero beside it.
+                llvm::Value *grad = load(g, pooled);
+                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                  store(b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0)), out, xAt);
+                });
+              } else {
+                store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);
+              }
+              return;
+            }
+            case OpKind::AvgPool: {
+              llvm::Value *sum = accumulator(f32, fcst(0));
+              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
+              });
+              store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
+                    pooled);
+              return;
+            }
+            case OpKind::AvgPoolGrad: {
+              llvm::Value *share = b.CreateFDiv(load(g, pooled), fcst(static_cast<double>(k * k)));
+              // Windows that do not overlap write each element once (0 +
+              // share, as adding into the cleared image would), so the
+              // image need not be cleared where they tile it.
+              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                llvm::Value *before = w.stride >= k ? fcst(0) : load(out, xAt);
+                store(b.CreateFAdd(before, share), out, xAt);
+              });
+              return;
+            }
+            default: // emitOp sends only OpClass::Window kinds here
+              ir::unexpectedOp(op.kind, "the window code generator");
+            }
+          };
+          if (!vectors) {
+            loop(cst(w.channels), [&](llvm::Value *c) {
+              loop(cst(patches), [&](llvm::Value *p) { poolAt(c, p); });
+            });
+            return;
+          }
+          // Windows that tile their rows: output row by output row, sixteen
+          // windows at a time (PoolVectors.cpp), any left one by one.
           loop(cst(w.channels), [&](llvm::Value *c) {
-            loop(cst(patches), [&](llvm::Value *p) {
+            loop(cst(w.outHeight), [&](llvm::Value *oy) {
+              llvm::Value *p0 = b.CreateMul(oy, cst(w.outWidth));
               llvm::Value *pooled = b.CreateAdd(
-                  b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p);
-              switch (op.kind) {
-              case OpKind::MaxPool:
-              case OpKind::MaxPoolGrad: {
-                // The first maximum in row-major order; a NaN wins and stays, as
-                // in PyTorch. Value and index stay in registers.
-                llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
-                llvm::Value *bestIndex = accumulator(i64, cst(-1));
-                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
-                  llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
-                  llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
-                  llvm::Value *take = b.CreateOr(
-                      firstOne, b.CreateAnd(b.CreateFCmpUGT(v, top), b.CreateNot(isNan(top))));
-                  b.CreateStore(b.CreateSelect(take, v, top), bestValue);
-                  b.CreateStore(b.CreateSelect(take, xAt, b.CreateLoad(i64, bestIndex)), bestIndex);
-                });
-                llvm::Value *at = b.CreateLoad(i64, bestIndex);
-                if (op.kind == OpKind::MaxPool) {
-                  store(b.CreateLoad(f32, bestValue), out, pooled);
-                } else if (w.stride >= k) {
-                  // Windows that do not overlap: each element is written once,
-                  // the gradient at the maximum and zero beside it.
-                  llvm::Value *grad = load(g, pooled);
-                  eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
-                    store(b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0)), out, xAt);
-                  });
-                } else {
-                  store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);
-                }
-                return;
-              }
-              case OpKind::AvgPool: {
-                llvm::Value *sum = accumulator(f32, fcst(0));
-                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
-                  b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
-                });
-                store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
-                      pooled);
-                return;
-              }
-              case OpKind::AvgPoolGrad: {
-                llvm::Value *share =
-                    b.CreateFDiv(load(g, pooled), fcst(static_cast<double>(k * k)));
-                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
-                  store(b.CreateFAdd(load(out, xAt), share), out, xAt);
-                });
-                return;
-              }
-              default: // emitOp sends only OpClass::Window kinds here
-                ir::unexpectedOp(op.kind, "the window code generator");
-              }
+                  b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p0);
+              llvm::Value *corner = b.CreateAdd(
+                  imageBase,
+                  b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(w.height)), b.CreateMul(oy, cst(k))),
+                              cst(w.width)));
+              int64_t done = poolRow(op, w, {g, in, out, pooled, corner});
+              loop(cst(done), cst(w.outWidth),
+                   [&](llvm::Value *ox) { poolAt(c, b.CreateAdd(p0, ox)); });
             });
           });
         });

@@ -388,12 +388,14 @@ TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {
   }
 }
 
-TEST(JitTargets, ProductsAgreeWithAndWithoutMaskedVectorMoves) {
-  // A product's last n mod 16 columns: one masked vector panel where the CPU
-  // masks moves in hardware (x86-64-v3, AVX2), scalar tiles where it cannot
-  // (x86-64-v2); penguins' and wine's layers have such columns.
+TEST(JitTargets, MaskedTailsAgreeWithAndWithoutMaskedVectorMoves) {
+  // A product's last n mod 16 columns and a pool's last windows of a row
+  // (past a multiple of 16): one masked vector where the CPU masks moves in
+  // hardware (x86-64-v3, AVX2), scalar code where it cannot (x86-64-v2);
+  // penguins' and wine's layers have such columns, the pools model such rows.
   for (const char *cpu : {"x86-64-v2", "x86-64-v3"})
-    for (const char *entry : {"examples/penguins.mtl", "examples/wine.mtl"}) {
+    for (const char *entry :
+         {"examples/penguins.mtl", "examples/wine.mtl", "tests/codegen/models/pools.mtl"}) {
       SCOPED_TRACE(std::string(cpu) + " " + entry);
       Compiled own;
       compile(entry, own, nullptr, cpu);
