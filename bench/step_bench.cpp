@@ -97,11 +97,13 @@ double productFlops(const mtl::ir::Graph &g, int64_t batch) {
   double flops = 0;
   for (size_t v = 0; v < g.size(); ++v) {
     const mtl::ir::Op &op = g.op(static_cast<mtl::ir::ValueId>(v));
-    if (op.kind != OpKind::Linear && op.kind != OpKind::MatMul && op.kind != OpKind::MatMulTN)
+    if (mtl::ir::opInfo(op.kind).opClass != mtl::ir::OpClass::Dense)
       continue;
     const mtl::ir::TensorType &a = g.type(op.operands[0]);
-    // Linear and MatMul: a row of the output per row of a; MatMulTN sums over a's rows.
-    double outer = op.kind == OpKind::MatMulTN ? rows(a) : rows(op.type);
+    // Linear, MatMul, MatMulLeft: a sum over a's last dimension per output
+    // element; MatMulTN and MatMulSum: per row of a and output column.
+    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSum;
+    double outer = sumsRows ? rows(a) : rows(op.type);
     flops += 2 * outer * static_cast<double>(a.lastDim()) * static_cast<double>(op.type.lastDim());
   }
   return flops;

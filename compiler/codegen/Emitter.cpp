@@ -317,6 +317,8 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::Linear:
   case OpKind::MatMul:
   case OpKind::MatMulTN:
+  case OpKind::MatMulLeft:
+  case OpKind::MatMulSum:
   case OpKind::Gather:
   case OpKind::GatherGrad:
   case OpKind::Dropout:

@@ -150,15 +150,23 @@ private:
   /// Whether a pool's windows tile their rows (stride = kernel <= 4), so
   /// poolRow computes sixteen of them at once (PoolVectors.cpp).
   bool poolsInVectors(const ir::Op &op, const ir::WindowShape &w) const;
-  /// One output row of such a pool (or its gradient), in vectors of 16
-  /// windows, the last one masked where the target masks vector moves;
-  /// returns how many windows from the left it computed.
-  struct PoolRow {
-    llvm::Value *g, *x, *out; ///< the op's buffers: gradient, image, result
-    llvm::Value *pooled;      ///< index of the row's first pooled element
-    llvm::Value *image;       ///< index of the image element at its first window's corner
+  /// A Window op's buffers: the gradient (gradient kinds), the image, the result.
+  struct WindowBuffers {
+    llvm::Value *g, *x, *out;
   };
-  int64_t poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolRow &row);
+  /// One output row of such a pool (or its gradient), in vectors of 16
+  /// windows, the last one masked where the target masks vector moves:
+  /// `pooled` indexes the row's first pooled element, `corner` the image
+  /// element at its first window's corner. Returns how many windows from
+  /// the left it computed.
+  int64_t poolRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
+                  llvm::Value *pooled, llvm::Value *corner);
+  /// Row (c, i, j) of an image's im2col columns, or its gradient added back
+  /// into the image: `plane` indexes channel c of the image, `columns` the
+  /// image's first element of the columns (Window.cpp).
+  void im2colRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
+                 llvm::Value *plane, llvm::Value *columns, llvm::Value *c, llvm::Value *i,
+                 int64_t j);
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.
   llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);

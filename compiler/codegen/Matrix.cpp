@@ -127,7 +127,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
                          TileAccess access{
                              cst(in),
-                             [&](llvm::Value *r, llvm::Value *k) {
+                             [&](llvm::Value *r, llvm::Value *k, llvm::Value *) {
                                return load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
                              },
                              [&](llvm::Value *k) { return at(a[1], b.CreateMul(k, cst(outDim))); },
@@ -184,7 +184,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *work = b.CreateMul(rowsOf(op.type), cst(k * n));
     parallelRows(rowsOf(op.type), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
       TileAccess access{cst(k),
-                        [&](llvm::Value *r, llvm::Value *p) {
+                        [&](llvm::Value *r, llvm::Value *p, llvm::Value *) {
                           return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
                         },
                         [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
@@ -205,13 +205,79 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *work = b.CreateMul(nrows, cst(m * n));
     parallelRows(cst(m), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
       TileAccess access{a[3],
-                        [&](llvm::Value *i, llvm::Value *r) {
+                        [&](llvm::Value *i, llvm::Value *r, llvm::Value *) {
                           return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
                         },
                         [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
                         [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
                         n,
                         kStepBlock};
+      emitTiledProduct(*this, access, begin, end);
+    });
+    return;
+  }
+  case OpKind::MatMulLeft: {
+    // y_l = w x_l (+ b on each row) for each matrix x_l [k, n]: a
+    // convolution's product, image by image; each image is one thread's.
+    const int64_t m = t0.dims[0], k = t0.dims[1], n = op.type.lastDim();
+    const bool hasBias = op.operands.size() == 3;
+    llvm::Value *w = buffers[op.operands[0]], *x = buffers[op.operands[1]];
+    llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
+    llvm::Value *matrices = b.CreateUDiv(count(op.type), cst(m * n));
+    llvm::Value *work = b.CreateMul(matrices, cst(m * k * n));
+    parallelRows(
+        matrices, work, {w, x, bias, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          loop(begin, end, [&](llvm::Value *l) {
+            llvm::Value *xl = at(a[1], b.CreateMul(l, cst(k * n)));
+            llvm::Value *yl = at(a[3], b.CreateMul(l, cst(m * n)));
+            TileAccess access{cst(k),
+                              [&](llvm::Value *i, llvm::Value *p, llvm::Value *) {
+                                return load(a[0], b.CreateAdd(b.CreateMul(i, cst(k)), p));
+                              },
+                              [&](llvm::Value *p) { return at(xl, b.CreateMul(p, cst(n))); },
+                              [&](llvm::Value *i) { return at(yl, b.CreateMul(i, cst(n))); },
+                              n,
+                              k > kStepBlock ? kStepBlock : 0};
+            emitTiledProduct(*this, access, cst(0), cst(m));
+            if (hasBias)
+              grid(cst(m), n, [&](llvm::Value *i, llvm::Value *j) {
+                llvm::Value *e = b.CreateAdd(b.CreateMul(i, cst(n)), j);
+                store(b.CreateFAdd(load(yl, e), load(a[2], i)), yl, e);
+              });
+          });
+        });
+    return;
+  }
+  case OpKind::MatMulSum: {
+    // c[i, :] = Σ_l Σ_p a_l[i, p] b_l[p, :] (a convolution's weight
+    // gradient): the sum runs over the rows of every b_l in order, in
+    // blocks that divide a matrix's k rows (at most kStepBlock where k has
+    // such a divisor), so A's element is found from the block's first step
+    // without a division in the loop.
+    const int64_t m = op.type.dims[0], k = t0.lastDim(), n = op.type.lastDim();
+    int64_t block = k;
+    for (int64_t d = std::min(k, kStepBlock); d >= kStepBlock / 4; --d)
+      if (k % d == 0) {
+        block = d;
+        break;
+      }
+    llvm::Value *steps = b.CreateUDiv(count(t0), cst(m));
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
+                                       steps};
+    llvm::Value *work = b.CreateMul(steps, cst(m * n));
+    parallelRows(cst(m), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+      TileAccess access{a[3],
+                        [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
+                          // a_l[i, p] with l = first / k and p = s - l k.
+                          llvm::Value *l = b.CreateUDiv(first, cst(k));
+                          llvm::Value *p = b.CreateSub(s, b.CreateMul(l, cst(k)));
+                          llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
+                          return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
+                        },
+                        [&](llvm::Value *s) { return at(a[1], b.CreateMul(s, cst(n))); },
+                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                        n,
+                        block};
       emitTiledProduct(*this, access, begin, end);
     });
     return;

@@ -52,7 +52,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     for (int v = 0; v < vectors; ++v)
       bv.push_back(loadAt(e.at(bRow, b.CreateAdd(col0, e.cst(v * width)))));
     for (int q = 0; q < rows; ++q) {
-      llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s);
+      llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s, steps.begin);
       if (width > 1)
         a = b.CreateVectorSplat(width, a);
       for (int v = 0; v < vectors; ++v) {

@@ -7,11 +7,13 @@ namespace mtl::codegen {
 
 /// How to address one product C[m, n] = Σ_s A(m, s) B(s, n), for tiles.
 struct TileAccess {
-  llvm::Value *steps;                                               ///< the length of the sum (i64)
-  std::function<llvm::Value *(llvm::Value *row, llvm::Value *s)> a; ///< the scalar A(row, s)
-  std::function<llvm::Value *(llvm::Value *s)> bRow;                ///< pointer to B(s, 0)
-  std::function<llvm::Value *(llvm::Value *row)> cRow;              ///< pointer to C(row, 0)
-  int64_t columns;                                                  ///< n, a constant
+  llvm::Value *steps; ///< the length of the sum (i64)
+  /// The scalar A(row, s); `first` is the first step of s's block (with
+  /// `stepBlock`; else 0), constant over a tile's sum of that block.
+  std::function<llvm::Value *(llvm::Value *row, llvm::Value *s, llvm::Value *first)> a;
+  std::function<llvm::Value *(llvm::Value *s)> bRow;   ///< pointer to B(s, 0)
+  std::function<llvm::Value *(llvm::Value *row)> cRow; ///< pointer to C(row, 0)
+  int64_t columns;                                     ///< n, a constant
   /// > 0: the sum over s goes in blocks of this many steps, each block over
   /// every tile, so a block of B stays in cache while all rows use it (for
   /// long sums: a weight gradient over every row of a batch). The tiles keep

@@ -27,7 +27,8 @@ bool Emitter::poolsInVectors(const ir::Op &op, const ir::WindowShape &w) const {
          w.stride == w.kernel && w.kernel <= 4;
 }
 
-int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolRow &row) {
+int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
+                         llvm::Value *pooled, llvm::Value *corner) {
   const int64_t k = w.kernel, wide = k * kLanes;
   auto *narrowType = llvm::FixedVectorType::get(f32, kLanes);
   auto *wideType = llvm::FixedVectorType::get(f32, wide);
@@ -59,15 +60,15 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolR
   // exist (0: all of them).
   auto group = [&](llvm::Value *col0, int64_t active) {
     llvm::Value *narrowMask = lanesBelow(kLanes, active), *wideMask = lanesBelow(wide, active * k);
-    llvm::Value *pooledAt = b.CreateAdd(row.pooled, col0);
+    llvm::Value *pooledAt = b.CreateAdd(pooled, col0);
     auto imageRow = [&](int64_t i) {
-      return b.CreateAdd(row.image, b.CreateAdd(cst(i * w.width), b.CreateMul(col0, cst(k))));
+      return b.CreateAdd(corner, b.CreateAdd(cst(i * w.width), b.CreateMul(col0, cst(k))));
     };
     // The window elements of every lane, in row-major order.
     std::vector<llvm::Value *> element;
     if (kind != OpKind::AvgPoolGrad)
       for (int64_t i = 0; i < k; ++i) {
-        llvm::Value *r = vload(wideType, at(row.x, imageRow(i)), wideMask);
+        llvm::Value *r = vload(wideType, at(buf.x, imageRow(i)), wideMask);
         for (int64_t j = 0; j < k; ++j) {
           std::vector<int> pick;
           for (int64_t l = 0; l < kLanes; ++l)
@@ -80,7 +81,7 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolR
       llvm::Value *sum = splat(fcst(0));
       for (llvm::Value *v : element)
         sum = b.CreateFAdd(sum, v);
-      vstore(b.CreateFDiv(sum, divisor), at(row.out, pooledAt), narrowMask);
+      vstore(b.CreateFDiv(sum, divisor), at(buf.out, pooledAt), narrowMask);
       return;
     }
     // The first maximum (NaN wins and stays) and its element number.
@@ -96,11 +97,11 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolR
       }
     }
     if (kind == OpKind::MaxPool) {
-      vstore(best, at(row.out, pooledAt), narrowMask);
+      vstore(best, at(buf.out, pooledAt), narrowMask);
       return;
     }
     // Gradients: per window row, one vector per window column, interleaved.
-    llvm::Value *g = vload(narrowType, at(row.g, pooledAt), narrowMask);
+    llvm::Value *g = vload(narrowType, at(buf.g, pooledAt), narrowMask);
     llvm::Value *share = b.CreateFAdd(splat(fcst(0)), b.CreateFDiv(g, divisor));
     for (int64_t i = 0; i < k; ++i) {
       std::vector<llvm::Value *> parts;
@@ -129,7 +130,7 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const PoolR
       std::vector<int> deal;
       for (int64_t t = 0; t < wide; ++t)
         deal.push_back(static_cast<int>((t % k) * kLanes + t / k));
-      vstore(b.CreateShuffleVector(parts[0], deal), at(row.out, imageRow(i)), wideMask);
+      vstore(b.CreateShuffleVector(parts[0], deal), at(buf.out, imageRow(i)), wideMask);
     }
   };
   const int64_t full = w.outWidth / kLanes, rest = w.outWidth % kLanes;

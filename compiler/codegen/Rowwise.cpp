@@ -108,12 +108,18 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
     break;
   }
   case ir::ReduceAxis::Last:
+    // A row's sum may be reassociated (only its additions, not the fused
+    // operand's ops): LLVM then vectorises it into partial sums, in an order
+    // fixed when the code is compiled, as the small products do (Matrix.cpp).
     loop(outCount, [&](llvm::Value *r) {
       llvm::Value *acc = accumulator(f32, fcst(0));
       loop(cst(last), [&](llvm::Value *c) {
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc),
-                                   valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c)),
-                      acc);
+        llvm::Value *term = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
+        llvm::FastMathFlags reassoc;
+        reassoc.setAllowReassoc();
+        b.setFastMathFlags(reassoc);
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), term), acc);
+        b.clearFastMathFlags();
       });
       store(b.CreateLoad(f32, acc), y, r);
     });

@@ -37,78 +37,42 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
           if (isGrad && !covered) // the gradients add up in place: clear this image first
             loop(cst(w.imageSize()),
                  [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
-          // Calls body(x index, inside, window element) for each element (i, j)
-          // of the window of channel c at output position p, row by row. Bounds
-          // are tested only in windows that reach into the padding; elsewhere
-          // `inside` is the constant true.
-          auto eachElement =
-              [&](llvm::Value *c, llvm::Value *p,
-                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body) {
-                llvm::Value *top = b.CreateSub(
-                    b.CreateMul(b.CreateUDiv(p, cst(w.outWidth)), cst(w.stride)), cst(w.padding));
-                llvm::Value *left = b.CreateSub(
-                    b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride)), cst(w.padding));
-                llvm::Value *plane =
-                    b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
-                // Small windows are written out element by element.
-                auto steps = [&](const std::function<void(llvm::Value *)> &fn) {
-                  if (k > 4)
-                    return loop(cst(k), fn);
-                  for (int64_t s = 0; s < k; ++s)
-                    fn(cst(s));
-                };
-                auto elements = [&](bool tested) {
-                  steps([&](llvm::Value *i) {
-                    llvm::Value *row = b.CreateAdd(top, i);
-                    llvm::Value *rowBase = b.CreateAdd(plane, b.CreateMul(row, cst(w.width)));
-                    steps([&](llvm::Value *j) {
-                      llvm::Value *col = b.CreateAdd(left, j);
-                      llvm::Value *element = b.CreateAdd(b.CreateMul(i, cst(k)), j);
-                      if (!tested) {
-                        body(b.CreateAdd(rowBase, col), b.getTrue(), element);
-                        return;
-                      }
-                      llvm::Value *inside =
-                          b.CreateAnd(b.CreateAnd(b.CreateICmpSGE(row, cst(0)),
-                                                  b.CreateICmpSLT(row, cst(w.height))),
-                                      b.CreateAnd(b.CreateICmpSGE(col, cst(0)),
-                                                  b.CreateICmpSLT(col, cst(w.width))));
-                      // Outside, the index is the image's first element, never read for a value.
-                      body(b.CreateSelect(inside, b.CreateAdd(rowBase, col), imageBase), inside,
-                           element);
-                    });
-                  });
-                };
-                if (w.padding == 0)
-                  return elements(false);
-                llvm::Value *interior =
-                    b.CreateAnd(b.CreateAnd(b.CreateICmpSGE(top, cst(0)),
-                                            b.CreateICmpSLE(top, cst(w.height - k))),
-                                b.CreateAnd(b.CreateICmpSGE(left, cst(0)),
-                                            b.CreateICmpSLE(left, cst(w.width - k))));
-                ifElse(
-                    interior, [&] { elements(false); }, [&] { elements(true); });
-              };
           if (forward == OpKind::Im2Col) {
-            // Patch by patch: a patch's row of the columns is written in order.
-            loop(cst(patches), [&](llvm::Value *p) {
-              llvm::Value *colRow =
-                  b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(patches)), p), cst(w.patchSize()));
-              loop(cst(w.channels), [&](llvm::Value *c) {
-                llvm::Value *patchBase = b.CreateAdd(colRow, b.CreateMul(c, cst(k * k)));
-                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *inside, llvm::Value *e) {
-                  llvm::Value *colAt = b.CreateAdd(patchBase, e);
-                  if (op.kind == OpKind::Im2Col) {
-                    store(b.CreateSelect(inside, load(in, xAt), fcst(0)), out, colAt);
-                  } else {
-                    llvm::Value *term = b.CreateSelect(inside, load(g, colAt), fcst(0));
-                    store(b.CreateFAdd(load(out, xAt), term), out, xAt);
-                  }
-                });
+            // Row (c, i, j) of an image's columns holds element (i, j) of
+            // channel c of every window in order: for each row of windows, a
+            // run of the image's row oy stride + i - padding from column
+            // j - padding, every `stride` elements, zero where it leaves the
+            // image. The gradient adds the same runs back in place.
+            llvm::Value *colImage = b.CreateMul(img, cst(w.patchSize() * patches));
+            loop(cst(w.channels), [&](llvm::Value *c) {
+              llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+              loop(cst(k), [&](llvm::Value *i) {
+                for (int64_t j = 0; j < k; ++j)
+                  im2colRow(op, w, {g, in, out}, plane, colImage, c, i, j);
               });
             });
             return;
           }
+          // Calls body(x index) for each element (i, j) of the window of
+          // channel c at output position p, row by row (pools have no padding).
+          auto eachElement = [&](llvm::Value *c, llvm::Value *p,
+                                 const std::function<void(llvm::Value *)> &body) {
+            llvm::Value *top = b.CreateMul(b.CreateUDiv(p, cst(w.outWidth)), cst(w.stride));
+            llvm::Value *left = b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride));
+            llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+            // Small windows are written out element by element.
+            auto steps = [&](const std::function<void(llvm::Value *)> &fn) {
+              if (k > 4)
+                return loop(cst(k), fn);
+              for (int64_t s = 0; s < k; ++s)
+                fn(cst(s));
+            };
+            steps([&](llvm::Value *i) {
+              llvm::Value *rowBase =
+                  b.CreateAdd(plane, b.CreateMul(b.CreateAdd(top, i), cst(w.width)));
+              steps([&](llvm::Value *j) { body(b.CreateAdd(rowBase, b.CreateAdd(left, j))); });
+            });
+          };
           // Pools: channel by channel, each output element in order.
           auto poolAt = [&](llvm::Value *c, llvm::Value *p) {
             llvm::Value *pooled = b.CreateAdd(
@@ -120,7 +84,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
               // in PyTorch. Value and index stay in registers.
               llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
               llvm::Value *bestIndex = accumulator(i64, cst(-1));
-              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+              eachElement(c, p, [&](llvm::Value *xAt) {
                 llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
                 llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
                 llvm::Value *take = b.CreateOr(
@@ -135,7 +99,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
                 // Windows that do not overlap: each element is written once,
                 // the gradient at the maximum and zero beside it.
                 llvm::Value *grad = load(g, pooled);
-                eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+                eachElement(c, p, [&](llvm::Value *xAt) {
                   store(b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0)), out, xAt);
                 });
               } else {
@@ -145,7 +109,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
             }
             case OpKind::AvgPool: {
               llvm::Value *sum = accumulator(f32, fcst(0));
-              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+              eachElement(c, p, [&](llvm::Value *xAt) {
                 b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
               });
               store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
@@ -157,7 +121,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
               // Windows that do not overlap write each element once (0 +
               // share, as adding into the cleared image would), so the
               // image need not be cleared where they tile it.
-              eachElement(c, p, [&](llvm::Value *xAt, llvm::Value *, llvm::Value *) {
+              eachElement(c, p, [&](llvm::Value *xAt) {
                 llvm::Value *before = w.stride >= k ? fcst(0) : load(out, xAt);
                 store(b.CreateFAdd(before, share), out, xAt);
               });
@@ -184,7 +148,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
                   imageBase,
                   b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(w.height)), b.CreateMul(oy, cst(k))),
                               cst(w.width)));
-              int64_t done = poolRow(op, w, {g, in, out, pooled, corner});
+              int64_t done = poolRow(op, w, {g, in, out}, pooled, corner);
               loop(cst(done), cst(w.outWidth),
                    [&](llvm::Value *ox) { poolAt(c, b.CreateAdd(p0, ox)); });
             });
@@ -230,6 +194,55 @@ void transposeTile(Emitter &e, llvm::Value *src, int64_t stride, llvm::Value *ds
 }
 
 } // namespace
+
+void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
+                        llvm::Value *plane, llvm::Value *columns, llvm::Value *c, llvm::Value *i,
+                        int64_t j) {
+  const int64_t k = w.kernel, shift = j - w.padding;
+  // Windows ox in [lo, hi) read inside the row: 0 <= ox stride + shift < width.
+  const int64_t lo = shift >= 0 ? 0 : std::min(w.outWidth, (w.stride - 1 - shift) / w.stride);
+  const int64_t last = w.width - 1 - shift; // the largest ox stride that stays inside
+  const int64_t hi = last < 0 ? lo : std::max(lo, std::min(w.outWidth, last / w.stride + 1));
+  llvm::Value *element =
+      b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(k)), i), cst(k)), cst(j));
+  llvm::Value *colRow = b.CreateAdd(columns, b.CreateMul(element, cst(w.patches())));
+  loop(cst(w.outHeight), [&](llvm::Value *oy) {
+    llvm::Value *row = b.CreateSub(b.CreateAdd(b.CreateMul(oy, cst(w.stride)), i), cst(w.padding));
+    llvm::Value *inside =
+        b.CreateAnd(b.CreateICmpSGE(row, cst(0)), b.CreateICmpSLT(row, cst(w.height)));
+    llvm::Value *cols = b.CreateAdd(colRow, b.CreateMul(oy, cst(w.outWidth)));
+    auto xAt = [&](llvm::Value *ox) {
+      return b.CreateAdd(b.CreateAdd(plane, b.CreateMul(row, cst(w.width))),
+                         b.CreateAdd(b.CreateMul(ox, cst(w.stride)), cst(shift)));
+    };
+    auto zeros = [&](int64_t from, int64_t to) {
+      loop(cst(from), cst(to),
+           [&](llvm::Value *ox) { store(fcst(0), buf.out, b.CreateAdd(cols, ox)); });
+    };
+    if (op.kind == ir::OpKind::Im2Col) {
+      ifElse(
+          inside,
+          [&] {
+            zeros(0, lo);
+            loop(cst(lo), cst(hi), [&](llvm::Value *ox) {
+              store(load(buf.x, xAt(ox)), buf.out, b.CreateAdd(cols, ox));
+            });
+            zeros(hi, w.outWidth);
+          },
+          [&] { zeros(0, w.outWidth); });
+      return;
+    }
+    ifElse(
+        inside,
+        [&] {
+          loop(cst(lo), cst(hi), [&](llvm::Value *ox) {
+            llvm::Value *at = xAt(ox);
+            store(b.CreateFAdd(load(buf.out, at), load(buf.g, b.CreateAdd(cols, ox))), buf.out, at);
+          });
+        },
+        [] {});
+  });
+}
 
 void Emitter::transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
                              int64_t cols) {

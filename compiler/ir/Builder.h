@@ -38,6 +38,11 @@ public:
   ValueId linear(ValueId x, ValueId weight, std::optional<ValueId> bias = std::nullopt);
   ValueId matmul(ValueId a, ValueId b) { return create(OpKind::MatMul, {a, b}); }
   ValueId matmulTN(ValueId a, ValueId b) { return create(OpKind::MatMulTN, {a, b}); }
+  /// w x for each matrix x of the value (+ bias[m] on row m).
+  ValueId matmulLeft(ValueId w, ValueId x, std::optional<ValueId> bias = std::nullopt) {
+    return bias ? create(OpKind::MatMulLeft, {w, x, *bias}) : create(OpKind::MatMulLeft, {w, x});
+  }
+  ValueId matmulSum(ValueId a, ValueId b) { return create(OpKind::MatMulSum, {a, b}); }
 
   ValueId add(ValueId a, ValueId b) { return create(OpKind::Add, {a, b}); }
   ValueId sub(ValueId a, ValueId b) { return create(OpKind::Sub, {a, b}); }

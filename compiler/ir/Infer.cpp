@@ -122,6 +122,28 @@ Inferred inferType(const Graph &g, const Op &op) {
       return fail(fmt::format("matmul_tn: {} and {} need equal leading dimensions",
                               formatType(t(0)), formatType(t(1))));
     return ok(TensorType::fixed({t(0).lastDim(), t(1).lastDim()}));
+  case OpKind::MatMulLeft: {
+    const size_t d = t(1).dims.size();
+    if (!isMatrix(t(0)) || d < 2 || t(1).dims[d - 2] != t(0).dims[1])
+      return fail(
+          fmt::format("matmul_left: {} does not fit {}", formatType(t(0)), formatType(t(1))));
+    if (n == 3 && !(isVector(t(2)) && t(2).dims[0] == t(0).dims[0]))
+      return fail(
+          fmt::format("matmul_left: bias {} does not fit {}", formatType(t(2)), formatType(t(0))));
+    TensorType r = t(1);
+    r.dims[d - 2] = t(0).dims[0];
+    return ok(r);
+  }
+  case OpKind::MatMulSum: {
+    const size_t d = t(0).dims.size();
+    if (d < 2 || t(1).dims.size() != d || t(0).batched != t(1).batched ||
+        !std::equal(t(0).dims.begin(), t(0).dims.end() - 2, t(1).dims.begin()) ||
+        t(0).lastDim() != t(1).dims[d - 2])
+      return fail(fmt::format("matmul_sum: {} and {} need equal leading dimensions and "
+                              "matrices that multiply",
+                              formatType(t(0)), formatType(t(1))));
+    return ok(TensorType::fixed({t(0).dims[d - 2], t(1).lastDim()}));
+  }
   case OpKind::Softmax:
   case OpKind::LogSoftmax:
   case OpKind::LayerNorm:

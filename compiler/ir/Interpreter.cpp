@@ -152,6 +152,16 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
   case OpKind::MatMulTN:
     kernels::matmulTN(in(op, 0), in(op, 1), ty(op, 0).lastDim(), ty(op, 1).lastDim(), out);
     return {};
+  case OpKind::MatMulLeft: {
+    const TensorType &w = ty(op, 0);
+    kernels::matmulLeft(in(op, 0), in(op, 1), op.operands.size() == 3 ? &in(op, 2) : nullptr,
+                        w.dims[0], w.dims[1], last, out);
+    return {};
+  }
+  case OpKind::MatMulSum:
+    kernels::matmulSum(in(op, 0), in(op, 1), op.type.dims[0], ty(op, 0).lastDim(), op.type.dims[1],
+                       out);
+    return {};
   case OpKind::Softmax:
   case OpKind::LogSoftmax:
   case OpKind::LayerNorm:

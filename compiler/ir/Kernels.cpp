@@ -43,6 +43,31 @@ void matmulTN(const Buffer &a, const Buffer &b, int64_t m, int64_t n, Buffer &ou
     }
 }
 
+void matmulLeft(const Buffer &w, const Buffer &x, const Buffer *b, int64_t m, int64_t k, int64_t n,
+                Buffer &out) {
+  int64_t count = static_cast<int64_t>(x.size()) / (k * n);
+  for (int64_t l = 0; l < count; ++l)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = b ? (*b)[i] : 0.0;
+        for (int64_t p = 0; p < k; ++p)
+          s += w[i * k + p] * x[(l * k + p) * n + j];
+        out[(l * m + i) * n + j] = s;
+      }
+}
+
+void matmulSum(const Buffer &a, const Buffer &b, int64_t m, int64_t k, int64_t n, Buffer &out) {
+  int64_t count = static_cast<int64_t>(a.size()) / (m * k);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t l = 0; l < count; ++l)
+        for (int64_t p = 0; p < k; ++p)
+          s += a[(l * m + i) * k + p] * b[(l * k + p) * n + j];
+      out[i * n + j] = s;
+    }
+}
+
 void rowwise(OpKind kind, const Attrs &attrs, const Buffer &x, const Buffer *second, int64_t last,
              Buffer &out) {
   int64_t rows = static_cast<int64_t>(x.size()) / last;

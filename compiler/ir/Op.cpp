@@ -129,6 +129,8 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   case OpKind::Linear:
   case OpKind::MatMul:
   case OpKind::MatMulTN:
+  case OpKind::MatMulLeft:
+  case OpKind::MatMulSum:
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:

@@ -50,8 +50,8 @@ TensorType windowResult(OpKind kind, const TensorType &image, const WindowShape 
   TensorType r = image;
   r.dims.resize(r.dims.size() - 3);
   if (kind == OpKind::Im2Col) {
-    r.dims.push_back(w.patches());
     r.dims.push_back(w.patchSize());
+    r.dims.push_back(w.patches());
   } else {
     r.dims.insert(r.dims.end(), {w.channels, w.outHeight, w.outWidth});
   }

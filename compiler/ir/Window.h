@@ -18,7 +18,7 @@ struct WindowShape {
 
   int64_t imageSize() const { return channels * height * width; }
   int64_t patches() const { return outHeight * outWidth; }
-  /// Elements of one patch, as Im2Col lays it out: (channel, row, column).
+  /// Elements of one patch, Im2Col's rows: (channel, row, column).
   int64_t patchSize() const { return channels * kernel * kernel; }
   /// Elements of one pooled image, [C, OH, OW].
   int64_t pooledSize() const { return channels * patches(); }

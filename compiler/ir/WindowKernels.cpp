@@ -17,8 +17,8 @@ void windows(OpKind kind, const WindowShape &w, int64_t images, const Buffer &fi
       for (int64_t p = 0; p < patches; ++p) {
         const int64_t top = (p / w.outWidth) * w.stride - w.padding;
         const int64_t left = (p % w.outWidth) * w.stride - w.padding;
-        // Im2Col's row of this patch and pools' output element.
-        const int64_t colRow = (img * patches + p) * w.patchSize();
+        // Im2Col's first element of this image and pools' output element.
+        const int64_t colImage = img * w.patchSize() * patches;
         const int64_t pooled = (img * w.channels + c) * patches + p;
         int64_t best = -1; // the first maximum's index in x
         double sum = 0;
@@ -28,7 +28,7 @@ void windows(OpKind kind, const WindowShape &w, int64_t images, const Buffer &fi
             const bool inside = row >= 0 && row < w.height && col >= 0 && col < w.width;
             const int64_t at =
                 inside ? img * w.imageSize() + (c * w.height + row) * w.width + col : -1;
-            const int64_t colAt = colRow + (c * k + i) * k + j;
+            const int64_t colAt = colImage + ((c * k + i) * k + j) * patches + p;
             switch (kind) {
             case OpKind::Im2Col:
               out[colAt] = inside ? x[at] : 0.0;

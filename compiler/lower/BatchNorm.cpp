@@ -30,20 +30,8 @@ struct BufferUse {
   ValueId stored, next;
 };
 
-/// x [B, C, H, W] as rows of channels, [B, HW, C]. After a convolution,
-/// which computes [B, HW, C] and transposes it, that is the product itself:
-/// no transpose there and back (and none in the backward pass).
+/// x [B, C, H, W] as rows of channels, [B, HW, C].
 ValueId channelsLast(ir::Builder &b, ValueId x, int64_t c, int64_t hw) {
-  const ir::Graph &g = b.graph();
-  if (g.op(x).kind == OpKind::Reshape) {
-    ValueId t = g.op(x).operands[0];
-    if (g.op(t).kind == OpKind::Transpose) {
-      ValueId rows = g.op(t).operands[0];
-      const ir::TensorType &type = g.type(rows);
-      if (type.batched && type.dims == std::vector<int64_t>{hw, c})
-        return rows;
-    }
-  }
   return b.transpose(b.reshape(x, {c, hw}));
 }
 

@@ -86,15 +86,16 @@ ValueId lowerLayer(Lowering &l, int module, const sema::Layer &layer, ValueId x)
   case sema::LayerKind::Flatten:
     return b.flatten(x);
   case sema::LayerKind::Conv2d: {
-    // Each output position's patch as a row (im2col), one product with the
-    // weight viewed as [out, C k k], then channels first again: [out, OH, OW].
+    // Each window of the image as a column (im2col: [C k k, OH OW]), then one
+    // product with the weight viewed as [out, C k k] on the left, which is
+    // the output channels first: [out, OH OW], viewed as [out, OH, OW].
     const int64_t channels = layer.inShape[0], k = layer.kernel;
     ValueId cols = b.window(OpKind::Im2Col, {x}, k, layer.stride, layer.padding);
     ValueId w = b.reshape(l.param(module, prefix + ".weight", {layer.units, channels, k, k}),
                           {layer.units, channels * k * k});
-    ValueId y = layer.bias ? b.linear(cols, w, l.param(module, prefix + ".bias", {layer.units}))
-                           : b.linear(cols, w);
-    return b.reshape(b.transpose(y), layer.outShape);
+    ValueId y = layer.bias ? b.matmulLeft(w, cols, l.param(module, prefix + ".bias", {layer.units}))
+                           : b.matmulLeft(w, cols);
+    return b.reshape(y, layer.outShape);
   }
   case sema::LayerKind::MaxPool:
     return b.window(OpKind::MaxPool, {x}, layer.kernel, layer.stride);

@@ -86,6 +86,17 @@ TEST(GradCheck, DenseAlgebra) {
   checkValue([](Builder &b) { return b.linear(feature(b, "h", {2, 4}), b.param("w", {3, 4})); });
   checkValue([](Builder &b) { return b.matmul(feature(b, "h", {4}), b.param("m", {4, 2})); });
   checkValue([](Builder &b) { return b.matmulTN(feature(b, "a", {3}), feature(b, "c", {2})); });
+  // A convolution's products: a weight on the left of each image's matrix
+  // (with a bias per row), and the sum over the batch of matrix products.
+  checkValue([](Builder &b) {
+    return b.matmulLeft(b.param("w", {3, 4}), feature(b, "x", {4, 5}), b.param("b", {3}));
+  });
+  checkValue([](Builder &b) {
+    return b.matmulLeft(b.param("w", {2, 3}), feature(b, "x", {3, 4}));
+  });
+  checkValue([](Builder &b) {
+    return b.matmulSum(feature(b, "a", {3, 4}), feature(b, "c", {4, 2}));
+  });
 }
 
 TEST(GradCheck, RowWise) {
