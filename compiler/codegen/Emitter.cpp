@@ -195,7 +195,7 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // plain loop, which costs nothing to call.
   int64_t last = std::max<int64_t>(op.type.lastDim(), 1);
   llvm::Value *nrows = b.CreateUDiv(count(op.type), cst(last));
-  auto rowsLoop = [&](llvm::Value *begin, llvm::Value *end) {
+  auto rowsLoop = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *) {
     loop(begin, end, [&](llvm::Value *r) {
       llvm::Value *base = b.CreateMul(r, cst(last));
       loop(cst(last), [&](llvm::Value *c) {
@@ -207,23 +207,11 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // Shorter rows keep the plain loop: a call into a kernel would cost more
   // than threads save. Longer ones thread once parallelRows sees enough work
   // (kParallelWork elements: rows of 64 from batch 2048, of 1024 from 128).
-  constexpr int64_t kThreadedRow = 64;
   if (op.type.rowElements() < (op.type.batched ? kThreadedRow : kParallelWork)) {
-    rowsLoop(cst(0), nrows);
+    rowsLoop(cst(0), nrows, nullptr);
     return;
   }
-  // The kernel's arguments: the buffers the loop writes and reads.
-  std::vector<ir::ValueId> ids = storageOf(id);
-  std::vector<llvm::Value *> args;
-  for (ir::ValueId v : ids)
-    args.push_back(buffers[v]);
-  parallelRows(nrows, count(op.type), args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-    std::vector<llvm::Value *> saved = buffers;
-    for (size_t k = 0; k < ids.size(); ++k)
-      buffers[ids[k]] = a[k];
-    rowsLoop(begin, end);
-    buffers = std::move(saved);
-  });
+  inThreads(id, nrows, count(op.type), rowsLoop);
 }
 
 void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {

@@ -111,6 +111,9 @@ public:
   /// Below this much work (multiply-adds, or elements of an element-wise op)
   /// parallelRows runs on the calling thread: waking the pool would cost more.
   static constexpr int64_t kParallelWork = 1 << 17;
+  /// Element-wise ops and row sums split rows over the threads only where a
+  /// row has at least this many elements; shorter ones keep a plain loop.
+  static constexpr int64_t kThreadedRow = 64;
   using KernelBody =
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
   /// Emits `body` as a separate function over rows [begin, end) of `n`, and a
@@ -123,6 +126,12 @@ public:
                     const KernelBody &body);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
+  /// parallelRows for the op computing `id`: body(begin, end, rows) sees the
+  /// op's buffers, and those of its fused operands, as the kernel's
+  /// arguments, and `rows` (an i64 of the caller, or null) as the kernel's.
+  void inThreads(ir::ValueId id, llvm::Value *n, llvm::Value *work,
+                 const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
+                 llvm::Value *rows = nullptr);
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);

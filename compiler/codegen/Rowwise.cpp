@@ -88,6 +88,27 @@ void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
   });
 }
 
+void Emitter::inThreads(
+    ir::ValueId id, llvm::Value *n, llvm::Value *work,
+    const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
+    llvm::Value *rows) {
+  // The kernel's arguments: the buffers the op writes and reads, its fused
+  // operands' included, mapped back to the values inside.
+  std::vector<ir::ValueId> ids = storageOf(id);
+  std::vector<llvm::Value *> args;
+  for (ir::ValueId v : ids)
+    args.push_back(buffers[v]);
+  if (rows)
+    args.push_back(rows);
+  parallelRows(n, work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+    std::vector<llvm::Value *> saved = buffers;
+    for (size_t k = 0; k < ids.size(); ++k)
+      buffers[ids[k]] = a[k];
+    body(begin, end, rows ? a.back() : nullptr);
+    buffers = std::move(saved);
+  });
+}
+
 void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
   // The operand may be fused (Fusion.cpp): computed here, element by element.
   const ir::ValueId in = op.operands[0];
@@ -107,31 +128,63 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
     store(b.CreateLoad(f32, acc), y, cst(0));
     break;
   }
-  case ir::ReduceAxis::Last:
+  case ir::ReduceAxis::Last: {
     // A row's sum may be reassociated (only its additions, not the fused
     // operand's ops): LLVM then vectorises it into partial sums, in an order
     // fixed when the code is compiled, as the small products do (Matrix.cpp).
-    loop(outCount, [&](llvm::Value *r) {
-      llvm::Value *acc = accumulator(f32, fcst(0));
-      loop(cst(last), [&](llvm::Value *c) {
-        llvm::Value *term = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
-        llvm::FastMathFlags reassoc;
-        reassoc.setAllowReassoc();
-        b.setFastMathFlags(reassoc);
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), term), acc);
-        b.clearFastMathFlags();
+    // Rows are independent: large values split them over the threads.
+    auto rowSums = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *) {
+      loop(begin, end, [&](llvm::Value *r) {
+        llvm::Value *acc = accumulator(f32, fcst(0));
+        loop(cst(last), [&](llvm::Value *c) {
+          llvm::Value *term = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
+          llvm::FastMathFlags reassoc;
+          reassoc.setAllowReassoc();
+          b.setFastMathFlags(reassoc);
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), term), acc);
+          b.clearFastMathFlags();
+        });
+        store(b.CreateLoad(f32, acc), buffers[id], r);
       });
-      store(b.CreateLoad(f32, acc), y, r);
-    });
+    };
+    if (!tin.batched || last < kThreadedRow) {
+      rowSums(cst(0), outCount, nullptr);
+      break;
+    }
+    inThreads(id, outCount, total, rowSums);
     break;
-  case ir::ReduceAxis::Leading: // column sums: the row loop outside keeps the inner loop contiguous
-    loop(b.CreateUDiv(total, cst(last)), [&](llvm::Value *r) {
-      loop(cst(last), [&](llvm::Value *c) {
-        llvm::Value *v = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
-        store(b.CreateFAdd(load(y, c), v), y, c);
+  }
+  case ir::ReduceAxis::Leading: {
+    // Column sums: the row loop outside keeps the inner loop contiguous.
+    // Each column sums its rows in order, so wide values split their
+    // columns (in blocks) over the threads with the same results.
+    constexpr int64_t kColumns = 256;
+    auto columnSums = [&](int64_t width, llvm::Value *first, llvm::Value *rows) {
+      loop(rows, [&](llvm::Value *r) {
+        loop(cst(width), [&](llvm::Value *j) {
+          llvm::Value *c = b.CreateAdd(first, j);
+          llvm::Value *v = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
+          store(b.CreateFAdd(load(buffers[id], c), v), buffers[id], c);
+        });
       });
-    });
+    };
+    llvm::Value *rows = b.CreateUDiv(total, cst(last));
+    if (last < 2 * kColumns || !tin.batched) {
+      columnSums(last, cst(0), rows);
+      break;
+    }
+    const int64_t blocks = last / kColumns;
+    inThreads(
+        id, cst(blocks), total,
+        [&](llvm::Value *begin, llvm::Value *end, llvm::Value *n) {
+          loop(begin, end,
+               [&](llvm::Value *k) { columnSums(kColumns, b.CreateMul(k, cst(kColumns)), n); });
+        },
+        rows);
+    if (last % kColumns)
+      columnSums(last % kColumns, cst(blocks * kColumns), rows);
     break;
+  }
   }
   if (op.kind == OpKind::ReduceMean) {
     // mean = sum / (elements per output), computed at run time for batched inputs.

@@ -1,7 +1,7 @@
 // BatchNorm.cpp: the batch_norm layer as existing IR ops, with torch.nn.BatchNorm1d/2d's formulas.
 //
-// Each channel c of x (features [C], or an image [C, H, W] viewed as HW rows
-// of C channels) is normalised over the n = B·HW values the batch has of it:
+// Each channel c of x (features [C], or an image [C, H, W] whose channel is
+// HW values) is normalised over the n = B·HW values the batch has of it:
 //   training:  y = (x - mean) / sqrt(var + eps) * weight + bias,
 //              mean and the biased var of the batch;
 //   eval:      the same with running_mean and running_var instead.
@@ -30,10 +30,25 @@ struct BufferUse {
   ValueId stored, next;
 };
 
-/// x [B, C, H, W] as rows of channels, [B, HW, C].
-ValueId channelsLast(ir::Builder &b, ValueId x, int64_t c, int64_t hw) {
-  return b.transpose(b.reshape(x, {c, hw}));
-}
+/// Channel c's values: features [B, C] as they are; an image [B, C, H, W]
+/// as rows [B, C HW], channels first, as a convolution computes it (no
+/// transpose), with per-channel vectors spread over their HW values.
+struct Channels {
+  ir::Builder &b;
+  int64_t c, hw;
+  bool image() const { return hw > 0; }
+  /// x as the rows the statistics run over.
+  ValueId rows(ValueId x) const { return image() ? b.reshape(x, {c * hw}) : x; }
+  /// Each channel's sum over the batch (and its pixels): [C].
+  ValueId sum(ValueId rows) const {
+    if (!image())
+      return b.reduceSum(rows, ir::ReduceAxis::Leading);
+    ValueId perImage = b.reduceSum(b.reshape(rows, {c, hw}), ir::ReduceAxis::Last);
+    return b.reduceSum(perImage, ir::ReduceAxis::Leading);
+  }
+  /// A per-channel vector [C] as an operand of the rows: [C HW] for an image.
+  ValueId spread(ValueId v) const { return image() ? b.reshape(b.expandLast(v, hw), {c * hw}) : v; }
+};
 
 BufferUse bufferOnce(Lowering &l, const std::string &name, std::vector<int64_t> shape) {
   ir::Graph &g = l.b.graph();
@@ -50,12 +65,11 @@ ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ValueI
   const std::string &prefix = layer.paramPrefix;
   const sema::Shape &shape = layer.inShape;
   const int64_t c = shape.empty() ? 0 : shape[0];
-  const int64_t hw = shape.size() == 3 ? shape[1] * shape[2] : 1;
-  // Channels last: [B, C] as it is, [B, C, H, W] as [B, HW, C].
-  ValueId rows = shape.size() == 3 ? channelsLast(b, x, c, hw) : x;
-  ValueId mean = b.reduceMean(rows, ir::ReduceAxis::Leading);
-  ValueId varSum = b.reduceSum(b.unary(OpKind::Square, b.sub(rows, mean)), ir::ReduceAxis::Leading);
+  const Channels ch{b, c, shape.size() == 3 ? shape[1] * shape[2] : 0};
+  ValueId rows = ch.rows(x);
   ValueId n = b.div(b.elementCount(rows), b.constant(static_cast<double>(c)));
+  ValueId mean = b.div(ch.sum(rows), n);
+  ValueId varSum = ch.sum(b.unary(OpKind::Square, b.sub(rows, ch.spread(mean))));
   ValueId var = b.div(varSum, n);
 
   BufferUse runningMean = bufferOnce(l, prefix + ".running_mean", {c});
@@ -67,7 +81,9 @@ ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ValueI
       b.div(b.constant(1), b.unary(OpKind::Sqrt, b.add(useVar, b.constant(layer.eps))));
   ValueId weight = l.param(module, prefix + ".weight", {c});
   ValueId bias = l.param(module, prefix + ".bias", {c});
-  ValueId y = b.add(b.mul(b.mul(b.sub(rows, useMean), invStd), weight), bias);
+  ValueId y =
+      b.add(b.mul(b.mul(b.sub(rows, ch.spread(useMean)), ch.spread(invStd)), ch.spread(weight)),
+            ch.spread(bias));
 
   const double m = layer.momentum;
   // n - 1, or 1 when n is 1: step(1.5 - n) is 1 exactly then.
@@ -78,7 +94,7 @@ ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ValueI
   g.setResult("buffer." + prefix + ".running_var",
               b.add(b.scale(runningVar.next, 1 - m), b.scale(b.div(varSum, dof), m)));
   g.setResult("buffer." + prefix + ".num_batches_tracked", b.add(tracked.next, b.constant(1)));
-  return shape.size() == 3 ? b.reshape(b.transpose(y), shape) : y;
+  return ch.image() ? b.reshape(y, shape) : y;
 }
 
 } // namespace mtl::lower
