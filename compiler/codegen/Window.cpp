@@ -2,9 +2,9 @@
 // and transpose.
 //
 // Images are independent, so the runtime splits them across threads; each
-// image is written by one thread in a fixed order, as the interpreter's
-// kernels do (ir/WindowKernels.cpp). Convolutions are im2col followed by the
-// tiled product of a linear op (lower/Layers.cpp).
+// image is written by one thread in a fixed order. Convolutions are im2col
+// followed by matmul_left, the weight times each image's columns
+// (lower/Layers.cpp, Matrix.cpp).
 #include "codegen/Emitter.h"
 
 #include "ir/Window.h"
