@@ -404,6 +404,42 @@ TEST(JitTargets, MaskedTailsAgreeWithAndWithoutMaskedVectorMoves) {
     }
 }
 
+TEST(JitPools, AWindowsGradientGoesToItsFirstMaximum) {
+  // pool_ties: y = x0 + x1 (a 1 x 1 convolution with weights 1, 1), then
+  // max_pool(2). Window 0 holds y = 1 at (0, 0) from channel 0 and at (1, 1)
+  // from channel 1; window 1 holds y = 0.75 at (0, 2) from x = (0.25, 0.5)
+  // and at (1, 2) from (0.5, 0.25). Against zero targets the MSE's gradient
+  // is the output itself (its mean has 2 elements), so the first maxima give
+  // d w = 1 (1, 0) + 0.75 (0.25, 0.5) = (1.1875, 0.375) and the last ones
+  // would give (0.375, 1.1875). Random inputs never tie; these do, with
+  // the vector pools (x86-64-v3) and the element-by-element ones (x86-64-v2).
+  const float x[2 * 2 * 4] = {1, 0, 0.25f, 0.5f, 0, 0, 0.5f,  0,      // channel 0
+                              0, 0, 0.5f,  0,    0, 1, 0.25f, 0.25f}; // channel 1
+  const float target[2] = {0, 0}, weight = 1;
+  for (const char *cpu : {"x86-64-v2", "x86-64-v3"}) {
+    SCOPED_TRACE(cpu);
+    Compiled own;
+    compile("tests/codegen/models/pool_ties.mtl", own, nullptr, cpu);
+    ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+    const mtl_model &m = *own.c.compiled;
+    const mtl_tensor_desc *w = paramNamed(m, "a.0.weight");
+    ASSERT_NE(w, nullptr);
+    ASSERT_EQ(w->size, 2);
+    std::vector<float> params(m.params_size, 1.0f), grads(m.grads_size, NAN);
+    const void *inputs[] = {x};
+    const float *targets[] = {target};
+    mtl_batch mb{1, inputs, targets};
+    mtl_hyper hyper{0.1f, &weight, 1, 0, nullptr};
+    std::vector<float> workspace(m.workspace_fixed + m.workspace_per_row);
+    float taskLoss = 0, count = 0;
+    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr};
+    m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
+    EXPECT_FLOAT_EQ(grads[w->offset], 1.1875f);
+    EXPECT_FLOAT_EQ(grads[w->offset + 1], 0.375f);
+    EXPECT_FLOAT_EQ(result.total_loss, (1.0f + 0.5625f) / 2);
+  }
+}
+
 TEST(GateSums, SoftmaxGatesAverageToOneAndNullAsksForNothing) {
   // digits_mmoe: one softmax gate per task, so each gate's weights on a row
   // sum to 1 and its means over the labelled rows do too.
