@@ -30,6 +30,14 @@ fail() {
   failures=$((failures + 1))
 }
 
+# model_file NAME: examples/NAME.mtl, or bench/models/M.mtl for NAME bench_M.
+model_file() {
+  case $1 in
+  bench_*) echo "$examples/../bench/models/${1#bench_}.mtl" ;;
+  *) echo "$examples/$1.mtl" ;;
+  esac
+}
+
 # finish: the script's exit status (0 only if no assertion failed).
 finish() {
   if [[ $failures -gt 0 ]]; then

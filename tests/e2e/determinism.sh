@@ -9,14 +9,16 @@
 # Usage: determinism.sh MTLC LOG_CHECK
 # wine has dropout (its masks come from the seed); digits with batch 256 gives
 # the thread pool enough rows per step to split; the synthetic model covers
-# the generated-data path.
+# the generated-data path; bench model M7, a CNN with batch_norm on synthetic
+# images, splits its convolutions' products, pools and wide sums over the
+# threads (each sum in one fixed order).
 source "$(dirname "$0")/common.sh"
 
-# run NAME TAG ARGS...: trains examples/NAME.mtl quietly, logging every step to $work/NAME-TAG.jsonl.
+# run NAME TAG ARGS...: trains NAME's model quietly, logging every step to $work/NAME-TAG.jsonl.
 run() {
   local name=$1 tag=$2
   shift 2
-  if ! "$mtlc" train "$examples/$name.mtl" -q --log-every 1 --log "$work/$name-$tag.jsonl" "$@" \
+  if ! "$mtlc" train "$(model_file "$name")" -q --log-every 1 --log "$work/$name-$tag.jsonl" "$@" \
     >"$work/$name-$tag.out" 2>&1; then
     fail "$name ($tag) did not train:"
     cat "$work/$name-$tag.out" >&2
@@ -43,4 +45,5 @@ check_model() {
 check_model wine --epochs 4
 check_model digits --epochs 2 --batch 256
 check_model weighted_class_box --epochs 2
+check_model bench_m7 --epochs 1 --batch 128
 finish

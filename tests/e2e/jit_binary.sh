@@ -3,8 +3,9 @@
 # bit-identical per-step losses for the same seed and target CPU: both run the
 # same generated code through the same runtime. Wine has dropout; digits runs
 # batches large enough for the tiled products and the thread pool; penguins
-# has all three task kinds. One model is also compared for a portable target
-# CPU (x86-64-v3) and one with overridden settings.
+# has all three task kinds; bench model M7 is a CNN with batch_norm. One model
+# is also compared for a portable target CPU (x86-64-v3) and one with
+# overridden settings.
 #
 # Usage: jit_binary.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
@@ -17,9 +18,9 @@ compare() {
   shift
   train=("$@")
   local program=$work/$name-$tag
-  "$mtlc" build "$examples/$name.mtl" -o "$program" "${build[@]}" 2>/dev/null ||
+  "$mtlc" build "$(model_file "$name")" -o "$program" "${build[@]}" 2>/dev/null ||
     { fail "$name ($tag): mtlc build failed"; return; }
-  "$mtlc" train "$examples/$name.mtl" "${build[@]}" "${train[@]}" -q --log-every 1 \
+  "$mtlc" train "$(model_file "$name")" "${build[@]}" "${train[@]}" -q --log-every 1 \
     --log "$work/$name-$tag-jit.jsonl" 2>/dev/null || { fail "$name ($tag): mtlc train failed"; return; }
   "$program" train "${train[@]}" -q --log-every 1 --log "$work/$name-$tag-bin.jsonl" 2>/dev/null ||
     { fail "$name ($tag): the program's train failed"; return; }
@@ -31,4 +32,5 @@ compare wine native -- --epochs 3
 compare digits native -- --epochs 1 --batch 128
 compare penguins native -- --epochs 2
 compare penguins v3 --target-cpu x86-64-v3 -- --epochs 2 --seed 3 --lr 0.01
+compare bench_m7 native -- --epochs 1 --batch 128
 finish
