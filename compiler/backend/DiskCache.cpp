@@ -72,12 +72,12 @@ uint64_t DiskCache::defaultMaxBytes() {
   return uint64_t(1) << 30;
 }
 
-std::string DiskCache::entryPath(const std::string &key) const {
-  return (fs::path(dir_) / (key + ".o")).string();
+std::string DiskCache::entryPath(const std::string &key, Kind kind) const {
+  return (fs::path(dir_) / (key + (kind == Kind::Object ? ".o" : ".index"))).string();
 }
 
-std::optional<std::string> DiskCache::load(const std::string &key) {
-  std::string path = entryPath(key);
+std::optional<std::string> DiskCache::load(const std::string &key, Kind kind) {
+  std::string path = entryPath(key, kind);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ++stats_.misses;
@@ -106,14 +106,14 @@ std::optional<std::string> DiskCache::load(const std::string &key) {
   return payload;
 }
 
-void DiskCache::store(const std::string &key, const std::string &bytes) {
+void DiskCache::store(const std::string &key, const std::string &bytes, Kind kind) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec)
     return;
   static std::atomic<unsigned> counter{0};
   std::string tmp =
-      entryPath(key) + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+      entryPath(key, kind) + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)
@@ -130,7 +130,7 @@ void DiskCache::store(const std::string &key, const std::string &bytes) {
       return;
     }
   }
-  fs::rename(tmp, entryPath(key), ec);
+  fs::rename(tmp, entryPath(key, kind), ec);
   if (ec) {
     fs::remove(tmp, ec);
     return;
@@ -156,13 +156,13 @@ void DiskCache::trim() {
     auto used = it->last_write_time(e2);
     if (e2)
       continue;
-    if (it->path().filename().string().find(".o.tmp.") != std::string::npos) {
+    if (it->path().filename().string().find(".tmp.") != std::string::npos) {
       // Left by a run that died while writing; a live writer renames within seconds.
       if (fs::file_time_type::clock::now() - used > std::chrono::hours(1))
         fs::remove(it->path(), e2);
       continue;
     }
-    if (it->path().extension() != ".o")
+    if (it->path().extension() != ".o" && it->path().extension() != ".index")
       continue;
     entries.push_back({it->path(), size, used});
     total += size;

@@ -16,24 +16,27 @@ struct DiskCacheStats {
   int evicted = 0; ///< entries removed to keep the cache under its size bound
 };
 
-/// A directory of object files, one per key, shared by every mtlc process of
-/// the user. Entries live under `root/VERSION/`, where VERSION names the
-/// mtlc version, the LLVM version and a hash of the sources that turn IR
-/// into machine code (Optimize.cpp, Emit.cpp, Target.cpp), so another
-/// compiler never reads them. Each entry carries a magic, its length and a
-/// SHA-1 of its bytes: a truncated or corrupt entry is a miss, and is removed.
-/// Writes go to a temporary file that is renamed into place, so concurrent
-/// runs never see half an entry. Problems with the directory itself (not
+/// A directory of object files, one per key, and of model indexes (see
+/// FunctionCache::linkIndexed), shared by every mtlc process of the user. Entries live under
+/// `root/VERSION/`, where VERSION names the mtlc version, the LLVM version and a hash of the
+/// sources that turn IR into machine code (Optimize.cpp, Emit.cpp, Target.cpp), so another compiler
+/// never reads them. Each entry carries a magic, its length and a SHA-1 of its bytes: a truncated
+/// or corrupt entry is a miss, and is removed. Writes go to a temporary file that is renamed into
+/// place, so concurrent runs never see half an entry. Problems with the directory itself (not
 /// writable, full disk) make the cache a no-op, never an error: it only saves time.
 class DiskCache {
 public:
   /// `version` defaults to versionTag(); tests pass another to check isolation.
   DiskCache(std::string root, uint64_t maxBytes, std::string version = versionTag());
 
+  /// What an entry holds, which names its file: KEY.o for a function's object
+  /// code, KEY.index for a model's index.
+  enum class Kind { Object, Index };
+
   /// The verified bytes stored under `key`, or nothing.
-  std::optional<std::string> load(const std::string &key);
+  std::optional<std::string> load(const std::string &key, Kind kind = Kind::Object);
   /// Stores `bytes` under `key` (best effort).
-  void store(const std::string &key, const std::string &bytes);
+  void store(const std::string &key, const std::string &bytes, Kind kind = Kind::Object);
   /// Removes the least recently used entries (of every version under the
   /// root) until the total is at most the size bound.
   void trim();
@@ -51,7 +54,7 @@ public:
   static uint64_t defaultMaxBytes();
 
 private:
-  std::string entryPath(const std::string &key) const;
+  std::string entryPath(const std::string &key, Kind kind) const;
 
   std::string root_, dir_;
   uint64_t maxBytes_;

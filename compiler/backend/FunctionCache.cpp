@@ -9,7 +9,9 @@
 // are visited callees first and renamed to their key before their callers
 // are printed, so a caller's key changes when a callee does. Two identical
 // functions of one module (the same product in grad_step and eval_step)
-// become one.
+// become one. A model's index (the keys of its functions and the object
+// code of what stays in its own module) lets a later run of an unchanged
+// model skip code generation too.
 #include "backend/FunctionCache.h"
 
 #include "backend/Emit.h"
@@ -159,6 +161,49 @@ llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", message.c_str());
 }
 
+std::string sha1Hex(const std::string &text) {
+  return llvm::toHex(llvm::SHA1::hash(llvm::arrayRefFromStringRef(text)), /*LowerCase=*/true);
+}
+
+// A model's index: a first line, the number of function keys, the keys (a
+// line each), then the object code of the model's own module.
+const char *kIndexMagic = "mtlc model index 1\n";
+
+std::string indexPayload(const std::vector<std::string> &keys, const std::string &rest) {
+  std::string out = kIndexMagic + std::to_string(keys.size()) + "\n";
+  for (const std::string &key : keys)
+    out += key + "\n";
+  return out + rest;
+}
+
+// The keys and the object code of an index, or nothing when it is not one.
+std::optional<std::pair<std::vector<std::string>, std::string>>
+parseIndex(const std::string &payload) {
+  size_t at = std::string(kIndexMagic).size();
+  if (payload.compare(0, at, kIndexMagic) != 0)
+    return std::nullopt;
+  auto line = [&]() -> std::optional<std::string> {
+    size_t end = payload.find('\n', at);
+    if (end == std::string::npos)
+      return std::nullopt;
+    std::string text = payload.substr(at, end - at);
+    at = end + 1;
+    return text;
+  };
+  auto count = line();
+  if (!count || count->empty() || count->size() > 9 ||
+      !std::all_of(count->begin(), count->end(), llvm::isDigit))
+    return std::nullopt;
+  std::vector<std::string> keys;
+  for (int i = std::stoi(*count); i > 0; --i) {
+    auto key = line();
+    if (!key || key->size() != 40)
+      return std::nullopt;
+    keys.push_back(std::move(*key));
+  }
+  return std::make_pair(std::move(keys), payload.substr(at));
+}
+
 } // namespace
 
 llvm::Error
@@ -194,13 +239,20 @@ llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const Targe
   std::unique_ptr<DiskCache> disk;
   if (!diskRoot.empty())
     disk = std::make_unique<DiskCache>(diskRoot, DiskCache::defaultMaxBytes());
-  auto jit = Jit::create(opts);
+  auto jit = Jit::create();
   if (!jit)
     return jit.takeError();
   auto library = (*jit)->createLibrary();
   if (!library)
     return library.takeError();
-  std::unique_ptr<FunctionCache> cache(new FunctionCache(opts, std::move(*jit), std::move(disk)));
+  auto tm = createTargetMachine(opts);
+  if (!tm)
+    return tm.takeError();
+  // The key covers what decides the machine code besides the IR.
+  std::string target = (*tm)->getTargetCPU().str() + " " + (*tm)->getTargetFeatureString().str() +
+                       " -O" + std::to_string(opts.optLevel);
+  std::unique_ptr<FunctionCache> cache(
+      new FunctionCache(opts, std::move(target), std::move(*jit), std::move(disk)));
   cache->library_ = *library;
   return cache;
 }
@@ -208,14 +260,12 @@ llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const Targe
 llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &entry) {
   report_ = {};
   pending_.clear();
+  keys_.clear();
   auto tm = createTargetMachine(opts_);
   if (!tm)
     return tm.takeError();
   module.setTargetTriple((*tm)->getTargetTriple().str());
   module.setDataLayout((*tm)->createDataLayout());
-  // The key covers what decides the machine code besides the IR.
-  std::string target = (*tm)->getTargetCPU().str() + " " + (*tm)->getTargetFeatureString().str() +
-                       " -O" + std::to_string(opts_.optLevel);
 
   // Which defined functions may stand alone, visited callees first.
   std::map<const llvm::Function *, std::set<const llvm::Function *>> callees;
@@ -292,9 +342,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     llvm::raw_string_ostream os(text);
     alone->print(os, nullptr);
     os.flush();
-    std::string keyed = target + "\n" + text;
-    auto digest = llvm::SHA1::hash(llvm::arrayRefFromStringRef(keyed));
-    std::string key = llvm::toHex(digest, /*LowerCase=*/true);
+    std::string key = sha1Hex(target_ + "\n" + text);
     std::string name = "mtl.fn." + key;
 
     if (auto same = byName.find(name); same != byName.end()) {
@@ -307,6 +355,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     f->deleteBody(); // a declaration with external linkage
     f->setVisibility(llvm::GlobalValue::DefaultVisibility);
     byName[name] = f;
+    keys_.push_back(key);
     if (compiled_.count(key)) {
       ++report_.reused;
       continue;
@@ -373,11 +422,11 @@ llvm::Error FunctionCache::emitPending() {
   return llvm::Error::success();
 }
 
-llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
-                                           std::unique_ptr<llvm::LLVMContext> context,
-                                           const std::string &entry) {
-  if (auto err = emitPending())
-    return err;
+std::string FunctionCache::indexKey(const std::string &modelKey) const {
+  return sha1Hex(target_ + "\n" + modelKey);
+}
+
+llvm::Expected<void *> FunctionCache::addModel(const std::string &rest, const std::string &entry) {
   for (Pending &p : pending_) {
     if (auto err = jit_->addObject(*library_, p.object, p.name))
       return err;
@@ -387,19 +436,69 @@ llvm::Expected<void *> FunctionCache::link(std::unique_ptr<llvm::Module> module,
   auto library = jit_->createLibrary(library_);
   if (!library)
     return library.takeError();
-  return jit_->addAndLookup(
-      **library, llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), entry);
+  if (auto err = jit_->addObject(**library, rest, "mtl.model"))
+    return err;
+  return jit_->lookup(**library, entry);
 }
 
-llvm::Expected<std::vector<std::string>> FunctionCache::objects(llvm::Module &module) {
-  if (report_.reused > 0)
-    return failure("objects() needs a function cache that has compiled nothing before");
+llvm::Expected<std::string> FunctionCache::emitAll(llvm::Module &module) {
   if (auto err = emitPending())
     return err;
   auto tm = createTargetMachine(opts_);
   if (!tm)
     return tm.takeError();
-  auto rest = emitMachineCode(module, **tm, FileKind::Object);
+  return emitMachineCode(module, **tm, FileKind::Object);
+}
+
+llvm::Expected<void *> FunctionCache::link(llvm::Module &module, const std::string &entry,
+                                           const std::string &modelKey) {
+  auto rest = emitAll(module);
+  if (!rest)
+    return rest.takeError();
+  if (disk_ && !modelKey.empty())
+    disk_->store(indexKey(modelKey), indexPayload(keys_, *rest), DiskCache::Kind::Index);
+  return addModel(*rest, entry);
+}
+
+llvm::Expected<std::optional<void *>> FunctionCache::linkIndexed(const std::string &modelKey,
+                                                                 const std::string &entry) {
+  report_ = {};
+  pending_.clear();
+  auto payload = disk_ ? disk_->load(indexKey(modelKey), DiskCache::Kind::Index) : std::nullopt;
+  auto index = payload ? parseIndex(*payload) : std::nullopt;
+  if (!index)
+    return std::nullopt;
+  for (const std::string &key : index->first) {
+    ++report_.functions;
+    if (compiled_.count(key)) {
+      ++report_.reused;
+      continue;
+    }
+    auto object = disk_->load(key);
+    if (!object) { // evicted or damaged: the caller compiles the model (and indexes it again)
+      report_ = {};
+      pending_.clear();
+      return std::nullopt;
+    }
+    ++report_.loaded;
+    Pending p;
+    p.key = key;
+    p.name = "mtl.fn." + key;
+    p.object = std::move(*object);
+    p.fromDisk = true;
+    pending_.push_back(std::move(p));
+  }
+  report_.indexed = true;
+  auto address = addModel(index->second, entry);
+  if (!address)
+    return address.takeError();
+  return *address;
+}
+
+llvm::Expected<std::vector<std::string>> FunctionCache::objects(llvm::Module &module) {
+  if (report_.reused > 0)
+    return failure("objects() needs a function cache that has compiled nothing before");
+  auto rest = emitAll(module);
   if (!rest)
     return rest.takeError();
   std::vector<std::string> out;

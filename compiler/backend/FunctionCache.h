@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,12 +19,13 @@ namespace mtl::backend {
 
 /// What the last compilation through a FunctionCache did.
 struct FunctionCacheReport {
-  int functions = 0;  ///< functions of the module that went through the cache
-  int reused = 0;     ///< of these, compiled by an earlier compilation of the session
-  int loaded = 0;     ///< of these, read from the on-disk cache (compiled by an earlier run)
-  int compiled = 0;   ///< of these, optimised and compiled now
-  int duplicates = 0; ///< of these, identical to another function of the same module
-  int kept = 0;       ///< functions left in the model's own module (the entry and what it needs)
+  int functions = 0;    ///< functions of the module that went through the cache
+  int reused = 0;       ///< of these, compiled by an earlier compilation of the session
+  int loaded = 0;       ///< of these, read from the on-disk cache (compiled by an earlier run)
+  int compiled = 0;     ///< of these, optimised and compiled now
+  int duplicates = 0;   ///< of these, identical to another function of the same module
+  int kept = 0;         ///< functions left in the model's own module (the entry and what it needs)
+  bool indexed = false; ///< linkIndexed() found the model: nothing was generated or optimised
 };
 
 /// Compiles modules function by function and keeps every compiled function
@@ -55,10 +57,22 @@ public:
   llvm::Error optimize(llvm::Module &module, const std::string &entry);
 
   /// The JIT stage: compiles the functions optimize() found new, adds them
-  /// to the session's library of functions, then adds `module` (the rest)
-  /// as a library of its own that links against it; returns `entry`'s address.
-  llvm::Expected<void *> link(std::unique_ptr<llvm::Module> module,
-                              std::unique_ptr<llvm::LLVMContext> context, const std::string &entry);
+  /// to the session's library of functions, then compiles `module` (the
+  /// rest) and adds it as a library of its own that links against it;
+  /// returns `entry`'s address. With a `modelKey` and a disk cache, it also
+  /// stores the model's index under that key: the keys of every function
+  /// `module` calls, and the rest's object code.
+  llvm::Expected<void *> link(llvm::Module &module, const std::string &entry,
+                              const std::string &modelKey = "");
+
+  /// What the JIT stages do, without code generation, for a model whose index
+  /// link() stored under `modelKey` (a key of everything that decides the
+  /// model's code but the target, which this cache adds): when the disk
+  /// cache has the index and every function it names is in this session or
+  /// on disk, adds them and the rest as link() would and returns `entry`'s
+  /// address; otherwise nothing, having added nothing.
+  llvm::Expected<std::optional<void *>> linkIndexed(const std::string &modelKey,
+                                                    const std::string &entry);
 
   /// The ahead-of-time alternative to link(), for programs: compiles the
   /// functions optimize() found new (or has from disk) and what stays in
@@ -84,20 +98,31 @@ private:
   /// Emits the pending functions not read from disk (on workers) and stores
   /// them on disk.
   llvm::Error emitPending();
+  /// emitPending(), then `module`'s own object code.
+  llvm::Expected<std::string> emitAll(llvm::Module &module);
 
   /// Runs `work` on every pending function not read from disk, on worker threads with a
   /// TargetMachine each; the first failure, if any.
   llvm::Error onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work);
 
-  FunctionCache(TargetOptions opts, std::unique_ptr<Jit> jit, std::unique_ptr<DiskCache> disk)
-      : opts_(opts), jit_(std::move(jit)), disk_(std::move(disk)) {}
+  /// Adds the pending functions to the session's library, then `rest` (the
+  /// model's own object code) to a library of its own; `entry`'s address.
+  llvm::Expected<void *> addModel(const std::string &rest, const std::string &entry);
+  /// The disk cache's key of the index of the model keyed `modelKey` for this target.
+  std::string indexKey(const std::string &modelKey) const;
+
+  FunctionCache(TargetOptions opts, std::string target, std::unique_ptr<Jit> jit,
+                std::unique_ptr<DiskCache> disk)
+      : opts_(opts), target_(std::move(target)), jit_(std::move(jit)), disk_(std::move(disk)) {}
 
   TargetOptions opts_;
+  std::string target_; ///< the CPU, its features and the -O level: part of every key
   std::unique_ptr<Jit> jit_;
   std::unique_ptr<DiskCache> disk_;
   llvm::orc::JITDylib *library_ = nullptr; ///< every cached function, for the session
   std::set<std::string> compiled_;         ///< keys of the functions in the JIT
   std::vector<Pending> pending_;
+  std::vector<std::string> keys_; ///< every function the module optimize() split calls
   FunctionCacheReport report_;
 };
 

@@ -1,4 +1,4 @@
-// Jit.cpp: LLJIT with process-symbol resolution and one JITDylib per module.
+// Jit.cpp: LLJIT linking object code into libraries, with process-symbol resolution.
 #include "backend/Jit.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -8,18 +8,11 @@
 
 namespace mtl::backend {
 
-llvm::Expected<std::unique_ptr<Jit>> Jit::create(const TargetOptions &opts) {
+llvm::Expected<std::unique_ptr<Jit>> Jit::create() {
   initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return jtmb.takeError();
-  if (opts.cpu != "native") {
-    jtmb->setCPU(opts.cpu);
-    jtmb->getFeatures() = llvm::SubtargetFeatures();
-  }
-  jtmb->setCodeGenOptLevel(opts.optLevel >= 3   ? llvm::CodeGenOpt::Aggressive
-                           : opts.optLevel == 0 ? llvm::CodeGenOpt::None
-                                                : llvm::CodeGenOpt::Default);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit)
     return jit.takeError();
@@ -45,11 +38,7 @@ llvm::Error Jit::addObject(llvm::orc::JITDylib &library, const std::string &byte
   return jit_->addObjectFile(library, llvm::MemoryBuffer::getMemBufferCopy(bytes, name));
 }
 
-llvm::Expected<void *> Jit::addAndLookup(llvm::orc::JITDylib &library,
-                                         llvm::orc::ThreadSafeModule module,
-                                         const std::string &symbol) {
-  if (auto err = jit_->addIRModule(library, std::move(module)))
-    return err;
+llvm::Expected<void *> Jit::lookup(llvm::orc::JITDylib &library, const std::string &symbol) {
   auto address = jit_->lookup(library, symbol);
   if (!address)
     return address.takeError();

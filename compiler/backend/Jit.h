@@ -4,19 +4,20 @@
 #include "backend/Target.h"
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 
 #include <memory>
 #include <string>
 
 namespace mtl::backend {
 
-/// An LLJIT instance for the host. Symbols of the running process (libm's
-/// expf, the runtime's functions) resolve automatically. Each added module
-/// lives in its own JITDylib so a recompiled model can replace an old one.
+/// An LLJIT instance for the host that links object code compiled for it
+/// (FunctionCache compiles every module itself, so the same bytes can go to
+/// the disk cache). Symbols of the running process (libm's expf, the
+/// runtime's functions) resolve automatically. Objects go into libraries
+/// (JITDylibs), so a recompiled model can replace an old one.
 class Jit {
 public:
-  static llvm::Expected<std::unique_ptr<Jit>> create(const TargetOptions &opts);
+  static llvm::Expected<std::unique_ptr<Jit>> create();
 
   /// A new, empty library (JITDylib) that resolves the process's symbols,
   /// then those of `linksTo` when given.
@@ -25,10 +26,8 @@ public:
   /// are linked when first looked up.
   llvm::Error addObject(llvm::orc::JITDylib &library, const std::string &bytes,
                         const std::string &name);
-  /// Compiles an already optimised module into `library`; returns the address of `symbol`.
-  llvm::Expected<void *> addAndLookup(llvm::orc::JITDylib &library,
-                                      llvm::orc::ThreadSafeModule module,
-                                      const std::string &symbol);
+  /// The address of `symbol` in `library` (linking what it needs).
+  llvm::Expected<void *> lookup(llvm::orc::JITDylib &library, const std::string &symbol);
 
 private:
   explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {}

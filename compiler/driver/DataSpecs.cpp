@@ -70,25 +70,42 @@ mtlrt::DataSpec dataSpec(const sema::Model &model, int index) {
   return s;
 }
 
+// Data set `i` of `model`, with every path it names made absolute.
+mtlrt::DataSpec absoluteDataSpec(const sema::Model &model, int i) {
+  mtlrt::DataSpec d = dataSpec(model, i);
+  auto absolute = [](std::string &path) {
+    if (!path.empty())
+      path = std::filesystem::absolute(path).lexically_normal().string();
+  };
+  absolute(d.csv.path);
+  absolute(d.images);
+  absolute(d.labels);
+  for (auto &[name, path] : d.arrays)
+    absolute(path);
+  return d;
+}
+
 } // namespace
+
+std::vector<std::string> dataFiles(const sema::Model &model) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < model.data.size(); ++i) {
+    mtlrt::DataSpec d = absoluteDataSpec(model, static_cast<int>(i));
+    for (std::string *path : {&d.csv.path, &d.images, &d.labels})
+      if (!path->empty())
+        out.push_back(*path);
+    for (auto &[name, path] : d.arrays)
+      out.push_back(path);
+  }
+  return out;
+}
 
 mtlrt::RunConfig runConfig(const sema::Model &model) {
   mtlrt::RunConfig c;
   c.inputs = inputSpecs(model);
   c.tasks = taskSpecs(model);
-  auto absolute = [](std::string &path) {
-    if (!path.empty())
-      path = std::filesystem::absolute(path).lexically_normal().string();
-  };
-  for (size_t i = 0; i < model.data.size(); ++i) {
-    mtlrt::DataSpec d = dataSpec(model, static_cast<int>(i));
-    absolute(d.csv.path);
-    absolute(d.images);
-    absolute(d.labels);
-    for (auto &[name, path] : d.arrays)
-      absolute(path);
-    c.data.push_back(std::move(d));
-  }
+  for (size_t i = 0; i < model.data.size(); ++i)
+    c.data.push_back(absoluteDataSpec(model, static_cast<int>(i)));
   c.trainData = model.train.trainData;
   c.validateData = model.train.validateData;
   c.testData = model.train.testData;

@@ -13,4 +13,8 @@ namespace mtl::driver {
 /// at run time (mtlrt::runData).
 mtlrt::RunConfig runConfig(const sema::Model &model);
 
+/// The absolute path of every file `model`'s data sets name (what the
+/// checker read the headers of).
+std::vector<std::string> dataFiles(const sema::Model &model);
+
 } // namespace mtl::driver

@@ -1,6 +1,7 @@
 // Pipeline.cpp: parse → sema → lower → autodiff → codegen → optimise → JIT.
 #include "driver/Pipeline.h"
 #include "driver/DataSpecs.h"
+#include "driver/ModelKey.h"
 
 #include "autodiff/Step.h"
 #include "backend/Optimize.h"
@@ -63,6 +64,19 @@ bool selectModel(Compilation &c, const PipelineOptions &o) {
   if (!c.model)
     c.diags.error({}, fmt::format("no model named '{}' in the file", o.modelName));
   return c.model != nullptr;
+}
+
+// What the function cache did, for --verbose.
+void reportCache(const backend::FunctionCache &cache, const PipelineOptions &o) {
+  if (!o.verbose)
+    return;
+  const backend::FunctionCacheReport &r = cache.report();
+  fmt::print(stderr,
+             "mtlc: {} functions: {} compiled, {} from the disk cache{}, {} reused in this "
+             "session, {} identical to another{}\n",
+             r.functions, r.compiled, r.loaded,
+             o.diskCache.empty() ? " (off)" : " (" + o.diskCache + ")", r.reused, r.duplicates,
+             r.indexed ? "; the model's index was on disk, so no code was generated" : "");
 }
 
 // Internal errors of later stages are reported as diagnostics, not crashes.
@@ -156,6 +170,38 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   }
   if (last == Stage::Passes)
     return true;
+  // The JIT goes through a function cache (the session's, or the
+  // compilation's own), which first looks for the model's index on disk: an
+  // unchanged model needs no code generated.
+  backend::FunctionCache *cache = o.cache;
+  std::string key;
+  if (last == Stage::Jit) {
+    if (!cache) {
+      auto own = backend::FunctionCache::create(o.target, o.diskCache);
+      if (!own) {
+        c.diags.error({}, llvm::toString(own.takeError()));
+        return false;
+      }
+      c.functions = std::move(*own);
+      cache = c.functions.get();
+    }
+    key = modelKey(c, o);
+    std::optional<void *> indexed;
+    if (!key.empty()) {
+      StageTimer t(o, "index");
+      auto address = cache->linkIndexed(key, getterName(*c.model, o));
+      if (!address) {
+        c.diags.error({}, llvm::toString(address.takeError()));
+        return false;
+      }
+      indexed = *address;
+    }
+    if (indexed) {
+      c.compiled = reinterpret_cast<const mtl_model *(*)()>(*indexed)();
+      reportCache(*cache, o);
+      return true;
+    }
+  }
   {
     StageTimer t(o, "codegen");
     c.llvmContext = std::make_unique<llvm::LLVMContext>();
@@ -182,21 +228,11 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   }
   if (last == Stage::Llvm)
     return true;
-  if (last == Stage::Optimize && !o.cache) {
+  if (last == Stage::Optimize && !cache) {
     // A whole module for `emit` and `build`, which write it out as one file.
     StageTimer t(o, "optimize");
     backend::optimizeModule(*c.module, *c.targetMachine, o.target.optLevel);
     return true;
-  }
-  backend::FunctionCache *cache = o.cache;
-  if (!cache) {
-    auto own = backend::FunctionCache::create(o.target, o.diskCache);
-    if (!own) {
-      c.diags.error({}, llvm::toString(own.takeError()));
-      return false;
-    }
-    c.functions = std::move(*own);
-    cache = c.functions.get();
   }
   {
     StageTimer t(o, "optimize");
@@ -210,22 +246,14 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     return true;
   {
     StageTimer t(o, "jit");
-    auto address =
-        cache->link(std::move(c.module), std::move(c.llvmContext), getterName(*c.model, o));
+    auto address = cache->link(*c.module, getterName(*c.model, o), key);
     if (!address) {
       c.diags.error({}, llvm::toString(address.takeError()));
       return false;
     }
     c.compiled = reinterpret_cast<const mtl_model *(*)()>(*address)();
   }
-  if (o.verbose) {
-    const backend::FunctionCacheReport &r = cache->report();
-    fmt::print(stderr,
-               "mtlc: {} functions: {} compiled, {} from the disk cache{}, {} reused in this "
-               "session, {} identical to another\n",
-               r.functions, r.compiled, r.loaded,
-               o.diskCache.empty() ? " (off)" : " (" + o.diskCache + ")", r.reused, r.duplicates);
-  }
+  reportCache(*cache, o);
   return true;
 }
 

@@ -227,8 +227,9 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
   compileMs_ = ms.count();
   cacheReport_ = cache_->report();
   const backend::FunctionCacheReport &r = cacheReport_;
-  fmt::print("compiled model '{}' in {:.0f} ms ({} functions: {} compiled, {} reused)\n",
-             c_->model->name, compileMs_, r.functions, r.compiled, r.functions - r.compiled);
+  fmt::print("compiled model '{}' in {:.0f} ms ({} functions: {} compiled, {} reused{})\n",
+             c_->model->name, compileMs_, r.functions, r.compiled, r.functions - r.compiled,
+             r.indexed ? ", from the model's index" : "");
   // Keep the trained parameters only when the new model lays them out the same way.
   auto sameLayout = [](const mtl_model &a, const mtl_model &b) {
     if (a.num_params != b.num_params || a.num_state != b.num_state ||

@@ -222,9 +222,14 @@ void ReplSession::printTime() const {
   for (const auto &[stage, ms] : compileTimes_)
     fmt::print("  {:<9} {:8.2f} ms\n", stage, ms);
   const backend::FunctionCacheReport &r = cacheReport_;
-  fmt::print("functions: {} compiled, {} reused from earlier compilations, {} from the disk "
-             "cache, {} identical to another of the model, {} in the model's own module\n",
-             r.compiled, r.reused, r.loaded, r.duplicates, r.kept);
+  if (r.indexed)
+    fmt::print("functions: {} reused from earlier compilations, {} from the disk cache, as the "
+               "model's index in the disk cache lists them (no code was generated)\n",
+               r.reused, r.loaded);
+  else
+    fmt::print("functions: {} compiled, {} reused from earlier compilations, {} from the disk "
+               "cache, {} identical to another of the model, {} in the model's own module\n",
+               r.compiled, r.reused, r.loaded, r.duplicates, r.kept);
   if (runs_.empty())
     fmt::print("no training run yet\n");
   else

@@ -46,7 +46,13 @@ struct Compiled {
   float (*step)(float) = nullptr;
 };
 
-Compiled compile(FunctionCache &cache, const std::string &text) {
+// The model's step, from the descriptor getter at `address`.
+float (*stepOf(void *address))(float) {
+  auto get = reinterpret_cast<void *const *(*)()>(address);
+  return reinterpret_cast<float (*)(float)>(get()[0]);
+}
+
+Compiled compile(FunctionCache &cache, const std::string &text, const std::string &modelKey = "") {
   auto context = std::make_unique<llvm::LLVMContext>();
   llvm::SMDiagnostic error;
   std::unique_ptr<llvm::Module> module = llvm::parseAssemblyString(text, error, *context);
@@ -57,13 +63,33 @@ Compiled compile(FunctionCache &cache, const std::string &text) {
     ADD_FAILURE() << llvm::toString(std::move(err));
     return {};
   }
-  auto address = cache.link(std::move(module), std::move(context), "get");
+  auto address = cache.link(*module, "get", modelKey);
   if (!address) {
     ADD_FAILURE() << llvm::toString(address.takeError());
     return {};
   }
-  auto get = reinterpret_cast<void *const *(*)()>(*address);
-  return {cache.report(), reinterpret_cast<float (*)(float)>(get()[0])};
+  return {cache.report(), stepOf(*address)};
+}
+
+// A session that tried linkIndexed(KEY) on `root`: the step is null when the index was not used.
+struct Indexed {
+  std::unique_ptr<FunctionCache> session; // holds the step's code
+  FunctionCacheReport report;
+  float (*step)(float) = nullptr;
+};
+
+Indexed fromIndex(const std::string &root, const std::string &key, int optLevel = 2) {
+  auto cache = FunctionCache::create({"x86-64-v2", optLevel}, root);
+  EXPECT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+  if (!cache)
+    return {};
+  auto address = (*cache)->linkIndexed(key, "get");
+  if (!address) {
+    ADD_FAILURE() << llvm::toString(address.takeError());
+    return {};
+  }
+  FunctionCacheReport report = (*cache)->report();
+  return {std::move(*cache), report, *address ? stepOf(**address) : nullptr};
 }
 
 TEST(FunctionCache, CompilesEachDistinctFunctionOnce) {
@@ -111,6 +137,54 @@ TEST(FunctionCache, LaterSessionsReadTheDiskCache) {
   EXPECT_EQ(session(2), std::make_pair(0, 3)); // a later session reads them back
   // Another optimisation level is other machine code: nothing is shared.
   EXPECT_EQ(session(1), std::make_pair(3, 0));
+  std::filesystem::remove_all(root);
+}
+
+TEST(FunctionCache, AModelIndexLinksAModelWithoutItsModule) {
+  std::string root = ::testing::TempDir() + "mtl_function_cache_index";
+  std::filesystem::remove_all(root);
+  {
+    auto cache = FunctionCache::create({"x86-64-v2", 2}, root);
+    ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+    auto none = (*cache)->linkIndexed("m1", "get");
+    ASSERT_TRUE(bool(none)) << llvm::toString(none.takeError());
+    EXPECT_FALSE(none->has_value()); // nothing stored yet
+    Compiled first = compile(**cache, moduleText("fadd float %x, 1.0"), "m1");
+    ASSERT_TRUE(first.step);
+    EXPECT_FALSE(first.report.indexed);
+  }
+  Indexed hit = fromIndex(root, "m1");
+  ASSERT_TRUE(hit.step);
+  EXPECT_EQ(hit.step(3.0f), 13.0f);
+  EXPECT_TRUE(hit.report.indexed);
+  EXPECT_EQ(hit.report.functions, 3); // the distinct keys: k1 (= k2), k3, step
+  EXPECT_EQ(hit.report.loaded, 3);
+  EXPECT_EQ(hit.report.compiled, 0);
+
+  // Another key, or another optimisation level (other machine code), finds nothing.
+  EXPECT_FALSE(fromIndex(root, "m2").step);
+  EXPECT_FALSE(fromIndex(root, "m1", 1).step);
+
+  // A function evicted from the cache: the index is not used (the caller compiles).
+  std::vector<std::filesystem::path> objects, indexes;
+  for (const auto &e : std::filesystem::recursive_directory_iterator(root))
+    if (e.is_regular_file())
+      (e.path().extension() == ".o" ? objects : indexes).push_back(e.path());
+  ASSERT_EQ(objects.size(), 3u);
+  ASSERT_EQ(indexes.size(), 1u);
+  std::string kept = objects[0].string() + ".kept";
+  std::filesystem::rename(objects[0], kept);
+  Indexed evicted = fromIndex(root, "m1");
+  EXPECT_FALSE(evicted.step);
+  EXPECT_FALSE(evicted.report.indexed);
+  EXPECT_EQ(evicted.report.loaded, 0);
+  std::filesystem::rename(kept, objects[0]);
+  EXPECT_TRUE(fromIndex(root, "m1").step);
+
+  // A damaged index is a miss, and is removed.
+  std::filesystem::resize_file(indexes[0], std::filesystem::file_size(indexes[0]) - 1);
+  EXPECT_FALSE(fromIndex(root, "m1").step);
+  EXPECT_FALSE(std::filesystem::exists(indexes[0]));
   std::filesystem::remove_all(root);
 }
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # disk_cache.sh: the on-disk cache of compiled functions (README, "Compile time").
-# A second run of an unchanged model compiles nothing and trains to the same
-# bytes; a truncated and a corrupted entry are recompiled and replaced; an
-# edited model compiles only what changed; --no-cache neither reads nor
-# writes; two runs filling an empty cache at once both succeed.
+# A second run of an unchanged model compiles nothing, generates no code (the
+# model's index is found) and trains to the same bytes; a truncated and a
+# corrupted entry are recompiled and replaced; a damaged index is regenerated;
+# an edited model, an edited import or a touched data file do not use the
+# old index, and an edited model compiles only what changed; --no-cache
+# neither reads nor writes; two runs filling an empty cache at once both succeed.
 #
 # Usage: disk_cache.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
@@ -42,16 +44,38 @@ same_params() {
 }
 
 entries() { find "$MTLC_CACHE_DIR" -name '*.o' | sort; }
+indexes() { find "$MTLC_CACHE_DIR" -name '*.index' | sort; }
+
+# indexed TAG [no]: run TAG used the model's index (with "no": did not).
+indexed() {
+  local used=yes
+  grep -q "the model's index was on disk" "$work/$1.err" || used=no
+  [[ $used == "${2:-yes}" ]] || fail "run $1: expected the model's index used: ${2:-yes}, got $used"
+}
 
 train cold || finish
 read -r total _ <<<"$(counts cold)"
 [[ ${total:-0} -gt 10 ]] || fail "the cold run compiled only '${total:-}' functions"
 expect_counts cold "$total" 0
 [[ $(entries | wc -l) -eq $total ]] || fail "expected $total cache entries, found $(entries | wc -l)"
+[[ $(indexes | wc -l) -eq 1 ]] || fail "expected one model index, found $(indexes | wc -l)"
+indexed cold no
 
 train warm
 expect_counts warm 0 "$total"
+indexed warm
+grep -q "^mtlc: codegen" "$work/warm.err" && fail "run warm generated code"
 same_params cold warm
+
+# A damaged index: the model is generated again, its functions come from
+# disk, and the index is written again.
+printf '\xff' | dd of="$(indexes)" bs=1 seek=60 conv=notrunc status=none
+train reindexed
+expect_counts reindexed 0 "$total"
+indexed reindexed no
+same_params cold reindexed
+train indexed
+indexed indexed
 
 # A truncated entry and one with a flipped byte: each is a miss, recompiled
 # and written again, and the run is unchanged.
@@ -69,6 +93,7 @@ expect_counts repaired 0 "$total"
 mkdir -p "$work/edited/data"
 cp -r "$examples/lib" "$work/edited/"
 cp "$examples/data/penguins.csv" "$work/edited/data/"
+sleep 2 # a model whose data changed in the last 2 s has no index (driver/ModelKey.h)
 sed 's/head    = trunk -> dense(3)/head    = trunk -> mlp(8) -> dense(3)/' "$examples/penguins.mtl" \
   >"$work/edited/penguins.mtl"
 cmp -s "$examples/penguins.mtl" "$work/edited/penguins.mtl" && fail "the edit did not change the model"
@@ -81,6 +106,31 @@ else
   fail "the edited model did not train:"
   cat "$work/edited.err" >&2
 fi
+
+# What the model's code depends on besides its text: an edited import and a
+# data file written again (the checker reads its header) each miss the
+# index, and every function comes from disk.
+edited() {
+  "$mtlc" -v train "$work/edited/penguins.mtl" -q --epochs 1 --no-save >"$work/$1.out" 2>"$work/$1.err" ||
+    fail "run $1 of the edited model failed"
+}
+edited edited2
+indexed edited2
+echo "// an edit" >>"$work/edited/lib/blocks.mtl"
+edited import
+indexed import no
+expect_counts import 0 "$(counts edited2 | cut -d' ' -f2)"
+edited import2
+indexed import2
+touch -d '2001-01-01' "$work/edited/data/penguins.csv" # its mtime in the past, its ctime now
+edited data # changed in the last 2 s: no index looked up or stored
+indexed data no
+expect_counts data 0 "$(counts edited2 | cut -d' ' -f2)"
+sleep 2
+edited data2 # the data's new times: another key
+indexed data2 no
+edited data3
+indexed data3
 
 # --no-cache: nothing read, nothing written.
 before=$(entries | wc -l)
