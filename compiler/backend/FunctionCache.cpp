@@ -26,6 +26,7 @@
 #include <llvm/Support/SHA1.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/FunctionComparator.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <algorithm>
@@ -66,6 +67,17 @@ void collectReferences(const llvm::Function &root, std::set<const llvm::Function
         work.push_back(op);
     }
   }
+}
+
+// Whether FunctionComparator sees all of `f`: it compares instructions,
+// operands, types, flags and attributes, but of the metadata only a few kinds,
+// so a function with any (codegen attaches none today) is compared by its text.
+bool comparable(const llvm::Function &f) {
+  for (const llvm::BasicBlock &bb : f)
+    for (const llvm::Instruction &inst : bb)
+      if (inst.hasMetadataOtherThanDebugLoc())
+        return false;
+  return !f.hasMetadata();
 }
 
 // A module that holds `f` and, as declarations and constants, only what it
@@ -302,8 +314,27 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   report_.kept = 1 + static_cast<int>(todo.size() - order.size());
 
   std::map<std::string, llvm::Function *> byName;
+  // Functions already keyed, by FunctionComparator's hash: a function that
+  // compares equal to one of them (the same op on the same shapes, emitted
+  // again for another step of a recurrence or another head) is that one,
+  // with no module of its own to print and hash. Their bodies stay until the
+  // end for these comparisons.
+  llvm::GlobalNumberState numbers;
+  std::multimap<llvm::FunctionComparator::FunctionHash, llvm::Function *> keyed;
   for (llvm::Function *f : order) {
     ++report_.functions;
+    llvm::FunctionComparator::FunctionHash hash = llvm::FunctionComparator::functionHash(*f);
+    llvm::Function *equal = nullptr;
+    if (comparable(*f))
+      for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)
+        if (llvm::FunctionComparator(f, it->second, &numbers).compare() == 0)
+          equal = it->second;
+    if (equal) {
+      ++report_.duplicates;
+      f->replaceAllUsesWith(equal);
+      f->eraseFromParent();
+      continue;
+    }
     // The function alone in a module, with the constants it reads.
     std::set<const llvm::Function *> fns;
     std::set<const llvm::GlobalVariable *> globals;
@@ -352,8 +383,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       continue;
     }
     f->setName(name);
-    f->deleteBody(); // a declaration with external linkage
-    f->setVisibility(llvm::GlobalValue::DefaultVisibility);
+    if (comparable(*f))
+      keyed.emplace(hash, f);
     byName[name] = f;
     keys_.push_back(key);
     if (compiled_.count(key)) {
@@ -376,6 +407,10 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     llvm::WriteBitcodeToFile(*alone, bc);
     bc.flush();
     pending_.push_back(std::move(p));
+  }
+  for (auto &[name, f] : byName) {
+    f->deleteBody(); // a declaration with external linkage
+    f->setVisibility(llvm::GlobalValue::DefaultVisibility);
   }
   // Constants only the moved functions used are dead now.
   for (auto it = module.global_begin(); it != module.global_end();) {
