@@ -2,7 +2,9 @@
 # compile_times.sh: how long mtlc takes to compile each example and bench
 # model, from parse to runnable JIT code, with an empty on-disk cache (cold)
 # and again with the cache it filled (cached: the model's index is found, so
-# no code is generated); milliseconds per stage as `mtlc -v` prints them.
+# no code is generated), and once more without the model's index (regenerated:
+# the code is generated and every function found by its key, as for a model
+# whose data files were touched); milliseconds per stage as `mtlc -v` prints them.
 # Not a test: a table for bench/README.md.
 #
 # Usage: bench/compile_times.sh [MTLC [FLAGS...]]   (default build/compiler/mtlc; run from the
@@ -25,8 +27,8 @@ stages() {
     }'
 }
 
-printf '%-40s %8s %8s %8s %8s %6s | %8s %8s %8s\n' model cold front optimize jit fns \
-  cached front index
+printf '%-40s %8s %8s %8s %8s %6s | %8s %8s %8s | %8s\n' model cold front optimize jit fns \
+  cached front index regen
 for file in examples/*.mtl bench/models/*.mtl; do
   models=$(sed -n 's/^model \([A-Za-z_0-9]*\).*/\1/p' "$file")
   for model in $models; do
@@ -39,9 +41,12 @@ for file in examples/*.mtl bench/models/*.mtl; do
     export MTLC_CACHE_DIR=$cache/$(basename "$file" .mtl)-$model
     cold=$(stages "$file" "${select[@]}")
     warm=$(stages "$file" "${select[@]}")
+    find "$MTLC_CACHE_DIR" -name '*.index' -delete
+    regen=$(stages "$file" "${select[@]}")
     read -r ct cf co cj _ cn <<<"$cold"
     read -r wt wf _ _ wi _ <<<"$warm"
-    printf '%-40s %8.0f %8.0f %8.0f %8.0f %6d | %8.0f %8.0f %8.1f\n' "$label" "$ct" "$cf" "$co" "$cj" \
-      "$cn" "$wt" "$wf" "$wi"
+    read -r rt _ <<<"$regen"
+    printf '%-40s %8.0f %8.0f %8.0f %8.0f %6d | %8.0f %8.0f %8.1f | %8.0f\n' "$label" "$ct" "$cf" \
+      "$co" "$cj" "$cn" "$wt" "$wf" "$wi" "$rt"
   done
 done
