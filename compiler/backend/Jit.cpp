@@ -1,5 +1,6 @@
 // Jit.cpp: LLJIT linking object code into libraries, with process-symbol resolution.
 #include "backend/Jit.h"
+#include "backend/Target.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>

@@ -1,8 +1,6 @@
 // Jit.h: in-process compilation with ORC LLJIT.
 #pragma once
 
-#include "backend/Target.h"
-
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 
 #include <memory>

@@ -62,7 +62,7 @@ struct PipelineOptions {
   /// compile only functions it has not compiled before. Its target must match
   /// `target`.
   backend::FunctionCache *cache = nullptr;
-  /// The root of the on-disk cache of compiled functions that the JIT stage
+  /// The root of the on-disk cache of compiled functions and model indexes that the JIT stage
   /// reads and fills (see backend::DiskCache); empty: none. Used when `cache`
   /// is not set; the REPL gives its session cache one itself.
   std::string diskCache;
