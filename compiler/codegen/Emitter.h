@@ -118,20 +118,20 @@ public:
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
   /// Emits `body` as a separate function over rows [begin, end) of `n`, and a
   /// call that goes through the runtime's parallel_for when there is a pool
-  /// and `work` (multiply-adds in all, i64) is large enough. `args` (pointers or i64) are passed
-  /// through a context array and handed to `body` reloaded.
+  /// and `work` (multiply-adds in all, i64) is large enough. `args` (pointers,
+  /// i64 or f32) are passed through a context array and handed to `body` reloaded.
   /// The kernel function is named after the op being emitted
   /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
                     const KernelBody &body);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
-  /// parallelRows for the op computing `id`: body(begin, end, rows) sees the
+  /// parallelRows for the op computing `id`: body(begin, end, extra) sees the
   /// op's buffers, and those of its fused operands, as the kernel's
-  /// arguments, and `rows` (an i64 of the caller, or null) as the kernel's.
+  /// arguments, and `extra` (an i64 or f32 of the caller, or null) as the kernel's.
   void inThreads(ir::ValueId id, llvm::Value *n, llvm::Value *work,
                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
-                 llvm::Value *rows = nullptr);
+                 llvm::Value *extra = nullptr);
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);

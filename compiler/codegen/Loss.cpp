@@ -12,9 +12,7 @@ using ir::LossKind;
 void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   bool grad = op.kind == ir::OpKind::LossGrad;
   const ir::Attrs &a = op.attrs;
-  llvm::Value *pred = buffers[op.operands[0]];
   llvm::Value *target = buffers[op.operands[1]];
-  llvm::Value *out = buffers[id];
   const ir::TensorType &targetType = graph.type(op.operands[1]);
   bool ce = a.loss == LossKind::CrossEntropy;
   int64_t classes = graph.type(op.operands[0]).lastDim();
@@ -40,13 +38,15 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   llvm::Value *scale =
       grad ? b.CreateSelect(any, b.CreateFDiv(load(buffers[op.operands[2]], cst(0)), safeN), zero)
            : nullptr;
-  llvm::Value *sum = accumulator(f32, zero);
+  llvm::Value *sum = grad ? nullptr : accumulator(f32, zero);
   auto addToSum = [&](llvm::Value *v) {
     b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), v), sum);
   };
 
-  loop(count(targetType), [&](llvm::Value *i) {
-    llvm::Value *t = load(target, i);
+  // Target i's loss (added to the sum) or its gradient (stored, times `scale`).
+  auto item = [&](llvm::Value *i, llvm::Value *scale) {
+    llvm::Value *pred = buffers[op.operands[0]], *out = buffers[id];
+    llvm::Value *t = load(buffers[op.operands[1]], i);
     llvm::Value *ok = labelled(t);
     if (ce) {
       llvm::Value *base = b.CreateMul(i, cst(classes));
@@ -112,9 +112,40 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       store(b.CreateSelect(ok, b.CreateFMul(deriv, scale), zero), out, i);
     else
       addToSum(b.CreateSelect(ok, value, zero));
+  };
+
+  llvm::Value *items = count(targetType);
+  if (!grad) {
+    // One sum in target order (loss values are reported, and some balancing
+    // methods read them: their last bits stay what they were).
+    loop(items, [&](llvm::Value *i) { item(i, nullptr); });
+    store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), buffers[id],
+          cst(0));
+    return;
+  }
+  // Each target's gradient is its own, so the targets split over the threads
+  // with the same values for any split. A libm call (expf, logf, log1pf) is
+  // counted as kMathCall multiply-adds of work. Below kParallelWork (and for
+  // the losses without libm calls) the loop stays in the step: a call into a
+  // kernel would cost small batches more than threads save.
+  constexpr int64_t kMathCall = 128;
+  const int64_t perItem = ce                              ? 2 * classes * kMathCall
+                          : a.loss == LossKind::BceLogits ? 2 * kMathCall
+                                                          : 0;
+  auto here = [&] { loop(items, [&](llvm::Value *i) { item(i, scale); }); };
+  if (perItem == 0) {
+    here();
+    return;
+  }
+  llvm::Value *work = b.CreateMul(items, cst(perItem));
+  ifElse(b.CreateICmpSLT(work, cst(kParallelWork)), here, [&] {
+    inThreads(
+        id, items, work,
+        [&](llvm::Value *begin, llvm::Value *end, llvm::Value *s) {
+          loop(begin, end, [&](llvm::Value *i) { item(i, s); });
+        },
+        scale);
   });
-  if (!grad)
-    store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), out, cst(0));
 }
 
 } // namespace mtl::codegen

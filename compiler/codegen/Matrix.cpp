@@ -55,7 +55,11 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   llvm::IRBuilder<> entry(&caller->getEntryBlock(), caller->getEntryBlock().begin());
   llvm::Value *slots = entry.CreateAlloca(i64, cst(static_cast<int64_t>(args.size())));
   for (size_t k = 0; k < args.size(); ++k) {
-    llvm::Value *v = args[k]->getType()->isPointerTy() ? b.CreatePtrToInt(args[k], i64) : args[k];
+    llvm::Type *type = args[k]->getType();
+    llvm::Value *v = type->isPointerTy() ? b.CreatePtrToInt(args[k], i64)
+                     : type->isFloatTy()
+                         ? b.CreateZExt(b.CreateBitCast(args[k], b.getInt32Ty()), i64)
+                         : args[k];
     b.CreateStore(v, b.CreateInBoundsGEP(i64, slots, cst(static_cast<int64_t>(k))));
   }
   // The call: parallel when there is a pool and enough work.
@@ -84,7 +88,10 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   for (size_t k = 0; k < args.size(); ++k) {
     llvm::Value *slot = b.CreateInBoundsGEP(i64, kernel->getArg(0), cst(static_cast<int64_t>(k)));
     llvm::Value *v = b.CreateLoad(i64, slot);
-    loaded.push_back(args[k]->getType()->isPointerTy() ? b.CreateIntToPtr(v, ptr) : v);
+    llvm::Type *type = args[k]->getType();
+    loaded.push_back(type->isPointerTy() ? b.CreateIntToPtr(v, ptr)
+                     : type->isFloatTy() ? b.CreateBitCast(b.CreateTrunc(v, b.getInt32Ty()), f32)
+                                         : v);
   }
   body(loaded, kernel->getArg(1), kernel->getArg(2));
   b.CreateRetVoid();
