@@ -43,8 +43,9 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), v), sum);
   };
 
-  // Target i's loss (added to the sum) or its gradient (stored, times `scale`).
-  auto item = [&](llvm::Value *i, llvm::Value *scale) {
+  // Target i's loss (added to the sum) or its gradient (stored, times `factor`:
+  // `scale`, or the kernel's copy of it).
+  auto item = [&](llvm::Value *i, llvm::Value *factor) {
     llvm::Value *pred = buffers[op.operands[0]], *out = buffers[id];
     llvm::Value *t = load(buffers[op.operands[1]], i);
     llvm::Value *ok = labelled(t);
@@ -69,7 +70,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       loop(cst(classes), [&](llvm::Value *j) {
         llvm::Value *soft = callMath("expf", b.CreateFSub(p(j), lse));
         llvm::Value *d = b.CreateFSub(soft, b.CreateSelect(b.CreateICmpEQ(j, cls), one, zero));
-        store(b.CreateSelect(ok, b.CreateFMul(d, scale), zero), out, b.CreateAdd(base, j));
+        store(b.CreateSelect(ok, b.CreateFMul(d, factor), zero), out, b.CreateAdd(base, j));
       });
       return;
     }
@@ -109,7 +110,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     }
     }
     if (grad)
-      store(b.CreateSelect(ok, b.CreateFMul(deriv, scale), zero), out, i);
+      store(b.CreateSelect(ok, b.CreateFMul(deriv, factor), zero), out, i);
     else
       addToSum(b.CreateSelect(ok, value, zero));
   };
