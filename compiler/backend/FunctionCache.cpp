@@ -324,8 +324,9 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   for (llvm::Function *f : order) {
     ++report_.functions;
     llvm::FunctionComparator::FunctionHash hash = llvm::FunctionComparator::functionHash(*f);
+    const bool plain = comparable(*f);
     llvm::Function *equal = nullptr;
-    if (comparable(*f))
+    if (plain)
       for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)
         if (llvm::FunctionComparator(f, it->second, &numbers).compare() == 0)
           equal = it->second;
@@ -383,7 +384,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       continue;
     }
     f->setName(name);
-    if (comparable(*f))
+    if (plain)
       keyed.emplace(hash, f);
     byName[name] = f;
     keys_.push_back(key);
