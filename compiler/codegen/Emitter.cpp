@@ -12,7 +12,8 @@ using ir::OpKind;
 Emitter::Emitter(llvm::Module &m, const ir::Graph &g, const passes::MemoryPlan &p)
     : ctx(m.getContext()), module(m), b(m.getContext()), graph(g), plan(p), f32(b.getFloatTy()),
       f64(b.getDoubleTy()), i32(b.getInt32Ty()), i64(b.getInt64Ty()),
-      ptr(llvm::PointerType::getUnqual(m.getContext())), buffers(g.size(), nullptr) {}
+      ptr(llvm::PointerType::getUnqual(m.getContext())), buffers(g.size(), nullptr),
+      places(g.size()) {}
 
 llvm::Value *Emitter::rowsOf(const ir::TensorType &t) {
   const int64_t perRow = t.dims.empty() ? 1 : t.rowElements() / t.lastDim();
@@ -25,6 +26,16 @@ llvm::Value *Emitter::count(const ir::TensorType &t) {
 
 llvm::Value *Emitter::at(llvm::Value *base, llvm::Value *index) {
   return b.CreateInBoundsGEP(f32, base, index);
+}
+
+void Emitter::placeAtRoot(ir::ValueId id, llvm::Value *root) {
+  buffers[id] = root;
+  places[id] = {root, 0, false};
+}
+
+void Emitter::placeAt(ir::ValueId id, llvm::Value *root, int64_t offset, bool perRow) {
+  buffers[id] = at(root, perRow ? b.CreateMul(rows, cst(offset)) : cst(offset));
+  places[id] = {root, offset, perRow};
 }
 
 llvm::Value *Emitter::load(llvm::Value *base, llvm::Value *index) {

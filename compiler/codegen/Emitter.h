@@ -32,6 +32,21 @@ public:
 
   /// Base pointer of each value's buffer, set before ops are emitted.
   std::vector<llvm::Value *> buffers;
+  /// Where a buffer lives: `offset` floats past `root`, a pointer the step
+  /// function computes once (an argument, an arena's start), or `rows *
+  /// offset` floats past it for a batched value. emitOpsInChunks computes
+  /// the pointers again from their roots inside each chunk.
+  struct Place {
+    llvm::Value *root = nullptr;
+    int64_t offset = 0;
+    bool perRow = false;
+  };
+  std::vector<Place> places;
+  /// Sets value `id`'s buffer to `root` itself.
+  void placeAtRoot(ir::ValueId id, llvm::Value *root);
+  /// Sets value `id`'s buffer to `offset` floats past `root` (times the
+  /// rows with `perRow`).
+  void placeAt(ir::ValueId id, llvm::Value *root, int64_t offset, bool perRow = false);
   /// The batch size of the function being emitted (i64).
   llvm::Value *rows = nullptr;
   /// The mtl_parallel* argument (may be null at run time).
@@ -64,7 +79,14 @@ public:
   /// whose body `body` emits, given f's arguments, with this builder; the
   /// insertion point is restored after. The body must use only those arguments
   /// and constants, so that equal bodies are equal functions (the REPL's cache).
-  void outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body);
+  void outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
+                bool inlined = true);
+  /// Emits values `ids` in order with emitOpOutlined. Beyond kChunkOps
+  /// outlined ops, the calls go in chunks of kChunkOps, each a function of
+  /// its own that computes the pointers it passes on from their `places`
+  /// (see Outline.cpp).
+  void emitOpsInChunks(const std::vector<ir::ValueId> &ids);
+  static constexpr size_t kChunkOps = 256;
   /// Copies `count` floats from `src` to `dst` in an outlined function (one
   /// for every copy: the count is an argument).
   void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
@@ -143,6 +165,11 @@ public:
   bool maskedTails = false;
 
 private:
+  /// outlined(), with the step's state passed after `prefix` (the scratch
+  /// area, the pool, the rows and, with `seeded`, the run seed and step) and
+  /// pointing at those arguments while `body` runs; `body` gets prefix's.
+  void outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
+                       const OutlinedBody &body);
   void emitElementwise(const ir::Op &op, ir::ValueId id);
   void emitRowwise(const ir::Op &op, ir::ValueId id);
   void emitReduce(const ir::Op &op, ir::ValueId id);

@@ -173,11 +173,11 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
   // Where every value lives: caller buffers for inputs, the arenas otherwise.
   for (size_t k = 0; k < sig.inputs.size(); ++k)
-    e.buffers[sig.inputs[k]] = loadPtrAt(e, inputs, static_cast<int64_t>(k));
+    e.placeAtRoot(sig.inputs[k], loadPtrAt(e, inputs, static_cast<int64_t>(k)));
   for (size_t t = 0; t < sig.targets.size(); ++t) {
-    e.buffers[sig.targets[t]] = loadPtrAt(e, targets, static_cast<int64_t>(t));
+    e.placeAtRoot(sig.targets[t], loadPtrAt(e, targets, static_cast<int64_t>(t)));
     if (sig.taskWeights[t] >= 0)
-      e.buffers[sig.taskWeights[t]] = e.at(weights, e.cst(static_cast<int64_t>(t)));
+      e.placeAt(sig.taskWeights[t], weights, static_cast<int64_t>(t));
   }
   if (training) {
     e.runSeed = e.mix64(e.b.CreateLoad(e.i64, field(e, hyper, kHyperSeed)));
@@ -186,11 +186,11 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   if (sig.step >= 0) {
     llvm::Value *slot = e.b.CreateAlloca(e.f32);
     e.b.CreateStore(e.b.CreateSIToFP(step, e.f32), slot);
-    e.buffers[sig.step] = slot;
+    e.placeAtRoot(sig.step, slot);
   }
   for (const std::vector<PlacedTensor> *list : {&spec.layout.params, &spec.layout.buffers})
     for (const PlacedTensor &p : *list)
-      e.buffers[p.param] = e.at(params, e.cst(p.offset));
+      e.placeAt(p.param, params, p.offset);
   // A gradient that owns its storage is computed in the gradient arena
   // itself; the rest (a view of another value, or a value stored in two
   // places) are copied there at the end.
@@ -204,7 +204,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     const auto v = static_cast<size_t>(slot.value);
     if (uses[v] == 1 && spec.plan.storage[v] == slot.value && spec.plan.offset[v] >= 0 &&
         !g.op(slot.value).type.batched)
-      e.buffers[v] = e.at(grads, e.cst(slot.offset));
+      e.placeAt(slot.value, grads, slot.offset);
     else
       copies.push_back(slot);
   }
@@ -219,18 +219,22 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     ir::ValueId owner = spec.plan.storage[v];
     if (owner != id) {
       e.buffers[v] = e.buffers[owner];
+      e.places[v] = e.places[owner];
       continue;
     }
     if (spec.plan.offset[v] < 0)
       continue;
-    e.buffers[v] = g.op(id).type.batched
-                       ? e.at(perRowBase, e.b.CreateMul(e.rows, e.cst(spec.plan.offset[v])))
-                       : e.at(workspace, e.cst(spec.plan.offset[v]));
+    if (g.op(id).type.batched)
+      e.placeAt(id, perRowBase, spec.plan.offset[v], true);
+    else
+      e.placeAt(id, workspace, spec.plan.offset[v]);
   }
 
+  std::vector<ir::ValueId> ops;
   for (size_t v = 0; v < g.size(); ++v)
     if (spec.needed[v])
-      e.emitOpOutlined(static_cast<ir::ValueId>(v));
+      ops.push_back(static_cast<ir::ValueId>(v));
+  e.emitOpsInChunks(ops);
 
   // Results.
   llvm::Value *loss = e.load(e.buffers[sig.loss], e.cst(0));

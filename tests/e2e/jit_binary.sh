@@ -3,7 +3,9 @@
 # bit-identical per-step losses for the same seed and target CPU: both run the
 # same generated code through the same runtime. Wine has dropout; digits runs
 # batches large enough for the tiled products and the thread pool; penguins
-# has all three task kinds; bench model M7 is a CNN with batch_norm. One model
+# has all three task kinds; bench model M7 is a CNN with batch_norm; the gru
+# of sequence_gru has step functions long enough to be split into chunks
+# (Emitter::emitOpsInChunks), which `mtlc build` compiles as one module. One model
 # is also compared for a portable target CPU (x86-64-v3) and one with
 # overridden settings.
 #
@@ -33,4 +35,6 @@ compare digits native -- --epochs 1 --batch 128
 compare penguins native -- --epochs 2
 compare penguins v3 --target-cpu x86-64-v3 -- --epochs 2 --seed 3 --lr 0.01
 compare bench_m7 native -- --epochs 1 --batch 128
+sh "$examples/data/make_sequence.sh" 600 1 >"$work/sequence.csv"
+compare sequence_gru native --model gru -- --epochs 2 --data "train=$work/sequence.csv"
 finish
