@@ -281,14 +281,15 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
                                    const lower::StepModel &model) {
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
-  // (hyper, params, state, grads, result)
+  // (hyper, params, state, grads, result, parallel)
   auto *type =
-      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), std::vector<llvm::Type *>(5, ptr), false);
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), std::vector<llvm::Type *>(6, ptr), false);
   auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, "mtl.update", module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   llvm::Value *hyper = fn->getArg(0), *params = fn->getArg(1), *state = fn->getArg(2);
   llvm::Value *grads = fn->getArg(3), *result = fn->getArg(4);
   Emitter e(module, graph, plan);
+  e.parallel = fn->getArg(5);
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
   std::vector<llvm::Value *> gradPtrs;
   for (const PlacedTensor &p : layout.params)
@@ -301,9 +302,6 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *refused = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
   llvm::Value *overflowed = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
   e.flagAtLeast(refused, e.b.CreateLoad(e.f32, field(e, result, kResultLoss)), Emitter::kNonFinite);
-  for (size_t k = 0; k < gradPtrs.size(); ++k)
-    e.loop(e.cst(layout.params[k].size),
-           [&](llvm::Value *i) { e.flagAtLeast(refused, e.load(gradPtrs[k], i), Emitter::kHuge); });
   llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
   llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);

@@ -7,14 +7,49 @@ namespace mtl::codegen {
 
 namespace {
 
+// Work per element of an update or of the check of a gradient, in
+// multiply-adds as Emitter::kParallelWork counts them: a tensor of 16,384
+// elements or more is split over the threads. Below that, waking the other
+// thread and moving the tensor's cache lines to it cost more than the loop.
+constexpr int64_t kUpdateWork = 8;
+
+// Runs `body(begin, end, a)` over [0, size) of a tensor, on the threads
+// (through a kernel) when the tensor is large enough, else in a plain loop;
+// `args` reach the body as `a`. The flag at `flag` (an i32 pointer among
+// the args, at index `flagArg`) gets the OR of a local flag the body sets,
+// atomically where threads share it.
+void overElements(Emitter &e, int64_t size, const std::vector<llvm::Value *> &args, size_t flagArg,
+                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *local,
+                                           const std::vector<llvm::Value *> &)> &body) {
+  auto &b = e.b;
+  auto run = [&](const std::vector<llvm::Value *> &a, llvm::Value *begin, llvm::Value *end,
+                 bool shared) {
+    // A local flag, kept in a register through the loop, then ORed into the caller's.
+    llvm::Value *local = e.accumulator(b.getInt32Ty(), b.getInt32(0));
+    body(begin, end, local, a);
+    llvm::Value *bits = b.CreateLoad(b.getInt32Ty(), local);
+    if (shared)
+      b.CreateAtomicRMW(llvm::AtomicRMWInst::Or, a[flagArg], bits, llvm::MaybeAlign(4),
+                        llvm::AtomicOrdering::Monotonic);
+    else
+      b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), a[flagArg]), bits), a[flagArg]);
+  };
+  if (size * kUpdateWork < Emitter::kParallelWork) {
+    run(args, e.cst(0), e.cst(size), false);
+    return;
+  }
+  e.parallelRows(e.cst(size), e.cst(size * kUpdateWork), args,
+                 [&](auto &a, llvm::Value *begin, llvm::Value *end) { run(a, begin, end, true); });
+}
+
 // One tensor's update loop, over the arguments of its outlined function:
 // p, g, the optimizer's state tensors (as u.slots), lr, then for Adam the
 // step size and sqrt(bc2), then for AdamW the decay factor, and last a
 // pointer to the i32 flag that records whether any value stored was not
-// finite. Each element runs the update graph's ops in order.
+// finite, then the mtl_parallel pointer. Each element runs the update graph's ops in order, so the
+// values are the same however the elements are split over the threads.
 void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
-                      const std::vector<llvm::Value *> &a) {
-  auto &b = e.b;
+                      const std::vector<llvm::Value *> &args) {
   const ir::Graph &g = u.graph;
   const size_t nslots = u.slots.size();
   // The scalar inputs, in argument order after the tensors.
@@ -22,39 +57,39 @@ void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
   for (ir::ValueId s : {u.stepSize, u.bc2Sqrt, u.decay})
     if (s >= 0)
       scalars.push_back(s);
-  llvm::Value *overflowed = a[2 + nslots + scalars.size()];
-  // A local flag, kept in a register through the loop, then ORed into the caller's.
-  llvm::Value *local = e.accumulator(b.getInt32Ty(), b.getInt32(0));
-  auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
-    e.flagAtLeast(local, x, Emitter::kNonFinite);
-    e.store(x, base, i);
-  };
-  e.loop(e.cst(size), [&](llvm::Value *i) {
-    std::vector<llvm::Value *> val(g.size(), nullptr);
-    val[size_t(u.grad)] = e.load(a[1], i);
-    val[size_t(u.param)] = e.load(a[0], i);
-    for (size_t k = 0; k < nslots; ++k)
-      val[size_t(u.slotInputs[k])] = e.load(a[2 + k], i);
-    for (size_t k = 0; k < scalars.size(); ++k)
-      val[size_t(scalars[k])] = a[2 + nslots + k];
-    for (size_t v = 0; v < g.size(); ++v) {
-      const ir::Op &op = g.op(ir::ValueId(v));
-      if (op.kind == ir::OpKind::Constant)
-        val[v] = e.fcst(op.attrs.value);
-      else if (ir::isElementwiseUnary(op.kind))
-        val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
-      else if (ir::isElementwiseBinary(op.kind))
-        val[v] = e.binary(op.kind, val[size_t(op.operands[0])], val[size_t(op.operands[1])]);
-      else if (op.kind != ir::OpKind::Input)
-        ir::unexpectedOp(op.kind, "the update's code generator");
-    }
-    for (size_t k = 0; k < nslots; ++k)
-      store(val[size_t(u.nextSlots[k])], a[2 + k], i);
-    store(val[size_t(u.nextParam)], a[0], i);
-  });
-  b.CreateStore(
-      b.CreateOr(b.CreateLoad(b.getInt32Ty(), overflowed), b.CreateLoad(b.getInt32Ty(), local)),
-      overflowed);
+  e.kernelOp = "update";
+  overElements(e, size, args, 2 + nslots + scalars.size(),
+               [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
+                   const std::vector<llvm::Value *> &a) {
+                 auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
+                   e.flagAtLeast(local, x, Emitter::kNonFinite);
+                   e.store(x, base, i);
+                 };
+                 e.loop(begin, end, [&](llvm::Value *i) {
+                   std::vector<llvm::Value *> val(g.size(), nullptr);
+                   val[size_t(u.grad)] = e.load(a[1], i);
+                   val[size_t(u.param)] = e.load(a[0], i);
+                   for (size_t k = 0; k < nslots; ++k)
+                     val[size_t(u.slotInputs[k])] = e.load(a[2 + k], i);
+                   for (size_t k = 0; k < scalars.size(); ++k)
+                     val[size_t(scalars[k])] = a[2 + nslots + k];
+                   for (size_t v = 0; v < g.size(); ++v) {
+                     const ir::Op &op = g.op(ir::ValueId(v));
+                     if (op.kind == ir::OpKind::Constant)
+                       val[v] = e.fcst(op.attrs.value);
+                     else if (ir::isElementwiseUnary(op.kind))
+                       val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
+                     else if (ir::isElementwiseBinary(op.kind))
+                       val[v] = e.binary(op.kind, val[size_t(op.operands[0])],
+                                         val[size_t(op.operands[1])]);
+                     else if (op.kind != ir::OpKind::Input)
+                       ir::unexpectedOp(op.kind, "the update's code generator");
+                   }
+                   for (size_t k = 0; k < nslots; ++k)
+                     store(val[size_t(u.nextSlots[k])], a[2 + k], i);
+                   store(val[size_t(u.nextParam)], a[0], i);
+                 });
+               });
 }
 
 // The scalars of one update: the learning rate and, for Adam, the bias
@@ -109,9 +144,13 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
             if (v)
               args.push_back(v);
           args.push_back(overflowed);
+          args.push_back(e.parallel);
+          llvm::Value *pool = e.parallel;
           e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
+            e.parallel = a.back();
             emitTensorUpdate(e, u, pt.size, a);
           });
+          e.parallel = pool;
         },
         [] {});
   }
@@ -137,6 +176,17 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph
     auto sqrt = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::sqrt, {e.f64});
     s.bc2Sqrt = b.CreateFPTrunc(b.CreateCall(sqrt, {bc2}), e.f32);
   }
+  // A gradient of 2^60 or more, or not finite, refuses the step.
+  e.kernelOp = "update_check";
+  for (size_t k = 0; k < grads.size(); ++k)
+    if (grads[k])
+      overElements(e, layout.params[k].size, {grads[k], refused}, 1,
+                   [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
+                       const std::vector<llvm::Value *> &a) {
+                     e.loop(begin, end, [&](llvm::Value *i) {
+                       e.flagAtLeast(local, e.load(a[0], i), Emitter::kHuge);
+                     });
+                   });
   // Scalars that would make every update overflow refuse the step, as a
   // non-finite gradient does (checked at the unscaled learning rate).
   auto [stepSize, decay] = stepAndDecay(e, opt, s, in.lr);

@@ -339,7 +339,7 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
   mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
   std::vector<float> updated = params, grads(m.grads_size);
   m.grad_step(&mb, &hyper, updated.data(), workspace.data(), grads.data(), &result, nullptr);
-  m.update(&hyper, updated.data(), state.data(), grads.data(), &result);
+  m.update(&hyper, updated.data(), state.data(), grads.data(), &result, nullptr);
   EXPECT_EQ(result.skipped, 0) << "a finite step was skipped";
 
   // The first step of each optimizer from zero state, written out plainly.
@@ -573,7 +573,7 @@ TEST(JitGuards, UpdateRefusesAHugeFiniteGradient) {
     std::vector<float> weights(size_t(m.num_tasks), 1.0f);
     mtl_hyper hyper{1e-3f, weights.data(), 1, 1, nullptr};
     mtl_result result{};
-    m.update(&hyper, params.data(), state.data(), grads.data(), &result);
+    m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
     return result.skipped;
   };
   std::vector<float> params;

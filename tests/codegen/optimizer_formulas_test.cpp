@@ -104,7 +104,7 @@ void checkOptimizer(const sema::Optimizer &opt, const std::array<float, 2> *scal
     mtl_hyper hyper{float(kLr), &weight, t, 0, scales ? scales->data() : nullptr};
     mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr};
     m.grad_step(&batch, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
-    m.update(&hyper, params.data(), state.data(), grads.data(), &result);
+    m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
     ASSERT_EQ(result.skipped, 0);
     ref.step(t);
     EXPECT_NEAR(params[size_t(m.params[0].offset)], ref.p[0], 1e-5) << "weight after step " << t;

@@ -55,7 +55,7 @@ void checkUpdate(const sema::Optimizer &opt, size_t index) {
   float weight = 1, taskLoss = 0, count = 0;
   mtl_hyper hyper{lr, &weight, step, 0, nullptr};
   mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr};
-  m.update(&hyper, params.data(), state.data(), grads.data(), &result);
+  m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
   ASSERT_EQ(result.skipped, 0);
 
   // The prologue's per-step scalars, as the generated code computes them.

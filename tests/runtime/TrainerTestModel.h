@@ -112,7 +112,7 @@ inline void gradStep(const mtl_batch *batch, const mtl_hyper *hyper, const float
 }
 
 inline void update(const mtl_hyper *hyper, float *params, float *state, const float *grads,
-                   mtl_result *result) {
+                   mtl_result *result, const mtl_parallel *) {
   // As generated code does: a step that is not finite changes nothing.
   result->skipped = std::isfinite(result->total_loss) ? 0 : 1;
   for (int i = 0; i < kParams; ++i)

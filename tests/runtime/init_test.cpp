@@ -13,7 +13,8 @@ using namespace mtlrt;
 namespace {
 void noGrad(const mtl_batch *, const mtl_hyper *, const float *, float *, float *, mtl_result *,
             const mtl_parallel *) {}
-void noUpdate(const mtl_hyper *, float *, float *, const float *, mtl_result *) {}
+void noUpdate(const mtl_hyper *, float *, float *, const float *, mtl_result *,
+              const mtl_parallel *) {}
 void noEval(const mtl_batch *, const mtl_hyper *, const float *, float *, mtl_result *,
             const mtl_parallel *) {}
 

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 9u
+#define MTL_ABI_VERSION 10u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -196,9 +196,11 @@ typedef struct mtl_model {
                          float *workspace, float *grads, mtl_result *result,
                          const mtl_parallel *parallel);
   /* The optimizer's step with the gradients grads[0, params_size), after a
-   * gradient step filled `result` (its total_loss); sets result->skipped. */
+   * gradient step filled `result` (its total_loss); sets result->skipped.
+   * Large tensors are split over `parallel`'s threads (may be NULL), with
+   * the same values for any split. */
   void (*update)(const mtl_hyper *hyper, float *params, float *state, const float *grads,
-                 mtl_result *result);
+                 mtl_result *result, const mtl_parallel *parallel);
   /* Forward only (dropout off): losses, and head outputs where asked. */
   void (*eval_step)(const mtl_batch *batch, const mtl_hyper *hyper, const float *params,
                     float *workspace, mtl_result *result, const mtl_parallel *parallel);

@@ -240,7 +240,7 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
                     m.params[p].size, grads + m.params[p].offset);
   if (clipNorm_ > 0)
     clipGradNorm(m, grads, hyper.lr_scales, clipNorm_);
-  m.update(&hyper, params, state, grads, &result);
+  m.update(&hyper, params, state, grads, &result, parallel);
   if (famo && !result.skipped) { // how far each task's loss fell on this batch
     evalLosses(batch, hyper, params, workspace, parallel, famoAfter_);
     famo_.update(famoBefore_, famoAfter_);

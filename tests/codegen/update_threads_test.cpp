@@ -1,0 +1,96 @@
+// update_threads_test.cpp: the update splits a tensor of 16,384 elements or
+// more over the threads (codegen/Update.cpp), and its gradient's check too.
+// With a pool of two threads it must store exactly what it stores on one,
+// and a huge gradient in the half the other thread checks must still refuse
+// the whole step.
+#include "CompiledText.h"
+#include "mtlrt/Abi.h"
+#include "mtlrt/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace mtl {
+namespace {
+
+// dense(100) on 200 inputs: a weight of 20,000 elements, split; the rest not.
+constexpr const char *kModel = R"(
+model wide {
+  input x : f32[200]
+  task y : regress { head = x -> dense(100) -> relu -> dense(1) }
+  optimizer adam(lr = 0.01)
+}
+)";
+
+struct Arenas {
+  std::vector<float> params, state, grads;
+};
+
+class UpdateThreads : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_NE(compiled.c.compiled, nullptr);
+    const mtl_model &m = *compiled.c.compiled;
+    weight = nullptr;
+    for (int32_t k = 0; k < m.num_params; ++k)
+      if (m.params[k].size == 20000)
+        weight = &m.params[k];
+    ASSERT_NE(weight, nullptr) << "no tensor of 20,000 elements";
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> unit(-1, 1);
+    start.params.resize(size_t(m.params_size));
+    start.grads.resize(size_t(m.grads_size));
+    start.state.resize(size_t(m.state_size));
+    for (float &v : start.params)
+      v = unit(rng);
+    for (float &v : start.grads)
+      v = unit(rng);
+    for (float &v : start.state) // exp_avg and exp_avg_sq (a mean of squares)
+      v = std::fabs(unit(rng));
+  }
+
+  // One update of a copy of `start` with `gradient` at element `at` of the
+  // weight's gradient; returns result.skipped.
+  int update(const mtl_parallel *parallel, Arenas &out, float gradient = NAN, int64_t at = 0) {
+    const mtl_model &m = *compiled.c.compiled;
+    out = start;
+    if (!std::isnan(gradient))
+      out.grads[size_t(weight->offset + at)] = gradient;
+    float taskWeight = 1, taskLoss = 0, count = 0;
+    mtl_hyper hyper{0.01f, &taskWeight, 3, 0, nullptr};
+    mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr};
+    m.update(&hyper, out.params.data(), out.state.data(), out.grads.data(), &result, parallel);
+    return result.skipped;
+  }
+
+  test::CompiledText compiled{kModel, "update_threads"};
+  const mtl_tensor_desc *weight = nullptr;
+  Arenas start;
+};
+
+TEST_F(UpdateThreads, TwoThreadsStoreWhatOneStores) {
+  mtlrt::ThreadPool pool(2);
+  mtl_parallel parallel = pool.abi();
+  Arenas one, two;
+  ASSERT_EQ(update(nullptr, one), 0);
+  ASSERT_EQ(update(&parallel, two), 0);
+  EXPECT_NE(one.params, start.params);
+  EXPECT_EQ(two.params, one.params); // float ==: bit for bit, NaN aside (there are none)
+  EXPECT_EQ(two.state, one.state);
+}
+
+TEST_F(UpdateThreads, AHugeGradientInEitherHalfRefusesTheStep) {
+  mtlrt::ThreadPool pool(2);
+  mtl_parallel parallel = pool.abi();
+  for (int64_t at : {int64_t(0), weight->size / 2 + 1, weight->size - 1}) {
+    Arenas out;
+    EXPECT_EQ(update(&parallel, out, 1e30f, at), 1) << "element " << at;
+    EXPECT_EQ(out.params, start.params) << "element " << at;
+    EXPECT_EQ(out.state, start.state) << "element " << at;
+  }
+}
+
+} // namespace
+} // namespace mtl
