@@ -150,7 +150,7 @@ public:
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the
   /// op's buffers, and those of its fused operands, as the kernel's
-  /// arguments, and `extra` (an i64 or f32 of the caller, or null) as the kernel's.
+  /// arguments, and `extra` (an i64, f32 or pointer of the caller, or null) as the kernel's.
   void inThreads(ir::ValueId id, llvm::Value *n, llvm::Value *work,
                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
                  llvm::Value *extra = nullptr);

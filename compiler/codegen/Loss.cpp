@@ -39,8 +39,14 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       grad ? b.CreateSelect(any, b.CreateFDiv(load(buffers[op.operands[2]], cst(0)), safeN), zero)
            : nullptr;
   llvm::Value *sum = grad ? nullptr : accumulator(f32, zero);
+  // Where a target's loss goes: added to the sum, or (on the threads) stored
+  // at its place in `terms` to be added in order after.
+  llvm::Value *terms = nullptr, *termAt = nullptr;
   auto addToSum = [&](llvm::Value *v) {
-    b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), v), sum);
+    if (terms)
+      store(v, terms, termAt);
+    else
+      b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), v), sum);
   };
 
   // Target i's loss (added to the sum) or its gradient (stored, times `factor`:
@@ -116,23 +122,47 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   };
 
   llvm::Value *items = count(targetType);
+  // Each target's gradient, and each target's loss, is its own, so the
+  // targets split over the threads with the same values for any split. A
+  // libm call (expf, logf, log1pf) is counted as kMathCall multiply-adds of
+  // work. Below kParallelWork (and for the losses without libm calls) the
+  // loop stays in the step: a call into a kernel would cost small batches
+  // more than threads save.
+  constexpr int64_t kMathCall = 128;
+  const int64_t perItem = ce                              ? (grad ? 2 : 1) * classes * kMathCall
+                          : a.loss == LossKind::BceLogits ? 2 * kMathCall
+                                                          : 0;
   if (!grad) {
     // One sum in target order (loss values are reported, and some balancing
-    // methods read them: their last bits stay what they were).
-    loop(items, [&](llvm::Value *i) { item(i, nullptr); });
+    // methods read them: their bits do not depend on the threads). On the
+    // threads, each target's loss goes to its place in a buffer on the stack
+    // (up to kMaxTerms of them), then the sum adds them in order.
+    constexpr int64_t kMaxTerms = 1 << 16;
+    auto serial = [&] { loop(items, [&](llvm::Value *i) { item(i, nullptr); }); };
+    if (perItem == 0)
+      serial();
+    else
+      ifElse(b.CreateOr(b.CreateICmpSLT(b.CreateMul(items, cst(perItem)), cst(kParallelWork)),
+                        b.CreateICmpSGT(items, cst(kMaxTerms))),
+             serial, [&] {
+               llvm::Value *buffer = b.CreateAlloca(f32, items);
+               inThreads(
+                   id, items, b.CreateMul(items, cst(perItem)),
+                   [&](llvm::Value *begin, llvm::Value *end, llvm::Value *out) {
+                     terms = out;
+                     loop(begin, end, [&](llvm::Value *i) {
+                       termAt = i;
+                       item(i, nullptr);
+                     });
+                     terms = nullptr;
+                   },
+                   buffer);
+               loop(items, [&](llvm::Value *i) { addToSum(load(buffer, i)); });
+             });
     store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), buffers[id],
           cst(0));
     return;
   }
-  // Each target's gradient is its own, so the targets split over the threads
-  // with the same values for any split. A libm call (expf, logf, log1pf) is
-  // counted as kMathCall multiply-adds of work. Below kParallelWork (and for
-  // the losses without libm calls) the loop stays in the step: a call into a
-  // kernel would cost small batches more than threads save.
-  constexpr int64_t kMathCall = 128;
-  const int64_t perItem = ce                              ? 2 * classes * kMathCall
-                          : a.loss == LossKind::BceLogits ? 2 * kMathCall
-                                                          : 0;
   auto here = [&] { loop(items, [&](llvm::Value *i) { item(i, scale); }); };
   if (perItem == 0) {
     here();
