@@ -136,8 +136,9 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     // One sum in target order (loss values are reported, and some balancing
     // methods read them: their bits do not depend on the threads). On the
     // threads, each target's loss goes to its place in a buffer on the stack
-    // (up to kMaxTerms of them), then the sum adds them in order.
-    constexpr int64_t kMaxTerms = 1 << 16;
+    // (up to kMaxTerms of them: 16 KB, which any thread's stack has room
+    // for, a C library caller's too), then the sum adds them in order.
+    constexpr int64_t kMaxTerms = 4096;
     auto serial = [&] { loop(items, [&](llvm::Value *i) { item(i, nullptr); }); };
     if (perItem == 0)
       serial();

@@ -123,17 +123,21 @@ void Emitter::emitOpsInChunks(const std::vector<ir::ValueId> &ids) {
       emitOpOutlined(id);
     return;
   }
+  std::vector<bool> seen(graph.size(), false);
   for (const std::vector<ir::ValueId> &chunk : chunks) {
     // The values the chunk touches, and the distinct roots of their places.
     std::vector<ir::ValueId> touched;
     std::vector<llvm::Value *> roots;
     for (ir::ValueId id : chunk)
       for (ir::ValueId v : storageOf(id))
-        if (std::find(touched.begin(), touched.end(), v) == touched.end()) {
+        if (!seen[v]) {
+          seen[v] = true;
           touched.push_back(v);
           if (std::find(roots.begin(), roots.end(), places[v].root) == roots.end())
             roots.push_back(places[v].root);
         }
+    for (ir::ValueId v : touched)
+      seen[v] = false;
     outlinedInState(roots, runSeed && step, false, [&](const std::vector<llvm::Value *> &a) {
       for (ir::ValueId v : touched) {
         const Place &p = places[v];
