@@ -42,53 +42,61 @@ void overElements(Emitter &e, int64_t size, const std::vector<llvm::Value *> &ar
                  [&](auto &a, llvm::Value *begin, llvm::Value *end) { run(a, begin, end, true); });
 }
 
-// One tensor's update loop, over the arguments of its outlined function:
-// p, g, the optimizer's state tensors (as u.slots), lr, then for Adam the
-// step size and sqrt(bc2), then for AdamW the decay factor, and last a
-// pointer to the i32 flag that records whether any value stored was not
-// finite, then the mtl_parallel pointer. Each element runs the update graph's ops in order, so the
-// values are the same however the elements are split over the threads.
-void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
-                      const std::vector<llvm::Value *> &args) {
+// The update graph's ops on elements [begin, end) of one tensor, in order,
+// each value stored setting `local` when it is not finite. `a` as for
+// emitTensorUpdate; `scalars` are the graph's scalar inputs in argument order.
+void emitElementUpdates(Emitter &e, const lower::UpdateGraph &u,
+                        const std::vector<ir::ValueId> &scalars, llvm::Value *begin,
+                        llvm::Value *end, llvm::Value *local, const std::vector<llvm::Value *> &a) {
   const ir::Graph &g = u.graph;
   const size_t nslots = u.slots.size();
+  auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
+    e.flagAtLeast(local, x, Emitter::kNonFinite);
+    e.store(x, base, i);
+  };
+  e.loop(begin, end, [&](llvm::Value *i) {
+    std::vector<llvm::Value *> val(g.size(), nullptr);
+    val[size_t(u.grad)] = e.load(a[1], i);
+    val[size_t(u.param)] = e.load(a[0], i);
+    for (size_t k = 0; k < nslots; ++k)
+      val[size_t(u.slotInputs[k])] = e.load(a[2 + k], i);
+    for (size_t k = 0; k < scalars.size(); ++k)
+      val[size_t(scalars[k])] = a[2 + nslots + k];
+    for (size_t v = 0; v < g.size(); ++v) {
+      const ir::Op &op = g.op(ir::ValueId(v));
+      if (op.kind == ir::OpKind::Constant)
+        val[v] = e.fcst(op.attrs.value);
+      else if (ir::isElementwiseUnary(op.kind))
+        val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
+      else if (ir::isElementwiseBinary(op.kind))
+        val[v] = e.binary(op.kind, val[size_t(op.operands[0])], val[size_t(op.operands[1])]);
+      else if (op.kind != ir::OpKind::Input)
+        ir::unexpectedOp(op.kind, "the update's code generator");
+    }
+    for (size_t k = 0; k < nslots; ++k)
+      store(val[size_t(u.nextSlots[k])], a[2 + k], i);
+    store(val[size_t(u.nextParam)], a[0], i);
+  });
+}
+
+// One tensor's update, over the arguments of its outlined function: p, g,
+// the optimizer's state tensors (as u.slots), lr, then for Adam the step
+// size and sqrt(bc2), then for AdamW the decay factor, a pointer to the i32
+// flag that records whether any value stored was not finite, and last the
+// mtl_parallel pointer. Each element is updated on its own, so the values
+// are the same however the elements are split over the threads.
+void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
+                      const std::vector<llvm::Value *> &args) {
   // The scalar inputs, in argument order after the tensors.
   std::vector<ir::ValueId> scalars = {u.lr};
   for (ir::ValueId s : {u.stepSize, u.bc2Sqrt, u.decay})
     if (s >= 0)
       scalars.push_back(s);
   e.kernelOp = "update";
-  overElements(e, size, args, 2 + nslots + scalars.size(),
+  overElements(e, size, args, 2 + u.slots.size() + scalars.size(),
                [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
                    const std::vector<llvm::Value *> &a) {
-                 auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
-                   e.flagAtLeast(local, x, Emitter::kNonFinite);
-                   e.store(x, base, i);
-                 };
-                 e.loop(begin, end, [&](llvm::Value *i) {
-                   std::vector<llvm::Value *> val(g.size(), nullptr);
-                   val[size_t(u.grad)] = e.load(a[1], i);
-                   val[size_t(u.param)] = e.load(a[0], i);
-                   for (size_t k = 0; k < nslots; ++k)
-                     val[size_t(u.slotInputs[k])] = e.load(a[2 + k], i);
-                   for (size_t k = 0; k < scalars.size(); ++k)
-                     val[size_t(scalars[k])] = a[2 + nslots + k];
-                   for (size_t v = 0; v < g.size(); ++v) {
-                     const ir::Op &op = g.op(ir::ValueId(v));
-                     if (op.kind == ir::OpKind::Constant)
-                       val[v] = e.fcst(op.attrs.value);
-                     else if (ir::isElementwiseUnary(op.kind))
-                       val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
-                     else if (ir::isElementwiseBinary(op.kind))
-                       val[v] = e.binary(op.kind, val[size_t(op.operands[0])],
-                                         val[size_t(op.operands[1])]);
-                     else if (op.kind != ir::OpKind::Input)
-                       ir::unexpectedOp(op.kind, "the update's code generator");
-                   }
-                   for (size_t k = 0; k < nslots; ++k)
-                     store(val[size_t(u.nextSlots[k])], a[2 + k], i);
-                   store(val[size_t(u.nextParam)], a[0], i);
-                 });
+                 emitElementUpdates(e, u, scalars, begin, end, local, a);
                });
 }
 
