@@ -13,7 +13,7 @@
 // them in chunks: `noinline` functions of at most kChunkOps calls each, which compute
 // their buffers' pointers from the roots of their `places`. Else the step function's
 // pointers would each stay live across thousands of calls, and register allocation
-// grows with their product (a 200-step gru's jit stage: 3.3-3.6 s, 0.8-0.9 s in chunks).
+// grows with their product (a 200-step gru's jit stage: 3.1-3.6 s, 0.75-0.87 s in chunks).
 #include "codegen/Emitter.h"
 
 #include <algorithm>
