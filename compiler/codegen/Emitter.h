@@ -132,9 +132,10 @@ public:
 
   /// Below this much work (multiply-adds, or elements of an element-wise op)
   /// parallelRows runs on the calling thread: waking the pool would cost
-  /// more. (Halved from 2^17, two threads: M2/100 12.7 -> 10.8 us, M3/1 24.8
-  /// -> 21.9 us, M6/256 188-194 -> 183-186 us; one thread unchanged.)
-  static constexpr int64_t kParallelWork = 1 << 16;
+  /// more. (2^16 made M2/100 and M3/1 faster with two threads but M6/16
+  /// slower, 22 -> 26 us, and 62 us while the VM's cores were slow to wake
+  /// each other: bench/README.md, "Findings".)
+  static constexpr int64_t kParallelWork = 1 << 17;
   /// Element-wise ops and row sums split rows over the threads only where a
   /// row has at least this many elements; shorter ones keep a plain loop.
   static constexpr int64_t kThreadedRow = 64;

@@ -11,7 +11,7 @@ namespace {
 // multiply-adds as Emitter::kParallelWork counts them: a tensor of 16,384
 // elements or more is split over the threads. Below that, waking the other
 // thread and moving the tensor's cache lines to it cost more than the loop.
-constexpr int64_t kUpdateWork = 4;
+constexpr int64_t kUpdateWork = 8;
 
 // Runs `body(begin, end, a)` over [0, size) of a tensor, on the threads
 // (through a kernel) when the tensor is large enough, else in a plain loop;

@@ -27,7 +27,7 @@ model heads {
 )";
 
 // 600 rows: cross-entropy's value is 600 x 10 calls of expf (counted as 128
-// multiply-adds each), BCE's 600 x 2 of expf and log1pf, both past 65,536.
+// multiply-adds each), BCE's 600 x 2 of expf and log1pf, both past 131,072.
 constexpr int64_t kRows = 600;
 
 struct StepRun {
