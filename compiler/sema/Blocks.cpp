@@ -4,6 +4,7 @@
 #include "sema/Args.h"
 #include "sema/ConstEval.h"
 #include "sema/Layers.h"
+#include "sema/Values.h"
 #include "support/Suggest.h"
 
 #include <fmt/format.h>
@@ -28,6 +29,27 @@ const char *symbolWhat(Symbol::Kind kind) {
 
 Flow expandBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step, const Env *callerEnv,
                  const Flow &in, SourceLoc useLoc, std::vector<Layer> &out) {
+  if (info.combines && !ctx.definitionMode) {
+    ctx.error(nameLoc(step), fmt::format("block '{}' combines values, so it can only be used in "
+                                         "the chain of a head or a shared value, not in a "
+                                         "shared module",
+                                         info.decl->name.text));
+    return {};
+  }
+  std::optional<Env> env = enterBlock(ctx, info, step, callerEnv);
+  if (!env)
+    return {};
+  Flow flow = in;
+  for (const ast::Expr &s : info.decl->body.steps)
+    flow = applyStep(ctx, s, &*env, flow, useLoc, out);
+  ctx.expansions.pop_back();
+  return flow;
+}
+
+} // namespace
+
+std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step,
+                              const Env *callerEnv) {
   const ast::BlockDecl &decl = *info.decl;
   const std::string &name = decl.name.text;
   std::vector<ParamSpec> specs;
@@ -65,11 +87,67 @@ Flow expandBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step, con
   for (size_t i = 0; i < specs.size(); ++i)
     if (!given[i] && decl.params[i].defaultValue)
       env.vars[i].second = evalNumber(ctx, *decl.params[i].defaultValue, &env);
-  Flow flow = in;
-  for (const ast::Expr &s : decl.body.steps)
-    flow = applyStep(ctx, s, &env, flow, useLoc, out);
-  ctx.expansions.pop_back();
-  return flow;
+  return env;
+}
+
+namespace {
+
+// Marks the blocks whose bodies combine values: they start with a
+// combination, read their input `in`, or call a block that combines.
+void markCombining(Context &ctx, const std::vector<BlockInfo *> &blocks) {
+  auto combines = [&](const BlockInfo &b) {
+    const std::vector<ast::Expr> &steps = b.decl->body.steps;
+    if (!steps.empty() && isCombination(steps.front()))
+      return true;
+    std::vector<const ast::Expr *> names;
+    for (const ast::Expr &s : steps)
+      combinedNames(s, names);
+    for (const ast::Expr *n : names) {
+      if (isBlockInput(*n))
+        return true;
+      const BlockInfo *called = layerByName(n->text) ? nullptr : ctx.findBlock(n->text, b.topLevel);
+      if (called && called != &b && called->combines)
+        return true;
+    }
+    return false;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (BlockInfo *b : blocks)
+      if (!b->combines && combines(*b))
+        changed = b->combines = true;
+  }
+}
+
+// Checks, in a block that combines values, a combination or chain of its
+// body on its own: the layers and blocks in its chains (with unknown
+// shapes), and that every chain starts from `in` or a combination.
+void checkCombiningStep(Context &ctx, const ast::Expr &e, const Env &env) {
+  if (e.kind == ast::ExprKind::Chain) {
+    for (size_t i = 0; i < e.operands.size(); ++i) {
+      const ast::Expr &s = e.operands[i];
+      if (i == 0 || isCombination(s)) {
+        checkCombiningStep(ctx, s, env);
+      } else {
+        std::vector<Layer> scratch;
+        applyStep(ctx, s, &env, Flow{}, s.loc, scratch);
+      }
+    }
+    return;
+  }
+  if (isBlockInput(e) || e.kind == ast::ExprKind::Number || e.kind == ast::ExprKind::Int ||
+      (e.isName() && env.find(e.text)))
+    return; // the input, or a number
+  if (!isCombination(e)) {
+    ctx.error(e.loc, fmt::format("a chain in block '{}' starts from the block's input 'in' or a "
+                                 "combination of values, got {}",
+                                 env.block, describe(e)));
+    return;
+  }
+  for (const ast::Expr &o : e.operands)
+    checkCombiningStep(ctx, o, env);
+  for (const ast::Arg &a : e.args)
+    checkCombiningStep(ctx, a.value, env);
 }
 
 // Depth-first search over "block calls block" edges; a back edge is a cycle.
@@ -92,7 +170,11 @@ private:
     color_[i] = 1;
     path_.push_back(i);
     const BlockInfo &b = *blocks_[i];
-    for (const ast::Expr &s : b.decl->body.steps) {
+    std::vector<const ast::Expr *> steps;
+    for (const ast::Expr &s : b.decl->body.steps)
+      combinedNames(s, steps);
+    for (const ast::Expr *step : steps) {
+      const ast::Expr &s = *step;
       if (!s.isNamed() || layerByName(s.text))
         continue;
       auto it = index_.find(ctx_.findBlock(s.text, b.topLevel));
@@ -136,7 +218,10 @@ private:
 
 } // namespace
 
+bool isBlockInput(const ast::Expr &e) { return e.isName() && e.text == "in"; }
+
 void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
+  markCombining(ctx, blocks);
   bool wasDefinition = ctx.definitionMode;
   ctx.definitionMode = true;
   for (BlockInfo *b : blocks) {
@@ -146,7 +231,11 @@ void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
     std::map<std::string, SourceLoc> seen;
     for (const ast::Param &p : d.params) {
       auto [it, fresh] = seen.insert({p.name.text, p.name.loc});
-      if (!fresh)
+      if (p.name.text == "in")
+        ctx.error(p.name.loc, fmt::format("'in' is the input of block '{}', not a parameter; "
+                                          "name the parameter otherwise",
+                                          d.name.text));
+      else if (!fresh)
         ctx.error(p.name.loc,
                   fmt::format("duplicate parameter '{}' in block '{}'", p.name.text, d.name.text))
             .note(it->second, "previous definition is here");
@@ -155,8 +244,13 @@ void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
       env.vars.push_back({p.name.text, std::nullopt});
     }
     std::vector<Layer> scratch;
-    for (const ast::Expr &s : d.body.steps)
-      applyStep(ctx, s, &env, Flow{}, s.loc, scratch);
+    for (size_t i = 0; i < d.body.steps.size(); ++i) {
+      const ast::Expr &s = d.body.steps[i];
+      if (b->combines && (isCombination(s) || s.kind == ast::ExprKind::Chain))
+        checkCombiningStep(ctx, s, env);
+      else if (!b->combines || !isBlockInput(s))
+        applyStep(ctx, s, &env, Flow{}, s.loc, scratch);
+    }
     if (ctx.errorsSeen != before)
       b->bad = true;
   }
@@ -184,8 +278,8 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
   }
   if (env && !topLevel)
     if (const Symbol *sym = ctx.findSymbol(step.text)) {
-      ctx.error(nameLoc(step), fmt::format("'{}' is {}; a block body can only use layers "
-                                           "and other blocks",
+      ctx.error(nameLoc(step), fmt::format("'{}' is {}; a block body can only use layers, "
+                                           "other blocks and its input 'in'",
                                            step.text, symbolWhat(sym->kind)));
       return {};
     }

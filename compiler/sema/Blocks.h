@@ -3,6 +3,7 @@
 
 #include "sema/SemaContext.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,17 @@ namespace mtl::sema {
 /// others, reporting each cycle once. Marks invalid blocks `bad`: their uses
 /// then yield an unknown shape without further errors.
 void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks);
+
+/// Binds the arguments of `step`, a call of block `info`, in a new Env (with
+/// `callerEnv` for the numbers written in them) and enters the block: its
+/// expansion note pushed, which the caller pops after expanding it. nullopt
+/// (nothing pushed) when it is not to be expanded: invalid, recursive, too
+/// deep, or a definition being checked on its own.
+std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step,
+                              const Env *callerEnv);
+
+/// Whether a block body's step is its input, `in`.
+bool isBlockInput(const ast::Expr &e);
 
 /// Applies one step that must be a layer or a block call to `in` (with block
 /// parameters `env`, null outside blocks). Block calls are expanded with their

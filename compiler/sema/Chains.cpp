@@ -17,7 +17,7 @@ namespace mtl::sema {
 namespace {
 
 int applyModule(Context &ctx, int module, int arg, const Shape &shape) {
-  auto [it, fresh] = ctx.applyMemo.insert({{module, arg}, -1});
+  auto [it, fresh] = ctx.valueMemo.insert({{Value::Apply, module, arg, {}, 1.0}, -1});
   if (!fresh)
     return it->second;
   Value v;
@@ -30,8 +30,9 @@ int applyModule(Context &ctx, int module, int arg, const Shape &shape) {
   return it->second;
 }
 
-// The owner of one instance of shared block `s`: key -1 is the hard instance.
-Owner instanceOwner(Context &ctx, int s, int key) {
+// The owner of one instance of shared block `s`, built for `user`: key -1
+// is the hard instance.
+Owner instanceOwner(Context &ctx, int s, int key, const Owner &user) {
   SharedInfo &info = ctx.shared[s];
   const std::string &name = info.decl->name.text;
   Owner o;
@@ -39,8 +40,10 @@ Owner instanceOwner(Context &ctx, int s, int key) {
   o.loc = info.decl->loc;
   o.shared = true;
   o.task = key;
+  o.reader = user.reader;
   o.what = fmt::format("shared block '{}'", name);
   o.modules = ctx.dry ? nullptr : &info.modules;
+  o.byName = ctx.dry || info.soft ? nullptr : &info.byName;
   if (info.soft) {
     o.name = fmt::format("{}.{}", name, key >= 0 ? ctx.model->tasks[key].name : "task");
     if (info.group < 0) {
@@ -81,17 +84,28 @@ Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc) {
   if (!key)
     return {};
   SharedInfo &info = ctx.shared[s];
+  if (info.perTask && !info.soft) {
+    key = user.reader; // each reading task has its own instance
+    ++ctx.perTaskUses; // and so has whatever reads it
+  }
   if (auto it = info.instances.find(*key); it != info.instances.end())
     return it->second.out;
   if (info.visiting)
     return {};
   info.visiting = true;
-  Owner mine = instanceOwner(ctx, s, *key);
+  Owner mine = instanceOwner(ctx, s, *key, user);
   const std::vector<ast::Expr> &steps = info.decl->chain.steps;
+  mine.startRepeat = &steps[0];
+  const int usesBefore = ctx.perTaskUses;
   Val start = startChain(ctx, steps[0], mine, "a shared value");
   Val out = continueChain(ctx, steps, 1, start, mine, nullptr);
-  info.visiting = false;
-  ctx.shared[s].instances[*key].out = out;
+  SharedInfo &after = ctx.shared[s];
+  after.visiting = false;
+  if (ctx.perTaskUses != usesBefore && !after.soft && !after.perTask) {
+    after.perTask = true; // found out while building it for this task
+    key = user.reader;
+  }
+  after.instances[*key].out = out;
   return out;
 }
 
@@ -107,7 +121,7 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
     // Nothing to build; still check the module's own steps once.
     if (found == info.instances.end() && !info.visiting) {
       info.visiting = true;
-      Owner mine = instanceOwner(ctx, s, *key);
+      Owner mine = instanceOwner(ctx, s, *key, user);
       continueChain(ctx, steps, 0, Val{}, mine, nullptr);
       ctx.shared[s].visiting = false;
     }
@@ -125,7 +139,7 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
     }
     if (!inst.outFlow.known)
       return {};
-    Owner mine = instanceOwner(ctx, s, *key);
+    Owner mine = instanceOwner(ctx, s, *key, user);
     Val cur = arg;
     for (const Op &op : inst.ops) {
       if (op.module >= 0)
@@ -140,7 +154,7 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
   if (info.visiting)
     return {};
   info.visiting = true;
-  Owner mine = instanceOwner(ctx, s, *key);
+  Owner mine = instanceOwner(ctx, s, *key, user);
   ctx.expansions.push_back(
       {"", fmt::format("in application of shared module '{}' here", name), useLoc});
   std::vector<Op> ops;
@@ -154,6 +168,14 @@ Val applySharedModule(Context &ctx, int s, const Owner &user, Val arg, SourceLoc
 
 int addModule(Context &ctx, const Owner &owner, std::vector<Layer> layers) {
   Model &model = *ctx.model;
+  if (owner.byName) { // built before for another task: the same module
+    std::string key;
+    for (const Layer &l : layers)
+      key += l.paramPrefix + ";";
+    auto [it, fresh] = owner.byName->insert({key, int(model.modules.size())});
+    if (!fresh)
+      return it->second;
+  }
   int id = static_cast<int>(model.modules.size());
   Module m;
   m.name = owner.name;
@@ -187,6 +209,8 @@ Owner nestedOwner(const Owner &owner) {
 }
 
 Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const char *role) {
+  if (owner.env && isBlockInput(step))
+    return owner.in.value_or(Val{});
   if (isCombination(step))
     return combineValues(ctx, step, owner, role);
   if (step.kind == ast::ExprKind::Chain) {
@@ -200,6 +224,12 @@ Val startChain(Context &ctx, const ast::Expr &step, const Owner &owner, const ch
     return {};
   }
   const Symbol *sym = layerByName(step.text) ? nullptr : ctx.findSymbol(step.text);
+  if (owner.env) { // a block's body sees its input and parameters, not the model's names
+    ctx.error(step.loc, fmt::format("a chain in block '{}' starts from the block's input 'in' or "
+                                    "a combination of values, got {}",
+                                    owner.env->block, describe(step)));
+    return {};
+  }
   if (sym && (sym->kind == Symbol::Input || sym->kind == Symbol::Shared) && step.isCall())
     ctx.error(step.loc, fmt::format("'{}' takes no arguments", step.text));
   if (sym && sym->kind == Symbol::Input) {
@@ -292,8 +322,19 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       flow = {};
       continue;
     }
-    const Symbol *sym =
-        step.isNamed() && !layerByName(step.text) ? ctx.findSymbol(step.text) : nullptr;
+    const Symbol *sym = !owner.env && step.isNamed() && !layerByName(step.text)
+                            ? ctx.findSymbol(step.text)
+                            : nullptr;
+    const BlockInfo *block =
+        step.isNamed() && !layerByName(step.text) && (!sym || sym->kind == Symbol::Block)
+            ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
+            : nullptr;
+    if (block && block->combines && !ops) { // a shared module reports it in applyStep
+      flush();
+      cur = expandCombiningBlock(ctx, *block, step, owner, cur);
+      flow = cur.flow;
+      continue;
+    }
     if (sym && sym->kind == Symbol::Shared &&
         ctx.shared[sym->index].form != SharedInfo::ValueForm) {
       if (step.isCall())
@@ -320,7 +361,7 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       flow = {};
       continue;
     }
-    flow = applyStep(ctx, step, nullptr, flow, step.loc, pending,
+    flow = applyStep(ctx, step, owner.env, flow, step.loc, pending,
                      ctx.sharedNames(SharedInfo::ModuleForm));
   }
   flush();

@@ -17,7 +17,9 @@ int addValue(Context &ctx, Value v) {
   return static_cast<int>(ctx.model->values.size()) - 1;
 }
 
-/// A new value of `kind` over `parts`, of shape `shape`.
+/// A new value of `kind` over `parts`, of shape `shape`; the one made
+/// before for the same computation, unless it weighs experts (Mix: each is
+/// a gate telemetry watches) or picks from a stack (Select: set afterwards).
 Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
              Shape shape, double factor) {
   Value v;
@@ -27,7 +29,13 @@ Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vect
     v.args.push_back(p.value);
   v.factor = factor;
   v.shape = shape;
-  return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, std::move(shape))};
+  const Flow flow = Flow::of(DType::F32, std::move(shape));
+  if (kind == Value::Mix || kind == Value::Select)
+    return Val{addValue(ctx, std::move(v)), flow};
+  auto [it, fresh] = ctx.valueMemo.insert({{kind, -1, -1, v.args, factor}, -1});
+  if (fresh)
+    it->second = addValue(ctx, std::move(v));
+  return Val{it->second, flow};
 }
 
 /// A combination's operand as a value: f32 (ids must be embedded first).
@@ -43,11 +51,12 @@ Val operand(Context &ctx, const ast::Expr &e, const Owner &owner, const char *ro
   return v;
 }
 
-/// What gate telemetry calls a mix's argument: a name as written, a chain
-/// by the prefix its layers get (taken before it is built), anything else
-/// as written.
+/// What gate telemetry calls a mix's argument: a name as written, what makes
+/// layers (a chain, repeat, each_task) by the prefix its layers get (taken
+/// before it is built), anything else as written.
 std::string argName(const ast::Expr &e, const Owner &owner) {
-  if (e.kind == ast::ExprKind::Chain)
+  if (e.kind == ast::ExprKind::Chain ||
+      (e.isCall() && (e.text == "repeat" || e.text == "each_task")))
     return owner.next();
   return exprText(e);
 }
@@ -85,19 +94,20 @@ std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, c
 
 namespace {
 
-/// Whether `e` names anything (a value); an expression of literals is a number.
-bool mentionsName(const ast::Expr &e) {
+/// Whether `e` names anything (a value); an expression of literals and a
+/// block's parameters (`env`) is a number.
+bool mentionsName(const ast::Expr &e, const Env *env) {
   if (e.isNamed())
-    return true;
+    return !(env && e.isName() && env->find(e.text));
   for (const ast::Expr &o : e.operands)
-    if (mentionsName(o))
+    if (mentionsName(o, env))
       return true;
   return false;
 }
 
 Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
   const ast::Expr &lhs = e.operands[0], &rhs = e.operands[1];
-  const bool lv = mentionsName(lhs), rv = mentionsName(rhs);
+  const bool lv = mentionsName(lhs, owner.env), rv = mentionsName(rhs, owner.env);
   const std::string op(1, e.op);
   if (lv && rv) {
     if (e.op == '/') {
@@ -129,7 +139,7 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
                                  op, e.op == '/' ? "a value before it" : "a value on each side"));
     return {};
   }
-  auto factor = evalNumber(ctx, numberSide, nullptr);
+  auto factor = evalNumber(ctx, numberSide, owner.env);
   Val a = operand(ctx, valueSide, owner, role, ("'" + op + "'").c_str());
   if (!factor || !a.ok())
     return {};
@@ -201,7 +211,7 @@ Val select(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
                           describe(call.args[0].value), formatShape(shape)));
     return {};
   }
-  auto index = evalInt(ctx, call.args[1].value, nullptr, "select's index", 0, shape[0] - 1);
+  auto index = evalInt(ctx, call.args[1].value, owner.env, "select's index", 0, shape[0] - 1);
   if (!index)
     return {};
   Val out = combined(ctx, call, Value::Select, {s}, Shape(shape.begin() + 1, shape.end()));
@@ -210,7 +220,9 @@ Val select(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
 }
 
 /// `repeat(n, x -> expert)`: n copies of a chain, each with layers of its
-/// own (named under a position of the owner each), stacked: [n, shape].
+/// own, stacked: [n, shape]. The copies are named under one position of the
+/// owner, as a ModuleList's ("<prefix>.<p>.<j>.<k>"), or take the owner's
+/// positions when the repeat starts a head or shared value ("experts.<j>.<k>").
 Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
   constexpr int64_t kMaxCopies = 64;
   const bool shapeOk = call.args.size() == 2 && call.args[0].name.text.empty() &&
@@ -221,7 +233,7 @@ Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
                         "'repeat(4, x -> dense(16) -> relu)'");
     return {};
   }
-  auto n = evalInt(ctx, call.args[0].value, nullptr, "repeat's count", 1, kMaxCopies);
+  auto n = evalInt(ctx, call.args[0].value, owner.env, "repeat's count", 1, kMaxCopies);
   const ast::Expr &chain = call.args[1].value;
   if (chain.kind != ast::ExprKind::Chain) {
     ctx.error(chain.loc,
@@ -233,9 +245,10 @@ Val repeat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
   }
   if (!n)
     return {};
+  const Owner mine = &call == owner.startRepeat ? owner : nestedOwner(owner);
   std::vector<Val> copies;
   for (int64_t k = 0; k < *n; ++k) {
-    copies.push_back(operand(ctx, chain, owner, role, "'repeat'"));
+    copies.push_back(operand(ctx, chain, mine, role, "'repeat'"));
     if (!copies.back().ok())
       return {};
   }
@@ -265,9 +278,9 @@ void combinedNames(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
 
 bool isCombination(const ast::Expr &e) {
   return e.kind == ast::ExprKind::Binary || e.kind == ast::ExprKind::Neg ||
-         (e.isCall() &&
-          (e.text == "concat" || e.text == "mix" || e.text == "stack" || e.text == "repeat" ||
-           e.text == "learned" || e.text == "attend" || e.text == "select"));
+         (e.isCall() && (e.text == "concat" || e.text == "mix" || e.text == "stack" ||
+                         e.text == "repeat" || e.text == "learned" || e.text == "attend" ||
+                         e.text == "select" || e.text == "each_task"));
 }
 
 Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const char *role) {
@@ -289,6 +302,8 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
     return attend(ctx, e, owner, role);
   if (e.text == "select")
     return select(ctx, e, owner, role);
+  if (e.text == "each_task")
+    return eachTask(ctx, e, owner, role);
   if (e.text == "learned") {
     ctx.error(e.loc, "learned(...) is a gate of learned weights, used as mix's first "
                      "argument, as in 'mix(learned(0.9, 0.1), a, b)'");

@@ -34,6 +34,11 @@ std::optional<std::vector<Val>> valueArgs(Context &ctx, const ast::Expr &call, c
                                           const char *role, size_t least, size_t from = 0,
                                           std::vector<std::string> *names = nullptr);
 
+/// each_task(chain): a copy of the chain's layers for each task that reads
+/// it (for the task whose head is being built, owner.reader), named under
+/// one position of the owner and then the task ("<prefix>.<p>.<task>.<k>").
+Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role);
+
 /// mix(gate, e1, ..., ek), the gate a value or learned(w1, ..., wk).
 Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role);
 

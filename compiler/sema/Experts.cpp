@@ -29,7 +29,7 @@ Val learned(Context &ctx, const ast::Expr &call, const Owner &owner) {
   for (const ast::Arg &a : call.args) {
     std::optional<double> v;
     if (a.name.text.empty() && !a.rangeEnd)
-      v = evalNumber(ctx, a.value, nullptr);
+      v = evalNumber(ctx, a.value, owner.env);
     else
       ctx.error(a.loc, "learned takes numbers by position, as in 'learned(0.9, 0.1)'");
     ok = ok && v;
@@ -110,7 +110,7 @@ Val attend(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
   bool ok = true;
   for (const ast::Arg &a : call.args) {
     if (a.name.text == "heads" && !a.rangeEnd) {
-      auto h = evalInt(ctx, a.value, nullptr, "attend's heads", 1, kMaxHeads);
+      auto h = evalInt(ctx, a.value, owner.env, "attend's heads", 1, kMaxHeads);
       ok = ok && h;
       layer.heads = h.value_or(1);
     } else if (!a.name.text.empty() || a.rangeEnd) {
@@ -170,6 +170,10 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
   // The gate: a value, or weights learned for every row alike; then the
   // experts, each named (as telemetry reports it) just before it is built.
   const ast::Expr *gateArg = call.args.empty() ? nullptr : &call.args[0].value;
+  // A gate per task is named by its layers' prefix (each task's gate then
+  // by the task too, as lowering names the gates of several tasks).
+  const bool perTask = gateArg && gateArg->isCall() && gateArg->text == "each_task";
+  const std::string gateText = perTask ? argName(*gateArg, owner) : "";
   Val weights = !gateArg              ? Val{}
                 : isLearned(*gateArg) ? learned(ctx, *gateArg, owner)
                                       : operand(ctx, *gateArg, owner, role, "'mix'");
@@ -205,8 +209,9 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
   }
   Val out = combined(ctx, call, Value::Mix, *parts, expert);
   std::vector<std::string> &texts = ctx.model->values[size_t(out.value)].argTexts;
-  texts.push_back(gateArg->kind == ast::ExprKind::Name ? gateArg->text
-                                                       : gateName(ctx, owner.name + ".gate"));
+  texts.push_back(perTask                                ? gateText
+                  : gateArg->kind == ast::ExprKind::Name ? gateArg->text
+                                                         : gateName(ctx, owner.name + ".gate"));
   texts.insert(texts.end(), expertNames.begin(), expertNames.end());
   return out;
 }

@@ -47,7 +47,7 @@ void Context::beginModel(Model &m) {
   data.clear();
   dataNames.clear();
   expansions.clear();
-  applyMemo.clear();
+  valueMemo.clear();
   definitionMode = false;
   dry = false;
   broken = false;

@@ -55,6 +55,9 @@ struct BlockInfo {
   const ast::BlockDecl *decl = nullptr;
   bool topLevel = false;
   bool bad = false; ///< invalid or recursive: uses yield an unknown shape quietly
+  /// Its body combines values (it reads its input `in`, or calls such a
+  /// block): it is expanded where a chain is built, not into layers.
+  bool combines = false;
 };
 
 /// A name of the model's namespace (inputs, blocks, shared blocks, tasks).
@@ -96,6 +99,10 @@ struct SharedInfo {
   int group = -1;                          ///< soft: index into Model::softGroups
   std::vector<int> modules;                ///< modules it owns, for `regularize ... on`
   std::map<int, SharedInstance> instances; ///< by task (-1: the hard instance)
+  /// It makes layers per task (each_task), itself or through a shared value
+  /// it reads: one hard instance per reading task, sharing `byName`.
+  bool perTask = false;
+  std::map<std::string, int> byName; ///< perTask: its modules by their layers' names
 };
 
 /// A task declaration and what sema learned about it.
@@ -180,8 +187,13 @@ public:
   std::map<std::string, int> dataNames;
   /// Block calls and shared-module applications being expanded, outermost first.
   std::vector<Expansion> expansions;
-  /// (module, argument value) → the value of applying it: one value per pair.
-  std::map<std::pair<int, int>, int> applyMemo;
+  /// How often each_task(...) was built or a per-task shared value read: a
+  /// shared value whose building moves it is per task.
+  int perTaskUses = 0;
+  /// A pure value (a module applied to a value, or a combination that is
+  /// neither a gate's nor an expert's) by what it computes: (kind, module,
+  /// argument, arguments, factor) → its index. One value per computation.
+  std::map<std::tuple<int, int, int, std::vector<int>, double>, int> valueMemo;
   /// Checking a definition on its own: block calls are not expanded.
   bool definitionMode = false;
   /// Checking unused shared blocks: what is built is thrown away afterwards.

@@ -189,7 +189,7 @@ void finishValues(Context &ctx) {
     if (info.used || info.bad)
       continue;
     Owner user;
-    user.task = kDryTask;
+    user.task = user.reader = kDryTask;
     user.what = fmt::format("shared block '{}'", info.decl->name.text);
     if (info.form == SharedInfo::ValueForm)
       useSharedValue(ctx, static_cast<int>(i), user, info.decl->name.loc);
@@ -200,8 +200,8 @@ void finishValues(Context &ctx) {
   model.values.resize(values);
   model.modules.resize(modules);
   model.softGroups.resize(groups);
-  for (auto it = ctx.applyMemo.begin(); it != ctx.applyMemo.end();)
-    it = it->second >= static_cast<int>(values) ? ctx.applyMemo.erase(it) : std::next(it);
+  for (auto it = ctx.valueMemo.begin(); it != ctx.valueMemo.end();)
+    it = it->second >= static_cast<int>(values) ? ctx.valueMemo.erase(it) : std::next(it);
 
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const Symbol *sym = ctx.findSymbol(model.inputs[i].name);

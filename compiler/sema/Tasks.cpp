@@ -267,8 +267,9 @@ void checkHead(Context &ctx, int index, const ast::Chain &chain) {
   owner.name = task.name;
   owner.loc = info.decl->loc;
   owner.modules = &info.modules;
-  owner.task = index;
+  owner.task = owner.reader = index;
   owner.what = fmt::format("task '{}'", task.name);
+  owner.startRepeat = &chain.steps.front();
   Val start = startChain(ctx, chain.steps.front(), owner, "a head");
   Val out = continueChain(ctx, chain.steps, 1, start, owner, nullptr);
   task.head = out.value;

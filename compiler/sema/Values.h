@@ -4,7 +4,9 @@
 
 #include "sema/SemaContext.h"
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +35,20 @@ struct Owner {
   int softGroup = -1;
   std::vector<int> *modules = nullptr; ///< where to record the modules made
   int task = -1;                       ///< the task using it; -1 in a hard-shared context
-  std::string what;                    ///< "task 'species'", "shared block 'trunk'", for messages
+  /// The task whose head is being built, through every shared value it
+  /// reads: whose layers `each_task(...)` makes (kDryTask in a dry run).
+  int reader = -1;
+  /// A shared value built once per reading task: its modules by their
+  /// layers' names, so that what is not per task is built once.
+  std::map<std::string, int> *byName = nullptr;
+  std::string what; ///< "task 'species'", "shared block 'trunk'", for messages
+  /// The repeat(..) that starts the head or shared value, if one does: its
+  /// copies take the owner's positions ("trunk.<j>.<k>"); another repeat
+  /// takes one position and numbers its copies under it, as a ModuleList.
+  const ast::Expr *startRepeat = nullptr;
+  /// Inside a block that combines values: its parameters and its input, `in`.
+  const Env *env = nullptr;
+  std::optional<Val> in;
 };
 
 /// Resolves sharing (`hard`, `soft(λ)`) and the form of every shared block:
@@ -73,6 +88,13 @@ Val combineValues(Context &ctx, const ast::Expr &e, const Owner &owner, const ch
 /// `ops` if given. Returns the final value.
 Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t first, Val start,
                   const Owner &owner, std::vector<Op> *ops);
+
+/// A call of block `info`, whose body combines values, applied to `in`: the
+/// body built for `owner` (its layers take the owner's positions, as a
+/// block's layers do), with the block's parameters bound and `in` standing
+/// for `in`. Unknown after an error.
+Val expandCombiningBlock(Context &ctx, const BlockInfo &info, const ast::Expr &call,
+                         const Owner &owner, Val in);
 
 /// The value of shared value `s` for `user` (its task's copy if soft);
 /// `useLoc` is where it is named.

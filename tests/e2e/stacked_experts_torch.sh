@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # stacked_experts_torch.sh: experts stacked with `repeat`, gates written
-# inside `mix`, learned(...) gates and attend(...) are named as PyTorch names
-# a ModuleList of Sequentials, a module with a `weight` parameter and an
-# nn.MultiheadAttention. The MMoE, attention, CGC and cross-stitch models of
-# examples/mmoe_synthetic.mtl
-# (std/sharing.mtl's expert, gate and tower blocks) train one epoch on 2,000
+# inside `mix`, learned(...) gates, attend(...) and each_task(...) are named
+# as PyTorch names a ModuleList of Sequentials, a module with a `weight`
+# parameter, an nn.MultiheadAttention and a ModuleDict by task. The MMoE,
+# attention, CGC and cross-stitch models of examples/mmoe_synthetic.mtl
+# (std/sharing.mtl's one-call mmoe and cgc blocks; its expert, gate and
+# tower blocks) train one epoch on 2,000
 # rows of the MMoE paper's synthetic data; each checkpoint loads with
 # load_state_dict(strict) into a PyTorch module written from the papers'
 # equations, and the built program's predictions equal torch's forward.
@@ -42,10 +43,35 @@ class Learned(nn.Module):
     def forward(self, x):
         return self.weight.expand(x.shape[0], -1)
 
+class OneCall(nn.Module):
+    """std/sharing.mtl's one-call blocks: each task t reads tower_t(sum_j gate_t(x)_j expert_j(x))
+    over the experts it may use. MMoE (Ma et al. 2018), `moe = x -> mmoe(4, 16)`: all four
+    shared ones; CGC (Tang et al. 2020), `level = x -> cgc(2, 1, 16)`: its own and two shared.
+    The block's parts are a ModuleList: each_task(..) a ModuleDict by task, repeat(..) a
+    ModuleList of experts."""
+    def __init__(self, kind):
+        super().__init__()
+        self.name, k = ("moe", 4) if kind == "mmoe" else ("level", 3)
+        tasks = ("y1", "y2")
+        gates = nn.ModuleDict({t: nn.Sequential(nn.Linear(100, k), nn.Softmax(dim=1)) for t in tasks})
+        own = [nn.ModuleDict({t: nn.ModuleList([expert()]) for t in tasks})] if kind == "cgc" else []
+        shared = nn.ModuleList(expert() for _ in range(4 if kind == "mmoe" else 2))
+        setattr(self, self.name, nn.ModuleList([gates, *own, shared]))
+        for t in tasks:
+            setattr(self, t, nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+
+    def forward(self, x):
+        block, out = getattr(self, self.name), []
+        for t in ("y1", "y2"):
+            experts = [e for part in block[1:] for e in (part[t] if isinstance(part, nn.ModuleDict) else part)]
+            mixed = (block[0][t](x).unsqueeze(2) * torch.stack([e(x) for e in experts], dim=1)).sum(1)
+            out.append(getattr(self, t)(mixed).reshape(-1))
+        return out
+
 class Gated(nn.Module):
-    """Each task t reads tower_t(sum_j gate_t(x)_j expert_j(x)) over the experts it may use:
-    MMoE (Ma et al. 2018) all four shared ones; CGC (Tang et al. 2020) its own and two shared;
-    cross-stitch (Misra et al. 2016) both tasks' columns, with learned weights."""
+    """Each task t reads tower_t(a mixture of the experts it may use): cross-stitch (Misra et
+    al. 2016) both tasks' columns, with learned weights; attention, a query per task over four
+    shared experts."""
     def __init__(self, kind):
         super().__init__()
         if kind == "cross_stitch":
@@ -55,28 +81,14 @@ class Gated(nn.Module):
                 setattr(self, task, nn.Sequential(Learned(2), nn.Linear(32, 16), nn.ReLU(),
                                                   nn.Linear(16, 1)))
             return
-        if kind == "attention":  # each task's query attends over the experts, 2 heads
-            self.experts = nn.ModuleList(expert() for _ in range(4))
-            self.groups = {"y1": ["experts"], "y2": ["experts"]}
-            for task in self.groups:
-                setattr(self, task, nn.Sequential(
-                    nn.Sequential(nn.Linear(100, 16)),
-                    nn.MultiheadAttention(16, 2, batch_first=True),
-                    nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
-            return
-        if kind == "mmoe":
-            self.experts = nn.ModuleList(expert() for _ in range(4))
-            self.groups = {"y1": ["experts"], "y2": ["experts"]}
-        else:
-            self.own1 = nn.ModuleList([expert()])
-            self.own2 = nn.ModuleList([expert()])
-            self.both = nn.ModuleList(expert() for _ in range(2))
-            self.groups = {"y1": ["own1", "both"], "y2": ["own2", "both"]}
-        for task, groups in self.groups.items():
-            k = sum(len(getattr(self, g)) for g in groups)
-            # position 0: the gate chain inside mix (gate(k)); then tower(16, 1)
-            setattr(self, task, nn.Sequential(nn.Sequential(nn.Linear(100, k), nn.Softmax(dim=1)),
-                                              nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+        # attention: each task's query attends over the experts, 2 heads
+        self.experts = nn.ModuleList(expert() for _ in range(4))
+        self.groups = {"y1": ["experts"], "y2": ["experts"]}
+        for task in self.groups:
+            setattr(self, task, nn.Sequential(
+                nn.Sequential(nn.Linear(100, 16)),
+                nn.MultiheadAttention(16, 2, batch_first=True),
+                nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
 
     def forward(self, x):
         out = []
@@ -94,7 +106,7 @@ class Gated(nn.Module):
             out.append(seq[3](seq[2](seq[1](mixed))).reshape(-1))
         return out
 
-model = Gated(kind)
+model = OneCall(kind) if kind in ("mmoe", "cgc") else Gated(kind)
 ck = json.load(open(ck_path))["tensors"]
 # The parameters: every tensor but Adam's state (NAME.exp_avg, NAME.exp_avg_sq).
 params = {n: t for n, t in ck.items() if not n.endswith((".exp_avg", ".exp_avg_sq"))}

@@ -162,7 +162,7 @@ TEST(Blocks, BodyMayOnlyUseLayersAndBlocks) {
   Checked c = check(model("  input x : f32[4]\n  shared enc = dense(4)\n"
                           "  block b { enc -> relu }\n  task t : regress(4) { head = x -> b }"));
   EXPECT_DIAG(c, "m.mtl:4:13: error: 'enc' is a shared block; a block body can only use "
-                 "layers and other blocks");
+                 "layers, other blocks and its input 'in'");
   Checked p = check(model("  input x : f32[4]\n  block b(w) { w }\n"
                           "  task t : regress(4) { head = x -> b(1) }"));
   EXPECT_DIAG(p, "error: 'w' is a parameter of block 'b', not a layer");
