@@ -9,9 +9,20 @@
 
 #include <fmt/format.h>
 #include <map>
+#include <set>
 
 namespace mtl::sema {
 namespace {
+
+// Calls `f` on each step of `e`: a chain's steps, or `e` as one step.
+template <class F> void forEachStep(const ast::Expr &e, F f) {
+  if (e.kind != ast::ExprKind::Chain) {
+    f(e);
+    return;
+  }
+  for (const ast::Expr &s : e.operands)
+    f(s);
+}
 
 const char *symbolWhat(Symbol::Kind kind) {
   switch (kind) {
@@ -46,6 +57,25 @@ Flow expandBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step, con
   return flow;
 }
 
+// Layer parameter `arg` used as `step` of block `env.block`: the layers
+// given for it applied to `in`.
+Flow applyLayerArg(Context &ctx, const LayerArg &arg, const ast::Expr &step, const Env &env,
+                   const Flow &in, SourceLoc useLoc, std::vector<Layer> &out) {
+  if (step.isCall()) {
+    ctx.error(step.loc, fmt::format("'{}' is a layer parameter of block '{}'; the layers given "
+                                    "for it take their arguments where the block is called, so "
+                                    "write '{}' alone here",
+                                    step.text, env.block, step.text));
+    return {};
+  }
+  if (!arg.chain) // checked on its own
+    return {};
+  Flow flow = in;
+  forEachStep(*arg.chain,
+              [&](const ast::Expr &s) { flow = applyStep(ctx, s, arg.env, flow, useLoc, out); });
+  return flow;
+}
+
 } // namespace
 
 std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step,
@@ -56,15 +86,23 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
   for (const ast::Param &p : decl.params)
     specs.push_back({p.name.text, !p.defaultValue});
   BoundArgs bound = bindArgs(ctx, step, fmt::format("block '{}'", name), specs);
-  Env env{name, info.topLevel, {}};
-  std::vector<bool> given(specs.size(), false);
+  Env env{name, info.topLevel, {}, {}};
+  // Numbers are evaluated where the call is; layers are kept as written,
+  // expanded where the body uses them, with the caller's parameters.
+  auto isLayer = [&](size_t i) { return i < info.layerParam.size() && info.layerParam[i]; };
   for (size_t i = 0; i < specs.size(); ++i) {
-    std::optional<double> v;
-    if (const ast::Expr *e = bound.value(i)) {
-      v = evalNumber(ctx, *e, callerEnv);
-      given[i] = true;
+    const ast::Expr *e = bound.value(i);
+    if (isLayer(i) && e && !e->isNamed() && e->kind != ast::ExprKind::Chain) {
+      ctx.error(e->loc, fmt::format("'{}' of block '{}' stands as a layer in its body, so it takes "
+                                    "layers: a layer, a block or a chain of them, as in '{} = "
+                                    "dense(16) -> relu'; got {}",
+                                    specs[i].name, name, specs[i].name, describe(*e)));
+      e = nullptr;
     }
-    env.vars.push_back({specs[i].name, v});
+    if (isLayer(i))
+      env.layers.push_back({specs[i].name, e, callerEnv, nullptr});
+    else
+      env.vars.push_back({specs[i].name, e ? evalNumber(ctx, *e, callerEnv) : std::nullopt});
   }
   if (info.bad) {
     ctx.broken = true;
@@ -83,14 +121,81 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
     return {};
   }
   ctx.expansions.push_back({name, fmt::format("in expansion of block '{}' here", name), step.loc});
-  // Defaults may use earlier parameters, so they are evaluated in the block.
-  for (size_t i = 0; i < specs.size(); ++i)
-    if (!given[i] && decl.params[i].defaultValue)
-      env.vars[i].second = evalNumber(ctx, *decl.params[i].defaultValue, &env);
+  // Defaults may use the parameters before them, so they are evaluated in
+  // the block; a layer default with the parameters before it.
+  size_t number = 0, layer = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const ast::Expr *fallback =
+        bound.value(i) || !decl.params[i].defaultValue ? nullptr : &*decl.params[i].defaultValue;
+    if (!isLayer(i)) {
+      if (fallback)
+        env.vars[number].second = evalNumber(ctx, *fallback, &env);
+      ++number;
+      continue;
+    }
+    if (fallback) {
+      auto before = std::make_shared<Env>(env);
+      before->layers.resize(layer);
+      env.layers[layer] = {specs[i].name, fallback, before.get(), before};
+    }
+    ++layer;
+  }
   return env;
 }
 
 namespace {
+
+// Whether `e` starts a chain in a block's body: the input, a combination or
+// a chain in parentheses (anything else is a layer applied to what flows in).
+bool startsChain(const ast::Expr &e) {
+  return isBlockInput(e) || isCombination(e) || e.kind == ast::ExprKind::Chain;
+}
+
+void layerStepNames(const std::vector<ast::Expr> &steps, std::set<std::string> &out);
+
+// Adds to `out` the names that stand as layers in the chains that `e`, a
+// chain's start, holds: a chain in parentheses, or a combination's operands.
+void startStepNames(const ast::Expr &e, std::set<std::string> &out) {
+  if (e.kind == ast::ExprKind::Chain) {
+    layerStepNames(e.operands, out);
+    return;
+  }
+  if (!isCombination(e))
+    return;
+  for (const ast::Expr &o : e.operands)
+    startStepNames(o, out);
+  for (const ast::Arg &a : e.args)
+    startStepNames(a.value, out);
+}
+
+// Adds to `out` the names that stand as layers in a chain (`steps`: its
+// first step starts it if it can) and in the chains nested in it.
+void layerStepNames(const std::vector<ast::Expr> &steps, std::set<std::string> &out) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const ast::Expr &s = steps[i];
+    if (i == 0 ? startsChain(s) : isCombination(s) || s.kind == ast::ExprKind::Chain)
+      startStepNames(s, out);
+    else if (s.isName())
+      out.insert(s.text);
+  }
+}
+
+// Marks the parameters that stand as layers in the body: layer parameters.
+void markLayerParams(BlockInfo &b) {
+  std::set<std::string> names;
+  layerStepNames(b.decl->body.steps, names);
+  b.layerParam.clear();
+  for (const ast::Param &p : b.decl->params)
+    b.layerParam.push_back(names.count(p.name.text) > 0);
+}
+
+// Whether `name` is a layer parameter of `b`.
+bool isLayerParam(const BlockInfo &b, const std::string &name) {
+  for (size_t i = 0; i < b.layerParam.size(); ++i)
+    if (b.layerParam[i] && b.decl->params[i].name.text == name)
+      return true;
+  return false;
+}
 
 // Marks the blocks whose bodies combine values: they start with a
 // combination, read their input `in`, or call a block that combines.
@@ -105,7 +210,9 @@ void markCombining(Context &ctx, const std::vector<BlockInfo *> &blocks) {
     for (const ast::Expr *n : names) {
       if (isBlockInput(*n))
         return true;
-      const BlockInfo *called = layerByName(n->text) ? nullptr : ctx.findBlock(n->text, b.topLevel);
+      const BlockInfo *called = layerByName(n->text) || isLayerParam(b, n->text)
+                                    ? nullptr
+                                    : ctx.findBlock(n->text, b.topLevel);
       if (called && called != &b && called->combines)
         return true;
     }
@@ -175,7 +282,7 @@ private:
       combinedNames(s, steps);
     for (const ast::Expr *step : steps) {
       const ast::Expr &s = *step;
-      if (!s.isNamed() || layerByName(s.text))
+      if (!s.isNamed() || layerByName(s.text) || isLayerParam(b, s.text))
         continue;
       auto it = index_.find(ctx_.findBlock(s.text, b.topLevel));
       if (it == index_.end())
@@ -221,15 +328,18 @@ private:
 bool isBlockInput(const ast::Expr &e) { return e.isName() && e.text == "in"; }
 
 void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
+  for (BlockInfo *b : blocks)
+    markLayerParams(*b);
   markCombining(ctx, blocks);
   bool wasDefinition = ctx.definitionMode;
   ctx.definitionMode = true;
   for (BlockInfo *b : blocks) {
     unsigned before = ctx.errorsSeen;
     const ast::BlockDecl &d = *b->decl;
-    Env env{d.name.text, b->topLevel, {}};
+    Env env{d.name.text, b->topLevel, {}, {}};
     std::map<std::string, SourceLoc> seen;
-    for (const ast::Param &p : d.params) {
+    for (size_t i = 0; i < d.params.size(); ++i) {
+      const ast::Param &p = d.params[i];
       auto [it, fresh] = seen.insert({p.name.text, p.name.loc});
       if (p.name.text == "in")
         ctx.error(p.name.loc, fmt::format("'in' is the input of block '{}', not a parameter; "
@@ -239,9 +349,18 @@ void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
         ctx.error(p.name.loc,
                   fmt::format("duplicate parameter '{}' in block '{}'", p.name.text, d.name.text))
             .note(it->second, "previous definition is here");
-      if (p.defaultValue)
-        evalNumber(ctx, *p.defaultValue, &env);
-      env.vars.push_back({p.name.text, std::nullopt});
+      if (!b->layerParam[i]) {
+        if (p.defaultValue)
+          evalNumber(ctx, *p.defaultValue, &env);
+        env.vars.push_back({p.name.text, std::nullopt});
+        continue;
+      }
+      if (p.defaultValue) { // layers, checked with the parameters before them
+        std::vector<Layer> scratch;
+        forEachStep(*p.defaultValue,
+                    [&](const ast::Expr &s) { applyStep(ctx, s, &env, Flow{}, s.loc, scratch); });
+      }
+      env.layers.push_back({p.name.text, nullptr, nullptr, nullptr});
     }
     std::vector<Layer> scratch;
     for (size_t i = 0; i < d.body.steps.size(); ++i) {
@@ -266,6 +385,8 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
     ctx.error(step.loc, fmt::format("expected a layer or a block, got {}", describe(step)));
     return {};
   }
+  if (const LayerArg *arg = env ? env->findLayer(step.text) : nullptr)
+    return applyLayerArg(ctx, *arg, step, *env, in, useLoc, out);
   if (auto kind = layerByName(step.text))
     return applyLayer(ctx, *kind, step, env, in, useLoc, out);
   bool topLevel = env && env->topLevel;

@@ -325,10 +325,11 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
     const Symbol *sym = !owner.env && step.isNamed() && !layerByName(step.text)
                             ? ctx.findSymbol(step.text)
                             : nullptr;
-    const BlockInfo *block =
-        step.isNamed() && !layerByName(step.text) && (!sym || sym->kind == Symbol::Block)
-            ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
-            : nullptr;
+    const BlockInfo *block = step.isNamed() && !layerByName(step.text) &&
+                                     (!sym || sym->kind == Symbol::Block) &&
+                                     !(owner.env && owner.env->findLayer(step.text))
+                                 ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
+                                 : nullptr;
     if (block && block->combines && !ops) { // a shared module reports it in applyStep
       flush();
       cur = expandCombiningBlock(ctx, *block, step, owner, cur);

@@ -12,6 +12,13 @@ const std::optional<double> *Env::find(const std::string &name) const {
   return nullptr;
 }
 
+const LayerArg *Env::findLayer(const std::string &name) const {
+  for (const LayerArg &l : layers)
+    if (l.name == name)
+      return &l;
+  return nullptr;
+}
+
 Diagnostic &Context::error(SourceLoc loc, std::string message) {
   ++errorsSeen;
   if (!reported_.insert({0, loc.file, loc.line, loc.col, message}).second) {

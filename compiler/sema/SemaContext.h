@@ -12,6 +12,7 @@
 #include "support/Diagnostics.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,15 +40,31 @@ struct Val {
   bool ok() const { return value >= 0 && flow.known; }
 };
 
-/// Numeric parameters of a block being expanded or checked. A value of
-/// nullopt means "not known": the block is checked on its own, or the
-/// argument had an error.
+struct Env;
+
+/// A layer parameter's argument: the layers (a layer, a block call or a
+/// chain of them) written for it, and the parameters they were written
+/// with (null at model level). No chain while the block is checked on its own.
+struct LayerArg {
+  std::string name;
+  const ast::Expr *chain = nullptr;
+  const Env *env = nullptr;
+  std::shared_ptr<const Env> own; ///< a default's: the block's parameters before it
+};
+
+/// The parameters of a block being expanded or checked: numbers, and layer
+/// parameters (used as a step of the body's chains). A number of nullopt
+/// means "not known": the block is checked on its own, or the argument had
+/// an error.
 struct Env {
   std::string block;
   bool topLevel = false; ///< a top-level block sees top-level blocks only
   std::vector<std::pair<std::string, std::optional<double>>> vars;
-  /// The entry for `name`, or null if it is not a parameter.
+  std::vector<LayerArg> layers;
+  /// The entry for `name`, or null if it is not a numeric parameter.
   const std::optional<double> *find(const std::string &name) const;
+  /// The layer parameter `name`, or null.
+  const LayerArg *findLayer(const std::string &name) const;
 };
 
 /// A block definition and what sema has learned about it.
@@ -55,6 +72,9 @@ struct BlockInfo {
   const ast::BlockDecl *decl = nullptr;
   bool topLevel = false;
   bool bad = false; ///< invalid or recursive: uses yield an unknown shape quietly
+  /// Per parameter: it is a layer parameter (its name is a step of a chain
+  /// in the body), not a number.
+  std::vector<bool> layerParam;
   /// Its body combines values (it reads its input `in`, or calls such a
   /// block): it is expanded where a chain is built, not into layers.
   bool combines = false;

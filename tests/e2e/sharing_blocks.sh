@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sharing_blocks.sh: std/sharing.mtl's one-call blocks are the architectures
-# written out. examples/mmoe_synthetic.mtl's mmoe (`x -> mmoe(4, 16)`) and
-# cgc (`x -> cgc(2, 1, 16)`) models and the same models written out with
+# written out. examples/mmoe_synthetic.mtl's mmoe (`x -> mmoe(4, expert(16))`) and
+# cgc (`x -> cgc(2, 1, expert(16))`) models and the same models written out with
 # expert, gate and tower (tests/e2e/data/sharing_by_hand.mtl) train to the
 # same losses in every epoch, and their built programs, each with its own
 # checkpoint, predict the same numbers; the one-call models report a gate

@@ -45,8 +45,8 @@ class Learned(nn.Module):
 
 class OneCall(nn.Module):
     """std/sharing.mtl's one-call blocks: each task t reads tower_t(sum_j gate_t(x)_j expert_j(x))
-    over the experts it may use. MMoE (Ma et al. 2018), `moe = x -> mmoe(4, 16)`: all four
-    shared ones; CGC (Tang et al. 2020), `level = x -> cgc(2, 1, 16)`: its own and two shared.
+    over the experts it may use. MMoE (Ma et al. 2018), `moe = x -> mmoe(4, expert(16))`: all four
+    shared ones; CGC (Tang et al. 2020), `level = x -> cgc(2, 1, expert(16))`: its own and two shared.
     The block's parts are a ModuleList: each_task(..) a ModuleDict by task, repeat(..) a
     ModuleList of experts."""
     def __init__(self, kind):

@@ -163,9 +163,15 @@ TEST(Blocks, BodyMayOnlyUseLayersAndBlocks) {
                           "  block b { enc -> relu }\n  task t : regress(4) { head = x -> b }"));
   EXPECT_DIAG(c, "m.mtl:4:13: error: 'enc' is a shared block; a block body can only use "
                  "layers, other blocks and its input 'in'");
-  Checked p = check(model("  input x : f32[4]\n  block b(w) { w }\n"
+  Checked p = check(model("  input x : f32[4]\n  block b(w) { w(2) }\n"
                           "  task t : regress(4) { head = x -> b(1) }"));
   EXPECT_DIAG(p, "error: 'w' is a parameter of block 'b', not a layer");
+  // A parameter that stands as a layer takes layers.
+  Checked n = check(model("  input x : f32[4]\n  block b(w) { w }\n"
+                          "  task t : regress(4) { head = x -> b(1) }"));
+  EXPECT_DIAG(n, "m.mtl:4:39: error: 'w' of block 'b' stands as a layer in its body, so it takes "
+                 "layers: a layer, a block or a chain of them, as in 'w = dense(16) -> relu'; got "
+                 "a number");
 }
 
 TEST(Blocks, TopLevelAndImportedBlocks) {

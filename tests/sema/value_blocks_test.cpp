@@ -7,9 +7,8 @@ namespace {
 
 const std::string kBlocks = "block expert(w) { dense(w) -> relu }\n"
                             "block gate(k) { dense(k) -> softmax }\n"
-                            "block mmoe(experts, width) {\n"
-                            "  mix(each_task(in -> gate(experts)), repeat(experts, in -> "
-                            "expert(width)))\n"
+                            "block mmoe(experts, expert) {\n"
+                            "  mix(each_task(in -> gate(experts)), repeat(experts, in -> expert))\n"
                             "}\n";
 
 std::string withBlocks(const std::string &body) { return kBlocks + model(body); }
@@ -22,7 +21,7 @@ const Value &headInput(const Model &m, const std::string &t) {
 
 TEST(ValueBlocks, OneCallMmoeSharesTheExpertsAndGivesEachTaskAGate) {
   Checked c = check(withBlocks("  input x : f32[4]\n"
-                               "  shared moe = x -> mmoe(experts = 3, width = 8)\n"
+                               "  shared moe = x -> mmoe(experts = 3, expert = expert(8))\n"
                                "  task a : regress { head = moe -> dense(1) }\n"
                                "  task b : regress { head = moe -> dense(1) }"));
   ASSERT_EQ(c.errors, 0u) << c.text;
@@ -45,7 +44,7 @@ TEST(ValueBlocks, OneCallMmoeSharesTheExpertsAndGivesEachTaskAGate) {
 // once and applied to each task's value.
 TEST(ValueBlocks, ReadingAPerTaskValueMakesAValuePerTaskWithSharedLayers) {
   Checked c = check(withBlocks("  input x : f32[4]\n"
-                               "  shared moe = x -> mmoe(2, 8)\n"
+                               "  shared moe = x -> mmoe(2, expert(8))\n"
                                "  shared deeper = moe -> dense(5)\n"
                                "  shared plain = x -> dense(5)\n"
                                "  task a : regress { head = deeper + plain -> dense(1) }\n"
@@ -103,6 +102,35 @@ TEST(ValueBlocks, ParametersBlocksThatCallThemAndResidualBlocks) {
     if (v.kind == Value::Scale)
       factors.push_back(v.factor);
   EXPECT_EQ(factors, (std::vector<double>{0.5, 1}));
+}
+
+// A parameter that stands as a layer takes layers: one, a block call or a
+// chain, read with the caller's parameters; a default with the ones before it.
+TEST(ValueBlocks, LayerParameters) {
+  Checked c = check(kBlocks +
+                    "block stem(w, act = relu, out = dense(w)) { dense(w) -> act -> out }\n"
+                    "block wrap(k) { stem(k, act = dense(k) -> tanh) }\n" +
+                    model("  input x : f32[4]\n"
+                          "  shared moe = x -> mmoe(2, expert = dense(6) -> relu -> dense(5))\n"
+                          "  task a : regress { head = moe -> wrap(3) -> stem(2, out = gelu) -> "
+                          "dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  const Model &m = c.model();
+  EXPECT_EQ(
+      layersOf(m, "moe"),
+      (std::vector<std::string>{"moe.0.a.0=dense[2]", "moe.0.a.1=softmax[2]", "moe.1.0.0=dense[6]",
+                                "moe.1.0.1=relu[6]", "moe.1.0.2=dense[5]", "moe.1.1.0=dense[6]",
+                                "moe.1.1.1=relu[6]", "moe.1.1.2=dense[5]"}));
+  EXPECT_EQ(layersOf(m, "a"), (std::vector<std::string>{
+                                  "a.0=dense[3]", "a.1=dense[3]", "a.2=tanh[3]", "a.3=dense[3]",
+                                  "a.4=dense[2]", "a.5=relu[2]", "a.6=gelu[2]", "a.7=dense[1]"}));
+  Checked e = check("block b(f) { f -> dense(4) -> f(2) }\n" +
+                    model("  input x : f32[4]\n"
+                          "  task a : regress { head = x -> b(relu) -> dense(1) }"));
+  EXPECT_NE(e.text.find("'f' is a layer parameter of block 'b'; the layers given for it take "
+                        "their arguments where the block is called, so write 'f' alone here"),
+            std::string::npos)
+      << e.text;
 }
 
 TEST(ValueBlocks, Errors) {
