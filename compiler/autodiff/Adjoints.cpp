@@ -79,6 +79,39 @@ ValueId unaryAdjoint(ir::Builder &b, const ir::Op &op, ValueId y, ValueId g) {
   }
 }
 
+/// batch_norm's terms. Its mean and inv_std are the batch statistics of x
+/// (lower/BatchNorm.cpp makes them so in a training step, the only kind
+/// that is differentiated), and the term for x includes their dependence on
+/// it, so they get none. Over the n values of a channel, with
+/// xhat = (x - mean) inv_std, db = Σ g and dw = Σ g xhat:
+///   dx = inv_std w (g - db / n - xhat dw / n),
+/// two sums and one element-wise pass instead of the chain rule through the
+/// statistics' sums.
+void batchNormAdjoint(ir::Builder &b, const ir::Op &op, ValueId g, bool wantX, bool wantWeight,
+                      bool wantBias, AdjointTerms &out) {
+  const ValueId x = op.operands[0], mean = op.operands[1], invStd = op.operands[2],
+                weight = op.operands[3];
+  const int64_t size = op.attrs.size, channels = b.graph().type(mean).dims[0];
+  auto spread = [&](ValueId v) { // [C] along a row: each channel's value `size` times
+    return size == 1 ? v : b.reshape(b.expandLast(v, size), {channels * size});
+  };
+  auto perChannel = [&](ValueId t) { // Σ over the batch and each channel's values: [C]
+    ValueId sums = b.reduceSum(t, ReduceAxis::Leading);
+    return size == 1 ? sums : b.reduceSum(b.reshape(sums, {channels, size}), ReduceAxis::Last);
+  };
+  auto xhat = [&] { return b.mul(b.sub(x, spread(mean)), spread(invStd)); };
+  const ValueId db = perChannel(g), dw = perChannel(b.mul(g, xhat()));
+  if (wantWeight)
+    out.terms.emplace_back(3, dw);
+  if (wantBias)
+    out.terms.emplace_back(4, db);
+  if (!wantX)
+    return;
+  const ValueId n = b.div(b.elementCount(x), b.constant(static_cast<double>(channels)));
+  ValueId centred = b.sub(b.sub(g, spread(b.div(db, n))), b.mul(xhat(), spread(b.div(dw, n))));
+  out.terms.emplace_back(0, b.mul(centred, spread(b.mul(invStd, weight))));
+}
+
 } // namespace
 
 AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bool> &wanted) {
@@ -176,6 +209,9 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
   case OpKind::LayerNorm:
     if (want(0))
       add(0, b.create(OpKind::LayerNormGrad, {operand(0), g}, op.attrs));
+    return out;
+  case OpKind::BatchNorm:
+    batchNormAdjoint(b, op, g, want(0), want(3), want(4), out);
     return out;
   case OpKind::Dropout: // linear in x with the same mask: re-derive it
     if (want(0))

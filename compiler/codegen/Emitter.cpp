@@ -356,6 +356,9 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::ReduceMean:
     emitReduce(op, id);
     return;
+  case OpKind::BatchNorm:
+    emitBatchNorm(op, id);
+    return;
   case OpKind::Loss:
   case OpKind::LossGrad:
     emitLoss(op, id);

@@ -180,6 +180,7 @@ private:
   void emitLoss(const ir::Op &op, ir::ValueId id);
   void emitShapeOp(const ir::Op &op, ir::ValueId id);
   void emitWindow(const ir::Op &op, ir::ValueId id);
+  void emitBatchNorm(const ir::Op &op, ir::ValueId id);
   void emitTranspose(const ir::Op &op, ir::ValueId id);
   /// out[base + r * m + c] = in[base + c * cols + r] for r < cols, c < m: a
   /// block of m rows and `cols` columns transposed, 8 x 8 tiles through

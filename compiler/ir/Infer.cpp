@@ -144,6 +144,16 @@ Inferred inferType(const Graph &g, const Op &op) {
                               formatType(t(0)), formatType(t(1))));
     return ok(TensorType::fixed({t(0).dims[d - 2], t(1).lastDim()}));
   }
+  case OpKind::BatchNorm: {
+    const bool perChannel = isVector(t(1)) && t(1) == t(2) && t(1) == t(3) && t(1) == t(4);
+    if (!perChannel || op.attrs.size < 1 || t(0).dims.size() != 1 ||
+        t(0).lastDim() != t(1).dims[0] * op.attrs.size)
+      return fail(fmt::format("batch_norm: rows {} need {} channels of {} values, each with a "
+                              "mean, inverse deviation, weight and bias of one type [C]",
+                              formatType(t(0)), t(1).dims.empty() ? 0 : t(1).dims[0],
+                              op.attrs.size));
+    return ok(t(0));
+  }
   case OpKind::Softmax:
   case OpKind::LogSoftmax:
   case OpKind::LayerNorm:

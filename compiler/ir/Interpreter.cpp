@@ -162,6 +162,14 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     kernels::matmulSum(in(op, 0), in(op, 1), op.type.dims[0], ty(op, 0).lastDim(), op.type.dims[1],
                        out);
     return {};
+  case OpKind::BatchNorm: { // channel c of each row: values [c size, (c + 1) size)
+    const size_t size = static_cast<size_t>(a.size), channels = in(op, 1).size();
+    for (size_t i = 0; i < n; ++i) {
+      const size_t c = (i / size) % channels;
+      out[i] = (in(op, 0)[i] - in(op, 1)[c]) * in(op, 2)[c] * in(op, 3)[c] + in(op, 4)[c];
+    }
+    return {};
+  }
   case OpKind::Softmax:
   case OpKind::LogSoftmax:
   case OpKind::LayerNorm:

@@ -100,6 +100,7 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
     return fmt::format(" {{rate = {}, seed = {}}}", a.rate, a.seed);
   case OpKind::GatherGrad:
   case OpKind::ExpandLast:
+  case OpKind::BatchNorm:
     return fmt::format(" {{size = {}}}", a.size);
   case OpKind::Slice:
   case OpKind::SliceGrad:

@@ -39,7 +39,8 @@ enum class OpClass {
   Shape,
   Reduce,
   Loss,
-  Window
+  Window,
+  Channel
 };
 
 /// One row of the registry.
@@ -100,7 +101,7 @@ struct Attrs {
   double rate = 0;   ///< Dropout
   uint64_t seed = 0; ///< Dropout
   double delta = 1;  ///< Loss/LossGrad with Huber
-  int64_t size = 0;  ///< ExpandLast, GatherGrad, Slice, SliceGrad
+  int64_t size = 0;  ///< ExpandLast, GatherGrad, Slice, SliceGrad; BatchNorm: values per channel
   int64_t begin = 0; ///< Slice, SliceGrad: the first index of the last dimension
   ReduceAxis axis = ReduceAxis::All;
   LossKind loss = LossKind::Mse;

@@ -81,9 +81,9 @@ ValueId lowerBatchNorm(Lowering &l, int module, const sema::Layer &layer, ValueI
       b.div(b.constant(1), b.unary(OpKind::Sqrt, b.add(useVar, b.constant(layer.eps))));
   ValueId weight = l.param(module, prefix + ".weight", {c});
   ValueId bias = l.param(module, prefix + ".bias", {c});
-  ValueId y =
-      b.add(b.mul(b.mul(b.sub(rows, ch.spread(useMean)), ch.spread(invStd)), ch.spread(weight)),
-            ch.spread(bias));
+  ir::Attrs perChannel;
+  perChannel.size = ch.image() ? ch.hw : 1;
+  ValueId y = b.create(OpKind::BatchNorm, {rows, useMean, invStd, weight, bias}, perChannel);
 
   const double m = layer.momentum;
   // n - 1, or 1 when n is 1: step(1.5 - n) is 1 exactly then.

@@ -111,6 +111,37 @@ TEST(GradCheck, RowWise) {
   checkValue([](Builder &b) { return b.softmax(b.param("p", {2, 3})); });
 }
 
+// batch_norm's adjoint holds its mean and inv_std to be x's batch
+// statistics and includes their dependence on x: checked with the
+// statistics computed from x, as lowering does, over features (one value
+// per channel) and images (3 per channel), with eps large enough to matter.
+TEST(GradCheck, BatchNormThroughItsStatistics) {
+  for (int64_t size : {1, 3}) {
+    SCOPED_TRACE(fmt::format("{} values per channel", size));
+    checkValue(
+        [&](Builder &b) {
+          const int64_t c = 2;
+          ValueId x = feature(b, "h", {c * size});
+          auto perChannel = [&](ValueId t) {
+            ValueId sums = b.reduceSum(t, ReduceAxis::Leading);
+            return size == 1 ? sums : b.reduceSum(b.reshape(sums, {c, size}), ReduceAxis::Last);
+          };
+          auto spread = [&](ValueId v) {
+            return size == 1 ? v : b.reshape(b.expandLast(v, size), {c * size});
+          };
+          ValueId n = b.div(b.elementCount(x), b.constant(double(c)));
+          ValueId mean = b.div(perChannel(x), n);
+          ValueId var = b.div(perChannel(b.unary(OpKind::Square, b.sub(x, spread(mean)))), n);
+          ValueId invStd = b.div(b.constant(1), b.unary(OpKind::Sqrt, b.add(var, b.constant(0.1))));
+          Attrs a;
+          a.size = size;
+          return b.create(OpKind::BatchNorm,
+                          {x, mean, invStd, b.param("bn.weight", {c}), b.param("bn.bias", {c})}, a);
+        },
+        4);
+  }
+}
+
 TEST(GradCheck, DropoutGatherAndShapes) {
   {
     Case c;

@@ -78,7 +78,7 @@ Feeds randomFeeds(const Graph &g, int64_t batch, std::mt19937_64 &rng) {
 TEST(RandomGraphs, NeverCrashAndGradientGraphsVerify) {
   std::mt19937_64 rng(2024);
   int valid = 0, differentiated = 0;
-  for (int iter = 0; iter < 30000; ++iter) {
+  for (int iter = 0; iter < 32000; ++iter) {
     Graph g = randomGraph(rng);
     if (!verify(g).empty())
       continue;

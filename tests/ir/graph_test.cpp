@@ -95,8 +95,13 @@ TEST(IrVerifier, RejectsShapeMismatches) {
   b.reshape(x, {3});           // 4 elements per row into 3
   b.loss(LossKind::Mse, x, b.input("t", TensorType::batch({2})));
   b.softmax(b.constant(1)); // no last dimension
+  Attrs perChannel;
+  perChannel.size = 3; // 2 channels of 3 values: rows of 6, not 4
+  ValueId c = b.param("c", {2});
+  b.create(OpKind::BatchNorm, {x, c, c, c, c}, perChannel);
   std::vector<Diagnostic> d = verify(g);
-  EXPECT_EQ(d.size(), 5u);
+  EXPECT_EQ(d.size(), 6u);
+  EXPECT_TRUE(mentions(d, "batch_norm: rows f32[B, 4] need 2 channels of 3 values"));
   EXPECT_TRUE(mentions(d, "linear: weight f32[8, 5] does not fit input f32[B, 4]"));
   EXPECT_TRUE(mentions(d, "cannot broadcast"));
   EXPECT_TRUE(mentions(d, "cannot reshape f32[B, 4] to f32[B, 3]"));
