@@ -7,6 +7,7 @@
 // the gradient step is one pass over the task blocks to form it and one to
 // combine them, whatever the method.
 #include "balance/Balancer.h"
+#include "balance/Linalg.h"
 
 #include "train/Schedule.h"
 
@@ -16,21 +17,6 @@
 
 namespace mtlrt::balance {
 namespace {
-
-/// a · b in double over n floats, with eight accumulators that the compiler
-/// keeps in vector lanes (one long chain of dependent adds would wait on
-/// each add's latency), summed in a fixed order.
-double dot(const float *a, const float *b, int64_t n) {
-  constexpr int kLanes = 8;
-  double acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k)
-      acc[k] += double(a[i + k]) * double(b[i + k]);
-  for (; i < n; ++i)
-    acc[i % kLanes] += double(a[i]) * double(b[i]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
 
 /// The Gram matrix of `tasks` blocks of `size` floats, `stride` apart, in one
 /// pass over memory: chunk by chunk (each small enough to stay in the L1
@@ -44,7 +30,8 @@ void gramMatrix(const float *blocks, int tasks, int64_t size, int64_t stride,
     const int64_t n = std::min(kChunk, size - at);
     for (int i = 0; i < tasks; ++i)
       for (int j = 0; j <= i; ++j)
-        gram[size_t(i * tasks + j)] += dot(blocks + i * stride + at, blocks + j * stride + at, n);
+        gram[size_t(i * tasks + j)] +=
+            detail::dot(blocks + i * stride + at, blocks + j * stride + at, n);
   }
   for (int i = 0; i < tasks; ++i)
     for (int j = 0; j < i; ++j)

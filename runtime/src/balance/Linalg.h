@@ -1,10 +1,22 @@
-// Linalg.h: the few dense T×T routines the balancing methods need (T is 2..16).
+// Linalg.h: the few dense routines the balancing methods need: T×T ones (T
+// is 2..16) and the dot product of two tasks' gradient blocks.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
 namespace mtlrt::balance::detail {
+
+/// a · b in double over n floats, with eight accumulators (one long chain of
+/// dependent adds would wait on each add's latency), accumulator k adding
+/// the products of elements k, k + 8, ... in order, then summed in a fixed
+/// order. A float times a float is exact in double, so fused multiply-adds
+/// and any vector width give the same sums.
+double dotPortable(const float *a, const float *b, int64_t n);
+
+/// dotPortable's result, in one AVX-512 register where the CPU has one.
+double dot(const float *a, const float *b, int64_t n);
 
 /// The Gram matrix as a symmetrised row-major copy, (G_ij + G_ji) / 2; entries
 /// missing from a short span read as 0.
