@@ -99,8 +99,8 @@ void batchNormAdjoint(ir::Builder &b, const ir::Op &op, ValueId g, bool wantX, b
     ValueId sums = b.reduceSum(t, ReduceAxis::Leading);
     return size == 1 ? sums : b.reduceSum(b.reshape(sums, {channels, size}), ReduceAxis::Last);
   };
-  auto xhat = [&] { return b.mul(b.sub(x, spread(mean)), spread(invStd)); };
-  const ValueId db = perChannel(g), dw = perChannel(b.mul(g, xhat()));
+  const ValueId xhat = b.mul(b.sub(x, spread(mean)), spread(invStd));
+  const ValueId db = perChannel(g), dw = perChannel(b.mul(g, xhat));
   if (wantWeight)
     out.terms.emplace_back(3, dw);
   if (wantBias)
@@ -108,7 +108,7 @@ void batchNormAdjoint(ir::Builder &b, const ir::Op &op, ValueId g, bool wantX, b
   if (!wantX)
     return;
   const ValueId n = b.div(b.elementCount(x), b.constant(static_cast<double>(channels)));
-  ValueId centred = b.sub(b.sub(g, spread(b.div(db, n))), b.mul(xhat(), spread(b.div(dw, n))));
+  ValueId centred = b.sub(b.sub(g, spread(b.div(db, n))), b.mul(xhat, spread(b.div(dw, n))));
   out.terms.emplace_back(0, b.mul(centred, spread(b.mul(invStd, weight))));
 }
 

@@ -41,9 +41,9 @@ const char *symbolWhat(Symbol::Kind kind) {
 Flow expandBlock(Context &ctx, const BlockInfo &info, const ast::Expr &step, const Env *callerEnv,
                  const Flow &in, SourceLoc useLoc, std::vector<Layer> &out) {
   if (info.combines && !ctx.definitionMode) {
-    ctx.error(nameLoc(step), fmt::format("block '{}' combines values, so it can only be used in "
-                                         "the chain of a head or a shared value, not in a "
-                                         "shared module",
+    ctx.error(nameLoc(step), fmt::format("block '{}' combines values, so it can only be a step "
+                                         "of the chain of a head or a shared value, not of a "
+                                         "shared module or of the layers given for a parameter",
                                          info.decl->name.text));
     return {};
   }
@@ -70,9 +70,14 @@ Flow applyLayerArg(Context &ctx, const LayerArg &arg, const ast::Expr &step, con
   }
   if (!arg.chain) // checked on its own
     return {};
+  // The layers expand as where they were written: the blocks entered since
+  // are set aside (a block may be given its own kind as layers).
+  std::vector<Expansion> entered(ctx.expansions.begin() + long(arg.depth), ctx.expansions.end());
+  ctx.expansions.resize(arg.depth);
   Flow flow = in;
   forEachStep(*arg.chain,
               [&](const ast::Expr &s) { flow = applyStep(ctx, s, arg.env, flow, useLoc, out); });
+  ctx.expansions.insert(ctx.expansions.end(), entered.begin(), entered.end());
   return flow;
 }
 
@@ -100,7 +105,7 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
       e = nullptr;
     }
     if (isLayer(i))
-      env.layers.push_back({specs[i].name, e, callerEnv, nullptr});
+      env.layers.push_back({specs[i].name, e, callerEnv, nullptr, ctx.expansions.size()});
     else
       env.vars.push_back({specs[i].name, e ? evalNumber(ctx, *e, callerEnv) : std::nullopt});
   }
@@ -112,9 +117,15 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
   // those are checked on their own too.
   if (ctx.definitionMode)
     return {};
+  // Cycles of calls are reported by checkBlocks, which marks their blocks
+  // bad; one through the layers given for a parameter shows only here.
   for (const Expansion &e : ctx.expansions)
-    if (e.block == name)
-      return {}; // recursion, reported by checkBlocks
+    if (e.block == name) {
+      ctx.error(nameLoc(step), fmt::format("block '{}' calls itself through the layers given "
+                                           "for a parameter",
+                                           name));
+      return {};
+    }
   if (ctx.expansions.size() >= kMaxExpansionDepth) {
     ctx.error(nameLoc(step),
               fmt::format("blocks are nested more than {} deep here", kMaxExpansionDepth));
@@ -136,7 +147,7 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
     if (fallback) {
       auto before = std::make_shared<Env>(env);
       before->layers.resize(layer);
-      env.layers[layer] = {specs[i].name, fallback, before.get(), before};
+      env.layers[layer] = {specs[i].name, fallback, before.get(), before, ctx.expansions.size()};
     }
     ++layer;
   }
@@ -189,10 +200,11 @@ void markLayerParams(BlockInfo &b) {
     b.layerParam.push_back(names.count(p.name.text) > 0);
 }
 
-// Whether `name` is a layer parameter of `b`.
-bool isLayerParam(const BlockInfo &b, const std::string &name) {
-  for (size_t i = 0; i < b.layerParam.size(); ++i)
-    if (b.layerParam[i] && b.decl->params[i].name.text == name)
+// Whether `name` is a parameter of `b`: in its body a number or layers
+// given at the call, not a block it calls.
+bool isParam(const BlockInfo &b, const std::string &name) {
+  for (const ast::Param &p : b.decl->params)
+    if (p.name.text == name)
       return true;
   return false;
 }
@@ -210,7 +222,7 @@ void markCombining(Context &ctx, const std::vector<BlockInfo *> &blocks) {
     for (const ast::Expr *n : names) {
       if (isBlockInput(*n))
         return true;
-      const BlockInfo *called = layerByName(n->text) || isLayerParam(b, n->text)
+      const BlockInfo *called = layerByName(n->text) || isParam(b, n->text)
                                     ? nullptr
                                     : ctx.findBlock(n->text, b.topLevel);
       if (called && called != &b && called->combines)
@@ -282,7 +294,7 @@ private:
       combinedNames(s, steps);
     for (const ast::Expr *step : steps) {
       const ast::Expr &s = *step;
-      if (!s.isNamed() || layerByName(s.text) || isLayerParam(b, s.text))
+      if (!s.isNamed() || layerByName(s.text) || isParam(b, s.text))
         continue;
       auto it = index_.find(ctx_.findBlock(s.text, b.topLevel));
       if (it == index_.end())

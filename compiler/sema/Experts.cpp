@@ -81,11 +81,21 @@ expertList(Context &ctx, const ast::Expr &call, const std::vector<Val> &parts,
 
 /// `base`, or `base2`, `base3`, ... when an earlier mix or attend of the
 /// model already has that name (two gates written as chains in one head).
-std::string gateName(const Context &ctx, const std::string &base) {
+/// The layers a gate's weights come from (an attention's module, a mix's
+/// gate's module), else the gate's value: a shared value built again for
+/// another task makes the same gate again, and it keeps its name.
+std::pair<bool, int> gateSource(const Context &ctx, const Value &v) {
+  if (v.kind == Value::Attend)
+    return {true, v.module};
+  const Value &gate = ctx.model->values[size_t(v.args[0])];
+  return gate.module >= 0 ? std::pair{true, gate.module} : std::pair{false, v.args[0]};
+}
+
+std::string gateName(const Context &ctx, const std::string &base, const Value &gate) {
   auto taken = [&](const std::string &name) {
     for (const Value &v : ctx.model->values)
       if ((v.kind == Value::Mix || v.kind == Value::Attend) && !v.argTexts.empty() &&
-          v.argTexts.front() == name)
+          v.argTexts.front() == name && gateSource(ctx, v) != gateSource(ctx, gate))
         return true;
     return false;
   };
@@ -161,7 +171,7 @@ Val attend(Context &ctx, const ast::Expr &call, const Owner &owner, const char *
     v.args.push_back(p.value);
   v.module = addModule(ctx, owner, {std::move(layer)});
   v.shape = query;
-  v.argTexts.push_back(gateName(ctx, owner.name + ".attention"));
+  v.argTexts.push_back(gateName(ctx, owner.name + ".attention", v));
   v.argTexts.insert(v.argTexts.end(), expertNames.begin(), expertNames.end());
   return Val{addValue(ctx, std::move(v)), Flow::of(DType::F32, query)};
 }
@@ -209,9 +219,10 @@ Val mix(Context &ctx, const ast::Expr &call, const Owner &owner, const char *rol
   }
   Val out = combined(ctx, call, Value::Mix, *parts, expert);
   std::vector<std::string> &texts = ctx.model->values[size_t(out.value)].argTexts;
-  texts.push_back(perTask                                ? gateText
-                  : gateArg->kind == ast::ExprKind::Name ? gateArg->text
-                                                         : gateName(ctx, owner.name + ".gate"));
+  texts.push_back(perTask ? gateText
+                  : gateArg->kind == ast::ExprKind::Name
+                      ? gateArg->text
+                      : gateName(ctx, owner.name + ".gate", ctx.model->values[size_t(out.value)]));
   texts.insert(texts.end(), expertNames.begin(), expertNames.end());
   return out;
 }

@@ -95,7 +95,7 @@ void collectTopBlocks(Context &ctx, const std::vector<ast::File> &files) {
       const auto *b = std::get_if<ast::BlockDecl>(&item);
       if (!b || reserved(ctx, b->name, "a block"))
         continue;
-      auto [it, fresh] = ctx.topBlocks.insert({b->name.text, BlockInfo{b, true, false}});
+      auto [it, fresh] = ctx.topBlocks.insert({b->name.text, BlockInfo{b, true, false, {}, false}});
       if (!fresh)
         ctx.error(b->name.loc, fmt::format("duplicate block '{}'", b->name.text))
             .note(it->second.decl->name.loc, "previous definition is here");
@@ -119,7 +119,7 @@ ModelDecls collectNames(Context &ctx, const ast::ModelDecl &decl) {
       model.values.push_back(v);
       declare(ctx, d->name, Symbol::Input, index);
     } else if (const auto *d = std::get_if<ast::BlockDecl>(&item)) {
-      ctx.localBlocks.push_back(BlockInfo{d, false, false});
+      ctx.localBlocks.push_back(BlockInfo{d, false, false, {}, false});
       declare(ctx, d->name, Symbol::Block, static_cast<int>(ctx.localBlocks.size()) - 1);
     } else if (const auto *d = std::get_if<ast::SharedDecl>(&item)) {
       ctx.shared.emplace_back();

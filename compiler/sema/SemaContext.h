@@ -50,6 +50,9 @@ struct LayerArg {
   const ast::Expr *chain = nullptr;
   const Env *env = nullptr;
   std::shared_ptr<const Env> own; ///< a default's: the block's parameters before it
+  /// The expansions in progress where the layers were written (the
+  /// caller's; a default's includes its block): they expand as there.
+  size_t depth = 0;
 };
 
 /// The parameters of a block being expanded or checked: numbers, and layer

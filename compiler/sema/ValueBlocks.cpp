@@ -1,6 +1,7 @@
 // ValueBlocks.cpp: what makes a sharing architecture one call: blocks whose
 // bodies combine values (built where a chain is, reading their input `in`),
 // and each_task(chain), layers of which every task that reads them has a copy.
+#include "frontend/ExprText.h"
 #include "sema/Blocks.h"
 #include "sema/Combining.h"
 
@@ -43,12 +44,22 @@ Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char
   Owner mine = nestedOwner(owner);
   mine.prefix +=
       "." + (owner.reader >= 0 ? ctx.model->tasks[size_t(owner.reader)].name : std::string("task"));
+  const size_t modules = ctx.model->modules.size();
+  Val out;
   if (body->kind != ast::ExprKind::Chain) {
     mine.startRepeat = body; // each_task(repeat(..)): the copies are the task's whole part
-    return startChain(ctx, *body, mine, role);
+    out = startChain(ctx, *body, mine, role);
+  } else {
+    out = continueChain(ctx, body->operands, 1, startChain(ctx, body->operands.front(), mine, role),
+                        mine, nullptr);
   }
-  Val start = startChain(ctx, body->operands.front(), mine, role);
-  return continueChain(ctx, body->operands, 1, start, mine, nullptr);
+  if (out.ok() && ctx.model->modules.size() == modules) { // `in * 2`: nothing per task
+    ctx.error(body->loc, fmt::format("each_task copies layers for each task, and '{}' makes none; "
+                                     "write it without each_task",
+                                     exprText(*body)));
+    return {};
+  }
+  return out;
 }
 
 } // namespace mtl::sema

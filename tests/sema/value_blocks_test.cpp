@@ -133,6 +133,41 @@ TEST(ValueBlocks, LayerParameters) {
       << e.text;
 }
 
+// The layers given for a parameter expand as where they were written: a
+// block may be given its own kind; a block given itself is a cycle, reported.
+TEST(ValueBlocks, LayersGivenForAParameterExpandWhereTheyWereWritten) {
+  Checked c = check("block twice(f) { f -> f }\n" +
+                    model("  input x : f32[4]\n"
+                          "  task a : regress { head = x -> twice(f = twice(f = dense(8))) -> "
+                          "dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  EXPECT_EQ(layersOf(c.model(), "a"),
+            (std::vector<std::string>{"a.0=dense[8]", "a.1=dense[8]", "a.2=dense[8]",
+                                      "a.3=dense[8]", "a.4=dense[1]"}));
+  Checked r = check("block a(l) { l }\nblock b { a(l = b) }\n" +
+                    model("  input x : f32[4]\n"
+                          "  task t : regress { head = x -> b -> dense(1) }"));
+  EXPECT_NE(r.text.find("error: block 'b' calls itself through the layers given for a parameter"),
+            std::string::npos)
+      << r.text;
+}
+
+// A gate outside each_task in a value built per task is one gate, named
+// once: lowering reports it per task (top.gate.a, top.gate.b).
+TEST(ValueBlocks, ASharedGateInAPerTaskValueKeepsItsName) {
+  Checked c = check(withBlocks("  input x : f32[4]\n"
+                               "  shared moe = x -> mmoe(2, expert(8))\n"
+                               "  shared top = mix(x -> gate(2), moe, x -> dense(8))\n"
+                               "  task a : regress { head = top -> dense(1) }\n"
+                               "  task b : regress { head = top -> dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  std::vector<std::string> gates;
+  for (const Value &v : c.model().values)
+    if (v.kind == Value::Mix)
+      gates.push_back(v.argTexts.front());
+  EXPECT_EQ(gates, (std::vector<std::string>{"moe.0", "top.gate", "moe.0", "top.gate"}));
+}
+
 TEST(ValueBlocks, Errors) {
   auto errorOf = [](const std::string &src) {
     Checked c = check(src);
@@ -155,12 +190,17 @@ TEST(ValueBlocks, Errors) {
                     model("  input x : f32[4]\n"
                           "  shared enc = dense(4) -> b(2)\n"
                           "  task a : regress { head = x -> enc -> dense(1) }"))
-                .find("block 'b' combines values, so it can only be used in the chain of a head "
-                      "or a shared value, not in a shared module"),
+                .find("block 'b' combines values, so it can only be a step of the chain of a "
+                      "head or a shared value, not of a shared module or of the layers given for "
+                      "a parameter"),
             std::string::npos);
   EXPECT_NE(errorOf("block b(k) { mix(each_task(in), in, in) }\n" + head)
                 .find("each_task takes one chain, whose layers each task that reads it gets a "
                       "copy of, as in 'each_task(x -> dense(4) -> softmax)'; 'in' has no layers"),
+            std::string::npos);
+  EXPECT_NE(errorOf("block b(k) { mix(each_task(in * 2), in, in) }\n" + head)
+                .find("each_task copies layers for each task, and 'in * 2' makes none; write it "
+                      "without each_task"),
             std::string::npos);
   EXPECT_NE(errorOf(model("  input x : f32[4]\n"
                           "  task a : regress { head = in -> dense(1) }"))

@@ -10,11 +10,21 @@
 namespace mtlrt::balance::detail {
 namespace {
 
+/// Adds the products from `i` on (the last, partial group of eight) to
+/// their lanes and sums the lanes in a fixed order.
+double finish(double *acc, const float *a, const float *b, int64_t i, int64_t n) {
+  for (; i < n; ++i)
+    acc[i % 8] += double(a[i]) * double(b[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 /// dotPortable with its eight lanes in one AVX-512 register (lane k adds the
 /// same products in the same order as its accumulator k): the runtime is
 /// built for any x86-64, where they take four SSE2 registers, and the Gram
 /// matrix of a split step at batch 1 cost as much as the step.
 [[gnu::target("avx512f")]] double dotWide(const float *a, const float *b, int64_t n) {
+  // maskz with every lane set is the plain conversion, which trips GCC 12's
+  // -Wmaybe-uninitialized inside its own header.
   __m512d sum = _mm512_setzero_pd();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -22,23 +32,18 @@ namespace {
                                            _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(b + i))));
   alignas(64) double acc[8];
   _mm512_store_pd(acc, sum);
-  for (; i < n; ++i)
-    acc[i % 8] += double(a[i]) * double(b[i]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return finish(acc, a, b, i, n);
 }
 
 } // namespace
 
 double dotPortable(const float *a, const float *b, int64_t n) {
-  constexpr int kLanes = 8;
-  double acc[kLanes] = {};
+  double acc[8] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k)
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k)
       acc[k] += double(a[i + k]) * double(b[i + k]);
-  for (; i < n; ++i)
-    acc[i % kLanes] += double(a[i]) * double(b[i]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return finish(acc, a, b, i, n);
 }
 
 double dot(const float *a, const float *b, int64_t n) {
