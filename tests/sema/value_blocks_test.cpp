@@ -127,10 +127,8 @@ TEST(ValueBlocks, LayerParameters) {
   Checked e = check("block b(f) { f -> dense(4) -> f(2) }\n" +
                     model("  input x : f32[4]\n"
                           "  task a : regress { head = x -> b(relu) -> dense(1) }"));
-  EXPECT_NE(e.text.find("'f' is a layer parameter of block 'b'; the layers given for it take "
-                        "their arguments where the block is called, so write 'f' alone here"),
-            std::string::npos)
-      << e.text;
+  EXPECT_DIAG(e, "'f' is a layer parameter of block 'b'; the layers given for it take "
+                 "their arguments where the block is called, so write 'f' alone here");
 }
 
 // The layers given for a parameter expand as where they were written: a
@@ -147,9 +145,7 @@ TEST(ValueBlocks, LayersGivenForAParameterExpandWhereTheyWereWritten) {
   Checked r = check("block a(l) { l }\nblock b { a(l = b) }\n" +
                     model("  input x : f32[4]\n"
                           "  task t : regress { head = x -> b -> dense(1) }"));
-  EXPECT_NE(r.text.find("error: block 'b' calls itself through the layers given for a parameter"),
-            std::string::npos)
-      << r.text;
+  EXPECT_DIAG(r, "error: block 'b' calls itself through the layers given for a parameter");
 }
 
 // A gate outside each_task in a value built per task is one gate, named
@@ -169,46 +165,38 @@ TEST(ValueBlocks, ASharedGateInAPerTaskValueKeepsItsName) {
 }
 
 TEST(ValueBlocks, Errors) {
-  auto errorOf = [](const std::string &src) {
+  auto expectError = [](const std::string &src, const std::string &piece) {
     Checked c = check(src);
     EXPECT_GT(c.errors, 0u) << src;
-    return c.text;
+    EXPECT_DIAG(c, piece);
   };
   const std::string head = model("  input x : f32[4]\n"
                                  "  task a : regress { head = x -> b(2) -> dense(1) }");
-  EXPECT_NE(errorOf("block b(in) { dense(in) }\n" + head)
-                .find("'in' is the input of block 'b', not a parameter"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { in + (x -> dense(4)) }\n" + head)
-                .find("a chain in block 'b' starts from the block's input 'in' or a combination "
-                      "of values, got 'x'"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { in + (in -> dense(k)) }\n" + head)
-                .find("'+' combines values of the same shape, element by element; got [4] and [2]"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { in + in }\n" +
-                    model("  input x : f32[4]\n"
-                          "  shared enc = dense(4) -> b(2)\n"
-                          "  task a : regress { head = x -> enc -> dense(1) }"))
-                .find("block 'b' combines values, so it can only be a step of the chain of a "
-                      "head or a shared value, not of a shared module or of the layers given for "
-                      "a parameter"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { mix(each_task(in), in, in) }\n" + head)
-                .find("each_task takes one chain, whose layers each task that reads it gets a "
-                      "copy of, as in 'each_task(x -> dense(4) -> softmax)'; 'in' has no layers"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { mix(each_task(in * 2), in, in) }\n" + head)
-                .find("each_task copies layers for each task, and 'in * 2' makes none; write it "
-                      "without each_task"),
-            std::string::npos);
-  EXPECT_NE(errorOf(model("  input x : f32[4]\n"
-                          "  task a : regress { head = in -> dense(1) }"))
-                .find("unknown input or shared value 'in'"),
-            std::string::npos);
-  EXPECT_NE(errorOf("block b(k) { in + (in -> c) }\nblock c { dense(4) -> b(1) }\n" + head)
-                .find("block 'b' calls itself through 'c'"),
-            std::string::npos);
+  expectError("block b(in) { dense(in) }\n" + head,
+              "'in' is the input of block 'b', not a parameter");
+  expectError("block b(k) { in + (x -> dense(4)) }\n" + head,
+              "a chain in block 'b' starts from the block's input 'in' or a combination "
+              "of values, got 'x'");
+  expectError("block b(k) { in + (in -> dense(k)) }\n" + head,
+              "'+' combines values of the same shape, element by element; got [4] and [2]");
+  expectError("block b(k) { in + in }\n" +
+                  model("  input x : f32[4]\n"
+                        "  shared enc = dense(4) -> b(2)\n"
+                        "  task a : regress { head = x -> enc -> dense(1) }"),
+              "block 'b' combines values, so it can only be a step of the chain of a "
+              "head or a shared value, not of a shared module or of the layers given for "
+              "a parameter");
+  expectError("block b(k) { mix(each_task(in), in, in) }\n" + head,
+              "each_task takes one chain, whose layers each task that reads it gets a "
+              "copy of, as in 'each_task(x -> dense(4) -> softmax)'; 'in' has no layers");
+  expectError("block b(k) { mix(each_task(in * 2), in, in) }\n" + head,
+              "each_task copies layers for each task, and 'in * 2' makes none; write it "
+              "without each_task");
+  expectError(model("  input x : f32[4]\n"
+                    "  task a : regress { head = in -> dense(1) }"),
+              "unknown input or shared value 'in'");
+  expectError("block b(k) { in + (in -> c) }\nblock c { dense(4) -> b(1) }\n" + head,
+              "block 'b' calls itself through 'c'");
 }
 
 } // namespace
