@@ -7,6 +7,7 @@
 #include "sema/Values.h"
 #include "support/Suggest.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <map>
 #include <set>
@@ -191,15 +192,6 @@ void layerStepNames(const std::vector<ast::Expr> &steps, std::set<std::string> &
   }
 }
 
-// Marks the parameters that stand as layers in the body: layer parameters.
-void markLayerParams(BlockInfo &b) {
-  std::set<std::string> names;
-  layerStepNames(b.decl->body.steps, names);
-  b.layerParam.clear();
-  for (const ast::Param &p : b.decl->params)
-    b.layerParam.push_back(names.count(p.name.text) > 0);
-}
-
 // Whether `name` is a parameter of `b`: in its body a number or layers
 // given at the call, not a block it calls.
 bool isParam(const BlockInfo &b, const std::string &name) {
@@ -207,6 +199,55 @@ bool isParam(const BlockInfo &b, const std::string &name) {
     if (p.name.text == name)
       return true;
   return false;
+}
+
+// Adds to `out` the names that the calls in `e` (a step of `b`'s body, at
+// any depth) pass on for a layer parameter of the block they call: given
+// alone (`mmoe(2, expert = f)`) or as steps of a chain (`twice(f = f -> relu)`).
+void passedLayerNames(const Context &ctx, const BlockInfo &b, const ast::Expr &e,
+                      std::set<std::string> &out) {
+  const BlockInfo *callee = e.isCall() && !layerByName(e.text) && !isParam(b, e.text)
+                                ? ctx.findBlock(e.text, b.topLevel)
+                                : nullptr;
+  for (size_t k = 0; callee && k < e.args.size(); ++k) {
+    const ast::Arg &a = e.args[k];
+    const std::vector<ast::Param> &params = callee->decl->params;
+    size_t j = k; // by position, or by name
+    if (!a.name.text.empty())
+      j = size_t(std::find_if(params.begin(), params.end(),
+                              [&](const ast::Param &p) { return p.name.text == a.name.text; }) -
+                 params.begin());
+    if (j >= callee->layerParam.size() || !callee->layerParam[j])
+      continue;
+    if (a.value.isName())
+      out.insert(a.value.text);
+    else if (a.value.kind == ast::ExprKind::Chain)
+      layerStepNames(a.value.operands, out);
+  }
+  for (const ast::Expr &o : e.operands)
+    passedLayerNames(ctx, b, o, out);
+  for (const ast::Arg &a : e.args)
+    passedLayerNames(ctx, b, a.value, out);
+}
+
+// Marks the parameters that take layers: those that stand as layers in the
+// body, and those it passes on for a layer parameter of a block it calls
+// (until no block has more).
+void markLayerParams(const Context &ctx, const std::vector<BlockInfo *> &blocks) {
+  for (BlockInfo *b : blocks)
+    b->layerParam.assign(b->decl->params.size(), false);
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (BlockInfo *b : blocks) {
+      std::set<std::string> names;
+      layerStepNames(b->decl->body.steps, names);
+      for (const ast::Expr &s : b->decl->body.steps)
+        passedLayerNames(ctx, *b, s, names);
+      for (size_t i = 0; i < b->layerParam.size(); ++i)
+        if (!b->layerParam[i] && names.count(b->decl->params[i].name.text))
+          changed = b->layerParam[i] = true;
+    }
+  }
 }
 
 // Marks the blocks whose bodies combine values: they start with a
@@ -340,8 +381,7 @@ private:
 bool isBlockInput(const ast::Expr &e) { return e.isName() && e.text == "in"; }
 
 void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
-  for (BlockInfo *b : blocks)
-    markLayerParams(*b);
+  markLayerParams(ctx, blocks);
   markCombining(ctx, blocks);
   bool wasDefinition = ctx.definitionMode;
   ctx.definitionMode = true;

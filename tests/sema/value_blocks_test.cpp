@@ -148,6 +148,33 @@ TEST(ValueBlocks, LayersGivenForAParameterExpandWhereTheyWereWritten) {
   EXPECT_DIAG(r, "error: block 'b' calls itself through the layers given for a parameter");
 }
 
+// A layer parameter passed on to another block's layer parameter, alone,
+// by position or in a chain, takes layers: the caller's are applied there.
+TEST(ValueBlocks, LayerParametersPassedOnTakeLayers) {
+  Checked c = check(kBlocks +
+                    "block twice(f) { f -> f }\n"
+                    "block wrap(g) { twice(f = g -> relu) -> twice(g) }\n"
+                    "block moe2(e) { in -> mmoe(2, expert = e) }\n" +
+                    model("  input x : f32[4]\n"
+                          "  shared moe = x -> moe2(e = dense(5) -> tanh)\n"
+                          "  task a : regress { head = moe -> wrap(g = dense(6)) -> dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  const Model &m = c.model();
+  EXPECT_EQ(
+      layersOf(m, "moe"),
+      (std::vector<std::string>{"moe.0.a.0=dense[2]", "moe.0.a.1=softmax[2]", "moe.1.0.0=dense[5]",
+                                "moe.1.0.1=tanh[5]", "moe.1.1.0=dense[5]", "moe.1.1.1=tanh[5]"}));
+  EXPECT_EQ(layersOf(m, "a"),
+            (std::vector<std::string>{"a.0=dense[6]", "a.1=relu[6]", "a.2=dense[6]", "a.3=relu[6]",
+                                      "a.4=dense[6]", "a.5=dense[6]", "a.6=dense[1]"}));
+  // Passed on, it still takes no number.
+  Checked e = check(kBlocks + "block moe2(e) { in -> mmoe(2, expert = e) }\n" +
+                    model("  input x : f32[4]\n"
+                          "  shared moe = x -> moe2(e = 3)\n"
+                          "  task a : regress { head = moe -> dense(1) }"));
+  EXPECT_DIAG(e, "'e' of block 'moe2' stands as a layer in its body, so it takes layers");
+}
+
 // A gate outside each_task in a value built per task is one gate, named
 // once: lowering reports it per task (top.gate.a, top.gate.b).
 TEST(ValueBlocks, ASharedGateInAPerTaskValueKeepsItsName) {
