@@ -3,6 +3,7 @@
 
 #include "frontend/ExprText.h"
 #include "frontend/FormatLayout.h"
+#include "frontend/FormatWrap.h"
 
 #include <algorithm>
 #include <variant>
@@ -102,6 +103,17 @@ private:
     // open+1 and close tokens before it.
     auto it = std::upper_bound(commentTokens_.begin(), commentTokens_.end(), braces.first);
     return it != commentTokens_.end() && *it <= braces.second;
+  }
+
+  // `chain` laid out after `before` on a line at `indent`, broken where it
+  // would pass the column limit (with `reserve` characters after it).
+  static std::string wrapped(const ast::Chain &chain, int indent, const std::string &before,
+                             size_t reserve = 0) {
+    // Continuation lines hold their indentation; the first gets `indent`'s.
+    size_t newline = before.rfind('\n');
+    size_t column = newline == std::string::npos ? static_cast<size_t>(indent) * 2 + before.size()
+                                                 : before.size() - newline - 1;
+    return format::wrappedChain(chain, column, kColumnLimit, reserve);
   }
 
   static bool fits(int indent, const std::string &text) {
@@ -239,7 +251,7 @@ private:
     }
     add(indent, head + " {", start);
     startItem(false, true);
-    add(indent + 1, std::move(body), span.first + 1);
+    add(indent + 1, wrapped(b.body, indent + 1, ""), span.first + 1);
     close(indent, span.second, false);
   }
 
@@ -247,7 +259,8 @@ private:
     std::string text = "shared ";
     if (s.sharing)
       text += exprText(*s.sharing) + " ";
-    add(indent, text + s.name.text + " = " + chainText(s.chain), tok(s.loc));
+    text += s.name.text + " = ";
+    add(indent, text + wrapped(s.chain, indent, text), tok(s.loc));
   }
 
   void task(const ast::TaskDecl &t, int indent) {
@@ -260,8 +273,10 @@ private:
              std::string text = f.key.text;
              if (!f.values.empty()) {
                text = padded(text, width) + " =";
-               for (size_t i = 0; i < f.values.size(); ++i)
-                 text += (i ? ", " : " ") + chainText(f.values[i]);
+               for (size_t i = 0; i < f.values.size(); ++i) {
+                 text += i ? ", " : " ";
+                 text += wrapped(f.values[i], indent + 1, text, i + 1 < f.values.size());
+               }
              }
              add(indent + 1, std::move(text), tok(f.loc));
            });

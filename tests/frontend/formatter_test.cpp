@@ -168,6 +168,40 @@ TEST(Formatter, TrainStaysOnOneLineUpToOneHundredColumns) {
                                 "}\n");
 }
 
+// A chain that would pass 100 columns breaks after the commas of the calls
+// that do not fit, each argument under the first; the steps after a call
+// stay on its last line.
+TEST(Formatter, LongChainsBreakAfterTheCommasOfTheirCalls) {
+  std::string out = format(
+      "block cgc(shared_experts, task_experts, expert) { mix(each_task(in -> gate(task_experts + "
+      "shared_experts)), each_task(repeat(task_experts, in -> expert)), repeat(shared_experts, in "
+      "-> expert)) }\nmodel m { shared moe = x -> mmoe(experts = 4, expert = expert(16) -> "
+      "dropout(0.25) -> dense(16), gate = [1, 2, 3])\n task a : regress { head = concat(moe -> "
+      "dense(64) -> relu -> dense(64), x -> dense(64) -> relu -> dense(64)) -> dense(1) // why\n "
+      "metrics = mse } }");
+  EXPECT_EQ(out, "block cgc(shared_experts, task_experts, expert) {\n"
+                 "  mix(each_task(in -> gate(task_experts + shared_experts)),\n"
+                 "      each_task(repeat(task_experts, in -> expert)),\n"
+                 "      repeat(shared_experts, in -> expert))\n"
+                 "}\n"
+                 "\n"
+                 "model m {\n"
+                 "  shared moe = x -> mmoe(experts = 4,\n"
+                 "                         expert = expert(16) -> dropout(0.25) -> dense(16),\n"
+                 "                         gate = [1, 2, 3])\n"
+                 "\n"
+                 "  task a : regress {\n"
+                 "    head    = concat(moe -> dense(64) -> relu -> dense(64),\n"
+                 "                     x -> dense(64) -> relu -> dense(64)) -> dense(1) // why\n"
+                 "    metrics = mse\n"
+                 "  }\n"
+                 "}\n");
+  expectStable(out);
+  // What fits stays on one line.
+  EXPECT_EQ(format("block b(k) { mix(each_task(in -> gate(k)), repeat(k, in -> dense(4))) }"),
+            "block b(k) { mix(each_task(in -> gate(k)), repeat(k, in -> dense(4))) }\n");
+}
+
 TEST(Formatter, ExpressionsKeepOnlyNeededParentheses) {
   std::string out = format("model m { balance f((a + b) * c, a - (b - c), (a - b) - c, -(a + b), "
                            "a * -b, ((a)), a / (b * c), -(-a), (1) .. (2 + 3)) }");
