@@ -209,6 +209,12 @@ void passedLayerNames(const Context &ctx, const BlockInfo &b, const ast::Expr &e
   const BlockInfo *callee = e.isCall() && !layerByName(e.text) && !isParam(b, e.text)
                                 ? ctx.findBlock(e.text, b.topLevel)
                                 : nullptr;
+  if (const ast::Expr *expert = !callee && isPle(e) ? pleExpert(e) : nullptr) {
+    if (expert->isName())
+      out.insert(expert->text);
+    else if (expert->kind == ast::ExprKind::Chain)
+      layerStepNames(expert->operands, out);
+  }
   for (size_t k = 0; callee && k < e.args.size(); ++k) {
     const ast::Arg &a = e.args[k];
     const std::vector<ast::Param> &params = callee->decl->params;
@@ -261,7 +267,7 @@ void markCombining(Context &ctx, const std::vector<BlockInfo *> &blocks) {
     for (const ast::Expr &s : steps)
       combinedNames(s, names);
     for (const ast::Expr *n : names) {
-      if (isBlockInput(*n))
+      if (isBlockInput(*n) || (isPle(*n) && !isParam(b, n->text)))
         return true;
       const BlockInfo *called = layerByName(n->text) || isParam(b, n->text)
                                     ? nullptr
@@ -442,6 +448,15 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
   if (auto kind = layerByName(step.text))
     return applyLayer(ctx, *kind, step, env, in, useLoc, out);
   bool topLevel = env && env->topLevel;
+  if (isPle(step) && !ctx.findBlock(step.text, topLevel)) {
+    if (ctx.definitionMode)
+      checkPle(ctx, step, env);
+    else
+      ctx.error(nameLoc(step), "ple combines values, so it can only be a step of the chain of a "
+                               "head or a shared value, not of a shared module or of the layers "
+                               "given for a parameter");
+    return {};
+  }
   if (const BlockInfo *b = ctx.findBlock(step.text, topLevel))
     return expandBlock(ctx, *b, step, env, in, useLoc, out);
   if (env && env->find(step.text)) {

@@ -330,9 +330,10 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
                                      !(owner.env && owner.env->findLayer(step.text))
                                  ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
                                  : nullptr;
-    if (block && block->combines && !ops) { // a shared module reports it in applyStep
-      flush();
-      cur = expandCombiningBlock(ctx, *block, step, owner, cur);
+    if (((block && block->combines) || (!block && isPle(step))) && !ops) {
+      flush(); // a shared module reports these in applyStep
+      cur = block ? expandCombiningBlock(ctx, *block, step, owner, cur)
+                  : expandPle(ctx, step, owner, cur);
       flow = cur.flow;
       continue;
     }

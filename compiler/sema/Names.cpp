@@ -24,9 +24,10 @@ const char *kindWord(Symbol::Kind kind) {
 }
 
 bool reserved(Context &ctx, const ast::Ident &name, const char *what) {
-  if (!layerByName(name.text))
+  if (!layerByName(name.text) && name.text != "ple")
     return false;
-  ctx.error(name.loc, fmt::format("'{}' is a layer name and cannot name {}", name.text, what));
+  ctx.error(name.loc, fmt::format("'{}' is {} name and cannot name {}", name.text,
+                                  layerByName(name.text) ? "a layer" : "a built-in block", what));
   return true;
 }
 

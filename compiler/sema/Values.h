@@ -96,6 +96,20 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
 Val expandCombiningBlock(Context &ctx, const BlockInfo &info, const ast::Expr &call,
                          const Owner &owner, Val in);
 
+/// Whether `e` calls the built-in ple (progressive layered extraction).
+bool isPle(const ast::Expr &e);
+/// The layers a ple call gives for its experts (`expert = ...`, or the
+/// fourth argument); null when it gives none.
+const ast::Expr *pleExpert(const ast::Expr &call);
+/// ple(levels, shared_experts, task_experts, expert) applied to `in` for
+/// the task `owner.reader`: that task's stream after the last level, its
+/// layers named under one position of the owner (Ple.cpp). Unknown after an
+/// error.
+Val expandPle(Context &ctx, const ast::Expr &call, const Owner &owner, Val in);
+/// A ple call's arguments and expert layers checked on their own, with
+/// parameters `env` (a block's definition).
+void checkPle(Context &ctx, const ast::Expr &call, const Env *env);
+
 /// The value of shared value `s` for `user` (its task's copy if soft);
 /// `useLoc` is where it is named.
 Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc);

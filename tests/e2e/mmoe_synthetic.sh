@@ -47,7 +47,7 @@ for model in shared_bottom mmoe attention cgc cross_stitch ple; do
   if [[ $model == shared_bottom ]]; then
     grep -q '^gates' "$work/$model.txt" && fail "shared_bottom printed gates"
   else
-    grep -qE '^  (y1\.(gate|attention\.head0)|(moe|level)\.0\.y1) \(y1\) +[a-z0-9.]+(\[0\])? -?[0-9]+\.[0-9]{3}' \
+    grep -qE '^  (y1\.(gate|attention\.head0)|(moe|level)\.0\.y1|ext\.0\.1\.gates\.y1) \(y1\) +[a-z0-9.]+(\[0\])? -?[0-9]+\.[0-9]{3}' \
       "$work/$model.txt" || fail "$model printed no gate line for y1"
   fi
 done

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# sharing_blocks.sh: std/sharing.mtl's one-call blocks are the architectures
-# written out. examples/mmoe_synthetic.mtl's mmoe (`x -> mmoe(4, expert(16))`) and
-# cgc (`x -> cgc(2, 1, expert(16))`) models and the same models written out with
+# sharing_blocks.sh: std/sharing.mtl's one-call blocks and the built-in ple
+# are the architectures written out. examples/mmoe_synthetic.mtl's mmoe
+# (`x -> mmoe(4, expert(16))`), cgc (`x -> cgc(2, 1, expert(16))`) and ple
+# (`x -> ple(2, 2, 1, expert(16))`) models and the same models written out with
 # expert, gate and tower (tests/e2e/data/sharing_by_hand.mtl) train to the
 # same losses in every epoch, and their built programs, each with its own
 # checkpoint, predict the same numbers; the one-call models report a gate
-# per task, named by its layers (moe.0.y1, level.0.y2).
+# per task, named by its layers (moe.0.y1, level.0.y2, ext.0.1.gates.y2).
 source "$(dirname "$0")/common.sh"
 
 sh "$examples/data/make_mmoe.sh" 0.5 800 3 >"$work/mmoe.csv" || { fail "make_mmoe.sh failed"; finish; }
@@ -29,7 +30,7 @@ run() {
 # The losses of each epoch record, as written (17 significant digits).
 losses() { grep '"type":"epoch"' "$1" | grep -oE '"loss":[-0-9.e+]+' | paste -sd' '; }
 
-for model in mmoe cgc; do
+for model in mmoe cgc ple; do
   run "$examples/mmoe_synthetic.mtl" "$model" "$model.one" || continue
   run "$work/by_hand.mtl" "$model" "$model.hand" || continue
   one=$(losses "$work/$model.one.jsonl") hand=$(losses "$work/$model.hand.jsonl")
@@ -46,4 +47,8 @@ for gate in "moe.0.y1 (y1)" "moe.0.y2 (y2)"; do
 done
 grep -qE '^  level\.0\.y2 \(y2\)  level\.1 [0-9.]+  level\.2\[0\] [0-9.]+  level\.2\[1\] [0-9.]+$' "$work/cgc.one.txt" ||
   fail "cgc printed no gate line for y2: $(grep -A3 '^gates' "$work/cgc.one.txt")"
+grep -qE '^  ext\.0\.0\.shared_gate \(several tasks\) +ext\.0\.0\.experts\.y1\[0\] [0-9.]+  ext\.0\.0\.experts\.y2\[0\] [0-9.]+  ext\.0\.0\.shared\[0\] [0-9.]+  ext\.0\.0\.shared\[1\] [0-9.]+$' "$work/ple.one.txt" ||
+  fail "ple printed no line for its shared gate: $(grep -A6 '^gates' "$work/ple.one.txt")"
+grep -qE '^  ext\.0\.1\.gates\.y2 \(y2\) +ext\.0\.1\.experts\.y2\[0\] [0-9.]+  ext\.0\.1\.shared\[0\] [0-9.]+  ext\.0\.1\.shared\[1\] [0-9.]+$' "$work/ple.one.txt" ||
+  fail "ple printed no line for y2's second gate: $(grep -A6 '^gates' "$work/ple.one.txt")"
 finish

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # stacked_experts_torch.sh: experts stacked with `repeat`, gates written
-# inside `mix`, learned(...) gates, attend(...) and each_task(...) are named
-# as PyTorch names a ModuleList of Sequentials, a module with a `weight`
-# parameter, an nn.MultiheadAttention and a ModuleDict by task. The MMoE,
-# attention, CGC and cross-stitch models of examples/mmoe_synthetic.mtl
-# (std/sharing.mtl's one-call mmoe and cgc blocks; its expert, gate and
-# tower blocks) train one epoch on 2,000
+# inside `mix`, learned(...) gates, attend(...), each_task(...) and ple(...)
+# are named as PyTorch names a ModuleList of Sequentials, a module with a
+# `weight` parameter, an nn.MultiheadAttention, a ModuleDict by task and a
+# ModuleList of levels. The MMoE, attention, CGC, PLE and cross-stitch
+# models of examples/mmoe_synthetic.mtl (std/sharing.mtl's one-call mmoe and
+# cgc blocks, the built-in ple; its expert, gate and tower blocks) train one epoch on 2,000
 # rows of the MMoE paper's synthetic data; each checkpoint loads with
 # load_state_dict(strict) into a PyTorch module written from the papers'
 # equations, and the built program's predictions equal torch's forward.
@@ -16,7 +16,7 @@ source "$(dirname "$0")/common.sh"
 torch_python
 
 sh "$examples/data/make_mmoe.sh" 0.5 2000 >"$work/mmoe.csv" || fail "make_mmoe.sh failed"
-for model in mmoe attention cgc cross_stitch; do
+for model in mmoe attention cgc ple cross_stitch; do
   "$mtlc" train "$examples/mmoe_synthetic.mtl" --model $model --epochs 1 \
     --data train="$work/mmoe.csv" -q --run-dir "$work/$model" >/dev/null 2>"$work/train.err" ||
     { fail "mtlc train --model $model failed: $(cat "$work/train.err")"; continue; }
@@ -33,6 +33,7 @@ from torch import nn
 
 kind, ck_path, data_path, pred_path = sys.argv[1:]
 expert = lambda width=16: nn.Sequential(nn.Linear(100, width), nn.ReLU())  # expert(width)
+expert_of = lambda inputs: nn.Sequential(nn.Linear(inputs, 16), nn.ReLU())  # expert(16) on `inputs`
 
 class Learned(nn.Module):
     """learned(...): a gate of weights that do not depend on the row."""
@@ -67,6 +68,41 @@ class OneCall(nn.Module):
             mixed = (block[0][t](x).unsqueeze(2) * torch.stack([e(x) for e in experts], dim=1)).sum(1)
             out.append(getattr(self, t)(mixed).reshape(-1))
         return out
+
+class Ple(nn.Module):
+    """PLE (Tang et al. 2020), `ext = x -> ple(levels = 2, shared_experts = 2, task_experts = 1,
+    expert = expert(16))`: every level has an expert per task and two shared ones; each task's
+    gate mixes its own and the shared ones into the task's stream, and before the last level a
+    shared gate mixes every expert into the shared stream. A level's task experts and gates read
+    the task's stream, its shared experts and shared gate the shared stream (the first level: x).
+    The levels are a ModuleList, each task's experts and gates a ModuleDict by task."""
+    def __init__(self):
+        super().__init__()
+        self.tasks = ("y1", "y2")
+        levels = []
+        for width, last in ((100, False), (16, True)):
+            level = nn.Module()
+            level.experts = nn.ModuleDict({t: nn.ModuleList([expert_of(width)]) for t in self.tasks})
+            level.shared = nn.ModuleList(expert_of(width) for _ in range(2))
+            level.gates = nn.ModuleDict({t: nn.Sequential(nn.Linear(width, 3), nn.Softmax(dim=1))
+                                         for t in self.tasks})
+            if not last:
+                level.shared_gate = nn.Sequential(nn.Linear(width, 4), nn.Softmax(dim=1))
+            levels.append(level)
+        self.ext = nn.Sequential(nn.ModuleList(levels))
+        for t in self.tasks:
+            setattr(self, t, nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+
+    def forward(self, x):
+        mixed = lambda gate, h, experts: (gate(h).unsqueeze(2) * torch.stack(experts, dim=1)).sum(1)
+        streams, shared = {t: x for t in self.tasks}, x
+        for level in self.ext[0]:
+            own = {t: [e(streams[t]) for e in level.experts[t]] for t in self.tasks}
+            common = [e(shared) for e in level.shared]
+            if hasattr(level, "shared_gate"):
+                shared = mixed(level.shared_gate, shared, [e for t in self.tasks for e in own[t]] + common)
+            streams = {t: mixed(level.gates[t], streams[t], own[t] + common) for t in self.tasks}
+        return [getattr(self, t)(streams[t]).reshape(-1) for t in self.tasks]
 
 class Gated(nn.Module):
     """Each task t reads tower_t(a mixture of the experts it may use): cross-stitch (Misra et
@@ -106,7 +142,7 @@ class Gated(nn.Module):
             out.append(seq[3](seq[2](seq[1](mixed))).reshape(-1))
         return out
 
-model = OneCall(kind) if kind in ("mmoe", "cgc") else Gated(kind)
+model = OneCall(kind) if kind in ("mmoe", "cgc") else Ple() if kind == "ple" else Gated(kind)
 ck = json.load(open(ck_path))["tensors"]
 # The parameters: every tensor but Adam's state (NAME.exp_avg, NAME.exp_avg_sq).
 params = {n: t for n, t in ck.items() if not n.endswith((".exp_avg", ".exp_avg_sq"))}
