@@ -1,6 +1,8 @@
 // SemaContext.cpp: diagnostics policy, name lookup and message helpers shared by sema.
 #include "sema/SemaContext.h"
 
+#include "frontend/ExprText.h"
+
 #include <fmt/format.h>
 
 namespace mtl::sema {
@@ -124,12 +126,26 @@ SourceLoc nameLoc(const ast::Expr &e) {
   return loc;
 }
 
+namespace {
+// Whether `e` has a name or a call in it (beyond literals).
+bool hasName(const ast::Expr &e) {
+  if (e.isNamed())
+    return true;
+  for (const ast::Expr &o : e.operands)
+    if (hasName(o))
+      return true;
+  return false;
+}
+} // namespace
+
 std::string describe(const ast::Expr &e) {
   switch (e.kind) {
-  case ast::ExprKind::Number:
-  case ast::ExprKind::Int:
   case ast::ExprKind::Neg:
   case ast::ExprKind::Binary:
+    // Arithmetic on literals is a number; on names, quoted as written.
+    return hasName(e) ? "'" + exprText(e) + "'" : "a number";
+  case ast::ExprKind::Number:
+  case ast::ExprKind::Int:
     return "a number";
   case ast::ExprKind::String:
     return "a string";
