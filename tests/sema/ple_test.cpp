@@ -67,9 +67,11 @@ TEST(Ple, LevelsHaveEachTasksExpertsAndGateAndASharedGateBeforeTheLast) {
     const Value &last = m.values[size_t(head.arg)];
     ASSERT_EQ(last.kind, Value::Mix);
     EXPECT_EQ(last.argTexts.front(), fmt::format("ext.0.1.gates.{}", t));
+    // The gate of the mixture the first expert of `stack` reads.
     auto firstInput = [&](int stack) {
       const Value &expert = m.values[size_t(m.values[size_t(stack)].args.front())];
-      return m.values[size_t(expert.arg)].argTexts.front();
+      const Value &input = m.values[size_t(expert.arg)];
+      return input.kind == Value::Mix ? input.argTexts.front() : std::string("not a mixture");
     };
     EXPECT_EQ(firstInput(last.args[1]), fmt::format("ext.0.0.gates.{}", t));
     EXPECT_EQ(firstInput(last.args[2]), "ext.0.0.shared_gate");
