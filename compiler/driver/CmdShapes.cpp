@@ -51,6 +51,14 @@ void printModule(const sema::Module &m) {
   }
 }
 
+// Whether a path names `v` by its shared value: a combination that is one.
+bool isNamedCombination(const sema::Value &v) {
+  return !v.sharedName.empty() && v.kind != sema::Value::InputRef && v.kind != sema::Value::Apply;
+}
+
+// About how many characters of a task's path `mtlc shapes` prints.
+constexpr size_t kPathBudget = 300;
+
 // A module as a path names it: by its owner, or by the position its layers
 // are nested under when it was built inside a combination ("experts.0").
 std::string moduleLabel(const sema::Module &m) {
@@ -62,26 +70,41 @@ std::string moduleLabel(const sema::Module &m) {
 }
 
 // The modules a value passes through, from its inputs to the value itself,
-// with the values it combines written as in .mtl.
-std::string path(const sema::Model &model, int value) {
+// with the values it combines written as in .mtl and a shared value that
+// combines others by its name (but `value` itself when `expand`); about
+// `budget` characters at most, the rest "..." (the values of a deep DAG,
+// PLE's, would repeat exponentially).
+std::string path(const sema::Model &model, int value, size_t budget, bool expand = false) {
   const sema::Value &v = model.values[value];
+  if (budget == 0)
+    return "...";
+  if (!expand && isNamedCombination(v))
+    return v.sharedName;
   // Operands of an operator that hold a chain are put in parentheses.
   const bool op = v.kind != sema::Value::Concat && v.kind != sema::Value::Mix &&
                   v.kind != sema::Value::Stack && v.kind != sema::Value::Attend &&
                   v.kind != sema::Value::Select;
   auto args = [&](const char *sep) {
-    std::vector<std::string> parts;
-    for (int a : v.args) {
-      std::string p = path(model, a);
-      parts.push_back(op && p.find(" -> ") != std::string::npos ? "(" + p + ")" : p);
+    std::string joined;
+    for (size_t k = 0; k < v.args.size(); ++k) {
+      if (k)
+        joined += sep;
+      if (joined.size() >= budget) {
+        joined += "...";
+        break;
+      }
+      std::string p = path(model, v.args[k], budget - joined.size());
+      joined += op && p.find(" -> ") != std::string::npos ? "(" + p + ")" : p;
     }
-    return fmt::format("{}", fmt::join(parts, sep));
+    return joined;
   };
   switch (v.kind) {
   case sema::Value::InputRef:
     return model.inputs[v.input].name;
-  case sema::Value::Apply:
-    return path(model, v.arg) + " -> " + moduleLabel(model.modules[v.module]);
+  case sema::Value::Apply: {
+    const std::string label = moduleLabel(model.modules[v.module]);
+    return path(model, v.arg, budget > label.size() ? budget - label.size() : 0) + " -> " + label;
+  }
   case sema::Value::Add:
     return "(" + args(" + ") + ")";
   case sema::Value::Sub:
@@ -127,6 +150,11 @@ void printModelShapes(const sema::Model &m) {
       params += same(o) ? o.paramCount() : 0;
     fmt::print("  shared {}{}  ({} parameters)\n", mod.name,
                mod.softGroup >= 0 ? " (soft copy)" : "", params);
+    // A shared value that combines others: what it computes (one value per
+    // reading task when it is built per task).
+    for (size_t v = 0; v < m.values.size(); ++v)
+      if (isNamedCombination(m.values[v]) && m.values[v].sharedName == mod.name)
+        fmt::print("    value: {}\n", path(m, int(v), kPathBudget, true));
     for (size_t k = i; k < m.modules.size(); ++k)
       if (same(m.modules[k])) {
         printModule(m.modules[k]);
@@ -140,7 +168,7 @@ void printModelShapes(const sema::Model &m) {
     fmt::print("  task {} : {}{}  loss {}  weight {:g}  metrics {}\n", t.name,
                sema::taskKindText(t), t.auxiliary ? " auxiliary" : "", sema::lossName(t.loss),
                t.weight, fmt::join(metrics, ", "));
-    fmt::print("    path: {}  output {}\n", path(m, t.head),
+    fmt::print("    path: {}  output {}\n", path(m, t.head, kPathBudget),
                sema::formatShape(m.values[t.head].shape));
     for (const sema::Module &mod : m.modules)
       if (!mod.shared && mod.name == t.name)

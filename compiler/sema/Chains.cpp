@@ -106,6 +106,8 @@ Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc) {
     key = user.reader;
   }
   after.instances[*key].out = out;
+  if (out.ok() && ctx.model->values[size_t(out.value)].sharedName.empty())
+    ctx.model->values[size_t(out.value)].sharedName = after.decl->name.text;
   return out;
 }
 

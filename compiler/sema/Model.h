@@ -121,6 +121,9 @@ struct Value {
   /// Mix, Attend: the gate's name, then each expert's (a stack's as
   /// `NAME[j]`), which gate telemetry reports them by.
   std::vector<std::string> argTexts;
+  /// The shared value this value is (the first that computes it), which
+  /// `mtlc shapes` names a combination by; empty for the others.
+  std::string sharedName;
   SourceLoc loc; ///< the combining kinds: where the combination is written
   Shape shape;
 };

@@ -7,6 +7,9 @@
 # same losses in every epoch, and their built programs, each with its own
 # checkpoint, predict the same numbers; the one-call models report a gate
 # per task, named by its layers (moe.0.y1, level.0.y2, ext.0.1.gates.y2).
+# `mtlc shapes` names such a shared value in the tasks' paths and prints
+# what it computes under it, in a few hundred characters even for a deep
+# ple, whose values would repeat exponentially written as a tree.
 source "$(dirname "$0")/common.sh"
 
 sh "$examples/data/make_mmoe.sh" 0.5 800 3 >"$work/mmoe.csv" || { fail "make_mmoe.sh failed"; finish; }
@@ -51,4 +54,20 @@ grep -qE '^  ext\.0\.0\.shared_gate \(several tasks\) +ext\.0\.0\.experts\.y1\[0
   fail "ple printed no line for its shared gate: $(grep -A6 '^gates' "$work/ple.one.txt")"
 grep -qE '^  ext\.0\.1\.gates\.y2 \(y2\) +ext\.0\.1\.experts\.y2\[0\] [0-9.]+  ext\.0\.1\.shared\[0\] [0-9.]+  ext\.0\.1\.shared\[1\] [0-9.]+$' "$work/ple.one.txt" ||
   fail "ple printed no line for y2's second gate: $(grep -A6 '^gates' "$work/ple.one.txt")"
+shapes=$("$mtlc" shapes "$examples/mmoe_synthetic.mtl") || fail "mtlc shapes failed"
+grep -qxF '    path: ext -> y1  output [1]' <<<"$shapes" || fail "no path through ext for y1: $(grep path <<<"$shapes")"
+grep -qxF '    value: mix(x -> moe.0.y2, stack(x -> moe.1.0, x -> moe.1.1, x -> moe.1.2, x -> moe.1.3))' \
+  <<<"$shapes" || fail "moe's value for y2 is not printed: $(grep value <<<"$shapes")"
+cat >"$work/deep.mtl" <<'EOF'
+model m {
+  input x : f32[10]
+  shared ext = x -> ple(levels = 8, shared_experts = 2, task_experts = 2, expert = dense(8))
+  task a : regress { head = ext -> dense(1) }
+  task b : regress { head = ext -> dense(1) }
+  task c : regress { head = x -> ple(8, 2, 2, dense(8)) -> dense(1) }
+}
+EOF
+deep=$("$mtlc" shapes "$work/deep.mtl") || fail "mtlc shapes failed on a deep ple"
+longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n }' <<<"$deep")
+[[ $longest -lt 1000 ]] || fail "a deep ple's shapes have a line of $longest characters"
 finish
