@@ -226,6 +226,13 @@ Val expandPle(Context &ctx, const ast::Expr &call, const Owner &owner, Val in) {
                           in.flow.dtype == DType::I32 ? "i32 ids" : formatShape(in.flow.shape)));
     return {};
   }
+  if (owner.softGroup >= 0) {
+    ctx.error(call.loc, fmt::format("ple builds a stream for every task, and {} is soft-shared, "
+                                    "which gives every task a copy of all its layers; share it "
+                                    "hard to use ple",
+                                    owner.what));
+    return {};
+  }
   if (ctx.model->tasks.empty())
     return {};
   ++ctx.perTaskUses; // each task reads its own stream

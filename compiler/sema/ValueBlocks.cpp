@@ -40,6 +40,14 @@ Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char
                           body ? fmt::format("; {} has no layers", describe(*body)) : ""));
     return {};
   }
+  if (owner.softGroup >= 0) {
+    ctx.error(call.loc, fmt::format("each_task makes layers for each task that reads it, and {} "
+                                    "is soft-shared, which gives every task a copy of all its "
+                                    "layers already; write the chain without each_task, or share "
+                                    "it hard",
+                                    owner.what));
+    return {};
+  }
   ++ctx.perTaskUses;
   Owner mine = nestedOwner(owner);
   mine.prefix +=

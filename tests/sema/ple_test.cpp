@@ -95,6 +95,29 @@ TEST(Ple, OneLevelInAHeadWithABlocksLayers) {
                                       "a.0.0.gates.a.1=softmax[3]", "a.1=dense[1]"}));
 }
 
+// A soft-shared value gives every task a copy of its layers: it may read a
+// ple (each copy reads its task's stream) but not hold one, nor each_task.
+TEST(Ple, ASoftSharedValueMayReadAPleButNotHoldOne) {
+  const std::string tasks = "  task a : regress { head = top -> dense(1) }\n"
+                            "  task b : regress { head = top -> dense(1) }";
+  Checked reads = check(model("  input x : f32[6]\n"
+                              "  shared ext = x -> ple(2, 1, 1, dense(4))\n"
+                              "  shared soft(0.1) top = ext -> dense(3)\n" +
+                              tasks));
+  ASSERT_EQ(reads.errors, 0u) << reads.text;
+  EXPECT_EQ(layersOf(reads.model(), "top.a"), (std::vector<std::string>{"top.a.0=dense[3]"}));
+  Checked holds = check(model("  input x : f32[6]\n"
+                              "  shared soft(0.1) top = x -> ple(2, 1, 1, dense(4))\n" +
+                              tasks));
+  EXPECT_DIAG(holds, "ple builds a stream for every task, and shared block 'top' is soft-shared");
+  Checked each = check(model("  input x : f32[6]\n"
+                             "  shared soft(0.1) top = mix(each_task(x -> dense(2) -> softmax), "
+                             "x -> dense(3), x -> dense(3))\n" +
+                             tasks));
+  EXPECT_DIAG(each, "each_task makes layers for each task that reads it, and shared block 'top' "
+                    "is soft-shared");
+}
+
 TEST(Ple, Errors) {
   auto expectError = [](const std::string &src, const std::string &piece) {
     Checked c = check(src);
