@@ -25,6 +25,7 @@ int applyModule(Context &ctx, int module, int arg, const Shape &shape) {
   v.module = module;
   v.arg = arg;
   v.shape = shape;
+  v.perReader = ctx.model->values[size_t(arg)].perReader;
   ctx.model->values.push_back(v);
   it->second = static_cast<int>(ctx.model->values.size()) - 1;
   return it->second;

@@ -13,6 +13,8 @@
 namespace mtl::sema {
 
 int addValue(Context &ctx, Value v) {
+  for (int a : v.args)
+    v.perReader = v.perReader || ctx.model->values[size_t(a)].perReader;
   ctx.model->values.push_back(std::move(v));
   return static_cast<int>(ctx.model->values.size()) - 1;
 }

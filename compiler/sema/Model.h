@@ -124,6 +124,9 @@ struct Value {
   /// The shared value this value is (the first that computes it), which
   /// `mtlc shapes` names a combination by; empty for the others.
   std::string sharedName;
+  /// It differs by the task that reads it: made by each_task or ple, or
+  /// computed from such a value.
+  bool perReader = false;
   SourceLoc loc; ///< the combining kinds: where the combination is written
   Shape shape;
 };

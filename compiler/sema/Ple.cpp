@@ -233,10 +233,19 @@ Val expandPle(Context &ctx, const ast::Expr &call, const Owner &owner, Val in) {
                                     owner.what));
     return {};
   }
+  if (ctx.model->values[size_t(in.value)].perReader) {
+    ctx.error(call.loc, "ple reads one value for every task's stream, and the value it is "
+                        "applied to differs by task (it comes from each_task, mmoe, cgc or "
+                        "another ple); apply ple before it, or give ple more levels");
+    return {};
+  }
   if (ctx.model->tasks.empty())
     return {};
   ++ctx.perTaskUses; // each task reads its own stream
-  return Builder(ctx, call, owner, *args).run(in, std::max(owner.reader, 0));
+  Val out = Builder(ctx, call, owner, *args).run(in, std::max(owner.reader, 0));
+  if (out.ok())
+    ctx.model->values[size_t(out.value)].perReader = true;
+  return out;
 }
 
 } // namespace mtl::sema

@@ -67,6 +67,8 @@ Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char
                                      exprText(*body)));
     return {};
   }
+  if (out.ok())
+    ctx.model->values[size_t(out.value)].perReader = true;
   return out;
 }
 

@@ -142,6 +142,9 @@ TEST(Ple, Errors) {
                     "  task a : regress { head = x -> enc -> dense(1) }"),
               "ple combines values, so it can only be a step of the chain of a head or a shared "
               "value");
+  expectError(with("ple(2, 1, 1, dense(4)) -> ple(2, 1, 1, dense(4))"),
+              "ple reads one value for every task's stream, and the value it is applied to "
+              "differs by task");
   expectError("block ple(k) { dense(k) }\n" + with("dense(4)"),
               "'ple' is a built-in block name and cannot name a block");
 }
