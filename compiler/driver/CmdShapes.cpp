@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace mtl::driver {
 namespace {
 
@@ -137,8 +139,16 @@ void printModelShapes(const sema::Model &m) {
   for (const sema::Input &in : m.inputs)
     fmt::print("    {:<20} {}{}\n", in.name, in.dtype == sema::DType::F32 ? "f32" : "i32",
                sema::formatShape(in.shape));
+  // A shared value that combines others: what it computes (one line per
+  // reading task when it is built per task).
+  auto values = [&](const std::string &name) {
+    for (size_t v = 0; v < m.values.size(); ++v)
+      if (isNamedCombination(m.values[v]) && m.values[v].sharedName == name)
+        fmt::print("    value: {}\n", path(m, int(v), kPathBudget, true));
+  };
   // A shared block's modules (its copies in a repeat, its parts around a
   // combination) under one heading, in the order they were first made.
+  std::set<std::string> headed;
   std::vector<bool> printed(m.modules.size(), false);
   for (size_t i = 0; i < m.modules.size(); ++i) {
     const sema::Module &mod = m.modules[i];
@@ -150,17 +160,20 @@ void printModelShapes(const sema::Model &m) {
       params += same(o) ? o.paramCount() : 0;
     fmt::print("  shared {}{}  ({} parameters)\n", mod.name,
                mod.softGroup >= 0 ? " (soft copy)" : "", params);
-    // A shared value that combines others: what it computes (one value per
-    // reading task when it is built per task).
-    for (size_t v = 0; v < m.values.size(); ++v)
-      if (isNamedCombination(m.values[v]) && m.values[v].sharedName == mod.name)
-        fmt::print("    value: {}\n", path(m, int(v), kPathBudget, true));
+    headed.insert(mod.name);
+    values(mod.name);
     for (size_t k = i; k < m.modules.size(); ++k)
       if (same(m.modules[k])) {
         printModule(m.modules[k]);
         printed[k] = true;
       }
   }
+  // Shared values that only combine others (`concat(a, b)`), with no layers.
+  for (const sema::Value &v : m.values)
+    if (isNamedCombination(v) && headed.insert(v.sharedName).second) {
+      fmt::print("  shared {}  (0 parameters)\n", v.sharedName);
+      values(v.sharedName);
+    }
   for (const sema::Task &t : m.tasks) {
     std::vector<std::string> metrics;
     for (sema::Metric x : t.metrics)

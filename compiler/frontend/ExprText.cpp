@@ -19,6 +19,17 @@ int precedence(const ast::Expr &e) {
 }
 
 void appendExpr(std::string &out, const ast::Expr &e);
+void appendOperand(std::string &out, const ast::Expr &e, bool parens);
+
+// A chain's steps; a step that is a chain itself keeps its parentheses
+// (`(x -> dense(4)) -> relu` takes one position for the inner chain).
+void appendSteps(std::string &out, const std::vector<ast::Expr> &steps) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (i)
+      out += " -> ";
+    appendOperand(out, steps[i], steps[i].kind == ast::ExprKind::Chain);
+  }
+}
 
 void appendOperand(std::string &out, const ast::Expr &e, bool parens) {
   if (parens)
@@ -77,11 +88,7 @@ void appendExpr(std::string &out, const ast::Expr &e) {
     out += ']';
     return;
   case ast::ExprKind::Chain:
-    for (size_t i = 0; i < e.operands.size(); ++i) {
-      if (i)
-        out += " -> ";
-      appendExpr(out, e.operands[i]);
-    }
+    appendSteps(out, e.operands);
     return;
   case ast::ExprKind::Neg:
     out += '-';
@@ -183,11 +190,7 @@ std::string argText(const ast::Arg &arg) {
 
 std::string chainText(const ast::Chain &chain) {
   std::string out;
-  for (size_t i = 0; i < chain.steps.size(); ++i) {
-    if (i)
-      out += " -> ";
-    appendExpr(out, chain.steps[i]);
-  }
+  appendSteps(out, chain.steps);
   return out;
 }
 

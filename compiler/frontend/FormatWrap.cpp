@@ -10,17 +10,24 @@ class Wrapper {
 public:
   explicit Wrapper(size_t limit) : limit_(limit) {}
 
-  // The steps of a chain, joined by " -> ", from `column`: a step breaks
-  // where the steps after it, on one line, would pass the limit.
+  // The steps of a chain, joined by " -> ", from `column` (a step that is a
+  // chain itself in parentheses). A step breaks where what must follow it
+  // on its line would pass the limit: the next step up to where that one
+  // can break (its name and parenthesis), or all of it when it cannot.
   std::string steps(const std::vector<ast::Expr> &steps, size_t column, size_t reserve) const {
-    std::vector<size_t> after(steps.size() + 1, reserve); // what follows step i on one line
+    std::vector<size_t> after(steps.size(), reserve);
     for (size_t i = steps.size(); i-- > 1;)
-      after[i - 1] = after[i] + 4 + exprText(steps[i]).size();
+      after[i - 1] =
+          4 + (breaks(steps[i]) ? steps[i].text.size() + 1 : exprText(steps[i]).size() + after[i]);
     std::string out;
     for (size_t i = 0; i < steps.size(); ++i) {
       if (i)
         out += " -> ";
-      out += expr(steps[i], lastColumn(out, column), after[i]);
+      if (steps[i].kind == ast::ExprKind::Chain)
+        out +=
+            "(" + this->steps(steps[i].operands, lastColumn(out, column) + 1, after[i] + 1) + ")";
+      else
+        out += expr(steps[i], lastColumn(out, column), after[i]);
     }
     return out;
   }
@@ -28,6 +35,12 @@ public:
   std::string expr(const ast::Expr &e, size_t column, size_t reserve) const;
 
 private:
+  // Whether expr() can break `e`: a call or list with something in it.
+  static bool breaks(const ast::Expr &e) {
+    return (e.kind == ast::ExprKind::Call && !e.args.empty()) ||
+           (e.kind == ast::ExprKind::List && !e.operands.empty());
+  }
+
   // The column after `text`, which started at `column`.
   static size_t lastColumn(const std::string &text, size_t column) {
     size_t newline = text.rfind('\n');

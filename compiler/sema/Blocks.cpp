@@ -99,9 +99,9 @@ std::optional<Env> enterBlock(Context &ctx, const BlockInfo &info, const ast::Ex
   for (size_t i = 0; i < specs.size(); ++i) {
     const ast::Expr *e = bound.value(i);
     if (isLayer(i) && e && !e->isNamed() && e->kind != ast::ExprKind::Chain) {
-      ctx.error(e->loc, fmt::format("'{}' of block '{}' stands as a layer in its body, so it takes "
-                                    "layers: a layer, a block or a chain of them, as in '{} = "
-                                    "dense(16) -> relu'; got {}",
+      ctx.error(e->loc, fmt::format("'{}' of block '{}' takes layers (a layer, a block or a chain "
+                                    "of them, as in '{} = dense(16) -> relu'): it stands as a "
+                                    "layer in its body or is given for another block's; got {}",
                                     specs[i].name, name, specs[i].name, describe(*e)));
       e = nullptr;
     }
@@ -209,12 +209,15 @@ void passedLayerNames(const Context &ctx, const BlockInfo &b, const ast::Expr &e
   const BlockInfo *callee = e.isCall() && !layerByName(e.text) && !isParam(b, e.text)
                                 ? ctx.findBlock(e.text, b.topLevel)
                                 : nullptr;
-  if (const ast::Expr *expert = !callee && isPle(e) ? pleExpert(e) : nullptr) {
-    if (expert->isName())
-      out.insert(expert->text);
-    else if (expert->kind == ast::ExprKind::Chain)
-      layerStepNames(expert->operands, out);
-  }
+  // The layers given for a layer parameter: a name, or a chain's steps.
+  auto given = [&](const ast::Expr &layers) {
+    if (layers.isName())
+      out.insert(layers.text);
+    else if (layers.kind == ast::ExprKind::Chain)
+      layerStepNames(layers.operands, out);
+  };
+  if (const ast::Expr *expert = !callee && isPle(e) ? pleExpert(e) : nullptr)
+    given(*expert);
   for (size_t k = 0; callee && k < e.args.size(); ++k) {
     const ast::Arg &a = e.args[k];
     const std::vector<ast::Param> &params = callee->decl->params;
@@ -223,12 +226,8 @@ void passedLayerNames(const Context &ctx, const BlockInfo &b, const ast::Expr &e
       j = size_t(std::find_if(params.begin(), params.end(),
                               [&](const ast::Param &p) { return p.name.text == a.name.text; }) -
                  params.begin());
-    if (j >= callee->layerParam.size() || !callee->layerParam[j])
-      continue;
-    if (a.value.isName())
-      out.insert(a.value.text);
-    else if (a.value.kind == ast::ExprKind::Chain)
-      layerStepNames(a.value.operands, out);
+    if (j < callee->layerParam.size() && callee->layerParam[j])
+      given(a.value);
   }
   for (const ast::Expr &o : e.operands)
     passedLayerNames(ctx, b, o, out);
@@ -466,9 +465,15 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
   }
   if (env && !topLevel)
     if (const Symbol *sym = ctx.findSymbol(step.text)) {
-      ctx.error(nameLoc(step), fmt::format("'{}' is {}; a block body can only use layers, "
-                                           "other blocks and its input 'in'",
-                                           step.text, symbolWhat(sym->kind)));
+      // An Env of no block is ple's experts' outside blocks (Ple.cpp).
+      ctx.error(nameLoc(step),
+                env->block.empty()
+                    ? fmt::format("'{}' is {}; ple's experts are layers and blocks, of which "
+                                  "each expert gets a copy",
+                                  step.text, symbolWhat(sym->kind))
+                    : fmt::format("'{}' is {}; a block body can only use layers, other blocks "
+                                  "and its input 'in'",
+                                  step.text, symbolWhat(sym->kind)));
       return {};
     }
   std::vector<std::string> candidates = layerNames();

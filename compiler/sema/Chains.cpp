@@ -107,8 +107,8 @@ Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc) {
     key = user.reader;
   }
   after.instances[*key].out = out;
-  if (out.ok() && ctx.model->values[size_t(out.value)].sharedName.empty())
-    ctx.model->values[size_t(out.value)].sharedName = after.decl->name.text;
+  if (out.ok() && !ctx.dry && ctx.model->values[size_t(out.value)].sharedName.empty())
+    ctx.model->values[size_t(out.value)].sharedName = mine.name; // a soft copy's "NAME.TASK"
   return out;
 }
 
@@ -333,7 +333,8 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
                                      !(owner.env && owner.env->findLayer(step.text))
                                  ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
                                  : nullptr;
-    if (((block && block->combines) || (!block && isPle(step))) && !ops) {
+    const bool ple = !block && isPle(step) && !(owner.env && owner.env->findLayer(step.text));
+    if (((block && block->combines) || ple) && !ops) {
       flush(); // a shared module reports these in applyStep
       cur = block ? expandCombiningBlock(ctx, *block, step, owner, cur)
                   : expandPle(ctx, step, owner, cur);

@@ -19,11 +19,8 @@ int addValue(Context &ctx, Value v) {
   return static_cast<int>(ctx.model->values.size()) - 1;
 }
 
-/// A new value of `kind` over `parts`, of shape `shape`; the one made
-/// before for the same computation, unless it weighs experts (Mix: each is
-/// a gate telemetry watches) or picks from a stack (Select: set afterwards).
 Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
-             Shape shape, double factor) {
+             Shape shape, double factor, bool sameMix) {
   Value v;
   v.kind = kind;
   v.loc = e.loc;
@@ -32,7 +29,7 @@ Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vect
   v.factor = factor;
   v.shape = shape;
   const Flow flow = Flow::of(DType::F32, std::move(shape));
-  if (kind == Value::Mix || kind == Value::Select)
+  if ((kind == Value::Mix && !sameMix) || kind == Value::Select)
     return Val{addValue(ctx, std::move(v)), flow};
   auto [it, fresh] = ctx.valueMemo.insert({{kind, -1, -1, v.args, factor}, -1});
   if (fresh)

@@ -13,9 +13,12 @@ namespace mtl::sema {
 /// Appends `v` to the model's values; its index.
 int addValue(Context &ctx, Value v);
 
-/// A new value of `kind` over `parts`, of shape `shape`.
+/// A value of `kind` over `parts`, of shape `shape`: the one made before
+/// for the same computation, except a mix (each is a gate telemetry
+/// watches, unless `sameMix`: ple's, made again for each reading task) and
+/// a select (set afterwards).
 Val combined(Context &ctx, const ast::Expr &e, Value::Kind kind, const std::vector<Val> &parts,
-             Shape shape, double factor = 1);
+             Shape shape, double factor = 1, bool sameMix = false);
 
 /// A combination's operand as a value: f32 (ids must be embedded first);
 /// `what` names the combination in messages ("'mix'").

@@ -57,6 +57,7 @@ void Context::beginModel(Model &m) {
   dataNames.clear();
   expansions.clear();
   valueMemo.clear();
+  pleStreams.clear();
   definitionMode = false;
   dry = false;
   broken = false;

@@ -42,6 +42,13 @@ struct Val {
 
 struct Env;
 
+/// A ple's streams before its last level (Ple.cpp): each reading task's
+/// (by task index; unknown for the others) and the shared one.
+struct PleStreams {
+  std::vector<Val> tasks;
+  Val shared;
+};
+
 /// A layer parameter's argument: the layers (a layer, a block call or a
 /// chain of them) written for it, and the parameters they were written
 /// with (null at model level). No chain while the block is checked on its own.
@@ -217,6 +224,10 @@ public:
   /// neither a gate's nor an expert's) by what it computes: (kind, module,
   /// argument, arguments, factor) → its index. One value per computation.
   std::map<std::tuple<int, int, int, std::vector<int>, double>, int> valueMemo;
+  /// Each ple's streams before its last level, by the prefix its layers
+  /// take and the value it reads: the same for every reading task, built
+  /// at the first (not in a dry run).
+  std::map<std::pair<std::string, int>, PleStreams> pleStreams;
   /// Checking a definition on its own: block calls are not expanded.
   bool definitionMode = false;
   /// Checking unused shared blocks: what is built is thrown away afterwards.

@@ -70,4 +70,27 @@ EOF
 deep=$("$mtlc" shapes "$work/deep.mtl") || fail "mtlc shapes failed on a deep ple"
 longest=$(awk '{ if (length($0) > n) n = length($0) } END { print n }' <<<"$deep")
 [[ $longest -lt 1000 ]] || fail "a deep ple's shapes have a line of $longest characters"
+# A shared value of no layers of its own gets a heading; a soft copy is named
+# by its copy; a never-used one names nothing (its dry run is dropped).
+cat >"$work/names.mtl" <<'EOF'
+model m {
+  input x : f32[4]
+  shared e1 = x -> dense(4)
+  shared e2 = x -> dense(4)
+  shared cat = concat(e1, e2)
+  shared unused = concat(e2, e1)
+  shared soft(0.1) s = concat(x -> dense(2), e1)
+  task a : regress { head = cat -> dense(1) }
+  task b : regress { head = s -> dense(1) }
+  task c : regress { head = s -> dense(1) }
+  task d : regress { head = concat(e2, e1) -> dense(1) }
+}
+EOF
+names=$("$mtlc" shapes "$work/names.mtl" 2>/dev/null) || fail "mtlc shapes failed on names.mtl"
+for line in '  shared cat  (0 parameters)' '    value: concat(x -> e1, x -> e2)' '    path: cat -> a  output [1]' \
+  '    path: s.b -> b  output [1]' '    value: concat(x -> s.c.0, x -> e1)' \
+  '    path: concat(x -> e2, x -> e1) -> d  output [1]'; do
+  grep -qxF "$line" <<<"$names" || fail "shapes of names.mtl lack '$line': $names"
+done
+grep -q unused <<<"$names" && fail "a never-used shared value names a value: $names"
 finish

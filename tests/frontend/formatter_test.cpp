@@ -197,9 +197,33 @@ TEST(Formatter, LongChainsBreakAfterTheCommasOfTheirCalls) {
                  "  }\n"
                  "}\n");
   expectStable(out);
-  // What fits stays on one line.
+  // What fits stays on one line; a step before one that breaks stays whole.
   EXPECT_EQ(format("block b(k) { mix(each_task(in -> gate(k)), repeat(k, in -> dense(4))) }"),
             "block b(k) { mix(each_task(in -> gate(k)), repeat(k, in -> dense(4))) }\n");
+  std::string out2 = format("model m { shared ext = concat(x, x) -> ple(levels = 2, shared_experts "
+                            "= 2, task_experts = 1, expert = expert(16) -> dropout(0.5)) }");
+  EXPECT_EQ(out2, "model m {\n"
+                  "  shared ext = concat(x, x) -> ple(levels = 2,\n"
+                  "                                   shared_experts = 2,\n"
+                  "                                   task_experts = 1,\n"
+                  "                                   expert = expert(16) -> dropout(0.5))\n"
+                  "}\n");
+  expectStable(out2);
+}
+
+// A chain in parentheses inside a chain keeps them: it takes one position
+// (`v.0.0`), so dropping them would rename the layers.
+TEST(Formatter, ParenthesisedChainsKeepTheirParentheses) {
+  std::string out = format("model m { shared v = (x -> dense(4) -> relu) -> dense(2)\n task a : "
+                           "regress { head = ((v -> dense(3)) -> relu) -> dense(1) } }");
+  EXPECT_EQ(out, "model m {\n"
+                 "  shared v = (x -> dense(4) -> relu) -> dense(2)\n"
+                 "\n"
+                 "  task a : regress {\n"
+                 "    head = ((v -> dense(3)) -> relu) -> dense(1)\n"
+                 "  }\n"
+                 "}\n");
+  expectStable(out);
 }
 
 TEST(Formatter, ExpressionsKeepOnlyNeededParentheses) {

@@ -169,9 +169,9 @@ TEST(Blocks, BodyMayOnlyUseLayersAndBlocks) {
   // A parameter that stands as a layer takes layers.
   Checked n = check(model("  input x : f32[4]\n  block b(w) { w }\n"
                           "  task t : regress(4) { head = x -> b(1) }"));
-  EXPECT_DIAG(n, "m.mtl:4:39: error: 'w' of block 'b' stands as a layer in its body, so it takes "
-                 "layers: a layer, a block or a chain of them, as in 'w = dense(16) -> relu'; got "
-                 "a number");
+  EXPECT_DIAG(n, "m.mtl:4:39: error: 'w' of block 'b' takes layers (a layer, a block or a chain of "
+                 "them, as in 'w = dense(16) -> relu'): it stands as a layer in its body or is "
+                 "given for another block's; got a number");
 }
 
 TEST(Blocks, TopLevelAndImportedBlocks) {

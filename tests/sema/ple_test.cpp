@@ -78,9 +78,39 @@ TEST(Ple, LevelsHaveEachTasksExpertsAndGateAndASharedGateBeforeTheLast) {
   }
 }
 
+// The tasks are those that read the value: a task that does not (c) has no
+// experts or gates at any level, and the shared gate mixes the others'.
+TEST(Ple, OnlyTheTasksThatReadTheValueHaveExperts) {
+  Checked c = check(model("  input x : f32[6]\n"
+                          "  shared ext = x -> ple(2, 1, 1, dense(4))\n"
+                          "  shared top = ext -> dense(5)\n"
+                          "  task a : regress { head = ext -> dense(1) }\n"
+                          "  task b : regress { head = top -> dense(1) }\n"
+                          "  task c : regress { head = x -> dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  for (const std::string &l : layersOf(c.model(), "ext"))
+    EXPECT_EQ(l.find(".c."), std::string::npos) << l;
+  // Experts of one layer: (2 + 1) experts and 2 gates a level, and a shared gate.
+  EXPECT_EQ(layersOf(c.model(), "ext").size(), size_t(2 * (3 + 2 * 2) + 2));
+  EXPECT_EQ(mixesOf(c.model())[2], "ext.0.0.shared_gate: ext.0.0.experts.a[0] "
+                                   "ext.0.0.experts.b[0] ext.0.0.shared[0]");
+}
+
+// In a head, ple serves the head's task alone, over every level.
+TEST(Ple, InAHeadItServesItsTask) {
+  Checked c = check(model("  input x : f32[6]\n"
+                          "  task a : regress { head = x -> ple(2, 1, 1, dense(4)) -> dense(1) }\n"
+                          "  task b : regress { head = x -> dense(1) }"));
+  ASSERT_EQ(c.errors, 0u) << c.text;
+  EXPECT_EQ(mixesOf(c.model()),
+            (std::vector<std::string>{"a.0.0.gates.a: a.0.0.experts.a[0] a.0.0.shared[0]",
+                                      "a.0.0.shared_gate: a.0.0.experts.a[0] a.0.0.shared[0]",
+                                      "a.0.1.gates.a: a.0.1.experts.a[0] a.0.1.shared[0]"}));
+}
+
 // One level is CGC: no shared gate, and the experts of the reading task only
 // (task b does not read it). ple works in a head and takes a block's layer
-// parameter for its experts.
+// parameter for its experts; a parameter named ple is that parameter.
 TEST(Ple, OneLevelInAHeadWithABlocksLayers) {
   Checked c = check("block deep(e) { in -> ple(1, 2, 1, e -> e) }\n" +
                     model("  input x : f32[6]\n"
@@ -130,7 +160,26 @@ TEST(Ple, Errors) {
   };
   expectError(with("ple(levels = 0, shared_experts = 1, task_experts = 1, expert = dense(4))"),
               "ple's levels must be at least 1, got 0");
-  expectError(with("ple(levels = 2, shared_experts = 1, task_experts = 1)"), "expert");
+  expectError(with("ple(levels = 2, shared_experts = 1, task_experts = 1)"),
+              "missing argument 'expert' for ple");
+  // The experts are layers, as for a layer parameter: not a shared module,
+  // a block that combines values, or ple.
+  expectError(model("  input x : f32[6]\n"
+                    "  shared enc = dense(6) -> relu\n"
+                    "  shared ext = x -> ple(2, 1, 1, enc)\n"
+                    "  task a : regress { head = ext -> dense(1) }"),
+              "'enc' is a shared block; ple's experts are layers and blocks, of which each expert "
+              "gets a copy");
+  expectError("block twice(k) { in + in }\n" + with("ple(2, 1, 1, twice(2))"),
+              "block 'twice' combines values, so it can only be a step of the chain of a head or "
+              "a shared value, not of a shared module or of the layers given for a parameter");
+  expectError(with("ple(2, 1, 1, ple(1, 1, 1, dense(4)))"),
+              "ple combines values, so it can only be a step of the chain of a head or a shared "
+              "value");
+  // A block's ple checks its experts even when its counts are parameters.
+  expectError("block b(n) { in -> ple(n, 1, 1, dense(4) -> bogus) }\n" +
+                  model("  input x : f32[6]\n  task a : regress { head = x -> dense(1) }"),
+              "unknown layer or block 'bogus'");
   expectError(with("ple(2, 1, 1, 3)"),
               "ple's expert takes layers: a layer, a block or a chain of them, as in 'expert = "
               "dense(16) -> relu'; got");

@@ -172,7 +172,9 @@ TEST(ValueBlocks, LayerParametersPassedOnTakeLayers) {
                     model("  input x : f32[4]\n"
                           "  shared moe = x -> moe2(e = 3)\n"
                           "  task a : regress { head = moe -> dense(1) }"));
-  EXPECT_DIAG(e, "'e' of block 'moe2' stands as a layer in its body, so it takes layers");
+  EXPECT_DIAG(e, "'e' of block 'moe2' takes layers (a layer, a block or a chain of them, as in "
+                 "'e = dense(16) -> relu'): it stands as a layer in its body or is given for "
+                 "another block's; got a number");
 }
 
 // A gate outside each_task in a value built per task is one gate, named
