@@ -109,11 +109,19 @@ private:
   // would pass the column limit (with `reserve` characters after it).
   static std::string wrapped(const ast::Chain &chain, int indent, const std::string &before,
                              size_t reserve = 0) {
-    // Continuation lines hold their indentation; the first gets `indent`'s.
+    return format::wrappedChain(chain, column(indent, before), kColumnLimit, reserve);
+  }
+  static std::string wrapped(const ast::Expr &expr, int indent, const std::string &before,
+                             size_t reserve = 0) {
+    return format::wrappedExpr(expr, column(indent, before), kColumnLimit, reserve);
+  }
+
+  // The column after `before` on a line at `indent`: continuation lines
+  // hold their indentation, the first gets `indent`'s.
+  static size_t column(int indent, const std::string &before) {
     size_t newline = before.rfind('\n');
-    size_t column = newline == std::string::npos ? static_cast<size_t>(indent) * 2 + before.size()
-                                                 : before.size() - newline - 1;
-    return format::wrappedChain(chain, column, kColumnLimit, reserve);
+    return newline == std::string::npos ? static_cast<size_t>(indent) * 2 + before.size()
+                                        : before.size() - newline - 1;
   }
 
   static bool fits(int indent, const std::string &text) {
@@ -219,14 +227,14 @@ private:
     size_t width = 0;
     for (const ast::Binding &b : d.bindings)
       width = std::max(width, b.target.text.size());
-    braced(indent, "data " + d.name.text + " = " + exprText(d.source), tok(d.loc), d.bindings,
+    const std::string head = "data " + d.name.text + " = ";
+    braced(indent, head + wrapped(d.source, indent, head, 2), tok(d.loc), d.bindings,
            [&](const ast::Binding &b) {
-             std::string text = padded(b.target.text, width) + " = " + exprText(b.source);
-             for (const ast::Modifier &m : b.modifiers) {
-               text += ' ';
-               text += modifierText(m);
-             }
-             add(indent + 1, std::move(text), tok(b.loc));
+             std::string key = padded(b.target.text, width) + " = ", modifiers;
+             for (const ast::Modifier &m : b.modifiers)
+               modifiers += " " + modifierText(m);
+             add(indent + 1, key + wrapped(b.source, indent + 1, key, modifiers.size()) + modifiers,
+                 tok(b.loc));
            });
   }
 

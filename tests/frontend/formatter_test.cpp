@@ -211,6 +211,36 @@ TEST(Formatter, LongChainsBreakAfterTheCommasOfTheirCalls) {
   expectStable(out2);
 }
 
+// A data set's source and bindings break as chains do, the bindings'
+// modifiers after the last line.
+TEST(Formatter, LongDataSourcesAndBindingsBreakAfterCommas) {
+  const std::string images = "\"/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz\"";
+  const std::string labels = "\"/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz\"";
+  std::string out =
+      format("model m { data train = idx(images = " + images + ", labels = " + labels +
+             ") { x = images scale(1 / 255) }\n data t = csv(\"t.csv\") "
+             "{ x = columns(bill_length_mm, bill_depth_mm, flipper_length_mm, "
+             "body_mass_g, island_code) standardize } }");
+  EXPECT_EQ(out, "model m {\n"
+                 "  data train = idx(images = " +
+                     images +
+                     ",\n"
+                     "                   labels = " +
+                     labels +
+                     ") {\n"
+                     "    x = images scale(1 / 255)\n"
+                     "  }\n"
+                     "  data t = csv(\"t.csv\") {\n"
+                     "    x = columns(bill_length_mm,\n"
+                     "                bill_depth_mm,\n"
+                     "                flipper_length_mm,\n"
+                     "                body_mass_g,\n"
+                     "                island_code) standardize\n"
+                     "  }\n"
+                     "}\n");
+  expectStable(out);
+}
+
 // A chain in parentheses inside a chain keeps them: it takes one position
 // (`v.0.0`), so dropping them would rename the layers.
 TEST(Formatter, ParenthesisedChainsKeepTheirParentheses) {
