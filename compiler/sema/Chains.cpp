@@ -85,10 +85,8 @@ Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc) {
   if (!key)
     return {};
   SharedInfo &info = ctx.shared[s];
-  if (info.perTask && !info.soft) {
-    key = user.reader; // each reading task has its own instance
-    ++ctx.perTaskUses; // and so has whatever reads it
-  }
+  if (info.perTask && !info.soft)
+    key = user.reader; // each reading task has its own instance (its value is perReader)
   if (auto it = info.instances.find(*key); it != info.instances.end())
     return it->second.out;
   if (info.visiting)
@@ -97,12 +95,11 @@ Val useSharedValue(Context &ctx, int s, const Owner &user, SourceLoc useLoc) {
   Owner mine = instanceOwner(ctx, s, *key, user);
   const std::vector<ast::Expr> &steps = info.decl->chain.steps;
   mine.startRepeat = &steps[0];
-  const int usesBefore = ctx.perTaskUses;
   Val start = startChain(ctx, steps[0], mine, "a shared value");
   Val out = continueChain(ctx, steps, 1, start, mine, nullptr);
   SharedInfo &after = ctx.shared[s];
   after.visiting = false;
-  if (ctx.perTaskUses != usesBefore && !after.soft && !after.perTask) {
+  if (out.ok() && ctx.model->values[size_t(out.value)].perReader && !after.soft && !after.perTask) {
     after.perTask = true; // found out while building it for this task
     key = user.reader;
   }
@@ -328,12 +325,12 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
     const Symbol *sym = !owner.env && step.isNamed() && !layerByName(step.text)
                             ? ctx.findSymbol(step.text)
                             : nullptr;
+    const bool layerArg = owner.env && owner.env->findLayer(step.text);
     const BlockInfo *block = step.isNamed() && !layerByName(step.text) &&
-                                     (!sym || sym->kind == Symbol::Block) &&
-                                     !(owner.env && owner.env->findLayer(step.text))
+                                     (!sym || sym->kind == Symbol::Block) && !layerArg
                                  ? ctx.findBlock(step.text, owner.env && owner.env->topLevel)
                                  : nullptr;
-    const bool ple = !block && isPle(step) && !(owner.env && owner.env->findLayer(step.text));
+    const bool ple = !block && isPle(step) && !layerArg;
     if (((block && block->combines) || ple) && !ops) {
       flush(); // a shared module reports these in applyStep
       cur = block ? expandCombiningBlock(ctx, *block, step, owner, cur)

@@ -290,7 +290,6 @@ Val expandPle(Context &ctx, const ast::Expr &call, const Owner &owner, Val in) {
   }
   if (ctx.model->tasks.empty())
     return {};
-  ++ctx.perTaskUses; // each task reads its own stream
   Val out = Builder(ctx, call, owner, *args).run(in, std::max(owner.reader, 0));
   if (out.ok())
     ctx.model->values[size_t(out.value)].perReader = true;

@@ -129,8 +129,8 @@ struct SharedInfo {
   int group = -1;                          ///< soft: index into Model::softGroups
   std::vector<int> modules;                ///< modules it owns, for `regularize ... on`
   std::map<int, SharedInstance> instances; ///< by task (-1: the hard instance)
-  /// It makes layers per task (each_task), itself or through a shared value
-  /// it reads: one hard instance per reading task, sharing `byName`.
+  /// It makes layers per task (each_task, ple: its value is perReader), itself or through a shared
+  /// value it reads: one hard instance per reading task, sharing `byName`.
   bool perTask = false;
   std::map<std::string, int> byName; ///< perTask: its modules by their layers' names
 };
@@ -217,9 +217,6 @@ public:
   std::map<std::string, int> dataNames;
   /// Block calls and shared-module applications being expanded, outermost first.
   std::vector<Expansion> expansions;
-  /// How often each_task(...) was built or a per-task shared value read: a
-  /// shared value whose building moves it is per task.
-  int perTaskUses = 0;
   /// A pure value (a module applied to a value, or a combination that is
   /// neither a gate's nor an expert's) by what it computes: (kind, module,
   /// argument, arguments, factor) → its index. One value per computation.

@@ -48,7 +48,6 @@ Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char
                                     owner.what));
     return {};
   }
-  ++ctx.perTaskUses;
   Owner mine = nestedOwner(owner);
   mine.prefix +=
       "." + (owner.reader >= 0 ? ctx.model->tasks[size_t(owner.reader)].name : std::string("task"));
