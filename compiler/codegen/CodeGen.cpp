@@ -24,14 +24,21 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     evalRoots.push_back(gate.gate);
   struct Planned {
     std::vector<bool> needed;
+    std::vector<passes::Segment> segments;
     passes::MemoryPlan plan;
   };
   auto plan = [&](const std::vector<ir::ValueId> &roots, bool training = true) {
     std::vector<bool> live(g.size(), false);
     for (ir::ValueId r : roots)
       live[r] = true;
-    Planned p{passes::neededFor(g, roots, training), {}};
-    p.plan = passes::planMemory(g, p.needed, live, input.fused);
+    Planned p{passes::neededFor(g, roots, training), {}, {}};
+    std::vector<ir::ValueId> ops;
+    for (size_t v = 0; v < g.size(); ++v)
+      if (p.needed[v])
+        ops.push_back(static_cast<ir::ValueId>(v));
+    // A step long enough to be called in chunks runs its ops in one lane.
+    p.segments = passes::planLanes(g, ops, input.fused, Emitter::kChunkOps);
+    p.plan = passes::planMemory(g, p.needed, live, input.fused, p.segments);
     return p;
   };
   auto withGradients = [&](StepKind kind) {
@@ -54,8 +61,8 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
       scratch = std::max(scratch, g.type(op.operands[1]).rowElements());
 
   auto emit = [&](const Planned &p, StepKind kind) {
-    return emitStepFunction(
-        {*module, g, sig, p.plan, p.needed, layout, input.fused, scratch, kind, input.maskedTails});
+    return emitStepFunction({*module, g, sig, p.plan, p.needed, p.segments, layout, input.fused,
+                             scratch, kind, input.maskedTails});
   };
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);
@@ -69,9 +76,9 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.config = input.config;
   info.gates = sig.gates;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the
-  // plans (plus the scratch they share) cover each function's own layout.
+  // plans (plus the two scratch areas they share) cover each function's own layout.
   for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan, &repPlan}) {
-    info.workspaceFixed = std::max(info.workspaceFixed, p->plan.fixedSize + scratch);
+    info.workspaceFixed = std::max(info.workspaceFixed, p->plan.fixedSize + 2 * scratch);
     info.workspacePerRow = std::max(info.workspacePerRow, p->plan.perRowSize);
   }
   emitDescriptor(*module, input.model, layout, info);

@@ -87,6 +87,14 @@ public:
   /// (see Outline.cpp).
   void emitOpsInChunks(const std::vector<ir::ValueId> &ids);
   static constexpr size_t kChunkOps = 256;
+  /// Emits the segments of passes::planLanes: a lane alone as calls in
+  /// order; a pair of lanes as a chunk function each, which a kernel of two
+  /// items runs on two threads when the lighter lane has at least kLaneWork
+  /// of work, else one after the other. Lane 1 uses `laneScratch`.
+  void emitSegments(const std::vector<passes::Segment> &segments);
+  static constexpr int64_t kLaneWork = 1 << 15;
+  /// A second scratch area, as large as `scratch`, for the second lane.
+  llvm::Value *laneScratch = nullptr;
   /// Copies `count` floats from `src` to `dst` in an outlined function (one
   /// for every copy: the count is an argument).
   void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
@@ -148,7 +156,7 @@ public:
   /// The kernel function is named after the op being emitted
   /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
-                    const KernelBody &body);
+                    const KernelBody &body, int64_t threshold = kParallelWork);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the
@@ -173,6 +181,15 @@ private:
   /// pointing at those arguments while `body` runs; `body` gets prefix's.
   void outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
                        const OutlinedBody &body);
+  /// The distinct roots of the places of the values that computing `ids` touches.
+  std::vector<llvm::Value *> rootsOf(const std::vector<ir::ValueId> &ids) const;
+  /// Emits the ops `ids` here, with the buffers of the values they touch
+  /// computed from their places' `roots`, which are `values` here.
+  void emitFromRoots(const std::vector<ir::ValueId> &ids, const std::vector<llvm::Value *> &roots,
+                     const std::vector<llvm::Value *> &values);
+  /// Calls a new `noinline` function (`mtl.ops`) that is passed `roots`
+  /// and emits `chunk`'s ops from them.
+  void callChunk(const std::vector<ir::ValueId> &chunk, const std::vector<llvm::Value *> &roots);
   void emitElementwise(const ir::Op &op, ir::ValueId id);
   void emitRowwise(const ir::Op &op, ir::ValueId id);
   void emitReduce(const ir::Op &op, ir::ValueId id);

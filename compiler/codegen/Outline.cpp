@@ -123,30 +123,96 @@ void Emitter::emitOpsInChunks(const std::vector<ir::ValueId> &ids) {
       emitOpOutlined(id);
     return;
   }
+  for (const std::vector<ir::ValueId> &chunk : chunks)
+    callChunk(chunk, rootsOf(chunk));
+}
+
+std::vector<llvm::Value *> Emitter::rootsOf(const std::vector<ir::ValueId> &ids) const {
+  std::vector<llvm::Value *> roots;
+  for (ir::ValueId id : ids)
+    for (ir::ValueId v : storageOf(id))
+      if (std::find(roots.begin(), roots.end(), places[v].root) == roots.end())
+        roots.push_back(places[v].root);
+  return roots;
+}
+
+void Emitter::emitFromRoots(const std::vector<ir::ValueId> &ids,
+                            const std::vector<llvm::Value *> &roots,
+                            const std::vector<llvm::Value *> &values) {
+  std::vector<llvm::Value *> saved = buffers;
   std::vector<bool> seen(graph.size(), false);
-  for (const std::vector<ir::ValueId> &chunk : chunks) {
-    // The values the chunk touches, and the distinct roots of their places.
-    std::vector<ir::ValueId> touched;
-    std::vector<llvm::Value *> roots;
-    for (ir::ValueId id : chunk)
-      for (ir::ValueId v : storageOf(id))
-        if (!seen[v]) {
-          seen[v] = true;
-          touched.push_back(v);
-          if (std::find(roots.begin(), roots.end(), places[v].root) == roots.end())
-            roots.push_back(places[v].root);
-        }
-    for (ir::ValueId v : touched)
-      seen[v] = false;
-    outlinedInState(roots, runSeed && step, false, [&](const std::vector<llvm::Value *> &a) {
-      for (ir::ValueId v : touched) {
+  for (ir::ValueId id : ids)
+    for (ir::ValueId v : storageOf(id))
+      if (!seen[v]) {
+        seen[v] = true;
         const Place &p = places[v];
-        llvm::Value *root = a[std::find(roots.begin(), roots.end(), p.root) - roots.begin()];
+        llvm::Value *root = values[std::find(roots.begin(), roots.end(), p.root) - roots.begin()];
         buffers[v] = at(root, p.perRow ? b.CreateMul(rows, cst(p.offset)) : cst(p.offset));
       }
-      for (ir::ValueId id : chunk)
+  for (ir::ValueId id : ids)
+    emitOpOutlined(id);
+  buffers = std::move(saved);
+}
+
+void Emitter::callChunk(const std::vector<ir::ValueId> &chunk,
+                        const std::vector<llvm::Value *> &roots) {
+  outlinedInState(roots, runSeed && step, false,
+                  [&](const std::vector<llvm::Value *> &a) { emitFromRoots(chunk, roots, a); });
+}
+
+void Emitter::emitSegments(const std::vector<passes::Segment> &segments) {
+  for (const passes::Segment &s : segments) {
+    if (s.lanes[1].empty()) {
+      for (ir::ValueId id : s.lanes[0])
         emitOpOutlined(id);
-    });
+      continue;
+    }
+    // A kernel over two items, one lane each, whose ops compute their
+    // buffers from the roots it is passed: on two threads when the lighter
+    // lane has enough work.
+    std::vector<ir::ValueId> both = s.lanes[0];
+    both.insert(both.end(), s.lanes[1].begin(), s.lanes[1].end());
+    std::vector<llvm::Value *> roots = rootsOf(both), args = roots;
+    const bool seeded = runSeed && step;
+    args.insert(args.end(), {scratch, laneScratch, parallel, rows});
+    if (seeded)
+      args.insert(args.end(), {runSeed, step});
+    llvm::Value *work = b.CreateAdd(b.CreateMul(rows, cst(s.smaller.perRow)), cst(s.smaller.fixed));
+    kernelOp = "lanes";
+    parallelRows(
+        cst(2), work, args,
+        [&](std::vector<llvm::Value *> &a, llvm::Value *begin, llvm::Value *end) {
+          const std::vector<llvm::Value *> values(a.begin(),
+                                                  a.begin() + static_cast<long>(roots.size()));
+          size_t k = roots.size();
+          llvm::Value *scratches[2] = {a[k], a[k + 1]};
+          llvm::Value *savedScratch = scratch, *savedParallel = parallel, *savedRows = rows;
+          llvm::Value *savedSeed = runSeed, *savedStep = step;
+          parallel = a[k + 2];
+          rows = a[k + 3];
+          if (seeded) {
+            runSeed = a[k + 4];
+            step = a[k + 5];
+          }
+          loop(begin, end, [&](llvm::Value *item) {
+            ifElse(
+                b.CreateICmpEQ(item, cst(0)),
+                [&] {
+                  scratch = scratches[0];
+                  emitFromRoots(s.lanes[0], roots, values);
+                },
+                [&] {
+                  scratch = scratches[1];
+                  emitFromRoots(s.lanes[1], roots, values);
+                });
+          });
+          scratch = savedScratch;
+          parallel = savedParallel;
+          rows = savedRows;
+          runSeed = savedSeed;
+          step = savedStep;
+        },
+        kLaneWork);
   }
 }
 

@@ -208,10 +208,12 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     else
       copies.push_back(slot);
   }
-  // Workspace: the planned fixed region, the scratch area, then the rows.
+  // Workspace: the planned fixed region, the scratch areas (one per lane),
+  // then the rows.
   e.scratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
+  e.laneScratch = e.b.CreateInBoundsGEP(e.f32, e.scratch, e.cst(spec.scratchFloats));
   llvm::Value *perRowBase =
-      e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize + spec.scratchFloats));
+      e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize + 2 * spec.scratchFloats));
   for (size_t v = 0; v < g.size(); ++v) {
     ir::ValueId id = static_cast<ir::ValueId>(v);
     if (!spec.needed[v] || e.buffers[v] || e.isFused(id))
@@ -230,11 +232,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
       e.placeAt(id, workspace, spec.plan.offset[v]);
   }
 
-  std::vector<ir::ValueId> ops;
-  for (size_t v = 0; v < g.size(); ++v)
-    if (spec.needed[v])
-      ops.push_back(static_cast<ir::ValueId>(v));
-  e.emitOpsInChunks(ops);
+  if (spec.segments.size() == 1 && spec.segments[0].lanes[1].empty())
+    e.emitOpsInChunks(spec.segments[0].lanes[0]);
+  else
+    e.emitSegments(spec.segments);
 
   // Results.
   llvm::Value *loss = e.load(e.buffers[sig.loss], e.cst(0));

@@ -24,9 +24,10 @@ struct StepFunctionSpec {
   const ir::StepSignature &signature;
   const passes::MemoryPlan &plan;
   const std::vector<bool> &needed;
+  const std::vector<passes::Segment> &segments; ///< the ops in the order `plan` was made for
   const ArenaLayout &layout;
   const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
-  int64_t scratchFloats = 0;      ///< fixed scratch after the planned fixed region
+  int64_t scratchFloats = 0;      ///< each of two scratch areas after the planned fixed region
   StepKind kind = StepKind::Grad;
   bool maskedTails = false; ///< see Emitter::maskedTails
 };

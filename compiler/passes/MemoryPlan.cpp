@@ -54,14 +54,20 @@ private:
   int64_t top_ = 0;
 };
 
-bool ownsWorkspace(const ir::Op &op) {
-  return !ir::isNamedLeaf(op.kind) && op.kind != ir::OpKind::Reshape;
-}
-
 } // namespace
 
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
                       const std::vector<bool> &live, const std::vector<bool> &fused) {
+  std::vector<Segment> inOrder(1);
+  for (size_t v = 0; v < graph.size(); ++v)
+    if (needed[v] && hasCode(graph, static_cast<ir::ValueId>(v), fused))
+      inOrder[0].lanes[0].push_back(static_cast<ir::ValueId>(v));
+  return planMemory(graph, needed, live, fused, inOrder);
+}
+
+MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
+                      const std::vector<bool> &live, const std::vector<bool> &fused,
+                      const std::vector<Segment> &segments) {
   auto isFused = [&](ir::ValueId v) { return !fused.empty() && fused[v]; };
   size_t n = graph.size();
   MemoryPlan plan;
@@ -72,36 +78,49 @@ MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
     plan.storage[v] =
         op.kind == ir::OpKind::Reshape ? plan.storage[op.operands[0]] : static_cast<ir::ValueId>(v);
   }
-  // The last op that reads each storage owner (through aliases too).
-  std::vector<size_t> lastUse(n, 0);
-  for (size_t v = 0; v < n; ++v) {
-    if (!needed[v])
-      continue;
-    lastUse[plan.storage[v]] = std::max(lastUse[plan.storage[v]], v);
-    // A fused operand is computed inside this op's loop, so what it reads is
-    // read here too (transitively, through chains of fused ops).
-    std::vector<ir::ValueId> reads = graph.op(static_cast<ir::ValueId>(v)).operands;
-    while (!reads.empty()) {
-      ir::ValueId o = reads.back();
-      reads.pop_back();
-      lastUse[plan.storage[o]] = std::max(lastUse[plan.storage[o]], v);
-      if (isFused(o))
-        reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
-    }
-    if (live[v])
-      lastUse[plan.storage[v]] = n;
+  // The steps in which slots are placed and freed: each op of a lane alone,
+  // and each pair of lanes whole.
+  std::vector<std::vector<ir::ValueId>> steps;
+  for (const Segment &s : segments) {
+    const bool pair = !s.lanes[1].empty();
+    for (const std::vector<ir::ValueId> &lane : s.lanes)
+      for (ir::ValueId id : lane) {
+        if (!pair || id == s.lanes[0].front())
+          steps.emplace_back();
+        steps.back().push_back(id);
+      }
   }
-  std::vector<std::vector<ir::ValueId>> dyingAfter(n + 1);
+  // The last step that reads each storage owner (through aliases too).
+  const size_t end = steps.size();
+  std::vector<size_t> lastUse(n, 0);
+  for (size_t k = 0; k < end; ++k)
+    for (ir::ValueId v : steps[k]) {
+      lastUse[plan.storage[v]] = std::max(lastUse[plan.storage[v]], k);
+      // A fused operand is computed inside this op's loop, so what it reads
+      // is read here too (transitively, through chains of fused ops).
+      std::vector<ir::ValueId> reads = graph.op(v).operands;
+      while (!reads.empty()) {
+        ir::ValueId o = reads.back();
+        reads.pop_back();
+        lastUse[plan.storage[o]] = std::max(lastUse[plan.storage[o]], k);
+        if (isFused(o))
+          reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
+      }
+    }
+  for (size_t v = 0; v < n; ++v)
+    if (needed[v] && live[v])
+      lastUse[plan.storage[v]] = end;
+  std::vector<std::vector<ir::ValueId>> dyingAfter(end + 1);
   Region fixed, perRow;
-  for (size_t v = 0; v < n; ++v) {
-    const ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
-    if (needed[v] && ownsWorkspace(op) && !isFused(static_cast<ir::ValueId>(v))) {
+  for (size_t k = 0; k < end; ++k) {
+    for (ir::ValueId v : steps[k]) {
+      const ir::Op &op = graph.op(v);
       int64_t size = op.type.rowElements();
       plan.offset[v] = op.type.batched ? perRow.place(size) : fixed.place(size);
-      dyingAfter[lastUse[v]].push_back(static_cast<ir::ValueId>(v));
+      dyingAfter[lastUse[v]].push_back(v);
     }
-    // Values whose last reader is this op are free for the ops after it.
-    for (ir::ValueId d : dyingAfter[v])
+    // Values whose last reader is in this step are free for the steps after it.
+    for (ir::ValueId d : dyingAfter[k])
       (graph.op(d).type.batched ? perRow : fixed).release(plan.offset[d]);
   }
   plan.fixedSize = fixed.top();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "passes/Lanes.h"
 
 #include <vector>
 
@@ -30,6 +31,14 @@ struct MemoryPlan {
 /// alive until the consumer runs). An empty `fused` means none.
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
                       const std::vector<bool> &live, const std::vector<bool> &fused = {});
+
+/// planMemory for ops run as `segments` (planLanes over the needed values),
+/// in their order: a value of a pair of lanes keeps its slot until the
+/// pair has ended, and a slot freed in a pair is reused only after it, so
+/// the lanes never write where the other reads or writes.
+MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
+                      const std::vector<bool> &live, const std::vector<bool> &fused,
+                      const std::vector<Segment> &segments);
 
 /// The values needed to compute `roots`: each root and, transitively, its
 /// operands; in an evaluation step (`training` false) a train_select reads

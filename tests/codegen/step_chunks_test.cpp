@@ -2,9 +2,9 @@
 // calls is split into chunk functions (`mtl.ops`) of at most that many calls
 // each, so that no function the backend compiles grows with the number of
 // ops (a gru unrolled over 200 steps); shorter step functions call their ops
-// directly. Values are unchanged either way: jit_vs_interpreter_test runs
-// every example, chunked or not, and e2e jit_binary compares a chunked model
-// with its built program.
+// directly, or from a kernel of two lanes where ops run in lanes. Values are unchanged either
+// way: jit_vs_interpreter_test runs every example, chunked or not, and e2e jit_binary compares a
+// chunked model with its built program.
 #include "codegen/Emitter.h"
 #include "driver/Pipeline.h"
 
@@ -82,6 +82,24 @@ TEST(StepChunks, AShortStepFunctionCallsItsOpsDirectly) {
   EXPECT_EQ(direct.chunks, 0u);
   for (const llvm::Function &f : *c.module)
     EXPECT_FALSE(isChunk(f)) << f.getName().str();
+}
+
+TEST(StepChunks, LanesAreKernelsThatCallTheirOps) {
+  // The MMoE's experts run in two lanes (passes/Lanes.h): a kernel of two
+  // items per pair of lanes, which calls both lanes' ops; the step calls it
+  // through the pool.
+  driver::Compilation c;
+  generate(c, "examples/mmoe_synthetic.mtl", "mmoe");
+  size_t kernels = 0;
+  for (const llvm::Function &f : *c.module)
+    if (f.getName().startswith("mtl.kernel.lanes")) {
+      ++kernels;
+      EXPECT_GE(callsIn(f).ops, 2u) << f.getName().str();
+    }
+  EXPECT_GE(kernels, 2u);
+  const llvm::Function *grad = c.module->getFunction("mtl.grad_step");
+  ASSERT_NE(grad, nullptr);
+  EXPECT_EQ(callsIn(*grad).chunks, 0u);
 }
 
 } // namespace

@@ -11,7 +11,8 @@
 # the thread pool enough rows per step to split; the synthetic model covers
 # the generated-data path; bench model M7, a CNN with batch_norm on synthetic
 # images, splits its convolutions' products, pools and wide sums over the
-# threads (each sum in one fixed order).
+# threads (each sum in one fixed order); bench model M6, an MMoE, runs its
+# experts, gates and towers in two lanes (passes/Lanes.h), one per thread.
 source "$(dirname "$0")/common.sh"
 
 # run NAME TAG ARGS...: trains NAME's model quietly, logging every step to $work/NAME-TAG.jsonl.
@@ -46,4 +47,5 @@ check_model wine --epochs 4
 check_model digits --epochs 2 --batch 256
 check_model weighted_class_box --epochs 2
 check_model bench_m7 --epochs 1 --batch 128
+check_model bench_m6 --epochs 2 --batch 512
 finish

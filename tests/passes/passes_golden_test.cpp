@@ -1,7 +1,7 @@
 // passes_golden_test.cpp: each IR pass on hand-written graphs, against golden output.
 //
 // A case is tests/passes/cases/NAME.ir: a graph in the textual IR whose
-// first line is `// PASS: cse`, `dce`, `fusion` or `memory`. The test parses
+// first line is `// PASS: cse`, `dce`, `fusion`, `memory` or `lanes`. The test parses
 // it, runs that pass the way the pipeline does, and compares what it prints
 // with NAME.expected (see tests/passes/README.md). MTL_UPDATE_GOLDEN=1
 // rewrites the expected files instead; read every diff before committing it.
@@ -10,6 +10,7 @@
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
 #include "passes/Fusion.h"
+#include "passes/Lanes.h"
 #include "passes/MemoryPlan.h"
 
 #include <gtest/gtest.h>
@@ -44,14 +45,27 @@ std::string fusedLines(const ir::Graph &g, const std::vector<bool> &fused) {
   return out;
 }
 
-/// Where the train step's plan puts each value it computes.
-std::string memoryLines(const ir::Graph &g, const ir::StepSignature &sig) {
+/// The train step's values, fused values and memory plan, as the pipeline makes them.
+struct TrainPlan {
+  std::vector<bool> needed, fused;
+  passes::MemoryPlan plan;
+};
+
+TrainPlan trainPlan(const ir::Graph &g, const ir::StepSignature &sig) {
   std::vector<ir::ValueId> roots = passes::resultValues(sig);
-  std::vector<bool> needed = passes::neededFor(g, roots), live(g.size(), false);
+  TrainPlan p;
+  p.needed = passes::neededFor(g, roots);
+  std::vector<bool> live(g.size(), false);
   for (ir::ValueId r : roots)
     live[static_cast<size_t>(r)] = true;
-  std::vector<bool> fused = passes::fuseElementwise(g, sig);
-  passes::MemoryPlan plan = passes::planMemory(g, needed, live, fused);
+  p.fused = passes::fuseElementwise(g, sig);
+  p.plan = passes::planMemory(g, p.needed, live, p.fused);
+  return p;
+}
+
+/// Where `plan` puts each value the step computes.
+std::string slotLines(const ir::Graph &g, const std::vector<bool> &needed,
+                      const std::vector<bool> &fused, const passes::MemoryPlan &plan) {
   std::string out;
   for (size_t i = 0; i < g.size(); ++i) {
     const ir::Op &op = g.ops()[i];
@@ -68,6 +82,40 @@ std::string memoryLines(const ir::Graph &g, const ir::StepSignature &sig) {
     out += fmt::format("{}: {}\n", ir::valueName(g, id), where);
   }
   return out + fmt::format("workspace: {} fixed + {} per row\n", plan.fixedSize, plan.perRowSize);
+}
+
+/// Where the train step's plan puts each value it computes.
+std::string memoryLines(const ir::Graph &g, const ir::StepSignature &sig) {
+  auto [needed, fused, plan] = trainPlan(g, sig);
+  return slotLines(g, needed, fused, plan);
+}
+
+/// The train step's segments: `one:` and the ops of a lane alone, or `two:`,
+/// the ops of each lane and the lighter lane's work; then the memory plan
+/// made for them, as slotLines prints one.
+std::string laneLines(const ir::Graph &g, const ir::StepSignature &sig) {
+  auto [needed, fused, inOrder] = trainPlan(g, sig);
+  std::vector<ir::ValueId> ops;
+  for (size_t i = 0; i < g.size(); ++i)
+    if (needed[i])
+      ops.push_back(static_cast<ir::ValueId>(i));
+  std::vector<passes::Segment> segments = passes::planLanes(g, ops, fused, 256);
+  auto names = [&](const std::vector<ir::ValueId> &ids) {
+    std::vector<std::string> out;
+    for (ir::ValueId id : ids)
+      out.push_back(ir::valueName(g, id));
+    return fmt::format("{}", fmt::join(out, " "));
+  };
+  std::string out;
+  for (const passes::Segment &s : segments)
+    out += s.lanes[1].empty()
+               ? fmt::format("one: {}\n", names(s.lanes[0]))
+               : fmt::format("two: {} | {} (lighter: {} per row + {})\n", names(s.lanes[0]),
+                             names(s.lanes[1]), s.smaller.perRow, s.smaller.fixed);
+  std::vector<bool> live(g.size(), false);
+  for (ir::ValueId r : passes::resultValues(sig))
+    live[static_cast<size_t>(r)] = true;
+  return out + slotLines(g, needed, fused, passes::planMemory(g, needed, live, fused, segments));
 }
 
 /// Runs the case's pass and returns what the expected file holds.
@@ -88,7 +136,9 @@ std::string runCase(const std::string &text, const std::string &name) {
     return fusedLines(step.graph, passes::fuseElementwise(step.graph, step.signature));
   if (pass == "// PASS: memory")
     return memoryLines(step.graph, step.signature);
-  return "unknown first line '" + pass + "': write // PASS: cse, dce, fusion or memory\n";
+  if (pass == "// PASS: lanes")
+    return laneLines(step.graph, step.signature);
+  return "unknown first line '" + pass + "': write // PASS: cse, dce, fusion, memory or lanes\n";
 }
 
 std::vector<std::string> caseNames() {
