@@ -76,9 +76,9 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.config = input.config;
   info.gates = sig.gates;
   // The runtime allocates fixed + rows * perRow floats; the maxima of the
-  // plans (plus the two scratch areas they share) cover each function's own layout.
+  // plans (with the two scratch areas) cover each function's own layout.
   for (const Planned *p : {&evalPlan, &gradPlan, &taskPlan, &repPlan}) {
-    info.workspaceFixed = std::max(info.workspaceFixed, p->plan.fixedSize + 2 * scratch);
+    info.workspaceFixed = std::max(info.workspaceFixed, workspaceFixed(p->plan, scratch));
     info.workspacePerRow = std::max(info.workspacePerRow, p->plan.perRowSize);
   }
   emitDescriptor(*module, input.model, layout, info);

@@ -88,11 +88,11 @@ public:
   void emitOpsInChunks(const std::vector<ir::ValueId> &ids);
   static constexpr size_t kChunkOps = 256;
   /// Emits the segments of passes::planLanes: a lane alone as calls in
-  /// order; a pair of lanes as a chunk function each, which a kernel of two
-  /// items runs on two threads when the lighter lane has at least kLaneWork
-  /// of work, else one after the other. Lane 1 uses `laneScratch`.
+  /// order; a pair of lanes as a kernel of two items, one lane each, which
+  /// the pool runs on two threads at the batches the pair gives (Segment::
+  /// minRows to maxRows), else one after the other. Lane 1 uses `laneScratch`.
   void emitSegments(const std::vector<passes::Segment> &segments);
-  static constexpr int64_t kLaneWork = 1 << 15;
+
   /// A second scratch area, as large as `scratch`, for the second lane.
   llvm::Value *laneScratch = nullptr;
   /// Copies `count` floats from `src` to `dst` in an outlined function (one
@@ -143,7 +143,7 @@ public:
   /// more. (2^16 made M2/100 and M3/1 faster with two threads but M6/16
   /// slower, 22 -> 26 us, and 62 us while the VM's cores were slow to wake
   /// each other: bench/README.md, "Findings".)
-  static constexpr int64_t kParallelWork = 1 << 17;
+  static constexpr int64_t kParallelWork = passes::kSplitWork;
   /// Element-wise ops and row sums split rows over the threads only where a
   /// row has at least this many elements; shorter ones keep a plain loop.
   static constexpr int64_t kThreadedRow = 64;
@@ -151,12 +151,13 @@ public:
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
   /// Emits `body` as a separate function over rows [begin, end) of `n`, and a
   /// call that goes through the runtime's parallel_for when there is a pool
-  /// and `work` (multiply-adds in all, i64) is large enough. `args` (pointers,
+  /// and `work` (multiply-adds in all, i64) is large enough, or where
+  /// `work` (an i1) says so. `args` (pointers,
   /// i64 or f32) are passed through a context array and handed to `body` reloaded.
   /// The kernel function is named after the op being emitted
   /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
-                    const KernelBody &body, int64_t threshold = kParallelWork);
+                    const KernelBody &body);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the

@@ -49,8 +49,7 @@ void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
 }
 
 void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
-                           const std::vector<llvm::Value *> &args, const KernelBody &body,
-                           int64_t threshold) {
+                           const std::vector<llvm::Value *> &args, const KernelBody &body) {
   auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
   auto *kernel = llvm::Function::Create(kernelType, llvm::Function::InternalLinkage,
                                         std::string("mtl.kernel.") + kernelOp, module);
@@ -74,7 +73,8 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   llvm::BasicBlock *viaPool = llvm::BasicBlock::Create(ctx, "pool", outer);
   llvm::BasicBlock *direct = llvm::BasicBlock::Create(ctx, "direct", outer);
   llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx, "after", outer);
-  llvm::Value *big = b.CreateICmpSGE(work, cst(threshold));
+  llvm::Value *big =
+      work->getType()->isIntegerTy(1) ? work : b.CreateICmpSGE(work, cst(kParallelWork));
   llvm::Value *hasPool =
       b.CreateICmpNE(parallel, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr)));
   b.CreateCondBr(b.CreateAnd(big, hasPool), viaPool, direct);

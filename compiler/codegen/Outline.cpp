@@ -177,42 +177,42 @@ void Emitter::emitSegments(const std::vector<passes::Segment> &segments) {
     args.insert(args.end(), {scratch, laneScratch, parallel, rows});
     if (seeded)
       args.insert(args.end(), {runSeed, step});
-    llvm::Value *work = b.CreateAdd(b.CreateMul(rows, cst(s.smaller.perRow)), cst(s.smaller.fixed));
+    llvm::Value *work =
+        b.CreateAnd(b.CreateICmpSGE(rows, cst(s.minRows)), b.CreateICmpSLE(rows, cst(s.maxRows)));
     kernelOp = "lanes";
-    parallelRows(
-        cst(2), work, args,
-        [&](std::vector<llvm::Value *> &a, llvm::Value *begin, llvm::Value *end) {
-          const std::vector<llvm::Value *> values(a.begin(),
-                                                  a.begin() + static_cast<long>(roots.size()));
-          size_t k = roots.size();
-          llvm::Value *scratches[2] = {a[k], a[k + 1]};
-          llvm::Value *savedScratch = scratch, *savedParallel = parallel, *savedRows = rows;
-          llvm::Value *savedSeed = runSeed, *savedStep = step;
-          parallel = a[k + 2];
-          rows = a[k + 3];
-          if (seeded) {
-            runSeed = a[k + 4];
-            step = a[k + 5];
-          }
-          loop(begin, end, [&](llvm::Value *item) {
-            ifElse(
-                b.CreateICmpEQ(item, cst(0)),
-                [&] {
-                  scratch = scratches[0];
-                  emitFromRoots(s.lanes[0], roots, values);
-                },
-                [&] {
-                  scratch = scratches[1];
-                  emitFromRoots(s.lanes[1], roots, values);
-                });
-          });
-          scratch = savedScratch;
-          parallel = savedParallel;
-          rows = savedRows;
-          runSeed = savedSeed;
-          step = savedStep;
-        },
-        kLaneWork);
+    parallelRows(cst(2), work, args,
+                 [&](std::vector<llvm::Value *> &a, llvm::Value *begin, llvm::Value *end) {
+                   const std::vector<llvm::Value *> values(
+                       a.begin(), a.begin() + static_cast<long>(roots.size()));
+                   size_t k = roots.size();
+                   llvm::Value *scratches[2] = {a[k], a[k + 1]};
+                   llvm::Value *savedScratch = scratch, *savedParallel = parallel,
+                               *savedRows = rows;
+                   llvm::Value *savedSeed = runSeed, *savedStep = step;
+                   parallel = a[k + 2];
+                   rows = a[k + 3];
+                   if (seeded) {
+                     runSeed = a[k + 4];
+                     step = a[k + 5];
+                   }
+                   loop(begin, end, [&](llvm::Value *item) {
+                     ifElse(
+                         b.CreateICmpEQ(item, cst(0)),
+                         [&] {
+                           scratch = scratches[0];
+                           emitFromRoots(s.lanes[0], roots, values);
+                         },
+                         [&] {
+                           scratch = scratches[1];
+                           emitFromRoots(s.lanes[1], roots, values);
+                         });
+                   });
+                   scratch = savedScratch;
+                   parallel = savedParallel;
+                   rows = savedRows;
+                   runSeed = savedSeed;
+                   step = savedStep;
+                 });
   }
 }
 

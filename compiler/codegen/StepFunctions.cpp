@@ -128,6 +128,12 @@ std::vector<ArenaSlot> arenaSlots(const ir::StepSignature &sig, const ArenaLayou
 
 } // namespace
 
+int64_t cacheLines(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+int64_t workspaceFixed(const passes::MemoryPlan &plan, int64_t scratchFloats) {
+  return cacheLines(plan.fixedSize) + 2 * cacheLines(scratchFloats);
+}
+
 std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
                                        const ArenaLayout &layout, StepKind kind) {
   std::vector<ir::ValueId> roots;
@@ -209,11 +215,12 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
       copies.push_back(slot);
   }
   // Workspace: the planned fixed region, the scratch areas (one per lane),
-  // then the rows.
-  e.scratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize));
-  e.laneScratch = e.b.CreateInBoundsGEP(e.f32, e.scratch, e.cst(spec.scratchFloats));
+  // then the rows, each from a cache line.
+  const int64_t scratchAt = cacheLines(spec.plan.fixedSize), lane = cacheLines(spec.scratchFloats);
+  e.scratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(scratchAt));
+  e.laneScratch = e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(scratchAt + lane));
   llvm::Value *perRowBase =
-      e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(spec.plan.fixedSize + 2 * spec.scratchFloats));
+      e.b.CreateInBoundsGEP(e.f32, workspace, e.cst(workspaceFixed(spec.plan, spec.scratchFloats)));
   for (size_t v = 0; v < g.size(); ++v) {
     ir::ValueId id = static_cast<ir::ValueId>(v);
     if (!spec.needed[v] || e.buffers[v] || e.isFused(id))

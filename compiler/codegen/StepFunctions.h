@@ -32,6 +32,13 @@ struct StepFunctionSpec {
   bool maskedTails = false; ///< see Emitter::maskedTails
 };
 
+/// `floats` rounded up to whole 64-byte cache lines.
+int64_t cacheLines(int64_t floats);
+/// The floats of the workspace before its rows: the plan's fixed region,
+/// then two scratch areas of `scratchFloats` (one per lane), each from a
+/// cache line, as emitStepFunction lays them out.
+int64_t workspaceFixed(const passes::MemoryPlan &plan, int64_t scratchFloats);
+
 /// Emits a step function with the signature of its mtl_model entry in Abi.h.
 llvm::Function *emitStepFunction(const StepFunctionSpec &spec);
 

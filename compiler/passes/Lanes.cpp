@@ -96,6 +96,12 @@ public:
       }
     }
     close();
+    // Ops between pairs keep the step's order: an op the levels would
+    // hoist (a constant, a head's first product) is computed where the
+    // memory plan made in that order has room for it.
+    for (Segment &s : segments)
+      if (s.lanes[1].empty())
+        std::sort(s.lanes[0].begin(), s.lanes[0].end());
     return std::move(segments);
   }
 
@@ -141,20 +147,35 @@ private:
     return wasBalanced && !balanced() ? undo() : true;
   }
 
-  /// Ends the pair: two lanes when both hold enough of the work, else one.
+  /// Whether the pair runs on two threads at `rows` (Lanes.h, kSplitWork).
+  bool pays(int64_t rows) const {
+    int64_t a = pair.work[0].at(rows), b = pair.work[1].at(rows), oneByOne = 0;
+    for (const std::vector<int> &lane : pair.lanes)
+      for (int i : lane) {
+        int64_t w = work[static_cast<size_t>(i)].at(rows);
+        oneByOne += w >= kSplitWork ? w / 2 + kWakeWork : w;
+      }
+    return std::min(a, b) >= kLaneWork && std::max(a, b) + 2 * kWakeWork < oneByOne;
+  }
+
+  /// Ends the pair: two lanes where they pay at some batch, else one.
   void close() {
     for (int lane = 0; lane < 2; ++lane) {
       std::sort(pair.lanes[lane].begin(), pair.lanes[lane].end());
       for (int i : pair.lanes[lane])
         laneOf[static_cast<size_t>(i)] = -1;
     }
-    int64_t a = pair.work[0].at(kReferenceRows), b = pair.work[1].at(kReferenceRows);
-    if (balanced()) {
-      Segment s;
+    Segment s;
+    if (balanced())
+      for (int64_t rows = 1; rows <= 65536; rows *= 2)
+        if (pays(rows)) {
+          s.minRows = s.minRows ? s.minRows : rows;
+          s.maxRows = rows;
+        }
+    if (s.maxRows > 0) {
       for (int lane = 0; lane < 2; ++lane)
         for (int i : pair.lanes[lane])
           s.lanes[lane].push_back(ids[static_cast<size_t>(i)]);
-      s.smaller = pair.work[a <= b ? 0 : 1];
       segments.push_back(std::move(s));
     } else if (pair.used(0) || pair.used(1)) {
       std::vector<int> all = pair.lanes[0];

@@ -27,11 +27,22 @@ Work opWork(const ir::Graph &graph, ir::ValueId id, const std::vector<bool> &fus
 /// a pair slots that neither lane reuses until the pair has ended.
 struct Segment {
   std::vector<ir::ValueId> lanes[2];
-  Work smaller; ///< the lighter lane's work (its larger at kReferenceRows)
+  /// The batches (rows) at which a pair runs on two threads; at others
+  /// its lanes run one after the other.
+  int64_t minRows = 0, maxRows = 0;
 };
 
 /// The batch at which lanes are balanced.
 constexpr int64_t kReferenceRows = 256;
+/// The cost model of running a pair on two threads, in work units: an op of
+/// kSplitWork or more splits over the threads by itself (the code
+/// generator's parallelRows); waking the pool's other thread costs about
+/// kWakeWork; a pair runs on two threads only where its lighter lane has
+/// kLaneWork or more, and its heavier lane plus one wake-up takes less than
+/// its ops one after the other, each one that splits taking half its work
+/// plus a wake-up (so lanes pay where they save wake-ups or run ops that
+/// would not split, not where one lane would wait for the other).
+constexpr int64_t kSplitWork = 1 << 17, kWakeWork = 1 << 16, kLaneWork = 1 << 18;
 
 /// Whether value `id` is computed by code of its own: not an input,
 /// parameter or buffer, not a reshape (a view), not fused into its consumer.
@@ -42,8 +53,8 @@ bool hasCode(const ir::Graph &graph, ir::ValueId id, const std::vector<bool> &fu
 /// independent ones (the heads of several tasks, a layer's weight and input
 /// gradients, experts) go into two lanes of about equal work. A pair of
 /// lanes whose lighter one has under a quarter of the pair's work at
-/// kReferenceRows, where running each op split over the threads is as
-/// fast, stays one lane. More than `maxOps` ops give one lane.
+/// kReferenceRows, or that runs on two threads at no batch of 1 to 65,536
+/// rows, stays one lane. More than `maxOps` ops give one lane.
 std::vector<Segment> planLanes(const ir::Graph &graph, const std::vector<ir::ValueId> &ops,
                                const std::vector<bool> &fused, size_t maxOps);
 

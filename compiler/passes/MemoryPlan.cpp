@@ -47,6 +47,29 @@ public:
     return at;
   }
   void release(int64_t at) { used_.erase(at); }
+  /// Occupies what is free of [at, at + size); returns where each part it
+  /// occupied starts, for release().
+  std::vector<int64_t> block(int64_t at, int64_t size) {
+    std::vector<std::pair<int64_t, int64_t>> gaps;
+    int64_t cursor = at, stop = at + size;
+    auto next = used_.upper_bound(at);
+    if (next != used_.begin())
+      cursor = std::max(cursor, std::prev(next)->second);
+    for (; cursor < stop; ++next) {
+      int64_t gapEnd = next == used_.end() ? stop : std::min(stop, next->first);
+      if (gapEnd > cursor)
+        gaps.push_back({cursor, gapEnd});
+      if (next == used_.end())
+        break;
+      cursor = std::max(cursor, next->second);
+    }
+    std::vector<int64_t> starts;
+    for (auto [begin, end] : gaps) {
+      used_.emplace(begin, end);
+      starts.push_back(begin);
+    }
+    return starts;
+  }
   int64_t top() const { return top_; }
 
 private:
@@ -78,50 +101,92 @@ MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
     plan.storage[v] =
         op.kind == ir::OpKind::Reshape ? plan.storage[op.operands[0]] : static_cast<ir::ValueId>(v);
   }
-  // The steps in which slots are placed and freed: each op of a lane alone,
-  // and each pair of lanes whole.
-  std::vector<std::vector<ir::ValueId>> steps;
-  for (const Segment &s : segments) {
+  // The ops in the order slots are placed: segment by segment, a pair's
+  // first lane, then its second.
+  struct At {
+    ir::ValueId id;
+    size_t segment;
+    int lane;
+    bool lastOfFirstLane, lastOfPair;
+  };
+  std::vector<At> order;
+  for (size_t k = 0; k < segments.size(); ++k) {
+    const Segment &s = segments[k];
     const bool pair = !s.lanes[1].empty();
-    for (const std::vector<ir::ValueId> &lane : s.lanes)
-      for (ir::ValueId id : lane) {
-        if (!pair || id == s.lanes[0].front())
-          steps.emplace_back();
-        steps.back().push_back(id);
-      }
+    for (int l = 0; l < 2; ++l)
+      for (ir::ValueId id : s.lanes[l])
+        order.push_back({id, k, l, pair && l == 0 && id == s.lanes[0].back(),
+                         pair && l == 1 && id == s.lanes[1].back()});
   }
-  // The last step that reads each storage owner (through aliases too).
-  const size_t end = steps.size();
+  // The last op that reads each storage owner (through aliases too), and
+  // which lanes of that op's pair read it.
+  const size_t end = order.size();
   std::vector<size_t> lastUse(n, 0);
-  for (size_t k = 0; k < end; ++k)
-    for (ir::ValueId v : steps[k]) {
-      lastUse[plan.storage[v]] = std::max(lastUse[plan.storage[v]], k);
-      // A fused operand is computed inside this op's loop, so what it reads
-      // is read here too (transitively, through chains of fused ops).
-      std::vector<ir::ValueId> reads = graph.op(v).operands;
-      while (!reads.empty()) {
-        ir::ValueId o = reads.back();
-        reads.pop_back();
-        lastUse[plan.storage[o]] = std::max(lastUse[plan.storage[o]], k);
-        if (isFused(o))
-          reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
-      }
+  std::vector<std::vector<ir::ValueId>> readsOf(end);
+  for (size_t p = 0; p < end; ++p) {
+    ir::ValueId v = order[p].id;
+    readsOf[p].push_back(plan.storage[v]);
+    // A fused operand is computed inside this op's loop, so what it reads
+    // is read here too (transitively, through chains of fused ops).
+    std::vector<ir::ValueId> reads = graph.op(v).operands;
+    while (!reads.empty()) {
+      ir::ValueId o = reads.back();
+      reads.pop_back();
+      readsOf[p].push_back(plan.storage[o]);
+      if (isFused(o))
+        reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
     }
+    for (ir::ValueId o : readsOf[p])
+      lastUse[o] = std::max(lastUse[o], p);
+  }
   for (size_t v = 0; v < n; ++v)
     if (needed[v] && live[v])
       lastUse[plan.storage[v]] = end;
+  std::vector<int> lanesReading(n, 0);
+  for (size_t p = 0; p < end; ++p)
+    for (ir::ValueId o : readsOf[p])
+      if (lastUse[o] < end && order[lastUse[o]].segment == order[p].segment)
+        lanesReading[o] |= 1 << order[p].lane;
+  // A value dies after its last reader, for the ops after it in that lane;
+  // one that both lanes of a pair read dies when the pair ends. What the
+  // first lane frees stays taken while the second lane is placed, which
+  // runs beside it.
+  std::vector<size_t> pairEnd(segments.size(), 0);
+  for (size_t p = 0; p < end; ++p)
+    pairEnd[order[p].segment] = p;
   std::vector<std::vector<ir::ValueId>> dyingAfter(end + 1);
   Region fixed, perRow;
-  for (size_t k = 0; k < end; ++k) {
-    for (ir::ValueId v : steps[k]) {
-      const ir::Op &op = graph.op(v);
-      int64_t size = op.type.rowElements();
-      plan.offset[v] = op.type.batched ? perRow.place(size) : fixed.place(size);
-      dyingAfter[lastUse[v]].push_back(v);
+  auto regionOf = [&](ir::ValueId v) -> Region & {
+    return graph.op(v).type.batched ? perRow : fixed;
+  };
+  std::vector<ir::ValueId> freedByFirstLane;
+  std::vector<std::pair<Region *, int64_t>> blocked;
+  for (size_t p = 0; p < end; ++p) {
+    const At &at = order[p];
+    const int64_t size = graph.op(at.id).type.rowElements();
+    plan.offset[at.id] = regionOf(at.id).place(size);
+    const size_t q = lastUse[at.id];
+    if (q < end) {
+      const bool inPair = !segments[order[q].segment].lanes[1].empty();
+      const bool oneLane = lanesReading[at.id] == 1 << order[q].lane;
+      dyingAfter[inPair && !oneLane ? pairEnd[order[q].segment] : q].push_back(at.id);
     }
-    // Values whose last reader is in this step are free for the steps after it.
-    for (ir::ValueId d : dyingAfter[k])
-      (graph.op(d).type.batched ? perRow : fixed).release(plan.offset[d]);
+    for (ir::ValueId d : dyingAfter[p]) {
+      regionOf(d).release(plan.offset[d]);
+      if (!segments[at.segment].lanes[1].empty() && at.lane == 0)
+        freedByFirstLane.push_back(d);
+    }
+    if (at.lastOfFirstLane) {
+      for (ir::ValueId d : freedByFirstLane)
+        for (int64_t start : regionOf(d).block(plan.offset[d], graph.op(d).type.rowElements()))
+          blocked.push_back({&regionOf(d), start});
+      freedByFirstLane.clear();
+    }
+    if (at.lastOfPair) {
+      for (auto &[region, start] : blocked)
+        region->release(start);
+      blocked.clear();
+    }
   }
   plan.fixedSize = fixed.top();
   plan.perRowSize = perRow.top();

@@ -172,17 +172,17 @@ INSTANTIATE_TEST_SUITE_P(Models, Lanes, ::testing::ValuesIn(test::modelFiles()),
 
 TEST(Lanes, ExpertsAndHeadsGetTwoLanes) {
   // The MMoE's experts and gates are independent of each other, and so are
-  // its two towers: its step has pairs of lanes, each lane holding products.
+  // its two towers: its step has pairs of lanes that run on two threads.
   Step s;
   planStep("examples/mmoe_synthetic.mtl#mmoe", s);
   ASSERT_FALSE(HasFatalFailure());
   size_t pairs = 0;
   for (const passes::Segment &seg : s.segments)
     if (!seg.lanes[1].empty()) {
-      ++pairs;
-      EXPECT_GT(seg.smaller.perRow, 0);
+      EXPECT_GE(seg.maxRows, seg.minRows);
+      pairs += seg.minRows <= 256 && seg.maxRows >= 256;
     }
-  EXPECT_GE(pairs, 2u);
+  EXPECT_GE(pairs, 2u) << "pairs that run on two threads at 256 rows";
 }
 
 } // namespace

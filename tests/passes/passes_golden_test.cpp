@@ -91,7 +91,7 @@ std::string memoryLines(const ir::Graph &g, const ir::StepSignature &sig) {
 }
 
 /// The train step's segments: `one:` and the ops of a lane alone, or `two:`,
-/// the ops of each lane and the lighter lane's work; then the memory plan
+/// the ops of each lane and the batches at which they run on two threads; then the memory plan
 /// made for them, as slotLines prints one.
 std::string laneLines(const ir::Graph &g, const ir::StepSignature &sig) {
   auto [needed, fused, inOrder] = trainPlan(g, sig);
@@ -110,8 +110,8 @@ std::string laneLines(const ir::Graph &g, const ir::StepSignature &sig) {
   for (const passes::Segment &s : segments)
     out += s.lanes[1].empty()
                ? fmt::format("one: {}\n", names(s.lanes[0]))
-               : fmt::format("two: {} | {} (lighter: {} per row + {})\n", names(s.lanes[0]),
-                             names(s.lanes[1]), s.smaller.perRow, s.smaller.fixed);
+               : fmt::format("two: {} | {} (threads at {} to {} rows)\n", names(s.lanes[0]),
+                             names(s.lanes[1]), s.minRows, s.maxRows);
   std::vector<bool> live(g.size(), false);
   for (ir::ValueId r : passes::resultValues(sig))
     live[static_cast<size_t>(r)] = true;
