@@ -310,7 +310,10 @@ TEST(Checkpoint, FailedWriteLeavesNoTemporaryAndReportsThePath) {
 
 TEST(Checkpoint, KilledWriterLeavesTheOldFileWhole) {
   // A child rewrites the checkpoint (two versions, each 4 MiB) as fast as it
-  // can; SIGKILL at random moments must always leave one whole version.
+  // can; SIGKILL at random moments must always leave one whole version. The
+  // random moment counts from the child's first whole write (it says so
+  // through a pipe): a child slow to start (a sanitizer build on a busy
+  // machine) would otherwise be killed before it wrote at all.
   fs::path dir = scratchDir("killed");
   std::string path = (dir / "last.safetensors").string();
   std::vector<Checkpoint> versions(2);
@@ -323,13 +326,22 @@ TEST(Checkpoint, KilledWriterLeavesTheOldFileWhole) {
   Rng rng(5, 5);
   int interrupted = 0;
   for (int round = 0; round < 25; ++round) {
+    int started[2];
+    ASSERT_EQ(::pipe(started), 0);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-      for (int i = 0;; ++i)
+      for (int i = 0;; ++i) {
         if (!writeCheckpoint(path, versions[size_t(i % 2)]).ok())
           ::_exit(3);
+        if (i == 0 && ::write(started[1], "w", 1) != 1)
+          ::_exit(4);
+      }
     }
+    ::close(started[1]);
+    char byte = 0;
+    ASSERT_EQ(::read(started[0], &byte, 1), 1) << "the writer failed before its first write";
+    ::close(started[0]);
     ::usleep(useconds_t(rng.below(30000)));
     ::kill(child, SIGKILL);
     int status = 0;
