@@ -139,9 +139,8 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
   return out;
 }
 
-// Runs `task(i, worker)` for i in [0, n) on up to hardware_concurrency threads.
-void parallelFor(size_t n, const std::function<void(size_t, unsigned)> &task) {
-  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), n));
+// Runs `task(i, worker)` for i in [0, n) on `workers` threads.
+void parallelFor(size_t n, unsigned workers, const std::function<void(size_t, unsigned)> &task) {
   std::atomic<size_t> next{0};
   auto run = [&](unsigned worker) {
     for (size_t i = next++; i < n; i = next++)
@@ -153,20 +152,6 @@ void parallelFor(size_t n, const std::function<void(size_t, unsigned)> &task) {
   run(0);
   for (std::thread &t : threads)
     t.join();
-}
-
-// One TargetMachine per worker: a TargetMachine is not safe to share across threads.
-llvm::Expected<std::vector<std::unique_ptr<llvm::TargetMachine>>>
-workerMachines(const TargetOptions &opts, size_t tasks) {
-  std::vector<std::unique_ptr<llvm::TargetMachine>> out;
-  size_t n = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), tasks));
-  for (size_t i = 0; i < n; ++i) {
-    auto tm = createTargetMachine(opts);
-    if (!tm)
-      return tm.takeError();
-    out.push_back(std::move(*tm));
-  }
-  return out;
 }
 
 llvm::Error failure(const std::string &message) {
@@ -218,8 +203,18 @@ parseIndex(const std::string &payload) {
 
 } // namespace
 
-llvm::Error
-FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work) {
+struct FunctionCache::Worker {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<ObjectEmitter> objects; ///< made on first use: optimising needs none
+
+  ObjectEmitter &emitter() {
+    if (!objects)
+      objects = std::make_unique<ObjectEmitter>(*machine);
+    return *objects;
+  }
+};
+
+llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work) {
   // Only functions to compile (not read from disk), largest first (by
   // un-optimised size), so the step functions do not start last.
   std::vector<size_t> order;
@@ -228,16 +223,21 @@ FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, llvm::Target
       order.push_back(i);
   if (order.empty())
     return llvm::Error::success();
-  auto machines = workerMachines(opts_, order.size());
-  if (!machines)
-    return machines.takeError();
+  std::vector<Worker> workers(
+      std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), order.size())));
+  for (Worker &w : workers) {
+    auto tm = createTargetMachine(opts_);
+    if (!tm)
+      return tm.takeError();
+    w.machine = std::move(*tm);
+  }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return pending_[a].bitcode.size() > pending_[b].bitcode.size();
   });
   std::mutex lock;
   std::string problem;
-  parallelFor(order.size(), [&](size_t i, unsigned worker) {
-    llvm::Error err = work(pending_[order[i]], *(*machines)[worker]);
+  parallelFor(order.size(), workers.size(), [&](size_t i, unsigned worker) {
+    llvm::Error err = work(pending_[order[i]], workers[worker]);
     if (!err)
       return;
     std::lock_guard<std::mutex> guard(lock);
@@ -422,13 +422,13 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   }
 
   // Each new function in a context of its own, optimised on a worker thread.
-  if (auto err = onWorkers([&](Pending &p, llvm::TargetMachine &machine) -> llvm::Error {
+  if (auto err = onWorkers([&](Pending &p, Worker &worker) -> llvm::Error {
         p.context = std::make_unique<llvm::LLVMContext>();
         auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), *p.context);
         if (!parsed)
           return parsed.takeError();
         p.module = std::move(*parsed);
-        optimizeModule(*p.module, machine, opts_.optLevel);
+        optimizeModule(*p.module, *worker.machine, opts_.optLevel);
         return llvm::Error::success();
       }))
     return err;
@@ -437,8 +437,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
 }
 
 llvm::Error FunctionCache::emitPending() {
-  if (auto err = onWorkers([&](Pending &p, llvm::TargetMachine &machine) -> llvm::Error {
-        auto object = emitMachineCode(*p.module, machine, FileKind::Object);
+  if (auto err = onWorkers([&](Pending &p, Worker &worker) -> llvm::Error {
+        auto object = worker.emitter().emit(*p.module);
         if (!object)
           return object.takeError();
         p.object = std::move(*object);

@@ -103,9 +103,11 @@ private:
   /// emitPending(), then `module`'s own object code.
   llvm::Expected<std::string> emitAll(llvm::Module &module);
 
-  /// Runs `work` on every pending function not read from disk, on worker threads with a
-  /// TargetMachine each; the first failure, if any.
-  llvm::Error onWorkers(const std::function<llvm::Error(Pending &, llvm::TargetMachine &)> &work);
+  /// A worker thread's TargetMachine and object emitter (neither is safe to share).
+  struct Worker;
+  /// Runs `work` on every pending function not read from disk, on worker
+  /// threads; the first failure, if any.
+  llvm::Error onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work);
 
   /// Adds the pending functions to the session's library, then `rest` (the
   /// model's own object code) to a library of its own; `entry`'s address.

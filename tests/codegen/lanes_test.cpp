@@ -87,9 +87,10 @@ public:
     int64_t begin, end;
     for (ValueId v : reads(id))
       if (slot(v, region, begin, end))
-        for (int64_t f = begin; f < end; ++f)
+        for (int64_t f = begin; f < end; ++f) {
           ASSERT_EQ(holds[region][f], s.plan.storage[v])
               << where << ": %" << id << " reads %" << v << " at float " << f;
+        }
     if (slot(id, region, begin, end))
       for (int64_t f = begin; f < end; ++f)
         holds[region][f] = id;
