@@ -2,9 +2,9 @@
 //
 // The pipeline's passes initialise themselves for each module they run on
 // and finish it (the object writer and the machine code context are reset
-// when a module ends), which is what lets ObjectEmitter run one pipeline on
-// many modules; tests/backend/emit_test.cpp checks the bytes against a fresh
-// pipeline's.
+// when a module ends), which is what lets CodeEmitter run one pipeline on
+// many modules; tests/backend/emit_test.cpp checks the bytes against a new
+// emitter's.
 #include "backend/Emit.h"
 
 #include <llvm/IR/LegacyPassManager.h>
@@ -12,41 +12,33 @@
 
 namespace mtl::backend {
 
-llvm::Expected<std::string> emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,
-                                            FileKind kind) {
-  // raw_svector_ostream supports the seeking that object emission needs.
+struct CodeEmitter::Pipeline {
   llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream out(buffer);
-  llvm::legacy::PassManager pm;
-  auto type = kind == FileKind::Assembly ? llvm::CGFT_AssemblyFile : llvm::CGFT_ObjectFile;
-  if (tm.addPassesToEmitFile(pm, out, nullptr, type))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the target cannot emit this kind of file");
-  pm.run(module);
-  return std::string(buffer.begin(), buffer.end());
-}
-
-struct ObjectEmitter::Pipeline {
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream out{buffer};
+  llvm::raw_svector_ostream out{buffer}; // supports the seeking that object emission needs
   llvm::legacy::PassManager pm;
   bool ready = false;
 };
 
-ObjectEmitter::ObjectEmitter(llvm::TargetMachine &tm) : pipeline_(std::make_unique<Pipeline>()) {
-  pipeline_->ready =
-      !tm.addPassesToEmitFile(pipeline_->pm, pipeline_->out, nullptr, llvm::CGFT_ObjectFile);
+CodeEmitter::CodeEmitter(llvm::TargetMachine &tm, FileKind kind)
+    : pipeline_(std::make_unique<Pipeline>()) {
+  auto type = kind == FileKind::Assembly ? llvm::CGFT_AssemblyFile : llvm::CGFT_ObjectFile;
+  pipeline_->ready = !tm.addPassesToEmitFile(pipeline_->pm, pipeline_->out, nullptr, type);
 }
 
-ObjectEmitter::~ObjectEmitter() = default;
+CodeEmitter::~CodeEmitter() = default;
 
-llvm::Expected<std::string> ObjectEmitter::emit(llvm::Module &module) {
+llvm::Expected<std::string> CodeEmitter::emit(llvm::Module &module) {
   if (!pipeline_->ready)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the target cannot emit object files");
+                                   "the target cannot emit this kind of file");
   pipeline_->buffer.clear();
   pipeline_->pm.run(module);
   return std::string(pipeline_->buffer.begin(), pipeline_->buffer.end());
+}
+
+llvm::Expected<std::string> emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,
+                                            FileKind kind) {
+  return CodeEmitter(tm, kind).emit(module);
 }
 
 } // namespace mtl::backend

@@ -5,35 +5,37 @@
 
 #include <llvm/IR/Module.h>
 
+#include <memory>
 #include <string>
 
 namespace mtl::backend {
 
 enum class FileKind { Assembly, Object };
 
-/// Generates assembly or an object file for an optimised module; the bytes
-/// are returned (and written by the caller), or an error.
-llvm::Expected<std::string> emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,
-                                            FileKind kind);
-
-/// Object files for one module after another through one code generation
-/// pipeline, built once. Building LLVM's pipeline (about 150 passes) costs
-/// about what generating a small function's code costs, and the function
-/// cache generates code for each function in a module of its own. Each
-/// module gets the bytes emitMachineCode gives it, whatever came before. One
-/// thread at a time, and the TargetMachine must outlive the emitter.
-class ObjectEmitter {
+/// Assembly or object files for one optimised module after another through
+/// one code generation pipeline, built once. Building LLVM's pipeline (about
+/// 200 passes and analyses) costs about what generating a small function's
+/// code costs, and the function cache generates code for each function in a
+/// module of its own. Each module gets the bytes a new emitter would give it,
+/// whatever came before. One thread at a time; the TargetMachine must
+/// outlive the emitter.
+class CodeEmitter {
 public:
-  explicit ObjectEmitter(llvm::TargetMachine &tm);
-  ~ObjectEmitter();
-  ObjectEmitter(const ObjectEmitter &) = delete;
-  ObjectEmitter &operator=(const ObjectEmitter &) = delete;
+  CodeEmitter(llvm::TargetMachine &tm, FileKind kind);
+  ~CodeEmitter();
+  CodeEmitter(const CodeEmitter &) = delete;
+  CodeEmitter &operator=(const CodeEmitter &) = delete;
 
+  /// The file's bytes, or an error.
   llvm::Expected<std::string> emit(llvm::Module &module);
 
 private:
   struct Pipeline;
   std::unique_ptr<Pipeline> pipeline_;
 };
+
+/// One module's assembly or object file (a CodeEmitter used once).
+llvm::Expected<std::string> emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,
+                                            FileKind kind);
 
 } // namespace mtl::backend

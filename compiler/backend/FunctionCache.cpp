@@ -205,11 +205,11 @@ parseIndex(const std::string &payload) {
 
 struct FunctionCache::Worker {
   std::unique_ptr<llvm::TargetMachine> machine;
-  std::unique_ptr<ObjectEmitter> objects; ///< made on first use: optimising needs none
+  std::unique_ptr<CodeEmitter> objects; ///< made on first use: optimising needs none
 
-  ObjectEmitter &emitter() {
+  CodeEmitter &emitter() {
     if (!objects)
-      objects = std::make_unique<ObjectEmitter>(*machine);
+      objects = std::make_unique<CodeEmitter>(*machine, FileKind::Object);
     return *objects;
   }
 };

@@ -78,7 +78,7 @@ std::vector<Parsed> parseAll(llvm::TargetMachine &tm) {
   return out;
 }
 
-TEST(ObjectEmitter, EachModuleGetsTheBytesOfAFreshPipeline) {
+TEST(CodeEmitter, EachModuleGetsTheBytesOfAFreshPipeline) {
   auto tm = createTargetMachine({"x86-64-v3", 2});
   ASSERT_TRUE(bool(tm)) << llvm::toString(tm.takeError());
   std::vector<Parsed> modules = parseAll(**tm);
@@ -101,7 +101,7 @@ TEST(ObjectEmitter, EachModuleGetsTheBytesOfAFreshPipeline) {
   // One pipeline, the modules in turn and then again in another order: what
   // an earlier module left behind (symbols, sections, constants) must not
   // reach a later one's object.
-  ObjectEmitter emitter(**tm);
+  CodeEmitter emitter(**tm, FileKind::Object);
   for (size_t i : {0, 1, 2, 2, 0, 1}) {
     auto bytes = emitter.emit(*modules[i].module);
     ASSERT_TRUE(bool(bytes)) << llvm::toString(bytes.takeError());
