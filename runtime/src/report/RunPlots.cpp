@@ -227,10 +227,8 @@ void addRunPlots(HtmlPage &page, const RunHistory &h, const std::string &whose) 
   std::vector<double> lr = series(h, [](const EpochPoint &e) { return e.lr; });
   auto [lo, hi] = std::minmax_element(lr.begin(), lr.end());
   if (anyFinite(lr) && *lo != *hi) {
-    LineChart chart;
-    chart.title = "learning rate";
-    chart.yLabel = "lr";
-    chart.lines.push_back({"", xs, lr, kTrainColor, false});
+    LineChart chart{
+        .title = "learning rate", .yLabel = "lr", .lines = {{"", xs, lr, kTrainColor, false}}};
     page.figure(lineChartSvg(chart));
   }
   page.endFigures();
