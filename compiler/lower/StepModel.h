@@ -15,8 +15,8 @@ namespace mtl::lower {
 struct ParamInit {
   enum class Kind { Uniform, Normal, Ones, Zeros, Values };
   Kind kind = Kind::Uniform;
-  double scale = 0;           ///< Uniform: U(-scale, scale); Normal: N(0, scale²)
-  std::vector<double> values; ///< Values: one per element (a `learned(...)` gate)
+  double scale = 0;                ///< Uniform: U(-scale, scale); Normal: N(0, scale²)
+  std::vector<double> values = {}; ///< Values: one per element (a `learned(...)` gate)
 };
 
 /// Lowering's record of the model for the later stages, so that code

@@ -304,7 +304,8 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       // `x -> dense(4) + y` reads as x -> (dense(4) + y): the chain before
       // the operator ends in its left operand, `x -> -dense(4)` in its operand.
       const bool binary = step.kind == ast::ExprKind::Binary;
-      ast::Expr before{ast::ExprKind::Chain};
+      ast::Expr before;
+      before.kind = ast::ExprKind::Chain;
       before.operands.assign(steps.begin(), steps.begin() + static_cast<long>(i));
       if (!step.isCall()) // an operator: its (left) operand ends the chain
         before.operands.push_back(step.operands[0]);

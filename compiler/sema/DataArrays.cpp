@@ -127,8 +127,8 @@ std::optional<int64_t> readArraySelection(Context &ctx, const ast::Expr &e, cons
                     hint.empty() ? fmt::format(" (it has: {})", fmt::join(names, ", ")) : hint));
     return std::nullopt;
   }
-  const std::optional<std::vector<int64_t>> dims =
-      found != files.shapes.end() ? found->second : std::nullopt;
+  const std::vector<int64_t> *dims =
+      found != files.shapes.end() && found->second ? &*found->second : nullptr;
   bool good = true;
   for (size_t k = 1; k < e.args.size(); ++k) {
     const ast::Arg &a = e.args[k];

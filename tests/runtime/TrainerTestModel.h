@@ -28,14 +28,14 @@ inline const mtl_task_desc kTaskDescs[kTasks] = {
     {"pos", MTL_BINARY, MTL_BCE, 1, 0, 0.5, 0, MTL_ACCURACY | MTL_AUC},
     {"aux", MTL_REGRESS, MTL_MSE, 1, 0, 0.1, 1, MTL_METRIC_MAE}};
 inline const mtl_tensor_desc kParamDescs[2 * kTasks] = {
-    {"y.0.weight", 2, {1, kFeatures, 0, 0}, 0, kFeatures, MTL_INIT_UNIFORM, 0.57735f},
-    {"y.0.bias", 1, {1, 0, 0, 0}, 3, 1, MTL_INIT_UNIFORM, 0.57735f},
-    {"pos.0.weight", 2, {1, kFeatures, 0, 0}, 4, kFeatures, MTL_INIT_UNIFORM, 0.57735f},
-    {"pos.0.bias", 1, {1, 0, 0, 0}, 7, 1, MTL_INIT_UNIFORM, 0.57735f},
-    {"aux.0.weight", 2, {1, kFeatures, 0, 0}, 8, kFeatures, MTL_INIT_UNIFORM, 0.57735f},
-    {"aux.0.bias", 1, {1, 0, 0, 0}, 11, 1, MTL_INIT_UNIFORM, 0.57735f}};
+    {"y.0.weight", 2, {1, kFeatures, 0, 0}, 0, kFeatures, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0},
+    {"y.0.bias", 1, {1, 0, 0, 0}, 3, 1, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0},
+    {"pos.0.weight", 2, {1, kFeatures, 0, 0}, 4, kFeatures, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0},
+    {"pos.0.bias", 1, {1, 0, 0, 0}, 7, 1, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0},
+    {"aux.0.weight", 2, {1, kFeatures, 0, 0}, 8, kFeatures, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0},
+    {"aux.0.bias", 1, {1, 0, 0, 0}, 11, 1, MTL_INIT_UNIFORM, 0.57735f, nullptr, 0}};
 inline const mtl_tensor_desc kStateDescs[1] = {
-    {"momentum_buffer", 1, {kParams, 0, 0, 0}, 0, kParams, MTL_INIT_ZEROS, 0}};
+    {"momentum_buffer", 1, {kParams, 0, 0, 0}, 0, kParams, MTL_INIT_ZEROS, 0, nullptr, 0}};
 
 struct ForwardCtx {
   const float *x, *params;

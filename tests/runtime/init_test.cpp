@@ -49,7 +49,7 @@ struct FakeModel {
 };
 
 mtl_tensor_desc tensor(const char *name, int64_t size, mtl_init init, float scale) {
-  return mtl_tensor_desc{name, 1, {size, 0, 0, 0}, 0, size, init, scale, nullptr};
+  return mtl_tensor_desc{name, 1, {size, 0, 0, 0}, 0, size, init, scale, nullptr, 0};
 }
 
 std::vector<float> initialised(const mtl_model &model, uint64_t seed) {

@@ -64,8 +64,8 @@ TEST(Schedule, MalformedTextIsNamed) {
 TEST(Schedule, ClipGradNormScalesTheTrainedTensors) {
   // Two tensors, gradients (3, 4) and (12): the norm of all is 13; the
   // second frozen (scale 0), the norm is 5.
-  mtl_tensor_desc params[2] = {{"a", 1, {2, 0, 0, 0}, 0, 2, 0, 0},
-                               {"b", 1, {1, 0, 0, 0}, 2, 1, 0, 0}};
+  mtl_tensor_desc params[2] = {{"a", 1, {2, 0, 0, 0}, 0, 2, 0, 0, nullptr, 0},
+                               {"b", 1, {1, 0, 0, 0}, 2, 1, 0, 0, nullptr, 0}};
   mtl_model model{};
   model.num_params = 2;
   model.params = params;
