@@ -79,8 +79,9 @@ public:
   /// whose body `body` emits, given f's arguments, with this builder; the
   /// insertion point is restored after. The body must use only those arguments
   /// and constants, so that equal bodies are equal functions (the REPL's cache).
-  void outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
-                bool inlined = true);
+  /// Returns f, named `mtl.op` (`mtl.ops` when not inlined).
+  llvm::Function *outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
+                           bool inlined = true);
   /// Emits values `ids` in order with emitOpOutlined. Beyond kChunkOps
   /// outlined ops, the calls go in chunks of kChunkOps, each a function of
   /// its own that computes the pointers it passes on from their `places`
@@ -95,8 +96,8 @@ public:
 
   /// A second scratch area, as large as `scratch`, for the second lane.
   llvm::Value *laneScratch = nullptr;
-  /// Copies `count` floats from `src` to `dst` in an outlined function (one
-  /// for every copy: the count is an argument).
+  /// Copies `count` floats from `src` to `dst` in an outlined function,
+  /// `mtl.copy` (one for every copy: the count is an argument).
   void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
 
   // Helpers used by the per-family kernel files.

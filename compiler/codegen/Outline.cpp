@@ -222,11 +222,11 @@ void Emitter::emitSegments(const std::vector<passes::Segment> &segments) {
 void Emitter::copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count) {
   outlined({src, dst, count}, [&](const std::vector<llvm::Value *> &a) {
     loop(a[2], [&](llvm::Value *i) { store(load(a[0], i), a[1], i); });
-  });
+  })->setName("mtl.copy");
 }
 
-void Emitter::outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
-                       bool inlined) {
+llvm::Function *Emitter::outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
+                                  bool inlined) {
   std::vector<llvm::Type *> types;
   for (llvm::Value *a : args)
     types.push_back(a->getType());
@@ -244,6 +244,7 @@ void Emitter::outlined(const std::vector<llvm::Value *> &args, const OutlinedBod
   body(params);
   b.CreateRetVoid();
   b.restoreIP(saved);
+  return fn;
 }
 
 } // namespace mtl::codegen

@@ -37,32 +37,59 @@ void ifNonNull(Emitter &e, llvm::Value *pointer, const std::function<void()> &th
   e.b.SetInsertPoint(done);
 }
 
-/// Whether row `r` is labelled for task `t`: its first target value is not NaN.
-llvm::Value *isLabelled(Emitter &e, const ir::StepSignature &sig, size_t t, llvm::Value *r) {
-  const int64_t width = e.graph.type(sig.targets[t]).rowElements();
-  llvm::Value *x = e.load(e.buffers[sig.targets[t]], e.b.CreateMul(r, e.cst(width)));
-  return e.b.CreateNot(e.isNan(x));
+/// Whether row `r` of `targets` (rows of `width` values) is labelled: its
+/// first value is not NaN.
+llvm::Value *isLabelled(Emitter &e, llvm::Value *targets, int64_t width, llvm::Value *r) {
+  return e.b.CreateNot(e.isNan(e.load(targets, e.b.CreateMul(r, e.cst(width)))));
+}
+
+/// The width of task `t`'s target rows.
+int64_t targetWidth(Emitter &e, const ir::StepSignature &sig, size_t t) {
+  return e.graph.type(sig.targets[t]).rowElements();
+}
+
+/// `*count`: the rows labelled for task `t`, counted in a function of its own
+/// (`mtl.result`), which is the same for every task whose targets are as
+/// wide: the step function stays a list of calls, and the count compiles once.
+void countLabelled(Emitter &e, const ir::StepSignature &sig, size_t t, llvm::Value *count) {
+  const int64_t width = targetWidth(e, sig, t);
+  e.outlined({e.buffers[sig.targets[t]], count, e.rows}, [&](const std::vector<llvm::Value *> &a) {
+     llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
+     e.loop(a[2], [&](llvm::Value *r) {
+       llvm::Value *one = e.b.CreateSelect(isLabelled(e, a[0], width, r), e.fcst(1), e.fcst(0));
+       e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), one), acc);
+     });
+     e.b.CreateStore(e.b.CreateLoad(e.f32, acc), a[1]);
+   })->setName("mtl.result");
 }
 
 /// mtl_result.gate_sums: per gate and expert, the sum of the gate's weights
-/// over the rows labelled for its task (every row for a gate of several tasks).
+/// over the rows labelled for its task (every row for a gate of several
+/// tasks). Each gate's sums are a function of their own, as in countLabelled.
 void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) {
   int64_t at = 0;
   for (const ir::GateProbe &gate : sig.gates) {
     const auto k = static_cast<int64_t>(gate.experts.size());
     const bool perRow = e.graph.type(gate.gate).batched; // else learned(...): every row alike
-    for (int64_t j = 0; j < k; ++j) {
-      llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
-      e.loop(e.rows, [&](llvm::Value *r) {
-        llvm::Value *w =
-            e.load(e.buffers[gate.gate],
-                   perRow ? e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)) : e.cst(j));
-        if (gate.task >= 0)
-          w = e.b.CreateSelect(isLabelled(e, sig, size_t(gate.task), r), w, e.fcst(0));
-        e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), w), acc);
-      });
-      e.store(e.b.CreateLoad(e.f32, acc), sums, e.cst(at + j));
-    }
+    const bool masked = gate.task >= 0;
+    const int64_t width = masked ? targetWidth(e, sig, size_t(gate.task)) : 0;
+    // The gate, where its sums go, the rows, and the task's targets.
+    std::vector<llvm::Value *> args = {e.buffers[gate.gate], e.at(sums, e.cst(at)), e.rows};
+    if (masked)
+      args.push_back(e.buffers[sig.targets[size_t(gate.task)]]);
+    e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
+       for (int64_t j = 0; j < k; ++j) {
+         llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
+         e.loop(a[2], [&](llvm::Value *r) {
+           llvm::Value *w = e.load(
+               a[0], perRow ? e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)) : e.cst(j));
+           if (masked)
+             w = e.b.CreateSelect(isLabelled(e, a[3], width, r), w, e.fcst(0));
+           e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), w), acc);
+         });
+         e.store(e.b.CreateLoad(e.f32, acc), a[1], e.cst(j));
+       }
+     })->setName("mtl.result");
     at += k;
   }
 }
@@ -256,20 +283,11 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     llvm::Value *tt = e.cst(static_cast<int64_t>(t));
     ifNonNull(e, taskLosses,
               [&] { e.store(e.load(e.buffers[sig.taskLosses[t]], e.cst(0)), taskLosses, tt); });
-    ifNonNull(e, counts, [&] {
-      llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
-      e.loop(e.rows, [&](llvm::Value *r) {
-        llvm::Value *one = e.b.CreateSelect(isLabelled(e, sig, t, r), e.fcst(1), e.fcst(0));
-        e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), one), acc);
-      });
-      e.store(e.b.CreateLoad(e.f32, acc), counts, tt);
-    });
+    ifNonNull(e, counts, [&] { countLabelled(e, sig, t, e.at(counts, tt)); });
     ifNonNull(e, outputs, [&] {
       llvm::Value *dst = loadPtrAt(e, outputs, static_cast<int64_t>(t));
       ifNonNull(e, dst, [&] {
-        llvm::Value *src = e.buffers[sig.outputs[t]];
-        e.loop(e.count(g.type(sig.outputs[t])),
-               [&](llvm::Value *i) { e.store(e.load(src, i), dst, i); });
+        e.copyOutlined(e.buffers[sig.outputs[t]], dst, e.count(g.type(sig.outputs[t])));
       });
     });
   }
