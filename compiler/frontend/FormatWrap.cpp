@@ -23,11 +23,15 @@ public:
     for (size_t i = 0; i < steps.size(); ++i) {
       if (i)
         out += " -> ";
-      if (steps[i].kind == ast::ExprKind::Chain)
-        out +=
-            "(" + this->steps(steps[i].operands, lastColumn(out, column) + 1, after[i] + 1) + ")";
-      else
+      if (steps[i].kind == ast::ExprKind::Chain) {
+        std::string inner =
+            this->steps(steps[i].operands, lastColumn(out, column) + 1, after[i] + 1);
+        out += '(';
+        out += inner;
+        out += ')';
+      } else {
         out += expr(steps[i], lastColumn(out, column), after[i]);
+      }
     }
     return out;
   }

@@ -231,8 +231,10 @@ private:
     braced(indent, head + wrapped(d.source, indent, head, 2), tok(d.loc), d.bindings,
            [&](const ast::Binding &b) {
              std::string key = padded(b.target.text, width) + " = ", modifiers;
-             for (const ast::Modifier &m : b.modifiers)
-               modifiers += " " + modifierText(m);
+             for (const ast::Modifier &m : b.modifiers) {
+               modifiers += ' ';
+               modifiers += modifierText(m);
+             }
              add(indent + 1, key + wrapped(b.source, indent + 1, key, modifiers.size()) + modifiers,
                  tok(b.loc));
            });

@@ -144,7 +144,7 @@ std::string describe(const ast::Expr &e) {
   case ast::ExprKind::Neg:
   case ast::ExprKind::Binary:
     // Arithmetic on literals is a number; on names, quoted as written.
-    return hasName(e) ? "'" + exprText(e) + "'" : "a number";
+    return hasName(e) ? fmt::format("'{}'", exprText(e)) : "a number";
   case ast::ExprKind::Number:
   case ast::ExprKind::Int:
     return "a number";

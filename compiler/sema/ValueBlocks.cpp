@@ -49,8 +49,8 @@ Val eachTask(Context &ctx, const ast::Expr &call, const Owner &owner, const char
     return {};
   }
   Owner mine = nestedOwner(owner);
-  mine.prefix +=
-      "." + (owner.reader >= 0 ? ctx.model->tasks[size_t(owner.reader)].name : std::string("task"));
+  mine.prefix += fmt::format(".{}", owner.reader >= 0 ? ctx.model->tasks[size_t(owner.reader)].name
+                                                      : std::string("task"));
   const size_t modules = ctx.model->modules.size();
   Val out;
   if (body->kind != ast::ExprKind::Chain) {
