@@ -4,10 +4,14 @@
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/TargetParser/Host.h>
 
 namespace mtl::backend {
+
+Jit::Jit(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {}
+Jit::~Jit() = default;
 
 llvm::Expected<std::unique_ptr<Jit>> Jit::create() {
   initializeNativeTarget();

@@ -1,10 +1,15 @@
 // Jit.h: in-process compilation with ORC LLJIT.
 #pragma once
 
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Support/Error.h>
 
 #include <memory>
 #include <string>
+
+namespace llvm::orc {
+class JITDylib;
+class LLJIT;
+} // namespace llvm::orc
 
 namespace mtl::backend {
 
@@ -16,6 +21,7 @@ namespace mtl::backend {
 class Jit {
 public:
   static llvm::Expected<std::unique_ptr<Jit>> create();
+  ~Jit();
 
   /// A new, empty library (JITDylib) that resolves the process's symbols,
   /// then those of `linksTo` when given.
@@ -28,7 +34,7 @@ public:
   llvm::Expected<void *> lookup(llvm::orc::JITDylib &library, const std::string &symbol);
 
 private:
-  explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit) : jit_(std::move(jit)) {}
+  explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit);
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   unsigned dylibs_ = 0;
 };
