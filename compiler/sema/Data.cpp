@@ -53,11 +53,6 @@ std::string suggestColumn(const std::string &word, const std::vector<std::string
   return "";
 }
 
-bool isFile(const std::string &p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
-
 // What the source says, beyond the DataSet fields.
 struct Source {
   bool ok = false;

@@ -3,20 +3,15 @@
 
 #include "sema/Args.h"
 #include "sema/ConstEval.h"
+#include "sema/DataFiles.h"
 #include "sema/NpyFiles.h"
 #include "support/Suggest.h"
 
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace mtl::sema {
 namespace {
-
-bool isFile(const std::string &p) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(p, ec);
-}
 
 std::optional<std::string> pathOf(Context &ctx, const ast::Expr &e, const std::string &file) {
   auto s = evalString(ctx, e);

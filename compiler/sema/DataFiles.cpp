@@ -2,6 +2,7 @@
 #include "sema/DataFiles.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fmt/format.h>
 #include <zlib.h>
 
@@ -184,6 +185,11 @@ std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::st
                    int64_t(b[3]));
   }
   return dims;
+}
+
+bool isFile(const std::string &path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
 }
 
 } // namespace mtl::sema

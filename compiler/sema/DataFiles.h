@@ -8,6 +8,9 @@
 
 namespace mtl::sema {
 
+/// Whether `path` names a regular file (false on any error).
+bool isFile(const std::string &path);
+
 /// The columns a CSV file declares: its header names (when it has a header)
 /// and the number of fields of its first record.
 struct CsvColumns {

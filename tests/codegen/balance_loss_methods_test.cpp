@@ -15,7 +15,7 @@
 #include <string>
 
 namespace mtl {
-namespace {
+namespace balance_loss_methods {
 
 // Both heads are linear in x, as the targets are: the best fit leaves each
 // task exactly its noise.
@@ -147,5 +147,5 @@ TEST(Uncertainty, TheRunsMethodDecidesWhatIsCompiled) {
   EXPECT_EQ(logVars("uncertainty"), 2);
 }
 
-} // namespace
+} // namespace balance_loss_methods
 } // namespace mtl

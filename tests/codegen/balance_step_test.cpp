@@ -21,7 +21,7 @@
 #include <string>
 
 namespace mtl {
-namespace {
+namespace balance_step {
 
 // Two tasks share a trunk; task b weighs 0.5; an l2 penalty reaches the
 // shared parameters too.
@@ -299,5 +299,5 @@ TEST(BalanceStep, SemaAndRuntimeKnowTheSameMethods) {
   }
 }
 
-} // namespace
+} // namespace balance_step
 } // namespace mtl

@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 namespace mtl {
-namespace {
+namespace ir_text {
 
 void expectSameSignature(const ir::StepSignature &a, const ir::StepSignature &b) {
   EXPECT_EQ(a.inputs, b.inputs);
@@ -55,11 +55,11 @@ TEST_P(IrText, EveryStageRoundTrips) {
 INSTANTIATE_TEST_SUITE_P(Examples, IrText, ::testing::ValuesIn(test::modelFiles()),
                          [](const auto &info) { return test::modelName(info.param); });
 
-} // namespace
+} // namespace ir_text
 } // namespace mtl
 
 namespace mtl {
-namespace {
+namespace ir_text {
 
 // A parameter that does not reach the loss gets a zero gradient, named after
 // the others; the text still reads back with the gradients in the
@@ -82,5 +82,5 @@ TEST(IrTextSignature, GradientsReadBackInParameterOrder) {
   EXPECT_EQ(again.signature.gradients, sig.gradients);
 }
 
-} // namespace
+} // namespace ir_text
 } // namespace mtl

@@ -15,7 +15,7 @@
 #include <random>
 
 namespace mtl {
-namespace {
+namespace jit_vs_interpreter {
 
 // A batch below the tiled path's threshold (16 rows) and one above it that is
 // not a multiple of the 4-row blocks, so remainder tiles run too.
@@ -605,5 +605,5 @@ TEST(JitInit, LearnedGateStartsAtTheNumbersWritten) {
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),
                          [](const auto &info) { return test::modelName(info.param); });
 
-} // namespace
+} // namespace jit_vs_interpreter
 } // namespace mtl

@@ -16,7 +16,7 @@
 #include <set>
 
 namespace mtl {
-namespace {
+namespace lanes {
 
 using ir::ValueId;
 
@@ -186,5 +186,5 @@ TEST(Lanes, ExpertsAndHeadsGetTwoLanes) {
   EXPECT_GE(pairs, 2u) << "pairs that run on two threads at 256 rows";
 }
 
-} // namespace
+} // namespace lanes
 } // namespace mtl

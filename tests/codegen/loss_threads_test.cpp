@@ -16,7 +16,7 @@
 #include <random>
 
 namespace mtl {
-namespace {
+namespace loss_threads {
 
 constexpr const char *kModel = R"(
 model heads {
@@ -123,5 +123,5 @@ TEST_F(LossThreads, LossesAreTheMeansOverLabelledRows) {
   EXPECT_NEAR(two.loss, ce / ceRows + bce / bceRows, 1e-5 * (ce / ceRows + bce / bceRows));
 }
 
-} // namespace
+} // namespace loss_threads
 } // namespace mtl

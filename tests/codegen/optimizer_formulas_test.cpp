@@ -19,7 +19,7 @@
 #include <string>
 
 namespace mtl {
-namespace {
+namespace optimizer_formulas {
 
 constexpr const char *kModel = R"(
 model unit {
@@ -171,5 +171,5 @@ TEST(OptimizerFormulas, AdamWAtScaledRates) {
   checkOptimizer(o, &scales);
 }
 
-} // namespace
+} // namespace optimizer_formulas
 } // namespace mtl

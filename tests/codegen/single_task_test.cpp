@@ -15,7 +15,7 @@
 #include <utility>
 
 namespace mtl {
-namespace {
+namespace single_task {
 
 constexpr const char *kBoth = R"(
 model gates {
@@ -158,5 +158,5 @@ TEST(SingleTask, KeepsTheOtherTasksValuesOutOfTheModel) {
   }
 }
 
-} // namespace
+} // namespace single_task
 } // namespace mtl

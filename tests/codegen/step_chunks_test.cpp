@@ -12,7 +12,7 @@
 #include <llvm/IR/Instructions.h>
 
 namespace mtl {
-namespace {
+namespace step_chunks {
 
 struct Calls {
   size_t ops = 0;    ///< calls of an op's function (`mtl.op`, `mtl.op.N`)
@@ -102,5 +102,5 @@ TEST(StepChunks, LanesAreKernelsThatCallTheirOps) {
   EXPECT_EQ(callsIn(*grad).chunks, 0u);
 }
 
-} // namespace
+} // namespace step_chunks
 } // namespace mtl

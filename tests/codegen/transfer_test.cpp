@@ -14,7 +14,7 @@
 #include <string>
 
 namespace mtl {
-namespace {
+namespace transfer {
 
 // The encoder of `pretrain` has the shape of the trunk of `target`.
 constexpr const char *kPretrain = R"(
@@ -198,5 +198,5 @@ TEST(Transfer, MistakesAreNamed) {
                             "trunk, a, b); did you mean 'trunk'?");
 }
 
-} // namespace
+} // namespace transfer
 } // namespace mtl

@@ -18,7 +18,7 @@
 #include <string>
 
 namespace mtl {
-namespace {
+namespace update_graph {
 
 constexpr const char *kModel = R"(
 model small {
@@ -128,5 +128,5 @@ TEST(UpdateGraph, PrintsAndVerifies) {
   EXPECT_EQ(u.graph.result("state.exp_avg_sq"), u.nextSlots[1]);
 }
 
-} // namespace
+} // namespace update_graph
 } // namespace mtl

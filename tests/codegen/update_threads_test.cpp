@@ -13,7 +13,7 @@
 #include <random>
 
 namespace mtl {
-namespace {
+namespace update_threads {
 
 // dense(100) on 200 inputs: a weight of 20,000 elements, split; the rest not.
 constexpr const char *kModel = R"(
@@ -92,5 +92,5 @@ TEST_F(UpdateThreads, AHugeGradientInEitherHalfRefusesTheStep) {
   }
 }
 
-} // namespace
+} // namespace update_threads
 } // namespace mtl

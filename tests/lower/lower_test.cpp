@@ -14,7 +14,8 @@ using namespace mtl::test;
 
 namespace {
 
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
+// A missing label (NaN in a target feed).
+const double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 /// x:f32[4] -> trunk(dense 6, relu, dropout .25, layer_norm) -> species
 /// (classify 3, cross-entropy) and sex (binary, bce, weight 0.5); l2(1e-3) on
@@ -81,8 +82,8 @@ TEST(Lower, TotalLossIsWeightedSumPlusPenalties) {
   lower::LoweredStep step = lower::lowerModel(m);
   ASSERT_TRUE(step.ok());
   gradcheck::Case c = caseFor(m, step, 4);
-  c.feeds["target.species"] = {0, 2, kNaN, 1};
-  c.feeds["target.sex"] = {1, kNaN, 0, 0};
+  c.feeds["target.species"] = {0, 2, kMissing, 1};
+  c.feeds["target.sex"] = {1, kMissing, 0, 0};
   gradcheck::fillRandom(c);
   Execution ex = interpret(c.graph, c.feeds, {4, false});
   ASSERT_TRUE(ex.ok()) << ex.error;
@@ -101,8 +102,8 @@ TEST(Lower, GradientsOfTheWholeStep) {
   lower::LoweredStep step = lower::lowerModel(m);
   ASSERT_TRUE(step.ok());
   gradcheck::Case c = caseFor(m, step, 5);
-  c.feeds["target.species"] = {0, 2, kNaN, 1, 1};
-  c.feeds["target.sex"] = {1, kNaN, 0, 0, 1};
+  c.feeds["target.species"] = {0, 2, kMissing, 1, 1};
+  c.feeds["target.sex"] = {1, kMissing, 0, 0, 1};
   EXPECT_LT(gradcheck::check(c), 1e-6);
   std::vector<Diagnostic> errors = autodiff::differentiateStep(step.graph, step.signature, false);
   EXPECT_TRUE(errors.empty());
@@ -191,7 +192,7 @@ TEST(Lower, SoftSharingPenalty) {
   lower::LoweredStep step = lower::lowerModel(m);
   ASSERT_TRUE(step.ok()) << step.errors.front().message;
   gradcheck::Case c = caseFor(m, step, 3);
-  c.feeds["target.b"] = {0.5, kNaN, -0.5};
+  c.feeds["target.b"] = {0.5, kMissing, -0.5};
   EXPECT_LT(gradcheck::check(c), 1e-6);
   Execution ex = interpret(c.graph, c.feeds, {3, false});
   ASSERT_TRUE(ex.ok()) << ex.error;
@@ -238,7 +239,7 @@ TEST(Lower, EmbeddingsActivationsAndRegressionLosses) {
   EXPECT_LT(step.signature.step, 0); // no dropout, no step input
   gradcheck::Case c = caseFor(m, step, 3);
   c.feeds["ids"] = {0, 4, 2, 2, 1, 3};
-  c.feeds["target.r"] = {2, kNaN, -1, 0.3, kNaN, kNaN};
+  c.feeds["target.r"] = {2, kMissing, -1, 0.3, kMissing, kMissing};
   EXPECT_LT(gradcheck::check(c), 1e-6);
 }
 

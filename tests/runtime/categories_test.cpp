@@ -1,4 +1,5 @@
 // categories_test.cpp: inputs read 'as category': vocabularies per column, <unk>, and checkpoints.
+#include "TestFiles.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Dataset.h"
@@ -11,12 +12,6 @@
 using namespace mtlrt;
 
 namespace {
-
-std::string writeCsv(const std::string &name, const std::string &text) {
-  std::string path = std::string(::testing::TempDir()) + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 /// Columns `color` and `size` as the two ids of input 'ids', `y` as a regression target.
 DataSpec categorySpec(const std::string &path) {
@@ -44,11 +39,11 @@ const std::vector<TaskSpec> kTasks = {{"y", TaskSpec::Regress, 1, {}}};
 
 TEST(Categories, EachColumnHasItsVocabularyAndIdRange) {
   const std::vector<InputSpec> inputs = {{"ids", 2, 10, {}}};
-  std::string path = writeCsv("cat_train.csv", "color,size,y\n"
-                                               "red,L,1\n"
-                                               "blue,S,2\n"
-                                               " red ,M,3\n"
-                                               "green,S,4\n");
+  std::string path = mtl::test::writeTempFile("cat_train.csv", "color,size,y\n"
+                                                               "red,L,1\n"
+                                                               "blue,S,2\n"
+                                                               " red ,M,3\n"
+                                                               "green,S,4\n");
   auto train = loadDataset(categorySpec(path), inputs, kTasks);
   ASSERT_TRUE(train.ok()) << train.error();
   // Column 'color': <unk>=0, blue=1, green=2, red=3 (sorted, blanks trimmed);
@@ -64,11 +59,11 @@ TEST(Categories, OtherFilesUseTheTrainingVocabularyAndReadUnknownsAsUnk) {
   const std::vector<InputSpec> inputs =
       withCategories({{"ids", 2, 10, {}}}, {{{"<unk>", "blue", "red"}, {"<unk>", "L", "S"}}});
   // 'green' and 'XL' were not in training; an empty cell is missing.
-  std::string path = writeCsv("cat_val.csv", "color,size,y\n"
-                                             "green,L,1\n"
-                                             "red,XL,2\n"
-                                             ",S,3\n"
-                                             "blue,S,4\n");
+  std::string path = mtl::test::writeTempFile("cat_val.csv", "color,size,y\n"
+                                                             "green,L,1\n"
+                                                             "red,XL,2\n"
+                                                             ",S,3\n"
+                                                             "blue,S,4\n");
   auto val = loadDataset(categorySpec(path), inputs, kTasks);
   ASSERT_TRUE(val.ok()) << val.error();
   // color: <unk>=0, blue=1, red=2; size: <unk>=3, L=4, S=5.
@@ -84,7 +79,7 @@ TEST(Categories, OtherFilesUseTheTrainingVocabularyAndReadUnknownsAsUnk) {
 
 TEST(Categories, AVocabularyLargerThanTheEmbeddingIsAnError) {
   const std::vector<InputSpec> inputs = {{"ids", 2, 5, {}}};
-  std::string path = writeCsv("cat_big.csv", "color,size,y\nred,L,1\nblue,S,2\n");
+  std::string path = mtl::test::writeTempFile("cat_big.csv", "color,size,y\nred,L,1\nblue,S,2\n");
   auto d = loadDataset(categorySpec(path), inputs, kTasks);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error(), path + ": input 'ids' reads 6 categories from columns 'color', 'size' (each "
@@ -93,7 +88,7 @@ TEST(Categories, AVocabularyLargerThanTheEmbeddingIsAnError) {
 }
 
 TEST(Categories, OnlyIntegerInputsOfEmbeddingsReadCategories) {
-  std::string path = writeCsv("cat_f32.csv", "color,size,y\nred,L,1\n");
+  std::string path = mtl::test::writeTempFile("cat_f32.csv", "color,size,y\nred,L,1\n");
   auto d = loadDataset(categorySpec(path), {{"ids", 2, 0, {}}}, kTasks);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error(), "data 'shop': input 'ids' is read 'as category', which suits CSV columns "

@@ -1,5 +1,6 @@
 // checkpoint_resume_test.cpp: checkpoints in the Trainer: exact resume, initFrom, saveInit,
 // best and last, and the checks that refuse a checkpoint that does not fit.
+#include "TestFiles.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
@@ -17,13 +18,6 @@ using namespace mtlrt;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path scratchDir(const std::string &name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("mtl-resume-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 TrainOptions baseOptions(const fs::path &dir) {
   TrainOptions o;
   o.epochs = 4;
@@ -69,7 +63,8 @@ std::string fileText(const fs::path &path) {
 
 TEST(CheckpointResume, StoppedAndResumedRunIsBitIdentical) {
   Dataset data = standardisedData();
-  fs::path straightDir = scratchDir("straight"), splitDir = scratchDir("split");
+  fs::path straightDir = mtl::test::scratchDir("resume", "straight"),
+           splitDir = mtl::test::scratchDir("resume", "split");
 
   Trainer straight = create(baseOptions(straightDir));
   TrainResult all = fit(straight, data);
@@ -121,7 +116,7 @@ TEST(CheckpointResume, StoppedAndResumedRunIsBitIdentical) {
 
 TEST(CheckpointResume, ResumeRefusesOtherSettingsAndData) {
   Dataset data = standardisedData();
-  fs::path dir = scratchDir("settings");
+  fs::path dir = mtl::test::scratchDir("resume", "settings");
   TrainOptions o = baseOptions(dir);
   o.epochs = 1;
   Trainer first = create(o);
@@ -172,7 +167,7 @@ TEST(CheckpointResume, ResumeRefusesOtherSettingsAndData) {
 }
 
 TEST(CheckpointResume, MismatchedModelListsEveryDifference) {
-  fs::path dir = scratchDir("mismatch");
+  fs::path dir = mtl::test::scratchDir("resume", "mismatch");
   TrainOptions o = baseOptions(dir);
   o.epochs = 1;
   o.saveInit = true;
@@ -213,7 +208,7 @@ TEST(CheckpointResume, MismatchedModelListsEveryDifference) {
 
 TEST(CheckpointResume, InitFromLoadsParametersOnlyAndSaveInitWritesThem) {
   Dataset data = standardisedData();
-  fs::path dir = scratchDir("initfrom");
+  fs::path dir = mtl::test::scratchDir("resume", "initfrom");
   TrainOptions o = baseOptions(dir);
   o.epochs = 2;
   o.saveInit = true;
@@ -249,7 +244,7 @@ TEST(CheckpointResume, SaveInitNeedsADirectoryAndBestNeedsValidation) {
   o.saveInit = true;
   EXPECT_FALSE(Trainer::create(&testmodel::kModel, o).ok()); // no directory
   o.saveInit = false;
-  fs::path dir = scratchDir("prereq");
+  fs::path dir = mtl::test::scratchDir("resume", "prereq");
   o.checkpointDir = (dir / "nested" / "run").string();
   Trainer plain = create(o);
   ASSERT_TRUE(plain.fit(testmodel::makeData(40, 1)).ok());

@@ -1,5 +1,6 @@
 // checkpoint_test.cpp: the safetensors checkpoint format: round trips, independent readers,
 // malformed files of every kind, and atomic writes under SIGKILL.
+#include "TestFiles.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
@@ -25,13 +26,6 @@ namespace {
 using Bytes = std::vector<unsigned char>;
 
 /// A fresh empty directory for one test.
-fs::path scratchDir(const std::string &name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("mtl-ckpt-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 /// A trainer after one epoch on standardised data, so every kind of entry is present.
 Trainer trainedTrainer() {
   TrainOptions o;
@@ -83,7 +77,7 @@ void writeFile(const fs::path &path, const Bytes &bytes) {
 TEST(Checkpoint, RoundTripKeepsEveryTensorAndKey) {
   Trainer trainer = trainedTrainer();
   Checkpoint ck = captureCheckpoint(trainer).value();
-  fs::path dir = scratchDir("roundtrip");
+  fs::path dir = mtl::test::scratchDir("ckpt", "roundtrip");
   std::string path = (dir / "a.safetensors").string();
   ASSERT_TRUE(writeCheckpoint(path, ck).ok());
   Result<Checkpoint> back = readCheckpoint(path);
@@ -151,7 +145,7 @@ TEST(Checkpoint, PythonReaderSeesNamesShapesAndValues) {
   if (::access("/usr/bin/python3", X_OK) != 0)
     GTEST_SKIP() << "no /usr/bin/python3";
   Trainer trainer = trainedTrainer();
-  fs::path dir = scratchDir("python");
+  fs::path dir = mtl::test::scratchDir("ckpt", "python");
   std::string path = (dir / "last.safetensors").string(), out = (dir / "out.json").string();
   Checkpoint ck = captureCheckpoint(trainer).value();
   ASSERT_TRUE(writeCheckpoint(path, ck).ok());
@@ -183,7 +177,7 @@ TEST(Checkpoint, EveryTruncationIsAClearError) {
   EXPECT_NE(parseError(Bytes(full.begin(), full.begin() + 5)).find("fewer than the 8"),
             std::string::npos);
   // The same through files.
-  fs::path dir = scratchDir("truncated");
+  fs::path dir = mtl::test::scratchDir("ckpt", "truncated");
   for (size_t len = 0; len < full.size(); ++len) {
     fs::path p = dir / "t.safetensors";
     writeFile(p, Bytes(full.begin(), full.begin() + long(len)));
@@ -281,7 +275,7 @@ TEST(Checkpoint, SerializeRefusesInconsistentTensors) {
 }
 
 TEST(Checkpoint, FailedWriteLeavesNoTemporaryAndReportsThePath) {
-  fs::path dir = scratchDir("failwrite");
+  fs::path dir = mtl::test::scratchDir("ckpt", "failwrite");
   fs::create_directories(dir / "taken" / "inside"); // rename onto a non-empty directory fails
   Checkpoint ck = captureCheckpoint(trainedTrainer()).value();
   Status s = writeCheckpoint((dir / "taken").string(), ck);
@@ -314,7 +308,7 @@ TEST(Checkpoint, KilledWriterLeavesTheOldFileWhole) {
   // random moment counts from the child's first whole write (it says so
   // through a pipe): a child slow to start (a sanitizer build on a busy
   // machine) would otherwise be killed before it wrote at all.
-  fs::path dir = scratchDir("killed");
+  fs::path dir = mtl::test::scratchDir("ckpt", "killed");
   std::string path = (dir / "last.safetensors").string();
   std::vector<Checkpoint> versions(2);
   for (int v = 0; v < 2; ++v) {

@@ -1,4 +1,5 @@
 // csv_test.cpp: the CSV reader on the real data files' quirks and on malformed input.
+#include "TestFiles.h"
 #include "mtlrt/Csv.h"
 
 #include <fmt/format.h>
@@ -12,11 +13,9 @@
 
 using namespace mtlrt;
 
-namespace {
+using mtl::test::fixture;
 
-std::string fixture(const std::string &name) {
-  return std::string(MTL_SOURCE_DIR) + "/tests/runtime/data/" + name;
-}
+namespace {
 
 /// Writes `content` to a fresh file in the test temp dir, gzipped if asked.
 std::string writeTemp(const std::string &name, const std::string &content, bool gzip = false) {

@@ -1,4 +1,5 @@
 // dataset_test.cpp: assembling inputs and targets from CSV, IDX and synthetic data sets.
+#include "TestFiles.h"
 #include "mtlrt/Dataset.h"
 
 #include <gtest/gtest.h>
@@ -10,11 +11,9 @@
 
 using namespace mtlrt;
 
-namespace {
+using mtl::test::fixture;
 
-std::string fixture(const std::string &name) {
-  return std::string(MTL_SOURCE_DIR) + "/tests/runtime/data/" + name;
-}
+namespace {
 
 DataSpec csvSpec(const std::string &file, bool header = true, char separator = ',',
                  std::string na = "", int64_t skip = 0) {
@@ -335,11 +334,6 @@ TEST(Dataset, SyntheticIsDeterministicAndLearnable) {
 }
 
 namespace {
-std::string writeCsv(const std::string &name, const std::string &text) {
-  std::string path = std::string(::testing::TempDir()) + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 DataSpec labelled(const std::string &path) {
   DataSpec spec;
@@ -356,28 +350,30 @@ DataSpec labelled(const std::string &path) {
 TEST(Dataset, ClassVocabularyComesFromTrainingData) {
   const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}};
   const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Classify, 3, {}}};
-  auto train =
-      loadDataset(labelled(writeCsv("voc_train.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, tasks);
+  auto train = loadDataset(
+      labelled(mtl::test::writeTempFile("voc_train.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, tasks);
   ASSERT_TRUE(train.ok()) << train.error();
   EXPECT_EQ(train->classNames[0], (std::vector<std::string>{"a", "b", "c"}));
   // A file that lacks class 'b' keeps 'c' at id 2 (numbered on its own, it would be 1).
   const std::vector<TaskSpec> fixed = withClasses(tasks, train->classNames);
-  auto val = loadDataset(labelled(writeCsv("voc_val.csv", "x,y\n1,c\n2,a\n")), inputs, fixed);
+  auto val = loadDataset(labelled(mtl::test::writeTempFile("voc_val.csv", "x,y\n1,c\n2,a\n")),
+                         inputs, fixed);
   ASSERT_TRUE(val.ok()) << val.error();
   EXPECT_EQ(val->targets[0], (std::vector<float>{2, 0}));
   EXPECT_EQ(val->classNames[0], train->classNames[0]);
   // A label training never saw is an error naming the line, the label and the classes.
-  std::string unseen = writeCsv("voc_unseen.csv", "x,y\n1,a\n2,d\n");
+  std::string unseen = mtl::test::writeTempFile("voc_unseen.csv", "x,y\n1,a\n2,d\n");
   EXPECT_EQ(loadError(labelled(unseen), inputs, fixed),
             unseen + ":3: column 'y': class 'd' is not one of the task's 3 classes (a, b, c)");
   // A declared vocabulary fixes the order, even of the training data.
   const std::vector<TaskSpec> declared = {{"y", TaskSpec::Classify, 3, {"c", "b", "a"}}};
   auto ordered =
-      loadDataset(labelled(writeCsv("voc_train2.csv", "x,y\n1,b\n2,a\n3,c\n")), inputs, declared);
+      loadDataset(labelled(mtl::test::writeTempFile("voc_train2.csv", "x,y\n1,b\n2,a\n3,c\n")),
+                  inputs, declared);
   ASSERT_TRUE(ordered.ok()) << ordered.error();
   EXPECT_EQ(ordered->targets[0], (std::vector<float>{1, 2, 0}));
   // Numeric ids outside classify(k) are errors, never clamped.
-  DataSpec ids = labelled(writeCsv("voc_ids.csv", "x,y\n1,0\n2,3\n"));
+  DataSpec ids = labelled(mtl::test::writeTempFile("voc_ids.csv", "x,y\n1,0\n2,3\n"));
   ids.bindings[1].asClass = false;
   EXPECT_EQ(loadError(ids, inputs, tasks),
             ids.csv.path + ":3: column 'y': 3 is out of range: task 'y' is classify(3) and needs "
@@ -389,7 +385,7 @@ TEST(Dataset, ValuesMustStayFiniteAfterScale) {
   const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}}};
   DataSpec spec;
   spec.name = "big";
-  spec.csv.path = writeCsv("big.csv", "x,y\n1,2\n3e38,4\n");
+  spec.csv.path = mtl::test::writeTempFile("big.csv", "x,y\n1,2\n3e38,4\n");
   spec.bindings.push_back(binding("x", false, 0, {byName("x")}));
   spec.bindings.back().scale = 10;
   spec.bindings.push_back(binding("y", true, 0, {byName("y")}));

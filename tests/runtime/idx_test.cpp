@@ -44,7 +44,7 @@ std::string counting(size_t n) {
   return data;
 }
 
-std::string readError(const std::string &path) {
+std::string idxError(const std::string &path) {
   auto array = readIdx(path);
   EXPECT_FALSE(array.ok());
   return array.ok() ? std::string() : array.error();
@@ -74,57 +74,56 @@ TEST(Idx, ReadsPlainAndGzipAnyRank) {
 
 TEST(Idx, RejectsBadHeaders) {
   std::string empty = writeTemp("empty", "");
-  EXPECT_EQ(readError(empty), empty + ": file is empty");
+  EXPECT_EQ(idxError(empty), empty + ": file is empty");
   std::string tiny = writeTemp("tiny", std::string("\0\0", 2));
-  EXPECT_EQ(readError(tiny), tiny + ": truncated: the IDX header needs 4 bytes, found 2");
+  EXPECT_EQ(idxError(tiny), tiny + ": truncated: the IDX header needs 4 bytes, found 2");
   std::string text = writeTemp("text", "hello world");
-  EXPECT_EQ(readError(text), text + ": not an IDX file (the magic number starts 68 65, not 00 00)");
+  EXPECT_EQ(idxError(text), text + ": not an IDX file (the magic number starts 68 65, not 00 00)");
   std::string floats = writeTemp("floats", header(0x0D, {1}) + "abcd");
-  EXPECT_EQ(readError(floats), floats + ": IDX element type 0x0D (float) is not supported; only "
-                                        "0x08 (unsigned byte) is");
+  EXPECT_EQ(idxError(floats), floats + ": IDX element type 0x0D (float) is not supported; only "
+                                       "0x08 (unsigned byte) is");
   std::string rank0 = writeTemp("rank0", header(0x08, {}));
-  EXPECT_EQ(readError(rank0), rank0 + ": IDX rank is 0; an array needs at least one dimension");
+  EXPECT_EQ(idxError(rank0), rank0 + ": IDX rank is 0; an array needs at least one dimension");
   std::string dims = writeTemp("dims", header(0x08, {10, 28, 28}).substr(0, 9));
-  EXPECT_EQ(readError(dims),
-            dims + ": truncated: the IDX header of rank 3 needs 16 bytes, found 9");
+  EXPECT_EQ(idxError(dims), dims + ": truncated: the IDX header of rank 3 needs 16 bytes, found 9");
   // Items of no values: a 0 after the first dimension, even with no items.
   std::string zeroWidth = writeTemp("zero-width", header(0x08, {4, 0, 2}));
-  EXPECT_EQ(readError(zeroWidth), zeroWidth + ": IDX dimension 2 is 0 (dimensions [4, 0...]): its "
-                                              "items would hold no values");
+  EXPECT_EQ(idxError(zeroWidth), zeroWidth + ": IDX dimension 2 is 0 (dimensions [4, 0...]): its "
+                                             "items would hold no values");
   std::string noneOfNone = writeTemp("zero-zero", header(0x08, {0, 28, 0}));
-  EXPECT_EQ(readError(noneOfNone), noneOfNone + ": IDX dimension 3 is 0 (dimensions [0, 28, "
-                                                "0...]): its items would hold no values");
+  EXPECT_EQ(idxError(noneOfNone), noneOfNone + ": IDX dimension 3 is 0 (dimensions [0, 28, "
+                                               "0...]): its items would hold no values");
   // 2^32-1 cubed overflows any sane size; it must fail fast, without allocating.
   std::string giant = writeTemp("giant", header(0x08, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
-  EXPECT_EQ(readError(giant), giant + ": IDX dimensions [4294967295, 4294967295...] are too large "
-                                      "to be real");
+  EXPECT_EQ(idxError(giant), giant + ": IDX dimensions [4294967295, 4294967295...] are too large "
+                                     "to be real");
 }
 
 TEST(Idx, RejectsTruncatedAndOverlongData) {
   std::string shortData = writeTemp("short", header(0x08, {10, 28, 28}) + counting(1234));
-  EXPECT_EQ(readError(shortData), shortData + ": truncated: expected 7840 data bytes, found 1234");
+  EXPECT_EQ(idxError(shortData), shortData + ": truncated: expected 7840 data bytes, found 1234");
   // A header that claims far more than the file could hold is reported the same way.
   std::string claims = writeTemp("claims.gz", header(0x08, {60000, 28, 28}) + counting(100), true);
-  EXPECT_EQ(readError(claims), claims + ": truncated: expected 47040000 data bytes, found 100");
+  EXPECT_EQ(idxError(claims), claims + ": truncated: expected 47040000 data bytes, found 100");
   std::string longData = writeTemp("long", header(0x08, {2, 2}) + counting(5));
-  EXPECT_EQ(readError(longData),
+  EXPECT_EQ(idxError(longData),
             longData + ": more data than the IDX header's dimensions [2, 2] account for");
   // A gzip stream cut in half: data and trailer are missing.
   std::string full = writeTemp("full.gz", header(0x08, {100, 100}) + counting(10000), true);
   std::ifstream in(full, std::ios::binary);
   std::string gz((std::istreambuf_iterator<char>(in)), {});
   std::string cut = writeTemp("cut.gz", gz.substr(0, gz.size() - 10));
-  std::string message = readError(cut);
+  std::string message = idxError(cut);
   EXPECT_EQ(message.rfind(cut + ": truncated", 0), 0u) << message;
   // Cut inside the first block: not a byte of data comes out, yet it is no empty file.
   std::string early = writeTemp("early.gz", gz.substr(0, 11));
-  EXPECT_EQ(readError(early), early + ": truncated gzip file (the compressed data ends early)");
+  EXPECT_EQ(idxError(early), early + ": truncated gzip file (the compressed data ends early)");
   std::string flipped = gz;
   flipped[gz.size() - 6] = static_cast<char>(flipped[gz.size() - 6] ^ 0xFF); // the CRC
   std::string crc = writeTemp("crc.gz", flipped);
-  EXPECT_EQ(readError(crc), crc + ": corrupt gzip data: incorrect data check");
+  EXPECT_EQ(idxError(crc), crc + ": corrupt gzip data: incorrect data check");
   std::string missing = ::testing::TempDir() + "mtlrt_idx_missing.gz";
-  EXPECT_EQ(readError(missing), missing + ": cannot open: No such file or directory");
+  EXPECT_EQ(idxError(missing), missing + ": cannot open: No such file or directory");
 }
 
 TEST(Idx, FashionMnistFiles) {
@@ -171,5 +170,5 @@ TEST(Idx, TruncatedRealFile) {
   std::string bytes = header(0x08, {10000, 28, 28});
   bytes.append(images->data.begin(), images->data.begin() + 1234);
   std::string path = writeTemp("t10k-images-idx3-ubyte.gz", bytes, true);
-  EXPECT_EQ(readError(path), path + ": truncated: expected 7840000 data bytes, found 1234");
+  EXPECT_EQ(idxError(path), path + ": truncated: expected 7840000 data bytes, found 1234");
 }

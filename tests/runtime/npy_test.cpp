@@ -127,7 +127,7 @@ std::string write(const std::string &name, const std::string &bytes) {
   return path;
 }
 
-std::string readError(const std::string &path) {
+std::string npyError(const std::string &path) {
   Result<NpyArray> a = readNpy(path);
   EXPECT_FALSE(a.ok());
   return a.ok() ? "" : a.error();
@@ -167,25 +167,25 @@ TEST(Npy, ReadsGzip) {
 
 TEST(Npy, RefusesWhatADataSetCannotUse) {
   std::string p = write("big.npy", npy(">f4", "(1,)", raw<float>({1})));
-  EXPECT_EQ(readError(p),
+  EXPECT_EQ(npyError(p),
             p + ": dtype '>f4' is big-endian; save it little-endian (a.astype('<f4'))");
   p = write("c.npy", npy("<c8", "(1,)", raw<float>({1, 2})));
-  EXPECT_EQ(readError(p),
+  EXPECT_EQ(npyError(p),
             p + ": dtype '<c8' is not supported (use float32, float64, integers or bool)");
   p = write("fo.npy", npy("<f4", "(1, 1)", raw<float>({1}), true));
-  EXPECT_EQ(readError(p),
+  EXPECT_EQ(npyError(p),
             p + ": the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
   p = write("z.npy", npy("<f4", "()", raw<float>({1})));
-  EXPECT_EQ(readError(p),
+  EXPECT_EQ(npyError(p),
             p + ": it holds a single value (a 0-d array); a data set needs one row per item");
   p = write("s.npy", npy("<f4", "(2, 2)", raw<float>({1, 2, 3})));
-  EXPECT_EQ(readError(p), p + ": the shape (2, 2) needs 16 bytes of data, the file has 12");
+  EXPECT_EQ(npyError(p), p + ": the shape (2, 2) needs 16 bytes of data, the file has 12");
   p = write("w.npy", npy("<i8", "(2,)", raw<int64_t>({16777216, 16777217})));
-  EXPECT_EQ(readError(p), p + ": item 1 of the array is 16777217, which a 32-bit float cannot "
-                              "hold exactly (integers above 2^24 = 16777216 are rounded); scale "
-                              "or renumber the values");
+  EXPECT_EQ(npyError(p), p + ": item 1 of the array is 16777217, which a 32-bit float cannot "
+                             "hold exactly (integers above 2^24 = 16777216 are rounded); scale "
+                             "or renumber the values");
   p = write("n.npy", "hello, world");
-  EXPECT_EQ(readError(p), p + ": not a NumPy .npy array (no \\x93NUMPY magic)");
+  EXPECT_EQ(npyError(p), p + ": not a NumPy .npy array (no \\x93NUMPY magic)");
 }
 
 TEST(Npy, ReadsNpzStoredAndDeflated) {

@@ -1,5 +1,6 @@
 // per_task_data_test.cpp: runs that train on several data sets: loading with unbound inputs,
 // merging, per-data-set splits, the epoch plans of each sampling, and training and resuming.
+#include "TestFiles.h"
 #include "TrainerTestModel.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Trainer.h"
@@ -19,13 +20,6 @@ using namespace mtlrt;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratchDir(const std::string &name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("mtl-per-task-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 bool allNan(std::span<const float> v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isnan(x); });
@@ -66,7 +60,7 @@ std::set<int32_t> batchSources(const EpochPlan &plan, size_t b, const std::vecto
 } // namespace
 
 TEST(PerTaskData, AnUnboundInputIsMissingOnEveryRow) {
-  fs::path dir = scratchDir("unbound");
+  fs::path dir = mtl::test::scratchDir("per-task", "unbound");
   std::ofstream(dir / "a.csv") << "a,b\n1,2\n3,\n5,6\n";
   DataSpec spec;
   spec.name = "a";
@@ -237,7 +231,7 @@ TEST(PerTaskData, SamplingTexts) {
 }
 
 TEST(PerTaskData, EachStepTrainsTheTasksOfItsDataSet) {
-  fs::path dir = scratchDir("steps");
+  fs::path dir = mtl::test::scratchDir("per-task", "steps");
   Dataset m = merged(part("a", 60, 1, {0}), part("b", 40, 2, {1, 2}));
   TrainOptions o;
   o.epochs = 2;
@@ -276,7 +270,8 @@ TEST(PerTaskData, EachStepTrainsTheTasksOfItsDataSet) {
 
 TEST(PerTaskData, AResumedRunIsBitIdentical) {
   Dataset m = merged(part("a", 70, 1, {0}), part("b", 30, 2, {1, 2}));
-  fs::path straightDir = scratchDir("straight"), splitDir = scratchDir("split");
+  fs::path straightDir = mtl::test::scratchDir("per-task", "straight"),
+           splitDir = mtl::test::scratchDir("per-task", "split");
   auto options = [](const fs::path &dir, int64_t epochs) {
     TrainOptions o;
     o.epochs = epochs;

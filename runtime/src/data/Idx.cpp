@@ -12,7 +12,7 @@ namespace mtlrt {
 namespace {
 
 /// No real IDX file comes near this; a header claiming more is corrupt.
-constexpr int64_t maxElements = int64_t(1) << 40;
+constexpr int64_t maxIdxElements = int64_t(1) << 40;
 
 const char *typeName(uint8_t type) {
   switch (type) {
@@ -79,7 +79,7 @@ Result<IdxArray> readIdxImpl(const std::string &path) {
       return fail(fmt::format("{}: IDX dimension {} is 0 (dimensions [{}...]): its items would "
                               "hold no values",
                               path, i + 1, fmt::join(array.dims, ", ")));
-    if (dim != 0 && total > maxElements / dim)
+    if (dim != 0 && total > maxIdxElements / dim)
       return fail(fmt::format("{}: IDX dimensions [{}...] are too large to be real", path,
                               fmt::join(array.dims, ", ")));
     total *= dim;

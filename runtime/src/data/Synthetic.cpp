@@ -16,7 +16,7 @@ namespace {
 /// Noise added to regression targets: enough that a perfect fit is not trivial.
 constexpr double regressNoise = 0.05;
 /// 2^30 floats (4 GiB): more than a synthetic set should ever need.
-constexpr int64_t maxElements = int64_t(1) << 30;
+constexpr int64_t maxSyntheticElements = int64_t(1) << 30;
 } // namespace
 
 Result<Dataset> detail::loadSynthetic(const DataSpec &spec, const std::vector<InputSpec> &inputs,
@@ -30,7 +30,7 @@ Result<Dataset> detail::loadSynthetic(const DataSpec &spec, const std::vector<In
   perRow = features;
   for (const TaskSpec &task : tasks)
     perRow += targetWidth(task);
-  if (perRow > 0 && spec.rows > maxElements / perRow)
+  if (perRow > 0 && spec.rows > maxSyntheticElements / perRow)
     return fail(fmt::format("data '{}': {} synthetic rows of {} values are too many", spec.name,
                             spec.rows, perRow));
   const size_t rows = static_cast<size_t>(spec.rows);

@@ -7,7 +7,7 @@
 namespace mtlrt {
 namespace {
 
-using nlohmann::json;
+using Json = nlohmann::json;
 
 const char *const kDataKinds[] = {"csv", "idx", "synthetic", "npy", "npz"};
 const char *const kTaskKinds[] = {"regress", "binary", "classify", "multilabel"};
@@ -20,8 +20,8 @@ template <size_t N> int kindIndex(const char *const (&names)[N], const std::stri
   throw std::invalid_argument("unknown kind '" + name + "'");
 }
 
-json bindingJson(const BindingSpec &b) {
-  json columns = json::array();
+Json bindingJson(const BindingSpec &b) {
+  Json columns = Json::array();
   for (const ColumnSel &c : b.columns)
     columns.push_back({{"name", c.name}, {"index", c.index}});
   return {{"target", b.target},
@@ -38,13 +38,13 @@ json bindingJson(const BindingSpec &b) {
           {"array", b.array}};
 }
 
-BindingSpec bindingFrom(const json &j) {
+BindingSpec bindingFrom(const Json &j) {
   BindingSpec b;
   b.target = j.at("target").get<std::string>();
   b.isTask = j.at("task").get<bool>();
   b.slot = j.at("slot").get<int>();
   b.from = static_cast<BindingSpec::From>(kindIndex(kFromKinds, j.at("from").get<std::string>()));
-  for (const json &c : j.at("columns"))
+  for (const Json &c : j.at("columns"))
     b.columns.push_back({c.at("name").get<std::string>(), c.at("index").get<int64_t>()});
   b.standardize = j.at("standardize").get<bool>();
   b.scale = j.at("scale").get<double>();
@@ -56,8 +56,8 @@ BindingSpec bindingFrom(const json &j) {
   return b;
 }
 
-json dataJson(const DataSpec &d) {
-  json bindings = json::array();
+Json dataJson(const DataSpec &d) {
+  Json bindings = Json::array();
   for (const BindingSpec &b : d.bindings)
     bindings.push_back(bindingJson(b));
   return {{"name", d.name},
@@ -75,7 +75,7 @@ json dataJson(const DataSpec &d) {
           {"bindings", bindings}};
 }
 
-DataSpec dataFrom(const json &j) {
+DataSpec dataFrom(const Json &j) {
   DataSpec d;
   d.name = j.at("name").get<std::string>();
   d.kind = static_cast<DataSpec::Kind>(kindIndex(kDataKinds, j.at("kind").get<std::string>()));
@@ -92,12 +92,12 @@ DataSpec dataFrom(const json &j) {
   d.rows = j.at("rows").get<int64_t>();
   d.seed = j.at("seed").get<uint64_t>();
   d.arrays = j.value("arrays", std::vector<std::pair<std::string, std::string>>());
-  for (const json &b : j.at("bindings"))
+  for (const Json &b : j.at("bindings"))
     d.bindings.push_back(bindingFrom(b));
   return d;
 }
 
-json trainJson(const RunConfig &c) {
+Json trainJson(const RunConfig &c) {
   const TrainOptions &t = c.train;
   return {{"data", c.trainData},
           {"validate_data", c.validateData},
@@ -125,7 +125,7 @@ json trainJson(const RunConfig &c) {
           {"sampling", t.sampling}};
 }
 
-void trainFrom(const json &j, RunConfig &c) {
+void trainFrom(const Json &j, RunConfig &c) {
   c.trainData = j.at("data").get<std::vector<int>>();
   c.validateData = j.at("validate_data").get<std::vector<int>>();
   c.testData = j.at("test_data").get<std::vector<int>>();
@@ -138,7 +138,7 @@ void trainFrom(const json &j, RunConfig &c) {
   t.balance = j.at("balance").get<std::string>();
   t.validate = j.at("validate").get<double>();
   t.test = j.at("test").get<double>();
-  const json &e = j.at("early_stop");
+  const Json &e = j.at("early_stop");
   t.earlyStop.enabled = e.at("enabled").get<bool>();
   t.earlyStop.patience = e.at("patience").get<int64_t>();
   t.earlyStop.monitor = e.at("monitor").get<std::string>();
@@ -166,7 +166,7 @@ void checkIndices(const RunConfig &c) {
 } // namespace
 
 std::string runConfigJson(const RunConfig &config) {
-  json inputs = json::array(), tasks = json::array(), data = json::array();
+  Json inputs = Json::array(), tasks = Json::array(), data = Json::array();
   for (const InputSpec &i : config.inputs)
     inputs.push_back({{"name", i.name}, {"width", i.width}, {"vocab", i.vocab}});
   for (const TaskSpec &t : config.tasks)
@@ -176,25 +176,25 @@ std::string runConfigJson(const RunConfig &config) {
                      {"classes", t.classes}});
   for (const DataSpec &d : config.data)
     data.push_back(dataJson(d));
-  json j = {{"inputs", inputs}, {"tasks", tasks}, {"data", data}, {"train", trainJson(config)}};
+  Json j = {{"inputs", inputs}, {"tasks", tasks}, {"data", data}, {"train", trainJson(config)}};
   return j.dump();
 }
 
 Result<RunConfig> parseRunConfig(std::string_view text) {
   try {
-    json j = json::parse(text);
+    Json j = Json::parse(text);
     RunConfig c;
-    for (const json &i : j.at("inputs"))
+    for (const Json &i : j.at("inputs"))
       c.inputs.push_back({i.at("name").get<std::string>(),
                           i.at("width").get<int64_t>(),
                           i.at("vocab").get<int64_t>(),
                           {}});
-    for (const json &t : j.at("tasks"))
+    for (const Json &t : j.at("tasks"))
       c.tasks.push_back(
           {t.at("name").get<std::string>(),
            static_cast<TaskSpec::Kind>(kindIndex(kTaskKinds, t.at("kind").get<std::string>())),
            t.at("width").get<int64_t>(), t.at("classes").get<std::vector<std::string>>()});
-    for (const json &d : j.at("data"))
+    for (const Json &d : j.at("data"))
       c.data.push_back(dataFrom(d));
     trainFrom(j.at("train"), c);
     checkIndices(c);
