@@ -5,14 +5,12 @@
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <unistd.h>
 
 using namespace mtlrt;
 namespace fs = std::filesystem;

@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 using Bytes = std::vector<unsigned char>;
 
-/// A fresh empty directory for one test.
 /// A trainer after one epoch on standardised data, so every kind of entry is present.
 Trainer trainedTrainer() {
   TrainOptions o;

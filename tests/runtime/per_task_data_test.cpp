@@ -6,7 +6,6 @@
 #include "mtlrt/Trainer.h"
 #include "train/Sampling.h"
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -14,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 using namespace mtlrt;
 namespace fs = std::filesystem;
