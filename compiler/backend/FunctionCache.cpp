@@ -7,7 +7,7 @@
 // run) and only what changed is compiled; new functions compile on every
 // core at once, which is also why `mtlc train` and programs compile this way. Functions
 // are visited callees first and renamed to their key before their callers
-// are printed, so a caller's key changes when a callee does. Two identical
+// are keyed, so a caller's key changes when a callee does. Two identical
 // functions of one module (the same product in grad_step and eval_step)
 // become one. A model's index (the keys of its functions and the object
 // code of what stays in its own module) lets a later run of an unchanged
@@ -317,7 +317,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   // Functions already keyed, by FunctionComparator's hash: a function that
   // compares equal to one of them (the same op on the same shapes, emitted
   // again for another step of a recurrence or another head) is that one,
-  // with no module of its own to print and hash. Their bodies stay until the
+  // with no module of its own to write and hash. Their bodies stay until the
   // end for these comparisons.
   llvm::GlobalNumberState numbers;
   std::multimap<llvm::FunctionComparator::FunctionHash, llvm::Function *> keyed;
@@ -370,11 +370,13 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     copy->setName(kPlaceholder);
     copy->setLinkage(llvm::GlobalValue::ExternalLinkage);
     copy->setVisibility(llvm::GlobalValue::DefaultVisibility);
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    alone->print(os, nullptr);
-    os.flush();
-    std::string key = sha1Hex(target_ + "\n" + text);
+    // Keyed by its bitcode, which a new function is also compiled from
+    // (renamed from the placeholder on the worker).
+    std::string bitcode;
+    llvm::raw_string_ostream bc(bitcode);
+    llvm::WriteBitcodeToFile(*alone, bc);
+    bc.flush();
+    std::string key = sha1Hex(target_ + "\n" + bitcode);
     std::string name = "mtl.fn." + key;
 
     if (auto same = byName.find(name); same != byName.end()) {
@@ -403,10 +405,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       continue;
     }
     ++report_.compiled;
-    copy->setName(name);
-    llvm::raw_string_ostream bc(p.bitcode);
-    llvm::WriteBitcodeToFile(*alone, bc);
-    bc.flush();
+    p.bitcode = std::move(bitcode);
     pending_.push_back(std::move(p));
   }
   for (auto &[name, f] : byName) {
@@ -428,6 +427,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
         if (!parsed)
           return parsed.takeError();
         p.module = std::move(*parsed);
+        p.module->getFunction(kPlaceholder)->setName(p.name);
         optimizeModule(*p.module, *worker.machine, opts_.optLevel);
         return llvm::Error::success();
       }))

@@ -32,11 +32,11 @@ struct FunctionCacheReport {
 /// for the rest of the session, keyed by its content. Each function that can
 /// stand alone (it uses only constant module-local globals and functions
 /// that can stand alone) is moved into a module of its own and named by a
-/// SHA-1 of that module's un-optimised IR text (its own name replaced by a
+/// SHA-1 of that module's un-optimised bitcode (its own name replaced by a
 /// placeholder, callees already renamed, so the key covers what it calls),
 /// the target CPU, its features and the optimisation level (a function
 /// that llvm::FunctionComparator finds equal to one keyed before takes its
-/// key without being printed). A key seen
+/// key without being written). A key seen
 /// before is not compiled again: the new module calls the existing machine
 /// code. New functions are optimised and compiled on a few threads, each
 /// with its own LLVMContext and TargetMachine. The optimisation pipeline
@@ -90,7 +90,7 @@ private:
   /// A new function waiting to be optimised and compiled, in its own context.
   struct Pending {
     std::string key, name;
-    std::string bitcode;
+    std::string bitcode; ///< what the key hashes: the function still named by the placeholder
     std::unique_ptr<llvm::LLVMContext> context;
     std::unique_ptr<llvm::Module> module;
     std::string object; ///< machine code: emitted by link(), or read from disk
