@@ -7,6 +7,8 @@
 namespace mtlrt {
 namespace {
 
+// Sorted keys; not `json`, which other files of the runtime alias to ordered_json
+// (a unity batch can hold both).
 using Json = nlohmann::json;
 
 const char *const kDataKinds[] = {"csv", "idx", "synthetic", "npy", "npz"};
