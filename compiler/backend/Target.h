@@ -1,6 +1,8 @@
 // Target.h: the machine code is generated for: host or a named x86-64 level.
 #pragma once
 
+#include "backend/TargetOptions.h"
+
 #include <llvm/Support/Error.h>
 #include <llvm/Target/TargetMachine.h>
 
@@ -8,12 +10,6 @@
 #include <string>
 
 namespace mtl::backend {
-
-/// Options that decide the generated machine code.
-struct TargetOptions {
-  std::string cpu = "native"; ///< "native" (the host), "x86-64-v2", "x86-64-v3", "x86-64-v4", ...
-  int optLevel = 2;           ///< 0 to 3 (optimizeModule)
-};
 
 /// Whether `tm`'s CPU loads and stores vectors under a mask in hardware
 /// (AVX and later: vmaskmovps, AVX-512's masked moves).

@@ -1,6 +1,5 @@
 // CmdCheck.cpp: `mtlc check FILE...`: parse and check, report every error.
 #include "driver/Commands.h"
-#include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 
 namespace mtl::driver {
@@ -12,8 +11,8 @@ void addCheckCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   cmd->callback([files, &global, &status] {
     bool color = useColor(global.color, stderr);
     for (const std::string &path : *files) {
-      Compilation c;
-      if (!runPipeline(path, Stage::Check, c))
+      Checked c;
+      if (!runFront(path, Stage::Check, c))
         status = 1;
       c.diags.flush(stderr, color);
     }

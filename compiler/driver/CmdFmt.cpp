@@ -1,6 +1,5 @@
 // CmdFmt.cpp: `mtlc fmt [--check] FILE...`: canonical formatting.
 #include "driver/Commands.h"
-#include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 #include "frontend/Formatter.h"
 #include "frontend/Imports.h"

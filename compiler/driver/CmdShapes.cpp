@@ -1,7 +1,6 @@
 // CmdShapes.cpp: `mtlc shapes FILE`: every block, head and task with shapes and sizes.
 #include "driver/Commands.h"
-#include "driver/Pipeline.h"
-#include "driver/Printers.h"
+#include "driver/Shapes.h"
 #include "driver/Terminal.h"
 
 #include <fmt/format.h>
@@ -196,8 +195,8 @@ void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status) {
       "shapes", "Print every block, head and task with tensor shapes and parameter counts");
   cmd->add_option("file", *file, ".mtl file")->required();
   cmd->callback([file, &global, &status] {
-    Compilation c;
-    bool ok = runPipeline(*file, Stage::Check, c);
+    Checked c;
+    bool ok = runFront(*file, Stage::Check, c);
     c.diags.flush(stderr, useColor(global.color, stderr));
     if (!ok) {
       status = 1;

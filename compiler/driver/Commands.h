@@ -1,7 +1,7 @@
 // Commands.h: the mtlc subcommands; each file Cmd*.cpp defines one.
 #pragma once
 
-#include "driver/Pipeline.h"
+#include "driver/Front.h"
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -22,6 +22,14 @@ struct CompileFlags {
   bool noCache = false;             ///< --no-cache: neither read nor fill the on-disk cache
 };
 
+/// mtlc's description, --version and the global options (--color, -v), on the
+/// app of mtlc and of mtlc-llvm alike.
+void configureApp(CLI::App &app, GlobalOptions &global);
+
+/// Parses argv with `app`, which runs the command; returns the exit status:
+/// `status` as the command set it, or CLI11's (0 after --help, 2 for a usage error).
+int runApp(CLI::App &app, int argc, char **argv, const int &status);
+
 /// Adds --model, --target-cpu, -O and --no-cache to `cmd`, stored in `flags`.
 void addCompileFlags(CLI::App *cmd, CompileFlags &flags);
 
@@ -40,5 +48,8 @@ void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status);
 void addReportCommand(CLI::App &app, const GlobalOptions &global, int &status);
+
+/// check, shapes and fmt: the commands that need no LLVM, which mtlc runs itself.
+void addFrontCommands(CLI::App &app, const GlobalOptions &global, int &status);
 
 } // namespace mtl::driver

@@ -1,6 +1,8 @@
 // CompileFlags.cpp: the flags shared by the commands that compile a model.
 #include "driver/Commands.h"
 
+#include "backend/DiskCache.h"
+
 namespace mtl::driver {
 
 void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {

@@ -6,42 +6,17 @@
 #include "autodiff/Step.h"
 #include "backend/Optimize.h"
 #include "codegen/CodeGen.h"
-#include "frontend/Imports.h"
 #include "ir/Verifier.h"
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
 #include "passes/Fusion.h"
-#include "sema/Sema.h"
 
-#include <chrono>
-#include <filesystem>
 #include <fmt/format.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
 namespace mtl::driver {
 namespace {
-
-// Times one stage for --verbose.
-class StageTimer {
-public:
-  StageTimer(const PipelineOptions &o, const char *name)
-      : verbose_(o.verbose), timings_(o.timings), name_(name),
-        start_(std::chrono::steady_clock::now()) {}
-  ~StageTimer() {
-    std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start_;
-    if (timings_)
-      timings_->emplace_back(name_, ms.count());
-    if (verbose_)
-      fmt::print(stderr, "mtlc: {:<9} {:8.2f} ms\n", name_, ms.count());
-  }
-
-private:
-  bool verbose_;
-  std::vector<std::pair<std::string, double>> *timings_;
-  const char *name_;
-  std::chrono::steady_clock::time_point start_;
-};
 
 bool selectModel(Compilation &c, const PipelineOptions &o) {
   if (c.models.empty()) {
@@ -99,30 +74,9 @@ std::string getterName(const sema::Model &model, const PipelineOptions &options)
 }
 
 bool runPipeline(const std::string &path, Stage last, Compilation &c, const PipelineOptions &o) {
-  bool whole = false;
-  {
-    StageTimer t(o, "parse");
-    if (o.text) {
-      std::string dir = std::filesystem::path(path).parent_path().string();
-      c.files = loadBufferWithImports(path, *o.text, dir, c.sources, c.diags, &whole);
-    } else {
-      c.files = loadWithImports(path, c.sources, c.diags, &whole);
-    }
-  }
-  // Files with syntax errors are still checked (without the declarations the
-  // parser had to skip), so that one run reports every error.
-  if (!whole || c.files.empty() || (c.diags.hasErrors() && last == Stage::Parse))
+  if (!runFront(path, last == Stage::Parse ? Stage::Parse : Stage::Check, c, o))
     return false;
-  c.sourceText = c.sources.text(c.files[0].fileId);
-  if (last == Stage::Parse)
-    return true;
-  {
-    StageTimer t(o, "sema");
-    c.models = sema::analyze(c.files, c.sources, c.diags);
-  }
-  if (c.diags.hasErrors())
-    return false;
-  if (last == Stage::Check)
+  if (last == Stage::Parse || last == Stage::Check)
     return true;
   if (!selectModel(c, o))
     return false;

@@ -1,4 +1,4 @@
-// Printers.h: what `mtlc shapes` and `mtlc emit` print, callable by other commands (the REPL).
+// Printers.h: what `mtlc emit` prints, callable by other commands (the REPL).
 #pragma once
 
 #include "driver/Pipeline.h"
@@ -8,10 +8,6 @@
 #include <string>
 
 namespace mtl::driver {
-
-/// Prints every input, shared block and task of `model` with shapes and
-/// parameter counts to standard output, exactly as `mtlc shapes` does.
-void printModelShapes(const sema::Model &model);
 
 /// The stage `mtlc emit WHAT` runs the pipeline to (ast, ir, grad, opt, llvm, asm, obj).
 Stage emitStage(const std::string &what);

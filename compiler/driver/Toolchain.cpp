@@ -44,8 +44,8 @@ std::string runtimeLibraryDir(std::string &error) {
   }
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    tried.push_back(self.parent_path().parent_path() / "lib" / "mtlc");
+  if (!ec) // mtlc-llvm, installed in the runtime's folder
+    tried.push_back(self.parent_path());
   tried.push_back(MTL_RUNTIME_BUILD_DIR);
   for (const fs::path &dir : tried)
     if (holdsRuntime(dir))

@@ -1,5 +1,6 @@
 // ReplReport.cpp: what the REPL shows: :show, :time, :runs, :compare and :plot.
 #include "driver/Printers.h"
+#include "driver/Shapes.h"
 #include "repl/ReplSession.h"
 
 #include "mtlrt/AtomicFile.h"

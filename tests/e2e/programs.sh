@@ -81,7 +81,7 @@ check_example() {
 
 # mtlc itself names an unknown command, and refuses to write into a missing folder.
 out=$("$mtlc" bogus 2>&1)
-[[ $? -eq 2 && $out == *"unknown command 'bogus'; the commands are: check, shapes, emit"* ]] ||
+[[ $? -eq 2 && $out == *"unknown command 'bogus'; the commands are: check, shapes, fmt, emit"* ]] ||
   fail "mtlc bogus: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
 [[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
