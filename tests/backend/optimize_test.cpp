@@ -78,6 +78,29 @@ done:
   %r = load float, ptr %acc, align 4
   ret float %r
 }
+
+; the same sum over x[0..96)
+define float @long_sum(ptr %x) {
+entry:
+  %acc = alloca float, align 4
+  store float 0.0, ptr %acc, align 4
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %i1, %body ]
+  %more = icmp slt i64 %i, 96
+  br i1 %more, label %body, label %done
+body:
+  %p = getelementptr inbounds float, ptr %x, i64 %i
+  %v = load float, ptr %p, align 4
+  %s = load float, ptr %acc, align 4
+  %t = fadd float %s, %v
+  store float %t, ptr %acc, align 4
+  %i1 = add nuw nsw i64 %i, 1
+  br label %loop
+done:
+  %r = load float, ptr %acc, align 4
+  ret float %r
+}
 )";
 
 struct Optimized {
@@ -131,6 +154,25 @@ TEST(Optimize, O2UnrollsALoopOfKnownShortLengthAndKeepsTheSumsOrder) {
         EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
       }
   EXPECT_EQ(adds, 4) << text;
+}
+
+TEST(Optimize, O2KeepsALoopOfManyIterationsALoop) {
+  auto o = optimized(2);
+  ASSERT_TRUE(o);
+  const llvm::Function &f = *o->module->getFunction("long_sum");
+  const std::string text = o->text("long_sum");
+  EXPECT_GT(f.size(), 1u) << text; // unrolled whole, it would be 96 adds in one block
+  EXPECT_EQ(text.find("alloca"), std::string::npos) << text;
+  int adds = 0;
+  for (const llvm::BasicBlock &bb : f)
+    for (const llvm::Instruction &inst : bb)
+      if (inst.getOpcode() == llvm::Instruction::FAdd) {
+        ++adds;
+        EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
+      }
+  EXPECT_GE(adds, 1) << text;
+  EXPECT_LT(adds, 96) << text; // unrolled in part at most
+  EXPECT_EQ(96 % adds, 0) << text;
 }
 
 TEST(Optimize, O2InlinesTheOutlinedOpsOfAWholeModule) {
