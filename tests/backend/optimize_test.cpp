@@ -14,7 +14,7 @@ namespace mtl::backend {
 namespace {
 
 // Loops as codegen emits them: the induction variable a phi in a header that
-// tests it, the accumulator of a sum in an alloca.
+// tests it (the sums are below).
 const char *kLoops = R"(
 ; out[r * 64 + c] = in[r] for r < rows, c < 64: a value broadcast along a row
 define void @broadcast(ptr %out, ptr %in, i64 %rows) {
@@ -55,39 +55,19 @@ define void @step(ptr %p) {
   call void @op(ptr %p)
   ret void
 }
+)";
 
-; the sum of x[0..4) in order, in an alloca
-define float @short_sum(ptr %x) {
+// The sum of x[0..n) in order, its accumulator in an alloca.
+std::string orderedSum(const std::string &name, int n) {
+  return "define float @" + name + R"((ptr %x) {
 entry:
   %acc = alloca float, align 4
   store float 0.0, ptr %acc, align 4
   br label %loop
 loop:
   %i = phi i64 [ 0, %entry ], [ %i1, %body ]
-  %more = icmp slt i64 %i, 4
-  br i1 %more, label %body, label %done
-body:
-  %p = getelementptr inbounds float, ptr %x, i64 %i
-  %v = load float, ptr %p, align 4
-  %s = load float, ptr %acc, align 4
-  %t = fadd float %s, %v
-  store float %t, ptr %acc, align 4
-  %i1 = add nuw nsw i64 %i, 1
-  br label %loop
-done:
-  %r = load float, ptr %acc, align 4
-  ret float %r
-}
-
-; the same sum over x[0..96)
-define float @long_sum(ptr %x) {
-entry:
-  %acc = alloca float, align 4
-  store float 0.0, ptr %acc, align 4
-  br label %loop
-loop:
-  %i = phi i64 [ 0, %entry ], [ %i1, %body ]
-  %more = icmp slt i64 %i, 96
+  %more = icmp slt i64 %i, )" +
+         std::to_string(n) + R"(
   br i1 %more, label %body, label %done
 body:
   %p = getelementptr inbounds float, ptr %x, i64 %i
@@ -102,6 +82,19 @@ done:
   ret float %r
 }
 )";
+}
+
+// The adds of `f`, each expected scalar (no reassociation into a vector reduction).
+int scalarAdds(const llvm::Function &f, const std::string &text) {
+  int adds = 0;
+  for (const llvm::BasicBlock &bb : f)
+    for (const llvm::Instruction &inst : bb)
+      if (inst.getOpcode() == llvm::Instruction::FAdd) {
+        ++adds;
+        EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
+      }
+  return adds;
+}
 
 struct Optimized {
   llvm::LLVMContext context;
@@ -117,7 +110,8 @@ struct Optimized {
 std::unique_ptr<Optimized> optimized(int optLevel) {
   auto out = std::make_unique<Optimized>();
   llvm::SMDiagnostic error;
-  out->module = llvm::parseAssemblyString(kLoops, error, out->context);
+  const std::string text = kLoops + orderedSum("short_sum", 4) + orderedSum("long_sum", 96);
+  out->module = llvm::parseAssemblyString(text, error, out->context);
   EXPECT_TRUE(out->module) << error.getMessage().str();
   auto tm = createTargetMachine({"x86-64-v4", optLevel});
   EXPECT_TRUE(static_cast<bool>(tm));
@@ -145,15 +139,7 @@ TEST(Optimize, O2UnrollsALoopOfKnownShortLengthAndKeepsTheSumsOrder) {
   const std::string text = o->text("short_sum");
   EXPECT_EQ(f.size(), 1u) << text; // one block: no loop left
   EXPECT_EQ(text.find("alloca"), std::string::npos) << text;
-  // Four scalar adds in order: no reassociation, no vector reduction.
-  int adds = 0;
-  for (const llvm::BasicBlock &bb : f)
-    for (const llvm::Instruction &inst : bb)
-      if (inst.getOpcode() == llvm::Instruction::FAdd) {
-        ++adds;
-        EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
-      }
-  EXPECT_EQ(adds, 4) << text;
+  EXPECT_EQ(scalarAdds(f, text), 4) << text; // in order
 }
 
 TEST(Optimize, O2KeepsALoopOfManyIterationsALoop) {
@@ -163,13 +149,7 @@ TEST(Optimize, O2KeepsALoopOfManyIterationsALoop) {
   const std::string text = o->text("long_sum");
   EXPECT_GT(f.size(), 1u) << text; // unrolled whole, it would be 96 adds in one block
   EXPECT_EQ(text.find("alloca"), std::string::npos) << text;
-  int adds = 0;
-  for (const llvm::BasicBlock &bb : f)
-    for (const llvm::Instruction &inst : bb)
-      if (inst.getOpcode() == llvm::Instruction::FAdd) {
-        ++adds;
-        EXPECT_FALSE(inst.getType()->isVectorTy()) << text;
-      }
+  const int adds = scalarAdds(f, text);
   EXPECT_GE(adds, 1) << text;
   EXPECT_LT(adds, 96) << text; // unrolled in part at most
   EXPECT_EQ(96 % adds, 0) << text;
