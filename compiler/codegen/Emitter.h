@@ -15,6 +15,21 @@ struct WindowShape;
 
 namespace mtl::codegen {
 
+/// Where a value that an op touches is stored, for telling LLVM that an op's
+/// buffers do not overlap (`noalias`).
+struct StorageSpan {
+  const void *root = nullptr;   ///< the place's root; null: not known
+  const void *buffer = nullptr; ///< the pointer the op is passed
+  int64_t begin = 0, end = 0;   ///< floats past the root (times the rows with perRow)
+  bool perRow = false;
+  bool known = true; ///< false: the size depends on the rows in a way the span does not say
+};
+
+/// Whether spans with different buffers are disjoint memory. Different roots
+/// are different allocations or regions that do not overlap; at one root the
+/// offsets decide, and a span of unknown size overlaps everything there.
+bool disjointSpans(const std::vector<StorageSpan> &spans);
+
 /// Emits the body of one step function (train or eval). Every IR value lives
 /// in memory (a pointer per value); kernels are loops over those buffers with
 /// every dimension but the batch a constant, which lets LLVM unroll and
@@ -79,9 +94,11 @@ public:
   /// whose body `body` emits, given f's arguments, with this builder; the
   /// insertion point is restored after. The body must use only those arguments
   /// and constants, so that equal bodies are equal functions (the REPL's cache).
-  /// Returns f, named `mtl.op` (`mtl.ops` when not inlined).
+  /// Returns f, named `mtl.op` (`mtl.ops` when not inlined). The first
+  /// `distinct` arguments are marked `noalias`: the caller knows that the
+  /// memory each reaches is reached by no other argument.
   llvm::Function *outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
-                           bool inlined = true);
+                           bool inlined = true, size_t distinct = 0);
   /// Emits values `ids` in order with emitOpOutlined. Beyond kChunkOps
   /// outlined ops, the calls go in chunks of kChunkOps, each a function of
   /// its own that computes the pointers it passes on from their `places`
@@ -182,7 +199,10 @@ private:
   /// area, the pool, the rows and, with `seeded`, the run seed and step) and
   /// pointing at those arguments while `body` runs; `body` gets prefix's.
   void outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
-                       const OutlinedBody &body);
+                       const OutlinedBody &body, bool distinct = false);
+  /// Whether the storage of values `ids` is disjoint memory wherever two of
+  /// them have different buffers (storageSpans and disjointSpans).
+  bool disjoint(const std::vector<ir::ValueId> &ids) const;
   /// The distinct roots of the places of the values that computing `ids` touches.
   std::vector<llvm::Value *> rootsOf(const std::vector<ir::ValueId> &ids) const;
   /// Emits the ops `ids` here, with the buffers of the values they touch

@@ -53,7 +53,7 @@ std::vector<ir::ValueId> Emitter::storageOf(ir::ValueId id) const {
 }
 
 void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
-                              const OutlinedBody &body) {
+                              const OutlinedBody &body, bool distinct) {
   std::vector<llvm::Value *> args = prefix;
   args.insert(
       args.end(),
@@ -77,7 +77,7 @@ void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool see
         }
         body(std::vector<llvm::Value *>(a.begin(), a.begin() + static_cast<long>(prefix.size())));
       },
-      inlined);
+      inlined, distinct ? prefix.size() : 0);
   buffers = std::move(savedBuffers);
   scratch = savedScratch;
   parallel = savedParallel;
@@ -103,11 +103,47 @@ void Emitter::emitOpOutlined(ir::ValueId id) {
       pointers.push_back(buffers[v]);
   }
   bool seeded = graph.op(id).kind == OpKind::Dropout && training && runSeed && step;
-  outlinedInState(pointers, seeded, true, [&](const std::vector<llvm::Value *> &a) {
-    for (size_t k = 0; k < ids.size(); ++k)
-      buffers[ids[k]] = a[argOf[k]];
-    emitOp(id);
-  });
+  outlinedInState(
+      pointers, seeded, true,
+      [&](const std::vector<llvm::Value *> &a) {
+        for (size_t k = 0; k < ids.size(); ++k)
+          buffers[ids[k]] = a[argOf[k]];
+        emitOp(id);
+      },
+      disjoint(ids));
+}
+
+// Values at different roots are in different allocations (the parameters,
+// the gradients, the caller's inputs and targets) or in regions of one that
+// do not overlap (the workspace's fixed part, its scratch areas and its rows,
+// which start past them). At one root, the memory plan's offsets and sizes
+// say: an op's output never takes the slot of a value it reads
+// (passes/MemoryPlan.cpp places it before freeing what dies there).
+bool Emitter::disjoint(const std::vector<ir::ValueId> &ids) const {
+  std::vector<StorageSpan> spans;
+  for (ir::ValueId v : ids) {
+    const Place &p = places[v];
+    const ir::TensorType &t = graph.type(v);
+    // A batched value placed at its root's start (an input) has a size in rows.
+    spans.push_back({p.root, buffers[v], p.offset, p.offset + t.rowElements(), p.perRow,
+                     p.perRow || !t.batched});
+  }
+  return disjointSpans(spans);
+}
+
+bool disjointSpans(const std::vector<StorageSpan> &spans) {
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (!spans[i].root)
+      return false;
+    for (size_t j = 0; j < i; ++j) {
+      const StorageSpan &x = spans[i], &y = spans[j];
+      if (x.buffer == y.buffer || x.root != y.root)
+        continue;
+      if (!x.known || !y.known || x.perRow != y.perRow || (x.begin < y.end && y.begin < x.end))
+        return false;
+    }
+  }
+  return true;
 }
 
 void Emitter::emitOpsInChunks(const std::vector<ir::ValueId> &ids) {
@@ -226,7 +262,7 @@ void Emitter::copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *coun
 }
 
 llvm::Function *Emitter::outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,
-                                  bool inlined) {
+                                  bool inlined, size_t distinct) {
   std::vector<llvm::Type *> types;
   for (llvm::Value *a : args)
     types.push_back(a->getType());
@@ -234,6 +270,8 @@ llvm::Function *Emitter::outlined(const std::vector<llvm::Value *> &args, const 
   auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage,
                                     inlined ? "mtl.op" : "mtl.ops", module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
+  for (size_t k = 0; k < distinct; ++k)
+    fn->getArg(static_cast<unsigned>(k))->addAttr(llvm::Attribute::NoAlias);
   fn->addFnAttr(inlined ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
   b.CreateCall(type, fn, args);
   llvm::IRBuilderBase::InsertPoint saved = b.saveIP();

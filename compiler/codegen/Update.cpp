@@ -144,6 +144,8 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
           auto [stepSize, decay] = stepAndDecay(e, opt, s, lr);
           // Each tensor's update is a function of its own (see Outline.cpp):
           // equal for tensors of equal size, so the REPL compiles it once.
+          // The parameter, its gradient and its state are in different arenas
+          // or slots: the function marks them `noalias`.
           std::vector<llvm::Value *> args = {p, g};
           for (int slot : layout.stateOf[k])
             args.push_back(e.at(state, e.cst(layout.state[slot].offset)));
@@ -154,10 +156,15 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
           args.push_back(overflowed);
           args.push_back(e.parallel);
           llvm::Value *pool = e.parallel;
-          e.outlined(args, [&](const std::vector<llvm::Value *> &a) {
-            e.parallel = a.back();
-            emitTensorUpdate(e, u, pt.size, a);
-          });
+          const size_t distinct = 2 + layout.stateOf[k].size();
+          e.outlined(
+               args,
+               [&](const std::vector<llvm::Value *> &a) {
+                 e.parallel = a.back();
+                 emitTensorUpdate(e, u, pt.size, a);
+               },
+               true, distinct)
+              ->setName("mtl.tensor_update");
           e.parallel = pool;
         },
         [] {});
