@@ -5,7 +5,8 @@
 // optimiser and code generator again. Keyed by content, an unchanged kernel
 // is found in the session's JIT (or in the on-disk cache, from an earlier
 // run) and only what changed is compiled; new functions compile on every
-// core at once, which is also why `mtlc train` and programs compile this way. Functions
+// core at once, which is also why `mtlc train` and programs compile this way
+// (their optimisation starts on the other cores while the rest are keyed). Functions
 // are visited callees first and renamed to their key before their callers
 // are keyed, so a caller's key changes when a callee does. Two identical
 // functions of one module (the same product in grad_step and eval_step)
@@ -31,6 +32,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -153,6 +156,69 @@ void parallelFor(size_t n, unsigned workers, const std::function<void(size_t, un
   for (std::thread &t : threads)
     t.join();
 }
+
+// Work that threads start on while the caller is still adding to it: items
+// run in the order added until the caller calls finish(), then what is left
+// largest first, on the threads and the caller's. Each item runs once, as
+// `task(item, worker)` with worker 0 the caller and 1.. the threads.
+class Overlapped {
+public:
+  Overlapped(unsigned threads, std::function<void(void *, unsigned)> task)
+      : task_(std::move(task)) {
+    for (unsigned w = 1; w <= threads; ++w)
+      threads_.emplace_back([this, w] { run(w); });
+  }
+  ~Overlapped() { finish(); }
+  Overlapped(const Overlapped &) = delete;
+  Overlapped &operator=(const Overlapped &) = delete;
+
+  void add(void *item, size_t size) {
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      queue_.push_back({size, item});
+    }
+    ready_.notify_one();
+  }
+
+  /// Runs what is left here too, and returns when every item has run.
+  void finish() {
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      if (closed_)
+        return;
+      closed_ = true;
+      std::stable_sort(queue_.begin(), queue_.end(),
+                       [](const auto &a, const auto &b) { return a.first > b.first; });
+    }
+    ready_.notify_all();
+    run(0);
+    for (std::thread &t : threads_)
+      t.join();
+  }
+
+private:
+  void run(unsigned worker) {
+    for (;;) {
+      void *item = nullptr;
+      {
+        std::unique_lock<std::mutex> guard(lock_);
+        ready_.wait(guard, [&] { return closed_ || !queue_.empty(); });
+        if (queue_.empty())
+          return;
+        item = queue_.front().second;
+        queue_.pop_front();
+      }
+      task_(item, worker);
+    }
+  }
+
+  std::function<void(void *, unsigned)> task_;
+  std::mutex lock_;
+  std::condition_variable ready_;
+  std::deque<std::pair<size_t, void *>> queue_;
+  bool closed_ = false;
+  std::vector<std::thread> threads_;
+};
 
 llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", message.c_str());
@@ -313,6 +379,35 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   }
   report_.kept = 1 + static_cast<int>(todo.size() - order.size());
 
+  // New functions are optimised, each in a context of its own, on worker
+  // threads that start while the rest are still being keyed here.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<Worker> workers(cores);
+  std::mutex problemLock;
+  std::string problem;
+  Overlapped optimizing(cores - 1, [&](void *item, unsigned w) {
+    Pending &p = *static_cast<Pending *>(item);
+    llvm::Error err = [&]() -> llvm::Error {
+      if (!workers[w].machine) {
+        auto machine = createTargetMachine(opts_);
+        if (!machine)
+          return machine.takeError();
+        workers[w].machine = std::move(*machine);
+      }
+      p.context = std::make_unique<llvm::LLVMContext>();
+      auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), *p.context);
+      if (!parsed)
+        return parsed.takeError();
+      p.module = std::move(*parsed);
+      p.module->getFunction(kPlaceholder)->setName(p.name);
+      optimizeModule(*p.module, *workers[w].machine, opts_.optLevel);
+      return llvm::Error::success();
+    }();
+    if (err) {
+      std::lock_guard<std::mutex> guard(problemLock);
+      problem = llvm::toString(std::move(err));
+    }
+  });
   std::map<std::string, llvm::Function *> byName;
   // Functions already keyed, by FunctionComparator's hash: a function that
   // compares equal to one of them (the same op on the same shapes, emitted
@@ -407,6 +502,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     ++report_.compiled;
     p.bitcode = std::move(bitcode);
     pending_.push_back(std::move(p));
+    optimizing.add(&pending_.back(), pending_.back().bitcode.size());
   }
   for (auto &[name, f] : byName) {
     f->deleteBody(); // a declaration with external linkage
@@ -420,18 +516,9 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       g.eraseFromParent();
   }
 
-  // Each new function in a context of its own, optimised on a worker thread.
-  if (auto err = onWorkers([&](Pending &p, Worker &worker) -> llvm::Error {
-        p.context = std::make_unique<llvm::LLVMContext>();
-        auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), *p.context);
-        if (!parsed)
-          return parsed.takeError();
-        p.module = std::move(*parsed);
-        p.module->getFunction(kPlaceholder)->setName(p.name);
-        optimizeModule(*p.module, *worker.machine, opts_.optLevel);
-        return llvm::Error::success();
-      }))
-    return err;
+  optimizing.finish();
+  if (!problem.empty())
+    return failure(problem);
   optimizeModule(module, **tm, opts_.optLevel);
   return llvm::Error::success();
 }

@@ -8,6 +8,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -125,7 +126,7 @@ private:
   std::unique_ptr<DiskCache> disk_;
   llvm::orc::JITDylib *library_ = nullptr; ///< every cached function, for the session
   std::set<std::string> compiled_;         ///< keys of the functions in the JIT
-  std::vector<Pending> pending_;
+  std::deque<Pending> pending_; ///< a deque: workers hold pointers to entries while more are added
   std::vector<std::string> keys_; ///< every function the module optimize() split calls
   FunctionCacheReport report_;
 };
