@@ -160,10 +160,11 @@ void parallelFor(size_t n, unsigned workers, const std::function<void(size_t, un
 // Work that threads start on while the caller is still adding to it: items
 // run in the order added until the caller calls finish(), then what is left
 // largest first, on the threads and the caller's. Each item runs once, as
-// `task(item, worker)` with worker 0 the caller and 1.. the threads.
-class Overlapped {
+// `task(item, worker)` with worker 0 the caller and 1.. the threads; an item
+// must stay where it is until finish() returns.
+template <typename Item> class Overlapped {
 public:
-  Overlapped(unsigned threads, std::function<void(void *, unsigned)> task)
+  Overlapped(unsigned threads, std::function<void(Item &, unsigned)> task)
       : task_(std::move(task)) {
     for (unsigned w = 1; w <= threads; ++w)
       threads_.emplace_back([this, w] { run(w); });
@@ -172,10 +173,10 @@ public:
   Overlapped(const Overlapped &) = delete;
   Overlapped &operator=(const Overlapped &) = delete;
 
-  void add(void *item, size_t size) {
+  void add(Item &item, size_t size) {
     {
       std::lock_guard<std::mutex> guard(lock_);
-      queue_.push_back({size, item});
+      queue_.push_back({size, &item});
     }
     ready_.notify_one();
   }
@@ -199,7 +200,7 @@ public:
 private:
   void run(unsigned worker) {
     for (;;) {
-      void *item = nullptr;
+      Item *item = nullptr;
       {
         std::unique_lock<std::mutex> guard(lock_);
         ready_.wait(guard, [&] { return closed_ || !queue_.empty(); });
@@ -208,14 +209,14 @@ private:
         item = queue_.front().second;
         queue_.pop_front();
       }
-      task_(item, worker);
+      task_(*item, worker);
     }
   }
 
-  std::function<void(void *, unsigned)> task_;
+  std::function<void(Item &, unsigned)> task_;
   std::mutex lock_;
   std::condition_variable ready_;
-  std::deque<std::pair<size_t, void *>> queue_;
+  std::deque<std::pair<size_t, Item *>> queue_;
   bool closed_ = false;
   std::vector<std::thread> threads_;
 };
@@ -385,8 +386,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   std::vector<Worker> workers(cores);
   std::mutex problemLock;
   std::string problem;
-  Overlapped optimizing(cores - 1, [&](void *item, unsigned w) {
-    Pending &p = *static_cast<Pending *>(item);
+  Overlapped<Pending> optimizing(cores - 1, [&](Pending &p, unsigned w) {
     llvm::Error err = [&]() -> llvm::Error {
       if (!workers[w].machine) {
         auto machine = createTargetMachine(opts_);
@@ -502,7 +502,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     ++report_.compiled;
     p.bitcode = std::move(bitcode);
     pending_.push_back(std::move(p));
-    optimizing.add(&pending_.back(), pending_.back().bitcode.size());
+    optimizing.add(pending_.back(), pending_.back().bitcode.size());
   }
   for (auto &[name, f] : byName) {
     f->deleteBody(); // a declaration with external linkage

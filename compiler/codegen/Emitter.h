@@ -201,7 +201,7 @@ private:
   void outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
                        const OutlinedBody &body, bool distinct = false);
   /// Whether the storage of values `ids` is disjoint memory wherever two of
-  /// them have different buffers (storageSpans and disjointSpans).
+  /// them have different buffers (disjointSpans over their places).
   bool disjoint(const std::vector<ir::ValueId> &ids) const;
   /// The distinct roots of the places of the values that computing `ids` touches.
   std::vector<llvm::Value *> rootsOf(const std::vector<ir::ValueId> &ids) const;
