@@ -10,9 +10,11 @@ void addCheckCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   cmd->add_option("files", *files, ".mtl files")->required();
   cmd->callback([files, &global, &status] {
     bool color = useColor(global.color, stderr);
+    PipelineOptions options;
+    options.verbose = global.verbose;
     for (const std::string &path : *files) {
       Checked c;
-      if (!runFront(path, Stage::Check, c))
+      if (!runFront(path, Stage::Check, c, options))
         status = 1;
       c.diags.flush(stderr, color);
     }

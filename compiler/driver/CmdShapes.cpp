@@ -196,7 +196,9 @@ void addShapesCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   cmd->add_option("file", *file, ".mtl file")->required();
   cmd->callback([file, &global, &status] {
     Checked c;
-    bool ok = runFront(*file, Stage::Check, c);
+    PipelineOptions options;
+    options.verbose = global.verbose;
+    bool ok = runFront(*file, Stage::Check, c, options);
     c.diags.flush(stderr, useColor(global.color, stderr));
     if (!ok) {
       status = 1;

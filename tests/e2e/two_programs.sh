@@ -6,9 +6,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build=$(cd "$(dirname "$mtlc")/.." && pwd)
 model=$examples/penguins.mtl
 
-# Only mtlc-llvm links LLVM's shared library.
-ldd "$mtlc" | grep -q libLLVM && fail "mtlc links LLVM: $(ldd "$mtlc" | grep libLLVM)"
-ldd "$(dirname "$mtlc")/mtlc-llvm" | grep -q libLLVM || fail "mtlc-llvm does not link LLVM"
+# Only mtlc-llvm links LLVM's shared library. (ldd's output is read whole:
+# `ldd | grep -q` fails under pipefail when grep stops reading early.)
+front=$(ldd "$mtlc")
+whole=$(ldd "$(dirname "$mtlc")/mtlc-llvm")
+[[ $front == *libLLVM* ]] && fail "mtlc links LLVM: $front"
+[[ $whole == *libLLVM* ]] || fail "mtlc-llvm does not link LLVM: $whole"
 
 # mtlc alone, without mtlc-llvm: the front end's commands work and print what
 # they print in the build tree; the others say what is missing.
@@ -25,6 +28,10 @@ for cmd in "check $model" "shapes $model" "fmt --check $model" "--color never ch
   cmp -s expected.out alone.out || fail "mtlc $cmd alone prints another output"
   cmp -s expected.err alone.err || fail "mtlc $cmd alone prints other diagnostics"
 done
+# -v times the stages these commands run.
+"$mtlc" -v check "$model" 2>verbose.err || fail "mtlc -v check failed"
+grep -q "^mtlc: parse " verbose.err && grep -q "^mtlc: sema " verbose.err ||
+  fail "mtlc -v check prints no stage times: $(cat verbose.err)"
 printf 'model m {\n  input x : f32[3]\n  task t : regress {\n    head = x -> dense(q)\n  }\n}\n' >bad.mtl
 "$mtlc" check bad.mtl 2>expected.err
 alone/mtlc check bad.mtl 2>alone.err
