@@ -17,6 +17,7 @@
 
 #include "backend/Emit.h"
 #include "backend/Optimize.h"
+#include "backend/Parallel.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -31,8 +32,6 @@
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -141,85 +140,6 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
     out->eraseNamedMetadata(units);
   return out;
 }
-
-// Runs `task(i, worker)` for i in [0, n) on `workers` threads.
-void parallelFor(size_t n, unsigned workers, const std::function<void(size_t, unsigned)> &task) {
-  std::atomic<size_t> next{0};
-  auto run = [&](unsigned worker) {
-    for (size_t i = next++; i < n; i = next++)
-      task(i, worker);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned w = 1; w < workers; ++w)
-    threads.emplace_back(run, w);
-  run(0);
-  for (std::thread &t : threads)
-    t.join();
-}
-
-// Work that threads start on while the caller is still adding to it: items
-// run in the order added until the caller calls finish(), then what is left
-// largest first, on the threads and the caller's. Each item runs once, as
-// `task(item, worker)` with worker 0 the caller and 1.. the threads; an item
-// must stay where it is until finish() returns.
-template <typename Item> class Overlapped {
-public:
-  Overlapped(unsigned threads, std::function<void(Item &, unsigned)> task)
-      : task_(std::move(task)) {
-    for (unsigned w = 1; w <= threads; ++w)
-      threads_.emplace_back([this, w] { run(w); });
-  }
-  ~Overlapped() { finish(); }
-  Overlapped(const Overlapped &) = delete;
-  Overlapped &operator=(const Overlapped &) = delete;
-
-  void add(Item &item, size_t size) {
-    {
-      std::lock_guard<std::mutex> guard(lock_);
-      queue_.push_back({size, &item});
-    }
-    ready_.notify_one();
-  }
-
-  /// Runs what is left here too, and returns when every item has run.
-  void finish() {
-    {
-      std::lock_guard<std::mutex> guard(lock_);
-      if (closed_)
-        return;
-      closed_ = true;
-      std::stable_sort(queue_.begin(), queue_.end(),
-                       [](const auto &a, const auto &b) { return a.first > b.first; });
-    }
-    ready_.notify_all();
-    run(0);
-    for (std::thread &t : threads_)
-      t.join();
-  }
-
-private:
-  void run(unsigned worker) {
-    for (;;) {
-      Item *item = nullptr;
-      {
-        std::unique_lock<std::mutex> guard(lock_);
-        ready_.wait(guard, [&] { return closed_ || !queue_.empty(); });
-        if (queue_.empty())
-          return;
-        item = queue_.front().second;
-        queue_.pop_front();
-      }
-      task_(*item, worker);
-    }
-  }
-
-  std::function<void(Item &, unsigned)> task_;
-  std::mutex lock_;
-  std::condition_variable ready_;
-  std::deque<std::pair<size_t, Item *>> queue_;
-  bool closed_ = false;
-  std::vector<std::thread> threads_;
-};
 
 llvm::Error failure(const std::string &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", message.c_str());
