@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <set>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -63,13 +62,14 @@ int runWholeCompiler(char **argv) {
 
 int main(int argc, char **argv) {
   using namespace mtl::driver;
-  static const std::set<std::string> here = {"check", "fmt", "shapes"};
-  if (!here.count(commandOf(argc, argv)))
-    return runWholeCompiler(argv);
   CLI::App app;
   GlobalOptions global;
   configureApp(app, global);
   int status = 0;
   addFrontCommands(app, global, status);
+  const std::string command = commandOf(argc, argv);
+  const auto here = [&](const CLI::App *sub) { return sub->get_name() == command; };
+  if (command.empty() || static_cast<const CLI::App &>(app).get_subcommands(here).empty())
+    return runWholeCompiler(argv);
   return runApp(app, argc, argv, status);
 }
