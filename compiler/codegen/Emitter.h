@@ -190,8 +190,9 @@ public:
   /// A fixed scratch area of the workspace (floats), for transposed weights.
   llvm::Value *scratch = nullptr;
   /// The target loads and stores vectors under a mask in hardware (AVX and
-  /// later): a product's last columns are then one masked 16-wide panel,
-  /// else scalar tiles (MicroKernel.cpp).
+  /// later): a product's last n mod 64 columns are then one panel of 1 to 4
+  /// vectors, the last masked, else 16-wide panels and scalar tiles
+  /// (MicroKernel.cpp).
   bool maskedTails = false;
 
 private:

@@ -15,8 +15,8 @@ struct StepRange {
 };
 
 // One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from
-// `col0`; with `active` > 0, one group of which only the first `active`
-// columns exist (masked loads and stores touch no others).
+// `col0`; with `active` > 0, the last group has only its first `active`
+// columns (masked loads and stores touch no others).
 void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::Value *row0,
               int rows, llvm::Value *col0, int vectors, int width, int active) {
   auto &b = e.b;
@@ -29,8 +29,9 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       lanes.push_back(b.getInt1(l < active));
     mask = llvm::ConstantVector::get(lanes);
   }
-  auto loadAt = [&](llvm::Value *ptr) -> llvm::Value * {
-    if (mask)
+  auto maskOf = [&](int v) { return v == vectors - 1 ? mask : nullptr; };
+  auto loadAt = [&](llvm::Value *ptr, int v) -> llvm::Value * {
+    if (maskOf(v))
       return b.CreateMaskedLoad(type, ptr, llvm::Align(4), mask, zero);
     return b.CreateAlignedLoad(type, ptr, llvm::Align(4));
   };
@@ -41,7 +42,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       llvm::Value *start = zero;
       if (steps.resume)
         start = b.CreateSelect(steps.resume,
-                               loadAt(e.at(cRow, b.CreateAdd(col0, e.cst(v * width)))), zero);
+                               loadAt(e.at(cRow, b.CreateAdd(col0, e.cst(v * width))), v), zero);
       slots.push_back(e.accumulator(type, start));
     }
   }
@@ -50,7 +51,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     llvm::Value *bRow = acc.bRow(s);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)
-      bv.push_back(loadAt(e.at(bRow, b.CreateAdd(col0, e.cst(v * width)))));
+      bv.push_back(loadAt(e.at(bRow, b.CreateAdd(col0, e.cst(v * width))), v));
     for (int q = 0; q < rows; ++q) {
       llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s, steps.begin);
       if (width > 1)
@@ -66,7 +67,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     for (int v = 0; v < vectors; ++v) {
       llvm::Value *value = b.CreateLoad(type, slots[q * vectors + v]);
       llvm::Value *ptr = e.at(cRow, b.CreateAdd(col0, e.cst(v * width)));
-      if (mask)
+      if (maskOf(v))
         b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
       else
         b.CreateAlignedStore(value, ptr, llvm::Align(4));
@@ -74,30 +75,36 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
   }
 }
 
-// Columns in runs of equal panels: 64 wide, 16 wide, then, where the target
-// masks vector moves in hardware (`masked`), one 16-wide panel of which only
-// the last columns exist (`active` of its lanes), else scalar groups of 4 and
-// singles. A run is a loop, so code size does not grow with n. Each column
-// sums in the same order in any panel, so the panels never change results.
+// Columns in runs of equal panels: 64 wide, then, where the target masks
+// vector moves in hardware (`masked`), one panel of the 1 to 4 vectors of
+// 16 that the last columns need, the last vector masked to the columns that
+// exist (`active` of its lanes); else 16 wide, then scalar groups of 4 and
+// singles. A run is a loop, so code size does not grow with n. One panel
+// for the last n mod 64 columns broadcasts each A value once for all of
+// them, where 16-wide panels broadcast it once per panel (M4's 100-column
+// products; bench/README.md, "Findings"). Each column sums in the same order
+// in any panel, so the panels never change results.
 struct PanelRun {
   int64_t col0, count;
   int vectors, width;
-  int active = 0; ///< > 0: the lanes of a last, partial panel
+  int active = 0; ///< > 0: the lanes of the last vector of a last, partial panel
 };
 
 std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
   std::vector<PanelRun> out;
   int64_t c = 0;
   for (auto [vectors, width] : {std::pair{4, 16}, {1, 16}, {4, 1}, {1, 1}}) {
-    if (masked && width == 1)
+    if (masked && (width == 1 || vectors == 1))
       break;
     int64_t w = vectors * width, count = (n - c) / w;
     if (count > 0)
       out.push_back({c, count, vectors, width});
     c += count * w;
   }
-  if (masked && c < n)
-    out.push_back({c, 1, 1, 16, static_cast<int>(n - c)});
+  if (masked && c < n) {
+    const int64_t rest = n - c;
+    out.push_back({c, 1, static_cast<int>((rest + 15) / 16), 16, static_cast<int>(rest % 16)});
+  }
   return out;
 }
 

@@ -23,8 +23,10 @@ struct TileAccess {
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
-/// columns in panels of 64 then 16 (vectors of 16 floats: AVX-512 registers,
-/// split by LLVM on narrower targets), then in scalar tiles; each tile keeps
+/// columns in panels of 64 (vectors of 16 floats: AVX-512 registers, split
+/// by LLVM on narrower targets), then one panel of the vectors the last
+/// columns need, the last vector masked (Emitter::maskedTails; else panels
+/// of 16 and scalar tiles); each tile keeps
 /// its accumulators in registers for the whole sum over s, so the inner loop
 /// does one broadcast of A and one vector load of B per 16 multiply-adds,
 /// and no stores. Each element is summed in one fixed order, whatever the
