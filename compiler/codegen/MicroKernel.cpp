@@ -3,6 +3,8 @@
 
 #include <llvm/IR/Intrinsics.h>
 
+#include <cassert>
+
 namespace mtl::codegen {
 namespace {
 
@@ -66,7 +68,10 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
     for (int v = 0; v < vectors; ++v) {
       llvm::Value *value = b.CreateLoad(type, slots[q * vectors + v]);
-      llvm::Value *ptr = e.at(cRow, b.CreateAdd(col0, e.cst(v * width)));
+      llvm::Value *col = b.CreateAdd(col0, e.cst(v * width));
+      if (acc.bias)
+        value = b.CreateFAdd(value, loadAt(e.at(acc.bias, col), v));
+      llvm::Value *ptr = e.at(cRow, col);
       if (maskOf(v))
         b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
       else
@@ -131,6 +136,7 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
       });
     }
   };
+  assert(!(access.bias && access.stepBlock > 0) && "a bias is added after the whole sum");
   if (access.stepBlock <= 0) {
     tiles({e.cst(0), access.steps, nullptr});
     return;

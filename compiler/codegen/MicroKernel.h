@@ -20,6 +20,10 @@ struct TileAccess {
   /// C between blocks and continue its sums in the same order, so results
   /// are those of one sum.
   int64_t stepBlock = 0;
+  /// Non-null: a row of n floats added to every row of C after its sum
+  /// (C = A B + bias, the sum rounded first, as a separate pass would add
+  /// it), in the registers before the tile's stores. Only with no stepBlock.
+  llvm::Value *bias = nullptr;
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
