@@ -246,12 +246,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               [&](llvm::Value *i) { return at(yl, b.CreateMul(i, cst(n))); },
                               n,
                               k > kStepBlock ? kStepBlock : 0};
+            access.rowBias = hasBias ? a[2] : nullptr;
             emitTiledProduct(*this, access, cst(0), cst(m));
-            if (hasBias)
-              grid(cst(m), n, [&](llvm::Value *i, llvm::Value *j) {
-                llvm::Value *e = b.CreateAdd(b.CreateMul(i, cst(n)), j);
-                store(b.CreateFAdd(load(yl, e), load(a[2], i)), yl, e);
-              });
           });
         });
     return;

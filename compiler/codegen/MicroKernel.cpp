@@ -3,8 +3,6 @@
 
 #include <llvm/IR/Intrinsics.h>
 
-#include <cassert>
-
 namespace mtl::codegen {
 namespace {
 
@@ -14,6 +12,7 @@ constexpr int kRowBlock = 4;
 struct StepRange {
   llvm::Value *begin, *end;
   llvm::Value *resume; ///< true: the tile starts from C's values, not zero
+  llvm::Value *last;   ///< true: the sum ends here (null: always)
 };
 
 // One tile: `rows` rows from `row0`, `vectors` groups of `width` columns from
@@ -69,8 +68,18 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     for (int v = 0; v < vectors; ++v) {
       llvm::Value *value = b.CreateLoad(type, slots[q * vectors + v]);
       llvm::Value *col = b.CreateAdd(col0, e.cst(v * width));
+      llvm::Value *bias = nullptr;
       if (acc.bias)
-        value = b.CreateFAdd(value, loadAt(e.at(acc.bias, col), v));
+        bias = loadAt(e.at(acc.bias, col), v);
+      if (acc.rowBias) {
+        bias = e.load(acc.rowBias, b.CreateAdd(row0, e.cst(q)));
+        if (width > 1)
+          bias = b.CreateVectorSplat(width, bias);
+      }
+      if (bias) {
+        llvm::Value *sum = b.CreateFAdd(value, bias);
+        value = steps.last ? b.CreateSelect(steps.last, sum, value) : sum;
+      }
       llvm::Value *ptr = e.at(cRow, col);
       if (maskOf(v))
         b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
@@ -136,9 +145,8 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
       });
     }
   };
-  assert(!(access.bias && access.stepBlock > 0) && "a bias is added after the whole sum");
   if (access.stepBlock <= 0) {
-    tiles({e.cst(0), access.steps, nullptr});
+    tiles({e.cst(0), access.steps, nullptr, nullptr});
     return;
   }
   const int64_t block = access.stepBlock;
@@ -147,7 +155,7 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
     llvm::Value *first = b.CreateMul(k, e.cst(block));
     llvm::Value *last = b.CreateAdd(first, e.cst(block));
     last = b.CreateSelect(b.CreateICmpSLT(last, access.steps), last, access.steps);
-    tiles({first, last, b.CreateICmpSGT(k, e.cst(0))});
+    tiles({first, last, b.CreateICmpSGT(k, e.cst(0)), b.CreateICmpEQ(last, access.steps)});
   });
 }
 

@@ -20,10 +20,11 @@ struct TileAccess {
   /// C between blocks and continue its sums in the same order, so results
   /// are those of one sum.
   int64_t stepBlock = 0;
-  /// Non-null: a row of n floats added to every row of C after its sum
-  /// (C = A B + bias, the sum rounded first, as a separate pass would add
-  /// it), in the registers before the tile's stores. Only with no stepBlock.
-  llvm::Value *bias = nullptr;
+  /// Non-null: a row of n floats added to every row of C (`bias`), or one
+  /// float per row added to each of its elements (`rowBias`), after the
+  /// whole sum (C = A B + bias, the sum rounded first, as a separate pass
+  /// would add it), in the registers before the tile's last stores.
+  llvm::Value *bias = nullptr, *rowBias = nullptr;
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
