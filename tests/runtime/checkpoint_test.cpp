@@ -2,6 +2,7 @@
 // malformed files of every kind, and atomic writes under SIGKILL.
 #include "TestFiles.h"
 #include "TrainerTestModel.h"
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
 
@@ -306,16 +307,23 @@ TEST(Checkpoint, KilledWriterLeavesTheOldFileWhole) {
   // can; SIGKILL at random moments must always leave one whole version. The
   // random moment counts from the child's first whole write (it says so
   // through a pipe): a child slow to start (a sanitizer build on a busy
-  // machine) would otherwise be killed before it wrote at all.
+  // machine) would otherwise be killed before it wrote at all. The child
+  // writes each version's bytes as writeCheckpoint does after serialising
+  // them (writeFileAtomic), serialised once here: a sanitizer build spent
+  // most of each round serialising, and 0 of 25 kills landed in a write.
   fs::path dir = mtl::test::scratchDir("ckpt", "killed");
   std::string path = (dir / "last.safetensors").string();
-  std::vector<Checkpoint> versions(2);
+  std::vector<std::string> versions(2);
   for (int v = 0; v < 2; ++v) {
-    versions[size_t(v)].metadata["version"] = std::to_string(v);
-    versions[size_t(v)].tensors.push_back(
+    Checkpoint ck;
+    ck.metadata["version"] = std::to_string(v);
+    ck.tensors.push_back(
         CheckpointTensor::f32("w", {1 << 20}, std::vector<float>(size_t(1) << 20, float(v + 1))));
+    Result<std::vector<unsigned char>> bytes = serializeCheckpoint(ck);
+    ASSERT_TRUE(bytes.ok()) << bytes.error();
+    versions[size_t(v)].assign(bytes->begin(), bytes->end());
   }
-  ASSERT_TRUE(writeCheckpoint(path, versions[0]).ok());
+  ASSERT_TRUE(writeFileAtomic(path, versions[0], "checkpoint").ok());
   Rng rng(5, 5);
   int interrupted = 0;
   for (int round = 0; round < 25; ++round) {
@@ -325,7 +333,7 @@ TEST(Checkpoint, KilledWriterLeavesTheOldFileWhole) {
     ASSERT_GE(child, 0);
     if (child == 0) {
       for (int i = 0;; ++i) {
-        if (!writeCheckpoint(path, versions[size_t(i % 2)]).ok())
+        if (!writeFileAtomic(path, versions[size_t(i % 2)], "checkpoint").ok())
           ::_exit(3);
         if (i == 0 && ::write(started[1], "w", 1) != 1)
           ::_exit(4);
