@@ -20,10 +20,11 @@ struct TileAccess {
   /// C between blocks and continue its sums in the same order, so results
   /// are those of one sum.
   int64_t stepBlock = 0;
-  /// Non-null: a row of n floats added to every row of C (`bias`), or one
-  /// float per row added to each of its elements (`rowBias`), after the
-  /// whole sum (C = A B + bias, the sum rounded first, as a separate pass
-  /// would add it), in the registers before the tile's last stores.
+  /// At most one non-null: a row of n floats added to every row of C
+  /// (`bias`), or one float per row added to each of its elements
+  /// (`rowBias`), after the whole sum (C = A B + bias, the sum rounded
+  /// first, as a separate pass would add it), in the registers before the
+  /// tile's last stores.
   llvm::Value *bias = nullptr, *rowBias = nullptr;
 };
 
@@ -31,12 +32,11 @@ struct TileAccess {
 /// columns in panels of 64 (vectors of 16 floats: AVX-512 registers, split
 /// by LLVM on narrower targets), then one panel of the vectors the last
 /// columns need, the last vector masked (Emitter::maskedTails; else panels
-/// of 16 and scalar tiles); each tile keeps
-/// its accumulators in registers for the whole sum over s, so the inner loop
-/// does one broadcast of A and one vector load of B per 16 multiply-adds,
-/// and no stores. Each element is summed in one fixed order, whatever the
-/// row range, so splitting rows across threads cannot change results (nor
-/// `stepBlock`).
+/// of 16 and scalar tiles). Each tile keeps its accumulators in registers
+/// for the whole sum over s, so the inner loop does one broadcast of A and
+/// one vector load of B per 16 multiply-adds, and no stores. Each element
+/// is summed in one fixed order, whatever the row range, so splitting rows
+/// across threads cannot change results (nor `stepBlock`).
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end);
 
 } // namespace mtl::codegen
