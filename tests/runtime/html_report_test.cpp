@@ -185,6 +185,9 @@ TEST_F(HtmlReportTest, ErrorsNameTheFileAndLine) {
   std::string text = kLog;
   write(log, text.substr(0, text.find("\n") + 1) + "{\"type\":\"epoch\",\"epoch\":1,\n");
   EXPECT_EQ(error(dir), log + ":2: not valid JSON (at byte 27)");
+  write(log, "{\"type\":\"epoch\",\"epoch\":1e999}\n");
+  EXPECT_EQ(error(dir),
+            log + ":1: not valid JSON (the number '1e999' is beyond the range of a double)");
   write(log, "{\"type\":\"epoch\",\"epoch\":1,\"tasks\":{},\"val\":{\"loss\":\"low\"}}\n");
   EXPECT_EQ(error(dir), log + ":1: val.loss is text, not a number");
   write(log, "\n[1, 2]\n");

@@ -25,12 +25,18 @@ const char *typeName(const Json &j) {
   return "null";
 }
 
-// Parses `text`; on failure says where, as "not valid JSON (at byte N)".
+// Parses `text`; on failure says where, as "not valid JSON (at byte N)", or
+// which number no double holds (JSON's grammar allows 1e999).
 Result<Json> parse(const std::string &text) {
   try {
     return Json::parse(text);
   } catch (const Json::parse_error &e) {
     return fail(fmt::format("not valid JSON (at byte {})", e.byte));
+  } catch (const Json::out_of_range &e) {
+    const std::string what = e.what();
+    const size_t quote = what.find('\'');
+    return fail(fmt::format("not valid JSON (the number {} is beyond the range of a double)",
+                            quote == std::string::npos ? "" : what.substr(quote)));
   }
 }
 
