@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace mtl::lower {
 
@@ -191,9 +192,9 @@ ValueId lowerCombination(Lowering &l, const sema::Value &value) {
   return -1;
 }
 
-} // namespace
-
-ValueId lowerValue(Lowering &l, int v) {
+/// Lowers value `v` itself; what it reads, lowerValue has lowered already (or
+/// it fails, and `v` with it).
+ValueId lowerOne(Lowering &l, int v) {
   const sema::Model &m = l.model;
   if (v < 0 || static_cast<size_t>(v) >= m.values.size()) {
     l.error(m.loc, fmt::format("internal: value {} does not exist", v));
@@ -236,6 +237,57 @@ ValueId lowerValue(Lowering &l, int v) {
   }
   l.visiting[v] = false;
   return l.values[v] = x;
+}
+
+/// The i-th value `value` reads, in the order lowerOne reads them; none past the last.
+std::optional<int> operand(const sema::Value &value, size_t i) {
+  switch (value.kind) {
+  case sema::Value::InputRef:
+  case sema::Value::Learned:
+    return std::nullopt;
+  case sema::Value::Apply:
+    return i == 0 ? std::optional<int>(value.arg) : std::nullopt;
+  case sema::Value::Add:
+  case sema::Value::Sub:
+  case sema::Value::Mul:
+  case sema::Value::Scale:
+  case sema::Value::Concat:
+  case sema::Value::Mix:
+  case sema::Value::Stack:
+  case sema::Value::Select:
+  case sema::Value::Attend:
+    break;
+  }
+  return i < value.args.size() ? std::optional<int>(value.args[i]) : std::nullopt;
+}
+
+} // namespace
+
+ValueId lowerValue(Lowering &l, int v) {
+  const std::vector<sema::Value> &values = l.model.values;
+  const auto unlowered = [&](int u) {
+    return u >= 0 && static_cast<size_t>(u) < values.size() && l.values[u] < 0;
+  };
+  // What `v` reads is lowered first, deepest first and in the order lowerOne reads
+  // it (so the IR's ops come in the same order), in a loop: a chain of values
+  // (shared s1 = s0 -> relu, s2 = s1 -> relu, ...) as long as a model may have
+  // must not take one nested call per link. A cycle, which sema rules out, would
+  // outgrow the stack's bound; lowerOne reports it.
+  std::vector<std::pair<int, size_t>> stack; // a value and the next of its operands
+  if (unlowered(v))
+    stack.emplace_back(v, 0);
+  while (!stack.empty() && stack.size() <= values.size()) {
+    const int u = stack.back().first;
+    if (std::optional<int> w = operand(values[u], stack.back().second++)) {
+      if (unlowered(*w))
+        stack.emplace_back(*w, 0);
+      continue;
+    }
+    stack.pop_back();
+    if (u != v && lowerOne(l, u) < 0)
+      return -1;
+  }
+  return lowerOne(l, v);
 }
 
 } // namespace mtl::lower

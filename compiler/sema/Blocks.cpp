@@ -435,7 +435,7 @@ void checkBlocks(Context &ctx, const std::vector<BlockInfo *> &blocks) {
 }
 
 Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &in,
-               SourceLoc useLoc, std::vector<Layer> &out, const std::vector<std::string> &extra) {
+               SourceLoc useLoc, std::vector<Layer> &out, bool sharedModules) {
   if (!ctx.definitionMode && !ctx.takeBudget(useLoc))
     return {};
   if (!step.isNamed()) {
@@ -479,7 +479,9 @@ Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &
   std::vector<std::string> candidates = layerNames();
   std::vector<std::string> blocks = ctx.blockNames(topLevel);
   candidates.insert(candidates.end(), blocks.begin(), blocks.end());
-  candidates.insert(candidates.end(), extra.begin(), extra.end());
+  if (sharedModules)
+    for (std::string &name : ctx.sharedNames(SharedInfo::ModuleForm))
+      candidates.push_back(std::move(name));
   // Where blocks exist the name may have meant one, so the message says so.
   ctx.error(nameLoc(step), fmt::format("unknown layer {}'{}'{}", blocks.empty() ? "" : "or block ",
                                        step.text, didYouMean(step.text, candidates)));

@@ -32,9 +32,8 @@ bool isBlockInput(const ast::Expr &e);
 /// parameters `env`, null outside blocks). Block calls are expanded with their
 /// arguments bound; the layers they produce are appended to `out` with
 /// `useLoc` as their useLoc. Unknown names are reported with a suggestion
-/// among layers, visible blocks and `extra` (for example shared modules).
+/// among layers, visible blocks and, with `sharedModules`, shared modules.
 Flow applyStep(Context &ctx, const ast::Expr &step, const Env *env, const Flow &in,
-               SourceLoc useLoc, std::vector<Layer> &out,
-               const std::vector<std::string> &extra = {});
+               SourceLoc useLoc, std::vector<Layer> &out, bool sharedModules = false);
 
 } // namespace mtl::sema

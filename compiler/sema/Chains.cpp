@@ -365,8 +365,7 @@ Val continueChain(Context &ctx, const std::vector<ast::Expr> &steps, size_t firs
       flow = {};
       continue;
     }
-    flow = applyStep(ctx, step, owner.env, flow, step.loc, pending,
-                     ctx.sharedNames(SharedInfo::ModuleForm));
+    flow = applyStep(ctx, step, owner.env, flow, step.loc, pending, /*sharedModules=*/true);
   }
   flush();
   return cur;
