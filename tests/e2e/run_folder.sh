@@ -29,6 +29,27 @@ grep -Eq '^test, with the parameters of epoch [0-9]+' "$work/train.txt" ||
 "$mtlc" train "$model" -q --epochs 1 --no-save || fail "--no-save failed"
 [[ ! -d runs/held_out/3 ]] || fail "--no-save wrote a run folder"
 
+# A --run-dir that holds a run is refused before anything is written, unless
+# the run continues there (--resume of its checkpoint) or --overwrite replaces
+# it: then none of the earlier run's files is left beside the new one's.
+"$work/held_out" train -q --epochs 1 --run-dir "$work/reused" --report || fail "a run with a report failed"
+cp "$work/reused/summary.json" "$work/reused-summary.json"
+"$mtlc" train "$model" -q --epochs 2 --run-dir "$work/reused" >"$work/again.txt" 2>&1 &&
+  fail "a second run into a folder that holds a run was not refused"
+grep -q "error: --run-dir $work/reused: the folder holds a run already (best.safetensors, \
+last.safetensors, summary.json); continue it with --resume $work/reused/last.safetensors, replace \
+it with --overwrite, or choose another folder" "$work/again.txt" ||
+  fail "the refusal does not say why and what to do: $(cat "$work/again.txt")"
+cmp -s "$work/reused/summary.json" "$work/reused-summary.json" || fail "the refused run changed the folder"
+"$mtlc" train "$model" -q --epochs 2 --run-dir "$work/reused" --resume "$work/reused/last.safetensors" ||
+  fail "a run could not continue in its own folder"
+touch "$work/reused/notes.txt"
+"$mtlc" train "$model" -q --epochs 1 --run-dir "$work/reused" --overwrite --no-shuffle ||
+  fail "--overwrite failed"
+[[ ! -f $work/reused/report.html && -f $work/reused/notes.txt ]] ||
+  fail "--overwrite left the earlier run's report, or removed a file of the user's"
+grep -q '"epochs": 1' "$work/reused/summary.json" || fail "--overwrite did not write the new run's summary"
+
 # eval on the kept checkpoint gives the summary's numbers, to the last bit.
 kept=$("$log_check" value "$run/log.jsonl" end.kept_epoch | sed 's/.* = //')
 best=$("$log_check" value "$run/log.jsonl" end.best_epoch | sed 's/.* = //')

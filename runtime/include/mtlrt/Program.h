@@ -41,7 +41,8 @@ struct TrainFlags {
   bool quiet = false;
   std::string runDir, resume, initFrom;
   bool noSave = false, saveInit = false;
-  bool report = false; ///< write report.html into the run folder at the end (HtmlReport.h)
+  bool overwrite = false; ///< --run-dir may replace the run it holds (checkRunDir)
+  bool report = false;    ///< write report.html into the run folder at the end (HtmlReport.h)
   std::vector<std::string> initMap, freeze; ///< TrainOptions::initMap, freeze
   std::optional<int64_t> unfreezeAfter;     ///< TrainOptions::unfreezeAfter
   std::vector<std::string> lrScales;        ///< GROUP=SCALE
@@ -85,9 +86,10 @@ struct TrainingData {
 };
 
 /// Loads and checks the data of a run of `config` (the model `modelName`)
-/// with the flags' `--data` items. `mtlc train` calls it before compiling,
-/// so a data error is reported without waiting for the compiler. The
-/// loader's notes go to stderr unless `notes` is false.
+/// with the flags' `--data` items, having checked that --run-dir may take
+/// the run (checkRunDir). `mtlc train` calls it before compiling, so such
+/// errors are reported without waiting for the compiler. The loader's notes
+/// go to stderr unless `notes` is false.
 Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
                                       const TrainFlags &flags, bool notes = true);
 

@@ -8,6 +8,9 @@
 //   best.safetensors   the best epoch's checkpoint (with validation data)
 //   last.safetensors   the last epoch's (or the last good step's)
 //   summary.json       what the run kept and how it scored (writeRunSummary)
+//   report.html        with --report (HtmlReport.h)
+// A folder named with --run-dir that holds a run takes a new one only when
+// told to replace it (checkRunDir).
 #pragma once
 
 #include "mtlrt/Abi.h"
@@ -20,11 +23,22 @@
 namespace mtlrt {
 
 /// Creates the run folder: `dir` itself when not empty (with its parents;
-/// files of an earlier run there are replaced), else <root>/<model>/<n> for
-/// the n after the highest taken (claimed with mkdir, so runs that start
+/// checkRunDir says first whether it may take a run), else <root>/<model>/<n>
+/// for the n after the highest taken (claimed with mkdir, so runs that start
 /// together get different folders). Returns its path.
 Result<std::string> createRunFolder(const std::string &model, const std::string &dir,
                                     const std::string &root = "runs");
+
+/// Whether `dir` (--run-dir) may take a new run without losing an earlier
+/// one: it holds no run's checkpoint or summary, or `resume` names a
+/// checkpoint in it (the run goes on there), or `overwrite` says to replace
+/// its run. A run that ended before its first checkpoint left nothing to keep.
+Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite);
+
+/// Removes from `dir` the files a run writes there (above), so that nothing
+/// of the run --overwrite replaces is left beside the new one; other files
+/// stay.
+Status clearRunFolder(const std::string &dir);
 
 /// Writes `folder`/config.json: the model's name, source hash and mtlc
 /// version, the data files read (after --data), and the run's settings.

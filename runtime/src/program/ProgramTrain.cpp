@@ -57,6 +57,11 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       cmd->add_option("--run-dir", f.runDir,
                       "Write the run's files here instead of runs/MODEL/N (see docs/programs.md)");
   auto *noSave = cmd->add_flag("--no-save", f.noSave, "Write no run folder")->excludes(runDir);
+  auto *overwrite =
+      cmd->add_flag("--overwrite", f.overwrite,
+                    "Replace the run that --run-dir holds (its checkpoints, log, summary and "
+                    "report) instead of refusing the folder")
+          ->needs(runDir);
   cmd->add_flag("--save-init", f.saveInit,
                 "Also write init.safetensors with the starting parameters")
       ->excludes(noSave);
@@ -65,7 +70,8 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                 "run (docs/reports.md)")
       ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
-                                 "Continue a run exactly from a checkpoint written by it");
+                                 "Continue a run exactly from a checkpoint written by it")
+                     ->excludes(overwrite);
   auto *init = cmd->add_option("--init-from", f.initFrom,
                                "Start from a checkpoint's parameters, matched by name "
                                "(docs/transfer.md)")
@@ -280,6 +286,9 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   TrainOptions &to = *options;
   std::string folder;
   if (!f.noSave) {
+    if (f.overwrite)
+      if (Status s = clearRunFolder(f.runDir); !s)
+        return s;
     Result<std::string> made = createRunFolder(model.name, f.runDir);
     if (!made)
       return made.takeError();
@@ -324,6 +333,9 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
 
 Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
                                       const TrainFlags &flags, bool notes) {
+  if (!flags.noSave && !flags.runDir.empty())
+    if (Status s = checkRunDir(flags.runDir, flags.resume, flags.overwrite); !s)
+      return s.takeError();
   Result<RunData> run = runData(std::move(config), flags.data);
   if (!run)
     return run.takeError();

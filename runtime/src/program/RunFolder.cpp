@@ -19,6 +19,12 @@ Status writeJson(const std::string &folder, const char *name, const json &j) {
                          j.dump(2, ' ', false, json::error_handler_t::replace) + "\n", name);
 }
 
+// The files a run writes into its folder, and those of them that make the
+// folder hold a run worth keeping.
+constexpr const char *kRunFiles[] = {"config.json",      "log.jsonl",    "best.safetensors",
+                                     "last.safetensors", "summary.json", "report.html"};
+constexpr const char *kKeptFiles[] = {"best.safetensors", "last.safetensors", "summary.json"};
+
 json epochJson(const TrainResult &r, int64_t epoch, const char *checkpoint) {
   json out = {{"epoch", epoch}, {"checkpoint", checkpoint}};
   if (const EpochRecord *record = r.record(epoch)) {
@@ -60,6 +66,35 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
       return fail(fmt::format("{}: cannot create the run folder: {}", path.string(), ec.message()));
   }
   return fail(fmt::format("{}: cannot find a free run folder", parent.string()));
+}
+
+Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite) {
+  std::error_code ec;
+  std::string held;
+  for (const char *name : kKeptFiles)
+    if (fs::exists(fs::path(dir) / name, ec))
+      held += fmt::format("{}{}", held.empty() ? "" : ", ", name);
+  if (held.empty() || overwrite)
+    return Ok{};
+  if (!resume.empty()) {
+    fs::path from = fs::path(resume).parent_path();
+    if (fs::equivalent(from.empty() ? fs::path(".") : from, dir, ec))
+      return Ok{};
+  }
+  return fail(fmt::format("--run-dir {}: the folder holds a run already ({}); continue it with "
+                          "--resume {}, replace it with --overwrite, or choose another folder",
+                          dir, held, (fs::path(dir) / "last.safetensors").string()));
+}
+
+Status clearRunFolder(const std::string &dir) {
+  for (const char *name : kRunFiles) {
+    std::error_code ec;
+    fs::remove(fs::path(dir) / name, ec);
+    if (ec)
+      return fail(fmt::format("--overwrite: cannot remove {}: {}", (fs::path(dir) / name).string(),
+                              ec.message()));
+  }
+  return Ok{};
 }
 
 Status writeRunSettings(const std::string &folder, const mtl_model &model, const RunConfig &config,
