@@ -5,30 +5,54 @@
 #include "frontend/Imports.h"
 #include "frontend/Parser.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace mtl::driver {
 namespace {
 
-// Replaces `path` atomically, so an interrupted run never leaves half a file.
-bool writeAtomically(const std::string &path, const std::string &text, std::string &error) {
-  std::string tmp = path + ".mtlc-fmt.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      error = "cannot write " + tmp;
-      return false;
-    }
-  }
+bool writeFile(const std::string &path, const std::string &text, std::string &error) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out)
+    error = "cannot write " + path;
+  return bool(out);
+}
+
+// Replaces the text of the file `path` names: the file a symbolic link points
+// to, with its permissions and owner kept. A file of one name is replaced
+// atomically (a new file renamed over it), so an interrupted run never leaves
+// half a file; one of several names (hard links) is rewritten in place, so
+// that every name still shows the same file.
+bool writeFormatted(const std::string &path, const std::string &text, std::string &error) {
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    error = ec.message();
+  const std::string target = std::filesystem::canonical(path, ec).string();
+  struct stat st {};
+  if (ec || ::stat(target.c_str(), &st) != 0) {
+    error = ec ? ec.message() : std::strerror(errno);
+    return false;
+  }
+  if (st.st_nlink > 1)
+    return writeFile(target, text, error);
+  const std::string tmp = target + ".mtlc-fmt.tmp";
+  if (!writeFile(tmp, text, error))
+    return false;
+  // The owner can only be kept by a privileged user; the mode always.
+  if (::chmod(tmp.c_str(), st.st_mode & 07777) != 0 ||
+      (::chown(tmp.c_str(), st.st_uid, st.st_gid) != 0 && errno != EPERM))
+    error = std::strerror(errno);
+  else
+    std::filesystem::rename(tmp, target, ec);
+  if (!error.empty() || ec) {
+    if (error.empty())
+      error = ec.message();
     std::filesystem::remove(tmp, ec);
     return false;
   }
@@ -76,7 +100,7 @@ void addFmtCommand(CLI::App &app, const GlobalOptions &global, int &status) {
       } else if (opts->check) {
         fmt::print(stderr, "{}: not formatted (run 'mtlc fmt {}')\n", path, path);
         status = 1;
-      } else if (!writeAtomically(path, formatted, error)) {
+      } else if (!writeFormatted(path, formatted, error)) {
         fmt::print(stderr, "error: cannot write '{}': {}\n", path, error);
         status = 1;
       }
