@@ -5,6 +5,7 @@
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 
+#include "mtlrt/CliNumbers.h"
 #include "mtlrt/Experiment.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/RunFolder.h"
@@ -205,25 +206,26 @@ void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &statu
   cmd->add_option("file", o->file, ".mtl file")->required();
   addCompileFlags(cmd, o->compile);
   cmd->add_option("--seeds", o->seeds, "Runs of each configuration, instead of the block's")
-      ->check(CLI::Range(int64_t(1), int64_t(1000)));
+      ->check(mtlrt::wholeNumber(1, 1000));
   cmd->add_option("--baselines", o->baselines, "single_task or none, instead of the block's")
       ->check(CLI::IsMember({"single_task", "none"}));
   cmd->add_option("--folds", o->folds, "The search's cross-validation folds")
-      ->check(CLI::Range(int64_t(2), int64_t(100)));
+      ->check(mtlrt::wholeNumber(2, 100));
   cmd->add_option("--epochs", o->epochs, "Override the number of epochs of every run")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o->seed, "The first seed (and the split's) instead of the model's");
+      ->check(mtlrt::wholeNumber(1));
+  cmd->add_option("--seed", o->seed, "The first seed (and the split's) instead of the model's")
+      ->check(mtlrt::wholeNumber(0));
   mtlrt::addDataFlag(cmd, o->data);
   cmd->add_option("--log-every", o->logEvery,
                   "Each run's log records every N steps (0: epochs only)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(mtlrt::wholeNumber(0));
   auto *dir =
       cmd->add_option("--dir", o->dir, "Write the experiment here instead of experiments/MODEL/N");
   cmd->add_option("--resume", o->resume,
                   "Continue the experiment in this folder: finished runs are not repeated")
       ->excludes(dir);
   cmd->add_option("--jobs", o->jobs, "Runs at once (default: the cores)")
-      ->check(CLI::Range(1, mtlrt::kMaxThreads));
+      ->check(mtlrt::wholeNumber(1, mtlrt::kMaxThreads));
   mtlrt::addThreadsFlag(cmd, o->threads);
   cmd->add_flag("-q,--quiet", o->quiet, "No progress line or tables");
   cmd->add_flag("--report", o->report,

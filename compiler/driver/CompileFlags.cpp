@@ -2,6 +2,7 @@
 #include "driver/Commands.h"
 
 #include "backend/DiskCache.h"
+#include "mtlrt/CliNumbers.h"
 
 namespace mtl::driver {
 
@@ -13,7 +14,7 @@ void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {
   cmd->add_option("-O", flags.optLevel,
                   "Optimisation level: 0 none, 1 LLVM's O1 pipeline, 2 mtlc's pipeline, 3 LLVM's "
                   "O3 pipeline (compiles about twice as long)")
-      ->check(CLI::Range(0, 3))
+      ->check(mtlrt::wholeNumber(0, 3))
       ->capture_default_str();
   cmd->add_flag("--no-cache", flags.noCache,
                 "Compile every function afresh: neither read nor fill the on-disk cache of "

@@ -1,5 +1,6 @@
 // ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
 // overrides, the Trainer.
+#include "mtlrt/CliNumbers.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/RunFolder.h"
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -23,19 +25,19 @@ void addDataFlag(CLI::App *cmd, std::vector<std::string> &data) {
 
 void addThreadsFlag(CLI::App *cmd, int &threads) {
   cmd->add_option("--threads", threads, "Threads (results do not depend on it)")
-      ->check(CLI::Range(1, kMaxThreads))
+      ->check(wholeNumber(1, kMaxThreads))
       ->capture_default_str();
 }
 
 void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
-  cmd->add_option("--epochs", f.epochs, "Override the number of epochs")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", f.batch, "Override the batch size")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", f.lr, "Override the learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", f.epochs, "Override the number of epochs")->check(wholeNumber(1));
+  cmd->add_option("--batch", f.batch, "Override the batch size")->check(wholeNumber(1));
+  cmd->add_option("--lr", f.lr, "Override the learning rate")
+      ->check(realNumber(false, std::numeric_limits<float>::max()));
   cmd->add_option("--weight", f.weights,
                   "TASK=WEIGHT: override a task's loss weight (repeatable; the model is not "
                   "recompiled: weights are inputs of every step)");
-  cmd->add_option("--seed", f.seed, "Override the seed");
+  cmd->add_option("--seed", f.seed, "Override the seed")->check(wholeNumber(0));
   addThreadsFlag(cmd, f.threads);
   cmd->add_flag("--no-shuffle", f.noShuffle, "Keep the training rows in file order");
   cmd->add_flag("--no-ftz", f.noFtz,
@@ -51,7 +53,7 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   addDataFlag(cmd, f.data);
   cmd->add_option("--log", f.log, "Write a JSON-lines log to this file");
   cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(wholeNumber(0));
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar, table or summary");
   auto *runDir =
       cmd->add_option("--run-dir", f.runDir,
@@ -85,7 +87,7 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "such as 'trunk.0.*' (repeatable; replaces the model's freeze)");
   cmd->add_option("--unfreeze-after", f.unfreezeAfter,
                   "Train the frozen groups from the epoch after this one on")
-      ->check(CLI::NonNegativeNumber);
+      ->check(wholeNumber(0));
   cmd->add_option("--schedule", f.schedule,
                   "The learning-rate schedule instead of the model's: constant, "
                   "'cosine(warmup = N)', 'step(every = N, gamma = G)' or 'plateau(patience = N, "
@@ -95,7 +97,7 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "setting: round_robin, proportional or 'temperature(T)'");
   cmd->add_option("--clip-norm", f.clipNorm,
                   "Clip each step's gradients to this L2 norm (0: no clipping)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(realNumber(true, std::numeric_limits<float>::max()));
   cmd->add_option("--lr-scale", f.lrScales,
                   "GROUP=SCALE: multiply the learning rate of a parameter group (repeatable; "
                   "replaces the model's lr_scale)");

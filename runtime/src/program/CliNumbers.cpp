@@ -1,0 +1,51 @@
+// CliNumbers.cpp: numeric command-line values, checked as written.
+#include "mtlrt/CliNumbers.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace mtlrt {
+
+CLI::Validator wholeNumber(int64_t min, int64_t max) {
+  const std::string range = max == kMaxWholeNumber ? fmt::format("of at least {}", min)
+                                                   : fmt::format("from {} to {}", min, max);
+  return CLI::Validator(
+      [min, max, range](std::string &text) -> std::string {
+        int64_t value = 0;
+        const char *end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (ptr != end || text.empty() ||
+            (ec != std::errc() && ec != std::errc::result_out_of_range))
+          return fmt::format("'{}' is not a whole number {}", text, range);
+        if (ec == std::errc::result_out_of_range || value > max)
+          return fmt::format("{} is larger than {}", text,
+                             max == kMaxWholeNumber ? "2^53" : std::to_string(max));
+        if (value < min)
+          return fmt::format("{} is not a whole number {}", text, range);
+        return "";
+      },
+      max == kMaxWholeNumber ? fmt::format(">= {}", min) : fmt::format("{} to {}", min, max));
+}
+
+CLI::Validator realNumber(bool zeroAllowed, double max) {
+  return CLI::Validator(
+      [zeroAllowed, max](std::string &text) -> std::string {
+        char *end = nullptr;
+        const double value = text.empty() ? NAN : std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+          return fmt::format("'{}' is not a finite number", text);
+        if (value < 0 || (value == 0 && !zeroAllowed))
+          return fmt::format("{} is not a number {} 0", text,
+                             zeroAllowed ? "of at least" : "above");
+        if (value > max)
+          return fmt::format("{} is larger than {:.2g}", text, max);
+        return "";
+      },
+      zeroAllowed ? ">= 0" : "> 0");
+}
+
+} // namespace mtlrt
