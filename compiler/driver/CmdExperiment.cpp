@@ -66,6 +66,7 @@ struct Compiled {
 
 int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions &global) {
   PipelineOptions options = pipelineOptions(o.compile, global);
+  options.epochs = o.epochs;
   PipelineOptions checkOnly = options;
   checkOnly.verbose = false;
   checkOnly.timings = nullptr;

@@ -25,6 +25,7 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   options.taskGradients = o.train.gradStats || mtlrt::balanceCombinesGradients(o.train.balance);
   if (!o.train.balance.empty())
     options.balance = o.train.balance;
+  options.epochs = o.train.epochs;
   PipelineOptions checkOnly = options;
   checkOnly.verbose = false;
   checkOnly.timings = nullptr;

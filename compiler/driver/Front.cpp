@@ -41,7 +41,7 @@ bool runFront(const std::string &path, Stage last, Checked &c, const PipelineOpt
     return true;
   {
     StageTimer t(o, "sema");
-    c.models = sema::analyze(c.files, c.sources, c.diags);
+    c.models = sema::analyze(c.files, c.sources, c.diags, o.epochs);
   }
   return !c.diags.hasErrors();
 }

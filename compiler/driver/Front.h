@@ -49,6 +49,9 @@ struct PipelineOptions {
   /// :set balance): lowering adds uncertainty's log-variances to the loss when
   /// it names `uncertainty`, and leaves a model's own out when it names another.
   std::optional<std::string> balance;
+  /// The run's epochs when they override the model's (--epochs): sema checks
+  /// the settings counted in epochs against them.
+  std::optional<int64_t> epochs;
   /// Changes applied to the checked model before lowering (tests use it to swap the
   /// optimizer; run settings need none, as they are run-time values).
   std::function<void(sema::Model &)> adjust;

@@ -38,10 +38,9 @@ void checkSchedule(Context &ctx, const ast::Setting *schedule, const ast::Settin
     }
   if (!schedule)
     return;
-  const double epochs = double(cfg.epochs);
   const std::vector<ScheduleForm> forms = {
       {"constant", {}},
-      {"cosine", {{"warmup", true, 0, epochs - 1, false}}},
+      {"cosine", {{"warmup", true, 0, 1e9, false}}},
       {"step", {{"every", true, 1, 1e9, false}, {"gamma", false, 0, 1, true}}},
       {"plateau", {{"patience", true, 0, 1e9, false}, {"factor", false, 0, 1, true}}}};
   const ast::Expr &e = schedule->value;
@@ -82,6 +81,15 @@ void checkSchedule(Context &ctx, const ast::Setting *schedule, const ast::Settin
       ctx.error(v->loc, fmt::format("{}'s {} must lie in ({}, {}], got {}", form->name, a.name,
                                     formatNumber(a.lo), formatNumber(a.hi), formatNumber(*x)));
       return;
+    }
+    if (std::string(a.name) == "warmup") {
+      const auto [epochs, source] = runEpochs(ctx);
+      if (*x >= double(epochs)) {
+        ctx.error(v->loc, fmt::format("warmup = {} leaves no epoch after it in the run's {} "
+                                      "epoch{} ({}); warm up for fewer epochs or train for more",
+                                      formatNumber(*x), epochs, epochs == 1 ? "" : "s", source));
+        return;
+      }
     }
     given.push_back(fmt::format("{} = {}", a.name, formatNumber(*x)));
   }

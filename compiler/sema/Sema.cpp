@@ -52,11 +52,12 @@ std::optional<Model> analyzeModel(Context &ctx, const ast::ModelDecl &decl) {
 }
 
 std::vector<Model> analyzeFiles(const std::vector<ast::File> &files, const SourceManager &sources,
-                                DiagnosticEngine &diags) {
+                                DiagnosticEngine &diags, std::optional<int64_t> runEpochs) {
   std::vector<Model> out;
   if (files.empty())
     return out;
   Context ctx(sources, diags);
+  ctx.runEpochs = runEpochs;
   collectTopBlocks(ctx, files);
   std::vector<BlockInfo *> top;
   for (auto &[name, info] : ctx.topBlocks)
@@ -80,11 +81,11 @@ std::vector<Model> analyzeFiles(const std::vector<ast::File> &files, const Sourc
 } // namespace
 
 std::vector<Model> analyze(const std::vector<ast::File> &files, const SourceManager &sources,
-                           DiagnosticEngine &diags) {
+                           DiagnosticEngine &diags, std::optional<int64_t> runEpochs) {
   std::vector<Model> out;
   // Elaboration recurses over expressions and blocks; deep but legal input
   // must not overflow the main thread's stack.
-  runWithBigStack([&] { out = analyzeFiles(files, sources, diags); });
+  runWithBigStack([&] { out = analyzeFiles(files, sources, diags, runEpochs); });
   return out;
 }
 

@@ -165,6 +165,10 @@ class Context {
 public:
   Context(const SourceManager &sources, DiagnosticEngine &diags) : sources(sources), diags(diags) {}
 
+  /// The run's epochs when a command overrides the model's (--epochs): the
+  /// settings counted in epochs (warmup, unfreeze_after) must fit these.
+  std::optional<int64_t> runEpochs;
+
   /// Reports an error, unless the same text was already reported at the same
   /// place; adds "in expansion of" notes for the expansions in progress.
   Diagnostic &error(SourceLoc loc, std::string message);

@@ -69,6 +69,11 @@ struct TransferSettings {
 /// or a task by name, or a quoted pattern whose first part names one.
 void checkTransfer(Context &ctx, const TransferSettings &given);
 
+/// The epochs a run trains (the command's --epochs, else the train block's
+/// `epochs` or its default) and where they come from, for messages:
+/// "--epochs 3" or "epochs = 3".
+std::pair<int64_t, std::string> runEpochs(const Context &ctx);
+
 /// Part of checkTrain: reads `schedule = constant | cosine(warmup = N) |
 /// step(every = N, gamma = G) | plateau(patience = N, factor = F)` (plateau
 /// needs `validation` data) and `clip_norm = X` into Model::train.

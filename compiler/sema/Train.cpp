@@ -104,6 +104,13 @@ bool readMonitor(Context &ctx, const ast::Expr &e, const char *what, std::string
   return true;
 }
 
+std::pair<int64_t, std::string> runEpochs(const Context &ctx) {
+  if (ctx.runEpochs)
+    return {*ctx.runEpochs, fmt::format("--epochs {}", *ctx.runEpochs)};
+  const TrainConfig &cfg = ctx.model->train;
+  return {cfg.epochs, fmt::format("epochs = {}", cfg.epochs)};
+}
+
 void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &model) {
   TrainConfig &cfg = ctx.model->train;
   std::vector<const ast::Setting *> given(KeyCount, nullptr);

@@ -101,12 +101,13 @@ void checkTransfer(Context &ctx, const TransferSettings &given) {
     if (!given.freeze)
       ctx.error(s->key.loc, "unfreeze_after needs 'freeze': it says when frozen groups start "
                             "to train");
-    if (auto n = evalInt(ctx, s->value, nullptr, "unfreeze_after", 1, cfg.epochs)) {
+    if (auto n = evalInt(ctx, s->value, nullptr, "unfreeze_after", 1, kMaxDim)) {
       cfg.unfreezeAfter = *n;
-      if (*n >= cfg.epochs)
+      const auto [epochs, source] = runEpochs(ctx);
+      if (*n >= epochs)
         ctx.error(s->value.loc, fmt::format("unfreeze_after = {} leaves nothing to train "
-                                            "unfrozen in {} epochs",
-                                            *n, cfg.epochs));
+                                            "unfrozen in the run's {} epoch{} ({})",
+                                            *n, epochs, epochs == 1 ? "" : "s", source));
     }
   }
   if (const ast::Setting *s = given.lrScale) {

@@ -105,3 +105,28 @@ TEST(Schedule, PlateauWithoutValidationDataIsAnError) {
   EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
             "schedule 'cosine(warmup = x)': 'warmup = x' is not one of its arguments in range");
 }
+
+// Settings counted in epochs must fit the run's epochs, whichever overrides
+// set them (a built program's --epochs, --schedule, --unfreeze-after, the REPL).
+TEST(Schedule, SettingsCountedInEpochsFitTheRun) {
+  TrainOptions o;
+  o.quiet = true;
+  o.epochs = 3;
+  o.schedule = "cosine(warmup = 2)";
+  EXPECT_TRUE(Trainer::create(&testmodel::kModel, o).ok());
+  o.schedule = "cosine(warmup = 3)";
+  EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
+            "the schedule 'cosine(warmup = 3)' leaves no epoch after its warmup in the run's 3 "
+            "epochs; warm up for fewer (--schedule 'cosine(warmup = N)') or train for more "
+            "(--epochs)");
+  o.schedule = "constant";
+  o.freeze = {"y"};
+  o.unfreezeAfter = 2;
+  EXPECT_TRUE(Trainer::create(&testmodel::kModel, o).ok());
+  o.unfreezeAfter = 0; // frozen for the whole run
+  EXPECT_TRUE(Trainer::create(&testmodel::kModel, o).ok());
+  o.unfreezeAfter = 3;
+  EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
+            "unfreeze_after = 3 leaves nothing to train unfrozen in the run's 3 epochs; unfreeze "
+            "earlier (--unfreeze-after) or train for more (--epochs)");
+}

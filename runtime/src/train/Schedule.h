@@ -31,6 +31,8 @@ public:
   static Result<Schedule> parse(const std::string &text);
 
   Kind kind() const { return kind_; }
+  /// Cosine's epochs of warmup (0 for the others).
+  double warmupEpochs() const { return kind_ == Kind::Cosine ? warmup : 0; }
   /// The factor for global step `step` (1-based) in `epoch` (1-based), with
   /// `stepsPerEpoch` steps in each of `epochs` epochs.
   double factor(int64_t step, int64_t epoch, int64_t stepsPerEpoch, int64_t epochs) const;

@@ -117,12 +117,23 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   }
   if (options.unfreezeAfter < 0)
     return fail(fmt::format("trainer: unfreeze_after = {} is negative", options.unfreezeAfter));
+  if (!options.freeze.empty() && options.unfreezeAfter > 0 &&
+      options.unfreezeAfter >= options.epochs)
+    return fail(fmt::format("unfreeze_after = {} leaves nothing to train unfrozen in the run's {} "
+                            "epochs; unfreeze earlier (--unfreeze-after) or train for more "
+                            "(--epochs)",
+                            options.unfreezeAfter, options.epochs));
   m.setEpochScales(1);
   m.hyper.lr_scales = m.stepScales.data();
   Result<Schedule> schedule = Schedule::parse(options.schedule);
   if (!schedule)
     return schedule.takeError();
   m.schedule = *schedule;
+  if (schedule->warmupEpochs() >= double(options.epochs))
+    return fail(fmt::format("the schedule '{}' leaves no epoch after its warmup in the run's {} "
+                            "epochs; warm up for fewer (--schedule 'cosine(warmup = N)') or "
+                            "train for more (--epochs)",
+                            options.schedule, options.epochs));
   Result<Sampling> sampling = Sampling::parse(options.sampling);
   if (!sampling)
     return sampling.takeError();
