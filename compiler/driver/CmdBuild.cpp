@@ -70,12 +70,20 @@ bool buildLibrary(const Compilation &c, const std::string &object, const std::st
          writeFile((fs::path(dir) / (m.name + ".h")).string(), header, error);
 }
 
-// The folder a program or object file goes into must exist (a library's is created).
+// The folder a program or object file goes into must exist (a library's is
+// created), and the name must not be a folder: said before anything compiles.
 bool outputFolderExists(const BuildOptions &o) {
   if (o.lib || o.output.empty())
     return true;
-  fs::path parent = fs::path(o.output).parent_path();
   std::error_code ec;
+  if (fs::is_directory(o.output, ec)) {
+    fmt::print(stderr,
+               "error: cannot write '{}': it is a folder; name the file to write in it "
+               "(-o {}), or build a library into it with --lib\n",
+               o.output, (fs::path(o.output) / "NAME").string());
+    return false;
+  }
+  fs::path parent = fs::path(o.output).parent_path();
   if (parent.empty() || fs::is_directory(parent, ec))
     return true;
   fmt::print(stderr, "error: cannot write '{}': there is no folder '{}'\n", o.output,

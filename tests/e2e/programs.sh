@@ -79,12 +79,18 @@ check_example() {
   echo "$name: built, trained, evaluated, predicted $(($(wc -l <"$work/$name-pred.csv") - 1)) rows"
 }
 
-# mtlc itself names an unknown command, and refuses to write into a missing folder.
+# mtlc itself names an unknown command, and refuses to write into a missing folder or
+# over a folder, before compiling.
 out=$("$mtlc" bogus 2>&1)
 [[ $? -eq 2 && $out == *"unknown command 'bogus'; the commands are: check, shapes, fmt, emit"* ]] ||
   fail "mtlc bogus: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
 [[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
+mkdir "$work/a_folder"
+out=$("$mtlc" build "$examples/wine.mtl" -o "$work/a_folder" 2>&1)
+[[ $? -eq 1 && $out == "error: cannot write '$work/a_folder': it is a folder; name the file to write \
+in it (-o $work/a_folder/NAME), or build a library into it with --lib" ]] ||
+  fail "mtlc build -o an existing folder: $out"
 
 for example in "$@"; do
   check_example "$example"
