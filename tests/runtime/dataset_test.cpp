@@ -378,6 +378,12 @@ TEST(Dataset, ClassVocabularyComesFromTrainingData) {
   EXPECT_EQ(loadError(ids, inputs, tasks),
             ids.csv.path + ":3: column 'y': 3 is out of range: task 'y' is classify(3) and needs "
                            "class ids 0..2");
+  // An id inside the range that is not a whole number says so.
+  DataSpec halves = labelled(mtl::test::writeTempFile("voc_halves.csv", "x,y\n1,0\n2,1.5\n"));
+  halves.bindings[1].asClass = false;
+  EXPECT_EQ(loadError(halves, inputs, tasks),
+            halves.csv.path + ":3: column 'y': 1.5 is not a whole number: task 'y' is classify(3) "
+                              "and needs class ids 0..2");
 }
 
 TEST(Dataset, ValuesMustStayFiniteAfterScale) {

@@ -258,7 +258,9 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
     std::string what = element < block.elementNames.size()
                            ? fmt::format("column {}: ", block.elementNames[element])
                            : std::string();
-    return fail(fmt::format("{}: {}{} is out of range: {}", where, what, v, need));
+    const bool inRange = std::isfinite(v) && v >= lo && v <= hi;
+    return fail(fmt::format("{}: {}{} is {}: {}", where, what, v,
+                            inRange ? "not a whole number" : "out of range", need));
   }
   return Ok{};
 }
