@@ -118,6 +118,15 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
                                              ds.path));
       src.columns.reset(); // its columns are unknown, not missing
     }
+    if (src.columns && src.columns->endsAfter) {
+      const int64_t lines = *src.columns->endsAfter;
+      ctx.error(b.value(0)->loc,
+                lines == 0 ? fmt::format("'{}' is empty", ds.path)
+                           : fmt::format("'{}' has only {} line{}, and skip = {} leaves no {}",
+                                         ds.path, lines, lines == 1 ? "" : "s", ds.skip,
+                                         ds.header ? "header" : "data"));
+      src.columns.reset();
+    }
     if (src.columns && ds.header)
       if (auto twice = duplicateColumn(src.columns->names))
         ctx.error(b.value(0)->loc,

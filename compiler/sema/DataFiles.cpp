@@ -101,12 +101,17 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
     return std::nullopt;
   std::string line;
   bool first = true;
+  CsvColumns ended;
   for (int64_t i = 0; i < skip; ++i, first = false)
-    if (!readLine(in.f, line))
-      return CsvColumns{};
+    if (!readLine(in.f, line)) {
+      ended.endsAfter = i;
+      return ended;
+    }
   std::string record;
-  if (!readLine(in.f, record))
-    return CsvColumns{};
+  if (!readLine(in.f, record)) {
+    ended.endsAfter = skip;
+    return ended;
+  }
   if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
     record.erase(0, 3);
   if (first && (record.rfind("\xFF\xFE", 0) == 0 || record.rfind("\xFE\xFF", 0) == 0)) {

@@ -17,6 +17,8 @@ struct CsvColumns {
   std::vector<std::string> names;
   int64_t count = 0;
   bool utf16 = false; ///< the file starts with a UTF-16 byte-order mark (names and count unset)
+  /// The file ended before the record: it has only this many lines (names and count unset).
+  std::optional<int64_t> endsAfter;
 };
 
 /// Reads the first record of a CSV file (plain or gzip) after skipping `skip`
