@@ -12,7 +12,6 @@
 #include <fmt/ranges.h>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 namespace mtl {
 namespace fs = std::filesystem;
@@ -28,9 +27,19 @@ std::optional<std::string> readFile(const std::string &path, std::string &error)
     error = std::strerror(errno);
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Read in pieces up to a bound, so that a device or a pipe that never ends
+  // (import "/dev/zero") is an error, not a hang.
+  constexpr size_t kMaxSource = size_t(16) << 20;
+  std::string text;
+  char piece[1 << 16];
+  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
+    text.append(piece, size_t(in.gcount()));
+    if (text.size() > kMaxSource) {
+      error = "is larger than 16 MB, more than a model file can be";
+      return std::nullopt;
+    }
+  }
+  return text;
 }
 
 namespace {

@@ -141,5 +141,14 @@ TEST_F(ImportsTest, DirectoryIsNotAFile) {
   EXPECT_NE(diags_.diagnostics()[0].message.find("is a directory"), std::string::npos);
 }
 
+// A file that never ends is read up to a bound, then refused at the import.
+TEST_F(ImportsTest, AnEndlessFileIsAnError) {
+  std::string main = write("main.mtl", "import \"/dev/zero\"\n");
+  loadWithImports(main, sources_, diags_);
+  ASSERT_EQ(diags_.errorCount(), 1u);
+  EXPECT_EQ(diags_.diagnostics()[0].message,
+            "cannot read '/dev/zero': is larger than 16 MB, more than a model file can be");
+}
+
 } // namespace
 } // namespace mtl
