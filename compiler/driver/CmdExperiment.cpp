@@ -65,6 +65,14 @@ struct Compiled {
 };
 
 int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions &global) {
+  // A folder that cannot take the experiment is said before anything compiles.
+  if (!o.resume.empty() || !o.dir.empty())
+    if (mtlrt::Status s =
+            mtlrt::checkExperimentFolder(o.resume.empty() ? o.dir : o.resume, !o.resume.empty());
+        !s) {
+      fmt::print(stderr, "error: {}\n", s.error());
+      return 1;
+    }
   PipelineOptions options = pipelineOptions(o.compile, global);
   options.epochs = o.epochs;
   PipelineOptions checkOnly = options;
@@ -181,8 +189,8 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
     eo.folder = *folder;
   }
   if (!o.quiet)
-    fmt::print("experiment {}: {} model{} compiled, writing {}\n", model.name, models.size(),
-               models.size() == 1 ? "" : "s", eo.folder);
+    fmt::print("experiment {}: {} model{} compiled, {} {}\n", model.name, models.size(),
+               models.size() == 1 ? "" : "s", eo.resume ? "continuing" : "writing", eo.folder);
   mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo);
   if (s && o.report) {
     const std::string page = eo.folder + "/report.html";

@@ -72,6 +72,12 @@ expect_error() { # ARGS... then the message as the last argument
 expect_error "$work/pg.mtl" --resume "$work/exp" --seeds 3 \
   "that experiment's seeds was 2, this one's is 3; a resumed experiment must be the same"
 expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
+# A folder that cannot take the experiment is refused before compiling, and
+# nothing claims to write there.
+mkdir "$work/empty"
+out=$("$mtlc" -v experiment "$work/pg.mtl" --resume "$work/empty" 2>&1)
+[[ $? -eq 1 && $out == "error: --resume $work/empty: no experiment there ($work/empty/experiment.json \
+is missing or unreadable)" ]] || fail "--resume of an empty folder: $out"
 expect_error "$examples/wine.mtl" "model 'wine' has no experiment block"
 sed -e 's/, validate = 0.2, test = 0.2//' "$work/pg.mtl" >"$work/unscored.mtl"
 expect_error "$work/unscored.mtl" "an experiment scores each run on test data, or else on validation data"

@@ -106,6 +106,11 @@ struct ExperimentOptions {
   std::FILE *progress = stderr; ///< the progress line, when a terminal
 };
 
+/// Whether `folder` can take the experiment: a new one must not hold an
+/// experiment already, a resumed one must (its experiment.json readable).
+/// runExperiment checks it; the driver checks it before compiling too.
+Status checkExperimentFolder(const std::string &folder, bool resume);
+
 /// Runs `plan` on `models` (one or more "mtl" entries, and one "stl:TASK"
 /// per goal with baselines), each run trained with the model's settings
 /// and `flags` (trainOptions), changed as the run says. Fails on a folder that

@@ -171,11 +171,9 @@ Result<RunRecords> readRuns(const std::string &path) {
 Result<RunRecords> openFolder(const ExperimentOptions &o, const json &id) {
   const fs::path file = fs::path(o.folder) / "experiment.json";
   std::error_code ec;
+  if (Status s = checkExperimentFolder(o.folder, o.resume); !s)
+    return s.takeError();
   if (!o.resume) {
-    if (fs::exists(file, ec))
-      return fail(fmt::format("{} holds an experiment already; continue it with --resume {}, or "
-                              "choose another folder",
-                              o.folder, o.folder));
     fs::create_directories(o.folder, ec);
     if (ec)
       return fail(
@@ -186,9 +184,6 @@ Result<RunRecords> openFolder(const ExperimentOptions &o, const json &id) {
   }
   std::ifstream in(file);
   json saved = json::parse(in, nullptr, false);
-  if (!in.is_open() || saved.is_discarded())
-    return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
-                            o.folder, file.string()));
   for (const auto &[key, value] : id.items()) {
     json was = saved.contains(key) ? saved[key] : json();
     if (was != value)
@@ -409,6 +404,22 @@ private:
 };
 
 } // namespace
+
+Status checkExperimentFolder(const std::string &folder, bool resume) {
+  const fs::path file = fs::path(folder) / "experiment.json";
+  std::error_code ec;
+  if (!resume && fs::exists(file, ec))
+    return fail(fmt::format("{} holds an experiment already; continue it with --resume {}, or "
+                            "choose another folder",
+                            folder, folder));
+  if (resume) {
+    std::ifstream in(file);
+    if (!in.is_open() || json::parse(in, nullptr, false).is_discarded())
+      return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
+                              folder, file.string()));
+  }
+  return Ok{};
+}
 
 Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &models,
                      const TrainFlags &flags, const ExperimentOptions &options) {
