@@ -86,6 +86,10 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   }
   checked.diags.flush(stderr, color);
   const sema::Model &model = *checked.model;
+  if (!dataFilesExist(model, o.data, checked.diags)) {
+    checked.diags.flush(stderr, color);
+    return 1;
+  }
   if (!model.experiment.declared && !o.seeds && o.baselines.empty()) {
     fmt::print(stderr,
                "error: model '{}' has no experiment block; add one, such as "

@@ -34,6 +34,10 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }
+  if (!dataFilesExist(*checked.model, o.train.data, checked.diags)) {
+    checked.diags.flush(stderr, useColor(global.color, stderr));
+    return 1;
+  }
   auto data = mtlrt::loadTrainingData(runConfig(*checked.model), checked.model->name, o.train);
   if (!data) {
     checked.diags.flush(stderr, useColor(global.color, stderr)); // its warnings

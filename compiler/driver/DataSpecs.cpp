@@ -1,7 +1,11 @@
 // DataSpecs.cpp: sema::Model → mtlrt::RunConfig, field by field.
 #include "driver/DataSpecs.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace mtl::driver {
 namespace {
@@ -98,6 +102,35 @@ std::vector<std::string> dataFiles(const sema::Model &model) {
       out.push_back(path);
   }
   return out;
+}
+
+bool dataFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
+                    DiagnosticEngine &diags) {
+  std::set<int> read(model.train.trainData.begin(), model.train.trainData.end());
+  read.insert(model.train.validateData.begin(), model.train.validateData.end());
+  read.insert(model.train.testData.begin(), model.train.testData.end());
+  bool all = true;
+  for (int i : read) {
+    const sema::DataSet &ds = model.data[size_t(i)];
+    const bool replaced =
+        std::any_of(dataFlags.begin(), dataFlags.end(), [&](const std::string &f) {
+          return f.substr(0, f.find_first_of("=.")) == ds.name;
+        });
+    mtlrt::DataSpec d = absoluteDataSpec(model, i);
+    std::vector<std::string> paths = {d.csv.path, d.images, d.labels};
+    for (const auto &[name, path] : d.arrays)
+      paths.push_back(path);
+    for (const std::string &path : paths) {
+      std::error_code ec;
+      if (replaced || path.empty() || std::filesystem::exists(path, ec))
+        continue;
+      diags.error(ds.loc, fmt::format("data set '{}' reads '{}', which does not exist; make it, or "
+                                      "give another file with --data {}=PATH",
+                                      ds.name, path, ds.name));
+      all = false;
+    }
+  }
+  return all;
 }
 
 mtlrt::RunConfig runConfig(const sema::Model &model) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "sema/Model.h"
+#include "support/Diagnostics.h"
 
 #include "mtlrt/RunConfig.h"
 
@@ -16,5 +17,11 @@ mtlrt::RunConfig runConfig(const sema::Model &model);
 /// The absolute path of every file `model`'s data sets name (what the
 /// checker read the headers of).
 std::vector<std::string> dataFiles(const sema::Model &model);
+
+/// Reports, at the data set that names it, each file a run of `model` would
+/// read that does not exist (`mtlc check` lets them be made later); a set
+/// replaced by a `--data` item is the item's. Whether every file exists.
+bool dataFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
+                    DiagnosticEngine &diags);
 
 } // namespace mtl::driver

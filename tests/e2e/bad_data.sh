@@ -55,6 +55,11 @@ expect_error "CSV header without rows" 'error: .*header_only\.csv' \
   train "$tab" --data "train=$fixtures/header_only.csv"
 expect_error "nonexistent CSV file" "error: .*$work/nope\.csv" \
   train "$tab" --data "train=$work/nope.csv"
+# A file the model names that does not exist is reported at its data set.
+sed 's/"good.csv"/"gone.csv"/' "$tab" >"$work/gone.mtl"
+expect_error "nonexistent CSV file (named in the model)" \
+  "gone\.mtl:6:3: error: data set 'train' reads '$work/gone\.csv', which does not exist; make it, \
+or give another file with --data train=PATH" train "$work/gone.mtl"
 
 # A tiny IDX pair: 4 images of 2x2 (unsigned bytes) and their 4 labels.
 printf '\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02' >"$work/images.idx"
