@@ -1,6 +1,8 @@
 // App.cpp: what mtlc and mtlc-llvm's command lines share, besides the commands.
 #include "driver/Commands.h"
 
+#include "mtlrt/CommandLine.h"
+
 namespace mtl::driver {
 
 void configureApp(CLI::App &app, GlobalOptions &global) {
@@ -21,12 +23,7 @@ void addFrontCommands(CLI::App &app, const GlobalOptions &global, int &status) {
 }
 
 int runApp(CLI::App &app, int argc, char **argv, const int &status) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  return status;
+  return mtlrt::runCommandLine(app, argc, argv, status);
 }
 
 } // namespace mtl::driver

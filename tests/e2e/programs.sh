@@ -95,4 +95,41 @@ in it (-o $work/a_folder/NAME), or build a library into it with --lib" ]] ||
 for example in "$@"; do
   check_example "$example"
 done
+
+# Where the output goes: --output replaces only a regular file (through a
+# symbolic link, the file it points to; a FIFO is written to, never replaced;
+# a file named like a temporary one stays), and a full disk behind standard
+# output is an error with exit status 1, never a crash or a silent 0.
+wine=$work/wine
+if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
+  predict=("$wine" predict --checkpoint "$work/wine-ck/last.safetensors"
+    --input "$examples/data/wine_data.csv")
+  "${predict[@]}" --output "$work/expected.csv" || fail "predict --output failed"
+  echo old >"$work/target.csv"
+  ln -s target.csv "$work/link.csv"
+  echo precious >"$work/link.csv.tmp"
+  "${predict[@]}" --output "$work/link.csv" || fail "predict --output through a link failed"
+  [[ -L $work/link.csv ]] || fail "predict --output replaced a symbolic link with a file"
+  cmp -s "$work/target.csv" "$work/expected.csv" || fail "predict --output did not write through the link"
+  [[ $(cat "$work/link.csv.tmp") == precious ]] || fail "predict --output overwrote NAME.tmp"
+  mkfifo "$work/pipe"
+  cat "$work/pipe" >"$work/from-pipe.csv" &
+  "${predict[@]}" --output "$work/pipe" || fail "predict --output to a FIFO failed"
+  wait
+  [[ -p $work/pipe ]] || fail "predict --output replaced a FIFO with a file"
+  cmp -s "$work/from-pipe.csv" "$work/expected.csv" || fail "the FIFO's reader did not get the predictions"
+  if [[ -c /dev/full ]]; then
+    for args in "predict --checkpoint $work/wine-ck/last.safetensors --input $examples/data/wine_data.csv" \
+      "eval --checkpoint $work/wine-ck/last.safetensors" "info"; do
+      out=$("$wine" $args 2>&1 >/dev/full)
+      [[ $? -eq 1 && $out == *"error: cannot write"*"No space left on device"* ]] ||
+        fail "wine $args into a full disk: $out"
+    done
+    out=$("$mtlc" shapes "$examples/wine.mtl" 2>&1 >/dev/full)
+    [[ $? -eq 1 && $out == "error: cannot write the output: No space left on device" ]] ||
+      fail "mtlc shapes into a full disk: $out"
+  fi
+else
+  fail "the wine program or its checkpoint is missing ($wine, $work/wine-ck)"
+fi
 finish

@@ -15,4 +15,10 @@ namespace mtlrt {
 /// temporary file.
 Status writeFileAtomic(const std::string &path, std::string_view bytes, const char *what);
 
+/// Writes `bytes` to what `path` names, never replacing anything but a
+/// regular file: a regular file (new, or reached through symbolic links)
+/// atomically, as writeFileAtomic; an existing device or FIFO (/dev/null,
+/// /dev/stdout, a pipe) by writing to it.
+Status writeOutputFile(const std::string &path, std::string_view bytes, const char *what);
+
 } // namespace mtlrt

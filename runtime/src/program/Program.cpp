@@ -1,6 +1,7 @@
 // Program.cpp: the main function of a built program: its subcommands and their exit statuses.
 #include "mtlrt/Program.h"
 
+#include "mtlrt/CommandLine.h"
 #include "mtlrt/Init.h"
 #include "program/ProgramCommands.h"
 
@@ -44,13 +45,7 @@ int programMain(const mtl_model *model, int argc, char **argv) {
   addInfoCommand(app, *model, status);
   if (rejectUnknownCommand(app, argc, argv))
     return 2;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &e) {
-    // --help and --version exit 0; a usage error exits 2, as mtlc does.
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  return status;
+  return runCommandLine(app, argc, argv, status); // exit statuses as mtlc's
 }
 
 } // namespace mtlrt

@@ -9,13 +9,16 @@
 // values in order. Rows with a missing input value are skipped with a note,
 // so the first column, `row`, says which input row each line predicts (the
 // CSV line number, or the IDX item from 0).
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Predictor.h"
 #include "mtlrt/Program.h"
 #include "program/ProgramCommands.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fstream>
@@ -211,25 +214,14 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   if (Status s = predictor->predict(data->rows, inputs, outputPtrs); !s)
     return fail(fmt::format("{}: {}", f.input, s.error()));
 
-  std::FILE *out = stdout;
-  std::string tmp;
-  if (!f.output.empty()) {
-    tmp = f.output + ".tmp";
-    out = std::fopen(tmp.c_str(), "w");
-    if (!out)
-      return fail(fmt::format("{}: cannot write: {}", f.output, std::strerror(errno)));
-  }
-  fmt::print(out, "{}\n", header(*predictor, shown));
+  std::string text = header(*predictor, shown) + "\n";
   for (int64_t r = 0; r < data->rows; ++r)
-    fmt::print(out, "{}\n", rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs));
-  if (out == stdout)
-    return std::fflush(out) == 0 ? Status(Ok{}) : fail("cannot write predictions to stdout");
-  bool ok = std::fflush(out) == 0 && !std::ferror(out);
-  ok = std::fclose(out) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), f.output.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return fail(fmt::format("{}: cannot write: {}", f.output, std::strerror(errno)));
-  }
+    text += rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs) + "\n";
+  if (!f.output.empty())
+    return writeOutputFile(f.output, text, "the predictions");
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    return fail(
+        fmt::format("cannot write the predictions to standard output: {}", std::strerror(errno)));
   return Ok{};
 }
 
