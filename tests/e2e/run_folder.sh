@@ -50,6 +50,22 @@ touch "$work/reused/notes.txt"
   fail "--overwrite left the earlier run's report, or removed a file of the user's"
 grep -q '"epochs": 1' "$work/reused/summary.json" || fail "--overwrite did not write the new run's summary"
 
+# Two runs started into one new folder: the second is refused (the first
+# holds the folder while it runs, or has left its run there), and the
+# folder is the first run's alone.
+"$mtlc" train "$examples/penguins.mtl" -q --epochs 200 --seed 1 --run-dir "$work/shared" \
+  >"$work/first.txt" 2>&1 &
+first=$!
+for _ in $(seq 600); do [[ -f $work/shared/config.json ]] && break; sleep 0.05; done
+"$mtlc" train "$examples/penguins.mtl" -q --epochs 2 --seed 2 --run-dir "$work/shared" \
+  >"$work/second.txt" 2>&1 && fail "a second run into a folder in use was not refused"
+grep -Eq "error: .*shared: (another run is writing this folder|the folder holds a run already)" \
+  "$work/second.txt" || fail "the second run's refusal: $(cat "$work/second.txt")"
+wait "$first" || fail "the first run failed: $(cat "$work/first.txt")"
+grep -q '"seed": 1' "$work/shared/config.json" || fail "the second run wrote the folder's config.json"
+"$log_check" value "$work/shared/log.jsonl" end.epochs >/dev/null ||
+  fail "the first run's log is not whole"
+
 # eval on the kept checkpoint gives the summary's numbers, to the last bit.
 kept=$("$log_check" value "$run/log.jsonl" end.kept_epoch | sed 's/.* = //')
 best=$("$log_check" value "$run/log.jsonl" end.best_epoch | sed 's/.* = //')

@@ -35,6 +35,21 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
 /// its run. A run that ended before its first checkpoint left nothing to keep.
 Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite);
 
+/// A run's hold on its folder (a lock on the folder itself, released when the
+/// process ends however it ends), so that two runs never write one folder.
+class RunFolderLock {
+public:
+  /// Takes `folder`, or fails when another run holds it.
+  static Result<RunFolderLock> take(const std::string &folder);
+  RunFolderLock(RunFolderLock &&other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  RunFolderLock &operator=(RunFolderLock &&) = delete;
+  ~RunFolderLock();
+
+private:
+  explicit RunFolderLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 /// Removes from `dir` the files a run writes there (above), so that nothing
 /// of the run --overwrite replaces is left beside the new one; other files
 /// stay.

@@ -287,14 +287,24 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
     return options.takeError();
   TrainOptions &to = *options;
   std::string folder;
+  std::optional<RunFolderLock> lock;
   if (!f.noSave) {
-    if (f.overwrite)
-      if (Status s = clearRunFolder(f.runDir); !s)
-        return s;
     Result<std::string> made = createRunFolder(model.name, f.runDir);
     if (!made)
       return made.takeError();
     folder = *made;
+    // Held until the run ends; checked again once held, as a run that
+    // finished since the first check has left its files.
+    Result<RunFolderLock> held = RunFolderLock::take(folder);
+    if (!held)
+      return held.takeError();
+    lock.emplace(std::move(*held));
+    if (!f.runDir.empty())
+      if (Status s = checkRunDir(f.runDir, f.resume, f.overwrite); !s)
+        return s;
+    if (f.overwrite)
+      if (Status s = clearRunFolder(f.runDir); !s)
+        return s;
     to.checkpointDir = folder;
     if (to.logPath.empty())
       to.logPath = (std::filesystem::path(folder) / "log.jsonl").string();

@@ -4,10 +4,15 @@
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Log.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace mtlrt {
 namespace {
@@ -84,6 +89,28 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
   return fail(fmt::format("--run-dir {}: the folder holds a run already ({}); continue it with "
                           "--resume {}, replace it with --overwrite, or choose another folder",
                           dir, held, (fs::path(dir) / "last.safetensors").string()));
+}
+
+Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(fmt::format("{}: cannot open the run folder: {}", folder, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return fail(
+        error == EWOULDBLOCK
+            ? fmt::format("{}: another run is writing this folder; wait for it, or "
+                          "choose another folder",
+                          folder)
+            : fmt::format("{}: cannot lock the run folder: {}", folder, std::strerror(error)));
+  }
+  return RunFolderLock(fd);
+}
+
+RunFolderLock::~RunFolderLock() {
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 Status clearRunFolder(const std::string &dir) {
