@@ -40,6 +40,21 @@ std::string outputsText(const sema::Task &t) {
   return t.width == 1 ? "the value" : fmt::format("{} values", t.width);
 }
 
+// `text` as it may stand inside a C comment: no "*/" to end it, no control
+// characters (a newline in a path) to break its lines.
+std::string commentSafe(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += '?';
+    else if (c == '/' && !out.empty() && out.back() == '*')
+      out += "\\/";
+    else
+      out += c;
+  }
+  return out;
+}
+
 } // namespace
 
 std::string modelHeader(const sema::Model &model, const std::string &getter,
@@ -57,8 +72,8 @@ std::string modelHeader(const sema::Model &model, const std::string &getter,
       "#ifndef MTL_MODEL_{up}_H\n"
       "#define MTL_MODEL_{up}_H\n\n",
       fmt::arg("name", model.name), fmt::arg("version", MTLC_VERSION),
-      fmt::arg("source", sourcePath), fmt::arg("hash", sourceHash), fmt::arg("cpu", targetCpu),
-      fmt::arg("up", up));
+      fmt::arg("source", commentSafe(sourcePath)), fmt::arg("hash", sourceHash),
+      fmt::arg("cpu", targetCpu), fmt::arg("up", up));
   h += kEmbedHeaderText;
   h += fmt::format("\n#ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n"
                    "/** The descriptor of model '{}': pass it to mtl_session_create. */\n"

@@ -20,6 +20,13 @@ echo '#include "wine.h"' >"$work/only_header.c"
   -o "$work/only_header.o" || fail "wine.h does not compile as C99"
 "$cc" -x c++ -Wall -Wextra -Werror -c "$work/only_header.c" -I "$work/lib" \
   -o "$work/only_header_cpp.o" || fail "wine.h does not compile as C++"
+# A model file's path that holds "*/" (or a line break) does not end the header's comment.
+mkdir -p "$work/star*/lib"
+cp "$examples/lib/"*.mtl "$work/star*/lib/"
+sed "s#\"data/#\"$examples/data/#" "$examples/wine.mtl" >"$work/star*/wine.mtl"
+"$mtlc" build --lib "$work/star*/wine.mtl" -o "$work/starlib" 2>/dev/null || fail "build --lib of star*/wine.mtl"
+"$cc" -std=c99 -Wall -Wextra -Werror -pedantic -c "$work/only_header.c" -I "$work/starlib" \
+  -o "$work/star_header.o" || fail "wine.h from a path with '*/' does not compile"
 
 "$cc" -std=c99 -Wall -Wextra -Werror "$examples/embed/wine_predict.c" -I "$work/lib" \
   "$work/lib/libwine.a" -lstdc++ -lz -lm -lpthread -o "$work/wine_predict" ||
