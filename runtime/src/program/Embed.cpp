@@ -44,6 +44,12 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     failed("mtl_session_create: no model");
     return nullptr;
   }
+  if (max_batch < 1 || threads < 1) {
+    failed(fmt::format("mtl_session_create: {} must be at least 1, got {}",
+                       max_batch < 1 ? "max_batch" : "threads",
+                       max_batch < 1 ? max_batch : threads));
+    return nullptr;
+  }
   mtlrt::TrainOptions options;
   std::vector<std::vector<std::string>> declared(size_t(std::max(model->num_tasks, 0)));
   if (auto config = mtlrt::modelRunConfig(*model)) {
@@ -171,23 +177,26 @@ const char *mtl_session_class_name(const mtl_session *session, int32_t task, int
 }
 
 int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name) {
+  if (session && !name) {
+    failed("mtl_session_class_id: no name");
+    return -1;
+  }
   const std::vector<std::string> *names = classNamesOf(session, task, "mtl_session_class_id");
   if (!names)
     return -1;
-  if (name)
-    for (size_t i = 0; i < names->size(); ++i)
-      if ((*names)[i] == name)
-        return int64_t(i);
+  for (size_t i = 0; i < names->size(); ++i)
+    if ((*names)[i] == name)
+      return int64_t(i);
   failed(fmt::format("mtl_session_class_id: '{}' is not one of the {} classes of task '{}' ({})",
-                     name ? name : "(null)", names->size(),
-                     session->trainer.model().tasks[task].name, fmt::join(*names, ", ")));
+                     name, names->size(), session->trainer.model().tasks[task].name,
+                     fmt::join(*names, ", ")));
   return -1;
 }
 
 int64_t mtl_session_category_id(const mtl_session *session, int32_t input, int64_t element,
                                 const char *value) {
-  if (!session) {
-    failed("mtl_session_category_id: no session");
+  if (!session || !value) {
+    failed(fmt::format("mtl_session_category_id: no {}", session ? "value" : "session"));
     return -1;
   }
   const mtl_model &m = session->trainer.model();

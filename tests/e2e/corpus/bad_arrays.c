@@ -108,6 +108,10 @@ static int run(const char *name, mtl_session *s) {
     return mtl_session_load(s, NULL);
   if (strcmp(name, "save_null_path") == 0)
     return mtl_session_save(s, NULL);
+  if (strcmp(name, "class_id_null_name") == 0)
+    return mtl_session_class_id(s, CORPUS_TASK_KIND, NULL) < 0 ? -1 : 0;
+  if (strcmp(name, "category_id_null_value") == 0)
+    return mtl_session_category_id(s, 0, 0, NULL) < 0 ? -1 : 0;
   fprintf(stderr, "bad_arrays: unknown case '%s'\n", name);
   return 1;
 }
