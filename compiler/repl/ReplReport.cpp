@@ -73,14 +73,18 @@ void ReplSession::printBalance(const sema::Model &m) const {
   const ReplRun &run = runs_.back();
   const mtlrt::BalanceStats &b = run.balancing;
   fmt::print("run {} ({}), its last epoch, {} steps:\n", run.number, run.balance, b.steps);
-  const size_t n = b.weights.size();
+  // The run's own tasks: a model loaded since may have others.
+  std::vector<std::string> tasks;
+  for (const auto &[name, weight] : run.weights)
+    tasks.push_back(name);
+  const size_t n = std::min(b.weights.size(), tasks.size());
   size_t width = 4;
-  for (const sema::Task &t : m.tasks)
-    width = std::max(width, t.name.size());
-  const bool grads = b.gradNorms.size() == n;
+  for (const std::string &t : tasks)
+    width = std::max(width, t.size());
+  const bool grads = b.gradNorms.size() == b.weights.size();
   fmt::print("  {:<{}}  {:>8}{}\n", "task", width, "weight", grads ? "  grad norm" : "");
-  for (size_t t = 0; t < n && t < m.tasks.size(); ++t)
-    fmt::print("  {:<{}}  {:>8.4g}{}\n", m.tasks[t].name, width, b.weights[t],
+  for (size_t t = 0; t < n; ++t)
+    fmt::print("  {:<{}}  {:>8.4g}{}\n", tasks[t], width, b.weights[t],
                grads ? fmt::format("  {:>9.4g}", b.gradNorms[t]) : "");
   if (!grads) {
     fmt::print("  (gradient statistics: with a gradient method, or :set balance pcgrad ...)\n");
@@ -88,8 +92,8 @@ void ReplSession::printBalance(const sema::Model &m) const {
   }
   for (size_t i = 0; i < n; ++i)
     for (size_t j = i + 1; j < n; ++j)
-      fmt::print("  {} / {}: cosine {:+.3f}, conflicting in {:.0f}% of steps\n", m.tasks[i].name,
-                 m.tasks[j].name, b.cosines[i * n + j], 100 * b.conflicts[i * n + j]);
+      fmt::print("  {} / {}: cosine {:+.3f}, conflicting in {:.0f}% of steps\n", tasks[i], tasks[j],
+                 b.cosines[i * b.weights.size() + j], 100 * b.conflicts[i * b.weights.size() + j]);
 }
 
 void ReplSession::printGates() const {
