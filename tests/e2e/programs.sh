@@ -132,4 +132,16 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
 else
   fail "the wine program or its checkpoint is missing ($wine, $work/wine-ck)"
 fi
+
+# eval on a file that leaves a task's label column out scores the other tasks.
+if [[ -x $work/penguins && -f $work/penguins-ck/last.safetensors ]]; then
+  cut -d, -f1-6,8 "$examples/data/penguins.csv" >"$work/no_sex.csv"
+  "$work/penguins" eval --checkpoint "$work/penguins-ck/last.safetensors" \
+    --data "train=$work/no_sex.csv" >"$work/no_sex.txt" 2>&1 ||
+    fail "eval without the sex column failed: $(cat "$work/no_sex.txt")"
+  grep -Eq '^  sex +loss 0.0000  accuracy -  auc -  \(0 labelled\)' "$work/no_sex.txt" ||
+    fail "eval scored the task whose labels are absent: $(cat "$work/no_sex.txt")"
+  grep -Eq '^  species +loss [0-9.]+  accuracy 0\.[0-9]+' "$work/no_sex.txt" ||
+    fail "eval did not score species: $(cat "$work/no_sex.txt")"
+fi
 finish

@@ -9,6 +9,7 @@
 // these is evaluated on all its training data. Labels are numbered by the
 // checkpoint's class vocabulary.
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/Csv.h"
 #include "mtlrt/Log.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/Report.h"
@@ -17,6 +18,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 namespace mtlrt {
 namespace {
@@ -42,6 +45,36 @@ void runSettingsFrom(const Checkpoint &ck, TrainOptions &to) {
   ck.metaNumber("batch", to.batch);
 }
 
+/// Whether `--data` names data set `name` (NAME, or NAME.images and the like).
+bool namedByFlags(const RunData &run, const std::string &name) {
+  for (const auto &[key, path] : run.paths)
+    if (key == name || key.starts_with(name + "."))
+      return true;
+  return false;
+}
+
+/// A CSV file given with --data may leave a task's label columns out: that
+/// task's binding is dropped, and the task is not scored on the file.
+void dropAbsentLabels(RunConfig &config, const RunData &run) {
+  for (DataSpec &d : config.data) {
+    if (d.kind != DataSpec::Csv || !namedByFlags(run, d.name))
+      continue;
+    DataSpec given = d;
+    applyPaths(given, run.paths);
+    Result<std::vector<std::string>> header = readCsvHeader(given.csv);
+    if (!header)
+      continue; // the loader says what is wrong with the file
+    auto absent = [&](const ColumnSel &c) {
+      return c.name.empty() ? c.index >= int64_t(header->size())
+                            : std::find(header->begin(), header->end(), c.name) == header->end();
+    };
+    std::erase_if(d.bindings, [&](const BindingSpec &b) {
+      return b.isTask && b.from == BindingSpec::Columns &&
+             std::any_of(b.columns.begin(), b.columns.end(), absent);
+    });
+  }
+}
+
 Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const EvalFlags &f) {
   Result<RunData> run = runData(model, f.data);
   if (!run)
@@ -60,7 +93,8 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     return trainer.takeError();
   if (Status s = applyCheckpoint(*ck, *trainer, Restore::Trained); !s)
     return s.takeError();
-  const RunConfig read = withVocabularies(c, trainer->classNames(), trainer->categories());
+  RunConfig read = withVocabularies(c, trainer->classNames(), trainer->categories());
+  dropAbsentLabels(read, *run);
 
   std::vector<SplitReport> out;
   enum Rows { All, HeldForValidation, HeldForTest };
@@ -80,16 +114,10 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
   };
   Status s = Ok{};
   if (!run->paths.empty()) {
-    // Every data set that --data names (NAME, or NAME.images and the like),
-    // every row of it, whether or not the path differs from the model's.
-    auto named = [&](const std::string &name) {
-      for (const auto &[key, path] : run->paths)
-        if (key == name || key.starts_with(name + "."))
-          return true;
-      return false;
-    };
+    // Every data set that --data names, every row of it, whether or not the
+    // path differs from the model's.
     for (size_t i = 0; i < c.data.size() && s; ++i)
-      if (named(c.data[i].name))
+      if (namedByFlags(*run, c.data[i].name))
         s = evaluate(c.data[i].name, std::vector<int>{int(i)}, All);
     if (!s)
       return s.takeError();
