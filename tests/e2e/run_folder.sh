@@ -66,6 +66,27 @@ grep -q '"seed": 1' "$work/shared/config.json" || fail "the second run wrote the
 "$log_check" value "$work/shared/log.jsonl" end.epochs >/dev/null ||
   fail "the first run's log is not whole"
 
+# SIGTERM (or Ctrl-C) stops a run after its step in progress: exit status
+# 143, a message saying how to continue, a summary that says "interrupted",
+# no temporary file left, and a checkpoint that loads and resumes.
+"$work/held_out" train -q --epochs 100000 --run-dir "$work/stopped" 2>"$work/stopped.txt" &
+stopping=$!
+for _ in $(seq 600); do [[ -f $work/stopped/last.safetensors ]] && break; sleep 0.05; done
+kill -TERM "$stopping"
+wait "$stopping"
+status=$?
+[[ $status -eq 143 ]] || fail "a run stopped by SIGTERM exited with status $status"
+grep -Eq "^stopped by SIGTERM after step [0-9]+; $work/stopped holds epoch [0-9]+: continue with \
+--resume $work/stopped/last.safetensors$" "$work/stopped.txt" ||
+  fail "the stopped run's message: $(cat "$work/stopped.txt")"
+grep -q '"status": "interrupted"' "$work/stopped/summary.json" || fail "summary.json of a stopped run"
+compgen -G "$work/stopped/*.tmp-*" >/dev/null && fail "a stopped run left a temporary file"
+"$work/held_out" eval --checkpoint "$work/stopped/last.safetensors" >/dev/null ||
+  fail "the stopped run's checkpoint does not load"
+stopped_at=$(sed -n 's/.* holds epoch \([0-9]*\):.*/\1/p' "$work/stopped.txt")
+"$work/held_out" train -q --epochs $((stopped_at + 1)) --run-dir "$work/stopped" \
+  --resume "$work/stopped/last.safetensors" || fail "the stopped run does not resume"
+
 # eval on the kept checkpoint gives the summary's numbers, to the last bit.
 kept=$("$log_check" value "$run/log.jsonl" end.kept_epoch | sed 's/.* = //')
 best=$("$log_check" value "$run/log.jsonl" end.best_epoch | sed 's/.* = //')

@@ -39,7 +39,8 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
 /// process ends however it ends), so that two runs never write one folder.
 class RunFolderLock {
 public:
-  /// Takes `folder`, or fails when another run holds it.
+  /// Takes `folder`, or fails when another run holds it; then removes the
+  /// temporary files a killed run's writes left there.
   static Result<RunFolderLock> take(const std::string &folder);
   RunFolderLock(RunFolderLock &&other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   RunFolderLock &operator=(RunFolderLock &&) = delete;
@@ -61,7 +62,7 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
                         const TrainOptions &options);
 
 /// Writes `folder`/summary.json. A finished run:
-///   {"model", "status": "finished" | "stopped_early", "epochs", "steps",
+///   {"model", "status": "finished" | "stopped_early" | "interrupted", "epochs", "steps",
 ///    "seconds", "monitor", "best_epoch", "kept_epoch",
 ///    "kept": {"epoch", "checkpoint", "train", "validation"},
 ///    "last": {"epoch", "checkpoint", "train", "validation"},

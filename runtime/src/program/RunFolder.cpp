@@ -105,6 +105,12 @@ Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
                           folder)
             : fmt::format("{}: cannot lock the run folder: {}", folder, std::strerror(error)));
   }
+  // Held, the folder's temporary files (NAME.tmp-PID, of atomic writes) are
+  // what a killed run left: no other process writes here.
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(folder, ec))
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos)
+      fs::remove(entry.path(), ec);
   return RunFolderLock(fd);
 }
 
@@ -186,7 +192,7 @@ Status writeRunSummary(const std::string &folder, const mtl_model &model,
   }
   const TrainResult &r = *result;
   const int64_t lastEpoch = r.epochs.empty() ? r.keptEpoch : r.epochs.back().epoch;
-  j["status"] = r.stoppedEarly ? "stopped_early" : "finished";
+  j["status"] = r.interrupted ? "interrupted" : r.stoppedEarly ? "stopped_early" : "finished";
   j["epochs"] = r.epochs.size();
   j["steps"] = r.steps;
   j["seconds"] = r.seconds;
