@@ -8,10 +8,10 @@
 
 #include "support/Suggest.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <sstream>
 #include <unistd.h>
 
 namespace mtl::driver {
@@ -48,11 +48,39 @@ const std::vector<std::string> kKeywords = {"input", "data",    "block",      "s
                                             "task",  "balance", "regularize", "optimizer",
                                             "train", "dense",   "relu",       "dropout"};
 
+// The words of a command: split at blanks, except inside "..." or '...' (a
+// path with spaces: :save "my runs/a.safetensors"); a backslash outside single
+// quotes takes the next character as it is (my\ runs).
 std::vector<std::string> words(const std::string &line) {
-  std::istringstream in(line);
   std::vector<std::string> out;
-  for (std::string w; in >> w;)
-    out.push_back(w);
+  std::string word;
+  bool inWord = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\\' && quote != '\'' && i + 1 < line.size()) {
+      word += line[++i];
+      inWord = true;
+    } else if (quote) {
+      if (c == quote)
+        quote = 0;
+      else
+        word += c;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      inWord = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (inWord)
+        out.push_back(std::move(word));
+      word.clear();
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord)
+    out.push_back(std::move(word));
   return out;
 }
 
