@@ -359,7 +359,10 @@ int runRepl(const ReplOptions &options) {
       continue;
     reader.remember(line.line);
     std::string input = line.line;
-    // Model items continue over lines until their brackets close; Ctrl-C drops them all.
+    // Model items continue over lines until their brackets close; Ctrl-C drops
+    // them all, and a command (a line that starts with ':', such as :quit)
+    // ends the item as it is, then runs.
+    std::string command;
     while (input.find_first_not_of(" \t") != std::string::npos &&
            input[input.find_first_not_of(" \t")] != ':' && openBrackets(input) > 0) {
       ReadResult more = reader.read("...> ");
@@ -368,12 +371,17 @@ int runRepl(const ReplOptions &options) {
         break;
       }
       reader.remember(more.line);
+      const size_t first = more.line.find_first_not_of(" \t");
+      if (first != std::string::npos && more.line[first] == ':') {
+        command = more.line;
+        break;
+      }
       input += "\n" + more.line;
     }
     if (line.kind == ReadResult::Interrupted)
       continue;
     replInterrupted().store(false); // only a Ctrl-C from now on stops what this input runs
-    if (!runReplInput(session, input))
+    if (!runReplInput(session, input) || (!command.empty() && !runReplInput(session, command)))
       break;
   }
   if (interactive)
