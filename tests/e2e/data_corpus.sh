@@ -116,7 +116,7 @@ reject header_only.csv tvep ": no data rows"
 reject duplicate_header.csv tvep ":1: .*duplicate.*'b'"
 reject duplicate_unused_header.csv tvep ":1: .*duplicate.*'note'"
 reject semicolon.csv tvep ": no column named 'a'"
-reject missing_label_column.csv tve ": no column named 'flag'"
+reject missing_label_column.csv tv ": no column named 'flag'"
 reject features_all_missing.csv tvep ": every row has a missing input value"
 printf 'a,b,c,kind,level,size,flag\n-0.705,-1.397,0.6\x0004,blue,0,-1.514,1\n' >"$work/nul_byte.csv"
 reject nul_byte.csv tvep ":2: .*NUL"
@@ -160,11 +160,15 @@ grep -q 'feature_missing\.csv: dropped 1 row with missing input values (lines 4)
   fail "feature_missing.csv (train): no note of the dropped row: $(head -n 3 "$work/out.txt")"
 [[ $("$log_check" value "$work/missing.jsonl" start.train_rows) == "start.train_rows = 29" ]] ||
   fail "feature_missing.csv (train): not 29 training rows"
-# Predict reads files without label columns.
+# Predict reads files without label columns, and eval scores the other tasks.
 ((cases++))
 "$work/corpus" predict --checkpoint "$ck" --input "$corpus/missing_label_column.csv" \
   >"$work/out.csv" 2>&1 && [[ $(wc -l <"$work/out.csv") == 4 ]] ||
   fail "missing_label_column.csv (predict): $(head -n 3 "$work/out.csv")"
+((cases++))
+"$work/corpus" eval --checkpoint "$ck" --data "val=$corpus/missing_label_column.csv" \
+  >"$work/out.txt" 2>&1 && grep -Eq '^  flag .*\(0 labelled\)' "$work/out.txt" ||
+  fail "missing_label_column.csv (eval): $(cat "$work/out.txt")"
 # Held-out data with only some of the classes keeps the training ids: eval's
 # accuracy is the share of rows predict labels `red`.
 ((cases++))
