@@ -321,8 +321,8 @@ public:
   StopSignals &operator=(const StopSignals &) = delete;
 
 private:
-  struct sigaction previousInt_ {
-  }, previousTerm_{};
+  struct sigaction previousInt_ = {};
+  struct sigaction previousTerm_ = {};
 };
 
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {

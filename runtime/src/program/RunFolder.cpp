@@ -108,9 +108,13 @@ Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
   // Held, the folder's temporary files (NAME.tmp-PID, of atomic writes) are
   // what a killed run left: no other process writes here.
   std::error_code ec;
-  for (const fs::directory_entry &entry : fs::directory_iterator(folder, ec))
-    if (entry.path().filename().string().find(".tmp-") != std::string::npos)
+  for (const fs::directory_entry &entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp-");
+    if (at != std::string::npos && at + 5 < name.size() &&
+        name.find_first_not_of("0123456789", at + 5) == std::string::npos)
       fs::remove(entry.path(), ec);
+  }
   return RunFolderLock(fd);
 }
 
