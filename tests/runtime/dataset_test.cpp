@@ -168,6 +168,14 @@ TEST(Dataset, BindingErrors) {
             ": no column named 'bil_length' (columns: species, island, bill_length_mm, "
             "bill_depth_mm, flipper_length_mm, body_mass_g, sex, year); did you mean "
             "'bill_length_mm'?");
+  // No suggestion names a column the data set reads already: not the closest,
+  // bill_length_mm, but the one it no longer reads.
+  DataSpec taken = penguins();
+  taken.bindings[0].columns[1].name = "bill_lengthmm";
+  EXPECT_EQ(loadError(taken, penguinInputs, penguinTasks).substr(path.size()),
+            ": no column named 'bill_lengthmm' (columns: species, island, bill_length_mm, "
+            "bill_depth_mm, flipper_length_mm, body_mass_g, sex, year); did you mean "
+            "'bill_depth_mm'?");
   DataSpec narrow = penguins();
   narrow.bindings[0].columns.pop_back();
   narrow.bindings[0].width = 4;

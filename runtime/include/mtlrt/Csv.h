@@ -58,7 +58,9 @@ std::string describeColumn(const CsvTable &table, size_t col);
 /// Finds a column by header name. Fails with the available columns and a
 /// did-you-mean: "f.csv: no column named 'bil_length' (columns: species, ...);
 /// did you mean 'bill_length_mm'?".
-Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path);
+/// `taken`: the columns the data set reads already, which no suggestion names.
+Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path,
+                          const std::vector<std::string> &taken = {});
 
 /// The numbers of column `col`: missing cells become NaN; anything that is not
 /// a number fails with "f.csv:9: column 'x': 'abc' is not a number", and so

@@ -99,7 +99,8 @@ std::string describeColumn(const CsvTable &table, size_t col) {
   return std::to_string(col);
 }
 
-Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path) {
+Result<size_t> findColumn(const CsvTable &table, const std::string &name, const std::string &path,
+                          const std::vector<std::string> &taken) {
   auto it = std::find(table.columns.begin(), table.columns.end(), name);
   if (it != table.columns.end())
     return static_cast<size_t>(it - table.columns.begin());
@@ -150,6 +151,8 @@ Result<size_t> findColumn(const CsvTable &table, const std::string &name, const 
   const std::string *best = nullptr;
   size_t bestDistance = std::numeric_limits<size_t>::max();
   for (const std::string &column : table.columns) {
+    if (std::find(taken.begin(), taken.end(), column) != taken.end())
+      continue;
     size_t d = editDistance(name, column);
     if (d < bestDistance) {
       bestDistance = d;

@@ -93,9 +93,13 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
   if (b.columns.empty())
     return fail(fmt::format("{}: {} selects no columns", path, slotName(b)));
   std::vector<size_t> cols;
+  std::vector<std::string> taken; // what the data set reads: no suggestion for a missing name
+  for (const BindingSpec &other : src.spec.bindings)
+    for (const ColumnSel &sel : other.columns)
+      taken.push_back(sel.name);
   for (const ColumnSel &sel : b.columns) {
     if (!sel.name.empty()) {
-      auto col = findColumn(table, sel.name, path);
+      auto col = findColumn(table, sel.name, path, taken);
       if (!col)
         return col.takeError();
       cols.push_back(*col);
