@@ -41,30 +41,42 @@ ValueId lowerRegularizer(Lowering &l, const sema::Regularizer &reg) {
 ValueId lowerSoftGroup(Lowering &l, const sema::SoftGroup &group) {
   ir::Builder &b = l.b;
   b.setLoc(group.loc);
-  std::vector<const std::vector<ValueId> *> copies;
+  // Each task's copy is the group's modules of one name (a value that
+  // combines others has several: `(x -> dense(3)) * 2 -> dense(2)`), made in
+  // the same order for every task, so their parameters correspond by position.
+  std::vector<std::string> names;
+  std::vector<std::vector<ValueId>> params;
   for (int m : group.modules) {
     if (m < 0 || static_cast<size_t>(m) >= l.moduleParams.size()) {
       l.error(group.loc, fmt::format("internal: soft group names missing module {}", m));
       return -1;
     }
-    if (!l.moduleParams[m].empty())
-      copies.push_back(&l.moduleParams[m]);
+    const std::string &name = l.model.modules[size_t(m)].name;
+    auto at = std::find(names.begin(), names.end(), name);
+    if (at == names.end()) {
+      names.push_back(name);
+      params.emplace_back();
+      at = names.end() - 1;
+    }
+    std::vector<ValueId> &copy = params[size_t(at - names.begin())];
+    copy.insert(copy.end(), l.moduleParams[size_t(m)].begin(), l.moduleParams[size_t(m)].end());
   }
+  std::vector<const std::vector<ValueId> *> copies;
+  for (const std::vector<ValueId> &c : params)
+    if (!c.empty())
+      copies.push_back(&c);
   if (copies.size() < 2)
     return -1;
-  // Copies are made from one block, so their parameters correspond by position.
   const std::vector<ValueId> &first = *copies[0];
-  for (const std::vector<ValueId> *c : copies)
-    for (size_t k = 0; k < c->size() && c->size() == first.size(); ++k)
-      if (l.out.graph.type((*c)[k]) != l.out.graph.type(first[k])) {
-        l.error(group.loc, fmt::format("internal: the copies of '{}' differ", group.block));
-        return -1;
-      }
-  for (const std::vector<ValueId> *c : copies)
-    if (c->size() != first.size()) {
+  for (const std::vector<ValueId> *c : copies) {
+    bool same = c->size() == first.size();
+    for (size_t k = 0; same && k < c->size(); ++k)
+      same = l.out.graph.type((*c)[k]) == l.out.graph.type(first[k]);
+    if (!same) {
       l.error(group.loc, fmt::format("internal: the copies of '{}' differ", group.block));
       return -1;
     }
+  }
   ValueId total = -1;
   double inv = 1.0 / static_cast<double>(copies.size());
   for (size_t k = 0; k < first.size(); ++k) {
