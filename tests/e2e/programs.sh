@@ -105,6 +105,9 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
   predict=("$wine" predict --checkpoint "$work/wine-ck/last.safetensors"
     --input "$examples/data/wine_data.csv")
   "${predict[@]}" --output "$work/expected.csv" || fail "predict --output failed"
+  chmod 600 "$work/expected.csv"
+  "${predict[@]}" --output "$work/expected.csv" || fail "predict --output over a file failed"
+  [[ $(stat -c %a "$work/expected.csv") == 600 ]] || fail "predict --output changed a 600 file's mode"
   echo old >"$work/target.csv"
   ln -s target.csv "$work/link.csv"
   echo precious >"$work/link.csv.tmp"

@@ -8,8 +8,9 @@
 
 namespace mtlrt {
 
-/// Writes `bytes` to `path` atomically: to "<path>.tmp-<pid>", flushed and
-/// fsync'ed, renamed over `path`, then the directory fsync'ed. A process
+/// Writes `bytes` to `path` atomically: to "<path>.tmp-<pid>" (with the
+/// permissions of the file it replaces), flushed and fsync'ed, renamed over
+/// `path`, then the directory fsync'ed. A process
 /// killed at any moment leaves either the old file or the new one. Fails
 /// with "PATH: cannot write WHAT (STEP TMP): REASON", removing the
 /// temporary file.

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdio>

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mtlrt {
@@ -35,6 +36,10 @@ Status writeFileAtomic(const std::string &path, std::string_view bytes, const ch
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return failed("creating");
+  // A file replaced keeps its permissions (a private 600 file stays private).
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0)
+    ::fchmod(fd, old.st_mode & 07777);
   if (!writeAll(fd, bytes) || ::fsync(fd) != 0) {
     int saved = errno;
     ::close(fd);
