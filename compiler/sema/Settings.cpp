@@ -51,6 +51,33 @@ constexpr BalanceMethod kBalanceMethods[] = {
     {"aligned_mtl", BalanceKind::AlignedMtl, nullptr, 0},
     {"nash_mtl", BalanceKind::NashMtl, nullptr, 0},
 };
+// Whether a module with parameters lies on the way to two tasks' heads: the
+// parameters whose gradient a method on the tasks' gradients combines
+// (lowering's sharedParams).
+bool tasksShareParameters(const Model &m) {
+  std::vector<int> readers(m.modules.size(), 0);
+  for (const Task &t : m.tasks) {
+    std::vector<bool> seenValue(m.values.size(), false), seenModule(m.modules.size(), false);
+    std::vector<int> todo{t.head};
+    while (!todo.empty()) {
+      int v = todo.back();
+      todo.pop_back();
+      if (v < 0 || seenValue[size_t(v)])
+        continue;
+      seenValue[size_t(v)] = true;
+      const Value &value = m.values[size_t(v)];
+      if (int k = value.module; k >= 0 && !seenModule[size_t(k)]) {
+        seenModule[size_t(k)] = true;
+        if (m.modules[size_t(k)].paramCount() > 0 && ++readers[size_t(k)] == 2)
+          return true;
+      }
+      todo.push_back(value.arg);
+      todo.insert(todo.end(), value.args.begin(), value.args.end());
+    }
+  }
+  return false;
+}
+
 void checkBalance(Context &ctx, const ast::BalanceDecl *d) {
   if (!d)
     return;
@@ -181,6 +208,18 @@ std::optional<Balance> readBalance(Context &ctx, const ast::Expr &e) {
   for (const BalanceMethod &m : kBalanceMethods)
     if (*name == m.name)
       method = &m;
+  const Model &m = *ctx.model;
+  if (Balance{method->kind}.combinesGradients() && !m.tasks.empty() &&
+      (m.tasks.size() < 2 || !tasksShareParameters(m))) {
+    ctx.error(
+        e.loc,
+        fmt::format("balance '{}' combines the tasks' gradients on the parameters they "
+                    "share, and model '{}' has {}; balance it on the losses (static, "
+                    "dwa, rlw, uncertainty or famo)",
+                    *name, m.name,
+                    m.tasks.size() < 2 ? "one task" : "no parameter that two tasks' heads use"));
+    return std::nullopt;
+  }
   Balance balance;
   if (method->kind == BalanceKind::Mgda && e.isCall() && !e.args.empty()) {
     // mgda(rep): MGDA-UB on the shared representation; a word, not a number.

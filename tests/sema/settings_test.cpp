@@ -60,6 +60,26 @@ TEST(Settings, Balance) {
     EXPECT_EQ(c.model().balance.kind, kind) << written;
     EXPECT_EQ(c.model().balance.text, text);
   }
+  // A method on the tasks' gradients needs parameters that two tasks' heads
+  // use, reached through combinations as well as chains.
+  Checked combined = check(model("  input x : f32[4]\n  shared trunk = x -> dense(4)\n"
+                                 "  shared both = concat(x, trunk)\n"
+                                 "  task a : regress { head = both -> dense(1) }\n"
+                                 "  task b : regress { head = x * 2 -> relu -> dense(1) }\n"
+                                 "  task c : regress { head = both -> dense(1) }\n"
+                                 "  data train = synthetic() {}\n  balance pcgrad"));
+  EXPECT_EQ(combined.models.size(), 1u) << combined.text;
+  EXPECT_DIAG(check(model("  input x : f32[4]\n  shared act = x -> relu\n"
+                          "  task a : regress { head = act -> dense(1) }\n"
+                          "  task b : regress { head = act + x -> dense(1) }\n"
+                          "  data train = synthetic() {}\n  balance cagrad")),
+              "m.mtl:7:11: error: balance 'cagrad' combines the tasks' gradients on the parameters "
+              "they share, and model 'm' has no parameter that two tasks' heads use; balance it on "
+              "the losses (static, dwa, rlw, uncertainty or famo)");
+  EXPECT_DIAG(check(model("  input x : f32[4]\n  task a : regress { head = x -> dense(1) }\n"
+                          "  data train = synthetic() {}\n  balance imtl")),
+              "m.mtl:5:11: error: balance 'imtl' combines the tasks' gradients on the parameters "
+              "they share, and model 'm' has one task");
   EXPECT_DIAG(withSettings("  balance mgda(params)"),
               "m.mtl:7:16: error: mgda takes no argument (the shared parameters' gradients) or "
               "`rep` (the shared representation's), got 'params'");
