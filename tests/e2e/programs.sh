@@ -131,6 +131,14 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
     out=$("$mtlc" shapes "$examples/wine.mtl" 2>&1 >/dev/full)
     [[ $? -eq 1 && $out == "error: cannot write the output: No space left on device" ]] ||
       fail "mtlc shapes into a full disk: $out"
+    # --help and --version print through CLI11 (std::cout), not fmt.
+    for args in "--help" "--version" "train --help" "fmt --help"; do
+      out=$("$mtlc" $args 2>&1 >/dev/full)
+      [[ $? -eq 1 && $out == "error: cannot write the output: No space left on device" ]] ||
+        fail "mtlc $args into a full disk: $out"
+    done
+    out=$("$wine" --help 2>&1 >/dev/full)
+    [[ $? -eq 1 && $out == *"No space left on device"* ]] || fail "wine --help into a full disk: $out"
   fi
 else
   fail "the wine program or its checkpoint is missing ($wine, $work/wine-ck)"

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
+#include <optional>
 #include <system_error>
 
 namespace mtlrt {
@@ -18,19 +20,22 @@ namespace mtlrt {
 /// --version), 1 when the output could not be written (a full disk behind
 /// `> file`, a closed pipe), else `status`.
 inline int runCommandLine(CLI::App &app, int argc, char **argv, const int &status) {
+  std::optional<int> parseExit;
+  errno = 0;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  } catch (const std::system_error &e) { // fmt::print's failed write
+    parseExit = app.exit(e) == 0 ? 0 : 2; // --help and --version print to std::cout
+  } catch (const std::system_error &e) {  // fmt::print's failed write
     std::fprintf(stderr, "error: cannot write the output: %s\n", e.code().message().c_str());
     return 1;
   }
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::fprintf(stderr, "error: cannot write the output: %s\n", std::strerror(errno));
+  if (!std::cout.flush() || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "error: cannot write the output: %s\n",
+                 errno != 0 ? std::strerror(errno) : "a write failed");
     return 1;
   }
-  return status;
+  return parseExit.value_or(status);
 }
 
 } // namespace mtlrt
