@@ -37,10 +37,23 @@ void ifNonNull(Emitter &e, llvm::Value *pointer, const std::function<void()> &th
   e.b.SetInsertPoint(done);
 }
 
-/// Whether row `r` of `targets` (rows of `width` values) is labelled: its
-/// first value is not NaN.
-llvm::Value *isLabelled(Emitter &e, llvm::Value *targets, int64_t width, llvm::Value *r) {
-  return e.b.CreateNot(e.isNan(e.load(targets, e.b.CreateMul(r, e.cst(width)))));
+/// The part of row `r` of `targets` (rows of `width` values) that is
+/// labelled: the fraction of its values that are not NaN, 1 or 0 for a
+/// row of one value. A task's loss is the mean over its labelled values,
+/// so rows weighted by this part weigh a batch's loss as its values do.
+llvm::Value *labelledPart(Emitter &e, llvm::Value *targets, int64_t width, llvm::Value *r) {
+  llvm::Value *first = e.b.CreateMul(r, e.cst(width));
+  auto present = [&](llvm::Value *i) {
+    return e.b.CreateSelect(e.isNan(e.load(targets, i)), e.fcst(0), e.fcst(1));
+  };
+  if (width == 1)
+    return present(first);
+  llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
+  e.loop(e.cst(width), [&](llvm::Value *j) {
+    llvm::Value *sum = e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), present(e.b.CreateAdd(first, j)));
+    e.b.CreateStore(sum, acc);
+  });
+  return e.b.CreateFDiv(e.b.CreateLoad(e.f32, acc), e.fcst(float(width)));
 }
 
 /// The width of task `t`'s target rows.
@@ -48,7 +61,8 @@ int64_t targetWidth(Emitter &e, const ir::StepSignature &sig, size_t t) {
   return e.graph.type(sig.targets[t]).rowElements();
 }
 
-/// `*count`: the rows labelled for task `t`, counted in a function of its own
+/// `*count`: the rows labelled for task `t` (each row its labelledPart), counted in a function of
+/// its own
 /// (`mtl.result`), which is the same for every task whose targets are as
 /// wide: the step function stays a list of calls, and the count compiles once.
 void countLabelled(Emitter &e, const ir::StepSignature &sig, size_t t, llvm::Value *count) {
@@ -56,16 +70,17 @@ void countLabelled(Emitter &e, const ir::StepSignature &sig, size_t t, llvm::Val
   e.outlined({e.buffers[sig.targets[t]], count, e.rows}, [&](const std::vector<llvm::Value *> &a) {
      llvm::Value *acc = e.accumulator(e.f32, e.fcst(0));
      e.loop(a[2], [&](llvm::Value *r) {
-       llvm::Value *one = e.b.CreateSelect(isLabelled(e, a[0], width, r), e.fcst(1), e.fcst(0));
-       e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), one), acc);
+       llvm::Value *part = labelledPart(e, a[0], width, r);
+       e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), part), acc);
      });
      e.b.CreateStore(e.b.CreateLoad(e.f32, acc), a[1]);
    })->setName("mtl.result");
 }
 
 /// mtl_result.gate_sums: per gate and expert, the sum of the gate's weights
-/// over the rows labelled for its task (every row for a gate of several
-/// tasks). Each gate's sums are a function of their own, as in countLabelled.
+/// over the rows labelled for its task, each weighted by its labelledPart
+/// (every row for a gate of several tasks). Each gate's sums are a function of their own, as in
+/// countLabelled.
 void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) {
   int64_t at = 0;
   for (const ir::GateProbe &gate : sig.gates) {
@@ -84,7 +99,8 @@ void storeGateSums(Emitter &e, const ir::StepSignature &sig, llvm::Value *sums) 
            llvm::Value *w = e.load(
                a[0], perRow ? e.b.CreateAdd(e.b.CreateMul(r, e.cst(k)), e.cst(j)) : e.cst(j));
            if (masked)
-             w = e.b.CreateSelect(isLabelled(e, a[3], width, r), w, e.fcst(0));
+             w = width == 1 ? e.b.CreateSelect(e.isNan(e.load(a[3], r)), e.fcst(0), w)
+                            : e.b.CreateFMul(w, labelledPart(e, a[3], width, r));
            e.b.CreateStore(e.b.CreateFAdd(e.b.CreateLoad(e.f32, acc), w), acc);
          });
          e.store(e.b.CreateLoad(e.f32, acc), a[1], e.cst(j));

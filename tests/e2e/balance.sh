@@ -100,4 +100,27 @@ out=$("$mtlc" train "$work/one.mtl" --balance mgda --epochs 1 --no-save -q 2>&1)
 grep -q "combines the tasks' gradients on their shared parameters, and model 'one' has one task" \
   <<<"$out" || fail "no clear error for mgda on one task: $out"
 
+# A task of two target values whose first is missing on half the rows: those
+# rows count half (the loss is the mean of the values present), and pcgrad
+# combines the task's gradient, which it had left out as unlabelled.
+awk 'BEGIN { print "x0,x1,r0,r1,a"; for (i = 0; i < 8; i++)
+  printf "%s,%s,%s,%s,%s\n", i / 8, (i * 3 % 8) / 8 - 0.5, i < 4 ? "" : i % 3, i % 5 - 2, i % 2 }' \
+  >"$work/part.csv"
+cat >"$work/part.mtl" <<MTL
+model part {
+  input x : f32[2]
+  data train = csv("$work/part.csv") { x = columns(x0, x1)  r = columns(r0, r1)  a = column(a) }
+  shared trunk = x -> dense(3) -> tanh
+  task r : regress(2) { head = trunk -> dense(2) }
+  task a : regress { head = trunk -> dense(1) }
+  train { epochs = 1, batch = 4, shuffle = false }
+}
+MTL
+"$mtlc" train "$work/part.mtl" --balance pcgrad --no-save --log "$work/part.jsonl" --log-every 1 -q ||
+  fail "pcgrad on partly labelled rows failed"
+grep '"step":1,' "$work/part.jsonl" | grep -q '"r":{"loss":[0-9.e-]*,"labelled":2}' ||
+  fail "four rows with one of two values did not count as 2 labelled: $(head -2 "$work/part.jsonl")"
+grep '"step":1,' "$work/part.jsonl" | grep -q '"weights":{"r":[1-9]' ||
+  fail "pcgrad left out a task whose rows lack their first value: $(head -2 "$work/part.jsonl")"
+
 finish

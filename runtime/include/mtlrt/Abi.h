@@ -134,7 +134,9 @@ typedef struct mtl_hyper {
 typedef struct mtl_result {
   float total_loss;      /* Σ_t w_t L_t + penalty */
   float *task_losses;    /* per task: mean loss over labelled rows, 0 if none */
-  float *task_counts;    /* per task: labelled rows in the batch */
+  float *task_counts;    /* per task: labelled rows in the batch, a row with only
+                            some of its target values counting the fraction it
+                            has (the losses' mean is over labelled values) */
   float *const *outputs; /* per task, rows x width head outputs; NULL: not wanted */
   float penalty;         /* regularisers + soft-sharing penalties; 0 if the model has none */
   int32_t skipped;       /* update: 1 when the total loss was not finite, or a gradient
@@ -145,8 +147,8 @@ typedef struct mtl_result {
   /* Each step that runs the forward writes, for each gate g and expert j
    * (gate g's block starts after the earlier gates' experts), the sum over
    * the batch's rows of the gate's weight on expert j: over the rows
-   * labelled for the gate's task (its first target value is not NaN, as
-   * task_counts counts them), or every row when the task is -1. NULL: not
+   * labelled for the gate's task, each weighted as task_counts counts it,
+   * or every row when the task is -1. NULL: not
    * wanted, and nothing is computed. */
   float *gate_sums;
 } mtl_result;

@@ -18,6 +18,7 @@ namespace mtlrt {
 ///   {"type":"start","model":..,"seed":..,"epochs":..,"batch":..,"lr":..,"balance":..,
 ///    "threads":..,"train_rows":..,"val_rows":..,"tasks":[{"name","kind","weight","auxiliary"}]}
 ///   {"type":"step","epoch":e,"step":s,"loss":total,"tasks":{"T":{"loss":..,"labelled":..}}}
+///   ("labelled": rows, one with only some of its target values counting the fraction it has)
 ///   {"type":"epoch","epoch":e,"steps":s,"seconds":..,"loss":train total,
 ///    "penalty":its penalty part,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}},
 ///    "val":{"loss":..,"penalty":..,"rows":..,"tasks":{"T":{"loss":..,"labelled":..,METRIC:..}}},

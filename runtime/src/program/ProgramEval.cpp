@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace mtlrt {
 namespace {
@@ -154,7 +155,8 @@ void printTable(const mtl_model &model, const std::vector<SplitReport> &splits) 
       fmt::print("  {:<16} loss {}{}{}\n", s.name + (s.auxiliary ? " (aux)" : ""),
                  formatValue(s.loss), metrics,
                  s.labelled < double(split.report.rows)
-                     ? fmt::format("  ({} labelled)", int64_t(s.labelled))
+                     ? fmt::format("  ({:.{}f} labelled)", s.labelled,
+                                   s.labelled == std::floor(s.labelled) ? 0 : 2)
                      : std::string());
     }
   }

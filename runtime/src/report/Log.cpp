@@ -21,8 +21,15 @@ json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 // shortestDecimal, or null when not finite.
 json shortest(float v) { return std::isfinite(v) ? json(shortestDecimal(v)) : json(nullptr); }
 
-// Labelled-row counts travel as floats through the ABI but are whole numbers.
-json count(double v) { return std::isfinite(v) ? json(int64_t(std::llround(v))) : json(nullptr); }
+// A count of rows, which travels as a float through the ABI: labelled rows of
+// a task of several target values may count a row in part (Abi.h,
+// task_counts), kept to 3 decimals.
+json count(double v) {
+  if (!std::isfinite(v))
+    return nullptr;
+  const double whole = std::round(v);
+  return std::fabs(v - whole) < 5e-4 ? json(int64_t(whole)) : json(std::round(v * 1000) / 1000);
+}
 
 json tasksJson(const std::vector<TaskScores> &tasks) {
   json out = json::object();
