@@ -28,17 +28,20 @@ std::string className(const std::vector<std::string> &names, int64_t id) {
   return std::to_string(id);
 }
 
-std::string values(const float *v, int64_t n) {
+// `n` values, each divided by `scale`.
+std::string values(const float *v, int64_t n, double scale = 1.0) {
   std::vector<std::string> parts;
   for (int64_t k = 0; k < n; ++k)
-    parts.push_back(fmt::format("{:.4g}", v[k]));
+    parts.push_back(fmt::format("{:.4g}", scale == 1.0 ? v[k] : float(v[k] / scale)));
   return fmt::format("{}", fmt::join(parts, ","));
 }
 
-// The prediction cell of one row of task `task` and the label cell beside it.
+// The prediction cell of one row of task `task` and the label cell beside it;
+// a regression label read with `scale(x)` is shown divided by `scale`, as
+// the prediction is.
 std::pair<std::string, std::string> cells(const mtl_task_desc &task,
                                           const std::vector<std::string> &names, const float *out,
-                                          const float *target) {
+                                          const float *target, double scale) {
   int64_t w = task.width;
   std::string label = "-";
   switch (task.kind) {
@@ -60,7 +63,7 @@ std::pair<std::string, std::string> cells(const mtl_task_desc &task,
     return {values(out, w), label};
   default:
     if (std::none_of(target, target + w, [](float x) { return std::isnan(x); }))
-      label = values(target, w);
+      label = values(target, w, scale);
     return {values(out, w), label};
   }
 }
@@ -141,8 +144,9 @@ bool ReplSession::predict(int64_t first, int64_t last) {
       static const std::vector<std::string> none;
       const auto &names = size_t(t) < data.classNames.size() ? data.classNames[size_t(t)] : none;
       int64_t tw = data.targetWidths[size_t(t)];
-      auto [pred, label] = cells(task, names, outputs[size_t(t)].data() + r * task.width,
-                                 data.targets[size_t(t)].data() + (first - 1 + r) * tw);
+      auto [pred, label] =
+          cells(task, names, outputs[size_t(t)].data() + r * task.width,
+                data.targets[size_t(t)].data() + (first - 1 + r) * tw, predictor->targetScale(t));
       line.push_back(pred);
       line.push_back(label);
     }

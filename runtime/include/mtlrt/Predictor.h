@@ -53,6 +53,10 @@ public:
                  std::span<float *const> outputs);
 
   const mtl_model &model() const;
+  /// The `scale(x)` task `task`'s targets were read with (by the first
+  /// training data set that binds it; 1 where none scales them): predict()
+  /// divides regression values by it, back to the data's scale.
+  double targetScale(int task) const;
   /// Per task: its class names as the checkpoint or trainer recorded them
   /// (Trainer::classNames); empty where none are known.
   const std::vector<std::vector<std::string>> &classNames() const;

@@ -2,6 +2,7 @@
 #include "mtlrt/Predictor.h"
 
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
@@ -16,7 +17,27 @@ constexpr int64_t kPredictBatch = 256;
 
 struct Predictor::Impl {
   Trainer trainer;
+  /// Per task: the `scale(x)` its targets were read with, by the first
+  /// training data set that binds it (1 where none scales them).
+  std::vector<double> targetScales;
 };
+
+namespace {
+
+std::vector<double> targetScales(const mtl_model &model) {
+  std::vector<double> scales(size_t(model.num_tasks), 1.0);
+  std::vector<bool> found(scales.size(), false);
+  if (Result<RunConfig> config = modelRunConfig(model))
+    for (int d : config->trainData)
+      for (const BindingSpec &b : config->data[size_t(d)].bindings)
+        if (b.isTask && b.slot >= 0 && size_t(b.slot) < scales.size() && !found[size_t(b.slot)]) {
+          found[size_t(b.slot)] = true;
+          scales[size_t(b.slot)] = b.scale;
+        }
+  return scales;
+}
+
+} // namespace
 
 Result<Predictor> Predictor::create(const mtl_model *model, int threads) {
   TrainOptions options;
@@ -26,7 +47,7 @@ Result<Predictor> Predictor::create(const mtl_model *model, int threads) {
   auto trainer = Trainer::create(model, options);
   if (!trainer)
     return trainer.takeError();
-  return Predictor(std::make_unique<Impl>(Impl{std::move(*trainer)}));
+  return Predictor(std::make_unique<Impl>(Impl{std::move(*trainer), targetScales(*model)}));
 }
 
 Predictor::Predictor(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -35,6 +56,7 @@ Predictor &Predictor::operator=(Predictor &&) noexcept = default;
 Predictor::~Predictor() = default;
 
 const mtl_model &Predictor::model() const { return impl->trainer.model(); }
+double Predictor::targetScale(int task) const { return impl->targetScales.at(size_t(task)); }
 const std::vector<std::vector<std::string>> &Predictor::classNames() const {
   return impl->trainer.classNames();
 }
@@ -81,10 +103,14 @@ Status Predictor::predict(int64_t rows, std::span<const float *const> inputs,
       } else if (task.kind == MTL_BINARY || task.kind == MTL_MULTILABEL) {
         for (int64_t k = 0; k < w; ++k)
           row[k] = float(1.0 / (1.0 + std::exp(-double(row[k]))));
-      } else if (const auto &z = impl->trainer.targetStandardizers()[size_t(t)]) {
-        // Trained on standardised targets: back to the data's scale.
-        for (int64_t k = 0; k < w; ++k)
-          row[k] = float(double(row[k]) * z->stddev[size_t(k)] + z->mean[size_t(k)]);
+      } else {
+        // Trained on standardised or scaled targets: back to the data's scale.
+        const auto &z = impl->trainer.targetStandardizers()[size_t(t)];
+        const double scale = impl->targetScales[size_t(t)];
+        for (int64_t k = 0; k < w && (z || scale != 1.0); ++k) {
+          const double v = z ? double(row[k]) * z->stddev[size_t(k)] + z->mean[size_t(k)] : row[k];
+          row[k] = float(v / scale);
+        }
       }
     }
   }
