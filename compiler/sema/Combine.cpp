@@ -138,7 +138,7 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
                                  op, e.op == '/' ? "a value before it" : "a value on each side"));
     return {};
   }
-  auto factor = evalNumber(ctx, numberSide, owner.env);
+  auto factor = evalFloat(ctx, numberSide, owner.env);
   Val a = operand(ctx, valueSide, owner, role, ("'" + op + "'").c_str());
   if (!factor || !a.ok())
     return {};

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace mtl::sema {
 
@@ -75,6 +76,17 @@ std::optional<double> evalNumber(Context &ctx, const ast::Expr &e, const Env *en
     ctx.error(e.loc, fmt::format("expected a number, got {}", describe(e)));
     return std::nullopt;
   }
+}
+
+std::optional<double> evalFloat(Context &ctx, const ast::Expr &e, const Env *env) {
+  std::optional<double> v = evalNumber(ctx, e, env);
+  if (v && std::fabs(*v) > double(std::numeric_limits<float>::max())) {
+    ctx.error(e.loc, fmt::format("{} is beyond the range of the 32-bit floats the model computes "
+                                 "in (at most 3.4e38 in magnitude)",
+                                 formatNumber(*v)));
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::optional<int64_t> evalInt(Context &ctx, const ast::Expr &e, const Env *env,

@@ -15,6 +15,11 @@ namespace mtl::sema {
 /// an error, and also, silently, when a parameter's value is not known.
 std::optional<double> evalNumber(Context &ctx, const ast::Expr &e, const Env *env);
 
+/// evalNumber for a value the generated code holds as a 32-bit float (a
+/// learning rate, a weight, a scale): also reports a magnitude beyond
+/// float's range, 3.4e38, which would become infinite there.
+std::optional<double> evalFloat(Context &ctx, const ast::Expr &e, const Env *env);
+
 /// evalNumber, then requires an integer in [lo, hi]: "`what` must be an
 /// integer, got 2.5", "`what` must be at least 1, got 0".
 std::optional<int64_t> evalInt(Context &ctx, const ast::Expr &e, const Env *env,

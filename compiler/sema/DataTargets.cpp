@@ -92,7 +92,7 @@ void checkBindingTarget(Context &ctx, const ast::Binding &ab, DataBinding &b,
       if (m.kind == ast::Modifier::Standardize) {
         b.standardize = true;
       } else if (!m.values.empty()) {
-        if (auto v = evalNumber(ctx, m.values[0], nullptr)) {
+        if (auto v = evalFloat(ctx, m.values[0], nullptr)) {
           if (*v == 0)
             ctx.error(m.values[0].loc, "scale must not be zero");
           else

@@ -27,7 +27,7 @@ bool knownTask(Context &ctx, const ast::Arg &a) {
 std::optional<std::vector<double>> weightList(Context &ctx, const ast::Expr &e) {
   std::vector<double> out;
   for (const ast::Expr *v : listElements(e)) {
-    std::optional<double> x = evalNumber(ctx, *v, nullptr);
+    std::optional<double> x = evalFloat(ctx, *v, nullptr);
     if (!x)
       return std::nullopt;
     if (!std::isfinite(*x) || *x < 0) {
@@ -100,7 +100,7 @@ void readSearch(Context &ctx, const ast::SearchDecl &s, Experiment &x) {
         x.balance.push_back(balance->text);
   if (const ast::Setting *l = given[Lr])
     for (const ast::Expr *e : listElements(l->value))
-      if (std::optional<double> lr = evalNumber(ctx, *e, nullptr)) {
+      if (std::optional<double> lr = evalFloat(ctx, *e, nullptr)) {
         if (!(*lr > 0) || !std::isfinite(*lr))
           ctx.error(e->loc, fmt::format("a learning rate is positive, got {}", formatNumber(*lr)));
         else

@@ -29,7 +29,7 @@ Val learned(Context &ctx, const ast::Expr &call, const Owner &owner) {
   for (const ast::Arg &a : call.args) {
     std::optional<double> v;
     if (a.name.text.empty() && !a.rangeEnd)
-      v = evalNumber(ctx, a.value, owner.env);
+      v = evalFloat(ctx, a.value, owner.env);
     else
       ctx.error(a.loc, "learned takes numbers by position, as in 'learned(0.9, 0.1)'");
     ok = ok && v;

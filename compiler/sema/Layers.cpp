@@ -60,7 +60,7 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
   bool ok = b.ok;
   auto number = [&](size_t i, double &dst) {
     if (const ast::Expr *e = b.value(i)) {
-      if (auto v = evalNumber(ctx, *e, env))
+      if (auto v = evalFloat(ctx, *e, env))
         dst = *v;
       else
         ok = false;

@@ -29,7 +29,7 @@ void checkSchedule(Context &ctx, const ast::Setting *schedule, const ast::Settin
                    bool validation) {
   TrainConfig &cfg = ctx.model->train;
   if (clipNorm)
-    if (auto x = evalNumber(ctx, clipNorm->value, nullptr)) {
+    if (auto x = evalFloat(ctx, clipNorm->value, nullptr)) {
       if (!(*x > 0 && std::isfinite(*x)))
         ctx.error(clipNorm->value.loc,
                   fmt::format("clip_norm must be a positive number, got {}", formatNumber(*x)));

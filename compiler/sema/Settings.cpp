@@ -96,7 +96,7 @@ void checkTerm(Context &ctx, const ast::RegTerm &term) {
     BoundArgs b = bindArgs(ctx, term.penalty, *name, {{"lambda", true}});
     ok = b.ok;
     if (const ast::Expr *v = b.value(0)) {
-      auto lambda = evalNumber(ctx, *v, nullptr);
+      auto lambda = evalFloat(ctx, *v, nullptr);
       if (lambda && *lambda < 0)
         ctx.error(v->loc, fmt::format("regularization strength must be finite and "
                                       "non-negative, got {}",
@@ -173,7 +173,7 @@ void checkOptimizer(Context &ctx, const ast::OptimizerDecl *d) {
     const ast::Expr *v = b.value(i);
     if (!v)
       continue;
-    auto x = evalNumber(ctx, *v, nullptr);
+    auto x = evalFloat(ctx, *v, nullptr);
     if (!x)
       continue;
     const std::string &p = params[i].name;
@@ -240,7 +240,7 @@ std::optional<Balance> readBalance(Context &ctx, const ast::Expr &e) {
   BoundArgs b = bindArgs(ctx, e, *name, params);
   double arg = method->defaultArg;
   if (const ast::Expr *v = method->arg ? b.value(0) : nullptr) {
-    auto x = evalNumber(ctx, *v, nullptr);
+    auto x = evalFloat(ctx, *v, nullptr);
     if (!x)
       return std::nullopt;
     bool zeroOk = method->kind == BalanceKind::CaGrad;

@@ -24,7 +24,7 @@ void readSharing(Context &ctx, SharedInfo &info) {
     info.soft = true;
     BoundArgs b = bindArgs(ctx, e, "soft", {{"lambda", true}});
     if (const ast::Expr *v = b.value(0))
-      if (auto lambda = evalNumber(ctx, *v, nullptr)) {
+      if (auto lambda = evalFloat(ctx, *v, nullptr)) {
         if (*lambda < 0)
           ctx.error(v->loc, fmt::format("soft sharing strength must be finite and "
                                         "non-negative, got {}",

@@ -194,7 +194,7 @@ bool readLoss(Context &ctx, const ast::Expr &e, Task &task, bool kindOk) {
   if (loss == Loss::Huber) {
     BoundArgs b = bindArgs(ctx, e, "huber", {{"delta", false}});
     if (const ast::Expr *v = b.value(0))
-      if (auto d = evalNumber(ctx, *v, nullptr)) {
+      if (auto d = evalFloat(ctx, *v, nullptr)) {
         if (*d > 0)
           task.huberDelta = *d;
         else
@@ -330,7 +330,7 @@ void checkTask(Context &ctx, int index) {
   }
   if (const ast::TaskField *f = fields[Weight])
     if (const ast::Expr *e = singleValue(ctx, *f))
-      if (auto w = evalNumber(ctx, *e, nullptr)) {
+      if (auto w = evalFloat(ctx, *e, nullptr)) {
         if (*w < 0)
           ctx.error(e->loc, fmt::format("weight must be finite and non-negative, got {}",
                                         formatNumber(*w)));

@@ -122,7 +122,7 @@ void checkTransfer(Context &ctx, const TransferSettings &given) {
       name.kind = ast::ExprKind::Name;
       name.args.clear();
       auto group = readGroup(ctx, name, "lr_scale");
-      auto scale = evalNumber(ctx, e->args[0].value, nullptr);
+      auto scale = evalFloat(ctx, e->args[0].value, nullptr);
       if (scale && !(*scale >= 0 && *scale <= 1e6)) {
         ctx.error(
             e->args[0].value.loc,
