@@ -203,6 +203,29 @@ void checkSeveral(Context &ctx, const std::vector<int> &train) {
     }
 }
 
+/// Validation or test data sets (`what`: "validate", "test") that label no
+/// task would score every task on no rows: a loss of 0, the same each epoch.
+void checkLabelsSomething(Context &ctx, const ast::Setting &s, const std::vector<int> &sets,
+                          const char *what) {
+  for (int d : sets) {
+    const DataInfo &info = ctx.data[size_t(d)];
+    if (info.synthetic || info.unresolved || info.badSource || !info.tasks.empty())
+      continue;
+    const Model &m = *ctx.model;
+    SourceLoc at = s.value.loc; // the name in a list, if it is one
+    for (const ast::Expr *e : listElements(s.value))
+      if (e->isName() && e->text == info.decl->name.text)
+        at = e->loc;
+    ctx.error(at,
+              fmt::format("data set '{}' binds no task, so it has nothing to {}: every task's "
+                          "loss on it would be 0; bind a task's labels in it ({} = column(...)), "
+                          "or {} on another data set",
+                          info.decl->name.text, what, m.tasks.empty() ? "TASK" : m.tasks[0].name,
+                          what))
+        .note(info.decl->name.loc, fmt::format("'{}' is declared here", info.decl->name.text));
+  }
+}
+
 } // namespace
 
 bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDecl *decl,
@@ -226,10 +249,13 @@ bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDec
   if (auto *s = given.validate) {
     unsigned before = ctx.errorsSeen;
     heldOut(ctx, *s, cfg.trainData, cfg.validateData, cfg.validateFraction);
+    checkLabelsSomething(ctx, *s, cfg.validateData, "validate");
     validateOk = ctx.errorsSeen == before;
   }
-  if (auto *s = given.test)
+  if (auto *s = given.test) {
     heldOut(ctx, *s, cfg.trainData, cfg.testData, cfg.testFraction);
+    checkLabelsSomething(ctx, *s, cfg.testData, "test");
+  }
   if (cfg.testFraction > 0 && cfg.validateFraction + cfg.testFraction >= 1)
     ctx.error(given.test->value.loc,
               fmt::format("validate ({}) and test ({}) hold out all of the training data; "
