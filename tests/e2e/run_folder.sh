@@ -86,6 +86,14 @@ compgen -G "$work/stopped/*.tmp-*" >/dev/null && fail "a stopped run left a temp
 stopped_at=$(sed -n 's/.* holds epoch \([0-9]*\):.*/\1/p' "$work/stopped.txt")
 "$work/held_out" train -q --epochs $((stopped_at + 1)) --run-dir "$work/stopped" \
   --resume "$work/stopped/last.safetensors" || fail "the stopped run does not resume"
+# The resumed run's summary counts every epoch, and its report shows the kept
+# epoch's scores, from the log when that epoch came before the resume.
+grep -q "\"epochs\": $((stopped_at + 1))," "$work/stopped/summary.json" ||
+  fail "the resumed run's summary does not count the epochs before it: $(cat "$work/stopped/summary.json")"
+"$mtlc" report "$work/stopped" -o "$work/stopped.html" >/dev/null || fail "report of the resumed run"
+kept=$("$log_check" value "$work/stopped/log.jsonl" end.kept_epoch | sed 's/.* = //')
+grep -q "training, epoch $kept (kept)" "$work/stopped.html" ||
+  fail "the resumed run's report has no column of the kept epoch $kept"
 
 # eval on the kept checkpoint gives the summary's numbers, to the last bit.
 kept=$("$log_check" value "$run/log.jsonl" end.kept_epoch | sed 's/.* = //')

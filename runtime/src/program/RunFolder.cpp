@@ -197,7 +197,7 @@ Status writeRunSummary(const std::string &folder, const mtl_model &model,
   const TrainResult &r = *result;
   const int64_t lastEpoch = r.epochs.empty() ? r.keptEpoch : r.epochs.back().epoch;
   j["status"] = r.interrupted ? "interrupted" : r.stoppedEarly ? "stopped_early" : "finished";
-  j["epochs"] = r.epochs.size();
+  j["epochs"] = lastEpoch; // a resumed run's count includes the epochs before it
   j["steps"] = r.steps;
   j["seconds"] = r.seconds;
   j["monitor"] = options.earlyStop.monitor.empty() ? "loss" : options.earlyStop.monitor;

@@ -39,20 +39,36 @@ void addColumn(std::vector<Column> &columns, std::string heading, const JsonRead
     columns.push_back({std::move(heading), readScores(*scores)});
 }
 
+// The training and validation columns of `epoch` (`which`: kept or last):
+// from summary.json's `record`, or from the log where the summary has no
+// report of it (an epoch before a --resume, which that process did not run).
+void addEpochColumns(std::vector<Column> &columns, const JsonReader &record, int64_t epoch,
+                     const char *which, const RunHistory &h) {
+  const std::string training = fmt::format("training, epoch {} ({})", epoch, which);
+  const std::string validation = fmt::format("validation, epoch {} ({})", epoch, which);
+  if (record.has("train")) {
+    addColumn(columns, training, record, "train");
+    addColumn(columns, validation, record, "validation");
+    return;
+  }
+  for (const EpochPoint &p : h.epochs)
+    if (p.epoch == epoch) {
+      columns.push_back({training, p.train});
+      if (p.validation)
+        columns.push_back({validation, *p.validation});
+    }
+}
+
 // The reports summary.json holds: the kept epoch's, the last's when it is another, the test's.
-std::vector<Column> summaryColumns(const JsonReader &s) {
+std::vector<Column> summaryColumns(const JsonReader &s, const RunHistory &h) {
   std::vector<Column> columns;
   std::optional<JsonReader> kept = s.object("kept"), last = s.object("last");
   const int64_t keptEpoch = kept ? kept->integer("epoch", 0) : 0;
   const int64_t lastEpoch = last ? last->integer("epoch", 0) : 0;
-  if (kept) {
-    addColumn(columns, fmt::format("training, epoch {} (kept)", keptEpoch), *kept, "train");
-    addColumn(columns, fmt::format("validation, epoch {} (kept)", keptEpoch), *kept, "validation");
-  }
-  if (last && lastEpoch != keptEpoch) {
-    addColumn(columns, fmt::format("training, epoch {} (last)", lastEpoch), *last, "train");
-    addColumn(columns, fmt::format("validation, epoch {} (last)", lastEpoch), *last, "validation");
-  }
+  if (kept)
+    addEpochColumns(columns, *kept, keptEpoch, "kept", h);
+  if (last && lastEpoch != keptEpoch)
+    addEpochColumns(columns, *last, lastEpoch, "last", h);
   addColumn(columns, fmt::format("test, epoch {}'s parameters", keptEpoch), s, "test");
   return columns;
 }
@@ -178,7 +194,7 @@ Result<std::string> runFolderReport(const std::string &folder) {
   if (s)
     page.facts(summaryFacts(*s));
   // A failed run's summary holds no report: the log's last epoch stands in.
-  std::vector<Column> columns = s ? summaryColumns(*s) : std::vector<Column>{};
+  std::vector<Column> columns = s ? summaryColumns(*s, h) : std::vector<Column>{};
   addResultsTable(page, taskNames(h), columns.empty() ? logColumns(h) : columns);
   if (s)
     if (Status ok = s->status(); !ok)
