@@ -112,6 +112,7 @@ TEST(ExperimentStats, PairedTestOfThreePairs) {
   const double same[] = {1.0, 2.0, 0.5};
   EXPECT_EQ(pairedTTest(same, b).p, 1.0);
   EXPECT_TRUE(std::isnan(pairedTTest(std::span(a, 1), std::span(b, 1)).p));
+  EXPECT_TRUE(std::isnan(summarize(std::vector<double>{0.5}).std)); // undefined for one value
   Summary s = summarize(std::vector<double>{1, 2, 3, 4});
   EXPECT_DOUBLE_EQ(s.mean, 2.5);
   EXPECT_DOUBLE_EQ(s.std, std::sqrt(5.0 / 3.0)); // squares 2.25 + 0.25 + 0.25 + 2.25 over 3
@@ -144,6 +145,21 @@ TEST(ExperimentResults, DeltaMIsTheMeanSignedRelativeChange) {
   EXPECT_NE(table.find("Δm = +3.1"), std::string::npos) << table;
   std::string csv = experiment::resultsCsv(r);
   EXPECT_NE(csv.find("delta_m,percent,true,3.125,"), std::string::npos) << csv;
+
+  // One seed: the spreads are undefined, written as "-" (null in JSON, empty
+  // in CSV), not 0. A metric undefined in a run (NaN) leaves Δm undefined.
+  experiment::json one = experiment::experimentResults(plan, runs, {1}, nullptr, "m", 1.0);
+  EXPECT_TRUE(std::isnan(one["delta_m"]["std"].get<double>()));
+  EXPECT_EQ(experiment::json::parse(one.dump())["tasks"][0]["mtl"]["std"], nullptr);
+  table = experiment::resultsTable(one);
+  EXPECT_NE(table.find("0.9000 ± -"), std::string::npos) << table;
+  EXPECT_NE(table.find("Δm = -6.25% ± - ("), std::string::npos) << table;
+  EXPECT_NE(experiment::resultsCsv(one).find("delta_m,percent,true,-6.25,,"), std::string::npos);
+  runs["mtl/seed2"]["scores"]["c"]["accuracy"] = nullptr;
+  table =
+      experiment::resultsTable(experiment::experimentResults(plan, runs, {1, 2}, nullptr, "m", 1));
+  EXPECT_NE(table.find("Δm = - (undefined"), std::string::npos) << table;
+  EXPECT_EQ(table.find("nan"), std::string::npos) << table;
 }
 
 TEST(ExperimentResults, TheSearchChoosesTheBestMeanInTheMetricsDirection) {

@@ -250,7 +250,7 @@ TEST_F(HtmlReportTest, ExperimentComparesSearchesAndShowsTheFirstSeedsCurves) {
   // and a<b's validation loss beside its single-task run's.
   std::string html = report(dir, 2 + 1 + 8 + 1);
   EXPECT_EQ(html.find("a<b"), std::string::npos);
-  EXPECT_NE(html.find("Δm = +10.67% ± 1.50 (mean ± std over 2 seeds)"), std::string::npos);
+  EXPECT_NE(html.find("Δm = +10.67% ± 1.50% (mean ± std over 2 seeds)"), std::string::npos);
   EXPECT_NE(
       html.find(row({"a&lt;b", "accuracy (higher is better)", "0.8500 ± 0.0707", "0.7500 ± 0.0707",
                      "0.1000", "[-0.0200, +0.2200]", "0.0400", "0.8000, 0.9000"},

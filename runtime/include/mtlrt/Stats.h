@@ -1,14 +1,16 @@
 // Stats.h: the summary statistics and the paired test that compare an experiment's configurations.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 
 namespace mtlrt {
 
-/// Mean and sample standard deviation (n - 1 in the denominator; 0 for n < 2).
+/// Mean and sample standard deviation (n - 1 in the denominator; NaN, as
+/// undefined, for n < 2).
 struct Summary {
-  double mean = 0, std = 0;
+  double mean = 0, std = NAN;
   int64_t n = 0;
 };
 Summary summarize(std::span<const double> values);

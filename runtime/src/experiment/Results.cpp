@@ -26,9 +26,16 @@ json summaryJson(const std::vector<double> &values) {
   return {{"mean", s.mean}, {"std", s.std}, {"values", values}};
 }
 
-/// "0.9851 ± 0.0067"
+/// `v` with `digits` decimals (and its sign when `sign`), or "-" when undefined.
+std::string fixed(double v, int digits, bool sign = false) {
+  if (std::isnan(v))
+    return "-";
+  return sign ? fmt::format("{:+.{}f}", v, digits) : fmt::format("{:.{}f}", v, digits);
+}
+
+/// "0.9851 ± 0.0067"; "0.9851 ± -" for one seed, whose spread is undefined.
 std::string meanStd(const json &s) {
-  return fmt::format("{:.4f} ± {:.4f}", number(s["mean"]), number(s["std"]));
+  return fmt::format("{} ± {}", fixed(number(s["mean"]), 4), fixed(number(s["std"]), 4));
 }
 
 std::string csvField(const json &j) {
@@ -171,17 +178,22 @@ std::string resultsTable(const json &r) {
     }
     const json &d = t["difference"];
     std::string interval = std::isnan(number(d["ci95"][0]))
-                               ? fmt::format("{:+.4f}", number(d["mean"]))
+                               ? fixed(number(d["mean"]), 4, true)
                                : fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]", number(d["mean"]),
                                              number(d["ci95"][0]), number(d["ci95"][1]));
     double p = number(d["p"]);
     out += fmt::format(" {:<17} {:<30} {}\n", meanStd(t["stl"]), interval,
                        std::isnan(p) ? "-" : fmt::format("{:.3f}{}", p, p < 0.05 ? " *" : ""));
   }
-  if (baselines)
-    out += fmt::format("  Δm = {:+.2f}% ± {:.2f}% (mean relative change over single-task, "
+  if (baselines && std::isnan(number(r["delta_m"]["mean"])))
+    out += "  Δm = - (undefined: a task's metric is undefined in some seed's runs)\n";
+  else if (baselines)
+    out += fmt::format("  Δm = {}% ± {} (mean relative change over single-task, "
                        "positive is better; * p < 0.05)\n",
-                       number(r["delta_m"]["mean"]), number(r["delta_m"]["std"]));
+                       fixed(number(r["delta_m"]["mean"]), 2, true),
+                       std::isnan(number(r["delta_m"]["std"]))
+                           ? "-"
+                           : fixed(number(r["delta_m"]["std"]), 2) + "%");
   return out;
 }
 

@@ -33,9 +33,11 @@ std::string weightsText(const NamedValues &weights) {
   return fmt::format("{}", fmt::join(parts, " "));
 }
 
-// A run's or a search point's settings: "a=1 b=0.5 static lr 0.01".
+// A run's or a search point's settings: "a=1 b=0.5 static lr 0.01" (no lr
+// where the model's own is used).
 std::string settingsText(const NamedValues &weights, const std::string &balance, double lr) {
-  return fmt::format("{} {} lr {:g}", weightsText(weights), balance, lr);
+  std::string text = fmt::format("{} {}", weightsText(weights), balance);
+  return std::isnan(lr) ? text : fmt::format("{} lr {:g}", text, lr);
 }
 
 std::string direction(bool higherIsBetter) {
@@ -46,12 +48,15 @@ void addComparison(HtmlPage &page, const Experiment &e) {
   const bool baselines = std::any_of(e.tasks.begin(), e.tasks.end(),
                                      [](const ExperimentTask &t) { return t.stl.has_value(); });
   page.section(baselines ? "Multi-task against single-task" : "Scores per task");
-  if (e.deltaM)
+  if (e.deltaM && std::isnan(e.deltaM->mean))
+    page.paragraph("Δm is undefined: a compared task's metric is undefined in some seed's runs.");
+  else if (e.deltaM)
     page.paragraph(fmt::format(
-        "Δm = {:+.2f}% ± {:.2f} (mean ± std over {} seeds): the mean relative improvement of the "
+        "Δm = {:+.2f}% ± {} (mean ± std over {} seeds): the mean relative improvement of the "
         "multi-task model over the single-task models across the tasks, each in its metric's "
         "direction; above zero, multi-task training helps.",
-        e.deltaM->mean, e.deltaM->std, e.deltaM->values.size()));
+        e.deltaM->mean, std::isnan(e.deltaM->std) ? "-" : fmt::format("{:.2f}%", e.deltaM->std),
+        e.deltaM->values.size()));
   page.beginFigures();
   for (const ExperimentTask &t : e.tasks) {
     IntervalChart chart;
