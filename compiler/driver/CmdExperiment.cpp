@@ -192,9 +192,9 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
     }
     eo.folder = *folder;
   }
-  if (!o.quiet)
-    fmt::print("experiment {}: {} model{} compiled, {} {}\n", model.name, models.size(),
-               models.size() == 1 ? "" : "s", eo.resume ? "continuing" : "writing", eo.folder);
+  eo.banner =
+      fmt::format("experiment {}: {} model{} compiled, {} {}", model.name, models.size(),
+                  models.size() == 1 ? "" : "s", eo.resume ? "continuing" : "writing", eo.folder);
   mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo);
   if (s && o.report) {
     const std::string page = eo.folder + "/report.html";

@@ -70,7 +70,12 @@ expect_error() { # ARGS... then the message as the last argument
   grep -c -F -e "$message" "$work/e.txt" >/dev/null || fail "for $*: $(cat "$work/e.txt")"
 }
 expect_error "$work/pg.mtl" --resume "$work/exp" --seeds 3 \
-  "that experiment's seeds was 2, this one's is 3; a resumed experiment must be the same"
+  "a resumed experiment must be the same, and that experiment's seeds was 2, this one's is 3"
+# Every difference is named, and nothing claims to continue the experiment.
+out=$("$mtlc" experiment "$work/pg.mtl" --resume "$work/exp" --seeds 3 --seed 9 2>&1)
+[[ $? -eq 1 && $out == *"seed was "*"this one's is 9; its seeds was 2, this one's is 3" ]] ||
+  fail "--resume with two differences: $out"
+[[ $out == *continuing* ]] && fail "a refused --resume said it was continuing: $out"
 expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
 # A folder that cannot take the experiment is refused before compiling, and
 # nothing claims to write there.

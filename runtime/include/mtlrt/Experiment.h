@@ -104,6 +104,9 @@ struct ExperimentOptions {
   bool quiet = false;
   std::FILE *out = stdout;      ///< the tables
   std::FILE *progress = stderr; ///< the progress line, when a terminal
+  /// Printed to `out` (unless quiet) once the folder is open, before the
+  /// first run: what the caller compiled and where the experiment goes.
+  std::string banner;
 };
 
 /// Whether `folder` can take the experiment: a new one must not hold an

@@ -184,13 +184,17 @@ Result<RunRecords> openFolder(const ExperimentOptions &o, const json &id) {
   }
   std::ifstream in(file);
   json saved = json::parse(in, nullptr, false);
+  std::vector<std::string> differences;
   for (const auto &[key, value] : id.items()) {
     json was = saved.contains(key) ? saved[key] : json();
     if (was != value)
-      return fail(fmt::format("--resume {}: that experiment's {} was {}, this one's is {}; a "
-                              "resumed experiment must be the same",
-                              o.folder, key, was.dump(), value.dump()));
+      differences.push_back(
+          fmt::format("{} was {}, this one's is {}", key, was.dump(), value.dump()));
   }
+  if (!differences.empty())
+    return fail(fmt::format("--resume {}: a resumed experiment must be the same, and that "
+                            "experiment's {}",
+                            o.folder, fmt::join(differences, "; its ")));
   // Written afresh without a line cut short, so that new records start on a line of their own.
   const std::string path = (fs::path(o.folder) / "runs.jsonl").string();
   Result<RunRecords> runs = readRuns(path);
@@ -437,6 +441,10 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
   Result<RunRecords> runs = openFolder(options, identity(plan, models[0], base, points));
   if (!runs)
     return runs.takeError();
+  if (!options.quiet && !options.banner.empty()) {
+    fmt::print(options.out, "{}\n", options.banner);
+    std::fflush(options.out);
+  }
 
   std::vector<uint64_t> seeds;
   for (int64_t s = 0; s < plan.seeds; ++s)
