@@ -216,12 +216,11 @@ void checkLabelsSomething(Context &ctx, const ast::Setting &s, const std::vector
     for (const ast::Expr *e : listElements(s.value))
       if (e->isName() && e->text == info.decl->name.text)
         at = e->loc;
-    ctx.error(at,
-              fmt::format("data set '{}' binds no task, so it has nothing to {}: every task's "
-                          "loss on it would be 0; bind a task's labels in it ({} = column(...)), "
-                          "or {} on another data set",
-                          info.decl->name.text, what, m.tasks.empty() ? "TASK" : m.tasks[0].name,
-                          what))
+    ctx.error(at, fmt::format(
+                      "data set '{}' binds no task, so it has nothing to {}: every task's "
+                      "loss on it would be 0; bind a task's labels in it ({} = column(...)), "
+                      "or {} on another data set",
+                      info.decl->name.text, what, m.tasks.empty() ? "TASK" : m.tasks[0].name, what))
         .note(info.decl->name.loc, fmt::format("'{}' is declared here", info.decl->name.text));
   }
 }
