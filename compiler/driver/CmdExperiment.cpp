@@ -9,6 +9,7 @@
 #include "mtlrt/Experiment.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/RunFolder.h"
+#include "mtlrt/StopSignals.h"
 #include "sema/SingleTask.h"
 
 #include <fmt/format.h>
@@ -195,7 +196,11 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   eo.banner =
       fmt::format("experiment {}: {} model{} compiled, {} {}", model.name, models.size(),
                   models.size() == 1 ? "" : "s", eo.resume ? "continuing" : "writing", eo.folder);
+  mtlrt::StopSignals signals;
+  eo.interrupt = &mtlrt::StopSignals::requested();
   mtlrt::Status s = mtlrt::runExperiment(plan, models, flags, eo);
+  if (s && mtlrt::StopSignals::requested())
+    return mtlrt::StopSignals::exitStatus(); // as the signal would have ended it
   if (s && o.report) {
     const std::string page = eo.folder + "/report.html";
     s = mtlrt::writeHtmlReport(eo.folder, page);

@@ -64,6 +64,30 @@ grep -c "5 of 11 runs finished already" "$work/resumed.txt" >/dev/null ||
 "$log_check" same-json "$work/exp/results.json" /tasks "$work/again/results.json" /tasks ||
   fail "the resumed experiment's results differ"
 
+# SIGTERM (or Ctrl-C) stops the runs in progress after their step: they are
+# not recorded, the finished ones are, and the experiment says how to go on,
+# exiting as the signal would have ended it; --resume then finishes it.
+"$mtlc" experiment "$work/pg.mtl" --dir "$work/stopped" --epochs 20000 --jobs 1 \
+  >"$work/stopped.txt" 2>&1 &
+stopping=$!
+for _ in $(seq 1200); do [[ -s $work/stopped/runs.jsonl ]] && break; sleep 0.05; done
+kill -TERM "$stopping"
+wait "$stopping"
+status=$?
+[[ $status -eq 143 ]] || fail "an experiment stopped by SIGTERM exited with $status: $(cat "$work/stopped.txt")"
+grep -Eq "^stopped with [0-9]+ of 11 runs finished; $work/stopped keeps them: continue with \
+--resume $work/stopped$" "$work/stopped.txt" || fail "the stopped experiment's message: $(cat "$work/stopped.txt")"
+grep -q "compiled, writing $work/stopped" "$work/stopped.txt" ||
+  fail "the stopped experiment's output was lost: $(cat "$work/stopped.txt")"
+finished=$(wc -l <"$work/stopped/runs.jsonl")
+[[ $finished -ge 1 && $finished -lt 11 ]] || fail "the stopped experiment recorded $finished runs"
+"$mtlc" experiment "$work/pg.mtl" --resume "$work/stopped" --epochs 20000 --jobs 1 -q 2>/dev/null &
+resuming=$!
+for _ in $(seq 1200); do [[ $(wc -l <"$work/stopped/runs.jsonl") -gt $finished ]] && break; sleep 0.05; done
+kill -TERM "$resuming"
+wait "$resuming"
+[[ $(wc -l <"$work/stopped/runs.jsonl") -gt $finished ]] || fail "the resumed experiment ran nothing"
+
 expect_error() { # ARGS... then the message as the last argument
   local message=${*: -1}
   "$mtlc" experiment "${@:1:$#-1}" 2>"$work/e.txt" >/dev/null && fail "$* was accepted"

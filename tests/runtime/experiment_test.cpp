@@ -182,6 +182,21 @@ TEST(ExperimentResults, TheSearchChoosesTheBestMeanInTheMetricsDirection) {
   plan.maximize = true; // the first of the two best
   experiment::searchResults(plan, points, runs, chosen);
   EXPECT_EQ(chosen, 0);
+
+  // A failed run (recorded without scores) leaves its point out, and the
+  // table says it failed.
+  plan.maximize = false;
+  runs["search/p2/f1"] = {{"status", "failed"}, {"error", "training stopped"}};
+  s = experiment::searchResults(plan, points, runs, chosen);
+  EXPECT_EQ(chosen, 0);
+  EXPECT_EQ(s["points"][1]["failed"], 1);
+  experiment::json r = {{"search", s},
+                        {"scored_on", "test"},
+                        {"seeds", 1},
+                        {"seconds", 1.0},
+                        {"tasks", experiment::json::array()}};
+  const std::string table = experiment::resultsTable(r);
+  EXPECT_NE(table.find("- ± -  (failed on 1 of 2 folds)"), std::string::npos) << table;
 }
 
 } // namespace

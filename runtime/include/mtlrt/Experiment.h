@@ -107,6 +107,10 @@ struct ExperimentOptions {
   /// Printed to `out` (unless quiet) once the folder is open, before the
   /// first run: what the caller compiled and where the experiment goes.
   std::string banner;
+  /// When set (StopSignals::requested()), the runs in progress stop after
+  /// their step and are not recorded, no run starts, and runExperiment
+  /// says how many runs the folder keeps and how to continue.
+  const std::atomic<bool> *interrupt = nullptr;
 };
 
 /// Whether `folder` can take the experiment: a new one must not hold an

@@ -66,9 +66,11 @@ json searchResults(const ExperimentPlan &plan, const std::vector<SearchPoint> &p
   chosen = 0;
   for (size_t p = 0; p < points.size(); ++p) {
     std::vector<double> folds;
+    int64_t failed = 0;
     for (int64_t f = 0; f < plan.folds; ++f) {
       auto it = runs.find(fmt::format("search/p{}/f{}", p + 1, f + 1));
       folds.push_back(it == runs.end() ? NAN : searchValue(it->second, plan.metric));
+      failed += it != runs.end() && it->second.value("status", "") == "failed" ? 1 : 0;
     }
     Summary s = summarize(folds);
     json weights = json::object();
@@ -80,7 +82,8 @@ json searchResults(const ExperimentPlan &plan, const std::vector<SearchPoint> &p
                     {"lr", points[p].lr ? json(*points[p].lr) : json()},
                     {"mean", s.mean},
                     {"std", s.std},
-                    {"folds", folds}});
+                    {"folds", folds},
+                    {"failed", failed}});
     bool better = plan.maximize ? s.mean > best : s.mean < best;
     if (!std::isnan(s.mean) && (std::isnan(best) || better)) {
       best = s.mean;
@@ -153,8 +156,11 @@ std::string resultsTable(const json &r) {
     const int64_t chosen = s["chosen"].get<int64_t>();
     for (size_t i = 0; i < s["points"].size(); ++i) {
       const json &p = s["points"][i];
-      out += fmt::format("  {}{:>3}  {:<{}}  {}\n", int64_t(i) == chosen ? '*' : ' ', i + 1,
-                         p["description"].get<std::string>(), width, meanStd(p));
+      const int64_t failed = p.value("failed", int64_t(0));
+      out += fmt::format(
+          "  {}{:>3}  {:<{}}  {}{}\n", int64_t(i) == chosen ? '*' : ' ', i + 1,
+          p["description"].get<std::string>(), width, meanStd(p),
+          failed > 0 ? fmt::format("  (failed on {} of {} folds)", failed, p["folds"].size()) : "");
     }
     out += "\n";
   }

@@ -259,9 +259,13 @@ public:
     std::atomic<bool> failed{false};
     std::string error;
     auto work = [&] {
-      for (size_t i; !failed && (i = next++) < todo.size();) {
+      for (size_t i; !failed && !stopping() && (i = next++) < todo.size();) {
         Result<json> record = runOne(*todo[i]);
+        if (record && record->is_null()) // interrupted: left for --resume
+          continue;
         std::lock_guard<std::mutex> lock(mutex_);
+        if (!record && todo[i]->config == "search")
+          record = failedSearchRun(*todo[i], record.error());
         if (!record) {
           if (!failed.exchange(true))
             error = fmt::format("run {}: {}", todo[i]->key, record.error());
@@ -291,6 +295,8 @@ public:
 
   int64_t chosen = 0; ///< the search point the final multi-task runs use
 
+  bool stopping() const { return o_.interrupt && o_.interrupt->load(std::memory_order_relaxed); }
+
 private:
   /// The compiled multi-task model whose code fits the balancing method.
   /// (The caller compiled one for each kind the plan's methods need.)
@@ -316,6 +322,7 @@ private:
     TrainOptions o = p->base;
     o.seed = spec.seed;
     o.threads = threadsPerRun_;
+    o.interrupt = o_.interrupt;
     if (!single) {
       for (const auto &[task, w] : point.weights) {
         std::erase_if(o.taskWeights, [&](const auto &tw) { return tw.first == task; });
@@ -354,6 +361,8 @@ private:
     Result<TrainResult> result = trainer->fit(*train, validation, test);
     if (!result)
       return result.takeError();
+    if (result->interrupted)
+      return json();
     const EpochRecord *kept = result->record(result->keptEpoch);
     const EvalReport *scored = result->test               ? &*result->test
                                : kept && kept->validation ? &*kept->validation
@@ -382,6 +391,17 @@ private:
     record["scores"] = report["tasks"];
     record["log"] = (fs::path("runs") / experiment::runFolderName(spec.key) / "log.jsonl").string();
     return record;
+  }
+
+  /// A search run that failed (its training diverged, say): recorded, so
+  /// that its point is not chosen and a --resume does not repeat it.
+  json failedSearchRun(const RunSpec &spec, const std::string &error) {
+    if (!o_.quiet)
+      fmt::print(stderr, "note: run {} failed, and its search point is not chosen: {}\n", spec.key,
+                 error);
+    return {{"key", spec.key},     {"config", spec.config}, {"seed", spec.seed},
+            {"point", spec.point}, {"fold", spec.fold},     {"status", "failed"},
+            {"error", error}};
   }
 
   Status append(const json &record) {
@@ -474,12 +494,12 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
   Runner runner(plan, prepared, points, options, *runs);
   Status ran = runner.runAll(first, progress);
   json search;
-  if (ran && plan.search) {
+  if (ran && plan.search && !runner.stopping()) {
     search = experiment::searchResults(plan, points, *runs, runner.chosen);
     if (std::isnan(search["points"][size_t(runner.chosen)]["mean"].get<double>()))
-      ran = fail(fmt::format("no search point has a {} on every fold (a metric such as auc is "
-                             "undefined on a fold that holds one class); choose another metric "
-                             "or fewer folds",
+      ran = fail(fmt::format("no search point has a {} on every fold (a run failed, or a metric "
+                             "such as auc is undefined on a fold that holds one class); choose "
+                             "other settings, another metric or fewer folds",
                              plan.metric));
     else
       ran = runner.runAll(last, progress);
@@ -487,6 +507,16 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
   progress.clear();
   if (!ran)
     return ran;
+  if (runner.stopping()) {
+    int64_t kept = 0;
+    for (const auto *list : {&first, &last})
+      for (const RunSpec &s : *list)
+        kept += runs->count(s.key) ? 1 : 0;
+    fmt::print(stderr,
+               "stopped with {} of {} runs finished; {} keeps them: continue with --resume {}\n",
+               kept, total, options.folder, options.folder);
+    return Ok{};
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   json results = experiment::experimentResults(plan, *runs, seeds, std::move(search),
                                                models[0].model->name, seconds);

@@ -4,13 +4,12 @@
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/RunFolder.h"
+#include "mtlrt/StopSignals.h"
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -282,49 +281,6 @@ Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run, bo
   return sets;
 }
 
-// Ctrl-C or SIGTERM while a run trains: the first stops it after the step
-// in progress (TrainOptions::interrupt), so the run folder is left whole and
-// the run can be resumed; a second ends the process at once.
-std::atomic<bool> stopRequested{false};
-volatile std::sig_atomic_t stopSignal = 0;
-
-extern "C" void onStopSignal(int signal) {
-  if (stopRequested.exchange(true)) {
-    std::signal(signal, SIG_DFL);
-    std::raise(signal);
-    return;
-  }
-  stopSignal = signal;
-}
-
-/// While it lives, SIGINT and SIGTERM request a stop (unless the process
-/// was started ignoring them, as a shell starts background jobs: they stay
-/// ignored); the destructor puts back what it found.
-class StopSignals {
-public:
-  StopSignals() {
-    struct sigaction action {};
-    action.sa_handler = onStopSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    for (auto [signal, previous] : {std::pair{SIGINT, &previousInt_}, {SIGTERM, &previousTerm_}}) {
-      sigaction(signal, nullptr, previous);
-      if (previous->sa_handler != SIG_IGN)
-        sigaction(signal, &action, nullptr);
-    }
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &previousInt_, nullptr);
-    sigaction(SIGTERM, &previousTerm_, nullptr);
-  }
-  StopSignals(const StopSignals &) = delete;
-  StopSignals &operator=(const StopSignals &) = delete;
-
-private:
-  struct sigaction previousInt_ = {};
-  struct sigaction previousTerm_ = {};
-};
-
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   const RunConfig &c = data.run.config;
   Result<TrainOptions> options = trainOptions(c, f);
@@ -359,7 +315,7 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
     if (Status s = writeRunSettings(folder, model, used, to); !s)
       return s;
   }
-  to.interrupt = &stopRequested;
+  to.interrupt = &StopSignals::requested();
   auto trainer = Trainer::create(&model, to);
   if (!trainer)
     return trainer.takeError();
@@ -386,8 +342,7 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
     return result.takeError();
   if (result->interrupted) {
     const int64_t epoch = result->epochs.empty() ? 0 : result->epochs.back().epoch;
-    fmt::print(stderr, "stopped by {} after step {}{}\n",
-               stopSignal == SIGTERM ? "SIGTERM" : "Ctrl-C", result->steps,
+    fmt::print(stderr, "stopped by {} after step {}{}\n", StopSignals::name(), result->steps,
                folder.empty() || epoch == 0
                    ? std::string()
                    : fmt::format("; {} holds epoch {}: continue with --resume {}", folder, epoch,
@@ -439,7 +394,7 @@ int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data)
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }
-  return stopRequested ? 128 + int(stopSignal) : 0; // as the signal would have ended it
+  return StopSignals::exitStatus(); // as the signal would have ended it
 }
 
 int runTrain(const mtl_model &model, const TrainFlags &flags) {
