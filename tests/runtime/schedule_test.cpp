@@ -56,9 +56,18 @@ TEST(Schedule, MalformedTextIsNamed) {
             "unknown schedule 'cosin'; use constant, cosine(warmup = N), step(every = N, gamma "
             "= G) or plateau(patience = N, factor = F)");
   EXPECT_EQ(Schedule::parse("step(gamma = 2)").error(),
-            "schedule 'step(gamma = 2)': 'gamma = 2' is not one of its arguments in range");
+            "schedule 'step(gamma = 2)': gamma must lie in (0, 1], got 2");
+  EXPECT_EQ(Schedule::parse("step(gamma = 0)").error(),
+            "schedule 'step(gamma = 0)': gamma must lie in (0, 1], got 0");
+  EXPECT_EQ(Schedule::parse("step(every = 0, gamma = 0.5)").error(),
+            "schedule 'step(every = 0, gamma = 0.5)': every must be a whole number of at least 1, "
+            "got 0");
+  EXPECT_EQ(
+      Schedule::parse("cosine(warmup = 1.5)").error(),
+      "schedule 'cosine(warmup = 1.5)': warmup must be a whole number of at least 0, got 1.5");
   EXPECT_FALSE(Schedule::parse("plateau(patience = 3").ok());
-  EXPECT_FALSE(Schedule::parse("cosine(warm = 3)").ok());
+  EXPECT_EQ(Schedule::parse("cosine(warm = 3)").error(),
+            "schedule 'cosine(warm = 3)': cosine has no argument 'warm'; write cosine(warmup = N)");
 }
 
 TEST(Schedule, ClipGradNormScalesTheTrainedTensors) {
@@ -103,7 +112,7 @@ TEST(Schedule, PlateauWithoutValidationDataIsAnError) {
   EXPECT_TRUE(Trainer::create(&testmodel::kModel, o)->fit(testmodel::makeData(40, 1)).ok());
   o.schedule = "cosine(warmup = x)";
   EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
-            "schedule 'cosine(warmup = x)': 'warmup = x' is not one of its arguments in range");
+            "schedule 'cosine(warmup = x)': warmup needs a number, got 'x'");
 }
 
 // Settings counted in epochs must fit the run's epochs, whichever overrides

@@ -283,7 +283,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
                                     "'" + value + "'"));
     }
     if (!diffs.empty())
-      return fail(fmt::format("{}: cannot resume: the run's settings differ (use initFrom to "
+      return fail(fmt::format("{}: cannot resume: the run's settings differ (use --init-from to "
                               "start a new run from its parameters): {}",
                               where, fmt::join(diffs, "; ")));
     std::string bad;

@@ -27,6 +27,7 @@ Result<Schedule> Schedule::parse(const std::string &text) {
     const char *name;
     double *value;
     double lo, hi;
+    bool whole = true; ///< else a real in (lo, hi]
   };
   std::vector<Arg> args;
   if (name == "constant" || name.empty()) {
@@ -36,10 +37,10 @@ Result<Schedule> Schedule::parse(const std::string &text) {
     args = {{"warmup", &out.warmup, 0, 1e9}};
   } else if (name == "step") {
     out.kind_ = Kind::Step;
-    args = {{"every", &out.every, 1, 1e9}, {"gamma", &out.gamma, 0, 1}};
+    args = {{"every", &out.every, 1, 1e9}, {"gamma", &out.gamma, 0, 1, false}};
   } else if (name == "plateau") {
     out.kind_ = Kind::Plateau;
-    args = {{"patience", &out.patience, 0, 1e9}, {"factor", &out.shrink, 0, 1}};
+    args = {{"patience", &out.patience, 0, 1e9}, {"factor", &out.shrink, 0, 1, false}};
   } else {
     return fail(fmt::format("unknown schedule '{}'; use constant, cosine(warmup = N), step(every "
                             "= N, gamma = G) or plateau(patience = N, factor = F)",
@@ -57,14 +58,28 @@ Result<Schedule> Schedule::parse(const std::string &text) {
     size_t eq = item.find('=');
     std::string key = trim(item.substr(0, eq));
     const Arg *arg = nullptr;
-    for (const Arg &a : args)
+    std::vector<std::string> names;
+    for (const Arg &a : args) {
+      names.push_back(fmt::format("{} = {}", a.name, a.whole ? "N" : "X"));
       if (key == a.name)
         arg = &a;
+    }
+    if (!arg)
+      return fail(fmt::format("schedule '{}': {} has no argument '{}'; {}", s, name, key,
+                              names.empty()
+                                  ? "it takes none"
+                                  : fmt::format("write {}({})", name, fmt::join(names, ", "))));
     char *end = nullptr;
     std::string value = eq == std::string::npos ? "" : trim(item.substr(eq + 1));
     double v = value.empty() ? NAN : std::strtod(value.c_str(), &end);
-    if (!arg || !end || *end || !(v >= arg->lo && v <= arg->hi))
-      return fail(fmt::format("schedule '{}': '{}' is not one of its arguments in range", s, item));
+    if (!end || *end || !std::isfinite(v))
+      return fail(fmt::format("schedule '{}': {} needs a number, got '{}'", s, key, value));
+    if (arg->whole && !(v == std::floor(v) && v >= arg->lo && v <= arg->hi))
+      return fail(fmt::format("schedule '{}': {} must be a whole number of at least {}, got {}", s,
+                              key, arg->lo, value));
+    if (!arg->whole && !(v > arg->lo && v <= arg->hi))
+      return fail(fmt::format("schedule '{}': {} must lie in ({}, {}], got {}", s, key, arg->lo,
+                              arg->hi, value));
     *arg->value = v;
   }
   return out;
