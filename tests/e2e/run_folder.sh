@@ -50,6 +50,16 @@ touch "$work/reused/notes.txt"
   fail "--overwrite left the earlier run's report, or removed a file of the user's"
 grep -q '"epochs": 1' "$work/reused/summary.json" || fail "--overwrite did not write the new run's summary"
 
+# A run that cannot start (a resume of another run's checkpoint) leaves a
+# summary that says why, and a report of it.
+"$work/held_out" train -q --epochs 1 --run-dir "$work/nostart" --seed 5 \
+  --resume "$work/reused/last.safetensors" 2>"$work/nostart.txt" && fail "a resume with another seed was accepted"
+grep -q '"status": "failed"' "$work/nostart/summary.json" &&
+  grep -q 'cannot resume' "$work/nostart/summary.json" ||
+  fail "the run that did not start has no failed summary: $(ls "$work/nostart")"
+"$mtlc" report "$work/nostart" -o "$work/nostart.html" >/dev/null || fail "no report of a run that did not start"
+grep -q "The run failed: .*cannot resume" "$work/nostart.html" || fail "the report does not say why the run failed"
+
 # Two runs started into one new folder: the second is refused (the first
 # holds the folder while it runs, or has left its run there), and the
 # folder is the first run's alone.

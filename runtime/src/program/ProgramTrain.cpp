@@ -335,8 +335,15 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   }
   to.interrupt = &StopSignals::requested();
   auto trainer = Trainer::create(&model, to);
-  if (!trainer)
-    return trainer.takeError();
+  if (!trainer) {
+    // The folder says why the run did not start (a --resume or --init-from
+    // that does not fit), as it would say why it failed later.
+    Error error = trainer.takeError();
+    if (!folder.empty())
+      if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
+        return fail(fmt::format("{}; and {}", error.message, s.error()));
+    return error;
+  }
   if (trainer->initReport() && !f.quiet)
     fmt::print("{}\n", trainer->initReport()->summary());
   auto &[train, validation, test] = data.sets;

@@ -158,7 +158,11 @@ Result<std::string> runFolderReport(const std::string &folder) {
     if (settings.contains("log") && settings["log"].is_string() && settings["log"] != "")
       log = settings["log"].get<std::string>();
   }
-  Result<RunHistory> history = readRunHistory(log);
+  // A run that failed before its first step has a summary and no log.
+  const bool neverStarted =
+      summary && summary->value("status", Json()) == "failed" && !fs::exists(log);
+  Result<RunHistory> history =
+      neverStarted ? Result<RunHistory>(RunHistory{}) : readRunHistory(log);
   if (!history)
     return history.takeError();
   const RunHistory &h = *history;
