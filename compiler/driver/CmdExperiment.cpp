@@ -87,7 +87,7 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   }
   checked.diags.flush(stderr, color);
   const sema::Model &model = *checked.model;
-  if (!dataFilesExist(model, o.data, checked.diags)) {
+  if (!runFilesExist(model, o.data, false, checked.diags)) {
     checked.diags.flush(stderr, color);
     return 1;
   }

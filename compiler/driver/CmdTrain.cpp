@@ -34,7 +34,8 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }
-  if (!dataFilesExist(*checked.model, o.train.data, checked.diags)) {
+  const bool initReplaced = !o.train.initFrom.empty() || !o.train.resume.empty();
+  if (!runFilesExist(*checked.model, o.train.data, initReplaced, checked.diags)) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }

@@ -104,8 +104,8 @@ std::vector<std::string> dataFiles(const sema::Model &model) {
   return out;
 }
 
-bool dataFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
-                    DiagnosticEngine &diags) {
+bool runFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
+                   bool initReplaced, DiagnosticEngine &diags) {
   std::set<int> read(model.train.trainData.begin(), model.train.trainData.end());
   read.insert(model.train.validateData.begin(), model.train.validateData.end());
   read.insert(model.train.testData.begin(), model.train.testData.end());
@@ -129,6 +129,15 @@ bool dataFilesExist(const sema::Model &model, const std::vector<std::string> &da
                                       ds.name, path, ds.name));
       all = false;
     }
+  }
+  std::error_code ec;
+  if (!initReplaced && !model.train.init.empty() &&
+      !std::filesystem::is_regular_file(model.train.init, ec)) {
+    diags.error(model.train.initLoc,
+                fmt::format("init names '{}', which is not a file; train the model it comes from "
+                            "first, or give another checkpoint with --init-from PATH",
+                            model.train.init));
+    all = false;
   }
   return all;
 }

@@ -20,8 +20,10 @@ std::vector<std::string> dataFiles(const sema::Model &model);
 
 /// Reports, at the data set that names it, each file a run of `model` would
 /// read that does not exist (`mtlc check` lets them be made later); a set
-/// replaced by a `--data` item is the item's. Whether every file exists.
-bool dataFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
-                    DiagnosticEngine &diags);
+/// replaced by a `--data` item is the item's. So too the checkpoint of the
+/// train block's `init`, unless `initReplaced` (--init-from, --resume).
+/// Whether every file exists.
+bool runFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
+                   bool initReplaced, DiagnosticEngine &diags);
 
 } // namespace mtl::driver

@@ -254,6 +254,7 @@ struct TrainConfig {
   EarlyStop earlyStop;
   // Transfer (docs/transfer.md): parameters to start from, and what to train.
   std::string init;                 ///< a checkpoint's path, resolved; empty: none
+  SourceLoc initLoc;                ///< where `init` names it
   std::vector<std::string> initMap; ///< "trunk.* <- encoder.*" rules
   std::vector<std::string> freeze;  ///< parameter groups not trained
   int64_t unfreezeAfter = 0;        ///< > 0: frozen groups train after this many epochs

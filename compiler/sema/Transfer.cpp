@@ -85,6 +85,7 @@ void checkTransfer(Context &ctx, const TransferSettings &given) {
         ctx.error(s->value.loc, "init: a path must not be empty");
       else
         cfg.init = resolvePath(ctx.sources.name(s->value.loc.file), *path);
+      cfg.initLoc = s->value.loc;
     }
   }
   if (const ast::Setting *s = given.initMap) {

@@ -18,6 +18,14 @@ sed -e "s|\"data/digits.csv.gz\"|\"$digits\"|" \
 grep -c 'init_map = "trunk <- encoder"' "$work/transfer.mtl" >/dev/null || fail "fixture: no init in the model"
 "$mtlc" train "$work/transfer.mtl" --epochs 2 --run-dir "$work/t" >"$work/t.txt" 2>&1 ||
   fail "training from the model's init failed: $(cat "$work/t.txt")"
+# A missing init checkpoint is named at the setting, before anything compiles;
+# --init-from in its place is not refused for it.
+sed 's|init = "ae/last.safetensors"|init = "ae/missing.safetensors"|' "$work/transfer.mtl" >"$work/missing.mtl"
+out=$("$mtlc" train "$work/missing.mtl" --epochs 1 --no-save 2>&1)
+[[ $? -eq 1 && $out == *"missing.mtl:"*": error: init names '$work/ae/missing.safetensors', which is not a file"* ]] ||
+  fail "a missing init checkpoint: $out"
+"$mtlc" train "$work/missing.mtl" --epochs 1 --no-save -q --init-from "$ae" --init-map 'trunk <- encoder' ||
+  fail "--init-from did not stand in for a missing init"
 grep -c "^init from .*ae/last\.safetensors: loaded 4 tensors (trunk\.0\.weight <- encoder\.0\.weight, trunk\.0\.bias <- encoder\.0\.bias, .*; new: 4 tensors (digit\.0\.weight, .*; not used: 4 tensors (reconstruct\.0\.weight" \
   "$work/t.txt" >/dev/null || fail "no report of what was loaded: $(head -3 "$work/t.txt")"
 [[ $(tr -d ' \n' <"$work/t/config.json") == *'"freeze":["trunk"]'* ]] ||
