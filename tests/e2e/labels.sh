@@ -67,4 +67,17 @@ expect_error "inf feature cell" "inf\.csv:4: column 'bill_length_mm': 'inf' is n
   "$work/labels" train -q --no-save --data "train=$work/inf.csv"
 expect_error "NaN feature cell" "nan\.csv:4: column 'bill_length_mm': 'NaN' is not a finite number" \
   "$mtlc" train "$model" -q --no-save --data "val=$work/nan.csv"
+
+# Training data with fewer classes than the task: a note says so, and the
+# predictions keep the names known, the rest by id.
+"$work/labels" train -q --epochs 1 --run-dir "$work/two" --data "train=$work/no_chinstrap.csv" \
+  --data "val=$work/no_chinstrap.csv" --data "species_only=$work/no_chinstrap.csv" 2>"$work/two.txt" || fail "training on two of three classes failed: $(cat "$work/two.txt")"
+grep -q "task 'species' is classify(3), and column 'species' names 2 of its classes (Adelie, \
+Gentoo); the others have ids from 2 on, no name, and no rows to learn from" "$work/two.txt" ||
+  fail "no note of the classes the training data lacks: $(cat "$work/two.txt")"
+"$work/labels" predict --checkpoint "$work/two/last.safetensors" --input "$work/no_chinstrap.csv" \
+  >"$work/two.csv" 2>/dev/null || fail "predict with two of three classes named failed"
+head -1 "$work/two.csv" | grep -q "^row,species.class,species.label,species.prob.Adelie,\
+species.prob.Gentoo,species.prob.2,sex.class,sex.label," ||
+  fail "the predictions' header lost the class names: $(head -1 "$work/two.csv")"
 finish

@@ -229,6 +229,15 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
       return fail(fmt::format("{}: {} is read 'as class', which suits classify and binary tasks "
                               "only",
                               block.path, slotName(b)));
+    if (block.classNames.size() < limit && task->classes.empty()) // the training data's
+      block.notes.push_back(fmt::format(
+          "{}: task '{}' is {}, and {} names {} of its classes ({}); the others have ids from {} "
+          "on, no name, and no rows to learn from",
+          block.path, task->name,
+          task->kind == TaskSpec::Binary ? std::string("binary")
+                                         : fmt::format("classify({})", task->width),
+          block.source, block.classNames.size(), fmt::join(block.classNames, ", "),
+          block.classNames.size()));
   }
   // The kind of value each slot accepts, and how to say so. Every value must
   // be finite (NaN is a missing value): `scale` can overflow a float.

@@ -102,14 +102,18 @@ std::string csvCell(const std::string &text) {
   return quoted + "\"";
 }
 
-/// Class names of task t when the checkpoint knows one per class.
+/// Class names of task t when the checkpoint knows them: one per class, or
+/// the first ones (training data that had fewer classes than the task).
 const std::vector<std::string> *namesOf(const Predictor &p, int32_t t) {
-  const mtl_task_desc &task = p.model().tasks[t];
   const auto &all = p.classNames();
-  if (size_t(t) >= all.size())
+  if (size_t(t) >= all.size() || all[size_t(t)].empty())
     return nullptr;
-  size_t want = task.kind == MTL_CLASSIFY ? size_t(task.classes) : 2;
-  return all[size_t(t)].size() == want ? &all[size_t(t)] : nullptr;
+  return &all[size_t(t)];
+}
+
+/// Class `k`'s name, or its id where it has none.
+std::string classLabel(const std::vector<std::string> &names, int64_t k) {
+  return size_t(k) < names.size() ? names[size_t(k)] : std::to_string(k);
 }
 
 std::string header(const Predictor &p, const std::vector<bool> &shown) {
@@ -128,7 +132,7 @@ std::string header(const Predictor &p, const std::vector<bool> &shown) {
     }
     if (task.kind == MTL_CLASSIFY)
       for (int64_t k = 0; k < task.width; ++k)
-        cols.push_back(name + ".prob." + (names ? (*names)[size_t(k)] : std::to_string(k)));
+        cols.push_back(name + ".prob." + (names ? classLabel(*names, k) : std::to_string(k)));
     else if (task.kind == MTL_BINARY)
       cols.push_back(name + ".prob");
     else if (task.kind == MTL_MULTILABEL)
@@ -165,7 +169,7 @@ std::string rowLine(const Predictor &p, const std::vector<bool> &shown, int64_t 
           cls = v[k] > v[cls] ? k : cls;
       line += fmt::format(",{}", cls);
       if (names)
-        line += "," + csvCell((*names)[size_t(cls)]);
+        line += "," + csvCell(size_t(cls) < names->size() ? (*names)[size_t(cls)] : "");
     }
     for (int64_t k = 0; k < task.width; ++k)
       line += fmt::format(",{}", v[k]);
