@@ -22,6 +22,10 @@ const char *taskKindName(int32_t kind);
 /// very large or small; "-" for NaN.
 std::string formatValue(double value);
 
+/// A task's loss as the tables print it: "-" where no row was labelled for
+/// the task (its loss of 0 is no measurement), else formatValue.
+std::string formatTaskLoss(double loss, double labelled);
+
 /// A duration for people: milliseconds under a second ("0.4 ms", "12 ms"),
 /// then seconds ("1.25 s", "12.3 s"), then minutes ("2 min 05 s") and hours
 /// ("1 h 02 min").

@@ -145,15 +145,18 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
 
 void printTable(const mtl_model &model, const std::vector<SplitReport> &splits) {
   for (const SplitReport &split : splits) {
+    const bool labelled = std::any_of(split.report.tasks.begin(), split.report.tasks.end(),
+                                      [](const TaskScores &s) { return s.labelled > 0; });
     fmt::print("{} ({} rows): total loss {}\n", split.name, split.report.rows,
-               formatValue(split.report.loss));
+               labelled ? formatValue(split.report.loss)
+                        : std::string("- (no row is labelled for any task)"));
     for (int32_t t = 0; t < model.num_tasks; ++t) {
       const TaskScores &s = split.report.tasks[size_t(t)];
       std::string metrics;
       for (const MetricValue &m : s.metrics)
         metrics += fmt::format("  {} {}", m.name, formatValue(m.value));
       fmt::print("  {:<16} loss {}{}{}\n", s.name + (s.auxiliary ? " (aux)" : ""),
-                 formatValue(s.loss), metrics,
+                 formatTaskLoss(s.loss, s.labelled), metrics,
                  s.labelled < double(split.report.rows)
                      ? fmt::format("  ({:.{}f} labelled)", s.labelled,
                                    s.labelled == std::floor(s.labelled) ? 0 : 2)

@@ -40,6 +40,10 @@ std::string formatValue(double v) {
   return fmt::format("{:.4f}", v);
 }
 
+std::string formatTaskLoss(double loss, double labelled) {
+  return labelled > 0 ? formatValue(loss) : "-";
+}
+
 std::string formatDuration(double seconds) {
   double ms = seconds * 1e3;
   if (ms < 9.95)
@@ -150,13 +154,14 @@ void EpochTable::row(const EpochRecord &r) {
   if (validation)
     cells.back().push_back(r.validation ? formatValue(r.validation->loss) : "-");
   for (size_t t = 0; t < r.train.tasks.size(); ++t) {
-    std::vector<std::string> group{formatValue(r.train.tasks[t].loss)};
+    const TaskScores &trained = r.train.tasks[t];
+    std::vector<std::string> group{formatTaskLoss(trained.loss, trained.labelled)};
     if (trainMetrics)
       for (const MetricValue &m : r.train.tasks[t].metrics)
         group.push_back(formatValue(m.value));
     if (validation && r.validation) {
       const TaskScores &v = r.validation->tasks[t];
-      group.push_back(formatValue(v.loss));
+      group.push_back(formatTaskLoss(v.loss, v.labelled));
       for (const MetricValue &m : v.metrics)
         group.push_back(formatValue(m.value));
     }
@@ -175,7 +180,8 @@ void printTasks(std::FILE *out, const EvalReport &report, bool auxiliary) {
   for (const TaskScores &t : report.tasks) {
     if (t.auxiliary != auxiliary)
       continue;
-    std::string line = fmt::format("  {:<{}}  loss {}", t.name, width, formatValue(t.loss));
+    std::string line =
+        fmt::format("  {:<{}}  loss {}", t.name, width, formatTaskLoss(t.loss, t.labelled));
     for (const MetricValue &m : t.metrics)
       line += fmt::format("  {} {}", m.name, formatValue(m.value));
     std::fprintf(out, "%s\n", line.c_str());
