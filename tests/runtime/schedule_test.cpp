@@ -110,6 +110,12 @@ TEST(Schedule, PlateauWithoutValidationDataIsAnError) {
                        "validation data: set validate to a fraction or a data set");
   o.validate = 0.25; // with validation it runs
   EXPECT_TRUE(Trainer::create(&testmodel::kModel, o)->fit(testmodel::makeData(40, 1)).ok());
+  // A fraction that holds out no row of the data says so.
+  r = Trainer::create(&testmodel::kModel, o)->fit(testmodel::makeData(1, 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "schedule 'plateau(patience = 2)' follows the validation loss and needs "
+                       "validation data: validate = 0.25 of the 1 training row holds out none; "
+                       "use more rows, a larger fraction or a validation data set");
   o.schedule = "cosine(warmup = x)";
   EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
             "schedule 'cosine(warmup = x)': warmup needs a number, got 'x'");

@@ -237,12 +237,20 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   const bool validating = !valRows.empty();
   if (trainRows.empty())
     return fail(fmt::format("training data '{}' has no rows to train on", train.name));
+  // What validation there is not: a fraction too small for the data holds
+  // out no row, which "set validate" would not explain.
+  const std::string noValidation =
+      !validation && opt.validate > 0
+          ? fmt::format("validate = {} of the {} training row{} holds out none; use more "
+                        "rows, a larger fraction or a validation data set",
+                        opt.validate, train.rows, train.rows == 1 ? "" : "s")
+          : std::string("set validate to a fraction or a data set");
   if (opt.earlyStop.enabled && !validating)
-    return fail("early stopping needs validation data: set validate to a fraction or a data set");
+    return fail("early stopping needs validation data: " + noValidation);
   if (m.schedule.kind() == Schedule::Kind::Plateau && !validating)
     return fail(fmt::format("schedule '{}' follows the validation loss and needs validation "
-                            "data: set validate to a fraction or a data set",
-                            opt.schedule));
+                            "data: {}",
+                            opt.schedule, noValidation));
   const int64_t valCount = int64_t(valRows.size());
   const bool resuming = m.resumePending;
   if (resuming) {
