@@ -120,8 +120,20 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   }
   if (auto *s = given[Epochs])
     cfg.epochs = evalInt(ctx, s->value, nullptr, "epochs", 1, kMaxDim).value_or(cfg.epochs);
-  if (auto *s = given[Batch])
+  if (auto *s = given[Batch]) {
     cfg.batch = evalInt(ctx, s->value, nullptr, "batch", 1, kMaxDim).value_or(cfg.batch);
+    // batch_norm normalises a batch by its own statistics: one row has a
+    // variance of 0, and the running variance it keeps decays towards 0.
+    const Layer *norm = nullptr;
+    for (const Module &mod : ctx.model->modules)
+      for (const Layer &l : mod.layers)
+        norm = !norm && l.kind == LayerKind::BatchNorm ? &l : norm;
+    if (cfg.batch == 1 && norm)
+      ctx.warning(s->value.loc, "batch = 1 trains batch_norm on one row at a time: each batch's "
+                                "variance is 0, and the running variance that evaluation uses "
+                                "decays towards 0; train with batches of several rows")
+          .note(norm->loc, "batch_norm is here");
+  }
   if (auto *s = given[Seed])
     cfg.seed = static_cast<uint64_t>(
         evalInt(ctx, s->value, nullptr, "seed", 0, int64_t(1) << 53).value_or(0));
