@@ -29,7 +29,8 @@ struct ReplOverrides {
 struct ReplRun {
   int number = 0;
   double lr = 0;
-  int64_t batch = 0, epochs = 0;
+  int64_t batch = 0;
+  int64_t epochs = 0; ///< the whole epochs it trained: fewer than asked when stopped
   uint64_t seed = 0;
   std::vector<std::pair<std::string, double>> weights; ///< every task's weight
   bool continued = false;                              ///< started from earlier parameters

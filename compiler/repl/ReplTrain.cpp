@@ -114,7 +114,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   run.number = static_cast<int>(runs_.size()) + 1;
   run.lr = to.lr;
   run.batch = to.batch;
-  run.epochs = to.epochs;
+  run.epochs = static_cast<int64_t>(result->epochs.size());
   run.seed = to.seed;
   run.continued = continued;
   run.balance = trainer->options().balance;
