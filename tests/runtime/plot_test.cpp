@@ -118,6 +118,33 @@ TEST(Plot, IntervalsHaveErrorBarsAndAMark) {
   expectOneSvg(dots);
   EXPECT_EQ(count(dots, "<circle"), 2);
   EXPECT_EQ(dots.find(">0.0</text>"), std::string::npos);
+  // An accuracy of 0.95 ± 0.1: the axis stops at the measure's ceiling.
+  chart.items = {{"multi-task", "", 0.95, 0.1, 0, false}};
+  auto topTick = [](const std::string &svg) {
+    const std::string end = "text-anchor=\"end\" fill=\"#333\">";
+    double top = -1e300;
+    for (size_t at = svg.find(end); at != std::string::npos; at = svg.find(end, at + 1))
+      top = std::max(top, std::stod(svg.substr(at + end.size())));
+    return top;
+  };
+  EXPECT_GT(topTick(intervalChartSvg(chart)), 1.0);
+  chart.yMax = 1;
+  EXPECT_DOUBLE_EQ(topTick(intervalChartSvg(chart)), 1.0);
+}
+
+TEST(Plot, WideTickLabelsMoveTheAxisClearOfItsLabel) {
+  LineChart chart;
+  chart.title = "mse";
+  chart.yLabel = "mse";
+  chart.lines.push_back({"validation", {1, 2, 3}, {1.45e8, 1.5e8, 1.55e8}, 1, true});
+  const std::string svg = lineChartSvg(chart);
+  expectOneSvg(svg);
+  // The tick labels end right of where a frame of narrow labels puts them
+  // (54 - 5), leaving the rotated label its room.
+  const size_t tick = svg.find("dy=\"0.35em\" text-anchor=\"end\"");
+  ASSERT_NE(tick, std::string::npos);
+  const size_t text = svg.rfind("<text x=\"", tick);
+  EXPECT_GT(std::stod(svg.substr(text + 9)), 49.0) << svg.substr(0, 800);
 }
 
 TEST(Plot, HeatMapColoursEveryKnownCell) {

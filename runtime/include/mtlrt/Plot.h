@@ -8,6 +8,7 @@
 // deficiencies.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,9 @@ struct IntervalChart {
   std::vector<PlotInterval> items;
   bool bars = true; ///< bars from zero; else dots, and the y axis fits the intervals
   int width = 360, height = 240;
+  /// The largest value the measure can take (1 for an accuracy): the axis
+  /// and the error bars stop there.
+  double yMax = std::numeric_limits<double>::infinity();
 };
 
 /// The chart as an <svg> element: the y axis holds every mean ± std (and

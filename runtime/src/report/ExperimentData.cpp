@@ -1,8 +1,10 @@
 // ExperimentData.cpp: reading experiment.json, runs.jsonl and results.json.
 #include "report/ExperimentData.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
+#include <tuple>
 
 namespace mtlrt::report {
 namespace {
@@ -63,6 +65,7 @@ ExperimentRun readRun(const JsonReader &j) {
   r.balance = j.text("balance");
   r.log = j.text("log");
   r.seed = j.integer("seed", 0);
+  r.point = j.integer("point", -1);
   r.fold = j.integer("fold", -1);
   r.epochs = j.integer("epochs", 0);
   r.weights = readWeights(j);
@@ -118,6 +121,12 @@ Result<Experiment> readExperiment(const std::string &folder) {
                                    });
         !s)
       return s.takeError();
+  // runs.jsonl lists the runs as they finished, which jobs at once reorder.
+  std::stable_sort(e.runs.begin(), e.runs.end(),
+                   [](const ExperimentRun &a, const ExperimentRun &b) {
+                     return std::tie(a.config, a.point, a.fold, a.seed) <
+                            std::tie(b.config, b.point, b.fold, b.seed);
+                   });
   const std::string resultsPath = (dir / "results.json").string();
   if (fs::exists(resultsPath))
     if (Status s = readResults(resultsPath, e); !s)

@@ -56,7 +56,7 @@ struct Search {
 /// A finished run, as runs.jsonl records it.
 struct ExperimentRun {
   std::string key, config, balance, log; ///< log: relative to the folder; "" when absent
-  int64_t seed = 0, fold = -1, epochs = 0;
+  int64_t seed = 0, point = -1, fold = -1, epochs = 0; ///< point, fold: 0-based; -1: none
   NamedValues weights;
   double lr = NAN, seconds = NAN;
   std::vector<TaskValues> scores;

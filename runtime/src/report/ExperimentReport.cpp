@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <limits>
 
 namespace mtlrt::report {
 namespace {
@@ -40,6 +41,13 @@ std::string settingsText(const NamedValues &weights, const std::string &balance,
   return std::isnan(lr) ? text : fmt::format("{} lr {:g}", text, lr);
 }
 
+// The largest value `metric` (METRIC, or TASK.METRIC as a search's) can
+// take: 1 for the scores and r2; none for losses and errors.
+double ceilingOf(const std::string &metric) {
+  const std::string m = metric.substr(metric.find('.') + 1);
+  return m == "loss" || m == "mse" || m == "mae" ? std::numeric_limits<double>::infinity() : 1.0;
+}
+
 std::string direction(bool higherIsBetter) {
   return higherIsBetter ? "higher is better" : "lower is better";
 }
@@ -62,7 +70,8 @@ void addComparison(HtmlPage &page, const Experiment &e) {
     IntervalChart chart;
     chart.title = fmt::format("{}: {} ({})", t.name, t.metric, direction(t.higherIsBetter));
     chart.yLabel = t.metric;
-    chart.width = 300;
+    chart.yMax = ceilingOf(t.metric);
+    chart.width = int(std::max<size_t>(300, chart.title.size() * 7 + 30)); // the title fits
     if (t.mtl)
       chart.items.push_back({"multi-task", "seeds: " + valuesText(t.mtl->values), t.mtl->mean,
                              t.mtl->std, kMtlColor, false});
@@ -108,6 +117,7 @@ void addSearch(HtmlPage &page, const Search &s) {
   IntervalChart chart;
   chart.title = fmt::format("search: {} by setting", s.metric);
   chart.yLabel = s.metric;
+  chart.yMax = ceilingOf(s.metric);
   chart.bars = false;
   chart.width = int(std::clamp<size_t>(s.points.size() * 36 + 80, 380, 1180));
   HtmlTable table;

@@ -39,6 +39,7 @@ std::string intervalChartSvg(const IntervalChart &chart) {
     lo = std::min(lo, 0.0);
     hi = std::max(hi, 0.0);
   }
+  hi = std::max(lo, std::min(hi, chart.yMax));
   Axis y = niceAxis(lo, hi, 5, false, true);
   auto sy = [&](double v) { return f.bottom - (v - y.lo) / (y.hi - y.lo) * f.height(); };
   out += yAxisSvg(f, y, chart.yLabel);
@@ -61,7 +62,8 @@ std::string intervalChartSvg(const IntervalChart &chart) {
                            px(sy(item.mean)), color);
       }
       double spread = std::isfinite(item.std) ? std::fabs(item.std) : 0;
-      double top = sy(item.mean + spread), bottom = sy(item.mean - spread);
+      double top = sy(std::min(item.mean + spread, std::max(chart.yMax, item.mean)));
+      double bottom = sy(item.mean - spread);
       if (spread > 0)
         out += fmt::format("<path d=\"M{0} {2} H{1} M{0} {3} H{1} M{4} {2} V{3}\" fill=\"none\" "
                            "stroke=\"#222\" stroke-width=\"1.4\"/>",

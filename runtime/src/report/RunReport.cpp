@@ -199,7 +199,12 @@ Result<std::string> runFolderReport(const std::string &folder) {
     page.facts(summaryFacts(*s));
   // A failed run's summary holds no report: the log's last epoch stands in.
   std::vector<Column> columns = s ? summaryColumns(*s, h) : std::vector<Column>{};
-  addResultsTable(page, taskNames(h), columns.empty() ? logColumns(h) : columns);
+  if (columns.empty())
+    columns = logColumns(h);
+  if (columns.empty())
+    page.paragraph("No epoch finished, so the run has no scores.");
+  else
+    addResultsTable(page, taskNames(h), columns);
   if (s)
     if (Status ok = s->status(); !ok)
       return ok.takeError();

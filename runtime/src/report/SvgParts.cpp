@@ -127,7 +127,11 @@ std::string svgOpen(int width, int height, const std::string &title) {
       escapeXml(fitText(title, (width - 16) / 1.25))); // bold 13 px: about 1.25 times as wide
 }
 
-std::string yAxisSvg(const Frame &f, const Axis &axis, const std::string &label) {
+std::string yAxisSvg(Frame &f, const Axis &axis, const std::string &label) {
+  double widest = 0;
+  for (double t : axis.ticks)
+    widest = std::max(widest, textWidth(axis.label(t)));
+  f.left = std::max(f.left, widest + 5 + (label.empty() ? 4 : 20)); // gap, then the label's room
   std::string out;
   for (double t : axis.ticks) {
     double y = f.bottom - (t - axis.lo) / (axis.hi - axis.lo) * f.height();

@@ -46,8 +46,9 @@ struct Frame {
 std::string svgOpen(int width, int height, const std::string &title);
 
 /// The y axis of `frame`: grid lines and tick labels at `axis`'s ticks, the
-/// axis line, and `label` written upwards beside it.
-std::string yAxisSvg(const Frame &frame, const Axis &axis, const std::string &label);
+/// axis line, and `label` written upwards beside it. Moves the frame's left
+/// edge right where the tick labels (1.45e+08) would run into the label.
+std::string yAxisSvg(Frame &frame, const Axis &axis, const std::string &label);
 
 /// A legend entry: a colour and a name, drawn as a line sample or a swatch.
 struct LegendEntry {
