@@ -107,6 +107,13 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
     return 1;
   }
   mtlrt::ExperimentPlan plan = experimentPlan(model, o);
+  if (plan.goals.empty()) {
+    fmt::print(stderr,
+               "error: an experiment compares the main tasks, and every task of model '{}' is "
+               "auxiliary; make one a main task (leave out `auxiliary`)\n",
+               model.name);
+    return 1;
+  }
   for (int d : model.train.trainData)
     if (plan.singleTaskBaselines && model.data[size_t(d)].kind == sema::DataKind::Synthetic) {
       fmt::print(stderr,

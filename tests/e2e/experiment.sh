@@ -101,6 +101,9 @@ out=$("$mtlc" experiment "$work/pg.mtl" --resume "$work/exp" --seeds 3 --seed 9 
   fail "--resume with two differences: $out"
 [[ $out == *continuing* ]] && fail "a refused --resume said it was continuing: $out"
 expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
+sed 's/^\(    head *= .*\)$/\1\n    auxiliary/' "$work/pg.mtl" >"$work/aux.mtl"
+expect_error "$work/aux.mtl" --dir "$work/aux" \
+  "every task of model 'penguins' is auxiliary; make one a main task (leave out \`auxiliary\`)"
 # A folder that cannot take the experiment is refused before compiling, and
 # nothing claims to write there.
 mkdir "$work/empty"
