@@ -59,6 +59,12 @@ grep -q '"status": "failed"' "$work/nostart/summary.json" &&
   fail "the run that did not start has no failed summary: $(ls "$work/nostart")"
 "$mtlc" report "$work/nostart" -o "$work/nostart.html" >/dev/null || fail "no report of a run that did not start"
 grep -q "The run failed: .*cannot resume" "$work/nostart.html" || fail "the report does not say why the run failed"
+# Refused in the run's own folder, the resume leaves that run's files as they were.
+cp "$work/reused/summary.json" "$work/reused/config.json" "$work/"
+"$work/held_out" train -q --epochs 2 --run-dir "$work/reused" --seed 5 \
+  --resume "$work/reused/last.safetensors" 2>/dev/null && fail "a resume with another seed was accepted"
+cmp -s "$work/summary.json" "$work/reused/summary.json" && cmp -s "$work/config.json" "$work/reused/config.json" ||
+  fail "a refused resume changed its run's summary or config"
 
 # Two runs started into one new folder: the second is refused (the first
 # holds the folder while it runs, or has left its run there), and the

@@ -327,22 +327,27 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
     to.checkpointDir = folder;
     if (to.logPath.empty())
       to.logPath = (std::filesystem::path(folder) / "log.jsonl").string();
+  }
+  to.interrupt = &StopSignals::requested();
+  auto trainer = Trainer::create(&model, to);
+  if (!trainer) {
+    // A new folder says why the run did not start (a --resume or
+    // --init-from that does not fit), as it would say why it failed later;
+    // a run's own folder, refused a --resume, keeps what that run wrote.
+    Error error = trainer.takeError();
+    std::error_code ec;
+    if (!folder.empty() &&
+        !std::filesystem::exists(std::filesystem::path(folder) / "summary.json", ec))
+      if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
+        return fail(fmt::format("{}; and {}", error.message, s.error()));
+    return error;
+  }
+  if (!folder.empty()) {
     RunConfig used = c;
     for (DataSpec &d : used.data)
       applyPaths(d, data.run.paths);
     if (Status s = writeRunSettings(folder, model, used, to); !s)
       return s;
-  }
-  to.interrupt = &StopSignals::requested();
-  auto trainer = Trainer::create(&model, to);
-  if (!trainer) {
-    // The folder says why the run did not start (a --resume or --init-from
-    // that does not fit), as it would say why it failed later.
-    Error error = trainer.takeError();
-    if (!folder.empty())
-      if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
-        return fail(fmt::format("{}; and {}", error.message, s.error()));
-    return error;
   }
   if (trainer->initReport() && !f.quiet)
     fmt::print("{}\n", trainer->initReport()->summary());
