@@ -245,9 +245,11 @@ void addExperimentCommand(CLI::App &app, const GlobalOptions &global, int &statu
                   "Each run's log records every N steps (0: epochs only)")
       ->check(mtlrt::wholeNumber(0));
   auto *dir =
-      cmd->add_option("--dir", o->dir, "Write the experiment here instead of experiments/MODEL/N");
+      cmd->add_option("--dir", o->dir, "Write the experiment here instead of experiments/MODEL/N")
+          ->check(mtlrt::nonEmpty());
   cmd->add_option("--resume", o->resume,
                   "Continue the experiment in this folder: finished runs are not repeated")
+      ->check(mtlrt::nonEmpty())
       ->excludes(dir);
   cmd->add_option("--jobs", o->jobs, "Runs at once (default: the cores)")
       ->check(mtlrt::wholeNumber(1, mtlrt::kMaxThreads));

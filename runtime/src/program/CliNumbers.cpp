@@ -1,4 +1,4 @@
-// CliNumbers.cpp: numeric command-line values, checked as written.
+// CliNumbers.cpp: numeric command-line values, checked as written, and text that must not be empty.
 #include "mtlrt/CliNumbers.h"
 
 #include <fmt/format.h>
@@ -46,6 +46,15 @@ CLI::Validator realNumber(bool zeroAllowed, double max) {
         return "";
       },
       zeroAllowed ? ">= 0" : "> 0");
+}
+
+CLI::Validator nonEmpty() {
+  return CLI::Validator(
+      [](const std::string &value) {
+        return value.empty() ? std::string("an empty value; give one, or leave the option out")
+                             : std::string();
+      },
+      "TEXT");
 }
 
 } // namespace mtlrt

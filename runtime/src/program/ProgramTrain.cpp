@@ -30,18 +30,6 @@ void addThreadsFlag(CLI::App *cmd, int &threads) {
       ->capture_default_str();
 }
 
-namespace {
-
-/// Text options: an empty value would read as "not given", so it is refused.
-const CLI::Validator nonEmpty(
-    [](const std::string &value) {
-      return value.empty() ? std::string("an empty value; give one, or leave the option out")
-                           : std::string();
-    },
-    "TEXT");
-
-} // namespace
-
 void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--epochs", f.epochs, "Override the number of epochs")->check(wholeNumber(1));
   cmd->add_option("--batch", f.batch, "Override the batch size")->check(wholeNumber(1));
@@ -60,19 +48,19 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "Balance the task losses with this method instead of the model's: static, "
                   "dwa, rlw, gradnorm, pcgrad, mgda, cagrad, imtl, aligned_mtl, nash_mtl, "
                   "with an argument as in .mtl: 'cagrad(c = 0.4)' (docs/balancing.md)")
-      ->check(nonEmpty);
+      ->check(nonEmpty());
   cmd->add_flag("--grad-stats", f.gradStats,
                 "Log each task's gradient norm on the shared parameters and the tasks' "
                 "gradient cosines every epoch, whatever the balancing method");
   addDataFlag(cmd, f.data);
-  cmd->add_option("--log", f.log, "Write a JSON-lines log to this file")->check(nonEmpty);
+  cmd->add_option("--log", f.log, "Write a JSON-lines log to this file")->check(nonEmpty());
   cmd->add_option("--log-every", f.logEvery, "Log every N steps (0: epochs only)")
       ->check(wholeNumber(0));
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar, table or summary");
   auto *runDir =
       cmd->add_option("--run-dir", f.runDir,
                       "Write the run's files here instead of runs/MODEL/N (see docs/programs.md)")
-          ->check(nonEmpty);
+          ->check(nonEmpty());
   auto *noSave = cmd->add_flag("--no-save", f.noSave, "Write no run folder")->excludes(runDir);
   auto *overwrite =
       cmd->add_flag("--overwrite", f.overwrite,
@@ -88,12 +76,12 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
                                  "Continue a run exactly from a checkpoint written by it")
-                     ->check(nonEmpty)
+                     ->check(nonEmpty())
                      ->excludes(overwrite);
   auto *init = cmd->add_option("--init-from", f.initFrom,
                                "Start from a checkpoint's parameters, matched by name "
                                "(docs/transfer.md)")
-                   ->check(nonEmpty)
+                   ->check(nonEmpty())
                    ->excludes(resume);
   cmd->add_option("--init-map", f.initMap,
                   "With --init-from: 'MODEL <- CHECKPOINT' names, such as 'trunk.* <- "
@@ -109,11 +97,11 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "The learning-rate schedule instead of the model's: constant, "
                   "'cosine(warmup = N)', 'step(every = N, gamma = G)' or 'plateau(patience = N, "
                   "factor = F)'")
-      ->check(nonEmpty);
+      ->check(nonEmpty());
   cmd->add_option("--sampling", f.sampling,
                   "How batches draw from the model's training data sets, instead of its own "
                   "setting: round_robin, proportional or 'temperature(T)'")
-      ->check(nonEmpty);
+      ->check(nonEmpty());
   cmd->add_option("--clip-norm", f.clipNorm,
                   "Clip each step's gradients to this L2 norm (0: no clipping)")
       ->check(realNumber(true, std::numeric_limits<float>::max()));
