@@ -7,8 +7,10 @@
 #include "frontend/ExprText.h"
 #include "sema/ConstEval.h"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <limits>
 
 namespace mtl::sema {
 
@@ -138,15 +140,27 @@ Val binary(Context &ctx, const ast::Expr &e, const Owner &owner, const char *rol
                                  op, e.op == '/' ? "a value before it" : "a value on each side"));
     return {};
   }
-  auto factor = evalFloat(ctx, numberSide, owner.env);
+  auto number = evalNumber(ctx, numberSide, owner.env);
   Val a = operand(ctx, valueSide, owner, role, ("'" + op + "'").c_str());
-  if (!factor || !a.ok())
+  if (!number || !a.ok())
     return {};
-  if (e.op == '/' && *factor == 0) {
+  if (e.op == '/' && *number == 0) {
     ctx.error(numberSide.loc, "a value divided by zero");
     return {};
   }
-  return combined(ctx, e, Value::Scale, {a}, a.flow.shape, e.op == '/' ? 1 / *factor : *factor);
+  // The factor the model multiplies by must fit a float: 1e39, or / 1e-39.
+  const double factor = e.op == '/' ? 1 / *number : *number;
+  if (std::fabs(factor) > double(std::numeric_limits<float>::max())) {
+    const std::string scaling =
+        e.op == '/' ? fmt::format("dividing by {} scales by {}, which is", formatNumber(*number),
+                                  fmt::format("{:.3g}", factor))
+                    : fmt::format("scaling by {} is", fmt::format("{:.3g}", factor));
+    ctx.error(numberSide.loc, fmt::format("{} beyond the range of the 32-bit floats the model "
+                                          "computes in (at most 3.4e38 in magnitude)",
+                                          scaling));
+    return {};
+  }
+  return combined(ctx, e, Value::Scale, {a}, a.flow.shape, factor);
 }
 
 Val concat(Context &ctx, const ast::Expr &call, const Owner &owner, const char *role) {
