@@ -216,6 +216,8 @@ struct TrainResult {
   /// TrainOptions::interrupt stopped the run; `epochs` lists the complete
   /// epochs only, and steps counts every step taken.
   bool interrupted = false;
+  /// The last whole epoch the run reached, counting those before a resume.
+  int64_t lastEpoch = 0;
   int64_t steps = 0;
   double seconds = 0;
   std::optional<EvalReport> test; ///< with the kept parameters

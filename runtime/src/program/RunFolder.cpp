@@ -195,9 +195,8 @@ Status writeRunSummary(const std::string &folder, const mtl_model &model,
     return writeJson(folder, "summary.json", j);
   }
   const TrainResult &r = *result;
-  const int64_t lastEpoch = r.epochs.empty() ? r.keptEpoch : r.epochs.back().epoch;
   j["status"] = r.interrupted ? "interrupted" : r.stoppedEarly ? "stopped_early" : "finished";
-  j["epochs"] = lastEpoch; // a resumed run's count includes the epochs before it
+  j["epochs"] = r.lastEpoch; // a resumed run's count includes the epochs before it
   j["steps"] = r.steps;
   j["seconds"] = r.seconds;
   j["monitor"] = options.earlyStop.monitor.empty() ? "loss" : options.earlyStop.monitor;
@@ -206,7 +205,7 @@ Status writeRunSummary(const std::string &folder, const mtl_model &model,
   j["kept"] = epochJson(r, r.keptEpoch,
                         r.keptEpoch == r.bestEpoch && r.bestEpoch > 0 ? "best.safetensors"
                                                                       : "last.safetensors");
-  j["last"] = epochJson(r, lastEpoch, "last.safetensors");
+  j["last"] = epochJson(r, r.lastEpoch, "last.safetensors");
   if (r.test)
     j["test"] = reportJson(*r.test);
   return writeJson(folder, "summary.json", j);

@@ -198,7 +198,7 @@ void RunLog::end(const TrainResult &result) {
   if (!file)
     return;
   json out = {{"type", "end"},
-              {"epochs", result.epochs.empty() ? result.keptEpoch : result.epochs.back().epoch},
+              {"epochs", result.lastEpoch},
               {"steps", result.steps},
               {"seconds", result.seconds},
               {"best_epoch", result.bestEpoch},

@@ -404,6 +404,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     }
   }
   result.steps = m.step;
+  result.lastEpoch = m.run.epoch;
   // An interrupted run keeps what it trained, up to its last step.
   result.keptEpoch = result.interrupted
                          ? m.run.epoch
