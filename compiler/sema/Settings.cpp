@@ -209,14 +209,19 @@ std::optional<Balance> readBalance(Context &ctx, const ast::Expr &e) {
     if (*name == m.name)
       method = &m;
   const Model &m = *ctx.model;
-  if (Balance{method->kind}.combinesGradients() && !m.tasks.empty() &&
+  const bool headsBuilt =
+      std::all_of(m.tasks.begin(), m.tasks.end(), [](const Task &t) { return t.head >= 0; });
+  if (Balance{method->kind}.combinesGradients() && !m.tasks.empty() && headsBuilt &&
       (m.tasks.size() < 2 || !tasksShareParameters(m))) {
     ctx.error(
         e.loc,
         fmt::format("balance '{}' combines the tasks' gradients on the parameters they "
                     "share, and model '{}' has {}; balance it on the losses (static, "
                     "dwa, rlw, uncertainty or famo)",
-                    *name, m.name,
+                    method->kind == BalanceKind::Mgda && e.isCall() && !e.args.empty()
+                        ? std::string("mgda(rep)")
+                        : *name,
+                    m.name,
                     m.tasks.size() < 2 ? "one task" : "no parameter that two tasks' heads use"));
     return std::nullopt;
   }

@@ -80,6 +80,13 @@ TEST(Settings, Balance) {
                           "  data train = synthetic() {}\n  balance imtl")),
               "m.mtl:5:11: error: balance 'imtl' combines the tasks' gradients on the parameters "
               "they share, and model 'm' has one task");
+  // A head that did not build is its own error, not a lack of sharing too.
+  Checked broken = check(model("  input x : f32[4]\n  shared trunk = x -> dense(4)\n"
+                               "  task a : regress { head = trunk -> dense(1) }\n"
+                               "  task b : regress { head = trunk -> bogus(1) }\n"
+                               "  data train = synthetic() {}\n  balance pcgrad"));
+  EXPECT_NE(broken.text.find("bogus"), std::string::npos) << broken.text;
+  EXPECT_EQ(broken.text.find("combines"), std::string::npos) << broken.text;
   EXPECT_DIAG(withSettings("  balance mgda(params)"),
               "m.mtl:7:16: error: mgda takes no argument (the shared parameters' gradients) or "
               "`rep` (the shared representation's), got 'params'");
