@@ -93,4 +93,30 @@ grep -c "\-\-like c: the model has no data set named 'c' (it has: a, b)" "$work/
 # A gradient method on batches that label one task: the shared module trains.
 "$mtlc" train "$work/m.mtl" --balance mgda --no-save --log "$work/mgda.jsonl" -q ||
   fail "training with mgda failed"
+
+# Validation on several data sets: each eval batch holds one data set's rows,
+# so the total validation loss does not depend on their order in the list.
+awk -v n=30 -v s=1 'BEGIN { srand(s); print "x0,x1,x2,x3,a,b"
+  for (i = 0; i < n; i++) { x = rand() - 0.5; printf "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", x, rand(), rand(), rand(), 2 * x, -x } }' \
+  >"$work/ab.csv"
+head -9 "$work/ab.csv" | cut -d, -f1-4,6 >"$work/bv.csv"
+{ head -1 "$work/ab.csv" | cut -d, -f1-5; sed -n '10,15p' "$work/ab.csv" | cut -d, -f1-5; } >"$work/av.csv"
+for order in "av, bv" "bv, av"; do
+  cat >"$work/order.mtl" <<MTL
+model order {
+  input x : f32[4]
+  data train = csv("$work/ab.csv") { x = columns(x0, x1, x2, x3)  a = column(a)  b = column(b) }
+  data av = csv("$work/av.csv") { x = columns(x0, x1, x2, x3)  a = column(a) }
+  data bv = csv("$work/bv.csv") { x = columns(x0, x1, x2, x3)  b = column(b) }
+  shared trunk = x -> dense(8) -> relu
+  task a : regress { head = trunk -> dense(1) }
+  task b : regress { head = trunk -> dense(1) }
+  train { epochs = 1, batch = 10, seed = 1, validate = [$order] }
+}
+MTL
+  "$mtlc" train "$work/order.mtl" --no-save -q --log "$work/order.jsonl" || fail "validate = [$order] failed"
+  "$log_check" value "$work/order.jsonl" last.val.loss >"$work/order-${order%%,*}.txt"
+done
+cmp -s "$work/order-av.txt" "$work/order-bv.txt" ||
+  fail "the validation loss depends on the order of validate: $(cat "$work/order-av.txt" "$work/order-bv.txt")"
 finish

@@ -175,8 +175,18 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
   std::vector<double> lossSums(tasks, 0.0), counts(tasks, 0.0);
   double totalSum = 0, penaltySum = 0;
   hyper.step = step;
-  for (size_t begin = 0; begin < rows.size(); begin += size_t(maxRows)) {
-    size_t n = std::min(rows.size() - begin, size_t(maxRows));
+  for (size_t begin = 0, n = 0; begin < rows.size(); begin += n) {
+    // A batch holds one data set's rows, as in training: a batch's total is
+    // the sum of its tasks' means, so rows of several data sets in one batch
+    // would weigh by where the batches happen to break (the order of
+    // `validate = [A, B]` would change the total).
+    n = std::min(rows.size() - begin, size_t(maxRows));
+    if (!data.sources.empty())
+      for (size_t k = 1; k < n; ++k)
+        if (data.sources[size_t(rows[begin + k])] != data.sources[size_t(rows[begin])]) {
+          n = k;
+          break;
+        }
     gather(data, rows.subspan(begin, n));
     mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0, nullptr};
     model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
