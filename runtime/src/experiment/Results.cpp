@@ -121,8 +121,11 @@ json experimentResults(const ExperimentPlan &plan, const RunRecords &runs,
       PairedTest t = pairedTTest(mtl, stl);
       task["difference"] = {{"mean", t.mean}, {"ci95", {t.lo, t.hi}}, {"p", t.p}};
       // Δm's term: the relative change, signed so that better is positive.
-      for (size_t s = 0; s < seeds.size(); ++s)
-        deltas[s] += (g.higherIsBetter ? 1 : -1) * (mtl[s] - stl[s]) / std::fabs(stl[s]);
+      // Undefined (NaN) where a score is, or where the single-task score is 0.
+      for (size_t s = 0; s < seeds.size(); ++s) {
+        const double term = (g.higherIsBetter ? 1 : -1) * (mtl[s] - stl[s]) / std::fabs(stl[s]);
+        deltas[s] += std::isfinite(term) ? term : NAN;
+      }
     }
     tasks.push_back(std::move(task));
   }
@@ -192,7 +195,8 @@ std::string resultsTable(const json &r) {
                        std::isnan(p) ? "-" : fmt::format("{:.3f}{}", p, p < 0.05 ? " *" : ""));
   }
   if (baselines && std::isnan(number(r["delta_m"]["mean"])))
-    out += "  Δm = - (undefined: a task's metric is undefined in some seed's runs)\n";
+    out += "  Δm = - (undefined: a compared metric is undefined in some seed's runs, or its "
+           "single-task score is 0)\n";
   else if (baselines)
     out += fmt::format("  Δm = {}% ± {} (mean relative change over single-task, "
                        "positive is better; * p < 0.05)\n",

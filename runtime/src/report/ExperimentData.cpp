@@ -63,6 +63,7 @@ ExperimentRun readRun(const JsonReader &j) {
   if (r.key.empty() || r.config.empty())
     j.problem("a run needs its \"key\" and \"config\"");
   r.balance = j.text("balance");
+  r.failed = j.text("status") == "failed";
   r.log = j.text("log");
   r.seed = j.integer("seed", 0);
   r.point = j.integer("point", -1);
@@ -121,11 +122,21 @@ Result<Experiment> readExperiment(const std::string &folder) {
                                    });
         !s)
       return s.takeError();
-  // runs.jsonl lists the runs as they finished, which jobs at once reorder.
+  // runs.jsonl lists the runs as they finished, which jobs at once reorder;
+  // the plan's order is the search, each task alone (in the tasks' order),
+  // then the multi-task runs.
+  auto rank = [&](const ExperimentRun &r) {
+    if (r.config == "search")
+      return int64_t(0);
+    for (size_t t = 0; t < e.tasks.size(); ++t)
+      if (r.config == "stl:" + e.tasks[t].name)
+        return int64_t(1 + t);
+    return int64_t(1 + e.tasks.size());
+  };
   std::stable_sort(e.runs.begin(), e.runs.end(),
-                   [](const ExperimentRun &a, const ExperimentRun &b) {
-                     return std::tie(a.config, a.point, a.fold, a.seed) <
-                            std::tie(b.config, b.point, b.fold, b.seed);
+                   [&](const ExperimentRun &a, const ExperimentRun &b) {
+                     return std::tuple(rank(a), a.point, a.fold, a.seed) <
+                            std::tuple(rank(b), b.point, b.fold, b.seed);
                    });
   const std::string resultsPath = (dir / "results.json").string();
   if (fs::exists(resultsPath))

@@ -60,6 +60,7 @@ struct ExperimentRun {
   NamedValues weights;
   double lr = NAN, seconds = NAN;
   std::vector<TaskValues> scores;
+  bool failed = false; ///< a search run whose training failed: no scores
 };
 
 /// What the report shows of an experiment folder.

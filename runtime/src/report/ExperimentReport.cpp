@@ -57,7 +57,8 @@ void addComparison(HtmlPage &page, const Experiment &e) {
                                      [](const ExperimentTask &t) { return t.stl.has_value(); });
   page.section(baselines ? "Multi-task against single-task" : "Scores per task");
   if (e.deltaM && std::isnan(e.deltaM->mean))
-    page.paragraph("Δm is undefined: a compared task's metric is undefined in some seed's runs.");
+    page.paragraph("Δm is undefined: a compared metric is undefined in some seed's runs, or its "
+                   "single-task score is 0.");
   else if (e.deltaM)
     page.paragraph(fmt::format(
         "Δm = {:+.2f}% ± {} (mean ± std over {} seeds): the mean relative improvement of the "
@@ -153,8 +154,8 @@ void addRuns(HtmlPage &page, const Experiment &e) {
                                     settingsText(r.weights, r.balance, r.lr),
                                     std::to_string(r.seed),
                                     r.fold >= 0 ? std::to_string(r.fold + 1) : "-",
-                                    fmt::format("{:.2f}", r.seconds),
-                                    std::to_string(r.epochs)};
+                                    r.failed ? "-" : fmt::format("{:.2f}", r.seconds),
+                                    r.failed ? "failed" : std::to_string(r.epochs)};
     for (const ExperimentTask &t : e.tasks) {
       auto scores = std::find_if(r.scores.begin(), r.scores.end(),
                                  [&](const TaskValues &v) { return v.name == t.name; });
