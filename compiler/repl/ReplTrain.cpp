@@ -28,7 +28,7 @@ namespace {
 
 // The rows `rows` of `data`, as a data set of their own.
 std::string metricsText(const mtlrt::TaskScores &t) {
-  std::string out = fmt::format("loss {:.4f}", t.loss);
+  std::string out = "loss " + mtlrt::formatTaskLoss(t.loss, t.labelled);
   for (const mtlrt::MetricValue &m : t.metrics)
     out += fmt::format("  {} {:.4f}", m.name, m.value);
   return out;

@@ -63,6 +63,9 @@ TEST(Schedule, MalformedTextIsNamed) {
             "schedule 'step(every = 0, gamma = 0.5)': every must be a whole number of at least 1, "
             "got 0");
   EXPECT_EQ(
+      Schedule::parse("step(every = 1e10)").error(),
+      "schedule 'step(every = 1e10)': every must be a whole number of at most 1e+09, got 1e10");
+  EXPECT_EQ(
       Schedule::parse("cosine(warmup = 1.5)").error(),
       "schedule 'cosine(warmup = 1.5)': warmup must be a whole number of at least 0, got 1.5");
   EXPECT_FALSE(Schedule::parse("plateau(patience = 3").ok());

@@ -169,7 +169,7 @@ std::string rowLine(const Predictor &p, const std::vector<bool> &shown, int64_t 
           cls = v[k] > v[cls] ? k : cls;
       line += fmt::format(",{}", cls);
       if (names)
-        line += "," + csvCell(size_t(cls) < names->size() ? (*names)[size_t(cls)] : "");
+        line += "," + csvCell(classLabel(*names, cls));
     }
     for (int64_t k = 0; k < task.width; ++k)
       line += fmt::format(",{}", v[k]);

@@ -10,12 +10,11 @@ std::atomic<bool> stopRequested{false};
 volatile std::sig_atomic_t stopSignal = 0;
 
 extern "C" void onStopSignal(int signal) {
+  stopSignal = signal; // before the flag, which other threads read
   if (stopRequested.exchange(true)) {
     std::signal(signal, SIG_DFL);
     std::raise(signal);
-    return;
   }
-  stopSignal = signal;
 }
 
 } // namespace

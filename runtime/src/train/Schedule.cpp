@@ -75,8 +75,10 @@ Result<Schedule> Schedule::parse(const std::string &text) {
     if (!end || *end || !std::isfinite(v))
       return fail(fmt::format("schedule '{}': {} needs a number, got '{}'", s, key, value));
     if (arg->whole && !(v == std::floor(v) && v >= arg->lo && v <= arg->hi))
-      return fail(fmt::format("schedule '{}': {} must be a whole number of at least {}, got {}", s,
-                              key, arg->lo, value));
+      return fail(fmt::format("schedule '{}': {} must be a whole number {}, got {}", s, key,
+                              v > arg->hi ? fmt::format("of at most {:g}", arg->hi)
+                                          : fmt::format("of at least {:g}", arg->lo),
+                              value));
     if (!arg->whole && !(v > arg->lo && v <= arg->hi))
       return fail(fmt::format("schedule '{}': {} must lie in ({}, {}], got {}", s, key, arg->lo,
                               arg->hi, value));
