@@ -124,6 +124,18 @@ TEST_F(HtmlReportTest, TablesHoldTheLogsNumbers) {
   EXPECT_NE(html.find(row({"a&lt;b", "accuracy", "-", "0.8750", "0.7000"}, 2)), std::string::npos);
   EXPECT_NE(html.find(row({"c&amp;d", "r2", "-", "-", "0.3000"}, 2)), std::string::npos);
   EXPECT_NE(html.find(row({"total", "loss", "1.0000", "1.2500", "1.5000"}, 2)), std::string::npos);
+
+  // A task no row of an epoch labelled (the log writes loss 0, labelled 0)
+  // shows no loss there, not 0.0000.
+  std::string unlabelled = kLog;
+  const std::string was = R"("c&d":{"loss":1.5,"labelled":32})";
+  unlabelled.replace(unlabelled.find(was), was.size(), R"("c&d":{"loss":0.0,"labelled":0})");
+  write(dir / "log.jsonl", unlabelled);
+  html = report(dir, 8);
+  EXPECT_NE(html.find(row(
+                {"2", v, "1.5000", "1.6250", "0.7500", "0.8125", "-", "-", "1.6250", "0.1250"}, 1)),
+            std::string::npos)
+      << html;
 }
 
 TEST_F(HtmlReportTest, GatesGetAChartEachWithALinePerExpert) {

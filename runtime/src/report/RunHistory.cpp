@@ -80,6 +80,8 @@ std::vector<TaskValues> readTaskValues(const JsonReader &j) {
   std::vector<TaskValues> out;
   for (const auto &[name, task] : j.members()) {
     TaskValues t{name, task.number("loss"), {}};
+    if (task.has("labelled") && task.number("labelled") == 0)
+      t.loss = NAN; // a loss over no labelled row is no measurement (the log writes 0)
     for (const auto &[key, value] : task.members())
       if (key != "loss" && key != "labelled")
         t.metrics.emplace_back(key, value.asNumber());
