@@ -33,6 +33,21 @@ void *operator new(size_t size) {
 }
 void operator delete(void *p) noexcept { std::free(p); }
 void operator delete(void *p, size_t) noexcept { std::free(p); }
+// The other forms too, so that every delete frees what malloc gave (a
+// sanitizer's own nothrow new, which std::stable_sort's buffer uses, would
+// otherwise meet the free above).
+void *operator new(size_t size, const std::nothrow_t &) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size ? size : 1);
+}
+void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
+void *operator new[](size_t size) { return operator new(size); }
+void *operator new[](size_t size, const std::nothrow_t &tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete[](void *p, size_t) noexcept { std::free(p); }
+void operator delete[](void *p, const std::nothrow_t &) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace {
