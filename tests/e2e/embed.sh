@@ -5,6 +5,9 @@
 # errors) and links with the documented line; its predictions equal, bit for
 # bit, those of `wine predict` on the same checkpoint and rows; and its own
 # training loop (mtl_session_train_batch) writes a checkpoint the program loads.
+# A model that reads its data with scale(x) (digits_autoencoder, pixels /
+# 16) takes raw rows from C as its program reads them: the same predictions,
+# and a training step's loss in the model's units (tests/e2e/embed_scaled.c).
 #
 # Usage: embed.sh MTLC LOG_CHECK CSV_SAME
 source "$(dirname "$0")/common.sh"
@@ -53,6 +56,28 @@ grep -q '^step 40: loss' "$work/tune.txt" || fail "no loss of step 40: $(cat "$w
 if "$csv_same" "$work/program.csv" "$work/tuned.csv" >/dev/null 2>&1; then
   fail "fine-tuning changed no prediction"
 fi
+# scale(x): the C library scales raw rows as the data reader does.
+"$mtlc" build --lib "$examples/digits_autoencoder.mtl" -o "$work/aelib" 2>/dev/null &&
+  "$mtlc" build "$examples/digits_autoencoder.mtl" -o "$work/ae" 2>/dev/null &&
+  "$cc" -std=c99 -Wall -Wextra -Werror "$here/embed_scaled.c" -I "$work/aelib" \
+    "$work/aelib/libdigits_autoencoder.a" -lstdc++ -lz -lm -lpthread -o "$work/embed_scaled" ||
+  { fail "the scaled model's library, program or C test does not build"; finish; }
+"$work/ae" train --epochs 2 -q --run-dir "$work/ckae" || { fail "digits_autoencoder train failed"; finish; }
+gzip -dc "$examples/data/digits.csv.gz" | head -32 >"$work/rows32.csv"
+"$work/embed_scaled" "$work/ckae/last.safetensors" "$work/rows32.csv" >"$work/ae_c.csv" \
+  2>"$work/ae_loss.txt" || fail "embed_scaled failed: $(cat "$work/ae_loss.txt")"
+"$work/ae" predict --checkpoint "$work/ckae/last.safetensors" --input "$work/rows32.csv" \
+  --output "$work/ae_program.csv" 2>/dev/null || fail "digits_autoencoder predict failed"
+"$csv_same" "$work/ae_program.csv" "$work/ae_c.csv" ||
+  fail "with scale(1/16), the C program's predictions differ from the program's"
+# The step's loss (before its update) from the program's predictions: the
+# mean of ((prediction - pixel) / 16)^2 over the 32 x 64 values.
+expected=$(awk -F, 'NR == FNR { for (c = 1; c <= 64; ++c) x[FNR, c] = $c; next }
+  FNR > 1 { for (c = 2; c <= 65; ++c) { d = ($c - x[FNR - 1, c - 1]) / 16; s += d * d; n++ } }
+  END { printf "%.9g", s / n }' "$work/rows32.csv" "$work/ae_program.csv")
+got=$(sed -n 's/^loss //p' "$work/ae_loss.txt")
+awk -v a="$got" -v b="$expected" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 1e-4 * b) }' ||
+  fail "train_batch on raw rows: loss $got, expected $expected (the targets' scale(1/16))"
 # Errors reach C callers as messages.
 "$work/wine_predict" "$work/nope.safetensors" "$data" 2>"$work/err.txt" >/dev/null &&
   fail "a missing checkpoint did not fail"

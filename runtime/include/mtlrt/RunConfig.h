@@ -45,6 +45,13 @@ Result<RunConfig> parseRunConfig(std::string_view json);
 /// against the descriptor (the inputs' and tasks' names and widths).
 Result<RunConfig> modelRunConfig(const mtl_model &model);
 
+/// Per input (`tasks` false) or task (`tasks` true) of `model`: the
+/// `scale(x)` its values are read with by the first training data set that
+/// binds it, 1 where none scales them (or the model carries no configuration).
+/// Predictions of a regression task divide by its scale; the C library
+/// multiplies the rows it is given by them, as the data reader does.
+std::vector<double> slotScales(const mtl_model &model, bool tasks);
+
 /// Loads the data sets `indices` of `config` and merges them
 /// (mergeDatasets) when there are several; the notes of each are in the
 /// result's. Labels read 'as class' and values read 'as category' are

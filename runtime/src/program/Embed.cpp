@@ -35,6 +35,37 @@ struct mtl_session {
   std::vector<float> taskLosses; ///< one per task, so a training step allocates nothing
   /// Per task: the model's `classes = [..]`, for a session with no checkpoint loaded.
   std::vector<std::vector<std::string>> declaredClasses;
+  /// Per input and per task: the `scale(x)` the training data reads it with
+  /// (slotScales), applied to the caller's rows as the data reader applies
+  /// it, into `scaled` (one buffer per input, then one per task).
+  std::vector<double> inputScales, targetScales;
+  std::vector<std::vector<float>> scaled;
+  std::vector<const float *> scaledPointers;
+
+  /// `inputs` (and `targets`, when given) with their scales applied: the
+  /// caller's arrays where a slot has none, else copies in `scaled`.
+  void applyScales(int64_t rows, const float *const *inputs, const float *const *targets) {
+    const mtl_model &m = trainer.model();
+    scaled.resize(inputScales.size() + targetScales.size());
+    scaledPointers.assign(scaled.size(), nullptr);
+    auto one = [&](size_t k, const float *from, int64_t width, double scale) {
+      scaledPointers[k] = from;
+      if (scale == 1.0 || !from || rows <= 0)
+        return;
+      std::vector<float> &to = scaled[k];
+      to.resize(size_t(rows * width));
+      for (size_t i = 0; i < to.size(); ++i) // NaN (a missing label) stays NaN
+        to[i] = static_cast<float>(from[i] * scale);
+      scaledPointers[k] = to.data();
+    };
+    for (int32_t i = 0; i < m.num_inputs; ++i)
+      one(size_t(i), inputs[i], m.inputs[i].elements, inputScales[size_t(i)]);
+    for (int32_t t = 0; targets && t < m.num_tasks; ++t)
+      if (m.tasks[t].kind == MTL_REGRESS)
+        one(inputScales.size() + size_t(t), targets[t], m.tasks[t].width, targetScales[size_t(t)]);
+      else
+        scaledPointers[inputScales.size() + size_t(t)] = targets[t];
+  }
 };
 
 extern "C" {
@@ -71,9 +102,15 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     failed(predictor.error());
     return nullptr;
   }
-  auto *session = new (std::nothrow)
-      mtl_session{std::move(*trainer), std::move(*predictor), true,
-                  std::vector<float>(size_t(model->num_tasks)), std::move(declared)};
+  auto *session = new (std::nothrow) mtl_session{std::move(*trainer),
+                                                 std::move(*predictor),
+                                                 true,
+                                                 std::vector<float>(size_t(model->num_tasks)),
+                                                 std::move(declared),
+                                                 mtlrt::slotScales(*model, false),
+                                                 mtlrt::slotScales(*model, true),
+                                                 {},
+                                                 {}};
   if (!session)
     failed("mtl_session_create: out of memory");
   return session;
@@ -114,7 +151,8 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
       return failed(s.error());
     session->stale = false;
   }
-  auto s = session->predictor.predict(rows, {inputs, size_t(m.num_inputs)},
+  session->applyScales(rows, inputs, nullptr);
+  auto s = session->predictor.predict(rows, {session->scaledPointers.data(), size_t(m.num_inputs)},
                                       {outputs, size_t(m.num_tasks)});
   return s ? 0 : failed(s.error());
 }
@@ -125,8 +163,10 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
     return failed("mtl_session_train_batch: no session, inputs or targets");
   const mtl_model &m = session->trainer.model();
   std::vector<float> &losses = session->taskLosses;
-  auto total = session->trainer.trainBatch(rows, {inputs, size_t(m.num_inputs)},
-                                           {targets, size_t(m.num_tasks)}, losses);
+  session->applyScales(rows, inputs, targets);
+  const float *const *scaled = session->scaledPointers.data();
+  auto total = session->trainer.trainBatch(rows, {scaled, size_t(m.num_inputs)},
+                                           {scaled + m.num_inputs, size_t(m.num_tasks)}, losses);
   if (!total)
     return failed(total.error());
   session->stale = true;

@@ -22,23 +22,6 @@ struct Predictor::Impl {
   std::vector<double> targetScales;
 };
 
-namespace {
-
-std::vector<double> targetScales(const mtl_model &model) {
-  std::vector<double> scales(size_t(model.num_tasks), 1.0);
-  std::vector<bool> found(scales.size(), false);
-  if (Result<RunConfig> config = modelRunConfig(model))
-    for (int d : config->trainData)
-      for (const BindingSpec &b : config->data[size_t(d)].bindings)
-        if (b.isTask && b.slot >= 0 && size_t(b.slot) < scales.size() && !found[size_t(b.slot)]) {
-          found[size_t(b.slot)] = true;
-          scales[size_t(b.slot)] = b.scale;
-        }
-  return scales;
-}
-
-} // namespace
-
 Result<Predictor> Predictor::create(const mtl_model *model, int threads) {
   TrainOptions options;
   options.batch = kPredictBatch;
@@ -47,7 +30,7 @@ Result<Predictor> Predictor::create(const mtl_model *model, int threads) {
   auto trainer = Trainer::create(model, options);
   if (!trainer)
     return trainer.takeError();
-  return Predictor(std::make_unique<Impl>(Impl{std::move(*trainer), targetScales(*model)}));
+  return Predictor(std::make_unique<Impl>(Impl{std::move(*trainer), slotScales(*model, true)}));
 }
 
 Predictor::Predictor(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}

@@ -1,6 +1,7 @@
 // RunConfig.cpp: the run configuration to and from JSON, field by field.
 #include "mtlrt/RunConfig.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -204,6 +205,20 @@ Result<RunConfig> parseRunConfig(std::string_view text) {
   } catch (const std::exception &e) {
     return fail(fmt::format("the model's run configuration is malformed: {}", e.what()));
   }
+}
+
+std::vector<double> slotScales(const mtl_model &model, bool tasks) {
+  std::vector<double> scales(size_t(std::max(tasks ? model.num_tasks : model.num_inputs, 0)), 1.0);
+  std::vector<bool> found(scales.size(), false);
+  if (Result<RunConfig> config = modelRunConfig(model))
+    for (int d : config->trainData)
+      for (const BindingSpec &b : config->data[size_t(d)].bindings)
+        if (b.isTask == tasks && b.slot >= 0 && size_t(b.slot) < scales.size() &&
+            !found[size_t(b.slot)]) {
+          found[size_t(b.slot)] = true;
+          scales[size_t(b.slot)] = b.scale;
+        }
+  return scales;
 }
 
 Result<RunConfig> modelRunConfig(const mtl_model &model) {
