@@ -154,5 +154,15 @@ if [[ -x $work/penguins && -f $work/penguins-ck/last.safetensors ]]; then
     fail "eval scored the task whose labels are absent: $(cat "$work/no_sex.txt")"
   grep -Eq '^  species +loss [0-9.]+  accuracy 0\.[0-9]+' "$work/no_sex.txt" ||
     fail "eval did not score species: $(cat "$work/no_sex.txt")"
+  # A run trained with --data on other rows: eval without --data cannot find
+  # the rows it held out in the model's data, and says so (it evaluated rows
+  # the run had trained on).
+  (head -1 "$examples/data/penguins.csv" && tail -n +2 "$examples/data/penguins.csv" |
+    awk 'NR % 3 != 0') >"$work/two_thirds.csv"
+  "$work/penguins" train --data "train=$work/two_thirds.csv" --epochs 2 -q \
+    --run-dir "$work/two_thirds" 2>/dev/null || fail "train on two thirds of penguins failed"
+  out=$("$work/penguins" eval --checkpoint "$work/two_thirds/last.safetensors" 2>&1)
+  [[ $? -eq 1 && $out == *"its run trained on 182 rows and held out 46 for validation, but the model's training data splits into 273 and 69"* ]] ||
+    fail "eval without --data of a run trained on other data: $out"
 fi
 finish

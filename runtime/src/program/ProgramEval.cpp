@@ -104,6 +104,23 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     if (!data)
       return data.takeError();
     Split split = splitSources(*data, to.validate, to.seed, to.test);
+    // Held-out rows are found again by splitting the model's training data as
+    // the run did: data of another size (a run trained with --data) would
+    // give other rows, some of them trained on.
+    int64_t trainRows = 0, valRows = 0;
+    const bool checkVal = c.validateData.empty();
+    if (which != All && ck->metaNumber("train_rows", trainRows) && trainRows > 0 &&
+        ck->metaNumber("val_rows", valRows) &&
+        (int64_t(split.train.size()) != trainRows ||
+         (checkVal && int64_t(split.validation.size()) != valRows)))
+      return fail(fmt::format(
+          "{}: its run trained on {} rows{}, but the model's training data splits into {}{}, "
+          "so the rows it held out cannot be found: the run trained on other data (given with "
+          "--data?); evaluate every row of a file with --data NAME=FILE",
+          f.checkpoint, trainRows,
+          checkVal ? fmt::format(" and held out {} for validation", valRows) : "",
+          split.train.size(),
+          checkVal ? fmt::format(" and {}", split.validation.size()) : " training rows"));
     Result<EvalReport> report =
         which == All
             ? trainer->evaluate(*data)
