@@ -54,6 +54,27 @@ expect "predict, foreign" "does not fit model 'wine'" "$wine" predict --checkpoi
 expect "resume, foreign" "does not fit model 'wine'" "$wine" train -q --resume "$foreign"
 expect "init-from, foreign" "no parameter of model 'wine' is in it by name and shape" \
   "$wine" train -q --init-from "$foreign"
+# Damaged values: a parameter that is NaN, a standard deviation of 0 (no
+# training writes either; they gave NaN predictions and a confident label).
+# damage NAME BYTES OUT: the good checkpoint with BYTES (printf escapes) at
+# the start of tensor NAME's data.
+damage() {
+  local n offset
+  n=$(od -An -t u8 -N 8 "$good" | tr -d ' ')
+  offset=$(head -c $((8 + n)) "$good" | tail -c "$n" |
+    grep -o "\"$1\":{[^}]*\"data_offsets\":\[[0-9]*" | sed 's/.*\[//')
+  [[ -n $offset ]] || { fail "no tensor $1 in the checkpoint"; return; }
+  cp "$good" "$work/$3.safetensors"
+  printf "$2" | dd of="$work/$3.safetensors" bs=1 seek=$((8 + n + offset)) conv=notrunc 2>/dev/null
+}
+damage trunk.0.weight '\x00\x00\xc0\x7f' nan_param
+damage __standardize__.input.x.std '\x00\x00\x00\x00\x00\x00\x00\x00' zero_std
+expect "eval, a NaN parameter" "nan_param\.safetensors.*not finite: trunk\.0\.weight\[0\] is nan" \
+  "$wine" eval --checkpoint "$work/nan_param.safetensors"
+expect "init-from, a NaN parameter" "cannot initialise from it: not finite: trunk\.0\.weight\[0\] is nan" \
+  "$wine" train -q --no-save --init-from "$work/nan_param.safetensors"
+expect "predict, a standard deviation of 0" "zero_std\.safetensors.*standardisation of input 'x': __standardize__\.input\.x\.std holds 0" \
+  "$wine" predict --checkpoint "$work/zero_std.safetensors" --input "$data"
 # The good checkpoint still works after all that.
 "$wine" eval --checkpoint "$good" >/dev/null || fail "the good checkpoint no longer loads"
 finish

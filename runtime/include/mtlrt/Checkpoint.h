@@ -55,6 +55,9 @@ struct CheckpointTensor {
   std::vector<float> floats() const;
   /// The values as doubles; only for F64 tensors (others give an empty vector).
   std::vector<double> doubles() const;
+  /// "NAME[k] is nan" for the first element of an F32 or F64 tensor that is
+  /// not finite (no training step writes one), or empty when there is none.
+  std::string nonFinite() const;
 };
 
 /// The contents of a checkpoint file, tensors in file order.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -89,6 +90,16 @@ std::vector<float> CheckpointTensor::floats() const {
 
 std::vector<double> CheckpointTensor::doubles() const {
   return dtype == Dtype::F64 ? valuesOf<double>(data) : std::vector<double>{};
+}
+
+std::string CheckpointTensor::nonFinite() const {
+  auto first = [&](const auto &values) -> std::string {
+    for (size_t k = 0; k < values.size(); ++k)
+      if (!std::isfinite(values[k]))
+        return fmt::format("{}[{}] is {}", name, k, double(values[k]));
+    return "";
+  };
+  return dtype == Dtype::F32 ? first(floats()) : dtype == Dtype::F64 ? first(doubles()) : "";
 }
 
 const CheckpointTensor *Checkpoint::find(const std::string &name) const {

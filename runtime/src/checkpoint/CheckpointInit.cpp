@@ -88,6 +88,9 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
             fmt::format("'{}' maps tensors of different {}s: {}", rule->text, what, why));
       else
         report.fresh.push_back(fmt::format("{} ({} differs: {})", d.name, what, why));
+    } else if (std::string bad = t->nonFinite(); !bad.empty()) {
+      errors.push_back(fmt::format("not finite: {}{}", bad,
+                                   rule ? fmt::format(" (for {})", d.name) : std::string()));
     } else {
       report.loaded.push_back(label);
       used.insert(source);

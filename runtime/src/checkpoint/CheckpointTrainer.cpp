@@ -7,6 +7,7 @@
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -176,6 +177,8 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     else if (t->dtype != Dtype::F32 || t->elements() != d.size)
       diffs.push_back(
           fmt::format("dtype differs: {}: checkpoint {}, model F32", d.name, dtypeName(t->dtype)));
+    else if (std::string bad = t->nonFinite(); !bad.empty())
+      diffs.push_back("not finite: " + bad);
   };
   for (int32_t i = 0; i < model.num_params; ++i)
     compare(model.params[i]);
@@ -209,6 +212,16 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
                                     kind, name, meanName, stdName, shapeString(shape)));
         return;
       }
+    std::string bad = mean->nonFinite();
+    for (double s : sd->doubles())
+      if (bad.empty() && !(s > 0 && std::isfinite(s)))
+        bad = fmt::format("{} holds {}", stdName, s);
+    if (!bad.empty()) {
+      diffs.push_back(fmt::format("standardisation of {} '{}': {} (a mean must be finite, a "
+                                  "standard deviation finite and above 0)",
+                                  kind, name, bad));
+      return;
+    }
     out = Standardizer{mean->doubles(), sd->doubles()};
   };
   for (int32_t i = 0; i < model.num_inputs; ++i)
