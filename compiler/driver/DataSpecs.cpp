@@ -164,7 +164,9 @@ mtlrt::RunConfig runConfig(const sema::Model &model) {
   t.earlyStop.patience = model.train.earlyStop.patience;
   t.earlyStop.monitor = model.train.earlyStop.monitor;
   t.earlyStop.minDelta = model.train.earlyStop.minDelta;
-  t.initFrom = model.train.init;
+  // Absolute, as the data paths are: a built program finds it from any folder.
+  if (!model.train.init.empty())
+    t.initFrom = std::filesystem::absolute(model.train.init).lexically_normal().string();
   t.initMap = model.train.initMap;
   t.freeze = model.train.freeze;
   t.unfreezeAfter = model.train.unfreezeAfter;

@@ -30,6 +30,12 @@ grep -c "^init from .*ae/last\.safetensors: loaded 4 tensors (trunk\.0\.weight <
   "$work/t.txt" >/dev/null || fail "no report of what was loaded: $(head -3 "$work/t.txt")"
 [[ $(tr -d ' \n' <"$work/t/config.json") == *'"freeze":["trunk"]'* ]] ||
   fail "config.json does not record the frozen trunk"
+# A program built from the model (named by a relative path) finds its init
+# checkpoint from any folder, as it finds its data.
+"$mtlc" build transfer.mtl -o "$work/from_init" >/dev/null 2>&1 || fail "build of transfer.mtl failed"
+out=$(cd / && "$work/from_init" train --epochs 1 --no-save 2>&1)
+[[ $? -eq 0 && $out == *"init from $work/ae/last.safetensors: loaded 4 tensors"* ]] ||
+  fail "the built program did not find its init checkpoint from another folder: $out"
 
 # Every group frozen: the run ends where it started (the same predictions).
 model=$examples/digits_transfer.mtl
