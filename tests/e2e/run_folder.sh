@@ -59,6 +59,11 @@ grep -q '"status": "failed"' "$work/nostart/summary.json" &&
   fail "the run that did not start has no failed summary: $(ls "$work/nostart")"
 "$mtlc" report "$work/nostart" -o "$work/nostart.html" >/dev/null || fail "no report of a run that did not start"
 grep -q "The run failed: .*cannot resume" "$work/nostart.html" || fail "the report does not say why the run failed"
+# It left nothing to continue: the next run into that folder starts there.
+"$work/held_out" train -q --epochs 1 --run-dir "$work/nostart" 2>"$work/nostart2.txt" ||
+  fail "a folder whose run failed to start was refused: $(cat "$work/nostart2.txt")"
+grep -q '"status": "finished"' "$work/nostart/summary.json" ||
+  fail "the run after a failed start wrote no summary of its own"
 # Refused in the run's own folder, the resume leaves that run's files as they were.
 cp "$work/reused/summary.json" "$work/reused/config.json" "$work/"
 "$work/held_out" train -q --epochs 2 --run-dir "$work/reused" --seed 5 \

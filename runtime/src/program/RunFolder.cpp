@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
@@ -73,22 +74,42 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
   return fail(fmt::format("{}: cannot find a free run folder", parent.string()));
 }
 
+namespace {
+
+/// Whether `dir`'s summary.json is that of a run that failed (one that could
+/// not start, or stopped on an error).
+bool failedRun(const fs::path &dir) {
+  std::ifstream in(dir / "summary.json");
+  json j = json::parse(in, nullptr, false);
+  return j.is_object() && j.value("status", std::string()) == "failed";
+}
+
+} // namespace
+
 Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite) {
   std::error_code ec;
   std::string held;
+  bool checkpoints = false, last = fs::exists(fs::path(dir) / "last.safetensors", ec);
   for (const char *name : kKeptFiles)
-    if (fs::exists(fs::path(dir) / name, ec))
+    if (fs::exists(fs::path(dir) / name, ec)) {
       held += fmt::format("{}{}", held.empty() ? "" : ", ", name);
-  if (held.empty() || overwrite)
+      checkpoints = checkpoints || std::string_view(name) != "summary.json";
+    }
+  // A run that failed before writing a checkpoint left nothing to continue:
+  // its folder takes the next run as an empty one would.
+  if (held.empty() || overwrite || (!checkpoints && failedRun(dir)))
     return Ok{};
   if (!resume.empty()) {
     fs::path from = fs::path(resume).parent_path();
     if (fs::equivalent(from.empty() ? fs::path(".") : from, dir, ec))
       return Ok{};
   }
-  return fail(fmt::format("--run-dir {}: the folder holds a run already ({}); continue it with "
-                          "--resume {}, replace it with --overwrite, or choose another folder",
-                          dir, held, (fs::path(dir) / "last.safetensors").string()));
+  return fail(fmt::format("--run-dir {}: the folder holds a run already ({}); {}replace it with "
+                          "--overwrite, or choose another folder",
+                          dir, held,
+                          last ? fmt::format("continue it with --resume {}, ",
+                                             (fs::path(dir) / "last.safetensors").string())
+                               : std::string()));
 }
 
 Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
