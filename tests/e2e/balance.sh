@@ -62,6 +62,13 @@ out=$("$work/penguins" train --balance uncertainty --epochs 1 --no-save -q 2>&1)
 [[ $? -eq 1 ]] || fail "a program without log-variances took --balance uncertainty"
 grep -q "was compiled without them" <<<"$out" ||
   fail "no clear error for --balance uncertainty on a program built without it: $out"
+# Its checkpoint still evaluates and predicts there: the log-variances weigh
+# the losses and play no part in predictions.
+"$work/penguins" eval --checkpoint "$work/uw/last.safetensors" >"$work/uw_eval.txt" 2>&1 ||
+  fail "eval of an uncertainty run's checkpoint failed: $(cat "$work/uw_eval.txt")"
+"$work/penguins" predict --checkpoint "$work/uw/last.safetensors" \
+  --input "$examples/data/penguins.csv" >"$work/uw_pred.csv" 2>"$work/uw_pred.txt" ||
+  fail "predict from an uncertainty run's checkpoint failed: $(cat "$work/uw_pred.txt")"
 
 # A DWA run resumed after epoch 3 (its weights then depend on epochs 1 and 2).
 "$mtlc" train "$model" --balance dwa --epochs 5 --run-dir "$work/full" --log "$work/full.jsonl" \

@@ -258,6 +258,12 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
                                     key));
     }
   }
+  // A run balanced by `uncertainty` learns a log-variance per task, which
+  // weighs its loss and plays no part in predictions: evaluating or predicting
+  // with a model compiled without that balance leaves them out.
+  if (!everything)
+    for (int32_t t = 0; t < model.num_tasks; ++t)
+      known.insert(std::string("uncertainty.") + model.tasks[t].name + ".log_var");
   for (const CheckpointTensor &t : ck.tensors)
     if (!known.count(t.name) && (withStats || t.name.rfind(kStdPrefix, 0) != 0))
       diffs.push_back(fmt::format("unexpected: {} {}", t.name, shapeString(t.shape)));
