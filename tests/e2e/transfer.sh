@@ -78,6 +78,8 @@ expect_error() {
 }
 expect_error "a map that matches nothing" "'tronk <- encoder' maps no parameter of model 'digits_transfer'" \
   "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'tronk <- encoder'
+expect_error "a map whose checkpoint side names nothing" "'trunk <- encodr' names no tensor of the checkpoint \(such as encodr\.0\.weight\)" \
+  "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'trunk <- encodr' --freeze trunk
 expect_error "a map between shapes that differ" "'digit <- reconstruct' maps tensors of different shapes: digit\.0\.weight <- reconstruct\.0\.weight: checkpoint \[32, 16\], model \[10, 16\]" \
   "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'digit <- reconstruct'
 expect_error "freezing an unknown group" "freeze: 'trunkk' names no parameters of model 'digits_transfer' \(its groups: trunk, digit, odd\); did you mean 'trunk'\?" \

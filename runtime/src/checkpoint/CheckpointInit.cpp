@@ -56,21 +56,29 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
   InitReport report;
   report.source = where;
   std::vector<std::string> errors;
-  std::vector<int> ruleUses(rules.size());
+  std::vector<int> ruleUses(rules.size()), ruleFound(rules.size());
+  std::vector<std::string> firstMissing(
+      rules.size()); // the first tensor a rule names that is absent
   std::set<std::string> used;
   std::vector<std::pair<int32_t, const CheckpointTensor *>> copies;
   for (int32_t k = 0; k < model.num_params; ++k) {
     const mtl_tensor_desc &d = model.params[k];
     std::string source = d.name;
     const InitRule *rule = nullptr;
+    size_t ruleIndex = 0;
     for (size_t r = 0; r < rules.size() && !rule; ++r)
       if (std::optional<std::string> mapped = mapName(rules[r], d.name)) {
         source = *mapped;
         rule = &rules[r];
+        ruleIndex = r;
         ++ruleUses[r];
       }
     std::vector<int64_t> shape(d.dims, d.dims + d.rank);
     const CheckpointTensor *t = ck.find(source);
+    if (rule && t)
+      ++ruleFound[ruleIndex];
+    else if (rule && firstMissing[ruleIndex].empty())
+      firstMissing[ruleIndex] = source;
     std::string label = rule ? fmt::format("{} <- {}", d.name, source) : std::string(d.name);
     if (!t) {
       report.fresh.push_back(rule ? fmt::format("{} (the checkpoint has no {})", d.name, source)
@@ -101,6 +109,9 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
     if (ruleUses[r] == 0)
       errors.push_back(fmt::format("'{}' maps no parameter of model '{}'", rules[r].text,
                                    model.name ? model.name : ""));
+    else if (ruleFound[r] == 0) // a typo on the checkpoint's side
+      errors.push_back(fmt::format("'{}' names no tensor of the checkpoint (such as {})",
+                                   rules[r].text, firstMissing[r]));
   if (!errors.empty())
     return fail(fmt::format("{}: cannot initialise from it: {}", where, fmt::join(errors, "; ")));
   if (report.loaded.empty()) // another model's checkpoint, or one renamed without a map
