@@ -48,6 +48,16 @@ cat "$work/small.txt"
 [[ $status == 1 ]] || fail "a vocabulary too large for its embedding: exit status $status"
 grep -Ec "input 'fields' reads [0-9]+ categories from columns 'user_segment', 'item_category', 'device', 'region' .*but the embedding it feeds has 20 rows; make it embedding\([0-9]+, \.\.\.\)" \
   "$work/small.txt" >/dev/null || fail "no message for a vocabulary too large"
+# Initialised from a checkpoint whose vocabulary (97 categories) is too large
+# for the model's embedding (70 rows), the run reads its data's own (65
+# categories in 40 rows): the checkpoint's would give ids past the embedding.
+sed 's/embedding(100, 8)/embedding(70, 8)/' "$examples/ctr.mtl" >"$work/seventy.mtl"
+head -n 41 "$work/ctr.csv" >"$work/forty.csv"
+"$mtlc" train "$work/seventy.mtl" --no-save --epochs 1 --data "train=$work/forty.csv" \
+  --init-from "$ck" >"$work/seventy.txt" 2>&1 ||
+  fail "init from a checkpoint of a larger vocabulary failed: $(cat "$work/seventy.txt")"
+grep -c "not used: the vocabulary of input 'fields' (97 categories; its embedding has 70 rows), which the data's replaces" \
+  "$work/seventy.txt" >/dev/null || fail "no word of the vocabulary left out: $(cat "$work/seventy.txt")"
 
 # The C library: ids by the checkpoint's vocabulary, one range per column.
 if ! command -v "$cc" >/dev/null; then

@@ -144,6 +144,8 @@ struct InitReport {
   std::vector<std::string> loaded;  ///< "trunk.0.weight", or "trunk.0.weight <- encoder.0.weight"
   std::vector<std::string> fresh;   ///< model tensors left at their initial values, and why
   std::vector<std::string> ignored; ///< checkpoint parameters the model does not take
+  /// Category vocabularies too large for their input's embedding (checkpointCategories).
+  std::vector<std::string> vocabularies;
   /// "init from ae.safetensors: loaded 4 tensors (...); new: ...; ignored: ...".
   std::string summary() const;
 };
@@ -161,9 +163,12 @@ struct InitReport {
 Result<InitReport> initFromCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
                                       const std::vector<std::string> &map);
 
-/// Per name in `inputs`: the category vocabulary that `checkpoint` records
-/// for an input of that name (metadata categories.NAME), empty where none.
+/// Per input of `inputs`: the category vocabulary that `checkpoint` records
+/// for an input of its name (metadata categories.NAME), empty where none,
+/// and empty where it holds more categories than the input's embedding has
+/// rows (`vocab`), which is then described in `left` when given.
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &checkpoint,
-                                                     const std::vector<std::string> &inputs);
+                                                     const std::vector<InputSpec> &inputs,
+                                                     std::vector<std::string> *left = nullptr);
 
 } // namespace mtlrt

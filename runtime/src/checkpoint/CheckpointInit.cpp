@@ -1,5 +1,6 @@
 // CheckpointInit.cpp: starting a model from another model's checkpoint, tensor by tensor by name.
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
 #include "train/ParamGroups.h"
 
@@ -34,6 +35,8 @@ std::string InitReport::summary() const {
     out += fmt::format("; new: {}", listed(fresh, "tensor"));
   if (!ignored.empty())
     out += fmt::format("; not used: {}", listed(ignored, "tensor"));
+  for (const std::string &v : vocabularies)
+    out += "; not used: " + v;
   return out;
 }
 
@@ -136,10 +139,14 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
   for (auto [k, t] : copies)
     std::memcpy(params.data() + model.params[k].offset, t->data.data(),
                 size_t(model.params[k].size) * 4);
-  std::vector<std::string> inputs;
-  for (int32_t i = 0; i < model.num_inputs; ++i)
-    inputs.push_back(model.inputs[i].name);
-  Result<std::vector<Categories>> categories = checkpointCategories(ck, inputs);
+  std::vector<InputSpec> inputs;
+  if (Result<RunConfig> config = modelRunConfig(model))
+    inputs = config->inputs;
+  else
+    for (int32_t i = 0; i < model.num_inputs; ++i)
+      inputs.push_back({model.inputs[i].name});
+  Result<std::vector<Categories>> categories =
+      checkpointCategories(ck, inputs, &report.vocabularies);
   if (!categories)
     return categories.takeError();
   trainer.setCategories(std::move(*categories));
@@ -147,17 +154,29 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
 }
 
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
-                                                     const std::vector<std::string> &inputs) {
+                                                     const std::vector<InputSpec> &inputs,
+                                                     std::vector<std::string> *left) {
   std::vector<Categories> out(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (const std::string *text = ck.meta("categories." + inputs[i])) {
+    if (const std::string *text = ck.meta("categories." + inputs[i].name)) {
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
       try {
         out[i] = j.get<Categories>();
       } catch (const std::exception &) {
         return fail(fmt::format("{}: metadata \"categories.{}\" is not a JSON array of arrays of "
                                 "strings",
-                                ck.source.empty() ? "checkpoint" : ck.source, inputs[i]));
+                                ck.source.empty() ? "checkpoint" : ck.source, inputs[i].name));
+      }
+      // More categories than the input's embedding has rows came with an
+      // embedding of another shape, which stays new: the data's own
+      // vocabulary is read instead.
+      const int64_t count = categoryCount(out[i]);
+      if (inputs[i].vocab > 0 && count > inputs[i].vocab) {
+        if (left)
+          left->push_back(fmt::format("the vocabulary of input '{}' ({} categories; its "
+                                      "embedding has {} rows), which the data's replaces",
+                                      inputs[i].name, count, inputs[i].vocab));
+        out[i].clear();
       }
     }
   return out;

@@ -392,10 +392,7 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
     Result<Checkpoint> ck = readCheckpoint(init);
     if (!ck)
       return ck.takeError();
-    std::vector<std::string> names;
-    for (const InputSpec &in : run->config.inputs)
-      names.push_back(in.name);
-    Result<std::vector<Categories>> vocabularies = checkpointCategories(*ck, names);
+    Result<std::vector<Categories>> vocabularies = checkpointCategories(*ck, run->config.inputs);
     if (!vocabularies)
       return vocabularies.takeError();
     run->config.inputs = withCategories(std::move(run->config.inputs), *vocabularies);
