@@ -6,7 +6,10 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/TargetParser/Host.h>
 
+#include <algorithm>
+#include <fmt/format.h>
 #include <mutex>
+#include <vector>
 
 namespace mtl::backend {
 
@@ -21,6 +24,28 @@ void initializeNativeTarget() {
 
 std::string resolvedCpu(const TargetOptions &opts) {
   return opts.cpu == "native" ? std::string(llvm::sys::getHostCPUName()) : opts.cpu;
+}
+
+std::string targetLabel(const TargetOptions &opts) {
+  if (opts.cpu != "native")
+    return opts.cpu;
+  // The x86-64 level whose features the host has: what a machine needs to
+  // run the code, where the host's name alone may say "generic" (a CPU newer
+  // than LLVM, whose features are still used).
+  static const std::vector<std::pair<const char *, std::vector<const char *>>> levels = {
+      {"x86-64-v2", {"cx16", "sahf", "popcnt", "sse3", "sse4.1", "sse4.2", "ssse3"}},
+      {"x86-64-v3", {"avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe", "xsave"}},
+      {"x86-64-v4", {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}}};
+  llvm::StringMap<bool> features;
+  std::string level;
+  if (llvm::sys::getHostCPUFeatures(features))
+    for (const auto &[name, needs] : levels) {
+      if (!std::all_of(needs.begin(), needs.end(),
+                       [&](const char *f) { return features.lookup(f); }))
+        break;
+      level = name;
+    }
+  return fmt::format("native ({}{})", resolvedCpu(opts), level.empty() ? "" : ", " + level);
 }
 
 namespace {

@@ -25,4 +25,9 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const T
 /// The CPU name that `opts.cpu` resolves to ("native" becomes the host's name).
 std::string resolvedCpu(const TargetOptions &opts);
 
+/// What the code is generated for, as programs, libraries and run folders
+/// record it: a named CPU or level as given; for "native", the host's name
+/// and the x86-64 level its features reach ("native (generic, x86-64-v4)").
+std::string targetLabel(const TargetOptions &opts);
+
 } // namespace mtl::backend

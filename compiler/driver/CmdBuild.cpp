@@ -55,7 +55,7 @@ bool buildProgram(const std::vector<std::string> &objects, const std::string &ru
 }
 
 bool buildLibrary(const Compilation &c, const std::string &object, const std::string &runtime,
-                  const std::string &dir, std::string &error) {
+                  const std::string &dir, const std::string &target, std::string &error) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -63,8 +63,8 @@ bool buildLibrary(const Compilation &c, const std::string &object, const std::st
     return false;
   }
   const sema::Model &m = *c.model;
-  std::string header = modelHeader(m, m.name + "_model", m.sourcePath, hashText(c.sourceText),
-                                   c.targetMachine->getTargetCPU().str());
+  std::string header =
+      modelHeader(m, m.name + "_model", m.sourcePath, hashText(c.sourceText), target);
   return writeModelLibrary(object, m.name + "_model.o", runtime,
                            (fs::path(dir) / ("lib" + m.name + ".a")).string(), error) &&
          writeFile((fs::path(dir) / (m.name + ".h")).string(), header, error);
@@ -143,7 +143,8 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   bool built = false;
   if (o.lib) {
     output = output.empty() ? name : output;
-    built = buildLibrary(c, objects->front(), runtime, output, error);
+    built =
+        buildLibrary(c, objects->front(), runtime, output, backend::targetLabel(po.target), error);
   } else if (o.emit == "obj") {
     output = output.empty() ? name + ".o" : output;
     built = writeFile(output, objects->front(), error);
@@ -159,7 +160,7 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
              o.lib             ? "library"
              : o.emit == "obj" ? "object"
                                : "program",
-             output, name, c.targetMachine->getTargetCPU().str());
+             output, name, backend::targetLabel(po.target));
   return 0;
 }
 

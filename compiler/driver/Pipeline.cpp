@@ -169,7 +169,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                              c.step.graph,
                              c.step.signature,
                              hashText(c.sourceText),
-                             backend::resolvedCpu(o.target),
+                             backend::targetLabel(o.target),
                              getterName(*c.model, o),
                              c.fused,
                              mtlrt::runConfigJson(runConfig(*c.model)),
