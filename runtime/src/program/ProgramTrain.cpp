@@ -1,5 +1,6 @@
 // ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
 // overrides, the Trainer.
+#include "balance/Method.h"
 #include "mtlrt/CliNumbers.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/Program.h"
@@ -45,9 +46,10 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                 "Keep denormal floats instead of flushing them to zero (IEEE results; steps "
                 "slow down once values decay into denormals)");
   cmd->add_option("--balance", f.balance,
-                  "Balance the task losses with this method instead of the model's: static, "
-                  "dwa, rlw, gradnorm, pcgrad, mgda, cagrad, imtl, aligned_mtl, nash_mtl, "
-                  "with an argument as in .mtl: 'cagrad(c = 0.4)' (docs/balancing.md)")
+                  fmt::format("Balance the task losses with this method instead of the "
+                              "model's: {}, with an argument as in .mtl: 'cagrad(c = 0.4)' "
+                              "(docs/balancing.md)",
+                              fmt::join(balance::methodNames(), ", ")))
       ->check(nonEmpty());
   cmd->add_flag("--grad-stats", f.gradStats,
                 "Log each task's gradient norm on the shared parameters and the tasks' "
