@@ -12,6 +12,7 @@
 
 #include "mtlrt/Checkpoint.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <fmt/format.h>
@@ -115,8 +116,12 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   epochs_ = 0;
   lossHistory_.clear();
   const std::string *model = checkpoint->meta("model");
-  fmt::print("loaded '{}'{}: parameters and standardisation statistics{}\n", path,
+  const bool statistics =
+      std::any_of(inputStd_.begin(), inputStd_.end(), [](const auto &z) { return bool(z); }) ||
+      std::any_of(targetStd_.begin(), targetStd_.end(), [](const auto &z) { return bool(z); });
+  fmt::print("loaded '{}'{}: parameters{}{}\n", path,
              model ? fmt::format(" (model '{}')", *model) : "",
+             statistics ? " and standardisation statistics" : "",
              withState ? fmt::format(", optimizer state at step {}", step_)
                        : "; the optimizer starts afresh");
   return true;
