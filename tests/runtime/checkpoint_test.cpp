@@ -258,6 +258,12 @@ TEST(Checkpoint, MalformedHeadersNameWhatIsWrong) {
                           "data_offsets":[0,8]}})",
                       8),
                   "too many"));
+  // A zero dimension makes the tensor empty however large the others are.
+  EXPECT_TRUE(has(err(R"({"a":{"dtype":"F32","shape":[4294967296, 4294967296, 0],
+                          "data_offsets":[0,8]}})",
+                      8),
+                  "shape [4294967296, 4294967296, 0] of F32 needs 0 bytes, data_offsets [0, 8] "
+                  "give 8"));
   // A well-formed file from another tool parses; an empty one is an empty checkpoint.
   EXPECT_EQ(
       err(R"({"__metadata__":{"k":"v"},"a":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})", 8),

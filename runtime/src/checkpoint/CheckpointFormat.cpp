@@ -33,6 +33,9 @@ constexpr uint64_t kMaxHeader = 100u << 20;
 /// The product of a shape, or -1 on a negative dimension or overflow past `limit`.
 int64_t product(std::span<const int64_t> shape, int64_t limit) {
   int64_t n = 1;
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end() &&
+      std::none_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }))
+    return 0; // however large the other dimensions
   for (int64_t d : shape) {
     if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > limit)
       return -1;
