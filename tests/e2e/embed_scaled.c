@@ -7,18 +7,23 @@
  * writes them (a header, then %.9g values on the data's scale), and then
  * takes one training step on the same raw rows and prints its loss on
  * stderr, which is in the model's units: the mean of ((prediction - pixel) / 16)^2.
+ * It predicts the rows once more with the caller's rounding mode set upward:
+ * the library rounds to nearest while it runs, so the results are the same
+ * bits, and the caller's mode is as it was after the call.
  *
  * Usage: embed_scaled CHECKPOINT ROWS.csv
  */
 #include "digits_autoencoder.h"
 
+#include <fenv.h>
 #include <stdio.h>
+#include <string.h>
 
 #define ROWS 32
 #define PIXELS DIGITS_AUTOENCODER_INPUT_PIXELS_SIZE
 
 int main(int argc, char **argv) {
-  static float pixels[ROWS][PIXELS], out[ROWS][PIXELS];
+  static float pixels[ROWS][PIXELS], out[ROWS][PIXELS], upward[ROWS][PIXELS];
   float label, total;
   const float *inputs[1], *targets[1];
   float *outputs[1];
@@ -48,8 +53,26 @@ int main(int argc, char **argv) {
   inputs[0] = pixels[0];
   targets[0] = pixels[0];
   outputs[0] = out[0];
-  if (mtl_session_predict(session, ROWS, inputs, outputs) != 0 ||
-      mtl_session_train_batch(session, ROWS, inputs, targets, &total, NULL) != 0) {
+  if (mtl_session_predict(session, ROWS, inputs, outputs) != 0) {
+    fprintf(stderr, "error: %s\n", mtl_last_error());
+    return 1;
+  }
+  outputs[0] = upward[0];
+  fesetround(FE_UPWARD);
+  if (mtl_session_predict(session, ROWS, inputs, outputs) != 0) {
+    fprintf(stderr, "error: %s\n", mtl_last_error());
+    return 1;
+  }
+  if (fegetround() != FE_UPWARD) {
+    fprintf(stderr, "error: the library changed the caller's rounding mode\n");
+    return 1;
+  }
+  fesetround(FE_TONEAREST);
+  if (memcmp(out, upward, sizeof out) != 0) {
+    fprintf(stderr, "error: the predictions depend on the caller's rounding mode\n");
+    return 1;
+  }
+  if (mtl_session_train_batch(session, ROWS, inputs, targets, &total, NULL) != 0) {
     fprintf(stderr, "error: %s\n", mtl_last_error());
     return 1;
   }

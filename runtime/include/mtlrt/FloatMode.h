@@ -8,11 +8,14 @@ namespace mtlrt {
 /// MXCSR's FTZ (bit 15: denormal results become zero) and DAZ (bit 6:
 /// denormal inputs read as zero).
 inline constexpr unsigned kFlushDenormals = 0x8040;
+/// MXCSR's rounding control (bits 13 and 14; 0 rounds to nearest, even on ties).
+inline constexpr unsigned kRoundingControl = 0x6000;
 
-/// Sets FTZ and DAZ on the calling thread for its lifetime when `on`, and
-/// restores the caller's control word after, so a library call leaves its
-/// caller's floating-point mode as it found it. The thread pool hands the
-/// caller's mode to its workers with each loop (ThreadPool.cpp).
+/// Rounds to nearest on the calling thread for its lifetime, and sets FTZ
+/// and DAZ when `flushDenormals`, then restores the caller's control word,
+/// so a library call leaves its caller's floating-point mode as it found it
+/// and its results do not depend on it. The thread pool hands this mode to
+/// its workers with each loop (ThreadPool.cpp).
 ///
 /// Why: once a model fits its data, gradients and Adam's moments decay into
 /// denormal floats, which x86 cores handle in microcode at up to 100x the
@@ -21,8 +24,10 @@ inline constexpr unsigned kFlushDenormals = 0x8040;
 class ScopedFloatMode {
 public:
   explicit ScopedFloatMode(bool flushDenormals) : saved_(_mm_getcsr()) {
-    if (flushDenormals)
-      _mm_setcsr(saved_ | kFlushDenormals);
+    const unsigned mode = flushDenormals ? (saved_ & ~kRoundingControl) | kFlushDenormals
+                                         : saved_ & ~(kRoundingControl | kFlushDenormals);
+    if (mode != saved_)
+      _mm_setcsr(mode);
   }
   ~ScopedFloatMode() { _mm_setcsr(saved_); }
   ScopedFloatMode(const ScopedFloatMode &) = delete;
