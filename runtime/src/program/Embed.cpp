@@ -42,9 +42,12 @@ struct mtl_session {
   std::vector<std::vector<float>> scaled;
   std::vector<const float *> scaledPointers;
 
+  int64_t maxBatch = 0; ///< mtl_session_create's max_batch
+
   /// `inputs` (and `targets`, when given) with their scales applied: the
-  /// caller's arrays where a slot has none, else copies in `scaled`.
-  void applyScales(int64_t rows, const float *const *inputs, const float *const *targets) {
+  /// caller's arrays where a slot has none, else copies in `scaled`. False
+  /// (after failed()) when there is no memory for the copies.
+  bool applyScales(int64_t rows, const float *const *inputs, const float *const *targets) try {
     const mtl_model &m = trainer.model();
     scaled.resize(inputScales.size() + targetScales.size());
     scaledPointers.assign(scaled.size(), nullptr);
@@ -65,6 +68,10 @@ struct mtl_session {
         one(inputScales.size() + size_t(t), targets[t], m.tasks[t].width, targetScales[size_t(t)]);
       else
         scaledPointers[inputScales.size() + size_t(t)] = targets[t];
+    return true;
+  } catch (const std::bad_alloc &) {
+    failed(fmt::format("out of memory for the scaled values of {} rows", rows));
+    return false;
   }
 };
 
@@ -110,7 +117,8 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
                                                  mtlrt::slotScales(*model, false),
                                                  mtlrt::slotScales(*model, true),
                                                  {},
-                                                 {}};
+                                                 {},
+                                                 max_batch};
   if (!session)
     failed("mtl_session_create: out of memory");
   return session;
@@ -151,7 +159,8 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
       return failed(s.error());
     session->stale = false;
   }
-  session->applyScales(rows, inputs, nullptr);
+  if (!session->applyScales(rows, inputs, nullptr))
+    return -1;
   auto s = session->predictor.predict(rows, {session->scaledPointers.data(), size_t(m.num_inputs)},
                                       {outputs, size_t(m.num_tasks)});
   return s ? 0 : failed(s.error());
@@ -163,7 +172,9 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
     return failed("mtl_session_train_batch: no session, inputs or targets");
   const mtl_model &m = session->trainer.model();
   std::vector<float> &losses = session->taskLosses;
-  session->applyScales(rows, inputs, targets);
+  // Rows out of range are the trainer's to refuse, before anything is copied.
+  if (!session->applyScales(std::clamp<int64_t>(rows, 0, session->maxBatch), inputs, targets))
+    return -1;
   const float *const *scaled = session->scaledPointers.data();
   auto total = session->trainer.trainBatch(rows, {scaled, size_t(m.num_inputs)},
                                            {scaled + m.num_inputs, size_t(m.num_tasks)}, losses);
