@@ -59,9 +59,10 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
   InitReport report;
   report.source = where;
   std::vector<std::string> errors;
+  // Per rule: the parameters it maps, those whose tensor the checkpoint has,
+  // and the first tensor it names that the checkpoint lacks.
   std::vector<int> ruleUses(rules.size()), ruleFound(rules.size());
-  std::vector<std::string> firstMissing(
-      rules.size()); // the first tensor a rule names that is absent
+  std::vector<std::string> firstMissing(rules.size());
   std::set<std::string> used;
   std::vector<std::pair<int32_t, const CheckpointTensor *>> copies;
   for (int32_t k = 0; k < model.num_params; ++k) {

@@ -81,7 +81,7 @@ namespace {
 bool failedRun(const fs::path &dir) {
   std::ifstream in(dir / "summary.json");
   json j = json::parse(in, nullptr, false);
-  return j.is_object() && j.value("status", std::string()) == "failed";
+  return j.is_object() && j.contains("status") && j["status"] == "failed";
 }
 
 } // namespace
