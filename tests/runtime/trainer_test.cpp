@@ -425,35 +425,42 @@ TEST(Trainer, RawIdsMustBeInTheEmbeddingsVocabulary) {
 // Inputs and weights of 1e-20 make every product 1e-40, a denormal float.
 // Flushed (the default), each head's output is exactly 0 on both threads of
 // the pool; with flushDenormals off it is the IEEE denormal sum. Either way
-// the caller's floating-point mode is the same after the call.
+// the caller's floating-point mode is the same after the call, and does not
+// matter: a caller that flushes and rounds upward gets the same (its FTZ does
+// not flush the IEEE run's denormals).
 TEST(Trainer, DenormalsAreFlushedOnEveryThreadAndTheCallersModeIsKept) {
   constexpr int64_t kRows = 64; // enough rows for both threads to take a chunk
-  for (bool flush : {true, false}) {
-    TrainOptions o = quietOptions();
-    o.batch = kRows;
-    o.threads = 2;
-    o.flushDenormals = flush;
-    Trainer trainer = makeTrainer(o);
-    for (int t = 0; t < testmodel::kTasks; ++t)
-      for (int j = 0; j < testmodel::kParamsPerTask; ++j)
-        trainer.params()[size_t(t * testmodel::kParamsPerTask + j)] =
-            j < testmodel::kFeatures ? 1e-20f : 0.0f;
-    std::vector<float> x(kRows * testmodel::kFeatures, 1e-20f);
-    std::vector<float> out(kRows * testmodel::kTasks, -1.0f);
-    std::vector<float *> outs;
-    for (int t = 0; t < testmodel::kTasks; ++t)
-      outs.push_back(out.data() + t * kRows);
-    const float *in[] = {x.data()};
-    const unsigned before = _mm_getcsr();
-    ASSERT_TRUE(trainer.forward(kRows, in, outs).ok());
-    EXPECT_EQ(_mm_getcsr(), before) << flush;
-    for (int64_t r = 0; r < kRows * testmodel::kTasks; ++r) {
-      if (flush)
-        ASSERT_EQ(out[size_t(r)], 0.0f) << "row " << r % kRows;
-      else
-        ASSERT_TRUE(out[size_t(r)] > 0.0f && out[size_t(r)] < 1e-38f) << out[size_t(r)];
+  const unsigned initial = _mm_getcsr();
+  for (unsigned caller : {initial, initial | 0x8040u | 0x4000u}) // FTZ, DAZ, round up
+    for (bool flush : {true, false}) {
+      TrainOptions o = quietOptions();
+      o.batch = kRows;
+      o.threads = 2;
+      o.flushDenormals = flush;
+      Trainer trainer = makeTrainer(o);
+      for (int t = 0; t < testmodel::kTasks; ++t)
+        for (int j = 0; j < testmodel::kParamsPerTask; ++j)
+          trainer.params()[size_t(t * testmodel::kParamsPerTask + j)] =
+              j < testmodel::kFeatures ? 1e-20f : 0.0f;
+      std::vector<float> x(kRows * testmodel::kFeatures, 1e-20f);
+      std::vector<float> out(kRows * testmodel::kTasks, -1.0f);
+      std::vector<float *> outs;
+      for (int t = 0; t < testmodel::kTasks; ++t)
+        outs.push_back(out.data() + t * kRows);
+      const float *in[] = {x.data()};
+      _mm_setcsr(caller);
+      const bool ok = trainer.forward(kRows, in, outs).ok();
+      const unsigned after = _mm_getcsr();
+      _mm_setcsr(initial);
+      ASSERT_TRUE(ok);
+      EXPECT_EQ(after, caller) << flush;
+      for (int64_t r = 0; r < kRows * testmodel::kTasks; ++r) {
+        if (flush)
+          ASSERT_EQ(out[size_t(r)], 0.0f) << "row " << r % kRows;
+        else
+          ASSERT_TRUE(out[size_t(r)] > 0.0f && out[size_t(r)] < 1e-38f) << out[size_t(r)];
+      }
     }
-  }
 }
 
 TEST(Trainer, DataThatDoesNotFitIsAnError) {
