@@ -87,6 +87,14 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   }
   checked.diags.flush(stderr, color);
   const sema::Model &model = *checked.model;
+  // A changed model cannot continue an experiment: said before compiling.
+  if (!o.resume.empty())
+    if (mtlrt::Status s =
+            mtlrt::checkExperimentFolder(o.resume, true, model.name, hashText(checked.sourceText));
+        !s) {
+      fmt::print(stderr, "error: {}\n", s.error());
+      return 1;
+    }
   if (!runFilesExist(model, o.data, false, checked.diags)) {
     checked.diags.flush(stderr, color);
     return 1;

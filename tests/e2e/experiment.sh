@@ -110,6 +110,11 @@ mkdir "$work/empty"
 out=$("$mtlc" -v experiment "$work/pg.mtl" --resume "$work/empty" 2>&1)
 [[ $? -eq 1 && $out == "error: --resume $work/empty: no experiment there ($work/empty/experiment.json \
 is missing or unreadable)" ]] || fail "--resume of an empty folder: $out"
+# A changed model is refused before compiling too (-v would print the stages).
+sed 's/epochs = /epochs =  /' "$work/pg.mtl" >"$work/edited.mtl"
+out=$("$mtlc" -v experiment "$work/edited.mtl" --resume "$work/exp" 2>&1)
+[[ $? -eq 1 && $out == *"a resumed experiment must be the same, and that experiment's source_hash was "* &&
+  $out != *"mtlc: jit"* ]] || fail "--resume of an edited model: $out"
 expect_error "$examples/wine.mtl" "model 'wine' has no experiment block"
 sed -e 's/, validate = 0.2, test = 0.2//' "$work/pg.mtl" >"$work/unscored.mtl"
 expect_error "$work/unscored.mtl" "an experiment scores each run on test data, or else on validation data"

@@ -114,9 +114,13 @@ struct ExperimentOptions {
 };
 
 /// Whether `folder` can take the experiment: a new one must not hold an
-/// experiment already, a resumed one must (its experiment.json readable).
-/// runExperiment checks it; the driver checks it before compiling too.
-Status checkExperimentFolder(const std::string &folder, bool resume);
+/// experiment already, a resumed one must (its experiment.json readable)
+/// and, where `model` is given, have recorded the same model name and source
+/// hash (the rest of what a resume must find the same is compared by
+/// runExperiment). runExperiment checks it; the driver checks it before
+/// compiling too.
+Status checkExperimentFolder(const std::string &folder, bool resume, const std::string &model = "",
+                             const std::string &sourceHash = "");
 
 /// Runs `plan` on `models` (one or more "mtl" entries, and one "stl:TASK"
 /// per goal with baselines), each run trained with the model's settings

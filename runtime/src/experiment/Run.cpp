@@ -429,19 +429,34 @@ private:
 
 } // namespace
 
-Status checkExperimentFolder(const std::string &folder, bool resume) {
+Status checkExperimentFolder(const std::string &folder, bool resume, const std::string &model,
+                             const std::string &sourceHash) {
   const fs::path file = fs::path(folder) / "experiment.json";
   std::error_code ec;
   if (!resume && fs::exists(file, ec))
     return fail(fmt::format("{} holds an experiment already; continue it with --resume {}, or "
                             "choose another folder",
                             folder, folder));
-  if (resume) {
-    std::ifstream in(file);
-    if (!in.is_open() || json::parse(in, nullptr, false).is_discarded())
-      return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
-                              folder, file.string()));
+  if (!resume)
+    return Ok{};
+  std::ifstream in(file);
+  json saved = in.is_open() ? json::parse(in, nullptr, false) : json();
+  if (!saved.is_object())
+    return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
+                            folder, file.string()));
+  if (model.empty())
+    return Ok{};
+  std::vector<std::string> differences;
+  for (const auto &[key, value] : {std::pair{"model", model}, {"source_hash", sourceHash}}) {
+    json was = saved.contains(key) ? saved[key] : json();
+    if (was != json(value))
+      differences.push_back(
+          fmt::format("{} was {}, this one's is {}", key, was.dump(), json(value).dump()));
   }
+  if (!differences.empty())
+    return fail(fmt::format("--resume {}: a resumed experiment must be the same, and that "
+                            "experiment's {}",
+                            folder, fmt::join(differences, "; its ")));
   return Ok{};
 }
 
