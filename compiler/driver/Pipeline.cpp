@@ -131,6 +131,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   std::string key;
   if (last == Stage::Jit) {
     if (!cache) {
+      StageTimer t(o, "setup"); // the JIT and its target machine
       auto own = backend::FunctionCache::create(o.target, o.diskCache);
       if (!own) {
         c.diags.error({}, llvm::toString(own.takeError()));
@@ -139,16 +140,18 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       c.functions = std::move(*own);
       cache = c.functions.get();
     }
-    key = modelKey(c, o);
     std::optional<void *> indexed;
-    if (!key.empty()) {
-      StageTimer t(o, "index");
-      auto address = cache->linkIndexed(key, getterName(*c.model, o));
-      if (!address) {
-        c.diags.error({}, llvm::toString(address.takeError()));
-        return false;
+    {
+      StageTimer t(o, "index"); // the model's key, and its index looked up
+      key = modelKey(c, o);
+      if (!key.empty()) {
+        auto address = cache->linkIndexed(key, getterName(*c.model, o));
+        if (!address) {
+          c.diags.error({}, llvm::toString(address.takeError()));
+          return false;
+        }
+        indexed = *address;
       }
-      indexed = *address;
     }
     if (indexed) {
       c.compiled = reinterpret_cast<const mtl_model *(*)()>(*indexed)();
