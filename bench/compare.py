@@ -8,18 +8,34 @@
 # the runs' medians: wall-clock µs per step, and process CPU µs per step (all threads),
 # which does not count time spent waiting for a core that another program held.
 #
+# "vs best" divides PyTorch's faster thread count's time by mtlc's: PyTorch with two
+# threads is slower than with one on many small rows here, so the two-thread speed-up
+# alone would compare mtlc with PyTorch at its worse setting.
+#
 # mtlc's rows also give the rate of the step's matrix products (GFLOP/s at the
 # median time); with --peak (mtl_peak_flops --json), that rate as a share of the
 # machine's f32 multiply-add peak at the row's thread count (its widest vectors).
+#
+# Runs of one tool must share their settings (each file's "settings": target CPU,
+# -O, balance, flushing and so on); files that differ are refused, not mixed.
 import argparse
 import json
+import sys
 
 
 def load(paths):
     rows = {}
+    settings = {}
     for path in paths:
         with open(path) as f:
-            for r in json.load(f)["results"]:
+            data = json.load(f)
+        these = data.get("settings", {})
+        if settings and these != settings[next(iter(settings))]:
+            first = next(iter(settings))
+            sys.exit(f"compare.py: {path} was measured with other settings than {first}: "
+                     f"{these} against {settings[first]}")
+        settings[path] = these
+        for r in data["results"]:
                 key = (r["model"], r["batch"], r["threads"])
                 best = rows.setdefault(key, {"median": float("inf"), "cpu": float("inf")})
                 best["flops"] = r.get("product_flops_per_step", 0)
@@ -48,9 +64,9 @@ def main():
     args = parser.parse_args()
     mtlc, torch = load(args.mtlc), load(args.pytorch)
     peak = load_peak(args.peak) if args.peak else {}
-    head = ("| model | batch | threads | mtlc µs/step | PyTorch µs/step | speed-up "
+    head = ("| model | batch | threads | mtlc µs/step | PyTorch µs/step | speed-up | vs best "
             "| mtlc CPU µs/step | PyTorch CPU µs/step | CPU speed-up | mtlc GFLOP/s |")
-    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     if peak:
         head += " % of peak |"
         rule += "---:|"
@@ -60,9 +76,11 @@ def main():
         m, t = mtlc[key], torch.get(key)
         cells = [key[0], str(key[1]), str(key[2]), fmt(m["median"])]
         if t:
-            cells += [fmt(t["median"]), f"{t['median'] / m['median']:.1f}×"]
+            best = min(r["median"] for k, r in torch.items() if k[:2] == key[:2])
+            cells += [fmt(t["median"]), f"{t['median'] / m['median']:.1f}×",
+                      f"{best / m['median']:.1f}×"]
         else:
-            cells += ["–", "–"]
+            cells += ["–", "–", "–"]
         cells.append(fmt(m["cpu"]))
         if t:
             cells += [fmt(t["cpu"]), f"{t['cpu'] / m['cpu']:.1f}×"]

@@ -257,7 +257,8 @@ def measure(name, rows, seconds, balance="static"):
                 for value in state.values():
                     if torch.is_tensor(value):
                         value.zero_()
-        calls_made[0] = 0
+        # The batches go on in turn across samples (calls_made is not reset): a
+        # sample of one step does not read the first batch each time.
 
     # Warm-up: at least 5 steps and ~10% of the budget; it also sizes the samples.
     start = time.perf_counter()
@@ -315,7 +316,8 @@ def main():
     parser.add_argument("--balance", default="static", choices=["static", "pcgrad", "mgda", "gradnorm"],
                         help="balance the tasks as a Python MTL library does (see the top)")
     parser.add_argument("--flush-denormal", action="store_true",
-                        help="torch.set_flush_denormal(True) (mtl_step_bench --ftz)")
+                        help="torch.set_flush_denormal(True), as mtl_step_bench flushes by "
+                             "default (its --no-ftz keeps denormals)")
     args = parser.parse_args()
     if args.flush_denormal:
         torch.set_flush_denormal(True)
@@ -346,8 +348,10 @@ def main():
                       flush=True)
     if args.json:
         with open(args.json, "w") as f:
+            settings = {"balance": args.balance, "flush_denormal": args.flush_denormal,
+                        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
             json.dump({"tool": "pytorch", "torch": torch.__version__, "blas": loaded_blas(),
-                       "balance": args.balance,
+                       "balance": args.balance, "settings": settings,
                        "results": results}, f, indent=2)
             f.write("\n")
 

@@ -1,6 +1,6 @@
 // step_bench.cpp: times one training step (forward, backward, Adam) of the benchmark models.
 //
-// Each model of bench/models is compiled once with the JIT (O3, host CPU); for
+// Each model of bench/models is compiled once with the JIT (-O2, host CPU); for
 // every batch size the arenas are allocated once, inputs and targets filled
 // with random values (8 distinct batches, used in turn), and after a warm-up
 // the step is timed in samples of several calls (a sample lasts at least
@@ -16,6 +16,7 @@
 #include "mtlrt/Abi.h"
 #include "mtlrt/FloatMode.h"
 #include "mtlrt/Init.h"
+#include "mtlrt/RunConfig.h"
 #include "mtlrt/ThreadPool.h"
 
 #include <CLI/CLI.hpp>
@@ -122,6 +123,8 @@ public:
   StepRunner(const mtl_model &model, int64_t rows, uint64_t seed,
              const mtlrt::balance::Method &method, bool gradStats)
       : model(model), rows(rows), balancer(model, method, seed, gradStats) {
+    if (auto config = mtlrt::modelRunConfig(model))
+      lr = config->train.lr;
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
     for (int k = 0; k < model.num_inputs; ++k) {
@@ -186,7 +189,7 @@ public:
       return false;
     }
     mtlrt::initState(model, state.data());
-    step = 0;
+    step = 0; // Adam's step count starts again; the batches go on in turn (nextBatch)
     return true;
   }
 
@@ -194,10 +197,10 @@ public:
   void run(int64_t calls, const mtl_parallel *parallel) {
     mtl_result result{0, taskLosses.data(), taskCounts.data(), nullptr, 0, 0, nullptr};
     for (int64_t i = 0; i < calls; ++i) {
-      size_t which = static_cast<size_t>(step % kDistinctBatches);
+      size_t which = static_cast<size_t>(nextBatch++ % kDistinctBatches);
       mtl_batch batch{rows, inputPtrs.data() + which * model.num_inputs,
                       targetPtrs.data() + which * model.num_tasks};
-      mtl_hyper hyper{0.001f, weights.data(), ++step, 0, nullptr};
+      mtl_hyper hyper{lr, weights.data(), ++step, 0, nullptr};
       // The step as the trainer takes it: gradients, balancing, update.
       balancer.step(batch, hyper, weights, params.data(), state.data(), workspace.data(),
                     grads.data(), result, parallel);
@@ -216,7 +219,12 @@ private:
   std::vector<const float *> targetPtrs;
   std::vector<float> weights, params, state, grads, workspace, taskLosses, taskCounts;
   mtlrt::balance::Balancer balancer;
+  /// The model's learning rate (its `optimizer`), 0.001 if it records none.
+  float lr = 0.001f;
   int64_t step = 0;
+  /// The batch of the next call: not reset between samples, so that a sample
+  /// of one call does not read the first batch every time.
+  int64_t nextBatch = 0;
   float lastLoss = 0;
 };
 
@@ -310,7 +318,8 @@ void printRow(FILE *out, const Measurement &m) {
   std::fflush(out);
 }
 
-nlohmann::json toJson(const std::vector<Measurement> &all, const std::string &cpu) {
+nlohmann::json toJson(const std::vector<Measurement> &all, const std::string &cpu,
+                      const nlohmann::json &settings) {
   nlohmann::json rows = nlohmann::json::array();
   for (const Measurement &m : all)
     rows.push_back({{"model", m.model},
@@ -325,7 +334,7 @@ nlohmann::json toJson(const std::vector<Measurement> &all, const std::string &cp
                     {"calls_per_sample", m.callsPerSample},
                     {"product_flops_per_step", m.productFlops},
                     {"product_gflops", m.gflops()}});
-  return {{"tool", "mtlc"}, {"target_cpu", cpu}, {"results", rows}};
+  return {{"tool", "mtlc"}, {"target_cpu", cpu}, {"settings", settings}, {"results", rows}};
 }
 
 } // namespace
@@ -441,7 +450,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!jsonPath.empty()) {
-    std::string text = toJson(all, resolvedCpu).dump(2) + "\n";
+    // What decides the numbers besides model, batch and threads: compare.py
+    // refuses to put runs of different settings in one table.
+    const nlohmann::json settings = {
+        {"target_cpu", resolvedCpu}, {"opt_level", optLevel},
+        {"balance", balance},        {"grad_stats", gradStats},
+        {"flush_denormals", !noFtz}, {"converged", budget.convergedSteps}};
+    std::string text = toJson(all, resolvedCpu, settings).dump(2) + "\n";
     if (jsonToStdout) {
       std::cout << text;
     } else {
