@@ -110,6 +110,14 @@ mkdir "$work/empty"
 out=$("$mtlc" -v experiment "$work/pg.mtl" --resume "$work/empty" 2>&1)
 [[ $? -eq 1 && $out == "error: --resume $work/empty: no experiment there ($work/empty/experiment.json \
 is missing or unreadable)" ]] || fail "--resume of an empty folder: $out"
+# A record whose fields have other types (hand-edited) is named by its line,
+# where a resume aborted on it or blamed the data.
+cp -r "$work/exp" "$work/typo"
+sed -i '1s/"scored_on":"[a-z]*"/"scored_on":5/' "$work/typo/runs.jsonl"
+expect_error "$work/pg.mtl" --resume "$work/typo" \
+  "typo/runs.jsonl:1: \"scored_on\" is number, not text; remove the line (its run is then run again)"
+printf '{"model": "penguins", ' >"$work/typo/experiment.json"
+expect_error "$work/pg.mtl" --resume "$work/typo" "typo/experiment.json is not the JSON object an experiment writes"
 # A changed model is refused before compiling too (-v would print the stages).
 sed 's/epochs = /epochs =  /' "$work/pg.mtl" >"$work/edited.mtl"
 out=$("$mtlc" -v experiment "$work/edited.mtl" --resume "$work/exp" 2>&1)

@@ -142,6 +142,39 @@ json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainO
           {"tasks", tasks}};
 }
 
+/// What is wrong with a run record as the experiment writes it (its fields'
+/// types: the results read them), or "" when nothing is.
+std::string recordProblem(const json &r) {
+  if (!r.is_object() || !r.contains("key") || !r["key"].is_string() || !r.contains("config") ||
+      !r["config"].is_string())
+    return "not a run record (a run needs its \"key\" and \"config\" as text)";
+  for (const char *k : {"status", "scored_on", "balance", "log", "error"})
+    if (r.contains(k) && !r[k].is_string())
+      return fmt::format("\"{}\" is {}, not text", k, r[k].type_name());
+  for (const char *k : {"seed", "point", "fold", "epochs", "kept_epoch"})
+    if (r.contains(k) && !r[k].is_number_integer())
+      return fmt::format("\"{}\" is {}, not a whole number", k, r[k].type_name());
+  for (const char *k : {"lr", "seconds", "total_loss"})
+    if (r.contains(k) && !r[k].is_number() && !r[k].is_null())
+      return fmt::format("\"{}\" is {}, not a number", k, r[k].type_name());
+  for (const char *k : {"weights", "scores"})
+    if (r.contains(k) && !r[k].is_object())
+      return fmt::format("\"{}\" is {}, not an object", k, r[k].type_name());
+  const json weights = r.value("weights", json::object()),
+             scores = r.value("scores", json::object());
+  for (const auto &[task, w] : weights.items())
+    if (!w.is_number())
+      return fmt::format("weights.{} is {}, not a number", task, w.type_name());
+  for (const auto &[task, taskScores] : scores.items()) {
+    if (!taskScores.is_object())
+      return fmt::format("scores.{} is {}, not an object", task, taskScores.type_name());
+    for (const auto &[metric, v] : taskScores.items())
+      if (!v.is_number() && !v.is_null())
+        return fmt::format("scores.{}.{} is {}, not a number", task, metric, v.type_name());
+  }
+  return "";
+}
+
 /// Reads the finished runs of a resumed experiment. A last line cut short
 /// (the process was killed while writing it) is dropped; any other bad line fails.
 Result<RunRecords> readRuns(const std::string &path) {
@@ -154,14 +187,14 @@ Result<RunRecords> readRuns(const std::string &path) {
       lines.push_back(line);
   for (size_t i = 0; i < lines.size(); ++i) {
     json record = json::parse(lines[i], nullptr, false);
-    if (record.is_discarded() || !record.contains("key")) {
-      if (i + 1 == lines.size())
-        break;
-      return fail(fmt::format("{}:{}: not a run record; remove the line or start the "
-                              "experiment afresh",
-                              path, i + 1));
-    }
-    std::string key = record["key"].is_string() ? record["key"].get<std::string>() : "";
+    if (record.is_discarded() && i + 1 == lines.size())
+      break;
+    std::string problem = record.is_discarded() ? "not JSON" : recordProblem(record);
+    if (!problem.empty())
+      return fail(fmt::format("{}:{}: {}; remove the line (its run is then run again) or start "
+                              "the experiment afresh",
+                              path, i + 1, problem));
+    std::string key = record["key"].get<std::string>();
     runs[key] = std::move(record);
   }
   return runs;
@@ -440,9 +473,13 @@ Status checkExperimentFolder(const std::string &folder, bool resume, const std::
   if (!resume)
     return Ok{};
   std::ifstream in(file);
-  json saved = in.is_open() ? json::parse(in, nullptr, false) : json();
-  if (!saved.is_object())
+  if (!in.is_open())
     return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
+                            folder, file.string()));
+  json saved = json::parse(in, nullptr, false);
+  if (!saved.is_object())
+    return fail(fmt::format("--resume {}: {} is not the JSON object an experiment writes; start "
+                            "the experiment afresh",
                             folder, file.string()));
   if (model.empty())
     return Ok{};
