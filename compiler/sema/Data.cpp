@@ -70,7 +70,18 @@ std::optional<std::string> pathArg(Context &ctx, const ast::Expr *e, const std::
     ctx.error(e->loc, "a path must not be empty");
     return std::nullopt;
   }
-  return s ? std::optional<std::string>(resolvePath(file, *s)) : std::nullopt;
+  if (!s)
+    return std::nullopt;
+  std::string path = resolvePath(file, *s);
+  // A missing file may be given later (--data); a folder or a device never holds data.
+  std::error_code ec;
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory ||
+      type == std::filesystem::file_type::character || type == std::filesystem::file_type::block)
+    ctx.error(e->loc,
+              fmt::format("'{}' is a {}, not a file of data", path,
+                          type == std::filesystem::file_type::directory ? "folder" : "device"));
+  return path; // no further errors for its bindings: only regular files are read here
 }
 
 Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::string &file) {

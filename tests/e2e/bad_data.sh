@@ -55,6 +55,16 @@ expect_error "CSV header without rows" 'error: .*header_only\.csv' \
   train "$tab" --data "train=$fixtures/header_only.csv"
 expect_error "nonexistent CSV file" "error: .*$work/nope\.csv" \
   train "$tab" --data "train=$work/nope.csv"
+# A device never ends (it read until memory ran out); a stream too large for
+# memory is an error, not an abort.
+expect_error "a device as data" "error: /dev/zero: is a device, not a file of data" \
+  train "$tab" --data "train=/dev/zero"
+out=$(
+  ulimit -v 3000000
+  timeout 120 "$mtlc" train "$tab" --no-save --data train=<(head -c 4000000000 /dev/zero) 2>&1
+)
+[[ $? -eq 1 && $out == *"error: /dev/fd/"*": not enough memory to read the file"* ]] ||
+  fail "a stream larger than memory allows: $out"
 # A file the model names that does not exist is reported at its data set.
 sed 's/"good.csv"/"gone.csv"/' "$tab" >"$work/gone.mtl"
 expect_error "nonexistent CSV file (named in the model)" \

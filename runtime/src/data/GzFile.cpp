@@ -2,6 +2,7 @@
 #include "data/GzFile.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -21,6 +22,9 @@ Result<GzFile> GzFile::open(const std::string &path) {
     return fail(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   if (S_ISDIR(info.st_mode))
     return fail(fmt::format("{}: is a directory, not a file", path));
+  // A device (/dev/zero, /dev/urandom) never ends; a pipe does, so it may be read.
+  if (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode))
+    return fail(fmt::format("{}: is a device, not a file of data", path));
   gzFile handle = gzopen(path.c_str(), "rb");
   if (!handle)
     return fail(
@@ -101,12 +105,30 @@ Result<size_t> GzFile::read(void *dest, size_t size) {
   return total;
 }
 
-Result<std::string> GzFile::readAll() {
+namespace {
+
+/// The most a data file may hold once read (decompressed): half the
+/// machine's memory, so that a file that never ends (/dev/zero) or a gzip
+/// bomb is an error before the system runs out of memory.
+size_t maxDataBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? size_t(pages) / 2 * size_t(size) : size_t(1) << 34;
+}
+
+} // namespace
+
+Result<std::string> GzFile::readAll() try {
   std::string text;
+  const size_t limit = maxDataBytes();
   // Plain files are read in one go; compressed ones grow geometrically.
   size_t step = plain() ? static_cast<size_t>(bytesOnDisk) + 1 : (bytesOnDisk * 4 + 4096);
   for (;;) {
     size_t used = text.size();
+    if (used >= limit)
+      return fail(fmt::format("{}: holds more than {:.1f} GB of data once read (half of this "
+                              "machine's memory), more than mtlc reads; is it a file of data?",
+                              filePath, double(limit) / 1e9));
+    step = std::min(step, limit - used + 1);
     text.resize(used + step);
     auto got = read(text.data() + used, step);
     if (!got)
@@ -119,6 +141,8 @@ Result<std::string> GzFile::readAll() {
   if (streamTruncated)
     return fail(fmt::format("{}: truncated gzip file (the compressed data ends early)", filePath));
   return text;
+} catch (const std::bad_alloc &) {
+  return fail(fmt::format("{}: not enough memory to read the file", filePath));
 }
 
 } // namespace mtlrt::detail
