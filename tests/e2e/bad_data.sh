@@ -59,6 +59,10 @@ expect_error "nonexistent CSV file" "error: .*$work/nope\.csv" \
 # memory is an error, not an abort.
 expect_error "a device as data" "error: /dev/zero: is a device, not a file of data" \
   train "$tab" --data "train=/dev/zero"
+# A batch that needs more memory than the machine has is refused before any
+# is touched (the system killed the process).
+expect_error "a batch larger than memory" "error: batches of 2147483648 rows need [0-9.]+ GB of memory \([0-9]+ floats a row\), more than this machine's [0-9.]+ GB; use a smaller batch" \
+  train "$tab" --no-save --batch 2147483648
 out=$(
   ulimit -v 3000000
   timeout 120 "$mtlc" train "$tab" --no-save --data train=<(head -c 4000000000 /dev/zero) 2>&1

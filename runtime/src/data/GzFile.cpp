@@ -1,8 +1,8 @@
 // GzFile.cpp: reading plain or gzip-compressed files through zlib.
 #include "data/GzFile.h"
+#include "support/Memory.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -111,8 +111,8 @@ namespace {
 /// machine's memory, so that a file that never ends (/dev/zero) or a gzip
 /// bomb is an error before the system runs out of memory.
 size_t maxDataBytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? size_t(pages) / 2 * size_t(size) : size_t(1) << 34;
+  const uint64_t memory = physicalMemoryBytes();
+  return memory > 0 ? size_t(memory / 2) : size_t(1) << 34;
 }
 
 } // namespace

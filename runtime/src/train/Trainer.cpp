@@ -7,6 +7,7 @@
 #include "mtlrt/Metrics.h"
 #include "mtlrt/Report.h"
 #include "mtlrt/RunConfig.h"
+#include "support/Memory.h"
 #include "train/ParamGroups.h"
 #include "train/TrainerImpl.h"
 
@@ -193,6 +194,24 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.parallel = m.pool->abi();
 
   m.maxRows = m.options.batch;
+  // Every buffer is zeroed as it is allocated: more than the machine has would
+  // have the system kill the process before an allocation fails, so the
+  // total is checked first.
+  {
+    int64_t rowFloats = model->workspace_per_row;
+    for (int32_t i = 0; i < model->num_inputs; ++i)
+      rowFloats += model->inputs[i].elements;
+    for (int32_t t = 0; t < model->num_tasks; ++t)
+      rowFloats += model->tasks[t].width +
+                   (model->tasks[t].kind == MTL_CLASSIFY ? 1 : model->tasks[t].width);
+    const double bytes =
+        4.0 * (double(model->params_size) + double(model->state_size) + double(model->grads_size) +
+               double(model->workspace_fixed) + double(rowFloats) * double(m.maxRows));
+    if (const uint64_t memory = physicalMemoryBytes(); memory > 0 && bytes > double(memory))
+      return fail(fmt::format("batches of {} rows need {:.1f} GB of memory ({} floats a row), "
+                              "more than this machine's {:.1f} GB; use a smaller batch",
+                              m.maxRows, bytes / 1e9, rowFloats, double(memory) / 1e9));
+  }
   m.params = Buffer(model->params_size);
   m.state = Buffer(model->state_size);
   m.grads = Buffer(model->grads_size);
