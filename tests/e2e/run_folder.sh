@@ -64,6 +64,13 @@ grep -q "The run failed: .*cannot resume" "$work/nostart.html" || fail "the repo
   fail "a folder whose run failed to start was refused: $(cat "$work/nostart2.txt")"
 grep -q '"status": "finished"' "$work/nostart/summary.json" ||
   fail "the run after a failed start wrote no summary of its own"
+# A resume with no epochs left to train says so and leaves the run's files
+# as they were (it rewrote the summary without its scores, and config.json).
+md5sum "$work/reused/"* >"$work/before.md5"
+out=$("$work/held_out" train --epochs 1 --no-shuffle --run-dir "$work/reused" \
+  --resume "$work/reused/last.safetensors" 2>&1)
+[[ $? -eq 0 && $out == *"nothing to do"* ]] || fail "a resume with nothing to train: $out"
+md5sum "$work/reused/"* | cmp -s - "$work/before.md5" || fail "a resume with nothing to train changed its run's files"
 # Refused in the run's own folder, the resume leaves that run's files as they were.
 cp "$work/reused/summary.json" "$work/reused/config.json" "$work/"
 "$work/held_out" train -q --epochs 2 --run-dir "$work/reused" --seed 5 \

@@ -307,6 +307,8 @@ public:
   void setCategories(std::vector<Categories> categories);
   /// What create() loaded from options.initFrom; empty without one.
   const std::optional<InitReport> &initReport() const;
+  /// The epochs a resumed checkpoint had trained (options.resumeFrom); 0 otherwise.
+  int64_t resumedEpochs() const;
 
   std::span<float> params();
   std::span<float> state();

@@ -332,6 +332,17 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
         return fail(fmt::format("{}; and {}", error.message, s.error()));
     return error;
   }
+  if (trainer->resumedEpochs() >= to.epochs) {
+    // Nothing to train: the run's folder stays as it is (a new one goes).
+    if (!f.quiet)
+      fmt::print("{}: the checkpoint has trained {} of {} epochs; nothing to do (raise the epochs "
+                 "to train on)\n",
+                 model.name, trainer->resumedEpochs(), to.epochs);
+    std::error_code ec;
+    if (!folder.empty() && f.runDir.empty())
+      std::filesystem::remove(folder, ec); // made for this run, and empty
+    return Ok{};
+  }
   if (!folder.empty()) {
     RunConfig used = c;
     for (DataSpec &d : used.data)

@@ -292,6 +292,7 @@ void Trainer::Impl::setEpochScales(int64_t epoch) {
 }
 
 const std::optional<InitReport> &Trainer::initReport() const { return impl->initReport; }
+int64_t Trainer::resumedEpochs() const { return impl->resumePending ? impl->run.epoch : 0; }
 
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Trainer::Trainer(Trainer &&) noexcept = default;
