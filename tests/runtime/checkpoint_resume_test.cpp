@@ -195,6 +195,21 @@ TEST(CheckpointResume, MismatchedModelListsEveryDifference) {
   std::vector<float> before(t->params().begin(), t->params().end());
   EXPECT_TRUE(sameBits(before, t->params())); // nothing changed
 
+  // Class names the task cannot have: three for a binary task, any for a
+  // regression (a hand-edited file; predict made up names beside them).
+  ck.metadata["classes.pos"] = R"(["a", "b", "c"])";
+  ck.metadata["classes.y"] = R"(["a"])";
+  s = applyCheckpoint(ck, trainer, Restore::Trained);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("metadata \"classes.pos\" names 3 classes, and task 'pos' has 2"),
+            std::string::npos)
+      << s.error();
+  EXPECT_NE(s.error().find("metadata \"classes.y\" names 1 class, and task 'y' has 0"),
+            std::string::npos)
+      << s.error();
+  ck.metadata.erase("classes.pos");
+  ck.metadata.erase("classes.y");
+
   // Not a checkpoint of ours at all.
   ck.metadata.erase("format");
   s = applyCheckpoint(ck, *t, Restore::ParamsOnly);

@@ -234,8 +234,15 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     std::string key = std::string(kClassesPrefix) + model.tasks[t].name;
     if (const std::string *text = ck.meta(key)) {
       nlohmann::json names = nlohmann::json::parse(*text, nullptr, false);
-      if (names.is_array() &&
-          std::all_of(names.begin(), names.end(), [](const auto &n) { return n.is_string(); }))
+      const size_t most = model.tasks[t].kind == MTL_CLASSIFY ? size_t(model.tasks[t].width)
+                          : model.tasks[t].kind == MTL_BINARY ? 2
+                                                              : 0;
+      if (names.is_array() && names.size() > most)
+        diffs.push_back(fmt::format("metadata \"{}\" names {} class{}, and task '{}' has {}", key,
+                                    names.size(), names.size() == 1 ? "" : "es",
+                                    model.tasks[t].name, most));
+      else if (names.is_array() &&
+               std::all_of(names.begin(), names.end(), [](const auto &n) { return n.is_string(); }))
         classes[size_t(t)] = names.get<std::vector<std::string>>();
       else
         diffs.push_back(fmt::format("metadata \"{}\" is not a JSON array of strings", key));
