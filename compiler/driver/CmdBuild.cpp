@@ -4,6 +4,7 @@
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 #include "driver/Toolchain.h"
+#include "mtlrt/AtomicFile.h"
 
 #include "backend/Emit.h"
 
@@ -94,6 +95,10 @@ bool outputFolderExists(const BuildOptions &o) {
 int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   if (!outputFolderExists(o))
     return 1;
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, {o.file}, "-o"); !o.lib && !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
+    return 1;
+  }
   // Programs and libraries need the runtime: find it before compiling.
   std::string error, runtime;
   if (o.lib || o.emit == "exe") {

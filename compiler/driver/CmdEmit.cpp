@@ -3,11 +3,14 @@
 #include "driver/Pipeline.h"
 #include "driver/Printers.h"
 #include "driver/Terminal.h"
+#include "mtlrt/AtomicFile.h"
 
 #include "backend/Emit.h"
 #include "frontend/AstPrinter.h"
 #include "ir/Printer.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <llvm/Support/raw_ostream.h>
@@ -64,10 +67,16 @@ bool writeOut(const EmitOptions &o, const std::string &bytes) {
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     return true;
   }
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, {o.file}, "-o"); !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
+    return false;
+  }
+  errno = 0;
   std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
   out << bytes;
   if (!out) {
-    fmt::print(stderr, "error: cannot write '{}'\n", o.output);
+    fmt::print(stderr, "error: cannot write '{}': {}\n", o.output,
+               errno ? std::strerror(errno) : "the stream failed");
     return false;
   }
   return true;

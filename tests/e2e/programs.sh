@@ -165,4 +165,28 @@ if [[ -x $work/penguins && -f $work/penguins-ck/last.safetensors ]]; then
   [[ $? -eq 1 && $out == *"its run trained on 182 rows and held out 46 for validation, but the model's training data splits into 273 and 69"* ]] ||
     fail "eval without --data of a run trained on other data: $out"
 fi
+
+# No command writes over a file it reads: each is refused, and the file stays.
+mkdir -p "$work/own" && cp -r "$examples/penguins.mtl" "$examples/lib" "$work/own/" &&
+  mkdir -p "$work/own/data" && cp "$examples/data/penguins.csv" "$work/own/data/"
+own=$work/own/penguins.mtl
+md5sum "$own" "$work/own/data/penguins.csv" >"$work/own.md5"
+refused() { # WHAT PATTERN COMMAND...
+  local what=$1 pattern=$2
+  shift 2
+  out=$("$@" 2>&1)
+  [[ $? -eq 1 && $out == *"$pattern"* ]] || fail "$what: $out"
+}
+refused "emit -o the model" "-o $own: it is $own, which this command reads" "$mtlc" emit llvm "$own" -o "$own"
+refused "build -o the model" "-o $own: it is $own, which this command reads" "$mtlc" build "$own" -o "$own"
+refused "train --log the data" "--log $work/own/data/penguins.csv: it is" \
+  "$mtlc" train "$own" --no-save -q --epochs 1 --log "$work/own/data/penguins.csv"
+if [[ -f $work/penguins-ck/last.safetensors ]]; then
+  refused "predict --output the input" "--output $work/own/data/penguins.csv: it is" \
+    "$work/penguins" predict --checkpoint "$work/penguins-ck/last.safetensors" \
+    --input "$work/own/data/penguins.csv" --output "$work/own/data/penguins.csv"
+  refused "report -o the summary" "-o $work/penguins-ck/summary.json: it is" \
+    "$mtlc" report "$work/penguins-ck" -o "$work/penguins-ck/summary.json"
+fi
+md5sum -c --quiet "$work/own.md5" || fail "a refused command changed the file it reads"
 finish

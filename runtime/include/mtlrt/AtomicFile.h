@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mtlrt {
 
@@ -21,5 +22,12 @@ Status writeFileAtomic(const std::string &path, std::string_view bytes, const ch
 /// atomically, as writeFileAtomic; an existing device or FIFO (/dev/null,
 /// /dev/stdout, a pipe) by writing to it.
 Status writeOutputFile(const std::string &path, std::string_view bytes, const char *what);
+
+/// Fails with "FLAG OUTPUT: it is INPUT, which this command reads; write
+/// elsewhere" when `output` names the same existing file as one of `inputs`
+/// (by path, link or another spelling), so that no command writes over what
+/// it reads; Ok otherwise.
+Status distinctOutput(const std::string &output, const std::vector<std::string> &inputs,
+                      const char *flag);
 
 } // namespace mtlrt

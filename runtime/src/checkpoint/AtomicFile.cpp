@@ -81,4 +81,14 @@ Status writeOutputFile(const std::string &path, std::string_view bytes, const ch
   return Ok{};
 }
 
+Status distinctOutput(const std::string &output, const std::vector<std::string> &inputs,
+                      const char *flag) {
+  std::error_code ec;
+  for (const std::string &input : inputs)
+    if (!input.empty() && !output.empty() && std::filesystem::equivalent(output, input, ec) && !ec)
+      return fail(fmt::format("{} {}: it is {}, which this command reads; write elsewhere", flag,
+                              output, input));
+  return Ok{};
+}
+
 } // namespace mtlrt

@@ -221,8 +221,11 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   std::string text = header(*predictor, shown) + "\n";
   for (int64_t r = 0; r < data->rows; ++r)
     text += rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs) + "\n";
-  if (!f.output.empty())
+  if (!f.output.empty()) {
+    if (Status s = distinctOutput(f.output, {f.input}, "--output"); !s)
+      return s;
     return writeOutputFile(f.output, text, "the predictions");
+  }
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
     return fail(
         fmt::format("cannot write the predictions to standard output: {}", std::strerror(errno)));

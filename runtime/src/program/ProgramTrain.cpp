@@ -1,6 +1,7 @@
 // ProgramTrain.cpp: `train` (of mtlc and of built programs): data from the run configuration,
 // overrides, the Trainer.
 #include "balance/Method.h"
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/CliNumbers.h"
 #include "mtlrt/HtmlReport.h"
 #include "mtlrt/Program.h"
@@ -295,6 +296,18 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   if (!options)
     return options.takeError();
   TrainOptions &to = *options;
+  if (!to.logPath.empty()) { // --log must not write over what the run reads
+    std::vector<std::string> read = {f.resume, f.initFrom, to.initFrom};
+    for (DataSpec d : c.data) {
+      applyPaths(d, data.run.paths);
+      for (const std::string &path : {d.csv.path, d.images, d.labels})
+        read.push_back(path);
+      for (const auto &[name, path] : d.arrays)
+        read.push_back(path);
+    }
+    if (Status s = distinctOutput(to.logPath, read, "--log"); !s)
+      return s;
+  }
   std::string folder;
   std::optional<RunFolderLock> lock;
   if (!f.noSave) {
