@@ -139,6 +139,10 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
     done
     out=$("$wine" --help 2>&1 >/dev/full)
     [[ $? -eq 1 && $out == *"No space left on device"* ]] || fail "wine --help into a full disk: $out"
+    # A log that cannot be written fails the run (it exited 0 with no log).
+    out=$("$wine" train --epochs 2 --no-save -q --log /dev/full 2>&1)
+    [[ $? -eq 1 && $out == *"error: /dev/full: cannot write the log: No space left on device"* ]] ||
+      fail "a log into a full disk: $out"
   fi
 else
   fail "the wine program or its checkpoint is missing ($wine, $work/wine-ck)"

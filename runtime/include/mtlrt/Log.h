@@ -56,12 +56,16 @@ public:
   void epoch(const EpochRecord &record);
   void failure(int64_t epoch, int64_t step, const std::string &message);
   void end(const TrainResult &result);
+  /// "PATH: cannot write the log: REASON" once a record could not be
+  /// written (a full disk), else empty; later records are not written.
+  const std::string &problem() const { return problem_; }
 
 private:
   struct Close {
     void operator()(std::FILE *f) const { std::fclose(f); }
   };
   std::unique_ptr<std::FILE, Close> file;
+  std::string path_, problem_;
   void writeLine(const nlohmann::ordered_json &record);
 };
 

@@ -99,17 +99,19 @@ Result<RunLog> RunLog::open(const std::string &path, bool append) {
   log.file.reset(std::fopen(path.c_str(), append ? "a" : "w"));
   if (!log.file)
     return fail(fmt::format("{}: cannot write the log: {}", path, std::strerror(errno)));
+  log.path_ = path;
   return log;
 }
 
 void RunLog::writeLine(const json &record) {
-  if (!file)
+  if (!file || !problem_.empty())
     return;
   // Replacing invalid UTF-8 (say, in a path inside a message) keeps dump() from throwing.
-  std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::fputs(line.c_str(), file.get());
-  std::fputc('\n', file.get());
-  std::fflush(file.get());
+  std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  errno = 0;
+  if (std::fputs(line.c_str(), file.get()) == EOF || std::fflush(file.get()) != 0)
+    problem_ = fmt::format("{}: cannot write the log: {}", path_,
+                           errno ? std::strerror(errno) : "write error");
 }
 
 void RunLog::start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,

@@ -367,6 +367,8 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     record.seconds = secondsSince(epochStart);
     table.row(record);
     log.epoch(record);
+    if (!log.problem().empty()) // a full disk: the checkpoints would fail next
+      return fail(log.problem());
     result.epochs.push_back(std::move(record));
 
     bool improved = false, stop = false;
@@ -413,6 +415,8 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     result.test = m.evaluateRows(testData, testRows, true);
   result.seconds = secondsSince(runStart);
   log.end(result);
+  if (!log.problem().empty())
+    return fail(log.problem());
   if (!opt.quiet && !result.epochs.empty())
     printSummary(opt.table, model, result,
                  opt.earlyStop.monitor.empty() ? "loss" : opt.earlyStop.monitor);
