@@ -87,8 +87,12 @@ bool outputFolderExists(const BuildOptions &o) {
   fs::path parent = fs::path(o.output).parent_path();
   if (parent.empty() || fs::is_directory(parent, ec))
     return true;
-  fmt::print(stderr, "error: cannot write '{}': there is no folder '{}'\n", o.output,
-             parent.string());
+  if (fs::exists(parent, ec))
+    fmt::print(stderr, "error: cannot write '{}': '{}' is a file, not a folder\n", o.output,
+               parent.string());
+  else
+    fmt::print(stderr, "error: cannot write '{}': there is no folder '{}'\n", o.output,
+               parent.string());
   return false;
 }
 

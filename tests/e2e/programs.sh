@@ -86,6 +86,9 @@ out=$("$mtlc" bogus 2>&1)
   fail "mtlc bogus: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
 [[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
+touch "$work/a_file"
+out=$("$mtlc" build "$examples/wine.mtl" -o "$work/a_file/wine" 2>&1)
+[[ $? -eq 1 && $out == *"'$work/a_file' is a file, not a folder"* ]] || fail "mtlc build into a file: $out"
 mkdir "$work/a_folder"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/a_folder" 2>&1)
 [[ $? -eq 1 && $out == "error: cannot write '$work/a_folder': it is a folder; name the file to write \

@@ -180,6 +180,9 @@ TEST(Npy, RefusesWhatADataSetCannotUse) {
             p + ": it holds a single value (a 0-d array); a data set needs one row per item");
   p = write("s.npy", npy("<f4", "(2, 2)", raw<float>({1, 2, 3})));
   EXPECT_EQ(npyError(p), p + ": the shape (2, 2) needs 16 bytes of data, the file has 12");
+  // A count that fits 64 bits, but not once multiplied by the item's bytes.
+  p = write("huge.npy", npy("<f4", "(4611686018427387904, 3)", raw<float>({1, 2, 3})));
+  EXPECT_EQ(npyError(p), p + ": its shape (4611686018427387904, 3) is too large");
   p = write("w.npy", npy("<i8", "(2,)", raw<int64_t>({16777216, 16777217})));
   EXPECT_EQ(npyError(p), p + ": item 1 of the array is 16777217, which a 32-bit float cannot "
                              "hold exactly (integers above 2^24 = 16777216 are rounded); scale "

@@ -122,8 +122,9 @@ Result<NpyArray> npyFromBytes(const std::string &bytes, const std::string &where
     if (__builtin_mul_overflow(count, uint64_t(d), &count))
       return fail(fmt::format("{}: its shape is too large", where));
   const uint64_t have = bytes.size() - h->dataOffset;
-  if (count > std::numeric_limits<uint64_t>::max() / uint64_t(h->itemBytes) ||
-      have != count * uint64_t(h->itemBytes))
+  if (count > std::numeric_limits<uint64_t>::max() / uint64_t(h->itemBytes))
+    return fail(fmt::format("{}: its shape ({}) is too large", where, fmt::join(a.dims, ", ")));
+  if (have != count * uint64_t(h->itemBytes))
     return fail(fmt::format("{}: the shape ({}) needs {} bytes of data, the file has {}", where,
                             fmt::join(a.dims, ", "), count * uint64_t(h->itemBytes), have));
   a.data.resize(count);
