@@ -39,6 +39,10 @@ std::optional<std::string> readFile(const std::string &path, std::string &error)
       return std::nullopt;
     }
   }
+  if (in.bad()) { // a read error (/proc/self/mem), not the end of the file
+    error = errno ? std::strerror(errno) : "read error";
+    return std::nullopt;
+  }
   return text;
 }
 

@@ -129,6 +129,11 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
                                              ds.path));
       src.columns.reset(); // its columns are unknown, not missing
     }
+    if (src.columns && !src.columns->unreadable.empty()) {
+      ctx.error(b.value(0)->loc,
+                fmt::format("'{}' cannot be read: {}", ds.path, src.columns->unreadable));
+      src.columns.reset();
+    }
     if (src.columns && src.columns->endsAfter) {
       const int64_t lines = *src.columns->endsAfter;
       ctx.error(b.value(0)->loc,

@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace mtl::sema {
 namespace {
 
@@ -102,16 +105,26 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   std::string line;
   bool first = true;
   CsvColumns ended;
-  for (int64_t i = 0; i < skip; ++i, first = false)
-    if (!readLine(in.f, line)) {
-      ended.endsAfter = i;
-      return ended;
-    }
-  std::string record;
-  if (!readLine(in.f, record)) {
-    ended.endsAfter = skip;
+  // The file ended, or could not be read (a truncated gzip file, a read error).
+  auto ends = [&](int64_t lines) {
+    int code = Z_OK;
+    const char *message = gzerror(in.f, &code);
+    if (code == Z_BUF_ERROR)
+      ended.unreadable = "truncated gzip file (the compressed data ends early)";
+    else if (code == Z_ERRNO)
+      ended.unreadable = std::strerror(errno);
+    else if (code != Z_OK && code != Z_STREAM_END)
+      ended.unreadable = message ? message : "read error";
+    else
+      ended.endsAfter = lines;
     return ended;
-  }
+  };
+  for (int64_t i = 0; i < skip; ++i, first = false)
+    if (!readLine(in.f, line))
+      return ends(i);
+  std::string record;
+  if (!readLine(in.f, record))
+    return ends(skip);
   if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
     record.erase(0, 3);
   if (first && (record.rfind("\xFF\xFE", 0) == 0 || record.rfind("\xFE\xFF", 0) == 0)) {

@@ -19,6 +19,9 @@ struct CsvColumns {
   bool utf16 = false; ///< the file starts with a UTF-16 byte-order mark (names and count unset)
   /// The file ended before the record: it has only this many lines (names and count unset).
   std::optional<int64_t> endsAfter;
+  /// Reading failed before the record (a truncated gzip file, a read
+  /// error): why (names and count unset).
+  std::string unreadable;
 };
 
 /// Reads the first record of a CSV file (plain or gzip) after skipping `skip`

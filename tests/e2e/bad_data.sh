@@ -59,6 +59,9 @@ expect_error "nonexistent CSV file" "error: .*$work/nope\.csv" \
 # memory is an error, not an abort.
 expect_error "a device as data" "error: /dev/zero: is a device, not a file of data" \
   train "$tab" --data "train=/dev/zero"
+# A model file that cannot be read is an error (check passed it as empty).
+expect_error "a model file with a read error" "error: cannot read '/proc/self/mem': Input/output error" \
+  check /proc/self/mem
 # A batch that needs more memory than the machine has is refused before any
 # is touched (the system killed the process).
 expect_error "a batch larger than memory" "error: batches of 2147483648 rows need [0-9.]+ GB of memory \([0-9]+ floats a row\), more than this machine's [0-9.]+ GB; use a smaller batch" \
