@@ -90,6 +90,11 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   for (int i = 0; i < m.num_state && withState; ++i) {
     const mtlrt::CheckpointTensor *t = checkpoint->find(m.state[i].name);
     withState = t && t->dtype == mtlrt::Dtype::F32 && t->elements() == m.state[i].size;
+    if (withState) // no training writes it, as a parameter that is not finite
+      if (std::string bad = t->nonFinite(); !bad.empty()) {
+        fmt::print("error: {}: not finite: {}\n", path, bad);
+        return false;
+      }
   }
   int64_t step = 0;
   const std::string *stepText = checkpoint->meta("step");

@@ -73,14 +73,17 @@ std::optional<std::string> pathArg(Context &ctx, const ast::Expr *e, const std::
   if (!s)
     return std::nullopt;
   std::string path = resolvePath(file, *s);
-  // A missing file may be given later (--data); a folder or a device never holds data.
+  // A missing file may be given later (--data); a folder or a device never
+  // holds data, which training says unless --data replaces it.
   std::error_code ec;
   const auto type = std::filesystem::status(path, ec).type();
   if (type == std::filesystem::file_type::directory ||
       type == std::filesystem::file_type::character || type == std::filesystem::file_type::block)
-    ctx.error(e->loc,
-              fmt::format("'{}' is a {}, not a file of data", path,
-                          type == std::filesystem::file_type::directory ? "folder" : "device"));
+    ctx.warning(e->loc,
+                fmt::format("'{}' is a {}, not a file of data; training needs --data "
+                            "to give it a file",
+                            path,
+                            type == std::filesystem::file_type::directory ? "folder" : "device"));
   return path; // no further errors for its bindings: only regular files are read here
 }
 

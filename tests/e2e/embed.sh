@@ -56,6 +56,10 @@ grep -q '^step 40: loss' "$work/tune.txt" || fail "no loss of step 40: $(cat "$w
 if "$csv_same" "$work/program.csv" "$work/tuned.csv" >/dev/null 2>&1; then
   fail "fine-tuning changed no prediction"
 fi
+# The caller's rounding mode changes no result (tests/e2e/embed_rounding.c).
+"$cc" -std=c99 -Wall -Wextra -Werror "$here/embed_rounding.c" -I "$work/lib" "$work/lib/libwine.a" \
+  -lstdc++ -lz -lm -lpthread -o "$work/embed_rounding" || fail "embed_rounding.c does not build"
+"$work/embed_rounding" "$ck" || fail "the wine library's results depend on the caller's rounding mode"
 # scale(x): the C library scales raw rows as the data reader does.
 "$mtlc" build --lib "$examples/digits_autoencoder.mtl" -o "$work/aelib" 2>/dev/null &&
   "$mtlc" build "$examples/digits_autoencoder.mtl" -o "$work/ae" 2>/dev/null &&

@@ -125,9 +125,10 @@ Result<std::string> GzFile::readAll() try {
   for (;;) {
     size_t used = text.size();
     if (used >= limit)
-      return fail(fmt::format("{}: holds more than {:.1f} GB of data once read (half of this "
-                              "machine's memory), more than mtlc reads; is it a file of data?",
-                              filePath, double(limit) / 1e9));
+      return fail(
+          fmt::format("{}: holds more than {:.1f} GB of data once read (half of this "
+                      "machine's memory), more than a data file may hold; is it a file of data?",
+                      filePath, double(limit) / 1e9));
     step = std::min(step, limit - used + 1);
     text.resize(used + step);
     auto got = read(text.data() + used, step);

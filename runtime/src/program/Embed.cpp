@@ -2,6 +2,7 @@
 #include "mtlrt/Embed.h"
 
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/FloatMode.h"
 #include "mtlrt/Predictor.h"
 #include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
@@ -70,7 +71,10 @@ struct mtl_session {
         scaledPointers[inputScales.size() + size_t(t)] = targets[t];
     return true;
   } catch (const std::bad_alloc &) {
-    failed(fmt::format("out of memory for the scaled values of {} rows", rows));
+    try { // no memory: no formatting, and nothing may escape a C call
+      lastError = "out of memory for the scaled values of the rows";
+    } catch (...) {
+    }
     return false;
   }
 };
@@ -159,6 +163,9 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
       return failed(s.error());
     session->stale = false;
   }
+  // The caller's floating-point mode plays no part: scaling and the
+  // probabilities after the model run in the model's mode too.
+  mtlrt::ScopedFloatMode mode(session->trainer.options().flushDenormals);
   if (!session->applyScales(rows, inputs, nullptr))
     return -1;
   auto s = session->predictor.predict(rows, {session->scaledPointers.data(), size_t(m.num_inputs)},
@@ -172,6 +179,7 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
     return failed("mtl_session_train_batch: no session, inputs or targets");
   const mtl_model &m = session->trainer.model();
   std::vector<float> &losses = session->taskLosses;
+  mtlrt::ScopedFloatMode mode(session->trainer.options().flushDenormals);
   // Rows out of range are the trainer's to refuse, before anything is copied.
   if (!session->applyScales(std::clamp<int64_t>(rows, 0, session->maxBatch), inputs, targets))
     return -1;

@@ -222,7 +222,7 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   for (int64_t r = 0; r < data->rows; ++r)
     text += rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs) + "\n";
   if (!f.output.empty()) {
-    if (Status s = distinctOutput(f.output, {f.input}, "--output"); !s)
+    if (Status s = distinctOutput(f.output, {f.input, f.checkpoint}, "--output"); !s)
       return s;
     return writeOutputFile(f.output, text, "the predictions");
   }
