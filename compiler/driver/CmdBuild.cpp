@@ -134,6 +134,10 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, sourceFiles(c), "-o"); !o.lib && !s) {
+    fmt::print(stderr, "error: {}\n", s.error()); // -o names an imported file
+    return 1;
+  }
   auto compile = [&]() -> llvm::Expected<std::vector<std::string>> {
     if (program)
       return functions->objects(*c.module);

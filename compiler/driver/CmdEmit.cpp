@@ -62,12 +62,13 @@ llvm::Expected<std::string> emitText(const std::string &what, Compilation &c) {
 
 namespace {
 
-bool writeOut(const EmitOptions &o, const std::string &bytes) {
+bool writeOut(const EmitOptions &o, const std::vector<std::string> &read,
+              const std::string &bytes) {
   if (o.output.empty() || o.output == "-") {
     std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     return true;
   }
-  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, {o.file}, "-o"); !s) {
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, read, "-o"); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return false;
   }
@@ -98,7 +99,7 @@ int runEmit(const EmitOptions &o, const GlobalOptions &global) {
     fmt::print(stderr, "error: {}\n", llvm::toString(text.takeError()));
     return 1;
   }
-  return writeOut(o, *text) ? 0 : 1;
+  return writeOut(o, sourceFiles(c), *text) ? 0 : 1;
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/Program.h"
 
 #include <fmt/format.h>
@@ -32,6 +33,10 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   Compilation checked;
   if (!runPipeline(o.file, Stage::Lower, checked, checkOnly)) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
+    return 1;
+  }
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.train.log, sourceFiles(checked), "--log"); !s) {
+    fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }
   const bool initReplaced = !o.train.initFrom.empty() || !o.train.resume.empty();

@@ -21,6 +21,13 @@ StageTimer::~StageTimer() {
     fmt::print(stderr, "mtlc: {:<9} {:8.2f} ms\n", name_, ms.count());
 }
 
+std::vector<std::string> sourceFiles(const Checked &c) {
+  std::vector<std::string> files;
+  for (int f = 0; f < c.sources.fileCount(); ++f)
+    files.push_back(c.sources.name(f));
+  return files;
+}
+
 bool runFront(const std::string &path, Stage last, Checked &c, const PipelineOptions &o) {
   bool whole = false;
   {

@@ -80,6 +80,9 @@ struct Checked {
   std::string sourceText; ///< the main file's text (hashed into the descriptor)
 };
 
+/// The files `c` read: the main file and its imports, as they were named.
+std::vector<std::string> sourceFiles(const Checked &c);
+
 /// Runs the stages up to `last` (Stage::Parse or Stage::Check) on the file at
 /// `path`. Returns true when no error was reported; diagnostics stay in
 /// `c.diags` for the caller to print.

@@ -177,7 +177,7 @@ fi
 mkdir -p "$work/own" && cp -r "$examples/penguins.mtl" "$examples/lib" "$work/own/" &&
   mkdir -p "$work/own/data" && cp "$examples/data/penguins.csv" "$work/own/data/"
 own=$work/own/penguins.mtl
-md5sum "$own" "$work/own/data/penguins.csv" >"$work/own.md5"
+md5sum "$own" "$work/own/data/penguins.csv" "$work/own/lib/blocks.mtl" >"$work/own.md5"
 refused() { # WHAT PATTERN COMMAND...
   local what=$1 pattern=$2
   shift 2
@@ -188,6 +188,9 @@ refused "emit -o the model" "-o $own: it is $own, which this command reads" "$mt
 refused "build -o the model" "-o $own: it is $own, which this command reads" "$mtlc" build "$own" -o "$own"
 refused "train --log the data" "--log $work/own/data/penguins.csv: it is" \
   "$mtlc" train "$own" --no-save -q --epochs 1 --log "$work/own/data/penguins.csv"
+refused "train --log the model" "--log $own: it is" "$mtlc" train "$own" --no-save -q --log "$own"
+refused "emit -o an imported file" "-o $work/own/lib/blocks.mtl: it is" \
+  "$mtlc" emit ir "$own" -o "$work/own/lib/blocks.mtl"
 if [[ -f $work/penguins-ck/last.safetensors ]]; then
   refused "predict --output the input" "--output $work/own/data/penguins.csv: it is" \
     "$work/penguins" predict --checkpoint "$work/penguins-ck/last.safetensors" \

@@ -320,7 +320,16 @@ Result<std::vector<std::string>> readCsvHeaderImpl(const CsvOptions &options) {
         return headerNames(fields, options, line);
       return std::vector<std::string>(fields.size());
     }
-    chunk *= 2; // NeedMore: the head spans more than we have read
+    // NeedMore: the head spans more than we have read. A header longer than
+    // this is not one (a stream of zeros, a binary file).
+    constexpr size_t kMaxHead = size_t(64) << 20;
+    const char *what = options.header ? "header" : "first data";
+    if (eof)
+      return fail(fmt::format("{}: the file ends before its {} line", options.path, what));
+    if (text.size() > kMaxHead)
+      return fail(
+          fmt::format("{}: no {} line in its first {} MB", options.path, what, kMaxHead >> 20));
+    chunk *= 2;
   }
 }
 
