@@ -32,6 +32,16 @@ bool writeFile(const std::string &path, const std::string &bytes, std::string &e
   return static_cast<bool>(out);
 }
 
+// What the user asked for is written whole or not at all: a failed write
+// leaves the file it would replace as it was.
+bool writeOutput(const std::string &path, const std::string &bytes, const char *what,
+                 std::string &error) {
+  mtlrt::Status s = mtlrt::writeOutputFile(path, bytes, what);
+  if (!s)
+    error = s.error();
+  return static_cast<bool>(s);
+}
+
 bool buildProgram(const std::vector<std::string> &objects, const std::string &runtime,
                   const std::string &output, std::string &error) {
   std::vector<std::string> paths;
@@ -68,7 +78,7 @@ bool buildLibrary(const Compilation &c, const std::string &object, const std::st
       modelHeader(m, m.name + "_model", m.sourcePath, hashText(c.sourceText), target);
   return writeModelLibrary(object, m.name + "_model.o", runtime,
                            (fs::path(dir) / ("lib" + m.name + ".a")).string(), error) &&
-         writeFile((fs::path(dir) / (m.name + ".h")).string(), header, error);
+         writeOutput((fs::path(dir) / (m.name + ".h")).string(), header, "the header", error);
 }
 
 // The folder a program or object file goes into must exist (a library's is
@@ -160,7 +170,7 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
         buildLibrary(c, objects->front(), runtime, output, backend::targetLabel(po.target), error);
   } else if (o.emit == "obj") {
     output = output.empty() ? name + ".o" : output;
-    built = writeFile(output, objects->front(), error);
+    built = writeOutput(output, objects->front(), "the object file", error);
   } else {
     output = output.empty() ? name : output;
     built = buildProgram(*objects, runtime, output, error);

@@ -6,6 +6,7 @@
 #include <llvm/Object/ArchiveWriter.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Process.h>
 #include <llvm/Support/Program.h>
 
 #include <cstdlib>
@@ -31,6 +32,24 @@ std::string readFile(const std::string &path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// The file a program replaces: what `output` names through symbolic links.
+// Anything but a regular file (a device, a FIFO) is refused.
+bool programTarget(const std::string &output, std::string &target, std::string &error) {
+  std::error_code ec;
+  fs::file_status status = fs::status(output, ec);
+  if (status.type() != fs::file_type::not_found && !ec && !fs::is_regular_file(status)) {
+    error =
+        fmt::format("cannot write the program '{}': it exists and is not a regular file", output);
+    return false;
+  }
+  target = fs::is_symlink(fs::symlink_status(output, ec)) && !ec
+               ? fs::weakly_canonical(output, ec).string()
+               : output;
+  if (ec)
+    target = output;
+  return true;
 }
 } // namespace
 
@@ -70,17 +89,35 @@ bool linkProgram(const std::vector<std::string> &objects, const std::string &run
                         driverName);
     return false;
   }
+  // The linker writes a file beside the program, renamed over it once the
+  // link succeeded: a failed link leaves an existing program as it was, and
+  // a folder that takes no new file is said so before the linker runs.
+  std::string target;
+  if (!programTarget(output, target, error))
+    return false;
+  int fd = -1;
+  llvm::SmallString<128> temp;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(target + ".tmp-%%%%%%", fd, temp)) {
+    fs::path folder = fs::path(target).parent_path();
+    error = fmt::format("cannot write the program '{}': cannot create a file in '{}': {}", output,
+                        folder.empty() ? "." : folder.string(), ec.message());
+    return false;
+  }
+  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  auto failed = [&](std::string message) {
+    error = std::move(message);
+    llvm::sys::fs::remove(temp);
+    return false;
+  };
   fs::path rt(runtimeDir);
-  std::vector<std::string> args = {*driver, "-o", output};
+  std::vector<std::string> args = {*driver, "-o", std::string(temp)};
   args.insert(args.end(), objects.begin(), objects.end());
   args.insert(args.end(),
               {(rt / kMainLib).string(), (rt / kRuntimeLib).string(), "-static-libstdc++",
                "-static-libgcc", "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-pthread", "-lm"});
   llvm::SmallString<128> log;
-  if (llvm::sys::fs::createTemporaryFile("mtlc-link", "log", log)) {
-    error = "cannot create a temporary file for the linker's messages";
-    return false;
-  }
+  if (llvm::sys::fs::createTemporaryFile("mtlc-link", "log", log))
+    return failed("cannot create a temporary file for the linker's messages");
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, log.str(), log.str()};
   std::string message;
@@ -91,10 +128,14 @@ bool linkProgram(const std::vector<std::string> &objects, const std::string &run
     std::string command;
     for (const std::string &a : args)
       command += (command.empty() ? "" : " ") + a;
-    error = fmt::format("linking failed ({}):\n  {}\n{}",
-                        rc < 0 ? message : fmt::format("exit status {}", rc), command, output_text);
-    return false;
+    return failed(fmt::format("linking failed ({}):\n  {}\n{}",
+                              rc < 0 ? message : fmt::format("exit status {}", rc), command,
+                              output_text));
   }
+  std::error_code ec;
+  fs::rename(std::string(temp), target, ec);
+  if (ec)
+    return failed(fmt::format("cannot write the program '{}': {}", output, ec.message()));
   return true;
 }
 

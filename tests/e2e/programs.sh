@@ -99,6 +99,24 @@ for example in "$@"; do
   check_example "$example"
 done
 
+# A program is linked beside its name and renamed over it: a failed link
+# leaves the program it would replace as it was (and no temporary file), and
+# a place that takes no new file, or is no regular file, is said so.
+if [[ -x $work/wine ]]; then
+  before=$(md5sum <"$work/wine")
+  out=$(CXX=false "$mtlc" build "$examples/wine.mtl" -o "$work/wine" 2>&1)
+  [[ $? -eq 1 && $out == *"linking failed (exit status 1)"* ]] || fail "a failed link: $out"
+  [[ $(md5sum <"$work/wine") == "$before" ]] || fail "a failed link changed the program"
+  left=$(find "$work" -maxdepth 1 -name 'wine.tmp-*')
+  [[ -z $left ]] || fail "a failed link left $left"
+fi
+out=$("$mtlc" build "$examples/wine.mtl" -o /proc/self/status 2>&1)
+[[ $? -eq 1 && $out == "error: cannot write the program '/proc/self/status': cannot create a file \
+in '/proc/self': "* ]] || fail "mtlc build -o /proc/self/status: $out"
+out=$("$mtlc" build "$examples/wine.mtl" -o /dev/null 2>&1)
+[[ $? -eq 1 && $out == "error: cannot write the program '/dev/null': it exists and is not a \
+regular file" ]] || fail "mtlc build -o /dev/null: $out"
+
 # Where the output goes: --output replaces only a regular file (through a
 # symbolic link, the file it points to; a FIFO is written to, never replaced;
 # a file named like a temporary one stays), and a full disk behind standard
