@@ -8,13 +8,16 @@
 // optimizer-state tensor of the model, the optimizer state and step too, so
 // the next :train continues from where the saved run stopped. Unlike a
 // resume, the settings need not match: the session's own settings apply.
+#include "driver/DataSpecs.h"
 #include "repl/ReplSession.h"
 
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/Checkpoint.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 
 namespace mtl::driver {
@@ -41,9 +44,32 @@ mtlrt::Result<mtlrt::Trainer> ReplSession::currentTrainer() const {
   return trainer;
 }
 
+bool ReplSession::writesNoInput(const std::string &path, const char *what) const {
+  std::vector<std::string> read = sourceFiles(*c_);
+  for (std::string &file : dataFiles(*c_->model))
+    read.push_back(std::move(file));
+  mtlrt::Status s = mtlrt::distinctOutput(path, read, what);
+  if (!s)
+    fmt::print("error: {}\n", s.error());
+  return static_cast<bool>(s);
+}
+
 bool ReplSession::save(const std::string &path) {
   if (!needLoaded())
     return false;
+  if (path.empty()) {
+    fmt::print("error: :save needs the name of the checkpoint file to write\n");
+    return false;
+  }
+  if (!writesNoInput(path, ":save"))
+    return false;
+  // A checkpoint replaces a checkpoint, never another kind of file.
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && !mtlrt::readCheckpoint(path)) {
+    fmt::print("error: :save {}: the file exists and is not a checkpoint; choose another name\n",
+               path);
+    return false;
+  }
   auto trainer = currentTrainer();
   if (!trainer) {
     fmt::print("error: {}\n", trainer.error());
@@ -97,8 +123,10 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
       }
   }
   int64_t step = 0;
+  // Moments without their step would be bias-corrected as if at step 1.
   const std::string *stepText = checkpoint->meta("step");
-  if (withState && stepText) {
+  withState = withState && stepText;
+  if (withState) {
     auto [end, ec] = std::from_chars(stepText->data(), stepText->data() + stepText->size(), step);
     withState = ec == std::errc() && end == stepText->data() + stepText->size() && step >= 0;
   }
@@ -120,6 +148,7 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   balanceState_.clear();
   epochs_ = 0;
   lossHistory_.clear();
+  split_.reset();
   const std::string *model = checkpoint->meta("model");
   const bool statistics =
       std::any_of(inputStd_.begin(), inputStd_.end(), [](const auto &z) { return bool(z); }) ||

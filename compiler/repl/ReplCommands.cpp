@@ -20,10 +20,11 @@ namespace {
 const char *kHelp =
     R"(Commands (anything else is .mtl model items: a task, shared, input, data, block,
 balance, optimizer, regularize or train item replaces the one of the same name or kind):
-  :load FILE [MODEL]        load and compile a model file (settings from :set start afresh)
+  :load FILE [MODEL]        load and compile a model file (fresh parameters and settings)
   :load FILE.safetensors    take a checkpoint's parameters, statistics and optimizer state
   :save FILE                save the current parameters, optimizer state and statistics
-  :reload                   load the current file again (drops items typed since)
+  :reload                   load the current file again (drops items typed since; keeps
+                            the parameters and the :set settings)
   :train [EPOCHS] [--reset] train, continuing from the current parameters unless --reset
   :eval                     validation losses and metrics of the current parameters
   :predict ROW | FIRST-LAST predictions beside the labels for rows of the data (1-based)

@@ -93,7 +93,7 @@ bool ReplSession::needLoaded() const {
   return false;
 }
 
-bool ReplSession::load(const std::string &path, const std::string &modelName) {
+bool ReplSession::load(const std::string &path, const std::string &modelName, bool reload) {
   std::string error;
   std::optional<std::string> text = readFile(path, error);
   if (!text) {
@@ -102,12 +102,13 @@ bool ReplSession::load(const std::string &path, const std::string &modelName) {
   }
   std::string oldPath = path_, oldModel = modelName_;
   ReplOverrides oldOverrides = overrides_;
-  // Another model starts from its own settings; :reload keeps the :set ones.
-  if (path != path_ || modelName != modelName_)
+  // A loaded model starts from its own settings and fresh parameters;
+  // :reload keeps the :set ones and the parameters.
+  if (!reload)
     overrides_ = {};
   path_ = path;
   modelName_ = modelName;
-  if (!compile(*text, nullptr, 0)) {
+  if (!compile(*text, nullptr, 0, !reload)) {
     path_ = oldPath;
     modelName_ = oldModel;
     overrides_ = std::move(oldOverrides);
@@ -119,7 +120,7 @@ bool ReplSession::load(const std::string &path, const std::string &modelName) {
 bool ReplSession::reload() {
   if (!needLoaded())
     return false;
-  return load(path_, modelName_);
+  return load(path_, modelName_, true);
 }
 
 bool ReplSession::addItems(const std::string &input) {
@@ -190,7 +191,8 @@ bool ReplSession::addItems(const std::string &input) {
   return compile(spliced, &input, firstLine);
 }
 
-bool ReplSession::compile(const std::string &text, const std::string *replInput, int replLine) {
+bool ReplSession::compile(const std::string &text, const std::string *replInput, int replLine,
+                          bool newModel) {
   PipelineOptions po;
   po.text = text;
   po.modelName = modelName_;
@@ -241,13 +243,10 @@ bool ReplSession::compile(const std::string &text, const std::string *replInput,
         return false;
     return true;
   };
-  if (!params_.empty() && (!c || !sameLayout(*c->compiled, *c_->compiled))) {
-    params_.clear();
-    state_.clear();
-    step_ = 0;
-    epochs_ = 0;
-    balanceState_.clear();
-    lossHistory_.clear();
+  if (newModel) {
+    forgetParams();
+  } else if (!params_.empty() && (!c || !sameLayout(*c->compiled, *c_->compiled))) {
+    forgetParams();
     fmt::print("note: the parameters changed shape; the next :train starts from fresh ones\n");
   }
   // Weight overrides of tasks that no longer exist are dropped.

@@ -325,6 +325,8 @@ bool ReplSession::compare(int a, int b) const {
 }
 
 bool ReplSession::plot(const std::string &task, const std::string &svg) const {
+  if (!svg.empty() && c_ && !writesNoInput(svg, ":plot --svg"))
+    return false;
   if (lossHistory_.empty()) {
     fmt::print("nothing to plot: no epochs trained since the parameters were reset\n");
     return false;

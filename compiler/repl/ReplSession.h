@@ -52,8 +52,10 @@ public:
   ReplSession(bool color, std::string targetCpu)
       : color_(color), targetCpu_(std::move(targetCpu)) {}
 
-  /// Reads and compiles FILE (its model `modelName`, or its only one).
-  bool load(const std::string &path, const std::string &modelName = "");
+  /// Reads and compiles FILE (its model `modelName`, or its only one): a new
+  /// model, with fresh parameters and settings. `reload` keeps them (the
+  /// parameters when the recompiled model lays them out the same way).
+  bool load(const std::string &path, const std::string &modelName = "", bool reload = false);
   /// Loads the current file again from disk, dropping statements typed since.
   bool reload();
   /// Model items typed at the prompt: each replaces the item of the same kind
@@ -116,7 +118,11 @@ public:
   std::vector<std::string> taskNames() const;
 
 private:
-  bool compile(const std::string &text, const std::string *replInput, int replLine);
+  /// Compiles `text` and makes it the session's model; a failure changes
+  /// nothing. Trained parameters are kept when the new model lays them out
+  /// the same way, unless `newModel` (a :load of a file).
+  bool compile(const std::string &text, const std::string *replInput, int replLine,
+               bool newModel = false);
   void printDiagnostics(Compilation &c, const std::string *replInput, int replLine,
                         int replLines) const;
   bool needLoaded() const;
@@ -127,6 +133,14 @@ private:
   /// A Trainer of the compiled model holding the current parameters, state and statistics.
   mtlrt::Result<mtlrt::Trainer> currentTrainer() const;
   double weightOf(const std::string &task) const;
+  /// The trainer's parameters, optimizer state, step, statistics and run
+  /// position become the session's; `epochs` more epochs were trained.
+  void takeFrom(const mtlrt::Trainer &trainer, int64_t epochs);
+  /// Forgets trained parameters, quietly (resetParams says so).
+  void forgetParams();
+  /// Fails, saying so, when `path` is a file the session reads (the model,
+  /// its imports, its data): `what` would replace it.
+  bool writesNoInput(const std::string &path, const char *what) const;
 
   bool color_;
   std::string targetCpu_;
@@ -155,6 +169,9 @@ private:
   /// Each task's mean training loss per epoch since the parameters were reset.
   std::vector<std::pair<std::string, std::vector<double>>> lossHistory_;
   std::vector<ReplRun> runs_;
+  /// The validation fraction and seed of the run that trained the current
+  /// parameters: :eval scores the rows it held out.
+  std::optional<std::pair<double, uint64_t>> split_;
 };
 
 } // namespace mtl::driver

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <limits>
 #include <unistd.h>
 
 namespace mtl::driver {
@@ -73,6 +74,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     to.epochs = *epochs;
   // The progress bar only: the REPL prints its own table and summary.
   to.quiet = false;
+  to.keepBestState = true;
   to.table = nullptr;
   to.progress = stdout;
   to.interrupt = &replInterrupted();
@@ -93,22 +95,17 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   }
   int64_t firstStep = step_;
   auto result = trainer->fit(*trainData_, validationData_ ? &*validationData_ : nullptr);
+  split_ = {to.validate, to.seed};
   if (!result) {
     fmt::print("error: {}\n", result.error());
+    // The steps before the one that failed stay taken, as the message says.
+    if (!trainer->broken())
+      takeFrom(*trainer, trainer->runState().epoch);
     return false;
   }
-  auto params = trainer->params();
-  auto state = trainer->state();
-  params_.assign(params.begin(), params.end());
-  state_.assign(state.begin(), state.end());
-  step_ = trainer->step();
-  inputStd_ = trainer->inputStandardizers();
-  targetStd_ = trainer->targetStandardizers();
-  classNames_ = trainer->classNames();
-  categories_ = trainer->categories();
-  runState_ = trainer->runState();
-  balanceState_ = trainer->balanceState();
-  epochs_ += static_cast<int64_t>(result->epochs.size());
+  // A kept best epoch comes with its own optimizer state and step
+  // (keepBestState), as best.safetensors has them.
+  takeFrom(*trainer, result->keptEpoch);
 
   ReplRun run;
   run.number = static_cast<int>(runs_.size()) + 1;
@@ -122,14 +119,15 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     run.balancing = result->epochs.back().balance;
   for (const sema::Task &t : c_->model->tasks)
     run.weights.emplace_back(t.name, weightOf(t.name));
-  if (step_ > firstStep)
-    run.usPerStep = result->seconds * 1e6 / static_cast<double>(step_ - firstStep);
+  if (result->steps > firstStep)
+    run.usPerStep = result->seconds * 1e6 / static_cast<double>(result->steps - firstStep);
   const auto epochCount = static_cast<int64_t>(result->epochs.size());
   const bool terminal = isatty(fileno(stdout)) != 0;
   if (terminal && result->interrupted)
     fmt::print("\r\x1b[K"); // over the "^C" the terminal echoed
   fmt::print("run {}: {} epoch{}, steps {}-{}{}{}\n", run.number, epochCount,
-             epochCount == 1 ? "" : "s", firstStep + 1, step_, continued ? " (continued)" : "",
+             epochCount == 1 ? "" : "s", firstStep + 1, result->steps,
+             continued ? " (continued)" : "",
              terminal ? " in " + mtlrt::formatDuration(result->seconds) : "");
   const size_t epochWidth = std::max<size_t>(3, std::to_string(epochCount).size());
   for (const mtlrt::EpochRecord &e : result->epochs) {
@@ -149,10 +147,16 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
       it->second.push_back(t.loss);
     }
   }
-  // Stopped inside an epoch, the parameters are past the last validation.
-  bool midEpoch = result->epochs.empty() || result->epochs.back().steps != step_;
-  if (!midEpoch && result->epochs.back().validation) {
-    run.validation = result->epochs.back().validation->tasks;
+  // The validation of the epoch the session now holds: the last, or the
+  // best one kept; none when stopped inside an epoch, past the last validation.
+  auto kept = std::find_if(result->epochs.rbegin(), result->epochs.rend(),
+                           [&](const mtlrt::EpochRecord &e) { return e.steps == step_; });
+  bool midEpoch = kept == result->epochs.rend();
+  if (!midEpoch && kept != result->epochs.rbegin())
+    fmt::print("  kept epoch {}, the best: its parameters, optimizer state and step {}\n",
+               kept->epoch, step_);
+  if (!midEpoch && kept->validation) {
+    run.validation = kept->validation->tasks;
     for (const mtlrt::TaskScores &t : run.validation)
       fmt::print("  {:<12} {}\n", t.name, metricsText(t));
   }
@@ -165,6 +169,21 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   return true;
 }
 
+void ReplSession::takeFrom(const mtlrt::Trainer &trainer, int64_t epochs) {
+  auto params = trainer.params();
+  auto state = trainer.state();
+  params_.assign(params.begin(), params.end());
+  state_.assign(state.begin(), state.end());
+  step_ = trainer.step();
+  inputStd_ = trainer.inputStandardizers();
+  targetStd_ = trainer.targetStandardizers();
+  classNames_ = trainer.classNames();
+  categories_ = trainer.categories();
+  runState_ = trainer.runState();
+  balanceState_ = trainer.balanceState();
+  epochs_ += epochs;
+}
+
 bool ReplSession::eval() {
   if (!needLoaded())
     return false;
@@ -175,9 +194,11 @@ bool ReplSession::eval() {
   mtlrt::TrainOptions to = trainOptions();
   std::optional<mtlrt::Dataset> held;
   const mtlrt::Dataset *data = validationData_ ? &*validationData_ : nullptr;
-  if (!data && to.validate > 0) {
-    held = mtlrt::subsetRows(*trainData_,
-                             mtlrt::splitSources(*trainData_, to.validate, to.seed).validation);
+  // The rows the parameters' last run held out, whatever :set seed says now.
+  const auto [validate, seed] = split_.value_or(std::pair(to.validate, to.seed));
+  if (!data && validate > 0) {
+    held =
+        mtlrt::subsetRows(*trainData_, mtlrt::splitSources(*trainData_, validate, seed).validation);
     data = &*held;
   }
   if (!data) {
@@ -209,9 +230,7 @@ bool ReplSession::eval() {
   return true;
 }
 
-bool ReplSession::resetParams() {
-  if (!needLoaded())
-    return false;
+void ReplSession::forgetParams() {
   params_.clear();
   state_.clear();
   step_ = 0;
@@ -223,6 +242,13 @@ bool ReplSession::resetParams() {
   balanceState_.clear();
   epochs_ = 0;
   lossHistory_.clear();
+  split_.reset();
+}
+
+bool ReplSession::resetParams() {
+  if (!needLoaded())
+    return false;
+  forgetParams();
   fmt::print("parameters reset: the next :train starts from initial parameters (seed {})\n",
              overrides_.seed.value_or(c_->model->train.seed));
   return true;
@@ -252,8 +278,10 @@ bool ReplSession::setWeight(const std::string &task, double weight) {
 }
 
 bool ReplSession::setLr(double lr) {
-  if (!std::isfinite(lr) || lr <= 0) {
-    fmt::print("error: the learning rate is positive, got {}\n", lr);
+  // It is a float at run time: neither 0 nor a denormal there, nor infinite.
+  if (!std::isnormal(static_cast<float>(lr)) || lr <= 0) {
+    fmt::print("error: the learning rate is a positive float from {:.2g} to {:.2g}, got {}\n",
+               std::numeric_limits<float>::min(), std::numeric_limits<float>::max(), lr);
     return false;
   }
   overrides_.lr = lr;

@@ -63,8 +63,8 @@ TEST(CliNumbers, ABoundedRange) {
   EXPECT_EQ(parse<int>(threads, "5000"), "--n: 5000 is larger than 1024");
 }
 
-TEST(CliNumbers, RealNumbers) {
-  const CLI::Validator lr = mtlrt::realNumber(false, std::numeric_limits<float>::max());
+TEST(CliNumbers, FloatNumbers) {
+  const CLI::Validator lr = mtlrt::floatNumber(false);
   double got = 0;
   EXPECT_EQ(parse<double>(lr, "1e-3", &got), "");
   EXPECT_EQ(got, 1e-3);
@@ -74,8 +74,14 @@ TEST(CliNumbers, RealNumbers) {
   EXPECT_EQ(parse<double>(lr, "inf"), "--n: 'inf' is not a finite number");
   EXPECT_EQ(parse<double>(lr, "nan"), "--n: 'nan' is not a finite number");
   EXPECT_EQ(parse<double>(lr, "0.1x"), "--n: '0.1x' is not a finite number");
-  EXPECT_EQ(parse<double>(lr, "1e40"), "--n: 1e40 is larger than 3.4e+38");
-  const CLI::Validator clip = mtlrt::realNumber(true, 1e30);
+  EXPECT_EQ(parse<double>(lr, "1e40"), "--n: 1e40 is larger than 3.4e+38, the largest float");
+  // As a float 1e-300 is 0 and 1e-40 a denormal, which training flushes to 0.
+  EXPECT_EQ(parse<double>(lr, "1e-300"),
+            "--n: 1e-300 is smaller than 1.2e-38, the smallest normal float");
+  EXPECT_EQ(parse<double>(lr, "1e-40"),
+            "--n: 1e-40 is smaller than 1.2e-38, the smallest normal float");
+  EXPECT_EQ(parse<double>(lr, "2e-38"), "");
+  const CLI::Validator clip = mtlrt::floatNumber(true);
   EXPECT_EQ(parse<double>(clip, "0"), "");
   EXPECT_EQ(parse<double>(clip, "-0.5"), "--n: -0.5 is not a number of at least 0");
 }

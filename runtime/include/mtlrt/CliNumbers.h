@@ -18,8 +18,10 @@ inline constexpr int64_t kMaxWholeNumber = int64_t(1) << 53;
 /// A whole number from `min` to `max`, as written (no sign tricks, no rounding).
 CLI::Validator wholeNumber(int64_t min, int64_t max = kMaxWholeNumber);
 
-/// A finite number above 0, or from 0 on with `zeroAllowed`, at most `max`.
-CLI::Validator realNumber(bool zeroAllowed, double max);
+/// A number a float holds as written: above 0 (or 0 too with `zeroAllowed`),
+/// from the smallest normal float to the largest (a smaller one would be 0,
+/// or a denormal that training flushes to 0).
+CLI::Validator floatNumber(bool zeroAllowed);
 
 /// Any text but an empty one, which an option would read as "not given".
 CLI::Validator nonEmpty();

@@ -84,11 +84,15 @@ struct TrainOptions {
   /// test Dataset; 0: no test.
   double test = 0;
   EarlyStopOptions earlyStop;
-  bool evalTrain = false;       ///< also compute metrics on the training split each epoch
-  std::string logPath;          ///< JSON-lines log; empty: none
-  int64_t logEvery = 0;         ///< a step record every this many steps; 0: epochs only
-  bool quiet = false;           ///< no progress bar, table or summary
-  bool keepStepLosses = false;  ///< record every step's total loss in TrainResult
+  bool evalTrain = false;      ///< also compute metrics on the training split each epoch
+  std::string logPath;         ///< JSON-lines log; empty: none
+  int64_t logEvery = 0;        ///< a step record every this many steps; 0: epochs only
+  bool quiet = false;          ///< no progress bar, table or summary
+  bool keepStepLosses = false; ///< record every step's total loss in TrainResult
+  /// After a fit that keeps an earlier best epoch, hold that epoch's whole
+  /// state (optimizer state, step, balancing, run position) with its
+  /// parameters, as best.safetensors has them, instead of the last step's.
+  bool keepBestState = false;
   std::FILE *table = stdout;    ///< where the epoch table and summary go
   std::FILE *progress = stderr; ///< where the progress bar goes, if it is a terminal
   /// Non-null: fit() reads it after every training step and, once it is
@@ -332,6 +336,10 @@ public:
 
   /// The position of the last (or current) fit: updated after every epoch.
   const RunState &runState() const;
+  /// After a fit that failed at a step: true when that step's update left
+  /// parameters that are not finite, false when the trainer still holds the
+  /// last good step (parameters, optimizer state and step).
+  bool broken() const;
   /// Makes the next fit() continue after `state.epoch` with this early-stopping
   /// state and keep the current standardisation statistics instead of refitting
   /// them; fit() then fails if the data's rows or standardised slots differ.

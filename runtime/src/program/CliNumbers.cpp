@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace mtlrt {
@@ -31,9 +32,11 @@ CLI::Validator wholeNumber(int64_t min, int64_t max) {
       max == kMaxWholeNumber ? fmt::format(">= {}", min) : fmt::format("{} to {}", min, max));
 }
 
-CLI::Validator realNumber(bool zeroAllowed, double max) {
+CLI::Validator floatNumber(bool zeroAllowed) {
   return CLI::Validator(
-      [zeroAllowed, max](std::string &text) -> std::string {
+      [zeroAllowed](std::string &text) -> std::string {
+        constexpr double max = std::numeric_limits<float>::max();
+        constexpr double least = std::numeric_limits<float>::min();
         char *end = nullptr;
         const double value = text.empty() ? NAN : std::strtod(text.c_str(), &end);
         if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
@@ -42,7 +45,9 @@ CLI::Validator realNumber(bool zeroAllowed, double max) {
           return fmt::format("{} is not a number {} 0", text,
                              zeroAllowed ? "of at least" : "above");
         if (value > max)
-          return fmt::format("{} is larger than {:.2g}", text, max);
+          return fmt::format("{} is larger than {:.2g}, the largest float", text, max);
+        if (value > 0 && value < least)
+          return fmt::format("{} is smaller than {:.2g}, the smallest normal float", text, least);
         return "";
       },
       zeroAllowed ? ">= 0" : "> 0");

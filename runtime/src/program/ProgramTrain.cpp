@@ -35,8 +35,7 @@ void addThreadsFlag(CLI::App *cmd, int &threads) {
 void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--epochs", f.epochs, "Override the number of epochs")->check(wholeNumber(1));
   cmd->add_option("--batch", f.batch, "Override the batch size")->check(wholeNumber(1));
-  cmd->add_option("--lr", f.lr, "Override the learning rate")
-      ->check(realNumber(false, std::numeric_limits<float>::max()));
+  cmd->add_option("--lr", f.lr, "Override the learning rate")->check(floatNumber(false));
   cmd->add_option("--weight", f.weights,
                   "TASK=WEIGHT: override a task's loss weight (repeatable; the model is not "
                   "recompiled: weights are inputs of every step)");
@@ -107,7 +106,7 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
       ->check(nonEmpty());
   cmd->add_option("--clip-norm", f.clipNorm,
                   "Clip each step's gradients to this L2 norm (0: no clipping)")
-      ->check(realNumber(true, std::numeric_limits<float>::max()));
+      ->check(floatNumber(true));
   cmd->add_option("--lr-scale", f.lrScales,
                   "GROUP=SCALE: multiply the learning rate of a parameter group (repeatable; "
                   "replaces the model's lr_scale)");

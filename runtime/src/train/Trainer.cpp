@@ -313,6 +313,8 @@ std::span<const float> Trainer::state() const {
 }
 std::span<const float> Trainer::taskWeights() const { return impl->taskWeights; }
 const RunState &Trainer::runState() const { return impl->run; }
+
+bool Trainer::broken() const { return impl->broken; }
 void Trainer::resumeAt(const RunState &state) {
   impl->run = state;
   impl->resumePending = true;

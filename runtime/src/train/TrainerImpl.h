@@ -3,6 +3,7 @@
 
 #include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
+#include "mtlrt/Checkpoint.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/ThreadPool.h"
 #include "mtlrt/Trainer.h"
@@ -87,6 +88,8 @@ struct Trainer::Impl {
 
   // The parameters of the best epoch so far of the current fit (validation only).
   std::vector<float> bestParams;
+  // With options.keepBestState: everything of the best epoch so far.
+  std::optional<Checkpoint> bestState;
 
   // Whole-split head outputs and targets per task, for metrics; reused.
   std::vector<std::vector<float>> evalOutputs, evalTargets;

@@ -192,6 +192,8 @@ int64_t Trainer::Impl::keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCo
     return run.epoch;
   if (haveCopy) {
     std::copy(bestParams.begin(), bestParams.end(), params.floats());
+    if (bestState && !applyCheckpoint(*bestState, trainer, Restore::Everything))
+      return run.epoch; // cannot happen: the trainer took it; its parameters stay the best
     return bestEpoch;
   }
   if (options.resumeFrom.empty())
@@ -326,6 +328,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   bool haveBestCopy = false;
   if (validating)
     m.bestParams.resize(size_t(model.params_size));
+  m.bestState.reset();
   EpochPlan plan;
   Clock::time_point runStart = Clock::now();
 
@@ -389,6 +392,12 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     m.run.bestValue = tracker.best;
     m.run.sinceBest = tracker.sinceBest;
     m.run.stoppedEarly = stop;
+    if (improved && opt.keepBestState) {
+      Result<Checkpoint> now = captureCheckpoint(*this);
+      if (!now)
+        return now.takeError();
+      m.bestState = std::move(*now);
+    }
     if (!opt.checkpointDir.empty()) {
       if (Status s = saveCheckpoint(*this, "last.safetensors"); !s)
         return s.takeError();
