@@ -126,10 +126,8 @@ Source readSource(Context &ctx, const ast::Expr &e, DataSet &ds, const std::stri
       src.columns = readCsvColumns(ds.path, ds.header, ds.separator, ds.skip);
     // Two columns of one name: a column() binding could not say which it means
     // (training refuses such a file too, runtime/src/data/Csv.cpp).
-    if (src.columns && src.columns->utf16) {
-      ctx.error(b.value(0)->loc, fmt::format("'{}' is UTF-16 text (it starts with a UTF-16 "
-                                             "byte-order mark); save it as UTF-8",
-                                             ds.path));
+    if (src.columns && !src.columns->notText.empty()) {
+      ctx.error(b.value(0)->loc, fmt::format("'{}' {}", ds.path, src.columns->notText));
       src.columns.reset(); // its columns are unknown, not missing
     }
     if (src.columns && !src.columns->unreadable.empty()) {

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace mtl::sema {
 namespace {
@@ -39,6 +41,17 @@ bool readLine(gzFile f, std::string &line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
     line.pop_back();
   return any;
+}
+
+bool blankLine(const std::string &line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+std::string trimmed(const std::string &name) {
+  size_t from = name.find_first_not_of(" \t\r");
+  if (from == std::string::npos)
+    return "";
+  return name.substr(from, name.find_last_not_of(" \t\r") - from + 1);
 }
 
 bool openQuote(const std::string &record) {
@@ -102,8 +115,23 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   GzFile in(path);
   if (!in.f)
     return std::nullopt;
+  // UTF-16 text and binary files hold NUL bytes, which no CSV text does
+  // (and at which gzgets would cut lines).
+  char probe[4096];
+  const int got = gzread(in.f, probe, sizeof probe);
+  const std::string_view head(probe, size_t(std::max(got, 0)));
+  CsvColumns out;
+  if (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF")) {
+    out.notText = "is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8";
+    return out;
+  }
+  if (head.find('\0') != std::string_view::npos) {
+    out.notText = "is not CSV text: it holds NUL bytes (a binary file, or UTF-16 text without "
+                  "its byte-order mark)";
+    return out;
+  }
+  gzrewind(in.f);
   std::string line;
-  bool first = true;
   CsvColumns ended;
   // The file ended, or could not be read (a truncated gzip file, a read error).
   auto ends = [&](int64_t lines) {
@@ -119,27 +147,31 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
       ended.endsAfter = lines;
     return ended;
   };
-  for (int64_t i = 0; i < skip; ++i, first = false)
+  for (int64_t i = 0; i < skip; ++i)
     if (!readLine(in.f, line))
       return ends(i);
+  // The record: the first line after those skipped that is not blank.
   std::string record;
-  if (!readLine(in.f, record))
-    return ends(skip);
-  if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
-    record.erase(0, 3);
-  if (first && (record.rfind("\xFF\xFE", 0) == 0 || record.rfind("\xFE\xFF", 0) == 0)) {
-    CsvColumns out;
-    out.utf16 = true;
-    return out;
-  }
+  int64_t lines = skip;
+  do {
+    if (!readLine(in.f, record))
+      return ends(lines);
+    if (++lines == 1 && record.rfind("\xEF\xBB\xBF", 0) == 0) // a UTF-8 byte order mark
+      record.erase(0, 3);
+  } while (blankLine(record));
   // A quoted field may hold line breaks.
   while (openQuote(record) && record.size() < kMaxRecord && readLine(in.f, line))
     record += "\n" + line;
-  CsvColumns out;
+  if (record.find('\r') != std::string::npos) { // CR line ends: one line holds the whole file
+    out.notText = "ends its lines with a carriage return alone (classic Mac text); save it with "
+                  "LF or CRLF line ends";
+    return out;
+  }
   std::vector<std::string> fields = splitCsvRecord(record, sep);
   out.count = static_cast<int64_t>(fields.size());
   if (header)
-    out.names = std::move(fields);
+    for (const std::string &field : fields)
+      out.names.push_back(trimmed(field));
   return out;
 }
 
@@ -201,6 +233,17 @@ std::optional<std::vector<int64_t>> readIdxDims(const std::string &path, std::st
     }
     dims.push_back((int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) |
                    int64_t(b[3]));
+  }
+  // The values per item, as callers multiply them, must not overflow: a
+  // header of such dimensions is no real data (the reader refuses it too).
+  constexpr int64_t kMaxValues = int64_t(1) << 40;
+  int64_t values = 1;
+  for (size_t i = 1; i < dims.size(); ++i) {
+    if (dims[i] != 0 && values > kMaxValues / dims[i]) {
+      error = fmt::format("has IDX dimensions [{}] too large to be real", fmt::join(dims, ", "));
+      return std::nullopt;
+    }
+    values *= dims[i];
   }
   return dims;
 }

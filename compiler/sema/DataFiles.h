@@ -16,7 +16,10 @@ bool isFile(const std::string &path);
 struct CsvColumns {
   std::vector<std::string> names;
   int64_t count = 0;
-  bool utf16 = false; ///< the file starts with a UTF-16 byte-order mark (names and count unset)
+  /// Why the file is no CSV text this reader splits, said after its name
+  /// ("is UTF-16 text ...": a UTF-16 byte-order mark, NUL bytes in its first
+  /// 4 KB, lines that end with a carriage return alone); names and count unset.
+  std::string notText;
   /// The file ended before the record: it has only this many lines (names and count unset).
   std::optional<int64_t> endsAfter;
   /// Reading failed before the record (a truncated gzip file, a read
@@ -25,8 +28,9 @@ struct CsvColumns {
 };
 
 /// Reads the first record of a CSV file (plain or gzip) after skipping `skip`
-/// lines: the header when `header`, else the first data line. Nothing if the
-/// file cannot be opened.
+/// lines and any blank ones: the header when `header` (its names trimmed of
+/// blanks, as the runtime's reader trims them), else the first data line.
+/// Nothing if the file cannot be opened.
 std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, char sep,
                                          int64_t skip);
 

@@ -54,6 +54,10 @@ std::optional<NpyShape> readNpyShape(const std::string &path, std::string &error
   }
   gzclose(f);
   const std::string descr = valueOf(header, "descr"), shape = valueOf(header, "shape");
+  if (!descr.empty() && descr[0] == '[') {
+    error = "holds a structured (record) dtype; save each field as an array of its own";
+    return std::nullopt;
+  }
   if (descr.empty() || descr[0] != '\'' || shape.empty() || shape[0] != '(') {
     error = "is not a NumPy .npy array";
     return std::nullopt;

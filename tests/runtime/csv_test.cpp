@@ -271,6 +271,23 @@ TEST(Csv, BinaryAndUtf16Text) {
             bare + ":1: a NUL byte in field 1: the file is binary or UTF-16 text, not CSV");
 }
 
+// Lines that end with a carriage return alone (classic Mac text) are one
+// line to the reader: said so, not "no data rows" or a missing column.
+TEST(Csv, CarriageReturnLineEnds) {
+  std::string cr = writeTemp("cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
+  const std::string message = cr + ":1: a carriage return inside field 3: the file's lines end "
+                                   "with a carriage return alone (classic Mac text); save it "
+                                   "with LF or CRLF line ends";
+  EXPECT_EQ(readError(opts(cr)), message);
+  auto header = readCsvHeader(opts(cr));
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error(), message);
+  // In quotes a carriage return is the field's own.
+  auto quoted = readCsv(opts(writeTemp("crq.csv", "a,b\n\"x\ry\",2\n")));
+  ASSERT_TRUE(quoted.ok()) << quoted.error();
+  EXPECT_EQ(quoted->rows[0][0], "x\ry");
+}
+
 TEST(Csv, FileNamedGzMustBeGzip) {
   std::string plain = writeTemp("plain.csv.gz", "a,b\n1,2\n");
   EXPECT_EQ(readError(opts(plain)), plain + ": not a gzip file (the name ends in .gz, but the file "

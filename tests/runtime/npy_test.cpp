@@ -26,10 +26,12 @@ fs::path scratch() {
 /// A .npy file as NumPy's format description has it: magic, version, a
 /// little-endian header length, the header dictionary padded with blanks
 /// and a newline to a multiple of 64 bytes, then the values.
+/// `quoted` false writes `descr` as it is (a structured dtype's list).
 std::string npy(const std::string &descr, const std::string &shape, const std::string &values,
-                bool fortran = false, int version = 1) {
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}", descr,
-                                 fortran ? "True" : "False", shape);
+                bool fortran = false, int version = 1, bool quoted = true) {
+  std::string dict =
+      fmt::format("{{'descr': {}, 'fortran_order': {}, 'shape': {}, }}",
+                  quoted ? "'" + descr + "'" : descr, fortran ? "True" : "False", shape);
   const size_t prefix = version == 1 ? 10 : 12;
   while ((prefix + dict.size() + 1) % 64 != 0)
     dict += ' ';
@@ -187,6 +189,9 @@ TEST(Npy, RefusesWhatADataSetCannotUse) {
   EXPECT_EQ(npyError(p), p + ": item 1 of the array is 16777217, which a 32-bit float cannot "
                              "hold exactly (integers above 2^24 = 16777216 are rounded); scale "
                              "or renumber the values");
+  p = write("st.npy", npy("[('a', '<f4')]", "(1,)", raw<float>({1}), false, 1, false));
+  EXPECT_EQ(npyError(p), p + ": its dtype is a structured (record) one; save each field as an "
+                             "array of its own");
   p = write("n.npy", "hello, world");
   EXPECT_EQ(npyError(p), p + ": not a NumPy .npy array (no \\x93NUMPY magic)");
 }
@@ -259,4 +264,45 @@ TEST(Npy, DataSetsSelectArraysAndTheirElements) {
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error(), "data 'train': array 'labels' has 2 rows but array 'features' has 3; the "
                        "arrays of a data set have one row per item");
+}
+
+// An archive may hold arrays no binding reads, of kinds a data set cannot
+// use (text, a single value): only the arrays bound are read. Labels read as
+// class may be negative when the task's classes name them.
+TEST(Npy, ArchivesReadOnlyTheBoundArrays) {
+  const std::string x = npy("<f4", "(2, 2)", raw<float>({1, 2, 3, 4}));
+  const std::string t = npy("<i8", "(2,)", raw<int64_t>({-1, 1}));
+  const std::string names = npy("<U1", "(2,)", std::string("a\0\0\0b\0\0\0", 8));
+  const std::string scalar = npy("<f8", "()", raw<double>({0.5}));
+  const std::string path =
+      write("extra.npz",
+            zip({{"x.npy", x}, {"names.npy", names}, {"t.npy", t}, {"lr.npy", scalar}}, false));
+  EXPECT_FALSE(readNpz(path).ok()); // every member: the text array is refused
+  Result<std::vector<NpyArray>> two = readNpz(path, {"t", "x"});
+  ASSERT_TRUE(two.ok()) << two.error();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].name, "x");
+  EXPECT_EQ(readNpz(path, {"y"}).error(), path + ": no array named 'y' (it has: x, names, t, lr)");
+  const std::string twice = write("twice.npz", zip({{"x.npy", x}, {"x.npy", x}}, false));
+  EXPECT_EQ(readNpz(twice, {"x"}).error(), twice + ": the archive holds two arrays named 'x'");
+
+  DataSpec spec;
+  spec.name = "train";
+  spec.kind = DataSpec::Npz;
+  spec.csv.path = path;
+  BindingSpec in, label;
+  in.target = "x", in.slot = 0, in.from = BindingSpec::Array, in.array = "x", in.width = 2;
+  label.target = "sign", label.isTask = true, label.slot = 0, label.from = BindingSpec::Array;
+  label.array = "t", label.asClass = true;
+  spec.bindings = {in, label};
+  std::vector<TaskSpec> tasks = {{"sign", TaskSpec::Classify, 2, {"-1", "1"}}};
+  Result<Dataset> d = loadDataset(spec, {{"x", 2, 0, {}}}, tasks);
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_EQ(d->targets[0], (std::vector<float>{0, 1}));
+  // Without the task's classes, a label is a class id from 0.
+  tasks[0].classes.clear();
+  d = loadDataset(spec, {{"x", 2, 0, {}}}, tasks);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error(),
+            path + ": array 't': item 0: label -1 is not a class id (an integer from 0)");
 }

@@ -246,6 +246,29 @@ TEST_F(Data, WrongSeparatorIsNamed) {
   EXPECT_EQ(c.errors, 6u) << c.text;
 }
 
+// Headers read as the runtime's reader reads them (runtime/src/data/Csv.cpp):
+// names trimmed, blank lines before the header skipped; a binary file or one
+// of CR line ends is said so, not reported as missing columns.
+TEST_F(Data, CsvHeadersReadAsTheRuntimeReadsThem) {
+  write("data/padded.csv", "a, b ,\"c\" \t\r\n1,2,3\r\n");
+  write("data/blank.csv", "\n  \r\n\na,b\n1,2\n");
+  write("data/cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
+  write("data/binary.csv", std::string("\0\0\x08\x03abc", 7));
+  Checked c = run("  input x : f32[2]\n"
+                  "  data p = csv(\"data/padded.csv\") { x = columns(a, b)  t = column(c) }\n"
+                  "  data q = csv(\"data/blank.csv\") { x = columns(a, b)  t = column(b) }\n"
+                  "  data r = csv(\"data/cr.csv\") { x = columns(a, b)  t = column(c) }\n"
+                  "  data s = csv(\"data/binary.csv\") { x = columns(a, b)  t = column(c) }\n"
+                  "  task t : regress { head = x -> dense(1) }\n  train { data = p }");
+  EXPECT_DIAG(c, ":5:16: error: '" + path("data/cr.csv") +
+                     "' ends its lines with a carriage return alone (classic Mac text); save it "
+                     "with LF or CRLF line ends");
+  EXPECT_DIAG(c, ":6:16: error: '" + path("data/binary.csv") +
+                     "' is not CSV text: it holds NUL bytes (a binary file, or UTF-16 text "
+                     "without its byte-order mark)");
+  EXPECT_EQ(c.errors, 2u) << c.text;
+}
+
 TEST(DataFiles, LikelySeparator) {
   EXPECT_EQ(likelySeparator("a;b;c", "a", ','), ';');
   EXPECT_EQ(likelySeparator("a;b|c|d", "a", ','), '|');
@@ -333,6 +356,16 @@ TEST_F(Data, IdxImagesAndLabels) {
   EXPECT_DIAG(bad,
               ":4:11: error: the selection gives 784 values but input 'img' (f32[100]) needs 100");
   EXPECT_DIAG(bad, ":3:53: error: '" + path("data/bad.idx") + "' is not an IDX file");
+
+  // Dimensions whose product overflows are no real data (the product was negative).
+  writeGz("data/huge.gz", idx({2, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}));
+  Checked huge = run("  input img : f32[4]\n  data train = idx(images = \"data/huge.gz\") {\n"
+                     "    img = images\n  }\n  task t : regress { head = img -> dense(1) }\n"
+                     "  data y = synthetic() {}\n  train { data = y }");
+  EXPECT_DIAG(huge, ":3:29: error: '" + path("data/huge.gz") +
+                        "' has IDX dimensions [2, 4294967295, 4294967295, 4294967295] too large "
+                        "to be real");
+  EXPECT_EQ(huge.errors, 1u) << huge.text;
 }
 
 TEST_F(Data, PathsResolveAgainstTheModelFile) {

@@ -35,7 +35,10 @@ Result<NpyArray> readNpy(const std::string &path);
 /// savez_compressed write: a zip of .npy members, stored or deflated, zip64
 /// records included), in the archive's order. Fails naming the archive and
 /// member on a file that is not a zip, an unsupported compression method, a
-/// CRC mismatch, or a member readNpy would refuse.
-Result<std::vector<NpyArray>> readNpz(const std::string &path);
+/// CRC mismatch, or a member readNpy would refuse. With `only`, the arrays of
+/// those names alone are read (others may be of kinds readNpy refuses: text,
+/// a 0-d value); two members of one name read are an error.
+Result<std::vector<NpyArray>> readNpz(const std::string &path,
+                                      const std::vector<std::string> &only = {});
 
 } // namespace mtlrt

@@ -92,6 +92,13 @@ public:
           end = n;
         field = std::string(trimBlanks(text.substr(pos, end - pos)));
         pos = end;
+        if (field.find('\r') != std::string::npos) {
+          error = fmt::format("{}:{}: a carriage return inside field {}: the file's lines end "
+                              "with a carriage return alone (classic Mac text); save it with LF "
+                              "or CRLF line ends",
+                              path, line, fields.size() + 1);
+          return Scan::Error;
+        }
       }
       if (field.find('\0') != std::string::npos) {
         error = fmt::format("{}:{}: a NUL byte in field {}: the file is binary or UTF-16 text, "

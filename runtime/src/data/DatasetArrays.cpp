@@ -11,7 +11,8 @@ namespace mtlrt::detail {
 namespace {
 
 /// Integer labels read 'as class': ids by the task's vocabulary (the labels'
-/// decimal names), or the labels themselves with names "0".."max".
+/// decimal names, which may be negative: classes = [-1, 1]), or the labels
+/// themselves with names "0".."max".
 Status labelIds(Block &block, const std::vector<std::string> &vocabulary, const std::string &what) {
   std::map<std::string, int> ids;
   for (size_t i = 0; i < vocabulary.size(); ++i)
@@ -21,9 +22,12 @@ Status labelIds(Block &block, const std::vector<std::string> &vocabulary, const 
     const float v = block.values[item];
     if (std::isnan(v))
       continue;
-    if (v != std::floor(v) || v < 0 || v > 1e6)
-      return fail(fmt::format("{}: item {}: label {} is not a class id (an integer from 0)", what,
-                              item, v));
+    if (v != std::floor(v) || std::fabs(v) > 1e6 || (vocabulary.empty() && v < 0))
+      return fail(fmt::format("{}: item {}: label {} is not {}", what, item, v,
+                              vocabulary.empty()
+                                  ? std::string("a class id (an integer from 0)")
+                                  : fmt::format("an integer, as the task's classes ({}) are",
+                                                fmt::join(vocabulary, ", "))));
     max = std::max<double>(max, v);
     if (vocabulary.empty())
       continue;
@@ -88,7 +92,10 @@ Status readArrays(Sources &src) {
   const DataSpec &spec = src.spec;
   std::vector<NpyArray> all;
   if (spec.kind == DataSpec::Npz) {
-    auto read = readNpz(spec.csv.path);
+    std::vector<std::string> named;
+    for (const BindingSpec &b : spec.bindings)
+      named.push_back(b.array);
+    auto read = readNpz(spec.csv.path, named);
     if (!read)
       return read.takeError();
     all = std::move(*read);
@@ -108,15 +115,9 @@ Status readArrays(Sources &src) {
         return read.takeError();
       src.arrays[b.array] = std::move(*read);
     } else {
+      // readNpz read every array a binding names, or failed naming the missing one.
       auto found = std::find_if(all.begin(), all.end(),
                                 [&](const NpyArray &a) { return a.name == b.array; });
-      if (found == all.end()) {
-        std::vector<std::string> names;
-        for (const NpyArray &a : all)
-          names.push_back(a.name);
-        return fail(fmt::format("{}: no array named '{}' (it has: {})", spec.csv.path, b.array,
-                                fmt::join(names, ", ")));
-      }
       src.arrays[b.array] = std::move(*found);
     }
     const NpyArray &a = src.arrays[b.array];

@@ -64,6 +64,8 @@ Result<NpyHeader> parseNpyHeader(const std::string &bytes, const std::string &wh
   auto descr = after(header, "descr");
   auto order = after(header, "fortran_order");
   auto shape = after(header, "shape");
+  if (descr && (*descr)[0] == '[')
+    return bad("its dtype is a structured (record) one; save each field as an array of its own");
   if (!descr || !order || !shape || (*descr)[0] != '\'' || (*shape)[0] != '(')
     return bad(fmt::format("its header is not NumPy's: {}", header));
   h.dtype = descr->substr(1, descr->find('\'', 1) - 1);

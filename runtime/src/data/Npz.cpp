@@ -7,8 +7,10 @@
 #include "data/NpyDetail.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -133,7 +135,8 @@ Result<std::string> memberBytes(const std::string &zip, const Member &m, const s
 
 } // namespace
 
-Result<std::vector<NpyArray>> readNpz(const std::string &path) {
+Result<std::vector<NpyArray>> readNpz(const std::string &path,
+                                      const std::vector<std::string> &only) {
   try {
     auto opened = detail::GzFile::open(path);
     if (!opened)
@@ -149,7 +152,12 @@ Result<std::vector<NpyArray>> readNpz(const std::string &path) {
       std::string name = m.name;
       if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0)
         name.resize(name.size() - 4);
+      if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end())
+        continue;
       const std::string where = fmt::format("{}: array '{}'", path, name);
+      if (std::any_of(arrays.begin(), arrays.end(),
+                      [&](const NpyArray &a) { return a.name == name; }))
+        return fail(fmt::format("{}: the archive holds two arrays named '{}'", path, name));
       if (m.compressed > 0xFFFFFFFFu || m.size > 0xFFFFFFFFu)
         return fail(fmt::format("{}: members of 4 GiB or more are not supported", where));
       Result<std::string> bytes = memberBytes(*zip, m, where);
@@ -160,6 +168,15 @@ Result<std::vector<NpyArray>> readNpz(const std::string &path) {
         return a.takeError();
       arrays.push_back(std::move(*a));
     }
+    for (const std::string &name : only)
+      if (std::none_of(arrays.begin(), arrays.end(),
+                       [&](const NpyArray &a) { return a.name == name; })) {
+        std::vector<std::string> names;
+        for (const Member &m : *members)
+          names.push_back(m.name.ends_with(".npy") ? m.name.substr(0, m.name.size() - 4) : m.name);
+        return fail(fmt::format("{}: no array named '{}' (it has: {})", path, name,
+                                fmt::join(names, ", ")));
+      }
     return arrays;
   } catch (const std::bad_alloc &) {
     throw;

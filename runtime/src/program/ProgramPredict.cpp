@@ -65,15 +65,30 @@ std::vector<bool> shownTasks(const RunConfig &c, const DataSpec *layout) {
 }
 
 /// How to read prediction inputs from `path`, following the training data.
-DataSpec inputSpec(const RunConfig &c, const DataSpec *train, const std::string &path) {
+Result<DataSpec> inputSpec(const RunConfig &c, const DataSpec *train, const std::string &path) {
   DataSpec spec;
   if (train && train->kind != DataSpec::Synthetic) {
     spec = *train;
     // A CSV data set reads csv.path, an IDX one its images, an npz archive
-    // csv.path, npy data every array its inputs read; the labels are not needed.
+    // csv.path, npy data the array its inputs read; the labels are not needed.
     spec.csv.path = spec.images = path;
     spec.labels.clear();
     std::erase_if(spec.bindings, [](const BindingSpec &b) { return b.isTask; });
+    std::vector<std::string> arrays;
+    for (const BindingSpec &b : spec.bindings)
+      if (std::find(arrays.begin(), arrays.end(), b.array) == arrays.end())
+        arrays.push_back(b.array);
+    if (spec.kind == DataSpec::Npy && arrays.size() > 1) {
+      // One file cannot be every array: an archive holds them by name.
+      if (!path.ends_with(".npz"))
+        return fail(fmt::format("--input {}: data set '{}' reads its inputs from {} arrays ({}); "
+                                "give them in one .npz archive, each under its name "
+                                "(numpy.savez(FILE, {}=..., ...))",
+                                path, spec.name, arrays.size(), fmt::join(arrays, ", "),
+                                arrays.front()));
+      spec.kind = DataSpec::Npz;
+      spec.arrays.clear();
+    }
     for (auto &[name, file] : spec.arrays)
       file = path;
     return spec;
@@ -196,7 +211,10 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   if (!layout)
     return layout.takeError();
   const std::vector<bool> shown = shownTasks(read, *layout);
-  Result<Dataset> data = loadDataset(inputSpec(read, *layout, f.input), read.inputs, read.tasks);
+  Result<DataSpec> spec = inputSpec(read, *layout, f.input);
+  if (!spec)
+    return spec.takeError();
+  Result<Dataset> data = loadDataset(*spec, read.inputs, read.tasks);
   if (!data)
     return data.takeError();
   for (const std::string &note : data->notes)
