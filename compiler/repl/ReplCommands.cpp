@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <limits>
 #include <unistd.h>
 
 namespace mtl::driver {
@@ -93,6 +94,16 @@ template <typename T> std::optional<T> number(const std::string &text) {
   return value;
 }
 
+// An integer too large for T, said as such rather than as a usage error.
+template <typename T> bool tooLarge(const std::string &text) {
+  T value{};
+  if (std::from_chars(text.data(), text.data() + text.size(), value).ec !=
+      std::errc::result_out_of_range)
+    return false;
+  fmt::print("error: {} is too large (at most {})\n", text, std::numeric_limits<T>::max());
+  return true;
+}
+
 std::optional<double> real(const std::string &text) {
   char *end = nullptr;
   double v = std::strtod(text.c_str(), &end);
@@ -136,9 +147,13 @@ bool runSet(ReplSession &s, const std::vector<std::string> &w) {
   }
   if (w[1] == "seed") {
     auto n = number<uint64_t>(w[2]);
+    if (!n && tooLarge<uint64_t>(w[2]))
+      return false;
     return n ? s.setSeed(*n) : usage(":set seed N (N a non-negative integer)");
   }
   auto n = number<int64_t>(w[2]);
+  if (!n && (w[1] == "batch" || w[1] == "epochs") && tooLarge<int64_t>(w[2]))
+    return false;
   if (w[1] == "batch")
     return n ? s.setBatch(*n) : usage(":set batch N (N an integer)");
   if (w[1] == "epochs")
@@ -157,6 +172,8 @@ bool runTrainCommand(ReplSession &s, const std::vector<std::string> &w) {
       continue;
     }
     auto n = number<int64_t>(w[i]);
+    if (!n && !epochs && tooLarge<int64_t>(w[i]))
+      return false;
     if (!n || *n < 1 || epochs)
       return usage(":train [EPOCHS] [--reset] (EPOCHS a positive integer)");
     epochs = n;

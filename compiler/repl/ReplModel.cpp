@@ -123,7 +123,56 @@ bool ReplSession::reload() {
   return load(path_, modelName_, true);
 }
 
+namespace {
+
+/// Where the first '}' of typed items is that closes no '{' of theirs
+/// (outside strings and comments): parsed inside the model's braces, it
+/// would close those, and the error would be about the wrapper.
+std::optional<SourceLoc> strayBrace(const std::string &input) {
+  int depth = 0, line = 1, col = 0;
+  // Steps over input[from, to): lines, and columns in characters.
+  auto pass = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to && k < input.size(); ++k)
+      if (input[k] == '\n')
+        ++line, col = 0;
+      else if ((static_cast<unsigned char>(input[k]) & 0xc0) != 0x80)
+        ++col;
+  };
+  for (size_t i = 0; i < input.size();) {
+    size_t end = i + 1;    // what this token covers
+    if (input[i] == '"') { // to its closing quote, or to the line's end
+      while (end < input.size() && input[end] != '"' && input[end] != '\n')
+        end += input[end] == '\\' && end + 1 < input.size() && input[end + 1] != '\n' ? 2 : 1;
+      end += end < input.size() && input[end] == '"';
+    } else if (input.compare(i, 2, "//") == 0) {
+      end = std::min(input.find('\n', i), input.size());
+    } else if (input.compare(i, 2, "/*") == 0) {
+      end = std::min(input.find("*/", i + 2), input.size());
+      end = std::min(end + 2, input.size());
+    } else if (input[i] == '{') {
+      ++depth;
+    } else if (input[i] == '}' && depth-- == 0) {
+      pass(i, end);
+      return SourceLoc{0, line, col, 1};
+    }
+    pass(i, end);
+    i = end;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 bool ReplSession::addItems(const std::string &input) {
+  if (std::optional<SourceLoc> brace = strayBrace(input)) {
+    SourceManager display;
+    DiagnosticEngine diags(display);
+    brace->file = display.add("<repl>", input);
+    diags.error(*brace, "unmatched '}': it closes no '{' typed here (type a model's items "
+                        "without the model's braces)");
+    diags.flush(stdout, color_);
+    return false;
+  }
   // Parse the input alone as the items of a model, so syntax errors point into it.
   SourceManager scratch;
   DiagnosticEngine scratchDiags(scratch);
