@@ -1,6 +1,5 @@
 // CmdReport.cpp: `mtlc report PATH [-o FILE]`: a run or an experiment folder as one HTML page.
 #include "driver/Commands.h"
-#include "mtlrt/AtomicFile.h"
 
 #include "mtlrt/HtmlReport.h"
 
@@ -18,14 +17,6 @@ int runReport(const ReportOptions &o) {
   // The runtime writes the page, so that `train --report` of a built program writes the same.
   std::string output =
       o.output.empty() ? (std::filesystem::path(o.path) / "report.html").string() : o.output;
-  std::vector<std::string> read;
-  for (const char *name : {"log.jsonl", "summary.json", "config.json", "experiment.json",
-                           "runs.jsonl", "results.json"})
-    read.push_back((std::filesystem::path(o.path) / name).string());
-  if (mtlrt::Status s = mtlrt::distinctOutput(output, read, "-o"); !s) {
-    fmt::print(stderr, "error: {}\n", s.error());
-    return 1;
-  }
   if (mtlrt::Status s = mtlrt::writeHtmlReport(o.path, output); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;

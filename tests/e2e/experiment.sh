@@ -23,6 +23,13 @@ done
 [[ $(wc -l <"$work/exp/runs.jsonl") -eq 11 ]] ||
   fail "expected 11 runs (3 folds, 3 tasks x 2 seeds alone, 2 multi-task): $(wc -l <"$work/exp/runs.jsonl")"
 grep -c "Δm = " "$work/out.txt" >/dev/null || fail "no Δm in the table: $(cat "$work/out.txt")"
+# Its report is never written over a run's log that it reads.
+log=$work/exp/runs/stl-species-seed8/log.jsonl
+before=$(md5sum <"$log")
+out=$("$mtlc" report "$work/exp" -o "$log" 2>&1)
+[[ $? -eq 1 && $out == *"-o $log: it is"*"which this command reads"* ]] ||
+  fail "report -o a run's log: $out"
+[[ $(md5sum <"$log") == "$before" ]] || fail "report -o changed a run's log"
 grep -c "^delta_m,percent,true," "$work/exp/results.csv" >/dev/null || fail "no Δm in results.csv"
 [[ $(grep -c "^species,accuracy,true,\|^sex,accuracy,true,\|^body_mass,mse,false," \
   "$work/exp/results.csv") -eq 3 ]] || fail "results.csv lacks a task: $(cat "$work/exp/results.csv")"

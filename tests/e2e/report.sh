@@ -46,6 +46,12 @@ fi
 "$mtlc" train "$examples/penguins.mtl" -q --epochs 1 --log "$work/elsewhere.jsonl" \
   --run-dir "$work/logged" --report >/dev/null 2>&1 || fail "train --log --report failed"
 grep -q '<svg ' "$work/logged/report.html" 2>/dev/null || fail "no report with the log elsewhere"
+# ... and never writes over it.
+before=$(md5sum <"$work/elsewhere.jsonl")
+out=$("$mtlc" report "$work/logged" -o "$work/elsewhere.jsonl" 2>&1)
+[[ $? -eq 1 && $out == "error: -o $work/elsewhere.jsonl: it is $work/elsewhere.jsonl, which this command reads; write elsewhere" ]] ||
+  fail "report -o the run's log elsewhere: $out"
+[[ $(md5sum <"$work/elsewhere.jsonl") == "$before" ]] || fail "report -o changed the run's log"
 
 # --report needs a run folder.
 out=$("$mtlc" train "$examples/penguins.mtl" --epochs 1 --report --no-save 2>&1)

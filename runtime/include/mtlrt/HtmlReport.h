@@ -17,7 +17,8 @@ namespace mtlrt {
 /// file that does not read or a malformed record, naming the file and line.
 Result<std::string> htmlReport(const std::string &folder);
 
-/// htmlReport(folder) written to `output`, atomically (AtomicFile.h).
+/// htmlReport(folder) written to `output`, atomically (AtomicFile.h); never
+/// over a file the report reads (distinctOutput, with the flag "-o").
 Status writeHtmlReport(const std::string &folder, const std::string &output);
 
 } // namespace mtlrt

@@ -258,4 +258,16 @@ Result<std::string> experimentReport(const std::string &folder) {
   return page.html();
 }
 
+std::vector<std::string> experimentInputs(const std::string &folder) {
+  const fs::path dir(folder);
+  std::vector<std::string> read;
+  for (const char *name : {"experiment.json", "runs.jsonl", "results.json"})
+    read.push_back((dir / name).string());
+  if (Result<Experiment> e = readExperiment(folder); e)
+    for (const ExperimentRun &r : e->runs)
+      if (!r.log.empty())
+        read.push_back((dir / r.log).string());
+  return read;
+}
+
 } // namespace mtlrt::report

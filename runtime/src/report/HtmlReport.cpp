@@ -32,6 +32,14 @@ Status writeHtmlReport(const std::string &folder, const std::string &output) {
   Result<std::string> html = htmlReport(folder);
   if (!html)
     return html.takeError();
+  // Never over a file the page was made from (a log the run wrote elsewhere too).
+  const bool experiment =
+      std::filesystem::exists(std::filesystem::path(folder) / "experiment.json");
+  if (Status s = distinctOutput(
+          output, experiment ? report::experimentInputs(folder) : report::runFolderInputs(folder),
+          "-o");
+      !s)
+    return s;
   return writeFileAtomic(output, *html, "the report");
 }
 

@@ -137,7 +137,27 @@ std::vector<std::pair<std::string, std::string>> summaryFacts(const JsonReader &
   return facts;
 }
 
+// The log is in the folder unless the run wrote it elsewhere (--log), as config.json says.
+std::string runLog(const fs::path &dir, const std::optional<Json> &config) {
+  std::string log = (dir / "log.jsonl").string();
+  if (config && config->is_object() && !fs::exists(log)) {
+    const Json &settings = config->value("settings", Json::object());
+    if (settings.is_object() && settings.contains("log") && settings["log"].is_string() &&
+        settings["log"] != "")
+      log = settings["log"].get<std::string>();
+  }
+  return log;
+}
+
 } // namespace
+
+std::vector<std::string> runFolderInputs(const std::string &folder) {
+  const fs::path dir(folder);
+  std::optional<Json> config;
+  if (Result<Json> j = readJsonFile((dir / "config.json").string()); j)
+    config = std::move(*j);
+  return {(dir / "config.json").string(), (dir / "summary.json").string(), runLog(dir, config)};
+}
 
 Result<std::string> runFolderReport(const std::string &folder) {
   const fs::path dir(folder);
@@ -151,13 +171,7 @@ Result<std::string> runFolderReport(const std::string &folder) {
         return fail(fmt::format("{}: not a JSON object", (dir / name).string()));
       *slot = std::move(*j);
     }
-  // The log is in the folder unless the run wrote it elsewhere (--log), as config.json says.
-  std::string log = (dir / "log.jsonl").string();
-  if (config && !fs::exists(log)) {
-    const Json &settings = config->value("settings", Json::object());
-    if (settings.contains("log") && settings["log"].is_string() && settings["log"] != "")
-      log = settings["log"].get<std::string>();
-  }
+  const std::string log = runLog(dir, config);
   // A run that failed before its first step has a summary and no log.
   const bool neverStarted =
       summary && summary->value("status", Json()) == "failed" && !fs::exists(log);

@@ -28,8 +28,14 @@ std::string cell(double value);
 
 /// The report of a run folder (what `train` writes: RunFolder.h).
 Result<std::string> runFolderReport(const std::string &folder);
+/// The files runFolderReport reads: config.json, summary.json and the log
+/// (in the folder, or where config.json says the run wrote it: --log).
+std::vector<std::string> runFolderInputs(const std::string &folder);
 
 /// The report of an experiment folder (what `mtlc experiment` writes).
 Result<std::string> experimentReport(const std::string &folder);
+/// The files experimentReport reads: experiment.json, runs.jsonl,
+/// results.json and the logs of the runs runs.jsonl lists.
+std::vector<std::string> experimentInputs(const std::string &folder);
 
 } // namespace mtlrt::report
