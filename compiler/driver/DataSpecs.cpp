@@ -10,19 +10,44 @@
 namespace mtl::driver {
 namespace {
 
+// The layers of value `v`'s module before its first that is not `flatten`
+// (which passes ids on as they are); v must be an Apply.
+size_t flattens(const sema::Model &model, const sema::Value &v) {
+  const auto &layers = model.modules[v.module].layers;
+  size_t k = 0;
+  while (k < layers.size() && layers[k].kind == sema::LayerKind::Flatten)
+    ++k;
+  return k;
+}
+
+// Whether value `index` holds input `input`'s ids: the input itself, or
+// values that only flatten it.
+bool holdsIds(const sema::Model &model, int index, int input) {
+  const sema::Value &v = model.values[size_t(index)];
+  if (v.kind == sema::Value::InputRef)
+    return v.input == input;
+  return v.kind == sema::Value::Apply &&
+         flattens(model, v) == model.modules[v.module].layers.size() &&
+         holdsIds(model, v.arg, input);
+}
+
 std::vector<mtlrt::InputSpec> inputSpecs(const sema::Model &model) {
   std::vector<mtlrt::InputSpec> out;
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const sema::Input &in = model.inputs[i];
     mtlrt::InputSpec s{in.name, sema::elementCount(in.shape), 0, {}};
-    // Integer inputs feed embeddings; their ids must fit the first table they index.
+    // Integer inputs feed embeddings: their ids must fit the smallest table
+    // they index (the loader refuses others; the product would read zeros).
     if (in.dtype == sema::DType::I32)
-      for (const sema::Value &v : model.values)
-        if (v.kind == sema::Value::Apply && model.values[v.arg].kind == sema::Value::InputRef &&
-            model.values[v.arg].input == static_cast<int>(i) &&
-            !model.modules[v.module].layers.empty() &&
-            model.modules[v.module].layers[0].kind == sema::LayerKind::Embedding)
-          s.vocab = model.modules[v.module].layers[0].vocab;
+      for (const sema::Value &v : model.values) {
+        if (v.kind != sema::Value::Apply || !holdsIds(model, v.arg, static_cast<int>(i)))
+          continue;
+        const auto &layers = model.modules[v.module].layers;
+        const size_t k = flattens(model, v);
+        if (k < layers.size() && layers[k].kind == sema::LayerKind::Embedding &&
+            (s.vocab == 0 || layers[k].vocab < s.vocab))
+          s.vocab = layers[k].vocab;
+      }
     out.push_back(s);
   }
   return out;

@@ -13,6 +13,13 @@ bool isWhole(double v) {
   return std::isfinite(v) && std::floor(v) == v && std::fabs(v) <= 9007199254740992.0;
 }
 
+bool isPositiveFloat(double v) { return v > 0 && std::isnormal(static_cast<float>(v)); }
+
+std::string positiveFloatText() {
+  return fmt::format("a positive float from {:.2g} to {:.2g}", std::numeric_limits<float>::min(),
+                     std::numeric_limits<float>::max());
+}
+
 std::optional<double> evalNumber(Context &ctx, const ast::Expr &e, const Env *env) {
   switch (e.kind) {
   case ast::ExprKind::Number:

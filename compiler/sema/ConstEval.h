@@ -34,4 +34,10 @@ std::optional<std::string> evalString(Context &ctx, const ast::Expr &e);
 /// True if `v` is a whole number that a double holds exactly.
 bool isWhole(double v);
 
+/// True if `v` is positive and a normal float, as the model computes with it
+/// (a smaller one is 0 as a float, or a denormal that training flushes to 0).
+bool isPositiveFloat(double v);
+/// What isPositiveFloat accepts, for messages: "a positive float from 1.2e-38 to 3.4e+38".
+std::string positiveFloatText();
+
 } // namespace mtl::sema

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <limits>
 
 namespace mtl::sema {
 namespace {
@@ -102,11 +101,9 @@ void readSearch(Context &ctx, const ast::SearchDecl &s, Experiment &x) {
   if (const ast::Setting *l = given[Lr])
     for (const ast::Expr *e : listElements(l->value))
       if (std::optional<double> lr = evalFloat(ctx, *e, nullptr)) {
-        if (!(*lr > 0) || !std::isnormal(static_cast<float>(*lr))) // a float in training
-          ctx.error(e->loc,
-                    fmt::format("a learning rate is a positive float from {:.2g} to {:.2g}, got {}",
-                                std::numeric_limits<float>::min(),
-                                std::numeric_limits<float>::max(), formatNumber(*lr)));
+        if (!isPositiveFloat(*lr))
+          ctx.error(e->loc, fmt::format("a learning rate is {}, got {}", positiveFloatText(),
+                                        formatNumber(*lr)));
         else
           x.lr.push_back(*lr);
       }

@@ -97,9 +97,9 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
     break;
   case LayerKind::LayerNorm:
     number(0, layer.eps);
-    if (ok && b.value(0) && !(layer.eps > 0)) {
-      ctx.error(b.value(0)->loc,
-                fmt::format("layer_norm eps must be positive, got {}", formatNumber(layer.eps)));
+    if (ok && b.value(0) && !isPositiveFloat(layer.eps)) {
+      ctx.error(b.value(0)->loc, fmt::format("layer_norm eps must be {}, got {}",
+                                             positiveFloatText(), formatNumber(layer.eps)));
       ok = false;
     }
     break;
@@ -111,9 +111,9 @@ bool readArgs(Context &ctx, const ast::Expr &step, const Env *env, Layer &layer)
       ok = false;
     }
     number(1, layer.eps);
-    if (ok && b.value(1) && !(layer.eps > 0)) {
-      ctx.error(b.value(1)->loc,
-                fmt::format("batch_norm eps must be positive, got {}", formatNumber(layer.eps)));
+    if (ok && b.value(1) && !isPositiveFloat(layer.eps)) {
+      ctx.error(b.value(1)->loc, fmt::format("batch_norm eps must be {}, got {}",
+                                             positiveFloatText(), formatNumber(layer.eps)));
       ok = false;
     }
     break;

@@ -6,9 +6,7 @@
 #include "support/Suggest.h"
 
 #include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
-#include <limits>
 #include <string_view>
 
 namespace mtl::sema {
@@ -185,10 +183,9 @@ void checkOptimizer(Context &ctx, const ast::OptimizerDecl *d) {
       ctx.error(v->loc, fmt::format("{} must be in [0, 1), got {}", p, formatNumber(*x)));
     else if (positive && !(*x > 0))
       ctx.error(v->loc, fmt::format("{} must be positive, got {}", p, formatNumber(*x)));
-    else if (positive && !std::isnormal(static_cast<float>(*x))) // training's numbers are floats
-      ctx.error(v->loc, fmt::format("{} must be a float from {:.2g} to {:.2g}, got {}", p,
-                                    std::numeric_limits<float>::min(),
-                                    std::numeric_limits<float>::max(), formatNumber(*x)));
+    else if (positive && !isPositiveFloat(*x))
+      ctx.error(v->loc,
+                fmt::format("{} must be {}, got {}", p, positiveFloatText(), formatNumber(*x)));
     else if (p == "weight_decay" && *x < 0)
       ctx.error(v->loc, fmt::format("weight_decay must be non-negative, got {}", formatNumber(*x)));
     else

@@ -195,10 +195,11 @@ bool readLoss(Context &ctx, const ast::Expr &e, Task &task, bool kindOk) {
     BoundArgs b = bindArgs(ctx, e, "huber", {{"delta", false}});
     if (const ast::Expr *v = b.value(0))
       if (auto d = evalFloat(ctx, *v, nullptr)) {
-        if (*d > 0)
+        if (isPositiveFloat(*d))
           task.huberDelta = *d;
         else
-          ctx.error(v->loc, fmt::format("huber delta must be positive, got {}", formatNumber(*d)));
+          ctx.error(v->loc, fmt::format("huber delta must be {}, got {}", positiveFloatText(),
+                                        formatNumber(*d)));
       }
   } else {
     bindArgs(ctx, e, e.text, {});

@@ -107,4 +107,23 @@ if have_fashion; then
 else
   echo "note: $fashion is absent; the Fashion-MNIST truncation case is left out"
 fi
+# Ids must fit the smallest embedding table their input reaches, in any
+# order and through flatten: the product reads zeros for an id outside it.
+printf 'i,y\n0,1\n1,0\n5,1\n' >"$work/ids.csv"
+for heads in "embedding(2, 2) -> flatten -> dense(1)|embedding(100, 1) -> flatten -> dense(1)" \
+  "embedding(100, 1) -> flatten -> dense(1)|embedding(2, 2) -> flatten -> dense(1)" \
+  "flatten -> embedding(2, 2) -> flatten -> dense(1)|embedding(100, 1) -> flatten -> dense(1)"; do
+  cat >"$work/ids.mtl" <<EOF
+model m {
+  input ids : i32[1]
+  data train = csv("ids.csv") { ids = column(i)  a = column(y)  b = column(y) }
+  task a : regress { head = ids -> ${heads%|*} }
+  task b : regress { head = ids -> ${heads#*|} }
+}
+EOF
+  expect_error "an id outside the smallest table ($heads)" \
+    "ids.csv:4: column 'i': 5 is out of range: input 'ids' takes ids 0\.\.1" \
+    train "$work/ids.mtl" --epochs 1 --no-save
+done
+
 finish

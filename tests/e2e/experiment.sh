@@ -130,6 +130,15 @@ sed 's/epochs = /epochs =  /' "$work/pg.mtl" >"$work/edited.mtl"
 out=$("$mtlc" -v experiment "$work/edited.mtl" --resume "$work/exp" 2>&1)
 [[ $? -eq 1 && $out == *"a resumed experiment must be the same, and that experiment's source_hash was "* &&
   $out != *"mtlc: jit"* ]] || fail "--resume of an edited model: $out"
+# A search point whose runs fail (an lr that diverges) is recorded with its
+# settings, so the runs table says which lr failed.
+sed -e 's/baselines = single_task, seeds = 2/seeds = 1/' -e 's/search { lr = \[0.003\] }/search { lr = [0.003, 1e30] }/' \
+  "$work/pg.mtl" >"$work/diverge.mtl"
+"$mtlc" experiment "$work/diverge.mtl" --dir "$work/diverge" -q >"$work/diverge.txt" 2>&1 ||
+  fail "the experiment with a diverging point failed: $(cat "$work/diverge.txt")"
+failed=$(grep '"status":"failed"' "$work/diverge/runs.jsonl" | head -1)
+[[ $failed == *'"lr":1e+30'* && $failed == *'"balance":'* && $failed == *'"weights":'* ]] ||
+  fail "a failed search run without its settings: $failed"
 expect_error "$examples/wine.mtl" "model 'wine' has no experiment block"
 sed -e 's/, validate = 0.2, test = 0.2//' "$work/pg.mtl" >"$work/unscored.mtl"
 expect_error "$work/unscored.mtl" "an experiment scores each run on test data, or else on validation data"

@@ -79,6 +79,9 @@ out=$("$mtlc" report "$work/broken" 2>&1)
   fail "a malformed log line: $out"
 out=$("$mtlc" report "$run" -o "$work/no/such/folder/r.html" 2>&1)
 [[ $? -eq 1 && $out == *"cannot write the report"* ]] || fail "an unwritable output: $out"
+out=$("$mtlc" report "$run" -o "$work/empty/" 2>&1)
+[[ $? -eq 1 && $out == "error: -o $work/empty/: it is a folder; name the file to write, such as $work/empty/report.html" ]] ||
+  fail "-o a folder: $out"
 
 if command -v chromium >/dev/null; then
   timeout 120 chromium --headless --no-sandbox --disable-gpu --window-size=1200,1600 \

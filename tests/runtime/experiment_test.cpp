@@ -111,6 +111,14 @@ TEST(ExperimentStats, PairedTestOfThreePairs) {
   EXPECT_NEAR(t.hi, 0.2 + half, 1e-9);
   const double same[] = {1.0, 2.0, 0.5};
   EXPECT_EQ(pairedTTest(same, b).p, 1.0);
+  // Two seeds, each one test row of 69 apart: equal differences but for
+  // rounding, no spread to test; the test is undefined (it said p = 2e-15).
+  const double mtl[] = {0.9565217391304348, 0.9420289855072463};
+  const double alone[] = {0.9710144927536232, 0.9565217391304348};
+  PairedTest flat = pairedTTest(mtl, alone);
+  EXPECT_NEAR(flat.mean, -1.0 / 69, 1e-12);
+  EXPECT_TRUE(std::isnan(flat.p));
+  EXPECT_TRUE(std::isnan(flat.lo) && std::isnan(flat.hi));
   EXPECT_TRUE(std::isnan(pairedTTest(std::span(a, 1), std::span(b, 1)).p));
   EXPECT_TRUE(std::isnan(summarize(std::vector<double>{0.5}).std)); // undefined for one value
   Summary s = summarize(std::vector<double>{1, 2, 3, 4});

@@ -191,7 +191,7 @@ TEST(Layers, ValueRanges) {
   EXPECT_DIAG(head("regress(4)", "x -> dropout(-0.1)"),
               "error: dropout rate must be in [0, 1), got -0.1");
   EXPECT_DIAG(head("regress(4)", "x -> layer_norm(0)"),
-              "error: layer_norm eps must be positive, got 0");
+              "error: layer_norm eps must be a positive float from 1.2e-38 to 3.4e+38, got 0");
   EXPECT_DIAG(head("regress", "ids -> embedding(0, 2) -> flatten -> dense(1)"),
               "error: vocab must be at least 1, got 0");
 }

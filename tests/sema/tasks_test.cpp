@@ -118,7 +118,7 @@ TEST(Tasks, LossMustSuitKind) {
   EXPECT_DIAG(task("regress", "head = x -> dense(1) loss = msee"),
               "error: unknown loss 'msee'; did you mean 'mse'?");
   EXPECT_DIAG(task("regress", "head = x -> dense(1) loss = huber(0)"),
-              "error: huber delta must be positive, got 0");
+              "error: huber delta must be a positive float from 1.2e-38 to 3.4e+38, got 0");
   EXPECT_DIAG(task("regress", "head = x -> dense(1) loss = mse(2)"),
               "error: mse expects no arguments, got 1");
   EXPECT_DIAG(task("regress", "head = x -> dense(1) loss = 3"),

@@ -18,7 +18,9 @@ Summary summarize(std::span<const double> values);
 /// Student's paired t-test of a - b: the mean difference, its 95% confidence
 /// interval mean ± t(0.975, n - 1) · s / √n, and the two-sided p-value of
 /// t = mean / (s / √n) with n - 1 degrees of freedom. With n < 2 the
-/// interval and p are NaN; with s = 0, p is 1 for a zero mean and 0 otherwise.
+/// interval and p are NaN. Differences without spread (s = 0, or s within
+/// rounding of their size) leave nothing to test: p and the interval are NaN,
+/// but for differences that are all 0 (p = 1, the interval [0, 0]).
 struct PairedTest {
   double mean = 0, lo = 0, hi = 0, p = 0;
   int64_t n = 0;

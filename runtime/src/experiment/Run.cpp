@@ -341,7 +341,9 @@ private:
     return it == prepared_.end() ? prepared_[0] : *it;
   }
 
-  Result<json> runOne(const RunSpec &spec) {
+  /// The compiled model a run trains and its options, but for the paths and
+  /// the interrupt flag.
+  std::pair<const Prepared *, TrainOptions> setUp(const RunSpec &spec) const {
     const SearchPoint &point = points_[size_t(spec.config == "search" ? spec.point : chosen)];
     const bool single = spec.config.rfind("stl:", 0) == 0;
     const Prepared *p = nullptr;
@@ -355,7 +357,6 @@ private:
     TrainOptions o = p->base;
     o.seed = spec.seed;
     o.threads = threadsPerRun_;
-    o.interrupt = o_.interrupt;
     if (!single) {
       for (const auto &[task, w] : point.weights) {
         std::erase_if(o.taskWeights, [&](const auto &tw) { return tw.first == task; });
@@ -366,6 +367,22 @@ private:
       if (point.lr)
         o.lr = float(*point.lr);
     }
+    return {p, o};
+  }
+
+  /// What a record says of a run's settings: its balance, lr and task weights.
+  static void addSettings(json &record, const TrainOptions &o) {
+    record["balance"] = o.balance;
+    record["lr"] = shortestDecimal(o.lr);
+    json weights = json::object();
+    for (const auto &[task, w] : o.taskWeights)
+      weights[task] = w;
+    record["weights"] = weights;
+  }
+
+  Result<json> runOne(const RunSpec &spec) {
+    auto [p, o] = setUp(spec);
+    o.interrupt = o_.interrupt;
     const std::string logDir =
         (fs::path(o_.folder) / "runs" / experiment::runFolderName(spec.key)).string();
     std::error_code ec;
@@ -406,8 +423,6 @@ private:
     json record = {{"key", spec.key},
                    {"config", spec.config},
                    {"seed", spec.seed},
-                   {"balance", o.balance},
-                   {"lr", shortestDecimal(o.lr)},
                    {"seconds", result->seconds},
                    {"epochs", int64_t(result->epochs.size())},
                    {"kept_epoch", result->keptEpoch},
@@ -417,10 +432,7 @@ private:
       record["point"] = spec.point;
       record["fold"] = spec.fold;
     }
-    json weights = json::object();
-    for (const auto &[task, w] : o.taskWeights)
-      weights[task] = w;
-    record["weights"] = weights;
+    addSettings(record, o);
     record["scores"] = report["tasks"];
     record["log"] = (fs::path("runs") / experiment::runFolderName(spec.key) / "log.jsonl").string();
     return record;
@@ -432,9 +444,11 @@ private:
     if (!o_.quiet)
       fmt::print(stderr, "note: run {} failed, and its search point is not chosen: {}\n", spec.key,
                  error);
-    return {{"key", spec.key},     {"config", spec.config}, {"seed", spec.seed},
-            {"point", spec.point}, {"fold", spec.fold},     {"status", "failed"},
-            {"error", error}};
+    json record = {{"key", spec.key},     {"config", spec.config}, {"seed", spec.seed},
+                   {"point", spec.point}, {"fold", spec.fold},     {"status", "failed"},
+                   {"error", error}};
+    addSettings(record, setUp(spec).second);
+    return record;
   }
 
   Status append(const json &record) {

@@ -261,7 +261,8 @@ Result<std::string> experimentReport(const std::string &folder) {
 std::vector<std::string> experimentInputs(const std::string &folder) {
   const fs::path dir(folder);
   std::vector<std::string> read;
-  for (const char *name : {"experiment.json", "runs.jsonl", "results.json"})
+  // results.csv is not read, but is the experiment's too.
+  for (const char *name : {"experiment.json", "runs.jsonl", "results.json", "results.csv"})
     read.push_back((dir / name).string());
   if (Result<Experiment> e = readExperiment(folder); e)
     for (const ExperimentRun &r : e->runs)

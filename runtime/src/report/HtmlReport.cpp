@@ -32,6 +32,10 @@ Status writeHtmlReport(const std::string &folder, const std::string &output) {
   Result<std::string> html = htmlReport(folder);
   if (!html)
     return html.takeError();
+  std::error_code ec;
+  if (std::filesystem::is_directory(output, ec))
+    return fail(fmt::format("-o {}: it is a folder; name the file to write, such as {}", output,
+                            (std::filesystem::path(output) / "report.html").string()));
   // Never over a file the page was made from (a log the run wrote elsewhere too).
   const bool experiment =
       std::filesystem::exists(std::filesystem::path(folder) / "experiment.json");

@@ -35,7 +35,8 @@ std::vector<std::string> runFolderInputs(const std::string &folder);
 /// The report of an experiment folder (what `mtlc experiment` writes).
 Result<std::string> experimentReport(const std::string &folder);
 /// The files experimentReport reads: experiment.json, runs.jsonl,
-/// results.json and the logs of the runs runs.jsonl lists.
+/// results.json and the logs of the runs runs.jsonl lists; and results.csv,
+/// which no report may replace either.
 std::vector<std::string> experimentInputs(const std::string &folder);
 
 } // namespace mtlrt::report
