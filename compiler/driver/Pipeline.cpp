@@ -10,17 +10,21 @@
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
 #include "passes/Fusion.h"
+#include "support/Suggest.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
 namespace mtl::driver {
 namespace {
 
-bool selectModel(Compilation &c, const PipelineOptions &o) {
+bool selectModel(Compilation &c, const std::string &path, const PipelineOptions &o) {
   if (c.models.empty()) {
-    c.diags.error({}, "the file defines no model to compile");
+    c.diags.error({}, fmt::format("{} defines no model to compile (a model is `model NAME {{ "
+                                  "... }}`)",
+                                  path));
     return false;
   }
   if (o.modelName.empty()) {
@@ -36,8 +40,14 @@ bool selectModel(Compilation &c, const PipelineOptions &o) {
   for (sema::Model &m : c.models)
     if (m.name == o.modelName)
       c.model = &m;
-  if (!c.model)
-    c.diags.error({}, fmt::format("no model named '{}' in the file", o.modelName));
+  if (!c.model) {
+    std::vector<std::string> names;
+    for (const sema::Model &m : c.models)
+      names.push_back(m.name);
+    c.diags.error({}, fmt::format("--model {}: {} has no model of that name (its models: {}){}",
+                                  o.modelName, path, fmt::join(names, ", "),
+                                  didYouMean(o.modelName, names)));
+  }
   return c.model != nullptr;
 }
 
@@ -78,7 +88,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     return false;
   if (last == Stage::Parse || last == Stage::Check)
     return true;
-  if (!selectModel(c, o))
+  if (!selectModel(c, path, o))
     return false;
   if (o.adjust)
     o.adjust(*c.model);

@@ -84,6 +84,13 @@ check_example() {
 out=$("$mtlc" bogus 2>&1)
 [[ $? -eq 2 && $out == *"unknown command 'bogus'; the commands are: check, shapes, fmt, emit"* ]] ||
   fail "mtlc bogus: $out"
+echo "// no model here" >"$work/empty.mtl"
+out=$("$mtlc" build "$work/empty.mtl" 2>&1)
+[[ $? -eq 1 && $out == "error: $work/empty.mtl defines no model to compile"* ]] ||
+  fail "mtlc build of a file without a model: $out"
+out=$("$mtlc" build "$examples/mmoe_synthetic.mtl" --model mmo 2>&1)
+[[ $? -eq 1 && $out == *"--model mmo: $examples/mmoe_synthetic.mtl has no model of that name (its models: shared_bottom, mmoe,"*"did you mean 'mmoe'?"* ]] ||
+  fail "mtlc build --model of a name the file lacks: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
 [[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
 touch "$work/a_file"

@@ -349,6 +349,13 @@ TEST(Trainer, ArenasTooLargeForMemoryAreAnError) {
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.error().find("batches of 16 rows need"), std::string::npos) << t.error();
   EXPECT_NE(t.error().find("more than this machine's"), std::string::npos) << t.error();
+  // Parameters too many for any batch: the model is said to be too large.
+  mtl_model wide = kModel;
+  wide.params_size = wide.grads_size = int64_t(1) << 50;
+  t = Trainer::create(&wide, quietOptions());
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().find("model 'linear' needs"), std::string::npos) << t.error();
+  EXPECT_NE(t.error().find("use smaller layers"), std::string::npos) << t.error();
 }
 
 TEST(Trainer, EvaluationLossIsTheMeanOverLabelledRows) {

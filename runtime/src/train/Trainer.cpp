@@ -204,10 +204,16 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
     for (int32_t t = 0; t < model->num_tasks; ++t)
       rowFloats += model->tasks[t].width +
                    (model->tasks[t].kind == MTL_CLASSIFY ? 1 : model->tasks[t].width);
-    const double bytes =
-        4.0 * (double(model->params_size) + double(model->state_size) + double(model->grads_size) +
-               double(model->workspace_fixed) + double(rowFloats) * double(m.maxRows));
-    if (const uint64_t memory = physicalMemoryBytes(); memory > 0 && bytes > double(memory))
+    const double fixed = 4.0 * (double(model->params_size) + double(model->state_size) +
+                                double(model->grads_size) + double(model->workspace_fixed));
+    const double bytes = fixed + 4.0 * double(rowFloats) * double(m.maxRows);
+    const uint64_t memory = physicalMemoryBytes();
+    if (memory > 0 && fixed > double(memory))
+      return fail(fmt::format("model '{}' needs {:.1f} GB of memory for its {} parameters, their "
+                              "gradients and optimizer state, more than this machine's {:.1f} "
+                              "GB; use smaller layers",
+                              model->name, fixed / 1e9, model->params_size, double(memory) / 1e9));
+    if (memory > 0 && bytes > double(memory))
       return fail(fmt::format("batches of {} rows need {:.1f} GB of memory ({} floats a row), "
                               "more than this machine's {:.1f} GB; use a smaller batch",
                               m.maxRows, bytes / 1e9, rowFloats, double(memory) / 1e9));
