@@ -44,9 +44,9 @@ bool selectModel(Compilation &c, const std::string &path, const PipelineOptions 
     std::vector<std::string> names;
     for (const sema::Model &m : c.models)
       names.push_back(m.name);
-    c.diags.error({}, fmt::format("--model {}: {} has no model of that name (its models: {}){}",
-                                  o.modelName, path, fmt::join(names, ", "),
-                                  didYouMean(o.modelName, names)));
+    c.diags.error({},
+                  fmt::format("{} has no model named '{}' (its models: {}){}", path, o.modelName,
+                              fmt::join(names, ", "), didYouMean(o.modelName, names)));
   }
   return c.model != nullptr;
 }

@@ -95,14 +95,16 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   }
   int64_t firstStep = step_;
   auto result = trainer->fit(*trainData_, validationData_ ? &*validationData_ : nullptr);
-  split_ = {to.validate, to.seed};
   if (!result) {
     fmt::print("error: {}\n", result.error());
     // The steps before the one that failed stay taken, as the message says.
-    if (!trainer->broken())
+    if (!trainer->broken() && trainer->step() > firstStep) {
+      split_ = {to.validate, to.seed};
       takeFrom(*trainer, trainer->runState().epoch);
+    }
     return false;
   }
+  split_ = {to.validate, to.seed};
   // A kept best epoch comes with its own optimizer state and step
   // (keepBestState), as best.safetensors has them.
   takeFrom(*trainer, result->keptEpoch);

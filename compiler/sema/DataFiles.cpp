@@ -25,20 +25,18 @@ struct GzFile {
   }
 };
 
-// One physical line without its line break; false at end of file.
+// One physical line without its line break, NUL bytes and all (gzgets
+// would end it at one); false at end of file.
 bool readLine(gzFile f, std::string &line) {
   line.clear();
-  char buf[1 << 16];
   bool any = false;
-  while (gzgets(f, buf, sizeof buf)) {
+  for (int c; line.size() <= kMaxRecord && (c = gzgetc(f)) != -1;) {
     any = true;
-    line += buf;
-    if (!line.empty() && line.back() == '\n')
+    if (c == '\n')
       break;
-    if (line.size() > kMaxRecord)
-      break;
+    line.push_back(static_cast<char>(c));
   }
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+  while (!line.empty() && line.back() == '\r')
     line.pop_back();
   return any;
 }
@@ -52,6 +50,18 @@ std::string trimmed(const std::string &name) {
   if (from == std::string::npos)
     return "";
   return name.substr(from, name.find_last_not_of(" \t\r") - from + 1);
+}
+
+// A carriage return outside quotes that ends no line (readLine took the
+// line break's): the file's lines end with CR alone.
+bool bareCarriageReturn(const std::string &record) {
+  bool quoted = false;
+  for (char c : record)
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == '\r' && !quoted)
+      return true;
+  return false;
 }
 
 bool openQuote(const std::string &record) {
@@ -115,19 +125,11 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   GzFile in(path);
   if (!in.f)
     return std::nullopt;
-  // UTF-16 text and binary files hold NUL bytes, which no CSV text does
-  // (and at which gzgets would cut lines).
-  char probe[4096];
-  const int got = gzread(in.f, probe, sizeof probe);
-  const std::string_view head(probe, size_t(std::max(got, 0)));
   CsvColumns out;
-  if (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF")) {
+  char bom[2] = {};
+  if (gzread(in.f, bom, 2) == 2 &&
+      (std::string_view(bom, 2) == "\xFF\xFE" || std::string_view(bom, 2) == "\xFE\xFF")) {
     out.notText = "is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8";
-    return out;
-  }
-  if (head.find('\0') != std::string_view::npos) {
-    out.notText = "is not CSV text: it holds NUL bytes (a binary file, or UTF-16 text without "
-                  "its byte-order mark)";
     return out;
   }
   gzrewind(in.f);
@@ -150,6 +152,17 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   for (int64_t i = 0; i < skip; ++i)
     if (!readLine(in.f, line))
       return ends(i);
+  // After the lines skipped (which may be anything), binary files and UTF-16
+  // text hold NUL bytes, which no CSV text does.
+  const z_off_t at = gztell(in.f);
+  char probe[4096];
+  const int got = gzread(in.f, probe, sizeof probe);
+  if (std::string_view(probe, size_t(std::max(got, 0))).find('\0') != std::string_view::npos) {
+    out.notText = "is not CSV text: it holds NUL bytes (a binary file, or UTF-16 text without "
+                  "its byte-order mark)";
+    return out;
+  }
+  gzseek(in.f, at, SEEK_SET);
   // The record: the first line after those skipped that is not blank.
   std::string record;
   int64_t lines = skip;
@@ -162,7 +175,7 @@ std::optional<CsvColumns> readCsvColumns(const std::string &path, bool header, c
   // A quoted field may hold line breaks.
   while (openQuote(record) && record.size() < kMaxRecord && readLine(in.f, line))
     record += "\n" + line;
-  if (record.find('\r') != std::string::npos) { // CR line ends: one line holds the whole file
+  if (bareCarriageReturn(record)) { // CR line ends: one line holds the whole file
     out.notText = "ends its lines with a carriage return alone (classic Mac text); save it with "
                   "LF or CRLF line ends";
     return out;

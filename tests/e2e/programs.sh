@@ -89,7 +89,7 @@ out=$("$mtlc" build "$work/empty.mtl" 2>&1)
 [[ $? -eq 1 && $out == "error: $work/empty.mtl defines no model to compile"* ]] ||
   fail "mtlc build of a file without a model: $out"
 out=$("$mtlc" build "$examples/mmoe_synthetic.mtl" --model mmo 2>&1)
-[[ $? -eq 1 && $out == *"--model mmo: $examples/mmoe_synthetic.mtl has no model of that name (its models: shared_bottom, mmoe,"*"did you mean 'mmoe'?"* ]] ||
+[[ $? -eq 1 && $out == *"$examples/mmoe_synthetic.mtl has no model named 'mmo' (its models: shared_bottom, mmoe,"*"did you mean 'mmoe'?"* ]] ||
   fail "mtlc build --model of a name the file lacks: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o "$work/no/such/folder/wine" 2>&1)
 [[ $? -eq 1 && $out == *"there is no folder"* ]] || fail "mtlc build into a missing folder: $out"
@@ -117,6 +117,11 @@ if [[ -x $work/wine ]]; then
   left=$(find "$work" -maxdepth 1 -name 'wine.tmp-*')
   [[ -z $left ]] || fail "a failed link left $left"
 fi
+# Through a symbolic link that names no file yet, the program is that file.
+ln -s made/by_link "$work/dangling"
+mkdir "$work/made"
+"$mtlc" build "$examples/wine.mtl" -o "$work/dangling" >/dev/null 2>&1 || fail "build -o a dangling link"
+[[ -L $work/dangling && -x $work/made/by_link ]] || fail "build -o a dangling link replaced the link"
 out=$("$mtlc" build "$examples/wine.mtl" -o /proc/self/status 2>&1)
 [[ $? -eq 1 && $out == "error: cannot write the program '/proc/self/status': cannot create a file \
 in '/proc/self': "* ]] || fail "mtlc build -o /proc/self/status: $out"

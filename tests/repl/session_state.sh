@@ -54,6 +54,15 @@ first=$(head -4 <<<"$evals")
 second=$(tail -4 <<<"$evals")
 [[ -n $first && $first == "$second" ]] || fail ":eval after :set seed scored other rows: $evals"
 
+# A run that fails at its first step changes nothing: not the rows :eval
+# scores, nor the parameters (the next run is no continuation).
+out=$(session ':load penguins.mtl' ':train 2' ':eval' ':set seed 5' ':set lr 1e30' ':train 1' ':eval')
+evals=$(grep -A3 '^validation (' <<<"$out")
+[[ -n $evals && $(head -4 <<<"$evals") == "$(tail -4 <<<"$evals")" ]] ||
+  fail ":eval after a run that failed at once scored other rows: $evals"
+out=$(session ':load penguins.mtl' ':set lr 1e30' ':train 1' ':set lr 0.001' ':train 1')
+expect "$out" "run 1: 1 epoch, steps 1-18"$'\n' "a run after one that took no step"
+
 # A run that fails keeps its good steps: the next run continues after them.
 out=$(session ':load penguins.mtl' ':set lr 100' ':set weight body_mass 1000' ':train 5' \
   ':set lr 0.001' ':set weight body_mass 0.5' ':train 1')

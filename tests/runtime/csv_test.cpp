@@ -282,6 +282,12 @@ TEST(Csv, CarriageReturnLineEnds) {
   auto header = readCsvHeader(opts(cr));
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.error(), message);
+  // After a quoted field too.
+  std::string quotedCr = writeTemp("crq2.csv", "\"a\",\"b\"\r\"1\",\"2\"\r");
+  EXPECT_EQ(readError(opts(quotedCr)),
+            quotedCr + ":1: a carriage return alone ends the line: the file's lines end with a "
+                       "carriage return alone (classic Mac text); save it with LF or CRLF line "
+                       "ends");
   // In quotes a carriage return is the field's own.
   auto quoted = readCsv(opts(writeTemp("crq.csv", "a,b\n\"x\ry\",2\n")));
   ASSERT_TRUE(quoted.ok()) << quoted.error();

@@ -254,19 +254,26 @@ TEST_F(Data, CsvHeadersReadAsTheRuntimeReadsThem) {
   write("data/blank.csv", "\n  \r\n\na,b\n1,2\n");
   write("data/cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
   write("data/binary.csv", std::string("\0\0\x08\x03abc", 7));
-  Checked c = run("  input x : f32[2]\n"
-                  "  data p = csv(\"data/padded.csv\") { x = columns(a, b)  t = column(c) }\n"
-                  "  data q = csv(\"data/blank.csv\") { x = columns(a, b)  t = column(b) }\n"
-                  "  data r = csv(\"data/cr.csv\") { x = columns(a, b)  t = column(c) }\n"
-                  "  data s = csv(\"data/binary.csv\") { x = columns(a, b)  t = column(c) }\n"
-                  "  task t : regress { head = x -> dense(1) }\n  train { data = p }");
+  write("data/quotedcr.csv", "\"a\",\"b\",\"c\"\r\"1\",\"2\",\"3\"\r");
+  // Skipped lines may hold anything; a carriage return in quotes is the name's.
+  write("data/skipped.csv", std::string("junk\0line\n\"a\rz\",b,c\n1,2,3\n", 26));
+  Checked c =
+      run("  input x : f32[2]\n"
+          "  data p = csv(\"data/padded.csv\") { x = columns(a, b)  t = column(c) }\n"
+          "  data q = csv(\"data/blank.csv\") { x = columns(a, b)  t = column(b) }\n"
+          "  data r = csv(\"data/cr.csv\") { x = columns(a, b)  t = column(c) }\n"
+          "  data s = csv(\"data/binary.csv\") { x = columns(a, b)  t = column(c) }\n"
+          "  data u = csv(\"data/quotedcr.csv\") { x = columns(a, b)  t = column(c) }\n"
+          "  data v = csv(\"data/skipped.csv\", skip = 1) { x = columns(b, c)  t = column(c) }\n"
+          "  task t : regress { head = x -> dense(1) }\n  train { data = p }");
   EXPECT_DIAG(c, ":5:16: error: '" + path("data/cr.csv") +
                      "' ends its lines with a carriage return alone (classic Mac text); save it "
                      "with LF or CRLF line ends");
   EXPECT_DIAG(c, ":6:16: error: '" + path("data/binary.csv") +
                      "' is not CSV text: it holds NUL bytes (a binary file, or UTF-16 text "
                      "without its byte-order mark)");
-  EXPECT_EQ(c.errors, 2u) << c.text;
+  EXPECT_DIAG(c, ":7:16: error: '" + path("data/quotedcr.csv") + "' ends its lines with");
+  EXPECT_EQ(c.errors, 3u) << c.text;
 }
 
 TEST(DataFiles, LikelySeparator) {

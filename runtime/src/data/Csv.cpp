@@ -186,8 +186,18 @@ private:
     const size_t n = text.size();
     if (pos == n)
       return eof ? Scan::Row : Scan::NeedMore;
-    if (text[pos] == '\r')
+    if (text[pos] == '\r') {
+      if (pos + 1 == n && !eof)
+        return Scan::NeedMore;
+      if (pos + 1 < n && text[pos + 1] != '\n') { // after a quoted field
+        error = fmt::format("{}:{}: a carriage return alone ends the line: the file's lines end "
+                            "with a carriage return alone (classic Mac text); save it with LF "
+                            "or CRLF line ends",
+                            path, line);
+        return Scan::Error;
+      }
       ++pos;
+    }
     if (pos < n && text[pos] == '\n') {
       ++pos;
       ++line;
