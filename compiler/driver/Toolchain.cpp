@@ -1,6 +1,7 @@
 // Toolchain.cpp: finding the runtime, running the C++ driver, writing archives with LLVM's archive
 // writer.
 #include "driver/Toolchain.h"
+#include "mtlrt/AtomicFile.h"
 
 #include <llvm/Object/Archive.h>
 #include <llvm/Object/ArchiveWriter.h>
@@ -44,16 +45,7 @@ bool programTarget(const std::string &output, std::string &target, std::string &
         fmt::format("cannot write the program '{}': it exists and is not a regular file", output);
     return false;
   }
-  // Through symbolic links to the file they name, which may not exist yet.
-  fs::path at = output;
-  bool read = true;
-  for (int hops = 0; read && hops < 40 && fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
-    fs::path to = fs::read_symlink(at, ec);
-    read = !ec;
-    if (read)
-      at = to.is_absolute() ? to : at.parent_path() / to;
-  }
-  target = read ? at.lexically_normal().string() : output;
+  target = mtlrt::linkTarget(output);
   return true;
 }
 } // namespace

@@ -148,6 +148,10 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
   [[ -L $work/link.csv ]] || fail "predict --output replaced a symbolic link with a file"
   cmp -s "$work/target.csv" "$work/expected.csv" || fail "predict --output did not write through the link"
   [[ $(cat "$work/link.csv.tmp") == precious ]] || fail "predict --output overwrote NAME.tmp"
+  ln -s not_yet.csv "$work/dangling.csv" # a link to a file that does not exist yet
+  "${predict[@]}" --output "$work/dangling.csv" || fail "predict --output through a dangling link"
+  [[ -L $work/dangling.csv ]] && cmp -s "$work/not_yet.csv" "$work/expected.csv" ||
+    fail "predict --output replaced a link that named no file yet"
   mkfifo "$work/pipe"
   cat "$work/pipe" >"$work/from-pipe.csv" &
   "${predict[@]}" --output "$work/pipe" || fail "predict --output to a FIFO failed"

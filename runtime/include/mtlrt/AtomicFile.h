@@ -17,6 +17,11 @@ namespace mtlrt {
 /// temporary file.
 Status writeFileAtomic(const std::string &path, std::string_view bytes, const char *what);
 
+/// The file `path` names through symbolic links (a chain of them, relative or
+/// absolute), which may not exist yet: a link is never replaced by what is
+/// written "to" it. `path` itself when it is no link or a link cannot be read.
+std::string linkTarget(const std::string &path);
+
 /// Writes `bytes` to what `path` names, never replacing anything but a
 /// regular file: a regular file (new, or reached through symbolic links)
 /// atomically, as writeFileAtomic; an existing device or FIFO (/dev/null,

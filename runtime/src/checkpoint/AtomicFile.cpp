@@ -60,16 +60,25 @@ Status writeFileAtomic(const std::string &path, std::string_view bytes, const ch
   return Ok{};
 }
 
+std::string linkTarget(const std::string &path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = path;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(at, ec)); ++hops) {
+    fs::path to = fs::read_symlink(at, ec);
+    if (ec)
+      return path;
+    at = to.is_absolute() ? to : at.parent_path() / to;
+  }
+  return at.lexically_normal().string();
+}
+
 Status writeOutputFile(const std::string &path, std::string_view bytes, const char *what) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec); // through symbolic links
-  if (ec || status.type() == fs::file_type::not_found || fs::is_regular_file(status)) {
-    const fs::path target = fs::is_symlink(fs::symlink_status(path, ec)) && !ec
-                                ? fs::weakly_canonical(path, ec)
-                                : fs::path(path);
-    return writeFileAtomic(ec ? path : target.string(), bytes, what);
-  }
+  if (ec || status.type() == fs::file_type::not_found || fs::is_regular_file(status))
+    return writeFileAtomic(linkTarget(path), bytes, what);
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 || !writeAll(fd, bytes)) {
     std::string message = fmt::format("{}: cannot write {}: {}", path, what, std::strerror(errno));
