@@ -253,7 +253,7 @@ TEST_F(Data, CsvHeadersReadAsTheRuntimeReadsThem) {
   write("data/padded.csv", "a, b ,\"c\" \t\r\n1,2,3\r\n");
   write("data/blank.csv", "\n  \r\n\na,b\n1,2\n");
   write("data/cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
-  write("data/binary.csv", std::string("\0\0\x08\x03" "abc", 7));
+  write("data/binary.csv", std::string{'\0', '\0', '\x08', '\x03', 'a', 'b', 'c'});
   write("data/quotedcr.csv", "\"a\",\"b\",\"c\"\r\"1\",\"2\",\"3\"\r");
   // Skipped lines may hold anything; a carriage return in quotes is the name's.
   write("data/skipped.csv", std::string("junk\0line\n\"a\rz\",b,c\n1,2,3\n", 26));
