@@ -1,4 +1,5 @@
-// Detail.h: what the experiment's runner (Run.cpp) hands its statistics and tables (Results.cpp).
+// Detail.h: what the experiment's runner (Run.cpp) shares with its folder (Folder.cpp) and its
+// statistics and tables (Results.cpp).
 #pragma once
 
 #include "mtlrt/Experiment.h"
@@ -40,6 +41,19 @@ json experimentResults(const ExperimentPlan &plan, const RunRecords &runs,
 /// The tables of results.json as the terminal shows them, and as CSV.
 std::string resultsTable(const json &results);
 std::string resultsCsv(const json &results);
+
+/// What the folder's experiment.json records about the experiment; a
+/// resume must find the same.
+json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainOptions &base,
+              const std::vector<SearchPoint> &points);
+
+/// The experiment folder, new (experiment.json written) or resumed (its
+/// identity checked, its finished runs read; runs.jsonl written afresh
+/// without a last line cut short).
+Result<RunRecords> openFolder(const ExperimentOptions &o, const json &id);
+
+/// Appends one finished run's record to the folder's runs.jsonl.
+Status appendRun(const std::string &folder, const json &record);
 
 /// The key's folder name under runs/ ("mtl/seed7" -> "mtl-seed7").
 std::string runFolderName(const std::string &key);
