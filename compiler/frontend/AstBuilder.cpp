@@ -39,31 +39,43 @@ public:
   ast::File file(P::FileContext *ctx) {
     ast::File f;
     f.fileId = fileId_;
-    for (auto *imp : ctx->importDecl())
-      f.imports.push_back({unquote(imp->STRING()->getSymbol()), loc(imp)});
+    for (auto *imp : ctx->importDecl()) {
+      std::string path = unquote(imp->STRING()->getSymbol());
+      if (!std::exchange(badLiteral_, false))
+        f.imports.push_back({std::move(path), loc(imp)});
+    }
     for (auto *top : ctx->topDecl()) {
-      if (leftOut(top, {top->blockDecl() && top->blockDecl()->name()
-                            ? top->blockDecl()->name()->getText()
-                            : ""}))
+      std::vector<std::string> declares = {
+          top->blockDecl() && top->blockDecl()->name() ? top->blockDecl()->name()->getText() : ""};
+      if (leftOut(top, declares))
         continue;
-      if (top->blockDecl())
-        f.items.emplace_back(block(top->blockDecl()));
+      badLiteral_ = false;
+      ast::TopItem item = top->blockDecl() ? ast::TopItem(block(top->blockDecl()))
+                                           : ast::TopItem(model(top->modelDecl()));
+      if (badLiteral_)
+        leaveOut(top, std::move(declares));
       else
-        f.items.emplace_back(model(top->modelDecl()));
+        f.items.push_back(std::move(item));
     }
     return f;
   }
 
 private:
-  // Whether `unit` is damaged and so left out; records what it covered and
-  // the names it may declare, as far as it got.
+  // Whether `unit` is damaged and so left out.
   bool leftOut(antlr4::ParserRuleContext *unit, std::vector<std::string> declares) {
     if (!losses_.units.count(unit))
       return false;
+    leaveOut(unit, std::move(declares));
+    return true;
+  }
+
+  // Records what a unit left out (damaged, or with a literal reported
+  // wrong, such as an integer too large) covered and the names it may
+  // declare, as far as it got: later stages say nothing about it.
+  void leaveOut(antlr4::ParserRuleContext *unit, std::vector<std::string> declares) {
     skipped(unit);
     for (std::string &name : declares)
       skipped_.names.push_back(std::move(name));
-    return true;
   }
 
   void skipped(antlr4::ParserRuleContext *ctx) {
@@ -95,9 +107,15 @@ private:
     m.loc = loc(ctx->getStart()).to(m.name.loc);
     m.closeLoc = loc(ctx->getStop());
     lostInModel_ = losses_.containers.count(ctx) > 0;
-    for (auto *item : ctx->modelItem())
-      if (!leftOut(item, declaredNames(item)))
-        m.items.push_back(modelItem(item));
+    for (auto *item : ctx->modelItem()) {
+      if (leftOut(item, declaredNames(item)))
+        continue;
+      ast::ModelItem built = modelItem(item);
+      if (std::exchange(badLiteral_, false))
+        leaveOut(item, declaredNames(item));
+      else
+        m.items.push_back(std::move(built));
+    }
     // "model 'm' has no task" may be about a task that was left out.
     if (lostInModel_)
       skipped_.ranges.emplace_back(m.name.loc, m.name.loc);
@@ -349,6 +367,7 @@ private:
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || p != text.data() + text.size() || v > (int64_t(1) << 53)) {
       diags_.error(loc(tok), fmt::format("integer '{}' is too large; the limit is 2^53", text));
+      badLiteral_ = true;
       return 0;
     }
     return v;
@@ -361,6 +380,7 @@ private:
     if (!std::isfinite(v)) {
       diags_.error(loc(tok),
                    fmt::format("number '{}' is too large (the largest is about 1.8e308)", text));
+      badLiteral_ = true;
       return 0;
     }
     return v;
@@ -398,6 +418,7 @@ private:
         diags_.error(where, fmt::format("unknown escape sequence '\\{}' in string; "
                                         "use \\\\, \\\", \\n or \\t",
                                         c));
+        badLiteral_ = true;
       }
       }
     }
@@ -424,6 +445,9 @@ private:
   DiagnosticEngine &diags_;
   const Losses &losses_;
   SkippedParts &skipped_;
+  /// A literal of the declaration being built was reported wrong: the
+  /// declaration is left out (the innermost one, a model item or a top-level one).
+  bool badLiteral_ = false;
   bool lostInModel_ = false; ///< some part of the current model was left out
 };
 

@@ -24,7 +24,8 @@ struct SkippedParts {
 /// Builds the AST of a parse tree, leaving out the damaged units of
 /// `losses`, whose trees may have holes, and recording in `skipped` where
 /// text was lost. Literal problems the grammar cannot see (an integer too
-/// large, a bad escape) are reported to `diags`. Comments are taken from the
+/// large, a bad escape) are reported to `diags`, and the declaration that
+/// holds one is left out as a damaged one is. Comments are taken from the
 /// hidden channel of `tokens`.
 ast::File buildAst(mtlgen::MtlParser::FileContext *tree, antlr4::CommonTokenStream &tokens,
                    int fileId, DiagnosticEngine &diags, const Losses &losses,

@@ -143,7 +143,7 @@ std::optional<ast::File> parseFile(const SourceManager &sources, int fileId,
         return;
       SkippedParts skipped;
       ast::File file = buildAst(tree, tokens, fileId, diags, strategy->losses(), skipped);
-      if (diags.errorCount() != parsed)
+      if (diags.errorCount() != parsed && policy == SyntaxErrorPolicy::NoAst)
         return;
       for (const auto &[from, to] : skipped.ranges)
         diags.quiet(from, to);

@@ -180,6 +180,32 @@ TEST(Recovery, ClosingBracketIsNotTakenForAStrayToken) {
   EXPECT_EQ(p.item<ast::TrainDecl>(0).settings.size(), 1u);
 }
 
+TEST(Recovery, ADeclarationWithAWrongLiteralIsLeftOutAndTheRestChecked) {
+  // An integer too large, a number too large, a bad escape: the innermost
+  // declaration holding one is left out, as a damaged one is, and its names are quiet.
+  Recovered p("import \"lib\\q.mtl\"\n"
+              "block wide(n) { dense(1e999) }\n"
+              "model m {\n"
+              "  input x : f32[99999999999999999999]\n"
+              "  shared h = x -> dense(1e400)\n"
+              "  task t : regress { head = h -> dense(1) }\n"
+              "}\n");
+  EXPECT_EQ(messages(p),
+            (std::vector<std::string>{
+                "1:12 unknown escape sequence '\\q' in string; use \\\\, \\\", \\n or \\t",
+                "2:23 number '1e999' is too large (the largest is about 1.8e308)",
+                "4:17 integer '99999999999999999999' is too large; the limit is 2^53",
+                "5:25 number '1e400' is too large (the largest is about 1.8e308)"}));
+  ASSERT_TRUE(p.file);
+  EXPECT_TRUE(p.file->imports.empty());
+  ASSERT_EQ(p.file->items.size(), 1u); // the model, without the block
+  ASSERT_EQ(p.model().items.size(), 1u);
+  EXPECT_EQ(p.item<ast::TaskDecl>(0).name.text, "t");
+  EXPECT_FALSE(p.reports(6, 29, 1)); // `h`, which the left-out shared value declared
+  EXPECT_TRUE(p.reports(6, 37));
+  EXPECT_FALSE(Parsed(p.sources.text(p.id)).file); // mtlc fmt: no AST after errors
+}
+
 TEST(Recovery, StrayTopLevelTextLeavesNoAst) {
   // What skipped top-level text declared is unknown, so nothing is checked.
   Recovered p("input x : f32[4]\nmodel m { input x : f32[4] }\n");
