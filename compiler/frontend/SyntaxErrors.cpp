@@ -192,6 +192,22 @@ std::optional<std::string> inWithoutList(antlr4::Parser *parser, antlr4::Token *
                      values);
 }
 
+// What a character outside ASCII, where only ASCII may stand, is taken for:
+// the ASCII it looks like, or a letter in a name.
+std::string nonAsciiMessage(const std::string &found, const std::string &text) {
+  static const std::pair<const char *, const char *> lookalikes[] = {
+      {"\u2192", "->"}, {"\u2212", "-"},       {"\u2013", "-"},
+      {"\u2014", "-"},  {"\u00d7", "*"},       {"\u201c", "\""},
+      {"\u201d", "\""}, {"\u00a0", "a space"}, {"\u2009", "a space"}};
+  for (const auto &[glyph, ascii] : lookalikes)
+    if (text == glyph)
+      return fmt::format("unexpected {}; outside strings and comments a model is ASCII: write {}",
+                         found, ascii[0] == 'a' ? ascii : fmt::format("'{}'", ascii));
+  return fmt::format("unexpected {}; outside strings and comments a model is ASCII: a name is "
+                     "letters a-z and A-Z, digits and '_'",
+                     found);
+}
+
 } // namespace
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
@@ -214,6 +230,11 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
   if (offendingSymbol && offendingSymbol->getType() == mtlgen::MtlLexer::ANY &&
       found.rfind("byte", 0) == 0) {
     report(loc, fmt::format("invalid character ({}) in model source", found));
+    return;
+  }
+  if (offendingSymbol && offendingSymbol->getType() == mtlgen::MtlLexer::ANY &&
+      static_cast<unsigned char>(offendingSymbol->getText()[0]) >= 0x80) {
+    report(loc, nonAsciiMessage(found, offendingSymbol->getText()));
     return;
   }
   if (auto message = inWithoutList(parser, offendingSymbol)) {

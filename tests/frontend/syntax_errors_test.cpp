@@ -74,6 +74,14 @@ INSTANTIATE_TEST_SUITE_P(
             "test.mtl:1:25: error: integer '99999999999999999999' is too large; the limit is 2^53"},
         Case{"model m { optimizer sgd(lr = 1e999) }",
              "test.mtl:1:30: error: number '1e999' is too large (the largest is about 1.8e308)"},
+        Case{"model tron\u00e7 { }", "test.mtl:1:11: error: unexpected '\u00e7'; outside strings "
+                                     "and comments a model is ASCII: a name is letters a-z "
+                                     "and A-Z, digits and '_'"},
+        Case{"model m { task t : regress { head = x \u2192 dense(1) } }",
+             "test.mtl:1:39: error: unexpected '\u2192'; outside strings and comments a model is "
+             "ASCII: write '->'"},
+        Case{"model m {\u00a0}", "test.mtl:1:10: error: unexpected '\u00a0'; outside strings and "
+                                 "comments a model is ASCII: write a space"},
         Case{"model m { data d = csv(\"a\\qb\") {} }",
              "test.mtl:1:26: error: unknown escape sequence '\\q' in string; use \\\\, \\\", \\n "
              "or \\t"}));
