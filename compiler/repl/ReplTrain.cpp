@@ -297,8 +297,17 @@ bool ReplSession::setBalance(const std::string &method) {
     fmt::print("error: {}\n", text.error());
     return false;
   }
-  overrides_.balance = *text;
   const mtl_model *m = c_ ? c_->compiled : nullptr;
+  if (m && mtlrt::balanceCombinesGradients(*text) && (m->num_tasks < 2 || m->num_shared == 0)) {
+    // As check and train say it: before the setting, not at the next :train.
+    fmt::print("error: balance '{}' combines the tasks' gradients on the parameters they share, "
+               "and model '{}' has {}; balance it on the losses (static, dwa, rlw, uncertainty "
+               "or famo)\n",
+               *text, m->name,
+               m->num_tasks < 2 ? "one task" : "no parameter that two tasks' heads use");
+    return false;
+  }
+  overrides_.balance = *text;
   if (m && !m->task_grad_step && m->num_shared > 0 && mtlrt::balanceCombinesGradients(*text)) {
     // The model was compiled without each task's gradient: once more, with it.
     fmt::print("balance = {} (recompiling with each task's gradient)\n", *text);

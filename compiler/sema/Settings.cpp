@@ -251,10 +251,12 @@ std::optional<Balance> readBalance(Context &ctx, const ast::Expr &e) {
     auto x = evalFloat(ctx, *v, nullptr);
     if (!x)
       return std::nullopt;
-    bool zeroOk = method->kind == BalanceKind::CaGrad;
-    if (zeroOk ? !(*x >= 0) : !(*x > 0)) {
-      ctx.error(v->loc, fmt::format("{} must be {}, got {}", method->arg,
-                                    zeroOk ? "non-negative" : "positive", formatNumber(*x)));
+    // cagrad(c = 0) is the average gradient, gradnorm(alpha = 0) equal norms;
+    // a denormal is 0 while training (DWA's temperature fell back to 2).
+    bool zeroOk = method->kind == BalanceKind::CaGrad || method->kind == BalanceKind::GradNorm;
+    if (!(zeroOk && *x == 0) && !isPositiveFloat(*x)) {
+      ctx.error(v->loc, fmt::format("{} must be {}{}, got {}", method->arg, zeroOk ? "0 or " : "",
+                                    positiveFloatText(), formatNumber(*x)));
       return std::nullopt;
     }
     arg = *x;

@@ -273,12 +273,44 @@ bool checkTrainData(Context &ctx, const DataSettings &given, const ast::TrainDec
   return validateOk;
 }
 
+/// A batch draws from one training data set: a method that combines the
+/// gradients of the tasks a batch labels has nothing to combine when each
+/// data set labels one task, and gradnorm compares the rates of all tasks
+/// on the batches that label them all.
+void warnBalanceOverData(Context &ctx, const std::vector<int> &train) {
+  const Model &m = *ctx.model;
+  const Balance &b = m.balance;
+  if (!b.combinesGradients() || !b.loc.valid())
+    return;
+  size_t most = 0; // tasks the most generous data set labels
+  for (int d : train) {
+    const DataInfo &info = ctx.data[size_t(d)];
+    if (info.unresolved || info.badSource)
+      return;
+    most = std::max(most, info.synthetic ? m.tasks.size() : info.tasks.size());
+  }
+  if (b.kind == BalanceKind::GradNorm && most < m.tasks.size())
+    ctx.warning(b.loc, fmt::format("balance '{}' moves its weights on batches that label every "
+                                   "task, and no training data set labels all {} (a batch draws "
+                                   "from one data set): the weights stay 1, as static's",
+                                   b.text, m.tasks.size()));
+  else if (b.kind != BalanceKind::GradNorm && most < 2)
+    ctx.warning(b.loc, fmt::format("balance '{}' combines the gradients of the tasks a batch "
+                                   "labels, and each training data set labels one task (a batch "
+                                   "draws from one data set): it trains as static does; a "
+                                   "loss-based method (dwa, uncertainty, famo) balances tasks "
+                                   "with data of their own",
+                                   b.text));
+}
+
 void checkDataCoverage(Context &ctx) {
   const TrainConfig &cfg = ctx.model->train;
   if (cfg.trainData.size() == 1)
     checkCovers(ctx, cfg.trainData[0]); // every input and task
-  if (cfg.trainData.size() > 1)
+  if (cfg.trainData.size() > 1) {
     checkSeveral(ctx, cfg.trainData);
+    warnBalanceOverData(ctx, cfg.trainData);
+  }
   // Every other data set (validation and test data, those only `eval --data`
   // or `predict --like` read) binds what its tasks read.
   for (int d = 0; d < int(ctx.data.size()); ++d)

@@ -73,6 +73,26 @@ struct Fixture {
   }
 };
 
+/// The fixture's batch as the generated functions take it (the run's
+/// weights, step 1), with room for what they write.
+struct RawStep {
+  RawStep(const Fixture &f, const mtl_model &m)
+      : inputs{f.x.data()}, targets{f.ya.data(), f.yb.data()}, batch{kRows, inputs, targets},
+        weights{1.0f, 0.5f}, hyper{kLr, weights.data(), 1, kSeed, nullptr}, losses(2), counts(2),
+        grads(size_t(m.grads_size)),
+        workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row)),
+        result{0, losses.data(), counts.data(), nullptr, 0, 0, nullptr} {}
+  RawStep(const RawStep &) = delete; // batch and result point into it
+
+  const void *inputs[1];
+  const float *targets[2];
+  mtl_batch batch;
+  std::vector<float> weights;
+  mtl_hyper hyper;
+  std::vector<float> losses, counts, grads, workspace;
+  mtl_result result;
+};
+
 /// The method's coefficients on the task gradients, as Balancer.cpp documents them.
 std::vector<double> coefficients(const std::string &method, const std::vector<double> &gram) {
   using namespace mtlrt::balance;
@@ -139,14 +159,8 @@ void checkStep(const Fixture &f, const std::string &method) {
 
   // The step assembled here: task_grad_step with the run's weights times the
   // method's factors, then the shared gradient combined.
-  const void *inputs[] = {f.x.data()};
-  const float *targets[] = {f.ya.data(), f.yb.data()};
-  mtl_batch batch{kRows, inputs, targets};
-  std::vector<float> weights = {1.0f, 0.5f};
-  mtl_hyper hyper{kLr, weights.data(), 1, kSeed, nullptr};
-  std::vector<float> losses(2), counts(2), grads(size_t(m.grads_size));
-  std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
-  mtl_result result{0, losses.data(), counts.data(), nullptr, 0, 0, nullptr};
+  RawStep raw(f, m);
+  auto &[inputs, targets, batch, weights, hyper, losses, counts, grads, workspace, result] = raw;
   m.eval_step(&batch, &hyper, before.data(), workspace.data(), &result, nullptr);
   std::vector<float> f0 = factors(method, losses);
   // The unshared parameters' gradients with the run's weights: mgda(rep)
@@ -251,7 +265,8 @@ TEST(BalanceStep, ATaskWithoutLabelsIsLeftOutOfTheCombination) {
   // A batch that labels only task a (as a batch of a's data set does when
   // the tasks have their own): the gradient methods combine a's gradient
   // alone, which is static's step. Before, b's zero gradient made MGDA's
-  // minimum-norm point zero, and the shared parameters stood still.
+  // minimum-norm point zero, and the shared parameters stood still. FAMO
+  // gives a task alone its share of one task, 1 (it gave T = 2).
   Fixture f;
   f.compile(false);
   ASSERT_NE(f.c.compiled, nullptr);
@@ -273,11 +288,117 @@ TEST(BalanceStep, ATaskWithoutLabelsIsLeftOutOfTheCombination) {
   const mtl_tensor_desc &shared = f.c.compiled->params[f.c.compiled->shared_params[0]];
   EXPECT_NE(reference[size_t(shared.offset)], before[size_t(shared.offset)]);
   for (const char *method :
-       {"pcgrad", "mgda", "mgda(rep)", "cagrad", "imtl", "aligned_mtl", "nash_mtl"}) {
+       {"famo", "pcgrad", "mgda", "mgda(rep)", "cagrad", "imtl", "aligned_mtl", "nash_mtl"}) {
     const std::vector<float> after = stepWith(method);
     for (size_t k = 0; k < after.size(); ++k)
       EXPECT_NEAR(after[k], reference[k], 1e-6) << method << " [" << k << "]";
   }
+}
+
+TEST(BalanceStep, UncertaintyKeepsTheLogVarianceOfATaskWithoutLabels) {
+  // A batch that labels no row of b: b's term (exp(-s) L + s) / 2 still had
+  // the gradient 1/2 on s_b, which then drifted down on every such batch.
+  const std::string path = ::testing::TempDir() + "balance_step_uncertainty.mtl";
+  std::string text = kModel;
+  text.insert(text.find("  optimizer"), "  balance uncertainty\n");
+  std::ofstream(path) << text;
+  driver::Compilation c;
+  ASSERT_TRUE(driver::runPipeline(path, driver::Stage::Jit, c, {})) << c.diags.render(false);
+  Fixture f;
+  f.compile(true); // for its rows
+  auto trainer = mtlrt::Trainer::create(c.compiled, options("uncertainty", false));
+  ASSERT_TRUE(trainer.ok()) << trainer.error();
+  auto logVar = [&](const std::string &task) {
+    for (int32_t p = 0; p < c.compiled->num_params; ++p)
+      if (c.compiled->params[p].name == "uncertainty." + task + ".log_var")
+        return trainer->params()[size_t(c.compiled->params[p].offset)];
+    ADD_FAILURE() << "no log-variance of " << task;
+    return NAN;
+  };
+  const float a0 = logVar("a"), b0 = logVar("b");
+  std::vector<float> none(f.yb.size(), NAN);
+  const float *inputs[] = {f.x.data()};
+  const float *targets[] = {f.ya.data(), none.data()};
+  std::vector<float> losses(2);
+  ASSERT_TRUE(trainer->trainBatch(kRows, inputs, targets, losses).ok());
+  EXPECT_NE(logVar("a"), a0);
+  EXPECT_EQ(logVar("b"), b0);
+}
+
+TEST(BalanceStep, ATaskOfWeightZeroIsLeftOutOfTheCombination) {
+  // b's weight 0 makes its gradient zero: MGDA's minimum-norm point was that
+  // zero, and the shared parameters stood still. The methods now combine
+  // a's gradient alone, which is static's step with the same weights.
+  Fixture f;
+  f.compile(false);
+  ASSERT_NE(f.c.compiled, nullptr);
+  auto stepWith = [&](const std::string &method) {
+    mtlrt::TrainOptions o = options(method, false);
+    o.taskWeights = {{"b", 0.0}};
+    auto trainer = mtlrt::Trainer::create(f.c.compiled, o);
+    EXPECT_TRUE(trainer.ok()) << trainer.error();
+    const float *inputs[] = {f.x.data()};
+    const float *targets[] = {f.ya.data(), f.yb.data()};
+    std::vector<float> losses(2);
+    EXPECT_TRUE(trainer->trainBatch(kRows, inputs, targets, losses).ok());
+    return std::vector<float>(trainer->params().begin(), trainer->params().end());
+  };
+  const std::vector<float> reference = stepWith("static");
+  const mtl_tensor_desc &shared = f.c.compiled->params[f.c.compiled->shared_params[0]];
+  for (const char *method : {"pcgrad", "mgda", "mgda(rep)", "cagrad", "imtl", "nash_mtl"}) {
+    const std::vector<float> after = stepWith(method);
+    for (int64_t k = 0; k < shared.size; ++k)
+      EXPECT_NEAR(after[size_t(shared.offset + k)], reference[size_t(shared.offset + k)], 1e-6)
+          << method << " [" << k << "]";
+  }
+}
+
+TEST(BalanceStep, FrozenSharedTensorsAreLeftOutOfTheGramMatrix) {
+  // With trunk.0.bias frozen, MGDA balances the directions on trunk.0.weight
+  // alone, the part the update changes: its coefficients come from the Gram
+  // matrix of the weight's part of each task block.
+  Fixture f;
+  f.compile(false);
+  ASSERT_NE(f.c.compiled, nullptr);
+  const mtl_model &m = *f.c.compiled;
+  mtlrt::TrainOptions o = options("mgda", false);
+  o.freeze = {"trunk.0.bias"};
+  auto trainer = mtlrt::Trainer::create(&m, o);
+  ASSERT_TRUE(trainer.ok()) << trainer.error();
+  std::vector<float> before(trainer->params().begin(), trainer->params().end());
+
+  RawStep raw(f, m);
+  auto &[inputs, targets, batch, weights, hyper, losses, counts, grads, workspace, result] = raw;
+  m.task_grad_step(&batch, &hyper, before.data(), workspace.data(), grads.data(), &result, nullptr);
+  const float *blocks = grads.data() + m.params_size;
+  auto gramOver = [&](int64_t size) {
+    std::vector<double> gram(4);
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j)
+        for (int64_t k = 0; k < size; ++k)
+          gram[size_t(i * 2 + j)] +=
+              double(blocks[i * m.shared_size + k]) * double(blocks[j * m.shared_size + k]);
+    return gram;
+  };
+  ASSERT_EQ(m.shared[0].offset, 0);
+  const std::vector<double> c = mtlrt::balance::minNorm(gramOver(m.shared[0].size), 2);
+  const std::vector<double> whole = mtlrt::balance::minNorm(gramOver(m.shared_size), 2);
+  ASSERT_GT(std::fabs(c[0] - whole[0]), 1e-3); // the test tells the two apart
+
+  const float *rawInputs[] = {f.x.data()};
+  std::vector<float> taskLosses(2);
+  ASSERT_TRUE(trainer->trainBatch(kRows, rawInputs, targets, taskLosses).ok());
+  const mtl_tensor_desc &w = m.params[m.shared_params[0]], &b = m.params[m.shared_params[1]];
+  for (int64_t i = 0; i < w.size; ++i) {
+    double g = 0;
+    for (int t = 0; t < 2; ++t)
+      g += 2 * c[size_t(t)] * blocks[t * m.shared_size + m.shared[0].offset + i];
+    const size_t k = size_t(w.offset + i);
+    EXPECT_NEAR(trainer->params()[k], before[k] - double(kLr) * g, 1e-6)
+        << "trunk.0.weight[" << i << "]";
+  }
+  for (int64_t i = 0; i < b.size; ++i)
+    EXPECT_EQ(trainer->params()[size_t(b.offset + i)], before[size_t(b.offset + i)]);
 }
 
 TEST(BalanceStep, SemaAndRuntimeKnowTheSameMethods) {

@@ -11,7 +11,7 @@ steps() { grep '"type":"step"' "$1" | sed 's/"seconds":[0-9.eE+-]*//g'; }
 
 for method in static 'dwa(temperature = 1.5)' rlw uncertainty famo gradnorm pcgrad mgda 'mgda(rep)' \
   'cagrad(c = 0.4)' imtl aligned_mtl nash_mtl; do
-  log="$work/${method%%(*}.jsonl"
+  log="$work/${method//[^a-z_]/}.jsonl" # mgda(rep) -> mgdarep
   "$mtlc" train "$model" --balance "$method" --epochs 3 --no-save --log "$log" -q ||
     fail "--balance '$method' failed"
   grep -qF "\"balance\":\"${method// /}" <(sed 's/ //g' "$log") ||
@@ -24,6 +24,8 @@ done
 # Gradient methods log the gradients' statistics; static does with --grad-stats.
 grep -q '"cosines"' "$work/pcgrad.jsonl" || fail "pcgrad logged no gradient cosines"
 grep -q '"grad_norms"' "$work/static.jsonl" && fail "static logged gradient norms unasked"
+# mgda(rep) takes one gradient step weighted by α: no split step, so no gradient statistics.
+grep -q '"grad_norms"' "$work/mgdarep.jsonl" && fail "mgda(rep) split the task gradients unasked"
 "$mtlc" train "$model" --epochs 1 --grad-stats --no-save --log "$work/stats.jsonl" -q ||
   fail "--grad-stats failed"
 grep -q '"species,sex"' "$work/stats.jsonl" || fail "--grad-stats logged no task pair"
@@ -86,6 +88,10 @@ out=$("$mtlc" train "$model" --balance pcgrad --epochs 5 --resume "$work/part/la
 [[ $? -eq 1 ]] || fail "resuming with another balancing method did not exit 1"
 grep -q "balance: checkpoint 'dwa(temperature = 2)', now 'pcgrad'" <<<"$out" ||
   fail "no clear error for another balancing method on resume: $out"
+# From uncertainty, whose log-variances the other model lacks: the method is named, not them.
+out=$("$mtlc" train "$model" --epochs 2 --resume "$work/uw/last.safetensors" --no-save -q 2>&1)
+grep -q "balance: checkpoint 'uncertainty', now 'static'" <<<"$out" ||
+  fail "no clear error for resuming an uncertainty run with static: $out"
 
 # Bad methods, and a gradient method on a model whose tasks share nothing.
 out=$("$mtlc" train "$model" --balance pcgrd --epochs 1 --no-save -q 2>&1)

@@ -4,6 +4,7 @@
 // calls a method and combines the gradients here, so a method is checked
 // against vector arithmetic rather than against its own Gram-matrix algebra.
 #include "balance/Linalg.h"
+#include "balance/Method.h"
 #include "balance/Methods.h"
 #include "mtlrt/Dataset.h"
 
@@ -539,6 +540,35 @@ TEST(GradNorm, SlowerTaskGetsMoreWeight) {
   gn.update(Vec{0.7, 1.3}, Vec{1.0, 0.4});
   copy.update(Vec{0.7, 1.3}, Vec{1.0, 0.4});
   EXPECT_EQ(gn.weights(), copy.weights());
+}
+
+TEST(GradNorm, AlphaZeroPullsTheNormsToTheirMeanWhateverTheRates) {
+  // α = 0 (the paper's equal norms): the training rates do not matter.
+  auto after = [](double alpha, Vec secondLosses) {
+    GradNorm gn(2, GradNormOptions{alpha});
+    gn.update(Vec{1, 2}, Vec{1, 1});
+    gn.update(Vec{1, 2}, secondLosses);
+    return gn.weights();
+  };
+  EXPECT_EQ(after(0, Vec{1, 0.5}), after(0, Vec{0.5, 1}));
+  EXPECT_NE(after(1.5, Vec{1, 0.5}), after(1.5, Vec{0.5, 1}));
+}
+
+TEST(Method, ArgumentsAreFloatsThatTrainingKeeps) {
+  // A denormal is 0 while training (DWA's temperature fell back to 2);
+  // cagrad and gradnorm take 0, the others only positive values.
+  EXPECT_EQ(parseMethod("gradnorm(alpha = 0)")->arg, 0.0);
+  EXPECT_EQ(parseMethod("cagrad(0)")->arg, 0.0);
+  EXPECT_EQ(parseMethod("dwa(1e-30)")->arg, 1e-30);
+  EXPECT_EQ(parseMethod("dwa(temperature = 1e-320)").error(),
+            "balance method 'dwa': temperature must be a positive float from 1.2e-38 to 3.4e+38, "
+            "got 1e-320");
+  EXPECT_EQ(parseMethod("dwa(0)").error(), "balance method 'dwa': temperature must be a positive "
+                                           "float from 1.2e-38 to 3.4e+38, got 0");
+  EXPECT_EQ(parseMethod("gradnorm(-1)").error(),
+            "balance method 'gradnorm': alpha must be 0 or a positive float from 1.2e-38 to "
+            "3.4e+38, got -1");
+  EXPECT_FALSE(parseMethod("cagrad(c = 1e-45)").ok());
 }
 
 // ---- edge cases for every gradient method ----

@@ -47,6 +47,7 @@ TEST(Settings, Balance) {
   for (auto [written, kind, text] :
        {std::tuple{"gradnorm(2)", BalanceKind::GradNorm, "gradnorm(alpha = 2)"},
         std::tuple{"gradnorm", BalanceKind::GradNorm, "gradnorm(alpha = 1.5)"},
+        std::tuple{"gradnorm(0)", BalanceKind::GradNorm, "gradnorm(alpha = 0)"},
         std::tuple{"dwa(temperature = 0.5)", BalanceKind::Dwa, "dwa(temperature = 0.5)"},
         std::tuple{"cagrad(0)", BalanceKind::CaGrad, "cagrad(c = 0)"},
         std::tuple{"pcgrad", BalanceKind::PcGrad, "pcgrad"},
@@ -96,9 +97,12 @@ TEST(Settings, Balance) {
               "error: unknown balance method 'statc'; did you mean 'static'?");
   EXPECT_DIAG(withSettings("  balance static(1)"), "error: static expects no arguments, got 1");
   EXPECT_DIAG(withSettings("  balance gradnorm(alpha = -1)"),
-              "error: alpha must be positive, got -1");
+              "error: alpha must be 0 or a positive float from 1.2e-38 to 3.4e+38, got -1");
   EXPECT_DIAG(withSettings("  balance cagrad(c = -0.5)"),
-              "error: c must be non-negative, got -0.5");
+              "error: c must be 0 or a positive float from 1.2e-38 to 3.4e+38, got -0.5");
+  // A float holds 1e-320 only as a denormal, which training flushes to 0.
+  EXPECT_DIAG(withSettings("  balance dwa(temperature = 1e-320)"),
+              "error: temperature must be a positive float from 1.2e-38 to 3.4e+38, got 1e-320");
 }
 
 TEST(Settings, Regularize) {

@@ -18,21 +18,23 @@
 namespace mtlrt::balance {
 namespace {
 
-/// The Gram matrix of `tasks` blocks of `size` floats, `stride` apart, in one
-/// pass over memory: chunk by chunk (each small enough to stay in the L1
-/// cache while every pair of its blocks is multiplied), the chunks' sums
-/// added in order. The chunking is fixed, so the result is too.
-void gramMatrix(const float *blocks, int tasks, int64_t size, int64_t stride,
-                std::vector<double> &gram) {
+/// The Gram matrix of `tasks` blocks, `stride` floats apart, over the
+/// ranges [from, to) of each, in one pass over memory: chunk by chunk (each
+/// small enough to stay in the L1 cache while every pair of its blocks is
+/// multiplied), the chunks' sums added in order. The chunking is fixed, so
+/// the result is too.
+void gramMatrix(const float *blocks, int tasks, std::span<const std::pair<int64_t, int64_t>> ranges,
+                int64_t stride, std::vector<double> &gram) {
   constexpr int64_t kChunk = 512;
   std::fill(gram.begin(), gram.end(), 0.0);
-  for (int64_t at = 0; at < size; at += kChunk) {
-    const int64_t n = std::min(kChunk, size - at);
-    for (int i = 0; i < tasks; ++i)
-      for (int j = 0; j <= i; ++j)
-        gram[size_t(i * tasks + j)] +=
-            detail::dot(blocks + i * stride + at, blocks + j * stride + at, n);
-  }
+  for (const auto &[from, to] : ranges)
+    for (int64_t at = from; at < to; at += kChunk) {
+      const int64_t n = std::min(kChunk, to - at);
+      for (int i = 0; i < tasks; ++i)
+        for (int j = 0; j <= i; ++j)
+          gram[size_t(i * tasks + j)] +=
+              detail::dot(blocks + i * stride + at, blocks + j * stride + at, n);
+    }
   for (int i = 0; i < tasks; ++i)
     for (int j = 0; j < i; ++j)
       gram[size_t(j * tasks + i)] = gram[size_t(i * tasks + j)];
@@ -54,7 +56,10 @@ std::vector<int64_t> logVarOffsets(const mtl_model &model) {
 
 Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gradStats)
     : model_(&model), method_(method), seed_(seed), tasks_(model.num_tasks) {
-  splits_ = model.task_grad_step && (method.combinesGradients() || gradStats);
+  // mgda(rep) weighs the losses of one gradient step by α from the
+  // representation's gradients; it splits them only for the statistics.
+  splits_ = model.task_grad_step &&
+            ((method.combinesGradients() && method.kind != Method::Kind::MgdaRep) || gradStats);
   const size_t t = size_t(tasks_);
   stepWeights_.assign(t, 1.0f);
   factors_.assign(t, 1.0);
@@ -62,7 +67,7 @@ Balancer::Balancer(const mtl_model &model, Method method, uint64_t seed, bool gr
   gram_.assign(t * t, 0.0);
   losses_.assign(t, 0.0);
   norms_.assign(t, 0.0);
-  gradNorm_ = GradNorm(tasks_, GradNormOptions{method.arg > 0 ? method.arg : 1.5});
+  gradNorm_ = GradNorm(tasks_, GradNormOptions{method.arg});
   famo_ = Famo(tasks_);
   if (method.kind == Method::Kind::Uncertainty)
     logVars_ = logVarOffsets(model);
@@ -139,19 +144,20 @@ std::vector<double> Balancer::coefficientsOf(std::span<const double> gram, int t
 }
 
 template <class Solve>
-void Balancer::overLabelled(const float *counts, std::vector<double> &out, Solve solve) {
+void Balancer::overLabelled(const float *counts, std::span<const float> weights,
+                            std::vector<double> &out, Solve solve) {
   labelled_.clear();
   for (int t = 0; t < tasks_; ++t)
-    if (counts[t] > 0)
+    if (counts[t] > 0 && weights[size_t(t)] > 0)
       labelled_.push_back(t);
   if (labelled_.size() == size_t(tasks_)) {
     out = solve(std::span<const double>(gram_), tasks_);
     return;
   }
   // A task without labels in this batch (its data set is not the batch's,
-  // or its labels are missing here) has a zero gradient, which is no
-  // direction to balance against: MGDA's minimum-norm point would be that
-  // zero, stopping the shared update. The method sees the labelled tasks.
+  // or its labels are missing here) or of weight 0 has a zero gradient,
+  // which is no direction to balance against: MGDA's minimum-norm point
+  // would be that zero, stopping the shared update. The method sees the others.
   const int k = int(labelled_.size());
   subGram_.resize(size_t(k * k));
   for (int i = 0; i < k; ++i)
@@ -172,23 +178,30 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   const mtl_model &m = *model_;
   const uint64_t step = uint64_t(hyper.step);
   lossWeights(step);
-  if (method_.kind == Method::Kind::MgdaRep) { // the run's weights, then α T on them
+  if (method_.kind == Method::Kind::MgdaRep) {
+    // α T on the run's weights: the losses' factors in one gradient step, or
+    // (when the gradients are split for their statistics) the coefficients
+    // that combine them.
     m.rep_grad_step(&batch, &hyper, params, workspace, grads, &result, parallel);
     for (size_t k = 0; k < gram_.size(); ++k)
       gram_[k] = grads[m.rep_gram_offset + int64_t(k)];
-    overLabelled(result.task_counts, factors_, [](std::span<const double> g, int k) {
-      std::vector<double> alpha = minNorm(g, k);
-      for (double &a : alpha)
-        a *= k;
-      return alpha;
-    });
+    overLabelled(result.task_counts, weights, splits_ ? coefficients_ : factors_,
+                 [](std::span<const double> g, int k) {
+                   std::vector<double> alpha = minNorm(g, k);
+                   for (double &a : alpha)
+                     a *= k;
+                   return alpha;
+                 });
   }
   const bool famo = method_.kind == Method::Kind::Famo;
   if (famo) { // λ depends on this batch's losses: Σλ = 1, times T as static's sum
+    // (T: the tasks labelled in the batch, so that a task alone in it gets 1)
     evalLosses(batch, hyper, params, workspace, parallel, famoBefore_);
     factors_ = famo_.weights(famoBefore_);
+    const double present = double(std::count_if(famoBefore_.begin(), famoBefore_.end(),
+                                                [](double l) { return std::isfinite(l); }));
     for (double &f : factors_)
-      f *= tasks_;
+      f *= present;
   }
   for (int t = 0; t < tasks_; ++t)
     stepWeights_[size_t(t)] = float(double(weights[size_t(t)]) * factors_[size_t(t)]);
@@ -199,9 +212,10 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
   hyper.task_weights = runWeights;
   if (splits_) {
     const float *blocks = grads + m.params_size;
-    gramMatrix(blocks, tasks_, m.shared_size, m.shared_size, gram_);
-    overLabelled(result.task_counts, coefficients_,
-                 [&](std::span<const double> g, int k) { return coefficientsOf(g, k, step); });
+    gramMatrix(blocks, tasks_, updatedShared(hyper.lr_scales), m.shared_size, gram_);
+    if (method_.kind != Method::Kind::MgdaRep) // its coefficients are α T, from above
+      overLabelled(result.task_counts, stepWeights_, coefficients_,
+                   [&](std::span<const double> g, int k) { return coefficientsOf(g, k, step); });
     // The penalty's gradient is there to add to; without one, nothing is.
     for (int32_t s = 0; s < m.num_shared; ++s) {
       float *g = grads + m.params[m.shared_params[s]].offset;
@@ -217,6 +231,12 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
       }
     }
   }
+  // Uncertainty's term (exp(-s_t) L_t + s_t) / 2 has the gradient 1/2 on s_t
+  // even when the batch labels no row of task t: no loss, no evidence about
+  // its variance, so s_t stays where it is (as the head does).
+  for (size_t t = 0; t < logVars_.size(); ++t)
+    if (!(result.task_counts[t] > 0))
+      grads[logVars_[t]] = 0.0f;
   for (int t = 0; t < tasks_; ++t)
     losses_[size_t(t)] = result.task_losses[t];
   record(params);
@@ -243,6 +263,23 @@ void Balancer::step(const mtl_batch &batch, mtl_hyper &hyper, std::span<const fl
     if (labelled) // a task without labels this step says nothing about its rate
       gradNorm_.update(norms_, losses_);
   }
+}
+
+std::span<const std::pair<int64_t, int64_t>> Balancer::updatedShared(const float *lrScales) {
+  // A frozen tensor is not updated, so the directions are balanced on the
+  // others (and its gradient is left out of the gradient methods' norms).
+  const mtl_model &m = *model_;
+  updated_.clear();
+  for (int32_t s = 0; s < m.num_shared; ++s) {
+    if (lrScales && lrScales[m.shared_params[s]] == 0.0f)
+      continue;
+    const int64_t from = m.shared[s].offset, to = from + m.shared[s].size;
+    if (!updated_.empty() && updated_.back().second == from)
+      updated_.back().second = to;
+    else
+      updated_.emplace_back(from, to);
+  }
+  return updated_;
 }
 
 void Balancer::evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,

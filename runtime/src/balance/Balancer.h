@@ -71,10 +71,14 @@ private:
   /// DWA's factors from the last two epochs' losses (1 before there are two).
   void dwaFactors();
   /// `out` := per task, what `solve(gram, k)` gives for the k tasks with
-  /// labelled rows in the batch (`counts` per task), from their part of
-  /// gram_; 0 for the others.
+  /// labelled rows in the batch (`counts` per task) and a positive weight,
+  /// from their part of gram_; 0 for the others.
   template <class Solve>
-  void overLabelled(const float *counts, std::vector<double> &out, Solve solve);
+  void overLabelled(const float *counts, std::span<const float> weights, std::vector<double> &out,
+                    Solve solve);
+  /// The ranges of a task block that hold shared tensors the update
+  /// changes (not frozen: a non-zero `lrScales` entry), adjacent ones merged.
+  std::span<const std::pair<int64_t, int64_t>> updatedShared(const float *lrScales);
   /// The method's coefficients for `tasks` gradients with this Gram matrix.
   std::vector<double> coefficientsOf(std::span<const double> gram, int tasks, uint64_t step) const;
   /// Each task's loss on `batch` with the parameters as they are (NaN for a
@@ -96,8 +100,9 @@ private:
   std::vector<double> gram_;    ///< tasks x tasks, of this step's task gradients
   std::vector<int> labelled_;   ///< overLabelled(): the tasks with labels in the batch
   std::vector<double> subGram_; ///< overLabelled(): their Gram matrix
-  std::vector<double> losses_;  ///< this step's task losses
-  std::vector<double> norms_;   ///< GradNorm: this step's unweighted gradient norms
+  std::vector<std::pair<int64_t, int64_t>> updated_; ///< updatedShared()
+  std::vector<double> losses_;                       ///< this step's task losses
+  std::vector<double> norms_; ///< GradNorm: this step's unweighted gradient norms
   // DWA: the mean task losses of the last two epochs (newest first).
   std::vector<double> lastLosses_, lossesBefore_;
   GradNorm gradNorm_{1}; ///< learned weights and the first step's losses

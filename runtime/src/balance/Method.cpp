@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace mtlrt::balance {
 namespace {
@@ -52,6 +53,12 @@ std::string_view trim(std::string_view s) {
 } // namespace
 
 bool Method::combinesGradients() const { return entry(kind).combines; }
+
+bool argMayBeZero(Method::Kind kind) {
+  // cagrad(c = 0) is the average gradient; gradnorm(alpha = 0) pulls every
+  // task's gradient norm to their mean (Chen et al. 2018's α = 0).
+  return kind == Method::Kind::CaGrad || kind == Method::Kind::GradNorm;
+}
 
 std::string Method::text() const {
   const Entry &e = entry(kind);
@@ -108,12 +115,15 @@ Result<Method> parseMethod(std::string_view text) {
   if (ec != std::errc() || end != inside.data() + inside.size() || !std::isfinite(value))
     return fail(fmt::format("balance method '{}': {} must be a number, got '{}'", name, found->arg,
                             inside));
-  if (!(value > 0) && m.kind != Method::Kind::CaGrad)
-    return fail(
-        fmt::format("balance method '{}': {} must be positive, got {}", name, found->arg, value));
-  if (value < 0)
-    return fail(fmt::format("balance method '{}': {} must be non-negative, got {}", name,
-                            found->arg, value));
+  // A value a float holds only as a denormal (or 0) is flushed to 0 while
+  // training: DWA's temperature then fell back to 2, or overflowed r / T.
+  const bool zeroOk = argMayBeZero(m.kind);
+  if (!(zeroOk && value == 0) && !(value > 0 && std::isnormal(float(value))))
+    return fail(fmt::format("balance method '{}': {} must be {}a positive float from {:.2g} to "
+                            "{:.2g}, got {}",
+                            name, found->arg, zeroOk ? "0 or " : "",
+                            std::numeric_limits<float>::min(), std::numeric_limits<float>::max(),
+                            inside));
   m.arg = value;
   return m;
 }

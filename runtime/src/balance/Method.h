@@ -36,6 +36,9 @@ struct Method {
   std::string text() const;
 };
 
+/// Whether the method's argument may be 0 (else it must be positive).
+bool argMayBeZero(Method::Kind kind);
+
 /// The method names, in the order docs and errors list them.
 const std::vector<std::string> &methodNames();
 

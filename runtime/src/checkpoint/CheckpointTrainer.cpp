@@ -274,6 +274,15 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
   for (const CheckpointTensor &t : ck.tensors)
     if (!known.count(t.name) && (withStats || t.name.rfind(kStdPrefix, 0) != 0))
       diffs.push_back(fmt::format("unexpected: {} {}", t.name, shapeString(t.shape)));
+  // A resume with another balance than uncertainty's finds its log-variances
+  // unexpected: the method is the difference to name first.
+  const std::string *balance = everything ? ck.meta("balance") : nullptr;
+  if (!diffs.empty() && balance && *balance != trainer.options().balance &&
+      (*balance == "uncertainty" || trainer.options().balance == "uncertainty"))
+    return fail(fmt::format("{}: cannot resume: the run's settings differ (use --init-from to "
+                            "start a new run from its parameters): balance: checkpoint '{}', now "
+                            "'{}' (uncertainty's log-variances are parameters of the model)",
+                            where, *balance, trainer.options().balance));
   if (!diffs.empty())
     return fail(fmt::format("{}: checkpoint does not fit model '{}': {}", where, nameOf(model),
                             fmt::join(diffs, "; ")));
