@@ -43,7 +43,11 @@ bool runFront(const std::string &path, Stage last, Checked &c, const PipelineOpt
   // parser had to skip), so that one run reports every error.
   if (!whole || c.files.empty() || (c.diags.hasErrors() && last == Stage::Parse))
     return false;
+  // The model's source is its file and every file it imports: a changed
+  // block library changes the model (and a resume must refuse it).
   c.sourceText = c.sources.text(c.files[0].fileId);
+  for (size_t f = 1; f < c.files.size(); ++f)
+    c.sourceText += std::string("\0import\0", 8) + std::string(c.sources.text(c.files[f].fileId));
   if (last == Stage::Parse)
     return true;
   {

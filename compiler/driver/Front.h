@@ -77,7 +77,9 @@ struct Checked {
   DiagnosticEngine diags{sources};
   std::vector<ast::File> files; ///< the main file first, then its imports
   std::vector<sema::Model> models;
-  std::string sourceText; ///< the main file's text (hashed into the descriptor)
+  /// The main file's text, then each import's after a separator (hashed
+  /// into the descriptor: the model's source hash).
+  std::string sourceText;
 };
 
 /// The files `c` read: the main file and its imports, as they were named.

@@ -42,4 +42,17 @@ out=$("$mtlc" train "$examples/penguins.mtl" --epochs 1 --resume "$work/part/las
 [[ $? -eq 1 ]] || fail "resuming from another model's checkpoint did not exit 1"
 grep -q "error:" <<<"$out" || fail "no error for another model's checkpoint: $out"
 
+# The model is its file and what it imports: a changed block library is a changed model.
+mkdir -p "$work/imp/lib" "$work/imp/data"
+cp "$examples/penguins.mtl" "$work/imp/"
+cp "$examples/lib/blocks.mtl" "$work/imp/lib/"
+cp "$examples/data/penguins.csv" "$work/imp/data/"
+"$mtlc" train "$work/imp/penguins.mtl" --epochs 1 --run-dir "$work/imp/run" -q 2>/dev/null ||
+  fail "penguins from a copy failed"
+sed -i 's/relu/tanh/' "$work/imp/lib/blocks.mtl"
+out=$("$mtlc" train "$work/imp/penguins.mtl" --epochs 2 --resume "$work/imp/run/last.safetensors" \
+  --no-save -q 2>&1)
+[[ $? -eq 1 ]] || fail "resuming after the imported blocks changed was accepted"
+grep -q "source_hash: checkpoint" <<<"$out" || fail "no source_hash difference named: $out"
+
 finish
