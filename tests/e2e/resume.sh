@@ -55,4 +55,31 @@ out=$("$mtlc" train "$work/imp/penguins.mtl" --epochs 2 --resume "$work/imp/run/
 [[ $? -eq 1 ]] || fail "resuming after the imported blocks changed was accepted"
 grep -q "source_hash: checkpoint" <<<"$out" || fail "no source_hash difference named: $out"
 
+# A run that stopped early stays stopped when resumed (it trained one more epoch and stopped again).
+sed -i 's/tanh/relu/' "$work/imp/lib/blocks.mtl"
+sed 's/validate = 0.2 }/validate = 0.2, early_stop = early_stop(patience = 3, monitor = species.accuracy) }/' \
+  "$examples/penguins.mtl" >"$work/imp/early.mtl"
+"$mtlc" train "$work/imp/early.mtl" --run-dir "$work/imp/es" -q 2>/dev/null ||
+  fail "the early-stopping run failed"
+grep -q '"status": "stopped_early"' "$work/imp/es/summary.json" || fail "penguins did not stop early"
+cp "$work/imp/es/last.safetensors" "$work/imp/es_last.safetensors"
+out=$("$mtlc" train "$work/imp/early.mtl" --run-dir "$work/imp/es" \
+  --resume "$work/imp/es/last.safetensors" 2>&1) || fail "resuming a run that stopped early failed"
+grep -q "stopped early after epoch" <<<"$out" || fail "no word that the resumed run had stopped: $out"
+cmp -s "$work/imp/es/last.safetensors" "$work/imp/es_last.safetensors" ||
+  fail "resuming a run that stopped early trained on"
+
+# A resumed checkpoint without its run's best.safetensors beside it: the last epoch is kept,
+# and said so (it was labelled the best). Penguins' best of 70 epochs is epoch 62.
+"$mtlc" train "$work/imp/penguins.mtl" --epochs 70 --run-dir "$work/imp/kb" -q 2>/dev/null ||
+  fail "the 70-epoch run failed"
+mkdir -p "$work/imp/alone"
+cp "$work/imp/kb/last.safetensors" "$work/imp/alone/ck.safetensors"
+out=$("$mtlc" train "$work/imp/penguins.mtl" --epochs 72 --run-dir "$work/imp/kc" \
+  --resume "$work/imp/alone/ck.safetensors" 2>&1) || fail "the resume without best.safetensors failed"
+grep -q "note: the best epoch, 62, was before the resume" <<<"$out" ||
+  fail "no note that the best epoch could not be kept: $out"
+grep -q "validation, epoch 72 (last; kept, not the best by loss: epoch 62)" <<<"$out" ||
+  fail "the last epoch was not labelled as kept but not the best: $out"
+
 finish

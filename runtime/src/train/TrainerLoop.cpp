@@ -199,12 +199,20 @@ int64_t Trainer::Impl::keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCo
   if (options.resumeFrom.empty())
     return run.epoch;
   namespace fs = std::filesystem;
-  Result<Checkpoint> ck =
-      readCheckpoint((fs::path(options.resumeFrom).parent_path() / "best.safetensors").string());
+  const std::string path =
+      (fs::path(options.resumeFrom).parent_path() / "best.safetensors").string();
+  Result<Checkpoint> ck = readCheckpoint(path);
   int64_t epoch = -1;
   if (!ck || !ck->metaNumber("epoch", epoch) || epoch != bestEpoch ||
-      !applyCheckpoint(*ck, trainer, Restore::ParamsOnly))
+      !applyCheckpoint(*ck, trainer, Restore::ParamsOnly)) {
+    if (!options.quiet)
+      std::fprintf(stderr,
+                   "note: the best epoch, %lld, was before the resume, and %s is %s: the last "
+                   "epoch's parameters are kept\n",
+                   static_cast<long long>(bestEpoch), path.c_str(),
+                   !ck ? "missing or unreadable" : "not that epoch's checkpoint");
     return run.epoch;
+  }
   if (!options.checkpointDir.empty())
     (void)writeCheckpoint((fs::path(options.checkpointDir) / "best.safetensors").string(), *ck);
   return bestEpoch;
@@ -304,10 +312,18 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   ProgressBar progress(opt.quiet ? nullptr : opt.progress);
   EpochTable table(opt.quiet ? nullptr : opt.table, model, validating, opt.evalTrain);
   TrainResult result;
-  const int64_t firstEpoch = m.run.epoch + 1;
-  if (firstEpoch > opt.epochs) {
+  // A resumed run that stopped early stays stopped, as the run it continues would have.
+  const bool stoppedEarly = resuming && m.run.stoppedEarly;
+  const int64_t firstEpoch = m.run.epoch + 1, lastEpoch = stoppedEarly ? m.run.epoch : opt.epochs;
+  result.stoppedEarly = stoppedEarly;
+  if (firstEpoch > lastEpoch) {
     // A resumed run that has already reached its epochs: say so rather than print an empty table.
-    if (!opt.quiet)
+    if (!opt.quiet && stoppedEarly)
+      std::fprintf(opt.table,
+                   "%s: the checkpoint's run stopped early after epoch %lld; nothing to do "
+                   "(start a new run from it with --init-from to train on)\n",
+                   model.name, static_cast<long long>(m.run.epoch));
+    else if (!opt.quiet)
       std::fprintf(opt.table,
                    "%s: the checkpoint has trained %lld of %lld epochs; nothing to do "
                    "(raise the epochs to train on)\n",
@@ -319,8 +335,8 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   int64_t stepsPerEpoch = 0;
   for (const std::vector<int64_t> &rows : sourceRows)
     stepsPerEpoch += (int64_t(rows.size()) + opt.batch - 1) / opt.batch;
-  if (opt.keepStepLosses && firstEpoch <= opt.epochs)
-    result.stepLosses.reserve(size_t(stepsPerEpoch * (opt.epochs - firstEpoch + 1)));
+  if (opt.keepStepLosses && firstEpoch <= lastEpoch)
+    result.stepLosses.reserve(size_t(stepsPerEpoch * (lastEpoch - firstEpoch + 1)));
   Impl::EpochOutputs out{log, progress, opt.keepStepLosses ? &result.stepLosses : nullptr};
   BestTracker tracker{resolveMonitor(model, opt.earlyStop.monitor).value(), opt.earlyStop.minDelta,
                       m.run.bestValue, m.run.sinceBest};
@@ -332,7 +348,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   EpochPlan plan;
   Clock::time_point runStart = Clock::now();
 
-  for (int64_t epoch = firstEpoch; epoch <= opt.epochs; ++epoch) {
+  for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
     Clock::time_point epochStart = Clock::now();
     // Each epoch shuffles the split's rows afresh, so its order depends only on (seed, epoch).
     planEpoch(m.sampling, sourceRows, opt.batch, opt.shuffle, opt.seed, epoch, plan);
