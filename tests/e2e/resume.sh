@@ -30,6 +30,10 @@ sched=(--lr 0.03 --schedule 'plateau(patience = 0, factor = 0.5)' --clip-norm 0.
   "${sched[@]}" || fail "the resumed scheduled run failed"
 cmp -s "$work/sfull/last.safetensors" "$work/spart/last.safetensors" ||
   fail "the resumed scheduled run's final checkpoint differs from the uninterrupted run's"
+# The same schedule written otherwise is the same setting (it was refused as a change).
+"$mtlc" train "$model" --epochs 7 --resume "$work/spart/last.safetensors" --no-save -q --lr 0.03 \
+  --schedule 'plateau(patience=0,factor=0.50)' --clip-norm 0.5 2>/dev/null ||
+  fail "resuming with the schedule written otherwise was refused"
 lrs=$(grep '"type":"epoch"' "$work/sfull.jsonl" | grep -o '"lr":[0-9.e-]*' | sort -u | wc -l)
 [[ $lrs -gt 1 ]] || fail "plateau never lowered the learning rate in 6 epochs of wine"
 "$mtlc" train "$model" --epochs 6 --lr 0.03 --resume "$work/spart/last.safetensors" --no-save -q 2>"$work/s.txt" &&

@@ -5,6 +5,7 @@
 // the seed, the epoch and the step is all the random state a resume needs.
 #include "mtlrt/Checkpoint.h"
 #include "mtlrt/Trainer.h"
+#include "train/Schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +21,21 @@ namespace {
 constexpr const char *kStdPrefix = "__standardize__.";
 constexpr const char *kClassesPrefix = "classes.";
 constexpr const char *kCategoriesPrefix = "categories.";
+
+/// Whether two texts of a run setting say the same: a schedule or sampling
+/// written with other spaces or number forms ("cosine(warmup=2)" and
+/// "cosine(warmup = 2.0)") is the same setting.
+bool sameSetting(const std::string &key, const std::string &a, const std::string &b) {
+  if (key == "schedule") {
+    Result<Schedule> x = Schedule::parse(a), y = Schedule::parse(b);
+    return x && y && x->sameSettings(*y);
+  }
+  if (key == "sampling") {
+    Result<std::string> x = canonicalSampling(a), y = canonicalSampling(b);
+    return x && y && *x == *y;
+  }
+  return false;
+}
 
 std::vector<int64_t> shapeOf(const mtl_tensor_desc &d) {
   return std::vector<int64_t>(d.dims, d.dims + std::clamp(d.rank, 0, MTL_MAX_RANK));
@@ -312,7 +328,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
       static const std::string kProportional = "proportional";
       if (!saved && key == "sampling")
         saved = &kProportional;
-      if (!saved || *saved != value)
+      if (!saved || (*saved != value && !sameSetting(key, *saved, value)))
         diffs.push_back(fmt::format("{}: checkpoint {}, now {}", key,
                                     saved ? "'" + *saved + "'" : std::string("missing"),
                                     "'" + value + "'"));

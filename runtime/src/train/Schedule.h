@@ -39,6 +39,13 @@ public:
   /// Plateau: after a validated epoch, its monitored value (smaller is better).
   void endEpoch(double value);
 
+  /// Whether the two are the same schedule (kind and settings; not the state):
+  /// "cosine(warmup=2)" and "cosine(warmup = 2.0)" are.
+  bool sameSettings(const Schedule &o) const {
+    return kind_ == o.kind_ && warmup == o.warmup && every == o.every && gamma == o.gamma &&
+           patience == o.patience && shrink == o.shrink;
+  }
+
   /// Plateau's state (factor, best value, epochs without one), for checkpoints.
   std::vector<double> state() const;
   bool setState(const std::vector<double> &state);
