@@ -41,6 +41,17 @@ lrs=$(grep '"type":"epoch"' "$work/sfull.jsonl" | grep -o '"lr":[0-9.e-]*' | sor
 grep -c "schedule: checkpoint 'plateau(patience = 0, factor = 0.5)', now 'constant'" "$work/s.txt" >/dev/null ||
   fail "no message for a resume that changes the schedule: $(cat "$work/s.txt")"
 
+# Killed after writing epoch 3's records but before its checkpoint: the resumed run writes
+# them again, once (the log had epoch 3 twice).
+"$mtlc" train "$model" --epochs 2 --run-dir "$work/killed" --log "$work/killed.jsonl" \
+  --log-every 1 -q || fail "the run to be killed failed"
+grep '"type":"\(step\|epoch\)","epoch":2' "$work/killed.jsonl" | sed 's/"epoch":2/"epoch":3/' \
+  >>"$work/killed.jsonl"
+"$mtlc" train "$model" --epochs 4 --resume "$work/killed/last.safetensors" --run-dir "$work/killed" \
+  --log "$work/killed.jsonl" --log-every 1 -q || fail "the resume after the kill failed"
+epochs=$(grep -o '"type":"epoch","epoch":[0-9]*' "$work/killed.jsonl" | grep -o '[0-9]*$' | tr '\n' ' ')
+[[ "$epochs" == "1 2 3 4 " ]] || fail "the resumed log's epochs are '$epochs', not '1 2 3 4 '"
+
 # A checkpoint of another model is refused with the differences listed.
 out=$("$mtlc" train "$examples/penguins.mtl" --epochs 1 --resume "$work/part/last.safetensors" -q 2>&1)
 [[ $? -eq 1 ]] || fail "resuming from another model's checkpoint did not exit 1"

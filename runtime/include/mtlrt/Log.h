@@ -44,7 +44,10 @@ public:
   RunLog() = default;
   /// Creates (or truncates) the file at `path`; with `append` (a resumed run),
   /// adds to it instead, so the log reads as one run with a second "start".
-  static Result<RunLog> open(const std::string &path, bool append = false);
+  /// Appending after `epoch`, records of later epochs are dropped first: a run
+  /// killed between writing an epoch's record and its checkpoint wrote one
+  /// that the resumed run writes again.
+  static Result<RunLog> open(const std::string &path, bool append = false, int64_t epoch = -1);
 
   void start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,
              int64_t valRows);

@@ -1,5 +1,6 @@
 // Log.cpp: JSON-lines records of a training run, written with nlohmann-json.
 #include "mtlrt/Log.h"
+#include "mtlrt/AtomicFile.h"
 #include "mtlrt/Report.h"
 
 #include <cerrno>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace mtlrt {
@@ -94,7 +96,34 @@ json reportJson(const EvalReport &report) {
           {"tasks", tasksJson(report.tasks)}};
 }
 
-Result<RunLog> RunLog::open(const std::string &path, bool append) {
+namespace {
+
+/// Drops the step and epoch records of `path` after epoch `epoch`, when it has any.
+Status dropAfter(const std::string &path, int64_t epoch) {
+  std::ifstream in(path);
+  if (!in)
+    return Ok{};
+  std::string line, kept;
+  bool dropped = false;
+  while (std::getline(in, line)) {
+    json record = json::parse(line, nullptr, false);
+    const bool later =
+        record.is_object() &&
+        (record.value("type", "") == "step" || record.value("type", "") == "epoch") &&
+        record.value("epoch", json()).is_number_integer() && record["epoch"].get<int64_t>() > epoch;
+    dropped = dropped || later;
+    if (!later)
+      kept += line + "\n";
+  }
+  return dropped ? writeFileAtomic(path, kept, "the log") : Status(Ok{});
+}
+
+} // namespace
+
+Result<RunLog> RunLog::open(const std::string &path, bool append, int64_t epoch) {
+  if (append && epoch >= 0)
+    if (Status s = dropAfter(path, epoch); !s)
+      return s.takeError();
   RunLog log;
   log.file.reset(std::fopen(path.c_str(), append ? "a" : "w"));
   if (!log.file)

@@ -303,7 +303,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
 
   RunLog log;
   if (!opt.logPath.empty()) {
-    Result<RunLog> opened = RunLog::open(opt.logPath, resuming);
+    Result<RunLog> opened = RunLog::open(opt.logPath, resuming, m.run.epoch);
     if (!opened)
       return opened.takeError();
     log = std::move(opened.value());
