@@ -93,6 +93,20 @@ grep -c "\-\-like c: the model has no data set named 'c' (it has: a, b)" "$work/
 # A gradient method on batches that label one task: the shared module trains.
 "$mtlc" train "$work/m.mtl" --balance mgda --no-save --log "$work/mgda.jsonl" -q ||
   fail "training with mgda failed"
+# A method chosen on the command line is judged against the data as the
+# model's own is by check: gradnorm's weights never move here, pcgrad trains
+# as static; a loss-based method is fine.
+"$mtlc" train "$work/m.mtl" --balance gradnorm --epochs 1 --no-save >/dev/null 2>"$work/gn.txt" ||
+  fail "training with gradnorm failed: $(cat "$work/gn.txt")"
+grep -c "^warning: balance 'gradnorm(alpha = 1.5)' moves its weights on batches that label every task, and no training data set labels all 2" \
+  "$work/gn.txt" >/dev/null || fail "no warning for gradnorm on per-task data: $(cat "$work/gn.txt")"
+"$mtlc" train "$work/m.mtl" --balance pcgrad --epochs 1 --no-save >/dev/null 2>"$work/pc.txt" ||
+  fail "training with pcgrad failed: $(cat "$work/pc.txt")"
+grep -c "^warning: balance 'pcgrad' combines the gradients of the tasks a batch labels, and each training data set labels one task" \
+  "$work/pc.txt" >/dev/null || fail "no warning for pcgrad on per-task data: $(cat "$work/pc.txt")"
+"$mtlc" train "$work/m.mtl" --balance dwa --epochs 1 --no-save >/dev/null 2>"$work/dwa.txt" ||
+  fail "training with dwa failed: $(cat "$work/dwa.txt")"
+[[ ! -s "$work/dwa.txt" ]] || fail "dwa on per-task data printed: $(cat "$work/dwa.txt")"
 
 # Validation on several data sets: each eval batch holds one data set's rows,
 # so the total validation loss does not depend on their order in the list.

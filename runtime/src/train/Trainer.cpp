@@ -183,6 +183,10 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
                             "model '{}' is shared by all its tasks; use 'mgda'",
                             model->name));
   options.balance = method->text();
+  if (auto config = modelRunConfig(*model)) {
+    Result<balance::Method> own = balance::parseMethod(config->train.balance);
+    m.balanceOverridden = !own || own->text() != options.balance;
+  }
   if (options.gradStats && !model->task_grad_step && model->num_shared > 0 && model->num_tasks > 1)
     return fail(fmt::format("gradient statistics need model '{}' compiled with them: "
                             "mtlc train --grad-stats compiles it so",

@@ -160,6 +160,37 @@ std::vector<TaskScores> Trainer::Impl::emptyScores() const {
   return scores;
 }
 
+// The same judgement as `mtlc check`'s for a model's own method: a batch
+// draws from one data set, and a missing label is NaN.
+std::string Trainer::Impl::balanceOverData(const Dataset &train) const {
+  const balance::Method &method = balancer.method();
+  if (!balanceOverridden || !method.combinesGradients() || train.sourceNames.size() < 2)
+    return {};
+  const size_t tasks = size_t(model->num_tasks);
+  std::vector<std::vector<uint8_t>> labels(train.sourceNames.size(), std::vector<uint8_t>(tasks));
+  for (size_t t = 0; t < tasks; ++t) {
+    const int64_t width = train.targetWidths[t];
+    for (int64_t r = 0; r < train.rows; ++r)
+      if (!std::isnan(train.targets[t][size_t(r * width)]))
+        labels[size_t(train.sources[size_t(r)])][t] = 1;
+  }
+  size_t most = 0; // tasks the most generous data set labels
+  for (const std::vector<uint8_t> &l : labels)
+    most = std::max(most, size_t(std::count(l.begin(), l.end(), 1)));
+  if (method.kind == balance::Method::Kind::GradNorm && most < tasks)
+    return fmt::format("balance '{}' moves its weights on batches that label every task, and no "
+                       "training data set labels all {} (a batch draws from one data set): the "
+                       "weights stay 1, as static's",
+                       method.text(), tasks);
+  if (method.kind != balance::Method::Kind::GradNorm && most < 2)
+    return fmt::format("balance '{}' combines the gradients of the tasks a batch labels, and "
+                       "each training data set labels one task (a batch draws from one data "
+                       "set): it trains as static does; a loss-based method (dwa, uncertainty, "
+                       "famo) balances tasks with data of their own",
+                       method.text());
+  return {};
+}
+
 EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int64_t> rows,
                                        bool metrics) {
   const size_t tasks = size_t(model->num_tasks);

@@ -143,6 +143,10 @@ struct Trainer::Impl {
   EvalReport evaluateRows(const Dataset &data, std::span<const int64_t> rows, bool metrics);
   /// A TaskScores list with names and auxiliary flags filled in.
   std::vector<TaskScores> emptyScores() const;
+  /// Why the run's balancing method, chosen over the model's own (which
+  /// `mtlc check` looked at), cannot work on `train`'s data sets; empty if it can.
+  std::string balanceOverData(const Dataset &train) const;
+  bool balanceOverridden = false; ///< options.balance is not the model's own method
 };
 
 /// a * b, or -1 when either is negative or the product overflows.

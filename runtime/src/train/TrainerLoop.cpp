@@ -301,6 +301,9 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
         return s.takeError();
   }
 
+  if (std::string why = m.balanceOverData(train); !why.empty() && !opt.quiet)
+    std::fprintf(stderr, "warning: %s\n", why.c_str());
+
   RunLog log;
   if (!opt.logPath.empty()) {
     Result<RunLog> opened = RunLog::open(opt.logPath, resuming, m.run.epoch);
