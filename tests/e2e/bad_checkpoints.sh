@@ -46,6 +46,10 @@ for bad in truncated tiny empty header length random; do
 done
 expect "missing checkpoint" "error: .*nope\.safetensors" "$wine" eval --checkpoint "$work/nope.safetensors"
 expect "a folder as checkpoint" "error: .*wine-ck" "$wine" eval --checkpoint "$work/wine-ck"
+# A FIFO no one writes to: refused at once (it waited forever for a writer).
+mkfifo "$work/fifo.safetensors"
+expect "a FIFO as checkpoint" "fifo\.safetensors: cannot read checkpoint: not a regular file" \
+  timeout 20 "$wine" eval --checkpoint "$work/fifo.safetensors"
 # Another model's checkpoint: the differences are listed.
 foreign=$work/penguins-ck/last.safetensors
 expect "eval, foreign" "does not fit model 'wine'.*shape differs: trunk\.0\.weight: checkpoint \[64, 3\], model \[32, 12\]" \
@@ -69,12 +73,18 @@ damage() {
 }
 damage trunk.0.weight '\x00\x00\xc0\x7f' nan_param
 damage __standardize__.input.x.std '\x00\x00\x00\x00\x00\x00\x00\x00' zero_std
+damage trunk.0.weight.exp_avg_sq '\x00\x00\x80\xbf' negative_moment
 expect "eval, a NaN parameter" "nan_param\.safetensors.*not finite: trunk\.0\.weight\[0\] is nan" \
   "$wine" eval --checkpoint "$work/nan_param.safetensors"
 expect "init-from, a NaN parameter" "cannot initialise from it: not finite: trunk\.0\.weight\[0\] is nan" \
   "$wine" train -q --no-save --init-from "$work/nan_param.safetensors"
 expect "predict, a standard deviation of 0" "zero_std\.safetensors.*standardisation of input 'x': __standardize__\.input\.x\.std holds 0" \
   "$wine" predict --checkpoint "$work/zero_std.safetensors" --input "$data"
+# A negative second moment: the resumed run's first update took its square root (NaN).
+expect "resume, a negative second moment" "negative_moment\.safetensors.*negative: trunk\.0\.weight\.exp_avg_sq\[0\] is -1 \(Adam's second moment" \
+  "$wine" train -q --no-save --resume "$work/negative_moment.safetensors"
+"$wine" eval --checkpoint "$work/negative_moment.safetensors" >/dev/null ||
+  fail "eval of a checkpoint whose optimizer state is damaged failed: it reads the parameters only"
 # The good checkpoint still works after all that.
 "$wine" eval --checkpoint "$good" >/dev/null || fail "the good checkpoint no longer loads"
 finish

@@ -299,7 +299,9 @@ Result<Checkpoint> parseCheckpoint(std::span<const unsigned char> bytes,
 }
 
 Result<Checkpoint> readCheckpoint(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking, so that a FIFO is refused as not a regular file instead of
+  // waiting for a writer; reads of a regular file block as ever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return fail(fmt::format("{}: cannot open checkpoint: {}", path, errnoText()));
   struct stat st {};
