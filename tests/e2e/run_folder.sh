@@ -43,6 +43,19 @@ it with --overwrite, or choose another folder" "$work/again.txt" ||
 cmp -s "$work/reused/summary.json" "$work/reused-summary.json" || fail "the refused run changed the folder"
 "$mtlc" train "$model" -q --epochs 2 --run-dir "$work/reused" --resume "$work/reused/last.safetensors" ||
   fail "a run could not continue in its own folder"
+# Without --run-dir a resume goes on in its checkpoint's run folder (it took a
+# new folder, whose log and summary lacked the epochs before the resume);
+# a checkpoint that is not in a run folder starts a new one.
+"$mtlc" train "$model" -q --epochs 3 --resume "$work/reused/last.safetensors" ||
+  fail "a resume without --run-dir failed"
+grep -q '"epochs": 3' "$work/reused/summary.json" || fail "the resume did not go on in its run folder"
+[[ $(grep -c '"type":"epoch"' "$work/reused/log.jsonl") == 3 ]] ||
+  fail "the run folder's log does not hold the 3 epochs"
+[[ ! -d runs/held_out/3 ]] || fail "the resume took a new run folder"
+cp "$work/reused/last.safetensors" "$work/loose.safetensors"
+"$mtlc" train "$model" -q --epochs 4 --resume "$work/loose.safetensors" ||
+  fail "a resume of a checkpoint outside a run folder failed"
+[[ -f runs/held_out/3/summary.json ]] || fail "a resume of a loose checkpoint did not get runs/held_out/3"
 touch "$work/reused/notes.txt"
 "$mtlc" train "$model" -q --epochs 1 --run-dir "$work/reused" --overwrite --no-shuffle ||
   fail "--overwrite failed"

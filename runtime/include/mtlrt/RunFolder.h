@@ -35,6 +35,12 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
 /// its run. A run that ended before its first checkpoint left nothing to keep.
 Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite);
 
+/// Where a run resumed from `resume` without --run-dir goes on: the
+/// checkpoint's folder when a run wrote it there (its config.json is beside
+/// it), so the run's log, best checkpoint and summary stay together; else
+/// empty (a new folder).
+std::string resumedRunFolder(const std::string &resume);
+
 /// A run's hold on its folder (a lock on the folder itself, released when the
 /// process ends however it ends), so that two runs never write one folder.
 class RunFolderLock {

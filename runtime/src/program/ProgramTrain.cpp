@@ -77,7 +77,8 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                 "run (docs/reports.md)")
       ->excludes(noSave);
   auto *resume = cmd->add_option("--resume", f.resume,
-                                 "Continue a run exactly from a checkpoint written by it")
+                                 "Continue a run exactly from a checkpoint written by it (in the "
+                                 "checkpoint's run folder, unless --run-dir names another)")
                      ->check(nonEmpty())
                      ->excludes(overwrite);
   auto *init = cmd->add_option("--init-from", f.initFrom,
@@ -110,6 +111,11 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
   cmd->add_option("--lr-scale", f.lrScales,
                   "GROUP=SCALE: multiply the learning rate of a parameter group (repeatable; "
                   "replaces the model's lr_scale)");
+  // A resume goes on in the folder of the run it continues, as with --run-dir there.
+  cmd->parse_complete_callback([&f] {
+    if (!f.resume.empty() && f.runDir.empty() && !f.noSave)
+      f.runDir = resumedRunFolder(f.resume);
+  });
 }
 
 Result<RunData> runData(const mtl_model &model, const std::vector<std::string> &items) {

@@ -112,6 +112,14 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
                                : std::string()));
 }
 
+std::string resumedRunFolder(const std::string &resume) {
+  fs::path from = fs::path(resume).parent_path();
+  if (from.empty())
+    from = ".";
+  std::error_code ec;
+  return fs::is_regular_file(from / "config.json", ec) ? from.string() : std::string();
+}
+
 Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
   int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
