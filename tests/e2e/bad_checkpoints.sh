@@ -58,6 +58,21 @@ expect "predict, foreign" "does not fit model 'wine'" "$wine" predict --checkpoi
 expect "resume, foreign" "does not fit model 'wine'" "$wine" train -q --resume "$foreign"
 expect "init-from, foreign" "no parameter of model 'wine' is in it by name and shape" \
   "$wine" train -q --init-from "$foreign"
+# A checkpoint of another model whose tensors fit by name and shape (the same
+# model renamed) is used, with a note that says so (it was used silently).
+mkdir -p "$work/renamed"
+ln -s "$examples/lib" "$work/renamed/lib"
+ln -s "$examples/data" "$work/renamed/data"
+sed 's/^model wine /model wine_b /' "$examples/wine.mtl" >"$work/renamed/wine_b.mtl"
+"$mtlc" build "$work/renamed/wine_b.mtl" -o "$work/wine_b" >/dev/null 2>&1 || fail "build wine_b failed"
+note="note: $good was written by model 'wine', not 'wine_b': its tensors fit by name and shape"
+"$work/wine_b" eval --checkpoint "$good" >/dev/null 2>"$work/other_eval.txt" ||
+  fail "eval of a fitting checkpoint of another model failed: $(cat "$work/other_eval.txt")"
+grep -qF "$note" "$work/other_eval.txt" || fail "eval: no note for another model's checkpoint: $(cat "$work/other_eval.txt")"
+"$work/wine_b" predict --checkpoint "$good" --input "$data" >/dev/null 2>"$work/other_predict.txt" ||
+  fail "predict with a fitting checkpoint of another model failed"
+grep -qF "$note" "$work/other_predict.txt" || fail "predict: no note for another model's checkpoint"
+"$wine" eval --checkpoint "$good" 2>&1 >/dev/null | grep -q "note:" && fail "eval of its own checkpoint printed a note"
 # Damaged values: a parameter that is NaN, a standard deviation of 0 (no
 # training writes either; they gave NaN predictions and a confident label).
 # damage NAME BYTES OUT: the good checkpoint with BYTES (printf escapes) at

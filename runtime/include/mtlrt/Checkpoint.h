@@ -11,6 +11,7 @@
 // statistics are F64 tensors under "__standardize__.".
 #pragma once
 
+#include "mtlrt/Abi.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/Result.h"
 
@@ -137,6 +138,14 @@ enum class Restore {
 /// them equal, and makes the next fit() continue after the checkpoint's epoch.
 Status applyCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
                        Restore what = Restore::Everything);
+
+/// A note for eval and predict when `checkpoint` (read from `path`) was
+/// written by a model of another name than `model`: its tensors may fit by
+/// name and shape (applyCheckpoint checks that), but it was trained as
+/// another model, on that model's data. Empty when the names agree or the
+/// checkpoint names no model.
+std::string otherModelNote(const Checkpoint &checkpoint, const mtl_model &model,
+                           const std::string &path);
 
 /// What initialising a model from a checkpoint by name did.
 struct InitReport {

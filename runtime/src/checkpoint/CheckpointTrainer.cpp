@@ -421,4 +421,13 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
   return Ok{};
 }
 
+std::string otherModelNote(const Checkpoint &ck, const mtl_model &model, const std::string &path) {
+  const std::string *name = ck.meta("model");
+  if (!name || *name == nameOf(model))
+    return "";
+  return fmt::format("note: {} was written by model '{}', not '{}': its tensors fit by name and "
+                     "shape, so they are used, but they were trained as the other model",
+                     path, *name, nameOf(model));
+}
+
 } // namespace mtlrt

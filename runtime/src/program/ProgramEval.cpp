@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace mtlrt {
 namespace {
@@ -94,6 +95,8 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     return trainer.takeError();
   if (Status s = applyCheckpoint(*ck, *trainer, Restore::Trained); !s)
     return s.takeError();
+  if (std::string note = otherModelNote(*ck, model, f.checkpoint); !note.empty())
+    std::fprintf(stderr, "%s\n", note.c_str());
   RunConfig read = withVocabularies(c, trainer->classNames(), trainer->categories());
   dropAbsentLabels(read, *run);
 

@@ -204,6 +204,8 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
     return predictor.takeError();
   if (Status s = predictor->load(*ck); !s)
     return s;
+  if (std::string note = otherModelNote(*ck, model, f.checkpoint); !note.empty())
+    std::fprintf(stderr, "%s\n", note.c_str());
   // Inputs read 'as category' are numbered as in training; labels, which
   // predict does not use, are not looked up.
   const RunConfig read = withVocabularies(*config, {}, predictor->categories());
