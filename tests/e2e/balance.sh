@@ -30,6 +30,16 @@ grep -q '"grad_norms"' "$work/mgdarep.jsonl" && fail "mgda(rep) split the task g
   fail "--grad-stats failed"
 grep -q '"species,sex"' "$work/stats.jsonl" || fail "--grad-stats logged no task pair"
 
+# A gradient method on a frozen trunk has nothing to combine: a warning says
+# so; when the trunk thaws, none.
+"$mtlc" train "$model" --balance pcgrad --freeze trunk --epochs 1 --no-save >/dev/null 2>"$work/frozen.txt" ||
+  fail "pcgrad with a frozen trunk failed: $(cat "$work/frozen.txt")"
+grep -qF "warning: balance 'pcgrad' combines the tasks' gradients on the shared parameters, and every one of them is frozen for the whole run" \
+  "$work/frozen.txt" || fail "no warning for pcgrad on a frozen trunk: $(cat "$work/frozen.txt")"
+"$mtlc" train "$model" --balance pcgrad --freeze trunk --unfreeze-after 1 --epochs 2 --no-save \
+  >/dev/null 2>"$work/thawed.txt" || fail "pcgrad with a thawing trunk failed"
+grep -q "warning" "$work/thawed.txt" && fail "a warning for pcgrad on a trunk that thaws: $(cat "$work/thawed.txt")"
+
 # One thread or two: the same numbers.
 for threads in 1 2; do
   "$mtlc" train "$model" --balance pcgrad --epochs 2 --threads $threads --no-save \

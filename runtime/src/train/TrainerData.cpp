@@ -160,11 +160,27 @@ std::vector<TaskScores> Trainer::Impl::emptyScores() const {
   return scores;
 }
 
-// The same judgement as `mtlc check`'s for a model's own method: a batch
-// draws from one data set, and a missing label is NaN.
-std::string Trainer::Impl::balanceOverData(const Dataset &train) const {
+std::string Trainer::Impl::balanceWarning(const Dataset &train) const {
   const balance::Method &method = balancer.method();
-  if (!balanceOverridden || !method.combinesGradients() || train.sourceNames.size() < 2)
+  if (!method.combinesGradients())
+    return {};
+  // gradnorm's weights and mgda(rep)'s coefficients weigh every parameter's
+  // gradient; the other methods' combine the shared ones only.
+  using Kind = balance::Method::Kind;
+  bool allFrozen =
+      model->num_shared > 0 && method.kind != Kind::GradNorm && method.kind != Kind::MgdaRep;
+  for (int32_t s = 0; s < model->num_shared; ++s) {
+    const size_t p = size_t(model->shared_params[s]);
+    allFrozen = allFrozen && (lrScale[p] == 0 || (frozen[p] && options.unfreezeAfter == 0));
+  }
+  if (allFrozen)
+    return fmt::format("balance '{}' combines the tasks' gradients on the shared parameters, and "
+                       "every one of them is frozen for the whole run: it trains as static "
+                       "does, at the cost of a gradient per task",
+                       method.text());
+  // The same judgement as `mtlc check`'s for a model's own method: a batch
+  // draws from one data set, and a missing label is NaN.
+  if (!balanceOverridden || train.sourceNames.size() < 2)
     return {};
   const size_t tasks = size_t(model->num_tasks);
   std::vector<std::vector<uint8_t>> labels(train.sourceNames.size(), std::vector<uint8_t>(tasks));
@@ -177,12 +193,12 @@ std::string Trainer::Impl::balanceOverData(const Dataset &train) const {
   size_t most = 0; // tasks the most generous data set labels
   for (const std::vector<uint8_t> &l : labels)
     most = std::max(most, size_t(std::count(l.begin(), l.end(), 1)));
-  if (method.kind == balance::Method::Kind::GradNorm && most < tasks)
+  if (method.kind == Kind::GradNorm && most < tasks)
     return fmt::format("balance '{}' moves its weights on batches that label every task, and no "
                        "training data set labels all {} (a batch draws from one data set): the "
                        "weights stay 1, as static's",
                        method.text(), tasks);
-  if (method.kind != balance::Method::Kind::GradNorm && most < 2)
+  if (method.kind != Kind::GradNorm && most < 2)
     return fmt::format("balance '{}' combines the gradients of the tasks a batch labels, and "
                        "each training data set labels one task (a batch draws from one data "
                        "set): it trains as static does; a loss-based method (dwa, uncertainty, "

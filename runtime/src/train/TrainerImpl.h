@@ -143,9 +143,11 @@ struct Trainer::Impl {
   EvalReport evaluateRows(const Dataset &data, std::span<const int64_t> rows, bool metrics);
   /// A TaskScores list with names and auxiliary flags filled in.
   std::vector<TaskScores> emptyScores() const;
-  /// Why the run's balancing method, chosen over the model's own (which
-  /// `mtlc check` looked at), cannot work on `train`'s data sets; empty if it can.
-  std::string balanceOverData(const Dataset &train) const;
+  /// Why the run's gradient method trains as static does: every shared
+  /// tensor is frozen for the whole run, or (when the method is chosen over
+  /// the model's own, which `mtlc check` looked at) `train`'s data sets give
+  /// it nothing to combine. Empty if neither.
+  std::string balanceWarning(const Dataset &train) const;
   bool balanceOverridden = false; ///< options.balance is not the model's own method
 };
 

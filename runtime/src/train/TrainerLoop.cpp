@@ -301,7 +301,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
         return s.takeError();
   }
 
-  if (std::string why = m.balanceOverData(train); !why.empty() && !opt.quiet)
+  if (std::string why = m.balanceWarning(train); !why.empty() && !opt.quiet)
     std::fprintf(stderr, "warning: %s\n", why.c_str());
 
   RunLog log;
