@@ -31,8 +31,8 @@ public:
   /// negative count (an overflowed size) allocates nothing and is not ok().
   explicit Buffer(int64_t count);
   bool ok() const { return mem != nullptr; }
-  float *floats() const { return static_cast<float *>(mem.get()); }
-  int32_t *ints() const { return static_cast<int32_t *>(mem.get()); }
+  float *floats() const { return static_cast<float *>(start); }
+  int32_t *ints() const { return static_cast<int32_t *>(start); }
   int64_t size() const { return count; }
 
 private:
@@ -40,6 +40,7 @@ private:
     void operator()(void *p) const { std::free(p); }
   };
   std::unique_ptr<void, Free> mem;
+  void *start = nullptr; ///< mem's first 64-byte aligned address
   int64_t count = 0;
 };
 
