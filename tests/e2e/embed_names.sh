@@ -6,7 +6,8 @@
 # constant (inputs `x` and `X`; a task `t` beside a task `t_size` or
 # `t_target`) are refused with an error at the later declaration and a note
 # at the earlier one, and no library is written; names that only look alike
-# (an input `num` beside NUM_INPUTS) build, and the header compiles.
+# (an input `num` beside NUM_INPUTS) build, and the header compiles. The
+# library defines no C names but those of its interface.
 #
 # Usage: embed_names.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
@@ -97,4 +98,15 @@ EOF
 "$cc" -std=c99 -Wall -Wextra -Werror -pedantic "$work/use.c" -I "$work/lib" "$work/lib/libMixed.a" \
   -lstdc++ -lz -lm -lpthread -o "$work/use" || fail "Mixed.h does not compile, or the program does not link"
 [[ $("$work/use") == "0 1 0 1" ]] || fail "the slots of model 'Mixed': $("$work/use")"
+
+# The library defines no C name but its interface's and its getter's: a
+# program's own functions cannot clash with the runtime's, whose names are
+# C++ names in its namespaces (and names with a '.' are the compiler's).
+api="Mixed_model mtl_last_error mtl_session_category_id mtl_session_class_id \
+mtl_session_class_name mtl_session_create mtl_session_destroy mtl_session_load \
+mtl_session_predict mtl_session_save mtl_session_train_batch"
+defined=$(nm -g --defined-only "$work/lib/libMixed.a" 2>/dev/null |
+  awk 'NF == 3 && $3 !~ /^_Z/ && $3 !~ /\./ { print $3 }' | sort -u | tr '\n' ' ')
+[[ $defined == "$api " ]] || fail "libMixed.a defines other C names than its interface's: $(comm -13 \
+  <(tr ' ' '\n' <<<"$api" | sort) <(tr ' ' '\n' <<<"$defined" | sort) | grep -v '^$' | tr '\n' ' ')"
 finish
