@@ -62,14 +62,16 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
 const char *mtl_session_class_name(const mtl_session *session, int32_t task, int64_t id);
 
 /** The id of the class named `name` of task `task`: what train_batch takes as
- * that class's label. -1 for a name the task does not know (mtl_last_error
- * lists the names it knows). */
+ * that class's label. Blanks, tabs and carriage returns around the name are
+ * ignored, as the CSV reader ignores them around a label. -1 for a name the
+ * task does not know (mtl_last_error lists the names it knows). */
 int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name);
 
 /** The id of category `value` in element `element` (its position in the
  * row, from 0) of integer input `input`, read 'as category': what predict
  * and train_batch take for it, by the vocabulary of the loaded checkpoint.
- * A value that training never saw gets the id of that element's <unk>. -1
+ * A value that training never saw gets the id of that element's <unk>;
+ * blanks around the value are ignored, as for class_id. -1
  * (mtl_last_error says why) for an input without a vocabulary (no
  * checkpoint loaded, or the input is not read 'as category') or an element
  * out of range. */

@@ -2,6 +2,7 @@
 #include "mtlrt/Embed.h"
 
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/Csv.h"
 #include "mtlrt/FloatMode.h"
 #include "mtlrt/Predictor.h"
 #include "mtlrt/RunConfig.h"
@@ -243,8 +244,10 @@ int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const cha
   const std::vector<std::string> *names = classNamesOf(session, task, "mtl_session_class_id");
   if (!names)
     return -1;
+  // As the CSV reader reads labels: a name cut from a line keeps its blanks.
+  const std::string_view wanted = mtlrt::trimCell(name);
   for (size_t i = 0; i < names->size(); ++i)
-    if ((*names)[i] == name)
+    if ((*names)[i] == wanted)
       return int64_t(i);
   failed(fmt::format("mtl_session_class_id: '{}' is not one of the {} classes of task '{}' ({})",
                      name, names->size(), session->trainer.model().tasks[task].name,
@@ -281,8 +284,9 @@ int64_t mtl_session_category_id(const mtl_session *session, int32_t input, int64
   for (int64_t j = 0; j < element; ++j)
     offset += int64_t(categories[size_t(j)].size());
   const std::vector<std::string> &names = categories[size_t(element)];
-  for (size_t i = 1; value && i < names.size(); ++i)
-    if (names[i] == value)
+  const std::string_view wanted = mtlrt::trimCell(value); // as the CSV reader reads categories
+  for (size_t i = 1; i < names.size(); ++i)
+    if (names[i] == wanted)
       return offset + int64_t(i);
   return offset; // <unk>
 }

@@ -1,0 +1,77 @@
+// embed_test.cpp: the C library's sessions (mtlrt/Embed.h) on the hand-written test model.
+#include "TestFiles.h"
+#include "TrainerTestModel.h"
+#include "mtlrt/Checkpoint.h"
+#include "mtlrt/Embed.h"
+#include "mtlrt/RunConfig.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct SessionDeleter {
+  void operator()(mtl_session *s) const { mtl_session_destroy(s); }
+};
+using Session = std::unique_ptr<mtl_session, SessionDeleter>;
+
+constexpr int64_t kRows = 4;
+
+/// kRows rows of the test model: x, and the targets y, pos, aux.
+struct Rows {
+  std::vector<float> x = {0.5f, -1, 2, 1, 0, -0.5f, -2, 1.5f, 0.25f, 0, 1, -1};
+  std::vector<float> y = {1, -2, 0.5f, 3}, pos = {1, 0, 0, 1}, aux = {0.5f, 1, -2, 0};
+  std::vector<float> outY = std::vector<float>(kRows), outPos = std::vector<float>(kRows),
+                     outAux = std::vector<float>(kRows);
+  const float *inputs[1] = {x.data()};
+  const float *targets[3] = {y.data(), pos.data(), aux.data()};
+  float *outputs[3] = {outY.data(), outPos.data(), outAux.data()};
+
+  std::vector<float> predictions() const {
+    std::vector<float> all = outY;
+    all.insert(all.end(), outPos.begin(), outPos.end());
+    all.insert(all.end(), outAux.begin(), outAux.end());
+    return all;
+  }
+};
+
+Session create(const mtl_model &model, int threads = 1) {
+  Session s(mtl_session_create(&model, threads, kRows));
+  EXPECT_TRUE(s) << mtl_last_error();
+  return s;
+}
+
+std::string scratch(const std::string &name) {
+  return (mtl::test::scratchDir("embed", name) / "ck.safetensors").string();
+}
+
+// A name read from a CSV line keeps the blanks around its cell; the CSV
+// reader trims them off its labels and categories, and so do the lookups.
+TEST(EmbedNames, ClassAndCategoryLookupsTrimBlanksAsTheCsvReaderDoes) {
+  Session s = create(testmodel::kModel);
+  std::string path = scratch("trim");
+  ASSERT_EQ(mtl_session_save(s.get(), path.c_str()), 0) << mtl_last_error();
+  auto ck = mtlrt::readCheckpoint(path);
+  ASSERT_TRUE(ck.ok()) << ck.error();
+  ck->metadata["classes.pos"] = R"(["no", "yes"])";
+  ck->metadata["categories.x"] = R"([["<unk>", "mobile", "desktop"], ["<unk>"], ["<unk>"]])";
+  ASSERT_TRUE(mtlrt::writeCheckpoint(path, *ck).ok());
+  ASSERT_EQ(mtl_session_load(s.get(), path.c_str()), 0) << mtl_last_error();
+
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, "yes"), 1);
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, " yes"), 1) << mtl_last_error();
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, "no \t"), 0) << mtl_last_error();
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, "yes\r"), 1) << mtl_last_error();
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, "y es"), -1); // inside a name, blanks count
+  EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "  desktop "), 2);
+  EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "desk top"), 0); // <unk>
+}
+
+} // namespace
