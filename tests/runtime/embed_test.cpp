@@ -74,4 +74,27 @@ TEST(EmbedNames, ClassAndCategoryLookupsTrimBlanksAsTheCsvReaderDoes) {
   EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "desk top"), 0); // <unk>
 }
 
+// A session starts from the model's seed; the model's `train { init = .. }`
+// is `mtlc train`'s, and a program loads its parameters with mtl_session_load.
+TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
+  mtlrt::RunConfig config;
+  config.inputs = {{"x", testmodel::kFeatures, 0, {}}};
+  for (const mtl_task_desc &t : testmodel::kTaskDescs)
+    config.tasks.push_back(
+        {t.name, t.kind == MTL_BINARY ? mtlrt::TaskSpec::Binary : mtlrt::TaskSpec::Regress, 1, {}});
+  config.train.initFrom = (fs::temp_directory_path() / "mtl-embed-no-such.safetensors").string();
+  const std::string json = mtlrt::runConfigJson(config);
+  mtl_model model = testmodel::kModel;
+  model.config = json.c_str();
+  ASSERT_TRUE(mtlrt::modelRunConfig(model).ok());
+
+  Session withInit(mtl_session_create(&model, 1, kRows));
+  ASSERT_TRUE(withInit) << mtl_last_error();
+  Session plain = create(testmodel::kModel);
+  Rows a, b;
+  ASSERT_EQ(mtl_session_predict(withInit.get(), kRows, a.inputs, a.outputs), 0);
+  ASSERT_EQ(mtl_session_predict(plain.get(), kRows, b.inputs, b.outputs), 0);
+  EXPECT_EQ(a.predictions(), b.predictions());
+}
+
 } // namespace

@@ -23,7 +23,9 @@ struct mtl_model;
 typedef struct mtl_session mtl_session;
 
 /** A session for `model` with freshly initialised parameters (from the
- * model's seed) and room for training batches of up to `max_batch` rows.
+ * model's seed; the model's `train { init = .. }` is not read: load
+ * parameters with mtl_session_load) and room for training batches of up to
+ * `max_batch` rows.
  * `threads` in [1, 1024] (results do not depend on it). NULL on failure. */
 mtl_session *mtl_session_create(const struct mtl_model *model, int threads, int64_t max_batch);
 

@@ -100,6 +100,10 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     for (size_t t = 0; t < config->tasks.size() && t < declared.size(); ++t)
       declared[t] = config->tasks[t].classes;
   }
+  // The model's `train { init = .. }` is for `mtlc train`: a program loads
+  // parameters itself (mtl_session_load), and a session reads no file.
+  options.initFrom.clear();
+  options.initMap.clear();
   options.batch = max_batch;
   options.threads = threads;
   options.quiet = true;
