@@ -97,4 +97,69 @@ TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
   EXPECT_EQ(a.predictions(), b.predictions());
 }
 
+// The test model's update, which then reports an overflow (as generated code
+// does, skipped = 2) when `overflowNext` is set, leaving infinities behind.
+bool overflowNext = false;
+void overflowingUpdate(const mtl_hyper *hyper, float *params, float *state, const float *grads,
+                       mtl_result *result, const mtl_parallel *parallel) {
+  testmodel::update(hyper, params, state, grads, result, parallel);
+  if (overflowNext && result->skipped == 0) {
+    params[0] = state[0] = INFINITY;
+    result->skipped = 2;
+  }
+}
+
+// After an update that overflowed, the session's parameters are not finite:
+// it refuses to predict, save or train until a load replaces them, and the
+// optimizer then starts afresh, as in a new session that loaded the same file.
+TEST(EmbedOverflow, ASessionRefusesItsBrokenParametersUntilALoad) {
+  mtl_model model = testmodel::kModel;
+  model.update = overflowingUpdate;
+  Session s = create(model), fresh = create(model);
+  std::string path = scratch("overflow"), after = path + ".after";
+  Rows rows;
+  float total = 0;
+  ASSERT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr), 0);
+  ASSERT_EQ(mtl_session_save(s.get(), path.c_str()), 0) << mtl_last_error();
+
+  overflowNext = true;
+  EXPECT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
+            -1);
+  overflowNext = false;
+  EXPECT_STREQ(mtl_last_error(),
+               "mtl_session_train_batch: step 2 overflowed: its update left parameters or "
+               "optimizer state that are not finite, so the session refuses to predict, save or "
+               "train until mtl_session_load loads parameters again (its optimizer then starts "
+               "afresh); a lower learning rate may help");
+  const std::string refused = "the session's last training step overflowed, leaving parameters "
+                              "that are not finite; load a checkpoint with mtl_session_load first";
+  EXPECT_EQ(mtl_session_predict(s.get(), kRows, rows.inputs, rows.outputs), -1);
+  EXPECT_EQ(mtl_last_error(), "mtl_session_predict: " + refused);
+  EXPECT_EQ(mtl_session_save(s.get(), after.c_str()), -1);
+  EXPECT_EQ(mtl_last_error(), "mtl_session_save: " + refused);
+  EXPECT_FALSE(fs::exists(after));
+  EXPECT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
+            -1);
+  EXPECT_EQ(mtl_last_error(), "mtl_session_train_batch: " + refused);
+  EXPECT_EQ(mtl_session_load(s.get(), (path + ".missing").c_str()), -1);
+  EXPECT_EQ(mtl_session_predict(s.get(), kRows, rows.inputs, rows.outputs), -1); // still broken
+
+  ASSERT_EQ(mtl_session_load(s.get(), path.c_str()), 0) << mtl_last_error();
+  ASSERT_EQ(mtl_session_load(fresh.get(), path.c_str()), 0) << mtl_last_error();
+  Rows other;
+  for (int step = 0; step < 2; ++step) {
+    ASSERT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
+              0)
+        << mtl_last_error();
+    ASSERT_EQ(
+        mtl_session_train_batch(fresh.get(), kRows, other.inputs, other.targets, &total, nullptr),
+        0);
+  }
+  ASSERT_EQ(mtl_session_predict(s.get(), kRows, rows.inputs, rows.outputs), 0) << mtl_last_error();
+  ASSERT_EQ(mtl_session_predict(fresh.get(), kRows, other.inputs, other.outputs), 0);
+  EXPECT_EQ(rows.predictions(), other.predictions());
+  for (float v : rows.predictions())
+    EXPECT_TRUE(std::isfinite(v));
+}
+
 } // namespace

@@ -33,7 +33,8 @@ mtl_session *mtl_session_create(const struct mtl_model *model, int threads, int6
 void mtl_session_destroy(mtl_session *session);
 
 /** Loads a checkpoint's parameters and standardisation statistics (the
- * session's optimizer state and step are kept). A checkpoint of another
+ * session's optimizer state and step are kept, except after a step that
+ * overflowed: the optimizer then starts afresh). A checkpoint of another
  * model fails, listing the differences, and changes nothing. */
 int mtl_session_load(mtl_session *session, const char *checkpoint_path);
 
@@ -52,7 +53,9 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
 /** One optimizer step on 1 to max_batch rows: inputs as for predict,
  * targets[t] rows x (target width of task t) labels (a class id for
  * classify, 0/1 for binary, NaN for no label). Writes the total loss and,
- * when task_losses is not NULL, each task's mean loss. */
+ * when task_losses is not NULL, each task's mean loss. A step whose update
+ * overflows (parameters no longer finite) fails, and the session then
+ * refuses predict, save and train_batch until a load. */
 int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *const *inputs,
                             const float *const *targets, float *total_loss, float *task_losses);
 

@@ -340,6 +340,10 @@ public:
   /// parameters that are not finite, false when the trainer still holds the
   /// last good step (parameters, optimizer state and step).
   bool broken() const;
+  /// Starts the optimizer afresh, as create() does: its state as
+  /// initialised, step() 0, and broken() false. For a caller that has just
+  /// replaced the parameters a broken step left (the C library's load).
+  void restartOptimizer();
   /// Makes the next fit() continue after `state.epoch` with this early-stopping
   /// state and keep the current standardisation statistics instead of refitting
   /// them; fit() then fails if the data's rows or standardised slots differ.

@@ -25,6 +25,13 @@ int failed(std::string message) {
   return -1;
 }
 
+/// The refusal of `caller` on a session whose last step overflowed (Trainer::broken).
+int failedBroken(const char *caller) {
+  return failed(fmt::format("{}: the session's last training step overflowed, leaving parameters "
+                            "that are not finite; load a checkpoint with mtl_session_load first",
+                            caller));
+}
+
 } // namespace
 
 /// Training goes through the Trainer; predictions through a Predictor that
@@ -143,6 +150,9 @@ int mtl_session_load(mtl_session *session, const char *path) {
     return failed(ck.error());
   if (auto s = mtlrt::applyCheckpoint(*ck, session->trainer, mtlrt::Restore::Trained); !s)
     return failed(s.error());
+  // The optimizer state an overflowed step left is not finite either.
+  if (session->trainer.broken())
+    session->trainer.restartOptimizer();
   session->stale = true;
   return 0;
 }
@@ -150,6 +160,8 @@ int mtl_session_load(mtl_session *session, const char *path) {
 int mtl_session_save(mtl_session *session, const char *path) {
   if (!session || !path)
     return failed("mtl_session_save: no session or path");
+  if (session->trainer.broken())
+    return failedBroken("mtl_session_save");
   auto ck = mtlrt::captureCheckpoint(session->trainer);
   if (!ck)
     return failed(ck.error());
@@ -162,6 +174,8 @@ int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *
                         float *const *outputs) {
   if (!session || !inputs || !outputs)
     return failed("mtl_session_predict: no session, inputs or outputs");
+  if (session->trainer.broken())
+    return failedBroken("mtl_session_predict");
   const mtl_model &m = session->trainer.model();
   if (session->stale) {
     if (auto s = session->predictor.copyFrom(session->trainer); !s)
@@ -182,6 +196,8 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
                             const float *const *targets, float *total_loss, float *task_losses) {
   if (!session || !inputs || !targets)
     return failed("mtl_session_train_batch: no session, inputs or targets");
+  if (session->trainer.broken())
+    return failedBroken("mtl_session_train_batch");
   const mtl_model &m = session->trainer.model();
   std::vector<float> &losses = session->taskLosses;
   mtlrt::ScopedFloatMode mode(session->trainer.options().flushDenormals);
@@ -191,6 +207,13 @@ int mtl_session_train_batch(mtl_session *session, int64_t rows, const float *con
   const float *const *scaled = session->scaledPointers.data();
   auto total = session->trainer.trainBatch(rows, {scaled, size_t(m.num_inputs)},
                                            {scaled + m.num_inputs, size_t(m.num_tasks)}, losses);
+  if (!total && session->trainer.broken())
+    return failed(fmt::format(
+        "mtl_session_train_batch: step {} overflowed: its update left parameters or optimizer "
+        "state that are not finite, so the session refuses to predict, save or train until "
+        "mtl_session_load loads parameters again (its optimizer then starts afresh); a lower "
+        "learning rate may help",
+        session->trainer.step()));
   if (!total)
     return failed(total.error());
   session->stale = true;

@@ -321,6 +321,11 @@ std::span<const float> Trainer::taskWeights() const { return impl->taskWeights; 
 const RunState &Trainer::runState() const { return impl->run; }
 
 bool Trainer::broken() const { return impl->broken; }
+void Trainer::restartOptimizer() {
+  initState(*impl->model, impl->state.floats());
+  impl->step = 0;
+  impl->broken = false;
+}
 void Trainer::resumeAt(const RunState &state) {
   impl->run = state;
   impl->resumePending = true;
