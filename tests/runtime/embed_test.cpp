@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -160,6 +161,74 @@ TEST(EmbedOverflow, ASessionRefusesItsBrokenParametersUntilALoad) {
   EXPECT_EQ(rows.predictions(), other.predictions());
   for (float v : rows.predictions())
     EXPECT_TRUE(std::isfinite(v));
+}
+
+/// The threads of this process.
+size_t processThreads() {
+  return size_t(std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()));
+}
+
+// Sessions of the same `threads` share one pool: more sessions start no more threads.
+TEST(EmbedThreads, SessionsShareOnePool) {
+  if (!fs::exists("/proc/self/task"))
+    GTEST_SKIP() << "no /proc/self/task to count threads in";
+  const size_t before = processThreads();
+  {
+    Session a = create(testmodel::kModel, 4);
+    const size_t one = processThreads();
+    EXPECT_EQ(one, before + 3); // the pool's workers; the caller is its fourth thread
+    Session b = create(testmodel::kModel, 4), c = create(testmodel::kModel, 4);
+    EXPECT_EQ(processThreads(), one);
+    Session d = create(testmodel::kModel, 2); // another size, another pool
+    EXPECT_EQ(processThreads(), one + 1);
+    // Sharing changes no result.
+    Session single = create(testmodel::kModel, 1);
+    Rows rows, other;
+    float total = 0;
+    ASSERT_EQ(mtl_session_train_batch(b.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
+              0);
+    ASSERT_EQ(
+        mtl_session_train_batch(single.get(), kRows, other.inputs, other.targets, &total, nullptr),
+        0);
+    ASSERT_EQ(mtl_session_predict(b.get(), kRows, rows.inputs, rows.outputs), 0);
+    ASSERT_EQ(mtl_session_predict(single.get(), kRows, other.inputs, other.outputs), 0);
+    EXPECT_EQ(rows.predictions(), other.predictions());
+  }
+  EXPECT_EQ(processThreads(), before); // the last session of a pool ends it
+}
+
+// Sessions used at the same time on two threads share their pool and get
+// the numbers one session gets alone.
+TEST(EmbedThreads, SessionsOnTwoThreadsShareThePoolAndAgree) {
+  auto run = [](mtl_session *s, Rows &rows) {
+    float total = 0;
+    for (int step = 0; step < 50; ++step)
+      if (mtl_session_train_batch(s, kRows, rows.inputs, rows.targets, &total, nullptr) != 0 ||
+          mtl_session_predict(s, kRows, rows.inputs, rows.outputs) != 0)
+        return false;
+    return true;
+  };
+  Session alone = create(testmodel::kModel, 1), a = create(testmodel::kModel, 3),
+          b = create(testmodel::kModel, 3);
+  Rows expected, ra, rb;
+  ASSERT_TRUE(run(alone.get(), expected));
+  bool okA = false, okB = false;
+  std::thread ta([&] { okA = run(a.get(), ra); }), tb([&] { okB = run(b.get(), rb); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(okA && okB);
+  EXPECT_EQ(ra.predictions(), expected.predictions());
+  EXPECT_EQ(rb.predictions(), expected.predictions());
+}
+
+TEST(EmbedThreads, ThreadsOutOfRangeAreRefusedInCreatesTerms) {
+  for (int threads : {0, -3, 1025}) {
+    EXPECT_EQ(mtl_session_create(&testmodel::kModel, threads, kRows), nullptr);
+    EXPECT_EQ(mtl_last_error(),
+              fmt::format("mtl_session_create: threads is {}; it must be in [1, 1024], the "
+                          "threads each call may use, the calling thread included",
+                          threads));
+  }
 }
 
 } // namespace

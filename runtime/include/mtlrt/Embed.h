@@ -25,8 +25,9 @@ typedef struct mtl_session mtl_session;
 /** A session for `model` with freshly initialised parameters (from the
  * model's seed; the model's `train { init = .. }` is not read: load
  * parameters with mtl_session_load) and room for training batches of up to
- * `max_batch` rows.
- * `threads` in [1, 1024] (results do not depend on it). NULL on failure. */
+ * `max_batch` rows. `threads`, in [1, 1024], is how many threads each call
+ * may use, the caller's included; sessions of the same `threads` share one
+ * pool of them. Results do not depend on it. NULL on failure. */
 mtl_session *mtl_session_create(const struct mtl_model *model, int threads, int64_t max_batch);
 
 /** Frees the session; NULL is ignored. */

@@ -6,11 +6,15 @@
 #include "mtlrt/FloatMode.h"
 #include "mtlrt/Predictor.h"
 #include "mtlrt/RunConfig.h"
+#include "mtlrt/ThreadPool.h"
 #include "mtlrt/Trainer.h"
 
 #include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -23,6 +27,24 @@ thread_local std::string lastError;
 int failed(std::string message) {
   lastError = std::move(message);
   return -1;
+}
+
+/// The pool of `threads` threads that every session of that many shares
+/// (their trainers and predictors alike): sessions that each started their
+/// own would start threads by the dozen and have them contend for the cores.
+/// Results do not depend on it: a loop issued while another session's runs
+/// on the pool runs on its caller's thread alone (ThreadPool). The pool ends
+/// with the last session that holds it.
+std::shared_ptr<mtlrt::ThreadPool> sharedPool(int threads) {
+  static std::mutex mutex;
+  static auto *pools = new std::map<int, std::weak_ptr<mtlrt::ThreadPool>>; // never destroyed
+  std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<mtlrt::ThreadPool> pool = (*pools)[threads].lock();
+  if (!pool) {
+    pool = std::make_shared<mtlrt::ThreadPool>(threads);
+    (*pools)[threads] = pool;
+  }
+  return pool;
 }
 
 /// The refusal of `caller` on a session whose last step overflowed (Trainer::broken).
@@ -94,10 +116,14 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
     failed("mtl_session_create: no model");
     return nullptr;
   }
-  if (max_batch < 1 || threads < 1) {
-    failed(fmt::format("mtl_session_create: {} must be at least 1, got {}",
-                       max_batch < 1 ? "max_batch" : "threads",
-                       max_batch < 1 ? max_batch : threads));
+  if (max_batch < 1) {
+    failed(fmt::format("mtl_session_create: max_batch must be at least 1, got {}", max_batch));
+    return nullptr;
+  }
+  if (threads < 1 || threads > mtlrt::kMaxThreads) {
+    failed(fmt::format("mtl_session_create: threads is {}; it must be in [1, {}], the threads "
+                       "each call may use, the calling thread included",
+                       threads, mtlrt::kMaxThreads));
     return nullptr;
   }
   mtlrt::TrainOptions options;
@@ -115,12 +141,20 @@ mtl_session *mtl_session_create(const mtl_model *model, int threads, int64_t max
   options.threads = threads;
   options.quiet = true;
   options.earlyStop = {};
-  auto trainer = mtlrt::Trainer::create(model, options);
+  std::shared_ptr<mtlrt::ThreadPool> pool;
+  try {
+    pool = sharedPool(threads);
+  } catch (const std::exception &e) { // no memory, or the system has no threads left
+    failed(fmt::format("mtl_session_create: cannot start a pool of {} threads: {}", threads,
+                       e.what()));
+    return nullptr;
+  }
+  auto trainer = mtlrt::Trainer::create(model, options, pool);
   if (!trainer) {
     failed(trainer.error());
     return nullptr;
   }
-  auto predictor = mtlrt::Predictor::create(model, threads);
+  auto predictor = mtlrt::Predictor::create(model, pool);
   if (!predictor) {
     failed(predictor.error());
     return nullptr;

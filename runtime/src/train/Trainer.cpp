@@ -51,9 +51,12 @@ Result<Monitor> resolveMonitor(const mtl_model &model, const std::string &spec) 
   return mon;
 }
 
-Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
+Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options,
+                                std::shared_ptr<ThreadPool> pool) {
   if (!model)
     return fail("trainer: no model");
+  if (pool)
+    options.threads = pool->threads();
   if (Status s = checkModel(*model); !s)
     return s.takeError();
   if (options.threads < 1 || options.threads > kMaxThreads)
@@ -190,7 +193,7 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.balancer = balance::Balancer(*model, *method, options.seed, options.gradStats);
   m.balancer.setClipNorm(options.clipNorm);
   m.options = std::move(options);
-  m.pool = std::make_unique<ThreadPool>(m.options.threads);
+  m.pool = pool ? std::move(pool) : std::make_shared<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();
 
   m.maxRows = m.options.batch;
