@@ -85,5 +85,5 @@ awk -v a="$got" -v b="$expected" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b
 # Errors reach C callers as messages.
 "$work/wine_predict" "$work/nope.safetensors" "$data" 2>"$work/err.txt" >/dev/null &&
   fail "a missing checkpoint did not fail"
-grep -q 'error: .*nope\.safetensors' "$work/err.txt" || fail "no message for a missing checkpoint"
+grep -q 'error: mtl_session_load: .*nope\.safetensors' "$work/err.txt" || fail "no message for a missing checkpoint"
 finish

@@ -6,7 +6,7 @@
  *
  * A session holds one model's parameters, optimizer state and
  * standardisation statistics. Functions that can fail return 0 on success
- * and -1 on failure; mtl_last_error() then says why. Rows are row-major
+ * and -1 (or NULL) on failure; mtl_last_error() then says why. Rows are row-major
  * float arrays, one per input and one per task, in the order of the
  * header's constants.
  */
