@@ -75,16 +75,23 @@ TEST(EmbedNames, ClassAndCategoryLookupsTrimBlanksAsTheCsvReaderDoes) {
   EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "desk top"), 0); // <unk>
 }
 
-// A session starts from the model's seed; the model's `train { init = .. }`
-// is `mtlc train`'s, and a program loads its parameters with mtl_session_load.
-TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
+/// The test model's run configuration with `train` as its settings.
+std::string configJson(const mtlrt::TrainOptions &train) {
   mtlrt::RunConfig config;
   config.inputs = {{"x", testmodel::kFeatures, 0, {}}};
   for (const mtl_task_desc &t : testmodel::kTaskDescs)
     config.tasks.push_back(
         {t.name, t.kind == MTL_BINARY ? mtlrt::TaskSpec::Binary : mtlrt::TaskSpec::Regress, 1, {}});
-  config.train.initFrom = (fs::temp_directory_path() / "mtl-embed-no-such.safetensors").string();
-  const std::string json = mtlrt::runConfigJson(config);
+  config.train = train;
+  return mtlrt::runConfigJson(config);
+}
+
+// A session starts from the model's seed; the model's `train { init = .. }`
+// is `mtlc train`'s, and a program loads its parameters with mtl_session_load.
+TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
+  mtlrt::TrainOptions train;
+  train.initFrom = (fs::temp_directory_path() / "mtl-embed-no-such.safetensors").string();
+  const std::string json = configJson(train);
   mtl_model model = testmodel::kModel;
   model.config = json.c_str();
   ASSERT_TRUE(mtlrt::modelRunConfig(model).ok());
@@ -96,6 +103,65 @@ TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
   ASSERT_EQ(mtl_session_predict(withInit.get(), kRows, a.inputs, a.outputs), 0);
   ASSERT_EQ(mtl_session_predict(plain.get(), kRows, b.inputs, b.outputs), 0);
   EXPECT_EQ(a.predictions(), b.predictions());
+}
+
+// A load matches tensors by name and shape, not by the model's name: a
+// checkpoint of another model that fits loads; one that does not is refused,
+// naming the differences, and the session stays as it was.
+TEST(EmbedLoad, ACheckpointLoadsByItsTensorsNotByItsModelsName) {
+  mtl_model renamed = testmodel::kModel;
+  renamed.name = "renamed";
+  Session source = create(renamed), s = create(testmodel::kModel);
+  std::string path = scratch("load"), partial = path + ".partial";
+  Rows rows, before, after;
+  float total = 0;
+  ASSERT_EQ(
+      mtl_session_train_batch(source.get(), kRows, rows.inputs, rows.targets, &total, nullptr), 0);
+  ASSERT_EQ(mtl_session_save(source.get(), path.c_str()), 0) << mtl_last_error();
+  EXPECT_EQ(mtl_session_load(s.get(), path.c_str()), 0) << mtl_last_error();
+
+  auto ck = mtlrt::readCheckpoint(path);
+  ASSERT_TRUE(ck.ok()) << ck.error();
+  std::erase_if(ck->tensors, [](const auto &t) { return t.name == "y.0.bias"; });
+  ASSERT_TRUE(mtlrt::writeCheckpoint(partial, *ck).ok());
+  Session other = create(testmodel::kModel);
+  ASSERT_EQ(mtl_session_predict(other.get(), kRows, before.inputs, before.outputs), 0);
+  EXPECT_EQ(mtl_session_load(other.get(), partial.c_str()), -1);
+  EXPECT_EQ(mtl_last_error(),
+            "mtl_session_load: " + partial +
+                ": checkpoint does not fit model 'linear': missing in checkpoint: "
+                "y.0.bias [1]; the session is unchanged");
+  ASSERT_EQ(mtl_session_predict(other.get(), kRows, after.inputs, after.outputs), 0);
+  EXPECT_EQ(after.predictions(), before.predictions());
+}
+
+// train_batch steps at the model's lr, constant: a schedule counts epochs,
+// which a session has not (docs/embedding.md).
+TEST(EmbedTrain, StepsAtTheModelsLearningRateWhateverItsSchedule) {
+  mtlrt::TrainOptions train;
+  train.epochs = 4;
+  train.lr = 0.05f;
+  const std::string constant = configJson(train);
+  train.schedule = "cosine(warmup = 2)";
+  const std::string cosine = configJson(train);
+  train.schedule = "constant";
+  train.lr = 0.03f;
+  const std::string lower = configJson(train);
+  auto predictions = [](const std::string &json) {
+    mtl_model model = testmodel::kModel;
+    model.config = json.c_str();
+    Session s = create(model);
+    Rows rows;
+    float total = 0;
+    for (int step = 0; step < 10; ++step)
+      EXPECT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
+                0)
+          << mtl_last_error();
+    EXPECT_EQ(mtl_session_predict(s.get(), kRows, rows.inputs, rows.outputs), 0);
+    return rows.predictions();
+  };
+  EXPECT_EQ(predictions(cosine), predictions(constant));
+  EXPECT_NE(predictions(lower), predictions(constant)); // the rate does count
 }
 
 // The test model's update, which then reports an overflow (as generated code

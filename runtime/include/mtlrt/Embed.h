@@ -51,7 +51,9 @@ int mtl_session_save(mtl_session *session, const char *checkpoint_path);
 int mtl_session_predict(mtl_session *session, int64_t rows, const float *const *inputs,
                         float *const *outputs);
 
-/** One optimizer step on 1 to max_batch rows: inputs as for predict,
+/** One optimizer step on 1 to max_batch rows, at the model's learning rate
+ * (constant: the model's schedule counts epochs, which a session has not):
+ * inputs as for predict,
  * targets[t] rows x (target width of task t) labels (a class id for
  * classify, 0/1 for binary, NaN for no label). Writes the total loss and,
  * when task_losses is not NULL, each task's mean loss. A step whose update
@@ -84,7 +86,10 @@ int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const cha
 int64_t mtl_session_category_id(const mtl_session *session, int32_t input, int64_t element,
                                 const char *value);
 
-/** Why the last failing call on this thread failed ("" if none did). */
+/** Why the last failing call on this thread failed ("" if none did): one
+ * sentence naming the function, what is wrong and what would be right. The
+ * string is the library's and stays valid until this thread's next call of
+ * a function of this header; a call that succeeds does not clear it. */
 const char *mtl_last_error(void);
 
 #ifdef __cplusplus
