@@ -5,6 +5,8 @@
 
 #include <cctype>
 #include <fmt/format.h>
+#include <map>
+#include <set>
 
 namespace mtl::driver {
 namespace {
@@ -17,6 +19,14 @@ std::string macroName(const std::string &name) {
                ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch)))
                : '_';
   return out;
+}
+
+std::string inputMacro(const std::string &up, const sema::Input &in) {
+  return up + "_INPUT_" + macroName(in.name);
+}
+
+std::string taskMacro(const std::string &up, const sema::Task &task) {
+  return up + "_TASK_" + macroName(task.name);
 }
 
 std::string shapeText(const sema::Shape &shape) {
@@ -57,6 +67,52 @@ std::string commentSafe(const std::string &text) {
 
 } // namespace
 
+std::vector<HeaderName> headerNames(const sema::Model &model) {
+  const std::string up = macroName(model.name), self = fmt::format("model '{}'", model.name);
+  std::vector<HeaderName> names = {{"MTL_MODEL_" + up + "_H", self, "include guard", model.loc},
+                                   {up + "_NUM_INPUTS", self, "number of inputs", model.loc}};
+  for (const sema::Input &in : model.inputs) {
+    std::string m = inputMacro(up, in), owner = fmt::format("input '{}'", in.name);
+    names.push_back({m, owner, "slot", in.loc});
+    names.push_back({m + "_SIZE", owner, "values per row", in.loc});
+  }
+  names.push_back({up + "_NUM_TASKS", self, "number of tasks", model.loc});
+  for (const sema::Task &task : model.tasks) {
+    std::string m = taskMacro(up, task), owner = fmt::format("task '{}'", task.name);
+    names.push_back({m, owner, "slot", task.loc});
+    names.push_back({m + "_SIZE", owner, "outputs per row", task.loc});
+    names.push_back({m + "_TARGET_SIZE", owner, "labels per row", task.loc});
+  }
+  return names;
+}
+
+bool checkHeaderNames(const sema::Model &model, DiagnosticEngine &diags) {
+  const std::vector<HeaderName> names = headerNames(model);
+  std::map<std::string, size_t> first; // identifier -> its first owner in `names`
+  std::set<std::pair<std::string, std::string>> reported; // one error per pair of owners
+  bool ok = true;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto [at, fresh] = first.emplace(names[i].identifier, i);
+    if (fresh)
+      continue;
+    ok = false;
+    const HeaderName &earlier = names[at->second], &later = names[i];
+    if (!reported.insert({earlier.owner, later.owner}).second)
+      continue;
+    std::string roles = earlier.role == later.role
+                            ? ""
+                            : fmt::format(" (the {} of {}, and the {} of {})", later.role,
+                                          later.owner, earlier.role, earlier.owner);
+    diags
+        .error(later.loc,
+               fmt::format("{} and {} both become the C constant {}{} in the library's header "
+                           "{}.h, whose constants are names in upper case; rename one of them",
+                           later.owner, earlier.owner, later.identifier, roles, model.name))
+        .note(earlier.loc, fmt::format("{} is declared here", earlier.owner));
+  }
+  return ok;
+}
+
 std::string modelHeader(const sema::Model &model, const std::string &getter,
                         const std::string &sourcePath, const std::string &sourceHash,
                         const std::string &targetCpu) {
@@ -85,7 +141,7 @@ std::string modelHeader(const sema::Model &model, const std::string &getter,
                    up, model.inputs.size());
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const sema::Input &in = model.inputs[i];
-    std::string m = up + "_INPUT_" + macroName(in.name);
+    std::string m = inputMacro(up, in);
     h += fmt::format("#define {} {} /* {} : {}{} */\n#define {}_SIZE {}\n", m, i, in.name,
                      in.dtype == sema::DType::I32 ? "i32" : "f32", shapeText(in.shape), m,
                      sema::elementCount(in.shape));
@@ -96,7 +152,7 @@ std::string modelHeader(const sema::Model &model, const std::string &getter,
                    up, model.tasks.size());
   for (size_t t = 0; t < model.tasks.size(); ++t) {
     const sema::Task &task = model.tasks[t];
-    std::string m = up + "_TASK_" + macroName(task.name);
+    std::string m = taskMacro(up, task);
     int64_t targetWidth = task.kind == sema::TaskKind::Classify ? 1 : task.width;
     h += fmt::format("#define {} {} /* {} : {}: {} */\n#define {}_SIZE {}\n"
                      "#define {}_TARGET_SIZE {}\n",

@@ -141,6 +141,8 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   }
   Compilation c;
   bool ok = runPipeline(o.file, Stage::Optimize, c, po);
+  // Two names that become one C identifier would make a header that does not compile.
+  ok = ok && (!o.lib || checkHeaderNames(*c.model, c.diags));
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;

@@ -78,6 +78,6 @@ id() { sed -n "$1p" "$work/ids.txt" | cut -d' ' -f3; }
 users=$(cut -d, -f1 "$work/ctr.csv" | tail -n +2 | sort -u | wc -l)
 [[ $(id 3) == $((users + 1)) && $(id 4) == $((users + 2)) ]] ||
   fail "column 1: unseen -> $(id 3), cat0 -> $(id 4); expected $((users + 1)) and $((users + 2)) ($users users)"
-grep -c "^4 u0 -1 mtl_session_category_id: input 'fields' has elements 0..3, not 4" "$work/ids.txt" >/dev/null ||
+grep -Fxq "4 u0 -1 mtl_session_category_id: element 4 is out of range; it must be in [0, 3], the elements of input 'fields'" "$work/ids.txt" ||
   fail "no error for an element out of range"
 finish

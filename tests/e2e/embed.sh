@@ -8,6 +8,7 @@
 # A model that reads its data with scale(x) (digits_autoencoder, pixels /
 # 16) takes raw rows from C as its program reads them: the same predictions,
 # and a training step's loss in the model's units (tests/e2e/embed_scaled.c).
+# A missing checkpoint, and another model's, are refused with messages.
 #
 # Usage: embed.sh MTLC LOG_CHECK CSV_SAME
 source "$(dirname "$0")/common.sh"
@@ -85,5 +86,10 @@ awk -v a="$got" -v b="$expected" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b
 # Errors reach C callers as messages.
 "$work/wine_predict" "$work/nope.safetensors" "$data" 2>"$work/err.txt" >/dev/null &&
   fail "a missing checkpoint did not fail"
-grep -q 'error: .*nope\.safetensors' "$work/err.txt" || fail "no message for a missing checkpoint"
+grep -q 'error: mtl_session_load: .*nope\.safetensors' "$work/err.txt" || fail "no message for a missing checkpoint"
+# Another model's checkpoint: refused, naming the model and the differences.
+"$work/wine_predict" "$work/ckae/last.safetensors" "$data" 2>"$work/err.txt" >/dev/null &&
+  fail "the autoencoder's checkpoint loaded into wine"
+grep -Eq "^error: mtl_session_load: .*/last\.safetensors: checkpoint does not fit model 'wine': missing in checkpoint: .*; the session is unchanged$" \
+  "$work/err.txt" || fail "another model's checkpoint: $(cat "$work/err.txt")"
 finish

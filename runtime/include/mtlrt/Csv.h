@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mtlrt {
@@ -50,6 +51,12 @@ Result<CsvTable> readCsv(const CsvOptions &options);
 /// with the same checks as readCsv on what it reads. Without a header,
 /// returns as many empty names as the first row has fields.
 Result<std::vector<std::string>> readCsvHeader(const CsvOptions &options);
+
+/// `cell` without the blanks (spaces and tabs) and carriage returns around
+/// it: what the reader keeps of an unquoted cell and of a header name, and
+/// what labels and categories are compared by however they were quoted.
+/// The C library trims the names it looks up the same way.
+std::string_view trimCell(std::string_view cell);
 
 /// "'bill_length_mm'" for a named column, "3" for an unnamed one: how
 /// messages refer to column `col`.

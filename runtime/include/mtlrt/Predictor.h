@@ -23,6 +23,7 @@
 namespace mtlrt {
 
 struct Checkpoint;
+class ThreadPool;
 class Trainer;
 
 class Predictor {
@@ -31,6 +32,8 @@ public:
   /// no standardisation; load() or copyFrom() a run before predicting.
   /// `threads` >= 1 (results do not depend on it). The model must outlive it.
   static Result<Predictor> create(const mtl_model *model, int threads = 1);
+  /// The same on `pool`, shared with whoever else holds it (Trainer::create).
+  static Result<Predictor> create(const mtl_model *model, std::shared_ptr<ThreadPool> pool);
 
   Predictor(Predictor &&) noexcept;
   Predictor &operator=(Predictor &&) noexcept;
@@ -66,6 +69,9 @@ public:
   struct Impl;
 
 private:
+  /// On `pool` when there is one, else on a pool of its own of `threads`.
+  static Result<Predictor> create(const mtl_model *model, int threads,
+                                  std::shared_ptr<ThreadPool> pool);
   explicit Predictor(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl;
 };

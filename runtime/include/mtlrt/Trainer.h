@@ -249,8 +249,12 @@ class Trainer {
 public:
   /// Checks the model and the options, starts the thread pool, allocates the
   /// arenas and buffers, initialises the parameters from options.seed and
-  /// zeroes the optimizer state. The model must outlive the Trainer.
-  static Result<Trainer> create(const mtl_model *model, TrainOptions options);
+  /// zeroes the optimizer state. The model must outlive the Trainer. With
+  /// `pool`, the trainer runs its loops on that pool, which it shares with
+  /// whoever else holds it, and options.threads becomes the pool's size;
+  /// without, it starts its own of options.threads threads.
+  static Result<Trainer> create(const mtl_model *model, TrainOptions options,
+                                std::shared_ptr<ThreadPool> pool = nullptr);
 
   Trainer(Trainer &&) noexcept;
   Trainer &operator=(Trainer &&) noexcept;
@@ -340,6 +344,10 @@ public:
   /// parameters that are not finite, false when the trainer still holds the
   /// last good step (parameters, optimizer state and step).
   bool broken() const;
+  /// Starts the optimizer afresh, as create() does: its state as
+  /// initialised, step() 0, and broken() false. For a caller that has just
+  /// replaced the parameters a broken step left (the C library's load).
+  void restartOptimizer();
   /// Makes the next fit() continue after `state.epoch` with this early-stopping
   /// state and keep the current standardisation statistics instead of refitting
   /// them; fit() then fails if the data's rows or standardised slots differ.

@@ -1,13 +1,10 @@
-/* Version.h: the runtime library's version string (C ABI). */
+// Version.h: the runtime library's version string.
 #pragma once
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+namespace mtlrt {
 
-/** The runtime's version, "major.minor.patch". */
-const char *mtlrt_version(void);
+/// The runtime's version, "major.minor.patch". A C++ name: a model library
+/// defines no C names but those of its interface (docs/embedding.md).
+const char *runtimeVersion();
 
-#ifdef __cplusplus
-}
-#endif
+} // namespace mtlrt

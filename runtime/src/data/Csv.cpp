@@ -15,14 +15,6 @@ namespace {
 
 bool isBlank(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trimBlanks(std::string_view s) {
-  while (!s.empty() && (isBlank(s.front()) || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (isBlank(s.back()) || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 enum class Scan { Row, End, NeedMore, Error };
 
 /// A record-at-a-time scanner over text that may be only a prefix of the file
@@ -90,7 +82,7 @@ public:
         size_t end = text.find_first_of(blanks ? " \t\n" : fieldEnds, pos);
         if (end == std::string_view::npos)
           end = n;
-        field = std::string(trimBlanks(text.substr(pos, end - pos)));
+        field = std::string(trimCell(text.substr(pos, end - pos)));
         pos = end;
         if (field.find('\r') != std::string::npos) {
           error = fmt::format("{}:{}: a carriage return inside field {}: the file's lines end "
@@ -242,7 +234,7 @@ Result<std::vector<std::string>> headerNames(const std::vector<std::string> &fie
   std::vector<std::string> names;
   std::unordered_map<std::string_view, size_t> seen;
   for (const std::string &field : fields)
-    names.emplace_back(trimBlanks(field));
+    names.emplace_back(trimCell(field));
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i].empty())
       continue;
@@ -351,6 +343,14 @@ Result<std::vector<std::string>> readCsvHeaderImpl(const CsvOptions &options) {
 }
 
 } // namespace
+
+std::string_view trimCell(std::string_view s) {
+  while (!s.empty() && (isBlank(s.front()) || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (isBlank(s.back()) || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
 
 Result<CsvTable> readCsv(const CsvOptions &options) {
   try {

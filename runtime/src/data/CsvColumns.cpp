@@ -22,14 +22,6 @@ namespace {
 /// price) than a class, and would make a huge class table.
 constexpr int64_t maxClassId = 1'000'000;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 /// Levenshtein distance, case-insensitive, for did-you-mean suggestions.
@@ -171,7 +163,7 @@ Result<std::vector<float>> numericColumn(const CsvTable &table, size_t col,
   try {
     std::vector<float> values(table.rows.size());
     for (size_t r = 0; r < table.rows.size(); ++r) {
-      std::string_view cell = col < table.rows[r].size() ? trim(table.rows[r][col]) : "";
+      std::string_view cell = col < table.rows[r].size() ? trimCell(table.rows[r][col]) : "";
       if (cell.empty()) {
         values[r] = std::numeric_limits<float>::quiet_NaN();
         continue;
@@ -205,7 +197,7 @@ Result<ClassColumn> classColumn(const CsvTable &table, size_t col, const std::st
   try {
     const size_t rows = table.rows.size();
     auto cell = [&](size_t r) {
-      return col < table.rows[r].size() ? trim(table.rows[r][col]) : std::string_view();
+      return col < table.rows[r].size() ? trimCell(table.rows[r][col]) : std::string_view();
     };
     ClassColumn out;
     out.ids.assign(rows, -1);
@@ -298,7 +290,7 @@ Result<CategoryColumns> categoryColumns(const CsvTable &table, const std::vector
     for (size_t j = 0; j < width; ++j) {
       const size_t col = cols[j];
       auto cell = [&](size_t r) {
-        return col < table.rows[r].size() ? trim(table.rows[r][col]) : std::string_view();
+        return col < table.rows[r].size() ? trimCell(table.rows[r][col]) : std::string_view();
       };
       std::vector<std::string> names;
       if (!vocabulary.empty()) {

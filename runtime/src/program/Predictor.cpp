@@ -23,11 +23,20 @@ struct Predictor::Impl {
 };
 
 Result<Predictor> Predictor::create(const mtl_model *model, int threads) {
+  return create(model, threads, nullptr);
+}
+
+Result<Predictor> Predictor::create(const mtl_model *model, std::shared_ptr<ThreadPool> pool) {
+  return create(model, 1, std::move(pool));
+}
+
+Result<Predictor> Predictor::create(const mtl_model *model, int threads,
+                                    std::shared_ptr<ThreadPool> pool) {
   TrainOptions options;
   options.batch = kPredictBatch;
   options.threads = threads;
   options.quiet = true;
-  auto trainer = Trainer::create(model, options);
+  auto trainer = Trainer::create(model, options, std::move(pool));
   if (!trainer)
     return trainer.takeError();
   return Predictor(std::make_unique<Impl>(Impl{std::move(*trainer), slotScales(*model, true)}));

@@ -9,12 +9,16 @@ namespace {
 std::atomic<bool> stopRequested{false};
 volatile std::sig_atomic_t stopSignal = 0;
 
-extern "C" void onStopSignal(int signal) {
+// C linkage for the signal's sake, and static: a C name with external
+// linkage could clash with a program's own that links a model library.
+extern "C" {
+static void onStopSignal(int signal) {
   stopSignal = signal; // before the flag, which other threads read
   if (stopRequested.exchange(true)) {
     std::signal(signal, SIG_DFL);
     std::raise(signal);
   }
+}
 }
 
 } // namespace

@@ -1,4 +1,4 @@
 // Version.cpp: the runtime's version, for `info` output and checkpoint metadata.
 #include "mtlrt/Version.h"
 
-extern "C" const char *mtlrt_version(void) { return "0.1.0"; }
+const char *mtlrt::runtimeVersion() { return "0.1.0"; }

@@ -109,7 +109,7 @@ std::string HtmlPage::html() const {
                      "<title>{0}</title>\n<style>{1}</style>\n</head>\n<body>\n<h1>{0}</h1>\n"
                      "{2}<nav>{3}</nav>\n{4}<footer>Written by mtlc {5} (mtlc report).</footer>\n"
                      "</body>\n</html>\n",
-                     escapeXml(title), kStyle, leadHtml, nav, body, mtlrt_version());
+                     escapeXml(title), kStyle, leadHtml, nav, body, runtimeVersion());
 }
 
 } // namespace mtlrt::report

@@ -51,9 +51,12 @@ Result<Monitor> resolveMonitor(const mtl_model &model, const std::string &spec) 
   return mon;
 }
 
-Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
+Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options,
+                                std::shared_ptr<ThreadPool> pool) {
   if (!model)
     return fail("trainer: no model");
+  if (pool)
+    options.threads = pool->threads();
   if (Status s = checkModel(*model); !s)
     return s.takeError();
   if (options.threads < 1 || options.threads > kMaxThreads)
@@ -194,7 +197,7 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options) {
   m.balancer = balance::Balancer(*model, *method, options.seed, options.gradStats);
   m.balancer.setClipNorm(options.clipNorm);
   m.options = std::move(options);
-  m.pool = std::make_unique<ThreadPool>(m.options.threads);
+  m.pool = pool ? std::move(pool) : std::make_shared<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();
 
   m.maxRows = m.options.batch;
@@ -325,6 +328,11 @@ std::span<const float> Trainer::taskWeights() const { return impl->taskWeights; 
 const RunState &Trainer::runState() const { return impl->run; }
 
 bool Trainer::broken() const { return impl->broken; }
+void Trainer::restartOptimizer() {
+  initState(*impl->model, impl->state.floats());
+  impl->step = 0;
+  impl->broken = false;
+}
 void Trainer::resumeAt(const RunState &state) {
   impl->run = state;
   impl->resumePending = true;

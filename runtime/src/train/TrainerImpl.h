@@ -47,7 +47,7 @@ private:
 struct Trainer::Impl {
   const mtl_model *model = nullptr;
   TrainOptions options;
-  std::unique_ptr<ThreadPool> pool;
+  std::shared_ptr<ThreadPool> pool; ///< its own, or one it shares (the C library's sessions)
   mtl_parallel parallel{};
   Buffer params, state, workspace, grads;
   balance::Balancer balancer;

@@ -89,6 +89,16 @@ static int run(const char *name, mtl_session *s) {
     return predict(s, -1);
   if (strcmp(name, "predict_null_session") == 0)
     return predict(NULL, ROWS);
+  if (strcmp(name, "train_null_session") == 0)
+    return train(NULL, ROWS);
+  if (strcmp(name, "load_null_session") == 0)
+    return mtl_session_load(NULL, "ck.safetensors");
+  if (strcmp(name, "save_null_session") == 0)
+    return mtl_session_save(NULL, "ck.safetensors");
+  if (strcmp(name, "class_name_null_session") == 0)
+    return mtl_session_class_name(NULL, 0, 0) ? 0 : -1;
+  if (strcmp(name, "category_id_null_session") == 0)
+    return mtl_session_category_id(NULL, 0, 0, "a") < 0 ? -1 : 0;
   if (strcmp(name, "predict_null_inputs") == 0)
     return mtl_session_predict(s, ROWS, NULL, outputs);
   if (strcmp(name, "predict_null_input_slot") == 0)
@@ -112,6 +122,18 @@ static int run(const char *name, mtl_session *s) {
     return mtl_session_class_id(s, CORPUS_TASK_KIND, NULL) < 0 ? -1 : 0;
   if (strcmp(name, "category_id_null_value") == 0)
     return mtl_session_category_id(s, 0, 0, NULL) < 0 ? -1 : 0;
+  if (strcmp(name, "class_name_task_out_of_range") == 0)
+    return mtl_session_class_name(s, CORPUS_NUM_TASKS, 0) ? 0 : -1;
+  if (strcmp(name, "class_name_no_names") == 0)
+    return mtl_session_class_name(s, CORPUS_TASK_KIND, 0) ? 0 : -1;
+  if (strcmp(name, "category_id_input_out_of_range") == 0)
+    return mtl_session_category_id(s, -1, 0, "a") < 0 ? -1 : 0;
+  if (strcmp(name, "category_id_no_vocabulary") == 0)
+    return mtl_session_category_id(s, CORPUS_INPUT_X, 0, "a") < 0 ? -1 : 0;
+  if (strcmp(name, "load_missing_file") == 0)
+    return mtl_session_load(s, "no-such.safetensors");
+  if (strcmp(name, "save_into_missing_folder") == 0)
+    return mtl_session_save(s, "no-such-folder/ck.safetensors");
   fprintf(stderr, "bad_arrays: unknown case '%s'\n", name);
   return 1;
 }
@@ -128,6 +150,8 @@ int main(int argc, char **argv) {
     status = (s = mtl_session_create(NULL, 1, MAX_BATCH)) ? 0 : -1;
   else if (strcmp(name, "create_zero_batch") == 0)
     status = (s = mtl_session_create(corpus_model(), 1, 0)) ? 0 : -1;
+  else if (strcmp(name, "create_threads_over") == 0)
+    status = (s = mtl_session_create(corpus_model(), 1025, MAX_BATCH)) ? 0 : -1;
   else if (!(s = mtl_session_create(corpus_model(), 1, MAX_BATCH)))
     status = -1;
   else
