@@ -116,11 +116,16 @@ bool ReplSession::loadCheckpoint(const std::string &path) {
   for (int i = 0; i < m.num_state && withState; ++i) {
     const mtlrt::CheckpointTensor *t = checkpoint->find(m.state[i].name);
     withState = t && t->dtype == mtlrt::Dtype::F32 && t->elements() == m.state[i].size;
-    if (withState) // no training writes it, as a parameter that is not finite
+    if (withState) { // no training writes these, as a parameter that is not finite
       if (std::string bad = t->nonFinite(); !bad.empty()) {
         fmt::print("error: {}: not finite: {}\n", path, bad);
         return false;
       }
+      if (std::string bad = t->negativeSecondMoment(); !bad.empty()) {
+        fmt::print("error: {}: {}\n", path, bad);
+        return false;
+      }
+    }
   }
   int64_t step = 0;
   // Moments without their step would be bias-corrected as if at step 1.

@@ -34,11 +34,15 @@ grep -q '"species,sex"' "$work/stats.jsonl" || fail "--grad-stats logged no task
 # so; when the trunk thaws, none.
 "$mtlc" train "$model" --balance pcgrad --freeze trunk --epochs 1 --no-save >/dev/null 2>"$work/frozen.txt" ||
   fail "pcgrad with a frozen trunk failed: $(cat "$work/frozen.txt")"
-grep -qF "warning: balance 'pcgrad' combines the tasks' gradients on the shared parameters, and every one of them is frozen for the whole run" \
+grep -qF "warning: balance 'pcgrad' combines the tasks' gradients on the shared parameters, and every one of them is frozen (or at lr_scale 0) for the whole run: it trains as static does" \
   "$work/frozen.txt" || fail "no warning for pcgrad on a frozen trunk: $(cat "$work/frozen.txt")"
 "$mtlc" train "$model" --balance pcgrad --freeze trunk --unfreeze-after 1 --epochs 2 --no-save \
   >/dev/null 2>"$work/thawed.txt" || fail "pcgrad with a thawing trunk failed"
 grep -q "warning" "$work/thawed.txt" && fail "a warning for pcgrad on a trunk that thaws: $(cat "$work/thawed.txt")"
+"$mtlc" train "$model" --balance gradnorm --freeze trunk --epochs 1 --no-save >/dev/null 2>"$work/gnfrozen.txt" ||
+  fail "gradnorm with a frozen trunk failed"
+grep -qF "warning: balance 'gradnorm(alpha = 1.5)' follows the tasks' gradient norms on the shared parameters, and every one of them is frozen (or at lr_scale 0) for the whole run: the weights stay 1, as static's" \
+  "$work/gnfrozen.txt" || fail "no warning for gradnorm on a frozen trunk: $(cat "$work/gnfrozen.txt")"
 
 # One thread or two: the same numbers.
 for threads in 1 2; do

@@ -56,6 +56,20 @@ cp "$work/reused/last.safetensors" "$work/loose.safetensors"
 "$mtlc" train "$model" -q --epochs 4 --resume "$work/loose.safetensors" ||
   fail "a resume of a checkpoint outside a run folder failed"
 [[ -f runs/held_out/3/summary.json ]] || fail "a resume of a loose checkpoint did not get runs/held_out/3"
+# Resumed from the run's best parameters, a run takes a new folder: in the
+# run's own it replaced the epochs after the best.
+cp "$work/reused/last.safetensors" "$work/reused-last.safetensors"
+"$mtlc" train "$model" -q --epochs 4 --resume "$work/reused/best.safetensors" ||
+  fail "a resume from best.safetensors failed"
+cmp -s "$work/reused/last.safetensors" "$work/reused-last.safetensors" ||
+  fail "a resume from best.safetensors replaced the run's last checkpoint"
+[[ -f runs/held_out/4/summary.json ]] || fail "a resume from best.safetensors did not get runs/held_out/4"
+# A run killed before its summary, then a resume refused: the folder gets no
+# "failed" summary (the run it holds did not fail).
+rm "$work/reused/summary.json"
+"$mtlc" train "$model" -q --epochs 5 --batch 7 --resume "$work/reused/last.safetensors" 2>/dev/null &&
+  fail "a resume with another batch was accepted"
+[[ ! -f $work/reused/summary.json ]] || fail "a refused resume wrote a summary into the run's folder"
 touch "$work/reused/notes.txt"
 "$mtlc" train "$model" -q --epochs 1 --run-dir "$work/reused" --overwrite --no-shuffle ||
   fail "--overwrite failed"

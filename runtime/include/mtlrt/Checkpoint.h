@@ -59,6 +59,10 @@ struct CheckpointTensor {
   /// "NAME[k] is nan" for the first element of an F32 or F64 tensor that is
   /// not finite (no training step writes one), or empty when there is none.
   std::string nonFinite() const;
+  /// For Adam's second moment ("*.exp_avg_sq", an average of squares): a
+  /// message naming its first value below 0, which would make the next
+  /// update's square root NaN; empty for other tensors and when there is none.
+  std::string negativeSecondMoment() const;
 };
 
 /// The contents of a checkpoint file, tensors in file order.

@@ -36,9 +36,10 @@ Result<std::string> createRunFolder(const std::string &model, const std::string 
 Status checkRunDir(const std::string &dir, const std::string &resume, bool overwrite);
 
 /// Where a run resumed from `resume` without --run-dir goes on: the
-/// checkpoint's folder when a run wrote it there (its config.json is beside
-/// it), so the run's log, best checkpoint and summary stay together; else
-/// empty (a new folder).
+/// checkpoint's folder when it is the last.safetensors a run wrote there (its
+/// config.json is beside it), so the run's log, best checkpoint and summary
+/// stay together; else empty (a new folder: a resume from best or init
+/// parameters would replace the epochs after them).
 std::string resumedRunFolder(const std::string &resume);
 
 /// A run's hold on its folder (a lock on the folder itself, released when the

@@ -105,6 +105,18 @@ std::string CheckpointTensor::nonFinite() const {
   return dtype == Dtype::F32 ? first(floats()) : dtype == Dtype::F64 ? first(doubles()) : "";
 }
 
+std::string CheckpointTensor::negativeSecondMoment() const {
+  if (!name.ends_with(".exp_avg_sq"))
+    return "";
+  std::vector<float> values = floats();
+  for (size_t k = 0; k < values.size(); ++k)
+    if (values[k] < 0)
+      return fmt::format("negative: {}[{}] is {} (Adam's second moment, an average of squares, "
+                         "is never below 0)",
+                         name, k, values[k]);
+  return "";
+}
+
 const CheckpointTensor *Checkpoint::find(const std::string &name) const {
   for (const CheckpointTensor &t : tensors)
     if (t.name == name)
@@ -319,7 +331,11 @@ Result<Checkpoint> readCheckpoint(const std::string &path) {
       done += ok ? size_t(n) : 0;
     }
   }
-  std::string why = ok ? "" : errno ? errnoText() : "not a regular file, or it shrank while read";
+  std::string why = ok                     ? ""
+                    : errno                ? errnoText()
+                    : S_ISDIR(st.st_mode)  ? "a directory, not a file"
+                    : !S_ISREG(st.st_mode) ? "not a regular file (a FIFO, a device or a socket)"
+                                           : "it shrank while read";
   ::close(fd);
   if (!ok)
     return fail(fmt::format("{}: cannot read checkpoint: {}", path, why));

@@ -37,20 +37,6 @@ bool sameSetting(const std::string &key, const std::string &a, const std::string
   return false;
 }
 
-// Adam's second moment is an average of squares: a negative value would make
-// the update's square root NaN at the first step.
-std::string negativeSecondMoment(const CheckpointTensor &t) {
-  if (!t.name.ends_with(".exp_avg_sq"))
-    return "";
-  std::vector<float> values = t.floats();
-  for (size_t k = 0; k < values.size(); ++k)
-    if (values[k] < 0)
-      return fmt::format("negative: {}[{}] is {} (Adam's second moment, an average of squares, "
-                         "is never below 0)",
-                         t.name, k, values[k]);
-  return "";
-}
-
 std::vector<int64_t> shapeOf(const mtl_tensor_desc &d) {
   return std::vector<int64_t>(d.dims, d.dims + std::clamp(d.rank, 0, MTL_MAX_RANK));
 }
@@ -209,7 +195,7 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
           fmt::format("dtype differs: {}: checkpoint {}, model F32", d.name, dtypeName(t->dtype)));
     else if (std::string bad = t->nonFinite(); !bad.empty())
       diffs.push_back("not finite: " + bad);
-    else if (std::string bad = negativeSecondMoment(*t); !bad.empty())
+    else if (std::string bad = t->negativeSecondMoment(); !bad.empty())
       diffs.push_back(bad);
   };
   for (int32_t i = 0; i < model.num_params; ++i)

@@ -343,9 +343,12 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
     // --init-from that does not fit), as it would say why it failed later;
     // a run's own folder, refused a --resume, keeps what that run wrote.
     Error error = trainer.takeError();
+    namespace fs = std::filesystem;
     std::error_code ec;
-    if (!folder.empty() &&
-        !std::filesystem::exists(std::filesystem::path(folder) / "summary.json", ec))
+    const fs::path from = fs::path(f.resume).parent_path();
+    const bool continuing = !f.resume.empty() && !folder.empty() &&
+                            fs::equivalent(from.empty() ? fs::path(".") : from, folder, ec);
+    if (!folder.empty() && !continuing && !fs::exists(fs::path(folder) / "summary.json", ec))
       if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
         return fail(fmt::format("{}; and {}", error.message, s.error()));
     return error;

@@ -113,6 +113,10 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
 }
 
 std::string resumedRunFolder(const std::string &resume) {
+  // Only the run's last checkpoint continues it there: one resumed from its
+  // best or initial parameters would replace the epochs after them.
+  if (fs::path(resume).filename() != "last.safetensors")
+    return "";
   fs::path from = fs::path(resume).parent_path();
   if (from.empty())
     from = ".";
@@ -130,7 +134,7 @@ Result<RunFolderLock> RunFolderLock::take(const std::string &folder) {
     return fail(
         error == EWOULDBLOCK
             ? fmt::format("{}: another run is writing this folder; wait for it, or "
-                          "choose another folder",
+                          "choose another folder with --run-dir",
                           folder)
             : fmt::format("{}: cannot lock the run folder: {}", folder, std::strerror(error)));
   }

@@ -168,20 +168,24 @@ std::string Trainer::Impl::balanceWarning(const Dataset &train) const {
   const balance::Method &method = balancer.method();
   if (!method.combinesGradients())
     return {};
-  // gradnorm's weights and mgda(rep)'s coefficients weigh every parameter's
-  // gradient; the other methods' combine the shared ones only.
+  // mgda(rep) weighs the gradients of the shared representation, which
+  // reach the heads; the others look at the shared parameters the update
+  // changes (gradnorm at their norms), so with none there is nothing to do.
   using Kind = balance::Method::Kind;
-  bool allFrozen =
-      model->num_shared > 0 && method.kind != Kind::GradNorm && method.kind != Kind::MgdaRep;
+  bool allFrozen = model->num_shared > 0 && method.kind != Kind::MgdaRep;
   for (int32_t s = 0; s < model->num_shared; ++s) {
     const size_t p = size_t(model->shared_params[s]);
     allFrozen = allFrozen && (lrScale[p] == 0 || (frozen[p] && options.unfreezeAfter == 0));
   }
   if (allFrozen)
-    return fmt::format("balance '{}' combines the tasks' gradients on the shared parameters, and "
-                       "every one of them is frozen for the whole run: it trains as static "
-                       "does, at the cost of a gradient per task",
-                       method.text());
+    return fmt::format("balance '{}' {} on the shared parameters, and every one of them is "
+                       "frozen (or at lr_scale 0) for the whole run: {}, at the cost of a "
+                       "gradient per task",
+                       method.text(),
+                       method.kind == Kind::GradNorm ? "follows the tasks' gradient norms"
+                                                     : "combines the tasks' gradients",
+                       method.kind == Kind::GradNorm ? "the weights stay 1, as static's"
+                                                     : "it trains as static does");
   // The same judgement as `mtlc check`'s for a model's own method: a batch
   // draws from one data set, and a missing label is NaN.
   if (!balanceOverridden || train.sourceNames.size() < 2)
