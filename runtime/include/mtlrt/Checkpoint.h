@@ -171,4 +171,12 @@ Result<std::vector<Categories>> checkpointCategories(const Checkpoint &checkpoin
                                                      const std::vector<InputSpec> &inputs,
                                                      std::vector<std::string> *left = nullptr);
 
+/// Per task of `tasks`: the class vocabulary that `checkpoint` records for
+/// the task named `sources[t]` (metadata classes.NAME; `tasks[t].name` where
+/// `sources` is empty), empty where none. A vocabulary that is not a JSON
+/// array of strings is an error.
+Result<std::vector<std::vector<std::string>>>
+checkpointClasses(const Checkpoint &checkpoint, const std::vector<TaskSpec> &tasks,
+                  const std::vector<std::string> &sources = {});
+
 } // namespace mtlrt

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -180,6 +181,25 @@ Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
         out[i].clear();
       }
     }
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>>
+checkpointClasses(const Checkpoint &ck, const std::vector<TaskSpec> &tasks,
+                  const std::vector<std::string> &sources) {
+  std::vector<std::vector<std::string>> out(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const std::string &name = t < sources.size() ? sources[t] : tasks[t].name;
+    const std::string *text = ck.meta("classes." + name);
+    if (!text)
+      continue;
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_array() ||
+        !std::all_of(j.begin(), j.end(), [](const nlohmann::json &n) { return n.is_string(); }))
+      return fail(fmt::format("{}: metadata \"classes.{}\" is not a JSON array of strings",
+                              ck.source.empty() ? "checkpoint" : ck.source, name));
+    out[t] = j.get<std::vector<std::string>>();
+  }
   return out;
 }
 
