@@ -69,6 +69,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     fmt::print("error: model '{}' has no data to train on; add a `data` item\n", c_->model->name);
     return false;
   }
+  if (!reset && !dataFollowsParams())
+    return false;
   mtlrt::TrainOptions to = trainOptions();
   if (epochs)
     to.epochs = *epochs;
@@ -90,6 +92,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     std::copy(params_.begin(), params_.end(), trainer->params().begin());
     std::copy(state_.begin(), state_.end(), trainer->state().begin());
     trainer->setStep(step_);
+    trainer->setClassNames(classNames_);
+    trainer->setCategories(categories_); // fit() refuses data numbered otherwise
     if (!balanceState_.empty())
       (void)trainer->setBalanceState(balanceState_); // false: another method, which starts afresh
   }
@@ -193,6 +197,8 @@ bool ReplSession::eval() {
     fmt::print("error: model '{}' has no data to evaluate on\n", c_->model->name);
     return false;
   }
+  if (!dataFollowsParams())
+    return false;
   mtlrt::TrainOptions to = trainOptions();
   std::optional<mtlrt::Dataset> held;
   const mtlrt::Dataset *data = validationData_ ? &*validationData_ : nullptr;
