@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 #include <unistd.h>
 
@@ -82,6 +83,19 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   to.interrupt = &replInterrupted();
   if (reset)
     resetParams();
+  // unfreeze_after counts the epochs of the session's parameters, not of
+  // each :train: the groups thaw once, after that many epochs in all.
+  if (!to.freeze.empty() && to.unfreezeAfter > 0) {
+    const int64_t left = params_.empty() ? to.unfreezeAfter : to.unfreezeAfter - epochs_;
+    if (left <= 0)
+      to.freeze.clear();
+    to.unfreezeAfter = left < to.epochs ? std::max<int64_t>(left, 0) : 0; // 0: the whole run
+    if (left > 0)
+      fmt::print("frozen: {} for {} of this run\n", fmt::join(to.freeze, ", "),
+                 left == 1          ? std::string("the first epoch")
+                 : left < to.epochs ? fmt::format("the first {} epochs", left)
+                                    : std::string("every epoch"));
+  }
   auto trainer = mtlrt::Trainer::create(c_->compiled, to);
   if (!trainer) {
     fmt::print("error: {}\n", trainer.error());
