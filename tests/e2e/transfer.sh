@@ -103,6 +103,8 @@ expect_error "a map between shapes that differ" "'digit <- reconstruct' maps ten
   "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'digit <- reconstruct'
 expect_error "freezing an unknown group" "freeze: 'trunkk' names no parameters of model 'digits_transfer' \(its groups: trunk, digit, odd\); did you mean 'trunk'\?" \
   "$work/transfer" train -q --no-save --freeze trunkk
+expect_error "--unfreeze-after without a frozen group" "unfreeze_after = 2 thaws nothing: no parameter group is frozen" \
+  "$work/transfer" train -q --no-save --unfreeze-after 2
 expect_error "a malformed --lr-scale" "--lr-scale 'trunk': expected GROUP=SCALE" \
   "$work/transfer" train -q --no-save --lr-scale trunk
 finish
