@@ -43,11 +43,13 @@ RunConfig penguinConfig(const std::string &csv, int64_t width) {
 }
 
 /// A checkpoint that holds nothing but the vocabularies of a run on all three species.
-std::string vocabularyCheckpoint(const std::string &name) {
+std::string vocabularyCheckpoint(const std::string &name,
+                                 const std::string &columns = R"(["island"])") {
   Checkpoint ck;
   ck.metadata = {{"format", kCheckpointFormat},
                  {"classes.species", R"(["Adelie","Chinstrap","Gentoo"])"},
-                 {"categories.ids", R"([["<unk>","Biscoe","Dream","Torgersen"]])"}};
+                 {"categories.ids", R"([["<unk>","Biscoe","Dream","Torgersen"]])"},
+                 {"category_columns.ids", columns}};
   const std::string path = ::testing::TempDir() + name;
   EXPECT_TRUE(writeCheckpoint(path, ck).ok());
   return path;
@@ -118,4 +120,20 @@ TEST(Vocabulary, InitNumbersClassesByTheCheckpointAndNewOnesFollow) {
   ASSERT_FALSE(data.ok());
   EXPECT_NE(data.error().find("task 'species' is classify(3)"), std::string::npos) << data.error();
   EXPECT_NE(data.error().find("Emperor"), std::string::npos) << data.error();
+}
+
+TEST(Vocabulary, CategoriesFollowTheirColumnsByName) {
+  // The checkpoint's vocabulary is of a column 'colony': its rows do not stand for 'island'.
+  const std::string csv = mtl::test::writeTempFile("vocab_columns.csv", kTwoSpecies);
+  for (bool resume : {true, false}) {
+    const std::string ck = vocabularyCheckpoint("vocab_columns.safetensors", R"(["colony"])");
+    auto data = loadTrainingData(penguinConfig(csv, 3), "penguins",
+                                 resume ? flagsFrom(ck, "") : flagsFrom("", ck), false);
+    ASSERT_FALSE(data.ok());
+    EXPECT_NE(data.error().find("input 'ids' reads the columns island 'as category', and the "
+                                "checkpoint's vocabulary and embedding rows are of the columns "
+                                "colony, in that order"),
+              std::string::npos)
+        << data.error();
+  }
 }

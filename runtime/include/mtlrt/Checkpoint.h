@@ -163,13 +163,20 @@ struct InitReport {
 Result<InitReport> initFromCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
                                       const std::vector<std::string> &map);
 
+struct RunConfig;
+
 /// Per input of `inputs`: the category vocabulary that `checkpoint` records
 /// for an input of its name (metadata categories.NAME), empty where none,
 /// and empty where it holds more categories than the input's embedding has
-/// rows (`vocab`), which is then described in `left` when given.
+/// rows (`vocab`), which is then described in `left` when given. With
+/// `config`, the columns an input reads 'as category' in its training data
+/// (categoryColumnNames) must be those the checkpoint records for the
+/// vocabulary (metadata category_columns.NAME), in the same order: a
+/// vocabulary is matched to columns by name, never by position.
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &checkpoint,
                                                      const std::vector<InputSpec> &inputs,
-                                                     std::vector<std::string> *left = nullptr);
+                                                     std::vector<std::string> *left = nullptr,
+                                                     const RunConfig *config = nullptr);
 
 /// Per task of `tasks`: the class vocabulary that `checkpoint` records for
 /// the task named `sources[t]` (metadata classes.NAME; `tasks[t].name` where

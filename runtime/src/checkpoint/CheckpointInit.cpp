@@ -157,10 +157,27 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
 
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
                                                      const std::vector<InputSpec> &inputs,
-                                                     std::vector<std::string> *left) {
+                                                     std::vector<std::string> *left,
+                                                     const RunConfig *config) {
   std::vector<Categories> out(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)
     if (const std::string *text = ck.meta("categories." + inputs[i].name)) {
+      // Each column has its list and its range of embedding rows, in the
+      // order the checkpoint's run read them: the same columns must come
+      // in the same order, or values would take another column's rows.
+      const std::string *columns = ck.meta("category_columns." + inputs[i].name);
+      std::vector<std::string> now =
+          config ? categoryColumnNames(*config, i) : std::vector<std::string>{};
+      nlohmann::json was =
+          columns ? nlohmann::json::parse(*columns, nullptr, false) : nlohmann::json();
+      if (columns && !now.empty() && was != nlohmann::json(now))
+        return fail(fmt::format(
+            "{}: input '{}' reads the columns {} 'as category', and the checkpoint's vocabulary "
+            "and embedding rows are of the columns {}, in that order; read those columns in "
+            "that order",
+            ck.source.empty() ? "checkpoint" : ck.source, inputs[i].name, fmt::join(now, ", "),
+            was.is_array() ? fmt::format("{}", fmt::join(was.get<std::vector<std::string>>(), ", "))
+                           : *columns));
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
       try {
         out[i] = j.get<Categories>();

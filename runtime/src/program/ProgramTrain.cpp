@@ -489,7 +489,8 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
     Result<Checkpoint> ck = readCheckpoint(start);
     if (!ck)
       return ck.takeError();
-    Result<std::vector<Categories>> vocabularies = checkpointCategories(*ck, run->config.inputs);
+    Result<std::vector<Categories>> vocabularies =
+        checkpointCategories(*ck, run->config.inputs, nullptr, &run->config);
     if (!vocabularies)
       return vocabularies.takeError();
     run->config.inputs = withCategories(std::move(run->config.inputs), *vocabularies);
