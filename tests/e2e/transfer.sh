@@ -105,6 +105,11 @@ expect_error "freezing an unknown group" "freeze: 'trunkk' names no parameters o
   "$work/transfer" train -q --no-save --freeze trunkk
 expect_error "--unfreeze-after without a frozen group" "unfreeze_after = 2 thaws nothing: no parameter group is frozen" \
   "$work/transfer" train -q --no-save --unfreeze-after 2
+# Frozen tensors that the checkpoint does not give stay random while frozen: a warning says so.
+"$work/transfer" train -q --no-save --epochs 1 --init-from "$ae" --init-map 'trunk <- encoder' \
+  --freeze trunk --freeze digit >/dev/null 2>"$work/frozen_new.txt" || fail "a partly loaded frozen run failed"
+grep -c "warning: init from .*: frozen but not loaded: 2 tensors (digit.0.weight, digit.0.bias); they keep their random initial values while frozen" \
+  "$work/frozen_new.txt" >/dev/null || fail "no warning for frozen tensors left new: $(cat "$work/frozen_new.txt")"
 expect_error "a malformed --lr-scale" "--lr-scale 'trunk': expected GROUP=SCALE" \
   "$work/transfer" train -q --no-save --lr-scale trunk
 finish

@@ -144,6 +144,11 @@ struct InitReport {
   std::vector<std::string> loaded;  ///< "trunk.0.weight", or "trunk.0.weight <- encoder.0.weight"
   std::vector<std::string> fresh;   ///< model tensors left at their initial values, and why
   std::vector<std::string> ignored; ///< checkpoint parameters the model does not take
+  /// Model tensors that a freeze group names and the checkpoint did not give:
+  /// they keep their random initial values for as long as they are frozen.
+  std::vector<std::string> frozenFresh;
+  /// "warning: ..." about frozenFresh, or empty.
+  std::string frozenWarning() const;
   /// Category vocabularies too large for their input's embedding (checkpointCategories).
   std::vector<std::string> vocabularies;
   /// "init from ae.safetensors: loaded 4 tensors (...); new: ...; ignored: ...".

@@ -41,6 +41,14 @@ std::string InitReport::summary() const {
   return out;
 }
 
+std::string InitReport::frozenWarning() const {
+  if (frozenFresh.empty())
+    return {};
+  return fmt::format("warning: init from {}: frozen but not loaded: {}; they keep their random "
+                     "initial values while frozen",
+                     source, listed(frozenFresh, "tensor"));
+}
+
 Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
                                       const std::vector<std::string> &map) {
   const mtl_model &model = trainer.model();
@@ -85,6 +93,12 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
     else if (rule && firstMissing[ruleIndex].empty())
       firstMissing[ruleIndex] = source;
     std::string label = rule ? fmt::format("{} <- {}", d.name, source) : std::string(d.name);
+    if (!t || t->shape != shape || t->dtype != Dtype::F32)
+      for (const std::string &group : trainer.options().freeze)
+        if (inGroup(group, d.name)) {
+          report.frozenFresh.push_back(d.name);
+          break;
+        }
     if (!t) {
       report.fresh.push_back(rule ? fmt::format("{} (the checkpoint has no {})", d.name, source)
                                   : std::string(d.name));

@@ -432,6 +432,8 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   }
   if (trainer->initReport() && !f.quiet)
     fmt::print("{}\n", trainer->initReport()->summary());
+  if (trainer->initReport() && !trainer->initReport()->frozenFresh.empty())
+    fmt::print(stderr, "{}\n", trainer->initReport()->frozenWarning());
   auto &[train, validation, test] = data.sets;
   Result<TrainResult> result =
       trainer->fit(*train, validation ? &*validation : nullptr, test ? &*test : nullptr);
