@@ -395,6 +395,45 @@ bool ReplSession::loadData() {
   return true;
 }
 
+bool ReplSession::dataFollowsParams() {
+  if (!trainData_)
+    return true;
+  // Only vocabularies that both have: a model's data may leave a slot unread.
+  auto differ = [](const auto &mine, const auto &data) {
+    for (size_t k = 0; k < mine.size() && k < data.size(); ++k)
+      if (!mine[k].empty() && !data[k].empty() && mine[k] != data[k])
+        return true;
+    return false;
+  };
+  if (!differ(classNames_, trainData_->classNames) && !differ(categories_, trainData_->categories))
+    return true;
+  // The heads' outputs and the embeddings' rows of the parameters stand for
+  // their classes and categories: the data is read again, numbered by them.
+  const mtlrt::RunConfig config =
+      mtlrt::withVocabularies(runConfig(*c_->model), classNames_, categories_);
+  std::optional<mtlrt::Dataset> train, validation;
+  for (int k = 0; k < 2; ++k) {
+    const std::vector<int> &indices = k == 0 ? config.trainData : config.validateData;
+    if (indices.empty())
+      continue;
+    auto d = mtlrt::loadDataSets(
+        k == 0 ? config : mtlrt::withVocabularies(config, train->classNames, train->categories),
+        indices);
+    if (!d) {
+      fmt::print("error: the parameters number classes and categories otherwise than the data, "
+                 "which cannot be read by theirs: {}\n",
+                 d.error());
+      return false;
+    }
+    (k == 0 ? train : validation) = std::move(*d);
+  }
+  fmt::print("note: read the data again, numbered by the classes and categories of the "
+             "parameters\n");
+  trainData_ = std::move(train);
+  validationData_ = std::move(validation);
+  return true;
+}
+
 void ReplSession::printData() const {
   if (!trainData_) {
     fmt::print("model '{}' has no data to train on\n", c_->model->name);

@@ -77,6 +77,8 @@ bool ReplSession::predict(int64_t first, int64_t last) {
     fmt::print("error: model '{}' has no data to predict on; add a `data` item\n", c_->model->name);
     return false;
   }
+  if (!dataFollowsParams())
+    return false;
   const mtlrt::Dataset &data = *trainData_;
   if (first < 1 || last < first || last > data.rows) {
     fmt::print("error: {} out of range: the training data '{}' has {} rows (1-{})\n",

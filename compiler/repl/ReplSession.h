@@ -129,6 +129,10 @@ private:
   /// Loads the current model's data, unless the data read for the model
   /// before it is unchanged (dataKey_); on a failure the session keeps its data.
   bool loadData();
+  /// Reads the data again, numbered by the parameters' class and category
+  /// vocabularies (classNames_, categories_: a :load checkpoint's) where the
+  /// data numbers them otherwise; false, saying why, when it cannot.
+  bool dataFollowsParams();
   mtlrt::TrainOptions trainOptions() const;
   /// A Trainer of the compiled model holding the current parameters, state and statistics.
   mtlrt::Result<mtlrt::Trainer> currentTrainer() const;

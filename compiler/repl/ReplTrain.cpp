@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 #include <unistd.h>
 
@@ -69,6 +70,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     fmt::print("error: model '{}' has no data to train on; add a `data` item\n", c_->model->name);
     return false;
   }
+  if (!reset && !dataFollowsParams())
+    return false;
   mtlrt::TrainOptions to = trainOptions();
   if (epochs)
     to.epochs = *epochs;
@@ -80,6 +83,19 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   to.interrupt = &replInterrupted();
   if (reset)
     resetParams();
+  // unfreeze_after counts the epochs of the session's parameters, not of
+  // each :train: the groups thaw once, after that many epochs in all.
+  if (!to.freeze.empty() && to.unfreezeAfter > 0) {
+    const int64_t left = params_.empty() ? to.unfreezeAfter : to.unfreezeAfter - epochs_;
+    if (left <= 0)
+      to.freeze.clear();
+    to.unfreezeAfter = left < to.epochs ? std::max<int64_t>(left, 0) : 0; // 0: the whole run
+    if (left > 0)
+      fmt::print("frozen: {} for {} of this run\n", fmt::join(to.freeze, ", "),
+                 left == 1          ? std::string("the first epoch")
+                 : left < to.epochs ? fmt::format("the first {} epochs", left)
+                                    : std::string("every epoch"));
+  }
   auto trainer = mtlrt::Trainer::create(c_->compiled, to);
   if (!trainer) {
     fmt::print("error: {}\n", trainer.error());
@@ -90,6 +106,8 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
     std::copy(params_.begin(), params_.end(), trainer->params().begin());
     std::copy(state_.begin(), state_.end(), trainer->state().begin());
     trainer->setStep(step_);
+    trainer->setClassNames(classNames_);
+    trainer->setCategories(categories_); // fit() refuses data numbered otherwise
     if (!balanceState_.empty())
       (void)trainer->setBalanceState(balanceState_); // false: another method, which starts afresh
   }
@@ -193,6 +211,8 @@ bool ReplSession::eval() {
     fmt::print("error: model '{}' has no data to evaluate on\n", c_->model->name);
     return false;
   }
+  if (!dataFollowsParams())
+    return false;
   mtlrt::TrainOptions to = trainOptions();
   std::optional<mtlrt::Dataset> held;
   const mtlrt::Dataset *data = validationData_ ? &*validationData_ : nullptr;

@@ -153,6 +153,8 @@ Model singleTaskModel(const Model &model, int task) {
                   entries.end());
   };
   dropGone(train.freeze, [](const std::string &s) { return s; });
+  if (train.freeze.empty())
+    train.unfreezeAfter = 0; // nothing frozen is left to thaw (a run would refuse it)
   dropGone(train.lrScales, [](const std::pair<std::string, double> &p) { return p.first; });
   dropGone(train.initMap, modelSide);
   const std::string monitorTask =

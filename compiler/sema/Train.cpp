@@ -35,7 +35,7 @@ const std::vector<std::string> kKeys = {"epochs",   "batch",    "seed",      "sh
                                         "init",     "init_map", "freeze",    "unfreeze_after",
                                         "lr_scale", "schedule", "clip_norm", "sampling"};
 
-bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
+bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es, const ast::Expr **monitorExpr) {
   if (!e.isNamed() || e.text != "early_stop") {
     ctx.error(e.loc, fmt::format("expected early_stop(patience = N, monitor = ..., "
                                  "min_delta = X), got {}",
@@ -47,7 +47,8 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
   if (const ast::Expr *v = b.value(0))
     es.patience = evalInt(ctx, *v, nullptr, "patience", 1, kMaxDim).value_or(es.patience);
   if (const ast::Expr *v = b.value(1))
-    readMonitor(ctx, *v, "monitor", es.monitor, es.maximize);
+    if (readMonitor(ctx, *v, "monitor", es.monitor, es.maximize))
+      *monitorExpr = v;
   if (const ast::Expr *v = b.value(2))
     if (auto x = evalNumber(ctx, *v, nullptr)) {
       if (*x < 0)
@@ -57,6 +58,32 @@ bool readEarlyStop(Context &ctx, const ast::Expr &e, EarlyStop &es) {
     }
   es.enabled = true;
   return true;
+}
+
+} // namespace
+
+namespace {
+
+/// A monitored TASK.X that the validation data sets do not label would be a
+/// value validation never computes: early stopping could never follow it.
+void checkMonitorValidated(Context &ctx, const ast::Expr &at, const std::string &monitor) {
+  const TrainConfig &cfg = ctx.model->train;
+  const std::string task = monitor.substr(0, monitor.find('.'));
+  const Symbol *sym = ctx.findSymbol(task);
+  if (!sym || sym->kind != Symbol::Task || cfg.validateData.empty())
+    return; // held out of the training data, which binds every task (checkDataCoverage)
+  std::vector<std::string> sets;
+  for (int d : cfg.validateData) {
+    const DataInfo &info = ctx.data[size_t(d)];
+    if (info.synthetic || info.unresolved || info.badSource || info.tasks.count(sym->index))
+      return;
+    sets.push_back(info.decl->name.text);
+  }
+  ctx.error(at.loc, fmt::format("early_stop monitors '{}', but the validation data ({}) does not "
+                                "bind task '{}', so validation never scores it; bind its labels "
+                                "there ({} = column(...)), or monitor a task it scores",
+                                monitor, quoteList(sets, "and"), task, task))
+      .note(ctx.model->tasks[size_t(sym->index)].loc, fmt::format("'{}' is declared here", task));
 }
 
 } // namespace
@@ -143,11 +170,14 @@ void checkTrain(Context &ctx, const ast::TrainDecl *decl, const ast::ModelDecl &
   const bool validateOk = checkTrainData(
       ctx, {given[DataKey], given[Validate], given[Test], given[SamplingKey]}, decl, model);
   if (auto *s = given[EarlyStopKey]) {
-    bool read = readEarlyStop(ctx, s->value, cfg.earlyStop);
+    const ast::Expr *monitor = nullptr;
+    bool read = readEarlyStop(ctx, s->value, cfg.earlyStop, &monitor);
     bool validation = cfg.validateFraction > 0 || !cfg.validateData.empty();
     if (read && !validation && validateOk)
       ctx.error(s->key.loc, "early_stop needs validation data; set 'validate' to a fraction "
                             "or a data set");
+    if (read && monitor && validateOk && cfg.earlyStop.monitor != "loss")
+      checkMonitorValidated(ctx, *monitor, cfg.earlyStop.monitor);
   }
   checkTransfer(ctx,
                 {given[Init], given[InitMap], given[Freeze], given[UnfreezeAfter], given[LrScale]});

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <string_view>
 
 namespace mtl::sema {
 namespace {
@@ -36,6 +37,35 @@ bool knownGroup(Context &ctx, const std::string &head, SourceLoc loc, const char
   return false;
 }
 
+/// Whether `group`, a quoted pattern or a name with dots ("trunk.2.*",
+/// "y.0.weight"), can name a parameter. Sema knows each layer's parameter
+/// prefix ("trunk.2"), not the names lowering gives after it ("weight",
+/// "running_mean"), so a group passes when it can name something under the
+/// prefix of a layer that has parameters: what fails names none for sure.
+bool mayNameParameters(const Context &ctx, const std::string &group) {
+  // Whether `g` can match a name that starts with `t`.
+  auto startFits = [](auto &self, std::string_view g, std::string_view t) -> bool {
+    if (t.empty())
+      return true;
+    if (g.empty())
+      return false;
+    if (g[0] == '*')
+      return self(self, g.substr(1), t) || self(self, g, t.substr(1));
+    return g[0] == t[0] && self(self, g.substr(1), t.substr(1));
+  };
+  const bool pattern = group.find('*') != std::string::npos;
+  for (const Module &m : ctx.model->modules)
+    for (const Layer &l : m.layers) {
+      if (l.paramPrefix.empty() || (l.paramCount() == 0 && l.kind != LayerKind::BatchNorm))
+        continue;
+      const std::string prefix = l.paramPrefix + ".";
+      if (pattern ? startFits(startFits, group, prefix)
+                  : prefix.rfind(group + ".", 0) == 0 || group.rfind(prefix, 0) == 0)
+        return true;
+    }
+  return false;
+}
+
 /// A parameter group: a name, or a quoted pattern ("trunk.0.*"); nullopt after an error.
 std::optional<std::string> readGroup(Context &ctx, const ast::Expr &e, const char *what) {
   if (e.kind != ast::ExprKind::Name && e.kind != ast::ExprKind::String) {
@@ -47,6 +77,13 @@ std::optional<std::string> readGroup(Context &ctx, const ast::Expr &e, const cha
   std::string head = e.text.substr(0, e.text.find_first_of(".*"));
   if (!knownGroup(ctx, head, e.loc, what))
     return std::nullopt;
+  // A group that names no parameter is refused when the run starts; say so now.
+  if (!head.empty() && head.size() < e.text.size() && !mayNameParameters(ctx, e.text))
+    ctx.warning(e.loc, fmt::format("{}: \"{}\" names no parameter of model '{}' (a run refuses "
+                                   "it); parameters are named VALUE.POSITION.NAME, where "
+                                   "positions count every layer, and only layers with "
+                                   "parameters have any",
+                                   what, e.text, ctx.model->name));
   return e.text;
 }
 

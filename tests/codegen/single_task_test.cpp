@@ -140,6 +140,12 @@ TEST(SingleTask, KeepsTheOtherTasksValuesOutOfTheModel) {
   ASSERT_EQ(m.train.lrScales.size(), 1u);
   EXPECT_EQ(m.train.lrScales[0].first, "e2");
   EXPECT_EQ(m.train.initMap, (std::vector<std::string>{"a.* <- x.*", "e1.* <- enc.*"}));
+  // A freeze of b's alone leaves nothing frozen, and so nothing to thaw.
+  both.train.freeze = {"b_gate"};
+  both.train.unfreezeAfter = 2;
+  const sema::Model unfrozen = sema::singleTaskModel(both, 0);
+  EXPECT_TRUE(unfrozen.train.freeze.empty());
+  EXPECT_EQ(unfrozen.train.unfreezeAfter, 0);
   std::vector<std::string> modules;
   for (const sema::Module &mod : m.modules)
     modules.push_back(mod.name);

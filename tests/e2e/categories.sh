@@ -35,6 +35,18 @@ grep -c "new\.csv: 2 values that training did not see read as <unk> (the first: 
   "$work/notes.txt" >/dev/null || fail "no note on the unseen values"
 grep -c "new\.csv: 1 missing value of input 'fields' read as <unk>" "$work/notes.txt" >/dev/null ||
   fail "no note on the missing value"
+# A model that reads the same columns in another order cannot start from the checkpoint: each
+# column has its vocabulary and its range of embedding rows (they were matched by position).
+mkdir -p "$work/swap/lib"
+cp "$examples/lib/blocks.mtl" "$work/swap/lib/"
+sed 's/columns(user_segment, item_category, device, region)/columns(item_category, user_segment, device, region)/' \
+  "$examples/ctr.mtl" >"$work/swap/ctr.mtl"
+for how in --init-from --resume; do
+  "$mtlc" train "$work/swap/ctr.mtl" -q --no-save --epochs 3 --data "train=$work/ctr.csv" $how "$ck" \
+    >"$work/swap.txt" 2>&1 && fail "$how from a checkpoint of columns in another order was accepted"
+  grep -c "input 'fields' reads the columns item_category, user_segment, device, region 'as category', and the checkpoint's vocabulary and embedding rows are of the columns user_segment, item_category, device, region" \
+    "$work/swap.txt" >/dev/null || fail "no message for $how with the columns in another order: $(cat "$work/swap.txt")"
+done
 "$work/ctr" eval --checkpoint "$ck" --data "train=$work/new.csv" >"$work/eval.txt" 2>&1 ||
   fail "eval --data failed: $(cat "$work/eval.txt")"
 grep -c "^train (4 rows)" "$work/eval.txt" >/dev/null || fail "eval did not score the 4 rows"

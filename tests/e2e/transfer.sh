@@ -66,6 +66,25 @@ grep -c "cannot resume: the run's settings differ.*freeze: checkpoint 'trunk', n
   fail "no message for a resume that changes freeze: $(cat "$work/r.txt")"
 
 # expect_error WHAT PATTERN CMD...: exit status 1 and a message matching PATTERN.
+# A thawed tensor's first Adam update is lr (1 - b1) sqrt(1 - b2^t) / ((1 - b1^t) sqrt(1 - b2)) at
+# the run's step t, not PyTorch's lr (docs/transfer.md): one step an epoch (--batch 1000), the trunk
+# thawed at step t = 2 and t = 361 (where the digits workflows thaw it), lr = 0.001.
+if command -v python3 >/dev/null; then
+  for t in 2 361; do
+    "$mtlc" train "$examples/penguins.mtl" --freeze trunk --unfreeze-after $((t - 1)) \
+      --epochs $t --batch 1000 --save-init --run-dir "$work/thaw$t" -q 2>/dev/null ||
+      fail "the thawed penguins run to step $t failed"
+    for f in init last; do
+      python3 "$here/../runtime/read_checkpoint.py" "$work/thaw$t/$f.safetensors" >"$work/thaw$t.$f.json"
+    done
+    ratio=$(python3 -c 'import json, sys
+a, b = (json.load(open(p))["tensors"]["trunk.0.weight"]["values"] for p in sys.argv[1:])
+print("%.3f" % (max(abs(y - x) for x, y in zip(a, b)) / 0.001))' "$work/thaw$t.init.json" "$work/thaw$t.last.json")
+    expected=$([[ $t == 2 ]] && echo 0.744 || echo 1.741)
+    [[ $ratio == "$expected" ]] || fail "the first update after thawing at step $t is $ratio lr, not $expected lr"
+  done
+fi
+
 expect_error() {
   local what=$1 pattern=$2
   shift 2
@@ -84,6 +103,13 @@ expect_error "a map between shapes that differ" "'digit <- reconstruct' maps ten
   "$work/transfer" train -q --no-save --init-from "$ae" --init-map 'digit <- reconstruct'
 expect_error "freezing an unknown group" "freeze: 'trunkk' names no parameters of model 'digits_transfer' \(its groups: trunk, digit, odd\); did you mean 'trunk'\?" \
   "$work/transfer" train -q --no-save --freeze trunkk
+expect_error "--unfreeze-after without a frozen group" "unfreeze_after = 2 thaws nothing: no parameter group is frozen" \
+  "$work/transfer" train -q --no-save --unfreeze-after 2
+# Frozen tensors that the checkpoint does not give stay random while frozen: a warning says so.
+"$work/transfer" train -q --no-save --epochs 1 --init-from "$ae" --init-map 'trunk <- encoder' \
+  --freeze trunk --freeze digit >/dev/null 2>"$work/frozen_new.txt" || fail "a partly loaded frozen run failed"
+grep -c "warning: init from .*: frozen but not loaded: 2 tensors (digit.0.weight, digit.0.bias); they keep their random initial values while frozen" \
+  "$work/frozen_new.txt" >/dev/null || fail "no warning for frozen tensors left new: $(cat "$work/frozen_new.txt")"
 expect_error "a malformed --lr-scale" "--lr-scale 'trunk': expected GROUP=SCALE" \
   "$work/transfer" train -q --no-save --lr-scale trunk
 finish

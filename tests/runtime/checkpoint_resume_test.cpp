@@ -164,6 +164,28 @@ TEST(CheckpointResume, ResumeRefusesOtherSettingsAndData) {
   fs::remove_all(dir);
 }
 
+TEST(CheckpointResume, ResumeRefusesDataNumberedByAnotherVocabulary) {
+  Dataset data = standardisedData();
+  data.classNames = {{}, {"no", "yes"}, {}};
+  fs::path dir = mtl::test::scratchDir("resume", "vocabulary");
+  TrainOptions o = baseOptions(dir);
+  o.epochs = 1;
+  Trainer first = create(o);
+  fit(first, data);
+  o.resumeFrom = (dir / "last.safetensors").string();
+  o.epochs = 2;
+  Trainer resumed = create(o);
+  Dataset other = data; // its labels numbered by its own vocabulary, "yes" first
+  other.classNames = {{}, {"yes", "no"}, {}};
+  Result<TrainResult> r = resumed.fit(other);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("task 'pos': the data numbers its classes yes, no, and the checkpoint's "
+                           "run no, yes"),
+            std::string::npos)
+      << r.error();
+  EXPECT_TRUE(resumed.fit(data).ok());
+  fs::remove_all(dir);
+}
 TEST(CheckpointResume, MismatchedModelListsEveryDifference) {
   fs::path dir = mtl::test::scratchDir("resume", "mismatch");
   TrainOptions o = baseOptions(dir);

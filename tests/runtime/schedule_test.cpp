@@ -147,4 +147,9 @@ TEST(Schedule, SettingsCountedInEpochsFitTheRun) {
   EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
             "unfreeze_after = 3 leaves nothing to train unfrozen in the run's 3 epochs; unfreeze "
             "earlier (--unfreeze-after) or train for more (--epochs)");
+  o.freeze.clear();
+  o.unfreezeAfter = 2;
+  EXPECT_EQ(Trainer::create(&testmodel::kModel, o).error(),
+            "unfreeze_after = 2 thaws nothing: no parameter group is frozen (--freeze GROUP, or "
+            "freeze = [...] in the model's train item)");
 }

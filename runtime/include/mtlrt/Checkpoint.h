@@ -157,6 +157,11 @@ struct InitReport {
   std::vector<std::string> loaded;  ///< "trunk.0.weight", or "trunk.0.weight <- encoder.0.weight"
   std::vector<std::string> fresh;   ///< model tensors left at their initial values, and why
   std::vector<std::string> ignored; ///< checkpoint parameters the model does not take
+  /// Model tensors that a freeze group names and the checkpoint did not give:
+  /// they keep their random initial values for as long as they are frozen.
+  std::vector<std::string> frozenFresh;
+  /// "warning: ..." about frozenFresh, or empty.
+  std::string frozenWarning() const;
   /// Category vocabularies too large for their input's embedding (checkpointCategories).
   std::vector<std::string> vocabularies;
   /// "init from ae.safetensors: loaded 4 tensors (...); new: ...; ignored: ...".
@@ -176,12 +181,27 @@ struct InitReport {
 Result<InitReport> initFromCheckpoint(const Checkpoint &checkpoint, Trainer &trainer,
                                       const std::vector<std::string> &map);
 
+struct RunConfig;
+
 /// Per input of `inputs`: the category vocabulary that `checkpoint` records
 /// for an input of its name (metadata categories.NAME), empty where none,
 /// and empty where it holds more categories than the input's embedding has
-/// rows (`vocab`), which is then described in `left` when given.
+/// rows (`vocab`), which is then described in `left` when given. With
+/// `config`, the columns an input reads 'as category' in its training data
+/// (categoryColumnNames) must be those the checkpoint records for the
+/// vocabulary (metadata category_columns.NAME), in the same order: a
+/// vocabulary is matched to columns by name, never by position.
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &checkpoint,
                                                      const std::vector<InputSpec> &inputs,
-                                                     std::vector<std::string> *left = nullptr);
+                                                     std::vector<std::string> *left = nullptr,
+                                                     const RunConfig *config = nullptr);
+
+/// Per task of `tasks`: the class vocabulary that `checkpoint` records for
+/// the task named `sources[t]` (metadata classes.NAME; `tasks[t].name` where
+/// `sources` is empty), empty where none. A vocabulary that is not a JSON
+/// array of strings is an error.
+Result<std::vector<std::vector<std::string>>>
+checkpointClasses(const Checkpoint &checkpoint, const std::vector<TaskSpec> &tasks,
+                  const std::vector<std::string> &sources = {});
 
 } // namespace mtlrt

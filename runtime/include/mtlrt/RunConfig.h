@@ -61,6 +61,12 @@ std::vector<double> slotScales(const mtl_model &model, bool tasks);
 /// that binds a slot makes its vocabulary, which the later ones follow.
 Result<Dataset> loadDataSets(const RunConfig &config, std::span<const int> indices);
 
+/// The columns that the first training data set of `config` binding input
+/// `input` 'as category' reads, in order (a name, or the index of an
+/// unnamed column); empty where none does. A vocabulary holds one list per
+/// column, and the embedding one range of rows per column, in this order.
+std::vector<std::string> categoryColumnNames(const RunConfig &config, size_t input);
+
 /// `config` with the vocabularies of training (a training Dataset's, or a
 /// Trainer's) wherever the model declares none.
 RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,

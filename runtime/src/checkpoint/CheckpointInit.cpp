@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -38,6 +39,14 @@ std::string InitReport::summary() const {
   for (const std::string &v : vocabularies)
     out += "; not used: " + v;
   return out;
+}
+
+std::string InitReport::frozenWarning() const {
+  if (frozenFresh.empty())
+    return {};
+  return fmt::format("warning: init from {}: frozen but not loaded: {}; they keep their random "
+                     "initial values while frozen",
+                     source, listed(frozenFresh, "tensor"));
 }
 
 Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
@@ -84,6 +93,12 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
     else if (rule && firstMissing[ruleIndex].empty())
       firstMissing[ruleIndex] = source;
     std::string label = rule ? fmt::format("{} <- {}", d.name, source) : std::string(d.name);
+    if (!t || t->shape != shape || t->dtype != Dtype::F32)
+      for (const std::string &group : trainer.options().freeze)
+        if (inGroup(group, d.name)) {
+          report.frozenFresh.push_back(d.name);
+          break;
+        }
     if (!t) {
       report.fresh.push_back(rule ? fmt::format("{} (the checkpoint has no {})", d.name, source)
                                   : std::string(d.name));
@@ -156,10 +171,27 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
 
 Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
                                                      const std::vector<InputSpec> &inputs,
-                                                     std::vector<std::string> *left) {
+                                                     std::vector<std::string> *left,
+                                                     const RunConfig *config) {
   std::vector<Categories> out(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)
     if (const std::string *text = ck.meta("categories." + inputs[i].name)) {
+      // Each column has its list and its range of embedding rows, in the
+      // order the checkpoint's run read them: the same columns must come
+      // in the same order, or values would take another column's rows.
+      const std::string *columns = ck.meta("category_columns." + inputs[i].name);
+      std::vector<std::string> now =
+          config ? categoryColumnNames(*config, i) : std::vector<std::string>{};
+      nlohmann::json was =
+          columns ? nlohmann::json::parse(*columns, nullptr, false) : nlohmann::json();
+      if (columns && !now.empty() && was != nlohmann::json(now))
+        return fail(fmt::format(
+            "{}: input '{}' reads the columns {} 'as category', and the checkpoint's vocabulary "
+            "and embedding rows are of the columns {}, in that order; read those columns in "
+            "that order",
+            ck.source.empty() ? "checkpoint" : ck.source, inputs[i].name, fmt::join(now, ", "),
+            was.is_array() ? fmt::format("{}", fmt::join(was.get<std::vector<std::string>>(), ", "))
+                           : *columns));
       nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
       try {
         out[i] = j.get<Categories>();
@@ -180,6 +212,25 @@ Result<std::vector<Categories>> checkpointCategories(const Checkpoint &ck,
         out[i].clear();
       }
     }
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>>
+checkpointClasses(const Checkpoint &ck, const std::vector<TaskSpec> &tasks,
+                  const std::vector<std::string> &sources) {
+  std::vector<std::vector<std::string>> out(tasks.size());
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const std::string &name = t < sources.size() ? sources[t] : tasks[t].name;
+    const std::string *text = ck.meta("classes." + name);
+    if (!text)
+      continue;
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_array() ||
+        !std::all_of(j.begin(), j.end(), [](const nlohmann::json &n) { return n.is_string(); }))
+      return fail(fmt::format("{}: metadata \"classes.{}\" is not a JSON array of strings",
+                              ck.source.empty() ? "checkpoint" : ck.source, name));
+    out[t] = j.get<std::vector<std::string>>();
+  }
   return out;
 }
 

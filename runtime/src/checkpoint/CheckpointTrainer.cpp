@@ -4,6 +4,7 @@
 // validation split of (seed, validate), dropout of (seed, step): recording
 // the seed, the epoch and the step is all the random state a resume needs.
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/RunConfig.h"
 #include "mtlrt/Trainer.h"
 #include "train/Schedule.h"
 
@@ -21,6 +22,7 @@ namespace {
 constexpr const char *kStdPrefix = "__standardize__.";
 constexpr const char *kClassesPrefix = "classes.";
 constexpr const char *kCategoriesPrefix = "categories.";
+constexpr const char *kCategoryColumnsPrefix = "category_columns.";
 
 /// Whether two texts of a run setting say the same: a schedule or sampling
 /// written with other spaces or number forms ("cosine(warmup=2)" and
@@ -145,10 +147,19 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
       ck.metadata[std::string(kClassesPrefix) + model.tasks[t].name] =
           nlohmann::json(classes[size_t(t)]).dump();
   const auto &categories = trainer.categories();
-  for (int32_t i = 0; i < model.num_inputs && size_t(i) < categories.size(); ++i)
-    if (!categories[size_t(i)].empty())
-      ck.metadata[std::string(kCategoriesPrefix) + model.inputs[i].name] =
-          nlohmann::json(categories[size_t(i)]).dump();
+  Result<RunConfig> config = modelRunConfig(model); // none: a model without data settings
+  for (int32_t i = 0; i < model.num_inputs && size_t(i) < categories.size(); ++i) {
+    if (categories[size_t(i)].empty())
+      continue;
+    ck.metadata[std::string(kCategoriesPrefix) + model.inputs[i].name] =
+        nlohmann::json(categories[size_t(i)]).dump();
+    // The columns the vocabulary's lists (and the embedding's row ranges) are of.
+    if (std::vector<std::string> columns =
+            config ? categoryColumnNames(*config, size_t(i)) : std::vector<std::string>{};
+        columns.size() == categories[size_t(i)].size())
+      ck.metadata[std::string(kCategoryColumnsPrefix) + model.inputs[i].name] =
+          nlohmann::json(columns).dump();
+  }
   ck.metadata.insert({{"format", kCheckpointFormat},
                       {"model", nameOf(model)},
                       {"source_hash", model.source_hash ? model.source_hash : ""},

@@ -8,6 +8,7 @@
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/StopSignals.h"
 #include "mtlrt/Trainer.h"
+#include "train/ParamGroups.h"
 
 #include <algorithm>
 #include <array>
@@ -276,9 +277,49 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
 
 namespace {
 
+/// Renumbers the labels of task `t` in `data` (read with the data's own
+/// vocabulary) so that the classes of `known` keep their ids; the data's
+/// other classes follow, in the data's order. `from` names where `known`
+/// came from, for the error when the task has no room for them.
+Status numberClassesBy(Dataset &data, size_t t, const TaskSpec &task,
+                       const std::vector<std::string> &known, const std::string &from) {
+  std::vector<std::string> &names = data.classNames[t];
+  if (known.empty() || names.empty() || names == known ||
+      (task.kind != TaskSpec::Classify && task.kind != TaskSpec::Binary))
+    return Ok{};
+  std::vector<std::string> vocabulary = known, added;
+  std::vector<float> ids;
+  for (const std::string &name : names) {
+    auto it = std::find(vocabulary.begin(), vocabulary.end(), name);
+    if (it == vocabulary.end()) {
+      added.push_back(name);
+      it = vocabulary.insert(vocabulary.end(), name);
+    }
+    ids.push_back(float(it - vocabulary.begin()));
+  }
+  const size_t room = task.kind == TaskSpec::Classify ? size_t(task.width) : 2;
+  if (vocabulary.size() > room)
+    return fail(fmt::format(
+        "data set '{}': task '{}' is {}, and {} numbers its classes {}; the data's {} {} none of "
+        "them, and the task has no room for more (a head of another width starts new)",
+        data.name, task.name,
+        task.kind == TaskSpec::Binary ? std::string("binary")
+                                      : fmt::format("classify({})", task.width),
+        from, fmt::join(known, ", "), fmt::join(added, ", "), added.size() == 1 ? "is" : "are"));
+  for (float &v : data.targets[t])
+    if (!std::isnan(v))
+      v = ids[size_t(v)];
+  names = std::move(vocabulary);
+  return Ok{};
+}
+
 /// The run's data sets: training first, whose vocabularies the others
-/// must follow.
-Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run, bool notes) {
+/// must follow. `startClasses`: per task, the class vocabulary of the
+/// checkpoint the run starts from (init), by which the training data
+/// numbers its classes (numberClassesBy).
+Result<std::array<std::optional<Dataset>, 3>>
+loadRunData(const RunData &run, bool notes,
+            const std::vector<std::vector<std::string>> &startClasses, const std::string &from) {
   RunConfig c = run.config;
   std::array<std::optional<Dataset>, 3> sets;
   const std::vector<int> *indices[3] = {&c.trainData, &c.validateData, &c.testData};
@@ -288,11 +329,38 @@ Result<std::array<std::optional<Dataset>, 3>> loadRunData(const RunData &run, bo
     Result<Dataset> d = loadConfigData(c, *indices[k], run.paths, notes);
     if (!d)
       return d.takeError();
-    if (k == 0)
+    if (k == 0) {
+      for (size_t t = 0; t < startClasses.size() && t < c.tasks.size(); ++t)
+        if (c.tasks[t].classes.empty()) // the model's own `classes = [..]` stay
+          if (Status s = numberClassesBy(*d, t, c.tasks[t], startClasses[t], from); !s)
+            return s.takeError();
       c = withVocabularies(std::move(c), d->classNames, d->categories);
+    }
     sets[size_t(k)] = std::move(*d);
   }
   return sets;
+}
+
+/// Per task of `tasks`: the name of the checkpoint's task whose head an init
+/// map gives it (a rule that renames its group: 'species <- old', 'species.*
+/// <- old.*'), else its own.
+std::vector<std::string> initSources(const std::vector<TaskSpec> &tasks,
+                                     const std::vector<std::string> &map) {
+  std::vector<InitRule> rules;
+  for (const std::string &text : map)
+    if (Result<InitRule> rule = parseInitRule(text)) // a bad rule: Trainer::create says so
+      rules.push_back(std::move(*rule));
+  std::vector<std::string> out;
+  for (const TaskSpec &task : tasks) {
+    std::string source = task.name;
+    for (const InitRule &rule : rules)
+      if (std::optional<std::string> mapped = mapName(rule, task.name + ".0.weight")) {
+        source = mapped->substr(0, mapped->find('.'));
+        break;
+      }
+    out.push_back(std::move(source));
+  }
+  return out;
 }
 
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
@@ -373,6 +441,8 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
   }
   if (trainer->initReport() && !f.quiet)
     fmt::print("{}\n", trainer->initReport()->summary());
+  if (trainer->initReport() && !trainer->initReport()->frozenFresh.empty())
+    fmt::print(stderr, "{}\n", trainer->initReport()->frozenWarning());
   auto &[train, validation, test] = data.sets;
   Result<TrainResult> result =
       trainer->fit(*train, validation ? &*validation : nullptr, test ? &*test : nullptr);
@@ -417,21 +487,37 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
     return fail(fmt::format("model '{}' has no data to train on; add a `data` block "
                             "(see docs/language.md)",
                             modelName));
-  // A run that starts from a checkpoint reads categories by its vocabularies:
-  // its embedding rows stand for those values.
-  const std::string &init = !flags.resume.empty()     ? std::string()
-                            : !flags.initFrom.empty() ? flags.initFrom
-                                                      : run->config.train.initFrom;
-  if (!init.empty()) {
-    Result<Checkpoint> ck = readCheckpoint(init);
+  // A run that starts from a checkpoint numbers its data by the checkpoint's
+  // vocabularies: embedding rows and head outputs stand for those values. A
+  // resume takes every one (a class the checkpoint does not know is an
+  // error); an init the categories of inputs and the classes of the tasks it
+  // may transfer, after which the data's other classes follow.
+  const std::string &start = !flags.resume.empty()     ? flags.resume
+                             : !flags.initFrom.empty() ? flags.initFrom
+                                                       : run->config.train.initFrom;
+  std::vector<std::vector<std::string>> startClasses;
+  if (!start.empty()) {
+    Result<Checkpoint> ck = readCheckpoint(start);
     if (!ck)
       return ck.takeError();
-    Result<std::vector<Categories>> vocabularies = checkpointCategories(*ck, run->config.inputs);
+    Result<std::vector<Categories>> vocabularies =
+        checkpointCategories(*ck, run->config.inputs, nullptr, &run->config);
     if (!vocabularies)
       return vocabularies.takeError();
     run->config.inputs = withCategories(std::move(run->config.inputs), *vocabularies);
+    const std::vector<std::string> &map =
+        !flags.initFrom.empty() ? flags.initMap : run->config.train.initMap;
+    Result<std::vector<std::vector<std::string>>> classes = checkpointClasses(
+        *ck, run->config.tasks,
+        flags.resume.empty() ? initSources(run->config.tasks, map) : std::vector<std::string>{});
+    if (!classes)
+      return classes.takeError();
+    if (!flags.resume.empty())
+      run->config.tasks = withClasses(std::move(run->config.tasks), *classes);
+    else
+      startClasses = std::move(*classes);
   }
-  auto sets = loadRunData(*run, notes);
+  auto sets = loadRunData(*run, notes, startClasses, start);
   if (!sets)
     return sets.takeError();
   return TrainingData{std::move(*run), std::move(*sets)};

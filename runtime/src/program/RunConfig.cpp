@@ -263,6 +263,18 @@ Result<Dataset> loadDataSets(const RunConfig &config, std::span<const int> indic
   return mergeDatasets(std::move(parts), config.inputs, config.tasks);
 }
 
+std::vector<std::string> categoryColumnNames(const RunConfig &config, size_t input) {
+  for (int d : config.trainData)
+    for (const BindingSpec &b : config.data[size_t(d)].bindings)
+      if (!b.isTask && b.asCategory && size_t(b.slot) == input) {
+        std::vector<std::string> names;
+        for (const ColumnSel &sel : b.columns)
+          names.push_back(sel.name.empty() ? std::to_string(sel.index) : sel.name);
+        return names;
+      }
+  return {};
+}
+
 RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,
                            const std::vector<Categories> &categories) {
   config.tasks = withClasses(std::move(config.tasks), classes);

@@ -121,6 +121,10 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options,
   }
   if (options.unfreezeAfter < 0)
     return fail(fmt::format("trainer: unfreeze_after = {} is negative", options.unfreezeAfter));
+  if (options.freeze.empty() && options.unfreezeAfter > 0)
+    return fail(fmt::format("unfreeze_after = {} thaws nothing: no parameter group is frozen "
+                            "(--freeze GROUP, or freeze = [...] in the model's train item)",
+                            options.unfreezeAfter));
   if (!options.freeze.empty() && options.unfreezeAfter > 0 &&
       options.unfreezeAfter >= options.epochs)
     return fail(fmt::format("unfreeze_after = {} leaves nothing to train unfrozen in the run's {} "

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace mtlrt {
 
@@ -115,6 +116,31 @@ Status Trainer::Impl::checkStandardizers(const Dataset &data) const {
                          targetStd[t].has_value(), "task", model->tasks[t].name);
         !s)
       return s;
+  return Ok{};
+}
+
+Status Trainer::Impl::checkVocabularies(const Dataset &data, bool classes, bool resuming) const {
+  const char *trained = resuming ? "the checkpoint's run" : "the parameters were trained with";
+  const char *fix = resuming ? "read the data with the checkpoint's vocabularies (--resume does)"
+                             : "read the data with the vocabularies of the parameters";
+  auto differ = [](const std::vector<std::string> &a, const std::vector<std::string> &b) {
+    return !a.empty() && !b.empty() && a != b;
+  };
+  for (size_t t = 0; classes && t < classNames.size() && t < data.classNames.size(); ++t)
+    if (differ(classNames[t], data.classNames[t]))
+      return fail(fmt::format("{}data set '{}': task '{}': the data numbers its classes {}, and {} "
+                              "{}; {}",
+                              resuming ? "cannot resume on " : "", data.name, model->tasks[t].name,
+                              fmt::join(data.classNames[t], ", "), trained,
+                              fmt::join(classNames[t], ", "), fix));
+  for (size_t i = 0; i < categories.size() && i < data.categories.size(); ++i)
+    if (!categories[i].empty() && !data.categories[i].empty() &&
+        categories[i] != data.categories[i])
+      return fail(fmt::format("{}data set '{}': input '{}': the data numbers its categories by "
+                              "another vocabulary than {} ({} categories, the data's {}); {}",
+                              resuming ? "cannot resume on " : "", data.name, model->inputs[i].name,
+                              trained, categoryCount(categories[i]),
+                              categoryCount(data.categories[i]), fix));
   return Ok{};
 }
 

@@ -117,6 +117,11 @@ struct Trainer::Impl {
   /// For a resumed fit: fails unless the slots `data` marks for
   /// standardisation are exactly those with statistics.
   Status checkStandardizers(const Dataset &data) const;
+  /// Fails when `data` numbers a task's classes or an input's categories
+  /// by another vocabulary than the parameters were trained with (those of
+  /// classNames and categories that are not empty; `classes` false: the
+  /// categories only). `resuming` words the message for a resumed fit.
+  Status checkVocabularies(const Dataset &data, bool classes, bool resuming) const;
   /// Copies `rows` of `data` into the batch buffers (standardised, ids as
   /// int32) and sets batch.rows. Allocates nothing.
   void gather(const Dataset &data, std::span<const int64_t> rows);

@@ -272,16 +272,14 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
                               m.run.valRows));
     if (Status s = m.checkStandardizers(train); !s)
       return s.takeError();
+    // Head outputs and embedding rows stand for the checkpoint's classes and categories.
+    if (Status s = m.checkVocabularies(train, true, true); !s)
+      return s.takeError();
   } else {
     // Embedding rows stand for the values of the vocabulary they were trained
     // with (a checkpoint's, or an earlier fit's): the data must use it too.
-    for (size_t i = 0; i < m.categories.size() && i < train.categories.size(); ++i)
-      if (!m.categories[i].empty() && !train.categories[i].empty() &&
-          m.categories[i] != train.categories[i])
-        return fail(fmt::format("input '{}': the training data's categories differ from the "
-                                "vocabulary the parameters were trained with; read the data "
-                                "with that vocabulary (withCategories)",
-                                model.inputs[i].name));
+    if (Status s = m.checkVocabularies(train, false, false); !s)
+      return s.takeError();
     m.fitStandardizers(train, trainRows);
     m.classNames = train.classNames;
     m.categories = train.categories;
