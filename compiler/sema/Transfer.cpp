@@ -77,8 +77,10 @@ std::optional<std::string> readGroup(Context &ctx, const ast::Expr &e, const cha
   std::string head = e.text.substr(0, e.text.find_first_of(".*"));
   if (!knownGroup(ctx, head, e.loc, what))
     return std::nullopt;
-  // A group that names no parameter is refused when the run starts; say so now.
-  if (!head.empty() && head.size() < e.text.size() && !mayNameParameters(ctx, e.text))
+  // A group that names no parameter is refused when the run starts; say so
+  // now (unless an error already left the model's layers incomplete).
+  if (!ctx.modelHasErrors() && !head.empty() && head.size() < e.text.size() &&
+      !mayNameParameters(ctx, e.text))
     ctx.warning(e.loc, fmt::format("{}: \"{}\" names no parameter of model '{}' (a run refuses "
                                    "it); parameters are named VALUE.POSITION.NAME, where "
                                    "positions count every layer, and only layers with "

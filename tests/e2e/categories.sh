@@ -47,6 +47,16 @@ for how in --init-from --resume; do
   grep -c "input 'fields' reads the columns item_category, user_segment, device, region 'as category', and the checkpoint's vocabulary and embedding rows are of the columns user_segment, item_category, device, region" \
     "$work/swap.txt" >/dev/null || fail "no message for $how with the columns in another order: $(cat "$work/swap.txt")"
 done
+# eval and predict too (they read every column with another column's vocabulary).
+"$mtlc" build "$work/swap/ctr.mtl" -o "$work/swap/prog" >/dev/null 2>&1 || fail "build of the swapped model failed"
+"$work/swap/prog" eval --checkpoint "$ck" --data "train=$work/ctr.csv" >"$work/swap_eval.txt" 2>&1 &&
+  fail "eval of a checkpoint of columns in another order was accepted"
+"$work/swap/prog" predict --checkpoint "$ck" --input "$work/new.csv" >/dev/null 2>"$work/swap_predict.txt" &&
+  fail "predict with a checkpoint of columns in another order was accepted"
+for out in swap_eval swap_predict; do
+  grep -c "and the checkpoint's vocabulary and embedding rows are of the columns user_segment, item_category, device, region" \
+    "$work/$out.txt" >/dev/null || fail "$out: no message for columns in another order: $(cat "$work/$out.txt")"
+done
 "$work/ctr" eval --checkpoint "$ck" --data "train=$work/new.csv" >"$work/eval.txt" 2>&1 ||
   fail "eval --data failed: $(cat "$work/eval.txt")"
 grep -c "^train (4 rows)" "$work/eval.txt" >/dev/null || fail "eval did not score the 4 rows"

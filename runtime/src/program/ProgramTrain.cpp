@@ -280,7 +280,9 @@ namespace {
 /// Renumbers the labels of task `t` in `data` (read with the data's own
 /// vocabulary) so that the classes of `known` keep their ids; the data's
 /// other classes follow, in the data's order. `from` names where `known`
-/// came from, for the error when the task has no room for them.
+/// came from. When the task has no room for them all, the data keeps its
+/// own numbering, with a note: the head may not load (another width), and
+/// where it does, only the user knows which class is which.
 Status numberClassesBy(Dataset &data, size_t t, const TaskSpec &task,
                        const std::vector<std::string> &known, const std::string &from) {
   std::vector<std::string> &names = data.classNames[t];
@@ -298,14 +300,18 @@ Status numberClassesBy(Dataset &data, size_t t, const TaskSpec &task,
     ids.push_back(float(it - vocabulary.begin()));
   }
   const size_t room = task.kind == TaskSpec::Classify ? size_t(task.width) : 2;
-  if (vocabulary.size() > room)
-    return fail(fmt::format(
-        "data set '{}': task '{}' is {}, and {} numbers its classes {}; the data's {} {} none of "
-        "them, and the task has no room for more (a head of another width starts new)",
-        data.name, task.name,
-        task.kind == TaskSpec::Binary ? std::string("binary")
-                                      : fmt::format("classify({})", task.width),
-        from, fmt::join(known, ", "), fmt::join(added, ", "), added.size() == 1 ? "is" : "are"));
+  if (vocabulary.size() > room) {
+    std::fprintf(stderr,
+                 "note: task '%s': %s numbers its classes %s, and the data's %s %s none of them, "
+                 "with no room left for more: the data numbers its classes %s; if the task's "
+                 "head loads from the checkpoint, say which is which with classes = [..] in the "
+                 "checkpoint's order (or map the task to another)\n",
+                 task.name.c_str(), from.c_str(), fmt::format("{}", fmt::join(known, ", ")).c_str(),
+                 fmt::format("{}", fmt::join(added, ", ")).c_str(),
+                 added.size() == 1 ? "is" : "are",
+                 fmt::format("{}", fmt::join(names, ", ")).c_str());
+    return Ok{};
+  }
   for (float &v : data.targets[t])
     if (!std::isnan(v))
       v = ids[size_t(v)];
