@@ -73,6 +73,19 @@ grep -qF "$note" "$work/other_eval.txt" || fail "eval: no note for another model
   fail "predict with a fitting checkpoint of another model failed"
 grep -qF "$note" "$work/other_predict.txt" || fail "predict: no note for another model's checkpoint"
 "$wine" eval --checkpoint "$good" 2>&1 >/dev/null | grep -q "note:" && fail "eval of its own checkpoint printed a note"
+# A model that declares its classes in another order than the checkpoint's
+# head was trained with: refused (eval scored accuracy 0 where the head had 0.81).
+sed 's/^model wine /model wine_c /; s/    loss    = cross_entropy/    classes = ["2", "1", "0"]\n    loss    = cross_entropy/' \
+  "$examples/wine.mtl" >"$work/renamed/wine_c.mtl"
+"$mtlc" build "$work/renamed/wine_c.mtl" -o "$work/wine_c" >/dev/null 2>&1 || fail "build wine_c failed"
+order="task 'class' declares its classes 2, 1, 0, and the checkpoint's head was trained with the classes 0, 1, 2"
+expect "eval, classes declared in another order" "$order" "$work/wine_c" eval --checkpoint "$good"
+expect "predict, classes declared in another order" "$order" \
+  "$work/wine_c" predict --checkpoint "$good" --input "$data"
+"$work/wine_c" train --init-from "$good" --epochs 1 --no-save -q 2>"$work/init_order.txt" ||
+  fail "init of a model that declares its classes failed: $(cat "$work/init_order.txt")"
+grep -qF "note: task 'class' declares its classes 2, 1, 0, and $good trained its head with 0, 1, 2" \
+  "$work/init_order.txt" || fail "init: no note on classes declared in another order: $(cat "$work/init_order.txt")"
 # Damaged values: a parameter that is NaN, a standard deviation of 0 (no
 # training writes either; they gave NaN predictions and a confident label).
 # damage NAME BYTES OUT: the good checkpoint with BYTES (printf escapes) at

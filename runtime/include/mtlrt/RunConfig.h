@@ -72,4 +72,12 @@ std::vector<std::string> categoryColumnNames(const RunConfig &config, size_t inp
 RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::string>> &classes,
                            const std::vector<Categories> &categories);
 
+/// Fails when a task of `config` declares its classes (`classes = [..]`)
+/// other than, or in another order than, the checkpoint `from` that gave
+/// `classes` (a Trainer's or Predictor's classNames) trained its head with:
+/// each output would be read as another class.
+Status sameDeclaredClasses(const RunConfig &config,
+                           const std::vector<std::vector<std::string>> &classes,
+                           const std::string &from);
+
 } // namespace mtlrt

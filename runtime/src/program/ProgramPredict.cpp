@@ -209,6 +209,8 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
           checkpointCategories(*ck, config->inputs, nullptr, &*config);
       !same)
     return fail(fmt::format("{}: {}", f.checkpoint, same.error()));
+  if (Status s = sameDeclaredClasses(*config, predictor->classNames(), f.checkpoint); !s)
+    return s;
   if (std::string note = otherModelNote(*ck, model, f.checkpoint); !note.empty())
     std::fprintf(stderr, "%s\n", note.c_str());
   // Inputs read 'as category' are numbered as in training; labels, which

@@ -337,9 +337,18 @@ loadRunData(const RunData &run, bool notes,
       return d.takeError();
     if (k == 0) {
       for (size_t t = 0; t < startClasses.size() && t < c.tasks.size(); ++t)
-        if (c.tasks[t].classes.empty()) // the model's own `classes = [..]` stay
+        if (c.tasks[t].classes.empty()) {
           if (Status s = numberClassesBy(*d, t, c.tasks[t], startClasses[t], from); !s)
             return s.takeError();
+        } else if (!startClasses[t].empty() && startClasses[t] != c.tasks[t].classes) {
+          // The model's own `classes = [..]` stay; a head that loads reads them otherwise.
+          std::fprintf(stderr,
+                       "note: task '%s' declares its classes %s, and %s trained its head with "
+                       "%s: a head loaded from it reads its outputs as other classes\n",
+                       c.tasks[t].name.c_str(),
+                       fmt::format("{}", fmt::join(c.tasks[t].classes, ", ")).c_str(), from.c_str(),
+                       fmt::format("{}", fmt::join(startClasses[t], ", ")).c_str());
+        }
       c = withVocabularies(std::move(c), d->classNames, d->categories);
     }
     sets[size_t(k)] = std::move(*d);

@@ -282,4 +282,19 @@ RunConfig withVocabularies(RunConfig config, const std::vector<std::vector<std::
   return config;
 }
 
+Status sameDeclaredClasses(const RunConfig &config,
+                           const std::vector<std::vector<std::string>> &classes,
+                           const std::string &from) {
+  for (size_t t = 0; t < config.tasks.size() && t < classes.size(); ++t) {
+    const std::vector<std::string> &declared = config.tasks[t].classes;
+    if (!declared.empty() && !classes[t].empty() && declared != classes[t])
+      return fail(fmt::format("{}: task '{}' declares its classes {}, and the checkpoint's head "
+                              "was trained with the classes {}: each output would be read as "
+                              "another class; declare them as the checkpoint has them",
+                              from, config.tasks[t].name, fmt::join(declared, ", "),
+                              fmt::join(classes[t], ", ")));
+  }
+  return Ok{};
+}
+
 } // namespace mtlrt
