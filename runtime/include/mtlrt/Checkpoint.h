@@ -128,8 +128,11 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer);
 /// What applyCheckpoint restores.
 enum class Restore {
   Everything, ///< resume: parameters, optimizer state, step, statistics, run position
-  Trained,    ///< evaluate or predict: parameters and standardisation statistics
-  ParamsOnly  ///< initialise from: parameters only; optimizer and run start fresh
+  /// evaluate or predict: parameters and standardisation statistics (refused
+  /// when the model's run configuration reads category columns or declares
+  /// classes otherwise than the checkpoint was trained with)
+  Trained,
+  ParamsOnly ///< initialise from: parameters only; optimizer and run start fresh
 };
 
 /// Loads `checkpoint` into `trainer`, or changes nothing and fails. Always

@@ -403,6 +403,17 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
   };
   for (int32_t i = 0; i < model.num_params; ++i)
     copy(model.params[i], trainer.params());
+  if (what == Restore::Trained)
+    if (Result<RunConfig> config = modelRunConfig(model)) {
+      // Read as the parameters were trained: each column with its own
+      // vocabulary, each output as the class the head was trained with.
+      if (Result<std::vector<Categories>> same =
+              checkpointCategories(ck, config->inputs, nullptr, &*config);
+          !same)
+        return fail(fmt::format("{}: {}", where, same.error()));
+      if (Status s = sameDeclaredClasses(*config, classes, where); !s)
+        return s;
+    }
   if (withStats) {
     if (Status s = trainer.setStandardizers(std::move(inputs), std::move(targets)); !s)
       return fail(fmt::format("{}: {}", where, s.error()));

@@ -95,12 +95,6 @@ Result<std::vector<SplitReport>> evaluateSplits(const mtl_model &model, const Ev
     return trainer.takeError();
   if (Status s = applyCheckpoint(*ck, *trainer, Restore::Trained); !s)
     return s.takeError();
-  // Each column has its vocabulary: the data must read them as the run did.
-  if (Result<std::vector<Categories>> same = checkpointCategories(*ck, c.inputs, nullptr, &c);
-      !same)
-    return fail(fmt::format("{}: {}", f.checkpoint, same.error()));
-  if (Status s = sameDeclaredClasses(c, trainer->classNames(), f.checkpoint); !s)
-    return s.takeError();
   if (std::string note = otherModelNote(*ck, model, f.checkpoint); !note.empty())
     std::fprintf(stderr, "%s\n", note.c_str());
   RunConfig read = withVocabularies(c, trainer->classNames(), trainer->categories());

@@ -204,13 +204,6 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
     return predictor.takeError();
   if (Status s = predictor->load(*ck); !s)
     return s;
-  // Each column has its vocabulary: the input must read them as the run did.
-  if (Result<std::vector<Categories>> same =
-          checkpointCategories(*ck, config->inputs, nullptr, &*config);
-      !same)
-    return fail(fmt::format("{}: {}", f.checkpoint, same.error()));
-  if (Status s = sameDeclaredClasses(*config, predictor->classNames(), f.checkpoint); !s)
-    return s;
   if (std::string note = otherModelNote(*ck, model, f.checkpoint); !note.empty())
     std::fprintf(stderr, "%s\n", note.c_str());
   // Inputs read 'as category' are numbered as in training; labels, which
