@@ -42,8 +42,8 @@ struct FunctionCacheReport {
 /// code. New functions are optimised and compiled on a few threads, each
 /// with its own LLVMContext and TargetMachine. The optimisation pipeline
 /// runs per function, so nothing is inlined across functions; LLVM keeps the
-/// exact floating-point operations either way, except where code allows
-/// reassociation.
+/// exact floating-point operations either way (codegen allows no
+/// reassociation), so every level computes the same bits.
 class FunctionCache {
 public:
   /// A cache whose machine code is for `opts` (CPU and optimisation level).

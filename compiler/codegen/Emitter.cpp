@@ -86,6 +86,19 @@ llvm::Value *Emitter::accumulator(llvm::Type *type, llvm::Value *init) {
   return slot;
 }
 
+llvm::Value *Emitter::laneSum(llvm::Value *v) {
+  int width = static_cast<int>(llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements());
+  for (int n = width / 2; n >= 1; n /= 2) {
+    std::vector<int> low, high;
+    for (int l = 0; l < n; ++l) {
+      low.push_back(l);
+      high.push_back(l + n);
+    }
+    v = b.CreateFAdd(b.CreateShuffleVector(v, low), b.CreateShuffleVector(v, high));
+  }
+  return b.CreateExtractElement(v, uint64_t(0));
+}
+
 llvm::Value *Emitter::callMath(const char *name, llvm::Value *x) {
   std::string n = name;
   if (n == "expf" || n == "logf" || n == "sqrtf" || n == "fabsf") {

@@ -141,6 +141,17 @@ public:
             const std::function<void(llvm::Value *, llvm::Value *)> &body);
   /// A float accumulator in an alloca (promoted to a register by mem2reg).
   llvm::Value *accumulator(llvm::Type *type, llvm::Value *init);
+  /// Lanes of the partial sums of dot products and row sums: one 512-bit
+  /// register, or two 256-bit ones.
+  static constexpr int kSumLanes = 16;
+  /// <lanes x float>.
+  llvm::FixedVectorType *sumVector(int lanes = kSumLanes) {
+    return llvm::FixedVectorType::get(f32, lanes);
+  }
+  /// The sum of the lanes of a vector (a power of two wide), halves added pairwise. Sums
+  /// are written in an order of their own, never left to LLVM to reassociate,
+  /// so results are the same at every optimisation level.
+  llvm::Value *laneSum(llvm::Value *v);
   /// Calls a unary libm function or intrinsic ("expf", "tanhf", "logf", "log1pf").
   llvm::Value *callMath(const char *name, llvm::Value *x);
   llvm::Value *fmax(llvm::Value *a, llvm::Value *b);

@@ -10,6 +10,8 @@
 #include "codegen/MicroKernel.h"
 #include "ir/Random.h"
 
+#include <llvm/IR/Intrinsics.h>
+
 namespace mtl::codegen {
 
 using ir::OpKind;
@@ -115,9 +117,10 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     // transposed into scratch so the tiled kernel can stream its rows (the
     // transpose costs in·out, the product rows·in·out); below that, and for
     // layers of at most kNarrowLinear outputs, dot products of contiguous
-    // rows, four batch rows per weight load, are cheaper. `reassoc` lets
-    // LLVM vectorise those sums in an order fixed at compile time, so
-    // results stay deterministic.
+    // rows, four batch rows per weight load, are cheaper. Each dot product
+    // sums `lanes` partial sums (fused multiply-adds of whole vectors: 16
+    // lanes, or 8 or 4 for shorter rows), then adds the lanes (laneSum) and
+    // the last in mod `lanes` terms in order.
     int64_t in = t0.lastDim(), outDim = op.type.lastDim();
     bool hasBias = op.operands.size() == 3;
     llvm::Value *x = buffers[op.operands[0]], *w = buffers[op.operands[1]];
@@ -143,23 +146,39 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     };
     auto dots = [&] {
       auto rowsFrom = [&](auto &a, llvm::Value *row0, int rows) {
+        const int lanes = in >= kSumLanes ? kSumLanes : in >= 8 ? 8 : 4;
+        const int64_t blocks = in / lanes, vectorEnd = blocks * lanes;
+        llvm::FixedVectorType *vec = sumVector(lanes);
+        auto *fmaVec = llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::fmuladd, {vec});
+        auto *fma = llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::fmuladd, {f32});
         loop(cst(outDim), [&](llvm::Value *o) {
+          llvm::Value *wRow = at(a[1], b.CreateMul(o, cst(in)));
+          auto xAt = [&](int q, llvm::Value *k) {
+            llvm::Value *row = b.CreateAdd(row0, cst(q));
+            return at(a[0], b.CreateAdd(b.CreateMul(row, cst(in)), k));
+          };
           std::vector<llvm::Value *> acc;
           for (int q = 0; q < rows; ++q)
-            acc.push_back(accumulator(f32, fcst(0)));
-          llvm::FastMathFlags fmf;
-          fmf.setAllowReassoc();
-          fmf.setAllowContract();
-          b.setFastMathFlags(fmf);
-          loop(cst(in), [&](llvm::Value *k) {
-            llvm::Value *wv = load(a[1], b.CreateAdd(b.CreateMul(o, cst(in)), k));
-            for (int q = 0; q < rows; ++q) {
-              llvm::Value *row = b.CreateAdd(row0, cst(q));
-              llvm::Value *xv = load(a[0], b.CreateAdd(b.CreateMul(row, cst(in)), k));
-              b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc[q]), b.CreateFMul(xv, wv)), acc[q]);
-            }
-          });
-          b.clearFastMathFlags();
+            acc.push_back(accumulator(vec, llvm::Constant::getNullValue(vec)));
+          if (blocks > 0)
+            loop(cst(blocks), [&](llvm::Value *block) {
+              llvm::Value *k = b.CreateMul(block, cst(lanes));
+              llvm::Value *wv = b.CreateAlignedLoad(vec, at(wRow, k), llvm::Align(4));
+              for (int q = 0; q < rows; ++q) {
+                llvm::Value *xv = b.CreateAlignedLoad(vec, xAt(q, k), llvm::Align(4));
+                b.CreateStore(b.CreateCall(fmaVec, {xv, wv, b.CreateLoad(vec, acc[q])}), acc[q]);
+              }
+            });
+          for (int q = 0; q < rows; ++q)
+            acc[q] = accumulator(f32, laneSum(b.CreateLoad(vec, acc[q])));
+          if (vectorEnd < in)
+            loop(cst(vectorEnd), cst(in), [&](llvm::Value *k) {
+              llvm::Value *wv = load(wRow, k);
+              for (int q = 0; q < rows; ++q) {
+                llvm::Value *xv = b.CreateLoad(f32, xAt(q, k));
+                b.CreateStore(b.CreateCall(fma, {xv, wv, b.CreateLoad(f32, acc[q])}), acc[q]);
+              }
+            });
           for (int q = 0; q < rows; ++q) {
             llvm::Value *row = b.CreateAdd(row0, cst(q));
             llvm::Value *y = b.CreateLoad(f32, acc[q]);

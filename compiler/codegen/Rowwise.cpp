@@ -1,6 +1,8 @@
 // Rowwise.cpp: softmax, log-softmax, layer norm and their gradients, and reductions.
 #include "codegen/Emitter.h"
 
+#include <algorithm>
+
 namespace mtl::codegen {
 
 using ir::OpKind;
@@ -108,22 +110,55 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
     break;
   }
   case ir::ReduceAxis::Last: {
-    // A row's sum may be reassociated (only its additions, not the fused
-    // operand's ops): LLVM then vectorises it into partial sums, in an order
-    // fixed when the code is compiled, as the small products do (Matrix.cpp).
-    // Rows are independent: large values split them over the threads.
+    // A row sums kSumLanes partial sums of whole vectors, then adds the
+    // lanes (laneSum) and the last `last` mod kSumLanes terms in order, as
+    // the small products do (Matrix.cpp). A fused operand's terms are
+    // computed first, `chunk` blocks at a time (the largest divisor of the
+    // blocks up to kChunk: one loop, no remainder), into an array that the
+    // sum then reads as vectors (a loop LLVM vectorises: it only maps). Rows
+    // are independent: large values split them over the threads.
+    constexpr int64_t kChunk = 16;
+    const int64_t blocks = last / kSumLanes, vectorEnd = blocks * kSumLanes;
+    int64_t chunk = std::min(kChunk, std::max<int64_t>(blocks, 1));
+    while (blocks % chunk)
+      --chunk;
+    llvm::FixedVectorType *vec = sumVector();
     auto rowSums = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *) {
+      llvm::Value *terms = nullptr;
+      if (isFused(in) && blocks > 0) {
+        llvm::Function *fn = b.GetInsertBlock()->getParent();
+        llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+        terms = entry.CreateAlloca(llvm::ArrayType::get(f32, chunk * kSumLanes));
+      }
       loop(begin, end, [&](llvm::Value *r) {
-        llvm::Value *acc = accumulator(f32, fcst(0));
-        loop(cst(last), [&](llvm::Value *c) {
-          llvm::Value *term = valueAt(in, b.CreateAdd(b.CreateMul(r, cst(last)), c), c);
-          llvm::FastMathFlags reassoc;
-          reassoc.setAllowReassoc();
-          b.setFastMathFlags(reassoc);
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, acc), term), acc);
-          b.clearFastMathFlags();
+        llvm::Value *rowStart = b.CreateMul(r, cst(last));
+        llvm::Value *acc = accumulator(vec, llvm::Constant::getNullValue(vec));
+        // Adds blocks [first, first + count) of the row to acc.
+        auto addBlocks = [&](llvm::Value *first, int64_t count) {
+          llvm::Value *c0 = b.CreateMul(first, cst(kSumLanes));
+          if (terms)
+            loop(cst(count * kSumLanes), [&](llvm::Value *l) {
+              llvm::Value *c = b.CreateAdd(c0, l);
+              store(valueAt(in, b.CreateAdd(rowStart, c), c), terms, l);
+            });
+          loop(cst(count), [&](llvm::Value *k) {
+            llvm::Value *offset = b.CreateMul(k, cst(kSumLanes));
+            llvm::Value *from =
+                terms ? at(terms, offset)
+                      : at(buffers[in], b.CreateAdd(rowStart, b.CreateAdd(c0, offset)));
+            llvm::Value *v = b.CreateAlignedLoad(vec, from, llvm::Align(4));
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(vec, acc), v), acc);
+          });
+        };
+        if (blocks > 0)
+          loop(cst(blocks / chunk),
+               [&](llvm::Value *c) { addBlocks(b.CreateMul(c, cst(chunk)), chunk); });
+        llvm::Value *sum = accumulator(f32, laneSum(b.CreateLoad(vec, acc)));
+        loop(cst(vectorEnd), cst(last), [&](llvm::Value *c) {
+          llvm::Value *term = valueAt(in, b.CreateAdd(rowStart, c), c);
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), term), sum);
         });
-        store(b.CreateLoad(f32, acc), buffers[id], r);
+        store(b.CreateLoad(f32, sum), buffers[id], r);
       });
     };
     if (!tin.batched || last < kThreadedRow) {

@@ -38,6 +38,18 @@ model_file() {
   esac
 }
 
+# train_model NAME TAG ARGS...: trains NAME's model quietly with ARGS, its
+# output in $work/NAME-TAG.out, shown on failure.
+train_model() {
+  local name=$1 tag=$2
+  shift 2
+  if ! "$mtlc" train "$(model_file "$name")" -q "$@" >"$work/$name-$tag.out" 2>&1; then
+    fail "$name ($tag) did not train:"
+    cat "$work/$name-$tag.out" >&2
+    return 1
+  fi
+}
+
 # finish: the script's exit status (0 only if no assertion failed).
 finish() {
   if [[ $failures -gt 0 ]]; then

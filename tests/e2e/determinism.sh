@@ -17,14 +17,7 @@ source "$(dirname "$0")/common.sh"
 
 # run NAME TAG ARGS...: trains NAME's model quietly, logging every step to $work/NAME-TAG.jsonl.
 run() {
-  local name=$1 tag=$2
-  shift 2
-  if ! "$mtlc" train "$(model_file "$name")" -q --log-every 1 --log "$work/$name-$tag.jsonl" "$@" \
-    >"$work/$name-$tag.out" 2>&1; then
-    fail "$name ($tag) did not train:"
-    cat "$work/$name-$tag.out" >&2
-    return 1
-  fi
+  train_model "$1" "$2" --log-every 1 --log "$work/$1-$2.jsonl" "${@:3}"
 }
 
 check_model() {
