@@ -139,10 +139,10 @@ public:
   /// for (r = 0; r < rows; ++r) for (c = 0; c < width; ++c) body(r, c)
   void grid(llvm::Value *rows, int64_t width,
             const std::function<void(llvm::Value *, llvm::Value *)> &body);
-  /// A float accumulator in an alloca (promoted to a register by mem2reg).
+  /// An accumulator (a float or a vector) in an alloca (promoted to a register by mem2reg).
   llvm::Value *accumulator(llvm::Type *type, llvm::Value *init);
-  /// Lanes of the partial sums of dot products and row sums: one 512-bit
-  /// register, or two 256-bit ones.
+  /// Lanes of the partial sums of row sums and of dot products of 16 terms
+  /// or more: one 512-bit register, two 256-bit or four 128-bit ones.
   static constexpr int kSumLanes = 16;
   /// <lanes x float>.
   llvm::FixedVectorType *sumVector(int lanes = kSumLanes) {

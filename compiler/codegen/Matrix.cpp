@@ -2,7 +2,8 @@
 // embedding gather/scatter and dropout.
 //
 // Each product is written so that its innermost loop is contiguous with a
-// constant trip count; LLVM then vectorises and unrolls it for the target.
+// constant trip count, its vectors and the order of its sums spelled out
+// (LLVM unrolls and schedules them, never reorders a sum).
 // A row of the result is always computed by one thread in one fixed order,
 // so results do not depend on how the runtime splits the rows.
 #include "codegen/Emitter.h"
@@ -118,9 +119,9 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     // transpose costs in·out, the product rows·in·out); below that, and for
     // layers of at most kNarrowLinear outputs, dot products of contiguous
     // rows, four batch rows per weight load, are cheaper. Each dot product
-    // sums `lanes` partial sums (fused multiply-adds of whole vectors: 16
-    // lanes, or 8 or 4 for shorter rows), then adds the lanes (laneSum) and
-    // the last in mod `lanes` terms in order.
+    // sums `lanes` partial sums (llvm.fmuladd of whole vectors: 16 lanes, or
+    // 8 or 4 for shorter rows; none below 4 terms), then adds the lanes
+    // (laneSum) and the last `in` mod `lanes` terms in order.
     int64_t in = t0.lastDim(), outDim = op.type.lastDim();
     bool hasBias = op.operands.size() == 3;
     llvm::Value *x = buffers[op.operands[0]], *w = buffers[op.operands[1]];
@@ -169,19 +170,20 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                 b.CreateStore(b.CreateCall(fmaVec, {xv, wv, b.CreateLoad(vec, acc[q])}), acc[q]);
               }
             });
+          std::vector<llvm::Value *> sums;
           for (int q = 0; q < rows; ++q)
-            acc[q] = accumulator(f32, laneSum(b.CreateLoad(vec, acc[q])));
+            sums.push_back(accumulator(f32, laneSum(b.CreateLoad(vec, acc[q]))));
           if (vectorEnd < in)
             loop(cst(vectorEnd), cst(in), [&](llvm::Value *k) {
               llvm::Value *wv = load(wRow, k);
               for (int q = 0; q < rows; ++q) {
                 llvm::Value *xv = b.CreateLoad(f32, xAt(q, k));
-                b.CreateStore(b.CreateCall(fma, {xv, wv, b.CreateLoad(f32, acc[q])}), acc[q]);
+                b.CreateStore(b.CreateCall(fma, {xv, wv, b.CreateLoad(f32, sums[q])}), sums[q]);
               }
             });
           for (int q = 0; q < rows; ++q) {
             llvm::Value *row = b.CreateAdd(row0, cst(q));
-            llvm::Value *y = b.CreateLoad(f32, acc[q]);
+            llvm::Value *y = b.CreateLoad(f32, sums[q]);
             if (hasBias)
               y = b.CreateFAdd(y, load(a[2], o));
             store(y, a[3], b.CreateAdd(b.CreateMul(row, cst(outDim)), o));

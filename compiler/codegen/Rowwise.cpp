@@ -154,10 +154,11 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
           loop(cst(blocks / chunk),
                [&](llvm::Value *c) { addBlocks(b.CreateMul(c, cst(chunk)), chunk); });
         llvm::Value *sum = accumulator(f32, laneSum(b.CreateLoad(vec, acc)));
-        loop(cst(vectorEnd), cst(last), [&](llvm::Value *c) {
-          llvm::Value *term = valueAt(in, b.CreateAdd(rowStart, c), c);
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), term), sum);
-        });
+        if (vectorEnd < last)
+          loop(cst(vectorEnd), cst(last), [&](llvm::Value *c) {
+            llvm::Value *term = valueAt(in, b.CreateAdd(rowStart, c), c);
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), term), sum);
+          });
         store(b.CreateLoad(f32, sum), buffers[id], r);
       });
     };
