@@ -78,10 +78,14 @@ void Emitter::flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBi
   b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), flag), hit), flag);
 }
 
-llvm::Value *Emitter::accumulator(llvm::Type *type, llvm::Value *init) {
+llvm::Value *Emitter::entryAlloca(llvm::Type *type) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
-  llvm::Value *slot = entry.CreateAlloca(type);
+  return entry.CreateAlloca(type);
+}
+
+llvm::Value *Emitter::accumulator(llvm::Type *type, llvm::Value *init) {
+  llvm::Value *slot = entryAlloca(type);
   b.CreateStore(init, slot);
   return slot;
 }

@@ -139,6 +139,10 @@ public:
   /// for (r = 0; r < rows; ++r) for (c = 0; c < width; ++c) body(r, c)
   void grid(llvm::Value *rows, int64_t width,
             const std::function<void(llvm::Value *, llvm::Value *)> &body);
+  /// A `type` on the stack, allocated in the entry block of the function
+  /// being emitted: a fixed part of its frame (a static alloca), so loops
+  /// and inlining add no stack adjustments.
+  llvm::Value *entryAlloca(llvm::Type *type);
   /// An accumulator (a float or a vector) in an alloca (promoted to a register by mem2reg).
   llvm::Value *accumulator(llvm::Type *type, llvm::Value *init);
   /// Lanes of the partial sums of row sums and of dot products of 16 terms

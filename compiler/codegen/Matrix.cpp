@@ -58,11 +58,7 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
                                         std::string("mtl.kernel.") + kernelOp, module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);
   // Pack the arguments (pointers and i64s) into 8-byte slots.
-  // In the entry block, so the slots are a fixed part of the frame (a static
-  // alloca) and inlining the function that holds them adds no stack save.
-  llvm::Function *caller = b.GetInsertBlock()->getParent();
-  llvm::IRBuilder<> entry(&caller->getEntryBlock(), caller->getEntryBlock().begin());
-  llvm::Value *slots = entry.CreateAlloca(i64, cst(static_cast<int64_t>(args.size())));
+  llvm::Value *slots = entryAlloca(llvm::ArrayType::get(i64, args.size()));
   for (size_t k = 0; k < args.size(); ++k) {
     llvm::Type *type = args[k]->getType();
     llvm::Value *v = type->isPointerTy() ? b.CreatePtrToInt(args[k], i64)

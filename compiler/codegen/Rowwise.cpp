@@ -125,11 +125,8 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
     llvm::FixedVectorType *vec = sumVector();
     auto rowSums = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *) {
       llvm::Value *terms = nullptr;
-      if (isFused(in) && blocks > 0) {
-        llvm::Function *fn = b.GetInsertBlock()->getParent();
-        llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
-        terms = entry.CreateAlloca(llvm::ArrayType::get(f32, chunk * kSumLanes));
-      }
+      if (isFused(in) && blocks > 0)
+        terms = entryAlloca(llvm::ArrayType::get(f32, chunk * kSumLanes));
       loop(begin, end, [&](llvm::Value *r) {
         llvm::Value *rowStart = b.CreateMul(r, cst(last));
         llvm::Value *acc = accumulator(vec, llvm::Constant::getNullValue(vec));
