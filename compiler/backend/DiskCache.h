@@ -29,6 +29,9 @@ public:
   /// `version` defaults to versionTag(); tests pass another to check isolation.
   DiskCache(std::string root, uint64_t maxBytes, std::string version = versionTag());
 
+  /// The directory it was made with.
+  const std::string &root() const { return root_; }
+
   /// What an entry holds, which names its file: KEY.o for a function's object
   /// code, KEY.index for a model's index.
   enum class Kind { Object, Index };

@@ -24,6 +24,7 @@
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Instructions.h>
+#include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/SHA1.h>
 #include <llvm/Support/raw_ostream.h>
@@ -42,6 +43,7 @@ namespace mtl::backend {
 namespace {
 
 const char *kPlaceholder = "mtl.fn";
+const char *kCancelled = "cancelled";
 
 // The functions and global variables that `root` refers to, through
 // instructions and the constants they use (global initialisers included).
@@ -202,6 +204,8 @@ struct FunctionCache::Worker {
 };
 
 llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work) {
+  if (cancelled_)
+    return failure(kCancelled);
   // Only functions to compile (not read from disk), largest first (by
   // un-optimised size), so the step functions do not start last.
   std::vector<size_t> order;
@@ -224,7 +228,7 @@ llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, 
   std::mutex lock;
   std::string problem;
   parallelFor(order.size(), workers.size(), [&](size_t i, unsigned worker) {
-    llvm::Error err = work(pending_[order[i]], workers[worker]);
+    llvm::Error err = cancelled_ ? failure(kCancelled) : work(pending_[order[i]], workers[worker]);
     if (!err)
       return;
     std::lock_guard<std::mutex> guard(lock);
@@ -308,6 +312,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   std::string problem;
   Overlapped<Pending> optimizing(cores - 1, [&](Pending &p, unsigned w) {
     llvm::Error err = [&]() -> llvm::Error {
+      if (cancelled_)
+        return failure(kCancelled);
       if (!workers[w].machine) {
         auto machine = createTargetMachine(opts_);
         if (!machine)
@@ -337,6 +343,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   llvm::GlobalNumberState numbers;
   std::multimap<llvm::FunctionComparator::FunctionHash, llvm::Function *> keyed;
   for (llvm::Function *f : order) {
+    if (cancelled_)
+      break; // the workers fail what was queued
     ++report_.functions;
     llvm::FunctionComparator::FunctionHash hash = llvm::FunctionComparator::functionHash(*f);
     const bool plain = comparable(*f);
@@ -437,6 +445,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   }
 
   optimizing.finish();
+  if (cancelled_)
+    return failure(kCancelled);
   if (!problem.empty())
     return failure(problem);
   optimizeModule(module, **tm, opts_.optLevel);
@@ -463,6 +473,16 @@ llvm::Error FunctionCache::emitPending() {
   if (stored)
     disk_->trim();
   return llvm::Error::success();
+}
+
+std::string FunctionCache::summary() const {
+  const FunctionCacheReport &r = report_;
+  return llvm::formatv("{0} functions at -O{1}: {2} compiled, {3} from the disk cache ({4}), {5} "
+                       "reused in this session, {6} identical to another{7}",
+                       r.functions, opts_.optLevel, r.compiled, r.loaded,
+                       disk_ ? disk_->root() : "off", r.reused, r.duplicates,
+                       r.indexed ? "; the model's index was on disk, so no code was generated" : "")
+      .str();
 }
 
 std::string FunctionCache::indexKey(const std::string &modelKey) const {

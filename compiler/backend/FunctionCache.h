@@ -8,6 +8,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -84,8 +85,16 @@ public:
   /// that has compiled nothing into its JIT before (it keeps no object code).
   llvm::Expected<std::vector<std::string>> objects(llvm::Module &module);
 
+  /// Makes an optimize(), link() or objects() running on another thread
+  /// fail with "cancelled" before the next function it would compile, and
+  /// every later one fail at once (a tiered compile no longer needed).
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+
   /// What the last optimize() and link() (or objects()) did.
   const FunctionCacheReport &report() const { return report_; }
+  /// The report in words, for `mtlc -v`: "N functions at -O2: C compiled,
+  /// L from the disk cache (ROOT), ...".
+  std::string summary() const;
 
 private:
   /// A new function waiting to be optimised and compiled, in its own context.
@@ -129,6 +138,7 @@ private:
   std::deque<Pending> pending_; ///< a deque: workers hold pointers to entries while more are added
   std::vector<std::string> keys_; ///< every function the module optimize() split calls
   FunctionCacheReport report_;
+  std::atomic<bool> cancelled_{false};
 };
 
 } // namespace mtl::backend

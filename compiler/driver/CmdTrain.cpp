@@ -16,6 +16,7 @@ namespace {
 struct TrainCommandOptions {
   std::string file;
   CompileFlags compile;
+  bool tiered = false; ///< --tiered: start with -O0 code (PipelineOptions::tiered)
   mtlrt::TrainFlags train;
 };
 
@@ -27,6 +28,7 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   if (!o.train.balance.empty())
     options.balance = o.train.balance;
   options.epochs = o.train.epochs;
+  options.tiered = o.tiered;
   PipelineOptions checkOnly = options;
   checkOnly.verbose = false;
   checkOnly.timings = nullptr;
@@ -56,7 +58,12 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   if (!ok)
     return 1;
   // The same code path as `NAME train` of a program built by `mtlc build`.
-  return mtlrt::runTrain(*c.compiled, o.train, std::move(*data));
+  if (!c.background)
+    return mtlrt::runTrain(*c.compiled, o.train, std::move(*data));
+  int status = mtlrt::runTrain(*c.compiled, o.train, std::move(*data), c.background->swap());
+  // A run that a signal stopped does not wait for a compile it no longer needs.
+  c.background->finish(!options.diskCache.empty() && status < 128, options.verbose);
+  return status;
 }
 
 } // namespace
@@ -66,6 +73,11 @@ void addTrainCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   CLI::App *cmd = app.add_subcommand("train", "Compile a model with the JIT and train it");
   cmd->add_option("file", o->file, ".mtl file")->required();
   addCompileFlags(cmd, o->compile);
+  cmd->add_flag("--tiered", o->tiered,
+                "When the model is not in the disk cache, start training with -O0 code, which "
+                "compiles several times faster, while the -O level compiles in the background "
+                "(the same results either way; first steps sooner, a run of more than a moment "
+                "longer)");
   mtlrt::addTrainFlags(cmd, o->train);
   cmd->callback([o, &global, &status] { status = runTrain(*o, global); });
 }

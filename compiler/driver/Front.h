@@ -69,6 +69,10 @@ struct PipelineOptions {
   /// reads and fills (see backend::DiskCache); empty: none. Used when `cache`
   /// is not set; the REPL gives its session cache one itself.
   std::string diskCache;
+  /// Stage::Jit with `optLevel` above 0, no `cache` and the model's index not
+  /// on disk: compile at -O0 for the caller to start with, and at the
+  /// requested level in the background (Compilation::background).
+  bool tiered = false;
 };
 
 /// What parsing and checking produce: sources, diagnostics, the files and their models.

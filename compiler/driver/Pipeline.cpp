@@ -53,15 +53,20 @@ bool selectModel(Compilation &c, const std::string &path, const PipelineOptions 
 
 // What the function cache did, for --verbose.
 void reportCache(const backend::FunctionCache &cache, const PipelineOptions &o) {
-  if (!o.verbose)
-    return;
-  const backend::FunctionCacheReport &r = cache.report();
-  fmt::print(stderr,
-             "mtlc: {} functions: {} compiled, {} from the disk cache{}, {} reused in this "
-             "session, {} identical to another{}\n",
-             r.functions, r.compiled, r.loaded,
-             o.diskCache.empty() ? " (off)" : " (" + o.diskCache + ")", r.reused, r.duplicates,
-             r.indexed ? "; the model's index was on disk, so no code was generated" : "");
+  if (o.verbose)
+    fmt::print(stderr, "mtlc: {}\n", cache.summary());
+}
+
+// The step's LLVM module in `context`, checked by LLVM's verifier.
+llvm::Expected<std::unique_ptr<llvm::Module>> generate(const codegen::CodegenInput &in,
+                                                       llvm::LLVMContext &context) {
+  std::unique_ptr<llvm::Module> module = codegen::generateModule(in, context);
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*module, &os))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "invalid LLVM IR: %s",
+                                   os.str().c_str());
+  return module;
 }
 
 // Internal errors of later stages are reported as diagnostics, not crashes.
@@ -139,6 +144,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   // unchanged model needs no code generated.
   backend::FunctionCache *cache = o.cache;
   std::string key;
+  std::unique_ptr<backend::FunctionCache> later; ///< a tiered compile's second build
   if (last == Stage::Jit) {
     if (!cache) {
       StageTimer t(o, "setup"); // the JIT and its target machine
@@ -168,7 +174,23 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       reportCache(*cache, o);
       return true;
     }
+    if (o.tiered && !o.cache && o.target.optLevel > 0) {
+      // -O0 first, in a cache of its own that keeps nothing on disk; the
+      // requested level's cache compiles in the background once it runs.
+      StageTimer t(o, "tiering");
+      backend::TargetOptions quick = o.target;
+      quick.optLevel = 0;
+      auto first = backend::FunctionCache::create(quick);
+      if (!first) {
+        c.diags.error({}, llvm::toString(first.takeError()));
+        return false;
+      }
+      later = std::move(c.functions);
+      c.functions = std::move(*first);
+      cache = c.functions.get();
+    }
   }
+  std::optional<codegen::CodegenInput> input;
   {
     StageTimer t(o, "codegen");
     c.llvmContext = std::make_unique<llvm::LLVMContext>();
@@ -178,20 +200,15 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       return false;
     }
     c.targetMachine = std::move(*tm);
-    codegen::CodegenInput in{c.step.model,
-                             c.step.graph,
-                             c.step.signature,
-                             hashText(c.sourceText),
-                             backend::targetLabel(o.target),
-                             getterName(*c.model, o),
-                             c.fused,
-                             mtlrt::runConfigJson(runConfig(*c.model)),
-                             backend::hasMaskedVectorMoves(*c.targetMachine)};
-    c.module = codegen::generateModule(in, *c.llvmContext);
-    std::string problems;
-    llvm::raw_string_ostream os(problems);
-    if (llvm::verifyModule(*c.module, &os))
-      return internal(c, "invalid LLVM IR: " + os.str());
+    input.emplace(codegen::CodegenInput{c.step.model, c.step.graph, c.step.signature,
+                                        hashText(c.sourceText), backend::targetLabel(o.target),
+                                        getterName(*c.model, o), c.fused,
+                                        mtlrt::runConfigJson(runConfig(*c.model)),
+                                        backend::hasMaskedVectorMoves(*c.targetMachine)});
+    auto module = generate(*input, *c.llvmContext);
+    if (!module)
+      return internal(c, llvm::toString(module.takeError()));
+    c.module = std::move(*module);
   }
   if (last == Stage::Llvm)
     return true;
@@ -221,7 +238,40 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     c.compiled = reinterpret_cast<const mtl_model *(*)()>(*address)();
   }
   reportCache(*cache, o);
+  if (later) {
+    if (o.verbose)
+      fmt::print(stderr, "mtlc: training starts with -O0 code; -O{} compiles in the background\n",
+                 o.target.optLevel);
+    c.background = std::make_unique<BackgroundCompile>(
+        *c.compiled, std::move(later), o.target.optLevel,
+        [in = *input, entry = getterName(*c.model, o), key](
+            backend::FunctionCache &cache, StageTimes &times) -> llvm::Expected<const mtl_model *> {
+          PipelineOptions timed;
+          timed.timings = &times;
+          llvm::LLVMContext context;
+          std::unique_ptr<llvm::Module> module;
+          {
+            StageTimer t(timed, "codegen");
+            auto made = generate(in, context);
+            if (!made)
+              return made.takeError();
+            module = std::move(*made);
+          }
+          {
+            StageTimer t(timed, "optimize");
+            if (auto err = cache.optimize(*module, entry))
+              return err;
+          }
+          StageTimer t(timed, "jit");
+          auto address = cache.link(*module, entry, key);
+          if (!address)
+            return address.takeError();
+          return reinterpret_cast<const mtl_model *(*)()>(*address)();
+        });
+  }
   return true;
 }
+
+Compilation::~Compilation() = default;
 
 } // namespace mtl::driver

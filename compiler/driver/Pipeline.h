@@ -4,6 +4,7 @@
 #include "backend/FunctionCache.h"
 #include "backend/Target.h"
 #include "driver/Front.h"
+#include "driver/Tiered.h"
 #include "lower/Lower.h"
 
 #include <llvm/IR/LLVMContext.h>
@@ -28,6 +29,12 @@ struct Compilation : Checked {
   /// The compilation's own function cache (and JIT) when the options gave none.
   std::unique_ptr<backend::FunctionCache> functions;
   const mtl_model *compiled = nullptr;
+  /// A tiered compile's second build (PipelineOptions::tiered); last, so
+  /// that it is stopped before what it reads goes.
+  std::unique_ptr<BackgroundCompile> background;
+
+  Compilation() = default;
+  ~Compilation();
 };
 
 /// Runs the stages up to `last` on the file at `path`. Returns true when no

@@ -121,6 +121,21 @@ TEST(FunctionCache, CompilesEachDistinctFunctionOnce) {
   EXPECT_EQ(first.step(3.0f), 13.0f); // earlier code stays valid
 }
 
+TEST(FunctionCache, ACancelledCacheCompilesNothingMore) {
+  auto cache = FunctionCache::create({"x86-64-v2", 2});
+  ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+  (*cache)->cancel();
+  llvm::LLVMContext context;
+  llvm::SMDiagnostic error;
+  std::unique_ptr<llvm::Module> module =
+      llvm::parseAssemblyString(moduleText("fadd float %x, 1.0"), error, context);
+  ASSERT_TRUE(module) << error.getMessage().str();
+  llvm::Error err = (*cache)->optimize(*module, "get");
+  ASSERT_TRUE(bool(err));
+  EXPECT_EQ(llvm::toString(std::move(err)), "cancelled");
+  EXPECT_EQ((*cache)->report().compiled, 0);
+}
+
 TEST(FunctionCache, FunctionsThatDifferOnlyInAConstantStayApart) {
   auto cache = FunctionCache::create({"x86-64-v2", 2});
   ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());

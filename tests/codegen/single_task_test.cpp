@@ -3,6 +3,7 @@
 // for step. The model has per-task gates, a soft-shared tower, a regularizer on one task and
 // a weight other than 1, all of which the cut must drop or reset.
 #include "CompiledText.h"
+#include "RandomRows.h"
 #include "driver/Pipeline.h"
 #include "mtlrt/Trainer.h"
 #include "sema/SingleTask.h"
@@ -10,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -55,33 +55,6 @@ model gates {
 }
 )";
 
-mtlrt::Dataset rows(int64_t n) {
-  mtlrt::Dataset d;
-  d.name = "random";
-  d.rows = n;
-  d.inputWidths = {4};
-  d.inputs.resize(1);
-  d.targetWidths = {1};
-  d.targets.resize(1);
-  d.classNames.resize(1);
-  d.categories.resize(1);
-  d.standardizeInputs = {0};
-  d.standardizeTargets = {0};
-  std::mt19937 rng(3);
-  std::normal_distribution<float> normal;
-  for (int64_t r = 0; r < n; ++r) {
-    float sum = 0;
-    for (int k = 0; k < 4; ++k) {
-      float x = normal(rng);
-      sum += x * float(k + 1);
-      d.inputs[0].push_back(x);
-    }
-    d.targets[0].push_back(sum > 0 ? 1.0f : 0.0f);
-    d.sourceRows.push_back(r);
-  }
-  return d;
-}
-
 TEST(SingleTask, IsTheTaskWrittenAloneStepForStep) {
   const std::string path = ::testing::TempDir() + "single_task_both.mtl";
   std::ofstream(path) << kBoth;
@@ -116,7 +89,7 @@ TEST(SingleTask, IsTheTaskWrittenAloneStepForStep) {
   auto ta = mtlrt::Trainer::create(&a, o), tb = mtlrt::Trainer::create(&b, o);
   ASSERT_TRUE(ta.ok()) << ta.error();
   ASSERT_TRUE(tb.ok()) << tb.error();
-  auto ra = ta->fit(rows(64)), rb = tb->fit(rows(64));
+  auto ra = ta->fit(test::randomRows(64)), rb = tb->fit(test::randomRows(64));
   ASSERT_TRUE(ra.ok()) << ra.error();
   ASSERT_TRUE(rb.ok()) << rb.error();
   ASSERT_EQ(ra->stepLosses.size(), 24u);

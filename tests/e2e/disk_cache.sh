@@ -26,7 +26,7 @@ train() {
 
 # counts TAG: "COMPILED LOADED" from the -v line of run TAG.
 counts() {
-  sed -nE 's/^mtlc: [0-9]+ functions: ([0-9]+) compiled, ([0-9]+) from the disk cache.*/\1 \2/p' \
+  sed -nE 's/^mtlc: [0-9]+ functions at -O2: ([0-9]+) compiled, ([0-9]+) from the disk cache.*/\1 \2/p' \
     "$work/$1.err"
 }
 

@@ -26,7 +26,7 @@ using Session = std::unique_ptr<mtl_session, SessionDeleter>;
 constexpr int64_t kRows = 4;
 
 /// kRows rows of the test model: x, and the targets y, pos, aux.
-struct Rows {
+struct SessionRows {
   std::vector<float> x = {0.5f, -1, 2, 1, 0, -0.5f, -2, 1.5f, 0.25f, 0, 1, -1};
   std::vector<float> y = {1, -2, 0.5f, 3}, pos = {1, 0, 0, 1}, aux = {0.5f, 1, -2, 0};
   std::vector<float> outY = std::vector<float>(kRows), outPos = std::vector<float>(kRows),
@@ -99,7 +99,7 @@ TEST(EmbedCreate, IgnoresTheModelsInitCheckpoint) {
   Session withInit(mtl_session_create(&model, 1, kRows));
   ASSERT_TRUE(withInit) << mtl_last_error();
   Session plain = create(testmodel::kModel);
-  Rows a, b;
+  SessionRows a, b;
   ASSERT_EQ(mtl_session_predict(withInit.get(), kRows, a.inputs, a.outputs), 0);
   ASSERT_EQ(mtl_session_predict(plain.get(), kRows, b.inputs, b.outputs), 0);
   EXPECT_EQ(a.predictions(), b.predictions());
@@ -113,7 +113,7 @@ TEST(EmbedLoad, ACheckpointLoadsByItsTensorsNotByItsModelsName) {
   renamed.name = "renamed";
   Session source = create(renamed), s = create(testmodel::kModel);
   std::string path = scratch("load"), partial = path + ".partial";
-  Rows rows, before, after;
+  SessionRows rows, before, after;
   float total = 0;
   ASSERT_EQ(
       mtl_session_train_batch(source.get(), kRows, rows.inputs, rows.targets, &total, nullptr), 0);
@@ -151,7 +151,7 @@ TEST(EmbedTrain, StepsAtTheModelsLearningRateWhateverItsSchedule) {
     mtl_model model = testmodel::kModel;
     model.config = json.c_str();
     Session s = create(model);
-    Rows rows;
+    SessionRows rows;
     float total = 0;
     for (int step = 0; step < 10; ++step)
       EXPECT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
@@ -184,7 +184,7 @@ TEST(EmbedOverflow, ASessionRefusesItsBrokenParametersUntilALoad) {
   model.update = overflowingUpdate;
   Session s = create(model), fresh = create(model);
   std::string path = scratch("overflow"), after = path + ".after";
-  Rows rows;
+  SessionRows rows;
   float total = 0;
   ASSERT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr), 0);
   ASSERT_EQ(mtl_session_save(s.get(), path.c_str()), 0) << mtl_last_error();
@@ -213,7 +213,7 @@ TEST(EmbedOverflow, ASessionRefusesItsBrokenParametersUntilALoad) {
 
   ASSERT_EQ(mtl_session_load(s.get(), path.c_str()), 0) << mtl_last_error();
   ASSERT_EQ(mtl_session_load(fresh.get(), path.c_str()), 0) << mtl_last_error();
-  Rows other;
+  SessionRows other;
   for (int step = 0; step < 2; ++step) {
     ASSERT_EQ(mtl_session_train_batch(s.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
               0)
@@ -249,7 +249,7 @@ TEST(EmbedThreads, SessionsShareOnePool) {
     EXPECT_EQ(processThreads(), one + 1);
     // Sharing changes no result.
     Session single = create(testmodel::kModel, 1);
-    Rows rows, other;
+    SessionRows rows, other;
     float total = 0;
     ASSERT_EQ(mtl_session_train_batch(b.get(), kRows, rows.inputs, rows.targets, &total, nullptr),
               0);
@@ -266,7 +266,7 @@ TEST(EmbedThreads, SessionsShareOnePool) {
 // Sessions used at the same time on two threads share their pool and get
 // the numbers one session gets alone.
 TEST(EmbedThreads, SessionsOnTwoThreadsShareThePoolAndAgree) {
-  auto run = [](mtl_session *s, Rows &rows) {
+  auto run = [](mtl_session *s, SessionRows &rows) {
     float total = 0;
     for (int step = 0; step < 50; ++step)
       if (mtl_session_train_batch(s, kRows, rows.inputs, rows.targets, &total, nullptr) != 0 ||
@@ -276,7 +276,7 @@ TEST(EmbedThreads, SessionsOnTwoThreadsShareThePoolAndAgree) {
   };
   Session alone = create(testmodel::kModel, 1), a = create(testmodel::kModel, 3),
           b = create(testmodel::kModel, 3);
-  Rows expected, ra, rb;
+  SessionRows expected, ra, rb;
   ASSERT_TRUE(run(alone.get(), expected));
   bool okA = false, okB = false;
   std::thread ta([&] { okA = run(a.get(), ra); }), tb([&] { okB = run(b.get(), rb); });

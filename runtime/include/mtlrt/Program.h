@@ -18,12 +18,15 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace mtlrt {
+
+class CodeSwap;
 
 /// The options of `train`.
 struct TrainFlags {
@@ -97,8 +100,11 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
 /// `mtlc train` prints; returns the exit status (0, or 1 after an error
 /// message on stderr).
 int runTrain(const mtl_model &model, const TrainFlags &flags);
-/// The same on data already loaded by loadTrainingData.
-int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data);
+/// The same on data already loaded by loadTrainingData; with `codeSwap`,
+/// the trainer takes the second build of `model` it offers
+/// (TrainOptions::codeSwap).
+int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data,
+             std::shared_ptr<CodeSwap> codeSwap = nullptr);
 
 /// Puts the files of `paths` (as RunData holds them) in place of `spec`'s.
 void applyPaths(DataSpec &spec, const std::map<std::string, std::string> &paths);

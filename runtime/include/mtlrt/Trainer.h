@@ -27,6 +27,7 @@
 
 namespace mtlrt {
 
+class CodeSwap;
 class ThreadPool;
 
 /// Stop when the monitored validation value has not improved for `patience` epochs.
@@ -103,6 +104,10 @@ struct TrainOptions {
   /// run ends as every epoch does. fit() then returns with
   /// TrainResult::interrupted set. The caller clears the flag.
   const std::atomic<bool> *interrupt = nullptr;
+  /// Non-null: before each training step and each evaluation pass, the
+  /// trainer takes the build of the model's code this offers (once; see
+  /// CodeSwap.h) and runs it instead of the model it was created with.
+  std::shared_ptr<CodeSwap> codeSwap;
 
   // Checkpoints (docs/checkpoints.md). Failing to write one fails fit().
   /// Non-empty: fit() creates the directory and writes `last.safetensors`

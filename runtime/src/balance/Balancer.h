@@ -34,6 +34,9 @@ public:
   Balancer() = default;
 
   const Method &method() const { return method_; }
+  /// Runs `model`'s entry points from now on: another build of the model
+  /// the balancer was made for, laid out alike (mtlrt::sameLayout).
+  void setModel(const mtl_model &model) { model_ = &model; }
   /// > 0: every step's gradients are clipped to this L2 norm before the
   /// update, after the method combined them (clipGradNorm).
   void setClipNorm(double maxNorm) { clipNorm_ = maxNorm; }

@@ -378,12 +378,14 @@ std::vector<std::string> initSources(const std::vector<TaskSpec> &tasks,
   return out;
 }
 
-Status train(const mtl_model &model, const TrainFlags &f, TrainingData data) {
+Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
+             std::shared_ptr<CodeSwap> codeSwap) {
   const RunConfig &c = data.run.config;
   Result<TrainOptions> options = trainOptions(c, f);
   if (!options)
     return options.takeError();
   TrainOptions &to = *options;
+  to.codeSwap = std::move(codeSwap);
   if (!to.logPath.empty()) { // --log must not write over what the run reads
     std::vector<std::string> read = {f.resume, f.initFrom, to.initFrom};
     for (DataSpec d : c.data) {
@@ -538,9 +540,10 @@ Result<TrainingData> loadTrainingData(RunConfig config, const std::string &model
   return TrainingData{std::move(*run), std::move(*sets)};
 }
 
-int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data) {
+int runTrain(const mtl_model &model, const TrainFlags &flags, TrainingData data,
+             std::shared_ptr<CodeSwap> codeSwap) {
   StopSignals signals;
-  if (Status s = train(model, flags, std::move(data)); !s) {
+  if (Status s = train(model, flags, std::move(data), std::move(codeSwap)); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }

@@ -4,6 +4,7 @@
 #include "balance/Balancer.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Checkpoint.h"
+#include "mtlrt/CodeSwap.h"
 #include "mtlrt/Dataset.h"
 #include "mtlrt/ThreadPool.h"
 #include "mtlrt/Trainer.h"
@@ -133,8 +134,18 @@ struct Trainer::Impl {
   /// standardised, ids as int32; without targets, the targets are NaN.
   void gatherRaw(int64_t first, int64_t n, std::span<const float *const> inputs,
                  std::span<const float *const> targets);
+  /// Runs the build TrainOptions::codeSwap offers, if it offers one not
+  /// taken yet, from optimizer step `nextStep` on.
+  void takeOfferedCode(int64_t nextStep) {
+    if (options.codeSwap)
+      if (const mtl_model *faster = options.codeSwap->take(nextStep)) {
+        model = faster;
+        balancer.setModel(*faster);
+      }
+  }
   /// One training step (gradients, balancing, update) on the gathered batch.
   void trainStep(mtl_result &result) {
+    takeOfferedCode(hyper.step);
     balancer.step(batch, hyper, taskWeights, params.floats(), state.floats(), workspace.floats(),
                   grads.floats(), result, &parallel);
   }

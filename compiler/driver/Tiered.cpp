@@ -1,0 +1,76 @@
+// Tiered.cpp: the second build of a tiered compile, on its own thread.
+#include "driver/Tiered.h"
+
+#include <fmt/format.h>
+
+namespace mtl::driver {
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+} // namespace
+
+BackgroundCompile::BackgroundCompile(const mtl_model &first,
+                                     std::unique_ptr<backend::FunctionCache> cache, int optLevel,
+                                     Work work)
+    : swap_(std::make_shared<mtlrt::CodeSwap>(first)), cache_(std::move(cache)),
+      optLevel_(optLevel), start_(std::chrono::steady_clock::now()),
+      thread_([this, work = std::move(work)] { run(work); }) {}
+
+BackgroundCompile::~BackgroundCompile() {
+  if (thread_.joinable()) { // finish() not called: the run failed
+    cache_->cancel();
+    thread_.join();
+  }
+}
+
+void BackgroundCompile::run(const Work &work) {
+  llvm::Expected<const mtl_model *> model = work(*cache_, times_);
+  if (!model) {
+    error_ = llvm::toString(model.takeError());
+  } else if (mtlrt::Status s = swap_->offer(*model); !s) {
+    error_ = "internal compiler error: " + s.error();
+  }
+  readyMs_ = msSince(start_);
+  done_.store(true, std::memory_order_release);
+}
+
+void BackgroundCompile::finish(bool keep, bool verbose) {
+  const bool early = !done_.load(std::memory_order_acquire);
+  const double endedMs = msSince(start_);
+  if (early && !keep)
+    cache_->cancel();
+  thread_.join();
+  const std::string level = fmt::format("-O{}", optLevel_);
+  if (early && !keep) {
+    if (verbose)
+      fmt::print(stderr,
+                 "mtlc: the run ended {:.0f} ms into the {} compile; cancelled it (no disk "
+                 "cache to keep it in)\n",
+                 endedMs, level);
+    return;
+  }
+  if (!error_.empty()) {
+    fmt::print(stderr, "warning: the {} compile failed, so the run used -O0 code throughout: {}\n",
+               level, error_);
+    return;
+  }
+  if (!verbose)
+    return;
+  std::string stages;
+  for (const auto &[name, ms] : times_)
+    stages += fmt::format("{}{} {:.2f} ms", stages.empty() ? "" : ", ", name, ms);
+  std::string used = swap_->takenAt() > 0
+                         ? fmt::format("the run used it from step {}", swap_->takenAt())
+                     : early ? fmt::format("the run ended {:.0f} ms before; waited for it to "
+                                           "store it in the disk cache",
+                                           readyMs_ - endedMs)
+                             : "the run took no step after it was ready";
+  fmt::print(stderr, "mtlc: {} code ready in the background after {:.0f} ms ({}); {}\nmtlc: {}\n",
+             level, readyMs_, stages, used, cache_->summary());
+}
+
+} // namespace mtl::driver
