@@ -10,7 +10,8 @@
 # - a run that fails at a step keeps the steps before it, as it says;
 # - :load starts a model afresh (parameters and :set settings), :reload keeps both;
 # - a learning rate that a float holds only as 0 or infinity is refused;
-# - a checkpoint with optimizer state but no step starts the optimizer afresh.
+# - a checkpoint with optimizer state but no step starts the optimizer afresh;
+# - a checkpoint with a negative second moment is refused.
 source "$(dirname "$0")/setup.sh" 2 "$@"
 
 failed=0
@@ -100,4 +101,22 @@ open(sys.argv[2], 'wb').write(struct.pack('<Q', len(text)) + text + raw[8 + n:])
 EOF
 out=$(session ':load penguins.mtl' ':load nostep.safetensors')
 expect "$out" "; the optimizer starts afresh" "a checkpoint without its step"
+
+# A second moment below 0, which no training writes, is refused, and the
+# session keeps what it had: the next run continues after its steps.
+python3 - ck.safetensors negative.safetensors <<'EOF'
+import json, struct, sys
+raw = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack('<Q', raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+name = sorted(k for k in header if k.endswith('.exp_avg_sq'))[0]
+start = 8 + n + header[name]['data_offsets'][0]
+raw[start:start + 4] = struct.pack('<f', -0.5)
+open(sys.argv[2], 'wb').write(raw)
+EOF
+out=$(session ':load penguins.mtl' ':train 1' ':load negative.safetensors' ':train 1')
+expect "$out" "error: negative.safetensors: negative: " "a negative second moment"
+expect "$out" ".exp_avg_sq[0] is -0.5 (Adam's second moment, an average of squares, is never below 0)" \
+  "a negative second moment"
+expect "$out" "run 2: 1 epoch, steps 19-" "the run after a refused checkpoint"
 exit $failed
