@@ -89,6 +89,7 @@ public:
   /// fail with "cancelled" before the next function it would compile, and
   /// every later one fail at once (a tiered compile no longer needed).
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   /// What the last optimize() and link() (or objects()) did.
   const FunctionCacheReport &report() const { return report_; }

@@ -61,8 +61,8 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
   if (!c.background)
     return mtlrt::runTrain(*c.compiled, o.train, std::move(*data));
   int status = mtlrt::runTrain(*c.compiled, o.train, std::move(*data), c.background->swap());
-  // A run that a signal stopped does not wait for a compile it no longer needs.
-  c.background->finish(!options.diskCache.empty() && status < 128, options.verbose);
+  // Only a run that went well waits for the compile, to store it for the next.
+  c.background->finish(!options.diskCache.empty() && status == 0, options.verbose);
   return status;
 }
 

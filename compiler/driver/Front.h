@@ -33,6 +33,9 @@ enum class Stage {
   Jit,      ///< machine code in this process
 };
 
+/// Stage names and their times in milliseconds.
+using StageTimes = std::vector<std::pair<std::string, double>>;
+
 /// Options that change what the later stages produce.
 struct PipelineOptions {
   backend::TargetOptions target;
@@ -59,7 +62,7 @@ struct PipelineOptions {
   /// reading `path`; `path` still names it and resolves its imports.
   std::optional<std::string> text;
   /// When set, each stage that ran appends its name and time in milliseconds.
-  std::vector<std::pair<std::string, double>> *timings = nullptr;
+  StageTimes *timings = nullptr;
   /// When set (the REPL), the optimise and JIT stages go function by function
   /// through this session cache, which then owns the machine code, and
   /// compile only functions it has not compiled before. Its target must match
@@ -104,7 +107,7 @@ public:
 
 private:
   bool verbose_;
-  std::vector<std::pair<std::string, double>> *timings_;
+  StageTimes *timings_;
   const char *name_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -272,6 +272,4 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   return true;
 }
 
-Compilation::~Compilation() = default;
-
 } // namespace mtl::driver

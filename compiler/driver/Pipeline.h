@@ -32,9 +32,6 @@ struct Compilation : Checked {
   /// A tiered compile's second build (PipelineOptions::tiered); last, so
   /// that it is stopped before what it reads goes.
   std::unique_ptr<BackgroundCompile> background;
-
-  Compilation() = default;
-  ~Compilation();
 };
 
 /// Runs the stages up to `last` on the file at `path`. Returns true when no

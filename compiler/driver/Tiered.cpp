@@ -21,7 +21,7 @@ BackgroundCompile::BackgroundCompile(const mtl_model &first,
       thread_([this, work = std::move(work)] { run(work); }) {}
 
 BackgroundCompile::~BackgroundCompile() {
-  if (thread_.joinable()) { // finish() not called: the run failed
+  if (thread_.joinable()) { // finish() was not called (a test, or an exception)
     cache_->cancel();
     thread_.join();
   }
@@ -38,39 +38,42 @@ void BackgroundCompile::run(const Work &work) {
   done_.store(true, std::memory_order_release);
 }
 
-void BackgroundCompile::finish(bool keep, bool verbose) {
+BackgroundCompile::Outcome BackgroundCompile::finish(bool keep, bool verbose) {
   const bool early = !done_.load(std::memory_order_acquire);
   const double endedMs = msSince(start_);
-  if (early && !keep)
+  if (!keep)
     cache_->cancel();
   thread_.join();
+  // What happened, from what the thread did: a cancel may come too late to
+  // stop it, and the trainer may have taken the build in the meantime.
   const std::string level = fmt::format("-O{}", optLevel_);
-  if (early && !keep) {
+  if (!error_.empty() && cache_->cancelled()) {
     if (verbose)
-      fmt::print(stderr,
-                 "mtlc: the run ended {:.0f} ms into the {} compile; cancelled it (no disk "
-                 "cache to keep it in)\n",
+      fmt::print(stderr, "mtlc: the run ended {:.0f} ms into the {} compile; cancelled it\n",
                  endedMs, level);
-    return;
+    return Outcome::Cancelled;
   }
   if (!error_.empty()) {
     fmt::print(stderr, "warning: the {} compile failed, so the run used -O0 code throughout: {}\n",
                level, error_);
-    return;
+    return Outcome::Failed;
   }
+  const int64_t after = swap_->takenAfter();
+  const Outcome outcome = after >= 0 ? Outcome::Used : early ? Outcome::Waited : Outcome::Unused;
   if (!verbose)
-    return;
+    return outcome;
   std::string stages;
   for (const auto &[name, ms] : times_)
     stages += fmt::format("{}{} {:.2f} ms", stages.empty() ? "" : ", ", name, ms);
-  std::string used = swap_->takenAt() > 0
-                         ? fmt::format("the run used it from step {}", swap_->takenAt())
-                     : early ? fmt::format("the run ended {:.0f} ms before; waited for it to "
-                                           "store it in the disk cache",
-                                           readyMs_ - endedMs)
-                             : "the run took no step after it was ready";
+  std::string used =
+      outcome == Outcome::Used ? fmt::format("the run used it after step {}", after)
+      : outcome == Outcome::Waited
+          ? fmt::format("the run ended {:.0f} ms before; waited for it{}", readyMs_ - endedMs,
+                        keep ? " to store it in the disk cache" : "")
+          : "the run took no step after it was ready";
   fmt::print(stderr, "mtlc: {} code ready in the background after {:.0f} ms ({}); {}\nmtlc: {}\n",
              level, readyMs_, stages, used, cache_->summary());
+  return outcome;
 }
 
 } // namespace mtl::driver

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "backend/FunctionCache.h"
+#include "driver/Front.h"
 #include "mtlrt/CodeSwap.h"
 
 #include <llvm/Support/Error.h>
@@ -25,9 +26,6 @@
 struct mtl_model;
 
 namespace mtl::driver {
-
-/// Stage names and their times in milliseconds.
-using StageTimes = std::vector<std::pair<std::string, double>>;
 
 /// The second build of a tiered compile.
 class BackgroundCompile {
@@ -49,12 +47,22 @@ public:
   /// What to hand the trainer (TrainOptions::codeSwap).
   std::shared_ptr<mtlrt::CodeSwap> swap() const { return swap_; }
 
-  /// After the run: waits for the compile to end when `keep` (what it
-  /// compiles goes to the disk cache, so the next run of the model starts
-  /// with it), or else cancels it. Says on stderr when it failed, and with
-  /// `verbose` what it did: its stages' times and the step from which the
-  /// trainer ran its code.
-  void finish(bool keep, bool verbose);
+  /// What finish() found.
+  enum class Outcome {
+    Used,      ///< the trainer ran the build
+    Unused,    ///< ready before the run ended, but no step or evaluation came after
+    Waited,    ///< ready after the run ended: finish() waited for it
+    Cancelled, ///< stopped before it was ready
+    Failed,    ///< the compile failed (said on stderr as a warning)
+  };
+
+  /// After the run (once): waits for the compile to end when `keep` (what
+  /// it compiles goes to the disk cache, so the next run of the model starts
+  /// with it), or else cancels it; a cancel stops it before the next function
+  /// it would compile. Says on stderr when it failed, and with `verbose`
+  /// what it did: its stages' times and after which step the trainer took
+  /// its code.
+  Outcome finish(bool keep, bool verbose);
 
 private:
   void run(const Work &work);

@@ -94,7 +94,7 @@ TEST_F(CodeSwapTest, TheTrainerRunsTheSecondBuildFromTheStepAfterItIsOffered) {
   const TrainResult swapped = fit(trainer);
   const int64_t steps = int64_t(swapped.stepLosses.size());
   ASSERT_EQ(steps, 3 * 8); // 128 training rows (32 held out) in batches of 16
-  EXPECT_EQ(swap->takenAt(), 8);
+  EXPECT_EQ(swap->takenAfter(), 7);
   EXPECT_EQ(builds.firstGradSteps, 7);
   EXPECT_EQ(builds.secondGradSteps, steps - 7);
   EXPECT_GT(builds.secondEvals, 0); // validation after each epoch runs it too
@@ -107,12 +107,13 @@ TEST_F(CodeSwapTest, TheTrainerRunsTheSecondBuildFromTheStepAfterItIsOffered) {
 
 TEST_F(CodeSwapTest, AnOfferIsTakenOnce) {
   CodeSwap swap(first);
-  EXPECT_EQ(swap.take(1), nullptr);
+  EXPECT_EQ(swap.take(0), nullptr);
+  EXPECT_EQ(swap.takenAfter(), -1);
   ASSERT_TRUE(swap.offer(&second).ok());
   EXPECT_EQ(swap.take(3), &second);
-  EXPECT_EQ(swap.takenAt(), 3);
+  EXPECT_EQ(swap.takenAfter(), 3);
   EXPECT_EQ(swap.take(4), nullptr);
-  EXPECT_EQ(swap.takenAt(), 3);
+  EXPECT_EQ(swap.takenAfter(), 3);
 }
 
 TEST_F(CodeSwapTest, ABuildLaidOutOtherwiseIsRefused) {
@@ -142,6 +143,7 @@ TEST_F(CodeSwapTest, ABuildLaidOutOtherwiseIsRefused) {
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().find("does not lay out"), std::string::npos) << s.error();
     EXPECT_EQ(swap.take(1), nullptr);
+    EXPECT_EQ(swap.takenAfter(), -1);
   }
   // The same text at another address is the same layout.
   std::string name = kModel.name;

@@ -35,16 +35,17 @@ public:
   /// first build's (a compiler error).
   Status offer(const mtl_model *faster);
   /// For the trainer, between steps: the offered build the first time it is
-  /// there, recording `nextStep` (the optimizer step that runs it first);
+  /// there, recording `stepsDone` (the optimizer steps taken before it);
   /// null otherwise.
-  const mtl_model *take(int64_t nextStep);
-  /// The optimizer step that first ran the offered build; 0 while none did.
-  int64_t takenAt() const { return takenAt_.load(std::memory_order_acquire); }
+  const mtl_model *take(int64_t stepsDone);
+  /// The optimizer steps taken before the trainer took the offered build
+  /// (0: it ran every step); -1 while it has not taken it.
+  int64_t takenAfter() const { return takenAfter_.load(std::memory_order_acquire); }
 
 private:
   const mtl_model &first_;
   std::atomic<const mtl_model *> offered_{nullptr};
-  std::atomic<int64_t> takenAt_{0};
+  std::atomic<int64_t> takenAfter_{-1};
 };
 
 } // namespace mtlrt

@@ -83,12 +83,12 @@ Status CodeSwap::offer(const mtl_model *faster) {
   return Ok{};
 }
 
-const mtl_model *CodeSwap::take(int64_t nextStep) {
-  if (takenAt() != 0)
+const mtl_model *CodeSwap::take(int64_t stepsDone) {
+  if (takenAfter() >= 0)
     return nullptr;
   const mtl_model *model = offered_.load(std::memory_order_acquire);
   if (model)
-    takenAt_.store(nextStep, std::memory_order_release);
+    takenAfter_.store(stepsDone, std::memory_order_release);
   return model;
 }
 

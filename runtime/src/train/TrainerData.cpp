@@ -243,7 +243,7 @@ std::string Trainer::Impl::balanceWarning(const Dataset &train) const {
 
 EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int64_t> rows,
                                        bool metrics) {
-  takeOfferedCode(step + 1);
+  takeOfferedCode(step);
   const size_t tasks = size_t(model->num_tasks);
   EvalReport report;
   report.rows = int64_t(rows.size());

@@ -135,17 +135,17 @@ struct Trainer::Impl {
   void gatherRaw(int64_t first, int64_t n, std::span<const float *const> inputs,
                  std::span<const float *const> targets);
   /// Runs the build TrainOptions::codeSwap offers, if it offers one not
-  /// taken yet, from optimizer step `nextStep` on.
-  void takeOfferedCode(int64_t nextStep) {
+  /// taken yet, from now on, `stepsDone` optimizer steps into the run.
+  void takeOfferedCode(int64_t stepsDone) {
     if (options.codeSwap)
-      if (const mtl_model *faster = options.codeSwap->take(nextStep)) {
+      if (const mtl_model *faster = options.codeSwap->take(stepsDone)) {
         model = faster;
         balancer.setModel(*faster);
       }
   }
   /// One training step (gradients, balancing, update) on the gathered batch.
   void trainStep(mtl_result &result) {
-    takeOfferedCode(hyper.step);
+    takeOfferedCode(hyper.step - 1);
     balancer.step(batch, hyper, taskWeights, params.floats(), state.floats(), workspace.floats(),
                   grads.floats(), result, &parallel);
   }
