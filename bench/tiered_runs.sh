@@ -16,7 +16,11 @@ wall() {
   rm -rf "$cache/c"
   local start end
   start=$(date +%s%N)
-  MTLC_CACHE_DIR=$cache/c "$mtlc" train "$@" -q --no-save >/dev/null 2>&1
+  if ! MTLC_CACHE_DIR=$cache/c "$mtlc" train "$@" -q --no-save >/dev/null 2>"$cache/err"; then
+    echo "failed: mtlc train $*" >&2
+    cat "$cache/err" >&2
+    exit 1
+  fi
   end=$(date +%s%N)
   echo $(((end - start) / 1000000))
 }
