@@ -43,7 +43,6 @@ namespace mtl::backend {
 namespace {
 
 const char *kPlaceholder = "mtl.fn";
-const char *kCancelled = "cancelled";
 
 // The functions and global variables that `root` refers to, through
 // instructions and the constants they use (global initialisers included).
@@ -205,7 +204,7 @@ struct FunctionCache::Worker {
 
 llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work) {
   if (cancelled_)
-    return failure(kCancelled);
+    return failure(kCancelledMessage);
   // Only functions to compile (not read from disk), largest first (by
   // un-optimised size), so the step functions do not start last.
   std::vector<size_t> order;
@@ -228,7 +227,8 @@ llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, 
   std::mutex lock;
   std::string problem;
   parallelFor(order.size(), workers.size(), [&](size_t i, unsigned worker) {
-    llvm::Error err = cancelled_ ? failure(kCancelled) : work(pending_[order[i]], workers[worker]);
+    llvm::Error err =
+        cancelled_ ? failure(kCancelledMessage) : work(pending_[order[i]], workers[worker]);
     if (!err)
       return;
     std::lock_guard<std::mutex> guard(lock);
@@ -313,7 +313,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   Overlapped<Pending> optimizing(cores - 1, [&](Pending &p, unsigned w) {
     llvm::Error err = [&]() -> llvm::Error {
       if (cancelled_)
-        return failure(kCancelled);
+        return failure(kCancelledMessage);
       if (!workers[w].machine) {
         auto machine = createTargetMachine(opts_);
         if (!machine)
@@ -446,7 +446,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
 
   optimizing.finish();
   if (cancelled_)
-    return failure(kCancelled);
+    return failure(kCancelledMessage);
   if (!problem.empty())
     return failure(problem);
   optimizeModule(module, **tm, opts_.optLevel);

@@ -19,6 +19,9 @@
 
 namespace mtl::backend {
 
+/// The message of the error a cancelled compile fails with (FunctionCache::cancel).
+inline constexpr const char *kCancelledMessage = "cancelled";
+
 /// What the last compilation through a FunctionCache did.
 struct FunctionCacheReport {
   int functions = 0;    ///< functions of the module that went through the cache
@@ -89,7 +92,6 @@ public:
   /// fail with "cancelled" before the next function it would compile, and
   /// every later one fail at once (a tiered compile no longer needed).
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
-  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   /// What the last optimize() and link() (or objects()) did.
   const FunctionCacheReport &report() const { return report_; }

@@ -35,19 +35,19 @@ void BackgroundCompile::run(const Work &work) {
     error_ = "internal compiler error: " + s.error();
   }
   readyMs_ = msSince(start_);
-  done_.store(true, std::memory_order_release);
 }
 
 BackgroundCompile::Outcome BackgroundCompile::finish(bool keep, bool verbose) {
-  const bool early = !done_.load(std::memory_order_acquire);
   const double endedMs = msSince(start_);
   if (!keep)
     cache_->cancel();
   thread_.join();
   // What happened, from what the thread did: a cancel may come too late to
-  // stop it, and the trainer may have taken the build in the meantime.
+  // stop it, the compile may have failed before, and the trainer may have
+  // taken the build in the meantime.
+  const bool early = readyMs_ > endedMs;
   const std::string level = fmt::format("-O{}", optLevel_);
-  if (!error_.empty() && cache_->cancelled()) {
+  if (error_ == backend::kCancelledMessage) {
     if (verbose)
       fmt::print(stderr, "mtlc: the run ended {:.0f} ms into the {} compile; cancelled it\n",
                  endedMs, level);

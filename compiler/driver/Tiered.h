@@ -14,7 +14,6 @@
 
 #include <llvm/Support/Error.h>
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -59,7 +58,8 @@ public:
   /// After the run (once): waits for the compile to end when `keep` (what
   /// it compiles goes to the disk cache, so the next run of the model starts
   /// with it), or else cancels it; a cancel stops it before the next function
-  /// it would compile. Says on stderr when it failed, and with `verbose`
+  /// it would optimise or compile (generating the module, and what stays in
+  /// the model's own module, run to their end). Says on stderr when it failed, and with `verbose`
   /// what it did: its stages' times and after which step the trainer took
   /// its code.
   Outcome finish(bool keep, bool verbose);
@@ -71,11 +71,10 @@ private:
   std::unique_ptr<backend::FunctionCache> cache_;
   int optLevel_;
   std::chrono::steady_clock::time_point start_;
-  // Written by the thread before it sets done_.
+  // Written by the thread, read after it is joined.
   StageTimes times_;
   std::string error_;
-  double readyMs_ = 0; ///< from the start to the build's descriptor offered
-  std::atomic<bool> done_{false};
+  double readyMs_ = 0; ///< from the start to the build's descriptor offered (or the failure)
   std::thread thread_; ///< last: starts once the rest is made
 };
 

@@ -38,8 +38,9 @@ public:
   /// there, recording `stepsDone` (the optimizer steps taken before it);
   /// null otherwise.
   const mtl_model *take(int64_t stepsDone);
-  /// The optimizer steps taken before the trainer took the offered build
-  /// (0: it ran every step); -1 while it has not taken it.
+  /// The trainer's step count when it took the offered build (the steps
+  /// run before it, counting a resumed checkpoint's); -1 while it has not
+  /// taken it.
   int64_t takenAfter() const { return takenAfter_.load(std::memory_order_acquire); }
 
 private:

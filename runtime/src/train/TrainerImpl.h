@@ -135,7 +135,7 @@ struct Trainer::Impl {
   void gatherRaw(int64_t first, int64_t n, std::span<const float *const> inputs,
                  std::span<const float *const> targets);
   /// Runs the build TrainOptions::codeSwap offers, if it offers one not
-  /// taken yet, from now on, `stepsDone` optimizer steps into the run.
+  /// taken yet, from now on; `stepsDone` is the step count so far.
   void takeOfferedCode(int64_t stepsDone) {
     if (options.codeSwap)
       if (const mtl_model *faster = options.codeSwap->take(stepsDone)) {
