@@ -47,8 +47,8 @@ ValueId unaryAdjoint(ir::Builder &b, const ir::Op &op, ValueId y, ValueId g) {
   switch (op.kind) {
   case OpKind::Neg:
     return b.unary(OpKind::Neg, g);
-  case OpKind::Relu:
-    return b.mul(g, b.unary(OpKind::Step, x));
+  case OpKind::Relu: // from the output (y > 0 exactly where x > 0), so x need not be kept
+    return b.mul(g, b.unary(OpKind::Step, y));
   case OpKind::LeakyRelu: {
     ir::Attrs a;
     a.alpha = op.attrs.alpha;
@@ -124,6 +124,12 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
 
   if (!ir::opInfo(op.kind).differentiable) {
     out.error = fmt::format("cannot differentiate '{}': second derivatives are not supported",
+                            ir::opName(op.kind));
+    return out;
+  }
+  if (op.attrs.activation != ir::Activation::None) {
+    out.error = fmt::format("cannot differentiate '{}' with an activation: passes fuse it after "
+                            "differentiation",
                             ir::opName(op.kind));
     return out;
   }

@@ -120,12 +120,14 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     // (laneSum) and the last `in` mod `lanes` terms in order.
     int64_t in = t0.lastDim(), outDim = op.type.lastDim();
     bool hasBias = op.operands.size() == 3;
+    const bool relu = op.attrs.activation == ir::Activation::Relu;
     llvm::Value *x = buffers[op.operands[0]], *w = buffers[op.operands[1]];
     llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
     llvm::Value *nrows = rowsOf(op.type);
     llvm::Value *work = b.CreateMul(nrows, cst(in * outDim));
     // Both ways add the bias to each finished sum before storing it, as
-    // y = (Σ_k x w) + b: the bits of a separate pass, without the pass.
+    // y = (Σ_k x w) + b, then a fused relu (passes/Activations.h): the bits
+    // of separate passes, without the passes.
     auto tiled = [&] {
       transposeBlock(w, scratch, cst(0), outDim, in);
       parallelRows(
@@ -138,6 +140,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               [&](llvm::Value *r) { return at(a[3], b.CreateMul(r, cst(outDim))); },
                               outDim};
             access.bias = hasBias ? a[2] : nullptr;
+            access.relu = relu;
             emitTiledProduct(*this, access, begin, end);
           });
     };
@@ -182,6 +185,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
             llvm::Value *y = b.CreateLoad(f32, sums[q]);
             if (hasBias)
               y = b.CreateFAdd(y, load(a[2], o));
+            if (relu)
+              y = unary(OpKind::Relu, op.attrs, y);
             store(y, a[3], b.CreateAdd(b.CreateMul(row, cst(outDim)), o));
           }
         });
@@ -264,6 +269,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               n,
                               k > kStepBlock ? kStepBlock : 0};
             access.rowBias = hasBias ? a[2] : nullptr;
+            access.relu = op.attrs.activation == ir::Activation::Relu;
             emitTiledProduct(*this, access, cst(0), cst(m));
           });
         });

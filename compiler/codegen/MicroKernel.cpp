@@ -76,10 +76,11 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
         if (width > 1)
           bias = b.CreateVectorSplat(width, bias);
       }
-      if (bias) {
-        llvm::Value *sum = b.CreateFAdd(value, bias);
-        value = steps.last ? b.CreateSelect(steps.last, sum, value) : sum;
-      }
+      llvm::Value *final = bias ? b.CreateFAdd(value, bias) : value;
+      if (acc.relu)
+        final = b.CreateSelect(b.CreateFCmpOGT(final, zero), final, zero);
+      if (final != value)
+        value = steps.last ? b.CreateSelect(steps.last, final, value) : final;
       llvm::Value *ptr = e.at(cRow, col);
       if (maskOf(v))
         b.CreateMaskedStore(value, ptr, llvm::Align(4), mask);

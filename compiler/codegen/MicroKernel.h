@@ -26,6 +26,9 @@ struct TileAccess {
   /// first, as a separate pass would add it), in the registers before the
   /// tile's last stores.
   llvm::Value *bias = nullptr, *rowBias = nullptr;
+  /// A relu applied after the bias (ir::Activation::Relu), in the same
+  /// registers: x > 0 ? x : 0, as the relu op.
+  bool relu = false;
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,

@@ -7,6 +7,7 @@
 #include "backend/Optimize.h"
 #include "codegen/CodeGen.h"
 #include "ir/Verifier.h"
+#include "passes/Activations.h"
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
 #include "passes/Fusion.h"
@@ -132,6 +133,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     StageTimer t(o, "passes");
     passes::eliminateCommonSubexpressions(c.step.graph, c.step.signature);
     passes::eliminateDeadCode(c.step.graph, c.step.signature);
+    passes::fuseActivations(c.step.graph, c.step.signature);
     c.fused = passes::fuseElementwise(c.step.graph, c.step.signature);
     std::vector<Diagnostic> problems = ir::verify(c.step.graph);
     if (!problems.empty())

@@ -16,6 +16,13 @@ namespace {
 
 using Buffer = std::vector<double>;
 
+/// A product's fused activation (passes/Activations.h), as the op it replaced.
+void activate(Activation activation, Buffer &values) {
+  if (activation == Activation::Relu)
+    for (double &v : values)
+      v = v > 0 ? v : 0.0;
+}
+
 /// Evaluates element-wise unary kinds.
 double unaryOp(OpKind kind, const Attrs &a, double x) {
   switch (kind) {
@@ -145,6 +152,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
   case OpKind::Linear:
     kernels::linear(in(op, 0), in(op, 1), op.operands.size() == 3 ? &in(op, 2) : nullptr,
                     ty(op, 0).lastDim(), last, out);
+    activate(a.activation, out);
     return {};
   case OpKind::MatMul:
     kernels::matmul(in(op, 0), in(op, 1), ty(op, 0).lastDim(), last, out);
@@ -156,6 +164,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     const TensorType &w = ty(op, 0);
     kernels::matmulLeft(in(op, 0), in(op, 1), op.operands.size() == 3 ? &in(op, 2) : nullptr,
                         w.dims[0], w.dims[1], last, out);
+    activate(a.activation, out);
     return {};
   }
   case OpKind::MatMulSum:

@@ -86,7 +86,11 @@ void unexpectedLoss(LossKind loss, const char *where) {
   std::abort();
 }
 
+bool takesActivation(OpKind kind) { return kind == OpKind::Linear || kind == OpKind::MatMulLeft; }
+
 std::string formatAttrs(OpKind kind, const Attrs &a) {
+  if (takesActivation(kind))
+    return a.activation == Activation::Relu ? " {activation = relu}" : "";
   switch (kind) {
   case OpKind::Constant:
     return fmt::format(" {{value = {}}}", a.value);

@@ -93,6 +93,13 @@ enum class LossKind {
 #undef LOSS
 };
 
+/// An activation a product applies to each finished element, after its
+/// bias (passes/Activations.h): the result is the activation's own.
+enum class Activation {
+  None,
+  Relu, ///< x > 0 ? x : 0, as the relu op
+};
+
 /// Attributes; each kind reads only the fields its comment in OpKind names.
 struct Attrs {
   double value = 0;  ///< Constant
@@ -105,10 +112,11 @@ struct Attrs {
   int64_t begin = 0; ///< Slice, SliceGrad: the first index of the last dimension
   ReduceAxis axis = ReduceAxis::All;
   LossKind loss = LossKind::Mse;
-  std::vector<int64_t> dims; ///< Reshape: the new per-row (or whole, if static) dims
-  int64_t kernel = 1;        ///< Window kinds: the side of a window
-  int64_t stride = 1;        ///< Window kinds: the step between windows
-  int64_t padding = 0;       ///< Im2Col, Im2ColGrad: zeros on each side of H and W
+  std::vector<int64_t> dims;                ///< Reshape: the new per-row (or whole, if static) dims
+  int64_t kernel = 1;                       ///< Window kinds: the side of a window
+  int64_t stride = 1;                       ///< Window kinds: the step between windows
+  int64_t padding = 0;                      ///< Im2Col, Im2ColGrad: zeros on each side of H and W
+  Activation activation = Activation::None; ///< Linear, MatMulLeft (takesActivation)
 
   bool operator==(const Attrs &) const = default;
 };
@@ -119,6 +127,10 @@ const char *opName(OpKind kind);
 const char *axisName(ReduceAxis axis);
 /// "mse", "mae", "huber", "bce_logits" or "cross_entropy".
 const char *lossKindName(LossKind loss);
+
+/// Whether a kind may carry an activation (Linear, MatMulLeft); written
+/// ` {activation = relu}` when it does, nothing when not.
+bool takesActivation(OpKind kind);
 
 /// Operand count bounds for a kind: {min, max}.
 std::pair<int, int> operandCount(OpKind kind);

@@ -219,7 +219,7 @@ private:
 
   bool attributes(LineReader &r, Op &op) {
     const size_t open = r.column() - 1; // the '{'
-    if (keysOf(op.kind, Attrs{}).empty())
+    if (keysOf(op.kind, Attrs{}).empty() && !takesActivation(op.kind))
       return r.failAt(open, fmt::format("'{}' takes no attributes", opName(op.kind)));
     std::vector<std::string> seen;
     do {
@@ -278,6 +278,11 @@ private:
         if (value == axisName(axis))
           return a.axis = axis, true;
       return bad(fmt::format("axis '{}' is not all, last or leading", value));
+    }
+    if (key == "activation") {
+      if (value == "relu")
+        return a.activation = Activation::Relu, true;
+      return bad(fmt::format("activation '{}' is not relu", value));
     }
     if (key == "loss") {
       for (LossKind loss : {LossKind::Mse, LossKind::Mae, LossKind::Huber, LossKind::BceLogits,

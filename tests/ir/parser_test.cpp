@@ -100,6 +100,13 @@ TEST(IrParser, EachMistakeIsLocated) {
             "t.ir:2:20: the attributes of 'reduce_sum' are written {axis = all}");
   EXPECT_EQ(firstError("%x = input : f32[B]\n%1 = reduce_sum %x {axis = rows} : f32[]\n"),
             "t.ir:2:28: axis 'rows' is not all, last or leading");
+  // A product's activation is its only attribute, and optional.
+  EXPECT_EQ(firstError("%x = input : f32[B, 2]\n%w = param : f32[2, 2]\n"
+                       "%2 = linear %x, %w {activation = tanh} : f32[B, 2]\n"),
+            "t.ir:3:34: activation 'tanh' is not relu");
+  EXPECT_EQ(firstError("%x = input : f32[B, 2]\n%w = param : f32[2, 2]\n"
+                       "%2 = matmul %x, %w {activation = relu} : f32[B, 2]\n"),
+            "t.ir:3:20: 'matmul' takes no attributes");
   EXPECT_EQ(firstError("%x = input : f64[B]\n"),
             "t.ir:1:14: expected a type such as f32[B, 4], got 'f64'");
   EXPECT_EQ(firstError("%x = input : f32[4, B]\n"),

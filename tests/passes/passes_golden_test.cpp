@@ -1,12 +1,13 @@
 // passes_golden_test.cpp: each IR pass on hand-written graphs, against golden output.
 //
 // A case is tests/passes/cases/NAME.ir: a graph in the textual IR whose
-// first line is `// PASS: cse`, `dce`, `fusion`, `memory` or `lanes`. The test parses
-// it, runs that pass the way the pipeline does, and compares what it prints
-// with NAME.expected (see tests/passes/README.md). MTL_UPDATE_GOLDEN=1
-// rewrites the expected files instead; read every diff before committing it.
+// first line is `// PASS: cse`, `dce`, `activations`, `fusion`, `memory` or `lanes`. The test
+// parses it, runs that pass the way the pipeline does, and compares what it prints with
+// NAME.expected (see tests/passes/README.md). MTL_UPDATE_GOLDEN=1 rewrites the expected files
+// instead; read every diff before committing it.
 #include "ir/Parser.h"
 #include "ir/Printer.h"
+#include "passes/Activations.h"
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
 #include "passes/Fusion.h"
@@ -132,13 +133,18 @@ std::string runCase(const std::string &text, const std::string &name) {
     size_t removed = passes::eliminateDeadCode(step.graph, step.signature);
     return fmt::format("// removed {}\n", removed) + ir::print(step.graph);
   }
+  if (pass == "// PASS: activations") {
+    size_t fused = passes::fuseActivations(step.graph, step.signature);
+    return fmt::format("// fused {}\n", fused) + ir::print(step.graph);
+  }
   if (pass == "// PASS: fusion")
     return fusedLines(step.graph, passes::fuseElementwise(step.graph, step.signature));
   if (pass == "// PASS: memory")
     return memoryLines(step.graph, step.signature);
   if (pass == "// PASS: lanes")
     return laneLines(step.graph, step.signature);
-  return "unknown first line '" + pass + "': write // PASS: cse, dce, fusion, memory or lanes\n";
+  return "unknown first line '" + pass +
+         "': write // PASS: cse, dce, activations, fusion, memory or lanes\n";
 }
 
 std::vector<std::string> caseNames() {

@@ -1,0 +1,20 @@
+// Activations.h: a relu after a product is applied in the product's stores.
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Signature.h"
+
+namespace mtl::passes {
+
+/// Gives each product that can carry an activation (ir::takesActivation:
+/// linear, matmul_left) and is read only by a relu, or only by a reshape read
+/// only by a relu (a convolution), that relu as its activation, and makes the
+/// relu's readers read its operand: the product's
+/// code then applies it to each finished element before storing it, so the
+/// value before the relu is never stored and read back. Runs after autodiff,
+/// whose relu adjoint reads the relu's output, not its input. A product that
+/// is a result of the step, or that anything else reads, keeps its value.
+/// Returns the number of relus fused (removed with dead code elimination).
+size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature);
+
+} // namespace mtl::passes
