@@ -103,14 +103,22 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const Windo
     // Gradients: per window row, one vector per window column, interleaved.
     llvm::Value *g = vload(narrowType, at(buf.g, pooledAt), narrowMask);
     llvm::Value *share = b.CreateFAdd(splat(fcst(0)), b.CreateFDiv(g, divisor));
+    const bool relu = op.attrs.activation == ir::Activation::Relu;
     for (int64_t i = 0; i < k; ++i) {
       std::vector<llvm::Value *> parts;
-      for (int64_t j = 0; j < k; ++j)
-        parts.push_back(
-            kind == OpKind::AvgPoolGrad
-                ? share
-                : b.CreateSelect(b.CreateICmpEQ(which, splat(b.getInt32(uint32_t(i * k + j)))), g,
-                                 splat(fcst(0))));
+      for (int64_t j = 0; j < k; ++j) {
+        if (kind == OpKind::AvgPoolGrad) {
+          parts.push_back(share);
+          continue;
+        }
+        const uint32_t e = static_cast<uint32_t>(i * k + j);
+        llvm::Value *part =
+            b.CreateSelect(b.CreateICmpEQ(which, splat(b.getInt32(e))), g, splat(fcst(0)));
+        if (relu) // the relu before the pool fused in: times step(x), as a mul would
+          part = b.CreateFMul(part, b.CreateSelect(b.CreateFCmpOGT(element[e], splat(fcst(0))),
+                                                   splat(fcst(1)), splat(fcst(0))));
+        parts.push_back(part);
+      }
       // Concatenated pairwise (part j at lanes j x 16), then dealt to lane l k + j.
       while (parts.size() > 1) {
         std::vector<llvm::Value *> next;

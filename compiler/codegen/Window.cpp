@@ -26,6 +26,12 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   llvm::Value *first = buffers[op.operands[0]];
   llvm::Value *x = isGrad ? buffers[op.operands[1]] : first;
   const bool vectors = poolsInVectors(op, w);
+  // passes/Activations.cpp fuses a relu's derivative only where windows do
+  // not overlap, so each element is stored once.
+  const bool relu = op.attrs.activation == ir::Activation::Relu;
+  if (relu && w.stride < k)
+    ir::unexpectedOp(op.kind,
+                     "the window code generator with an activation and overlapping windows");
   // Tiling windows write every element of a gradient that lies in one; only
   // rows and columns past the last window are left to clear.
   const bool covered = vectors && w.outHeight * k == w.height && w.outWidth * k == w.width;
@@ -98,9 +104,13 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
               } else if (w.stride >= k) {
                 // Windows that do not overlap: each element is written once,
                 // the gradient at the maximum and zero beside it.
+                // With the relu before the pool fused in, times step(x).
                 llvm::Value *grad = load(g, pooled);
                 eachElement(c, p, [&](llvm::Value *xAt) {
-                  store(b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0)), out, xAt);
+                  llvm::Value *v = b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0));
+                  if (relu)
+                    v = b.CreateFMul(v, unary(OpKind::Step, op.attrs, load(in, xAt)));
+                  store(v, out, xAt);
                 });
               } else {
                 store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);

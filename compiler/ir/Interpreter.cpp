@@ -269,6 +269,9 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
       return why;
     kernels::windows(op.kind, *w, count(image) / w->imageSize(), in(op, 0),
                      op.operands.size() > 1 ? &in(op, 1) : nullptr, out);
+    if (a.activation == Activation::Relu) // max_pool_grad: times step(x), x the pool's input
+      for (size_t i = 0; i < n; ++i)
+        out[i] *= unaryOp(OpKind::Step, a, in(op, 1)[i]);
     return {};
   }
   case OpKind::ReduceSum:

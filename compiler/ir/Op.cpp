@@ -86,11 +86,13 @@ void unexpectedLoss(LossKind loss, const char *where) {
   std::abort();
 }
 
-bool takesActivation(OpKind kind) { return kind == OpKind::Linear || kind == OpKind::MatMulLeft; }
+bool takesActivation(OpKind kind) {
+  return kind == OpKind::Linear || kind == OpKind::MatMulLeft || kind == OpKind::MaxPoolGrad;
+}
 
-std::string formatAttrs(OpKind kind, const Attrs &a) {
-  if (takesActivation(kind))
-    return a.activation == Activation::Relu ? " {activation = relu}" : "";
+namespace {
+// The attributes a kind reads but its activation.
+std::string kindAttrs(OpKind kind, const Attrs &a) {
   switch (kind) {
   case OpKind::Constant:
     return fmt::format(" {{value = {}}}", a.value);
@@ -165,6 +167,16 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
     return "";
   }
   return "";
+}
+} // namespace
+
+std::string formatAttrs(OpKind kind, const Attrs &a) {
+  std::string text = kindAttrs(kind, a);
+  if (!takesActivation(kind) || a.activation == Activation::None)
+    return text;
+  const std::string activation = "activation = relu";
+  return text.empty() ? " {" + activation + "}"
+                      : text.substr(0, text.size() - 1) + ", " + activation + "}";
 }
 
 } // namespace mtl::ir

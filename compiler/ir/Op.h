@@ -93,11 +93,14 @@ enum class LossKind {
 #undef LOSS
 };
 
-/// An activation a product applies to each finished element, after its
-/// bias (passes/Activations.h): the result is the activation's own.
+/// An activation fused into the op beside it (passes/Activations.h): a
+/// product (linear, matmul_left) applies it to each finished element after
+/// its bias, so its result is the activation's; a max_pool_grad multiplies
+/// its gradient by the activation's derivative at the pool's input (the
+/// activation before the pool), as a separate mul by step(x) would.
 enum class Activation {
   None,
-  Relu, ///< x > 0 ? x : 0, as the relu op
+  Relu, ///< x > 0 ? x : 0, as the relu op; derivative step(x)
 };
 
 /// Attributes; each kind reads only the fields its comment in OpKind names.
@@ -116,7 +119,7 @@ struct Attrs {
   int64_t kernel = 1;                       ///< Window kinds: the side of a window
   int64_t stride = 1;                       ///< Window kinds: the step between windows
   int64_t padding = 0;                      ///< Im2Col, Im2ColGrad: zeros on each side of H and W
-  Activation activation = Activation::None; ///< Linear, MatMulLeft (takesActivation)
+  Activation activation = Activation::None; ///< Linear, MatMulLeft, MaxPoolGrad
 
   bool operator==(const Attrs &) const = default;
 };
@@ -128,8 +131,9 @@ const char *axisName(ReduceAxis axis);
 /// "mse", "mae", "huber", "bce_logits" or "cross_entropy".
 const char *lossKindName(LossKind loss);
 
-/// Whether a kind may carry an activation (Linear, MatMulLeft); written
-/// ` {activation = relu}` when it does, nothing when not.
+/// Whether a kind may carry an activation (Linear, MatMulLeft, MaxPoolGrad);
+/// written `activation = relu` after its other attributes when it does,
+/// nothing when not.
 bool takesActivation(OpKind kind);
 
 /// Operand count bounds for a kind: {min, max}.

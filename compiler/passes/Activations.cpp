@@ -1,13 +1,40 @@
-// Activations.cpp: relu(product) becomes the product with a relu activation.
+// Activations.cpp: relu(product) becomes the product with a relu activation,
+// mul(max_pool_grad, step) the pool gradient with one.
 //
-// Each fused relu saves a pass over the layer's output (read, compare, write),
-// a memory-bound loop as long as the product's output; results keep their
-// bits, as the product's stores apply x > 0 ? x : 0 to the same sums.
+// Each fused op saves a pass over a layer's output (read, compare or
+// multiply, write), a memory-bound loop as long as the product's output or
+// the pool's input; results keep their bits, as the fused code applies the
+// same x > 0 ? x : 0, or the same product by step(x), to the same values.
 #include "passes/Activations.h"
 
 #include "passes/DeadCode.h"
 
 namespace mtl::passes {
+namespace {
+
+// mul(max_pool_grad(g, x), step(x)), either way round: the gradient through a
+// pool of a relu's output, times the relu's derivative there. Gives the pool
+// gradient the relu (it multiplies each element by step(x) as it stores it)
+// and puts it first in `mul`, whose readers then read it. Only for windows
+// that do not overlap, where each element is stored once.
+bool fuseDerivative(ir::Graph &graph, ir::Op &mul, const std::vector<int> &uses) {
+  for (int side : {0, 1}) {
+    const ir::ValueId poolId = mul.operands[side], stepId = mul.operands[1 - side];
+    ir::Op &pool = graph.op(poolId);
+    const ir::Op &step = graph.op(stepId);
+    if (pool.kind != ir::OpKind::MaxPoolGrad || uses[poolId] != 1 ||
+        pool.attrs.activation != ir::Activation::None || pool.attrs.stride < pool.attrs.kernel ||
+        step.kind != ir::OpKind::Step || step.operands[0] != pool.operands[1] ||
+        !(pool.type == mul.type))
+      continue;
+    pool.attrs.activation = ir::Activation::Relu;
+    mul.operands = {poolId, stepId};
+    return true;
+  }
+  return false;
+}
+
+} // namespace
 
 size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
   const size_t n = graph.size();
@@ -35,6 +62,11 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
     for (ir::ValueId &o : op.operands)
       o = same[o];
     same[v] = id;
+    if (op.kind == ir::OpKind::Mul && fuseDerivative(graph, op, uses)) {
+      same[v] = graph.op(id).operands[0];
+      ++fusedCount;
+      continue;
+    }
     if (op.kind != ir::OpKind::Relu || uses[op.operands[0]] != 1)
       continue;
     // The product, or a reshape of it (a convolution's [C, H W] as [C, H, W]).

@@ -1,4 +1,5 @@
-// Activations.h: a relu after a product is applied in the product's stores.
+// Activations.h: a relu after a product is applied in the product's stores,
+// its derivative after a max pool in the pool gradient's.
 #pragma once
 
 #include "ir/Graph.h"
@@ -14,7 +15,11 @@ namespace mtl::passes {
 /// value before the relu is never stored and read back. Runs after autodiff,
 /// whose relu adjoint reads the relu's output, not its input. A product that
 /// is a result of the step, or that anything else reads, keeps its value.
-/// Returns the number of relus fused (removed with dead code elimination).
+/// Likewise `mul(max_pool_grad(g, x), step(x))`, a relu's derivative through
+/// the pool after it, becomes the pool gradient with the relu (each element
+/// times step(x) as it is stored), where its windows do not overlap and
+/// nothing else reads it. Returns the number of relus and muls fused (removed
+/// with dead code elimination).
 size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature);
 
 } // namespace mtl::passes
