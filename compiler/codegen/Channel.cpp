@@ -22,7 +22,10 @@ void Emitter::emitBatchNorm(const ir::Op &op, ir::ValueId id) {
           llvm::Value *i = b.CreateAdd(base, p);
           llvm::Value *v =
               b.CreateFMul(b.CreateFMul(b.CreateFSub(load(x, i), mean), invStd), weight);
-          store(b.CreateFAdd(v, bias), out, i);
+          v = b.CreateFAdd(v, bias);
+          if (op.attrs.activation == ir::Activation::Relu) // fused: passes/Activations.h
+            v = unary(ir::OpKind::Relu, op.attrs, v);
+          store(v, out, i);
         });
       });
     });

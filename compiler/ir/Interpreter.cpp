@@ -177,6 +177,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
       const size_t c = (i / size) % channels;
       out[i] = (in(op, 0)[i] - in(op, 1)[c]) * in(op, 2)[c] * in(op, 3)[c] + in(op, 4)[c];
     }
+    activate(a.activation, out);
     return {};
   }
   case OpKind::Softmax:

@@ -87,7 +87,8 @@ void unexpectedLoss(LossKind loss, const char *where) {
 }
 
 bool takesActivation(OpKind kind) {
-  return kind == OpKind::Linear || kind == OpKind::MatMulLeft || kind == OpKind::MaxPoolGrad;
+  return kind == OpKind::Linear || kind == OpKind::MatMulLeft || kind == OpKind::BatchNorm ||
+         kind == OpKind::MaxPoolGrad;
 }
 
 namespace {

@@ -94,8 +94,8 @@ enum class LossKind {
 };
 
 /// An activation fused into the op beside it (passes/Activations.h): a
-/// product (linear, matmul_left) applies it to each finished element after
-/// its bias, so its result is the activation's; a max_pool_grad multiplies
+/// product (linear, matmul_left) or a batch_norm applies it to each finished
+/// element after its bias, so its result is the activation's; a max_pool_grad multiplies
 /// its gradient by the activation's derivative at the pool's input (the
 /// activation before the pool), as a separate mul by step(x) would.
 enum class Activation {
@@ -119,7 +119,7 @@ struct Attrs {
   int64_t kernel = 1;                       ///< Window kinds: the side of a window
   int64_t stride = 1;                       ///< Window kinds: the step between windows
   int64_t padding = 0;                      ///< Im2Col, Im2ColGrad: zeros on each side of H and W
-  Activation activation = Activation::None; ///< Linear, MatMulLeft, MaxPoolGrad
+  Activation activation = Activation::None; ///< takesActivation
 
   bool operator==(const Attrs &) const = default;
 };
@@ -131,7 +131,7 @@ const char *axisName(ReduceAxis axis);
 /// "mse", "mae", "huber", "bce_logits" or "cross_entropy".
 const char *lossKindName(LossKind loss);
 
-/// Whether a kind may carry an activation (Linear, MatMulLeft, MaxPoolGrad);
+/// Whether a kind may carry an activation (Linear, MatMulLeft, BatchNorm, MaxPoolGrad);
 /// written `activation = relu` after its other attributes when it does,
 /// nothing when not.
 bool takesActivation(OpKind kind);

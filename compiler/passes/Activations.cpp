@@ -1,5 +1,6 @@
-// Activations.cpp: relu(product) becomes the product with a relu activation,
-// mul(max_pool_grad, step) the pool gradient with one.
+// Activations.cpp: relu(product) and relu(batch_norm) become the product or
+// batch_norm with a relu activation, mul(max_pool_grad, step) the pool
+// gradient with one.
 //
 // Each fused op saves a pass over a layer's output (read, compare or
 // multiply, write), a memory-bound loop as long as the product's output or
@@ -77,7 +78,10 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
         continue;
     }
     ir::Op &product = graph.op(productId);
-    if (!ir::takesActivation(product.kind) || product.attrs.activation != ir::Activation::None)
+    const bool applies = product.kind == ir::OpKind::Linear ||
+                         product.kind == ir::OpKind::MatMulLeft ||
+                         product.kind == ir::OpKind::BatchNorm;
+    if (!applies || product.attrs.activation != ir::Activation::None)
       continue;
     product.attrs.activation = ir::Activation::Relu;
     same[v] = op.operands[0];

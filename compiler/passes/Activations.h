@@ -1,5 +1,5 @@
-// Activations.h: a relu after a product is applied in the product's stores,
-// its derivative after a max pool in the pool gradient's.
+// Activations.h: a relu after a product or batch_norm is applied in that
+// op's stores, its derivative after a max pool in the pool gradient's.
 #pragma once
 
 #include "ir/Graph.h"
@@ -7,14 +7,14 @@
 
 namespace mtl::passes {
 
-/// Gives each product that can carry an activation (ir::takesActivation:
-/// linear, matmul_left) and is read only by a relu, or only by a reshape read
-/// only by a relu (a convolution), that relu as its activation, and makes the
-/// relu's readers read its operand: the product's
+/// Gives each product (linear, matmul_left) or batch_norm read only by a relu,
+/// or only by a reshape read only by a relu (a convolution's output), that
+/// relu as its activation, and makes the relu's readers read its operand: the op's
 /// code then applies it to each finished element before storing it, so the
 /// value before the relu is never stored and read back. Runs after autodiff,
-/// whose relu adjoint reads the relu's output, not its input. A product that
-/// is a result of the step, or that anything else reads, keeps its value.
+/// whose relu adjoint reads the relu's output, not its input (batch_norm's
+/// reads its input). An op that is a result of the step, or that anything
+/// else reads, keeps its value.
 /// Likewise `mul(max_pool_grad(g, x), step(x))`, a relu's derivative through
 /// the pool after it, becomes the pool gradient with the relu (each element
 /// times step(x) as it is stored), where its windows do not overlap and
