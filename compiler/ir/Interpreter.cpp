@@ -16,7 +16,8 @@ namespace {
 
 using Buffer = std::vector<double>;
 
-/// A product's fused activation (passes/Activations.h), as the op it replaced.
+/// A fused activation (passes/Activations.h) of a product or batch_norm, as
+/// the relu it replaced.
 void activate(Activation activation, Buffer &values) {
   if (activation == Activation::Relu)
     for (double &v : values)
@@ -270,7 +271,7 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
       return why;
     kernels::windows(op.kind, *w, count(image) / w->imageSize(), in(op, 0),
                      op.operands.size() > 1 ? &in(op, 1) : nullptr, out);
-    if (a.activation == Activation::Relu) // max_pool_grad: times step(x), x the pool's input
+    if (op.kind == OpKind::MaxPoolGrad && a.activation == Activation::Relu) // times step(x)
       for (size_t i = 0; i < n; ++i)
         out[i] *= unaryOp(OpKind::Step, a, in(op, 1)[i]);
     return {};

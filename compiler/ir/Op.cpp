@@ -86,6 +86,10 @@ void unexpectedLoss(LossKind loss, const char *where) {
   std::abort();
 }
 
+const char *activationName(Activation activation) {
+  return activation == Activation::Relu ? "relu" : "none";
+}
+
 bool takesActivation(OpKind kind) {
   return kind == OpKind::Linear || kind == OpKind::MatMulLeft || kind == OpKind::BatchNorm ||
          kind == OpKind::MaxPoolGrad;
@@ -175,7 +179,7 @@ std::string formatAttrs(OpKind kind, const Attrs &a) {
   std::string text = kindAttrs(kind, a);
   if (!takesActivation(kind) || a.activation == Activation::None)
     return text;
-  const std::string activation = "activation = relu";
+  const std::string activation = std::string("activation = ") + activationName(a.activation);
   return text.empty() ? " {" + activation + "}"
                       : text.substr(0, text.size() - 1) + ", " + activation + "}";
 }

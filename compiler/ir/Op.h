@@ -94,10 +94,11 @@ enum class LossKind {
 };
 
 /// An activation fused into the op beside it (passes/Activations.h): a
-/// product (linear, matmul_left) or a batch_norm applies it to each finished
-/// element after its bias, so its result is the activation's; a max_pool_grad multiplies
-/// its gradient by the activation's derivative at the pool's input (the
-/// activation before the pool), as a separate mul by step(x) would.
+/// product (linear, matmul_left) or a batch_norm applies it to each
+/// finished element after its bias, so its result is the activation's; a
+/// max_pool_grad multiplies its gradient by the activation's derivative at
+/// the pool's input (the activation before the pool), as a separate mul by
+/// step(x) would.
 enum class Activation {
   None,
   Relu, ///< x > 0 ? x : 0, as the relu op; derivative step(x)
@@ -131,6 +132,8 @@ const char *axisName(ReduceAxis axis);
 /// "mse", "mae", "huber", "bce_logits" or "cross_entropy".
 const char *lossKindName(LossKind loss);
 
+/// "relu" (Activation::None has no name: it is never written).
+const char *activationName(Activation activation);
 /// Whether a kind may carry an activation (Linear, MatMulLeft, BatchNorm, MaxPoolGrad);
 /// written `activation = relu` after its other attributes when it does,
 /// nothing when not.

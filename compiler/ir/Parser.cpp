@@ -280,9 +280,9 @@ private:
       return bad(fmt::format("axis '{}' is not all, last or leading", value));
     }
     if (key == "activation") {
-      if (value == "relu")
+      if (value == activationName(Activation::Relu))
         return a.activation = Activation::Relu, true;
-      return bad(fmt::format("activation '{}' is not relu", value));
+      return bad(fmt::format("activation '{}' is not {}", value, activationName(Activation::Relu)));
     }
     if (key == "loss") {
       for (LossKind loss : {LossKind::Mse, LossKind::Mae, LossKind::Huber, LossKind::BceLogits,

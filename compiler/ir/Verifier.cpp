@@ -36,6 +36,13 @@ std::vector<Diagnostic> verify(const Graph &graph) {
     }
     if (!operandsOk)
       continue;
+    if (op.attrs.activation != Activation::None && !takesActivation(op.kind))
+      error(op, id, fmt::format("'{}' takes no activation", opName(op.kind)));
+    if (op.kind == OpKind::MaxPoolGrad && op.attrs.activation != Activation::None &&
+        op.attrs.stride < op.attrs.kernel)
+      error(op, id,
+            "max_pool_grad with an activation needs windows that do not overlap "
+            "(stride >= kernel)");
     Inferred r = inferType(graph, op);
     if (!r.type)
       error(op, id, r.error);

@@ -10,15 +10,18 @@
 
 #include "passes/DeadCode.h"
 
+#include <optional>
+
 namespace mtl::passes {
 namespace {
 
 // mul(max_pool_grad(g, x), step(x)), either way round: the gradient through a
 // pool of a relu's output, times the relu's derivative there. Gives the pool
 // gradient the relu (it multiplies each element by step(x) as it stores it)
-// and puts it first in `mul`, whose readers then read it. Only for windows
-// that do not overlap, where each element is stored once.
-bool fuseDerivative(ir::Graph &graph, ir::Op &mul, const std::vector<int> &uses) {
+// and returns it, for the mul's readers to read. Only for windows that do not
+// overlap, where each element is stored once.
+std::optional<ir::ValueId> fuseDerivative(ir::Graph &graph, const ir::Op &mul,
+                                          const std::vector<int> &uses) {
   for (int side : {0, 1}) {
     const ir::ValueId poolId = mul.operands[side], stepId = mul.operands[1 - side];
     ir::Op &pool = graph.op(poolId);
@@ -29,10 +32,9 @@ bool fuseDerivative(ir::Graph &graph, ir::Op &mul, const std::vector<int> &uses)
         !(pool.type == mul.type))
       continue;
     pool.attrs.activation = ir::Activation::Relu;
-    mul.operands = {poolId, stepId};
-    return true;
+    return poolId;
   }
-  return false;
+  return std::nullopt;
 }
 
 } // namespace
@@ -43,7 +45,8 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
   for (size_t v = 0; v < n; ++v)
     for (ir::ValueId o : graph.op(static_cast<ir::ValueId>(v)).operands)
       ++uses[o];
-  // Values the step hands out keep their own storage.
+  // Values the step hands out, and those autodiff's per-task passes read
+  // (sharedValues), keep their own.
   auto pin = [&](ir::ValueId id) {
     if (id >= 0)
       uses[id] += 2;
@@ -63,11 +66,15 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
     for (ir::ValueId &o : op.operands)
       o = same[o];
     same[v] = id;
-    if (op.kind == ir::OpKind::Mul && fuseDerivative(graph, op, uses)) {
-      same[v] = graph.op(id).operands[0];
-      ++fusedCount;
-      continue;
-    }
+    // `uses` stays as counted before any remapping: a remapped value's new
+    // readers are those of the op it replaced, and it has an activation
+    // already, which both rewrites check first.
+    if (op.kind == ir::OpKind::Mul)
+      if (std::optional<ir::ValueId> pool = fuseDerivative(graph, op, uses)) {
+        same[v] = *pool;
+        ++fusedCount;
+        continue;
+      }
     if (op.kind != ir::OpKind::Relu || uses[op.operands[0]] != 1)
       continue;
     // The product, or a reshape of it (a convolution's [C, H W] as [C, H, W]).

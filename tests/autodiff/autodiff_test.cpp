@@ -136,12 +136,39 @@ TEST(Autodiff, ErrorsAreValues) {
     EXPECT_EQ(r.errors[0].loc.line, 4);
   }
   {
+    // An activation is fused after autodiff (passes/Activations.h), never before.
+    Graph g;
+    Builder b(g);
+    ValueId y = b.linear(b.input("x", TensorType::batch({2})), b.param("w", {3, 2}));
+    g.op(y).attrs.activation = Activation::Relu;
+    autodiff::Gradients r = autodiff::differentiate(g, b.reduceSum(y));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.errors[0].message.find("with an activation"), std::string::npos);
+  }
+  {
     Graph g;
     Builder b(g);
     ValueId bad = b.linear(b.input("x", TensorType::batch({2})), b.param("w", {3, 3}));
     autodiff::Gradients r = autodiff::differentiate(g, b.reduceSum(bad));
     EXPECT_FALSE(r.ok()); // the verifier's diagnostics come back
   }
+}
+
+TEST(Autodiff, ReluGradientReadsTheReluOutput) {
+  // step(y) equals step(x) bit for bit and lets passes/Activations.cpp fuse
+  // the relu into the op before it: that op's value is then never needed.
+  Graph g;
+  Builder b(g);
+  ValueId h = b.linear(b.input("x", TensorType::batch({2})), b.param("w", {3, 2}));
+  ValueId y = b.unary(OpKind::Relu, h);
+  ASSERT_TRUE(autodiff::differentiate(g, b.reduceSum(y)).ok());
+  int steps = 0;
+  for (const Op &op : g.ops())
+    if (op.kind == OpKind::Step) {
+      ++steps;
+      EXPECT_EQ(op.operands[0], y);
+    }
+  EXPECT_EQ(steps, 1);
 }
 
 TEST(Autodiff, WeightsReceiveWithRespectToSubset) {

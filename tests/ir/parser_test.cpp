@@ -107,6 +107,15 @@ TEST(IrParser, EachMistakeIsLocated) {
   EXPECT_EQ(firstError("%x = input : f32[B, 2]\n%w = param : f32[2, 2]\n"
                        "%2 = matmul %x, %w {activation = relu} : f32[B, 2]\n"),
             "t.ir:3:20: 'matmul' takes no attributes");
+  EXPECT_EQ(firstError("%x = input : f32[B, 1, 4, 4]\n"
+                       "%1 = max_pool %x {kernel = 2, stride = 2, activation = relu} : "
+                       "f32[B, 1, 2, 2]\n"),
+            "t.ir:2:18: the attributes of 'max_pool' are written {kernel = 2, stride = 2}");
+  EXPECT_EQ(firstError("%x = input : f32[B, 1, 4, 4]\n%g = input : f32[B, 1, 2, 2]\n"
+                       "%2 = max_pool_grad %g, %x {activation = relu, kernel = 2, stride = 2} : "
+                       "f32[B, 1, 4, 4]\n"),
+            "t.ir:3:27: the attributes of 'max_pool_grad' are written {kernel = 2, stride = 2, "
+            "activation = relu}");
   EXPECT_EQ(firstError("%x = input : f64[B]\n"),
             "t.ir:1:14: expected a type such as f32[B, 4], got 'f64'");
   EXPECT_EQ(firstError("%x = input : f32[4, B]\n"),
@@ -125,6 +134,18 @@ TEST(IrParser, TheGraphIsVerified) {
   ParsedStep step = parseStep("%x = input : f32[B, 2]\n%1 = neg %x : f32[B, 3]\n", "t.ir");
   ASSERT_FALSE(step.ok());
   EXPECT_EQ(step.errors.front().rfind("t.ir: ", 0), 0u) << step.errors.front();
+}
+
+TEST(IrParser, AnActivationNeedsWindowsThatDoNotOverlap) {
+  // Parsed (max_pool_grad takes an activation), then refused by the verifier:
+  // code generation stores each element once only without overlaps.
+  ParsedStep step = parseStep("%x = input : f32[B, 1, 4, 4]\n%g = input : f32[B, 1, 3, 3]\n"
+                              "%2 = max_pool_grad %g, %x {kernel = 2, stride = 1, activation = "
+                              "relu} : f32[B, 1, 4, 4]\n",
+                              "t.ir");
+  ASSERT_FALSE(step.ok());
+  EXPECT_NE(step.errors.front().find("windows that do not overlap"), std::string::npos)
+      << step.errors.front();
 }
 
 TEST(IrParser, TasksNeedTheirLossTargetAndWeight) {
