@@ -123,7 +123,10 @@ llvm::Value *Emitter::fmax(llvm::Value *a, llvm::Value *c) {
 }
 
 llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
-  llvm::Value *zero = fcst(0), *one = fcst(1);
+  // Constants of x's type, so Relu and Step also work on vectors (a product's
+  // tile, a row of pool windows: passes/Activations.h).
+  llvm::Value *zero = llvm::ConstantFP::get(x->getType(), 0.0);
+  llvm::Value *one = llvm::ConstantFP::get(x->getType(), 1.0);
   auto gt0 = [&] { return b.CreateFCmpOGT(x, zero); };
   switch (kind) {
   case OpKind::Neg:

@@ -118,7 +118,8 @@ public:
   void copyOutlined(llvm::Value *src, llvm::Value *dst, llvm::Value *count);
 
   // Helpers used by the per-family kernel files.
-  /// One element of an element-wise unary or binary kind, from its operands' values.
+  /// One element of an element-wise unary or binary kind, from its operands' values
+  /// (Relu and Step also a vector of them).
   llvm::Value *unary(ir::OpKind kind, const ir::Attrs &attrs, llvm::Value *x);
   llvm::Value *binary(ir::OpKind kind, llvm::Value *x, llvm::Value *y);
   llvm::Value *cst(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }

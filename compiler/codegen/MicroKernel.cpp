@@ -78,7 +78,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       }
       llvm::Value *final = bias ? b.CreateFAdd(value, bias) : value;
       if (acc.relu)
-        final = b.CreateSelect(b.CreateFCmpOGT(final, zero), final, zero);
+        final = e.unary(ir::OpKind::Relu, {}, final);
       if (final != value)
         value = steps.last ? b.CreateSelect(steps.last, final, value) : final;
       llvm::Value *ptr = e.at(cRow, col);

@@ -115,8 +115,7 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const Windo
         llvm::Value *part =
             b.CreateSelect(b.CreateICmpEQ(which, splat(b.getInt32(e))), g, splat(fcst(0)));
         if (relu) // the relu before the pool fused in: times step(x), as a mul would
-          part = b.CreateFMul(part, b.CreateSelect(b.CreateFCmpOGT(element[e], splat(fcst(0))),
-                                                   splat(fcst(1)), splat(fcst(0))));
+          part = b.CreateFMul(part, unary(OpKind::Step, op.attrs, element[e]));
         parts.push_back(part);
       }
       // Concatenated pairwise (part j at lanes j x 16), then dealt to lane l k + j.
