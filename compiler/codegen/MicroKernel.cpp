@@ -79,6 +79,10 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       llvm::Value *final = bias ? b.CreateFAdd(value, bias) : value;
       if (acc.relu)
         final = e.unary(ir::OpKind::Relu, {}, final);
+      if (acc.stepRow) {
+        llvm::Value *y = loadAt(e.at(acc.stepRow(b.CreateAdd(row0, e.cst(q))), col), v);
+        final = b.CreateFMul(final, e.unary(ir::OpKind::Step, {}, y));
+      }
       if (final != value)
         value = steps.last ? b.CreateSelect(steps.last, final, value) : final;
       llvm::Value *ptr = e.at(cRow, col);

@@ -1,6 +1,6 @@
 // Activations.cpp: relu(product) and relu(batch_norm) become the product or
 // batch_norm with a relu activation, mul(max_pool_grad, step) the pool
-// gradient with one.
+// gradient with one, mul(matmul, step) the matmul with one.
 //
 // Each fused op saves a pass over a layer's output (read, compare or
 // multiply, write), a memory-bound loop as long as the product's output or
@@ -10,31 +10,53 @@
 
 #include "passes/DeadCode.h"
 
+#include <functional>
 #include <optional>
+#include <utility>
 
 namespace mtl::passes {
 namespace {
 
-// mul(max_pool_grad(g, x), step(x)), either way round: the gradient through a
-// pool of a relu's output, times the relu's derivative there. Gives the pool
-// gradient the relu (it multiplies each element by step(x) as it stores it)
-// and returns it, for the mul's readers to read. Only for windows that do not
-// overlap, where each element is stored once.
-std::optional<ir::ValueId> fuseDerivative(ir::Graph &graph, const ir::Op &mul,
-                                          const std::vector<int> &uses) {
+// mul(gradient, step(y)), either way round, where `gradient` has no
+// activation yet, nothing else reads it, and `fits(gradient, y)`: the
+// gradient's op and y (the value of the relu whose derivative step(y) is).
+std::optional<std::pair<ir::ValueId, ir::ValueId>>
+timesStep(ir::Graph &graph, const ir::Op &mul, const std::vector<int> &uses,
+          const std::function<bool(const ir::Op &, ir::ValueId, ir::ValueId)> &fits) {
   for (int side : {0, 1}) {
-    const ir::ValueId poolId = mul.operands[side], stepId = mul.operands[1 - side];
-    ir::Op &pool = graph.op(poolId);
-    const ir::Op &step = graph.op(stepId);
-    if (pool.kind != ir::OpKind::MaxPoolGrad || uses[poolId] != 1 ||
-        pool.attrs.activation != ir::Activation::None || pool.attrs.stride < pool.attrs.kernel ||
-        step.kind != ir::OpKind::Step || step.operands[0] != pool.operands[1] ||
-        !(pool.type == mul.type))
-      continue;
-    pool.attrs.activation = ir::Activation::Relu;
-    return poolId;
+    const ir::ValueId id = mul.operands[side];
+    const ir::Op &gradient = graph.op(id), &step = graph.op(mul.operands[1 - side]);
+    if (uses[id] == 1 && gradient.attrs.activation == ir::Activation::None &&
+        gradient.type == mul.type && step.kind == ir::OpKind::Step &&
+        fits(gradient, id, step.operands[0]))
+      return std::pair{id, step.operands[0]};
   }
   return std::nullopt;
+}
+
+// The relu's derivative fused into the gradient it multiplies, which gets the
+// relu and is returned, for the mul's readers to read. A max_pool_grad(g, y)
+// (the gradient through a pool of the relu's output y) multiplies each
+// element by step(y) as it stores it, where its windows do not overlap (each
+// element is stored once). A matmul(g, w) (a dense layer's input gradient,
+// the layer reading y) takes y as a third operand and multiplies each
+// finished element by step(y); y must come before it, as it reads y now.
+std::optional<ir::ValueId> fuseDerivative(ir::Graph &graph, const ir::Op &mul,
+                                          const std::vector<int> &uses) {
+  auto fits = [&](const ir::Op &op, ir::ValueId id, ir::ValueId y) {
+    if (op.kind == ir::OpKind::MaxPoolGrad)
+      return op.operands[1] == y && op.attrs.stride >= op.attrs.kernel;
+    return op.kind == ir::OpKind::MatMul && y < id && graph.type(y) == op.type;
+  };
+  std::optional<std::pair<ir::ValueId, ir::ValueId>> found = timesStep(graph, mul, uses, fits);
+  if (!found)
+    return std::nullopt;
+  auto [id, y] = *found;
+  ir::Op &gradient = graph.op(id);
+  if (gradient.kind == ir::OpKind::MatMul)
+    gradient.operands.push_back(y);
+  gradient.attrs.activation = ir::Activation::Relu;
+  return id;
 }
 
 } // namespace
@@ -68,10 +90,13 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
     same[v] = id;
     // `uses` stays as counted before any remapping: a remapped value's new
     // readers are those of the op it replaced, and it has an activation
-    // already, which both rewrites check first.
+    // already, which every rewrite checks first. A matmul that takes y as an
+    // operand adds a reader that is not counted, but y was read by the step
+    // op already, so a count of 1 (what a rewrite needs) still means the
+    // value has one reader.
     if (op.kind == ir::OpKind::Mul)
-      if (std::optional<ir::ValueId> pool = fuseDerivative(graph, op, uses)) {
-        same[v] = *pool;
+      if (std::optional<ir::ValueId> fused = fuseDerivative(graph, op, uses)) {
+        same[v] = *fused;
         ++fusedCount;
         continue;
       }
