@@ -97,4 +97,25 @@ grep -q "note: the best epoch, 62, was before the resume" <<<"$out" ||
 grep -q "validation, epoch 72 (last; kept, not the best by loss: epoch 62)" <<<"$out" ||
   fail "the last epoch was not labelled as kept but not the best: $out"
 
+# A run that logged elsewhere (--log) and is resumed without --log continues
+# that log (config.json records its absolute path), from any directory: one
+# log holds every epoch, none in the folder, and the report reads them all.
+# If that log is gone, the resume is refused and says how to go on.
+"$mtlc" train "$model" --epochs 2 --run-dir "$work/elsewhere" --log "$work/elsewhere.jsonl" -q ||
+  fail "the run that logs elsewhere failed"
+(cd / && "$mtlc" train "$model" --epochs 4 --resume "$work/elsewhere/last.safetensors" -q) ||
+  fail "resuming the run that logs elsewhere failed"
+[[ ! -e "$work/elsewhere/log.jsonl" ]] || fail "the resumed run started a second log in its folder"
+epochs=$(grep '"type":"epoch"' "$work/elsewhere.jsonl" | grep -o '"epoch":[0-9]*' | tr '\n' ' ')
+[[ "$epochs" == '"epoch":1 "epoch":2 "epoch":3 "epoch":4 ' ]] ||
+  fail "the continued log holds epochs $epochs, not 1 to 4"
+"$mtlc" report "$work/elsewhere" -o "$work/elsewhere.html" >/dev/null || fail "the report failed"
+grep -q "Every epoch&#39;s numbers (4 epochs)" "$work/elsewhere.html" ||
+  fail "the report does not read the 4 epochs from the continued log"
+rm "$work/elsewhere.jsonl"
+"$mtlc" train "$model" --epochs 6 --resume "$work/elsewhere/last.safetensors" -q 2>"$work/gone.txt" &&
+  fail "resuming a run whose log is gone was accepted"
+grep -q "the run's log $work/elsewhere.jsonl .* is not there; .*pass --log FILE" "$work/gone.txt" ||
+  fail "the refusal does not name the log: $(cat "$work/gone.txt")"
+
 finish

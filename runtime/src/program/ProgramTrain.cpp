@@ -8,6 +8,7 @@
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/StopSignals.h"
 #include "mtlrt/Trainer.h"
+#include "report/Sections.h"
 #include "train/ParamGroups.h"
 
 #include <algorithm>
@@ -378,6 +379,33 @@ std::vector<std::string> initSources(const std::vector<TaskSpec> &tasks,
   return out;
 }
 
+// Whether `resume` is the last checkpoint of the run in `folder`.
+bool continuesIn(const std::string &resume, const std::string &folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path from = fs::path(resume).parent_path();
+  return !resume.empty() && !folder.empty() &&
+         fs::equivalent(from.empty() ? fs::path(".") : from, folder, ec);
+}
+
+// The log of a run in `folder` without --log: log.jsonl there, or, for a run
+// continued in its own folder, the log its earlier part wrote, which
+// config.json names (its --log), so that one log holds the whole run.
+Result<std::string> defaultLog(const std::string &folder, bool continuing) {
+  namespace fs = std::filesystem;
+  const std::string own = (fs::path(folder) / "log.jsonl").string();
+  if (!continuing)
+    return own;
+  const std::string earlier = report::runFolderInputs(folder).back();
+  std::error_code ec;
+  if (earlier == own || fs::exists(earlier, ec))
+    return earlier;
+  return fail(fmt::format("{}: the run's log {} (its --log, as config.json says) is not there; "
+                          "put it back to continue it, or pass --log FILE to log the rest of "
+                          "the run to FILE",
+                          folder, earlier));
+}
+
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
              std::shared_ptr<CodeSwap> codeSwap) {
   const RunConfig &c = data.run.config;
@@ -418,8 +446,12 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
       if (Status s = clearRunFolder(f.runDir); !s)
         return s;
     to.checkpointDir = folder;
-    if (to.logPath.empty())
-      to.logPath = (std::filesystem::path(folder) / "log.jsonl").string();
+    if (to.logPath.empty()) {
+      Result<std::string> log = defaultLog(folder, continuesIn(f.resume, folder));
+      if (!log)
+        return log.takeError();
+      to.logPath = *log;
+    }
   }
   to.interrupt = &StopSignals::requested();
   auto trainer = Trainer::create(&model, to);
@@ -430,10 +462,8 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
     Error error = trainer.takeError();
     namespace fs = std::filesystem;
     std::error_code ec;
-    const fs::path from = fs::path(f.resume).parent_path();
-    const bool continuing = !f.resume.empty() && !folder.empty() &&
-                            fs::equivalent(from.empty() ? fs::path(".") : from, folder, ec);
-    if (!folder.empty() && !continuing && !fs::exists(fs::path(folder) / "summary.json", ec))
+    if (!folder.empty() && !continuesIn(f.resume, folder) &&
+        !fs::exists(fs::path(folder) / "summary.json", ec))
       if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
         return fail(fmt::format("{}; and {}", error.message, s.error()));
     return error;
@@ -472,10 +502,13 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
               writeHtmlReport(folder, (std::filesystem::path(folder) / "report.html").string());
           !s)
         return result ? s : fail(fmt::format("{}; and {}", result.error(), s.error()));
+    namespace fs = std::filesystem;
+    const bool ownLog = fs::path(to.logPath).parent_path().lexically_normal() ==
+                        fs::path(folder).lexically_normal();
     if (!f.quiet)
-      fmt::print("\nrun folder: {} (summary.json, config.json, {}checkpoints{})\n", folder,
-                 to.logPath.rfind(folder, 0) == 0 ? "log.jsonl, " : "",
-                 f.report ? ", report.html" : "");
+      fmt::print("\nrun folder: {} (summary.json, config.json, {}checkpoints{}){}\n", folder,
+                 ownLog ? "log.jsonl, " : "", f.report ? ", report.html" : "",
+                 ownLog ? "" : fmt::format("; log: {}", to.logPath));
   }
   if (!result)
     return result.takeError();

@@ -213,7 +213,8 @@ Status writeRunSettings(const std::string &folder, const mtl_model &model, const
               {"schedule", o.schedule},
               {"clip_norm", o.clipNorm},
               {"sampling", o.sampling},
-              {"log", o.logPath}}}};
+              // Absolute: a --resume from another directory continues this log.
+              {"log", o.logPath.empty() ? std::string() : fs::absolute(o.logPath).string()}}}};
   return writeJson(folder, "config.json", j);
 }
 
