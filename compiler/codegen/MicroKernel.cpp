@@ -3,6 +3,8 @@
 
 #include <llvm/IR/Intrinsics.h>
 
+#include <cassert>
+
 namespace mtl::codegen {
 namespace {
 
@@ -130,6 +132,8 @@ std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
 } // namespace
 
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end) {
+  // The step is applied at every store: with step blocks, at each block's.
+  assert(!access.stepRow || access.stepBlock == 0);
   auto &b = e.b;
   // Full blocks of 4 rows, then single rows.
   llvm::Value *span = b.CreateSub(end, begin);

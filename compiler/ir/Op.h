@@ -99,7 +99,7 @@ enum class LossKind {
 /// max_pool_grad multiplies its gradient by the activation's derivative at
 /// the pool's input (the activation before the pool), and a matmul (a dense
 /// layer's input gradient) by the derivative at its third operand (the
-/// activation's output), as a separate mul by step(x) would.
+/// relu's output y: step(y)), as a separate mul by step would.
 enum class Activation {
   None,
   Relu, ///< x > 0 ? x : 0, as the relu op; derivative step(x)

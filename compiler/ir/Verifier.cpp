@@ -46,7 +46,7 @@ std::vector<Diagnostic> verify(const Graph &graph) {
     if (op.kind == OpKind::MatMul &&
         (op.attrs.activation != Activation::None) != (op.operands.size() == 3))
       error(op, id,
-            "matmul takes a third operand (the activation's input) exactly when it has an "
+            "matmul takes a third operand (the relu's output y) exactly when it has an "
             "activation");
     Inferred r = inferType(graph, op);
     if (!r.type)

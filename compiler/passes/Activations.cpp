@@ -10,53 +10,42 @@
 
 #include "passes/DeadCode.h"
 
-#include <functional>
 #include <optional>
-#include <utility>
 
 namespace mtl::passes {
 namespace {
 
-// mul(gradient, step(y)), either way round, where `gradient` has no
-// activation yet, nothing else reads it, and `fits(gradient, y)`: the
-// gradient's op and y (the value of the relu whose derivative step(y) is).
-std::optional<std::pair<ir::ValueId, ir::ValueId>>
-timesStep(ir::Graph &graph, const ir::Op &mul, const std::vector<int> &uses,
-          const std::function<bool(const ir::Op &, ir::ValueId, ir::ValueId)> &fits) {
-  for (int side : {0, 1}) {
-    const ir::ValueId id = mul.operands[side];
-    const ir::Op &gradient = graph.op(id), &step = graph.op(mul.operands[1 - side]);
-    if (uses[id] == 1 && gradient.attrs.activation == ir::Activation::None &&
-        gradient.type == mul.type && step.kind == ir::OpKind::Step &&
-        fits(gradient, id, step.operands[0]))
-      return std::pair{id, step.operands[0]};
-  }
-  return std::nullopt;
-}
-
-// The relu's derivative fused into the gradient it multiplies, which gets the
-// relu and is returned, for the mul's readers to read. A max_pool_grad(g, y)
-// (the gradient through a pool of the relu's output y) multiplies each
-// element by step(y) as it stores it, where its windows do not overlap (each
-// element is stored once). A matmul(g, w) (a dense layer's input gradient,
-// the layer reading y) takes y as a third operand and multiplies each
-// finished element by step(y); y must come before it, as it reads y now.
+// mul(gradient, step(y)), either way round, where nothing else reads the
+// gradient: the relu's derivative fused into the gradient it multiplies,
+// which gets the relu and is returned, for the mul's readers to read. A
+// max_pool_grad(g, y) (the gradient through a pool of the relu's output y)
+// multiplies each element by step(y) as it stores it, where its windows do
+// not overlap (each element is stored once). A matmul(g, w) (a dense layer's
+// input gradient) takes y as a third operand and multiplies each finished
+// element by step(y); y must come before it, as it reads y now. Both compute
+// the mul's own x * step(y), whatever y is.
 std::optional<ir::ValueId> fuseDerivative(ir::Graph &graph, const ir::Op &mul,
                                           const std::vector<int> &uses) {
-  auto fits = [&](const ir::Op &op, ir::ValueId id, ir::ValueId y) {
-    if (op.kind == ir::OpKind::MaxPoolGrad)
-      return op.operands[1] == y && op.attrs.stride >= op.attrs.kernel;
-    return op.kind == ir::OpKind::MatMul && y < id && graph.type(y) == op.type;
-  };
-  std::optional<std::pair<ir::ValueId, ir::ValueId>> found = timesStep(graph, mul, uses, fits);
-  if (!found)
-    return std::nullopt;
-  auto [id, y] = *found;
-  ir::Op &gradient = graph.op(id);
-  if (gradient.kind == ir::OpKind::MatMul)
-    gradient.operands.push_back(y);
-  gradient.attrs.activation = ir::Activation::Relu;
-  return id;
+  for (int side : {0, 1}) {
+    const ir::ValueId id = mul.operands[side];
+    ir::Op &gradient = graph.op(id);
+    const ir::Op &step = graph.op(mul.operands[1 - side]);
+    if (uses[id] != 1 || gradient.attrs.activation != ir::Activation::None ||
+        !(gradient.type == mul.type) || step.kind != ir::OpKind::Step)
+      continue;
+    const ir::ValueId y = step.operands[0];
+    const bool pool = gradient.kind == ir::OpKind::MaxPoolGrad && gradient.operands[1] == y &&
+                      gradient.attrs.stride >= gradient.attrs.kernel;
+    const bool product =
+        gradient.kind == ir::OpKind::MatMul && y < id && graph.type(y) == gradient.type;
+    if (!pool && !product)
+      continue;
+    if (product)
+      gradient.operands.push_back(y);
+    gradient.attrs.activation = ir::Activation::Relu;
+    return id;
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -91,9 +80,10 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
     // `uses` stays as counted before any remapping: a remapped value's new
     // readers are those of the op it replaced, and it has an activation
     // already, which every rewrite checks first. A matmul that takes y as an
-    // operand adds a reader that is not counted, but y was read by the step
-    // op already, so a count of 1 (what a rewrite needs) still means the
-    // value has one reader.
+    // operand adds a reader of y that is not counted; but y was read by the
+    // step op, and a rewrite of y itself needs another reader (the relu or
+    // the mul it is fused into), so y's count is 2 or more already, and
+    // every rewrite needs a count of 1.
     if (op.kind == ir::OpKind::Mul)
       if (std::optional<ir::ValueId> fused = fuseDerivative(graph, op, uses)) {
         same[v] = *fused;

@@ -97,12 +97,16 @@ grep -q "note: the best epoch, 62, was before the resume" <<<"$out" ||
 grep -q "validation, epoch 72 (last; kept, not the best by loss: epoch 62)" <<<"$out" ||
   fail "the last epoch was not labelled as kept but not the best: $out"
 
-# A run that logged elsewhere (--log) and is resumed without --log continues
-# that log (config.json records its absolute path), from any directory: one
-# log holds every epoch, none in the folder, and the report reads them all.
-# If that log is gone, the resume is refused and says how to go on.
-"$mtlc" train "$model" --epochs 2 --run-dir "$work/elsewhere" --log "$work/elsewhere.jsonl" -q ||
-  fail "the run that logs elsewhere failed"
+# A run that logged elsewhere (--log, relative) and is resumed without --log
+# continues that log (config.json records its absolute path), from any
+# directory: one log holds every epoch, none in the folder, and the report
+# reads them all. A log that is gone, a relative path (as older runs
+# recorded) or a file that is not this model's log is refused, saying how to
+# go on; the folder's own log.jsonl, deleted, is started again.
+(cd "$work" && "$mtlc" train "$model" --epochs 2 --run-dir elsewhere --log elsewhere.jsonl) \
+  >"$work/first.txt" 2>&1 || fail "the run that logs elsewhere failed"
+grep -q "^run folder: elsewhere (summary.json, config.json, checkpoints); log: elsewhere.jsonl$" \
+  "$work/first.txt" || fail "the run folder line does not name the log: $(cat "$work/first.txt")"
 (cd / && "$mtlc" train "$model" --epochs 4 --resume "$work/elsewhere/last.safetensors" -q) ||
   fail "resuming the run that logs elsewhere failed"
 [[ ! -e "$work/elsewhere/log.jsonl" ]] || fail "the resumed run started a second log in its folder"
@@ -112,10 +116,25 @@ epochs=$(grep '"type":"epoch"' "$work/elsewhere.jsonl" | grep -o '"epoch":[0-9]*
 "$mtlc" report "$work/elsewhere" -o "$work/elsewhere.html" >/dev/null || fail "the report failed"
 grep -q "Every epoch&#39;s numbers (4 epochs)" "$work/elsewhere.html" ||
   fail "the report does not read the 4 epochs from the continued log"
+refused() { # refused WHAT PATTERN: a resume to 6 epochs is refused with PATTERN
+  "$mtlc" train "$model" --epochs 6 --resume "$work/elsewhere/last.safetensors" -q 2>"$work/r.txt" &&
+    fail "resuming with $1 was accepted"
+  grep -q "$2" "$work/r.txt" || fail "the refusal of $1 says: $(cat "$work/r.txt")"
+}
+cp "$work/elsewhere/config.json" "$work/config.json"
+sed -i "s|\"log\": \"$work/|\"log\": \"|" "$work/elsewhere/config.json"
+refused "a relative log path" "the run's log elsewhere.jsonl (its --log, as config.json says) is relative to the directory the run started in"
+cp "$work/config.json" "$work/elsewhere/config.json"
+cp "$work/elsewhere.jsonl" "$work/kept.jsonl"
+grep -v '"type":"start"' "$work/kept.jsonl" >"$work/elsewhere.jsonl"
+refused "a log that is not the model's" "does not begin with the start of a run of model 'wine'"
 rm "$work/elsewhere.jsonl"
-"$mtlc" train "$model" --epochs 6 --resume "$work/elsewhere/last.safetensors" -q 2>"$work/gone.txt" &&
-  fail "resuming a run whose log is gone was accepted"
-grep -q "the run's log $work/elsewhere.jsonl .* is not there; .*pass --log FILE" "$work/gone.txt" ||
-  fail "the refusal does not name the log: $(cat "$work/gone.txt")"
+refused "a log that is gone" "the run's log $work/elsewhere.jsonl .* is not there; .*pass --log FILE"
+"$mtlc" train "$model" --epochs 2 --run-dir "$work/own" -q || fail "the run in its own folder failed"
+rm "$work/own/log.jsonl"
+"$mtlc" train "$model" --epochs 3 --resume "$work/own/last.safetensors" -q ||
+  fail "resuming a run whose own log.jsonl was deleted was refused"
+[[ $(grep -c '"type":"epoch"' "$work/own/log.jsonl") == 1 ]] ||
+  fail "the run's own log was not started again for its third epoch"
 
 finish

@@ -158,7 +158,7 @@ TEST(IrParser, AMatmulTakesTheActivationsInputExactlyWithAnActivation) {
                            "%3 = matmul %a, %w, %y : f32[B, 3]\n"}) {
     ParsedStep step = parseStep(head + line, "t.ir");
     ASSERT_FALSE(step.ok()) << line;
-    EXPECT_NE(step.errors.front().find("matmul takes a third operand (the activation's input) "
+    EXPECT_NE(step.errors.front().find("matmul takes a third operand (the relu's output y) "
                                        "exactly when it has an activation"),
               std::string::npos)
         << step.errors.front();
@@ -166,7 +166,7 @@ TEST(IrParser, AMatmulTakesTheActivationsInputExactlyWithAnActivation) {
   ParsedStep step =
       parseStep(head + "%3 = matmul %a, %w, %a {activation = relu} : f32[B, 3]\n", "t.ir");
   ASSERT_FALSE(step.ok());
-  EXPECT_NE(step.errors.front().find("matmul: the activation's input f32[B, 2] is not the "
+  EXPECT_NE(step.errors.front().find("matmul: the relu's output f32[B, 2] is not the "
                                      "product's f32[B, 3]"),
             std::string::npos)
       << step.errors.front();
