@@ -42,6 +42,22 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
 /// parameters would replace the epochs after them).
 std::string resumedRunFolder(const std::string &resume);
 
+/// Whether `resume` is the last checkpoint of the run in `folder`.
+bool continuesRun(const std::string &resume, const std::string &folder);
+
+/// Whether two paths name the same file (which need not exist).
+bool samePath(const std::string &a, const std::string &b);
+
+/// The log of a run of `modelName` in `folder` without --log: log.jsonl
+/// there, or, for a run continued in its own folder (`continuing`), the log
+/// its earlier part wrote, which config.json names (its --log), so that one
+/// log holds the whole run. That log must be where config.json says (an
+/// absolute path; runs before 2026-12-04 recorded --log as written) and
+/// begin with a start record of this model; else an error that says how to
+/// go on.
+Result<std::string> runLogPath(const std::string &folder, bool continuing,
+                               const std::string &modelName);
+
 /// A run's hold on its folder (a lock on the folder itself, released when the
 /// process ends however it ends), so that two runs never write one folder.
 class RunFolderLock {

@@ -8,8 +8,6 @@
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/StopSignals.h"
 #include "mtlrt/Trainer.h"
-#include "report/JsonReader.h"
-#include "report/Sections.h"
 #include "train/ParamGroups.h"
 
 #include <algorithm>
@@ -17,7 +15,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include <fmt/format.h>
@@ -381,58 +378,6 @@ std::vector<std::string> initSources(const std::vector<TaskSpec> &tasks,
   return out;
 }
 
-// Whether `resume` is the last checkpoint of the run in `folder`.
-bool continuesIn(const std::string &resume, const std::string &folder) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path from = fs::path(resume).parent_path();
-  return !resume.empty() && !folder.empty() &&
-         fs::equivalent(from.empty() ? fs::path(".") : from, folder, ec);
-}
-
-// Whether two paths name the same file (which need not exist).
-bool samePath(const std::string &a, const std::string &b) {
-  namespace fs = std::filesystem;
-  std::error_code ea, eb;
-  const fs::path x = fs::weakly_canonical(fs::absolute(a), ea);
-  const fs::path y = fs::weakly_canonical(fs::absolute(b), eb);
-  return !ea && !eb ? x == y : a == b;
-}
-
-// The log of a run in `folder` without --log: log.jsonl there, or, for a run
-// continued in its own folder, the log its earlier part wrote, which
-// config.json names (its --log), so that one log holds the whole run. That
-// log must be where config.json says (an absolute path; older runs recorded
-// --log as written) and begin with a start record of this model.
-Result<std::string> defaultLog(const std::string &folder, bool continuing,
-                               const std::string &modelName) {
-  namespace fs = std::filesystem;
-  const std::string own = (fs::path(folder) / "log.jsonl").string();
-  if (!continuing)
-    return own;
-  const std::string earlier = report::runFolderInputs(folder).back();
-  if (samePath(earlier, own))
-    return own;
-  const std::string which =
-      fmt::format("{}: the run's log {} (its --log, as config.json says)", folder, earlier);
-  const char *instead = "pass --log FILE to log the rest of the run to FILE";
-  if (!fs::path(earlier).is_absolute())
-    return fail(fmt::format("{} is relative to the directory the run started in; pass --log with "
-                            "its path from here to continue it, or {}",
-                            which, instead));
-  std::ifstream in(earlier);
-  if (!in)
-    return fail(fmt::format("{} is not there; put it back to continue it, or {}", which, instead));
-  std::string line;
-  std::getline(in, line);
-  const report::Json start = report::Json::parse(line, nullptr, false);
-  if (!start.is_object() || start.value("type", "") != "start" ||
-      start.value("model", "") != modelName)
-    return fail(fmt::format("{} does not begin with the start of a run of model '{}'; {}", which,
-                            modelName, instead));
-  return earlier;
-}
-
 Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
              std::shared_ptr<CodeSwap> codeSwap) {
   const RunConfig &c = data.run.config;
@@ -475,7 +420,7 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
     to.checkpointDir = folder;
     if (to.logPath.empty()) {
       Result<std::string> log =
-          defaultLog(folder, continuesIn(f.resume, folder), model.name ? model.name : "");
+          runLogPath(folder, continuesRun(f.resume, folder), model.name ? model.name : "");
       if (!log)
         return log.takeError();
       to.logPath = *log;
@@ -490,7 +435,7 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
     Error error = trainer.takeError();
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!folder.empty() && !continuesIn(f.resume, folder) &&
+    if (!folder.empty() && !continuesRun(f.resume, folder) &&
         !fs::exists(fs::path(folder) / "summary.json", ec))
       if (Status s = writeRunSummary(folder, model, to, Result<TrainResult>(error)); !s)
         return fail(fmt::format("{}; and {}", error.message, s.error()));

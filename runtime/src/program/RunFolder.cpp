@@ -1,8 +1,10 @@
-// RunFolder.cpp: choosing a run's folder and writing its config.json and summary.json.
+// RunFolder.cpp: choosing a run's folder and its log, and writing its config.json and summary.json.
 #include "mtlrt/RunFolder.h"
 
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Log.h"
+#include "report/JsonReader.h"
+#include "report/Sections.h"
 
 #include <cerrno>
 #include <cstring>
@@ -243,6 +245,48 @@ Status writeRunSummary(const std::string &folder, const mtl_model &model,
   if (r.test)
     j["test"] = reportJson(*r.test);
   return writeJson(folder, "summary.json", j);
+}
+
+bool continuesRun(const std::string &resume, const std::string &folder) {
+  std::error_code ec;
+  const fs::path from = fs::path(resume).parent_path();
+  return !resume.empty() && !folder.empty() &&
+         fs::equivalent(from.empty() ? fs::path(".") : from, folder, ec);
+}
+
+bool samePath(const std::string &a, const std::string &b) {
+  std::error_code ea, eb;
+  const fs::path x = fs::weakly_canonical(fs::absolute(a), ea);
+  const fs::path y = fs::weakly_canonical(fs::absolute(b), eb);
+  return !ea && !eb ? x == y : a == b;
+}
+
+Result<std::string> runLogPath(const std::string &folder, bool continuing,
+                               const std::string &modelName) {
+  const std::string own = (fs::path(folder) / "log.jsonl").string();
+  if (!continuing)
+    return own;
+  const std::string earlier = report::runFolderInputs(folder).back();
+  if (samePath(earlier, own))
+    return own;
+  const std::string which =
+      fmt::format("{}: the run's log {} (its --log, as config.json says)", folder, earlier);
+  const char *instead = "pass --log FILE to log the rest of the run to FILE";
+  if (!fs::path(earlier).is_absolute())
+    return fail(fmt::format("{} is relative to the directory the run started in; pass --log with "
+                            "its path from here to continue it, or {}",
+                            which, instead));
+  std::ifstream in(earlier);
+  if (!in)
+    return fail(fmt::format("{} is not there; put it back to continue it, or {}", which, instead));
+  std::string line;
+  std::getline(in, line);
+  const report::Json start = report::Json::parse(line, nullptr, false);
+  if (!start.is_object() || start.value("type", "") != "start" ||
+      start.value("model", "") != modelName)
+    return fail(fmt::format("{} does not begin with the start of a run of model '{}'; {}", which,
+                            modelName, instead));
+  return earlier;
 }
 
 } // namespace mtlrt
