@@ -208,14 +208,9 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     return;
   }
   case OpKind::MatMul: {
-    // c[r, :] = Σ_p a[r, p] b[p, :] (the input gradient of a dense layer),
-    // times step(y[r, :]) with a relu (the gradient through the relu whose
-    // output is y, passes/Activations.h).
+    // c[r, :] = Σ_p a[r, p] b[p, :] (the input gradient of a dense layer).
     int64_t k = t0.lastDim(), n = op.type.lastDim();
-    const bool relu = op.attrs.activation == ir::Activation::Relu;
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out};
-    if (relu)
-      args.push_back(buffers[op.operands[2]]);
     llvm::Value *work = b.CreateMul(rowsOf(op.type), cst(k * n));
     parallelRows(rowsOf(op.type), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
       TileAccess access{cst(k),
@@ -224,8 +219,6 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                         },
                         [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
                         [&](llvm::Value *r) { return at(a[2], b.CreateMul(r, cst(n))); }, n};
-      if (relu)
-        access.stepRow = [&](llvm::Value *r) { return at(a[3], b.CreateMul(r, cst(n))); };
       emitTiledProduct(*this, access, begin, end);
     });
     return;

@@ -3,8 +3,6 @@
 
 #include <llvm/IR/Intrinsics.h>
 
-#include <cassert>
-
 namespace mtl::codegen {
 namespace {
 
@@ -81,10 +79,6 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
       llvm::Value *final = bias ? b.CreateFAdd(value, bias) : value;
       if (acc.relu)
         final = e.unary(ir::OpKind::Relu, {}, final);
-      if (acc.stepRow) {
-        llvm::Value *y = loadAt(e.at(acc.stepRow(b.CreateAdd(row0, e.cst(q))), col), v);
-        final = b.CreateFMul(final, e.unary(ir::OpKind::Step, {}, y));
-      }
       if (final != value)
         value = steps.last ? b.CreateSelect(steps.last, final, value) : final;
       llvm::Value *ptr = e.at(cRow, col);
@@ -132,8 +126,6 @@ std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
 } // namespace
 
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end) {
-  // The step is applied at every store: with step blocks, at each block's.
-  assert(!access.stepRow || access.stepBlock == 0);
   auto &b = e.b;
   // Full blocks of 4 rows, then single rows.
   llvm::Value *span = b.CreateSub(end, begin);

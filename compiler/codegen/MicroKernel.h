@@ -29,10 +29,6 @@ struct TileAccess {
   /// A relu applied after the bias (ir::Activation::Relu), in the same
   /// registers: x > 0 ? x : 0, as the relu op.
   bool relu = false;
-  /// Non-null: pointer to Y(row, 0) of an array shaped as C, and each finished
-  /// element is multiplied by step(Y) before it is stored, as a mul by the
-  /// step op (a relu's derivative, where Y is the relu's output).
-  std::function<llvm::Value *(llvm::Value *row)> stepRow;
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,

@@ -116,9 +116,6 @@ Inferred inferType(const Graph &g, const Op &op) {
   case OpKind::MatMul:
     if (t(0).dims.empty() || !isMatrix(t(1)) || t(1).dims[0] != t(0).lastDim())
       return fail(fmt::format("matmul: {} does not fit {}", formatType(t(1)), formatType(t(0))));
-    if (n == 3 && t(2) != withLast(t(0), t(1).dims[1]))
-      return fail(fmt::format("matmul: the relu's output {} is not the product's {}",
-                              formatType(t(2)), formatType(withLast(t(0), t(1).dims[1]))));
     return ok(withLast(t(0), t(1).dims[1]));
   case OpKind::MatMulTN:
     if (t(0).dims.empty() || !sameLeading(t(0), t(1)))

@@ -157,9 +157,6 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     return {};
   case OpKind::MatMul:
     kernels::matmul(in(op, 0), in(op, 1), ty(op, 0).lastDim(), last, out);
-    if (a.activation == Activation::Relu) // times step(y), the relu's derivative
-      for (size_t i = 0; i < n; ++i)
-        out[i] *= unaryOp(OpKind::Step, a, in(op, 2)[i]);
     return {};
   case OpKind::MatMulTN:
     kernels::matmulTN(in(op, 0), in(op, 1), ty(op, 0).lastDim(), ty(op, 1).lastDim(), out);

@@ -92,7 +92,7 @@ const char *activationName(Activation activation) {
 
 bool takesActivation(OpKind kind) {
   return kind == OpKind::Linear || kind == OpKind::MatMulLeft || kind == OpKind::BatchNorm ||
-         kind == OpKind::MaxPoolGrad || kind == OpKind::MatMul;
+         kind == OpKind::MaxPoolGrad;
 }
 
 namespace {

@@ -97,9 +97,8 @@ enum class LossKind {
 /// product (linear, matmul_left) or a batch_norm applies it to each
 /// finished element after its bias, so its result is the activation's; a
 /// max_pool_grad multiplies its gradient by the activation's derivative at
-/// the pool's input (the activation before the pool), and a matmul (a dense
-/// layer's input gradient) by the derivative at its third operand (the
-/// relu's output y: step(y)), as a separate mul by step would.
+/// the pool's input (the activation before the pool), as a separate mul by
+/// step(x) would.
 enum class Activation {
   None,
   Relu, ///< x > 0 ? x : 0, as the relu op; derivative step(x)
@@ -135,7 +134,7 @@ const char *lossKindName(LossKind loss);
 
 /// "relu" (Activation::None has no name: it is never written).
 const char *activationName(Activation activation);
-/// Whether a kind may carry an activation (Linear, MatMulLeft, BatchNorm, MaxPoolGrad, MatMul);
+/// Whether a kind may carry an activation (Linear, MatMulLeft, BatchNorm, MaxPoolGrad);
 /// written `activation = relu` after its other attributes when it does,
 /// nothing when not.
 bool takesActivation(OpKind kind);

@@ -43,11 +43,6 @@ std::vector<Diagnostic> verify(const Graph &graph) {
       error(op, id,
             "max_pool_grad with an activation needs windows that do not overlap "
             "(stride >= kernel)");
-    if (op.kind == OpKind::MatMul &&
-        (op.attrs.activation != Activation::None) != (op.operands.size() == 3))
-      error(op, id,
-            "matmul takes a third operand (the relu's output y) exactly when it has an "
-            "activation");
     Inferred r = inferType(graph, op);
     if (!r.type)
       error(op, id, r.error);

@@ -1,6 +1,6 @@
 // Activations.cpp: relu(product) and relu(batch_norm) become the product or
 // batch_norm with a relu activation, mul(max_pool_grad, step) the pool
-// gradient with one, mul(matmul, step) the matmul with one.
+// gradient with one.
 //
 // Each fused op saves a pass over a layer's output (read, compare or
 // multiply, write), a memory-bound loop as long as the product's output or
@@ -15,35 +15,24 @@
 namespace mtl::passes {
 namespace {
 
-// mul(gradient, step(y)), either way round, where nothing else reads the
-// gradient: the relu's derivative fused into the gradient it multiplies,
-// which gets the relu and is returned, for the mul's readers to read. A
-// max_pool_grad(g, y) (the gradient through a pool of the relu's output y)
-// multiplies each element by step(y) as it stores it, where its windows do
-// not overlap (each element is stored once). A matmul(g, w) (a dense layer's
-// input gradient) takes y as a third operand and multiplies each finished
-// element by step(y); y must come before it, as it reads y now. Both compute
-// the mul's own x * step(y), whatever y is.
+// mul(max_pool_grad(g, x), step(x)), either way round: the gradient through a
+// pool of a relu's output, times the relu's derivative there. Gives the pool
+// gradient the relu (it multiplies each element by step(x) as it stores it)
+// and returns it, for the mul's readers to read. Only for windows that do not
+// overlap, where each element is stored once.
 std::optional<ir::ValueId> fuseDerivative(ir::Graph &graph, const ir::Op &mul,
                                           const std::vector<int> &uses) {
   for (int side : {0, 1}) {
-    const ir::ValueId id = mul.operands[side];
-    ir::Op &gradient = graph.op(id);
-    const ir::Op &step = graph.op(mul.operands[1 - side]);
-    if (uses[id] != 1 || gradient.attrs.activation != ir::Activation::None ||
-        !(gradient.type == mul.type) || step.kind != ir::OpKind::Step)
+    const ir::ValueId poolId = mul.operands[side], stepId = mul.operands[1 - side];
+    ir::Op &pool = graph.op(poolId);
+    const ir::Op &step = graph.op(stepId);
+    if (pool.kind != ir::OpKind::MaxPoolGrad || uses[poolId] != 1 ||
+        pool.attrs.activation != ir::Activation::None || pool.attrs.stride < pool.attrs.kernel ||
+        step.kind != ir::OpKind::Step || step.operands[0] != pool.operands[1] ||
+        !(pool.type == mul.type))
       continue;
-    const ir::ValueId y = step.operands[0];
-    const bool pool = gradient.kind == ir::OpKind::MaxPoolGrad && gradient.operands[1] == y &&
-                      gradient.attrs.stride >= gradient.attrs.kernel;
-    const bool product =
-        gradient.kind == ir::OpKind::MatMul && y < id && graph.type(y) == gradient.type;
-    if (!pool && !product)
-      continue;
-    if (product)
-      gradient.operands.push_back(y);
-    gradient.attrs.activation = ir::Activation::Relu;
-    return id;
+    pool.attrs.activation = ir::Activation::Relu;
+    return poolId;
   }
   return std::nullopt;
 }
@@ -79,14 +68,10 @@ size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature) {
     same[v] = id;
     // `uses` stays as counted before any remapping: a remapped value's new
     // readers are those of the op it replaced, and it has an activation
-    // already, which every rewrite checks first. A matmul that takes y as an
-    // operand adds a reader of y that is not counted; but y was read by the
-    // step op, and a rewrite of y itself needs another reader (the relu or
-    // the mul it is fused into), so y's count is 2 or more already, and
-    // every rewrite needs a count of 1.
+    // already, which both rewrites check first.
     if (op.kind == ir::OpKind::Mul)
-      if (std::optional<ir::ValueId> fused = fuseDerivative(graph, op, uses)) {
-        same[v] = *fused;
+      if (std::optional<ir::ValueId> pool = fuseDerivative(graph, op, uses)) {
+        same[v] = *pool;
         ++fusedCount;
         continue;
       }

@@ -1,6 +1,5 @@
 // Activations.h: a relu after a product or batch_norm is applied in that
-// op's stores, its derivative in the stores of the max pool gradient or the
-// dense input gradient it multiplies.
+// op's stores, its derivative after a max pool in the pool gradient's.
 #pragma once
 
 #include "ir/Graph.h"
@@ -19,11 +18,8 @@ namespace mtl::passes {
 /// `mul(max_pool_grad(g, x), step(x))`, the derivative of a relu before a
 /// max pool, becomes the pool gradient with the relu (each element times
 /// step(x) as it is stored), where its windows do not overlap and nothing
-/// else reads it; and `mul(matmul(g, w), step(y))`, a dense layer's input
-/// gradient through the relu whose output y the layer read, becomes the
-/// matmul with y as a third operand and the relu (its product times step(y)
-/// as it is stored), where nothing else reads the matmul. Returns the number of relus and muls
-/// fused (removed with dead code elimination).
+/// else reads it. Returns the number of relus and muls fused (removed with
+/// dead code elimination).
 size_t fuseActivations(ir::Graph &graph, ir::StepSignature &signature);
 
 } // namespace mtl::passes

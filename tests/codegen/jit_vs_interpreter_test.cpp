@@ -405,12 +405,11 @@ TEST(JitTargets, MaskedTailsAgreeWithAndWithoutMaskedVectorMoves) {
   // (x86-64-v3, AVX2), one panel of the vectors the columns need, the last
   // masked; scalar code where it cannot (x86-64-v2). Penguins' and wine's
   // layers have a masked panel of one vector, shared_trunk_regression's
-  // (50 and 100 columns) of four and three, the pools model such rows, the
-  // activations model a relu's derivative after a panel of 64 (70 columns).
+  // (50 and 100 columns) of four and three, the pools model such rows.
   for (const char *cpu : {"x86-64-v2", "x86-64-v3"})
     for (const char *entry :
          {"examples/penguins.mtl", "examples/wine.mtl", "examples/shared_trunk_regression.mtl",
-          "tests/codegen/models/pools.mtl", "tests/codegen/models/activations.mtl"}) {
+          "tests/codegen/models/pools.mtl"}) {
       SCOPED_TRACE(std::string(cpu) + " " + entry);
       Compiled own;
       compile(entry, own, nullptr, cpu);

@@ -105,8 +105,8 @@ TEST(IrParser, EachMistakeIsLocated) {
                        "%2 = linear %x, %w {activation = tanh} : f32[B, 2]\n"),
             "t.ir:3:34: activation 'tanh' is not relu");
   EXPECT_EQ(firstError("%x = input : f32[B, 2]\n%w = param : f32[2, 2]\n"
-                       "%2 = matmul_tn %x, %w {activation = relu} : f32[2, 2]\n"),
-            "t.ir:3:23: 'matmul_tn' takes no attributes");
+                       "%2 = matmul %x, %w {activation = relu} : f32[B, 2]\n"),
+            "t.ir:3:20: 'matmul' takes no attributes");
   EXPECT_EQ(firstError("%x = input : f32[B, 1, 4, 4]\n"
                        "%1 = max_pool %x {kernel = 2, stride = 2, activation = relu} : "
                        "f32[B, 1, 2, 2]\n"),
@@ -146,32 +146,6 @@ TEST(IrParser, AnActivationNeedsWindowsThatDoNotOverlap) {
   ASSERT_FALSE(step.ok());
   EXPECT_NE(step.errors.front().find("windows that do not overlap"), std::string::npos)
       << step.errors.front();
-}
-
-TEST(IrParser, AMatmulTakesTheActivationsInputExactlyWithAnActivation) {
-  // matmul's third operand is the relu's output whose step multiplies the
-  // product: refused without the activation, the activation without it, and
-  // an operand of another shape.
-  const std::string head =
-      "%a = input : f32[B, 2]\n%w = param : f32[2, 3]\n%y = input : f32[B, 3]\n";
-  for (const char *line : {"%3 = matmul %a, %w {activation = relu} : f32[B, 3]\n",
-                           "%3 = matmul %a, %w, %y : f32[B, 3]\n"}) {
-    ParsedStep step = parseStep(head + line, "t.ir");
-    ASSERT_FALSE(step.ok()) << line;
-    EXPECT_NE(step.errors.front().find("matmul takes a third operand (the relu's output y) "
-                                       "exactly when it has an activation"),
-              std::string::npos)
-        << step.errors.front();
-  }
-  ParsedStep step =
-      parseStep(head + "%3 = matmul %a, %w, %a {activation = relu} : f32[B, 3]\n", "t.ir");
-  ASSERT_FALSE(step.ok());
-  EXPECT_NE(step.errors.front().find("matmul: the relu's output f32[B, 2] is not the "
-                                     "product's f32[B, 3]"),
-            std::string::npos)
-      << step.errors.front();
-  EXPECT_TRUE(
-      parseStep(head + "%3 = matmul %a, %w, %y {activation = relu} : f32[B, 3]\n", "t.ir").ok());
 }
 
 TEST(IrParser, TasksNeedTheirLossTargetAndWeight) {
