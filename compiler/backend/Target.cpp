@@ -80,8 +80,13 @@ llvm::CodeGenOpt::Level codegenLevel(int level) {
 }
 } // namespace
 
-bool hasMaskedVectorMoves(const llvm::TargetMachine &tm) {
-  return tm.getMCSubtargetInfo()->checkFeatures("+avx");
+codegen::VectorUnit vectorUnit(const llvm::TargetMachine &tm) {
+  const llvm::MCSubtargetInfo &cpu = *tm.getMCSubtargetInfo();
+  if (cpu.checkFeatures("+avx512f"))
+    return {16, 32, true};
+  if (cpu.checkFeatures("+avx"))
+    return {8, 16, true};
+  return {4, 16, false};
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>

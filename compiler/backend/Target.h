@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backend/TargetOptions.h"
+#include "codegen/VectorUnit.h"
 
 #include <llvm/Support/Error.h>
 #include <llvm/Target/TargetMachine.h>
@@ -11,9 +12,10 @@
 
 namespace mtl::backend {
 
-/// Whether `tm`'s CPU loads and stores vectors under a mask in hardware
-/// (AVX and later: vmaskmovps, AVX-512's masked moves).
-bool hasMaskedVectorMoves(const llvm::TargetMachine &tm);
+/// `tm`'s vector registers: 32 of 16 floats with AVX-512, 16 of 8 with AVX,
+/// else 16 of 4 (SSE); masked loads and stores in hardware with AVX and
+/// later (vmaskmovps, AVX-512's masked moves).
+codegen::VectorUnit vectorUnit(const llvm::TargetMachine &tm);
 
 /// Initialises LLVM's native target once per process (idempotent).
 void initializeNativeTarget();

@@ -62,7 +62,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
 
   auto emit = [&](const Planned &p, StepKind kind) {
     return emitStepFunction({*module, g, sig, p.plan, p.needed, p.segments, layout, input.fused,
-                             scratch, kind, input.maskedTails});
+                             scratch, kind, input.vectors});
   };
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);

@@ -1,6 +1,7 @@
 // CodeGen.h: a training-step graph → an LLVM module implementing the runtime ABI.
 #pragma once
 
+#include "codegen/VectorUnit.h"
 #include "ir/Graph.h"
 #include "ir/Signature.h"
 #include "lower/StepModel.h"
@@ -22,8 +23,8 @@ struct CodegenInput {
   std::string targetCpu;                ///< recorded in the descriptor
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
   std::vector<bool> fused;              ///< passes::fuseElementwise's marks; empty: none
-  std::string config;       ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
-  bool maskedTails = false; ///< see Emitter::maskedTails
+  std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
+  VectorUnit vectors; ///< the target's vector registers
 };
 
 /// Generates `grad_step` (forward and backward into the gradient arena),

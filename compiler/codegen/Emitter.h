@@ -1,6 +1,7 @@
 // Emitter.h: shared state and helpers for turning IR ops into LLVM IR loops.
 #pragma once
 
+#include "codegen/VectorUnit.h"
 #include "ir/Graph.h"
 #include "passes/MemoryPlan.h"
 
@@ -205,11 +206,13 @@ public:
               const std::function<void()> &otherwise);
   /// A fixed scratch area of the workspace (floats), for transposed weights.
   llvm::Value *scratch = nullptr;
-  /// The target loads and stores vectors under a mask in hardware (AVX and
-  /// later): a product's last n mod 64 columns are then one panel of 1 to 4
-  /// vectors, the last masked, else 16-wide panels and scalar tiles
-  /// (MicroKernel.cpp).
-  bool maskedTails = false;
+  /// The target's vector registers: the shape of a product's tiles
+  /// (MicroKernel.cpp), and whether it loads and stores vectors under a mask
+  /// in hardware (`masked`, AVX and later): a product's last columns past
+  /// its full panels are then one panel of the vectors they need, the last
+  /// masked, else one-vector panels and scalar tiles; a pool's last windows
+  /// of a row likewise (PoolVectors.cpp).
+  VectorUnit vectors;
 
 private:
   /// outlined(), with the step's state passed after `prefix` (the scratch

@@ -20,7 +20,7 @@ using ir::OpKind;
 namespace {
 // A weight gradient sums over every row of the batch (every position of
 // every image, for a convolution): in blocks of this many rows, so that a
-// tile's panel of the second operand (64 rows x 64 floats, 16 KB) stays in
+// tile's panel of the second operand (64 rows of at most 64 floats, 16 KB) stays in
 // the L1 cache while the tiles of every output row block read it. Each
 // element still sums the rows in order: the block size never changes results.
 constexpr int64_t kStepBlock = 64;

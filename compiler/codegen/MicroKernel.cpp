@@ -8,6 +8,19 @@ namespace {
 
 constexpr int kRowBlock = 4;
 
+// The vectors of a full panel: a tile's 4 rows of them as accumulators, one
+// of B's vectors each and A's broadcast, in the registers: 4 x 4 + 4 + 1 of
+// AVX-512's 32, 4 x 3 + 3 + 1 of AVX's 16; SSE, without fused multiply-adds,
+// needs a register for each product too, so 4 x 2 + 2 + 1 and the
+// products'. AVX-512's panel on AVX2 (4 x 4 vectors of 16 floats: 32 of its
+// 8-float registers as accumulators) spilled them to the stack in its inner
+// loop: M3, M5 and M6 took 1.8x, 2.0x and 2.9x this shape's step times on a
+// Zen 3 (bench/README.md, "Findings"); tests/e2e/register_tiles.sh checks
+// that no product's code stores a vector register to the stack.
+int panelVectors(const VectorUnit &unit) {
+  return unit.registers >= 32 ? 4 : unit.floats >= 8 ? 3 : 2;
+}
+
 // The steps [sBegin, sEnd) of the sum of one tile.
 struct StepRange {
   llvm::Value *begin, *end;
@@ -90,13 +103,14 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
   }
 }
 
-// Columns in runs of equal panels: 64 wide, then, where the target masks
-// vector moves in hardware (`masked`), one panel of the 1 to 4 vectors of
-// 16 that the last columns need, the last vector masked to the columns that
-// exist (`active` of its lanes); else 16 wide, then scalar groups of 4 and
-// singles. A run is a loop, so code size does not grow with n. One panel
-// for the last n mod 64 columns broadcasts each A value once for all of
-// them, where 16-wide panels broadcast it once per panel (M4's 100-column
+// Columns in runs of equal panels: full panels (panelVectors registers of
+// the unit's width: 64 floats with AVX-512, 24 with AVX), then, where the
+// target masks vector moves in hardware, one panel of the vectors that the
+// last columns need, the last vector masked to the columns that exist
+// (`active` of its lanes); else one-vector panels, then scalar groups of 4
+// and singles. A run is a loop, so code size does not grow with n. One
+// panel for the last columns broadcasts each A value once for all of them,
+// where one-vector panels broadcast it once per panel (M4's 100-column
 // products; bench/README.md, "Findings"). Each column sums in the same order
 // in any panel, so the panels never change results.
 struct PanelRun {
@@ -105,10 +119,12 @@ struct PanelRun {
   int active = 0; ///< > 0: the lanes of the last vector of a last, partial panel
 };
 
-std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
+std::vector<PanelRun> panelRuns(int64_t n, const VectorUnit &unit) {
   std::vector<PanelRun> out;
   int64_t c = 0;
-  for (auto [vectors, width] : {std::pair{4, 16}, {1, 16}, {4, 1}, {1, 1}}) {
+  const bool masked = unit.masked;
+  const int lanes = unit.floats;
+  for (auto [vectors, width] : {std::pair{panelVectors(unit), lanes}, {1, lanes}, {4, 1}, {1, 1}}) {
     if (masked && (width == 1 || vectors == 1))
       break;
     int64_t w = vectors * width, count = (n - c) / w;
@@ -118,7 +134,8 @@ std::vector<PanelRun> panelRuns(int64_t n, bool masked) {
   }
   if (masked && c < n) {
     const int64_t rest = n - c;
-    out.push_back({c, 1, static_cast<int>((rest + 15) / 16), 16, static_cast<int>(rest % 16)});
+    out.push_back({c, 1, static_cast<int>((rest + lanes - 1) / lanes), lanes,
+                   static_cast<int>(rest % lanes)});
   }
   return out;
 }
@@ -132,7 +149,7 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
   llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
   llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
   auto tiles = [&](const StepRange &steps) {
-    for (const PanelRun &run : panelRuns(access.columns, e.maskedTails)) {
+    for (const PanelRun &run : panelRuns(access.columns, e.vectors)) {
       int64_t w = run.vectors * run.width;
       e.loop(e.cst(run.count), [&](llvm::Value *panel) {
         llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));

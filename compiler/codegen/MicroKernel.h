@@ -32,12 +32,12 @@ struct TileAccess {
 };
 
 /// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
-/// columns in panels of 64 (vectors of 16 floats: AVX-512 registers, split
-/// by LLVM on narrower targets), then one panel of the vectors the last
-/// columns need, the last vector masked (Emitter::maskedTails; else panels
-/// of 16 and scalar tiles). Each tile keeps its accumulators in registers
-/// for the whole sum over s, so the inner loop does one broadcast of A and
-/// one vector load of B per 16 multiply-adds, and no stores. Each element
+/// columns in panels of whole vector registers (Emitter::vectors: 4 of 16
+/// floats with AVX-512, 3 of 8 with AVX, 2 of 4 with SSE), then one panel of the vectors the
+/// last columns need, the last vector masked (else one-vector panels and
+/// scalar tiles). Each tile keeps its accumulators in registers for the
+/// whole sum over s, so the inner loop does one broadcast of A and one
+/// vector load of B per register of multiply-adds, and no stores. Each element
 /// is summed in one fixed order, whatever the row range, so splitting rows
 /// across threads cannot change results (nor `stepBlock`).
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end);

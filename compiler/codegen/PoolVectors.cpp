@@ -142,7 +142,7 @@ int64_t Emitter::poolRow(const ir::Op &op, const ir::WindowShape &w, const Windo
   };
   const int64_t full = w.outWidth / kLanes, rest = w.outWidth % kLanes;
   loop(cst(full), [&](llvm::Value *n) { group(b.CreateMul(n, cst(kLanes)), 0); });
-  if (rest == 0 || !maskedTails)
+  if (rest == 0 || !vectors.masked)
     return full * kLanes;
   group(cst(full * kLanes), rest);
   return w.outWidth;

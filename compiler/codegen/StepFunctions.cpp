@@ -209,7 +209,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   llvm::Value *result = fn->getArg(a++), *parallel = fn->getArg(a++);
 
   Emitter e(m, g, spec.plan);
-  e.maskedTails = spec.maskedTails;
+  e.vectors = spec.vectors;
   e.training = training;
   e.fused = spec.fused;
   e.parallel = parallel;

@@ -29,7 +29,7 @@ struct StepFunctionSpec {
   const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
   int64_t scratchFloats = 0;      ///< each of two scratch areas after the planned fixed region
   StepKind kind = StepKind::Grad;
-  bool maskedTails = false; ///< see Emitter::maskedTails
+  VectorUnit vectors; ///< see Emitter::vectors
 };
 
 /// `floats` rounded up to whole 64-byte cache lines.

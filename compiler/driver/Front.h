@@ -4,6 +4,7 @@
 #pragma once
 
 #include "backend/TargetOptions.h"
+#include "codegen/VectorUnit.h"
 #include "frontend/Ast.h"
 #include "sema/Model.h"
 #include "support/Diagnostics.h"
@@ -58,6 +59,10 @@ struct PipelineOptions {
   /// Changes applied to the checked model before lowering (tests use it to swap the
   /// optimizer; run settings need none, as they are run-time values).
   std::function<void(sema::Model &)> adjust;
+  /// When set, the vector registers to shape the products' tiles for instead
+  /// of the target's (tests use it to run other targets' tile shapes on this
+  /// host, LLVM splitting or joining their vectors, and compare results).
+  std::optional<codegen::VectorUnit> vectors;
   /// When set, the main file's text (the REPL's in-memory model) instead of
   /// reading `path`; `path` still names it and resolves its imports.
   std::optional<std::string> text;

@@ -206,7 +206,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                                         hashText(c.sourceText), backend::targetLabel(o.target),
                                         getterName(*c.model, o), c.fused,
                                         mtlrt::runConfigJson(runConfig(*c.model)),
-                                        backend::hasMaskedVectorMoves(*c.targetMachine)});
+                                        o.vectors.value_or(backend::vectorUnit(*c.targetMachine))});
     auto module = generate(*input, *c.llvmContext);
     if (!module)
       return internal(c, llvm::toString(module.takeError()));

@@ -400,12 +400,13 @@ TEST_P(JitVsInterpreter, LossesOutputsGradientsAndOneUpdateAgree) {
 }
 
 TEST(JitTargets, MaskedTailsAgreeWithAndWithoutMaskedVectorMoves) {
-  // A product's last n mod 64 columns and a pool's last windows of a row
-  // (past a multiple of 16): where the CPU masks moves in hardware
-  // (x86-64-v3, AVX2), one panel of the vectors the columns need, the last
-  // masked; scalar code where it cannot (x86-64-v2). Penguins' and wine's
-  // layers have a masked panel of one vector, shared_trunk_regression's
-  // (50 and 100 columns) of four and three, the pools model such rows.
+  // A product's columns past its last full panel (of 24 columns on
+  // x86-64-v3, 8 on x86-64-v2) and a pool's last windows of a row (past a
+  // multiple of 16): where the CPU masks moves in hardware (x86-64-v3,
+  // AVX2), one panel of the vectors the columns need, the last masked;
+  // one-vector panels and scalar code where it cannot (x86-64-v2).
+  // Penguins' and wine's layers, shared_trunk_regression's 50 and 100
+  // columns (2 and 4 past their panels) and the pools model have such columns.
   for (const char *cpu : {"x86-64-v2", "x86-64-v3"})
     for (const char *entry :
          {"examples/penguins.mtl", "examples/wine.mtl", "examples/shared_trunk_regression.mtl",

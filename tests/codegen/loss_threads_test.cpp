@@ -6,6 +6,7 @@
 // bit those without one, and the losses must be the mean over labelled rows
 // of the formulas, computed here in double from the heads' outputs.
 #include "CompiledText.h"
+#include "StepRun.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/Init.h"
 #include "mtlrt/ThreadPool.h"
@@ -30,12 +31,6 @@ model heads {
 // multiply-adds each), BCE's 600 x 2 of expf and log1pf, both past 131,072.
 constexpr int64_t kRows = 600;
 
-struct StepRun {
-  float loss = 0;
-  std::vector<float> taskLosses, grads;
-  std::vector<std::vector<float>> outputs;
-};
-
 class LossThreads : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -56,28 +51,11 @@ protected:
     ASSERT_TRUE(mtlrt::initParams(m, params.data(), 3).ok());
   }
 
-  StepRun step(const mtl_parallel *parallel) {
-    const mtl_model &m = *compiled.c.compiled;
-    StepRun out;
-    std::vector<float> workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row));
+  test::StepRun step(const mtl_parallel *parallel) {
     const void *inputs[] = {x.data()};
     const float *targets[] = {cls.data(), bin.data()};
     mtl_batch batch{kRows, inputs, targets};
-    float weights[] = {1, 1};
-    mtl_hyper hyper{0.01f, weights, 1, 0, nullptr};
-    out.taskLosses.assign(2, 0);
-    std::vector<float> counts(2);
-    out.outputs = {std::vector<float>(size_t(kRows * 10)), std::vector<float>(size_t(kRows))};
-    float *outputs[] = {out.outputs[0].data(), out.outputs[1].data()};
-    mtl_result result{0, out.taskLosses.data(), counts.data(), outputs, 0, 0, nullptr};
-    m.eval_step(&batch, &hyper, params.data(), workspace.data(), &result, parallel);
-    out.loss = result.total_loss;
-    out.grads.assign(size_t(m.grads_size), 0);
-    mtl_result gradResult{0, nullptr, nullptr, nullptr, 0, 0, nullptr};
-    m.grad_step(&batch, &hyper, params.data(), workspace.data(), out.grads.data(), &gradResult,
-                parallel);
-    EXPECT_EQ(gradResult.total_loss, out.loss) << "grad_step's loss differs from eval_step's";
-    return out;
+    return test::runStep(*compiled.c.compiled, batch, params.data(), parallel);
   }
 
   test::CompiledText compiled{kModel, "loss_threads"};
@@ -87,7 +65,7 @@ protected:
 TEST_F(LossThreads, TwoThreadsGiveTheBitsOfOne) {
   mtlrt::ThreadPool pool(2);
   mtl_parallel parallel = pool.abi();
-  StepRun one = step(nullptr), two = step(&parallel);
+  test::StepRun one = step(nullptr), two = step(&parallel);
   EXPECT_EQ(two.loss, one.loss);
   EXPECT_EQ(two.taskLosses, one.taskLosses);
   EXPECT_EQ(two.grads, one.grads);
@@ -96,7 +74,7 @@ TEST_F(LossThreads, TwoThreadsGiveTheBitsOfOne) {
 TEST_F(LossThreads, LossesAreTheMeansOverLabelledRows) {
   mtlrt::ThreadPool pool(2);
   mtl_parallel parallel = pool.abi();
-  StepRun two = step(&parallel);
+  test::StepRun two = step(&parallel);
   double ce = 0, bce = 0;
   int ceRows = 0, bceRows = 0;
   for (int64_t r = 0; r < kRows; ++r) {

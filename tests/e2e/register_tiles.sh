@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# register_tiles.sh: the products' code keeps its register tiles in
+# registers. Each product (linear, matmul, matmul_tn, matmul_left,
+# matmul_sum) is generated as tiles of accumulators shaped to the target's
+# vector registers (compiler/codegen/MicroKernel.cpp): with AVX2's sixteen
+# registers a tile shaped for AVX-512's 32 spilled its accumulators to the
+# stack in the inner loop and ran at half speed or less. For x86-64-v3
+# (AVX2) and x86-64-v4 (AVX-512), the assembly of every product kernel of
+# the dense, wide and convolutional bench models must store no vector
+# register to the stack. (Code is only generated here, not run, so the
+# AVX-512 check holds on any host.) x86-64-v2 (SSE) is not checked: a
+# narrow layer's dot products keep 16 lanes of partial sums, which its 16
+# registers cannot hold beside their operands.
+#
+# Usage: register_tiles.sh MTLC LOG_CHECK
+source "$(dirname "$0")/common.sh"
+
+bench_models=$here/../../bench/models
+
+for cpu in x86-64-v3 x86-64-v4; do
+  for model in m3 m4 m5; do
+    asm=$work/$model-$cpu.s
+    if ! "$mtlc" emit asm "$bench_models/$model.mtl" --target-cpu "$cpu" --no-cache \
+      -o "$asm" 2>"$work/emit.err"; then
+      fail "$model for $cpu: mtlc emit asm failed: $(cat "$work/emit.err")"
+      continue
+    fi
+    # Per product kernel (mtl.kernel.linear, mtl.kernel.matmul_tn.26, ...):
+    # how many instructions store an xmm, ymm or zmm register to the stack.
+    report=$(awk '
+      /^mtl\.kernel\.(linear|matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ {
+        name = $1; kernels++; inside = 1; next
+      }
+      /^\.Lfunc_end/ { inside = 0 }
+      inside && /mov[au]ps[ \t]+%[xyz]mm[0-9]+, -?[0-9]*\(%rsp\)/ { spills[name]++ }
+      END {
+        printf "kernels %d\n", kernels
+        for (k in spills) printf "%s %d\n", k, spills[k]
+      }' "$asm")
+    kernels=$(sed -n 's/^kernels //p' <<<"$report")
+    [[ $kernels -ge 3 ]] || fail "$model for $cpu: only ${kernels:-0} product kernels found"
+    spilled=$(grep -v '^kernels ' <<<"$report")
+    [[ -z $spilled ]] || fail "$model for $cpu: vector registers stored to the stack in: $spilled"
+  done
+done
+finish
