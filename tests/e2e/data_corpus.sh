@@ -141,12 +141,33 @@ reject corrupt.csv.gz tvep ": corrupt gzip data"
 reject bad_crc.csv.gz tvep ": corrupt gzip data: incorrect data check"
 gzip -c </dev/null >"$work/empty.csv.gz"
 reject empty.csv.gz tvep ": file is empty"
+# Bytes after the gzip data that begin no other member: a second member
+# whose header is damaged, text appended to the file, or other bytes after a
+# padding of zeros. Each is an error, where zlib's gzread dropped the rest
+# of the file without a word.
+half=$(($(wc -l <"$corpus/train.csv") / 2))
+head -n "$half" "$corpus/train.csv" | gzip -c >"$work/first_half.gz"
+tail -n +$((half + 1)) "$corpus/train.csv" | gzip -c >"$work/second_half.gz"
+{ cat "$work/first_half.gz"; printf '\x1f\x00'; tail -c +3 "$work/second_half.gz"; } \
+  >"$work/damaged_member.csv.gz"
+after_end=": the bytes from byte [0-9]+, after the end of the gzip data, are neither another gzip member nor zeros: the file is damaged, or other data was appended to it"
+reject damaged_member.csv.gz tvep "$after_end"
+{ cat "$work/good.csv.gz"; echo "appended text"; } >"$work/appended.csv.gz"
+reject appended.csv.gz tvep "$after_end"
+{ cat "$work/good.csv.gz"; head -c 100 /dev/zero; printf 'x'; } >"$work/after_zeros.csv.gz"
+reject after_zeros.csv.gz tvep ": byte [0-9]+ is not zero, after the padding of zeros that follows the gzip data's end at byte [0-9]+"
 
 # Oddities of form that must be read, and read right.
 accept bom.csv
 accept crlf.csv
 accept padded.csv
 accept good.csv.gz
+# Two members (cat a.gz b.gz) read one after the other; zeros after the last
+# (a padding some tools add) ignored.
+cat "$work/first_half.gz" "$work/second_half.gz" >"$work/two_members.csv.gz"
+accept two_members.csv.gz
+{ cat "$work/good.csv.gz"; head -c 512 /dev/zero; } >"$work/zero_padded.csv.gz"
+accept zero_padded.csv.gz
 accept quoted.csv
 # Each quoted row spans two lines, so row k starts on line 2k.
 awk -F, 'NR > 1 && $1 != 2 * (NR - 1) { bad = 1 } END { exit bad || NR != 31 }' \

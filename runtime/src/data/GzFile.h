@@ -5,12 +5,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace mtlrt::detail {
 
-/// A file opened for reading with zlib's gzopen, which passes plain files
-/// through unchanged, so every loader accepts both forms. Move-only.
+/// A file read plain, or through zlib's inflate where it starts with the
+/// gzip signature, so every loader accepts both forms. A gzip file may hold
+/// several members (`cat a.gz b.gz`), read one after the other; bytes after
+/// the last one that are not a member are an error (zeros, a padding some
+/// tools add, are not), so a member whose header is damaged does not drop
+/// its rows without a word. Move-only.
 class GzFile {
 public:
   /// Opens `path`; fails with "path: cannot open: <reason>", "path: is a
@@ -20,19 +25,18 @@ public:
 
   GzFile(GzFile &&other) noexcept;
   GzFile &operator=(GzFile &&other) noexcept;
-  GzFile(const GzFile &) = delete;
-  GzFile &operator=(const GzFile &) = delete;
   ~GzFile();
 
   /// Reads up to `size` bytes into `dest`; returns the count, which is less than
   /// `size` only at the end of the data. A gzip stream that ends early counts
-  /// as an end (see truncated()); corrupt compressed data is an error.
+  /// as an end (see truncated()); corrupt compressed data, and bytes after
+  /// a member that begin no other, are errors.
   Result<size_t> read(void *dest, size_t size);
   /// Reads everything that is left; a truncated gzip stream is an error here.
   Result<std::string> readAll();
 
   /// True once a read met a gzip stream that ended before its trailer.
-  bool truncated() const { return streamTruncated; }
+  bool truncated() const;
   /// True when the file is not gzip-compressed.
   bool plain() const;
   /// Size of the file on disk (compressed size for gzip files).
@@ -44,12 +48,12 @@ public:
   const std::string &path() const { return filePath; }
 
 private:
-  GzFile(void *handle, std::string path, uint64_t size)
-      : handle(handle), filePath(std::move(path)), bytesOnDisk(size) {}
-  void *handle = nullptr; // gzFile, kept opaque so zlib.h stays out of headers
+  struct State; // the open file and zlib's stream, kept here so zlib.h stays out of headers
+  GzFile(std::unique_ptr<State> state, std::string path, uint64_t size);
+  Result<size_t> inflateInto(char *out, size_t size);
+  std::unique_ptr<State> state;
   std::string filePath;
   uint64_t bytesOnDisk = 0;
-  bool streamTruncated = false;
 };
 
 } // namespace mtlrt::detail
