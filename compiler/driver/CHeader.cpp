@@ -91,6 +91,17 @@ bool checkHeaderNames(const sema::Model &model, DiagnosticEngine &diags) {
   std::map<std::string, size_t> first; // identifier -> its first owner in `names`
   std::set<std::pair<std::string, std::string>> reported; // one error per pair of owners
   bool ok = true;
+  if (!model.name.empty() && model.name[0] == '_') {
+    // C reserves identifiers that begin with an underscore at file scope,
+    // and with an underscore and a capital letter everywhere.
+    ok = false;
+    diags.error(model.loc,
+                fmt::format("model '{}' would give its library's header C names that begin with "
+                            "an underscore ({}_model, {}_NUM_TASKS), which C reserves; rename the "
+                            "model to begin with a letter (a program or object file, built "
+                            "without --lib, uses no such names)",
+                            model.name, model.name, macroName(model.name)));
+  }
   for (size_t i = 0; i < names.size(); ++i) {
     auto [at, fresh] = first.emplace(names[i].identifier, i);
     if (fresh)

@@ -5,7 +5,8 @@
 # case (MIXED_INPUT_X). Two names of one model that would become the same
 # constant (inputs `x` and `X`; a task `t` beside a task `t_size` or
 # `t_target`) are refused with an error at the later declaration and a note
-# at the earlier one, and no library is written; names that only look alike
+# at the earlier one, and no library is written, as is a model whose name
+# begins with an underscore (names C reserves); names that only look alike
 # (an input `num` beside NUM_INPUTS) build, and the header compiles. The
 # library defines no C names but those of its interface.
 #
@@ -64,6 +65,14 @@ model_text m "x" "t_target t" >"$work/target.mtl"
 refused "$work/target.mtl" \
   "error: task 't' and task 't_target' both become the C constant M_TASK_T_TARGET_SIZE \(the labels per row of task 't', and the outputs per row of task 't_target'\)" \
   "note: task 't_target' is declared here$"
+
+# A model whose name begins with an underscore: its header's names
+# (_m_model, _M_NUM_TASKS) would be names C reserves.
+model_text _m "x" "y" >"$work/underscore.mtl"
+refused "$work/underscore.mtl" \
+  "/underscore\.mtl:1:[0-9]+: error: model '_m' would give its library's header C names that begin with an underscore \(_m_model, _M_NUM_TASKS\), which C reserves; rename the model to begin with a letter"
+"$mtlc" build "$work/underscore.mtl" -o "$work/underscore" >"$work/underscore-program.txt" 2>&1 ||
+  fail "a program of model '_m' does not build: $(cat "$work/underscore-program.txt")"
 
 # Every collision of a model is reported in one run.
 model_text m "a A" "t t_size" >"$work/both.mtl"
