@@ -106,6 +106,8 @@ uint64_t GzFile::maxDataSize() const {
 Result<size_t> GzFile::read(void *dest, size_t size) {
   auto *out = static_cast<char *>(dest);
   State &s = *state;
+  if (size == 0) // `dest` may be null then (an empty vector's data())
+    return size_t(0);
   if (s.gzip)
     return inflateInto(out, size);
   // A plain file: what the first block left in the buffer, then the file.
