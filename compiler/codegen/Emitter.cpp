@@ -47,7 +47,7 @@ void Emitter::store(llvm::Value *v, llvm::Value *base, llvm::Value *index) {
 }
 
 void Emitter::loop(llvm::Value *begin, llvm::Value *end,
-                   const std::function<void(llvm::Value *)> &body) {
+                   const std::function<void(llvm::Value *)> &body, Unroll unroll) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::BasicBlock *pre = b.GetInsertBlock();
   llvm::BasicBlock *head = llvm::BasicBlock::Create(ctx, "loop", fn);
@@ -62,7 +62,16 @@ void Emitter::loop(llvm::Value *begin, llvm::Value *end,
   body(i);
   llvm::Value *next = b.CreateAdd(i, cst(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
   i->addIncoming(next, b.GetInsertBlock());
-  b.CreateBr(head);
+  llvm::BranchInst *latch = b.CreateBr(head);
+  if (unroll == Unroll::Never) {
+    // Loop metadata is a node whose first operand is itself.
+    llvm::Metadata *disable =
+        llvm::MDNode::get(ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));
+    auto self = llvm::MDNode::getTemporary(ctx, {});
+    llvm::MDNode *id = llvm::MDNode::get(ctx, {self.get(), disable});
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
   b.SetInsertPoint(exit);
 }
 

@@ -133,8 +133,13 @@ public:
   llvm::Value *at(llvm::Value *base, llvm::Value *index);
   llvm::Value *load(llvm::Value *base, llvm::Value *index);
   void store(llvm::Value *v, llvm::Value *base, llvm::Value *index);
+  /// Whether LLVM may unroll a loop. A body already unrolled by hand (a
+  /// product's register tile) gains nothing from more copies of itself,
+  /// only compile time and code size.
+  enum class Unroll { Allowed, Never };
   /// for (i = begin; i < end; ++i) body(i)
-  void loop(llvm::Value *begin, llvm::Value *end, const std::function<void(llvm::Value *)> &body);
+  void loop(llvm::Value *begin, llvm::Value *end, const std::function<void(llvm::Value *)> &body,
+            Unroll unroll = Unroll::Allowed);
   void loop(llvm::Value *end, const std::function<void(llvm::Value *)> &body) {
     loop(cst(0), end, body);
   }

@@ -61,7 +61,7 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     }
   }
   auto *fmuladd = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::fmuladd, {type});
-  e.loop(steps.begin, steps.end, [&](llvm::Value *s) {
+  auto step = [&](llvm::Value *s) {
     llvm::Value *bRow = acc.bRow(s);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)
@@ -75,7 +75,9 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
         b.CreateStore(b.CreateCall(fmuladd, {a, bv[v], b.CreateLoad(type, slot)}), slot);
       }
     }
-  });
+  };
+  // The tile is the unrolled body already: more copies only cost compile time.
+  e.loop(steps.begin, steps.end, step, Emitter::Unroll::Never);
   for (int q = 0; q < rows; ++q) {
     llvm::Value *cRow = acc.cRow(b.CreateAdd(row0, e.cst(q)));
     for (int v = 0; v < vectors; ++v) {

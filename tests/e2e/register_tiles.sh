@@ -12,11 +12,20 @@
 # narrow layer's dot products keep 16 lanes of partial sums, which its 16
 # registers cannot hold beside their operands.
 #
+# The tile is the unrolled body of its loop over the sum already, so that
+# loop is never unrolled again (Emitter::Unroll::Never): LLVM's partial
+# unrolling of it doubled some kernels' code for no speed. In every
+# matmul, matmul_tn, matmul_left and matmul_sum kernel no basic block may
+# hold more multiply-adds than one tile (4 rows by 3 vectors for AVX2, by 4
+# for AVX-512). `linear` is not checked: its dot products for narrow
+# layers are unrolled on purpose.
+#
 # Usage: register_tiles.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
 
 bench_models=$here/../../bench/models
 
+declare -A tile_fmas=([x86-64-v3]=12 [x86-64-v4]=16)
 for cpu in x86-64-v3 x86-64-v4; do
   for model in m3 m4 m5; do
     asm=$work/$model-$cpu.s
@@ -29,7 +38,7 @@ for cpu in x86-64-v3 x86-64-v4; do
     # how many instructions store an xmm, ymm or zmm register to the stack.
     report=$(awk '
       /^mtl\.kernel\.(linear|matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ {
-        name = $1; kernels++; inside = 1; next
+        name = $1; sub(/:$/, "", name); kernels++; inside = 1; next
       }
       /^\.Lfunc_end/ { inside = 0 }
       inside && /mov[au]ps[ \t]+%[xyz]mm[0-9]+, -?[0-9]*\(%rsp\)/ { spills[name]++ }
@@ -41,6 +50,14 @@ for cpu in x86-64-v3 x86-64-v4; do
     [[ $kernels -ge 3 ]] || fail "$model for $cpu: only ${kernels:-0} product kernels found"
     spilled=$(grep -v '^kernels ' <<<"$report")
     [[ -z $spilled ]] || fail "$model for $cpu: vector registers stored to the stack in: $spilled"
+    unrolled=$(awk -v most="${tile_fmas[$cpu]}" '
+      /^mtl\.kernel\.(matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ { name = $1; sub(/:$/, "", name); inside = 1; next }
+      /^\.Lfunc_end/ { inside = 0 }
+      inside && /^\.LBB/ { n = 0 }
+      inside && /vfmadd/ && ++n > most && n > block[name] { block[name] = n }
+      END { for (k in block) { printf "%s%s (%d)", sep, k, block[k]; sep = ", " } }
+      ' "$asm")
+    [[ -z $unrolled ]] || fail "$model for $cpu: a tile's loop unrolled (more than ${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
   done
 done
 finish
