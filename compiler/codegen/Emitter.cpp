@@ -64,11 +64,10 @@ void Emitter::loop(llvm::Value *begin, llvm::Value *end,
   i->addIncoming(next, b.GetInsertBlock());
   llvm::BranchInst *latch = b.CreateBr(head);
   if (unroll == Unroll::Never) {
-    // Loop metadata is a node whose first operand is itself.
+    // Loop metadata is a distinct node whose first operand is itself.
     llvm::Metadata *disable =
         llvm::MDNode::get(ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));
-    auto self = llvm::MDNode::getTemporary(ctx, {});
-    llvm::MDNode *id = llvm::MDNode::get(ctx, {self.get(), disable});
+    llvm::MDNode *id = llvm::MDNode::getDistinct(ctx, {nullptr, disable});
     id->replaceOperandWith(0, id);
     latch->setMetadata(llvm::LLVMContext::MD_loop, id);
   }

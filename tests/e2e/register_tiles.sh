@@ -15,8 +15,8 @@
 # The tile is the unrolled body of its loop over the sum already, so that
 # loop is never unrolled again (Emitter::Unroll::Never): LLVM's partial
 # unrolling of it doubled some kernels' code for no speed. In every
-# matmul, matmul_tn, matmul_left and matmul_sum kernel no basic block may
-# hold more multiply-adds than one tile (4 rows by 3 vectors for AVX2, by 4
+# matmul, matmul_tn, matmul_left and matmul_sum kernel no labelled block
+# (from one .LBB label to the next) may hold more multiply-adds than one tile (4 rows by 3 vectors for AVX2, by 4
 # for AVX-512). `linear` is not checked: its dot products for narrow
 # layers are unrolled on purpose.
 #
@@ -51,13 +51,19 @@ for cpu in x86-64-v3 x86-64-v4; do
     spilled=$(grep -v '^kernels ' <<<"$report")
     [[ -z $spilled ]] || fail "$model for $cpu: vector registers stored to the stack in: $spilled"
     unrolled=$(awk -v most="${tile_fmas[$cpu]}" '
-      /^mtl\.kernel\.(matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ { name = $1; sub(/:$/, "", name); inside = 1; next }
+      /^mtl\.kernel\.(matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ { name = $1; sub(/:$/, "", name); inside = 1; n = 0; kernels++; next }
       /^\.Lfunc_end/ { inside = 0 }
       inside && /^\.LBB/ { n = 0 }
       inside && /vfmadd/ && ++n > most && n > block[name] { block[name] = n }
-      END { for (k in block) { printf "%s%s (%d)", sep, k, block[k]; sep = ", " } }
-      ' "$asm")
-    [[ -z $unrolled ]] || fail "$model for $cpu: a tile's loop unrolled (more than ${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
+      END {
+        if (!kernels) print "none"
+        for (k in block) { printf "%s%s (%d)", sep, k, block[k]; sep = ", " }
+      }' "$asm")
+    if [[ $unrolled == none ]]; then
+      fail "$model for $cpu: no matmul, matmul_tn, matmul_left or matmul_sum kernel found"
+    elif [[ -n $unrolled ]]; then
+      fail "$model for $cpu: a tile's loop unrolled (more than ${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
+    fi
   done
 done
 finish
