@@ -159,8 +159,11 @@ Result<InitReport> initFromCheckpoint(const Checkpoint &ck, Trainer &trainer,
   if (Result<RunConfig> config = modelRunConfig(model))
     inputs = config->inputs;
   else
-    for (int32_t i = 0; i < model.num_inputs; ++i)
-      inputs.push_back({model.inputs[i].name});
+    for (int32_t i = 0; i < model.num_inputs; ++i) {
+      InputSpec input;
+      input.name = model.inputs[i].name;
+      inputs.push_back(std::move(input));
+    }
   Result<std::vector<Categories>> categories =
       checkpointCategories(ck, inputs, &report.vocabularies);
   if (!categories)
