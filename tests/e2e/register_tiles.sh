@@ -16,9 +16,9 @@
 # loop is never unrolled again (Emitter::Unroll::Never): LLVM's partial
 # unrolling of it doubled some kernels' code for no speed. In every
 # matmul, matmul_tn, matmul_left and matmul_sum kernel no labelled block
-# (from one .LBB label to the next) may hold more multiply-adds than one tile (4 rows by 3 vectors for AVX2, by 4
-# for AVX-512). `linear` is not checked: its dot products for narrow
-# layers are unrolled on purpose.
+# (from one .LBB label to the next) may hold more multiply-adds than one
+# tile (4 rows by 3 vectors for AVX2, by 4 for AVX-512). `linear` is not
+# checked: its dot products for narrow layers are unrolled on purpose.
 #
 # Usage: register_tiles.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
@@ -35,35 +35,31 @@ for cpu in x86-64-v3 x86-64-v4; do
       continue
     fi
     # Per product kernel (mtl.kernel.linear, mtl.kernel.matmul_tn.26, ...):
-    # how many instructions store an xmm, ymm or zmm register to the stack.
-    report=$(awk '
+    # how many instructions store an xmm, ymm or zmm register to the stack;
+    # per matmul kernel, the most multiply-adds in a labelled block past one tile's.
+    report=$(awk -v most="${tile_fmas[$cpu]}" '
       /^mtl\.kernel\.(linear|matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ {
-        name = $1; sub(/:$/, "", name); kernels++; inside = 1; next
+        name = $1; sub(/:$/, "", name); kernels++; inside = 1; n = 0
+        matmul = name !~ /linear/; matmuls += matmul; next
       }
       /^\.Lfunc_end/ { inside = 0 }
       inside && /mov[au]ps[ \t]+%[xyz]mm[0-9]+, -?[0-9]*\(%rsp\)/ { spills[name]++ }
+      inside && /^\.LBB/ { n = 0 }
+      inside && matmul && /vfmadd/ && ++n > most && n > block[name] { block[name] = n }
       END {
-        printf "kernels %d\n", kernels
-        for (k in spills) printf "%s %d\n", k, spills[k]
+        printf "kernels %d\nmatmuls %d\n", kernels, matmuls
+        for (k in spills) printf "spilled %s %d\n", k, spills[k]
+        for (k in block) printf "unrolled %s (%d)\n", k, block[k]
       }' "$asm")
     kernels=$(sed -n 's/^kernels //p' <<<"$report")
     [[ $kernels -ge 3 ]] || fail "$model for $cpu: only ${kernels:-0} product kernels found"
-    spilled=$(grep -v '^kernels ' <<<"$report")
-    [[ -z $spilled ]] || fail "$model for $cpu: vector registers stored to the stack in: $spilled"
-    unrolled=$(awk -v most="${tile_fmas[$cpu]}" '
-      /^mtl\.kernel\.(matmul|matmul_tn|matmul_left|matmul_sum)(\.[0-9]+)?:/ { name = $1; sub(/:$/, "", name); inside = 1; n = 0; kernels++; next }
-      /^\.Lfunc_end/ { inside = 0 }
-      inside && /^\.LBB/ { n = 0 }
-      inside && /vfmadd/ && ++n > most && n > block[name] { block[name] = n }
-      END {
-        if (!kernels) print "none"
-        for (k in block) { printf "%s%s (%d)", sep, k, block[k]; sep = ", " }
-      }' "$asm")
-    if [[ $unrolled == none ]]; then
+    [[ $(sed -n 's/^matmuls //p' <<<"$report") -ge 1 ]] ||
       fail "$model for $cpu: no matmul, matmul_tn, matmul_left or matmul_sum kernel found"
-    elif [[ -n $unrolled ]]; then
-      fail "$model for $cpu: a tile's loop unrolled (more than ${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
-    fi
+    spilled=$(sed -n 's/^spilled //p' <<<"$report")
+    [[ -z $spilled ]] || fail "$model for $cpu: vector registers stored to the stack in: $spilled"
+    unrolled=$(sed -n 's/^unrolled //p' <<<"$report")
+    [[ -z $unrolled ]] || fail "$model for $cpu: a tile's loop unrolled (more than \
+${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
   done
 done
 finish
