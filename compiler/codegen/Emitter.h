@@ -196,8 +196,17 @@ public:
   /// i64 or f32) are passed through a context array and handed to `body` reloaded.
   /// The kernel function is named after the op being emitted
   /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
+  /// Whether a kernel's body is told again which of its buffers are
+  /// disjoint: only the window kernels are (Window.cpp), where it pays.
+  /// Told, LLVM scheduled the products' tiles with spills of vector
+  /// registers (tests/e2e/register_tiles.sh) and made the parameters'
+  /// updates and the losses slower (M3/1 83 -> 88 us, M2/4096 875 -> 910).
+  enum class Disjoint { Restate, Ignore };
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
-                    const KernelBody &body);
+                    const KernelBody &body, Disjoint disjoint = Disjoint::Ignore);
+  /// Whether args[k] is a `noalias` argument of the function being emitted,
+  /// passed once in `args`.
+  static bool distinctArgument(const std::vector<llvm::Value *> &args, size_t k);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the

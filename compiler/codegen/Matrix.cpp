@@ -51,8 +51,14 @@ void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
   b.SetInsertPoint(join);
 }
 
+bool Emitter::distinctArgument(const std::vector<llvm::Value *> &args, size_t k) {
+  auto *a = llvm::dyn_cast<llvm::Argument>(args[k]);
+  return a && a->hasNoAliasAttr() && std::count(args.begin(), args.end(), args[k]) == 1;
+}
+
 void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
-                           const std::vector<llvm::Value *> &args, const KernelBody &body) {
+                           const std::vector<llvm::Value *> &args, const KernelBody &body,
+                           Disjoint disjoint) {
   auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
   auto *kernel = llvm::Function::Create(kernelType, llvm::Function::InternalLinkage,
                                         std::string("mtl.kernel.") + kernelOp, module);
@@ -99,7 +105,38 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
                      : type->isFloatTy() ? b.CreateBitCast(b.CreateTrunc(v, b.getInt32Ty()), f32)
                                          : v);
   }
-  body(loaded, kernel->getArg(1), kernel->getArg(2));
+  // Pointers reloaded from integers tell LLVM nothing about overlap. Where
+  // asked to, and the caller's buffers are its own `noalias` arguments
+  // (Outline.cpp), each passed once, the body goes into a function whose
+  // arguments say so again (first, in `order`).
+  std::vector<size_t> order;
+  if (disjoint == Disjoint::Restate)
+    for (size_t k = 0; k < args.size(); ++k)
+      if (distinctArgument(args, k))
+        order.push_back(k);
+  if (order.empty()) {
+    body(loaded, kernel->getArg(1), kernel->getArg(2));
+  } else {
+    const size_t distinct = order.size();
+    for (size_t k = 0; k < args.size(); ++k)
+      if (!distinctArgument(args, k))
+        order.push_back(k);
+    std::vector<llvm::Value *> inner;
+    for (size_t k : order)
+      inner.push_back(loaded[k]);
+    inner.push_back(kernel->getArg(1));
+    inner.push_back(kernel->getArg(2));
+    outlined(
+        inner,
+        [&](const std::vector<llvm::Value *> &params) {
+          std::vector<llvm::Value *> reordered(args.size());
+          for (size_t k = 0; k < order.size(); ++k)
+            reordered[order[k]] = params[k];
+          body(reordered, params[order.size()], params[order.size() + 1]);
+        },
+        /*inlined=*/true, distinct)
+        ->setName(kernel->getName() + ".rows");
+  }
   b.CreateRetVoid();
   b.restoreIP(saved);
   b.SetInsertPoint(after);
