@@ -228,7 +228,7 @@ llvm::Value *Emitter::binary(OpKind kind, llvm::Value *x, llvm::Value *y) {
 void Emitter::inThreads(
     ir::ValueId id, llvm::Value *n, llvm::Value *work,
     const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
-    llvm::Value *extra) {
+    llvm::Value *extra, Disjoint disjoint) {
   // The kernel's arguments: the buffers the op writes and reads, its fused
   // operands' included, mapped back to the values inside.
   std::vector<ir::ValueId> ids = storageOf(id);
@@ -237,13 +237,16 @@ void Emitter::inThreads(
     args.push_back(buffers[v]);
   if (extra)
     args.push_back(extra);
-  parallelRows(n, work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-    std::vector<llvm::Value *> saved = buffers;
-    for (size_t k = 0; k < ids.size(); ++k)
-      buffers[ids[k]] = a[k];
-    body(begin, end, extra ? a.back() : nullptr);
-    buffers = std::move(saved);
-  });
+  parallelRows(
+      n, work, args,
+      [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+        std::vector<llvm::Value *> saved = buffers;
+        for (size_t k = 0; k < ids.size(); ++k)
+          buffers[ids[k]] = a[k];
+        body(begin, end, extra ? a.back() : nullptr);
+        buffers = std::move(saved);
+      },
+      disjoint);
 }
 
 void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {

@@ -197,13 +197,13 @@ public:
   /// The kernel function is named after the op being emitted
   /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
   /// Whether a kernel's body is told again which of its buffers are
-  /// disjoint: only the window kernels are (Window.cpp), where it pays.
-  /// Told, LLVM scheduled the products' tiles with spills of vector
-  /// registers (tests/e2e/register_tiles.sh) and made the parameters'
-  /// updates and the losses slower (M3/1 83 -> 88 us, M2/4096 875 -> 910).
+  /// disjoint (parallelRows). All are but three kinds, which were slower
+  /// told: the products, whose tiles LLVM then scheduled with spills of
+  /// vector registers (tests/e2e/register_tiles.sh), the parameters'
+  /// updates (M3/1 83 -> 88 us) and the losses (M2/4096 875 -> 910 us).
   enum class Disjoint { Restate, Ignore };
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
-                    const KernelBody &body, Disjoint disjoint = Disjoint::Ignore);
+                    const KernelBody &body, Disjoint disjoint = Disjoint::Restate);
   /// Whether args[k] is a `noalias` argument of the function being emitted,
   /// passed once in `args`.
   static bool distinctArgument(const std::vector<llvm::Value *> &args, size_t k);
@@ -214,7 +214,7 @@ public:
   /// arguments, and `extra` (an i64, f32 or pointer of the caller, or null) as the kernel's.
   void inThreads(ir::ValueId id, llvm::Value *n, llvm::Value *work,
                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
-                 llvm::Value *extra = nullptr);
+                 llvm::Value *extra = nullptr, Disjoint disjoint = Disjoint::Restate);
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);

@@ -157,7 +157,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
                      });
                      terms = nullptr;
                    },
-                   buffer);
+                   buffer, Disjoint::Ignore);
                loop(items, [&](llvm::Value *i) { addToSum(load(buffer, i)); });
              });
     store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), buffers[id],
@@ -176,7 +176,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
         [&](llvm::Value *begin, llvm::Value *end, llvm::Value *s) {
           loop(begin, end, [&](llvm::Value *i) { item(i, s); });
         },
-        scale);
+        scale, Disjoint::Ignore);
   });
 }
 

@@ -168,7 +168,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     auto tiled = [&] {
       transposeBlock(w, scratch, cst(0), outDim, in);
       parallelRows(
-          nrows, work, {x, scratch, bias, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          nrows, work, {x, scratch, bias, out},
+          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
             TileAccess access{cst(in),
                               [&](llvm::Value *r, llvm::Value *k, llvm::Value *) {
                                 return load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
@@ -179,7 +180,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
             access.bias = hasBias ? a[2] : nullptr;
             access.relu = relu;
             emitTiledProduct(*this, access, begin, end);
-          });
+          },
+          Disjoint::Ignore);
     };
     auto dots = [&] {
       auto rowsFrom = [&](auto &a, llvm::Value *row0, int rows) {
@@ -228,15 +230,17 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
           }
         });
       };
-      parallelRows(nrows, work, {x, w, bias, out},
-                   [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-                     llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(4));
-                     loop(blocks, [&](llvm::Value *blk) {
-                       rowsFrom(a, b.CreateAdd(begin, b.CreateMul(blk, cst(4))), 4);
-                     });
-                     loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(4))), end,
-                          [&](llvm::Value *r) { rowsFrom(a, r, 1); });
-                   });
+      parallelRows(
+          nrows, work, {x, w, bias, out},
+          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+            llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(4));
+            loop(blocks, [&](llvm::Value *blk) {
+              rowsFrom(a, b.CreateAdd(begin, b.CreateMul(blk, cst(4))), 4);
+            });
+            loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(4))), end,
+                 [&](llvm::Value *r) { rowsFrom(a, r, 1); });
+          },
+          Disjoint::Ignore);
     };
     if (outDim <= kNarrowLinear)
       dots();
@@ -249,15 +253,18 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     int64_t k = t0.lastDim(), n = op.type.lastDim();
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out};
     llvm::Value *work = b.CreateMul(rowsOf(op.type), cst(k * n));
-    parallelRows(rowsOf(op.type), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-      TileAccess access{cst(k),
-                        [&](llvm::Value *r, llvm::Value *p, llvm::Value *) {
-                          return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
-                        },
-                        [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
-                        [&](llvm::Value *r) { return at(a[2], b.CreateMul(r, cst(n))); }, n};
-      emitTiledProduct(*this, access, begin, end);
-    });
+    parallelRows(
+        rowsOf(op.type), work, args,
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          TileAccess access{cst(k),
+                            [&](llvm::Value *r, llvm::Value *p, llvm::Value *) {
+                              return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
+                            },
+                            [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
+                            [&](llvm::Value *r) { return at(a[2], b.CreateMul(r, cst(n))); }, n};
+          emitTiledProduct(*this, access, begin, end);
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::MatMulTN: {
@@ -270,17 +277,20 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                                        nrows};
     // The work is m·n multiply-adds per batch row, not m·n.
     llvm::Value *work = b.CreateMul(nrows, cst(m * n));
-    parallelRows(cst(m), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-      TileAccess access{a[3],
-                        [&](llvm::Value *i, llvm::Value *r, llvm::Value *) {
-                          return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
-                        },
-                        [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
-                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
-                        n,
-                        kStepBlock};
-      emitTiledProduct(*this, access, begin, end);
-    });
+    parallelRows(
+        cst(m), work, args,
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          TileAccess access{a[3],
+                            [&](llvm::Value *i, llvm::Value *r, llvm::Value *) {
+                              return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
+                            },
+                            [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
+                            [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                            n,
+                            kStepBlock};
+          emitTiledProduct(*this, access, begin, end);
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::MatMulLeft: {
@@ -293,7 +303,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *matrices = b.CreateUDiv(count(op.type), cst(m * n));
     llvm::Value *work = b.CreateMul(matrices, cst(m * k * n));
     parallelRows(
-        matrices, work, {w, x, bias, out}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+        matrices, work, {w, x, bias, out},
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
           loop(begin, end, [&](llvm::Value *l) {
             llvm::Value *xl = at(a[1], b.CreateMul(l, cst(k * n)));
             llvm::Value *yl = at(a[3], b.CreateMul(l, cst(m * n)));
@@ -309,7 +320,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
             access.relu = op.attrs.activation == ir::Activation::Relu;
             emitTiledProduct(*this, access, cst(0), cst(m));
           });
-        });
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::MatMulSum: {
@@ -329,21 +341,24 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
                                        steps};
     llvm::Value *work = b.CreateMul(steps, cst(m * n));
-    parallelRows(cst(m), work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-      TileAccess access{a[3],
-                        [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
-                          // a_l[i, p] with l = first / k and p = s - l k.
-                          llvm::Value *l = b.CreateUDiv(first, cst(k));
-                          llvm::Value *p = b.CreateSub(s, b.CreateMul(l, cst(k)));
-                          llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
-                          return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
-                        },
-                        [&](llvm::Value *s) { return at(a[1], b.CreateMul(s, cst(n))); },
-                        [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
-                        n,
-                        block};
-      emitTiledProduct(*this, access, begin, end);
-    });
+    parallelRows(
+        cst(m), work, args,
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          TileAccess access{a[3],
+                            [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
+                              // a_l[i, p] with l = first / k and p = s - l k.
+                              llvm::Value *l = b.CreateUDiv(first, cst(k));
+                              llvm::Value *p = b.CreateSub(s, b.CreateMul(l, cst(k)));
+                              llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
+                              return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
+                            },
+                            [&](llvm::Value *s) { return at(a[1], b.CreateMul(s, cst(n))); },
+                            [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                            n,
+                            block};
+          emitTiledProduct(*this, access, begin, end);
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::Gather:

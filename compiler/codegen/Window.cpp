@@ -36,8 +36,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   // rows and columns past the last window are left to clear.
   const bool covered = vectors && w.outHeight * k == w.height && w.outWidth * k == w.width;
   parallelRows(
-      images, work, {first, x, buffers[id]},
-      [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+      images, work, {first, x, buffers[id]}, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
         llvm::Value *g = a[0], *in = a[1], *out = a[2];
         loop(begin, end, [&](llvm::Value *img) {
           llvm::Value *imageBase = b.CreateMul(img, cst(w.imageSize()));
@@ -165,8 +164,7 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
             });
           });
         });
-      },
-      Disjoint::Restate); // the rows of images, read and written without overlap checks
+      });
 }
 
 namespace {
