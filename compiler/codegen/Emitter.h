@@ -204,9 +204,6 @@ public:
   enum class Disjoint { Restate, Ignore };
   void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
                     const KernelBody &body, Disjoint disjoint = Disjoint::Restate);
-  /// Whether args[k] is a `noalias` argument of the function being emitted,
-  /// passed once in `args`.
-  static bool distinctArgument(const std::vector<llvm::Value *> &args, size_t k);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the

@@ -13,6 +13,8 @@
 
 #include <llvm/IR/Intrinsics.h>
 
+#include <algorithm>
+
 namespace mtl::codegen {
 
 using ir::OpKind;
@@ -30,6 +32,13 @@ constexpr int64_t kStepBlock = 64;
 // took about 5.7 us each tiled and 1.1 us as dot products (the step 102 ->
 // 87 us); M2's heads of 5 and 3 outputs are faster tiled.
 constexpr int64_t kNarrowLinear = 4;
+
+// Whether args[k] is a `noalias` argument of the function being emitted,
+// passed once in `args`.
+bool distinctArgument(const std::vector<llvm::Value *> &args, size_t k) {
+  auto *a = llvm::dyn_cast<llvm::Argument>(args[k]);
+  return a && a->hasNoAliasAttr() && std::count(args.begin(), args.end(), args[k]) == 1;
+}
 } // namespace
 
 // Emits `body` into a new function kernel(ctx, begin, end) over rows
@@ -49,11 +58,6 @@ void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
   otherwise();
   b.CreateBr(join);
   b.SetInsertPoint(join);
-}
-
-bool Emitter::distinctArgument(const std::vector<llvm::Value *> &args, size_t k) {
-  auto *a = llvm::dyn_cast<llvm::Argument>(args[k]);
-  return a && a->hasNoAliasAttr() && std::count(args.begin(), args.end(), args[k]) == 1;
 }
 
 void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
