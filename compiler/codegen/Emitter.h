@@ -215,6 +215,11 @@ public:
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);
+  /// out[base + r * outStride + c] = in[base + c * inStride + r] for r < cols,
+  /// c < m: a block of m rows and `cols` columns transposed (a whole matrix's
+  /// strides are cols and m), 8 x 8 tiles through registers (Window.cpp).
+  void transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m, int64_t cols,
+                      int64_t inStride, int64_t outStride);
   /// A fixed scratch area of the workspace (floats), for transposed weights.
   llvm::Value *scratch = nullptr;
   /// The target's vector registers: the shape of a product's tiles
@@ -252,11 +257,6 @@ private:
   void emitWindow(const ir::Op &op, ir::ValueId id);
   void emitBatchNorm(const ir::Op &op, ir::ValueId id);
   void emitTranspose(const ir::Op &op, ir::ValueId id);
-  /// out[base + r * m + c] = in[base + c * cols + r] for r < cols, c < m: a
-  /// block of m rows and `cols` columns transposed, 8 x 8 tiles through
-  /// registers (Window.cpp).
-  void transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
-                      int64_t cols);
   /// Whether a pool's windows tile their rows (stride = kernel <= 4), so
   /// poolRow computes sixteen of them at once (PoolVectors.cpp).
   bool poolsInVectors(const ir::Op &op, const ir::WindowShape &w) const;

@@ -152,8 +152,9 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   switch (op.kind) {
   case OpKind::Linear: {
     // y[r, o] = bias[o] + Σ_k x[r, k] W[o, k]. From 16 rows on, W is first
-    // transposed into scratch so the tiled kernel can stream its rows (the
-    // transpose costs in·out, the product rows·in·out); below that, and for
+    // transposed into scratch, panel by panel (emitPackTransposed), so each
+    // tile streams its panel's rows contiguously (the packing costs in·out,
+    // the product rows·in·out); below that, and for
     // layers of at most kNarrowLinear outputs, dot products of contiguous
     // rows, four batch rows per weight load, are cheaper. Each dot product
     // sums `lanes` partial sums (llvm.fmuladd of whole vectors: 16 lanes, or
@@ -170,7 +171,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     // y = (Σ_k x w) + b, then a fused relu (passes/Activations.h): the bits
     // of separate passes, without the passes.
     auto tiled = [&] {
-      transposeBlock(w, scratch, cst(0), outDim, in);
+      emitPackTransposed(*this, w, scratch, outDim, in);
       parallelRows(
           nrows, work, {x, scratch, bias, out},
           [&](auto &a, llvm::Value *begin, llvm::Value *end) {
@@ -178,7 +179,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               [&](llvm::Value *r, llvm::Value *k, llvm::Value *) {
                                 return load(a[0], b.CreateAdd(b.CreateMul(r, cst(in)), k));
                               },
-                              [&](llvm::Value *k) { return at(a[1], b.CreateMul(k, cst(outDim))); },
+                              packedPanels(*this, a[1], in),
                               [&](llvm::Value *r) { return at(a[3], b.CreateMul(r, cst(outDim))); },
                               outDim};
             access.bias = hasBias ? a[2] : nullptr;
@@ -264,7 +265,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                             [&](llvm::Value *r, llvm::Value *p, llvm::Value *) {
                               return load(a[0], b.CreateAdd(b.CreateMul(r, cst(k)), p));
                             },
-                            [&](llvm::Value *p) { return at(a[1], b.CreateMul(p, cst(n))); },
+                            rowMajor(*this, a[1], cst(n)),
                             [&](llvm::Value *r) { return at(a[2], b.CreateMul(r, cst(n))); }, n};
           emitTiledProduct(*this, access, begin, end);
         },
@@ -288,7 +289,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                             [&](llvm::Value *i, llvm::Value *r, llvm::Value *) {
                               return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
                             },
-                            [&](llvm::Value *r) { return at(a[1], b.CreateMul(r, cst(n))); },
+                            rowMajor(*this, a[1], cst(n)),
                             [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
                             n,
                             kStepBlock};
@@ -316,7 +317,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               [&](llvm::Value *i, llvm::Value *p, llvm::Value *) {
                                 return load(a[0], b.CreateAdd(b.CreateMul(i, cst(k)), p));
                               },
-                              [&](llvm::Value *p) { return at(xl, b.CreateMul(p, cst(n))); },
+                              rowMajor(*this, xl, cst(n)),
                               [&](llvm::Value *i) { return at(yl, b.CreateMul(i, cst(n))); },
                               n,
                               k > kStepBlock ? kStepBlock : 0};
@@ -356,7 +357,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
                               return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
                             },
-                            [&](llvm::Value *s) { return at(a[1], b.CreateMul(s, cst(n))); },
+                            rowMajor(*this, a[1], cst(n)),
                             [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
                             n,
                             block};

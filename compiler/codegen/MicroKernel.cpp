@@ -61,11 +61,12 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
     }
   }
   auto *fmuladd = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::fmuladd, {type});
+  const int64_t columns = (active > 0 ? vectors - 1 : vectors) * width + active;
   auto step = [&](llvm::Value *s) {
-    llvm::Value *bRow = acc.bRow(s);
+    llvm::Value *bPanel = acc.bAt(s, col0, columns);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)
-      bv.push_back(loadAt(e.at(bRow, b.CreateAdd(col0, e.cst(v * width))), v));
+      bv.push_back(loadAt(e.at(bPanel, e.cst(v * width)), v));
     for (int q = 0; q < rows; ++q) {
       llvm::Value *a = acc.a(b.CreateAdd(row0, e.cst(q)), s, steps.begin);
       if (width > 1)
@@ -143,6 +144,34 @@ std::vector<PanelRun> panelRuns(int64_t n, const VectorUnit &unit) {
 }
 
 } // namespace
+
+std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
+rowMajor(Emitter &e, llvm::Value *base, llvm::Value *stride) {
+  return [&e, base, stride](llvm::Value *s, llvm::Value *col0, int64_t) {
+    return e.at(base, e.b.CreateAdd(e.b.CreateMul(s, stride), col0));
+  };
+}
+
+void emitPackTransposed(Emitter &e, llvm::Value *w, llvm::Value *out, int64_t n, int64_t k) {
+  auto &b = e.b;
+  for (const PanelRun &run : panelRuns(n, e.vectors)) {
+    const int64_t width = run.vectors * run.width;
+    const int64_t columns = std::min(width, n - run.col0);
+    e.loop(e.cst(run.count), [&](llvm::Value *panel) {
+      llvm::Value *first =
+          b.CreateMul(b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(width))), e.cst(k));
+      e.transposeBlock(e.at(w, first), e.at(out, first), e.cst(0), columns, k, k, columns);
+    });
+  }
+}
+
+std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
+packedPanels(Emitter &e, llvm::Value *packed, int64_t k) {
+  return [&e, packed, k](llvm::Value *s, llvm::Value *col0, int64_t columns) {
+    auto &b = e.b;
+    return e.at(packed, b.CreateAdd(b.CreateMul(col0, e.cst(k)), b.CreateMul(s, e.cst(columns))));
+  };
+}
 
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end) {
   auto &b = e.b;

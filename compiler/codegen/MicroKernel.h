@@ -11,7 +11,9 @@ struct TileAccess {
   /// The scalar A(row, s); `first` is the first step of s's block (with
   /// `stepBlock`; else 0), constant over a tile's sum of that block.
   std::function<llvm::Value *(llvm::Value *row, llvm::Value *s, llvm::Value *first)> a;
-  std::function<llvm::Value *(llvm::Value *s)> bRow;   ///< pointer to B(s, 0)
+  /// Pointer to B(s, col0), where `col0` starts a panel of `columns`
+  /// columns, contiguous from there (rowMajor, or packedPanels).
+  std::function<llvm::Value *(llvm::Value *s, llvm::Value *col0, int64_t columns)> bAt;
   std::function<llvm::Value *(llvm::Value *row)> cRow; ///< pointer to C(row, 0)
   int64_t columns;                                     ///< n, a constant
   /// > 0: the sum over s goes in blocks of this many steps, each block over
@@ -41,5 +43,21 @@ struct TileAccess {
 /// is summed in one fixed order, whatever the row range, so splitting rows
 /// across threads cannot change results (nor `stepBlock`).
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end);
+
+/// TileAccess::bAt of a B stored by rows of `stride` floats from `base`.
+std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
+rowMajor(Emitter &e, llvm::Value *base, llvm::Value *stride);
+
+/// Stores B = the transpose of `w` (n rows of k floats) at `out` panel by
+/// panel, in the panels emitTiledProduct gives n columns: the panel of
+/// columns [c0, c0 + w) as k rows of w floats from out + c0 k. A tile then
+/// reads its panel's k rows as one contiguous stream, where B's own rows
+/// (n floats apart: 512 bytes for n = 128) put a panel's cache lines in
+/// one set of every eight of the L1 and L2 caches, and it went from L3.
+void emitPackTransposed(Emitter &e, llvm::Value *w, llvm::Value *out, int64_t n, int64_t k);
+
+/// TileAccess::bAt of a B that emitPackTransposed stored at `packed`.
+std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
+packedPanels(Emitter &e, llvm::Value *packed, int64_t k);
 
 } // namespace mtl::codegen

@@ -255,20 +255,21 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
 }
 
 void Emitter::transposeBlock(llvm::Value *in, llvm::Value *out, llvm::Value *base, int64_t m,
-                             int64_t cols) {
+                             int64_t cols, int64_t inStride, int64_t outStride) {
   // Whole 8 x 8 tiles go through registers (transposeTile); the rest, a last
   // band of rows or columns narrower than a tile, element by element.
   const int64_t m8 = m / kTile * kTile, cols8 = cols / kTile * kTile;
   auto element = [&](llvm::Value *r, llvm::Value *c) {
-    llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r));
-    store(load(in, src), out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c)));
+    llvm::Value *src = b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(inStride)), r));
+    store(load(in, src), out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(outStride)), c)));
   };
   loop(cst(cols8 / kTile), [&](llvm::Value *rt) {
     llvm::Value *r = b.CreateMul(rt, cst(kTile));
     loop(cst(m8 / kTile), [&](llvm::Value *ct) {
       llvm::Value *c = b.CreateMul(ct, cst(kTile));
-      transposeTile(*this, at(in, b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(cols)), r))),
-                    cols, at(out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(m)), c))), m);
+      transposeTile(
+          *this, at(in, b.CreateAdd(base, b.CreateAdd(b.CreateMul(c, cst(inStride)), r))), inStride,
+          at(out, b.CreateAdd(base, b.CreateAdd(b.CreateMul(r, cst(outStride)), c))), outStride);
     });
     loop(cst(m8), cst(m), [&](llvm::Value *c) {
       loop(cst(kTile), [&](llvm::Value *j) { element(b.CreateAdd(r, j), c); });
@@ -286,7 +287,7 @@ void Emitter::emitTranspose(const ir::Op &op, ir::ValueId id) {
   parallelRows(blocks, count(op.type), {buffers[op.operands[0]], buffers[id]},
                [&](auto &a, llvm::Value *begin, llvm::Value *end) {
                  loop(begin, end, [&](llvm::Value *block) {
-                   transposeBlock(a[0], a[1], b.CreateMul(block, cst(m * cols)), m, cols);
+                   transposeBlock(a[0], a[1], b.CreateMul(block, cst(m * cols)), m, cols, cols, m);
                  });
                });
 }
