@@ -54,10 +54,10 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   const bool rep = !sig.repGram.empty();
   Planned repPlan = rep ? plan(withGradients(StepKind::RepGram)) : Planned{};
 
-  // Scratch for the largest transposed dense weight.
+  // Scratch for the largest dense weight packed for a product (Matrix.cpp).
   int64_t scratch = 0;
   for (const ir::Op &op : g.ops())
-    if (op.kind == ir::OpKind::Linear)
+    if (op.kind == ir::OpKind::Linear || op.kind == ir::OpKind::MatMul)
       scratch = std::max(scratch, g.type(op.operands[1]).rowElements());
 
   auto emit = [&](const Planned &p, StepKind kind) {

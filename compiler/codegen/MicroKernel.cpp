@@ -152,17 +152,36 @@ rowMajor(Emitter &e, llvm::Value *base, llvm::Value *stride) {
   };
 }
 
-void emitPackTransposed(Emitter &e, llvm::Value *w, llvm::Value *out, int64_t n, int64_t k) {
+// Calls pack(col0, columns) for each panel emitTiledProduct gives n columns.
+void eachPanel(Emitter &e, int64_t n,
+               const std::function<void(llvm::Value *col0, int64_t columns)> &pack) {
   auto &b = e.b;
   for (const PanelRun &run : panelRuns(n, e.vectors)) {
     const int64_t width = run.vectors * run.width;
     const int64_t columns = std::min(width, n - run.col0);
     e.loop(e.cst(run.count), [&](llvm::Value *panel) {
-      llvm::Value *first =
-          b.CreateMul(b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(width))), e.cst(k));
-      e.transposeBlock(e.at(w, first), e.at(out, first), e.cst(0), columns, k, k, columns);
+      pack(b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(width))), columns);
     });
   }
+}
+
+void emitPackTransposed(Emitter &e, llvm::Value *w, llvm::Value *out, int64_t n, int64_t k) {
+  eachPanel(e, n, [&](llvm::Value *col0, int64_t columns) {
+    llvm::Value *first = e.b.CreateMul(col0, e.cst(k));
+    e.transposeBlock(e.at(w, first), e.at(out, first), e.cst(0), columns, k, k, columns);
+  });
+}
+
+void emitPackRows(Emitter &e, llvm::Value *src, llvm::Value *out, int64_t n, int64_t k) {
+  auto &b = e.b;
+  eachPanel(e, n, [&](llvm::Value *col0, int64_t columns) {
+    llvm::Value *panel = e.at(out, b.CreateMul(col0, e.cst(k)));
+    e.loop(e.cst(k), [&](llvm::Value *s) {
+      b.CreateMemCpy(e.at(panel, b.CreateMul(s, e.cst(columns))), llvm::Align(4),
+                     e.at(src, b.CreateAdd(b.CreateMul(s, e.cst(n)), col0)), llvm::Align(4),
+                     columns * 4);
+    });
+  });
 }
 
 std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
@@ -179,17 +198,37 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
   llvm::Value *span = b.CreateSub(end, begin);
   llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
   llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
+  // A step block's rows of one panel of B, copied contiguous (see stepBlock).
+  llvm::Value *packed = nullptr;
+  if (access.stepBlock > 0 && access.packBlocks) {
+    auto *slot = llvm::cast<llvm::AllocaInst>(e.entryAlloca(llvm::ArrayType::get(
+        e.f32, access.stepBlock * panelVectors(e.vectors) * e.vectors.floats)));
+    slot->setAlignment(llvm::Align(64));
+    packed = slot;
+  }
   auto tiles = [&](const StepRange &steps) {
     for (const PanelRun &run : panelRuns(access.columns, e.vectors)) {
       int64_t w = run.vectors * run.width;
+      const int64_t columns = std::min(w, access.columns - run.col0);
       e.loop(e.cst(run.count), [&](llvm::Value *panel) {
         llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
+        TileAccess inPanel = access;
+        if (packed) {
+          e.loop(steps.begin, steps.end, [&](llvm::Value *s) {
+            llvm::Value *row = b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns));
+            b.CreateMemCpy(e.at(packed, row), llvm::Align(4), access.bAt(s, col0, columns),
+                           llvm::Align(4), columns * 4);
+          });
+          inPanel.bAt = [&](llvm::Value *s, llvm::Value *, int64_t) {
+            return e.at(packed, b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns)));
+          };
+        }
         e.loop(blocks, [&](llvm::Value *blk) {
           llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
-          emitTile(e, access, steps, row0, kRowBlock, col0, run.vectors, run.width, run.active);
+          emitTile(e, inPanel, steps, row0, kRowBlock, col0, run.vectors, run.width, run.active);
         });
         e.loop(tailStart, end, [&](llvm::Value *row) {
-          emitTile(e, access, steps, row, 1, col0, run.vectors, run.width, run.active);
+          emitTile(e, inPanel, steps, row, 1, col0, run.vectors, run.width, run.active);
         });
       });
     }

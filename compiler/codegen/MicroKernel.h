@@ -22,6 +22,11 @@ struct TileAccess {
   /// C between blocks and continue its sums in the same order, so results
   /// are those of one sum.
   int64_t stepBlock = 0;
+  /// With stepBlock: each block's rows of a panel of B are first copied to
+  /// the stack, contiguous, and every tile reads them there (one stream in
+  /// the L1 cache, where B's own rows can be 512 bytes apart and fall in
+  /// few of its sets). Pays where many rows of C read each copy.
+  bool packBlocks = false;
   /// At most one non-null: a row of n floats added to every row of C
   /// (`bias`), or one float per row added to each of its elements
   /// (`rowBias`), after the whole sum (C = A B + bias, the sum rounded
@@ -56,7 +61,10 @@ rowMajor(Emitter &e, llvm::Value *base, llvm::Value *stride);
 /// one set of every eight of the L1 and L2 caches, and it went from L3.
 void emitPackTransposed(Emitter &e, llvm::Value *w, llvm::Value *out, int64_t n, int64_t k);
 
-/// TileAccess::bAt of a B that emitPackTransposed stored at `packed`.
+/// Stores B (k rows of n floats at `src`) at `out` in the same panels.
+void emitPackRows(Emitter &e, llvm::Value *src, llvm::Value *out, int64_t n, int64_t k);
+
+/// TileAccess::bAt of a B that emitPackTransposed or emitPackRows stored at `packed`.
 std::function<llvm::Value *(llvm::Value *, llvm::Value *, int64_t)>
 packedPanels(Emitter &e, llvm::Value *packed, int64_t k);
 

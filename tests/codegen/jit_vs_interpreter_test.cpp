@@ -419,6 +419,20 @@ TEST(JitTargets, MaskedTailsAgreeWithAndWithoutMaskedVectorMoves) {
     }
 }
 
+TEST(JitPackedProducts, AgreeWhereWeightsAndGradientBlocksArePacked) {
+  // tests/codegen/models/packed.mtl at 70 rows, past every packing's
+  // threshold: a block of 64 rows and a part block. x86-64-v2's panels and
+  // x86-64-v3's, as above.
+  for (const char *cpu : {"x86-64-v2", "x86-64-v3"}) {
+    SCOPED_TRACE(cpu);
+    Compiled own;
+    compile("tests/codegen/models/packed.mtl", own, nullptr, cpu);
+    ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+    checkLossesOutputsAndGradients(own, 70);
+    checkOneUpdate(own, 70);
+  }
+}
+
 TEST(JitPools, AWindowsGradientGoesToItsFirstMaximum) {
   // pool_ties: y = x0 + x1 (a 1 x 1 convolution with weights 1, 1), then
   // max_pool(2). Window 0 holds y = 1 at (0, 0) from channel 0 and at (1, 1)

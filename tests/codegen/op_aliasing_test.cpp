@@ -106,7 +106,7 @@ TEST(OpAliasing, TheOpsOfExamplesMarkTheirBuffers) {
       } else if (name.startswith("mtl.tensor_update")) {
         ++updates;
         EXPECT_EQ(marked, 4u) << file << " " << name.str();
-      } else {
+      } else if (!f.isIntrinsic()) { // llvm.memcpy's declaration marks its own
         EXPECT_EQ(marked, 0u) << file << " " << name.str();
       }
     }
