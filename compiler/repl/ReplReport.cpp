@@ -272,6 +272,8 @@ void ReplSession::printRuns() const {
       notes.push_back("continued");
     if (r.interruptedAt > 0)
       notes.push_back(fmt::format("interrupted at step {}", r.interruptedAt));
+    if (r.failedAfter > 0)
+      notes.push_back(fmt::format("failed after step {}", r.failedAfter));
     fmt::print("{}{}\n", line, notes.empty() ? "" : fmt::format("  ({})", fmt::join(notes, ", ")));
   }
 }
@@ -295,6 +297,11 @@ bool ReplSession::compare(int a, int b) const {
   };
   if (ra.interruptedAt > 0 || rb.interruptedAt > 0)
     settings.push_back({"interrupted", {stoppedAt(ra), stoppedAt(rb)}});
+  auto failedAfter = [](const ReplRun &r) {
+    return r.failedAfter > 0 ? fmt::format("step {}", r.failedAfter) : std::string("no");
+  };
+  if (ra.failedAfter > 0 || rb.failedAfter > 0)
+    settings.push_back({"failed after", {failedAfter(ra), failedAfter(rb)}});
   std::map<std::string, std::pair<std::string, std::string>> weights;
   for (const auto &[t, w] : ra.weights)
     weights[t] = {fmt::format("{:g}", w), "-"};

@@ -42,6 +42,7 @@ struct ReplRun {
   std::vector<std::vector<mtlrt::GateMeans>> gates;
   double usPerStep = 0;
   int64_t interruptedAt = 0; ///< the step Ctrl-C stopped the run after; 0: not interrupted
+  int64_t failedAfter = 0;   ///< the last good step of a run that failed; 0: it did not fail
 };
 
 /// A loaded model and everything the REPL's commands act on. Every method
@@ -140,6 +141,10 @@ private:
   /// The trainer's parameters, optimizer state, step, statistics and run
   /// position become the session's; `epochs` more epochs were trained.
   void takeFrom(const mtlrt::Trainer &trainer, int64_t epochs);
+  /// The record of a run of `trainer` with options `to` that completed
+  /// `epochs` (numbered next); their training losses join the history :plot draws.
+  ReplRun newRun(const mtlrt::TrainOptions &to, bool continued, const mtlrt::Trainer &trainer,
+                 const std::vector<mtlrt::EpochRecord> &epochs);
   /// Forgets trained parameters, quietly (resetParams says so).
   void forgetParams();
   /// Fails, saying so, when `path` is a file the session reads (the model,

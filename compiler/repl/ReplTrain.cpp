@@ -28,7 +28,7 @@
 namespace mtl::driver {
 namespace {
 
-// The rows `rows` of `data`, as a data set of their own.
+// A task's loss and metrics, as a run's summary line shows them.
 std::string metricsText(const mtlrt::TaskScores &t) {
   std::string out = "loss " + mtlrt::formatTaskLoss(t.loss, t.labelled);
   for (const mtlrt::MetricValue &m : t.metrics)
@@ -115,10 +115,16 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   auto result = trainer->fit(*trainData_, validationData_ ? &*validationData_ : nullptr);
   if (!result) {
     fmt::print("error: {}\n", result.error());
-    // The steps before the one that failed stay taken, as the message says.
+    // The steps before the one that failed stay taken, as the message says,
+    // and so does the record of the epochs they completed (:runs, :plot).
     if (!trainer->broken() && trainer->step() > firstStep) {
       split_ = {to.validate, to.seed};
       takeFrom(*trainer, trainer->runState().epoch);
+      ReplRun run = newRun(to, continued, *trainer, trainer->fitEpochs());
+      run.failedAfter = step_;
+      fmt::print("run {}: {} epoch{}, steps {}-{}{}, then failed\n", run.number, run.epochs,
+                 run.epochs == 1 ? "" : "s", firstStep + 1, step_, continued ? " (continued)" : "");
+      runs_.push_back(std::move(run));
     }
     return false;
   }
@@ -127,18 +133,7 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   // (keepBestState), as best.safetensors has them.
   takeFrom(*trainer, result->keptEpoch);
 
-  ReplRun run;
-  run.number = static_cast<int>(runs_.size()) + 1;
-  run.lr = to.lr;
-  run.batch = to.batch;
-  run.epochs = static_cast<int64_t>(result->epochs.size());
-  run.seed = to.seed;
-  run.continued = continued;
-  run.balance = trainer->options().balance;
-  if (!result->epochs.empty())
-    run.balancing = result->epochs.back().balance;
-  for (const sema::Task &t : c_->model->tasks)
-    run.weights.emplace_back(t.name, weightOf(t.name));
+  ReplRun run = newRun(to, continued, *trainer, result->epochs);
   if (result->steps > firstStep)
     run.usPerStep = result->seconds * 1e6 / static_cast<double>(result->steps - firstStep);
   const auto epochCount = static_cast<int64_t>(result->epochs.size());
@@ -151,20 +146,12 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
              terminal ? " in " + mtlrt::formatDuration(result->seconds) : "");
   const size_t epochWidth = std::max<size_t>(3, std::to_string(epochCount).size());
   for (const mtlrt::EpochRecord &e : result->epochs) {
-    run.gates.push_back(e.gates);
     if (mtlrt::compactTableShows(e.epoch, epochCount)) {
       std::string line =
           fmt::format("  epoch {:>{}}  train loss {:.4f}", e.epoch, epochWidth, e.train.loss);
       if (e.validation)
         line += fmt::format("  val loss {:.4f}", e.validation->loss);
       fmt::print("{}\n", line);
-    }
-    for (const mtlrt::TaskScores &t : e.train.tasks) {
-      auto it = std::find_if(lossHistory_.begin(), lossHistory_.end(),
-                             [&](const auto &h) { return h.first == t.name; });
-      if (it == lossHistory_.end())
-        it = lossHistory_.insert(lossHistory_.end(), {t.name, {}});
-      it->second.push_back(t.loss);
     }
   }
   // The validation of the epoch the session now holds: the last, or the
@@ -187,6 +174,34 @@ bool ReplSession::train(std::optional<int64_t> epochs, bool reset) {
   }
   runs_.push_back(std::move(run));
   return true;
+}
+
+ReplRun ReplSession::newRun(const mtlrt::TrainOptions &to, bool continued,
+                            const mtlrt::Trainer &trainer,
+                            const std::vector<mtlrt::EpochRecord> &epochs) {
+  ReplRun run;
+  run.number = static_cast<int>(runs_.size()) + 1;
+  run.lr = to.lr;
+  run.batch = to.batch;
+  run.epochs = static_cast<int64_t>(epochs.size());
+  run.seed = to.seed;
+  run.continued = continued;
+  run.balance = trainer.options().balance;
+  if (!epochs.empty())
+    run.balancing = epochs.back().balance;
+  for (const sema::Task &t : c_->model->tasks)
+    run.weights.emplace_back(t.name, weightOf(t.name));
+  for (const mtlrt::EpochRecord &e : epochs) {
+    run.gates.push_back(e.gates);
+    for (const mtlrt::TaskScores &t : e.train.tasks) {
+      auto it = std::find_if(lossHistory_.begin(), lossHistory_.end(),
+                             [&](const auto &h) { return h.first == t.name; });
+      if (it == lossHistory_.end())
+        it = lossHistory_.insert(lossHistory_.end(), {t.name, {}});
+      it->second.push_back(t.loss);
+    }
+  }
+  return run;
 }
 
 void ReplSession::takeFrom(const mtlrt::Trainer &trainer, int64_t epochs) {

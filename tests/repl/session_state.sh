@@ -64,12 +64,14 @@ evals=$(grep -A3 '^validation (' <<<"$out")
 out=$(session ':load penguins.mtl' ':set lr 1e30' ':train 1' ':set lr 0.001' ':train 1')
 expect "$out" "run 1: 1 epoch, steps 1-18"$'\n' "a run after one that took no step"
 
-# A run that fails keeps its good steps: the next run continues after them.
+# A run that fails keeps its good steps, and is a run of its own: the next
+# run continues after them.
 out=$(session ':load penguins.mtl' ':set lr 100' ':set weight body_mass 1000' ':train 5' \
   ':set lr 0.001' ':set weight body_mass 0.5' ':train 1')
 kept=$(sed -n 's/.*the parameters and optimizer state of step \([0-9]*\), the last good one, are kept.*/\1/p' <<<"$out")
 [[ -n $kept ]] || fail "the run did not fail as the test needs: $out"
-expect "$out" "run 1: 1 epoch, steps $((kept + 1))-" "the run after a failed one"
+expect "$out" "run 1: 0 epochs, steps 1-$kept, then failed" "a run that failed"
+expect "$out" "run 2: 1 epoch, steps $((kept + 1))-" "the run after a failed one"
 expect "$out" "(continued)" "the run after a failed one"
 
 # :load is a fresh start (the model's lr 0.001, from step 1); :reload keeps both.

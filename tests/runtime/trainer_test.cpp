@@ -258,14 +258,25 @@ TEST(Trainer, DivergenceNamesEpochStepAndTask) {
   ASSERT_FALSE(r.ok());
   std::ifstream log(o.logPath);
   std::string line, last;
-  while (std::getline(log, line))
+  int64_t logged = 0;
+  while (std::getline(log, line)) {
     last = line;
+    logged += nlohmann::json::parse(line)["type"] == "epoch";
+  }
   nlohmann::json record = nlohmann::json::parse(last);
   EXPECT_EQ(record["type"], "error");
   EXPECT_EQ(record["message"], r.error());
   int64_t epoch = record["epoch"], step = record["step"];
   EXPECT_GE(step, 1);
   EXPECT_EQ(epoch, (step - 1) / 7 + 1); // 100 rows in batches of 16: 7 steps an epoch
+  // The epochs before the failure are still there to show, as the log has them.
+  ASSERT_GE(epoch, 2) << "the run should fail after a whole epoch";
+  ASSERT_EQ(trainer.fitEpochs().size(), size_t(epoch - 1));
+  EXPECT_EQ(logged, epoch - 1);
+  for (size_t e = 0; e < trainer.fitEpochs().size(); ++e) {
+    EXPECT_EQ(trainer.fitEpochs()[e].epoch, int64_t(e + 1));
+    EXPECT_EQ(trainer.fitEpochs()[e].steps, int64_t(7 * (e + 1)));
+  }
   std::string where = "training stopped at epoch " + std::to_string(epoch) + ", step " +
                       std::to_string(step) + ": task 'y' has loss ";
   EXPECT_EQ(r.error().find(where), 0u) << r.error();

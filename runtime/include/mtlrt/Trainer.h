@@ -345,6 +345,10 @@ public:
 
   /// The position of the last (or current) fit: updated after every epoch.
   const RunState &runState() const;
+  /// The epochs the last fit() completed, as its TrainResult::epochs lists
+  /// them, also when it failed: what a caller can still show of a run that a
+  /// diverging loss stopped after some epochs.
+  const std::vector<EpochRecord> &fitEpochs() const;
   /// After a fit that failed at a step: true when that step's update left
   /// parameters that are not finite, false when the trainer still holds the
   /// last good step (parameters, optimizer state and step).

@@ -331,6 +331,8 @@ std::span<const float> Trainer::state() const {
 std::span<const float> Trainer::taskWeights() const { return impl->taskWeights; }
 const RunState &Trainer::runState() const { return impl->run; }
 
+const std::vector<EpochRecord> &Trainer::fitEpochs() const { return impl->fitEpochs; }
+
 bool Trainer::broken() const { return impl->broken; }
 void Trainer::restartOptimizer() {
   initState(*impl->model, impl->state.floats());

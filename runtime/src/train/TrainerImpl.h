@@ -53,8 +53,9 @@ struct Trainer::Impl {
   Buffer params, state, workspace, grads;
   balance::Balancer balancer;
   int64_t step = 0;
-  RunState run;               ///< where the last fit stands
-  bool resumePending = false; ///< the next fit() continues `run` (resumeAt)
+  RunState run;                       ///< where the last fit stands
+  std::vector<EpochRecord> fitEpochs; ///< the epochs the last fit completed (fitEpochs())
+  bool resumePending = false;         ///< the next fit() continues `run` (resumeAt)
   /// A step's update overflowed: the parameters are not finite (see mtl_result.skipped).
   bool broken = false;
   int64_t maxRows = 0; ///< rows of the largest batch the buffers hold

@@ -224,6 +224,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   const mtl_model &model = *m.model;
   const TrainOptions &opt = m.options;
   ScopedFloatMode mode(opt.flushDenormals);
+  m.fitEpochs.clear();
   for (const Dataset *d : {&train, validation, test})
     if (d)
       if (Status s = m.checkData(*d); !s)
@@ -389,6 +390,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     log.epoch(record);
     if (!log.problem().empty()) // a full disk: the checkpoints would fail next
       return fail(log.problem());
+    m.fitEpochs.push_back(record);
     result.epochs.push_back(std::move(record));
 
     bool improved = false, stop = false;
