@@ -71,6 +71,17 @@ TEST(EmbedNames, ClassAndCategoryLookupsTrimBlanksAsTheCsvReaderDoes) {
   EXPECT_EQ(mtl_session_class_id(s.get(), 1, "no \t"), 0) << mtl_last_error();
   EXPECT_EQ(mtl_session_class_id(s.get(), 1, "yes\r"), 1) << mtl_last_error();
   EXPECT_EQ(mtl_session_class_id(s.get(), 1, "y es"), -1); // inside a name, blanks count
+  // A missing label is no class: the error says what a row without one takes.
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, "NA"), -1);
+  EXPECT_NE(std::string(mtl_last_error())
+                .find("has no class 'NA'; its 2 classes are no, yes (a "
+                      "row without a label takes NaN as its target"),
+            std::string::npos)
+      << mtl_last_error();
+  EXPECT_EQ(mtl_session_class_id(s.get(), 1, " \t"), -1);
+  EXPECT_NE(std::string(mtl_last_error()).find("an empty name is a missing label"),
+            std::string::npos)
+      << mtl_last_error();
   EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "  desktop "), 2);
   EXPECT_EQ(mtl_session_category_id(s.get(), 0, 0, "desk top"), 0); // <unk>
 }

@@ -72,7 +72,8 @@ const char *mtl_session_class_name(const mtl_session *session, int32_t task, int
 /** The id of the class named `name` of task `task`: what train_batch takes as
  * that class's label. Blanks, tabs and carriage returns around the name are
  * ignored, as the CSV reader ignores them around a label. -1 for a name the
- * task does not know (mtl_last_error lists the names it knows). */
+ * task does not know (mtl_last_error lists the names it knows), and for an
+ * empty one: a row without a label takes NaN as its target, not a class id. */
 int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const char *name);
 
 /** The id of category `value` in element `element` (its position in the

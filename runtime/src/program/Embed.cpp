@@ -390,9 +390,17 @@ int64_t mtl_session_class_id(const mtl_session *session, int32_t task, const cha
   for (size_t i = 0; i < names->size(); ++i)
     if ((*names)[i] == wanted)
       return int64_t(i);
-  failed(fmt::format("mtl_session_class_id: task '{}' has no class '{}'; its {} classes are {}",
-                     session->trainer.model().tasks[task].name, wanted, names->size(),
-                     fmt::join(*names, ", ")));
+  // A missing label (an empty cell, or the data's na marker such as "NA")
+  // is no class: train_batch takes NaN for it.
+  const std::string &taskName = session->trainer.model().tasks[task].name;
+  if (wanted.empty())
+    failed(fmt::format("mtl_session_class_id: an empty name is a missing label, as the CSV reader "
+                       "reads it; a row without a label of task '{}' takes NaN as its target",
+                       taskName));
+  else
+    failed(fmt::format("mtl_session_class_id: task '{}' has no class '{}'; its {} classes are {} "
+                       "(a row without a label takes NaN as its target, not a class id)",
+                       taskName, wanted, names->size(), fmt::join(*names, ", ")));
   return -1;
 }
 
