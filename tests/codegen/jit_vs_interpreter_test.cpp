@@ -1,12 +1,7 @@
 // jit_vs_interpreter_test.cpp: on every example, the JIT-compiled step agrees
 // with the reference interpreter: losses, head outputs, gradients, and one
 // optimizer update.
-#include "ModelFiles.h"
-#include "driver/Pipeline.h"
-#include "ir/Interpreter.h"
-
-#include "mtlrt/Abi.h"
-#include "mtlrt/Init.h"
+#include "JitBatch.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +12,14 @@
 namespace mtl {
 namespace jit_vs_interpreter {
 
+using test::Batch;
+using test::compile;
+using test::Compiled;
+using test::feedParams;
+using test::makeBatch;
+using test::paramNamed;
+using test::randomParams;
+
 // A batch below the tiled path's threshold (16 rows) and one above it that is
 // not a multiple of the 4-row blocks, so remainder tiles run too.
 constexpr int64_t kBatchSizes[] = {5, 37};
@@ -24,87 +27,6 @@ constexpr int64_t kBatchSizes[] = {5, 37};
 // f32 generated code against the f64 interpreter.
 void expectClose(double jit, double ref, const std::string &what) {
   EXPECT_NEAR(jit, ref, 2e-4 + 2e-3 * std::fabs(ref)) << what;
-}
-
-// One batch of random inputs and targets (some missing) for a compiled model,
-// and the matching interpreter feeds.
-struct Batch {
-  std::vector<std::vector<float>> inputs, targets;
-  std::vector<std::vector<int32_t>> ids;
-  std::vector<const void *> inputPtrs;
-  std::vector<const float *> targetPtrs;
-  std::vector<float> weights;
-  ir::Feeds feeds;
-};
-
-Batch makeBatch(const mtl_model &m, const lower::LoweredStep &step, int64_t kRows,
-                std::mt19937 &rng) {
-  const ir::StepSignature &sig = step.signature;
-  auto nameOf = [&](ir::ValueId id) { return step.graph.op(id).name; };
-  Batch b;
-  std::normal_distribution<float> normal;
-  for (int k = 0; k < m.num_inputs; ++k) {
-    const mtl_input_desc &in = m.inputs[k];
-    std::vector<double> feed;
-    if (in.dtype == MTL_I32) {
-      std::vector<int32_t> ids(kRows * in.elements);
-      for (int32_t &id : ids)
-        id = static_cast<int32_t>(rng() % 2);
-      feed.assign(ids.begin(), ids.end());
-      b.ids.push_back(std::move(ids));
-      b.inputPtrs.push_back(b.ids.back().data());
-    } else {
-      std::vector<float> x(kRows * in.elements);
-      for (float &v : x)
-        v = normal(rng);
-      feed.assign(x.begin(), x.end());
-      b.inputs.push_back(std::move(x));
-      b.inputPtrs.push_back(b.inputs.back().data());
-    }
-    b.feeds[nameOf(sig.inputs[k])] = feed;
-  }
-  for (int t = 0; t < m.num_tasks; ++t) {
-    const mtl_task_desc &task = m.tasks[t];
-    int64_t width = task.kind == MTL_CLASSIFY ? 1 : task.width;
-    std::vector<float> y(kRows * width);
-    for (int64_t i = 0; i < kRows * width; ++i) {
-      if (task.kind == MTL_CLASSIFY)
-        y[i] = static_cast<float>(rng() % task.classes);
-      else if (task.kind == MTL_REGRESS)
-        y[i] = normal(rng);
-      else
-        y[i] = static_cast<float>(rng() % 2);
-    }
-    std::fill_n(y.begin() + 2 * width, width, NAN); // a row without a label for every task
-    if (width > 1)                                  // rows 3 and 4 with all but their first value
-      y[3 * width] = y[4 * width] = NAN;
-    b.feeds[nameOf(sig.targets[t])] = std::vector<double>(y.begin(), y.end());
-    b.feeds[nameOf(sig.taskWeights[t])] = {task.weight};
-    b.weights.push_back(static_cast<float>(task.weight));
-    b.targets.push_back(std::move(y));
-  }
-  for (auto &t : b.targets)
-    b.targetPtrs.push_back(t.data());
-  if (sig.step >= 0)
-    b.feeds[nameOf(sig.step)] = {1.0};
-  return b;
-}
-
-std::vector<float> randomParams(const mtl_model &m, std::mt19937 &rng) {
-  std::vector<float> params(m.params_size, 0.0f);
-  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
-  for (int p = 0; p < m.num_params; ++p)
-    for (int64_t i = 0; i < m.params[p].size; ++i) // a buffer's running variance is positive
-      params[m.params[p].offset + i] = m.params[p].buffer ? 1 + u(rng) : u(rng);
-  return params;
-}
-
-/// The offset of parameter `name` in the model's arenas.
-const mtl_tensor_desc *paramNamed(const mtl_model &m, const std::string &name) {
-  for (int p = 0; p < m.num_params; ++p)
-    if (name == m.params[p].name)
-      return &m.params[p];
-  return nullptr;
 }
 
 /// Each buffer's next value, which a training step leaves in the block of
@@ -122,14 +44,6 @@ void checkBuffers(const mtl_model &m, const ir::Graph &g, const ir::StepSignatur
       if (written)
         (*written)[size_t(block + d->offset + i)] = true;
     }
-  }
-}
-
-// The interpreter reads parameters by name, from the same values the JIT gets.
-void feedParams(const mtl_model &m, const std::vector<float> &params, ir::Feeds &feeds) {
-  for (int p = 0; p < m.num_params; ++p) {
-    auto begin = params.begin() + m.params[p].offset;
-    feeds[m.params[p].name] = std::vector<double>(begin, begin + m.params[p].size);
   }
 }
 
@@ -180,23 +94,6 @@ void checkGates(const mtl_model &m, const ir::StepSignature &sig, const std::vec
   }
   for (size_t i = 0; i < sums.size(); ++i)
     expectClose(sums[i], ref[i], step + " gate sum " + std::to_string(i));
-}
-
-struct Compiled {
-  driver::Compilation c;
-  bool ok = false;
-};
-
-/// `entry`: a test::modelFiles() entry, or a path relative to the source folder.
-void compile(const std::string &entry, Compiled &out,
-             std::function<void(sema::Model &)> adjust = nullptr,
-             const std::string &cpu = "native") {
-  driver::PipelineOptions o;
-  o.adjust = std::move(adjust);
-  o.target.cpu = cpu;
-  o.taskGradients = true; // task_grad_step too, wherever tasks share parameters
-  o.modelName = test::modelOf(entry);
-  out.ok = driver::runPipeline(test::modelPath(entry), driver::Stage::Jit, out.c, o);
 }
 
 class JitVsInterpreter : public ::testing::TestWithParam<std::string> {};
@@ -433,80 +330,6 @@ TEST(JitPackedProducts, AgreeWhereWeightsAndGradientBlocksArePacked) {
   }
 }
 
-TEST(JitPools, AWindowsGradientGoesToItsFirstMaximum) {
-  // pool_ties: y = x0 + x1 (a 1 x 1 convolution with weights 1, 1), then
-  // max_pool(2). Window 0 holds y = 1 at (0, 0) from channel 0 and at (1, 1)
-  // from channel 1; window 1 holds y = 0.75 at (0, 2) from x = (0.25, 0.5)
-  // and at (1, 2) from (0.5, 0.25). Against zero targets the MSE's gradient
-  // is the output itself (its mean has 2 elements), so the first maxima give
-  // d w = 1 (1, 0) + 0.75 (0.25, 0.5) = (1.1875, 0.375) and the last ones
-  // would give (0.375, 1.1875). Random inputs never tie; these do, with
-  // the vector pools (x86-64-v3) and the element-by-element ones (x86-64-v2).
-  const float x[2 * 2 * 4] = {1, 0, 0.25f, 0.5f, 0, 0, 0.5f,  0,      // channel 0
-                              0, 0, 0.5f,  0,    0, 1, 0.25f, 0.25f}; // channel 1
-  const float target[2] = {0, 0}, weight = 1;
-  for (const char *cpu : {"x86-64-v2", "x86-64-v3"}) {
-    SCOPED_TRACE(cpu);
-    Compiled own;
-    compile("tests/codegen/models/pool_ties.mtl", own, nullptr, cpu);
-    ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-    const mtl_model &m = *own.c.compiled;
-    const mtl_tensor_desc *w = paramNamed(m, "a.0.weight");
-    ASSERT_NE(w, nullptr);
-    ASSERT_EQ(w->size, 2);
-    std::vector<float> params(m.params_size, 1.0f), grads(m.grads_size, NAN);
-    const void *inputs[] = {x};
-    const float *targets[] = {target};
-    mtl_batch mb{1, inputs, targets};
-    mtl_hyper hyper{0.1f, &weight, 1, 0, nullptr};
-    std::vector<float> workspace(m.workspace_fixed + m.workspace_per_row);
-    float taskLoss = 0, count = 0;
-    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr};
-    m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
-    EXPECT_FLOAT_EQ(grads[w->offset], 1.1875f);
-    EXPECT_FLOAT_EQ(grads[w->offset + 1], 0.375f);
-    EXPECT_FLOAT_EQ(result.total_loss, (1.0f + 0.5625f) / 2);
-  }
-}
-
-TEST(GateSums, SoftmaxGatesAverageToOneAndNullAsksForNothing) {
-  // digits_mmoe: one softmax gate per task, so each gate's weights on a row
-  // sum to 1 and its means over the labelled rows do too.
-  Compiled own;
-  compile("examples/digits_mmoe.mtl", own);
-  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-  const mtl_model &m = *own.c.compiled;
-  ASSERT_EQ(m.num_gates, 3);
-  constexpr int64_t kRows = 37;
-  std::mt19937 rng(5);
-  Batch batch = makeBatch(m, own.c.step, kRows, rng);
-  std::vector<float> params = randomParams(m, rng);
-  mtl_batch mb{kRows, batch.inputPtrs.data(), batch.targetPtrs.data()};
-  mtl_hyper hyper{1.0f, batch.weights.data(), 1, 0, nullptr};
-  std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
-  std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), sums(9, NAN);
-  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, sums.data()};
-  m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
-  const char *names[] = {"digit_gate", "odd_gate", "high_gate"};
-  const char *experts[] = {"e1", "e2", "e3"};
-  for (int32_t g = 0; g < 3; ++g) {
-    const mtl_gate_desc &gate = m.gates[g];
-    EXPECT_STREQ(gate.name, names[g]);
-    EXPECT_EQ(gate.task, g) << "each gate belongs to the task whose head mixes with it";
-    ASSERT_EQ(gate.experts, 3);
-    double total = 0;
-    for (int32_t j = 0; j < 3; ++j) {
-      EXPECT_STREQ(gate.expert_names[j], experts[j]);
-      EXPECT_GT(sums[size_t(3 * g + j)], 0.0f);
-      total += sums[size_t(3 * g + j)] / counts[size_t(g)];
-    }
-    EXPECT_NEAR(total, 1.0, 1e-5) << gate.name;
-  }
-  result.gate_sums = nullptr; // not wanted: a step that wrote through it would crash here
-  m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
-  EXPECT_EQ(result.gate_sums, nullptr);
-}
-
 TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
   // "JIT = interpreter" runs both on the graph after the IR passes, so a
   // pass that merges two different values (CSE with a key that misses an
@@ -539,96 +362,6 @@ TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
       EXPECT_NEAR(a[id][i], b[*after][i], 1e-9 * (1 + std::fabs(a[id][i])))
           << name << "[" << i << "]";
   }
-}
-
-// Generated cross-entropy reads a class id only inside [0, classes): an id
-// outside (the class count itself, or -1, which only a caller of the C
-// interface can pass; the interpreter refuses them) counts as a missing
-// label, so the step's loss and gradients equal those with NaN there.
-TEST(JitGuards, CrossEntropyTreatsAnIdOutsideTheClassesAsMissing) {
-  Compiled own;
-  compile("tests/codegen/models/combine.mtl", own);
-  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-  const mtl_model &m = *own.c.compiled;
-  constexpr int64_t kRows = 8;
-  std::mt19937 rng(7);
-  Batch batch = makeBatch(m, own.c.step, kRows, rng);
-  std::vector<float> params = randomParams(m, rng);
-  int classify = -1;
-  for (int t = 0; t < m.num_tasks; ++t)
-    if (m.tasks[t].kind == MTL_CLASSIFY)
-      classify = t;
-  ASSERT_GE(classify, 0);
-  auto step = [&](float row3, float row5, float &loss) {
-    std::vector<float> y = batch.targets[size_t(classify)];
-    y[3] = row3, y[5] = row5;
-    std::vector<const float *> targets = batch.targetPtrs;
-    targets[size_t(classify)] = y.data();
-    mtl_batch mb{kRows, batch.inputPtrs.data(), targets.data()};
-    mtl_hyper hyper{1.0f, batch.weights.data(), 1, 1, nullptr};
-    std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
-    std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), grads(m.grads_size, NAN);
-    mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
-    m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
-    loss = taskLosses[size_t(classify)];
-    return grads;
-  };
-  const auto classes = static_cast<float>(m.tasks[classify].classes);
-  float missingLoss = 0, outsideLoss = 0, labelledLoss = 0;
-  std::vector<float> missing = step(NAN, NAN, missingLoss);
-  std::vector<float> outside = step(classes, -1, outsideLoss);
-  std::vector<float> labelled = step(classes - 1, 0, labelledLoss);
-  EXPECT_EQ(outsideLoss, missingLoss);
-  EXPECT_NE(labelledLoss, missingLoss); // the rows matter when they are labelled
-  ASSERT_EQ(outside.size(), missing.size());
-  for (size_t i = 0; i < missing.size(); ++i) // NaN: padding the step does not write
-    EXPECT_TRUE(outside[i] == missing[i] || (std::isnan(outside[i]) && std::isnan(missing[i])))
-        << "gradient " << i << ": " << outside[i] << " and " << missing[i];
-}
-
-// A gradient of 2^60 or more, though finite, would overflow the update: the
-// step is refused (skipped = 1) and the parameters and optimizer state stay
-// as they were; one just under the bound is applied.
-TEST(JitGuards, UpdateRefusesAHugeFiniteGradient) {
-  Compiled own;
-  compile("tests/codegen/models/combine.mtl", own);
-  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-  const mtl_model &m = *own.c.compiled;
-  std::mt19937 rng(3);
-  const std::vector<float> before = randomParams(m, rng);
-  auto update = [&](float gradient, std::vector<float> &params) {
-    params = before;
-    std::vector<float> state(size_t(m.state_size), 0.0f), grads(size_t(m.grads_size), 0.0f);
-    grads[size_t(m.params[0].offset)] = gradient;
-    std::vector<float> weights(size_t(m.num_tasks), 1.0f);
-    mtl_hyper hyper{1e-3f, weights.data(), 1, 1, nullptr};
-    mtl_result result{};
-    m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
-    return result.skipped;
-  };
-  std::vector<float> params;
-  EXPECT_EQ(update(1e30f, params), 1); // finite, and past 2^60
-  EXPECT_EQ(params, before);
-  EXPECT_EQ(update(1e17f, params), 0); // under 2^60 (1.15e18)
-  EXPECT_NE(params, before);
-}
-
-// A learned(...) gate starts at the numbers written: the descriptor carries
-// them (MTL_INIT_VALUES) and the runtime's initialisation copies them.
-TEST(JitInit, LearnedGateStartsAtTheNumbersWritten) {
-  Compiled own;
-  compile("tests/codegen/models/stacks.mtl", own);
-  ASSERT_TRUE(own.ok) << own.c.diags.render(false);
-  const mtl_model &m = *own.c.compiled;
-  const mtl_tensor_desc *gate = paramNamed(m, "d.0.weight");
-  ASSERT_NE(gate, nullptr);
-  EXPECT_EQ(gate->init, MTL_INIT_VALUES);
-  std::vector<float> params(size_t(m.params_size), NAN);
-  ASSERT_TRUE(mtlrt::initParams(m, params.data(), 5).ok());
-  const std::vector<float> written = {0.9f, 0.1f, -0.3f};
-  EXPECT_EQ(
-      std::vector<float>(params.begin() + gate->offset, params.begin() + gate->offset + gate->size),
-      written);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, JitVsInterpreter, ::testing::ValuesIn(test::modelFiles()),

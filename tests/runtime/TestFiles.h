@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <string>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace mtl::test {
 
@@ -25,10 +26,18 @@ inline std::filesystem::path scratchDir(const std::string &prefix, const std::st
   return dir;
 }
 
-/// Writes `text` to the file `name` in GoogleTest's temp directory; its path.
-inline std::string writeTempFile(const std::string &name, const std::string &text) {
+/// Writes `bytes` to the file `name` in GoogleTest's temp directory,
+/// gzipped with `gzip`; its path.
+inline std::string writeTempFile(const std::string &name, const std::string &bytes,
+                                 bool gzip = false) {
   std::string path = ::testing::TempDir() + name;
-  std::ofstream(path) << text;
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
   return path;
 }
 

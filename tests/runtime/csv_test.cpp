@@ -14,21 +14,9 @@
 using namespace mtlrt;
 
 using mtl::test::fixture;
+using mtl::test::writeTempFile;
 
 namespace {
-
-/// Writes `content` to a fresh file in the test temp dir, gzipped if asked.
-std::string writeTemp(const std::string &name, const std::string &content, bool gzip = false) {
-  std::string path = ::testing::TempDir() + "mtlrt_csv_" + name;
-  if (gzip) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    gzwrite(f, content.data(), static_cast<unsigned>(content.size()));
-    gzclose(f);
-  } else {
-    std::ofstream(path, std::ios::binary) << content;
-  }
-  return path;
-}
 
 CsvOptions opts(std::string path, bool header = true, char separator = ',', std::string na = "",
                 int64_t skip = 0) {
@@ -160,7 +148,7 @@ TEST(Csv, QuotingCrlfBomAndBlankLines) {
                      "   \r\n"
                      "\"multi\nline\",plain text , 2\r\n"
                      "x,\"\",3"; // no final newline, quoted empty cell
-  std::string path = writeTemp("quoting.csv", text);
+  std::string path = writeTempFile("mtlrt_csv_quoting.csv", text);
   CsvTable table = readOk(opts(path));
   EXPECT_EQ(table.columns, (std::vector<std::string>{"name", "note", "n"}));
   ASSERT_EQ(table.rows.size(), 3u);
@@ -169,7 +157,7 @@ TEST(Csv, QuotingCrlfBomAndBlankLines) {
   EXPECT_EQ(table.rows[2], (std::vector<std::string>{"x", "", "3"}));
   EXPECT_EQ(table.lines, (std::vector<int64_t>{3, 5, 7}));
   // The same bytes gzipped read the same.
-  CsvTable zipped = readOk(opts(writeTemp("quoting.csv.gz", text, true)));
+  CsvTable zipped = readOk(opts(writeTempFile("mtlrt_csv_quoting.csv.gz", text, true)));
   EXPECT_EQ(zipped.rows, table.rows);
   auto header = readCsvHeader(opts(path));
   ASSERT_TRUE(header.ok());
@@ -177,7 +165,8 @@ TEST(Csv, QuotingCrlfBomAndBlankLines) {
 }
 
 TEST(Csv, BlankSeparatedWithTabsAndPadding) {
-  std::string path = writeTemp("blanks.txt", "  a\tb   c  \n1 \t 2 3\n\n 4 \"5 6\" 7 \n");
+  std::string path =
+      writeTempFile("mtlrt_csv_blanks.txt", "  a\tb   c  \n1 \t 2 3\n\n 4 \"5 6\" 7 \n");
   CsvTable table = readOk(opts(path, true, ' '));
   EXPECT_EQ(table.columns, (std::vector<std::string>{"a", "b", "c"}));
   ASSERT_EQ(table.rows.size(), 2u);
@@ -187,7 +176,7 @@ TEST(Csv, BlankSeparatedWithTabsAndPadding) {
 }
 
 TEST(Csv, OtherSeparatorAndNaMarker) {
-  std::string path = writeTemp("semi.csv", "a;b\n1,5;?\n;2\n");
+  std::string path = writeTempFile("mtlrt_csv_semi.csv", "a;b\n1,5;?\n;2\n");
   CsvTable table = readOk(opts(path, true, ';', "?"));
   EXPECT_EQ(table.rows[0], (std::vector<std::string>{"1,5", ""}));
   auto b = numericColumn(table, 1, path);
@@ -197,27 +186,27 @@ TEST(Csv, OtherSeparatorAndNaMarker) {
 }
 
 TEST(Csv, RaggedRowNamesLineAndCounts) {
-  std::string path = writeTemp("ragged.csv", "a,b,c\n1,2,3\n\n4,5\n");
+  std::string path = writeTempFile("mtlrt_csv_ragged.csv", "a,b,c\n1,2,3\n\n4,5\n");
   EXPECT_EQ(readError(opts(path)),
             path + ":4: row has 2 fields, expected 3 (the header has 3 columns)");
-  std::string noHeader = writeTemp("ragged2.csv", "1,2\n3,4,5\n");
+  std::string noHeader = writeTempFile("mtlrt_csv_ragged2.csv", "1,2\n3,4,5\n");
   EXPECT_EQ(readError(opts(noHeader, false)),
             noHeader + ":2: row has 3 fields, expected 2 (as the first row, line 1)");
 }
 
 TEST(Csv, EmptyFiles) {
-  std::string empty = writeTemp("empty.csv", "");
+  std::string empty = writeTempFile("mtlrt_csv_empty.csv", "");
   EXPECT_EQ(readError(opts(empty)), empty + ": file is empty");
-  std::string blank = writeTemp("blank.csv", "\n  \r\n\n");
+  std::string blank = writeTempFile("mtlrt_csv_blank.csv", "\n  \r\n\n");
   EXPECT_EQ(readError(opts(blank)), blank + ": file is empty");
   auto header = readCsvHeader(opts(empty));
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.error(), empty + ": file is empty");
-  std::string onlyHeader = writeTemp("header.csv", "a,b\n");
+  std::string onlyHeader = writeTempFile("mtlrt_csv_header.csv", "a,b\n");
   CsvTable table = readOk(opts(onlyHeader));
   EXPECT_EQ(table.columns.size(), 2u);
   EXPECT_TRUE(table.rows.empty());
-  std::string shortFile = writeTemp("short.csv", "title\n");
+  std::string shortFile = writeTempFile("mtlrt_csv_short.csv", "title\n");
   EXPECT_EQ(readError(opts(shortFile, true, ',', "", 3)),
             shortFile + ": cannot skip 3 lines: the file has only 1");
   EXPECT_EQ(readError(opts(shortFile, true, ',', "", 1)),
@@ -225,39 +214,39 @@ TEST(Csv, EmptyFiles) {
 }
 
 TEST(Csv, UnterminatedQuoteNamesItsLine) {
-  std::string path = writeTemp("quote.csv", "a,b\n1,2\n3,\"open\n4,5\n6,7\n");
+  std::string path = writeTempFile("mtlrt_csv_quote.csv", "a,b\n1,2\n3,\"open\n4,5\n6,7\n");
   EXPECT_EQ(readError(opts(path)),
             path + ":3: unterminated quoted field (the quote opened on this line is never closed)");
-  EXPECT_FALSE(readCsvHeader(opts(writeTemp("quote2.csv", "\"a,b\n1,2\n"))).ok());
-  std::string after = writeTemp("after.csv", "a,b\n\"x\"y,2\n");
+  EXPECT_FALSE(readCsvHeader(opts(writeTempFile("mtlrt_csv_quote2.csv", "\"a,b\n1,2\n"))).ok());
+  std::string after = writeTempFile("mtlrt_csv_after.csv", "a,b\n\"x\"y,2\n");
   EXPECT_EQ(readError(opts(after)), after +
                                         ":2: unexpected 'y' after a closing quote (a field that "
                                         "starts with a quote must end with one)");
 }
 
 TEST(Csv, DuplicateHeaderNames) {
-  std::string path = writeTemp("dup.csv", "a, b ,c,b\n1,2,3,4\n");
+  std::string path = writeTempFile("mtlrt_csv_dup.csv", "a, b ,c,b\n1,2,3,4\n");
   EXPECT_EQ(readError(opts(path)),
             path + ":1: duplicate column name 'b' (columns 1 and 3, numbered from 0)");
   auto header = readCsvHeader(opts(path));
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.error(), readError(opts(path)));
   // Unnamed columns may repeat, and without a header names do not matter.
-  CsvTable unnamed = readOk(opts(writeTemp("unnamed.csv", "a,,b,\n1,2,3,4\n")));
+  CsvTable unnamed = readOk(opts(writeTempFile("mtlrt_csv_unnamed.csv", "a,,b,\n1,2,3,4\n")));
   EXPECT_EQ(unnamed.columns, (std::vector<std::string>{"a", "", "b", ""}));
   EXPECT_EQ(readOk(opts(path, false)).rows.size(), 2u);
   // After skipped lines the header's own line is named.
-  std::string skipped = writeTemp("dup2.csv", "title\nx,x\n1,2\n");
+  std::string skipped = writeTempFile("mtlrt_csv_dup2.csv", "title\nx,x\n1,2\n");
   EXPECT_EQ(readError(opts(skipped, true, ',', "", 1)),
             skipped + ":2: duplicate column name 'x' (columns 0 and 1, numbered from 0)");
 }
 
 TEST(Csv, BinaryAndUtf16Text) {
-  std::string nul = writeTemp("nul.csv", std::string("a,b\n1,2\n3,4\0 5\n", 15));
+  std::string nul = writeTempFile("mtlrt_csv_nul.csv", std::string("a,b\n1,2\n3,4\0 5\n", 15));
   EXPECT_EQ(readError(opts(nul)),
             nul + ":3: a NUL byte in field 2: the file is binary or UTF-16 text, not CSV");
   const std::string utf16Text("a\0,\0b\0\n\0", 8); // "a,b\n" in UTF-16LE
-  std::string utf16 = writeTemp("utf16.csv", "\xFF\xFE" + utf16Text);
+  std::string utf16 = writeTempFile("mtlrt_csv_utf16.csv", "\xFF\xFE" + utf16Text);
   std::string message =
       utf16 + ":1: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as "
               "UTF-8";
@@ -266,7 +255,7 @@ TEST(Csv, BinaryAndUtf16Text) {
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.error(), message);
   // Without a byte-order mark, UTF-16 text holds NUL bytes.
-  std::string bare = writeTemp("utf16le.csv", utf16Text);
+  std::string bare = writeTempFile("mtlrt_csv_utf16le.csv", utf16Text);
   EXPECT_EQ(readError(opts(bare)),
             bare + ":1: a NUL byte in field 1: the file is binary or UTF-16 text, not CSV");
 }
@@ -274,7 +263,7 @@ TEST(Csv, BinaryAndUtf16Text) {
 // Lines that end with a carriage return alone (classic Mac text) are one
 // line to the reader: said so, not "no data rows" or a missing column.
 TEST(Csv, CarriageReturnLineEnds) {
-  std::string cr = writeTemp("cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
+  std::string cr = writeTempFile("mtlrt_csv_cr.csv", "a,b,c\r1,2,3\r4,5,6\r");
   const std::string message = cr + ":1: a carriage return inside field 3: the file's lines end "
                                    "with a carriage return alone (classic Mac text); save it "
                                    "with LF or CRLF line ends";
@@ -283,29 +272,30 @@ TEST(Csv, CarriageReturnLineEnds) {
   ASSERT_FALSE(header.ok());
   EXPECT_EQ(header.error(), message);
   // After a quoted field too.
-  std::string quotedCr = writeTemp("crq2.csv", "\"a\",\"b\"\r\"1\",\"2\"\r");
+  std::string quotedCr = writeTempFile("mtlrt_csv_crq2.csv", "\"a\",\"b\"\r\"1\",\"2\"\r");
   EXPECT_EQ(readError(opts(quotedCr)),
             quotedCr + ":1: a carriage return alone ends the line: the file's lines end with a "
                        "carriage return alone (classic Mac text); save it with LF or CRLF line "
                        "ends");
   // In quotes a carriage return is the field's own.
-  auto quoted = readCsv(opts(writeTemp("crq.csv", "a,b\n\"x\ry\",2\n")));
+  auto quoted = readCsv(opts(writeTempFile("mtlrt_csv_crq.csv", "a,b\n\"x\ry\",2\n")));
   ASSERT_TRUE(quoted.ok()) << quoted.error();
   EXPECT_EQ(quoted->rows[0][0], "x\ry");
 }
 
 TEST(Csv, FileNamedGzMustBeGzip) {
-  std::string plain = writeTemp("plain.csv.gz", "a,b\n1,2\n");
+  std::string plain = writeTempFile("mtlrt_csv_plain.csv.gz", "a,b\n1,2\n");
   EXPECT_EQ(readError(opts(plain)), plain + ": not a gzip file (the name ends in .gz, but the file "
                                             "does not start with the gzip signature 1f 8b)");
   EXPECT_FALSE(readCsvHeader(opts(plain)).ok());
   // An empty file is reported as empty, whatever its name; so is empty gzip data.
-  std::string empty = writeTemp("empty.csv.gz", "");
+  std::string empty = writeTempFile("mtlrt_csv_empty.csv.gz", "");
   EXPECT_EQ(readError(opts(empty)), empty + ": file is empty");
-  std::string emptyGzip = writeTemp("empty-data.csv.gz", "", true);
+  std::string emptyGzip = writeTempFile("mtlrt_csv_empty-data.csv.gz", "", true);
   EXPECT_EQ(readError(opts(emptyGzip)), emptyGzip + ": file is empty");
   // Other names are read as they are, compressed or not.
-  EXPECT_EQ(readOk(opts(writeTemp("zipped.csv", "a,b\n1,2\n", true))).rows.size(), 1u);
+  EXPECT_EQ(readOk(opts(writeTempFile("mtlrt_csv_zipped.csv", "a,b\n1,2\n", true))).rows.size(),
+            1u);
 }
 
 TEST(Csv, MissingAndBadFiles) {
@@ -317,16 +307,16 @@ TEST(Csv, MissingAndBadFiles) {
   std::string big;
   for (int i = 0; i < 20000; ++i)
     big += std::to_string(i * 7919 % 10007) + "," + std::to_string(i) + "\n";
-  std::string full = writeTemp("full.csv.gz", big, true);
+  std::string full = writeTempFile("mtlrt_csv_full.csv.gz", big, true);
   std::ifstream in(full, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  std::string cut = writeTemp("cut.csv.gz", bytes.substr(0, bytes.size() / 2));
+  std::string cut = writeTempFile("mtlrt_csv_cut.csv.gz", bytes.substr(0, bytes.size() / 2));
   EXPECT_EQ(readError(opts(cut, false)),
             cut + ": truncated gzip file (the compressed data ends early)");
   std::string corrupt = bytes;
   for (size_t i = 100; i < 400; ++i)
     corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5A);
-  std::string bad = writeTemp("corrupt.csv.gz", corrupt);
+  std::string bad = writeTempFile("mtlrt_csv_corrupt.csv.gz", corrupt);
   std::string message = readError(opts(bad, false));
   EXPECT_EQ(message.rfind(bad + ": corrupt gzip data: ", 0), 0u) << message;
   EXPECT_EQ(readError(opts(full, true, ',', "", -1)),
@@ -335,7 +325,7 @@ TEST(Csv, MissingAndBadFiles) {
 }
 
 TEST(CsvColumns, NumbersAndBadCells) {
-  std::string path = writeTemp("nums.csv", "x,y\n1.5,+2\n-3e2, 4 \n,7\n1e-50,abc\n");
+  std::string path = writeTempFile("mtlrt_csv_nums.csv", "x,y\n1.5,+2\n-3e2, 4 \n,7\n1e-50,abc\n");
   CsvTable table = readOk(opts(path));
   auto x = numericColumn(table, 0, path);
   ASSERT_TRUE(x.ok()) << x.error();
@@ -349,7 +339,7 @@ TEST(CsvColumns, NumbersAndBadCells) {
   // Non-finite numbers are errors, each named with its line and column,
   // unless the file declares the spelling a missing value.
   for (const char *cell : {"inf", "-inf", "nan", "NaN", "+inf", "infinity"}) {
-    std::string odd = writeTemp("odd.csv", fmt::format("a,b\n1,2\n3,{}\n", cell));
+    std::string odd = writeTempFile("mtlrt_csv_odd.csv", fmt::format("a,b\n1,2\n3,{}\n", cell));
     auto b = numericColumn(readOk(opts(odd)), 1, odd);
     ASSERT_FALSE(b.ok()) << cell;
     EXPECT_EQ(b.error(), fmt::format("{}:3: column 'b': '{}' is not a finite number; if it marks "
@@ -363,7 +353,7 @@ TEST(CsvColumns, NumbersAndBadCells) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error(),
             path + ": column 2 is out of range (the file has 2 columns, numbered from 0)");
-  std::string huge = writeTemp("huge.csv", "v\n1e50\n");
+  std::string huge = writeTempFile("mtlrt_csv_huge.csv", "v\n1e50\n");
   auto h = numericColumn(readOk(opts(huge)), 0, huge);
   ASSERT_FALSE(h.ok());
   EXPECT_EQ(h.error(), huge + ":2: column 'v': 1e50 is out of range for a 32-bit float");
@@ -393,7 +383,7 @@ TEST(CsvColumns, FindColumnSuggests) {
 
 TEST(CsvColumns, ClassLabels) {
   std::string path =
-      writeTemp("labels.csv", "s,i,neg,mixed\nb,3,1,10\na,,-1,x\nc,0,2,9\n,1,0,10\n");
+      writeTempFile("mtlrt_csv_labels.csv", "s,i,neg,mixed\nb,3,1,10\na,,-1,x\nc,0,2,9\n,1,0,10\n");
   CsvTable table = readOk(opts(path));
   auto s = classColumn(table, 0, path);
   ASSERT_TRUE(s.ok());
@@ -419,7 +409,7 @@ TEST(CsvColumns, ClassLabels) {
   EXPECT_EQ(unknown.error(),
             path + ":4: column 's': class 'c' is not one of the task's 2 classes (a, b)");
   // Integer labels match a vocabulary by value.
-  std::string padded = writeTemp("padded.csv", "k\n02\n+1\n0\n");
+  std::string padded = writeTempFile("mtlrt_csv_padded.csv", "k\n02\n+1\n0\n");
   auto byValue = classColumn(readOk(opts(padded)), 0, padded, {"0", "1", "2"});
   ASSERT_TRUE(byValue.ok()) << byValue.error();
   EXPECT_EQ(byValue->ids, (std::vector<int32_t>{2, 1, 0}));

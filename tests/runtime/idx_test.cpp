@@ -1,4 +1,5 @@
 // idx_test.cpp: the IDX reader on hand-made, damaged and real Fashion-MNIST files.
+#include "TestFiles.h"
 #include "mtlrt/Idx.h"
 
 #include <gtest/gtest.h>
@@ -11,22 +12,11 @@
 #include <vector>
 
 using namespace mtlrt;
+using mtl::test::writeTempFile;
 
 namespace {
 
 const std::string fashion = "/usr/share/datasets/fashion-mnist/";
-
-std::string writeTemp(const std::string &name, const std::string &bytes, bool gzip = false) {
-  std::string path = ::testing::TempDir() + "mtlrt_idx_" + name;
-  if (gzip) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
-    gzclose(f);
-  } else {
-    std::ofstream(path, std::ios::binary) << bytes;
-  }
-  return path;
-}
 
 /// An IDX header: magic 00 00 type rank, then big-endian 32-bit dims.
 std::string header(uint8_t type, std::vector<uint32_t> dims) {
@@ -55,7 +45,8 @@ std::string idxError(const std::string &path) {
 TEST(Idx, ReadsPlainAndGzipAnyRank) {
   std::string bytes = header(0x08, {2, 3, 4}) + counting(24);
   for (bool gzip : {false, true}) {
-    auto array = readIdx(writeTemp(gzip ? "rank3.gz" : "rank3", bytes, gzip));
+    auto array =
+        readIdx(writeTempFile(gzip ? "mtlrt_idx_rank3.gz" : "mtlrt_idx_rank3", bytes, gzip));
     ASSERT_TRUE(array.ok()) << array.error();
     EXPECT_EQ(array->dims, (std::vector<int64_t>{2, 3, 4}));
     EXPECT_EQ(array->items(), 2);
@@ -63,64 +54,69 @@ TEST(Idx, ReadsPlainAndGzipAnyRank) {
     ASSERT_EQ(array->data.size(), 24u);
     EXPECT_EQ(array->data[23], 23);
   }
-  auto labels = readIdx(writeTemp("rank1", header(0x08, {5}) + "\x01\x02\x03\x04\x05"));
+  auto labels =
+      readIdx(writeTempFile("mtlrt_idx_rank1", header(0x08, {5}) + "\x01\x02\x03\x04\x05"));
   ASSERT_TRUE(labels.ok());
   EXPECT_EQ(labels->itemSize(), 1);
   EXPECT_EQ(labels->data, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
-  auto none = readIdx(writeTemp("zero", header(0x08, {0, 28})));
+  auto none = readIdx(writeTempFile("mtlrt_idx_zero", header(0x08, {0, 28})));
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->items(), 0);
 }
 
 TEST(Idx, RejectsBadHeaders) {
-  std::string empty = writeTemp("empty", "");
+  std::string empty = writeTempFile("mtlrt_idx_empty", "");
   EXPECT_EQ(idxError(empty), empty + ": file is empty");
-  std::string tiny = writeTemp("tiny", std::string("\0\0", 2));
+  std::string tiny = writeTempFile("mtlrt_idx_tiny", std::string("\0\0", 2));
   EXPECT_EQ(idxError(tiny), tiny + ": truncated: the IDX header needs 4 bytes, found 2");
-  std::string text = writeTemp("text", "hello world");
+  std::string text = writeTempFile("mtlrt_idx_text", "hello world");
   EXPECT_EQ(idxError(text), text + ": not an IDX file (the magic number starts 68 65, not 00 00)");
-  std::string floats = writeTemp("floats", header(0x0D, {1}) + "abcd");
+  std::string floats = writeTempFile("mtlrt_idx_floats", header(0x0D, {1}) + "abcd");
   EXPECT_EQ(idxError(floats), floats + ": IDX element type 0x0D (float) is not supported; only "
                                        "0x08 (unsigned byte) is");
-  std::string rank0 = writeTemp("rank0", header(0x08, {}));
+  std::string rank0 = writeTempFile("mtlrt_idx_rank0", header(0x08, {}));
   EXPECT_EQ(idxError(rank0), rank0 + ": IDX rank is 0; an array needs at least one dimension");
-  std::string dims = writeTemp("dims", header(0x08, {10, 28, 28}).substr(0, 9));
+  std::string dims = writeTempFile("mtlrt_idx_dims", header(0x08, {10, 28, 28}).substr(0, 9));
   EXPECT_EQ(idxError(dims), dims + ": truncated: the IDX header of rank 3 needs 16 bytes, found 9");
   // Items of no values: a 0 after the first dimension, even with no items.
-  std::string zeroWidth = writeTemp("zero-width", header(0x08, {4, 0, 2}));
+  std::string zeroWidth = writeTempFile("mtlrt_idx_zero-width", header(0x08, {4, 0, 2}));
   EXPECT_EQ(idxError(zeroWidth), zeroWidth + ": IDX dimension 2 is 0 (dimensions [4, 0...]): its "
                                              "items would hold no values");
-  std::string noneOfNone = writeTemp("zero-zero", header(0x08, {0, 28, 0}));
+  std::string noneOfNone = writeTempFile("mtlrt_idx_zero-zero", header(0x08, {0, 28, 0}));
   EXPECT_EQ(idxError(noneOfNone), noneOfNone + ": IDX dimension 3 is 0 (dimensions [0, 28, "
                                                "0...]): its items would hold no values");
   // 2^32-1 cubed overflows any sane size; it must fail fast, without allocating.
-  std::string giant = writeTemp("giant", header(0x08, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
+  std::string giant =
+      writeTempFile("mtlrt_idx_giant", header(0x08, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}));
   EXPECT_EQ(idxError(giant), giant + ": IDX dimensions [4294967295, 4294967295...] are too large "
                                      "to be real");
 }
 
 TEST(Idx, RejectsTruncatedAndOverlongData) {
-  std::string shortData = writeTemp("short", header(0x08, {10, 28, 28}) + counting(1234));
+  std::string shortData =
+      writeTempFile("mtlrt_idx_short", header(0x08, {10, 28, 28}) + counting(1234));
   EXPECT_EQ(idxError(shortData), shortData + ": truncated: expected 7840 data bytes, found 1234");
   // A header that claims far more than the file could hold is reported the same way.
-  std::string claims = writeTemp("claims.gz", header(0x08, {60000, 28, 28}) + counting(100), true);
+  std::string claims =
+      writeTempFile("mtlrt_idx_claims.gz", header(0x08, {60000, 28, 28}) + counting(100), true);
   EXPECT_EQ(idxError(claims), claims + ": truncated: expected 47040000 data bytes, found 100");
-  std::string longData = writeTemp("long", header(0x08, {2, 2}) + counting(5));
+  std::string longData = writeTempFile("mtlrt_idx_long", header(0x08, {2, 2}) + counting(5));
   EXPECT_EQ(idxError(longData),
             longData + ": more data than the IDX header's dimensions [2, 2] account for");
   // A gzip stream cut in half: data and trailer are missing.
-  std::string full = writeTemp("full.gz", header(0x08, {100, 100}) + counting(10000), true);
+  std::string full =
+      writeTempFile("mtlrt_idx_full.gz", header(0x08, {100, 100}) + counting(10000), true);
   std::ifstream in(full, std::ios::binary);
   std::string gz((std::istreambuf_iterator<char>(in)), {});
-  std::string cut = writeTemp("cut.gz", gz.substr(0, gz.size() - 10));
+  std::string cut = writeTempFile("mtlrt_idx_cut.gz", gz.substr(0, gz.size() - 10));
   std::string message = idxError(cut);
   EXPECT_EQ(message.rfind(cut + ": truncated", 0), 0u) << message;
   // Cut inside the first block: not a byte of data comes out, yet it is no empty file.
-  std::string early = writeTemp("early.gz", gz.substr(0, 11));
+  std::string early = writeTempFile("mtlrt_idx_early.gz", gz.substr(0, 11));
   EXPECT_EQ(idxError(early), early + ": truncated gzip file (the compressed data ends early)");
   std::string flipped = gz;
   flipped[gz.size() - 6] = static_cast<char>(flipped[gz.size() - 6] ^ 0xFF); // the CRC
-  std::string crc = writeTemp("crc.gz", flipped);
+  std::string crc = writeTempFile("mtlrt_idx_crc.gz", flipped);
   EXPECT_EQ(idxError(crc), crc + ": corrupt gzip data: incorrect data check");
   std::string missing = ::testing::TempDir() + "mtlrt_idx_missing.gz";
   EXPECT_EQ(idxError(missing), missing + ": cannot open: No such file or directory");
@@ -169,6 +165,6 @@ TEST(Idx, TruncatedRealFile) {
   ASSERT_TRUE(images.ok());
   std::string bytes = header(0x08, {10000, 28, 28});
   bytes.append(images->data.begin(), images->data.begin() + 1234);
-  std::string path = writeTemp("t10k-images-idx3-ubyte.gz", bytes, true);
+  std::string path = writeTempFile("mtlrt_idx_t10k-images-idx3-ubyte.gz", bytes, true);
   EXPECT_EQ(idxError(path), path + ": truncated: expected 7840000 data bytes, found 1234");
 }
