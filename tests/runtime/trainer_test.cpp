@@ -291,6 +291,12 @@ TEST(Trainer, DivergenceNamesEpochStepAndTask) {
     ASSERT_TRUE(std::isfinite(p));
   for (float s : trainer.state())
     ASSERT_TRUE(std::isfinite(s));
+  // A fit that succeeds hands its epochs to its result; none stay behind.
+  Trainer converging = makeTrainer(quietOptions());
+  Result<TrainResult> fine = converging.fit(makeData(100, 5));
+  ASSERT_TRUE(fine.ok()) << fine.error();
+  EXPECT_EQ(fine->epochs.size(), size_t(quietOptions().epochs));
+  EXPECT_TRUE(converging.fitEpochs().empty());
   std::filesystem::remove(o.logPath);
 }
 

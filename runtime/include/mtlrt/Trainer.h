@@ -345,9 +345,9 @@ public:
 
   /// The position of the last (or current) fit: updated after every epoch.
   const RunState &runState() const;
-  /// The epochs the last fit() completed, as its TrainResult::epochs lists
-  /// them, also when it failed: what a caller can still show of a run that a
-  /// diverging loss stopped after some epochs.
+  /// The epochs that the last fit() completed before it failed: what a
+  /// caller can still show of a run that a diverging loss stopped. Empty
+  /// after a fit that succeeded, whose TrainResult::epochs has them.
   const std::vector<EpochRecord> &fitEpochs() const;
   /// After a fit that failed at a step: true when that step's update left
   /// parameters that are not finite, false when the trainer still holds the

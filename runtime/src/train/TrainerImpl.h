@@ -54,7 +54,7 @@ struct Trainer::Impl {
   balance::Balancer balancer;
   int64_t step = 0;
   RunState run;                       ///< where the last fit stands
-  std::vector<EpochRecord> fitEpochs; ///< the epochs the last fit completed (fitEpochs())
+  std::vector<EpochRecord> fitEpochs; ///< the current fit's epochs so far (fitEpochs())
   bool resumePending = false;         ///< the next fit() continues `run` (resumeAt)
   /// A step's update overflowed: the parameters are not finite (see mtl_result.skipped).
   bool broken = false;

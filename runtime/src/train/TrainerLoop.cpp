@@ -390,14 +390,13 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     log.epoch(record);
     if (!log.problem().empty()) // a full disk: the checkpoints would fail next
       return fail(log.problem());
-    m.fitEpochs.push_back(record);
-    result.epochs.push_back(std::move(record));
+    m.fitEpochs.push_back(std::move(record));
 
     bool improved = false, stop = false;
     if (validating) {
-      const double value = tracker.valueOf(*result.epochs.back().validation);
+      const double value = tracker.valueOf(*m.fitEpochs.back().validation);
       m.schedule.endEpoch(tracker.monitor.minimize ? value : -value);
-      improved = tracker.improves(*result.epochs.back().validation);
+      improved = tracker.improves(*m.fitEpochs.back().validation);
       if (improved) {
         result.bestEpoch = epoch;
         std::copy_n(m.params.floats(), m.bestParams.size(), m.bestParams.begin());
@@ -433,6 +432,10 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
       break;
     }
   }
+  // The fit succeeded: its epochs are the result's (fitEpochs() keeps those
+  // of a fit that failed).
+  result.epochs = std::move(m.fitEpochs);
+  m.fitEpochs.clear();
   result.steps = m.step;
   result.lastEpoch = m.run.epoch;
   // An interrupted run keeps what it trained, up to its last step.
