@@ -237,6 +237,9 @@ void ReplSession::printTime() const {
                r.compiled, r.reused, r.loaded, r.duplicates, r.kept);
   if (runs_.empty())
     fmt::print("no training run yet\n");
+  else if (runs_.back().failedAfter > 0)
+    fmt::print("last training run (run {}): failed after step {}, not timed\n", runs_.back().number,
+               runs_.back().failedAfter);
   else
     fmt::print("last training run (run {}): {:.1f} µs/step\n", runs_.back().number,
                runs_.back().usPerStep);
