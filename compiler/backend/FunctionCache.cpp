@@ -18,6 +18,7 @@
 #include "backend/Emit.h"
 #include "backend/Optimize.h"
 #include "backend/Parallel.h"
+#include "backend/SameFunction.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -38,6 +39,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace mtl::backend {
 namespace {
@@ -72,40 +74,52 @@ void collectReferences(const llvm::Function &root, std::set<const llvm::Function
   }
 }
 
-// Whether FunctionComparator sees all of `f`: it compares instructions,
-// operands, types, flags and attributes, but of the metadata only a few kinds,
-// so a function with any (codegen attaches none today) is compared by its text.
-bool comparable(const llvm::Function &f) {
-  for (const llvm::BasicBlock &bb : f)
-    for (const llvm::Instruction &inst : bb)
-      if (inst.hasMetadataOtherThanDebugLoc())
-        return false;
-  return !f.hasMetadata();
+// Each global variable's and function's place in its module.
+using Places = std::unordered_map<const llvm::GlobalValue *, size_t>;
+
+Places placesOf(const llvm::Module &module) {
+  Places places;
+  for (const llvm::GlobalVariable &g : module.globals())
+    places.emplace(&g, places.size());
+  for (const llvm::Function &f : module.functions())
+    places.emplace(&f, places.size());
+  return places;
+}
+
+// `values` in the order of their module.
+template <typename T>
+std::vector<const T *> inPlaceOrder(const std::set<const T *> &values, const Places &places) {
+  std::vector<const T *> out(values.begin(), values.end());
+  std::sort(out.begin(), out.end(),
+            [&](const T *a, const T *b) { return places.at(a) < places.at(b); });
+  return out;
 }
 
 // A module that holds `f` and, as declarations and constants, only what it
-// references (`functions`, `globals`), in the order of `module`: the same
-// text for the same function whatever else the module holds. (CloneModule
-// would declare every function of the module in each copy, which makes
-// splitting a module of n functions cost n^2.)
+// references (`functions`, `globals`), in the order of `module` (`places`):
+// the same text for the same function whatever else the module holds.
+// (CloneModule would declare every function of the module in each copy,
+// which makes splitting a module of n functions cost n^2; so would looking
+// through the module for what `f` references.)
 std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const llvm::Function &f,
                                             const std::set<const llvm::Function *> &functions,
                                             const std::set<const llvm::GlobalVariable *> &globals,
-                                            llvm::ValueToValueMapTy &map) {
+                                            const Places &places, llvm::ValueToValueMapTy &map) {
   auto out = std::make_unique<llvm::Module>(module.getModuleIdentifier(), module.getContext());
   out->setTargetTriple(module.getTargetTriple());
   out->setDataLayout(module.getDataLayout());
-  for (const llvm::GlobalVariable &g : module.globals()) {
-    if (!globals.count(&g))
-      continue;
+  const std::vector<const llvm::GlobalVariable *> variables = inPlaceOrder(globals, places);
+  for (const llvm::GlobalVariable *v : variables) {
+    const llvm::GlobalVariable &g = *v;
     auto *copy = new llvm::GlobalVariable(*out, g.getValueType(), g.isConstant(), g.getLinkage(),
                                           nullptr, g.getName(), nullptr, g.getThreadLocalMode(),
                                           g.getType()->getAddressSpace());
     copy->copyAttributesFrom(&g);
     map[&g] = copy;
   }
-  for (const llvm::Function &c : module.functions()) {
-    if (&c == &f || !functions.count(&c))
+  for (const llvm::Function *callee : inPlaceOrder(functions, places)) {
+    const llvm::Function &c = *callee;
+    if (&c == &f)
       continue;
     auto *decl = llvm::Function::Create(c.getFunctionType(), llvm::GlobalValue::ExternalLinkage,
                                         c.getName(), out.get());
@@ -116,10 +130,10 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
   auto *copy = llvm::Function::Create(f.getFunctionType(), f.getLinkage(), f.getName(), out.get());
   copy->copyAttributesFrom(&f);
   map[&f] = copy;
-  for (const llvm::GlobalVariable &g : module.globals())
-    if (globals.count(&g) && g.hasInitializer())
-      llvm::cast<llvm::GlobalVariable>(map[&g])->setInitializer(
-          llvm::MapValue(g.getInitializer(), map));
+  for (const llvm::GlobalVariable *g : variables)
+    if (g->hasInitializer())
+      llvm::cast<llvm::GlobalVariable>(map[g])->setInitializer(
+          llvm::MapValue(g->getInitializer(), map));
   auto arg = copy->arg_begin();
   for (const llvm::Argument &a : f.args()) {
     arg->setName(a.getName());
@@ -335,24 +349,23 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     }
   });
   std::map<std::string, llvm::Function *> byName;
-  // Functions already keyed, by FunctionComparator's hash: a function that
-  // compares equal to one of them (the same op on the same shapes, emitted
-  // again for another step of a recurrence or another head) is that one,
-  // with no module of its own to write and hash. Their bodies stay until the
-  // end for these comparisons.
+  // Functions already keyed, by functionHash(): a function that is the same
+  // as one of them (sameFunction(): the same op on the same shapes, emitted
+  // again for another step of a recurrence or another head; product kernels
+  // and loops with their loop hints) is that one, with no module of its own
+  // to write and hash. Their bodies stay until the end for these comparisons.
   llvm::GlobalNumberState numbers;
-  std::multimap<llvm::FunctionComparator::FunctionHash, llvm::Function *> keyed;
+  std::multimap<uint64_t, llvm::Function *> keyed;
+  const Places places = placesOf(module);
   for (llvm::Function *f : order) {
     if (cancelled_)
       break; // the workers fail what was queued
     ++report_.functions;
-    llvm::FunctionComparator::FunctionHash hash = llvm::FunctionComparator::functionHash(*f);
-    const bool plain = comparable(*f);
+    uint64_t hash = functionHash(*f);
     llvm::Function *equal = nullptr;
-    if (plain)
-      for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)
-        if (llvm::FunctionComparator(f, it->second, &numbers).compare() == 0)
-          equal = it->second;
+    for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)
+      if (sameFunction(*f, *it->second, numbers))
+        equal = it->second;
     if (equal) {
       ++report_.duplicates;
       f->replaceAllUsesWith(equal);
@@ -364,7 +377,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     std::set<const llvm::GlobalVariable *> globals;
     collectReferences(*f, fns, globals);
     llvm::ValueToValueMapTy map;
-    std::unique_ptr<llvm::Module> alone = functionAlone(module, *f, fns, globals, map);
+    std::unique_ptr<llvm::Module> alone = functionAlone(module, *f, fns, globals, places, map);
     alone->setModuleIdentifier(kPlaceholder);
     alone->setSourceFileName(kPlaceholder);
     // Only what the function uses, with names that do not depend on the rest
@@ -409,8 +422,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       continue;
     }
     f->setName(name);
-    if (plain)
-      keyed.emplace(hash, f);
+    keyed.emplace(hash, f);
     byName[name] = f;
     keys_.push_back(key);
     if (compiled_.count(key)) {

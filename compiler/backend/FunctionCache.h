@@ -40,8 +40,8 @@ struct FunctionCacheReport {
 /// SHA-1 of that module's un-optimised bitcode (its own name replaced by a
 /// placeholder, callees already renamed, so the key covers what it calls),
 /// the target CPU, its features and the optimisation level (a function
-/// that llvm::FunctionComparator finds equal to one keyed before takes its
-/// key without being written). A key seen
+/// that sameFunction() finds equal to one keyed before takes its key
+/// without being written). A key seen
 /// before is not compiled again: the new module calls the existing machine
 /// code. New functions are optimised and compiled on a few threads, each
 /// with its own LLVMContext and TargetMachine. The optimisation pipeline

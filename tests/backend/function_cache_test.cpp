@@ -139,10 +139,22 @@ TEST(FunctionCache, ACancelledCacheCompilesNothingMore) {
 TEST(FunctionCache, FunctionsThatDifferOnlyInAConstantStayApart) {
   auto cache = FunctionCache::create({"x86-64-v2", 2});
   ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
-  // k3 has k1's shape and another constant: the same structural hash, not the same function.
+  // k3 has k1's shape and another constant: not the same function.
   Compiled c = compile(**cache, moduleText("fmul float %x, 3.0"));
   ASSERT_TRUE(c.step);
   EXPECT_EQ(c.step(3.0f), 36.0f);    // (3 * 2) * 2 * 3
+  EXPECT_EQ(c.report.duplicates, 1); // only k2 is k1
+  EXPECT_EQ(c.report.compiled, 3);
+}
+
+TEST(FunctionCache, FunctionsThatDifferOnlyInAFlagStayApart) {
+  auto cache = FunctionCache::create({"x86-64-v2", 2});
+  ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+  // k3 is k1 with a fast-math flag: the same hash, so they are compared, and
+  // not the same function.
+  Compiled c = compile(**cache, moduleText("fmul nnan float %x, 2.0"));
+  ASSERT_TRUE(c.step);
+  EXPECT_EQ(c.step(3.0f), 24.0f);
   EXPECT_EQ(c.report.duplicates, 1); // only k2 is k1
   EXPECT_EQ(c.report.compiled, 3);
 }
