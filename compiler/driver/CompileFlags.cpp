@@ -13,7 +13,7 @@ void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {
       ->capture_default_str();
   cmd->add_option("-O", flags.optLevel,
                   "Optimisation level: 0 none, 1 LLVM's O1 pipeline, 2 mtlc's pipeline, 3 LLVM's "
-                  "O3 pipeline (compiles about twice as long)")
+                  "O3 pipeline (compiles two to four times as long)")
       ->check(mtlrt::wholeNumber(0, 3))
       ->capture_default_str();
   cmd->add_flag("--no-cache", flags.noCache,
