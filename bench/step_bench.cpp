@@ -102,8 +102,8 @@ double productFlops(const mtl::ir::Graph &g, int64_t batch) {
       continue;
     const mtl::ir::TensorType &a = g.type(op.operands[0]);
     // Linear, MatMul, MatMulLeft: a sum over a's last dimension per output
-    // element; MatMulTN and MatMulSum: per row of a and output column.
-    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSum;
+    // element; MatMulTN and MatMulSumNT: per row of a and output column.
+    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSumNT;
     double outer = sumsRows ? rows(a) : rows(op.type);
     flops += 2 * outer * static_cast<double>(a.lastDim()) * static_cast<double>(op.type.lastDim());
   }

@@ -191,18 +191,20 @@ AdjointTerms adjoint(ir::Builder &b, ValueId id, ValueId g, const std::vector<bo
       add(1, b.matmul(operand(0), g));
     return out;
   case OpKind::MatMulLeft: // y_l = w x_l + b; dw = sum_l g_l x_l^T = (sum_l x_l g_l^T)^T
+    // (x_l, k rows, is the larger operand: the product copies the other one's
+    // blocks transposed as it goes, bench/README.md "Findings")
     if (want(0))
-      add(0, b.transpose(b.matmulSum(operand(1), b.transpose(g))));
+      add(0, b.transpose(b.matmulSumNT(operand(1), g)));
     if (want(1))
       add(1, b.matmulLeft(b.transpose(operand(0)), g));
     if (want(2))
       add(2, b.reduceSum(b.reduceSum(g, ReduceAxis::Last), ReduceAxis::Leading));
     return out;
-  case OpKind::MatMulSum: // c = sum_l a_l b_l
+  case OpKind::MatMulSumNT: // c = sum_l a_l b_l^T; da_l = g b_l, db_l = g^T a_l
     if (want(0))
-      add(0, b.matmulLeft(g, b.transpose(operand(1))));
+      add(0, b.matmulLeft(g, operand(1)));
     if (want(1))
-      add(1, b.matmul(b.transpose(operand(0)), g));
+      add(1, b.matmulLeft(b.transpose(g), operand(0)));
     return out;
   case OpKind::Softmax:
     if (want(0))

@@ -109,6 +109,10 @@ createTargetMachine(const TargetOptions &opts) {
         "LLVM CPU name such as skylake",
         cpu.c_str());
   llvm::TargetOptions to;
+  // Assembly (`mtlc emit asm`) says what llc's does: each block's loop depth,
+  // and which stores and loads are register spills and reloads
+  // (tests/e2e/register_tiles.sh reads those). Object code is the same.
+  to.MCOptions.AsmVerbose = true;
   std::unique_ptr<llvm::TargetMachine> tm(
       target->createTargetMachine(triple, cpu, featureString(opts), to, llvm::Reloc::PIC_,
                                   std::nullopt, codegenLevel(opts.optLevel)));

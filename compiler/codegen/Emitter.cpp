@@ -369,7 +369,7 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::MatMul:
   case OpKind::MatMulTN:
   case OpKind::MatMulLeft:
-  case OpKind::MatMulSum:
+  case OpKind::MatMulSumNT:
   case OpKind::Gather:
   case OpKind::GatherGrad:
   case OpKind::Dropout:

@@ -352,7 +352,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               n,
                               k > kStepBlock ? kStepBlock : 0};
             access.rowBias = hasBias ? a[2] : nullptr;
-            access.packBlocks = true; // with M5's 64 channels, as in matmul_sum below
+            access.packBlocks = true; // with M5's 64 channels, as in matmul_sum_nt below
             access.relu = op.attrs.activation == ir::Activation::Relu;
             emitTiledProduct(*this, access, cst(0), cst(m));
           });
@@ -360,13 +360,16 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
         Disjoint::Ignore);
     return;
   }
-  case OpKind::MatMulSum: {
-    // c[i, :] = Σ_l Σ_p a_l[i, p] b_l[p, :] (a convolution's weight
-    // gradient): the sum runs over the rows of every b_l in order, in
-    // blocks that divide a matrix's k rows (at most kStepBlock where k has
-    // such a divisor), so A's element is found from the block's first step
-    // without a division in the loop.
-    const int64_t m = op.type.dims[0], k = t0.lastDim(), n = op.type.lastDim();
+  case OpKind::MatMulSumNT: {
+    // c[i, j] = Σ_l Σ_p a_l[i, p] b_l[j, p] (a convolution's weight
+    // gradient: each image's output gradient times its columns, transposed):
+    // the sum runs over the columns of every a_l in order, in blocks that
+    // divide a matrix's k columns (at most kStepBlock where k has such a
+    // divisor), so both elements are found from the block's first step
+    // without a division in the loop. Each block of b_l's rows for a panel
+    // is copied transposed (TileAccess::packBlock), so no transpose of a
+    // whole operand is stored first.
+    const int64_t m = op.type.dims[0], n = op.type.dims[1], k = t0.lastDim();
     int64_t block = k;
     for (int64_t d = std::min(k, kStepBlock); d >= kStepBlock / 4; --d)
       if (k % d == 0) {
@@ -380,21 +383,33 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     parallelRows(
         cst(m), work, args,
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          // The matrix l = first / k that a block starting at `first` is in,
+          // and the block's first column p0 = first - l k.
+          auto matrixOf = [&](llvm::Value *first) {
+            llvm::Value *l = b.CreateUDiv(first, cst(k));
+            return std::pair{l, b.CreateSub(first, b.CreateMul(l, cst(k)))};
+          };
           TileAccess access{a[3],
                             [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
-                              // a_l[i, p] with l = first / k and p = s - l k.
-                              llvm::Value *l = b.CreateUDiv(first, cst(k));
-                              llvm::Value *p = b.CreateSub(s, b.CreateMul(l, cst(k)));
+                              auto [l, p0] = matrixOf(first);
+                              llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
                               llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
                               return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
                             },
-                            rowMajor(*this, a[1], cst(n)),
+                            nullptr,
                             [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
                             n,
                             block};
-          // Its blocks of B copied contiguous, with the forward product's:
-          // M5/64, M5/256 and M7/256 2.5-3% shorter steps, M5/16 and M7/16 level.
           access.packBlocks = true;
+          access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
+                                 int64_t columns) {
+            // Rows col0.. of b_l, `block` floats each from p0, become
+            // `block` rows of `columns` floats.
+            auto [l, p0] = matrixOf(first);
+            llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(n)), col0);
+            transposeBlock(at(a[1], b.CreateAdd(b.CreateMul(row, cst(k)), p0)), packed, cst(0),
+                           columns, block, k, columns);
+          };
           emitTiledProduct(*this, access, begin, end);
         },
         Disjoint::Ignore);

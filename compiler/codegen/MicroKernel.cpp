@@ -214,11 +214,14 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
         llvm::Value *col0 = b.CreateAdd(e.cst(run.col0), b.CreateMul(panel, e.cst(w)));
         TileAccess inPanel = access;
         if (packed) {
-          e.loop(steps.begin, steps.end, [&](llvm::Value *s) {
-            llvm::Value *row = b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns));
-            b.CreateMemCpy(e.at(packed, row), llvm::Align(4), access.bAt(s, col0, columns),
-                           llvm::Align(4), columns * 4);
-          });
+          if (access.packBlock)
+            access.packBlock(packed, steps.begin, col0, columns);
+          else
+            e.loop(steps.begin, steps.end, [&](llvm::Value *s) {
+              llvm::Value *row = b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns));
+              b.CreateMemCpy(e.at(packed, row), llvm::Align(4), access.bAt(s, col0, columns),
+                             llvm::Align(4), columns * 4);
+            });
           inPanel.bAt = [&](llvm::Value *s, llvm::Value *, int64_t) {
             return e.at(packed, b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns)));
           };

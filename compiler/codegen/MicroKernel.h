@@ -12,7 +12,8 @@ struct TileAccess {
   /// `stepBlock`; else 0), constant over a tile's sum of that block.
   std::function<llvm::Value *(llvm::Value *row, llvm::Value *s, llvm::Value *first)> a;
   /// Pointer to B(s, col0), where `col0` starts a panel of `columns`
-  /// columns, contiguous from there (rowMajor, or packedPanels).
+  /// columns, contiguous from there (rowMajor, or packedPanels); null with
+  /// packBlock.
   std::function<llvm::Value *(llvm::Value *s, llvm::Value *col0, int64_t columns)> bAt;
   std::function<llvm::Value *(llvm::Value *row)> cRow; ///< pointer to C(row, 0)
   int64_t columns;                                     ///< n, a constant
@@ -27,6 +28,12 @@ struct TileAccess {
   /// the L1 cache, where B's own rows can be 512 bytes apart and fall in
   /// few of its sets). Pays where many rows of C read each copy.
   bool packBlocks = false;
+  /// With packBlocks, where B's rows are not contiguous (a transposed B):
+  /// stores the block's rows of the panel at `col0` at `packed` (`columns`
+  /// floats a row) from the block's `first` step; every block is
+  /// stepBlock steps long. Null: each row is copied from bAt.
+  std::function<void(llvm::Value *packed, llvm::Value *first, llvm::Value *col0, int64_t columns)>
+      packBlock;
   /// At most one non-null: a row of n floats added to every row of C
   /// (`bias`), or one float per row added to each of its elements
   /// (`rowBias`), after the whole sum (C = A B + bias, the sum rounded

@@ -42,7 +42,7 @@ public:
   ValueId matmulLeft(ValueId w, ValueId x, std::optional<ValueId> bias = std::nullopt) {
     return bias ? create(OpKind::MatMulLeft, {w, x, *bias}) : create(OpKind::MatMulLeft, {w, x});
   }
-  ValueId matmulSum(ValueId a, ValueId b) { return create(OpKind::MatMulSum, {a, b}); }
+  ValueId matmulSumNT(ValueId a, ValueId b) { return create(OpKind::MatMulSumNT, {a, b}); }
 
   ValueId add(ValueId a, ValueId b) { return create(OpKind::Add, {a, b}); }
   ValueId sub(ValueId a, ValueId b) { return create(OpKind::Sub, {a, b}); }

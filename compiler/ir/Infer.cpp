@@ -134,15 +134,15 @@ Inferred inferType(const Graph &g, const Op &op) {
     r.dims[d - 2] = t(0).dims[0];
     return ok(r);
   }
-  case OpKind::MatMulSum: {
+  case OpKind::MatMulSumNT: {
     const size_t d = t(0).dims.size();
     if (d < 2 || t(1).dims.size() != d || t(0).batched != t(1).batched ||
         !std::equal(t(0).dims.begin(), t(0).dims.end() - 2, t(1).dims.begin()) ||
-        t(0).lastDim() != t(1).dims[d - 2])
-      return fail(fmt::format("matmul_sum: {} and {} need equal leading dimensions and "
-                              "matrices that multiply",
+        t(0).lastDim() != t(1).lastDim())
+      return fail(fmt::format("matmul_sum_nt: {} and {} need equal leading dimensions and "
+                              "equal last dimensions",
                               formatType(t(0)), formatType(t(1))));
-    return ok(TensorType::fixed({t(0).dims[d - 2], t(1).lastDim()}));
+    return ok(TensorType::fixed({t(0).dims[d - 2], t(1).dims[d - 2]}));
   }
   case OpKind::BatchNorm: {
     const bool perChannel = isVector(t(1)) && t(1) == t(2) && t(1) == t(3) && t(1) == t(4);

@@ -168,9 +168,9 @@ std::string Machine::step(const Op &op, const Feeds &feeds, Buffer &out) {
     activate(a.activation, out);
     return {};
   }
-  case OpKind::MatMulSum:
-    kernels::matmulSum(in(op, 0), in(op, 1), op.type.dims[0], ty(op, 0).lastDim(), op.type.dims[1],
-                       out);
+  case OpKind::MatMulSumNT:
+    kernels::matmulSumNT(in(op, 0), in(op, 1), op.type.dims[0], ty(op, 0).lastDim(),
+                         op.type.dims[1], out);
     return {};
   case OpKind::BatchNorm: { // channel c of each row: values [c size, (c + 1) size)
     const size_t size = static_cast<size_t>(a.size), channels = in(op, 1).size();

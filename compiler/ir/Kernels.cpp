@@ -56,14 +56,14 @@ void matmulLeft(const Buffer &w, const Buffer &x, const Buffer *b, int64_t m, in
       }
 }
 
-void matmulSum(const Buffer &a, const Buffer &b, int64_t m, int64_t k, int64_t n, Buffer &out) {
+void matmulSumNT(const Buffer &a, const Buffer &b, int64_t m, int64_t k, int64_t n, Buffer &out) {
   int64_t count = static_cast<int64_t>(a.size()) / (m * k);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       double s = 0;
       for (int64_t l = 0; l < count; ++l)
         for (int64_t p = 0; p < k; ++p)
-          s += a[(l * m + i) * k + p] * b[(l * k + p) * n + j];
+          s += a[(l * m + i) * k + p] * b[(l * n + j) * k + p];
       out[i * n + j] = s;
     }
 }

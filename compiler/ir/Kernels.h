@@ -24,8 +24,8 @@ void matmulTN(const Buffer &a, const Buffer &b, int64_t m, int64_t n, Buffer &ou
 /// out[l, i, j] = sum_p w[i, p] x[l, p, j] + b[i]; w is [m, k], each x[l] [k, n].
 void matmulLeft(const Buffer &w, const Buffer &x, const Buffer *b, int64_t m, int64_t k, int64_t n,
                 Buffer &out);
-/// out[i, j] = sum_l sum_p a[l, i, p] b[l, p, j]; each a[l] is [m, k], b[l] [k, n].
-void matmulSum(const Buffer &a, const Buffer &b, int64_t m, int64_t k, int64_t n, Buffer &out);
+/// out[i, j] = sum_l sum_p a[l, i, p] b[l, j, p]; each a[l] is [m, k], b[l] [n, k].
+void matmulSumNT(const Buffer &a, const Buffer &b, int64_t m, int64_t k, int64_t n, Buffer &out);
 /// Softmax, LogSoftmax, LayerNorm and their Grad kinds, row by row; `second`
 /// is the second operand of the Grad kinds.
 void rowwise(OpKind kind, const Attrs &attrs, const Buffer &x, const Buffer *second, int64_t last,

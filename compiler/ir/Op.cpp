@@ -142,7 +142,7 @@ std::string kindAttrs(OpKind kind, const Attrs &a) {
   case OpKind::MatMul:
   case OpKind::MatMulTN:
   case OpKind::MatMulLeft:
-  case OpKind::MatMulSum:
+  case OpKind::MatMulSumNT:
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:

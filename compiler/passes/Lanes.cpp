@@ -203,9 +203,9 @@ Work opWork(const ir::Graph &graph, ValueId id, const std::vector<bool> &fused) 
   const ir::Op &op = graph.op(id);
   if (ir::opInfo(op.kind).opClass == ir::OpClass::Dense) {
     // A sum over a's last dimension per output element, or (MatMulTN,
-    // MatMulSum) over a's rows per output element.
+    // MatMulSumNT) over a's rows per output element.
     const ir::TensorType &a = graph.type(op.operands[0]);
-    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSum;
+    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSumNT;
     return matrixRows(sumsRows ? a : op.type, a.lastDim() * op.type.lastDim());
   }
   Work w = elements(op.type);

@@ -95,7 +95,7 @@ TEST(GradCheck, DenseAlgebra) {
     return b.matmulLeft(b.param("w", {2, 3}), feature(b, "x", {3, 4}));
   });
   checkValue([](Builder &b) {
-    return b.matmulSum(feature(b, "a", {3, 4}), feature(b, "c", {4, 2}));
+    return b.matmulSumNT(feature(b, "a", {3, 4}), feature(b, "c", {2, 4}));
   });
 }
 

@@ -33,7 +33,7 @@ model dense_tiles {
 
 // Convolutions: im2col products of 8 and 12 output channels over 100 and
 // 25 pixels (matmul_left), their weight gradients summed over images
-// (matmul_sum) and input gradients.
+// (matmul_sum_nt) and input gradients.
 constexpr const char *kConv = R"(
 model conv_tiles {
   input x : f32[2, 10, 10]
