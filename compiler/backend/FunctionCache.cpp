@@ -25,6 +25,7 @@
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Instructions.h>
+#include <llvm/IR/Verifier.h>
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/SHA1.h>
@@ -154,6 +155,14 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
       units && units->getNumOperands() == 0)
     out->eraseNamedMetadata(units);
   return out;
+}
+
+// What LLVM's verifier (`broken`, writing to the stream) finds wrong with a
+// function or module, as an error message; empty if nothing.
+std::string verified(const std::function<bool(llvm::raw_ostream &)> &broken) {
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  return broken(os) ? "invalid LLVM IR: " + os.str() : "";
 }
 
 llvm::Error failure(const std::string &message) {
@@ -372,6 +381,15 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       f->eraseFromParent();
       continue;
     }
+    // LLVM's verifier, once per distinct function (the copies found above
+    // are the same code): over the whole module, it checked a gru's 24 copies
+    // of each op, half of the codegen stage.
+    if (std::string invalid = verified([&](auto &os) { return llvm::verifyFunction(*f, &os); });
+        !invalid.empty()) {
+      std::lock_guard<std::mutex> guard(problemLock);
+      problem = invalid;
+      break;
+    }
     // The function alone in a module, with the constants it reads.
     std::set<const llvm::Function *> fns;
     std::set<const llvm::GlobalVariable *> globals;
@@ -461,6 +479,9 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     return failure(kCancelledMessage);
   if (!problem.empty())
     return failure(problem);
+  if (std::string invalid = verified([&](auto &os) { return llvm::verifyModule(module, &os); });
+      !invalid.empty())
+    return failure(invalid); // what stays: the entry, the descriptor, functions kept here
   optimizeModule(module, **tm, opts_.optLevel);
   return llvm::Error::success();
 }

@@ -60,6 +60,8 @@ public:
   /// The optimise stage: splits `module` (whose functions but `entry` may go
   /// to the cache), optimises the functions not compiled before, and
   /// optimises what stays in `module` (`entry` and the data it references).
+  /// Each distinct function, and what stays, first passes LLVM's verifier
+  /// (an error "invalid LLVM IR: ...", never a crash, if not).
   /// `module` is left calling the cached functions by their content names.
   llvm::Error optimize(llvm::Module &module, const std::string &entry);
 

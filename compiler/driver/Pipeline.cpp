@@ -58,13 +58,14 @@ void reportCache(const backend::FunctionCache &cache, const PipelineOptions &o) 
     fmt::print(stderr, "mtlc: {}\n", cache.summary());
 }
 
-// The step's LLVM module in `context`, checked by LLVM's verifier.
+// The step's LLVM module in `context`, checked by LLVM's verifier unless a
+// function cache will check it (each distinct function once).
 llvm::Expected<std::unique_ptr<llvm::Module>> generate(const codegen::CodegenInput &in,
-                                                       llvm::LLVMContext &context) {
+                                                       llvm::LLVMContext &context, bool verify) {
   std::unique_ptr<llvm::Module> module = codegen::generateModule(in, context);
   std::string problems;
   llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(*module, &os))
+  if (verify && llvm::verifyModule(*module, &os))
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "invalid LLVM IR: %s",
                                    os.str().c_str());
   return module;
@@ -207,7 +208,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                                         getterName(*c.model, o), c.fused,
                                         mtlrt::runConfigJson(runConfig(*c.model)),
                                         o.vectors.value_or(backend::vectorUnit(*c.targetMachine))});
-    auto module = generate(*input, *c.llvmContext);
+    auto module = generate(*input, *c.llvmContext, /*verify=*/!cache);
     if (!module)
       return internal(c, llvm::toString(module.takeError()));
     c.module = std::move(*module);
@@ -223,10 +224,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
   {
     StageTimer t(o, "optimize");
     // Per function, and only the functions the cache has not compiled yet.
-    if (auto err = cache->optimize(*c.module, getterName(*c.model, o))) {
-      c.diags.error({}, llvm::toString(std::move(err)));
-      return false;
-    }
+    if (auto err = cache->optimize(*c.module, getterName(*c.model, o)))
+      return internal(c, llvm::toString(std::move(err)));
   }
   if (last == Stage::Optimize)
     return true;
@@ -254,7 +253,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
           std::unique_ptr<llvm::Module> module;
           {
             StageTimer t(timed, "codegen");
-            auto made = generate(in, context);
+            auto made = generate(in, context, /*verify=*/false);
             if (!made)
               return made.takeError();
             module = std::move(*made);

@@ -159,6 +159,24 @@ TEST(FunctionCache, FunctionsThatDifferOnlyInAFlagStayApart) {
   EXPECT_EQ(c.report.compiled, 3);
 }
 
+TEST(FunctionCache, InvalidCodeIsAnErrorNotACrash) {
+  auto cache = FunctionCache::create({"x86-64-v2", 2});
+  ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+  // k3 uses %z before it is defined: LLVM's verifier, which the cache runs
+  // on each distinct function, rejects it before it is written or compiled.
+  llvm::LLVMContext context;
+  llvm::SMDiagnostic error;
+  std::unique_ptr<llvm::Module> module = llvm::parseAssemblyString(
+      moduleText("fadd float %z, 1.0\n  %z = fadd float %x, 1.0"), error, context);
+  ASSERT_TRUE(module) << error.getMessage().str();
+  llvm::Error err = (*cache)->optimize(*module, "get");
+  ASSERT_TRUE(bool(err));
+  std::string message = llvm::toString(std::move(err));
+  EXPECT_NE(message.find("invalid LLVM IR: Instruction does not dominate all uses!"),
+            std::string::npos)
+      << message;
+}
+
 TEST(FunctionCache, LaterSessionsReadTheDiskCache) {
   std::string root = ::testing::TempDir() + "mtl_function_cache_disk";
   std::filesystem::remove_all(root);
