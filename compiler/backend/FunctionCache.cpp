@@ -20,6 +20,8 @@
 #include "backend/Parallel.h"
 #include "backend/SameFunction.h"
 
+#include <llvm/ADT/SmallPtrSet.h>
+#include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
@@ -51,15 +53,17 @@ const char *kPlaceholder = "mtl.fn";
 // instructions and the constants they use (global initialisers included).
 void collectReferences(const llvm::Function &root, std::set<const llvm::Function *> &functions,
                        std::set<const llvm::GlobalVariable *> &globals) {
-  std::vector<const llvm::Value *> work;
-  std::set<const llvm::Value *> seen;
+  // Only constants (functions and global variables among them) can lead to
+  // either; instructions, arguments and blocks are passed over at once.
+  llvm::SmallVector<const llvm::Constant *, 64> work;
+  llvm::SmallPtrSet<const llvm::Constant *, 32> seen;
   for (const llvm::BasicBlock &bb : root)
     for (const llvm::Instruction &inst : bb)
       for (const llvm::Value *op : inst.operands())
-        work.push_back(op);
+        if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
+          work.push_back(c);
   while (!work.empty()) {
-    const llvm::Value *v = work.back();
-    work.pop_back();
+    const llvm::Constant *v = work.pop_back_val();
     if (!seen.insert(v).second)
       continue;
     if (auto *f = llvm::dyn_cast<llvm::Function>(v)) {
@@ -68,9 +72,10 @@ void collectReferences(const llvm::Function &root, std::set<const llvm::Function
       globals.insert(g);
       if (g->hasInitializer())
         work.push_back(g->getInitializer());
-    } else if (auto *c = llvm::dyn_cast<llvm::Constant>(v)) {
-      for (const llvm::Value *op : c->operands())
-        work.push_back(op);
+    } else {
+      for (const llvm::Value *op : v->operands())
+        if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
+          work.push_back(c);
     }
   }
 }
