@@ -16,7 +16,7 @@ constexpr int kRowBlock = 4;
 // 8-float registers as accumulators) spilled them to the stack in its inner
 // loop: M3, M5 and M6 took 1.8x, 2.0x and 2.9x this shape's step times on a
 // Zen 3 (bench/README.md, "Findings"); tests/e2e/register_tiles.sh checks
-// that no product's code stores a vector register to the stack.
+// that no product's loop over its sum spills or reloads a vector register.
 int panelVectors(const VectorUnit &unit) {
   return unit.registers >= 32 ? 4 : unit.floats >= 8 ? 3 : 2;
 }
