@@ -208,7 +208,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
                                         getterName(*c.model, o), c.fused,
                                         mtlrt::runConfigJson(runConfig(*c.model)),
                                         o.vectors.value_or(backend::vectorUnit(*c.targetMachine))});
-    auto module = generate(*input, *c.llvmContext, /*verify=*/!cache);
+    // The cache verifies what it is given; a module that stops here is verified now.
+    auto module = generate(*input, *c.llvmContext, /*verify=*/!cache || last == Stage::Llvm);
     if (!module)
       return internal(c, llvm::toString(module.takeError()));
     c.module = std::move(*module);
