@@ -16,23 +16,19 @@
 #include "backend/FunctionCache.h"
 
 #include "backend/Emit.h"
+#include "backend/FunctionAlone.h"
 #include "backend/Optimize.h"
 #include "backend/Parallel.h"
 #include "backend/SameFunction.h"
 
-#include <llvm/ADT/SmallPtrSet.h>
-#include <llvm/ADT/SmallVector.h>
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Bitcode/BitcodeReader.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
-#include <llvm/IR/Constants.h>
-#include <llvm/IR/Instructions.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/FormatVariadic.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/SHA1.h>
 #include <llvm/Support/raw_ostream.h>
-#include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/FunctionComparator.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
@@ -42,125 +38,11 @@
 #include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace mtl::backend {
 namespace {
 
 const char *kPlaceholder = "mtl.fn";
-
-// The functions and global variables that `root` refers to, through
-// instructions and the constants they use (global initialisers included).
-void collectReferences(const llvm::Function &root, std::set<const llvm::Function *> &functions,
-                       std::set<const llvm::GlobalVariable *> &globals) {
-  // Only constants (functions and global variables among them) can lead to
-  // either; instructions, arguments and blocks are passed over at once.
-  llvm::SmallVector<const llvm::Constant *, 64> work;
-  llvm::SmallPtrSet<const llvm::Constant *, 32> seen;
-  for (const llvm::BasicBlock &bb : root)
-    for (const llvm::Instruction &inst : bb)
-      for (const llvm::Value *op : inst.operands())
-        if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
-          work.push_back(c);
-  while (!work.empty()) {
-    const llvm::Constant *v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    if (auto *f = llvm::dyn_cast<llvm::Function>(v)) {
-      functions.insert(f);
-    } else if (auto *g = llvm::dyn_cast<llvm::GlobalVariable>(v)) {
-      globals.insert(g);
-      if (g->hasInitializer())
-        work.push_back(g->getInitializer());
-    } else {
-      for (const llvm::Value *op : v->operands())
-        if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
-          work.push_back(c);
-    }
-  }
-}
-
-// Each global variable's and function's place in its module.
-using Places = std::unordered_map<const llvm::GlobalValue *, size_t>;
-
-Places placesOf(const llvm::Module &module) {
-  Places places;
-  for (const llvm::GlobalVariable &g : module.globals())
-    places.emplace(&g, places.size());
-  for (const llvm::Function &f : module.functions())
-    places.emplace(&f, places.size());
-  return places;
-}
-
-// `values` in the order of their module.
-template <typename T>
-std::vector<const T *> inPlaceOrder(const std::set<const T *> &values, const Places &places) {
-  std::vector<const T *> out(values.begin(), values.end());
-  std::sort(out.begin(), out.end(),
-            [&](const T *a, const T *b) { return places.at(a) < places.at(b); });
-  return out;
-}
-
-// A module that holds `f` and, as declarations and constants, only what it
-// references (`functions`, `globals`), in the order of `module` (`places`):
-// the same text for the same function whatever else the module holds.
-// (CloneModule would declare every function of the module in each copy,
-// which makes splitting a module of n functions cost n^2; so would looking
-// through the module for what `f` references.)
-std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const llvm::Function &f,
-                                            const std::set<const llvm::Function *> &functions,
-                                            const std::set<const llvm::GlobalVariable *> &globals,
-                                            const Places &places, llvm::ValueToValueMapTy &map) {
-  auto out = std::make_unique<llvm::Module>(module.getModuleIdentifier(), module.getContext());
-  out->setTargetTriple(module.getTargetTriple());
-  out->setDataLayout(module.getDataLayout());
-  const std::vector<const llvm::GlobalVariable *> variables = inPlaceOrder(globals, places);
-  for (const llvm::GlobalVariable *v : variables) {
-    const llvm::GlobalVariable &g = *v;
-    auto *copy = new llvm::GlobalVariable(*out, g.getValueType(), g.isConstant(), g.getLinkage(),
-                                          nullptr, g.getName(), nullptr, g.getThreadLocalMode(),
-                                          g.getType()->getAddressSpace());
-    copy->copyAttributesFrom(&g);
-    map[&g] = copy;
-  }
-  for (const llvm::Function *callee : inPlaceOrder(functions, places)) {
-    const llvm::Function &c = *callee;
-    if (&c == &f)
-      continue;
-    auto *decl = llvm::Function::Create(c.getFunctionType(), llvm::GlobalValue::ExternalLinkage,
-                                        c.getName(), out.get());
-    decl->copyAttributesFrom(&c);
-    decl->setLinkage(llvm::GlobalValue::ExternalLinkage);
-    map[&c] = decl;
-  }
-  auto *copy = llvm::Function::Create(f.getFunctionType(), f.getLinkage(), f.getName(), out.get());
-  copy->copyAttributesFrom(&f);
-  map[&f] = copy;
-  for (const llvm::GlobalVariable *g : variables)
-    if (g->hasInitializer())
-      llvm::cast<llvm::GlobalVariable>(map[g])->setInitializer(
-          llvm::MapValue(g->getInitializer(), map));
-  auto arg = copy->arg_begin();
-  for (const llvm::Argument &a : f.args()) {
-    arg->setName(a.getName());
-    map[&a] = &*arg++;
-  }
-  llvm::SmallVector<llvm::ReturnInst *, 4> returns;
-  llvm::CloneFunctionInto(copy, &f, map, llvm::CloneFunctionChangeType::DifferentModule, returns);
-  // Named metadata (module flags), as CloneModule copies it. Cloning into
-  // another module adds an "llvm.dbg.cu" list even when there is no debug
-  // info; left empty, it makes the bitcode reader warn that it strips
-  // invalid debug info, so it goes.
-  for (const llvm::NamedMDNode &node : module.named_metadata()) {
-    llvm::NamedMDNode *to = out->getOrInsertNamedMetadata(node.getName());
-    for (const llvm::MDNode *operand : node.operands())
-      to->addOperand(llvm::MapMetadata(operand, map));
-  }
-  if (llvm::NamedMDNode *units = out->getNamedMetadata("llvm.dbg.cu");
-      units && units->getNumOperands() == 0)
-    out->eraseNamedMetadata(units);
-  return out;
-}
 
 // What LLVM's verifier (`broken`, writing to the stream) finds wrong with a
 // function or module, as an error message; empty if nothing.
