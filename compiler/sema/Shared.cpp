@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace mtl::sema {
 namespace {
 
@@ -100,7 +102,30 @@ private:
   std::vector<int> color_, path_;
 };
 
-SharedInfo::Form formOf(Context &ctx, int s, std::vector<int> &state) {
+// The walk over the shared blocks' forms: each block's state (0 not seen,
+// 1 being found, 2 found), and the names an unknown first step may have
+// meant, gathered once (a file of thousands of unknown names would
+// otherwise gather every name again for each).
+struct FormWalk {
+  std::vector<int> state;
+  std::optional<std::vector<std::string>> names;
+};
+
+const std::vector<std::string> &knownNames(Context &ctx, FormWalk &walk) {
+  if (!walk.names) {
+    std::vector<std::string> candidates = layerNames();
+    for (const auto &[name, sym] : ctx.names)
+      if (sym.kind != Symbol::Task)
+        candidates.push_back(name);
+    for (const std::string &b : ctx.blockNames(true))
+      candidates.push_back(b);
+    walk.names = std::move(candidates);
+  }
+  return *walk.names;
+}
+
+SharedInfo::Form formOf(Context &ctx, int s, FormWalk &walk) {
+  std::vector<int> &state = walk.state;
   SharedInfo &info = ctx.shared[s];
   if (state[s] == 2)
     return info.form;
@@ -128,19 +153,13 @@ SharedInfo::Form formOf(Context &ctx, int s, std::vector<int> &state) {
   } else if (sym && sym->kind == Symbol::Input) {
     form = SharedInfo::ValueForm;
   } else if (sym && sym->kind == Symbol::Shared) {
-    form = formOf(ctx, sym->index, state);
+    form = formOf(ctx, sym->index, walk);
   } else if (sym && sym->kind == Symbol::Task) {
     ctx.error(nameLoc(first),
               fmt::format("a shared block cannot start from task '{}'", first.text));
   } else {
-    std::vector<std::string> candidates = layerNames();
-    for (const auto &[name, sym] : ctx.names)
-      if (sym.kind != Symbol::Task)
-        candidates.push_back(name);
-    for (const std::string &b : ctx.blockNames(true))
-      candidates.push_back(b);
-    ctx.error(nameLoc(first),
-              fmt::format("unknown name '{}'{}", first.text, didYouMean(first.text, candidates)));
+    ctx.error(nameLoc(first), fmt::format("unknown name '{}'{}", first.text,
+                                          didYouMean(first.text, knownNames(ctx, walk))));
   }
   if (form == SharedInfo::Unknown)
     info.bad = true;
@@ -159,9 +178,9 @@ void classifyShared(Context &ctx) {
     readSharing(ctx, info);
   }
   SharedCycles(ctx).run();
-  std::vector<int> state(ctx.shared.size(), 0);
+  FormWalk walk{std::vector<int>(ctx.shared.size(), 0), std::nullopt};
   for (size_t i = 0; i < ctx.shared.size(); ++i)
-    formOf(ctx, static_cast<int>(i), state);
+    formOf(ctx, static_cast<int>(i), walk);
 }
 
 void finishValues(Context &ctx) {
