@@ -6,6 +6,7 @@
 // SGD by this test. What it pins is the plumbing between them: which
 // parameters are shared and where their blocks lie, the penalty's part, the
 // task weights handed to the gradient step, the scaling by the task count.
+#include "CompiledText.h"
 #include "balance/Method.h"
 #include "balance/Methods.h"
 #include "driver/Pipeline.h"
@@ -14,7 +15,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -47,12 +47,7 @@ struct Fixture {
   /// With `penalty` false, the model without its l2 term: task_grad_step
   /// then leaves the shared parameters' place in the arena to the runtime.
   void compile(bool penalty) {
-    // One file per test: ctest runs the tests of this file in parallel.
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char &ch : name)
-      ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-    const std::string path =
-        ::testing::TempDir() + "balance_step_" + name + (penalty ? "" : "_np") + ".mtl";
+    const std::string path = test::testFile(penalty ? "balance_step" : "balance_step_np");
     std::string text = kModel;
     if (!penalty)
       text.erase(text.find("  regularize"), text.find("  optimizer") - text.find("  regularize"));

@@ -77,10 +77,7 @@ struct Reference {
 void checkOptimizer(const sema::Optimizer &opt, const std::array<float, 2> *scales = nullptr) {
   driver::PipelineOptions options;
   options.adjust = [&](sema::Model &model) { model.optimizer = opt; };
-  test::CompiledText compiled(kModel,
-                              std::string("optimizer_formulas_") +
-                                  ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                              options);
+  test::CompiledText compiled(kModel, "optimizer_formulas", options);
   ASSERT_NE(compiled.c.compiled, nullptr);
   const mtl_model &m = *compiled.c.compiled;
   ASSERT_EQ(m.num_params, 2);

@@ -1,6 +1,7 @@
 // tiered_test.cpp: a tiered compile (PipelineOptions::tiered): -O0 code at once, the requested
 // level on a thread of its own, handed to the trainer, with the same results as an untiered
 // compile.
+#include "CompiledText.h"
 #include "RandomRows.h"
 #include "driver/Pipeline.h"
 #include "mtlrt/CodeSwap.h"
@@ -25,7 +26,7 @@ model tiered {
 )";
 
 std::string modelFile() {
-  const std::string path = ::testing::TempDir() + "tiered.mtl";
+  const std::string path = test::testFile("tiered");
   std::ofstream(path) << kModel;
   return path;
 }
