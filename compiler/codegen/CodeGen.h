@@ -22,7 +22,6 @@ struct CodegenInput {
   std::string sourceHash;               ///< recorded in the descriptor
   std::string targetCpu;                ///< recorded in the descriptor
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
-  std::vector<bool> fused;              ///< passes::fuseElementwise's marks; empty: none
   std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
   VectorUnit vectors; ///< the target's vector registers
 };

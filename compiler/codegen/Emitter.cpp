@@ -192,8 +192,35 @@ llvm::Value *Emitter::valueAt(ir::ValueId id, llvm::Value *flat, llvm::Value *co
   return isFused(id) ? compute(id, flat, col) : load(buffers[id], flat);
 }
 
+int64_t Emitter::fusedProductSteps(ir::ValueId id) const {
+  int64_t steps = 0;
+  for (ir::ValueId o : graph.op(id).operands) {
+    if (!isFused(o))
+      continue;
+    if (graph.op(o).kind == OpKind::MatMul)
+      steps += graph.type(graph.op(o).operands[0]).lastDim();
+    steps += fusedProductSteps(o);
+  }
+  return steps;
+}
+
 llvm::Value *Emitter::compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col) {
   const ir::Op &op = graph.op(id);
+  if (op.kind == OpKind::MatMul) {
+    // A product of few steps (passes/Fusion.h): element (r, c) sums a[r, p]
+    // w[p, c] from zero in step order with the tiles' multiply-adds, so
+    // its bits are the product kernel's (zero plus a -0 product is +0 there too).
+    const int64_t k = graph.type(op.operands[0]).lastDim(), n = op.type.lastDim();
+    llvm::Value *row = b.CreateUDiv(b.CreateSub(flat, col), cst(n));
+    auto *fmuladd = llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::fmuladd, {f32});
+    llvm::Value *sum = fcst(0.0);
+    for (int64_t p = 0; p < k; ++p) {
+      llvm::Value *a = load(buffers[op.operands[0]], b.CreateAdd(b.CreateMul(row, cst(k)), cst(p)));
+      llvm::Value *w = load(buffers[op.operands[1]], b.CreateAdd(cst(p * n), col));
+      sum = b.CreateCall(fmuladd, {a, w, sum});
+    }
+    return sum;
+  }
   // Operands are the op's own type, a scalar, or a vector along the last
   // dimension (whose flat index is the column).
   auto operand = [&](int k) {
@@ -270,11 +297,15 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // Shorter rows keep the plain loop: a call into a kernel would cost more
   // than threads save. Longer ones thread once parallelRows sees enough work
   // (kParallelWork elements: rows of 64 from batch 2048, of 1024 from 128).
-  if (op.type.rowElements() < (op.type.batched ? kThreadedRow : kParallelWork)) {
+  // An element of fused products (passes/Fusion.h) counts one more unit
+  // per multiply-add: the 10-wide trunk gradient of M2's two heads (5 and
+  // 3 steps) splits from batch 1,457 (their products from 2,622 and 4,370).
+  const int64_t perElement = 1 + fusedProductSteps(id);
+  if (op.type.rowElements() * perElement < (op.type.batched ? kThreadedRow : kParallelWork)) {
     rowsLoop(cst(0), nrows, nullptr);
     return;
   }
-  inThreads(id, nrows, count(op.type), rowsLoop);
+  inThreads(id, nrows, b.CreateMul(count(op.type), cst(perElement)), rowsLoop);
 }
 
 void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
@@ -358,6 +389,8 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
 
 void Emitter::emitOp(ir::ValueId id) {
   const ir::Op &op = graph.op(id);
+  if (isFused(id))
+    return; // computed inside its consumer's loop (passes/Fusion.h)
   kernelOp = ir::opName(op.kind);
   switch (op.kind) {
   case OpKind::Input:
@@ -415,10 +448,8 @@ void Emitter::emitOp(ir::ValueId id) {
   case OpKind::TrainSelect:
     MTL_CASE_BINARY_OPS
     MTL_CASE_UNARY_OPS
-    break; // below: element-wise (unless fused) or a shape op
+    break; // below: element-wise or a shape op
   }
-  if (isFused(id))
-    return; // computed inside its consumer's loop
   if (ir::isElementwiseUnary(op.kind) || ir::isElementwiseBinary(op.kind))
     emitElementwise(op, id);
   else

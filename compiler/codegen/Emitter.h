@@ -277,6 +277,9 @@ private:
   void im2colRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
                  llvm::Value *plane, llvm::Value *columns, llvm::Value *c, llvm::Value *i,
                  int64_t j);
+  /// The multiply-adds per element of the products fused into element-wise
+  /// op `id` (passes/Fusion.h), through its chains of fused operands.
+  int64_t fusedProductSteps(ir::ValueId id) const;
   /// Element `flat` (column `col` of its row) of an element-wise op, computed
   /// from its operands; fused operands are computed in place, recursively.
   llvm::Value *compute(ir::ValueId id, llvm::Value *flat, llvm::Value *col);

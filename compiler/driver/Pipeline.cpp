@@ -10,7 +10,6 @@
 #include "passes/Activations.h"
 #include "passes/CommonSubexpr.h"
 #include "passes/DeadCode.h"
-#include "passes/Fusion.h"
 #include "support/Suggest.h"
 
 #include <fmt/format.h>
@@ -135,7 +134,6 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     passes::eliminateCommonSubexpressions(c.step.graph, c.step.signature);
     passes::eliminateDeadCode(c.step.graph, c.step.signature);
     passes::fuseActivations(c.step.graph, c.step.signature);
-    c.fused = passes::fuseElementwise(c.step.graph, c.step.signature);
     std::vector<Diagnostic> problems = ir::verify(c.step.graph);
     if (!problems.empty())
       return internal(c, "invalid IR after the IR passes: " + problems[0].message);
@@ -205,7 +203,7 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
     c.targetMachine = std::move(*tm);
     input.emplace(codegen::CodegenInput{c.step.model, c.step.graph, c.step.signature,
                                         hashText(c.sourceText), backend::targetLabel(o.target),
-                                        getterName(*c.model, o), c.fused,
+                                        getterName(*c.model, o),
                                         mtlrt::runConfigJson(runConfig(*c.model)),
                                         o.vectors.value_or(backend::vectorUnit(*c.targetMachine))});
     // The cache verifies what it is given; a module that stops here is verified now.

@@ -22,7 +22,6 @@ namespace mtl::driver {
 struct Compilation : Checked {
   sema::Model *model = nullptr; ///< the model the later stages compile (overrides applied)
   lower::LoweredStep step;
-  std::vector<bool> fused; ///< element-wise ops fused into their consumers (Stage::Passes)
   std::unique_ptr<llvm::LLVMContext> llvmContext;
   std::unique_ptr<llvm::Module> module;
   std::unique_ptr<llvm::TargetMachine> targetMachine;

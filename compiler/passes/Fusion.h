@@ -2,19 +2,34 @@
 #pragma once
 
 #include "ir/Graph.h"
-#include "ir/Signature.h"
 
 #include <vector>
 
 namespace mtl::passes {
 
-/// Marks the element-wise ops (unary or binary) that code generation fuses
-/// into the loop of their consumer instead of storing: an op whose value is
-/// read exactly once, by an element-wise op of the same type or a sum or
-/// mean over it (reduce_sum, reduce_mean), and is not a result of the step.
+/// The most steps a fused matrix product sums (see fuseElementwise).
+constexpr int64_t kFusedProductSteps = 8;
+
+/// Marks, among the ops of one step (`needed`, passes::neededFor of its
+/// `roots`), the element-wise ops (unary or binary) that code generation
+/// fuses into the loop of their consumer instead of storing: an op whose
+/// value that step reads exactly once, by an element-wise op of the same
+/// type or a sum or mean over it (reduce_sum, reduce_mean), and is not one
+/// of its roots (which it keeps). Each step decides for itself: a value that
+/// another step also reads (a head's gradient that task_grad_step keeps per
+/// task) still fuses in the step that reads it once.
 /// A chain `a * step(x) + b` then becomes one loop with no intermediate
 /// buffers, and `reduce_sum(square(x - m))` one pass over x, which saves
 /// memory traffic (the bound on element-wise work) and workspace.
-std::vector<bool> fuseElementwise(const ir::Graph &graph, const ir::StepSignature &signature);
+///
+/// A matrix product over at most kFusedProductSteps steps (`matmul a, w`
+/// with w a weight: the input gradient of a head such as `dense(1)`) fuses
+/// into an element-wise consumer of its type the same way: each element is
+/// Σ_p a[r, p] w[p, c] from zero in step order, with the multiply-adds of
+/// the product's tiles, so the bits are the product's. Several tasks' heads
+/// on one trunk then give the trunk one loop over its gradient, not one
+/// product per head and their sum.
+std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                                  const std::vector<bool> &needed);
 
 } // namespace mtl::passes

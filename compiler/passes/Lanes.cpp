@@ -197,26 +197,33 @@ private:
   std::vector<Segment> segments;
 };
 
+/// A product's multiply-adds: a sum over a's last dimension per output
+/// element, or (MatMulTN, MatMulSumNT) over a's rows per output element.
+Work productWork(const ir::Graph &graph, const ir::Op &op) {
+  const ir::TensorType &a = graph.type(op.operands[0]);
+  bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSumNT;
+  return matrixRows(sumsRows ? a : op.type, a.lastDim() * op.type.lastDim());
+}
+
 } // namespace
 
 Work opWork(const ir::Graph &graph, ValueId id, const std::vector<bool> &fused) {
   const ir::Op &op = graph.op(id);
-  if (ir::opInfo(op.kind).opClass == ir::OpClass::Dense) {
-    // A sum over a's last dimension per output element, or (MatMulTN,
-    // MatMulSumNT) over a's rows per output element.
-    const ir::TensorType &a = graph.type(op.operands[0]);
-    bool sumsRows = op.kind == OpKind::MatMulTN || op.kind == OpKind::MatMulSumNT;
-    return matrixRows(sumsRows ? a : op.type, a.lastDim() * op.type.lastDim());
-  }
+  if (ir::opInfo(op.kind).opClass == ir::OpClass::Dense)
+    return productWork(graph, op);
   Work w = elements(op.type);
   std::vector<ValueId> todo = op.operands;
   while (!todo.empty()) {
     ValueId v = todo.back();
     todo.pop_back();
-    if (!fused.empty() && fused[v])
-      todo.insert(todo.end(), graph.op(v).operands.begin(), graph.op(v).operands.end());
-    else
+    if (fused.empty() || !fused[v]) {
       add(w, elements(graph.type(v)));
+      continue;
+    }
+    const ir::Op &inner = graph.op(v);
+    if (ir::opInfo(inner.kind).opClass == ir::OpClass::Dense) // a narrow product (Fusion.h)
+      add(w, productWork(graph, inner));
+    todo.insert(todo.end(), inner.operands.begin(), inner.operands.end());
   }
   return w;
 }

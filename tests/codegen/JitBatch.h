@@ -111,14 +111,17 @@ struct Compiled {
   bool ok = false;
 };
 
-/// `entry`: a test::modelFiles() entry, or a path relative to the source folder.
+/// `entry`: a test::modelFiles() entry, or a path relative to the source
+/// folder. With `taskGradients`, task_grad_step too, wherever tasks share
+/// parameters (without, as `mtlc train` compiles a model whose balancing
+/// does not combine gradients).
 inline void compile(const std::string &entry, Compiled &out,
                     std::function<void(sema::Model &)> adjust = nullptr,
-                    const std::string &cpu = "native") {
+                    const std::string &cpu = "native", bool taskGradients = true) {
   driver::PipelineOptions o;
   o.adjust = std::move(adjust);
   o.target.cpu = cpu;
-  o.taskGradients = true; // task_grad_step too, wherever tasks share parameters
+  o.taskGradients = taskGradients;
   o.modelName = test::modelOf(entry);
   out.ok = driver::runPipeline(test::modelPath(entry), driver::Stage::Jit, out.c, o);
 }

@@ -330,6 +330,23 @@ TEST(JitPackedProducts, AgreeWhereWeightsAndGradientBlocksArePacked) {
   }
 }
 
+TEST(JitNarrowProducts, AgreeFusedIntoTheTrunksGradient) {
+  // tests/codegen/models/narrow_heads.mtl without task gradients, so that
+  // its heads' input gradients fuse into the trunk's (passes/Fusion.h;
+  // narrow_products_test.cpp checks that they do): below and above the
+  // tiled path's 16 rows, with x86-64-v2's multiply and add and
+  // x86-64-v3's fused multiply-add.
+  for (const char *cpu : {"x86-64-v2", "x86-64-v3"}) {
+    SCOPED_TRACE(cpu);
+    Compiled own;
+    compile("tests/codegen/models/narrow_heads.mtl", own, nullptr, cpu, false);
+    ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+    for (int64_t rows : kBatchSizes)
+      checkLossesOutputsAndGradients(own, rows);
+    checkOneUpdate(own, 37);
+  }
+}
+
 TEST_P(JitVsInterpreter, IrPassesKeepEveryResult) {
   // "JIT = interpreter" runs both on the graph after the IR passes, so a
   // pass that merges two different values (CSE with a key that misses an

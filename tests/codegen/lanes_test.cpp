@@ -8,6 +8,7 @@
 #include "codegen/Emitter.h"
 #include "driver/Pipeline.h"
 #include "passes/DeadCode.h"
+#include "passes/Fusion.h"
 #include "passes/Lanes.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ using ir::ValueId;
 
 struct Step {
   driver::Compilation c;
-  std::vector<bool> needed;
+  std::vector<bool> needed, fused;
   passes::MemoryPlan plan;
   std::vector<passes::Segment> segments;
 };
@@ -42,11 +43,12 @@ void planStep(const std::string &entry, Step &s) {
   for (size_t i = 0; i < g.size(); ++i)
     if (s.needed[i])
       ops.push_back(static_cast<ValueId>(i));
-  s.segments = passes::planLanes(g, ops, s.c.fused, codegen::Emitter::kChunkOps);
-  s.plan = passes::planMemory(g, s.needed, live, s.c.fused, s.segments);
+  s.fused = passes::fuseElementwise(g, roots, s.needed);
+  s.segments = passes::planLanes(g, ops, s.fused, codegen::Emitter::kChunkOps);
+  s.plan = passes::planMemory(g, s.needed, live, s.fused, s.segments);
 }
 
-bool isFused(const Step &s, ValueId v) { return !s.c.fused.empty() && s.c.fused[v]; }
+bool isFused(const Step &s, ValueId v) { return s.fused[v]; }
 
 /// The workspace as floats: which value each float holds (-1 for none).
 class Workspace {

@@ -59,7 +59,7 @@ TrainPlan trainPlan(const ir::Graph &g, const ir::StepSignature &sig) {
   std::vector<bool> live(g.size(), false);
   for (ir::ValueId r : roots)
     live[static_cast<size_t>(r)] = true;
-  p.fused = passes::fuseElementwise(g, sig);
+  p.fused = passes::fuseElementwise(g, roots, p.needed);
   p.plan = passes::planMemory(g, p.needed, live, p.fused);
   return p;
 }
@@ -138,7 +138,7 @@ std::string runCase(const std::string &text, const std::string &name) {
     return fmt::format("// fused {}\n", fused) + ir::print(step.graph);
   }
   if (pass == "// PASS: fusion")
-    return fusedLines(step.graph, passes::fuseElementwise(step.graph, step.signature));
+    return fusedLines(step.graph, trainPlan(step.graph, step.signature).fused);
   if (pass == "// PASS: memory")
     return memoryLines(step.graph, step.signature);
   if (pass == "// PASS: lanes")
