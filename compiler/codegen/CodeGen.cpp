@@ -32,7 +32,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   // step, whose ops are mostly the train step's, fuses only what the train
   // step fuses too of what both compute, so that their kernels stay the
   // same functions, compiled once (penguins: 93 distinct functions
-  // otherwise, 88 so).
+  // otherwise, 86 so).
   auto plan = [&](const std::vector<ir::ValueId> &roots, bool training = true,
                   const Planned *like = nullptr) {
     std::vector<bool> live(g.size(), false);
