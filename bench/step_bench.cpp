@@ -113,6 +113,21 @@ double productFlops(const mtl::ir::Graph &g, int64_t batch) {
 /// Distinct batches a run cycles through, as training walks through its data.
 constexpr int kDistinctBatches = 8;
 
+/// An allocator of 64-byte aligned memory (one cache line, one AVX-512
+/// register), as the trainer's buffers are: malloc's 16-byte alignment puts
+/// a wide vector load across two cache lines.
+template <class T> struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U> CacheLineAllocator(const CacheLineAllocator<U> &) {}
+  T *allocate(size_t n) {
+    return static_cast<T *>(::operator new(n * sizeof(T), std::align_val_t(64)));
+  }
+  void deallocate(T *p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const CacheLineAllocator &) const { return true; }
+};
+template <class T> using Aligned = std::vector<T, CacheLineAllocator<T>>;
+
 /// Inputs, targets, arenas and result buffers for one model and batch size,
 /// allocated once and reused by every step. Steps cycle through
 /// kDistinctBatches random batches: a step never finds its input hot in the
@@ -131,12 +146,12 @@ public:
       const mtl_input_desc &in = model.inputs[k];
       if (in.dtype == MTL_I32) {
         // Embedding ids: small and valid for any vocabulary.
-        std::vector<int32_t> ids(kDistinctBatches * rows * in.elements);
+        Aligned<int32_t> ids(kDistinctBatches * rows * in.elements);
         for (int32_t &id : ids)
           id = static_cast<int32_t>(rng() % 2);
         intInputs.push_back(std::move(ids));
       } else {
-        std::vector<float> x(kDistinctBatches * rows * in.elements);
+        Aligned<float> x(kDistinctBatches * rows * in.elements);
         for (float &v : x)
           v = normal(rng);
         floatInputs.push_back(std::move(x));
@@ -145,7 +160,7 @@ public:
     for (int t = 0; t < model.num_tasks; ++t) {
       const mtl_task_desc &task = model.tasks[t];
       int64_t width = task.kind == MTL_CLASSIFY ? 1 : task.width;
-      std::vector<float> y(kDistinctBatches * rows * width);
+      Aligned<float> y(kDistinctBatches * rows * width);
       for (float &v : y) {
         if (task.kind == MTL_CLASSIFY)
           v = static_cast<float>(rng() % task.classes);
@@ -213,11 +228,12 @@ public:
 private:
   const mtl_model &model;
   int64_t rows;
-  std::vector<std::vector<float>> floatInputs, targets;
-  std::vector<std::vector<int32_t>> intInputs;
+  std::vector<Aligned<float>> floatInputs, targets;
+  std::vector<Aligned<int32_t>> intInputs;
   std::vector<const void *> inputPtrs;
   std::vector<const float *> targetPtrs;
-  std::vector<float> weights, params, state, grads, workspace, taskLosses, taskCounts;
+  std::vector<float> weights, taskLosses, taskCounts;
+  Aligned<float> params, state, grads, workspace;
   mtlrt::balance::Balancer balancer;
   /// The model's learning rate (its `optimizer`), 0.001 if it records none.
   float lr = 0.001f;
