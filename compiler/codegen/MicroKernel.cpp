@@ -6,20 +6,22 @@
 namespace mtl::codegen {
 namespace {
 
-constexpr int kRowBlock = 4;
-
-// The vectors of a full panel: a tile's 4 rows of them as accumulators, one
-// of B's vectors each and A's broadcast, in the registers: 4 x 4 + 4 + 1 of
-// AVX-512's 32, 4 x 3 + 3 + 1 of AVX's 16; SSE, without fused multiply-adds,
-// needs a register for each product too, so 4 x 2 + 2 + 1 and the
-// products'. AVX-512's panel on AVX2 (4 x 4 vectors of 16 floats: 32 of its
-// 8-float registers as accumulators) spilled them to the stack in its inner
-// loop: M3, M5 and M6 took 1.8x, 2.0x and 2.9x this shape's step times on a
-// Zen 3 (bench/README.md, "Findings"); tests/e2e/register_tiles.sh checks
-// that no product's loop over its sum spills or reloads a vector register.
+// The vectors of a full panel and the rows of a tile: its rows x vectors
+// accumulators, one of B's vectors each and A's broadcast, in the
+// registers: 6 x 4 + 4 + 1 of AVX-512's 32, 4 x 3 + 3 + 1 of AVX's 16; SSE,
+// without fused multiply-adds, needs a register for each product too, so
+// 4 x 2 + 2 + 1 and the products'. AVX-512's panel on AVX2 (4 x 4 vectors
+// of 16 floats: 32 of its 8-float registers as accumulators) spilled them
+// to the stack in its inner loop: M3, M5 and M6 took 1.8x, 2.0x and 2.9x
+// this shape's step times on a Zen 3 (bench/README.md, "Findings"); tests/e2e/register_tiles.sh
+// checks that no product's loop over its sum spills or reloads a vector
+// register. Six rows instead of four on AVX-512 load each vector of B for
+// 6 multiply-adds instead of 4 (bench/README.md, "Findings": M1/4096
+// 1,759 -> 1,665 us, M3/1024 3,602 -> 3,404 on one thread).
 int panelVectors(const VectorUnit &unit) {
   return unit.registers >= 32 ? 4 : unit.floats >= 8 ? 3 : 2;
 }
+int tileRows(const VectorUnit &unit) { return unit.registers >= 32 ? 6 : 4; }
 
 // The steps [sBegin, sEnd) of the sum of one tile.
 struct StepRange {
@@ -194,10 +196,16 @@ packedPanels(Emitter &e, llvm::Value *packed, int64_t k) {
 
 void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, llvm::Value *end) {
   auto &b = e.b;
-  // Full blocks of 4 rows, then single rows.
-  llvm::Value *span = b.CreateSub(end, begin);
-  llvm::Value *blocks = b.CreateSDiv(span, e.cst(kRowBlock));
-  llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(kRowBlock)));
+  // Full blocks of `rows` rows; then, where that is more than 4 and 4 rows
+  // are left, a block of 4; then single rows.
+  const int rows = tileRows(e.vectors);
+  llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), e.cst(rows));
+  llvm::Value *tailStart = b.CreateAdd(begin, b.CreateMul(blocks, e.cst(rows)));
+  llvm::Value *four = nullptr, *singles = tailStart;
+  if (rows > 4) {
+    four = b.CreateICmpSGE(b.CreateSub(end, tailStart), e.cst(4));
+    singles = b.CreateSelect(four, b.CreateAdd(tailStart, e.cst(4)), tailStart);
+  }
   // A step block's rows of one panel of B, copied contiguous (see stepBlock).
   llvm::Value *packed = nullptr;
   if (access.stepBlock > 0 && access.packBlocks) {
@@ -226,13 +234,16 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
             return e.at(packed, b.CreateMul(b.CreateSub(s, steps.begin), e.cst(columns)));
           };
         }
+        auto tile = [&](llvm::Value *row0, int height) {
+          emitTile(e, inPanel, steps, row0, height, col0, run.vectors, run.width, run.active);
+        };
         e.loop(blocks, [&](llvm::Value *blk) {
-          llvm::Value *row0 = b.CreateAdd(begin, b.CreateMul(blk, e.cst(kRowBlock)));
-          emitTile(e, inPanel, steps, row0, kRowBlock, col0, run.vectors, run.width, run.active);
+          tile(b.CreateAdd(begin, b.CreateMul(blk, e.cst(rows))), rows);
         });
-        e.loop(tailStart, end, [&](llvm::Value *row) {
-          emitTile(e, inPanel, steps, row, 1, col0, run.vectors, run.width, run.active);
-        });
+        if (four)
+          e.ifElse(
+              four, [&] { tile(tailStart, 4); }, [] {});
+        e.loop(singles, end, [&](llvm::Value *row) { tile(row, 1); });
       });
     }
   };

@@ -45,7 +45,8 @@ struct TileAccess {
   bool relu = false;
 };
 
-/// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 4,
+/// Emits C[rows [begin, end), all n columns] = A B. Rows go in blocks of 6
+/// (AVX-512) or 4, then a block of 4 where 4 of 6 are left, then single rows;
 /// columns in panels of whole vector registers (Emitter::vectors: 4 of 16
 /// floats with AVX-512, 3 of 8 with AVX, 2 of 4 with SSE), then one panel of the vectors the
 /// last columns need, the last vector masked (else one-vector panels and

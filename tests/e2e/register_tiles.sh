@@ -19,7 +19,7 @@
 # unrolling of it doubled some kernels' code for no speed. In every
 # matmul, matmul_tn, matmul_left and matmul_sum_nt kernel no block (from one
 # .LBB label or "# %bb." comment to the next) may hold more multiply-adds than one
-# tile (4 rows by 3 vectors for AVX2, by 4 for AVX-512). `linear` is not
+# tile (4 rows by 3 vectors for AVX2, 6 rows by 4 for AVX-512). `linear` is not
 # checked: its dot products for narrow layers are unrolled on purpose.
 #
 # Usage: register_tiles.sh MTLC LOG_CHECK
@@ -27,7 +27,7 @@ source "$(dirname "$0")/common.sh"
 
 bench_models=$here/../../bench/models
 
-declare -A tile_fmas=([x86-64-v3]=12 [x86-64-v4]=16)
+declare -A tile_fmas=([x86-64-v3]=12 [x86-64-v4]=24)
 for cpu in x86-64-v3 x86-64-v4; do
   for model in m3 m4 m5; do
     asm=$work/$model-$cpu.s
