@@ -13,11 +13,12 @@ namespace {
 // 4 x 2 + 2 + 1 and the products'. AVX-512's panel on AVX2 (4 x 4 vectors
 // of 16 floats: 32 of its 8-float registers as accumulators) spilled them
 // to the stack in its inner loop: M3, M5 and M6 took 1.8x, 2.0x and 2.9x
-// this shape's step times on a Zen 3 (bench/README.md, "Findings"); tests/e2e/register_tiles.sh
-// checks that no product's loop over its sum spills or reloads a vector
-// register. Six rows instead of four on AVX-512 load each vector of B for
-// 6 multiply-adds instead of 4 (bench/README.md, "Findings": M1/4096
-// 1,759 -> 1,665 us, M3/1024 3,602 -> 3,404 on one thread).
+// this shape's step times on a Zen 3 (bench/README.md, "Findings");
+// tests/e2e/register_tiles.sh checks that no product's loop over its sum
+// spills or reloads a vector register. Six rows instead of four on AVX-512
+// load each vector of B for 6 multiply-adds instead of 4 (bench/README.md,
+// "Findings": M1/4096 1,759 -> 1,665 us, M3/1024 3,602 -> 3,404 on one
+// thread).
 int panelVectors(const VectorUnit &unit) {
   return unit.registers >= 32 ? 4 : unit.floats >= 8 ? 3 : 2;
 }
