@@ -18,6 +18,7 @@
 #include "mtlrt/Init.h"
 #include "mtlrt/RunConfig.h"
 #include "mtlrt/ThreadPool.h"
+#include "support/Buffer.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -33,6 +34,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 #include <xmmintrin.h>
@@ -113,20 +115,13 @@ double productFlops(const mtl::ir::Graph &g, int64_t batch) {
 /// Distinct batches a run cycles through, as training walks through its data.
 constexpr int kDistinctBatches = 8;
 
-/// An allocator of 64-byte aligned memory (one cache line, one AVX-512
-/// register), as the trainer's buffers are: malloc's 16-byte alignment puts
-/// a wide vector load across two cache lines.
-template <class T> struct CacheLineAllocator {
-  using value_type = T;
-  CacheLineAllocator() = default;
-  template <class U> CacheLineAllocator(const CacheLineAllocator<U> &) {}
-  T *allocate(size_t n) {
-    return static_cast<T *>(::operator new(n * sizeof(T), std::align_val_t(64)));
-  }
-  void deallocate(T *p, size_t) { ::operator delete(p, std::align_val_t(64)); }
-  bool operator==(const CacheLineAllocator &) const { return true; }
-};
-template <class T> using Aligned = std::vector<T, CacheLineAllocator<T>>;
+/// A buffer as the trainer allocates one; throws as std::vector would.
+mtlrt::Buffer allocate(int64_t count) {
+  mtlrt::Buffer buffer(count);
+  if (!buffer.ok())
+    throw std::bad_alloc();
+  return buffer;
+}
 
 /// Inputs, targets, arenas and result buffers for one model and batch size,
 /// allocated once and reused by every step. Steps cycle through
@@ -146,22 +141,22 @@ public:
       const mtl_input_desc &in = model.inputs[k];
       if (in.dtype == MTL_I32) {
         // Embedding ids: small and valid for any vocabulary.
-        Aligned<int32_t> ids(kDistinctBatches * rows * in.elements);
-        for (int32_t &id : ids)
-          id = static_cast<int32_t>(rng() % 2);
+        mtlrt::Buffer ids = allocate(kDistinctBatches * rows * in.elements);
+        for (int64_t j = 0; j < ids.size(); ++j)
+          ids.ints()[j] = static_cast<int32_t>(rng() % 2);
         intInputs.push_back(std::move(ids));
       } else {
-        Aligned<float> x(kDistinctBatches * rows * in.elements);
-        for (float &v : x)
-          v = normal(rng);
+        mtlrt::Buffer x = allocate(kDistinctBatches * rows * in.elements);
+        for (int64_t j = 0; j < x.size(); ++j)
+          x.floats()[j] = normal(rng);
         floatInputs.push_back(std::move(x));
       }
     }
     for (int t = 0; t < model.num_tasks; ++t) {
       const mtl_task_desc &task = model.tasks[t];
       int64_t width = task.kind == MTL_CLASSIFY ? 1 : task.width;
-      Aligned<float> y(kDistinctBatches * rows * width);
-      for (float &v : y) {
+      mtlrt::Buffer y = allocate(kDistinctBatches * rows * width);
+      for (float &v : std::span(y.floats(), size_t(y.size()))) {
         if (task.kind == MTL_CLASSIFY)
           v = static_cast<float>(rng() % task.classes);
         else if (task.kind == MTL_REGRESS)
@@ -178,17 +173,17 @@ public:
       for (int k = 0; k < model.num_inputs; ++k) {
         int64_t offset = i * rows * model.inputs[k].elements;
         if (model.inputs[k].dtype == MTL_I32)
-          inputPtrs.push_back(intInputs[n++].data() + offset);
+          inputPtrs.push_back(intInputs[n++].ints() + offset);
         else
-          inputPtrs.push_back(floatInputs[f++].data() + offset);
+          inputPtrs.push_back(floatInputs[f++].floats() + offset);
       }
       for (int t = 0; t < model.num_tasks; ++t)
-        targetPtrs.push_back(targets[t].data() + targets[t].size() / kDistinctBatches * i);
+        targetPtrs.push_back(targets[t].floats() + targets[t].size() / kDistinctBatches * i);
     }
-    params.resize(model.params_size);
-    state.resize(model.state_size);
-    grads.resize(model.grads_size);
-    workspace.resize(model.workspace_fixed + rows * model.workspace_per_row);
+    params = allocate(model.params_size);
+    state = allocate(model.state_size);
+    grads = allocate(model.grads_size);
+    workspace = allocate(model.workspace_fixed + rows * model.workspace_per_row);
     taskLosses.resize(model.num_tasks);
     taskCounts.resize(model.num_tasks);
   }
@@ -198,12 +193,12 @@ public:
   /// trains long enough to drive values into the denormal range, where every
   /// floating-point operation costs ~100 cycles (see README.md).
   bool reset(uint64_t seed) {
-    mtlrt::Status s = mtlrt::initParams(model, params.data(), seed);
+    mtlrt::Status s = mtlrt::initParams(model, params.floats(), seed);
     if (!s.ok()) {
       fmt::print(stderr, "mtl_step_bench: {}: {}\n", model.name, s.error());
       return false;
     }
-    mtlrt::initState(model, state.data());
+    mtlrt::initState(model, state.floats());
     step = 0; // Adam's step count starts again; the batches go on in turn (nextBatch)
     return true;
   }
@@ -217,8 +212,8 @@ public:
                       targetPtrs.data() + which * model.num_tasks};
       mtl_hyper hyper{lr, weights.data(), ++step, 0, nullptr};
       // The step as the trainer takes it: gradients, balancing, update.
-      balancer.step(batch, hyper, weights, params.data(), state.data(), workspace.data(),
-                    grads.data(), result, parallel);
+      balancer.step(batch, hyper, weights, params.floats(), state.floats(), workspace.floats(),
+                    grads.floats(), result, parallel);
     }
     lastLoss = result.total_loss;
   }
@@ -228,12 +223,13 @@ public:
 private:
   const mtl_model &model;
   int64_t rows;
-  std::vector<Aligned<float>> floatInputs, targets;
-  std::vector<Aligned<int32_t>> intInputs;
+  /// Allocated as the trainer allocates them (cache-line aligned: malloc's
+  /// 16 bytes put an AVX-512 load across two cache lines, bench/README.md).
+  std::vector<mtlrt::Buffer> floatInputs, targets, intInputs;
   std::vector<const void *> inputPtrs;
   std::vector<const float *> targetPtrs;
   std::vector<float> weights, taskLosses, taskCounts;
-  Aligned<float> params, state, grads, workspace;
+  mtlrt::Buffer params, state, grads, workspace;
   mtlrt::balance::Balancer balancer;
   /// The model's learning rate (its `optimizer`), 0.001 if it records none.
   float lr = 0.001f;
