@@ -24,7 +24,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   for (const ir::GateProbe &gate : sig.gates) // summed into gate_sums at the end
     evalRoots.push_back(gate.gate);
   struct Planned {
-    std::vector<bool> needed, fused;
+    std::vector<bool> needed, fused, carried;
     std::vector<passes::Segment> segments;
     passes::MemoryPlan plan;
   };
@@ -38,8 +38,9 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     std::vector<bool> live(g.size(), false);
     for (ir::ValueId r : roots)
       live[r] = true;
-    Planned p{passes::neededFor(g, roots, training), {}, {}, {}};
+    Planned p{passes::neededFor(g, roots, training), {}, {}, {}, {}};
     p.fused = passes::fuseElementwise(g, roots, p.needed);
+    p.carried = passes::carriedProducts(g, roots, p.needed);
     for (size_t v = 0; like && v < g.size(); ++v)
       if (like->needed[v] && !like->fused[v])
         p.fused[v] = false;
@@ -49,7 +50,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
         ops.push_back(static_cast<ir::ValueId>(v));
     // A step long enough to be called in chunks runs its ops in one lane.
     p.segments = passes::planLanes(g, ops, p.fused, Emitter::kChunkOps);
-    p.plan = passes::planMemory(g, p.needed, live, p.fused, p.segments);
+    p.plan = passes::planMemory(g, p.needed, live, p.fused, p.segments, p.carried);
     return p;
   };
   auto withGradients = [&](StepKind kind) {
@@ -73,7 +74,7 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
 
   auto emit = [&](const Planned &p, StepKind kind) {
     return emitStepFunction({*module, g, sig, p.plan, p.needed, p.segments, layout, p.fused,
-                             scratch, kind, input.vectors});
+                             p.carried, scratch, kind, input.vectors});
   };
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);

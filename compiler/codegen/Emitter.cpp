@@ -389,7 +389,7 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
 
 void Emitter::emitOp(ir::ValueId id) {
   const ir::Op &op = graph.op(id);
-  if (isFused(id))
+  if (isFused(id) || isCarried(id))
     return; // computed inside its consumer's loop (passes/Fusion.h)
   kernelOp = ir::opName(op.kind);
   switch (op.kind) {

@@ -78,6 +78,10 @@ public:
   /// Values computed inside their consumer's loop (see passes/Fusion.h); may be empty.
   std::vector<bool> fused;
   bool isFused(ir::ValueId id) const { return !fused.empty() && fused[id]; }
+  /// Values computed image by image inside their consumer's loop that keep
+  /// their buffer (passes/Fusion.h, carriedProducts); may be empty.
+  std::vector<bool> carried;
+  bool isCarried(ir::ValueId id) const { return !carried.empty() && carried[id]; }
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);
@@ -88,7 +92,8 @@ public:
   /// Whether emitOpOutlined gives value `id` a function of its own.
   bool outlines(ir::ValueId id) const;
   /// The values with storage that computing `id` writes or reads: itself,
-  /// its operands and, through fused operands, theirs; each once, in a fixed order.
+  /// its operands and, through fused and carried operands, theirs; each
+  /// once, in a fixed order.
   std::vector<ir::ValueId> storageOf(ir::ValueId id) const;
   using OutlinedBody = std::function<void(const std::vector<llvm::Value *> &args)>;
   /// Emits a call `f(args...)` to a new internal, always-inlined function `f`
@@ -271,6 +276,10 @@ private:
   /// the left it computed.
   int64_t poolRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
                   llvm::Value *pooled, llvm::Value *corner);
+  /// Image `image` of matmul_left `op` (w x_l, + b on each row), written
+  /// at image `slot` of `y` (Matrix.cpp).
+  void imageProduct(const ir::Op &op, llvm::Value *w, llvm::Value *x, llvm::Value *bias,
+                    llvm::Value *y, llvm::Value *image, llvm::Value *slot);
   /// Row (c, i, j) of an image's im2col columns, or its gradient added back
   /// into the image: `plane` indexes channel c of the image, `columns` the
   /// image's first element of the columns (Window.cpp).

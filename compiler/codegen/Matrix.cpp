@@ -341,20 +341,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
         matrices, work, {w, x, bias, out},
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
           loop(begin, end, [&](llvm::Value *l) {
-            llvm::Value *xl = at(a[1], b.CreateMul(l, cst(k * n)));
-            llvm::Value *yl = at(a[3], b.CreateMul(l, cst(m * n)));
-            TileAccess access{cst(k),
-                              [&](llvm::Value *i, llvm::Value *p, llvm::Value *) {
-                                return load(a[0], b.CreateAdd(b.CreateMul(i, cst(k)), p));
-                              },
-                              rowMajor(*this, xl, cst(n)),
-                              [&](llvm::Value *i) { return at(yl, b.CreateMul(i, cst(n))); },
-                              n,
-                              k > kStepBlock ? kStepBlock : 0};
-            access.rowBias = hasBias ? a[2] : nullptr;
-            access.packBlocks = true; // with M5's 64 channels, as in matmul_sum_nt below
-            access.relu = op.attrs.activation == ir::Activation::Relu;
-            emitTiledProduct(*this, access, cst(0), cst(m));
+            imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], l, l);
           });
         },
         Disjoint::Ignore);
@@ -471,6 +458,26 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   default: // emitOp sends only these kinds here
     ir::unexpectedOp(op.kind, "the matrix code generator");
   }
+}
+
+void Emitter::imageProduct(const ir::Op &op, llvm::Value *w, llvm::Value *x, llvm::Value *bias,
+                           llvm::Value *y, llvm::Value *image, llvm::Value *slot) {
+  const ir::TensorType &t0 = graph.type(op.operands[0]);
+  const int64_t m = t0.dims[0], k = t0.dims[1], n = op.type.lastDim();
+  llvm::Value *xl = at(x, b.CreateMul(image, cst(k * n)));
+  llvm::Value *yl = at(y, b.CreateMul(slot, cst(m * n)));
+  TileAccess access{cst(k),
+                    [&](llvm::Value *i, llvm::Value *p, llvm::Value *) {
+                      return load(w, b.CreateAdd(b.CreateMul(i, cst(k)), p));
+                    },
+                    rowMajor(*this, xl, cst(n)),
+                    [&](llvm::Value *i) { return at(yl, b.CreateMul(i, cst(n))); },
+                    n,
+                    k > kStepBlock ? kStepBlock : 0};
+  access.rowBias = bias;
+  access.packBlocks = true; // with M5's 64 channels, as matmul_sum_nt's
+  access.relu = op.attrs.activation == ir::Activation::Relu;
+  emitTiledProduct(*this, access, cst(0), cst(m));
 }
 
 llvm::Value *Emitter::mix64(llvm::Value *z) {

@@ -31,8 +31,8 @@ bool Emitter::outlines(ir::ValueId id) const {
   // Storage only (set up by the caller) or one store: no function of its own.
   bool trivial = ir::isNamedLeaf(kind) || kind == OpKind::Reshape || kind == OpKind::Constant ||
                  kind == OpKind::ElementCount;
-  // A fused value is computed inside its consumer's function.
-  return !trivial && !isFused(id);
+  // A fused or carried value is computed inside its consumer's function.
+  return !trivial && !isFused(id) && !isCarried(id);
 }
 
 std::vector<ir::ValueId> Emitter::storageOf(ir::ValueId id) const {
@@ -45,6 +45,9 @@ std::vector<ir::ValueId> Emitter::storageOf(ir::ValueId id) const {
     }
     if (buffers[v] && std::find(ids.begin(), ids.end(), v) == ids.end())
       ids.push_back(v);
+    if (v != id && isCarried(v))
+      for (ir::ValueId o : graph.op(v).operands)
+        visit(o);
   };
   visit(id);
   for (ir::ValueId o : graph.op(id).operands)

@@ -212,6 +212,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
   e.vectors = spec.vectors;
   e.training = training;
   e.fused = spec.fused;
+  e.carried = spec.carried;
   e.parallel = parallel;
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
   e.rows = e.b.CreateLoad(e.i64, field(e, batch, kBatchRows));

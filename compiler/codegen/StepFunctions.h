@@ -26,8 +26,9 @@ struct StepFunctionSpec {
   const std::vector<bool> &needed;
   const std::vector<passes::Segment> &segments; ///< the ops in the order `plan` was made for
   const ArenaLayout &layout;
-  const std::vector<bool> &fused; ///< see passes/Fusion.h; may be empty
-  int64_t scratchFloats = 0;      ///< each of two scratch areas after the planned fixed region
+  const std::vector<bool> &fused;   ///< see passes/Fusion.h; may be empty
+  const std::vector<bool> &carried; ///< see passes/Fusion.h, carriedProducts; may be empty
+  int64_t scratchFloats = 0;        ///< each of two scratch areas after the planned fixed region
   StepKind kind = StepKind::Grad;
   VectorUnit vectors; ///< see Emitter::vectors
 };

@@ -1,23 +1,39 @@
 // Fusion.cpp: a step's single-use element-wise producers (and narrow products) fuse into their
-// element-wise consumers and reductions.
+// element-wise consumers and reductions; a convolution's columns' gradient is carried into
+// the loop that adds it back into the image.
 #include "passes/Fusion.h"
 
 namespace mtl::passes {
 
-std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
-                                  const std::vector<bool> &needed) {
+namespace {
+// How often the step reads each value (a root counts twice: what the step
+// keeps is stored, never fused), and its last reader.
+struct Readers {
+  std::vector<int> uses;
+  std::vector<ir::ValueId> consumer;
+};
+
+Readers readersOf(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                  const std::vector<bool> &needed) {
   size_t n = graph.size();
-  std::vector<int> uses(n, 0);
-  std::vector<ir::ValueId> consumer(n, -1);
+  Readers r{std::vector<int>(n, 0), std::vector<ir::ValueId>(n, -1)};
   for (size_t v = 0; v < n; ++v)
     if (needed[v])
       for (ir::ValueId o : graph.op(static_cast<ir::ValueId>(v)).operands) {
-        ++uses[o];
-        consumer[o] = static_cast<ir::ValueId>(v);
+        ++r.uses[o];
+        r.consumer[o] = static_cast<ir::ValueId>(v);
       }
-  for (ir::ValueId r : roots)
-    if (r >= 0)
-      uses[r] += 2; // what the step keeps is stored, never fused
+  for (ir::ValueId root : roots)
+    if (root >= 0)
+      r.uses[root] += 2;
+  return r;
+}
+} // namespace
+
+std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                                  const std::vector<bool> &needed) {
+  size_t n = graph.size();
+  auto [uses, consumer] = readersOf(graph, roots, needed);
   auto elementwise = [&](ir::ValueId v) {
     ir::OpKind k = graph.op(v).kind;
     return ir::isElementwiseUnary(k) || ir::isElementwiseBinary(k);
@@ -46,6 +62,18 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
       fused[v] = elementwise(c) && graph.type(id) == graph.type(c);
   }
   return fused;
+}
+
+std::vector<bool> carriedProducts(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
+                                  const std::vector<bool> &needed) {
+  auto [uses, consumer] = readersOf(graph, roots, needed);
+  std::vector<bool> carried(graph.size(), false);
+  for (size_t v = 0; v < graph.size(); ++v)
+    carried[v] = needed[v] && uses[v] == 1 &&
+                 graph.op(static_cast<ir::ValueId>(v)).kind == ir::OpKind::MatMulLeft &&
+                 graph.op(consumer[v]).kind == ir::OpKind::Im2ColGrad &&
+                 graph.op(consumer[v]).operands[0] == static_cast<ir::ValueId>(v);
+  return carried;
 }
 
 } // namespace mtl::passes

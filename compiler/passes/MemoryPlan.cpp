@@ -80,18 +80,20 @@ private:
 } // namespace
 
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
-                      const std::vector<bool> &live, const std::vector<bool> &fused) {
+                      const std::vector<bool> &live, const std::vector<bool> &fused,
+                      const std::vector<bool> &carried) {
   std::vector<Segment> inOrder(1);
   for (size_t v = 0; v < graph.size(); ++v)
     if (needed[v] && hasCode(graph, static_cast<ir::ValueId>(v), fused))
       inOrder[0].lanes[0].push_back(static_cast<ir::ValueId>(v));
-  return planMemory(graph, needed, live, fused, inOrder);
+  return planMemory(graph, needed, live, fused, inOrder, carried);
 }
 
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
                       const std::vector<bool> &live, const std::vector<bool> &fused,
-                      const std::vector<Segment> &segments) {
+                      const std::vector<Segment> &segments, const std::vector<bool> &carried) {
   auto isFused = [&](ir::ValueId v) { return !fused.empty() && fused[v]; };
+  auto isCarried = [&](ir::ValueId v) { return !carried.empty() && carried[v]; };
   size_t n = graph.size();
   MemoryPlan plan;
   plan.storage.resize(n);
@@ -126,14 +128,14 @@ MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
   for (size_t p = 0; p < end; ++p) {
     ir::ValueId v = order[p].id;
     readsOf[p].push_back(plan.storage[v]);
-    // A fused operand is computed inside this op's loop, so what it reads
-    // is read here too (transitively, through chains of fused ops).
+    // A fused or carried operand is computed inside this op's loop, so what
+    // it reads is read here too (transitively, through chains of fused ops).
     std::vector<ir::ValueId> reads = graph.op(v).operands;
     while (!reads.empty()) {
       ir::ValueId o = reads.back();
       reads.pop_back();
       readsOf[p].push_back(plan.storage[o]);
-      if (isFused(o))
+      if (isFused(o) || isCarried(o))
         reads.insert(reads.end(), graph.op(o).operands.begin(), graph.op(o).operands.end());
     }
     for (ir::ValueId o : readsOf[p])

@@ -28,17 +28,22 @@ struct MemoryPlan {
 /// the step (results, gradients read by the optimizer); `needed` marks the
 /// values that will be computed at all (others get no slot); `fused` marks
 /// values computed inside their consumer's loop (no slot; their operands stay
-/// alive until the consumer runs). An empty `fused` means none.
+/// alive until the consumer runs). An empty `fused` means none. `carried`:
+/// as for the planMemory below.
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
-                      const std::vector<bool> &live, const std::vector<bool> &fused = {});
+                      const std::vector<bool> &live, const std::vector<bool> &fused = {},
+                      const std::vector<bool> &carried = {});
 
 /// planMemory for ops run as `segments` (planLanes over the needed values),
 /// in their order: a value of a pair of lanes keeps its slot until the
 /// pair has ended, and a slot freed in a pair is reused only after it, so
-/// the lanes never write where the other reads or writes.
+/// the lanes never write where the other reads or writes. `carried` marks
+/// values computed inside their consumer's loop that keep their slot
+/// (passes/Fusion.h, carriedProducts): their operands, too, stay alive until
+/// the consumer runs. An empty `carried` means none.
 MemoryPlan planMemory(const ir::Graph &graph, const std::vector<bool> &needed,
                       const std::vector<bool> &live, const std::vector<bool> &fused,
-                      const std::vector<Segment> &segments);
+                      const std::vector<Segment> &segments, const std::vector<bool> &carried = {});
 
 /// The values needed to compute `roots`: each root and, transitively, its
 /// operands; in an evaluation step (`training` false) a train_select reads

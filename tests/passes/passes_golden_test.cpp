@@ -37,18 +37,23 @@ std::string readFile(const fs::path &path) {
   return s.str();
 }
 
-/// The fused values, one `fused %N` line each.
-std::string fusedLines(const ir::Graph &g, const std::vector<bool> &fused) {
+/// The fused values, one `fused %N` line each, then the carried ones, `carried %N`.
+std::string fusedLines(const ir::Graph &g, const std::vector<bool> &fused,
+                       const std::vector<bool> &carried) {
   std::string out;
   for (size_t i = 0; i < fused.size(); ++i)
     if (fused[i])
       out += fmt::format("fused {}\n", ir::valueName(g, static_cast<ir::ValueId>(i)));
+  for (size_t i = 0; i < carried.size(); ++i)
+    if (carried[i])
+      out += fmt::format("carried {}\n", ir::valueName(g, static_cast<ir::ValueId>(i)));
   return out;
 }
 
-/// The train step's values, fused values and memory plan, as the pipeline makes them.
+/// The train step's values, fused and carried values and memory plan, as the
+/// pipeline makes them.
 struct TrainPlan {
-  std::vector<bool> needed, fused;
+  std::vector<bool> needed, fused, carried;
   passes::MemoryPlan plan;
 };
 
@@ -60,13 +65,15 @@ TrainPlan trainPlan(const ir::Graph &g, const ir::StepSignature &sig) {
   for (ir::ValueId r : roots)
     live[static_cast<size_t>(r)] = true;
   p.fused = passes::fuseElementwise(g, roots, p.needed);
-  p.plan = passes::planMemory(g, p.needed, live, p.fused);
+  p.carried = passes::carriedProducts(g, roots, p.needed);
+  p.plan = passes::planMemory(g, p.needed, live, p.fused, p.carried);
   return p;
 }
 
 /// Where `plan` puts each value the step computes.
 std::string slotLines(const ir::Graph &g, const std::vector<bool> &needed,
-                      const std::vector<bool> &fused, const passes::MemoryPlan &plan) {
+                      const std::vector<bool> &fused, const std::vector<bool> &carried,
+                      const passes::MemoryPlan &plan) {
   std::string out;
   for (size_t i = 0; i < g.size(); ++i) {
     const ir::Op &op = g.ops()[i];
@@ -79,7 +86,8 @@ std::string slotLines(const ir::Graph &g, const std::vector<bool> &needed,
     else if (plan.storage[i] != id)
       where = "in " + ir::valueName(g, plan.storage[i]);
     else
-      where = fmt::format("{} {}", op.type.batched ? "per-row" : "fixed", plan.offset[i]);
+      where = fmt::format("{}{} {}", carried[i] ? "carried, " : "",
+                          op.type.batched ? "per-row" : "fixed", plan.offset[i]);
     out += fmt::format("{}: {}\n", ir::valueName(g, id), where);
   }
   return out + fmt::format("workspace: {} fixed + {} per row\n", plan.fixedSize, plan.perRowSize);
@@ -87,15 +95,15 @@ std::string slotLines(const ir::Graph &g, const std::vector<bool> &needed,
 
 /// Where the train step's plan puts each value it computes.
 std::string memoryLines(const ir::Graph &g, const ir::StepSignature &sig) {
-  auto [needed, fused, plan] = trainPlan(g, sig);
-  return slotLines(g, needed, fused, plan);
+  auto [needed, fused, carried, plan] = trainPlan(g, sig);
+  return slotLines(g, needed, fused, carried, plan);
 }
 
 /// The train step's segments: `one:` and the ops of a lane alone, or `two:`,
 /// the ops of each lane and the batches at which they run on two threads; then the memory plan
 /// made for them, as slotLines prints one.
 std::string laneLines(const ir::Graph &g, const ir::StepSignature &sig) {
-  auto [needed, fused, inOrder] = trainPlan(g, sig);
+  auto [needed, fused, carried, inOrder] = trainPlan(g, sig);
   std::vector<ir::ValueId> ops;
   for (size_t i = 0; i < g.size(); ++i)
     if (needed[i])
@@ -116,7 +124,8 @@ std::string laneLines(const ir::Graph &g, const ir::StepSignature &sig) {
   std::vector<bool> live(g.size(), false);
   for (ir::ValueId r : passes::resultValues(sig))
     live[static_cast<size_t>(r)] = true;
-  return out + slotLines(g, needed, fused, passes::planMemory(g, needed, live, fused, segments));
+  return out + slotLines(g, needed, fused, carried,
+                         passes::planMemory(g, needed, live, fused, segments, carried));
 }
 
 /// Runs the case's pass and returns what the expected file holds.
@@ -137,8 +146,10 @@ std::string runCase(const std::string &text, const std::string &name) {
     size_t fused = passes::fuseActivations(step.graph, step.signature);
     return fmt::format("// fused {}\n", fused) + ir::print(step.graph);
   }
-  if (pass == "// PASS: fusion")
-    return fusedLines(step.graph, trainPlan(step.graph, step.signature).fused);
+  if (pass == "// PASS: fusion") {
+    TrainPlan p = trainPlan(step.graph, step.signature);
+    return fusedLines(step.graph, p.fused, p.carried);
+  }
   if (pass == "// PASS: memory")
     return memoryLines(step.graph, step.signature);
   if (pass == "// PASS: lanes")
