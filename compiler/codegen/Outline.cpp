@@ -90,6 +90,18 @@ void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool see
 }
 
 void Emitter::emitOpOutlined(ir::ValueId id) {
+  if (isCarried(id)) {
+    // Computed in its consumer's loop from kCarriedRows rows on; below, here.
+    ifElse(
+        b.CreateICmpSLT(rows, cst(kCarriedRows)),
+        [&] {
+          carried[id] = false;
+          emitOpOutlined(id);
+          carried[id] = true;
+        },
+        [] {});
+    return;
+  }
   if (!outlines(id)) {
     emitOp(id);
     return;

@@ -22,19 +22,6 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   const ir::WindowShape w = *ir::windowShape(image, op.attrs, nullptr); // verified
   const int64_t k = w.kernel, patches = w.patches();
   llvm::Value *images = b.CreateUDiv(count(image), cst(w.imageSize()));
-  // The columns' gradient may be carried (passes/Fusion.h): each image's
-  // columns are computed here, into the slot of the share's first image.
-  const ir::Op *product = isCarried(op.operands[0]) ? &graph.op(op.operands[0]) : nullptr;
-  int64_t perImage = w.pooledSize() * k * k;
-  std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[isGrad ? 1 : 0]],
-                                     buffers[id]};
-  if (product) {
-    const ir::TensorType &weight = graph.type(product->operands[0]);
-    perImage += weight.dims[0] * weight.dims[1] * product->type.lastDim();
-    for (ir::ValueId o : product->operands)
-      args.push_back(buffers[o]);
-  }
-  llvm::Value *work = b.CreateMul(images, cst(perImage));
   const bool vectors = poolsInVectors(op, w);
   // passes/Activations.cpp fuses a relu's derivative only where windows do
   // not overlap, so each element is stored once.
@@ -45,139 +32,162 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   // Tiling windows write every element of a gradient that lies in one; only
   // rows and columns past the last window are left to clear.
   const bool covered = vectors && w.outHeight * k == w.height && w.outWidth * k == w.width;
-  parallelRows(images, work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-    llvm::Value *g = a[0], *in = a[1], *out = a[2];
-    loop(begin, end, [&](llvm::Value *img) {
-      llvm::Value *imageBase = b.CreateMul(img, cst(w.imageSize()));
-      llvm::Value *columnsOf = img;
-      if (product) {
-        columnsOf = begin; // each thread's own slot, reused image after image
-        imageProduct(*product, a[3], a[4], product->operands.size() == 3 ? a[5] : nullptr, g, img,
-                     columnsOf);
-      }
-      if (isGrad && !covered) // the gradients add up in place: clear this image first
-        loop(cst(w.imageSize()),
-             [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
-      if (forward == OpKind::Im2Col) {
-        // Row (c, i, j) of an image's columns holds element (i, j) of
-        // channel c of every window in order: for each row of windows, a
-        // run of the image's row oy stride + i - padding from column
-        // j - padding, every `stride` elements, zero where it leaves the
-        // image. The gradient adds the same runs back in place.
-        llvm::Value *colImage = b.CreateMul(columnsOf, cst(w.patchSize() * patches));
-        loop(cst(w.channels), [&](llvm::Value *c) {
-          llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
-          loop(cst(k), [&](llvm::Value *i) {
-            for (int64_t j = 0; j < k; ++j)
-              im2colRow(op, w, {g, in, out}, plane, colImage, c, i, j);
-          });
-        });
-        return;
-      }
-      // Calls body(x index) for each element (i, j) of the window of
-      // channel c at output position p, row by row (pools have no padding).
-      auto eachElement = [&](llvm::Value *c, llvm::Value *p,
-                             const std::function<void(llvm::Value *)> &body) {
-        llvm::Value *top = b.CreateMul(b.CreateUDiv(p, cst(w.outWidth)), cst(w.stride));
-        llvm::Value *left = b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride));
-        llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
-        // Small windows are written out element by element.
-        auto steps = [&](const std::function<void(llvm::Value *)> &fn) {
-          if (k > 4)
-            return loop(cst(k), fn);
-          for (int64_t s = 0; s < k; ++s)
-            fn(cst(s));
-        };
-        steps([&](llvm::Value *i) {
-          llvm::Value *rowBase = b.CreateAdd(plane, b.CreateMul(b.CreateAdd(top, i), cst(w.width)));
-          steps([&](llvm::Value *j) { body(b.CreateAdd(rowBase, b.CreateAdd(left, j))); });
-        });
-      };
-      // Pools: channel by channel, each output element in order.
-      auto poolAt = [&](llvm::Value *c, llvm::Value *p) {
-        llvm::Value *pooled = b.CreateAdd(
-            b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p);
-        switch (op.kind) {
-        case OpKind::MaxPool:
-        case OpKind::MaxPoolGrad: {
-          // The first maximum in row-major order; a NaN wins and stays, as
-          // in PyTorch. Value and index stay in registers.
-          llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
-          llvm::Value *bestIndex = accumulator(i64, cst(-1));
-          eachElement(c, p, [&](llvm::Value *xAt) {
-            llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
-            llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
-            llvm::Value *take =
-                b.CreateOr(firstOne, b.CreateAnd(b.CreateFCmpUGT(v, top), b.CreateNot(isNan(top))));
-            b.CreateStore(b.CreateSelect(take, v, top), bestValue);
-            b.CreateStore(b.CreateSelect(take, xAt, b.CreateLoad(i64, bestIndex)), bestIndex);
-          });
-          llvm::Value *at = b.CreateLoad(i64, bestIndex);
-          if (op.kind == OpKind::MaxPool) {
-            store(b.CreateLoad(f32, bestValue), out, pooled);
-          } else if (w.stride >= k) {
-            // Windows that do not overlap: each element is written once,
-            // the gradient at the maximum and zero beside it.
-            // With the relu before the pool fused in, times step(x).
-            llvm::Value *grad = load(g, pooled);
-            eachElement(c, p, [&](llvm::Value *xAt) {
-              llvm::Value *v = b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0));
-              if (relu)
-                v = b.CreateFMul(v, unary(OpKind::Step, op.attrs, load(in, xAt)));
-              store(v, out, xAt);
+  // With `product`, the columns' gradient is carried (passes/Fusion.h): each
+  // image's columns are computed here, into the slot of the share's first image.
+  auto run = [&](const ir::Op *product) {
+    int64_t perImage = w.pooledSize() * k * k;
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]],
+                                       buffers[op.operands[isGrad ? 1 : 0]], buffers[id]};
+    if (product) {
+      const ir::TensorType &weight = graph.type(product->operands[0]);
+      perImage += weight.dims[0] * weight.dims[1] * product->type.lastDim();
+      for (ir::ValueId o : product->operands)
+        args.push_back(buffers[o]);
+    }
+    llvm::Value *work = b.CreateMul(images, cst(perImage));
+    parallelRows(images, work, args, [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+      llvm::Value *g = a[0], *in = a[1], *out = a[2];
+      loop(begin, end, [&](llvm::Value *img) {
+        llvm::Value *imageBase = b.CreateMul(img, cst(w.imageSize()));
+        llvm::Value *columnsOf = img;
+        if (product) {
+          columnsOf = begin; // each thread's own slot, reused image after image
+          imageProduct(*product, a[3], a[4], product->operands.size() == 3 ? a[5] : nullptr, g, img,
+                       columnsOf);
+        }
+        if (isGrad && !covered) // the gradients add up in place: clear this image first
+          loop(cst(w.imageSize()),
+               [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
+        if (forward == OpKind::Im2Col) {
+          // Row (c, i, j) of an image's columns holds element (i, j) of
+          // channel c of every window in order: for each row of windows, a
+          // run of the image's row oy stride + i - padding from column
+          // j - padding, every `stride` elements, zero where it leaves the
+          // image. The gradient adds the same runs back in place.
+          llvm::Value *colImage = b.CreateMul(columnsOf, cst(w.patchSize() * patches));
+          loop(cst(w.channels), [&](llvm::Value *c) {
+            llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+            loop(cst(k), [&](llvm::Value *i) {
+              for (int64_t j = 0; j < k; ++j)
+                im2colRow(op, w, {g, in, out}, plane, colImage, c, i, j);
             });
-          } else {
-            store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);
-          }
-          return;
-        }
-        case OpKind::AvgPool: {
-          llvm::Value *sum = accumulator(f32, fcst(0));
-          eachElement(c, p, [&](llvm::Value *xAt) {
-            b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
-          });
-          store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
-                pooled);
-          return;
-        }
-        case OpKind::AvgPoolGrad: {
-          llvm::Value *share = b.CreateFDiv(load(g, pooled), fcst(static_cast<double>(k * k)));
-          // Windows that do not overlap write each element once (0 +
-          // share, as adding into the cleared image would), so the
-          // image need not be cleared where they tile it.
-          eachElement(c, p, [&](llvm::Value *xAt) {
-            llvm::Value *before = w.stride >= k ? fcst(0) : load(out, xAt);
-            store(b.CreateFAdd(before, share), out, xAt);
           });
           return;
         }
-        default: // emitOp sends only OpClass::Window kinds here
-          ir::unexpectedOp(op.kind, "the window code generator");
-        }
-      };
-      if (!vectors) {
-        loop(cst(w.channels),
-             [&](llvm::Value *c) { loop(cst(patches), [&](llvm::Value *p) { poolAt(c, p); }); });
-        return;
-      }
-      // Windows that tile their rows: output row by output row, sixteen
-      // windows at a time (PoolVectors.cpp), any left one by one.
-      loop(cst(w.channels), [&](llvm::Value *c) {
-        loop(cst(w.outHeight), [&](llvm::Value *oy) {
-          llvm::Value *p0 = b.CreateMul(oy, cst(w.outWidth));
+        // Calls body(x index) for each element (i, j) of the window of
+        // channel c at output position p, row by row (pools have no padding).
+        auto eachElement = [&](llvm::Value *c, llvm::Value *p,
+                               const std::function<void(llvm::Value *)> &body) {
+          llvm::Value *top = b.CreateMul(b.CreateUDiv(p, cst(w.outWidth)), cst(w.stride));
+          llvm::Value *left = b.CreateMul(b.CreateURem(p, cst(w.outWidth)), cst(w.stride));
+          llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+          // Small windows are written out element by element.
+          auto steps = [&](const std::function<void(llvm::Value *)> &fn) {
+            if (k > 4)
+              return loop(cst(k), fn);
+            for (int64_t s = 0; s < k; ++s)
+              fn(cst(s));
+          };
+          steps([&](llvm::Value *i) {
+            llvm::Value *rowBase =
+                b.CreateAdd(plane, b.CreateMul(b.CreateAdd(top, i), cst(w.width)));
+            steps([&](llvm::Value *j) { body(b.CreateAdd(rowBase, b.CreateAdd(left, j))); });
+          });
+        };
+        // Pools: channel by channel, each output element in order.
+        auto poolAt = [&](llvm::Value *c, llvm::Value *p) {
           llvm::Value *pooled = b.CreateAdd(
-              b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p0);
-          llvm::Value *corner = b.CreateAdd(
-              imageBase,
-              b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(w.height)), b.CreateMul(oy, cst(k))),
-                          cst(w.width)));
-          int64_t done = poolRow(op, w, {g, in, out}, pooled, corner);
-          loop(cst(done), cst(w.outWidth),
-               [&](llvm::Value *ox) { poolAt(c, b.CreateAdd(p0, ox)); });
+              b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p);
+          switch (op.kind) {
+          case OpKind::MaxPool:
+          case OpKind::MaxPoolGrad: {
+            // The first maximum in row-major order; a NaN wins and stays, as
+            // in PyTorch. Value and index stay in registers.
+            llvm::Value *bestValue = accumulator(f32, fcst(-INFINITY));
+            llvm::Value *bestIndex = accumulator(i64, cst(-1));
+            eachElement(c, p, [&](llvm::Value *xAt) {
+              llvm::Value *v = load(in, xAt), *top = b.CreateLoad(f32, bestValue);
+              llvm::Value *firstOne = b.CreateICmpSLT(b.CreateLoad(i64, bestIndex), cst(0));
+              llvm::Value *take = b.CreateOr(
+                  firstOne, b.CreateAnd(b.CreateFCmpUGT(v, top), b.CreateNot(isNan(top))));
+              b.CreateStore(b.CreateSelect(take, v, top), bestValue);
+              b.CreateStore(b.CreateSelect(take, xAt, b.CreateLoad(i64, bestIndex)), bestIndex);
+            });
+            llvm::Value *at = b.CreateLoad(i64, bestIndex);
+            if (op.kind == OpKind::MaxPool) {
+              store(b.CreateLoad(f32, bestValue), out, pooled);
+            } else if (w.stride >= k) {
+              // Windows that do not overlap: each element is written once,
+              // the gradient at the maximum and zero beside it.
+              // With the relu before the pool fused in, times step(x).
+              llvm::Value *grad = load(g, pooled);
+              eachElement(c, p, [&](llvm::Value *xAt) {
+                llvm::Value *v = b.CreateSelect(b.CreateICmpEQ(xAt, at), grad, fcst(0));
+                if (relu)
+                  v = b.CreateFMul(v, unary(OpKind::Step, op.attrs, load(in, xAt)));
+                store(v, out, xAt);
+              });
+            } else {
+              store(b.CreateFAdd(load(out, at), load(g, pooled)), out, at);
+            }
+            return;
+          }
+          case OpKind::AvgPool: {
+            llvm::Value *sum = accumulator(f32, fcst(0));
+            eachElement(c, p, [&](llvm::Value *xAt) {
+              b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), load(in, xAt)), sum);
+            });
+            store(b.CreateFDiv(b.CreateLoad(f32, sum), fcst(static_cast<double>(k * k))), out,
+                  pooled);
+            return;
+          }
+          case OpKind::AvgPoolGrad: {
+            llvm::Value *share = b.CreateFDiv(load(g, pooled), fcst(static_cast<double>(k * k)));
+            // Windows that do not overlap write each element once (0 +
+            // share, as adding into the cleared image would), so the
+            // image need not be cleared where they tile it.
+            eachElement(c, p, [&](llvm::Value *xAt) {
+              llvm::Value *before = w.stride >= k ? fcst(0) : load(out, xAt);
+              store(b.CreateFAdd(before, share), out, xAt);
+            });
+            return;
+          }
+          default: // emitOp sends only OpClass::Window kinds here
+            ir::unexpectedOp(op.kind, "the window code generator");
+          }
+        };
+        if (!vectors) {
+          loop(cst(w.channels),
+               [&](llvm::Value *c) { loop(cst(patches), [&](llvm::Value *p) { poolAt(c, p); }); });
+          return;
+        }
+        // Windows that tile their rows: output row by output row, sixteen
+        // windows at a time (PoolVectors.cpp), any left one by one.
+        loop(cst(w.channels), [&](llvm::Value *c) {
+          loop(cst(w.outHeight), [&](llvm::Value *oy) {
+            llvm::Value *p0 = b.CreateMul(oy, cst(w.outWidth));
+            llvm::Value *pooled = b.CreateAdd(
+                b.CreateMul(b.CreateAdd(b.CreateMul(img, cst(w.channels)), c), cst(patches)), p0);
+            llvm::Value *corner = b.CreateAdd(
+                imageBase,
+                b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(w.height)), b.CreateMul(oy, cst(k))),
+                            cst(w.width)));
+            int64_t done = poolRow(op, w, {g, in, out}, pooled, corner);
+            loop(cst(done), cst(w.outWidth),
+                 [&](llvm::Value *ox) { poolAt(c, b.CreateAdd(p0, ox)); });
+          });
         });
       });
     });
-  });
+  };
+  // Below kCarriedRows, the columns' gradient has a loop of its own
+  // (Emitter::emitOpOutlined) and this one reads it.
+  if (isCarried(op.operands[0]))
+    ifElse(
+        b.CreateICmpSGE(rows, cst(kCarriedRows)), [&] { run(&graph.op(op.operands[0])); },
+        [&] { run(nullptr); });
+  else
+    run(nullptr);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // with the reference interpreter: losses, head outputs, gradients, and one
 // optimizer update.
 #include "JitBatch.h"
+#include "codegen/Emitter.h"
 
 #include <gtest/gtest.h>
 
@@ -327,6 +328,21 @@ TEST(JitPackedProducts, AgreeWhereWeightsAndGradientBlocksArePacked) {
     ASSERT_TRUE(own.ok) << own.c.diags.render(false);
     checkLossesOutputsAndGradients(own, 70);
     checkOneUpdate(own, 70);
+  }
+}
+
+TEST(JitCarriedColumns, AgreeFromTheBatchThatCarriesThem) {
+  // A convolution's columns' gradient is computed inside im2col_grad's
+  // image loop from Emitter::kCarriedRows rows on (passes/Fusion.h); the
+  // examples run 5 and 37 rows, below it. conv.mtl's head `a` and
+  // fashion_cnn_bn's second convolution have one.
+  static_assert(codegen::Emitter::kCarriedRows <= 70);
+  for (const char *entry : {"tests/codegen/models/conv.mtl", "examples/fashion_cnn_bn.mtl"}) {
+    SCOPED_TRACE(entry);
+    Compiled own;
+    compile(entry, own);
+    ASSERT_TRUE(own.ok) << own.c.diags.render(false);
+    checkLossesOutputsAndGradients(own, 70);
   }
 }
 
