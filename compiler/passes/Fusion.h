@@ -40,10 +40,12 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
 /// of its roots. Each thread computes an image's columns into the product's
 /// slot of the first image of its share and adds them back at once, so the
 /// columns (9 C OH OW floats an image: 58 MB at M5's batch of 256) stay in
-/// the cache instead of going to memory and back. Unlike a fused value, a
-/// carried one keeps its place in the memory plan (only those first slots
-/// are written), and its operands stay alive until the consumer runs.
-/// Each element is the same sum in the same order: the bits do not change.
+/// the cache instead of going to memory and back. Code generation does so
+/// from codegen::Emitter::kCarriedRows rows on; below, the product runs in
+/// its own loop first, as any op. Unlike a fused value, a carried one keeps
+/// its place in the memory plan, and its operands stay alive until the
+/// consumer runs. Each element is the same sum in the same order: the bits
+/// do not change.
 std::vector<bool> carriedProducts(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
                                   const std::vector<bool> &needed);
 
