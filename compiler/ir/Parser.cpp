@@ -400,6 +400,9 @@ private:
     // parameter that does not reach the loss) is named after the others.
     std::stable_sort(sig.gradients.begin(), sig.gradients.end(),
                      [](const auto &a, const auto &b) { return a.first < b.first; });
+    if (sig.loss < 0)
+      out_.errors.push_back(
+          fmt::format("{}: a step needs its total loss: write `result loss = %N`", name_));
     splitGradients();
     representationGram();
   }

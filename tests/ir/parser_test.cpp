@@ -148,6 +148,14 @@ TEST(IrParser, AnActivationNeedsWindowsThatDoNotOverlap) {
       << step.errors.front();
 }
 
+TEST(IrParser, AStepNeedsItsTotalLoss) {
+  // Every pass plans a step from its results, the total loss first.
+  ParsedStep step = parseStep("%x = input : f32[B, 1]\n", "t.ir");
+  ASSERT_FALSE(step.ok());
+  EXPECT_EQ(step.errors.front(), "t.ir: a step needs its total loss: write `result loss = %N`");
+  EXPECT_FALSE(parseStep("", "t.ir").ok());
+}
+
 TEST(IrParser, TasksNeedTheirLossTargetAndWeight) {
   ParsedStep step = parseStep("%x = input : f32[B, 1]\nresult output.t = %x\n", "t.ir");
   ASSERT_FALSE(step.ok());
