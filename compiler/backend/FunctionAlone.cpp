@@ -7,69 +7,50 @@
 #include <llvm/IR/Instructions.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
-#include <algorithm>
-#include <vector>
-
 namespace mtl::backend {
-namespace {
 
-// `values` in the order of their module.
-template <typename T>
-std::vector<const T *> inPlaceOrder(const std::set<const T *> &values, const Places &places) {
-  std::vector<const T *> out(values.begin(), values.end());
-  std::sort(out.begin(), out.end(),
-            [&](const T *a, const T *b) { return places.at(a) < places.at(b); });
-  return out;
-}
-
-} // namespace
-
-void collectReferences(const llvm::Function &root, std::set<const llvm::Function *> &functions,
-                       std::set<const llvm::GlobalVariable *> &globals) {
+References collectReferences(const llvm::Function &root) {
   // Only constants (functions and global variables among them) can lead to
-  // either; instructions, arguments and blocks are passed over at once.
+  // either; instructions, arguments and blocks are passed over at once. A
+  // constant's operands are visited before the next operand of its user
+  // (depth first, in operand order).
+  References out;
   llvm::SmallVector<const llvm::Constant *, 64> work;
   llvm::SmallPtrSet<const llvm::Constant *, 32> seen;
+  auto visit = [&](const llvm::Constant *first) {
+    work.push_back(first);
+    while (!work.empty()) {
+      const llvm::Constant *v = work.pop_back_val();
+      if (!seen.insert(v).second)
+        continue;
+      if (auto *f = llvm::dyn_cast<llvm::Function>(v)) {
+        out.functions.push_back(f);
+      } else if (auto *g = llvm::dyn_cast<llvm::GlobalVariable>(v)) {
+        out.globals.push_back(g);
+        if (g->hasInitializer())
+          work.push_back(g->getInitializer());
+      } else {
+        for (unsigned k = v->getNumOperands(); k-- > 0;)
+          if (auto *c = llvm::dyn_cast<llvm::Constant>(v->getOperand(k)))
+            work.push_back(c);
+      }
+    }
+  };
   for (const llvm::BasicBlock &bb : root)
     for (const llvm::Instruction &inst : bb)
       for (const llvm::Value *op : inst.operands())
         if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
-          work.push_back(c);
-  while (!work.empty()) {
-    const llvm::Constant *v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    if (auto *f = llvm::dyn_cast<llvm::Function>(v)) {
-      functions.insert(f);
-    } else if (auto *g = llvm::dyn_cast<llvm::GlobalVariable>(v)) {
-      globals.insert(g);
-      if (g->hasInitializer())
-        work.push_back(g->getInitializer());
-    } else {
-      for (const llvm::Value *op : v->operands())
-        if (auto *c = llvm::dyn_cast<llvm::Constant>(op))
-          work.push_back(c);
-    }
-  }
-}
-
-Places placesOf(const llvm::Module &module) {
-  Places places;
-  for (const llvm::GlobalVariable &g : module.globals())
-    places.emplace(&g, places.size());
-  for (const llvm::Function &f : module.functions())
-    places.emplace(&f, places.size());
-  return places;
+          visit(c);
+  return out;
 }
 
 std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const llvm::Function &f,
-                                            const std::set<const llvm::Function *> &functions,
-                                            const std::set<const llvm::GlobalVariable *> &globals,
-                                            const Places &places, llvm::ValueToValueMapTy &map) {
+                                            const References &references,
+                                            llvm::ValueToValueMapTy &map) {
   auto out = std::make_unique<llvm::Module>(module.getModuleIdentifier(), module.getContext());
   out->setTargetTriple(module.getTargetTriple());
   out->setDataLayout(module.getDataLayout());
-  const std::vector<const llvm::GlobalVariable *> variables = inPlaceOrder(globals, places);
+  const std::vector<const llvm::GlobalVariable *> &variables = references.globals;
   for (const llvm::GlobalVariable *v : variables) {
     const llvm::GlobalVariable &g = *v;
     auto *copy = new llvm::GlobalVariable(*out, g.getValueType(), g.isConstant(), g.getLinkage(),
@@ -78,7 +59,7 @@ std::unique_ptr<llvm::Module> functionAlone(const llvm::Module &module, const ll
     copy->copyAttributesFrom(&g);
     map[&g] = copy;
   }
-  for (const llvm::Function *callee : inPlaceOrder(functions, places)) {
+  for (const llvm::Function *callee : references.functions) {
     const llvm::Function &c = *callee;
     if (&c == &f)
       continue;

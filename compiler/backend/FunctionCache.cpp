@@ -188,13 +188,15 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     if (!f.isDeclaration() && f.getName() != entry)
       todo.push_back(&f);
   for (llvm::Function *f : todo) {
+    References refs = collectReferences(*f);
+    bool ok =
+        std::all_of(refs.globals.begin(), refs.globals.end(), [](const llvm::GlobalVariable *g) {
+          return g->hasLocalLinkage() && g->isConstant() && g->hasInitializer();
+        });
     std::set<const llvm::Function *> fns;
-    std::set<const llvm::GlobalVariable *> globals;
-    collectReferences(*f, fns, globals);
-    bool ok = std::all_of(globals.begin(), globals.end(), [](const llvm::GlobalVariable *g) {
-      return g->hasLocalLinkage() && g->isConstant() && g->hasInitializer();
-    });
-    std::erase_if(fns, [&](const llvm::Function *c) { return c->isDeclaration() || c == f; });
+    for (const llvm::Function *c : refs.functions)
+      if (!c->isDeclaration() && c != f)
+        fns.insert(c);
     if (ok)
       callees[f] = fns;
   }
@@ -252,7 +254,6 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   // to write and hash. Their bodies stay until the end for these comparisons.
   llvm::GlobalNumberState numbers;
   std::multimap<uint64_t, llvm::Function *> keyed;
-  const Places places = placesOf(module);
   for (llvm::Function *f : order) {
     if (cancelled_)
       break; // the workers fail what was queued
@@ -278,11 +279,8 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       break;
     }
     // The function alone in a module, with the constants it reads.
-    std::set<const llvm::Function *> fns;
-    std::set<const llvm::GlobalVariable *> globals;
-    collectReferences(*f, fns, globals);
     llvm::ValueToValueMapTy map;
-    std::unique_ptr<llvm::Module> alone = functionAlone(module, *f, fns, globals, places, map);
+    std::unique_ptr<llvm::Module> alone = functionAlone(module, *f, collectReferences(*f), map);
     alone->setModuleIdentifier(kPlaceholder);
     alone->setSourceFileName(kPlaceholder);
     // Only what the function uses, with names that do not depend on the rest

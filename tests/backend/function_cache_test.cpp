@@ -121,6 +121,42 @@ TEST(FunctionCache, CompilesEachDistinctFunctionOnce) {
   EXPECT_EQ(first.step(3.0f), 13.0f); // earlier code stays valid
 }
 
+// A module whose kernel calls two intrinsics, declared in the order given.
+std::string declaredIn(const char *first, const char *second) {
+  return std::string("declare float ") + first + "\ndeclare float " + second + R"(
+@table = private constant [1 x ptr] [ptr @step]
+define internal float @k(float %x) {
+  %a = call float @llvm.fma.f32(float %x, float %x, float 1.0)
+  %b = call float @llvm.maxnum.f32(float %a, float 2.0)
+  ret float %b
+}
+define internal float @step(float %x) {
+  %y = call float @k(float %x)
+  ret float %y
+}
+define ptr @get() {
+  ret ptr @table
+}
+)";
+}
+
+TEST(FunctionCache, AFunctionIsReusedWhateverOrderItsModuleDeclaresItsCallees) {
+  // A model's other functions decide which intrinsic its module declares
+  // first; a kernel's key must not depend on that.
+  auto cache = FunctionCache::create({"x86-64-v2", 2});
+  ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
+  const char *fma = "@llvm.fma.f32(float, float, float)", *max = "@llvm.maxnum.f32(float, float)";
+  Compiled first = compile(**cache, declaredIn(fma, max));
+  ASSERT_TRUE(first.step);
+  EXPECT_EQ(first.step(3.0f), 10.0f);
+  EXPECT_EQ(first.report.compiled, 2);
+  Compiled second = compile(**cache, declaredIn(max, fma));
+  ASSERT_TRUE(second.step);
+  EXPECT_EQ(second.step(0.5f), 2.0f);
+  EXPECT_EQ(second.report.compiled, 0);
+  EXPECT_EQ(second.report.reused, 2);
+}
+
 TEST(FunctionCache, ACancelledCacheCompilesNothingMore) {
   auto cache = FunctionCache::create({"x86-64-v2", 2});
   ASSERT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
