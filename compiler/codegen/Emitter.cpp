@@ -126,8 +126,8 @@ llvm::Value *Emitter::callMath(const char *name, llvm::Value *x) {
 }
 
 llvm::Value *Emitter::fmax(llvm::Value *a, llvm::Value *c) {
-  return b.CreateCall(llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::maxnum, {f32}),
-                      {a, c});
+  return b.CreateCall(
+      llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::maxnum, {a->getType()}), {a, c});
 }
 
 llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
@@ -146,9 +146,9 @@ llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
   case OpKind::Tanh:
     return callMath("tanhf", x);
   case OpKind::Exp:
-    return callMath("expf", x);
+    return exp(x);
   case OpKind::Log:
-    return callMath("logf", x);
+    return log(x);
   case OpKind::Abs:
     return callMath("fabsf", x);
   case OpKind::Square:
@@ -163,7 +163,7 @@ llvm::Value *Emitter::unary(OpKind kind, const ir::Attrs &a, llvm::Value *x) {
     return b.CreateSelect(gt0(), one, fcst(a.alpha));
   case OpKind::Sigmoid: {
     // e = exp(-|x|) never overflows; sigmoid is 1/(1+e) or e/(1+e) by sign.
-    llvm::Value *e = callMath("expf", b.CreateFNeg(callMath("fabsf", x)));
+    llvm::Value *e = exp(b.CreateFNeg(callMath("fabsf", x)));
     llvm::Value *r = b.CreateFDiv(one, b.CreateFAdd(one, e));
     return b.CreateSelect(b.CreateFCmpOGE(x, zero), r, b.CreateFMul(e, r));
   }

@@ -172,8 +172,14 @@ public:
   /// are written in an order of their own, never left to LLVM to reassociate,
   /// so results are the same at every optimisation level.
   llvm::Value *laneSum(llvm::Value *v);
-  /// Calls a unary libm function or intrinsic ("expf", "tanhf", "logf", "log1pf").
+  /// Calls a unary libm function or intrinsic ("expf", "logf", "log1pf", "tanhf", "sqrtf",
+  /// "fabsf").
   llvm::Value *callMath(const char *name, llvm::Value *x);
+  /// e^x, log x and log(1 + x) of a float or of each lane of a vector, as
+  /// generated code (Elementary.cpp): the same bits in every lane as for a float.
+  llvm::Value *exp(llvm::Value *x);
+  llvm::Value *log(llvm::Value *x);
+  llvm::Value *log1p(llvm::Value *x);
   llvm::Value *fmax(llvm::Value *a, llvm::Value *b);
   llvm::Value *isNan(llvm::Value *x) { return b.CreateFCmpUNO(x, x); }
   /// Exponent bits of a float at or above which flagAtLeast flags it: inf

@@ -18,17 +18,64 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   int64_t classes = graph.type(op.operands[0]).lastDim();
   llvm::Value *zero = fcst(0), *one = fcst(1);
 
+  // Constants and conversions for `lanes` targets at once (1: scalars).
+  struct Lanes {
+    Emitter &e;
+    int count;
+    llvm::Type *fp, *index;
+    bool libm = false; ///< libm's expf, logf and log1pf (scalars only), else Elementary.cpp's
+    llvm::Value *f(double v) const { return llvm::ConstantFP::get(fp, v); }
+    llvm::Value *exp(llvm::Value *x) const { return libm ? e.callMath("expf", x) : e.exp(x); }
+    llvm::Value *log(llvm::Value *x) const { return libm ? e.callMath("logf", x) : e.log(x); }
+    llvm::Value *log1p(llvm::Value *x) const { return libm ? e.callMath("log1pf", x) : e.log1p(x); }
+    llvm::Value *splat(llvm::Value *v) const {
+      return count == 1 ? v : e.b.CreateVectorSplat(count, v);
+    }
+    // The float at base[index] for each lane (a gather for vectors).
+    llvm::Value *gather(llvm::Value *base, llvm::Value *at) const {
+      if (count == 1)
+        return e.load(base, at);
+      return e.b.CreateMaskedGather(fp, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4));
+    }
+    void scatter(llvm::Value *v, llvm::Value *base, llvm::Value *at) const {
+      if (count == 1)
+        e.store(v, base, at);
+      else
+        e.b.CreateMaskedScatter(v, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4));
+    }
+    // base[i .. i + count), contiguous.
+    llvm::Value *load(llvm::Value *base, llvm::Value *i) const {
+      return count == 1 ? e.load(base, i)
+                        : e.b.CreateAlignedLoad(fp, e.at(base, i), llvm::Align(4));
+    }
+    void store(llvm::Value *v, llvm::Value *base, llvm::Value *i) const {
+      if (count == 1)
+        e.store(v, base, i);
+      else
+        e.b.CreateAlignedStore(v, e.at(base, i), llvm::Align(4));
+    }
+  };
+  auto lanesOf = [&](int count) {
+    Lanes l{*this, count, f32, i64};
+    if (count > 1) {
+      l.fp = llvm::FixedVectorType::get(f32, count);
+      l.index = llvm::FixedVectorType::get(i64, count);
+    }
+    return l;
+  };
+
   // First pass: the number of labelled targets (valid ids, for cross-entropy).
   llvm::Value *labelledSlot = accumulator(f32, zero);
-  auto labelled = [&](llvm::Value *t) -> llvm::Value * {
+  auto labelled = [&](const Lanes &l, llvm::Value *t) -> llvm::Value * {
     llvm::Value *ok = b.CreateNot(isNan(t));
     if (ce) // an id outside [0, classes) is treated as missing rather than read out of bounds
-      ok = b.CreateAnd(ok, b.CreateAnd(b.CreateFCmpOGE(t, zero),
-                                       b.CreateFCmpOLT(t, fcst(static_cast<double>(classes)))));
+      ok = b.CreateAnd(ok, b.CreateAnd(b.CreateFCmpOGE(t, l.f(0)),
+                                       b.CreateFCmpOLT(t, l.f(static_cast<double>(classes)))));
     return ok;
   };
+  const Lanes scalar = lanesOf(1);
   loop(count(targetType), [&](llvm::Value *i) {
-    llvm::Value *c = b.CreateSelect(labelled(load(target, i)), one, zero);
+    llvm::Value *c = b.CreateSelect(labelled(scalar, load(target, i)), one, zero);
     b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, labelledSlot), c), labelledSlot);
   });
   llvm::Value *n = b.CreateLoad(f32, labelledSlot);
@@ -39,66 +86,84 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       grad ? b.CreateSelect(any, b.CreateFDiv(load(buffers[op.operands[2]], cst(0)), safeN), zero)
            : nullptr;
   llvm::Value *sum = grad ? nullptr : accumulator(f32, zero);
-  // Where a target's loss goes: added to the sum, or (on the threads) stored
-  // at its place in `terms` to be added in order after.
+  // Where a target's loss goes: added to the sum (lane by lane, in target
+  // order), or (on the threads) stored at its place in `terms` to be added
+  // in order after.
   llvm::Value *terms = nullptr, *termAt = nullptr;
-  auto addToSum = [&](llvm::Value *v) {
-    if (terms)
-      store(v, terms, termAt);
-    else
-      b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), v), sum);
+  auto addToSum = [&](const Lanes &l, llvm::Value *v) {
+    if (terms) {
+      l.store(v, terms, termAt);
+      return;
+    }
+    for (int k = 0; k < l.count; ++k) {
+      llvm::Value *term = l.count == 1 ? v : b.CreateExtractElement(v, uint64_t(k));
+      b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), term), sum);
+    }
   };
 
-  // Target i's loss (added to the sum) or its gradient (stored, times `factor`:
-  // `scale`, or the kernel's copy of it).
-  auto item = [&](llvm::Value *i, llvm::Value *factor) {
+  // The loss of targets i .. i + l.count (added to the sum) or their
+  // gradients (stored, times `factor`: `scale`, or the kernel's copy of
+  // it), one target per lane. Each lane computes what the scalar code
+  // computes for its target, in the same operations (exp and log included:
+  // Elementary.cpp), so a target's bits do not depend on whether a vector
+  // or the scalar rest reaches it, nor on the split over the threads.
+  auto item = [&](const Lanes &l, llvm::Value *i, llvm::Value *factor) {
     llvm::Value *pred = buffers[op.operands[0]], *out = buffers[id];
-    llvm::Value *t = load(buffers[op.operands[1]], i);
-    llvm::Value *ok = labelled(t);
+    llvm::Value *t = l.load(buffers[op.operands[1]], i);
+    llvm::Value *ok = labelled(l, t);
+    llvm::Value *lzero = l.f(0), *lone = l.f(1);
     if (ce) {
-      llvm::Value *base = b.CreateMul(i, cst(classes));
-      auto p = [&](llvm::Value *j) { return load(pred, b.CreateAdd(base, j)); };
-      llvm::Value *mxSlot = accumulator(f32, p(cst(0)));
+      // Each lane's row: `classes` predictions from index * classes.
+      llvm::Value *index = i;
+      if (l.count > 1) {
+        std::vector<llvm::Constant *> steps;
+        for (int k = 0; k < l.count; ++k)
+          steps.push_back(b.getInt64(uint64_t(k)));
+        index = b.CreateAdd(l.splat(i), llvm::ConstantVector::get(steps));
+      }
+      llvm::Value *base = b.CreateMul(index, l.splat(cst(classes)));
+      auto at = [&](llvm::Value *j) { return b.CreateAdd(base, j); };
+      auto p = [&](llvm::Value *j) { return l.gather(pred, at(l.splat(j))); };
+      llvm::Value *mxSlot = accumulator(l.fp, p(cst(0)));
       loop(cst(classes),
-           [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(f32, mxSlot), p(j)), mxSlot); });
-      llvm::Value *mx = b.CreateLoad(f32, mxSlot);
-      llvm::Value *s = accumulator(f32, zero);
+           [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(l.fp, mxSlot), p(j)), mxSlot); });
+      llvm::Value *mx = b.CreateLoad(l.fp, mxSlot);
+      llvm::Value *s = accumulator(l.fp, lzero);
       loop(cst(classes), [&](llvm::Value *j) {
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, s), callMath("expf", b.CreateFSub(p(j), mx))),
-                      s);
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(l.fp, s), l.exp(b.CreateFSub(p(j), mx))), s);
       });
-      llvm::Value *lse = b.CreateFAdd(mx, callMath("logf", b.CreateLoad(f32, s)));
-      llvm::Value *cls = b.CreateFPToSI(b.CreateSelect(ok, t, zero), i64);
+      llvm::Value *lse = b.CreateFAdd(mx, l.log(b.CreateLoad(l.fp, s)));
+      llvm::Value *cls = b.CreateFPToSI(b.CreateSelect(ok, t, lzero), l.index);
       if (!grad) {
-        addToSum(b.CreateSelect(ok, b.CreateFSub(lse, p(cls)), zero));
+        addToSum(l, b.CreateSelect(ok, b.CreateFSub(lse, l.gather(pred, at(cls))), lzero));
         return;
       }
       loop(cst(classes), [&](llvm::Value *j) {
-        llvm::Value *soft = callMath("expf", b.CreateFSub(p(j), lse));
-        llvm::Value *d = b.CreateFSub(soft, b.CreateSelect(b.CreateICmpEQ(j, cls), one, zero));
-        store(b.CreateSelect(ok, b.CreateFMul(d, factor), zero), out, b.CreateAdd(base, j));
+        llvm::Value *soft = l.exp(b.CreateFSub(p(j), lse));
+        llvm::Value *d =
+            b.CreateFSub(soft, b.CreateSelect(b.CreateICmpEQ(l.splat(j), cls), lone, lzero));
+        l.scatter(b.CreateSelect(ok, b.CreateFMul(d, l.splat(factor)), lzero), out, at(l.splat(j)));
       });
       return;
     }
-    llvm::Value *p = load(pred, i);
+    llvm::Value *p = l.load(pred, i);
     llvm::Value *d = b.CreateFSub(p, t);
     llvm::Value *value = nullptr, *deriv = nullptr;
     switch (a.loss) {
     case LossKind::Mse:
       value = b.CreateFMul(d, d);
-      deriv = b.CreateFMul(fcst(2), d);
+      deriv = b.CreateFMul(l.f(2), d);
       break;
     case LossKind::Mae:
       value = callMath("fabsf", d);
-      deriv = b.CreateSelect(b.CreateFCmpOGT(d, zero), one,
-                             b.CreateSelect(b.CreateFCmpOLT(d, zero), fcst(-1), zero));
+      deriv = b.CreateSelect(b.CreateFCmpOGT(d, lzero), lone,
+                             b.CreateSelect(b.CreateFCmpOLT(d, lzero), l.f(-1), lzero));
       break;
     case LossKind::Huber: {
       llvm::Value *ad = callMath("fabsf", d);
-      llvm::Value *delta = fcst(a.delta);
-      value =
-          b.CreateSelect(b.CreateFCmpOLE(ad, delta), b.CreateFMul(fcst(0.5), b.CreateFMul(d, d)),
-                         b.CreateFMul(delta, b.CreateFSub(ad, fcst(0.5 * a.delta))));
+      llvm::Value *delta = l.f(a.delta);
+      value = b.CreateSelect(b.CreateFCmpOLE(ad, delta), b.CreateFMul(l.f(0.5), b.CreateFMul(d, d)),
+                             b.CreateFMul(delta, b.CreateFSub(ad, l.f(0.5 * a.delta))));
       deriv = b.CreateSelect(
           b.CreateFCmpOGT(d, delta), delta,
           b.CreateSelect(b.CreateFCmpOLT(d, b.CreateFNeg(delta)), b.CreateFNeg(delta), d));
@@ -107,28 +172,55 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     case LossKind::CrossEntropy:
       ir::unexpectedLoss(a.loss, "the element-wise loss code generator"); // per row, above
     case LossKind::BceLogits: { // stable: max(p, 0) - p t + log(1 + exp(-|p|))
-      llvm::Value *e = callMath("expf", b.CreateFNeg(callMath("fabsf", p)));
-      value = b.CreateFAdd(b.CreateFSub(fmax(p, zero), b.CreateFMul(p, t)), callMath("log1pf", e));
-      llvm::Value *r = b.CreateFDiv(one, b.CreateFAdd(one, e));
-      llvm::Value *sig = b.CreateSelect(b.CreateFCmpOGE(p, zero), r, b.CreateFMul(e, r));
+      llvm::Value *e = l.exp(b.CreateFNeg(callMath("fabsf", p)));
+      value = b.CreateFAdd(b.CreateFSub(fmax(p, lzero), b.CreateFMul(p, t)), l.log1p(e));
+      llvm::Value *r = b.CreateFDiv(lone, b.CreateFAdd(lone, e));
+      llvm::Value *sig = b.CreateSelect(b.CreateFCmpOGE(p, lzero), r, b.CreateFMul(e, r));
       deriv = b.CreateFSub(sig, t);
       break;
     }
     }
     if (grad)
-      store(b.CreateSelect(ok, b.CreateFMul(deriv, factor), zero), out, i);
+      l.store(b.CreateSelect(ok, b.CreateFMul(deriv, l.splat(factor)), lzero), out, i);
     else
-      addToSum(b.CreateSelect(ok, value, zero));
+      addToSum(l, b.CreateSelect(ok, value, lzero));
+  };
+  // Targets [begin, end): vectors of the unit's width, then one at a time.
+  // Fewer targets in all than a vector holds go one at a time through
+  // libm's functions (`few`), whose results come sooner than Elementary.cpp's
+  // (M2's step at batch 1 took 0.56 us instead of 0.52 with these): the
+  // choice depends on the number of targets, never on a thread's share.
+  const Lanes wide = lanesOf(vectors.floats);
+  Lanes few = lanesOf(1);
+  few.libm = true;
+  llvm::Value *targets = count(targetType);
+  llvm::Value *isFew = b.CreateICmpSLT(targets, cst(wide.count));
+  auto items = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *factor) {
+    llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(wide.count));
+    loop(blocks, [&](llvm::Value *k) {
+      llvm::Value *i = b.CreateAdd(begin, b.CreateMul(k, cst(wide.count)));
+      if (terms)
+        termAt = i;
+      item(wide, i, factor);
+    });
+    loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(wide.count))), end, [&](llvm::Value *i) {
+      if (terms)
+        termAt = i;
+      item(scalar, i, factor);
+    });
   };
 
-  llvm::Value *items = count(targetType);
   // Each target's gradient, and each target's loss, is its own, so the
-  // targets split over the threads with the same values for any split. A
-  // libm call (expf, logf, log1pf) is counted as kMathCall multiply-adds of
-  // work. Below kParallelWork (and for the losses without libm calls) the
-  // loop stays in the step: a call into a kernel would cost small batches
-  // more than threads save.
-  constexpr int64_t kMathCall = 128;
+  // targets split over the threads with the same values for any split. An
+  // exp, log or log1p is counted as kMathCall multiply-adds of work: in a
+  // vector of 16 targets it costs a cycle or two, what 32 to 64 multiply-adds
+  // of a product take (libm's calls, ~14 cycles each, counted 128; at 8, 32
+  // or 128 the two-thread rows of bench/ that split losses, M2/4096, M3/256,
+  // M4/1024 and M6/256, did not change beyond this VM's noise). Below
+  // kParallelWork (and for the losses without these functions) the loop
+  // stays in the step: a call into a kernel would cost small batches more
+  // than threads save.
+  constexpr int64_t kMathCall = 32;
   const int64_t perItem = ce                              ? (grad ? 2 : 1) * classes * kMathCall
                           : a.loss == LossKind::BceLogits ? 2 * kMathCall
                                                           : 0;
@@ -139,44 +231,48 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     // (up to kMaxTerms of them: 16 KB, which any thread's stack has room
     // for, a C library caller's too), then the sum adds them in order.
     constexpr int64_t kMaxTerms = 4096;
-    auto serial = [&] { loop(items, [&](llvm::Value *i) { item(i, nullptr); }); };
+    auto serial = [&] {
+      ifElse(
+          isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, nullptr); }); },
+          [&] { items(cst(0), targets, nullptr); });
+    };
     if (perItem == 0)
       serial();
     else
-      ifElse(b.CreateOr(b.CreateICmpSLT(b.CreateMul(items, cst(perItem)), cst(kParallelWork)),
-                        b.CreateICmpSGT(items, cst(kMaxTerms))),
+      ifElse(b.CreateOr(b.CreateOr(isFew, b.CreateICmpSLT(b.CreateMul(targets, cst(perItem)),
+                                                          cst(kParallelWork))),
+                        b.CreateICmpSGT(targets, cst(kMaxTerms))),
              serial, [&] {
-               llvm::Value *buffer = b.CreateAlloca(f32, items);
+               llvm::Value *buffer = b.CreateAlloca(f32, targets);
                inThreads(
-                   id, items, b.CreateMul(items, cst(perItem)),
+                   id, targets, b.CreateMul(targets, cst(perItem)),
                    [&](llvm::Value *begin, llvm::Value *end, llvm::Value *out) {
                      terms = out;
-                     loop(begin, end, [&](llvm::Value *i) {
-                       termAt = i;
-                       item(i, nullptr);
-                     });
+                     items(begin, end, nullptr);
                      terms = nullptr;
                    },
                    buffer, Disjoint::Ignore);
-               loop(items, [&](llvm::Value *i) { addToSum(load(buffer, i)); });
+               loop(targets, [&](llvm::Value *i) { addToSum(scalar, load(buffer, i)); });
              });
     store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), buffers[id],
           cst(0));
     return;
   }
-  auto here = [&] { loop(items, [&](llvm::Value *i) { item(i, scale); }); };
+  auto here = [&] {
+    ifElse(
+        isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, scale); }); },
+        [&] { items(cst(0), targets, scale); });
+  };
   if (perItem == 0) {
     here();
     return;
   }
-  llvm::Value *work = b.CreateMul(items, cst(perItem));
-  ifElse(b.CreateICmpSLT(work, cst(kParallelWork)), here, [&] {
+  llvm::Value *work = b.CreateMul(targets, cst(perItem));
+  ifElse(b.CreateOr(isFew, b.CreateICmpSLT(work, cst(kParallelWork))), here, [&] {
     inThreads(
-        id, items, work,
-        [&](llvm::Value *begin, llvm::Value *end, llvm::Value *s) {
-          loop(begin, end, [&](llvm::Value *i) { item(i, s); });
-        },
-        scale, Disjoint::Ignore);
+        id, targets, work,
+        [&](llvm::Value *begin, llvm::Value *end, llvm::Value *s) { items(begin, end, s); }, scale,
+        Disjoint::Ignore);
   });
 }
 
