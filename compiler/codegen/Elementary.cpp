@@ -130,4 +130,26 @@ llvm::Value *Emitter::log1p(llvm::Value *x) {
   return b.CreateSelect(near, series, b.CreateSelect(finite, b.CreateFAdd(logu, correction), logu));
 }
 
+llvm::Value *Emitter::callElementary(const std::string &name, llvm::Value *x) {
+  llvm::Type *type = x->getType();
+  std::string suffix = "f32";
+  if (auto *v = llvm::dyn_cast<llvm::FixedVectorType>(type))
+    suffix = "v" + std::to_string(v->getNumElements()) + suffix;
+  const std::string symbol = "mtl." + name + "." + suffix;
+  llvm::Function *fn = module.getFunction(symbol);
+  if (!fn) {
+    fn = llvm::Function::Create(llvm::FunctionType::get(type, {type}, false),
+                                llvm::GlobalValue::InternalLinkage, symbol, module);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    fn->addFnAttr(llvm::Attribute::WillReturn);
+    fn->setDoesNotAccessMemory();
+    llvm::IRBuilderBase::InsertPoint saved = b.saveIP();
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
+    llvm::Value *arg = fn->getArg(0);
+    b.CreateRet(name == "exp" ? exp(arg) : name == "log" ? log(arg) : log1p(arg));
+    b.restoreIP(saved);
+  }
+  return b.CreateCall(fn, {x});
+}
+
 } // namespace mtl::codegen

@@ -180,6 +180,12 @@ public:
   llvm::Value *exp(llvm::Value *x);
   llvm::Value *log(llvm::Value *x);
   llvm::Value *log1p(llvm::Value *x);
+  /// The same as a call to mtl.NAME.TYPE ("exp", "log" or "log1p"), a
+  /// function of this module defined on first use: a loss or a softmax
+  /// needs them in several places, each copied per class where a loop over
+  /// a few classes is unrolled, which as inline code made compiling a model
+  /// of two classifiers 40% longer.
+  llvm::Value *callElementary(const std::string &name, llvm::Value *x);
   llvm::Value *fmax(llvm::Value *a, llvm::Value *b);
   llvm::Value *isNan(llvm::Value *x) { return b.CreateFCmpUNO(x, x); }
   /// Exponent bits of a float at or above which flagAtLeast flags it: inf

@@ -18,41 +18,50 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   int64_t classes = graph.type(op.operands[0]).lastDim();
   llvm::Value *zero = fcst(0), *one = fcst(1);
 
-  // Constants and conversions for `lanes` targets at once (1: scalars).
+  // Constants, memory and functions for `count` targets at once (1: scalars).
   struct Lanes {
     Emitter &e;
     int count;
     llvm::Type *fp, *index;
     bool libm = false; ///< libm's expf, logf and log1pf (scalars only), else Elementary.cpp's
     llvm::Value *f(double v) const { return llvm::ConstantFP::get(fp, v); }
-    llvm::Value *exp(llvm::Value *x) const { return libm ? e.callMath("expf", x) : e.exp(x); }
-    llvm::Value *log(llvm::Value *x) const { return libm ? e.callMath("logf", x) : e.log(x); }
-    llvm::Value *log1p(llvm::Value *x) const { return libm ? e.callMath("log1pf", x) : e.log1p(x); }
+    llvm::Value *exp(llvm::Value *x) const {
+      return libm ? e.callMath("expf", x) : e.callElementary("exp", x);
+    }
+    llvm::Value *log(llvm::Value *x) const {
+      return libm ? e.callMath("logf", x) : e.callElementary("log", x);
+    }
+    llvm::Value *log1p(llvm::Value *x) const {
+      return libm ? e.callMath("log1pf", x) : e.callElementary("log1p", x);
+    }
     llvm::Value *splat(llvm::Value *v) const {
       return count == 1 ? v : e.b.CreateVectorSplat(count, v);
     }
+    // Vectors: the lanes that hold a target (the rest are left alone).
+    llvm::Value *mask = nullptr;
     // The float at base[index] for each lane (a gather for vectors).
     llvm::Value *gather(llvm::Value *base, llvm::Value *at) const {
       if (count == 1)
         return e.load(base, at);
-      return e.b.CreateMaskedGather(fp, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4));
+      return e.b.CreateMaskedGather(fp, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4),
+                                    mask);
     }
     void scatter(llvm::Value *v, llvm::Value *base, llvm::Value *at) const {
       if (count == 1)
         e.store(v, base, at);
       else
-        e.b.CreateMaskedScatter(v, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4));
+        e.b.CreateMaskedScatter(v, e.b.CreateInBoundsGEP(e.f32, base, at), llvm::Align(4), mask);
     }
     // base[i .. i + count), contiguous.
     llvm::Value *load(llvm::Value *base, llvm::Value *i) const {
       return count == 1 ? e.load(base, i)
-                        : e.b.CreateAlignedLoad(fp, e.at(base, i), llvm::Align(4));
+                        : e.b.CreateMaskedLoad(fp, e.at(base, i), llvm::Align(4), mask, f(0));
     }
     void store(llvm::Value *v, llvm::Value *base, llvm::Value *i) const {
       if (count == 1)
         e.store(v, base, i);
       else
-        e.b.CreateAlignedStore(v, e.at(base, i), llvm::Align(4));
+        e.b.CreateMaskedStore(v, e.at(base, i), llvm::Align(4), mask);
     }
   };
   auto lanesOf = [&](int count) {
@@ -73,9 +82,8 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
                                        b.CreateFCmpOLT(t, l.f(static_cast<double>(classes)))));
     return ok;
   };
-  const Lanes scalar = lanesOf(1);
   loop(count(targetType), [&](llvm::Value *i) {
-    llvm::Value *c = b.CreateSelect(labelled(scalar, load(target, i)), one, zero);
+    llvm::Value *c = b.CreateSelect(labelled(lanesOf(1), load(target, i)), one, zero);
     b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, labelledSlot), c), labelledSlot);
   });
   llvm::Value *n = b.CreateLoad(f32, labelledSlot);
@@ -95,6 +103,9 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       l.store(v, terms, termAt);
       return;
     }
+    // A lane without a target adds +0, which leaves the sum (never -0) as it is.
+    if (l.mask)
+      v = b.CreateSelect(l.mask, v, l.f(0));
     for (int k = 0; k < l.count; ++k) {
       llvm::Value *term = l.count == 1 ? v : b.CreateExtractElement(v, uint64_t(k));
       b.CreateStore(b.CreateFAdd(b.CreateLoad(f32, sum), term), sum);
@@ -103,10 +114,10 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
 
   // The loss of targets i .. i + l.count (added to the sum) or their
   // gradients (stored, times `factor`: `scale`, or the kernel's copy of
-  // it), one target per lane. Each lane computes what the scalar code
-  // computes for its target, in the same operations (exp and log included:
-  // Elementary.cpp), so a target's bits do not depend on whether a vector
-  // or the scalar rest reaches it, nor on the split over the threads.
+  // it), one target per lane (of l.mask's). Each lane computes its target
+  // alone, so its bits do not depend on the lane it is in, nor on the split
+  // over the threads; with libm's functions (`few`) they are those of the
+  // scalar code before the generated functions.
   auto item = [&](const Lanes &l, llvm::Value *i, llvm::Value *factor) {
     llvm::Value *pred = buffers[op.operands[0]], *out = buffers[id];
     llvm::Value *t = l.load(buffers[op.operands[1]], i);
@@ -124,12 +135,18 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
       llvm::Value *base = b.CreateMul(index, l.splat(cst(classes)));
       auto at = [&](llvm::Value *j) { return b.CreateAdd(base, j); };
       auto p = [&](llvm::Value *j) { return l.gather(pred, at(l.splat(j))); };
+      // Over the classes; for vectors in loops, not unrolled: each class's
+      // gathers and calls copied compiled M2 10% slower for no gain.
+      const Unroll unroll = l.count > 1 ? Unroll::Never : Unroll::Allowed;
+      auto overClasses = [&](const std::function<void(llvm::Value *)> &body) {
+        loop(cst(0), cst(classes), body, unroll);
+      };
       llvm::Value *mxSlot = accumulator(l.fp, p(cst(0)));
-      loop(cst(classes),
-           [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(l.fp, mxSlot), p(j)), mxSlot); });
+      overClasses(
+          [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(l.fp, mxSlot), p(j)), mxSlot); });
       llvm::Value *mx = b.CreateLoad(l.fp, mxSlot);
       llvm::Value *s = accumulator(l.fp, lzero);
-      loop(cst(classes), [&](llvm::Value *j) {
+      overClasses([&](llvm::Value *j) {
         b.CreateStore(b.CreateFAdd(b.CreateLoad(l.fp, s), l.exp(b.CreateFSub(p(j), mx))), s);
       });
       llvm::Value *lse = b.CreateFAdd(mx, l.log(b.CreateLoad(l.fp, s)));
@@ -138,7 +155,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
         addToSum(l, b.CreateSelect(ok, b.CreateFSub(lse, l.gather(pred, at(cls))), lzero));
         return;
       }
-      loop(cst(classes), [&](llvm::Value *j) {
+      overClasses([&](llvm::Value *j) {
         llvm::Value *soft = l.exp(b.CreateFSub(p(j), lse));
         llvm::Value *d =
             b.CreateFSub(soft, b.CreateSelect(b.CreateICmpEQ(l.splat(j), cls), lone, lzero));
@@ -185,28 +202,31 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     else
       addToSum(l, b.CreateSelect(ok, value, lzero));
   };
-  // Targets [begin, end): vectors of the unit's width, then one at a time.
-  // Fewer targets in all than a vector holds go one at a time through
-  // libm's functions (`few`), whose results come sooner than Elementary.cpp's
-  // (M2's step at batch 1 took 0.56 us instead of 0.52 with these): the
-  // choice depends on the number of targets, never on a thread's share.
-  const Lanes wide = lanesOf(vectors.floats);
+  // Targets [begin, end): vectors of the unit's width, the last one masked
+  // to the targets left. Fewer targets in all than a vector holds go one
+  // at a time through libm's functions (`few`), whose results come sooner
+  // (M2's step at batch 1 took 0.81 us in masked vectors, 0.56 one at a
+  // time with Elementary.cpp's functions, 0.52 with libm's): the choice
+  // depends on the number of targets, never on a thread's share. Losses
+  // without exp or log (MSE, MAE, Huber) keep that scalar loop at any size.
   Lanes few = lanesOf(1);
   few.libm = true;
   llvm::Value *targets = count(targetType);
-  llvm::Value *isFew = b.CreateICmpSLT(targets, cst(wide.count));
+  llvm::Value *isFew = b.CreateICmpSLT(targets, cst(vectors.floats));
   auto items = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *factor) {
-    llvm::Value *blocks = b.CreateSDiv(b.CreateSub(end, begin), cst(wide.count));
+    Lanes wide = lanesOf(vectors.floats);
+    const int w = wide.count;
+    std::vector<llvm::Constant *> steps;
+    for (int k = 0; k < w; ++k)
+      steps.push_back(b.getInt64(uint64_t(k)));
+    llvm::Value *lane = llvm::ConstantVector::get(steps);
+    llvm::Value *blocks = b.CreateSDiv(b.CreateAdd(b.CreateSub(end, begin), cst(w - 1)), cst(w));
     loop(blocks, [&](llvm::Value *k) {
-      llvm::Value *i = b.CreateAdd(begin, b.CreateMul(k, cst(wide.count)));
+      llvm::Value *i = b.CreateAdd(begin, b.CreateMul(k, cst(w)));
+      wide.mask = b.CreateICmpSLT(lane, wide.splat(b.CreateSub(end, i)));
       if (terms)
         termAt = i;
       item(wide, i, factor);
-    });
-    loop(b.CreateAdd(begin, b.CreateMul(blocks, cst(wide.count))), end, [&](llvm::Value *i) {
-      if (terms)
-        termAt = i;
-      item(scalar, i, factor);
     });
   };
 
@@ -232,6 +252,10 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     // for, a C library caller's too), then the sum adds them in order.
     constexpr int64_t kMaxTerms = 4096;
     auto serial = [&] {
+      if (perItem == 0) {
+        loop(targets, [&](llvm::Value *i) { item(few, i, nullptr); });
+        return;
+      }
       ifElse(
           isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, nullptr); }); },
           [&] { items(cst(0), targets, nullptr); });
@@ -252,13 +276,17 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
                      terms = nullptr;
                    },
                    buffer, Disjoint::Ignore);
-               loop(targets, [&](llvm::Value *i) { addToSum(scalar, load(buffer, i)); });
+               loop(targets, [&](llvm::Value *i) { addToSum(few, load(buffer, i)); });
              });
     store(b.CreateSelect(any, b.CreateFDiv(b.CreateLoad(f32, sum), safeN), zero), buffers[id],
           cst(0));
     return;
   }
   auto here = [&] {
+    if (perItem == 0) {
+      loop(targets, [&](llvm::Value *i) { item(few, i, scale); });
+      return;
+    }
     ifElse(
         isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, scale); }); },
         [&] { items(cst(0), targets, scale); });

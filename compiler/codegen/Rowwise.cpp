@@ -34,11 +34,14 @@ void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
       loop(n,
            [&](llvm::Value *j) { b.CreateStore(fmax(b.CreateLoad(f32, mxSlot), xj(j)), mxSlot); });
       llvm::Value *mx = b.CreateLoad(f32, mxSlot);
-      llvm::Value *s = rowSum([&](llvm::Value *j) { return exp(b.CreateFSub(xj(j), mx)); });
+      llvm::Value *s =
+          rowSum([&](llvm::Value *j) { return callElementary("exp", b.CreateFSub(xj(j), mx)); });
       if (op.kind == OpKind::Softmax) {
-        loop(n, [&](llvm::Value *j) { put(j, b.CreateFDiv(exp(b.CreateFSub(xj(j), mx)), s)); });
+        loop(n, [&](llvm::Value *j) {
+          put(j, b.CreateFDiv(callElementary("exp", b.CreateFSub(xj(j), mx)), s));
+        });
       } else {
-        llvm::Value *shift = b.CreateFAdd(mx, log(s));
+        llvm::Value *shift = b.CreateFAdd(mx, callElementary("log", s));
         loop(n, [&](llvm::Value *j) { put(j, b.CreateFSub(xj(j), shift)); });
       }
       return;
@@ -50,7 +53,9 @@ void Emitter::emitRowwise(const ir::Op &op, ir::ValueId id) {
     }
     case OpKind::LogSoftmaxGrad: { // x holds y = log_softmax
       llvm::Value *s = rowSum(gj);
-      loop(n, [&](llvm::Value *j) { put(j, b.CreateFSub(gj(j), b.CreateFMul(exp(xj(j)), s))); });
+      loop(n, [&](llvm::Value *j) {
+        put(j, b.CreateFSub(gj(j), b.CreateFMul(callElementary("exp", xj(j)), s)));
+      });
       return;
     }
     case OpKind::LayerNorm:
