@@ -37,6 +37,15 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     llvm::Value *splat(llvm::Value *v) const {
       return count == 1 ? v : e.b.CreateVectorSplat(count, v);
     }
+    // i + lane for each lane (i64s).
+    llvm::Value *lanesFrom(llvm::Value *i) const {
+      if (count == 1)
+        return i;
+      std::vector<llvm::Constant *> steps;
+      for (int k = 0; k < count; ++k)
+        steps.push_back(e.b.getInt64(uint64_t(k)));
+      return e.b.CreateAdd(splat(i), llvm::ConstantVector::get(steps));
+    }
     // Vectors: the lanes that hold a target (the rest are left alone).
     llvm::Value *mask = nullptr;
     // The float at base[index] for each lane (a gather for vectors).
@@ -125,18 +134,11 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     llvm::Value *lzero = l.f(0), *lone = l.f(1);
     if (ce) {
       // Each lane's row: `classes` predictions from index * classes.
-      llvm::Value *index = i;
-      if (l.count > 1) {
-        std::vector<llvm::Constant *> steps;
-        for (int k = 0; k < l.count; ++k)
-          steps.push_back(b.getInt64(uint64_t(k)));
-        index = b.CreateAdd(l.splat(i), llvm::ConstantVector::get(steps));
-      }
-      llvm::Value *base = b.CreateMul(index, l.splat(cst(classes)));
+      llvm::Value *base = b.CreateMul(l.lanesFrom(i), l.splat(cst(classes)));
       auto at = [&](llvm::Value *j) { return b.CreateAdd(base, j); };
       auto p = [&](llvm::Value *j) { return l.gather(pred, at(l.splat(j))); };
-      // Over the classes; for vectors in loops, not unrolled: each class's
-      // gathers and calls copied compiled M2 10% slower for no gain.
+      // Over the classes; for vectors in loops that are not unrolled: a
+      // copy of the gathers and calls per class would only add code.
       const Unroll unroll = l.count > 1 ? Unroll::Never : Unroll::Allowed;
       auto overClasses = [&](const std::function<void(llvm::Value *)> &body) {
         loop(cst(0), cst(classes), body, unroll);
@@ -216,14 +218,11 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   auto items = [&](llvm::Value *begin, llvm::Value *end, llvm::Value *factor) {
     Lanes wide = lanesOf(vectors.floats);
     const int w = wide.count;
-    std::vector<llvm::Constant *> steps;
-    for (int k = 0; k < w; ++k)
-      steps.push_back(b.getInt64(uint64_t(k)));
-    llvm::Value *lane = llvm::ConstantVector::get(steps);
     llvm::Value *blocks = b.CreateSDiv(b.CreateAdd(b.CreateSub(end, begin), cst(w - 1)), cst(w));
     loop(blocks, [&](llvm::Value *k) {
       llvm::Value *i = b.CreateAdd(begin, b.CreateMul(k, cst(w)));
-      wide.mask = b.CreateICmpSLT(lane, wide.splat(b.CreateSub(end, i)));
+      // The lanes whose target i + lane is before `end`.
+      wide.mask = b.CreateICmpSLT(wide.lanesFrom(i), wide.splat(end));
       if (terms)
         termAt = i;
       item(wide, i, factor);
