@@ -11,6 +11,7 @@
 #include "codegen/Emitter.h"
 
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/Support/ErrorHandling.h>
 
 #include <cmath>
 #include <limits>
@@ -146,6 +147,8 @@ llvm::Value *Emitter::callElementary(const std::string &name, llvm::Value *x) {
     llvm::IRBuilderBase::InsertPoint saved = b.saveIP();
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
     llvm::Value *arg = fn->getArg(0);
+    if (name != "exp" && name != "log" && name != "log1p")
+      llvm_unreachable("callElementary: exp, log or log1p");
     b.CreateRet(name == "exp" ? exp(arg) : name == "log" ? log(arg) : log1p(arg));
     b.restoreIP(saved);
   }

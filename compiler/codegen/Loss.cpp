@@ -243,6 +243,16 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
   const int64_t perItem = ce                              ? (grad ? 2 : 1) * classes * kMathCall
                           : a.loss == LossKind::BceLogits ? 2 * kMathCall
                                                           : 0;
+  // Every target on the calling thread: one at a time (few of them, or a
+  // loss without exp or log), else in vectors.
+  auto onThisThread = [&](llvm::Value *factor) {
+    auto oneByOne = [&] { loop(targets, [&](llvm::Value *i) { item(few, i, factor); }); };
+    if (perItem == 0)
+      oneByOne();
+    else
+      ifElse(isFew, oneByOne, [&] { items(cst(0), targets, factor); });
+  };
+
   if (!grad) {
     // One sum in target order (loss values are reported, and some balancing
     // methods read them: their bits do not depend on the threads). On the
@@ -250,15 +260,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
     // (up to kMaxTerms of them: 16 KB, which any thread's stack has room
     // for, a C library caller's too), then the sum adds them in order.
     constexpr int64_t kMaxTerms = 4096;
-    auto serial = [&] {
-      if (perItem == 0) {
-        loop(targets, [&](llvm::Value *i) { item(few, i, nullptr); });
-        return;
-      }
-      ifElse(
-          isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, nullptr); }); },
-          [&] { items(cst(0), targets, nullptr); });
-    };
+    auto serial = [&] { onThisThread(nullptr); };
     if (perItem == 0)
       serial();
     else
@@ -281,15 +283,7 @@ void Emitter::emitLoss(const ir::Op &op, ir::ValueId id) {
           cst(0));
     return;
   }
-  auto here = [&] {
-    if (perItem == 0) {
-      loop(targets, [&](llvm::Value *i) { item(few, i, scale); });
-      return;
-    }
-    ifElse(
-        isFew, [&] { loop(targets, [&](llvm::Value *i) { item(few, i, scale); }); },
-        [&] { items(cst(0), targets, scale); });
-  };
+  auto here = [&] { onThisThread(scale); };
   if (perItem == 0) {
     here();
     return;
