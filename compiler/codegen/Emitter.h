@@ -86,6 +86,9 @@ public:
   std::vector<bool> carried;
   bool isCarried(ir::ValueId id) const { return !carried.empty() && carried[id]; }
   static constexpr int64_t kCarriedRows = 64;
+  /// body(true) from kCarriedRows rows on and body(false) below where
+  /// `carried` (an operand of the op is carried), else body(false) alone.
+  void carriedOrNot(bool carried, const std::function<void(bool carry)> &body);
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);
@@ -296,6 +299,11 @@ private:
   /// at image `slot` of `y` (Matrix.cpp).
   void imageProduct(const ir::Op &op, llvm::Value *w, llvm::Value *x, llvm::Value *bias,
                     llvm::Value *y, llvm::Value *image, llvm::Value *slot);
+  /// Rows [first, last) of image `image`'s columns of im2col `op` (image
+  /// x), written at image `slot` of `columns` (Window.cpp): the columns
+  /// carried into the products that read them (passes/Fusion.h).
+  void imageColumns(const ir::Op &op, llvm::Value *x, llvm::Value *columns, llvm::Value *image,
+                    llvm::Value *slot, llvm::Value *first, llvm::Value *last);
   /// Row (c, i, j) of an image's im2col columns, or its gradient added back
   /// into the image: `plane` indexes channel c of the image, `columns` the
   /// image's first element of the columns (Window.cpp).

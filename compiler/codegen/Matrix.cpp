@@ -336,15 +336,24 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *w = buffers[op.operands[0]], *x = buffers[op.operands[1]];
     llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
     llvm::Value *matrices = b.CreateUDiv(count(op.type), cst(m * n));
-    llvm::Value *work = b.CreateMul(matrices, cst(m * k * n));
-    parallelRows(
-        matrices, work, {w, x, bias, out},
-        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-          loop(begin, end, [&](llvm::Value *l) {
-            imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], l, l);
-          });
-        },
-        Disjoint::Ignore);
+    // Carried columns (passes/Fusion.h): each image's are computed into the
+    // slot of the share's first image, then multiplied while in the cache.
+    const ir::Op *im2col = isCarried(op.operands[1]) ? &graph.op(op.operands[1]) : nullptr;
+    llvm::Value *image = im2col ? buffers[im2col->operands[0]] : w;
+    auto run = [&](bool carry) {
+      llvm::Value *work = b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0)));
+      parallelRows(
+          matrices, work, {w, x, bias, out, image},
+          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+            loop(begin, end, [&](llvm::Value *l) {
+              if (carry)
+                imageColumns(*im2col, a[4], a[1], l, begin, cst(0), cst(k));
+              imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], carry ? begin : l, l);
+            });
+          },
+          Disjoint::Ignore);
+    };
+    carriedOrNot(im2col != nullptr, run);
     return;
   }
   case OpKind::MatMulSumNT: {
@@ -364,42 +373,56 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
         break;
       }
     llvm::Value *steps = b.CreateUDiv(count(t0), cst(m));
-    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
-                                       steps};
+    // Carried columns (passes/Fusion.h): each thread computes its rows of
+    // each image's columns into the slot of image 0 as its sum reaches the
+    // image (a block never spans two), so they are read from the cache.
+    const ir::Op *im2col = isCarried(op.operands[0]) ? &graph.op(op.operands[0]) : nullptr;
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out, steps,
+                                       im2col ? buffers[im2col->operands[0]] : out};
     llvm::Value *work = b.CreateMul(steps, cst(m * n));
-    parallelRows(
-        cst(m), work, args,
-        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-          // The matrix l = first / k that a block starting at `first` is in,
-          // and the block's first column p0 = first - l k.
-          auto matrixOf = [&](llvm::Value *first) {
-            llvm::Value *l = b.CreateUDiv(first, cst(k));
-            return std::pair{l, b.CreateSub(first, b.CreateMul(l, cst(k)))};
-          };
-          TileAccess access{a[3],
-                            [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
-                              auto [l, p0] = matrixOf(first);
-                              llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
-                              llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(m)), i);
-                              return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
-                            },
-                            nullptr,
-                            [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
-                            n,
-                            block};
-          access.packBlocks = true;
-          access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
-                                 int64_t columns) {
-            // Rows col0.. of b_l, `block` floats each from p0, become
-            // `block` rows of `columns` floats.
-            auto [l, p0] = matrixOf(first);
-            llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(n)), col0);
-            transposeBlock(at(a[1], b.CreateAdd(b.CreateMul(row, cst(k)), p0)), packed, cst(0),
-                           columns, block, k, columns);
-          };
-          emitTiledProduct(*this, access, begin, end);
-        },
-        Disjoint::Ignore);
+    carriedOrNot(im2col != nullptr, [&](bool carry) {
+      parallelRows(
+          cst(m), work, args,
+          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+            // The matrix l = first / k that a block starting at `first` is in,
+            // and the block's first column p0 = first - l k.
+            auto matrixOf = [&](llvm::Value *first) {
+              llvm::Value *l = b.CreateUDiv(first, cst(k));
+              return std::pair{l, b.CreateSub(first, b.CreateMul(l, cst(k)))};
+            };
+            TileAccess access{a[3],
+                              [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
+                                auto [l, p0] = matrixOf(first);
+                                llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
+                                llvm::Value *row =
+                                    carry ? i : b.CreateAdd(b.CreateMul(l, cst(m)), i);
+                                return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
+                              },
+                              nullptr,
+                              [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                              n,
+                              block};
+            access.packBlocks = true;
+            if (carry)
+              access.beforeBlock = [&](llvm::Value *first) {
+                auto [l, p0] = matrixOf(first);
+                ifElse(
+                    b.CreateICmpEQ(p0, cst(0)),
+                    [&] { imageColumns(*im2col, a[4], a[0], l, cst(0), begin, end); }, [] {});
+              };
+            access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
+                                   int64_t columns) {
+              // Rows col0.. of b_l, `block` floats each from p0, become
+              // `block` rows of `columns` floats.
+              auto [l, p0] = matrixOf(first);
+              llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(n)), col0);
+              transposeBlock(at(a[1], b.CreateAdd(b.CreateMul(row, cst(k)), p0)), packed, cst(0),
+                             columns, block, k, columns);
+            };
+            emitTiledProduct(*this, access, begin, end);
+          },
+          Disjoint::Ignore);
+    });
     return;
   }
   case OpKind::Gather:

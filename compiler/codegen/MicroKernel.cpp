@@ -258,6 +258,8 @@ void emitTiledProduct(Emitter &e, const TileAccess &access, llvm::Value *begin, 
     llvm::Value *first = b.CreateMul(k, e.cst(block));
     llvm::Value *last = b.CreateAdd(first, e.cst(block));
     last = b.CreateSelect(b.CreateICmpSLT(last, access.steps), last, access.steps);
+    if (access.beforeBlock)
+      access.beforeBlock(first);
     tiles({first, last, b.CreateICmpSGT(k, e.cst(0)), b.CreateICmpEQ(last, access.steps)});
   });
 }

@@ -33,7 +33,10 @@ struct TileAccess {
   /// floats a row) from the block's `first` step; every block is
   /// stepBlock steps long. Null: each row is copied from bAt.
   std::function<void(llvm::Value *packed, llvm::Value *first, llvm::Value *col0, int64_t columns)>
-      packBlock;
+      packBlock = nullptr;
+  /// With stepBlock: called at the start of each block with its first step,
+  /// before any of its tiles (to compute what the block reads); may be null.
+  std::function<void(llvm::Value *first)> beforeBlock = nullptr;
   /// At most one non-null: a row of n floats added to every row of C
   /// (`bias`), or one float per row added to each of its elements
   /// (`rowBias`), after the whole sum (C = A B + bias, the sum rounded

@@ -182,12 +182,15 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   };
   // Below kCarriedRows, the columns' gradient has a loop of its own
   // (Emitter::emitOpOutlined) and this one reads it.
-  if (isCarried(op.operands[0]))
-    ifElse(
-        b.CreateICmpSGE(rows, cst(kCarriedRows)), [&] { run(&graph.op(op.operands[0])); },
-        [&] { run(nullptr); });
-  else
-    run(nullptr);
+  carriedOrNot(isCarried(op.operands[0]),
+               [&](bool carry) { run(carry ? &graph.op(op.operands[0]) : nullptr); });
+}
+
+void Emitter::carriedOrNot(bool carried, const std::function<void(bool carry)> &body) {
+  if (!carried)
+    return body(false);
+  ifElse(
+      b.CreateICmpSGE(rows, cst(kCarriedRows)), [&] { body(true); }, [&] { body(false); });
 }
 
 namespace {
@@ -227,6 +230,29 @@ void transposeTile(Emitter &e, llvm::Value *src, int64_t stride, llvm::Value *ds
 }
 
 } // namespace
+
+void Emitter::imageColumns(const ir::Op &op, llvm::Value *x, llvm::Value *columns,
+                           llvm::Value *image, llvm::Value *slot, llvm::Value *first,
+                           llvm::Value *last) {
+  const ir::WindowShape w = *ir::windowShape(graph.type(op.operands[0]), op.attrs, nullptr);
+  const int64_t k = w.kernel;
+  llvm::Value *imageBase = b.CreateMul(image, cst(w.imageSize()));
+  llvm::Value *colImage = b.CreateMul(slot, cst(w.patchSize() * w.patches()));
+  loop(first, last, [&](llvm::Value *row) {
+    // Row (c, i, j) = c k k + i k + j; im2colRow takes j as a constant.
+    llvm::Value *c = b.CreateUDiv(row, cst(k * k));
+    llvm::Value *i = b.CreateURem(b.CreateUDiv(row, cst(k)), cst(k));
+    llvm::Value *j = b.CreateURem(row, cst(k));
+    llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+    for (int64_t jj = 0; jj < k; ++jj)
+      ifElse(
+          b.CreateICmpEQ(j, cst(jj)),
+          [&] {
+            im2colRow(op, w, {nullptr, x, columns}, plane, colImage, c, i, jj);
+          },
+          [] {});
+  });
+}
 
 void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
                         llvm::Value *plane, llvm::Value *columns, llvm::Value *c, llvm::Value *i,

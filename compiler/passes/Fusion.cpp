@@ -1,6 +1,6 @@
 // Fusion.cpp: a step's single-use element-wise producers (and narrow products) fuse into their
 // element-wise consumers and reductions; a convolution's columns' gradient is carried into
-// the loop that adds it back into the image.
+// the loop that adds it back into the image, and its columns into the products that read them.
 #include "passes/Fusion.h"
 
 namespace mtl::passes {
@@ -67,12 +67,34 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
 std::vector<bool> carriedProducts(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
                                   const std::vector<bool> &needed) {
   auto [uses, consumer] = readersOf(graph, roots, needed);
-  std::vector<bool> carried(graph.size(), false);
-  for (size_t v = 0; v < graph.size(); ++v)
+  const size_t n = graph.size();
+  std::vector<bool> carried(n, false);
+  for (size_t v = 0; v < n; ++v)
     carried[v] = needed[v] && uses[v] == 1 &&
                  graph.op(static_cast<ir::ValueId>(v)).kind == ir::OpKind::MatMulLeft &&
                  graph.op(consumer[v]).kind == ir::OpKind::Im2ColGrad &&
                  graph.op(consumer[v]).operands[0] == static_cast<ir::ValueId>(v);
+  // Columns whose every reader computes them again: the forward product
+  // (the columns its right operand) and the weight gradient (its left).
+  std::vector<bool> columns(n, false);
+  for (size_t v = 0; v < n; ++v)
+    columns[v] = needed[v] && graph.op(static_cast<ir::ValueId>(v)).kind == ir::OpKind::Im2Col;
+  for (ir::ValueId root : roots)
+    if (root >= 0)
+      columns[root] = false;
+  for (size_t v = 0; v < n; ++v) {
+    if (!needed[v])
+      continue;
+    const ir::Op &op = graph.op(static_cast<ir::ValueId>(v));
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const bool recomputes = (op.kind == ir::OpKind::MatMulLeft && k == 1) ||
+                              (op.kind == ir::OpKind::MatMulSumNT && k == 0);
+      if (!recomputes)
+        columns[op.operands[k]] = false;
+    }
+  }
+  for (size_t v = 0; v < n; ++v)
+    carried[v] = carried[v] || columns[v];
   return carried;
 }
 

@@ -32,8 +32,8 @@ constexpr int64_t kFusedProductSteps = 8;
 std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
                                   const std::vector<bool> &needed);
 
-/// Marks, among the ops of one step, the products that code generation
-/// computes image by image inside their consumer's loop: a `matmul_left`
+/// Marks, among the ops of one step, the values that code generation
+/// computes image by image inside their consumers' loops: a `matmul_left`
 /// (a convolution's input gradient as columns, the transposed weight times
 /// each image's output gradient) that the step reads exactly once, by the
 /// `im2col_grad` that adds those columns back into the image, and is not one
@@ -46,6 +46,17 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
 /// its place in the memory plan, and its operands stay alive until the
 /// consumer runs. Each element is the same sum in the same order: the bits
 /// do not change.
+///
+/// Also marks a convolution's columns (an `im2col` that is not a root) whose
+/// every reader is a product that can compute them again: the forward
+/// `matmul_left` (its right operand) and the weight gradient `matmul_sum_nt`
+/// (its left). The forward product computes each image's columns into the
+/// slot of its share's first image just before multiplying them; the weight
+/// gradient computes its threads' rows of each image's columns into the
+/// slot of image 0 when its sum reaches that image. The 58 MB of M5's
+/// columns at 256 rows are then neither written to memory nor read back
+/// twice; only the image they come from (1/9 of their size for a 3 x 3
+/// kernel) is read, and it stays alive until the weight gradient.
 std::vector<bool> carriedProducts(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
                                   const std::vector<bool> &needed);
 
