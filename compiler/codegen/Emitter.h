@@ -79,16 +79,14 @@ public:
   std::vector<bool> fused;
   bool isFused(ir::ValueId id) const { return !fused.empty() && fused[id]; }
   /// Values computed image by image inside their consumer's loop that keep
-  /// their buffer (passes/Fusion.h, carriedProducts); may be empty. They are,
-  /// from kCarriedRows rows on; at smaller batches, whose columns stay in
-  /// the cache anyway, they have a loop of their own as other values do
-  /// (carrying them made M7's step at 16 rows 3-4% longer).
+  /// their buffer (passes/Fusion.h, carriedProducts); may be empty. Columns
+  /// (im2col) are, at any batch: their products compute them. A columns'
+  /// gradient is from kCarriedRows rows on; at smaller batches, whose
+  /// columns stay in the cache anyway, it has a loop of its own as other
+  /// values do (carrying it made M7's step at 16 rows 3-4% longer).
   std::vector<bool> carried;
   bool isCarried(ir::ValueId id) const { return !carried.empty() && carried[id]; }
   static constexpr int64_t kCarriedRows = 64;
-  /// body(true) from kCarriedRows rows on and body(false) below where
-  /// `carried` (an operand of the op is carried), else body(false) alone.
-  void carriedOrNot(bool carried, const std::function<void(bool carry)> &body);
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);

@@ -340,20 +340,18 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     // slot of the share's first image, then multiplied while in the cache.
     const ir::Op *im2col = isCarried(op.operands[1]) ? &graph.op(op.operands[1]) : nullptr;
     llvm::Value *image = im2col ? buffers[im2col->operands[0]] : w;
-    auto run = [&](bool carry) {
-      llvm::Value *work = b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0)));
-      parallelRows(
-          matrices, work, {w, x, bias, out, image},
-          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-            loop(begin, end, [&](llvm::Value *l) {
-              if (carry)
-                imageColumns(*im2col, a[4], a[1], l, begin, cst(0), cst(k));
-              imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], carry ? begin : l, l);
-            });
-          },
-          Disjoint::Ignore);
-    };
-    carriedOrNot(im2col != nullptr, run);
+    const bool carry = im2col != nullptr;
+    llvm::Value *work = b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0)));
+    parallelRows(
+        matrices, work, {w, x, bias, out, image},
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          loop(begin, end, [&](llvm::Value *l) {
+            if (carry)
+              imageColumns(*im2col, a[4], a[1], l, begin, cst(0), cst(k));
+            imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], carry ? begin : l, l);
+          });
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::MatMulSumNT: {
@@ -380,49 +378,47 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out, steps,
                                        im2col ? buffers[im2col->operands[0]] : out};
     llvm::Value *work = b.CreateMul(steps, cst(m * n));
-    carriedOrNot(im2col != nullptr, [&](bool carry) {
-      parallelRows(
-          cst(m), work, args,
-          [&](auto &a, llvm::Value *begin, llvm::Value *end) {
-            // The matrix l = first / k that a block starting at `first` is in,
-            // and the block's first column p0 = first - l k.
-            auto matrixOf = [&](llvm::Value *first) {
-              llvm::Value *l = b.CreateUDiv(first, cst(k));
-              return std::pair{l, b.CreateSub(first, b.CreateMul(l, cst(k)))};
-            };
-            TileAccess access{a[3],
-                              [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
-                                auto [l, p0] = matrixOf(first);
-                                llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
-                                llvm::Value *row =
-                                    carry ? i : b.CreateAdd(b.CreateMul(l, cst(m)), i);
-                                return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
-                              },
-                              nullptr,
-                              [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
-                              n,
-                              block};
-            access.packBlocks = true;
-            if (carry)
-              access.beforeBlock = [&](llvm::Value *first) {
-                auto [l, p0] = matrixOf(first);
-                ifElse(
-                    b.CreateICmpEQ(p0, cst(0)),
-                    [&] { imageColumns(*im2col, a[4], a[0], l, cst(0), begin, end); }, [] {});
-              };
-            access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
-                                   int64_t columns) {
-              // Rows col0.. of b_l, `block` floats each from p0, become
-              // `block` rows of `columns` floats.
+    const bool carry = im2col != nullptr;
+    parallelRows(
+        cst(m), work, args,
+        [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          // The matrix l = first / k that a block starting at `first` is in,
+          // and the block's first column p0 = first - l k.
+          auto matrixOf = [&](llvm::Value *first) {
+            llvm::Value *l = b.CreateUDiv(first, cst(k));
+            return std::pair{l, b.CreateSub(first, b.CreateMul(l, cst(k)))};
+          };
+          TileAccess access{a[3],
+                            [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
+                              auto [l, p0] = matrixOf(first);
+                              llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
+                              llvm::Value *row = carry ? i : b.CreateAdd(b.CreateMul(l, cst(m)), i);
+                              return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
+                            },
+                            nullptr,
+                            [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
+                            n,
+                            block};
+          access.packBlocks = true;
+          if (carry)
+            access.beforeBlock = [&](llvm::Value *first) {
               auto [l, p0] = matrixOf(first);
-              llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(n)), col0);
-              transposeBlock(at(a[1], b.CreateAdd(b.CreateMul(row, cst(k)), p0)), packed, cst(0),
-                             columns, block, k, columns);
+              ifElse(
+                  b.CreateICmpEQ(p0, cst(0)),
+                  [&] { imageColumns(*im2col, a[4], a[0], l, cst(0), begin, end); }, [] {});
             };
-            emitTiledProduct(*this, access, begin, end);
-          },
-          Disjoint::Ignore);
-    });
+          access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
+                                 int64_t columns) {
+            // Rows col0.. of b_l, `block` floats each from p0, become
+            // `block` rows of `columns` floats.
+            auto [l, p0] = matrixOf(first);
+            llvm::Value *row = b.CreateAdd(b.CreateMul(l, cst(n)), col0);
+            transposeBlock(at(a[1], b.CreateAdd(b.CreateMul(row, cst(k)), p0)), packed, cst(0),
+                           columns, block, k, columns);
+          };
+          emitTiledProduct(*this, access, begin, end);
+        },
+        Disjoint::Ignore);
     return;
   }
   case OpKind::Gather:

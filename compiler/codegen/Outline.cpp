@@ -90,6 +90,8 @@ void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool see
 }
 
 void Emitter::emitOpOutlined(ir::ValueId id) {
+  if (isCarried(id) && graph.op(id).kind == OpKind::Im2Col)
+    return; // computed by each product that reads it, at any batch
   if (isCarried(id)) {
     // Computed in its consumer's loop from kCarriedRows rows on; below, here.
     ifElse(

@@ -182,15 +182,12 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
   };
   // Below kCarriedRows, the columns' gradient has a loop of its own
   // (Emitter::emitOpOutlined) and this one reads it.
-  carriedOrNot(isCarried(op.operands[0]),
-               [&](bool carry) { run(carry ? &graph.op(op.operands[0]) : nullptr); });
-}
-
-void Emitter::carriedOrNot(bool carried, const std::function<void(bool carry)> &body) {
-  if (!carried)
-    return body(false);
-  ifElse(
-      b.CreateICmpSGE(rows, cst(kCarriedRows)), [&] { body(true); }, [&] { body(false); });
+  if (isCarried(op.operands[0]))
+    ifElse(
+        b.CreateICmpSGE(rows, cst(kCarriedRows)), [&] { run(&graph.op(op.operands[0])); },
+        [&] { run(nullptr); });
+  else
+    run(nullptr);
 }
 
 namespace {

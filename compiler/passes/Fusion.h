@@ -47,10 +47,12 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
 /// consumer runs. Each element is the same sum in the same order: the bits
 /// do not change.
 ///
-/// Also marks a convolution's columns (an `im2col` that is not a root) whose
-/// every reader is a product that can compute them again: the forward
+/// Also marks a convolution's columns (an `im2col` that is not a root)
+/// whose every reader is a product that can compute them again: the forward
 /// `matmul_left` (its right operand) and the weight gradient `matmul_sum_nt`
-/// (its left). The forward product computes each image's columns into the
+/// (its left). Code generation carries them at any batch size (no loop of
+/// their own below kCarriedRows, so one version of each product). The
+/// forward product computes each image's columns into the
 /// slot of its share's first image just before multiplying them; the weight
 /// gradient computes its threads' rows of each image's columns into the
 /// slot of image 0 when its sum reaches that image. The 58 MB of M5's
