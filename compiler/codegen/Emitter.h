@@ -87,6 +87,13 @@ public:
   std::vector<bool> carried;
   bool isCarried(ir::ValueId id) const { return !carried.empty() && carried[id]; }
   static constexpr int64_t kCarriedRows = 64;
+  /// The most floats of a batch's carried columns that the forward product
+  /// stores for the weight gradient to read (1 MB, half of an L2 cache);
+  /// beyond, the weight gradient computes them again (passes/Fusion.h).
+  static constexpr int64_t kCachedColumns = 262144;
+  /// Whether the weight gradient computes carried columns of `perImage`
+  /// floats an image again at `batch` rows (an i1).
+  llvm::Value *recomputesColumns(llvm::Value *batch, int64_t perImage);
 
   /// Emits the computation of value `id`.
   void emitOp(ir::ValueId id);

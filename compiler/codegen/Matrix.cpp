@@ -336,19 +336,25 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *w = buffers[op.operands[0]], *x = buffers[op.operands[1]];
     llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
     llvm::Value *matrices = b.CreateUDiv(count(op.type), cst(m * n));
-    // Carried columns (passes/Fusion.h): each image's are computed into the
-    // slot of the share's first image, then multiplied while in the cache.
+    // Carried columns (passes/Fusion.h): each image's are computed, then
+    // multiplied while in the cache. Where the batch's would not stay in
+    // the cache (recomputesColumns) they go to the slot of the share's
+    // first image, and the weight gradient computes them again; else to
+    // their own place, where it reads them.
     const ir::Op *im2col = isCarried(op.operands[1]) ? &graph.op(op.operands[1]) : nullptr;
     llvm::Value *image = im2col ? buffers[im2col->operands[0]] : w;
     const bool carry = im2col != nullptr;
     llvm::Value *work = b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0)));
     parallelRows(
-        matrices, work, {w, x, bias, out, image},
+        matrices, work, {w, x, bias, out, image, rows},
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
           loop(begin, end, [&](llvm::Value *l) {
-            if (carry)
-              imageColumns(*im2col, a[4], a[1], l, begin, cst(0), cst(k));
-            imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], carry ? begin : l, l);
+            llvm::Value *slot = l;
+            if (carry) {
+              slot = b.CreateSelect(recomputesColumns(a[5], k * n), begin, l);
+              imageColumns(*im2col, a[4], a[1], l, slot, cst(0), cst(k));
+            }
+            imageProduct(op, a[0], a[1], hasBias ? a[2] : nullptr, a[3], slot, l);
           });
         },
         Disjoint::Ignore);
@@ -371,17 +377,23 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
         break;
       }
     llvm::Value *steps = b.CreateUDiv(count(t0), cst(m));
-    // Carried columns (passes/Fusion.h): each thread computes its rows of
-    // each image's columns into the slot of image 0 as its sum reaches the
-    // image (a block never spans two), so they are read from the cache.
+    // Carried columns (passes/Fusion.h), where the batch's would not stay
+    // in the cache: each thread computes its rows of each image's columns
+    // into the slot of image 0 as its sum reaches the image (a block never
+    // spans two), so they are read from the cache. Else the forward product
+    // stored them in their place and they are read there.
     const ir::Op *im2col = isCarried(op.operands[0]) ? &graph.op(op.operands[0]) : nullptr;
-    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out, steps,
-                                       im2col ? buffers[im2col->operands[0]] : out};
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]],
+                                       buffers[op.operands[1]],
+                                       out,
+                                       steps,
+                                       im2col ? buffers[im2col->operands[0]] : out,
+                                       rows};
     llvm::Value *work = b.CreateMul(steps, cst(m * n));
-    const bool carry = im2col != nullptr;
     parallelRows(
         cst(m), work, args,
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
+          llvm::Value *carry = im2col ? recomputesColumns(a[5], m * k) : b.getFalse();
           // The matrix l = first / k that a block starting at `first` is in,
           // and the block's first column p0 = first - l k.
           auto matrixOf = [&](llvm::Value *first) {
@@ -392,7 +404,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                             [&](llvm::Value *i, llvm::Value *s, llvm::Value *first) {
                               auto [l, p0] = matrixOf(first);
                               llvm::Value *p = b.CreateAdd(p0, b.CreateSub(s, first));
-                              llvm::Value *row = carry ? i : b.CreateAdd(b.CreateMul(l, cst(m)), i);
+                              llvm::Value *row =
+                                  b.CreateSelect(carry, i, b.CreateAdd(b.CreateMul(l, cst(m)), i));
                               return load(a[0], b.CreateAdd(b.CreateMul(row, cst(k)), p));
                             },
                             nullptr,
@@ -400,11 +413,11 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                             n,
                             block};
           access.packBlocks = true;
-          if (carry)
+          if (im2col)
             access.beforeBlock = [&](llvm::Value *first) {
               auto [l, p0] = matrixOf(first);
               ifElse(
-                  b.CreateICmpEQ(p0, cst(0)),
+                  b.CreateAnd(carry, b.CreateICmpEQ(p0, cst(0))),
                   [&] { imageColumns(*im2col, a[4], a[0], l, cst(0), begin, end); }, [] {});
             };
           access.packBlock = [&](llvm::Value *packed, llvm::Value *first, llvm::Value *col0,
@@ -477,6 +490,10 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   default: // emitOp sends only these kinds here
     ir::unexpectedOp(op.kind, "the matrix code generator");
   }
+}
+
+llvm::Value *Emitter::recomputesColumns(llvm::Value *batch, int64_t perImage) {
+  return b.CreateICmpSGT(b.CreateMul(batch, cst(perImage)), cst(kCachedColumns));
 }
 
 void Emitter::imageProduct(const ir::Op &op, llvm::Value *w, llvm::Value *x, llvm::Value *bias,

@@ -48,17 +48,19 @@ std::vector<bool> fuseElementwise(const ir::Graph &graph, const std::vector<ir::
 /// do not change.
 ///
 /// Also marks a convolution's columns (an `im2col` that is not a root)
-/// whose every reader is a product that can compute them again: the forward
+/// whose every reader is a product that can compute them: the forward
 /// `matmul_left` (its right operand) and the weight gradient `matmul_sum_nt`
 /// (its left). Code generation carries them at any batch size (no loop of
-/// their own below kCarriedRows, so one version of each product). The
-/// forward product computes each image's columns into the
-/// slot of its share's first image just before multiplying them; the weight
-/// gradient computes its threads' rows of each image's columns into the
-/// slot of image 0 when its sum reaches that image. The 58 MB of M5's
+/// their own, one version of each product). The forward product computes
+/// each image's columns just before multiplying them; where the batch's
+/// columns would not stay in the cache (codegen::Emitter::kCachedColumns)
+/// it computes them into the slot of its share's first image, and the
+/// weight gradient computes its threads' rows of each image's columns into
+/// the slot of image 0 when its sum reaches that image. The 58 MB of M5's
 /// columns at 256 rows are then neither written to memory nor read back
 /// twice; only the image they come from (1/9 of their size for a 3 x 3
-/// kernel) is read, and it stays alive until the weight gradient.
+/// kernel) is read, and it stays alive until the weight gradient. Smaller
+/// batches' columns are stored by the forward product and read back.
 std::vector<bool> carriedProducts(const ir::Graph &graph, const std::vector<ir::ValueId> &roots,
                                   const std::vector<bool> &needed);
 
