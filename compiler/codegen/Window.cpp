@@ -262,11 +262,16 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
   llvm::Value *element =
       b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(k)), i), cst(k)), cst(j));
   llvm::Value *colRow = b.CreateAdd(columns, b.CreateMul(element, cst(w.patches())));
-  // With stride 1 and masked vector moves, a row of windows is a few
-  // vectors (up to 4) of masked loads and stores instead of a loop of
+  // With stride 1 and masked vector moves, im2col's row of windows is a
+  // few vectors (up to 4) of masked loads and stores instead of a loop of
   // floats, which LLVM leaves scalar at these lengths (14 or 28 windows).
+  // Not its gradient: there rows of j and j + 1 add into the same image
+  // elements one float apart, and a masked load right after an overlapping
+  // masked store waits for it (M7/16's step 2% longer with them; scalar
+  // adds forward from store to load).
   const int64_t lanes = vectors.floats;
-  const bool vectorRuns = w.stride == 1 && vectors.masked && w.outWidth <= 4 * lanes;
+  const bool vectorRuns =
+      op.kind == ir::OpKind::Im2Col && w.stride == 1 && vectors.masked && w.outWidth <= 4 * lanes;
   auto *vec = llvm::FixedVectorType::get(f32, static_cast<unsigned>(lanes));
   loop(cst(w.outHeight), [&](llvm::Value *oy) {
     llvm::Value *row = b.CreateSub(b.CreateAdd(b.CreateMul(oy, cst(w.stride)), i), cst(w.padding));
@@ -284,14 +289,11 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
     if (vectorRuns) {
       // The image's run [lo, hi) lines up with the columns' row: lane ox of
       // vector q is window q lanes + ox, read from element ox + shift of
-      // the image's row; lanes outside [lo, hi) neither read nor add, and
-      // the columns get zeros there. The address is not inbounds: lanes
-      // before lo may point before the image's start.
+      // the image's row; lanes outside [lo, hi) do not read, and the
+      // columns get zeros there. The address is not inbounds: lanes before
+      // lo may point before the image's start.
       llvm::Value *first =
           b.CreateAdd(b.CreateAdd(plane, b.CreateMul(row, cst(w.width))), cst(shift));
-      auto imageAt = [&](llvm::Value *base, int64_t q) {
-        return b.CreateGEP(f32, base, b.CreateAdd(first, cst(q * lanes)));
-      };
       for (int64_t q = 0; q * lanes < w.outWidth; ++q) {
         auto maskOf = [&](int64_t from, int64_t to) {
           std::vector<llvm::Constant *> bits;
@@ -299,26 +301,13 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
             bits.push_back(b.getInt1(l >= from && l < to));
           return llvm::ConstantVector::get(bits);
         };
-        llvm::Value *inRun = maskOf(lo, hi), *inRow = maskOf(0, w.outWidth);
-        llvm::Value *column = b.CreateAdd(cols, cst(q * lanes));
-        llvm::Value *zero = llvm::Constant::getNullValue(vec);
-        if (op.kind == ir::OpKind::Im2Col) {
-          // A row above or below the image reads nothing: all zeros.
-          llvm::Value *reads = b.CreateAnd(inRun, b.CreateVectorSplat(lanes, inside));
-          llvm::Value *v = b.CreateMaskedLoad(vec, imageAt(buf.x, q), llvm::Align(4), reads, zero);
-          b.CreateMaskedStore(v, at(buf.out, column), llvm::Align(4), inRow);
-          continue;
-        }
-        ifElse(
-            inside,
-            [&] {
-              llvm::Value *target = imageAt(buf.out, q);
-              llvm::Value *sum = b.CreateFAdd(
-                  b.CreateMaskedLoad(vec, target, llvm::Align(4), inRun, zero),
-                  b.CreateMaskedLoad(vec, at(buf.g, column), llvm::Align(4), inRun, zero));
-              b.CreateMaskedStore(sum, target, llvm::Align(4), inRun);
-            },
-            [] {});
+        // A row above or below the image reads nothing: all zeros.
+        llvm::Value *reads = b.CreateAnd(maskOf(lo, hi), b.CreateVectorSplat(lanes, inside));
+        llvm::Value *image = b.CreateGEP(f32, buf.x, b.CreateAdd(first, cst(q * lanes)));
+        llvm::Value *v = b.CreateMaskedLoad(vec, image, llvm::Align(4), reads,
+                                            llvm::Constant::getNullValue(vec));
+        b.CreateMaskedStore(v, at(buf.out, b.CreateAdd(cols, cst(q * lanes))), llvm::Align(4),
+                            maskOf(0, w.outWidth));
       }
       return;
     }
