@@ -82,11 +82,12 @@ llvm::CodeGenOpt::Level codegenLevel(int level) {
 
 codegen::VectorUnit vectorUnit(const llvm::TargetMachine &tm) {
   const llvm::MCSubtargetInfo &cpu = *tm.getMCSubtargetInfo();
+  const bool fma = cpu.checkFeatures("+fma");
   if (cpu.checkFeatures("+avx512f"))
-    return {16, 32, true};
+    return {16, 32, true, fma};
   if (cpu.checkFeatures("+avx"))
-    return {8, 16, true};
-  return {4, 16, false};
+    return {8, 16, true, fma};
+  return {4, 16, false, fma};
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>

@@ -155,4 +155,19 @@ llvm::Value *Emitter::callElementary(const std::string &name, llvm::Value *x) {
   return b.CreateCall(fn, {x});
 }
 
+// q = x y, then the remainder x - q c (exact, with one fused multiply-add)
+// corrects it: q + (x - q c) y. By Markstein's theorem this is x / c rounded
+// to nearest when q is within an ulp of x / c and |1 - c y| < 2^-24. With
+// y = 1 / c rounded to nearest, |1 - c y| <= 2^-24 - 2^-47 for every
+// float's significand (tests/codegen/divide_test.cpp checks all 2^23), and
+// q = x y is then within an ulp. The divider, which a division of 16 floats
+// keeps busy for about 10 cycles (and a square root for 12), is left alone.
+llvm::Value *Emitter::divideByScalar(llvm::Value *x, llvm::Value *c, llvm::Value *y) {
+  llvm::Function *fma =
+      llvm::Intrinsic::getDeclaration(&module, llvm::Intrinsic::fma, {x->getType()});
+  llvm::Value *q = b.CreateFMul(x, y);
+  llvm::Value *remainder = b.CreateCall(fma, {b.CreateFNeg(q), c, x});
+  return b.CreateCall(fma, {remainder, y, q});
+}
+
 } // namespace mtl::codegen

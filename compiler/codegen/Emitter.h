@@ -188,6 +188,11 @@ public:
   llvm::Value *exp(llvm::Value *x);
   llvm::Value *log(llvm::Value *x);
   llvm::Value *log1p(llvm::Value *x);
+  /// x / c rounded as the division rounds it, from y = 1 / c (rounded),
+  /// with two fused multiply-adds and a multiply (Elementary.cpp): for a c
+  /// the same for many x, where the target has FMA (vectors.fma). x and c
+  /// such that nothing underflows or overflows (a quotient, a remainder).
+  llvm::Value *divideByScalar(llvm::Value *x, llvm::Value *c, llvm::Value *y);
   /// The same as a call to mtl.NAME.TYPE ("exp", "log" or "log1p"), a
   /// function of this module defined on first use: a loss or a softmax
   /// needs them in several places, each copied per class where a loop over

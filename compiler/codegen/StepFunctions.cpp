@@ -321,7 +321,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
-                                   const lower::StepModel &model) {
+                                   const lower::StepModel &model, const VectorUnit &vectors) {
   llvm::LLVMContext &ctx = module.getContext();
   llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
   // (hyper, params, state, grads, result, parallel)
@@ -332,6 +332,7 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *hyper = fn->getArg(0), *params = fn->getArg(1), *state = fn->getArg(2);
   llvm::Value *grads = fn->getArg(3), *result = fn->getArg(4);
   Emitter e(module, graph, plan);
+  e.vectors = vectors;
   e.parallel = fn->getArg(5);
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
   std::vector<llvm::Value *> gradPtrs;

@@ -48,9 +48,10 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec);
 std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
                                        const ArenaLayout &layout, StepKind kind);
 
-/// Emits `mtl.update`: the optimizer over the gradient arena (see Update.h).
+/// Emits `mtl.update`: the optimizer over the gradient arena (see Update.h),
+/// for the target's `vectors`.
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
-                                   const lower::StepModel &model);
+                                   const lower::StepModel &model, const VectorUnit &vectors);
 
 } // namespace mtl::codegen

@@ -13,6 +13,9 @@ struct VectorUnit {
   int floats = 4;      ///< floats in one register: 16 (AVX-512), 8 (AVX), 4 (SSE)
   int registers = 16;  ///< vector registers: 32 with AVX-512, else 16
   bool masked = false; ///< see Emitter::vectors
+  /// Fused multiply-add in hardware (FMA3, AVX-512): llvm.fma is one
+  /// instruction, not a call into libm (Update.cpp divides by a scalar with it).
+  bool fma = false;
 };
 
 } // namespace mtl::codegen

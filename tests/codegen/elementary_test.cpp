@@ -141,10 +141,11 @@ void check(const Kernels &k, const char *cpu) {
     for (size_t i = 0; i < x.size(); ++i) {
       k.scalar[f](&x[i], &one[i]);
       // The same bits; a NaN's payload may differ.
-      if (!(std::isnan(one[i]) && std::isnan(lanes[i])))
+      if (!(std::isnan(one[i]) && std::isnan(lanes[i]))) {
         ASSERT_EQ(std::bit_cast<uint32_t>(one[i]), std::bit_cast<uint32_t>(lanes[i]))
             << cpu << " " << kNames[f] << "(" << x[i] << "): scalar " << one[i] << ", lane "
             << lanes[i];
+      }
       double err = ulps(one[i], reference(Fn(f), x[i]));
       if (err > worst) {
         worst = err;
