@@ -1,8 +1,7 @@
 // divide_test.cpp: Emitter::divideByScalar (codegen/Elementary.cpp), a
 // division by a scalar as a multiply by its reciprocal and a correction,
 // against the division itself, bit for bit.
-#include "backend/FunctionCache.h"
-#include "backend/Target.h"
+#include "LinkedModule.h"
 #include "codegen/Emitter.h"
 
 #include <gtest/gtest.h>
@@ -54,21 +53,9 @@ Compiled compile() {
   llvm::Value *y = e.b.CreateVectorSplat(kLanes, fn->getArg(2));
   e.b.CreateAlignedStore(e.divideByScalar(x, c, y), fn->getArg(3), llvm::Align(4));
   e.b.CreateRetVoid();
-  auto cache = backend::FunctionCache::create({"native", 2});
-  EXPECT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
-  if (!cache)
-    return out;
-  out.cache = std::move(*cache);
-  if (llvm::Error err = out.cache->optimize(module, "divide")) {
-    ADD_FAILURE() << llvm::toString(std::move(err));
-    return out;
-  }
-  auto address = out.cache->link(module, "divide", "");
-  if (!address) {
-    ADD_FAILURE() << llvm::toString(address.takeError());
-    return out;
-  }
-  out.kernel = reinterpret_cast<Kernel>(*address);
+  test::LinkedModule linked = test::linkModule(module, "native", "divide");
+  out.cache = std::move(linked.cache);
+  out.kernel = reinterpret_cast<Kernel>(linked.entry);
   return out;
 }
 

@@ -1,7 +1,7 @@
 // elementary_test.cpp: the generated exp, log and log1p (codegen/Elementary.cpp)
 // against double-precision libm, over floats from the whole range and the
 // special values, for a float and for each lane of a vector of 16.
-#include "backend/FunctionCache.h"
+#include "LinkedModule.h"
 #include "codegen/Emitter.h"
 
 #include <gtest/gtest.h>
@@ -62,21 +62,11 @@ Kernels compile(const std::string &cpu) {
   e.b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", get));
   e.b.CreateRet(global);
 
-  auto cache = backend::FunctionCache::create({cpu, 2});
-  EXPECT_TRUE(bool(cache)) << llvm::toString(cache.takeError());
-  if (!cache)
+  test::LinkedModule linked = test::linkModule(module, cpu, "get");
+  out.cache = std::move(linked.cache);
+  if (!linked.entry)
     return out;
-  out.cache = std::move(*cache);
-  if (llvm::Error err = out.cache->optimize(module, "get")) {
-    ADD_FAILURE() << llvm::toString(std::move(err));
-    return out;
-  }
-  auto address = out.cache->link(module, "get", "");
-  if (!address) {
-    ADD_FAILURE() << llvm::toString(address.takeError());
-    return out;
-  }
-  void *const *kernels = reinterpret_cast<void *const *(*)()>(*address)();
+  void *const *kernels = reinterpret_cast<void *const *(*)()>(linked.entry)();
   for (int f = Exp; f <= Log1p; ++f) {
     out.scalar[f] = reinterpret_cast<Kernel>(kernels[2 * f]);
     out.vector[f] = reinterpret_cast<Kernel>(kernels[2 * f + 1]);
