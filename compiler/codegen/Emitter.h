@@ -263,6 +263,15 @@ public:
   /// masked, else one-vector panels and scalar tiles; a pool's last windows
   /// of a row likewise (PoolVectors.cpp).
   VectorUnit vectors;
+  /// Whether parallelRows' kernels prefer the registers' full width
+  /// (preferFullWidth): set for the optimizer's update of large tensors,
+  /// whose elements are a dozen operations each (Update.cpp).
+  bool fullWidth = false;
+  /// Asks LLVM to vectorise `fn`'s loops to the registers' full width. For
+  /// AVX-512 CPUs LLVM 16 prefers 8 floats, half a register: right for
+  /// loops that wait for memory, but an update element's dozen operations
+  /// and three checks then take twice the instructions.
+  void preferFullWidth(llvm::Function *fn);
 
 private:
   /// outlined(), with the step's state passed after `prefix` (the scratch

@@ -69,6 +69,10 @@ void Emitter::ifElse(llvm::Value *cond, const std::function<void()> &then,
   b.SetInsertPoint(join);
 }
 
+void Emitter::preferFullWidth(llvm::Function *fn) {
+  fn->addFnAttr("prefer-vector-width", std::to_string(vectors.floats * 32));
+}
+
 void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
                            const std::vector<llvm::Value *> &args, const KernelBody &body,
                            Disjoint disjoint) {
@@ -76,6 +80,8 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   auto *kernel = llvm::Function::Create(kernelType, llvm::Function::InternalLinkage,
                                         std::string("mtl.kernel.") + kernelOp, module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  if (fullWidth)
+    preferFullWidth(kernel);
   // Pack the arguments (pointers and i64s) into 8-byte slots.
   llvm::Value *slots = entryAlloca(llvm::ArrayType::get(i64, args.size()));
   for (size_t k = 0; k < args.size(); ++k) {
