@@ -86,6 +86,20 @@ void Emitter::flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBi
   b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), flag), hit), flag);
 }
 
+void Emitter::noteMagnitude(llvm::Value *largest, llvm::Value *x) {
+  llvm::Value *magnitude = b.CreateAnd(b.CreateBitCast(x, b.getInt32Ty()), b.getInt32(0x7fffffff));
+  b.CreateStore(b.CreateBinaryIntrinsic(llvm::Intrinsic::umax,
+                                        b.CreateLoad(b.getInt32Ty(), largest), magnitude),
+                largest);
+}
+
+void Emitter::flagLargest(llvm::Value *flag, llvm::Value *largest, uint32_t exponentBits) {
+  llvm::Value *hit =
+      b.CreateZExt(b.CreateICmpUGE(b.CreateLoad(b.getInt32Ty(), largest), b.getInt32(exponentBits)),
+                   b.getInt32Ty());
+  b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), flag), hit), flag);
+}
+
 llvm::Value *Emitter::entryAlloca(llvm::Type *type) {
   llvm::Function *fn = b.GetInsertBlock()->getParent();
   llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());

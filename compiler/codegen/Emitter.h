@@ -209,6 +209,14 @@ public:
   /// `exponentBits`. Integer ORs, unlike float compares chained in order,
   /// let loops over whole arrays vectorise.
   void flagAtLeast(llvm::Value *flag, llvm::Value *x, uint32_t exponentBits);
+  /// flagAtLeast for a loop of values: the i32 at `largest` (from 0) keeps
+  /// the largest |x|'s bits (noteMagnitude), and after the loop
+  /// flagLargest ORs into `flag` whether they reach `exponentBits` (as the
+  /// exponent's do, the significand's bits being 0 there). An unsigned
+  /// maximum, where flagAtLeast's compare-and-OR takes five vector
+  /// instructions for one.
+  void noteMagnitude(llvm::Value *largest, llvm::Value *x);
+  void flagLargest(llvm::Value *flag, llvm::Value *largest, uint32_t exponentBits);
   /// SplitMix64's finaliser, as ir::mix64.
   llvm::Value *mix64(llvm::Value *z);
 

@@ -19,6 +19,37 @@ constexpr int64_t kUpdateWork = 8;
 // tensors of 3 to 100 elements: its step 0.49 -> 0.50 us at 16 floats).
 constexpr int64_t kFullWidthElements = 256;
 
+// Flags into `flag` whether values a loop over a tensor of `size` elements
+// notes reach `exponentBits`: through the largest magnitude (note, then
+// finish after the loop; Emitter::noteMagnitude) in a tensor of
+// kFullWidthElements or more, value by value (flagAtLeast) in a smaller
+// one, whose whole loop is a few vectors and a scalar rest (M2/1's step
+// 0.49 -> 0.50 us with the maximum there).
+class LoopFlag {
+public:
+  LoopFlag(Emitter &e, llvm::Value *flag, uint32_t exponentBits, int64_t size)
+      : e_(e), flag_(flag), bits_(exponentBits) {
+    if (size >= kFullWidthElements)
+      largest_ = e.accumulator(e.b.getInt32Ty(), e.b.getInt32(0));
+  }
+  void note(llvm::Value *x) {
+    if (largest_)
+      e_.noteMagnitude(largest_, x);
+    else
+      e_.flagAtLeast(flag_, x, bits_);
+  }
+  void finish() {
+    if (largest_)
+      e_.flagLargest(flag_, largest_, bits_);
+  }
+
+private:
+  Emitter &e_;
+  llvm::Value *flag_;
+  uint32_t bits_;
+  llvm::Value *largest_ = nullptr;
+};
+
 // Runs `body(begin, end, a)` over [0, size) of a tensor, on the threads
 // (through a kernel) when the tensor is large enough, else in a plain loop;
 // `args` reach the body as `a`. The flag at `flag` (an i32 pointer among
@@ -53,16 +84,18 @@ void overElements(Emitter &e, int64_t size, const std::vector<llvm::Value *> &ar
   e.fullWidth = fullWidth;
 }
 
-// The update graph's ops on elements [begin, end) of one tensor, in order,
-// each value stored setting `local` when it is not finite. `a` as for
-// emitTensorUpdate; `scalars` are the graph's scalar inputs in argument order.
+// The update graph's ops on elements [begin, end) of one tensor of `size`
+// elements, in order, each value stored setting `local` when it is not
+// finite. `a` as for emitTensorUpdate; `scalars` are the graph's scalar
+// inputs in argument order.
 void emitElementUpdates(Emitter &e, const lower::UpdateGraph &u,
-                        const std::vector<ir::ValueId> &scalars, llvm::Value *begin,
+                        const std::vector<ir::ValueId> &scalars, int64_t size, llvm::Value *begin,
                         llvm::Value *end, llvm::Value *local, const std::vector<llvm::Value *> &a) {
   const ir::Graph &g = u.graph;
   const size_t nslots = u.slots.size();
+  LoopFlag stored(e, local, Emitter::kNonFinite, size);
   auto store = [&](llvm::Value *x, llvm::Value *base, llvm::Value *i) {
-    e.flagAtLeast(local, x, Emitter::kNonFinite);
+    stored.note(x);
     e.store(x, base, i);
   };
   // A division by one of the scalars (Adam's sqrt(v) / sqrt(1 - β2^t)) is
@@ -104,6 +137,7 @@ void emitElementUpdates(Emitter &e, const lower::UpdateGraph &u,
       store(val[size_t(u.nextSlots[k])], a[2 + k], i);
     store(val[size_t(u.nextParam)], a[0], i);
   });
+  stored.finish();
 }
 
 // One tensor's update, over the arguments of its outlined function: p, g,
@@ -123,7 +157,7 @@ void emitTensorUpdate(Emitter &e, const lower::UpdateGraph &u, int64_t size,
   overElements(e, size, args, 2 + u.slots.size() + scalars.size(),
                [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
                    const std::vector<llvm::Value *> &a) {
-                 emitElementUpdates(e, u, scalars, begin, end, local, a);
+                 emitElementUpdates(e, u, scalars, size, begin, end, local, a);
                });
 }
 
@@ -227,9 +261,9 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph
       overElements(e, layout.params[k].size, {grads[k], refused}, 1,
                    [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
                        const std::vector<llvm::Value *> &a) {
-                     e.loop(begin, end, [&](llvm::Value *i) {
-                       e.flagAtLeast(local, e.load(a[0], i), Emitter::kHuge);
-                     });
+                     LoopFlag huge(e, local, Emitter::kHuge, layout.params[k].size);
+                     e.loop(begin, end, [&](llvm::Value *i) { huge.note(e.load(a[0], i)); });
+                     huge.finish();
                    });
   // Scalars that would make every update overflow refuse the step, as a
   // non-finite gradient does (checked at the unscaled learning rate).

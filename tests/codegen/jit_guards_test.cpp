@@ -1,6 +1,8 @@
 // jit_guards_test.cpp: generated steps against numbers worked out by hand:
 // a pool's gradient on ties, gate sums, class ids outside the classes, an
-// update refused for a huge gradient, a learned gate's initial values.
+// update refused for a huge gradient in every kind of tensor, a learned
+// gate's initial values.
+#include "CompiledText.h"
 #include "JitBatch.h"
 
 #include "mtlrt/Init.h"
@@ -164,6 +166,53 @@ TEST(JitGuards, UpdateRefusesAHugeFiniteGradient) {
   EXPECT_EQ(params, before);
   EXPECT_EQ(update(1e17f, params), 0); // under 2^60 (1.15e18)
   EXPECT_NE(params, before);
+}
+
+// The same bound in every tensor, at its last element: a weight of 64 x 256
+// (16,384 elements: checked and updated by kernels that split over threads,
+// through the largest magnitude), its bias of 256 and a weight of 256 x 5
+// (loops in the update, the largest magnitude again), a bias of 5 (value by
+// value). 2^60 itself refuses the step, the float below it does not, nor
+// do infinity or NaN get through; a parameter that is already infinite
+// stores a non-finite value, which the update reports (skipped = 2).
+TEST(JitGuards, EveryTensorRefusesFromTwoToTheSixtyAndReportsAnInfiniteValue) {
+  test::CompiledText own(R"(model bounds {
+  input x : f32[64]
+  task y : regress(5) { head = x -> dense(256) -> relu -> dense(5) }
+  optimizer adam(lr = 1e-3)
+}
+)",
+                         "bounds");
+  ASSERT_NE(own.c.compiled, nullptr);
+  const mtl_model &m = *own.c.compiled;
+  ASSERT_EQ(m.num_params, 4);
+  std::mt19937 rng(5);
+  const std::vector<float> before = randomParams(m, rng);
+  // Runs the update with `gradient` at element `at` (its parameter set to
+  // `param` when given); the step's `skipped`, and whether the parameters changed.
+  auto update = [&](int64_t at, float gradient, float param = NAN) {
+    std::vector<float> params = before;
+    if (!std::isnan(param))
+      params[size_t(at)] = param;
+    std::vector<float> state(size_t(m.state_size), 0.0f), grads(size_t(m.grads_size), 0.0f);
+    grads[size_t(at)] = gradient;
+    std::vector<float> weights(size_t(m.num_tasks), 1.0f);
+    mtl_hyper hyper{1e-3f, weights.data(), 1, 1, nullptr};
+    mtl_result result{};
+    m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
+    return std::pair(result.skipped, params != before);
+  };
+  const float bound = 0x1p60f, below = std::nextafter(bound, 0.0f);
+  for (int p = 0; p < m.num_params; ++p) {
+    SCOPED_TRACE(m.params[p].name);
+    const int64_t last = m.params[p].offset + m.params[p].size - 1;
+    EXPECT_EQ(update(last, bound), std::pair(1, false));
+    EXPECT_EQ(update(last, -bound), std::pair(1, false));
+    EXPECT_EQ(update(last, INFINITY), std::pair(1, false));
+    EXPECT_EQ(update(last, NAN), std::pair(1, false));
+    EXPECT_EQ(update(last, below), std::pair(0, true));
+    EXPECT_EQ(update(last, 1.0f, INFINITY).first, 2);
+  }
 }
 
 // A learned(...) gate starts at the numbers written: the descriptor carries
