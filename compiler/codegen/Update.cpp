@@ -98,19 +98,16 @@ void emitElementUpdates(Emitter &e, const lower::UpdateGraph &u,
     stored.note(x);
     e.store(x, base, i);
   };
-  // A division by one of the scalars (Adam's sqrt(v) / sqrt(1 - β2^t)) is
-  // a multiply by its reciprocal, taken once here, and a correction, with
-  // the same bits as the division (Emitter::divideByScalar). Nothing
-  // underflows or overflows there: the divisor sqrt(1 - β2^t) is at least
-  // sqrt(1 - β2) >= 2^-27, at most 1, and the dividend sqrt(v) below 2^60
-  // (a gradient of 2^60 refuses the step) and 0 or at least 2^-75.
-  std::vector<llvm::Value *> reciprocal(g.size(), nullptr);
-  for (size_t v = 0; v < g.size() && e.vectors.fma; ++v) {
-    const ir::Op &op = g.op(ir::ValueId(v));
-    for (size_t k = 0; k < scalars.size(); ++k)
-      if (op.kind == ir::OpKind::Div && op.operands[1] == scalars[k])
-        reciprocal[size_t(scalars[k])] = e.b.CreateFDiv(e.fcst(1), a[2 + nslots + k]);
-  }
+  // Adam's division of sqrt(v) by sqrt(1 - β2^t), the same for every
+  // element, is a multiply by its reciprocal, taken once here, and a
+  // correction, with the division's bits (Emitter::divideByScalar). Nothing
+  // underflows or overflows there: the divisor is at least sqrt(1 - β2) >=
+  // 2^-27 and at most 1, and the dividend below 2^60 (a gradient of 2^60
+  // refuses the step) and 0 or at least 2^-75.
+  llvm::Value *reciprocal = nullptr;
+  for (size_t k = 0; k < scalars.size(); ++k)
+    if (scalars[k] == u.bc2Sqrt && e.vectors.fma)
+      reciprocal = e.b.CreateFDiv(e.fcst(1), a[2 + nslots + k]);
   e.loop(begin, end, [&](llvm::Value *i) {
     std::vector<llvm::Value *> val(g.size(), nullptr);
     val[size_t(u.grad)] = e.load(a[1], i);
@@ -125,9 +122,8 @@ void emitElementUpdates(Emitter &e, const lower::UpdateGraph &u,
         val[v] = e.fcst(op.attrs.value);
       else if (ir::isElementwiseUnary(op.kind))
         val[v] = e.unary(op.kind, op.attrs, val[size_t(op.operands[0])]);
-      else if (op.kind == ir::OpKind::Div && reciprocal[size_t(op.operands[1])])
-        val[v] = e.divideByScalar(val[size_t(op.operands[0])], val[size_t(op.operands[1])],
-                                  reciprocal[size_t(op.operands[1])]);
+      else if (op.kind == ir::OpKind::Div && reciprocal && op.operands[1] == u.bc2Sqrt)
+        val[v] = e.divideByScalar(val[size_t(op.operands[0])], val[size_t(u.bc2Sqrt)], reciprocal);
       else if (ir::isElementwiseBinary(op.kind))
         val[v] = e.binary(op.kind, val[size_t(op.operands[0])], val[size_t(op.operands[1])]);
       else if (op.kind != ir::OpKind::Input)
