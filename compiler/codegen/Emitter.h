@@ -237,15 +237,17 @@ public:
   /// `work` (an i1) says so. `args` (pointers,
   /// i64 or f32) are passed through a context array and handed to `body` reloaded.
   /// The kernel function is named after the op being emitted
-  /// (`mtl.kernel.max_pool_grad`), so profiles read without a key.
+  /// (`mtl.kernel.max_pool_grad`), so profiles read without a key, and
+  /// returned.
   /// Whether a kernel's body is told again which of its buffers are
   /// disjoint (parallelRows). All are but three kinds, which were slower
   /// told: the products, whose tiles LLVM then scheduled with spills of
   /// vector registers (tests/e2e/register_tiles.sh), the parameters'
   /// updates (M3/1 83 -> 88 us) and the losses (M2/4096 875 -> 910 us).
   enum class Disjoint { Restate, Ignore };
-  void parallelRows(llvm::Value *n, llvm::Value *work, const std::vector<llvm::Value *> &args,
-                    const KernelBody &body, Disjoint disjoint = Disjoint::Restate);
+  llvm::Function *parallelRows(llvm::Value *n, llvm::Value *work,
+                               const std::vector<llvm::Value *> &args, const KernelBody &body,
+                               Disjoint disjoint = Disjoint::Restate);
   /// The mnemonic of the op emitOp is emitting, for kernel names.
   const char *kernelOp = "op";
   /// parallelRows for the op computing `id`: body(begin, end, extra) sees the
@@ -271,10 +273,6 @@ public:
   /// masked, else one-vector panels and scalar tiles; a pool's last windows
   /// of a row likewise (PoolVectors.cpp).
   VectorUnit vectors;
-  /// Whether parallelRows' kernels prefer the registers' full width
-  /// (preferFullWidth): set for the optimizer's update of large tensors,
-  /// whose elements are a dozen operations each (Update.cpp).
-  bool fullWidth = false;
   /// Asks LLVM to vectorise `fn`'s loops to the registers' full width. For
   /// AVX-512 CPUs LLVM 16 prefers 8 floats, half a register: right for
   /// loops that wait for memory, but an update element's dozen operations

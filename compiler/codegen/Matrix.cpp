@@ -73,15 +73,13 @@ void Emitter::preferFullWidth(llvm::Function *fn) {
   fn->addFnAttr("prefer-vector-width", std::to_string(vectors.floats * 32));
 }
 
-void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
-                           const std::vector<llvm::Value *> &args, const KernelBody &body,
-                           Disjoint disjoint) {
+llvm::Function *Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
+                                      const std::vector<llvm::Value *> &args,
+                                      const KernelBody &body, Disjoint disjoint) {
   auto *kernelType = llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64}, false);
   auto *kernel = llvm::Function::Create(kernelType, llvm::Function::InternalLinkage,
                                         std::string("mtl.kernel.") + kernelOp, module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);
-  if (fullWidth)
-    preferFullWidth(kernel);
   // Pack the arguments (pointers and i64s) into 8-byte slots.
   llvm::Value *slots = entryAlloca(llvm::ArrayType::get(i64, args.size()));
   for (size_t k = 0; k < args.size(); ++k) {
@@ -159,6 +157,7 @@ void Emitter::parallelRows(llvm::Value *n, llvm::Value *work,
   b.CreateRetVoid();
   b.restoreIP(saved);
   b.SetInsertPoint(after);
+  return kernel;
 }
 
 void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {

@@ -75,13 +75,10 @@ void overElements(Emitter &e, int64_t size, const std::vector<llvm::Value *> &ar
     run(args, e.cst(0), e.cst(size), false);
     return;
   }
-  const bool fullWidth = e.fullWidth;
-  e.fullWidth = true;
-  e.parallelRows(
+  e.preferFullWidth(e.parallelRows(
       e.cst(size), e.cst(size * kUpdateWork), args,
       [&](auto &a, llvm::Value *begin, llvm::Value *end) { run(a, begin, end, true); },
-      Emitter::Disjoint::Ignore);
-  e.fullWidth = fullWidth;
+      Emitter::Disjoint::Ignore));
 }
 
 // The update graph's ops on elements [begin, end) of one tensor of `size`

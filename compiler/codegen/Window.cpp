@@ -278,10 +278,10 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
     llvm::Value *inside =
         b.CreateAnd(b.CreateICmpSGE(row, cst(0)), b.CreateICmpSLT(row, cst(w.height)));
     llvm::Value *cols = b.CreateAdd(colRow, b.CreateMul(oy, cst(w.outWidth)));
-    auto xAt = [&](llvm::Value *ox) {
-      return b.CreateAdd(b.CreateAdd(plane, b.CreateMul(row, cst(w.width))),
-                         b.CreateAdd(b.CreateMul(ox, cst(w.stride)), cst(shift)));
-    };
+    // Window ox reads element first + ox stride of the image.
+    llvm::Value *first =
+        b.CreateAdd(b.CreateAdd(plane, b.CreateMul(row, cst(w.width))), cst(shift));
+    auto xAt = [&](llvm::Value *ox) { return b.CreateAdd(first, b.CreateMul(ox, cst(w.stride))); };
     auto zeros = [&](int64_t from, int64_t to) {
       loop(cst(from), cst(to),
            [&](llvm::Value *ox) { store(fcst(0), buf.out, b.CreateAdd(cols, ox)); });
@@ -292,8 +292,6 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
       // the image's row; lanes outside [lo, hi) do not read, and the
       // columns get zeros there. The address is not inbounds: lanes before
       // lo may point before the image's start.
-      llvm::Value *first =
-          b.CreateAdd(b.CreateAdd(plane, b.CreateMul(row, cst(w.width))), cst(shift));
       for (int64_t q = 0; q * lanes < w.outWidth; ++q) {
         auto maskOf = [&](int64_t from, int64_t to) {
           std::vector<llvm::Constant *> bits;

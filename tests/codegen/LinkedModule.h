@@ -3,14 +3,28 @@
 #pragma once
 
 #include "backend/FunctionCache.h"
+#include "codegen/Emitter.h"
 
 #include <gtest/gtest.h>
+#include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
 #include <memory>
 #include <string>
 
 namespace mtl::test {
+
+/// An empty module and an Emitter over it (of no graph), for a test to
+/// build functions in by hand.
+struct HandBuiltModule {
+  llvm::LLVMContext context;
+  llvm::Module module;
+  ir::Graph graph;
+  passes::MemoryPlan plan;
+  codegen::Emitter e;
+  explicit HandBuiltModule(const std::string &name)
+      : module(name, context), e(module, graph, plan) {}
+};
 
 /// The cache that holds the code, and the address of `entry` (null after a
 /// failure, which is reported).

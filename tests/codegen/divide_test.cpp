@@ -31,32 +31,22 @@ TEST(DivideByScalar, TheReciprocalOfEverySignificandIsCloseEnough) {
 constexpr int kLanes = 16;
 using Kernel = void (*)(const float *x, float c, float y, float *out);
 
-// out[0..16) = divideByScalar(x[0..16), c, y), as generated for the host.
-struct Compiled {
-  std::unique_ptr<backend::FunctionCache> cache;
-  Kernel kernel = nullptr;
-};
-
-Compiled compile() {
-  Compiled out;
-  llvm::LLVMContext context;
-  llvm::Module module("divide", context);
-  ir::Graph graph;
-  passes::MemoryPlan plan;
-  Emitter e(module, graph, plan);
+// A function `divide`: out[0..16) = divideByScalar(x[0..16), c, y), as
+// generated for the host.
+test::LinkedModule compile() {
+  test::HandBuiltModule built("divide");
+  Emitter &e = built.e;
   auto *type = llvm::FunctionType::get(e.b.getVoidTy(), {e.ptr, e.f32, e.f32, e.ptr}, false);
-  auto *fn = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, "divide", module);
-  e.b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", fn));
+  auto *fn =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, "divide", built.module);
+  e.b.SetInsertPoint(llvm::BasicBlock::Create(built.context, "entry", fn));
   auto *vec = llvm::FixedVectorType::get(e.f32, kLanes);
   llvm::Value *x = e.b.CreateAlignedLoad(vec, fn->getArg(0), llvm::Align(4));
   llvm::Value *c = e.b.CreateVectorSplat(kLanes, fn->getArg(1));
   llvm::Value *y = e.b.CreateVectorSplat(kLanes, fn->getArg(2));
   e.b.CreateAlignedStore(e.divideByScalar(x, c, y), fn->getArg(3), llvm::Align(4));
   e.b.CreateRetVoid();
-  test::LinkedModule linked = test::linkModule(module, "native", "divide");
-  out.cache = std::move(linked.cache);
-  out.kernel = reinterpret_cast<Kernel>(linked.entry);
-  return out;
+  return test::linkModule(built.module, "native", "divide");
 }
 
 // Every significand of x at 2^-75, 1 and 2^60 (the ends of Adam's range of
@@ -64,8 +54,9 @@ Compiled compile() {
 // first steps and late ones, the all-ones and all-zeros significands, the
 // extremes 2^-27 and 1.
 TEST(DivideByScalar, GivesTheBitsOfTheDivision) {
-  Compiled compiled = compile();
-  ASSERT_NE(compiled.kernel, nullptr);
+  test::LinkedModule linked = compile();
+  ASSERT_NE(linked.entry, nullptr);
+  const auto kernel = reinterpret_cast<Kernel>(linked.entry);
   std::vector<float> divisors = {1.0f, 0x1p-27f, std::bit_cast<float>(0x3fffffffu),
                                  std::bit_cast<float>(0x3f7fffffu), 0.75f};
   for (int t : {1, 2, 3, 10, 1000, 100000})
@@ -78,7 +69,7 @@ TEST(DivideByScalar, GivesTheBitsOfTheDivision) {
       for (uint32_t m = 0; m < x.size(); ++m)
         x[m] = std::ldexp(std::bit_cast<float>(0x3f800000u | m), exponent);
       for (size_t i = 0; i < x.size(); i += kLanes)
-        compiled.kernel(&x[i], c, y, &got[i]);
+        kernel(&x[i], c, y, &got[i]);
       for (size_t i = 0; i < x.size(); ++i) {
         const volatile float want = x[i] / c;
         ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(float(want)))

@@ -33,11 +33,9 @@ struct Kernels {
 
 Kernels compile(const std::string &cpu) {
   Kernels out;
-  llvm::LLVMContext context;
-  llvm::Module module("elementary", context);
-  ir::Graph graph;
-  passes::MemoryPlan plan;
-  Emitter e(module, graph, plan);
+  test::HandBuiltModule built("elementary");
+  llvm::Module &module = built.module;
+  Emitter &e = built.e;
   auto *kernelType = llvm::FunctionType::get(e.b.getVoidTy(), {e.ptr, e.ptr}, false);
   std::vector<llvm::Constant *> table;
   for (int f = Exp; f <= Log1p; ++f)
@@ -45,7 +43,7 @@ Kernels compile(const std::string &cpu) {
       auto *fn =
           llvm::Function::Create(kernelType, llvm::GlobalValue::InternalLinkage,
                                  std::string(kNames[f]) + (width == 1 ? ".s" : ".v"), module);
-      e.b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", fn));
+      e.b.SetInsertPoint(llvm::BasicBlock::Create(built.context, "entry", fn));
       llvm::Type *type = width == 1 ? e.f32 : llvm::FixedVectorType::get(e.f32, width);
       llvm::Value *x = e.b.CreateAlignedLoad(type, fn->getArg(0), llvm::Align(4));
       llvm::Value *y = f == Exp ? e.exp(x) : f == Log ? e.log(x) : e.log1p(x);
@@ -59,7 +57,7 @@ Kernels compile(const std::string &cpu) {
                                llvm::ConstantArray::get(tableType, table), "table");
   auto *get = llvm::Function::Create(llvm::FunctionType::get(e.ptr, false),
                                      llvm::GlobalValue::ExternalLinkage, "get", module);
-  e.b.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", get));
+  e.b.SetInsertPoint(llvm::BasicBlock::Create(built.context, "entry", get));
   e.b.CreateRet(global);
 
   test::LinkedModule linked = test::linkModule(module, cpu, "get");
