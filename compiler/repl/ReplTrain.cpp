@@ -59,7 +59,8 @@ mtlrt::TrainOptions ReplSession::trainOptions() const {
   to.balance = overrides_.balance.value_or(to.balance);
   to.sampling = overrides_.sampling.value_or(to.sampling);
   to.taskWeights = overrides_.weights;
-  to.quiet = true; // the REPL prints its own, time-free summary
+  to.quiet = true;          // the REPL prints its own, time-free summary
+  to.measureThreads = true; // as `mtlc train` without --threads
   return to;
 }
 

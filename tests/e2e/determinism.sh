@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # determinism.sh: a run repeats bit for bit from its seed, whatever the number
 # of threads. Each model is trained with a step record for every step
-# (--log-every 1) twice with the same seed and 2 threads, and once with 1
-# thread; the step and epoch records (losses per step, per task, metrics) must
-# be identical, timing fields aside. A different seed must change the losses,
+# (--log-every 1) twice with the same seed and 2 threads, once with 1
+# thread and once with --threads auto (its first steps alternate between 2
+# threads and 1, then it keeps the faster); the step and epoch records
+# (losses per step, per task, metrics) must be identical, timing fields aside. A different seed must change the losses,
 # so that the comparison cannot pass vacuously.
 #
 # Usage: determinism.sh MTLC LOG_CHECK
@@ -26,11 +27,14 @@ check_model() {
   run "$name" a --threads 2 --seed 5 "$@" || return
   run "$name" b --threads 2 --seed 5 "$@" || return
   run "$name" one --threads 1 --seed 5 "$@" || return
+  run "$name" auto --threads auto --seed 5 "$@" || return
   run "$name" other --threads 2 --seed 6 "$@" || return
   "$log_check" same-steps "$work/$name-a.jsonl" "$work/$name-b.jsonl" ||
     fail "$name: two runs with seed 5 differ"
   "$log_check" same-steps "$work/$name-a.jsonl" "$work/$name-one.jsonl" ||
     fail "$name: --threads 1 and --threads 2 differ"
+  "$log_check" same-steps "$work/$name-a.jsonl" "$work/$name-auto.jsonl" ||
+    fail "$name: --threads auto (steps on 2 threads and on 1 while it measures) and --threads 2 differ"
   if "$log_check" same-steps "$work/$name-a.jsonl" "$work/$name-other.jsonl" >/dev/null 2>&1; then
     fail "$name: seeds 5 and 6 gave identical losses"
   fi

@@ -128,6 +128,20 @@ TEST(Trainer, SameSeedGivesBitIdenticalStepsWithAnyThreadCount) {
   EXPECT_EQ(a.stepLosses, c.stepLosses);
   EXPECT_EQ(a.epochs.back().validation->loss, c.epochs.back().validation->loss);
 
+  // Measuring the threads runs the first steps on 2 threads and on 1 in turn.
+  o.threads = 2;
+  o.measureThreads = true;
+  TrainResult m = fitOk(o, data);
+  EXPECT_EQ(a.stepLosses, m.stepLosses);
+  EXPECT_EQ(a.epochs.back().validation->loss, m.epochs.back().validation->loss);
+  EXPECT_EQ(m.threads.pool, 2);
+  EXPECT_GT(m.threads.poolSeconds, 0);
+  EXPECT_GT(m.threads.oneSeconds, 0);
+  EXPECT_EQ(m.threads.threads, m.threads.oneSeconds <= m.threads.poolSeconds ? 1 : 2);
+  EXPECT_EQ(a.threads.poolSeconds, 0); // not measured: --threads N
+  EXPECT_EQ(a.threads.threads, 2);
+  o.measureThreads = false;
+
   o.seed = 12; // another seed: another initialisation, split and order
   TrainResult d = fitOk(o, data);
   EXPECT_NE(a.stepLosses, d.stepLosses);

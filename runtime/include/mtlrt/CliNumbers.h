@@ -18,6 +18,10 @@ inline constexpr int64_t kMaxWholeNumber = int64_t(1) << 53;
 /// A whole number from `min` to `max`, as written (no sign tricks, no rounding).
 CLI::Validator wholeNumber(int64_t min, int64_t max = kMaxWholeNumber);
 
+/// `auto`, which becomes "0", or a whole number from `min` (above 0) to `max`.
+/// A transform: add it with Option::transform.
+CLI::Validator wholeNumberOrAuto(int64_t min, int64_t max);
+
 /// A number a float holds as written: above 0 (or 0 too with `zeroAllowed`),
 /// from the smallest normal float to the largest (a smaller one would be 0,
 /// or a denormal that training flushes to 0).

@@ -33,7 +33,7 @@ struct TrainFlags {
   std::optional<int64_t> epochs, batch;
   std::optional<double> lr;
   std::optional<uint64_t> seed;
-  int threads = 2;
+  int threads = 0; ///< 0 (--threads auto): 2, or 1 where the first steps run faster on one
   bool noShuffle = false;
   bool noFtz = false;            ///< keep denormal floats (TrainOptions::flushDenormals off)
   std::string balance;           ///< empty: the model's (TrainOptions::balance)

@@ -44,6 +44,8 @@ public:
 
   /// The pool as generated code sees it; valid while the pool lives.
   mtl_parallel abi();
+  /// A pool of none, as generated code sees it: every loop runs on its caller.
+  static mtl_parallel callerOnly();
 
 private:
   void workerLoop(int index);

@@ -53,6 +53,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   int threads = 2; ///< threads of the pool, the caller's included; in [1, kMaxThreads]
+  /// Time the first steps on the pool and on the calling thread alone, and
+  /// run the rest the faster way (ThreadChoice.h; the results are the same
+  /// bits either way). `mtlc train` sets it unless --threads is given.
+  bool measureThreads = false;
   /// Flush denormal floats to zero (MXCSR FTZ and DAZ) while the model's
   /// code runs, on every thread of the pool; the caller's mode is restored
   /// when each call returns. False: IEEE denormals (slower once values decay).
@@ -212,6 +216,15 @@ struct EpochRecord {
 /// parameters when fit() returns (the optimizer state and step stay the last
 /// epoch's), `best.safetensors` and `last.safetensors` hold both, and the
 /// test is evaluated with the kept ones.
+/// The threads a trainer's steps run on (TrainOptions::measureThreads).
+struct ThreadUse {
+  int threads = 0; ///< what the steps run on now: the pool's threads, or 1
+  int pool = 0;    ///< the pool's threads
+  /// Median seconds of the timed steps on the pool and on one thread; 0
+  /// when nothing was measured.
+  double poolSeconds = 0, oneSeconds = 0;
+};
+
 struct TrainResult {
   std::vector<EpochRecord> epochs;
   /// 1-based best epoch by earlyStop.monitor ("loss" unless set), tracked
@@ -229,6 +242,7 @@ struct TrainResult {
   int64_t lastEpoch = 0;
   int64_t steps = 0;
   double seconds = 0;
+  ThreadUse threads;
   std::optional<EvalReport> test; ///< with the kept parameters
   std::vector<float> stepLosses;  ///< each step's total loss, with keepStepLosses
 

@@ -32,6 +32,20 @@ CLI::Validator wholeNumber(int64_t min, int64_t max) {
       max == kMaxWholeNumber ? fmt::format(">= {}", min) : fmt::format("{} to {}", min, max));
 }
 
+CLI::Validator wholeNumberOrAuto(int64_t min, int64_t max) {
+  const CLI::Validator whole = wholeNumber(min, max);
+  return CLI::Validator(
+      [whole](std::string &text) -> std::string {
+        if (text == "auto") {
+          text = "0";
+          return "";
+        }
+        std::string error = whole(text);
+        return error.empty() ? "" : error + ", or auto";
+      },
+      "");
+}
+
 CLI::Validator floatNumber(bool zeroAllowed) {
   return CLI::Validator(
       [zeroAllowed](std::string &text) -> std::string {

@@ -41,7 +41,12 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "TASK=WEIGHT: override a task's loss weight (repeatable; the model is not "
                   "recompiled: weights are inputs of every step)");
   cmd->add_option("--seed", f.seed, "Override the seed")->check(wholeNumber(0));
-  addThreadsFlag(cmd, f.threads);
+  cmd->add_option("--threads", f.threads,
+                  "Threads: N, or auto (2, or 1 where the first steps run faster on one); results "
+                  "do not depend on it")
+      ->transform(wholeNumberOrAuto(1, kMaxThreads))
+      ->type_name("N|auto")
+      ->default_str("auto");
   cmd->add_flag("--no-shuffle", f.noShuffle, "Keep the training rows in file order");
   cmd->add_flag("--no-ftz", f.noFtz,
                 "Keep denormal floats instead of flushing them to zero (IEEE results; steps "
@@ -238,7 +243,8 @@ Result<TrainOptions> trainOptions(const RunConfig &c, const TrainFlags &f) {
   if (!f.balance.empty())
     to.balance = f.balance;
   to.gradStats = to.gradStats || f.gradStats;
-  to.threads = f.threads;
+  to.threads = f.threads > 0 ? f.threads : 2;
+  to.measureThreads = f.threads == 0;
   to.logPath = f.log;
   to.logEvery = f.logEvery;
   to.quiet = f.quiet;

@@ -234,7 +234,12 @@ void RunLog::end(const TrainResult &result) {
               {"seconds", result.seconds},
               {"best_epoch", result.bestEpoch},
               {"kept_epoch", result.keptEpoch},
-              {"stopped_early", result.stoppedEarly}};
+              {"stopped_early", result.stoppedEarly},
+              {"threads", result.threads.threads}};
+  if (result.threads.poolSeconds > 0) // measured (TrainOptions::measureThreads)
+    out["thread_timing"] = {{"pool_threads", result.threads.pool},
+                            {"pool_step_seconds", result.threads.poolSeconds},
+                            {"one_thread_step_seconds", result.threads.oneSeconds}};
   if (result.test)
     out["test"] = reportJson(*result.test);
   writeLine(out);

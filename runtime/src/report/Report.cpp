@@ -216,6 +216,18 @@ void printGates(std::FILE *out, const std::string &title, const std::vector<Gate
     std::fprintf(out, "%s\n", line.c_str());
   }
 }
+
+/// " on N threads (a step took ...)" where the threads were measured, else "".
+std::string threadsChosen(const ThreadUse &use) {
+  if (use.poolSeconds <= 0)
+    return "";
+  auto step = [](double seconds) {
+    return seconds < 1e-3 ? fmt::format("{:.0f} µs", seconds * 1e6) : formatDuration(seconds);
+  };
+  return fmt::format(" on {} thread{} (a step took {} on {} threads, {} on one)", use.threads,
+                     use.threads == 1 ? "" : "s", step(use.poolSeconds), use.pool,
+                     step(use.oneSeconds));
+}
 } // namespace
 
 void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &result,
@@ -223,12 +235,12 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
   if (!out || result.epochs.empty())
     return;
   size_t epochs = result.epochs.size();
-  std::fprintf(out, "\n%s: %zu epoch%s, %lld step%s in %s%s\n", model.name ? model.name : "model",
-               epochs, epochs == 1 ? "" : "s", (long long)result.steps,
-               result.steps == 1 ? "" : "s", formatDuration(result.seconds).c_str(),
-               result.stoppedEarly
-                   ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
-                   : "");
+  std::fprintf(
+      out, "\n%s: %zu epoch%s, %lld step%s in %s%s%s\n", model.name ? model.name : "model", epochs,
+      epochs == 1 ? "" : "s", (long long)result.steps, result.steps == 1 ? "" : "s",
+      formatDuration(result.seconds).c_str(), threadsChosen(result.threads).c_str(),
+      result.stoppedEarly ? fmt::format(" (stopped early: no improvement in {})", monitor).c_str()
+                          : "");
   // Both ends of the run, each labelled; the kept parameters are the test's.
   const EpochRecord &last = result.epochs.back();
   const EpochRecord *kept = result.record(result.keptEpoch);

@@ -24,6 +24,11 @@ thread_local bool insideLoop = false;
 void parallelForThunk(void *pool, int64_t n, void (*body)(void *, int64_t, int64_t), void *ctx) {
   static_cast<ThreadPool *>(pool)->parallelFor(n, body, ctx);
 }
+
+void callerFor(void *, int64_t n, void (*body)(void *, int64_t, int64_t), void *ctx) {
+  if (n > 0)
+    body(ctx, 0, n);
+}
 } // namespace
 
 ThreadPool::ThreadPool(int threads) : numThreads(threads < 1 ? 1 : threads) {
@@ -44,6 +49,8 @@ ThreadPool::~ThreadPool() {
 }
 
 mtl_parallel ThreadPool::abi() { return mtl_parallel{&parallelForThunk, this}; }
+
+mtl_parallel ThreadPool::callerOnly() { return mtl_parallel{&callerFor, nullptr}; }
 
 void ThreadPool::runChunk(int index) {
   int64_t begin = jobSize * index / numThreads;

@@ -203,6 +203,7 @@ Result<Trainer> Trainer::create(const mtl_model *model, TrainOptions options,
   m.options = std::move(options);
   m.pool = pool ? std::move(pool) : std::make_shared<ThreadPool>(m.options.threads);
   m.parallel = m.pool->abi();
+  m.threadChoice = ThreadChoice(m.pool->threads(), m.options.measureThreads);
 
   m.maxRows = m.options.batch;
   // Every buffer is zeroed as it is allocated: more than the machine has would

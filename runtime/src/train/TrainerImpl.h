@@ -11,7 +11,9 @@
 #include "support/Buffer.h"
 #include "train/Sampling.h"
 #include "train/Schedule.h"
+#include "train/ThreadChoice.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -28,7 +30,8 @@ struct Trainer::Impl {
   const mtl_model *model = nullptr;
   TrainOptions options;
   std::shared_ptr<ThreadPool> pool; ///< its own, or one it shares (the C library's sessions)
-  mtl_parallel parallel{};
+  mtl_parallel parallel{};          ///< the pool's, or ThreadPool::callerOnly(): threadChoice's way
+  ThreadChoice threadChoice;
   Buffer params, state, workspace, grads;
   balance::Balancer balancer;
   int64_t step = 0;
@@ -121,13 +124,30 @@ struct Trainer::Impl {
       if (const mtl_model *faster = options.codeSwap->take(stepsDone)) {
         model = faster;
         balancer.setModel(*faster);
+        threadChoice.restart();
       }
   }
-  /// One training step (gradients, balancing, update) on the gathered batch.
+  /// Points `parallel` at the pool, or at the caller alone.
+  void runOn(ThreadChoice::Way way) {
+    parallel = way == ThreadChoice::Way::Pool ? pool->abi() : ThreadPool::callerOnly();
+  }
+  /// One training step (gradients, balancing, update) on the gathered batch,
+  /// timed while threadChoice measures.
   void trainStep(mtl_result &result) {
     takeOfferedCode(hyper.step - 1);
+    const ThreadChoice::Way way = threadChoice.next();
+    runOn(way);
+    const bool timed = threadChoice.measuring();
+    const auto start =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     balancer.step(batch, hyper, taskWeights, params.floats(), state.floats(), workspace.floats(),
                   grads.floats(), result, &parallel);
+    if (timed) {
+      threadChoice.record(
+          batch.rows, way,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      runOn(threadChoice.chosen()); // evaluation runs the chosen way
+    }
   }
   /// One training step per batch of `plan`; fills `train` with the epoch's
   /// losses. Fails, having logged it, when a total loss is not finite.

@@ -445,6 +445,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   if (!testRows.empty())
     result.test = m.evaluateRows(testData, testRows, true);
   result.seconds = secondsSince(runStart);
+  result.threads = m.threadChoice.use();
   log.end(result);
   if (!log.problem().empty())
     return fail(log.problem());
