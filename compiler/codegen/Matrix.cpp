@@ -198,6 +198,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                               outDim};
             access.bias = hasBias ? a[2] : nullptr;
             access.relu = relu;
+            access.aRows = a[0];
             emitTiledProduct(*this, access, begin, end);
           },
           Disjoint::Ignore);

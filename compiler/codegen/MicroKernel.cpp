@@ -65,7 +65,18 @@ void emitTile(Emitter &e, const TileAccess &acc, const StepRange &steps, llvm::V
   }
   auto *fmuladd = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::fmuladd, {type});
   const int64_t columns = (active > 0 ? vectors - 1 : vectors) * width + active;
+  llvm::Function *prefetch = nullptr;
+  if (acc.aRows && acc.stepBlock <= 0 && rows == tileRows(e.vectors))
+    prefetch = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::prefetch, {e.ptr});
   auto step = [&](llvm::Value *s) {
+    if (prefetch) {
+      // The next tile's rows, spread over this tile's steps: prefetcht1 (to
+      // L2), never a fault, past the end of A too.
+      llvm::Value *next = b.CreateMul(b.CreateAdd(row0, e.cst(rows)), acc.steps);
+      llvm::Value *at =
+          b.CreateGEP(e.f32, acc.aRows, b.CreateAdd(next, b.CreateMul(s, e.cst(rows))));
+      b.CreateCall(prefetch, {at, b.getInt32(0), b.getInt32(2), b.getInt32(1)});
+    }
     llvm::Value *bPanel = acc.bAt(s, col0, columns);
     std::vector<llvm::Value *> bv;
     for (int v = 0; v < vectors; ++v)

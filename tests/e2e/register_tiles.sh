@@ -22,6 +22,10 @@
 # tile (4 rows by 3 vectors for AVX2, 6 rows by 4 for AVX-512). `linear` is not
 # checked: its dot products for narrow layers are unrolled on purpose.
 #
+# A dense layer's forward tiles prefetch the next tile's rows of the input
+# while they sum (TileAccess::aRows; M3/1024's step 10% shorter): M3's
+# `linear` kernel must have a block of multiply-adds that holds a prefetcht1.
+#
 # Usage: register_tiles.sh MTLC LOG_CHECK
 source "$(dirname "$0")/common.sh"
 
@@ -43,7 +47,8 @@ for cpu in x86-64-v3 x86-64-v4; do
     report=$(awk -v most="${tile_fmas[$cpu]}" '
       function endBlock() {
         if (inside && fma && spilled) spills[name]++
-        fma = 0; spilled = 0; n = 0
+        if (inside && fma && prefetch) prefetching[name]++
+        fma = 0; spilled = 0; prefetch = 0; n = 0
       }
       /^mtl\.kernel\.(linear|matmul|matmul_tn|matmul_left|matmul_sum_nt)(\.[0-9]+)?:/ {
         endBlock(); name = $1; sub(/:$/, "", name); kernels++; inside = 1
@@ -53,11 +58,13 @@ for cpu in x86-64-v3 x86-64-v4; do
       inside && (/^\.LBB/ || /^# %bb\./) { endBlock() }
       inside && /%[xyz]mm[0-9]+.*# (16|32|64)-byte (Folded )?(Spill|Reload)/ { spilled = 1 }
       inside && /vfmadd/ { fma = 1 }
+      inside && /prefetcht1/ { prefetch = 1 }
       inside && matmul && /vfmadd/ && ++n > most && n > block[name] { block[name] = n }
       END {
         printf "kernels %d\nmatmuls %d\n", kernels, matmuls
         for (k in spills) printf "spilled %s %d\n", k, spills[k]
         for (k in block) printf "unrolled %s (%d)\n", k, block[k]
+        for (k in prefetching) printf "prefetching %s\n", k
       }' "$asm")
     kernels=$(sed -n 's/^kernels //p' <<<"$report")
     [[ $kernels -ge 3 ]] || fail "$model for $cpu: only ${kernels:-0} product kernels found"
@@ -66,6 +73,9 @@ for cpu in x86-64-v3 x86-64-v4; do
     spilled=$(sed -n 's/^spilled //p' <<<"$report")
     [[ -z $spilled ]] || fail "$model for $cpu: vector registers spilled or reloaded beside \
 multiply-adds in (blocks): $spilled"
+    if [[ $model == m3 ]] && ! grep -qx "prefetching mtl.kernel.linear" <<<"$report"; then
+      fail "m3 for $cpu: the forward product's tiles do not prefetch the next tile's input rows"
+    fi
     unrolled=$(sed -n 's/^unrolled //p' <<<"$report")
     [[ -z $unrolled ]] || fail "$model for $cpu: a tile's loop unrolled (more than \
 ${tile_fmas[$cpu]} multiply-adds in one block) in: $unrolled"
