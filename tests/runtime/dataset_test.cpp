@@ -394,6 +394,39 @@ TEST(Dataset, ClassVocabularyComesFromTrainingData) {
                               "and needs class ids 0..2");
 }
 
+// The check of every value goes in one vectorised pass first (any value
+// that may not fit?), then finds the first that does not: each bad value
+// is found wherever it stands among the rows (a vector's lanes, the last
+// rows past whole vectors), and -0, 0, 1 and missing targets pass.
+TEST(Dataset, EveryRowsValueIsCheckedWhereverItStands) {
+  const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}};
+  const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Binary, 1, {}}};
+  const char *fine[] = {"-0", "0", "1", "", "0.5"};
+  auto withTarget = [&](int at, const std::string &bad) {
+    std::string csv = "x,y\n";
+    for (int r = 0; r < 37; ++r)
+      csv += fmt::format("{},{}\n", r, r == at ? bad : fine[r % 5]);
+    DataSpec spec;
+    spec.name = "t";
+    spec.csv.path = mtl::test::writeTempFile("targets.csv", csv);
+    spec.bindings.push_back(binding("x", false, 0, {byName("x")}));
+    spec.bindings.push_back(binding("y", true, 0, {byName("y")}));
+    return spec;
+  };
+  auto data = loadDataset(withTarget(-1, ""), inputs, tasks);
+  ASSERT_TRUE(data.ok()) << data.error();
+  EXPECT_EQ(data->rows, 37);
+  for (int at : {0, 5, 31, 36})
+    for (const char *bad : {"1.0000001", "-1e-45", "2"}) {
+      DataSpec spec = withTarget(at, bad);
+      EXPECT_EQ(loadError(spec, inputs, tasks),
+                fmt::format("{}:{}: column 'y': {} is out of range: task 'y' needs targets in [0, "
+                            "1]; 'in [..]' or 'as class' can make them",
+                            spec.csv.path, at + 2, bad))
+          << at << " " << bad;
+    }
+}
+
 TEST(Dataset, ValuesMustStayFiniteAfterScale) {
   const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}};
   const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}}};

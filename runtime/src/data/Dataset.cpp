@@ -8,11 +8,13 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <new>
 #include <optional>
+#include <type_traits>
 
 namespace mtlrt {
 
@@ -194,6 +196,30 @@ Result<Block> fromIdx(const Sources &src, const BindingSpec &b,
   return block;
 }
 
+/// Multiplies the values by `scale` (unless it is 1) and says whether any
+/// that is not NaN is then infinite or outside [lo, hi], or may be (-0 with
+/// lo = 0): one pass of integer operations on the floats' bits ordered as
+/// integers, which is vectorised.
+bool scaleOutside(std::vector<float> &values, double scale, float lo, float hi) {
+  auto key = [](int32_t u) { return u ^ ((u >> 31) & 0x7fffffff); };
+  const int32_t low = key(std::bit_cast<int32_t>(lo)), high = key(std::bit_cast<int32_t>(hi));
+  int32_t any = 0;
+  auto pass = [&](auto scaled) {
+    for (float &v : values) {
+      if constexpr (scaled)
+        v = static_cast<float>(v * scale);
+      const int32_t u = std::bit_cast<int32_t>(v), magnitude = u & 0x7fffffff, k = key(u);
+      any |= int32_t(magnitude <= 0x7f800000) &
+             (int32_t(magnitude == 0x7f800000) | int32_t(k < low) | int32_t(k > high));
+    }
+  };
+  if (scale != 1.0)
+    pass(std::true_type{});
+  else
+    pass(std::false_type{});
+  return any != 0;
+}
+
 /// Applies `in [..]` and `scale`, then checks the values suit the slot.
 Status prepare(Block &block, const BindingSpec &b, const Sources &src,
                const std::vector<InputSpec> &inputs, const std::vector<TaskSpec> &tasks) {
@@ -210,10 +236,6 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
       if (!std::isnan(v))
         v = std::find(listed.begin(), listed.end(), v) != listed.end() ? 1.0f : 0.0f;
   }
-  if (b.scale != 1.0)
-    for (float &v : block.values)
-      v = static_cast<float>(v * b.scale);
-
   const TaskSpec *task = b.isTask ? &tasks[static_cast<size_t>(b.slot)] : nullptr;
   if (task && !block.classNames.empty()) {
     size_t limit = task->kind == TaskSpec::Classify ? static_cast<size_t>(task->width)
@@ -259,10 +281,20 @@ Status prepare(Block &block, const BindingSpec &b, const Sources &src,
     lo = 0, hi = static_cast<double>(in.vocab - 1), integer = true;
     need = fmt::format("input '{}' takes ids 0..{}", in.name, in.vocab - 1);
   }
+  auto fits = [&](float v) {
+    return std::isnan(v) ||
+           (std::isfinite(v) && v >= lo && v <= hi && (!integer || v == std::floor(v)));
+  };
+  // Most slots take any finite value: the pass that scales the values finds
+  // whether any may not fit, before the search for the first that does not.
+  if (!integer && !scaleOutside(block.values, b.scale, float(lo), float(hi)))
+    return Ok{};
+  if (integer && b.scale != 1.0)
+    for (float &v : block.values)
+      v = static_cast<float>(v * b.scale);
   for (size_t i = 0; i < block.values.size(); ++i) {
     float v = block.values[i];
-    if (std::isnan(v) ||
-        (std::isfinite(v) && v >= lo && v <= hi && (!integer || v == std::floor(v))))
+    if (fits(v))
       continue;
     size_t row = i / static_cast<size_t>(block.width);
     size_t element = i % static_cast<size_t>(block.width);
@@ -358,11 +390,14 @@ Status checkBindings(const DataSpec &spec, const std::vector<InputSpec> &inputs,
 void dropIncompleteRows(Dataset &ds, const std::string &path, bool csv) {
   std::vector<int64_t> keep, dropped;
   for (int64_t r = 0; r < ds.rows; ++r) {
-    bool complete = true;
-    for (size_t i = 0; i < ds.inputs.size() && complete; ++i)
-      for (int64_t j = 0; !ds.inputGaps[i] && j < ds.inputWidths[i] && complete; ++j)
-        complete = !std::isnan(ds.inputs[i][static_cast<size_t>(r * ds.inputWidths[i] + j)]);
-    (complete ? keep : dropped).push_back(r);
+    int32_t missing = 0; // any NaN, by the bits: the row's loop is vectorised
+    for (size_t i = 0; i < ds.inputs.size(); ++i)
+      if (!ds.inputGaps[i])
+        for (const float *v = ds.inputs[i].data() + r * ds.inputWidths[i],
+                         *end = v + ds.inputWidths[i];
+             v < end; ++v)
+          missing |= int32_t((std::bit_cast<int32_t>(*v) & 0x7fffffff) > 0x7f800000);
+    (missing ? dropped : keep).push_back(r);
   }
   if (dropped.empty())
     return;
