@@ -335,6 +335,13 @@ private:
   void im2colRow(const ir::Op &op, const ir::WindowShape &w, const WindowBuffers &buf,
                  llvm::Value *plane, llvm::Value *columns, llvm::Value *c, llvm::Value *i,
                  int64_t j);
+  /// Whether im2col_grad `op` gathers each image row's terms in vectors
+  /// (im2colGradRows) rather than adding the columns' rows back in place.
+  bool gathersIm2colGrad(const ir::Op &op, const ir::WindowShape &w) const;
+  /// Channel c of an image's im2col_grad, row by row: each element's terms
+  /// summed in registers in the order the in-place adds take (Window.cpp).
+  void im2colGradRows(const ir::WindowShape &w, const WindowBuffers &buf, llvm::Value *plane,
+                      llvm::Value *columns, llvm::Value *c);
   /// The multiply-adds per element of the products fused into element-wise
   /// op `id` (passes/Fusion.h), through its chains of fused operands.
   int64_t fusedProductSteps(ir::ValueId id) const;

@@ -55,7 +55,8 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
           imageProduct(*product, a[3], a[4], product->operands.size() == 3 ? a[5] : nullptr, g, img,
                        columnsOf);
         }
-        if (isGrad && !covered) // the gradients add up in place: clear this image first
+        const bool gathers = op.kind == OpKind::Im2ColGrad && gathersIm2colGrad(op, w);
+        if (isGrad && !covered && !gathers) // the gradients add up in place: clear it first
           loop(cst(w.imageSize()),
                [&](llvm::Value *i) { store(fcst(0), out, b.CreateAdd(imageBase, i)); });
         if (forward == OpKind::Im2Col) {
@@ -67,6 +68,8 @@ void Emitter::emitWindow(const ir::Op &op, ir::ValueId id) {
           llvm::Value *colImage = b.CreateMul(columnsOf, cst(w.patchSize() * patches));
           loop(cst(w.channels), [&](llvm::Value *c) {
             llvm::Value *plane = b.CreateAdd(imageBase, b.CreateMul(c, cst(w.height * w.width)));
+            if (gathers)
+              return im2colGradRows(w, {g, in, out}, plane, colImage, c);
             loop(cst(k), [&](llvm::Value *i) {
               for (int64_t j = 0; j < k; ++j)
                 im2colRow(op, w, {g, in, out}, plane, colImage, c, i, j);
@@ -268,7 +271,8 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
   // Not its gradient: there rows of j and j + 1 add into the same image
   // elements one float apart, and a masked load right after an overlapping
   // masked store waits for it (M7/16's step 2% longer with them; scalar
-  // adds forward from store to load).
+  // adds forward from store to load). Where it can, the gradient gathers
+  // instead (im2colGradRows).
   const int64_t lanes = vectors.floats;
   const bool vectorRuns =
       op.kind == ir::OpKind::Im2Col && w.stride == 1 && vectors.masked && w.outWidth <= 4 * lanes;
@@ -331,6 +335,66 @@ void Emitter::im2colRow(const ir::Op &op, const ir::WindowShape &w, const Window
           });
         },
         [] {});
+  });
+}
+
+bool Emitter::gathersIm2colGrad(const ir::Op &op, const ir::WindowShape &w) const {
+  return w.stride == 1 && vectors.masked && w.width <= 4 * vectors.floats && w.kernel <= 5 &&
+         op.attrs.activation == ir::Activation::None;
+}
+
+// With stride 1, element (y, x) of channel c gets the term of window
+// (y + padding - i, x + padding - j) from row (c, i, j) of the columns, for
+// each (i, j) whose window lies in the columns. Adding the rows back in
+// place (im2colRow) gives each element its terms in (i, j) order, each add
+// a load that waits on the store before it to the same element; here a
+// vector of an image row's elements sums its terms in that order in
+// registers and is stored once. The rows of windows of a term are a masked
+// load each (lanes whose window does not exist, or which lie past the row,
+// read nothing and add +0, which leaves every sum as it was: a sum that
+// starts at +0 is never -0). So the bits of the in-place adds.
+void Emitter::im2colGradRows(const ir::WindowShape &w, const WindowBuffers &buf, llvm::Value *plane,
+                             llvm::Value *columns, llvm::Value *c) {
+  const int64_t k = w.kernel, lanes = vectors.floats, count = (w.width + lanes - 1) / lanes;
+  auto *vec = llvm::FixedVectorType::get(f32, static_cast<unsigned>(lanes));
+  llvm::Value *zero = llvm::Constant::getNullValue(vec);
+  // Lanes of vector q whose element x = q lanes + l lies in [from, to).
+  auto lanesIn = [&](int64_t q, int64_t from, int64_t to) {
+    std::vector<llvm::Constant *> bits;
+    for (int64_t x = q * lanes; x < (q + 1) * lanes; ++x)
+      bits.push_back(b.getInt1(x >= from && x < to));
+    return llvm::ConstantVector::get(bits);
+  };
+  loop(cst(w.height), [&](llvm::Value *y) {
+    std::vector<llvm::Value *> sums(static_cast<size_t>(count), zero);
+    for (int64_t i = 0; i < k; ++i) {
+      llvm::Value *oy = b.CreateSub(b.CreateAdd(y, cst(w.padding)), cst(i));
+      llvm::Value *rowExists =
+          b.CreateAnd(b.CreateICmpSGE(oy, cst(0)), b.CreateICmpSLT(oy, cst(w.outHeight)));
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t shift = w.padding - j; // window x + shift
+        llvm::Value *row = b.CreateAdd(
+            columns,
+            b.CreateMul(
+                b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(c, cst(k)), cst(i)), cst(k)),
+                            cst(j)),
+                cst(w.patches())));
+        llvm::Value *windows = b.CreateAdd(row, b.CreateMul(oy, cst(w.outWidth)));
+        for (int64_t q = 0; q < count; ++q) {
+          // Lane x reads window x + shift, which exists for x in [-shift, outWidth - shift).
+          llvm::Value *reads = b.CreateAnd(
+              lanesIn(q, std::max<int64_t>(-shift, 0), std::min(w.width, w.outWidth - shift)),
+              b.CreateVectorSplat(lanes, rowExists));
+          llvm::Value *ptr = b.CreateGEP(f32, buf.g, b.CreateAdd(windows, cst(q * lanes + shift)));
+          sums[q] =
+              b.CreateFAdd(sums[q], b.CreateMaskedLoad(vec, ptr, llvm::Align(4), reads, zero));
+        }
+      }
+    }
+    llvm::Value *first = b.CreateAdd(plane, b.CreateMul(y, cst(w.width)));
+    for (int64_t q = 0; q < count; ++q)
+      b.CreateMaskedStore(sums[q], at(buf.out, b.CreateAdd(first, cst(q * lanes))), llvm::Align(4),
+                          lanesIn(q, 0, w.width));
   });
 }
 

@@ -8,7 +8,9 @@
 // its vectors) and a step of a dense model and of a convolutional one, at 41
 // rows (row tails: 6 x 6 + 4 + 1, 10 x 4 + 1) and 256 (tiled products over
 // both threads), must give the losses, outputs and gradients of the host's
-// own shape bit for bit.
+// own shape bit for bit. The shapes with masked moves gather a
+// convolution's input gradient row by row in vectors, the others add its
+// columns back in place (Window.cpp): the same bits too.
 #include "CompiledText.h"
 #include "StepRun.h"
 #include "mtlrt/Init.h"
