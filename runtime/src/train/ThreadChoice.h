@@ -27,7 +27,7 @@ class ThreadChoice {
 public:
   enum class Way { Pool, One };
   static constexpr int kBlock = 4;
-  static constexpr int kBlocks = 2;
+  static constexpr int kBlocks = 3;
   static constexpr double kClear = 1.25;
 
   /// Runs every step on the pool and measures nothing.
