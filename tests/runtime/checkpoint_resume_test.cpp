@@ -273,6 +273,34 @@ TEST(CheckpointResume, InitFromLoadsParametersOnlyAndSaveInitWritesThem) {
   fs::remove_all(dir);
 }
 
+// Epochs shorter than a second have their checkpoints written when the last
+// were written a second ago or more, and when the run ends: the first
+// epoch's, then this run's last and best, whichever epochs they are.
+TEST(CheckpointResume, ShortEpochsLeaveTheLastAndTheBestWhenTheRunEnds) {
+  Dataset data = standardisedData();
+  fs::path dir = mtl::test::scratchDir("resume", "short");
+  TrainOptions o = baseOptions(dir);
+  o.epochs = 30;
+  Trainer trainer = create(o);
+  TrainResult r = fit(trainer, data);
+  ASSERT_EQ(r.epochs.size(), 30u);
+  ASSERT_GT(r.bestEpoch, 1);
+  auto epochOf = [&](const char *name) {
+    Result<Checkpoint> ck = readCheckpoint((dir / name).string());
+    int64_t epoch = -1;
+    EXPECT_TRUE(ck.ok() && ck->metaNumber("epoch", epoch)) << name;
+    return epoch;
+  };
+  EXPECT_EQ(epochOf("last.safetensors"), 30);
+  EXPECT_EQ(epochOf("best.safetensors"), r.bestEpoch);
+  // The last checkpoint resumes the run as it stands: the parameters it ended with.
+  o.resumeFrom = (dir / "last.safetensors").string();
+  o.epochs = 30;
+  Trainer resumed = create(o);
+  EXPECT_EQ(resumed.step(), trainer.step());
+  fs::remove_all(dir);
+}
+
 TEST(CheckpointResume, SaveInitNeedsADirectoryAndBestNeedsValidation) {
   TrainOptions o;
   o.quiet = true;

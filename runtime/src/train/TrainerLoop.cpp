@@ -89,6 +89,42 @@ std::string divergenceMessage(const mtl_model &model, int64_t epoch, int64_t ste
 }
 } // namespace
 
+/// The checkpoints of epochs not written yet: an epoch's are written when
+/// the last were written kSeconds ago or more (every epoch of a run whose
+/// epochs take that long), else when the run ends, stops or is interrupted,
+/// so at most that much training is lost to a crash.
+struct PendingCheckpoints {
+  static constexpr double kSeconds = 1.0;
+  std::optional<Checkpoint> last, best;
+  Clock::time_point written = Clock::now() - std::chrono::hours(1);
+
+  bool due() const { return secondsSince(written) >= kSeconds; }
+  /// Writes best.safetensors if one is pending.
+  Status writeBest(const std::string &dir) {
+    if (!best)
+      return Ok{};
+    Status s = writeCheckpoint((std::filesystem::path(dir) / "best.safetensors").string(), *best);
+    best.reset();
+    return s;
+  }
+  /// Writes what is pending (nothing without a checkpoint directory).
+  Status write(const std::string &dir) {
+    if (dir.empty())
+      return Ok{};
+    if (last) {
+      if (Status s =
+              writeCheckpoint((std::filesystem::path(dir) / "last.safetensors").string(), *last);
+          !s)
+        return s;
+      last.reset();
+    }
+    if (Status s = writeBest(dir); !s)
+      return s;
+    written = Clock::now();
+    return Ok{};
+  }
+};
+
 /// Writes the trainer as it stands to `name` in the checkpoint directory.
 static Status saveCheckpoint(const Trainer &trainer, const char *name) {
   std::string path = (std::filesystem::path(trainer.options().checkpointDir) / name).string();
@@ -349,6 +385,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
   m.bestState.reset();
   EpochPlan plan;
   Clock::time_point runStart = Clock::now();
+  PendingCheckpoints pending;
 
   for (int64_t epoch = firstEpoch; epoch <= lastEpoch; ++epoch) {
     Clock::time_point epochStart = Clock::now();
@@ -359,15 +396,21 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     m.setEpochScales(epoch);
     if (Status s = m.trainEpoch(train, plan, epoch, out, record.train); !s) {
       // What is kept, and saved, is the last good step (unless the update broke it).
-      if (!opt.checkpointDir.empty() && !m.broken)
-        if (Status saved = saveCheckpoint(*this, "last.safetensors"); !saved)
+      if (!opt.checkpointDir.empty()) {
+        if (Status saved = pending.writeBest(opt.checkpointDir); !saved)
           return fail(fmt::format("{}; and {}", s.error(), saved.error()));
+        if (!m.broken)
+          if (Status saved = saveCheckpoint(*this, "last.safetensors"); !saved)
+            return fail(fmt::format("{}; and {}", s.error(), saved.error()));
+      }
       return s.takeError();
     }
     if (record.train.rows < int64_t(plan.rows.size())) {
       // Interrupted mid-epoch: the steps stay taken, but part of an epoch is
-      // no epoch to validate, log or resume from.
+      // no epoch to validate, log or resume from; the last whole one is.
       result.interrupted = true;
+      if (Status s = pending.write(opt.checkpointDir); !s)
+        return s.takeError();
       break;
     }
     record.steps = m.step;
@@ -416,18 +459,26 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
         return now.takeError();
       m.bestState = std::move(*now);
     }
+    const bool interrupted = opt.interrupt && opt.interrupt->load(std::memory_order_relaxed);
     if (!opt.checkpointDir.empty()) {
-      if (Status s = saveCheckpoint(*this, "last.safetensors"); !s)
-        return s.takeError();
+      // This epoch's checkpoints, written now where the last were written a
+      // while ago or the run ends here, else kept until then (short epochs
+      // would spend most of their time waiting on the disk).
+      Result<Checkpoint> now = captureCheckpoint(*this);
+      if (!now)
+        return now.takeError();
       if (improved)
-        if (Status s = saveCheckpoint(*this, "best.safetensors"); !s)
+        pending.best = *now;
+      pending.last = std::move(*now);
+      if (stop || interrupted || epoch == lastEpoch || pending.due())
+        if (Status s = pending.write(opt.checkpointDir); !s)
           return s.takeError();
     }
     if (stop) {
       result.stoppedEarly = true;
       break;
     }
-    if (opt.interrupt && opt.interrupt->load(std::memory_order_relaxed)) {
+    if (interrupted) {
       result.interrupted = true; // during the epoch's last step or its validation
       break;
     }
