@@ -453,26 +453,26 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
     m.run.bestValue = tracker.best;
     m.run.sinceBest = tracker.sinceBest;
     m.run.stoppedEarly = stop;
-    if (improved && opt.keepBestState) {
-      Result<Checkpoint> now = captureCheckpoint(*this);
-      if (!now)
-        return now.takeError();
-      m.bestState = std::move(*now);
-    }
     const bool interrupted = opt.interrupt && opt.interrupt->load(std::memory_order_relaxed);
-    if (!opt.checkpointDir.empty()) {
-      // This epoch's checkpoints, written now where the last were written a
+    const bool keepBest = improved && opt.keepBestState;
+    if (keepBest || !opt.checkpointDir.empty()) {
+      // One capture of the epoch for both: the best state kept in memory,
+      // and the checkpoints, written now where the last were written a
       // while ago or the run ends here, else kept until then (short epochs
       // would spend most of their time waiting on the disk).
       Result<Checkpoint> now = captureCheckpoint(*this);
       if (!now)
         return now.takeError();
-      if (improved)
-        pending.best = *now;
-      pending.last = std::move(*now);
-      if (stop || interrupted || epoch == lastEpoch || pending.due())
-        if (Status s = pending.write(opt.checkpointDir); !s)
-          return s.takeError();
+      if (keepBest)
+        m.bestState = *now;
+      if (!opt.checkpointDir.empty()) {
+        if (improved)
+          pending.best = *now;
+        pending.last = std::move(*now);
+        if (stop || interrupted || epoch == lastEpoch || pending.due())
+          if (Status s = pending.write(opt.checkpointDir); !s)
+            return s.takeError();
+      }
     }
     if (stop) {
       result.stoppedEarly = true;
