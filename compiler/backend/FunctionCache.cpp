@@ -103,49 +103,8 @@ parseIndex(const std::string &payload) {
 
 struct FunctionCache::Worker {
   std::unique_ptr<llvm::TargetMachine> machine;
-  std::unique_ptr<CodeEmitter> objects; ///< made on first use: optimising needs none
-
-  CodeEmitter &emitter() {
-    if (!objects)
-      objects = std::make_unique<CodeEmitter>(*machine, FileKind::Object);
-    return *objects;
-  }
+  std::unique_ptr<CodeEmitter> objects; ///< made with the machine, on the worker's first function
 };
-
-llvm::Error FunctionCache::onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work) {
-  if (cancelled_)
-    return failure(kCancelledMessage);
-  // Only functions to compile (not read from disk), largest first (by
-  // un-optimised size), so the step functions do not start last.
-  std::vector<size_t> order;
-  for (size_t i = 0; i < pending_.size(); ++i)
-    if (!pending_[i].fromDisk)
-      order.push_back(i);
-  if (order.empty())
-    return llvm::Error::success();
-  std::vector<Worker> workers(
-      std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), order.size())));
-  for (Worker &w : workers) {
-    auto tm = createTargetMachine(opts_);
-    if (!tm)
-      return tm.takeError();
-    w.machine = std::move(*tm);
-  }
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return pending_[a].bitcode.size() > pending_[b].bitcode.size();
-  });
-  std::mutex lock;
-  std::string problem;
-  parallelFor(order.size(), workers.size(), [&](size_t i, unsigned worker) {
-    llvm::Error err =
-        cancelled_ ? failure(kCancelledMessage) : work(pending_[order[i]], workers[worker]);
-    if (!err)
-      return;
-    std::lock_guard<std::mutex> guard(lock);
-    problem = llvm::toString(std::move(err));
-  });
-  return problem.empty() ? llvm::Error::success() : failure(problem);
-}
 
 llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const TargetOptions &opts,
                                                                      const std::string &diskRoot) {
@@ -216,8 +175,9 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   }
   report_.kept = 1 + static_cast<int>(todo.size() - order.size());
 
-  // New functions are optimised, each in a context of its own, on worker
-  // threads that start while the rest are still being keyed here.
+  // New functions are optimised and compiled to machine code, each in a
+  // context of its own, on worker threads that start while the rest are
+  // still being keyed here.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<Worker> workers(cores);
   std::mutex problemLock;
@@ -226,19 +186,25 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     llvm::Error err = [&]() -> llvm::Error {
       if (cancelled_)
         return failure(kCancelledMessage);
-      if (!workers[w].machine) {
+      Worker &worker = workers[w];
+      if (!worker.machine) {
         auto machine = createTargetMachine(opts_);
         if (!machine)
           return machine.takeError();
-        workers[w].machine = std::move(*machine);
+        worker.machine = std::move(*machine);
+        worker.objects = std::make_unique<CodeEmitter>(*worker.machine, FileKind::Object);
       }
-      p.context = std::make_unique<llvm::LLVMContext>();
-      auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), *p.context);
+      llvm::LLVMContext context;
+      auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), context);
       if (!parsed)
         return parsed.takeError();
-      p.module = std::move(*parsed);
-      p.module->getFunction(kPlaceholder)->setName(p.name);
-      optimizeModule(*p.module, *workers[w].machine, opts_.optLevel);
+      llvm::Module &alone = **parsed;
+      alone.getFunction(kPlaceholder)->setName(p.name);
+      optimizeModule(alone, *worker.machine, opts_.optLevel);
+      auto object = worker.objects->emit(alone);
+      if (!object)
+        return object.takeError();
+      p.object = std::move(*object);
       return llvm::Error::success();
     }();
     if (err) {
@@ -371,15 +337,9 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
   return llvm::Error::success();
 }
 
-llvm::Error FunctionCache::emitPending() {
-  if (auto err = onWorkers([&](Pending &p, Worker &worker) -> llvm::Error {
-        auto object = worker.emitter().emit(*p.module);
-        if (!object)
-          return object.takeError();
-        p.object = std::move(*object);
-        return llvm::Error::success();
-      }))
-    return err;
+llvm::Error FunctionCache::storePending() {
+  if (cancelled_)
+    return failure(kCancelledMessage);
   if (!disk_)
     return llvm::Error::success();
   bool stored = false;
@@ -423,7 +383,7 @@ llvm::Expected<void *> FunctionCache::addModel(const std::string &rest, const st
 }
 
 llvm::Expected<std::string> FunctionCache::emitAll(llvm::Module &module) {
-  if (auto err = emitPending())
+  if (auto err = storePending())
     return err;
   auto tm = createTargetMachine(opts_);
   if (!tm)

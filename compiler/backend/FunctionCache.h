@@ -58,16 +58,18 @@ public:
                                                                const std::string &diskRoot = "");
 
   /// The optimise stage: splits `module` (whose functions but `entry` may go
-  /// to the cache), optimises the functions not compiled before, and
-  /// optimises what stays in `module` (`entry` and the data it references).
+  /// to the cache), optimises the functions not compiled before and compiles
+  /// each to machine code on the worker that optimised it (no second pass
+  /// over them waits for the slowest), and optimises what stays in `module`
+  /// (`entry` and the data it references).
   /// Each distinct function, and what stays, first passes LLVM's verifier
   /// (an error "invalid LLVM IR: ...", never a crash, if not).
   /// `module` is left calling the cached functions by their content names.
   llvm::Error optimize(llvm::Module &module, const std::string &entry);
 
-  /// The JIT stage: compiles the functions optimize() found new, adds them
-  /// to the session's library of functions, then compiles `module` (the
-  /// rest) and adds it as a library of its own that links against it;
+  /// The JIT stage: stores the functions optimize() compiled on disk, adds
+  /// them to the session's library of functions, then compiles `module`
+  /// (the rest) and adds it as a library of its own that links against it;
   /// returns `entry`'s address. With a `modelKey` and a disk cache, it also
   /// stores the model's index under that key: the keys of every function
   /// `module` calls, and the rest's object code.
@@ -83,8 +85,8 @@ public:
   llvm::Expected<std::optional<void *>> linkIndexed(const std::string &modelKey,
                                                     const std::string &entry);
 
-  /// The ahead-of-time alternative to link(), for programs: compiles the
-  /// functions optimize() found new (or has from disk) and what stays in
+  /// The ahead-of-time alternative to link(), for programs: takes the
+  /// functions optimize() compiled (or has from disk), compiles what stays in
   /// `module`, and returns the object files of the whole model, one per
   /// function and one for the rest, to be linked together. Needs a cache
   /// that has compiled nothing into its JIT before (it keeps no object code).
@@ -102,27 +104,22 @@ public:
   std::string summary() const;
 
 private:
-  /// A new function waiting to be optimised and compiled, in its own context.
+  /// A function of the model's new to this session: compiled by optimize()
+  /// from its bitcode, or read from disk.
   struct Pending {
     std::string key, name;
     std::string bitcode; ///< what the key hashes: the function still named by the placeholder
-    std::unique_ptr<llvm::LLVMContext> context;
-    std::unique_ptr<llvm::Module> module;
-    std::string object; ///< machine code: emitted by link(), or read from disk
+    std::string object;  ///< machine code: compiled by optimize(), or read from disk
     bool fromDisk = false;
   };
 
-  /// Emits the pending functions not read from disk (on workers) and stores
-  /// them on disk.
-  llvm::Error emitPending();
-  /// emitPending(), then `module`'s own object code.
+  /// Stores the pending functions optimize() compiled on disk.
+  llvm::Error storePending();
+  /// storePending(), then `module`'s own object code.
   llvm::Expected<std::string> emitAll(llvm::Module &module);
 
   /// A worker thread's TargetMachine and object emitter (neither is safe to share).
   struct Worker;
-  /// Runs `work` on every pending function not read from disk, on worker
-  /// threads; the first failure, if any.
-  llvm::Error onWorkers(const std::function<llvm::Error(Pending &, Worker &)> &work);
 
   /// Adds the pending functions to the session's library, then `rest` (the
   /// model's own object code) to a library of its own; `entry`'s address.

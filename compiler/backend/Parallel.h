@@ -1,5 +1,5 @@
-// Parallel.h: the function cache's work on every core: a loop over items, and a queue that
-// threads start on while the caller is still filling it.
+// Parallel.h: the function cache's work on every core: a queue that threads start on while
+// the caller is still filling it.
 #pragma once
 
 #include <algorithm>
@@ -13,9 +13,6 @@
 #include <vector>
 
 namespace mtl::backend {
-
-/// Runs `task(i, worker)` for i in [0, n) on `workers` threads (worker 0 the caller's).
-void parallelFor(size_t n, unsigned workers, const std::function<void(size_t, unsigned)> &task);
 
 /// Work that threads start on while the caller is still adding to it: items
 /// run in the order added until the caller calls finish(), then what is left
