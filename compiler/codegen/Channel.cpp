@@ -30,11 +30,7 @@ void Emitter::emitBatchNorm(const ir::Op &op, ir::ValueId id) {
       });
     });
   };
-  if (op.type.rowElements() < (op.type.batched ? kThreadedRow : kParallelWork)) {
-    rows(cst(0), nrows, nullptr);
-    return;
-  }
-  inThreads(id, nrows, count(op.type), rows);
+  eachRow(id, op.type, op.type.rowElements(), nrows, count(op.type), rows);
 }
 
 } // namespace mtl::codegen

@@ -290,6 +290,22 @@ void Emitter::inThreads(
       disjoint);
 }
 
+void Emitter::eachRow(
+    ir::ValueId id, const ir::TensorType &type, int64_t rowWork, llvm::Value *n, llvm::Value *work,
+    const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body) {
+  if (!type.batched && rowWork < kParallelWork) {
+    body(cst(0), n, nullptr);
+    return;
+  }
+  if (!type.batched || rowWork >= kThreadedRow) {
+    inThreads(id, n, work, body);
+    return;
+  }
+  ifElse(
+      b.CreateICmpSLT(work, cst(kParallelWork)), [&] { body(cst(0), n, nullptr); },
+      [&] { inThreads(id, n, work, body); });
+}
+
 void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
   // Rows outside, the last dimension inside: the inner loop is contiguous and
   // has a constant trip count, and a broadcast vector operand is indexed by it.
@@ -308,18 +324,14 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
       });
     });
   };
-  // Shorter rows keep the plain loop: a call into a kernel would cost more
-  // than threads save. Longer ones thread once parallelRows sees enough work
-  // (kParallelWork elements: rows of 64 from batch 2048, of 1024 from 128).
-  // An element of fused products (passes/Fusion.h) counts one more unit
-  // per multiply-add: the 10-wide trunk gradient of M2's two heads (5 and
-  // 3 steps) splits from batch 1,457 (their products from 2,622 and 4,370).
+  // Rows thread once parallelRows sees enough work (kParallelWork elements:
+  // rows of 64 from batch 2048, of 1024 from 128). An element of fused
+  // products (passes/Fusion.h) counts one more unit per multiply-add: the
+  // 10-wide trunk gradient of M2's two heads (5 and 3 steps) splits from
+  // batch 1,457 (their products from 2,622 and 4,370).
   const int64_t perElement = 1 + fusedProductSteps(id);
-  if (op.type.rowElements() * perElement < (op.type.batched ? kThreadedRow : kParallelWork)) {
-    rowsLoop(cst(0), nrows, nullptr);
-    return;
-  }
-  inThreads(id, nrows, b.CreateMul(count(op.type), cst(perElement)), rowsLoop);
+  eachRow(id, op.type, op.type.rowElements() * perElement, nrows,
+          b.CreateMul(count(op.type), cst(perElement)), rowsLoop);
 }
 
 void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {

@@ -256,6 +256,17 @@ public:
   void inThreads(ir::ValueId id, llvm::Value *n, llvm::Value *work,
                  const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body,
                  llvm::Value *extra = nullptr, Disjoint disjoint = Disjoint::Restate);
+  /// body(begin, end, nullptr) over all `n` rows of the op computing `id`,
+  /// whose rows have `rowWork` units of work each (`work` in all): inThreads
+  /// where rows are long (kThreadedRow, or kParallelWork for a value without
+  /// a batch); a plain loop here where a value without a batch has short
+  /// rows; and for a batched value of short rows, a plain loop while `work`
+  /// is under kParallelWork at run time and inThreads from there (the plain
+  /// loop costs no call at small batches; at large ones, rows of 50 kept one
+  /// thread busy while the other waited: M1 at 4096 rows).
+  void eachRow(ir::ValueId id, const ir::TensorType &type, int64_t rowWork, llvm::Value *n,
+               llvm::Value *work,
+               const std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> &body);
   /// if (cond) then() else otherwise()
   void ifElse(llvm::Value *cond, const std::function<void()> &then,
               const std::function<void()> &otherwise);

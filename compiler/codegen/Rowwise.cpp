@@ -159,11 +159,11 @@ void Emitter::emitReduce(const ir::Op &op, ir::ValueId id) {
         store(b.CreateLoad(f32, sum), buffers[id], r);
       });
     };
-    if (!tin.batched || last < kThreadedRow) {
+    if (!tin.batched) {
       rowSums(cst(0), outCount, nullptr);
       break;
     }
-    inThreads(id, outCount, total, rowSums);
+    eachRow(id, tin, last, outCount, total, rowSums);
     break;
   }
   case ir::ReduceAxis::Leading: {

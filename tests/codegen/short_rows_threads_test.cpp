@@ -1,0 +1,104 @@
+// short_rows_threads_test.cpp: a batched element-wise op whose rows are
+// shorter than Emitter::kThreadedRow keeps a plain loop while its work is
+// under Emitter::kParallelWork and runs on the pool from there
+// (Emitter::eachRow): here the gradient of the first relu, 40 floats a row,
+// from 3,277 rows (131,072 / 40). Every product of the model runs on the
+// pool from 1,093 rows already, so between 3,000 and 3,500 rows only that
+// op changes its way. With two threads the step must give the bits it gives
+// on one.
+#include "CompiledText.h"
+#include "StepRun.h"
+#include "codegen/Emitter.h"
+#include "mtlrt/Abi.h"
+#include "mtlrt/Init.h"
+#include "mtlrt/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace mtl {
+namespace short_rows_threads {
+
+constexpr const char *kModel = R"(
+model narrow {
+  input x : f32[8]
+  shared trunk = x -> dense(40) -> relu -> dense(40) -> relu
+  task a : regress(3) { head = trunk -> dense(3) }
+  task b : regress(3) { head = trunk -> dense(3) }
+}
+)";
+
+constexpr int64_t kBelow = 3000, kAbove = 3500;
+static_assert(kBelow * 40 < codegen::Emitter::kParallelWork &&
+              kAbove * 40 >= codegen::Emitter::kParallelWork);
+static_assert(40 < codegen::Emitter::kThreadedRow);
+
+// A pool that counts the loops handed to it.
+struct Counting {
+  mtl_parallel inner;
+  int loops = 0;
+  static void parallelFor(void *self, int64_t n, void (*body)(void *, int64_t, int64_t),
+                          void *ctx) {
+    auto *c = static_cast<Counting *>(self);
+    ++c->loops;
+    c->inner.parallel_for(c->inner.pool, n, body, ctx);
+  }
+};
+
+class ShortRowsThreads : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_NE(compiled.c.compiled, nullptr);
+    const mtl_model &m = *compiled.c.compiled;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0, 1);
+    x.resize(size_t(kAbove * 8));
+    for (float &v : x)
+      v = normal(rng);
+    ya.resize(size_t(kAbove * 3));
+    yb.resize(size_t(kAbove * 3));
+    for (float &v : ya)
+      v = normal(rng);
+    for (float &v : yb)
+      v = normal(rng);
+    params.resize(size_t(m.params_size));
+    ASSERT_TRUE(mtlrt::initParams(m, params.data(), 7).ok());
+  }
+
+  test::StepRun step(int64_t rows, const mtl_parallel *parallel) {
+    const void *inputs[] = {x.data()};
+    const float *targets[] = {ya.data(), yb.data()};
+    mtl_batch batch{rows, inputs, targets};
+    return test::runStep(*compiled.c.compiled, batch, params.data(), parallel);
+  }
+
+  test::CompiledText compiled{kModel, "short_rows_threads"};
+  std::vector<float> x, ya, yb, params;
+};
+
+TEST_F(ShortRowsThreads, TheShortRowsOpRunsOnThePoolOnlyPastTheWork) {
+  mtlrt::ThreadPool pool(2);
+  Counting below{pool.abi()}, above{pool.abi()};
+  mtl_parallel belowAbi{&Counting::parallelFor, &below}, aboveAbi{&Counting::parallelFor, &above};
+  step(kBelow, &belowAbi);
+  step(kAbove, &aboveAbi);
+  EXPECT_GT(below.loops, 0);
+  EXPECT_EQ(above.loops, below.loops + 1);
+}
+
+TEST_F(ShortRowsThreads, TwoThreadsGiveTheBitsOfOne) {
+  mtlrt::ThreadPool pool(2);
+  mtl_parallel parallel = pool.abi();
+  for (int64_t rows : {kBelow, kAbove}) {
+    SCOPED_TRACE(rows);
+    test::StepRun one = step(rows, nullptr), two = step(rows, &parallel);
+    EXPECT_EQ(two.loss, one.loss);
+    EXPECT_EQ(two.taskLosses, one.taskLosses);
+    EXPECT_EQ(two.grads, one.grads);
+    EXPECT_EQ(two.outputs, one.outputs);
+  }
+}
+
+} // namespace short_rows_threads
+} // namespace mtl
