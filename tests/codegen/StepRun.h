@@ -42,4 +42,12 @@ inline StepRun runStep(const mtl_model &m, const mtl_batch &batch, const float *
   return out;
 }
 
+/// runStep on a batch of `rows` rows of the given inputs and targets.
+inline StepRun runStep(const mtl_model &m, int64_t rows, std::vector<const void *> inputs,
+                       std::vector<const float *> targets, const float *params,
+                       const mtl_parallel *parallel) {
+  mtl_batch batch{rows, inputs.data(), targets.data()};
+  return runStep(m, batch, params, parallel);
+}
+
 } // namespace mtl::test

@@ -54,10 +54,8 @@ protected:
   }
 
   test::StepRun step(const mtl_parallel *parallel) {
-    const void *inputs[] = {x.data()};
-    const float *targets[] = {cls.data(), bin.data()};
-    mtl_batch batch{kRows, inputs, targets};
-    return test::runStep(*compiled.c.compiled, batch, params.data(), parallel);
+    return test::runStep(*compiled.c.compiled, kRows, {x.data()}, {cls.data(), bin.data()},
+                         params.data(), parallel);
   }
 
   test::CompiledText compiled{kModel, "loss_threads"};

@@ -67,10 +67,8 @@ protected:
   }
 
   test::StepRun step(int64_t rows, const mtl_parallel *parallel) {
-    const void *inputs[] = {x.data()};
-    const float *targets[] = {ya.data(), yb.data()};
-    mtl_batch batch{rows, inputs, targets};
-    return test::runStep(*compiled.c.compiled, batch, params.data(), parallel);
+    return test::runStep(*compiled.c.compiled, rows, {x.data()}, {ya.data(), yb.data()},
+                         params.data(), parallel);
   }
 
   test::CompiledText compiled{kModel, "short_rows_threads"};
