@@ -226,8 +226,9 @@ public:
   /// slower, 22 -> 26 us, and 62 us while the VM's cores were slow to wake
   /// each other: bench/README.md, "Findings".)
   static constexpr int64_t kParallelWork = passes::kSplitWork;
-  /// Element-wise ops and row sums split rows over the threads only where a
-  /// row has at least this many elements; shorter ones keep a plain loop.
+  /// Element-wise ops and row sums whose rows have fewer elements than this
+  /// keep a plain loop in the op's own code for values under kParallelWork
+  /// elements at run time (eachRow); longer rows always go through a kernel.
   static constexpr int64_t kThreadedRow = 64;
   using KernelBody =
       std::function<void(std::vector<llvm::Value *> &args, llvm::Value *begin, llvm::Value *end)>;
