@@ -208,14 +208,6 @@ struct EpochRecord {
   std::vector<GateMeans> gates; ///< per mtl_model.gates entry, over the training steps
 };
 
-/// What fit() did.
-///
-/// What a run keeps: with validation data, the parameters of the best epoch
-/// by earlyStop.monitor (as Keras' restore_best_weights and Lightning's
-/// best checkpoint do); without, the last epoch's. The Trainer holds the kept
-/// parameters when fit() returns (the optimizer state and step stay the last
-/// epoch's), `best.safetensors` and `last.safetensors` hold both, and the
-/// test is evaluated with the kept ones.
 /// The threads a trainer's steps run on (TrainOptions::measureThreads).
 struct ThreadUse {
   int threads = 0; ///< what the steps run on now: the pool's threads, or 1
@@ -225,6 +217,14 @@ struct ThreadUse {
   double poolSeconds = 0, oneSeconds = 0;
 };
 
+/// What fit() did.
+///
+/// What a run keeps: with validation data, the parameters of the best epoch
+/// by earlyStop.monitor (as Keras' restore_best_weights and Lightning's
+/// best checkpoint do); without, the last epoch's. The Trainer holds the kept
+/// parameters when fit() returns (the optimizer state and step stay the last
+/// epoch's), `best.safetensors` and `last.safetensors` hold both, and the
+/// test is evaluated with the kept ones.
 struct TrainResult {
   std::vector<EpochRecord> epochs;
   /// 1-based best epoch by earlyStop.monitor ("loss" unless set), tracked

@@ -10,15 +10,18 @@ constexpr size_t kCounted = ThreadChoice::kBlock - 1; ///< counted steps a block
 
 size_t index(ThreadChoice::Way way) { return way == ThreadChoice::Way::Pool ? 0 : 1; }
 
-/// The lower median (the middle of an odd count).
-double median(std::vector<double> v) {
+/// The lower median (the middle of an odd count); reorders `v`.
+double median(std::vector<double> &v) {
   std::nth_element(v.begin(), v.begin() + ptrdiff_t((v.size() - 1) / 2), v.end());
   return v[(v.size() - 1) / 2];
 }
 } // namespace
 
 ThreadChoice::ThreadChoice(int poolThreads, bool measure)
-    : pool_(poolThreads), enabled_(measure && poolThreads > 1), measuring_(enabled_) {}
+    : pool_(poolThreads), enabled_(measure && poolThreads > 1), measuring_(enabled_) {
+  for (std::vector<double> &t : times_) // no allocation while the steps run
+    t.reserve(kCounted * kBlocks);
+}
 
 void ThreadChoice::restart() {
   if (!enabled_)
@@ -39,7 +42,7 @@ void ThreadChoice::record(int64_t rows, Way way, double seconds) {
     return;
   inBlock_ = 0;
   blockWay_ = way == Way::Pool ? Way::One : Way::Pool;
-  const std::vector<double> &pool = times_[0], &one = times_[1];
+  std::vector<double> &pool = times_[0], &one = times_[1];
   if (one.size() == kCounted && pool.size() == kCounted) {
     if (*std::min_element(one.begin(), one.end()) >
         kClear * *std::max_element(pool.begin(), pool.end()))
