@@ -318,11 +318,13 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
   case OpKind::MatMulTN: {
     // c[i, :] = Σ_r a[r, i] b[r, :] (the weight gradient of a dense layer);
     // rows i of c are independent, and the sum over the batch runs in one
-    // fixed order inside each.
+    // fixed order inside each. The kernel reads m, a's row length, from its
+    // arguments, so the weight gradients of heads of different widths on
+    // one trunk (the same n) are one function, compiled once.
     int64_t m = t0.lastDim(), n = op.type.lastDim();
     llvm::Value *nrows = b.CreateUDiv(count(t0), cst(m));
-    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out,
-                                       nrows};
+    std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out, nrows,
+                                       cst(m)};
     // The work is m·n multiply-adds per batch row, not m·n.
     llvm::Value *work = b.CreateMul(nrows, cst(m * n));
     parallelRows(
@@ -330,7 +332,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
           TileAccess access{a[3],
                             [&](llvm::Value *i, llvm::Value *r, llvm::Value *) {
-                              return load(a[0], b.CreateAdd(b.CreateMul(r, cst(m)), i));
+                              return load(a[0], b.CreateAdd(b.CreateMul(r, a[4]), i));
                             },
                             rowMajor(*this, a[1], cst(n)),
                             [&](llvm::Value *i) { return at(a[2], b.CreateMul(i, cst(n))); },
