@@ -205,7 +205,7 @@ public:
 
   /// Runs `calls` training steps back to back.
   void run(int64_t calls, const mtl_parallel *parallel) {
-    mtl_result result{0, taskLosses.data(), taskCounts.data(), nullptr, 0, 0, nullptr};
+    mtl_result result{0, taskLosses.data(), taskCounts.data(), nullptr, 0, 0, nullptr, 0};
     for (int64_t i = 0; i < calls; ++i) {
       size_t which = static_cast<size_t>(nextBatch++ % kDistinctBatches);
       mtl_batch batch{rows, inputPtrs.data() + which * model.num_inputs,

@@ -81,7 +81,8 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
   info.taskGradStep = split ? emit(taskPlan, StepKind::TaskGrad) : nullptr;
   info.repGradStep = rep ? emit(repPlan, StepKind::RepGram) : nullptr;
   info.evalStep = emit(evalPlan, StepKind::Eval);
-  info.update = emitUpdateFunction(*module, g, gradPlan.plan, layout, input.model, input.vectors);
+  info.update =
+      emitUpdateFunction(*module, g, sig, gradPlan.plan, layout, input.model, input.vectors);
   info.sourceHash = input.sourceHash;
   info.targetCpu = input.targetCpu;
   info.symbol = input.symbol;

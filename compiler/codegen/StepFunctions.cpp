@@ -13,7 +13,7 @@ constexpr int64_t kBatchRows = 0, kBatchInputs = 8, kBatchTargets = 16;
 constexpr int64_t kHyperLr = 0, kHyperWeights = 8, kHyperStep = 16, kHyperSeed = 24,
                   kHyperLrScales = 32;
 constexpr int64_t kResultLoss = 0, kResultTaskLosses = 8, kResultCounts = 16, kResultOutputs = 24,
-                  kResultPenalty = 32, kResultSkipped = 36, kResultGateSums = 40;
+                  kResultPenalty = 32, kResultSkipped = 36, kResultGateSums = 40, kResultRows = 48;
 
 llvm::Value *field(Emitter &e, llvm::Value *base, int64_t offset) {
   return e.b.CreateInBoundsGEP(e.b.getInt8Ty(), base, e.cst(offset));
@@ -313,6 +313,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
     ifNonNull(e, gateSums, [&] { storeGateSums(e, sig, gateSums); });
   }
   e.b.CreateStore(e.b.getInt32(0), field(e, result, kResultSkipped));
+  e.b.CreateStore(e.rows, field(e, result, kResultRows));
   for (const ArenaSlot &slot : copies)
     e.copyOutlined(e.buffers[slot.value], e.at(grads, e.cst(slot.offset)), e.cst(slot.size));
   e.b.CreateRetVoid();
@@ -320,6 +321,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 }
 
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
+                                   const ir::StepSignature &signature,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
                                    const lower::StepModel &model, const VectorUnit &vectors) {
   llvm::LLVMContext &ctx = module.getContext();
@@ -349,8 +351,10 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *lr = e.b.CreateLoad(e.f32, field(e, hyper, kHyperLr));
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
   llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);
+  llvm::Value *rows = e.b.CreateLoad(e.i64, field(e, result, kResultRows));
   emitUpdate(e, model.optimizer, model.update, layout, gradPtrs, params, state,
-             {lr, lrScales, step, grads}, refused, overflowed);
+             {lr, lrScales, step, grads, rows}, gradientWork(graph, signature, layout), refused,
+             overflowed);
   llvm::Value *wasRefused =
       e.b.CreateICmpNE(e.b.CreateLoad(e.b.getInt32Ty(), refused), e.b.getInt32(0));
   e.b.CreateStore(e.b.CreateSelect(wasRefused, e.b.getInt32(1),

@@ -49,8 +49,10 @@ std::vector<ir::ValueId> gradientRoots(const ir::StepSignature &signature,
                                        const ArenaLayout &layout, StepKind kind);
 
 /// Emits `mtl.update`: the optimizer over the gradient arena (see Update.h),
-/// for the target's `vectors`.
+/// for the target's `vectors`, splitting a tensor over the threads where the
+/// gradient step split its gradient (gradientWork, mtl_result.rows).
 llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
+                                   const ir::StepSignature &signature,
                                    const passes::MemoryPlan &plan, const ArenaLayout &layout,
                                    const lower::StepModel &model, const VectorUnit &vectors);
 

@@ -14,7 +14,16 @@ struct UpdateInputs {
   llvm::Value *lrScales; ///< pointer to one f32 per parameter tensor, or null (all 1)
   llvm::Value *step;     ///< i64, 1-based
   llvm::Value *grads;    ///< the gradient arena (the buffers' next values)
+  llvm::Value *rows;     ///< i64: the rows of the gradient step (mtl_result.rows)
 };
+
+/// Per parameter of `layout.params`: the multiply-adds per batch row of the
+/// weight-gradient products (MatMulTN: a dense layer's) that make its
+/// gradient, through reshapes and sums, or its size where that is more or
+/// there are none (a bias, or a convolution's weight, whose product's
+/// result is transposed after it).
+std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignature &signature,
+                                  const ArenaLayout &layout);
 
 /// Emits one fused loop per parameter running `u`, the update graph of `opt`
 /// (PyTorch's SGD, Adam or AdamW update, in PyTorch's order of operations),
@@ -27,10 +36,13 @@ struct UpdateInputs {
 /// `refused` is 0; a learning rate or step size of 2^60 or more sets it. Any
 /// non-finite value stored sets the i32 at `overflowed`. With the update,
 /// each of `layout.buffers` takes the next value a training step left at
-/// its place in the gradient arena.
+/// its place in the gradient arena. A tensor's check and update split over
+/// the threads only where its gradient's product did: at in.rows x
+/// gradientWork[k] multiply-adds of Emitter::kParallelWork.
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
                 const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
                 llvm::Value *params, llvm::Value *state, const UpdateInputs &in,
-                llvm::Value *refused, llvm::Value *overflowed);
+                const std::vector<int64_t> &gradientWork, llvm::Value *refused,
+                llvm::Value *overflowed);
 
 } // namespace mtl::codegen

@@ -32,11 +32,11 @@ inline StepRun runStep(const mtl_model &m, const mtl_batch &batch, const float *
     out.outputs.emplace_back(size_t(batch.rows * m.tasks[t].width));
     outputs.push_back(out.outputs.back().data());
   }
-  mtl_result result{0, out.taskLosses.data(), counts.data(), outputs.data(), 0, 0, nullptr};
+  mtl_result result{0, out.taskLosses.data(), counts.data(), outputs.data(), 0, 0, nullptr, 0};
   m.eval_step(&batch, &hyper, params, workspace.data(), &result, parallel);
   out.loss = result.total_loss;
   out.grads.assign(size_t(m.grads_size), 0);
-  mtl_result gradResult{0, nullptr, nullptr, nullptr, 0, 0, nullptr};
+  mtl_result gradResult{0, nullptr, nullptr, nullptr, 0, 0, nullptr, 0};
   m.grad_step(&batch, &hyper, params, workspace.data(), out.grads.data(), &gradResult, parallel);
   EXPECT_EQ(gradResult.total_loss, out.loss) << "grad_step's loss differs from eval_step's";
   return out;

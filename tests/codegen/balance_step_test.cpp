@@ -76,7 +76,7 @@ struct RawStep {
         weights{1.0f, 0.5f}, hyper{kLr, weights.data(), 1, kSeed, nullptr}, losses(2), counts(2),
         grads(size_t(m.grads_size)),
         workspace(size_t(m.workspace_fixed + kRows * m.workspace_per_row)),
-        result{0, losses.data(), counts.data(), nullptr, 0, 0, nullptr} {}
+        result{0, losses.data(), counts.data(), nullptr, 0, 0, nullptr, 0} {}
   RawStep(const RawStep &) = delete; // batch and result point into it
 
   const void *inputs[1];

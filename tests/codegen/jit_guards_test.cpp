@@ -50,7 +50,7 @@ TEST(JitPools, AWindowsGradientGoesToItsFirstMaximum) {
     mtl_hyper hyper{0.1f, &weight, 1, 0, nullptr};
     std::vector<float> workspace(m.workspace_fixed + m.workspace_per_row);
     float taskLoss = 0, count = 0;
-    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr};
+    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr, 0};
     m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
     EXPECT_FLOAT_EQ(grads[w->offset], 1.1875f);
     EXPECT_FLOAT_EQ(grads[w->offset + 1], 0.375f);
@@ -74,7 +74,7 @@ TEST(GateSums, SoftmaxGatesAverageToOneAndNullAsksForNothing) {
   mtl_hyper hyper{1.0f, batch.weights.data(), 1, 0, nullptr};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), sums(9, NAN);
-  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, sums.data()};
+  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, sums.data(), 0};
   m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
   const char *names[] = {"digit_gate", "odd_gate", "high_gate"};
   const char *experts[] = {"e1", "e2", "e3"};
@@ -123,7 +123,7 @@ TEST(JitGuards, CrossEntropyTreatsAnIdOutsideTheClassesAsMissing) {
     mtl_hyper hyper{1.0f, batch.weights.data(), 1, 1, nullptr};
     std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
     std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), grads(m.grads_size, NAN);
-    mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
+    mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr, 0};
     m.grad_step(&mb, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
     loss = taskLosses[size_t(classify)];
     return grads;

@@ -129,7 +129,8 @@ void checkLossesOutputsAndGradients(const Compiled &own, int64_t kRows) {
     outputPtrs.push_back(outputs[t].data());
   }
   std::vector<float> gateSums(referenceGateSums(sig, evalRef, batch, kRows).size(), NAN);
-  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data(), 0, 0, gateSums.data()};
+  mtl_result result{0, taskLosses.data(), counts.data(), outputPtrs.data(), 0, 0, gateSums.data(),
+                    0};
   m.eval_step(&mb, &hyper, params.data(), workspace.data(), &result, nullptr);
   checkGates(m, sig, gateSums, referenceGateSums(sig, evalRef, batch, kRows), "eval_step");
 
@@ -245,7 +246,7 @@ void checkOneUpdate(const Compiled &own, int64_t kRows) {
   mtl_hyper hyper{static_cast<float>(lr), batch.weights.data(), 1, 0, nullptr};
   std::vector<float> workspace(m.workspace_fixed + kRows * m.workspace_per_row);
   std::vector<float> taskLosses(m.num_tasks), counts(m.num_tasks), state(m.state_size);
-  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr};
+  mtl_result result{0, taskLosses.data(), counts.data(), nullptr, 0, 0, nullptr, 0};
   std::vector<float> updated = params, grads(m.grads_size);
   m.grad_step(&mb, &hyper, updated.data(), workspace.data(), grads.data(), &result, nullptr);
   m.update(&hyper, updated.data(), state.data(), grads.data(), &result, nullptr);

@@ -99,7 +99,7 @@ void checkOptimizer(const sema::Optimizer &opt, const std::array<float, 2> *scal
   mtl_batch batch{rows, inputs, targets};
   for (int t = 1; t <= kSteps; ++t) {
     mtl_hyper hyper{float(kLr), &weight, t, 0, scales ? scales->data() : nullptr};
-    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr};
+    mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr, 0};
     m.grad_step(&batch, &hyper, params.data(), workspace.data(), grads.data(), &result, nullptr);
     m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
     ASSERT_EQ(result.skipped, 0);

@@ -54,7 +54,7 @@ void checkUpdate(const sema::Optimizer &opt, size_t index) {
   const int64_t step = 3;
   float weight = 1, taskLoss = 0, count = 0;
   mtl_hyper hyper{lr, &weight, step, 0, nullptr};
-  mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr};
+  mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr, 0};
   m.update(&hyper, params.data(), state.data(), grads.data(), &result, nullptr);
   ASSERT_EQ(result.skipped, 0);
 

@@ -1,14 +1,16 @@
 // update_threads_test.cpp: the update splits a tensor of 16,384 elements or
-// more over the threads (codegen/Update.cpp), and its gradient's check too.
-// With a pool of two threads it must store exactly what it stores on one,
-// and a huge gradient in the half the other thread checks must still refuse
-// the whole step.
+// more over the threads (codegen/Update.cpp), and its gradient's check too,
+// where the gradient step before it (its rows, mtl_result.rows) split the
+// tensor's gradient: from rows x elements of 131,072. With a pool of two
+// threads it must store exactly what it stores on one, and a huge gradient
+// in the half the other thread checks must still refuse the whole step.
 #include "CompiledText.h"
 #include "mtlrt/Abi.h"
 #include "mtlrt/ThreadPool.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -23,6 +25,17 @@ model wide {
   optimizer adam(lr = 0.01)
 }
 )";
+
+// The weight's gradient splits from 7 rows (7 x 20,000 >= 131,072), not at 6.
+constexpr int64_t kSplitRows = 7;
+
+// A parallel_for that records the length of each loop it is handed and runs
+// it in two chunks, the second first.
+void recordingFor(void *loops, int64_t n, void (*body)(void *, int64_t, int64_t), void *ctx) {
+  static_cast<std::vector<int64_t> *>(loops)->push_back(n);
+  body(ctx, n / 2, n);
+  body(ctx, 0, n / 2);
+}
 
 struct Arenas {
   std::vector<float> params, state, grads;
@@ -51,16 +64,18 @@ protected:
       v = std::fabs(unit(rng));
   }
 
-  // One update of a copy of `start` with `gradient` at element `at` of the
-  // weight's gradient; returns result.skipped.
-  int update(const mtl_parallel *parallel, Arenas &out, float gradient = NAN, int64_t at = 0) {
+  // One update of a copy of `start` after a gradient step of `rows` rows,
+  // with `gradient` at element `at` of the weight's gradient; returns
+  // result.skipped.
+  int update(const mtl_parallel *parallel, Arenas &out, int64_t rows = kSplitRows,
+             float gradient = NAN, int64_t at = 0) {
     const mtl_model &m = *compiled.c.compiled;
     out = start;
     if (!std::isnan(gradient))
       out.grads[size_t(weight->offset + at)] = gradient;
     float taskWeight = 1, taskLoss = 0, count = 0;
     mtl_hyper hyper{0.01f, &taskWeight, 3, 0, nullptr};
-    mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr};
+    mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr, rows};
     m.update(&hyper, out.params.data(), out.state.data(), out.grads.data(), &result, parallel);
     return result.skipped;
   }
@@ -81,12 +96,46 @@ TEST_F(UpdateThreads, TwoThreadsStoreWhatOneStores) {
   EXPECT_EQ(two.state, one.state);
 }
 
+TEST_F(UpdateThreads, SplitsOnlyWhereTheGradientStepSplitTheGradient) {
+  std::vector<int64_t> loops;
+  mtl_parallel recording{&recordingFor, &loops};
+  Arenas one, split, whole;
+  ASSERT_EQ(update(nullptr, one), 0);
+  ASSERT_EQ(update(&recording, split, kSplitRows), 0);
+  // The weight's check and its update; no other tensor is large enough.
+  EXPECT_EQ(loops, (std::vector<int64_t>{weight->size, weight->size}));
+  EXPECT_EQ(split.params, one.params);
+  EXPECT_EQ(split.state, one.state);
+  loops.clear();
+  ASSERT_EQ(update(&recording, whole, kSplitRows - 1), 0);
+  EXPECT_TRUE(loops.empty()) << loops.size() << " loops split at " << kSplitRows - 1 << " rows";
+  EXPECT_EQ(whole.params, one.params);
+  EXPECT_EQ(whole.state, one.state);
+}
+
+TEST_F(UpdateThreads, AGradientStepWritesItsRowsForTheUpdate) {
+  const mtl_model &m = *compiled.c.compiled;
+  const int64_t rows = 5;
+  std::vector<float> x(size_t(rows * 200), 0.5f), y(size_t(rows), 1.0f);
+  const void *inputs[] = {x.data()};
+  const float *targets[] = {y.data()};
+  mtl_batch batch{rows, inputs, targets};
+  float taskWeight = 1, taskLoss = 0, count = 0;
+  mtl_hyper hyper{0.01f, &taskWeight, 1, 0, nullptr};
+  std::vector<float> workspace(size_t(m.workspace_fixed + rows * m.workspace_per_row));
+  Arenas out = start;
+  mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr, -1};
+  m.grad_step(&batch, &hyper, out.params.data(), workspace.data(), out.grads.data(), &result,
+              nullptr);
+  EXPECT_EQ(result.rows, rows);
+}
+
 TEST_F(UpdateThreads, AHugeGradientInEitherHalfRefusesTheStep) {
   mtlrt::ThreadPool pool(2);
   mtl_parallel parallel = pool.abi();
   for (int64_t at : {int64_t(0), weight->size / 2 + 1, weight->size - 1}) {
     Arenas out;
-    EXPECT_EQ(update(&parallel, out, 1e30f, at), 1) << "element " << at;
+    EXPECT_EQ(update(&parallel, out, kSplitRows, 1e30f, at), 1) << "element " << at;
     EXPECT_EQ(out.params, start.params) << "element " << at;
     EXPECT_EQ(out.state, start.state) << "element " << at;
   }

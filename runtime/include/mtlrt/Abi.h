@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define MTL_ABI_VERSION 10u
+#define MTL_ABI_VERSION 11u
 #define MTL_MAX_RANK 4
 
 enum mtl_dtype { MTL_F32 = 0, MTL_I32 = 1 };
@@ -151,6 +151,13 @@ typedef struct mtl_result {
    * or every row when the task is -1. NULL: not
    * wanted, and nothing is computed. */
   float *gate_sums;
+  /* The batch's rows: each step writes them, and update reads those of the
+   * gradient step before it. It splits a tensor over the threads only where
+   * that step split the tensor's gradient (rows x elements of at least the
+   * code's threshold), so each thread updates the part it wrote: at batch 1
+   * the gradient is one thread's, and moving half of it to the other costs
+   * more than the update. Results do not depend on it. */
+  int64_t rows;
 } mtl_result;
 
 /** The descriptor of one compiled model. */

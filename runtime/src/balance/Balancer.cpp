@@ -285,7 +285,8 @@ std::span<const std::pair<int64_t, int64_t>> Balancer::updatedShared(const float
 void Balancer::evalLosses(const mtl_batch &batch, const mtl_hyper &hyper, const float *params,
                           float *workspace, const mtl_parallel *parallel,
                           std::vector<double> &out) {
-  mtl_result r{0.0f, evalLosses_.data(), evalCounts_.data(), noOutputs_.data(), 0.0f, 0, nullptr};
+  mtl_result r{0.0f, evalLosses_.data(), evalCounts_.data(), noOutputs_.data(), 0.0f, 0, nullptr,
+               0};
   model_->eval_step(&batch, &hyper, params, workspace, &r, parallel);
   for (size_t t = 0; t < size_t(tasks_); ++t)
     out[t] = evalCounts_[t] > 0 ? double(evalLosses_[t]) : std::nan("");

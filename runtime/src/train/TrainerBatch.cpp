@@ -109,8 +109,8 @@ Status Trainer::forward(int64_t rows, std::span<const float *const> inputs,
   for (int64_t begin = 0; begin < rows; begin += m.maxRows) {
     const int64_t n = std::min(rows - begin, m.maxRows);
     m.gatherRaw(begin, n, inputs, {});
-    mtl_result res{0.0f,   m.taskLosses.data(), m.taskCounts.data(), m.outputPtrs.data(), 0.0f, 0,
-                   nullptr};
+    mtl_result res{
+        0.0f, m.taskLosses.data(), m.taskCounts.data(), m.outputPtrs.data(), 0.0f, 0, nullptr, 0};
     m.model->eval_step(&m.batch, &m.hyper, m.params.floats(), m.workspace.floats(), &res,
                        &m.parallel);
     for (size_t t = 0; t < outputs.size(); ++t) {
@@ -139,8 +139,8 @@ Result<float> Trainer::trainBatch(int64_t rows, std::span<const float *const> in
     return s.takeError();
   m.gatherRaw(0, rows, inputs, targets);
   m.hyper.step = ++m.step;
-  mtl_result res{0.0f,   m.taskLosses.data(), m.taskCounts.data(), m.noOutputs.data(), 0.0f, 0,
-                 nullptr};
+  mtl_result res{
+      0.0f, m.taskLosses.data(), m.taskCounts.data(), m.noOutputs.data(), 0.0f, 0, nullptr, 0};
   m.trainStep(res);
   std::copy(m.taskLosses.begin(), m.taskLosses.end(), taskLosses.begin());
   if (res.skipped == 2) {

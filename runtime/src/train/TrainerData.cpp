@@ -255,7 +255,8 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
           break;
         }
     gather(data, rows.subspan(begin, n));
-    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0, nullptr};
+    mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0, nullptr,
+                   0};
     model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
     totalSum += double(res.total_loss) * double(n);
     penaltySum += double(res.penalty) * double(n);

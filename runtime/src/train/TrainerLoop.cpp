@@ -156,7 +156,8 @@ Status Trainer::Impl::trainEpoch(const Dataset &data, const EpochPlan &plan, int
                    noOutputs.data(),
                    0.0f,
                    0,
-                   gateSums.empty() ? nullptr : gateSums.data()};
+                   gateSums.empty() ? nullptr : gateSums.data(),
+                   0};
     trainStep(res);
     if (res.skipped) {
       out.progress.finish();
