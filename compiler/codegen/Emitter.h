@@ -226,6 +226,8 @@ public:
   /// slower, 22 -> 26 us, and 62 us while the VM's cores were slow to wake
   /// each other: bench/README.md, "Findings".)
   static constexpr int64_t kParallelWork = passes::kSplitWork;
+  /// A matrix product splits from this many multiply-adds (Matrix.cpp).
+  static constexpr int64_t kParallelProductWork = passes::kProductSplitWork;
   /// Element-wise ops and row sums whose rows have fewer elements than this
   /// keep a plain loop in the op's own code for values under kParallelWork
   /// elements at run time (eachRow); longer rows always go through a kernel.

@@ -49,6 +49,12 @@ constexpr int64_t kPackedRows = 16, kPackedGradientRows = 64;
 // (M1's 10 and 50: 1-2% longer at 4096 rows on two threads).
 constexpr int64_t kPrefetchedRowFloats = 256;
 
+// Whether a product of `work` multiply-adds splits over the threads: from
+// Emitter::kParallelProductWork (passes/Lanes.h).
+llvm::Value *productSplits(Emitter &e, llvm::Value *work) {
+  return e.b.CreateICmpSGE(work, e.cst(Emitter::kParallelProductWork));
+}
+
 // Whether args[k] is a `noalias` argument of the function being emitted,
 // passed once in `args`.
 bool distinctArgument(const std::vector<llvm::Value *> &args, size_t k) {
@@ -187,7 +193,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     llvm::Value *x = buffers[op.operands[0]], *w = buffers[op.operands[1]];
     llvm::Value *bias = hasBias ? buffers[op.operands[2]] : w;
     llvm::Value *nrows = rowsOf(op.type);
-    llvm::Value *work = b.CreateMul(nrows, cst(in * outDim));
+    llvm::Value *work = productSplits(*this, b.CreateMul(nrows, cst(in * outDim)));
     // Both ways add the bias to each finished sum before storing it, as
     // y = (Σ_k x w) + b, then a fused relu (passes/Activations.h): the bits
     // of separate passes, without the passes.
@@ -293,7 +299,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     }
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], source, out,
                                        b.CreateZExt(packed, i64)};
-    llvm::Value *work = b.CreateMul(rows, cst(k * n));
+    llvm::Value *work = productSplits(*this, b.CreateMul(rows, cst(k * n)));
     parallelRows(
         rows, work, args,
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
@@ -326,7 +332,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     std::vector<llvm::Value *> args = {buffers[op.operands[0]], buffers[op.operands[1]], out, nrows,
                                        cst(m)};
     // The work is m·n multiply-adds per batch row, not m·n.
-    llvm::Value *work = b.CreateMul(nrows, cst(m * n));
+    llvm::Value *work = productSplits(*this, b.CreateMul(nrows, cst(m * n)));
     parallelRows(
         cst(m), work, args,
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
@@ -360,7 +366,8 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
     const ir::Op *im2col = isCarried(op.operands[1]) ? &graph.op(op.operands[1]) : nullptr;
     llvm::Value *image = im2col ? buffers[im2col->operands[0]] : w;
     const bool carry = im2col != nullptr;
-    llvm::Value *work = b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0)));
+    llvm::Value *work =
+        productSplits(*this, b.CreateMul(matrices, cst(m * k * n + (carry ? k * n : 0))));
     parallelRows(
         matrices, work, {w, x, bias, out, image, rows},
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {
@@ -405,7 +412,7 @@ void Emitter::emitMatrix(const ir::Op &op, ir::ValueId id) {
                                        steps,
                                        im2col ? buffers[im2col->operands[0]] : out,
                                        rows};
-    llvm::Value *work = b.CreateMul(steps, cst(m * n));
+    llvm::Value *work = productSplits(*this, b.CreateMul(steps, cst(m * n)));
     parallelRows(
         cst(m), work, args,
         [&](auto &a, llvm::Value *begin, llvm::Value *end) {

@@ -17,7 +17,7 @@ constexpr int64_t kUpdateWork = 8;
 // The pool for a tensor after a gradient step of `rows` rows whose
 // gradient's product does `work` multiply-adds per row (gradientWork), or
 // null (one thread): the threads only where that product split, at rows x
-// work of Emitter::kParallelWork (Matrix.cpp, MatMulTN), so that each thread
+// work of Emitter::kParallelProductWork (Matrix.cpp, MatMulTN), so that each thread
 // checks and updates the rows of the gradient it wrote. At batch 1 a dense
 // layer's weight gradient is one thread's, and moving half of it (and of
 // the weight, which that thread's forward product read) to the other costs
@@ -25,7 +25,7 @@ constexpr int64_t kUpdateWork = 8;
 // took 109 us with the update split and 33 without, 31 on one thread.
 llvm::Value *threadsFor(Emitter &e, llvm::Value *rows, int64_t work) {
   llvm::Value *split =
-      e.b.CreateICmpSGE(e.b.CreateMul(rows, e.cst(work)), e.cst(Emitter::kParallelWork));
+      e.b.CreateICmpSGE(e.b.CreateMul(rows, e.cst(work)), e.cst(Emitter::kParallelProductWork));
   return e.b.CreateSelect(split, e.parallel,
                           llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(e.ptr)));
 }

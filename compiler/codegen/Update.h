@@ -38,7 +38,7 @@ std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignatur
 /// each of `layout.buffers` takes the next value a training step left at
 /// its place in the gradient arena. A tensor's check and update split over
 /// the threads only where its gradient's product did: at in.rows x
-/// gradientWork[k] multiply-adds of Emitter::kParallelWork.
+/// gradientWork[k] multiply-adds of Emitter::kParallelProductWork.
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
                 const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
                 llvm::Value *params, llvm::Value *state, const UpdateInputs &in,

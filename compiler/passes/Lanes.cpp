@@ -72,6 +72,9 @@ public:
     int top = -1;
     for (size_t i = 0; i < n; ++i) {
       work.push_back(opWork(graph, ids[i], fused));
+      splitsFrom.push_back(ir::opInfo(graph.op(ids[i]).kind).opClass == ir::OpClass::Dense
+                               ? kProductSplitWork
+                               : kSplitWork);
       for (ValueId v : producers(graph, ids[i], fused)) {
         int j = position[v];
         if (j < 0)
@@ -147,13 +150,14 @@ private:
     return wasBalanced && !balanced() ? undo() : true;
   }
 
-  /// Whether the pair runs on two threads at `rows` (Lanes.h, kSplitWork).
+  /// Whether the pair runs on two threads at `rows` (Lanes.h, kSplitWork and
+  /// kProductSplitWork).
   bool pays(int64_t rows) const {
     int64_t a = pair.work[0].at(rows), b = pair.work[1].at(rows), oneByOne = 0;
     for (const std::vector<int> &lane : pair.lanes)
       for (int i : lane) {
         int64_t w = work[static_cast<size_t>(i)].at(rows);
-        oneByOne += w >= kSplitWork ? w / 2 + kWakeWork : w;
+        oneByOne += w >= splitsFrom[static_cast<size_t>(i)] ? w / 2 + kWakeWork : w;
       }
     return std::min(a, b) >= kLaneWork && std::max(a, b) + 2 * kWakeWork < oneByOne;
   }
@@ -191,6 +195,7 @@ private:
 
   const std::vector<ValueId> &ids;
   std::vector<Work> work;
+  std::vector<int64_t> splitsFrom; ///< per op: the work from which it splits by itself
   std::vector<std::vector<int>> preds, byLevel;
   std::vector<int> laneOf;
   Pair pair;

@@ -36,13 +36,16 @@ struct Segment {
 constexpr int64_t kReferenceRows = 256;
 /// The cost model of running a pair on two threads, in work units: an op of
 /// kSplitWork or more splits over the threads by itself (the code
-/// generator's parallelRows); waking the pool's other thread costs about
-/// kWakeWork; a pair runs on two threads only where its lighter lane has
-/// kLaneWork or more, and its heavier lane plus one wake-up takes less than
-/// its ops one after the other, each one that splits taking half its work
-/// plus a wake-up (so lanes pay where they save wake-ups or run ops that
-/// would not split, not where one lane would wait for the other).
-constexpr int64_t kSplitWork = 1 << 17, kWakeWork = 1 << 16, kLaneWork = 1 << 18;
+/// generator's parallelRows), a matrix product from kProductSplitWork
+/// multiply-adds (halving a product of fewer saves less than the hand-over
+/// costs: M1/32's step on two threads took 14-32 us splitting its 160,000
+/// and 10 us not, on the 2-vCPU AMD host, bench/README.md); waking the pool's other thread costs
+/// about kWakeWork; a pair runs on two threads only where its lighter lane has kLaneWork or more,
+/// and its heavier lane plus one wake-up takes less than its ops one after the other, each one that
+/// splits taking half its work plus a wake-up (so lanes pay where they save wake-ups or run ops
+/// that would not split, not where one lane would wait for the other).
+constexpr int64_t kSplitWork = 1 << 17, kProductSplitWork = 1 << 18, kWakeWork = 1 << 16,
+                  kLaneWork = 1 << 18;
 
 /// Whether value `id` is computed by code of its own: not an input,
 /// parameter or buffer, not a reshape (a view), not fused into its consumer.

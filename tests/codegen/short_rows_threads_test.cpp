@@ -3,7 +3,7 @@
 // under Emitter::kParallelWork and runs on the pool from there
 // (Emitter::eachRow): here the gradient of the first relu, 40 floats a row,
 // from 3,277 rows (131,072 / 40). Every product of the model runs on the
-// pool from 1,093 rows already, so between 3,000 and 3,500 rows only that
+// pool from 2,185 rows already (262,144 / 120), so between 3,000 and 3,500 rows only that
 // op changes its way. With two threads the step must give the bits it gives
 // on one.
 #include "CompiledText.h"

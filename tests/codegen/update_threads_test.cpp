@@ -1,7 +1,7 @@
 // update_threads_test.cpp: the update splits a tensor of 16,384 elements or
 // more over the threads (codegen/Update.cpp), and its gradient's check too,
 // where the gradient step before it (its rows, mtl_result.rows) split the
-// tensor's gradient: from rows x elements of 131,072. With a pool of two
+// tensor's gradient: from rows x elements of 262,144. With a pool of two
 // threads it must store exactly what it stores on one, and a huge gradient
 // in the half the other thread checks must still refuse the whole step.
 #include "CompiledText.h"
@@ -26,8 +26,8 @@ model wide {
 }
 )";
 
-// The weight's gradient splits from 7 rows (7 x 20,000 >= 131,072), not at 6.
-constexpr int64_t kSplitRows = 7;
+// The weight's gradient splits from 14 rows (14 x 20,000 >= 262,144), not at 13.
+constexpr int64_t kSplitRows = 14;
 
 // A parallel_for that records the length of each loop it is handed and runs
 // it in two chunks, the second first.
