@@ -14,7 +14,7 @@ namespace {
 // cache lines to it cost more than the loop.
 constexpr int64_t kUpdateWork = 8;
 
-// The pool for a tensor after a gradient step of `rows` rows whose
+// `pool` for a tensor after a gradient step of `rows` rows whose
 // gradient's product does `work` multiply-adds per row (gradientWork), or
 // null (one thread): the threads only where that product split, at rows x
 // work of Emitter::kParallelProductWork (Matrix.cpp, MatMulTN), so that each thread
@@ -23,21 +23,24 @@ constexpr int64_t kUpdateWork = 8;
 // the weight, which that thread's forward product read) to the other costs
 // more than the loop: on the 2-vCPU AMD host, M3/1's step on two threads
 // took 109 us with the update split and 33 without, 31 on one thread.
-llvm::Value *threadsFor(Emitter &e, llvm::Value *rows, int64_t work) {
+llvm::Value *threadsFor(Emitter &e, llvm::Value *pool, llvm::Value *rows, int64_t work) {
   llvm::Value *split =
       e.b.CreateICmpSGE(e.b.CreateMul(rows, e.cst(work)), e.cst(Emitter::kParallelProductWork));
-  return e.b.CreateSelect(split, e.parallel,
+  return e.b.CreateSelect(split, pool,
                           llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(e.ptr)));
 }
 
-// The multiply-adds per batch row of the weight-gradient products (MatMulTN)
-// that make the value `v`, through reshapes and sums; 0 where there are none.
+// The multiply-adds per batch row of the weight-gradient products (a dense
+// layer's MatMulTN, a convolution's MatMulSumNT) that make the value `v`,
+// through reshapes, transposes and sums; 0 where there are none.
 int64_t productWork(const ir::Graph &g, ir::ValueId v) {
   const ir::Op &op = g.op(v);
   switch (op.kind) {
   case ir::OpKind::MatMulTN:
+  case ir::OpKind::MatMulSumNT:
     return g.type(op.operands[0]).rowElements() * op.type.lastDim();
   case ir::OpKind::Reshape:
+  case ir::OpKind::Transpose:
     return productWork(g, op.operands[0]);
   case ir::OpKind::Add:
     return std::max(productWork(g, op.operands[0]), productWork(g, op.operands[1]));
@@ -242,7 +245,7 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
             if (v)
               args.push_back(v);
           args.push_back(overflowed);
-          args.push_back(threadsFor(e, rows, gradientWork[k]));
+          args.push_back(threadsFor(e, e.parallel, rows, gradientWork[k]));
           llvm::Value *pool = e.parallel;
           const size_t distinct = 2 + layout.stateOf[k].size();
           llvm::Function *fn = e.outlined(
@@ -300,7 +303,7 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph
   llvm::Value *pool = e.parallel;
   for (size_t k = 0; k < grads.size(); ++k)
     if (grads[k]) {
-      e.parallel = threadsFor(e, in.rows, gradientWork[k]);
+      e.parallel = threadsFor(e, pool, in.rows, gradientWork[k]);
       overElements(e, layout.params[k].size, {grads[k], refused}, 1,
                    [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
                        const std::vector<llvm::Value *> &a) {

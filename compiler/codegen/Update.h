@@ -18,10 +18,9 @@ struct UpdateInputs {
 };
 
 /// Per parameter of `layout.params`: the multiply-adds per batch row of the
-/// weight-gradient products (MatMulTN: a dense layer's) that make its
-/// gradient, through reshapes and sums, or its size where that is more or
-/// there are none (a bias, or a convolution's weight, whose product's
-/// result is transposed after it).
+/// weight-gradient products (a dense layer's MatMulTN, a convolution's
+/// MatMulSumNT) that make its gradient, through reshapes, transposes and
+/// sums, or its size where that is more or there are none (a bias).
 std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignature &signature,
                                   const ArenaLayout &layout);
 

@@ -17,10 +17,13 @@
 namespace mtl {
 namespace update_threads {
 
-// dense(100) on 200 inputs: a weight of 20,000 elements, split; the rest not.
+// dense(100) on 200 inputs: a weight of 20,000 elements, split; the rest
+// not. The narrow task's tensors come first, so that the weight's choice
+// does not follow theirs.
 constexpr const char *kModel = R"(
 model wide {
   input x : f32[200]
+  task s : regress { head = x -> dense(1) }
   task y : regress { head = x -> dense(100) -> relu -> dense(1) }
   optimizer adam(lr = 0.01)
 }
@@ -73,9 +76,9 @@ protected:
     out = start;
     if (!std::isnan(gradient))
       out.grads[size_t(weight->offset + at)] = gradient;
-    float taskWeight = 1, taskLoss = 0, count = 0;
-    mtl_hyper hyper{0.01f, &taskWeight, 3, 0, nullptr};
-    mtl_result result{0.5f, &taskLoss, &count, nullptr, 0, 0, nullptr, rows};
+    float taskWeights[2] = {1, 1}, taskLosses[2] = {0, 0}, counts[2] = {0, 0};
+    mtl_hyper hyper{0.01f, taskWeights, 3, 0, nullptr};
+    mtl_result result{0.5f, taskLosses, counts, nullptr, 0, 0, nullptr, rows};
     m.update(&hyper, out.params.data(), out.state.data(), out.grads.data(), &result, parallel);
     return result.skipped;
   }
@@ -118,13 +121,13 @@ TEST_F(UpdateThreads, AGradientStepWritesItsRowsForTheUpdate) {
   const int64_t rows = 5;
   std::vector<float> x(size_t(rows * 200), 0.5f), y(size_t(rows), 1.0f);
   const void *inputs[] = {x.data()};
-  const float *targets[] = {y.data()};
+  const float *targets[] = {y.data(), y.data()};
   mtl_batch batch{rows, inputs, targets};
-  float taskWeight = 1, taskLoss = 0, count = 0;
-  mtl_hyper hyper{0.01f, &taskWeight, 1, 0, nullptr};
+  float taskWeights[2] = {1, 1}, taskLosses[2] = {0, 0}, counts[2] = {0, 0};
+  mtl_hyper hyper{0.01f, taskWeights, 1, 0, nullptr};
   std::vector<float> workspace(size_t(m.workspace_fixed + rows * m.workspace_per_row));
   Arenas out = start;
-  mtl_result result{0, &taskLoss, &count, nullptr, 0, 0, nullptr, -1};
+  mtl_result result{0, taskLosses, counts, nullptr, 0, 0, nullptr, -1};
   m.grad_step(&batch, &hyper, out.params.data(), workspace.data(), out.grads.data(), &result,
               nullptr);
   EXPECT_EQ(result.rows, rows);
