@@ -17,7 +17,7 @@ constexpr int64_t kUpdateWork = 8;
 // `pool` for a tensor after a gradient step of `rows` rows whose
 // gradient's product does `work` multiply-adds per row (gradientWork), or
 // null (one thread): the threads only where that product split, at rows x
-// work of Emitter::kParallelProductWork (Matrix.cpp, MatMulTN), so that each thread
+// work of Emitter::kParallelProductWork (Matrix.cpp), so that each thread
 // checks and updates the rows of the gradient it wrote. At batch 1 a dense
 // layer's weight gradient is one thread's, and moving half of it (and of
 // the weight, which that thread's forward product read) to the other costs
