@@ -7,6 +7,7 @@
 // work to split at either. With two threads the step must give the bits it
 // gives on one.
 #include "CompiledText.h"
+#include "CountingPool.h"
 #include "StepRun.h"
 #include "codegen/Emitter.h"
 #include "mtlrt/Abi.h"
@@ -32,18 +33,6 @@ static_assert(kBelow * 5000 < codegen::Emitter::kParallelProductWork &&
               kAbove * 5000 >= codegen::Emitter::kParallelProductWork);
 static_assert(kBelow * 5000 >= codegen::Emitter::kParallelWork,
               "the products would split at the element-wise ops' threshold");
-
-// A pool that counts the loops handed to it.
-struct Counting {
-  mtl_parallel inner;
-  int loops = 0;
-  static void parallelFor(void *self, int64_t n, void (*body)(void *, int64_t, int64_t),
-                          void *ctx) {
-    auto *c = static_cast<Counting *>(self);
-    ++c->loops;
-    c->inner.parallel_for(c->inner.pool, n, body, ctx);
-  }
-};
 
 class ProductThreads : public ::testing::Test {
 protected:
@@ -73,8 +62,9 @@ protected:
 
 TEST_F(ProductThreads, ProductsRunOnThePoolOnlyFromTheirOwnThreshold) {
   mtlrt::ThreadPool pool(2);
-  Counting below{pool.abi()}, above{pool.abi()};
-  mtl_parallel belowAbi{&Counting::parallelFor, &below}, aboveAbi{&Counting::parallelFor, &above};
+  test::CountingPool below{pool.abi()}, above{pool.abi()};
+  mtl_parallel belowAbi{&test::CountingPool::parallelFor, &below},
+      aboveAbi{&test::CountingPool::parallelFor, &above};
   step(kBelow, &belowAbi);
   step(kAbove, &aboveAbi);
   EXPECT_EQ(below.loops, 0);

@@ -7,6 +7,7 @@
 // op changes its way. With two threads the step must give the bits it gives
 // on one.
 #include "CompiledText.h"
+#include "CountingPool.h"
 #include "StepRun.h"
 #include "codegen/Emitter.h"
 #include "mtlrt/Abi.h"
@@ -33,18 +34,6 @@ constexpr int64_t kBelow = 3000, kAbove = 3500;
 static_assert(kBelow * 40 < codegen::Emitter::kParallelWork &&
               kAbove * 40 >= codegen::Emitter::kParallelWork);
 static_assert(40 < codegen::Emitter::kThreadedRow);
-
-// A pool that counts the loops handed to it.
-struct Counting {
-  mtl_parallel inner;
-  int loops = 0;
-  static void parallelFor(void *self, int64_t n, void (*body)(void *, int64_t, int64_t),
-                          void *ctx) {
-    auto *c = static_cast<Counting *>(self);
-    ++c->loops;
-    c->inner.parallel_for(c->inner.pool, n, body, ctx);
-  }
-};
 
 class ShortRowsThreads : public ::testing::Test {
 protected:
@@ -77,8 +66,9 @@ protected:
 
 TEST_F(ShortRowsThreads, TheShortRowsOpRunsOnThePoolOnlyPastTheWork) {
   mtlrt::ThreadPool pool(2);
-  Counting below{pool.abi()}, above{pool.abi()};
-  mtl_parallel belowAbi{&Counting::parallelFor, &below}, aboveAbi{&Counting::parallelFor, &above};
+  test::CountingPool below{pool.abi()}, above{pool.abi()};
+  mtl_parallel belowAbi{&test::CountingPool::parallelFor, &below},
+      aboveAbi{&test::CountingPool::parallelFor, &above};
   step(kBelow, &belowAbi);
   step(kAbove, &aboveAbi);
   EXPECT_GT(below.loops, 0);
