@@ -13,6 +13,8 @@ class LLJIT;
 
 namespace mtl::backend {
 
+class JitMemory;
+
 /// An LLJIT instance for the host that links object code compiled for it
 /// (FunctionCache compiles every module itself, so the same bytes can go to
 /// the disk cache). Symbols of the running process (libm's expf, the
@@ -34,8 +36,9 @@ public:
   llvm::Expected<void *> lookup(llvm::orc::JITDylib &library, const std::string &symbol);
 
 private:
-  explicit Jit(std::unique_ptr<llvm::orc::LLJIT> jit);
+  Jit(std::unique_ptr<llvm::orc::LLJIT> jit, std::shared_ptr<JitMemory> memory);
   std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::shared_ptr<JitMemory> memory_; ///< where the linker puts every object's sections
   unsigned dylibs_ = 0;
 };
 
