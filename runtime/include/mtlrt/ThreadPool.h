@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -50,6 +51,7 @@ public:
 private:
   void workerLoop(int index);
   void runChunk(int index);
+  bool workerOnCpu(int cpu) const;
 
   int numThreads;
   std::vector<std::thread> workers;
@@ -59,6 +61,8 @@ private:
   void *jobCtx = nullptr;
   unsigned jobFloatMode = 0; ///< the caller's MXCSR: workers run the loop in the same mode
   int64_t jobSize = 0;
+  std::atomic<int> callerCpu{-1}; ///< where the caller of the last loop ran (sched_getcpu)
+  std::unique_ptr<std::atomic<int>[]> workerCpus; ///< where each worker last ran a chunk
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};  // workers still running the current loop
   std::atomic<int> sleepers{0}; // workers blocked on `wake`
