@@ -3,6 +3,7 @@
 
 #include <llvm/Support/Memory.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/mman.h>

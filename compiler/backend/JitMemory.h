@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <string>
+#include <utility>
 #include <vector>
 
 namespace mtl::backend {
@@ -40,6 +40,7 @@ public:
   /// (RTDyldObjectLinkingLayer asks for one per object).
   static std::unique_ptr<llvm::RTDyldMemoryManager> sectionsFor(std::shared_ptr<JitMemory> memory);
 
+  /// The host's page size (the unit of seal()'s protections), for tests.
   size_t pageSize() const { return page_; }
 
 private:
