@@ -72,7 +72,7 @@ uint8_t *JitMemory::allocate(Kind kind, uintptr_t size, unsigned alignment) {
   size_t align = std::max<size_t>(alignment, 16);
   Run &run = open_[static_cast<int>(kind)];
   uint8_t *at = run.used ? roundUp(run.used, align) : nullptr;
-  if (!at || size > static_cast<size_t>(run.end - at)) {
+  if (!at || at > run.end || size > static_cast<size_t>(run.end - at)) {
     // A new run of pages; what the full one holds is sealed with the rest.
     size_t bytes = std::max(kRunBytes, (size + align + page_ - 1) / page_ * page_);
     if (bytes > static_cast<size_t>(base_ + bytes_ - next_) ||

@@ -89,5 +89,20 @@ TEST(JitMemory, FullRunsAreSealedAndTheRangeEndsInANull) {
   EXPECT_EQ(m.allocate(JitMemory::Kind::ReadOnly, size_t(4) << 20, 16), nullptr);
 }
 
+TEST(JitMemory, AnAlignmentPastTheRunsEndGetsARunOfItsOwn) {
+  auto memory = JitMemory::create(size_t(16) << 20);
+  ASSERT_TRUE(bool(memory)) << llvm::toString(memory.takeError());
+  JitMemory &m = **memory;
+  ASSERT_NE(m.allocate(JitMemory::Kind::ReadOnly, 64, 16), nullptr);
+  // Aligned to 1 MiB, the next address of the run (256 KB long) lies past
+  // its end: the section goes to a new run, aligned, and can be written.
+  const size_t align = size_t(1) << 20;
+  uint8_t *p = m.allocate(JitMemory::Kind::ReadOnly, 64, static_cast<unsigned>(align));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % align, 0u);
+  EXPECT_EQ(protectionAt(p).substr(0, 3), "rw-");
+  p[63] = 1;
+}
+
 } // namespace
 } // namespace mtl::backend
