@@ -4,11 +4,15 @@
 
 #include "mtlrt/Abi.h"
 
+#include <atomic>
+
 namespace mtl::test {
 
 struct CountingPool {
   mtl_parallel inner;
-  int loops = 0;
+  // Atomic: a lane kernel runs its two lanes on two threads at once, and
+  // each lane's ops hand their loops to this pool from its own thread.
+  std::atomic<int> loops{0};
   static void parallelFor(void *self, int64_t n, void (*body)(void *, int64_t, int64_t),
                           void *ctx) {
     auto *c = static_cast<CountingPool *>(self);

@@ -67,8 +67,8 @@ TEST_F(ProductThreads, ProductsRunOnThePoolOnlyFromTheirOwnThreshold) {
       aboveAbi{&test::CountingPool::parallelFor, &above};
   step(kBelow, &belowAbi);
   step(kAbove, &aboveAbi);
-  EXPECT_EQ(below.loops, 0);
-  EXPECT_GE(above.loops, 2); // the forward product and the weight gradient
+  EXPECT_EQ(below.loops.load(), 0);
+  EXPECT_GE(above.loops.load(), 2); // the forward product and the weight gradient
 }
 
 TEST_F(ProductThreads, TwoThreadsGiveTheBitsOfOne) {

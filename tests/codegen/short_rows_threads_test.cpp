@@ -71,8 +71,8 @@ TEST_F(ShortRowsThreads, TheShortRowsOpRunsOnThePoolOnlyPastTheWork) {
       aboveAbi{&test::CountingPool::parallelFor, &above};
   step(kBelow, &belowAbi);
   step(kAbove, &aboveAbi);
-  EXPECT_GT(below.loops, 0);
-  EXPECT_EQ(above.loops, below.loops + 1);
+  EXPECT_GT(below.loops.load(), 0);
+  EXPECT_EQ(above.loops.load(), below.loops.load() + 1);
 }
 
 TEST_F(ShortRowsThreads, TwoThreadsGiveTheBitsOfOne) {
