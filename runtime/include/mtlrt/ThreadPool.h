@@ -62,7 +62,8 @@ private:
   unsigned jobFloatMode = 0; ///< the caller's MXCSR: workers run the loop in the same mode
   int64_t jobSize = 0;
   std::atomic<int> callerCpu{-1}; ///< where the caller of the last loop ran (sched_getcpu)
-  std::unique_ptr<std::atomic<int>[]> workerCpus; ///< where each worker last ran a chunk
+  /// Where each worker last ran a chunk, by thread index (0, the caller, stays -1).
+  std::unique_ptr<std::atomic<int>[]> workerCpus;
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};  // workers still running the current loop
   std::atomic<int> sleepers{0}; // workers blocked on `wake`
