@@ -222,9 +222,11 @@ public:
 
   /// Below this much work (multiply-adds, or elements of an element-wise op)
   /// parallelRows runs on the calling thread: waking the pool would cost
-  /// more. (2^16 made M2/100 and M3/1 faster with two threads but M6/16
-  /// slower, 22 -> 26 us, and 62 us while the VM's cores were slow to wake
-  /// each other: bench/README.md, "Findings".)
+  /// more. 2^16 since 2026-12-06: at 2^17 the ops of a 256-row batch
+  /// between split products (M1's relu gradients, 25,600 elements) ran on
+  /// one thread and read the rows the other thread had written, and M1/256
+  /// on two threads took 10-15% longer; rows at batch <= 32 are level
+  /// (bench/README.md, "Findings", "Element-wise ops split from 2^16").)
   static constexpr int64_t kParallelWork = passes::kSplitWork;
   /// A matrix product splits from this many multiply-adds (Matrix.cpp).
   static constexpr int64_t kParallelProductWork = passes::kProductSplitWork;

@@ -8,7 +8,7 @@ namespace mtl::codegen {
 namespace {
 
 // Work per element of an update or of the check of a gradient, in
-// multiply-adds as Emitter::kParallelWork counts them: a tensor of 16,384
+// multiply-adds as Emitter::kParallelWork counts them: a tensor of 8,192
 // elements or more is split over the threads, where its gradient was
 // (threadsFor). Below that, waking the other thread and moving the tensor's
 // cache lines to it cost more than the loop.

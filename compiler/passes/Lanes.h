@@ -44,7 +44,7 @@ constexpr int64_t kReferenceRows = 256;
 /// and its heavier lane plus one wake-up takes less than its ops one after the other, each one that
 /// splits taking half its work plus a wake-up (so lanes pay where they save wake-ups or run ops
 /// that would not split, not where one lane would wait for the other).
-constexpr int64_t kSplitWork = 1 << 17, kProductSplitWork = 1 << 18, kWakeWork = 1 << 16,
+constexpr int64_t kSplitWork = 1 << 16, kProductSplitWork = 1 << 18, kWakeWork = 1 << 16,
                   kLaneWork = 1 << 18;
 
 /// Whether value `id` is computed by code of its own: not an input,

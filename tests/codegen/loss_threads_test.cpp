@@ -28,7 +28,8 @@ model heads {
 )";
 
 // 2,100 rows: cross-entropy's value is 2,100 x 10 exps (counted as 32
-// multiply-adds each), BCE's 2,100 x 2 of exp and log1p, both past 131,072.
+// multiply-adds each), BCE's 2,100 x 2 of exp and log1p, both past
+// Emitter::kParallelWork (65,536).
 // Each thread's share, 1,050 rows, ends in 10 targets that one thread
 // computes in a full vector of 16 and two threads in a masked one.
 constexpr int64_t kRows = 2100;

@@ -73,8 +73,8 @@ TEST(NarrowProducts, HeadsOfAtMostEightOutputsFuseTheirInputGradients) {
 }
 
 TEST(NarrowProducts, TwoThreadsGiveTheBitsOfOne) {
-  // 2,100 rows of the 64-wide trunk: 134,400 elements, past the 131,072 at
-  // which the fused loop splits its rows.
+  // 2,100 rows of the 64-wide trunk: 134,400 elements, past the 65,536
+  // (Emitter::kParallelWork) at which the fused loop splits its rows.
   constexpr int64_t kRows = 2100;
   test::Compiled own;
   test::compile(kModel, own, nullptr, "native", false);
