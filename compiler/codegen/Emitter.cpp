@@ -325,10 +325,10 @@ void Emitter::emitElementwise(const ir::Op &op, ir::ValueId id) {
     });
   };
   // Rows thread once parallelRows sees enough work (kParallelWork elements:
-  // rows of 64 from batch 2048, of 1024 from 128). An element of fused
+  // rows of 64 from batch 1024, of 1024 from 64). An element of fused
   // products (passes/Fusion.h) counts one more unit per multiply-add: the
   // 10-wide trunk gradient of M2's two heads (5 and 3 steps) splits from
-  // batch 1,457 (their products from 2,622 and 4,370).
+  // batch 729 (their products from 2,622 and 4,370).
   const int64_t perElement = 1 + fusedProductSteps(id);
   eachRow(id, op.type, op.type.rowElements() * perElement, nrows,
           b.CreateMul(count(op.type), cst(perElement)), rowsLoop);

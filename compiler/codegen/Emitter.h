@@ -222,11 +222,12 @@ public:
 
   /// Below this much work (multiply-adds, or elements of an element-wise op)
   /// parallelRows runs on the calling thread: waking the pool would cost
-  /// more. 2^16 since 2026-12-06: at 2^17 the ops of a 256-row batch
-  /// between split products (M1's relu gradients, 25,600 elements) ran on
-  /// one thread and read the rows the other thread had written, and M1/256
-  /// on two threads took 10-15% longer; rows at batch <= 32 are level
-  /// (bench/README.md, "Findings", "Element-wise ops split from 2^16").)
+  /// more. 2^16 since 2026-12-06, in the lanes' cost model too
+  /// (passes/Lanes.h): M1's second weight gradient then runs beside the
+  /// first layer's gradients at 256 and 512 rows, 10-19% off M1/256's step
+  /// on two threads, rows at batch <= 32 level; splitting from 2^16 with
+  /// the model at 2^17 gained nothing (bench/README.md, "Findings",
+  /// "Element-wise ops split from 2^16").)
   static constexpr int64_t kParallelWork = passes::kSplitWork;
   /// A matrix product splits from this many multiply-adds (Matrix.cpp).
   static constexpr int64_t kParallelProductWork = passes::kProductSplitWork;
