@@ -227,7 +227,7 @@ public:
   /// first layer's gradients at 256 and 512 rows, 10-19% off M1/256's step
   /// on two threads, rows at batch <= 32 level; splitting from 2^16 with
   /// the model at 2^17 gained nothing (bench/README.md, "Findings",
-  /// "Element-wise ops split from 2^16").)
+  /// "Element-wise ops split from 2^16").
   static constexpr int64_t kParallelWork = passes::kSplitWork;
   /// A matrix product splits from this many multiply-adds (Matrix.cpp).
   static constexpr int64_t kParallelProductWork = passes::kProductSplitWork;
