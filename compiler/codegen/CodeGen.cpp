@@ -72,9 +72,11 @@ std::unique_ptr<llvm::Module> generateModule(const CodegenInput &input, llvm::LL
     if (op.kind == ir::OpKind::Linear || op.kind == ir::OpKind::MatMul)
       scratch = std::max(scratch, g.type(op.operands[1]).rowElements());
 
+  std::map<std::string, llvm::Function *> sameOps;
   auto emit = [&](const Planned &p, StepKind kind) {
     return emitStepFunction({*module, g, sig, p.plan, p.needed, p.segments, layout, p.fused,
-                             p.carried, scratch, kind, input.vectors});
+                             p.carried, scratch, kind, input.vectors,
+                             input.shareOps ? &sameOps : nullptr});
   };
   DescriptorInfo info;
   info.gradStep = emit(gradPlan, StepKind::Grad);

@@ -24,6 +24,9 @@ struct CodegenInput {
   std::string symbol = "mtl_model_get"; ///< the descriptor getter's name
   std::string config; ///< mtl_model.config: the run configuration's JSON (mtlrt/RunConfig.h)
   VectorUnit vectors; ///< the target's vector registers
+  /// Whether outlined ops of one key share a function (Emitter::sameOps);
+  /// tests/codegen turn it off to check the key against the functions.
+  bool shareOps = true;
 };
 
 /// Generates `grad_step` (forward and backward into the gradient arena),

@@ -9,6 +9,8 @@
 #include <llvm/IR/Module.h>
 
 #include <functional>
+#include <map>
+#include <string>
 
 namespace mtl::ir {
 struct WindowShape;
@@ -103,6 +105,10 @@ public:
   void emitOpOutlined(ir::ValueId id);
   /// Whether emitOpOutlined gives value `id` a function of its own.
   bool outlines(ir::ValueId id) const;
+  /// The functions emitOpOutlined made, by opKey: an op whose key is there
+  /// is a call to that function, not a new one. Shared by a module's step
+  /// functions; null: every op gets a function of its own.
+  std::map<std::string, llvm::Function *> *sameOps = nullptr;
   /// The values with storage that computing `id` writes or reads: itself,
   /// its operands and, through fused and carried operands, theirs; each
   /// once, in a fixed order.
@@ -300,8 +306,20 @@ private:
   /// outlined(), with the step's state passed after `prefix` (the scratch
   /// area, the pool, the rows and, with `seeded`, the run seed and step) and
   /// pointing at those arguments while `body` runs; `body` gets prefix's.
-  void outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
-                       const OutlinedBody &body, bool distinct = false);
+  llvm::Function *outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded,
+                                  bool inlined, const OutlinedBody &body, bool distinct = false);
+  /// `prefix`, then the step's state as outlinedInState passes it.
+  std::vector<llvm::Value *> withState(const std::vector<llvm::Value *> &prefix, bool seeded);
+  /// What the function emitOpOutlined makes for value `id` depends on: the
+  /// ops it computes (`id`, and the fused and carried values inside it:
+  /// kind, attributes, whether fused or carried), the type of every value
+  /// it touches and which of `storage` each is, how the values are shared
+  /// (a value reached twice), which storage shares a pointer (`argOf`), and
+  /// `seeded`, `distinct` and `training`. The emitter's other state is the
+  /// same for every op of a module, or an argument of the function.
+  /// tests/codegen/shared_ops_test.cpp checks the key against the functions.
+  std::string opKey(ir::ValueId id, const std::vector<ir::ValueId> &storage,
+                    const std::vector<size_t> &argOf, bool seeded, bool distinct) const;
   /// Whether the storage of values `ids` is disjoint memory wherever two of
   /// them have different buffers (disjointSpans over their places).
   bool disjoint(const std::vector<ir::ValueId> &ids) const;

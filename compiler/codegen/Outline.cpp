@@ -9,6 +9,12 @@
 // `alwaysinline` with internal linkage, so a whole-module compilation (`mtlc build
 // --lib`, `mtlc emit`) inlines them back before optimising and gets the code it got before.
 //
+// Ops whose functions would be the same (Emitter::opKey: the same ops on the same shapes,
+// reading and writing their storage alike) share the first one's: the second is a call.
+// A gru unrolled over 200 steps emits the same dozen ops at every step; each its own
+// function, codegen took 1.4-1.5 s to make 18,265 functions, and the function cache as
+// long again to find all but 312 of them the same (bench/README.md, "Compile time").
+//
 // A step function of more than kChunkOps calls (a gru unrolled over many steps) calls
 // them in chunks: `noinline` functions of at most kChunkOps calls each, which compute
 // their buffers' pointers from the roots of their `places`. Else the step function's
@@ -20,6 +26,7 @@
 #include "codegen/Emitter.h"
 
 #include <algorithm>
+#include <bit>
 #include <functional>
 
 namespace mtl::codegen {
@@ -55,8 +62,8 @@ std::vector<ir::ValueId> Emitter::storageOf(ir::ValueId id) const {
   return ids;
 }
 
-void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded, bool inlined,
-                              const OutlinedBody &body, bool distinct) {
+std::vector<llvm::Value *> Emitter::withState(const std::vector<llvm::Value *> &prefix,
+                                              bool seeded) {
   std::vector<llvm::Value *> args = prefix;
   args.insert(
       args.end(),
@@ -64,11 +71,16 @@ void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool see
        parallel, rows});
   if (seeded)
     args.insert(args.end(), {runSeed, step});
+  return args;
+}
+
+llvm::Function *Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool seeded,
+                                         bool inlined, const OutlinedBody &body, bool distinct) {
   std::vector<llvm::Value *> savedBuffers = buffers;
   llvm::Value *savedScratch = scratch, *savedParallel = parallel, *savedRows = rows;
   llvm::Value *savedSeed = runSeed, *savedStep = step;
-  outlined(
-      args,
+  llvm::Function *fn = outlined(
+      withState(prefix, seeded),
       [&](const std::vector<llvm::Value *> &a) {
         size_t next = prefix.size();
         scratch = a[next++];
@@ -87,6 +99,7 @@ void Emitter::outlinedInState(const std::vector<llvm::Value *> &prefix, bool see
   rows = savedRows;
   runSeed = savedSeed;
   step = savedStep;
+  return fn;
 }
 
 void Emitter::emitOpOutlined(ir::ValueId id) {
@@ -120,14 +133,71 @@ void Emitter::emitOpOutlined(ir::ValueId id) {
       pointers.push_back(buffers[v]);
   }
   bool seeded = graph.op(id).kind == OpKind::Dropout && training && runSeed && step;
-  outlinedInState(
+  bool distinct = disjoint(ids);
+  std::string key;
+  if (sameOps) {
+    key = opKey(id, ids, argOf, seeded, distinct);
+    if (auto found = sameOps->find(key); found != sameOps->end()) {
+      b.CreateCall(found->second->getFunctionType(), found->second, withState(pointers, seeded));
+      return;
+    }
+  }
+  llvm::Function *fn = outlinedInState(
       pointers, seeded, true,
       [&](const std::vector<llvm::Value *> &a) {
         for (size_t k = 0; k < ids.size(); ++k)
           buffers[ids[k]] = a[argOf[k]];
         emitOp(id);
       },
-      disjoint(ids));
+      distinct);
+  if (sameOps)
+    sameOps->emplace(std::move(key), fn);
+}
+
+std::string Emitter::opKey(ir::ValueId id, const std::vector<ir::ValueId> &storage,
+                           const std::vector<size_t> &argOf, bool seeded, bool distinct) const {
+  std::string key = std::to_string(training) + std::to_string(seeded) + std::to_string(distinct);
+  for (size_t k : argOf)
+    key += "," + std::to_string(k);
+  auto number = [&](auto x) { key += " " + std::to_string(x); };
+  auto real = [&](double x) { number(std::bit_cast<uint64_t>(x)); };
+  // A value once in full, again as the number of its first visit. A value
+  // this function reads from memory is its type and which storage it is;
+  // one it computes (`id`, fused and carried values) also its op and operands.
+  std::map<ir::ValueId, size_t> seen;
+  std::function<void(ir::ValueId)> visit = [&](ir::ValueId v) {
+    if (auto found = seen.find(v); found != seen.end()) {
+      key += " #" + std::to_string(found->second);
+      return;
+    }
+    seen.emplace(v, seen.size());
+    const ir::Op &op = graph.op(v);
+    key += " (";
+    number(op.type.batched);
+    number(static_cast<int>(op.type.dtype));
+    for (int64_t d : op.type.dims)
+      number(d);
+    key += " |";
+    number(std::find(storage.begin(), storage.end(), v) - storage.begin());
+    if (v == id || isFused(v) || isCarried(v)) {
+      const ir::Attrs &a = op.attrs;
+      number(static_cast<int>(op.kind));
+      number(isFused(v));
+      number(isCarried(v));
+      real(a.value), real(a.alpha), real(a.eps), real(a.rate), number(a.seed), real(a.delta);
+      number(a.size), number(a.begin), number(static_cast<int>(a.axis));
+      number(static_cast<int>(a.loss)), number(a.kernel), number(a.stride), number(a.padding);
+      number(static_cast<int>(a.activation));
+      key += " :";
+      for (int64_t d : a.dims)
+        number(d);
+      for (ir::ValueId o : op.operands)
+        visit(o);
+    }
+    key += ")";
+  };
+  visit(id);
+  return key;
 }
 
 // Values at different roots are in different allocations (the parameters,

@@ -210,6 +210,7 @@ llvm::Function *emitStepFunction(const StepFunctionSpec &spec) {
 
   Emitter e(m, g, spec.plan);
   e.vectors = spec.vectors;
+  e.sameOps = spec.sameOps;
   e.training = training;
   e.fused = spec.fused;
   e.carried = spec.carried;

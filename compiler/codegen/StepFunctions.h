@@ -30,7 +30,8 @@ struct StepFunctionSpec {
   const std::vector<bool> &carried; ///< see passes/Fusion.h, carriedProducts; may be empty
   int64_t scratchFloats = 0;        ///< each of two scratch areas after the planned fixed region
   StepKind kind = StepKind::Grad;
-  VectorUnit vectors; ///< see Emitter::vectors
+  VectorUnit vectors;                                         ///< see Emitter::vectors
+  std::map<std::string, llvm::Function *> *sameOps = nullptr; ///< see Emitter::sameOps
 };
 
 /// `floats` rounded up to whole 64-byte cache lines.
