@@ -381,11 +381,11 @@ void Emitter::emitShapeOp(const ir::Op &op, ir::ValueId id) {
     }
     return;
   }
-  case OpKind::Slice: {
+  case OpKind::Slice: { // `in` points at the slice's first column (emitOpOutlined)
     const int64_t size = op.attrs.size, from = t0.lastDim();
     grid(b.CreateUDiv(count(op.type), cst(size)), size, [&](llvm::Value *r, llvm::Value *c) {
-      store(load(in, b.CreateAdd(b.CreateMul(r, cst(from)), b.CreateAdd(c, cst(op.attrs.begin)))),
-            out, b.CreateAdd(b.CreateMul(r, cst(size)), c));
+      store(load(in, b.CreateAdd(b.CreateMul(r, cst(from)), c)), out,
+            b.CreateAdd(b.CreateMul(r, cst(size)), c));
     });
     return;
   }

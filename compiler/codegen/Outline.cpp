@@ -122,17 +122,23 @@ void Emitter::emitOpOutlined(ir::ValueId id) {
     return;
   }
   // The buffers the op touches: its own, its operands', and through fused
-  // operands theirs, each distinct pointer once, in a fixed order.
+  // operands theirs, each distinct pointer once, in a fixed order. A slice
+  // is passed its operand's pointer at the slice's first column, so that
+  // the slices of one shape (a gru's step's inputs) are one function.
+  const ir::Op &op = graph.op(id);
   std::vector<ir::ValueId> ids = storageOf(id);
   std::vector<llvm::Value *> pointers;
   std::vector<size_t> argOf;
   for (ir::ValueId v : ids) {
-    auto found = std::find(pointers.begin(), pointers.end(), buffers[v]);
+    llvm::Value *pointer = buffers[v];
+    if (op.kind == OpKind::Slice && v == op.operands[0])
+      pointer = at(pointer, cst(op.attrs.begin));
+    auto found = std::find(pointers.begin(), pointers.end(), pointer);
     argOf.push_back(static_cast<size_t>(found - pointers.begin()));
     if (found == pointers.end())
-      pointers.push_back(buffers[v]);
+      pointers.push_back(pointer);
   }
-  bool seeded = graph.op(id).kind == OpKind::Dropout && training && runSeed && step;
+  bool seeded = op.kind == OpKind::Dropout && training && runSeed && step;
   bool distinct = disjoint(ids);
   std::string key;
   if (sameOps) {
@@ -185,7 +191,9 @@ std::string Emitter::opKey(ir::ValueId id, const std::vector<ir::ValueId> &stora
       number(isFused(v));
       number(isCarried(v));
       real(a.value), real(a.alpha), real(a.eps), real(a.rate), number(a.seed), real(a.delta);
-      number(a.size), number(a.begin), number(static_cast<int>(a.axis));
+      // A slice reads from the pointer it is passed (emitOpOutlined).
+      number(a.size), number(op.kind == OpKind::Slice ? 0 : a.begin);
+      number(static_cast<int>(a.axis));
       number(static_cast<int>(a.loss)), number(a.kernel), number(a.stride), number(a.padding);
       number(static_cast<int>(a.activation));
       key += " :";
