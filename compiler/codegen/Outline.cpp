@@ -11,9 +11,11 @@
 //
 // Ops whose functions would be the same (Emitter::opKey: the same ops on the same shapes,
 // reading and writing their storage alike) share the first one's: the second is a call.
-// A gru unrolled over 200 steps emits the same dozen ops at every step; each its own
-// function, codegen took 1.4-1.5 s to make 18,265 functions, and the function cache as
-// long again to find all but 312 of them the same (bench/README.md, "Compile time").
+// A gru unrolled over 200 steps emits the same dozen ops at every step; with each op a
+// function of its own, codegen took 1.4 s to make 18,288 functions and the function
+// cache 1.6 s more to find most of them the same (bench/README.md, "One function per
+// op key"). A slice is passed its operand's pointer at its first column, so that the
+// slices of one shape (a gru step's inputs) are one function too.
 //
 // A step function of more than kChunkOps calls (a gru unrolled over many steps) calls
 // them in chunks: `noinline` functions of at most kChunkOps calls each, which compute
