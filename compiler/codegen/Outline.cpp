@@ -193,8 +193,8 @@ std::string Emitter::opKey(ir::ValueId id, const std::vector<ir::ValueId> &stora
       number(isFused(v));
       number(isCarried(v));
       real(a.value), real(a.alpha), real(a.eps), real(a.rate), number(a.seed), real(a.delta);
-      // A slice reads from the pointer it is passed (emitOpOutlined).
-      number(a.size), number(op.kind == OpKind::Slice ? 0 : a.begin);
+      // A slice (never fused) reads from the pointer it is passed (emitOpOutlined).
+      number(a.size), number(v == id && op.kind == OpKind::Slice ? 0 : a.begin);
       number(static_cast<int>(a.axis));
       number(static_cast<int>(a.loss)), number(a.kernel), number(a.stride), number(a.padding);
       number(static_cast<int>(a.activation));

@@ -14,6 +14,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Linker/Linker.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -126,6 +127,23 @@ TEST_P(SharedOps, AreTheFunctionsOfAnOpEach) {
     ASSERT_TRUE(a && b) << name;
     EXPECT_TRUE(backend::sameFunction(*a, *b, numbers)) << name << " differs";
   }
+}
+
+// A gru's 24 steps repeat their ops: one function each, not one per step.
+TEST(SharedOpsGru, MakesATenthOfTheFunctions) {
+  driver::PipelineOptions o;
+  o.modelName = "gru";
+  driver::Compilation c;
+  ASSERT_TRUE(
+      driver::runPipeline(MTL_SOURCE_DIR "/examples/sequence_gru.mtl", driver::Stage::Llvm, c, o))
+      << c.diags.render(false);
+  auto defined = [](const llvm::Module &m) {
+    return std::count_if(m.begin(), m.end(),
+                         [](const llvm::Function &f) { return !f.isDeclaration(); });
+  };
+  const auto shared = defined(*generate(c, true)), each = defined(*generate(c, false));
+  EXPECT_GT(each, 2000);
+  EXPECT_LT(shared * 10, each) << shared << " functions shared, " << each << " one per op";
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, SharedOps, ::testing::ValuesIn(allModels()),
