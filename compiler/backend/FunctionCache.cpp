@@ -104,6 +104,9 @@ parseIndex(const std::string &payload) {
 struct FunctionCache::Worker {
   std::unique_ptr<llvm::TargetMachine> machine;
   std::unique_ptr<CodeEmitter> objects; ///< made with the machine, on the worker's first function
+  /// The same at -O0, for chunks of calls (Pending::calls), on the first.
+  std::unique_ptr<llvm::TargetMachine> callsMachine;
+  std::unique_ptr<CodeEmitter> callsObjects;
 };
 
 llvm::Expected<std::unique_ptr<FunctionCache>> FunctionCache::create(const TargetOptions &opts,
@@ -194,6 +197,15 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
         worker.machine = std::move(*machine);
         worker.objects = std::make_unique<CodeEmitter>(*worker.machine, FileKind::Object);
       }
+      if (p.calls && !worker.callsMachine) {
+        TargetOptions fast = opts_;
+        fast.optLevel = 0;
+        auto machine = createTargetMachine(fast);
+        if (!machine)
+          return machine.takeError();
+        worker.callsMachine = std::move(*machine);
+        worker.callsObjects = std::make_unique<CodeEmitter>(*worker.callsMachine, FileKind::Object);
+      }
       llvm::LLVMContext context;
       auto parsed = llvm::parseBitcodeFile(llvm::MemoryBufferRef(p.bitcode, p.name), context);
       if (!parsed)
@@ -201,7 +213,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
       llvm::Module &alone = **parsed;
       alone.getFunction(kPlaceholder)->setName(p.name);
       optimizeModule(alone, *worker.machine, opts_.optLevel);
-      auto object = worker.objects->emit(alone);
+      auto object = (p.calls ? worker.callsObjects : worker.objects)->emit(alone);
       if (!object)
         return object.takeError();
       p.object = std::move(*object);
@@ -224,6 +236,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     if (cancelled_)
       break; // the workers fail what was queued
     ++report_.functions;
+    const bool calls = f->getName().startswith("mtl.ops");
     uint64_t hash = functionHash(*f);
     llvm::Function *equal = nullptr;
     for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)
@@ -301,6 +314,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     Pending p;
     p.key = key;
     p.name = name;
+    p.calls = calls;
     if (auto object = disk_ ? disk_->load(key) : std::nullopt) {
       ++report_.loaded;
       p.object = std::move(*object);

@@ -111,6 +111,9 @@ private:
     std::string bitcode; ///< what the key hashes: the function still named by the placeholder
     std::string object;  ///< machine code: compiled by optimize(), or read from disk
     bool fromDisk = false;
+    /// A chunk of op calls (codegen's `mtl.ops`, which only passes pointers
+    /// on): its machine code made by the -O0 code generator.
+    bool calls = false;
   };
 
   /// Stores the pending functions optimize() compiled on disk.
