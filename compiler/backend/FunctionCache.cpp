@@ -20,6 +20,7 @@
 #include "backend/Optimize.h"
 #include "backend/Parallel.h"
 #include "backend/SameFunction.h"
+#include "codegen/Chunks.h"
 
 #include <llvm/ADT/StringExtras.h>
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -236,7 +237,7 @@ llvm::Error FunctionCache::optimize(llvm::Module &module, const std::string &ent
     if (cancelled_)
       break; // the workers fail what was queued
     ++report_.functions;
-    const bool calls = f->getName().startswith("mtl.ops");
+    const bool calls = f->getName().startswith(codegen::kCallChunk);
     uint64_t hash = functionHash(*f);
     llvm::Function *equal = nullptr;
     for (auto [it, end] = keyed.equal_range(hash); it != end && !equal; ++it)

@@ -26,6 +26,7 @@
 //
 // A pair of lanes (passes/Lanes.h) is a kernel of two items whose ops compute their
 // pointers from the roots it is passed, as a chunk's do; the pool runs one lane per thread.
+#include "codegen/Chunks.h"
 #include "codegen/Emitter.h"
 
 #include <algorithm>
@@ -366,7 +367,7 @@ llvm::Function *Emitter::outlined(const std::vector<llvm::Value *> &args, const 
     types.push_back(a->getType());
   auto *type = llvm::FunctionType::get(b.getVoidTy(), types, false);
   auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage,
-                                    inlined ? "mtl.op" : "mtl.ops", module);
+                                    inlined ? "mtl.op" : kCallChunk, module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   for (size_t k = 0; k < distinct; ++k)
     fn->getArg(static_cast<unsigned>(k))->addAttr(llvm::Attribute::NoAlias);
