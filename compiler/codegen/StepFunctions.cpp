@@ -338,9 +338,6 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   e.vectors = vectors;
   e.parallel = fn->getArg(5);
   e.b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
-  std::vector<llvm::Value *> gradPtrs;
-  for (const PlacedTensor &p : layout.params)
-    gradPtrs.push_back(e.at(grads, e.cst(p.offset)));
   // A step whose loss is not finite, or whose gradients or learning rate
   // are large enough to overflow the update, changes nothing: the
   // parameters and optimizer state stay those of the last good step, and
@@ -353,7 +350,7 @@ llvm::Function *emitUpdateFunction(llvm::Module &module, const ir::Graph &graph,
   llvm::Value *step = e.b.CreateLoad(e.i64, field(e, hyper, kHyperStep));
   llvm::Value *lrScales = loadPtr(e, hyper, kHyperLrScales);
   llvm::Value *rows = e.b.CreateLoad(e.i64, field(e, result, kResultRows));
-  emitUpdate(e, model.optimizer, model.update, layout, gradPtrs, params, state,
+  emitUpdate(e, model.optimizer, model.update, layout, params, state,
              {lr, lrScales, step, grads, rows}, gradientWork(graph, signature, layout), refused,
              overflowed);
   llvm::Value *wasRefused =

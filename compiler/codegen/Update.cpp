@@ -196,6 +196,57 @@ struct Scalars {
   llvm::Value *lr, *bc1, *bc2Sqrt;
 };
 
+// What the tensors' checks and updates read: the arenas, the scalars, the
+// flags and the pool, in the function that emits them.
+struct UpdateValues {
+  llvm::Value *params, *state, *grads, *lrScales, *rows, *refused, *overflowed, *parallel;
+  Scalars s;
+
+  std::vector<llvm::Value *> all() const {
+    std::vector<llvm::Value *> v = {params,  state,      grads,    lrScales, rows,
+                                    refused, overflowed, parallel, s.lr};
+    for (llvm::Value *x : {s.bc1, s.bc2Sqrt})
+      if (x)
+        v.push_back(x);
+    return v;
+  }
+  // The same values as the arguments `a` of a function called with all().
+  UpdateValues from(const std::vector<llvm::Value *> &a) const {
+    UpdateValues v{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], {a[8], nullptr, nullptr}};
+    size_t next = 9;
+    if (s.bc1)
+      v.s.bc1 = a[next++];
+    if (s.bc2Sqrt)
+      v.s.bc2Sqrt = a[next++];
+    return v;
+  }
+};
+
+// Emits `body` for tensors [first, end) of layout.params with the values it
+// reads: in the update function itself, or in a `noinline` function per
+// kUpdatePart tensors (compiled at the requested level as any other).
+void inParts(Emitter &e, const ArenaLayout &layout, const UpdateValues &v,
+             const std::function<void(size_t, size_t, const UpdateValues &)> &body) {
+  const size_t count = layout.params.size();
+  if (count <= kUpdatePart) {
+    body(0, count, v);
+    return;
+  }
+  for (size_t first = 0; first < count; first += kUpdatePart) {
+    const size_t end = std::min(count, first + kUpdatePart);
+    e.outlined(
+         v.all(),
+         [&](const std::vector<llvm::Value *> &a) {
+           const UpdateValues inside = v.from(a);
+           e.parallel = inside.parallel;
+           body(first, end, inside);
+         },
+         /*inlined=*/false)
+        ->setName("mtl.update.part");
+    e.parallel = v.parallel;
+  }
+}
+
 // Adam's step size lr / bc1 (as torch.optim.Adam: in double) and AdamW's
 // decoupled decay factor 1 - lr * wd, for the learning rate `lr`.
 std::pair<llvm::Value *, llvm::Value *> stepAndDecay(Emitter &e, const sema::Optimizer &opt,
@@ -209,24 +260,21 @@ std::pair<llvm::Value *, llvm::Value *> stepAndDecay(Emitter &e, const sema::Opt
   return {stepSize, decay};
 }
 
-// Every parameter tensor's update loop, each an outlined function of its own,
-// at learning rate lr * lrScales[k]; a scale of 0 skips the tensor.
+// Tensors [first, end)'s update loops, each an outlined function of its
+// own, at learning rate lr * lrScales[k]; a scale of 0 skips the tensor.
 void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
-                     const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
-                     llvm::Value *params, llvm::Value *state, const Scalars &s,
-                     llvm::Value *lrScales, llvm::Value *rows,
-                     const std::vector<int64_t> &gradientWork, llvm::Value *overflowed) {
+                     const ArenaLayout &layout, size_t first, size_t end, const UpdateValues &v,
+                     const std::vector<int64_t> &gradientWork) {
   auto &b = e.b;
-  llvm::Value *scaled = b.CreateIsNotNull(lrScales);
-  for (size_t k = 0; k < layout.params.size(); ++k) {
+  const Scalars &s = v.s;
+  llvm::Value *scaled = b.CreateIsNotNull(v.lrScales);
+  for (size_t k = first; k < end; ++k) {
     const PlacedTensor &pt = layout.params[k];
-    llvm::Value *p = e.at(params, e.cst(pt.offset));
-    llvm::Value *g = grads[k];
-    if (!g)
-      continue; // a parameter the loss does not depend on keeps its value
+    llvm::Value *p = e.at(v.params, e.cst(pt.offset));
+    llvm::Value *g = e.at(v.grads, e.cst(pt.offset));
     llvm::Value *scaleVar = e.accumulator(e.f32, e.fcst(1));
     e.ifElse(
-        scaled, [&] { b.CreateStore(e.load(lrScales, e.cst(int64_t(k))), scaleVar); }, [] {});
+        scaled, [&] { b.CreateStore(e.load(v.lrScales, e.cst(int64_t(k))), scaleVar); }, [] {});
     llvm::Value *scale = b.CreateLoad(e.f32, scaleVar);
     e.ifElse(
         b.CreateFCmpONE(scale, e.fcst(0)),
@@ -239,13 +287,13 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
           // or slots: the function marks them `noalias`.
           std::vector<llvm::Value *> args = {p, g};
           for (int slot : layout.stateOf[k])
-            args.push_back(e.at(state, e.cst(layout.state[slot].offset)));
+            args.push_back(e.at(v.state, e.cst(layout.state[slot].offset)));
           args.push_back(lr);
           for (llvm::Value *v : {stepSize, s.bc2Sqrt, decay})
             if (v)
               args.push_back(v);
-          args.push_back(overflowed);
-          args.push_back(threadsFor(e, e.parallel, rows, gradientWork[k]));
+          args.push_back(v.overflowed);
+          args.push_back(threadsFor(e, e.parallel, v.rows, gradientWork[k]));
           llvm::Value *pool = e.parallel;
           const size_t distinct = 2 + layout.stateOf[k].size();
           llvm::Function *fn = e.outlined(
@@ -280,10 +328,9 @@ std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignatur
 }
 
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
-                const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
-                llvm::Value *params, llvm::Value *state, const UpdateInputs &in,
-                const std::vector<int64_t> &gradientWork, llvm::Value *refused,
-                llvm::Value *overflowed) {
+                const ArenaLayout &layout, llvm::Value *params, llvm::Value *state,
+                const UpdateInputs &in, const std::vector<int64_t> &gradientWork,
+                llvm::Value *refused, llvm::Value *overflowed) {
   auto &b = e.b;
   Scalars s{in.lr, nullptr, nullptr};
   if (opt.kind != sema::OptimizerKind::Sgd) {
@@ -298,21 +345,24 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph
     auto sqrt = llvm::Intrinsic::getDeclaration(&e.module, llvm::Intrinsic::sqrt, {e.f64});
     s.bc2Sqrt = b.CreateFPTrunc(b.CreateCall(sqrt, {bc2}), e.f32);
   }
+  const UpdateValues values{params,     state,      in.grads, in.lrScales, in.rows, refused,
+                            overflowed, e.parallel, s};
   // A gradient of 2^60 or more, or not finite, refuses the step.
-  e.kernelOp = "update_check";
-  llvm::Value *pool = e.parallel;
-  for (size_t k = 0; k < grads.size(); ++k)
-    if (grads[k]) {
-      e.parallel = threadsFor(e, pool, in.rows, gradientWork[k]);
-      overElements(e, layout.params[k].size, {grads[k], refused}, 1,
+  inParts(e, layout, values, [&](size_t first, size_t end, const UpdateValues &v) {
+    e.kernelOp = "update_check";
+    for (size_t k = first; k < end; ++k) {
+      const PlacedTensor &pt = layout.params[k];
+      e.parallel = threadsFor(e, v.parallel, v.rows, gradientWork[k]);
+      overElements(e, pt.size, {e.at(v.grads, e.cst(pt.offset)), v.refused}, 1,
                    [&](llvm::Value *begin, llvm::Value *end, llvm::Value *local,
                        const std::vector<llvm::Value *> &a) {
-                     LoopFlag huge(e, local, Emitter::kHuge, layout.params[k].size);
+                     LoopFlag huge(e, local, Emitter::kHuge, pt.size);
                      e.loop(begin, end, [&](llvm::Value *i) { huge.note(e.load(a[0], i)); });
                      huge.finish();
                    });
     }
-  e.parallel = pool;
+    e.parallel = v.parallel;
+  });
   // Scalars that would make every update overflow refuse the step, as a
   // non-finite gradient does (checked at the unscaled learning rate).
   auto [stepSize, decay] = stepAndDecay(e, opt, s, in.lr);
@@ -323,8 +373,9 @@ void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph
   e.ifElse(
       b.CreateICmpEQ(b.CreateLoad(b.getInt32Ty(), refused), b.getInt32(0)),
       [&] {
-        emitTensorLoops(e, opt, u, layout, grads, params, state, s, in.lrScales, in.rows,
-                        gradientWork, overflowed);
+        inParts(e, layout, values, [&](size_t first, size_t end, const UpdateValues &v) {
+          emitTensorLoops(e, opt, u, layout, first, end, v, gradientWork);
+        });
         // Each buffer's next value, which the gradient step left in its
         // place of the gradient arena (frozen or not: PyTorch's running
         // statistics change in training whether the layer trains or not).

@@ -17,6 +17,14 @@ struct UpdateInputs {
   llvm::Value *rows;     ///< i64: the rows of the gradient step (mtl_result.rows)
 };
 
+/// A model of more parameter tensors than this has its tensors' gradient
+/// checks and updates in `noinline` functions (`mtl.update.part`) of
+/// kUpdatePart tensors each, compiled at the requested level as any other:
+/// the loops of small tensors are inline, and one function over 385 tensors
+/// of one element took LLVM's SLP vectoriser 8.5 s to optimise (384: 1.2 s
+/// in all; bench/README.md, "Compile time").
+inline constexpr size_t kUpdatePart = 32;
+
 /// Per parameter of `layout.params`: the multiply-adds per batch row of the
 /// weight-gradient products (a dense layer's MatMulTN, a convolution's
 /// MatMulSumNT) that make its gradient, through reshapes, transposes and
@@ -27,8 +35,8 @@ std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignatur
 /// Emits one fused loop per parameter running `u`, the update graph of `opt`
 /// (PyTorch's SGD, Adam or AdamW update, in PyTorch's order of operations),
 /// on each element, after a prologue that computes the graph's per-step
-/// scalars from `opt` (Adam's bias corrections in double), with gradient buffers
-/// `grads[k]` for `layout.params[k]` and learning rate lr * lrScales[k]; a
+/// scalars from `opt` (Adam's bias corrections in double), with the gradient
+/// of `layout.params[k]` at its offset in in.grads and learning rate lr * lrScales[k]; a
 /// tensor whose scale is 0 is left as it is, optimizer state included (as
 /// PyTorch leaves a parameter without a gradient). The other
 /// hyper-parameters are constants. The update runs only while the i32 at
@@ -39,9 +47,8 @@ std::vector<int64_t> gradientWork(const ir::Graph &graph, const ir::StepSignatur
 /// the threads only where its gradient's product did: at in.rows x
 /// gradientWork[k] multiply-adds of Emitter::kParallelProductWork.
 void emitUpdate(Emitter &e, const sema::Optimizer &opt, const lower::UpdateGraph &u,
-                const ArenaLayout &layout, const std::vector<llvm::Value *> &grads,
-                llvm::Value *params, llvm::Value *state, const UpdateInputs &in,
-                const std::vector<int64_t> &gradientWork, llvm::Value *refused,
-                llvm::Value *overflowed);
+                const ArenaLayout &layout, llvm::Value *params, llvm::Value *state,
+                const UpdateInputs &in, const std::vector<int64_t> &gradientWork,
+                llvm::Value *refused, llvm::Value *overflowed);
 
 } // namespace mtl::codegen

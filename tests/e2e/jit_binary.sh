@@ -5,7 +5,9 @@
 # batches large enough for the tiled products and the thread pool; penguins
 # has all three task kinds; bench model M7 is a CNN with batch_norm; the gru
 # of sequence_gru has step functions long enough to be split into chunks
-# (Emitter::emitOpsInChunks), which `mtlc build` compiles as one module. One model
+# (Emitter::emitOpsInChunks), which `mtlc build` compiles as one module; the
+# PLE of mmoe_synthetic has more parameter tensors than one function of its
+# update takes (codegen/Update.cpp, kUpdatePart). One model
 # is also compared for a portable target CPU (x86-64-v3) and one with
 # overridden settings.
 #
@@ -37,4 +39,6 @@ compare penguins v3 --target-cpu x86-64-v3 -- --epochs 2 --seed 3 --lr 0.01
 compare bench_m7 native -- --epochs 1 --batch 128
 sh "$examples/data/make_sequence.sh" 600 1 >"$work/sequence.csv"
 compare sequence_gru native --model gru -- --epochs 2 --data "train=$work/sequence.csv"
+sh "$examples/data/make_mmoe.sh" 0.5 600 5 >"$work/mmoe.csv"
+compare mmoe_synthetic native --model ple -- --epochs 2 --data "train=$work/mmoe.csv"
 finish
