@@ -109,6 +109,15 @@ createTargetMachine(const TargetOptions &opts) {
         "unknown target CPU '%s'; use native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an "
         "LLVM CPU name such as skylake",
         cpu.c_str());
+  // A 32-bit CPU (i386, pentium4, athlon) is a valid name that cannot run
+  // the 64-bit code mtlc makes: LLVM would abort the process on it.
+  std::unique_ptr<llvm::MCSubtargetInfo> named(target->createMCSubtargetInfo(triple, cpu, ""));
+  if (!named || !named->checkFeatures("+64bit"))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "target CPU '%s' cannot run 64-bit code; use native, x86-64, x86-64-v2, x86-64-v3, "
+        "x86-64-v4 or a 64-bit CPU name such as skylake",
+        cpu.c_str());
   llvm::TargetOptions to;
   // Assembly (`mtlc emit asm`) says what llc's does: each block's loop depth,
   // and which stores and loads are register spills and reloads

@@ -36,5 +36,26 @@ TEST(TargetLabel, NativeNamesTheHostAndTheLevelItsFeaturesReach) {
             "native (" + resolvedCpu(native) + (level.empty() ? "" : ", " + level) + ")");
 }
 
+TEST(TargetMachine, AnUnknownCpuIsAnErrorThatNamesIt) {
+  auto tm = createTargetMachine({"bogus", 2});
+  ASSERT_FALSE(bool(tm));
+  EXPECT_NE(llvm::toString(tm.takeError()).find("unknown target CPU 'bogus'"), std::string::npos);
+}
+
+// LLVM aborts the process on a 32-bit CPU asked for 64-bit code: each is
+// refused first, and the 64-bit levels are not.
+TEST(TargetMachine, A32BitCpuIsAnErrorNotAnAbort) {
+  for (const char *cpu : {"i386", "i686", "pentium4", "athlon"}) {
+    auto tm = createTargetMachine({cpu, 2});
+    ASSERT_FALSE(bool(tm)) << cpu;
+    EXPECT_NE(llvm::toString(tm.takeError()).find("cannot run 64-bit code"), std::string::npos)
+        << cpu;
+  }
+  for (const char *cpu : {"x86-64", "x86-64-v3", "skylake", "znver3"}) {
+    auto tm = createTargetMachine({cpu, 2});
+    EXPECT_TRUE(bool(tm)) << cpu << ": " << (tm ? "" : llvm::toString(tm.takeError()));
+  }
+}
+
 } // namespace
 } // namespace mtl::backend
