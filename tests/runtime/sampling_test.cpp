@@ -1,5 +1,6 @@
 // sampling_test.cpp: the fixed PRNG, hold-out splits and standardisation statistics.
 #include "mtlrt/Dataset.h"
+#include "mtlrt/FloatMode.h"
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,28 @@ TEST(Standardizer, FitsOnGivenRowsIgnoringNan) {
   EXPECT_TRUE(std::isnan(data[4]));
   EXPECT_FLOAT_EQ(data[8], static_cast<float>(97 / std::sqrt(8.0 / 3)));
   EXPECT_EQ(data[9], -9.0f);
+}
+
+// Values near the float range's ends: a standard deviation past 2^126 (its
+// inverse a subnormal float, which flush-to-zero reads as 0) and a value
+// whose distance to the mean overflows a float are standardised in double.
+TEST(Standardizer, ValuesNearTheFloatRangesEndsStandardiseInDouble) {
+  std::vector<float> data;
+  std::vector<int64_t> rows;
+  for (int k = 0; k < 40; ++k) {
+    data.push_back(static_cast<float>(k * 8e36)); // sd 9.2e37
+    data.push_back(k == 0 ? -3e38f : 3e38f);      // mean 2.85e38
+    rows.push_back(k);
+  }
+  Standardizer z = Standardizer::fit(data, 2, rows);
+  mtlrt::ScopedFloatMode flush(true); // as while training
+  z.apply(data);
+  const double sd0 = std::sqrt((40.0 * 40.0 - 1) / 12.0); // of 0, 1, ..., 39
+  for (int k = 0; k < 40; ++k)
+    EXPECT_NEAR(data[size_t(2 * k)], (k - 19.5) / sd0, 1e-5) << k;
+  const double mean1 = (39 * 3e38 - 3e38) / 40, sd1 = 6e38 * std::sqrt(39.0) / 40;
+  EXPECT_NEAR(data[0 + 1], (-3e38 - mean1) / sd1, 1e-5);
+  EXPECT_NEAR(data[2 + 1], (3e38 - mean1) / sd1, 1e-5);
 }
 
 TEST(Random, KnownValues) {

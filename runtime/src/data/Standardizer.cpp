@@ -49,8 +49,16 @@ void Standardizer::apply(std::span<float> data) const {
   for (size_t j = 0; j < w; ++j)
     inverse[j] = static_cast<float>(1.0 / stddev[j]);
   for (size_t row = 0; row + w <= data.size(); row += w)
-    for (size_t j = 0; j < w; ++j)
-      data[row + j] = (data[row + j] - offset[j]) * inverse[j];
+    for (size_t j = 0; j < w; ++j) {
+      const float x = data[row + j];
+      float z = (x - offset[j]) * inverse[j];
+      // Near the float range's ends, in double: a standard deviation past
+      // 2^126 has a subnormal inverse (which training's flush-to-zero reads
+      // as 0, making every value 0), and x - mean can overflow.
+      if (!std::isnormal(inverse[j]) || (!std::isfinite(z) && std::isfinite(x)))
+        z = static_cast<float>((static_cast<double>(x) - mean[j]) / stddev[j]);
+      data[row + j] = z;
+    }
 }
 
 } // namespace mtlrt
