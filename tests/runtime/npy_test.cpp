@@ -266,6 +266,25 @@ TEST(Npy, DataSetsSelectArraysAndTheirElements) {
                        "arrays of a data set have one row per item");
 }
 
+// A task whose labels are all missing is an error that names the labels'
+// file, not the features' (the first array).
+TEST(Npy, ATaskWithNoLabelNamesItsLabelsFile) {
+  DataSpec spec;
+  spec.name = "train";
+  spec.kind = DataSpec::Npy;
+  const float nan = std::nanf("");
+  spec.arrays = {{"features", write("nx.npy", npy("<f4", "(2, 2)", raw<float>({1, 2, 3, 4})))},
+                 {"labels", write("ny.npy", npy("<f4", "(2,)", raw<float>({nan, nan})))}};
+  BindingSpec x, y;
+  x.target = "x", x.slot = 0, x.from = BindingSpec::Array, x.array = "features", x.width = 2;
+  y.target = "y", y.isTask = true, y.slot = 0, y.from = BindingSpec::Array, y.array = "labels";
+  spec.bindings = {x, y};
+  Result<Dataset> d = loadDataset(spec, {{"x", 2, 0, {}}}, {{"y", TaskSpec::Regress, 1, {}}});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error(), spec.arrays[1].second +
+                           ": task 'y' has no labelled rows: every value it reads is missing");
+}
+
 // An archive may hold arrays no binding reads, of kinds a data set cannot
 // use (text, a single value): only the arrays bound are read. Labels read as
 // class may be negative when the task's classes name them.

@@ -490,9 +490,16 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   // A bound task without one label would train on nothing and score nothing.
   for (const BindingSpec &b : spec.bindings) {
     const std::vector<float> &y = ds.targets[static_cast<size_t>(b.slot)];
-    if (b.isTask && std::all_of(y.begin(), y.end(), [](float v) { return std::isnan(v); }))
-      return fail(fmt::format("{}: {} has no labelled rows: every value it reads is missing", path,
-                              slotName(b)));
+    if (!b.isTask || !std::all_of(y.begin(), y.end(), [](float v) { return std::isnan(v); }))
+      continue;
+    // The file the labels come from: of several .npy arrays, the task's own.
+    std::string from = path;
+    if (spec.kind == DataSpec::Npy && b.from == BindingSpec::Array)
+      for (const auto &[name, file] : spec.arrays)
+        if (name == b.array)
+          from = file;
+    return fail(fmt::format("{}: {} has no labelled rows: every value it reads is missing", from,
+                            slotName(b)));
   }
   return ds;
 }
