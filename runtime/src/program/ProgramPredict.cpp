@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -182,14 +183,44 @@ std::string rowLine(const Predictor &p, const std::vector<bool> &shown, int64_t 
       else
         for (int64_t k = 1; k < task.width; ++k)
           cls = v[k] > v[cls] ? k : cls;
-      line += fmt::format(",{}", cls);
-      if (names)
-        line += "," + csvCell(classLabel(*names, cls));
+      // Probabilities that are not numbers choose no class (predict warns).
+      if (!std::all_of(v, v + task.width, [](float x) { return std::isfinite(x); }))
+        line += names ? ",," : ",";
+      else {
+        line += fmt::format(",{}", cls);
+        if (names)
+          line += "," + csvCell(classLabel(*names, cls));
+      }
     }
     for (int64_t k = 0; k < task.width; ++k)
       line += fmt::format(",{}", v[k]);
   }
   return line;
+}
+
+/// Warns on standard error of the rows whose shown outputs are not all
+/// finite (inputs far outside the training data's overflow the model): the
+/// first few by row, then how many.
+void warnNotFinite(const mtl_model &m, const std::vector<bool> &shown, const Dataset &data,
+                   const std::vector<std::vector<float>> &outputs, const std::string &input) {
+  constexpr int kNamed = 5;
+  int64_t count = 0;
+  for (int64_t r = 0; r < data.rows; ++r)
+    for (int32_t t = 0; t < m.num_tasks; ++t) {
+      const int64_t w = m.tasks[t].width;
+      const float *v = outputs[size_t(t)].data() + r * w;
+      if (!shown[size_t(t)] || std::all_of(v, v + w, [](float x) { return std::isfinite(x); }))
+        continue;
+      if (count++ < kNamed)
+        fmt::print(stderr,
+                   "warning: {}: row {}: task '{}' predicts values that are not finite (its "
+                   "inputs may lie far outside the training data's)\n",
+                   input, data.sourceRows[size_t(r)], m.tasks[t].name);
+      break;
+    }
+  if (count > kNamed)
+    fmt::print(stderr, "warning: {}: {} rows in all predict values that are not finite\n", input,
+               count);
 }
 
 Status predict(const mtl_model &model, const PredictFlags &f) {
@@ -241,6 +272,7 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   std::string text = header(*predictor, shown) + "\n";
   for (int64_t r = 0; r < data->rows; ++r)
     text += rowLine(*predictor, shown, data->sourceRows[size_t(r)], r, outputs) + "\n";
+  warnNotFinite(model, shown, *data, outputs, f.input);
   if (!f.output.empty()) {
     if (Status s = distinctOutput(f.output, {f.input, f.checkpoint}, "--output"); !s)
       return s;
