@@ -251,14 +251,18 @@ void printSummary(std::FILE *out, const mtl_model &model, const TrainResult &res
     else if (!kept)
       std::fprintf(out, "kept: epoch %lld, the best by %s (before this run resumed)\n",
                    (long long)result.keptEpoch, monitor.c_str());
-    const bool best = result.bestEpoch <= 0 || result.bestEpoch == last.epoch;
-    printReport(out,
-                fmt::format("validation, epoch {} (last{})", last.epoch,
-                            kept != &last ? ""
-                            : best        ? fmt::format(", best by {}; kept", monitor)
-                                   : fmt::format("; kept, not the best by {}: epoch {}", monitor,
-                                                 result.bestEpoch)),
-                *last.validation);
+    // No best epoch: no validation pass had a finite value to monitor.
+    printReport(
+        out,
+        fmt::format(
+            "validation, epoch {} (last{})", last.epoch,
+            kept != &last ? ""
+            : result.bestEpoch <= 0
+                ? fmt::format("; kept, no epoch's validation {} was finite", monitor)
+            : result.bestEpoch == last.epoch
+                ? fmt::format(", best by {}; kept", monitor)
+                : fmt::format("; kept, not the best by {}: epoch {}", monitor, result.bestEpoch)),
+        *last.validation);
   } else {
     printReport(out, fmt::format("training, epoch {} (last; kept)", last.epoch), last.train);
   }
