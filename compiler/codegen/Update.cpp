@@ -289,9 +289,9 @@ void emitTensorLoops(Emitter &e, const sema::Optimizer &opt, const lower::Update
           for (int slot : layout.stateOf[k])
             args.push_back(e.at(v.state, e.cst(layout.state[slot].offset)));
           args.push_back(lr);
-          for (llvm::Value *v : {stepSize, s.bc2Sqrt, decay})
-            if (v)
-              args.push_back(v);
+          for (llvm::Value *x : {stepSize, s.bc2Sqrt, decay})
+            if (x)
+              args.push_back(x);
           args.push_back(v.overflowed);
           args.push_back(threadsFor(e, e.parallel, v.rows, gradientWork[k]));
           llvm::Value *pool = e.parallel;
