@@ -7,9 +7,11 @@
 namespace mtl::driver {
 
 void addCompileFlags(CLI::App *cmd, CompileFlags &flags) {
-  cmd->add_option("--model", flags.model, "Which model of the file (if it has several)");
+  cmd->add_option("--model", flags.model, "Which model of the file (if it has several)")
+      ->check(mtlrt::nonEmpty());
   cmd->add_option("--target-cpu", flags.targetCpu,
                   "CPU to generate code for: native, x86-64-v2, x86-64-v3, x86-64-v4, ...")
+      ->check(mtlrt::nonEmpty())
       ->capture_default_str();
   cmd->add_option("-O", flags.optLevel,
                   "Optimisation level: 0 none, 1 LLVM's O1 pipeline, 2 mtlc's pipeline, 3 LLVM's "

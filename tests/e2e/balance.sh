@@ -116,7 +116,7 @@ out=$("$mtlc" train "$model" --balance 'cagrad(alpha = 1)' --epochs 1 --no-save 
 grep -q "balance method 'cagrad' has no argument 'alpha'; its argument is 'c'" <<<"$out" ||
   fail "no clear error for a wrong argument: $out"
 # An empty value is refused, not read as "not given" (the model's method).
-for flag in --balance --schedule --sampling --log; do
+for flag in --balance --schedule --sampling --log --model --target-cpu; do
   out=$("$mtlc" train "$model" "$flag" '' --epochs 1 --no-save -q 2>&1)
   [[ $? -eq 2 && $out == "$flag: an empty value; give one, or leave the option out"* ]] ||
     fail "$flag '' was not refused: $out"
