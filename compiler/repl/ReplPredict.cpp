@@ -6,8 +6,10 @@
 // included. A Predictor (runtime/include/mtlrt/Predictor.h) with a copy of
 // the current parameters and statistics turns the raw rows into what a user
 // reads: the most likely class and its probability (classify and binary,
-// where a binary task's classes are 0 and 1 or the data's names for them),
-// per-label probabilities (multilabel), values on the data's scale (regress).
+// where a binary task's classes are 0 and 1 or the data's names for them;
+// "not finite", and no class, where the outputs are not numbers),
+// per-label probabilities (multilabel), values on the data's scale
+// (regress).
 #include "repl/ReplSession.h"
 
 #include "mtlrt/Predictor.h"
@@ -45,17 +47,16 @@ std::pair<std::string, std::string> cells(const mtl_task_desc &task,
   int64_t w = task.width;
   std::string label = "-";
   switch (task.kind) {
-  case MTL_CLASSIFY: {
-    int64_t best = std::max_element(out, out + w) - out;
-    if (!std::isnan(target[0]))
-      label = className(names, static_cast<int64_t>(target[0]));
-    return {fmt::format("{} {:.3f}", className(names, best), out[best]), label};
-  }
+  case MTL_CLASSIFY:
   case MTL_BINARY: {
-    int64_t one = out[0] >= 0.5f ? 1 : 0;
     if (!std::isnan(target[0]))
       label = className(names, static_cast<int64_t>(target[0]));
-    return {fmt::format("{} {:.3f}", className(names, one), one ? out[0] : 1 - out[0]), label};
+    // Outputs that are not numbers choose no class.
+    const int64_t cls = mtlrt::predictedClass(task, out);
+    if (cls < 0)
+      return {"not finite", label};
+    const float p = task.kind == MTL_CLASSIFY ? out[cls] : cls ? out[0] : 1 - out[0];
+    return {fmt::format("{} {:.3f}", className(names, cls), p), label};
   }
   case MTL_MULTILABEL:
     if (std::none_of(target, target + w, [](float x) { return std::isnan(x); }))

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 using namespace mtlrt;
@@ -129,6 +130,39 @@ TEST(Metrics, MacroF1CountsClassesNeverPredictedAndNeverTrue) {
   EXPECT_DOUBLE_EQ(metric(MetricKind::Precision, in), (2.0 / 3 + 0 + 0) / 3);
   EXPECT_DOUBLE_EQ(metric(MetricKind::Recall, in), (1.0 + 0 + 0) / 3);
   EXPECT_DOUBLE_EQ(metric(MetricKind::Accuracy, in), 2.0 / 4);
+}
+
+TEST(Metrics, AScoredOutputThatIsNanMakesEveryMetricNan) {
+  // Row 0's logits are NaN and its class is 0, which an argmax over NaN
+  // would choose: no metric may count it correct.
+  const std::vector<MetricKind> counted = {MetricKind::Accuracy, MetricKind::Precision,
+                                           MetricKind::Recall,   MetricKind::F1,
+                                           MetricKind::MacroF1,  MetricKind::Auc};
+  std::vector<float> out = {missing, missing, missing, 0, 3, 1};
+  std::vector<float> y = {0, 1};
+  for (MetricKind kind : counted)
+    EXPECT_TRUE(std::isnan(metric(kind, input(TaskSpec::Classify, 2, 3, out, y))))
+        << metricKindName(kind);
+  // Binary and multilabel: a NaN logit with a negative target, which
+  // "output > threshold" would count a true negative.
+  std::vector<float> logits = {missing, 2, -1}, labels = {0, 1, 0};
+  for (TaskSpec::Kind kind : {TaskSpec::Binary, TaskSpec::Multilabel})
+    for (MetricKind metricKind : counted) {
+      const int64_t rows = kind == TaskSpec::Binary ? 3 : 1, width = 4 - rows;
+      EXPECT_TRUE(std::isnan(metric(metricKind, input(kind, rows, width, logits, labels))))
+          << metricKindName(metricKind);
+    }
+  // A NaN output that nothing scores (no label, or a row the mask leaves
+  // out) changes nothing; infinite logits are ordered and score.
+  EXPECT_DOUBLE_EQ(
+      metric(MetricKind::Accuracy, input(TaskSpec::Binary, 2, 1, {missing, 2}, {missing, 1})), 1.0);
+  EXPECT_DOUBLE_EQ(
+      metric(MetricKind::Accuracy, input(TaskSpec::Binary, 2, 1, {missing, 2}, {0, 1}, {0, 1})),
+      1.0);
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_DOUBLE_EQ(
+      metric(MetricKind::Accuracy, input(TaskSpec::Classify, 2, 2, {inf, 0, -inf, 0}, {0, 1})),
+      1.0);
 }
 
 TEST(Metrics, MultilabelIsMicroAveraged) {

@@ -44,10 +44,13 @@ struct MetricInput {
   double threshold = 0.0;         ///< 0 for logits; 0.5 if outputs are probabilities
 };
 
-// Every metric returns NaN when nothing is scored. With tp, fp, fn, tn counted
-// over the scored elements (binary: positive class 1; multilabel: micro, i.e.
-// pooled over all labels; classify: per class, then the unweighted mean over
-// the classes that occur in the targets or the predictions, i.e. macro):
+// Every metric returns NaN when nothing is scored, and when a scored
+// element's output is NaN (parameters that diverged, inputs that overflow
+// the model): no class is chosen from it, so no count means anything.
+// With tp, fp, fn, tn counted over the scored elements (binary: positive
+// class 1; multilabel: micro, i.e. pooled over all labels; classify: per
+// class, then the unweighted mean over the classes that occur in the
+// targets or the predictions, i.e. macro):
 
 /// (tp + tn) / scored elements; classify: correct rows / scored rows.
 /// Multilabel: pooled over labels (1 - Hamming loss), not scikit-learn's

@@ -76,4 +76,13 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
+/// The class that one row of a classify or binary task's predict() outputs
+/// chooses: the first most probable class (classify), 1 when the
+/// probability of 1 is at least 0.5 (binary). -1 when an output is not
+/// finite (inputs far outside the training data's overflow the model): no
+/// class is chosen from values that are not numbers.
+int64_t predictedClass(const mtl_task_desc &task, const float *outputs);
+/// Whether all `n` values are finite.
+bool allFinite(const float *values, int64_t n);
+
 } // namespace mtlrt

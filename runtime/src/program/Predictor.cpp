@@ -109,4 +109,19 @@ Status Predictor::predict(int64_t rows, std::span<const float *const> inputs,
   return Ok{};
 }
 
+bool allFinite(const float *values, int64_t n) {
+  return std::all_of(values, values + n, [](float x) { return std::isfinite(x); });
+}
+
+int64_t predictedClass(const mtl_task_desc &task, const float *outputs) {
+  if (!allFinite(outputs, task.width))
+    return -1;
+  if (task.kind == MTL_BINARY)
+    return outputs[0] >= 0.5f ? 1 : 0;
+  int64_t best = 0;
+  for (int64_t k = 1; k < task.width; ++k)
+    best = outputs[k] > outputs[best] ? k : best;
+  return best;
+}
+
 } // namespace mtlrt

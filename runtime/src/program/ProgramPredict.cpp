@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -177,14 +176,9 @@ std::string rowLine(const Predictor &p, const std::vector<bool> &shown, int64_t 
     const float *v = outputs[size_t(t)].data() + r * task.width;
     const std::vector<std::string> *names = namesOf(p, t);
     if (task.kind == MTL_CLASSIFY || task.kind == MTL_BINARY) {
-      int64_t cls = 0;
-      if (task.kind == MTL_BINARY)
-        cls = v[0] >= 0.5f ? 1 : 0;
-      else
-        for (int64_t k = 1; k < task.width; ++k)
-          cls = v[k] > v[cls] ? k : cls;
       // Probabilities that are not numbers choose no class (predict warns).
-      if (!std::all_of(v, v + task.width, [](float x) { return std::isfinite(x); }))
+      const int64_t cls = predictedClass(task, v);
+      if (cls < 0)
         line += names ? ",," : ",";
       else {
         line += fmt::format(",{}", cls);
@@ -209,7 +203,7 @@ void warnNotFinite(const mtl_model &m, const std::vector<bool> &shown, const Dat
     for (int32_t t = 0; t < m.num_tasks; ++t) {
       const int64_t w = m.tasks[t].width;
       const float *v = outputs[size_t(t)].data() + r * w;
-      if (!shown[size_t(t)] || std::all_of(v, v + w, [](float x) { return std::isfinite(x); }))
+      if (!shown[size_t(t)] || allFinite(v, w))
         continue;
       if (count++ < kNamed)
         fmt::print(stderr,

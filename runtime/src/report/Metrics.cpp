@@ -80,11 +80,24 @@ Counts pooled(const std::vector<Counts> &counts, TaskSpec::Kind kind) {
   return sum;
 }
 
-/// True when no element was scored (for classify, every class sees every row).
-bool noneScored(const std::vector<Counts> &counts, TaskSpec::Kind kind) {
+/// True when the counts mean nothing: no element was scored (for classify,
+/// every class sees every row), or a scored element's output is NaN, which
+/// chooses no class (AUC and the regression metrics are NaN there too).
+bool countsUndefined(const std::vector<Counts> &counts, const MetricInput &in) {
+  const int64_t k = in.width;
+  const bool classify = in.kind == TaskSpec::Classify;
+  for (int64_t r = 0; r < in.rows; ++r) {
+    const float *out = &in.outputs[static_cast<size_t>(r * k)];
+    for (int64_t j = 0; j < k && rowScored(in, r); ++j) {
+      // A classify row's one target scores all of its k logits.
+      float target = in.targets[static_cast<size_t>(classify ? r : r * k + j)];
+      if (!std::isnan(target) && std::isnan(out[j]))
+        return true;
+    }
+  }
   if (counts.empty())
     return true;
-  if (kind != TaskSpec::Multilabel)
+  if (in.kind != TaskSpec::Multilabel)
     return counts[0].total() == 0;
   return std::all_of(counts.begin(), counts.end(), [](const Counts &c) { return c.total() == 0; });
 }
@@ -103,7 +116,7 @@ template <typename F> double macro(const std::vector<Counts> &counts, F score) {
 
 template <typename F> double countMetric(const MetricInput &in, F score) {
   std::vector<Counts> counts = perClassCounts(in);
-  if (noneScored(counts, in.kind))
+  if (countsUndefined(counts, in))
     return nan;
   if (in.kind == TaskSpec::Classify)
     return macro(counts, score);
@@ -175,7 +188,7 @@ bool metricSuits(MetricKind metric, TaskSpec::Kind kind) {
 
 double accuracy(const MetricInput &in) {
   std::vector<Counts> counts = perClassCounts(in);
-  if (noneScored(counts, in.kind))
+  if (countsUndefined(counts, in))
     return nan;
   if (in.kind == TaskSpec::Classify) { // every row adds one tp to its true class if correct
     double correct = 0;
@@ -199,7 +212,7 @@ double f1(const MetricInput &in) {
 
 double macroF1(const MetricInput &in) {
   std::vector<Counts> counts = perClassCounts(in);
-  if (noneScored(counts, in.kind))
+  if (countsUndefined(counts, in))
     return nan;
   if (in.kind == TaskSpec::Multilabel) {
     double sum = 0;
