@@ -362,7 +362,7 @@ bool ReplSession::plot(const std::string &task, const std::string &svg) const {
   }
   if (svg.empty())
     return true;
-  if (mtlrt::Status s = mtlrt::writeFileAtomic(svg, mtlrt::lineChartSvg(chart) + "\n", "the plot");
+  if (mtlrt::Status s = mtlrt::writeOutputFile(svg, mtlrt::lineChartSvg(chart) + "\n", "the plot");
       !s) {
     fmt::print("error: {}\n", s.error());
     return false;

@@ -80,8 +80,23 @@ out=$("$mtlc" report "$work/broken" 2>&1)
 out=$("$mtlc" report "$run" -o "$work/no/such/folder/r.html" 2>&1)
 [[ $? -eq 1 && $out == *"cannot write the report"* ]] || fail "an unwritable output: $out"
 out=$("$mtlc" report "$run" -o "$work/empty/" 2>&1)
-[[ $? -eq 1 && $out == "error: -o $work/empty/: it is a folder; name the file to write, such as $work/empty/report.html" ]] ||
-  fail "-o a folder: $out"
+[[ $? -eq 1 && $out == "error: cannot write the report to $work/empty/: it is a folder; name the \
+file to write (-o), such as $work/empty/report.html" ]] || fail "-o a folder: $out"
+# Nor over other work: a file that is not a page, a device (written to, not
+# replaced), a link (the file it names gets the page).
+cp "$run/summary.json" "$work/notes.txt"
+out=$("$mtlc" report "$run" -o "$work/notes.txt" 2>&1)
+[[ $? -eq 1 && $out == "error: cannot write the report to $work/notes.txt: it exists and is not an \
+HTML page; name another file with -o" ]] || fail "-o over a file that is not a page: $out"
+cmp -s "$run/summary.json" "$work/notes.txt" || fail "-o changed a file that is not a page"
+if mknod "$work/null" c 1 3 2>/dev/null; then
+  "$mtlc" report "$run" -o "$work/null" >/dev/null || fail "-o a device failed"
+  [[ -c $work/null ]] || fail "-o a device replaced it with a file"
+fi
+ln -s page.html "$work/link.html"
+"$mtlc" report "$run" -o "$work/link.html" >/dev/null || fail "-o a link failed"
+[[ -L $work/link.html && $(head -c 15 "$work/page.html") == "<!DOCTYPE html>" ]] ||
+  fail "-o a link replaced the link"
 
 if command -v chromium >/dev/null; then
   timeout 120 chromium --headless --no-sandbox --disable-gpu --window-size=1200,1600 \

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,11 +283,13 @@ TEST(Checkpoint, SerializeRefusesInconsistentTensors) {
 
 TEST(Checkpoint, FailedWriteLeavesNoTemporaryAndReportsThePath) {
   fs::path dir = mtl::test::scratchDir("ckpt", "failwrite");
-  fs::create_directories(dir / "taken" / "inside"); // rename onto a non-empty directory fails
+  fs::create_directories(dir / "taken" / "inside");
   Checkpoint ck = captureCheckpoint(trainedTrainer()).value();
   Status s = writeCheckpoint((dir / "taken").string(), ck);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().find("taken: cannot write checkpoint (renaming"), std::string::npos)
+  EXPECT_NE(s.error().find("taken: cannot write checkpoint: it exists and is not a regular file "
+                           "(a folder)"),
+            std::string::npos)
       << s.error();
   EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
   if (::geteuid() != 0) { // root writes into read-only directories anyway
@@ -305,6 +308,37 @@ TEST(Checkpoint, FailedWriteLeavesNoTemporaryAndReportsThePath) {
   Status nodir = writeCheckpoint((dir / "no" / "such" / "dir.safetensors").string(), ck);
   ASSERT_FALSE(nodir.ok());
   EXPECT_NE(nodir.error().find("creating"), std::string::npos) << nodir.error();
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, WritesWhatALinkNamesAndReplacesNothingButARegularFile) {
+  fs::path dir = mtl::test::scratchDir("ckpt", "links");
+  fs::create_directories(dir);
+  // A link (and a link to a link) is written through, and stays a link.
+  std::ofstream(dir / "real.txt") << "old";
+  fs::create_symlink("real.txt", dir / "one");
+  fs::create_symlink(dir / "one", dir / "two");
+  ASSERT_TRUE(writeFileAtomic((dir / "two").string(), "new", "the page").ok());
+  EXPECT_TRUE(fs::is_symlink(dir / "one") && fs::is_symlink(dir / "two"));
+  std::ifstream in(dir / "real.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "new");
+  // A link to a file not there yet creates that file.
+  fs::create_symlink("later.txt", dir / "dangling");
+  ASSERT_TRUE(writeFileAtomic((dir / "dangling").string(), "x", "the page").ok());
+  EXPECT_TRUE(fs::is_symlink(dir / "dangling") && fs::is_regular_file(dir / "later.txt"));
+  // A FIFO, directly or through a link, is refused and left a FIFO (a
+  // device such as /dev/null is refused the same way).
+  ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0644), 0);
+  fs::create_symlink("pipe", dir / "to_pipe");
+  for (const char *name : {"pipe", "to_pipe"}) {
+    Status s = writeFileAtomic((dir / name).string(), "x", "checkpoint");
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error(), (dir / name).string() +
+                             ": cannot write checkpoint: it exists and is not a regular file (a "
+                             "device, pipe or socket); name a file to write");
+    EXPECT_TRUE(fs::is_fifo(dir / "pipe"));
+  }
   fs::remove_all(dir);
 }
 

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -218,6 +220,21 @@ TEST_F(HtmlReportTest, ErrorsNameTheFileAndLine) {
   EXPECT_NE(unwritable.error().find("cannot write the report"), std::string::npos);
   ASSERT_TRUE(writeHtmlReport(dir.string(), (dir / "r.html").string()).ok());
   EXPECT_TRUE(fs::exists(dir / "r.html"));
+  // A page replaces a page (and an empty file), never other work.
+  ASSERT_TRUE(writeHtmlReport(dir.string(), (dir / "r.html").string()).ok());
+  write(dir / "empty.html", "");
+  ASSERT_TRUE(writeHtmlReport(dir.string(), (dir / "empty.html").string()).ok());
+  write(dir / "last.safetensors", "a checkpoint's bytes");
+  Status over = writeHtmlReport(dir.string(), (dir / "last.safetensors").string());
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error(), "cannot write the report to " + (dir / "last.safetensors").string() +
+                              ": it exists and is not an HTML page; name another file with -o");
+  // The default page's name taken by a folder: no -o was given to blame.
+  fs::create_directories(dir / "report.html");
+  Status folder = writeHtmlReport(dir.string(), (dir / "report.html").string());
+  ASSERT_FALSE(folder.ok());
+  EXPECT_EQ(folder.error(), "cannot write the report to " + (dir / "report.html").string() +
+                                ": it is a folder; move it away, or write the page elsewhere");
 }
 
 namespace {
@@ -273,6 +290,30 @@ TEST_F(HtmlReportTest, ExperimentComparesSearchesAndShowsTheFirstSeedsCurves) {
   EXPECT_NE(html.find(">chosen</text>"), std::string::npos);
   EXPECT_NE(html.find("Losses (mtl/seed0)"), std::string::npos);
   EXPECT_NE(html.find("Every run (4)"), std::string::npos);
+}
+
+TEST(FormatDuration, EveryNumberReadsAsATime) {
+  EXPECT_EQ(formatDuration(0.0004), "0.4 ms");
+  EXPECT_EQ(formatDuration(125), "2 min 05 s");
+  EXPECT_EQ(formatDuration(3720), "1 h 02 min");
+  // What a summary written by another tool, or by hand, may hold.
+  for (double bad : {-3.0, std::nan(""), HUGE_VAL, -HUGE_VAL})
+    EXPECT_EQ(formatDuration(bad), "an unknown time") << bad;
+  EXPECT_EQ(formatDuration(1e30), "2.78e+26 h");
+}
+
+TEST_F(HtmlReportTest, AResultsFileThatIsNoResultsIsAnError) {
+  write(dir / "experiment.json", kExperiment);
+  write(dir / "runs.jsonl", kRuns);
+  for (const char *text : {"null", "[]", "{\"seconds\": 3}"}) {
+    write(dir / "results.json", text);
+    EXPECT_EQ(error(dir), (dir / "results.json").string() +
+                              ": not the results an experiment writes (a JSON object with its "
+                              "\"tasks\")")
+        << text;
+  }
+  write(dir / "experiment.json", "[]");
+  EXPECT_EQ(error(dir), (dir / "experiment.json").string() + ": not a JSON object");
 }
 
 TEST_F(HtmlReportTest, AnUnfinishedExperimentShowsItsRuns) {

@@ -9,12 +9,14 @@
 
 namespace mtlrt {
 
-/// Writes `bytes` to `path` atomically: to "<path>.tmp-<pid>" (with the
-/// permissions of the file it replaces), flushed and fsync'ed, renamed over
-/// `path`, then the directory fsync'ed. A process
-/// killed at any moment leaves either the old file or the new one. Fails
-/// with "PATH: cannot write WHAT (STEP TMP): REASON", removing the
-/// temporary file.
+/// Writes `bytes` to `path`, or to the file it names through symbolic links
+/// (linkTarget), atomically: to "<file>.tmp-<pid>" (with the permissions of
+/// the file it replaces), flushed and fsync'ed, renamed over the file, then
+/// the directory fsync'ed. A process killed at any moment leaves either the
+/// old file or the new one. Never replaces anything but a regular file:
+/// fails with "PATH: cannot write WHAT: it exists and is not a regular
+/// file (...)" on a device, FIFO, socket or folder, and with "PATH: cannot
+/// write WHAT (STEP TMP): REASON", removing the temporary file.
 Status writeFileAtomic(const std::string &path, std::string_view bytes, const char *what);
 
 /// The file `path` names through symbolic links (a chain of them, relative or

@@ -17,8 +17,10 @@ namespace mtlrt {
 /// file that does not read or a malformed record, naming the file and line.
 Result<std::string> htmlReport(const std::string &folder);
 
-/// htmlReport(folder) written to `output`, atomically (AtomicFile.h); never
-/// over a file the report reads (distinctOutput, with the flag "-o").
+/// htmlReport(folder) written to `output` (writeOutputFile: atomically, or
+/// to a device such as /dev/stdout); never over a file the report reads
+/// (distinctOutput, with the flag "-o") nor over a file that is not empty
+/// and not an HTML page (a checkpoint, a log).
 Status writeHtmlReport(const std::string &folder, const std::string &output);
 
 } // namespace mtlrt

@@ -28,7 +28,7 @@ std::string formatTaskLoss(double loss, double labelled);
 
 /// A duration for people: milliseconds under a second ("0.4 ms", "12 ms"),
 /// then seconds ("1.25 s", "12.3 s"), then minutes ("2 min 05 s") and hours
-/// ("1 h 02 min").
+/// ("1 h 02 min"); "an unknown time" for a negative or non-finite number.
 std::string formatDuration(double seconds);
 
 /// Whether a compact table of a run of `epochs` epochs shows epoch `epoch`

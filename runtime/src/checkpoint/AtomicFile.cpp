@@ -25,7 +25,17 @@ bool writeAll(int fd, std::string_view bytes) {
 }
 } // namespace
 
-Status writeFileAtomic(const std::string &path, std::string_view bytes, const char *what) {
+Status writeFileAtomic(const std::string &named, std::string_view bytes, const char *what) {
+  // What a link names is written, never the link replaced; and nothing but
+  // a regular file is replaced (a device such as /dev/null, a FIFO, a folder).
+  const std::string path = linkTarget(named);
+  std::error_code ec;
+  const std::filesystem::file_status present = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(present) && !std::filesystem::is_regular_file(present))
+    return fail(fmt::format(
+        "{}: cannot write {}: it exists and is not a regular file (a {}); "
+        "name a file to write",
+        named, what, std::filesystem::is_directory(present) ? "folder" : "device, pipe or socket"));
   std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   auto failed = [&](const char *step) {
     std::string message =
@@ -77,8 +87,9 @@ Status writeOutputFile(const std::string &path, std::string_view bytes, const ch
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec); // through symbolic links
-  if (ec || status.type() == fs::file_type::not_found || fs::is_regular_file(status))
-    return writeFileAtomic(linkTarget(path), bytes, what);
+  if (ec || status.type() == fs::file_type::not_found || fs::is_regular_file(status) ||
+      fs::is_directory(status))
+    return writeFileAtomic(path, bytes, what);
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 || !writeAll(fd, bytes)) {
     std::string message = fmt::format("{}: cannot write {}: {}", path, what, std::strerror(errno));

@@ -81,6 +81,10 @@ Status readResults(const std::string &path, Experiment &e) {
   Result<Json> json = readJsonFile(path);
   if (!json)
     return json.takeError();
+  if (!json->is_object() || !json->contains("tasks"))
+    return fail(fmt::format("{}: not the results an experiment writes (a JSON object with its "
+                            "\"tasks\")",
+                            path));
   JsonReader j(*json, path);
   e.finished = true;
   e.seconds = j.number("seconds");
@@ -103,6 +107,8 @@ Result<Experiment> readExperiment(const std::string &folder) {
   Result<Json> setup = readJsonFile(setupPath);
   if (!setup)
     return setup.takeError();
+  if (!setup->is_object())
+    return fail(fmt::format("{}: not a JSON object", setupPath));
   Experiment e;
   JsonReader j(*setup, setupPath);
   e.model = j.text("model");

@@ -4,10 +4,29 @@
 #include "mtlrt/AtomicFile.h"
 #include "report/Sections.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 
 namespace mtlrt {
+namespace {
+
+/// Whether the file at `path` is empty or begins as an HTML page does
+/// ("<!DOCTYPE html" or "<html", in any case, after blanks).
+bool isHtmlPage(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string start(64, '\0');
+  in.read(start.data(), std::streamsize(start.size()));
+  start.resize(size_t(in.gcount()));
+  start.erase(0, std::min(start.size(), start.find_first_not_of(" \t\r\n")));
+  std::transform(start.begin(), start.end(), start.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  return start.empty() || start.starts_with("<!doctype html") || start.starts_with("<html");
+}
+
+} // namespace
 
 Result<std::string> htmlReport(const std::string &folder) {
   namespace fs = std::filesystem;
@@ -32,19 +51,28 @@ Status writeHtmlReport(const std::string &folder, const std::string &output) {
   Result<std::string> html = htmlReport(folder);
   if (!html)
     return html.takeError();
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (std::filesystem::is_directory(output, ec))
-    return fail(fmt::format("-o {}: it is a folder; name the file to write, such as {}", output,
-                            (std::filesystem::path(output) / "report.html").string()));
+  if (fs::is_directory(output, ec)) {
+    const bool named = fs::path(output).filename() != "report.html";
+    return fail(fmt::format("cannot write the report to {}: it is a folder; {}", output,
+                            named ? fmt::format("name the file to write (-o), such as {}",
+                                                (fs::path(output) / "report.html").string())
+                                  : std::string("move it away, or write the page elsewhere")));
+  }
   // Never over a file the page was made from (a log the run wrote elsewhere too).
-  const bool experiment =
-      std::filesystem::exists(std::filesystem::path(folder) / "experiment.json");
+  const bool experiment = fs::exists(fs::path(folder) / "experiment.json");
   if (Status s = distinctOutput(
           output, experiment ? report::experimentInputs(folder) : report::runFolderInputs(folder),
           "-o");
       !s)
     return s;
-  return writeFileAtomic(output, *html, "the report");
+  // A page replaces only a page: never a checkpoint, a log or other work.
+  if (fs::is_regular_file(output, ec) && !isHtmlPage(output))
+    return fail(fmt::format("cannot write the report to {}: it exists and is not an HTML page; "
+                            "name another file with -o",
+                            output));
+  return writeOutputFile(output, *html, "the report");
 }
 
 } // namespace mtlrt

@@ -45,6 +45,11 @@ std::string formatTaskLoss(double loss, double labelled) {
 }
 
 std::string formatDuration(double seconds) {
+  // A summary written by hand, or another tool's, may hold anything here.
+  if (!(seconds >= 0) || std::isinf(seconds))
+    return "an unknown time";
+  if (seconds >= 3.6e12) // past a billion hours: no whole hours to count
+    return fmt::format("{:.3g} h", seconds / 3600);
   double ms = seconds * 1e3;
   if (ms < 9.95)
     return fmt::format("{:.1f} ms", ms);
