@@ -13,15 +13,17 @@
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/SHA1.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 #include <vector>
 
@@ -40,6 +42,32 @@ std::string digest(const std::string &bytes) {
 std::string envOr(const char *name, const std::string &fallback) {
   const char *v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
+}
+
+/// The bytes of the file at `path`: empty when it is not a regular file
+/// (opened without blocking, so a FIFO or a device never stalls or floods
+/// a run); nothing when it cannot be opened.
+std::optional<std::string> readRegularFile(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return std::nullopt;
+  std::string bytes;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    bytes.resize(size_t(st.st_size));
+    size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += size_t(n);
+    }
+    bytes.resize(got);
+  }
+  ::close(fd);
+  return bytes;
 }
 
 } // namespace
@@ -78,15 +106,14 @@ std::string DiskCache::entryPath(const std::string &key, Kind kind) const {
 
 std::optional<std::string> DiskCache::load(const std::string &key, Kind kind) {
   std::string path = entryPath(key, kind);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::optional<std::string> read = readRegularFile(path);
+  if (!read) {
     ++stats_.misses;
     return std::nullopt;
   }
-  std::ostringstream all;
-  all << in.rdbuf();
-  std::string bytes = all.str();
+  const std::string &bytes = *read;
   uint64_t length = 0;
+  // Anything but a regular file (a FIFO, a link to /dev/zero) reads as empty: corrupt.
   bool ok = bytes.size() >= kHeader && std::equal(kMagic, kMagic + 8, bytes.begin());
   if (ok) {
     for (int i = 0; i < 8; ++i)
@@ -147,26 +174,38 @@ void DiskCache::trim() {
   std::vector<Entry> entries;
   uint64_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root_, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  // Only the files of the version folders (mtlc-*) directly under the root
+  // are the cache's: a root shared with other work (MTLC_CACHE_DIR=$HOME)
+  // loses nothing else.
+  std::vector<fs::path> versions;
+  for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     std::error_code e2;
-    if (!it->is_regular_file(e2))
-      continue;
-    uint64_t size = it->file_size(e2);
-    auto used = it->last_write_time(e2);
-    if (e2)
-      continue;
-    if (it->path().filename().string().find(".tmp.") != std::string::npos) {
-      // Left by a run that died while writing; a live writer renames within seconds.
-      if (fs::file_time_type::clock::now() - used > std::chrono::hours(1))
-        fs::remove(it->path(), e2);
-      continue;
-    }
-    if (it->path().extension() != ".o" && it->path().extension() != ".index")
-      continue;
-    entries.push_back({it->path(), size, used});
-    total += size;
+    if (it->path().filename().string().starts_with("mtlc-") && it->is_directory(e2) &&
+        !it->is_symlink(e2))
+      versions.push_back(it->path());
   }
+  for (const fs::path &version : versions)
+    for (auto it = fs::directory_iterator(version, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+      std::error_code e2;
+      if (!it->is_regular_file(e2))
+        continue;
+      uint64_t size = it->file_size(e2);
+      auto used = it->last_write_time(e2);
+      if (e2)
+        continue;
+      if (it->path().filename().string().find(".tmp.") != std::string::npos) {
+        // Left by a run that died while writing; a live writer renames within seconds.
+        if (fs::file_time_type::clock::now() - used > std::chrono::hours(1))
+          fs::remove(it->path(), e2);
+        continue;
+      }
+      if (it->path().extension() != ".o" && it->path().extension() != ".index")
+        continue;
+      entries.push_back({it->path(), size, used});
+      total += size;
+    }
   if (total <= maxBytes_)
     return;
   std::sort(entries.begin(), entries.end(),

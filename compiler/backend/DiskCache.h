@@ -21,7 +21,8 @@ struct DiskCacheStats {
 /// `root/VERSION/`, where VERSION names the mtlc version, the LLVM version and a hash of the
 /// sources that turn IR into machine code (Optimize.cpp, Emit.cpp, Target.cpp), so another compiler
 /// never reads them. Each entry carries a magic, its length and a SHA-1 of its bytes: a truncated
-/// or corrupt entry is a miss, and is removed. Writes go to a temporary file that is renamed into
+/// or corrupt entry is a miss, and is removed; so is one that is not a regular file (a FIFO, a
+/// link to a device), which is never read. Writes go to a temporary file that is renamed into
 /// place, so concurrent runs never see half an entry. Problems with the directory itself (not
 /// writable, full disk) make the cache a no-op, never an error: it only saves time.
 class DiskCache {
@@ -40,8 +41,9 @@ public:
   std::optional<std::string> load(const std::string &key, Kind kind = Kind::Object);
   /// Stores `bytes` under `key` (best effort).
   void store(const std::string &key, const std::string &bytes, Kind kind = Kind::Object);
-  /// Removes the least recently used entries (of every version under the
-  /// root) until the total is at most the size bound.
+  /// Removes the least recently used entries (of every version folder,
+  /// `mtlc-*`, directly under the root, and nothing else under it) until
+  /// the total is at most the size bound.
   void trim();
 
   /// The directory this cache's entries are in.

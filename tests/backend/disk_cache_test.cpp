@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 
 namespace mtl::backend {
 namespace {
@@ -104,6 +105,38 @@ TEST(DiskCache, TrimRemovesTemporaryFilesOfDeadWriters) {
   cache.trim();
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(fresh)); // it may still be renamed into place
+}
+
+TEST(DiskCache, TrimRemovesNothingButItsOwnEntries) {
+  // A root shared with other work (MTLC_CACHE_DIR=$HOME, a project folder).
+  std::string root = freshRoot();
+  DiskCache cache(root, 0);
+  cache.store("k", "x");
+  for (const std::string &foreign :
+       {root + "/build/main.o", root + "/notes.index", root + "/other/old.o"}) {
+    fs::create_directories(fs::path(foreign).parent_path());
+    std::ofstream(foreign) << "the user's";
+  }
+  cache.trim();
+  EXPECT_EQ(cache.stats().evicted, 1);
+  EXPECT_FALSE(fs::exists(cache.directory() + "/k.o"));
+  for (const char *foreign : {"/build/main.o", "/notes.index", "/other/old.o"})
+    EXPECT_TRUE(fs::exists(root + foreign)) << foreign;
+}
+
+TEST(DiskCache, AnEntryThatIsNotARegularFileIsAMissNotAHang) {
+  // Opening a FIFO blocks until a writer comes, and /dev/zero never ends.
+  DiskCache cache(freshRoot(), 1 << 20);
+  cache.store("k", "x");
+  const std::string fifo = cache.directory() + "/fifo.o", zero = cache.directory() + "/zero.o";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  fs::create_symlink("/dev/zero", zero);
+  EXPECT_FALSE(cache.load("fifo"));
+  EXPECT_FALSE(cache.load("zero"));
+  EXPECT_EQ(cache.stats().corrupt, 2);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(fifo)));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(zero)));
+  EXPECT_EQ(cache.load("k").value_or(""), "x");
 }
 
 TEST(DiskCache, AnUnwritableRootIsANoOp) {
