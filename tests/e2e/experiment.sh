@@ -130,6 +130,16 @@ sed 's/epochs = /epochs =  /' "$work/pg.mtl" >"$work/edited.mtl"
 out=$("$mtlc" -v experiment "$work/edited.mtl" --resume "$work/exp" 2>&1)
 [[ $? -eq 1 && $out == *"a resumed experiment must be the same, and that experiment's source_hash was "* &&
   $out != *"mtlc: jit"* ]] || fail "--resume of an edited model: $out"
+# Data changed under the same path since the experiment began: its runs
+# would be scored on other rows than the earlier ones, so a resume is refused.
+cp "$examples/data/penguins.csv" "$work/pdata.csv"
+sed -e "s|$examples/data/penguins.csv|$work/pdata.csv|" -e 's/baselines = single_task, seeds = 2/seeds = 1/' \
+  -e '/search { lr = \[0.003\] }/d' "$work/pg.mtl" >"$work/pgd.mtl"
+"$mtlc" experiment "$work/pgd.mtl" --dir "$work/expd" >/dev/null 2>&1 || fail "the experiment on a copy failed"
+"$mtlc" experiment "$work/pgd.mtl" --resume "$work/expd" >/dev/null 2>&1 || fail "resuming it unchanged failed"
+sed -i '3d' "$work/pdata.csv"
+expect_error "$work/pgd.mtl" --resume "$work/expd" \
+  "a resumed experiment must be the same, and that experiment's data_read was \"train: 342 rows, values "
 # A search point whose runs fail (an lr that diverges) is recorded with its
 # settings, so the runs table says which lr failed.
 sed -e 's/baselines = single_task, seeds = 2/seeds = 1/' -e 's/search { lr = \[0.003\] }/search { lr = [0.003, 1e30] }/' \

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 
 namespace mtlrt {
@@ -14,6 +15,29 @@ using experiment::json;
 using experiment::RunRecords;
 
 namespace {
+
+/// Per data set the experiment reads (training, validation, test): its
+/// name, rows and a 64-bit FNV-1a hash of its values, so that a resume on
+/// data that changed under the same path is refused.
+std::string dataRead(const TrainingData &data) {
+  std::vector<std::string> parts;
+  for (const std::optional<Dataset> &set : data.sets) {
+    if (!set)
+      continue;
+    uint64_t hash = 14695981039346656037ull;
+    auto add = [&](const std::vector<float> &values) {
+      const auto *bytes = reinterpret_cast<const unsigned char *>(values.data());
+      for (size_t i = 0; i < values.size() * sizeof(float); ++i)
+        hash = (hash ^ bytes[i]) * 1099511628211ull;
+    };
+    for (const std::vector<float> &values : set->inputs)
+      add(values);
+    for (const std::vector<float> &values : set->targets)
+      add(values);
+    parts.push_back(fmt::format("{}: {} rows, values {:016x}", set->name, set->rows, hash));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
 
 /// Whether a resumed experiment's folder (`saved`, its experiment.json)
 /// records the same as this one (`id`): every key of `id` must match.
@@ -26,9 +50,14 @@ Status sameExperiment(const std::string &folder, const json &saved, const json &
           fmt::format("{} was {}, this one's is {}", key, was.dump(), value.dump()));
   }
   if (!differences.empty())
-    return fail(fmt::format("--resume {}: a resumed experiment must be the same, and that "
-                            "experiment's {}",
-                            folder, fmt::join(differences, "; its ")));
+    return fail(
+        fmt::format("--resume {}: a resumed experiment must be the same, and that "
+                    "experiment's {}{}",
+                    folder, fmt::join(differences, "; its "),
+                    id.contains("data_read") && saved.value("data_read", json()) != id["data_read"]
+                        ? " (its data changed since it began: continue it on the data "
+                          "it began with, or start it afresh)"
+                        : ""));
   return Ok{};
 }
 
@@ -138,6 +167,7 @@ json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainO
           {"epochs", base.epochs},
           {"batch", base.batch},
           {"data", data},
+          {"data_read", dataRead(m.data)},
           {"seeds", plan.seeds},
           {"baselines", plan.singleTaskBaselines ? "single_task" : "none"},
           {"folds", plan.search ? json(plan.folds) : json(nullptr)},
