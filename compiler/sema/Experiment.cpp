@@ -109,6 +109,13 @@ void readSearch(Context &ctx, const ast::SearchDecl &s, Experiment &x) {
       }
   if (!given[Weights] && !given[BalanceKey] && !given[Lr])
     ctx.error(s.loc, "search has nothing to search; give weights, balance or lr");
+  // An empty list would make a one-point "search" of the model's own setting.
+  for (const ast::Setting *list : {given[BalanceKey], given[Lr]})
+    if (list && listElements(list->value).empty())
+      ctx.error(list->value.loc,
+                fmt::format("search {} = []: list at least one {} to try, or leave {} out",
+                            list->key.text, list == given[Lr] ? "learning rate" : "method",
+                            list->key.text));
 }
 
 } // namespace
