@@ -156,6 +156,23 @@ antlr4::Token *neighbour(antlr4::TokenStream *tokens, size_t index, int steps) {
   return nullptr;
 }
 
+// The innermost bracket still open at token `last` (inclusive): the
+// nearest '(' or '[' before it whose closer does not come before it.
+antlr4::Token *openBracket(antlr4::TokenStream *tokens, size_t last) {
+  int depth = 0;
+  for (long i = static_cast<long>(last); i >= 0; --i) {
+    antlr4::Token *t = tokens->get(static_cast<size_t>(i));
+    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+      continue;
+    const std::string text = t->getText();
+    if (text == ")" || text == "]")
+      ++depth;
+    else if ((text == "(" || text == "[") && depth-- == 0)
+      return t;
+  }
+  return nullptr;
+}
+
 // `in 1, 2` (the list without its brackets) parses as a new binding named
 // `in`, so ANTLR would ask for '='. When the offending token follows an `in`
 // that comes where a modifier may, say what `in` needs instead, with the
@@ -256,17 +273,29 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer *recognizer,
   antlr4::Token *before =
       offendingSymbol ? neighbour(parser->getTokenStream(), offendingSymbol->getTokenIndex(), -1)
                       : nullptr;
-  for (const char *closer : {"')'", "']'"})
-    if (before && before->getLine() < offendingSymbol->getLine() &&
-        expected.find(closer) != std::string::npos) {
-      SourceLoc end{
-          fileId_, static_cast<int>(before->getLine()),
-          static_cast<int>(before->getCharPositionInLine()) + 1 + columns(before->getText()), 1};
+  antlr4::Token *open =
+      before ? openBracket(parser->getTokenStream(), before->getTokenIndex()) : nullptr;
+  const char *closer = open && open->getText() == "[" ? "']'" : "')'";
+  if (open && before->getLine() < offendingSymbol->getLine() &&
+      expected.find(closer) != std::string::npos) {
+    SourceLoc end{
+        fileId_, static_cast<int>(before->getLine()),
+        static_cast<int>(before->getCharPositionInLine()) + 1 + columns(before->getText()), 1};
+    if (open->getLine() == before->getLine()) {
       report(end, fmt::format("expected {} before the end of the line; a bracket opened on this "
                               "line is not closed",
                               closer));
       return;
     }
+    // Opened lines earlier: the lines after it were read as what it holds.
+    SourceLoc at{fileId_, static_cast<int>(open->getLine()),
+                 static_cast<int>(open->getCharPositionInLine()) + 1, 1};
+    if (Diagnostic *d = report(end, fmt::format("expected {} before the end of the line; the "
+                                                "'{}' opened on line {} is not closed",
+                                                closer, open->getText(), open->getLine())))
+      d->note(at, fmt::format("'{}' opened here", open->getText()));
+    return;
+  }
   if (expected.empty())
     report(loc, fmt::format("unexpected {}", found));
   else
