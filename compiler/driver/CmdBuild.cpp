@@ -1,6 +1,7 @@
 // CmdBuild.cpp: `mtlc build FILE`: a standalone program, a bare object file, or a C library.
 #include "driver/CHeader.h"
 #include "driver/Commands.h"
+#include "driver/DataSpecs.h"
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 #include "driver/Toolchain.h"
@@ -146,7 +147,7 @@ int runBuild(const BuildOptions &o, const GlobalOptions &global) {
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
-  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, sourceFiles(c), "-o"); !o.lib && !s) {
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.output, filesRead(c), "-o"); !o.lib && !s) {
     fmt::print(stderr, "error: {}\n", s.error()); // -o names an imported file
     return 1;
   }

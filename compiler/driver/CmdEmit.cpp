@@ -1,5 +1,6 @@
 // CmdEmit.cpp: `mtlc emit STAGE FILE`: print (or write) what one pipeline stage produces.
 #include "driver/Commands.h"
+#include "driver/DataSpecs.h"
 #include "driver/Pipeline.h"
 #include "driver/Printers.h"
 #include "driver/Terminal.h"
@@ -99,7 +100,7 @@ int runEmit(const EmitOptions &o, const GlobalOptions &global) {
     fmt::print(stderr, "error: {}\n", llvm::toString(text.takeError()));
     return 1;
   }
-  return writeOut(o, sourceFiles(c), *text) ? 0 : 1;
+  return writeOut(o, filesRead(c), *text) ? 0 : 1;
 }
 
 } // namespace

@@ -129,6 +129,14 @@ std::vector<std::string> dataFiles(const sema::Model &model) {
   return out;
 }
 
+std::vector<std::string> filesRead(const Checked &c) {
+  std::vector<std::string> files = sourceFiles(c);
+  for (const sema::Model &model : c.models)
+    for (std::string &file : dataFiles(model))
+      files.push_back(std::move(file));
+  return files;
+}
+
 bool runFilesExist(const sema::Model &model, const std::vector<std::string> &dataFlags,
                    bool initReplaced, DiagnosticEngine &diags) {
   std::set<int> read(model.train.trainData.begin(), model.train.trainData.end());

@@ -1,6 +1,7 @@
 // DataSpecs.h: the checked model's data sets and train settings, described for the runtime.
 #pragma once
 
+#include "driver/Front.h"
 #include "sema/Model.h"
 #include "support/Diagnostics.h"
 
@@ -17,6 +18,10 @@ mtlrt::RunConfig runConfig(const sema::Model &model);
 /// The absolute path of every file `model`'s data sets name (what the
 /// checker read the headers of).
 std::vector<std::string> dataFiles(const sema::Model &model);
+
+/// The files a command on `c` reads and may not write over: its sources
+/// (sourceFiles), then every data file of its models (absolute).
+std::vector<std::string> filesRead(const Checked &c);
 
 /// Reports, at the data set that names it, each file a run of `model` would
 /// read that does not exist (`mtlc check` lets them be made later); a set

@@ -8,8 +8,9 @@
 // optimizer-state tensor of the model, the optimizer state and step too, so
 // the next :train continues from where the saved run stopped. Unlike a
 // resume, the settings need not match: the session's own settings apply.
-#include "driver/DataSpecs.h"
 #include "repl/ReplSession.h"
+
+#include "driver/DataSpecs.h"
 
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Checkpoint.h"
@@ -45,10 +46,7 @@ mtlrt::Result<mtlrt::Trainer> ReplSession::currentTrainer() const {
 }
 
 bool ReplSession::writesNoInput(const std::string &path, const char *what) const {
-  std::vector<std::string> read = sourceFiles(*c_);
-  for (std::string &file : dataFiles(*c_->model))
-    read.push_back(std::move(file));
-  mtlrt::Status s = mtlrt::distinctOutput(path, read, what);
+  mtlrt::Status s = mtlrt::distinctOutput(path, filesRead(*c_), what);
   if (!s)
     fmt::print("error: {}\n", s.error());
   return static_cast<bool>(s);

@@ -128,6 +128,17 @@ in '/proc/self': "* ]] || fail "mtlc build -o /proc/self/status: $out"
 out=$("$mtlc" build "$examples/wine.mtl" -o /dev/null 2>&1)
 [[ $? -eq 1 && $out == "error: cannot write the program '/dev/null': it exists and is not a \
 regular file" ]] || fail "mtlc build -o /dev/null: $out"
+# Nor over the data the model reads (a copy: a failure here must not
+# clobber the examples), by build, emit obj or a training log.
+mkdir -p "$work/own/data"
+cp -r "$examples/wine.mtl" "$examples/lib" "$work/own/" && cp "$examples/data/wine_data.csv" "$work/own/data/"
+for args in "build $work/own/wine.mtl -o" "emit obj $work/own/wine.mtl -o" \
+  "train $work/own/wine.mtl --no-save --epochs 1 --log"; do
+  out=$("$mtlc" $args "$work/own/data/wine_data.csv" 2>&1)
+  [[ $? -eq 1 && $out == *"it is $work/own/data/wine_data.csv, which this command reads; write elsewhere" ]] ||
+    fail "$args the model's data: $out"
+done
+cmp -s "$work/own/data/wine_data.csv" "$examples/data/wine_data.csv" || fail "the model's data was overwritten"
 
 # Where the output goes: --output replaces only a regular file (through a
 # symbolic link, the file it points to; a FIFO is written to, never replaced;
