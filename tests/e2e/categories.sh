@@ -102,4 +102,8 @@ users=$(cut -d, -f1 "$work/ctr.csv" | tail -n +2 | sort -u | wc -l)
   fail "column 1: unseen -> $(id 3), cat0 -> $(id 4); expected $((users + 1)) and $((users + 2)) ($users users)"
 grep -Fxq "4 u0 -1 mtl_session_category_id: element 4 is out of range; it must be in [0, 3], the elements of input 'fields'" "$work/ids.txt" ||
   fail "no error for an element out of range"
+# An id of column 0's range in column 1 would read another column's
+# embedding row: predict refuses it, naming the column's own range.
+grep -Fq "predict: mtl_session_predict: input 'fields', row 0, column 1 (from 0): 1 is not an id of that column's categories, in [$((users + 1)), " "$work/ids.txt" ||
+  fail "an id of another column's range was not refused: $(tail -1 "$work/ids.txt")"
 finish

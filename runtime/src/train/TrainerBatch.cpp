@@ -29,15 +29,27 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
       return fail(fmt::format("input '{}': no values", model->inputs[i].name));
     const int64_t w = model->inputs[i].elements, n = rows * w;
     const bool ids = model->inputs[i].dtype == MTL_I32;
-    const auto limit = double(idLimits[size_t(i)]);
+    // Category ids: each column's own range of the table ('as category').
+    std::vector<int64_t> lo(size_t(w), 0), hi(size_t(w), idLimits[size_t(i)]);
+    const Categories *columns = size_t(i) < categories.size() ? &categories[size_t(i)] : nullptr;
+    if (ids && columns && columns->size() == size_t(w))
+      for (int64_t j = 0, first = 0; j < w; first = hi[size_t(j)], ++j) {
+        lo[size_t(j)] = first;
+        hi[size_t(j)] = first + int64_t((*columns)[size_t(j)].size());
+      }
     for (int64_t k = 0; k < n; ++k) {
       float x = inputs[size_t(i)][k];
-      bool ok = ids ? x >= 0 && x == std::floor(x) && double(x) < limit : std::isfinite(x);
+      const size_t j = size_t(k % w);
+      bool ok = ids ? x >= float(lo[j]) && x == std::floor(x) && double(x) < double(hi[j])
+                    : std::isfinite(x);
       if (!ok)
-        return fail(fmt::format("input '{}', row {}, column {} (from 0): {} is not {}",
-                                model->inputs[i].name, k / w, k % w, x,
-                                ids ? fmt::format("an integer id in [0, {})", idLimits[size_t(i)])
-                                    : std::string("a finite number")));
+        return fail(fmt::format(
+            "input '{}', row {}, column {} (from 0): {} is not {}", model->inputs[i].name, k / w, j,
+            x,
+            !ids ? std::string("a finite number")
+            : lo[j] == 0 && hi[j] == idLimits[size_t(i)]
+                ? fmt::format("an integer id in [0, {})", hi[j])
+                : fmt::format("an id of that column's categories, in [{}, {})", lo[j], hi[j])));
     }
   }
   for (size_t t = 0; t < targets.size(); ++t) {
