@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <cmath>
 
 using namespace mtlrt;
@@ -65,6 +67,49 @@ TEST(Plot, LinesSpanTheFrameAndBreakAtMissingValues) {
   EXPECT_EQ(count(svg, "<circle"), 0);
   EXPECT_NE(svg.find(">training</text>"), std::string::npos);
   EXPECT_NE(svg.find(">epoch</text>"), std::string::npos);
+}
+
+TEST(Plot, ALongCurveDrawsAtMostFourPointsAPixelColumnAndKeepsItsExtremes) {
+  // 30 epochs: every point drawn.
+  LineChart few;
+  few.lines.push_back({"", {}, {}, 0, false});
+  for (int e = 1; e <= 30; ++e) {
+    few.lines[0].x.push_back(e);
+    few.lines[0].y.push_back(1.0 / e);
+  }
+  std::string svg = lineChartSvg(few);
+  EXPECT_EQ(count(svg, " L") + count(svg, "d=\"M"), 30);
+  // 200,000 epochs of a noisy curve: a few points per pixel column, the
+  // highest and the lowest among them (the frame's top and bottom).
+  LineChart many;
+  many.lines.push_back({"", {}, {}, 0, false});
+  for (int e = 1; e <= 200000; ++e) {
+    many.lines[0].x.push_back(e);
+    many.lines[0].y.push_back(e == 77777 ? 5.0 : e == 123456 ? -5.0 : double(e % 7) / 7);
+  }
+  svg = lineChartSvg(many);
+  expectOneSvg(svg);
+  const size_t points = count(svg, " L") + 1;
+  EXPECT_LE(points, 4u * 300) << points;
+  EXPECT_GE(points, 2u * 290) << points;
+  EXPECT_LT(svg.size(), 40000u);
+  // The y axis spans [-5, 5]: the peak and the trough are drawn at its ends.
+  double top = 1e9, bottom = -1e9;
+  for (size_t at = svg.find(" L"); at != std::string::npos; at = svg.find(" L", at + 2)) {
+    double px = 0, py = 0;
+    ASSERT_EQ(std::sscanf(svg.c_str() + at, " L%lf %lf", &px, &py), 2);
+    top = std::min(top, py);
+    bottom = std::max(bottom, py);
+  }
+  LineChart ends;
+  ends.lines.push_back({"", {1, 2}, {5.0, -5.0}, 0, false});
+  const std::string frame = lineChartSvg(ends);
+  double t = 0, b = 0, x0 = 0, x1 = 0;
+  ASSERT_EQ(
+      std::sscanf(frame.c_str() + frame.find("d=\"M"), "d=\"M%lf %lf L%lf %lf", &x0, &t, &x1, &b),
+      4);
+  EXPECT_DOUBLE_EQ(top, t);
+  EXPECT_DOUBLE_EQ(bottom, b);
 }
 
 TEST(Plot, ALonePointIsADot) {

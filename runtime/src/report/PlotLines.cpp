@@ -3,9 +3,11 @@
 #include "report/SvgParts.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <optional>
 
 namespace mtlrt {
 namespace {
@@ -14,27 +16,60 @@ using namespace report;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The line's path, broken at missing values, and a dot for each point that
-// has no finite neighbour to join.
+// has no finite neighbour to join. Of a joined run's points in one pixel
+// column only the first, lowest, highest and last are drawn: what the eye
+// sees of them, so that a curve of 200,000 epochs is a path of at most four
+// points per column, not a page of megabytes.
 std::string lineSvg(const PlotLine &line, const Frame &f, const Axis &x, const Axis &y) {
   auto sx = [&](double v) { return f.left + (v - x.lo) / (x.hi - x.lo) * f.width(); };
   auto sy = [&](double v) { return f.bottom - (v - y.lo) / (y.hi - y.lo) * f.height(); };
   const size_t n = std::min(line.x.size(), line.y.size());
   auto ok = [&](size_t i) { return i < n && std::isfinite(line.x[i]) && std::isfinite(line.y[i]); };
   std::string path, dots;
+  struct Column {
+    double at;       // the pixel column
+    bool startsPath; // its first point starts a run (M), else joins the last (L)
+    size_t first, low, high, last;
+  };
+  std::optional<Column> column;
+  auto flush = [&] {
+    if (!column)
+      return;
+    std::array<size_t, 4> drawn{column->first, column->low, column->high, column->last};
+    std::sort(drawn.begin(), drawn.end());
+    for (size_t k = 0; k < drawn.size(); ++k)
+      if (k == 0 || drawn[k] != drawn[k - 1])
+        path += fmt::format("{}{} {}",
+                            k > 0 || !column->startsPath ? " L"
+                            : path.empty()               ? "M"
+                                                         : " M",
+                            px(sx(line.x[drawn[k]])), px(sy(line.y[drawn[k]])));
+    column.reset();
+  };
   for (size_t i = 0; i < n; ++i) {
-    if (!ok(i))
+    if (!ok(i)) {
+      flush();
       continue;
+    }
     bool joinsLeft = i > 0 && ok(i - 1), joinsRight = ok(i + 1);
-    if (!joinsLeft && !joinsRight)
+    if (!joinsLeft && !joinsRight) {
+      flush();
       dots += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>", px(sx(line.x[i])),
                           px(sy(line.y[i])), paletteColor(line.color));
-    else
-      path += fmt::format("{}{} {}",
-                          joinsLeft      ? " L"
-                          : path.empty() ? "M"
-                                         : " M",
-                          px(sx(line.x[i])), px(sy(line.y[i])));
+      continue;
+    }
+    const double at = std::floor(sx(line.x[i]));
+    if (column && (column->at != at || !joinsLeft))
+      flush();
+    if (!column) {
+      column = Column{at, !joinsLeft, i, i, i, i};
+      continue;
+    }
+    column->last = i;
+    column->low = line.y[i] < line.y[column->low] ? i : column->low;
+    column->high = line.y[i] > line.y[column->high] ? i : column->high;
   }
+  flush();
   std::string out;
   if (!path.empty())
     out +=

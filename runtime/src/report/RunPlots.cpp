@@ -256,7 +256,14 @@ void addEpochTable(HtmlPage &page, const RunHistory &h) {
     for (const std::string &m : metrics.back())
       t.header.push_back(fmt::format("{} {} {}", task, validated ? "val" : "train", m));
   }
-  for (const EpochPoint &e : h.epochs) {
+  // A long run's table holds every stride-th epoch and the last: a page,
+  // not the log (which holds them all).
+  constexpr size_t kMaxRows = 2000;
+  const size_t n = h.epochs.size(), stride = (n + kMaxRows - 1) / kMaxRows;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % stride != 0 && i + 1 != n)
+      continue;
+    const EpochPoint &e = h.epochs[i];
     std::vector<std::string> row = {std::to_string(e.epoch), cell(e.lr), cell(e.train.loss),
                                     cell(e.validation ? e.validation->loss : NAN)};
     for (size_t k = 0; k < tasks.size(); ++k) {
@@ -267,7 +274,10 @@ void addEpochTable(HtmlPage &page, const RunHistory &h) {
     }
     t.rows.push_back(std::move(row));
   }
-  page.beginFolded(fmt::format("Every epoch's numbers ({} epochs)", h.epochs.size()));
+  page.beginFolded(stride == 1 ? fmt::format("Every epoch's numbers ({} epochs)", n)
+                               : fmt::format("One epoch's numbers in {} from the first, and "
+                                             "the last's ({} epochs; the log holds them all)",
+                                             stride, n));
   page.table(t);
   page.endFolded();
 }
