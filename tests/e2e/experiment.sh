@@ -108,6 +108,11 @@ out=$("$mtlc" experiment "$work/pg.mtl" --resume "$work/exp" --seeds 3 --seed 9 
   fail "--resume with two differences: $out"
 [[ $out == *continuing* ]] && fail "a refused --resume said it was continuing: $out"
 expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
+# A folder where a file is: said before compiling (-v would print the stages).
+touch "$work/a_file"
+out=$("$mtlc" -v experiment "$work/pg.mtl" --dir "$work/a_file/exp" 2>&1)
+[[ $? -eq 1 && $out == "error: --dir $work/a_file/exp: $work/a_file is a file, not a folder; name a \
+folder for the experiment" ]] || fail "--dir under a file: $out"
 sed 's/^\(    head *= .*\)$/\1\n    auxiliary/' "$work/pg.mtl" >"$work/aux.mtl"
 expect_error "$work/aux.mtl" --dir "$work/aux" \
   "every task of model 'penguins' is auxiliary; make one a main task (leave out \`auxiliary\`)"

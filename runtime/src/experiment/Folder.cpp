@@ -129,8 +129,21 @@ Status checkExperimentFolder(const std::string &folder, bool resume, const std::
     return fail(fmt::format("{} holds an experiment already; continue it with --resume {}, or "
                             "choose another folder",
                             folder, folder));
-  if (!resume)
+  if (!resume) {
+    // The folder, or the first of its parents that exists, must be a folder.
+    for (fs::path at = fs::path(folder).lexically_normal(); !at.empty(); at = at.parent_path()) {
+      if (fs::exists(at, ec)) {
+        if (!fs::is_directory(at, ec))
+          return fail(fmt::format("--dir {}: {} is a file, not a folder; name a folder for the "
+                                  "experiment",
+                                  folder, at.string()));
+        break;
+      }
+      if (at == at.parent_path())
+        break;
+    }
     return Ok{};
+  }
   std::ifstream in(file);
   if (!in.is_open())
     return fail(fmt::format("--resume {}: no experiment there ({} is missing or unreadable)",
