@@ -118,7 +118,8 @@ public:
   /// whose body `body` emits, given f's arguments, with this builder; the
   /// insertion point is restored after. The body must use only those arguments
   /// and constants, so that equal bodies are equal functions (the REPL's cache).
-  /// Returns f, named `mtl.op` (`mtl.ops` when not inlined). The first
+  /// Returns f, named `mtl.op` (`mtl.call`, `noinline`, when not inlined;
+  /// callers name what they make: a chunk is kCallChunk). The first
   /// `distinct` arguments are marked `noalias`: the caller knows that the
   /// memory each reaches is reached by no other argument.
   llvm::Function *outlined(const std::vector<llvm::Value *> &args, const OutlinedBody &body,

@@ -294,8 +294,9 @@ void Emitter::emitFromRoots(const std::vector<ir::ValueId> &ids,
 
 void Emitter::callChunk(const std::vector<ir::ValueId> &chunk,
                         const std::vector<llvm::Value *> &roots) {
-  outlinedInState(roots, runSeed && step, false,
-                  [&](const std::vector<llvm::Value *> &a) { emitFromRoots(chunk, roots, a); });
+  outlinedInState(roots, runSeed && step, false, [&](const std::vector<llvm::Value *> &a) {
+    emitFromRoots(chunk, roots, a);
+  })->setName(kCallChunk);
 }
 
 void Emitter::emitSegments(const std::vector<passes::Segment> &segments) {
@@ -367,7 +368,7 @@ llvm::Function *Emitter::outlined(const std::vector<llvm::Value *> &args, const 
     types.push_back(a->getType());
   auto *type = llvm::FunctionType::get(b.getVoidTy(), types, false);
   auto *fn = llvm::Function::Create(type, llvm::Function::InternalLinkage,
-                                    inlined ? "mtl.op" : kCallChunk, module);
+                                    inlined ? "mtl.op" : "mtl.call", module);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   for (size_t k = 0; k < distinct; ++k)
     fn->getArg(static_cast<unsigned>(k))->addAttr(llvm::Attribute::NoAlias);
