@@ -37,7 +37,7 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }
-  if (mtlrt::Status s = mtlrt::distinctOutput(o.train.log, filesRead(checked), "--log"); !s) {
+  if (mtlrt::Status s = mtlrt::distinctOutput(o.train.log, sourceFiles(checked), "--log"); !s) {
     fmt::print(stderr, "error: {}\n", s.error());
     return 1;
   }

@@ -145,6 +145,10 @@ sed -e "s|$examples/data/penguins.csv|$work/pdata.csv|" -e 's/baselines = single
 sed -i '3d' "$work/pdata.csv"
 expect_error "$work/pgd.mtl" --resume "$work/expd" \
   "a resumed experiment must be the same, and that experiment's data_read was \"train: 342 rows, values "
+# A folder begun before mtlc recorded the data read resumes as it did then.
+sed -i '/"data_read"/d' "$work/expd/experiment.json"
+"$mtlc" experiment "$work/pgd.mtl" --resume "$work/expd" >/dev/null 2>&1 ||
+  fail "a folder without data_read did not resume"
 # A search point whose runs fail (an lr that diverges) is recorded with its
 # settings, so the runs table says which lr failed.
 sed -e 's/baselines = single_task, seeds = 2/seeds = 1/' -e 's/search { lr = \[0.003\] }/search { lr = [0.003, 1e30] }/' \

@@ -182,6 +182,42 @@ TEST_F(HtmlReportTest, ASingleEpochIsADot) {
   EXPECT_NE(html.find("There is no summary.json"), std::string::npos);
 }
 
+TEST_F(HtmlReportTest, ALongRunsTableKeepsAtMost2000EpochsTheLastAmongThem) {
+  // Epoch records as kLog's first, numbered 1..n.
+  const std::string log = kLog, start = log.substr(0, log.find('\n') + 1);
+  const size_t at = log.find("{\"type\":\"epoch\",\"epoch\":1,");
+  const std::string epoch = log.substr(at, log.find('\n', at) + 1 - at);
+  auto rowsOf = [&](int epochs) {
+    std::string text = start;
+    for (int e = 1; e <= epochs; ++e)
+      text += "{\"type\":\"epoch\",\"epoch\":" + std::to_string(e) +
+              epoch.substr(epoch.find(",\"steps\""));
+    write(dir / "log.jsonl", text);
+    Result<std::string> html = htmlReport(dir.string());
+    EXPECT_TRUE(html.ok()) << (html ? "" : html.error());
+    const std::string table = html ? html->substr(html->find("<details>")) : "";
+    int rows = -1; // less the header's row
+    for (size_t k = table.find("<tr>"); k != std::string::npos; k = table.find("<tr>", k + 1))
+      ++rows;
+    return std::make_pair(table.substr(0, table.find("</summary>")), rows);
+  };
+  for (int n : {0, 3, 2000}) {
+    auto [title, rows] = rowsOf(n);
+    EXPECT_NE(title.find("Every epoch&#39;s numbers (" + std::to_string(n) + " epochs)"),
+              std::string::npos)
+        << title;
+    EXPECT_EQ(rows, n);
+  }
+  for (int n : {2001, 3999, 4000, 200000 / 50}) {
+    auto [title, rows] = rowsOf(n);
+    EXPECT_LE(rows, 2000) << n;
+    EXPECT_GE(rows, 1000) << n;
+    EXPECT_NE(title.find("(" + std::to_string(n) + " epochs; the log holds them all)"),
+              std::string::npos)
+        << title;
+  }
+}
+
 TEST_F(HtmlReportTest, TheLogMayLieElsewhere) {
   write(dir / "elsewhere" / "run.jsonl", kLog);
   write(dir / "run" / "config.json", R"({"model": "toy", "settings": {"log": ")" +

@@ -38,8 +38,8 @@ Status writeFileAtomic(const std::string &named, std::string_view bytes, const c
         named, what, std::filesystem::is_directory(present) ? "folder" : "device, pipe or socket"));
   std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   auto failed = [&](const char *step) {
-    std::string message =
-        fmt::format("{}: cannot write {} ({} {}): {}", path, what, step, tmp, std::strerror(errno));
+    std::string message = fmt::format("{}: cannot write {} ({} {}): {}", named, what, step, tmp,
+                                      std::strerror(errno));
     ::unlink(tmp.c_str());
     return fail(message);
   };

@@ -44,20 +44,24 @@ std::string dataRead(const TrainingData &data) {
 Status sameExperiment(const std::string &folder, const json &saved, const json &id) {
   std::vector<std::string> differences;
   for (const auto &[key, value] : id.items()) {
+    // A folder begun before mtlc recorded the data read has no fingerprint
+    // to compare: it resumes as it did then.
+    if (key == "data_read" && !saved.contains(key))
+      continue;
     json was = saved.contains(key) ? saved[key] : json();
     if (was != value)
       differences.push_back(
           fmt::format("{} was {}, this one's is {}", key, was.dump(), value.dump()));
   }
   if (!differences.empty())
-    return fail(
-        fmt::format("--resume {}: a resumed experiment must be the same, and that "
-                    "experiment's {}{}",
-                    folder, fmt::join(differences, "; its "),
-                    id.contains("data_read") && saved.value("data_read", json()) != id["data_read"]
-                        ? " (its data changed since it began: continue it on the data "
-                          "it began with, or start it afresh)"
-                        : ""));
+    return fail(fmt::format("--resume {}: a resumed experiment must be the same, and that "
+                            "experiment's {}{}",
+                            folder, fmt::join(differences, "; its "),
+                            id.contains("data_read") && saved.contains("data_read") &&
+                                    saved["data_read"] != id["data_read"]
+                                ? " (its data changed since it began: continue it on the data "
+                                  "it began with, or start it afresh)"
+                                : ""));
   return Ok{};
 }
 

@@ -14,16 +14,20 @@ namespace mtlrt {
 namespace {
 
 /// Whether the file at `path` is empty or begins as an HTML page does
-/// ("<!DOCTYPE html" or "<html", in any case, after blanks).
+/// ("<!DOCTYPE html", "<html" or a comment, in any case, after a byte-order
+/// mark and blanks).
 bool isHtmlPage(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::string start(64, '\0');
   in.read(start.data(), std::streamsize(start.size()));
   start.resize(size_t(in.gcount()));
+  if (start.starts_with("\xEF\xBB\xBF"))
+    start.erase(0, 3);
   start.erase(0, std::min(start.size(), start.find_first_not_of(" \t\r\n")));
   std::transform(start.begin(), start.end(), start.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });
-  return start.empty() || start.starts_with("<!doctype html") || start.starts_with("<html");
+  return start.empty() || start.starts_with("<!doctype html") || start.starts_with("<html") ||
+         start.starts_with("<!--");
 }
 
 } // namespace

@@ -259,7 +259,9 @@ void addEpochTable(HtmlPage &page, const RunHistory &h) {
   // A long run's table holds every stride-th epoch and the last: a page,
   // not the log (which holds them all).
   constexpr size_t kMaxRows = 2000;
-  const size_t n = h.epochs.size(), stride = (n + kMaxRows - 1) / kMaxRows;
+  // The smallest stride that keeps the rows, the last included, at most kMaxRows.
+  const size_t n = h.epochs.size(),
+               stride = n <= kMaxRows ? 1 : (n - 1 + kMaxRows - 2) / (kMaxRows - 1);
   for (size_t i = 0; i < n; ++i) {
     if (i % stride != 0 && i + 1 != n)
       continue;

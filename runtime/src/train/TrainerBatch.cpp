@@ -35,7 +35,8 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
     if (ids && columns && columns->size() == size_t(w))
       for (int64_t j = 0, first = 0; j < w; first = hi[size_t(j)], ++j) {
         lo[size_t(j)] = first;
-        hi[size_t(j)] = first + int64_t((*columns)[size_t(j)].size());
+        hi[size_t(j)] =
+            std::min(first + int64_t((*columns)[size_t(j)].size()), idLimits[size_t(i)]);
       }
     for (int64_t k = 0; k < n; ++k) {
       float x = inputs[size_t(i)][k];
