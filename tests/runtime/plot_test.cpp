@@ -93,6 +93,12 @@ TEST(Plot, ALongCurveDrawsAtMostFourPointsAPixelColumnAndKeepsItsExtremes) {
   EXPECT_LE(points, 4u * 300) << points;
   EXPECT_GE(points, 2u * 290) << points;
   EXPECT_LT(svg.size(), 40000u);
+  // The last tick's label, 200000, ends inside the chart, not past its edge.
+  const size_t label = svg.rfind("\">200000</text>");
+  ASSERT_NE(label, std::string::npos);
+  double labelX = 0;
+  ASSERT_EQ(std::sscanf(svg.c_str() + svg.rfind("x=\"", label), "x=\"%lf", &labelX), 1);
+  EXPECT_LE(labelX + report::textWidth("200000") / 2, 360.0);
   // The y axis spans [-5, 5]: the peak and the trough are drawn at its ends.
   double top = 1e9, bottom = -1e9;
   for (size_t at = svg.find(" L"); at != std::string::npos; at = svg.find(" L", at + 2)) {

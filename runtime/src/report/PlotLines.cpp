@@ -111,9 +111,13 @@ std::string lineChartSvg(const LineChart &chart) {
   out += yAxisSvg(f, y, chart.yLabel);
   for (double t : x.ticks) {
     double sx = f.left + (t - x.lo) / (x.hi - x.lo) * f.width();
+    // A label wider than the room right of its tick ("200000") ends at the
+    // chart's edge instead of past it.
+    const std::string label = x.label(t);
+    const double at = std::min(sx, chart.width - 2 - textWidth(label) / 2);
     out += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#555\"/>"
-                       "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#333\">{4}</text>",
-                       px(sx), px(f.bottom), px(f.bottom + 4), px(f.bottom + 15), x.label(t));
+                       "<text x=\"{5}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#333\">{4}</text>",
+                       px(sx), px(f.bottom), px(f.bottom + 4), px(f.bottom + 15), label, px(at));
   }
   out += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"#555\"/>"
                      "<text x=\"{3}\" y=\"{4}\" text-anchor=\"middle\" fill=\"#333\">{5}</text>",
