@@ -8,9 +8,8 @@
 // optimizer-state tensor of the model, the optimizer state and step too, so
 // the next :train continues from where the saved run stopped. Unlike a
 // resume, the settings need not match: the session's own settings apply.
-#include "repl/ReplSession.h"
-
 #include "driver/DataSpecs.h"
+#include "repl/ReplSession.h"
 
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/Checkpoint.h"

@@ -27,31 +27,33 @@ Status Trainer::Impl::checkRaw(int64_t rows, std::span<const float *const> input
   for (int32_t i = 0; i < model->num_inputs; ++i) {
     if (rows > 0 && !inputs[size_t(i)])
       return fail(fmt::format("input '{}': no values", model->inputs[i].name));
-    const int64_t w = model->inputs[i].elements, n = rows * w;
+    const int64_t w = model->inputs[i].elements, limit = idLimits[size_t(i)];
     const bool ids = model->inputs[i].dtype == MTL_I32;
-    // Category ids: each column's own range of the table ('as category').
-    std::vector<int64_t> lo(size_t(w), 0), hi(size_t(w), idLimits[size_t(i)]);
-    const Categories *columns = size_t(i) < categories.size() ? &categories[size_t(i)] : nullptr;
-    if (ids && columns && columns->size() == size_t(w))
-      for (int64_t j = 0, first = 0; j < w; first = hi[size_t(j)], ++j) {
-        lo[size_t(j)] = first;
-        hi[size_t(j)] =
-            std::min(first + int64_t((*columns)[size_t(j)].size()), idLimits[size_t(i)]);
+    // Category ids ('as category'): each column's own range of the table,
+    // found column by column as the row is read (no allocation per batch).
+    const Categories *columns =
+        ids && size_t(i) < categories.size() && categories[size_t(i)].size() == size_t(w)
+            ? &categories[size_t(i)]
+            : nullptr;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0, first = 0; j < w; ++j) {
+        int64_t lo = 0, hi = limit;
+        if (columns) {
+          lo = first;
+          hi = first = std::min(first + int64_t((*columns)[size_t(j)].size()), limit);
+        }
+        const float x = inputs[size_t(i)][r * w + j];
+        const bool ok =
+            ids ? x >= float(lo) && x == std::floor(x) && double(x) < double(hi) : std::isfinite(x);
+        if (!ok)
+          return fail(fmt::format(
+              "input '{}', row {}, column {} (from 0): {} is not {}", model->inputs[i].name, r, j,
+              x,
+              !ids ? std::string("a finite number")
+              : lo == 0 && hi == limit
+                  ? fmt::format("an integer id in [0, {})", hi)
+                  : fmt::format("an id of that column's categories, in [{}, {})", lo, hi)));
       }
-    for (int64_t k = 0; k < n; ++k) {
-      float x = inputs[size_t(i)][k];
-      const size_t j = size_t(k % w);
-      bool ok = ids ? x >= float(lo[j]) && x == std::floor(x) && double(x) < double(hi[j])
-                    : std::isfinite(x);
-      if (!ok)
-        return fail(fmt::format(
-            "input '{}', row {}, column {} (from 0): {} is not {}", model->inputs[i].name, k / w, j,
-            x,
-            !ids ? std::string("a finite number")
-            : lo[j] == 0 && hi[j] == idLimits[size_t(i)]
-                ? fmt::format("an integer id in [0, {})", hi[j])
-                : fmt::format("an id of that column's categories, in [{}, {})", lo[j], hi[j])));
-    }
   }
   for (size_t t = 0; t < targets.size(); ++t) {
     const mtl_task_desc &task = model->tasks[t];
