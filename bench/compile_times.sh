@@ -22,7 +22,7 @@ export NO_COLOR=1
 # from one -v run (ready: ms from the -O0 code's start to the background -O2 code's, or 0).
 stages() {
   "$mtlc" -v train "$@" ${flags[@]+"${flags[@]}"} -q --epochs 1 --no-save 2>&1 >/dev/null | awk '
-    /^mtlc: [a-z]+ +[0-9.]+ ms$/ { ms[$2] = $3; total += $3 }
+    /^mtlc: [a-z]+ +[0-9.]+ ms$/ && $2 != "data" { ms[$2] = $3; total += $3 }
     /^mtlc: [0-9]+ functions at/ { if (!fns) fns = $2 }
     /code ready in the background after/ { sub(/.* in the background after /, ""); ready = $1 }
     END {

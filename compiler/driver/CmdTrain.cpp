@@ -46,7 +46,10 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }
-  auto data = mtlrt::loadTrainingData(runConfig(*checked.model), checked.model->name, o.train);
+  auto data = [&] {
+    StageTimer t(options, "data"); // reading, checking and numbering the data files
+    return mtlrt::loadTrainingData(runConfig(*checked.model), checked.model->name, o.train);
+  }();
   if (!data) {
     checked.diags.flush(stderr, useColor(global.color, stderr)); // its warnings
     fmt::print(stderr, "error: {}\n", data.error());

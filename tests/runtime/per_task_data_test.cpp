@@ -57,7 +57,7 @@ std::set<int32_t> batchSources(const EpochPlan &plan, size_t b, const std::vecto
 
 } // namespace
 
-TEST(PerTaskData, AnUnboundInputIsMissingOnEveryRow) {
+TEST(PerTaskData, AnUnboundInputOrTaskIsMissingOnEveryRow) {
   fs::path dir = mtl::test::scratchDir("per-task", "unbound");
   std::ofstream(dir / "a.csv") << "a,b\n1,2\n3,\n5,6\n";
   DataSpec spec;
@@ -74,7 +74,8 @@ TEST(PerTaskData, AnUnboundInputIsMissingOnEveryRow) {
   y.columns = {{"b", -1}};
   spec.bindings = {x, y};
   const std::vector<InputSpec> inputs = {{"x", 1, 0, {}}, {"z", 2, 0, {}}};
-  const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}}};
+  const std::vector<TaskSpec> tasks = {{"y", TaskSpec::Regress, 1, {}},
+                                       {"w", TaskSpec::Regress, 2, {}}};
   Result<Dataset> d = loadDataset(spec, inputs, tasks);
   ASSERT_TRUE(d.ok()) << d.error();
   // No row is dropped for the input no binding feeds; the missing label only masks.
@@ -84,6 +85,9 @@ TEST(PerTaskData, AnUnboundInputIsMissingOnEveryRow) {
   EXPECT_TRUE(allNan(d->inputs[1]));
   EXPECT_EQ(d->inputGaps, (std::vector<uint8_t>{0, 1}));
   EXPECT_TRUE(std::isnan(d->targets[0][1]));
+  // A task no binding labels has no label on any row.
+  EXPECT_EQ(d->targets[1].size(), 6u);
+  EXPECT_TRUE(allNan(d->targets[1]));
 }
 
 TEST(PerTaskData, MergeStacksRowsAndMarksSources) {

@@ -3,6 +3,7 @@
 
 #include "data/DatasetBlocks.h"
 #include "mtlrt/Idx.h"
+#include "support/Memory.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -163,6 +164,7 @@ Result<Block> fromIdx(const Sources &src, const BindingSpec &b,
       shape.empty()
           ? fmt::format("the {} (one value each)", images ? "images" : "labels")
           : fmt::format("the {} ({})", images ? "images" : "labels", fmt::join(shape, " x "));
+  reserveHuge(block.values, array.data.size());
   block.values.assign(array.data.begin(), array.data.end());
   if (b.asClass) {
     if (block.width != 1)
@@ -439,18 +441,14 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   ds.inputs.resize(inputs.size());
   ds.standardizeInputs.assign(inputs.size(), 0);
   ds.inputGaps.assign(inputs.size(), 1);
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < inputs.size(); ++i)
     ds.inputWidths.push_back(inputs[i].width);
-    ds.inputs[i].assign(static_cast<size_t>(src.rows * inputs[i].width), missing);
-  }
   ds.targets.resize(tasks.size());
   ds.classNames.resize(tasks.size());
   ds.categories.resize(inputs.size());
   ds.standardizeTargets.assign(tasks.size(), 0);
-  for (size_t t = 0; t < tasks.size(); ++t) {
+  for (size_t t = 0; t < tasks.size(); ++t)
     ds.targetWidths.push_back(targetWidth(tasks[t]));
-    ds.targets[t].assign(static_cast<size_t>(src.rows * ds.targetWidths[t]), missing);
-  }
   for (const BindingSpec &b : spec.bindings) {
     auto block = b.from == BindingSpec::Columns ? fromColumns(src, b, inputs, tasks)
                  : b.from == BindingSpec::Array ? detail::fromArray(src, b, tasks)
@@ -484,6 +482,17 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
                                 ? (spec.arrays.empty() ? spec.name : spec.arrays[0].second)
                             : src.images ? spec.images
                                          : spec.labels;
+  // What no binding gives is missing throughout. A bound slot's values
+  // replace it whole, so it is not filled first (for Fashion-MNIST's images,
+  // 188 MB written and dropped).
+  auto missingUnbound = [&](std::vector<std::vector<float>> &slots,
+                            const std::vector<int64_t> &widths) {
+    for (size_t k = 0; k < slots.size(); ++k)
+      if (slots[k].empty())
+        slots[k].assign(static_cast<size_t>(src.rows * widths[k]), missing);
+  };
+  missingUnbound(ds.inputs, ds.inputWidths);
+  missingUnbound(ds.targets, ds.targetWidths);
   dropIncompleteRows(ds, path, spec.kind == DataSpec::Csv);
   if (ds.rows == 0)
     return fail(fmt::format("{}: every row has a missing input value", path));

@@ -1,6 +1,7 @@
 // DatasetArrays.cpp: NumPy sources of a data set: reading the arrays its bindings name, and
 // selecting from them.
 #include "data/DatasetBlocks.h"
+#include "support/Memory.h"
 
 #include <fmt/ranges.h>
 
@@ -69,8 +70,10 @@ Result<Block> fromArray(const Sources &src, const BindingSpec &b,
                      ? fmt::format("array '{}' ({})", b.array, fmt::join(array.dims, " x "))
                      : fmt::format("array '{}', elements {}", b.array, fmt::join(picked, ", "));
   if (picked.empty()) {
-    block.values = array.data;
+    reserveHuge(block.values, array.data.size());
+    block.values.assign(array.data.begin(), array.data.end());
   } else {
+    reserveHuge(block.values, static_cast<size_t>(array.rows() * block.width));
     block.values.resize(static_cast<size_t>(array.rows() * block.width));
     for (int64_t r = 0; r < array.rows(); ++r)
       for (size_t j = 0; j < picked.size(); ++j)

@@ -1,6 +1,8 @@
 // DatasetMerge.cpp: several data sets trained on together, as one Dataset with per-row sources.
 #include "mtlrt/Dataset.h"
 
+#include "support/Memory.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -76,6 +78,19 @@ Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<Inpu
   out.standardizeInputs.assign(head.inputs.size(), 0);
   out.standardizeTargets.assign(head.targets.size(), 0);
   out.inputGaps.assign(head.inputs.size(), 0);
+  // Each slot's whole length up front: the parts are appended without
+  // moving what came before, and a large slot gets huge pages.
+  auto reserveSlots = [&](std::vector<std::vector<float>> &to,
+                          std::vector<std::vector<float>> Dataset::*member) {
+    for (size_t k = 0; k < to.size(); ++k) {
+      size_t total = 0;
+      for (const Dataset &part : parts)
+        total += k < (part.*member).size() ? (part.*member)[k].size() : 0;
+      reserveHuge(to[k], total);
+    }
+  };
+  reserveSlots(out.inputs, &Dataset::inputs);
+  reserveSlots(out.targets, &Dataset::targets);
   // Which part first bound each slot, for messages.
   std::vector<int> inputOwner(head.inputs.size(), -1), taskOwner(head.targets.size(), -1);
   for (size_t p = 0; p < parts.size(); ++p) {
@@ -145,10 +160,12 @@ Dataset subsetRows(const Dataset &data, std::span<const int64_t> rows) {
   auto pick = [&](const std::vector<std::vector<float>> &from, const std::vector<int64_t> &widths,
                   std::vector<std::vector<float>> &to) {
     to.resize(from.size());
-    for (size_t s = 0; s < from.size(); ++s)
+    for (size_t s = 0; s < from.size(); ++s) {
+      reserveHuge(to[s], rows.size() * size_t(widths[s]));
       for (int64_t r : rows)
         to[s].insert(to[s].end(), from[s].begin() + r * widths[s],
                      from[s].begin() + (r + 1) * widths[s]);
+    }
   };
   pick(data.inputs, data.inputWidths, out.inputs);
   pick(data.targets, data.targetWidths, out.targets);

@@ -2,6 +2,7 @@
 #include "mtlrt/Idx.h"
 
 #include "data/GzFile.h"
+#include "support/Memory.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -88,6 +89,7 @@ Result<IdxArray> readIdxImpl(const std::string &path) {
   // The header is untrusted: never allocate more than the file can hold.
   const uint64_t expected = static_cast<uint64_t>(total);
   const uint64_t room = std::min<uint64_t>(expected, file.maxDataSize());
+  reserveHuge(array.data, static_cast<size_t>(room));
   array.data.resize(static_cast<size_t>(room));
   got = file.read(array.data.data(), array.data.size());
   if (!got)

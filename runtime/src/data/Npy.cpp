@@ -3,6 +3,7 @@
 
 #include "data/GzFile.h"
 #include "data/NpyDetail.h"
+#include "support/Memory.h"
 
 #include <fmt/format.h>
 
@@ -129,6 +130,7 @@ Result<NpyArray> npyFromBytes(const std::string &bytes, const std::string &where
   if (have != count * uint64_t(h->itemBytes))
     return fail(fmt::format("{}: the shape ({}) needs {} bytes of data, the file has {}", where,
                             fmt::join(a.dims, ", "), count * uint64_t(h->itemBytes), have));
+  reserveHuge(a.data, count);
   a.data.resize(count);
   const auto *p = reinterpret_cast<const unsigned char *>(bytes.data()) + h->dataOffset;
   const std::string kind = a.dtype.substr(1);
