@@ -60,12 +60,12 @@ TEST(Csv, PenguinsHeaderAndNa) {
   ASSERT_EQ(table.columns.size(), 8u);
   EXPECT_EQ(table.columns[0], "species");
   EXPECT_EQ(table.columns[7], "year");
-  ASSERT_EQ(table.rows.size(), 344u);
+  ASSERT_EQ(table.rowCount(), 344u);
   EXPECT_EQ(table.headerLine, 1);
   EXPECT_EQ(table.lines[0], 2);
   EXPECT_EQ(table.lines[343], 345);
-  EXPECT_EQ(table.rows[0][2], "39.1");
-  EXPECT_EQ(table.rows[3][2], ""); // line 5: NA
+  EXPECT_EQ(table.cell(0, 2), "39.1");
+  EXPECT_EQ(table.cell(3, 2), ""); // line 5: NA
   auto bill = numericColumn(table, 2, options.path);
   ASSERT_TRUE(bill.ok()) << bill.error();
   EXPECT_FLOAT_EQ((*bill)[0], 39.1f);
@@ -93,11 +93,11 @@ TEST(Csv, PenguinsWithoutNaMarkerRejectsNa) {
 TEST(Csv, WineSkipsCountLineAndHasIntegerClasses) {
   CsvOptions options = opts(fixture("wine_data.csv"), false, ',', "", 1);
   CsvTable table = readOk(options);
-  ASSERT_EQ(table.rows.size(), 178u);
+  ASSERT_EQ(table.rowCount(), 178u);
   ASSERT_EQ(table.columns.size(), 14u);
   EXPECT_EQ(table.columns[0], "");
   EXPECT_EQ(table.lines[0], 2);
-  EXPECT_EQ(table.rows[0][0], "14.23");
+  EXPECT_EQ(table.cell(0, 0), "14.23");
   auto classes = classColumn(table, 13, options.path);
   ASSERT_TRUE(classes.ok());
   EXPECT_EQ(classes->names, (std::vector<std::string>{"0", "1", "2"}));
@@ -112,8 +112,8 @@ TEST(Csv, LinnerudIsSpaceSeparated) {
   CsvOptions options = opts(fixture("linnerud_exercise.csv"), true, ' ');
   CsvTable table = readOk(options);
   EXPECT_EQ(table.columns, (std::vector<std::string>{"Chins", "Situps", "Jumps"}));
-  ASSERT_EQ(table.rows.size(), 20u);
-  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"5", "162", "60"}));
+  ASSERT_EQ(table.rowCount(), 20u);
+  EXPECT_EQ(table.row(0), (std::vector<std::string>{"5", "162", "60"}));
   auto header = readCsvHeader(opts(fixture("linnerud_physiological.csv"), true, ' '));
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(*header, (std::vector<std::string>{"Weight", "Waist", "Pulse"}));
@@ -122,7 +122,7 @@ TEST(Csv, LinnerudIsSpaceSeparated) {
 TEST(Csv, DigitsIsGzippedWithoutHeader) {
   CsvOptions options = opts(fixture("digits.csv.gz"), false);
   CsvTable table = readOk(options);
-  ASSERT_EQ(table.rows.size(), 1797u);
+  ASSERT_EQ(table.rowCount(), 1797u);
   ASSERT_EQ(table.columns.size(), 65u);
   auto labels = classColumn(table, 64, options.path);
   ASSERT_TRUE(labels.ok());
@@ -151,14 +151,15 @@ TEST(Csv, QuotingCrlfBomAndBlankLines) {
   std::string path = writeTempFile("mtlrt_csv_quoting.csv", text);
   CsvTable table = readOk(opts(path));
   EXPECT_EQ(table.columns, (std::vector<std::string>{"name", "note", "n"}));
-  ASSERT_EQ(table.rows.size(), 3u);
-  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"Smith, J", "said \"hi\"", "1"}));
-  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"multi\nline", "plain text", "2"}));
-  EXPECT_EQ(table.rows[2], (std::vector<std::string>{"x", "", "3"}));
+  ASSERT_EQ(table.rowCount(), 3u);
+  EXPECT_EQ(table.row(0), (std::vector<std::string>{"Smith, J", "said \"hi\"", "1"}));
+  EXPECT_EQ(table.row(1), (std::vector<std::string>{"multi\nline", "plain text", "2"}));
+  EXPECT_EQ(table.row(2), (std::vector<std::string>{"x", "", "3"}));
   EXPECT_EQ(table.lines, (std::vector<int64_t>{3, 5, 7}));
   // The same bytes gzipped read the same.
   CsvTable zipped = readOk(opts(writeTempFile("mtlrt_csv_quoting.csv.gz", text, true)));
-  EXPECT_EQ(zipped.rows, table.rows);
+  EXPECT_EQ(zipped.text, table.text);
+  EXPECT_EQ(zipped.ends, table.ends);
   auto header = readCsvHeader(opts(path));
   ASSERT_TRUE(header.ok());
   EXPECT_EQ((*header)[0], "name");
@@ -169,16 +170,16 @@ TEST(Csv, BlankSeparatedWithTabsAndPadding) {
       writeTempFile("mtlrt_csv_blanks.txt", "  a\tb   c  \n1 \t 2 3\n\n 4 \"5 6\" 7 \n");
   CsvTable table = readOk(opts(path, true, ' '));
   EXPECT_EQ(table.columns, (std::vector<std::string>{"a", "b", "c"}));
-  ASSERT_EQ(table.rows.size(), 2u);
-  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"1", "2", "3"}));
-  EXPECT_EQ(table.rows[1], (std::vector<std::string>{"4", "5 6", "7"}));
+  ASSERT_EQ(table.rowCount(), 2u);
+  EXPECT_EQ(table.row(0), (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(table.row(1), (std::vector<std::string>{"4", "5 6", "7"}));
   EXPECT_EQ(table.lines[1], 4);
 }
 
 TEST(Csv, OtherSeparatorAndNaMarker) {
   std::string path = writeTempFile("mtlrt_csv_semi.csv", "a;b\n1,5;?\n;2\n");
   CsvTable table = readOk(opts(path, true, ';', "?"));
-  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"1,5", ""}));
+  EXPECT_EQ(table.row(0), (std::vector<std::string>{"1,5", ""}));
   auto b = numericColumn(table, 1, path);
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(std::isnan((*b)[0]));
@@ -205,7 +206,7 @@ TEST(Csv, EmptyFiles) {
   std::string onlyHeader = writeTempFile("mtlrt_csv_header.csv", "a,b\n");
   CsvTable table = readOk(opts(onlyHeader));
   EXPECT_EQ(table.columns.size(), 2u);
-  EXPECT_TRUE(table.rows.empty());
+  EXPECT_EQ(table.rowCount(), 0u);
   std::string shortFile = writeTempFile("mtlrt_csv_short.csv", "title\n");
   EXPECT_EQ(readError(opts(shortFile, true, ',', "", 3)),
             shortFile + ": cannot skip 3 lines: the file has only 1");
@@ -234,7 +235,7 @@ TEST(Csv, DuplicateHeaderNames) {
   // Unnamed columns may repeat, and without a header names do not matter.
   CsvTable unnamed = readOk(opts(writeTempFile("mtlrt_csv_unnamed.csv", "a,,b,\n1,2,3,4\n")));
   EXPECT_EQ(unnamed.columns, (std::vector<std::string>{"a", "", "b", ""}));
-  EXPECT_EQ(readOk(opts(path, false)).rows.size(), 2u);
+  EXPECT_EQ(readOk(opts(path, false)).rowCount(), 2u);
   // After skipped lines the header's own line is named.
   std::string skipped = writeTempFile("mtlrt_csv_dup2.csv", "title\nx,x\n1,2\n");
   EXPECT_EQ(readError(opts(skipped, true, ',', "", 1)),
@@ -280,7 +281,7 @@ TEST(Csv, CarriageReturnLineEnds) {
   // In quotes a carriage return is the field's own.
   auto quoted = readCsv(opts(writeTempFile("mtlrt_csv_crq.csv", "a,b\n\"x\ry\",2\n")));
   ASSERT_TRUE(quoted.ok()) << quoted.error();
-  EXPECT_EQ(quoted->rows[0][0], "x\ry");
+  EXPECT_EQ(quoted->cell(0, 0), "x\ry");
 }
 
 TEST(Csv, FileNamedGzMustBeGzip) {
@@ -294,8 +295,7 @@ TEST(Csv, FileNamedGzMustBeGzip) {
   std::string emptyGzip = writeTempFile("mtlrt_csv_empty-data.csv.gz", "", true);
   EXPECT_EQ(readError(opts(emptyGzip)), emptyGzip + ": file is empty");
   // Other names are read as they are, compressed or not.
-  EXPECT_EQ(readOk(opts(writeTempFile("mtlrt_csv_zipped.csv", "a,b\n1,2\n", true))).rows.size(),
-            1u);
+  EXPECT_EQ(readOk(opts(writeTempFile("mtlrt_csv_zipped.csv", "a,b\n1,2\n", true))).rowCount(), 1u);
 }
 
 TEST(Csv, MissingAndBadFiles) {
@@ -413,4 +413,42 @@ TEST(CsvColumns, ClassLabels) {
   auto byValue = classColumn(readOk(opts(padded)), 0, padded, {"0", "1", "2"});
   ASSERT_TRUE(byValue.ok()) << byValue.error();
   EXPECT_EQ(byValue->ids, (std::vector<int32_t>{2, 1, 0}));
+}
+
+TEST(CsvColumns, SeveralColumnsAreReadRowByRowAsEachAlone) {
+  std::string path =
+      writeTempFile("mtlrt_csv_cols.csv", "a,b,c\n1,2,3\n4,,6\n 7 ,8,\"9\"\n-1e-3,5e2,\n");
+  CsvTable table = readOk(opts(path));
+  auto both = numericColumns(table, {2, 0}, path);
+  ASSERT_TRUE(both.ok()) << both.error();
+  auto c = numericColumn(table, 2, path), a = numericColumn(table, 0, path);
+  ASSERT_TRUE(c.ok() && a.ok());
+  ASSERT_EQ(both->size(), 8u);
+  for (size_t r = 0; r < 4; ++r) { // NaN for a missing cell, in both
+    EXPECT_EQ(std::isnan((*both)[2 * r]), std::isnan((*c)[r])) << r;
+    if (!std::isnan((*c)[r]))
+      EXPECT_EQ((*both)[2 * r], (*c)[r]) << r;
+    EXPECT_EQ((*both)[2 * r + 1], (*a)[r]) << r;
+  }
+  EXPECT_TRUE(std::isnan((*both)[6]));
+  EXPECT_EQ((*both)[7], -1e-3f);
+}
+
+TEST(CsvColumns, SeveralColumnsFailAsTheFirstFailingColumnAlone) {
+  // Column b's bad cell is on an earlier line than column a's: a column at a
+  // time names a's when a comes first, and so must a read row by row.
+  std::string path = writeTempFile("mtlrt_csv_cols_bad.csv", "a,b\n1,x\n2,3\ninf,4\n");
+  CsvTable table = readOk(opts(path));
+  auto ab = numericColumns(table, {0, 1}, path);
+  ASSERT_FALSE(ab.ok());
+  EXPECT_EQ(ab.error(), numericColumn(table, 0, path).error());
+  EXPECT_EQ(ab.error().rfind(path + ":4: column 'a': 'inf' is not a finite number", 0), 0u)
+      << ab.error();
+  auto ba = numericColumns(table, {1, 0}, path);
+  ASSERT_FALSE(ba.ok());
+  EXPECT_EQ(ba.error(), path + ":2: column 'b': 'x' is not a number");
+  auto out = numericColumns(table, {5, 0}, path);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error(),
+            path + ": column 5 is out of range (the file has 2 columns, numbered from 0)");
 }

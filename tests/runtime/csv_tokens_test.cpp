@@ -77,7 +77,10 @@ Rows readRows(const std::string &path, const Case &c) {
   o.na = c.na;
   Result<CsvTable> table = readCsv(o);
   EXPECT_TRUE(table.ok()) << c.name << ": " << table.error();
-  return table.ok() ? table->rows : Rows{};
+  Rows rows;
+  for (size_t r = 0; table.ok() && r < table->rowCount(); ++r)
+    rows.push_back(table->row(r));
+  return rows;
 }
 
 /// Python's csv.reader on the file, as JSON rows (without empty rows); empty

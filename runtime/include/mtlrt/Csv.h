@@ -23,17 +23,37 @@ struct CsvOptions {
   int64_t skip = 0;
 };
 
-/// A parsed table: every row has as many cells as there are columns.
+/// A parsed table: every row has as many cells as there are columns. The
+/// cells are kept one after another in one string, so a table takes about
+/// its file's size plus 8 bytes a cell (a string per cell took 32 bytes
+/// and more, and an allocation per row).
 struct CsvTable {
   /// Header names, trimmed; empty strings when the file has no header.
   std::vector<std::string> columns;
-  /// Cells as written (quotes removed, unquoted cells trimmed of blanks).
-  /// Missing cells, including those equal to the NA marker, are stored empty.
-  std::vector<std::vector<std::string>> rows;
-  /// 1-based source line where each row starts, for messages.
+  /// 1-based source line where each row starts, for messages; one per row.
   std::vector<int64_t> lines;
   /// 1-based line of the header, 0 without one.
   int64_t headerLine = 0;
+  /// Every cell as written (quotes removed, unquoted cells trimmed of
+  /// blanks), row after row; missing cells, including those equal to the NA
+  /// marker, are empty. Cell i (row r, column c: i = r * columns + c) ends
+  /// at ends[i] and starts where cell i - 1 ends (at 0 for the first).
+  std::string text;
+  std::vector<uint64_t> ends;
+
+  size_t rowCount() const { return lines.size(); }
+  /// The cell at `row` and `col`; empty past the last column.
+  std::string_view cell(size_t row, size_t col) const {
+    if (col >= columns.size())
+      return {};
+    const size_t i = row * columns.size() + col;
+    const uint64_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
+  /// A row's cells, copied.
+  std::vector<std::string> row(size_t r) const;
+  /// Appends a row of one cell per column, starting at source line `line`.
+  void addRow(const std::vector<std::string> &cells, int64_t line);
 };
 
 /// Reads a whole table. Accepts RFC 4180 quoting ("a,b", "say ""hi""", line
@@ -75,6 +95,12 @@ Result<size_t> findColumn(const CsvTable &table, const std::string &name, const 
 /// Accepts what strtof accepts in the C locale, less hex.
 Result<std::vector<float>> numericColumn(const CsvTable &table, size_t col,
                                          const std::string &path);
+
+/// The numbers of columns `cols`, row after row (rows x cols.size()), read
+/// row by row through the table's text; on a cell numericColumn refuses,
+/// the error numericColumn gives for the first such column in `cols`.
+Result<std::vector<float>> numericColumns(const CsvTable &table, const std::vector<size_t> &cols,
+                                          const std::string &path);
 
 /// A column of class labels encoded as ids 0..k-1.
 struct ClassColumn {

@@ -2,6 +2,7 @@
 #include "mtlrt/Csv.h"
 
 #include "data/GzFile.h"
+#include "support/Memory.h"
 
 #include <fmt/format.h>
 
@@ -24,7 +25,7 @@ class Parser {
 public:
   Parser(std::string_view text, bool eof, const CsvOptions &options)
       : text(text), eof(eof), path(options.path), sep(options.separator),
-        blanks(options.separator == ' '), fieldEnds{options.separator, '\n'} {
+        blanks(options.separator == ' ') {
     if (this->text.substr(0, 3) == "\xEF\xBB\xBF")
       pos = 3;
   }
@@ -79,9 +80,13 @@ public:
         if (Scan s = quotedField(field); s != Scan::Row)
           return s;
       } else {
-        size_t end = text.find_first_of(blanks ? " \t\n" : fieldEnds, pos);
-        if (end == std::string_view::npos)
-          end = n;
+        size_t end = pos; // a loop: find_first_of calls memchr on its set per character
+        if (blanks)
+          while (end < n && !isBlank(text[end]) && text[end] != '\n')
+            ++end;
+        else
+          while (end < n && text[end] != sep && text[end] != '\n')
+            ++end;
         field = std::string(trimCell(text.substr(pos, end - pos)));
         pos = end;
         if (field.find('\r') != std::string::npos) {
@@ -129,7 +134,6 @@ private:
   const std::string &path;
   char sep;
   bool blanks;
-  std::string fieldEnds; // where an unquoted field stops: the separator or a newline
   size_t pos = 0;
 
   Scan skipBlankLines() {
@@ -269,9 +273,13 @@ Result<CsvTable> readCsvImpl(const CsvOptions &options) {
     for (std::string &cell : cells)
       if (!options.na.empty() && cell == options.na)
         cell.clear();
-    table.rows.push_back(std::move(cells));
-    table.lines.push_back(at);
+    table.addRow(cells, at);
   };
+  // Room for the cells: at most the file's text, and a row's cells on each
+  // of its lines at most.
+  table.text.reserve(text->size());
+  adviseHugePages(table.text.data(), table.text.capacity());
+  reserveHuge(table.ends, width * size_t(std::count(text->begin(), text->end(), '\n') + 1));
   if (options.header) {
     auto names = headerNames(fields, options, line);
     if (!names)
@@ -344,7 +352,25 @@ Result<std::vector<std::string>> readCsvHeaderImpl(const CsvOptions &options) {
 
 } // namespace
 
+std::vector<std::string> CsvTable::row(size_t r) const {
+  std::vector<std::string> cells;
+  for (size_t c = 0; c < columns.size(); ++c)
+    cells.emplace_back(cell(r, c));
+  return cells;
+}
+
+void CsvTable::addRow(const std::vector<std::string> &cells, int64_t line) {
+  for (const std::string &c : cells) {
+    text += c;
+    ends.push_back(text.size());
+  }
+  lines.push_back(line);
+}
+
 std::string_view trimCell(std::string_view s) {
+  auto padding = [](char c) { return isBlank(c) || c == '\r'; };
+  if (s.empty() || (!padding(s.front()) && !padding(s.back())))
+    return s;
   while (!s.empty() && (isBlank(s.front()) || s.front() == '\r'))
     s.remove_prefix(1);
   while (!s.empty() && (isBlank(s.back()) || s.back() == '\r'))

@@ -120,7 +120,7 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
     block.elementNames.push_back(describeColumn(table, c));
   block.source =
       fmt::format("column{} {}", cols.size() == 1 ? "" : "s", fmt::join(block.elementNames, ", "));
-  const size_t rows = table.rows.size();
+  const size_t rows = table.rowCount();
   if (b.asCategory) {
     if (Status ok = readCategories(block, table, cols, b, inputs[static_cast<size_t>(b.slot)]); !ok)
       return ok.takeError();
@@ -141,14 +141,10 @@ Result<Block> fromColumns(const Sources &src, const BindingSpec &b,
     return block;
   }
   block.width = static_cast<int64_t>(cols.size());
-  block.values.resize(rows * cols.size());
-  for (size_t j = 0; j < cols.size(); ++j) {
-    auto column = numericColumn(table, cols[j], path);
-    if (!column)
-      return column.takeError();
-    for (size_t r = 0; r < rows; ++r)
-      block.values[r * cols.size() + j] = (*column)[r];
-  }
+  auto values = numericColumns(table, cols, path);
+  if (!values)
+    return values.takeError();
+  block.values = std::move(*values);
   return block;
 }
 
@@ -320,10 +316,10 @@ Status readSources(Sources &src) {
     auto table = readCsv(spec.csv);
     if (!table)
       return table.takeError();
-    if (table->rows.empty())
+    if (table->rowCount() == 0)
       return fail(fmt::format("{}: no data rows{}", spec.csv.path,
                               spec.csv.header ? " after the header" : ""));
-    src.rows = static_cast<int64_t>(table->rows.size());
+    src.rows = static_cast<int64_t>(table->rowCount());
     src.sourceRows = table->lines;
     src.table = std::move(*table);
     return Ok{};
