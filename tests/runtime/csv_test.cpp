@@ -447,6 +447,12 @@ TEST(CsvColumns, SeveralColumnsFailAsTheFirstFailingColumnAlone) {
   auto ba = numericColumns(table, {1, 0}, path);
   ASSERT_FALSE(ba.ok());
   EXPECT_EQ(ba.error(), path + ":2: column 'b': 'x' is not a number");
+  // A non-finite number alone is refused too, wherever its column comes.
+  std::string inf = writeTempFile("mtlrt_csv_cols_inf.csv", "a,b\n1,2\ninf,4\n");
+  auto ba2 = numericColumns(readOk(opts(inf)), {1, 0}, inf);
+  ASSERT_FALSE(ba2.ok());
+  EXPECT_EQ(ba2.error().rfind(inf + ":3: column 'a': 'inf' is not a finite number", 0), 0u)
+      << ba2.error();
   auto out = numericColumns(table, {5, 0}, path);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error(),
