@@ -276,10 +276,13 @@ Result<CsvTable> readCsvImpl(const CsvOptions &options) {
     table.addRow(cells, at);
   };
   // Room for the cells: at most the file's text, and a row's cells on each
-  // of its lines at most.
+  // of its lines, but no more cells than the file has separators and line
+  // ends (a wide first line over many short ones is a ragged file, refused
+  // below, not a reason to reserve its product).
   table.text.reserve(text->size());
   adviseHugePages(table.text.data(), table.text.capacity());
-  reserveHuge(table.ends, width * size_t(std::count(text->begin(), text->end(), '\n') + 1));
+  const size_t lines = size_t(std::count(text->begin(), text->end(), '\n')) + 1;
+  reserveHuge(table.ends, std::min(width * lines, text->size() + 1));
   if (options.header) {
     auto names = headerNames(fields, options, line);
     if (!names)

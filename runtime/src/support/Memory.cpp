@@ -1,4 +1,4 @@
-// Memory.cpp: the machine's physical memory, from sysconf.
+// Memory.cpp: the machine's physical memory, from sysconf; huge pages, from madvise.
 #include "support/Memory.h"
 
 #include <sys/mman.h>
@@ -10,10 +10,6 @@ uint64_t physicalMemoryBytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) : 0;
 }
-
-} // namespace mtlrt
-
-namespace mtlrt {
 
 void adviseHugePages(const void *p, size_t bytes) {
   constexpr uintptr_t huge = uintptr_t(2) << 20;

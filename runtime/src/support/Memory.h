@@ -1,4 +1,5 @@
-// Memory.h: how much memory the machine has, for limits that fail before it runs out.
+// Memory.h: how much memory the machine has, for limits that fail before it runs out, and huge
+// pages for the large arrays the data loaders write.
 #pragma once
 
 #include <cstddef>
