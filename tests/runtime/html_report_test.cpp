@@ -222,7 +222,13 @@ TEST_F(HtmlReportTest, TheLogMayLieElsewhere) {
   write(dir / "elsewhere" / "run.jsonl", kLog);
   write(dir / "run" / "config.json", R"({"model": "toy", "settings": {"log": ")" +
                                          (dir / "elsewhere" / "run.jsonl").string() + "\"}}");
-  report(dir / "run", 8);
+  // The page says which log it read, since another run may have written it.
+  const std::string html = report(dir / "run", 8);
+  EXPECT_NE(html.find("the epochs below come from " + (dir / "elsewhere" / "run.jsonl").string()),
+            std::string::npos);
+  // A folder with its own log.jsonl says nothing of the kind.
+  write(dir / "run" / "log.jsonl", kLog);
+  EXPECT_EQ(report(dir / "run", 8).find("the epochs below come from"), std::string::npos);
 }
 
 TEST_F(HtmlReportTest, ErrorsNameTheFileAndLine) {

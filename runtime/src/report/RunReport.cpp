@@ -198,6 +198,11 @@ Result<std::string> runFolderReport(const std::string &folder) {
   if (!s)
     page.warning("There is no summary.json: the run has not finished, or was stopped. This "
                  "report shows the epochs its log holds.");
+  if (log != (dir / "log.jsonl").string() && !neverStarted)
+    page.warning(fmt::format("The folder has no log.jsonl: the epochs below come from {}, where "
+                             "the run wrote its log (--log, as config.json says), which a "
+                             "later run given the same --log replaces.",
+                             log));
   if (s && s->text("status") == "failed")
     page.warning(fmt::format("The run failed: {}", s->text("error")));
   else // the summary's error is the log's error record: one warning is enough
