@@ -279,8 +279,7 @@ Result<CsvTable> readCsvImpl(const CsvOptions &options) {
   // of its lines, but no more cells than the file has separators and line
   // ends (a wide first line over many short ones is a ragged file, refused
   // below, not a reason to reserve its product).
-  table.text.reserve(text->size());
-  adviseHugePages(table.text.data(), table.text.capacity());
+  reserveHuge(table.text, text->size());
   const size_t lines = size_t(std::count(text->begin(), text->end(), '\n')) + 1;
   reserveHuge(table.ends, std::min(width * lines, text->size() + 1));
   if (options.header) {

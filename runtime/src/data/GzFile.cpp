@@ -212,8 +212,7 @@ Result<std::string> GzFile::readAll() try {
                       "machine's memory), more than a data file may hold; is it a file of data?",
                       filePath, double(limit) / 1e9));
     step = std::min(step, limit - used + 1);
-    text.reserve(used + step);
-    adviseHugePages(text.data(), text.capacity());
+    reserveHuge(text, used + step);
     text.resize(used + step);
     auto got = read(text.data() + used, step);
     if (!got)

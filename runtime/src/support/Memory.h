@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace mtlrt {
 
@@ -16,10 +15,11 @@ uint64_t physicalMemoryBytes();
 /// the system declines.
 void adviseHugePages(const void *p, size_t bytes);
 
-/// Reserves room for `n` values in `v` (empty) with adviseHugePages.
-template <typename T> void reserveHuge(std::vector<T> &v, size_t n) {
+/// Reserves room for `n` values in `v` (a vector or a string) and advises
+/// all of its room with adviseHugePages.
+template <typename Container> void reserveHuge(Container &v, size_t n) {
   v.reserve(n);
-  adviseHugePages(v.data(), n * sizeof(T));
+  adviseHugePages(v.data(), v.capacity() * sizeof(*v.data()));
 }
 
 } // namespace mtlrt
