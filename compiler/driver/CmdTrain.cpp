@@ -1,5 +1,6 @@
-// CmdTrain.cpp: `mtlc train FILE`: load the data, compile with the JIT, then train as a built
-// program's `train` does.
+// CmdTrain.cpp: `mtlc train FILE`: load the data while compiling with the JIT, then train as a
+// built program's `train` does.
+#include "backend/FunctionCache.h"
 #include "driver/Commands.h"
 #include "driver/DataSpecs.h"
 #include "driver/Pipeline.h"
@@ -10,8 +11,35 @@
 
 #include <fmt/format.h>
 
+#include <mutex>
+#include <thread>
+
 namespace mtl::driver {
 namespace {
+
+/// Cancels a compile running on another thread: the caches it made so far,
+/// and any it makes later.
+class CompileCancel {
+public:
+  void add(backend::FunctionCache &cache) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cancelled_)
+      cache.cancel();
+    else
+      caches_.push_back(&cache);
+  }
+  void cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    for (backend::FunctionCache *cache : caches_)
+      cache->cancel();
+  }
+
+private:
+  std::mutex mutex_;
+  bool cancelled_ = false;
+  std::vector<backend::FunctionCache *> caches_;
+};
 
 struct TrainCommandOptions {
   std::string file;
@@ -21,8 +49,8 @@ struct TrainCommandOptions {
 };
 
 int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
-  // The data first, from the checked model's run configuration: a missing
-  // file or a bad cell is reported before the compiler's time is spent.
+  // The model is checked and its files found first; then its data loads on a
+  // thread while the JIT compiles it, and a bad cell cancels the compile.
   PipelineOptions options = pipelineOptions(o.compile, global);
   options.taskGradients = o.train.gradStats || mtlrt::balanceCombinesGradients(o.train.balance);
   if (!o.train.balance.empty())
@@ -46,24 +74,32 @@ int runTrain(const TrainCommandOptions &o, const GlobalOptions &global) {
     checked.diags.flush(stderr, useColor(global.color, stderr));
     return 1;
   }
-  auto data = [&] {
-    StageTimer t(options, "data"); // reading, checking and numbering the data files
-    return mtlrt::loadTrainingData(runConfig(*checked.model), checked.model->name, o.train);
-  }();
-  if (!data) {
+  CompileCancel cancel;
+  options.cacheCreated = [&cancel](backend::FunctionCache &cache) { cancel.add(cache); };
+  std::optional<mtlrt::Result<mtlrt::TrainingData>> data;
+  PipelineOptions loading; // -v's line for the data stage; `timings` is the compile's alone
+  loading.verbose = options.verbose;
+  std::thread loader([&, config = runConfig(*checked.model)]() mutable {
+    StageTimer t(loading, "data"); // reading, checking and numbering the data files
+    data = mtlrt::loadTrainingData(std::move(config), checked.model->name, o.train);
+    if (!*data)
+      cancel.cancel();
+  });
+  Compilation c;
+  const bool ok = runPipeline(o.file, Stage::Jit, c, options);
+  loader.join();
+  if (!*data) {
     checked.diags.flush(stderr, useColor(global.color, stderr)); // its warnings
-    fmt::print(stderr, "error: {}\n", data.error());
+    fmt::print(stderr, "error: {}\n", data->error());
     return 1;
   }
-  Compilation c;
-  bool ok = runPipeline(o.file, Stage::Jit, c, options);
   c.diags.flush(stderr, useColor(global.color, stderr));
   if (!ok)
     return 1;
   // The same code path as `NAME train` of a program built by `mtlc build`.
   if (!c.background)
-    return mtlrt::runTrain(*c.compiled, o.train, std::move(*data));
-  int status = mtlrt::runTrain(*c.compiled, o.train, std::move(*data), c.background->swap());
+    return mtlrt::runTrain(*c.compiled, o.train, std::move(**data));
+  int status = mtlrt::runTrain(*c.compiled, o.train, std::move(**data), c.background->swap());
   // Only a run that went well waits for the compile, to store it for the next.
   c.background->finish(!options.diskCache.empty() && status == 0, options.verbose);
   return status;

@@ -73,6 +73,10 @@ struct PipelineOptions {
   /// compile only functions it has not compiled before. Its target must match
   /// `target`.
   backend::FunctionCache *cache = nullptr;
+  /// When set, called with each function cache the JIT stage creates (without
+  /// `cache`: its own, and a tiered compile's -O0 one) once it exists, so that
+  /// another thread may cancel the compile (`mtlc train`, whose data loads beside it).
+  std::function<void(backend::FunctionCache &)> cacheCreated;
   /// The root of the on-disk cache of compiled functions and model indexes that the JIT stage
   /// reads and fills (see backend::DiskCache); empty: none. Used when `cache`
   /// is not set; the REPL gives its session cache one itself.

@@ -156,6 +156,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       }
       c.functions = std::move(*own);
       cache = c.functions.get();
+      if (o.cacheCreated)
+        o.cacheCreated(*cache);
     }
     std::optional<void *> indexed;
     {
@@ -189,6 +191,8 @@ bool runPipeline(const std::string &path, Stage last, Compilation &c, const Pipe
       later = std::move(c.functions);
       c.functions = std::move(*first);
       cache = c.functions.get();
+      if (o.cacheCreated)
+        o.cacheCreated(*cache);
     }
   }
   std::optional<codegen::CodegenInput> input;

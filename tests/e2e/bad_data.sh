@@ -41,6 +41,13 @@ expect_error "ragged CSV row" 'error: .*ragged\.csv:5: row has 3 fields, expecte
   train "$tab" --data "train=$fixtures/ragged.csv"
 expect_error "non-numeric cell" 'error: .*non_numeric\.csv:6:.*abc' \
   train "$tab" --data "train=$fixtures/non_numeric.csv"
+# The data loads while the model compiles (here from scratch, with -v's
+# stage lines): the data's error cancels the compile, which adds nothing.
+expect_error "non-numeric cell while compiling" 'error: .*non_numeric\.csv:6:.*abc' \
+  -v train "$tab" --no-cache --data "train=$fixtures/non_numeric.csv"
+if grep -q cancel "$work/out.txt" || [[ $(grep -c 'error:' "$work/out.txt") -ne 1 ]]; then
+  fail "a data error while compiling: expected its one error and no more"
+fi
 expect_error "missing column (data file replaced)" "error: .*missing_column\.csv.*'c'" \
   train "$tab" --data "train=$fixtures/missing_column.csv"
 expect_error "missing column (named in the model)" \
@@ -104,6 +111,14 @@ if have_fashion; then
   gunzip -c "$fashion/t10k-images-idx3-ubyte.gz" | head -c 100000 >"$work/fashion-cut"
   expect_error "truncated Fashion-MNIST images" 'error: .*fashion-cut: truncated' \
     train "$examples/fashion_mnist.mtl" --data "train.images=$work/fashion-cut"
+  # The same while a large model compiles from scratch (hundreds of
+  # milliseconds, where the error takes one): the compile is cancelled before
+  # its `jit` stage.
+  expect_error "truncated images while a CNN compiles" 'error: .*fashion-cut: truncated' \
+    -v train "$examples/fashion_cnn_bn.mtl" --no-cache --no-save --data "train.images=$work/fashion-cut"
+  if grep -Eq 'cancel|^mtlc: jit' "$work/out.txt" || [[ $(grep -c 'error:' "$work/out.txt") -ne 1 ]]; then
+    fail "a data error while compiling: the compile went on, or reported more than the error"
+  fi
 else
   echo "note: $fashion is absent; the Fashion-MNIST truncation case is left out"
 fi

@@ -90,8 +90,8 @@ struct TrainingData {
 
 /// Loads and checks the data of a run of `config` (the model `modelName`)
 /// with the flags' `--data` items, having checked that --run-dir may take
-/// the run (checkRunDir). `mtlc train` calls it before compiling, so such
-/// errors are reported without waiting for the compiler. The loader's notes
+/// the run (checkRunDir). `mtlc train` calls it on a thread of its own while
+/// it compiles, and cancels the compile when it fails. The loader's notes
 /// go to stderr unless `notes` is false.
 Result<TrainingData> loadTrainingData(RunConfig config, const std::string &modelName,
                                       const TrainFlags &flags, bool notes = true);
