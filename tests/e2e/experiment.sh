@@ -71,6 +71,34 @@ grep -c "5 of 11 runs finished already" "$work/resumed.txt" >/dev/null ||
 "$log_check" same-json "$work/exp/results.json" /tasks "$work/again/results.json" /tasks ||
   fail "the resumed experiment's results differ"
 
+# With a test data set of its own, nothing is held out of the training data,
+# which moves into the runs (not copied): the multi-task run is still the
+# plain run, step for step, and the search's folds and the baselines' rows
+# are the whole training data's.
+awk 'NR == 1 || NR % 5 != 0' "$examples/data/penguins.csv" >"$work/pg_train.csv"
+awk 'NR == 1 || NR % 5 == 0' "$examples/data/penguins.csv" >"$work/pg_test.csv"
+sed -e "s|import \"lib/blocks.mtl\"|import \"$examples/lib/blocks.mtl\"|" \
+  -e "s|data/penguins.csv|$work/pg_train.csv|" \
+  -e 's|train { epochs = 100, batch = 16, seed = 7, validate = 0.2 }|train { epochs = 8, batch = 16, seed = 7, data = train, test = held }\n  experiment {\n    baselines = single_task\n    search { lr = [0.003] }\n  }|' \
+  "$examples/penguins.mtl" |
+  awk '/^  data train = csv/ { copy = 1 }
+    copy { block = block $0 "\n" }
+    { print }
+    copy && /^  }$/ { copy = 0; sub(/data train/, "data held", block); sub(/pg_train/, "pg_test", block); printf "%s", block }' \
+    >"$work/whole.mtl"
+grep -c "data held = csv(\"$work/pg_test.csv\"" "$work/whole.mtl" >/dev/null || fail "whole.mtl was not written"
+"$mtlc" experiment "$work/whole.mtl" --dir "$work/whole" --log-every 1 >"$work/out.txt" 2>"$work/err.txt" ||
+  fail "the experiment on whole training data failed: $(cat "$work/err.txt")"
+[[ $(wc -l <"$work/whole/runs.jsonl") -eq 7 ]] ||
+  fail "expected 7 runs (3 folds, 3 tasks alone, 1 multi-task): $(cat "$work/whole/runs.jsonl")"
+"$mtlc" train "$work/whole.mtl" --lr 0.003 --run-dir "$work/plain_whole" --log-every 1 -q ||
+  fail "the plain run on whole training data failed"
+"$log_check" same-steps "$work/whole/runs/mtl-seed7/log.jsonl" "$work/plain_whole/log.jsonl" ||
+  fail "on whole training data, the experiment's multi-task run is not the plain run"
+a=$("$log_check" value "$work/whole/runs/mtl-seed7/log.jsonl" "end.test.tasks.species.loss")
+b=$("$log_check" value "$work/plain_whole/log.jsonl" "end.test.tasks.species.loss")
+[[ -n $a && $a == "$b" ]] || fail "on whole training data, test loss of species: experiment $a, plain $b"
+
 # SIGTERM (or Ctrl-C) stops the runs in progress after their step: they are
 # not recorded, the finished ones are, and the experiment says how to go on,
 # exiting as the signal would have ended it; --resume then finishes it.

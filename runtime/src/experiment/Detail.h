@@ -42,10 +42,15 @@ json experimentResults(const ExperimentPlan &plan, const RunRecords &runs,
 std::string resultsTable(const json &results);
 std::string resultsCsv(const json &results);
 
-/// What the folder's experiment.json records about the experiment; a
-/// resume must find the same.
+/// Per data set the experiment reads (training, validation, test): its
+/// name, rows and a 64-bit FNV-1a hash of its values, so that a resume on
+/// data that changed under the same path is refused.
+std::string dataRead(const TrainingData &data);
+
+/// What the folder's experiment.json records about the experiment (`read`:
+/// dataRead of the multi-task model's data); a resume must find the same.
 json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainOptions &base,
-              const std::vector<SearchPoint> &points);
+              const std::vector<SearchPoint> &points, const std::string &read);
 
 /// The experiment folder, new (experiment.json written) or resumed (its
 /// identity checked, its finished runs read; runs.jsonl written afresh

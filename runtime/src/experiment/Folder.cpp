@@ -16,29 +16,6 @@ using experiment::RunRecords;
 
 namespace {
 
-/// Per data set the experiment reads (training, validation, test): its
-/// name, rows and a 64-bit FNV-1a hash of its values, so that a resume on
-/// data that changed under the same path is refused.
-std::string dataRead(const TrainingData &data) {
-  std::vector<std::string> parts;
-  for (const std::optional<Dataset> &set : data.sets) {
-    if (!set)
-      continue;
-    uint64_t hash = 14695981039346656037ull;
-    auto add = [&](const std::vector<float> &values) {
-      const auto *bytes = reinterpret_cast<const unsigned char *>(values.data());
-      for (size_t i = 0; i < values.size() * sizeof(float); ++i)
-        hash = (hash ^ bytes[i]) * 1099511628211ull;
-    };
-    for (const std::vector<float> &values : set->inputs)
-      add(values);
-    for (const std::vector<float> &values : set->targets)
-      add(values);
-    parts.push_back(fmt::format("{}: {} rows, values {:016x}", set->name, set->rows, hash));
-  }
-  return fmt::format("{}", fmt::join(parts, "; "));
-}
-
 /// Whether a resumed experiment's folder (`saved`, its experiment.json)
 /// records the same as this one (`id`): every key of `id` must match.
 Status sameExperiment(const std::string &folder, const json &saved, const json &id) {
@@ -164,9 +141,29 @@ Status checkExperimentFolder(const std::string &folder, bool resume, const std::
 
 namespace experiment {
 
+std::string dataRead(const TrainingData &data) {
+  std::vector<std::string> parts;
+  for (const std::optional<Dataset> &set : data.sets) {
+    if (!set)
+      continue;
+    uint64_t hash = 14695981039346656037ull;
+    auto add = [&](const std::vector<float> &values) {
+      const auto *bytes = reinterpret_cast<const unsigned char *>(values.data());
+      for (size_t i = 0; i < values.size() * sizeof(float); ++i)
+        hash = (hash ^ bytes[i]) * 1099511628211ull;
+    };
+    for (const std::vector<float> &values : set->inputs)
+      add(values);
+    for (const std::vector<float> &values : set->targets)
+      add(values);
+    parts.push_back(fmt::format("{}: {} rows, values {:016x}", set->name, set->rows, hash));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 /// What the folder records about the experiment; a resume must find the same.
 json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainOptions &base,
-              const std::vector<SearchPoint> &points) {
+              const std::vector<SearchPoint> &points, const std::string &read) {
   const mtl_model &model = *m.model;
   json data = json::object(); // the files --data put in place of the model's
   for (const auto &[name, path] : m.data.run.paths)
@@ -184,7 +181,7 @@ json identity(const ExperimentPlan &plan, const ExperimentModel &m, const TrainO
           {"epochs", base.epochs},
           {"batch", base.batch},
           {"data", data},
-          {"data_read", dataRead(m.data)},
+          {"data_read", read},
           {"seeds", plan.seeds},
           {"baselines", plan.singleTaskBaselines ? "single_task" : "none"},
           {"folds", plan.search ? json(plan.folds) : json(nullptr)},

@@ -30,9 +30,16 @@ struct Prepared {
   ExperimentModel *model = nullptr;
   TrainOptions base;
   Split split; ///< of the whole training data
+  /// The split trains on every row of the training data, in order: `train`
+  /// is that data, moved from the model's (not copied, which for a large
+  /// data set doubled each model's memory).
+  bool trainIsWhole = false;
   Dataset train;
-  std::optional<Dataset> validation, test;
-  std::vector<int64_t> pool; ///< rows of the whole training data that the folds split
+  std::optional<Dataset> validation, test; ///< moved from the model's, or held out of `whole()`
+  std::vector<int64_t> pool;               ///< rows of the whole training data that the folds split
+
+  /// The whole training data, whose rows the split, the folds and `pool` number.
+  const Dataset &whole() const { return trainIsWhole ? train : *model->data.sets[0]; }
 };
 
 /// Where a row comes from: its data set's name and its row (or line) there.
@@ -69,19 +76,23 @@ Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags, const Prep
     return base.takeError();
   p.base = std::move(*base);
   auto &[full, validation, test] = m.data.sets;
-  const Split split = mtl ? carrySplit(*mtl->model->data.sets[0], mtl->split, *full)
+  const Split split = mtl ? carrySplit(mtl->whole(), mtl->split, *full)
                           : splitSources(*full, validation ? 0.0 : p.base.validate, p.base.seed,
                                          test ? 0.0 : p.base.test);
   p.split = split;
-  p.train = subsetRows(*full, split.train);
+  p.trainIsWhole = int64_t(split.train.size()) == full->rows; // rows ascending, each once
   if (validation)
-    p.validation = *validation;
+    p.validation = std::move(*validation);
   else if (!split.validation.empty())
     p.validation = subsetRows(*full, split.validation);
   if (test)
-    p.test = *test;
+    p.test = std::move(*test);
   else if (!split.test.empty())
     p.test = subsetRows(*full, split.test);
+  if (p.trainIsWhole)
+    p.train = std::move(*full);
+  else
+    p.train = subsetRows(*full, split.train);
   if (!p.test && !p.validation)
     return fail("an experiment scores each run on test data, or else on validation data, and "
                 "the model has neither; hold some out with `test = 0.2` (or `validate`) in "
@@ -150,7 +161,7 @@ public:
       : prepared_(prepared), points_(points), o_(options), runs_(runs) {
     const Prepared &mtl = prepared_[0];
     if (plan.search)
-      folds_ = kFolds(*mtl.model->data.sets[0], mtl.pool, plan.folds,
+      folds_ = kFolds(mtl.whole(), mtl.pool, plan.folds,
                       strataTask(mtl.model->data.run.config, plan.metric), mtl.base.seed);
   }
 
@@ -274,7 +285,7 @@ private:
         if (int64_t(f) != spec.fold)
           rest.insert(rest.end(), folds_[f].begin(), folds_[f].end());
       std::sort(rest.begin(), rest.end());
-      const Dataset &full = *p->model->data.sets[0];
+      const Dataset &full = p->whole();
       foldTrain = subsetRows(full, rest);
       foldValidation = subsetRows(full, folds_[size_t(spec.fold)]);
       train = &foldTrain;
@@ -339,6 +350,8 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
                      const TrainFlags &flags, const ExperimentOptions &options) {
   if (models.empty() || models[0].config != "mtl")
     return fail("an experiment needs the multi-task model first");
+  // Read before the data sets move into the runs' (prepare).
+  const std::string read = experiment::dataRead(models[0].data);
   std::vector<Prepared> prepared;
   for (ExperimentModel &m : models) {
     Result<Prepared> p = prepare(m, flags, prepared.empty() ? nullptr : &prepared[0]);
@@ -349,7 +362,7 @@ Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &m
   const TrainOptions &base = prepared[0].base;
   const std::vector<SearchPoint> points = searchPoints(plan, base.seed);
   Result<RunRecords> runs =
-      experiment::openFolder(options, experiment::identity(plan, models[0], base, points));
+      experiment::openFolder(options, experiment::identity(plan, models[0], base, points, read));
   if (!runs)
     return runs.takeError();
   if (!options.quiet && !options.banner.empty()) {
