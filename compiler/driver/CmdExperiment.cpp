@@ -189,6 +189,18 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
       fmt::print(stderr, "error: {}\n", data.error());
       return 1;
     }
+    // A baseline reads the same files as the multi-task model: its inputs
+    // hold the multi-task model's arrays, not a second copy.
+    size_t shared = 0;
+    if (!models.empty())
+      for (size_t s = 0; s < data->sets.size(); ++s)
+        if (data->sets[s] && models[0].data.sets[s])
+          shared += mtlrt::shareEqualInputs(*data->sets[s], *models[0].data.sets[s]);
+    if (options.verbose && shared > 0)
+      fmt::print(stderr,
+                 "mtlc: {} shares the multi-task model's input values ({:.1f} {} held once)\n",
+                 m.model.config, double(shared) / (shared < 1000000 ? 1e3 : 1e6),
+                 shared < 1000000 ? "kB" : "MB");
     m.model.model = m.c->compiled;
     m.model.data = std::move(*data);
     models.push_back(std::move(m.model));

@@ -118,7 +118,7 @@ bool ReplSession::predict(int64_t first, int64_t last) {
   mtlrt::Dataset shown = mtlrt::subsetRows(data, picked);
   std::vector<const float *> inputs;
   for (size_t i = 0; i < shown.inputs.size(); ++i) {
-    for (float &v : shown.inputs[i])
+    for (float &v : shown.inputs[i].write())
       v = std::isnan(v) ? 0.0f : v;
     inputs.push_back(shown.inputs[i].data());
   }

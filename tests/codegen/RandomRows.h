@@ -29,7 +29,7 @@ inline mtlrt::Dataset randomRows(int64_t n) {
     for (int k = 0; k < 4; ++k) {
       float x = normal(rng);
       sum += x * float(k + 1);
-      d.inputs[0].push_back(x);
+      d.inputs[0].write().push_back(x);
     }
     d.targets[0].push_back(sum > 0 ? 1.0f : 0.0f);
     d.sourceRows.push_back(r);

@@ -51,7 +51,7 @@ mtlrt::Dataset noisyTargets(int64_t rows, double sigmaA, double sigmaB) {
     double a = 0, b = 0;
     for (int k = 0; k < 3; ++k) {
       const double x = n(rng);
-      d.inputs[0].push_back(float(x));
+      d.inputs[0].write().push_back(float(x));
       a += u[k] * x;
       b += v[k] * x;
     }

@@ -57,7 +57,7 @@ mtlrt::Dataset rows(int64_t n, int tasks, int64_t firstWidth) {
     for (int k = 0; k < 4; ++k) {
       float x = normal(rng);
       sum += x;
-      d.inputs[0].push_back(x);
+      d.inputs[0].write().push_back(x);
       if (tasks == 1)
         d.targets[0].push_back(x);
     }

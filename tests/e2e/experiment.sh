@@ -14,8 +14,13 @@ sed -e "s|import \"lib/blocks.mtl\"|import \"$examples/lib/blocks.mtl\"|" \
   "$examples/penguins.mtl" >"$work/pg.mtl"
 grep -c "search { lr = \[0.003\] }" "$work/pg.mtl" >/dev/null || fail "the model was not rewritten"
 
-"$mtlc" experiment "$work/pg.mtl" --dir "$work/exp" --log-every 1 >"$work/out.txt" 2>"$work/err.txt" ||
+"$mtlc" -v experiment "$work/pg.mtl" --dir "$work/exp" --log-every 1 >"$work/out.txt" 2>"$work/err.txt" ||
   fail "the experiment failed: $(cat "$work/err.txt")"
+# Each baseline loads the same file, and holds the multi-task model's inputs, not its own.
+for task in species sex body_mass; do
+  grep -q "^mtlc: stl:$task shares the multi-task model's input values ([0-9.]* kB held once)$" \
+    "$work/err.txt" || fail "baseline $task does not share the inputs: $(cat "$work/err.txt")"
+done
 for file in experiment.json runs.jsonl results.json results.csv runs/mtl-seed7/log.jsonl \
   runs/stl-species-seed8/log.jsonl runs/search-p1-f3/log.jsonl; do
   [[ -s $work/exp/$file ]] || fail "the experiment folder lacks $file"
@@ -23,6 +28,18 @@ done
 [[ $(wc -l <"$work/exp/runs.jsonl") -eq 11 ]] ||
   fail "expected 11 runs (3 folds, 3 tasks x 2 seeds alone, 2 multi-task): $(wc -l <"$work/exp/runs.jsonl")"
 grep -c "Δm = " "$work/out.txt" >/dev/null || fail "no Δm in the table: $(cat "$work/out.txt")"
+# The split trains on 204 of the 342 rows and validates on 69 (the other 69
+# test); each search run trains on two thirds of those 273 and validates on
+# the third.
+rows() { echo "$("$log_check" value "$1" start.train_rows), $("$log_check" value "$1" start.val_rows)"; }
+for run in mtl-seed7 stl-sex-seed8; do
+  [[ $(rows "$work/exp/runs/$run/log.jsonl") == "start.train_rows = 204, start.val_rows = 69" ]] ||
+    fail "run $run: $(rows "$work/exp/runs/$run/log.jsonl")"
+done
+for fold in 1 2 3; do
+  [[ $(rows "$work/exp/runs/search-p1-f$fold/log.jsonl") == "start.train_rows = 182, start.val_rows = 91" ]] ||
+    fail "search fold $fold: $(rows "$work/exp/runs/search-p1-f$fold/log.jsonl")"
+done
 # Its report is never written over a run's log that it reads.
 log=$work/exp/runs/stl-species-seed8/log.jsonl
 before=$(md5sum <"$log")

@@ -181,7 +181,7 @@ inline mtlrt::Dataset makeData(int64_t rows, uint64_t seed, float scale = 1, flo
     float x[kFeatures];
     for (float &v : x) {
       v = float(rng.normal());
-      d.inputs[0].push_back(v * scale + offset);
+      d.inputs[0].write().push_back(v * scale + offset);
     }
     d.targets[0].push_back(2 * x[0] - x[1] + 0.5f * x[2] + 0.3f + 0.01f * float(rng.normal()));
     d.targets[1].push_back(r % 7 == 3 ? NAN : (x[0] + x[1] > 0 ? 1.0f : 0.0f));

@@ -254,7 +254,7 @@ std::string checkLoaded(const Dataset &ds, const Seed &seed) {
     return "loaded the wrong number of inputs or tasks";
   for (size_t i = 0; i < seed.inputs.size(); ++i) {
     const InputSpec &in = seed.inputs[i];
-    const std::vector<float> &values = ds.inputs[i];
+    const Values &values = ds.inputs[i];
     if (values.size() != rows * static_cast<size_t>(in.width))
       return "input '" + in.name + "' has " + std::to_string(values.size()) + " values";
     for (size_t k = 0; k < values.size(); ++k) {

@@ -109,6 +109,38 @@ TEST(Dataset, Penguins) {
   EXPECT_EQ(data->standardizeTargets, (std::vector<uint8_t>{0, 0, 0}));
 }
 
+TEST(Dataset, TwoLoadsOfOneFileHoldTheirInputsOnce) {
+  // What an experiment does with its models' data: each loads the file, and
+  // the inputs that came out equal share one array.
+  auto a = loadDataset(penguins(), penguinInputs, penguinTasks);
+  auto b = loadDataset(penguins(), penguinInputs, penguinTasks);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(b->inputs[0].sharesWith(a->inputs[0]));
+  EXPECT_EQ(shareEqualInputs(*b, *a), 342u * 4 * sizeof(float));
+  EXPECT_TRUE(b->inputs[0].sharesWith(a->inputs[0]));
+  EXPECT_EQ(shareEqualInputs(*b, *a), 0u); // shared already
+
+  // Writing to a shared array copies it first: the other keeps its values.
+  Dataset changed = *a;
+  EXPECT_TRUE(changed.inputs[0].sharesWith(a->inputs[0]));
+  changed.inputs[0].write()[0] = 40.0f;
+  EXPECT_FLOAT_EQ(a->inputs[0][0], 39.1f);
+  EXPECT_FLOAT_EQ(b->inputs[0][0], 39.1f);
+  EXPECT_FLOAT_EQ(changed.inputs[0][0], 40.0f);
+  EXPECT_EQ(shareEqualInputs(changed, *a), 0u); // values that differ stay apart
+  EXPECT_FALSE(changed.inputs[0].sharesWith(a->inputs[0]));
+
+  // Equal bit for bit, the NaN of a gap included; another length never.
+  Dataset gaps, same, shorter;
+  gaps.inputs = {std::vector<float>{1, NAN, 3}};
+  same.inputs = {std::vector<float>{1, NAN, 3}};
+  shorter.inputs = {std::vector<float>{1, NAN}};
+  EXPECT_EQ(shareEqualInputs(same, gaps), 3u * sizeof(float));
+  EXPECT_EQ(shareEqualInputs(shorter, gaps), 0u);
+  EXPECT_TRUE(same.inputs[0].sharesWith(gaps.inputs[0]));
+  EXPECT_FALSE(shorter.inputs[0].sharesWith(gaps.inputs[0]));
+}
+
 TEST(Dataset, WineDigitsLinnerud) {
   DataSpec wine = csvSpec("wine_data.csv", false, ',', "", 1);
   wine.bindings.push_back(binding("x", false, 0, indexRange(1, 13)));

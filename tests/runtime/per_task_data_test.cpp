@@ -93,8 +93,8 @@ TEST(PerTaskData, AnUnboundInputOrTaskIsMissingOnEveryRow) {
 TEST(PerTaskData, MergeStacksRowsAndMarksSources) {
   Dataset a = part("a", 3, 1, {0});
   Dataset b = part("b", 2, 2, {1, 2});
-  std::fill(b.inputs[0].begin(), b.inputs[0].end(), NAN); // b binds no input
-  const std::vector<float> ax = a.inputs[0];
+  std::ranges::fill(b.inputs[0].write(), NAN); // b binds no input
+  const Values ax = a.inputs[0];
   Dataset m = merged(a, b);
   EXPECT_EQ(m.name, "a+b");
   EXPECT_EQ(m.rows, 5);

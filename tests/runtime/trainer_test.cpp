@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -203,14 +204,14 @@ TEST(Trainer, HeldOutRowsAreThoseOfSplitRows) {
     for (size_t s = 0; s < data.inputs.size(); ++s)
       for (size_t i = 0; i < rows.size(); ++i)
         for (int64_t j = 0; j < data.inputWidths[s]; ++j)
-          d.inputs[s][i * size_t(data.inputWidths[s]) + size_t(j)] =
+          d.inputs[s].write()[i * size_t(data.inputWidths[s]) + size_t(j)] =
               data.inputs[s][size_t(rows[i] * data.inputWidths[s] + j)];
     for (size_t t = 0; t < data.targets.size(); ++t) {
       for (size_t i = 0; i < rows.size(); ++i)
         d.targets[t][i] = data.targets[t][size_t(rows[i])];
       d.targets[t].resize(rows.size());
     }
-    d.inputs[0].resize(rows.size() * testmodel::kFeatures);
+    d.inputs[0].write().resize(rows.size() * testmodel::kFeatures);
     return d;
   };
   Dataset trainPart = subset(split.train), valPart = subset(split.validation);
@@ -219,6 +220,51 @@ TEST(Trainer, HeldOutRowsAreThoseOfSplitRows) {
   EXPECT_EQ(held.stepLosses, separate.stepLosses);
   EXPECT_EQ(held.epochs.back().validation->loss, separate.epochs.back().validation->loss);
   EXPECT_EQ(held.epochs.back().validation->rows, 36);
+}
+
+TEST(Trainer, GivenRowsTrainAsCopiesOfThemDo) {
+  // A fit on rows of one data set (an experiment's folds) equals a fit on
+  // copies of those rows, step for step; validation rows keep their order.
+  Dataset data = makeData(150, 5);
+  std::vector<int64_t> trainRows, valRows, testRows;
+  for (int64_t r = 0; r < data.rows; ++r)
+    (r % 5 == 1 ? valRows : r % 5 == 3 ? testRows : trainRows).push_back(r);
+  std::reverse(valRows.begin(), valRows.end());
+  TrainOptions o = quietOptions();
+  Dataset trainPart = subsetRows(data, trainRows), valPart = subsetRows(data, valRows),
+          testPart = subsetRows(data, testRows);
+  Trainer copied = makeTrainer(o);
+  Result<TrainResult> a = copied.fit(trainPart, &valPart, &testPart);
+  ASSERT_TRUE(a.ok()) << a.error();
+  o.validate = 0.5; // not read: the rows are given
+  Trainer given = makeTrainer(o);
+  Result<TrainResult> b = given.fit(data, trainRows, {&data, valRows}, {&data, testRows});
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ(a->stepLosses, b->stepLosses);
+  EXPECT_EQ(b->epochs.back().validation->rows, 30);
+  EXPECT_EQ(a->epochs.back().validation->loss, b->epochs.back().validation->loss);
+  ASSERT_TRUE(b->test.has_value());
+  EXPECT_EQ(a->test->loss, b->test->loss);
+  EXPECT_TRUE(std::equal(copied.params().begin(), copied.params().end(), given.params().begin()));
+
+  // Rows out of order or out of range are refused, naming the data set.
+  std::vector<int64_t> unordered = trainRows;
+  std::swap(unordered[0], unordered[1]);
+  Result<TrainResult> r = makeTrainer(o).fit(data, unordered, {}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("not ascending rows"), std::string::npos) << r.error();
+  const std::vector<int64_t> outside = {0, 150};
+  r = makeTrainer(o).fit(data, trainRows, {&data, outside}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("has 150 rows, and a fit was given rows outside them"),
+            std::string::npos)
+      << r.error();
+  o.earlyStop = {true, 3, "loss", 0};
+  r = makeTrainer(o).fit(data, trainRows, {}, {&data, testRows});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("early stopping needs validation data: give it validation rows"),
+            std::string::npos)
+      << r.error();
 }
 
 TEST(Trainer, EarlyStoppingStopsAfterPatience) {

@@ -7,7 +7,9 @@
 #include "mtlrt/Csv.h"
 #include "mtlrt/Result.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -99,12 +101,46 @@ std::vector<TaskSpec> withClasses(std::vector<TaskSpec> tasks,
 std::vector<InputSpec> withCategories(std::vector<InputSpec> inputs,
                                       const std::vector<Categories> &names);
 
+/// The values of one input slot, rows x width, row-major. Copies share one
+/// array, which is read-only until write(): the models of an experiment,
+/// which each load the same images, hold them once (shareEqualInputs).
+class Values {
+public:
+  Values() = default;
+  /// Implicit: a loader's vector becomes a slot's values.
+  Values(std::vector<float> values) : v_(std::make_shared<std::vector<float>>(std::move(values))) {}
+  size_t size() const { return v_ ? v_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  const float *data() const { return v_ ? v_->data() : nullptr; }
+  const float *begin() const { return data(); }
+  const float *end() const { return data() + size(); }
+  float operator[](size_t i) const { return (*v_)[i]; }
+  operator std::span<const float>() const { return {data(), size()}; }
+  /// The values to change in place; copied first while another Values shares them.
+  std::vector<float> &write() {
+    if (!v_)
+      v_ = std::make_shared<std::vector<float>>();
+    else if (v_.use_count() > 1)
+      v_ = std::make_shared<std::vector<float>>(*v_);
+    return *v_;
+  }
+  /// Equal values, element by element, as std::vector's ==.
+  friend bool operator==(const Values &a, std::span<const float> b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  /// Whether `other` holds this very array (not merely equal values).
+  bool sharesWith(const Values &other) const { return v_ && v_ == other.v_; }
+
+private:
+  std::shared_ptr<std::vector<float>> v_;
+};
+
 /// A loaded data set, ready for batching. Matrices are row-major, rows x width.
 struct Dataset {
   std::string name;
   int64_t rows = 0;
   std::vector<int64_t> inputWidths, targetWidths;
-  std::vector<std::vector<float>> inputs; ///< per input slot
+  std::vector<Values> inputs; ///< per input slot
   /// Per task slot. Classify: the class id; Binary and Multilabel: 0/1;
   /// NaN marks a missing label (the task's loss skips it). A task that no
   /// binding feeds is all NaN.
@@ -160,6 +196,11 @@ Result<Dataset> loadDataset(const DataSpec &spec, const std::vector<InputSpec> &
 /// One part is returned as it is.
 Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<InputSpec> &inputs,
                               const std::vector<TaskSpec> &tasks);
+
+/// Makes each input of `data` whose values equal the same input's in `like`
+/// share `like`'s array, and frees its own: data sets that several models
+/// load from the same files are held once. Returns the bytes freed.
+size_t shareEqualInputs(Dataset &data, const Dataset &like);
 
 /// The listed rows of `data` (each in [0, data.rows)), in that order.
 Dataset subsetRows(const Dataset &data, std::span<const int64_t> rows);

@@ -126,9 +126,9 @@ Status checkExperimentFolder(const std::string &folder, bool resume, const std::
 /// per goal with baselines), each run trained with the model's settings
 /// and `flags` (trainOptions), changed as the run says. Fails on a folder that
 /// holds another experiment, a run that fails, or data without a test or
-/// validation split to score on. The models' data sets are moved into the
-/// runs', not copied: `data.sets` may be left empty.
-Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &models,
+/// validation split to score on. The runs train and score on rows of the
+/// models' data sets, which they do not copy.
+Status runExperiment(const ExperimentPlan &plan, const std::vector<ExperimentModel> &models,
                      const TrainFlags &flags, const ExperimentOptions &options);
 
 } // namespace mtlrt

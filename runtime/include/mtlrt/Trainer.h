@@ -262,6 +262,12 @@ struct RunState {
   bool stoppedEarly = false;
 };
 
+/// Some rows of a data set, in the order a fit reads them.
+struct DataRows {
+  const Dataset *data = nullptr; ///< null: none
+  std::span<const int64_t> rows; ///< each in [0, data->rows)
+};
+
 /// Trains one model. Create it, optionally overwrite params()/state()/step
 /// or apply a checkpoint (Checkpoint.h), then fit().
 class Trainer {
@@ -287,6 +293,14 @@ public:
   /// loss stops being finite, naming the epoch, step and task.
   Result<TrainResult> fit(const Dataset &train, const Dataset *validation = nullptr,
                           const Dataset *test = nullptr);
+  /// The same on given rows, holding nothing out (options.validate and
+  /// options.test are not read): trains on `trainRows` of `train`
+  /// (ascending, each once), validates on `validation`'s rows and tests on
+  /// `test`'s. An experiment's splits and folds train this way, on the data
+  /// it loaded, without a copy of their rows. Fails on a row out of range
+  /// or training rows out of order.
+  Result<TrainResult> fit(const Dataset &train, std::span<const int64_t> trainRows,
+                          DataRows validation, DataRows test);
 
   /// Losses and metrics of the current parameters on every row of `data`,
   /// standardised with the statistics of the last fit (none before a fit).
@@ -380,6 +394,10 @@ public:
 
 private:
   explicit Trainer(std::unique_ptr<Impl> impl);
+  /// Both fits: `noValidation` says how to get validation data when a
+  /// method needs it and there is none.
+  Result<TrainResult> fitRows(const Dataset &train, std::span<const int64_t> trainRows,
+                              DataRows validation, DataRows test, const std::string &noValidation);
   std::unique_ptr<Impl> impl;
 };
 

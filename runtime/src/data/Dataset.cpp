@@ -405,7 +405,7 @@ void dropIncompleteRows(Dataset &ds, const std::string &path, bool csv) {
     m.resize(keep.size() * static_cast<size_t>(width));
   };
   for (size_t i = 0; i < ds.inputs.size(); ++i)
-    compact(ds.inputs[i], ds.inputWidths[i]);
+    compact(ds.inputs[i].write(), ds.inputWidths[i]);
   for (size_t t = 0; t < ds.targets.size(); ++t)
     compact(ds.targets[t], ds.targetWidths[t]);
   std::vector<int64_t> where;
@@ -454,9 +454,12 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
     if (auto ok = prepare(*block, b, src, inputs, tasks); !ok)
       return ok.takeError();
     size_t slot = static_cast<size_t>(b.slot);
-    (b.isTask ? ds.targets : ds.inputs)[slot] = std::move(block->values);
-    if (!b.isTask)
+    if (b.isTask) {
+      ds.targets[slot] = std::move(block->values);
+    } else {
+      ds.inputs[slot] = std::move(block->values);
       ds.inputGaps[slot] = 0;
+    }
     (b.isTask ? ds.standardizeTargets : ds.standardizeInputs)[slot] = b.standardize;
     if (b.isTask)
       ds.classNames[slot] = std::move(block->classNames);
@@ -481,11 +484,10 @@ Result<Dataset> loadFiles(const DataSpec &spec, const std::vector<InputSpec> &in
   // What no binding gives is missing throughout. A bound slot's values
   // replace it whole, so it is not filled first (for Fashion-MNIST's images,
   // 188 MB written and dropped).
-  auto missingUnbound = [&](std::vector<std::vector<float>> &slots,
-                            const std::vector<int64_t> &widths) {
+  auto missingUnbound = [&](auto &slots, const std::vector<int64_t> &widths) {
     for (size_t k = 0; k < slots.size(); ++k)
       if (slots[k].empty())
-        slots[k].assign(static_cast<size_t>(src.rows * widths[k]), missing);
+        slots[k] = std::vector<float>(static_cast<size_t>(src.rows * widths[k]), missing);
   };
   missingUnbound(ds.inputs, ds.inputWidths);
   missingUnbound(ds.targets, ds.targetWidths);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace mtlrt {
@@ -14,9 +15,13 @@ namespace mtlrt {
 namespace {
 
 /// Whether every row of `values` (rows x width) is NaN: the part binds nothing to the slot.
-bool unbound(const std::vector<float> &values) {
+bool unbound(std::span<const float> values) {
   return std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); });
 }
+
+/// A slot's values to write: a target's vector, or an input's own array.
+std::vector<float> &writable(std::vector<float> &values) { return values; }
+std::vector<float> &writable(Values &values) { return values.write(); }
 
 /// `v[i]`, or an empty value where `v` is shorter (a Dataset built by hand
 /// may leave per-slot lists empty).
@@ -34,8 +39,8 @@ template <class Vocabulary> struct SlotInto {
 /// Appends part `p`'s values of a slot (`slotName`: "input 'x'"). The first
 /// part that binds the slot sets its standardize flag and vocabulary; a
 /// later one must agree.
-template <class Vocabulary>
-Status mergeSlot(SlotInto<Vocabulary> into, std::vector<float> &values, bool standardize,
+template <class Vocabulary, class Slot>
+Status mergeSlot(SlotInto<Vocabulary> into, Slot &values, bool standardize,
                  const Vocabulary &vocabulary, const std::vector<Dataset> &parts, size_t p,
                  const std::string &slotName, const char *vocabularyName) {
   if (!unbound(values)) {
@@ -55,7 +60,7 @@ Status mergeSlot(SlotInto<Vocabulary> into, std::vector<float> &values, bool sta
       into.owner = int(p);
   }
   into.values.insert(into.values.end(), values.begin(), values.end());
-  std::vector<float>().swap(values); // the merged copy is the only one kept
+  values = Slot(); // the merged copy is the only one kept
   return Ok{};
 }
 
@@ -80,13 +85,12 @@ Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<Inpu
   out.inputGaps.assign(head.inputs.size(), 0);
   // Each slot's whole length up front: the parts are appended without
   // moving what came before, and a large slot gets huge pages.
-  auto reserveSlots = [&](std::vector<std::vector<float>> &to,
-                          std::vector<std::vector<float>> Dataset::*member) {
+  auto reserveSlots = [&](auto &to, auto Dataset::*member) {
     for (size_t k = 0; k < to.size(); ++k) {
       size_t total = 0;
       for (const Dataset &part : parts)
         total += k < (part.*member).size() ? (part.*member)[k].size() : 0;
-      reserveHuge(to[k], total);
+      reserveHuge(writable(to[k]), total);
     }
   };
   reserveSlots(out.inputs, &Dataset::inputs);
@@ -107,7 +111,7 @@ Result<Dataset> mergeDatasets(std::vector<Dataset> parts, const std::vector<Inpu
     out.rows += part.rows;
     for (size_t i = 0; i < part.inputs.size(); ++i) {
       out.inputGaps[i] = out.inputGaps[i] || unbound(part.inputs[i]) || slot(part.inputGaps, i);
-      SlotInto<Categories> into{out.inputs[i], out.standardizeInputs[i], out.categories[i],
+      SlotInto<Categories> into{out.inputs[i].write(), out.standardizeInputs[i], out.categories[i],
                                 inputOwner[i]};
       if (Status s = mergeSlot(into, part.inputs[i], slot(part.standardizeInputs, i) != 0,
                                slot(part.categories, i), parts, p,
@@ -157,14 +161,14 @@ Dataset subsetRows(const Dataset &data, std::span<const int64_t> rows) {
   out.standardizeTargets = data.standardizeTargets;
   out.inputGaps = data.inputGaps;
   out.sourceNames = data.sourceNames;
-  auto pick = [&](const std::vector<std::vector<float>> &from, const std::vector<int64_t> &widths,
-                  std::vector<std::vector<float>> &to) {
+  auto pick = [&](const auto &from, const std::vector<int64_t> &widths, auto &to) {
     to.resize(from.size());
     for (size_t s = 0; s < from.size(); ++s) {
-      reserveHuge(to[s], rows.size() * size_t(widths[s]));
+      std::vector<float> &into = writable(to[s]);
+      reserveHuge(into, rows.size() * size_t(widths[s]));
       for (int64_t r : rows)
-        to[s].insert(to[s].end(), from[s].begin() + r * widths[s],
-                     from[s].begin() + (r + 1) * widths[s]);
+        into.insert(into.end(), from[s].begin() + r * widths[s],
+                    from[s].begin() + (r + 1) * widths[s]);
     }
   };
   pick(data.inputs, data.inputWidths, out.inputs);
@@ -201,6 +205,20 @@ Split splitSources(const Dataset &data, double validateFraction, uint64_t seed,
   for (std::vector<int64_t> *v : {&out.train, &out.validation, &out.test})
     std::sort(v->begin(), v->end());
   return out;
+}
+
+size_t shareEqualInputs(Dataset &data, const Dataset &like) {
+  size_t freed = 0;
+  for (size_t i = 0; i < data.inputs.size() && i < like.inputs.size(); ++i) {
+    const Values &a = data.inputs[i], &b = like.inputs[i];
+    // Bit for bit: NaN marks a gap.
+    if (a.sharesWith(b) || a.empty() || a.size() != b.size() ||
+        std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) != 0)
+      continue;
+    freed += a.size() * sizeof(float);
+    data.inputs[i] = b;
+  }
+  return freed;
 }
 
 } // namespace mtlrt

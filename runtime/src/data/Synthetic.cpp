@@ -63,9 +63,12 @@ Result<Dataset> detail::loadSynthetic(const DataSpec &spec, const std::vector<In
   ds.categories.resize(inputs.size());
   ds.standardizeInputs.assign(inputs.size(), 0);
   ds.standardizeTargets.assign(tasks.size(), 0);
+  std::vector<float *> inputValues; // each input's array, written row by row below
   for (size_t i = 0; i < inputs.size(); ++i) {
     ds.inputWidths.push_back(inputs[i].width);
-    ds.inputs[i].resize(rows * static_cast<size_t>(inputs[i].width));
+    std::vector<float> &values = ds.inputs[i].write();
+    values.resize(rows * static_cast<size_t>(inputs[i].width));
+    inputValues.push_back(values.data());
   }
   for (size_t t = 0; t < tasks.size(); ++t) {
     ds.targetWidths.push_back(targetWidth(tasks[t]));
@@ -83,7 +86,7 @@ Result<Dataset> detail::loadSynthetic(const DataSpec &spec, const std::vector<In
     for (size_t i = 0; i < inputs.size(); ++i) {
       const size_t w = static_cast<size_t>(inputs[i].width);
       for (size_t j = 0; j < w; ++j, ++k) {
-        float &v = ds.inputs[i][r * w + j];
+        float &v = inputValues[i][r * w + j];
         if (inputs[i].vocab > 0) {
           uint64_t id = data.below(static_cast<uint64_t>(inputs[i].vocab));
           v = static_cast<float>(id);

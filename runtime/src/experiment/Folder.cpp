@@ -147,12 +147,12 @@ std::string dataRead(const TrainingData &data) {
     if (!set)
       continue;
     uint64_t hash = 14695981039346656037ull;
-    auto add = [&](const std::vector<float> &values) {
+    auto add = [&](std::span<const float> values) {
       const auto *bytes = reinterpret_cast<const unsigned char *>(values.data());
       for (size_t i = 0; i < values.size() * sizeof(float); ++i)
         hash = (hash ^ bytes[i]) * 1099511628211ull;
     };
-    for (const std::vector<float> &values : set->inputs)
+    for (const Values &values : set->inputs)
       add(values);
     for (const std::vector<float> &values : set->targets)
       add(values);

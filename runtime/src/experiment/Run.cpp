@@ -25,21 +25,20 @@ using experiment::RunRecords;
 using experiment::RunSpec;
 
 /// A model's data, split once with the experiment's base seed: every run
-/// trains, validates and tests on the same rows, whatever its own seed.
+/// trains, validates and tests on the same rows, whatever its own seed. The
+/// runs read the rows of the data the model loaded, which no run copies.
 struct Prepared {
-  ExperimentModel *model = nullptr;
+  const ExperimentModel *model = nullptr;
   TrainOptions base;
   Split split; ///< of the whole training data
-  /// The split trains on every row of the training data, in order: `train`
-  /// is that data, moved from the model's (not copied, which for a large
-  /// data set doubled each model's memory).
-  bool trainIsWhole = false;
-  Dataset train;
-  std::optional<Dataset> validation, test; ///< moved from the model's, or held out of `whole()`
-  std::vector<int64_t> pool;               ///< rows of the whole training data that the folds split
+  /// Where the runs validate and test: the model's own data set (all its
+  /// rows), the rows the split holds out of the training data, or none.
+  const Dataset *validationData = nullptr, *testData = nullptr;
+  std::vector<int64_t> validationRows, testRows;
+  std::vector<int64_t> pool; ///< rows of the whole training data that the folds split
 
   /// The whole training data, whose rows the split, the folds and `pool` number.
-  const Dataset &whole() const { return trainIsWhole ? train : *model->data.sets[0]; }
+  const Dataset &whole() const { return *model->data.sets[0]; }
 };
 
 /// Where a row comes from: its data set's name and its row (or line) there.
@@ -68,7 +67,7 @@ Split carrySplit(const Dataset &from, const Split &split, const Dataset &to) {
 
 /// A model's data and settings for the experiment's runs; a baseline takes
 /// the multi-task model's split (`mtl`).
-Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags, const Prepared *mtl) {
+Result<Prepared> prepare(const ExperimentModel &m, const TrainFlags &flags, const Prepared *mtl) {
   Prepared p;
   p.model = &m;
   Result<TrainOptions> base = trainOptions(m.data.run.config, flags);
@@ -80,20 +79,20 @@ Result<Prepared> prepare(ExperimentModel &m, const TrainFlags &flags, const Prep
                           : splitSources(*full, validation ? 0.0 : p.base.validate, p.base.seed,
                                          test ? 0.0 : p.base.test);
   p.split = split;
-  p.trainIsWhole = int64_t(split.train.size()) == full->rows; // rows ascending, each once
-  if (validation)
-    p.validation = std::move(*validation);
-  else if (!split.validation.empty())
-    p.validation = subsetRows(*full, split.validation);
-  if (test)
-    p.test = std::move(*test);
-  else if (!split.test.empty())
-    p.test = subsetRows(*full, split.test);
-  if (p.trainIsWhole)
-    p.train = std::move(*full);
-  else
-    p.train = subsetRows(*full, split.train);
-  if (!p.test && !p.validation)
+  // The model's own data set, all its rows; else the split's, of the whole.
+  auto place = [&](const std::optional<Dataset> &own, const std::vector<int64_t> &heldOut,
+                   const Dataset *&data, std::vector<int64_t> &rows) {
+    rows.clear();
+    if (own)
+      for (int64_t r = 0; r < own->rows; ++r)
+        rows.push_back(r);
+    else
+      rows = heldOut;
+    data = own ? &*own : rows.empty() ? nullptr : &*full;
+  };
+  place(validation, split.validation, p.validationData, p.validationRows);
+  place(test, split.test, p.testData, p.testRows);
+  if (!p.testData && !p.validationData)
     return fail("an experiment scores each run on test data, or else on validation data, and "
                 "the model has neither; hold some out with `test = 0.2` (or `validate`) in "
                 "train { ... }, or name a data set");
@@ -275,24 +274,19 @@ private:
     auto trainer = Trainer::create(p->model->model, o);
     if (!trainer)
       return trainer.takeError();
-    const Dataset *train = &p->train;
-    const Dataset *validation = p->validation ? &*p->validation : nullptr;
-    const Dataset *test = p->test ? &*p->test : nullptr;
-    Dataset foldTrain, foldValidation; // a search run: the other folds, and its own
+    std::span<const int64_t> trainRows = p->split.train;
+    DataRows validation{p->validationData, p->validationRows}, test{p->testData, p->testRows};
+    std::vector<int64_t> rest; // a search run: the other folds' rows; it validates on its own
     if (spec.config == "search") {
-      std::vector<int64_t> rest;
       for (size_t f = 0; f < folds_.size(); ++f)
         if (int64_t(f) != spec.fold)
           rest.insert(rest.end(), folds_[f].begin(), folds_[f].end());
       std::sort(rest.begin(), rest.end());
-      const Dataset &full = p->whole();
-      foldTrain = subsetRows(full, rest);
-      foldValidation = subsetRows(full, folds_[size_t(spec.fold)]);
-      train = &foldTrain;
-      validation = &foldValidation;
-      test = nullptr;
+      trainRows = rest;
+      validation = {&p->whole(), folds_[size_t(spec.fold)]};
+      test = {};
     }
-    Result<TrainResult> result = trainer->fit(*train, validation, test);
+    Result<TrainResult> result = trainer->fit(p->whole(), trainRows, validation, test);
     if (!result)
       return result.takeError();
     if (result->interrupted)
@@ -346,14 +340,13 @@ private:
 
 } // namespace
 
-Status runExperiment(const ExperimentPlan &plan, std::vector<ExperimentModel> &models,
+Status runExperiment(const ExperimentPlan &plan, const std::vector<ExperimentModel> &models,
                      const TrainFlags &flags, const ExperimentOptions &options) {
   if (models.empty() || models[0].config != "mtl")
     return fail("an experiment needs the multi-task model first");
-  // Read before the data sets move into the runs' (prepare).
   const std::string read = experiment::dataRead(models[0].data);
   std::vector<Prepared> prepared;
-  for (ExperimentModel &m : models) {
+  for (const ExperimentModel &m : models) {
     Result<Prepared> p = prepare(m, flags, prepared.empty() ? nullptr : &prepared[0]);
     if (!p)
       return p.takeError();

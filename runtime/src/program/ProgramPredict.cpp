@@ -251,7 +251,7 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   for (size_t i = 0; i < data->inputs.size(); ++i) {
     // An input the layout does not bind feeds none of the tasks shown: 0.
     if (i < data->inputGaps.size() && data->inputGaps[i])
-      std::fill(data->inputs[i].begin(), data->inputs[i].end(), 0.0f);
+      std::ranges::fill(data->inputs[i].write(), 0.0f);
     inputs.push_back(data->inputs[i].data());
   }
   std::vector<std::vector<float>> outputs(size_t(model.num_tasks));

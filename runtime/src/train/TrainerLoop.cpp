@@ -257,34 +257,13 @@ int64_t Trainer::Impl::keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCo
 
 Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation,
                                  const Dataset *test) {
-  Impl &m = *impl;
-  const mtl_model &model = *m.model;
-  const TrainOptions &opt = m.options;
-  ScopedFloatMode mode(opt.flushDenormals);
-  m.fitEpochs.clear();
-  for (const Dataset *d : {&train, validation, test})
-    if (d)
-      if (Status s = m.checkData(*d); !s)
-        return s.takeError();
-
+  const TrainOptions &opt = impl->options;
   // The rows to train on, and where validation and test rows come from: the
   // data sets given, or fractions held out of the training data.
-  Split split =
+  const Split split =
       splitSources(train, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
-  const std::vector<int64_t> trainRows = std::move(split.train);
-  // Each data set's training rows, which the epochs' batches draw from.
-  std::vector<std::vector<int64_t>> sourceRows = sourceRowLists(train);
-  for (std::vector<int64_t> &rows : sourceRows)
-    std::erase_if(rows, [&](int64_t r) {
-      return !std::binary_search(trainRows.begin(), trainRows.end(), r);
-    });
   const std::vector<int64_t> valRows = validation ? allRows(validation->rows) : split.validation;
   const std::vector<int64_t> testRows = test ? allRows(test->rows) : split.test;
-  const Dataset &valData = validation ? *validation : train;
-  const Dataset &testData = test ? *test : train;
-  const bool validating = !valRows.empty();
-  if (trainRows.empty())
-    return fail(fmt::format("training data '{}' has no rows to train on", train.name));
   // What validation there is not: a fraction too small for the data holds
   // out no row, which "set validate" would not explain.
   const std::string noValidation =
@@ -293,6 +272,56 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
                         "rows, a larger fraction or a validation data set",
                         opt.validate, train.rows, train.rows == 1 ? "" : "s")
           : std::string("set validate to a fraction or a data set");
+  return fitRows(train, split.train, {validation ? validation : &train, valRows},
+                 {test ? test : &train, testRows}, noValidation);
+}
+
+Result<TrainResult> Trainer::fit(const Dataset &train, std::span<const int64_t> trainRows,
+                                 DataRows validation, DataRows test) {
+  return fitRows(train, trainRows, validation, test, "give it validation rows");
+}
+
+namespace {
+/// Whether `rows` are rows of `data` (ascending ones when `ascending`).
+bool rowsOf(const Dataset &data, std::span<const int64_t> rows, bool ascending) {
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] < 0 || rows[i] >= data.rows || (ascending && i > 0 && rows[i] <= rows[i - 1]))
+      return false;
+  return true;
+}
+} // namespace
+
+Result<TrainResult> Trainer::fitRows(const Dataset &train, std::span<const int64_t> trainRows,
+                                     DataRows validation, DataRows test,
+                                     const std::string &noValidation) {
+  Impl &m = *impl;
+  const mtl_model &model = *m.model;
+  const TrainOptions &opt = m.options;
+  ScopedFloatMode mode(opt.flushDenormals);
+  m.fitEpochs.clear();
+  for (const Dataset *d : {&train, validation.data, test.data})
+    if (d)
+      if (Status s = m.checkData(*d); !s)
+        return s.takeError();
+  if (!rowsOf(train, trainRows, true))
+    return fail(
+        fmt::format("the training rows of data set '{}' are not ascending rows of it", train.name));
+  for (const DataRows *d : {&validation, &test})
+    if (d->data && !rowsOf(*d->data, d->rows, false))
+      return fail(fmt::format("data set '{}' has {} rows, and a fit was given rows outside them",
+                              d->data->name, d->data->rows));
+  // Each data set's training rows, which the epochs' batches draw from.
+  std::vector<std::vector<int64_t>> sourceRows = sourceRowLists(train);
+  for (std::vector<int64_t> &rows : sourceRows)
+    std::erase_if(rows, [&](int64_t r) {
+      return !std::binary_search(trainRows.begin(), trainRows.end(), r);
+    });
+  const std::span<const int64_t> valRows =
+      validation.data ? validation.rows : std::span<const int64_t>();
+  const std::span<const int64_t> testRows = test.data ? test.rows : std::span<const int64_t>();
+  const bool validating = !valRows.empty();
+  if (trainRows.empty())
+    return fail(fmt::format("training data '{}' has no rows to train on", train.name));
   if (opt.earlyStop.enabled && !validating)
     return fail("early stopping needs validation data: " + noValidation);
   if (m.schedule.kind() == Schedule::Kind::Plateau && !validating)
@@ -428,7 +457,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
         record.train.tasks[t].metrics = std::move(again.tasks[t].metrics);
     }
     if (validating)
-      record.validation = m.evaluateRows(valData, valRows, true);
+      record.validation = m.evaluateRows(*validation.data, valRows, true);
     record.seconds = secondsSince(epochStart);
     table.row(record);
     log.epoch(record);
@@ -495,7 +524,7 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
                          ? m.run.epoch
                          : m.keepBest(*this, validating ? result.bestEpoch : 0, haveBestCopy);
   if (!testRows.empty())
-    result.test = m.evaluateRows(testData, testRows, true);
+    result.test = m.evaluateRows(*test.data, testRows, true);
   result.seconds = secondsSince(runStart);
   result.threads = m.threadChoice.use();
   log.end(result);
