@@ -2,6 +2,7 @@
 // experiment its `experiment` block and the flags describe (docs/experiments.md).
 #include "driver/Commands.h"
 #include "driver/DataSpecs.h"
+#include "driver/ExperimentData.h"
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
 
@@ -62,6 +63,7 @@ mtlrt::ExperimentPlan experimentPlan(const sema::Model &m, const ExperimentComma
 /// One compiled model of the experiment, kept alive with its compilation.
 struct Compiled {
   std::unique_ptr<Compilation> c = std::make_unique<Compilation>();
+  PipelineOptions options; ///< the command's, and what this model changes
   mtlrt::ExperimentModel model;
 };
 
@@ -132,6 +134,30 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
       return 1;
     }
 
+  mtlrt::TrainFlags flags;
+  flags.epochs = o.epochs;
+  flags.seed = o.seed;
+  flags.data = o.data;
+  flags.logEvery = o.logEvery;
+  // Each baseline's task, in the order of the goals.
+  std::vector<int> baselineTasks;
+  if (plan.singleTaskBaselines)
+    for (const mtlrt::TaskGoal &g : plan.goals) {
+      int task = 0;
+      while (model.tasks[size_t(task)].name != g.task)
+        ++task;
+      baselineTasks.push_back(task);
+    }
+  // The data loads while the models compile; a data error cancels the compiles
+  // (whose caches, in `compiled`, outlive the loading).
+  std::vector<Compiled> compiled;
+  std::vector<ExperimentData::Read> reads = {{"mtl", runConfig(model)}};
+  for (int task : baselineTasks)
+    reads.emplace_back("stl:" + model.tasks[size_t(task)].name,
+                       runConfig(sema::singleTaskModel(model, task)));
+  ExperimentData data(std::move(reads), model.name, flags, options.verbose);
+  options.cacheCreated = [&data](backend::FunctionCache &cache) { data.cancel().add(cache); };
+
   // The multi-task model, compiled once for each kind of code its methods
   // need: with each task's gradients when one combines them, and apart for
   // methods that add parameters (uncertainty's log-variances).
@@ -142,7 +168,6 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
   for (const std::string &b : balances)
     taskGradients = taskGradients || mtlrt::balanceCombinesGradients(b);
   const bool ownParameters = mtlrt::balanceAddsParameters(model.balance.text);
-  std::vector<Compiled> compiled;
   std::vector<bool> made;
   for (const std::string &b : balances) {
     bool params = mtlrt::balanceAddsParameters(b);
@@ -150,59 +175,41 @@ int runExperimentCommand(const ExperimentCommandOptions &o, const GlobalOptions 
       continue;
     made.push_back(params);
     Compiled &m = compiled.emplace_back();
-    PipelineOptions mtl = options;
-    mtl.taskGradients = taskGradients;
+    m.options = options;
+    m.options.taskGradients = taskGradients;
     if (params != ownParameters)
-      mtl.balance = b;
+      m.options.balance = b;
     m.model.config = "mtl";
     m.model.balanceParameters = params;
-    if (!runPipeline(o.file, Stage::Jit, *m.c, mtl)) {
-      m.c->diags.flush(stderr, color);
-      return 1;
+  }
+  for (int task : baselineTasks) {
+    Compiled &m = compiled.emplace_back();
+    m.options = options;
+    m.options.adjust = [task](sema::Model &md) { md = sema::singleTaskModel(md, task); };
+    m.model.config = "stl:" + model.tasks[size_t(task)].name;
+  }
+  const Compiled *failed = nullptr;
+  for (Compiled &m : compiled) {
+    if (data.cancel().cancelled() || !runPipeline(o.file, Stage::Jit, *m.c, m.options)) {
+      failed = &m;
+      break;
     }
   }
-  if (plan.singleTaskBaselines)
-    for (const mtlrt::TaskGoal &g : plan.goals) {
-      int task = 0;
-      while (model.tasks[size_t(task)].name != g.task)
-        ++task;
-      Compiled &m = compiled.emplace_back();
-      PipelineOptions single = options;
-      single.adjust = [task](sema::Model &md) { md = sema::singleTaskModel(md, task); };
-      m.model.config = "stl:" + g.task;
-      if (!runPipeline(o.file, Stage::Jit, *m.c, single)) {
-        m.c->diags.flush(stderr, color);
-        return 1;
-      }
-    }
-
-  mtlrt::TrainFlags flags;
-  flags.epochs = o.epochs;
-  flags.seed = o.seed;
-  flags.data = o.data;
-  flags.logEvery = o.logEvery;
+  // A data error is the one said (the compile it cancelled only failed for it).
+  if (std::optional<std::string> error = data.wait()) {
+    fmt::print(stderr, "error: {}\n", *error);
+    return 1;
+  }
+  if (failed) {
+    failed->c->diags.flush(stderr, color);
+    return 1;
+  }
   std::vector<mtlrt::ExperimentModel> models;
   for (Compiled &m : compiled) {
-    // The notes once: every model reads the same files.
-    auto data = mtlrt::loadTrainingData(runConfig(*m.c->model), model.name, flags, models.empty());
-    if (!data) {
-      fmt::print(stderr, "error: {}\n", data.error());
-      return 1;
-    }
-    // A baseline reads the same files as the multi-task model: its inputs
-    // hold the multi-task model's arrays, not a second copy.
-    size_t shared = 0;
-    if (!models.empty())
-      for (size_t s = 0; s < data->sets.size(); ++s)
-        if (data->sets[s] && models[0].data.sets[s])
-          shared += mtlrt::shareEqualInputs(*data->sets[s], *models[0].data.sets[s]);
-    if (options.verbose && shared > 0)
-      fmt::print(stderr,
-                 "mtlc: {} shares the multi-task model's input values ({:.1f} {} held once)\n",
-                 m.model.config, double(shared) / (shared < 1000000 ? 1e3 : 1e6),
-                 shared < 1000000 ? "kB" : "MB");
     m.model.model = m.c->compiled;
-    m.model.data = std::move(*data);
+    // A second multi-task build (for a method with parameters) reads the first's data.
+    m.model.data =
+        m.model.config == "mtl" && !models.empty() ? models[0].data : data.take(m.model.config);
     models.push_back(std::move(m.model));
   }
 

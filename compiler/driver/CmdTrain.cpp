@@ -1,7 +1,7 @@
 // CmdTrain.cpp: `mtlc train FILE`: load the data while compiling with the JIT, then train as a
 // built program's `train` does.
-#include "backend/FunctionCache.h"
 #include "driver/Commands.h"
+#include "driver/CompileCancel.h"
 #include "driver/DataSpecs.h"
 #include "driver/Pipeline.h"
 #include "driver/Terminal.h"
@@ -11,35 +11,10 @@
 
 #include <fmt/format.h>
 
-#include <mutex>
 #include <thread>
 
 namespace mtl::driver {
 namespace {
-
-/// Cancels a compile running on another thread: the caches it made so far,
-/// and any it makes later.
-class CompileCancel {
-public:
-  void add(backend::FunctionCache &cache) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (cancelled_)
-      cache.cancel();
-    else
-      caches_.push_back(&cache);
-  }
-  void cancel() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cancelled_ = true;
-    for (backend::FunctionCache *cache : caches_)
-      cache->cancel();
-  }
-
-private:
-  std::mutex mutex_;
-  bool cancelled_ = false;
-  std::vector<backend::FunctionCache *> caches_;
-};
 
 struct TrainCommandOptions {
   std::string file;

@@ -119,6 +119,13 @@ if have_fashion; then
   if grep -Eq 'cancel|^mtlc: jit' "$work/out.txt" || [[ $(grep -c 'error:' "$work/out.txt") -ne 1 ]]; then
     fail "a data error while compiling: the compile went on, or reported more than the error"
   fi
+  # An experiment loads its models' data while they compile: the same.
+  expect_error "truncated images while an experiment's CNN compiles" 'error: .*fashion-cut: truncated' \
+    -v experiment "$examples/fashion_cnn_bn.mtl" --no-cache --seeds 1 --dir "$work/cut-experiment" \
+    --data "train.images=$work/fashion-cut"
+  if grep -Eq 'cancel|^mtlc: jit' "$work/out.txt" || [[ $(grep -c 'error:' "$work/out.txt") -ne 1 ]]; then
+    fail "a data error while an experiment compiles: the compile went on, or reported more"
+  fi
 else
   echo "note: $fashion is absent; the Fashion-MNIST truncation case is left out"
 fi
