@@ -558,6 +558,19 @@ TEST(Trainer, DataThatDoesNotFitIsAnError) {
   EXPECT_NE(r.error().find("input 'x' has 4 values per row, the model expects 3"),
             std::string::npos)
       << r.error();
+  // The widths agree, and the values do not fill the rows: said as such.
+  data = makeData(20, 1);
+  data.inputs[0].write().pop_back();
+  r = trainer.fit(data);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("input 'x' holds 59 values, not 20 rows of 3"), std::string::npos)
+      << r.error();
+  data = makeData(20, 1);
+  data.targets[1].push_back(0);
+  r = trainer.fit(data);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("holds 21 target values, not 20 rows of 1"), std::string::npos)
+      << r.error();
 }
 
 TEST(Trainer, StepsAllocateNothing) {

@@ -47,18 +47,22 @@ Status Trainer::Impl::checkData(const Dataset &data) const {
                            model->num_tasks));
   for (int32_t i = 0; i < model->num_inputs; ++i) {
     const mtl_input_desc &in = model->inputs[i];
-    if (data.inputWidths[size_t(i)] != in.elements ||
-        int64_t(data.inputs[size_t(i)].size()) != data.rows * in.elements)
+    if (data.inputWidths[size_t(i)] != in.elements)
       return bad(fmt::format("input '{}' has {} values per row, the model expects {}", in.name,
                              data.inputWidths[size_t(i)], in.elements));
+    if (int64_t(data.inputs[size_t(i)].size()) != data.rows * in.elements)
+      return bad(fmt::format("input '{}' holds {} values, not {} rows of {}", in.name,
+                             data.inputs[size_t(i)].size(), data.rows, in.elements));
   }
   for (int32_t t = 0; t < model->num_tasks; ++t) {
     const mtl_task_desc &task = model->tasks[t];
     int64_t width = task.kind == MTL_CLASSIFY ? 1 : task.width;
-    if (data.targetWidths[size_t(t)] != width ||
-        int64_t(data.targets[size_t(t)].size()) != data.rows * width)
+    if (data.targetWidths[size_t(t)] != width)
       return bad(fmt::format("task '{}' has {} target values per row, the model expects {}",
                              task.name, data.targetWidths[size_t(t)], width));
+    if (int64_t(data.targets[size_t(t)].size()) != data.rows * width)
+      return bad(fmt::format("task '{}' holds {} target values, not {} rows of {}", task.name,
+                             data.targets[size_t(t)].size(), data.rows, width));
   }
   return Ok{};
 }
