@@ -7,6 +7,7 @@
 #include "support/Suggest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <set>
 
@@ -96,9 +97,9 @@ std::string readSampling(Context &ctx, const ast::Expr &e) {
     auto t = evalNumber(ctx, *v, nullptr);
     if (!t)
       return "";
-    if (!(*t > 0 && *t <= 1e9)) {
-      ctx.error(v->loc,
-                fmt::format("the temperature must be a number > 0, got {}", formatNumber(*t)));
+    if (!(*t > 0 && std::isfinite(*t))) {
+      ctx.error(v->loc, fmt::format("the temperature must be a finite number > 0, got {}",
+                                    formatNumber(*t)));
       return "";
     }
     return fmt::format("temperature({})", formatNumber(*t));

@@ -207,6 +207,13 @@ TEST(PerTaskData, SamplingDrawsDataSetsByTheirShares) {
   EXPECT_LE(flat, 560);
   const int64_t turns = fromB("round_robin");
   EXPECT_EQ(turns, 505);
+  // A small T gives the larger set every draw, also where n^(1/T) is past
+  // the range of a double (1000^1000), and the limit of a huge T is uniform.
+  EXPECT_EQ(fromB("temperature(0.001)"), 0);
+  EXPECT_EQ(fromB("temperature(1e-300)"), 0);
+  const int64_t uniform = fromB("temperature(1e300)"); // p = 0.5: 505 ± 16
+  EXPECT_GE(uniform, 449);
+  EXPECT_LE(uniform, 561);
 }
 
 TEST(PerTaskData, AnEpochDependsOnlyOnTheSeedAndItsNumber) {
@@ -227,7 +234,10 @@ TEST(PerTaskData, SamplingTexts) {
   EXPECT_EQ(Sampling::parse("temperature(t = 2.5)")->temperature, 2.5);
   EXPECT_EQ(Sampling::parse("temperature(4)")->temperature, 4.0);
   EXPECT_EQ(Sampling::parse("temperature(0)").error(),
-            "sampling 'temperature(0)': the temperature must be a number > 0");
+            "sampling 'temperature(0)': the temperature must be a finite number > 0");
+  EXPECT_EQ(Sampling::parse("temperature(inf)").error(),
+            "sampling 'temperature(inf)': the temperature must be a finite number > 0");
+  EXPECT_EQ(Sampling::parse("temperature(1e300)")->temperature, 1e300);
   EXPECT_EQ(Sampling::parse("uniform").error(),
             "unknown sampling 'uniform'; use round_robin, proportional or temperature(T)");
 }

@@ -32,8 +32,8 @@ Result<Sampling> Sampling::parse(const std::string &text) {
     const std::string value = s.substr(p.size(), s.size() - p.size() - 1);
     char *end = nullptr;
     const double t = value.empty() ? NAN : std::strtod(value.c_str(), &end);
-    if (!end || *end || !(t > 0 && t <= 1e9))
-      return fail(fmt::format("sampling '{}': the temperature must be a number > 0", text));
+    if (!end || *end || !(t > 0 && std::isfinite(t)))
+      return fail(fmt::format("sampling '{}': the temperature must be a finite number > 0", text));
     out.kind = Kind::Temperature;
     out.temperature = t;
     return out;
@@ -88,13 +88,20 @@ void planEpoch(const Sampling &sampling, std::span<const std::vector<int64_t>> s
   int64_t steps = 0;
   std::vector<double> cumulative(count, 0.0);
   double total = 0;
+  // Temperature weighs each data set by (n / largest)^(1/T), the shares of
+  // n^(1/T) without computing n^(1/T): that overflows for a small T (100 rows
+  // at T = 0.006), and every set's infinite weight would draw only the last.
+  size_t largest = 0;
+  for (const std::vector<int64_t> &rows : sources)
+    largest = std::max(largest, rows.size());
   for (size_t s = 0; s < count; ++s) {
     const int64_t n = int64_t(sources[s].size());
     steps += (n + batch - 1) / batch;
-    const double weight = n == 0 ? 0.0
-                          : sampling.kind == Sampling::Kind::Temperature
-                              ? std::pow(double(n), 1.0 / sampling.temperature)
-                              : double(n);
+    const double weight =
+        n == 0 ? 0.0
+        : sampling.kind == Sampling::Kind::Temperature
+            ? std::exp(std::log(double(n) / double(largest)) / sampling.temperature)
+            : double(n);
     total += weight;
     cumulative[s] = total;
   }
