@@ -280,6 +280,34 @@ TEST(PerTaskData, EachStepTrainsTheTasksOfItsDataSet) {
   EXPECT_EQ(val.tasks[2].labelled, 8);
 }
 
+TEST(PerTaskData, TheTotalLossDoesNotDependOnTheBatches) {
+  // Rows of a label task 0 only, rows of b tasks 1 and 2, and ten of b's
+  // rows lack task 2's label too: evaluated in batches of any size, each
+  // task's loss is over the rows that label it and the total is Σ_t w_t L_t.
+  Dataset m = merged(part("a", 37, 1, {0}), part("b", 23, 2, {1, 2}));
+  for (size_t r = 40; r < 50; ++r)
+    m.targets[2][r] = NAN;
+  std::vector<double> totals;
+  for (int64_t batch : {1, 4, 7, 64}) {
+    TrainOptions o;
+    o.batch = batch;
+    o.seed = 3;
+    o.quiet = true;
+    Result<Trainer> trainer = Trainer::create(&testmodel::kModel, o);
+    ASSERT_TRUE(trainer.ok()) << trainer.error();
+    Result<EvalReport> e = trainer->evaluate(m);
+    ASSERT_TRUE(e.ok()) << e.error();
+    EXPECT_EQ(e->tasks[2].labelled, 13);
+    double weighted = 0;
+    for (int t = 0; t < testmodel::kTasks; ++t)
+      weighted += double(testmodel::kTaskDescs[t].weight) * e->tasks[size_t(t)].loss;
+    EXPECT_NEAR(e->loss, weighted, 1e-6 * weighted) << "batch " << batch;
+    totals.push_back(e->loss);
+  }
+  for (double total : totals)
+    EXPECT_NEAR(total, totals[0], 1e-6 * totals[0]);
+}
+
 TEST(PerTaskData, AResumedRunIsBitIdentical) {
   Dataset m = merged(part("a", 70, 1, {0}), part("b", 30, 2, {1, 2}));
   fs::path straightDir = mtl::test::scratchDir("per-task", "straight"),

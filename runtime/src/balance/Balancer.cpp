@@ -299,14 +299,17 @@ void Balancer::record(const float *params) {
   // outside an epoch (the C library's) keep no history. Uncertainty's
   // weight on L_t is w_t exp(-s_t) / 2, as this step's parameters have it.
   for (int t = 0; t < tasks_; ++t) {
-    lastWeights_[size_t(t)] =
-        double(stepWeights_[size_t(t)]) * (splits_ ? coefficients_[size_t(t)] : 1.0) *
-        (logVars_.empty() ? 1.0 : 0.5 * std::exp(-double(params[logVars_[size_t(t)]])));
+    lastWeights_[size_t(t)] = double(stepWeights_[size_t(t)]) *
+                              (splits_ ? coefficients_[size_t(t)] : 1.0) * lossFactor(t, params);
     if (weightHistory_.size() < weightHistory_.capacity())
       weightHistory_.push_back(lastWeights_[size_t(t)]);
   }
   if (splits_)
     addGradientStats(s);
+}
+
+double Balancer::lossFactor(int t, const float *params) const {
+  return logVars_.empty() ? 1.0 : 0.5 * std::exp(-double(params[logVars_[size_t(t)]]));
 }
 
 void Balancer::addGradientStats(BalanceStats &s) const {

@@ -63,6 +63,11 @@ public:
   /// gradients their norms and cosines (conflicts: 1 where negative).
   BalanceStats lastStep() const;
 
+  /// What multiplies w_t L_t, task t's weighted mean loss, in the total
+  /// loss a step reports (mtl_result::total_loss), with the parameters as
+  /// they are: 1, or uncertainty's exp(-s_t) / 2.
+  double lossFactor(int t, const float *params) const;
+
   MethodState state() const;
   /// Restores what state() returned; false if it does not fit the method.
   bool setState(const MethodState &state);

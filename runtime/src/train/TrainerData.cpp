@@ -243,8 +243,16 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
     evalOutputs[t].resize(rows.size() * size_t(model->tasks[t].width));
     evalTargets[t].resize(rows.size() * size_t(data.targetWidths[t]));
   }
-  std::vector<double> lossSums(tasks, 0.0), counts(tasks, 0.0);
-  double totalSum = 0, penaltySum = 0;
+  // The total is Σ_t a_t L_t + the rest (penalties, uncertainty's s_t / 2),
+  // a_t = w_t or w_t exp(-s_t) / 2, with each L_t over all the rows that
+  // label task t, as report.tasks has it. A batch's total_loss has each
+  // task's mean over the batch's labelled rows, so batches weighed by their
+  // rows would make the total depend on where the batches break whenever
+  // some rows lack a task's labels; only the rest is taken from them.
+  std::vector<double> lossSums(tasks, 0.0), counts(tasks, 0.0), factors(tasks);
+  for (size_t t = 0; t < tasks; ++t)
+    factors[t] = double(hyper.task_weights[t]) * balancer.lossFactor(int(t), params.floats());
+  double restSum = 0, penaltySum = 0;
   hyper.step = step;
   for (size_t begin = 0, n = 0; begin < rows.size(); begin += n) {
     // A batch holds one data set's rows, as in training: a batch's total is
@@ -262,20 +270,24 @@ EvalReport Trainer::Impl::evaluateRows(const Dataset &data, std::span<const int6
     mtl_result res{0.0f, taskLosses.data(), taskCounts.data(), outputPtrs.data(), 0.0f, 0, nullptr,
                    0};
     model->eval_step(&batch, &hyper, params.floats(), workspace.floats(), &res, &parallel);
-    totalSum += double(res.total_loss) * double(n);
+    double rest = double(res.total_loss);
     penaltySum += double(res.penalty) * double(n);
     for (size_t t = 0; t < tasks; ++t) {
+      rest -= factors[t] * double(taskLosses[t]);
       lossSums[t] += double(taskLosses[t]) * double(taskCounts[t]);
       counts[t] += double(taskCounts[t]);
       size_t w = size_t(model->tasks[t].width), tw = size_t(data.targetWidths[t]);
       std::memcpy(evalOutputs[t].data() + begin * w, outputBufs[t].floats(), n * w * 4);
       std::memcpy(evalTargets[t].data() + begin * tw, targetBufs[t].floats(), n * tw * 4);
     }
+    // Infinite losses (a diverged model) leave the total infinite, not NaN.
+    restSum += (std::isnan(rest) ? double(res.total_loss) : rest) * double(n);
   }
-  report.loss = rows.empty() ? 0.0 : totalSum / double(rows.size());
+  report.loss = rows.empty() ? 0.0 : restSum / double(rows.size());
   report.penalty = rows.empty() ? 0.0 : penaltySum / double(rows.size());
   for (size_t t = 0; t < tasks; ++t) {
     report.tasks[t].loss = counts[t] > 0 ? lossSums[t] / counts[t] : 0.0;
+    report.loss += rows.empty() ? 0.0 : factors[t] * report.tasks[t].loss;
     report.tasks[t].labelled = counts[t];
     if (metrics)
       report.tasks[t].metrics =
