@@ -305,8 +305,9 @@ bool ReplSession::setWeight(const std::string &task, double weight) {
     fmt::print("error: no task named '{}' (tasks: {})\n", task, fmt::join(names, ", "));
     return false;
   }
-  if (!std::isfinite(weight) || weight < 0) {
-    fmt::print("error: a task weight is finite and non-negative, got {}\n", weight);
+  if (!std::isfinite(weight) || weight < 0 || weight > std::numeric_limits<float>::max()) {
+    fmt::print("error: a task weight is a number from 0 to {:.2g}, the largest float, got {}\n",
+               std::numeric_limits<float>::max(), weight);
     return false;
   }
   std::erase_if(overrides_.weights, [&](const auto &w) { return w.first == task; });

@@ -28,6 +28,7 @@ expect_error() { # ARGS... then the message as the last argument
   grep -c -F -e "$message" "$work/e.txt" >/dev/null || fail "for $*: $(cat "$work/e.txt")"
 }
 expect_error --weight spcies=1 "--weight spcies=1: the model has no task 'spcies' (its tasks: species, sex, body_mass)"
-expect_error --weight sex=-1 "--weight sex=-1: a task's weight is finite and >= 0"
+expect_error --weight sex=-1 "--weight sex=-1: a task's weight is a number from 0 to 3.4e+38, the largest float"
+expect_error --weight sex=1e39 "--weight sex=1e+39: a task's weight is a number from 0 to 3.4e+38, the largest float"
 expect_error --weight sex "--weight 'sex': expected TASK=WEIGHT, such as sex=2"
 finish

@@ -100,7 +100,8 @@ void addTrainFlags(CLI::App *cmd, TrainFlags &f) {
                   "Do not train this parameter group: a shared value, a task, or a pattern "
                   "such as 'trunk.0.*' (repeatable; replaces the model's freeze)");
   cmd->add_option("--unfreeze-after", f.unfreezeAfter,
-                  "Train the frozen groups from the epoch after this one on")
+                  "Train the frozen groups from the epoch after this one on (0: keep them "
+                  "frozen throughout, replacing the model's unfreeze_after)")
       ->check(wholeNumber(0));
   cmd->add_option("--schedule", f.schedule,
                   "The learning-rate schedule instead of the model's: constant, "
@@ -224,8 +225,10 @@ parseWeights(const RunConfig &c, const std::vector<std::string> &items) {
     if (std::find(names.begin(), names.end(), task) == names.end())
       return fail(fmt::format("--weight {}={}: the model has no task '{}' (its tasks: {})", task, w,
                               task, fmt::join(names, ", ")));
-    if (!std::isfinite(w) || w < 0)
-      return fail(fmt::format("--weight {}={}: a task's weight is finite and >= 0", task, w));
+    if (!std::isfinite(w) || w < 0 || w > std::numeric_limits<float>::max())
+      return fail(fmt::format("--weight {}={}: a task's weight is a number from 0 to {:.2g}, the "
+                              "largest float",
+                              task, w, std::numeric_limits<float>::max()));
   }
   return weights;
 }
