@@ -46,6 +46,12 @@ model=$examples/digits_transfer.mtl
 "$work/transfer" predict --checkpoint "$work/still/init.safetensors" --input "$digits" >"$work/p0.csv" 2>/dev/null
 "$work/transfer" predict --checkpoint "$work/still/last.safetensors" --input "$digits" >"$work/p1.csv" 2>/dev/null
 cmp -s "$work/p0.csv" "$work/p1.csv" || fail "a run with every group frozen changed its predictions"
+# --unfreeze-after 0 keeps them frozen for the whole run.
+"$work/transfer" train -q --epochs 2 --run-dir "$work/still0" --save-init --freeze trunk \
+  --freeze digit --freeze odd --unfreeze-after 0 || fail "training with --unfreeze-after 0 failed"
+"$work/transfer" predict --checkpoint "$work/still0/init.safetensors" --input "$digits" >"$work/p4.csv" 2>/dev/null
+"$work/transfer" predict --checkpoint "$work/still0/last.safetensors" --input "$digits" >"$work/p5.csv" 2>/dev/null
+cmp -s "$work/p4.csv" "$work/p5.csv" || fail "--unfreeze-after 0 thawed the frozen groups"
 "$work/transfer" train -q --epochs 2 --run-dir "$work/moving" --save-init --freeze trunk ||
   fail "training with the trunk frozen failed"
 "$work/transfer" predict --checkpoint "$work/moving/init.safetensors" --input "$digits" >"$work/p2.csv" 2>/dev/null
