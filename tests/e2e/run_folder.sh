@@ -76,6 +76,24 @@ touch "$work/reused/notes.txt"
 [[ ! -f $work/reused/report.html && -f $work/reused/notes.txt ]] ||
   fail "--overwrite left the earlier run's report, or removed a file of the user's"
 grep -q '"epochs": 1' "$work/reused/summary.json" || fail "--overwrite did not write the new run's summary"
+# Files a run writes, in a folder without a run (the user's own config.json),
+# are not replaced unasked.
+mkdir -p "$work/own" && echo '{"my": "settings"}' >"$work/own/config.json"
+"$mtlc" train "$model" -q --epochs 1 --run-dir "$work/own" 2>"$work/own.txt" &&
+  fail "a folder with a config.json of the user's was taken"
+grep -q -F "the folder holds files that a run writes (config.json), which this run would replace" \
+  "$work/own.txt" || fail "no message for a folder with a config.json: $(cat "$work/own.txt")"
+grep -q -F '"my"' "$work/own/config.json" || fail "the user's config.json was replaced"
+# A replacement that cannot start (a misspelt method) leaves the run it would
+# replace; one that starts from that run's own checkpoint reads it first.
+cp "$work/reused/last.safetensors" "$work/reused-kept.safetensors"
+"$mtlc" train "$model" -q --epochs 1 --run-dir "$work/reused" --overwrite --balance pcgard 2>/dev/null &&
+  fail "--overwrite with an unknown method was accepted"
+cmp -s "$work/reused/last.safetensors" "$work/reused-kept.safetensors" ||
+  fail "--overwrite removed the run before its settings were checked"
+"$mtlc" train "$model" -q --epochs 1 --no-shuffle --run-dir "$work/reused" --overwrite \
+  --init-from "$work/reused/last.safetensors" 2>"$work/in-place.txt" ||
+  fail "--overwrite --init-from the folder's own checkpoint failed: $(cat "$work/in-place.txt")"
 
 # A run that cannot start (a resume of another run's checkpoint) leaves a
 # summary that says why, and a report of it.

@@ -423,9 +423,6 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
     if (!f.runDir.empty())
       if (Status s = checkRunDir(f.runDir, f.resume, f.overwrite); !s)
         return s;
-    if (f.overwrite)
-      if (Status s = clearRunFolder(f.runDir); !s)
-        return s;
     to.checkpointDir = folder;
     if (to.logPath.empty()) {
       Result<std::string> log =
@@ -450,6 +447,11 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
         return fail(fmt::format("{}; and {}", error.message, s.error()));
     return error;
   }
+  // The run to replace goes only now: every setting has been checked, and
+  // an --init-from checkpoint in its folder has been read.
+  if (f.overwrite)
+    if (Status s = clearRunFolder(f.runDir); !s)
+      return s;
   if (trainer->resumedEpochs() >= to.epochs) {
     // Nothing to train: the run's folder stays as it is (a new one goes).
     if (!f.quiet)

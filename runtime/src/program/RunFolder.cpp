@@ -30,7 +30,8 @@ Status writeJson(const std::string &folder, const char *name, const json &j) {
 // The files a run writes into its folder, and those of them that make the
 // folder hold a run worth keeping.
 constexpr const char *kRunFiles[] = {"config.json",      "log.jsonl",    "best.safetensors",
-                                     "last.safetensors", "summary.json", "report.html"};
+                                     "last.safetensors", "summary.json", "report.html",
+                                     "init.safetensors"};
 constexpr const char *kKeptFiles[] = {"best.safetensors", "last.safetensors", "summary.json"};
 
 json epochJson(const TrainResult &r, int64_t epoch, const char *checkpoint) {
@@ -99,8 +100,22 @@ Status checkRunDir(const std::string &dir, const std::string &resume, bool overw
     }
   // A run that failed before writing a checkpoint left nothing to continue:
   // its folder takes the next run as an empty one would.
-  if (held.empty() || overwrite || (!checkpoints && failedRun(dir)))
+  if (overwrite || (!held.empty() && !checkpoints && failedRun(dir)))
     return Ok{};
+  if (held.empty()) {
+    // Other files a run writes, there without a run's checkpoints or
+    // summary (the user's own config.json, or a run killed before either),
+    // are not replaced unasked either.
+    for (const char *name : kRunFiles)
+      if (fs::exists(fs::path(dir) / name, ec))
+        held += fmt::format("{}{}", held.empty() ? "" : ", ", name);
+    if (held.empty())
+      return Ok{};
+    return fail(fmt::format("--run-dir {}: the folder holds files that a run writes ({}), which "
+                            "this run would replace; replace them with --overwrite, or choose "
+                            "another folder",
+                            dir, held));
+  }
   if (!resume.empty()) {
     fs::path from = fs::path(resume).parent_path();
     if (fs::equivalent(from.empty() ? fs::path(".") : from, dir, ec))
