@@ -337,6 +337,12 @@ bool ReplSession::compare(int a, int b) const {
 bool ReplSession::plot(const std::string &task, const std::string &svg) const {
   if (!svg.empty() && c_ && !writesNoInput(svg, ":plot --svg"))
     return false;
+  if (mtlrt::Status s =
+          mtlrt::replacesOnlyItsKind(svg, {"<svg", "<?xml"}, ":plot --svg", "an SVG image");
+      !svg.empty() && !s) {
+    fmt::print("error: {}\n", s.error());
+    return false;
+  }
   if (lossHistory_.empty()) {
     fmt::print("nothing to plot: no epochs trained since the parameters were reset\n");
     return false;

@@ -139,6 +139,20 @@ for args in "build $work/own/wine.mtl -o" "emit obj $work/own/wine.mtl -o" \
     fail "$args the model's data: $out"
 done
 cmp -s "$work/own/data/wine_data.csv" "$examples/data/wine_data.csv" || fail "the model's data was overwritten"
+# A log replaces only a log: not another model, nor a checkpoint, nor a file
+# the run itself writes into its folder.
+cp "$examples/penguins.mtl" "$work/own/other.mtl"
+out=$("$mtlc" train "$work/own/wine.mtl" --no-save --epochs 1 --log "$work/own/other.mtl" 2>&1)
+[[ $? -eq 1 && $out == *"--log $work/own/other.mtl: it exists and is not a run's log (a log replaces only a log)"* ]] ||
+  fail "--log over a model: $out"
+cmp -s "$work/own/other.mtl" "$examples/penguins.mtl" || fail "--log replaced a model"
+"$mtlc" train "$work/own/wine.mtl" --no-save --epochs 1 -q --log "$work/own/wine.jsonl" &&
+  "$mtlc" train "$work/own/wine.mtl" --no-save --epochs 1 -q --log "$work/own/wine.jsonl" ||
+  fail "--log did not replace a log"
+out=$("$mtlc" train "$work/own/wine.mtl" --run-dir "$work/own/run" --epochs 1 \
+  --log "$work/own/run/last.safetensors" 2>&1)
+[[ $? -eq 1 && $out == *"the run writes its last.safetensors there; write the log to another file"* ]] ||
+  fail "--log as the run's own checkpoint: $out"
 
 # Where the output goes: --output replaces only a regular file (through a
 # symbolic link, the file it points to; a FIFO is written to, never replaced;
@@ -152,7 +166,11 @@ if [[ -x $wine && -f $work/wine-ck/last.safetensors ]]; then
   chmod 600 "$work/expected.csv"
   "${predict[@]}" --output "$work/expected.csv" || fail "predict --output over a file failed"
   [[ $(stat -c %a "$work/expected.csv") == 600 ]] || fail "predict --output changed a 600 file's mode"
-  echo old >"$work/target.csv"
+  out=$("${predict[@]}" --output "$work/own/other.mtl" 2>&1)
+  [[ $? -eq 1 && $out == *"--output $work/own/other.mtl: it exists and is not a file of predictions"* ]] ||
+    fail "predict --output over a model: $out"
+  cmp -s "$work/own/other.mtl" "$examples/penguins.mtl" || fail "predict --output replaced a model"
+  echo row,old >"$work/target.csv"
   ln -s target.csv "$work/link.csv"
   echo precious >"$work/link.csv.tmp"
   "${predict[@]}" --output "$work/link.csv" || fail "predict --output through a link failed"

@@ -3,6 +3,7 @@
 
 #include "mtlrt/Result.h"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,14 @@ Status writeOutputFile(const std::string &path, std::string_view bytes, const ch
 /// it reads; Ok otherwise.
 Status distinctOutput(const std::string &output, const std::vector<std::string> &inputs,
                       const char *flag);
+
+/// Fails with "FLAG OUTPUT: it exists and is not KIND; write elsewhere"
+/// when `output` is a regular file that is not empty and does not begin
+/// with one of `starts` (the first bytes every file of that kind has), so
+/// that an output replaces only an earlier one of its kind, never a
+/// checkpoint, a model or data; Ok otherwise.
+Status replacesOnlyItsKind(const std::string &output,
+                           std::initializer_list<std::string_view> starts, const char *flag,
+                           const char *kind);
 
 } // namespace mtlrt

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,24 @@ Status distinctOutput(const std::string &output, const std::vector<std::string> 
       return fail(fmt::format("{} {}: it is {}, which this command reads; write elsewhere", flag,
                               output, input));
   return Ok{};
+}
+
+Status replacesOnlyItsKind(const std::string &output,
+                           std::initializer_list<std::string_view> starts, const char *flag,
+                           const char *kind) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(output, ec))
+    return Ok{};
+  std::ifstream in(output, std::ios::binary);
+  std::string head(64, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  if (head.empty())
+    return Ok{};
+  for (std::string_view start : starts)
+    if (std::string_view(head).starts_with(start))
+      return Ok{};
+  return fail(fmt::format("{} {}: it exists and is not {}; write elsewhere", flag, output, kind));
 }
 
 } // namespace mtlrt

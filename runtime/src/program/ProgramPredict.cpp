@@ -270,6 +270,10 @@ Status predict(const mtl_model &model, const PredictFlags &f) {
   if (!f.output.empty()) {
     if (Status s = distinctOutput(f.output, {f.input, f.checkpoint}, "--output"); !s)
       return s;
+    if (Status s = replacesOnlyItsKind(f.output, {"row,", "row\n"}, "--output",
+                                       "a file of predictions (a CSV whose first column is row)");
+        !s)
+      return s;
     return writeOutputFile(f.output, text, "the predictions");
   }
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)

@@ -4,6 +4,7 @@
 #include "mtlrt/AtomicFile.h"
 #include "mtlrt/CliNumbers.h"
 #include "mtlrt/HtmlReport.h"
+#include "mtlrt/Log.h"
 #include "mtlrt/Program.h"
 #include "mtlrt/RunFolder.h"
 #include "mtlrt/StopSignals.h"
@@ -406,6 +407,9 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
     }
     if (Status s = distinctOutput(to.logPath, read, "--log"); !s)
       return s;
+    if (f.resume.empty())
+      if (Status s = RunLog::replaceable(to.logPath); !s)
+        return fail(fmt::format("--log {}", s.error()));
   }
   std::string folder;
   std::optional<RunFolderLock> lock;
@@ -424,6 +428,13 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
       if (Status s = checkRunDir(f.runDir, f.resume, f.overwrite); !s)
         return s;
     to.checkpointDir = folder;
+    for (const char *name : {"config.json", "best.safetensors", "last.safetensors",
+                             "init.safetensors", "summary.json", "report.html"})
+      if (!to.logPath.empty() &&
+          samePath(to.logPath, (std::filesystem::path(folder) / name).string()))
+        return fail(fmt::format("--log {}: the run writes its {} there; write the log to "
+                                "another file",
+                                to.logPath, name));
     if (to.logPath.empty()) {
       Result<std::string> log =
           runLogPath(folder, continuesRun(f.resume, folder), model.name ? model.name : "");

@@ -120,7 +120,23 @@ Status dropAfter(const std::string &path, int64_t epoch) {
 
 } // namespace
 
+Status RunLog::replaceable(const std::string &path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line))
+    return Ok{}; // not there, not a file that can be read, or empty
+  const json start = json::parse(line, nullptr, false);
+  if (start.is_object() && start.value("type", "") == "start")
+    return Ok{};
+  return fail(fmt::format("{}: it exists and is not a run's log (a log replaces only a log); "
+                          "write the log to another file",
+                          path));
+}
+
 Result<RunLog> RunLog::open(const std::string &path, bool append, int64_t epoch) {
+  if (!append)
+    if (Status s = replaceable(path); !s)
+      return s.takeError();
   if (append && epoch >= 0)
     if (Status s = dropAfter(path, epoch); !s)
       return s.takeError();
