@@ -26,8 +26,15 @@ mtlrt::Result<mtlrt::Trainer> ReplSession::currentTrainer() const {
   auto trainer = mtlrt::Trainer::create(c_->compiled, trainOptions());
   if (!trainer)
     return trainer.takeError();
-  if (params_.empty())
+  if (params_.empty()) {
+    // Untrained: the statistics, names and counts of the run :train would start.
+    if (trainData_)
+      if (mtlrt::Status s =
+              trainer->prepare(*trainData_, validationData_ ? &*validationData_ : nullptr);
+          !s)
+        return s.takeError();
     return trainer;
+  }
   std::copy(params_.begin(), params_.end(), trainer->params().begin());
   std::copy(state_.begin(), state_.end(), trainer->state().begin());
   trainer->setStep(step_);

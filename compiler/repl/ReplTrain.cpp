@@ -244,17 +244,10 @@ bool ReplSession::eval() {
                c_->model->name);
     return false;
   }
-  auto trainer = mtlrt::Trainer::create(c_->compiled, to);
+  auto trainer = currentTrainer();
   if (!trainer) {
     fmt::print("error: {}\n", trainer.error());
     return false;
-  }
-  if (!params_.empty()) {
-    std::copy(params_.begin(), params_.end(), trainer->params().begin());
-    if (mtlrt::Status s = trainer->setStandardizers(inputStd_, targetStd_); !s) {
-      fmt::print("error: {}\n", s.error());
-      return false;
-    }
   }
   auto report = trainer->evaluate(*data);
   if (!report) {

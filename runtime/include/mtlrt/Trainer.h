@@ -293,6 +293,13 @@ public:
   /// loss stops being finite, naming the epoch, step and task.
   Result<TrainResult> fit(const Dataset &train, const Dataset *validation = nullptr,
                           const Dataset *test = nullptr);
+  /// What fit(train, validation, test) does before its first step, without
+  /// training: the standardisation statistics of its training rows, the
+  /// data's class names and categories, its row counts. Untrained
+  /// parameters are then evaluated, predicted and saved as such a fit's
+  /// first step would see them (the REPL before :train; --save-init's).
+  Status prepare(const Dataset &train, const Dataset *validation = nullptr,
+                 const Dataset *test = nullptr);
   /// The same on given rows, holding nothing out (options.validate and
   /// options.test are not read): trains on `trainRows` of `train`
   /// (ascending, each once), validates on `validation`'s rows and tests on

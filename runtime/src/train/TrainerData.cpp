@@ -86,6 +86,21 @@ void Trainer::Impl::fitStandardizers(const Dataset &data, std::span<const int64_
       targetStd[t].reset();
 }
 
+Status Trainer::Impl::startRun(const Dataset &train, std::span<const int64_t> trainRows,
+                               int64_t valRows) {
+  // Embedding rows stand for the values of the vocabulary they were trained
+  // with (a checkpoint's, or an earlier fit's): the data must use it too.
+  if (Status s = checkVocabularies(train, false, false); !s)
+    return s;
+  fitStandardizers(train, trainRows);
+  classNames = train.classNames;
+  categories = train.categories;
+  run = RunState{};
+  run.trainRows = int64_t(trainRows.size());
+  run.valRows = valRows;
+  return Ok{};
+}
+
 Status Trainer::Impl::checkStandardizers(const Dataset &data) const {
   auto check = [&](bool wanted, bool have, const char *what, const char *name) -> Status {
     if (wanted == have)

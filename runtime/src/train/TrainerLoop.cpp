@@ -255,13 +255,29 @@ int64_t Trainer::Impl::keepBest(Trainer &trainer, int64_t bestEpoch, bool haveCo
   return bestEpoch;
 }
 
+namespace {
+/// The rows to train on, and where validation and test rows come from: the
+/// data sets given, or fractions held out of the training data.
+Split fitSplit(const TrainOptions &opt, const Dataset &train, const Dataset *validation,
+               const Dataset *test) {
+  return splitSources(train, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
+}
+} // namespace
+
+Status Trainer::prepare(const Dataset &train, const Dataset *validation, const Dataset *test) {
+  for (const Dataset *d : {&train, validation, test})
+    if (d)
+      if (Status s = impl->checkData(*d); !s)
+        return s;
+  const Split split = fitSplit(impl->options, train, validation, test);
+  return impl->startRun(train, split.train,
+                        validation ? validation->rows : int64_t(split.validation.size()));
+}
+
 Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation,
                                  const Dataset *test) {
   const TrainOptions &opt = impl->options;
-  // The rows to train on, and where validation and test rows come from: the
-  // data sets given, or fractions held out of the training data.
-  const Split split =
-      splitSources(train, validation ? 0.0 : opt.validate, opt.seed, test ? 0.0 : opt.test);
+  const Split split = fitSplit(opt, train, validation, test);
   const std::vector<int64_t> valRows = validation ? allRows(validation->rows) : split.validation;
   const std::vector<int64_t> testRows = test ? allRows(test->rows) : split.test;
   // What validation there is not: a fraction too small for the data holds
@@ -342,18 +358,8 @@ Result<TrainResult> Trainer::fitRows(const Dataset &train, std::span<const int64
     // Head outputs and embedding rows stand for the checkpoint's classes and categories.
     if (Status s = m.checkVocabularies(train, true, true); !s)
       return s.takeError();
-  } else {
-    // Embedding rows stand for the values of the vocabulary they were trained
-    // with (a checkpoint's, or an earlier fit's): the data must use it too.
-    if (Status s = m.checkVocabularies(train, false, false); !s)
-      return s.takeError();
-    m.fitStandardizers(train, trainRows);
-    m.classNames = train.classNames;
-    m.categories = train.categories;
-    m.run = RunState{};
-    m.run.trainRows = int64_t(trainRows.size());
-    m.run.valRows = valCount;
-  }
+  } else if (Status s = m.startRun(train, trainRows, valCount); !s)
+    return s.takeError();
   m.resumePending = false;
   if (!opt.checkpointDir.empty()) {
     std::error_code ec;
