@@ -420,8 +420,9 @@ bool ReplSession::dataFollowsParams() {
         k == 0 ? config : mtlrt::withVocabularies(config, train->classNames, train->categories),
         indices);
     if (!d) {
-      fmt::print("error: the parameters number classes and categories otherwise than the data, "
-                 "which cannot be read by theirs: {}\n",
+      fmt::print("error: the parameters were trained on other classes or categories than the "
+                 "data has, and the data cannot be read with theirs: {}; :reset to train on "
+                 "this data afresh, or :load a checkpoint trained on it\n",
                  d.error());
       return false;
     }
