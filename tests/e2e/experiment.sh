@@ -153,6 +153,11 @@ out=$("$mtlc" experiment "$work/pg.mtl" --resume "$work/exp" --seeds 3 --seed 9 
   fail "--resume with two differences: $out"
 [[ $out == *continuing* ]] && fail "a refused --resume said it was continuing: $out"
 expect_error "$work/pg.mtl" --dir "$work/exp" "holds an experiment already; continue it with --resume"
+# A folder without an experiment whose files are named as an experiment's.
+mkdir -p "$work/mine" && echo "my,results" >"$work/mine/results.csv"
+expect_error "$work/pg.mtl" --dir "$work/mine" \
+  "the folder holds files that an experiment writes (results.csv), which this one would replace"
+[[ $(cat "$work/mine/results.csv") == "my,results" ]] || fail "the user's results.csv was replaced"
 # A folder where a file is: said before compiling (-v would print the stages).
 touch "$work/a_file"
 out=$("$mtlc" -v experiment "$work/pg.mtl" --dir "$work/a_file/exp" 2>&1)

@@ -123,6 +123,15 @@ Status checkExperimentFolder(const std::string &folder, bool resume, const std::
       if (at == at.parent_path())
         break;
     }
+    // A folder without an experiment keeps files named as an experiment's.
+    std::string held;
+    for (const char *name : {"runs.jsonl", "results.json", "results.csv", "report.html"})
+      if (fs::exists(fs::path(folder) / name, ec))
+        held += fmt::format("{}{}", held.empty() ? "" : ", ", name);
+    if (!held.empty())
+      return fail(fmt::format("--dir {}: the folder holds files that an experiment writes ({}), "
+                              "which this one would replace; choose another folder",
+                              folder, held));
     return Ok{};
   }
   std::ifstream in(file);
