@@ -244,6 +244,16 @@ bool ReplSession::eval() {
                c_->model->name);
     return false;
   }
+  if (data->rows == 0) {
+    if (validationData_)
+      fmt::print("error: model '{}' has no validation rows: its validation data is empty\n",
+                 c_->model->name);
+    else
+      fmt::print("error: model '{}' has no validation rows: validate = {} of its {} training "
+                 "row{} holds out none; use a larger fraction or a validation data set\n",
+                 c_->model->name, validate, trainData_->rows, trainData_->rows == 1 ? "" : "s");
+    return false;
+  }
   auto trainer = currentTrainer();
   if (!trainer) {
     fmt::print("error: {}\n", trainer.error());
