@@ -289,11 +289,18 @@ bool ReplSession::compare(int a, int b) const {
       return false;
     }
   const ReplRun &ra = runs_[a - 1], &rb = runs_[b - 1];
+  // The model's versions in the session, numbered as the runs first met them.
+  std::map<std::string, int> versions;
+  for (const ReplRun &r : runs_)
+    versions.emplace(r.source, int(versions.size()) + 1);
   std::vector<std::pair<std::string, std::pair<std::string, std::string>>> settings = {
       {"lr", {fmt::format("{:g}", ra.lr), fmt::format("{:g}", rb.lr)}},
       {"batch", {fmt::format("{}", ra.batch), fmt::format("{}", rb.batch)}},
       {"epochs", {fmt::format("{}", ra.epochs), fmt::format("{}", rb.epochs)}},
       {"seed", {fmt::format("{}", ra.seed), fmt::format("{}", rb.seed)}},
+      {"balance", {ra.balance, rb.balance}},
+      {"model version",
+       {fmt::format("{}", versions[ra.source]), fmt::format("{}", versions[rb.source])}},
       {"continued", {ra.continued ? "yes" : "no", rb.continued ? "yes" : "no"}}};
   auto stoppedAt = [](const ReplRun &r) {
     return r.interruptedAt > 0 ? fmt::format("step {}", r.interruptedAt) : std::string("no");
@@ -316,10 +323,13 @@ bool ReplSession::compare(int a, int b) const {
   }
   for (const auto &[t, v] : weights)
     settings.push_back({fmt::format("weight {}", t), v});
-  fmt::print("{:<22} {:>12} {:>12}\n", "setting", fmt::format("run {}", a),
-             fmt::format("run {}", b));
+  size_t width = 12; // wider for a long setting, such as a method with arguments
   for (const auto &[name, v] : settings)
-    fmt::print("{:<22} {:>12} {:>12}{}\n", name, v.first, v.second,
+    width = std::max({width, v.first.size(), v.second.size()});
+  fmt::print("{:<22} {:>{}} {:>{}}\n", "setting", fmt::format("run {}", a), width,
+             fmt::format("run {}", b), width);
+  for (const auto &[name, v] : settings)
+    fmt::print("{:<22} {:>{}} {:>{}}{}\n", name, v.first, width, v.second, width,
                v.first != v.second ? "   * differs" : "");
   auto sa = scoreList(ra), sb = scoreList(rb);
   if (!sa.empty() || !sb.empty())

@@ -36,7 +36,10 @@ struct ReplRun {
   bool continued = false;                              ///< started from earlier parameters
   /// The last epoch's, if validated and the run did not go on past it.
   std::vector<mtlrt::TaskScores> validation;
-  std::string balance;           ///< the method
+  std::string balance; ///< the method
+  /// The model's source hash: items typed or reloaded between two runs
+  /// (another optimizer, a new head) change it.
+  std::string source;
   mtlrt::BalanceStats balancing; ///< what it did in the last epoch
   /// Per epoch of the run: each mix gate's mean weight on its experts.
   std::vector<std::vector<mtlrt::GateMeans>> gates;

@@ -188,6 +188,7 @@ ReplRun ReplSession::newRun(const mtlrt::TrainOptions &to, bool continued,
   run.seed = to.seed;
   run.continued = continued;
   run.balance = trainer.options().balance;
+  run.source = c_->compiled->source_hash ? c_->compiled->source_hash : "";
   if (!epochs.empty())
     run.balancing = epochs.back().balance;
   for (const sema::Task &t : c_->model->tasks)
