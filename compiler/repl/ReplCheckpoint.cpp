@@ -67,12 +67,23 @@ bool ReplSession::save(const std::string &path) {
   }
   if (!writesNoInput(path, ":save"))
     return false;
-  // A checkpoint replaces a checkpoint, never another kind of file.
+  // A checkpoint replaces a checkpoint of the same model, never another
+  // model's (another run's folder) or another kind of file.
   std::error_code ec;
-  if (std::filesystem::is_regular_file(path, ec) && !mtlrt::readCheckpoint(path)) {
-    fmt::print("error: :save {}: the file exists and is not a checkpoint; choose another name\n",
-               path);
-    return false;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    auto existing = mtlrt::readCheckpoint(path);
+    if (!existing) {
+      fmt::print("error: :save {}: the file exists and is not a checkpoint; choose another name\n",
+                 path);
+      return false;
+    }
+    const std::string *model = existing->meta("model");
+    if (model && *model != c_->model->name) {
+      fmt::print("error: :save {}: the file is a checkpoint of model '{}', not '{}'; choose "
+                 "another name\n",
+                 path, *model, c_->model->name);
+      return false;
+    }
   }
   auto trainer = currentTrainer();
   if (!trainer) {
