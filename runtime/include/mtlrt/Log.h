@@ -50,7 +50,8 @@ public:
   static Result<RunLog> open(const std::string &path, bool append = false, int64_t epoch = -1);
   /// Whether a new log may be written at `path`: a log replaces only a log
   /// (a file whose first line is a run's start record) or an empty file,
-  /// never a checkpoint, a model or data; fails saying so otherwise.
+  /// never a checkpoint, a model or data; fails saying so otherwise. What
+  /// is not a regular file (a device, a FIFO) is written to, never replaced.
   static Status replaceable(const std::string &path);
 
   void start(const mtl_model &model, const TrainOptions &options, int64_t trainRows,

@@ -48,6 +48,11 @@ bool continuesRun(const std::string &resume, const std::string &folder);
 /// Whether two paths name the same file (which need not exist).
 bool samePath(const std::string &a, const std::string &b);
 
+/// Fails when `log` names a file that a run writes into `folder` other than
+/// its log (its checkpoints, config.json, summary.json, report.html), which
+/// would replace the log or be replaced by it.
+Status logBesideRunFiles(const std::string &log, const std::string &folder);
+
 /// The log of a run of `modelName` in `folder` without --log: log.jsonl
 /// there, or, for a run continued in its own folder (`continuing`), the log
 /// its earlier part wrote, which config.json names (its --log), so that one

@@ -428,13 +428,8 @@ Status train(const mtl_model &model, const TrainFlags &f, TrainingData data,
       if (Status s = checkRunDir(f.runDir, f.resume, f.overwrite); !s)
         return s;
     to.checkpointDir = folder;
-    for (const char *name : {"config.json", "best.safetensors", "last.safetensors",
-                             "init.safetensors", "summary.json", "report.html"})
-      if (!to.logPath.empty() &&
-          samePath(to.logPath, (std::filesystem::path(folder) / name).string()))
-        return fail(fmt::format("--log {}: the run writes its {} there; write the log to "
-                                "another file",
-                                to.logPath, name));
+    if (Status s = logBesideRunFiles(to.logPath, folder); !s)
+      return s;
     if (to.logPath.empty()) {
       Result<std::string> log =
           runLogPath(folder, continuesRun(f.resume, folder), model.name ? model.name : "");

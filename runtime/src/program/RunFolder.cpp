@@ -276,6 +276,16 @@ bool samePath(const std::string &a, const std::string &b) {
   return !ea && !eb ? x == y : a == b;
 }
 
+Status logBesideRunFiles(const std::string &log, const std::string &folder) {
+  for (const char *name : kRunFiles)
+    if (!log.empty() && std::string_view(name) != "log.jsonl" &&
+        samePath(log, (fs::path(folder) / name).string()))
+      return fail(fmt::format("--log {}: the run writes its {} there; write the log to another "
+                              "file",
+                              log, name));
+  return Ok{};
+}
+
 Result<std::string> runLogPath(const std::string &folder, bool continuing,
                                const std::string &modelName) {
   const std::string own = (fs::path(folder) / "log.jsonl").string();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -121,10 +122,14 @@ Status dropAfter(const std::string &path, int64_t epoch) {
 } // namespace
 
 Status RunLog::replaceable(const std::string &path) {
+  // A device or a FIFO (/dev/stdout, a pipe) is written to, never replaced.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return Ok{};
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line))
-    return Ok{}; // not there, not a file that can be read, or empty
+    return Ok{}; // unreadable, or empty
   const json start = json::parse(line, nullptr, false);
   if (start.is_object() && start.value("type", "") == "start")
     return Ok{};
