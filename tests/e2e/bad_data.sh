@@ -155,4 +155,20 @@ out=$("$mtlc" train "$fixtures/far.mtl" --no-save 2>&1)
 [[ $out == *"validation, epoch 2 (last; kept, no epoch's validation loss was finite)"* &&
   $out != *"best by loss"* ]] || fail "validation losses that are not finite: $out"
 
+# A validate fraction that holds out no row: the run trains without
+# validation, and says so.
+cat >"$work/one_row.mtl" <<'EOF2'
+model one_row {
+  input x : f32[2]
+  data train = synthetic(rows = 1, seed = 1) {}
+  shared t = x -> dense(4) -> relu
+  task y : regress { head = t -> dense(1) }
+  train { epochs = 1, batch = 1, validate = 0.5 }
+}
+EOF2
+out=$("$mtlc" train "$work/one_row.mtl" --no-save 2>&1)
+[[ $? -eq 0 && $out == *"warning: validate = 0.5 of the 1 training row holds out none; use more \
+rows, a larger fraction or a validation data set; the run trains without validation"* ]] ||
+  fail "a validate fraction that holds out no row: $out"
+
 finish

@@ -288,6 +288,10 @@ Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation
                         "rows, a larger fraction or a validation data set",
                         opt.validate, train.rows, train.rows == 1 ? "" : "s")
           : std::string("set validate to a fraction or a data set");
+  // Said where nothing fails for it (early stopping and plateau do).
+  if (!validation && opt.validate > 0 && valRows.empty() && !opt.quiet && !opt.earlyStop.enabled &&
+      impl->schedule.kind() != Schedule::Kind::Plateau)
+    std::fprintf(stderr, "warning: %s; the run trains without validation\n", noValidation.c_str());
   return fitRows(train, split.train, {validation ? validation : &train, valRows},
                  {test ? test : &train, testRows}, noValidation);
 }
