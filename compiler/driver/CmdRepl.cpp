@@ -17,6 +17,9 @@ void addReplCommand(CLI::App &app, const GlobalOptions &global, int &status) {
   cmd->add_option("--target-cpu", o->targetCpu, "CPU to generate code for")
       ->check(mtlrt::nonEmpty())
       ->capture_default_str();
+  cmd->add_flag("--stop-on-error", o->stopOnError,
+                "In a script (standard input not a terminal), stop at the first input that "
+                "fails");
   cmd->callback([o, &global, &status] {
     o->color = useColor(global.color, stdout);
     status = runRepl(*o);

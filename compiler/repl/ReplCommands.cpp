@@ -8,10 +8,12 @@
 
 #include "support/Suggest.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <iterator>
 #include <limits>
 #include <unistd.h>
 
@@ -208,50 +210,57 @@ bool runPlot(ReplSession &s, const std::vector<std::string> &w) {
   return s.plot(task, svg);
 }
 
-void runCommand(ReplSession &s, const std::vector<std::string> &w) {
+// Runs a `:` command other than :quit; false when it failed (it said why).
+bool runCommand(ReplSession &s, const std::vector<std::string> &w) {
   const std::string &cmd = w[0];
   if (cmd == ":help") {
     fmt::print("{}", kHelp);
-  } else if (cmd == ":load") {
-    bool checkpoint = w.size() >= 2 && w[1].ends_with(".safetensors");
-    if (checkpoint)
-      w.size() == 2 ? s.loadCheckpoint(w[1]) : usage(":load FILE.safetensors");
-    else if (w.size() < 2 || w.size() > 3)
-      usage(":load FILE [MODEL] | :load FILE.safetensors");
-    else
-      s.load(w[1], w.size() == 3 ? w[2] : "");
-  } else if (cmd == ":predict") {
-    runPredict(s, w);
-  } else if (cmd == ":save") {
-    w.size() == 2 ? s.save(w[1]) : usage(":save FILE");
-  } else if (cmd == ":reload") {
-    w.size() == 1 ? s.reload() : usage(":reload");
-  } else if (cmd == ":train") {
-    runTrainCommand(s, w);
-  } else if (cmd == ":eval") {
-    w.size() == 1 ? s.eval() : usage(":eval");
-  } else if (cmd == ":reset") {
-    w.size() == 1 ? s.resetParams() : usage(":reset");
-  } else if (cmd == ":set") {
-    runSet(s, w);
-  } else if (cmd == ":show") {
-    w.size() == 2 ? s.show(w[1])
-                  : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|gates|data");
-  } else if (cmd == ":time") {
+    return true;
+  }
+  if (cmd == ":load") {
+    if (w.size() >= 2 && w[1].ends_with(".safetensors"))
+      return w.size() == 2 ? s.loadCheckpoint(w[1]) : usage(":load FILE.safetensors");
+    if (w.size() < 2 || w.size() > 3)
+      return usage(":load FILE [MODEL] | :load FILE.safetensors");
+    return s.load(w[1], w.size() == 3 ? w[2] : "");
+  }
+  if (cmd == ":predict")
+    return runPredict(s, w);
+  if (cmd == ":save")
+    return w.size() == 2 ? s.save(w[1]) : usage(":save FILE");
+  if (cmd == ":reload")
+    return w.size() == 1 ? s.reload() : usage(":reload");
+  if (cmd == ":train")
+    return runTrainCommand(s, w);
+  if (cmd == ":eval")
+    return w.size() == 1 ? s.eval() : usage(":eval");
+  if (cmd == ":reset")
+    return w.size() == 1 ? s.resetParams() : usage(":reset");
+  if (cmd == ":set")
+    return runSet(s, w);
+  if (cmd == ":show")
+    return w.size() == 2
+               ? s.show(w[1])
+               : usage(":show ast|ir|grad|opt|llvm|asm|shapes|params|tasks|balance|gates|data");
+  if (cmd == ":time") {
     s.printTime();
-  } else if (cmd == ":runs") {
+    return true;
+  }
+  if (cmd == ":runs") {
     s.printRuns();
-  } else if (cmd == ":compare") {
+    return true;
+  }
+  if (cmd == ":compare") {
     auto a = w.size() == 3 ? number<int>(w[1]) : std::nullopt;
     auto b = w.size() == 3 ? number<int>(w[2]) : std::nullopt;
-    a &&b ? s.compare(*a, *b) : usage(":compare A B (two run numbers, see :runs)");
-  } else if (cmd == ":plot") {
-    runPlot(s, w);
-  } else {
-    std::string hint = didYouMean(cmd, replCommandNames());
-    fmt::print("error: unknown command '{}'{}\n", cmd,
-               hint.empty() ? "; :help lists the commands" : hint);
+    return a && b ? s.compare(*a, *b) : usage(":compare A B (two run numbers, see :runs)");
   }
+  if (cmd == ":plot")
+    return runPlot(s, w);
+  std::string hint = didYouMean(cmd, replCommandNames());
+  fmt::print("error: unknown command '{}'{}\n", cmd,
+             hint.empty() ? "; :help lists the commands" : hint);
+  return false;
 }
 
 // The text without its comments (each replaced by a space).
@@ -332,6 +341,22 @@ std::string historyFile() {
   return home && *home ? std::string(home) + "/.mtlc_history" : "";
 }
 
+// Says which inputs of a script failed, by the line each starts on (0: the
+// file given on the command line), once the script ends.
+void reportFailures(const std::vector<int> &lines) {
+  std::vector<int> numbered;
+  std::copy_if(lines.begin(), lines.end(), std::back_inserter(numbered),
+               [](int line) { return line > 0; });
+  std::vector<std::string> where;
+  if (numbered.size() < lines.size())
+    where.push_back("the file to load");
+  if (!numbered.empty())
+    where.push_back(
+        fmt::format("line{} {}", numbered.size() == 1 ? "" : "s", fmt::join(numbered, ", ")));
+  fmt::print(stderr, "error: {} input{} of the script failed: {}\n", lines.size(),
+             lines.size() == 1 ? "" : "s", fmt::join(where, "; "));
+}
+
 } // namespace
 
 const std::vector<std::string> &replCommandNames() {
@@ -341,19 +366,19 @@ const std::vector<std::string> &replCommandNames() {
   return names;
 }
 
-bool runReplInput(ReplSession &session, const std::string &input) {
+ReplOutcome runReplInput(ReplSession &session, const std::string &input) {
   std::vector<std::string> w = words(input);
   if (w.empty())
-    return true;
-  if (w[0][0] == ':') {
-    if (w[0] == ":quit" || w[0] == ":q")
-      return false;
-    runCommand(session, w);
-  } else if (withoutComments(input).find_first_not_of(" \t\r\n") != std::string::npos) {
-    session.addItems(input);
-  }
+    return ReplOutcome::Done;
+  if (w[0] == ":quit" || w[0] == ":q")
+    return ReplOutcome::Quit;
+  bool ok = true;
+  if (w[0][0] == ':')
+    ok = runCommand(session, w);
+  else if (withoutComments(input).find_first_not_of(" \t\r\n") != std::string::npos)
+    ok = session.addItems(input);
   std::fflush(stdout);
-  return true;
+  return ok ? ReplOutcome::Done : ReplOutcome::Failed;
 }
 
 int runRepl(const ReplOptions &options) {
@@ -366,15 +391,27 @@ int runRepl(const ReplOptions &options) {
       [&](const std::string &before, const std::string &) { return completions(session, before); });
   if (interactive)
     fmt::print("mtlc {} REPL; :help lists the commands, :quit leaves\n", MTLC_VERSION);
-  if (!options.file.empty())
-    session.load(options.file, options.model);
+  std::vector<int> failed; // the line each failed input starts on; 0: loading options.file
+  if (!options.file.empty() && !session.load(options.file, options.model))
+    failed.push_back(0);
   std::fflush(stdout);
-  while (true) {
+  const bool stopOnError = options.stopOnError && !interactive;
+  bool going = !(stopOnError && !failed.empty());
+  int lineNumber = 0;
+  // Runs an input that starts on line `first`; false when the session ends.
+  auto run = [&](const std::string &input, int first) {
+    ReplOutcome outcome = runReplInput(session, input);
+    if (outcome == ReplOutcome::Failed)
+      failed.push_back(first);
+    return outcome == ReplOutcome::Done || (outcome == ReplOutcome::Failed && !stopOnError);
+  };
+  while (going) {
     ReadResult line = reader.read("mtl> ");
     if (line.kind == ReadResult::End)
       break;
     if (line.kind == ReadResult::Interrupted)
       continue;
+    const int first = ++lineNumber;
     reader.remember(line.line);
     std::string input = line.line;
     // Model items continue over lines until their brackets close; Ctrl-C drops
@@ -388,9 +425,10 @@ int runRepl(const ReplOptions &options) {
         line.kind = more.kind;
         break;
       }
+      ++lineNumber;
       reader.remember(more.line);
-      const size_t first = more.line.find_first_not_of(" \t");
-      if (first != std::string::npos && more.line[first] == ':') {
+      const size_t start = more.line.find_first_not_of(" \t");
+      if (start != std::string::npos && more.line[start] == ':') {
         command = more.line;
         break;
       }
@@ -399,12 +437,17 @@ int runRepl(const ReplOptions &options) {
     if (line.kind == ReadResult::Interrupted)
       continue;
     replInterrupted().store(false); // only a Ctrl-C from now on stops what this input runs
-    if (!runReplInput(session, input) || (!command.empty() && !runReplInput(session, command)))
-      break;
+    going = run(input, first) && (command.empty() || run(command, lineNumber));
   }
-  if (interactive)
+  if (interactive) {
     fmt::print("\n");
-  return 0;
+    return 0;
+  }
+  std::fflush(stdout);
+  if (failed.empty())
+    return 0;
+  reportFailures(failed);
+  return 1;
 }
 
 } // namespace mtl::driver

@@ -14,16 +14,27 @@ struct ReplOptions {
   std::string model; ///< which model of the file
   std::string targetCpu = "native";
   bool color = false;
+  bool stopOnError = false; ///< a script ends at its first input that fails
+};
+
+/// What one input did.
+enum class ReplOutcome {
+  Done,   ///< it ran (or was empty)
+  Failed, ///< it failed, saying why
+  Quit    ///< :quit: the session ends
 };
 
 /// The command names, with their colon (":load", ...), for help and completion.
 const std::vector<std::string> &replCommandNames();
 
-/// Runs one complete input: a `:` command, or model items. Returns false
-/// when the session should end (:quit).
-bool runReplInput(ReplSession &session, const std::string &input);
+/// Runs one complete input: a `:` command, or model items.
+ReplOutcome runReplInput(ReplSession &session, const std::string &input);
 
-/// Reads and runs inputs until :quit or the end of the input; the exit status.
+/// Reads and runs inputs until :quit or the end of the input (or, with
+/// stopOnError, a script's first failure). The exit status: 0, or 1 when
+/// standard input is not a terminal and an input failed (the loading of
+/// options.file included), which is then said on standard error with the
+/// line each failed input starts on.
 int runRepl(const ReplOptions &options);
 
 } // namespace mtl::driver

@@ -353,9 +353,10 @@ bool ReplSession::plot(const std::string &task, const std::string &svg) const {
     fmt::print("error: {}\n", s.error());
     return false;
   }
-  if (lossHistory_.empty()) {
-    fmt::print("nothing to plot: no epochs trained since the parameters were reset\n");
-    return false;
+  if (lossHistory_.empty()) { // a chart to write is missing; one to show is only empty
+    fmt::print("{}nothing to plot: no epochs trained since the parameters were reset\n",
+               svg.empty() ? "" : "error: ");
+    return svg.empty();
   }
   mtlrt::LineChart chart;
   chart.title = "training loss per epoch";
