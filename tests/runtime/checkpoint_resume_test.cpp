@@ -153,7 +153,48 @@ TEST(CheckpointResume, ResumeRefusesOtherSettingsAndData) {
   r = resumed.fit(unscaled);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("does not standardize task 'y'"), std::string::npos) << r.error();
+  // The same rows with one value changed, or two rows swapped.
+  const std::string changed = "cannot resume on data set 'synthetic-linear': its values differ "
+                              "from those the checkpoint's run trained on";
+  Dataset edited = data;
+  edited.inputs[0].write()[7] += 1e-3f;
+  r = resumed.fit(edited);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find(changed), std::string::npos) << r.error();
+  Dataset swapped = data;
+  std::swap(swapped.targets[1][3], swapped.targets[1][4]);
+  ASSERT_NE(swapped.targets[1][3], swapped.targets[1][4]);
+  r = resumed.fit(swapped);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find(changed), std::string::npos) << r.error();
   EXPECT_TRUE(resumed.fit(data).ok()); // the resume was still pending
+
+  // A checkpoint written before checkpoints recorded the data's values
+  // resumes as it did then; a malformed record is refused.
+  Result<Checkpoint> ck = readCheckpoint((dir / "last.safetensors").string());
+  ASSERT_TRUE(ck.ok()) << ck.error();
+  ASSERT_EQ(ck->metadata.count("data_values"), 1u);
+  for (const char *record : {"", "not-hexadecimal!"}) {
+    Checkpoint older = ck.value();
+    if (*record)
+      older.metadata["data_values"] = record;
+    else
+      older.metadata.erase("data_values");
+    ASSERT_TRUE(writeCheckpoint((dir / "older.safetensors").string(), older).ok());
+    o.resumeFrom = (dir / "older.safetensors").string();
+    o.checkpointDir = (dir / "older").string();
+    t = Trainer::create(&testmodel::kModel, o);
+    if (*record) {
+      ASSERT_FALSE(t.ok());
+      EXPECT_NE(t.error().find("bad run metadata: data_values ('not-hexadecimal!')"),
+                std::string::npos)
+          << t.error();
+      continue;
+    }
+    ASSERT_TRUE(t.ok()) << t.error();
+    EXPECT_TRUE(t->fit(edited).ok());
+  }
+  o.checkpointDir = dir.string();
 
   o.resumeFrom = (dir / "nothing.safetensors").string();
   t = Trainer::create(&testmodel::kModel, o);

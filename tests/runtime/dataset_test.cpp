@@ -472,3 +472,33 @@ TEST(Dataset, ValuesMustStayFiniteAfterScale) {
             spec.csv.path + ":3: column 'x': inf is out of range: input 'x' takes finite values "
                             "(after scale(10))");
 }
+
+// The fingerprint a resumed run compares: equal values give equal prints;
+// a changed bit, a value moved to the next slot, or another source does not.
+TEST(Dataset, FingerprintFollowsEveryValue) {
+  Dataset a;
+  a.rows = 3;
+  a.inputWidths = {2, 1};
+  a.inputs = {std::vector<float>{1, 2, 3, 4, 5, 6}, std::vector<float>{7, 8, 9}};
+  a.targets = {{0, 1, NAN}};
+  const uint64_t print = valuesFingerprint(a);
+  Dataset copy = a;
+  EXPECT_EQ(valuesFingerprint(copy), print);
+  copy.name = "renamed"; // names and notes are not values
+  copy.notes = {"a note"};
+  EXPECT_EQ(valuesFingerprint(copy), print);
+
+  std::vector<Dataset> others(5, a);
+  others[0].inputs[0].write()[5] = std::nextafter(6.0f, 7.0f); // the last bit of the last word
+  others[1].inputs = {std::vector<float>{1, 2, 3, 4, 5}, std::vector<float>{6, 7, 8, 9}};
+  others[2].targets[0][2] = 0;
+  others[3].sources = {0, 0, 1};
+  others[4].sourceNames = {"x", "y"};
+  others[4].sources = {0, 1, 1};
+  std::vector<uint64_t> prints{print};
+  for (const Dataset &other : others)
+    prints.push_back(valuesFingerprint(other));
+  std::sort(prints.begin(), prints.end());
+  EXPECT_EQ(std::unique(prints.begin(), prints.end()), prints.end())
+      << "two different data sets have one fingerprint";
+}

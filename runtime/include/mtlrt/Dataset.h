@@ -209,6 +209,13 @@ Dataset subsetRows(const Dataset &data, std::span<const int64_t> rows);
 /// Dataset that is not merged), ascending.
 std::vector<std::vector<int64_t>> sourceRowLists(const Dataset &data);
 
+/// A fingerprint of the values of `data`, bit for bit: its rows, every
+/// input and target value, and each row's source. Data sets of equal values
+/// give equal fingerprints; a changed value (or row order, or source) gives
+/// another, but for a chance of about 2^-64. A resumed run compares it
+/// (RunState::dataValues).
+uint64_t valuesFingerprint(const Dataset &data);
+
 /// Per-feature standardisation, fitted on one split and applied to all rows.
 struct Standardizer {
   std::vector<double> mean;   ///< per feature

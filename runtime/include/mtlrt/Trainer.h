@@ -253,9 +253,13 @@ struct TrainResult {
 
 /// Where a run stands between epochs: what a checkpoint records besides tensors.
 struct RunState {
-  int64_t epoch = 0;      ///< epochs completed
-  int64_t trainRows = 0;  ///< rows trained on per epoch (0: no fit yet)
-  int64_t valRows = 0;    ///< validation rows
+  int64_t epoch = 0;     ///< epochs completed
+  int64_t trainRows = 0; ///< rows trained on per epoch (0: no fit yet)
+  int64_t valRows = 0;   ///< validation rows
+  /// valuesFingerprint of the training data, combined with a validation data
+  /// set's (not of rows held out from the training data, which it covers);
+  /// 0: not known (a checkpoint written before checkpoints recorded it).
+  uint64_t dataValues = 0;
   int64_t bestEpoch = 0;  ///< 1-based best epoch by earlyStop.monitor; 0: none yet
   double bestValue = NAN; ///< the monitored value at bestEpoch
   int64_t sinceBest = 0;  ///< epochs since the best one

@@ -9,6 +9,7 @@
 #include "train/Schedule.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -168,6 +169,7 @@ Result<Checkpoint> captureCheckpoint(const Trainer &trainer) {
                       {"epoch", std::to_string(run.epoch)},
                       {"train_rows", std::to_string(run.trainRows)},
                       {"val_rows", std::to_string(run.valRows)},
+                      {"data_values", fmt::format("{:016x}", run.dataValues)},
                       {"best_epoch", std::to_string(run.bestEpoch)},
                       {"best_value", fmt::format("{}", run.bestValue)},
                       {"since_best", std::to_string(run.sinceBest)},
@@ -362,6 +364,12 @@ Status applyCheckpoint(const Checkpoint &ck, Trainer &trainer, Restore what) {
     number("epoch", run.epoch);
     number("train_rows", run.trainRows);
     number("val_rows", run.valRows);
+    if (const std::string *text = ck.meta("data_values")) { // none: an older checkpoint
+      auto [end, ec] =
+          std::from_chars(text->data(), text->data() + text->size(), run.dataValues, 16);
+      if (ec != std::errc() || end != text->data() + text->size() || text->size() != 16)
+        bad += fmt::format("{}data_values ('{}')", bad.empty() ? "" : ", ", *text);
+    }
     number("best_epoch", run.bestEpoch);
     number("best_value", run.bestValue);
     number("since_best", run.sinceBest);

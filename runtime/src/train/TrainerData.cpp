@@ -86,8 +86,29 @@ void Trainer::Impl::fitStandardizers(const Dataset &data, std::span<const int64_
       targetStd[t].reset();
 }
 
+namespace {
+uint64_t runDataValues(const Dataset &train, const Dataset *validation) {
+  uint64_t values = valuesFingerprint(train);
+  if (validation && validation != &train)
+    values = (values * 0x9E3779B97F4A7C15ull) ^ valuesFingerprint(*validation);
+  return values == 0 ? 1 : values; // 0 means "not known"
+}
+} // namespace
+
+Status Trainer::Impl::checkDataValues(const Dataset &train, const Dataset *validation) const {
+  if (run.dataValues == 0 || run.dataValues == runDataValues(train, validation))
+    return Ok{};
+  return fail(fmt::format(
+      "cannot resume on data set '{}': its values differ from those the "
+      "checkpoint's run trained on{} (as many rows, other values or another order); "
+      "use --init-from to start a new run from its parameters",
+      train.name,
+      validation && validation != &train ? fmt::format(" or validated on ('{}')", validation->name)
+                                         : ""));
+}
+
 Status Trainer::Impl::startRun(const Dataset &train, std::span<const int64_t> trainRows,
-                               int64_t valRows) {
+                               int64_t valRows, const Dataset *validation) {
   // Embedding rows stand for the values of the vocabulary they were trained
   // with (a checkpoint's, or an earlier fit's): the data must use it too.
   if (Status s = checkVocabularies(train, false, false); !s)
@@ -98,6 +119,7 @@ Status Trainer::Impl::startRun(const Dataset &train, std::span<const int64_t> tr
   run = RunState{};
   run.trainRows = int64_t(trainRows.size());
   run.valRows = valRows;
+  run.dataValues = runDataValues(train, validation);
   return Ok{};
 }
 

@@ -98,10 +98,15 @@ struct Trainer::Impl {
   Status checkData(const Dataset &data) const;
   /// Fits the standardisers on `rows` of `data` for every slot it marks.
   void fitStandardizers(const Dataset &data, std::span<const int64_t> rows);
-  /// A new run on `trainRows` of `train`, `valRows` validation rows: its
-  /// statistics, vocabularies and counts; fails on data numbered otherwise
-  /// than the parameters.
-  Status startRun(const Dataset &train, std::span<const int64_t> trainRows, int64_t valRows);
+  /// A new run on `trainRows` of `train`, `valRows` validation rows (of
+  /// `validation`, when it is another data set): its statistics,
+  /// vocabularies, counts and data fingerprint; fails on data numbered
+  /// otherwise than the parameters.
+  Status startRun(const Dataset &train, std::span<const int64_t> trainRows, int64_t valRows,
+                  const Dataset *validation);
+  /// For a resumed fit: fails unless `train` and `validation` hold the
+  /// values the checkpoint's run trained on (RunState::dataValues).
+  Status checkDataValues(const Dataset &train, const Dataset *validation) const;
   /// For a resumed fit: fails unless the slots `data` marks for
   /// standardisation are exactly those with statistics.
   Status checkStandardizers(const Dataset &data) const;

@@ -271,7 +271,8 @@ Status Trainer::prepare(const Dataset &train, const Dataset *validation, const D
         return s;
   const Split split = fitSplit(impl->options, train, validation, test);
   return impl->startRun(train, split.train,
-                        validation ? validation->rows : int64_t(split.validation.size()));
+                        validation ? validation->rows : int64_t(split.validation.size()),
+                        validation);
 }
 
 Result<TrainResult> Trainer::fit(const Dataset &train, const Dataset *validation,
@@ -357,12 +358,14 @@ Result<TrainResult> Trainer::fitRows(const Dataset &train, std::span<const int64
                               "validation rows, the checkpoint's run had {} and {}",
                               train.name, trainRows.size(), valCount, m.run.trainRows,
                               m.run.valRows));
+    if (Status s = m.checkDataValues(train, validation.data); !s)
+      return s.takeError();
     if (Status s = m.checkStandardizers(train); !s)
       return s.takeError();
     // Head outputs and embedding rows stand for the checkpoint's classes and categories.
     if (Status s = m.checkVocabularies(train, true, true); !s)
       return s.takeError();
-  } else if (Status s = m.startRun(train, trainRows, valCount); !s)
+  } else if (Status s = m.startRun(train, trainRows, valCount, validation.data); !s)
     return s.takeError();
   m.resumePending = false;
   if (!opt.checkpointDir.empty()) {
